@@ -1,0 +1,65 @@
+"""Media files on disk: content-addressed, one folder per user, atomic writes."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+
+class MediaStore:
+    def __init__(self, root: Path):
+        self.root = root
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def user_dir(self, user_id: int) -> Path:
+        return self.root / f"u{int(user_id)}"
+
+    def put(self, user_id: int, kind: str, data: bytes, ext: str) -> tuple[str, str]:
+        """Store ``data``; return (path relative to the root, sha256). Same bytes, same file."""
+        if not kind.isidentifier() or not ext.isalnum():
+            raise ValueError(f"bad media kind/ext: {kind!r} {ext!r}")
+        digest = hashlib.sha256(data).hexdigest()
+        rel = Path(f"u{int(user_id)}") / kind / f"{digest}.{ext.lower()}"
+        target = self.root / rel
+        if not target.exists():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(data)
+                    fh.flush()
+                    os.fsync(fh.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        return rel.as_posix(), digest
+
+    def path(self, rel: str) -> Path:
+        """Resolve a stored relative path, refusing anything outside the root."""
+        full = (self.root / rel).resolve()
+        if self.root.resolve() not in full.parents:
+            raise ValueError(f"media path escapes the store: {rel!r}")
+        return full
+
+    def read(self, rel: str) -> bytes:
+        return self.path(rel).read_bytes()
+
+    def delete(self, rel: str) -> bool:
+        p = self.path(rel)
+        if p.exists():
+            p.unlink()
+            return True
+        return False
+
+    def delete_user(self, user_id: int) -> int:
+        """Remove a user's whole folder; return how many files were in it."""
+        folder = self.user_dir(user_id)
+        if not folder.exists():
+            return 0
+        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        shutil.rmtree(folder)
+        return count

@@ -1,0 +1,89 @@
+"""Plain numbered SQL migrations, the applied version kept in ``PRAGMA user_version``.
+
+Each file and its version bump run in one transaction. A database newer than
+the code is refused rather than guessed at.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import aiosqlite
+
+MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
+_NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+
+
+class SchemaTooNew(RuntimeError):
+    pass
+
+
+def migration_files(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
+    found = []
+    for path in sorted(folder.glob("*.sql")):
+        m = _NAME.match(path.name)
+        if not m:
+            raise ValueError(f"{path}: migration files are named NNNN_what.sql")
+        found.append((int(m.group(1)), path))
+    numbers = [n for n, _ in found]
+    if numbers != list(range(1, len(numbers) + 1)):
+        raise ValueError(f"{folder}: migrations must be numbered 1..N without gaps: {numbers}")
+    return found
+
+
+async def current_version(db: aiosqlite.Connection) -> int:
+    async with db.execute("PRAGMA user_version") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
+
+
+async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> list[int]:
+    """Apply pending migrations; return the numbers applied."""
+    files = migration_files(folder)
+    latest = files[-1][0] if files else 0
+    version = await current_version(db)
+    if version > latest:
+        raise SchemaTooNew(
+            f"The database is at schema version {version}, but this code knows only up to "
+            f"{latest}. Upgrade Sitter (or restore a backup) before starting it."
+        )
+    applied = []
+    for number, path in files:
+        if number <= version:
+            continue
+        sql = path.read_text(encoding="utf-8")
+        # executescript would COMMIT first; run the file and the bump as one transaction.
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            for statement in _statements(sql):
+                await db.execute(statement)
+            await db.execute(f"PRAGMA user_version = {number}")
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
+        applied.append(number)
+    return applied
+
+
+def _statements(sql: str) -> list[str]:
+    """Split a migration into statements (no triggers with inner semicolons here)."""
+    body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
+    return [s.strip() for s in body.split(";") if s.strip()]
+
+
+async def open_db(path: Path, folder: Path = MIGRATIONS_DIR) -> aiosqlite.Connection:
+    """Open (creating) the database, set safe pragmas and bring the schema up to date."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    db = await aiosqlite.connect(path, isolation_level=None)
+    db.row_factory = aiosqlite.Row
+    await db.execute("PRAGMA journal_mode = WAL")
+    await db.execute("PRAGMA foreign_keys = ON")
+    await db.execute("PRAGMA busy_timeout = 5000")
+    try:
+        await migrate(db, folder)
+    except BaseException:
+        await db.close()
+        raise
+    return db

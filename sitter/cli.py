@@ -1,0 +1,98 @@
+"""The ``sitter`` command. Each subcommand lives in the module that does the work;
+this file only parses arguments and imports lazily (the bot never loads torch).
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Callable
+
+from sitter.config import ConfigError, load_settings
+
+# subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
+COMMANDS: dict[str, str] = {
+    "run": "bot.app:cmd_run",
+    "bot": "bot.app:cmd_bot",
+    "chat": "bot.terminal.app:cmd_chat",
+    "worker": "engine.worker:cmd_worker",
+    "db": "bot.store.cli:cmd_db",
+    "doctor": "sitter.doctor:cmd_doctor",
+    "generate": "engine.local:cmd_generate",
+    "photos": "engine.local:cmd_photos",
+    "models": "engine.models:cmd_models",
+    "audit": "bot.studio.audit:cmd_audit",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="sitter", description="Sitter, a portrait studio in chat.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", help="run everything: Redis if needed, a worker and the bot(s)")
+    run.add_argument("--no-worker", action="store_true", help="do not start a local worker")
+    sub.add_parser("bot", help="run the chat bot(s) only (workers run elsewhere)")
+    chat = sub.add_parser("chat", help="the studio in this terminal, no chat token needed")
+    chat.add_argument("--out", default=None, help="folder for results (default: DATA_DIR/out)")
+    chat.add_argument("--no-worker", action="store_true", help="use workers started elsewhere")
+
+    worker = sub.add_parser("worker", help="run an engine worker (GPU)")
+    worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
+    worker.add_argument(
+        "--queues", default="fast,gpu", help="which queues to serve (default: fast,gpu)"
+    )
+
+    db = sub.add_parser("db", help="database maintenance")
+    db.add_argument("action", choices=["upgrade", "version"])
+
+    sub.add_parser("doctor", help="check configuration, Redis, database, models and GPU")
+
+    gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
+    gen.add_argument("--photos", required=True, help="folder with photos of one person")
+    gen.add_argument("--style", required=True, help="style name from prompts/")
+    gen.add_argument("--out", required=True, help="output folder")
+    gen.add_argument("--attire", default="")
+    gen.add_argument("--setting", default="")
+    gen.add_argument("--lighting", default="")
+    gen.add_argument("--composition", default="")
+    gen.add_argument("--seed", type=int, default=None)
+
+    photos = sub.add_parser("photos", help="check reference photos")
+    photos.add_argument("action", choices=["check"])
+    photos.add_argument("files", nargs="+")
+    photos.add_argument("--json", action="store_true", help="one JSON object per file")
+
+    models = sub.add_parser("models", help="download and verify the configured models")
+    models.add_argument("action", choices=["fetch", "verify", "list"], nargs="?", default="list")
+
+    audit = sub.add_parser("audit", help="export the moderation audit log")
+    audit.add_argument("--since", default=None, help="ISO date or datetime, e.g. 2026-11-01")
+    audit.add_argument("--format", choices=["csv", "json"], default="csv")
+    audit.add_argument("--output", default="-", help="file to write (default: stdout)")
+    return p
+
+
+def _resolve(target: str) -> Callable[..., int]:
+    module, func = target.split(":")
+    return getattr(importlib.import_module(module), func)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    try:
+        return int(_resolve(COMMANDS[args.command])(args, settings) or 0)
+    except ConfigError as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,132 @@
+"""Configuration: environment variables (prefix ``SITTER_``) and an optional ``.env``.
+
+Every setting has a default that works on one machine; tokens have none. The
+names are a public interface: operators' env files and scripts rely on them.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+TINY_MODEL = "tiny"
+DEFAULT_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+
+
+class FaceBackend(StrEnum):
+    INSIGHTFACE = "insightface"
+    DLIB = "dlib"
+
+
+class ConfigError(Exception):
+    """A setting is missing or wrong; the message says which and how to fix it."""
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="SITTER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    # --- where things live -------------------------------------------------------
+    data_dir: Path = Field(Path("data"), description="Database and media files.")
+    redis_url: str = Field(
+        "redis://127.0.0.1:6379/0",
+        description="Queue between bot and engine. If nothing answers here, "
+        "`sitter run` starts a local Redis under the data directory.",
+    )
+    queue_prefix: str = Field("sitter", description="Prefix of the arq queue names.")
+
+    # --- chat platforms ----------------------------------------------------------
+    telegram_token: SecretStr | None = Field(None, description="From @BotFather on Telegram.")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org",
+        description="Bot API base URL; point it at a self-hosted Bot API server for big files.",
+    )
+    telegram_moderators: list[int] = Field(
+        default_factory=list, description="Telegram user ids allowed to moderate."
+    )
+    telegram_moderation_chat: int | None = Field(None, description="Chat id for reports.")
+    discord_token: SecretStr | None = Field(
+        None, description="From the Discord developer portal (Bot > Reset Token)."
+    )
+
+    # --- studio rules -----------------------------------------------------------
+    min_photos: int = Field(4, ge=1, le=50)
+    max_photos: int = Field(20, ge=1, le=100)
+    daily_quota: int = Field(20, ge=0, description="Orders per user per day (0 = no limit).")
+    reference_retention_days: int = Field(30, ge=1)
+    result_retention_days: int = Field(90, ge=1)
+    max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+
+    # --- engine -----------------------------------------------------------------
+    model: str = Field(
+        DEFAULT_MODEL,
+        description="Diffusers model id or local path; 'tiny' is the built-in offline test model.",
+    )
+    face_backend: FaceBackend = Field(FaceBackend.INSIGHTFACE)
+    face_pack: str = Field("buffalo_l", description="insightface pack: buffalo_l or auraface.")
+    identity_adapter: str = Field(
+        "h94/IP-Adapter-FaceID", description="IP-Adapter FaceID repo id or local folder."
+    )
+    model_cache: Path | None = Field(None, description="Hugging Face cache (default: data/models).")
+    device: str = Field("auto", description="auto, cuda, cuda:N or cpu.")
+    upscaler_weights: Path | None = Field(None, description="Real-ESRGAN x4plus .pth for the GPU.")
+    c2pa_cert: Path | None = Field(None, description="PEM certificate chain for C2PA signing.")
+    c2pa_key: Path | None = Field(None, description="PEM private key for C2PA signing.")
+    generation_concurrency: int = Field(1, ge=1, description="Generations at once per worker.")
+    job_timeout_s: int = Field(600, ge=10)
+    result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
+    poll_delay_s: float = Field(0.05, gt=0, le=5)
+
+    # --- observability ------------------------------------------------------------
+    metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
+    log_level: str = Field("INFO")
+    log_json: bool = Field(False, description="One JSON object per log line.")
+
+    @field_validator("telegram_token", "discord_token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    # --- derived paths --------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "sitter.db"
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.model_cache or (self.data_dir / "models")
+
+    @property
+    def is_tiny(self) -> bool:
+        return self.model == TINY_MODEL
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read the settings, turning pydantic's errors into one plain message per field."""
+    from pydantic import ValidationError
+
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            field = ".".join(str(p) for p in err["loc"])
+            lines.append(f"SITTER_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+        raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
+
+
+WHERE_TO_GET = {
+    "telegram_token": "SITTER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in "
+    "Telegram (/newbot) and put the token it gives you in SITTER_TELEGRAM_TOKEN.",
+    "discord_token": "SITTER_DISCORD_TOKEN is not set: create an application at "
+    "https://discord.com/developers/applications, add a Bot, press Reset Token and put the "
+    "token in SITTER_DISCORD_TOKEN.",
+}

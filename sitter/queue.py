@@ -1,0 +1,112 @@
+"""A typed client for the engine's jobs over arq.
+
+Jobs are addressed by name in arq; this wraps them so callers pass request
+models and get result models (or a :class:`JobFailure`) back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.jobs import Job, JobStatus, ResultNotFound, SerializationError
+
+from sitter import contract as c
+
+
+def redis_settings(url: str) -> RedisSettings:
+    return RedisSettings.from_dsn(url)
+
+
+async def connect(url: str, prefix: str = "sitter") -> ArqRedis:
+    return await create_pool(
+        redis_settings(url),
+        job_serializer=c.serialize,
+        job_deserializer=c.deserialize,
+        default_queue_name=c.queue_name(prefix, c.QUEUE_FAST),
+    )
+
+
+@dataclass(frozen=True)
+class JobState:
+    status: str  # queued, running, done, missing
+    position: int | None = None  # 0 = next, among queued jobs of its queue
+
+
+class EngineClient:
+    """Enqueue engine jobs and wait for their results."""
+
+    def __init__(self, redis: ArqRedis, prefix: str = "sitter", poll_delay: float = 0.02):
+        self.redis = redis
+        self.prefix = prefix
+        self.poll_delay = poll_delay
+
+    def _queue(self, job: str) -> str:
+        return c.queue_name(self.prefix, c.queue_for(job))
+
+    async def enqueue(self, job: str, request: c.Message, job_id: str | None = None) -> Job:
+        """Enqueue ``request``; with a ``job_id`` the same call twice runs once.
+
+        When the id is already queued, running or has a kept result, the
+        existing job is returned instead of a new one.
+        """
+        if not isinstance(request, c.REQUESTS[job]):
+            raise TypeError(f"{job} takes {c.REQUESTS[job].__name__}, not {type(request).__name__}")
+        queue = self._queue(job)
+        created = await self.redis.enqueue_job(
+            job, request.model_dump(), _job_id=job_id, _queue_name=queue
+        )
+        if created is not None:
+            return created
+        assert job_id is not None
+        return Job(job_id, self.redis, _queue_name=queue, _deserializer=c.deserialize)
+
+    def job(self, job: str, job_id: str) -> Job:
+        return Job(job_id, self.redis, _queue_name=self._queue(job), _deserializer=c.deserialize)
+
+    async def result(self, job: str, handle: Job, timeout: float | None = None) -> c.Message:
+        """Wait for a job's result model or :class:`JobFailure`."""
+        try:
+            raw: Any = await handle.result(timeout=timeout, poll_delay=self.poll_delay)
+        except SerializationError as exc:
+            raw = exc.args[0] if exc.args else {"__exception__": "SerializationError"}
+            if not isinstance(raw, dict):
+                raw = {"__exception__": "JobError", "message": str(raw)}
+        except ResultNotFound:
+            return c.JobFailure(code="lost", message="The job is no longer in the queue.")
+        return c.parse_result(job, raw)
+
+    async def call(
+        self, job: str, request: c.Message, job_id: str | None = None, timeout: float | None = None
+    ) -> c.Message:
+        return await self.result(job, await self.enqueue(job, request, job_id), timeout)
+
+    async def state(self, job: str, job_id: str) -> JobState:
+        handle = self.job(job, job_id)
+        status = await handle.status()
+        if status in (JobStatus.deferred, JobStatus.queued):
+            rank = await self.redis.zrank(self._queue(job), job_id)
+            return JobState("queued", rank)
+        if status == JobStatus.in_progress:
+            return JobState("running")
+        if status == JobStatus.complete:
+            return JobState("done")
+        return JobState("missing")
+
+    async def queue_depth(self, queue: str) -> int:
+        return int(await self.redis.zcard(c.queue_name(self.prefix, queue)))
+
+
+async def ping(url: str, timeout: float = 1.0) -> bool:
+    """True when a Redis answers at ``url``."""
+    from redis.asyncio import Redis
+
+    client = Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+    try:
+        return bool(await asyncio.wait_for(client.ping(), timeout))
+    except Exception:
+        return False
+    finally:
+        await client.aclose()
