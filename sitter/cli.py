@@ -19,8 +19,8 @@ COMMANDS: dict[str, str] = {
     "worker": "engine.worker:cmd_worker",
     "db": "bot.store.cli:cmd_db",
     "doctor": "sitter.doctor:cmd_doctor",
-    "generate": "engine.local:cmd_generate",
-    "photos": "engine.local:cmd_photos",
+    "generate": "engine.cli_generate:cmd_generate",
+    "photos": "engine.cli_photos:cmd_photos",
     "models": "engine.models:cmd_models",
     "audit": "bot.studio.audit:cmd_audit",
 }
