@@ -1,0 +1,51 @@
+"""Settings from the environment, with plain-words errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from sitter.config import ConfigError, FaceBackend, load_settings
+
+
+def test_defaults_work_on_one_machine(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)  # no stray .env
+    s = load_settings()
+    assert s.db_path == Path("data/sitter.db") and s.media_dir == Path("data/media")
+    assert s.telegram_token is None and s.discord_token is None
+    assert s.redis_url.startswith("redis://127.0.0.1")
+
+
+def test_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SITTER_REDIS_URL", "redis://example:6380/2")
+    monkeypatch.setenv("SITTER_DATA_DIR", str(tmp_path / "d"))
+    monkeypatch.setenv("SITTER_TELEGRAM_TOKEN", "123:abc")
+    monkeypatch.setenv("SITTER_TELEGRAM_API_URL", "http://127.0.0.1:8081")
+    monkeypatch.setenv("SITTER_DISCORD_TOKEN", "  ")
+    monkeypatch.setenv("SITTER_MODEL", "tiny")
+    monkeypatch.setenv("SITTER_FACE_BACKEND", "dlib")
+    s = load_settings()
+    assert s.redis_url == "redis://example:6380/2"
+    assert s.db_path == tmp_path / "d" / "sitter.db"
+    assert s.telegram_token is not None and s.telegram_token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(s)  # secrets stay out of logs
+    assert s.telegram_api_url == "http://127.0.0.1:8081"
+    assert s.discord_token is None  # blank means unset
+    assert s.is_tiny and s.face_backend is FaceBackend.DLIB
+
+
+def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("SITTER_MIN_PHOTOS=6\n")
+    assert load_settings().min_photos == 6
+
+
+def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SITTER_FACE_BACKEND", "opencv")
+    monkeypatch.setenv("SITTER_MIN_PHOTOS", "lots")
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    assert "SITTER_FACE_BACKEND" in str(err.value) and "SITTER_MIN_PHOTOS" in str(err.value)
