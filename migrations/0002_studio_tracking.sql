@@ -1,0 +1,8 @@
+-- Reason: the studio core follows queued work across restarts. It needs to know
+-- how often a job was (re-)enqueued (a lost job id is re-enqueued a bounded
+-- number of times, then failed clearly) and what the progress message last
+-- said (so it is edited only when something changed).
+
+ALTER TABLE orders ADD COLUMN enqueues INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE orders ADD COLUMN progress TEXT;
+ALTER TABLE variation_jobs ADD COLUMN enqueues INTEGER NOT NULL DEFAULT 0;

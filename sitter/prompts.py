@@ -1,0 +1,191 @@
+"""Styles and wizard options as data (``prompts/``), loaded and validated at start.
+
+``prompts/styles/<key>.toml`` holds one style: ``name``, ``description``, a
+``template`` whose ``{slots}`` the wizard fills, a ``negative`` prompt and
+recommended generation ``[params]``. ``prompts/wizard.toml`` lists the wizard's
+steps after the style, each with preset answers. Anything malformed, or a slot
+the wizard does not know, raises :class:`PromptError` naming the file.
+
+Used by both the bot and ``sitter generate``; imports nothing heavy.
+"""
+
+from __future__ import annotations
+
+import string
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sitter.contract import GenerationParams
+
+PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
+
+# The slots a template may use; {subject} is filled by the studio, the rest by the wizard.
+SUBJECT = "subject"
+WIZARD_SLOTS = ("attire", "setting", "lighting", "composition")
+KNOWN_SLOTS = frozenset((SUBJECT, *WIZARD_SLOTS))
+DEFAULT_SUBJECT = "a person"
+_PARAM_KEYS = set(GenerationParams.model_fields)
+
+
+class PromptError(ValueError):
+    """A prompts/ file is malformed; the message names the file."""
+
+
+@dataclass(frozen=True)
+class Style:
+    key: str
+    name: str
+    description: str
+    template: str
+    negative: str
+    params: GenerationParams
+    slots: frozenset[str]
+
+    def compose(self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT) -> str:
+        values = {s: answers.get(s, "").strip() for s in WIZARD_SLOTS}
+        values[SUBJECT] = subject
+        text = self.template.format(**values)
+        # A slot left empty leaves ", ," behind: tidy it.
+        parts = [p.strip() for p in text.split(",")]
+        return ", ".join(p for p in parts if p)
+
+
+@dataclass(frozen=True)
+class Preset:
+    label: str
+    value: str
+
+
+@dataclass(frozen=True)
+class WizardStep:
+    slot: str
+    question: str
+    presets: tuple[Preset, ...]
+
+
+@dataclass
+class PromptLibrary:
+    styles: dict[str, Style]
+    steps: tuple[WizardStep, ...]
+    folder: Path = field(default=PROMPTS_DIR)
+
+    @classmethod
+    def load(cls, folder: Path = PROMPTS_DIR) -> PromptLibrary:
+        folder = Path(folder)
+        style_dir = folder / "styles"
+        if not style_dir.is_dir():
+            raise PromptError(f"{style_dir}: no styles folder (expected prompts/styles/*.toml)")
+        styles: dict[str, Style] = {}
+        for path in sorted(style_dir.glob("*.toml")):
+            style = _load_style(path)
+            styles[style.key] = style
+        if not styles:
+            raise PromptError(f"{style_dir}: no styles (*.toml) found")
+        steps = _load_wizard(folder / "wizard.toml")
+        return cls(styles=styles, steps=steps, folder=folder)
+
+    def style(self, key: str) -> Style:
+        try:
+            return self.styles[key]
+        except KeyError:
+            known = ", ".join(sorted(self.styles))
+            raise PromptError(f"unknown style {key!r}; known styles: {known}") from None
+
+    def find_style(self, text: str) -> Style | None:
+        """A style by key or name, case-insensitively (for typed answers)."""
+        t = " ".join(text.lower().replace("_", " ").split())
+        for s in self.styles.values():
+            if t in (s.name.lower(), s.key.replace("_", " ")):
+                return s
+        return None
+
+    def step(self, slot: str) -> WizardStep:
+        for s in self.steps:
+            if s.slot == slot:
+                return s
+        raise KeyError(slot)
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise PromptError(f"{path}: not valid TOML: {exc}") from None
+
+
+def _text(path: Path, data: dict[str, Any], key: str, required: bool = True) -> str:
+    value = data.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise PromptError(f"{path}: {key!r} must be a non-empty string")
+    return value.strip()
+
+
+def _load_style(path: Path) -> Style:
+    data = _read_toml(path)
+    key = path.stem
+    if not key.replace("_", "").isalnum() or not key.islower():
+        raise PromptError(f"{path}: style file names are lower_snake_case")
+    unknown = set(data) - {"name", "description", "template", "negative", "params"}
+    if unknown:
+        raise PromptError(f"{path}: unknown keys {sorted(unknown)}")
+    template = _text(path, data, "template")
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise PromptError(f"{path}: template is malformed: {exc}") from None
+    bad = [f for f in fields if f not in KNOWN_SLOTS]
+    if bad:
+        raise PromptError(
+            f"{path}: unknown slot(s) {', '.join('{' + b + '}' for b in bad)} in template; "
+            f"known slots: {', '.join('{' + s + '}' for s in sorted(KNOWN_SLOTS))}"
+        )
+    if SUBJECT not in fields:
+        raise PromptError(f"{path}: the template must contain {{subject}}")
+    params = data.get("params", {})
+    if not isinstance(params, dict) or set(params) - _PARAM_KEYS:
+        raise PromptError(f"{path}: [params] takes only {sorted(_PARAM_KEYS)}")
+    try:
+        gp = GenerationParams(**params)
+    except Exception as exc:
+        raise PromptError(f"{path}: bad [params]: {exc}") from None
+    return Style(
+        key=key,
+        name=_text(path, data, "name"),
+        description=_text(path, data, "description", required=False),
+        template=template,
+        negative=_text(path, data, "negative", required=False),
+        params=gp,
+        slots=frozenset(fields),
+    )
+
+
+def _load_wizard(path: Path) -> tuple[WizardStep, ...]:
+    if not path.is_file():
+        raise PromptError(f"{path}: missing (the wizard's steps and presets)")
+    data = _read_toml(path)
+    raw = data.get("steps")
+    if not isinstance(raw, list) or not raw:
+        raise PromptError(f"{path}: expected [[steps]] entries")
+    steps = []
+    for i, item in enumerate(raw, 1):
+        if not isinstance(item, dict):
+            raise PromptError(f"{path}: step {i} is not a table")
+        slot = item.get("slot")
+        if slot not in WIZARD_SLOTS:
+            raise PromptError(f"{path}: step {i}: unknown slot {slot!r}; known: {WIZARD_SLOTS}")
+        presets = []
+        for p in item.get("presets", []):
+            if not isinstance(p, dict) or not all(
+                isinstance(p.get(k), str) and p.get(k) for k in ("label", "value")
+            ):
+                raise PromptError(f"{path}: step {slot!r}: each preset needs label and value")
+            presets.append(Preset(p["label"], p["value"]))
+        if not presets:
+            raise PromptError(f"{path}: step {slot!r} has no presets")
+        steps.append(WizardStep(slot, _text(path, item, "question"), tuple(presets)))
+    slots = [s.slot for s in steps]
+    if sorted(slots) != sorted(WIZARD_SLOTS):
+        raise PromptError(f"{path}: steps must cover each of {WIZARD_SLOTS} once, got {slots}")
+    return tuple(steps)
