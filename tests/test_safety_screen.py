@@ -1,0 +1,265 @@
+"""Prompt safety: refused content in disguise is caught, innocent prompts pass."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from bot.studio.safety import SAFETY_DIR, Screen, default_screen, normalize, to_latin, views
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def screen() -> Screen:
+    return default_screen()
+
+
+SEXUAL = [
+    "nude portrait",
+    "n u d e portrait",
+    "a n u d e photo",
+    "N.U.D.E",
+    "n-u-d-e",
+    "n*u*d*e on a beach",
+    "nu.de",
+    "nu de",
+    "nud3",
+    "NUD3S",
+    "p0rn star",
+    "pr0n",
+    "s3xy",
+    "$exy pose",
+    "5exy",
+    "b00bs",
+    "t1ts",
+    "nuuuude",
+    "sexxxy",
+    "ｎｕｄｅ",  # fullwidth
+    "𝐧𝐮𝐝𝐞",  # mathematical bold
+    "nu\u200bde",  # zero-width space
+    "n\u00adude",  # soft hyphen
+    "na\u200dked",  # zero-width joiner
+    "nùdé",  # accents
+    "n̷u̷d̷e̷",  # combining strokes
+    "sеxy",  # Cyrillic е
+    "nаkеd",  # Cyrillic а and е
+    "ΝUDΕ",  # Greek capitals Ν and Ε
+    "topless on a yacht",
+    "fully naked",
+    "in lingerie",
+    "erotic boudoir shot",
+    "NSFW",
+    "without clothes",
+    "nackt im Wald",  # German
+    "toute nue",  # French
+    "desnuda en la playa",  # Spanish
+    "foto nuda",  # Italian
+    "голая девушка",  # Russian
+    "гoлая",  # Russian with a Latin o
+    "обнажённая",
+    "ヌード写真",  # Japanese
+    "裸体",  # Chinese
+    "누드 사진",  # Korean
+    "çıplak",  # Turkish
+]
+
+MINORS = [
+    "as a child",
+    "as a kid",
+    "kids party",
+    "teenager",
+    "a teen girl",
+    "schoolgirl outfit",
+    "little girl",
+    "16 years old",
+    "16-year-old",
+    "sixteen year old",
+    "twelve-year-old",
+    "15yo",
+    "15 y/o",
+    "aged 12",
+    "age: 9",
+    "t e e n",
+    "t33n",
+    "underage",
+    "lolita",
+    "as a toddler",
+    "ребёнок",
+    "девочка 12 лет",
+    "niña",
+    "une fille de 12 ans",
+    "14 Jahre alt",
+    "小学生の少女",
+    "14歳",
+    "menor de edad",
+]
+
+IMPERSONATION = [
+    "as Barack Obama",
+    "0bama giving a speech",
+    "dressed as Donald Trump",
+    "Vladimir Putin",
+    "me as Taylor Swift",
+    "t a y l o r swift",
+    "Elon Musk at a launch",
+    "as the president of the United States",
+    "a mugshot",
+    "police mug shot",
+    "fake passport photo",
+    "leaked photo",
+    "deepfake",
+    "Путин",
+    "特朗普",
+    "Beyoncé on stage",
+    "BEYONCE",
+]
+
+INNOCENT = [
+    "Sussex countryside",
+    "Essex",
+    "Middlesex University",
+    "Scunthorpe",
+    "Penistone",
+    "classic portrait",
+    "a skirt and blouse",
+    "a pencil skirt",
+    "a short summer skirt",
+    "cocktail dress",
+    "a therapist's office",
+    "assassin's creed costume",
+    "grapefruit on the table",
+    "analysis of light",
+    "a titanic ship in the background",
+    "cockpit of a plane",
+    "nude lipstick",
+    "nude makeup and nude heels",
+    "baby blue suit",
+    "kid leather gloves",
+    "the Karate Kid poster",
+    "El Niño storm clouds",
+    "Las Meninas style",
+    "unisex hoodie",
+    "a trumpet player",
+    "trump card",
+    "1990s film look",
+    "4k, 85mm lens, f/1.8",
+    "a b&w portrait",
+    "30 years old",
+    "looking 45 years old",
+    "a 21 year old graduate",
+    "photo from 10 years ago",
+    "aged 25",
+    "under 5 minutes",
+    "sandalwood and musk",
+    "white musk perfume bottle",
+    "sitting on the rock by the sea",
+    "rock climbing gear",
+    "Sir Francis Drake's ship",
+    "a naga queen fantasy armour",
+    "bald, pelado",
+    "a mature woman with silver hair",
+    "adult",
+    "young woman in a café",
+    "a youthful glow",
+    "a sexton at the church",
+    "Dick Van Dyke style suit",
+    "an old wood-panelled library",
+    "seaside cliff, golden hour",
+    "a swan on the lake",
+    "blue tits in the garden",
+    "a teacher in a classroom",
+    "a mother with her pram",  # 'mother' alone is fine
+    "with my dog",
+    "Kindness",
+    "a kind smile",
+    "passionate expression",
+    "Nina Simone vinyl",
+    "chicken breasts on a grill",
+    "the Sex Pistols t-shirt",
+    "Titian painting",
+    "Mr. Smith's hat",
+    "Shih Tzu",
+    "wearing a sweater",
+    "smart casual, blazer",
+    "",
+    "   ",
+    "😀🎉",
+]
+
+
+@pytest.mark.parametrize("text", SEXUAL)
+def test_sexual_content_is_refused(screen: Screen, text: str) -> None:
+    v = screen.check(text)
+    assert not v.ok and v.category == "sexual", (text, v)
+
+
+@pytest.mark.parametrize("text", MINORS)
+def test_minors_are_refused(screen: Screen, text: str) -> None:
+    v = screen.check(text)
+    assert not v.ok and v.category == "minors", (text, v)
+
+
+@pytest.mark.parametrize("text", IMPERSONATION)
+def test_impersonation_is_refused(screen: Screen, text: str) -> None:
+    v = screen.check(text)
+    assert not v.ok and v.category == "impersonation", (text, v)
+
+
+@pytest.mark.parametrize("text", INNOCENT)
+def test_innocent_prompts_pass(screen: Screen, text: str) -> None:
+    v = screen.check(text)
+    assert v.ok, (text, v)
+
+
+def test_every_shipped_preset_and_style_passes(screen: Screen) -> None:
+    """The studio's own words must never trip the screen."""
+    texts: list[str] = []
+    wizard = tomllib.loads((ROOT / "prompts" / "wizard.toml").read_text(encoding="utf-8"))
+    for step in wizard.get("steps", []):
+        texts.append(step.get("question", ""))
+        texts += [p["value"] for p in step.get("presets", [])]
+        texts += [p["label"] for p in step.get("presets", [])]
+    for path in sorted((ROOT / "prompts" / "styles").glob("*.toml")):
+        style = tomllib.loads(path.read_text(encoding="utf-8"))
+        texts += [style.get("name", ""), style.get("description", ""), style.get("template", "")]
+    assert len(texts) > 30
+    refused = [(t, screen.check(t)) for t in texts if not screen.check(t).ok]
+    assert not refused
+
+
+def test_reason_is_clear_and_names_the_slot(screen: Screen) -> None:
+    v = screen.check_order({"style": "cinematic", "attire": "n u d 3", "setting": "beach"})
+    assert not v.ok
+    assert v.slot == "attire" and v.matched == "nude"
+    assert v.message.startswith("I can't use “nude” in your attire.")
+    assert "nude, sexual or erotic" in v.message
+
+
+def test_phrase_split_across_slots_is_caught(screen: Screen) -> None:
+    v = screen.check_order({"attire": "a dress", "free_text": "little", "setting": "girl"})
+    assert not v.ok and v.slot == "order" and v.category == "minors"
+
+
+def test_allow_phrase_does_not_hide_a_real_refusal(screen: Screen) -> None:
+    assert not screen.check("nude lipstick and otherwise fully nude").ok
+    assert not screen.check("baby blue eyes, as a baby").ok
+
+
+def test_normalisation_building_blocks() -> None:
+    assert normalize("Ｎ\u200bＵＤＥ  X") == "nude x"
+    assert to_latin("nаkеd") == "naked"  # Cyrillic а, е
+    v = views("n u d 3")
+    assert "nude" in v.runs
+
+
+def test_lists_load_and_a_broken_list_is_refused_clearly(tmp_path: Path) -> None:
+    names = {c.name for c in Screen.from_folder(SAFETY_DIR).categories}
+    assert names == {"sexual", "minors", "impersonation"}
+    (tmp_path / "broken.toml").write_text('terms = ["x"]\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="missing 'reason'"):
+        Screen.from_folder(tmp_path)
+    with pytest.raises(FileNotFoundError, match="no prompt safety lists"):
+        Screen.from_folder(tmp_path / "nowhere")
