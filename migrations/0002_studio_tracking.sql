@@ -6,3 +6,11 @@
 ALTER TABLE orders ADD COLUMN enqueues INTEGER NOT NULL DEFAULT 0;
 ALTER TABLE orders ADD COLUMN progress TEXT;
 ALTER TABLE variation_jobs ADD COLUMN enqueues INTEGER NOT NULL DEFAULT 0;
+
+-- This database's own id: job ids in Redis carry it, so a fresh database
+-- (order ids starting from 1 again) never picks up an older database's results.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+INSERT INTO meta (key, value) VALUES ('instance', lower(hex(randomblob(6))));

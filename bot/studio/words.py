@@ -1,0 +1,93 @@
+"""What the studio says, in one place (plain words, no platform markup)."""
+
+from __future__ import annotations
+
+from sitter.config import Settings
+from sitter.contract import Issue, PhotoProblem
+
+CONSENT_VERSION = "2026-11-21.1"
+CONSENT_TEXT = (
+    "These photos are of me, or I have the person's permission to use them. "
+    "I will not use Sitter to make sexual images or to deceive anyone about who "
+    "a person is or what they did."
+)
+
+FREE_TEXT_MAX = 200
+
+
+def welcome(settings: Settings) -> str:
+    return (
+        "Hi! I'm Sitter, a portrait studio. Send me a few photos of yourself, pick a "
+        "style, attire, setting, lighting and framing, and I'll paint four portraits "
+        "that look like you.\n\n"
+        f"Privacy: your photos are used only for your portraits. Reference photos are "
+        f"deleted after {settings.reference_retention_days} days, results after "
+        f"{settings.result_retention_days} days, and /forget deletes everything at once.\n\n"
+        f"Before we start, please confirm:\n“{CONSENT_TEXT}”"
+    )
+
+
+def privacy(settings: Settings) -> str:
+    return (
+        "What I keep: the photos you send (to learn your face), their face measurements, "
+        "your orders and the portraits I made, and when you agreed to the consent text "
+        f"(version {CONSENT_VERSION}).\n"
+        f"How long: reference photos {settings.reference_retention_days} days, portraits "
+        f"{settings.result_retention_days} days; then they are deleted on their own.\n"
+        "Who sees them: only you, and moderators if someone reports a portrait.\n"
+        "Delete everything now: /forget."
+    )
+
+
+HELP = (
+    "How it works: /start, agree, send photos of yourself (10–20 is best), press Done, "
+    "answer five short questions, confirm, and wait for four portraits.\n\n"
+    "Commands:\n"
+    "/start – begin or continue where you were\n"
+    "/new – another portrait with the same photos\n"
+    "/photos – add more reference photos\n"
+    "/status – where your order is\n"
+    "/cancel – cancel the current step or your queued order\n"
+    "/privacy – what I keep and for how long\n"
+    "/forget – delete all your photos, orders and portraits\n"
+    "/report – report a portrait that uses your face without consent"
+)
+
+ASK_PHOTOS = (
+    "Send me photos of yourself: at least {min}, 10–20 is best. Good ones show only you, "
+    "your face clearly and large, in different light and from slightly different angles; "
+    "no sunglasses, no heavy filters. You can send several at once."
+)
+
+_PROBLEM_HINT: dict[PhotoProblem, str] = {
+    PhotoProblem.UNREADABLE: "I could not read it as an image",
+    PhotoProblem.TOO_LARGE: "it is too large",
+    PhotoProblem.UNSUPPORTED: "I can't use this kind of file",
+    PhotoProblem.LOW_RESOLUTION: "the resolution is too low",
+    PhotoProblem.NO_FACE: "I can't find a face in it",
+    PhotoProblem.SEVERAL_FACES: "there is more than one face; send photos with only you",
+    PhotoProblem.FACE_TOO_SMALL: "your face is too small; come closer or crop it",
+    PhotoProblem.BLURRY: "it is blurry",
+    PhotoProblem.TOO_DARK: "it is too dark",
+    PhotoProblem.OVEREXPOSED: "it is overexposed",
+    PhotoProblem.EXTREME_ANGLE: "the face is turned too far away",
+    PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
+    PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
+}
+
+
+def issue_words(issue: Issue) -> str:
+    hint = _PROBLEM_HINT.get(issue.problem, issue.problem.value)
+    detail = issue.detail.strip().rstrip(".")
+    if detail and detail.lower() not in hint.lower():
+        return f"{hint} ({detail})"
+    return hint
+
+
+def count_line(accepted: int, minimum: int, maximum: int) -> str:
+    if accepted >= maximum:
+        return f"{accepted} good photos – that's the most I take. Press Done."
+    if accepted >= minimum:
+        more = " More help: 10–20 is best." if accepted < 10 else ""
+        return f"{accepted} good photos so far. Press Done when you're ready.{more}"
+    return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."

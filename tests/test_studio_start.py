@@ -1,0 +1,72 @@
+"""The first steps of the studio: greeting, consent, stale buttons, commands."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.studio.core import Studio
+from bot.studio.events import Command, Press, Text, Who
+from bot.studio.words import CONSENT_VERSION
+from sitter.config import load_settings
+
+WHO = Who("terminal", "u1", "c1", "Ann")
+
+
+async def _studio(data_dir: Path, redis_url: str, prefix: str) -> Studio:
+    settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=prefix)
+    return await Studio.open(settings)
+
+
+async def test_start_asks_consent_and_records_it(data_dir, redis_url, queue_prefix):
+    studio = await _studio(data_dir, redis_url, queue_prefix)
+    try:
+        [greeting] = await studio.handle(Command(WHO, "start"))
+        assert "permission" in greeting.text and "30 days" in greeting.text
+        agree = greeting.buttons[0][0]
+        assert agree.label == "I agree"
+        replies = await studio.handle(Press(WHO, agree.data))
+        assert "Send me photos" in replies[-1].text
+        user = await studio.store.user("terminal", "u1")
+        consent = await studio.store.consent(user["id"])
+        assert consent["version"] == CONSENT_VERSION and "permission" in consent["text"]
+        # The same button again is stale, and says where we are.
+        again = await studio.handle(Press(WHO, agree.data))
+        assert "earlier message" in again[0].text and "Send me photos" in again[-1].text
+    finally:
+        await studio.aclose()
+
+
+async def test_before_consent_everything_leads_to_consent(data_dir, redis_url, queue_prefix):
+    studio = await _studio(data_dir, redis_url, queue_prefix)
+    try:
+        replies = await studio.handle(Text(WHO, "hello"))
+        assert replies[-1].buttons[0][0].label == "I agree"
+        replies = await studio.handle(Command(WHO, "status"))
+        assert replies[-1].buttons[0][0].label == "I agree"
+        unknown = await studio.handle(Press(WHO, "garbage:data"))
+        assert "doesn't work any more" in unknown[0].text
+        assert unknown[-1].buttons[0][0].label == "I agree"
+    finally:
+        await studio.aclose()
+
+
+async def test_group_chats_are_sent_to_private(data_dir, redis_url, queue_prefix):
+    studio = await _studio(data_dir, redis_url, queue_prefix)
+    try:
+        group = Who("telegram", "u2", "-100", "Bob", private=False)
+        [reply] = await studio.handle(Command(group, "start"))
+        assert "direct message" in reply.text
+    finally:
+        await studio.aclose()
+
+
+async def test_decline_keeps_nothing(data_dir, redis_url, queue_prefix):
+    studio = await _studio(data_dir, redis_url, queue_prefix)
+    try:
+        [greeting] = await studio.handle(Command(WHO, "start"))
+        [reply] = await studio.handle(Press(WHO, greeting.buttons[0][1].data))
+        assert "won't keep" in reply.text
+        user = await studio.store.user("terminal", "u1")
+        assert await studio.store.consent(user["id"]) is None
+    finally:
+        await studio.aclose()
