@@ -1,0 +1,322 @@
+"""The Telegram adapter: python-telegram-bot (v22) in front of the studio core.
+
+Platform quirks live here, decisions in the core (bot/studio/core.py):
+
+- private chats carry the studio; in a group the bot answers commands with a
+  pointer to the private chat (a t.me deep link) and ignores photos. The
+  configured moderation chat is the exception: its commands and button presses
+  go to the core, which checks who may moderate;
+- one update -> one event; an album (many updates, one ``media_group_id``) ->
+  one :class:`Files` event, answered once;
+- every callback query is answered; a short answer to a press that changes
+  nothing (stale or foreign button) is shown as the popup over the button;
+- one chat's events are handled in order, different chats concurrently;
+- flood control: PTB's AIORateLimiter (30 messages/s overall, 20/min per group)
+  waits out a ``RetryAfter`` from the server and tries again.
+
+Entry point for ``sitter run``: ``await run_telegram(studio, settings)``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from typing import Any, Protocol
+
+from telegram import BotCommand, CallbackQuery, Update
+from telegram.error import TelegramError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    ContextTypes,
+    MessageHandler,
+    filters,
+)
+
+from bot.studio.events import Event, Files, IncomingFile, Press, Recipient, Reply, Text, Who
+from bot.telegram import translate
+from bot.telegram.albums import AlbumBuffer
+from bot.telegram.render import MessageIds, Renderer
+from sitter.config import WHERE_TO_GET, ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+PRIVATE_COMMANDS = [
+    ("start", "Start a portrait order (consent, photos, style)"),
+    ("status", "Where my order is"),
+    ("cancel", "Cancel the current step or queued order"),
+    ("help", "What the bot does and how"),
+    ("privacy", "What is kept, for how long, and why"),
+    ("forget", "Delete everything the bot keeps about me"),
+]
+GROUP_COMMANDS = {name for name, _ in PRIVATE_COMMANDS} | {"portrait"}
+POPUP_MAX = 200  # Telegram shows at most 200 characters in a callback answer
+PRESS_ANSWER_AFTER_S = 2.0  # answer a slow press early, so the button stops spinning
+SORRY = (
+    "Something went wrong on my side while handling that. Nothing you sent is lost; "
+    "please try again in a moment."
+)
+
+
+class StudioLike(Protocol):
+    async def handle(self, event: Event) -> list[Reply]: ...
+
+    def add_outbox(self, platform: str, outbox: Any) -> None: ...
+
+
+class TelegramOutbox:
+    """What the core uses to send on its own (progress, results, notices)."""
+
+    def __init__(self, renderer: Renderer) -> None:
+        self.renderer = renderer
+
+    async def send(self, to: Recipient, reply: Reply) -> None:
+        await self.renderer.send(int(to.chat_id), reply)
+
+
+class _ChatLocks:
+    """One lock per chat, dropped when nobody holds or waits for it."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def hold(self, chat_id: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[chat_id]
+            if users <= 1:
+                del self._locks[chat_id]
+            else:
+                self._locks[chat_id] = (lock, users - 1)
+
+
+def is_popup(replies: Sequence[Reply]) -> bool:
+    """A press answered by one short plain sentence (stale/foreign button, 'already done')."""
+    if len(replies) != 1:
+        return False
+    r = replies[0]
+    return not (r.buttons or r.images or r.edit_key) and 0 < len(r.text) <= POPUP_MAX
+
+
+class TelegramAdapter:
+    def __init__(
+        self,
+        studio: StudioLike,
+        settings: Settings,
+        *,
+        ids: MessageIds | None = None,
+        album_window_s: float = 0.8,
+        poll_timeout_s: float = 10.0,
+        concurrency: int = 64,
+        rate_limiter: AIORateLimiter | None = None,
+    ) -> None:
+        if settings.telegram_token is None:
+            raise ConfigError(WHERE_TO_GET["telegram_token"])
+        self.studio = studio
+        self.settings = settings
+        self.poll_timeout_s = poll_timeout_s
+        self.moderators = set(settings.telegram_moderators)
+        self.moderation_chat = settings.telegram_moderation_chat
+        self.limit, self.limit_words = translate.download_limit(
+            settings.telegram_api_url, settings.max_upload_bytes
+        )
+        if ids is None and hasattr(getattr(studio, "store", None), "remember_message"):
+            ids = studio.store  # type: ignore[attr-defined]
+        api = settings.telegram_api_url.rstrip("/")
+        self.app: Application = (
+            ApplicationBuilder()
+            .token(settings.telegram_token.get_secret_value())
+            .base_url(f"{api}/bot")
+            .base_file_url(f"{api}/file/bot")
+            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
+            .concurrent_updates(concurrency)
+            .connect_timeout(10)
+            .read_timeout(20)
+            .write_timeout(30)
+            .media_write_timeout(60)
+            .get_updates_read_timeout(poll_timeout_s + 10)
+            .build()
+        )
+        self.renderer = Renderer(self.app.bot, ids)
+        self.outbox = TelegramOutbox(self.renderer)
+        self.albums = AlbumBuffer(album_window_s, self._album_ready)
+        self._locks = _ChatLocks()
+        self._add_handlers()
+
+    # --- lifecycle -------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.studio.add_outbox(translate.PLATFORM, self.outbox)
+        await self.app.initialize()
+        await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in PRIVATE_COMMANDS])
+        await self.app.start()
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(
+            poll_interval=0.0,
+            timeout=int(self.poll_timeout_s),
+            allowed_updates=["message", "callback_query"],
+            drop_pending_updates=False,  # what arrived while the bot was down is still answered
+        )
+        log.info("telegram: polling as @%s", self.app.bot.username)
+
+    async def stop(self) -> None:
+        if self.app.updater is not None and self.app.updater.running:
+            await self.app.updater.stop()
+        await self.albums.drain()
+        if self.app.running:
+            await self.app.stop()
+        await self.app.shutdown()
+
+    async def run(self) -> None:
+        """Poll until cancelled."""
+        await self.start()
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await self.stop()
+
+    # --- routing ---------------------------------------------------------------------------
+    def _add_handlers(self) -> None:
+        new = filters.UpdateType.MESSAGE
+        private = filters.ChatType.PRIVATE
+        self.app.add_handler(CallbackQueryHandler(self._on_press))
+        self.app.add_handler(MessageHandler(new & filters.ChatType.GROUPS, self._on_group))
+        self.app.add_handler(MessageHandler(new & private & filters.COMMAND, self._on_command))
+        self.app.add_handler(MessageHandler(new & private & filters.TEXT, self._on_text))
+        self.app.add_handler(MessageHandler(new & private, self._on_file))
+        self.app.add_error_handler(self._on_error)
+
+    def _who(self, update: Update) -> Who:
+        assert update.effective_user is not None
+        message = update.effective_message
+        return translate.who(update.effective_user, message, self.moderators)
+
+    async def _on_command(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        parsed = translate.parse_command(update.message.text)
+        if parsed is None:
+            await self._dispatch(Text(self._who(update), update.message.text))
+            return
+        await self._dispatch(translate.command_event(self._who(update), parsed))
+
+    async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message is not None and update.message.text is not None
+        await self._dispatch(Text(self._who(update), update.message.text))
+
+    async def _on_file(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        w = self._who(update)
+        wanted = translate.describe(message, self.limit, self.limit_words)
+        if wanted is None:
+            await self._dispatch(Text(w, message.caption or ""))  # contact, location, poll...
+            return
+        fetch = translate.fetch(self.app.bot, wanted, self.limit)
+        if message.media_group_id:
+            self.albums.add(w, message.media_group_id, message.message_id, fetch)
+            return
+        with contextlib.suppress(TelegramError):
+            await self.app.bot.send_chat_action(message.chat.id, "typing")
+        await self._dispatch(Files(w, (await fetch,)))
+
+    async def _album_ready(self, w: Who, files: list[IncomingFile]) -> None:
+        with contextlib.suppress(TelegramError):
+            await self.app.bot.send_chat_action(int(w.chat_id), "typing")
+        await self._dispatch(Files(w, tuple(files)))
+
+    async def _on_group(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.message
+        assert message is not None
+        parsed = translate.parse_command(message.text or "") if message.text else None
+        if parsed is None:
+            return  # photos and chatter in groups are never taken
+        mine = parsed.addressed_to.lower() == (self.app.bot.username or "").lower()
+        if parsed.addressed_to and not mine:
+            return  # another bot's command
+        if self.moderation_chat is not None and message.chat.id == self.moderation_chat:
+            await self._dispatch(translate.command_event(self._who(update), parsed))
+            return
+        if not mine and parsed.name not in GROUP_COMMANDS:
+            return
+        link = f"https://t.me/{self.app.bot.username}?start=portrait"
+        await self.renderer.send(
+            message.chat.id,
+            Reply(
+                "Portraits are made in a private chat with me, so your photos stay between "
+                f"us. Open it here: {link}"
+            ),
+        )
+
+    async def _on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        assert query is not None
+        w = self._who(update)
+        message_id = str(query.message.message_id) if query.message is not None else ""
+        event = Press(w, query.data or "", message_id)
+        answered = False
+        try:
+            async with self._locks.hold(w.chat_id):
+                task = asyncio.ensure_future(self.studio.handle(event))
+                done, _ = await asyncio.wait({task}, timeout=PRESS_ANSWER_AFTER_S)
+                if not done:
+                    answered = await self._answer(query)
+                replies = await task
+                if not answered and is_popup(replies):
+                    answered = await self._answer(query, replies[0].text, alert=True)
+                    return
+                if not answered:
+                    answered = await self._answer(query)
+                await self._render_all(w.chat_id, replies)
+        except Exception:
+            log.exception("telegram: press %r from %s failed", event.data, w.user_id)
+            if not answered:
+                await self._answer(query, SORRY, alert=True)
+            else:
+                await self._safe_send(w.chat_id, Reply(SORRY))
+
+    async def _answer(self, query: CallbackQuery, text: str = "", alert: bool = False) -> bool:
+        try:
+            await query.answer(text or None, show_alert=alert)
+        except TelegramError as exc:  # too old (> 15 min) or already answered: nothing to do
+            log.info("telegram: could not answer callback query: %s", exc)
+        return True
+
+    # --- the core --------------------------------------------------------------------------
+    async def _dispatch(self, event: Event) -> None:
+        w = event.who
+        async with self._locks.hold(w.chat_id):
+            try:
+                replies = await self.studio.handle(event)
+            except Exception:
+                log.exception(
+                    "telegram: studio failed on %s from %s", type(event).__name__, w.user_id
+                )
+                await self._safe_send(w.chat_id, Reply(SORRY))
+                return
+            await self._render_all(w.chat_id, replies)
+
+    async def _render_all(self, chat_id: str, replies: Sequence[Reply]) -> None:
+        for reply in replies:
+            await self.renderer.send(int(chat_id), reply)
+
+    async def _safe_send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            await self.renderer.send(int(chat_id), reply)
+        except TelegramError:
+            log.exception("telegram: could not tell chat %s about an error", chat_id)
+
+    async def _on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+        log.error("telegram: unhandled error on %r", update, exc_info=context.error)
+
+
+async def run_telegram(studio: StudioLike, settings: Settings) -> None:
+    """Run the Telegram bot over ``studio`` until cancelled (used by ``sitter run``)."""
+    await TelegramAdapter(studio, settings).run()
