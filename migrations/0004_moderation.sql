@@ -1,0 +1,18 @@
+-- Reason: moderation waits for typed input that must survive a restart (a
+-- report's optional note, the selfie after /protect); it must know whether a
+-- report has reached the moderators yet (posting is retried until it has) and
+-- on which platform; and it looks reports up by reporter and protected faces
+-- by owner.
+
+CREATE TABLE pending_inputs (
+    user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    kind       TEXT NOT NULL,            -- report_note | protect_selfie
+    ref        INTEGER,                  -- the report a note belongs to
+    expires_at TEXT NOT NULL
+);
+
+ALTER TABLE reports ADD COLUMN platform TEXT;   -- whose moderators are asked
+ALTER TABLE reports ADD COLUMN posted_at TEXT;  -- when the moderators got it
+CREATE INDEX reports_reporter ON reports (reporter_user_id);
+CREATE INDEX reports_status ON reports (status, posted_at);
+CREATE INDEX protected_faces_owner ON protected_faces (owner_user_id);
