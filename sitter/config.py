@@ -52,6 +52,11 @@ class Settings(BaseSettings):
     discord_token: SecretStr | None = Field(
         None, description="From the Discord developer portal (Bot > Reset Token)."
     )
+    discord_message_content: bool = Field(
+        False,
+        description="Request Discord's privileged Message Content intent (enable it in the "
+        "developer portal first); needed only for the studio in private threads.",
+    )
 
     # --- studio rules -----------------------------------------------------------
     min_photos: int = Field(4, ge=1, le=50)
@@ -76,10 +81,19 @@ class Settings(BaseSettings):
     upscaler_weights: Path | None = Field(None, description="Real-ESRGAN x4plus .pth for the GPU.")
     c2pa_cert: Path | None = Field(None, description="PEM certificate chain for C2PA signing.")
     c2pa_key: Path | None = Field(None, description="PEM private key for C2PA signing.")
+    c2pa_tsa_url: str | None = Field(
+        None, description="RFC 3161 timestamp authority for C2PA signatures (none = no timestamp)."
+    )
     generation_concurrency: int = Field(1, ge=1, description="Generations at once per worker.")
     job_timeout_s: int = Field(600, ge=10)
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
+    dtype: str = Field(
+        "auto",
+        description="Pipeline precision: auto (bf16/fp16 on CUDA, float32 on CPU), "
+        "float32, float16 or bfloat16.",
+    )
+    torch_compile: bool = Field(False, description="torch.compile the UNet on CUDA (slow start).")
 
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
