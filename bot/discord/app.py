@@ -1,0 +1,37 @@
+"""Entry point for ``sitter run``: the Discord side of the bot.
+
+The caller opens the resources (database, studio) with ``async with`` and passes
+them in; this module keeps no globals.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import aiosqlite
+
+from bot.discord.client import SitterClient, Studio
+from sitter.config import WHERE_TO_GET, ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_client(
+    settings: Settings, studio: Studio, db: aiosqlite.Connection, **options: object
+) -> SitterClient:
+    return SitterClient(
+        studio,
+        db,
+        max_upload_bytes=settings.max_upload_bytes,
+        message_content=settings.discord_message_content,
+        **options,
+    )
+
+
+async def run_discord(settings: Settings, studio: Studio, db: aiosqlite.Connection) -> None:
+    """Log in, sync the slash commands and serve until cancelled (reconnects on its own)."""
+    if settings.discord_token is None:
+        raise ConfigError(WHERE_TO_GET["discord_token"])
+    client = build_client(settings, studio, db)
+    async with client:
+        await client.start(settings.discord_token.get_secret_value(), reconnect=True)

@@ -1,0 +1,264 @@
+"""The Discord client: slash commands in servers, the studio in DMs (or a
+private thread), every component routed to the core as a Press.
+
+Platform quirks live here; decisions (ownership, stale buttons, what to say)
+are the core's. Each event of one member is handled in order (a lock per
+member), and every interaction is acknowledged before the core is asked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from typing import Protocol
+
+import aiosqlite
+import discord
+from discord import app_commands
+
+from bot.discord import ids
+from bot.discord.components import DYNAMIC_ITEMS, modal_value
+from bot.discord.files import DEFAULT_FILE_LIMIT, fetch
+from bot.discord.guild_settings import GuildSettings, GuildSettingsStore, Place
+from bot.discord.message_keys import MessageKeys
+from bot.discord.sender import DiscordOutbox, Sender
+from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+
+log = logging.getLogger(__name__)
+
+PLATFORM = "discord"
+DMS_CLOSED = 50007  # Discord's "Cannot send messages to this user"
+
+DM_CLOSED_TEXT = (
+    "I couldn't send you a direct message: your DMs are closed to me.\n"
+    "To open them for this server: click the server's name (top left) > **Privacy Settings** "
+    "> turn on **Direct Messages**, then run `/portrait` again. "
+    "(Or, in User Settings > Privacy & Safety, allow direct messages from server members.)"
+)
+
+
+class Studio(Protocol):
+    async def handle(self, event: Event) -> list[Reply]: ...
+
+    def add_outbox(self, platform: str, outbox: Outbox) -> None: ...
+
+
+class SitterClient(discord.AutoShardedClient):
+    """Sharding-ready: one process runs the shards Discord recommends."""
+
+    def __init__(
+        self,
+        studio: Studio,
+        db: aiosqlite.Connection,
+        *,
+        max_upload_bytes: int,
+        message_content: bool = False,
+        sync_commands: bool = True,
+        **options: object,
+    ):
+        # DMs' content reaches bots without the privileged intent; threads need it.
+        intents = discord.Intents.default()
+        intents.message_content = message_content
+        super().__init__(intents=intents, **options)  # type: ignore[arg-type]
+        self.studio = studio
+        self.guilds_store = GuildSettingsStore(db)
+        self.sender = Sender(MessageKeys(db))
+        self.max_upload_bytes = max_upload_bytes
+        self.message_content = message_content
+        self.sync_commands = sync_commands
+        self.tree = app_commands.CommandTree(self)
+        self._locks: dict[str, asyncio.Lock] = {}
+        from bot.discord.commands import install
+
+        install(self)
+
+    async def setup_hook(self) -> None:
+        self.add_dynamic_items(*DYNAMIC_ITEMS)
+        self.studio.add_outbox(PLATFORM, DiscordOutbox(self, self.sender))
+        if self.sync_commands:
+            await self.tree.sync()
+
+    # --- who and in what order ------------------------------------------------------------
+    def _lock(self, user_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(str(user_id), asyncio.Lock())
+
+    def who(
+        self, user: discord.abc.User, chat_id: int | None, *, private: bool, moderator: bool = False
+    ) -> Who:
+        return Who(
+            platform=PLATFORM,
+            user_id=str(user.id),
+            chat_id=str(chat_id or ""),
+            name=user.display_name,
+            private=private,
+            is_moderator=moderator,
+        )
+
+    async def is_moderator(self, interaction: discord.Interaction, gs: GuildSettings) -> bool:
+        member = interaction.user
+        if not isinstance(member, discord.Member):
+            return False
+        if interaction.permissions.manage_guild:
+            return True
+        return gs.moderator_role_id is not None and any(
+            str(r.id) == gs.moderator_role_id for r in member.roles
+        )
+
+    async def who_for(self, interaction: discord.Interaction) -> Who:
+        """Who pressed, and whether the core may treat the chat as private.
+
+        DMs and studio threads are private (in a thread, whoever can see it may press;
+        ownership is the core's check). A plain server channel is not.
+        """
+        channel_id = interaction.channel_id
+        if interaction.guild_id is None:
+            return self.who(interaction.user, channel_id, private=True)
+        gs = await self.guilds_store.get(interaction.guild_id)
+        owner = await self.guilds_store.thread_owner(channel_id) if channel_id else None
+        return self.who(
+            interaction.user,
+            channel_id,
+            private=owner is not None,
+            moderator=await self.is_moderator(interaction, gs),
+        )
+
+    async def in_own_chat(self, interaction: discord.Interaction) -> bool:
+        """True in a DM or the presser's own studio thread: replies can be public there."""
+        if interaction.guild_id is None:
+            return True
+        cid = interaction.channel_id
+        return cid is not None and await self.guilds_store.thread_owner(cid) == str(
+            interaction.user.id
+        )
+
+    async def ask(self, event: Event) -> list[Reply]:
+        return await self.studio.handle(event)
+
+    async def deliver(
+        self, channel: discord.abc.Messageable, replies: Sequence[Reply], file_limit: int
+    ) -> discord.Message | None:
+        first = None
+        for reply in replies:
+            sent = await self.sender.to_channel(channel, reply, file_limit=file_limit)
+            first = first or sent
+        return first
+
+    async def answer(self, interaction: discord.Interaction, replies: list[Reply]) -> None:
+        """Replies to a press: in the presser's own chat, else only the presser sees them."""
+        if await self.in_own_chat(interaction) and interaction.channel is not None:
+            limit = interaction.filesize_limit or DEFAULT_FILE_LIMIT
+            await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
+        else:
+            for reply in replies:
+                await self.sender.ephemeral(interaction, reply)
+
+    # --- events -------------------------------------------------------------------------
+    async def on_message(self, message: discord.Message) -> None:
+        if message.author.bot or message.author.id == getattr(self.user, "id", None):
+            return
+        if message.guild is not None:
+            owner = await self.guilds_store.thread_owner(message.channel.id)
+            if owner != str(message.author.id):
+                return  # server chatter is not the studio's business
+        who = self.who(message.author, message.channel.id, private=True)
+        event: Event
+        if message.attachments:
+            async with message.channel.typing():
+                files = [await fetch(a, self.max_upload_bytes) for a in message.attachments]
+            event = Files(who, tuple(files))
+        elif message.content.startswith("/") and len(message.content) > 1:
+            name, _, args = message.content[1:].partition(" ")
+            event = Command(who, name.lower(), args.strip())
+        elif message.content.strip():
+            event = Text(who, message.content.strip())
+        else:
+            return
+        limit = message.guild.filesize_limit if message.guild else DEFAULT_FILE_LIMIT
+        async with self._lock(message.author.id):
+            replies = await self.ask(event)
+            await self.deliver(message.channel, replies, limit)
+
+    async def on_press(self, interaction: discord.Interaction, data: str) -> None:
+        """A button or menu: acknowledge at once (Discord allows 3 s), then ask the core."""
+        await interaction.response.defer()
+        who = await self.who_for(interaction)
+        message_id = str(interaction.message.id) if interaction.message else ""
+        async with self._lock(interaction.user.id):
+            replies = await self.ask(Press(who, data, message_id))
+            await self.answer(interaction, replies)
+
+    async def on_interaction(self, interaction: discord.Interaction) -> None:
+        """Modal submits are routed here by custom id, so one opened before a restart works."""
+        if interaction.type is not discord.InteractionType.modal_submit:
+            return
+        data = ids.modal_data(str((interaction.data or {}).get("custom_id", "")))
+        if data is None:
+            return
+        await interaction.response.defer()
+        text = modal_value(dict(interaction.data or {}))
+        who = await self.who_for(interaction)
+        message_id = str(interaction.message.id) if interaction.message else ""
+        async with self._lock(interaction.user.id):
+            replies = await self.ask(Press(who, data, message_id))
+            if text.strip():
+                replies = await self.ask(Text(who, text.strip()))
+            await self.answer(interaction, replies)
+
+    # --- /portrait --------------------------------------------------------------------------
+    async def start_studio(self, interaction: discord.Interaction) -> None:
+        """Open the studio where the server wants it and say where to look."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        user = interaction.user
+        if interaction.guild_id is None:  # /portrait inside the DM itself
+            who = self.who(user, interaction.channel_id, private=True)
+            async with self._lock(user.id):
+                replies = await self.ask(Command(who, "start"))
+                await self.deliver(interaction.channel, replies, interaction.filesize_limit)  # type: ignore[arg-type]
+            await interaction.followup.send("The studio is open below.", ephemeral=True)
+            return
+        gs = await self.guilds_store.get(interaction.guild_id)
+        target: discord.abc.Messageable | None = None
+        if gs.place is Place.THREAD:
+            target = await self._studio_thread(interaction)
+        if target is None:
+            target = await user.create_dm()
+        who = self.who(
+            user, target.id, private=True, moderator=await self.is_moderator(interaction, gs)
+        )
+        async with self._lock(user.id):
+            replies = await self.ask(Command(who, "start"))
+            try:
+                first = await self.deliver(target, replies, DEFAULT_FILE_LIMIT)
+            except discord.Forbidden as exc:
+                text = (
+                    DM_CLOSED_TEXT
+                    if exc.code == DMS_CLOSED
+                    else f"Discord did not let me post the studio there ({exc.text})."
+                )
+                await interaction.followup.send(text, ephemeral=True)
+                return
+        where = first.jump_url if first else "your direct messages"
+        place = "a private thread" if isinstance(target, discord.Thread) else "a direct message"
+        await interaction.followup.send(
+            f"I've opened the studio in {place}: {where}", ephemeral=True
+        )
+
+    async def _studio_thread(self, interaction: discord.Interaction) -> discord.Thread | None:
+        """The member's private studio thread in this channel; None to fall back to DMs."""
+        channel = interaction.channel
+        if not isinstance(channel, discord.TextChannel) or not self.message_content:
+            return None
+        try:
+            thread = await channel.create_thread(
+                name=f"Portrait studio · {interaction.user.display_name}"[:100],
+                type=discord.ChannelType.private_thread,
+                invitable=False,
+            )
+            await thread.add_user(interaction.user)
+        except discord.HTTPException as exc:
+            log.warning("cannot open a studio thread in %s: %s; using DMs", channel.id, exc)
+            return None
+        assert interaction.guild_id is not None
+        await self.guilds_store.add_thread(thread.id, interaction.guild_id, interaction.user.id)
+        return thread

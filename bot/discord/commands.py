@@ -1,0 +1,80 @@
+"""Slash commands: ``/portrait`` (anyone) and ``/sitter-settings`` (manage server)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from bot.discord.guild_settings import GuildSettings, Place
+
+if TYPE_CHECKING:
+    from bot.discord.client import SitterClient
+
+THREADS_NEED_INTENT = (
+    "Private threads need the Message Content intent (messages in threads are not "
+    "delivered to bots without it): enable it for the bot in the Discord developer portal "
+    "(Bot > Privileged Gateway Intents) and set SITTER_DISCORD_MESSAGE_CONTENT=true. "
+    "The studio stays in DMs until then."
+)
+
+
+def describe(gs: GuildSettings) -> str:
+    role = f"<@&{gs.moderator_role_id}>" if gs.moderator_role_id else "not set (Manage Server only)"
+    channel = f"<#{gs.moderation_channel_id}>" if gs.moderation_channel_id else "not set"
+    place = "a private thread" if gs.place is Place.THREAD else "direct messages"
+    return (
+        f"**Sitter settings for this server**\nStudio runs in: {place}\n"
+        f"Moderators' role: {role}\nModeration reports go to: {channel}"
+    )
+
+
+def install(client: SitterClient) -> None:
+    tree = client.tree
+
+    @tree.command(name="portrait", description="Open the portrait studio (in your DMs)")
+    @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
+    async def portrait(interaction: discord.Interaction) -> None:
+        await client.start_studio(interaction)
+
+    @tree.command(name="sitter-settings", description="Where the studio runs and who moderates")
+    @app_commands.guild_only()
+    @app_commands.default_permissions(manage_guild=True)
+    @app_commands.describe(
+        studio="Where members use the studio",
+        moderator_role="Members with this role handle reports",
+        moderation_channel="Channel where reports are posted",
+    )
+    @app_commands.choices(
+        studio=[
+            app_commands.Choice(name="Direct messages", value=Place.DM.value),
+            app_commands.Choice(name="A private thread in the channel", value=Place.THREAD.value),
+        ]
+    )
+    async def sitter_settings(
+        interaction: discord.Interaction,
+        studio: app_commands.Choice[str] | None = None,
+        moderator_role: discord.Role | None = None,
+        moderation_channel: discord.TextChannel | None = None,
+    ) -> None:
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        # default_permissions hides the command; admins can change that, so check here too.
+        if interaction.guild_id is None or not interaction.permissions.manage_guild:
+            await interaction.followup.send(
+                "Only members with the **Manage Server** permission can change Sitter's settings.",
+                ephemeral=True,
+            )
+            return
+        note = ""
+        place = Place(studio.value) if studio else None
+        if place is Place.THREAD and not client.message_content:
+            place, note = None, "\n\n" + THREADS_NEED_INTENT
+        gs = await client.guilds_store.update(
+            interaction.guild_id,
+            f"discord:{interaction.user.id}",
+            place=place,
+            moderator_role_id=str(moderator_role.id) if moderator_role else None,
+            moderation_channel_id=str(moderation_channel.id) if moderation_channel else None,
+        )
+        await interaction.followup.send(describe(gs) + note, ephemeral=True)
