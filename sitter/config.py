@@ -57,11 +57,6 @@ class Settings(BaseSettings):
         description="Request Discord's privileged Message Content intent (enable it in the "
         "developer portal first); needed only for the studio in private threads.",
     )
-    discord_message_content: bool = Field(
-        False,
-        description="Request Discord's privileged Message Content intent (enable it in the "
-        "developer portal first); needed only for the studio in private threads.",
-    )
 
     # --- studio rules -----------------------------------------------------------
     min_photos: int = Field(4, ge=1, le=50)
