@@ -17,7 +17,17 @@ import pytest
 from PIL import Image as PILImage
 from telegram_api import BOT_USERNAME, BotApiEmulator, TgUser
 
-from bot.studio.events import Button, Command, Event, Files, Image, Press, Reply, Text
+from bot.studio.events import (
+    Button,
+    Command,
+    Event,
+    Files,
+    Image,
+    Press,
+    Recipient,
+    Reply,
+    Text,
+)
 from bot.telegram.app import TelegramAdapter
 from bot.telegram.render import ButtonDataTooLong, keyboard, split_text
 from sitter.config import Settings
@@ -191,7 +201,7 @@ async def test_moderation_chat_commands_go_to_the_core(api, bot):
     assert studio.events[0].who.private is False
 
 
-async def test_every_press_is_answered_and_stale_ones_as_a_popup(api, bot):
+async def test_every_press_is_answered_in_chat_or_as_a_popup_in_groups(api, bot):
     _adapter, studio = bot
     studio.next_replies = [
         Reply("Pick one", buttons=((Button("Yes", "w:1:yes"), Button("No", "w:1:no")),))
@@ -202,13 +212,23 @@ async def test_every_press_is_answered_and_stale_ones_as_a_popup(api, bot):
     await api.wait_calls("sendMessage", 2, ANNA.id)
     await api.wait_for(lambda: api.answered(q1), what="answer to the press")
     msg, _ = api.find_button(ANNA.id, "Yes")
-    q2 = await api.press(ANNA, msg, "old:w:0:yes")
-    await api.wait_for(lambda: api.answered(q2), what="answer to the stale press")
-    [popup] = [c for c in api.sent("answerCallbackQuery") if c.params["callback_query_id"] == q2]
-    assert "earlier step" in popup.params["text"] and popup.params["show_alert"] is True
-    assert len(api.sent("sendMessage", ANNA.id)) == 2  # the popup was not also a message
     press = next(e for e in studio.events if isinstance(e, Press))
     assert press.data == "w:1:yes" and press.message_id == str(msg["message_id"])
+    assert press.who.private
+
+    # The same kind of button in a group (a message someone shared): only the presser sees
+    # the core's answer, as a popup; nothing is posted in the group.
+    group = api.group_chat(-100300, "Friends")
+    await studio.outboxes["telegram"].send(
+        Recipient("telegram", str(group["id"])),
+        Reply("Shared", buttons=((Button("Upscale", "old:u:1"),),)),
+    )
+    q2 = await api.press_button(BORIS, "Upscale", chat_id=group["id"])
+    await api.wait_for(lambda: api.answered(q2), what="answer to the group press")
+    [popup] = [c for c in api.sent("answerCallbackQuery") if c.params["callback_query_id"] == q2]
+    assert "earlier step" in popup.params["text"] and popup.params["show_alert"] is True
+    assert len(api.sent("sendMessage", group["id"])) == 1  # only the shared message itself
+    assert not [e for e in studio.events if isinstance(e, Press)][-1].who.private
 
 
 async def test_results_album_then_actions_and_files_with_reason(api, bot, tmp_path):
@@ -254,8 +274,6 @@ async def test_progress_message_is_edited_in_place(api, bot, tmp_path):
 
     adapter.renderer.ids = Ids()
     outbox = studio.outboxes["telegram"]
-    from bot.studio.events import Recipient
-
     to = Recipient("telegram", str(ANNA.id))
     api.private_chat(ANNA)
     await outbox.send(to, Reply("Queued: position 2", edit_key="order:1"))

@@ -99,12 +99,10 @@ class _ChatLocks:
                 self._locks[chat_id] = (lock, users - 1)
 
 
-def is_popup(replies: Sequence[Reply]) -> bool:
-    """A press answered by one short plain sentence (stale/foreign button, 'already done')."""
-    if len(replies) != 1:
-        return False
-    r = replies[0]
-    return not (r.buttons or r.images or r.edit_key) and 0 < len(r.text) <= POPUP_MAX
+def popup_text(replies: Sequence[Reply]) -> str:
+    """The replies' words squeezed into a callback answer (Telegram shows 200 characters)."""
+    text = " ".join(r.text.strip() for r in replies if r.text.strip())
+    return text if len(text) <= POPUP_MAX else text[: POPUP_MAX - 1] + "…"
 
 
 class TelegramAdapter:
@@ -256,11 +254,20 @@ class TelegramAdapter:
         )
 
     async def _on_press(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """A button press: to the core; the query is always answered.
+
+        In a private chat (or the moderation chat) the core's replies are posted
+        there. Pressed in any other group (a message someone shared), only the
+        presser should see the answer: it becomes the popup over the button.
+        """
         query = update.callback_query
         assert query is not None
         w = self._who(update)
         message_id = str(query.message.message_id) if query.message is not None else ""
         event = Press(w, query.data or "", message_id)
+        in_chat = w.private or (
+            self.moderation_chat is not None and w.chat_id == str(self.moderation_chat)
+        )
         answered = False
         try:
             async with self._locks.hold(w.chat_id):
@@ -269,8 +276,10 @@ class TelegramAdapter:
                 if not done:
                     answered = await self._answer(query)
                 replies = await task
-                if not answered and is_popup(replies):
-                    answered = await self._answer(query, replies[0].text, alert=True)
+                if not in_chat:
+                    answered = answered or await self._answer(
+                        query, popup_text(replies), alert=True
+                    )
                     return
                 if not answered:
                     answered = await self._answer(query)
@@ -279,7 +288,7 @@ class TelegramAdapter:
             log.exception("telegram: press %r from %s failed", event.data, w.user_id)
             if not answered:
                 await self._answer(query, SORRY, alert=True)
-            else:
+            elif in_chat:
                 await self._safe_send(w.chat_id, Reply(SORRY))
 
     async def _answer(self, query: CallbackQuery, text: str = "", alert: bool = False) -> bool:
