@@ -1,0 +1,198 @@
+"""A small stand-in engine worker for the studio tests, until engine/worker.py lands.
+
+It is a real arq worker on the real Redis with the contract's serializer; face
+analysis uses the real dlib analyzer (engine/faces/dlib_backend.py) on real
+photos, and generation/upscale/label return real PNG files made with Pillow
+(no diffusion model). Run as a process:
+
+    python tests/studio_engine.py   # env: SITTER_REDIS_URL, SITTER_QUEUE_PREFIX
+
+``STUDIO_ENGINE_DELAY`` (seconds) slows generation down, so tests can kill
+things while a job is running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import io
+import os
+import random
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from arq.worker import Worker
+from PIL import Image, ImageDraw
+
+from sitter import contract as c
+from sitter.queue import redis_settings
+
+_ANALYZER: Any = None
+
+
+def analyzer() -> Any:
+    global _ANALYZER
+    if _ANALYZER is None:
+        from engine.faces.dlib_backend import DlibAnalyzer
+
+        _ANALYZER = DlibAnalyzer()
+    return _ANALYZER
+
+
+def _png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _analyze(req: c.AnalyzePhotoRequest) -> c.AnalyzePhotoResult:
+    import numpy as np
+
+    try:
+        with Image.open(io.BytesIO(req.photo)) as im:
+            im.load()
+            image = im.convert("RGB")
+    except Exception:
+        issue = c.Issue(problem=c.PhotoProblem.UNREADABLE, detail="not an image I can open")
+        return c.AnalyzePhotoResult(accepted=False, issues=[issue])
+    a = analyzer()
+    faces = a.detect(image)
+    base = {
+        "width": image.width,
+        "height": image.height,
+        "format": "image",
+        "face_count": len(faces),
+    }
+    if not faces:
+        issue = c.Issue(problem=c.PhotoProblem.NO_FACE, detail="no face found")
+        return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    if len(faces) > 1:
+        issue = c.Issue(problem=c.PhotoProblem.SEVERAL_FACES, detail=f"I see {len(faces)} faces")
+        return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    face = faces[0]
+    vec = face.embedding
+    for p in req.protected:
+        if a.similarity(vec, np.asarray(p.embedding.vector)) >= a.same_person_threshold:
+            issue = c.Issue(problem=c.PhotoProblem.PROTECTED, detail="protected face")
+            return c.AnalyzePhotoResult(
+                accepted=False, issues=[issue], protected_match=p.id, **base
+            )
+    if req.set_embeddings:
+        sims = [a.similarity(vec, np.asarray(e.vector)) for e in req.set_embeddings]
+        if float(np.median(sims)) < a.same_person_threshold:
+            issue = c.Issue(problem=c.PhotoProblem.DIFFERENT_PERSON, detail="")
+            return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    crop = a.aligned_crop(image, face, 64)
+    return c.AnalyzePhotoResult(
+        accepted=True,
+        embedding=c.Embedding(backend=a.name, vector=[float(x) for x in vec]),
+        face_crop=_png(crop),
+        **base,
+    )
+
+
+async def analyze_photo(ctx: dict, payload: dict) -> dict:
+    req = c.parse_request(c.JOB_ANALYZE, payload)
+    assert isinstance(req, c.AnalyzePhotoRequest)
+    return (await asyncio.to_thread(_analyze, req)).model_dump()
+
+
+async def check_set(ctx: dict, payload: dict) -> dict:
+    import numpy as np
+
+    req = c.parse_request(c.JOB_CHECK_SET, payload)
+    assert isinstance(req, c.CheckSetRequest)
+    a = analyzer()
+    vecs = [np.asarray(e.vector) for e in req.embeddings]
+    meds = []
+    for i, v in enumerate(vecs):
+        others = [a.similarity(v, o) for j, o in enumerate(vecs) if j != i]
+        meds.append(float(np.median(others)) if others else 1.0)
+    outliers = [i for i, m in enumerate(meds) if m < a.same_person_threshold]
+    return c.CheckSetResult(
+        outliers=outliers, threshold=a.same_person_threshold, distances=meds
+    ).model_dump()
+
+
+async def generate(ctx: dict, payload: dict) -> dict:
+    req = c.parse_request(c.JOB_GENERATE, payload)
+    assert isinstance(req, c.GenerateRequest)
+    t0 = time.perf_counter()
+    delay = float(os.environ.get("STUDIO_ENGINE_DELAY", "0"))
+    if delay:
+        await asyncio.sleep(delay)
+    out = []
+    for seed in req.seeds:
+        rng = random.Random(seed)
+        im = Image.new("RGB", (64, 64), tuple(rng.randrange(256) for _ in range(3)))
+        ImageDraw.Draw(im).ellipse((16, 12, 48, 52), fill=(230, 190, 160))
+        out.append(
+            c.Variation(seed=seed, image=_png(im), likeness=0.8, face_found=True, passed=True)
+        )
+    return c.GenerateResult(
+        generation_id=req.generation_id,
+        variations=out,
+        model="studio-test-engine",
+        adapter="none",
+        device="cpu",
+        seconds=time.perf_counter() - t0,
+    ).model_dump()
+
+
+async def upscale(ctx: dict, payload: dict) -> dict:
+    req = c.parse_request(c.JOB_UPSCALE, payload)
+    assert isinstance(req, c.UpscaleRequest)
+    with Image.open(io.BytesIO(req.image)) as im:
+        big = im.convert("RGB").resize((im.width * req.scale, im.height * req.scale))
+    return c.UpscaleResult(
+        image=_png(big),
+        method="pillow-bicubic (test engine)",
+        width=big.width,
+        height=big.height,
+        seconds=0.0,
+    ).model_dump()
+
+
+async def label(ctx: dict, payload: dict) -> dict:
+    req = c.parse_request(c.JOB_LABEL, payload)
+    assert isinstance(req, c.LabelRequest)
+    with Image.open(io.BytesIO(req.image)) as im:
+        out = im.convert("RGB")
+    ImageDraw.Draw(out).text((2, out.height - 12), req.text, fill=(255, 255, 255))
+    return c.LabelResult(image=_png(out), seconds=0.0).model_dump()
+
+
+FUNCTIONS = [analyze_photo, check_set, generate, upscale, label]
+
+
+def workers(redis_url: str, prefix: str) -> list[Worker]:
+    common: dict[str, Any] = {
+        "functions": FUNCTIONS,
+        "redis_settings": redis_settings(redis_url),
+        "job_serializer": c.serialize,
+        "job_deserializer": c.deserialize,
+        "poll_delay": 0.01,
+        "keep_result": 3600,
+        "handle_signals": False,
+        "max_tries": 3,
+    }
+    return [
+        Worker(queue_name=c.queue_name(prefix, c.QUEUE_FAST), **common),
+        Worker(queue_name=c.queue_name(prefix, c.QUEUE_GPU), **common),
+    ]
+
+
+async def main() -> None:
+    url = os.environ["SITTER_REDIS_URL"]
+    prefix = os.environ["SITTER_QUEUE_PREFIX"]
+    ws = workers(url, prefix)
+    print("studio test engine ready", hashlib.sha1(prefix.encode()).hexdigest()[:6], flush=True)
+    await asyncio.gather(*(w.async_run() for w in ws))
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

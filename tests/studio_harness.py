@@ -1,0 +1,169 @@
+"""Shared pieces of the studio tests: an engine worker process, a recording outbox,
+test photos, and a driver that presses buttons by label."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from PIL import Image, ImageEnhance, ImageOps
+
+from bot.studio.core import Studio
+from bot.studio.events import Command, Files, IncomingFile, Press, Recipient, Reply, Text, Who
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def real_engine_available() -> bool:
+    return (ROOT / "engine" / "worker.py").is_file() and os.environ.get(
+        "STUDIO_TEST_ENGINE", "real"
+    ) != "stand-in"
+
+
+def engine_env(redis_url: str, prefix: str, data_dir: Path, delay: float = 0.0) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        SITTER_REDIS_URL=redis_url,
+        SITTER_QUEUE_PREFIX=prefix,
+        SITTER_DATA_DIR=str(data_dir),
+        SITTER_MODEL="tiny",
+        SITTER_FACE_BACKEND="dlib",
+        SITTER_POLL_DELAY_S="0.01",
+        STUDIO_ENGINE_DELAY=str(delay),
+        PYTHONPATH=str(ROOT),
+    )
+    return env
+
+
+def start_engine(
+    redis_url: str, prefix: str, data_dir: Path, delay: float = 0.0, log: Path | None = None
+) -> subprocess.Popen:
+    """An engine worker process: the real one (tiny model, dlib) once it exists."""
+    if real_engine_available() and not delay:
+        cmd = [sys.executable, "-m", "sitter.cli", "worker"]
+    else:
+        cmd = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
+    out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
+    return subprocess.Popen(
+        cmd,
+        env=engine_env(redis_url, prefix, data_dir, delay),
+        stdout=out,
+        stderr=out,
+        cwd=ROOT,
+    )
+
+
+def stop(proc: subprocess.Popen, kill: bool = False) -> None:
+    if proc.poll() is None:
+        proc.kill() if kill else proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@dataclass
+class RecordingOutbox:
+    """Stands in for a chat platform's servers: records what the core sends."""
+
+    sent: list[tuple[Recipient, Reply]] = field(default_factory=list)
+    fail: bool = False
+
+    async def send(self, to: Recipient, reply: Reply) -> None:
+        if self.fail:
+            raise ConnectionError("platform unreachable")
+        self.sent.append((to, reply))
+
+    def texts(self) -> list[str]:
+        return [r.text for _, r in self.sent]
+
+
+# --- photos ------------------------------------------------------------------------------
+def png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def jpeg(im: Image.Image, quality: int = 90) -> bytes:
+    buf = io.BytesIO()
+    im.convert("RGB").save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def astronaut_set() -> list[IncomingFile]:
+    """Four different photos of one person, from scikit-image's astronaut (CC0)."""
+    from skimage import data
+
+    # Cropped to her head: the full picture has a second face-like patch for dlib.
+    im = Image.fromarray(data.astronaut()).crop((60, 0, 412, 352))
+    variants = [
+        ("astronaut.png", png(im)),
+        ("mirror.jpg", jpeg(ImageOps.mirror(im))),
+        ("brighter.jpg", jpeg(ImageEnhance.Brightness(im).enhance(1.25))),
+        ("closer.jpg", jpeg(im.crop((30, 20, 322, 312)).resize((400, 400)))),
+    ]
+    return [IncomingFile(name, data, len(data)) for name, data in variants]
+
+
+def incoming(path: Path) -> IncomingFile:
+    data = path.read_bytes()
+    return IncomingFile(f"{path.parent.name}/{path.name}", data, len(data))
+
+
+# --- a driver ------------------------------------------------------------------------------
+class Chat:
+    """One person talking to the studio; remembers the last buttons shown."""
+
+    def __init__(self, studio: Studio, who: Who):
+        self.studio = studio
+        self.who = who
+        self.last: list[Reply] = []
+
+    async def send(self, event_or_text: object) -> list[Reply]:
+        ev = event_or_text
+        if isinstance(ev, str):
+            ev = Command(self.who, ev[1:]) if ev.startswith("/") else Text(self.who, ev)
+        self.last = await self.studio.handle(ev)  # type: ignore[arg-type]
+        return self.last
+
+    async def files(self, files: list[IncomingFile]) -> list[Reply]:
+        return await self.send(Files(self.who, tuple(files)))
+
+    def button(self, label: str, replies: list[Reply] | None = None) -> str:
+        for r in replies or self.last:
+            for row in r.buttons:
+                for btn in row:
+                    if btn.label == label or btn.label.startswith(label):
+                        return btn.data
+        shown = [btn.label for r in (replies or self.last) for row in r.buttons for btn in row]
+        raise AssertionError(f"no button {label!r}; shown: {shown}")
+
+    async def press(self, label: str, replies: list[Reply] | None = None) -> list[Reply]:
+        return await self.send(Press(self.who, self.button(label, replies)))
+
+    def text(self) -> str:
+        return "\n".join(r.text for r in self.last)
+
+
+async def until(
+    studio: Studio, check: Callable[[], bool], timeout: float = 30.0, what: str = ""
+) -> None:
+    """Run the core's background passes until ``check()`` holds."""
+    from bot.studio.tracking import Tracker
+
+    tracker = Tracker(studio)
+    loop = asyncio.get_running_loop()
+    end = loop.time() + timeout
+    while not check():
+        if loop.time() > end:
+            raise AssertionError(f"timed out waiting for {what or check}")
+        await tracker.tick()
+        await asyncio.sleep(0.05)

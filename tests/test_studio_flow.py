@@ -1,0 +1,189 @@
+"""The whole conversation through Studio.handle, on real Redis, SQLite and an arq worker.
+
+From /start to four portraits, then retry, upscale and label, then /forget.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FACES, insightface_image, needs_shared
+from studio_harness import (
+    Chat,
+    RecordingOutbox,
+    astronaut_set,
+    incoming,
+    start_engine,
+    stop,
+    until,
+)
+
+from bot.studio.core import Studio
+from bot.studio.events import Who
+from sitter.config import load_settings
+
+WHO = Who("terminal", "ann", "ann-chat", "Ann")
+
+
+@pytest.fixture
+def engine(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
+    proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
+    yield
+    stop(proc)
+
+
+@pytest.fixture
+async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
+    settings = load_settings(
+        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=3
+    )
+    s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=60)
+    s.add_outbox("terminal", RecordingOutbox())
+    yield s
+    await s.aclose()
+
+
+async def consent(chat: Chat) -> None:
+    await chat.send("/start")
+    await chat.press("I agree")
+    assert "Send me photos" in chat.text()
+
+
+async def wizard(chat: Chat) -> None:
+    """Style by button, attire by preset, setting typed (emoji + RTL), the rest presets."""
+    assert "choose a style" in chat.text()
+    await chat.press("Watercolor")
+    assert "What should you wear" in chat.text()
+    await chat.press("Business suit")
+    await chat.send("a rooftop café 🌆 in תל אביב")
+    assert "What light" in chat.text()
+    await chat.press("Golden hour")
+    await chat.press("Headshot")
+    assert "Your order" in chat.text() and "תל אביב" in chat.text()
+
+
+async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
+    chat = Chat(studio, WHO)
+    outbox: RecordingOutbox = studio.outboxes["terminal"]  # type: ignore[assignment]
+    await consent(chat)
+
+    # References: four photos of one person at once, one answer with a verdict each.
+    [verdicts] = await chat.files(astronaut_set())
+    assert verdicts.text.count("✓ accepted") == 4, verdicts.text
+    assert "4 good photos" in verdicts.text
+    # The same bytes again are recognised, not counted twice.
+    [dup] = await chat.files(astronaut_set()[:1])
+    assert "same photo as one you already sent" in dup.text and "4 good photos" in dup.text
+    await chat.press("Done")
+    assert "4 photos of you are ready" in chat.text()
+
+    await wizard(chat)
+    [progress] = await chat.press("✓ Queue it")
+    assert progress.edit_key and "queued" in progress.text
+
+    def delivered() -> bool:
+        return any(r.images for _, r in outbox.sent)
+
+    await until(studio, delivered, 60, "four portraits")
+    results = next(r for _, r in outbox.sent if r.images)
+    assert len(results.images) == 4 and all(i.path.is_file() for i in results.images)
+    order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
+    assert order["status"] == "delivered" and "watercolor" in order["prompt"]
+    assert "a rooftop café 🌆 in תל אביב" in order["prompt"]
+
+    # Upscale 1 and label 2 come back as files; retry makes a new order with new seeds.
+    [ack] = await chat.press("Upscale 1", [results])
+    assert "Upscaling #1" in ack.text
+    [twice] = await chat.press("Upscale 1", [results])
+    assert "already under way" in twice.text or "Here it is again" in twice.text
+    await chat.press("Label 2", [results])
+    await until(
+        studio,
+        lambda: sum(1 for _, r in outbox.sent if r.images and r.images[0].as_file) >= 2,
+        60,
+        "upscale + label",
+    )
+    files = [r for _, r in outbox.sent if r.images and r.images[0].as_file]
+    assert any("upscaled" in r.text for r in files) and any("label" in r.text for r in files)
+    up = next(r for r in files if "upscaled" in r.text).images[0].path
+    from PIL import Image
+
+    with Image.open(up) as im, Image.open(results.images[0].path) as orig:
+        assert im.width >= 2 * orig.width
+
+    before = len([r for _, r in outbox.sent if r.images and not r.images[0].as_file])
+    replies = await chat.press("↻ Retry", [results])
+    assert "new seeds" in replies[0].text
+    await until(
+        studio,
+        lambda: len([r for _, r in outbox.sent if r.images and not r.images[0].as_file]) > before,
+        60,
+        "retry results",
+    )
+    user = await studio.store.user("terminal", "ann")
+    retry = await studio.store.last_order(user["id"])
+    assert retry["retry_of"] == order["id"] and retry["seeds"] != order["seeds"]
+
+    # Somebody else pressing the result buttons is told it isn't theirs.
+    other = Chat(studio, Who("terminal", "bob", "bob-chat", "Bob"))
+    [no] = await other.press("Upscale 3", [results])
+    assert no.text == "This portrait belongs to someone else."
+
+    # Daily quota of 3: two used; one more allowed, then a clear refusal.
+    await chat.send("/new")
+    await wizard(chat)
+    await chat.press("✓ Queue it")
+    await until(
+        studio,
+        lambda: len([r for _, r in outbox.sent if r.images and not r.images[0].as_file]) > 2,
+        60,
+    )
+    await chat.send("/new")
+    await wizard(chat)
+    [limit] = await chat.press("✓ Queue it")
+    assert "today's limit of 3 orders" in limit.text
+
+    # /forget asks first, then deletes everything and says what.
+    await chat.send("/forget")
+    [gone] = await chat.press("Yes, delete everything")
+    assert "deleted 4 photos, 3 orders and 12 portraits" in gone.text, gone.text
+    assert await studio.store.user("terminal", "ann") is None
+    assert not any(studio.store.media.root.rglob("*.png"))
+
+
+@needs_shared
+async def test_verdicts_on_real_photos(studio: Studio) -> None:
+    """Bad photos get specific reasons; a different person is named at Done."""
+    chat = Chat(studio, WHO)
+    await consent(chat)
+    same = sorted((FACES / "deepface_id01").glob("*.jpg"))[:4]
+    group = sorted((FACES / "group").glob("*"))[0]
+    noface = sorted((FACES / "noface").glob("*"))[0]
+    [v] = await chat.files([incoming(p) for p in same])
+    assert v.text.count("✓ accepted") == 4, v.text
+    [v] = await chat.files([incoming(group), incoming(noface)])
+    assert "more than one face" in v.text and "can't find a face" in v.text, v.text
+    # A photo of someone else is refused straight away against the accepted set.
+    [v] = await chat.files([incoming(FACES / "biden" / "1.jpg")])
+    assert "different person" in v.text, v.text
+    # Tom Hanks' 112 px photo from the insightface wheel: one face.
+    hanks = insightface_image("Tom_Hanks_54745.png")
+    [v] = await chat.files([incoming(hanks)])
+    assert "Tom_Hanks" in v.text
+
+
+async def test_text_where_photo_expected_and_reverse(studio: Studio) -> None:
+    chat = Chat(studio, WHO)
+    await consent(chat)
+    await chat.send("here is my photo")
+    assert "waiting for photos" in chat.text()
+    [v] = await chat.files(astronaut_set())
+    assert "✓ accepted" in v.text
+    await chat.press("Done")
+    # A photo during the wizard: not taken, told how, and the step is shown again.
+    replies = await chat.files(astronaut_set()[:1])
+    assert "not collecting photos" in replies[0].text and "choose a style" in replies[-1].text
+    await chat.press("Watercolor")
+    assert "What should you wear" in chat.text()
