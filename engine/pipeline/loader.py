@@ -1,0 +1,237 @@
+"""Load the configured diffusers pipeline: SDXL or SD 1.5, hub id or local folder.
+
+The family is read from the model's ``model_index.json`` (``_class_name``), so
+a local SD 1.5 folder or hub id just works. The tiny offline model is saved as
+such a folder by :mod:`engine.pipeline.tiny` and loaded through this same code.
+All speed switches (dtype, attention, channels_last, torch.compile) live in
+:class:`Optimisations` so GPU tuning has one place to change.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.pipeline import tiny
+from engine.pipeline.adapter import (
+    DLIB_DIM,
+    INSIGHTFACE_DIM,
+    AdapterSpec,
+    choose_adapter,
+    load_adapter,
+)
+from sitter.config import ConfigError, FaceBackend, Settings
+
+log = logging.getLogger(__name__)
+
+FAMILIES = {
+    "StableDiffusionXLPipeline": "sdxl",
+    "StableDiffusionPipeline": "sd15",
+}
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Generation defaults for a model family; a style's params override them."""
+
+    steps: int
+    guidance: float
+    width: int
+    height: int
+    identity_scale: float
+
+
+FAMILY_DEFAULTS = {
+    "sdxl": Defaults(steps=30, guidance=5.0, width=1024, height=1024, identity_scale=0.8),
+    "sd15": Defaults(steps=30, guidance=7.0, width=512, height=512, identity_scale=0.8),
+}
+# The tiny model: 64 px keeps the whole path near a second on a CPU.
+TINY_DEFAULTS = Defaults(steps=4, guidance=5.0, width=64, height=64, identity_scale=1.0)
+
+
+@dataclass(frozen=True)
+class Optimisations:
+    """Every speed switch of the generation path, in one place."""
+
+    dtype: Any  # torch.dtype
+    sdpa: bool = True  # PyTorch scaled-dot-product attention processors
+    channels_last: bool = False  # UNet/VAE memory format (helps on CUDA)
+    compile: bool = False  # torch.compile the UNet (slow first call)
+
+    @classmethod
+    def for_device(cls, device: str, settings: Settings | None = None) -> Optimisations:
+        import torch
+
+        wanted = getattr(settings, "dtype", "auto") if settings else "auto"
+        if wanted in (None, "", "auto"):
+            if device.startswith("cuda"):
+                bf16 = torch.cuda.is_bf16_supported()
+                dtype = torch.bfloat16 if bf16 else torch.float16
+            else:
+                dtype = torch.float32
+        else:
+            dtype = {"float32": torch.float32, "float16": torch.float16}.get(wanted)
+            dtype = dtype or {"bfloat16": torch.bfloat16}.get(wanted)
+            if dtype is None:
+                raise ConfigError(
+                    f"SITTER_DTYPE={wanted!r}: use auto, float32, float16 or bfloat16"
+                )
+        on_cuda = device.startswith("cuda")
+        return cls(
+            dtype=dtype,
+            channels_last=on_cuda,
+            compile=bool(getattr(settings, "torch_compile", False)) and on_cuda,
+        )
+
+    def apply(self, pipe: Any) -> None:
+        import torch
+        from diffusers.models.attention_processor import AttnProcessor2_0
+
+        if self.sdpa:
+            # IP-Adapter processors already use SDPA; only replace the plain ones.
+            procs = {
+                name: (proc if "IPAdapter" in type(proc).__name__ else AttnProcessor2_0())
+                for name, proc in pipe.unet.attn_processors.items()
+            }
+            pipe.unet.set_attn_processor(procs)
+        if self.channels_last:
+            pipe.unet.to(memory_format=torch.channels_last)
+            pipe.vae.to(memory_format=torch.channels_last)
+        if self.compile:
+            pipe.unet = torch.compile(pipe.unet, mode="max-autotune-no-cudagraphs")
+
+    def describe(self) -> str:
+        flags = [str(self.dtype).removeprefix("torch.")]
+        flags += [n for n in ("sdpa", "channels_last", "compile") if getattr(self, n)]
+        return "+".join(flags)
+
+
+@dataclass
+class LoadedPipeline:
+    pipe: Any
+    family: str  # sdxl or sd15
+    model: str  # as configured
+    tiny: bool
+    device: str
+    opts: Optimisations
+    defaults: Defaults
+    adapter: AdapterSpec
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def id_dim(self) -> int:
+        return self.adapter.id_dim
+
+
+def resolve_device(setting: str) -> str:
+    import torch
+
+    if setting in ("", "auto"):
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if setting.startswith("cuda") and not torch.cuda.is_available():
+        raise ConfigError(f"SITTER_DEVICE={setting} but this machine has no CUDA GPU torch can use")
+    return setting
+
+
+def id_dim_for(backend: FaceBackend | str) -> int:
+    return INSIGHTFACE_DIM if FaceBackend(backend) == FaceBackend.INSIGHTFACE else DLIB_DIM
+
+
+def model_folder(settings: Settings) -> tuple[Path | None, str]:
+    """(local folder or None, what to pass to from_pretrained)."""
+    if tiny.is_tiny(settings.model):
+        folder = tiny.ensure_tiny_model(settings.model, settings.models_dir)
+        return folder, str(folder)
+    local = Path(settings.model).expanduser()
+    if local.is_dir():
+        return local, str(local)
+    return None, settings.model
+
+
+def detect_family(settings: Settings) -> str:
+    """sdxl or sd15, from the model's model_index.json (local or in the cache)."""
+    folder, ref = model_folder(settings)
+    if folder is not None:
+        index = folder / "model_index.json"
+        if not index.is_file():
+            raise ConfigError(
+                f"SITTER_MODEL={settings.model}: {folder} has no model_index.json "
+                "(expected a diffusers model folder)"
+            )
+    else:
+        from huggingface_hub import hf_hub_download
+
+        try:
+            index = Path(
+                hf_hub_download(
+                    ref, "model_index.json", cache_dir=settings.models_dir, local_files_only=True
+                )
+            )
+        except Exception:
+            raise ConfigError(
+                f"SITTER_MODEL={ref} is not in the model cache {settings.models_dir}: "
+                "run `sitter models fetch` on a machine with internet access, "
+                "or point SITTER_MODEL at a local diffusers folder"
+            ) from None
+    cls = json.loads(index.read_text(encoding="utf-8")).get("_class_name", "")
+    family = FAMILIES.get(cls)
+    if family is None:
+        raise ConfigError(
+            f"SITTER_MODEL={settings.model} is a {cls or 'unknown'} model; "
+            "Sitter supports StableDiffusionXLPipeline and StableDiffusionPipeline"
+        )
+    return family
+
+
+def load_pipeline(settings: Settings) -> LoadedPipeline:
+    """Load base model + identity adapter on the configured device, optimised."""
+    from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
+
+    device = resolve_device(settings.device)
+    opts = Optimisations.for_device(device, settings)
+    family = detect_family(settings)
+    folder, ref = model_folder(settings)
+    cls = StableDiffusionXLPipeline if family == "sdxl" else StableDiffusionPipeline
+    kwargs: dict[str, Any] = {"dtype": opts.dtype}
+    if folder is None:
+        kwargs.update(cache_dir=settings.models_dir, local_files_only=True)
+    if family == "sd15":
+        kwargs.update(safety_checker=None, requires_safety_checker=False)
+    log.info("loading %s (%s) on %s as %s", settings.model, family, device, opts.describe())
+    pipe = cls.from_pretrained(ref, **kwargs)
+    is_tiny = tiny.is_tiny(settings.model)
+    spec = choose_adapter(
+        family=family,
+        tiny=is_tiny,
+        id_dim=id_dim_for(settings.face_backend),
+        configured=settings.identity_adapter,
+        unet=pipe.unet,
+        models_dir=settings.models_dir,
+    )
+    if not spec.trained and not is_tiny:
+        log.warning(
+            "no trained identity adapter for %s-d %s embeddings: generating from the prompt "
+            "alone (adapter scale 0); use SITTER_FACE_BACKEND=insightface for FaceID",
+            spec.id_dim,
+            settings.face_backend,
+        )
+    load_adapter(pipe, spec, settings.models_dir)
+    pipe.to(device)
+    opts.apply(pipe)
+    pipe.set_progress_bar_config(disable=True)
+    defaults = TINY_DEFAULTS if is_tiny else FAMILY_DEFAULTS[family]
+    if not spec.trained and not is_tiny:
+        defaults = Defaults(**{**defaults.__dict__, "identity_scale": 0.0})
+    return LoadedPipeline(
+        pipe=pipe,
+        family=family,
+        model=settings.model,
+        tiny=is_tiny,
+        device=device,
+        opts=opts,
+        defaults=defaults,
+        adapter=spec,
+    )

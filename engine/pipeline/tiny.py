@@ -1,0 +1,202 @@
+"""The built-in offline model: a tiny, randomly initialised SD 1.5 or SDXL pipeline.
+
+It is built in code from the real diffusers/transformers classes with a fixed
+seed, saved once under the models folder with ``save_pretrained`` and then
+loaded by the same loader as a downloaded model (``loader.load_pipeline``), so
+tests exercise the production path; only the configuration differs. Output is
+noise-like (the weights are random), 64x64 by default, and four images take
+about a second on a CPU.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+# Model names that select a tiny variant; "tiny" mirrors the SDXL default.
+TINY_VARIANTS: dict[str, str] = {"tiny": "sdxl", "tiny-sdxl": "sdxl", "tiny-sd15": "sd15"}
+TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
+_SEED = 0
+_TEXT_HIDDEN = 32
+
+
+def is_tiny(model: str) -> bool:
+    return model in TINY_VARIANTS
+
+
+def _bytes_to_unicode() -> dict[int, str]:
+    """GPT-2's byte -> printable character table, which CLIP's BPE uses."""
+    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
+    bs += list(range(ord("®"), ord("ÿ") + 1))
+    cs = bs[:]
+    n = 0
+    for b in range(256):
+        if b not in bs:
+            bs.append(b)
+            cs.append(256 + n)
+            n += 1
+    return dict(zip(bs, [chr(c) for c in cs], strict=True))
+
+
+# A few merges so the BPE has real work to do; transformers 5 wants every line a pair.
+_MERGES = [("t", "h"), ("th", "e</w>"), ("a", "n"), ("o", "r"), ("e", "r</w>")]
+
+
+def tiny_vocab() -> dict[str, int]:
+    """A byte-level CLIP vocabulary: every byte, every byte at a word end, a few merges."""
+    chars = list(_bytes_to_unicode().values())
+    tokens = chars + [c + "</w>" for c in chars] + ["".join(m) for m in _MERGES]
+    tokens += ["<|startoftext|>", "<|endoftext|>"]
+    return {tok: i for i, tok in enumerate(dict.fromkeys(tokens))}
+
+
+def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and merges.txt
+    from transformers import CLIPTokenizer
+
+    return CLIPTokenizer(vocab=tiny_vocab(), merges=list(_MERGES), model_max_length=77)
+
+
+def _text_config(vocab_size: int, projection_dim: int = 32):
+    from transformers import CLIPTextConfig
+
+    return CLIPTextConfig(
+        bos_token_id=vocab_size - 2,
+        eos_token_id=vocab_size - 1,
+        pad_token_id=vocab_size - 1,
+        hidden_size=_TEXT_HIDDEN,
+        intermediate_size=37,
+        layer_norm_eps=1e-05,
+        num_attention_heads=4,
+        num_hidden_layers=2,
+        vocab_size=vocab_size,
+        projection_dim=projection_dim,
+        hidden_act="gelu",
+    )
+
+
+def _vae():
+    from diffusers import AutoencoderKL
+
+    return AutoencoderKL(
+        block_out_channels=(32, 64),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("DownEncoderBlock2D", "DownEncoderBlock2D"),
+        up_block_types=("UpDecoderBlock2D", "UpDecoderBlock2D"),
+        latent_channels=4,
+        sample_size=64,
+    )
+
+
+def build_tiny_pipeline(variant: str, work_dir: Path):
+    """Build the tiny pipeline in memory (deterministic: fixed init seed)."""
+    import torch
+    from diffusers import (
+        EulerDiscreteScheduler,
+        StableDiffusionPipeline,
+        StableDiffusionXLPipeline,
+        UNet2DConditionModel,
+    )
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    if variant not in ("sd15", "sdxl"):
+        raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")
+    tokenizer = _tokenizer()
+    vocab_size = len(tokenizer)
+    scheduler = EulerDiscreteScheduler(
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        timestep_spacing="leading",
+        steps_offset=1,
+    )
+    torch.manual_seed(_SEED)
+    if variant == "sd15":
+        unet = UNet2DConditionModel(
+            block_out_channels=(32, 64),
+            layers_per_block=1,
+            sample_size=8,
+            in_channels=4,
+            out_channels=4,
+            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+            cross_attention_dim=_TEXT_HIDDEN,
+            attention_head_dim=8,
+            norm_num_groups=32,
+        )
+        vae = _vae()
+        text_encoder = CLIPTextModel(_text_config(vocab_size))
+        return StableDiffusionPipeline(
+            vae=vae,
+            text_encoder=text_encoder,
+            tokenizer=tokenizer,
+            unet=unet,
+            scheduler=scheduler,
+            safety_checker=None,
+            feature_extractor=None,
+            image_encoder=None,
+            requires_safety_checker=False,
+        )
+    # SDXL: two text encoders whose hidden states are concatenated (32 + 32),
+    # pooled projection (32) plus six 8-dim time ids into the added embedding.
+    unet = UNet2DConditionModel(
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
+        up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        attention_head_dim=(2, 4),
+        use_linear_projection=True,
+        addition_embed_type="text_time",
+        addition_time_embed_dim=8,
+        transformer_layers_per_block=(1, 1),
+        projection_class_embeddings_input_dim=6 * 8 + 32,
+        cross_attention_dim=2 * _TEXT_HIDDEN,
+        norm_num_groups=32,
+    )
+    vae = _vae()
+    text_encoder = CLIPTextModel(_text_config(vocab_size))
+    text_encoder_2 = CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32))
+    return StableDiffusionXLPipeline(
+        vae=vae,
+        text_encoder=text_encoder,
+        text_encoder_2=text_encoder_2,
+        tokenizer=tokenizer,
+        tokenizer_2=_tokenizer(),
+        unet=unet,
+        scheduler=scheduler,
+        image_encoder=None,
+        feature_extractor=None,
+        force_zeros_for_empty_prompt=True,
+    )
+
+
+def ensure_tiny_model(model: str, models_dir: Path) -> Path:
+    """The folder of the tiny model named ``model``, built and saved on first use.
+
+    Built in a temporary folder and renamed into place, so workers and tests
+    that start together never see half a model.
+    """
+    variant = TINY_VARIANTS.get(model)
+    if variant is None:
+        raise ValueError(f"{model!r} is not a tiny model name ({', '.join(TINY_VARIANTS)})")
+    target = models_dir / "tiny" / f"{variant}-v{TINY_VERSION}"
+    if (target / "model_index.json").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{variant}-", dir=target.parent))
+    try:
+        pipe = build_tiny_pipeline(variant, tmp)
+        pipe.save_pretrained(tmp / "model", safe_serialization=True)
+        try:
+            os.rename(tmp / "model", target)
+        except OSError:
+            if not (target / "model_index.json").is_file():  # lost a race: fine if complete
+                raise
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return target

@@ -1,0 +1,155 @@
+"""The worker's loaded models, created once at start-up and shared by all jobs.
+
+A :class:`Runtime` holds the face analyzer, the generation pipeline, the C2PA
+signer and the upscaler. Parts load independently so the fast queue (photo
+analysis) can serve while the big pipeline is still loading; a generation job
+that arrives meanwhile gets :class:`ModelLoading` (the worker retries it later).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sitter.config import ConfigError, FaceBackend, Settings
+
+if TYPE_CHECKING:
+    import numpy as np
+    from PIL import Image
+
+    from engine.faces.base import FaceAnalyzer
+    from engine.likeness import Likeness
+    from engine.pipeline.loader import LoadedPipeline
+
+log = logging.getLogger(__name__)
+
+PARTS = ("faces", "pipeline", "signer", "upscaler")
+
+
+class ModelLoading(Exception):
+    """A model this job needs is still loading: transient, retry later."""
+
+
+def load_analyzer(settings: Settings) -> FaceAnalyzer:
+    """The configured face backend (engine.faces.load_analyzer when it is there)."""
+    try:
+        from engine.faces import load_analyzer as faces_load_analyzer
+    except ImportError:
+        faces_load_analyzer = None
+    if faces_load_analyzer is not None:
+        return faces_load_analyzer(settings)
+    if settings.face_backend == FaceBackend.DLIB:
+        from engine.faces.dlib_backend import DlibAnalyzer
+
+        return DlibAnalyzer()
+    raise ConfigError(f"face backend {settings.face_backend} is not available in this build")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    analyzer: FaceAnalyzer | None = None
+    pipeline: LoadedPipeline | None = None
+    signer: Any = None  # engine.signing.C2paCredentials
+    upscaler: Any = None
+    # One pipeline object is not safe to call from two threads at once.
+    gpu_lock: threading.Lock = field(default_factory=threading.Lock)
+    load_seconds: dict[str, float] = field(default_factory=dict)
+    errors: dict[str, BaseException] = field(default_factory=dict)
+    _loading: set[str] = field(default_factory=set)
+
+    # --- loading -------------------------------------------------------------------
+    def load(self, parts: tuple[str, ...] = PARTS, warm_up: bool = True) -> Runtime:
+        """Load ``parts`` (blocking; call it in a thread from async code)."""
+        self._loading.update(parts)
+        for part in parts:
+            started = time.perf_counter()
+            try:
+                getattr(self, f"_load_{part}")()
+            except Exception as exc:
+                self.errors[part] = exc
+                self._loading.discard(part)
+                raise
+            self._loading.discard(part)
+            self.load_seconds[part] = round(time.perf_counter() - started, 3)
+            log.info("loaded %s in %.2fs", part, self.load_seconds[part])
+        if warm_up and "pipeline" in parts:
+            started = time.perf_counter()
+            self.warm_up()
+            self.load_seconds["warm_up"] = round(time.perf_counter() - started, 3)
+        return self
+
+    def _load_faces(self) -> None:
+        self.analyzer = load_analyzer(self.settings)
+
+    def _load_pipeline(self) -> None:
+        from engine.pipeline.loader import load_pipeline
+
+        self.pipeline = load_pipeline(self.settings)
+
+    def _load_signer(self) -> None:
+        from engine.signing import load_signer
+
+        self.signer = load_signer(self.settings)
+
+    def _load_upscaler(self) -> None:
+        try:
+            from engine import upscale
+        except ImportError:
+            log.warning("engine.upscale is not available: the upscale job is off")
+            return
+        loader = getattr(upscale, "load_upscaler", None)
+        self.upscaler = loader(self.settings) if loader else None
+
+    def warm_up(self) -> None:
+        """One 1-step render, so the first real job does not pay for lazy init."""
+        import numpy as np
+
+        from engine.pipeline.generate import Resolved, render
+
+        loaded = self.require_pipeline()
+        side = min(loaded.defaults.width, 256)
+        with self.gpu_lock:
+            render(
+                loaded,
+                prompt="a portrait",
+                negative_prompt="",
+                params=Resolved(1, loaded.defaults.guidance, side, side, 0.0),
+                seeds=[0],
+                refs=np.ones((1, loaded.id_dim), dtype=np.float32),
+            )
+
+    # --- access ----------------------------------------------------------------------
+    def _require(self, part: str, value: Any) -> Any:
+        if value is not None:
+            return value
+        if part in self.errors:
+            raise RuntimeError(f"{part} failed to load: {self.errors[part]}")
+        if part in self._loading:
+            raise ModelLoading(f"{part} is still loading")
+        raise RuntimeError(f"{part} is not loaded in this worker")
+
+    def require_pipeline(self) -> LoadedPipeline:
+        return self._require("pipeline", self.pipeline)
+
+    def require_analyzer(self) -> FaceAnalyzer:
+        return self._require("faces", self.analyzer)
+
+    def score(self, image: Image.Image, refs: np.ndarray) -> Likeness:
+        from engine.likeness import score_image
+
+        return score_image(self.require_analyzer(), image, refs)
+
+    def mark_ai(self, png: bytes, *, model: str, seed: int) -> bytes:
+        """THE provenance call site: every generated PNG passes through here.
+
+        engine.provenance adds IPTC ``trainedAlgorithmicMedia`` XMP, a PNG text
+        note and a signed C2PA manifest.
+        """
+        from engine.provenance import add_provenance
+
+        signer = self._require("signer", self.signer)
+        return add_provenance(png, model=model, seed=seed, signer=signer)

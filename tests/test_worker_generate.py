@@ -1,0 +1,201 @@
+"""A real arq worker on the local Redis, driven through sitter.queue.EngineClient."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import numpy as np
+import pytest
+from arq.connections import ArqRedis
+from arq.worker import Worker
+from conftest import insightface_image
+from PIL import Image
+
+from engine import worker as engine_worker
+from engine.runtime import Runtime
+from sitter import contract as c
+from sitter.config import Settings, load_settings
+from sitter.queue import EngineClient, connect
+
+
+@pytest.fixture(scope="module", autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(scope="module")
+def runtime(data: Path) -> Runtime:
+    settings = load_settings(model="tiny", face_backend="dlib", data_dir=data)
+    return Runtime(settings).load(("faces", "pipeline", "signer"))
+
+
+@pytest.fixture
+def settings(redis_url: str, queue_prefix: str, data: Path) -> Settings:
+    return load_settings(
+        model="tiny",
+        face_backend="dlib",
+        data_dir=data,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+    )
+
+
+@pytest.fixture
+async def redis(redis_url: str, queue_prefix: str) -> AsyncIterator[ArqRedis]:
+    pool = await connect(redis_url, queue_prefix)
+    yield pool
+    await pool.aclose()
+
+
+async def burst(settings: Settings, runtime: Runtime, queue: str = c.QUEUE_GPU) -> Worker:
+    """Run one worker until its queue is empty."""
+    w = engine_worker.build_worker(settings, queue, runtime, burst=True)
+    try:
+        await w.async_run()
+    finally:
+        await w.close()
+    return w
+
+
+def _reference(runtime: Runtime) -> c.Reference:
+    image = Image.open(insightface_image("Tom_Hanks_54745.png")).convert("RGB")
+    face = runtime.require_analyzer().detect(image)[0]
+    emb = c.Embedding(backend=runtime.require_analyzer().name, vector=face.embedding.tolist())
+    return c.Reference(embedding=emb)
+
+
+def _request(runtime: Runtime, gid: str, seeds: list[int]) -> c.GenerateRequest:
+    return c.GenerateRequest(
+        generation_id=gid,
+        prompt="a studio portrait of a person",
+        seeds=seeds,
+        references=[_reference(runtime)],
+        max_attempts=1,
+    )
+
+
+def _pixels(png: bytes) -> np.ndarray:
+    with Image.open(io.BytesIO(png)) as im:
+        assert im.format == "PNG"
+        return np.asarray(im.convert("RGB")).astype(np.int16)
+
+
+async def test_generate_through_the_queue(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    from engine.provenance import verify
+
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    seeds = [101, 202, 303, 404]
+    first = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g1", seeds), job_id="gen:g1")
+    again = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g1b", seeds), job_id="gen:g1b")
+    alone = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g2", [303]), job_id="gen:g2")
+    w = await burst(settings, runtime)
+    assert (w.jobs_complete, w.jobs_failed) == (3, 0)
+
+    res = await client.result(c.JOB_GENERATE, first, timeout=5)
+    assert isinstance(res, c.GenerateResult), res
+    assert [v.seed for v in res.variations] == seeds
+    assert res.model == "tiny" and res.device.startswith("cpu")
+    for v in res.variations:
+        assert _pixels(v.image).shape == (64, 64, 3)
+        assert verify(v.image).ai_labelled  # IPTC XMP + text note + signed C2PA
+        assert (v.face_found, v.likeness, v.passed, v.attempts) == (False, None, False, 1)
+
+    # Same order and seeds -> the same pixels; one seed alone -> its image again.
+    res2 = await client.result(c.JOB_GENERATE, again, timeout=5)
+    assert isinstance(res2, c.GenerateResult)
+    for a, b in zip(res.variations, res2.variations, strict=True):
+        assert np.array_equal(_pixels(a.image), _pixels(b.image))
+    res3 = await client.result(c.JOB_GENERATE, alone, timeout=5)
+    assert isinstance(res3, c.GenerateResult)
+    assert np.abs(_pixels(res3.variations[0].image) - _pixels(res.variations[2].image)).max() <= 2
+
+
+async def test_bad_payloads_come_back_as_job_failures(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    queue = c.queue_name(settings.queue_prefix, c.QUEUE_GPU)
+    not_a_dict = await redis.enqueue_job(c.JOB_GENERATE, [1, 2], _queue_name=queue)
+    missing = await redis.enqueue_job(c.JOB_GENERATE, {"prompt": "x"}, _queue_name=queue)
+    wrong_backend = _request(runtime, "g-wrong", [1]).model_copy(
+        update={
+            "references": [
+                c.Reference(embedding=c.Embedding(backend="insightface:buffalo_l", vector=[0.0]))
+            ]
+        }
+    )
+    mismatch = await client.enqueue(c.JOB_GENERATE, wrong_backend)
+    w = await burst(settings, runtime)
+    assert w.jobs_failed == 0  # refused as data, not crashed
+    for job, code, words in [
+        (not_a_dict, "bad_request", "expected a mapping"),
+        (missing, "bad_request", "invalid request"),
+        (mismatch, "identity_mismatch", "insightface:buffalo_l"),
+    ]:
+        assert job is not None
+        res = await client.result(c.JOB_GENERATE, job, timeout=5)
+        assert isinstance(res, c.JobFailure) and res.code == code and words in res.message
+
+
+async def test_a_duplicate_job_id_runs_once(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    req = _request(runtime, "g-dup", [7])
+    one = await client.enqueue(c.JOB_GENERATE, req, job_id="gen:g-dup")
+    two = await client.enqueue(c.JOB_GENERATE, req, job_id="gen:g-dup")
+    w = await burst(settings, runtime)
+    assert w.jobs_complete == 1
+    three = await client.enqueue(c.JOB_GENERATE, req, job_id="gen:g-dup")  # result still kept
+    w2 = await burst(settings, runtime)
+    assert w2.jobs_complete == 0
+    results = [await client.result(c.JOB_GENERATE, j, timeout=5) for j in (one, two, three)]
+    assert all(isinstance(r, c.GenerateResult) for r in results)
+    assert len({r.variations[0].image for r in results}) == 1  # one run, one signed file
+
+
+async def test_model_still_loading_is_retried_then_refused(
+    settings: Settings, runtime: Runtime, redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(engine_worker, "RETRY_BACKOFF_S", (0.05,))
+    loading = Runtime(settings, analyzer=runtime.analyzer, signer=runtime.signer)
+    loading._loading.add("pipeline")  # as while a background load is running
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    job = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-wait", [1]))
+    w = await burst(settings, loading)
+    assert w.jobs_retried == engine_worker.MAX_TRIES - 1
+    res = await client.result(c.JOB_GENERATE, job, timeout=5)
+    assert isinstance(res, c.JobFailure) and res.code == "not_ready"
+
+
+async def test_label_job_on_the_fast_queue(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    from engine.provenance import verify
+
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    gen = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-lab", [9]))
+    await burst(settings, runtime)
+    res = await client.result(c.JOB_GENERATE, gen, timeout=5)
+    assert isinstance(res, c.GenerateResult)
+    lab = await client.enqueue(c.JOB_LABEL, c.LabelRequest(image=res.variations[0].image))
+    await burst(settings, runtime, c.QUEUE_FAST)
+    labelled = await client.result(c.JOB_LABEL, lab, timeout=5)
+    assert isinstance(labelled, c.LabelResult)
+    report = verify(labelled.image)
+    assert report.ai_labelled and report.seed == 9
