@@ -6,8 +6,9 @@
 
 CREATE TABLE pending_inputs (
     user_id    INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
-    kind       TEXT NOT NULL,            -- report_note | protect_selfie
-    ref        INTEGER,                  -- the report a note belongs to
+    kind       TEXT NOT NULL,            -- report_text | report_note | protect_selfie
+    ref        INTEGER,                  -- the portrait or report it belongs to
+    text       TEXT NOT NULL DEFAULT '', -- what /report already said, kept for the report
     expires_at TEXT NOT NULL
 );
 
