@@ -34,7 +34,7 @@ MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view, send, use app comm
 class Sent:
     """One thing the bot did on Discord, as the tests see it."""
 
-    kind: str  # message | edit | callback | followup | typing | thread | dm_open
+    kind: str  # message | edit | callback | followup | typing | thread | dm_open | user
     channel_id: int = 0
     message_id: int = 0
     content: str = ""
@@ -42,6 +42,7 @@ class Sent:
     files: list[tuple[str, bytes, str]] = field(default_factory=list)  # name, data, alt text
     ephemeral: bool = False
     callback_type: int = 0
+    custom_id: str = ""  # a modal's, for callbacks that open one
 
     def custom_ids(self) -> list[str]:
         out = []
@@ -67,7 +68,7 @@ class Sent:
             for c in row.get("components", []):
                 if c.get("type") == 2 and c.get("label") == label:
                     return c["custom_id"]
-        raise AssertionError(f"no button {label!r} in {self.labels()}")
+        raise AssertionError(f"no button {label!r} in {self.labels()} on {self.content!r}")
 
 
 class FakeDiscord:
@@ -77,6 +78,7 @@ class FakeDiscord:
         self.users: dict[int, dict[str, Any]] = {}
         self.dm_of: dict[int, int] = {}  # user id -> DM channel id
         self.dms_closed: set[int] = set()
+        self.threads: dict[int, dict[str, Any]] = {}  # private threads the bot opened
         self.messages: dict[int, dict[str, Any]] = {}
         self.cdn: dict[str, bytes] = {}
         self.downloads: list[str] = []
@@ -255,8 +257,8 @@ class FakeDiscord:
             return msg
         if method == "POST" and parts[0] == "channels" and parts[2:] == ["threads"]:
             tid = self.snowflake()
-            self.log.append(Sent("thread", int(parts[1]), content=body.get("name", "")))
-            return {
+            self.log.append(Sent("thread", tid, content=body.get("name", "")))
+            self.threads[tid] = {
                 "id": str(tid),
                 "type": body.get("type", 12),
                 "guild_id": str(GUILD_ID),
@@ -269,7 +271,12 @@ class FakeDiscord:
                     "archive_timestamp": datetime.now(UTC).isoformat(),
                     "locked": False,
                 },
+                "message_count": 0,
+                "member_count": 1,
+                "rate_limit_per_user": 0,
+                "flags": 0,
             }
+            return self.threads[tid]
         if method == "PUT" and parts[0] == "channels" and parts[2:3] == ["thread-members"]:
             return None
         raise AssertionError(f"the fake Discord does not know {method} {path}")
@@ -291,6 +298,7 @@ class FakeDiscord:
                     files=got,
                     ephemeral=bool(flags & EPHEMERAL),
                     callback_type=body["type"],
+                    custom_id=data.get("custom_id", ""),
                 )
             )
             return {"interaction": {"id": parts[1], "type": body["type"]}}
@@ -348,22 +356,23 @@ class FakeDiscord:
             "authorizing_integration_owners": {},
             "app_permissions": ALL_PERMISSIONS,
         }
-        if channel_id is None or channel_id == CHANNEL_ID or extra.get("guild"):
+        if channel_id is None or channel_id == CHANNEL_ID or channel_id in self.threads:
             cid = channel_id or CHANNEL_ID
+            channel = self.threads.get(cid) or {
+                "id": str(cid),
+                "type": 0,
+                "guild_id": str(GUILD_ID),
+                "name": "general",
+                "position": 0,
+                "permission_overwrites": [],
+                "nsfw": False,
+                "parent_id": None,
+            }
             payload.update(
                 guild_id=str(GUILD_ID),
                 guild_locale="en-US",
                 channel_id=str(cid),
-                channel={
-                    "id": str(cid),
-                    "type": 0,
-                    "guild_id": str(GUILD_ID),
-                    "name": "general",
-                    "position": 0,
-                    "permission_overwrites": [],
-                    "nsfw": False,
-                    "parent_id": None,
-                },
+                channel=channel,
                 member=self._member(
                     uid, extra.get("permissions", MEMBER_PERMISSIONS), extra.get("roles", [])
                 ),
@@ -384,23 +393,35 @@ class FakeDiscord:
         self, client: discord.Client, uid: int, name: str, options: list | None = None, **extra
     ) -> None:
         """A member runs a slash command in the server channel (or ``channel_id=`` a DM)."""
+        self._did(uid, f"/{name}" + "".join(f" {o['name']}:{o['value']}" for o in options or []))
         data = {"id": str(self.snowflake()), "name": name, "type": 1, "options": options or []}
         if "resolved" in extra:
             data["resolved"] = extra.pop("resolved")
         payload = self._interaction(2, uid, data, channel_id=extra.pop("channel_id", None), **extra)
         client._connection.parse_interaction_create(payload)
 
-    def click(self, client: discord.Client, uid: int, message_id: int, custom_id: str) -> None:
+    def click(
+        self, client: discord.Client, uid: int, message_id: int, custom_id: str, **member: Any
+    ) -> None:
         """Press a button on a message the bot sent (its components come with the event)."""
         msg = self.messages[message_id]
-        in_guild = int(msg["channel_id"]) == CHANNEL_ID
+        label = next(
+            (
+                c.get("label", "")
+                for row in msg["components"]
+                for c in row["components"]
+                if c.get("custom_id") == custom_id
+            ),
+            custom_id,
+        )
+        self._did(uid, f"presses [{label}]")
         payload = self._interaction(
             3,
             uid,
             {"custom_id": custom_id, "component_type": 2},
             channel_id=int(msg["channel_id"]),
             message=msg,
-            guild=in_guild,
+            **member,
         )
         client._connection.parse_interaction_create(payload)
 
@@ -413,6 +434,8 @@ class FakeDiscord:
             for c in row["components"]
             if c["type"] == 3 and any(o["value"] == value for o in c["options"])
         )
+        label = next(o["label"] for o in menu["options"] if o["value"] == value)
+        self._did(uid, f"picks «{label}» from the menu")
         payload = self._interaction(
             3,
             uid,
@@ -427,6 +450,7 @@ class FakeDiscord:
     ) -> None:
         """Submit a modal opened from a message's button."""
         msg = self.messages[message_id]
+        self._did(uid, f"types “{text}” in the modal and submits")
         rows = [{"type": 1, "components": [{"type": 4, "custom_id": "answer", "value": text}]}]
         payload = self._interaction(
             5,
@@ -446,6 +470,9 @@ class FakeDiscord:
     ) -> None:
         """The member writes in their DM with the bot (files: name, bytes, content type)."""
         cid = self.dm_of.setdefault(uid, self.snowflake())
+        sent = [content] if content else []
+        sent += [f"{name} ({len(data) // 1024} KiB, {ctype or '?'})" for name, data, ctype in files]
+        self._did(uid, "sends " + ", ".join(sent))
         attachments = []
         for name, data, ctype in files:
             att = self._attachments([(name, data, "")])[0]
@@ -454,6 +481,17 @@ class FakeDiscord:
             attachments.append(att)
         msg = self._message(cid, self.users[uid], content, attachments=attachments)
         client._connection.parse_message_create(msg)
+
+    def _did(self, uid: int, what: str) -> None:
+        self.log.append(Sent("user", content=f"{self.users[uid]['global_name']} {what}"))
+
+    def share(self, message_id: int) -> int:
+        """A copy of a bot message in the server channel (a result someone shared there)."""
+        msg = self.messages[message_id]
+        copy = self._message(
+            CHANNEL_ID, self.bot, msg["content"], msg["components"], msg["attachments"]
+        )
+        return int(copy["id"])
 
     # --- waiting and reading -----------------------------------------------------------------
     async def settle(self, timeout: float = 30.0) -> None:
@@ -490,32 +528,50 @@ class FakeDiscord:
     def last(self, kind: str = "message") -> Sent:
         return next(s for s in reversed(self.log) if s.kind == kind)
 
+    def sent(self, message_id: int) -> Sent:
+        """What the bot sent as this message (first version)."""
+        return next(s for s in self.log if s.kind == "message" and s.message_id == message_id)
+
+    def bot_messages(self, start: int = 0) -> list[Sent]:
+        return [s for s in self.log[start:] if s.kind == "message"]
+
     def since(self, n: int) -> list[Sent]:
         return self.log[n:]
 
     def transcript(self, start: int = 0) -> str:
-        """What the bot did, one line per action, buttons in brackets (for the closing note)."""
+        """What was said and done, one entry per action (for the closing note)."""
         lines = []
         for s in self.log[start:]:
             if s.kind in ("typing", "dm_open"):
                 continue
-            who = {"callback": "ack", "followup": "followup", "edit": "edit"}.get(s.kind, "bot")
+            if s.kind == "user":
+                lines.append(f"> {s.content}")
+                continue
+            if s.kind == "thread":
+                lines.append(f"bot opens a private thread «{s.content}» and adds the member")
+                continue
             if s.kind == "callback":
-                kind = {4: "message", 5: "thinking…", 6: "deferred", 9: "modal"}.get(
+                kind = {4: "message", 5: "thinking…", 6: "deferred", 9: "opens a modal"}.get(
                     s.callback_type, str(s.callback_type)
                 )
-                lines.append(f"  [{who}: {kind}{' (ephemeral)' if s.ephemeral else ''}]")
+                lines.append(f"  (ack: {kind}{', ephemeral' if s.ephemeral else ''})")
                 continue
-            text = s.content.replace("\n", "\n      ")
+            who = {"followup": "bot follow-up", "edit": "bot edits"}.get(s.kind, "bot")
+            if s.ephemeral:
+                who += " (only you can see this)"
+            text = s.content.replace("\n", "\n    ")
             extra = ""
             if s.files:
-                extra += "\n      files: " + ", ".join(
+                extra += "\n    files: " + ", ".join(
                     f"{n} ({len(d) // 1024} KiB)" for n, d, _ in s.files
                 )
-            if s.labels():
-                extra += "\n      buttons: " + " | ".join(f"[{label}]" for label in s.labels())
-            flag = " (ephemeral)" if s.ephemeral else ""
-            lines.append(f"{who}{flag}: {text}{extra}")
+            for row in s.components:
+                comps = row.get("components", [])
+                if comps and comps[0].get("type") == 3:
+                    extra += "\n    menu: " + " | ".join(o["label"] for o in comps[0]["options"])
+                elif comps:
+                    extra += "\n    buttons: " + " ".join(f"[{c.get('label', '')}]" for c in comps)
+            lines.append(f"{who}: {text}{extra}")
         return "\n".join(lines)
 
 

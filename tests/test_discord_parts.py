@@ -43,6 +43,16 @@ def test_result_buttons_fit_discords_grid():
     assert all(isinstance(i, PressButton) for i in view.children)
 
 
+def test_many_preset_rows_become_one_menu_and_the_last_row_stays_buttons():
+    styles = [Button(f"Style {i}", f"w:3:style:{i}") for i in range(10)]
+    nav = (Button("◀ Back", "w:3:back"), Button("✕ Cancel", "w:3:cancel"))
+    view = build_view((*[tuple(styles[i : i + 2]) for i in range(0, 10, 2)], nav))
+    assert view is not None
+    menu, buttons = view.to_components()
+    assert [o["label"] for o in menu["components"][0]["options"]] == [b.label for b in styles]
+    assert [c["label"] for c in buttons["components"]] == ["◀ Back", "✕ Cancel"]
+
+
 def test_many_presets_become_a_menu_and_free_text_stays_a_button():
     styles = [Button(f"Style {i}", f"w:3:style:{i}") for i in range(10)]
     rows = (

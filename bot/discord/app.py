@@ -28,10 +28,17 @@ def build_client(
     )
 
 
-async def run_discord(settings: Settings, studio: Studio, db: aiosqlite.Connection) -> None:
-    """Log in, sync the slash commands and serve until cancelled (reconnects on its own)."""
+async def run_discord(
+    settings: Settings, studio: Studio, db: aiosqlite.Connection | None = None
+) -> None:
+    """Log in, sync the slash commands and serve until cancelled (reconnects on its own).
+
+    ``db`` defaults to the studio's own connection (``studio.store.db``): the
+    adapter's tables (server settings, message ids to edit) live in the same file.
+    The caller runs ``studio.run_background()``; this only serves Discord.
+    """
     if settings.discord_token is None:
         raise ConfigError(WHERE_TO_GET["discord_token"])
-    client = build_client(settings, studio, db)
+    client = build_client(settings, studio, db or studio.store.db)  # type: ignore[attr-defined]
     async with client:
         await client.start(settings.discord_token.get_secret_value(), reconnect=True)

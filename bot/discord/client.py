@@ -106,22 +106,22 @@ class SitterClient(discord.AutoShardedClient):
         )
 
     async def who_for(self, interaction: discord.Interaction) -> Who:
-        """Who pressed, and whether the core may treat the chat as private.
+        """Who pressed, and the chat the core should think of as theirs.
 
-        DMs and studio threads are private (in a thread, whoever can see it may press;
-        ownership is the core's check). A plain server channel is not.
+        In a DM or the presser's own studio thread, that chat. Anywhere else (a
+        result shared in a server, someone else's studio thread) the replies are
+        ephemeral, seen by the presser alone, so the press counts as private and
+        the presser's DM is their chat: ownership is then the core's check.
         """
         channel_id = interaction.channel_id
         if interaction.guild_id is None:
             return self.who(interaction.user, channel_id, private=True)
         gs = await self.guilds_store.get(interaction.guild_id)
-        owner = await self.guilds_store.thread_owner(channel_id) if channel_id else None
-        return self.who(
-            interaction.user,
-            channel_id,
-            private=owner is not None,
-            moderator=await self.is_moderator(interaction, gs),
-        )
+        moderator = await self.is_moderator(interaction, gs)
+        if await self.in_own_chat(interaction):
+            return self.who(interaction.user, channel_id, private=True, moderator=moderator)
+        dm = await interaction.user.create_dm()  # opens no conversation; never refused
+        return self.who(interaction.user, dm.id, private=True, moderator=moderator)
 
     async def in_own_chat(self, interaction: discord.Interaction) -> bool:
         """True in a DM or the presser's own studio thread: replies can be public there."""
@@ -201,7 +201,10 @@ class SitterClient(discord.AutoShardedClient):
         message_id = str(interaction.message.id) if interaction.message else ""
         async with self._lock(interaction.user.id):
             replies = await self.ask(Press(who, data, message_id))
-            if text.strip():
+            # The core answers a live "type your own" press with a bare prompt; any
+            # buttons mean it refused (a stale modal): then the text is not applied
+            # to whatever step the member is at now, and the core's answer is shown.
+            if text.strip() and not any(r.buttons for r in replies):
                 replies = await self.ask(Text(who, text.strip()))
             await self.answer(interaction, replies)
 

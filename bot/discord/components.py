@@ -199,6 +199,8 @@ def build_view(rows: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:
         plan.extend(("buttons", others[i : i + 5]) for i in range(0, len(others), MAX_PER_ROW))
     while len(plan) > MAX_ROWS and (run := _longest_choice_run(plan)) is not None:
         start, end = run
+        if end == len(plan) and end - start >= 3 and len(plan) - (end - start) + 2 <= MAX_ROWS:
+            end -= 1  # the message's last row stays buttons (navigation: Back, Cancel)
         merged = [b for _, bs in plan[start:end] for b in bs]
         menus = [("menu", merged[i : i + MAX_OPTIONS]) for i in range(0, len(merged), 25)]
         plan[start:end] = menus

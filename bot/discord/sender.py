@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -49,12 +50,20 @@ class Rendered:
     file_batches: list[list[discord.File]]
 
 
+def _name(img: Image, n: int) -> str:
+    """A readable file name: stored files are named by their hash."""
+    if not re.fullmatch(r"[0-9a-f]{32,}", img.path.stem):
+        return img.path.name
+    number = re.match(r"#(\d+)", img.caption)
+    return f"portrait-{number.group(1) if number else n}{img.path.suffix}"
+
+
 def _load(images: Iterable[Image], limit: int) -> tuple[list[discord.File], bool]:
     images = list(images)
     each = per_file_limit(limit, min(len(images), MAX_FILES))
     files, refitted = [], False
-    for img in images:
-        fitted = fit(img.path.read_bytes(), img.path.name, each)
+    for n, img in enumerate(images, 1):
+        fitted = fit(img.path.read_bytes(), _name(img, n), each)
         refitted |= fitted.changed
         files.append(
             discord.File(
@@ -82,8 +91,24 @@ class Sender:
 
     def __init__(self, keys: MessageKeys):
         self.keys = keys
+        self._key_locks: dict[str, asyncio.Lock] = {}
 
     async def to_channel(
+        self,
+        channel: discord.abc.Messageable,
+        reply: Reply,
+        *,
+        file_limit: int = DEFAULT_FILE_LIMIT,
+    ) -> discord.Message:
+        if not reply.edit_key:
+            return await self._to_channel(channel, reply, file_limit=file_limit)
+        # One message per key: a progress update racing the reply that created it
+        # must find the stored message id, not send a second message.
+        lock = self._key_locks.setdefault(reply.edit_key, asyncio.Lock())
+        async with lock:
+            return await self._to_channel(channel, reply, file_limit=file_limit)
+
+    async def _to_channel(
         self,
         channel: discord.abc.Messageable,
         reply: Reply,
