@@ -1,0 +1,164 @@
+"""Data rights on a real SQLite file and real media files: /forget and a moderator's
+purge leave nothing of the person behind; the retention sweep deletes old data."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from moderation_helpers import all_media, audit_actions, leftovers, seed_person
+from studio_harness import RecordingOutbox
+
+from bot.store.moderation_store import ModerationStore, now_iso
+from bot.studio import rights
+from bot.studio.core import Studio
+from bot.studio.events import Command, Press, Who
+from sitter import contract as c
+from sitter.config import load_settings
+
+ANN = Who("terminal", "ann", "ann-chat", "Ann")
+BOB = Who("terminal", "bob", "bob-chat", "Bob")
+MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
+
+
+@pytest.fixture
+async def studio(redis_url: str, queue_prefix: str, data_dir: Path) -> AsyncIterator[Studio]:
+    settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
+    s = await Studio.open(settings)
+    s.add_outbox("terminal", RecordingOutbox())
+    yield s
+    await s.aclose()
+
+
+async def test_forget_through_the_core_leaves_nothing(studio: Studio) -> None:
+    store = studio.store
+    ann = await seed_person(store, "terminal", "ann")
+    bob = await seed_person(store, "terminal", "bob")
+    db = ModerationStore(store)
+    await db.add_protected(c.Embedding(backend="dlib", vector=[0.1] * 128), "self", ann["user_id"])
+    await db.expect_input(ann["user_id"], "report_note", 1)
+    await studio.handle(Press(BOB, f"rep:{ann['variations'][0]}:me"))  # a report about Ann
+    assert await leftovers(store, ann["user_id"])  # there is something to delete
+    bob_files = {f for f in all_media(store) if f.startswith(f"u{bob['user_id']}/")}
+
+    [ask] = await studio.handle(Command(ANN, "forget"))
+    confirm = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
+    [done] = await studio.handle(Press(ANN, confirm))
+    assert "deleted 3 photos, 1 order and 4 portraits" in done.text, done.text
+
+    assert await leftovers(store, ann["user_id"]) == {}
+    assert not store.media.user_dir(ann["user_id"]).exists()
+    # Bob's things are untouched; the report is kept for the moderators, pointing at nothing.
+    assert {f for f in all_media(store) if f.startswith(f"u{bob['user_id']}/")} == bob_files
+    report = await db.report(1)
+    assert report["owner_user_id"] is None and report["variation_id"] is None
+    [(actor, _, detail)] = [a for a in await audit_actions(store) if a[1] == "forget"]
+    assert actor == f"user:{ann['user_id']}"
+    assert detail == {
+        "photos": 3, "orders": 1, "results": 4, "files": 11, "protections": 1,
+        "open_reports": [1],
+    }  # fmt: skip
+
+
+async def test_forget_of_a_banned_person_keeps_only_the_ban(studio: Studio) -> None:
+    store = studio.store
+    ann = await seed_person(store, "terminal", "ann")
+    db = ModerationStore(store)
+    await db.ban(ann["user_id"], "spam")
+    counts = await rights.forget(store, ann["user_id"])
+    assert (counts.photos, counts.orders, counts.results) == (3, 1, 4)
+    left = await leftovers(store, ann["user_id"])
+    assert left == {"users.id": 1}  # the ban holds; everything they gave is gone
+    row = await store.user_by_id(ann["user_id"])
+    assert row["banned_at"] and row["ban_reason"] == "spam"
+
+
+async def test_purge_by_a_moderator_deletes_every_reference_photo(studio: Studio) -> None:
+    store = studio.store
+    ann = await seed_person(store, "terminal", "ann")
+    await studio.handle(Press(BOB, f"rep:{ann['variations'][2]}:me"))
+    _card, done = await studio.handle(Press(MIA, "mod:1:pur"))
+    assert "3 reference photos deleted" in done.text and "4 portraits removed" in done.text
+    uid = ann["user_id"]
+    for table in ("reference_photos", "reference_sets"):
+        row = await store.one(f"SELECT COUNT(*) FROM {table} WHERE user_id = ?", uid)
+        assert row[0] == 0, table
+    assert await store.one("SELECT 1 FROM reference_photos WHERE embedding IS NOT NULL") is None
+    left = [f for f in all_media(store) if f.startswith(f"u{uid}/")]
+    assert left == []  # refs, crops, results and the upscaled copy are all gone
+    # What stays is the record: the order and its rows, marked removed.
+    rows = await store.variations(ann["order_id"])
+    assert len(rows) == 4 and all(r["removed_at"] for r in rows)
+    actions = [(a, d) for _, a, d in await audit_actions(store)]
+    assert actions[1] == (
+        "remove_images",
+        {"order_id": 1, "results": 4, "follow_ups": 1, "files": 5, "photos": 0,
+         "embeddings": 0},
+    )  # fmt: skip
+    assert actions[2] == (
+        "purge_references",
+        {"photos": 3, "embeddings": 3, "files": 6, "results": 0, "follow_ups": 0},
+    )
+
+
+async def test_retention_sweep_deletes_old_photos_and_results_and_logs_it(
+    studio: Studio,
+) -> None:
+    store = studio.store
+    old = await seed_person(store, "terminal", "old")
+    new = await seed_person(store, "terminal", "new")
+    s = studio.settings
+    assert (s.reference_retention_days, s.result_retention_days) == (30, 90)
+    # Old's photos are 31 days old, results 91; New's photos 29 days, results 89.
+    for uid, ref_days, res_days in ((old["user_id"], 31, 91), (new["user_id"], 29, 89)):
+        await store.run(
+            "UPDATE reference_photos SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) "
+            "WHERE user_id = ?",
+            f"-{ref_days} days",
+            uid,
+        )
+        await store.run(
+            "UPDATE variations SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', ?) "
+            "WHERE user_id = ?",
+            f"-{res_days} days",
+            uid,
+        )
+    before_new = {f for f in all_media(store) if f.startswith(f"u{new['user_id']}/")}
+
+    swept = await rights.sweep(store, s)  # what the core's background pass calls hourly
+    assert swept == {"photos": 3, "results": 4, "files": 11, "expired_inputs": 0}
+
+    left_old = [f for f in all_media(store) if f.startswith(f"u{old['user_id']}/")]
+    assert left_old == []
+    assert {f for f in all_media(store) if f.startswith(f"u{new['user_id']}/")} == before_new
+    count = await store.one("SELECT COUNT(*) FROM reference_photos WHERE user_id = ?", 1)
+    assert count[0] == 0
+    [(actor, action, detail)] = [a for a in await audit_actions(store)]
+    assert (actor, action) == ("system", "retention_sweep")
+    assert detail == {"photos": 3, "results": 4, "files": 11}
+    row = await store.one("SELECT reason FROM moderation_actions")
+    assert row[0] == "references after 30 days, results after 90 days"
+
+    # A second sweep finds nothing and logs nothing.
+    assert (await rights.sweep(store, s))["files"] == 0
+    assert len(await audit_actions(store)) == 1
+
+
+async def test_expired_pending_inputs_are_swept(studio: Studio) -> None:
+    store = studio.store
+    ann = await seed_person(store, "terminal", "ann")
+    db = ModerationStore(store)
+    await db.expect_input(ann["user_id"], "protect_selfie")
+    await store.run("UPDATE pending_inputs SET expires_at = ?", now_iso())
+    assert await db.pending_input(ann["user_id"]) is None  # expired: not acted on
+    swept = await rights.sweep(store, studio.settings)
+    assert swept["expired_inputs"] == 1
+
+
+def test_retention_sentence_names_both_periods() -> None:
+    s = load_settings(reference_retention_days=7, result_retention_days=45)
+    text = rights.retention_sentence(s)
+    assert "after 7 days" in text and "after 45 days" in text and "/forget" in text
+    assert json.dumps(text)  # plain text, no markup
