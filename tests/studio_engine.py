@@ -179,6 +179,7 @@ def workers(redis_url: str, prefix: str) -> list[Worker]:
         "keep_result": 3600,
         "handle_signals": False,
         "max_tries": 3,
+        "job_timeout": float(os.environ.get("STUDIO_ENGINE_JOB_TIMEOUT", "60")),
     }
     return [
         Worker(queue_name=c.queue_name(prefix, c.QUEUE_FAST), **common),

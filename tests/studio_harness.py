@@ -8,14 +8,16 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageEnhance, ImageOps
 
 from bot.studio.core import Studio
 from bot.studio.events import Command, Files, IncomingFile, Press, Recipient, Reply, Text, Who
+from sitter.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -167,3 +169,150 @@ async def until(
             raise AssertionError(f"timed out waiting for {what or check}")
         await tracker.tick()
         await asyncio.sleep(0.05)
+
+
+# --- fixtures (import them into a test module to use them) ----------------------------------
+@pytest.fixture(name="engine")
+def engine_fixture(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
+    proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
+    yield
+    stop(proc)
+
+
+@pytest.fixture(name="studio")
+async def studio_fixture(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
+    settings = load_settings(
+        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=3
+    )
+    s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=60)
+    s.add_outbox("terminal", RecordingOutbox())
+    yield s
+    await s.aclose()
+
+
+# --- the terminal adapter as a process ---------------------------------------------------------
+class TerminalProc:
+    """``sitter chat`` in a subprocess, driven through its stdin and read from its stdout."""
+
+    def __init__(self, redis_url: str, prefix: str, data_dir: Path):
+        import threading
+
+        env = engine_env(redis_url, prefix, data_dir)
+        env["USER"] = "tester"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sitter.cli",
+                "chat",
+                "--no-worker",
+                "--out",
+                str(data_dir / "out"),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        self.lines: list[str] = []
+        self.cursor = 0
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, needle: str, timeout: float = 40.0) -> str:
+        """The next line (after the last one waited for) containing ``needle``."""
+        import time
+
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i in range(self.cursor, len(self.lines)):
+                    if needle in self.lines[i]:
+                        self.cursor = i + 1
+                        return self.lines[i]
+                left = end - time.monotonic()
+                if left <= 0:
+                    tail = "\n".join(self.lines[-25:])
+                    raise AssertionError(f"no line with {needle!r}; last lines:\n{tail}")
+                self._cond.wait(min(left, 0.2))
+
+    def press(self, label: str, timeout: float = 40.0) -> None:
+        """Type the number of the next button shown with this label (after the last match)."""
+        import re
+        import time
+
+        pattern = re.compile(r"\[(\d+)\] " + re.escape(label))
+        end = time.monotonic() + timeout
+        with self._cond:
+            while time.monotonic() < end:
+                for i in range(max(0, self.cursor - 1), len(self.lines)):
+                    m = pattern.search(self.lines[i])
+                    if m:
+                        self.cursor = i + 1
+                        self.send(m.group(1))
+                        return
+                self._cond.wait(0.2)
+        tail = "\n".join(self.lines[-25:])
+        raise AssertionError(f"no button {label!r} on screen; last lines:\n{tail}")
+
+    def count(self, needle: str) -> int:
+        with self._cond:
+            return sum(needle in line for line in self.lines)
+
+    def kill(self) -> None:
+        stop(self.proc, kill=True)
+
+    def quit(self) -> int:
+        self.send("/quit")
+        return self.proc.wait(20)
+
+
+def photo_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in astronaut_set():
+        (folder / f.filename).write_bytes(f.data or b"")
+    return folder
+
+
+STUDIO_DB = 12
+
+
+_flushed: set[str] = set()
+
+
+@pytest.fixture(name="redis_url")
+def studio_redis_url(redis_server: str) -> str:
+    """A Redis database for the studio tests alone, flushed once per session.
+
+    conftest's ``redis_url`` flushes db 9 before every test; with several suites
+    running at once on one machine that wipes other tests' queued jobs mid-flight.
+    These tests need no flush per test: queue names carry a unique prefix and job
+    ids a random per-database id.
+    """
+    import redis
+
+    if redis_server.startswith("unix://"):
+        url = redis_server.replace("db=0", f"db={STUDIO_DB}")
+    else:
+        url = redis_server.rsplit("/", 1)[0] + f"/{STUDIO_DB}"
+    if url not in _flushed:
+        client = redis.Redis.from_url(url)
+        client.flushdb()
+        client.close()
+        _flushed.add(url)
+    return url

@@ -5,44 +5,22 @@ From /start to four portraits, then retry, upscale and label, then /forget.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
-import pytest
 from conftest import FACES, insightface_image, needs_shared
 from studio_harness import (
     Chat,
     RecordingOutbox,
     astronaut_set,
+    engine_fixture,  # noqa: F401  (fixture "engine")
     incoming,
-    start_engine,
-    stop,
+    studio_fixture,  # noqa: F401  (fixture "studio")
+    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Who
-from sitter.config import load_settings
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
-
-
-@pytest.fixture
-def engine(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
-    proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
-    yield
-    stop(proc)
-
-
-@pytest.fixture
-async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
-    settings = load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=3
-    )
-    s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=60)
-    s.add_outbox("terminal", RecordingOutbox())
-    yield s
-    await s.aclose()
 
 
 async def consent(chat: Chat) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio_harness import studio_redis_url  # noqa: F401  (fixture "redis_url": db 12)
+
 from bot.studio.core import Studio
 from bot.studio.events import Command, Press, Text, Who
 from bot.studio.words import CONSENT_VERSION

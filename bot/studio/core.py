@@ -116,8 +116,9 @@ def clean_text(text: str) -> str:
 
     Keeps emoji and right-to-left scripts; drops bidi overrides and zero-width marks.
     """
-    kept = "".join(ch for ch in text if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
-    return re.sub(r"\s+", " ", kept).strip()
+    spaced = re.sub(r"\s+", " ", text)
+    kept = "".join(ch for ch in spaced if unicodedata.category(ch) not in ("Cc", "Cf", "Cs", "Co"))
+    return re.sub(r" +", " ", kept).strip()
 
 
 def _ext(f: IncomingFile) -> str:
@@ -180,6 +181,12 @@ class Studio:
             owned.append(redis.aclose)
         studio = cls(store, engine, prompts, settings, **kw)
         studio._owned = owned
+        try:
+            from bot.studio.moderation import attach
+        except ImportError:  # moderation is optional: the core works without it
+            attach = None
+        if attach is not None:
+            await attach(studio)  # reports, moderators, protected faces, bans
         return studio
 
     async def aclose(self) -> None:
@@ -205,6 +212,9 @@ class Studio:
     # --- entry point --------------------------------------------------------------------
     async def handle(self, event: Event) -> list[Reply]:
         who = event.who
+        gate = getattr(self.moderation, "gate", None)
+        if gate is not None and (early := await gate(event)) is not None:
+            return early  # banned: told once, then ignored before any database write
         user = await self.store.ensure_user(who.platform, who.user_id, who.name, who.chat_id)
         lock = self._locks.setdefault(user["id"], asyncio.Lock())
         async with lock:
@@ -243,6 +253,9 @@ class Studio:
             return await self._command(event, user)
         if isinstance(event, Press):
             return await self._press(event, user)
+        take = getattr(self.moderation, "take_input", None)
+        if take is not None and (taken := await take(event, user)) is not None:
+            return taken  # details for a report, or the selfie after /protect
         if isinstance(event, Files):
             return await self._files(event, user)
         return await self._text(event, user)
@@ -638,6 +651,8 @@ class Studio:
                     embedding=c.Embedding(backend=p["backend"], vector=json.loads(p["embedding"])),
                 )
                 for p in await self.store.protected_faces()
+                # a person's own /protect keeps others out, not themself
+                if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
             ],
         )
         try:
@@ -968,7 +983,12 @@ class Studio:
         active = await self.store.active_order(user["id"])
         if active is not None and active["job_id"]:
             await _remove_queued(self.engine, active["job_id"])
-        counts = await self.store.forget(user["id"])
+        try:
+            from bot.studio import rights
+        except ImportError:
+            counts = await self.store.forget(user["id"])
+        else:
+            counts = await rights.forget(self.store, user["id"])  # + own protections, audit log
         self._locks.pop(user["id"], None)
         return _say(
             f"Done. I deleted {counts.photos} photo{'s' if counts.photos != 1 else ''}, "

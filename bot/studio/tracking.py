@@ -56,14 +56,24 @@ class Tracker:
             await self.follow_order(order)
         for vj in await self.store.variation_jobs_to_follow():
             await self.follow_variation_job(vj)
+        moderation_tick = getattr(self.studio.moderation, "tick", None)
+        if moderation_tick is not None:
+            await moderation_tick()  # reports that could not reach the moderators yet
         if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
             self._last_sweep = time.monotonic()
-            s = self.studio.settings
-            swept = await self.store.sweep_retention(
-                s.reference_retention_days, s.result_retention_days
-            )
+            swept = await self._sweep()
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
+
+    async def _sweep(self) -> dict[str, int]:
+        s = self.studio.settings
+        try:
+            from bot.studio import rights
+        except ImportError:
+            return await self.store.sweep_retention(
+                s.reference_retention_days, s.result_retention_days
+            )
+        return await rights.sweep(self.store, s)  # + audit log
 
     # --- sending ------------------------------------------------------------------------
     async def send(self, platform: str, chat_id: str | None, reply: Reply) -> bool:

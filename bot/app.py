@@ -1,0 +1,162 @@
+"""``sitter run`` and ``sitter bot``: start what is needed and the chat adapters.
+
+``sitter run`` makes one machine work on its own: it uses the Redis at
+SITTER_REDIS_URL or starts a private one under the data folder (saying so),
+starts an engine worker process (``sitter worker``) unless ``--no-worker``,
+then runs the adapters whose tokens are set (Telegram, Discord), or the
+terminal chat when none is. ``sitter bot`` runs only the adapters, against
+workers and a Redis that run elsewhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import importlib.util
+import logging
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from sitter.config import ConfigError, Settings
+
+log = logging.getLogger(__name__)
+
+
+def say(text: str) -> None:
+    print(f"sitter: {text}", file=sys.stderr, flush=True)
+
+
+def start_worker(settings: Settings) -> subprocess.Popen | None:
+    """An engine worker process serving this Redis; None when the engine isn't installed."""
+    if importlib.util.find_spec("engine.worker") is None:
+        say("the engine (engine/worker.py) is not installed here; start a worker elsewhere.")
+        return None
+    env = dict(os.environ, SITTER_REDIS_URL=settings.redis_url)
+    log_path = settings.data_dir / "worker.log"
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    out = open(log_path, "ab")  # noqa: SIM115 (handed to the child)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "sitter.cli", "worker"], env=env, stdout=out, stderr=out
+    )
+    out.close()
+    say(f"started an engine worker (pid {proc.pid}, model {settings.model}); log: {log_path}")
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
+        return
+    proc.terminate()
+    try:
+        proc.wait(20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(5)
+
+
+@contextlib.asynccontextmanager
+async def services(
+    settings: Settings, worker: bool = True, local_redis: bool = True
+) -> AsyncIterator[Settings]:
+    """Redis (found or started) and optionally a worker; yields the settings to use."""
+    from sitter.localredis import ensure_redis
+    from sitter.queue import ping
+
+    local = None
+    if local_redis:
+        url, local = await ensure_redis(settings.redis_url, settings.data_dir / "redis")
+        if local is not None:
+            say(
+                f"no Redis answered at {settings.redis_url}; started a local one "
+                f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
+            )
+            settings = settings.model_copy(update={"redis_url": url})
+    elif not await ping(settings.redis_url):
+        raise ConfigError(
+            f"No Redis answers at SITTER_REDIS_URL={settings.redis_url}. Start one, fix the "
+            "URL, or use `sitter run`, which starts a local Redis by itself."
+        )
+    proc = start_worker(settings) if worker else None
+    try:
+        yield settings
+    finally:
+        stop_worker(proc)
+        if local is not None:
+            local.stop()
+
+
+async def run_adapters(settings: Settings) -> int:
+    """Run every adapter whose token is set, with one studio core, until cancelled."""
+    from bot.studio.core import Studio
+
+    runners: list[Any] = []
+    studio = await Studio.open(settings)
+    try:
+        if settings.telegram_token is not None:
+            from bot.telegram.app import run_telegram
+
+            runners.append(run_telegram(studio, settings))
+            say("Telegram bot starting.")
+        if settings.discord_token is not None:
+            from bot.discord.app import run_discord
+
+            runners.append(run_discord(settings, studio, studio.store.db))
+            say("Discord bot starting.")
+        background = asyncio.create_task(studio.run_background())
+        try:
+            await asyncio.gather(*runners)
+        finally:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+    finally:
+        await studio.aclose()
+    return 0
+
+
+def _has_token(settings: Settings) -> bool:
+    return settings.telegram_token is not None or settings.discord_token is not None
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """``sitter run [--no-worker]``."""
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+
+    async def main() -> int:
+        async with services(settings, worker=not args.no_worker) as live:
+            if _has_token(live):
+                return await run_adapters(live)
+            say("no SITTER_TELEGRAM_TOKEN or SITTER_DISCORD_TOKEN set: the terminal studio.")
+            from bot.terminal.app import chat
+
+            logging.getLogger().setLevel(logging.WARNING)
+            return await chat(live, live.data_dir / "out")
+
+    return asyncio.run(main())
+
+
+def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
+    """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
+    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    if not _has_token(settings):
+        raise ConfigError(
+            "`sitter bot` needs a chat token.\n  "
+            + "\n  ".join(
+                [
+                    "SITTER_TELEGRAM_TOKEN: from @BotFather in Telegram (/newbot).",
+                    "SITTER_DISCORD_TOKEN: from https://discord.com/developers/applications "
+                    "(Bot > Reset Token).",
+                ]
+            )
+            + "\nOr try `sitter chat` in this terminal."
+        )
+
+    async def main() -> int:
+        async with services(settings, worker=False, local_redis=False) as live:
+            return await run_adapters(live)
+
+    return asyncio.run(main())

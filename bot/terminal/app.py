@@ -1,0 +1,187 @@
+"""``sitter chat``: the studio in this terminal, no chat token needed.
+
+The same core as on Telegram and Discord. Type a command (``/help``), text, or
+the path of one or more photos (or a folder of them); buttons are shown as
+numbered choices, so type the number to press one. Portraits are copied to an
+output folder and their paths printed. Everything lives in the same database
+as the bots, so quitting (Ctrl-D, /quit) and starting again continues where
+you were; an order that finishes meanwhile is shown when you come back.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import shlex
+import shutil
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from bot.studio.events import (
+    Command,
+    Event,
+    Files,
+    IncomingFile,
+    Press,
+    Recipient,
+    Reply,
+    Text,
+    Who,
+)
+from sitter.config import Settings
+
+PLATFORM = "terminal"
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif"}
+QUIT = {"/quit", "/exit", "/q"}
+
+
+class Terminal:
+    """Renders replies as text and numbered choices; turns typed lines into events."""
+
+    def __init__(self, out_dir: Path, who: Who, stream: TextIO = sys.stdout):
+        self.out_dir = out_dir
+        self.who = who
+        self.stream = stream
+        self.choices: dict[int, tuple[str, str]] = {}  # number -> (data, kind)
+
+    # --- output ----------------------------------------------------------------------
+    def render(self, replies: list[Reply], prefix: str = "") -> None:
+        numbered: dict[int, tuple[str, str]] = {}
+        for reply in replies:
+            mark = "↻ " if reply.edit_key else ""
+            for line in reply.text.splitlines() or [""]:
+                self._print(f"{prefix}{mark}{line}")
+            for image in reply.images:
+                saved = self.save(image.path)
+                kind = "file" if image.as_file else "image"
+                cap = f" {image.caption}" if image.caption else ""
+                self._print(f"{prefix}  [{kind}]{cap}: {saved}")
+            for row in reply.buttons:
+                cells = []
+                for btn in row:
+                    n = len(numbered) + 1
+                    numbered[n] = (btn.data, btn.kind)
+                    cells.append(f"[{n}] {btn.label}")
+                self._print(f"{prefix}  " + "   ".join(cells))
+        if numbered:
+            self.choices = numbered
+        self.stream.flush()
+
+    def save(self, src: Path) -> Path:
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        dest = self.out_dir / f"{src.parent.name}-{src.stem[:12]}{src.suffix}"
+        if not dest.exists():
+            shutil.copyfile(src, dest)
+        return dest
+
+    def _print(self, line: str) -> None:
+        print(line, file=self.stream)
+
+    # --- input ---------------------------------------------------------------------
+    def parse(self, line: str) -> Event | str | None:
+        """An event, a message to print instead (str), or None to ignore the line."""
+        line = line.strip()
+        if not line:
+            return None
+        if line.isdigit():
+            n = int(line)
+            if n not in self.choices:
+                return f"There is no choice {n} on screen; choose one of {sorted(self.choices)}."
+            data, kind = self.choices[n]
+            if kind == "free_text":
+                return "Type your answer as a line of text."
+            return Press(self.who, data)
+        if line.startswith("/") and not Path(line.split()[0]).exists():
+            name, _, args = line[1:].partition(" ")
+            return Command(self.who, name.strip().lower(), args.strip())
+        files = self._files(line)
+        if files is not None:
+            return Files(self.who, tuple(files)) if files else "That folder has no photos in it."
+        return Text(self.who, line)
+
+    def _files(self, line: str) -> list[IncomingFile] | None:
+        try:
+            parts = shlex.split(line)
+        except ValueError:
+            return None
+        paths = [Path(p).expanduser() for p in parts]
+        if not paths or not all(p.exists() for p in paths):
+            return None
+        found: list[Path] = []
+        for p in paths:
+            if p.is_dir():
+                found += sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
+            else:
+                found.append(p)
+        files = []
+        for p in found:
+            try:
+                data = p.read_bytes()
+                files.append(IncomingFile(p.name, data, len(data)))
+            except OSError as exc:
+                files.append(IncomingFile(p.name, None, error=f"can't read it: {exc.strerror}"))
+        return files
+
+
+class TerminalOutbox:
+    """Where the core's own messages (progress, finished orders) go: the same screen."""
+
+    def __init__(self, terminal: Terminal):
+        self.terminal = terminal
+
+    async def send(self, to: Recipient, reply: Reply) -> None:
+        self.terminal.render([reply], prefix="» ")
+
+
+async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> int:
+    """Run the conversation until end of input or /quit."""
+    from bot.studio.core import Studio
+
+    user = getpass.getuser() or "you"
+    terminal = Terminal(out_dir, Who(PLATFORM, user, f"terminal:{user}", user))
+    studio = await Studio.open(settings)
+    studio.add_outbox(PLATFORM, TerminalOutbox(terminal))
+    background = asyncio.create_task(studio.run_background())
+    print(f"Sitter in the terminal. Portraits go to {out_dir}. Type /help, or /quit to leave.")
+    print("Send photos by typing their paths (or a folder); press a button by its number.")
+    try:
+        terminal.render(await studio.handle(Command(terminal.who, "start")))
+        while True:
+            print("> ", end="", flush=True)
+            line = await asyncio.to_thread(stdin.readline)
+            if not line:
+                break
+            if line.strip().lower() in QUIT:
+                break
+            event = terminal.parse(line)
+            if event is None:
+                continue
+            if isinstance(event, str):
+                print(event, flush=True)
+                continue
+            terminal.render(await studio.handle(event))
+    finally:
+        background.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await background
+        await studio.aclose()
+    print("Bye. Your session is saved; `sitter chat` continues where you left off.")
+    return 0
+
+
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """``sitter chat [--out DIR] [--no-worker]``."""
+    from bot.app import services
+
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    out_dir = Path(args.out) if getattr(args, "out", None) else settings.data_dir / "out"
+
+    async def main() -> int:
+        async with services(settings, worker=not getattr(args, "no_worker", False)) as live:
+            return await chat(live, out_dir)
+
+    return asyncio.run(main())

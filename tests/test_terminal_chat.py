@@ -1,0 +1,73 @@
+"""``sitter chat`` as a process: photos by path, numbered buttons, results in a folder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from studio_harness import (
+    TerminalProc,
+    engine_fixture,  # noqa: F401  (fixture "engine")
+    photo_folder,
+    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
+)
+
+from bot.studio.events import Button, Image, Press, Reply, Text, Who
+from bot.terminal.app import Terminal
+
+
+def test_terminal_parses_lines(tmp_path: Path) -> None:
+    who = Who("terminal", "t", "t")
+    term = Terminal(tmp_path / "out", who)
+    src = tmp_path / "p.png"
+    src.write_bytes(b"\x89PNG fake")
+    term.render(
+        [
+            Reply(
+                "pick",
+                buttons=((Button("A", "w:1:a"), Button("Own", "w:1:own", "free_text")),),
+                images=(Image(src, "#1"),),
+            )
+        ]
+    )
+    assert term.parse("1") == Press(who, "w:1:a")
+    assert "Type your answer" in str(term.parse("2"))
+    assert "no choice 7" in str(term.parse("7"))
+    assert term.parse("hello there") == Text(who, "hello there")
+    files = term.parse(f"{src} {src}")
+    assert len(files.files) == 2 and files.files[0].data == b"\x89PNG fake"  # type: ignore[union-attr]
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert "no photos" in str(term.parse(str(empty)))
+    assert term.parse("/status now").name == "status"  # type: ignore[union-attr]
+    assert (tmp_path / "out").is_dir() and any((tmp_path / "out").iterdir())
+
+
+def test_sitter_chat_end_to_end(redis_url, queue_prefix, data_dir, engine, tmp_path) -> None:
+    photos = photo_folder(tmp_path / "photos")
+    chat = TerminalProc(redis_url, queue_prefix, data_dir)
+    try:
+        chat.wait_for("Before we start")
+        chat.press("I agree")
+        chat.wait_for("Send me photos")
+        chat.send(str(photos))
+        chat.wait_for("4 good photos so far")
+        chat.press("Done")
+        chat.wait_for("choose a style")
+        chat.press("Pencil sketch")
+        chat.wait_for("What should you wear")
+        chat.send("a wool coat 🧥")
+        chat.wait_for("Where are you")
+        for label in ("Library", "Dramatic", "Headshot"):
+            chat.press(label)
+        chat.wait_for("Attire: a wool coat 🧥")
+        chat.press("✓ Queue it")
+        chat.wait_for("is queued")
+        line = chat.wait_for("[image] #1")
+        path = Path(line.rsplit(": ", 1)[1])
+        assert path.is_file() and path.parent == data_dir / "out"
+        chat.press("Upscale 1")
+        saved = chat.wait_for("[file] #1")
+        assert Path(saved.rsplit(": ", 1)[1]).is_file()
+        assert chat.quit() == 0
+    finally:
+        chat.kill()
