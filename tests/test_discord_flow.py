@@ -7,7 +7,13 @@ from __future__ import annotations
 
 import discord
 import pytest
-from discord_fake import ALL_PERMISSIONS, CHANNEL_ID, FakeDiscord, install_webhook_fake
+from discord_fake import (
+    ALL_PERMISSIONS,
+    CHANNEL_ID,
+    GUILD_ID,
+    FakeDiscord,
+    install_webhook_fake,
+)
 from discord_session import full_session, running_bot, start_engine, stop_engine
 
 from sitter.config import load_settings
@@ -149,6 +155,17 @@ async def test_portrait_with_closed_dms_says_how_to_open_them(settings, fake):
     assert "/portrait" in answer.content
 
 
+async def test_portrait_inside_the_dm_opens_the_studio_there(settings, fake):
+    async with running_bot(settings, fake) as (client, _studio):
+        alice = fake.user("Alice")
+        dm = fake.dm_of.setdefault(alice, fake.snowflake())
+        fake.slash(client, alice, "portrait", channel_id=dm)
+        await fake.settle()
+    [consent] = fake.bot_messages()
+    assert consent.channel_id == dm and "I agree" in consent.labels()
+    assert "open below" in fake.last("followup").content
+
+
 async def test_attachments_over_the_limit_or_not_images_are_answered_without_download(
     settings, fake
 ):
@@ -189,7 +206,7 @@ async def test_server_settings_private_threads_and_a_press_by_someone_else(setti
         )
         await fake.settle()
         assert "Manage Server" in fake.last("followup").content
-        role = "930000000000000001"
+        role, mod_channel = "930000000000000001", "940000000000000001"
         fake.slash(
             client,
             admin,
@@ -197,9 +214,19 @@ async def test_server_settings_private_threads_and_a_press_by_someone_else(setti
             [
                 {"name": "studio", "type": 3, "value": "thread"},
                 {"name": "moderator_role", "type": 8, "value": role},
+                {"name": "moderation_channel", "type": 7, "value": mod_channel},
             ],
             permissions=ALL_PERMISSIONS,
             resolved={
+                "channels": {
+                    mod_channel: {
+                        "id": mod_channel,
+                        "type": 0,
+                        "name": "mod-reports",
+                        "permissions": ALL_PERMISSIONS,
+                        "guild_id": str(GUILD_ID),
+                    }
+                },
                 "roles": {
                     role: {
                         "id": role,
@@ -212,12 +239,19 @@ async def test_server_settings_private_threads_and_a_press_by_someone_else(setti
                         "mentionable": True,
                         "flags": 0,
                     }
-                }
+                },
             },
         )
         await fake.settle()
         shown = fake.last("followup")
         assert shown.ephemeral and "private thread" in shown.content and role in shown.content
+        assert f"<#{mod_channel}>" in shown.content
+        gs = await client.guilds_store.get(GUILD_ID)
+        assert (gs.place, gs.moderator_role_id, gs.moderation_channel_id) == (
+            "thread",
+            role,
+            mod_channel,
+        )
 
         fake.slash(client, alice, "portrait")
         await fake.settle()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 from discord import app_commands
@@ -18,6 +18,25 @@ THREADS_NEED_INTENT = (
     "(Bot > Privileged Gateway Intents) and set SITTER_DISCORD_MESSAGE_CONTENT=true. "
     "The studio stays in DMs until then."
 )
+
+
+class TextChannelOption(app_commands.Transformer):
+    """A text channel, taken from the interaction's resolved data.
+
+    (``discord.TextChannel`` as the annotation needs the server in the gateway
+    cache; this works without it, and Discord offers only text channels.)
+    """
+
+    @property
+    def type(self) -> discord.AppCommandOptionType:
+        return discord.AppCommandOptionType.channel
+
+    @property
+    def channel_types(self) -> list[discord.ChannelType]:
+        return [discord.ChannelType.text, discord.ChannelType.news]
+
+    async def transform(self, interaction: discord.Interaction, value: Any) -> Any:
+        return value
 
 
 def describe(gs: GuildSettings) -> str:
@@ -56,13 +75,22 @@ def install(client: SitterClient) -> None:
         interaction: discord.Interaction,
         studio: app_commands.Choice[str] | None = None,
         moderator_role: discord.Role | None = None,
-        moderation_channel: discord.TextChannel | None = None,
+        moderation_channel: app_commands.Transform[Any, TextChannelOption] | None = None,
     ) -> None:
         await interaction.response.defer(ephemeral=True, thinking=True)
         # default_permissions hides the command; admins can change that, so check here too.
         if interaction.guild_id is None or not interaction.permissions.manage_guild:
             await interaction.followup.send(
                 "Only members with the **Manage Server** permission can change Sitter's settings.",
+                ephemeral=True,
+            )
+            return
+        if moderation_channel is not None and moderation_channel.type not in (
+            discord.ChannelType.text,
+            discord.ChannelType.news,
+        ):
+            await interaction.followup.send(
+                f"{moderation_channel.mention} is not a text channel; reports need one.",
                 ephemeral=True,
             )
             return
