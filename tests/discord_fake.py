@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from types import SimpleNamespace
@@ -43,6 +44,8 @@ class Sent:
     ephemeral: bool = False
     callback_type: int = 0
     custom_id: str = ""  # a modal's, for callbacks that open one
+    interaction_id: int = 0  # for callbacks: which interaction was acknowledged
+    at: float = field(default_factory=time.perf_counter)
 
     def custom_ids(self) -> list[str]:
         out = []
@@ -84,6 +87,7 @@ class FakeDiscord:
         self.downloads: list[str] = []
         self.fail_next_sends = 0  # transient 503s before a send goes through
         self.bot = self._user(BOT_ID, "Sitter", bot=True)
+        self.dispatched: dict[int, float] = {}  # interaction id -> when the gateway sent it
 
     # --- ids and payloads ----------------------------------------------------------------
     def snowflake(self) -> int:
@@ -299,6 +303,7 @@ class FakeDiscord:
                     ephemeral=bool(flags & EPHEMERAL),
                     callback_type=body["type"],
                     custom_id=data.get("custom_id", ""),
+                    interaction_id=int(parts[1]),
                 )
             )
             return {"interaction": {"id": parts[1], "type": body["type"]}}
@@ -387,7 +392,16 @@ class FakeDiscord:
             )
         if "message" in extra:
             payload["message"] = extra["message"]
+        self.dispatched[int(payload["id"])] = time.perf_counter()
         return payload
+
+    def ack_latencies(self) -> list[float]:
+        """Seconds from each interaction's arrival to the bot's acknowledgement."""
+        return [
+            s.at - self.dispatched[s.interaction_id]
+            for s in self.log
+            if s.kind == "callback" and s.interaction_id in self.dispatched
+        ]
 
     def slash(
         self, client: discord.Client, uid: int, name: str, options: list | None = None, **extra

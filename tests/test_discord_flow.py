@@ -18,6 +18,18 @@ from discord_session import full_session, running_bot, start_engine, stop_engine
 
 from sitter.config import load_settings
 
+DISCORD_DB = 14
+
+
+@pytest.fixture(name="redis_url")
+def discord_redis_url(redis_server: str) -> str:
+    """A Redis database for these tests, never flushed: conftest's ``redis_url`` flushes
+    db 9 before every test, which wipes the queued jobs of suites running at the same
+    time on a shared machine. Queue names carry a unique prefix per test instead."""
+    if redis_server.startswith("unix://"):
+        return redis_server.replace("db=0", f"db={DISCORD_DB}")
+    return redis_server.rsplit("/", 1)[0] + f"/{DISCORD_DB}"
+
 
 @pytest.fixture
 def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDiscord:
@@ -161,9 +173,12 @@ async def test_portrait_inside_the_dm_opens_the_studio_there(settings, fake):
         dm = fake.dm_of.setdefault(alice, fake.snowflake())
         fake.slash(client, alice, "portrait", channel_id=dm)
         await fake.settle()
-    [consent] = fake.bot_messages()
+        fake.dm(client, alice, "/help")  # typed commands in the DM reach the core too
+        await fake.settle()
+    consent, help_ = fake.bot_messages()
     assert consent.channel_id == dm and "I agree" in consent.labels()
     assert "open below" in fake.last("followup").content
+    assert help_.channel_id == dm and help_.content.startswith("How it works")
 
 
 async def test_attachments_over_the_limit_or_not_images_are_answered_without_download(

@@ -162,21 +162,20 @@ class SitterClient(discord.AutoShardedClient):
             if owner != str(message.author.id):
                 return  # server chatter is not the studio's business
         who = self.who(message.author, message.channel.id, private=True)
-        event: Event
-        if message.attachments:
-            async with message.channel.typing():
-                files = [await fetch(a, self.max_upload_bytes) for a in message.attachments]
-            event = Files(who, tuple(files))
-        elif message.content.startswith("/") and len(message.content) > 1:
-            name, _, args = message.content[1:].partition(" ")
-            event = Command(who, name.lower(), args.strip())
-        elif message.content.strip():
-            event = Text(who, message.content.strip())
-        else:
-            return
         limit = message.guild.filesize_limit if message.guild else DEFAULT_FILE_LIMIT
         async with self._lock(message.author.id):
-            replies = await self.ask(event)
+            if message.attachments:
+                # Downloads and the engine's analysis take seconds: show "typing…".
+                async with message.channel.typing():
+                    files = [await fetch(a, self.max_upload_bytes) for a in message.attachments]
+                    replies = await self.ask(Files(who, tuple(files)))
+            elif message.content.startswith("/") and len(message.content) > 1:
+                name, _, args = message.content[1:].partition(" ")
+                replies = await self.ask(Command(who, name.lower(), args.strip()))
+            elif message.content.strip():
+                replies = await self.ask(Text(who, message.content.strip()))
+            else:
+                return
             await self.deliver(message.channel, replies, limit)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
