@@ -154,6 +154,21 @@ async def test_the_outbox_raises_when_discord_fails_so_the_core_keeps_it(setting
     assert [s.content for s in fake.bot_messages()] == ["Order #7 is ready"]
 
 
+async def test_a_reply_discord_refuses_is_explained_and_the_press_still_counts(settings, fake):
+    async with running_bot(settings, fake) as (client, studio):
+        alice = fake.user("Alice")
+        fake.slash(client, alice, "portrait")
+        await fake.settle()
+        consent = fake.last()
+        fake.fail_next_sends = 1  # a 5xx that outlasted discord.py's retries
+        fake.click(client, alice, consent.message_id, consent.button("I agree"))
+        await fake.settle()
+        failed = fake.last("followup")
+        assert failed.ephemeral and "Nothing is lost" in failed.content
+        user = await studio.store.user("discord", str(alice))
+        assert await studio.store.consent(user["id"]) is not None
+
+
 async def test_portrait_with_closed_dms_says_how_to_open_them(settings, fake):
     async with running_bot(settings, fake) as (client, _studio):
         bob = fake.user("Bob")

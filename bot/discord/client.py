@@ -38,6 +38,12 @@ DM_CLOSED_TEXT = (
 )
 
 
+DELIVERY_FAILED = (
+    "Discord didn't accept my answer just now. Nothing is lost: send /status in our "
+    "DM (or press the button again) to see where you are."
+)
+
+
 class Studio(Protocol):
     async def handle(self, event: Event) -> list[Reply]: ...
 
@@ -146,12 +152,18 @@ class SitterClient(discord.AutoShardedClient):
 
     async def answer(self, interaction: discord.Interaction, replies: list[Reply]) -> None:
         """Replies to a press: in the presser's own chat, else only the presser sees them."""
-        if await self.in_own_chat(interaction) and interaction.channel is not None:
-            limit = interaction.filesize_limit or DEFAULT_FILE_LIMIT
-            await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
-        else:
-            for reply in replies:
-                await self.sender.ephemeral(interaction, reply)
+        try:
+            if await self.in_own_chat(interaction) and interaction.channel is not None:
+                limit = interaction.filesize_limit or DEFAULT_FILE_LIMIT
+                await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
+            else:
+                for reply in replies:
+                    await self.sender.ephemeral(interaction, reply)
+        except discord.HTTPException as exc:
+            # discord.py already retried 429s and 5xx. The core has the state; say so
+            # through the interaction's own webhook, which still works for 15 minutes.
+            log.warning("reply to %s failed: %s", interaction.user.id, exc)
+            await interaction.followup.send(DELIVERY_FAILED, ephemeral=True)
 
     # --- events -------------------------------------------------------------------------
     async def on_message(self, message: discord.Message) -> None:
@@ -176,7 +188,11 @@ class SitterClient(discord.AutoShardedClient):
                 replies = await self.ask(Text(who, message.content.strip()))
             else:
                 return
-            await self.deliver(message.channel, replies, limit)
+            try:
+                await self.deliver(message.channel, replies, limit)
+            except discord.HTTPException as exc:
+                # Retries are discord.py's; what the member sent is already in the store.
+                log.warning("reply in %s failed: %s", message.channel.id, exc)
 
     async def on_press(self, interaction: discord.Interaction, data: str) -> None:
         """A button or menu: acknowledge at once (Discord allows 3 s), then ask the core."""
