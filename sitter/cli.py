@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "photos": "engine.cli_photos:cmd_photos",
     "models": "engine.models:cmd_models",
     "audit": "bot.studio.audit:cmd_audit",
+    "verify": "engine.cli_verify:cmd_verify",
 }
 
 
@@ -65,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     models = sub.add_parser("models", help="download and verify the configured models")
     models.add_argument("action", choices=["fetch", "verify", "list"], nargs="?", default="list")
+
+    verify = sub.add_parser("verify", help="read back the AI labels (XMP, note, C2PA) of images")
+    verify.add_argument("files", nargs="+")
+    verify.add_argument("--json", action="store_true", help="one JSON object per file")
+    verify.add_argument("--trust", default=None, help="PEM file of extra trusted root CAs")
+    verify.add_argument(
+        "--no-dev-anchor", action="store_true", help="do not trust this machine's development CA"
+    )
 
     audit = sub.add_parser("audit", help="export the moderation audit log")
     audit.add_argument("--since", default=None, help="ISO date or datetime, e.g. 2026-11-01")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 import os
 import struct
 import zlib
@@ -222,3 +223,23 @@ def test_metadata_writer_keeps_jpeg_structure() -> None:
     meta = imagemeta.read(again)
     assert meta.xmp == b"<y/>" and meta.notes == {"Description": "e", "Software": "s"}
     assert again.startswith(b"\xff\xd8\xff\xe0")  # JFIF APP0 still first
+
+
+def test_sitter_verify_command(
+    signer: C2paCredentials, data_dir: Path, tmp_path: Path, capsys, monkeypatch
+) -> None:
+    from sitter.cli import main
+
+    good = tmp_path / "good.png"
+    good.write_bytes(add_provenance(_image("PNG"), model="tiny", seed=5, signer=signer))
+    plain = tmp_path / "plain.jpg"
+    plain.write_bytes(_image("JPEG"))
+    monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
+    assert main(["verify", str(good)]) == 0
+    out = capsys.readouterr().out
+    assert "good.png: AI-labelled" in out and "C2PA: Trusted" in out
+    assert main(["verify", "--json", "--no-dev-anchor", str(good), str(plain)]) == 1
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["ai_labelled"] for r in lines] == [True, False]
+    assert lines[0]["c2pa_state"] == "Valid" and lines[1]["c2pa_present"] is False
+    assert main(["verify", str(tmp_path / "missing.png")]) == 2
