@@ -119,6 +119,8 @@ def load_spandrel(weights: Any, device: str) -> Upscaler:
         raise UpscalerUnavailable(f"SITTER_UPSCALER_WEIGHTS: no file at {weights}")
     spandrel = import_spandrel()
     descriptor = spandrel.ModelLoader(device=device).load_from_file(str(weights))
+    if not isinstance(descriptor, spandrel.ImageModelDescriptor):
+        raise UpscalerUnavailable(f"{weights} is not an image-to-image model")
     if descriptor.scale != MODEL_SCALE:
         raise UpscalerUnavailable(
             f"{weights} is a {descriptor.scale}x model; Real-ESRGAN x4plus (4x) is expected"
