@@ -41,11 +41,18 @@ def picture(text: str, size: int = 64) -> bytes:
 
 
 async def seed_person(
-    store: Store, platform: str, pid: str, *, photos: int = 3, variations: int = 4
+    store: Store,
+    platform: str,
+    pid: str,
+    *,
+    photos: int = 3,
+    variations: int = 4,
+    chat: str | None = None,
 ) -> dict[str, Any]:
     """A consented person with reference photos (+ crops and embeddings), one delivered
     order with portraits and an upscaled copy: real rows, real files under media/."""
-    user = await store.ensure_user(platform, pid, pid.title(), f"{pid}-chat")
+    chat = chat or f"{pid}-chat"
+    user = await store.ensure_user(platform, pid, pid.title(), chat)
     uid = user["id"]
     await store.record_consent(uid, "test", "consent text")
     ref = await store.current_set(uid)
@@ -58,7 +65,7 @@ async def seed_person(
             photo_id, "accepted", [], embedding=vec, backend="dlib", crop_path=crop
         )
     order_id = await store.create_order(
-        uid, ref["id"], platform, f"{pid}-chat", "cinematic", {"attire": "a suit"},
+        uid, ref["id"], platform, chat, "cinematic", {"attire": "a suit"},
         "cinematic film still of a person, wearing a suit", "", {}, [1, 2, 3, 4],
     )  # fmt: skip
     await store.set_order(order_id, status="delivered")

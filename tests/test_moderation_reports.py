@@ -247,3 +247,22 @@ async def test_open_reports_list_for_moderators(studio: Studio) -> None:
     assert shown.text.startswith("Report #1 · Something else") and shown.edit_key is None
     [refused] = await studio.handle(Command(EVE, "reports"))
     assert refused.text == "Only moderators can use that command."
+
+
+async def test_report_from_a_group_continues_in_private(studio: Studio) -> None:
+    ann = await seed_person(studio.store, "terminal", "ann")
+    tg = RecordingOutbox()
+    studio.add_outbox("telegram", tg)
+    in_group = Who("telegram", "2002", "-100", "Bob", private=False)
+    [line] = await studio.handle(Press(in_group, f"rep:{ann['variations'][0]}"))
+    assert line.text == "I've sent you the report form in a private message."
+    [(to, form)] = tg.sent
+    assert to == Recipient("telegram", "2002") and form.text.startswith("Why are you reporting")
+    # /report replying to the message with all four portraits' buttons: pick one first.
+    vids = " ".join(f"rep:{v}" for v in ann["variations"])
+    bob_dm = Who("telegram", "2002", "2002", "Bob")
+    [pick] = await studio.handle(Command(bob_dm, "report", f"{vids} that's me"))
+    assert [b.label for row in pick.buttons for b in row] == [f"Portrait {i}" for i in range(1, 5)]
+    tg.fail = True  # never started a private chat with the bot: told how
+    [start] = await studio.handle(Press(in_group, f"rep:{ann['variations'][1]}"))
+    assert start.text.startswith("To report, start a private chat with me first")

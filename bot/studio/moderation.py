@@ -97,6 +97,14 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
     return Reply(text=text, buttons=tuple(r for r in rows if r), edit_key=edit_key)
 
 
+def _private_chat(platform: str | None, pid: str | None, chat: str | None) -> str | None:
+    """Where to reach a person privately: on Telegram the private chat's id is the
+    user's id; elsewhere the chat the studio last saw them in."""
+    if platform == "telegram" and pid:
+        return pid
+    return chat
+
+
 def _card_key(report_id: int) -> str:
     return f"report:{report_id}"
 
@@ -241,26 +249,41 @@ class Moderation:
         ]
 
     async def _report_command(self, event: Command, user: Row, args: str) -> list[Reply]:
-        """``/report rep:<variation> [reason] [details]`` (adapters put the ``rep:`` data of
-        the portrait the person replied to or picked); without a target, explain."""
-        target, _, rest = args.partition(" ")
-        vid = target[4:] if target.startswith("rep:") else target.lstrip("#")
-        if not vid.isdigit():
-            return [
-                _say(
-                    "To report a portrait, press the Report button under it"
-                    + (
-                        ", or reply to it with /report."
-                        if event.who.platform == "telegram"
-                        else " (on Discord: right-click it > Apps > Report portrait)."
-                    )
-                )
-            ]
-        first, _, more = rest.strip().partition(" ")
+        """``/report [rep:<variation> ...] [reason] [details]``: adapters put the ``rep:``
+        data of the message the person replied to (or picked); a bare number works too."""
+        words = args.split()
+        targets = []
+        while words and (words[0].startswith("rep:") or words[0].lstrip("#").isdigit()):
+            token = words.pop(0)
+            vid = token[4:] if token.startswith("rep:") else token.lstrip("#")
+            if vid.isdigit():
+                targets.append(int(vid))
+        rest = " ".join(words)
+        if not targets:
+            how = (
+                ", or reply to the message with its buttons with /report."
+                if event.who.platform == "telegram"
+                else " (on Discord also: right-click the message > Apps > Report portrait)."
+            )
+            return [_say("To report a portrait, press the Report button under it" + how)]
+        if len(targets) > 1:  # replied to a message with several portraits' buttons
+            return await self._pick_portrait(event.who, user, targets)
+        first, _, more = rest.partition(" ")
         code = next((k for k, (stored, _) in REASONS.items() if first in (k, stored)), None)
         if code is not None:
-            return await self._file_report(event.who, user, int(vid), code, more.strip())
-        return await self._ask_reason(event.who, user, int(vid), rest.strip())
+            return await self._file_report(event.who, user, targets[0], code, more.strip())
+        return await self._ask_reason(event.who, user, targets[0], rest)
+
+    async def _pick_portrait(self, who: Who, user: Row, vids: list[int]) -> list[Reply]:
+        rows = await self.store.all(
+            f"SELECT id, idx FROM variations WHERE id IN ({','.join('?' * len(vids))}) "
+            "ORDER BY idx",
+            *vids,
+        )
+        if not rows:
+            return [_say("Those portraits are no longer stored, so there is nothing to report.")]
+        buttons = tuple(Button(f"Portrait {r['idx']}", f"rep:{r['id']}") for r in rows)
+        return await self._privately(who, user, _say("Which portrait do you report?", buttons))
 
     # --- the core's hook: presses ------------------------------------------------------------
     async def handle_press(self, event: Press, user: Row) -> list[Reply]:
@@ -295,7 +318,17 @@ class Moderation:
         if text:  # what /report already said is kept for the report
             await self.db.expect_input(user["id"], "report_text", vid, text[:NOTE_MAX])
         rows = [(Button(label, f"rep:{vid}:{code}"),) for code, (_, label) in REASONS.items()]
-        return [_say("Why are you reporting this portrait?", *rows)]
+        return await self._privately(who, user, _say("Why are you reporting this portrait?", *rows))
+
+    async def _privately(self, who: Who, user: Row, reply: Reply) -> list[Reply]:
+        """Report steps happen in the reporter's private chat, also when the Report button
+        was pressed on a portrait shared in a group (the answer there is one line)."""
+        if who.private:
+            return [reply]
+        chat = _private_chat(who.platform, who.user_id, None)
+        if chat and await self._send(Recipient(who.platform, chat), reply):
+            return [_say("I've sent you the report form in a private message.")]
+        return [_say("To report, start a private chat with me first, then press Report again.")]
 
     async def _file_report(
         self, who: Who, user: Row, vid: int, code: str, text: str
@@ -579,7 +612,7 @@ class Moderation:
             outcome = f"the moderators acted on it: {DECISION_WORDS[decision]}."
         await self._tell(
             r["reporter_platform"],
-            r["reporter_chat"],
+            _private_chat(r["reporter_platform"], r["reporter_pid"], r["reporter_chat"]),
             f"Your report #{rid} ({reason}) was reviewed: {outcome} Thank you for telling us.",
         )
         if decision == "dismiss" or r["owner_user_id"] is None:
@@ -594,7 +627,8 @@ class Moderation:
             lines.append("The face in them is now protected: photos of it can't be used here.")
         if decision == "ban":
             lines.append(self._ban_words(None))
-        told = await self._tell(r["owner_platform"], r["owner_chat"], " ".join(lines))
+        owner_chat = _private_chat(r["owner_platform"], r["owner_pid"], r["owner_chat"])
+        told = await self._tell(r["owner_platform"], owner_chat, " ".join(lines))
         if told and decision == "ban":
             await self.db.mark_ban_notified(r["owner_user_id"])
 
@@ -616,7 +650,7 @@ class Moderation:
             self._banned.discard((u["platform"], u["platform_user_id"]))
             await self._tell(
                 u["platform"],
-                u["chat_id"],
+                _private_chat(u["platform"], u["platform_user_id"], u["chat_id"]),
                 "A moderator lifted your suspension: you can use Sitter again.",
             )
         await self.db.log(who, "unban", target_user_id=user_id, report_id=rid)
@@ -630,7 +664,8 @@ class Moderation:
         who = actor(event.who) + (f" ({event.who.name})" if event.who.name else "")
         if not await self._ban(who, u["id"], reason.strip() or "by a moderator"):
             return [_say(f"User #{u['id']} is already banned.")]
-        await self._tell(u["platform"], u["chat_id"], self._ban_words(reason.strip() or None))
+        chat = _private_chat(u["platform"], u["platform_user_id"], u["chat_id"])
+        await self._tell(u["platform"], chat, self._ban_words(reason.strip() or None))
         await self.db.mark_ban_notified(u["id"])
         return [_say(f"User #{u['id']} is banned. /mod unban #{u['id']} lifts it.")]
 

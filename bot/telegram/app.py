@@ -25,7 +25,7 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from typing import Any, Protocol
 
-from telegram import BotCommand, CallbackQuery, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
     AIORateLimiter,
@@ -203,6 +203,11 @@ class TelegramAdapter:
         if parsed is None:
             await self._dispatch(Text(self._who(update), update.message.text))
             return
+        if parsed.name == "report":  # replying to a portrait's buttons names it
+            targets = report_targets(update.message.reply_to_message)
+            if targets:
+                args = " ".join([*targets, parsed.args]).strip()
+                parsed = translate.ParsedCommand(parsed.name, args, parsed.addressed_to)
         await self._dispatch(translate.command_event(self._who(update), parsed))
 
     async def _on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -329,3 +334,17 @@ class TelegramAdapter:
 async def run_telegram(studio: StudioLike, settings: Settings) -> None:
     """Run the Telegram bot over ``studio`` until cancelled (used by ``sitter run``)."""
     await TelegramAdapter(studio, settings).run()
+
+
+def report_targets(message: Message | None) -> list[str]:
+    """The ``rep:`` buttons on the message a ``/report`` replies to (the studio's own data:
+    results carry one Report button per portrait)."""
+    markup = message.reply_markup if message is not None else None
+    if markup is None:
+        return []
+    return [
+        b.callback_data
+        for row in markup.inline_keyboard
+        for b in row
+        if isinstance(b.callback_data, str) and b.callback_data.startswith("rep:")
+    ]
