@@ -173,9 +173,9 @@ async def until(
 
 # --- fixtures (import them into a test module to use them) ----------------------------------
 @pytest.fixture(name="engine")
-def engine_fixture(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
+def engine_fixture(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[subprocess.Popen]:
     proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
-    yield
+    yield proc
     stop(proc)
 
 

@@ -1,0 +1,77 @@
+"""prompts/ as data: every shipped style loads; a broken file is named in the error."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sitter.prompts import PROMPTS_DIR, WIZARD_SLOTS, PromptError, PromptLibrary
+
+
+def test_shipped_styles_load_and_compose() -> None:
+    lib = PromptLibrary.load()
+    assert len(lib.styles) >= 8
+    for style in lib.styles.values():
+        assert style.slots >= {"subject", *WIZARD_SLOTS}, style.key
+        p = style.params
+        assert p.steps and p.guidance and p.width and p.height and p.identity_scale
+        assert p.width % 64 == 0 and p.height % 64 == 0
+        prompt = style.compose({"attire": "a red scarf", "setting": "a café 🌆"})
+        assert "a red scarf" in prompt and "a café 🌆" in prompt and "{" not in prompt
+        assert ", ," not in prompt
+    assert [s.slot for s in lib.steps] == list(WIZARD_SLOTS)
+    assert all(len(s.presets) >= 4 for s in lib.steps)
+    assert lib.find_style("oil PAINTING").key == "oil_painting"  # type: ignore[union-attr]
+    assert lib.find_style("pencil_sketch").key == "pencil_sketch"  # type: ignore[union-attr]
+    assert lib.find_style("anime") is None
+
+
+@pytest.fixture
+def prompts_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "prompts"
+    shutil.copytree(PROMPTS_DIR / "styles", folder / "styles")
+    shutil.copy(PROMPTS_DIR / "wizard.toml", folder / "wizard.toml")
+    return folder
+
+
+def test_unknown_slot_is_named_with_the_file(prompts_copy: Path) -> None:
+    bad = prompts_copy / "styles" / "watercolor.toml"
+    bad.write_text(bad.read_text().replace("{lighting}", "{mood}"))
+    with pytest.raises(PromptError, match=r"watercolor\.toml: unknown slot\(s\) \{mood\}"):
+        PromptLibrary.load(prompts_copy)
+
+
+def test_malformed_toml_is_named(prompts_copy: Path) -> None:
+    (prompts_copy / "styles" / "broken.toml").write_text('name = "Broken\ntemplate = ')
+    with pytest.raises(PromptError, match=r"broken\.toml: not valid TOML"):
+        PromptLibrary.load(prompts_copy)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('name = "X"\ntemplate = "no subject here"\n', "must contain {subject}"),
+        ('name = "X"\ntemplate = "{subject"\n', "template is malformed"),
+        ('template = "{subject}"\n', "'name' must be a non-empty string"),
+        ('name = "X"\ntemplate = "{subject}"\ncolour = 1\n', "unknown keys"),
+        ('name = "X"\ntemplate = "{subject}"\n[params]\nsteps = "many"\n', "bad [params]"),
+        ('name = "X"\ntemplate = "{subject}"\n[params]\nseed = 1\n', "[params] takes only"),
+    ],
+)
+def test_bad_style_files(prompts_copy: Path, text: str, message: str) -> None:
+    (prompts_copy / "styles" / "odd.toml").write_text(text)
+    with pytest.raises(PromptError, match=r"odd\.toml") as err:
+        PromptLibrary.load(prompts_copy)
+    assert message in str(err.value)
+
+
+def test_wizard_must_cover_each_slot(prompts_copy: Path) -> None:
+    wiz = prompts_copy / "wizard.toml"
+    wiz.write_text(wiz.read_text().replace('slot = "lighting"', 'slot = "weather"'))
+    with pytest.raises(PromptError, match=r"wizard\.toml: step 3: unknown slot 'weather'"):
+        PromptLibrary.load(prompts_copy)
+    (prompts_copy / "wizard.toml").unlink()
+    with pytest.raises(PromptError, match=r"wizard\.toml: missing"):
+        PromptLibrary.load(prompts_copy)
