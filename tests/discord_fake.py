@@ -481,9 +481,11 @@ class FakeDiscord:
         uid: int,
         content: str = "",
         files: list[tuple[str, bytes, str]] = (),  # type: ignore[assignment]
+        channel_id: int | None = None,
     ) -> None:
-        """The member writes in their DM with the bot (files: name, bytes, content type)."""
-        cid = self.dm_of.setdefault(uid, self.snowflake())
+        """The member writes in their DM with the bot (files: name, bytes, content type),
+        or in a server channel or thread when ``channel_id`` is given."""
+        cid = channel_id or self.dm_of.setdefault(uid, self.snowflake())
         sent = [content] if content else []
         sent += [f"{name} ({len(data) // 1024} KiB, {ctype or '?'})" for name, data, ctype in files]
         self._did(uid, "sends " + ", ".join(sent))
@@ -494,6 +496,9 @@ class FakeDiscord:
                 att["content_type"] = ctype
             attachments.append(att)
         msg = self._message(cid, self.users[uid], content, attachments=attachments)
+        if channel_id is not None:  # a server message carries its guild and member
+            msg["guild_id"] = str(GUILD_ID)
+            msg["member"] = {k: v for k, v in self._member(uid, "0", []).items() if k != "user"}
         client._connection.parse_message_create(msg)
 
     def _did(self, uid: int, what: str) -> None:

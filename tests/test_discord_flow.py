@@ -16,6 +16,7 @@ from discord_fake import (
 )
 from discord_session import full_session, running_bot, start_engine, stop_engine
 
+from bot.studio.events import Recipient, Reply
 from sitter.config import load_settings
 
 DISCORD_DB = 14
@@ -104,6 +105,12 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
         )
         assert labelled.channel_id == fake.dm_of[alice]
 
+        # The progress message's id survived too: an update under its key edits it.
+        progress = Reply("Order #1 is ready ↓ (checked)", edit_key="order-1")
+        to = Recipient("discord", str(fake.dm_of[alice]))
+        await studio.outboxes["discord"].send(to, progress)
+        assert fake.log[-1].kind == "edit" and fake.log[-1].message_id == queued.message_id
+
         # A wizard button from before is stale: the core says so, where she is.
         fake.click(client, alice, consent.message_id, consent.button("I agree"))
         await fake.settle()
@@ -137,8 +144,6 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
 async def test_the_outbox_raises_when_discord_fails_so_the_core_keeps_it(settings, fake):
     """Progress and results go through the outbox: a refusal or a 5xx (after discord.py's
     own retries) must reach the core as an exception, never be swallowed."""
-    from bot.studio.events import Recipient, Reply
-
     async with running_bot(settings, fake) as (_client, studio):
         outbox = studio.outboxes["discord"]
         alice = fake.user("Alice")
@@ -303,5 +308,16 @@ async def test_server_settings_private_threads_and_a_press_by_someone_else(setti
         await fake.settle()
         assert "Thank you" in fake.bot_messages(before)[0].content
         assert await studio.store.consent(user["id"]) is not None
+
+        # In the thread, Alice's messages are studio input; Bob's and the server's are not.
+        before = len(fake.log)
+        fake.dm(client, bob, "nice thread", channel_id=thread.channel_id)
+        fake.dm(client, alice, "hello everyone", channel_id=CHANNEL_ID)
+        await fake.settle()
+        assert fake.bot_messages(before) == []
+        fake.dm(client, alice, "done", channel_id=thread.channel_id)
+        await fake.settle()
+        [waiting] = fake.bot_messages(before)
+        assert waiting.channel_id == thread.channel_id and "I need at least 4" in waiting.content
         assert CHANNEL_ID not in {s.channel_id for s in fake.bot_messages()}
     print("\n" + fake.transcript())

@@ -169,10 +169,10 @@ class SitterClient(discord.AutoShardedClient):
     async def on_message(self, message: discord.Message) -> None:
         if message.author.bot or message.author.id == getattr(self.user, "id", None):
             return
-        if message.guild is not None:
+        if not isinstance(message.channel, discord.DMChannel):
             owner = await self.guilds_store.thread_owner(message.channel.id)
             if owner != str(message.author.id):
-                return  # server chatter is not the studio's business
+                return  # server chatter (or someone else in a studio thread) is not ours
         who = self.who(message.author, message.channel.id, private=True)
         limit = message.guild.filesize_limit if message.guild else DEFAULT_FILE_LIMIT
         async with self._lock(message.author.id):
