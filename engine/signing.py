@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 DEV_ORGANIZATION = "Sitter local development (not a trusted certificate)"
 DEV_DIR = "c2pa"
 DEV_FILES = ("dev-root-ca.pem", "dev-signer-chain.pem", "dev-signer-key.pem")
+DEV_LEAF_DAYS = 3 * 365
+RENEW_BEFORE = dt.timedelta(days=30)
 
 
 class SigningError(Exception):
@@ -149,25 +151,42 @@ def load_signer(settings: Any) -> C2paCredentials:
 
 
 def ensure_dev_certificates(folder: Path) -> tuple[Path, Path, Path]:
-    """(root CA, signer chain, signer key) under ``folder``, created on first use."""
+    """(root CA, signer chain, signer key) under ``folder``, created on first use.
+
+    Reused while the signer certificate has more than RENEW_BEFORE left; several
+    workers starting at once on one data folder take turns (a file lock), so they
+    never pair one worker's key with another's certificate.
+    """
+    import fcntl
+
     paths = tuple(folder / name for name in DEV_FILES)
-    if all(p.is_file() for p in paths):
-        return paths  # type: ignore[return-value]
-    folder.mkdir(parents=True, exist_ok=True)
-    ca_pem, chain_pem, key_pem = _make_dev_certificates()
-    # Write the key first with private permissions, then the rest; a crash in
-    # between leaves an incomplete set, which the next start simply replaces.
     ca_path, chain_path, key_path = paths
-    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key_pem)
-    chain_path.write_bytes(chain_pem)
-    ca_path.write_bytes(ca_pem)
+    folder.mkdir(parents=True, exist_ok=True)
+    with open(folder / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if all(p.is_file() for p in paths) and _still_valid(chain_path.read_bytes()):
+            return ca_path, chain_path, key_path
+        ca_pem, chain_pem, key_pem = _make_dev_certificates()
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key_pem)
+        chain_path.write_bytes(chain_pem)
+        ca_path.write_bytes(ca_pem)
     log.info("C2PA: created a development CA and signer under %s", folder)
     return ca_path, chain_path, key_path
 
 
-def _make_dev_certificates() -> tuple[bytes, bytes, bytes]:
+def _still_valid(chain_pem: bytes) -> bool:
+    from cryptography import x509
+
+    try:
+        leaf = x509.load_pem_x509_certificate(chain_pem)
+    except ValueError:
+        return False
+    return leaf.not_valid_after_utc - dt.datetime.now(dt.UTC) > RENEW_BEFORE
+
+
+def _make_dev_certificates(leaf_days: int = DEV_LEAF_DAYS) -> tuple[bytes, bytes, bytes]:
     from cryptography import x509
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
@@ -218,7 +237,7 @@ def _make_dev_certificates() -> tuple[bytes, bytes, bytes]:
         .public_key(leaf_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=1))
-        .not_valid_after(now + dt.timedelta(days=3 * 365))
+        .not_valid_after(now + dt.timedelta(days=leaf_days))
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(usage(sign=True, ca=False), critical=True)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.EMAIL_PROTECTION]), False)

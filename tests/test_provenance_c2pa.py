@@ -243,3 +243,25 @@ def test_sitter_verify_command(
     assert [r["ai_labelled"] for r in lines] == [True, False]
     assert lines[0]["c2pa_state"] == "Valid" and lines[1]["c2pa_present"] is False
     assert main(["verify", str(tmp_path / "missing.png")]) == 2
+
+
+def test_dev_certificate_near_expiry_is_renewed(data_dir: Path) -> None:
+    folder = data_dir / "c2pa"
+    folder.mkdir()
+    ca, chain, key = _make_dev_certificates(leaf_days=10)  # inside the renewal window
+    for name, pem in zip(DEV_FILES, (ca, chain, key), strict=True):
+        (folder / name).write_bytes(pem)
+    renewed = load_signer(Settings(data_dir=data_dir))
+    assert renewed.cert_chain_pem.encode() != chain
+    assert load_signer(Settings(data_dir=data_dir)) == renewed  # and then reused
+
+
+def test_workers_starting_together_get_one_matching_pair(data_dir: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = Settings(data_dir=data_dir)
+    with ThreadPoolExecutor(4) as pool:
+        creds = list(pool.map(lambda _: load_signer(settings), range(4)))
+    assert all(c == creds[0] for c in creds)
+    signed = add_provenance(_image("PNG"), model="tiny", seed=1, signer=creds[0])
+    assert verify(signed, trust_anchors=creds[0].trust_anchor_pem).c2pa_trusted
