@@ -138,6 +138,23 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
         assert "belongs to someone else" in answer[0].content
         row = await studio.store.one("SELECT COUNT(*) FROM orders")
         assert row[0] == 1
+
+        # Reporting is the exception: anyone who sees a shared result may report it.
+        before = len(fake.log)
+        fake.click(client, bob, shared, results.button("Report 1"))
+        await fake.settle()
+        asked = [s for s in fake.log[before:] if s.kind in ("message", "followup")]
+        assert asked and all(s.kind == "followup" and s.ephemeral for s in asked)
+        assert not any("someone else" in s.content for s in asked)
+        reasons = asked[-1]
+        fake.click(client, bob, reasons.message_id, reasons.button("Impersonation or deception"))
+        await fake.settle()
+        thanks = fake.last("followup")
+        assert thanks.ephemeral and "Your report #1" in thanks.content
+        assert fake.bot_messages(before) == []  # nothing public, nothing in Alice's DM
+        report = await studio.store.one("SELECT reason, reporter_user_id FROM reports")
+        reporter = await studio.store.user("discord", str(bob))
+        assert tuple(report) == ("deception", reporter["id"])
     print("\n" + fake.transcript())
 
 
