@@ -82,6 +82,7 @@ class FakeDiscord:
         self.dm_of: dict[int, int] = {}  # user id -> DM channel id
         self.dms_closed: set[int] = set()
         self.threads: dict[int, dict[str, Any]] = {}  # private threads the bot opened
+        self.guild_channels: set[int] = {CHANNEL_ID}  # text channels of the one server
         self.messages: dict[int, dict[str, Any]] = {}
         self.cdn: dict[str, bytes] = {}
         self.downloads: list[str] = []
@@ -361,13 +362,13 @@ class FakeDiscord:
             "authorizing_integration_owners": {},
             "app_permissions": ALL_PERMISSIONS,
         }
-        if channel_id is None or channel_id == CHANNEL_ID or channel_id in self.threads:
+        if channel_id is None or channel_id in self.guild_channels or channel_id in self.threads:
             cid = channel_id or CHANNEL_ID
             channel = self.threads.get(cid) or {
                 "id": str(cid),
                 "type": 0,
                 "guild_id": str(GUILD_ID),
-                "name": "general",
+                "name": "general" if cid == CHANNEL_ID else f"channel-{cid}",
                 "position": 0,
                 "permission_overwrites": [],
                 "nsfw": False,

@@ -140,6 +140,12 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
         assert row[0] == 1
 
         # Reporting is the exception: anyone who sees a shared result may report it.
+        # The server has a moderation channel and a moderators' role.
+        mod_channel, mod_role = 940000000000000001, "930000000000000001"
+        fake.guild_channels.add(mod_channel)
+        await client.guilds_store.update(
+            GUILD_ID, "test", moderator_role_id=mod_role, moderation_channel_id=str(mod_channel)
+        )
         before = len(fake.log)
         fake.click(client, bob, shared, results.button("Report 1"))
         await fake.settle()
@@ -151,10 +157,29 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
         await fake.settle()
         thanks = fake.last("followup")
         assert thanks.ephemeral and "Your report #1" in thanks.content
-        assert fake.bot_messages(before) == []  # nothing public, nothing in Alice's DM
+        # Nothing public and nothing in Alice's DM: only the moderators' card.
+        assert {s.channel_id for s in fake.bot_messages(before)} <= {mod_channel}
         report = await studio.store.one("SELECT reason, reporter_user_id FROM reports")
         reporter = await studio.store.user("discord", str(bob))
         assert tuple(report) == ("deception", reporter["id"])
+        card = await fake.wait_for(lambda s: s.kind == "message" and s.channel_id == mod_channel)
+        assert "Report #1" in card.content and "Dismiss" in card.labels()
+        # Bob has no moderator role: refused, privately. Carol has it: the card is
+        # updated in place for all moderators, and Bob hears the decision in his DM.
+        carol = fake.user("Carol")
+        fake.click(client, bob, card.message_id, card.button("Dismiss"))
+        await fake.settle()
+        assert "Only moderators" in fake.last("followup").content
+        before = len(fake.log)
+        fake.click(client, carol, card.message_id, card.button("Dismiss"), roles=[mod_role])
+        await fake.settle()
+        decided = [s for s in fake.log[before:] if s.kind == "edit"]
+        assert [s.message_id for s in decided] == [card.message_id] and not decided[0].components
+        assert any(
+            s.channel_id == fake.dm_of[bob] and "was reviewed" in s.content
+            for s in fake.bot_messages(before)
+        )
+        assert fake.last("followup").ephemeral and "dismissed" in fake.last("followup").content
     print("\n" + fake.transcript())
 
 

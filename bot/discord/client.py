@@ -107,9 +107,11 @@ class SitterClient(discord.AutoShardedClient):
             return False
         if interaction.permissions.manage_guild:
             return True
-        return gs.moderator_role_id is not None and any(
-            str(r.id) == gs.moderator_role_id for r in member.roles
-        )
+        if gs.moderator_role_id is None:
+            return False
+        # The role ids come with the interaction; member.roles needs the server cached.
+        role_ids = {r.id for r in member.roles} | set(getattr(member, "_roles", ()))
+        return int(gs.moderator_role_id) in role_ids
 
     async def who_for(self, interaction: discord.Interaction) -> Who:
         """Who pressed, and the chat the core should think of as theirs.
@@ -158,12 +160,23 @@ class SitterClient(discord.AutoShardedClient):
                 await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
             else:
                 for reply in replies:
-                    await self.sender.ephemeral(interaction, reply)
+                    if await self._edits_here(interaction, reply):
+                        # e.g. a moderator's decision updating the report card in place
+                        await self.sender.to_channel(interaction.channel, reply)  # type: ignore[arg-type]
+                    else:
+                        await self.sender.ephemeral(interaction, reply)
         except discord.HTTPException as exc:
             # discord.py already retried 429s and 5xx. The core has the state; say so
             # through the interaction's own webhook, which still works for 15 minutes.
             log.warning("reply to %s failed: %s", interaction.user.id, exc)
             await interaction.followup.send(DELIVERY_FAILED, ephemeral=True)
+
+    async def _edits_here(self, interaction: discord.Interaction, reply: Reply) -> bool:
+        """True when the reply edits a message the bot keeps in this very channel."""
+        if not reply.edit_key or interaction.channel is None:
+            return False
+        known = await self.sender.keys.get(reply.edit_key)
+        return known is not None and known.chat_id == str(interaction.channel_id)
 
     # --- events -------------------------------------------------------------------------
     async def on_message(self, message: discord.Message) -> None:
