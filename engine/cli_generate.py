@@ -76,6 +76,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     answers["composition"] = getattr(args, "composition", "") or ""
     prompt = style.compose(answers)
 
+    try:
+        import engine.analysis  # noqa: F401 (photo analysis: another module of the engine)
+    except ImportError as exc:
+        return _err(f"photo analysis is not in this build ({exc})")
     from engine.pipeline.generate import generate
     from engine.runtime import Runtime
 

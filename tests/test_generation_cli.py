@@ -1,0 +1,143 @@
+"""`sitter models` and `sitter generate`, offline (tiny model, dlib faces)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageEnhance, ImageOps
+
+from sitter.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_models_list_names_licences_and_places(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.models import cmd_models
+
+    settings = load_settings(data_dir=data_dir)  # the defaults: SDXL + FaceID + buffalo_l
+    assert cmd_models(argparse.Namespace(action="list"), settings) == 0
+    out = capsys.readouterr().out
+    assert "stabilityai/stable-diffusion-xl-base-1.0" in out and "OpenRAIL++" in out
+    assert "h94/IP-Adapter-FaceID" in out and "non-commercial research only" in out
+    assert "buffalo_l" in out and "commercial use: NO" in out
+    assert "MISSING" in out and str(settings.models_dir) in out
+
+
+def test_models_verify_tiny_and_dlib(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from engine.models import cmd_models
+
+    settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
+    assert cmd_models(argparse.Namespace(action="verify"), settings) == 0
+    out = capsys.readouterr().out
+    assert "base model: ok" in out and "tensors readable" in out
+    assert "face models: ok" in out and "CC0" not in out  # verify reports state, list licences
+
+
+def test_models_fetch_offline_says_what_to_do(data_dir: Path, tmp_path: Path) -> None:
+    weights = tmp_path / "x4.pth"
+    weights.write_bytes(b"present")  # the optional upscaler is "present": only the model fails
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "SITTER_DATA_DIR": str(data_dir),
+        "SITTER_MODEL": "stabilityai/stable-diffusion-xl-base-1.0",
+        "SITTER_FACE_BACKEND": "dlib",
+        "SITTER_UPSCALER_WEIGHTS": str(weights),
+    }
+    out = subprocess.run(
+        [sys.executable, "-m", "sitter.cli", "models", "fetch"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 1
+    assert "cannot download stabilityai/stable-diffusion-xl-base-1.0" in out.stderr
+    assert "copy the cache folder" in out.stderr
+
+
+def _photos(folder: Path) -> None:
+    from skimage import data
+
+    astronaut = Image.fromarray(data.astronaut())
+    folder.mkdir()
+    astronaut.save(folder / "a.jpg", quality=92)
+    ImageOps.mirror(astronaut).save(folder / "b.png")
+    ImageEnhance.Brightness(astronaut).enhance(1.2).save(folder / "c.jpg", quality=85)
+    (folder / "notes.txt").write_text("not a photo")
+
+
+def test_generate_writes_four_labelled_portraits(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pytest.importorskip(
+        "engine.analysis", reason="photo analysis (engine/analysis.py) not here yet"
+    )
+    from engine.cli_generate import cmd_generate
+    from engine.provenance import verify
+
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    _photos(photos)
+    settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
+    args = argparse.Namespace(
+        photos=str(photos),
+        style="professional_headshot",
+        out=str(out),
+        attire="a navy suit",
+        setting="",
+        lighting="",
+        composition="",
+        seed=42,
+    )
+    assert cmd_generate(args, settings) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert [v["seed"] for v in summary["variations"]] == [42, 43, 44, 45]
+    assert "a navy suit" in summary["prompt"] and summary["model"] == "tiny"
+    assert sum(p["accepted"] for p in summary["photos"]) >= 2
+    for v in summary["variations"]:
+        png = (out / v["file"]).read_bytes()
+        assert verify(png).ai_labelled
+        assert v["passed"] is False and v["likeness"] is None  # random weights draw no face
+        assert v["attempts"] == 3
+
+
+def test_generate_explains_bad_arguments(
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.cli_generate import cmd_generate
+
+    settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
+    base = {"out": str(tmp_path / "o"), "seed": None}
+    base |= {"attire": "", "setting": "", "lighting": "", "composition": ""}
+    missing = argparse.Namespace(photos=str(tmp_path / "nope"), style="watercolor", **base)
+    assert cmd_generate(missing, settings) == 2
+    assert "is not a folder" in capsys.readouterr().err
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    none = argparse.Namespace(photos=str(empty), style="watercolor", **base)
+    assert cmd_generate(none, settings) == 2
+    assert "no photos" in capsys.readouterr().err
+    _photos(tmp_path / "p")
+    bad_style = argparse.Namespace(photos=str(tmp_path / "p"), style="cubism", **base)
+    assert cmd_generate(bad_style, settings) == 2
+    assert "unknown style 'cubism'" in capsys.readouterr().err

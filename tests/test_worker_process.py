@@ -1,0 +1,98 @@
+"""`sitter worker`: both queues in one process sharing one runtime; import without side effects."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from sitter import contract as c
+from sitter.config import load_settings
+from sitter.queue import EngineClient, connect
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def one_torch_thread() -> Iterator[None]:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_importing_the_worker_loads_no_models() -> None:
+    code = (
+        "import sys, engine.worker as w; "
+        "assert 'torch' not in sys.modules and 'diffusers' not in sys.modules; "
+        "s = w.WorkerSettings; f = w.FastWorkerSettings; "
+        "print(s.queue_name, s.max_jobs, [fn.name for fn in s.functions], f.queue_name)"
+    )
+    env = {"SITTER_QUEUE_PREFIX": "px", "SITTER_GENERATION_CONCURRENCY": "2", "PATH": ""}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [
+        "px:queue:gpu",
+        "2",
+        "['generate',",
+        "'upscale']",
+        "px:queue:fast",
+    ]
+
+
+async def test_one_process_serves_both_queues(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    from engine.worker import run_workers
+
+    settings = load_settings(
+        model="tiny",
+        face_backend="dlib",
+        data_dir=data_dir,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+    )
+    redis = await connect(redis_url, queue_prefix)
+    client = EngineClient(redis, queue_prefix, poll_delay=0.01)
+    try:
+        bad = await client.enqueue(c.JOB_CHECK_SET, c.CheckSetRequest(embeddings=[]))
+        gen = await client.enqueue(
+            c.JOB_GENERATE,
+            c.GenerateRequest(
+                generation_id="both",
+                prompt="a portrait",
+                seeds=[1, 2],
+                references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
+                max_attempts=1,
+            ),
+        )
+        workers = await run_workers(settings, burst=True)
+        assert [w.queue_name for w in workers] == [
+            c.queue_name(queue_prefix, c.QUEUE_FAST),
+            c.queue_name(queue_prefix, c.QUEUE_GPU),
+        ]
+        assert workers[0].ctx["runtime"] is workers[1].ctx["runtime"]  # loaded once
+        res = await client.result(c.JOB_GENERATE, gen, timeout=5)
+        assert isinstance(res, c.GenerateResult) and len(res.variations) == 2
+        # The fast queue answered too (a result or a clear failure, never a crash).
+        assert isinstance(await client.result(c.JOB_CHECK_SET, bad, timeout=5), c.Message)
+        assert sum(w.jobs_failed for w in workers) == 0
+    finally:
+        await redis.aclose()
+
+
+def test_unknown_queue_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    import argparse
+
+    from engine.worker import cmd_worker
+
+    rc = cmd_worker(argparse.Namespace(queues="fast,cpu", burst=True), load_settings())
+    assert rc == 2 and "cpu" in capsys.readouterr().out
