@@ -282,6 +282,11 @@ class FakeDiscord:
                 "flags": 0,
             }
             return self.threads[tid]
+        if method == "GET" and parts[0] == "channels" and len(parts) == 2:
+            cid = int(parts[1])
+            if cid in self.threads:
+                return self.threads[cid]
+            raise self._fail(404, 10003, "Unknown Channel")
         if method == "PUT" and parts[0] == "channels" and parts[2:3] == ["thread-members"]:
             return None
         raise AssertionError(f"the fake Discord does not know {method} {path}")

@@ -351,6 +351,12 @@ async def test_server_settings_private_threads_and_a_press_by_someone_else(setti
         assert "Thank you" in fake.bot_messages(before)[0].content
         assert await studio.store.consent(user["id"]) is not None
 
+        # /portrait again: the same thread, no second one.
+        fake.slash(client, alice, "portrait")
+        await fake.settle()
+        assert [s.channel_id for s in fake.log if s.kind == "thread"] == [thread.channel_id]
+        assert fake.last().channel_id == thread.channel_id
+
         # In the thread, Alice's messages are studio input; Bob's and the server's are not.
         before = len(fake.log)
         fake.dm(client, bob, "nice thread", channel_id=thread.channel_id)

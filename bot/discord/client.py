@@ -18,6 +18,7 @@ import discord
 from discord import app_commands
 
 from bot.discord import ids
+from bot.discord.commands import install as install_commands
 from bot.discord.components import DYNAMIC_ITEMS, modal_value
 from bot.discord.files import DEFAULT_FILE_LIMIT, fetch
 from bot.discord.guild_settings import GuildSettings, GuildSettingsStore, Place
@@ -36,7 +37,6 @@ DM_CLOSED_TEXT = (
     "> turn on **Direct Messages**, then run `/portrait` again. "
     "(Or, in User Settings > Privacy & Safety, allow direct messages from server members.)"
 )
-
 
 DELIVERY_FAILED = (
     "Discord didn't accept my answer just now. Nothing is lost: send /status in our "
@@ -75,9 +75,7 @@ class SitterClient(discord.AutoShardedClient):
         self.sync_commands = sync_commands
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
-        from bot.discord.commands import install
-
-        install(self)
+        install_commands(self)
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -269,6 +267,10 @@ class SitterClient(discord.AutoShardedClient):
                 )
                 await interaction.followup.send(text, ephemeral=True)
                 return
+            except discord.HTTPException as exc:
+                log.warning("opening the studio for %s failed: %s", user.id, exc)
+                await interaction.followup.send(DELIVERY_FAILED, ephemeral=True)
+                return
         where = first.jump_url if first else "your direct messages"
         place = "a private thread" if isinstance(target, discord.Thread) else "a direct message"
         await interaction.followup.send(
@@ -280,6 +282,15 @@ class SitterClient(discord.AutoShardedClient):
         channel = interaction.channel
         if not isinstance(channel, discord.TextChannel) or not self.message_content:
             return None
+        assert interaction.guild_id is not None
+        known = await self.guilds_store.user_thread(interaction.guild_id, interaction.user.id)
+        if known is not None:
+            try:
+                found = await self.fetch_channel(int(known))
+            except discord.HTTPException:
+                found = None  # deleted, or no longer visible to the bot: open a new one
+            if isinstance(found, discord.Thread) and not found.locked:
+                return found  # a message in an archived thread unarchives it
         try:
             thread = await channel.create_thread(
                 name=f"Portrait studio · {interaction.user.display_name}"[:100],
@@ -290,6 +301,5 @@ class SitterClient(discord.AutoShardedClient):
         except discord.HTTPException as exc:
             log.warning("cannot open a studio thread in %s: %s; using DMs", channel.id, exc)
             return None
-        assert interaction.guild_id is not None
         await self.guilds_store.add_thread(thread.id, interaction.guild_id, interaction.user.id)
         return thread
