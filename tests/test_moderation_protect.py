@@ -86,8 +86,9 @@ async def test_protect_this_face_refuses_the_same_person_from_anyone(studio: Stu
 
     # Bob reports it; Mia protects the face.
     await studio.handle(Press(BOB, f"rep:{vid}:me"))
-    card, done = await studio.handle(Press(MIA, "mod:1:pro"))
-    assert "face protected" in card.text
+    [done] = await studio.handle(Press(MIA, "mod:1:pro"))
+    outbox: RecordingOutbox = studio.outboxes["terminal"]  # type: ignore[assignment]
+    assert "face protected" in outbox.sent[-1][1].text
     assert "2 face embeddings protected" in done.text and "2 reference photos deleted" in done.text
     rows = await store.all("SELECT * FROM protected_faces")
     assert len(rows) == 2 and {r["source"] for r in rows} == {"moderator"}

@@ -79,7 +79,7 @@ async def test_purge_by_a_moderator_deletes_every_reference_photo(studio: Studio
     store = studio.store
     ann = await seed_person(store, "terminal", "ann")
     await studio.handle(Press(BOB, f"rep:{ann['variations'][2]}:me"))
-    _card, done = await studio.handle(Press(MIA, "mod:1:pur"))
+    [done] = await studio.handle(Press(MIA, "mod:1:pur"))
     assert "3 reference photos deleted" in done.text and "4 portraits removed" in done.text
     uid = ann["user_id"]
     for table in ("reference_photos", "reference_sets"):

@@ -149,6 +149,7 @@ class Moderation:
         self.outboxes = outboxes  # the studio's own dict: adapters added later are seen
         self.terminal_targets: tuple[str, ...] = ()  # tests / terminal moderators
         self._banned: set[tuple[str, str]] = set()
+        self._posting: set[int] = set()
 
     async def load(self) -> Moderation:
         self._banned = await self.db.banned_keys()
@@ -390,7 +391,7 @@ class Moderation:
         await self.db.set_report_text(rid, joined)
         await self.db.log(actor(event.who), "report_details", report_id=rid, detail={"text": text})
         if r["posted_at"]:
-            await self.post(rid, again=True)  # refresh the moderators' card
+            await self.post(rid)  # refresh the moderators' card
         return [_say(f"Added to report #{rid}. Thank you.")]
 
     # --- the moderators' card ---------------------------------------------------------------------
@@ -462,18 +463,23 @@ class Moderation:
             f"by {r['decided_by']} at {r['decided_at']}."
         )
 
-    async def post(self, rid: int, again: bool = False) -> bool:
-        """Send the card to the moderators; True when at least one chat got it."""
+    async def post(self, rid: int) -> bool:
+        """Send the card to the moderators, or bring it up to date where they have it
+        (the card carries an ``edit_key``); True when at least one chat got it."""
         r = await self.db.report(rid)
-        if r is None:
+        if r is None or rid in self._posting:
             return False
-        card = await self.card(rid)
-        sent = False
-        for to in (await self.targets()).recipients(r["platform"]):
-            sent = await self._send(to, card) or sent
-        if sent and not again:
-            await self.db.mark_posted(rid)
-        return sent
+        self._posting.add(rid)  # the background tick must not post it a second time
+        try:
+            card = await self.card(rid)
+            sent = False
+            for to in (await self.targets()).recipients(r["platform"]):
+                sent = await self._send(to, card) or sent
+            if sent and not r["posted_at"]:
+                await self.db.mark_posted(rid)
+            return sent
+        finally:
+            self._posting.discard(rid)
 
     async def tick(self) -> int:
         """Post reports that could not reach the moderators before; return how many did."""
@@ -572,8 +578,8 @@ class Moderation:
                 who, "dismiss", target_user_id=owner, report_id=rid, reason=r["reason"]
             )
         await self._tell_people(rid, decision, r)
-        card = await self.card(rid)
-        return [card, _say(f"Done: report #{rid} {DECISION_WORDS[decision]}. {self._counts(done)}")]
+        await self.post(rid)  # every moderators' chat sees the decided card
+        return [_say(f"Done: report #{rid} {DECISION_WORDS[decision]}. {self._counts(done)}")]
 
     @staticmethod
     def _counts(done: dict[str, Any]) -> str:
@@ -684,9 +690,9 @@ class Moderation:
             return [_say(f"Report #{rid}'s owner no longer exists.")]
         who = actor(mod) + (f" ({mod.name})" if mod.name else "")
         lifted = await self._unban(who, r["owner_user_id"], rid)
-        card = await self.card(rid)
+        await self.post(rid)
         note = "Ban lifted." if lifted else "The owner was not banned (any more)."
-        return [card, _say(f"Report #{rid}: {note}")]
+        return [_say(f"Report #{rid}: {note}")]
 
     # --- protecting your own face -------------------------------------------------------
     async def _protect(self, event: Command, user: Row) -> list[Reply]:
