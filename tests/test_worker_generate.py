@@ -199,3 +199,24 @@ async def test_label_job_on_the_fast_queue(
     assert isinstance(labelled, c.LabelResult)
     report = verify(labelled.image)
     assert report.ai_labelled and report.seed == 9
+
+
+async def test_upscale_job_keeps_the_provenance_chain(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    from engine.provenance import verify
+
+    if runtime.upscaler is None:
+        runtime.load(("upscaler",))
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    gen = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-up", [5]))
+    await burst(settings, runtime)
+    res = await client.result(c.JOB_GENERATE, gen, timeout=5)
+    assert isinstance(res, c.GenerateResult)
+    up = await client.enqueue(c.JOB_UPSCALE, c.UpscaleRequest(image=res.variations[0].image))
+    await burst(settings, runtime)
+    big = await client.result(c.JOB_UPSCALE, up, timeout=60)
+    assert isinstance(big, c.UpscaleResult), big
+    assert (big.width, big.height) == (256, 256) and big.method == runtime.upscaler.method
+    report = verify(big.image)
+    assert report.ai_labelled and report.seed == 5
