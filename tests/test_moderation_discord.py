@@ -95,3 +95,36 @@ async def test_report_over_discord_from_server_to_decision(
         assert to_alice.channel_id == dm
         rows = await studio.store.variations(ann["order_id"])
         assert all(r["removed_at"] for r in rows)
+
+
+async def test_report_portrait_from_the_message_menu(
+    data_dir, redis_url, queue_prefix, fake: FakeDiscord
+) -> None:
+    """Right-click > Apps > Report portrait on a shared result: pick which portrait."""
+    settings = load_settings(
+        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, poll_delay_s=0.01
+    )
+    async with running_bot(settings, fake) as (client, studio):
+        alice, bob = fake.user("Alice"), fake.user("Bob")
+        dm = fake.dm_of.setdefault(alice, fake.snowflake())
+        await seed_person(studio.store, "discord", str(alice), chat=str(dm))
+        await studio.store.run("UPDATE orders SET status = 'done', delivered_at = NULL")
+        results = await fake.wait_for(lambda s: s.kind == "message" and "Report 2" in s.labels())
+        shared = fake.share(results.message_id)
+        data = {
+            "id": str(fake.snowflake()),
+            "name": "Report portrait",
+            "type": 3,  # message context menu
+            "target_id": str(shared),
+            "resolved": {"messages": {str(shared): fake.messages[shared]}},
+        }
+        client._connection.parse_interaction_create(
+            fake._interaction(2, bob, data, channel_id=CHANNEL_ID)
+        )
+        await fake.settle()
+        pick = fake.last("followup")
+        assert pick.ephemeral and pick.content == "Which portrait do you report?"
+        assert pick.labels() == ["Portrait 1", "Portrait 2", "Portrait 3", "Portrait 4"]
+        fake.click(client, bob, pick.message_id, pick.button("Portrait 3"))
+        await fake.settle()
+        assert "Why are you reporting this portrait?" in fake.last("followup").content

@@ -49,8 +49,33 @@ def describe(gs: GuildSettings) -> str:
     )
 
 
+def report_targets(message: discord.Message) -> list[str]:
+    """The core's ``rep:`` data on a message's buttons (results carry one per portrait)."""
+    from bot.discord import ids
+
+    found = []
+    for row in message.components:
+        for item in getattr(row, "children", []):
+            cid = getattr(item, "custom_id", None) or ""
+            if cid.startswith(ids.PRESS) and cid[len(ids.PRESS) :].startswith("rep:"):
+                found.append(cid[len(ids.PRESS) :])
+    return found
+
+
 def install(client: SitterClient) -> None:
     tree = client.tree
+
+    @tree.context_menu(name="Report portrait")
+    async def report_portrait(interaction: discord.Interaction, message: discord.Message) -> None:
+        """Right-click a portrait the bot posted > Apps > Report portrait (only you see it)."""
+        from bot.studio.events import Command
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        who = await client.who_for(interaction)
+        async with client._lock(interaction.user.id):
+            event = Command(who, "report", " ".join(report_targets(message)))
+            replies = await client.ask(event)
+        await client.answer(interaction, replies)
 
     @tree.command(name="portrait", description="Open the portrait studio (in your DMs)")
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
