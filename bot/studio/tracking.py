@@ -38,7 +38,7 @@ class Tracker:
         self.studio = studio
         self.store = studio.store
         self.engine = studio.engine
-        self._last_sweep = 0.0
+        self._last_sweep: float | None = None  # sweep on the first pass (monotonic may be < 1 h)
 
     async def run(self) -> None:
         while True:
@@ -59,7 +59,7 @@ class Tracker:
         moderation_tick = getattr(self.studio.moderation, "tick", None)
         if moderation_tick is not None:
             await moderation_tick()  # reports that could not reach the moderators yet
-        if time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
+        if self._last_sweep is None or time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
             self._last_sweep = time.monotonic()
             swept = await self._sweep()
             if any(swept.values()):
