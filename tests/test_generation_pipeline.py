@@ -147,3 +147,23 @@ def test_output_is_png_sized_as_asked(loaded: LoadedPipeline) -> None:
 def test_sdxl_sized_styles_fit_the_tiny_model(loaded: LoadedPipeline) -> None:
     r = resolve_params(loaded, GenerationParams(width=832, height=1216, steps=30))
     assert (r.width, r.height, r.steps) == (40, 64, 8)
+
+
+def test_a_cancelled_render_stops_at_the_next_step(loaded: LoadedPipeline) -> None:
+    import threading
+
+    from engine.pipeline.generate import Cancelled
+
+    cancel = threading.Event()
+    cancel.set()  # as when the job's time limit fires while the thread renders
+    resolved = resolve_params(loaded, GenerationParams())
+    with pytest.raises(Cancelled):
+        render(
+            loaded,
+            prompt="x",
+            negative_prompt="",
+            params=resolved,
+            seeds=[1],
+            refs=REFS[:1],
+            cancel=cancel,
+        )

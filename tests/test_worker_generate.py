@@ -220,3 +220,25 @@ async def test_upscale_job_keeps_the_provenance_chain(
     assert (big.width, big.height) == (256, 256) and big.method == runtime.upscaler.method
     report = verify(big.image)
     assert report.ai_labelled and report.seed == 5
+
+
+async def test_gpu_out_of_memory_is_retried_with_backoff_then_refused(
+    settings: Settings, runtime: Runtime, redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A CUDA OOM cannot happen on a CPU box, so it is injected where torch would raise it."""
+    import torch
+
+    tries: list[int] = []
+
+    def oom(rt: Runtime, req: c.GenerateRequest, cancel: object) -> c.Message:
+        tries.append(1)
+        raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    monkeypatch.setitem(engine_worker.WORK, c.JOB_GENERATE, oom)
+    monkeypatch.setattr(engine_worker, "RETRY_BACKOFF_S", (0.05,))
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    job = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-oom", [1]))
+    w = await burst(settings, runtime)
+    assert len(tries) == engine_worker.MAX_TRIES and w.jobs_retried == engine_worker.MAX_TRIES - 1
+    res = await client.result(c.JOB_GENERATE, job, timeout=5)
+    assert isinstance(res, c.JobFailure) and res.code == "out_of_memory"
