@@ -48,6 +48,7 @@ async def seed_person(
     photos: int = 3,
     variations: int = 4,
     chat: str | None = None,
+    tag: str = "",
 ) -> dict[str, Any]:
     """A consented person with reference photos (+ crops and embeddings), one delivered
     order with portraits and an upscaled copy: real rows, real files under media/."""
@@ -57,8 +58,8 @@ async def seed_person(
     await store.record_consent(uid, "test", "consent text")
     ref = await store.current_set(uid)
     for n in range(photos):
-        rel, sha = store.media.put(uid, "refs", picture(f"{pid} ref {n}"), "png")
-        crop, _ = store.media.put(uid, "crops", picture(f"{pid} crop {n}"), "png")
+        rel, sha = store.media.put(uid, "refs", picture(f"{pid}{tag} ref {n}"), "png")
+        crop, _ = store.media.put(uid, "crops", picture(f"{pid}{tag} crop {n}"), "png")
         photo_id = await store.add_photo(ref["id"], uid, sha, rel, f"{n}.png")
         vec = [((n + 1) * (k + 1)) % 7 / 7.0 for k in range(128)]
         await store.update_photo(
@@ -71,11 +72,11 @@ async def seed_person(
     await store.set_order(order_id, status="delivered")
     vids = []
     for idx in range(1, variations + 1):
-        rel, sha = store.media.put(uid, "results", picture(f"{pid} result {idx}"), "png")
+        rel, sha = store.media.put(uid, "results", picture(f"{pid}{tag} result {idx}"), "png")
         vid = await store.add_variation(order_id, uid, idx, idx, rel, sha, 0.8, True, True, 1)
         vids.append(vid)
     vj = await store.create_variation_job(vids[0], uid, "upscale")
-    up, _ = store.media.put(uid, "upscaled", picture(f"{pid} upscaled", 128), "png")
+    up, _ = store.media.put(uid, "upscaled", picture(f"{pid}{tag} upscaled", 128), "png")
     await store.set_variation_job(vj, status="delivered", path=up)
     await store.save_session(uid, "idle", {"style": "cinematic"})
     return {"user_id": uid, "order_id": order_id, "set_id": ref["id"], "variations": vids}

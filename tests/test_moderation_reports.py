@@ -146,7 +146,8 @@ async def test_card_shows_owner_history_and_dismiss_tells_only_the_reporter(
     studio: Studio,
 ) -> None:
     ann = await seed_person(studio.store, "terminal", "ann")
-    v1, v2, v3 = ann["variations"][:3]
+    later = await seed_person(studio.store, "terminal", "ann", photos=0, tag="2")  # order 2
+    v1, v2, v3 = ann["variations"][0], *later["variations"][:2]
     await studio.handle(Press(BOB, f"rep:{v1}:sex"))
     await studio.handle(Press(MIA, "mod:1:rm"))
     await studio.handle(Press(BOB, f"rep:{v2}:dec"))
@@ -268,3 +269,18 @@ async def test_report_from_a_group_continues_in_private(studio: Studio) -> None:
     tg.fail = True  # never started a private chat with the bot: told how
     [start] = await studio.handle(Press(in_group, f"rep:{ann['variations'][1]}"))
     assert start.text.startswith("To report, start a private chat with me first")
+
+
+async def test_removed_portraits_and_report_floods_are_refused(studio: Studio) -> None:
+    ann = await seed_person(studio.store, "terminal", "ann", variations=4)
+    await studio.handle(Press(BOB, f"rep:{ann['variations'][0]}:sex"))
+    await studio.handle(Press(MIA, "mod:1:rm"))
+    [gone] = await studio.handle(Press(EVE, f"rep:{ann['variations'][1]}"))
+    assert gone.text == "The moderators have already removed that portrait."
+    # Ten reports a day per person at most.
+    many = await seed_person(studio.store, "terminal", "many", variations=12)
+    for vid in many["variations"][:9]:
+        [ack] = await studio.handle(Press(BOB, f"rep:{vid}:oth"))
+        assert ack.text.startswith("Thank you."), ack.text
+    [no] = await studio.handle(Press(BOB, f"rep:{many['variations'][9]}:oth"))
+    assert "10 reports today" in no.text

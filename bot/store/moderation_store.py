@@ -97,6 +97,14 @@ class ModerationStore:
             reporter_user_id,
         )
 
+    async def reports_today(self, reporter_user_id: int) -> int:
+        row = await self.store.one(
+            "SELECT COUNT(*) FROM reports WHERE reporter_user_id = ? AND created_at >= ?",
+            reporter_user_id,
+            now_iso(-timedelta(days=1)),
+        )
+        return int(row[0]) if row else 0
+
     async def report(self, report_id: int) -> Row | None:
         """A report with what the moderators need: image, prompt, owner and reporter."""
         return await self.store.one(

@@ -85,6 +85,7 @@ DECISION_WORDS = {
     "ban": "portraits removed, reference photos deleted and the owner banned",
 }
 NOTE_MAX = 1000
+REPORTS_PER_DAY = 10  # per reporter: enough for a real case, not for flooding the queue
 SELFIE_MINUTES = 15
 ANALYZE_TIMEOUT_S = 120.0
 
@@ -275,6 +276,22 @@ class Moderation:
             return await self._file_report(event.who, user, targets[0], code, more.strip())
         return await self._ask_reason(event.who, user, targets[0], rest)
 
+    async def _cannot_report(self, user: Row, vid: int) -> str:
+        """Why this person cannot report this portrait now ('' when they can)."""
+        v = await self.store.one("SELECT id, removed_at FROM variations WHERE id = ?", vid)
+        if v is None:
+            return "That portrait is no longer stored, so there is nothing to report."
+        if v["removed_at"]:
+            return "The moderators have already removed that portrait."
+        if await self.db.open_report(vid, user["id"]):
+            return "You already reported this portrait; the moderators have it."
+        if await self.db.reports_today(user["id"]) >= REPORTS_PER_DAY:
+            return (
+                f"You have sent {REPORTS_PER_DAY} reports today, the most I take in a day; "
+                "the moderators are working through them. Please try again tomorrow."
+            )
+        return ""
+
     async def _pick_portrait(self, who: Who, user: Row, vids: list[int]) -> list[Reply]:
         rows = await self.store.all(
             f"SELECT id, idx FROM variations WHERE id IN ({','.join('?' * len(vids))}) "
@@ -311,11 +328,9 @@ class Moderation:
 
     # --- reporting -----------------------------------------------------------------------------
     async def _ask_reason(self, who: Who, user: Row, vid: int, text: str) -> list[Reply]:
-        v = await self.store.one("SELECT id, user_id FROM variations WHERE id = ?", vid)
-        if v is None:
-            return [_say("That portrait is no longer stored, so there is nothing to report.")]
-        if await self.db.open_report(vid, user["id"]):
-            return [_say("You already reported this portrait; the moderators have it.")]
+        refusal = await self._cannot_report(user, vid)
+        if refusal:
+            return [_say(refusal)]
         if text:  # what /report already said is kept for the report
             await self.db.expect_input(user["id"], "report_text", vid, text[:NOTE_MAX])
         rows = [(Button(label, f"rep:{vid}:{code}"),) for code, (_, label) in REASONS.items()]
@@ -335,8 +350,9 @@ class Moderation:
         self, who: Who, user: Row, vid: int, code: str, text: str
     ) -> list[Reply]:
         reason = REASONS[code][0]
-        if await self.db.open_report(vid, user["id"]):
-            return [_say("You already reported this portrait; the moderators have it.")]
+        refusal = await self._cannot_report(user, vid)
+        if refusal:
+            return [_say(refusal)]
         pending = await self.db.pending_input(user["id"])
         if not text and pending and pending["kind"] == "report_text" and pending["ref"] == vid:
             text = pending["text"]
