@@ -10,7 +10,8 @@ queue round trip, and the worker's peak resident memory (VmHWM).
     SITTER_MODEL=tiny SITTER_FACE_BACKEND=dlib .venv/bin/python benchmarks/bench_generation.py
 
 Options: --jobs N (default 5), --attempts N (likeness tries per variation,
-default 1), --threads N (torch CPU threads in the worker; default: torch's).
+default 1), --threads N (torch CPU threads in the worker; default: torch's),
+--no-breakdown (skip the in-process render/likeness/provenance split).
 """
 
 from __future__ import annotations
@@ -131,6 +132,46 @@ async def main(args: argparse.Namespace) -> None:
         print(f"{name:44} {statistics.median(xs):9.3f} {min(xs):9.3f} {max(xs):9.3f}")
     print(f"{'worker peak RSS (MiB)':44} {peak:9.0f}")
     print(f"{'worker RSS after the jobs (MiB)':44} {current:9.0f}")
+    if args.breakdown:
+        breakdown(settings, ref, args)
+
+
+def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> None:
+    """Where the engine time goes, measured in this process on the same code."""
+    import numpy as np
+    import torch
+
+    from engine.likeness import reference_vectors
+    from engine.pipeline.generate import png_bytes, render, resolve_params
+    from engine.runtime import Runtime
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    rt = Runtime(settings).load(("faces", "pipeline", "signer"))  # type: ignore[arg-type]
+    loaded = rt.require_pipeline()
+    refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
+    params = resolve_params(loaded, c.GenerationParams())
+    stages: dict[str, list[float]] = {"render": [], "likeness": [], "provenance": []}
+    for i in range(args.jobs):
+        seeds = [1000 * i + k for k in range(4)]
+        t0 = time.perf_counter()
+        images = render(
+            loaded, prompt="a portrait", negative_prompt="", params=params, seeds=seeds, refs=refs
+        )
+        t1 = time.perf_counter()
+        for im in images:
+            rt.score(im, refs)
+        t2 = time.perf_counter()
+        for im, seed in zip(images, seeds, strict=True):
+            rt.mark_ai(png_bytes(im), model=loaded.model, seed=seed)
+        t3 = time.perf_counter()
+        for k, v in zip(stages, (t1 - t0, t2 - t1, t3 - t2), strict=True):
+            stages[k].append(v)
+    w, h = params.width, params.height
+    what = f"4 images at {w}x{h}, {params.steps} steps (s, median of {args.jobs})"
+    print(f"\nin-process breakdown, {what}")
+    for k, v in stages.items():
+        print(f"  {k:42} {float(np.median(v)):9.3f}")
 
 
 if __name__ == "__main__":
@@ -139,4 +180,5 @@ if __name__ == "__main__":
     p.add_argument("--attempts", type=int, default=1)
     p.add_argument("--threads", type=int, default=0)
     p.add_argument("--timeout", type=float, default=600)
+    p.add_argument("--no-breakdown", dest="breakdown", action="store_false")
     asyncio.run(main(p.parse_args()))

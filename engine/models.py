@@ -116,6 +116,7 @@ def _base_model(settings: Settings) -> Entry:
             True,
             str(folder),
             (folder / "model_index.json").is_file(),
+            required=False,  # made on first use, offline: nothing to fetch
             detail="built on first use, offline",
             fetch=build,
             verify=lambda: _verify_safetensors(Path(build())),
