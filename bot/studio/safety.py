@@ -167,7 +167,9 @@ def views(text: str) -> Views:
         for one in ("i", "l"):
             runs.update(_unleet(r, one) for r in joined)
             pairs.update(
-                _unleet(a + b, one) for a, b in pairwise(raw) if len(a) <= 3 and len(b) <= 3
+                _unleet(a + b, one)
+                for a, b in pairwise(raw)
+                if 2 <= len(a) <= 3 and 2 <= len(b) <= 3
             )
             s = " ".join(_unleet(t, one) for t in raw)
             out.update((s, _squeeze(s, 1), _squeeze(s, 2)))
