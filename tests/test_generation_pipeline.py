@@ -167,3 +167,57 @@ def test_a_cancelled_render_stops_at_the_next_step(loaded: LoadedPipeline) -> No
             refs=REFS[:1],
             cancel=cancel,
         )
+
+
+def test_a_faceid_checkpoint_in_h94_format_loads_from_a_local_folder(
+    tmp_path: Path, models_dir: Path
+) -> None:
+    """The trained-adapter path (insightface, 512-d): a .bin laid out like h94's file."""
+    import torch
+    from diffusers import DiffusionPipeline
+
+    from engine.pipeline.adapter import choose_adapter, load_adapter, random_faceid_state_dict
+    from engine.pipeline.tiny import ensure_tiny_model
+
+    pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
+    flat = random_faceid_state_dict(pipe.unet, 512)
+    nested: dict[str, dict[str, torch.Tensor]] = {"image_proj": {}, "ip_adapter": {}}
+    for key, value in flat.items():
+        part, _, rest = key.partition(".")
+        nested[part][rest] = value
+    folder = tmp_path / "faceid"
+    folder.mkdir()
+    with pytest.raises(FileNotFoundError, match=r"ip-adapter-faceid_sdxl\.bin"):
+        choose_adapter(
+            family="sdxl",
+            tiny=False,
+            id_dim=512,
+            configured=str(folder),
+            unet=None,
+            models_dir=tmp_path,
+        )
+    torch.save(nested, folder / "ip-adapter-faceid_sdxl.bin")
+    spec = choose_adapter(
+        family="sdxl",
+        tiny=False,
+        id_dim=512,
+        configured=str(folder),
+        unet=None,
+        models_dir=tmp_path,
+    )
+    assert spec.trained and spec.weight_name == "ip-adapter-faceid_sdxl.bin"
+    load_adapter(pipe, spec, None)
+    proj = pipe.unet.encoder_hid_proj.image_projection_layers[0]
+    assert proj.ff.net[0].proj.in_features == 512
+
+
+def test_a_hub_adapter_missing_from_the_cache_says_what_to_do(models_dir: Path) -> None:
+    from diffusers import DiffusionPipeline
+
+    from engine.pipeline.adapter import AdapterSpec, load_adapter
+    from engine.pipeline.tiny import ensure_tiny_model
+
+    pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
+    spec = AdapterSpec("h94/IP-Adapter-FaceID", "ip-adapter-faceid_sdxl.bin", 512, True, "x")
+    with pytest.raises(ConfigError, match="sitter models fetch"):
+        load_adapter(pipe, spec, models_dir)

@@ -141,10 +141,22 @@ def choose_adapter(
 def load_adapter(pipe: Any, spec: AdapterSpec, cache_dir: Path | None) -> None:
     """``pipe.load_ip_adapter`` for FaceID: no CLIP image encoder, embeddings come in."""
     local = Path(spec.source).is_dir()
-    pipe.load_ip_adapter(
-        spec.source,
-        subfolder="",
-        weight_name=spec.weight_name,
-        image_encoder_folder=None,
-        cache_dir=None if local else cache_dir,
-    )
+    hub = {} if local else {"cache_dir": cache_dir, "local_files_only": True}
+    try:
+        pipe.load_ip_adapter(
+            spec.source,
+            subfolder="",
+            weight_name=spec.weight_name,
+            image_encoder_folder=None,
+            **hub,
+        )
+    except OSError as exc:  # huggingface_hub / diffusers: file not found in the cache
+        if local:
+            raise
+        from sitter.config import ConfigError
+
+        raise ConfigError(
+            f"identity adapter {spec.source}/{spec.weight_name} is not in the model cache "
+            f"{cache_dir}: run `sitter models fetch`, or set SITTER_IDENTITY_ADAPTER to a "
+            f"local folder holding {spec.weight_name} ({type(exc).__name__})"
+        ) from None
