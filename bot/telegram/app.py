@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from telegram import BotCommand, CallbackQuery, Message, Update
@@ -40,6 +40,7 @@ from telegram.ext import (
 from bot.studio.events import Event, Files, IncomingFile, Press, Recipient, Reply, Text, Who
 from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
+from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import MessageIds, Renderer
 from sitter.config import WHERE_TO_GET, ConfigError, Settings
 
@@ -76,27 +77,6 @@ class TelegramOutbox:
 
     async def send(self, to: Recipient, reply: Reply) -> None:
         await self.renderer.send(int(to.chat_id), reply)
-
-
-class _ChatLocks:
-    """One lock per chat, dropped when nobody holds or waits for it."""
-
-    def __init__(self) -> None:
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
-
-    @contextlib.asynccontextmanager
-    async def hold(self, chat_id: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
-        self._locks[chat_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[chat_id]
-            if users <= 1:
-                del self._locks[chat_id]
-            else:
-                self._locks[chat_id] = (lock, users - 1)
 
 
 def popup_text(replies: Sequence[Reply]) -> str:
@@ -147,7 +127,7 @@ class TelegramAdapter:
         self.renderer = Renderer(self.app.bot, ids)
         self.outbox = TelegramOutbox(self.renderer)
         self.albums = AlbumBuffer(album_window_s, self._album_ready)
-        self._locks = _ChatLocks()
+        self._locks = KeyedLocks()
         self._add_handlers()
 
     # --- lifecycle -------------------------------------------------------------------------

@@ -27,6 +27,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
 from bot.studio.events import Button, Image, Reply
+from bot.telegram.locks import KeyedLocks
 from bot.telegram.translate import PLATFORM
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,9 @@ class Renderer:
     def __init__(self, bot: Bot, ids: MessageIds | None) -> None:
         self.bot = bot
         self.ids = ids
+        # Two sends with the same edit_key at once (a reply and the core's own
+        # progress update) must not both find "no message yet" and send two.
+        self._edit_locks = KeyedLocks()
 
     async def send(self, chat_id: int | str, reply: Reply) -> list[int]:
         """Show ``reply`` in the chat; return the message ids it now occupies.
@@ -114,6 +118,12 @@ class Renderer:
         return [m if isinstance(m, int) else m.message_id for m in await self._send(chat_id, reply)]
 
     async def _send(self, chat_id: int | str, reply: Reply) -> list[Message | int]:
+        if reply.edit_key:
+            async with self._edit_locks.hold(self._key(chat_id, reply.edit_key)):
+                return await self._send_unlocked(chat_id, reply)
+        return await self._send_unlocked(chat_id, reply)
+
+    async def _send_unlocked(self, chat_id: int | str, reply: Reply) -> list[Message | int]:
         markup = keyboard(reply.buttons)
         quiet = reply.silent
         photos = [

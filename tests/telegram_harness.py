@@ -1,0 +1,174 @@
+"""Wiring for the end-to-end Telegram tests: emulator + real PTB bot + real Studio + worker.
+
+- :func:`start_worker` runs the real engine worker (``sitter worker``) as a
+  process with the tiny model and dlib's face models, on the real Redis;
+- :class:`BotProcess` is the bot side in this process: the real Studio over a
+  SQLite file (``Studio.open``), its background tracker and the PTB adapter
+  polling the emulator. ``restart()`` drops all of it and opens it again over
+  the same database and Redis, as a restarted bot process would.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from PIL import Image, ImageEnhance, ImageOps
+from telegram_api import BotApiEmulator
+
+from bot.studio.core import Studio
+from bot.telegram.app import TelegramAdapter
+from sitter import contract as c
+from sitter.config import Settings
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def photo_set() -> list[bytes]:
+    """Three different photos of one person (scikit-image's astronaut, CC0), as JPEG."""
+    from skimage import data
+
+    # The top of the picture: the mission patch lower down reads as a second face.
+    base = Image.fromarray(data.astronaut()).crop((40, 0, 440, 310))
+    variants = [
+        base,
+        ImageOps.mirror(base),
+        ImageEnhance.Brightness(base.crop((10, 0, 390, 300))).enhance(1.15),
+    ]
+    out = []
+    for im in variants:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=90)
+        out.append(buf.getvalue())
+    return out
+
+
+def no_face_photo() -> bytes:
+    from skimage import data
+
+    buf = io.BytesIO()
+    Image.fromarray(data.coffee()).save(buf, "JPEG", quality=90)
+    return buf.getvalue()
+
+
+def real_engine_available() -> bool:
+    """True once the engine's worker and photo analysis are in the tree.
+
+    Until then the core's stand-in worker (tests/studio_engine.py: real dlib
+    analysis, Pillow images instead of diffusion) runs instead.
+    SITTER_TEST_ENGINE=stand-in forces the stand-in.
+    """
+    if os.environ.get("SITTER_TEST_ENGINE", "auto") == "stand-in":
+        return False
+    return all((ROOT / "engine" / f).is_file() for f in ("worker.py", "analysis.py"))
+
+
+def engine_env(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SITTER_")}
+    env.update(
+        SITTER_REDIS_URL=redis_url,
+        SITTER_QUEUE_PREFIX=prefix,
+        SITTER_DATA_DIR=str(data_dir),
+        SITTER_MODEL="tiny",
+        SITTER_FACE_BACKEND="dlib",
+        SITTER_POLL_DELAY_S="0.02",
+        SITTER_LOG_LEVEL="WARNING",
+    )
+    return env
+
+
+def start_worker(
+    redis_url: str, prefix: str, data_dir: Path, log_path: Path, timeout: float = 120.0
+) -> subprocess.Popen[bytes]:
+    """Start ``sitter worker`` and wait until both queues have a live worker."""
+    from redis import Redis
+
+    with log_path.open("wb") as log:
+        if real_engine_available():
+            cmd = [sys.executable, "-m", "sitter.cli", "worker"]
+        else:
+            cmd = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
+        proc = subprocess.Popen(
+            cmd,
+            cwd=ROOT,
+            env=engine_env(redis_url, prefix, data_dir),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    keys = [c.queue_name(prefix, q) + ":health-check" for q in (c.QUEUE_FAST, c.QUEUE_GPU)]
+    deadline = time.monotonic() + timeout
+    with Redis.from_url(redis_url) as redis:
+        while not all(redis.exists(k) for k in keys):
+            if proc.poll() is not None:
+                raise RuntimeError(
+                    f"the worker exited ({proc.returncode}):\n{log_path.read_text()}"
+                )
+            if time.monotonic() > deadline:
+                stop_worker(proc)
+                raise TimeoutError(f"no worker after {timeout} s:\n{log_path.read_text()}")
+            time.sleep(0.2)
+    return proc
+
+
+def stop_worker(proc: subprocess.Popen[bytes]) -> None:
+    proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+async def drop_keys(redis_url: str, prefix: str) -> None:
+    """Remove this run's queue keys (the db is not flushed: others may share it)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(f"{prefix}*")]
+        keys += [k async for k in redis.scan_iter(f"arq:*{prefix}*")]
+        if keys:
+            await redis.delete(*keys)
+    finally:
+        await redis.aclose()
+
+
+class BotProcess:
+    """The bot side: Studio + tracker + PTB adapter, startable and stoppable."""
+
+    def __init__(self, settings: Settings, api: BotApiEmulator) -> None:
+        self.settings = settings
+        self.api = api
+        self.studio: Studio | None = None
+        self.adapter: TelegramAdapter | None = None
+        self._tracker: asyncio.Task[None] | None = None
+
+    async def start(self) -> BotProcess:
+        self.studio = await Studio.open(self.settings, tick_s=0.1)
+        self.adapter = TelegramAdapter(
+            self.studio, self.settings, album_window_s=0.4, poll_timeout_s=1
+        )
+        await self.adapter.start()
+        self._tracker = asyncio.create_task(self.studio.run_background())
+        return self
+
+    async def stop(self) -> None:
+        if self._tracker is not None:
+            self._tracker.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._tracker
+        if self.adapter is not None:
+            await self.adapter.stop()
+        if self.studio is not None:
+            await self.studio.aclose()
+        self.studio, self.adapter, self._tracker = None, None, None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
