@@ -43,6 +43,9 @@ log = logging.getLogger(__name__)
 MAX_TRIES = 3
 FAST_MAX_JOBS = 4
 RETRY_BACKOFF_S = (5, 20, 60)  # defer before try 2, 3, 4...
+# arq rewrites "<queue>:health-check" this often; `python -m sitter.healthcheck worker`
+# (the container health check) reads it, so a dead worker shows within a minute.
+HEALTH_CHECK_INTERVAL_S = 30
 
 
 class Permanent(Exception):
@@ -247,6 +250,7 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
         "poll_delay": settings.poll_delay_s,
         "max_tries": MAX_TRIES,
         "handle_signals": False,
+        "health_check_interval": HEALTH_CHECK_INTERVAL_S,
     }
 
 

@@ -29,6 +29,8 @@ import pytest
 from arq.jobs import Job
 
 from sitter import contract as c
+from sitter import healthcheck
+from sitter.config import Settings
 from sitter.queue import EngineClient, connect
 
 pytestmark = pytest.mark.slow
@@ -237,8 +239,15 @@ async def test_two_workers_share_a_burst_each_order_runs_once(
         jobs = await enqueue_orders(client, range(8))
         results = await collect(client, jobs, timeout=180)
         infos = {job_id: await handle.result_info() for job_id, handle in jobs.items()}
+        settings = Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            redis_url=redis_url,
+            queue_prefix=queue_prefix,
+        )
+        health = await asyncio.to_thread(healthcheck.run, "worker", settings)
     finally:
         await redis.aclose()
+    assert health is None, f"the container health check fails on running workers: {health}"
     assert_all_generated(results)
     done_a, done_b = a.finished(), b.finished()
     assert sorted(done_a + done_b) == sorted(jobs), "every order finished exactly once"
