@@ -722,7 +722,7 @@ class Moderation:
                 "Send me one clear selfie (only your face, looking at the camera). I'll keep "
                 "its face measurements (an embedding) and never the photo, and from then on "
                 "nobody else's photos of you will be accepted here. Your own uploads still "
-                "work. /unprotect lifts it at any time."
+                "work. /unprotect lifts it at any time (and cancels this)."
             )
         ]
 
