@@ -23,9 +23,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def real_engine_available() -> bool:
-    return (ROOT / "engine" / "worker.py").is_file() and os.environ.get(
-        "STUDIO_TEST_ENGINE", "real"
-    ) != "stand-in"
+    """The real worker (tiny model, dlib), once the engine's worker and analysis exist.
+
+    STUDIO_TEST_ENGINE=stand-in forces the stand-in (tests/studio_engine.py).
+    """
+    if os.environ.get("STUDIO_TEST_ENGINE", "auto") == "stand-in":
+        return False
+    return all((ROOT / "engine" / f).is_file() for f in ("worker.py", "analysis.py"))
 
 
 def engine_env(redis_url: str, prefix: str, data_dir: Path, delay: float = 0.0) -> dict[str, str]:

@@ -133,23 +133,30 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
 
 @needs_shared
 async def test_verdicts_on_real_photos(studio: Studio) -> None:
-    """Bad photos get specific reasons; a different person is named at Done."""
+    """Bad photos get specific reasons; a different person is named, not silently used."""
     chat = Chat(studio, WHO)
     await consent(chat)
     same = sorted((FACES / "deepface_id01").glob("*.jpg"))[:4]
+    # Someone else first: nothing to compare with yet, so it is accepted for now...
+    [v] = await chat.files([incoming(FACES / "biden" / "1.jpg"), *map(incoming, same[:4])])
+    assert v.text.count("✓ accepted") == 5, v.text
     group = sorted((FACES / "group").glob("*"))[0]
     noface = sorted((FACES / "noface").glob("*"))[0]
-    [v] = await chat.files([incoming(p) for p in same])
-    assert v.text.count("✓ accepted") == 4, v.text
     [v] = await chat.files([incoming(group), incoming(noface)])
     assert "more than one face" in v.text and "can't find a face" in v.text, v.text
-    # A photo of someone else is refused straight away against the accepted set.
-    [v] = await chat.files([incoming(FACES / "biden" / "1.jpg")])
-    assert "different person" in v.text, v.text
-    # Tom Hanks' 112 px photo from the insightface wheel: one face.
+    # ...and named at Done (check_set), left out of the set.
+    replies = await chat.press("Done")
+    assert "biden/1.jpg looks like a different person than the others" in replies[0].text
+    assert "4 photos of you are ready" in replies[0].text
+    # Once the set has a majority, a different person is refused on arrival.
+    await chat.send("/photos")
     hanks = insightface_image("Tom_Hanks_54745.png")
-    [v] = await chat.files([incoming(hanks)])
-    assert "Tom_Hanks" in v.text
+    [v] = await chat.files(
+        [incoming(FACES / "obama" / "1.jpg"), incoming(hanks), incoming(same[0])]
+    )
+    assert "obama/1.jpg: ✗ it looks like a different person" in v.text, v.text
+    assert "Tom_Hanks_54745.png: ✗" in v.text, v.text
+    assert "deepface_id01/1.jpg: ✗ same photo as one you already sent (accepted)" in v.text
 
 
 async def test_text_where_photo_expected_and_reverse(studio: Studio) -> None:

@@ -72,6 +72,10 @@ log = logging.getLogger(__name__)
 
 VARIATIONS = 4
 ANALYZE_TIMEOUT_S = 90.0
+# A new photo is compared with the set only once the set has a majority to compare
+# with; otherwise one odd first photo would make every later one "a different
+# person". The odd one out is found at Done (check_set) and named.
+SET_CHECK_FROM = 3
 MODERATION_COMMANDS = frozenset({"report", "protect", "unprotect", "mod", "reports", "ban"})
 
 
@@ -644,7 +648,9 @@ class Studio:
         req = c.AnalyzePhotoRequest(
             photo=f.data,
             filename=f.filename[:200],
-            set_embeddings=[_embedding(p) for p in accepted if p["embedding"]],
+            set_embeddings=[_embedding(p) for p in accepted if p["embedding"]]
+            if len(accepted) >= SET_CHECK_FROM
+            else [],
             protected=[
                 c.ProtectedFace(
                     id=p["id"],
