@@ -248,3 +248,27 @@ async def test_platform_down_delivers_later(studio: Studio) -> None:
     outbox.fail = False
     await until(studio, lambda: any(r.images for _, r in outbox.sent), 10, "late delivery")
     assert (await studio.store.order(order["id"]))["status"] == "delivered"
+
+
+async def test_photo_cut_short_is_checked_again_and_no_worker_is_told(
+    studio: Studio, engine
+) -> None:
+    """A photo whose check was cut short by a crash (row left 'pending') is checked
+    again when sent again; with no worker, the person is told so, and nothing sticks."""
+    chat = Chat(studio, Who("terminal", "pat", "pat-chat", "Pat"))
+    await chat.send("/start")
+    await chat.press("I agree")
+    photo = astronaut_set()[0]
+    user = await studio.store.user("terminal", "pat")
+    ref = await studio.store.current_set(user["id"])
+    rel, sha = studio.store.media.put(user["id"], "refs", photo.data or b"", "png")
+    await studio.store.add_photo(ref["id"], user["id"], sha, rel, photo.filename)  # pending
+    [v] = await chat.files([photo])
+    assert "astronaut.png: ✓ accepted" in v.text, v.text
+
+    stop(engine)
+    studio.analyze_timeout_s = 1.0
+    [v] = await chat.files([astronaut_set()[1]])
+    assert "didn't answer in time (is a worker running?)" in v.text
+    assert "1 good photo so far" in v.text
+    assert len(await studio.store.photos(ref["id"])) == 1  # the unchecked one is not kept

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
 import random
@@ -638,11 +639,14 @@ class Studio:
             return "✗ the file is empty."
         if await self.store.count_photos(set_id) >= self.settings.max_photos:
             return f"✗ I already have {self.settings.max_photos} good photos; that's enough."
-        rel, sha = self.store.media.put(user["id"], "refs", f.data, _ext(f))
+        sha = hashlib.sha256(f.data).hexdigest()
         dup = await self.store.photo_by_sha(set_id, sha)
-        if dup is not None:
+        if dup is not None and dup["status"] == "pending":
+            await self.store.delete_photo(dup["id"])  # its check was cut short: check again
+        elif dup is not None:
             was = {"accepted": "accepted", "refused": "refused", "excluded": "left out"}
             return f"✗ same photo as one you already sent ({was.get(dup['status'], 'seen')})."
+        rel, sha = self.store.media.put(user["id"], "refs", f.data, _ext(f))
         photo_id = await self.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         accepted = await self.store.photos(set_id, "accepted")
         req = c.AnalyzePhotoRequest(
