@@ -72,3 +72,20 @@ async def test_decline_keeps_nothing(data_dir, redis_url, queue_prefix):
         assert await studio.store.consent(user["id"]) is None
     finally:
         await studio.aclose()
+
+
+async def test_new_consent_version_asks_again(data_dir, redis_url, queue_prefix):
+    studio = await _studio(data_dir, redis_url, queue_prefix)
+    try:
+        [greeting] = await studio.handle(Command(WHO, "start"))
+        await studio.handle(Press(WHO, greeting.buttons[0][0].data))
+        user = await studio.store.user("terminal", "u1")
+        await studio.store.run("UPDATE consents SET version = 'old' WHERE user_id = ?", user["id"])
+        replies = await studio.handle(Text(WHO, "hello"))
+        assert "consent text changed" in replies[0].text
+        assert replies[-1].buttons[0][0].label == "I agree"
+        replies = await studio.handle(Press(WHO, replies[-1].buttons[0][0].data))
+        assert "Send me photos" in replies[-1].text
+        assert (await studio.store.consent(user["id"]))["version"] == CONSENT_VERSION
+    finally:
+        await studio.aclose()

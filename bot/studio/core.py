@@ -254,6 +254,16 @@ class Studio:
                     "Photos of your face don't belong in a group chat."
                 )
             ]
+        exempt = (isinstance(event, Command) and event.name in ("help", "privacy", "forget")) or (
+            isinstance(event, Press) and event.data.startswith("f:")
+        )
+        if not exempt:
+            s = await self.store.session(user["id"])
+            if s is not None and s.state != State.CONSENT and not await self._consented(user):
+                return [
+                    _say("The consent text changed since you agreed; please read it again."),
+                    *await self._go(user, State.CONSENT, {}),
+                ]
         if isinstance(event, Command):
             return await self._command(event, user)
         if isinstance(event, Press):
@@ -266,6 +276,11 @@ class Studio:
         return await self._text(event, user)
 
     # --- sessions ----------------------------------------------------------------------
+    async def _consented(self, user: Any) -> bool:
+        """Agreed to the current consent text (a new version asks again)."""
+        consent = await self.store.consent(user["id"])
+        return consent is not None and consent["version"] == w.CONSENT_VERSION
+
     async def _session(self, user: Any) -> tuple[State, int, dict[str, Any]]:
         s = await self.store.session(user["id"])
         if s is None:
@@ -357,7 +372,7 @@ class Studio:
     async def _command(self, event: Command, user: Any) -> list[Reply]:
         name = event.name.lower().lstrip("/")
         state, rev, data = await self._session(user)
-        consented = await self.store.consent(user["id"]) is not None
+        consented = await self._consented(user)
         if name == "help":
             return [_say(w.HELP)]
         if name == "privacy":
