@@ -153,6 +153,14 @@ async def collect(client: EngineClient, jobs: dict[str, Job], timeout: float) ->
     return results
 
 
+async def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
+    for _ in range(int(timeout / step)):
+        if predicate():
+            return True
+        await asyncio.sleep(step)
+    return predicate()
+
+
 def assert_all_generated(results: dict[str, object]) -> None:
     for job_id, res in results.items():
         assert isinstance(res, c.GenerateResult), f"{job_id}: {res}"
@@ -289,15 +297,39 @@ async def test_a_worker_killed_mid_job_hands_its_order_to_the_other(
     print(f"\nkilled order {victim} finished on worker B {recovered_after:.1f} s after SIGKILL")
 
 
+async def test_a_stopped_worker_hands_its_order_back_at_once(
+    persistent_redis: PersistentRedis, queue_prefix: str, tmp_path: Path, workers: Workers
+) -> None:
+    """SIGTERM (what `docker compose stop` sends): the running order is cancelled
+    and put back at once, so the other worker starts it well before the 20 s a
+    killed worker's order waits for."""
+    redis_url = persistent_redis.url
+    workers.env = worker_env(redis_url, queue_prefix, tmp_path / "data")
+    a, b = workers.start("worker-a"), workers.start("worker-b")
+    redis = await connect(redis_url, queue_prefix)
+    try:
+        client = EngineClient(redis, queue_prefix, poll_delay=0.05)
+        jobs = await enqueue_orders(client, range(4))
+        assert await wait_until(lambda: bool(set(b.started()) - set(b.finished())), 120)
+        victim = next(iter(set(b.started()) - set(b.finished())))
+        stopped_at = time.time()
+        os.killpg(b.proc.pid, signal.SIGTERM)
+        rc = await asyncio.to_thread(b.proc.wait, 30)
+        results = await collect(client, jobs, timeout=180)
+        info = await jobs[victim].result_info()
+    finally:
+        await redis.aclose()
+    assert rc == 0, "a worker stops cleanly on SIGTERM"
+    assert_all_generated(results)
+    assert victim in a.finished() and victim not in b.finished()
+    assert sorted(a.finished() + b.finished()) == sorted(jobs)
+    assert info is not None and info.job_try == 2
+    restarted_after = info.start_time.timestamp() - stopped_at
+    assert restarted_after < JOB_TIMEOUT_S, f"handed back after {restarted_after:.1f} s"
+    print(f"\nstopped worker's order {victim} restarted on A {restarted_after:.1f} s after SIGTERM")
+
+
 # --- Redis restart with persistence on --------------------------------------------------------
-async def wait_until(predicate: Callable[[], bool], timeout: float, step: float = 0.05) -> bool:
-    for _ in range(int(timeout / step)):
-        if predicate():
-            return True
-        await asyncio.sleep(step)
-    return predicate()
-
-
 async def supervise(workers: Workers, name: str, stop: asyncio.Event) -> list[int]:
     """Keep a worker running like compose's ``restart: unless-stopped``; return exit codes."""
     codes: list[int] = []
