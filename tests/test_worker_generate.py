@@ -140,12 +140,14 @@ async def test_bad_payloads_come_back_as_job_failures(
         }
     )
     mismatch = await client.enqueue(c.JOB_GENERATE, wrong_backend)
+    negative = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-neg", [-5]))
     w = await burst(settings, runtime)
     assert w.jobs_failed == 0  # refused as data, not crashed
     for job, code, words in [
         (not_a_dict, "bad_request", "expected a mapping"),
         (missing, "bad_request", "invalid request"),
         (mismatch, "identity_mismatch", "insightface:buffalo_l"),
+        (negative, "bad_request", "seeds must be between 0 and"),
     ]:
         assert job is not None
         res = await client.result(c.JOB_GENERATE, job, timeout=5)

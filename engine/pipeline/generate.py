@@ -178,6 +178,9 @@ def generate(
     analyzer = runtime.require_analyzer()
     refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
     params = resolve_params(loaded, req.params)
+    bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
+    if bad:
+        raise ValueError(f"seeds must be between 0 and {SEED_SPACE - 1}, got {bad}")
     slots = [_Slot(seed=s) for s in req.seeds]
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
