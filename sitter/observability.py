@@ -28,6 +28,7 @@ import contextvars
 import datetime as dt
 import json
 import logging
+import re
 import sys
 import time
 from collections.abc import Iterator
@@ -62,12 +63,24 @@ def bind_order(order_id: str | int | None) -> Iterator[None]:
         _ORDER_ID.reset(token)
 
 
+# arq's own lines about a job ("  0.51s → gen-o12:generate(...)", "← ...", "↻ ...") are
+# written outside the job function; the job id in them is the order's id.
+_ARQ_JOB_LINE = re.compile(
+    r"[→←↻⊘!] (\S+?):(?:" + "|".join(re.escape(name) for name in c.REQUESTS) + r")\b"
+)
+
+
 class OrderFilter(logging.Filter):
-    """Adds ``record.order_id`` (from ``extra=`` if given, else the bound one, else '-')."""
+    """Adds ``record.order_id``: from ``extra=``, else the bound one, else the job id
+    in an arq worker line, else '-'."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "order_id", None) is None:
-            record.order_id = _ORDER_ID.get() or "-"
+            order_id = _ORDER_ID.get()
+            if order_id is None and record.name.startswith("arq"):
+                match = _ARQ_JOB_LINE.search(record.getMessage())
+                order_id = match.group(1) if match else None
+            record.order_id = order_id or "-"
         return True
 
 

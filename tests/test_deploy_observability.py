@@ -193,3 +193,43 @@ def test_health_check_names_an_unreachable_redis() -> None:
     settings = _settings(redis_url=f"redis://:secret@127.0.0.1:{_free_port()}/0")
     problem = healthcheck.run("bot", settings)
     assert problem and "does not answer" in problem and "secret" not in problem
+
+
+async def _label(ctx: dict, payload: dict) -> dict:
+    req = c.parse_request(c.JOB_LABEL, payload)
+    with obs.bind_order(ctx["job_id"]):
+        logging.getLogger("engine.badge").info("labelling %d bytes", len(req.image))
+    return c.LabelResult(image=req.image, seconds=0.0).model_dump()
+
+
+async def test_arq_worker_lines_about_a_job_carry_its_order_id(
+    redis_url: str, queue_prefix: str, restore_logging: None
+) -> None:
+    """A real arq worker's start/finish lines, logged outside the job, get the id too."""
+    from arq.worker import func
+
+    buf = io.StringIO()
+    obs.configure_logging(_settings(log_json=True), stream=buf)
+    redis = await connect(redis_url, queue_prefix)
+    worker = Worker(
+        functions=[func(_label, name=c.JOB_LABEL)],
+        redis_pool=redis,
+        queue_name=c.queue_name(queue_prefix, c.QUEUE_FAST),
+        poll_delay=0.01,
+        burst=True,
+        job_serializer=c.serialize,
+        job_deserializer=c.deserialize,
+        handle_signals=False,
+    )
+    try:
+        client = EngineClient(redis, queue_prefix, poll_delay=0.01)
+        await client.enqueue(c.JOB_LABEL, c.LabelRequest(image=b"png"), job_id="tg-o17")
+        await worker.main()
+    finally:
+        await worker.close()
+        await redis.aclose()
+    lines = [json.loads(line) for line in buf.getvalue().splitlines()]
+    about_job = [rec for rec in lines if "tg-o17" in rec["msg"] or rec["logger"] == "engine.badge"]
+    assert len(about_job) >= 3  # arq's start and finish lines, and the job's own line
+    assert all(rec.get("order_id") == "tg-o17" for rec in about_job), about_job
+    assert any(rec["msg"] == "labelling 3 bytes" for rec in about_job)
