@@ -181,10 +181,8 @@ def workers(redis_url: str, prefix: str) -> list[Worker]:
         "max_tries": 3,
         "job_timeout": float(os.environ.get("STUDIO_ENGINE_JOB_TIMEOUT", "60")),
     }
-    return [
-        Worker(queue_name=c.queue_name(prefix, c.QUEUE_FAST), **common),
-        Worker(queue_name=c.queue_name(prefix, c.QUEUE_GPU), **common),
-    ]
+    queues = os.environ.get("STUDIO_ENGINE_QUEUES", "fast,gpu").split(",")
+    return [Worker(queue_name=c.queue_name(prefix, q), **common) for q in queues if q]
 
 
 async def main() -> None:

@@ -23,12 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def real_engine_available() -> bool:
-    """The real worker (tiny model, dlib), once the engine's worker and analysis exist.
-
-    STUDIO_TEST_ENGINE=stand-in forces the stand-in (tests/studio_engine.py).
-    """
-    if os.environ.get("STUDIO_TEST_ENGINE", "auto") == "stand-in":
-        return False
+    """The real worker (tiny model, dlib), once the engine's worker and analysis exist."""
     return all((ROOT / "engine" / f).is_file() for f in ("worker.py", "analysis.py"))
 
 
@@ -48,21 +43,66 @@ def engine_env(redis_url: str, prefix: str, data_dir: Path, delay: float = 0.0) 
 
 
 def start_engine(
-    redis_url: str, prefix: str, data_dir: Path, delay: float = 0.0, log: Path | None = None
+    redis_url: str,
+    prefix: str,
+    data_dir: Path,
+    delay: float = 0.0,
+    log: Path | None = None,
+    kind: str = "stand-in",
 ) -> subprocess.Popen:
-    """An engine worker process: the real one (tiny model, dlib) once it exists."""
-    if real_engine_available() and not delay:
-        cmd = [sys.executable, "-m", "sitter.cli", "worker"]
-    else:
-        cmd = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
+    """An engine worker process.
+
+    kind "stand-in": tests/studio_engine.py (dlib analysis, Pillow images; can be slowed
+    down with ``delay``). "real": ``sitter worker`` with the tiny model and dlib.
+    "mixed": the real worker on the gpu queue (generate, upscale) beside the stand-in
+    on the fast queue (analysis, set check, label), for when the engine has no photo
+    analysis yet. STUDIO_TEST_ENGINE overrides the kind.
+    """
+    kind = os.environ.get("STUDIO_TEST_ENGINE", kind)
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
-    return subprocess.Popen(
-        cmd,
-        env=engine_env(redis_url, prefix, data_dir, delay),
-        stdout=out,
-        stderr=out,
-        cwd=ROOT,
-    )
+    env = engine_env(redis_url, prefix, data_dir, delay)
+    stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
+    real = [sys.executable, "-m", "sitter.cli", "worker"]
+    if delay or kind == "stand-in":
+        return subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
+    if kind == "mixed":
+        env["STUDIO_ENGINE_QUEUES"] = "fast"
+        fast = subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
+        gpu = subprocess.Popen(
+            [*real, "--queues", "gpu"], env=env, stdout=out, stderr=out, cwd=ROOT
+        )
+        return _Pair(fast, gpu)  # type: ignore[return-value]
+    return subprocess.Popen(real, env=env, stdout=out, stderr=out, cwd=ROOT)
+
+
+def best_engine() -> str:
+    """The most real engine this checkout has."""
+    if real_engine_available():
+        return "real"
+    return "mixed" if (ROOT / "engine" / "worker.py").is_file() else "stand-in"
+
+
+class _Pair:
+    """Two worker processes stopped together."""
+
+    def __init__(self, *procs: subprocess.Popen):
+        self.procs = procs
+
+    def poll(self) -> int | None:
+        return None if any(p.poll() is None for p in self.procs) else 0
+
+    def kill(self) -> None:
+        for p in self.procs:
+            p.kill()
+
+    def terminate(self) -> None:
+        for p in self.procs:
+            p.terminate()
+
+    def wait(self, timeout: float | None = None) -> int:
+        for p in self.procs:
+            p.wait(timeout)
+        return 0
 
 
 def stop(proc: subprocess.Popen, kill: bool = False) -> None:
@@ -178,119 +218,51 @@ async def until(
 # --- fixtures (import them into a test module to use them) ----------------------------------
 @pytest.fixture(name="engine")
 def engine_fixture(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[subprocess.Popen]:
+    """The stand-in engine: fast, and enough to test the core's own behaviour."""
     proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
     yield proc
     stop(proc)
 
 
+@pytest.fixture(name="real_engine")
+def real_engine_fixture(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> Iterator[subprocess.Popen]:
+    """The real engine worker (tiny model, dlib) as far as this checkout has it."""
+    proc = start_engine(
+        redis_url,
+        queue_prefix,
+        data_dir / "engine",
+        log=data_dir / "engine.log",
+        kind=best_engine(),
+    )
+    yield proc
+    stop(proc)
+
+
+async def open_studio(settings_dir: Path, redis_url: str, prefix: str) -> Studio:
+    settings = load_settings(
+        data_dir=settings_dir, redis_url=redis_url, queue_prefix=prefix, daily_quota=3
+    )
+    s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=120)
+    s.add_outbox("terminal", RecordingOutbox())
+    return s
+
+
 @pytest.fixture(name="studio")
 async def studio_fixture(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
-    settings = load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=3
-    )
-    s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=60)
-    s.add_outbox("terminal", RecordingOutbox())
+    s = await open_studio(data_dir, redis_url, queue_prefix)
     yield s
     await s.aclose()
 
 
-# --- the terminal adapter as a process ---------------------------------------------------------
-class TerminalProc:
-    """``sitter chat`` in a subprocess, driven through its stdin and read from its stdout."""
-
-    def __init__(self, redis_url: str, prefix: str, data_dir: Path):
-        import threading
-
-        env = engine_env(redis_url, prefix, data_dir)
-        env["USER"] = "tester"
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "sitter.cli",
-                "chat",
-                "--no-worker",
-                "--out",
-                str(data_dir / "out"),
-            ],
-            env=env,
-            cwd=ROOT,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            bufsize=1,
-        )
-        self.lines: list[str] = []
-        self.cursor = 0
-        self._cond = threading.Condition()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            with self._cond:
-                self.lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-
-    def send(self, line: str) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(line + "\n")
-        self.proc.stdin.flush()
-
-    def wait_for(self, needle: str, timeout: float = 40.0) -> str:
-        """The next line (after the last one waited for) containing ``needle``."""
-        import time
-
-        end = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                for i in range(self.cursor, len(self.lines)):
-                    if needle in self.lines[i]:
-                        self.cursor = i + 1
-                        return self.lines[i]
-                left = end - time.monotonic()
-                if left <= 0:
-                    tail = "\n".join(self.lines[-25:])
-                    raise AssertionError(f"no line with {needle!r}; last lines:\n{tail}")
-                self._cond.wait(min(left, 0.2))
-
-    def press(self, label: str, timeout: float = 40.0) -> None:
-        """Type the number of the next button shown with this label (after the last match)."""
-        import re
-        import time
-
-        pattern = re.compile(r"\[(\d+)\] " + re.escape(label))
-        end = time.monotonic() + timeout
-        with self._cond:
-            while time.monotonic() < end:
-                for i in range(max(0, self.cursor - 1), len(self.lines)):
-                    m = pattern.search(self.lines[i])
-                    if m:
-                        self.cursor = i + 1
-                        self.send(m.group(1))
-                        return
-                self._cond.wait(0.2)
-        tail = "\n".join(self.lines[-25:])
-        raise AssertionError(f"no button {label!r} on screen; last lines:\n{tail}")
-
-    def count(self, needle: str) -> int:
-        with self._cond:
-            return sum(needle in line for line in self.lines)
-
-    def kill(self) -> None:
-        stop(self.proc, kill=True)
-
-    def quit(self) -> int:
-        self.send("/quit")
-        return self.proc.wait(20)
-
-
-def photo_folder(folder: Path) -> Path:
-    folder.mkdir(parents=True, exist_ok=True)
-    for f in astronaut_set():
-        (folder / f.filename).write_bytes(f.data or b"")
-    return folder
+@pytest.fixture(name="real_studio")
+async def real_studio_fixture(
+    redis_url, queue_prefix, data_dir, real_engine
+) -> AsyncIterator[Studio]:
+    s = await open_studio(data_dir, redis_url, queue_prefix)
+    yield s
+    await s.aclose()
 
 
 STUDIO_DB = 12

@@ -5,13 +5,17 @@ From /start to four portraits, then retry, upscale and label, then /forget.
 
 from __future__ import annotations
 
+import pytest
 from conftest import FACES, insightface_image, needs_shared
 from studio_harness import (
     Chat,
     RecordingOutbox,
     astronaut_set,
+    best_engine,
     engine_fixture,  # noqa: F401  (fixture "engine")
     incoming,
+    real_engine_fixture,  # noqa: F401  (fixture "real_engine")
+    real_studio_fixture,  # noqa: F401  (fixture "real_studio")
     studio_fixture,  # noqa: F401  (fixture "studio")
     studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
@@ -42,7 +46,10 @@ async def wizard(chat: Chat) -> None:
     assert "Your order" in chat.text() and "תל אביב" in chat.text()
 
 
-async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
+@pytest.mark.slow
+async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> None:
+    """With the real engine worker (tiny model, dlib) as far as the checkout has it."""
+    studio = real_studio
     chat = Chat(studio, WHO)
     outbox: RecordingOutbox = studio.outboxes["terminal"]  # type: ignore[assignment]
     await consent(chat)
@@ -64,7 +71,7 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
     def delivered() -> bool:
         return any(r.images for _, r in outbox.sent)
 
-    await until(studio, delivered, 60, "four portraits")
+    await until(studio, delivered, 240, "four portraits")
     results = next(r for _, r in outbox.sent if r.images)
     assert len(results.images) == 4 and all(i.path.is_file() for i in results.images)
     order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
@@ -80,7 +87,7 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
     await until(
         studio,
         lambda: sum(1 for _, r in outbox.sent if r.images and r.images[0].as_file) >= 2,
-        60,
+        240,
         "upscale + label",
     )
     files = [r for _, r in outbox.sent if r.images and r.images[0].as_file]
@@ -90,6 +97,11 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
 
     with Image.open(up) as im, Image.open(results.images[0].path) as orig:
         assert im.width >= 2 * orig.width
+    if best_engine() != "stand-in":  # the real engine's results carry AI provenance
+        from engine.provenance import read_ai_info
+
+        assert read_ai_info(results.images[0].path.read_bytes()) is not None
+        assert read_ai_info(up.read_bytes()) is not None
 
     before = len([r for _, r in outbox.sent if r.images and not r.images[0].as_file])
     replies = await chat.press("↻ Retry", [results])
@@ -97,7 +109,7 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
     await until(
         studio,
         lambda: len([r for _, r in outbox.sent if r.images and not r.images[0].as_file]) > before,
-        60,
+        240,
         "retry results",
     )
     user = await studio.store.user("terminal", "ann")
@@ -116,7 +128,7 @@ async def test_whole_flow_to_four_portraits_and_actions(studio: Studio) -> None:
     await until(
         studio,
         lambda: len([r for _, r in outbox.sent if r.images and not r.images[0].as_file]) > 2,
-        60,
+        240,
     )
     await chat.send("/new")
     await wizard(chat)
