@@ -265,6 +265,105 @@ async def real_studio_fixture(
     await s.aclose()
 
 
+# --- the terminal adapter as a process ---------------------------------------------------------
+class TerminalProc:
+    """``sitter chat`` in a subprocess, driven through its stdin and read from its stdout."""
+
+    def __init__(self, redis_url: str, prefix: str, data_dir: Path):
+        import threading
+
+        env = engine_env(redis_url, prefix, data_dir)
+        env["USER"] = "tester"
+        self.proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "sitter.cli",
+                "chat",
+                "--no-worker",
+                "--out",
+                str(data_dir / "out"),
+            ],
+            env=env,
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+            bufsize=1,
+        )
+        self.lines: list[str] = []
+        self.cursor = 0
+        self._cond = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            with self._cond:
+                self.lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+
+    def send(self, line: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line + "\n")
+        self.proc.stdin.flush()
+
+    def wait_for(self, needle: str, timeout: float = 40.0) -> str:
+        """The next line (after the last one waited for) containing ``needle``."""
+        import time
+
+        end = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for i in range(self.cursor, len(self.lines)):
+                    if needle in self.lines[i]:
+                        self.cursor = i + 1
+                        return self.lines[i]
+                left = end - time.monotonic()
+                if left <= 0:
+                    tail = "\n".join(self.lines[-25:])
+                    raise AssertionError(f"no line with {needle!r}; last lines:\n{tail}")
+                self._cond.wait(min(left, 0.2))
+
+    def press(self, label: str, timeout: float = 40.0) -> None:
+        """Type the number of the next button shown with this label (after the last match)."""
+        import re
+        import time
+
+        pattern = re.compile(r"\[(\d+)\] " + re.escape(label))
+        end = time.monotonic() + timeout
+        with self._cond:
+            while time.monotonic() < end:
+                for i in range(max(0, self.cursor - 1), len(self.lines)):
+                    m = pattern.search(self.lines[i])
+                    if m:
+                        self.cursor = i + 1
+                        self.send(m.group(1))
+                        return
+                self._cond.wait(0.2)
+        tail = "\n".join(self.lines[-25:])
+        raise AssertionError(f"no button {label!r} on screen; last lines:\n{tail}")
+
+    def count(self, needle: str) -> int:
+        with self._cond:
+            return sum(needle in line for line in self.lines)
+
+    def kill(self) -> None:
+        stop(self.proc, kill=True)
+
+    def quit(self) -> int:
+        self.send("/quit")
+        return self.proc.wait(20)
+
+
+def photo_folder(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for f in astronaut_set():
+        (folder / f.filename).write_bytes(f.data or b"")
+    return folder
+
+
 STUDIO_DB = 12
 
 
