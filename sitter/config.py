@@ -94,6 +94,21 @@ class Settings(BaseSettings):
         "float32, float16 or bfloat16.",
     )
     torch_compile: bool = Field(False, description="torch.compile the UNet on CUDA (slow start).")
+    compile: str = Field(
+        "auto",
+        description="torch.compile the UNet and VAE decoder (warm-up at worker start): "
+        "auto (on for CUDA), on or off.",
+    )
+    compile_mode: str = Field(
+        "max-autotune-no-cudagraphs",
+        description="torch.compile mode: max-autotune-no-cudagraphs, max-autotune, "
+        "reduce-overhead or default.",
+    )
+    fast_path: bool = Field(
+        False,
+        description="Render every order in 4 steps without guidance (trailing Euler "
+        "timesteps): only for a distilled model such as SDXL-Lightning.",
+    )
 
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")

@@ -221,6 +221,16 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     load_adapter(pipe, spec, settings.models_dir)
     pipe.to(device)
     opts.apply(pipe)
+    from engine.pipeline.speed import apply_speedups, compile_wanted  # issue 7's switches
+
+    apply_speedups(
+        pipe,
+        device,
+        opts.dtype,
+        compile_wanted(settings.compile, device),
+        compile_mode=settings.compile_mode,
+        fast_path=settings.fast_path,
+    )
     pipe.set_progress_bar_config(disable=True)
     defaults = TINY_DEFAULTS if is_tiny else FAMILY_DEFAULTS[family]
     if not spec.trained and not is_tiny:
