@@ -144,9 +144,18 @@ class BotApiEmulator:
         self._chats[chat_id] = chat
         return chat
 
-    async def send_text(self, user: TgUser, text: str, chat: dict[str, Any] | None = None) -> int:
+    async def send_text(
+        self,
+        user: TgUser,
+        text: str,
+        chat: dict[str, Any] | None = None,
+        reply_to: dict[str, Any] | None = None,
+    ) -> int:
+        """A text message (``reply_to``: a message it answers, e.g. ``/report``)."""
         msg = self._user_message(user, chat)
         msg["text"] = text
+        if reply_to is not None:
+            msg["reply_to_message"] = reply_to
         if text.startswith("/"):
             cmd = text.split()[0]
             msg["entities"] = [{"type": "bot_command", "offset": 0, "length": len(cmd)}]

@@ -231,6 +231,26 @@ async def test_every_press_is_answered_in_chat_or_as_a_popup_in_groups(api, bot)
     assert not [e for e in studio.events if isinstance(e, Press)][-1].who.private
 
 
+async def test_report_as_a_reply_names_the_portraits_of_that_message(api, bot):
+    _, studio = bot
+    studio.next_replies = [
+        Reply(
+            "Your portraits",
+            buttons=(
+                (Button("Upscale 1", "u:5"), Button("Upscale 2", "u:6")),
+                (Button("Report 1", "rep:5"), Button("Report 2", "rep:6")),
+            ),
+        )
+    ]
+    await api.send_text(ANNA, "go")
+    await api.wait_calls("sendMessage", 1, ANNA.id)
+    results = api.last_message(ANNA.id)
+    await api.send_text(ANNA, "/report not_me it's my face", reply_to=results)
+    await api.wait_calls("sendMessage", 2, ANNA.id)
+    report = [e for e in studio.events if isinstance(e, Command)][-1]
+    assert report.name == "report" and report.args == "rep:5 rep:6 not_me it's my face"
+
+
 async def test_results_album_then_actions_and_files_with_reason(api, bot, tmp_path):
     _adapter, studio = bot
     paths = []

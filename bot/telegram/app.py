@@ -95,7 +95,7 @@ class TelegramAdapter:
         album_window_s: float = 0.8,
         poll_timeout_s: float = 10.0,
         concurrency: int = 64,
-        rate_limiter: AIORateLimiter | None = None,
+        flood_control: bool = True,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError(WHERE_TO_GET["telegram_token"])
@@ -110,20 +110,25 @@ class TelegramAdapter:
         if ids is None and hasattr(getattr(studio, "store", None), "remember_message"):
             ids = studio.store  # type: ignore[attr-defined]
         api = settings.telegram_api_url.rstrip("/")
-        self.app: Application = (
+        builder = (
             ApplicationBuilder()
             .token(settings.telegram_token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
-            .rate_limiter(rate_limiter or AIORateLimiter(max_retries=5))
             .concurrent_updates(concurrency)
+            # httpx scans its whole pool on every request: a small pool is cheaper, and a
+            # request waiting for a free connection is fine (pool_timeout).
+            .connection_pool_size(16)
+            .pool_timeout(30)
             .connect_timeout(10)
             .read_timeout(20)
             .write_timeout(30)
             .media_write_timeout(60)
             .get_updates_read_timeout(poll_timeout_s + 10)
-            .build()
         )
+        if flood_control:  # off only to measure the bot's own capacity (benchmarks)
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        self.app: Application = builder.build()
         self.renderer = Renderer(self.app.bot, ids)
         self.outbox = TelegramOutbox(self.renderer)
         self.albums = AlbumBuffer(album_window_s, self._album_ready)
