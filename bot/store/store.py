@@ -103,6 +103,9 @@ class Store:
     async def ensure_user(
         self, platform: str, platform_user_id: str, name: str = "", chat_id: str | None = None
     ) -> Row:
+        row = await self.user(platform, platform_user_id)
+        if row is not None and row["display_name"] == name and chat_id in (None, row["chat_id"]):
+            return row  # nothing changed: no write (every event passes here)
         await self.run(
             "INSERT INTO users (platform, platform_user_id, display_name, chat_id) "
             "VALUES (?, ?, ?, ?) ON CONFLICT (platform, platform_user_id) DO UPDATE SET "
