@@ -330,3 +330,14 @@ def test_long_text_is_split_at_lines():
     parts = split_text(text)
     assert len(parts) == 3 and all(len(p) <= 4096 for p in parts)
     assert "\n".join(parts) == text
+
+
+async def test_the_token_never_reaches_the_logs(api, bot, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG, logger="bot")
+    caplog.set_level(logging.INFO)  # what `sitter run` logs by default
+    await api.send_text(ANNA, "/help")
+    await api.wait_calls("sendMessage", 1, ANNA.id)
+    assert api.token not in caplog.text
+    assert api.token.split(":")[1] not in caplog.text

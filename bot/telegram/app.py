@@ -99,6 +99,9 @@ class TelegramAdapter:
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError(WHERE_TO_GET["telegram_token"])
+        # httpx logs every request URL at INFO, and Bot API URLs contain the token.
+        if logging.getLogger("httpx").level == logging.NOTSET:
+            logging.getLogger("httpx").setLevel(logging.WARNING)
         self.studio = studio
         self.settings = settings
         self.poll_timeout_s = poll_timeout_s
