@@ -177,12 +177,12 @@ def test_cfg_is_one_batched_unet_call_per_step(models_dir: Path) -> None:
 def test_fast_path_is_four_steps_without_guidance_on_trailing_timesteps(models_dir: Path) -> None:
     loaded = fresh(models_dir)
     batches = count_unet_calls(loaded)
-    params = speed.choose_path(loaded.pipe, Resolved(4, 0.0, SIDE, SIDE, 0.8))
-    assert loaded.pipe.scheduler.config.timestep_spacing == "trailing"
+    params = Resolved(4, 0.0, SIDE, SIDE, 0.8)  # a style asking for the fast path
     refs = np.ones((1, loaded.id_dim), np.float32)
     out = render(
         loaded, prompt="p", negative_prompt="", params=params, seeds=[1, 2, 3, 4], refs=refs
     )
+    assert loaded.pipe.scheduler.config.timestep_spacing == "trailing"  # render chose it
     assert len(out) == 4 and all(im.size == (SIDE, SIDE) for im in out)
     assert batches == [4, 4, 4, 4]  # 4 steps, no unconditional half
     assert [int(t) for t in loaded.pipe.scheduler.timesteps] == [999, 749, 499, 249]
@@ -196,6 +196,11 @@ def test_fast_path_setting_turns_every_order_fast(models_dir: Path) -> None:
     params = speed.choose_path(loaded.pipe, Resolved(30, 5.5, SIDE, SIDE, 0.8))
     assert (params.steps, params.guidance) == (speed.FAST_STEPS, 0.0)
     assert loaded.pipe.scheduler.config.timestep_spacing == "trailing"
+    batches = count_unet_calls(loaded)
+    refs = np.ones((1, loaded.id_dim), np.float32)
+    quality_order = Resolved(30, 5.5, SIDE, SIDE, 0.8)
+    render(loaded, prompt="p", negative_prompt="", params=quality_order, seeds=[9], refs=refs)
+    assert batches == [1, 1, 1, 1]
 
 
 def test_compile_setting() -> None:
