@@ -27,7 +27,11 @@ class ConfigError(Exception):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="SITTER_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix="SITTER_",
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # SITTER_METRICS_PORT= means "not set", not an error
+        extra="ignore",
     )
 
     # --- where things live -------------------------------------------------------

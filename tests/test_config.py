@@ -49,3 +49,11 @@ def test_bad_values_name_the_variable(monkeypatch: pytest.MonkeyPatch, tmp_path:
     with pytest.raises(ConfigError) as err:
         load_settings()
     assert "SITTER_FACE_BACKEND" in str(err.value) and "SITTER_MIN_PHOTOS" in str(err.value)
+
+
+def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SITTER_METRICS_PORT", "")
+    monkeypatch.setenv("SITTER_MIN_PHOTOS", "")
+    s = load_settings()
+    assert s.metrics_port is None and s.min_photos == 4
