@@ -10,7 +10,7 @@ before and after, and the message rate with flood control on.
 
     .venv/bin/python benchmarks/bench_telegram.py [--chats 1000]
 
-Needs Redis (SITTER_REDIS_URL, default redis://127.0.0.1:6379/12).
+Needs Redis (SITTER_REDIS_URL, default redis://127.0.0.1:6379/15).
 """
 
 from __future__ import annotations
@@ -166,7 +166,7 @@ async def round_trip(
 
 
 async def main(chats: int, flood_sample: int) -> None:
-    redis_url = os.environ.get("SITTER_REDIS_URL", "redis://127.0.0.1:6379/12")
+    redis_url = os.environ.get("SITTER_REDIS_URL", "redis://127.0.0.1:6379/15")
     api = BotApiEmulator()
     await api.start()
     with tempfile.TemporaryDirectory() as tmp:

@@ -32,7 +32,7 @@ from sitter.config import Settings
 ANNA = TgUser(2001, "Anna", "anna_k")
 BORIS = TgUser(2002, "Boris")
 FLOW_TIMEOUT = 60.0
-ENGINE_DB = 12
+ENGINE_DB = 11  # (12: studio tests, flushed per session; 13, 14: benchmarks)
 
 
 @pytest.fixture(scope="module")
