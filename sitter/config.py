@@ -97,7 +97,6 @@ class Settings(BaseSettings):
         description="Pipeline precision: auto (bf16/fp16 on CUDA, float32 on CPU), "
         "float32, float16 or bfloat16.",
     )
-    torch_compile: bool = Field(False, description="torch.compile the UNet on CUDA (slow start).")
     compile: str = Field(
         "auto",
         description="torch.compile the UNet and VAE decoder (warm-up at worker start): "

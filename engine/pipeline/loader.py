@@ -3,8 +3,9 @@
 The family is read from the model's ``model_index.json`` (``_class_name``), so
 a local SD 1.5 folder or hub id just works. The tiny offline model is saved as
 such a folder by :mod:`engine.pipeline.tiny` and loaded through this same code.
-All speed switches (dtype, attention, channels_last, torch.compile) live in
-:class:`Optimisations` so GPU tuning has one place to change.
+The precision and layout switches live in :class:`Optimisations`; the speed
+work of issue 7 (fused attention, torch.compile, the fast path) is applied right
+after it by :mod:`engine.pipeline.speed` (``SITTER_COMPILE``, ``SITTER_FAST_PATH``).
 """
 
 from __future__ import annotations
@@ -54,12 +55,11 @@ TINY_DEFAULTS = Defaults(steps=4, guidance=5.0, width=64, height=64, identity_sc
 
 @dataclass(frozen=True)
 class Optimisations:
-    """Every speed switch of the generation path, in one place."""
+    """Precision, attention and memory layout; per device."""
 
     dtype: Any  # torch.dtype
     sdpa: bool = True  # PyTorch scaled-dot-product attention processors
     channels_last: bool = False  # UNet/VAE memory format (helps on CUDA)
-    compile: bool = False  # torch.compile the UNet (slow first call)
 
     @classmethod
     def for_device(cls, device: str, settings: Settings | None = None) -> Optimisations:
@@ -83,7 +83,6 @@ class Optimisations:
         return cls(
             dtype=dtype,
             channels_last=on_cuda,
-            compile=bool(getattr(settings, "torch_compile", False)) and on_cuda,
         )
 
     def apply(self, pipe: Any) -> None:
@@ -100,12 +99,10 @@ class Optimisations:
         if self.channels_last:
             pipe.unet.to(memory_format=torch.channels_last)
             pipe.vae.to(memory_format=torch.channels_last)
-        if self.compile:
-            pipe.unet = torch.compile(pipe.unet, mode="max-autotune-no-cudagraphs")
 
     def describe(self) -> str:
         flags = [str(self.dtype).removeprefix("torch.")]
-        flags += [n for n in ("sdpa", "channels_last", "compile") if getattr(self, n)]
+        flags += [n for n in ("sdpa", "channels_last") if getattr(self, n)]
         return "+".join(flags)
 
 
