@@ -276,8 +276,9 @@ def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: flo
     side = args.side or side_for(args.config)
     rows = []
     for p in paths(args.path, args.quality_steps):
-        for _ in range(args.warmup):
-            render_job(loaded, p, side, args.images)
+        warm = [render_job(loaded, p, side, args.images) for _ in range(args.warmup)]
+        if warm:
+            print(f"  ({label}, {p.name}: warm-up job {warm[0]:.2f}s)", flush=True)
         if loaded.device.startswith("cuda"):
             torch.cuda.reset_peak_memory_stats()
         times = [render_job(loaded, p, side, args.images) for _ in range(args.repeats)]

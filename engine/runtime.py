@@ -111,6 +111,11 @@ class Runtime:
         from engine.pipeline.generate import Resolved, render
 
         loaded = self.require_pipeline()
+        from engine.pipeline.speed import warm_up as warm_up_compiled
+
+        with self.gpu_lock:
+            if warm_up_compiled(loaded):  # torch.compile on: compile at the production shapes
+                return
         side = min(loaded.defaults.width, 256)
         with self.gpu_lock:
             render(

@@ -85,3 +85,26 @@ def test_bench_runs_on_cpu_with_the_tiny_model(capsys: pytest.CaptureFixture[str
     assert re.search(r"quality: 2 UNet calls for 2 steps, batch 8 \(CFG batched: True\)", out)
     assert "fast: 2 UNet calls for 2 steps, batch 4" in out
     assert re.search(r"VAE decode\s+0\.0841 GFLOP", out)
+
+
+@pytest.mark.slow
+def test_sdxl_glue_on_a_tiny_stand_in(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The GPU run's own code path (random 512-d FaceID adapter through the engine's
+    adapter code, LoadedPipeline, render) with the tiny model standing in for SDXL."""
+    import torch
+
+    import engine.pipeline.configs as configs
+    from engine.pipeline.tiny import build_tiny_pipeline
+
+    b = bench()
+    monkeypatch.setattr(
+        configs, "build_sdxl", lambda device, dtype: build_tiny_pipeline("sdxl", tmp_path)
+    )
+    loaded = b.load_sdxl("cpu", torch.float32, tmp_path)
+    kinds = {type(p).__name__ for p in loaded.pipe.unet.attn_processors.values()}
+    assert "IPAdapterAttnProcessor2_0" in kinds and loaded.id_dim == 512
+    speed.apply_speedups(loaded.pipe, "cpu", torch.float32, False)
+    for path in (b.Path_("quality", 2, 5.0), b.Path_("fast", 4, 0.0)):
+        assert b.render_job(loaded, path, 64, 2) > 0
+    assert b.unet_calls(loaded, b.Path_("quality", 2, 5.0), 64, 2) == (2, 4)
+    assert b.sync_check(loaded, b.Path_("fast", 4, 0.0), 64, 2) is None  # CUDA only

@@ -223,3 +223,14 @@ def test_unet_and_vae_decoder_compile_without_graph_breaks(models_dir: Path, ref
     got = latents(loaded)
     assert rel(got, lat) < 1e-4
     decoded(loaded, got)
+    assert speed.warm_up(loaded, batches=(len(SEEDS),))  # same shape: no recompile
+    assert not speed.warm_up(fresh(models_dir))  # nothing compiled: nothing to warm
+
+
+def test_worker_warm_up_is_unchanged_without_compile(models_dir: Path) -> None:
+    from engine.runtime import Runtime
+
+    runtime = Runtime(load_settings(model="tiny", device="cpu", model_cache=models_dir))
+    runtime.pipeline = fresh(models_dir)
+    runtime.warm_up()  # the plain 1-step render; no compile on CPU by default
+    assert not speed.speedups_of(runtime.pipeline.pipe).compiled

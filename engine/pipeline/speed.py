@@ -245,12 +245,35 @@ def choose_path(pipe: Any, params: Any) -> Any:
     return params
 
 
-def warm_up(render_once: Any, shapes: list[tuple[int, int, int, float]]) -> None:
-    """Compile ahead of the first order: ``render_once(batch, width, height, guidance)``
-    for every production shape (torch.compile specialises on batch size and
-    resolution; a shape first seen by an order would cost it the compilation)."""
-    for batch, width, height, guidance in shapes:
-        render_once(batch, width, height, guidance)
+def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4, 1)) -> bool:
+    """Compile ahead of the first order; False (nothing done) when nothing is compiled.
+
+    torch.compile specialises on shapes: an order whose shape was never seen pays
+    the compilation (minutes for SDXL with max-autotune). This renders 2 steps at
+    each size (default: the model's default size) for a full order (4 seeds) and
+    for a one-image retry (the second batch size makes dynamo generalise the batch
+    dimension), on the path the worker serves (quality with CFG, or fast).
+    """
+    import numpy as np
+
+    from engine.pipeline.generate import Resolved, render
+
+    state = speedups_of(loaded.pipe)
+    if state is None or not state.compiled:
+        return False
+    d = loaded.defaults
+    guidance = 0.0 if state.fast_path else d.guidance
+    for width, height in sizes or [(d.width, d.height)]:
+        for batch in batches:
+            render(
+                loaded,
+                prompt="a portrait",
+                negative_prompt="",
+                params=Resolved(2, guidance, width, height, d.identity_scale),
+                seeds=list(range(batch)),
+                refs=np.ones((1, loaded.id_dim), dtype=np.float32),
+            )
+    return True
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Issue 7: the SDXL speed benchmark on a lent GPU (the `device` tool), ready to run.
+#
+# 1. Here, once (needs pip and a package registry; the GPU machine has no network):
+#        scripts/gpu_bench.sh prepare
+#    downloads the wheels the GPU image lacks (diffusers, pydantic, pydantic-settings
+#    and their small needs) for CPython 3.12 / x86-64 into .whl/ (git-ignored; ~8 MiB).
+# 2. Through the device tool, one call per stage, each well inside the 10-minute limit:
+#        run(command="bash scripts/gpu_bench.sh eager", carry=[".whl"], timeout_s=600)
+#        run(command="bash scripts/gpu_bench.sh compile", carry=[".whl"], timeout_s=600)
+#        run(command="bash scripts/gpu_bench.sh compile-max", carry=[".whl"], timeout_s=600)
+#    eager:       the ladder without compile (classic attention -> SDPA -> fused QKV ->
+#                 channels_last), both paths, 5 repeats, plus the host-device sync check;
+#    compile:     every switch + torch.compile mode "default" (quick to compile);
+#    compile-max: every switch + "max-autotune-no-cudagraphs" (the production default;
+#                 may need the inductor cache of an earlier call on the same warm machine);
+#    compile-ro:  "reduce-overhead" (CUDA graphs: launch overhead, matters on the fast path).
+#    Each writes $OUT/<stage>.log (everything) and $OUT/<stage>.json (the rows); the
+#    table is printed last so the reply's output tail holds it.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+stage="${1:-}"
+
+WHEELS=(
+  "diffusers==0.42.1"
+  "pydantic==2.14.3" "pydantic-core==2.50.4" "pydantic-settings==2.16.3"
+  "python-dotenv==1.2.4" "typing-inspection==0.4.5" "annotated-types==0.8.0"
+  "importlib-metadata==10.2.0"
+)
+
+prepare() {
+  grep -qx '/.whl/' .git/info/exclude 2>/dev/null || grep -qx '/.whl/' .gitignore \
+    || echo '/.whl/' >>.git/info/exclude
+  mkdir -p .whl
+  local pip=python3
+  [ -x .venv/bin/python ] && pip=.venv/bin/python
+  for spec in "${WHEELS[@]}"; do
+    "$pip" -m pip download --no-deps --only-binary=:all: --python-version 3.12 \
+      --implementation cp --platform manylinux_2_28_x86_64 --platform manylinux_2_27_x86_64 \
+      --platform manylinux_2_17_x86_64 --platform manylinux2014_x86_64 \
+      --platform manylinux1_x86_64 -q -d .whl "$spec" || exit 1
+  done
+  du -sh .whl && ls .whl
+}
+
+install() {
+  ls .whl/*.whl >/dev/null 2>&1 || { echo "no .whl/: run 'scripts/gpu_bench.sh prepare' here and carry .whl"; exit 2; }
+  python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade \
+    --target /tmp/site .whl/*.whl || exit 3
+  export PYTHONPATH=/tmp/site
+  export PYTHONUNBUFFERED=1 TORCHINDUCTOR_CACHE_DIR=/tmp/inductor-cache
+  export SITTER_DATA_DIR=/tmp/sitter-data
+  nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,clocks.max.sm --format=csv
+  python3 -c "import torch, diffusers, transformers; print('torch', torch.__version__, \
+'cuda', torch.version.cuda, '| diffusers', diffusers.__version__, '| transformers', \
+transformers.__version__, '|', torch.cuda.get_device_name())" || exit 4
+}
+
+bench() {  # bench NAME ARGS...: one run of bench_speed.py, logged and kept under $OUT
+  local name=$1; shift
+  local out=${OUT:-/tmp/out}; mkdir -p "$out"
+  timeout 570 python3 benchmarks/bench_speed.py --config sdxl --device cuda \
+    --json "$out/$name.json" "$@" 2>&1 | tee "$out/$name.log"
+}
+
+case "$stage" in
+  prepare) prepare ;;
+  eager) install; bench eager --ladder --compile off --sync-check --repeats 5 ;;
+  compile) install; bench compile --compile on --compile-mode default --sync-check --repeats 5 ;;
+  compile-max) install; bench compile-max --compile on --compile-mode max-autotune-no-cudagraphs --repeats 5 ;;
+  compile-ro) install; bench compile-ro --compile on --compile-mode reduce-overhead --repeats 5 ;;
+  *) echo "usage: $0 prepare|eager|compile|compile-max|compile-ro"; exit 64 ;;
+esac
