@@ -151,8 +151,10 @@ class BotProcess:
 
     async def start(self) -> BotProcess:
         self.studio = await Studio.open(self.settings, tick_s=0.1)
+        # Scripted users click far faster than people: a looser per-chat pace keeps the
+        # tests short (the 1 message/s pacing has its own test in test_telegram_adapter).
         self.adapter = TelegramAdapter(
-            self.studio, self.settings, album_window_s=0.4, poll_timeout_s=1
+            self.studio, self.settings, album_window_s=0.4, poll_timeout_s=1, chat_rate=20
         )
         await self.adapter.start()
         self._tracker = asyncio.create_task(self.studio.run_background())

@@ -8,6 +8,7 @@ over Telegram is in test_telegram_studio.py.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
 from collections.abc import AsyncIterator
@@ -315,6 +316,25 @@ async def test_retry_after_is_waited_out_not_dropped(api, bot):
     assert time.monotonic() - started >= 1.0
     refused = [c for c in api.calls if c.method == "sendMessage" and c.error]
     assert refused and "429" in refused[0].error
+
+
+async def test_one_private_chat_gets_a_burst_then_about_one_message_a_second(api, bot):
+    adapter, _ = bot
+    api.private_chat(ANNA)
+    api.private_chat(BORIS)
+    to_anna = Recipient("telegram", str(ANNA.id))
+    started = time.monotonic()
+    to_boris = Recipient("telegram", str(BORIS.id))
+    await asyncio.gather(
+        *(adapter.outbox.send(to_anna, Reply(f"note {n}")) for n in range(8)),
+        adapter.outbox.send(to_boris, Reply("hi")),  # another chat is not held up
+    )
+    times = sorted(c.at - started for c in api.sent("sendMessage", ANNA.id))
+    assert len(times) == 8
+    assert times[5] < 0.5  # the burst of six goes at once
+    assert times[6] >= 0.9 and times[7] >= 1.9  # then one a second
+    [boris] = api.sent("sendMessage", BORIS.id)
+    assert boris.at - started < times[7]
 
 
 def test_callback_data_over_64_bytes_is_refused():

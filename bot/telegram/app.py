@@ -11,8 +11,9 @@ Platform quirks live here, decisions in the core (bot/studio/core.py):
 - every callback query is answered; a short answer to a press that changes
   nothing (stale or foreign button) is shown as the popup over the button;
 - one chat's events are handled in order, different chats concurrently;
-- flood control: PTB's AIORateLimiter (30 messages/s overall, 20/min per group)
-  waits out a ``RetryAfter`` from the server and tries again.
+- flood control (bot/telegram/flood.py): 30 messages/s overall, 20/min per
+  group, about 1/s per private chat after a short burst; a ``RetryAfter`` from
+  the server is waited out and the request sent again.
 
 Entry point for ``sitter run``: ``await run_telegram(studio, settings)``.
 """
@@ -28,7 +29,6 @@ from typing import Any, Protocol
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.error import TelegramError
 from telegram.ext import (
-    AIORateLimiter,
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
@@ -40,6 +40,7 @@ from telegram.ext import (
 from bot.studio.events import Event, Files, IncomingFile, Press, Recipient, Reply, Text, Who
 from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
+from bot.telegram.flood import FloodControl
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import MessageIds, Renderer
 from sitter.config import WHERE_TO_GET, ConfigError, Settings
@@ -96,6 +97,8 @@ class TelegramAdapter:
         poll_timeout_s: float = 10.0,
         concurrency: int = 64,
         flood_control: bool = True,
+        chat_rate: float = 1.0,
+        chat_burst: int = 6,
     ) -> None:
         if settings.telegram_token is None:
             raise ConfigError(WHERE_TO_GET["telegram_token"])
@@ -130,7 +133,7 @@ class TelegramAdapter:
             .get_updates_read_timeout(poll_timeout_s + 10)
         )
         if flood_control:  # off only to measure the bot's own capacity (benchmarks)
-            builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+            builder = builder.rate_limiter(FloodControl(per_second=chat_rate, burst=chat_burst))
         self.app: Application = builder.build()
         self.renderer = Renderer(self.app.bot, ids)
         self.outbox = TelegramOutbox(self.renderer)
