@@ -143,6 +143,18 @@ async def test_album_is_one_event_answered_once(api, bot):
     assert [f.data for f in ev.files] == photos  # in the order the user sent them
 
 
+async def test_an_album_still_collecting_when_the_bot_stops_is_not_lost(api, data_dir):
+    studio = Recorder()
+    adapter = TelegramAdapter(studio, settings_for(api, data_dir), album_window_s=30)
+    await adapter.start()
+    await api.send_album(ANNA, [jpeg(), jpeg(310, 300)], "album-stop")
+    await api.wait_for(lambda: len(api.sent("download")) == 2, what="both parts fetched")
+    await adapter.stop()  # long before the 30 s album window is over
+    [files] = [e for e in studio.events if isinstance(e, Files)]
+    assert len(files.files) == 2
+    assert len(api.sent("sendMessage", ANNA.id)) == 1  # and it was answered
+
+
 async def test_document_heic_and_non_image_and_too_big(api, bot):
     _, studio = bot
     await api.send_document(

@@ -159,9 +159,9 @@ class TelegramAdapter:
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:
             await self.app.updater.stop()
-        await self.albums.drain()
         if self.app.running:
-            await self.app.stop()
+            await self.app.stop()  # lets the handlers in flight finish
+        await self.albums.drain()  # albums still collecting: handed on now, not lost
         await self.app.shutdown()
 
     async def run(self) -> None:
