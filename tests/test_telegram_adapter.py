@@ -145,7 +145,9 @@ async def test_album_is_one_event_answered_once(api, bot):
 
 async def test_an_album_still_collecting_when_the_bot_stops_is_not_lost(api, data_dir):
     studio = Recorder()
-    adapter = TelegramAdapter(studio, settings_for(api, data_dir), album_window_s=30)
+    adapter = TelegramAdapter(
+        studio, settings_for(api, data_dir), album_window_s=30, poll_timeout_s=1
+    )
     await adapter.start()
     await api.send_album(ANNA, [jpeg(), jpeg(310, 300)], "album-stop")
     await api.wait_for(lambda: len(api.sent("download")) == 2, what="both parts fetched")
