@@ -386,10 +386,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.config == "sdxl":
         from engine.pipeline.configs import build_sdxl, parameter_counts
 
-        counts = parameter_counts(meta)
         plain_pipe = build_sdxl("meta")
+        counts = parameter_counts(plain_pipe)
+        adapter = parameter_counts(meta)["unet"] - counts["unet"]
         plain = speed.count_flops(plain_pipe, side // 8, None)
-        print("parameters: " + ", ".join(f"{k} {v / 1e9:.3f} B" for k, v in counts.items()))
+        print(
+            "parameters: "
+            + ", ".join(f"{k} {v / 1e9:.3f} B" for k, v in counts.items())
+            + f", FaceID adapter layers {adapter / 1e9:.3f} B"
+        )
     print(f"FLOPs counted on the meta device in {time.perf_counter() - started:.1f}s, {side}px:")
     if plain is not None:
         print(f"  UNet forward (no adapter)      {tflop(plain.unet)}")
@@ -455,9 +460,11 @@ def main(argv: list[str] | None = None) -> int:
         rows += measure(loaded, args, flops, peak, state.describe()[:28])
     for p in paths(args.path, args.quality_steps):
         calls, batch = unet_calls(loaded, p, side, args.images)
-        print(
-            f"{p.name}: {calls} UNet calls for 2 steps, batch {batch} (CFG batched: {calls == 2})"
-        )
+        if p.guidance > 1:
+            how = f"CFG batched: {calls == 2 and batch == 2 * args.images}"
+        else:
+            how = "no CFG"
+        print(f"{p.name}: {calls} UNet calls for 2 steps, batch {batch} ({how})")
     if args.sync_check:
         for p in paths(args.path, args.quality_steps):
             n = sync_check(loaded, p, side, args.images)

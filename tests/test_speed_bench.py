@@ -83,7 +83,7 @@ def test_bench_runs_on_cpu_with_the_tiny_model(capsys: pytest.CaptureFixture[str
         assert 0 < floor < seconds and ratio == pytest.approx(seconds / floor, rel=0.01)
         assert peak_mb > 50
     assert re.search(r"quality: 2 UNet calls for 2 steps, batch 8 \(CFG batched: True\)", out)
-    assert "fast: 2 UNet calls for 2 steps, batch 4" in out
+    assert "fast: 2 UNet calls for 2 steps, batch 4 (no CFG)" in out
     assert re.search(r"VAE decode\s+0\.0841 GFLOP", out)
 
 

@@ -108,19 +108,19 @@ def set_classic_attention(model: Any) -> None:
 def fuse_projections(model: Any) -> int:
     """Fuse q/k/v (self-attention) or k/v (plain cross-attention) into one matrix
     product, module by module, leaving IP-Adapter processors alone; returns how
-    many attention modules were fused."""
+    many attention modules run fused (including ones fused before)."""
     from diffusers.models.attention_processor import Attention, FusedAttnProcessor2_0
 
     fused = 0
     for module in model.modules():
         if not isinstance(module, Attention) or _is_ip_adapter(module.processor):
             continue
-        if getattr(module, "fused_projections", False):
-            continue
         if "Added" in type(module.processor).__name__:
             continue  # added-KV processors have no fused variant
-        module.fuse_projections(fuse=True)
-        module.set_processor(FusedAttnProcessor2_0())
+        if not getattr(module, "fused_projections", False):
+            module.fuse_projections(fuse=True)
+        if not isinstance(module.processor, FusedAttnProcessor2_0):
+            module.set_processor(FusedAttnProcessor2_0())
         fused += 1
     return fused
 
