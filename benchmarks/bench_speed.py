@@ -166,6 +166,23 @@ def cpu_matmul_tflops() -> float:
     return n * 2 * 1024**3 / (time.perf_counter() - started) / 1e12
 
 
+def cuda_matmul_tflops(n: int = 8192) -> float:
+    """This GPU's bf16 dense rate on random data (METHOD.md: measure the ceiling)."""
+    import torch
+
+    a = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    b = torch.randn(n, n, device="cuda", dtype=torch.bfloat16)
+    for _ in range(3):
+        a @ b
+    start, end = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
+    start.record()
+    for _ in range(10):
+        a @ b
+    end.record()
+    torch.cuda.synchronize()
+    return 10 * 2 * n**3 / (start.elapsed_time(end) / 1e3) / 1e12
+
+
 def peak_memory_mb(device: str) -> float:
     import torch
 
@@ -365,6 +382,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sync-check", action="store_true")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="override the floor's rate")
     ap.add_argument("--json", type=Path, help="also write the rows here")
+    ap.add_argument("--force", action="store_true", help="allow --config sdxl on a CPU")
     args = ap.parse_args(argv)
     if args.repeats < 1 or args.images < 1:
         ap.error("--repeats and --images must be at least 1")
@@ -377,6 +395,8 @@ def main(argv: list[str] | None = None) -> int:
     side = args.side or side_for(args.config)
     if side % 8:
         ap.error("--side must be a multiple of 8")
+    if args.config == "sdxl" and device == "cpu" and not args.dry and not args.force:
+        ap.error("SDXL on a CPU needs ~14 GB and hours: use --dry, --config tiny, or --force")
 
     # 1. The floor, on the meta device.
     started = time.perf_counter()
@@ -416,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
     if device == "cuda":
         peak = args.peak_tflops or H100_BF16_TFLOPS
         dtype = torch.bfloat16
+        print(f"measured bf16 8192^3 matrix product: {cuda_matmul_tflops():.0f} TFLOP/s")
     else:
         peak = args.peak_tflops or cpu_matmul_tflops()
         dtype = torch.float32
