@@ -85,44 +85,55 @@ def engine_env(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:
 
 def start_worker(
     redis_url: str, prefix: str, data_dir: Path, log_path: Path, timeout: float = 120.0
-) -> subprocess.Popen[bytes]:
-    """Start ``sitter worker`` and wait until both queues have a live worker."""
+) -> list[subprocess.Popen[bytes]]:
+    """Start the engine and wait until both queues have a live worker.
+
+    ``sitter worker`` (tiny model, dlib) serves both queues once the engine has its
+    photo analysis; until then it serves the gpu queue (generate, upscale) and the
+    core's stand-in (tests/studio_engine.py) the fast one (analysis, set check, label).
+    """
     from redis import Redis
 
-    with log_path.open("wb") as log:
-        if real_engine_available():
-            cmd = [sys.executable, "-m", "sitter.cli", "worker"]
+    env = engine_env(redis_url, prefix, data_dir)
+    real = [sys.executable, "-m", "sitter.cli", "worker"]
+    stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
+    if real_engine_available():
+        commands = [(real, env)]
+    else:
+        commands = [(stand_in, {**env, "STUDIO_ENGINE_QUEUES": "fast"})]
+        if os.environ.get("SITTER_TEST_ENGINE") != "stand-in":
+            commands.append(([*real, "--queues", "gpu"], env))
         else:
-            cmd = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
-        proc = subprocess.Popen(
-            cmd,
-            cwd=ROOT,
-            env=engine_env(redis_url, prefix, data_dir),
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+            commands = [(stand_in, env)]
+    procs = []
+    with log_path.open("wb") as log:
+        for cmd, cmd_env in commands:
+            procs.append(
+                subprocess.Popen(cmd, cwd=ROOT, env=cmd_env, stdout=log, stderr=subprocess.STDOUT)
+            )
     keys = [c.queue_name(prefix, q) + ":health-check" for q in (c.QUEUE_FAST, c.QUEUE_GPU)]
     deadline = time.monotonic() + timeout
     with Redis.from_url(redis_url) as redis:
         while not all(redis.exists(k) for k in keys):
-            if proc.poll() is not None:
-                raise RuntimeError(
-                    f"the worker exited ({proc.returncode}):\n{log_path.read_text()}"
-                )
+            if any(p.poll() is not None for p in procs):
+                stop_worker(procs)
+                raise RuntimeError(f"a worker exited:\n{log_path.read_text()}")
             if time.monotonic() > deadline:
-                stop_worker(proc)
+                stop_worker(procs)
                 raise TimeoutError(f"no worker after {timeout} s:\n{log_path.read_text()}")
             time.sleep(0.2)
-    return proc
+    return procs
 
 
-def stop_worker(proc: subprocess.Popen[bytes]) -> None:
-    proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+def stop_worker(procs: list[subprocess.Popen[bytes]]) -> None:
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
 
 
 async def drop_keys(redis_url: str, prefix: str) -> None:
