@@ -14,6 +14,7 @@ import json
 import secrets
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         import engine.analysis  # noqa: F401 (photo analysis: another module of the engine)
     except ImportError as exc:
         return _err(f"photo analysis is not in this build ({exc})")
-    from engine.pipeline.generate import generate
+    from engine.pipeline.generate import generate, resolve_params
     from engine.runtime import Runtime
 
     print(f"loading {settings.model} and the {settings.face_backend} face models ...")
@@ -118,7 +119,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "style": style.key,
         "prompt": prompt,
         "negative_prompt": style.negative,
-        "params": req.params.model_dump(),
+        "params": req.params.model_dump(),  # what the style asks for
+        "params_used": asdict(resolve_params(runtime.require_pipeline(), req.params)),
         "model": result.model,
         "adapter": result.adapter,
         "device": result.device,

@@ -79,7 +79,8 @@ def test_models_fetch_offline_says_what_to_do(data_dir: Path, tmp_path: Path) ->
 def _photos(folder: Path) -> None:
     from skimage import data
 
-    astronaut = Image.fromarray(data.astronaut())
+    # The full picture has a second "face" for dlib (the mission patch): crop to hers.
+    astronaut = Image.fromarray(data.astronaut()).crop((80, 0, 400, 320))
     folder.mkdir()
     astronaut.save(folder / "a.jpg", quality=92)
     ImageOps.mirror(astronaut).save(folder / "b.png")
@@ -113,6 +114,7 @@ def test_generate_writes_four_labelled_portraits(
     summary = json.loads((out / "summary.json").read_text())
     assert [v["seed"] for v in summary["variations"]] == [42, 43, 44, 45]
     assert "a navy suit" in summary["prompt"] and summary["model"] == "tiny"
+    assert summary["params"]["width"] == 1024 and summary["params_used"]["width"] == 64
     assert sum(p["accepted"] for p in summary["photos"]) >= 2
     for v in summary["variations"]:
         png = (out / v["file"]).read_bytes()
