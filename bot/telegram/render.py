@@ -93,6 +93,14 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     return [p.rstrip("\n") or "…" for p in parts]
 
 
+def upload_name(image: Image) -> str:
+    """The name a person sees on a file: stored files are named by their hash."""
+    stem, suffix = image.path.stem, image.path.suffix
+    if len(stem) >= 32 and all(ch in "0123456789abcdef" for ch in stem):
+        return f"sitter-{stem[:10]}{suffix}"
+    return image.path.name
+
+
 def file_caption(image: Image) -> str:
     caption = image.caption.strip()
     if "metadata" in caption.lower():
@@ -197,7 +205,7 @@ class Renderer:
             caption=caption[: MessageLimit.CAPTION_LENGTH] or None,
             reply_markup=markup,
             disable_notification=quiet,
-            filename=image.path.name,
+            filename=upload_name(image),
         )
 
     async def _document(
@@ -211,7 +219,7 @@ class Renderer:
         return await self.bot.send_document(
             chat_id,
             image.path.read_bytes(),
-            filename=image.path.name,
+            filename=upload_name(image),
             caption=caption or None,
             reply_markup=markup,
             disable_notification=quiet,
@@ -223,7 +231,7 @@ class Renderer:
             InputMediaPhoto(
                 i.path.read_bytes(),
                 caption=i.caption[: MessageLimit.CAPTION_LENGTH] or None,
-                filename=i.path.name,
+                filename=upload_name(i),
             )
             for i in images
         ]
