@@ -89,3 +89,25 @@ async def test_new_consent_version_asks_again(data_dir, redis_url, queue_prefix)
         assert (await studio.store.consent(user["id"]))["version"] == CONSENT_VERSION
     finally:
         await studio.aclose()
+
+
+def test_the_bot_side_imports_no_torch(tmp_path) -> None:
+    """The core, the terminal adapter and `sitter run` load no ML library."""
+    import subprocess
+    import sys
+
+    code = (
+        "import asyncio, sys\n"
+        "from pathlib import Path\n"
+        "from sitter.config import load_settings\n"
+        "from bot.studio.core import Studio\n"
+        "import bot.terminal.app, bot.app, sitter.doctor\n"
+        "async def m():\n"
+        f"    s = await Studio.open(load_settings(data_dir=Path({str(tmp_path)!r})))\n"
+        "    await s.aclose()\n"
+        "asyncio.run(m())\n"
+        "heavy = ('torch', 'diffusers', 'transformers', 'numpy', 'insightface', 'dlib', 'cv2')\n"
+        "print(sorted(k for k in heavy if k in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]", out.stdout + out.stderr
