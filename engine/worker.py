@@ -46,6 +46,9 @@ RETRY_BACKOFF_S = (5, 20, 60)  # defer before try 2, 3, 4...
 # arq rewrites "<queue>:health-check" this often; `python -m sitter.healthcheck worker`
 # (the container health check) reads it, so a dead worker shows within a minute.
 HEALTH_CHECK_INTERVAL_S = 30
+# On SIGTERM running jobs get this long to finish (docker stop waits 10 s by default:
+# set stop_grace_period above it); the rest are cancelled and run again elsewhere.
+SHUTDOWN_GRACE_S = 25.0
 
 
 class Permanent(Exception):
@@ -291,8 +294,13 @@ async def run_workers(
     burst: bool = False,
     runtime: Any = None,
     stop: asyncio.Event | None = None,
+    grace_s: float = SHUTDOWN_GRACE_S,
 ) -> list[Worker]:
-    """Serve ``queues`` until ``stop`` is set (or, in burst mode, until they are empty)."""
+    """Serve ``queues`` until ``stop`` is set (or, in burst mode, until they are empty).
+
+    On ``stop`` no new job is taken and running ones get ``grace_s`` to finish;
+    any still running then are cancelled, and arq queues them again.
+    """
     from engine.runtime import Runtime
 
     rt = runtime or Runtime(settings)
@@ -319,6 +327,7 @@ async def run_workers(
             waiter = asyncio.create_task(stop.wait())
             await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
+            await _drain(workers, grace_s)
     finally:
         for w in workers:
             await w.close()
@@ -326,6 +335,15 @@ async def run_workers(
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     return workers
+
+
+async def _drain(workers: list[Worker], grace_s: float) -> None:
+    for w in workers:
+        w.allow_pick_jobs = False
+    running = [t for w in workers for t in w.tasks.values() if not t.done()]
+    if running:
+        log.info("stopping: waiting up to %.0fs for %d running job(s)", grace_s, len(running))
+        await asyncio.wait(running, timeout=grace_s)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:

@@ -244,3 +244,26 @@ async def test_gpu_out_of_memory_is_retried_with_backoff_then_refused(
     assert len(tries) == engine_worker.MAX_TRIES and w.jobs_retried == engine_worker.MAX_TRIES - 1
     res = await client.result(c.JOB_GENERATE, job, timeout=5)
     assert isinstance(res, c.JobFailure) and res.code == "out_of_memory"
+
+
+async def test_stop_lets_the_running_generation_finish(
+    settings: Settings, runtime: Runtime, redis: ArqRedis
+) -> None:
+    import asyncio
+
+    client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
+    req = _request(runtime, "g-stop", [1, 2, 3, 4]).model_copy(update={"max_attempts": 2})
+    job = await client.enqueue(c.JOB_GENERATE, req, job_id="gen:g-stop")
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        engine_worker.run_workers(settings, (c.QUEUE_GPU,), runtime=runtime, stop=stop, grace_s=60)
+    )
+    for _ in range(1000):
+        if (await client.state(c.JOB_GENERATE, "gen:g-stop")).status == "running":
+            break
+        await asyncio.sleep(0.01)
+    stop.set()  # as on SIGTERM, mid-generation
+    (worker,) = await asyncio.wait_for(serving, 120)
+    assert (worker.jobs_complete, worker.jobs_retried) == (1, 0)
+    res = await client.result(c.JOB_GENERATE, job, timeout=5)
+    assert isinstance(res, c.GenerateResult) and len(res.variations) == 4
