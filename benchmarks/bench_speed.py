@@ -323,14 +323,14 @@ def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: flo
 
 
 HEADER = (
-    f"{'variant':<28} {'path':<8} {'steps':>5} {'cfg':>4} {'size':>5} {'s/job':>9} "
+    f"{'variant':<38} {'path':<8} {'steps':>5} {'cfg':>4} {'size':>5} {'s/job':>9} "
     f"{'min':>9} {'img/s':>8} {'floor s':>9} {'x floor':>8} {'peak MiB':>9}"
 )
 
 
 def print_row(r: dict[str, Any], flush: bool = False) -> None:
     print(
-        f"{r['variant']:<28} {r['path']:<8} {r['steps']:>5} {'yes' if r['cfg'] else 'no':>4} "
+        f"{r['variant']:<38} {r['path']:<8} {r['steps']:>5} {'yes' if r['cfg'] else 'no':>4} "
         f"{r['size']:>5} {r['s_per_job']:>9.4f} {r['s_min']:>9.4f} {r['images_per_s']:>8.2f} "
         f"{r['floor_s']:>9.4f} {r['ratio']:>8.1f} {r['peak_mb']:>9.0f}",
         flush=flush,
@@ -378,6 +378,11 @@ def main(argv: list[str] | None = None) -> int:
         "--compile-mode", default=speed.DEFAULT_COMPILE_MODE, choices=speed.COMPILE_MODES
     )
     ap.add_argument("--no-fuse", action="store_true")
+    ap.add_argument(
+        "--static-shapes",
+        action="store_true",
+        help="compile one static graph per shape (no dynamic batch after the 2nd shape)",
+    )
     ap.add_argument("--ladder", action="store_true", help="measure each switch in turn")
     ap.add_argument("--sync-check", action="store_true")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="override the floor's rate")
@@ -477,8 +482,11 @@ def main(argv: list[str] | None = None) -> int:
             compile_on,
             fuse=not args.no_fuse,
             compile_mode=args.compile_mode,
+            static_shapes=args.static_shapes,
         )
-        rows += measure(loaded, args, flops, peak, state.describe()[:28])
+        print(f"switches: {state.describe()}; skipped: {state.skipped or 'none'}", flush=True)
+        label = "all-switches" + (f"+compile({args.compile_mode})" if state.compiled else "")
+        rows += measure(loaded, args, flops, peak, label)
     for p in paths(args.path, args.quality_steps):
         calls, batch = unet_calls(loaded, p, side, args.images)
         if p.guidance > 1:

@@ -14,6 +14,8 @@
 #    compile:     every switch + torch.compile mode "default" (quick to compile);
 #    compile-max: every switch + "max-autotune-no-cudagraphs" (the production default;
 #                 may need the inductor cache of an earlier call on the same warm machine);
+#    compile-static: as compile, one static graph per shape (the fast path is the second
+#                 shape: by default dynamo recompiles it with a dynamic batch dimension);
 #    compile-ro:  "reduce-overhead" (CUDA graphs: launch overhead, matters on the fast path).
 #    Each writes $OUT/<stage>.log (everything) and $OUT/<stage>.json (the rows); the
 #    table is printed last so the reply's output tail holds it.
@@ -68,6 +70,7 @@ case "$stage" in
   eager) install; bench eager --ladder --compile off --sync-check --repeats 5 ;;
   compile) install; bench compile --compile on --compile-mode default --sync-check --repeats 5 ;;
   compile-max) install; bench compile-max --compile on --compile-mode max-autotune-no-cudagraphs --repeats 5 ;;
+  compile-static) install; bench compile-static --compile on --compile-mode default --static-shapes --repeats 5 ;;
   compile-ro) install; bench compile-ro --compile on --compile-mode reduce-overhead --repeats 5 ;;
-  *) echo "usage: $0 prepare|eager|compile|compile-max|compile-ro"; exit 64 ;;
+  *) echo "usage: $0 prepare|eager|compile|compile-static|compile-max|compile-ro"; exit 64 ;;
 esac

@@ -212,13 +212,20 @@ def test_compile_setting() -> None:
 
 
 @pytest.mark.slow
-def test_unet_and_vae_decoder_compile_without_graph_breaks(models_dir: Path, reference) -> None:
+def test_unet_and_vae_decoder_compile_without_graph_breaks(
+    models_dir: Path, reference, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """fullgraph=True raises on any graph break: the IP-Adapter and fused processors
     trace whole. The eager backend checks capture without inductor's compile time."""
     lat, _ = reference
     loaded = fresh(models_dir)
     torch._dynamo.reset()
-    speed.apply_speedups(loaded.pipe, "cpu", torch.float32, True, compile_backend="eager")
+    for name in ("automatic_dynamic_shapes", "cache_size_limit"):  # restored after the test
+        monkeypatch.setattr(torch._dynamo.config, name, getattr(torch._dynamo.config, name))
+    speed.apply_speedups(
+        loaded.pipe, "cpu", torch.float32, True, compile_backend="eager", static_shapes=True
+    )
+    assert not torch._dynamo.config.automatic_dynamic_shapes
     assert any(a.startswith("compile(") for a in speed.speedups_of(loaded.pipe).applied)
     got = latents(loaded)
     assert rel(got, lat) < 1e-4

@@ -144,6 +144,7 @@ def apply_speedups(
     compile_backend: str = "inductor",
     fullgraph: bool = True,
     fast_path: bool = False,
+    static_shapes: bool = False,
 ) -> Speedups:
     """Apply every speed switch to ``pipe`` (once, after the adapter is loaded)."""
     import torch
@@ -197,6 +198,14 @@ def apply_speedups(
             state.compiled = True
             state.skipped["compile"] = "already compiled"
         else:
+            if static_shapes:
+                # One static graph per shape (faster kernels, a compile per new batch
+                # size or resolution) instead of dynamo's switch to a dynamic batch
+                # dimension at the second shape it sees.
+                torch._dynamo.config.automatic_dynamic_shapes = False
+                torch._dynamo.config.cache_size_limit = max(
+                    64, torch._dynamo.config.cache_size_limit
+                )
             _compile(pipe.unet, compile_mode, compile_backend, fullgraph)
             _compile(pipe.vae.decoder, compile_mode, compile_backend, fullgraph)
             state.compiled = True
