@@ -54,11 +54,13 @@ def astronaut_photos() -> list[tuple[str, bytes, str]]:
 
 
 def engine_command() -> list[str]:
-    """The real engine worker once it analyses photos; until then the studio tests'
-    stand-in worker (real arq worker, real dlib faces, Pillow-made results)."""
+    """The real engine worker once it analyses photos; until then (or with
+    STUDIO_TEST_ENGINE=stand-in, as for the studio tests) the studio tests' stand-in
+    worker: a real arq worker, real dlib faces, Pillow-made results."""
     import importlib.util
 
-    if importlib.util.find_spec("engine.analysis") is not None:
+    forced = os.environ.get("STUDIO_TEST_ENGINE", "real") == "stand-in"
+    if not forced and importlib.util.find_spec("engine.analysis") is not None:
         return [sys.executable, "-m", "sitter.cli", "worker"]
     return [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
 
