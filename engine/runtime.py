@@ -143,6 +143,9 @@ class Runtime:
     def require_analyzer(self) -> FaceAnalyzer:
         return self._require("faces", self.analyzer)
 
+    def require_signer(self) -> Any:
+        return self._require("signer", self.signer)
+
     def score(self, image: Image.Image, refs: np.ndarray) -> Likeness:
         from engine.likeness import score_image
 
@@ -156,5 +159,4 @@ class Runtime:
         """
         from engine.provenance import add_provenance
 
-        signer = self._require("signer", self.signer)
-        return add_provenance(png, model=model, seed=seed, signer=signer)
+        return add_provenance(png, model=model, seed=seed, signer=self.require_signer())

@@ -121,6 +121,7 @@ def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c
 
 
 def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
+    import io
     import time
 
     from PIL import Image
@@ -132,10 +133,8 @@ def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Me
         raise Permanent("not_available", "this worker has no upscaler loaded")
     started = time.perf_counter()
     big, method = upscale(req.image, req.scale, rt.upscaler)
-    signer = rt._require("signer", rt.signer)
-    big = carry_provenance(big, req.image, signer=signer, edit=f"upscaled {req.scale}x ({method})")
-    import io
-
+    edit = f"upscaled {req.scale}x ({method})"
+    big = carry_provenance(big, req.image, signer=rt.require_signer(), edit=edit)
     with Image.open(io.BytesIO(big)) as im:
         width, height = im.size
     return c.UpscaleResult(
@@ -153,7 +152,7 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
     from engine.badge import label
 
     started = time.perf_counter()
-    image = label(req.image, signer=rt._require("signer", rt.signer), text=req.text)
+    image = label(req.image, signer=rt.require_signer(), text=req.text)
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 
