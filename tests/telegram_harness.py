@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import io
 import os
 import subprocess
@@ -57,16 +58,25 @@ def no_face_photo() -> bytes:
     return buf.getvalue()
 
 
+@functools.cache
 def real_engine_available() -> bool:
-    """True once the engine's worker and photo analysis are in the tree.
+    """True once the engine's worker and photo analysis are in the tree and import.
 
     Until then the core's stand-in worker (tests/studio_engine.py: real dlib
-    analysis, Pillow images instead of diffusion) runs instead.
-    SITTER_TEST_ENGINE=stand-in forces the stand-in.
+    analysis, no diffusion) serves the photo checks. SITTER_TEST_ENGINE=stand-in
+    forces the stand-in for everything.
     """
     if os.environ.get("SITTER_TEST_ENGINE", "auto") == "stand-in":
         return False
-    return all((ROOT / "engine" / f).is_file() for f in ("worker.py", "analysis.py"))
+    if not all((ROOT / "engine" / f).is_file() for f in ("worker.py", "analysis.py")):
+        return False
+    probe = subprocess.run(
+        [sys.executable, "-c", "import engine.analysis, engine.worker"],
+        cwd=ROOT,
+        capture_output=True,
+        timeout=120,
+    )
+    return probe.returncode == 0
 
 
 def engine_env(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:

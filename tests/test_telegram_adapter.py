@@ -141,6 +141,7 @@ async def test_album_is_one_event_answered_once(api, bot):
     assert len(call.params["text"].splitlines()) == 4
     [ev] = [e for e in studio.events if isinstance(e, Files)]
     assert [f.data for f in ev.files] == photos  # in the order the user sent them
+    assert [f.filename for f in ev.files] == ["photo 1", "photo 2", "photo 3", "photo 4"]
 
 
 async def test_an_album_still_collecting_when_the_bot_stops_is_not_lost(api, data_dir):

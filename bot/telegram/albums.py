@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot.studio.events import IncomingFile, Who
+from bot.telegram.translate import PHOTO_NAME
 
 
 @dataclass
@@ -19,6 +20,11 @@ class _Pending:
     who: Who
     parts: list[tuple[int, asyncio.Task[IncomingFile]]] = field(default_factory=list)
     timer: asyncio.TimerHandle | None = None
+
+
+def numbered(f: IncomingFile, n: int) -> IncomingFile:
+    """Name album photos by their place ("photo 2"): Telegram gives photos no names."""
+    return replace(f, filename=f"{PHOTO_NAME} {n}") if f.filename == PHOTO_NAME else f
 
 
 Flush = Callable[[Who, list[IncomingFile]], Awaitable[None]]
@@ -51,7 +57,7 @@ class AlbumBuffer:
             return
         parts = sorted(pending.parts, key=lambda p: p[0])
         files = list(await asyncio.gather(*(t for _, t in parts)))
-        await self._flush(pending.who, files)
+        await self._flush(pending.who, [numbered(f, n) for n, f in enumerate(files, 1)])
 
     async def drain(self) -> None:
         """Hand on every album collected so far at once (used when the bot stops)."""

@@ -21,6 +21,8 @@ PUBLIC_API = "api.telegram.org"
 PUBLIC_DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files on the public Bot API
 SELF_HOSTED_DOWNLOAD_LIMIT = 2000 * 1024 * 1024  # a local Bot API server serves up to 2000 MB
 
+PHOTO_NAME = "photo"  # Telegram photos have no file name; albums number them (photo 2)
+
 IMAGE_EXTENSIONS = {
     "jpg", "jpeg", "png", "webp", "heic", "heif", "avif", "bmp", "tif", "tiff", "gif",
 }  # fmt: skip
@@ -92,8 +94,7 @@ def describe(message: Message, limit: int, limit_words: str) -> Wanted | None:
     if message.photo:
         best: PhotoSize = max(message.photo, key=lambda p: (p.width * p.height, p.file_size or 0))
         return _check(
-            Wanted(best.file_id, f"photo_{best.file_unique_id}.jpg", best.file_size or 0,
-                   "image/jpeg"),
+            Wanted(best.file_id, PHOTO_NAME, best.file_size or 0, "image/jpeg"),
             limit, limit_words,
         )  # fmt: skip
     if message.document:
