@@ -1,0 +1,114 @@
+"""Photo analysis jobs: one reference photo, or a whole set.
+
+Pure, synchronous functions over the contract's models; the worker runs them in
+a thread. The order: decode safely, find faces, judge quality, embed, then
+compare with the user's other photos and with protected faces.
+"""
+
+from __future__ import annotations
+
+import io
+
+from engine.faces.base import FaceAnalyzer
+from engine.identity import (
+    check_consistency,
+    comparable,
+    protected_match,
+    similarity_to_set,
+    vector,
+)
+from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
+from engine.quality import QualityThresholds, assess, thresholds_for
+from sitter.contract import (
+    AnalyzePhotoRequest,
+    AnalyzePhotoResult,
+    CheckSetRequest,
+    CheckSetResult,
+    Embedding,
+    Issue,
+    PhotoProblem,
+)
+
+CROP_SIZE = 256
+
+
+def analyze_photo(
+    req: AnalyzePhotoRequest,
+    analyzer: FaceAnalyzer,
+    limits: IntakeLimits | None = None,
+    thresholds: QualityThresholds | None = None,
+) -> AnalyzePhotoResult:
+    try:
+        photo = decode_with_limits(req.photo, limits or IntakeLimits())
+    except PhotoRefused as refused:
+        return AnalyzePhotoResult(
+            accepted=False, issues=[Issue(problem=refused.problem, detail=refused.detail)]
+        )
+    faces = analyzer.detect(photo.image)
+    verdict = assess(photo.image, faces, thresholds or thresholds_for(analyzer.name))
+    base = {"width": photo.width, "height": photo.height, "format": photo.format}
+    if verdict.main is None or verdict.face_count != 1 or verdict.main.embedding is None:
+        return AnalyzePhotoResult(
+            accepted=False,
+            issues=verdict.issues,
+            face_count=verdict.face_count,
+            quality=verdict.measures,
+            **base,
+        )
+    emb = verdict.main.embedding
+    issues = list(verdict.issues)
+    # A protected face is refused neutrally, and nothing of it is returned.
+    match = protected_match(analyzer, emb, req.protected)
+    if match is not None:
+        return AnalyzePhotoResult(
+            accepted=False,
+            face_count=1,
+            protected_match=match[0],
+            quality=verdict.measures,
+            issues=[
+                Issue(
+                    problem=PhotoProblem.PROTECTED,
+                    detail="I can't use this photo. Please send photos of yourself.",
+                )
+            ],
+            **base,
+        )
+    refs = comparable(analyzer, req.set_embeddings)
+    quality = dict(verdict.measures)
+    if refs:
+        sim = similarity_to_set(analyzer, emb, refs)
+        quality["set_similarity"] = round(sim, 3)
+        if sim < analyzer.same_person_threshold:
+            issues.append(
+                Issue(
+                    problem=PhotoProblem.DIFFERENT_PERSON,
+                    detail="This looks like a different person than your other photos.",
+                    values={"similarity": round(sim, 3)},
+                )
+            )
+    crop = analyzer.aligned_crop(photo.image, verdict.main, CROP_SIZE)
+    buf = io.BytesIO()
+    crop.save(buf, "PNG")
+    return AnalyzePhotoResult(
+        accepted=not issues,
+        issues=issues,
+        face_count=1,
+        embedding=Embedding(backend=analyzer.name, vector=[float(x) for x in emb]),
+        face_crop=buf.getvalue(),
+        quality=quality,
+        **base,
+    )
+
+
+def check_set(req: CheckSetRequest, analyzer: FaceAnalyzer) -> CheckSetResult:
+    """Name the photos of a set that look like someone else (indexes into the request)."""
+    usable = [i for i, e in enumerate(req.embeddings) if e.backend == analyzer.name]
+    result = check_consistency(analyzer, [vector(req.embeddings[i]) for i in usable])
+    medians = [1.0] * len(req.embeddings)
+    for k, i in enumerate(usable):
+        medians[i] = round(result.medians[k], 4)
+    return CheckSetResult(
+        outliers=[usable[k] for k in result.outliers],
+        threshold=result.threshold,
+        distances=medians,
+    )
