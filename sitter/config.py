@@ -69,6 +69,12 @@ class Settings(BaseSettings):
     reference_retention_days: int = Field(30, ge=1)
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    photo_max_pixels: int = Field(
+        64_000_000, ge=1_000_000, description="Refuse photos with more pixels (bombs)."
+    )
+    photo_min_side: int = Field(
+        256, ge=32, description="Refuse reference photos whose shorter side is smaller."
+    )
 
     # --- engine -----------------------------------------------------------------
     model: str = Field(
