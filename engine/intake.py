@@ -142,21 +142,25 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
     return im
 
 
+def _sensor_range(hi: float) -> float:
+    """The full scale of integer data: 10/12/14-bit sensor values often sit in 16 bits."""
+    for bits in (8, 10, 12, 14, 16):
+        if hi <= 2**bits - 1:
+            return float(2**bits - 1)
+    return hi
+
+
 def _to_8bit(im: Image.Image) -> Image.Image:
     """16-bit integer and 32-bit float greyscale to 8-bit, keeping the visible range."""
     arr = np.asarray(im, dtype=np.float64)
-    if im.mode.startswith("I;16"):
-        arr = arr / 257.0
-    else:
-        finite = arr[np.isfinite(arr)]
-        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
-        if im.mode == "F" and lo >= 0.0 and hi <= 1.0:
-            arr = arr * 255.0
-        elif lo < 0.0 or hi > 255.0:
-            if im.mode == "I" and lo >= 0.0 and hi <= 65535.0:
-                arr = arr / 257.0
-            else:
-                arr = (arr - lo) * (255.0 / max(hi - lo, 1e-9))
+    finite = arr[np.isfinite(arr)]
+    lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    if im.mode == "F" and lo >= 0.0 and hi <= 1.0:
+        arr = arr * 255.0
+    elif im.mode != "F" and lo >= 0.0:
+        arr = arr * (255.0 / _sensor_range(hi))
+    elif lo < 0.0 or hi > 255.0:
+        arr = (arr - lo) * (255.0 / max(hi - lo, 1e-9))
     arr = np.nan_to_num(arr, nan=0.0, posinf=255.0, neginf=0.0)
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8), "L")
 

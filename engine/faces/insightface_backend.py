@@ -58,7 +58,8 @@ class InsightFaceAnalyzer:
             if "CUDAExecutionProvider" in onnxruntime.get_available_providers():
                 providers = ["CUDAExecutionProvider", "CPUExecutionProvider"]
                 ctx_id = 0
-        self._app = FaceAnalysis(name=pack, root=str(root), providers=providers)
+        # The folder itself, not the pack name: insightface then never tries to download.
+        self._app = FaceAnalysis(name=str(folder), root=str(root), providers=providers)
         self._app.prepare(ctx_id=ctx_id, det_size=(640, 640))
         self._lock = threading.Lock()
 
