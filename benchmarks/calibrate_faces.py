@@ -73,12 +73,15 @@ def main() -> int:
 
     people = {k: v for k, v in embeddings.items() if k not in ("group", "noface")}
     same, diff = [], []
+    worst_same, worst_diff = (1.0, ""), (0.0, "")
     for items in people.values():
-        for (_, a), (_, b) in itertools.combinations(items, 2):
+        for (na, a), (nb, b) in itertools.combinations(items, 2):
             same.append(analyzer.similarity(a, b))
+            worst_same = min(worst_same, (same[-1], f"{na} ~ {nb}"))
     for i1, i2 in itertools.combinations(people.values(), 2):
-        for (_, a), (_, b) in itertools.product(i1, i2):
+        for (na, a), (nb, b) in itertools.product(i1, i2):
             diff.append(analyzer.similarity(a, b))
+            worst_diff = max(worst_diff, (diff[-1], f"{na} ~ {nb}"))
     t = analyzer.same_person_threshold
     print(
         f"\nsame person:      n={len(same):4} min {min(same):.3f} "
@@ -88,6 +91,9 @@ def main() -> int:
         f"different people: n={len(diff):4} min {min(diff):.3f} "
         f"median {statistics.median(diff):.3f} max {max(diff):.3f}"
     )
+    print(f"least alike same-person pair:  {worst_same[1]} ({worst_same[0]:.3f})")
+    print(f"most alike different people:   {worst_diff[1]} ({worst_diff[0]:.3f})")
+    print(f"midpoint of the gap: {(min(same) + max(diff)) / 2:.3f}")
     fr = sum(s < t for s in same)
     fa = sum(d >= t for d in diff)
     print(

@@ -48,7 +48,7 @@ class QualityThresholds:
 
 
 # Calibrated on ../shared/faces with benchmarks/calibrate_faces.py (dlib backend).
-# The 27 identity photos (clean) against degraded copies of the same photos:
+# The 30 identity photos (clean) against degraded copies of the same photos:
 #   sharpness   clean 0.47-4.5    Gaussian blur radius face/40: 0.018-0.13 (or no face found)
 #   brightness  clean 95-183      brightness x0.25: 23-45
 #   brightness  clean 95-183      brightness x2.6: 211-252, clipped share 0.17-0.95 (clean <= 0.02)

@@ -25,8 +25,8 @@ from PIL import Image
 
 from engine.faces.base import Face
 
-# Calibrated with benchmarks/calibrate_faces.py on ../shared/faces (27 photos of
-# 8 people): 37 same-person pairs scored 0.493-0.780 (median 0.679), 398
+# Calibrated with benchmarks/calibrate_faces.py on ../shared/faces (30 photos of
+# 9 people): 37 same-person pairs scored 0.493-0.780 (median 0.679), 398
 # different-person pairs 0.097-0.420 (median 0.245) on the similarity scale above.
 # 0.46 (distance 0.65) sits in the middle of that gap: no false accept or reject.
 SAME_PERSON_THRESHOLD = 0.46
