@@ -101,14 +101,20 @@ def analyze_photo(
 
 
 def check_set(req: CheckSetRequest, analyzer: FaceAnalyzer) -> CheckSetResult:
-    """Name the photos of a set that look like someone else (indexes into the request)."""
+    """Name the photos of a set that look like someone else (indexes into the request).
+
+    ``distances`` are ``1 - median similarity`` to the other photos on the
+    backend's 0..1 scale and ``threshold`` is ``1 - same_person_threshold``: a
+    photo further than that from the rest is an outlier. Embeddings from another
+    backend are not compared (distance 0, never an outlier).
+    """
     usable = [i for i, e in enumerate(req.embeddings) if e.backend == analyzer.name]
     result = check_consistency(analyzer, [vector(req.embeddings[i]) for i in usable])
-    medians = [1.0] * len(req.embeddings)
+    distances = [0.0] * len(req.embeddings)
     for k, i in enumerate(usable):
-        medians[i] = round(result.medians[k], 4)
+        distances[i] = round(1.0 - result.medians[k], 4)
     return CheckSetResult(
         outliers=[usable[k] for k in result.outliers],
-        threshold=result.threshold,
-        distances=medians,
+        threshold=round(1.0 - result.threshold, 4),
+        distances=distances,
     )

@@ -117,6 +117,7 @@ def test_set_check_names_the_odd_one_out(analyzer) -> None:
     embs.insert(2, _embedding(analyzer, FACES / "alex_lacamoire" / "2.jpg"))
     result = check_set(CheckSetRequest(embeddings=embs), analyzer)
     assert result.outliers == [2]
+    assert result.distances[2] > result.threshold >= max(result.distances[:2])
     two = check_set(CheckSetRequest(embeddings=[embs[0], embs[2]]), analyzer)
     assert two.outliers == [0, 1]  # two photos that disagree: no majority, both named
     other_backend = Embedding(backend="insightface:buffalo_l", vector=[0.0] * 512)
