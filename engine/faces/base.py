@@ -15,6 +15,8 @@ class Face:
     score: float  # detector confidence (backend-specific scale)
     landmarks: np.ndarray  # (N, 2) float32, image pixels
     embedding: np.ndarray | None = None  # L2-normalised identity vector
+    # (insightface's normed_embedding is; dlib's 128-d descriptor is kept raw, norm about
+    # 1.4, as its distance rule expects: compare embeddings only through similarity())
     yaw: float | None = None  # degrees, when the backend estimates pose
     pitch: float | None = None
     extra: dict[str, float] = field(default_factory=dict)
