@@ -153,7 +153,7 @@ def astronaut_set() -> list[IncomingFile]:
     variants = [
         ("astronaut.png", png(im)),
         ("mirror.jpg", jpeg(ImageOps.mirror(im))),
-        ("brighter.jpg", jpeg(ImageEnhance.Brightness(im).enhance(1.25))),
+        ("brighter.jpg", jpeg(ImageEnhance.Brightness(im).enhance(1.08))),
         ("closer.jpg", jpeg(im.crop((30, 20, 322, 312)).resize((400, 400)))),
     ]
     return [IncomingFile(name, data, len(data)) for name, data in variants]

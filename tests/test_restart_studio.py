@@ -18,6 +18,7 @@ from studio_harness import (
     astronaut_set,
     engine_fixture,  # noqa: F401  (fixture "engine")
     photo_folder,
+    real_engine_fixture,  # noqa: F401  (fixture "real_engine")
     start_engine,
     stop,
     studio_fixture,  # noqa: F401  (fixture "studio")
@@ -30,7 +31,7 @@ from bot.studio.events import Who
 from bot.studio.tracking import MAX_ENQUEUES, Tracker
 from sitter import contract as c
 
-READY = "your 4 portraits"
+READY = ": your 4 portraits."  # the results message, not the progress line
 
 
 def _order(data_dir: Path) -> sqlite3.Row:
@@ -60,8 +61,9 @@ def _finish_wizard(chat: TerminalProc) -> None:
 
 
 def test_bot_killed_mid_wizard_continues_and_delivers_once(
-    redis_url, queue_prefix, data_dir, engine, tmp_path
+    redis_url, queue_prefix, data_dir, real_engine, tmp_path
 ) -> None:
+    """With the real engine worker (tiny model, dlib)."""
     photos = photo_folder(tmp_path / "photos")
     first = TerminalProc(redis_url, queue_prefix, data_dir)
     try:

@@ -138,9 +138,12 @@ async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> 
 
 
 @needs_shared
-async def test_verdicts_on_real_photos(studio: Studio) -> None:
-    """Bad photos get specific reasons; a different person is named, not silently used."""
-    chat = Chat(studio, WHO)
+async def test_verdicts_on_real_photos(real_studio: Studio) -> None:
+    """Bad photos get specific reasons; a different person is named, not silently used.
+
+    The real engine's analysis (dlib) on the shared test photos.
+    """
+    chat = Chat(real_studio, WHO)
     await consent(chat)
     same = sorted((FACES / "deepface_id01").glob("*.jpg"))[:4]
     # Someone else first: nothing to compare with yet, so it is accepted for now...

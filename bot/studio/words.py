@@ -79,9 +79,11 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 def issue_words(issue: Issue) -> str:
     hint = _PROBLEM_HINT.get(issue.problem, issue.problem.value)
     detail = issue.detail.strip().rstrip(".")
-    if detail and detail.lower() not in hint.lower():
-        return f"{hint} ({detail})"
-    return hint
+    if not detail or detail.lower() in hint.lower():
+        return hint
+    if len(detail) > 30 and " " in detail:  # the engine's own sentence: keep it whole
+        return f"{hint}. {detail[0].upper()}{detail[1:]}"
+    return f"{hint} ({detail})"
 
 
 def count_line(accepted: int, minimum: int, maximum: int) -> str:
