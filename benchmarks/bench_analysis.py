@@ -4,7 +4,7 @@ What is timed is :func:`engine.analysis.analyze_photo`, the bot's job: decode,
 detect, quality, embed, aligned crop. Photos: the identity photos of
 ../shared/faces (or skimage's astronaut when they are absent). The process is
 pinned to one core and every thread pool is set to one thread before the
-libraries load.
+libraries load. Last, the intake's worst case: decoding a photo at the pixel limit.
 
     .venv/bin/python benchmarks/bench_analysis.py [--repeat 2] [--faces ../shared/faces]
 """
@@ -76,6 +76,27 @@ def bench(backend: str, items: list[tuple[str, bytes]], repeat: int) -> None:
     )
 
 
+def bench_intake_worst_case() -> None:
+    """Decoding a photo at the pixel limit (8000x8000 = 64 MP): the most a file may ask."""
+    import numpy as np
+    from PIL import Image
+
+    from engine.intake import DEFAULT_MAX_PIXELS, decode_photo
+
+    side = int(DEFAULT_MAX_PIXELS**0.5)
+    ramp = np.linspace(0, 255, side, dtype=np.uint8)
+    image = Image.fromarray(np.stack([np.tile(ramp, (side, 1))] * 3, axis=-1))
+    for fmt in ("JPEG", "PNG"):
+        buf = io.BytesIO()
+        image.save(buf, fmt)
+        t = time.perf_counter()
+        decode_photo(buf.getvalue(), max_bytes=1 << 30)
+        print(
+            f"intake worst case: {side}x{side} {fmt} ({len(buf.getvalue()) // 1024} KB) "
+            f"decoded in {time.perf_counter() - t:.2f} s"
+        )
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--faces", type=Path, default=ROOT.parent / "shared" / "faces")
@@ -86,6 +107,7 @@ def main() -> int:
     print(f"one core (affinity {cpus}), threads=1; photos: {len(items)}")
     for backend in ("dlib", "insightface"):
         bench(backend, items, args.repeat)
+    bench_intake_worst_case()
     return 0
 
 
