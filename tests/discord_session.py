@@ -44,7 +44,7 @@ def astronaut_photos() -> list[tuple[str, bytes, str]]:
     return [
         ("astronaut.png", _encode(im, "PNG"), "image/png"),
         ("mirror.jpg", _encode(ImageOps.mirror(im), "JPEG"), "image/jpeg"),
-        ("brighter.jpg", _encode(ImageEnhance.Brightness(im).enhance(1.25), "JPEG"), "image/jpeg"),
+        ("brighter.jpg", _encode(ImageEnhance.Brightness(im).enhance(1.1), "JPEG"), "image/jpeg"),
         (
             "closer.jpg",
             _encode(im.crop((30, 20, 322, 312)).resize((400, 400)), "JPEG"),
