@@ -16,6 +16,7 @@ import contextlib
 import importlib.util
 import logging
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -122,9 +123,32 @@ def _has_token(settings: Settings) -> bool:
     return settings.telegram_token is not None or settings.discord_token is not None
 
 
+async def until_stopped(main: Any) -> int:
+    """Run ``main``; SIGTERM/SIGINT cancel it, so every ``finally`` runs (a clean stop:
+    adapters close, the worker process is stopped, the local Redis saves)."""
+    task = asyncio.ensure_future(main)
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, task.cancel)
+    try:
+        return await task
+    except asyncio.CancelledError:
+        say("stopped.")
+        return 0
+
+
+def observe(settings: Settings) -> None:
+    """Logging (order ids on every line; JSON with SITTER_LOG_JSON) and metrics."""
+    from sitter.observability import configure_logging, start_from_settings
+
+    configure_logging(settings, stream=sys.stderr)
+    start_from_settings(settings)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter run [--no-worker]``."""
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    observe(settings)
 
     async def main() -> int:
         async with services(settings, worker=not args.no_worker) as live:
@@ -136,12 +160,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
             logging.getLogger().setLevel(logging.WARNING)
             return await chat(live, live.data_dir / "out")
 
-    return asyncio.run(main())
+    return asyncio.run(until_stopped(main()))
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
-    logging.basicConfig(level=settings.log_level, stream=sys.stderr)
+    observe(settings)
     if not _has_token(settings):
         raise ConfigError(
             "`sitter bot` needs a chat token.\n  "
@@ -159,4 +183,4 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
         async with services(settings, worker=False, local_redis=False) as live:
             return await run_adapters(live)
 
-    return asyncio.run(main())
+    return asyncio.run(until_stopped(main()))

@@ -323,9 +323,15 @@ async def run_workers(
         if stop is None:
             await asyncio.gather(*tasks)
         else:
+            # All workers, not the first to end: in burst mode the fast queue may be
+            # empty (and its worker done) before the gpu worker has even started.
+            # A crash of either still ends the gather at once.
             waiter = asyncio.create_task(stop.wait())
-            await asyncio.wait([waiter, *tasks], return_when=asyncio.FIRST_COMPLETED)
+            everything = asyncio.gather(*tasks)
+            await asyncio.wait([waiter, everything], return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
+            if everything.done():
+                everything.result()  # re-raise a worker's crash
             await _drain(workers, grace_s)
     finally:
         for w in workers:

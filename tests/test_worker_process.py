@@ -89,6 +89,43 @@ async def test_one_process_serves_both_queues(
         await redis.aclose()
 
 
+async def test_burst_with_a_stop_event_waits_for_the_gpu_queue(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """`sitter worker --burst` (which passes a stop event): an empty fast queue
+    must not end the run before the gpu worker has loaded and done its jobs."""
+    import asyncio
+
+    from engine.worker import run_workers
+
+    settings = load_settings(
+        model="tiny",
+        face_backend="dlib",
+        data_dir=data_dir,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+    )
+    redis = await connect(redis_url, queue_prefix)
+    client = EngineClient(redis, queue_prefix, poll_delay=0.01)
+    try:
+        gen = await client.enqueue(
+            c.JOB_GENERATE,
+            c.GenerateRequest(
+                generation_id="burst-gpu-only",
+                prompt="a portrait",
+                seeds=[3],
+                references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
+                max_attempts=1,
+            ),
+        )
+        await run_workers(settings, burst=True, stop=asyncio.Event())
+        res = await client.result(c.JOB_GENERATE, gen, timeout=5)
+        assert isinstance(res, c.GenerateResult) and len(res.variations) == 1
+    finally:
+        await redis.aclose()
+
+
 def test_unknown_queue_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
     import argparse
 
