@@ -233,21 +233,8 @@ class ModerationStore:
         )
 
     async def drop_files(self, paths: Iterable[str | None]) -> int:
-        """Delete files no row refers to any more (media files are content-addressed)."""
-        n = 0
-        for rel in {p for p in paths if p}:
-            still = await self.store.one(
-                "SELECT 1 FROM reference_photos WHERE path = ? OR crop_path = ? "
-                "UNION SELECT 1 FROM variations WHERE path = ? "
-                "UNION SELECT 1 FROM variation_jobs WHERE path = ? LIMIT 1",
-                rel,
-                rel,
-                rel,
-                rel,
-            )
-            if still is None and self.media.delete(rel):
-                n += 1
-        return n
+        """Delete files no row refers to any more (the store's own rule)."""
+        return await self.store.drop_files(paths)
 
     def _prune_empty_dirs(self, user_id: int) -> None:
         folder = self.media.user_dir(user_id)

@@ -197,7 +197,7 @@ class Store:
         if row is None:
             return
         await self.run("DELETE FROM reference_photos WHERE id = ?", photo_id)
-        await self._drop_files([row["path"], row["crop_path"]])
+        await self.drop_files([row["path"], row["crop_path"]])
 
     async def photos(self, set_id: int, status: str | None = None) -> list[Row]:
         if status is None:
@@ -454,14 +454,14 @@ class Store:
             await self.run("DELETE FROM reference_photos WHERE created_at < ?", ref_cut)
             for r in old_vars:
                 await self.run("DELETE FROM variations WHERE id = ?", r["id"])
-        files = await self._drop_files(
+        files = await self.drop_files(
             [p for r in old_photos for p in (r["path"], r["crop_path"])]
             + [r["path"] for r in old_vars]
             + [r["path"] for r in old_jobs]
         )
         return {"photos": len(old_photos), "results": len(old_vars), "files": files}
 
-    async def _drop_files(self, paths: Iterable[str | None]) -> int:
+    async def drop_files(self, paths: Iterable[str | None]) -> int:
         """Delete files no row refers to any more (content-addressed files can be shared)."""
         n = 0
         for rel in {p for p in paths if p}:

@@ -66,6 +66,7 @@ from bot.studio.events import (
 )
 from sitter import contract as c
 from sitter.config import Settings
+from sitter.observability import ORDERS, bind_order
 from sitter.prompts import WIZARD_SLOTS, PromptLibrary
 from sitter.queue import EngineClient
 
@@ -838,6 +839,7 @@ class Studio:
             seeds=_seeds(),
         )
         await self.store.save_session(user["id"], State.IDLE.value, data)
+        ORDERS.labels(user["platform"]).inc()
         return [await self.enqueue_order(order_id)]
 
     async def enqueue_order(self, order_id: int) -> Reply:
@@ -867,7 +869,11 @@ class Studio:
             ],
         )
         await self.store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
-        await self.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+        with bind_order(job_id):  # the worker logs under the same id
+            await self.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+            log.info(
+                "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
+            )
         js = await self.engine.state(c.JOB_GENERATE, job_id)
         text = self.progress_text(order_id, js.status, js.position)
         await self.store.set_order(order_id, progress=text)

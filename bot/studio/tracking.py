@@ -183,6 +183,8 @@ class Tracker:
                 cap += f" · likeness {v['likeness']:.2f}"
                 if not v["passed"]:
                     cap += " (weaker)"
+            elif not v["face_found"]:
+                cap += " · no face found to compare"
             images.append(Image(self.store.media.path(v["path"]), caption=cap))
         ups = tuple(Button(f"Upscale {v['idx']}", b.item("u", v["id"])) for v in variations)
         labels = tuple(Button(f"Label {v['idx']}", b.item("l", v["id"])) for v in variations)
