@@ -77,12 +77,14 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 
 
 def issue_words(issue: Issue) -> str:
-    hint = _PROBLEM_HINT.get(issue.problem, issue.problem.value)
+    """The engine's own sentence when it wrote one (it names counts and sizes);
+    otherwise a short hint for the problem."""
     detail = issue.detail.strip().rstrip(".")
+    if len(detail) > 30 and " " in detail:
+        return detail[0].lower() + detail[1:] if detail[:2] != "I " else detail
+    hint = _PROBLEM_HINT.get(issue.problem, issue.problem.value)
     if not detail or detail.lower() in hint.lower():
         return hint
-    if len(detail) > 30 and " " in detail:  # the engine's own sentence: keep it whole
-        return f"{hint}. {detail[0].upper()}{detail[1:]}"
     return f"{hint} ({detail})"
 
 
