@@ -124,11 +124,11 @@ def _has_token(settings: Settings) -> bool:
 
 
 async def until_stopped(main: Any) -> int:
-    """Run ``main``; SIGTERM/SIGINT cancel it, so every ``finally`` runs (a clean stop:
-    adapters close, the worker process is stopped, the local Redis saves)."""
+    """Run ``main``; SIGTERM/SIGINT/SIGHUP cancel it, so every ``finally`` runs (a
+    clean stop: adapters close, the worker process is stopped, the local Redis saves)."""
     task = asyncio.ensure_future(main)
     loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, task.cancel)
     try:

@@ -24,8 +24,8 @@ async def test_sigterm_cancels_main_and_runs_its_cleanup() -> None:
     try:
         assert await asyncio.wait_for(until_stopped(main()), 10) == 0
     finally:
-        loop.remove_signal_handler(signal.SIGTERM)
-        loop.remove_signal_handler(signal.SIGINT)
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(sig)
     assert cleaned == ["adapters closed, worker stopped"]
 
 
@@ -35,5 +35,5 @@ async def test_a_normal_exit_keeps_its_code() -> None:
 
     assert await until_stopped(main()) == 3
     loop = asyncio.get_running_loop()
-    loop.remove_signal_handler(signal.SIGTERM)
-    loop.remove_signal_handler(signal.SIGINT)
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        loop.remove_signal_handler(sig)
