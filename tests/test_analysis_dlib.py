@@ -138,10 +138,14 @@ def test_protected_face_is_refused_neutrally_and_others_pass(analyzer) -> None:
 
 
 @needs_shared
-@pytest.mark.parametrize("path", sorted(BAD_IMAGES.glob("*.*")) if BAD_IMAGES.is_dir() else [])
+@pytest.mark.parametrize(
+    "path",
+    sorted(p for p in BAD_IMAGES.glob("*.*") if p.name != "SOURCES.md")
+    if BAD_IMAGES.is_dir()
+    else [],
+    ids=lambda p: p.name,
+)
 def test_every_bad_image_gets_a_verdict_quickly(analyzer, path: Path) -> None:
-    if path.name == "SOURCES.md":
-        pytest.skip("not an image")
     start = time.perf_counter()
     r = _analyze(analyzer, path.read_bytes(), filename=path.name)
     elapsed = time.perf_counter() - start
