@@ -16,6 +16,7 @@ from bot.discord.components import build_view
 from bot.discord.files import DEFAULT_FILE_LIMIT, MAX_FILES, fit, per_file_limit
 from bot.discord.message_keys import MessageKeys
 from bot.studio.events import Image, Recipient, Reply
+from bot.textsplit import chunk_lines
 
 log = logging.getLogger(__name__)
 
@@ -26,20 +27,7 @@ REFIT_NOTE = "(Re-encoded to fit Discord's upload limit; the original keeps its 
 
 def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
     """Split on line breaks (then hard) into chunks Discord accepts; never an empty list."""
-    chunks: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                chunks.append(current)
-                current = ""
-            chunks.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            chunks.append(current)
-            current = ""
-        current += line
-    chunks.append(current)
+    chunks = chunk_lines(text, limit)
     return [c.rstrip("\n") or "\u200b" for c in chunks if c.strip()] or [""]
 
 

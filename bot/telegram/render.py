@@ -29,6 +29,7 @@ from telegram.error import BadRequest
 from bot.studio.events import Button, Image, Reply
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.translate import PLATFORM
+from bot.textsplit import chunk_lines
 
 log = logging.getLogger(__name__)
 
@@ -75,21 +76,7 @@ def split_text(text: str, limit: int = MessageLimit.MAX_TEXT_LENGTH) -> list[str
     """Split at line breaks (or hard, for a single huge line) into Telegram-sized parts."""
     if len(text) <= limit:
         return [text]
-    parts: list[str] = []
-    current = ""
-    for line in text.splitlines(keepends=True):
-        while len(line) > limit:
-            if current:
-                parts.append(current)
-                current = ""
-            parts.append(line[:limit])
-            line = line[limit:]
-        if len(current) + len(line) > limit:
-            parts.append(current)
-            current = ""
-        current += line
-    if current:
-        parts.append(current)
+    parts = [p for p in chunk_lines(text, limit) if p]
     return [p.rstrip("\n") or "…" for p in parts]
 
 
