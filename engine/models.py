@@ -42,6 +42,10 @@ FACE_PACKS: dict[str, tuple[str, bool, str | None]] = {
 }
 HUB_IGNORE = ["*.fp16.safetensors", "*.onnx", "*.onnx_data", "*openvino*", "*.msgpack", "*.ckpt"]
 HUB_IGNORE += ["*.bin"]
+# A diffusers repo is model_index.json plus one folder per component. Repos such
+# as SDXL base also keep ~7 GB single-file checkpoints at their root, which the
+# loader never reads: fetch the folders only.
+HUB_ALLOW = ["model_index.json", "*/*"]
 
 
 @dataclass
@@ -140,7 +144,9 @@ def _base_model(settings: Settings) -> Entry:
 
         return _download(
             model,
-            lambda: snapshot_download(model, cache_dir=cache, ignore_patterns=HUB_IGNORE),
+            lambda: snapshot_download(
+                model, cache_dir=cache, allow_patterns=HUB_ALLOW, ignore_patterns=HUB_IGNORE
+            ),
         )
 
     def verify() -> str:
