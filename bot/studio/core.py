@@ -43,6 +43,7 @@ import json
 import logging
 import random
 import re
+import secrets
 import unicodedata
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -846,7 +847,12 @@ class Studio:
         """Queue an order's generation (idempotent: its job id derives from the order id)."""
         order = await self.store.order(order_id)
         assert order is not None
-        job_id = order["job_id"] or f"{await self.job_prefix()}-o{order_id}"
+        # Row ids can come back after a deletion (/forget of the newest order), and arq
+        # keeps a finished job's result for days: the random part keeps a new order from
+        # ever matching an old job. Stored on first enqueue, so re-enqueues stay idempotent.
+        job_id = order["job_id"] or (
+            f"{await self.job_prefix()}-o{order_id}-{secrets.token_hex(4)}"
+        )
         refs = await self.store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
             await self.store.set_order(
@@ -996,7 +1002,7 @@ class Studio:
             else (c.JOB_LABEL, c.LabelRequest(image=image))
         )
         tries = vj["enqueues"] + 1
-        job_id = f"{await self.job_prefix()}-{vj['kind'][0]}{vj_id}-{tries}"
+        job_id = f"{await self.job_prefix()}-{vj['kind'][0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
         await self.store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
         await self.engine.enqueue(job, req, job_id=job_id)
 
