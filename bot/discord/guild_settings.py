@@ -65,7 +65,6 @@ class GuildSettingsStore:
                 by,
             ),
         )
-        await self.db.commit()
         return await self.get(guild_id)
 
     async def add_thread(self, thread_id: int, guild_id: int, user_id: int) -> None:
@@ -74,7 +73,6 @@ class GuildSettingsStore:
             " VALUES (?, ?, ?)",
             (str(thread_id), str(guild_id), str(user_id)),
         )
-        await self.db.commit()
 
     async def thread_owner(self, thread_id: int) -> str | None:
         """The member a studio thread belongs to, or None if it is not a studio thread."""

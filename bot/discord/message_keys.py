@@ -35,4 +35,3 @@ class MessageKeys:
             " message_id = excluded.message_id",
             (PLATFORM, key, str(chat_id), str(message_id)),
         )
-        await self.db.commit()

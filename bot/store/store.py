@@ -7,6 +7,7 @@ several writes that must stand or fall together run in :meth:`Store.tx`.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
@@ -50,7 +51,11 @@ class Store:
     def __init__(self, db: aiosqlite.Connection, media: MediaStore):
         self.db = db
         self.media = media
-        self._in_tx = False
+        # One connection serves every task. A transaction belongs to the task that
+        # began it; other tasks' writes wait for it (in autocommit mode they would
+        # otherwise join it, and be rolled back or committed with it).
+        self._tx_lock = asyncio.Lock()
+        self._tx_task: asyncio.Task[Any] | None = None
 
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
@@ -70,24 +75,32 @@ class Store:
 
     async def run(self, sql: str, *args: Any) -> int:
         """Execute a write; return lastrowid for inserts, else the rows changed."""
+        if self._tx_task is not None and self._tx_task is asyncio.current_task():
+            return await self._write(sql, args)
+        async with self._tx_lock:
+            return await self._write(sql, args)
+
+    async def _write(self, sql: str, args: tuple[Any, ...]) -> int:
         async with self.db.execute(sql, args) as cur:
             return cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
 
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[None]:
-        if self._in_tx:
+        """One transaction for this task; nested calls in the same task join it."""
+        if self._tx_task is not None and self._tx_task is asyncio.current_task():
             yield
             return
-        await self.db.execute("BEGIN IMMEDIATE")
-        self._in_tx = True
-        try:
-            yield
-            await self.db.commit()
-        except BaseException:
-            await self.db.rollback()
-            raise
-        finally:
-            self._in_tx = False
+        async with self._tx_lock:
+            await self.db.execute("BEGIN IMMEDIATE")
+            self._tx_task = asyncio.current_task()
+            try:
+                yield
+                await self.db.commit()
+            except BaseException:
+                await self.db.rollback()
+                raise
+            finally:
+                self._tx_task = None
 
     # --- users and consent ----------------------------------------------------------------
     async def user(self, platform: str, platform_user_id: str) -> Row | None:

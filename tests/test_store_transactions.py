@@ -1,0 +1,48 @@
+"""One connection, many tasks: a transaction belongs to the task that began it."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.store.store import Store
+
+
+async def test_another_tasks_write_survives_a_rollback(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.db", tmp_path / "media")
+    try:
+        ann = await store.ensure_user("terminal", "ann", "Ann", "a")
+        began = asyncio.Event()
+
+        async def failing_transaction() -> None:
+            with pytest.raises(RuntimeError):
+                async with store.tx():
+                    await store.run("UPDATE users SET display_name = 'X' WHERE id = ?", ann["id"])
+                    began.set()
+                    await asyncio.sleep(0.05)  # another task writes meanwhile
+                    raise RuntimeError("this transaction fails")
+
+        async def unrelated_write() -> None:
+            await began.wait()
+            await store.save_session(ann["id"], "style", {"style": "watercolor"})
+
+        await asyncio.gather(failing_transaction(), unrelated_write())
+        session = await store.session(ann["id"])
+        assert session is not None and session.state == "style"  # not rolled back with the other
+        assert (await store.user_by_id(ann["id"]))["display_name"] == "Ann"  # the failed tx undone
+    finally:
+        await store.close()
+
+
+async def test_nested_transactions_in_one_task_join(tmp_path: Path) -> None:
+    store = await Store.open(tmp_path / "s.db", tmp_path / "media")
+    try:
+        async with store.tx():
+            user = await store.ensure_user("terminal", "bob", "Bob", "b")
+            async with store.tx():
+                await store.record_consent(user["id"], "v1", "text")
+        assert await store.consent(user["id"]) is not None
+    finally:
+        await store.close()
