@@ -53,6 +53,11 @@ class Settings(BaseSettings):
         default_factory=list, description="Telegram user ids allowed to moderate."
     )
     telegram_moderation_chat: int | None = Field(None, description="Chat id for reports.")
+    discord_moderation_guilds: list[int] = Field(
+        default_factory=list,
+        description="Discord server ids whose moderators (their /sitter-settings role, or "
+        "Manage Server) may see and act on reports. Other servers' admins get nothing.",
+    )
     discord_token: SecretStr | None = Field(
         None, description="From the Discord developer portal (Bot > Reset Token)."
     )

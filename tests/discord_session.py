@@ -22,7 +22,7 @@ from PIL import Image, ImageEnhance, ImageOps
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from discord_fake import FakeDiscord  # noqa: E402
+from discord_fake import GUILD_ID, FakeDiscord  # noqa: E402
 
 from bot.discord.client import SitterClient  # noqa: E402
 from bot.studio.core import Studio  # noqa: E402
@@ -175,6 +175,7 @@ async def _main() -> None:
             redis_url=f"{base}/9",
             queue_prefix=f"transcript-{uuid.uuid4().hex[:8]}",
             poll_delay_s=0.01,
+            discord_moderation_guilds=[GUILD_ID],
         )
         engine = start_engine(settings, Path(tmp) / "engine.log")
         mp = MonkeyPatch()

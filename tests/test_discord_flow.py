@@ -42,7 +42,11 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDiscord:
 @pytest.fixture
 def settings(data_dir, redis_url, queue_prefix):
     return load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, poll_delay_s=0.01
+        data_dir=data_dir,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+        discord_moderation_guilds=[GUILD_ID],
     )
 
 

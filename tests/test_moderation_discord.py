@@ -37,7 +37,11 @@ async def test_report_over_discord_from_server_to_decision(
     data_dir, redis_url, queue_prefix, fake: FakeDiscord
 ) -> None:
     settings = load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, poll_delay_s=0.01
+        data_dir=data_dir,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+        discord_moderation_guilds=[GUILD_ID],
     )
     async with running_bot(settings, fake) as (client, studio):
         alice, bob, mia, eve = (fake.user(n) for n in ("Alice", "Bob", "Mia", "Eve"))
@@ -102,7 +106,11 @@ async def test_report_portrait_from_the_message_menu(
 ) -> None:
     """Right-click > Apps > Report portrait on a shared result: pick which portrait."""
     settings = load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, poll_delay_s=0.01
+        data_dir=data_dir,
+        redis_url=redis_url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+        discord_moderation_guilds=[GUILD_ID],
     )
     async with running_bot(settings, fake) as (client, studio):
         alice, bob = fake.user("Alice"), fake.user("Bob")

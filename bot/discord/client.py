@@ -103,6 +103,9 @@ class SitterClient(discord.AutoShardedClient):
         member = interaction.user
         if not isinstance(member, discord.Member):
             return False
+        # Moderators act on everyone's reports: only in servers the operator lists.
+        if interaction.guild_id not in self.studio.settings.discord_moderation_guilds:
+            return False
         if interaction.permissions.manage_guild:
             return True
         if gs.moderator_role_id is None:

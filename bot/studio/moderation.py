@@ -159,13 +159,19 @@ class Moderation:
     # --- where reports go -------------------------------------------------------------
     async def targets(self) -> Targets:
         tg = self.settings.telegram_moderation_chat
-        try:
-            rows = await self.store.all(
-                "SELECT DISTINCT moderation_channel_id FROM discord_guild_settings "
-                "WHERE moderation_channel_id IS NOT NULL"
-            )
-        except Exception:  # the Discord table is another migration's; absent is fine
-            rows = []
+        # Only servers the operator trusts: any admin can set a channel in their own server.
+        guilds = [str(g) for g in self.settings.discord_moderation_guilds]
+        rows = []
+        if guilds:
+            marks = ",".join("?" * len(guilds))
+            try:
+                rows = await self.store.all(
+                    "SELECT DISTINCT moderation_channel_id FROM discord_guild_settings "
+                    f"WHERE moderation_channel_id IS NOT NULL AND guild_id IN ({marks})",
+                    *guilds,
+                )
+            except Exception:  # the Discord table is another migration's; absent is fine
+                rows = []
         return Targets(
             telegram=(str(tg),) if tg is not None else (),
             discord=tuple(str(r[0]) for r in rows),
