@@ -65,21 +65,21 @@ async def services(
 ) -> AsyncIterator[Settings]:
     """Redis (found or started) and optionally a worker; yields the settings to use."""
     from sitter.localredis import ensure_redis
-    from sitter.queue import ping
+    from sitter.queue import ping, redact
 
     local = None
     if local_redis:
         url, local = await ensure_redis(settings.redis_url, settings.data_dir / "redis")
         if local is not None:
             say(
-                f"no Redis answered at {settings.redis_url}; started a local one "
+                f"no Redis answered at {redact(settings.redis_url)}; started a local one "
                 f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
             )
             settings = settings.model_copy(update={"redis_url": url})
     elif not await ping(settings.redis_url):
         raise ConfigError(
-            f"No Redis answers at SITTER_REDIS_URL={settings.redis_url}. Start one, fix the "
-            "URL, or use `sitter run`, which starts a local Redis by itself."
+            f"No Redis answers at SITTER_REDIS_URL={redact(settings.redis_url)}. Start one, "
+            "fix the URL, or use `sitter run`, which starts a local Redis by itself."
         )
     proc = start_worker(settings) if worker else None
     try:

@@ -203,8 +203,12 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
             code = _permanent_code(exc)
             if code is not None:
                 return _failure(job, code, str(exc))
-            log.exception("%s crashed", job)
-            return _failure(job, "internal", f"{type(exc).__name__}: {exc}")
+            log.exception("%s crashed", job)  # the details stay in the worker's log
+            return _failure(
+                job,
+                "internal",
+                "the engine hit an unexpected error; the operator can see it in its log",
+            )
     return result.model_dump()
 
 

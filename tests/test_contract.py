@@ -117,3 +117,11 @@ async def test_missing_job_is_reported_as_lost(redis_url: str, queue_prefix: str
     assert (await client.state(c.JOB_LABEL, "nope")).status == "missing"
     await asyncio.sleep(0)
     await redis.aclose()
+
+
+def test_redis_password_is_redacted_in_messages() -> None:
+    from sitter.queue import redact
+
+    assert redact("redis://:s3cret@redis:6379/0") == "redis://:***@redis:6379/0"
+    assert redact("rediss://sitter:s3cret@10.0.0.5:6380/1") == "rediss://sitter:***@10.0.0.5:6380/1"
+    assert redact("redis://127.0.0.1:6379/0") == "redis://127.0.0.1:6379/0"

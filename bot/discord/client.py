@@ -66,6 +66,8 @@ class SitterClient(discord.AutoShardedClient):
         # DMs' content reaches bots without the privileged intent; threads need it.
         intents = discord.Intents.default()
         intents.message_content = message_content
+        # User text (names, report details, prompts) never pings anyone.
+        options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)  # type: ignore[arg-type]
         self.studio = studio
         self.guilds_store = GuildSettingsStore(db)

@@ -67,9 +67,11 @@ async def fetch(att: discord.Attachment, max_bytes: int) -> IncomingFile:
     try:
         data = await att.read()
     except (discord.HTTPException, discord.NotFound) as exc:
+        status = getattr(exc, "status", "?")
         return IncomingFile(
-            att.filename, None, att.size, mime, f"Discord would not give me {att.filename} ({exc})"
-        )
+            att.filename, None, att.size, mime,
+            f"Discord would not give me {att.filename} (HTTP {status}); please send it again",
+        )  # fmt: skip
     return IncomingFile(att.filename, data, len(data), mime)
 
 

@@ -7,6 +7,7 @@ a PDF never touches the bot's memory.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 from dataclasses import dataclass
 
@@ -15,6 +16,8 @@ from telegram import User as TgUser
 from telegram.error import TelegramError
 
 from bot.studio.events import Command, IncomingFile, Who
+
+log = logging.getLogger(__name__)
 
 PLATFORM = "telegram"
 PUBLIC_API = "api.telegram.org"
@@ -148,9 +151,12 @@ async def fetch(bot: Bot, wanted: Wanted, limit: int) -> IncomingFile:
             raise ValueError("too big")
         data = bytes(await tg_file.download_as_bytearray())
     except (TelegramError, OSError, ValueError) as exc:
+        # The error can name a local Bot API server's path, which holds the token:
+        # log it, tell the person only what to do.
+        log.warning("download of %s failed: %s", wanted.filename, type(exc).__name__)
         return IncomingFile(
             wanted.filename, None, wanted.size, wanted.mime,
-            f"could not be downloaded from Telegram ({exc}); please send it again",
+            "could not be downloaded from Telegram; please send it again",
         )  # fmt: skip
     if len(data) > limit:
         return IncomingFile(wanted.filename, None, len(data), wanted.mime, "too large")
