@@ -52,18 +52,30 @@ class Tracker:
 
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
+        # Each item on its own: one row that keeps failing must not hold up the other
+        # orders, the moderators' queue or the retention sweep.
         for order in await self.store.orders_to_follow():
-            await self.follow_order(order)
+            await self._isolated(self.follow_order(order), "order", order["id"])
         for vj in await self.store.variation_jobs_to_follow():
-            await self.follow_variation_job(vj)
+            await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
         moderation_tick = getattr(self.studio.moderation, "tick", None)
         if moderation_tick is not None:
-            await moderation_tick()  # reports that could not reach the moderators yet
+            # reports that could not reach the moderators yet
+            await self._isolated(moderation_tick(), "moderation", 0)
         if self._last_sweep is None or time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
             self._last_sweep = time.monotonic()
             swept = await self._sweep()
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
+
+    @staticmethod
+    async def _isolated(step: Any, what: str, ident: int) -> None:
+        try:
+            await step
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("tracking: %s %s failed; trying again next pass", what, ident)
 
     async def _sweep(self) -> dict[str, int]:
         s = self.studio.settings
