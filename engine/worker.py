@@ -222,12 +222,19 @@ def _free_gpu_memory() -> None:
         torch.cuda.empty_cache()
 
 
+# The bot waits for photo checks as they run; their kept results (which carry the
+# uploaded photo as the job's argument) need not outlive that wait.
+SHORT_KEEP_S = {c.JOB_ANALYZE: 600, c.JOB_CHECK_SET: 600}
+
+
 def _job(name: str, timeout: int) -> Function:
     async def job(ctx: dict[str, Any], payload: Any) -> dict[str, Any]:
         return await run_job(ctx, name, payload)
 
     job.__qualname__ = job.__name__ = name
-    return func(job, name=name, timeout=timeout, max_tries=MAX_TRIES)
+    return func(
+        job, name=name, timeout=timeout, max_tries=MAX_TRIES, keep_result=SHORT_KEEP_S.get(name)
+    )
 
 
 QUEUE_JOBS = {

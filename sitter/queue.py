@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
+from arq.constants import job_key_prefix, result_key_prefix
 from arq.jobs import Job, JobStatus, ResultNotFound, SerializationError
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -102,6 +103,16 @@ class EngineClient:
         if status == JobStatus.complete:
             return JobState("done")
         return JobState("missing")
+
+    async def drop(self, job_ids: list[str]) -> int:
+        """Delete kept results (which hold the job's arguments too) once the bot has
+        them, or when their owner asks to be forgotten; queued ones are unqueued."""
+        if not job_ids:
+            return 0
+        keys = [f"{prefix}{j}" for j in job_ids for prefix in (result_key_prefix, job_key_prefix)]
+        for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
+            await self.redis.zrem(c.queue_name(self.prefix, queue), *job_ids)
+        return int(await self.redis.delete(*keys))
 
     async def queue_depth(self, queue: str) -> int:
         return int(await self.redis.zcard(c.queue_name(self.prefix, queue)))

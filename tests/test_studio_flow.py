@@ -78,6 +78,8 @@ async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> 
     assert all(i.caption.endswith("no face found to compare") for i in results.images)
     order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
     assert order["status"] == "delivered" and "watercolor" in order["prompt"]
+    # Once stored, the portraits live in the store only, not in Redis's kept results.
+    assert not await studio.engine.redis.exists(f"arq:result:{order['job_id']}")
     assert "a rooftop café 🌆 in תל אביב" in order["prompt"]
 
     # Upscale 1 and label 2 come back as files; retry makes a new order with new seeds.
@@ -135,6 +137,7 @@ async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> 
     await chat.send("/forget")
     [gone] = await chat.press("Yes, delete everything")
     assert "deleted 4 photos, 2 orders and 8 portraits" in gone.text, gone.text
+    assert not await studio.engine.redis.keys(f"arq:*{order['job_id'].rsplit('-o', 1)[0]}*")
     assert await studio.store.user("terminal", "ann") is None
     assert not any(studio.store.media.root.rglob("*.png"))
 

@@ -1020,6 +1020,14 @@ class Studio:
         active = await self.store.active_order(user["id"])
         if active is not None and active["job_id"]:
             await _remove_queued(self.engine, active["job_id"])
+        # Kept results hold portraits (and their requests the reference crops).
+        jobs = await self.store.all(
+            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
+            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
+            user["id"],
+            user["id"],
+        )
+        await self.engine.drop([r[0] for r in jobs])
         try:
             from bot.studio import rights
         except ImportError:

@@ -175,6 +175,7 @@ class Tracker:
                     v.attempts,
                 )
             await self.store.set_order(order["id"], status="done", finished_at=_now())
+        await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
 
     async def _deliver_results(self, order: Any) -> None:
         variations = await self.store.variations(order["id"])
@@ -256,6 +257,7 @@ class Tracker:
                 if isinstance(result, c.UpscaleResult):
                     method = f"{method}, {result.width}×{result.height}".strip(", ")
                 await self.store.set_variation_job(vj["id"], status="done", path=rel, method=method)
+                await self.engine.drop([vj["job_id"]])
         fresh = await self.store.one("SELECT * FROM variation_jobs WHERE id = ?", vj["id"])
         if fresh is None or fresh["delivered_at"]:
             return
