@@ -284,3 +284,17 @@ async def test_removed_portraits_and_report_floods_are_refused(studio: Studio) -
         assert ack.text.startswith("Thank you."), ack.text
     [no] = await studio.handle(Press(BOB, f"rep:{many['variations'][9]}:oth"))
     assert "10 reports today" in no.text
+
+
+@pytest.mark.parametrize("args", ["²", "rep:²", "#١٢", "rep:" + "9" * 40])
+async def test_odd_report_targets_get_a_plain_answer(studio: Studio, args: str) -> None:
+    """Digits that are not ASCII, or absurdly long ids, never crash the command."""
+    await seed_person(studio.store, "terminal", "bob")
+    replies = await studio.handle(Command(BOB, "report", args))
+    assert replies and "Report button" in replies[-1].text
+
+
+async def test_forged_press_with_odd_digits_is_refused(studio: Studio) -> None:
+    await seed_person(studio.store, "terminal", "bob")
+    replies = await studio.handle(Press(BOB, "rep:²"))
+    assert replies and "went wrong" not in replies[-1].text.lower()

@@ -61,7 +61,7 @@ class ModerationStore:
                 pid.strip(),
             )
         digits = ref.lstrip("#")
-        return await self.user(int(digits)) if digits.isdigit() else None
+        return await self.user(int(digits)) if digits.isascii() and digits.isdigit() else None
 
     # --- reports ------------------------------------------------------------------------
     async def create_report(

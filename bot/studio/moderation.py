@@ -27,6 +27,7 @@ engine. Only embeddings are kept, never a photo.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -52,6 +53,15 @@ from sitter.config import Settings
 from sitter.queue import EngineClient
 
 log = logging.getLogger(__name__)
+
+# "/report rep:123", "/report #123" or "/report 123": ASCII digits only ("²".isdigit()).
+_TARGET = re.compile(r"(?:rep:|#)?([0-9]{1,12})")
+MAX_TARGETS = 10
+
+
+def _is_num(text: str) -> bool:
+    return text.isascii() and text.isdigit()
+
 
 REASONS: dict[str, tuple[str, str]] = {
     # code in the button: (stored reason, what the reporter picks)
@@ -261,11 +271,10 @@ class Moderation:
         data of the message the person replied to (or picked); a bare number works too."""
         words = args.split()
         targets = []
-        while words and (words[0].startswith("rep:") or words[0].lstrip("#").isdigit()):
+        while words and _TARGET.fullmatch(words[0]):
             token = words.pop(0)
-            vid = token[4:] if token.startswith("rep:") else token.lstrip("#")
-            if vid.isdigit():
-                targets.append(int(vid))
+            if len(targets) < MAX_TARGETS:  # one message's portraits at most
+                targets.append(int(_TARGET.fullmatch(token).group(1)))  # type: ignore[union-attr]
         rest = " ".join(words)
         if not targets:
             how = (
@@ -313,13 +322,13 @@ class Moderation:
     async def handle_press(self, event: Press, user: Row) -> list[Reply]:
         parts = event.data.split(":")
         if parts[0] == "rep":
-            if len(parts) == 2 and parts[1].isdigit():
+            if len(parts) == 2 and _is_num(parts[1]):
                 return await self._ask_reason(event.who, user, int(parts[1]), "")
-            if len(parts) == 3 and parts[1] == "n" and parts[2].isdigit():
+            if len(parts) == 3 and parts[1] == "n" and _is_num(parts[2]):
                 return await self._ask_note(user, int(parts[2]))
-            if len(parts) == 3 and parts[1].isdigit() and parts[2] in REASONS:
+            if len(parts) == 3 and _is_num(parts[1]) and parts[2] in REASONS:
                 return await self._file_report(event.who, user, int(parts[1]), parts[2], "")
-        elif parts[0] == "mod" and len(parts) == 3 and parts[1].isdigit():
+        elif parts[0] == "mod" and len(parts) == 3 and _is_num(parts[1]):
             if not event.who.is_moderator:
                 log.info("moderation: %s pressed %s, not a moderator", actor(event.who), event.data)
                 return [_say("Only moderators can act on reports.")]
