@@ -4,6 +4,7 @@ and printing the moderators' view of a report."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 from pathlib import Path
@@ -32,8 +33,11 @@ USER_COLUMNS = [
 
 
 def picture(text: str, size: int = 64) -> bytes:
-    """A small real PNG, different for each ``text``."""
-    im = Image.new("RGB", (size, size), (hash(text) % 200, 90, 160))
+    """A small real PNG, different for each ``text`` (media files are content-addressed:
+    two equal pictures would be one file). The colour comes from a stable digest;
+    ``hash()`` changes per process and, modulo a small number, collides."""
+    digest = hashlib.sha256(text.encode()).digest()
+    im = Image.new("RGB", (size, size), (digest[0], digest[1], digest[2]))
     ImageDraw.Draw(im).text((4, 24), text[:8], fill=(255, 255, 255))
     buf = io.BytesIO()
     im.save(buf, "PNG")
