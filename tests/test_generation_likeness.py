@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import numpy as np
 import pytest
 from conftest import FACES, insightface_image, needs_shared
@@ -15,15 +13,8 @@ from engine.runtime import Runtime
 from sitter.config import load_settings
 from sitter.contract import Embedding, GenerateRequest, Reference
 
-
-@pytest.fixture(scope="module", autouse=True)
-def one_torch_thread() -> Iterator[None]:
-    import torch
-
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+# Two cores shared by many processes: one torch thread is several times faster here.
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")
