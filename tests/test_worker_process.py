@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from sitter import contract as c
-from sitter.config import load_settings
+from sitter.config import Settings, load_settings
 from sitter.queue import EngineClient, connect
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -40,12 +40,8 @@ def test_importing_the_worker_loads_no_models() -> None:
     ]
 
 
-async def test_one_process_serves_both_queues(
-    redis_url: str, queue_prefix: str, data_dir: Path
-) -> None:
-    from engine.worker import run_workers
-
-    settings = load_settings(
+def _tiny(redis_url: str, queue_prefix: str, data_dir: Path) -> Settings:
+    return load_settings(
         model="tiny",
         face_backend="dlib",
         data_dir=data_dir,
@@ -53,19 +49,31 @@ async def test_one_process_serves_both_queues(
         queue_prefix=queue_prefix,
         poll_delay_s=0.01,
     )
+
+
+def _portrait(generation_id: str, seeds: list[int]) -> c.GenerateRequest:
+    return c.GenerateRequest(
+        generation_id=generation_id,
+        prompt="a portrait",
+        seeds=seeds,
+        references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
+        max_attempts=1,
+    )
+
+
+async def test_one_process_serves_both_queues(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    from engine.worker import run_workers
+
+    settings = _tiny(redis_url, queue_prefix, data_dir)
     redis = await connect(redis_url, queue_prefix)
     client = EngineClient(redis, queue_prefix, poll_delay=0.01)
     try:
         bad = await client.enqueue(c.JOB_CHECK_SET, c.CheckSetRequest(embeddings=[]))
         gen = await client.enqueue(
             c.JOB_GENERATE,
-            c.GenerateRequest(
-                generation_id="both",
-                prompt="a portrait",
-                seeds=[1, 2],
-                references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
-                max_attempts=1,
-            ),
+            _portrait("both", [1, 2]),
         )
         workers = await run_workers(settings, burst=True)
         assert [w.queue_name for w in workers] == [
@@ -91,26 +99,13 @@ async def test_burst_with_a_stop_event_waits_for_the_gpu_queue(
 
     from engine.worker import run_workers
 
-    settings = load_settings(
-        model="tiny",
-        face_backend="dlib",
-        data_dir=data_dir,
-        redis_url=redis_url,
-        queue_prefix=queue_prefix,
-        poll_delay_s=0.01,
-    )
+    settings = _tiny(redis_url, queue_prefix, data_dir)
     redis = await connect(redis_url, queue_prefix)
     client = EngineClient(redis, queue_prefix, poll_delay=0.01)
     try:
         gen = await client.enqueue(
             c.JOB_GENERATE,
-            c.GenerateRequest(
-                generation_id="burst-gpu-only",
-                prompt="a portrait",
-                seeds=[3],
-                references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
-                max_attempts=1,
-            ),
+            _portrait("burst-gpu-only", [3]),
         )
         await run_workers(settings, burst=True, stop=asyncio.Event())
         res = await client.result(c.JOB_GENERATE, gen, timeout=5)
