@@ -56,7 +56,11 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
             }
         )
         if res.accepted and res.embedding is not None:
-            refs.append(c.Reference(embedding=res.embedding, face_crop=res.face_crop))
+            refs.append(
+                c.Reference(
+                    embedding=res.embedding, face_crop=res.face_crop, quality=dict(res.quality)
+                )
+            )
     return refs, verdicts
 
 
@@ -70,12 +74,14 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
     try:
-        style = PromptLibrary.load().style(args.style)
+        library = PromptLibrary.load()
+        style = library.style(args.style)
     except PromptError as exc:
         return _err(str(exc))
     answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
     answers["composition"] = getattr(args, "composition", "") or ""
     prompt = style.compose(answers)
+    reference_prompt = library.reference_prompt(style.key, answers)
 
     try:
         import engine.analysis  # noqa: F401 (photo analysis: another module of the engine)
@@ -98,6 +104,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     req = c.GenerateRequest(
         generation_id=f"cli-{int(time.time())}",
         prompt=prompt,
+        reference_prompt=reference_prompt,
         negative_prompt=style.negative,
         style=style.key,
         params=style.params,
@@ -105,7 +112,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         references=refs,
         max_attempts=MAX_ATTEMPTS,
     )
-    result = generate(runtime, req)
+    try:
+        result = generate(runtime, req)
+    except ValueError as exc:  # e.g. a prompt too long for the model's text encoder
+        return _err(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, v in enumerate(result.variations, 1):
@@ -117,7 +127,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {name}: likeness {score} ({verdict}, {v.attempts} attempt(s))")
     summary = {
         "style": style.key,
-        "prompt": prompt,
+        "prompt": prompt if runtime.require_pipeline().family != "klein" else reference_prompt,
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
         "params_used": asdict(resolve_params(runtime.require_pipeline(), req.params)),

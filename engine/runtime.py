@@ -63,7 +63,13 @@ class Runtime:
 
     # --- loading -------------------------------------------------------------------
     def load(self, parts: tuple[str, ...] = PARTS, warm_up: bool = True) -> Runtime:
-        """Load ``parts`` (blocking; call it in a thread from async code)."""
+        """Load ``parts`` (blocking; call it in a thread from async code).
+
+        First of all, the configuration must pass ``SITTER_LICENCE`` (engine.licences).
+        """
+        from engine.licences import enforce
+
+        enforce(self.settings)
         self._loading.update(parts)
         for part in parts:
             started = time.perf_counter()

@@ -89,6 +89,7 @@ def _permanent_code(exc: BaseException) -> str | None:
         "ProvenanceError": "bad_image",
         "PhotoRefused": "bad_image",
         "ValueError": "bad_request",
+        "PromptTooLong": "prompt_too_long",
     }.get(name)
 
 
@@ -372,6 +373,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
         return 2
     configure_logging(settings)
+    from engine.licences import enforce
+
+    enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
     start_from_settings(settings)
 
     async def main() -> None:

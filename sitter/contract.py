@@ -121,12 +121,18 @@ class GenerationParams(Message):
 
 class Reference(Message):
     embedding: Embedding
-    face_crop: bytes | None = None
+    face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
+    # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
+    # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
+    quality: dict[str, float] = Field(default_factory=dict)
 
 
 class GenerateRequest(Message):
     generation_id: str = Field(description="Stable id; the queue's job id derives from it.")
     prompt: str
+    # The same order worded for a model that sees the person's photos (FLUX.2
+    # [klein]: "the person in the reference images as ..."); empty: use ``prompt``.
+    reference_prompt: str = ""
     negative_prompt: str = ""
     style: str = ""
     params: GenerationParams = GenerationParams()

@@ -713,6 +713,7 @@ class Studio:
             crop_path=crop,
             width=result.width,
             height=result.height,
+            quality=dict(result.quality),
         )
         return "✓ accepted."
 
@@ -862,6 +863,7 @@ class Studio:
         req = c.GenerateRequest(
             generation_id=job_id,
             prompt=order["prompt"],
+            reference_prompt=self._reference_prompt(order),
             negative_prompt=order["negative_prompt"],
             style=order["style"],
             params=c.GenerationParams(**json.loads(order["params"])),
@@ -870,6 +872,7 @@ class Studio:
                 c.Reference(
                     embedding=_embedding(p),
                     face_crop=self.store.media.read(p["crop_path"]) if p["crop_path"] else None,
+                    quality=json.loads(p["quality"] or "{}"),
                 )
                 for p in refs
             ],
@@ -884,6 +887,12 @@ class Studio:
         text = self.progress_text(order_id, js.status, js.position)
         await self.store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
+
+    def _reference_prompt(self, order: Any) -> str:
+        """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
+        if order["style"] not in self.prompts.styles:
+            return ""
+        return self.prompts.reference_prompt(order["style"], json.loads(order["choices"] or "{}"))
 
     def progress_text(self, order_id: int, status: str, position: int | None) -> str:
         if status == "queued":

@@ -16,7 +16,12 @@ import tempfile
 from pathlib import Path
 
 # Model names that select a tiny variant; "tiny" mirrors the SDXL default.
-TINY_VARIANTS: dict[str, str] = {"tiny": "sdxl", "tiny-sdxl": "sdxl", "tiny-sd15": "sd15"}
+TINY_VARIANTS: dict[str, str] = {
+    "tiny": "sdxl",
+    "tiny-sdxl": "sdxl",
+    "tiny-sd15": "sd15",
+    "tiny-klein": "klein",  # FLUX.2 [klein]: engine.pipeline.tiny_klein
+}
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
 _SEED = 0
 _TEXT_HIDDEN = 32
@@ -190,8 +195,13 @@ def ensure_tiny_model(model: str, models_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{variant}-", dir=target.parent))
     try:
-        pipe = build_tiny_pipeline(variant, tmp)
-        pipe.save_pretrained(tmp / "model", safe_serialization=True)
+        if variant == "klein":
+            from engine.pipeline import tiny_klein
+
+            tiny_klein.save(tmp / "model")
+        else:
+            pipe = build_tiny_pipeline(variant, tmp)
+            pipe.save_pretrained(tmp / "model", safe_serialization=True)
         try:
             os.rename(tmp / "model", target)
         except OSError:
