@@ -4,9 +4,10 @@
 ``template`` whose ``{slots}`` the wizard fills, a ``negative`` prompt and
 recommended generation ``[params]``, and optionally a ``reference_template`` for
 models that see the person's photos (FLUX.2 [klein]). ``prompts/families.toml``
-says how each kind of model is addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
-steps after the style, each with preset answers. Anything malformed, or a slot
-the wizard does not know, raises :class:`PromptError` naming the file.
+says how each kind of model is addressed (see :class:`Wording`).
+``prompts/wizard.toml`` lists the wizard's steps after the style, each with
+preset answers. Anything malformed, or a slot the wizard does not know, raises
+:class:`PromptError` naming the file.
 
 Used by both the bot and ``sitter generate``; imports nothing heavy.
 """
@@ -227,7 +228,9 @@ def _load_wordings(path: Path) -> dict[str, Wording]:
     data = _read_toml(path)
     unknown = set(data) - set(DEFAULT_WORDINGS)
     if unknown:
-        raise PromptError(f"{path}: unknown tables {sorted(unknown)}; known: text_to_image, reference")
+        raise PromptError(
+            f"{path}: unknown tables {sorted(unknown)}; known: text_to_image, reference"
+        )
     out = dict(DEFAULT_WORDINGS)
     for kind, table in data.items():
         if not isinstance(table, dict) or set(table) - {"subject", "suffix"}:

@@ -185,7 +185,9 @@ def test_a_prompt_over_the_text_encoders_budget_is_refused_before_rendering(
     prompt = lib.reference_prompt("watercolor", answers)
     n = klein.prompt_tokens(runtime.require_pipeline().pipe.tokenizer, prompt)
     assert n > 512
-    with pytest.raises(klein.PromptTooLong, match=r"too long for this model \(\d+ tokens, at most 512\)"):
+    with pytest.raises(
+        klein.PromptTooLong, match=r"too long for this model \(\d+ tokens, at most 512\)"
+    ):
         generate(runtime, _request(refs, prompt))
     short = lib.reference_prompt("watercolor", {"attire": "a red scarf"})
     assert klein.check_prompt(runtime.require_pipeline(), short) < 512

@@ -80,7 +80,11 @@ def test_fetch_takes_kleins_folders_not_its_single_file_checkpoint() -> None:
     taken = set(
         filter_repo_objects(KLEIN_FILES, allow_patterns=HUB_ALLOW, ignore_patterns=HUB_IGNORE)
     )
-    assert taken == set(KLEIN_FILES) - {".gitattributes", "LICENSE.md", "flux-2-klein-4b.safetensors"}
+    assert taken == set(KLEIN_FILES) - {
+        ".gitattributes",
+        "LICENSE.md",
+        "flux-2-klein-4b.safetensors",
+    }
 
 
 def test_fetch_patterns_take_every_file_of_the_tiny_klein_layout(tmp_path) -> None:

@@ -107,7 +107,10 @@ def _measured(crop: Image.Image) -> dict[str, float]:
 
     grey = np.asarray(crop.convert("L").resize((128, 128)), dtype=np.float32)
     lap = cv2.Laplacian(grey, cv2.CV_32F, ksize=3)
-    return {"sharpness": float(lap.var()) / max(float(grey.var()), 1.0), "brightness": float(grey.mean())}
+    return {
+        "sharpness": float(lap.var()) / max(float(grey.var()), 1.0),
+        "brightness": float(grey.mean()),
+    }
 
 
 def _merit(q: dict[str, float]) -> float:
@@ -216,7 +219,9 @@ def render(
     return list(out.images)
 
 
-def distilled_params(loaded: LoadedPipeline, steps: int, guidance: float | None) -> tuple[int, float]:
+def distilled_params(
+    loaded: LoadedPipeline, steps: int, guidance: float | None
+) -> tuple[int, float]:
     """Steps and guidance for klein. Styles are written for SDXL (30 steps, CFG 5-7):
     the step-distilled model (``is_distilled`` in model_index.json) takes its own 4
     steps and no guidance; the base model keeps what the style asks."""

@@ -24,7 +24,9 @@ CHUNK = 75  # CLIP's 77 minus the start and end tokens
 
 
 def _ids(tokenizer: Any, text: str) -> list[int]:
-    return list(tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"])
+    return list(
+        tokenizer(text, add_special_tokens=False, truncation=False, verbose=False)["input_ids"]
+    )
 
 
 def _chunks(ids: list[int], n: int) -> list[list[int]]:
@@ -80,7 +82,9 @@ def encode(pipe: Any, prompt: str, negative: str | None, *, cfg: bool) -> dict[s
             out["pooled_prompt_embeds"] = pooled
         if not cfg:
             return out
-        zeros = negative is None and bool(getattr(pipe.config, "force_zeros_for_empty_prompt", False))
+        zeros = negative is None and bool(
+            getattr(pipe.config, "force_zeros_for_empty_prompt", False)
+        )
         if zeros and sdxl:
             out["negative_prompt_embeds"] = torch.zeros_like(embeds)
             out["negative_pooled_prompt_embeds"] = torch.zeros_like(pooled)
