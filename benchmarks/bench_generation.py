@@ -8,6 +8,7 @@ variations (``GenerateResult.seconds``: render + likeness + provenance), the
 queue round trip, and the worker's peak resident memory (VmHWM).
 
     SITTER_MODEL=tiny SITTER_FACE_BACKEND=dlib .venv/bin/python benchmarks/bench_generation.py
+    SITTER_MODEL=tiny-klein .venv/bin/python benchmarks/bench_generation.py   # FLUX.2 [klein]
 
 Options: --jobs N (default 5), --attempts N (likeness tries per variation,
 default 1), --threads N (torch CPU threads in the worker; default: torch's),
@@ -37,8 +38,9 @@ from sitter.queue import EngineClient, connect  # noqa: E402
 
 
 def reference(backend: str) -> c.Reference:
-    """A real embedding of a real photo (Tom Hanks, shipped in the insightface wheel)."""
+    """A real embedding and aligned crop of a real photo (Tom Hanks, in the insightface wheel)."""
     import importlib.util
+    import io
 
     from PIL import Image
 
@@ -49,9 +51,15 @@ def reference(backend: str) -> c.Reference:
     spec = importlib.util.find_spec("insightface")
     assert spec and spec.submodule_search_locations
     photo = Path(next(iter(spec.submodule_search_locations))) / "data/images/Tom_Hanks_54745.png"
-    face = analyzer.detect(Image.open(photo).convert("RGB"))[0]
+    image = Image.open(photo).convert("RGB")
+    face = analyzer.detect(image)[0]
     assert analyzer.name == backend
-    return c.Reference(embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()))
+    crop = io.BytesIO()
+    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # FLUX.2 [klein]'s reference
+    return c.Reference(
+        embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()),
+        face_crop=crop.getvalue(),
+    )
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -93,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
                 prompt="a studio portrait of a person, soft light",
                 negative_prompt="blurry",
                 seeds=[1000 * i + k for k in range(4)],
-                references=[ref],
+                references=[ref] * 4,  # four photos, as a typical order
                 max_attempts=args.attempts,
             )
             t0 = time.perf_counter()
@@ -151,12 +159,23 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
     loaded = rt.require_pipeline()
     refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
     params = resolve_params(loaded, c.GenerationParams())
+    ref_images = []
+    if loaded.family == "klein":
+        from engine.pipeline.klein import reference_images
+
+        ref_images = reference_images(loaded, [ref] * 4)  # four references, as in an order
     stages: dict[str, list[float]] = {"render": [], "likeness": [], "provenance": []}
     for i in range(args.jobs):
         seeds = [1000 * i + k for k in range(4)]
         t0 = time.perf_counter()
         images = render(
-            loaded, prompt="a portrait", negative_prompt="", params=params, seeds=seeds, refs=refs
+            loaded,
+            prompt="a portrait",
+            negative_prompt="",
+            params=params,
+            seeds=seeds,
+            refs=refs,
+            ref_images=ref_images,
         )
         t1 = time.perf_counter()
         for im in images:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PARTS = ("faces", "pipeline", "signer", "upscaler")
+PARTS = ("faces", "pipeline", "signer", "upscaler", "text")
 
 
 class ModelLoading(Exception):
@@ -95,6 +95,12 @@ class Runtime:
         from engine.pipeline.loader import load_pipeline
 
         self.pipeline = load_pipeline(self.settings)
+
+    def _load_text(self) -> None:
+        """The tokenizer the check_prompt job counts with (FLUX.2 [klein] only; else nothing)."""
+        from engine.prompt_check import preload
+
+        preload(self.settings)
 
     def _load_signer(self) -> None:
         from engine.signing import load_signer

@@ -25,6 +25,7 @@ JOB_CHECK_SET = "check_set"
 JOB_GENERATE = "generate"
 JOB_UPSCALE = "upscale"
 JOB_LABEL = "label"
+JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
 # has its own queue; a worker process serves both.
@@ -102,6 +103,19 @@ class AnalyzePhotoResult(Message):
 
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
+
+
+class CheckPromptRequest(Message):
+    prompt: str
+    reference_prompt: str = ""
+
+
+class CheckPromptResult(Message):
+    fits: bool
+    family: str = Field("", description="sdxl, sd15, klein, or empty when not known here.")
+    tokens: int | None = None
+    limit: int | None = None
+    message: str = ""
 
 
 class CheckSetResult(Message):
@@ -197,6 +211,7 @@ REQUESTS: dict[str, type[Message]] = {
     JOB_GENERATE: GenerateRequest,
     JOB_UPSCALE: UpscaleRequest,
     JOB_LABEL: LabelRequest,
+    JOB_CHECK_PROMPT: CheckPromptRequest,
 }
 RESULTS: dict[str, type[Message]] = {
     JOB_ANALYZE: AnalyzePhotoResult,
@@ -204,6 +219,7 @@ RESULTS: dict[str, type[Message]] = {
     JOB_GENERATE: GenerateResult,
     JOB_UPSCALE: UpscaleResult,
     JOB_LABEL: LabelResult,
+    JOB_CHECK_PROMPT: CheckPromptResult,
 }
 
 

@@ -217,3 +217,26 @@ def test_blurry_crop_without_quality_values_is_measured() -> None:
         c.Reference(embedding=emb, face_crop=_png(sharp)),
     ]
     assert klein.choose_references(refs, k=1) == [1]
+
+
+def test_the_check_prompt_job_counts_with_the_models_own_tokenizer(data: Path) -> None:
+    from engine.prompt_check import check_prompt
+
+    lib = PromptLibrary.load()
+    long_answer = "a very long and winding description of everything " * 3
+    answers = {k: long_answer for k in ("attire", "setting", "lighting", "composition")}
+    req = c.CheckPromptRequest(
+        prompt=lib.style("watercolor").compose(answers),
+        reference_prompt=lib.reference_prompt("watercolor", answers),
+    )
+    klein_settings = load_settings(model="tiny-klein", face_backend="dlib", data_dir=data)
+    res = check_prompt(klein_settings, req)
+    assert not res.fits and res.family == "klein" and res.limit == 512
+    assert res.tokens is not None and res.tokens > 512 and "too long" in res.message
+    short = c.CheckPromptRequest(
+        prompt="x", reference_prompt=lib.reference_prompt("watercolor", {})
+    )
+    assert check_prompt(klein_settings, short).fits
+    # SDXL encodes any length whole: nothing to refuse.
+    sdxl = check_prompt(load_settings(model="tiny", data_dir=data), req)
+    assert sdxl.fits and sdxl.family == "sdxl" and sdxl.tokens is None

@@ -66,6 +66,18 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     [verdicts] = await chat.files(astronaut_set())
     assert verdicts.text.count("✓ accepted") == 4, verdicts.text
     await chat.press("Done")
+
+    # Typed answers too long for the text encoder: refused before anything is queued.
+    await chat.press("Pencil sketch")
+    long_answer = "a very long and winding description of everything " * 3  # 153 chars
+    for _ in range(4):
+        await chat.send(long_answer)
+    [refused] = await chat.press("✓ Queue it")
+    assert "too long for this model" in refused.text and "at most 512" in refused.text
+    user = await studio.store.user("terminal", "kim")
+    assert await studio.store.last_order(user["id"]) is None
+
+    await chat.send("/new")
     await chat.press("Pencil sketch")
     await chat.press("Knitwear")
     await chat.press("Library")
@@ -88,7 +100,6 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     assert "loading tiny-klein (klein)" in log
 
     # What the studio kept and sent: each photo's quality values, for choosing references.
-    user = await studio.store.user("terminal", "kim")
     order = await studio.store.last_order(user["id"])
     assert order["status"] == "delivered"
     photos = await studio.store.photos(order["set_id"], "accepted")

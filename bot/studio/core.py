@@ -828,6 +828,11 @@ class Studio:
             refusal = self._screen_order(answers)
             if refusal:
                 return [_say(refusal + " Go Back and change it.")]
+        from bot.studio.prompt_fit import prompt_refusal  # FLUX.2 [klein]'s 512 tokens
+
+        too_long = await prompt_refusal(self.engine, self.prompts, style.key, answers)
+        if too_long:
+            return [_say(too_long + " Go Back and change it.")]
         order_id = await self.store.create_order(
             user_id=user["id"],
             set_id=ref["id"],

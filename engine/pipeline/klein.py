@@ -83,11 +83,15 @@ def check_prompt(loaded: LoadedPipeline, prompt: str) -> int:
     limit = text_limits(loaded.pipe).max_sequence_length
     n = prompt_tokens(loaded.pipe.tokenizer, prompt)
     if n > limit:
-        raise PromptTooLong(
-            f"the description is too long for this model ({n} tokens, at most {limit}): "
-            "shorten your own answers (attire, setting, lighting, composition) and order again"
-        )
+        raise PromptTooLong(too_long_message(n, limit))
     return n
+
+
+def too_long_message(tokens: int, limit: int) -> str:
+    return (
+        f"the description is too long for this model ({tokens} tokens, at most {limit}): "
+        "shorten your own answers (attire, setting, lighting, composition) and order again"
+    )
 
 
 # --- choosing the references --------------------------------------------------------------
