@@ -85,10 +85,43 @@ def _download(what: str, call: Callable[[], str]) -> str:
         ) from None
 
 
+def _verify_components(folder: Path) -> None:
+    """Every component model_index.json names is complete: a half-finished fetch is
+    named here, never loaded (weights without their index, a folder left empty)."""
+    import json
+
+    index = folder / "model_index.json"
+    if not index.is_file():
+        return
+    missing = []
+    for name, spec in json.loads(index.read_text(encoding="utf-8")).items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        part = folder / name
+        files = {p.name for p in part.iterdir()} if part.is_dir() else set()
+        if name.startswith("scheduler"):
+            ok = "scheduler_config.json" in files
+        elif name.startswith("tokenizer"):
+            ok = bool(files)
+        else:
+            ok = "config.json" in files and any(f.endswith(".safetensors") for f in files)
+            for shard_index in part.glob("*.safetensors.index.json") if ok else []:
+                shards = set(json.loads(shard_index.read_text())["weight_map"].values())
+                ok = ok and shards <= files
+        if not ok:
+            missing.append(name)
+    if missing:
+        raise ValueError(
+            f"incomplete: {', '.join(missing)} missing or partial in {folder}; "
+            "run `sitter models fetch` again"
+        )
+
+
 def _verify_safetensors(folder: Path) -> str:
-    """Open every .safetensors header under ``folder``; return a one-line summary."""
+    """Check the components, open every .safetensors header; return a one-line summary."""
     from safetensors import safe_open
 
+    _verify_components(folder)
     files = sorted(folder.rglob("*.safetensors"))
     if not files:
         raise ValueError(f"no .safetensors weights under {folder}")
@@ -154,13 +187,19 @@ def _base_model(settings: Settings) -> Entry:
             raise ValueError("not in the cache")
         return _verify_safetensors(found.parent)
 
+    complete = index is not None
+    if index is not None:
+        try:
+            _verify_components(index.parent)
+        except ValueError:
+            complete = False  # a half-finished fetch: `fetch` takes the rest
     return Entry(
         "base model",
         model,
         licence,
         commercial,
         str(index.parent) if index else f"{cache} (Hugging Face cache layout)",
-        index is not None,
+        complete,
         fetch=fetch,
         verify=verify,
     )

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
 
 MAX_REFERENCES = 4  # what FLUX.2 [klein] is trained for
-REFERENCE_SIDE = 512
+# Each reference is 32x32 latent patches (1,024 tokens): 512 px with the real VAE
+# (a multiple of vae_scale_factor * 2 = 16).
+REFERENCE_PATCHES = 32
 DEFAULT_MAX_SEQUENCE_LENGTH = 512  # Flux2KleinPipeline's default and the 4B model's
 DEFAULT_OUT_LAYERS = (9, 18, 27)  # the pipeline's default: hidden states of Qwen3-4B
 PAD_SHARE = 0.15  # margin around the aligned face crop, of its side
@@ -173,7 +175,9 @@ def prepare_reference(crop: Image.Image, side: int) -> Image.Image:
 
 def reference_images(loaded: LoadedPipeline, refs: Sequence[Reference]) -> list[Image.Image]:
     """The chosen references, prepared for this model."""
-    side = min(REFERENCE_SIDE, loaded.defaults.width) if loaded.tiny else REFERENCE_SIDE
+    side = REFERENCE_PATCHES * int(loaded.pipe.vae_scale_factor) * 2
+    if loaded.tiny:
+        side = min(side, loaded.defaults.width)  # a second a render on a CPU
     images = []
     for i in choose_references(refs):
         crop = _crop(refs[i])
