@@ -44,10 +44,10 @@ class Hub:
             def log_message(self, *args: object) -> None:
                 pass
 
-            def do_HEAD(self) -> None:  # noqa: N802
+            def do_HEAD(self) -> None:
                 hub.answer(self, body=False)
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 hub.answer(self, body=True)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

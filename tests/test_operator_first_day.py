@@ -43,6 +43,10 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return folder
 
 
+def _files(folder: Path) -> set[str]:
+    return {str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()}
+
+
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
     weights = data_dir / "x4.pth"
     weights.parent.mkdir(parents=True, exist_ok=True)
@@ -98,11 +102,7 @@ async def test_fetch_verify_then_an_offline_worker_renders(
 ) -> None:
     from sitter.queue import EngineClient, connect
 
-    wanted = {
-        str(p.relative_to(repo))
-        for p in repo.rglob("*")
-        if p.is_file() and p.name != "flux-2-klein-4b.safetensors"
-    }
+    wanted = _files(repo) - {"flux-2-klein-4b.safetensors"}
     with Hub({REPO: repo}) as hub:
         fetched = _sitter(_env(data_dir, HF_ENDPOINT=hub.url), "models", "fetch")
         assert fetched.returncode == 0, fetched.stderr
