@@ -245,10 +245,15 @@ def base_part(settings: Settings) -> Part:
         return PARTS[key]
     folder = Path(settings.model).expanduser()
     if not folder.is_dir():
-        from engine.models import _hub_file  # the card, when fetched into the cache
+        from huggingface_hub import hf_hub_download  # the card, when fetched into the cache
 
-        index = _hub_file(settings.model, "README.md", settings.models_dir)
-        folder = index.parent if index else folder
+        try:
+            card = hf_hub_download(
+                settings.model, "README.md", cache_dir=settings.models_dir, local_files_only=True
+            )
+            folder = Path(card).parent
+        except Exception:
+            pass
     found = card_licence(folder) if folder.is_dir() else None
     if found is None:
         return unknown_part(settings.model, "base model")

@@ -126,22 +126,27 @@ def render(
 
     from engine.pipeline.speed import choose_path
 
+    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("generation cancelled")
+        return kwargs
+
     if loaded.family == "klein":  # identity from the reference images, no adapter
         from engine.pipeline import klein
 
         return klein.render(
-            loaded, prompt=prompt, params=params, seeds=seeds, images=ref_images, cancel=cancel
+            loaded,
+            prompt=prompt,
+            params=params,
+            seeds=seeds,
+            images=ref_images,
+            on_step=check_cancel,
         )
     pipe = loaded.pipe
     params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
     cfg = params.guidance > 1.0
     embeds = identity_embeds(refs, cfg=cfg, dtype=loaded.opts.dtype, device=loaded.device)
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
-
-    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("generation cancelled")
-        return kwargs
 
     pipe.set_ip_adapter_scale(params.identity_scale)
     from engine.pipeline import long_prompt  # no silent truncation at CLIP's 77 tokens

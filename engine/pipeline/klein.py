@@ -18,8 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -194,20 +193,16 @@ def render(
     params: Any,
     seeds: Sequence[int],
     images: Sequence[Image.Image],
-    cancel: threading.Event | None = None,
+    on_step: Callable[..., dict[str, Any]] | None = None,
 ) -> list[Image.Image]:
-    """One batched call: one image per seed, all conditioned on the same references."""
-    import torch
+    """One batched call: one image per seed, all conditioned on the same references.
 
-    from engine.pipeline.generate import Cancelled
+    ``on_step`` is the pipeline's ``callback_on_step_end`` (generate's cancel check).
+    """
+    import torch
 
     limits = text_limits(loaded.pipe)
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
-
-    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("generation cancelled")
-        return kwargs
 
     with torch.inference_mode():
         out = loaded.pipe(
@@ -221,7 +216,7 @@ def render(
             height=params.height,
             max_sequence_length=limits.max_sequence_length,
             text_encoder_out_layers=limits.out_layers,
-            callback_on_step_end=check_cancel,
+            callback_on_step_end=on_step,
             output_type="pil",
         )
     return list(out.images)

@@ -15,6 +15,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
+
 # Model names that select a tiny variant; "tiny" mirrors the SDXL default.
 TINY_VARIANTS: dict[str, str] = {
     "tiny": "sdxl",
@@ -29,20 +31,6 @@ _TEXT_HIDDEN = 32
 
 def is_tiny(model: str) -> bool:
     return model in TINY_VARIANTS
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's byte -> printable character table, which CLIP's BPE uses."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    bs += list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
 # A few merges so the BPE has real work to do; transformers 5 wants every line a pair.

@@ -42,9 +42,9 @@ CHAT_TEMPLATE = (
 def _tokenizer() -> Any:
     from transformers import Qwen2TokenizerFast
 
-    from engine.pipeline.tiny import _bytes_to_unicode
+    from engine.pipeline.byte_bpe import bytes_to_unicode
 
-    chars = list(_bytes_to_unicode().values())
+    chars = list(bytes_to_unicode().values())
     tokens = chars + ["".join(m) for m in _MERGES] + SPECIAL
     vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
     tok = Qwen2TokenizerFast(
