@@ -121,7 +121,11 @@ def grey_crop(image: Image.Image | bytes | None) -> np.ndarray | None:
     if image is None:
         return None
     if isinstance(image, bytes):
-        image = Image.open(io.BytesIO(image))
+        try:
+            image = Image.open(io.BytesIO(image))
+            image.load()
+        except (OSError, ValueError):
+            return None  # an unreadable stored crop only turns the pixel check off
     small = image.convert("L").resize((PIXEL_SIDE, PIXEL_SIDE), Image.Resampling.BILINEAR)
     a = np.asarray(small, np.float32)
     return (a - a.mean()) / (a.std() + 1e-6)
@@ -210,9 +214,9 @@ class PersonGate:
         if policy == GatePolicy.OFF:
             verdict, bar = Verdict.UNCHECKED, None
         elif copied:
-            verdict, bar = Verdict.COPY, self._bar()
+            verdict, bar = Verdict.COPY, self.bar()
         else:
-            bar = self._bar()
+            bar = self.bar()
             passed = bar is None or score >= bar
             verdict = Verdict.PASSED if passed else Verdict.NOT_ALIKE
         return Likeness(
@@ -225,7 +229,10 @@ class PersonGate:
             pixels=None if pixels is None else round(pixels, 3),
         )
 
-    def _bar(self) -> float | None:
+    def bar(self) -> float | None:
+        """The score an output must reach under this policy (None: never judged on it)."""
+        if self.policy.policy == GatePolicy.OFF:
+            return None
         if self.policy.policy == GatePolicy.LENIENT:
             return self.calibration.lenient_floor.get(self.policy.kind)
         return self.threshold

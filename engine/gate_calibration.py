@@ -201,7 +201,7 @@ def evaluate(
                 [f.crop for f in ref_feats],  # type: ignore[union-attr]
                 gate_policy,
             )
-            report.thresholds.append(gate.threshold)
+            report.thresholds.append(gate.bar() or 0.0)
             for proxy in (p for p in PROXIES[kind] if p in held.variants):
                 f = held.variants[proxy]
                 report.found.setdefault(proxy, Rate()).add(f is not None)

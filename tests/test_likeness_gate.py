@@ -124,8 +124,9 @@ def test_policies_without_photos(analyzer: DlibAnalyzer) -> None:
     assert not verdicts[GatePolicy.THRESHOLD].passed
     for policy in (GatePolicy.LENIENT, GatePolicy.OFF):
         assert verdicts[policy].verdict == Verdict.UNCHECKED and verdicts[policy].passed
-    # A face exactly like one reference is a copy even without crops.
-    gate = PersonGate.build(analyzer, refs, (), LikenessGate())
+    # A face exactly like one reference is a copy even without (readable) crops.
+    gate = PersonGate.build(analyzer, refs, (b"not a png", None), LikenessGate())
+    assert gate.crops == [None, None]
     assert gate.judge_face(refs[0]).verdict == Verdict.COPY
 
 
