@@ -94,3 +94,37 @@ def test_results_from_before_the_gate_still_parse() -> None:
         }
     )
     assert req.gate == c.LikenessGate()  # photographic, threshold
+
+
+async def test_an_order_carries_its_styles_likeness_policy(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """The studio puts the style's [likeness] policy into the generation request."""
+    from studio_harness import open_studio
+
+    studio = await open_studio(data_dir, redis_url, queue_prefix)
+    sent: list[c.GenerateRequest] = []
+
+    async def enqueue(job: str, req: c.GenerateRequest, job_id: str) -> None:
+        sent.append(req)
+
+    studio.engine.enqueue = enqueue  # type: ignore[method-assign]
+    try:
+        store = studio.store
+        user = await store.ensure_user("terminal", "9", "Cy")
+        ref = await store.current_set(user["id"])
+        rel, sha = store.media.put(user["id"], "refs", b"photo", "jpg")
+        pid = await store.add_photo(ref["id"], user["id"], sha, rel, "a.jpg")
+        await store.update_photo(pid, "accepted", embedding=[0.1] * 128, backend="dlib")
+        for style in ("pencil_sketch", "watercolor"):
+            oid = await store.create_order(
+                user["id"], ref["id"], "terminal", "9", style, {}, "p", "", {}, [1, 2, 3, 4]
+            )
+            await studio.enqueue_order(oid)
+    finally:
+        await studio.aclose()
+    assert [(r.gate.kind, r.gate.policy) for r in sent] == [
+        (c.StyleKind.DRAWN, c.GatePolicy.LENIENT),
+        (c.StyleKind.PAINTED, c.GatePolicy.THRESHOLD),
+    ]
+    assert sent[0].gate.reason == studio.prompts.style("pencil_sketch").likeness.reason
