@@ -11,6 +11,7 @@ import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from conftest import insightface_image
+from identity_refs import reference_of
 from PIL import Image
 
 from engine import worker as engine_worker
@@ -64,10 +65,8 @@ async def burst(settings: Settings, runtime: Runtime, queue: str = c.QUEUE_GPU) 
 
 
 def _reference(runtime: Runtime) -> c.Reference:
-    image = Image.open(insightface_image("Tom_Hanks_54745.png")).convert("RGB")
-    face = runtime.require_analyzer().detect(image)[0]
-    emb = c.Embedding(backend=runtime.require_analyzer().name, vector=face.embedding.tolist())
-    return c.Reference(embedding=emb)
+    image = Image.open(insightface_image("Tom_Hanks_54745.png"))
+    return reference_of(runtime.require_analyzer(), image)
 
 
 def _request(runtime: Runtime, gid: str, seeds: list[int]) -> c.GenerateRequest:
