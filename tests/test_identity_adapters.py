@@ -206,6 +206,24 @@ def test_faceid_plusv2_loads_through_the_production_loader(faceid: LoadedPipelin
     assert type(faceid.pipe.image_encoder).__name__ == "CLIPVisionModelWithProjection"
 
 
+def test_the_faceid_lora_is_merged_into_the_unet(faceid: LoadedPipeline, models_dir: Path) -> None:
+    """h94's FaceID Plus v2 file carries a LoRA (the random one too): loaded by diffusers
+    through peft, then merged, so no peft layer is left for fused QKV to bypass."""
+    from diffusers import UNet2DConditionModel
+
+    from engine.pipeline.tiny import ensure_tiny_model
+
+    plain = UNet2DConditionModel.from_pretrained(ensure_tiny_model("tiny", models_dir) / "unet")
+    unet = faceid.pipe.unet
+    assert not getattr(unet, "peft_config", None)
+    assert not any(hasattr(m, "base_layer") for m in unet.modules())  # no peft wrappers
+    name = "down_blocks.1.attentions.0.transformer_blocks.0.attn1"
+    merged, before = unet.get_submodule(name), plain.get_submodule(name)
+    assert getattr(merged, "fused_projections", False)  # the speed switch still applied
+    q_rows = before.to_q.weight.shape[0]
+    assert not np.allclose(merged.to_qkv.weight[:q_rows].detach(), before.to_q.weight.detach())
+
+
 def test_faceid_plusv2_takes_both_the_embedding_and_the_crop(faceid: LoadedPipeline) -> None:
     base = _one(faceid, EMBEDS, CROPS)
     assert np.array_equal(base, _one(faceid, EMBEDS, CROPS))  # deterministic

@@ -227,3 +227,10 @@ def load_adapter(pipe: Any, spec: AdapterSpec, cache_dir: Path | None) -> None:
         _not_cached(spec, where, cache_dir, exc)
     if pipe.image_encoder is None:  # the adapters below cannot work without it
         raise ConfigError(f"identity adapter {spec.licence_name}: no CLIP image encoder loaded")
+    if getattr(pipe.unet, "peft_config", None):
+        # h94's FaceID files carry a LoRA for every attention layer, trained with the
+        # adapter; diffusers loads it through peft. Merge it into the UNet's weights, so
+        # the speed switches (fused QKV, torch.compile) see plain layers and keep it.
+        pipe.fuse_lora(components=["unet"])
+        pipe.unload_lora_weights()
+        log.info("identity adapter %s: its LoRA is merged into the UNet", spec.licence_name)

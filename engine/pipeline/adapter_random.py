@@ -19,13 +19,14 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-RANDOM_VERSION = 3
+RANDOM_VERSION = 4
 _SEED = 1234
 _DEPTH = 4  # diffusers builds both resamplers with 4 blocks
 _DIM_HEAD = 64  # and reads the head count as to_q rows // 64
 _FF_MULT = 4
 PLUS_QUERIES = 16  # Plus Face: 16 tokens per face crop, like the real SDXL file
 FACEID_TOKENS = 4  # FaceID Plus: the embedding becomes 4 tokens
+LORA_RANK = 4  # the FaceID LoRA (rank 128 in the real SDXL file)
 _RESAMPLER_DIM = 64  # Plus Face's resampler width in the tiny adapter (1280 in the real one)
 # A tiny CLIP ViT in the real encoder's geometry (224 px, 14 px patches: 257 tokens).
 ENCODER_CONFIG = {
@@ -137,6 +138,23 @@ def faceid_plus_state_dict(unet: Any, id_dim: int, clip_dim: int) -> dict[str, A
     sd[f"{pr}norm_out.weight"], sd[f"{pr}norm_out.bias"] = init.ones(cross), init.zeros(cross)
     sd.update(_resampler(init, pr, cross, _DIM_HEAD * max(1, cross // _DIM_HEAD)))
     sd.update(ip_layers(unet, init))
+    sd.update(_faceid_lora(init, unet))
+    return sd
+
+
+def _faceid_lora(init: _Init, unet: Any) -> dict[str, Any]:
+    """The LoRA h94's FaceID files carry for every attention layer (numbered 0, 1, 2, ...
+    in attn_processors order): diffusers loads it with peft."""
+    cross = int(unet.config.cross_attention_dim)
+    sd: dict[str, Any] = {}
+    for key_id, name in enumerate(unet.attn_processors):
+        hidden = _hidden_size(unet, name)
+        context = hidden if name.endswith("attn1.processor") else cross
+        for proj, fan_in in (("to_q", hidden), ("to_k", context), ("to_v", context)):
+            sd[f"ip_adapter.{key_id}.{proj}_lora.down.weight"] = init.w(LORA_RANK, fan_in)
+            sd[f"ip_adapter.{key_id}.{proj}_lora.up.weight"] = init.w(hidden, LORA_RANK)
+        sd[f"ip_adapter.{key_id}.to_out_lora.down.weight"] = init.w(LORA_RANK, hidden)
+        sd[f"ip_adapter.{key_id}.to_out_lora.up.weight"] = init.w(hidden, LORA_RANK)
     return sd
 
 
