@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -26,9 +26,6 @@ from PIL import Image
 from engine.likeness import IdentityMismatch
 from engine.pipeline.adapter import FACEID_PLUSV2
 from sitter.contract import Reference
-
-if TYPE_CHECKING:
-    from engine.pipeline.loader import LoadedPipeline
 
 MAX_CROPS = 4
 CROP_SIDE = 256  # what engine.analysis stores; any size works (CLIP resizes to 224)
@@ -81,7 +78,7 @@ def centroid_embeds(refs: np.ndarray, *, cfg: bool, dtype: Any, device: str) -> 
 
 
 def identity_kwargs(
-    loaded: LoadedPipeline,
+    loaded: Any,  # engine.pipeline.loader.LoadedPipeline (not imported: no import cycle)
     refs: np.ndarray,
     crops: Sequence[Image.Image],
     *,
