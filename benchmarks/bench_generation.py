@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import statistics
 import subprocess
@@ -40,7 +41,6 @@ from sitter.queue import EngineClient, connect  # noqa: E402
 def reference(backend: str) -> c.Reference:
     """A real embedding and aligned crop of a real photo (Tom Hanks, in the insightface wheel)."""
     import importlib.util
-    import io
 
     from PIL import Image
 
@@ -55,7 +55,7 @@ def reference(backend: str) -> c.Reference:
     face = analyzer.detect(image)[0]
     assert analyzer.name == backend
     crop = io.BytesIO()
-    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # FLUX.2 [klein]'s reference
+    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # the adapter's / klein's input
     return c.Reference(
         embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()),
         face_crop=crop.getvalue(),
@@ -151,6 +151,7 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
 
     from engine.likeness import reference_vectors
     from engine.pipeline.generate import png_bytes, render, resolve_params
+    from engine.pipeline.identity_input import choose_crops
     from engine.runtime import Runtime
 
     if args.threads:
@@ -158,6 +159,7 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
     rt = Runtime(settings).load(("faces", "pipeline", "signer"))  # type: ignore[arg-type]
     loaded = rt.require_pipeline()
     refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
+    crops = choose_crops([ref], refs)
     params = resolve_params(loaded, c.GenerationParams())
     ref_images = []
     if loaded.family == "klein":
@@ -175,6 +177,7 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
             params=params,
             seeds=seeds,
             refs=refs,
+            crops=crops,
             ref_images=ref_images,
         )
         t1 = time.perf_counter()

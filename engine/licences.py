@@ -137,11 +137,24 @@ PARTS: dict[str, Part] = {
             note="FLUX.2 [klein]: up to 4 aligned face crops passed as image=[...]",
         ),
         Part(
-            "faceid-random-init",
+            "random-init-adapter",
             "identity adapter",
-            "Apache-2.0 (generated locally by Sitter, untrained)",
+            "Apache-2.0 (generated locally by Sitter, untrained: the tiny models only)",
             True,
-            note="no trained adapter for this setup: on a real model its scale is 0",
+        ),
+        Part(
+            "ip-adapter-plus-face_sd15",
+            "identity adapter",
+            "Apache-2.0 (h94/IP-Adapter)",
+            True,
+            note="fed with the aligned face crops; needs the CLIP ViT-H image encoder",
+        ),
+        Part(
+            "ip-adapter-faceid-plusv2_sd15",
+            "identity adapter",
+            "non-commercial research only (h94/IP-Adapter-FaceID)",
+            False,
+            f"{_KLEIN_ALT}, or ip-adapter-plus-face_sd15 (Apache-2.0)",
         ),
         # --- face analysis ----------------------------------------------------------
         Part(
@@ -292,14 +305,20 @@ def base_family(settings: Settings) -> str | None:
 def identity_parts(settings: Settings, family: str | None) -> list[Part]:
     """What carries the likeness for this model and face backend (engine.pipeline.adapter)."""
     from engine.pipeline import tiny
-    from engine.pipeline.adapter import FACEID_WEIGHTS
+    from engine.pipeline.adapter import ADAPTER_FILES, adapter_kind
 
     if family == "klein":
         return [PARTS["reference-images"]]
-    if tiny.is_tiny(settings.model) or settings.face_backend != FaceBackend.INSIGHTFACE:
-        return [PARTS["faceid-random-init"]]
-    weight = FACEID_WEIGHTS.get(family or "sdxl", FACEID_WEIGHTS["sdxl"])
-    return [part(Path(weight).stem, "identity adapter")]
+    if tiny.is_tiny(settings.model):
+        return [PARTS["random-init-adapter"]]
+    try:
+        kind = adapter_kind(settings)
+    except ConfigError:  # a backend the adapter cannot use: the loader refuses it anyway
+        kind = settings.identity_adapter
+    files = ADAPTER_FILES.get((kind, family or "sdxl"))
+    if files is None:
+        return [unknown_part(f"identity adapter {kind}", "identity adapter")]
+    return [part(files.licence_name, "identity adapter"), PARTS["clip-vit-h-14-image-encoder"]]
 
 
 def face_part(settings: Settings) -> Part:

@@ -45,7 +45,9 @@ def test_models_list_names_licences_and_places(
     assert "stabilityai/stable-diffusion-xl-base-1.0" in out and "OpenRAIL++" in out
     assert "h94/IP-Adapter-FaceID" in out and "non-commercial research only" in out
     assert "buffalo_l" in out and "commercial use: NO" in out
-    assert "refused under SITTER_LICENCE=commercial: ip-adapter-faceid_sdxl, buffalo_l" in out
+    assert (
+        "refused under SITTER_LICENCE=commercial: ip-adapter-faceid-plusv2_sdxl, buffalo_l" in out
+    )
 
 
 def test_models_verify_tiny_and_dlib(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -62,7 +62,7 @@ NON_COMMERCIAL = [
     ),
     (
         {"model": SDXL, "face_backend": "insightface", "face_pack": "buffalo_l"},
-        "ip-adapter-faceid_sdxl",
+        "ip-adapter-faceid-plusv2_sdxl",
         "non-commercial research only (h94/IP-Adapter-FaceID)",
         "ip-adapter-plus-face_sdxl_vit-h",
     ),

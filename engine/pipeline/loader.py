@@ -21,6 +21,7 @@ from engine.pipeline.adapter import (
     DLIB_DIM,
     INSIGHTFACE_DIM,
     AdapterSpec,
+    adapter_kind,
     choose_adapter,
     load_adapter,
 )
@@ -197,8 +198,9 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     device = resolve_device(settings.device)
     opts = Optimisations.for_device(device, settings)
     family = detect_family(settings)
-    if family in REFERENCE_FAMILIES:
+    if family in REFERENCE_FAMILIES:  # no IP-Adapter: the person's photos are the input
         return load_klein(settings, device, opts)
+    kind = adapter_kind(settings)  # refuse a backend the adapter cannot use, before loading
     folder, ref = model_folder(settings)
     cls = StableDiffusionXLPipeline if family == "sdxl" else StableDiffusionPipeline
     kwargs: dict[str, Any] = {"dtype": opts.dtype}
@@ -212,18 +214,12 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     spec = choose_adapter(
         family=family,
         tiny=is_tiny,
+        kind=kind,
         id_dim=id_dim_for(settings.face_backend),
-        configured=settings.identity_adapter,
         unet=pipe.unet,
         models_dir=settings.models_dir,
     )
-    if not spec.trained and not is_tiny:
-        log.warning(
-            "no trained identity adapter for %s-d %s embeddings: generating from the prompt "
-            "alone (adapter scale 0); use SITTER_FACE_BACKEND=insightface for FaceID",
-            spec.id_dim,
-            settings.face_backend,
-        )
+    log.info("identity adapter: %s", spec.name)
     load_adapter(pipe, spec, settings.models_dir)
     pipe.to(device)
     opts.apply(pipe)
@@ -239,8 +235,6 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     )
     pipe.set_progress_bar_config(disable=True)
     defaults = TINY_DEFAULTS if is_tiny else FAMILY_DEFAULTS[family]
-    if not spec.trained and not is_tiny:
-        defaults = Defaults(**{**defaults.__dict__, "identity_scale": 0.0})
     return LoadedPipeline(
         pipe=pipe,
         family=family,
@@ -267,11 +261,16 @@ def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPi
     pipe.set_progress_bar_config(disable=True)
     is_tiny = tiny.is_tiny(settings.model)
     spec = AdapterSpec(
+        kind="reference-images",
         source=ref,
+        subfolder="",
         weight_name="",
+        encoder_source="",
+        encoder_subfolder="",
         id_dim=id_dim_for(settings.face_backend),
         trained=True,
         name="reference images (FLUX.2 [klein] image=[...], up to 4)",
+        licence_name="reference-images",
     )
     return LoadedPipeline(
         pipe=pipe,
