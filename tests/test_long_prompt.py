@@ -77,6 +77,7 @@ def test_a_long_order_renders_through_the_production_path(tmp_path: Path) -> Non
     import numpy as np
 
     from engine.pipeline.generate import Resolved, render
+    from engine.pipeline.identity_input import placeholder_crops
     from engine.pipeline.loader import load_pipeline
     from sitter.config import load_settings
 
@@ -86,7 +87,13 @@ def test_a_long_order_renders_through_the_production_path(tmp_path: Path) -> Non
 
     def pixels(prompt: str) -> bytes:
         [im] = render(
-            loaded, prompt=prompt, negative_prompt="", params=params, seeds=[3], refs=refs
+            loaded,
+            prompt=prompt,
+            negative_prompt="",
+            params=params,
+            seeds=[3],
+            refs=refs,
+            crops=placeholder_crops(),
         )
         return im.tobytes()
 
