@@ -81,13 +81,50 @@ async def services(
             f"No Redis answers at SITTER_REDIS_URL={redact(settings.redis_url)}. Start one, "
             "fix the URL, or use `sitter run`, which starts a local Redis by itself."
         )
-    proc = start_worker(settings) if worker else None
+    keeper = WorkerKeeper(settings) if worker else None
+    watch = asyncio.create_task(keeper.watch()) if keeper is not None else None
     try:
         yield settings
     finally:
-        stop_worker(proc)
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        if keeper is not None:
+            stop_worker(keeper.proc)
         if local is not None:
             local.stop()
+
+
+class WorkerKeeper:
+    """The worker process `sitter run`/`sitter chat` started: started again when it dies
+    (at most ``MAX_RESTARTS`` times, waiting longer each time), saying so."""
+
+    MAX_RESTARTS = 5
+    CHECK_S = 2.0
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.check_s = self.CHECK_S
+        self.restarts = 0
+        self.proc = start_worker(settings)
+
+    async def watch(self) -> None:
+        while self.proc is not None:
+            await asyncio.sleep(self.check_s)
+            code = self.proc.poll()
+            if code is None:
+                continue
+            if self.restarts >= self.MAX_RESTARTS:
+                say(
+                    f"the engine worker stopped again (exit {code}); not restarting it after "
+                    f"{self.restarts} restarts. See {self.settings.data_dir / 'worker.log'}."
+                )
+                return
+            self.restarts += 1
+            say(f"the engine worker stopped (exit {code}); starting it again.")
+            await asyncio.sleep(min(30.0, self.check_s * 2 ** (self.restarts - 1)))
+            self.proc = start_worker(self.settings)
 
 
 async def run_adapters(settings: Settings) -> int:
