@@ -94,6 +94,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from sitter.redact import install_for
+
+    install_for(settings)  # every command's log lines, whatever handler shows them
     try:
         return int(_resolve(COMMANDS[args.command])(args, settings) or 0)
     except ConfigError as exc:

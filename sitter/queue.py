@@ -131,17 +131,10 @@ class EngineClient:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
+    """The URL without its password (either form): see :func:`sitter.redact.redact_url`."""
+    from sitter.redact import redact_url
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
+    return redact_url(url)
 
 
 async def ping(url: str, timeout: float = 1.0) -> bool:

@@ -167,6 +167,9 @@ class Studio:
         self._locks: dict[int, asyncio.Lock] = {}
         # (platform, chat id) -> (failed sends, next try): see tracking.MAX_SEND_FAILS
         self.send_failures: dict[tuple[str, str], tuple[int, float]] = {}
+        from sitter.outage import Outages
+
+        self.outages = Outages()  # Redis down / disk full: one warning, one line at the end
         self._instance: str | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
         self._screen: Callable[[str], str | None] | None = _find_screen()
@@ -234,7 +237,9 @@ class Studio:
         async with lock:
             try:
                 return await self._dispatch(event, user)
-            except Exception:
+            except Exception as exc:
+                if self.outages.failed(exc, "a chat event"):
+                    return [_say(w.OUTAGE)]
                 log.exception("studio: failed on %s from %s", type(event).__name__, who.user_id)
                 return [_say("Sorry, something went wrong on my side. Please try again.")]
 

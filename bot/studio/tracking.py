@@ -46,6 +46,7 @@ class Tracker:
         self._last_sweep: float | None = None  # sweep on the first pass (monotonic may be < 1 h)
         from sitter.heartbeat import Reclaimer
 
+        self.outages = studio.outages
         self.reclaimer = Reclaimer(
             self.engine.redis, self.engine.prefix, studio.settings.worker_heartbeat_s
         )
@@ -56,12 +57,15 @@ class Tracker:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("tracking: tick failed; trying again")
+            except Exception as exc:
+                if not self.outages.failed(exc, "tracking"):
+                    log.exception("tracking: tick failed; trying again")
             await asyncio.sleep(self.studio.tick_s)
 
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
+        if self.outages.active("redis"):
+            await self._isolated(self.engine.redis.ping(), "Redis check", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         for order in await self.store.orders_to_follow():
@@ -77,15 +81,16 @@ class Tracker:
             swept = await self._sweep()
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
+        self.outages.passed()
 
-    @staticmethod
-    async def _isolated(step: Any, what: str, ident: int) -> None:
+    async def _isolated(self, step: Any, what: str, ident: int) -> None:
         try:
             await step
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("tracking: %s %s failed; trying again next pass", what, ident)
+        except Exception as exc:
+            if not self.outages.failed(exc, f"{what} {ident}"):  # an outage: one line, not one each
+                log.exception("tracking: %s %s failed; trying again next pass", what, ident)
 
     async def _sweep(self) -> dict[str, int]:
         s = self.studio.settings

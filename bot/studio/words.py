@@ -95,3 +95,9 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
         more = " More help: 10–20 is best." if accepted < 10 else ""
         return f"{accepted} good photos so far. Press Done when you're ready.{more}"
     return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."
+
+
+OUTAGE = (
+    "Sorry, the studio can't reach its queue or storage right now. Nothing you sent "
+    "before is lost; please try again in a few minutes."
+)
