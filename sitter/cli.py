@@ -51,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
     gen.add_argument("--photos", required=True, help="folder with photos of one person")
-    gen.add_argument("--style", required=True, help="style name from prompts/")
+    gen.add_argument("--style", required=True, help=_style_help())
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--attire", default="")
     gen.add_argument("--setting", default="")
@@ -59,9 +59,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--composition", default="")
     gen.add_argument("--seed", type=int, default=None)
 
-    photos = sub.add_parser("photos", help="check reference photos")
+    photos = sub.add_parser(
+        "photos",
+        help="check reference photos (each on its own; --as-set: as one person's set)",
+        description="Check reference photos. By default each file is checked on its own, "
+        "so photos of different people are fine; --as-set checks them as one person's "
+        "set, in order, as the bot does (a different person is named).",
+    )
     photos.add_argument("action", choices=["check"])
     photos.add_argument("files", nargs="+")
+    photos.add_argument(
+        "--as-set",
+        action="store_true",
+        help="check the files as one person's set (default: each file independently)",
+    )
     photos.add_argument("--json", action="store_true", help="one JSON object per file")
 
     models = sub.add_parser("models", help="download and verify the configured models")
@@ -80,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_argument("--format", choices=["csv", "json"], default="csv")
     audit.add_argument("--output", default="-", help="file to write (default: stdout)")
     return p
+
+
+def _style_help() -> str:
+    try:
+        from engine.cli_generate import style_help
+    except ImportError:  # the bot alone: no engine here
+        return "style name from prompts/"
+    return style_help()
 
 
 def _resolve(target: str) -> Callable[..., int]:
