@@ -127,7 +127,7 @@ class WorkerKeeper:
             self.proc = start_worker(self.settings)
 
 
-async def run_adapters(settings: Settings) -> int:
+async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> int:
     """Run every adapter whose token is set, with one studio core, until cancelled."""
     from bot.studio.core import Studio
 
@@ -142,7 +142,7 @@ async def run_adapters(settings: Settings) -> int:
         if settings.discord_token is not None:
             from bot.discord.app import run_discord
 
-            runners.append(run_discord(settings, studio, studio.store.db))
+            runners.append(run_discord(settings, studio, studio.store.db, sync=sync_commands))
             say("Discord bot starting.")
         background = asyncio.create_task(studio.run_background())
         try:
@@ -218,6 +218,6 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> int:
         async with services(settings, worker=False, local_redis=False) as live:
-            return await run_adapters(live)
+            return await run_adapters(live, sync_commands=bool(getattr(args, "sync", False)))
 
     return asyncio.run(until_stopped(main()))

@@ -33,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run everything: Redis if needed, a worker and the bot(s)")
     run.add_argument("--no-worker", action="store_true", help="do not start a local worker")
-    sub.add_parser("bot", help="run the chat bot(s) only (workers run elsewhere)")
+    bot = sub.add_parser("bot", help="run the chat bot(s) only (workers run elsewhere)")
+    bot.add_argument(
+        "--sync",
+        action="store_true",
+        help="upload Discord's slash commands now (otherwise only when they changed)",
+    )
     chat = sub.add_parser("chat", help="the studio in this terminal, no chat token needed")
     chat.add_argument("--out", default=None, help="folder for results (default: DATA_DIR/out)")
     chat.add_argument("--no-worker", action="store_true", help="use workers started elsewhere")
