@@ -300,16 +300,48 @@ def _heartbeat(settings: Settings, queues: tuple[str, ...], workers: list[Worker
 # --- `python -m arq engine.worker.WorkerSettings` ----------------------------------------------
 def _settings_class(queue: str) -> type:
     settings = load_settings()
+    running: set[str] = set()
+    beats: list[Any] = []
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         from engine.runtime import Runtime
+        from sitter.heartbeat import Heartbeat
 
+        beat = Heartbeat(
+            ctx["redis"],
+            settings.queue_prefix,
+            (queue,),
+            settings.worker_heartbeat_s,
+            model=settings.model,
+            running=lambda: tuple(running),
+        )
+        beat.start()  # "loading" until the models are in
+        beats.append(beat)
         ctx["settings"] = settings
         ctx["runtime"] = await asyncio.to_thread(Runtime(settings).load, QUEUE_PARTS[queue])
+        await _beat_now(beat)
+
+    async def on_job_start(ctx: dict[str, Any]) -> None:
+        running.add(str(ctx["job_id"]))
+        with contextlib.suppress(Exception):
+            await beats[0].claim(str(ctx["job_id"]))
+
+    async def after_job_end(ctx: dict[str, Any]) -> None:
+        running.discard(str(ctx["job_id"]))
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        for beat in beats:
+            await beat.stop()
 
     opts = worker_options(settings, queue)
     opts.pop("handle_signals")
-    return type(f"{queue.capitalize()}WorkerSettings", (), {**opts, "on_startup": on_startup})
+    hooks = {
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
+        "after_job_end": after_job_end,
+    }
+    return type(f"{queue.capitalize()}WorkerSettings", (), {**opts, **hooks})
 
 
 def __getattr__(name: str) -> Any:

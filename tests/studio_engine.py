@@ -211,7 +211,9 @@ async def main() -> None:
 
     for w in ws:
         w.on_job_start = claim
-    beat.start()
+    beat.start()  # "loading": the studio waits for this worker rather than failing fast
+    if "fast" in queues:
+        await asyncio.to_thread(analyzer)  # dlib's models, before the first (timed) job
     await beat.serving()
     print("studio test engine ready", hashlib.sha1(prefix.encode()).hexdigest()[:6], flush=True)
     task = asyncio.ensure_future(asyncio.gather(*(w.async_run() for w in ws)))
