@@ -147,6 +147,11 @@ async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> in
         background = asyncio.create_task(studio.run_background())
         try:
             await asyncio.gather(*runners)
+        except Exception as exc:
+            rejected = _rejected_token(exc)
+            if rejected is None:
+                raise
+            raise ConfigError(rejected) from None  # said without the token
         finally:
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -154,6 +159,22 @@ async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> in
     finally:
         await studio.aclose()
     return 0
+
+
+def _rejected_token(exc: BaseException) -> str | None:
+    """A plain message when a platform refused its token (PTB's own names the token)."""
+    name = type(exc).__name__
+    if name == "InvalidToken":
+        return (
+            "Telegram rejected SITTER_TELEGRAM_TOKEN. Copy the token from @BotFather again "
+            "(/mybots > your bot > API Token)."
+        )
+    if name == "LoginFailure":
+        return (
+            "Discord rejected SITTER_DISCORD_TOKEN. Reset it in the developer portal "
+            "(Bot > Reset Token) and set it again."
+        )
+    return None
 
 
 def _has_token(settings: Settings) -> bool:

@@ -128,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Python would print the traceback itself, secrets in messages included (PTB
+        # puts the token in InvalidToken's): the same traceback, redacted.
+        import traceback
+
+        from sitter.redact import scrub
+
+        print(scrub(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

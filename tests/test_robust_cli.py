@@ -4,10 +4,7 @@ Real files, real subprocesses, a real Redis, the real python-telegram-bot client
 
 from __future__ import annotations
 
-import asyncio
-import io
 import json
-import logging
 import os
 import subprocess
 import sys
@@ -83,40 +80,32 @@ class _Unauthorized(BaseHTTPRequestHandler):
 
 
 def test_telegram_token_is_redacted_in_every_log_line_at_every_level(
-    caplog: pytest.LogCaptureFixture,
+    redis_url: str, tmp_path: Path
 ) -> None:
-    """PTB says the token in `InvalidToken: The token `...` was rejected` and in its DEBUG
-    `Set Bot API URL: .../bot<TOKEN>`: neither reaches our log stream nor pytest's."""
-    import telegram
-    from telegram.error import InvalidToken
-
-    from sitter.observability import configure_logging
-
+    """`sitter bot` at DEBUG against a Bot API on loopback that refuses the token: PTB
+    says the token in its DEBUG `Set Bot API URL: .../bot<TOKEN>` and in `InvalidToken:
+    The token `...` was rejected`; neither reaches the output, and the bot ends with a
+    plain message."""
     server = HTTPServer(("127.0.0.1", 0), _Unauthorized)
     threading.Thread(target=server.serve_forever, daemon=True).start()
-    stream = io.StringIO()
-    settings = load_settings(telegram_token=TELEGRAM_TOKEN, log_level="DEBUG")
-    handler = configure_logging(settings, stream=stream)
-    log = logging.getLogger("bot.telegram.test")
     try:
-        with caplog.at_level(logging.DEBUG):
-            bot = telegram.Bot(
-                TELEGRAM_TOKEN, base_url=f"http://127.0.0.1:{server.server_port}/bot"
-            )
-            try:
-                asyncio.run(bot.initialize())
-            except InvalidToken as exc:
-                log.exception("telegram: the token was refused")
-                log.info("PTB said: %s", exc)
-            else:
-                raise AssertionError("the emulated Bot API accepted the token")
-        out = stream.getvalue() + caplog.text
-        assert "Set Bot API URL" in out and "was rejected" in out  # the lines are there ...
-        assert TELEGRAM_TOKEN not in out and TELEGRAM_TOKEN.split(":")[1] not in out  # ... redacted
-        assert "<telegram-token>" in out or "***" in out
+        run = _sitter(
+            "bot",
+            env={
+                "SITTER_TELEGRAM_TOKEN": TELEGRAM_TOKEN,
+                "SITTER_TELEGRAM_API_URL": f"http://127.0.0.1:{server.server_port}",
+                "SITTER_REDIS_URL": redis_url,
+                "SITTER_DATA_DIR": str(tmp_path),
+                "SITTER_LOG_LEVEL": "DEBUG",
+            },
+        )
     finally:
-        logging.getLogger().removeHandler(handler)
         server.shutdown()
+    out = run.stdout + run.stderr
+    assert "Set Bot API URL" in out  # the DEBUG line is there ...
+    assert TELEGRAM_TOKEN not in out and TELEGRAM_TOKEN.split(":")[1] not in out  # ... redacted
+    assert run.returncode == 2 and "Telegram rejected SITTER_TELEGRAM_TOKEN" in run.stderr
+    assert "Traceback" not in out
 
 
 # --- 19: a Redis password in either URL form is never printed ----------------------------------
