@@ -663,12 +663,13 @@ class Studio:
 
         ref = await self.store.current_set(user["id"])
         if not await uploads.engine_alive(self):
-            kept = await uploads.keep_pending(
+            kept, refused = await uploads.keep_pending(
                 self, user, ref["id"], list(event.files[: self.settings.max_files_per_message])
             )
             s = await self.store.save_session(user["id"], State.REFERENCES.value, data)
             usable = await uploads.usable(self, ref["id"])
-            return [_say(uploads.engine_down_text(kept), self._done_row(s.rev, usable))]
+            text = "\n".join([*refused, uploads.engine_down_text(kept)])
+            return [_say(text, self._done_row(s.rev, usable))]
 
         async def collecting() -> bool:
             return (await self._session(user))[0] == State.REFERENCES

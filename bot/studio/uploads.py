@@ -70,24 +70,43 @@ async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
         return False  # Redis itself is down: the engine can't be reached either
 
 
-async def keep_pending(studio: Studio, user: Any, set_id: int, files: list[IncomingFile]) -> int:
-    """Store files unchecked (status pending) to check at Done; returns how many."""
+def local_refusal(studio: Studio, f: IncomingFile) -> str | None:
+    """A verdict that needs no engine (not fetched, too big, empty), as ``_one_photo`` words it."""
+    if f.data is None:
+        return f"✗ I could not get this file{': ' + f.error if f.error else ''}."
+    if len(f.data) > studio.settings.max_upload_bytes:
+        mb = studio.settings.max_upload_bytes / 1e6
+        return f"✗ it is {len(f.data) / 1e6:.1f} MB; the limit is {mb:.0f} MB."
+    if not f.data:
+        return "✗ the file is empty."
+    return None
+
+
+async def keep_pending(
+    studio: Studio, user: Any, set_id: int, files: list[IncomingFile]
+) -> tuple[int, list[str]]:
+    """Store files unchecked (status pending) to check at Done: (how many, verdict lines
+    for the files refused without the engine)."""
+    from bot.studio.core import _ext, clean_text
+
     s = studio.settings
     kept = 0
-    for f in files:
-        if not f.data or len(f.data) > s.max_upload_bytes:
+    lines = []
+    for n, f in enumerate(files, 1):
+        refusal = local_refusal(studio, f)
+        if refusal is not None:
+            lines.append(f"{clean_text(f.filename)[:60] or f'photo {n}'}: {refusal}")
             continue
+        assert f.data is not None
         sha = hashlib.sha256(f.data).hexdigest()
         if await studio.store.photo_by_sha(set_id, sha) is not None:
             continue
         if len(await studio.store.photos(set_id)) >= s.max_photos:
             break
-        from bot.studio.core import _ext
-
         rel, sha = studio.store.media.put(user["id"], "refs", f.data, _ext(f))
         await studio.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         kept += 1
-    return kept
+    return kept, lines
 
 
 async def usable(studio: Studio, set_id: int) -> int:
@@ -100,7 +119,7 @@ def engine_down_text(kept: int) -> str:
     if kept:
         what = f"I kept your {kept} photo{'s' if kept != 1 else ''} unchecked."
     else:
-        what = "Your photos are kept."
+        what = "Photos you already sent are kept."
     return ENGINE_DOWN.format(kept=what)
 
 
