@@ -97,6 +97,16 @@ def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.
     from engine.pipeline.generate import generate
     from sitter.observability import record_likeness
 
+    if req.protected:
+        from engine.identity import protected_references
+
+        refs = [r.embedding for r in req.references]
+        if protected_references(rt.require_analyzer(), refs, req.protected):
+            raise Permanent(
+                "protected",
+                "a reference photo shows a face that is protected (its owner asked not to "
+                "have it used)",
+            )
     result = generate(rt, req, cancel)
     for v in result.variations:
         record_likeness(v.likeness)

@@ -102,12 +102,20 @@ class AnalyzePhotoResult(Message):
 
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
+    # Faces protected since the photos were accepted: checked again before an order.
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+
+class ProtectedMatch(Message):
+    index: int = Field(description="Which embedding of the request.")
+    protected_id: int
 
 
 class CheckSetResult(Message):
     outliers: list[int] = Field(description="Indexes of photos that look like someone else.")
     threshold: float
     distances: list[float] = Field(description="Each photo's median distance to the others.")
+    protected_matches: list[ProtectedMatch] = Field(default_factory=list)
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -133,6 +141,9 @@ class GenerateRequest(Message):
     seeds: list[int] = Field(min_length=1, max_length=8)
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
+    # Checked against the references before anything is painted (a face protected
+    # after the order was queued); a match fails the job with code "protected".
+    protected: list[ProtectedFace] = Field(default_factory=list)
 
 
 class Variation(Message):
