@@ -7,6 +7,7 @@ checkpoint so deleted rows leave the database files at once.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
@@ -112,11 +113,16 @@ async def scrub_person(store: Store, user: Any) -> dict[str, int]:
     return done
 
 
-async def checkpoint(store: Store) -> None:
+async def checkpoint(store: Store) -> bool:
     """Write the WAL back into the database and empty it: with secure_delete on, deleted
     rows are then gone from both files, not only once the process exits."""
-    async with store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-        await cur.fetchall()
+    for _ in range(40):  # a statement another task has open keeps it from finishing
+        async with store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is None or int(row[0]) == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
 
 
 # --- the retention sweep of records ------------------------------------------------------------
