@@ -283,6 +283,10 @@ async def test_the_daily_quota_survives_forget(
         await s.aclose()
 
 
+def _empty(wal: Path) -> bool:
+    return not wal.exists() or wal.stat().st_size == 0
+
+
 # --- item 9 ---------------------------------------------------------------------------------------
 async def test_terminal_copies_and_the_wal_go_with_forget(
     redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
@@ -328,10 +332,10 @@ async def test_terminal_copies_and_the_wal_go_with_forget(
         # exit), and neither database file holds the person any more.
         wal = Path(f"{settings.db_path}-wal")
         for _ in range(200):
-            if not wal.exists() or wal.stat().st_size == 0:
+            if _empty(wal):
                 break
             await asyncio.sleep(0.05)
-        assert not wal.exists() or wal.stat().st_size == 0
+        assert _empty(wal)
         needles = {"platform id": pid.encode(), "typed": b"zebra-striped"}
         assert in_db_files(settings.db_path, needles) == []
         writer.write("/quit\n")

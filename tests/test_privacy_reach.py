@@ -30,7 +30,7 @@ CAROL = Who("terminal", "carol", "carol-chat", "Carol")  # had his photos accept
 MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
 
 
-def _settings(data_dir: Path, redis_url: str, prefix: str):  # noqa: ANN202
+def _settings(data_dir: Path, redis_url: str, prefix: str):
     return load_settings(
         data_dir=data_dir, redis_url=redis_url, queue_prefix=prefix, min_photos=2, daily_quota=0
     )

@@ -208,7 +208,7 @@ class ModerationStore:
                 order_id,
             )
             await self.store.run(
-                "UPDATE variations SET removed_at = ?, path = NULL WHERE order_id = ? "
+                "UPDATE variations SET removed_at = ?, path = NULL, sha256 = NULL WHERE order_id = ? "
                 "AND removed_at IS NULL",
                 now_iso(),
                 order_id,
