@@ -94,10 +94,7 @@ def _permanent_code(exc: BaseException) -> str | None:
 
 # --- the work, run in a thread ------------------------------------------------------------------
 def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
-    from engine.pipeline.generate import generate
-    from sitter.observability import record_likeness
-
-    if req.protected:
+    if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
         refs = [r.embedding for r in req.references]
@@ -107,6 +104,9 @@ def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.
                 "a reference photo shows a face that is protected (its owner asked not to "
                 "have it used)",
             )
+    from engine.pipeline.generate import generate
+    from sitter.observability import record_likeness
+
     result = generate(rt, req, cancel)
     for v in result.variations:
         record_likeness(v.likeness)

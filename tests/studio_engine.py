@@ -128,7 +128,7 @@ async def generate(ctx: dict, payload: dict) -> dict:
     req = c.parse_request(c.JOB_GENERATE, payload)
     assert isinstance(req, c.GenerateRequest)
     t0 = time.perf_counter()
-    if req.protected:  # the real worker's rule, before anything is painted
+    if getattr(req, "protected", None):  # the real worker's rule, before anything is painted
         from engine.identity import protected_references
 
         refs = [r.embedding for r in req.references]

@@ -186,7 +186,7 @@ async def test_protection_is_checked_again_before_generation(studio: Studio) -> 
         what="the refusal",
     )
     row = await store.order(oid)
-    assert row["status"] == "failed" and "protected" in row["error"]
+    assert row["status"] == "failed" and "reference photo shows a" in row["error"], row["error"]
     assert await store.variations(oid) == []
 
 
@@ -248,3 +248,49 @@ def _fast_queue_only(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureReq
     else:
         monkeypatch.delenv("STUDIO_ENGINE_QUEUES", raising=False)
     assert os.environ.get("STUDIO_ENGINE_QUEUES") in (None, "fast")
+
+
+@needs_shared
+def test_the_real_worker_refuses_to_paint_a_protected_face() -> None:
+    """engine/worker.py's generate job, with the real dlib analyzer on real photos:
+    references matching a protected face stop the job before anything is painted."""
+    import threading
+
+    from PIL import Image
+
+    from engine.faces.dlib_backend import DlibAnalyzer
+    from engine.worker import Permanent, _do_generate
+
+    analyzer = DlibAnalyzer()
+
+    def embed(name: str) -> c.Embedding:
+        with Image.open(FACES / name) as im:
+            [face] = analyzer.detect(im.convert("RGB"))
+        return c.Embedding(backend=analyzer.name, vector=[float(x) for x in face.embedding])
+
+    class Runtime:
+        def require_analyzer(self) -> DlibAnalyzer:
+            return analyzer
+
+    req = c.GenerateRequest(
+        generation_id="g1",
+        prompt="a portrait",
+        seeds=[1],
+        references=[c.Reference(embedding=embed("obama/2.jpg"))],
+        protected=[c.ProtectedFace(id=7, embedding=embed("obama/1.jpg"))],
+    )
+    with pytest.raises(Permanent) as refused:
+        _do_generate(Runtime(), req, threading.Event())
+    assert refused.value.code == "protected"
+
+    # The order-time check: the real engine's set check names the matching photos.
+    from engine.analysis import check_set
+
+    result = check_set(
+        c.CheckSetRequest(
+            embeddings=[embed("kit_harington/1.jpg"), embed("obama/3.jpg")],
+            protected=[c.ProtectedFace(id=7, embedding=embed("obama/1.jpg"))],
+        ),
+        analyzer,
+    )
+    assert result.protected_matches == [c.ProtectedMatch(index=1, protected_id=7)]
