@@ -5,8 +5,10 @@ benchmark call. It renders every seed in ONE batched pipeline call (a list of
 CPU ``torch.Generator``s, one per image, so an image depends only on its seed
 and the order, not on the device's RNG), scores each output's likeness, and
 re-renders only the variations that failed, with derived seeds, until they pass
-or ``max_attempts`` is reached. Each variation keeps its best attempt (a face
-beats no face, then the higher score) and reports the seed that made it.
+or ``max_attempts`` is reached. The likeness gate (engine/gate.py) is built per
+order from the person's references and the style's policy. Each variation keeps
+its best attempt (accepted first, then a face that is not a copy, then the higher
+score) and reports the seed that made it and why earlier attempts were redone.
 """
 
 from __future__ import annotations
@@ -16,14 +18,16 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
-from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation
+from engine.pipeline.identity_input import choose_crops, identity_kwargs
+from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation, Verdict
 
 if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
@@ -82,8 +86,6 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
     if loaded.tiny:
         steps = min(steps, TINY_MAX_STEPS)
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
-    if not loaded.adapter.trained and not loaded.tiny:
-        scale = 0.0  # an untrained adapter on a real model would only add noise
     return Resolved(
         steps=steps,
         guidance=d.guidance if params.guidance is None else params.guidance,
@@ -91,18 +93,6 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
         height=height,
         identity_scale=scale,
     )
-
-
-def identity_embeds(refs: np.ndarray, *, cfg: bool, dtype: Any, device: str) -> Any:
-    """FaceID's ``ip_adapter_image_embeds`` entry: the normalised centroid of the
-    references, shape (1, 1, d), with a zero negative in front under CFG."""
-    import torch
-
-    centroid = refs.mean(axis=0)
-    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-8)
-    pos = torch.from_numpy(centroid.astype(np.float32)).reshape(1, 1, -1)
-    embeds = torch.cat([torch.zeros_like(pos), pos]) if cfg else pos
-    return embeds.to(device=device, dtype=dtype)
 
 
 def render(
@@ -113,9 +103,11 @@ def render(
     params: Resolved,
     seeds: Sequence[int],
     refs: np.ndarray,
+    crops: Sequence[Image.Image] = (),
     cancel: threading.Event | None = None,
 ) -> list[Image.Image]:
-    """One batched pipeline call: one image per seed."""
+    """One batched pipeline call: one image per seed. ``crops``: the references'
+    aligned face crops (engine.pipeline.identity_input.choose_crops)."""
     import torch
 
     from engine.pipeline.speed import choose_path
@@ -123,7 +115,6 @@ def render(
     pipe = loaded.pipe
     params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
     cfg = params.guidance > 1.0
-    embeds = identity_embeds(refs, cfg=cfg, dtype=loaded.opts.dtype, device=loaded.device)
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
 
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +124,7 @@ def render(
 
     pipe.set_ip_adapter_scale(params.identity_scale)
     with torch.inference_mode():
+        identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
         out = pipe(
             prompt=prompt,
             negative_prompt=negative_prompt or None,
@@ -142,7 +134,7 @@ def render(
             guidance_scale=params.guidance,
             width=params.width,
             height=params.height,
-            ip_adapter_image_embeds=[embeds],
+            **identity,
             callback_on_step_end=check_cancel,
             output_type="pil",
         )
@@ -162,13 +154,19 @@ class _Slot:
     best_image: Image.Image | None = None
     best_seed: int = 0
     best: Likeness | None = None
+    rejected: list[Verdict] = field(default_factory=list)  # why each attempt was rendered again
 
     def offer(self, image: Image.Image, seed: int, likeness: Likeness) -> None:
-        def rank(lk: Likeness) -> tuple[bool, float]:
-            return (lk.face_found, lk.score if lk.score is not None else -1.0)
-
+        if not likeness.passed:
+            self.rejected.append(likeness.verdict or _plain_verdict(likeness))
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
+
+
+def _plain_verdict(lk: Likeness) -> Verdict:
+    if lk.passed:
+        return Verdict.PASSED
+    return Verdict.NOT_ALIKE if lk.face_found else Verdict.NO_FACE
 
 
 def generate(
@@ -180,6 +178,9 @@ def generate(
     loaded = runtime.require_pipeline()
     analyzer = runtime.require_analyzer()
     refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+    crops = choose_crops(req.references, refs)
+    # The likeness gate for this person and this style (engine/gate.py).
+    gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
     params = resolve_params(loaded, req.params)
     bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
     if bad:
@@ -200,11 +201,12 @@ def generate(
                 params=params,
                 seeds=seeds,
                 refs=refs,
+                crops=crops,
                 cancel=cancel,
             )
         for slot, seed, image in zip(pending, seeds, images, strict=True):
             slot.attempts = attempt
-            slot.offer(image, seed, runtime.score(image, refs))
+            slot.offer(image, seed, gate.judge(image))
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
@@ -226,6 +228,9 @@ def generate(
                 face_found=slot.best.face_found,
                 attempts=slot.attempts,
                 passed=slot.best.passed,
+                verdict=slot.best.verdict or _plain_verdict(slot.best),
+                threshold=slot.best.threshold,
+                regenerated_for=slot.rejected[: slot.attempts - 1],
             )
         )
     return GenerateResult(
