@@ -1,4 +1,4 @@
-"""Ids are never reused (issue 13, item 3): migration 0005 rebuilds the tables with
+"""Ids are never reused (issue 13, item 3): migration 0006 rebuilds the tables with
 AUTOINCREMENT on a real SQLite file that already holds data (kept, with its foreign
 keys), and through the core a forgotten person's ids are not handed to the next
 person, so an old Report button can't file a report against someone else."""
@@ -27,7 +27,7 @@ TABLES = (
 )  # fmt: skip
 
 
-async def test_migration_0005_keeps_data_and_foreign_keys_and_never_reuses(
+async def test_migration_0006_keeps_data_and_foreign_keys_and_never_reuses(
     tmp_path: Path,
 ) -> None:
     old = tmp_path / "old-migrations"
@@ -57,8 +57,8 @@ async def test_migration_0005_keeps_data_and_foreign_keys_and_never_reuses(
     await db.commit()
     await db.close()
 
-    db = await open_db(path)  # today's code: migration 0005 runs
-    assert await current_version(db) == 5
+    db = await open_db(path)  # today's code: migrations 0005 and 0006 run
+    assert await current_version(db) == 6
     db.row_factory = aiosqlite.Row
     for table in TABLES:
         async with db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)) as cur:

@@ -22,14 +22,14 @@ def today() -> str:
 
 def pseudonym(user_id: int) -> str:
     """How the audit log names a forgotten person: our own number, which is never
-    given to anyone else (migration 0005) and no longer leads to an account."""
+    given to anyone else (migration 0006) and no longer leads to an account."""
     return f"user:{int(user_id)}"
 
 
 # --- the daily quota across /forget ---------------------------------------------------------
 async def _quota_key(store: Store) -> bytes:
     row = await store.one("SELECT value FROM meta WHERE key = 'quota_key'")
-    assert row is not None, "migration 0005 not applied"
+    assert row is not None, "migration 0006 not applied"
     return bytes.fromhex(str(row[0]))
 
 

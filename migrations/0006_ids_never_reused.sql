@@ -119,10 +119,14 @@ CREATE TABLE new_variations (
     attempts   INTEGER NOT NULL DEFAULT 1,
     removed_at TEXT,
     created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    verdict    TEXT,                           -- migration 0005: the likeness gate's
+    threshold  REAL,
+    regenerated TEXT NOT NULL DEFAULT '',
     UNIQUE (order_id, idx)
 );
 INSERT INTO new_variations SELECT id, order_id, user_id, idx, seed, path, sha256, likeness,
-    face_found, passed, attempts, removed_at, created_at FROM variations;
+    face_found, passed, attempts, removed_at, created_at, verdict, threshold, regenerated
+    FROM variations;
 DROP TABLE variations;
 ALTER TABLE new_variations RENAME TO variations;
 
