@@ -67,7 +67,11 @@ async def test_migration_0006_keeps_data_and_foreign_keys_and_never_reuses(
         assert [tuple(r) for r in await cur.fetchall()] == [
             (1, "p1", 2, "queued"), (2, "p2", 0, None)
         ]  # fmt: skip
-    async with db.execute('SELECT "table", "from" FROM pragma_foreign_key_list(\'orders\')') as cur:
+    async with db.execute("SELECT name FROM pragma_table_info('variations')") as cur:
+        columns = {r[0] for r in await cur.fetchall()}
+    assert {"verdict", "threshold", "regenerated", "removed_at"} <= columns  # 0005's kept
+    fk_sql = 'SELECT "table", "from" FROM pragma_foreign_key_list(\'orders\')'
+    async with db.execute(fk_sql) as cur:
         fks = {tuple(r) for r in await cur.fetchall()}
     assert fks == {("users", "user_id"), ("reference_sets", "set_id"), ("orders", "retry_of")}
     async with db.execute("SELECT name FROM sqlite_master WHERE type = 'index'") as cur:
