@@ -18,7 +18,9 @@ from __future__ import annotations
 import importlib.util
 import math
 import threading
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -37,10 +39,23 @@ SAME_PERSON_THRESHOLD = 0.46
 PROTECTION_THRESHOLD = 0.45
 DISTANCE_SCALE = 1.2
 
-# Detection works on a copy whose longer side is at most this, upsampled once,
-# so faces down to about 40 px at that scale (5% of the longer side) are found
-# and a 50 MP photo costs the same as a 1 MP one.
+# Detection runs in two tries (HOG's cost grows with the pixels it scans):
+# 1. a quick look at a copy whose longer side is at most QUICK_MAX_SIDE, not
+#    upsampled: it finds faces of about 80 px and more there (12% of the longer side);
+# 2. when its largest face is narrower than SURE_FACE_PX (so a second face of
+#    OTHER_FACE_SHARE of its width, which the quality check counts, could be under
+#    HOG's 80 px window and missed), a closer look at the size where that face is
+#    SURE_FACE_PX wide, when that size is below 1.5x DETECT_MAX_SIDE;
+# 3. when no face was found, or the closer look was too big or still not sure, the
+#    thorough look: a copy at most DETECT_MAX_SIDE, upsampled once, which finds faces
+#    down to about 40 px there (5% of the longer side).
+# A 50 MP photo costs the same as a 1 MP one. On ../shared/faces the quick look is
+# enough for most identity photos (benchmarks/bench_analysis.py prints how many).
+QUICK_MAX_SIDE = 640
 DETECT_MAX_SIDE = 800
+HOG_WINDOW_PX = 80
+OTHER_FACE_SHARE = 0.45  # engine.quality's other_face_share for both backends
+SURE_FACE_PX = HOG_WINDOW_PX / OTHER_FACE_SHARE
 # Landmarks, embeddings and crops use a copy at most this large.
 WORK_MAX_SIDE = 2048
 # HOG detections scoring below this are ignored: on ../shared/faces every real
@@ -136,33 +151,74 @@ class DlibAnalyzer:
         # dlib objects are not documented as thread-safe; the worker may call us
         # from several threads.
         self._lock = threading.Lock()
+        # (the image, its working array, the scale) of the last image seen
+        self._last_work: tuple[weakref.ref[Image.Image], Image.Image, np.ndarray, float] | None = (
+            None
+        )
 
     # --- FaceAnalyzer -----------------------------------------------------------
+    def _find(self, work: Image.Image, max_side: int, upsample: int) -> list[tuple[Any, float]]:
+        """HOG boxes on a copy of ``work`` at most ``max_side``, in ``work`` pixels."""
+        small, scale = _scaled(work, max_side)
+        rects, scores, _ = self._detector.run(np.asarray(small), upsample, 0.0)
+        back = 1.0 / scale
+        return [
+            (
+                self._dlib.rectangle(
+                    round(r.left() * back),
+                    round(r.top() * back),
+                    round(r.right() * back),
+                    round(r.bottom() * back),
+                ),
+                float(score),
+            )
+            for r, score in zip(rects, scores, strict=True)
+            if score >= DETECT_MIN_SCORE
+        ]
+
+    def _look(self, work: Image.Image) -> list[tuple[Any, float]]:
+        """The quick look, a closer one when its largest face is small, else the thorough
+        look (see :data:`QUICK_MAX_SIDE`)."""
+        side = QUICK_MAX_SIDE
+        for _ in range(2):
+            found = self._find(work, side, 0)
+            if not found:
+                break
+            scale = min(1.0, side / max(work.size))
+            widest = max(r.width() for r, _ in found) * scale  # at the scale HOG saw
+            if widest >= SURE_FACE_PX:
+                return found
+            # Closer: the size at which that face is SURE_FACE_PX wide, when that is
+            # still cheaper than the thorough look and needs no upsampling.
+            side = math.ceil(side * SURE_FACE_PX / widest) + 1
+            if side > min(2 * DETECT_MAX_SIDE * 0.75, max(work.size)):
+                break
+        return self._find(work, DETECT_MAX_SIDE, 1)
+
+    def _work(self, image: Image.Image) -> tuple[Image.Image, np.ndarray, float]:
+        """The working copy of ``image`` (and as an array), made once per image:
+        detection, landmarks, embedding and the aligned crop all read the same one."""
+        cached = self._last_work
+        if cached is not None and cached[0]() is image:
+            return cached[1], cached[2], cached[3]
+        work, scale = _scaled(image, WORK_MAX_SIDE)
+        arr = np.ascontiguousarray(np.asarray(work))
+        self._last_work = (weakref.ref(image), work, arr, scale)
+        return work, arr, scale
+
     def detect(self, image: Image.Image) -> list[Face]:
         image = image.convert("RGB") if image.mode != "RGB" else image
-        work, work_scale = _scaled(image, WORK_MAX_SIDE)
-        small, small_scale = _scaled(work, DETECT_MAX_SIDE)
-        work_arr = np.ascontiguousarray(np.asarray(work))
-        small_arr = np.ascontiguousarray(np.asarray(small))
         faces: list[Face] = []
         with self._lock:
-            rects, scores, _ = self._detector.run(small_arr, 1, 0.0)
-            back = 1.0 / small_scale  # small -> work
-            for rect, score in zip(rects, scores, strict=True):
-                if score < DETECT_MIN_SCORE:
-                    continue
-                r = self._dlib.rectangle(
-                    round(rect.left() * back),
-                    round(rect.top() * back),
-                    round(rect.right() * back),
-                    round(rect.bottom() * back),
-                )
+            work, work_arr, work_scale = self._work(image)
+            found = self._look(work)
+            to_image = 1.0 / work_scale  # work -> original image
+            for r, score in found:
                 shape = self._predictor(work_arr, r)
                 chip = self._dlib.get_face_chip(work_arr, shape, size=150, padding=0.25)
                 vec = np.asarray(self._recognizer.compute_face_descriptor(chip), np.float32)
                 pts = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
                 yaw, pitch = pose_from_five_points(pts)
-                to_image = 1.0 / work_scale  # work -> original image
                 box = (
                     max(0, round(r.left() * to_image)),
                     max(0, round(r.top() * to_image)),
@@ -172,7 +228,7 @@ class DlibAnalyzer:
                 faces.append(
                     Face(
                         box=box,
-                        score=float(score),
+                        score=score,
                         landmarks=pts * to_image,
                         embedding=vec,
                         yaw=yaw,
@@ -188,12 +244,13 @@ class DlibAnalyzer:
 
     def aligned_crop(self, image: Image.Image, face: Face, size: int = 256) -> Image.Image:
         image = image.convert("RGB") if image.mode != "RGB" else image
-        work, scale = _scaled(image, WORK_MAX_SIDE)
-        arr = np.ascontiguousarray(np.asarray(work))
-        left, top, right, bottom = (round(v * scale) for v in face.box)
-        rect = self._dlib.rectangle(left, top, right, bottom)
-        parts = [self._dlib.point(round(x * scale), round(y * scale)) for x, y in face.landmarks]
-        shape = self._dlib.full_object_detection(rect, parts)
         with self._lock:
+            _, arr, scale = self._work(image)
+            left, top, right, bottom = (round(v * scale) for v in face.box)
+            rect = self._dlib.rectangle(left, top, right, bottom)
+            parts = [
+                self._dlib.point(round(x * scale), round(y * scale)) for x, y in face.landmarks
+            ]
+            shape = self._dlib.full_object_detection(rect, parts)
             chip = self._dlib.get_face_chip(arr, shape, size=size, padding=0.25)
         return Image.fromarray(chip)
