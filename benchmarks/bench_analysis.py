@@ -109,10 +109,9 @@ def side_by_side(items: list[tuple[str, bytes]], repeat: int) -> None:
     looks = {"quick": 0, "closer": 0, "thorough": 0}
     find = analyzer._find
 
-    def counting_find(work, max_side, upsample):  # type: ignore[no-untyped-def]
-        kind = "thorough" if upsample else ("quick" if max_side == 640 else "closer")
-        looks[kind] += 1
-        return find(work, max_side, upsample)
+    def counting_find(work, side, upsample, enlarge=False):  # type: ignore[no-untyped-def]
+        looks["thorough" if upsample else "closer" if enlarge else "quick"] += 1
+        return find(work, side, upsample, enlarge)
 
     analyzer._find = counting_find  # type: ignore[method-assign]
     raw_dlib(analyzer, items[0][1])
@@ -127,7 +126,7 @@ def side_by_side(items: list[tuple[str, bytes]], repeat: int) -> None:
             raw_dlib(analyzer, data)
             raw.append(time.perf_counter() - t)
     p, r = statistics.median(project), statistics.median(raw)
-    n = len(items) * (repeat + 1)
+    n = len(items) * repeat + 1  # analyze_photo calls, the warm-up included
     print(
         f"side by side, {len(items)} photos x {repeat}: analyze_photo median {p * 1000:.0f} ms, "
         f"raw dlib median {r * 1000:.0f} ms, ratio {p / r:.2f} (medians); "

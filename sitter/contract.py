@@ -61,6 +61,7 @@ class PhotoProblem(StrEnum):
     EXTREME_ANGLE = "extreme_angle"
     DIFFERENT_PERSON = "different_person"
     PROTECTED = "protected"
+    UNSAFE = "unsafe"  # over the output safety check's nudity threshold
 
 
 class Issue(Message):
@@ -142,6 +143,16 @@ class Variation(Message):
     face_found: bool
     attempts: int = 1
     passed: bool = Field(description="Likeness at or above the backend's threshold.")
+    safety: float | None = Field(None, description="Safety check score (open_nsfw), 0..1.")
+
+
+class Withheld(Message):
+    """A variation the safety check withheld: never its image, only what the audit needs."""
+
+    seed: int = Field(description="The request's seed for this variation.")
+    attempts: int
+    safety: float | None = Field(description="The lowest score of its attempts.")
+    threshold: float
 
 
 class GenerateResult(Message):
@@ -151,6 +162,7 @@ class GenerateResult(Message):
     adapter: str
     device: str
     seconds: float
+    withheld: list[Withheld] = Field(default_factory=list)
 
 
 # --- upscale and label ------------------------------------------------------------------------

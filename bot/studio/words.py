@@ -73,6 +73,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.EXTREME_ANGLE: "the face is turned too far away",
     PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
     PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
+    PhotoProblem.UNSAFE: "it looks like it shows nudity; please send an everyday photo",
 }
 
 
@@ -95,3 +96,18 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
         more = " More help: 10–20 is best." if accepted < 10 else ""
         return f"{accepted} good photos so far. Press Done when you're ready.{more}"
     return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."
+
+
+RETRY = "Retry with new seeds, or /new for a different portrait."
+
+
+def withheld_line(n: int) -> str:
+    """Said with the results when the safety check withheld variations (no details)."""
+    if n == 1:
+        return "One portrait was withheld by the safety check."
+    return f"{n} portraits were withheld by the safety check."
+
+
+def copy_withheld(n: int) -> str:
+    """An upscaled or labelled copy the safety check withheld."""
+    return f"I withheld this copy of #{n}: it did not pass the safety check."
