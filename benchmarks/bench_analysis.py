@@ -114,9 +114,13 @@ def side_by_side(items: list[tuple[str, bytes]], repeat: int) -> None:
         return find(work, side, upsample, enlarge)
 
     analyzer._find = counting_find  # type: ignore[method-assign]
+    from engine.safety_check import Policy, SafetyAction, Screen, load_classifier
+    from sitter.config import DEFAULT_SAFETY_THRESHOLD
+
+    screen = Screen(load_classifier(), Policy(DEFAULT_SAFETY_THRESHOLD, SafetyAction.REGENERATE))
     raw_dlib(analyzer, items[0][1])
-    analyze_photo(AnalyzePhotoRequest(photo=items[0][1]), analyzer)  # warm-up
-    project, raw = [], []
+    analyze_photo(AnalyzePhotoRequest(photo=items[0][1]), analyzer, safety=screen)  # warm-up
+    project, raw, checked = [], [], []
     for _ in range(repeat):
         for _name, data in items:
             t = time.perf_counter()
@@ -125,12 +129,20 @@ def side_by_side(items: list[tuple[str, bytes]], repeat: int) -> None:
             t = time.perf_counter()
             raw_dlib(analyzer, data)
             raw.append(time.perf_counter() - t)
+            t = time.perf_counter()
+            analyze_photo(AnalyzePhotoRequest(photo=data), analyzer, safety=screen)
+            checked.append(time.perf_counter() - t)
     p, r = statistics.median(project), statistics.median(raw)
-    n = len(items) * repeat + 1  # analyze_photo calls, the warm-up included
+    n = 2 * len(items) * repeat + 1  # analyze_photo calls, the warm-up included
     print(
         f"side by side, {len(items)} photos x {repeat}: analyze_photo median {p * 1000:.0f} ms, "
         f"raw dlib median {r * 1000:.0f} ms, ratio {p / r:.2f} (medians); "
         f"total {sum(project):.2f} s vs {sum(raw):.2f} s, ratio {sum(project) / sum(raw):.2f}"
+    )
+    s = statistics.median(checked)
+    print(
+        f"  with the output safety check (as the worker runs it): median {s * 1000:.0f} ms, "
+        f"ratio {s / r:.2f}; total ratio {sum(checked) / sum(raw):.2f}"
     )
     print(
         f"  detector looks per photo: quick {looks['quick'] / n:.2f}, "

@@ -15,6 +15,7 @@ from pathlib import Path
 from engine.analysis import analyze_photo
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
+from engine.safety_check import Policy, Screen, load_classifier
 from sitter.config import Settings
 from sitter.contract import AnalyzePhotoRequest, Embedding
 
@@ -22,6 +23,7 @@ from sitter.contract import AnalyzePhotoRequest, Embedding
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
     analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
+    safety = Screen(load_classifier(), Policy.from_settings(settings), "reference")
     accepted: list[Embedding] = []
     all_ok = True
     for name in args.files:
@@ -44,6 +46,7 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
                 AnalyzePhotoRequest(photo=data, filename=path.name, set_embeddings=accepted),
                 analyzer,
                 limits,
+                safety=safety,
             )
             if result.accepted and result.embedding is not None:
                 accepted.append(result.embedding)
