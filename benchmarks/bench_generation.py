@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import io
 import os
 import statistics
 import subprocess
@@ -49,9 +50,15 @@ def reference(backend: str) -> c.Reference:
     spec = importlib.util.find_spec("insightface")
     assert spec and spec.submodule_search_locations
     photo = Path(next(iter(spec.submodule_search_locations))) / "data/images/Tom_Hanks_54745.png"
-    face = analyzer.detect(Image.open(photo).convert("RGB"))[0]
+    image = Image.open(photo).convert("RGB")
+    face = analyzer.detect(image)[0]
     assert analyzer.name == backend
-    return c.Reference(embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()))
+    crop = io.BytesIO()
+    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # what the adapter is fed
+    return c.Reference(
+        embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()),
+        face_crop=crop.getvalue(),
+    )
 
 
 def peak_rss_mb(pid: int) -> tuple[float, float]:
@@ -143,6 +150,7 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
 
     from engine.likeness import reference_vectors
     from engine.pipeline.generate import png_bytes, render, resolve_params
+    from engine.pipeline.identity_input import choose_crops
     from engine.runtime import Runtime
 
     if args.threads:
@@ -150,13 +158,20 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
     rt = Runtime(settings).load(("faces", "pipeline", "signer"))  # type: ignore[arg-type]
     loaded = rt.require_pipeline()
     refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
+    crops = choose_crops([ref], refs)
     params = resolve_params(loaded, c.GenerationParams())
     stages: dict[str, list[float]] = {"render": [], "likeness": [], "provenance": []}
     for i in range(args.jobs):
         seeds = [1000 * i + k for k in range(4)]
         t0 = time.perf_counter()
         images = render(
-            loaded, prompt="a portrait", negative_prompt="", params=params, seeds=seeds, refs=refs
+            loaded,
+            prompt="a portrait",
+            negative_prompt="",
+            params=params,
+            seeds=seeds,
+            refs=refs,
+            crops=crops,
         )
         t1 = time.perf_counter()
         for im in images:

@@ -74,12 +74,31 @@ def nested_adapter_state(flat: dict[str, Any]) -> dict[str, dict[str, Any]]:
     }
 
 
+def faceid_state(unet: Any, id_dim: int) -> dict[str, Any]:
+    """Plain IP-Adapter FaceID layers (h94 keys, random): 4 identity tokens, the same
+    UNet work as FaceID Plus v2's 4 tokens, with a projection that needs no CLIP
+    features, so the FLOP counts below are those of issue 7."""
+    import torch
+
+    from engine.pipeline.adapter_random import FACEID_TOKENS, ip_layers
+
+    cross = int(unet.config.cross_attention_dim)
+    zeros, ones = torch.zeros, torch.ones
+    state = {
+        "image_proj.proj.0.weight": zeros(id_dim * 2, id_dim),
+        "image_proj.proj.0.bias": zeros(id_dim * 2),
+        "image_proj.proj.2.weight": zeros(cross * FACEID_TOKENS, id_dim * 2),
+        "image_proj.proj.2.bias": zeros(cross * FACEID_TOKENS),
+        "image_proj.norm.weight": ones(cross),
+        "image_proj.norm.bias": zeros(cross),
+    }
+    return {**state, **ip_layers(unet)}
+
+
 def meta_pipeline(config: str) -> Any:
     """The pipeline with the adapter's layers, on the meta device for SDXL (shapes, no
     memory); the tiny model is built on the CPU."""
     import torch
-
-    from engine.pipeline.adapter import random_faceid_state_dict
 
     if config == "sdxl":
         from engine.pipeline.configs import build_sdxl
@@ -90,7 +109,7 @@ def meta_pipeline(config: str) -> Any:
 
         pipe, device = build_tiny_pipeline("sdxl", Path(tempfile.gettempdir())), "cpu"
     with torch.device(device):
-        state = random_faceid_state_dict(pipe.unet, ID_DIM)
+        state = faceid_state(pipe.unet, ID_DIM)
     pipe.load_ip_adapter(
         nested_adapter_state(state), subfolder="", weight_name="", image_encoder_folder=None
     )
@@ -102,25 +121,20 @@ def side_for(config: str) -> int:
 
 
 def load_sdxl(device: str, dtype: Any, models_dir: Path) -> Any:
-    """Random-weight SDXL on ``device`` with the engine's random FaceID adapter (512-d),
-    wrapped as the engine's LoadedPipeline."""
-    from engine.pipeline.adapter import (
-        RANDOM_WEIGHT_NAME,
-        AdapterSpec,
-        ensure_random_adapter,
-        load_adapter,
-    )
+    """Random-weight SDXL on ``device`` with the engine's random FaceID Plus v2 adapter
+    (512-d; its CLIP encoder is the tiny one), wrapped as the engine's LoadedPipeline."""
+    from engine.pipeline.adapter import FACEID_PLUSV2, choose_adapter, load_adapter
     from engine.pipeline.configs import build_sdxl
     from engine.pipeline.loader import FAMILY_DEFAULTS, LoadedPipeline, Optimisations
 
     pipe = build_sdxl(device, dtype)
-    folder = ensure_random_adapter(pipe.unet, ID_DIM, models_dir)
-    spec = AdapterSpec(
-        source=str(folder),
-        weight_name=RANDOM_WEIGHT_NAME,
+    spec = choose_adapter(
+        family="sdxl",
+        tiny=True,  # random weights in the real layout
+        kind=FACEID_PLUSV2,
         id_dim=ID_DIM,
-        trained=False,
-        name="ip-adapter-faceid random-init 512-d (benchmark)",
+        unet=pipe.unet,
+        models_dir=models_dir,
     )
     load_adapter(pipe, spec, None)
     pipe.to(device=device, dtype=dtype)
@@ -206,6 +220,7 @@ def render_job(loaded: Any, p: Path_, side: int, images: int, scale: float = 0.8
     import numpy as np
 
     from engine.pipeline.generate import Resolved, render
+    from engine.pipeline.identity_input import placeholder_crops
 
     params = Resolved(p.steps, p.guidance, side, side, scale)
     params = speed.choose_path(loaded.pipe, params)
@@ -219,6 +234,7 @@ def render_job(loaded: Any, p: Path_, side: int, images: int, scale: float = 0.8
         params=params,
         seeds=list(range(images)),
         refs=refs,
+        crops=placeholder_crops(),
     )
     sync(loaded.device)
     seconds = time.perf_counter() - started

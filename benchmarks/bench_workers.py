@@ -32,6 +32,18 @@ from pathlib import Path
 from sitter import contract as c
 from sitter.queue import EngineClient, connect
 
+
+def _crop(n: int) -> bytes:
+    """A stand-in face crop (the identity adapter is fed crops with every order)."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (256, 256), ((n * 53) % 256, 120, 90)).save(buf, "PNG")
+    return buf.getvalue()
+
+
 FINISHED = re.compile(r"← ([\w:.-]+):generate ●")
 
 
@@ -62,7 +74,9 @@ def order(n: int, steps: int, size: int) -> c.GenerateRequest:
         generation_id=f"bench-{n}",
         prompt="a studio portrait photo of a person",
         seeds=[n * 4 + i for i in range(4)],
-        references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=vector))],
+        references=[
+            c.Reference(embedding=c.Embedding(backend="dlib", vector=vector), face_crop=_crop(n))
+        ],
         params=c.GenerationParams(width=size, height=size, steps=steps),
         max_attempts=1,
     )

@@ -21,7 +21,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from engine.pipeline import tiny
-from engine.pipeline.adapter import FACEID_WEIGHTS
 from sitter.config import FaceBackend, Settings
 
 REALESRGAN_URL = (
@@ -178,51 +177,63 @@ def _family(settings: Settings) -> str:
         return "sdxl"  # the default; unknown until the base model is here
 
 
-def _adapter(settings: Settings) -> Entry:
-    if tiny.is_tiny(settings.model) or settings.face_backend != FaceBackend.INSIGHTFACE:
-        return Entry(
-            "identity adapter",
-            "IP-Adapter FaceID layers, random init (no trained adapter for this setup)",
-            "Apache-2.0 (generated locally)",
-            True,
-            str(settings.models_dir / "adapters"),
-            True,
-            required=False,
-            detail="made when the pipeline loads; on a real model its scale is 0",
-        )
-    repo = settings.identity_adapter
-    weight = FACEID_WEIGHTS[_family(settings)]
-    local = Path(repo).expanduser()
-    licence = "IP-Adapter FaceID: non-commercial research only"
-    if local.is_dir():
-        path: Path | None = local / weight if (local / weight).is_file() else None
-    else:
-        path = _hub_file(repo, weight, settings.models_dir)
+def _adapter(settings: Settings) -> list[Entry]:
+    """The identity adapter's weight file and its CLIP image encoder: the files it loads."""
+    from engine.pipeline.adapter import ADAPTER_FILES, LICENCES, adapter_kind
+
+    kind = adapter_kind(settings)
+    files = ADAPTER_FILES.get((kind, _family(settings)))
+    if files is None:  # a family whose identity comes another way (no IP-Adapter)
+        return []
+    licence, commercial = LICENCES[kind]
+    if tiny.is_tiny(settings.model):
+        return [
+            Entry(
+                "identity adapter",
+                f"{files.licence_name} layers + CLIP image encoder, random init (tiny model)",
+                "Apache-2.0 (generated locally)",
+                True,
+                str(settings.models_dir / "adapters"),
+                True,
+                required=False,
+                detail="made when the pipeline loads",
+            )
+        ]
+    wanted = files.hub_files()
+    cache = settings.models_dir
+    found = [_hub_file(repo, name, cache) for repo, name in wanted]
 
     def fetch() -> str:
         from huggingface_hub import hf_hub_download
 
-        return _download(
-            f"{repo}/{weight}",
-            lambda: hf_hub_download(repo, weight, cache_dir=settings.models_dir),
-        )
+        got = [
+            _download(
+                f"{repo}/{name}", lambda r=repo, n=name: hf_hub_download(r, n, cache_dir=cache)
+            )
+            for repo, name in wanted
+        ]
+        return ", ".join(got)
 
     def verify() -> str:
-        p = local / weight if local.is_dir() else _hub_file(repo, weight, settings.models_dir)
-        if p is None or not p.is_file():
-            raise ValueError("not in the cache")
-        return f"{p.stat().st_size / 1e6:.0f} MB"
+        paths = [_hub_file(repo, name, cache) for repo, name in wanted]
+        missing = [f"{r}/{n}" for (r, n), p in zip(wanted, paths, strict=True) if p is None]
+        if missing:
+            raise ValueError(f"not in the cache: {', '.join(missing)}")
+        mb = sum(p.stat().st_size for p in paths if p) / 1e6
+        return f"{len(paths)} files, {mb:.0f} MB"
 
-    return Entry(
-        "identity adapter",
-        f"{repo} / {weight}",
-        licence,
-        False,
-        str(path or settings.models_dir),
-        path is not None,
-        fetch=None if local.is_dir() else fetch,
-        verify=verify,
-    )
+    return [
+        Entry(
+            "identity adapter",
+            f"{files.licence_name}: " + ", ".join(f"{r}/{n}" for r, n in wanted),
+            licence,
+            commercial,
+            str(found[0].parent if found[0] else cache),
+            all(p is not None for p in found),
+            fetch=fetch,
+            verify=verify,
+        )
+    ]
 
 
 def _face_models(settings: Settings) -> Entry:
@@ -352,7 +363,7 @@ def _raise(msg: str) -> str:
 def entries(settings: Settings) -> list[Entry]:
     return [
         _base_model(settings),
-        _adapter(settings),
+        *_adapter(settings),
         _face_models(settings),
         *_upscaler(settings),
         _safety_model(),

@@ -115,6 +115,7 @@ class Runtime:
         import numpy as np
 
         from engine.pipeline.generate import Resolved, render
+        from engine.pipeline.identity_input import placeholder_crops
 
         loaded = self.require_pipeline()
         from engine.pipeline.speed import warm_up as warm_up_compiled
@@ -131,6 +132,7 @@ class Runtime:
                 params=Resolved(1, loaded.defaults.guidance, side, side, 0.0),
                 seeds=[0],
                 refs=np.ones((1, loaded.id_dim), dtype=np.float32),
+                crops=placeholder_crops(),
             )
 
     # --- access ----------------------------------------------------------------------

@@ -25,6 +25,7 @@ TINY_MODEL = "tiny"
 # scored here (none is in the test data): the upper side is their guidance, not a measurement.
 DEFAULT_SAFETY_THRESHOLD = 0.6
 DEFAULT_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
 
 
 class FaceBackend(StrEnum):
@@ -100,7 +101,11 @@ class Settings(BaseSettings):
     face_backend: FaceBackend = Field(FaceBackend.INSIGHTFACE)
     face_pack: str = Field("buffalo_l", description="insightface pack: buffalo_l or auraface.")
     identity_adapter: str = Field(
-        "h94/IP-Adapter-FaceID", description="IP-Adapter FaceID repo id or local folder."
+        "auto",
+        description="Identity adapter for SDXL / SD 1.5: auto (faceid-plusv2 with the insightface "
+        "buffalo_l pack, plus-face otherwise), plus-face (IP-Adapter Plus Face, Apache-2.0, any "
+        "face backend) or faceid-plusv2 (IP-Adapter FaceID Plus v2, non-commercial research "
+        "only, insightface buffalo_l only). There is no 'off'.",
     )
     model_cache: Path | None = Field(None, description="Hugging Face cache (default: data/models).")
     device: str = Field("auto", description="auto, cuda, cuda:N or cpu.")
@@ -154,6 +159,26 @@ class Settings(BaseSettings):
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
     log_level: str = Field("INFO")
     log_json: bool = Field(False, description="One JSON object per log line.")
+
+    @field_validator("identity_adapter", mode="before")
+    @classmethod
+    def _identity_adapter(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        kind = v.strip().lower()
+        if kind in IDENTITY_ADAPTERS:
+            return kind
+        if kind in ("off", "none", "no", "false", "0", ""):
+            raise ValueError(
+                "there is no 'off': a real model without an identity adapter paints a "
+                "stranger. Use auto, plus-face (works with every face backend) or faceid-plusv2"
+            )
+        if "/" in kind or "ip-adapter" in kind:
+            raise ValueError(
+                "SITTER_IDENTITY_ADAPTER now names the adapter, not its repository: use auto, "
+                "plus-face or faceid-plusv2 (`sitter models fetch` downloads the files)"
+            )
+        raise ValueError(f"unknown identity adapter {v!r}: use {', '.join(IDENTITY_ADAPTERS)}")
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

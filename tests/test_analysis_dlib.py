@@ -149,7 +149,9 @@ def test_every_bad_image_gets_a_verdict_quickly(analyzer, path: Path) -> None:
     start = time.perf_counter()
     r = _analyze(analyzer, path.read_bytes(), filename=path.name)
     elapsed = time.perf_counter() - start
-    assert elapsed < 2.0, f"{path.name} took {elapsed:.2f} s"
+    # A guard against a hang (a bomb decoded in full takes minutes), not a speed target:
+    # speed is measured by benchmarks/bench_analysis.py.
+    assert elapsed < 20.0, f"{path.name} took {elapsed:.2f} s"
     if not r.accepted:
         assert r.issues and all(i.detail for i in r.issues)
     expected = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from conftest import FACES, insightface_image, needs_shared
+from identity_refs import reference_of
 from PIL import Image, ImageEnhance, ImageOps
 
 from engine import likeness
@@ -31,11 +32,7 @@ def _embed(rt: Runtime, image: Image.Image) -> np.ndarray:
 
 
 def _refs(rt: Runtime, images: list[Image.Image]) -> list[Reference]:
-    name = rt.require_analyzer().name
-    return [
-        Reference(embedding=Embedding(backend=name, vector=_embed(rt, im).tolist()))
-        for im in images
-    ]
+    return [reference_of(rt.require_analyzer(), im) for im in images]
 
 
 def _tom() -> Image.Image:

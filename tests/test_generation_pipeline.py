@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageOps
 
 from engine.pipeline.generate import render, resolve_params, retry_seed
 from engine.pipeline.loader import LoadedPipeline, detect_family, load_pipeline
@@ -34,9 +34,18 @@ def loaded(request: pytest.FixtureRequest, models_dir: Path) -> LoadedPipeline:
 
 
 REFS = np.random.default_rng(0).normal(size=(3, 128)).astype(np.float32)
+_rng = np.random.default_rng(1)
+CROPS = [Image.fromarray(_rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)) for _ in range(4)]
+OTHER_CROPS = [ImageOps.mirror(c).rotate(90) for c in CROPS]
 
 
-def _render(loaded: LoadedPipeline, seeds: list[int], refs: np.ndarray = REFS, **params: object):
+def _render(
+    loaded: LoadedPipeline,
+    seeds: list[int],
+    refs: np.ndarray = REFS,
+    crops: list[Image.Image] = CROPS,
+    **params: object,
+):
     resolved = resolve_params(loaded, GenerationParams(**params))  # type: ignore[arg-type]
     images = render(
         loaded,
@@ -45,23 +54,27 @@ def _render(loaded: LoadedPipeline, seeds: list[int], refs: np.ndarray = REFS, *
         params=resolved,
         seeds=seeds,
         refs=refs,
+        crops=crops,
     )
     return [np.asarray(im).astype(np.int16) for im in images]
 
 
 def test_tiny_model_loads_through_the_real_loader(loaded: LoadedPipeline) -> None:
-    from diffusers.models.embeddings import IPAdapterFaceIDImageProjection
+    from diffusers.models.embeddings import IPAdapterPlusImageProjection
 
     expected = {"tiny": ("sdxl", "StableDiffusionXLPipeline"), "tiny-sd15": ("sd15", "")}
     family, cls = expected[loaded.model]
     assert loaded.family == family
     assert type(loaded.pipe).__name__ == (cls or "StableDiffusionPipeline")
-    # The identity adapter went in through load_ip_adapter: FaceID projection + IP processors.
+    # dlib faces -> IP-Adapter Plus Face, through load_ip_adapter: the resampler, the IP
+    # processors and the CLIP image encoder it is fed through.
     (projection,) = loaded.pipe.unet.encoder_hid_proj.image_projection_layers
-    assert isinstance(projection, IPAdapterFaceIDImageProjection)
+    assert isinstance(projection, IPAdapterPlusImageProjection)
     procs = {type(p).__name__ for p in loaded.pipe.unet.attn_processors.values()}
     assert "IPAdapterAttnProcessor2_0" in procs
-    assert loaded.adapter.id_dim == 128 and not loaded.adapter.trained
+    assert type(loaded.pipe.image_encoder).__name__ == "CLIPVisionModelWithProjection"
+    assert loaded.adapter.kind == "plus-face" and not loaded.adapter.trained
+    assert loaded.adapter.id_dim == 128
     assert loaded.device == "cpu" and "float32" in loaded.opts.describe()
 
 
@@ -83,12 +96,12 @@ def test_a_seed_reproduces_its_image_outside_the_batch(loaded: LoadedPipeline) -
     assert np.abs(batch[2] - alone).max() <= 2
 
 
-def test_identity_embedding_steers_the_image(loaded: LoadedPipeline) -> None:
+def test_the_face_crops_steer_the_image(loaded: LoadedPipeline) -> None:
     (a,) = _render(loaded, [5])
-    (b,) = _render(loaded, [5], refs=-REFS)
-    (c,) = _render(loaded, [5], refs=-REFS, identity_scale=0.0)
+    (b,) = _render(loaded, [5], crops=OTHER_CROPS)
+    (c,) = _render(loaded, [5], crops=OTHER_CROPS, identity_scale=0.0)
     (d,) = _render(loaded, [5], identity_scale=0.0)
-    assert np.abs(a - b).mean() > 0.5  # the adapter is live
+    assert np.abs(a - b).mean() > 0.5  # the adapter is live: other face, other pixels
     assert np.array_equal(c, d)  # scale 0 switches it off
 
 
@@ -129,7 +142,13 @@ def test_output_is_png_sized_as_asked(loaded: LoadedPipeline) -> None:
 
     resolved = resolve_params(loaded, GenerationParams())
     (im,) = render(
-        loaded, prompt="x", negative_prompt="", params=resolved, seeds=[3], refs=REFS[:1]
+        loaded,
+        prompt="x",
+        negative_prompt="",
+        params=resolved,
+        seeds=[3],
+        refs=REFS[:1],
+        crops=CROPS,
     )
     with Image.open(io.BytesIO(png_bytes(im))) as back:
         assert back.format == "PNG" and back.size == (64, 64)
@@ -156,59 +175,6 @@ def test_a_cancelled_render_stops_at_the_next_step(loaded: LoadedPipeline) -> No
             params=resolved,
             seeds=[1],
             refs=REFS[:1],
+            crops=CROPS,
             cancel=cancel,
         )
-
-
-def test_a_faceid_checkpoint_in_h94_format_loads_from_a_local_folder(
-    tmp_path: Path, models_dir: Path
-) -> None:
-    """The trained-adapter path (insightface, 512-d): a .bin laid out like h94's file."""
-    import torch
-    from diffusers import DiffusionPipeline
-
-    from engine.pipeline.adapter import choose_adapter, load_adapter, random_faceid_state_dict
-    from engine.pipeline.tiny import ensure_tiny_model
-
-    pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
-    flat = random_faceid_state_dict(pipe.unet, 512)
-    nested: dict[str, dict[str, torch.Tensor]] = {"image_proj": {}, "ip_adapter": {}}
-    for key, value in flat.items():
-        part, _, rest = key.partition(".")
-        nested[part][rest] = value
-    folder = tmp_path / "faceid"
-    folder.mkdir()
-    with pytest.raises(FileNotFoundError, match=r"ip-adapter-faceid_sdxl\.bin"):
-        choose_adapter(
-            family="sdxl",
-            tiny=False,
-            id_dim=512,
-            configured=str(folder),
-            unet=None,
-            models_dir=tmp_path,
-        )
-    torch.save(nested, folder / "ip-adapter-faceid_sdxl.bin")
-    spec = choose_adapter(
-        family="sdxl",
-        tiny=False,
-        id_dim=512,
-        configured=str(folder),
-        unet=None,
-        models_dir=tmp_path,
-    )
-    assert spec.trained and spec.weight_name == "ip-adapter-faceid_sdxl.bin"
-    load_adapter(pipe, spec, None)
-    proj = pipe.unet.encoder_hid_proj.image_projection_layers[0]
-    assert proj.ff.net[0].proj.in_features == 512
-
-
-def test_a_hub_adapter_missing_from_the_cache_says_what_to_do(models_dir: Path) -> None:
-    from diffusers import DiffusionPipeline
-
-    from engine.pipeline.adapter import AdapterSpec, load_adapter
-    from engine.pipeline.tiny import ensure_tiny_model
-
-    pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
-    spec = AdapterSpec("h94/IP-Adapter-FaceID", "ip-adapter-faceid_sdxl.bin", 512, True, "x")
-    with pytest.raises(ConfigError, match="sitter models fetch"):
-        load_adapter(pipe, spec, models_dir)

@@ -63,7 +63,7 @@ def test_every_bad_image_ends_in_a_photo_or_a_specific_refusal(path: Path) -> No
         assert refused.detail.endswith(".")
     elapsed = time.perf_counter() - start
     print(f"{path.name}: {outcome} ({elapsed * 1000:.1f} ms)")
-    assert elapsed < 2.0
+    assert elapsed < 20.0  # a hang guard (a decoded bomb takes minutes), not a speed target
     if path.name in EXPECTED:
         assert problem is EXPECTED[path.name], outcome
 

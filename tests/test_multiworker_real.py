@@ -27,6 +27,7 @@ from pathlib import Path
 
 import pytest
 from arq.jobs import Job
+from identity_refs import made_up
 
 from sitter import contract as c
 from sitter import healthcheck
@@ -134,7 +135,7 @@ def order(i: int, steps: int = STEPS) -> c.GenerateRequest:
         generation_id=f"order-{i}",
         prompt="a studio portrait photo of a person",
         seeds=[100 + i, 200 + i],
-        references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=vector))],
+        references=[made_up(vector, seed=i)],
         params=c.GenerationParams(width=64, height=64, steps=steps),
         max_attempts=1,
     )

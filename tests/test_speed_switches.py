@@ -11,12 +11,14 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from engine.pipeline import speed
-from engine.pipeline.generate import Resolved, identity_embeds, render
+from engine.pipeline.generate import Resolved, render
+from engine.pipeline.identity_input import identity_kwargs, placeholder_crops
 from engine.pipeline.loader import LoadedPipeline, load_pipeline
 from sitter.config import load_settings
 
 SIDE = 64
 SEEDS = [3, 4]
+CROPS = placeholder_crops()
 
 
 @pytest.fixture(scope="module")
@@ -36,9 +38,9 @@ def latents(loaded: LoadedPipeline, steps: int = 2, guidance: float = 5.0) -> np
     """The pipeline call render() makes, stopped before the VAE for a float comparison."""
     refs = np.random.default_rng(7).standard_normal((3, loaded.id_dim)).astype(np.float32)
     cfg = guidance > 1.0
-    embeds = identity_embeds(refs, cfg=cfg, dtype=torch.float32, device="cpu")
     loaded.pipe.set_ip_adapter_scale(1.0)
     with torch.inference_mode():
+        identity = identity_kwargs(loaded, refs, CROPS, cfg=cfg, batch=len(SEEDS))
         out = loaded.pipe(
             prompt="a portrait",
             negative_prompt="blurry",
@@ -48,7 +50,7 @@ def latents(loaded: LoadedPipeline, steps: int = 2, guidance: float = 5.0) -> np
             guidance_scale=guidance,
             width=SIDE,
             height=SIDE,
-            ip_adapter_image_embeds=[embeds],
+            **identity,
             output_type="latent",
         )
     return out.images.float().numpy()
@@ -110,7 +112,9 @@ def test_identity_scale_still_acts_after_fusing(models_dir: Path) -> None:
     loaded = fresh(models_dir)
     refs = np.random.default_rng(1).standard_normal((2, loaded.id_dim)).astype(np.float32)
     params = Resolved(2, 0.0, SIDE, SIDE, 0.0)
-    off = render(loaded, prompt="p", negative_prompt="", params=params, seeds=[5], refs=refs)
+    off = render(
+        loaded, prompt="p", negative_prompt="", params=params, seeds=[5], refs=refs, crops=CROPS
+    )
     on = render(
         loaded,
         prompt="p",
@@ -118,6 +122,7 @@ def test_identity_scale_still_acts_after_fusing(models_dir: Path) -> None:
         params=Resolved(2, 0.0, SIDE, SIDE, 1.0),
         seeds=[5],
         refs=refs,
+        crops=CROPS,
     )
     assert np.abs(np.asarray(off[0], float) - np.asarray(on[0], float)).max() > 0
 
@@ -169,7 +174,9 @@ def test_cfg_is_one_batched_unet_call_per_step(models_dir: Path) -> None:
     batches = count_unet_calls(loaded)
     refs = np.ones((1, loaded.id_dim), np.float32)
     params = Resolved(3, 5.0, SIDE, SIDE, 0.8)
-    out = render(loaded, prompt="p", negative_prompt="n", params=params, seeds=SEEDS, refs=refs)
+    out = render(
+        loaded, prompt="p", negative_prompt="n", params=params, seeds=SEEDS, refs=refs, crops=CROPS
+    )
     assert len(out) == 2
     assert batches == [2 * len(SEEDS)] * 3
 
@@ -180,7 +187,13 @@ def test_fast_path_is_four_steps_without_guidance_on_trailing_timesteps(models_d
     params = Resolved(4, 0.0, SIDE, SIDE, 0.8)  # a style asking for the fast path
     refs = np.ones((1, loaded.id_dim), np.float32)
     out = render(
-        loaded, prompt="p", negative_prompt="", params=params, seeds=[1, 2, 3, 4], refs=refs
+        loaded,
+        prompt="p",
+        negative_prompt="",
+        params=params,
+        seeds=[1, 2, 3, 4],
+        refs=refs,
+        crops=CROPS,
     )
     assert loaded.pipe.scheduler.config.timestep_spacing == "trailing"  # render chose it
     assert len(out) == 4 and all(im.size == (SIDE, SIDE) for im in out)
@@ -199,7 +212,15 @@ def test_fast_path_setting_turns_every_order_fast(models_dir: Path) -> None:
     batches = count_unet_calls(loaded)
     refs = np.ones((1, loaded.id_dim), np.float32)
     quality_order = Resolved(30, 5.5, SIDE, SIDE, 0.8)
-    render(loaded, prompt="p", negative_prompt="", params=quality_order, seeds=[9], refs=refs)
+    render(
+        loaded,
+        prompt="p",
+        negative_prompt="",
+        params=quality_order,
+        seeds=[9],
+        refs=refs,
+        crops=CROPS,
+    )
     assert batches == [1, 1, 1, 1]
 
 

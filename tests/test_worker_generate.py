@@ -11,6 +11,7 @@ import pytest
 from arq.connections import ArqRedis
 from arq.worker import Worker
 from conftest import insightface_image
+from identity_refs import reference_of
 from PIL import Image
 
 from engine import worker as engine_worker
@@ -64,10 +65,8 @@ async def burst(settings: Settings, runtime: Runtime, queue: str = c.QUEUE_GPU) 
 
 
 def _reference(runtime: Runtime) -> c.Reference:
-    image = Image.open(insightface_image("Tom_Hanks_54745.png")).convert("RGB")
-    face = runtime.require_analyzer().detect(image)[0]
-    emb = c.Embedding(backend=runtime.require_analyzer().name, vector=face.embedding.tolist())
-    return c.Reference(embedding=emb)
+    image = Image.open(insightface_image("Tom_Hanks_54745.png"))
+    return reference_of(runtime.require_analyzer(), image)
 
 
 def _request(runtime: Runtime, gid: str, seeds: list[int]) -> c.GenerateRequest:
@@ -133,6 +132,11 @@ async def test_bad_payloads_come_back_as_job_failures(
         }
     )
     mismatch = await client.enqueue(c.JOB_GENERATE, wrong_backend)
+    good = _request(runtime, "g-nocrop", [1]).references[0]
+    no_crop = _request(runtime, "g-nocrop", [1]).model_copy(
+        update={"references": [good.model_copy(update={"face_crop": None})]}
+    )
+    cropless = await client.enqueue(c.JOB_GENERATE, no_crop)
     negative = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-neg", [-5]))
     w = await burst(settings, runtime)
     assert w.jobs_failed == 0  # refused as data, not crashed
@@ -140,6 +144,7 @@ async def test_bad_payloads_come_back_as_job_failures(
         (not_a_dict, "bad_request", "expected a mapping"),
         (missing, "bad_request", "invalid request"),
         (mismatch, "identity_mismatch", "insightface:buffalo_l"),
+        (cropless, "identity_mismatch", "no face crops"),  # never rendered without identity
         (negative, "bad_request", "seeds must be between 0 and"),
     ]:
         assert job is not None

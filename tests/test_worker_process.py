@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from identity_refs import made_up
 
 from sitter import contract as c
 from sitter.config import Settings, load_settings
@@ -56,7 +57,7 @@ def _portrait(generation_id: str, seeds: list[int]) -> c.GenerateRequest:
         generation_id=generation_id,
         prompt="a portrait",
         seeds=seeds,
-        references=[c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))],
+        references=[made_up([0.1] * 128)],
         max_attempts=1,
     )
 

@@ -1,14 +1,19 @@
-"""The identity adapter: IP-Adapter FaceID, fed face embeddings instead of images.
+"""The identity adapter: which IP-Adapter fits the face backend, and loading it.
 
-With insightface (512-d ArcFace embeddings) on a real model this is h94's
-trained IP-Adapter FaceID checkpoint (non-commercial research licence). No
-trained FaceID exists for dlib's 128-d embeddings, and the tiny model has no
-checkpoint at all, so for those the same adapter layers (diffusers'
-``IPAdapterFaceIDImageProjection`` plus the IP-Adapter attention processors)
-are built with seeded random weights, saved as a local ``.safetensors`` and
-loaded through the very same ``pipe.load_ip_adapter(...)`` call. On a real model
-such an untrained adapter would only add noise, so its scale is forced to 0
-there (the likeness check still runs) and the worker logs a warning.
+Two adapters, both image-conditioned through a CLIP ViT-H image encoder:
+
+- **IP-Adapter Plus Face** (``h94/IP-Adapter``, Apache-2.0) sees only the aligned
+  face crops, so it works with every face backend (dlib, AuraFace, insightface).
+- **IP-Adapter FaceID Plus v2** (``h94/IP-Adapter-FaceID``, non-commercial research
+  only) takes an insightface ``buffalo_l`` embedding (what it was trained on) plus
+  the CLIP features of the aligned crop; it holds a likeness better.
+
+``SITTER_IDENTITY_ADAPTER`` picks one (``auto``: FaceID Plus v2 with buffalo_l,
+Plus Face otherwise). There is no "off": a configuration whose face backend
+cannot feed the chosen adapter refuses to start. The tiny model gets random
+weights of the same classes, written where the real files are in their
+repositories (:mod:`engine.pipeline.adapter_random`) and loaded by the very same
+``load_adapter`` call.
 """
 
 from __future__ import annotations
@@ -18,145 +23,214 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitter.config import ConfigError, FaceBackend, Settings
+
 log = logging.getLogger(__name__)
 
-# h94/IP-Adapter-FaceID file names per model family.
-FACEID_WEIGHTS = {"sdxl": "ip-adapter-faceid_sdxl.bin", "sd15": "ip-adapter-faceid_sd15.bin"}
+PLUS_FACE = "plus-face"
+FACEID_PLUSV2 = "faceid-plusv2"
+KINDS = (PLUS_FACE, FACEID_PLUSV2)
 INSIGHTFACE_DIM = 512
 DLIB_DIM = 128
-RANDOM_WEIGHT_NAME = "ip-adapter-faceid-random.safetensors"
-_NUM_TOKENS = 4  # FaceID projects one embedding to four tokens
-_MULT = 2  # hidden width of the projection's MLP = MULT * embedding size
-_SEED = 1234
-RANDOM_VERSION = 1
+FACEID_PACK = "buffalo_l"  # the embeddings h94's FaceID adapters were trained on
+IP_ADAPTER_REPO = "h94/IP-Adapter"
+FACEID_REPO = "h94/IP-Adapter-FaceID"
+ENCODER_SUBFOLDER = "models/image_encoder"  # OpenCLIP ViT-H-14, for both adapters
+ENCODER_FILES = ("config.json", "model.safetensors")
+
+
+@dataclass(frozen=True)
+class AdapterFiles:
+    """Where an adapter's files are on the Hub: what fetch takes and the loader reads."""
+
+    kind: str
+    licence_name: str  # the name in the licence registry
+    repo: str
+    subfolder: str
+    weight_name: str
+    encoder_repo: str = IP_ADAPTER_REPO
+    encoder_subfolder: str = ENCODER_SUBFOLDER
+
+    def hub_files(self) -> list[tuple[str, str]]:
+        """(repo, path) of every file the loader reads."""
+        weight = f"{self.subfolder}/{self.weight_name}" if self.subfolder else self.weight_name
+        enc = [(self.encoder_repo, f"{self.encoder_subfolder}/{f}") for f in ENCODER_FILES]
+        return [(self.repo, weight), *enc]
+
+
+ADAPTER_FILES: dict[tuple[str, str], AdapterFiles] = {
+    (PLUS_FACE, "sdxl"): AdapterFiles(
+        PLUS_FACE,
+        "ip-adapter-plus-face_sdxl_vit-h",
+        IP_ADAPTER_REPO,
+        "sdxl_models",
+        "ip-adapter-plus-face_sdxl_vit-h.safetensors",
+    ),
+    (PLUS_FACE, "sd15"): AdapterFiles(
+        PLUS_FACE,
+        "ip-adapter-plus-face_sd15",
+        IP_ADAPTER_REPO,
+        "models",
+        "ip-adapter-plus-face_sd15.safetensors",
+    ),
+    (FACEID_PLUSV2, "sdxl"): AdapterFiles(
+        FACEID_PLUSV2,
+        "ip-adapter-faceid-plusv2_sdxl",
+        FACEID_REPO,
+        "",
+        "ip-adapter-faceid-plusv2_sdxl.bin",
+    ),
+    (FACEID_PLUSV2, "sd15"): AdapterFiles(
+        FACEID_PLUSV2,
+        "ip-adapter-faceid-plusv2_sd15",
+        FACEID_REPO,
+        "",
+        "ip-adapter-faceid-plusv2_sd15.bin",
+    ),
+}
+LICENCES = {
+    PLUS_FACE: ("Apache-2.0 (h94/IP-Adapter; encoder: OpenCLIP ViT-H-14, MIT)", True),
+    FACEID_PLUSV2: ("IP-Adapter FaceID: non-commercial research only", False),
+}
 
 
 @dataclass(frozen=True)
 class AdapterSpec:
-    """Where an adapter's weights are and what they expect."""
+    """The adapter a pipeline loads: its files (a repo id or a local folder) and inputs."""
 
-    source: str  # repo id or local folder
+    kind: str  # PLUS_FACE or FACEID_PLUSV2
+    source: str  # repo id or local folder holding the weight file
+    subfolder: str
     weight_name: str
-    id_dim: int
+    encoder_source: str  # repo id or local folder holding the CLIP image encoder
+    encoder_subfolder: str
+    id_dim: int  # the face backend's embedding size (FaceID Plus v2 reads it)
     trained: bool
-    name: str  # reported with every result, e.g. "ip-adapter-faceid (h94/IP-Adapter-FaceID)"
+    name: str  # reported with every result
+    licence_name: str = ""
+
+    @property
+    def takes_embedding(self) -> bool:
+        return self.kind == FACEID_PLUSV2
 
 
-def _hidden_size(unet: Any, name: str) -> int:
-    """The attention width at processor ``name`` (the same rule diffusers uses)."""
-    channels = list(unet.config.block_out_channels)
-    if name.startswith("mid_block"):
-        return channels[-1]
-    if name.startswith("up_blocks"):
-        return list(reversed(channels))[int(name[len("up_blocks.")])]
-    return channels[int(name[len("down_blocks.")])]
+def _embeddings_fit_faceid(settings: Settings) -> bool:
+    return settings.face_backend == FaceBackend.INSIGHTFACE and settings.face_pack == FACEID_PACK
 
 
-def random_faceid_state_dict(unet: Any, id_dim: int) -> dict[str, Any]:
-    """A FaceID checkpoint in the original (h94) key layout, with seeded random weights."""
-    import torch
-
-    gen = torch.Generator().manual_seed(_SEED)
-    cross = int(unet.config.cross_attention_dim)
-
-    def randn(*shape: int) -> torch.Tensor:
-        return torch.randn(*shape, generator=gen) * 0.02
-
-    sd: dict[str, torch.Tensor] = {
-        "image_proj.proj.0.weight": randn(id_dim * _MULT, id_dim),
-        "image_proj.proj.0.bias": torch.zeros(id_dim * _MULT),
-        "image_proj.proj.2.weight": randn(cross * _NUM_TOKENS, id_dim * _MULT),
-        "image_proj.proj.2.bias": torch.zeros(cross * _NUM_TOKENS),
-        "image_proj.norm.weight": torch.ones(cross),
-        "image_proj.norm.bias": torch.zeros(cross),
-    }
-    # Cross-attention processors are numbered 1, 3, 5, ... in attn_processors order.
-    key_id = 1
-    for name in unet.attn_processors:
-        if name.endswith("attn1.processor"):
-            continue
-        hidden = _hidden_size(unet, name)
-        sd[f"ip_adapter.{key_id}.to_k_ip.weight"] = randn(hidden, cross)
-        sd[f"ip_adapter.{key_id}.to_v_ip.weight"] = randn(hidden, cross)
-        key_id += 2
-    return sd
+def adapter_kind(settings: Settings) -> str:
+    """The identity adapter this configuration uses; ConfigError when it cannot work."""
+    wanted = settings.identity_adapter
+    if wanted == "auto":
+        return FACEID_PLUSV2 if _embeddings_fit_faceid(settings) else PLUS_FACE
+    if wanted == FACEID_PLUSV2 and not _embeddings_fit_faceid(settings):
+        made = (
+            "dlib's 128-d embeddings"
+            if settings.face_backend == FaceBackend.DLIB
+            else f"embeddings of the {settings.face_pack} pack"
+        )
+        raise ConfigError(
+            f"SITTER_IDENTITY_ADAPTER={FACEID_PLUSV2} was trained on insightface "
+            f"{FACEID_PACK} embeddings, but this configuration makes {made}. Use "
+            f"SITTER_IDENTITY_ADAPTER={PLUS_FACE} (Apache-2.0, works with every face "
+            f"backend, fed with the face crops) or auto; or SITTER_FACE_BACKEND=insightface "
+            f"with SITTER_FACE_PACK={FACEID_PACK} (non-commercial research only)."
+        )
+    if wanted not in KINDS:  # config.py validates too; this guards direct construction
+        raise ConfigError(f"SITTER_IDENTITY_ADAPTER={wanted!r}: use auto, {', '.join(KINDS)}")
+    return wanted
 
 
-def ensure_random_adapter(unet: Any, id_dim: int, models_dir: Path) -> Path:
-    """Write (once) the random FaceID weights that fit ``unet``; return their folder."""
-    import os
-    import tempfile
-
-    from safetensors.torch import save_file
-
-    cfg = unet.config
-    tag = "x".join(str(c) for c in cfg.block_out_channels)
-    folder = (
-        models_dir
-        / "adapters"
-        / f"faceid-random-v{RANDOM_VERSION}-{id_dim}d-c{cfg.cross_attention_dim}-b{tag}"
-        f"-{len(unet.attn_processors)}"
-    )
-    target = folder / RANDOM_WEIGHT_NAME
-    if target.is_file():
-        return folder
-    folder.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=folder, suffix=".tmp")
-    os.close(fd)
-    save_file(random_faceid_state_dict(unet, id_dim), tmp)
-    os.replace(tmp, target)
-    return folder
+def adapter_files(kind: str, family: str) -> AdapterFiles:
+    return ADAPTER_FILES[(kind, family)]
 
 
 def choose_adapter(
-    *, family: str, tiny: bool, id_dim: int, configured: str, unet: Any, models_dir: Path
+    *, family: str, tiny: bool, kind: str, id_dim: int, unet: Any, models_dir: Path
 ) -> AdapterSpec:
-    """Pick the adapter for this model and face backend."""
-    if not tiny and id_dim == INSIGHTFACE_DIM:
-        weight = FACEID_WEIGHTS[family]
-        local = Path(configured).expanduser()
-        if local.is_dir() and not (local / weight).is_file():
-            found = sorted(p.name for p in local.iterdir() if p.suffix in (".bin", ".safetensors"))
-            raise FileNotFoundError(
-                f"SITTER_IDENTITY_ADAPTER={configured} has no {weight} "
-                f"(found: {', '.join(found) or 'nothing'})"
-            )
+    """The files of ``kind`` for this model family: the Hub's, or random ones for tiny."""
+    files = adapter_files(kind, family)
+    if tiny:
+        from engine.pipeline.adapter_random import ensure_random_adapter
+
+        weights, encoder = ensure_random_adapter(kind, unet, id_dim, files, models_dir)
         return AdapterSpec(
-            source=str(local) if local.is_dir() else configured,
-            weight_name=weight,
+            kind=kind,
+            source=str(weights),
+            subfolder=files.subfolder,
+            weight_name=files.weight_name,
+            encoder_source=str(encoder),
+            encoder_subfolder=files.encoder_subfolder,
             id_dim=id_dim,
-            trained=True,
-            name=f"ip-adapter-faceid {configured}/{weight}",
+            trained=False,
+            name=f"{files.licence_name} random-init (tiny model, untrained)",
+            licence_name=files.licence_name,
         )
-    folder = ensure_random_adapter(unet, id_dim, models_dir)
     return AdapterSpec(
-        source=str(folder),
-        weight_name=RANDOM_WEIGHT_NAME,
+        kind=kind,
+        source=files.repo,
+        subfolder=files.subfolder,
+        weight_name=files.weight_name,
+        encoder_source=files.encoder_repo,
+        encoder_subfolder=files.encoder_subfolder,
         id_dim=id_dim,
-        trained=False,
-        name=f"ip-adapter-faceid random-init {id_dim}-d (untrained)",
+        trained=True,
+        name=f"{files.licence_name} ({files.repo})",
+        licence_name=files.licence_name,
     )
 
 
+def _hub_kwargs(source: str, cache_dir: Path | None) -> dict[str, Any]:
+    return {} if Path(source).is_dir() else {"cache_dir": cache_dir, "local_files_only": True}
+
+
+def _not_cached(spec: AdapterSpec, what: str, cache_dir: Path | None, exc: BaseException) -> None:
+    raise ConfigError(
+        f"identity adapter {spec.licence_name}: {what} is not in the model cache {cache_dir}: "
+        f"run `sitter models fetch` ({type(exc).__name__})"
+    ) from None
+
+
 def load_adapter(pipe: Any, spec: AdapterSpec, cache_dir: Path | None) -> None:
-    """``pipe.load_ip_adapter`` for FaceID: no CLIP image encoder, embeddings come in."""
-    local = Path(spec.source).is_dir()
-    hub = {} if local else {"cache_dir": cache_dir, "local_files_only": True}
+    """``pipe.load_ip_adapter`` the documented way for each adapter.
+
+    Plus Face: one call that also loads the image encoder from the same repository.
+    FaceID Plus v2: its encoder lives in another repository, so it is loaded first
+    and registered on the pipeline, then the adapter with ``image_encoder_folder=None``.
+    """
+    if spec.encoder_source != spec.source:
+        from transformers import CLIPVisionModelWithProjection
+
+        try:
+            encoder = CLIPVisionModelWithProjection.from_pretrained(
+                spec.encoder_source,
+                subfolder=spec.encoder_subfolder,
+                dtype=pipe.dtype,
+                **_hub_kwargs(spec.encoder_source, cache_dir),
+            )
+        except OSError as exc:
+            _not_cached(spec, f"{spec.encoder_source}/{spec.encoder_subfolder}", cache_dir, exc)
+        pipe.register_modules(image_encoder=encoder.to(pipe.device))
+        encoder_folder = None
+    else:
+        encoder_folder = spec.encoder_subfolder
     try:
         pipe.load_ip_adapter(
             spec.source,
-            subfolder="",
+            subfolder=spec.subfolder,
             weight_name=spec.weight_name,
-            image_encoder_folder=None,
-            **hub,
+            image_encoder_folder=encoder_folder,
+            **_hub_kwargs(spec.source, cache_dir),
         )
     except OSError as exc:  # huggingface_hub / diffusers: file not found in the cache
-        if local:
-            raise
-        from sitter.config import ConfigError
-
-        raise ConfigError(
-            f"identity adapter {spec.source}/{spec.weight_name} is not in the model cache "
-            f"{cache_dir}: run `sitter models fetch`, or set SITTER_IDENTITY_ADAPTER to a "
-            f"local folder holding {spec.weight_name} ({type(exc).__name__})"
-        ) from None
+        where = "/".join(p for p in (spec.source, spec.subfolder, spec.weight_name) if p)
+        _not_cached(spec, where, cache_dir, exc)
+    if pipe.image_encoder is None:  # the adapters below cannot work without it
+        raise ConfigError(f"identity adapter {spec.licence_name}: no CLIP image encoder loaded")
+    if getattr(pipe.unet, "peft_config", None):
+        # h94's FaceID files carry a LoRA for every attention layer, trained with the
+        # adapter; diffusers loads it through peft. Merge it into the UNet's weights, so
+        # the speed switches (fused QKV, torch.compile) see plain layers and keep it.
+        pipe.fuse_lora(components=["unet"])
+        pipe.unload_lora_weights()
+        log.info("identity adapter %s: its LoRA is merged into the UNet", spec.licence_name)

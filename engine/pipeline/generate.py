@@ -23,6 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.likeness import Likeness, reference_vectors
+from engine.pipeline.identity_input import choose_crops, identity_kwargs
 from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation
 
 if TYPE_CHECKING:
@@ -82,8 +83,6 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
     if loaded.tiny:
         steps = min(steps, TINY_MAX_STEPS)
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
-    if not loaded.adapter.trained and not loaded.tiny:
-        scale = 0.0  # an untrained adapter on a real model would only add noise
     return Resolved(
         steps=steps,
         guidance=d.guidance if params.guidance is None else params.guidance,
@@ -91,18 +90,6 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
         height=height,
         identity_scale=scale,
     )
-
-
-def identity_embeds(refs: np.ndarray, *, cfg: bool, dtype: Any, device: str) -> Any:
-    """FaceID's ``ip_adapter_image_embeds`` entry: the normalised centroid of the
-    references, shape (1, 1, d), with a zero negative in front under CFG."""
-    import torch
-
-    centroid = refs.mean(axis=0)
-    centroid = centroid / max(float(np.linalg.norm(centroid)), 1e-8)
-    pos = torch.from_numpy(centroid.astype(np.float32)).reshape(1, 1, -1)
-    embeds = torch.cat([torch.zeros_like(pos), pos]) if cfg else pos
-    return embeds.to(device=device, dtype=dtype)
 
 
 def render(
@@ -113,9 +100,11 @@ def render(
     params: Resolved,
     seeds: Sequence[int],
     refs: np.ndarray,
+    crops: Sequence[Image.Image] = (),
     cancel: threading.Event | None = None,
 ) -> list[Image.Image]:
-    """One batched pipeline call: one image per seed."""
+    """One batched pipeline call: one image per seed. ``crops``: the references'
+    aligned face crops (engine.pipeline.identity_input.choose_crops)."""
     import torch
 
     from engine.pipeline.speed import choose_path
@@ -123,7 +112,6 @@ def render(
     pipe = loaded.pipe
     params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
     cfg = params.guidance > 1.0
-    embeds = identity_embeds(refs, cfg=cfg, dtype=loaded.opts.dtype, device=loaded.device)
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
 
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -133,6 +121,7 @@ def render(
 
     pipe.set_ip_adapter_scale(params.identity_scale)
     with torch.inference_mode():
+        identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
         out = pipe(
             prompt=prompt,
             negative_prompt=negative_prompt or None,
@@ -142,7 +131,7 @@ def render(
             guidance_scale=params.guidance,
             width=params.width,
             height=params.height,
-            ip_adapter_image_embeds=[embeds],
+            **identity,
             callback_on_step_end=check_cancel,
             output_type="pil",
         )
@@ -180,6 +169,7 @@ def generate(
     loaded = runtime.require_pipeline()
     analyzer = runtime.require_analyzer()
     refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+    crops = choose_crops(req.references, refs)
     params = resolve_params(loaded, req.params)
     bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
     if bad:
@@ -201,6 +191,7 @@ def generate(
                 params=params,
                 seeds=seeds,
                 refs=refs,
+                crops=crops,
                 cancel=cancel,
             )
         for slot, seed, image in zip(pending, seeds, images, strict=True):

@@ -21,6 +21,7 @@ from engine.pipeline.adapter import (
     DLIB_DIM,
     INSIGHTFACE_DIM,
     AdapterSpec,
+    adapter_kind,
     choose_adapter,
     load_adapter,
 )
@@ -189,6 +190,7 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
 
     device = resolve_device(settings.device)
     opts = Optimisations.for_device(device, settings)
+    kind = adapter_kind(settings)  # refuse a backend the adapter cannot use, before loading
     family = detect_family(settings)
     folder, ref = model_folder(settings)
     cls = StableDiffusionXLPipeline if family == "sdxl" else StableDiffusionPipeline
@@ -203,18 +205,12 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     spec = choose_adapter(
         family=family,
         tiny=is_tiny,
+        kind=kind,
         id_dim=id_dim_for(settings.face_backend),
-        configured=settings.identity_adapter,
         unet=pipe.unet,
         models_dir=settings.models_dir,
     )
-    if not spec.trained and not is_tiny:
-        log.warning(
-            "no trained identity adapter for %s-d %s embeddings: generating from the prompt "
-            "alone (adapter scale 0); use SITTER_FACE_BACKEND=insightface for FaceID",
-            spec.id_dim,
-            settings.face_backend,
-        )
+    log.info("identity adapter: %s", spec.name)
     load_adapter(pipe, spec, settings.models_dir)
     pipe.to(device)
     opts.apply(pipe)
@@ -230,8 +226,6 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     )
     pipe.set_progress_bar_config(disable=True)
     defaults = TINY_DEFAULTS if is_tiny else FAMILY_DEFAULTS[family]
-    if not spec.trained and not is_tiny:
-        defaults = Defaults(**{**defaults.__dict__, "identity_scale": 0.0})
     return LoadedPipeline(
         pipe=pipe,
         family=family,

@@ -112,9 +112,11 @@ def fuse_projections(model: Any) -> int:
     from diffusers.models.attention_processor import Attention, FusedAttnProcessor2_0
 
     fused = 0
-    for module in model.modules():
+    for name, module in model.named_modules():
         if not isinstance(module, Attention) or _is_ip_adapter(module.processor):
             continue
+        if name.startswith("encoder_hid_proj."):
+            continue  # the adapter's resampler: its "self"-attention is called with context
         if "Added" in type(module.processor).__name__:
             continue  # added-KV processors have no fused variant
         if not getattr(module, "fused_projections", False):
@@ -266,6 +268,7 @@ def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4,
     import numpy as np
 
     from engine.pipeline.generate import Resolved, render
+    from engine.pipeline.identity_input import placeholder_crops
 
     state = speedups_of(loaded.pipe)
     if state is None or not state.compiled:
@@ -281,6 +284,7 @@ def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4,
                 params=Resolved(2, guidance, width, height, d.identity_scale),
                 seeds=list(range(batch)),
                 refs=np.ones((1, loaded.id_dim), dtype=np.float32),
+                crops=placeholder_crops(),
             )
     return True
 
