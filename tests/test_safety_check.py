@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from arq.connections import ArqRedis
 from conftest import FACES, insightface_image, needs_shared
+from identity_refs import reference_of
 from PIL import Image
 from prometheus_client import REGISTRY
 
@@ -76,14 +77,12 @@ async def burst(settings: Settings, runtime: Runtime, queue: str = c.QUEUE_GPU) 
 
 
 def _request(rt: Runtime, gid: str, seeds: list[int], attempts: int) -> c.GenerateRequest:
-    image = Image.open(insightface_image("Tom_Hanks_54745.png")).convert("RGB")
-    face = rt.require_analyzer().detect(image)[0]
-    emb = c.Embedding(backend=rt.require_analyzer().name, vector=face.embedding.tolist())
+    image = Image.open(insightface_image("Tom_Hanks_54745.png"))
     return c.GenerateRequest(
         generation_id=gid,
         prompt="a studio portrait of a person",
         seeds=seeds,
-        references=[c.Reference(embedding=emb)],
+        references=[reference_of(rt.require_analyzer(), image)],
         max_attempts=attempts,
     )
 
