@@ -11,7 +11,7 @@ on one core:
    style, as the worker renders them), their labelled copies and 4x upscaled copies,
    and the studio tests' stand-in engine pictures (tests/studio_engine.py).
 
-    .venv/bin/python benchmarks/calibrate_safety.py [--seeds 16] [--upscale 4]
+    .venv/bin/python benchmarks/calibrate_safety.py [--seeds 8] [--upscale 4]
 """
 
 from __future__ import annotations
@@ -80,22 +80,40 @@ def photos(classifier, folder: Path) -> list[tuple[float, str]]:  # type: ignore
 
 
 def generated(classifier, seeds: int, n_upscale: int) -> dict[str, list[tuple[float, str]]]:  # type: ignore[no-untyped-def]
-    """The tiny model's images through the production path, and their copies."""
-    import numpy as np
+    """The tiny model's images through the production path (``generate``, scores only:
+    action ``log``), and their labelled and upscaled copies."""
+    import importlib.util
 
     from engine.badge import label
-    from engine.pipeline.generate import render, resolve_params
+    from engine.pipeline.generate import generate
     from engine.runtime import Runtime
     from engine.upscale import upscale
-    from sitter.contract import GenerationParams
+    from sitter import contract as c
     from sitter.prompts import PromptLibrary
 
     data = Path(tempfile.mkdtemp(prefix="sitter-safety-"))
-    rt = Runtime(load_settings(model="tiny", face_backend="dlib", data_dir=data))
-    rt.load(("pipeline", "signer", "upscaler"), warm_up=False)
-    loaded = rt.require_pipeline()
-    params = resolve_params(loaded, GenerationParams(width=64, height=64))
-    refs = np.ones((1, loaded.id_dim), dtype=np.float32)
+    settings = load_settings(
+        model="tiny", face_backend="dlib", data_dir=data, safety_threshold=1.0, safety_action="log"
+    )
+    rt = Runtime(settings)
+    rt.load(("faces", "pipeline", "signer", "upscaler", "safety"), warm_up=False)
+    analyzer = rt.require_analyzer()
+    spec = importlib.util.find_spec("insightface")
+    face = Path(next(iter(spec.submodule_search_locations))) if spec else None
+    photo = face / "data" / "images" / "Tom_Hanks_54745.png" if face else None
+    if photo is None or not photo.is_file():
+        from skimage import data as skdata
+
+        image = Image.fromarray(skdata.astronaut())
+    else:
+        image = Image.open(photo).convert("RGB")
+    found = analyzer.detect(image)[0]
+    crop = io.BytesIO()
+    analyzer.aligned_crop(image, found, 256).save(crop, "PNG")
+    ref = c.Reference(
+        embedding=c.Embedding(backend=analyzer.name, vector=found.embedding.tolist()),
+        face_crop=crop.getvalue(),
+    )
     lib = PromptLibrary.load()
     prompts = [("a studio portrait of a person", "")] + [
         (st.compose({}), st.negative) for st in lib.styles.values()
@@ -103,24 +121,22 @@ def generated(classifier, seeds: int, n_upscale: int) -> dict[str, list[tuple[fl
     out: dict[str, list[tuple[float, str]]] = {"tiny": [], "labelled": [], "upscaled": []}
     made = 0
     for p_i, (prompt, negative) in enumerate(prompts):
-        images = render(
-            loaded,
+        req = c.GenerateRequest(
+            generation_id=f"calibrate-{p_i}",
             prompt=prompt,
             negative_prompt=negative,
-            params=params,
             seeds=list(range(p_i * seeds, (p_i + 1) * seeds)),
-            refs=refs,
+            references=[ref],
+            max_attempts=1,
         )
-        for k, image in enumerate(images):
-            name = f"prompt{p_i}/seed{p_i * seeds + k}"
-            out["tiny"].append((scored(classifier, image), name))
-            buf = io.BytesIO()
-            image.save(buf, "PNG")
-            png = rt.mark_ai(buf.getvalue(), model="tiny", seed=k)
-            lab = label(png, signer=rt.require_signer())
+        for v in generate(rt, req).variations:
+            name = f"prompt{p_i}/seed{v.seed}"
+            assert v.safety is not None
+            out["tiny"].append((v.safety, name))
+            lab = label(v.image, signer=rt.require_signer())
             out["labelled"].append((scored(classifier, Image.open(io.BytesIO(lab))), name))
             if made < n_upscale and rt.upscaler is not None:
-                big, _ = upscale(png, 4, rt.upscaler)
+                big, _ = upscale(v.image, 4, rt.upscaler)
                 out["upscaled"].append((scored(classifier, Image.open(io.BytesIO(big))), name))
                 made += 1
     return out
@@ -140,7 +156,7 @@ def stand_in(classifier, n: int) -> list[tuple[float, str]]:  # type: ignore[no-
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--shared", type=Path, default=ROOT.parent / "shared")
-    ap.add_argument("--seeds", type=int, default=16, help="seeds per prompt for the tiny model")
+    ap.add_argument("--seeds", type=int, default=8, help="seeds per prompt (at most 8)")
     ap.add_argument("--upscale", type=int, default=4, help="how many to upscale 4x")
     args = ap.parse_args()
     threshold = load_settings().safety_threshold

@@ -17,8 +17,8 @@ TINY_MODEL = "tiny"
 # Measured with benchmarks/calibrate_safety.py (2026-12-01, one core):
 #   ../shared/faces, 36 ordinary photos: 0.002-0.517; one portrait (deepface_id01/2.jpg)
 #     at 0.517, the next at 0.292: the classifier's own 0.5 would refuse an ordinary photo
-#   the tiny test model's 64 px variations (88, every style's prompt): at most 0.016;
-#     their labelled copies at most 0.018, 4x upscaled ones at most 0.003
+#   the tiny test model's 64 px variations (88, every style's prompt, through generate()):
+#     at most 0.010; their labelled copies at most 0.016, 4x upscaled ones (4) at most 0.003
 #   the studio tests' stand-in pictures (a skin-coloured oval): at most 0.179
 # 0.6 clears every ordinary photo by 0.08 and stays well below 0.8, above which open_nsfw's
 # authors call an image highly probably NSFW (< 0.2: likely safe). No explicit image was
