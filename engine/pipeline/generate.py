@@ -5,8 +5,10 @@ benchmark call. It renders every seed in ONE batched pipeline call (a list of
 CPU ``torch.Generator``s, one per image, so an image depends only on its seed
 and the order, not on the device's RNG), scores each output's likeness, and
 re-renders only the variations that failed, with derived seeds, until they pass
-or ``max_attempts`` is reached. Each variation keeps its best attempt (a face
-beats no face, then the higher score) and reports the seed that made it.
+or ``max_attempts`` is reached. The likeness gate (engine/gate.py) is built per
+order from the person's references and the style's policy. Each variation keeps
+its best attempt (accepted first, then a face that is not a copy, then the higher
+score) and reports the seed that made it and why earlier attempts were redone.
 """
 
 from __future__ import annotations
@@ -16,15 +18,16 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.identity_input import choose_crops, identity_kwargs
-from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation
+from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation, Verdict
 
 if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
@@ -151,13 +154,19 @@ class _Slot:
     best_image: Image.Image | None = None
     best_seed: int = 0
     best: Likeness | None = None
+    rejected: list[Verdict] = field(default_factory=list)  # why each attempt was rendered again
 
     def offer(self, image: Image.Image, seed: int, likeness: Likeness) -> None:
-        def rank(lk: Likeness) -> tuple[bool, float]:
-            return (lk.face_found, lk.score if lk.score is not None else -1.0)
-
+        if not likeness.passed:
+            self.rejected.append(likeness.verdict or _plain_verdict(likeness))
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
+
+
+def _plain_verdict(lk: Likeness) -> Verdict:
+    if lk.passed:
+        return Verdict.PASSED
+    return Verdict.NOT_ALIKE if lk.face_found else Verdict.NO_FACE
 
 
 def generate(
@@ -170,6 +179,8 @@ def generate(
     analyzer = runtime.require_analyzer()
     refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
     crops = choose_crops(req.references, refs)
+    # The likeness gate for this person and this style (engine/gate.py).
+    gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
     params = resolve_params(loaded, req.params)
     bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
     if bad:
@@ -198,7 +209,7 @@ def generate(
             slot.attempts = attempt
             if safety.withholds(slot, seed, image):
                 continue  # over the safety threshold: rendered again with a new seed
-            slot.offer(image, seed, runtime.score(image, refs))
+            slot.offer(image, seed, gate.judge(image))
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
@@ -222,6 +233,9 @@ def generate(
                 face_found=slot.best.face_found,
                 attempts=slot.attempts,
                 passed=slot.best.passed,
+                verdict=slot.best.verdict or _plain_verdict(slot.best),
+                threshold=slot.best.threshold,
+                regenerated_for=slot.rejected[: slot.attempts - 1],
                 safety=safety.score_of(slot.best_seed),
             )
         )
