@@ -50,7 +50,10 @@ def analyze_photo(
         photo = decode_with_limits(req.photo, limits or IntakeLimits())
     except PhotoRefused as refused:
         return AnalyzePhotoResult(
-            accepted=False, issues=[Issue(problem=refused.problem, detail=refused.detail)]
+            accepted=False,
+            issues=[Issue(problem=refused.problem, detail=refused.detail)],
+            width=refused.width,
+            height=refused.height,
         )
     base = {"width": photo.width, "height": photo.height, "format": photo.format}
     if safety is not None and safety.refuses(photo.image):
