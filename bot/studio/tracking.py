@@ -213,7 +213,9 @@ class Tracker:
             await self.engine.drop([order["job_id"]])
             return
         assert isinstance(result, c.GenerateResult)
-        if not result.variations:  # never "your 0 portraits", counted against the quota
+        # Never "your 0 portraits", counted against the quota; all withheld by the safety
+        # check is an answer though (told neutrally, with Retry).
+        if not result.variations and not result.withheld:
             await self.store.set_order(
                 order["id"],
                 status="failed",
