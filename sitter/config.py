@@ -13,6 +13,17 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TINY_MODEL = "tiny"
+# The output safety check's threshold on open_nsfw's nsfw score (engine/safety_check.py).
+# Measured with benchmarks/calibrate_safety.py (2026-12-01, one core):
+#   ../shared/faces, 36 ordinary photos: 0.002-0.517; one portrait (deepface_id01/2.jpg)
+#     at 0.517, the next at 0.292: the classifier's own 0.5 would refuse an ordinary photo
+#   the tiny test model's 64 px variations (88, every style's prompt, through generate()):
+#     at most 0.010; their labelled copies at most 0.016, 4x upscaled ones (4) at most 0.003
+#   the studio tests' stand-in pictures (a skin-coloured oval): at most 0.179
+# 0.6 clears every ordinary photo by 0.08 and stays well below 0.8, above which open_nsfw's
+# authors call an image highly probably NSFW (< 0.2: likely safe). No explicit image was
+# scored here (none is in the test data): the upper side is their guidance, not a measurement.
+DEFAULT_SAFETY_THRESHOLD = 0.6
 TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
@@ -156,6 +167,21 @@ class Settings(BaseSettings):
         False,
         description="Render every order in 4 steps without guidance (trailing Euler "
         "timesteps): only for a distilled model such as SDXL-Lightning.",
+    )
+
+    safety_threshold: float = Field(
+        DEFAULT_SAFETY_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Output safety check: an image whose open_nsfw score is at or above "
+        "this is not delivered (generated, upscaled, labelled) or accepted (reference photo).",
+    )
+    safety_action: str = Field(
+        "regenerate",
+        pattern="^(regenerate|withhold|log)$",
+        description="What a variation over the safety threshold gets: regenerate (a new "
+        "seed within the order's attempts, withheld if all are over), withhold (at once), "
+        "or log (delivered anyway; only to calibrate a new model).",
     )
 
     # --- observability ------------------------------------------------------------

@@ -73,6 +73,7 @@ class PhotoProblem(StrEnum):
     EXTREME_ANGLE = "extreme_angle"
     DIFFERENT_PERSON = "different_person"
     PROTECTED = "protected"
+    UNSAFE = "unsafe"  # over the output safety check's nudity threshold
 
 
 class Issue(Message):
@@ -235,6 +236,16 @@ class Variation(Message):
     regenerated_for: list[Verdict] = Field(
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
+    safety: float | None = Field(None, description="Safety check score (open_nsfw), 0..1.")
+
+
+class Withheld(Message):
+    """A variation the safety check withheld: never its image, only what the audit needs."""
+
+    seed: int = Field(ge=0, description="The request's seed for this variation.")
+    attempts: int = Field(ge=1, le=10)
+    safety: float | None = Field(ge=0.0, le=1.0, description="The lowest score of its attempts.")
+    threshold: float = Field(ge=0.0, le=1.0)
 
 
 class GenerateResult(Message):
@@ -244,6 +255,7 @@ class GenerateResult(Message):
     adapter: str
     device: str
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+    withheld: list[Withheld] = Field(default_factory=list, max_length=8)
 
 
 # --- upscale and label ------------------------------------------------------------------------

@@ -82,6 +82,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.EXTREME_ANGLE: "the face is turned too far away",
     PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
     PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
+    PhotoProblem.UNSAFE: "it looks like it shows nudity; please send an everyday photo",
 }
 
 
@@ -140,3 +141,18 @@ def likeness_words(v: dict | object) -> str:
     if redone:
         words = f"{len(redone) + 1} tries ({', '.join(redone)}) · {words}"
     return words
+
+
+RETRY = "Retry with new seeds, or /new for a different portrait."
+
+
+def withheld_line(n: int) -> str:
+    """Said with the results when the safety check withheld variations (no details)."""
+    if n == 1:
+        return "One portrait was withheld by the safety check."
+    return f"{n} portraits were withheld by the safety check."
+
+
+def copy_withheld(n: int) -> str:
+    """An upscaled or labelled copy the safety check withheld."""
+    return f"I withheld this copy of #{n}: it did not pass the safety check."

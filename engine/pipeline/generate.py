@@ -213,10 +213,11 @@ def generate(
         prompt = req.reference_prompt or req.prompt
         klein.check_prompt(loaded, prompt)
         ref_images = klein.reference_images(loaded, req.references)
+    safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
     for attempt in range(1, req.max_attempts + 1):
-        pending = [s for s in slots if s.best is None or not s.best.passed]
+        pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
         if not pending:
             break
         seeds = [retry_seed(s.seed, attempt) for s in pending]
@@ -234,6 +235,8 @@ def generate(
             )
         for slot, seed, image in zip(pending, seeds, images, strict=True):
             slot.attempts = attempt
+            if safety.withholds(slot, seed, image):
+                continue  # over the safety threshold: rendered again with a new seed
             slot.offer(image, seed, gate.judge(image))
         log.info(
             "%s attempt %d: %d/%d variations pass",
@@ -244,9 +247,11 @@ def generate(
         )
 
     # 3. Label (AI provenance on every file) and report.
-    variations = []
+    variations, withheld = [], []
     for slot in slots:
-        assert slot.best is not None and slot.best_image is not None
+        if slot.best is None or slot.best_image is None:  # every attempt was over
+            withheld.append(safety.withheld(slot, slot.seed, slot.attempts))
+            continue
         png = runtime.mark_ai(png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed)
         variations.append(
             Variation(
@@ -259,6 +264,7 @@ def generate(
                 verdict=slot.best.verdict or _plain_verdict(slot.best),
                 threshold=slot.best.threshold,
                 regenerated_for=slot.rejected[: slot.attempts - 1],
+                safety=safety.score_of(slot.best_seed),
             )
         )
     return GenerateResult(
@@ -268,4 +274,5 @@ def generate(
         adapter=loaded.adapter.name,
         device=f"{loaded.device} ({loaded.opts.describe()})",
         seconds=round(time.perf_counter() - started, 3),
+        withheld=withheld,
     )
