@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 TINY_MODEL = "tiny"
 DEFAULT_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
+FACE_DETAIL_MODES = ("auto", "always", "off")
 
 
 class FaceBackend(StrEnum):
@@ -128,6 +129,15 @@ class Settings(BaseSettings):
         description="Render every order in 4 steps without guidance (trailing Euler "
         "timesteps): only for a distilled model such as SDXL-Lightning.",
     )
+    face_detail: str = Field(
+        "auto",
+        description="Face detail pass (re-render the face up close, keep it if the likeness "
+        "scores better): auto (when the face is small in the frame or the likeness is just "
+        "below the gate), always, or off.",
+    )
+    face_detail_strength: float = Field(
+        0.35, gt=0, le=1, description="img2img strength of the face detail re-render."
+    )
 
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
@@ -153,6 +163,16 @@ class Settings(BaseSettings):
                 "plus-face or faceid-plusv2 (`sitter models fetch` downloads the files)"
             )
         raise ValueError(f"unknown identity adapter {v!r}: use {', '.join(IDENTITY_ADAPTERS)}")
+
+    @field_validator("face_detail", mode="before")
+    @classmethod
+    def _face_detail(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        mode = v.strip().lower()
+        if mode not in FACE_DETAIL_MODES:
+            raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
+        return mode
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

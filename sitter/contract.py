@@ -135,6 +135,18 @@ class GenerateRequest(Message):
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
 
 
+class FaceDetail(Message):
+    """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
+
+    reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
+    strength: float = Field(description="img2img strength of the face re-render.")
+    crop: list[int] = Field(description="The square re-rendered: left, top, right, bottom.")
+    likeness_before: float | None
+    likeness_after: float | None = Field(description="None: no face found after the pass.")
+    kept: bool = Field(description="True when the detailed version scored better and was kept.")
+    seconds: float = 0.0
+
+
 class Variation(Message):
     seed: int
     image: bytes = Field(description="PNG with AI provenance metadata.")
@@ -142,6 +154,7 @@ class Variation(Message):
     face_found: bool
     attempts: int = 1
     passed: bool = Field(description="Likeness at or above the backend's threshold.")
+    detail: FaceDetail | None = Field(None, description="The face detail pass; None: not run.")
 
 
 class GenerateResult(Message):

@@ -23,8 +23,15 @@ import numpy as np
 from PIL import Image
 
 from engine.likeness import Likeness, reference_vectors
+from engine.pipeline.detail import detail_pass
 from engine.pipeline.identity_input import choose_crops, identity_kwargs
-from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation
+from sitter.contract import (
+    FaceDetail,
+    GenerateRequest,
+    GenerateResult,
+    GenerationParams,
+    Variation,
+)
 
 if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
@@ -151,13 +158,17 @@ class _Slot:
     best_image: Image.Image | None = None
     best_seed: int = 0
     best: Likeness | None = None
+    best_detail: FaceDetail | None = None
 
-    def offer(self, image: Image.Image, seed: int, likeness: Likeness) -> None:
+    def offer(
+        self, image: Image.Image, seed: int, likeness: Likeness, detail: FaceDetail | None = None
+    ) -> None:
         def rank(lk: Likeness) -> tuple[bool, float]:
             return (lk.face_found, lk.score if lk.score is not None else -1.0)
 
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
+            self.best_detail = detail
 
 
 def generate(
@@ -193,9 +204,23 @@ def generate(
                 crops=crops,
                 cancel=cancel,
             )
-        for slot, seed, image in zip(pending, seeds, images, strict=True):
+        scored = [(image, runtime.score(image, refs)) for image in images]
+        # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
+        kept = detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            prompt=req.prompt,
+            negative_prompt=req.negative_prompt,
+            params=params,
+            refs=refs,
+            id_crops=crops,
+            cancel=cancel,
+        )
+        for slot, seed, k in zip(pending, seeds, kept, strict=True):
             slot.attempts = attempt
-            slot.offer(image, seed, runtime.score(image, refs))
+            slot.offer(k.image, seed, k.likeness, k.report)
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
@@ -217,6 +242,7 @@ def generate(
                 face_found=slot.best.face_found,
                 attempts=slot.attempts,
                 passed=slot.best.passed,
+                detail=slot.best_detail,
             )
         )
     return GenerateResult(

@@ -1,0 +1,298 @@
+"""The face detail pass: re-render the face of a variation up close, keep it if it scores better.
+
+What ADetailer does for Stable Diffusion users. A face that fills a small part
+of the frame (half body, three-quarter) gets few latent pixels and comes out
+soft or melted; the likeness scorer then sinks it. For each variation:
+
+1. find the largest face with the worker's face backend;
+2. cut a square around it with a margin (``CROP_MARGIN`` face sizes each side);
+3. render that crop again at the model's native resolution, img2img at
+   ``SITTER_FACE_DETAIL_STRENGTH`` (default 0.35) with the order's prompt and
+   the SAME identity conditioning (``identity_kwargs``), through a pipeline made
+   from the loaded components with ``from_pipe`` (no second copy of the weights);
+   all the variations of one attempt in one batched call;
+4. scale it back and blend it in with a feathered elliptical mask around the
+   face: pixels where the mask is 0 are untouched, byte for byte;
+5. score the likeness again and keep whichever version scores better (a face
+   beats no face, ties keep the original).
+
+``SITTER_FACE_DETAIL``: ``auto`` runs it when the face is small in the frame
+or the likeness is just below the gate, ``always`` whenever a face is found,
+``off`` never. What ran and what it changed travels with the result
+(:class:`sitter.contract.FaceDetail`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image, ImageDraw, ImageFilter
+
+from engine.pipeline.identity_input import identity_kwargs
+from sitter.contract import FaceDetail
+
+if TYPE_CHECKING:
+    from engine.faces.base import Face
+    from engine.likeness import Likeness
+    from engine.pipeline.generate import Resolved
+    from engine.pipeline.loader import LoadedPipeline
+    from engine.runtime import Runtime
+
+MODES = ("auto", "always", "off")
+# "Small in the frame": the face box's longer side under this share of the image's
+# longer side. A head-and-shoulders portrait puts dlib's box (brows to chin) at about
+# 0.3 of the frame; half body about 0.15, three-quarter about 0.1. At SDXL's 1024 px
+# 0.2 is a face of ~200 px, ~25 latent pixels across: where faces start to soften.
+SMALL_FACE_FRACTION = 0.2
+# "Just below the gate": a likeness within this of the backend's threshold (on its
+# 0..1 similarity scale). dlib: the gate is 0.46, same-person pairs score 0.49-0.78
+# and different people up to 0.42 (engine/faces/dlib_backend.py), so 0.06 reaches
+# into the gap without taking in most strangers.
+NEAR_GATE_BAND = 0.06
+CROP_MARGIN = 0.75  # context around the face, in face sizes on each side
+MASK_GROW = 0.3  # the blended ellipse reaches this far past the face box (face sizes)
+FEATHER = 0.15  # blur of the mask's edge, in face sizes
+_SEED_SALT = 0x5EED_FACE  # detail seeds differ from every render seed of the order
+_SEED_SPACE = 2**32
+
+
+@dataclass(frozen=True)
+class Crop:
+    """Where the face is cut out: a square ``box`` in image pixels, and the face box."""
+
+    box: tuple[int, int, int, int]
+    face: tuple[int, int, int, int]
+
+    @property
+    def side(self) -> int:
+        return self.box[2] - self.box[0]
+
+
+@dataclass
+class Detailed:
+    """One variation after the pass: the kept image and likeness, and what happened."""
+
+    image: Image.Image
+    likeness: Likeness
+    report: FaceDetail | None  # None: the pass did not run
+    detailed: Image.Image | None = None  # the blended version, kept or not
+    mask: Image.Image | None = None  # "L", image size: where the detailed face was blended
+
+
+def detail_seed(seed: int) -> int:
+    return (seed ^ _SEED_SALT) % _SEED_SPACE
+
+
+def why_detail(mode: str, face: Face | None, image: Image.Image, likeness: Likeness, gate: float):
+    """The reason to run the pass on this variation, or None to leave it as it is."""
+    if mode == "off" or face is None:
+        return None
+    if mode == "always":
+        return "always"
+    if max(face.width, face.height) < SMALL_FACE_FRACTION * max(image.size):
+        return "small_face"
+    if likeness.score is not None and gate - NEAR_GATE_BAND <= likeness.score < gate:
+        return "near_gate"
+    return None
+
+
+def face_crop_box(face_box: tuple[int, int, int, int], size: tuple[int, int]) -> Crop:
+    """A square around the face with ``CROP_MARGIN`` on each side, moved inside the image."""
+    left, top, right, bottom = face_box
+    width, height = size
+    face_side = max(right - left, bottom - top, 1)
+    side = min(round(face_side * (1 + 2 * CROP_MARGIN)), width, height)
+    cx, cy = (left + right) / 2, (top + bottom) / 2
+    x0 = int(min(max(round(cx - side / 2), 0), width - side))
+    y0 = int(min(max(round(cy - side / 2), 0), height - side))
+    return Crop(box=(x0, y0, x0 + side, y0 + side), face=face_box)
+
+
+def feather_mask(crop: Crop) -> Image.Image:
+    """The blend mask over the crop ("L", crop size): an ellipse around the face, soft edge."""
+    side = crop.side
+    left, top, right, bottom = crop.face
+    face_side = max(right - left, bottom - top, 1)
+    grow = MASK_GROW * face_side
+    x0, y0 = crop.box[:2]
+    mask = Image.new("L", (side, side), 0)
+    ellipse = (left - x0 - grow, top - y0 - grow, right - x0 + grow, bottom - y0 + grow)
+    ImageDraw.Draw(mask).ellipse(ellipse, fill=255)
+    return mask.filter(ImageFilter.GaussianBlur(FEATHER * face_side / 2))
+
+
+def paste_back(
+    image: Image.Image, rendered: Image.Image, crop: Crop
+) -> tuple[Image.Image, Image.Image]:
+    """``rendered`` (the crop, any size) blended into a copy of ``image``; and the full mask.
+
+    Where the mask is 0 the result IS the original pixel, where it is 255 the new one.
+    """
+    mask = feather_mask(crop)
+    patch = rendered.convert("RGB").resize((crop.side, crop.side), Image.Resampling.LANCZOS)
+    base = np.asarray(image.convert("RGB"), dtype=np.int32).copy()
+    x0, y0, x1, y1 = crop.box
+    m = np.asarray(mask, dtype=np.int32)[..., None]
+    old = base[y0:y1, x0:x1]
+    new = np.asarray(patch, dtype=np.int32)
+    base[y0:y1, x0:x1] = old + np.rint((new - old) * (m / 255.0)).astype(np.int32)
+    full = Image.new("L", image.size, 0)
+    full.paste(mask, crop.box[:2])
+    return Image.fromarray(base.clip(0, 255).astype(np.uint8)), full
+
+
+def _better(new: Likeness, old: Likeness) -> bool:
+    def rank(lk: Likeness) -> tuple[bool, float]:
+        return (lk.face_found, lk.score if lk.score is not None else -1.0)
+
+    return rank(new) > rank(old)
+
+
+def detail_pipe(loaded: LoadedPipeline) -> Any:
+    """The img2img pipeline over the loaded components (made once, kept with them).
+
+    ``from_pipe`` shares every module; its ``dtype`` must be the loaded one, or
+    diffusers casts the shared modules to float32 in place.
+    """
+    pipe = loaded.extra.get("detail_pipe")
+    if pipe is None:
+        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
+
+        cls = (
+            StableDiffusionXLImg2ImgPipeline
+            if loaded.family == "sdxl"
+            else StableDiffusionImg2ImgPipeline
+        )
+        pipe = cls.from_pipe(loaded.pipe, dtype=loaded.opts.dtype)
+        pipe.set_progress_bar_config(disable=True)
+        loaded.extra["detail_pipe"] = pipe
+    return pipe
+
+
+def render_crops(
+    loaded: LoadedPipeline,
+    crops_in: Sequence[Image.Image],
+    seeds: Sequence[int],
+    *,
+    prompt: str,
+    negative_prompt: str,
+    params: Resolved,
+    strength: float,
+    refs: np.ndarray,
+    id_crops: Sequence[Image.Image],
+    cancel: threading.Event | None = None,
+) -> list[Image.Image]:
+    """One batched img2img call over the face crops, at the model's native square size."""
+    import torch
+
+    from engine.pipeline.generate import Cancelled
+    from engine.pipeline.speed import choose_path
+
+    base = loaded.pipe
+    params = choose_path(base, params)  # the scheduler the order was rendered with
+    pipe = detail_pipe(loaded)
+    pipe.scheduler = base.scheduler
+    side = min(loaded.defaults.width, loaded.defaults.height)
+    images = [c.convert("RGB").resize((side, side), Image.Resampling.LANCZOS) for c in crops_in]
+    cfg = params.guidance > 1.0
+    steps = max(params.steps, math.ceil(1 / strength))  # img2img runs int(steps * strength)
+
+    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled("face detail cancelled")
+        return kwargs
+
+    base.set_ip_adapter_scale(params.identity_scale)
+    with torch.inference_mode():
+        identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))
+        out = pipe(
+            prompt=prompt,
+            negative_prompt=negative_prompt or None,
+            image=images,
+            strength=strength,
+            num_images_per_prompt=len(images),
+            generator=[torch.Generator("cpu").manual_seed(detail_seed(s)) for s in seeds],
+            num_inference_steps=steps,
+            guidance_scale=params.guidance,
+            width=side,
+            height=side,
+            **identity,
+            callback_on_step_end=check_cancel,
+            output_type="pil",
+        )
+    return list(out.images)
+
+
+def detail_pass(
+    runtime: Runtime,
+    loaded: LoadedPipeline,
+    scored: Sequence[tuple[Image.Image, Likeness]],
+    seeds: Sequence[int],
+    *,
+    prompt: str,
+    negative_prompt: str,
+    params: Resolved,
+    refs: np.ndarray,
+    id_crops: Sequence[Image.Image],
+    cancel: threading.Event | None = None,
+) -> list[Detailed]:
+    """The pass over one attempt's variations: the image to keep for each, and why."""
+    settings = runtime.settings
+    mode = settings.face_detail
+    out = [Detailed(image, likeness, None) for image, likeness in scored]
+    if mode == "off":
+        return out
+    started = time.perf_counter()
+    analyzer = runtime.require_analyzer()
+    gate = analyzer.same_person_threshold
+    todo: list[tuple[int, str, Crop]] = []
+    for i, (image, likeness) in enumerate(scored):
+        if not likeness.face_found:
+            continue  # nothing to find again: the regeneration loop handles it
+        faces = analyzer.detect(image.convert("RGB"))
+        face = faces[0] if faces else None
+        reason = why_detail(mode, face, image, likeness, gate)
+        if reason is not None and face is not None:
+            todo.append((i, reason, face_crop_box(face.box, image.size)))
+    if not todo:
+        return out
+    strength = settings.face_detail_strength
+    with runtime.gpu_lock:
+        rendered = render_crops(
+            loaded,
+            [scored[i][0].crop(crop.box) for i, _, crop in todo],
+            [seeds[i] for i, _, _ in todo],
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            params=params,
+            strength=strength,
+            refs=refs,
+            id_crops=id_crops,
+            cancel=cancel,
+        )
+    each = (time.perf_counter() - started) / len(todo)
+    for (i, reason, crop), patch in zip(todo, rendered, strict=True):
+        image, before = scored[i]
+        t0 = time.perf_counter()
+        candidate, mask = paste_back(image, patch, crop)
+        after = runtime.score(candidate, refs)
+        kept = _better(after, before)
+        report = FaceDetail(
+            reason=reason,
+            strength=strength,
+            crop=list(crop.box),
+            likeness_before=before.score,
+            likeness_after=after.score,
+            kept=kept,
+            seconds=round(each + time.perf_counter() - t0, 3),
+        )
+        out[i] = Detailed(
+            candidate if kept else image, after if kept else before, report, candidate, mask
+        )
+    return out
