@@ -33,6 +33,7 @@ class Likeness:
     face_found: bool
     score: float | None  # None when no face was found
     passed: bool
+    box: tuple[int, int, int, int] | None = None  # the scored face (the face detail pass's crop)
 
 
 def reference_vectors(
@@ -70,4 +71,5 @@ def score_image(analyzer: FaceAnalyzer, image: Image.Image, refs: np.ndarray) ->
     if not faces:
         return Likeness(face_found=False, score=None, passed=False)
     score = score_against(analyzer, faces[0].embedding, refs)  # type: ignore[arg-type]
-    return Likeness(face_found=True, score=score, passed=score >= analyzer.same_person_threshold)
+    passed = score >= analyzer.same_person_threshold
+    return Likeness(face_found=True, score=score, passed=passed, box=faces[0].box)

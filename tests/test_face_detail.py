@@ -151,12 +151,12 @@ def test_auto_runs_for_a_small_face_or_a_score_just_below_the_gate(runtime: Runt
     good = Likeness(True, gate + 0.2, True)
     near = Likeness(True, gate - detail.NEAR_GATE_BAND / 2, False)
     far = Likeness(True, gate - 3 * detail.NEAR_GATE_BAND, False)
-    assert detail.why_detail("auto", small_face, small, good, gate) == "small_face"
-    assert detail.why_detail("auto", large_face, large, good, gate) is None
-    assert detail.why_detail("auto", large_face, large, near, gate) == "near_gate"
-    assert detail.why_detail("auto", large_face, large, far, gate) is None
-    assert detail.why_detail("always", large_face, large, good, gate) == "always"
-    assert detail.why_detail("off", small_face, small, near, gate) is None
+    assert detail.why_detail("auto", small_face.box, small, good, gate) == "small_face"
+    assert detail.why_detail("auto", large_face.box, large, good, gate) is None
+    assert detail.why_detail("auto", large_face.box, large, near, gate) == "near_gate"
+    assert detail.why_detail("auto", large_face.box, large, far, gate) is None
+    assert detail.why_detail("always", large_face.box, large, good, gate) == "always"
+    assert detail.why_detail("off", small_face.box, small, near, gate) is None
     assert detail.why_detail("always", None, small, good, gate) is None
 
 

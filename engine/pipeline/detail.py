@@ -38,7 +38,7 @@ from engine.pipeline.identity_input import identity_kwargs
 from sitter.contract import FaceDetail
 
 if TYPE_CHECKING:
-    from engine.faces.base import Face
+    from engine.faces.base import FaceAnalyzer
     from engine.likeness import Likeness
     from engine.pipeline.generate import Resolved
     from engine.pipeline.loader import LoadedPipeline
@@ -62,12 +62,15 @@ _SEED_SALT = 0x5EED_FACE  # detail seeds differ from every render seed of the or
 _SEED_SPACE = 2**32
 
 
+Box = tuple[int, int, int, int]  # left, top, right, bottom in image pixels
+
+
 @dataclass(frozen=True)
 class Crop:
     """Where the face is cut out: a square ``box`` in image pixels, and the face box."""
 
-    box: tuple[int, int, int, int]
-    face: tuple[int, int, int, int]
+    box: Box
+    face: Box
 
     @property
     def side(self) -> int:
@@ -89,20 +92,27 @@ def detail_seed(seed: int) -> int:
     return (seed ^ _SEED_SALT) % _SEED_SPACE
 
 
-def why_detail(mode: str, face: Face | None, image: Image.Image, likeness: Likeness, gate: float):
+def _largest_face(analyzer: FaceAnalyzer, image: Image.Image) -> Box | None:
+    faces = analyzer.detect(image.convert("RGB"))
+    return faces[0].box if faces else None
+
+
+def why_detail(
+    mode: str, box: Box | None, image: Image.Image, likeness: Likeness, gate: float
+) -> str | None:
     """The reason to run the pass on this variation, or None to leave it as it is."""
-    if mode == "off" or face is None:
+    if mode == "off" or box is None:
         return None
     if mode == "always":
         return "always"
-    if max(face.width, face.height) < SMALL_FACE_FRACTION * max(image.size):
+    if max(box[2] - box[0], box[3] - box[1]) < SMALL_FACE_FRACTION * max(image.size):
         return "small_face"
     if likeness.score is not None and gate - NEAR_GATE_BAND <= likeness.score < gate:
         return "near_gate"
     return None
 
 
-def face_crop_box(face_box: tuple[int, int, int, int], size: tuple[int, int]) -> Crop:
+def face_crop_box(face_box: Box, size: tuple[int, int]) -> Crop:
     """A square around the face with ``CROP_MARGIN`` on each side, moved inside the image."""
     left, top, right, bottom = face_box
     width, height = size
@@ -255,11 +265,10 @@ def detail_pass(
     for i, (image, likeness) in enumerate(scored):
         if not likeness.face_found:
             continue  # nothing to find again: the regeneration loop handles it
-        faces = analyzer.detect(image.convert("RGB"))
-        face = faces[0] if faces else None
-        reason = why_detail(mode, face, image, likeness, gate)
-        if reason is not None and face is not None:
-            todo.append((i, reason, face_crop_box(face.box, image.size)))
+        box = likeness.box or _largest_face(analyzer, image)  # the scorer's face, when it says
+        reason = why_detail(mode, box, image, likeness, gate)
+        if reason is not None and box is not None:
+            todo.append((i, reason, face_crop_box(box, image.size)))
     if not todo:
         return out
     strength = settings.face_detail_strength
