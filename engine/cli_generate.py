@@ -104,6 +104,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         seeds=[base + i for i in range(4)],
         references=refs,
         max_attempts=MAX_ATTEMPTS,
+        gate=style.likeness,
     )
     result = generate(runtime, req)
     out.mkdir(parents=True, exist_ok=True)
@@ -113,8 +114,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         (out / name).write_bytes(v.image)
         rows.append({"file": name, **v.model_dump(exclude={"image"})})
         score = "no face" if v.likeness is None else f"{v.likeness:.2f}"
-        verdict = "passed" if v.passed else "below threshold"
-        print(f"  {name}: likeness {score} ({verdict}, {v.attempts} attempt(s))")
+        bar = "" if v.threshold is None else f", needed {v.threshold:.2f}"
+        redone = ", ".join(r.value for r in v.regenerated_for) or "none"
+        print(
+            f"  {name}: likeness {score} ({v.verdict.value if v.verdict else v.passed}{bar}, "
+            f"{v.attempts} attempt(s), redone for: {redone})"
+        )
     summary = {
         "style": style.key,
         "prompt": prompt,
@@ -126,6 +131,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "device": result.device,
         "seconds": result.seconds,
         "threshold": runtime.require_analyzer().same_person_threshold,
+        "likeness_gate": style.likeness.model_dump(mode="json"),
         "photos": verdicts,
         "variations": rows,
     }

@@ -8,6 +8,10 @@ the single best match: one odd reference photo can neither carry a bad output
 nor sink a good one. A variation passes when the score reaches the analyzer's
 ``same_person_threshold`` (calibrated per backend). No face -> score ``None``,
 not passed.
+
+This is the plain scorer. Generation judges its outputs with
+:class:`engine.gate.PersonGate`, which sets the bar per person and per kind of
+style and also catches near copies of a reference photo.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
-from sitter.contract import Reference
+from sitter.contract import Reference, Verdict
 
 TOP_K = 3
 
@@ -33,6 +37,11 @@ class Likeness:
     face_found: bool
     score: float | None  # None when no face was found
     passed: bool
+    # Set by engine.gate.PersonGate; the plain scorer leaves them empty.
+    verdict: Verdict | None = None
+    threshold: float | None = None
+    closest: float | None = None  # the highest similarity to any one reference
+    pixels: float | None = None  # the aligned crop's highest correlation with a reference crop
     box: tuple[int, int, int, int] | None = None  # the scored face (the face detail pass's crop)
 
 

@@ -119,6 +119,40 @@ class GenerationParams(Message):
     identity_scale: float | None = None
 
 
+class StyleKind(StrEnum):
+    """What a style's faces look like to a face model; the likeness gate is set per kind."""
+
+    PHOTOGRAPHIC = "photographic"
+    PAINTED = "painted"
+    DRAWN = "drawn"
+
+
+class GatePolicy(StrEnum):
+    """How strictly a style's outputs are held to the person's likeness."""
+
+    THRESHOLD = "threshold"  # no face, not alike or a copy: render again
+    LENIENT = "lenient"  # only a copy or a clearly different face is rendered again
+    OFF = "off"  # scored for information, never rendered again
+
+
+class LikenessGate(Message):
+    """A style's likeness policy (prompts/styles/*.toml ``[likeness]``)."""
+
+    kind: StyleKind = StyleKind.PHOTOGRAPHIC
+    policy: GatePolicy = GatePolicy.THRESHOLD
+    reason: str = Field("", description="Why the policy is lenient or off (required then).")
+
+
+class Verdict(StrEnum):
+    """The likeness gate's verdict on one output; the bot words these for people."""
+
+    PASSED = "passed"
+    NO_FACE = "no_face"
+    NOT_ALIKE = "not_alike"
+    COPY = "copy"  # a near copy of one reference photo
+    UNCHECKED = "unchecked"  # the style's gate is off (or lenient and no face was found)
+
+
 class Reference(Message):
     embedding: Embedding
     face_crop: bytes | None = None
@@ -133,6 +167,7 @@ class GenerateRequest(Message):
     seeds: list[int] = Field(min_length=1, max_length=8)
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
+    gate: LikenessGate = LikenessGate()
 
 
 class FaceDetail(Message):
@@ -153,7 +188,13 @@ class Variation(Message):
     likeness: float | None = Field(description="Similarity to the references, 0..1.")
     face_found: bool
     attempts: int = 1
-    passed: bool = Field(description="Likeness at or above the backend's threshold.")
+    passed: bool = Field(description="The likeness gate accepted it.")
+    # Added with the per-person gate; results made before it parse with the defaults.
+    verdict: Verdict | None = Field(None, description="Why it passed or failed; None: older.")
+    threshold: float | None = Field(None, description="The likeness this person's output needed.")
+    regenerated_for: list[Verdict] = Field(
+        default_factory=list, description="Why each earlier attempt was rendered again."
+    )
     detail: FaceDetail | None = Field(None, description="The face detail pass; None: not run.")
 
 

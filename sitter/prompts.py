@@ -2,7 +2,10 @@
 
 ``prompts/styles/<key>.toml`` holds one style: ``name``, ``description``, a
 ``template`` whose ``{slots}`` the wizard fills, a ``negative`` prompt and
-recommended generation ``[params]``. ``prompts/wizard.toml`` lists the wizard's
+recommended generation ``[params]``, and its ``[likeness]`` gate: ``kind``
+(photographic, painted or drawn: the face model's bar is calibrated per kind) and
+``policy`` (threshold, lenient or off; lenient and off need a ``reason``).
+``prompts/wizard.toml`` lists the wizard's
 steps after the style, each with preset answers. Anything malformed, or a slot
 the wizard does not know, raises :class:`PromptError` naming the file.
 
@@ -17,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitter.contract import GenerationParams
+from sitter.contract import GatePolicy, GenerationParams, LikenessGate, StyleKind
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
@@ -42,6 +45,7 @@ class Style:
     negative: str
     params: GenerationParams
     slots: frozenset[str]
+    likeness: LikenessGate = field(default_factory=LikenessGate)
 
     def compose(self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT) -> str:
         values = {s: answers.get(s, "").strip() for s in WIZARD_SLOTS}
@@ -127,7 +131,7 @@ def _load_style(path: Path) -> Style:
     key = path.stem
     if not key.replace("_", "").isalnum() or not key.islower():
         raise PromptError(f"{path}: style file names are lower_snake_case")
-    unknown = set(data) - {"name", "description", "template", "negative", "params"}
+    unknown = set(data) - {"name", "description", "template", "negative", "params", "likeness"}
     if unknown:
         raise PromptError(f"{path}: unknown keys {sorted(unknown)}")
     template = _text(path, data, "template")
@@ -158,7 +162,34 @@ def _load_style(path: Path) -> Style:
         negative=_text(path, data, "negative", required=False),
         params=gp,
         slots=frozenset(fields),
+        likeness=_load_likeness(path, data.get("likeness")),
     )
+
+
+def _load_likeness(path: Path, raw: Any) -> LikenessGate:
+    """The style's ``[likeness]`` table: kind, policy and (for lenient or off) reason."""
+    kinds = ", ".join(k.value for k in StyleKind)
+    policies = ", ".join(p.value for p in GatePolicy)
+    if not isinstance(raw, dict):
+        raise PromptError(f"{path}: needs a [likeness] table with kind ({kinds}) and policy")
+    unknown = set(raw) - {"kind", "policy", "reason"}
+    if unknown:
+        raise PromptError(
+            f"{path}: [likeness] takes kind, policy and reason, not {sorted(unknown)}"
+        )
+    kind, policy = raw.get("kind"), raw.get("policy", GatePolicy.THRESHOLD.value)
+    if kind not in {k.value for k in StyleKind}:
+        raise PromptError(f"{path}: [likeness] kind must be one of {kinds}, got {kind!r}")
+    if policy not in {p.value for p in GatePolicy}:
+        raise PromptError(f"{path}: [likeness] policy must be one of {policies}, got {policy!r}")
+    reason = raw.get("reason", "")
+    if not isinstance(reason, str):
+        raise PromptError(f"{path}: [likeness] reason must be a string")
+    if policy != GatePolicy.THRESHOLD and not reason.strip():
+        raise PromptError(
+            f"{path}: [likeness] policy {policy!r} needs a reason (why not a threshold)"
+        )
+    return LikenessGate(kind=StyleKind(kind), policy=GatePolicy(policy), reason=reason.strip())
 
 
 def _load_wizard(path: Path) -> tuple[WizardStep, ...]:

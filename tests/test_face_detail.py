@@ -17,6 +17,7 @@ from identity_refs import reference_of
 from PIL import Image
 from skimage import data
 
+from engine.gate import PersonGate
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline import detail
 from engine.pipeline import generate as gen
@@ -60,22 +61,31 @@ def _mode(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     )
 
 
+def _gate(runtime: Runtime, references: list[c.Reference]) -> PersonGate:
+    """The order's likeness gate, built as generate() builds it."""
+    refs = reference_vectors(references, "dlib", 128)
+    crops = [r.face_crop for r in references]
+    return PersonGate.build(runtime.require_analyzer(), refs, crops, c.LikenessGate())
+
+
 def _direct(runtime: Runtime, references: list[c.Reference], image: Image.Image):
     refs = reference_vectors(references, "dlib", 128)
     loaded = runtime.require_pipeline()
     params = gen.resolve_params(loaded, c.GenerationParams())
+    gate = _gate(runtime, references)
     out = detail.detail_pass(
         runtime,
         loaded,
-        [(image, runtime.score(image, refs))],
+        [(image, gate.judge(image))],
         [7],
+        judge=gate.judge,
         prompt="a portrait",
         negative_prompt="",
         params=params,
         refs=refs,
         id_crops=choose_crops(references, refs),
     )
-    return out[0], refs
+    return out[0], gate
 
 
 def _spy_crops(monkeypatch: pytest.MonkeyPatch) -> list[tuple[list[tuple[int, int]], list]]:
@@ -98,7 +108,7 @@ def test_the_crop_is_rendered_blended_and_rescored(
     calls = _spy_crops(monkeypatch)
     image = face_canvas()
     face = runtime.require_analyzer().detect(image)[0]
-    done, refs = _direct(runtime, references, image)
+    done, gate = _direct(runtime, references, image)
     r = done.report
     assert r is not None and r.reason == "always" and r.strength == pytest.approx(0.35)
     x0, y0, x1, y1 = r.crop
@@ -106,10 +116,10 @@ def test_the_crop_is_rendered_blended_and_rescored(
     assert x1 - x0 == y1 - y0 < CANVAS  # a square around the face, not the frame
     # rendered once, at the tiny model's native 64 px, from the crop
     assert calls == [([(x1 - x0, y1 - y0)], [(64, 64)])]
-    # re-scored: the report's numbers are the scorer's on each version
-    assert r.likeness_before == runtime.score(image, refs).score
+    # re-scored: the report's numbers are the order's gate's on each version
+    assert r.likeness_before == gate.judge(image).score
     assert done.detailed is not None and done.mask is not None
-    assert r.likeness_after == runtime.score(done.detailed, refs).score
+    assert r.likeness_after == gate.judge(done.detailed).score
     # blended: changed inside the mask, and the mask lies inside the crop
     changed = np.any(np.asarray(done.detailed) != np.asarray(image), axis=2)
     mask = np.asarray(done.mask)
@@ -214,25 +224,25 @@ def test_off_never_runs_always_and_auto_do(
         assert v.likeness == (after if better else before)
         kept = _pixels(v.image)
         assert np.array_equal(kept, np.asarray(made[v.seed])) != better
-        refs = reference_vectors(references, "dlib", 128)
-        assert runtime.score(Image.fromarray(kept), refs).score == v.likeness
+        assert _gate(runtime, references).judge(Image.fromarray(kept)).score == v.likeness
 
 
 def test_the_detailed_version_is_kept_when_it_scores_better(
     runtime: Runtime, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The tiny random VAE cannot paint a face back, so the other branch is driven with
-    the scorer replaced: the original scores just below the gate, the detailed one above."""
+    the gate's verdicts replaced: the original scores just below the bar, the detailed
+    one above it (the face is still found by dlib, for the crop)."""
     _mode(runtime, monkeypatch, "auto")
     made = _with_faces(monkeypatch)
     gate = runtime.require_analyzer().same_person_threshold
     verdicts = iter([gate - 0.02, gate + 0.1])
 
-    def score(image: Image.Image, refs: np.ndarray) -> Likeness:
+    def judge(self: PersonGate, image: Image.Image) -> Likeness:
         s = next(verdicts)
         return Likeness(face_found=True, score=s, passed=s >= gate)
 
-    monkeypatch.setattr(runtime, "score", score)
+    monkeypatch.setattr(PersonGate, "judge", judge)
     (v,) = gen.generate(runtime, _order(references, [5])).variations
     assert v.detail is not None and v.detail.kept and v.passed
     assert v.detail.reason == "small_face"

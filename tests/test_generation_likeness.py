@@ -9,10 +9,19 @@ from identity_refs import reference_of
 from PIL import Image, ImageEnhance, ImageOps
 
 from engine import likeness
+from engine.gate import PersonGate
 from engine.pipeline import generate as gen
 from engine.runtime import Runtime
 from sitter.config import load_settings
-from sitter.contract import Embedding, GenerateRequest, Reference
+from sitter.contract import (
+    Embedding,
+    GatePolicy,
+    GenerateRequest,
+    LikenessGate,
+    Reference,
+    StyleKind,
+    Verdict,
+)
 
 # Two cores shared by many processes: one torch thread is several times faster here.
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -126,11 +135,11 @@ def test_only_failing_variations_are_rendered_again(
     # attempt 3: slot 3 fails again (with a better score than before).
     verdicts = iter([0.9, 0.1, 0.8, 0.2, 0.7, 0.3, 0.4])
 
-    def score(image: Image.Image, refs: np.ndarray) -> likeness.Likeness:
+    def judge(self: PersonGate, image: Image.Image) -> likeness.Likeness:
         s = next(verdicts)
         return likeness.Likeness(face_found=True, score=s, passed=s >= 0.5)
 
-    monkeypatch.setattr(runtime, "score", score)
+    monkeypatch.setattr(PersonGate, "judge", judge)
     req = GenerateRequest(
         generation_id="g-loop",
         prompt="a portrait",
@@ -148,3 +157,42 @@ def test_only_failing_variations_are_rendered_again(
         (30, 1, True, 0.8),
         (r(40, 3), 3, False, 0.4),
     ]
+    assert [v.regenerated_for for v in result.variations] == [
+        [],
+        [Verdict.NOT_ALIKE],
+        [],
+        [Verdict.NOT_ALIKE, Verdict.NOT_ALIKE],
+    ]
+
+
+def test_the_gate_reason_travels_with_each_variation(runtime: Runtime) -> None:
+    """Noise from the tiny model: a photographic style redoes every variation for want of
+    a face and says so; a lenient drawn style delivers it at once, unchecked."""
+    refs = _refs(runtime, [_tom(), ImageOps.mirror(_tom())])
+    strict = gen.generate(
+        runtime,
+        GenerateRequest(
+            generation_id="g-reasons", prompt="a portrait", seeds=[5, 6], references=refs
+        ),
+    )
+    for v in strict.variations:
+        assert (v.verdict, v.attempts, v.passed) == (Verdict.NO_FACE, 3, False)
+        assert v.regenerated_for == [Verdict.NO_FACE, Verdict.NO_FACE]
+        assert v.threshold is not None and v.threshold >= 0.46
+    lenient = gen.generate(
+        runtime,
+        GenerateRequest(
+            generation_id="g-lenient",
+            prompt="a pencil sketch",
+            seeds=[5, 6],
+            references=refs,
+            gate=LikenessGate(kind=StyleKind.DRAWN, policy=GatePolicy.LENIENT, reason="drawn"),
+        ),
+    )
+    for v in lenient.variations:
+        assert (v.verdict, v.attempts, v.passed, v.regenerated_for) == (
+            Verdict.UNCHECKED,
+            1,
+            True,
+            [],
+        )

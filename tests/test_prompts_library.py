@@ -26,6 +26,12 @@ def test_shipped_styles_load_and_compose() -> None:
     assert lib.find_style("oil PAINTING").key == "oil_painting"  # type: ignore[union-attr]
     assert lib.find_style("pencil_sketch").key == "pencil_sketch"  # type: ignore[union-attr]
     assert lib.find_style("anime") is None
+    # Every style says what kind of picture it makes, for the likeness gate.
+    kinds = {s.key: (s.likeness.kind.value, s.likeness.policy.value) for s in lib.styles.values()}
+    assert kinds["professional_headshot"] == ("photographic", "threshold")
+    assert kinds["watercolor"] == ("painted", "threshold")
+    assert kinds["pencil_sketch"] == ("drawn", "lenient")
+    assert all(s.likeness.reason for s in lib.styles.values() if s.likeness.policy != "threshold")
 
 
 @pytest.fixture
@@ -49,6 +55,9 @@ def test_malformed_toml_is_named(prompts_copy: Path) -> None:
         PromptLibrary.load(prompts_copy)
 
 
+_OK = 'name = "X"\ntemplate = "{subject}"\n[likeness]\n'
+
+
 @pytest.mark.parametrize(
     ("text", "message"),
     [
@@ -58,6 +67,11 @@ def test_malformed_toml_is_named(prompts_copy: Path) -> None:
         ('name = "X"\ntemplate = "{subject}"\ncolour = 1\n', "unknown keys"),
         ('name = "X"\ntemplate = "{subject}"\n[params]\nsteps = "many"\n', "bad [params]"),
         ('name = "X"\ntemplate = "{subject}"\n[params]\nseed = 1\n', "[params] takes only"),
+        ('name = "X"\ntemplate = "{subject}"\n', "needs a [likeness] table"),
+        (f'{_OK}kind = "anime"\n', "kind must be one of photographic, painted, drawn"),
+        (f'{_OK}kind = "drawn"\npolicy = "maybe"\n', "policy must be one of threshold"),
+        (f'{_OK}kind = "drawn"\npolicy = "off"\n', "policy 'off' needs a reason"),
+        (f'{_OK}kind = "drawn"\nthreshold = 0.3\n', "takes kind, policy and reason"),
     ],
 )
 def test_bad_style_files(prompts_copy: Path, text: str, message: str) -> None:

@@ -346,10 +346,14 @@ class Store:
         face_found: bool,
         passed: bool,
         attempts: int,
+        verdict: str | None = None,
+        threshold: float | None = None,
+        regenerated: str = "",
     ) -> int:
         return await self.run(
             "INSERT INTO variations (order_id, user_id, idx, seed, path, sha256, likeness, "
-            "face_found, passed, attempts) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "face_found, passed, attempts, verdict, threshold, regenerated) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (order_id, idx) DO UPDATE SET path = excluded.path",
             order_id,
             user_id,
@@ -361,6 +365,9 @@ class Store:
             int(face_found),
             int(passed),
             attempts,
+            verdict,
+            threshold,
+            regenerated,
         )
 
     async def variations(self, order_id: int) -> list[Row]:

@@ -859,11 +859,13 @@ class Studio:
                 order_id, status="failed", error="the reference photos are gone"
             )
             return _say(f"Order #{order_id} can't be made: your reference photos are gone.")
+        style = self.prompts.styles.get(order["style"])
         req = c.GenerateRequest(
             generation_id=job_id,
             prompt=order["prompt"],
             negative_prompt=order["negative_prompt"],
             style=order["style"],
+            gate=style.likeness if style else c.LikenessGate(),  # the style's likeness policy
             params=c.GenerationParams(**json.loads(order["params"])),
             seeds=json.loads(order["seeds"]),
             references=[

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
 from bot.studio.events import Button, Image, Recipient, Reply
+from bot.studio.words import likeness_words
 from sitter import contract as c
 
 if TYPE_CHECKING:
@@ -173,6 +174,9 @@ class Tracker:
                     v.face_found,
                     v.passed,
                     v.attempts,
+                    v.verdict.value if v.verdict else None,
+                    v.threshold,
+                    ",".join(r.value for r in v.regenerated_for),
                 )
             await self.store.set_order(order["id"], status="done", finished_at=_now())
         await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
@@ -191,13 +195,8 @@ class Tracker:
         for v in variations:
             if v["removed_at"] or not v["path"]:
                 continue
-            cap = f"#{v['idx']}"
-            if v["likeness"] is not None:
-                cap += f" · likeness {v['likeness']:.2f}"
-                if not v["passed"]:
-                    cap += " (weaker)"
-            elif not v["face_found"]:
-                cap += " · no face found to compare"
+            likeness = likeness_words(v)  # score and reason in plain words
+            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "")
             images.append(Image(self.store.media.path(v["path"]), caption=cap))
         ups = tuple(Button(f"Upscale {v['idx']}", b.item("u", v["id"])) for v in variations)
         labels = tuple(Button(f"Label {v['idx']}", b.item("l", v["id"])) for v in variations)

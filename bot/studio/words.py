@@ -95,3 +95,33 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
         more = " More help: 10–20 is best." if accepted < 10 else ""
         return f"{accepted} good photos so far. Press Done when you're ready.{more}"
     return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."
+
+
+_REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
+
+
+def likeness_words(v: dict | object) -> str:
+    """A portrait's likeness in plain words: its score, what it needed, and why earlier
+    tries were made again (a variations row; rows from before the gate have no verdict)."""
+    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
+    if verdict is None:  # made before the per-person gate
+        if score is not None:
+            return f"likeness {score:.2f}" + ("" if row.get("passed") else " (weaker)")
+        return "" if row.get("face_found") else "no face found to compare"
+    need = f", needed {bar:.2f}" if bar is not None else ""
+    words = {
+        "passed": f"likeness {score or 0:.2f}{need}: looks like you",
+        "not_alike": f"likeness {score or 0:.2f}{need}: not alike enough",
+        "copy": f"likeness {score or 0:.2f}: too close a copy of one of your photos",
+        "no_face": "no face found to compare",
+        "unchecked": (
+            f"likeness {score:.2f}, not checked for this style"
+            if score is not None
+            else "no face found; likeness not checked for this style"
+        ),
+    }.get(str(verdict), str(verdict))
+    redone = [_REDONE.get(r, r) for r in str(row.get("regenerated") or "").split(",") if r]
+    if redone:
+        words = f"{len(redone) + 1} tries ({', '.join(redone)}) · {words}"
+    return words

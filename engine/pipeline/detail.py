@@ -13,8 +13,9 @@ soft or melted; the likeness scorer then sinks it. For each variation:
    all the variations of one attempt in one batched call;
 4. scale it back and blend it in with a feathered elliptical mask around the
    face: pixels where the mask is 0 are untouched, byte for byte;
-5. score the likeness again and keep whichever version scores better (a face
-   beats no face, ties keep the original).
+5. judge it again with the order's likeness gate and keep whichever version
+   ranks better by the gate (accepted first, then a face that is not a copy,
+   then the higher score; ties keep the original).
 
 ``SITTER_FACE_DETAIL``: ``auto`` runs it when the face is small in the frame
 or the likeness is just below the gate, ``always`` whenever a face is found,
@@ -27,13 +28,14 @@ from __future__ import annotations
 import math
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from engine.gate import rank
 from engine.pipeline.identity_input import identity_kwargs
 from sitter.contract import FaceDetail
 
@@ -157,13 +159,6 @@ def paste_back(
     return Image.fromarray(base.clip(0, 255).astype(np.uint8)), full
 
 
-def _better(new: Likeness, old: Likeness) -> bool:
-    def rank(lk: Likeness) -> tuple[bool, float]:
-        return (lk.face_found, lk.score if lk.score is not None else -1.0)
-
-    return rank(new) > rank(old)
-
-
 def detail_pipe(loaded: LoadedPipeline) -> Any:
     """The img2img pipeline over the loaded components (made once, kept with them).
 
@@ -245,6 +240,7 @@ def detail_pass(
     scored: Sequence[tuple[Image.Image, Likeness]],
     seeds: Sequence[int],
     *,
+    judge: Callable[[Image.Image], Likeness],
     prompt: str,
     negative_prompt: str,
     params: Resolved,
@@ -252,7 +248,12 @@ def detail_pass(
     id_crops: Sequence[Image.Image],
     cancel: threading.Event | None = None,
 ) -> list[Detailed]:
-    """The pass over one attempt's variations: the image to keep for each, and why."""
+    """The pass over one attempt's variations: the image to keep for each, and why.
+
+    ``scored``: each image with the verdict of ``judge`` (the order's likeness gate,
+    :meth:`engine.gate.PersonGate.judge`), which also judges the detailed version;
+    the better one by the gate's own :func:`engine.gate.rank` is kept.
+    """
     settings = runtime.settings
     mode = settings.face_detail
     out = [Detailed(image, likeness, None) for image, likeness in scored]
@@ -260,12 +261,12 @@ def detail_pass(
         return out
     started = time.perf_counter()
     analyzer = runtime.require_analyzer()
-    gate = analyzer.same_person_threshold
     todo: list[tuple[int, str, Crop]] = []
     for i, (image, likeness) in enumerate(scored):
         if not likeness.face_found:
             continue  # nothing to find again: the regeneration loop handles it
         box = likeness.box or _largest_face(analyzer, image)  # the scorer's face, when it says
+        gate = likeness.threshold or analyzer.same_person_threshold  # this person's bar
         reason = why_detail(mode, box, image, likeness, gate)
         if reason is not None and box is not None:
             todo.append((i, reason, face_crop_box(box, image.size)))
@@ -290,8 +291,8 @@ def detail_pass(
         image, before = scored[i]
         t0 = time.perf_counter()
         candidate, mask = paste_back(image, patch, crop)
-        after = runtime.score(candidate, refs)
-        kept = _better(after, before)
+        after = judge(candidate)
+        kept = rank(after) > rank(before)
         report = FaceDetail(
             reason=reason,
             strength=strength,

@@ -5,8 +5,10 @@ benchmark call. It renders every seed in ONE batched pipeline call (a list of
 CPU ``torch.Generator``s, one per image, so an image depends only on its seed
 and the order, not on the device's RNG), scores each output's likeness, and
 re-renders only the variations that failed, with derived seeds, until they pass
-or ``max_attempts`` is reached. Each variation keeps its best attempt (a face
-beats no face, then the higher score) and reports the seed that made it.
+or ``max_attempts`` is reached. The likeness gate (engine/gate.py) is built per
+order from the person's references and the style's policy. Each variation keeps
+its best attempt (accepted first, then a face that is not a copy, then the higher
+score) and reports the seed that made it and why earlier attempts were redone.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ import logging
 import threading
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image
 
+from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
 from engine.pipeline.identity_input import choose_crops, identity_kwargs
@@ -31,6 +34,7 @@ from sitter.contract import (
     GenerateResult,
     GenerationParams,
     Variation,
+    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -158,17 +162,23 @@ class _Slot:
     best_image: Image.Image | None = None
     best_seed: int = 0
     best: Likeness | None = None
+    rejected: list[Verdict] = field(default_factory=list)  # why each attempt was rendered again
     best_detail: FaceDetail | None = None
 
     def offer(
         self, image: Image.Image, seed: int, likeness: Likeness, detail: FaceDetail | None = None
     ) -> None:
-        def rank(lk: Likeness) -> tuple[bool, float]:
-            return (lk.face_found, lk.score if lk.score is not None else -1.0)
-
+        if not likeness.passed:
+            self.rejected.append(likeness.verdict or _plain_verdict(likeness))
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
             self.best_detail = detail
+
+
+def _plain_verdict(lk: Likeness) -> Verdict:
+    if lk.passed:
+        return Verdict.PASSED
+    return Verdict.NOT_ALIKE if lk.face_found else Verdict.NO_FACE
 
 
 def generate(
@@ -181,6 +191,8 @@ def generate(
     analyzer = runtime.require_analyzer()
     refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
     crops = choose_crops(req.references, refs)
+    # The likeness gate for this person and this style (engine/gate.py).
+    gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
     params = resolve_params(loaded, req.params)
     bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
     if bad:
@@ -204,13 +216,14 @@ def generate(
                 crops=crops,
                 cancel=cancel,
             )
-        scored = [(image, runtime.score(image, refs)) for image in images]
+        scored = [(image, gate.judge(image)) for image in images]
         # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
         kept = detail_pass(
             runtime,
             loaded,
             scored,
             seeds,
+            judge=gate.judge,
             prompt=req.prompt,
             negative_prompt=req.negative_prompt,
             params=params,
@@ -242,6 +255,9 @@ def generate(
                 face_found=slot.best.face_found,
                 attempts=slot.attempts,
                 passed=slot.best.passed,
+                verdict=slot.best.verdict or _plain_verdict(slot.best),
+                threshold=slot.best.threshold,
+                regenerated_for=slot.rejected[: slot.attempts - 1],
                 detail=slot.best_detail,
             )
         )
