@@ -301,3 +301,45 @@ def test_the_setting_and_the_contract() -> None:
     )
     back = c.Variation.model_validate(c.deserialize(c.serialize(c.Variation(**old, detail=d))))
     assert back.detail == d
+
+
+async def test_the_caption_mentions_a_kept_detail_pass(tmp_path) -> None:
+    from bot.store.store import Store
+    from bot.studio.words import detail_columns, detail_words
+
+    kept = c.FaceDetail(
+        reason="small_face",
+        strength=0.35,
+        crop=[0, 0, 8, 8],
+        likeness_before=0.44,
+        likeness_after=0.51,
+        kept=True,
+    )
+    lost = kept.model_copy(update={"likeness_after": None, "kept": False})
+    assert detail_columns(kept) == ("small_face", 0.07)
+    assert detail_columns(lost) == ("small_face", None)
+    assert detail_columns(None) == (None, None)
+    store = await Store.open(tmp_path / "sitter.db", tmp_path / "media")
+    try:
+        user = await store.ensure_user("telegram", "7", "Bo", "7")
+        ref = await store.current_set(user["id"])
+        oid = await store.create_order(
+            user["id"], ref["id"], "telegram", "7", "watercolor", {}, "p", "", {}, [1, 2]
+        )
+        for idx, d in ((1, kept), (2, lost)):
+            rel, sha = store.media.put(user["id"], "results", b"png %d" % idx, "png")
+            await store.add_variation(
+                oid, user["id"], idx, idx, rel, sha, 0.5, True, True, 1, "passed", 0.46, "",
+                *detail_columns(d),
+            )  # fmt: skip
+        first, second = await store.variations(oid)
+        assert (first["detail"], first["detail_gain"]) == ("small_face", 0.07)
+        assert detail_words(first) == " · face retouched (+0.07)"
+        assert second["detail"] == "small_face" and detail_words(second) == ""
+    finally:
+        await store.close()
+
+
+def test_the_near_gate_band_follows_the_backends_scale() -> None:
+    assert detail.near_gate_band(0.46) == pytest.approx(detail.NEAR_GATE_BAND)  # dlib
+    assert detail.near_gate_band(0.68) == pytest.approx(0.06 * 0.32 / 0.54)  # insightface

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
 from bot.studio.events import Button, Image, Recipient, Reply
-from bot.studio.words import likeness_words
+from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
 
 if TYPE_CHECKING:
@@ -177,6 +177,7 @@ class Tracker:
                     v.verdict.value if v.verdict else None,
                     v.threshold,
                     ",".join(r.value for r in v.regenerated_for),
+                    *detail_columns(v.detail),
                 )
             await self.store.set_order(order["id"], status="done", finished_at=_now())
         await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
@@ -196,7 +197,7 @@ class Tracker:
             if v["removed_at"] or not v["path"]:
                 continue
             likeness = likeness_words(v)  # score and reason in plain words
-            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "")
+            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
             images.append(Image(self.store.media.path(v["path"]), caption=cap))
         ups = tuple(Button(f"Upscale {v['idx']}", b.item("u", v["id"])) for v in variations)
         labels = tuple(Button(f"Label {v['idx']}", b.item("l", v["id"])) for v in variations)

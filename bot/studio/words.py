@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitter.config import Settings
-from sitter.contract import Issue, PhotoProblem
+from sitter.contract import FaceDetail, Issue, PhotoProblem
 
 CONSENT_VERSION = "2026-11-21.1"
 CONSENT_TEXT = (
@@ -125,3 +125,20 @@ def likeness_words(v: dict | object) -> str:
     if redone:
         words = f"{len(redone) + 1} tries ({', '.join(redone)}) · {words}"
     return words
+
+
+def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]:
+    """A variation's face detail pass as its two store columns: why it ran, and the
+    likeness it added when its version was kept (None when it was not)."""
+    if detail is None:
+        return None, None
+    before, after = detail.likeness_before, detail.likeness_after
+    kept = detail.kept and before is not None and after is not None
+    return detail.reason, round(after - before, 3) if kept else None  # type: ignore[operator]
+
+
+def detail_words(v: dict | object) -> str:
+    """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
+    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    gain = row.get("detail_gain")
+    return "" if gain is None else f" · face retouched ({gain:+.2f})"

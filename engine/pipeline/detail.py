@@ -52,11 +52,13 @@ MODES = ("auto", "always", "off")
 # 0.3 of the frame; half body about 0.15, three-quarter about 0.1. At SDXL's 1024 px
 # 0.2 is a face of ~200 px, ~25 latent pixels across: where faces start to soften.
 SMALL_FACE_FRACTION = 0.2
-# "Just below the gate": a likeness within this of the backend's threshold (on its
-# 0..1 similarity scale). dlib: the gate is 0.46, same-person pairs score 0.49-0.78
-# and different people up to 0.42 (engine/faces/dlib_backend.py), so 0.06 reaches
-# into the gap without taking in most strangers.
+# "Just below the gate": a likeness within this of the person's bar, on dlib's 0..1
+# scale. dlib: the same-person threshold is 0.46, same-person pairs score 0.49-0.78 and
+# different people up to 0.42 (engine/faces/dlib_backend.py), so 0.06 reaches into the
+# gap without taking in most strangers. Other backends get it scaled by their room
+# above their own threshold, as engine.gate.calibration_for scales the gate.
 NEAR_GATE_BAND = 0.06
+_DLIB_SAME_PERSON = 0.46
 CROP_MARGIN = 0.75  # context around the face, in face sizes on each side
 MASK_GROW = 0.3  # the blended ellipse reaches this far past the face box (face sizes)
 FEATHER = 0.15  # blur of the mask's edge, in face sizes
@@ -99,8 +101,19 @@ def _largest_face(analyzer: FaceAnalyzer, image: Image.Image) -> Box | None:
     return faces[0].box if faces else None
 
 
+def near_gate_band(same_person_threshold: float) -> float:
+    """:data:`NEAR_GATE_BAND` on a backend's own similarity scale."""
+    room = max(1e-6, 1.0 - same_person_threshold) / (1.0 - _DLIB_SAME_PERSON)
+    return NEAR_GATE_BAND * room
+
+
 def why_detail(
-    mode: str, box: Box | None, image: Image.Image, likeness: Likeness, gate: float
+    mode: str,
+    box: Box | None,
+    image: Image.Image,
+    likeness: Likeness,
+    gate: float,
+    band: float = NEAR_GATE_BAND,
 ) -> str | None:
     """The reason to run the pass on this variation, or None to leave it as it is."""
     if mode == "off" or box is None:
@@ -109,7 +122,7 @@ def why_detail(
         return "always"
     if max(box[2] - box[0], box[3] - box[1]) < SMALL_FACE_FRACTION * max(image.size):
         return "small_face"
-    if likeness.score is not None and gate - NEAR_GATE_BAND <= likeness.score < gate:
+    if likeness.score is not None and gate - band <= likeness.score < gate:
         return "near_gate"
     return None
 
@@ -261,13 +274,14 @@ def detail_pass(
         return out
     started = time.perf_counter()
     analyzer = runtime.require_analyzer()
+    band = near_gate_band(analyzer.same_person_threshold)
     todo: list[tuple[int, str, Crop]] = []
     for i, (image, likeness) in enumerate(scored):
         if not likeness.face_found:
             continue  # nothing to find again: the regeneration loop handles it
         box = likeness.box or _largest_face(analyzer, image)  # the scorer's face, when it says
         gate = likeness.threshold or analyzer.same_person_threshold  # this person's bar
-        reason = why_detail(mode, box, image, likeness, gate)
+        reason = why_detail(mode, box, image, likeness, gate, band)
         if reason is not None and box is not None:
             todo.append((i, reason, face_crop_box(box, image.size)))
     if not todo:
