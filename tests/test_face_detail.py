@@ -19,7 +19,7 @@ from skimage import data
 
 from engine.gate import PersonGate
 from engine.likeness import Likeness, reference_vectors
-from engine.pipeline import detail
+from engine.pipeline import detail, detail_render
 from engine.pipeline import generate as gen
 from engine.pipeline.identity_input import choose_crops
 from engine.runtime import Runtime
@@ -265,12 +265,12 @@ def test_detail_pipe_shares_the_loaded_weights_and_their_dtype(tmp_path) -> None
         )
         rt = Runtime(settings).load(("pipeline",), warm_up=False)
         loaded = rt.require_pipeline()
-        pipe = detail.detail_pipe(loaded)
+        pipe = detail_render.detail_pipe(loaded)
         assert "Img2Img" in type(pipe).__name__
         for name in ("unet", "vae", "text_encoder", "image_encoder"):
             assert getattr(pipe, name) is getattr(loaded.pipe, name)
         assert loaded.pipe.unet.dtype == torch.bfloat16  # from_pipe did not cast it to fp32
-        assert detail.detail_pipe(loaded) is pipe  # made once
+        assert detail_render.detail_pipe(loaded) is pipe  # made once
 
 
 def test_sd15_detail_pass_runs(tmp_path, references: list[c.Reference]) -> None:

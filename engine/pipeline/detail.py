@@ -25,18 +25,17 @@ or the likeness is just below the gate, ``always`` whenever a face is found,
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
 from engine.gate import rank
-from engine.pipeline.identity_input import identity_kwargs
+from engine.pipeline.detail_render import render_crops
 from sitter.contract import FaceDetail
 
 if TYPE_CHECKING:
@@ -62,8 +61,6 @@ _DLIB_SAME_PERSON = 0.46
 CROP_MARGIN = 0.75  # context around the face, in face sizes on each side
 MASK_GROW = 0.3  # the blended ellipse reaches this far past the face box (face sizes)
 FEATHER = 0.15  # blur of the mask's edge, in face sizes
-_SEED_SALT = 0x5EED_FACE  # detail seeds differ from every render seed of the order
-_SEED_SPACE = 2**32
 
 
 Box = tuple[int, int, int, int]  # left, top, right, bottom in image pixels
@@ -90,10 +87,6 @@ class Detailed:
     report: FaceDetail | None  # None: the pass did not run
     detailed: Image.Image | None = None  # the blended version, kept or not
     mask: Image.Image | None = None  # "L", image size: where the detailed face was blended
-
-
-def detail_seed(seed: int) -> int:
-    return (seed ^ _SEED_SALT) % _SEED_SPACE
 
 
 def _largest_face(analyzer: FaceAnalyzer, image: Image.Image) -> Box | None:
@@ -170,81 +163,6 @@ def paste_back(
     full = Image.new("L", image.size, 0)
     full.paste(mask, crop.box[:2])
     return Image.fromarray(base.clip(0, 255).astype(np.uint8)), full
-
-
-def detail_pipe(loaded: LoadedPipeline) -> Any:
-    """The img2img pipeline over the loaded components (made once, kept with them).
-
-    ``from_pipe`` shares every module; its ``dtype`` must be the loaded one, or
-    diffusers casts the shared modules to float32 in place.
-    """
-    pipe = loaded.extra.get("detail_pipe")
-    if pipe is None:
-        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
-
-        cls = (
-            StableDiffusionXLImg2ImgPipeline
-            if loaded.family == "sdxl"
-            else StableDiffusionImg2ImgPipeline
-        )
-        pipe = cls.from_pipe(loaded.pipe, dtype=loaded.opts.dtype)
-        pipe.set_progress_bar_config(disable=True)
-        loaded.extra["detail_pipe"] = pipe
-    return pipe
-
-
-def render_crops(
-    loaded: LoadedPipeline,
-    crops_in: Sequence[Image.Image],
-    seeds: Sequence[int],
-    *,
-    prompt: str,
-    negative_prompt: str,
-    params: Resolved,
-    strength: float,
-    refs: np.ndarray,
-    id_crops: Sequence[Image.Image],
-    cancel: threading.Event | None = None,
-) -> list[Image.Image]:
-    """One batched img2img call over the face crops, at the model's native square size."""
-    import torch
-
-    from engine.pipeline.generate import Cancelled
-    from engine.pipeline.speed import choose_path
-
-    base = loaded.pipe
-    params = choose_path(base, params)  # the scheduler the order was rendered with
-    pipe = detail_pipe(loaded)
-    pipe.scheduler = base.scheduler
-    side = min(loaded.defaults.width, loaded.defaults.height)
-    images = [c.convert("RGB").resize((side, side), Image.Resampling.LANCZOS) for c in crops_in]
-    cfg = params.guidance > 1.0
-    steps = max(params.steps, math.ceil(1 / strength))  # img2img runs int(steps * strength)
-
-    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("face detail cancelled")
-        return kwargs
-
-    base.set_ip_adapter_scale(params.identity_scale)
-    with torch.inference_mode():
-        identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))
-        out = pipe(
-            prompt=prompt,
-            negative_prompt=negative_prompt or None,
-            image=images,
-            strength=strength,
-            num_images_per_prompt=len(images),
-            generator=[torch.Generator("cpu").manual_seed(detail_seed(s)) for s in seeds],
-            num_inference_steps=steps,
-            guidance_scale=params.guidance,
-            width=side,
-            height=side,
-            **identity,
-            callback_on_step_end=check_cancel,
-            output_type="pil",
-        )
-    return list(out.images)
 
 
 def detail_pass(
