@@ -81,16 +81,53 @@ async def services(
             f"No Redis answers at SITTER_REDIS_URL={redact(settings.redis_url)}. Start one, "
             "fix the URL, or use `sitter run`, which starts a local Redis by itself."
         )
-    proc = start_worker(settings) if worker else None
+    keeper = WorkerKeeper(settings) if worker else None
+    watch = asyncio.create_task(keeper.watch()) if keeper is not None else None
     try:
         yield settings
     finally:
-        stop_worker(proc)
+        if watch is not None:
+            watch.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await watch
+        if keeper is not None:
+            stop_worker(keeper.proc)
         if local is not None:
             local.stop()
 
 
-async def run_adapters(settings: Settings) -> int:
+class WorkerKeeper:
+    """The worker process `sitter run`/`sitter chat` started: started again when it dies
+    (at most ``MAX_RESTARTS`` times, waiting longer each time), saying so."""
+
+    MAX_RESTARTS = 5
+    CHECK_S = 2.0
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.check_s = self.CHECK_S
+        self.restarts = 0
+        self.proc = start_worker(settings)
+
+    async def watch(self) -> None:
+        while self.proc is not None:
+            await asyncio.sleep(self.check_s)
+            code = self.proc.poll()
+            if code is None:
+                continue
+            if self.restarts >= self.MAX_RESTARTS:
+                say(
+                    f"the engine worker stopped again (exit {code}); not restarting it after "
+                    f"{self.restarts} restarts. See {self.settings.data_dir / 'worker.log'}."
+                )
+                return
+            self.restarts += 1
+            say(f"the engine worker stopped (exit {code}); starting it again.")
+            await asyncio.sleep(min(30.0, self.check_s * 2 ** (self.restarts - 1)))
+            self.proc = start_worker(self.settings)
+
+
+async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> int:
     """Run every adapter whose token is set, with one studio core, until cancelled."""
     from bot.studio.core import Studio
 
@@ -105,11 +142,16 @@ async def run_adapters(settings: Settings) -> int:
         if settings.discord_token is not None:
             from bot.discord.app import run_discord
 
-            runners.append(run_discord(settings, studio, studio.store.db))
+            runners.append(run_discord(settings, studio, studio.store.db, sync=sync_commands))
             say("Discord bot starting.")
         background = asyncio.create_task(studio.run_background())
         try:
             await asyncio.gather(*runners)
+        except Exception as exc:
+            rejected = _rejected_token(exc)
+            if rejected is None:
+                raise
+            raise ConfigError(rejected) from None  # said without the token
         finally:
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -117,6 +159,22 @@ async def run_adapters(settings: Settings) -> int:
     finally:
         await studio.aclose()
     return 0
+
+
+def _rejected_token(exc: BaseException) -> str | None:
+    """A plain message when a platform refused its token (PTB's own names the token)."""
+    name = type(exc).__name__
+    if name == "InvalidToken":
+        return (
+            "Telegram rejected SITTER_TELEGRAM_TOKEN. Copy the token from @BotFather again "
+            "(/mybots > your bot > API Token)."
+        )
+    if name == "LoginFailure":
+        return (
+            "Discord rejected SITTER_DISCORD_TOKEN. Reset it in the developer portal "
+            "(Bot > Reset Token) and set it again."
+        )
+    return None
 
 
 def _has_token(settings: Settings) -> bool:
@@ -181,6 +239,6 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
     async def main() -> int:
         async with services(settings, worker=False, local_redis=False) as live:
-            return await run_adapters(live)
+            return await run_adapters(live, sync_commands=bool(getattr(args, "sync", False)))
 
     return asyncio.run(until_stopped(main()))

@@ -42,7 +42,10 @@ def analyze_photo(
         photo = decode_with_limits(req.photo, limits or IntakeLimits())
     except PhotoRefused as refused:
         return AnalyzePhotoResult(
-            accepted=False, issues=[Issue(problem=refused.problem, detail=refused.detail)]
+            accepted=False,
+            issues=[Issue(problem=refused.problem, detail=refused.detail)],
+            width=refused.width,
+            height=refused.height,
         )
     faces = analyzer.detect(photo.image)
     verdict = assess(photo.image, faces, thresholds or thresholds_for(analyzer.name))

@@ -26,6 +26,31 @@ PHOTO_SUFFIXES |= {".tiff", ".gif"}
 MAX_ATTEMPTS = 3
 
 
+MAX_BASE_SEED = 2**32 - 4  # four seeds from it, each a valid generator seed
+
+
+def style_help() -> str:
+    """``--style`` help naming the styles (read from prompts/ when the parser is built)."""
+    try:
+        from sitter.prompts import PromptLibrary
+
+        lib = PromptLibrary.load()
+        names = ", ".join(f"{s.name!r}" for s in sorted(lib.styles.values(), key=lambda s: s.name))
+    except Exception:  # a broken prompts/ folder is reported when the command runs
+        names = "see prompts/styles/"
+    return f"style, by name or key: {names}"
+
+
+def _screen(answers: dict[str, str]) -> str | None:
+    """The chat's safety screen for typed answers (sexual content, minors, deception)."""
+    try:
+        from bot.studio.safety import screen_order
+    except ImportError:
+        return None
+    verdict = screen_order(answers)
+    return None if verdict.ok else verdict.message
+
+
 def _err(msg: str) -> int:
     print(f"sitter generate: {msg}", file=sys.stderr)
     return 2
@@ -63,18 +88,28 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from sitter.prompts import PromptError, PromptLibrary
 
+    # 1. Check every argument before any model loads (that takes minutes on a real model).
+    if args.seed is not None and not 0 <= args.seed <= MAX_BASE_SEED:
+        return _err(f"--seed must be a whole number from 0 to {MAX_BASE_SEED}, got {args.seed}")
     folder, out = Path(args.photos), Path(args.out)
     if not folder.is_dir():
         return _err(f"--photos {folder} is not a folder")
-    photos = sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+    photos = sorted(
+        p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()
+    )
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
     try:
-        style = PromptLibrary.load().style(args.style)
+        library = PromptLibrary.load()
+        found = library.find_style(args.style)  # "Oil painting" as in the chat, or oil_painting
+        style = found if found is not None else library.style(args.style)
     except PromptError as exc:
         return _err(str(exc))
     answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
     answers["composition"] = getattr(args, "composition", "") or ""
+    refusal = _screen(answers)
+    if refusal:
+        return _err(refusal)
     prompt = style.compose(answers)
 
     try:

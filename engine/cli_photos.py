@@ -1,71 +1,113 @@
-"""``sitter photos check FILE... [--json]``: the bot's photo analysis, from a shell.
+"""``sitter photos check FILE... [--as-set] [--json]``: the bot's photo analysis, from a shell.
 
-Exit status: 0 when every file is accepted, 1 otherwise. Photos are checked as
-one set, in order, as if sent to the bot one after another (so a photo of a
-different person than the earlier ones is named).
+Exit status: 0 when every file is accepted, 1 otherwise. By default each file is
+checked on its own (any number of people). With ``--as-set`` the files are one
+person's set, checked in order as if sent to the bot one after another, so a photo
+of a different person than the earlier ones is named.
+
+Decoders' own chatter (PIL's EXIF warnings, libtiff's messages on stderr) is kept
+off the terminal: the verdict says what matters.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import warnings
+from collections.abc import Iterator
 from pathlib import Path
 
 from engine.analysis import analyze_photo
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
 from sitter.config import Settings
-from sitter.contract import AnalyzePhotoRequest, Embedding
+from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult, Embedding
+
+
+@contextlib.contextmanager
+def quiet_decoders() -> Iterator[None]:
+    """No library warnings on stderr while decoding (Python warnings and C libraries)."""
+    sys.stderr.flush()
+    saved = None
+    with contextlib.suppress(OSError, ValueError):
+        saved = os.dup(2)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        os.close(devnull)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        if saved is not None:
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _read(path: Path, limit: int) -> tuple[bytes | None, str]:
+    try:
+        st = path.stat()
+        if not path.is_file():
+            return None, "it is not a regular file"
+        if st.st_size > limit:
+            return None, f"it is {st.st_size / 1e6:.1f} MB; the limit is {limit / 1e6:.0f} MB"
+        return path.read_bytes(), ""
+    except FileNotFoundError:
+        return None, "no such file"
+    except OSError as exc:
+        return None, f"cannot read the file: {exc.strerror or exc}"
+
+
+def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
+    return {
+        "file": name,
+        "accepted": result.accepted,
+        "face_count": result.face_count,
+        "reasons": [{"problem": i.problem.value, "detail": i.detail} for i in result.issues],
+        "width": result.width,
+        "height": result.height,
+        "format": result.format,
+        "quality": result.quality,
+    }
 
 
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
-    analyzer = load_analyzer(settings)
+    as_set = bool(getattr(args, "as_set", False))
+    with quiet_decoders():
+        analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
     accepted: list[Embedding] = []
     all_ok = True
     for name in args.files:
         path = Path(name)
-        try:
-            data = path.read_bytes()
-        except OSError as exc:
-            data = None
-            error = f"cannot read the file: {exc.strerror or exc}"
+        data, error = _read(path, settings.max_upload_bytes)
         if data is None:
             all_ok = False
-            row = {
+            row: dict[str, object] = {
                 "file": name,
                 "accepted": False,
                 "face_count": 0,
                 "reasons": [{"problem": "unreadable", "detail": error}],
             }
         else:
-            result = analyze_photo(
-                AnalyzePhotoRequest(photo=data, filename=path.name, set_embeddings=accepted),
-                analyzer,
-                limits,
+            request = AnalyzePhotoRequest(
+                photo=data, filename=path.name, set_embeddings=accepted if as_set else []
             )
-            if result.accepted and result.embedding is not None:
+            with quiet_decoders():
+                result = analyze_photo(request, analyzer, limits)
+            if as_set and result.accepted and result.embedding is not None:
                 accepted.append(result.embedding)
             all_ok &= result.accepted
-            row = {
-                "file": name,
-                "accepted": result.accepted,
-                "face_count": result.face_count,
-                "reasons": [
-                    {"problem": i.problem.value, "detail": i.detail} for i in result.issues
-                ],
-                "width": result.width,
-                "height": result.height,
-                "format": result.format,
-                "quality": result.quality,
-            }
+            row = _row(name, result)
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
             verdict = "accepted" if row["accepted"] else "refused"
             print(f"{name}: {verdict} (faces: {row['face_count']})")
-            for reason in row["reasons"]:
+            for reason in row["reasons"]:  # type: ignore[attr-defined]
                 print(f"  - {reason['problem']}: {reason['detail']}")
     sys.stdout.flush()
     return 0 if all_ok else 1

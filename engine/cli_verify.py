@@ -19,6 +19,19 @@ def _dev_anchor(settings: Any) -> str | None:
     return path.read_text() if path.is_file() else None
 
 
+def _plain(exc: BaseException) -> str:
+    """An OSError in words ("no such file"), not "[Errno 2] No such file or directory: ..."."""
+    if isinstance(exc, FileNotFoundError):
+        return "no such file"
+    if isinstance(exc, IsADirectoryError):
+        return "this is a folder, not an image file"
+    if isinstance(exc, PermissionError):
+        return "not allowed to read this file"
+    if isinstance(exc, OSError):
+        return f"cannot read the file ({exc.strerror or exc})"
+    return str(exc)
+
+
 def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
     """Exit code 0 when every file carries all AI labels with a valid C2PA signature."""
     anchors = Path(args.trust).read_text() if args.trust else None
@@ -30,7 +43,8 @@ def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
         try:
             report = verify(path.read_bytes(), trust_anchors=anchors)
         except (OSError, ProvenanceError) as exc:
-            print(json.dumps({"file": name, "error": str(exc)}) if args.json else f"{name}: {exc}")
+            error = _plain(exc)
+            print(json.dumps({"file": name, "error": error}) if args.json else f"{name}: {error}")
             worst = max(worst, 2)
             continue
         if not report.ai_labelled:

@@ -54,10 +54,12 @@ Image.init()  # register every plugin, so ``formats=`` can name them
 class PhotoRefused(Exception):
     """A photo we will not use; ``detail`` is meant for the person who sent it."""
 
-    def __init__(self, problem: PhotoProblem, detail: str) -> None:
+    def __init__(self, problem: PhotoProblem, detail: str, width: int = 0, height: int = 0) -> None:
         super().__init__(detail)
         self.problem = problem
         self.detail = detail
+        self.width = width  # the picture's size when it was read that far (0: unknown)
+        self.height = height
 
 
 @dataclass(frozen=True)
@@ -296,6 +298,8 @@ def decode_photo(
             PhotoProblem.LOW_RESOLUTION,
             f"This picture is only {w}x{h} pixels; please send one at least "
             f"{min_side} pixels on its shorter side.",
+            width=w,
+            height=h,
         )
     return DecodedPhoto(
         image=rgb, format=fmt, width=w, height=h, original_mode=original_mode, notes=notes

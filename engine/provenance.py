@@ -202,13 +202,17 @@ class ProvenanceReport:
         if not self.c2pa_present:
             lines.append("C2PA: no manifest")
         else:
-            cert = (
-                "a local development certificate (not publicly trusted)"
-                if self.development_certificate
-                else f"a certificate issued to {self.issuer}"
-            )
+            state = self.c2pa_state
+            if self.development_certificate:
+                # The README's words: any C2PA tool reads such a file as Valid, never as
+                # Trusted (only a tool given this machine's own CA would say Trusted).
+                cert = "a local development certificate (not on the C2PA trust list)"
+                if self.c2pa_valid:
+                    state = "Valid, not Trusted"
+            else:
+                cert = f"a certificate issued to {self.issuer}"
             lines.append(
-                f"C2PA: {self.c2pa_state}; signed by {cert}; source type "
+                f"C2PA: {state}; signed by {cert}; source type "
                 f"{self.c2pa_source_type or 'missing'}; actions {', '.join(self.c2pa_actions)}"
             )
         lines.extend(f"problem: {f}" for f in self.failures)

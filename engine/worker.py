@@ -267,24 +267,81 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     }
 
 
-def build_worker(settings: Settings, queue: str, runtime: Any, *, burst: bool = False) -> Worker:
+def build_worker(
+    settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
+) -> Worker:
     opts = worker_options(settings, queue)
+    if heartbeat is not None:
+
+        async def on_job_start(ctx: dict[str, Any]) -> None:
+            with contextlib.suppress(Exception):  # Redis down: arq itself will say so
+                await heartbeat.claim(str(ctx["job_id"]))
+
+        opts["on_job_start"] = on_job_start
     return Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+
+
+def _heartbeat(settings: Settings, queues: tuple[str, ...], workers: list[Worker]) -> Any:
+    from redis.asyncio import Redis
+
+    from sitter.heartbeat import Heartbeat
+
+    redis = Redis.from_url(settings.redis_url, socket_timeout=5, socket_connect_timeout=5)
+    return Heartbeat(
+        redis,
+        settings.queue_prefix,
+        queues,
+        settings.worker_heartbeat_s,
+        model=settings.model,
+        running=lambda: [j for w in workers for j in w.job_tasks],
+    )
 
 
 # --- `python -m arq engine.worker.WorkerSettings` ----------------------------------------------
 def _settings_class(queue: str) -> type:
     settings = load_settings()
+    running: set[str] = set()
+    beats: list[Any] = []
 
     async def on_startup(ctx: dict[str, Any]) -> None:
         from engine.runtime import Runtime
+        from sitter.heartbeat import Heartbeat
 
+        beat = Heartbeat(
+            ctx["redis"],
+            settings.queue_prefix,
+            (queue,),
+            settings.worker_heartbeat_s,
+            model=settings.model,
+            running=lambda: tuple(running),
+        )
+        beat.start()  # "loading" until the models are in
+        beats.append(beat)
         ctx["settings"] = settings
         ctx["runtime"] = await asyncio.to_thread(Runtime(settings).load, QUEUE_PARTS[queue])
+        await _beat_now(beat)
+
+    async def on_job_start(ctx: dict[str, Any]) -> None:
+        running.add(str(ctx["job_id"]))
+        with contextlib.suppress(Exception):
+            await beats[0].claim(str(ctx["job_id"]))
+
+    async def after_job_end(ctx: dict[str, Any]) -> None:
+        running.discard(str(ctx["job_id"]))
+
+    async def on_shutdown(ctx: dict[str, Any]) -> None:
+        for beat in beats:
+            await beat.stop()
 
     opts = worker_options(settings, queue)
     opts.pop("handle_signals")
-    return type(f"{queue.capitalize()}WorkerSettings", (), {**opts, "on_startup": on_startup})
+    hooks = {
+        "on_startup": on_startup,
+        "on_shutdown": on_shutdown,
+        "on_job_start": on_job_start,
+        "after_job_end": after_job_end,
+    }
+    return type(f"{queue.capitalize()}WorkerSettings", (), {**opts, **hooks})
 
 
 def __getattr__(name: str) -> Any:
@@ -315,21 +372,31 @@ async def run_workers(
 
     rt = runtime or Runtime(settings)
     parts = tuple(dict.fromkeys(p for q in queues for p in QUEUE_PARTS[q]))
-    if runtime is None:
-        light = tuple(p for p in parts if p in ("faces", "signer"))
-        await asyncio.to_thread(rt.load, light)
     workers: list[Worker] = []
     tasks: list[asyncio.Task[None]] = []
-    if c.QUEUE_FAST in queues:
-        workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst))
-        tasks.append(asyncio.create_task(workers[-1].async_run()))
-    if c.QUEUE_GPU in queues:
+    # Beats from the start ("loading"), so the bot waits for a worker that is coming
+    # instead of saying none is running; "serving" once every queue is served.
+    beat = _heartbeat(settings, queues, workers)
+    beat.start()
+    try:
         if runtime is None:
-            heavy = tuple(p for p in parts if p not in ("faces", "signer"))
-            await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
-            log.info("models ready: %s", rt.load_seconds)
-        workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst))
-        tasks.append(asyncio.create_task(workers[-1].async_run()))
+            light = tuple(p for p in parts if p in ("faces", "signer"))
+            await asyncio.to_thread(rt.load, light)
+        if c.QUEUE_FAST in queues:
+            workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
+            tasks.append(asyncio.create_task(workers[-1].async_run()))
+        if c.QUEUE_GPU in queues:
+            if runtime is None:
+                heavy = tuple(p for p in parts if p not in ("faces", "signer"))
+                await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
+                log.info("models ready: %s", rt.load_seconds)
+            workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))
+            tasks.append(asyncio.create_task(workers[-1].async_run()))
+        await _beat_now(beat)
+    except BaseException:
+        await beat.stop()
+        await beat.redis.aclose()
+        raise
     try:
         if stop is None:
             await asyncio.gather(*tasks)
@@ -345,12 +412,20 @@ async def run_workers(
                 everything.result()  # re-raise a worker's crash
             await _drain(workers, grace_s)
     finally:
+        await beat.stop()
+        await beat.redis.aclose()
         for w in workers:
             await w.close()
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
     return workers
+
+
+async def _beat_now(beat: Any) -> None:
+    beat.state = "serving"
+    with contextlib.suppress(Exception):
+        await beat.beat()
 
 
 async def _drain(workers: list[Worker], grace_s: float) -> None:

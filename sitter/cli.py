@@ -33,7 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="run everything: Redis if needed, a worker and the bot(s)")
     run.add_argument("--no-worker", action="store_true", help="do not start a local worker")
-    sub.add_parser("bot", help="run the chat bot(s) only (workers run elsewhere)")
+    bot = sub.add_parser("bot", help="run the chat bot(s) only (workers run elsewhere)")
+    bot.add_argument(
+        "--sync",
+        action="store_true",
+        help="upload Discord's slash commands now (otherwise only when they changed)",
+    )
     chat = sub.add_parser("chat", help="the studio in this terminal, no chat token needed")
     chat.add_argument("--out", default=None, help="folder for results (default: DATA_DIR/out)")
     chat.add_argument("--no-worker", action="store_true", help="use workers started elsewhere")
@@ -51,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
     gen.add_argument("--photos", required=True, help="folder with photos of one person")
-    gen.add_argument("--style", required=True, help="style name from prompts/")
+    gen.add_argument("--style", required=True, help=_style_help())
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--attire", default="")
     gen.add_argument("--setting", default="")
@@ -59,9 +64,20 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--composition", default="")
     gen.add_argument("--seed", type=int, default=None)
 
-    photos = sub.add_parser("photos", help="check reference photos")
+    photos = sub.add_parser(
+        "photos",
+        help="check reference photos (each on its own; --as-set: as one person's set)",
+        description="Check reference photos. By default each file is checked on its own, "
+        "so photos of different people are fine; --as-set checks them as one person's "
+        "set, in order, as the bot does (a different person is named).",
+    )
     photos.add_argument("action", choices=["check"])
     photos.add_argument("files", nargs="+")
+    photos.add_argument(
+        "--as-set",
+        action="store_true",
+        help="check the files as one person's set (default: each file independently)",
+    )
     photos.add_argument("--json", action="store_true", help="one JSON object per file")
 
     models = sub.add_parser("models", help="download and verify the configured models")
@@ -82,6 +98,14 @@ def build_parser() -> argparse.ArgumentParser:
     return p
 
 
+def _style_help() -> str:
+    try:
+        from engine.cli_generate import style_help
+    except ImportError:  # the bot alone: no engine here
+        return "style name from prompts/"
+    return style_help()
+
+
 def _resolve(target: str) -> Callable[..., int]:
     module, func = target.split(":")
     return getattr(importlib.import_module(module), func)
@@ -94,6 +118,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from sitter.redact import install_for
+
+    install_for(settings)  # every command's log lines, whatever handler shows them
     try:
         return int(_resolve(COMMANDS[args.command])(args, settings) or 0)
     except ConfigError as exc:
@@ -101,6 +128,15 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except Exception:
+        # Python would print the traceback itself, secrets in messages included (PTB
+        # puts the token in InvalidToken's): the same traceback, redacted.
+        import traceback
+
+        from sitter.redact import scrub
+
+        print(scrub(traceback.format_exc()), file=sys.stderr, end="")
+        return 1
 
 
 if __name__ == "__main__":

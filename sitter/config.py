@@ -76,6 +76,15 @@ class Settings(BaseSettings):
     reference_retention_days: int = Field(30, ge=1)
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_files_per_message: int = Field(
+        30, ge=1, le=1000, description="Files of one message looked at; the rest are ignored."
+    )
+    max_refused_per_day: int = Field(
+        100,
+        ge=0,
+        description="Refused files per person per day before files are turned "
+        "away unread (0 = no limit).",
+    )
     photo_max_pixels: int = Field(
         64_000_000, ge=1_000_000, description="Refuse photos with more pixels (bombs)."
     )
@@ -109,6 +118,13 @@ class Settings(BaseSettings):
     job_timeout_s: int = Field(600, ge=10)
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
+    worker_heartbeat_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How often a worker writes its heartbeat to Redis. A worker missing "
+        "three beats counts as gone: photos fail fast, its order goes back to the queue.",
+    )
     dtype: str = Field(
         "auto",
         description="Pipeline precision: auto (bf16/fp16 on CUDA, float32 on CPU), "

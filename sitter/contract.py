@@ -12,12 +12,22 @@ Nothing here imports torch, numpy or a chat library.
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import msgpack
 from pydantic import BaseModel, ConfigDict, Field
 
 CONTRACT_VERSION = 1
+
+# Bounds of the numbers in the contract: a request outside them is refused as
+# bad_request before any work (negative steps used to crash as "internal").
+MAX_STEPS = 150
+MAX_SIDE = 2048  # generation width/height
+MAX_PIXELS_SIDE = 65_536  # any image side reported back
+MAX_SECONDS = 86_400.0
+MAX_ID = 2**63 - 1
+MAX_VECTOR = 4096  # embedding length (dlib 128, ArcFace 512)
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
 
 # --- job names and queues ----------------------------------------------------------
 JOB_ANALYZE = "analyze_photo"
@@ -41,7 +51,8 @@ def queue_for(job: str) -> str:
 
 
 class Message(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # No NaN or infinity in any float field: every number below also has bounds.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 # --- photo analysis ---------------------------------------------------------------------
@@ -66,16 +77,16 @@ class PhotoProblem(StrEnum):
 class Issue(Message):
     problem: PhotoProblem
     detail: str = Field(description="One sentence for the user, e.g. 'I see 3 faces'.")
-    values: dict[str, float | int | str] = Field(default_factory=dict)
+    values: dict[str, float | int | str] = Field(default_factory=dict, max_length=32)
 
 
 class Embedding(Message):
     backend: str = Field(description="Which model made it, e.g. 'dlib' or 'insightface:buffalo_l'.")
-    vector: list[float]
+    vector: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(max_length=MAX_VECTOR)
 
 
 class ProtectedFace(Message):
-    id: int
+    id: int = Field(ge=0, le=MAX_ID)
     embedding: Embedding
 
 
@@ -90,14 +101,16 @@ class AnalyzePhotoRequest(Message):
 class AnalyzePhotoResult(Message):
     accepted: bool
     issues: list[Issue] = Field(default_factory=list)
-    face_count: int = 0
-    width: int = 0
-    height: int = 0
+    face_count: int = Field(0, ge=0, le=10_000)
+    width: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
+    height: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
     format: str = ""
     embedding: Embedding | None = None
     face_crop: bytes | None = Field(None, description="Aligned face crop, PNG.")
-    protected_match: int | None = None
-    quality: dict[str, float] = Field(default_factory=dict)
+    protected_match: int | None = Field(None, ge=0, le=MAX_ID)
+    quality: dict[str, Annotated[float, Field(ge=-1e9, le=1e9)]] = Field(
+        default_factory=dict, max_length=32
+    )
 
 
 class CheckSetRequest(Message):
@@ -105,18 +118,22 @@ class CheckSetRequest(Message):
 
 
 class CheckSetResult(Message):
-    outliers: list[int] = Field(description="Indexes of photos that look like someone else.")
-    threshold: float
-    distances: list[float] = Field(description="Each photo's median distance to the others.")
+    outliers: list[Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        description="Indexes of photos that look like someone else."
+    )
+    threshold: float = Field(ge=-1e6, le=1e6)
+    distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        description="Each photo's median distance to the others."
+    )
 
 
 # --- generation ---------------------------------------------------------------------------
 class GenerationParams(Message):
-    steps: int | None = None
-    guidance: float | None = None
-    width: int | None = None
-    height: int | None = None
-    identity_scale: float | None = None
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS)
+    guidance: float | None = Field(None, ge=0.0, le=30.0)
+    width: int | None = Field(None, ge=64, le=MAX_SIDE)
+    height: int | None = Field(None, ge=64, le=MAX_SIDE)
+    identity_scale: float | None = Field(None, ge=0.0, le=2.0)
 
 
 class StyleKind(StrEnum):
@@ -164,7 +181,7 @@ class GenerateRequest(Message):
     negative_prompt: str = ""
     style: str = ""
     params: GenerationParams = GenerationParams()
-    seeds: list[int] = Field(min_length=1, max_length=8)
+    seeds: list[Seed] = Field(min_length=1, max_length=8)
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
@@ -183,15 +200,19 @@ class FaceDetail(Message):
 
 
 class Variation(Message):
-    seed: int
+    seed: Seed
     image: bytes = Field(description="PNG with AI provenance metadata.")
-    likeness: float | None = Field(description="Similarity to the references, 0..1.")
+    likeness: float | None = Field(
+        ge=0.0, le=1.0 + 1e-6, description="Similarity to the references, 0..1."
+    )
     face_found: bool
-    attempts: int = 1
+    attempts: int = Field(1, ge=1, le=10)
     passed: bool = Field(description="The likeness gate accepted it.")
     # Added with the per-person gate; results made before it parse with the defaults.
     verdict: Verdict | None = Field(None, description="Why it passed or failed; None: older.")
-    threshold: float | None = Field(None, description="The likeness this person's output needed.")
+    threshold: float | None = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The likeness this person's output needed."
+    )
     regenerated_for: list[Verdict] = Field(
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
@@ -204,7 +225,7 @@ class GenerateResult(Message):
     model: str
     adapter: str
     device: str
-    seconds: float
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -216,9 +237,9 @@ class UpscaleRequest(Message):
 class UpscaleResult(Message):
     image: bytes
     method: str = Field(description="What did the work, e.g. 'realesrgan-x4plus (ncnn, cpu)'.")
-    width: int
-    height: int
-    seconds: float
+    width: int = Field(ge=1, le=MAX_PIXELS_SIDE)
+    height: int = Field(ge=1, le=MAX_PIXELS_SIDE)
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
 
 
 class LabelRequest(Message):
@@ -228,7 +249,7 @@ class LabelRequest(Message):
 
 class LabelResult(Message):
     image: bytes
-    seconds: float
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
 
 
 class JobFailure(Message):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +38,8 @@ def check_config(settings: Settings) -> list[Finding]:
     ]
     if tokens:
         out.append(Finding(OK, "config", f"chat token set for {' and '.join(tokens)}"))
+        out += check_tokens(settings)
+        out += check_moderation(settings)
     else:
         out.append(
             Finding(
@@ -54,7 +57,8 @@ def check_config(settings: Settings) -> list[Finding]:
             Finding(
                 OK,
                 "prompts",
-                f"{len(lib.styles)} styles, wizard with {len(lib.steps)} steps ({lib.folder})",
+                # the style is step 1, then one step per question (as the chat counts)
+                f"{len(lib.styles)} styles, wizard with {len(lib.steps) + 1} steps ({lib.folder})",
             )
         )
     except Exception as exc:
@@ -76,6 +80,69 @@ def check_config(settings: Settings) -> list[Finding]:
             )
         )
     return out
+
+
+TELEGRAM_TOKEN = re.compile(r"^\d{5,14}:[A-Za-z0-9_-]{30,50}$")
+DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,10}\.[A-Za-z0-9_-]{20,60}$")
+
+
+def check_tokens(settings: Settings) -> list[Finding]:
+    """Obviously malformed tokens (a quote, a space, half a paste) fail before any network."""
+    out = []
+    for name, value, shape, looks in (
+        ("SITTER_TELEGRAM_TOKEN", settings.telegram_token, TELEGRAM_TOKEN, "123456789:AA... "),
+        ("SITTER_DISCORD_TOKEN", settings.discord_token, DISCORD_TOKEN, "three parts with dots"),
+    ):
+        if value is not None and not shape.match(value.get_secret_value()):
+            out.append(
+                Finding(
+                    FAIL,
+                    "config",
+                    f"{name} does not look like a token ({looks.strip()}); copy it again, "
+                    "without quotes or spaces",
+                )
+            )
+    return out
+
+
+def check_moderation(settings: Settings) -> list[Finding]:
+    """Reports need someone to receive them."""
+    out = []
+    if settings.telegram_token is not None and not (
+        settings.telegram_moderators or settings.telegram_moderation_chat
+    ):
+        out.append(
+            Finding(
+                WARN,
+                "moderation",
+                "no Telegram moderators or moderation chat: reports go nowhere. Set "
+                "SITTER_TELEGRAM_MODERATORS (user ids) and SITTER_TELEGRAM_MODERATION_CHAT",
+            )
+        )
+    if settings.discord_token is not None and not settings.discord_moderation_guilds:
+        out.append(
+            Finding(
+                WARN,
+                "moderation",
+                "no Discord moderation server: reports go nowhere. Set "
+                "SITTER_DISCORD_MODERATION_GUILDS (server ids)",
+            )
+        )
+    return out
+
+
+def check_signing(settings: Settings) -> list[Finding]:
+    if settings.c2pa_cert is None or settings.c2pa_key is None:
+        return [
+            Finding(
+                WARN,
+                "signing",
+                "C2PA signatures use the local development certificate: files read as "
+                "Valid, not Trusted. For trusted credentials set SITTER_C2PA_CERT and "
+                "SITTER_C2PA_KEY (see the README)",
+            )
+        ]
+    return [Finding(OK, "signing", f"C2PA certificate {settings.c2pa_cert}")]
 
 
 async def check_redis(settings: Settings) -> list[Finding]:
@@ -118,8 +185,27 @@ async def check_redis(settings: Settings) -> list[Finding]:
                         "queued); `sitter run` starts one, or run `sitter worker`",
                     )
                 )
+        out += await check_worker_models(client, settings)
     finally:
         await client.aclose()
+    return out
+
+
+async def check_worker_models(client: object, settings: Settings) -> list[Finding]:
+    """Workers (from their heartbeats) running another model than the settings say."""
+    from sitter.heartbeat import live_workers
+
+    out = []
+    for w in await live_workers(client, settings.queue_prefix):
+        if w.model and w.model != settings.model:
+            out.append(
+                Finding(
+                    WARN,
+                    "workers",
+                    f"worker {w.host} (pid {w.pid}) runs model {w.model!r} while SITTER_MODEL "
+                    f"here is {settings.model!r}: portraits come from the worker's model",
+                )
+            )
     return out
 
 
@@ -215,6 +301,7 @@ def check_gpu(settings: Settings) -> list[Finding]:
 
 async def run_checks(settings: Settings) -> list[Finding]:
     findings = check_config(settings)
+    findings += check_signing(settings)
     findings += await check_redis(settings)
     findings += await check_database(settings)
     findings += await asyncio.to_thread(check_models, settings)

@@ -26,7 +26,9 @@ def check_redis(settings: Settings) -> str | None:
     try:
         client.ping()
     except Exception as exc:
-        return f"Redis at {settings.redis_url.split('@')[-1]} does not answer: {exc}"
+        from sitter.redact import redact_url, scrub
+
+        return f"Redis at {redact_url(settings.redis_url)} does not answer: {scrub(str(exc))}"
     finally:
         client.close()
     return None
@@ -60,6 +62,9 @@ def check_metrics(port: int) -> str | None:
 
 def run(role: str, settings: Settings) -> str | None:
     """The first problem found, or None when healthy."""
+    from sitter.redact import install_for
+
+    install_for(settings)
     problem = check_redis(settings)
     if problem:
         return problem

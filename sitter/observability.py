@@ -129,6 +129,9 @@ def configure_logging(settings: Settings, stream: Any = None) -> logging.Handler
             f"SITTER_LOG_LEVEL={settings.log_level!r} is not a log level "
             "(use DEBUG, INFO, WARNING or ERROR)"
         )
+    from sitter.redact import install_for
+
+    install_for(settings)  # tokens and the Redis password never reach a log line
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.addFilter(OrderFilter())
     handler.setFormatter(JsonFormatter() if settings.log_json else logging.Formatter(TEXT_FORMAT))

@@ -85,7 +85,19 @@ class EngineClient:
                 raw = {"__exception__": "JobError", "message": str(raw)}
         except ResultNotFound:
             return c.JobFailure(code="lost", message="The job is no longer in the queue.")
-        return c.parse_result(job, raw)
+        try:
+            return c.parse_result(job, raw)
+        except c.ContractError as exc:
+            # A newer (or older) engine answered in a shape this bot can't read: a clear
+            # failure, never an order stuck in "queued" with a traceback every pass.
+            import logging
+
+            logging.getLogger(__name__).warning("%s %s: %s", job, handle.job_id, exc)
+            return c.JobFailure(
+                code="bad_result",
+                message="the engine's answer could not be read (is the engine a different "
+                "version from the bot?)",
+            )
 
     async def call(
         self, job: str, request: c.Message, job_id: str | None = None, timeout: float | None = None
@@ -119,17 +131,10 @@ class EngineClient:
 
 
 def redact(url: str) -> str:
-    """The URL without its password, for messages and logs."""
-    from urllib.parse import urlsplit, urlunsplit
+    """The URL without its password (either form): see :func:`sitter.redact.redact_url`."""
+    from sitter.redact import redact_url
 
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    if parts.port:
-        host += f":{parts.port}"
-    user = f"{parts.username}:***@" if parts.username else ":***@"
-    return urlunsplit(parts._replace(netloc=user + host))
+    return redact_url(url)
 
 
 async def ping(url: str, timeout: float = 1.0) -> bool:

@@ -11,6 +11,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+# Token-shaped strings never reach the test output either (issue 13): the same record
+# factory the bot, the worker and doctor install.
+from sitter.redact import install as _redact_logs  # noqa: E402
+
+_redact_logs()
 SHARED = Path(os.environ.get("SITTER_SHARED_DIR", ROOT.parent / "shared"))
 FACES = SHARED / "faces"
 BAD_IMAGES = SHARED / "bad-images"

@@ -35,7 +35,7 @@ MEMBER_PERMISSIONS = str(0x400 | 0x800 | 0x80000000)  # view, send, use app comm
 class Sent:
     """One thing the bot did on Discord, as the tests see it."""
 
-    kind: str  # message | edit | callback | followup | typing | thread | dm_open | user
+    kind: str  # message | edit | callback | followup | typing | thread | dm_open | user | commands
     channel_id: int = 0
     message_id: int = 0
     content: str = ""
@@ -214,7 +214,12 @@ class FakeDiscord:
                 "flags": 0,
             }
         if method == "PUT" and parts[:1] == ["applications"]:
-            return [dict(c, id=str(self.snowflake()), application_id=str(APP_ID)) for c in body]
+            self.log.append(Sent("commands", content=",".join(c["name"] for c in body)))
+            return [
+                # Discord answers with an empty description for context-menu commands
+                {"description": "", **c, "id": str(self.snowflake()), "application_id": str(APP_ID)}
+                for c in body
+            ]
         if method == "POST" and path == "/users/@me/channels":
             uid = int(body["recipient_id"])
             cid = self.dm_of.setdefault(uid, self.snowflake())

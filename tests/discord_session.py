@@ -78,7 +78,12 @@ def start_engine(settings: Settings, log: Path) -> subprocess.Popen:
         PYTHONPATH=str(ROOT),
     )
     out = log.open("ab")
-    return subprocess.Popen(engine_command(), env=env, stdout=out, stderr=out, cwd=ROOT)
+    proc = subprocess.Popen(engine_command(), env=env, stdout=out, stderr=out, cwd=ROOT)
+    from studio_harness import wait_for_worker
+
+    # Until its first heartbeat the studio would rightly say no engine is running.
+    wait_for_worker(settings.redis_url, settings.queue_prefix, proc)
+    return proc
 
 
 def stop_engine(proc: subprocess.Popen) -> None:

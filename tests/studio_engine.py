@@ -186,11 +186,45 @@ def workers(redis_url: str, prefix: str) -> list[Worker]:
 
 
 async def main() -> None:
+    import signal
+
+    from redis.asyncio import Redis
+
+    from sitter.heartbeat import Heartbeat
+
     url = os.environ["SITTER_REDIS_URL"]
     prefix = os.environ["SITTER_QUEUE_PREFIX"]
     ws = workers(url, prefix)
+    queues = [q for q in os.environ.get("STUDIO_ENGINE_QUEUES", "fast,gpu").split(",") if q]
+    redis = Redis.from_url(url)
+    beat = Heartbeat(
+        redis,
+        prefix,
+        queues,
+        float(os.environ.get("SITTER_WORKER_HEARTBEAT_S", "5")),
+        model="studio-test-engine",
+        running=lambda: [j for w in ws for j in w.job_tasks],
+    )
+
+    async def claim(ctx: dict) -> None:
+        await beat.claim(ctx["job_id"])
+
+    for w in ws:
+        w.on_job_start = claim
+    beat.start()  # "loading": the studio waits for this worker rather than failing fast
+    if "fast" in queues:
+        await asyncio.to_thread(analyzer)  # dlib's models, before the first (timed) job
+    await beat.serving()
     print("studio test engine ready", hashlib.sha1(prefix.encode()).hexdigest()[:6], flush=True)
-    await asyncio.gather(*(w.async_run() for w in ws))
+    task = asyncio.ensure_future(asyncio.gather(*(w.async_run() for w in ws)))
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await beat.stop()  # a clean stop is seen at once; a kill after three beats
+        await redis.aclose()
 
 
 if __name__ == "__main__":

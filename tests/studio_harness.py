@@ -11,6 +11,7 @@ import sys
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from PIL import Image, ImageEnhance, ImageOps
@@ -49,6 +50,9 @@ def start_engine(
     delay: float = 0.0,
     log: Path | None = None,
     kind: str = "stand-in",
+    *,
+    wait: bool = True,
+    extra_env: dict[str, str] | None = None,
 ) -> subprocess.Popen:
     """An engine worker process.
 
@@ -61,18 +65,44 @@ def start_engine(
     kind = os.environ.get("STUDIO_TEST_ENGINE", kind)
     out = open(log, "ab") if log else subprocess.DEVNULL  # noqa: SIM115
     env = engine_env(redis_url, prefix, data_dir, delay)
+    env.update(extra_env or {})
     stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
     real = [sys.executable, "-m", "sitter.cli", "worker"]
     if delay or kind == "stand-in":
-        return subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
-    if kind == "mixed":
+        proc = subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
+    elif kind == "mixed":
         env["STUDIO_ENGINE_QUEUES"] = "fast"
         fast = subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
         gpu = subprocess.Popen(
             [*real, "--queues", "gpu"], env=env, stdout=out, stderr=out, cwd=ROOT
         )
-        return _Pair(fast, gpu)  # type: ignore[return-value]
-    return subprocess.Popen(real, env=env, stdout=out, stderr=out, cwd=ROOT)
+        proc = _Pair(fast, gpu)  # type: ignore[assignment]
+    else:
+        proc = subprocess.Popen(real, env=env, stdout=out, stderr=out, cwd=ROOT)
+    if wait:
+        wait_for_worker(redis_url, prefix, proc)
+    return proc
+
+
+def wait_for_worker(redis_url: str, prefix: str, proc: Any = None, timeout: float = 90.0) -> None:
+    """Until a worker's heartbeat is in Redis (loading or serving), as a person would
+    find it a moment after `sitter run`: the studio waits for a worker that is coming
+    and says at once that none is running otherwise."""
+    import time
+
+    import redis
+
+    client = redis.Redis.from_url(redis_url)
+    end = time.monotonic() + timeout
+    try:
+        while not list(client.scan_iter(match=f"{prefix}:worker:*", count=100)):
+            if proc is not None and proc.poll() is not None:
+                raise AssertionError("the engine worker exited before its first heartbeat")
+            if time.monotonic() > end:
+                raise AssertionError(f"no worker heartbeat under {prefix} in {timeout:.0f}s")
+            time.sleep(0.05)
+    finally:
+        client.close()
 
 
 def best_engine() -> str:

@@ -237,7 +237,7 @@ def test_sitter_verify_command(
     monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
     assert main(["verify", str(good)]) == 0
     out = capsys.readouterr().out
-    assert "good.png: AI-labelled" in out and "C2PA: Trusted" in out
+    assert "good.png: AI-labelled" in out and "C2PA: Valid, not Trusted" in out
     assert main(["verify", "--json", "--no-dev-anchor", str(good), str(plain)]) == 1
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
     assert [r["ai_labelled"] for r in lines] == [True, False]

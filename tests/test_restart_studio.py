@@ -256,7 +256,7 @@ async def test_photo_cut_short_is_checked_again_and_no_worker_is_told(
     studio: Studio, engine
 ) -> None:
     """A photo whose check was cut short by a crash (row left 'pending') is checked
-    again when sent again; with no worker, the person is told so, and nothing sticks."""
+    again when sent again; with no worker, the person is told so at once."""
     chat = Chat(studio, Who("terminal", "pat", "pat-chat", "Pat"))
     await chat.send("/start")
     await chat.press("I agree")
@@ -271,6 +271,7 @@ async def test_photo_cut_short_is_checked_again_and_no_worker_is_told(
     stop(engine)
     studio.analyze_timeout_s = 1.0
     [v] = await chat.files([astronaut_set()[1]])
-    assert "didn't answer in time (is a worker running?)" in v.text
-    assert "1 good photo so far" in v.text
-    assert len(await studio.store.photos(ref["id"])) == 1  # the unchecked one is not kept
+    # No worker: told at once, and the photo is kept unchecked for Done (issue 13).
+    assert "The studio's engine is not running" in v.text and "kept your 1 photo" in v.text
+    statuses = [p["status"] for p in await studio.store.photos(ref["id"])]
+    assert statuses == ["accepted", "pending"]

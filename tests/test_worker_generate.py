@@ -137,7 +137,9 @@ async def test_bad_payloads_come_back_as_job_failures(
         update={"references": [good.model_copy(update={"face_crop": None})]}
     )
     cropless = await client.enqueue(c.JOB_GENERATE, no_crop)
-    negative = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-neg", [-5]))
+    # The contract refuses a negative seed on the bot's side too; sent raw, the worker does.
+    raw = _request(runtime, "g-neg", [5]).model_dump() | {"seeds": [-5]}
+    negative = await redis.enqueue_job(c.JOB_GENERATE, raw, _queue_name=queue)
     w = await burst(settings, runtime)
     assert w.jobs_failed == 0  # refused as data, not crashed
     for job, code, words in [
@@ -145,7 +147,7 @@ async def test_bad_payloads_come_back_as_job_failures(
         (missing, "bad_request", "invalid request"),
         (mismatch, "identity_mismatch", "insightface:buffalo_l"),
         (cropless, "identity_mismatch", "no face crops"),  # never rendered without identity
-        (negative, "bad_request", "seeds must be between 0 and"),
+        (negative, "bad_request", "seeds.0"),
     ]:
         assert job is not None
         res = await client.result(c.JOB_GENERATE, job, timeout=5)

@@ -29,9 +29,14 @@ def build_client(
 
 
 async def run_discord(
-    settings: Settings, studio: Studio, db: aiosqlite.Connection | None = None
+    settings: Settings,
+    studio: Studio,
+    db: aiosqlite.Connection | None = None,
+    *,
+    sync: bool = False,
 ) -> None:
-    """Log in, sync the slash commands and serve until cancelled (reconnects on its own).
+    """Log in, sync the slash commands if they changed (or ``sync``) and serve until
+    cancelled (reconnects on its own).
 
     ``db`` defaults to the studio's own connection (``studio.store.db``): the
     adapter's tables (server settings, message ids to edit) live in the same file.
@@ -39,6 +44,11 @@ async def run_discord(
     """
     if settings.discord_token is None:
         raise ConfigError(WHERE_TO_GET["discord_token"])
-    client = build_client(settings, studio, db or studio.store.db)  # type: ignore[attr-defined]
+    client = build_client(
+        settings,
+        studio,
+        db or studio.store.db,  # type: ignore[attr-defined]
+        sync_commands="always" if sync else "auto",  # auto: only when the commands changed
+    )
     async with client:
         await client.start(settings.discord_token.get_secret_value(), reconnect=True)

@@ -28,6 +28,11 @@ from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text,
 
 log = logging.getLogger(__name__)
 
+UNKNOWN_BUTTON = (
+    "That button no longer works (it is from an older version of Sitter). "
+    "Use /portrait to start again, or the buttons on my latest message."
+)
+
 PLATFORM = "discord"
 DMS_CLOSED = 50007  # Discord's "Cannot send messages to this user"
 
@@ -60,7 +65,7 @@ class SitterClient(discord.AutoShardedClient):
         *,
         max_upload_bytes: int,
         message_content: bool = False,
-        sync_commands: bool = True,
+        sync_commands: bool | str = "auto",
         **options: object,
     ):
         # DMs' content reaches bots without the privileged intent; threads need it.
@@ -74,7 +79,10 @@ class SitterClient(discord.AutoShardedClient):
         self.sender = Sender(MessageKeys(db))
         self.max_upload_bytes = max_upload_bytes
         self.message_content = message_content
-        self.sync_commands = sync_commands
+        # "auto" (or True): upload the slash commands when they changed; "always": on
+        # every start (`sitter bot --sync`); "never" (or False): not at all (tests).
+        self.sync_commands = {True: "auto", False: "never"}.get(sync_commands, sync_commands)  # type: ignore[call-overload]
+        self._db = db
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
         install_commands(self)
@@ -82,8 +90,12 @@ class SitterClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.studio.add_outbox(PLATFORM, DiscordOutbox(self, self.sender))
-        if self.sync_commands:
-            await self.tree.sync()
+        if self.sync_commands != "never":
+            from bot.discord.command_sync import sync_if_changed
+
+            await sync_if_changed(
+                self.tree, self._db, self.application_id, force=self.sync_commands == "always"
+            )
 
     # --- who and in what order ------------------------------------------------------------
     def _lock(self, user_id: int) -> asyncio.Lock:
@@ -220,11 +232,20 @@ class SitterClient(discord.AutoShardedClient):
             await self.answer(interaction, replies)
 
     async def on_interaction(self, interaction: discord.Interaction) -> None:
-        """Modal submits are routed here by custom id, so one opened before a restart works."""
+        """Modal submits are routed here by custom id, so one opened before a restart works;
+        a component or modal whose custom id is not one of ours gets a plain answer."""
+        if interaction.type is discord.InteractionType.component:
+            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            if not any(
+                item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS
+            ):
+                await self._unknown_component(interaction)
+            return
         if interaction.type is not discord.InteractionType.modal_submit:
             return
         data = ids.modal_data(str((interaction.data or {}).get("custom_id", "")))
         if data is None:
+            await self._unknown_component(interaction)
             return
         await interaction.response.defer()
         text = modal_value(dict(interaction.data or {}))
@@ -238,6 +259,16 @@ class SitterClient(discord.AutoShardedClient):
             if text.strip() and not any(r.buttons for r in replies):
                 replies = await self.ask(Text(who, text.strip()))
             await self.answer(interaction, replies)
+
+    async def _unknown_component(self, interaction: discord.Interaction) -> None:
+        """A button Sitter did not make (an older version's, another prefix): acknowledged,
+        so Discord doesn't show "This interaction failed", and said plainly."""
+        if interaction.response.is_done():
+            return
+        try:
+            await interaction.response.send_message(UNKNOWN_BUTTON, ephemeral=True)
+        except discord.HTTPException as exc:
+            log.warning("answering an unknown component failed: %s", exc)
 
     # --- /portrait --------------------------------------------------------------------------
     async def start_studio(self, interaction: discord.Interaction) -> None:

@@ -320,7 +320,7 @@ class Store:
     async def orders_since(self, user_id: int, since_iso: str) -> int:
         row = await self.one(
             "SELECT COUNT(*) FROM orders WHERE user_id = ? AND created_at >= ? "
-            "AND status != 'cancelled'",
+            "AND status NOT IN ('cancelled', 'failed')",
             user_id,
             since_iso,
         )

@@ -165,11 +165,19 @@ class Studio:
         self.outboxes: dict[str, Outbox] = {}
         self.moderation: ModerationHook | None = None
         self._locks: dict[int, asyncio.Lock] = {}
+        # (platform, chat id) -> (failed sends, next try): see tracking.MAX_SEND_FAILS
+        self.send_failures: dict[tuple[str, str], tuple[int, float]] = {}
+        from sitter.outage import Outages
+
+        self.outages = Outages()  # Redis down / disk full: one warning, one line at the end
         self._instance: str | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
         self._screen: Callable[[str], str | None] | None = _find_screen()
         self._screen_order = _find_order_screen()
         self._style_keys = sorted(prompts.styles)
+        from bot.studio.uploads import UploadGuard
+
+        self.uploads = UploadGuard(settings.max_refused_per_day)
 
     # --- life cycle -------------------------------------------------------------------
     @classmethod
@@ -223,11 +231,15 @@ class Studio:
         if gate is not None and (early := await gate(event)) is not None:
             return early  # banned: told once, then ignored before any database write
         user = await self.store.ensure_user(who.platform, who.user_id, who.name, who.chat_id)
+        # They write again: what could not be delivered to them is tried again now.
+        self.send_failures.pop((user["platform"], user["chat_id"] or ""), None)
         lock = self._locks.setdefault(user["id"], asyncio.Lock())
         async with lock:
             try:
                 return await self._dispatch(event, user)
-            except Exception:
+            except Exception as exc:
+                if self.outages.failed(exc, "a chat event"):
+                    return [_say(w.OUTAGE)]
                 log.exception("studio: failed on %s from %s", type(event).__name__, who.user_id)
                 return [_say("Sorry, something went wrong on my side. Please try again.")]
 
@@ -428,7 +440,11 @@ class Studio:
         if order["status"] in ("queued", "running") and order["job_id"]:
             js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
             if js.status == "queued":
-                text += f"queued, position {int(js.position or 0) + 1}."
+                text += (
+                    f"queued, position {int(js.position or 0) + 1}.{await self.no_worker_note()}"
+                )
+            elif js.status == "running" and not await self._claimed(order["job_id"]):
+                text += "its engine worker stopped; it goes back to the queue in a moment."
             elif js.status == "running":
                 text += "being painted right now."
             else:
@@ -444,6 +460,15 @@ class Studio:
         if self.settings.daily_quota:
             text += f"\nOrders today: {today} of {self.settings.daily_quota}."
         return _say(text)
+
+    async def _claimed(self, job_id: str) -> bool:
+        """A live worker claims the running job (always true with an older engine)."""
+        from sitter.heartbeat import claim_key, seen_key
+
+        redis = self.engine.redis
+        if not await redis.hlen(seen_key(self.engine.prefix)):
+            return True
+        return bool(await redis.exists(claim_key(self.engine.prefix, job_id)))
 
     def _style_name(self, key: str) -> str:
         s = self.prompts.styles.get(key)
@@ -634,11 +659,24 @@ class Studio:
                 _say(f"I'm not collecting photos {where}. To add more, use /photos."),
                 *await self._show(user, state, rev, data),
             ]
+        from bot.studio import uploads
+
         ref = await self.store.current_set(user["id"])
-        lines = []
-        for n, f in enumerate(event.files, 1):
-            label = clean_text(f.filename)[:60] or f"photo {n}"
-            lines.append(f"{label}: {await self._one_photo(user, ref['id'], f)}")
+        if not await uploads.engine_alive(self):
+            kept, refused = await uploads.keep_pending(
+                self, user, ref["id"], list(event.files[: self.settings.max_files_per_message])
+            )
+            s = await self.store.save_session(user["id"], State.REFERENCES.value, data)
+            usable = await uploads.usable(self, ref["id"])
+            text = "\n".join([*refused, uploads.engine_down_text(kept)])
+            return [_say(text, self._done_row(s.rev, usable))]
+
+        async def collecting() -> bool:
+            return (await self._session(user))[0] == State.REFERENCES
+
+        lines = await uploads.run_burst(
+            self, user, event.files, lambda f: self._one_photo(user, ref["id"], f), collecting
+        )
         accepted = await self.store.count_photos(ref["id"])
         lines.append("")
         lines.append(w.count_line(accepted, self.settings.min_photos, self.settings.max_photos))
@@ -682,12 +720,14 @@ class Studio:
                 if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
             ],
         )
+        handle = await self.engine.enqueue(c.JOB_ANALYZE, req)
         try:
-            result = await self.engine.call(c.JOB_ANALYZE, req, timeout=self.analyze_timeout_s)
+            result = await self.engine.result(c.JOB_ANALYZE, handle, timeout=self.analyze_timeout_s)
         except TimeoutError:
+            await self.engine.drop([handle.job_id])  # it holds the photo: not left in Redis
             await self.store.delete_photo(photo_id)
             return (
-                "✗ the photo checker didn't answer in time (is a worker running?). "
+                "✗ the photo checker didn't answer in time (the engine is busy or stopped). "
                 "Please send it again in a minute."
             )
         if isinstance(result, c.JobFailure):
@@ -717,14 +757,30 @@ class Studio:
         return "✓ accepted."
 
     async def _done(self, user: Any, data: dict[str, Any]) -> list[Reply]:
+        from bot.studio import uploads
+
         ref = await self.store.current_set(user["id"])
+        pending = await self.store.photos(ref["id"], "pending")
+        checked: list[str] = []
+        enough = len(await self.store.photos(ref["id"], "accepted")) >= self.settings.min_photos
+        if (pending or enough) and not await uploads.engine_alive(self):
+            s = await self.store.save_session(user["id"], State.REFERENCES.value, data)
+            n = await uploads.usable(self, ref["id"])
+            return [_say(uploads.engine_down_text(len(pending)), self._done_row(s.rev, n))]
+        if pending:
+            checked = await uploads.check_pending(
+                self, user, ref["id"], lambda f: self._one_photo(user, ref["id"], f)
+            )
         accepted = await self.store.photos(ref["id"], "accepted")
         minimum = self.settings.min_photos
+        if checked:
+            checked.append("")
         if len(accepted) < minimum:
             s = await self.store.save_session(user["id"], State.REFERENCES.value, data)
             return [
                 _say(
-                    f"I need at least {minimum} good photos; I have {len(accepted)}. "
+                    "\n".join(checked)
+                    + f"I need at least {minimum} good photos; I have {len(accepted)}. "
                     "Send a few more.",
                     self._done_row(s.rev, len(accepted)),
                 )
@@ -791,7 +847,7 @@ class Studio:
             ]
         await self.store.set_status(ref["id"], "ready")
         head = f"Great, {left} photos of you are ready."
-        return [_say("\n".join([*notes, head])), *await self._go(user, State.STYLE, {})]
+        return [_say("\n".join([*checked, *notes, head])), *await self._go(user, State.STYLE, {})]
 
     # --- orders ------------------------------------------------------------------------
     async def _limits(self, user: Any) -> str | None:
@@ -883,15 +939,33 @@ class Studio:
                 "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
             )
         js = await self.engine.state(c.JOB_GENERATE, job_id)
-        text = self.progress_text(order_id, js.status, js.position)
+        text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
         await self.store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
-    def progress_text(self, order_id: int, status: str, position: int | None) -> str:
+    async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
+        """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
+        from bot.studio.uploads import engine_alive
+        from sitter.heartbeat import last_seen, minutes_ago
+
+        if await engine_alive(self, queue):
+            return ""
+        try:
+            seen = await last_seen(self.engine.redis, self.engine.prefix, queue)
+        except Exception:
+            seen = None
+        return (
+            f" The studio's engine is not running ({minutes_ago(seen)}); your order waits "
+            "safely and starts when it runs again."
+        )
+
+    def progress_text(
+        self, order_id: int, status: str, position: int | None, note: str = ""
+    ) -> str:
         if status == "queued":
             pos = int(position or 0) + 1
             ahead = "you're next" if pos == 1 else f"{pos - 1} ahead of you"
-            return f"Order #{order_id} is queued: position {pos} ({ahead})."
+            return f"Order #{order_id} is queued: position {pos} ({ahead}).{note}"
         if status == "running":
             return f"Order #{order_id}: painting your {VARIATIONS} portraits now…"
         return f"Order #{order_id}: finishing up…"

@@ -32,6 +32,11 @@ log = logging.getLogger(__name__)
 MAX_ENQUEUES = 3
 SWEEP_EVERY_S = 3600.0
 RESULT_WAIT_S = 10.0
+# A chat that refuses our messages (the person blocked the bot, left, deleted the chat)
+# is tried again after 2, 4, 8 ... ticks, capped, and given up after MAX_SEND_FAILS tries
+# until the person writes again; the results stay in the store (/status, a later /start).
+MAX_SEND_FAILS = 6
+SEND_BACKOFF_CAP_S = 3600.0
 
 
 class Tracker:
@@ -40,6 +45,12 @@ class Tracker:
         self.store = studio.store
         self.engine = studio.engine
         self._last_sweep: float | None = None  # sweep on the first pass (monotonic may be < 1 h)
+        from sitter.heartbeat import Reclaimer
+
+        self.outages = studio.outages
+        self.reclaimer = Reclaimer(
+            self.engine.redis, self.engine.prefix, studio.settings.worker_heartbeat_s
+        )
 
     async def run(self) -> None:
         while True:
@@ -47,12 +58,15 @@ class Tracker:
                 await self.tick()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("tracking: tick failed; trying again")
+            except Exception as exc:
+                if not self.outages.failed(exc, "tracking"):
+                    log.exception("tracking: tick failed; trying again")
             await asyncio.sleep(self.studio.tick_s)
 
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
+        if self.outages.active("redis"):
+            await self._isolated(self.engine.redis.ping(), "Redis check", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         for order in await self.store.orders_to_follow():
@@ -68,15 +82,16 @@ class Tracker:
             swept = await self._sweep()
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
+        self.outages.passed()
 
-    @staticmethod
-    async def _isolated(step: Any, what: str, ident: int) -> None:
+    async def _isolated(self, step: Any, what: str, ident: int) -> None:
         try:
             await step
         except asyncio.CancelledError:
             raise
-        except Exception:
-            log.exception("tracking: %s %s failed; trying again next pass", what, ident)
+        except Exception as exc:
+            if not self.outages.failed(exc, f"{what} {ident}"):  # an outage: one line, not one each
+                log.exception("tracking: %s %s failed; trying again next pass", what, ident)
 
     async def _sweep(self) -> dict[str, int]:
         s = self.studio.settings
@@ -93,16 +108,46 @@ class Tracker:
         outbox = self.studio.outboxes.get(platform)
         if outbox is None or not chat_id:
             return False  # delivered later, once that platform's adapter is running
+        failures = self.studio.send_failures
+        key = (platform, chat_id)
+        fails, next_at = failures.get(key, (0, 0.0))
+        if fails >= MAX_SEND_FAILS or time.monotonic() < next_at:
+            return False  # backing off, or given up until the person writes again
         try:
             await outbox.send(Recipient(platform, chat_id), reply)
         except Exception as exc:
-            log.warning("tracking: sending to %s:%s failed: %s", platform, chat_id, exc)
+            fails += 1
+            wait = min(SEND_BACKOFF_CAP_S, self.studio.tick_s * 2**fails)
+            failures[key] = (fails, time.monotonic() + wait)
+            if fails >= MAX_SEND_FAILS:
+                log.warning(
+                    "tracking: giving up on %s:%s after %d failed sends (%s); its results "
+                    "are kept and sent when the person writes again",
+                    platform,
+                    chat_id,
+                    fails,
+                    exc,
+                )
+            else:
+                log.warning(
+                    "tracking: sending to %s:%s failed (%s); next try in %.0fs",
+                    platform,
+                    chat_id,
+                    exc,
+                    wait,
+                )
             return False
+        failures.pop(key, None)
         return True
 
     # --- orders -------------------------------------------------------------------------
     async def follow_order(self, order: Any) -> None:
         oid = order["id"]
+        # The list was read at the start of the pass: a /cancel (or a ban, a forget)
+        # may have changed the order since. Act on what the row says now.
+        order = await self.store.order(oid)
+        if order is None:
+            return
         if order["status"] in ("queued", "running"):
             if not order["job_id"]:
                 reply = await self.studio.enqueue_order(oid)
@@ -115,9 +160,12 @@ class Tracker:
                 await self._lost_order(order)
                 return
             else:
+                if js.status == "running" and await self.reclaimer.check(order["job_id"]):
+                    js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
                 if js.status == "running" and order["status"] == "queued":
                     await self.store.set_order(oid, status="running")
-                text = self.studio.progress_text(oid, js.status, js.position)
+                note = await self.studio.no_worker_note() if js.status == "queued" else ""
+                text = self.studio.progress_text(oid, js.status, js.position, note)
                 if text != order["progress"]:
                     reply = self.studio.progress_reply(oid, text, js.status == "queued")
                     if await self.send(order["platform"], order["chat_id"], reply):
@@ -132,6 +180,9 @@ class Tracker:
             await self._deliver_failure(order)
 
     async def _lost_order(self, order: Any) -> None:
+        fresh = await self.store.order(order["id"])
+        if fresh is None or fresh["status"] not in ("queued", "running"):
+            return  # cancelled (its job removed) while this pass ran: nothing to re-queue
         if order["enqueues"] < MAX_ENQUEUES:
             log.warning(
                 "order %s: job %s is gone from Redis; enqueueing again",
@@ -158,8 +209,18 @@ class Tracker:
             await self.store.set_order(
                 order["id"], status="failed", error=result.message[:500], finished_at=_now()
             )
+            await self.engine.drop([order["job_id"]])
             return
         assert isinstance(result, c.GenerateResult)
+        if not result.variations:  # never "your 0 portraits", counted against the quota
+            await self.store.set_order(
+                order["id"],
+                status="failed",
+                error="the engine made no portraits",
+                finished_at=_now(),
+            )
+            await self.engine.drop([order["job_id"]])
+            return
         async with self.store.tx():
             for idx, v in enumerate(result.variations, 1):
                 rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
@@ -230,12 +291,19 @@ class Tracker:
     # --- upscale / label ----------------------------------------------------------------
     async def follow_variation_job(self, vj: Any) -> None:
         job = c.JOB_UPSCALE if vj["kind"] == "upscale" else c.JOB_LABEL
+        fresh_vj = await self.store.one("SELECT * FROM variation_jobs WHERE id = ?", vj["id"])
+        if fresh_vj is None:
+            return
+        vj = {**dict(vj), **dict(fresh_vj)}  # keep the joined columns (platform, chat_id, idx)
         if vj["status"] == "queued":
             if not vj["job_id"]:
                 await self.studio.enqueue_follow_up(vj["id"])
                 return
             js = await self.engine.state(job, vj["job_id"])
-            if js.status in ("queued", "running"):
+            if js.status == "running":
+                await self.reclaimer.check(vj["job_id"])
+                return
+            if js.status == "queued":
                 return
             if js.status == "missing":
                 await self._lost_follow_up(vj)

@@ -97,6 +97,12 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
     return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."
 
 
+OUTAGE = (
+    "Sorry, the studio can't reach its queue or storage right now. Nothing you sent "
+    "before is lost; please try again in a few minutes."
+)
+
+
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 
 

@@ -17,6 +17,7 @@ import getpass
 import logging
 import shlex
 import shutil
+import stat
 import sys
 from pathlib import Path
 from typing import TextIO
@@ -42,10 +43,17 @@ QUIT = {"/quit", "/exit", "/q"}
 class Terminal:
     """Renders replies as text and numbered choices; turns typed lines into events."""
 
-    def __init__(self, out_dir: Path, who: Who, stream: TextIO = sys.stdout):
+    def __init__(
+        self,
+        out_dir: Path,
+        who: Who,
+        stream: TextIO = sys.stdout,
+        max_bytes: int = 20 * 1024 * 1024,
+    ):
         self.out_dir = out_dir
         self.who = who
         self.stream = stream
+        self.max_bytes = max_bytes
         self.choices: dict[int, tuple[str, str]] = {}  # number -> (data, kind)
 
     # --- output ----------------------------------------------------------------------
@@ -117,14 +125,29 @@ class Terminal:
                 found += sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
             else:
                 found.append(p)
-        files = []
-        for p in found:
-            try:
-                data = p.read_bytes()
-                files.append(IncomingFile(p.name, data, len(data)))
-            except OSError as exc:
-                files.append(IncomingFile(p.name, None, error=f"can't read it: {exc.strerror}"))
-        return files
+        return [self._read(p) for p in found]
+
+    def _read(self, p: Path) -> IncomingFile:
+        """Stat first: a link to /dev/zero, a pipe or a huge file is never read whole."""
+        try:
+            st = p.stat()  # follows links: what would be read
+            if not stat.S_ISREG(st.st_mode):
+                return IncomingFile(p.name, None, error="it is not a regular file")
+            if st.st_size > self.max_bytes:
+                mb = self.max_bytes / 1e6
+                return IncomingFile(
+                    p.name,
+                    None,
+                    st.st_size,
+                    error=f"it is {st.st_size / 1e6:.1f} MB; the limit is {mb:.0f} MB",
+                )
+            with p.open("rb") as fh:
+                data = fh.read(self.max_bytes + 1)  # the file may grow after the stat
+        except OSError as exc:
+            return IncomingFile(p.name, None, error=f"can't read it: {exc.strerror}")
+        if len(data) > self.max_bytes:
+            return IncomingFile(p.name, None, error="it grew past the size limit while read")
+        return IncomingFile(p.name, data, len(data))
 
 
 class TerminalOutbox:
@@ -142,7 +165,9 @@ async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> 
     from bot.studio.core import Studio
 
     user = getpass.getuser() or "you"
-    terminal = Terminal(out_dir, Who(PLATFORM, user, f"terminal:{user}", user))
+    terminal = Terminal(
+        out_dir, Who(PLATFORM, user, f"terminal:{user}", user), max_bytes=settings.max_upload_bytes
+    )
     studio = await Studio.open(settings)
     studio.add_outbox(PLATFORM, TerminalOutbox(terminal))
     background = asyncio.create_task(studio.run_background())

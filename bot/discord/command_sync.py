@@ -1,0 +1,44 @@
+"""Slash commands are uploaded to Discord only when they changed.
+
+discord.py advises against ``tree.sync()`` on every start (it is rate limited, and
+three restarts mean three uploads). The command set's JSON is hashed with the
+application id and kept in the database's ``meta`` table; a start uploads only
+when the hash differs, or when asked (``sitter bot --sync``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+META_KEY = "discord_commands"
+
+
+def commands_digest(tree: Any, application_id: int | None) -> str:
+    payload = sorted(
+        (c.to_dict(tree) for c in tree.get_commands()), key=lambda d: (d["type"], d["name"])
+    )
+    body = json.dumps([application_id, payload], sort_keys=True, default=str)
+    return hashlib.sha256(body.encode()).hexdigest()
+
+
+async def sync_if_changed(tree: Any, db: Any, application_id: int | None, force: bool) -> bool:
+    """Upload the commands when they changed (or ``force``); True when uploaded."""
+    digest = commands_digest(tree, application_id)
+    async with db.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)) as cur:
+        row = await cur.fetchone()
+    if not force and row is not None and row[0] == digest:
+        log.info("slash commands unchanged; not uploading them (sitter bot --sync forces it)")
+        return False
+    await tree.sync()
+    await db.execute(
+        "INSERT INTO meta (key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        (META_KEY, digest),
+    )  # the connection autocommits (isolation_level=None)
+    log.info("slash commands uploaded to Discord")
+    return True

@@ -1,0 +1,205 @@
+"""Bursts of reference photos: caps, a summary for floods, and photos kept for later.
+
+The core's ``_files`` hands each burst here. The rules:
+
+- at most ``SITTER_MAX_FILES_PER_MESSAGE`` files of one message are looked at; the
+  rest are not read or stored, and the answer says so;
+- at most ``SITTER_MAX_REFUSED_PER_DAY`` refused files per person per day (counted
+  in memory, so a restart forgets the count); after that files are turned away
+  unread until midnight UTC;
+- more than ``FLOOD_LINES`` files get one summary line instead of a line per file;
+- the person's lock is released between files, so a long burst never blocks their
+  /cancel or a button for its whole length;
+- with no engine worker alive on the fast queue (``sitter.heartbeat``), nothing
+  waits for a photo checker that is not there: the photos are kept unchecked
+  ("pending") and checked when the person presses Done again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from bot.studio.events import IncomingFile
+from sitter import contract as c
+
+if TYPE_CHECKING:
+    from bot.studio.core import Studio
+
+FLOOD_LINES = 10
+ENGINE_DOWN = (
+    "The studio's engine is not running right now, so I can't check photos. "
+    "{kept} Press Done (or send /done) again later and I'll check them then."
+)
+
+
+def _day() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+class UploadGuard:
+    """Per-person daily count of refused files (in memory)."""
+
+    def __init__(self, max_refused_per_day: int):
+        self.max_refused = max_refused_per_day
+        self._refused: dict[tuple[int, str], int] = {}
+
+    def refused_today(self, user_id: int) -> int:
+        return self._refused.get((user_id, _day()), 0)
+
+    def note_refused(self, user_id: int) -> None:
+        key = (user_id, _day())
+        self._refused = {k: v for k, v in self._refused.items() if k[1] == key[1]}
+        self._refused[key] = self._refused.get(key, 0) + 1
+
+    def blocked(self, user_id: int) -> bool:
+        return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
+
+
+async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
+    """A worker's heartbeat is in Redis for ``queue`` (loading counts: it is coming)."""
+    from sitter.heartbeat import live_workers
+
+    try:
+        return bool(await live_workers(studio.engine.redis, studio.engine.prefix, queue))
+    except Exception:
+        return False  # Redis itself is down: the engine can't be reached either
+
+
+def local_refusal(studio: Studio, f: IncomingFile) -> str | None:
+    """A verdict that needs no engine (not fetched, too big, empty), as ``_one_photo`` words it."""
+    if f.data is None:
+        return f"✗ I could not get this file{': ' + f.error if f.error else ''}."
+    if len(f.data) > studio.settings.max_upload_bytes:
+        mb = studio.settings.max_upload_bytes / 1e6
+        return f"✗ it is {len(f.data) / 1e6:.1f} MB; the limit is {mb:.0f} MB."
+    if not f.data:
+        return "✗ the file is empty."
+    return None
+
+
+async def keep_pending(
+    studio: Studio, user: Any, set_id: int, files: list[IncomingFile]
+) -> tuple[int, list[str]]:
+    """Store files unchecked (status pending) to check at Done: (how many, verdict lines
+    for the files refused without the engine)."""
+    from bot.studio.core import _ext, clean_text
+
+    s = studio.settings
+    kept = 0
+    lines = []
+    for n, f in enumerate(files, 1):
+        refusal = local_refusal(studio, f)
+        if refusal is not None:
+            lines.append(f"{clean_text(f.filename)[:60] or f'photo {n}'}: {refusal}")
+            continue
+        assert f.data is not None
+        sha = hashlib.sha256(f.data).hexdigest()
+        if await studio.store.photo_by_sha(set_id, sha) is not None:
+            continue
+        if len(await studio.store.photos(set_id)) >= s.max_photos:
+            break
+        rel, sha = studio.store.media.put(user["id"], "refs", f.data, _ext(f))
+        await studio.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
+        kept += 1
+    return kept, lines
+
+
+async def usable(studio: Studio, set_id: int) -> int:
+    """Accepted photos plus those kept unchecked (for the Done button)."""
+    store = studio.store
+    return await store.count_photos(set_id) + await store.count_photos(set_id, "pending")
+
+
+def engine_down_text(kept: int) -> str:
+    if kept:
+        what = f"I kept your {kept} photo{'s' if kept != 1 else ''} unchecked."
+    else:
+        what = "Photos you already sent are kept."
+    return ENGINE_DOWN.format(kept=what)
+
+
+async def check_pending(
+    studio: Studio, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
+) -> list[str]:
+    """Check the photos kept while no worker ran; one verdict line each."""
+    lines = []
+    for p in await studio.store.photos(set_id, "pending"):
+        try:
+            data = studio.store.media.read(p["path"])
+        except OSError:
+            await studio.store.delete_photo(p["id"])
+            continue
+        verdict = await one(IncomingFile(p["filename"] or "", data, len(data)))
+        lines.append(f"{p['filename'] or 'photo'}: {verdict}")
+    return lines
+
+
+async def run_burst(
+    studio: Studio,
+    user: Any,
+    files: tuple[IncomingFile, ...],
+    one: Callable[[IncomingFile], Awaitable[str]],
+    still_collecting: Callable[[], Awaitable[bool]],
+) -> list[str]:
+    """Verdict lines for a burst (or a summary), within the caps."""
+    s = studio.settings
+    guard: UploadGuard = studio.uploads
+    guard.max_refused = s.max_refused_per_day
+    cap = s.max_files_per_message
+    looked = list(files[:cap])
+    lock = studio._locks.get(user["id"])
+    verdicts: list[tuple[str, str]] = []
+    stopped = False
+    turned_away = 0
+    for n, f in enumerate(looked, 1):
+        if n > 1 and lock is not None and lock.locked():
+            # let the person's other events (a /cancel, a button) in between files
+            lock.release()
+            try:
+                await asyncio.sleep(0)
+            finally:
+                await lock.acquire()
+            if not await still_collecting():
+                stopped = True
+                break
+        from bot.studio.core import clean_text
+
+        label = clean_text(f.filename)[:60] or f"photo {n}"
+        if guard.blocked(user["id"]):
+            turned_away += 1
+            continue
+        verdict = await one(f)
+        if verdict.startswith("✗"):
+            guard.note_refused(user["id"])
+        verdicts.append((label, verdict))
+    lines: list[str] = []
+    if len(files) > FLOOD_LINES:
+        ok = sum(v.startswith("✓") for _, v in verdicts)
+        why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if not v.startswith("✓"))
+        top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
+        more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
+        lines.append(
+            f"{len(files)} files: I checked {len(verdicts)}, {ok} accepted"
+            + (f"; refused: {top}{more}" if why else "")
+            + "."
+        )
+    else:
+        lines += [f"{label}: {verdict}" for label, verdict in verdicts]
+    if len(files) > cap:
+        lines.append(
+            f"I look at {cap} files per message at most, so I left the other "
+            f"{len(files) - cap} alone (not stored). Send your best 10–20 photos."
+        )
+    if turned_away:
+        lines.append(
+            f"I've refused {guard.refused_today(user['id'])} files from you today, so I "
+            f"didn't look at {turned_away} more. Send a few good photos tomorrow."
+        )
+    if stopped:
+        lines.append("You moved on, so I stopped checking the rest of that message.")
+    return lines

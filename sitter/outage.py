@@ -1,0 +1,90 @@
+"""Outages (Redis unreachable, disk full) logged as one warning and one line, not a
+traceback per order per pass.
+
+``Outages.failed(exc)`` returns True when ``exc`` is an outage (and logs only when
+it starts); ``Outages.passed()`` ends the outages that did not fail again since the
+last call, each with one line saying how long it lasted and how many operations it
+refused. ``sitter_outages{kind}`` counts outages started, for alerts.
+"""
+
+from __future__ import annotations
+
+import errno
+import logging
+import time
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+log = logging.getLogger("sitter.outage")
+
+OUTAGES = Counter("sitter_outages", "Outages started, by kind (redis, disk).", ["kind"])
+_DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+
+
+def kind_of(exc: BaseException) -> str | None:
+    """ "redis" or "disk" when ``exc`` means one of them is unavailable, else None."""
+    try:
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+    except ImportError:  # pragma: no cover
+        redis_errors: tuple[type[BaseException], ...] = ()
+    else:
+        redis_errors = (RedisConnectionError, RedisTimeoutError)
+    if redis_errors and isinstance(exc, redis_errors):
+        return "redis"
+    if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
+        return "disk"
+    if isinstance(exc, OSError | TimeoutError) and "redis" in type(exc).__module__:
+        return "redis"
+    return None
+
+
+@dataclass
+class _Outage:
+    since: float
+    errors: int = 1
+    failed_now: bool = True
+
+
+class Outages:
+    def __init__(self) -> None:
+        self._open: dict[str, _Outage] = {}
+
+    def active(self, kind: str) -> bool:
+        return kind in self._open
+
+    def failed(self, exc: BaseException, where: str = "") -> bool:
+        kind = kind_of(exc)
+        if kind is None:
+            return False
+        outage = self._open.get(kind)
+        if outage is None:
+            self._open[kind] = _Outage(time.monotonic())
+            OUTAGES.labels(kind).inc()
+            what = "Redis is unreachable" if kind == "redis" else "the disk refuses writes"
+            log.warning(
+                "outage: %s (%s: %s)%s; retrying quietly until it is back",
+                what,
+                type(exc).__name__,
+                exc,
+                f" in {where}" if where else "",
+            )
+        else:
+            outage.errors += 1
+            outage.failed_now = True
+        return True
+
+    def passed(self) -> None:
+        """End of a pass: outages with no failure in it are over."""
+        for kind, outage in list(self._open.items()):
+            if outage.failed_now:
+                outage.failed_now = False
+                continue
+            del self._open[kind]
+            log.warning(
+                "outage over: %s is back after %.0fs (%d operations failed meanwhile)",
+                "Redis" if kind == "redis" else "the disk",
+                time.monotonic() - outage.since,
+                outage.errors,
+            )

@@ -1,0 +1,126 @@
+"""Secrets out of every log line and message: chat tokens and Redis passwords.
+
+- :func:`redact_url` hides a Redis password in both forms,
+  ``redis://user:pass@host`` and ``redis://host?password=pass``; doctor, the
+  health check and the bot all print URLs through it.
+- :func:`install` makes every log record redacted where it is made (a record
+  factory), so it holds for every logger, every level and every handler (the
+  console, JSON lines, pytest's capture): the configured tokens and Redis
+  password, and anything shaped like a Telegram or Discord token, even one that
+  was never configured (PTB's ``InvalidToken: The token `...` was rejected``,
+  its DEBUG ``Set Bot API URL: .../bot<TOKEN>``).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections.abc import Iterable
+from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+HIDDEN = "***"
+_PASSWORD_KEYS = {"password", "passwd", "pass", "pwd"}
+# Telegram: "<bot id>:<35 chars>"; Discord: three base64url parts, the first a user id.
+_TOKEN_SHAPES = (
+    (re.compile(r"(?<![0-9])\d{5,14}:[A-Za-z0-9_-]{30,}"), "<telegram-token>"),
+    (
+        re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}"),
+        "<discord-token>",
+    ),
+)
+
+_secrets: set[str] = set()
+_lock = threading.Lock()
+_installed = False
+
+
+def redact_url(url: str) -> str:
+    """The URL without its password, in either form."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return scrub(url)
+    netloc = parts.netloc
+    if parts.password is not None:
+        host = parts.hostname or ""
+        if parts.port:
+            host += f":{parts.port}"
+        netloc = (f"{parts.username}:{HIDDEN}@" if parts.username else f":{HIDDEN}@") + host
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        if any(k.lower() in _PASSWORD_KEYS for k, _ in pairs):
+            query = urlencode(
+                [(k, HIDDEN if k.lower() in _PASSWORD_KEYS else v) for k, v in pairs], safe="*"
+            )
+    return urlunsplit(parts._replace(netloc=netloc, query=query))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The password(s) inside a URL, to be hidden wherever they appear."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return []
+    found = [parts.password] if parts.password else []
+    found += [v for k, v in parse_qsl(parts.query) if k.lower() in _PASSWORD_KEYS and v]
+    return found
+
+
+def scrub(text: str) -> str:
+    """``text`` with every known secret and token-shaped string replaced."""
+    for secret in sorted(_secrets, key=len, reverse=True):
+        if secret in text:
+            text = text.replace(secret, HIDDEN)
+    for pattern, mark in _TOKEN_SHAPES:
+        text = pattern.sub(mark, text)
+    return text
+
+
+def _scrub_record(record: logging.LogRecord) -> None:
+    try:
+        message = record.getMessage()
+    except Exception:  # a bad format string: leave it for logging to report
+        return
+    clean = scrub(message)
+    if clean != message or record.args:
+        record.msg, record.args = clean, None
+    if record.exc_info and not record.exc_text:
+        record.exc_text = logging.Formatter().formatException(record.exc_info)
+    if record.exc_text:
+        record.exc_text = scrub(record.exc_text)
+
+
+def install(secrets: Iterable[str | None] = ()) -> None:
+    """Redact ``secrets`` (and token shapes) in every log record from now on."""
+    global _installed
+    with _lock:
+        _secrets.update(s for s in secrets if s and len(s) >= 4)
+        if _installed:
+            return
+        previous = logging.getLogRecordFactory()
+
+        def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
+            record = previous(*args, **kwargs)
+            _scrub_record(record)
+            return record
+
+        logging.setLogRecordFactory(factory)
+        _installed = True
+
+
+def settings_secrets(settings: Any) -> list[str]:
+    """The secrets a Settings object holds: chat tokens and the Redis password."""
+    out: list[str] = []
+    for name in ("telegram_token", "discord_token"):
+        value = getattr(settings, name, None)
+        if value is not None:
+            out.append(value.get_secret_value())
+    out += url_secrets(str(getattr(settings, "redis_url", "")))
+    return out
+
+
+def install_for(settings: Any) -> None:
+    install(settings_secrets(settings))

@@ -1,0 +1,272 @@
+"""Issue 13, "nothing stuck": orders whose result can't be read, killed workers, blocked
+chats and a cancel racing the tracker, on a real Redis, SQLite file and worker processes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arq.worker import Worker, func
+from studio_harness import (
+    RecordingOutbox,
+    open_studio,
+    start_engine,
+    stop,
+    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
+)
+
+from bot.studio.core import Studio
+from bot.studio.events import Command, Recipient, Reply, Who
+from bot.studio.tracking import MAX_SEND_FAILS, Tracker
+from sitter import contract as c
+from sitter.queue import redis_settings
+
+WHO = Who("terminal", "ana", "ana-chat", "Ana")
+
+
+async def _placed_order(studio: Studio) -> int:
+    """A person with consent, four accepted photos and one queued order (no wizard)."""
+    from bot.studio import words as w
+
+    user = await studio.store.ensure_user(WHO.platform, WHO.user_id, WHO.name, WHO.chat_id)
+    await studio.store.record_consent(user["id"], w.CONSENT_VERSION, "text")
+    ref = await studio.store.current_set(user["id"])
+    for i in range(4):
+        rel, sha = studio.store.media.put(user["id"], "refs", f"photo {i}".encode(), "png")
+        pid = await studio.store.add_photo(ref["id"], user["id"], sha, rel, f"{i}.png")
+        await studio.store.update_photo(pid, "accepted", [], embedding=[0.1] * 128, backend="dlib")
+    await studio.store.set_status(ref["id"], "ready")
+    await studio.store.save_session(user["id"], "idle", {})
+    oid = await studio.store.create_order(
+        user_id=user["id"],
+        set_id=ref["id"],
+        platform=WHO.platform,
+        chat_id=WHO.chat_id,
+        style="watercolor",
+        choices={},
+        prompt="a portrait",
+        negative_prompt="",
+        params={},
+        seeds=[1, 2, 3, 4],
+    )
+    await studio.enqueue_order(oid)
+    return oid
+
+
+def _outbox(studio: Studio) -> RecordingOutbox:
+    box = studio.outboxes["terminal"]
+    assert isinstance(box, RecordingOutbox)
+    return box
+
+
+async def _serve_gpu_once(studio: Studio, answer: Any) -> None:
+    """A real arq worker on the studio's gpu queue whose generate job returns ``answer``
+    (what a newer or broken engine would send), run in burst mode."""
+
+    async def generate(ctx: dict[str, Any], payload: Any) -> Any:
+        return answer
+
+    worker = Worker(
+        functions=[func(generate, name=c.JOB_GENERATE)],
+        queue_name=c.queue_name(studio.engine.prefix, c.QUEUE_GPU),
+        redis_settings=redis_settings(studio.settings.redis_url),
+        job_serializer=c.serialize,
+        job_deserializer=c.deserialize,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+
+async def _ticks(studio: Studio, tracker: Tracker, until: Any, n: int = 200) -> None:
+    for _ in range(n):
+        if await until():
+            return
+        await tracker.tick()
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition not reached")
+
+
+@pytest.fixture
+async def studio(redis_url: str, queue_prefix: str, data_dir: Path) -> Any:
+    s = await open_studio(data_dir, redis_url, queue_prefix)
+    yield s
+    await s.aclose()
+
+
+def _newer_result(job_id: str) -> dict[str, Any]:
+    v = c.Variation(seed=1, image=b"png", likeness=0.9, face_found=True, passed=True)
+    res = c.GenerateResult(
+        generation_id=job_id, variations=[v], model="m", adapter="a", device="cpu", seconds=1
+    ).model_dump()
+    res["lora_strength"] = 0.7  # a field this bot's contract does not know
+    return res
+
+
+@pytest.mark.parametrize("shape", ["extra_field", "not_a_mapping", "zero_portraits"])
+async def test_unreadable_or_empty_result_fails_the_order_clearly(
+    studio: Studio, shape: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Item 10: a result from a newer engine (one unknown field), one that is not a
+    mapping, or one with no portraits ends the order as a failure with a retry button,
+    not 'queued' forever (today: a ContractError traceback every pass) or 'your 0 portraits'."""
+    oid = await _placed_order(studio)
+    order = await studio.store.order(oid)
+    answer: Any = {
+        "extra_field": _newer_result(order["job_id"]),
+        "not_a_mapping": ["portrait", 1],
+        "zero_portraits": c.GenerateResult(
+            generation_id=order["job_id"],
+            variations=[],
+            model="m",
+            adapter="a",
+            device="c",
+            seconds=0,
+        ).model_dump(),
+    }[shape]
+    await _serve_gpu_once(studio, answer)
+    tracker = Tracker(studio)
+
+    async def told() -> bool:
+        return any("failed" in t for t in _outbox(studio).texts())
+
+    await _ticks(studio, tracker, told, n=50)
+    row = await studio.store.order(oid)
+    assert row["status"] == "failed" and row["delivered_at"]
+    [failure] = [r for _, r in _outbox(studio).sent if "failed" in r.text]
+    assert "Try again" in failure.buttons[0][0].label
+    assert not any("your 0 portraits" in t for t in _outbox(studio).texts())
+    assert not [r for r in caplog.records if r.exc_info]  # no traceback
+    user = await studio.store.user(WHO.platform, WHO.user_id)
+    assert await studio.store.orders_since(user["id"], "2000-01-01") == 0  # not counted
+    assert not await studio.engine.redis.exists(f"arq:result:{order['job_id']}")
+
+
+class CountingOutbox:
+    """A chat platform that refuses every message (the person blocked the bot)."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+        self.blocked = True
+        self.sent: list[Reply] = []
+
+    async def send(self, to: Recipient, reply: Reply) -> None:
+        self.tries += 1
+        if self.blocked:
+            raise PermissionError("Forbidden: bot was blocked by the user")
+        self.sent.append(reply)
+
+
+async def test_blocked_chat_backs_off_gives_up_and_gets_results_when_back(
+    studio: Studio, redis_url: str
+) -> None:
+    """Item 13: a chat that blocked the bot is not tried every pass forever: tries are
+    spaced out and stop after MAX_SEND_FAILS; the portraits stay stored and arrive when
+    the person writes again."""
+    box = CountingOutbox()
+    studio.add_outbox("terminal", box)
+    studio.tick_s = 0.001  # backoff grows from the tick: keeps the test short
+    oid = await _placed_order(studio)
+    order = await studio.store.order(oid)
+    await _serve_gpu_once(studio, _readable(order["job_id"]))
+    tracker = Tracker(studio)
+    await _ticks(studio, tracker, lambda: _done(studio, oid), n=50)
+    before = box.tries
+    for _ in range(400):
+        await tracker.tick()
+        await asyncio.sleep(0.002)
+    assert 0 < box.tries - before <= MAX_SEND_FAILS  # 400 passes, a handful of tries
+    assert (await studio.store.order(oid))["delivered_at"] is None
+    assert await studio.store.variations(oid)  # the portraits are kept
+
+    box.blocked = False
+    await studio.handle(Command(WHO, "status"))  # they come back
+    await tracker.tick()
+    assert any("your 1 portraits" in r.text for r in box.sent)
+    assert (await studio.store.order(oid))["status"] == "delivered"
+
+
+async def _done(studio: Studio, oid: int) -> bool:
+    return (await studio.store.order(oid))["status"] == "done"
+
+
+def _readable(job_id: str) -> dict[str, Any]:
+    res = _newer_result(job_id)
+    res.pop("lora_strength")
+    return res
+
+
+async def test_cancel_racing_a_tracker_pass_is_not_requeued(studio: Studio) -> None:
+    """Item 14: the pass read its list of orders, then the person cancelled: acting on
+    the stale row re-queued the just-cancelled order (its job was gone, so 'lost')."""
+    oid = await _placed_order(studio)
+    tracker = Tracker(studio)
+    [stale] = await studio.store.orders_to_follow()  # the pass has read its list ...
+    user = await studio.store.user(WHO.platform, WHO.user_id)
+    reply = await studio._cancel_order(user, oid)  # ... the person cancels ...
+    assert "cancelled" in reply.text
+    await tracker.follow_order(stale)  # ... the pass goes on with what it read
+    row = await studio.store.order(oid)
+    assert row["status"] == "cancelled" and row["enqueues"] == 1
+    assert await studio.engine.queue_depth(c.QUEUE_GPU) == 0
+
+
+async def test_killed_worker_hands_its_order_back_at_once(
+    studio: Studio, redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """Item 12: kill -9 the worker painting an order; with heartbeats the order goes
+    back to the queue when the worker's claim expires (three beats), and another worker
+    delivers it, long before the job timeout (60 s here, 600 s by default), and /status
+    does not say "being painted" meanwhile."""
+    beat = {"SITTER_WORKER_HEARTBEAT_S": "0.2", "STUDIO_ENGINE_JOB_TIMEOUT": "60"}
+    studio.settings = studio.settings.model_copy(update={"worker_heartbeat_s": 0.2})
+    slow = start_engine(
+        redis_url,
+        queue_prefix,
+        data_dir / "e1",
+        delay=120,
+        log=data_dir / "e1.log",
+        extra_env=beat,
+    )
+    try:
+        oid = await _placed_order(studio)
+        tracker = Tracker(studio)
+        order = await studio.store.order(oid)
+        await _ticks(studio, tracker, lambda: _status(studio, oid, "running"), n=500)
+        os.kill(slow.pid, signal.SIGKILL)
+        slow.wait(10)
+        killed = time.monotonic()
+        [status] = await studio.handle(Command(WHO, "status"))
+        assert "being painted" not in status.text or time.monotonic() - killed < 0.7
+        fresh = start_engine(
+            redis_url, queue_prefix, data_dir / "e2", log=data_dir / "e2.log", extra_env=beat
+        )
+        try:
+            await _ticks(studio, tracker, lambda: _done_or_delivered(studio, oid), n=1500)
+            handed_back = time.monotonic() - killed
+        finally:
+            stop(fresh)
+        assert handed_back < 30, handed_back  # the job timeout is 60 s
+        [status] = await studio.handle(Command(WHO, "status"))
+        assert "being painted" not in status.text
+        assert json.loads(order["seeds"]) == [1, 2, 3, 4]
+    finally:
+        stop(slow, kill=True)
+
+
+async def _status(studio: Studio, oid: int, status: str) -> bool:
+    return (await studio.store.order(oid))["status"] == status
+
+
+async def _done_or_delivered(studio: Studio, oid: int) -> bool:
+    return (await studio.store.order(oid))["status"] in ("done", "delivered")

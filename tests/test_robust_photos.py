@@ -1,0 +1,183 @@
+"""Issue 13, items 11 and 15: photo bursts with no worker, `sitter chat`'s own worker,
+upload caps and floods; real Redis, SQLite, worker processes and files."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+from studio_harness import (
+    Chat,
+    astronaut_set,
+    engine_fixture,  # noqa: F401  (fixture "engine")
+    open_studio,
+    stop,
+    studio_fixture,  # noqa: F401  (fixture "studio")
+    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
+)
+
+from bot.studio.core import Studio
+from bot.studio.events import Files, IncomingFile, Who
+from sitter.config import load_settings
+
+
+async def _consented(studio: Studio, name: str) -> Chat:
+    chat = Chat(studio, Who("terminal", name, f"{name}-chat", name))
+    await chat.send("/start")
+    await chat.press("I agree")
+    return chat
+
+
+async def test_no_worker_fails_a_burst_at_once_and_keeps_the_photos(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """Item 11: with no worker, ten photos got 90 s each under the lock and blamed the
+    photo checker. Now: one plain answer at once, photos kept unchecked, nothing left in
+    Redis; once a worker runs, Done checks them; an order says no worker is running."""
+    from studio_harness import start_engine
+
+    studio = await open_studio(data_dir, redis_url, queue_prefix)
+    try:
+        chat = await _consented(studio, "noor")
+        photos = astronaut_set()
+        started = time.monotonic()
+        [reply] = await chat.files(photos)
+        took = time.monotonic() - started
+        assert took < studio.analyze_timeout_s / 10  # no wait for a checker that isn't there
+        assert "The studio's engine is not running" in reply.text
+        assert "kept your 4 photos" in reply.text
+        assert "photo checker" not in reply.text and reply.text.count("\n") == 0
+        user = await studio.store.user("terminal", "noor")
+        ref = await studio.store.current_set(user["id"])
+        assert [p["status"] for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
+        assert await studio.engine.queue_depth("fast") == 0  # nothing sent to wait in Redis
+        [again] = await chat.press("Done")
+        assert "not running" in again.text
+
+        engine = start_engine(redis_url, queue_prefix, data_dir / "engine")
+        try:
+            replies = await chat.press("Done")
+            text = "\n".join(r.text for r in replies)
+            assert text.count("✓ accepted") == 4 and "photos of you are ready" in text, text
+            stop(engine)  # a clean stop removes its heartbeat at once
+            for label in ("Watercolor", "Business suit", "Office", "Soft daylight", "Headshot"):
+                await chat.press(label)
+            [progress] = await chat.press("✓ Queue it")
+            assert "is queued: position 1" in progress.text
+            assert "engine is not running" in progress.text
+            assert "minute" in progress.text  # it was seen a moment ago: "for 1 minute"
+        finally:
+            stop(engine)
+    finally:
+        await studio.aclose()
+
+
+async def test_timed_out_photo_check_leaves_no_job_in_redis(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """Item 11: a worker that is alive but doesn't answer (here: its heartbeat is there,
+    its queue isn't served) times out, and the job holding the photo is removed."""
+    from sitter.heartbeat import Heartbeat
+
+    studio = await open_studio(data_dir, redis_url, queue_prefix)
+    studio.analyze_timeout_s = 0.3
+    beat = Heartbeat(studio.engine.redis, queue_prefix, ["fast", "gpu"], 5.0)
+    await beat.serving()
+    try:
+        chat = await _consented(studio, "ivo")
+        before = {k async for k in studio.engine.redis.scan_iter("arq:job:*")}
+        [reply] = await chat.files(astronaut_set()[:1])
+        assert "didn't answer in time" in reply.text
+        assert {k async for k in studio.engine.redis.scan_iter("arq:job:*")} <= before
+        assert await studio.engine.queue_depth("fast") == 0
+    finally:
+        await beat.stop()
+        await studio.aclose()
+
+
+def test_sitter_chat_restarts_its_own_dead_worker(
+    redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Item 11: the worker `sitter chat`/`sitter run` started is killed; a new one (the
+    real `sitter worker`) is started and writes its heartbeat."""
+    import redis
+
+    from bot.app import WorkerKeeper, services
+
+    for k, v in {
+        "SITTER_QUEUE_PREFIX": queue_prefix,
+        "SITTER_DATA_DIR": str(data_dir),
+        "SITTER_MODEL": "tiny",
+        "SITTER_FACE_BACKEND": "dlib",
+        "SITTER_WORKER_HEARTBEAT_S": "0.2",
+    }.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.setattr(WorkerKeeper, "CHECK_S", 0.1)
+    settings = load_settings(redis_url=redis_url)
+    client = redis.Redis.from_url(redis_url)
+
+    def pids() -> set[int]:
+        keys = list(client.scan_iter(match=f"{queue_prefix}:worker:*"))
+        return {json.loads(v)["pid"] for v in client.mget(keys) if v} if keys else set()
+
+    async def scenario() -> tuple[int, int]:
+        async with services(settings, worker=True, local_redis=False):
+            first = await _wait(lambda: pids())
+            os.kill(next(iter(first)), signal.SIGKILL)
+            second = await _wait(lambda: pids() - first)
+            return next(iter(first)), next(iter(second))
+
+    try:
+        old, new = asyncio.run(scenario())
+    finally:
+        client.close()
+    assert old != new
+
+
+async def _wait(check: Any, timeout: float = 90.0) -> Any:
+    end = time.monotonic() + timeout
+    while not (found := check()):
+        assert time.monotonic() < end, "timed out"
+        await asyncio.sleep(0.1)
+    return found
+
+
+async def test_a_flood_of_junk_is_capped_summarised_and_never_holds_the_lock(
+    studio: Studio, engine: Any, data_dir: Path
+) -> None:
+    """Item 15: 300 junk files in one message: only SITTER_MAX_FILES_PER_MESSAGE are
+    looked at (the rest neither read nor stored), one summary line answers them, the
+    person's /cancel gets in during the burst, and after the daily cap of refused files
+    more are turned away unread."""
+    studio.settings = studio.settings.model_copy(
+        update={"max_files_per_message": 12, "max_refused_per_day": 20}
+    )
+    chat = await _consented(studio, "flo")
+    junk = [IncomingFile(f"junk{i}.jpg", f"not a photo {i}".encode(), 13) for i in range(300)]
+    burst = asyncio.create_task(chat.studio.handle(Files(chat.who, tuple(junk))))
+    await asyncio.sleep(0.3)  # the burst is under way ...
+    status = await asyncio.wait_for(chat.studio.handle(_cmd(chat, "status")), 5)
+    assert status and not burst.done()  # ... and /status was answered meanwhile
+    [reply] = await burst
+    lines = reply.text.splitlines()
+    assert lines[0].startswith("300 files: I checked 12, 0 accepted; refused:"), lines
+    assert "left the other 288 alone (not stored)" in reply.text
+    assert len(lines) < 8
+    user = await studio.store.user("terminal", "flo")
+    stored = list((data_dir / "media").rglob("*"))
+    assert len([p for p in stored if p.is_file()]) <= 12
+    [second] = await chat.files(junk[100:112])
+    assert "didn't look at 4 more" in second.text and "refused 20 files" in second.text
+    assert studio.uploads.refused_today(user["id"]) == 20
+
+
+def _cmd(chat: Chat, name: str) -> Any:
+    from bot.studio.events import Command
+
+    return Command(chat.who, name)
