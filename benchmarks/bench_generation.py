@@ -8,6 +8,7 @@ variations (``GenerateResult.seconds``: render + likeness + provenance), the
 queue round trip, and the worker's peak resident memory (VmHWM).
 
     SITTER_MODEL=tiny SITTER_FACE_BACKEND=dlib .venv/bin/python benchmarks/bench_generation.py
+    SITTER_MODEL=tiny-klein .venv/bin/python benchmarks/bench_generation.py   # FLUX.2 [klein]
 
 Options: --jobs N (default 5), --attempts N (likeness tries per variation,
 default 1), --threads N (torch CPU threads in the worker; default: torch's),
@@ -38,7 +39,7 @@ from sitter.queue import EngineClient, connect  # noqa: E402
 
 
 def reference(backend: str) -> c.Reference:
-    """A real embedding of a real photo (Tom Hanks, shipped in the insightface wheel)."""
+    """A real embedding and aligned crop of a real photo (Tom Hanks, in the insightface wheel)."""
     import importlib.util
 
     from PIL import Image
@@ -54,7 +55,7 @@ def reference(backend: str) -> c.Reference:
     face = analyzer.detect(image)[0]
     assert analyzer.name == backend
     crop = io.BytesIO()
-    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # what the adapter is fed
+    analyzer.aligned_crop(image, face, 256).save(crop, "PNG")  # the adapter's / klein's input
     return c.Reference(
         embedding=c.Embedding(backend=backend, vector=face.embedding.tolist()),
         face_crop=crop.getvalue(),
@@ -100,7 +101,7 @@ async def main(args: argparse.Namespace) -> None:
                 prompt="a studio portrait of a person, soft light",
                 negative_prompt="blurry",
                 seeds=[1000 * i + k for k in range(4)],
-                references=[ref],
+                references=[ref] * 4,  # four photos, as a typical order
                 max_attempts=args.attempts,
             )
             t0 = time.perf_counter()
@@ -160,6 +161,11 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
     refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
     crops = choose_crops([ref], refs)
     params = resolve_params(loaded, c.GenerationParams())
+    ref_images = []
+    if loaded.family == "klein":
+        from engine.pipeline.klein import reference_images
+
+        ref_images = reference_images(loaded, [ref] * 4)  # four references, as in an order
     stages: dict[str, list[float]] = {"render": [], "likeness": [], "provenance": []}
     for i in range(args.jobs):
         seeds = [1000 * i + k for k in range(4)]
@@ -172,6 +178,7 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
             seeds=seeds,
             refs=refs,
             crops=crops,
+            ref_images=ref_images,
         )
         t1 = time.perf_counter()
         for im in images:

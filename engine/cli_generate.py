@@ -81,7 +81,11 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
             }
         )
         if res.accepted and res.embedding is not None:
-            refs.append(c.Reference(embedding=res.embedding, face_crop=res.face_crop))
+            refs.append(
+                c.Reference(
+                    embedding=res.embedding, face_crop=res.face_crop, quality=dict(res.quality)
+                )
+            )
     return refs, verdicts
 
 
@@ -111,6 +115,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     if refusal:
         return _err(refusal)
     prompt = style.compose(answers)
+    reference_prompt = library.reference_prompt(style.key, answers)
 
     try:
         import engine.analysis  # noqa: F401 (photo analysis: another module of the engine)
@@ -133,6 +138,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     req = c.GenerateRequest(
         generation_id=f"cli-{int(time.time())}",
         prompt=prompt,
+        reference_prompt=reference_prompt,
         negative_prompt=style.negative,
         style=style.key,
         params=style.params,
@@ -141,7 +147,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         max_attempts=MAX_ATTEMPTS,
         gate=style.likeness,
     )
-    result = generate(runtime, req)
+    try:
+        result = generate(runtime, req)
+    except ValueError as exc:  # e.g. a prompt too long for the model's text encoder
+        return _err(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
     for i, v in enumerate(result.variations, 1):
@@ -157,7 +166,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         )
     summary = {
         "style": style.key,
-        "prompt": prompt,
+        "prompt": prompt if runtime.require_pipeline().family != "klein" else reference_prompt,
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
         "params_used": asdict(resolve_params(runtime.require_pipeline(), req.params)),

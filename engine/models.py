@@ -1,9 +1,8 @@
 """``sitter models list|fetch|verify``: what the engine loads, where, and under which licence.
 
-Licences matter to operators: insightface's model packs and the IP-Adapter
-FaceID checkpoints are **non-commercial research only**; AuraFace is Apache-2.0;
-SDXL base is CreativeML OpenRAIL++-M (commercial use allowed, with use
-restrictions); dlib's models are CC0; Real-ESRGAN is BSD-3-Clause.
+Licences come from the registry in :mod:`engine.licences`; ``list`` prints each
+configured part's licence and the verdict for the whole combination under
+``SITTER_LICENCE``.
 
 ``fetch`` downloads Hub models with ``huggingface_hub.snapshot_download`` into
 ``SITTER_MODEL_CACHE`` (default ``data/models``); the worker then loads them
@@ -26,13 +25,6 @@ from sitter.config import FaceBackend, Settings
 REALESRGAN_URL = (
     "https://github.com/xinntao/Real-ESRGAN/releases/download/v0.1.0/RealESRGAN_x4plus.pth"
 )
-# Known licences; anything else: read the model card.
-MODEL_LICENCES: dict[str, tuple[str, bool]] = {
-    "stabilityai/stable-diffusion-xl-base-1.0": ("CreativeML OpenRAIL++-M", True),
-    "stable-diffusion-v1-5/stable-diffusion-v1-5": ("CreativeML OpenRAIL-M", True),
-    "runwayml/stable-diffusion-v1-5": ("CreativeML OpenRAIL-M", True),
-    "SG161222/RealVisXL_V4.0": ("CreativeML OpenRAIL++-M", True),
-}
 FACE_PACKS: dict[str, tuple[str, bool, str | None]] = {
     # pack -> (licence, commercial use, Hub repo or None when insightface fetches it itself)
     "buffalo_l": ("insightface models: non-commercial research only", False, None),
@@ -44,7 +36,11 @@ HUB_IGNORE += ["*.bin"]
 # A diffusers repo is model_index.json plus one folder per component. Repos such
 # as SDXL base also keep ~7 GB single-file checkpoints at their root, which the
 # loader never reads: fetch the folders only.
-HUB_ALLOW = ["model_index.json", "*/*"]
+# README.md is the model card: its ``license:`` is read for models not in the registry.
+# FLUX.2 [klein] 4B is the same shape: model_index.json, scheduler/, text_encoder/
+# (Qwen3, sharded safetensors + index), tokenizer/, transformer/, vae/, and a
+# single-file ``flux-2-klein-4b.safetensors`` at the root that diffusers never reads.
+HUB_ALLOW = ["model_index.json", "README.md", "*/*"]
 
 
 @dataclass
@@ -88,10 +84,43 @@ def _download(what: str, call: Callable[[], str]) -> str:
         ) from None
 
 
+def _verify_components(folder: Path) -> None:
+    """Every component model_index.json names is complete: a half-finished fetch is
+    named here, never loaded (weights without their index, a folder left empty)."""
+    import json
+
+    index = folder / "model_index.json"
+    if not index.is_file():
+        return
+    missing = []
+    for name, spec in json.loads(index.read_text(encoding="utf-8")).items():
+        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
+            continue
+        part = folder / name
+        files = {p.name for p in part.iterdir()} if part.is_dir() else set()
+        if name.startswith("scheduler"):
+            ok = "scheduler_config.json" in files
+        elif name.startswith("tokenizer"):
+            ok = bool(files)
+        else:
+            ok = "config.json" in files and any(f.endswith(".safetensors") for f in files)
+            for shard_index in part.glob("*.safetensors.index.json") if ok else []:
+                shards = set(json.loads(shard_index.read_text())["weight_map"].values())
+                ok = ok and shards <= files
+        if not ok:
+            missing.append(name)
+    if missing:
+        raise ValueError(
+            f"incomplete: {', '.join(missing)} missing or partial in {folder}; "
+            "run `sitter models fetch` again"
+        )
+
+
 def _verify_safetensors(folder: Path) -> str:
-    """Open every .safetensors header under ``folder``; return a one-line summary."""
+    """Check the components, open every .safetensors header; return a one-line summary."""
     from safetensors import safe_open
 
+    _verify_components(folder)
     files = sorted(folder.rglob("*.safetensors"))
     if not files:
         raise ValueError(f"no .safetensors weights under {folder}")
@@ -124,13 +153,16 @@ def _base_model(settings: Settings) -> Entry:
             fetch=build,
             verify=lambda: _verify_safetensors(Path(build())),
         )
-    licence, commercial = MODEL_LICENCES.get(model, ("see the model card", None))
+    from engine.licences import base_part
+
+    entry = base_part(settings)
+    licence, commercial = entry.licence, entry.commercial
     local = Path(model).expanduser()
     if local.is_dir():
         return Entry(
             "base model",
             model,
-            licence if model in MODEL_LICENCES else "local folder: see its model card",
+            licence,
             commercial,
             str(local),
             (local / "model_index.json").is_file(),
@@ -154,31 +186,45 @@ def _base_model(settings: Settings) -> Entry:
             raise ValueError("not in the cache")
         return _verify_safetensors(found.parent)
 
+    complete = index is not None
+    if index is not None:
+        try:
+            _verify_components(index.parent)
+        except ValueError:
+            complete = False  # a half-finished fetch: `fetch` takes the rest
     return Entry(
         "base model",
         model,
         licence,
         commercial,
         str(index.parent) if index else f"{cache} (Hugging Face cache layout)",
-        index is not None,
+        complete,
         fetch=fetch,
         verify=verify,
     )
 
 
 def _family(settings: Settings) -> str:
-    if tiny.is_tiny(settings.model):
-        return tiny.TINY_VARIANTS[settings.model]
-    from engine.pipeline.loader import detect_family
+    from engine.licences import base_family
 
-    try:
-        return detect_family(settings)
-    except Exception:
-        return "sdxl"  # the default; unknown until the base model is here
+    return base_family(settings) or "sdxl"  # unknown until the base model is here
 
 
 def _adapter(settings: Settings) -> list[Entry]:
     """The identity adapter's weight file and its CLIP image encoder: the files it loads."""
+    if _family(settings) == "klein":  # identity from the person's photos: no weights
+        return [
+            Entry(
+                "identity",
+                "the person's own photos as reference images (FLUX.2 [klein], up to 4)",
+                "no extra weights",
+                True,
+                "sent with each order",
+                True,
+                required=False,
+                detail="chosen by sharpness, exposure, face size and angle; aligned, padded crops",
+            )
+        ]
     from engine.pipeline.adapter import ADAPTER_FILES, LICENCES, adapter_kind
 
     kind = adapter_kind(settings)
@@ -259,8 +305,11 @@ def _face_models(settings: Settings) -> Entry:
             detail="installed with pip, no download",
             verify=lambda: "model files present" if present else _raise("not installed"),
         )
+    from engine.licences import face_part
+
     pack = settings.face_pack
     licence, commercial, repo = FACE_PACKS.get(pack, ("see the pack's licence", None, None))
+    licence, commercial = face_part(settings).licence, face_part(settings).commercial
     candidates = [settings.models_dir / "insightface" / "models" / pack]
     candidates.append(Path.home() / ".insightface" / "models" / pack)
     found = next((p for p in candidates if p.is_dir() and any(p.glob("*.onnx"))), None)
@@ -351,7 +400,7 @@ def entries(settings: Settings) -> list[Entry]:
 
 
 def _commercial(e: Entry) -> str:
-    return {True: "yes", False: "NO", None: "check"}[e.commercial]
+    return {True: "yes", False: "NO", None: "unclear (treated as no)"}[e.commercial]
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
@@ -366,6 +415,12 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
             print(f"  where:   {e.location}  [{state}]")
             if e.detail:
                 print(f"  note:    {e.detail}")
+        from engine.licences import verdict
+
+        v = verdict(settings)
+        print(f"\nlicence (SITTER_LICENCE={settings.licence}): {v.summary()}")
+        if not v.allowed:
+            print(v.refusal())
         return 0
     failed = 0
     for e in items:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PARTS = ("faces", "pipeline", "signer", "upscaler")
+PARTS = ("faces", "pipeline", "signer", "upscaler", "text")
 
 
 class ModelLoading(Exception):
@@ -63,7 +63,13 @@ class Runtime:
 
     # --- loading -------------------------------------------------------------------
     def load(self, parts: tuple[str, ...] = PARTS, warm_up: bool = True) -> Runtime:
-        """Load ``parts`` (blocking; call it in a thread from async code)."""
+        """Load ``parts`` (blocking; call it in a thread from async code).
+
+        First of all, the configuration must pass ``SITTER_LICENCE`` (engine.licences).
+        """
+        from engine.licences import enforce
+
+        enforce(self.settings)
         self._loading.update(parts)
         for part in parts:
             started = time.perf_counter()
@@ -89,6 +95,12 @@ class Runtime:
         from engine.pipeline.loader import load_pipeline
 
         self.pipeline = load_pipeline(self.settings)
+
+    def _load_text(self) -> None:
+        """The tokenizer the check_prompt job counts with (FLUX.2 [klein] only; else nothing)."""
+        from engine.prompt_check import preload
+
+        preload(self.settings)
 
     def _load_signer(self) -> None:
         from engine.signing import load_signer

@@ -89,6 +89,7 @@ def _permanent_code(exc: BaseException) -> str | None:
         "ProvenanceError": "bad_image",
         "PhotoRefused": "bad_image",
         "ValueError": "bad_request",
+        "PromptTooLong": "prompt_too_long",
     }.get(name)
 
 
@@ -156,7 +157,14 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 
+def _do_check_prompt(rt: Any, req: c.CheckPromptRequest, cancel: threading.Event) -> c.Message:
+    from engine.prompt_check import check_prompt
+
+    return check_prompt(rt.settings, req)
+
+
 WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
+    c.JOB_CHECK_PROMPT: _do_check_prompt,
     c.JOB_GENERATE: _do_generate,
     c.JOB_ANALYZE: _do_analyze,
     c.JOB_CHECK_SET: _do_check_set,
@@ -224,7 +232,7 @@ def _free_gpu_memory() -> None:
 
 # The bot waits for photo checks as they run; their kept results (which carry the
 # uploaded photo as the job's argument) need not outlive that wait.
-SHORT_KEEP_S = {c.JOB_ANALYZE: 600, c.JOB_CHECK_SET: 600}
+SHORT_KEEP_S = {c.JOB_ANALYZE: 600, c.JOB_CHECK_SET: 600, c.JOB_CHECK_PROMPT: 600}
 
 
 def _job(name: str, timeout: int) -> Function:
@@ -238,11 +246,11 @@ def _job(name: str, timeout: int) -> Function:
 
 
 QUEUE_JOBS = {
-    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL),
+    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT),
     c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
 }
 QUEUE_PARTS = {
-    c.QUEUE_FAST: ("faces", "signer"),
+    c.QUEUE_FAST: ("faces", "signer", "text"),
     c.QUEUE_GPU: ("faces", "signer", "pipeline", "upscaler"),
 }
 
@@ -380,14 +388,14 @@ async def run_workers(
     beat.start()
     try:
         if runtime is None:
-            light = tuple(p for p in parts if p in ("faces", "signer"))
+            light = tuple(p for p in parts if p in ("faces", "signer", "text"))
             await asyncio.to_thread(rt.load, light)
         if c.QUEUE_FAST in queues:
             workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
             tasks.append(asyncio.create_task(workers[-1].async_run()))
         if c.QUEUE_GPU in queues:
             if runtime is None:
-                heavy = tuple(p for p in parts if p not in ("faces", "signer"))
+                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text"))
                 await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
                 log.info("models ready: %s", rt.load_seconds)
             workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))
@@ -447,6 +455,9 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
         return 2
     configure_logging(settings)
+    from engine.licences import enforce
+
+    enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
     start_from_settings(settings)
 
     async def main() -> None:

@@ -13,7 +13,9 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TINY_MODEL = "tiny"
-DEFAULT_MODEL = "stabilityai/stable-diffusion-xl-base-1.0"
+TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
+# Apache-2.0 and an identity path (the person's photos as references): issue 12.
+DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
 FACE_DETAIL_MODES = ("auto", "always", "off")
 
@@ -21,6 +23,11 @@ FACE_DETAIL_MODES = ("auto", "always", "off")
 class FaceBackend(StrEnum):
     INSIGHTFACE = "insightface"
     DLIB = "dlib"
+
+
+class LicenceMode(StrEnum):
+    COMMERCIAL = "commercial"  # refuse to start with a part not licensed for it
+    RESEARCH = "research"  # load anything, say it is for research
 
 
 class ConfigError(Exception):
@@ -95,9 +102,15 @@ class Settings(BaseSettings):
     # --- engine -----------------------------------------------------------------
     model: str = Field(
         DEFAULT_MODEL,
-        description="Diffusers model id or local path; 'tiny' is the built-in offline test model.",
+        description="Diffusers model id or local path (FLUX.2 [klein], SDXL or SD 1.5); "
+        "'tiny' (SDXL) and 'tiny-klein' are built-in offline test models.",
     )
-    face_backend: FaceBackend = Field(FaceBackend.INSIGHTFACE)
+    licence: LicenceMode = Field(
+        LicenceMode.COMMERCIAL,
+        description="commercial: refuse to start with any model part not licensed for "
+        "commercial use; research: allow non-commercial parts (insightface packs, FaceID).",
+    )
+    face_backend: FaceBackend = Field(FaceBackend.DLIB)
     face_pack: str = Field("buffalo_l", description="insightface pack: buffalo_l or auraface.")
     identity_adapter: str = Field(
         "auto",
@@ -210,7 +223,7 @@ class Settings(BaseSettings):
 
     @property
     def is_tiny(self) -> bool:
-        return self.model == TINY_MODEL
+        return self.model in TINY_MODELS
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -35,6 +35,7 @@ JOB_CHECK_SET = "check_set"
 JOB_GENERATE = "generate"
 JOB_UPSCALE = "upscale"
 JOB_LABEL = "label"
+JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
 # has its own queue; a worker process serves both.
@@ -117,6 +118,19 @@ class CheckSetRequest(Message):
     embeddings: list[Embedding]
 
 
+class CheckPromptRequest(Message):
+    prompt: str
+    reference_prompt: str = ""
+
+
+class CheckPromptResult(Message):
+    fits: bool
+    family: str = Field("", description="sdxl, sd15, klein, or empty when not known here.")
+    tokens: int | None = None
+    limit: int | None = None
+    message: str = ""
+
+
 class CheckSetResult(Message):
     outliers: list[Annotated[int, Field(ge=0, le=10_000)]] = Field(
         description="Indexes of photos that look like someone else."
@@ -172,12 +186,18 @@ class Verdict(StrEnum):
 
 class Reference(Message):
     embedding: Embedding
-    face_crop: bytes | None = None
+    face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
+    # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
+    # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
+    quality: dict[str, float] = Field(default_factory=dict)
 
 
 class GenerateRequest(Message):
     generation_id: str = Field(description="Stable id; the queue's job id derives from it.")
     prompt: str
+    # The same order worded for a model that sees the person's photos (FLUX.2
+    # [klein]: "the person in the reference images as ..."); empty: use ``prompt``.
+    reference_prompt: str = ""
     negative_prompt: str = ""
     style: str = ""
     params: GenerationParams = GenerationParams()
@@ -266,6 +286,7 @@ REQUESTS: dict[str, type[Message]] = {
     JOB_GENERATE: GenerateRequest,
     JOB_UPSCALE: UpscaleRequest,
     JOB_LABEL: LabelRequest,
+    JOB_CHECK_PROMPT: CheckPromptRequest,
 }
 RESULTS: dict[str, type[Message]] = {
     JOB_ANALYZE: AnalyzePhotoResult,
@@ -273,6 +294,7 @@ RESULTS: dict[str, type[Message]] = {
     JOB_GENERATE: GenerateResult,
     JOB_UPSCALE: UpscaleResult,
     JOB_LABEL: LabelResult,
+    JOB_CHECK_PROMPT: CheckPromptResult,
 }
 
 

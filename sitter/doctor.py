@@ -262,6 +262,22 @@ def check_models(settings: Settings) -> list[Finding]:
             )
         else:
             out.append(Finding(WARN, "models", f"{e.role}: {e.name} absent (optional)"))
+    return out + check_licence(settings)
+
+
+def check_licence(settings: Settings) -> list[Finding]:
+    """Each configured part's licence and the verdict under SITTER_LICENCE."""
+    from engine.licences import verdict
+
+    v = verdict(settings)
+    out = [
+        Finding(OK if p.commercial_ok else WARN, "licence", f"{p.role} {p.key}: {p.licence}")
+        for p in v.parts
+    ]
+    if not v.allowed:
+        out.append(Finding(FAIL, "licence", v.refusal().replace("\n", " ")))
+    else:
+        out.append(Finding(OK if v.commercial_ok else WARN, "licence", v.summary()))
     return out
 
 

@@ -2,10 +2,12 @@
 
 ``prompts/styles/<key>.toml`` holds one style: ``name``, ``description``, a
 ``template`` whose ``{slots}`` the wizard fills, a ``negative`` prompt and
-recommended generation ``[params]``, and its ``[likeness]`` gate: ``kind``
+recommended generation ``[params]``, its ``[likeness]`` gate: ``kind``
 (photographic, painted or drawn: the face model's bar is calibrated per kind) and
-``policy`` (threshold, lenient or off; lenient and off need a ``reason``).
-``prompts/wizard.toml`` lists the wizard's
+``policy`` (threshold, lenient or off; lenient and off need a ``reason``), and
+optionally a ``reference_template`` for models that see the person's photos
+(FLUX.2 [klein]). ``prompts/families.toml`` says how each kind of model is
+addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
 steps after the style, each with preset answers. Anything malformed, or a slot
 the wizard does not know, raises :class:`PromptError` naming the file.
 
@@ -30,6 +32,10 @@ WIZARD_SLOTS = ("attire", "setting", "lighting", "composition")
 KNOWN_SLOTS = frozenset((SUBJECT, *WIZARD_SLOTS))
 DEFAULT_SUBJECT = "a person"
 _PARAM_KEYS = set(GenerationParams.model_fields)
+# A reference prompt this many UTF-8 bytes long always fits FLUX.2 [klein]'s 512
+# tokens: byte-level BPE makes at most one token per byte, and the chat template
+# adds under 32. Longer ones are counted exactly by the engine.
+REFERENCE_PROMPT_SAFE_BYTES = 480
 
 
 class PromptError(ValueError):
@@ -46,14 +52,41 @@ class Style:
     params: GenerationParams
     slots: frozenset[str]
     likeness: LikenessGate = field(default_factory=LikenessGate)
+    reference_template: str = ""
 
-    def compose(self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT) -> str:
+    def compose(
+        self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT, template: str = ""
+    ) -> str:
         values = {s: answers.get(s, "").strip() for s in WIZARD_SLOTS}
         values[SUBJECT] = subject
-        text = self.template.format(**values)
+        text = (template or self.template).format(**values)
         # A slot left empty leaves ", ," behind: tidy it.
         parts = [p.strip() for p in text.split(",")]
         return ", ".join(p for p in parts if p)
+
+    def compose_reference(self, answers: dict[str, str], wording: Wording) -> str:
+        """The order worded for a model that sees the person's photos (FLUX.2 [klein])."""
+        if self.reference_template:
+            return self.compose(answers, wording.subject, self.reference_template)
+        text = self.compose(answers, wording.subject)
+        return f"{text}, {wording.suffix}" if wording.suffix else text
+
+
+@dataclass(frozen=True)
+class Wording:
+    """How a kind of model is addressed: who {subject} is, and what to add at the end."""
+
+    subject: str
+    suffix: str = ""
+
+
+DEFAULT_WORDINGS = {
+    "text_to_image": Wording(DEFAULT_SUBJECT),
+    "reference": Wording(
+        "the person in the reference images",
+        "keep the same face, facial features, skin tone and hair as in the reference images",
+    ),
+}
 
 
 @dataclass(frozen=True)
@@ -74,6 +107,14 @@ class PromptLibrary:
     styles: dict[str, Style]
     steps: tuple[WizardStep, ...]
     folder: Path = field(default=PROMPTS_DIR)
+    wordings: dict[str, Wording] = field(default_factory=lambda: dict(DEFAULT_WORDINGS))
+
+    @property
+    def reference_wording(self) -> Wording:
+        return self.wordings["reference"]
+
+    def reference_prompt(self, style_key: str, answers: dict[str, str]) -> str:
+        return self.style(style_key).compose_reference(answers, self.reference_wording)
 
     @classmethod
     def load(cls, folder: Path = PROMPTS_DIR) -> PromptLibrary:
@@ -88,7 +129,9 @@ class PromptLibrary:
         if not styles:
             raise PromptError(f"{style_dir}: no styles (*.toml) found")
         steps = _load_wizard(folder / "wizard.toml")
-        return cls(styles=styles, steps=steps, folder=folder)
+        wordings = _load_wordings(folder / "families.toml")
+        _check_reference_length(styles, steps, wordings["reference"])
+        return cls(styles=styles, steps=steps, folder=folder, wordings=wordings)
 
     def style(self, key: str) -> Style:
         try:
@@ -131,22 +174,22 @@ def _load_style(path: Path) -> Style:
     key = path.stem
     if not key.replace("_", "").isalnum() or not key.islower():
         raise PromptError(f"{path}: style file names are lower_snake_case")
-    unknown = set(data) - {"name", "description", "template", "negative", "params", "likeness"}
+    unknown = set(data) - {
+        "name",
+        "description",
+        "template",
+        "reference_template",
+        "negative",
+        "params",
+        "likeness",
+    }
     if unknown:
         raise PromptError(f"{path}: unknown keys {sorted(unknown)}")
     template = _text(path, data, "template")
-    try:
-        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
-    except ValueError as exc:
-        raise PromptError(f"{path}: template is malformed: {exc}") from None
-    bad = [f for f in fields if f not in KNOWN_SLOTS]
-    if bad:
-        raise PromptError(
-            f"{path}: unknown slot(s) {', '.join('{' + b + '}' for b in bad)} in template; "
-            f"known slots: {', '.join('{' + s + '}' for s in sorted(KNOWN_SLOTS))}"
-        )
-    if SUBJECT not in fields:
-        raise PromptError(f"{path}: the template must contain {{subject}}")
+    fields = _template_slots(path, template, "template")
+    reference = _text(path, data, "reference_template", required=False)
+    if "reference_template" in data:
+        _template_slots(path, reference, "reference_template")
     params = data.get("params", {})
     if not isinstance(params, dict) or set(params) - _PARAM_KEYS:
         raise PromptError(f"{path}: [params] takes only {sorted(_PARAM_KEYS)}")
@@ -162,8 +205,59 @@ def _load_style(path: Path) -> Style:
         negative=_text(path, data, "negative", required=False),
         params=gp,
         slots=frozenset(fields),
+        reference_template=reference,
         likeness=_load_likeness(path, data.get("likeness")),
     )
+
+
+def _template_slots(path: Path, template: str, key: str) -> list[str]:
+    try:
+        fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
+    except ValueError as exc:
+        raise PromptError(f"{path}: {key} is malformed: {exc}") from None
+    bad = [f for f in fields if f not in KNOWN_SLOTS]
+    if bad:
+        raise PromptError(
+            f"{path}: unknown slot(s) {', '.join('{' + b + '}' for b in bad)} in {key}; "
+            f"known slots: {', '.join('{' + s + '}' for s in sorted(KNOWN_SLOTS))}"
+        )
+    if SUBJECT not in fields:
+        raise PromptError(f"{path}: the {key} must contain {{subject}}")
+    return fields
+
+
+def _load_wordings(path: Path) -> dict[str, Wording]:
+    """prompts/families.toml; the built-in wording when the file is absent."""
+    if not path.is_file():
+        return dict(DEFAULT_WORDINGS)
+    data = _read_toml(path)
+    unknown = set(data) - set(DEFAULT_WORDINGS)
+    if unknown:
+        raise PromptError(
+            f"{path}: unknown tables {sorted(unknown)}; known: text_to_image, reference"
+        )
+    out = dict(DEFAULT_WORDINGS)
+    for kind, table in data.items():
+        if not isinstance(table, dict) or set(table) - {"subject", "suffix"}:
+            raise PromptError(f"{path}: [{kind}] takes only subject and suffix")
+        out[kind] = Wording(_text(path, table, "subject"), _text(path, table, "suffix", False))
+    return out
+
+
+def _check_reference_length(
+    styles: dict[str, Style], steps: tuple[WizardStep, ...], wording: Wording
+) -> None:
+    """Every style with the longest presets must fit FLUX.2 [klein] for sure."""
+    longest = {s.slot: max((p.value for p in s.presets), key=len) for s in steps}
+    for style in styles.values():
+        text = style.compose_reference(longest, wording)
+        n = len(text.encode("utf-8"))
+        if n > REFERENCE_PROMPT_SAFE_BYTES:
+            raise PromptError(
+                f"{style.key}: its reference prompt with the longest presets is {n} bytes; "
+                f"keep it under {REFERENCE_PROMPT_SAFE_BYTES} so it fits FLUX.2 [klein]'s "
+                "512 tokens (shorten the template or the presets)"
+            )
 
 
 def _load_likeness(path: Path, raw: Any) -> LikenessGate:

@@ -166,7 +166,13 @@ async def label(ctx: dict, payload: dict) -> dict:
     return c.LabelResult(image=_png(out), seconds=0.0).model_dump()
 
 
-FUNCTIONS = [analyze_photo, check_set, generate, upscale, label]
+async def check_prompt(ctx: dict, payload: dict) -> dict:
+    """The stand-in has no text encoder: it cannot tell, so every prompt passes."""
+    c.parse_request(c.JOB_CHECK_PROMPT, payload)
+    return c.CheckPromptResult(fits=True, message="not checked here").model_dump()
+
+
+FUNCTIONS = [analyze_photo, check_set, generate, upscale, label, check_prompt]
 
 
 def workers(redis_url: str, prefix: str) -> list[Worker]:

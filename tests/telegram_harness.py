@@ -85,7 +85,7 @@ def engine_env(redis_url: str, prefix: str, data_dir: Path) -> dict[str, str]:
         SITTER_REDIS_URL=redis_url,
         SITTER_QUEUE_PREFIX=prefix,
         SITTER_DATA_DIR=str(data_dir),
-        SITTER_MODEL="tiny",
+        SITTER_MODEL=os.environ.get("STUDIO_TEST_MODEL", "tiny"),  # or tiny-klein
         SITTER_FACE_BACKEND="dlib",
         SITTER_POLL_DELAY_S="0.02",
         SITTER_LOG_LEVEL="WARNING",

@@ -26,13 +26,28 @@ def test_models_list_names_licences_and_places(
 ) -> None:
     from engine.models import cmd_models
 
-    settings = load_settings(data_dir=data_dir)  # the defaults: SDXL + FaceID + buffalo_l
+    settings = load_settings(data_dir=data_dir)  # the defaults: FLUX.2 [klein] 4B + dlib
+    assert cmd_models(argparse.Namespace(action="list"), settings) == 0
+    out = capsys.readouterr().out
+    assert "black-forest-labs/FLUX.2-klein-4B" in out and "Apache-2.0" in out
+    assert "reference images" in out and "CC0" in out
+    assert "MISSING" in out and str(settings.models_dir) in out
+    assert "this configuration is commercial-safe" in out
+
+    settings = load_settings(
+        data_dir=data_dir,
+        model="stabilityai/stable-diffusion-xl-base-1.0",
+        face_backend="insightface",
+        face_pack="buffalo_l",
+    )
     assert cmd_models(argparse.Namespace(action="list"), settings) == 0
     out = capsys.readouterr().out
     assert "stabilityai/stable-diffusion-xl-base-1.0" in out and "OpenRAIL++" in out
     assert "h94/IP-Adapter-FaceID" in out and "non-commercial research only" in out
     assert "buffalo_l" in out and "commercial use: NO" in out
-    assert "MISSING" in out and str(settings.models_dir) in out
+    assert (
+        "refused under SITTER_LICENCE=commercial: ip-adapter-faceid-plusv2_sdxl, buffalo_l" in out
+    )
 
 
 def test_models_verify_tiny_and_dlib(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -81,8 +96,9 @@ def _photos(folder: Path) -> None:
     (folder / "notes.txt").write_text("not a photo")
 
 
+@pytest.mark.parametrize("model", ["tiny", "tiny-klein"])
 def test_generate_writes_four_labelled_portraits(
-    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
+    tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str], model: str
 ) -> None:
     pytest.importorskip(
         "engine.analysis", reason="photo analysis (engine/analysis.py) not here yet"
@@ -92,7 +108,7 @@ def test_generate_writes_four_labelled_portraits(
 
     photos, out = tmp_path / "photos", tmp_path / "out"
     _photos(photos)
-    settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
+    settings = load_settings(data_dir=data_dir, model=model, face_backend="dlib")
     args = argparse.Namespace(
         photos=str(photos),
         style="professional_headshot",
@@ -106,8 +122,14 @@ def test_generate_writes_four_labelled_portraits(
     assert cmd_generate(args, settings) == 0
     summary = json.loads((out / "summary.json").read_text())
     assert [v["seed"] for v in summary["variations"]] == [42, 43, 44, 45]
-    assert "a navy suit" in summary["prompt"] and summary["model"] == "tiny"
+    assert "a navy suit" in summary["prompt"] and summary["model"] == model
     assert summary["params"]["width"] == 1024 and summary["params_used"]["width"] == 64
+    if model == "tiny-klein":  # the editing model's wording, its own 4 steps, no adapter
+        assert summary["prompt"].startswith(
+            "professional corporate headshot photograph of the person in the reference images"
+        )
+        assert summary["params_used"]["steps"] == 4 and summary["params_used"]["guidance"] == 1
+        assert summary["adapter"].startswith("reference images (FLUX.2 [klein]")
     assert sum(p["accepted"] for p in summary["photos"]) >= 2
     for v in summary["variations"]:
         png = (out / v["file"]).read_bytes()

@@ -89,3 +89,41 @@ def test_wizard_must_cover_each_slot(prompts_copy: Path) -> None:
     (prompts_copy / "wizard.toml").unlink()
     with pytest.raises(PromptError, match=r"wizard\.toml: missing"):
         PromptLibrary.load(prompts_copy)
+
+
+def test_reference_wording_for_models_that_see_the_photos(prompts_copy: Path) -> None:
+    lib = PromptLibrary.load(prompts_copy)  # no families.toml: the built-in wording
+    text = lib.reference_prompt("watercolor", {"attire": "a red scarf"})
+    assert text.startswith("watercolor painting of the person in the reference images")
+    assert text.endswith("as in the reference images") and "a red scarf" in text
+    shipped = PromptLibrary.load()
+    assert shipped.reference_wording.subject == "the person in the reference images"
+
+
+def test_a_style_may_word_the_reference_prompt_itself(prompts_copy: Path) -> None:
+    style = prompts_copy / "styles" / "watercolor.toml"
+    original = style.read_text()
+    line = 'reference_template = "turn {subject} into a watercolor, wearing {attire}"\n'
+    style.write_text(line + original)  # top-level keys come before [params]
+    lib = PromptLibrary.load(prompts_copy)
+    assert lib.reference_prompt("watercolor", {"attire": "a hat"}) == (
+        "turn the person in the reference images into a watercolor, wearing a hat"
+    )
+    style.write_text('reference_template = "no subject"\n' + original)
+    with pytest.raises(PromptError, match=r"watercolor\.toml: the reference_template must"):
+        PromptLibrary.load(prompts_copy)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[video]\nsubject = 'x'\n", "unknown tables"),
+        ("[reference]\nsubject = ''\n", "'subject' must be a non-empty string"),
+        ("[reference]\nsubject = 'x'\ntone = 'y'\n", "takes only subject and suffix"),
+        ("[reference]\nsubject = 'x'\nsuffix = '" + "very " * 100 + "'\n", "bytes; keep it under"),
+    ],
+)
+def test_families_file_is_validated_at_start(prompts_copy: Path, text: str, message: str) -> None:
+    (prompts_copy / "families.toml").write_text(text)
+    with pytest.raises(PromptError, match=message):
+        PromptLibrary.load(prompts_copy)

@@ -190,11 +190,12 @@ class Store:
         crop_path: str | None = None,
         width: int | None = None,
         height: int | None = None,
+        quality: dict[str, float] | None = None,
     ) -> None:
         await self.run(
             "UPDATE reference_photos SET status = ?, reasons = ?, embedding = ?, backend = ?, "
             "crop_path = COALESCE(?, crop_path), width = COALESCE(?, width), "
-            "height = COALESCE(?, height) WHERE id = ?",
+            "height = COALESCE(?, height), quality = COALESCE(?, quality) WHERE id = ?",
             status,
             json.dumps(reasons or []),
             json.dumps(embedding) if embedding is not None else None,
@@ -202,6 +203,7 @@ class Store:
             crop_path,
             width,
             height,
+            json.dumps(quality) if quality is not None else None,
             photo_id,
         )
 

@@ -753,6 +753,7 @@ class Studio:
             crop_path=crop,
             width=result.width,
             height=result.height,
+            quality=dict(result.quality),
         )
         return "✓ accepted."
 
@@ -883,6 +884,11 @@ class Studio:
             refusal = self._screen_order(answers)
             if refusal:
                 return [_say(refusal + " Go Back and change it.")]
+        from bot.studio.prompt_fit import prompt_refusal  # FLUX.2 [klein]'s 512 tokens
+
+        too_long = await prompt_refusal(self.engine, self.prompts, style.key, answers)
+        if too_long:
+            return [_say(too_long + " Go Back and change it.")]
         order_id = await self.store.create_order(
             user_id=user["id"],
             set_id=ref["id"],
@@ -919,6 +925,7 @@ class Studio:
         req = c.GenerateRequest(
             generation_id=job_id,
             prompt=order["prompt"],
+            reference_prompt=self._reference_prompt(order),
             negative_prompt=order["negative_prompt"],
             style=order["style"],
             gate=style.likeness if style else c.LikenessGate(),  # the style's likeness policy
@@ -928,6 +935,7 @@ class Studio:
                 c.Reference(
                     embedding=_embedding(p),
                     face_crop=self.store.media.read(p["crop_path"]) if p["crop_path"] else None,
+                    quality=json.loads(p["quality"] or "{}"),
                 )
                 for p in refs
             ],
@@ -942,6 +950,12 @@ class Studio:
         text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
         await self.store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
+
+    def _reference_prompt(self, order: Any) -> str:
+        """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
+        if order["style"] not in self.prompts.styles:
+            return ""
+        return self.prompts.reference_prompt(order["style"], json.loads(order["choices"] or "{}"))
 
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
         """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""

@@ -71,7 +71,7 @@ class Resolved:
 # Styles are written for SDXL (1024 px). A family that cannot work that large gets
 # the same aspect ratio at its own default size instead; the tiny test model also
 # caps its steps, so a bot wired to it answers in seconds.
-MAX_SIDE = {"sdxl": 1536, "sd15": 768, "tiny": 128}
+MAX_SIDE = {"sdxl": 1536, "sd15": 768, "klein": 1536, "tiny": 128}
 TINY_MAX_STEPS = 8
 
 
@@ -94,6 +94,11 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
     if loaded.tiny:
         steps = min(steps, TINY_MAX_STEPS)
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
+    if loaded.family == "klein":
+        from engine.pipeline.klein import distilled_params
+
+        steps, guidance = distilled_params(loaded, steps, params.guidance)
+        return Resolved(steps, guidance, width, height, scale)
     return Resolved(
         steps=steps,
         guidance=d.guidance if params.guidance is None else params.guidance,
@@ -113,29 +118,44 @@ def render(
     refs: np.ndarray,
     crops: Sequence[Image.Image] = (),
     cancel: threading.Event | None = None,
+    ref_images: Sequence[Image.Image] = (),
 ) -> list[Image.Image]:
     """One batched pipeline call: one image per seed. ``crops``: the references'
-    aligned face crops (engine.pipeline.identity_input.choose_crops)."""
+    aligned face crops (engine.pipeline.identity_input.choose_crops); ``ref_images``:
+    FLUX.2 [klein]'s prepared references (engine.pipeline.klein.reference_images)."""
     import torch
 
     from engine.pipeline.speed import choose_path
-
-    pipe = loaded.pipe
-    params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
-    cfg = params.guidance > 1.0
-    generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
 
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
             raise Cancelled("generation cancelled")
         return kwargs
 
+    if loaded.family == "klein":  # identity from the reference images, no adapter
+        from engine.pipeline import klein
+
+        return klein.render(
+            loaded,
+            prompt=prompt,
+            params=params,
+            seeds=seeds,
+            images=ref_images,
+            on_step=check_cancel,
+        )
+    pipe = loaded.pipe
+    params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
+    cfg = params.guidance > 1.0
+    generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
+
     pipe.set_ip_adapter_scale(params.identity_scale)
+    from engine.pipeline import long_prompt  # no silent truncation at CLIP's 77 tokens
+
+    text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
     with torch.inference_mode():
         identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
         out = pipe(
-            prompt=prompt,
-            negative_prompt=negative_prompt or None,
+            **text,
             num_images_per_prompt=len(seeds),
             generator=generators,
             num_inference_steps=params.steps,
@@ -198,6 +218,13 @@ def generate(
     if bad:
         raise ValueError(f"seeds must be between 0 and {SEED_SPACE - 1}, got {bad}")
     slots = [_Slot(seed=s) for s in req.seeds]
+    prompt, ref_images = req.prompt, []
+    if loaded.family == "klein":  # before any GPU time: the prompt fits, the photos are ready
+        from engine.pipeline import klein
+
+        prompt = req.reference_prompt or req.prompt
+        klein.check_prompt(loaded, prompt)
+        ref_images = klein.reference_images(loaded, req.references)
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
     for attempt in range(1, req.max_attempts + 1):
@@ -208,13 +235,14 @@ def generate(
         with runtime.gpu_lock:
             images = render(
                 loaded,
-                prompt=req.prompt,
+                prompt=prompt,
                 negative_prompt=req.negative_prompt,
                 params=params,
                 seeds=seeds,
                 refs=refs,
                 crops=crops,
                 cancel=cancel,
+                ref_images=ref_images,
             )
         scored = [(image, gate.judge(image)) for image in images]
         # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.

@@ -1,4 +1,4 @@
-"""Load the configured diffusers pipeline: SDXL or SD 1.5, hub id or local folder.
+"""Load the configured diffusers pipeline: SDXL, SD 1.5 or FLUX.2 [klein], hub id or local folder.
 
 The family is read from the model's ``model_index.json`` (``_class_name``), so
 a local SD 1.5 folder or hub id just works. The tiny offline model is saved as
@@ -32,7 +32,10 @@ log = logging.getLogger(__name__)
 FAMILIES = {
     "StableDiffusionXLPipeline": "sdxl",
     "StableDiffusionPipeline": "sd15",
+    "Flux2KleinPipeline": "klein",  # identity from reference images: engine.pipeline.klein
 }
+# Families that take the person's photos as ``image=[...]`` instead of an adapter.
+REFERENCE_FAMILIES = frozenset({"klein"})
 
 
 @dataclass(frozen=True)
@@ -49,9 +52,12 @@ class Defaults:
 FAMILY_DEFAULTS = {
     "sdxl": Defaults(steps=30, guidance=5.0, width=1024, height=1024, identity_scale=0.8),
     "sd15": Defaults(steps=30, guidance=7.0, width=512, height=512, identity_scale=0.8),
+    # FLUX.2 [klein] 4B is step-distilled: 4 steps, no guidance (its model card).
+    "klein": Defaults(steps=4, guidance=1.0, width=1024, height=1024, identity_scale=1.0),
 }
 # The tiny model: 64 px keeps the whole path near a second on a CPU.
 TINY_DEFAULTS = Defaults(steps=4, guidance=5.0, width=64, height=64, identity_scale=1.0)
+TINY_KLEIN_DEFAULTS = Defaults(steps=4, guidance=1.0, width=64, height=64, identity_scale=1.0)
 
 
 @dataclass(frozen=True)
@@ -179,7 +185,8 @@ def detect_family(settings: Settings) -> str:
     if family is None:
         raise ConfigError(
             f"SITTER_MODEL={settings.model} is a {cls or 'unknown'} model; "
-            "Sitter supports StableDiffusionXLPipeline and StableDiffusionPipeline"
+            "Sitter supports StableDiffusionXLPipeline, StableDiffusionPipeline and "
+            "Flux2KleinPipeline"
         )
     return family
 
@@ -190,8 +197,10 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
 
     device = resolve_device(settings.device)
     opts = Optimisations.for_device(device, settings)
-    kind = adapter_kind(settings)  # refuse a backend the adapter cannot use, before loading
     family = detect_family(settings)
+    if family in REFERENCE_FAMILIES:  # no IP-Adapter: the person's photos are the input
+        return load_klein(settings, device, opts)
+    kind = adapter_kind(settings)  # refuse a backend the adapter cannot use, before loading
     folder, ref = model_folder(settings)
     cls = StableDiffusionXLPipeline if family == "sdxl" else StableDiffusionPipeline
     kwargs: dict[str, Any] = {"dtype": opts.dtype}
@@ -234,5 +243,42 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
         device=device,
         opts=opts,
         defaults=defaults,
+        adapter=spec,
+    )
+
+
+def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPipeline:
+    """FLUX.2 [klein]: no adapter and no UNet speed switches (it is a transformer)."""
+    from diffusers import Flux2KleinPipeline
+
+    folder, ref = model_folder(settings)
+    kwargs: dict[str, Any] = {"dtype": opts.dtype}
+    if folder is None:
+        kwargs.update(cache_dir=settings.models_dir, local_files_only=True)
+    log.info("loading %s (klein) on %s as %s", settings.model, device, opts.describe())
+    pipe = Flux2KleinPipeline.from_pretrained(ref, **kwargs)
+    pipe.to(device)
+    pipe.set_progress_bar_config(disable=True)
+    is_tiny = tiny.is_tiny(settings.model)
+    spec = AdapterSpec(
+        kind="reference-images",
+        source=ref,
+        subfolder="",
+        weight_name="",
+        encoder_source="",
+        encoder_subfolder="",
+        id_dim=id_dim_for(settings.face_backend),
+        trained=True,
+        name="reference images (FLUX.2 [klein] image=[...], up to 4)",
+        licence_name="reference-images",
+    )
+    return LoadedPipeline(
+        pipe=pipe,
+        family="klein",
+        model=settings.model,
+        tiny=is_tiny,
+        device=device,
+        opts=Optimisations(dtype=opts.dtype, sdpa=False, channels_last=False),
+        defaults=TINY_KLEIN_DEFAULTS if is_tiny else FAMILY_DEFAULTS["klein"],
         adapter=spec,
     )

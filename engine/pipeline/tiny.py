@@ -15,8 +15,15 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
+
 # Model names that select a tiny variant; "tiny" mirrors the SDXL default.
-TINY_VARIANTS: dict[str, str] = {"tiny": "sdxl", "tiny-sdxl": "sdxl", "tiny-sd15": "sd15"}
+TINY_VARIANTS: dict[str, str] = {
+    "tiny": "sdxl",
+    "tiny-sdxl": "sdxl",
+    "tiny-sd15": "sd15",
+    "tiny-klein": "klein",  # FLUX.2 [klein]: engine.pipeline.tiny_klein
+}
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
 _SEED = 0
 _TEXT_HIDDEN = 32
@@ -24,20 +31,6 @@ _TEXT_HIDDEN = 32
 
 def is_tiny(model: str) -> bool:
     return model in TINY_VARIANTS
-
-
-def _bytes_to_unicode() -> dict[int, str]:
-    """GPT-2's byte -> printable character table, which CLIP's BPE uses."""
-    bs = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1))
-    bs += list(range(ord("®"), ord("ÿ") + 1))
-    cs = bs[:]
-    n = 0
-    for b in range(256):
-        if b not in bs:
-            bs.append(b)
-            cs.append(256 + n)
-            n += 1
-    return dict(zip(bs, [chr(c) for c in cs], strict=True))
 
 
 # A few merges so the BPE has real work to do; transformers 5 wants every line a pair.
@@ -190,8 +183,13 @@ def ensure_tiny_model(model: str, models_dir: Path) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{variant}-", dir=target.parent))
     try:
-        pipe = build_tiny_pipeline(variant, tmp)
-        pipe.save_pretrained(tmp / "model", safe_serialization=True)
+        if variant == "klein":
+            from engine.pipeline import tiny_klein
+
+            tiny_klein.save(tmp / "model")
+        else:
+            pipe = build_tiny_pipeline(variant, tmp)
+            pipe.save_pretrained(tmp / "model", safe_serialization=True)
         try:
             os.rename(tmp / "model", target)
         except OSError:

