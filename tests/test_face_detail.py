@@ -343,3 +343,80 @@ async def test_the_caption_mentions_a_kept_detail_pass(tmp_path) -> None:
 def test_the_near_gate_band_follows_the_backends_scale() -> None:
     assert detail.near_gate_band(0.46) == pytest.approx(detail.NEAR_GATE_BAND)  # dlib
     assert detail.near_gate_band(0.68) == pytest.approx(0.06 * 0.32 / 0.54)  # insightface
+
+
+def test_klein_detail_pass_edits_the_crop_with_the_references(
+    tmp_path, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """FLUX.2 [klein]: a reference edit of the crop (Flux2KleinInpaintPipeline made with
+    from_pipe), the order's prepared reference photos beside it; blended and re-judged."""
+    from engine.pipeline import klein
+
+    settings = load_settings(
+        model="tiny-klein", face_backend="dlib", data_dir=tmp_path, face_detail="always"
+    )
+    rt = Runtime(settings).load(("faces", "pipeline", "signer"), warm_up=False)
+    loaded = rt.require_pipeline()
+    seen: list[dict] = []
+    pipe = detail_render.detail_pipe(loaded)
+    assert type(pipe).__name__ == "Flux2KleinInpaintPipeline"
+    assert pipe.transformer is loaded.pipe.transformer and pipe.vae is loaded.pipe.vae
+    real_call = type(pipe).__call__
+
+    def spy(self, **kwargs):  # the real edit, recording its inputs
+        seen.append(kwargs)
+        return real_call(self, **kwargs)
+
+    monkeypatch.setattr(type(pipe), "__call__", spy)
+    image = face_canvas()
+    refs = reference_vectors(references, "dlib", 128)
+    gate = _gate(rt, references)
+    ref_images = klein.reference_images(loaded, references)
+    (done,) = detail.detail_pass(
+        rt,
+        loaded,
+        [(image, gate.judge(image))],
+        [3],
+        judge=gate.judge,
+        prompt="a portrait of the person in the reference images",
+        negative_prompt="",
+        params=gen.resolve_params(loaded, c.GenerationParams()),
+        refs=refs,
+        id_crops=choose_crops(references, refs),
+        ref_images=ref_images,
+    )
+    (call,) = seen
+    assert call["image"].size == (64, 64) and call["strength"] == pytest.approx(0.35)
+    assert call["image_reference"] == ref_images  # the order's references, beside the crop
+    assert done.report is not None and done.detailed is not None and done.mask is not None
+    assert done.report.likeness_after == gate.judge(done.detailed).score
+    changed = np.any(np.asarray(done.detailed) != np.asarray(image), axis=2)
+    assert changed.any() and not changed[np.asarray(done.mask) == 0].any()
+
+
+def test_a_klein_order_runs_the_pass_with_its_references_and_prompt(
+    tmp_path, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings(
+        model="tiny-klein", face_backend="dlib", data_dir=tmp_path, face_detail="always"
+    )
+    rt = Runtime(settings).load(("faces", "pipeline", "signer"), warm_up=False)
+    made = _with_faces(monkeypatch)
+    seen: list[dict] = []
+    real = detail.render_crops
+
+    def spy(loaded, crops_in, seeds, **kwargs):
+        seen.append(kwargs)
+        return real(loaded, crops_in, seeds, **kwargs)
+
+    monkeypatch.setattr(detail, "render_crops", spy)
+    req = _order(references, [1, 2]).model_copy(
+        update={"reference_prompt": "the person in the reference images, a portrait"}
+    )
+    result = gen.generate(rt, req)
+    (call,) = seen
+    assert call["prompt"] == req.reference_prompt and len(call["ref_images"]) == 1
+    for v in result.variations:
+        assert v.detail is not None and v.detail.reason == "always"
+        kept = _pixels(v.image)
+        assert np.array_equal(kept, np.asarray(made[v.seed])) != v.detail.kept

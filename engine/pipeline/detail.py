@@ -6,11 +6,12 @@ soft or melted; the likeness scorer then sinks it. For each variation:
 
 1. find the largest face with the worker's face backend;
 2. cut a square around it with a margin (``CROP_MARGIN`` face sizes each side);
-3. render that crop again at the model's native resolution, img2img at
+3. render that crop again at the model's native resolution at
    ``SITTER_FACE_DETAIL_STRENGTH`` (default 0.35) with the order's prompt and
-   the SAME identity conditioning (``identity_kwargs``), through a pipeline made
-   from the loaded components with ``from_pipe`` (no second copy of the weights);
-   all the variations of one attempt in one batched call;
+   the SAME identity conditioning, through a pipeline made from the loaded
+   components with ``from_pipe`` (no second copy of the weights): SDXL / SD 1.5
+   img2img with the identity adapter's inputs, FLUX.2 [klein] a reference edit of
+   the crop beside the order's reference photos (engine/pipeline/detail_render.py);
 4. scale it back and blend it in with a feathered elliptical mask around the
    face: pixels where the mask is 0 are untouched, byte for byte;
 5. judge it again with the order's likeness gate and keep whichever version
@@ -178,6 +179,7 @@ def detail_pass(
     refs: np.ndarray,
     id_crops: Sequence[Image.Image],
     cancel: threading.Event | None = None,
+    ref_images: Sequence[Image.Image] = (),
 ) -> list[Detailed]:
     """The pass over one attempt's variations: the image to keep for each, and why.
 
@@ -217,6 +219,7 @@ def detail_pass(
             refs=refs,
             id_crops=id_crops,
             cancel=cancel,
+            ref_images=ref_images,
         )
     each = (time.perf_counter() - started) / len(todo)
     for (i, reason, crop), patch in zip(todo, rendered, strict=True):

@@ -46,14 +46,14 @@ def detail_pipe(loaded: LoadedPipeline) -> Any:
     """
     pipe = loaded.extra.get("detail_pipe")
     if pipe is None:
-        from diffusers import StableDiffusionImg2ImgPipeline, StableDiffusionXLImg2ImgPipeline
+        import diffusers
 
-        cls = (
-            StableDiffusionXLImg2ImgPipeline
-            if loaded.family == "sdxl"
-            else StableDiffusionImg2ImgPipeline
-        )
-        pipe = cls.from_pipe(loaded.pipe, dtype=loaded.opts.dtype)
+        name = {
+            "sdxl": "StableDiffusionXLImg2ImgPipeline",
+            "sd15": "StableDiffusionImg2ImgPipeline",
+            "klein": "Flux2KleinInpaintPipeline",
+        }[loaded.family]
+        pipe = getattr(diffusers, name).from_pipe(loaded.pipe, dtype=loaded.opts.dtype)
         pipe.set_progress_bar_config(disable=True)
         loaded.extra["detail_pipe"] = pipe
     return pipe
@@ -71,20 +71,19 @@ def render_crops(
     refs: np.ndarray,
     id_crops: Sequence[Image.Image],
     cancel: threading.Event | None = None,
+    ref_images: Sequence[Image.Image] = (),
 ) -> list[Image.Image]:
-    """One batched img2img call over the face crops, at the model's native square size."""
+    """The face crops rendered again at the model's native square size, in order.
+
+    ``refs`` / ``id_crops``: the identity adapter's inputs (SDXL, SD 1.5);
+    ``ref_images``: FLUX.2 [klein]'s prepared reference photos.
+    """
     import torch
 
     from engine.pipeline.generate import Cancelled
-    from engine.pipeline.speed import choose_path
 
-    base = loaded.pipe
-    params = choose_path(base, params)  # the scheduler the order was rendered with
-    pipe = detail_pipe(loaded)
-    pipe.scheduler = base.scheduler
     side = min(loaded.defaults.width, loaded.defaults.height)
     images = [c.convert("RGB").resize((side, side), Image.Resampling.LANCZOS) for c in crops_in]
-    cfg = params.guidance > 1.0
     steps = max(params.steps, math.ceil(1 / strength))  # img2img runs int(steps * strength)
 
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
@@ -92,12 +91,25 @@ def render_crops(
             raise Cancelled("face detail cancelled")
         return kwargs
 
+    if loaded.family == "klein":
+        return _klein_edit(
+            loaded, images, seeds, prompt, params, strength, steps, ref_images, check_cancel
+        )
+    from engine.pipeline.speed import choose_path
+
+    base = loaded.pipe
+    params = choose_path(base, params)  # the scheduler the order was rendered with
+    pipe = detail_pipe(loaded)
+    pipe.scheduler = base.scheduler
+    cfg = params.guidance > 1.0
     base.set_ip_adapter_scale(params.identity_scale)
+    from engine.pipeline import long_prompt  # the whole prompt, as the order was rendered
+
+    text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
     with torch.inference_mode():
         identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))
         out = pipe(
-            prompt=prompt,
-            negative_prompt=negative_prompt or None,
+            **text,
             image=images,
             strength=strength,
             num_images_per_prompt=len(images),
@@ -111,3 +123,47 @@ def render_crops(
             output_type="pil",
         )
     return list(out.images)
+
+
+def _klein_edit(
+    loaded: LoadedPipeline,
+    images: Sequence[Image.Image],
+    seeds: Sequence[int],
+    prompt: str,
+    params: Resolved,
+    strength: float,
+    steps: int,
+    ref_images: Sequence[Image.Image],
+    on_step: Any,
+) -> list[Image.Image]:
+    """FLUX.2 [klein]: each crop edited with the order's references beside it."""
+    import torch
+
+    from engine.pipeline.klein import text_limits
+
+    pipe = detail_pipe(loaded)
+    limits = text_limits(loaded.pipe)
+    references = list(ref_images)[: KLEIN_MAX_INPUTS - 1] or None
+    side = images[0].width if images else 0
+    whole = Image.new("L", (side, side), 255)
+    out = []
+    with torch.inference_mode():
+        for image, seed in zip(images, seeds, strict=True):
+            res = pipe(
+                prompt=prompt,
+                image=image,
+                image_reference=references,
+                mask_image=whole,
+                strength=strength,
+                num_inference_steps=steps,
+                guidance_scale=params.guidance,
+                width=side,
+                height=side,
+                generator=torch.Generator("cpu").manual_seed(detail_seed(seed)),
+                max_sequence_length=limits.max_sequence_length,
+                text_encoder_out_layers=limits.out_layers,
+                callback_on_step_end=on_step,
+                output_type="pil",
+            )
+            out.append(res.images[0])
+    return out

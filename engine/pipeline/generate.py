@@ -252,12 +252,13 @@ def generate(
             scored,
             seeds,
             judge=gate.judge,
-            prompt=req.prompt,
+            prompt=prompt,
             negative_prompt=req.negative_prompt,
             params=params,
             refs=refs,
             id_crops=crops,
             cancel=cancel,
+            ref_images=ref_images,
         )
         for slot, seed, k in zip(pending, seeds, kept, strict=True):
             slot.attempts = attempt
