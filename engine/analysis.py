@@ -14,6 +14,7 @@ from engine.identity import (
     check_consistency,
     comparable,
     protected_match,
+    protected_references,
     similarity_to_set,
     vector,
 )
@@ -27,6 +28,7 @@ from sitter.contract import (
     Embedding,
     Issue,
     PhotoProblem,
+    ProtectedMatch,
 )
 
 CROP_SIZE = 256
@@ -116,8 +118,10 @@ def check_set(req: CheckSetRequest, analyzer: FaceAnalyzer) -> CheckSetResult:
     distances = [0.0] * len(req.embeddings)
     for k, i in enumerate(usable):
         distances[i] = round(1.0 - result.medians[k], 4)
+    matches = protected_references(analyzer, req.embeddings, req.protected)
     return CheckSetResult(
         outliers=[usable[k] for k in result.outliers],
         threshold=round(1.0 - result.threshold, 4),
         distances=distances,
+        protected_matches=[ProtectedMatch(index=i, protected_id=p) for i, p in matches],
     )

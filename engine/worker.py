@@ -95,6 +95,16 @@ def _permanent_code(exc: BaseException) -> str | None:
 
 # --- the work, run in a thread ------------------------------------------------------------------
 def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
+    if req.protected:  # before the pipeline is even imported
+        from engine.identity import protected_references
+
+        refs = [r.embedding for r in req.references]
+        if protected_references(rt.require_analyzer(), refs, req.protected):
+            raise Permanent(
+                "protected",
+                "a reference photo shows a face that is protected (its owner asked not to "
+                "have it used)",
+            )
     from engine.pipeline.generate import generate
     from sitter.observability import record_likeness
 

@@ -116,6 +116,13 @@ class AnalyzePhotoResult(Message):
 
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
+    # Faces protected since the photos were accepted: checked again before an order.
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+
+class ProtectedMatch(Message):
+    index: int = Field(ge=0, le=10_000, description="Which embedding of the request.")
+    protected_id: int = Field(ge=0, le=MAX_ID)
 
 
 class CheckPromptRequest(Message):
@@ -139,6 +146,7 @@ class CheckSetResult(Message):
     distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
         description="Each photo's median distance to the others."
     )
+    protected_matches: list[ProtectedMatch] = Field(default_factory=list)
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -205,6 +213,9 @@ class GenerateRequest(Message):
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
+    # Checked against the references before anything is painted (a face protected
+    # after the order was queued); a match fails the job with code "protected".
+    protected: list[ProtectedFace] = Field(default_factory=list)
 
 
 class FaceDetail(Message):

@@ -28,14 +28,23 @@ def welcome(settings: Settings) -> str:
 
 
 def privacy(settings: Settings) -> str:
+    ref, res = settings.reference_retention_days, settings.result_retention_days
     return (
         "What I keep: the photos you send (to learn your face), their face measurements, "
         "your orders and the portraits I made, and when you agreed to the consent text "
-        f"(version {CONSENT_VERSION}).\n"
-        f"How long: reference photos {settings.reference_retention_days} days, portraits "
-        f"{settings.result_retention_days} days; then they are deleted on their own.\n"
+        f"(version {CONSENT_VERSION}). A photo I refuse is deleted at once; I keep only its "
+        "fingerprint (a hash) and why, so I can tell you if you send it again.\n"
+        f"How long: reference photos {ref} days, portraits and your orders (prompts, answers, "
+        f"seeds) {res} days; an unfinished wizard {ref} days after your last step; your "
+        f"consent and account once nothing else of yours is left ({ref} days at the "
+        "earliest). Then they are deleted on their own.\n"
         "Who sees them: only you, and moderators if someone reports a portrait.\n"
-        "Delete everything now: /forget."
+        "Delete everything now: /forget. After /forget I keep only: the moderation log "
+        "(what was reported and decided, naming you by a number that no longer leads to "
+        "you, without anything you typed); reports other people made about your portraits "
+        "(their words, no image); until midnight UTC a keyed fingerprint of your account "
+        "with today's order count, so the daily limit still holds after /forget; and, if a "
+        "moderator banned you, your account id and the ban."
     )
 
 
