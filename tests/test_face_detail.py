@@ -420,3 +420,16 @@ def test_a_klein_order_runs_the_pass_with_its_references_and_prompt(
         assert v.detail is not None and v.detail.reason == "always"
         kept = _pixels(v.image)
         assert np.array_equal(kept, np.asarray(made[v.seed])) != v.detail.kept
+
+
+def test_a_face_too_large_for_its_margin_leaves_no_seam(runtime: Runtime) -> None:
+    """The crop is at most the image; where its edge lies inside the image, the mask is 0."""
+    photo = Image.new("RGB", (320, 200), (200, 180, 160))
+    photo.paste(_astronaut(), (40, -30))  # a face of about 90 px: 2.5 times is 225
+    face = runtime.require_analyzer().detect(photo)[0]
+    crop = detail.face_crop_box(face.box, photo.size)
+    x0, _, x1, _ = crop.box
+    assert crop.side == 200 and x0 > 0 and x1 < 320  # clamped to the height, inside in x
+    m = np.asarray(detail.feather_mask(crop, photo.size))
+    assert not m[:, 0].any() and not m[:, -1].any()  # the interior edges fade out
+    assert m.max() == 255

@@ -133,17 +133,38 @@ def face_crop_box(face_box: Box, size: tuple[int, int]) -> Crop:
     return Crop(box=(x0, y0, x0 + side, y0 + side), face=face_box)
 
 
-def feather_mask(crop: Crop) -> Image.Image:
-    """The blend mask over the crop ("L", crop size): an ellipse around the face, soft edge."""
+def feather_mask(crop: Crop, size: tuple[int, int] | None = None) -> Image.Image:
+    """The blend mask over the crop ("L", crop size): an ellipse around the face, soft edge.
+
+    A face too large for its margin reaches the crop's edge; where that edge lies
+    inside the image (``size``), the mask fades to 0 over the feather width, so no
+    seam is left at the crop's border.
+    """
     side = crop.side
     left, top, right, bottom = crop.face
     face_side = max(right - left, bottom - top, 1)
     grow = MASK_GROW * face_side
-    x0, y0 = crop.box[:2]
+    x0, y0, x1, y1 = crop.box
     mask = Image.new("L", (side, side), 0)
     ellipse = (left - x0 - grow, top - y0 - grow, right - x0 + grow, bottom - y0 + grow)
     ImageDraw.Draw(mask).ellipse(ellipse, fill=255)
-    return mask.filter(ImageFilter.GaussianBlur(FEATHER * face_side / 2))
+    mask = mask.filter(ImageFilter.GaussianBlur(FEATHER * face_side / 2))
+    if size is None:
+        return mask
+    width, height = size
+    ramp = np.minimum(np.arange(side, dtype=np.float32) / max(FEATHER * face_side, 1.0), 1.0)
+    fade_x = np.ones(side, np.float32)
+    fade_y = np.ones(side, np.float32)
+    if x0 > 0:
+        fade_x = np.minimum(fade_x, ramp)
+    if x1 < width:
+        fade_x = np.minimum(fade_x, ramp[::-1])
+    if y0 > 0:
+        fade_y = np.minimum(fade_y, ramp)
+    if y1 < height:
+        fade_y = np.minimum(fade_y, ramp[::-1])
+    faded = np.asarray(mask, np.float32) * fade_y[:, None] * fade_x[None, :]
+    return Image.fromarray(np.floor(faded).astype(np.uint8))
 
 
 def paste_back(
@@ -153,7 +174,7 @@ def paste_back(
 
     Where the mask is 0 the result IS the original pixel, where it is 255 the new one.
     """
-    mask = feather_mask(crop)
+    mask = feather_mask(crop, image.size)
     patch = rendered.convert("RGB").resize((crop.side, crop.side), Image.Resampling.LANCZOS)
     base = np.asarray(image.convert("RGB"), dtype=np.int32).copy()
     x0, y0, x1, y1 = crop.box
