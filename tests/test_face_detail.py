@@ -8,14 +8,12 @@ with ``from_pipe``), blends it back and scores it again.
 
 from __future__ import annotations
 
-import io
-
 import numpy as np
 import pytest
 from conftest import FACES, needs_shared
+from face_detail_helpers import CANVAS, astronaut, face_canvas, make_gate, order, pixels, with_faces
 from identity_refs import reference_of
 from PIL import Image
-from skimage import data
 
 from engine.gate import PersonGate
 from engine.likeness import Likeness, reference_vectors
@@ -28,20 +26,6 @@ from sitter.config import ConfigError, load_settings
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-CANVAS = 256
-
-
-def _astronaut() -> Image.Image:
-    return Image.fromarray(data.astronaut()).crop((60, 0, 412, 352))
-
-
-def face_canvas(background: Image.Image | None = None, side: int = 160) -> Image.Image:
-    """A 256 px "generated" image: ``background`` (a real render) with a small face in it."""
-    canvas = (background or Image.new("RGB", (8, 8), (90, 110, 130))).convert("RGB")
-    canvas = canvas.resize((CANVAS, CANVAS), Image.Resampling.NEAREST)
-    canvas.paste(_astronaut().resize((side, side)), (40, 30))
-    return canvas
-
 
 @pytest.fixture(scope="module")
 def runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
@@ -52,7 +36,7 @@ def runtime(tmp_path_factory: pytest.TempPathFactory) -> Runtime:
 
 @pytest.fixture(scope="module")
 def references(runtime: Runtime) -> list[c.Reference]:
-    return [reference_of(runtime.require_analyzer(), _astronaut())]
+    return [reference_of(runtime.require_analyzer(), astronaut())]
 
 
 def _mode(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
@@ -61,18 +45,11 @@ def _mode(runtime: Runtime, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     )
 
 
-def _gate(runtime: Runtime, references: list[c.Reference]) -> PersonGate:
-    """The order's likeness gate, built as generate() builds it."""
-    refs = reference_vectors(references, "dlib", 128)
-    crops = [r.face_crop for r in references]
-    return PersonGate.build(runtime.require_analyzer(), refs, crops, c.LikenessGate())
-
-
 def _direct(runtime: Runtime, references: list[c.Reference], image: Image.Image):
     refs = reference_vectors(references, "dlib", 128)
     loaded = runtime.require_pipeline()
     params = gen.resolve_params(loaded, c.GenerationParams())
-    gate = _gate(runtime, references)
+    gate = make_gate(runtime, references)
     out = detail.detail_pass(
         runtime,
         loaded,
@@ -151,12 +128,12 @@ def test_paste_back_is_byte_identical_outside_the_mask(runtime: Runtime, source:
     assert inside.any() and np.array_equal(after[y0:y1, x0:x1][inside], full[inside])
 
 
-def test_auto_runs_for_a_small_face_or_a_score_just_below_the_gate(runtime: Runtime) -> None:
+def test_auto_runs_for_a_small_face_or_a_score_just_below_themake_gate(runtime: Runtime) -> None:
     analyzer = runtime.require_analyzer()
     gate = analyzer.same_person_threshold
     small = face_canvas()
     small_face = analyzer.detect(small)[0]
-    large = _astronaut().resize((160, 160))
+    large = astronaut().resize((160, 160))
     large_face = analyzer.detect(large)[0]
     good = Likeness(True, gate + 0.2, True)
     near = Likeness(True, gate - detail.NEAR_GATE_BAND / 2, False)
@@ -170,43 +147,14 @@ def test_auto_runs_for_a_small_face_or_a_score_just_below_the_gate(runtime: Runt
     assert detail.why_detail("always", None, small, good, gate) is None
 
 
-def _with_faces(monkeypatch: pytest.MonkeyPatch) -> dict[int, Image.Image]:
-    """gen.render's real output, each image with the astronaut pasted in (by seed)."""
-    real = gen.render
-    made: dict[int, Image.Image] = {}
-
-    def render(*args, **kwargs):
-        out = [face_canvas(im) for im in real(*args, **kwargs)]
-        made.update(zip(kwargs["seeds"], out, strict=True))
-        return out
-
-    monkeypatch.setattr(gen, "render", render)
-    return made
-
-
-def _order(references: list[c.Reference], seeds: list[int]) -> c.GenerateRequest:
-    return c.GenerateRequest(
-        generation_id="g-detail",
-        prompt="a portrait",
-        seeds=seeds,
-        references=references,
-        max_attempts=1,
-    )
-
-
-def _pixels(png: bytes) -> np.ndarray:
-    with Image.open(io.BytesIO(png)) as im:
-        return np.asarray(im.convert("RGB"))
-
-
 @pytest.mark.parametrize("mode", ["off", "always", "auto"])
 def test_off_never_runs_always_and_auto_do(
     runtime: Runtime, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     _mode(runtime, monkeypatch, mode)
-    made = _with_faces(monkeypatch)
+    made = with_faces(monkeypatch)
     calls = _spy_crops(monkeypatch)
-    result = gen.generate(runtime, _order(references, [1, 2]))
+    result = gen.generate(runtime, order(references, [1, 2]))
     assert all(v.face_found for v in result.variations)
     if mode == "off":
         assert calls == [] and all(v.detail is None for v in result.variations)
@@ -222,9 +170,9 @@ def test_off_never_runs_always_and_auto_do(
         better = after is not None and (before is None or after > before)
         assert v.detail.kept == better
         assert v.likeness == (after if better else before)
-        kept = _pixels(v.image)
+        kept = pixels(v.image)
         assert np.array_equal(kept, np.asarray(made[v.seed])) != better
-        assert _gate(runtime, references).judge(Image.fromarray(kept)).score == v.likeness
+        assert make_gate(runtime, references).judge(Image.fromarray(kept)).score == v.likeness
 
 
 def test_the_detailed_version_is_kept_when_it_scores_better(
@@ -234,7 +182,7 @@ def test_the_detailed_version_is_kept_when_it_scores_better(
     the gate's verdicts replaced: the original scores just below the bar, the detailed
     one above it (the face is still found by dlib, for the crop)."""
     _mode(runtime, monkeypatch, "auto")
-    made = _with_faces(monkeypatch)
+    made = with_faces(monkeypatch)
     gate = runtime.require_analyzer().same_person_threshold
     verdicts = iter([gate - 0.02, gate + 0.1])
 
@@ -243,12 +191,12 @@ def test_the_detailed_version_is_kept_when_it_scores_better(
         return Likeness(face_found=True, score=s, passed=s >= gate)
 
     monkeypatch.setattr(PersonGate, "judge", judge)
-    (v,) = gen.generate(runtime, _order(references, [5])).variations
+    (v,) = gen.generate(runtime, order(references, [5])).variations
     assert v.detail is not None and v.detail.kept and v.passed
     assert v.detail.reason == "small_face"
     assert (v.detail.likeness_before, v.detail.likeness_after) == (gate - 0.02, gate + 0.1)
     assert v.likeness == gate + 0.1 and v.attempts == 1  # no re-render needed
-    original, kept = np.asarray(made[5]), _pixels(v.image)
+    original, kept = np.asarray(made[5]), pixels(v.image)
     assert not np.array_equal(original, kept)
     x0, y0, x1, y1 = v.detail.crop
     outside = np.ones(original.shape[:2], bool)
@@ -303,129 +251,15 @@ def test_the_setting_and_the_contract() -> None:
     assert back.detail == d
 
 
-async def test_the_caption_mentions_a_kept_detail_pass(tmp_path) -> None:
-    from bot.store.store import Store
-    from bot.studio.words import detail_columns, detail_words
-
-    kept = c.FaceDetail(
-        reason="small_face",
-        strength=0.35,
-        crop=[0, 0, 8, 8],
-        likeness_before=0.44,
-        likeness_after=0.51,
-        kept=True,
-    )
-    lost = kept.model_copy(update={"likeness_after": None, "kept": False})
-    assert detail_columns(kept) == ("small_face", 0.07)
-    assert detail_columns(lost) == ("small_face", None)
-    assert detail_columns(None) == (None, None)
-    store = await Store.open(tmp_path / "sitter.db", tmp_path / "media")
-    try:
-        user = await store.ensure_user("telegram", "7", "Bo", "7")
-        ref = await store.current_set(user["id"])
-        oid = await store.create_order(
-            user["id"], ref["id"], "telegram", "7", "watercolor", {}, "p", "", {}, [1, 2]
-        )
-        for idx, d in ((1, kept), (2, lost)):
-            rel, sha = store.media.put(user["id"], "results", b"png %d" % idx, "png")
-            await store.add_variation(
-                oid, user["id"], idx, idx, rel, sha, 0.5, True, True, 1, "passed", 0.46, "",
-                *detail_columns(d),
-            )  # fmt: skip
-        first, second = await store.variations(oid)
-        assert (first["detail"], first["detail_gain"]) == ("small_face", 0.07)
-        assert detail_words(first) == " · face retouched (+0.07)"
-        assert second["detail"] == "small_face" and detail_words(second) == ""
-    finally:
-        await store.close()
-
-
 def test_the_near_gate_band_follows_the_backends_scale() -> None:
     assert detail.near_gate_band(0.46) == pytest.approx(detail.NEAR_GATE_BAND)  # dlib
     assert detail.near_gate_band(0.68) == pytest.approx(0.06 * 0.32 / 0.54)  # insightface
 
 
-def test_klein_detail_pass_edits_the_crop_with_the_references(
-    tmp_path, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """FLUX.2 [klein]: a reference edit of the crop (Flux2KleinInpaintPipeline made with
-    from_pipe), the order's prepared reference photos beside it; blended and re-judged."""
-    from engine.pipeline import klein
-
-    settings = load_settings(
-        model="tiny-klein", face_backend="dlib", data_dir=tmp_path, face_detail="always"
-    )
-    rt = Runtime(settings).load(("faces", "pipeline", "signer"), warm_up=False)
-    loaded = rt.require_pipeline()
-    seen: list[dict] = []
-    pipe = detail_render.detail_pipe(loaded)
-    assert type(pipe).__name__ == "Flux2KleinInpaintPipeline"
-    assert pipe.transformer is loaded.pipe.transformer and pipe.vae is loaded.pipe.vae
-    real_call = type(pipe).__call__
-
-    def spy(self, **kwargs):  # the real edit, recording its inputs
-        seen.append(kwargs)
-        return real_call(self, **kwargs)
-
-    monkeypatch.setattr(type(pipe), "__call__", spy)
-    image = face_canvas()
-    refs = reference_vectors(references, "dlib", 128)
-    gate = _gate(rt, references)
-    ref_images = klein.reference_images(loaded, references)
-    (done,) = detail.detail_pass(
-        rt,
-        loaded,
-        [(image, gate.judge(image))],
-        [3],
-        judge=gate.judge,
-        prompt="a portrait of the person in the reference images",
-        negative_prompt="",
-        params=gen.resolve_params(loaded, c.GenerationParams()),
-        refs=refs,
-        id_crops=choose_crops(references, refs),
-        ref_images=ref_images,
-    )
-    (call,) = seen
-    assert call["image"].size == (64, 64) and call["strength"] == pytest.approx(0.35)
-    assert call["image_reference"] == ref_images  # the order's references, beside the crop
-    assert done.report is not None and done.detailed is not None and done.mask is not None
-    assert done.report.likeness_after == gate.judge(done.detailed).score
-    changed = np.any(np.asarray(done.detailed) != np.asarray(image), axis=2)
-    assert changed.any() and not changed[np.asarray(done.mask) == 0].any()
-
-
-def test_a_klein_order_runs_the_pass_with_its_references_and_prompt(
-    tmp_path, references: list[c.Reference], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    settings = load_settings(
-        model="tiny-klein", face_backend="dlib", data_dir=tmp_path, face_detail="always"
-    )
-    rt = Runtime(settings).load(("faces", "pipeline", "signer"), warm_up=False)
-    made = _with_faces(monkeypatch)
-    seen: list[dict] = []
-    real = detail.render_crops
-
-    def spy(loaded, crops_in, seeds, **kwargs):
-        seen.append(kwargs)
-        return real(loaded, crops_in, seeds, **kwargs)
-
-    monkeypatch.setattr(detail, "render_crops", spy)
-    req = _order(references, [1, 2]).model_copy(
-        update={"reference_prompt": "the person in the reference images, a portrait"}
-    )
-    result = gen.generate(rt, req)
-    (call,) = seen
-    assert call["prompt"] == req.reference_prompt and len(call["ref_images"]) == 1
-    for v in result.variations:
-        assert v.detail is not None and v.detail.reason == "always"
-        kept = _pixels(v.image)
-        assert np.array_equal(kept, np.asarray(made[v.seed])) != v.detail.kept
-
-
 def test_a_face_too_large_for_its_margin_leaves_no_seam(runtime: Runtime) -> None:
     """The crop is at most the image; where its edge lies inside the image, the mask is 0."""
     photo = Image.new("RGB", (320, 200), (200, 180, 160))
-    photo.paste(_astronaut(), (40, -30))  # a face of about 90 px: 2.5 times is 225
+    photo.paste(astronaut(), (40, -30))  # a face of about 90 px: 2.5 times is 225
     face = runtime.require_analyzer().detect(photo)[0]
     crop = detail.face_crop_box(face.box, photo.size)
     x0, _, x1, _ = crop.box
