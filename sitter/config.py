@@ -28,6 +28,7 @@ TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
+FACE_DETAIL_MODES = ("auto", "always", "off")
 
 
 class FaceBackend(StrEnum):
@@ -168,6 +169,15 @@ class Settings(BaseSettings):
         description="Render every order in 4 steps without guidance (trailing Euler "
         "timesteps): only for a distilled model such as SDXL-Lightning.",
     )
+    face_detail: str = Field(
+        "auto",
+        description="Face detail pass (re-render the face up close, keep it if the likeness "
+        "scores better): auto (when the face is small in the frame or the likeness is just "
+        "below the gate), always, or off.",
+    )
+    face_detail_strength: float = Field(
+        0.35, gt=0, le=1, description="img2img strength of the face detail re-render."
+    )
 
     safety_threshold: float = Field(
         DEFAULT_SAFETY_THRESHOLD,
@@ -208,6 +218,16 @@ class Settings(BaseSettings):
                 "plus-face or faceid-plusv2 (`sitter models fetch` downloads the files)"
             )
         raise ValueError(f"unknown identity adapter {v!r}: use {', '.join(IDENTITY_ADAPTERS)}")
+
+    @field_validator("face_detail", mode="before")
+    @classmethod
+    def _face_detail(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        mode = v.strip().lower()
+        if mode not in FACE_DETAIL_MODES:
+            raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
+        return mode
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

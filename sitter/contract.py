@@ -219,6 +219,18 @@ class GenerateRequest(Message):
     protected: list[ProtectedFace] = Field(default_factory=list)
 
 
+class FaceDetail(Message):
+    """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
+
+    reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
+    strength: float = Field(description="img2img strength of the face re-render.")
+    crop: list[int] = Field(description="The square re-rendered: left, top, right, bottom.")
+    likeness_before: float | None
+    likeness_after: float | None = Field(description="None: no face found after the pass.")
+    kept: bool = Field(description="True when the detailed version scored better and was kept.")
+    seconds: float = 0.0
+
+
 class Variation(Message):
     seed: Seed
     image: bytes = Field(description="PNG with AI provenance metadata.")
@@ -237,6 +249,7 @@ class Variation(Message):
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
     safety: float | None = Field(None, description="Safety check score (open_nsfw), 0..1.")
+    detail: FaceDetail | None = Field(None, description="The face detail pass; None: not run.")
 
 
 class Withheld(Message):

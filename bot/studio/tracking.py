@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from bot.studio import buttons as b
 from bot.studio import words
 from bot.studio.events import Button, Image, Recipient, Reply
-from bot.studio.words import likeness_words
+from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
 
 if TYPE_CHECKING:
@@ -241,6 +241,7 @@ class Tracker:
                     v.verdict.value if v.verdict else None,
                     v.threshold,
                     ",".join(r.value for r in v.regenerated_for),
+                    *detail_columns(v.detail),
                 )
             for w in result.withheld:
                 await self._audit_withheld(order, "output_withheld", w.model_dump())
@@ -282,7 +283,7 @@ class Tracker:
             if v["removed_at"] or not v["path"]:
                 continue
             likeness = likeness_words(v)  # score and reason in plain words
-            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "")
+            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
             images.append(Image(self.store.media.path(v["path"]), caption=cap))
         ups = tuple(Button(f"Upscale {v['idx']}", b.item("u", v["id"])) for v in variations)
         labels = tuple(Button(f"Label {v['idx']}", b.item("l", v["id"])) for v in variations)

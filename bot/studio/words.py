@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitter.config import Settings
-from sitter.contract import Issue, PhotoProblem
+from sitter.contract import FaceDetail, Issue, PhotoProblem
 
 CONSENT_VERSION = "2026-11-21.1"
 CONSENT_TEXT = (
@@ -156,3 +156,20 @@ def withheld_line(n: int) -> str:
 def copy_withheld(n: int) -> str:
     """An upscaled or labelled copy the safety check withheld."""
     return f"I withheld this copy of #{n}: it did not pass the safety check."
+
+
+def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]:
+    """A variation's face detail pass as its two store columns: why it ran, and the
+    likeness it added when its version was kept (None when it was not)."""
+    if detail is None:
+        return None, None
+    before, after = detail.likeness_before, detail.likeness_after
+    kept = detail.kept and before is not None and after is not None
+    return detail.reason, round(after - before, 3) if kept else None  # type: ignore[operator]
+
+
+def detail_words(v: dict | object) -> str:
+    """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
+    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    gain = row.get("detail_gain")
+    return "" if gain is None else f" · face retouched ({gain:+.2f})"

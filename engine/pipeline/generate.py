@@ -26,8 +26,16 @@ from PIL import Image
 
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
+from engine.pipeline.detail import detail_pass
 from engine.pipeline.identity_input import choose_crops, identity_kwargs
-from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation, Verdict
+from sitter.contract import (
+    FaceDetail,
+    GenerateRequest,
+    GenerateResult,
+    GenerationParams,
+    Variation,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
@@ -175,12 +183,16 @@ class _Slot:
     best_seed: int = 0
     best: Likeness | None = None
     rejected: list[Verdict] = field(default_factory=list)  # why each attempt was rendered again
+    best_detail: FaceDetail | None = None
 
-    def offer(self, image: Image.Image, seed: int, likeness: Likeness) -> None:
+    def offer(
+        self, image: Image.Image, seed: int, likeness: Likeness, detail: FaceDetail | None = None
+    ) -> None:
         if not likeness.passed:
             self.rejected.append(likeness.verdict or _plain_verdict(likeness))
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
+            self.best_detail = detail
 
 
 def _plain_verdict(lk: Likeness) -> Verdict:
@@ -233,11 +245,28 @@ def generate(
                 cancel=cancel,
                 ref_images=ref_images,
             )
-        for slot, seed, image in zip(pending, seeds, images, strict=True):
+        scored = [(image, gate.judge(image)) for image in images]
+        # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
+        kept = detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            judge=gate.judge,
+            prompt=prompt,
+            negative_prompt=req.negative_prompt,
+            params=params,
+            refs=refs,
+            id_crops=crops,
+            cancel=cancel,
+            ref_images=ref_images,
+        )
+        for slot, seed, k in zip(pending, seeds, kept, strict=True):
             slot.attempts = attempt
-            if safety.withholds(slot, seed, image):
+            # The safety check sees the version that would be delivered (detailed or not).
+            if safety.withholds(slot, seed, k.image):
                 continue  # over the safety threshold: rendered again with a new seed
-            slot.offer(image, seed, gate.judge(image))
+            slot.offer(k.image, seed, k.likeness, k.report)
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
@@ -265,6 +294,7 @@ def generate(
                 threshold=slot.best.threshold,
                 regenerated_for=slot.rejected[: slot.attempts - 1],
                 safety=safety.score_of(slot.best_seed),
+                detail=slot.best_detail,
             )
         )
     return GenerateResult(
