@@ -48,7 +48,8 @@ from sitter.wire import ALWAYS, Since
 # Variation.verdict/threshold/regenerated_for), FLUX.2 [klein] (reference_prompt,
 # Reference.quality, the check_prompt job), protected faces checked again at set checks
 # and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
-# GenerateRequest.protected).
+# GenerateRequest.protected), the output safety check (Variation.safety,
+# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail).
 CONTRACT_VERSION = 2
 
 # Bounds of the numbers in the contract: a request outside them is refused as
@@ -105,6 +106,7 @@ class PhotoProblem(StrEnum):
     EXTREME_ANGLE = "extreme_angle"
     DIFFERENT_PERSON = "different_person"
     PROTECTED = "protected"
+    UNSAFE = "unsafe"  # over the output safety check's nudity threshold
 
 
 class Issue(Message):
@@ -250,6 +252,22 @@ class GenerateRequest(Message):
     protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
 
 
+class FaceDetail(Message):
+    """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
+
+    reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
+    strength: float = Field(ge=0.0, le=1.0, description="img2img strength of the face re-render.")
+    crop: list[Annotated[int, Field(ge=-MAX_PIXELS_SIDE, le=MAX_PIXELS_SIDE)]] = Field(
+        max_length=4, description="The square re-rendered: left, top, right, bottom."
+    )
+    likeness_before: float | None = Field(ge=0.0, le=1.0 + 1e-6)
+    likeness_after: float | None = Field(
+        ge=0.0, le=1.0 + 1e-6, description="None: no face found after the pass."
+    )
+    kept: bool = Field(description="True when the detailed version scored better and was kept.")
+    seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
+
+
 class Variation(Message):
     seed: Seed
     image: bytes = Field(description="PNG with AI provenance metadata.")
@@ -269,6 +287,21 @@ class Variation(Message):
     regenerated_for: Annotated[list[Verdict], Since(2)] = Field(
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
+    safety: Annotated[float | None, Since(2)] = Field(
+        None, ge=0.0, le=1.0, description="Safety check score (open_nsfw), 0..1."
+    )
+    detail: Annotated[FaceDetail | None, Since(2)] = Field(
+        None, description="The face detail pass; None: not run."
+    )
+
+
+class Withheld(Message):
+    """A variation the safety check withheld: never its image, only what the audit needs."""
+
+    seed: Seed = Field(description="The request's seed for this variation.")
+    attempts: int = Field(ge=1, le=10)
+    safety: float | None = Field(ge=0.0, le=1.0, description="The lowest score of its attempts.")
+    threshold: float = Field(ge=0.0, le=1.0)
 
 
 class GenerateResult(Message):
@@ -278,6 +311,8 @@ class GenerateResult(Message):
     adapter: str
     device: str
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+    # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
+    withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -330,9 +365,13 @@ RESULTS: dict[str, type[Message]] = {
 }
 
 
-# What an older reader meets instead of values added later (rule 2); none since 1 yet:
-# Verdict, StyleKind and GatePolicy only travel in fields a contract-1 side never sees.
-ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {}
+# What an older reader meets instead of values added later (rule 2). Verdict, StyleKind
+# and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
+# words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
+# still reads as such there; its stored reason is "unsupported".
+ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
+    PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+}
 ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2}
 
 

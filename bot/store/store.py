@@ -352,11 +352,13 @@ class Store:
         verdict: str | None = None,
         threshold: float | None = None,
         regenerated: str = "",
+        detail: str | None = None,
+        detail_gain: float | None = None,
     ) -> int:
         return await self.run(
             "INSERT INTO variations (order_id, user_id, idx, seed, path, sha256, likeness, "
-            "face_found, passed, attempts, verdict, threshold, regenerated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "face_found, passed, attempts, verdict, threshold, regenerated, detail, detail_gain) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (order_id, idx) DO UPDATE SET path = excluded.path",
             order_id,
             user_id,
@@ -371,6 +373,8 @@ class Store:
             verdict,
             threshold,
             regenerated,
+            detail,
+            detail_gain,
         )
 
     async def variations(self, order_id: int) -> list[Row]:
