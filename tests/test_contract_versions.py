@@ -339,3 +339,21 @@ async def test_over_redis_a_new_bot_and_a_contract_1_worker(
     assert isinstance(got[1], c.JobFailure) and got[1].code == "engine_outdated"
     assert isinstance(got[2], c.LabelResult) and got[2].image == b"i"
     assert isinstance(got[3], c.JobFailure) and got[3].code == "engine_outdated"
+
+
+def test_a_contract_1_bot_meets_no_new_value_and_never_a_withheld_image() -> None:
+    """The safety check's additions (merged from delivery) reach a contract-1 bot safely:
+    an unsafe reference photo is refused in words it knows; a withheld portrait is absent."""
+    job = c.deserialize(old.serialize(_job(c.JOB_ANALYZE, {"photo": b"x"})))
+    issue = c.Issue(problem=c.PhotoProblem.UNSAFE, detail="It looks like it shows nudity.")
+    refused = c.AnalyzePhotoResult(accepted=False, issues=[issue]).model_dump()
+    raw = old.deserialize(c.serialize(_answer(job, refused)))
+    back = old.parse_result(old.JOB_ANALYZE, raw["r"])
+    assert back.issues[0].problem == old.PhotoProblem.UNSUPPORTED
+    assert "nudity" in back.issues[0].detail
+    gen = c.deserialize(old.serialize(_job(c.JOB_GENERATE, {"generation_id": "g1"})))
+    result = _new_result()
+    result["withheld"] = [{"seed": 2, "attempts": 3, "safety": 0.9, "threshold": 0.6}]
+    raw = old.deserialize(c.serialize(_answer(gen, result)))
+    back = old.parse_result(old.JOB_GENERATE, raw["r"])
+    assert [v.seed for v in back.variations] == [1]
