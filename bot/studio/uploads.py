@@ -33,7 +33,7 @@ if TYPE_CHECKING:
 FLOOD_LINES = 10
 ENGINE_DOWN = (
     "The studio's engine is not running right now, so I can't check photos. "
-    "{kept} Press Done (or send /done) again later and I'll check them then."
+    "{kept} When it is back, send /done (or more photos) and I'll check them then."
 )
 
 
