@@ -111,6 +111,7 @@ def render(
     crops: Sequence[Image.Image] = (),
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
+    ref_latents: Any = None,
 ) -> list[Image.Image]:
     """One batched pipeline call: one image per seed. ``crops``: the references'
     aligned face crops (engine.pipeline.identity_input.choose_crops); ``ref_images``:
@@ -134,6 +135,7 @@ def render(
             seeds=seeds,
             images=ref_images,
             on_step=check_cancel,
+            latents=ref_latents,
         )
     pipe = loaded.pipe
     params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
@@ -206,13 +208,14 @@ def generate(
     if bad:
         raise ValueError(f"seeds must be between 0 and {SEED_SPACE - 1}, got {bad}")
     slots = [_Slot(seed=s) for s in req.seeds]
-    prompt, ref_images = req.prompt, []
+    prompt, ref_images, ref_latents = req.prompt, [], None
     if loaded.family == "klein":  # before any GPU time: the prompt fits, the photos are ready
         from engine.pipeline import klein
 
         prompt = req.reference_prompt or req.prompt
         klein.check_prompt(loaded, prompt)
         ref_images = klein.reference_images(loaded, req.references)
+        ref_latents = klein.ReferenceLatents()  # encoded once per order, not per attempt
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
     for attempt in range(1, req.max_attempts + 1):
@@ -231,6 +234,7 @@ def generate(
                 crops=crops,
                 cancel=cancel,
                 ref_images=ref_images,
+                ref_latents=ref_latents,
             )
         for slot, seed, image in zip(pending, seeds, images, strict=True):
             slot.attempts = attempt
