@@ -191,3 +191,28 @@ def test_an_order_with_retries_encodes_its_references_once(runtime) -> None:
         calls.close()
     assert [v.attempts for v in result.variations] == [3, 3]  # three renders
     assert calls.n == chosen  # not 3 x chosen
+
+
+@pytest.mark.slow
+def test_compiled_klein_warms_up_with_four_references(tmp_path: Path) -> None:
+    """The worker's compiled path: klein's switches, then speed.warm_up renders the
+    production shape (four references); graph capture with dynamo's eager backend."""
+    import torch
+
+    from engine.pipeline import speed
+    from engine.pipeline.loader import load_pipeline
+    from sitter.config import load_settings
+
+    settings = load_settings(model="tiny-klein", device="cpu", model_cache=tmp_path)
+    loaded = load_pipeline(settings)
+    assert not speed.speedups_of(loaded.pipe).compiled  # auto: off on a CPU
+    state = klein_speed.apply_speedups(
+        loaded.pipe, "cpu", torch.float32, True, compile_backend="eager"
+    )
+    assert state.compiled and "compile(eager)" in state.describe()
+    calls = _EncoderCalls(loaded.pipe.vae)
+    try:
+        assert speed.warm_up(loaded, batches=(2,)) is True
+    finally:
+        calls.close()
+    assert calls.n == klein.MAX_REFERENCES  # the warm-up saw four references
