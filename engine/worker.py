@@ -83,6 +83,8 @@ def _permanent_code(exc: BaseException) -> str | None:
         return exc.code
     if isinstance(exc, IdentityMismatch):
         return "identity_mismatch"
+    if type(exc).__name__ == "CopyWithheld":
+        return "withheld"
     name = type(exc).__name__
     return {
         "UpscaleError": "bad_image",
@@ -95,6 +97,16 @@ def _permanent_code(exc: BaseException) -> str | None:
 
 # --- the work, run in a thread ------------------------------------------------------------------
 def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
+    if req.protected:  # before the pipeline is even imported
+        from engine.identity import protected_references
+
+        refs = [r.embedding for r in req.references]
+        if protected_references(rt.require_analyzer(), refs, req.protected):
+            raise Permanent(
+                "protected",
+                "a reference photo shows a face that is protected (its owner asked not to "
+                "have it used)",
+            )
     from engine.pipeline.generate import generate
     from sitter.observability import record_likeness
 
@@ -110,7 +122,12 @@ def _do_analyze(rt: Any, req: c.AnalyzePhotoRequest, cancel: threading.Event) ->
         from engine.intake import IntakeLimits
     except ImportError as exc:
         raise Permanent("not_available", f"photo analysis is not in this build: {exc}") from None
-    return analyze_photo(req, rt.require_analyzer(), IntakeLimits.from_settings(rt.settings))
+    return analyze_photo(
+        req,
+        rt.require_analyzer(),
+        IntakeLimits.from_settings(rt.settings),
+        safety=rt.safety_screen("reference"),
+    )
 
 
 def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
@@ -119,6 +136,13 @@ def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c
     except ImportError as exc:
         raise Permanent("not_available", f"set checks are not in this build: {exc}") from None
     return check_set(req, rt.require_analyzer())
+
+
+def _check_copy(rt: Any, image: bytes, kind: str) -> None:
+    """Every derived copy is scored too; one over the threshold fails as ``withheld``."""
+    from engine.safety_check import Policy, check_copy
+
+    check_copy(rt.require_safety(), Policy.from_settings(rt.settings), image, kind)
 
 
 def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
@@ -134,6 +158,7 @@ def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Me
         raise Permanent("not_available", "this worker has no upscaler loaded")
     started = time.perf_counter()
     big, method = upscale(req.image, req.scale, rt.upscaler)
+    _check_copy(rt, big, "upscale")
     edit = f"upscaled {req.scale}x ({method})"
     big = carry_provenance(big, req.image, signer=rt.require_signer(), edit=edit)
     with Image.open(io.BytesIO(big)) as im:
@@ -154,6 +179,7 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
 
     started = time.perf_counter()
     image = label(req.image, signer=rt.require_signer(), text=req.text)
+    _check_copy(rt, image, "label")
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 
@@ -250,8 +276,8 @@ QUEUE_JOBS = {
     c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
 }
 QUEUE_PARTS = {
-    c.QUEUE_FAST: ("faces", "signer", "text"),
-    c.QUEUE_GPU: ("faces", "signer", "pipeline", "upscaler"),
+    c.QUEUE_FAST: ("faces", "signer", "text", "safety"),
+    c.QUEUE_GPU: ("faces", "signer", "safety", "pipeline", "upscaler"),
 }
 
 
@@ -388,14 +414,14 @@ async def run_workers(
     beat.start()
     try:
         if runtime is None:
-            light = tuple(p for p in parts if p in ("faces", "signer", "text"))
+            light = tuple(p for p in parts if p in ("faces", "signer", "text", "safety"))
             await asyncio.to_thread(rt.load, light)
         if c.QUEUE_FAST in queues:
             workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
             tasks.append(asyncio.create_task(workers[-1].async_run()))
         if c.QUEUE_GPU in queues:
             if runtime is None:
-                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text"))
+                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text", "safety"))
                 await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
                 log.info("models ready: %s", rt.load_seconds)
             workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))
