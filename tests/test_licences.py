@@ -187,3 +187,19 @@ def test_doctor_runs_the_licence_check(data_dir: Path) -> None:
     s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
     assert any(f.area == "licence" for f in asyncio.run(asyncio.to_thread(check_models, s)))
     assert licences.base_family(s) == "sdxl"
+
+
+def test_an_old_env_files_identity_repo_id_still_starts_as_faceid_and_stays_refused(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review 1, finding 10: SITTER_IDENTITY_ADAPTER=h94/IP-Adapter-FaceID (the old default)
+    reads as faceid-plusv2 with a warning; the commercial switch still refuses it."""
+    overrides = {"model": SDXL, "face_backend": "insightface", "face_pack": "buffalo_l"}
+    with caplog.at_level("WARNING", logger="sitter.config"):
+        s = load_settings(data_dir=data_dir, identity_adapter="h94/IP-Adapter-FaceID", **overrides)
+    assert s.identity_adapter == "faceid-plusv2"
+    assert any("old form" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ConfigError, match="ip-adapter-faceid-plusv2_sdxl"):
+        enforce(s)
+    with pytest.raises(Exception, match="names the adapter"):  # any other repo id: told how
+        load_settings(data_dir=data_dir, identity_adapter="someone/other-adapter")
