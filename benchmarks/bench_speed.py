@@ -310,6 +310,8 @@ def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: flo
     rows = []
     for p in paths(args.path, args.quality_steps):
         warm = [render_job(loaded, p, side, args.images) for _ in range(args.warmup)]
+        if not warm and label.startswith("+compile"):
+            warm = [render_job(loaded, p, side, args.images)]  # compiles here: not timed
         if warm:
             print(f"  ({label}, {p.name}: warm-up job {warm[0]:.2f}s)", flush=True)
         if loaded.device.startswith("cuda"):
@@ -332,6 +334,9 @@ def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: flo
                 "floor_s": floor,
                 "ratio": med / floor,
                 "peak_mb": peak_memory_mb(loaded.device),
+                "first_s": warm[0] if warm else None,  # compiled: compile + one job
+                "measured_tflops": getattr(args, "measured_tflops", None),
+                "rate_tflops": peak,  # the floor's rate
             }
         )
         print_row(rows[-1], flush=True)
@@ -340,7 +345,7 @@ def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: flo
 
 HEADER = (
     f"{'variant':<38} {'path':<8} {'steps':>5} {'cfg':>4} {'size':>5} {'s/job':>9} "
-    f"{'min':>9} {'img/s':>8} {'floor s':>9} {'x floor':>8} {'peak MiB':>9}"
+    f"{'min':>9} {'img/s':>8} {'floor s':>9} {'x floor':>8} {'peak MiB':>9} {'1st job s':>9}"
 )
 
 
@@ -348,7 +353,8 @@ def print_row(r: dict[str, Any], flush: bool = False) -> None:
     print(
         f"{r['variant']:<38} {r['path']:<8} {r['steps']:>5} {'yes' if r['cfg'] else 'no':>4} "
         f"{r['size']:>5} {r['s_per_job']:>9.4f} {r['s_min']:>9.4f} {r['images_per_s']:>8.2f} "
-        f"{r['floor_s']:>9.4f} {r['ratio']:>8.1f} {r['peak_mb']:>9.0f}",
+        f"{r['floor_s']:>9.4f} {r['ratio']:>8.1f} {r['peak_mb']:>9.0f} "
+        + (f"{r['first_s']:>9.2f}" if r.get("first_s") is not None else f"{'-':>9}"),
         flush=flush,
     )
 
@@ -356,6 +362,7 @@ def print_row(r: dict[str, Any], flush: bool = False) -> None:
 def ladder_steps(loaded: Any, args: argparse.Namespace) -> list[tuple[str, Any]]:
     """Cumulative switches: each rung adds one to the previous rung's pipeline."""
     pipe, device, dtype = loaded.pipe, loaded.device, loaded.opts.dtype
+    mode = "trace" if args.compile == "trace" else args.compile_mode
 
     def classic() -> None:
         speed.set_classic_attention(pipe.unet)
@@ -366,21 +373,30 @@ def ladder_steps(loaded: Any, args: argparse.Namespace) -> list[tuple[str, Any]]
         kw.setdefault("channels_last", False)
         kw.setdefault("compile", False)
         return lambda: speed.apply_speedups(
-            pipe, device, dtype, compile_mode=args.compile_mode, fast_path=False, **kw
+            pipe,
+            device,
+            dtype,
+            compile_mode=args.compile_mode,
+            compile_backend="eager" if args.compile == "trace" else "inductor",
+            fast_path=False,
+            **kw,
         )
 
     return [
         ("classic-attention", classic),
         ("+sdpa", rung()),
         ("+fused-qkv", rung(fuse=True)),
-        ("+channels_last", rung(fuse=True, channels_last=True)),
-        (f"+compile({args.compile_mode})", rung(fuse=True, channels_last=True, compile=True)),
+        (
+            "+channels_last" if not args.pair else "all-switches",
+            rung(fuse=True, channels_last=True),
+        ),
+        (f"+compile({mode})", rung(fuse=True, channels_last=True, compile=True)),
     ]
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--config", choices=("sdxl", "tiny"), default="tiny")
+    ap.add_argument("--config", choices=("sdxl", "tiny", "klein", "tiny-klein"), default="tiny")
     ap.add_argument("--device", choices=("cuda", "cpu"), default=None)
     ap.add_argument("--path", choices=("quality", "fast", "both"), default="both")
     ap.add_argument("--repeats", type=int, default=5)
@@ -389,7 +405,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--quality-steps", type=int, default=30)
     ap.add_argument("--side", type=int, default=0, help="image side in px (default 1024/64)")
     ap.add_argument("--dry", action="store_true", help="meta device only: params and FLOPs")
-    ap.add_argument("--compile", default="auto", help="auto (CUDA only), on, off")
+    ap.add_argument(
+        "--compile", default="auto", help="auto (CUDA only), on, off; klein: trace (CPU check)"
+    )
+    ap.add_argument("--steps", type=int, default=4, help="klein: steps per job")
+    ap.add_argument("--refs", type=int, default=4, help="klein: reference images per job")
+    ap.add_argument("--ref-input", type=int, default=1024, help="klein: references' side in px")
     ap.add_argument(
         "--compile-mode", default=speed.DEFAULT_COMPILE_MODE, choices=speed.COMPILE_MODES
     )
@@ -400,11 +421,26 @@ def main(argv: list[str] | None = None) -> int:
         help="compile one static graph per shape (no dynamic batch after the 2nd shape)",
     )
     ap.add_argument("--ladder", action="store_true", help="measure each switch in turn")
+    ap.add_argument(
+        "--pair",
+        action="store_true",
+        help="two rows per path: every switch but compile, then + compile (the worker's path)",
+    )
+    ap.add_argument(
+        "--table", nargs="+", type=Path, metavar="JSON", help="print these runs' rows; no run"
+    )
     ap.add_argument("--sync-check", action="store_true")
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="override the floor's rate")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     ap.add_argument("--force", action="store_true", help="allow --config sdxl on a CPU")
     args = ap.parse_args(argv)
+    if args.table:
+        rows = [r for f in args.table if f.exists() for r in json.loads(f.read_text())]
+        missing = [str(f) for f in args.table if not f.exists()]
+        print_rows(rows)
+        if missing:
+            print(f"(no rows from {', '.join(missing)}: see its log)")
+        return 0
     if args.repeats < 1 or args.images < 1:
         ap.error("--repeats and --images must be at least 1")
 
@@ -416,8 +452,20 @@ def main(argv: list[str] | None = None) -> int:
     side = args.side or side_for(args.config)
     if side % 8:
         ap.error("--side must be a multiple of 8")
-    if args.config == "sdxl" and device == "cpu" and not args.dry and not args.force:
-        ap.error("SDXL on a CPU needs ~14 GB and hours: use --dry, --config tiny, or --force")
+    if args.config in ("sdxl", "klein") and device == "cpu" and not args.dry and not args.force:
+        ap.error(
+            f"{args.config} on a CPU needs tens of GB and hours: "
+            "use --dry, a tiny config, or --force"
+        )
+    if args.config in ("klein", "tiny-klein"):
+        sys.path.insert(0, str(ROOT / "benchmarks"))
+        import bench_klein
+
+        rows = bench_klein.main(args, device)
+        if rows is None:
+            return 0
+        print_table(rows, args)
+        return 0
 
     # 1. The floor, on the meta device.
     started = time.perf_counter()
@@ -457,7 +505,8 @@ def main(argv: list[str] | None = None) -> int:
     if device == "cuda":
         peak = args.peak_tflops or H100_BF16_TFLOPS
         dtype = torch.bfloat16
-        print(f"measured bf16 8192^3 matrix product: {cuda_matmul_tflops():.0f} TFLOP/s")
+        args.measured_tflops = cuda_matmul_tflops()
+        print(f"measured bf16 8192^3 matrix product: {args.measured_tflops:.0f} TFLOP/s")
     else:
         peak = args.peak_tflops or cpu_matmul_tflops()
         dtype = torch.float32
@@ -471,7 +520,8 @@ def main(argv: list[str] | None = None) -> int:
         else load_tiny(device, models_dir)
     )
     print(f"loaded {args.config} on {device} in {time.perf_counter() - started:.1f}s")
-    compile_on = speed.compile_wanted(args.compile, device)
+    trace = args.compile == "trace"  # graph capture only (dynamo, eager backend): CPU checks
+    compile_on = trace or speed.compile_wanted(args.compile, device)
 
     info = torch.cuda.get_device_name() if device == "cuda" else os.uname().machine
     import diffusers
@@ -479,17 +529,23 @@ def main(argv: list[str] | None = None) -> int:
     print(f"device: {info}; torch {torch.__version__}; diffusers {diffusers.__version__}")
     print(HEADER)
     rows: list[dict[str, Any]] = []
-    if args.ladder:
-        for label, step in ladder_steps(loaded, args):
+    if args.ladder or args.pair:
+        steps = ladder_steps(loaded, args)
+        for label, step in steps[-2:] if args.pair else steps:
             if label.startswith("+compile") and not compile_on:
                 continue
             t0 = time.perf_counter()
             step()
+            firsts: dict[str, float] = {}
             if label.startswith("+compile"):
                 for p in paths(args.path, args.quality_steps):
-                    render_job(loaded, p, side, args.images)  # compile at this shape
+                    firsts[p.name] = render_job(loaded, p, side, args.images)  # compiles
                 print(f"  (compile + first jobs: {time.perf_counter() - t0:.0f}s)", flush=True)
-            rows += measure(loaded, args, flops, peak, label)
+            new = measure(loaded, args, flops, peak, label)
+            for r in new:  # a compiled row's first job: compile at that shape + one job
+                r["first_s"] = firsts.get(r["path"], r["first_s"])
+            rows += new
+            save_rows(rows, args)  # a run cut short by its timeout keeps its rows
     else:
         state = speed.apply_speedups(
             loaded.pipe,
@@ -503,6 +559,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"switches: {state.describe()}; skipped: {state.skipped or 'none'}", flush=True)
         label = "all-switches" + (f"+compile({args.compile_mode})" if state.compiled else "")
         rows += measure(loaded, args, flops, peak, label)
+        save_rows(rows, args)
     for p in paths(args.path, args.quality_steps):
         calls, batch = unet_calls(loaded, p, side, args.images)
         if p.guidance > 1:
@@ -515,13 +572,34 @@ def main(argv: list[str] | None = None) -> int:
             n = sync_check(loaded, p, side, args.images)
             found = "n/a on CPU" if n is None else n
             print(f"{p.name}: host-device syncs inside the denoising loop: {found}")
+    print_table(rows, args)
+    return 0
+
+
+def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
+    """The table, last (a device call's output tail holds it); the rows as JSON."""
     print()
+    print_rows(rows)
+    save_rows(rows, args)
+
+
+def print_rows(rows: list[dict[str, Any]]) -> None:
+    """The table; then each row against the floor at the bf16 rate measured in its run."""
     print(HEADER)
     for r in rows:
         print_row(r)
+    for r in rows:
+        if r.get("measured_tflops"):
+            floor = r["floor_s"] * r.get("rate_tflops", H100_BF16_TFLOPS) / r["measured_tflops"]
+            print(
+                f"  {r['variant']} {r['path']}: floor {floor:.4f} s at the measured "
+                f"{r['measured_tflops']:.0f} TFLOP/s, x{r['s_per_job'] / floor:.2f}"
+            )
+
+
+def save_rows(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
     if args.json:
         args.json.write_text(json.dumps(rows, indent=1))
-    return 0
 
 
 if __name__ == "__main__":

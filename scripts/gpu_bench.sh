@@ -19,6 +19,14 @@
 #    compile-ro:  "reduce-overhead" (CUDA graphs: launch overhead, matters on the fast path).
 #    Each writes $OUT/<stage>.log (everything) and $OUT/<stage>.json (the rows); the
 #    table is printed last so the reply's output tail holds it.
+#
+# Issue 16: both families in ONE call (well inside 10 minutes; see speed_notes.md):
+#        run(command="bash scripts/gpu_bench.sh all", carry=[".whl"], timeout_s=600)
+#    SDXL (quality + fast paths) and FLUX.2 [klein] 4B (4 refs, 4 steps), each eager
+#    (every switch but compile) then compiled as the worker compiles (MODE, default
+#    "default": quick to compile; MODE=max-autotune-no-cudagraphs is the worker's own
+#    default and a second call), 5 repeats after a warm-up; one table last.
+#        bash scripts/gpu_bench.sh dry      # here, on a CPU: the same steps, tiny models
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage="${1:-}"
@@ -65,12 +73,45 @@ bench() {  # bench NAME ARGS...: one run of bench_speed.py, logged and kept unde
     --json "$out/$name.json" "$@" 2>&1 | tee "$out/$name.log"
 }
 
+py() { [ -n "${PYTHON:-}" ] && echo "$PYTHON" && return; [ -x .venv/bin/python ] && echo .venv/bin/python || echo python3; }
+
+both() {  # both DEVICE: SDXL then klein, eager then compiled; the table last
+  local device=$1 out=${OUT:-/tmp/out} mode=${MODE:-default} python
+  python=$(py); [ "$device" = cuda ] && python=python3
+  mkdir -p "$out"; rm -f "$out"/all-*.json
+  local sdxl=sdxl klein=klein compile=on extra=() t1=290 t2=230
+  if [ "$device" = cpu ]; then  # the CPU check: tiny models, one repeat, graph capture only
+    sdxl=tiny; klein=tiny-klein; extra=(--quality-steps 2); t1=300; t2=200
+    "$python" benchmarks/bench_speed.py --config sdxl --dry || exit 5
+    "$python" benchmarks/bench_speed.py --config klein --dry || exit 5
+  fi
+  local reps=${REPEATS:-5}
+  local kc=$compile sync=(--sync-check); [ "$device" = cpu ] && kc=trace && sync=()
+  echo "== sdxl: eager, then +compile($([ "$kc" = trace ] && echo trace || echo "$mode")); $reps repeats after a warm-up"
+  timeout "$t1" "$python" benchmarks/bench_speed.py --config "$sdxl" --device "$device" --pair \
+    --compile "$kc" --compile-mode "$mode" --repeats "$reps" "${extra[@]}" "${sync[@]}" \
+    --json "$out/all-sdxl.json" 2>&1 | tee "$out/all-sdxl.log"
+  echo "== klein: eager, then +compile($([ "$kc" = trace ] && echo trace || echo "$mode")); $reps repeats after a warm-up"
+  timeout "$t2" "$python" benchmarks/bench_speed.py --config "$klein" --device "$device" \
+    --compile "$kc" --compile-mode "$mode" --repeats "$reps" \
+    --json "$out/all-klein.json" 2>&1 | tee "$out/all-klein.log"
+  echo
+  [ "$device" = cuda ] && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader
+  "$python" -c "import torch, diffusers, transformers; print('torch', torch.__version__, \
+'| diffusers', diffusers.__version__, '| transformers', transformers.__version__)"
+  "$python" benchmarks/bench_speed.py --table "$out/all-sdxl.json" "$out/all-klein.json"
+}
+
 case "$stage" in
+  all) install; python3 -c "from diffusers import Flux2KleinPipeline; \
+from transformers import Qwen3ForCausalLM" || { echo "this image's transformers has no Qwen3: \
+add transformers/tokenizers wheels to WHEELS"; exit 6; }; both cuda ;;
+  dry) REPEATS=${REPEATS:-1} both cpu ;;
   prepare) prepare ;;
   eager) install; bench eager --ladder --compile off --sync-check --repeats 5 ;;
   compile) install; bench compile --compile on --compile-mode default --sync-check --repeats 5 ;;
   compile-max) install; bench compile-max --compile on --compile-mode max-autotune-no-cudagraphs --repeats 5 ;;
   compile-static) install; bench compile-static --compile on --compile-mode default --static-shapes --repeats 5 ;;
   compile-ro) install; bench compile-ro --compile on --compile-mode reduce-overhead --repeats 5 ;;
-  *) echo "usage: $0 prepare|eager|compile|compile-static|compile-max|compile-ro"; exit 64 ;;
+  *) echo "usage: $0 prepare|all|dry|eager|compile|compile-static|compile-max|compile-ro"; exit 64 ;;
 esac

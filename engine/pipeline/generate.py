@@ -119,6 +119,7 @@ def render(
     crops: Sequence[Image.Image] = (),
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
+    ref_latents: Any = None,
 ) -> list[Image.Image]:
     """One batched pipeline call: one image per seed. ``crops``: the references'
     aligned face crops (engine.pipeline.identity_input.choose_crops); ``ref_images``:
@@ -142,6 +143,7 @@ def render(
             seeds=seeds,
             images=ref_images,
             on_step=check_cancel,
+            latents=ref_latents,
         )
     pipe = loaded.pipe
     params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
@@ -218,13 +220,14 @@ def generate(
     if bad:
         raise ValueError(f"seeds must be between 0 and {SEED_SPACE - 1}, got {bad}")
     slots = [_Slot(seed=s) for s in req.seeds]
-    prompt, ref_images = req.prompt, []
+    prompt, ref_images, ref_latents = req.prompt, [], None
     if loaded.family == "klein":  # before any GPU time: the prompt fits, the photos are ready
         from engine.pipeline import klein
 
         prompt = req.reference_prompt or req.prompt
         klein.check_prompt(loaded, prompt)
         ref_images = klein.reference_images(loaded, req.references)
+        ref_latents = klein.ReferenceLatents()  # encoded once per order, not per attempt
     safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
@@ -244,6 +247,7 @@ def generate(
                 crops=crops,
                 cancel=cancel,
                 ref_images=ref_images,
+                ref_latents=ref_latents,
             )
         scored = [(image, gate.judge(image)) for image in images]
         # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.

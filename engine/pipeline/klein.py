@@ -172,11 +172,17 @@ def prepare_reference(crop: Image.Image, side: int) -> Image.Image:
     return ImageOps.fit(framed, (side, side), Image.Resampling.LANCZOS)
 
 
-def reference_images(loaded: LoadedPipeline, refs: Sequence[Reference]) -> list[Image.Image]:
-    """The chosen references, prepared for this model."""
+def reference_side(loaded: LoadedPipeline) -> int:
+    """The side in px each reference is prepared at for this model."""
     side = REFERENCE_PATCHES * int(loaded.pipe.vae_scale_factor) * 2
     if loaded.tiny:
         side = min(side, loaded.defaults.width)  # a second a render on a CPU
+    return side
+
+
+def reference_images(loaded: LoadedPipeline, refs: Sequence[Reference]) -> list[Image.Image]:
+    """The chosen references, prepared for this model."""
+    side = reference_side(loaded)
     images = []
     for i in choose_references(refs):
         crop = _crop(refs[i])
@@ -186,6 +192,35 @@ def reference_images(loaded: LoadedPipeline, refs: Sequence[Reference]) -> list[
 
 
 # --- rendering ----------------------------------------------------------------------------------
+class ReferenceLatents:
+    """One order's references as VAE latents: encoded at its first render, reused by
+    its re-renders (the likeness gate's retries). The pipeline encodes each reference
+    once per call with ``sample_mode="argmax"`` (deterministic), so reuse is exact."""
+
+    def __init__(self) -> None:
+        self.images: tuple[int, ...] = ()
+        self.latents: list[Any] = []
+        self.encoded = 0  # VAE encoder calls made for this order
+
+    def encoder(self, images: Sequence[Image.Image], encode: Callable[..., Any]) -> Any:
+        """A stand-in for the pipeline's ``_encode_vae_image`` during one call."""
+        key = tuple(id(im) for im in images)
+        if key != self.images:  # other references: start again
+            self.images, self.latents = key, []
+        position = iter(range(len(images)))
+
+        def cached(image: Any, generator: Any) -> Any:
+            i = next(position)
+            if i < len(self.latents):
+                return self.latents[i]
+            latent = encode(image=image, generator=generator)
+            self.latents.append(latent)
+            self.encoded += 1
+            return latent
+
+        return cached
+
+
 def render(
     loaded: LoadedPipeline,
     *,
@@ -194,31 +229,40 @@ def render(
     seeds: Sequence[int],
     images: Sequence[Image.Image],
     on_step: Callable[..., dict[str, Any]] | None = None,
+    latents: ReferenceLatents | None = None,
 ) -> list[Image.Image]:
     """One batched call: one image per seed, all conditioned on the same references.
 
-    ``on_step`` is the pipeline's ``callback_on_step_end`` (generate's cancel check).
+    ``on_step`` is the pipeline's ``callback_on_step_end`` (generate's cancel check);
+    ``latents``: the order's encoded references, kept across its re-renders.
     """
     import torch
 
     limits = text_limits(loaded.pipe)
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
-
-    with torch.inference_mode():
-        out = loaded.pipe(
-            image=list(images) or None,
-            prompt=prompt,
-            num_images_per_prompt=len(seeds),
-            generator=generators,
-            num_inference_steps=params.steps,
-            guidance_scale=params.guidance,
-            width=params.width,
-            height=params.height,
-            max_sequence_length=limits.max_sequence_length,
-            text_encoder_out_layers=limits.out_layers,
-            callback_on_step_end=on_step,
-            output_type="pil",
-        )
+    pipe = loaded.pipe
+    if latents is not None and images:
+        # An instance attribute shadows the method for this call only.
+        own = type(pipe)._encode_vae_image.__get__(pipe)
+        pipe._encode_vae_image = latents.encoder(images, own)
+    try:
+        with torch.inference_mode():
+            out = pipe(
+                image=list(images) or None,
+                prompt=prompt,
+                num_images_per_prompt=len(seeds),
+                generator=generators,
+                num_inference_steps=params.steps,
+                guidance_scale=params.guidance,
+                width=params.width,
+                height=params.height,
+                max_sequence_length=limits.max_sequence_length,
+                text_encoder_out_layers=limits.out_layers,
+                callback_on_step_end=on_step,
+                output_type="pil",
+            )
+    finally:
+        pipe.__dict__.pop("_encode_vae_image", None)
     return list(out.images)
 
 

@@ -248,7 +248,7 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
 
 
 def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPipeline:
-    """FLUX.2 [klein]: no adapter and no UNet speed switches (it is a transformer)."""
+    """FLUX.2 [klein]: no adapter; its own speed switches (engine.pipeline.klein_speed)."""
     from diffusers import Flux2KleinPipeline
 
     folder, ref = model_folder(settings)
@@ -259,6 +259,16 @@ def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPi
     pipe = Flux2KleinPipeline.from_pretrained(ref, **kwargs)
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
+    from engine.pipeline import klein_speed
+    from engine.pipeline.speed import compile_wanted
+
+    klein_speed.apply_speedups(
+        pipe,
+        device,
+        opts.dtype,
+        compile_wanted(settings.compile, device),
+        compile_mode=settings.compile_mode,
+    )
     is_tiny = tiny.is_tiny(settings.model)
     spec = AdapterSpec(
         kind="reference-images",

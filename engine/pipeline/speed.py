@@ -275,6 +275,14 @@ def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4,
         return False
     d = loaded.defaults
     guidance = 0.0 if state.fast_path else d.guidance
+    ref_images = []
+    if loaded.family == "klein":  # an order's shape: the output's tokens + 4 references'
+        from PIL import Image
+
+        from engine.pipeline import klein
+
+        side = klein.reference_side(loaded)
+        ref_images = [Image.new("RGB", (side, side), (128, 128, 128))] * klein.MAX_REFERENCES
     for width, height in sizes or [(d.width, d.height)]:
         for batch in batches:
             render(
@@ -285,6 +293,7 @@ def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4,
                 seeds=list(range(batch)),
                 refs=np.ones((1, loaded.id_dim), dtype=np.float32),
                 crops=placeholder_crops(),
+                ref_images=ref_images,
             )
     return True
 
