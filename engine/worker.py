@@ -279,14 +279,10 @@ def build_worker(
     settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
 ) -> Worker:
     opts = worker_options(settings, queue)
+    worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
     if heartbeat is not None:
-
-        async def on_job_start(ctx: dict[str, Any]) -> None:
-            with contextlib.suppress(Exception):  # Redis down: arq itself will say so
-                await heartbeat.claim(str(ctx["job_id"]))
-
-        opts["on_job_start"] = on_job_start
-    return Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+        heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
+    return worker
 
 
 def _heartbeat(settings: Settings, queues: tuple[str, ...], workers: list[Worker]) -> Any:
@@ -336,6 +332,8 @@ def _settings_class(queue: str) -> type:
 
     async def after_job_end(ctx: dict[str, Any]) -> None:
         running.discard(str(ctx["job_id"]))
+        with contextlib.suppress(Exception):
+            await beats[0].release(str(ctx["job_id"]))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:

@@ -443,7 +443,7 @@ class Studio:
                 text += (
                     f"queued, position {int(js.position or 0) + 1}.{await self.no_worker_note()}"
                 )
-            elif js.status == "running" and not await self._claimed(order["job_id"]):
+            elif js.status == "running" and await self._orphaned(order["job_id"]):
                 text += "its engine worker stopped; it goes back to the queue in a moment."
             elif js.status == "running":
                 text += "being painted right now."
@@ -461,14 +461,11 @@ class Studio:
             text += f"\nOrders today: {today} of {self.settings.daily_quota}."
         return _say(text)
 
-    async def _claimed(self, job_id: str) -> bool:
-        """A live worker claims the running job (always true with an older engine)."""
-        from sitter.heartbeat import claim_key, seen_key
+    async def _orphaned(self, job_id: str) -> bool:
+        """The worker that claimed the running job is gone (never with an older engine)."""
+        from sitter.heartbeat import orphaned
 
-        redis = self.engine.redis
-        if not await redis.hlen(seen_key(self.engine.prefix)):
-            return True
-        return bool(await redis.exists(claim_key(self.engine.prefix, job_id)))
+        return await orphaned(self.engine.redis, self.engine.prefix, job_id)
 
     def _style_name(self, key: str) -> str:
         s = self.prompts.styles.get(key)

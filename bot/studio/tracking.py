@@ -48,9 +48,7 @@ class Tracker:
         from sitter.heartbeat import Reclaimer
 
         self.outages = studio.outages
-        self.reclaimer = Reclaimer(
-            self.engine.redis, self.engine.prefix, studio.settings.worker_heartbeat_s
-        )
+        self.reclaimer = Reclaimer(self.engine.redis, self.engine.prefix)
 
     async def run(self) -> None:
         while True:
