@@ -165,8 +165,8 @@ class Studio:
         self.outboxes: dict[str, Outbox] = {}
         self.moderation: ModerationHook | None = None
         self._locks: dict[int, asyncio.Lock] = {}
-        # (platform, chat id) -> (failed sends, next try): see tracking.MAX_SEND_FAILS
-        self.send_failures: dict[tuple[str, str], tuple[int, float]] = {}
+        # (platform, chat id) -> (refusals, other failures, next try): see tracking.send
+        self.send_failures: dict[tuple[str, str], tuple[int, int, float]] = {}
         from sitter.outage import Outages
 
         self.outages = Outages()  # Redis down / disk full: one warning, one line at the end

@@ -20,7 +20,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
-from bot.studio.events import Button, Image, Recipient, Reply
+from bot.studio.events import Button, ChatRefused, Image, Recipient, Reply
 from bot.studio.words import likeness_words
 from sitter import contract as c
 
@@ -32,11 +32,14 @@ log = logging.getLogger(__name__)
 MAX_ENQUEUES = 3
 SWEEP_EVERY_S = 3600.0
 RESULT_WAIT_S = 10.0
-# A chat that refuses our messages (the person blocked the bot, left, deleted the chat)
-# is tried again after 2, 4, 8 ... ticks, capped, and given up after MAX_SEND_FAILS tries
-# until the person writes again; the results stay in the store (/status, a later /start).
+# A chat that refuses our messages for good (the outbox raises ChatRefused: the person
+# blocked the bot, left, deleted the chat) is tried again after 2, 4, 8 ... ticks and
+# given up after MAX_SEND_FAILS refusals until the person writes again; the results stay
+# in the store (/status, a later /start). Any other failure (network, 5xx, rate limits)
+# passes: tried again after 2, 4, 8 ... ticks up to SEND_RETRY_CAP_S apart, never given up.
 MAX_SEND_FAILS = 6
 SEND_BACKOFF_CAP_S = 3600.0
+SEND_RETRY_CAP_S = 300.0
 
 
 class Tracker:
@@ -108,32 +111,47 @@ class Tracker:
             return False  # delivered later, once that platform's adapter is running
         failures = self.studio.send_failures
         key = (platform, chat_id)
-        fails, next_at = failures.get(key, (0, 0.0))
-        if fails >= MAX_SEND_FAILS or time.monotonic() < next_at:
+        refused, failed, next_at = failures.get(key, (0, 0, 0.0))
+        if refused >= MAX_SEND_FAILS or time.monotonic() < next_at:
             return False  # backing off, or given up until the person writes again
         try:
             await outbox.send(Recipient(platform, chat_id), reply)
-        except Exception as exc:
-            fails += 1
-            wait = min(SEND_BACKOFF_CAP_S, self.studio.tick_s * 2**fails)
-            failures[key] = (fails, time.monotonic() + wait)
-            if fails >= MAX_SEND_FAILS:
+        except ChatRefused as exc:
+            refused += 1
+            wait = min(SEND_BACKOFF_CAP_S, self.studio.tick_s * 2**refused)
+            failures[key] = (refused, failed, time.monotonic() + wait)
+            if refused >= MAX_SEND_FAILS:
                 log.warning(
-                    "tracking: giving up on %s:%s after %d failed sends (%s); its results "
+                    "tracking: giving up on %s:%s after %d refusals (%s); its results "
                     "are kept and sent when the person writes again",
                     platform,
                     chat_id,
-                    fails,
+                    refused,
                     exc,
                 )
             else:
                 log.warning(
-                    "tracking: sending to %s:%s failed (%s); next try in %.0fs",
+                    "tracking: %s:%s refused a message (%s); next try in %.0fs",
                     platform,
                     chat_id,
                     exc,
                     wait,
                 )
+            return False
+        except Exception as exc:
+            failed += 1
+            wait = min(SEND_RETRY_CAP_S, self.studio.tick_s * 2 ** min(failed, 30))
+            failures[key] = (refused, failed, time.monotonic() + wait)
+            log.log(
+                logging.WARNING if failed == 1 else logging.INFO,  # one warning per outage
+                "tracking: sending to %s:%s failed (%s: %s); trying again in %.0fs (try %d)",
+                platform,
+                chat_id,
+                type(exc).__name__,
+                exc,
+                wait,
+                failed,
+            )
             return False
         failures.pop(key, None)
         return True
