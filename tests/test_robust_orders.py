@@ -309,3 +309,41 @@ async def _status(studio: Studio, oid: int, status: str) -> bool:
 
 async def _done_or_delivered(studio: Studio, oid: int) -> bool:
     return (await studio.store.order(oid))["status"] in ("done", "delivered")
+
+
+@pytest.mark.parametrize("meanwhile", ["cancel", "forget"])
+async def test_an_order_ended_while_its_result_is_read_stays_ended(
+    studio: Studio, data_dir: Path, meanwhile: str
+) -> None:
+    """Review 1, finding 8: the job finished; while the tracker awaits its result the
+    order is ended by another hand (a cancel, as the core writes it once the job is
+    gone; or /forget, which deletes the person's rows and files). The tracker then
+    stores nothing: no portrait rows, no files on disk, no "done", nothing delivered."""
+    from bot.studio import rights
+
+    oid = await _placed_order(studio)
+    order = await studio.store.order(oid)
+    await _serve_gpu_once(studio, _readable(order["job_id"]))
+    tracker = Tracker(studio)
+    real_result = studio.engine.result
+
+    async def result_then_end(*args: Any, **kwargs: Any) -> Any:
+        got = await real_result(*args, **kwargs)
+        if meanwhile == "cancel":
+            await studio.store.set_order(oid, status="cancelled")
+        else:
+            await rights.forget(studio.store, order["user_id"])
+        return got
+
+    studio.engine.result = result_then_end  # type: ignore[method-assign]
+    await tracker.follow_order(order)
+    studio.engine.result = real_result  # type: ignore[method-assign]
+    await tracker.tick()
+    row = await studio.store.order(oid)
+    if meanwhile == "cancel":
+        assert row["status"] == "cancelled" and not row["delivered_at"]
+    else:
+        assert row is None
+    assert await studio.store.variations(oid) == []
+    assert not [p for p in (data_dir / "media").rglob("*") if "results" in p.parts]
+    assert not any("portraits" in t for t in _outbox(studio).texts())

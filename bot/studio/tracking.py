@@ -216,46 +216,50 @@ class Tracker:
         )
 
     async def _collect_order(self, order: Any) -> None:
+        """Store the finished job's portraits, unless the order was cancelled (or its
+        owner banned or forgotten) while its result was read: every write below is
+        conditional on the order still being queued or running."""
         handle = self.engine.job(c.JOB_GENERATE, order["job_id"])
         result = await self.engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
-        if isinstance(result, c.JobFailure):
-            if result.code == "lost":
-                await self._lost_order(order)
-                return
-            await self.store.set_order(
-                order["id"], status="failed", error=result.message[:500], finished_at=_now()
-            )
-            await self.engine.drop([order["job_id"]])
+        if isinstance(result, c.JobFailure) and result.code == "lost":
+            await self._lost_order(order)
             return
-        assert isinstance(result, c.GenerateResult)
-        if not result.variations:  # never "your 0 portraits", counted against the quota
-            await self.store.set_order(
-                order["id"],
+        oid = order["id"]
+        if isinstance(result, c.JobFailure) or not result.variations:
+            # never "your 0 portraits", counted against the quota
+            error = result.message[:500] if isinstance(result, c.JobFailure) else ""
+            await self.store.finish_order(
+                oid,
                 status="failed",
-                error="the engine made no portraits",
+                error=error or "the engine made no portraits",
                 finished_at=_now(),
             )
             await self.engine.drop([order["job_id"]])
             return
+        assert isinstance(result, c.GenerateResult)
+        stored: list[str] = []
         async with self.store.tx():
-            for idx, v in enumerate(result.variations, 1):
-                rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
-                await self.store.add_variation(
-                    order["id"],
-                    order["user_id"],
-                    idx,
-                    v.seed,
-                    rel,
-                    sha,
-                    v.likeness,
-                    v.face_found,
-                    v.passed,
-                    v.attempts,
-                    v.verdict.value if v.verdict else None,
-                    v.threshold,
-                    ",".join(r.value for r in v.regenerated_for),
-                )
-            await self.store.set_order(order["id"], status="done", finished_at=_now())
+            if await self.store.finish_order(oid, status="done", finished_at=_now()):
+                for idx, v in enumerate(result.variations, 1):
+                    rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
+                    stored.append(rel)
+                    await self.store.add_variation(
+                        oid,
+                        order["user_id"],
+                        idx,
+                        v.seed,
+                        rel,
+                        sha,
+                        v.likeness,
+                        v.face_found,
+                        v.passed,
+                        v.attempts,
+                        v.verdict.value if v.verdict else None,
+                        v.threshold,
+                        ",".join(r.value for r in v.regenerated_for),
+                    )
+        if not stored:
+            log.info("order %s: finished after it was cancelled; its portraits are dropped", oid)
         await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
 
     async def _deliver_results(self, order: Any) -> None:
