@@ -5,6 +5,7 @@ Real files, real subprocesses, a real Redis, the real python-telegram-bot client
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -243,3 +244,37 @@ def test_verify_says_a_missing_file_plainly(
     assert out.strip() == f"{tmp_path / 'gone.png'}: no such file"
     assert main(["verify", "--json", str(tmp_path)]) == 2
     assert json.loads(capsys.readouterr().out)["error"] == "this is a folder, not an image file"
+
+
+# --- review 1, finding 9: percent-encoded and short passwords ----------------------------------
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("redis://127.0.0.1:1/0?password=p%40ss%2Fw0rd%21", "p@ss/w0rd!"),
+        ("redis://:p%40ss%2Fw0rd%21@127.0.0.1:1/0", "p@ss/w0rd!"),
+        ("redis://127.0.0.1:1/0?password=k9z", "k9z"),
+        ("redis://:k9z@127.0.0.1:1/0", "k9z"),
+    ],
+)
+def test_encoded_and_short_redis_passwords_never_reach_a_log_line(
+    url: str, password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A percent-encoded password is hidden in both forms (as written in the URL and as
+    redis-py decodes it); one under four characters is hidden wherever it stands in a URL
+    or a password= pair (replacing it everywhere would garble every line)."""
+    from urllib.parse import quote
+
+    from sitter import redact
+
+    redact.install(redact.url_secrets(url))
+    log = logging.getLogger("sitter.test.redact")
+    with caplog.at_level(logging.INFO):
+        log.warning("connecting to %s", url)
+        log.warning("redis said: Error connecting to %s", url.replace("redis://", "rediss://"))
+        log.warning("options: password=%s db=0", quote(password, safe=""))
+        if len(password) >= 4:  # long enough to be hidden anywhere
+            log.warning("AUTH %s failed", password)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "127.0.0.1:1" in text
+    for form in {password, quote(password, safe=""), quote(password)}:
+        assert form not in text, (form, text)
