@@ -17,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
@@ -51,6 +52,11 @@ class Tracker:
         from sitter.heartbeat import Reclaimer
 
         self.outages = studio.outages
+        from functools import partial
+
+        from sitter.outage import probe_disk
+
+        self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
         self.reclaimer = Reclaimer(self.engine.redis, self.engine.prefix)
 
     async def run(self) -> None:
@@ -68,6 +74,13 @@ class Tracker:
         """One pass over everything unfinished (tests call this directly)."""
         if self.outages.active("redis"):
             await self._isolated(self.engine.redis.ping(), "Redis check", 0)
+        if self.outages.active("disk"):  # a quiet pass proves nothing about a full disk
+            try:
+                await asyncio.to_thread(self.disk_probe)
+            except OSError as exc:
+                self.outages.failed(exc, "disk check")
+            else:
+                self.outages.succeeded("disk")
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         for order in await self.store.orders_to_follow():
