@@ -67,6 +67,21 @@ def test_terminal_skips_devices_pipes_and_huge_files_without_reading_them(tmp_pa
     assert by_name["me.png"].data == good.data
 
 
+def test_terminal_reads_no_more_files_than_one_message_may_hold(tmp_path: Path) -> None:
+    """Review 1, finding 6: a folder of 40 photos with a cap of 12: twelve are read, the
+    other 28 are passed on unread (so the studio says it left them alone), in order."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"p{i:02}.jpg").write_bytes(b"photo %d" % i)
+    term = Terminal(tmp_path / "out", Who("terminal", "t", "t"), max_files=12)
+    event = term.parse(str(folder))
+    assert isinstance(event, Files) and len(event.files) == 40
+    read, unread = event.files[:12], event.files[12:]
+    assert [f.data for f in read] == [b"photo %d" % i for i in range(12)]
+    assert all(f.data is None and f.error == "not read" for f in unread)
+
+
 # --- 18: the Telegram token never reaches a log line --------------------------------------------
 class _Unauthorized(BaseHTTPRequestHandler):
     def do_POST(self) -> None:
