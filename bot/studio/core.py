@@ -52,6 +52,7 @@ from typing import Any, Protocol
 
 from bot.store.store import Store
 from bot.studio import buttons as b
+from bot.studio import uploads
 from bot.studio import words as w
 from bot.studio.events import (
     Button,
@@ -724,7 +725,7 @@ class Studio:
             await self.engine.drop([handle.job_id])  # it holds the photo: not left in Redis
             await self.store.delete_photo(photo_id)
             return (
-                "✗ the photo checker didn't answer in time (the engine is busy or stopped). "
+                f"{uploads.CHECKER_TIMED_OUT} (the engine is busy or stopped). "
                 "Please send it again in a minute."
             )
         if isinstance(result, c.JobFailure):
