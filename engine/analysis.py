@@ -14,11 +14,13 @@ from engine.identity import (
     check_consistency,
     comparable,
     protected_match,
+    protected_references,
     similarity_to_set,
     vector,
 )
 from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
 from engine.quality import QualityThresholds, assess, thresholds_for
+from engine.safety_check import Screen
 from sitter.contract import (
     AnalyzePhotoRequest,
     AnalyzePhotoResult,
@@ -27,9 +29,14 @@ from sitter.contract import (
     Embedding,
     Issue,
     PhotoProblem,
+    ProtectedMatch,
 )
 
 CROP_SIZE = 256
+UNSAFE_DETAIL = (
+    "I can't use this photo: it looks like it shows nudity. Please send an everyday "
+    "photo of your face."
+)
 
 
 def analyze_photo(
@@ -37,7 +44,10 @@ def analyze_photo(
     analyzer: FaceAnalyzer,
     limits: IntakeLimits | None = None,
     thresholds: QualityThresholds | None = None,
+    safety: Screen | None = None,
 ) -> AnalyzePhotoResult:
+    """The verdict on one reference photo. With ``safety`` (the worker always passes
+    it) a photo over the safety threshold is refused first, whatever else it shows."""
     try:
         photo = decode_with_limits(req.photo, limits or IntakeLimits())
     except PhotoRefused as refused:
@@ -47,9 +57,15 @@ def analyze_photo(
             width=refused.width,
             height=refused.height,
         )
+    base = {"width": photo.width, "height": photo.height, "format": photo.format}
+    if safety is not None and safety.refuses(photo.image):
+        return AnalyzePhotoResult(
+            accepted=False,
+            issues=[Issue(problem=PhotoProblem.UNSAFE, detail=UNSAFE_DETAIL)],
+            **base,
+        )
     faces = analyzer.detect(photo.image)
     verdict = assess(photo.image, faces, thresholds or thresholds_for(analyzer.name))
-    base = {"width": photo.width, "height": photo.height, "format": photo.format}
     if verdict.main is None or verdict.face_count != 1 or verdict.main.embedding is None:
         return AnalyzePhotoResult(
             accepted=False,
@@ -91,7 +107,7 @@ def analyze_photo(
             )
     crop = analyzer.aligned_crop(photo.image, verdict.main, CROP_SIZE)
     buf = io.BytesIO()
-    crop.save(buf, "PNG")
+    crop.save(buf, "PNG", compress_level=1)  # a small crop; zlib level 6 took longer
     return AnalyzePhotoResult(
         accepted=not issues,
         issues=issues,
@@ -116,8 +132,10 @@ def check_set(req: CheckSetRequest, analyzer: FaceAnalyzer) -> CheckSetResult:
     distances = [0.0] * len(req.embeddings)
     for k, i in enumerate(usable):
         distances[i] = round(1.0 - result.medians[k], 4)
+    matches = protected_references(analyzer, req.embeddings, req.protected)
     return CheckSetResult(
         outliers=[usable[k] for k in result.outliers],
         threshold=round(1.0 - result.threshold, 4),
         distances=distances,
+        protected_matches=[ProtectedMatch(index=i, protected_id=p) for i, p in matches],
     )

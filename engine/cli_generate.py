@@ -71,7 +71,7 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
             filename=path.name,
             set_embeddings=[r.embedding for r in refs],
         )
-        res = analyze_photo(req, analyzer, limits)
+        res = analyze_photo(req, analyzer, limits, safety=runtime.safety_screen("reference"))
         verdicts.append(
             {
                 "file": path.name,

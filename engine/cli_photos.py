@@ -23,6 +23,7 @@ from pathlib import Path
 from engine.analysis import analyze_photo
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
+from engine.safety_check import Policy, Screen, load_classifier
 from sitter.config import Settings
 from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult, Embedding
 
@@ -79,6 +80,7 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
     with quiet_decoders():
         analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
+    safety = Screen(load_classifier(), Policy.from_settings(settings), "reference")
     accepted: list[Embedding] = []
     all_ok = True
     for name in args.files:
@@ -97,7 +99,7 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
                 photo=data, filename=path.name, set_embeddings=accepted if as_set else []
             )
             with quiet_decoders():
-                result = analyze_photo(request, analyzer, limits)
+                result = analyze_photo(request, analyzer, limits, safety=safety)
             if as_set and result.accepted and result.embedding is not None:
                 accepted.append(result.embedding)
             all_ok &= result.accepted

@@ -26,6 +26,7 @@ references and the style's ``[likeness]`` policy:
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import statistics
 from collections.abc import Sequence
@@ -198,7 +199,8 @@ class PersonGate:
         crop = None
         if any(c is not None for c in self.crops):
             crop = grey_crop(self.analyzer.aligned_crop(image, face, CROP_SIDE))
-        return self.judge_face(face.embedding, crop)  # type: ignore[arg-type]
+        verdict = self.judge_face(face.embedding, crop)  # type: ignore[arg-type]
+        return dataclasses.replace(verdict, box=face.box)  # where the face is (face detail)
 
     def judge_face(self, embedding: np.ndarray, crop: np.ndarray | None = None) -> Likeness:
         """The verdict on one face, given its embedding and grey aligned crop."""

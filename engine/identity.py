@@ -76,3 +76,17 @@ def protected_match(
         if s >= threshold and (best is None or s > best[1]):
             best = (p.id, s)
     return best
+
+
+def protected_references(
+    analyzer: FaceAnalyzer, embeddings: Sequence[Embedding], protected: Sequence[ProtectedFace]
+) -> list[tuple[int, int]]:
+    """(index, protected face id) for each embedding that matches a protected face."""
+    found = []
+    for i, e in enumerate(embeddings):
+        if e.backend != analyzer.name:
+            continue
+        match = protected_match(analyzer, vector(e), protected)
+        if match is not None:
+            found.append((i, match[0]))
+    return found

@@ -52,6 +52,8 @@ def permanent_code(exc: BaseException) -> str | None:
         return exc.code
     if isinstance(exc, IdentityMismatch):
         return "identity_mismatch"
+    if type(exc).__name__ == "CopyWithheld":
+        return "withheld"
     name = type(exc).__name__
     return {
         "UpscaleError": "bad_image",

@@ -93,6 +93,6 @@ QUEUE_JOBS = {
     c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
 }
 QUEUE_PARTS = {
-    c.QUEUE_FAST: ("faces", "signer", "text"),
-    c.QUEUE_GPU: ("faces", "signer", "pipeline", "upscaler"),
+    c.QUEUE_FAST: ("faces", "signer", "text", "safety"),
+    c.QUEUE_GPU: ("faces", "signer", "safety", "pipeline", "upscaler"),
 }

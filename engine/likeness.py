@@ -42,6 +42,7 @@ class Likeness:
     threshold: float | None = None
     closest: float | None = None  # the highest similarity to any one reference
     pixels: float | None = None  # the aligned crop's highest correlation with a reference crop
+    box: tuple[int, int, int, int] | None = None  # the scored face (the face detail pass's crop)
 
 
 def reference_vectors(
@@ -79,4 +80,5 @@ def score_image(analyzer: FaceAnalyzer, image: Image.Image, refs: np.ndarray) ->
     if not faces:
         return Likeness(face_found=False, score=None, passed=False)
     score = score_against(analyzer, faces[0].embedding, refs)  # type: ignore[arg-type]
-    return Likeness(face_found=True, score=score, passed=score >= analyzer.same_person_threshold)
+    passed = score >= analyzer.same_person_threshold
+    return Likeness(face_found=True, score=score, passed=passed, box=faces[0].box)

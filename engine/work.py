@@ -17,6 +17,16 @@ from sitter import contract as c
 
 
 def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
+    if req.protected:  # before the pipeline is even imported
+        from engine.identity import protected_references
+
+        refs = [r.embedding for r in req.references]
+        if protected_references(rt.require_analyzer(), refs, req.protected):
+            raise Permanent(
+                "protected",
+                "a reference photo shows a face that is protected (its owner asked not to "
+                "have it used)",
+            )
     from engine.pipeline.generate import generate
     from sitter.observability import record_likeness
 
@@ -32,7 +42,12 @@ def _do_analyze(rt: Any, req: c.AnalyzePhotoRequest, cancel: threading.Event) ->
         from engine.intake import IntakeLimits
     except ImportError as exc:
         raise Permanent("not_available", f"photo analysis is not in this build: {exc}") from None
-    return analyze_photo(req, rt.require_analyzer(), IntakeLimits.from_settings(rt.settings))
+    return analyze_photo(
+        req,
+        rt.require_analyzer(),
+        IntakeLimits.from_settings(rt.settings),
+        safety=rt.safety_screen("reference"),
+    )
 
 
 def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
@@ -41,6 +56,13 @@ def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c
     except ImportError as exc:
         raise Permanent("not_available", f"set checks are not in this build: {exc}") from None
     return check_set(req, rt.require_analyzer())
+
+
+def _check_copy(rt: Any, image: bytes, kind: str) -> None:
+    """Every derived copy is scored too; one over the threshold fails as ``withheld``."""
+    from engine.safety_check import Policy, check_copy
+
+    check_copy(rt.require_safety(), Policy.from_settings(rt.settings), image, kind)
 
 
 def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
@@ -56,6 +78,7 @@ def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Me
         raise Permanent("not_available", "this worker has no upscaler loaded")
     started = time.perf_counter()
     big, method = upscale(req.image, req.scale, rt.upscaler)
+    _check_copy(rt, big, "upscale")
     edit = f"upscaled {req.scale}x ({method})"
     big = carry_provenance(big, req.image, signer=rt.require_signer(), edit=edit)
     with Image.open(io.BytesIO(big)) as im:
@@ -76,6 +99,7 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
 
     started = time.perf_counter()
     image = label(req.image, signer=rt.require_signer(), text=req.text)
+    _check_copy(rt, image, "label")
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 

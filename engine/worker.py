@@ -179,14 +179,14 @@ async def run_workers(
     beat.start()
     try:
         if runtime is None:
-            light = tuple(p for p in parts if p in ("faces", "signer", "text"))
+            light = tuple(p for p in parts if p in ("faces", "signer", "text", "safety"))
             await asyncio.to_thread(rt.load, light)
         if c.QUEUE_FAST in queues:
             workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
             tasks.append(asyncio.create_task(workers[-1].async_run()))
         if c.QUEUE_GPU in queues:
             if runtime is None:
-                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text"))
+                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text", "safety"))
                 await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
                 log.info("models ready: %s", rt.load_seconds)
             workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))

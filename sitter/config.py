@@ -13,10 +13,22 @@ from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 TINY_MODEL = "tiny"
+# The output safety check's threshold on open_nsfw's nsfw score (engine/safety_check.py).
+# Measured with benchmarks/calibrate_safety.py (2026-12-01, one core):
+#   ../shared/faces, 36 ordinary photos: 0.002-0.517; one portrait (deepface_id01/2.jpg)
+#     at 0.517, the next at 0.292: the classifier's own 0.5 would refuse an ordinary photo
+#   the tiny test model's 64 px variations (88, every style's prompt, through generate()):
+#     at most 0.010; their labelled copies at most 0.016, 4x upscaled ones (4) at most 0.003
+#   the studio tests' stand-in pictures (a skin-coloured oval): at most 0.179
+# 0.6 clears every ordinary photo by 0.08 and stays well below 0.8, above which open_nsfw's
+# authors call an image highly probably NSFW (< 0.2: likely safe). No explicit image was
+# scored here (none is in the test data): the upper side is their guidance, not a measurement.
+DEFAULT_SAFETY_THRESHOLD = 0.6
 TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
+FACE_DETAIL_MODES = ("auto", "always", "off")
 
 
 class FaceBackend(StrEnum):
@@ -157,6 +169,30 @@ class Settings(BaseSettings):
         description="Render every order in 4 steps without guidance (trailing Euler "
         "timesteps): only for a distilled model such as SDXL-Lightning.",
     )
+    face_detail: str = Field(
+        "auto",
+        description="Face detail pass (re-render the face up close, keep it if the likeness "
+        "scores better): auto (when the face is small in the frame or the likeness is just "
+        "below the gate), always, or off.",
+    )
+    face_detail_strength: float = Field(
+        0.35, gt=0, le=1, description="img2img strength of the face detail re-render."
+    )
+
+    safety_threshold: float = Field(
+        DEFAULT_SAFETY_THRESHOLD,
+        ge=0.0,
+        le=1.0,
+        description="Output safety check: an image whose open_nsfw score is at or above "
+        "this is not delivered (generated, upscaled, labelled) or accepted (reference photo).",
+    )
+    safety_action: str = Field(
+        "regenerate",
+        pattern="^(regenerate|withhold|log)$",
+        description="What a variation over the safety threshold gets: regenerate (a new "
+        "seed within the order's attempts, withheld if all are over), withhold (at once), "
+        "or log (delivered anyway; only to calibrate a new model).",
+    )
 
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
@@ -182,6 +218,16 @@ class Settings(BaseSettings):
                 "plus-face or faceid-plusv2 (`sitter models fetch` downloads the files)"
             )
         raise ValueError(f"unknown identity adapter {v!r}: use {', '.join(IDENTITY_ADAPTERS)}")
+
+    @field_validator("face_detail", mode="before")
+    @classmethod
+    def _face_detail(cls, v: object) -> object:
+        if not isinstance(v, str):
+            return v
+        mode = v.strip().lower()
+        if mode not in FACE_DETAIL_MODES:
+            raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
+        return mode
 
     @field_validator("telegram_token", "discord_token", mode="before")
     @classmethod

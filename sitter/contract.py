@@ -73,6 +73,7 @@ class PhotoProblem(StrEnum):
     EXTREME_ANGLE = "extreme_angle"
     DIFFERENT_PERSON = "different_person"
     PROTECTED = "protected"
+    UNSAFE = "unsafe"  # over the output safety check's nudity threshold
 
 
 class Issue(Message):
@@ -116,6 +117,13 @@ class AnalyzePhotoResult(Message):
 
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
+    # Faces protected since the photos were accepted: checked again before an order.
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+
+class ProtectedMatch(Message):
+    index: int = Field(ge=0, le=10_000, description="Which embedding of the request.")
+    protected_id: int = Field(ge=0, le=MAX_ID)
 
 
 class CheckPromptRequest(Message):
@@ -139,6 +147,7 @@ class CheckSetResult(Message):
     distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
         description="Each photo's median distance to the others."
     )
+    protected_matches: list[ProtectedMatch] = Field(default_factory=list)
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -205,6 +214,21 @@ class GenerateRequest(Message):
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
+    # Checked against the references before anything is painted (a face protected
+    # after the order was queued); a match fails the job with code "protected".
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+
+class FaceDetail(Message):
+    """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
+
+    reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
+    strength: float = Field(description="img2img strength of the face re-render.")
+    crop: list[int] = Field(description="The square re-rendered: left, top, right, bottom.")
+    likeness_before: float | None
+    likeness_after: float | None = Field(description="None: no face found after the pass.")
+    kept: bool = Field(description="True when the detailed version scored better and was kept.")
+    seconds: float = 0.0
 
 
 class Variation(Message):
@@ -224,6 +248,17 @@ class Variation(Message):
     regenerated_for: list[Verdict] = Field(
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
+    safety: float | None = Field(None, description="Safety check score (open_nsfw), 0..1.")
+    detail: FaceDetail | None = Field(None, description="The face detail pass; None: not run.")
+
+
+class Withheld(Message):
+    """A variation the safety check withheld: never its image, only what the audit needs."""
+
+    seed: int = Field(ge=0, description="The request's seed for this variation.")
+    attempts: int = Field(ge=1, le=10)
+    safety: float | None = Field(ge=0.0, le=1.0, description="The lowest score of its attempts.")
+    threshold: float = Field(ge=0.0, le=1.0)
 
 
 class GenerateResult(Message):
@@ -233,6 +268,7 @@ class GenerateResult(Message):
     adapter: str
     device: str
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+    withheld: list[Withheld] = Field(default_factory=list, max_length=8)
 
 
 # --- upscale and label ------------------------------------------------------------------------

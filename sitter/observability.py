@@ -161,6 +161,23 @@ LIKENESS = Histogram(
     buckets=tuple(round(0.1 * i, 1) for i in range(1, 11)),
 )
 ORDERS = Counter("sitter_orders", "Portrait orders queued, by platform.", ["platform"])
+SAFETY_SCORE = Histogram(
+    "sitter_safety_score",
+    "Output safety check score (open_nsfw) of each image scored, by kind.",
+    ["kind"],
+    buckets=(0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+)
+SAFETY_OVER = Counter(
+    "sitter_safety_over_threshold",
+    "Images scored at or over the safety threshold, by kind (generate, upscale, label, "
+    "reference); a regenerated variation counts once per attempt.",
+    ["kind"],
+)
+WITHHELD = Counter(
+    "sitter_outputs_withheld",
+    "Variations, copies and reference photos withheld or refused by the safety check, by kind.",
+    ["kind"],
+)
 
 
 @contextlib.contextmanager
@@ -184,6 +201,16 @@ def record_failure(kind: str, code: str) -> None:
 def record_likeness(score: float | None) -> None:
     if score is not None:
         LIKENESS.observe(score)
+
+
+def record_safety(kind: str, score: float, *, over: bool) -> None:
+    SAFETY_SCORE.labels(kind).observe(score)
+    if over:
+        SAFETY_OVER.labels(kind).inc()
+
+
+def record_withheld(kind: str) -> None:
+    WITHHELD.labels(kind).inc()
 
 
 class QueueDepthCollector(Collector):

@@ -102,7 +102,14 @@ class EngineClient:
     async def call(
         self, job: str, request: c.Message, job_id: str | None = None, timeout: float | None = None
     ) -> c.Message:
-        return await self.result(job, await self.enqueue(job, request, job_id), timeout)
+        """Enqueue and wait. The job and its kept result (which hold the request: a
+        photo, a crop, embeddings) leave Redis as soon as the answer is read, or
+        once waiting for it is given up."""
+        handle = await self.enqueue(job, request, job_id)
+        try:
+            return await self.result(job, handle, timeout)
+        finally:
+            await self.drop([handle.job_id])
 
     async def state(self, job: str, job_id: str) -> JobState:
         handle = self.job(job, job_id)

@@ -113,8 +113,14 @@ async def check_set(ctx: dict, payload: dict) -> dict:
         others = [a.similarity(v, o) for j, o in enumerate(vecs) if j != i]
         meds.append(float(np.median(others)) if others else 1.0)
     outliers = [i for i, m in enumerate(meds) if m < a.same_person_threshold]
+    from engine.identity import protected_references
+
+    matches = protected_references(a, req.embeddings, req.protected)
     return c.CheckSetResult(
-        outliers=outliers, threshold=a.same_person_threshold, distances=meds
+        outliers=outliers,
+        threshold=a.same_person_threshold,
+        distances=meds,
+        protected_matches=[c.ProtectedMatch(index=i, protected_id=p) for i, p in matches],
     ).model_dump()
 
 
@@ -122,6 +128,14 @@ async def generate(ctx: dict, payload: dict) -> dict:
     req = c.parse_request(c.JOB_GENERATE, payload)
     assert isinstance(req, c.GenerateRequest)
     t0 = time.perf_counter()
+    if getattr(req, "protected", None):  # the real worker's rule, before anything is painted
+        from engine.identity import protected_references
+
+        refs = [r.embedding for r in req.references]
+        if protected_references(analyzer(), refs, req.protected):
+            return c.JobFailure(
+                code="protected", message="a reference photo shows a protected face"
+            ).model_dump()
     delay = float(os.environ.get("STUDIO_ENGINE_DELAY", "0"))
     if delay:
         await asyncio.sleep(delay)

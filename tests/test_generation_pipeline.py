@@ -106,10 +106,10 @@ def test_the_face_crops_steer_the_image(loaded: LoadedPipeline) -> None:
 
 
 def test_style_params_override_the_family_defaults(loaded: LoadedPipeline) -> None:
-    (img,) = _render(loaded, [1], width=48, height=32, steps=2, guidance=1.0)
-    assert img.shape == (32, 48, 3)
+    (img,) = _render(loaded, [1], width=80, height=64, steps=2, guidance=1.0)
+    assert img.shape == (64, 80, 3)
     with pytest.raises(ValueError, match="multiples of 8"):
-        resolve_params(loaded, GenerationParams(width=50))
+        resolve_params(loaded, GenerationParams(width=100))
 
 
 def test_retry_seeds_are_deterministic_and_new() -> None:

@@ -182,7 +182,9 @@ def test_models_verify_names_the_adapter_files(
     from engine.models import cmd_models
 
     cache = tmp_path / "cache"
-    settings = load_settings(face_backend="dlib", model_cache=cache)  # SDXL + Plus Face
+    settings = load_settings(  # SDXL + Plus Face (the default model is FLUX.2 [klein])
+        face_backend="dlib", model="stabilityai/stable-diffusion-xl-base-1.0", model_cache=cache
+    )
     cmd_models(argparse.Namespace(action="verify"), settings)
     err = capsys.readouterr().err
     assert "identity adapter: FAILED (ip-adapter-plus-face_sdxl_vit-h" in err

@@ -132,4 +132,4 @@ async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     actions = [
         r[0] for r in await studio.store.all("SELECT action FROM moderation_actions ORDER BY id")
     ]
-    assert actions == ["protect_self", "unprotect_self"]
+    assert actions == ["protect_self", "protected_match", "unprotect_self"]  # no photo kept

@@ -146,6 +146,8 @@ async def test_card_shows_owner_history_and_dismiss_tells_only_the_reporter(
     studio: Studio,
 ) -> None:
     ann = await seed_person(studio.store, "terminal", "ann")
+    # Order 2 from a new reference set: a decision on order 1 reaches its whole set.
+    await studio.store.set_status(ann["set_id"], "archived")
     later = await seed_person(studio.store, "terminal", "ann", photos=0, tag="2")  # order 2
     v1, v2, v3 = ann["variations"][0], *later["variations"][:2]
     await studio.handle(Press(BOB, f"rep:{v1}:sex"))

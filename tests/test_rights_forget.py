@@ -163,3 +163,109 @@ def test_retention_sentence_names_both_periods() -> None:
     text = rights.retention_sentence(s)
     assert "after 7 days" in text and "after 45 days" in text and "/forget" in text
     assert json.dumps(text)  # plain text, no markup
+
+
+async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
+    redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The whole footprint, on the real parts: every SQLite table and column, the
+    database and WAL files, the media folder, the terminal's output folder and every
+    Redis key (a worker process serves photo checks; no worker paints, so a retry
+    stays queued with the reference crops in its request)."""
+    import asyncio
+    import io
+
+    import msgpack
+    from rights_scan import in_db_files, in_files, in_redis, in_tables
+    from studio_harness import start_engine, stop
+
+    from bot.studio import words as w
+    from bot.studio.moderation import Moderation
+    from bot.terminal.app import Terminal
+
+    monkeypatch.setenv("STUDIO_ENGINE_QUEUES", "fast")
+    proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
+    settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
+    s = await Studio.open(settings)
+    s.add_outbox("terminal", RecordingOutbox())
+    assert isinstance(s.moderation, Moderation)
+    s.moderation.terminal_targets = ("mods",)
+    out = data_dir / "out"
+    terminal = Terminal(out, Who("terminal", "ann-5521", "ann-5521-chat"), stream=io.StringIO())
+    s.store.media.on_delete.append(terminal.forget_copy)
+    ann_who = Who("terminal", "ann-5521", "ann-5521-chat", "Ann-5521")
+    try:
+        store = s.store
+        ann = await seed_person(store, "terminal", "ann-5521")
+        bob = await seed_person(store, "terminal", "bob")
+        uid = ann["user_id"]
+        await store.record_consent(uid, w.CONSENT_VERSION, w.CONSENT_TEXT)
+        await store.save_session(uid, "idle", {"attire": "a tangerine velvet cape"})
+        for i, p in enumerate(
+            await store.all("SELECT * FROM reference_photos WHERE user_id = ?", uid)
+        ):  # her own face measurements (seed_person gives everyone the same ones)
+            vec = [0.5521 + i / 100 + k / 10000 for k in range(128)]
+            await store.update_photo(p["id"], "accepted", [], embedding=vec, backend="dlib")
+        photos = await store.all("SELECT * FROM reference_photos WHERE user_id = ?", uid)
+        files = [p for p in store.media.user_dir(uid).rglob("*") if p.is_file()]
+        for v in await store.variations(ann["order_id"]):
+            terminal.save(store.media.path(v["path"]))  # the terminal's copies
+        assert len(list(out.iterdir())) == 4
+        # A retry stays queued (no painter): its request holds the reference crops.
+        [_, queued] = await s.handle(Press(ann_who, f"r:{ann['order_id']}"))
+        assert "queued" in queued.text
+        # A photo check the bot never read: its result holds the photo.
+        job = rights.analysis_job_id(await s.job_prefix(), uid)
+        ref_bytes = files[0].read_bytes()
+        await s.engine.enqueue(c.JOB_ANALYZE, c.AnalyzePhotoRequest(photo=ref_bytes), job_id=job)
+        for _ in range(400):
+            if await s.engine.redis.exists(f"arq:result:{job}"):
+                break
+            await asyncio.sleep(0.05)
+        # Ann reported Bob's portrait with a typed note; Bob reports Ann's.
+        await s.handle(Command(ann_who, "report", f"rep:{bob['variations'][0]} oth tangerine note"))
+        await s.handle(Press(BOB, f"rep:{ann['variations'][0]}:me"))
+
+        photo_bytes = {f"bytes of {p.name}": p.read_bytes()[100:164] for p in files}
+        hashes = {f"hash {p.stem[:8]}": p.stem for p in files}  # content-addressed names
+        embeddings = [json.loads(p["embedding"]) for p in photos]
+        emb_text = {f"embedding {i}": json.dumps(e) for i, e in enumerate(embeddings)}
+        emb_packed = {f"embedding {i}": msgpack.packb(e) for i, e in enumerate(embeddings)}
+        found_before = await in_redis(redis_url, {**photo_bytes, **emb_packed})
+        assert found_before  # the queue and the kept result hold her photos now
+
+        async def everywhere(text: dict[str, str], raw: dict[str, bytes]) -> list[str]:
+            both = {**raw, **{k: v.encode() for k, v in text.items()}}
+            return [
+                *await in_tables(store, text),
+                *in_db_files(settings.db_path, both),
+                *in_files(store.media.root, both),
+                *in_files(out, both),
+                *await in_redis(redis_url, both),
+            ]
+
+        # 1. A moderator purges: her photos, hashes and embeddings are gone everywhere.
+        rid = (await store.one("SELECT id FROM reports WHERE owner_user_id = ?", uid))[0]
+        [done] = await s.handle(Press(MIA, f"mod:{rid}:pur"))
+        assert "3 reference photos deleted" in done.text
+        await rights_store_checkpoint(store)
+        assert await everywhere({**hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
+
+        # 2. She forgets: nor her ids, name or anything she typed.
+        [ask] = await s.handle(Command(ann_who, "forget"))
+        confirm = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
+        await s.handle(Press(ann_who, confirm))
+        ids = {"platform id": "ann-5521", "chat": "ann-5521-chat", "typed": "tangerine"}
+        assert await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
+        assert await leftovers(store, uid) == {}
+        assert list(out.iterdir()) == []
+    finally:
+        await s.aclose()
+        stop(proc)
+
+
+async def rights_store_checkpoint(store) -> None:
+    """A purge writes rows; the scan of the files reads them after a checkpoint."""
+    from bot.store.rights_store import checkpoint
+
+    assert await checkpoint(store)

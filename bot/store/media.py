@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -13,6 +15,14 @@ class MediaStore:
     def __init__(self, root: Path):
         self.root = root
         self.root.mkdir(parents=True, exist_ok=True)
+        # Told the relative path of every file deleted (an adapter's copies go too).
+        self.on_delete: list[Callable[[str], None]] = []
+
+    def _deleted(self, rel: str) -> None:
+        for callback in self.on_delete:
+            # a copy that can't be removed must not stop the deletion itself
+            with contextlib.suppress(OSError):
+                callback(rel)
 
     def user_dir(self, user_id: int) -> Path:
         return self.root / f"u{int(user_id)}"
@@ -52,6 +62,7 @@ class MediaStore:
         p = self.path(rel)
         if p.exists():
             p.unlink()
+            self._deleted(rel)
             return True
         return False
 
@@ -60,6 +71,8 @@ class MediaStore:
         folder = self.user_dir(user_id)
         if not folder.exists():
             return 0
-        count = sum(1 for p in folder.rglob("*") if p.is_file())
+        files = [p.relative_to(self.root).as_posix() for p in folder.rglob("*") if p.is_file()]
         shutil.rmtree(folder)
-        return count
+        for rel in files:
+            self._deleted(rel)
+        return len(files)

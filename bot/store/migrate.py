@@ -1,7 +1,9 @@
 """Plain numbered SQL migrations, the applied version kept in ``PRAGMA user_version``.
 
 Each file and its version bump run in one transaction. A database newer than
-the code is refused rather than guessed at.
+the code is refused rather than guessed at. A file with the header line
+``-- Foreign keys: off`` rebuilds tables: foreign keys are switched off around its
+transaction (a DROP TABLE would otherwise cascade) and checked before the commit.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import aiosqlite
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
+_FK_OFF = re.compile(r"^-- Foreign keys: off\s*$", re.MULTILINE)
 
 
 class SchemaTooNew(RuntimeError):
@@ -30,6 +33,12 @@ def migration_files(folder: Path = MIGRATIONS_DIR) -> list[tuple[int, Path]]:
     if numbers != list(range(1, len(numbers) + 1)):
         raise ValueError(f"{folder}: migrations must be numbered 1..N without gaps: {numbers}")
     return found
+
+
+async def _pragma(db: aiosqlite.Connection, name: str) -> int:
+    async with db.execute(f"PRAGMA {name}") as cur:
+        row = await cur.fetchone()
+    return int(row[0]) if row else 0
 
 
 async def current_version(db: aiosqlite.Connection) -> int:
@@ -53,16 +62,28 @@ async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> li
         if number <= version:
             continue
         sql = path.read_text(encoding="utf-8")
+        rebuild = bool(_FK_OFF.search(sql))
+        fk_before = await _pragma(db, "foreign_keys")
+        if rebuild:
+            await db.execute("PRAGMA foreign_keys = OFF")  # no effect inside a transaction
         # executescript would COMMIT first; run the file and the bump as one transaction.
         await db.execute("BEGIN IMMEDIATE")
         try:
             for statement in _statements(sql):
                 await db.execute(statement)
+            if rebuild:
+                async with db.execute("PRAGMA foreign_key_check") as cur:
+                    broken = await cur.fetchall()
+                if broken:
+                    raise RuntimeError(f"{path.name}: foreign keys broken: {broken[:5]}")
             await db.execute(f"PRAGMA user_version = {number}")
             await db.commit()
         except BaseException:
             await db.rollback()
             raise
+        finally:
+            if rebuild:
+                await db.execute(f"PRAGMA foreign_keys = {fk_before}")
         applied.append(number)
     return applied
 
@@ -81,6 +102,8 @@ async def open_db(path: Path, folder: Path = MIGRATIONS_DIR) -> aiosqlite.Connec
     await db.execute("PRAGMA journal_mode = WAL")
     await db.execute("PRAGMA foreign_keys = ON")
     await db.execute("PRAGMA busy_timeout = 5000")
+    # Deleted rows are overwritten, not left in free pages: /forget means gone from the file.
+    await db.execute("PRAGMA secure_delete = ON")
     try:
         await migrate(db, folder)
     except BaseException:

@@ -208,8 +208,8 @@ class ModerationStore:
                 order_id,
             )
             await self.store.run(
-                "UPDATE variations SET removed_at = ?, path = NULL WHERE order_id = ? "
-                "AND removed_at IS NULL",
+                "UPDATE variations SET removed_at = ?, path = NULL, sha256 = NULL "
+                "WHERE order_id = ? AND removed_at IS NULL",
                 now_iso(),
                 order_id,
             )

@@ -344,9 +344,10 @@ class Store:
     async def orders_to_follow(self) -> list[Row]:
         """Orders still queued/running, or finished but not yet told to their owner."""
         return await self.all(
-            "SELECT * FROM orders WHERE status IN ('queued', 'running') "
-            "OR (status IN ('done', 'failed') AND delivered_at IS NULL) ORDER BY id"
-        )
+            "SELECT * FROM orders WHERE (status IN ('queued', 'running') "
+            "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
+            "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
+        )  # nothing is delivered to a banned owner (a ban cancels their queued work)
 
     # --- variations --------------------------------------------------------------------
     async def add_variation(
@@ -364,11 +365,13 @@ class Store:
         verdict: str | None = None,
         threshold: float | None = None,
         regenerated: str = "",
+        detail: str | None = None,
+        detail_gain: float | None = None,
     ) -> int:
         return await self.run(
             "INSERT INTO variations (order_id, user_id, idx, seed, path, sha256, likeness, "
-            "face_found, passed, attempts, verdict, threshold, regenerated) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "face_found, passed, attempts, verdict, threshold, regenerated, detail, detail_gain) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (order_id, idx) DO UPDATE SET path = excluded.path",
             order_id,
             user_id,
@@ -383,6 +386,8 @@ class Store:
             verdict,
             threshold,
             regenerated,
+            detail,
+            detail_gain,
         )
 
     async def variations(self, order_id: int) -> list[Row]:
@@ -417,8 +422,10 @@ class Store:
             "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
             "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
             "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
-            "WHERE vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
-            "AND vj.delivered_at IS NULL) ORDER BY vj.id"
+            "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
+            "AND vj.delivered_at IS NULL)) "
+            "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) "
+            "ORDER BY vj.id"
         )
 
     # --- platform messages (what adapters need to edit later) ----------------------------------

@@ -52,7 +52,7 @@ from typing import Any, Protocol
 
 from bot.store.store import Store
 from bot.studio import buttons as b
-from bot.studio import uploads
+from bot.studio import reach, rights, uploads
 from bot.studio import words as w
 from bot.studio.events import (
     Button,
@@ -457,7 +457,7 @@ class Studio:
                 "failed": f"failed: {order['error']}",
                 "cancelled": "cancelled.",
             }.get(order["status"], order["status"])
-        today = await self.store.orders_since(user["id"], _today())
+        today = await self._orders_today(user)
         if self.settings.daily_quota:
             text += f"\nOrders today: {today} of {self.settings.daily_quota}."
         return _say(text)
@@ -718,7 +718,8 @@ class Studio:
                 if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
             ],
         )
-        handle = await self.engine.enqueue(c.JOB_ANALYZE, req)
+        job_id = rights.analysis_job_id(await self.job_prefix(), user["id"])
+        handle = await self.engine.enqueue(c.JOB_ANALYZE, req, job_id=job_id)
         try:
             result = await self.engine.result(c.JOB_ANALYZE, handle, timeout=self.analyze_timeout_s)
         except TimeoutError:
@@ -728,15 +729,14 @@ class Studio:
                 f"{uploads.CHECKER_TIMED_OUT} (the engine is busy or stopped). "
                 "Please send it again in a minute."
             )
+        await self.engine.drop([handle.job_id])  # read: its photo, crop, embedding leave Redis
         if isinstance(result, c.JobFailure):
             await self.store.delete_photo(photo_id)
             return f"✗ I couldn't check it ({result.message}). Please send it again."
         assert isinstance(result, c.AnalyzePhotoResult)
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
         if not result.accepted or result.embedding is None:
-            await self.store.update_photo(
-                photo_id, "refused", reasons, width=result.width, height=result.height
-            )
+            await rights.refused(self.store, user["id"], photo_id, reasons, result.protected_match)
             why = "; ".join(w.issue_words(i) for i in result.issues) or "it can't be used"
             return f"✗ {why}."
         crop = None
@@ -787,9 +787,10 @@ class Studio:
         notes: list[str] = []
         if len(accepted) >= 3:
             req = c.CheckSetRequest(embeddings=[_embedding(p) for p in accepted])
+            job_id = rights.analysis_job_id(await self.job_prefix(), user["id"])
             try:
                 result = await self.engine.call(
-                    c.JOB_CHECK_SET, req, timeout=self.analyze_timeout_s
+                    c.JOB_CHECK_SET, req, job_id=job_id, timeout=self.analyze_timeout_s
                 )
             except TimeoutError:
                 s = await self.store.save_session(user["id"], State.REFERENCES.value, data)
@@ -857,9 +858,15 @@ class Studio:
                 "cancel it with /cancel, before ordering another."
             )
         quota = self.settings.daily_quota
-        if quota and await self.store.orders_since(user["id"], _today()) >= quota:
+        if quota and await self._orders_today(user) >= quota:
             return f"You've reached today's limit of {quota} orders. It resets at midnight UTC."
         return None
+
+    async def _orders_today(self, user: Any) -> int:
+        """Today's orders, counting those placed before a /forget today."""
+        pid = user["platform_user_id"]
+        carried = await rights.carried_orders(self.store, user["platform"], pid)
+        return await self.store.orders_since(user["id"], _today()) + carried
 
     async def _place(self, user: Any, data: dict[str, Any]) -> list[Reply]:
         refusal = await self._limits(user)
@@ -877,6 +884,8 @@ class Studio:
                 _say("Your reference photos are gone; please send new ones."),
                 *await self._go(user, State.REFERENCES, {}),
             ]
+        if (refusal := await reach.check_set(self, user, ref["id"])) is not None:
+            return [_say(refusal)]
         answers = {k: str(data.get(k, "")) for k in WIZARD_SLOTS}
         if self._screen_order is not None:
             refusal = self._screen_order(answers)
@@ -937,6 +946,7 @@ class Studio:
                 )
                 for p in refs
             ],
+            protected=await reach.protected_for(self.store, order["user_id"]),
         )
         await self.store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
         with bind_order(job_id):  # the worker logs under the same id
@@ -1042,6 +1052,8 @@ class Studio:
         refusal = await self._limits(user)
         if refusal:
             return [_say(refusal)]
+        if order["set_id"] and (refusal := await reach.check_set(self, user, order["set_id"])):
+            return [_say(refusal)]
         new_id = await self.store.create_order(
             user_id=user["id"],
             set_id=order["set_id"],
@@ -1108,20 +1120,9 @@ class Studio:
         active = await self.store.active_order(user["id"])
         if active is not None and active["job_id"]:
             await _remove_queued(self.engine, active["job_id"])
-        # Kept results hold portraits (and their requests the reference crops).
-        jobs = await self.store.all(
-            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
-            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
-            user["id"],
-            user["id"],
-        )
-        await self.engine.drop([r[0] for r in jobs])
-        try:
-            from bot.studio import rights
-        except ImportError:
-            counts = await self.store.forget(user["id"])
-        else:
-            counts = await rights.forget(self.store, user["id"])  # + own protections, audit log
+        # Kept results hold portraits (and their requests the reference crops); photo
+        # checks hold photos: Redis first, then rows, files, protections, audit log.
+        counts = await rights.forget_everywhere(self, user["id"])
         self._locks.pop(user["id"], None)
         return _say(
             f"Done. I deleted {counts.photos} photo{'s' if counts.photos != 1 else ''}, "

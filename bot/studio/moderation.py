@@ -34,6 +34,7 @@ from typing import Any
 
 from bot.store.moderation_store import ModerationStore, Purge
 from bot.store.store import Row, Store
+from bot.studio import reach, rights
 from bot.studio import words as w
 from bot.studio.events import (
     Button,
@@ -567,17 +568,27 @@ class Moderation:
         owner = r["owner_user_id"]
         done: dict[str, Any] = {}
         if decision != "dismiss":
-            removed = await self.db.remove_order_images(r["order_id"])
+            # Every order of the same reference set (retries too) and their copies.
+            removed, others = await reach.remove_images_everywhere(
+                self.store, self.engine, r["order_id"]
+            )
+            detail: dict[str, Any] = {"order_id": r["order_id"], **removed.as_dict()}
+            if others:
+                detail["other_orders"] = others
             await self.db.log(
                 who,
                 "remove_images",
                 target_user_id=owner,
                 report_id=rid,
                 reason=r["reason"],
-                detail={"order_id": r["order_id"], **removed.as_dict()},
+                detail=detail,
             )
             done["removed"] = removed.results
         if decision in ("purge", "protect", "ban"):
+            # Queued work carries the reference crops: it stops and leaves Redis first.
+            await reach.stop_owner_work(self.store, self.engine, owner, "stopped by a moderator")
+            if owner is not None:
+                await rights.drop_person_jobs(self.store, self.engine, owner)
             purged: Purge = await self.db.purge_references(owner)
             await self.db.log(
                 who,
@@ -631,9 +642,14 @@ class Moderation:
         if not r["image_path"] or self.engine is None:
             return []
         photo = self.store.media.read(r["image_path"])
+        prefix = await rights.job_prefix(self.store, self.engine)
+        owner = r["owner_user_id"] or 0
         try:
             result = await self.engine.call(
-                c.JOB_ANALYZE, c.AnalyzePhotoRequest(photo=photo), timeout=ANALYZE_TIMEOUT_S
+                c.JOB_ANALYZE,
+                c.AnalyzePhotoRequest(photo=photo),
+                job_id=rights.analysis_job_id(prefix, owner),
+                timeout=ANALYZE_TIMEOUT_S,
             )
         except TimeoutError:
             return []
@@ -673,6 +689,8 @@ class Moderation:
     async def _ban(self, who: str, user_id: int, reason: str, rid: int | None = None) -> bool:
         if not await self.db.ban(user_id, reason):
             return False
+        # Queued orders and follow-ups are cancelled; the tracker delivers nothing more.
+        await reach.stop_owner_work(self.store, self.engine, user_id, "the account is suspended")
         u = await self.db.user(user_id)
         if u is not None:
             self._banned.add((u["platform"], u["platform_user_id"]))
@@ -747,10 +765,12 @@ class Moderation:
             return [_say("Please send exactly one selfie for /protect.")]
         if self.engine is None:
             return [_say("The photo checker isn't available right now; please try again later.")]
+        prefix = await rights.job_prefix(self.store, self.engine)
         try:
             result = await self.engine.call(
                 c.JOB_ANALYZE,
                 c.AnalyzePhotoRequest(photo=files[0].data or b"", filename=files[0].filename),
+                job_id=rights.analysis_job_id(prefix, user["id"]),
                 timeout=ANALYZE_TIMEOUT_S,
             )
         except TimeoutError:

@@ -2,18 +2,27 @@
 
 The row and file deletion itself is the studio Store's (``Store.forget``,
 ``Store.sweep_retention``); this module adds what the law and the moderators
-need around it: a person's own protected-face embeddings go too, and every
-deletion is recorded (who, when, what, how many).
+need around it: a person's own protected-face embeddings go too, the audit log
+and reports keep a pseudonym instead of the person and none of their typed
+text, today's order count survives as a keyed fingerprint (the daily quota),
+the person's jobs and results still in Redis are deleted, the SQLite WAL is
+checkpointed, and every deletion is recorded (who, when, what, how many).
 """
 
 from __future__ import annotations
 
 import logging
+import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from arq.constants import job_key_prefix, result_key_prefix, retry_key_prefix
+
+from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
 from sitter.config import Settings
+from sitter.queue import EngineClient
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +39,10 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
     open_reports = await store.all(
         "SELECT id FROM reports WHERE owner_user_id = ? AND status = 'open'", user_id
     )
+    user = await store.user_by_id(user_id)
+    if user is not None:
+        await rs.carry_quota(store, user)  # before the orders go: the daily limit holds
+        await rs.scrub_person(store, user)  # before the user row goes: reports name them
     protections = await mod.delete_self_protection(user_id)
     counts = await store.forget(user_id)
     done = Forgotten(**counts.__dict__, protections=protections)
@@ -37,8 +50,81 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
     if open_reports:
         # The portraits a report points at are gone now; the moderators' copy stays.
         detail["open_reports"] = [r["id"] for r in open_reports]
-    await mod.log(actor or f"user:{user_id}", "forget", target_user_id=user_id, detail=detail)
+    await mod.log(actor or rs.pseudonym(user_id), "forget", target_user_id=user_id, detail=detail)
+    await rs.checkpoint(store)
     return done
+
+
+# --- the person's jobs in Redis -----------------------------------------------------------------
+async def job_prefix(store: Store, engine: EngineClient) -> str:
+    """The prefix of this database's job ids (the studio's ``job_prefix``)."""
+    return f"{engine.prefix}-{await store.instance_id()}"
+
+
+def analysis_job_id(prefix: str, user_id: int) -> str:
+    """A photo check's job id names its person, so /forget and a purge can find it in
+    Redis while it is still there (a bot that stopped before reading the answer)."""
+    return f"{prefix}-a{int(user_id)}-{secrets.token_hex(6)}"
+
+
+async def drop_person_jobs(
+    store: Store, engine: EngineClient | None, user_id: int, job_ids: list[str] | None = None
+) -> int:
+    """Delete the person's jobs and kept results from Redis: the given ones (orders,
+    follow-ups) and every photo check named for them. Returns the keys deleted."""
+    if engine is None:
+        return 0
+    prefix = await job_prefix(store, engine)
+    ids = set(job_ids or [])
+    if job_ids is None:
+        rows = await store.all(
+            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
+            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
+            user_id,
+            user_id,
+        )
+        ids = {r[0] for r in rows}
+    pattern = f"{prefix}-a{int(user_id)}-*"
+    for key_prefix in (job_key_prefix, result_key_prefix, retry_key_prefix):
+        async for key in engine.redis.scan_iter(match=key_prefix + pattern, count=500):
+            text = key.decode() if isinstance(key, bytes) else str(key)
+            ids.add(text[len(key_prefix) :])
+    if not ids:
+        return 0
+    n = await engine.drop(sorted(ids))
+    retries = [retry_key_prefix + j for j in ids]
+    n += int(await engine.redis.delete(*retries))
+    return n
+
+
+async def carried_orders(store: Store, platform: str, platform_user_id: str) -> int:
+    return await rs.carried_orders(store, platform, platform_user_id)
+
+
+async def refused(
+    store: Store,
+    user_id: int,
+    photo_id: int,
+    reasons: list[dict[str, str]],
+    protected_match: int | None = None,
+) -> None:
+    """A refused upload: the file goes at once; a protected face's match is logged
+    (which protection, whose upload) without the photo."""
+    await rs.refuse_photo(store, photo_id, reasons)
+    if protected_match is not None:
+        await ModerationStore(store).log(
+            "system",
+            "protected_match",
+            target_user_id=user_id,
+            reason="upload",
+            detail={"photos": 1, "protected_face_ids": [protected_match]},
+        )
+
+
+async def forget_everywhere(studio: Any, user_id: int) -> Forgotten:
+    """/forget: Redis first (while the rows still name the jobs), then the database."""
+    await drop_person_jobs(studio.store, studio.engine, user_id)
+    return await forget(studio.store, user_id)
 
 
 async def sweep(store: Store, settings: Settings) -> dict[str, int]:
@@ -46,6 +132,10 @@ async def sweep(store: Store, settings: Settings) -> dict[str, int]:
     counts = await store.sweep_retention(
         settings.reference_retention_days, settings.result_retention_days
     )
+    records = await rs.sweep_records(
+        store, settings.reference_retention_days, settings.result_retention_days
+    )
+    counts = {**counts, **{k: v for k, v in records.items() if v}}
     mod = ModerationStore(store)
     expired = await mod.expire_inputs()
     if any(counts.values()):

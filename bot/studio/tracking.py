@@ -21,8 +21,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
+from bot.studio import words
 from bot.studio.events import Button, ChatRefused, Image, Recipient, Reply
-from bot.studio.words import likeness_words
+from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
 
 if TYPE_CHECKING:
@@ -234,28 +235,31 @@ class Tracker:
         conditional on the order still being queued or running."""
         handle = self.engine.job(c.JOB_GENERATE, order["job_id"])
         result = await self.engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
-        if isinstance(result, c.JobFailure) and result.code == "lost":
-            await self._lost_order(order)
-            return
         oid = order["id"]
-        if isinstance(result, c.JobFailure) or not result.variations:
-            # never "your 0 portraits", counted against the quota
-            error = result.message[:500] if isinstance(result, c.JobFailure) else ""
+        if isinstance(result, c.JobFailure):
+            if result.code == "lost":
+                await self._lost_order(order)
+                return
             await self.store.finish_order(
-                oid,
-                status="failed",
-                error=error or "the engine made no portraits",
-                finished_at=_now(),
+                oid, status="failed", error=result.message[:500], finished_at=_now()
             )
             await self.engine.drop([order["job_id"]])
             return
         assert isinstance(result, c.GenerateResult)
-        stored: list[str] = []
+        # Never "your 0 portraits", counted against the quota; all withheld by the safety
+        # check is an answer though (told neutrally, with Retry).
+        if not result.variations and not result.withheld:
+            await self.store.finish_order(
+                oid, status="failed", error="the engine made no portraits", finished_at=_now()
+            )
+            await self.engine.drop([order["job_id"]])
+            return
+        finished = False
         async with self.store.tx():
             if await self.store.finish_order(oid, status="done", finished_at=_now()):
+                finished = True
                 for idx, v in enumerate(result.variations, 1):
                     rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
-                    stored.append(rel)
                     await self.store.add_variation(
                         oid,
                         order["user_id"],
@@ -270,27 +274,50 @@ class Tracker:
                         v.verdict.value if v.verdict else None,
                         v.threshold,
                         ",".join(r.value for r in v.regenerated_for),
+                        *detail_columns(v.detail),
                     )
-        if not stored:
+                for w in result.withheld:
+                    await self._audit_withheld(order, "output_withheld", w.model_dump())
+        if not finished:
             log.info("order %s: finished after it was cancelled; its portraits are dropped", oid)
         await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
 
+    async def _audit_withheld(self, order: Any, action: str, detail: dict[str, Any]) -> None:
+        """The audit log's entry for what the safety check withheld: never the image."""
+        from bot.store.moderation_store import ModerationStore
+
+        await ModerationStore(self.store).log(
+            "system",
+            action,
+            target_user_id=order["user_id"],
+            reason="output safety check",
+            detail={"order_id": order["id"], **detail},
+        )
+
+    async def _withheld_count(self, order_id: int) -> int:
+        row = await self.store.one(
+            "SELECT COUNT(*) AS n FROM moderation_actions WHERE action = 'output_withheld' "
+            "AND json_extract(detail, '$.order_id') = ?",
+            order_id,
+        )
+        return int(row["n"]) if row is not None else 0
+
     async def _deliver_results(self, order: Any) -> None:
         variations = await self.store.variations(order["id"])
-        reply = self.results_reply(order, variations)
+        reply = self.results_reply(order, variations, await self._withheld_count(order["id"]))
         if await self.send(order["platform"], order["chat_id"], reply):
             await self.store.set_order(order["id"], status="delivered", delivered_at=_now())
             done = Reply(text=f"Order #{order['id']} is ready ↓", edit_key=f"order-{order['id']}")
             await self.send(order["platform"], order["chat_id"], done)
 
-    def results_reply(self, order: Any, variations: list[Any]) -> Reply:
+    def results_reply(self, order: Any, variations: list[Any], withheld: int = 0) -> Reply:
         style = self.studio.prompts.styles.get(order["style"])
         images = []
         for v in variations:
             if v["removed_at"] or not v["path"]:
                 continue
             likeness = likeness_words(v)  # score and reason in plain words
-            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "")
+            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
             images.append(Image(self.store.media.path(v["path"]), caption=cap))
         ups = tuple(Button(f"Upscale {v['idx']}", b.item("u", v["id"])) for v in variations)
         labels = tuple(Button(f"Label {v['idx']}", b.item("l", v["id"])) for v in variations)
@@ -307,6 +334,11 @@ class Tracker:
             "with the buttons (they come back as files with AI provenance), or retry with new "
             "seeds. /new for a different portrait."
         )
+        if withheld and not images:
+            text = f"Order #{order['id']} – {name}: {words.withheld_line(withheld)} {words.RETRY}"
+            rows = rows[:1]
+        elif withheld:
+            text += " " + words.withheld_line(withheld)
         return Reply(text=text, images=tuple(images), buttons=tuple(rows))
 
     async def _deliver_failure(self, order: Any) -> None:
@@ -346,9 +378,12 @@ class Tracker:
                 if result.code == "lost":
                     await self._lost_follow_up(vj)
                     return
-                await self.store.set_variation_job(
-                    vj["id"], status="failed", error=result.message[:500]
-                )
+                error = result.message[:500]
+                if result.code == "withheld":  # the copy did not pass the safety check
+                    error = words.copy_withheld(vj["idx"])
+                    order = {"id": vj["order_id"], "user_id": vj["user_id"]}
+                    await self._audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
+                await self.store.set_variation_job(vj["id"], status="failed", error=error)
             else:
                 assert isinstance(result, c.UpscaleResult | c.LabelResult)
                 kind = "upscaled" if vj["kind"] == "upscale" else "labelled"
@@ -367,6 +402,10 @@ class Tracker:
                 await self.store.set_variation_job(
                     vj["id"], status="delivered", delivered_at=_now()
                 )
+        elif fresh["status"] == "failed" and fresh["error"] == words.copy_withheld(vj["idx"]):
+            reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
+            if await self.send(vj["platform"], vj["chat_id"], reply):
+                await self.store.set_variation_job(vj["id"], delivered_at=_now())
         elif fresh["status"] == "failed":
             verb = "Upscaling" if vj["kind"] == "upscale" else "Labelling"
             kind = "u" if vj["kind"] == "upscale" else "l"

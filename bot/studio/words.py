@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitter.config import Settings
-from sitter.contract import Issue, PhotoProblem
+from sitter.contract import FaceDetail, Issue, PhotoProblem
 
 CONSENT_VERSION = "2026-11-21.1"
 CONSENT_TEXT = (
@@ -28,14 +28,23 @@ def welcome(settings: Settings) -> str:
 
 
 def privacy(settings: Settings) -> str:
+    ref, res = settings.reference_retention_days, settings.result_retention_days
     return (
         "What I keep: the photos you send (to learn your face), their face measurements, "
         "your orders and the portraits I made, and when you agreed to the consent text "
-        f"(version {CONSENT_VERSION}).\n"
-        f"How long: reference photos {settings.reference_retention_days} days, portraits "
-        f"{settings.result_retention_days} days; then they are deleted on their own.\n"
+        f"(version {CONSENT_VERSION}). A photo I refuse is deleted at once; I keep only its "
+        "fingerprint (a hash) and why, so I can tell you if you send it again.\n"
+        f"How long: reference photos {ref} days, portraits and your orders (prompts, answers, "
+        f"seeds) {res} days; an unfinished wizard {ref} days after your last step; your "
+        f"consent and account once nothing else of yours is left ({ref} days at the "
+        "earliest). Then they are deleted on their own.\n"
         "Who sees them: only you, and moderators if someone reports a portrait.\n"
-        "Delete everything now: /forget."
+        "Delete everything now: /forget. After /forget I keep only: the moderation log "
+        "(what was reported and decided, naming you by a number that no longer leads to "
+        "you, without anything you typed); reports other people made about your portraits "
+        "(their words, no image); until midnight UTC a keyed fingerprint of your account "
+        "with today's order count, so the daily limit still holds after /forget; and, if a "
+        "moderator banned you, your account id and the ban."
     )
 
 
@@ -73,6 +82,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.EXTREME_ANGLE: "the face is turned too far away",
     PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
     PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
+    PhotoProblem.UNSAFE: "it looks like it shows nudity; please send an everyday photo",
 }
 
 
@@ -131,3 +141,35 @@ def likeness_words(v: dict | object) -> str:
     if redone:
         words = f"{len(redone) + 1} tries ({', '.join(redone)}) · {words}"
     return words
+
+
+RETRY = "Retry with new seeds, or /new for a different portrait."
+
+
+def withheld_line(n: int) -> str:
+    """Said with the results when the safety check withheld variations (no details)."""
+    if n == 1:
+        return "One portrait was withheld by the safety check."
+    return f"{n} portraits were withheld by the safety check."
+
+
+def copy_withheld(n: int) -> str:
+    """An upscaled or labelled copy the safety check withheld."""
+    return f"I withheld this copy of #{n}: it did not pass the safety check."
+
+
+def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]:
+    """A variation's face detail pass as its two store columns: why it ran, and the
+    likeness it added when its version was kept (None when it was not)."""
+    if detail is None:
+        return None, None
+    before, after = detail.likeness_before, detail.likeness_after
+    kept = detail.kept and before is not None and after is not None
+    return detail.reason, round(after - before, 3) if kept else None  # type: ignore[operator]
+
+
+def detail_words(v: dict | object) -> str:
+    """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
+    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    gain = row.get("detail_gain")
+    return "" if gain is None else f" · face retouched ({gain:+.2f})"

@@ -3,7 +3,8 @@
 The same core as on Telegram and Discord. Type a command (``/help``), text, or
 the path of one or more photos (or a folder of them); buttons are shown as
 numbered choices, so type the number to press one. Portraits are copied to an
-output folder and their paths printed. Everything lives in the same database
+output folder and their paths printed; a copy goes when its portrait does
+(/forget, a moderator's removal, the retention period). Everything lives in the same database
 as the bots, so quitting (Ctrl-D, /quit) and starting again continues where
 you were; an order that finishes meanwhile is shown when you come back.
 """
@@ -57,6 +58,7 @@ class Terminal:
         self.max_bytes = max_bytes
         self.max_files = max_files  # SITTER_MAX_FILES_PER_MESSAGE: the rest are not read
         self.choices: dict[int, tuple[str, str]] = {}  # number -> (data, kind)
+        self.removed_copies = 0
 
     # --- output ----------------------------------------------------------------------
     def render(self, replies: list[Reply], prefix: str = "") -> None:
@@ -81,12 +83,42 @@ class Terminal:
             self.choices = numbered
         self.stream.flush()
 
+    def copy_path(self, src: Path) -> Path:
+        return self.out_dir / f"{src.parent.name}-{src.stem[:12]}{src.suffix}"
+
     def save(self, src: Path) -> Path:
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        dest = self.out_dir / f"{src.parent.name}-{src.stem[:12]}{src.suffix}"
+        dest = self.copy_path(src)
         if not dest.exists():
             shutil.copyfile(src, dest)
         return dest
+
+    def forget_copy(self, rel: str) -> None:
+        """The media file ``rel`` was deleted: its copy here goes too."""
+        dest = self.copy_path(Path(rel))
+        if dest.is_file():
+            dest.unlink()
+            self.removed_copies += 1
+
+    def prune(self, media_root: Path) -> int:
+        """Delete copies whose portrait is gone (deleted while this terminal was closed)."""
+        if not self.out_dir.is_dir():
+            return 0
+        n = 0
+        for copy in self.out_dir.iterdir():
+            kind, sep, stem = copy.stem.partition("-")
+            if not sep or not copy.is_file():
+                continue
+            if not any(media_root.glob(f"u*/{kind}/{stem}*")):
+                copy.unlink()
+                n += 1
+        return n
+
+    def tell_removed(self) -> None:
+        if self.removed_copies:
+            n, self.removed_copies = self.removed_copies, 0
+            s = "y" if n == 1 else "ies"
+            self._print(f"(Also deleted {n} cop{s} from {self.out_dir}.)")
 
     def _print(self, line: str) -> None:
         print(line, file=self.stream)
@@ -178,6 +210,8 @@ async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> 
     )
     studio = await Studio.open(settings)
     studio.add_outbox(PLATFORM, TerminalOutbox(terminal))
+    terminal.prune(studio.store.media.root)
+    studio.store.media.on_delete.append(terminal.forget_copy)
     background = asyncio.create_task(studio.run_background())
     print(f"Sitter in the terminal. Portraits go to {out_dir}. Type /help, or /quit to leave.")
     print("Send photos by typing their paths (or a folder); press a button by its number.")
@@ -197,6 +231,7 @@ async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> 
                 print(event, flush=True)
                 continue
             terminal.render(await studio.handle(event))
+            terminal.tell_removed()
     finally:
         background.cancel()
         with contextlib.suppress(asyncio.CancelledError):

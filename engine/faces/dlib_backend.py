@@ -18,7 +18,9 @@ from __future__ import annotations
 import importlib.util
 import math
 import threading
+import weakref
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -37,10 +39,25 @@ SAME_PERSON_THRESHOLD = 0.46
 PROTECTION_THRESHOLD = 0.45
 DISTANCE_SCALE = 1.2
 
-# Detection works on a copy whose longer side is at most this, upsampled once,
-# so faces down to about 40 px at that scale (5% of the longer side) are found
-# and a 50 MP photo costs the same as a 1 MP one.
+# Detection runs in two tries (HOG's cost grows with the pixels it scans):
+# 1. a quick look at a copy whose longer side is at most QUICK_MAX_SIDE, not
+#    upsampled: it finds faces of about 80 px and more there (12% of the longer side);
+# 2. when its largest face is narrower than SURE_FACE_PX (so a second face of
+#    OTHER_FACE_SHARE of its width, which the quality check counts, could be under
+#    HOG's 80 px window and missed), a closer look at the size where that face is
+#    SURE_FACE_PX wide, when that size is at most CLOSER_MAX_SIDE (the thorough look
+#    scans (2 * DETECT_MAX_SIDE)^2 pixels, more than that);
+# 3. when no face was found, or the closer look was too big or still not sure, the
+#    thorough look: a copy at most DETECT_MAX_SIDE, upsampled once, which finds faces
+#    down to about 40 px there (5% of the longer side).
+# A 50 MP photo costs the same as a 1 MP one. On ../shared/faces the quick look is
+# enough for most identity photos (benchmarks/bench_analysis.py prints how many).
+QUICK_MAX_SIDE = 640
 DETECT_MAX_SIDE = 800
+CLOSER_MAX_SIDE = 1400
+HOG_WINDOW_PX = 80
+OTHER_FACE_SHARE = 0.45  # engine.quality's other_face_share for both backends
+SURE_FACE_PX = HOG_WINDOW_PX / OTHER_FACE_SHARE
 # Landmarks, embeddings and crops use a copy at most this large.
 WORK_MAX_SIDE = 2048
 # HOG detections scoring below this are ignored: on ../shared/faces every real
@@ -136,33 +153,86 @@ class DlibAnalyzer:
         # dlib objects are not documented as thread-safe; the worker may call us
         # from several threads.
         self._lock = threading.Lock()
+        # (the image, its working array, the scale) of the last image seen
+        self._last_work: tuple[weakref.ref[Image.Image], Image.Image, np.ndarray, float] | None = (
+            None
+        )
 
     # --- FaceAnalyzer -----------------------------------------------------------
+    def _find(
+        self, work: Image.Image, side: int, upsample: int, enlarge: bool = False
+    ) -> tuple[list[tuple[Any, float]], float]:
+        """HOG boxes (in ``work`` pixels) on a grey copy of ``work`` whose longer side is
+        at most ``side`` (exactly ``side`` with ``enlarge``), and that copy's scale."""
+        if enlarge and side > max(work.size):
+            scale = side / max(work.size)
+            size = (round(work.width * scale), round(work.height * scale))
+            small = work.resize(size, Image.Resampling.BILINEAR)
+        else:
+            small, scale = _scaled(work, side)
+        rects, scores, _ = self._detector.run(np.asarray(small), upsample, 0.0)
+        back = 1.0 / scale
+        found = [
+            (
+                self._dlib.rectangle(
+                    round(r.left() * back),
+                    round(r.top() * back),
+                    round(r.right() * back),
+                    round(r.bottom() * back),
+                ),
+                float(score),
+            )
+            for r, score in zip(rects, scores, strict=True)
+            if score >= DETECT_MIN_SCORE
+        ]
+        return found, scale
+
+    def _look(self, work: Image.Image) -> list[tuple[Any, float]]:
+        """The quick look, a closer one when its largest face is small, else the thorough
+        look (see :data:`QUICK_MAX_SIDE`)."""
+        side, enlarge = QUICK_MAX_SIDE, False
+        for _ in range(2):
+            found, scale = self._find(work, side, 0, enlarge)
+            if not found:
+                break
+            widest = max(r.width() for r, _ in found) * scale  # at the scale HOG saw
+            if widest >= SURE_FACE_PX:
+                return found
+            # Closer: the size at which that face is a tenth over SURE_FACE_PX (HOG's
+            # boxes come in steps of 6/5; a small photo is enlarged to it), when that is
+            # still cheaper than the thorough look.
+            side = math.ceil(max(work.size) * scale * 1.1 * SURE_FACE_PX / widest)
+            enlarge = True
+            if side > CLOSER_MAX_SIDE:
+                break
+        return self._find(work, DETECT_MAX_SIDE, 1)[0]
+
+    def _work(self, image: Image.Image) -> tuple[Image.Image, np.ndarray, float]:
+        """The working copy of ``image`` (and as an array), made once per image:
+        detection, landmarks, embedding and the aligned crop all read the same one."""
+        cached = self._last_work
+        if cached is not None and cached[0]() is image:
+            return cached[1], cached[2], cached[3]
+        work, scale = _scaled(image, WORK_MAX_SIDE)
+        arr = np.ascontiguousarray(np.asarray(work))
+        self._last_work = (weakref.ref(image), work, arr, scale)
+        return work, arr, scale
+
     def detect(self, image: Image.Image) -> list[Face]:
         image = image.convert("RGB") if image.mode != "RGB" else image
-        work, work_scale = _scaled(image, WORK_MAX_SIDE)
-        small, small_scale = _scaled(work, DETECT_MAX_SIDE)
-        work_arr = np.ascontiguousarray(np.asarray(work))
-        small_arr = np.ascontiguousarray(np.asarray(small))
         faces: list[Face] = []
         with self._lock:
-            rects, scores, _ = self._detector.run(small_arr, 1, 0.0)
-            back = 1.0 / small_scale  # small -> work
-            for rect, score in zip(rects, scores, strict=True):
-                if score < DETECT_MIN_SCORE:
-                    continue
-                r = self._dlib.rectangle(
-                    round(rect.left() * back),
-                    round(rect.top() * back),
-                    round(rect.right() * back),
-                    round(rect.bottom() * back),
-                )
+            work, work_arr, work_scale = self._work(image)
+            # HOG looks at grey copies: a third of the pixels to resize, and its gradient
+            # features on one channel instead of three (about a quarter less time).
+            found = self._look(work.convert("L"))
+            to_image = 1.0 / work_scale  # work -> original image
+            for r, score in found:
                 shape = self._predictor(work_arr, r)
                 chip = self._dlib.get_face_chip(work_arr, shape, size=150, padding=0.25)
                 vec = np.asarray(self._recognizer.compute_face_descriptor(chip), np.float32)
                 pts = np.array([[p.x, p.y] for p in shape.parts()], np.float32)
                 yaw, pitch = pose_from_five_points(pts)
-                to_image = 1.0 / work_scale  # work -> original image
                 box = (
                     max(0, round(r.left() * to_image)),
                     max(0, round(r.top() * to_image)),
@@ -172,7 +242,7 @@ class DlibAnalyzer:
                 faces.append(
                     Face(
                         box=box,
-                        score=float(score),
+                        score=score,
                         landmarks=pts * to_image,
                         embedding=vec,
                         yaw=yaw,
@@ -188,12 +258,13 @@ class DlibAnalyzer:
 
     def aligned_crop(self, image: Image.Image, face: Face, size: int = 256) -> Image.Image:
         image = image.convert("RGB") if image.mode != "RGB" else image
-        work, scale = _scaled(image, WORK_MAX_SIDE)
-        arr = np.ascontiguousarray(np.asarray(work))
-        left, top, right, bottom = (round(v * scale) for v in face.box)
-        rect = self._dlib.rectangle(left, top, right, bottom)
-        parts = [self._dlib.point(round(x * scale), round(y * scale)) for x, y in face.landmarks]
-        shape = self._dlib.full_object_detection(rect, parts)
         with self._lock:
+            _, arr, scale = self._work(image)
+            left, top, right, bottom = (round(v * scale) for v in face.box)
+            rect = self._dlib.rectangle(left, top, right, bottom)
+            parts = [
+                self._dlib.point(round(x * scale), round(y * scale)) for x, y in face.landmarks
+            ]
+            shape = self._dlib.full_object_detection(rect, parts)
             chip = self._dlib.get_face_chip(arr, shape, size=size, padding=0.25)
         return Image.fromarray(chip)

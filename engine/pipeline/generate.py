@@ -26,8 +26,16 @@ from PIL import Image
 
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
+from engine.pipeline.detail import detail_pass
 from engine.pipeline.identity_input import choose_crops, clear_identity, identity_kwargs
-from sitter.contract import GenerateRequest, GenerateResult, GenerationParams, Variation, Verdict
+from sitter.contract import (
+    FaceDetail,
+    GenerateRequest,
+    GenerateResult,
+    GenerationParams,
+    Variation,
+    Verdict,
+)
 
 if TYPE_CHECKING:
     from engine.pipeline.loader import LoadedPipeline
@@ -178,12 +186,16 @@ class _Slot:
     best_seed: int = 0
     best: Likeness | None = None
     rejected: list[Verdict] = field(default_factory=list)  # why each attempt was rendered again
+    best_detail: FaceDetail | None = None
 
-    def offer(self, image: Image.Image, seed: int, likeness: Likeness) -> None:
+    def offer(
+        self, image: Image.Image, seed: int, likeness: Likeness, detail: FaceDetail | None = None
+    ) -> None:
         if not likeness.passed:
             self.rejected.append(likeness.verdict or _plain_verdict(likeness))
         if self.best is None or rank(likeness) > rank(self.best):
             self.best_image, self.best_seed, self.best = image, seed, likeness
+            self.best_detail = detail
 
 
 def _plain_verdict(lk: Likeness) -> Verdict:
@@ -214,10 +226,11 @@ def generate(
         prompt = req.reference_prompt or req.prompt
         klein.check_prompt(loaded, prompt)
         ref_images = klein.reference_images(loaded, req.references)
+    safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
     for attempt in range(1, req.max_attempts + 1):
-        pending = [s for s in slots if s.best is None or not s.best.passed]
+        pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
         if not pending:
             break
         seeds = [retry_seed(s.seed, attempt) for s in pending]
@@ -233,9 +246,28 @@ def generate(
                 cancel=cancel,
                 ref_images=ref_images,
             )
-        for slot, seed, image in zip(pending, seeds, images, strict=True):
+        scored = [(image, gate.judge(image)) for image in images]
+        # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
+        kept = detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            judge=gate.judge,
+            prompt=prompt,
+            negative_prompt=req.negative_prompt,
+            params=params,
+            refs=refs,
+            id_crops=crops,
+            cancel=cancel,
+            ref_images=ref_images,
+        )
+        for slot, seed, k in zip(pending, seeds, kept, strict=True):
             slot.attempts = attempt
-            slot.offer(image, seed, gate.judge(image))
+            # The safety check sees the version that would be delivered (detailed or not).
+            if safety.withholds(slot, seed, k.image):
+                continue  # over the safety threshold: rendered again with a new seed
+            slot.offer(k.image, seed, k.likeness, k.report)
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
@@ -245,9 +277,11 @@ def generate(
         )
 
     # 3. Label (AI provenance on every file) and report.
-    variations = []
+    variations, withheld = [], []
     for slot in slots:
-        assert slot.best is not None and slot.best_image is not None
+        if slot.best is None or slot.best_image is None:  # every attempt was over
+            withheld.append(safety.withheld(slot, slot.seed, slot.attempts))
+            continue
         png = runtime.mark_ai(png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed)
         variations.append(
             Variation(
@@ -260,6 +294,8 @@ def generate(
                 verdict=slot.best.verdict or _plain_verdict(slot.best),
                 threshold=slot.best.threshold,
                 regenerated_for=slot.rejected[: slot.attempts - 1],
+                safety=safety.score_of(slot.best_seed),
+                detail=slot.best_detail,
             )
         )
     return GenerateResult(
@@ -269,4 +305,5 @@ def generate(
         adapter=loaded.adapter.name,
         device=f"{loaded.device} ({loaded.opts.describe()})",
         seconds=round(time.perf_counter() - started, 3),
+        withheld=withheld,
     )

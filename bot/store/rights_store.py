@@ -1,0 +1,203 @@
+"""SQL for data rights beyond deleting a person's rows: what /forget leaves in other
+people's records (the audit log, reports) made anonymous, the daily quota carried
+past /forget as a keyed fingerprint, the retention sweep of records (orders,
+wizard sessions, empty reference sets, consents, idle accounts), and a WAL
+checkpoint so deleted rows leave the database files at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from bot.store.store import Store, now_iso
+
+
+def today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+def pseudonym(user_id: int) -> str:
+    """How the audit log names a forgotten person: our own number, which is never
+    given to anyone else (migration 0007) and no longer leads to an account."""
+    return f"user:{int(user_id)}"
+
+
+# --- the daily quota across /forget ---------------------------------------------------------
+async def _quota_key(store: Store) -> bytes:
+    row = await store.one("SELECT value FROM meta WHERE key = 'quota_key'")
+    assert row is not None, "migration 0007 not applied"
+    return bytes.fromhex(str(row[0]))
+
+
+async def quota_mark(store: Store, platform: str, platform_user_id: str, day: str) -> str:
+    """HMAC of the day and the account: the same account finds its mark that day; the
+    table alone names nobody, and marks of two days cannot be linked."""
+    msg = f"{day}|{platform}:{platform_user_id}".encode()
+    return hmac.new(await _quota_key(store), msg, hashlib.sha256).hexdigest()
+
+
+async def carry_quota(store: Store, user: Any) -> int:
+    """Before a forget: keep how many orders the account placed today (not what)."""
+    day = today()
+    row = await store.one(
+        "SELECT COUNT(*) FROM orders WHERE user_id = ? AND created_at >= ? "
+        "AND status != 'cancelled'",
+        user["id"],
+        f"{day}T00:00:00.000Z",
+    )
+    n = int(row[0]) if row else 0
+    if n:
+        mark = await quota_mark(store, user["platform"], user["platform_user_id"], day)
+        await store.run(
+            "INSERT INTO quota_marks (day, mark, orders) VALUES (?, ?, ?) "
+            "ON CONFLICT (day, mark) DO UPDATE SET orders = quota_marks.orders + excluded.orders",
+            day,
+            mark,
+            n,
+        )
+    return n
+
+
+async def carried_orders(store: Store, platform: str, platform_user_id: str) -> int:
+    """Orders placed today by this account before it was forgotten."""
+    day = today()
+    mark = await quota_mark(store, platform, platform_user_id, day)
+    row = await store.one("SELECT orders FROM quota_marks WHERE day = ? AND mark = ?", day, mark)
+    return int(row[0]) if row else 0
+
+
+# --- what stays in other people's records -----------------------------------------------------
+async def scrub_person(store: Store, user: Any) -> dict[str, int]:
+    """Before a forget: the audit log names the person by pseudonym, without what they
+    typed; their report notes are emptied; what they were about to type is dropped.
+
+    The log keeps the fact (who reported what, which decision) because moderation
+    must be able to show its record; it no longer says who the person was.
+    """
+    uid = int(user["id"])
+    handle = f"{user['platform']}:{user['platform_user_id']}"
+    name = pseudonym(uid)
+    like = handle.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + " (%"
+    done: dict[str, int] = {}
+    async with store.tx():
+        done["audit_typed"] = await store.run(
+            "UPDATE moderation_actions SET detail = json_remove(detail, '$.text') "
+            "WHERE (actor = ? OR actor LIKE ? ESCAPE '\\') AND json_valid(detail) "
+            "AND json_extract(detail, '$.text') IS NOT NULL",
+            handle,
+            like,
+        )
+        done["audit_named"] = await store.run(
+            "UPDATE moderation_actions SET actor = ? WHERE actor = ? OR actor LIKE ? ESCAPE '\\'",
+            name,
+            handle,
+            like,
+        )
+        done["decisions_named"] = await store.run(
+            "UPDATE reports SET decided_by = ? WHERE decided_by = ? OR decided_by LIKE ? "
+            "ESCAPE '\\'",
+            name,
+            handle,
+            like,
+        )
+        done["report_notes"] = await store.run(
+            "UPDATE reports SET text = '' WHERE reporter_user_id = ? AND text != ''", uid
+        )
+        await store.run("DELETE FROM pending_inputs WHERE user_id = ?", uid)
+        if user["banned_at"]:  # the row stays for the ban: only the platform id is needed
+            await store.run("UPDATE users SET display_name = '', chat_id = NULL WHERE id = ?", uid)
+    return done
+
+
+async def checkpoint(store: Store) -> bool:
+    """Write the WAL back into the database and empty it: with secure_delete on, deleted
+    rows are then gone from both files, not only once the process exits."""
+    for _ in range(40):  # a statement another task has open keeps it from finishing
+        async with store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+            row = await cur.fetchone()
+        if row is None or int(row[0]) == 0:
+            return True
+        await asyncio.sleep(0.05)
+    return False
+
+
+# --- the retention sweep of records ------------------------------------------------------------
+async def sweep_records(store: Store, reference_days: int, result_days: int) -> dict[str, int]:
+    """Records past their time: finished orders (prompts, typed answers, seeds) after the
+    result period; wizard sessions untouched for the reference period; reference sets
+    with no photo left; consents and accounts with nothing left at all."""
+    ref_cut = now_iso(-timedelta(days=reference_days))
+    res_cut = now_iso(-timedelta(days=result_days))
+    old_orders = await store.all(
+        "SELECT id FROM orders WHERE created_at < ? AND status NOT IN ('queued', 'running')",
+        res_cut,
+    )
+    ids = [r["id"] for r in old_orders]
+    paths: list[str | None] = []
+    if ids:
+        marks = ",".join("?" * len(ids))
+        rows = await store.all(
+            f"SELECT path FROM variations WHERE order_id IN ({marks}) UNION ALL "
+            "SELECT vj.path FROM variation_jobs vj JOIN variations v ON v.id = vj.variation_id "
+            f"WHERE v.order_id IN ({marks})",
+            *ids,
+            *ids,
+        )
+        paths = [r["path"] for r in rows]
+    idle = (
+        "SELECT u.id FROM users u WHERE u.created_at < ? AND u.banned_at IS NULL "
+        "AND NOT EXISTS (SELECT 1 FROM reference_photos p WHERE p.user_id = u.id) "
+        "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id) "
+        "AND NOT EXISTS (SELECT 1 FROM wizard_sessions s WHERE s.user_id = u.id) "
+        "AND NOT EXISTS (SELECT 1 FROM pending_inputs i WHERE i.user_id = u.id) "
+        "AND NOT EXISTS (SELECT 1 FROM protected_faces f WHERE f.owner_user_id = u.id "
+        "AND f.source = 'self' AND f.lifted_at IS NULL) "
+        "AND NOT EXISTS (SELECT 1 FROM reports r WHERE r.status = 'open' "
+        "AND (r.reporter_user_id = u.id OR r.owner_user_id = u.id))"
+    )
+    done: dict[str, int] = {}
+    async with store.tx():
+        for oid in ids:
+            await store.run("DELETE FROM orders WHERE id = ?", oid)  # portraits cascade
+        done["orders"] = len(ids)
+        done["sessions"] = await store.run(
+            "DELETE FROM wizard_sessions WHERE updated_at < ?", ref_cut
+        )
+        done["reference_sets"] = await store.run(
+            "DELETE FROM reference_sets WHERE created_at < ? AND NOT EXISTS "
+            "(SELECT 1 FROM reference_photos p WHERE p.set_id = reference_sets.id) "
+            "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.set_id = reference_sets.id "
+            "AND o.status IN ('queued', 'running'))",
+            ref_cut,
+        )
+        users = [r["id"] for r in await store.all(idle, ref_cut)]
+        done["consents"] = 0
+        for uid in users:
+            done["consents"] += await store.run("DELETE FROM consents WHERE user_id = ?", uid)
+            await store.run("DELETE FROM users WHERE id = ?", uid)
+        done["accounts"] = len(users)
+        done["quota_marks"] = await store.run("DELETE FROM quota_marks WHERE day < ?", today())
+    done["record_files"] = await store.drop_files(paths)
+    return done
+
+
+# --- refused photos ---------------------------------------------------------------------------
+async def refuse_photo(store: Store, photo_id: int, reasons: list[dict[str, str]]) -> None:
+    """A refused photo keeps only its hash (to say "you sent this one before") and the
+    reason; the file, its crop, embedding and file name are deleted at once."""
+    import json
+
+    row = await store.one("SELECT path, crop_path FROM reference_photos WHERE id = ?", photo_id)
+    if row is None:
+        return
+    await store.run(
+        "UPDATE reference_photos SET status = 'refused', reasons = ?, path = '', "
+        "crop_path = NULL, filename = '', embedding = NULL, backend = NULL WHERE id = ?",
+        json.dumps(reasons),
+        photo_id,
+    )
+    await store.drop_files([row["path"], row["crop_path"]])

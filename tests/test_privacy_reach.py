@@ -1,0 +1,296 @@
+"""Moderation reaches everything it decides about (issue 13, items 1 and 2), on a real
+Redis, a real SQLite file, real files and a real worker process (dlib analysis of
+real photos): protection reaches retries, copies and other accounts' sets; a ban
+cancels queued work and the tracker delivers nothing to a banned owner."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from conftest import FACES, needs_shared
+from moderation_helpers import seed_person
+from studio_harness import RecordingOutbox, incoming, start_engine, stop, until
+
+from bot.studio import buttons as b
+from bot.studio import words as w
+from bot.studio.core import Studio
+from bot.studio.events import Command, Files, Press, Reply, Who
+from bot.studio.moderation import Moderation
+from bot.studio.tracking import Tracker
+from sitter import contract as c
+from sitter.config import load_settings
+
+ANN = Who("terminal", "ann", "ann-chat", "Ann")  # orders portraits of Obama's face
+BOB = Who("terminal", "bob", "bob-chat", "Bob")  # reports them
+CAROL = Who("terminal", "carol", "carol-chat", "Carol")  # had his photos accepted earlier
+MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
+
+
+def _settings(data_dir: Path, redis_url: str, prefix: str):
+    return load_settings(
+        data_dir=data_dir, redis_url=redis_url, queue_prefix=prefix, min_photos=2, daily_quota=0
+    )
+
+
+@pytest.fixture
+def engine(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
+    proc = start_engine(redis_url, queue_prefix, data_dir / "engine", log=data_dir / "engine.log")
+    yield
+    stop(proc)
+
+
+@pytest.fixture
+async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
+    s = await Studio.open(_settings(data_dir, redis_url, queue_prefix), analyze_timeout_s=120)
+    s.add_outbox("terminal", RecordingOutbox())
+    assert isinstance(s.moderation, Moderation)
+    s.moderation.terminal_targets = ("mods",)
+    yield s
+    await s.aclose()
+
+
+def _buttons(replies: list[Reply]) -> list[tuple[str, str]]:
+    return [(btn.label, btn.data) for r in replies for row in r.buttons for btn in row]
+
+
+async def _consent(studio: Studio, who: Who) -> None:
+    replies = await studio.handle(Command(who, "start"))
+    agree = dict(_buttons(replies)).get("I agree")
+    if agree:
+        await studio.handle(Press(who, agree))
+
+
+async def _photos(studio: Studio, who: Who, *names: str) -> str:
+    replies = await studio.handle(Files(who, tuple(incoming(FACES / n) for n in names)))
+    return "\n".join(r.text for r in replies)
+
+
+async def _order(studio: Studio, who: Who) -> list[Reply]:
+    """Done, then the first choice at every wizard step, then Queue it."""
+    replies = await studio.handle(Command(who, "done"))
+    for _ in range(5):
+        choices = [
+            d
+            for label, d in _buttons(replies)
+            if label not in ("◀ Back", "✕ Cancel", "Type my own")
+        ]
+        replies = await studio.handle(Press(who, choices[0]))
+    return await studio.handle(Press(who, dict(_buttons(replies))["✓ Queue it"]))
+
+
+def _sent_to(studio: Studio, chat: str) -> list[Reply]:
+    box = studio.outboxes["terminal"]
+    assert isinstance(box, RecordingOutbox)
+    return [r for to, r in box.sent if to.chat_id == chat]
+
+
+@needs_shared
+async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio) -> None:
+    store = studio.store
+    await _consent(studio, ANN)
+    assert (await _photos(studio, ANN, "obama/1.jpg", "obama/2.jpg")).count("✓ accepted") == 2
+    await _order(studio, ANN)
+    await until(studio, lambda: bool(_sent_to(studio, "ann-chat")), what="order 1 delivered")
+    first = await store.last_order((await store.user("terminal", "ann"))["id"])
+    # The retry: same reference set, new seeds, delivered too; one portrait upscaled.
+    [_, queued] = await studio.handle(Press(ANN, b.item("r", first["id"])))
+    assert "queued" in queued.text
+    retry_id = first["id"] + 1
+    await until(
+        studio,
+        lambda: any(f"Order #{retry_id} –" in r.text for r in _sent_to(studio, "ann-chat")),
+        what="the retry delivered",
+    )
+    retry_vars = await store.variations(retry_id)
+    [up] = await studio.handle(Press(ANN, b.item("u", retry_vars[0]["id"])))
+    assert "Upscaling #1" in up.text
+    await until(
+        studio,
+        lambda: any("upscaled" in r.text for r in _sent_to(studio, "ann-chat")),
+        what="the upscaled copy",
+    )
+    # Carol's photos of the same face were accepted before anyone protected it.
+    await _consent(studio, CAROL)
+    assert (await _photos(studio, CAROL, "obama/3.jpg", "obama/4.jpg")).count("✓ accepted") == 2
+
+    # Bob reports a portrait of the FIRST order; Mia protects the face.
+    v1 = (await store.variations(first["id"]))[0]["id"]
+    await studio.handle(Press(BOB, f"rep:{v1}:me"))
+    [done] = await studio.handle(Press(MIA, "mod:1:pro"))
+    assert "8 portraits removed" in done.text, done.text  # both orders' portraits
+
+    # The retry's portraits and the upscaled copy are gone, rows marked, files deleted.
+    for oid in (first["id"], retry_id):
+        rows = await store.variations(oid)
+        assert rows and all(r["removed_at"] and r["path"] is None for r in rows), oid
+    assert await store.one("SELECT 1 FROM variation_jobs") is None
+    ann_id = (await store.user("terminal", "ann"))["id"]
+    kinds = {p.parent.name for p in store.media.user_dir(ann_id).rglob("*") if p.is_file()}
+    assert kinds == set(), kinds
+    # Upscale on a retry portrait is refused now.
+    [again] = await studio.handle(Press(ANN, b.item("u", retry_vars[1]["id"])))
+    assert again.text == "That portrait was removed."
+    audit = await store.one(
+        "SELECT detail FROM moderation_actions WHERE action = 'remove_images' ORDER BY id"
+    )
+    assert f'"other_orders": [{retry_id}]' in audit["detail"]
+
+    # Carol, whose photos were accepted before the protection, cannot order portraits of
+    # the face: checked again when the order is placed, her photos of it deleted.
+    carol_id = (await store.user("terminal", "carol"))["id"]
+    replies = await _order(studio, CAROL)
+    text = "\n".join(r.text for r in replies)
+    assert "protected" in text and "didn't place the order" in text, text
+    assert await store.one("SELECT 1 FROM orders WHERE user_id = ?", carol_id) is None
+    refs = [p for p in store.media.user_dir(carol_id).rglob("*") if p.is_file()]
+    assert refs == []
+    match = await store.one(
+        "SELECT reason, detail FROM moderation_actions WHERE action = 'protected_match' "
+        "AND target_user_id = ?",
+        carol_id,
+    )
+    assert match["reason"] == "order" and '"photos": 2' in match["detail"]
+
+
+@needs_shared
+async def test_protection_is_checked_again_before_generation(studio: Studio) -> None:
+    """An order placed before the protection and queued after it (the tracker enqueues
+    it): the worker compares its references with the protected faces and paints
+    nothing; the owner is told plainly."""
+    store = studio.store
+    await _consent(studio, CAROL)
+    assert (await _photos(studio, CAROL, "obama/3.jpg", "obama/4.jpg")).count("✓ accepted") == 2
+    carol = await store.user("terminal", "carol")
+    ref = await store.current_set(carol["id"])
+    oid = await store.create_order(
+        carol["id"], ref["id"], "terminal", "carol-chat", "cinematic", {}, "p", "", {}, [1, 2]
+    )  # placed, not yet enqueued (the bot stopped in between)
+    await _consent(studio, ANN)
+    await _photos(studio, ANN, "obama/1.jpg", "obama/2.jpg")
+    ann = await store.user("terminal", "ann")
+    ann_set = await store.current_set(ann["id"])
+    emb = await store.photos(ann_set["id"], "accepted")
+    from bot.store.moderation_store import ModerationStore
+
+    db = ModerationStore(store)
+    for p in emb:
+        vec = c.Embedding(backend=p["backend"], vector=__import__("json").loads(p["embedding"]))
+        await db.add_protected(vec, "moderator")
+    await until(
+        studio,
+        lambda: any(f"order #{oid} failed" in r.text for r in _sent_to(studio, "carol-chat")),
+        what="the refusal",
+    )
+    row = await store.order(oid)
+    assert row["status"] == "failed" and "reference photo shows a" in row["error"], row["error"]
+    assert await store.variations(oid) == []
+
+
+async def test_a_ban_cancels_queued_work_and_nothing_is_delivered(
+    redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No worker serves the gpu queue at first: Ann's retry and an upscale are queued.
+    Mia bans Ann. Then a gpu worker starts: nothing is painted or delivered to her."""
+    s = await Studio.open(_settings(data_dir, redis_url, queue_prefix))
+    box = RecordingOutbox()
+    s.add_outbox("terminal", box)
+    procs = []
+    try:
+        ann = await seed_person(s.store, "terminal", "ann")
+        await s.store.record_consent(ann["user_id"], w.CONSENT_VERSION, w.CONSENT_TEXT)
+        [_, queued] = await s.handle(Press(ANN, b.item("r", ann["order_id"])))
+        assert "queued" in queued.text
+        [up] = await s.handle(Press(ANN, b.item("u", ann["variations"][1])))
+        assert "Upscaling #2" in up.text
+        jobs = [
+            r[0]
+            for r in await s.store.all(
+                "SELECT job_id FROM orders WHERE status = 'queued' UNION "
+                "SELECT job_id FROM variation_jobs WHERE status = 'queued'"
+            )
+        ]
+        assert len(jobs) == 2
+        [banned] = await s.handle(Command(MIA, "ban", f"#{ann['user_id']} spam"))
+        assert "is banned" in banned.text
+        retry = await s.store.order(ann["order_id"] + 1)
+        assert retry["status"] == "cancelled"
+        vj = await s.store.one("SELECT * FROM variation_jobs WHERE kind = 'upscale' AND "
+                               "variation_id = ?", ann["variations"][1])  # fmt: skip
+        assert vj["status"] == "failed"
+        queue = c.queue_name(queue_prefix, c.QUEUE_GPU)
+        assert await s.engine.redis.zcard(queue) == 0  # out of the queue
+        sent_before = len(box.sent)
+        monkeypatch.setenv("STUDIO_ENGINE_QUEUES", "fast,gpu")
+        procs.append(start_engine(redis_url, queue_prefix, data_dir / "engine"))
+        tracker = Tracker(s)
+        for _ in range(30):
+            await tracker.tick()
+            await asyncio.sleep(0.05)
+        assert box.sent[sent_before:] == []  # nothing delivered to the banned owner
+        assert await s.store.variations(retry["id"]) == []
+        up_row = await s.store.one("SELECT path FROM variation_jobs WHERE id = ?", vj["id"])
+        assert up_row["path"] is None
+    finally:
+        for p in procs:
+            stop(p)
+        await s.aclose()
+
+
+@pytest.fixture(autouse=True)
+def _fast_queue_only(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
+    """The ban test starts with no gpu worker; the others run both queues."""
+    if request.node.name.startswith("test_a_ban"):
+        monkeypatch.setenv("STUDIO_ENGINE_QUEUES", "fast")
+    else:
+        monkeypatch.delenv("STUDIO_ENGINE_QUEUES", raising=False)
+    assert os.environ.get("STUDIO_ENGINE_QUEUES") in (None, "fast")
+
+
+@needs_shared
+def test_the_real_worker_refuses_to_paint_a_protected_face() -> None:
+    """engine/worker.py's generate job, with the real dlib analyzer on real photos:
+    references matching a protected face stop the job before anything is painted."""
+    import threading
+
+    from PIL import Image
+
+    from engine.faces.dlib_backend import DlibAnalyzer
+    from engine.worker import Permanent, _do_generate
+
+    analyzer = DlibAnalyzer()
+
+    def embed(name: str) -> c.Embedding:
+        with Image.open(FACES / name) as im:
+            [face] = analyzer.detect(im.convert("RGB"))
+        return c.Embedding(backend=analyzer.name, vector=[float(x) for x in face.embedding])
+
+    class Runtime:
+        def require_analyzer(self) -> DlibAnalyzer:
+            return analyzer
+
+    req = c.GenerateRequest(
+        generation_id="g1",
+        prompt="a portrait",
+        seeds=[1],
+        references=[c.Reference(embedding=embed("obama/2.jpg"))],
+        protected=[c.ProtectedFace(id=7, embedding=embed("obama/1.jpg"))],
+    )
+    with pytest.raises(Permanent) as refused:
+        _do_generate(Runtime(), req, threading.Event())
+    assert refused.value.code == "protected"
+
+    # The order-time check: the real engine's set check names the matching photos.
+    from engine.analysis import check_set
+
+    result = check_set(
+        c.CheckSetRequest(
+            embeddings=[embed("kit_harington/1.jpg"), embed("obama/3.jpg")],
+            protected=[c.ProtectedFace(id=7, embedding=embed("obama/1.jpg"))],
+        ),
+        analyzer,
+    )
+    assert result.protected_matches == [c.ProtectedMatch(index=1, protected_id=7)]
