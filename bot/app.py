@@ -67,6 +67,12 @@ async def services(
     from sitter.localredis import ensure_redis
     from sitter.queue import ping, redact
 
+    if worker:
+        # The worker would refuse this configuration at its start (exit 2) and only its log
+        # would say why: refuse here, in the person's terminal, before anything starts.
+        from engine.licences import enforce
+
+        enforce(settings)
     local = None
     if local_redis:
         url, local = await ensure_redis(settings.redis_url, settings.data_dir / "redis")
@@ -96,6 +102,9 @@ async def services(
             local.stop()
 
 
+CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (sitter/cli.py)
+
+
 class WorkerKeeper:
     """The worker process `sitter run`/`sitter chat` started: started again when it dies
     (at most ``MAX_RESTARTS`` times, waiting longer each time), saying so."""
@@ -115,6 +124,12 @@ class WorkerKeeper:
             code = self.proc.poll()
             if code is None:
                 continue
+            if code == CONFIG_REFUSED:
+                say(
+                    f"the engine worker refused its configuration (exit {code}), so it is not "
+                    f"started again: {self._reason()}"
+                )
+                return
             if self.restarts >= self.MAX_RESTARTS:
                 say(
                     f"the engine worker stopped again (exit {code}); not restarting it after "
@@ -125,6 +140,15 @@ class WorkerKeeper:
             say(f"the engine worker stopped (exit {code}); starting it again.")
             await asyncio.sleep(min(30.0, self.check_s * 2 ** (self.restarts - 1)))
             self.proc = start_worker(self.settings)
+
+    def _reason(self) -> str:
+        """The worker's own last words (its log), or where to find them."""
+        log_file = self.settings.data_dir / "worker.log"
+        try:
+            lines = [ln for ln in log_file.read_text(errors="replace").splitlines() if ln.strip()]
+        except OSError:
+            lines = []
+        return "\n  ".join(lines[-6:]) if lines else f"see {log_file}."
 
 
 async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> int:

@@ -6,6 +6,7 @@ names are a public interface: operators' env files and scripts rely on them.
 
 from __future__ import annotations
 
+import logging
 from enum import StrEnum
 from pathlib import Path
 
@@ -28,6 +29,8 @@ TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
+# The old default value (a repository id, before the adapters had names) -> its name.
+OLD_IDENTITY_REPOS = {"h94/ip-adapter-faceid": "faceid-plusv2"}
 FACE_DETAIL_MODES = ("auto", "always", "off")
 
 
@@ -212,6 +215,20 @@ class Settings(BaseSettings):
                 "there is no 'off': a real model without an identity adapter paints a "
                 "stranger. Use auto, plus-face (works with every face backend) or faceid-plusv2"
             )
+        if kind in OLD_IDENTITY_REPOS:
+            # Before contract 2 the setting held a repository id, and this one was the
+            # default: old .env files keep starting, on the adapter that file meant. It
+            # is research-licensed: under SITTER_LICENCE=commercial the worker still
+            # refuses it (engine/licences.py).
+            logging.getLogger(__name__).warning(
+                "SITTER_IDENTITY_ADAPTER=%s is the old form; read as %s (non-commercial "
+                "research only). Write SITTER_IDENTITY_ADAPTER=%s, or plus-face for commercial "
+                "use, in your .env",
+                v.strip(),
+                OLD_IDENTITY_REPOS[kind],
+                OLD_IDENTITY_REPOS[kind],
+            )
+            return OLD_IDENTITY_REPOS[kind]
         if "/" in kind or "ip-adapter" in kind:
             raise ValueError(
                 "SITTER_IDENTITY_ADAPTER now names the adapter, not its repository: use auto, "

@@ -6,18 +6,51 @@ pickle is never accepted. A job function receives one ``dict`` and validates it
 into its request model, so a payload that is not a contract message is refused
 before any work is done.
 
+Rolling upgrades (bots and workers of two versions on one Redis). The rules, and
+what keeps each true (tests/test_contract_versions.py checks them against the
+released versions kept in tests/contract_history/):
+
+1. Messages travel without their default-valued fields (:func:`to_wire`), so a newer
+   side talking to an older one works whenever the new features are not in use.
+2. A change only adds: a new field has a default that means "as before" and is tagged
+   with the version that added it (``Annotated[T, Since(2)]``); no field is removed,
+   renamed, retyped, made required or given another default. A new enum value that an
+   older reader could meet is listed in ``ADDED_VALUES`` with the older value it stands
+   for; a new job is listed in ``ADDED_JOBS`` (an older worker fails it at once, and the
+   bot must carry on without its answer). ``CONTRACT_VERSION`` goes up once per release
+   that adds anything, and the released contract is copied to tests/contract_history/.
+3. Each queued job carries the bot's ``CONTRACT_VERSION`` beside arq's own keys (older
+   workers ignore it), and the engine answers in that version's shape: fields and values
+   the bot cannot know are left out or replaced. A field an older bot loses must be safe
+   to lose: the engine never relies on an older bot acting on a new result field.
+4. Requests stay strict on the engine (``extra="forbid"``): a field it does not know (a
+   newer bot's feature) is refused with a JobFailure saying to upgrade the workers first,
+   never rendered as a half-understood order. Results are read tolerantly by the bot:
+   unknown fields are dropped and logged once (:func:`parse_result`).
+5. So upgrade the workers first, then the bots (README, "Scaling workers"). A bot newer
+   than the workers gets ``engine_outdated`` failures for the orders that use its new
+   features (:func:`outdated_engine`), and nothing worse.
+
 Nothing here imports torch, numpy or a chat library.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-import msgpack
 from pydantic import BaseModel, ConfigDict, Field
 
-CONTRACT_VERSION = 1
+from sitter import wire
+from sitter.wire import ALWAYS, Since
+
+# 1: the first release (d6c4a3b). 2: the likeness gate (GenerateRequest.gate,
+# Variation.verdict/threshold/regenerated_for), FLUX.2 [klein] (reference_prompt,
+# Reference.quality, the check_prompt job), protected faces checked again at set checks
+# and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
+# GenerateRequest.protected), the output safety check (Variation.safety,
+# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail).
+CONTRACT_VERSION = 2
 
 # Bounds of the numbers in the contract: a request outside them is refused as
 # bad_request before any work (negative steps used to crash as "internal").
@@ -118,7 +151,7 @@ class AnalyzePhotoResult(Message):
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
     # Faces protected since the photos were accepted: checked again before an order.
-    protected: list[ProtectedFace] = Field(default_factory=list)
+    protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
 
 
 class ProtectedMatch(Message):
@@ -134,8 +167,8 @@ class CheckPromptRequest(Message):
 class CheckPromptResult(Message):
     fits: bool
     family: str = Field("", description="sdxl, sd15, klein, or empty when not known here.")
-    tokens: int | None = None
-    limit: int | None = None
+    tokens: int | None = Field(None, ge=0, le=10_000_000)
+    limit: int | None = Field(None, ge=0, le=10_000_000)
     message: str = ""
 
 
@@ -147,7 +180,7 @@ class CheckSetResult(Message):
     distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
         description="Each photo's median distance to the others."
     )
-    protected_matches: list[ProtectedMatch] = Field(default_factory=list)
+    protected_matches: Annotated[list[ProtectedMatch], Since(2)] = Field(default_factory=list)
 
 
 # --- generation ---------------------------------------------------------------------------
@@ -198,7 +231,7 @@ class Reference(Message):
     face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
     # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
     # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
-    quality: dict[str, float] = Field(default_factory=dict)
+    quality: Annotated[dict[str, float], Since(2)] = Field(default_factory=dict)
 
 
 class GenerateRequest(Message):
@@ -206,29 +239,33 @@ class GenerateRequest(Message):
     prompt: str
     # The same order worded for a model that sees the person's photos (FLUX.2
     # [klein]: "the person in the reference images as ..."); empty: use ``prompt``.
-    reference_prompt: str = ""
+    reference_prompt: Annotated[str, Since(2)] = ""
     negative_prompt: str = ""
     style: str = ""
     params: GenerationParams = GenerationParams()
     seeds: list[Seed] = Field(min_length=1, max_length=8)
     references: list[Reference] = Field(min_length=1)
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
-    gate: LikenessGate = LikenessGate()
+    gate: Annotated[LikenessGate, Since(2)] = LikenessGate()
     # Checked against the references before anything is painted (a face protected
     # after the order was queued); a match fails the job with code "protected".
-    protected: list[ProtectedFace] = Field(default_factory=list)
+    protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
 
 
 class FaceDetail(Message):
     """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
 
     reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
-    strength: float = Field(description="img2img strength of the face re-render.")
-    crop: list[int] = Field(description="The square re-rendered: left, top, right, bottom.")
-    likeness_before: float | None
-    likeness_after: float | None = Field(description="None: no face found after the pass.")
+    strength: float = Field(ge=0.0, le=1.0, description="img2img strength of the face re-render.")
+    crop: list[Annotated[int, Field(ge=-MAX_PIXELS_SIDE, le=MAX_PIXELS_SIDE)]] = Field(
+        max_length=4, description="The square re-rendered: left, top, right, bottom."
+    )
+    likeness_before: float | None = Field(ge=0.0, le=1.0 + 1e-6)
+    likeness_after: float | None = Field(
+        ge=0.0, le=1.0 + 1e-6, description="None: no face found after the pass."
+    )
     kept: bool = Field(description="True when the detailed version scored better and was kept.")
-    seconds: float = 0.0
+    seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
 
 
 class Variation(Message):
@@ -241,21 +278,27 @@ class Variation(Message):
     attempts: int = Field(1, ge=1, le=10)
     passed: bool = Field(description="The likeness gate accepted it.")
     # Added with the per-person gate; results made before it parse with the defaults.
-    verdict: Verdict | None = Field(None, description="Why it passed or failed; None: older.")
-    threshold: float | None = Field(
+    verdict: Annotated[Verdict | None, Since(2)] = Field(
+        None, description="Why it passed or failed; None: older."
+    )
+    threshold: Annotated[float | None, Since(2)] = Field(
         None, ge=0.0, le=1.0 + 1e-6, description="The likeness this person's output needed."
     )
-    regenerated_for: list[Verdict] = Field(
+    regenerated_for: Annotated[list[Verdict], Since(2)] = Field(
         default_factory=list, description="Why each earlier attempt was rendered again."
     )
-    safety: float | None = Field(None, description="Safety check score (open_nsfw), 0..1.")
-    detail: FaceDetail | None = Field(None, description="The face detail pass; None: not run.")
+    safety: Annotated[float | None, Since(2)] = Field(
+        None, ge=0.0, le=1.0, description="Safety check score (open_nsfw), 0..1."
+    )
+    detail: Annotated[FaceDetail | None, Since(2)] = Field(
+        None, description="The face detail pass; None: not run."
+    )
 
 
 class Withheld(Message):
     """A variation the safety check withheld: never its image, only what the audit needs."""
 
-    seed: int = Field(ge=0, description="The request's seed for this variation.")
+    seed: Seed = Field(description="The request's seed for this variation.")
     attempts: int = Field(ge=1, le=10)
     safety: float | None = Field(ge=0.0, le=1.0, description="The lowest score of its attempts.")
     threshold: float = Field(ge=0.0, le=1.0)
@@ -268,7 +311,8 @@ class GenerateResult(Message):
     adapter: str
     device: str
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
-    withheld: list[Withheld] = Field(default_factory=list, max_length=8)
+    # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
+    withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -298,7 +342,7 @@ class LabelResult(Message):
 class JobFailure(Message):
     """A permanent failure, returned (not raised) so it crosses the queue as data."""
 
-    failed: Literal[True] = True
+    failed: Annotated[Literal[True], ALWAYS] = True  # what tells a failure from a result
     code: str
     message: str
 
@@ -321,60 +365,23 @@ RESULTS: dict[str, type[Message]] = {
 }
 
 
-# --- serialisation (arq's job_serializer / job_deserializer) ------------------------------------
-class ContractError(ValueError):
-    """A payload that is not a contract message."""
+# What an older reader meets instead of values added later (rule 2). Verdict, StyleKind
+# and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
+# words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
+# still reads as such there; its stored reason is "unsupported".
+ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
+    PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+}
+ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2}
 
 
-_PICKLE_PROTOCOL_MARK = 0x80
-
-
-def _default(obj: Any) -> Any:
-    if isinstance(obj, BaseModel):
-        return obj.model_dump()
-    if isinstance(obj, BaseException):
-        # arq stores a raised exception as the job result; carry it as data.
-        return {"__exception__": type(obj).__name__, "message": str(obj)}
-    if isinstance(obj, set | frozenset | tuple):
-        return list(obj)
-    raise TypeError(f"cannot serialise {type(obj).__name__} across the queue")
-
-
-def serialize(obj: Any) -> bytes:
-    return msgpack.packb(obj, default=_default, use_bin_type=True)
-
-
-def deserialize(data: bytes) -> Any:
-    if not data:
-        raise ContractError("empty payload")
-    if data[0] == _PICKLE_PROTOCOL_MARK:
-        raise ContractError("pickle payloads are refused")
-    try:
-        return msgpack.unpackb(data, raw=False, strict_map_key=False)
-    except Exception as exc:  # msgpack raises several unrelated types
-        raise ContractError(f"not a msgpack payload: {exc}") from None
-
-
-def parse_request(job: str, payload: Any) -> Message:
-    """Validate a job's argument into its request model, or raise ContractError."""
-    model = REQUESTS.get(job)
-    if model is None:
-        raise ContractError(f"unknown job {job!r}")
-    if not isinstance(payload, dict):
-        raise ContractError(f"{job}: expected a mapping, got {type(payload).__name__}")
-    try:
-        return model.model_validate(payload)
-    except Exception as exc:
-        raise ContractError(f"{job}: invalid request: {exc}") from None
-
-
-def parse_result(job: str, payload: Any) -> Message:
-    """Turn what a job returned into its result model or a :class:`JobFailure`."""
-    if isinstance(payload, dict) and payload.get("failed") is True:
-        return JobFailure.model_validate(payload)
-    if isinstance(payload, dict) and "__exception__" in payload:
-        return JobFailure(code=str(payload["__exception__"]), message=str(payload.get("message")))
-    try:
-        return RESULTS[job].model_validate(payload)
-    except Exception as exc:
-        raise ContractError(f"{job}: invalid result: {exc}") from None
+# --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------
+ContractError = wire.ContractError
+UPGRADE_WORKERS = wire.UPGRADE_WORKERS
+_codec = wire.Codec(CONTRACT_VERSION, REQUESTS, RESULTS, JobFailure, ADDED_VALUES)
+serialize = _codec.serialize
+deserialize = _codec.deserialize
+to_wire = _codec.to_wire
+parse_request = _codec.parse_request
+parse_result = _codec.parse_result
+outdated_engine = _codec.outdated_engine

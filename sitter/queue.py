@@ -7,6 +7,7 @@ models and get result models (or a :class:`JobFailure`) back.
 from __future__ import annotations
 
 import asyncio
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -65,7 +66,7 @@ class EngineClient:
             raise TypeError(f"{job} takes {c.REQUESTS[job].__name__}, not {type(request).__name__}")
         queue = self._queue(job)
         created = await self.redis.enqueue_job(
-            job, request.model_dump(), _job_id=job_id, _queue_name=queue
+            job, c.to_wire(request), _job_id=job_id, _queue_name=queue
         )
         if created is not None:
             return created
@@ -86,18 +87,28 @@ class EngineClient:
         except ResultNotFound:
             return c.JobFailure(code="lost", message="The job is no longer in the queue.")
         try:
-            return c.parse_result(job, raw)
+            result = c.parse_result(job, raw)
         except c.ContractError as exc:
             # A newer (or older) engine answered in a shape this bot can't read: a clear
             # failure, never an order stuck in "queued" with a traceback every pass.
-            import logging
-
             logging.getLogger(__name__).warning("%s %s: %s", job, handle.job_id, exc)
             return c.JobFailure(
                 code="bad_result",
                 message="the engine's answer could not be read (is the engine a different "
                 "version from the bot?)",
             )
+        if isinstance(result, c.JobFailure) and (outdated := c.outdated_engine(result)):
+            # A worker older than this bot refused what it does not know (sitter/contract.py,
+            # rule 5): say so plainly to the operator, and to the person in plain words.
+            logging.getLogger(__name__).warning(
+                "%s %s: a worker is older than this bot (%s); %s",
+                job,
+                handle.job_id,
+                result.message[:300],
+                c.UPGRADE_WORKERS,
+            )
+            return outdated
+        return result
 
     async def call(
         self, job: str, request: c.Message, job_id: str | None = None, timeout: float | None = None

@@ -106,6 +106,51 @@ def test_sitter_worker_exits_with_the_refusal(
     assert "FLUX Non-Commercial License" in err and "black-forest-labs/FLUX.2-klein-4B" in err
 
 
+@pytest.mark.parametrize("command", ["chat", "run"])
+def test_sitter_chat_and_run_refuse_in_the_terminal_before_starting_a_worker(
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    """Found by a newcomer: `sitter chat` with a research-only face pack started a worker
+    that refused (exit 2), restarted it every few seconds, and said why only in its log."""
+    from sitter.cli import main
+
+    monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
+    monkeypatch.setenv("SITTER_MODEL", "tiny-klein")
+    monkeypatch.setenv("SITTER_FACE_BACKEND", "insightface")
+    for token in ("SITTER_TELEGRAM_TOKEN", "SITTER_DISCORD_TOKEN"):
+        monkeypatch.delenv(token, raising=False)
+    monkeypatch.setattr("sys.stdin", __import__("io").StringIO(""))
+    assert main([command]) == 2
+    out, err = capsys.readouterr()
+    assert "buffalo_l" in err and "SITTER_FACE_BACKEND=dlib" in err
+    assert "started an engine worker" not in out + err
+    assert not (data_dir / "worker.log").exists()
+
+
+def test_a_worker_that_refuses_its_configuration_is_not_restarted(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The keeper of `sitter run`/`sitter chat`: exit 2 is a refusal, not a crash; it says the
+    worker's own reason and stops watching instead of restarting it."""
+    import subprocess
+    import sys
+
+    from bot.app import WorkerKeeper
+
+    keeper = WorkerKeeper.__new__(WorkerKeeper)
+    keeper.settings = load_settings(data_dir=data_dir)
+    keeper.check_s, keeper.restarts = 0.01, 0
+    (data_dir / "worker.log").write_text("SITTER_LICENCE=commercial, but buffalo_l is not\n")
+    keeper.proc = subprocess.Popen([sys.executable, "-c", "raise SystemExit(2)"])
+    asyncio.run(asyncio.wait_for(keeper.watch(), 10))
+    assert keeper.restarts == 0
+    out, err = capsys.readouterr()
+    assert "not started again" in out + err and "buffalo_l is not" in out + err
+
+
 def test_doctor_and_models_list_show_each_part_and_the_verdict(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -187,3 +232,19 @@ def test_doctor_runs_the_licence_check(data_dir: Path) -> None:
     s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
     assert any(f.area == "licence" for f in asyncio.run(asyncio.to_thread(check_models, s)))
     assert licences.base_family(s) == "sdxl"
+
+
+def test_an_old_env_files_identity_repo_id_still_starts_as_faceid_and_stays_refused(
+    data_dir: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review 1, finding 10: SITTER_IDENTITY_ADAPTER=h94/IP-Adapter-FaceID (the old default)
+    reads as faceid-plusv2 with a warning; the commercial switch still refuses it."""
+    overrides = {"model": SDXL, "face_backend": "insightface", "face_pack": "buffalo_l"}
+    with caplog.at_level("WARNING", logger="sitter.config"):
+        s = load_settings(data_dir=data_dir, identity_adapter="h94/IP-Adapter-FaceID", **overrides)
+    assert s.identity_adapter == "faceid-plusv2"
+    assert any("old form" in r.getMessage() for r in caplog.records)
+    with pytest.raises(ConfigError, match="ip-adapter-faceid-plusv2_sdxl"):
+        enforce(s)
+    with pytest.raises(Exception, match="names the adapter"):  # any other repo id: told how
+        load_settings(data_dir=data_dir, identity_adapter="someone/other-adapter")

@@ -109,21 +109,23 @@ def _newer_result(job_id: str) -> dict[str, Any]:
     res = c.GenerateResult(
         generation_id=job_id, variations=[v], model="m", adapter="a", device="cpu", seconds=1
     ).model_dump()
-    res["lora_strength"] = 0.7  # a field this bot's contract does not know
+    # A value this bot's contract cannot read (an unknown field alone is read tolerantly
+    # and ignored: tests/test_contract_versions.py).
+    res["variations"][0]["verdict"] = "sparkly"
     return res
 
 
-@pytest.mark.parametrize("shape", ["extra_field", "not_a_mapping", "zero_portraits"])
+@pytest.mark.parametrize("shape", ["unknown_value", "not_a_mapping", "zero_portraits"])
 async def test_unreadable_or_empty_result_fails_the_order_clearly(
     studio: Studio, shape: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Item 10: a result from a newer engine (one unknown field), one that is not a
+    """Item 10: a result from a newer engine (a value it cannot read), one that is not a
     mapping, or one with no portraits ends the order as a failure with a retry button,
     not 'queued' forever (today: a ContractError traceback every pass) or 'your 0 portraits'."""
     oid = await _placed_order(studio)
     order = await studio.store.order(oid)
     answer: Any = {
-        "extra_field": _newer_result(order["job_id"]),
+        "unknown_value": _newer_result(order["job_id"]),
         "not_a_mapping": ["portrait", 1],
         "zero_portraits": c.GenerateResult(
             generation_id=order["job_id"],
@@ -241,7 +243,7 @@ async def _done(studio: Studio, oid: int) -> bool:
 
 def _readable(job_id: str) -> dict[str, Any]:
     res = _newer_result(job_id)
-    res.pop("lora_strength")
+    del res["variations"][0]["verdict"]
     return res
 
 

@@ -37,7 +37,7 @@ FLOOD_LINES = 10
 CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
 ENGINE_DOWN = (
     "The studio's engine is not running right now, so I can't check photos. "
-    "{kept} Press Done (or send /done) again later and I'll check them then."
+    "{kept} When it is back, send /done (or more photos) and I'll check them then."
 )
 
 
