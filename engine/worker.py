@@ -9,12 +9,9 @@ one runtime (models are loaded once):
   and warmed up, with ``SITTER_GENERATION_CONCURRENCY`` jobs at a time (1 = one
   generation per GPU).
 
-Every job takes one ``dict`` and validates it with ``contract.parse_request``;
-the heavy work runs in a thread (``asyncio.to_thread``) so the worker's
-heartbeat and the other queue keep going. Results are the contract models as
-dicts; permanent errors come back as ``JobFailure`` dicts; transient ones
-(CUDA out of memory, a model still loading) raise ``arq.Retry`` with backoff,
-bounded by ``MAX_TRIES`` (which also bounds re-runs after a worker died).
+The jobs themselves are in engine/jobs.py (validation, a thread, error mapping),
+their work in engine/work.py and the error rules in engine/job_errors.py; this
+module builds and runs the arq workers around them.
 
 For ``python -m arq engine.worker.WorkerSettings`` (one queue per process) the
 settings classes are built on first access: importing this module loads nothing.
@@ -27,22 +24,22 @@ import asyncio
 import contextlib
 import logging
 import signal
-import threading
-from collections.abc import Callable
 from typing import Any
 
-from arq import Retry
-from arq.worker import Function, Worker, func
+from arq.worker import Worker
 
+from engine.job_errors import MAX_TRIES, Permanent, permanent_code
+from engine.jobs import QUEUE_JOBS, QUEUE_PARTS, job_function, run_job
+from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
 
+__all__ = ["MAX_TRIES", "WORK", "Permanent", "permanent_code", "run_job"]  # their old home
+
 log = logging.getLogger(__name__)
 
-MAX_TRIES = 3
 FAST_MAX_JOBS = 4
-RETRY_BACKOFF_S = (5, 20, 60)  # defer before try 2, 3, 4...
 # arq rewrites "<queue>:health-check" this often; `python -m sitter.healthcheck worker`
 # (the container health check) reads it, so a dead worker shows within a minute.
 HEALTH_CHECK_INTERVAL_S = 30
@@ -51,242 +48,12 @@ HEALTH_CHECK_INTERVAL_S = 30
 SHUTDOWN_GRACE_S = 25.0
 
 
-class Permanent(Exception):
-    """A job that can never succeed as asked; becomes a JobFailure with ``code``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
-
-
-def _backoff(job_try: int) -> int:
-    return RETRY_BACKOFF_S[min(job_try - 1, len(RETRY_BACKOFF_S) - 1)]
-
-
-def _failure(job: str, code: str, message: str) -> dict[str, Any]:
-    from sitter.observability import record_failure
-
-    record_failure(job, code)
-    log.warning("%s failed (%s): %s", job, code, message)
-    return c.JobFailure(code=code, message=message).model_dump()
-
-
-def _is_oom(exc: BaseException) -> bool:
-    return type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc)
-
-
-def _permanent_code(exc: BaseException) -> str | None:
-    """Known bad-input errors from the engine's modules -> a failure code."""
-    from engine.likeness import IdentityMismatch
-
-    if isinstance(exc, Permanent):
-        return exc.code
-    if isinstance(exc, IdentityMismatch):
-        return "identity_mismatch"
-    if type(exc).__name__ == "CopyWithheld":
-        return "withheld"
-    name = type(exc).__name__
-    return {
-        "UpscaleError": "bad_image",
-        "ProvenanceError": "bad_image",
-        "PhotoRefused": "bad_image",
-        "ValueError": "bad_request",
-        "PromptTooLong": "prompt_too_long",
-    }.get(name)
-
-
-# --- the work, run in a thread ------------------------------------------------------------------
-def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
-    if req.protected:  # before the pipeline is even imported
-        from engine.identity import protected_references
-
-        refs = [r.embedding for r in req.references]
-        if protected_references(rt.require_analyzer(), refs, req.protected):
-            raise Permanent(
-                "protected",
-                "a reference photo shows a face that is protected (its owner asked not to "
-                "have it used)",
-            )
-    from engine.pipeline.generate import generate
-    from sitter.observability import record_likeness
-
-    result = generate(rt, req, cancel)
-    for v in result.variations:
-        record_likeness(v.likeness)
-    return result
-
-
-def _do_analyze(rt: Any, req: c.AnalyzePhotoRequest, cancel: threading.Event) -> c.Message:
-    try:
-        from engine.analysis import analyze_photo
-        from engine.intake import IntakeLimits
-    except ImportError as exc:
-        raise Permanent("not_available", f"photo analysis is not in this build: {exc}") from None
-    return analyze_photo(
-        req,
-        rt.require_analyzer(),
-        IntakeLimits.from_settings(rt.settings),
-        safety=rt.safety_screen("reference"),
-    )
-
-
-def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
-    try:
-        from engine.analysis import check_set
-    except ImportError as exc:
-        raise Permanent("not_available", f"set checks are not in this build: {exc}") from None
-    return check_set(req, rt.require_analyzer())
-
-
-def _check_copy(rt: Any, image: bytes, kind: str) -> None:
-    """Every derived copy is scored too; one over the threshold fails as ``withheld``."""
-    from engine.safety_check import Policy, check_copy
-
-    check_copy(rt.require_safety(), Policy.from_settings(rt.settings), image, kind)
-
-
-def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
-    import io
-    import time
-
-    from PIL import Image
-
-    from engine.provenance import carry_provenance
-    from engine.upscale import upscale
-
-    if rt.upscaler is None:
-        raise Permanent("not_available", "this worker has no upscaler loaded")
-    started = time.perf_counter()
-    big, method = upscale(req.image, req.scale, rt.upscaler)
-    _check_copy(rt, big, "upscale")
-    edit = f"upscaled {req.scale}x ({method})"
-    big = carry_provenance(big, req.image, signer=rt.require_signer(), edit=edit)
-    with Image.open(io.BytesIO(big)) as im:
-        width, height = im.size
-    return c.UpscaleResult(
-        image=big,
-        method=method,
-        width=width,
-        height=height,
-        seconds=round(time.perf_counter() - started, 3),
-    )
-
-
-def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Message:
-    import time
-
-    from engine.badge import label
-
-    started = time.perf_counter()
-    image = label(req.image, signer=rt.require_signer(), text=req.text)
-    _check_copy(rt, image, "label")
-    return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
-
-
-def _do_check_prompt(rt: Any, req: c.CheckPromptRequest, cancel: threading.Event) -> c.Message:
-    from engine.prompt_check import check_prompt
-
-    return check_prompt(rt.settings, req)
-
-
-WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
-    c.JOB_CHECK_PROMPT: _do_check_prompt,
-    c.JOB_GENERATE: _do_generate,
-    c.JOB_ANALYZE: _do_analyze,
-    c.JOB_CHECK_SET: _do_check_set,
-    c.JOB_UPSCALE: _do_upscale,
-    c.JOB_LABEL: _do_label,
-}
-
-
-# --- the arq job functions ---------------------------------------------------------------------
-async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]:
-    """Validate, run in a thread, and map errors: the body of every job."""
-    from engine.runtime import ModelLoading
-    from sitter.observability import bind_order, observe_job
-
-    try:
-        req = c.parse_request(job, payload)
-    except c.ContractError as exc:
-        return _failure(job, "bad_request", str(exc))
-    runtime = ctx["runtime"]
-    job_try = int(ctx.get("job_try", 1))
-    cancel = threading.Event()
-    order = getattr(req, "generation_id", None) or ctx.get("job_id")
-    with bind_order(order), observe_job(job):
-        try:
-            result = await asyncio.to_thread(WORK[job], runtime, req, cancel)
-        except asyncio.CancelledError:
-            cancel.set()  # time limit or shutdown: stop the render at its next step
-            raise
-        except ModelLoading as exc:
-            if job_try >= MAX_TRIES:
-                return _failure(
-                    job, "not_ready", f"the worker's models did not load in time: {exc}"
-                )
-            raise Retry(defer=_backoff(job_try)) from None
-        except Exception as exc:
-            if _is_oom(exc):
-                _free_gpu_memory()
-                if job_try >= MAX_TRIES:
-                    return _failure(
-                        job, "out_of_memory", f"the GPU ran out of memory {job_try} times"
-                    )
-                log.warning("%s: out of GPU memory (try %d); retrying later", job, job_try)
-                raise Retry(defer=_backoff(job_try)) from None
-            code = _permanent_code(exc)
-            if code is not None:
-                return _failure(job, code, str(exc))
-            log.exception("%s crashed", job)  # the details stay in the worker's log
-            return _failure(
-                job,
-                "internal",
-                "the engine hit an unexpected error; the operator can see it in its log",
-            )
-    return result.model_dump()
-
-
-def _free_gpu_memory() -> None:
-    with contextlib.suppress(Exception):
-        import gc
-
-        import torch
-
-        gc.collect()
-        torch.cuda.empty_cache()
-
-
-# The bot waits for photo checks as they run; their kept results (which carry the
-# uploaded photo as the job's argument) need not outlive that wait.
-SHORT_KEEP_S = {c.JOB_ANALYZE: 600, c.JOB_CHECK_SET: 600, c.JOB_CHECK_PROMPT: 600}
-
-
-def _job(name: str, timeout: int) -> Function:
-    async def job(ctx: dict[str, Any], payload: Any) -> dict[str, Any]:
-        return await run_job(ctx, name, payload)
-
-    job.__qualname__ = job.__name__ = name
-    return func(
-        job, name=name, timeout=timeout, max_tries=MAX_TRIES, keep_result=SHORT_KEEP_S.get(name)
-    )
-
-
-QUEUE_JOBS = {
-    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT),
-    c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
-}
-QUEUE_PARTS = {
-    c.QUEUE_FAST: ("faces", "signer", "text", "safety"),
-    c.QUEUE_GPU: ("faces", "signer", "safety", "pipeline", "upscaler"),
-}
-
-
 def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     """arq Worker keyword arguments for one queue (also the WorkerSettings content)."""
     if queue not in QUEUE_JOBS:
         raise ValueError(f"unknown queue {queue!r}: use {' or '.join(QUEUE_JOBS)}")
     return {
-        "functions": [_job(name, settings.job_timeout_s) for name in QUEUE_JOBS[queue]],
+        "functions": [job_function(name, settings.job_timeout_s) for name in QUEUE_JOBS[queue]],
         "queue_name": c.queue_name(settings.queue_prefix, queue),
         "redis_settings": redis_settings(settings.redis_url),
         "job_serializer": c.serialize,
@@ -305,14 +72,10 @@ def build_worker(
     settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
 ) -> Worker:
     opts = worker_options(settings, queue)
+    worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
     if heartbeat is not None:
-
-        async def on_job_start(ctx: dict[str, Any]) -> None:
-            with contextlib.suppress(Exception):  # Redis down: arq itself will say so
-                await heartbeat.claim(str(ctx["job_id"]))
-
-        opts["on_job_start"] = on_job_start
-    return Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+        heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
+    return worker
 
 
 def _heartbeat(settings: Settings, queues: tuple[str, ...], workers: list[Worker]) -> Any:
@@ -362,6 +125,8 @@ def _settings_class(queue: str) -> type:
 
     async def after_job_end(ctx: dict[str, Any]) -> None:
         running.discard(str(ctx["job_id"]))
+        with contextlib.suppress(Exception):
+            await beats[0].release(str(ctx["job_id"]))
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:

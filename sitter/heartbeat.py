@@ -4,15 +4,19 @@ A worker process writes, every ``SITTER_WORKER_HEARTBEAT_S`` seconds:
 
 - ``<prefix>:worker:<id>``: JSON (queues, model, pid, host, state, running jobs),
   expiring after three beats, so a killed worker disappears on its own;
-- ``<prefix>:claim:<job id>``: the id of the worker running that job, with the
-  same expiry (written at once when a job starts, then every beat);
+- ``<prefix>:claim:<job id>``: the id of the worker that took that job, written
+  when the job starts and removed when it ends; it outlives the worker (a day at
+  most), so a dead worker's job can be told from one no heartbeating worker took;
 - ``<prefix>:workers-seen``: a hash queue -> unix time of the last beat, kept,
   so "no worker for 12 minutes" can be said.
 
 The bot reads them to fail a photo burst fast when nothing serves the fast queue,
 to say so when an order waits with no worker, and to hand a dead worker's job
-back to the queue as soon as its claim has expired (:class:`Reclaimer`), not
-after arq's in-progress key (the 600 s job timeout) runs out.
+back to the queue as soon as that worker's own key has expired (:class:`Reclaimer`),
+not after arq's in-progress key (the 600 s job timeout) runs out. A job is handed
+back only when a heartbeating worker claimed it and that worker is gone: a slow job
+on a live worker, and any job of a worker that writes no heartbeat (an older
+engine), is left to run.
 
 Everything here is plain Redis commands on JSON; nothing imports the engine.
 """
@@ -35,7 +39,8 @@ from arq.constants import in_progress_key_prefix
 
 log = logging.getLogger(__name__)
 
-BEATS_TO_LIVE = 3  # a worker (or a claim) expires after this many missed beats
+BEATS_TO_LIVE = 3  # a worker expires after this many missed beats
+CLAIM_TTL_S = 86_400  # a claim outlives any job (arq's in-progress key: the job timeout)
 
 
 def worker_key(prefix: str, worker_id: str) -> str:
@@ -104,13 +109,32 @@ class Heartbeat:
             pipe.psetex(worker_key(self.prefix, self.id), self.ttl_ms, json.dumps(body))
             if self.state == "serving":
                 pipe.hset(seen_key(self.prefix), mapping={q: str(time.time()) for q in self.queues})
-            for job_id in jobs:
-                pipe.psetex(claim_key(self.prefix, job_id), self.ttl_ms, self.id)
+            for job_id in jobs:  # a claim whose write failed at the start (NX: never
+                # over another worker's, which took the job while this one was cut off)
+                pipe.set(claim_key(self.prefix, job_id), self.id, ex=CLAIM_TTL_S, nx=True)
             await pipe.execute()
 
     async def claim(self, job_id: str) -> None:
-        """At the start of a job (arq's ``on_job_start``): claim it before the next beat."""
-        await self.redis.psetex(claim_key(self.prefix, job_id), self.ttl_ms, self.id)
+        """At the start of a job (arq's ``on_job_start``)."""
+        await self.redis.set(claim_key(self.prefix, job_id), self.id, ex=CLAIM_TTL_S)
+
+    async def release(self, job_id: str) -> None:
+        """At the end of a job (arq's ``after_job_end``): its claim, if still ours."""
+        await self.redis.eval(_RELEASE, 1, claim_key(self.prefix, job_id), self.id)
+
+    def attach(self, worker: Any) -> None:
+        """Claim and release every job of an arq ``Worker`` (Redis down: arq says so)."""
+
+        async def on_job_start(ctx: dict[str, Any]) -> None:
+            with contextlib.suppress(Exception):
+                await self.claim(str(ctx["job_id"]))
+
+        async def after_job_end(ctx: dict[str, Any]) -> None:
+            with contextlib.suppress(Exception):
+                await self.release(str(ctx["job_id"]))
+
+        worker.on_job_start = on_job_start
+        worker.after_job_end = after_job_end
 
     async def serving(self) -> None:
         self.state = "serving"
@@ -136,15 +160,14 @@ class Heartbeat:
         self._task = asyncio.create_task(self._loop())
 
     async def stop(self) -> None:
-        """A clean stop: the worker is gone at once (its claims too)."""
+        """A clean stop: the worker is gone at once. Claims of jobs still running stay,
+        naming a worker that is gone, so those jobs are handed back at once."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await self._task
         with contextlib.suppress(Exception):
-            keys = [worker_key(self.prefix, self.id)]
-            keys += [claim_key(self.prefix, j) for j in self.running()]
-            await self.redis.delete(*keys)
+            await self.redis.delete(worker_key(self.prefix, self.id))
 
 
 # --- reading them (the bot, doctor) -------------------------------------------------------------
@@ -191,39 +214,51 @@ def minutes_ago(then: float | None) -> str:
     return f"no engine worker has been seen for {mins} minute{'s' if mins != 1 else ''}"
 
 
+async def orphaned(redis: Any, prefix: str, job_id: str) -> bool:
+    """The job is marked running, a heartbeating worker claimed it, and that worker is gone."""
+    worker = await redis.get(claim_key(prefix, job_id))
+    if worker is None or not await redis.exists(in_progress_key_prefix + job_id):
+        return False
+    wid = worker.decode() if isinstance(worker, bytes) else str(worker)
+    return not await redis.exists(worker_key(prefix, wid))
+
+
+# Release a claim only if it is still this worker's; hand a job back only if its claim
+# names a worker whose key has expired (one atomic step: two bots never hand back a job
+# another worker has just taken).
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_HAND_BACK = """
+local worker = redis.call('GET', KEYS[2])
+if not worker or redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('EXISTS', ARGV[1] .. worker) == 1 then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
+
 class Reclaimer:
-    """Hands a job back to its queue once the worker running it is gone.
+    """Hands a job back to its queue once the worker that claimed it is gone.
 
     arq marks a running job with ``arq:in-progress:<id>`` for the whole job timeout;
     a killed worker leaves it behind and nothing else may take the job until it
-    expires. A job that has that key but no live claim, on two looks at least
-    ``grace_s`` apart (the claim is written as the job starts, so this only covers
-    the instant between arq taking it and the claim), lost its worker: the key is
-    deleted and the next free worker takes the job (arq counts the try).
+    expires. A job whose claim names a worker whose ``worker:<id>`` key has expired
+    (three missed beats) lost its worker: the in-progress key and the claim are
+    deleted and the next free worker takes the job (arq counts the try). Nothing
+    else is ever handed back: no claim (an older engine, or the instant between arq
+    taking a job and its claim) means arq's own timeout decides. It keeps no state.
     """
 
-    def __init__(self, redis: Any, prefix: str, grace_s: float):
+    def __init__(self, redis: Any, prefix: str):
         self.redis = redis
         self.prefix = prefix
-        self.grace_s = grace_s
-        self._unclaimed: dict[str, float] = {}
-
-    async def claimed(self, job_id: str) -> bool:
-        return bool(await self.redis.exists(claim_key(self.prefix, job_id)))
 
     async def check(self, job_id: str) -> bool:
         """True when the job was handed back just now."""
-        if not await self.redis.hlen(seen_key(self.prefix)):
-            return False  # workers here write no heartbeats (an older engine): don't guess
-        if not await self.redis.exists(in_progress_key_prefix + job_id) or await self.claimed(
-            job_id
-        ):
-            self._unclaimed.pop(job_id, None)
+        keys = (in_progress_key_prefix + job_id, claim_key(self.prefix, job_id))
+        if not await self.redis.eval(_HAND_BACK, 2, *keys, worker_key(self.prefix, "")):
             return False
-        first = self._unclaimed.setdefault(job_id, time.monotonic())
-        if time.monotonic() - first < self.grace_s:
-            return False
-        self._unclaimed.pop(job_id, None)
-        await self.redis.delete(in_progress_key_prefix + job_id)
         log.warning("job %s: its worker is gone; handed back to the queue", job_id)
         return True

@@ -4,15 +4,20 @@ traceback per order per pass.
 ``Outages.failed(exc)`` returns True when ``exc`` is an outage (and logs only when
 it starts); ``Outages.passed()`` ends the outages that did not fail again since the
 last call, each with one line saying how long it lasted and how many operations it
-refused. ``sitter_outages{kind}`` counts outages started, for alerts.
+refused. A pass that merely wrote nothing proves nothing about a full disk: a disk
+outage ends only after ``Outages.succeeded("disk")`` (the tracker probes the disk
+with :func:`probe_disk` each pass while it lasts). ``sitter_outages{kind}`` counts
+outages started, for alerts.
 """
 
 from __future__ import annotations
 
 import errno
 import logging
+import os
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 from prometheus_client import Counter
 
@@ -20,6 +25,21 @@ log = logging.getLogger("sitter.outage")
 
 OUTAGES = Counter("sitter_outages", "Outages started, by kind (redis, disk).", ["kind"])
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+NEEDS_PROOF = {"disk"}  # outages that end only on a success, not on a quiet pass
+PROBE_BYTES = 1 << 20  # about one portrait: a few free blocks are not "back"
+
+
+def probe_disk(folder: Path) -> None:
+    """Write, sync and remove a portrait-sized file in ``folder``; raises OSError if the
+    disk still refuses."""
+    probe = folder / ".disk-probe"
+    try:
+        with probe.open("wb") as fh:
+            fh.write(bytes(PROBE_BYTES))
+            fh.flush()
+            os.fsync(fh.fileno())
+    finally:
+        probe.unlink(missing_ok=True)
 
 
 def kind_of(exc: BaseException) -> str | None:
@@ -45,6 +65,7 @@ class _Outage:
     since: float
     errors: int = 1
     failed_now: bool = True
+    proven: bool = False  # an operation of this kind worked since the last failure
 
 
 class Outages:
@@ -73,7 +94,14 @@ class Outages:
         else:
             outage.errors += 1
             outage.failed_now = True
+            outage.proven = False
         return True
+
+    def succeeded(self, kind: str) -> None:
+        """An operation of ``kind`` worked (a disk probe): the outage may end this pass."""
+        outage = self._open.get(kind)
+        if outage is not None and not outage.failed_now:
+            outage.proven = True
 
     def passed(self) -> None:
         """End of a pass: outages with no failure in it are over."""
@@ -81,6 +109,8 @@ class Outages:
             if outage.failed_now:
                 outage.failed_now = False
                 continue
+            if kind in NEEDS_PROOF and not outage.proven:
+                continue  # nothing failed, but nothing of that kind was tried either
             del self._open[kind]
             log.warning(
                 "outage over: %s is back after %.0fs (%d operations failed meanwhile)",

@@ -18,7 +18,7 @@ import re
 import threading
 from collections.abc import Iterable
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 HIDDEN = "***"
 _PASSWORD_KEYS = {"password", "passwd", "pass", "pwd"}
@@ -30,6 +30,12 @@ _TOKEN_SHAPES = (
         "<discord-token>",
     ),
 )
+
+# A URL with credentials, or a password=... pair, wherever it appears in a line: hidden
+# whatever the password's length or encoding (a short one can't be replaced everywhere).
+_URL = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]*://[^\s'\"<>]+")
+_PASSWORD_PAIR = re.compile(r"(?i)\b(password|passwd|pass|pwd)=[^&\s'\"<>]+")
+MIN_SECRET_LEN = 4  # shorter secrets are hidden in URLs and password= pairs only
 
 _secrets: set[str] = set()
 _lock = threading.Lock()
@@ -65,12 +71,17 @@ def url_secrets(url: str) -> list[str]:
     except ValueError:
         return []
     found = [parts.password] if parts.password else []
-    found += [v for k, v in parse_qsl(parts.query) if k.lower() in _PASSWORD_KEYS and v]
+    raw = [kv.partition("=") for kv in parts.query.replace(";", "&").split("&")]
+    found += [v for k, _, v in raw if unquote_plus(k).lower() in _PASSWORD_KEYS and v]
     return found
 
 
 def scrub(text: str) -> str:
     """``text`` with every known secret and token-shaped string replaced."""
+    if "://" in text:
+        text = _URL.sub(lambda m: redact_url(m[0]) if url_secrets(m[0]) else m[0], text)
+    if "=" in text:
+        text = _PASSWORD_PAIR.sub(lambda m: f"{m.group(1)}={HIDDEN}", text)
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, HIDDEN)
@@ -97,7 +108,9 @@ def install(secrets: Iterable[str | None] = ()) -> None:
     """Redact ``secrets`` (and token shapes) in every log record from now on."""
     global _installed
     with _lock:
-        _secrets.update(s for s in secrets if s and len(s) >= 4)
+        _secrets.update(
+            form for s in secrets if s for form in _forms(s) if len(form) >= MIN_SECRET_LEN
+        )
         if _installed:
             return
         previous = logging.getLogRecordFactory()
@@ -109,6 +122,18 @@ def install(secrets: Iterable[str | None] = ()) -> None:
 
         logging.setLogRecordFactory(factory)
         _installed = True
+
+
+def _forms(secret: str) -> set[str]:
+    """A secret as written in a URL and as decoded: a percent-encoded password is used
+    (and may be printed) decoded, and the other way round."""
+    return {
+        secret,
+        unquote(secret),
+        unquote_plus(secret),
+        quote(secret, safe=""),
+        quote(unquote(secret), safe=""),
+    }
 
 
 def settings_secrets(settings: Any) -> list[str]:

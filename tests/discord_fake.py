@@ -87,6 +87,7 @@ class FakeDiscord:
         self.cdn: dict[str, bytes] = {}
         self.downloads: list[str] = []
         self.fail_next_sends = 0  # transient 503s before a send goes through
+        self.gone_channels: set[int] = set()  # deleted channels: 404 Unknown Channel
         self.bot = self._user(BOT_ID, "Sitter", bot=True)
         self.dispatched: dict[int, float] = {}  # interaction id -> when the gateway sent it
 
@@ -233,6 +234,8 @@ class FakeDiscord:
             owner = next((u for u, c in self.dm_of.items() if c == cid), None)
             if owner in self.dms_closed:
                 raise self._fail(403, 50007, "Cannot send messages to this user")
+            if cid in self.gone_channels:
+                raise self._fail(404, 10003, "Unknown Channel")
             if self.fail_next_sends:
                 self.fail_next_sends -= 1
                 raise self._fail(503, 0, "Service Unavailable")

@@ -226,11 +226,8 @@ async def main() -> None:
         running=lambda: [j for w in ws for j in w.job_tasks],
     )
 
-    async def claim(ctx: dict) -> None:
-        await beat.claim(ctx["job_id"])
-
     for w in ws:
-        w.on_job_start = claim
+        beat.attach(w)
     beat.start()  # "loading": the studio waits for this worker rather than failing fast
     if "fast" in queues:
         await asyncio.to_thread(analyzer)  # dlib's models, before the first (timed) job

@@ -102,6 +102,7 @@ class BotApiEmulator:
         self._answered: set[str] = set()
         self._query_chats: dict[str, int] = {}
         self._failures: dict[str, list[int]] = {}
+        self._errors: dict[str, list[tuple[int, str]]] = {}
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._chats: dict[int, dict[str, Any]] = {}
@@ -133,6 +134,10 @@ class BotApiEmulator:
     def fail_next(self, method: str, retry_after: int = 1, times: int = 1) -> None:
         """Answer the next ``times`` calls of ``method`` with 429 and ``retry_after``."""
         self._failures.setdefault(method, []).extend([retry_after] * times)
+
+    def error_next(self, method: str, code: int, description: str, times: int = 1) -> None:
+        """Answer the next ``times`` calls of ``method`` with this error (403, 400, 502...)."""
+        self._errors.setdefault(method, []).extend([(code, description)] * times)
 
     def private_chat(self, user: TgUser) -> dict[str, Any]:
         chat = {"id": user.id, "type": "private", "first_name": user.first_name}
@@ -428,6 +433,15 @@ class BotApiEmulator:
                     "parameters": {"retry_after": retry_after},
                 },
                 status=429,
+            )
+        errors = self._errors.get(method)
+        if errors:
+            code, description = errors.pop(0)
+            call.error = f"{code} {description}"
+            self.calls.append(call)
+            await self._notify()
+            return web.json_response(
+                {"ok": False, "error_code": code, "description": description}, status=code
             )
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:

@@ -235,6 +235,7 @@ def test_faceid_plusv2_takes_both_the_embedding_and_the_crop(faceid: LoadedPipel
     assert np.abs(base - other_crop).mean() > 0.5  # and so does the face crop
     projection = faceid.pipe.unet.encoder_hid_proj.image_projection_layers[0]
     assert projection.shortcut is True  # v2
+    assert projection.clip_embeds is None  # the last person's crop features are not kept
     assert np.array_equal(_one(faceid, EMBEDS, CROPS, 0.0), _one(faceid, -EMBEDS, OTHER_CROPS, 0.0))
 
 

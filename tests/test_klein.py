@@ -203,7 +203,7 @@ def test_every_style_with_the_longest_presets_fits_the_tiny_tokenizer(runtime: R
 
 
 def test_worker_turns_a_too_long_prompt_into_a_plain_failure(runtime: Runtime) -> None:
-    from engine.worker import _permanent_code
+    from engine.job_errors import permanent_code as _permanent_code
 
     assert _permanent_code(klein.PromptTooLong("x")) == "prompt_too_long"
 

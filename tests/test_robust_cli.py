@@ -5,6 +5,7 @@ Real files, real subprocesses, a real Redis, the real python-telegram-bot client
 from __future__ import annotations
 
 import json
+import logging
 import os
 import subprocess
 import sys
@@ -64,6 +65,21 @@ def test_terminal_skips_devices_pipes_and_huge_files_without_reading_them(tmp_pa
     assert by_name["pipe.png"].data is None and "not a regular file" in by_name["pipe.png"].error
     assert by_name["huge.jpg"].data is None and "5000.0 MB" in by_name["huge.jpg"].error
     assert by_name["me.png"].data == good.data
+
+
+def test_terminal_reads_no_more_files_than_one_message_may_hold(tmp_path: Path) -> None:
+    """Review 1, finding 6: a folder of 40 photos with a cap of 12: twelve are read, the
+    other 28 are passed on unread (so the studio says it left them alone), in order."""
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(40):
+        (folder / f"p{i:02}.jpg").write_bytes(b"photo %d" % i)
+    term = Terminal(tmp_path / "out", Who("terminal", "t", "t"), max_files=12)
+    event = term.parse(str(folder))
+    assert isinstance(event, Files) and len(event.files) == 40
+    read, unread = event.files[:12], event.files[12:]
+    assert [f.data for f in read] == [b"photo %d" % i for i in range(12)]
+    assert all(f.data is None and f.error == "not read" for f in unread)
 
 
 # --- 18: the Telegram token never reaches a log line --------------------------------------------
@@ -243,3 +259,37 @@ def test_verify_says_a_missing_file_plainly(
     assert out.strip() == f"{tmp_path / 'gone.png'}: no such file"
     assert main(["verify", "--json", str(tmp_path)]) == 2
     assert json.loads(capsys.readouterr().out)["error"] == "this is a folder, not an image file"
+
+
+# --- review 1, finding 9: percent-encoded and short passwords ----------------------------------
+@pytest.mark.parametrize(
+    ("url", "password"),
+    [
+        ("redis://127.0.0.1:1/0?password=p%40ss%2Fw0rd%21", "p@ss/w0rd!"),
+        ("redis://:p%40ss%2Fw0rd%21@127.0.0.1:1/0", "p@ss/w0rd!"),
+        ("redis://127.0.0.1:1/0?password=k9z", "k9z"),
+        ("redis://:k9z@127.0.0.1:1/0", "k9z"),
+    ],
+)
+def test_encoded_and_short_redis_passwords_never_reach_a_log_line(
+    url: str, password: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A percent-encoded password is hidden in both forms (as written in the URL and as
+    redis-py decodes it); one under four characters is hidden wherever it stands in a URL
+    or a password= pair (replacing it everywhere would garble every line)."""
+    from urllib.parse import quote
+
+    from sitter import redact
+
+    redact.install(redact.url_secrets(url))
+    log = logging.getLogger("sitter.test.redact")
+    with caplog.at_level(logging.INFO):
+        log.warning("connecting to %s", url)
+        log.warning("redis said: Error connecting to %s", url.replace("redis://", "rediss://"))
+        log.warning("options: password=%s db=0", quote(password, safe=""))
+        if len(password) >= 4:  # long enough to be hidden anywhere
+            log.warning("AUTH %s failed", password)
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    assert "127.0.0.1:1" in text
+    for form in {password, quote(password, safe=""), quote(password)}:
+        assert form not in text, (form, text)

@@ -94,3 +94,35 @@ async def test_slash_commands_upload_only_when_changed_or_forced(
     await client.login("test-token")
     await _stop(client, studio)
     assert uploads() == 3 and "sitter-new" in fake.last("commands").content
+
+
+async def test_outbox_tells_a_refusing_chat_from_a_passing_failure(
+    fake: FakeDiscord, data_dir: Path, redis_url: str, queue_prefix: str
+) -> None:
+    """Review 1, finding 3: DMs closed (403) and a deleted channel (404) raise ChatRefused,
+    so the tracker gives up on that chat; a 503 is raised as it is and tried again."""
+    from bot.studio.events import ChatRefused, Recipient, Reply
+
+    client, studio = await _start(_settings(data_dir, redis_url, queue_prefix), fake, False)
+    try:
+        outbox = studio.outboxes["discord"]
+        alice, bob = fake.user("Alice"), fake.user("Bob")
+        fake.slash(client, alice, "portrait")
+        fake.slash(client, bob, "portrait")
+        await fake.settle()
+        dm_alice, dm_bob = fake.dm_of[alice], fake.dm_of[bob]
+        fake.dms_closed.add(alice)
+        with pytest.raises(ChatRefused, match="403"):
+            await outbox.send(Recipient("discord", str(dm_alice)), Reply("Your portraits"))
+        fake.gone_channels.add(dm_bob)
+        with pytest.raises(ChatRefused, match="404"):
+            await outbox.send(Recipient("discord", str(dm_bob)), Reply("Your portraits"))
+        fake.gone_channels.clear()
+        fake.fail_next_sends = 1
+        with pytest.raises(Exception) as passing:
+            await outbox.send(Recipient("discord", str(dm_bob)), Reply("Your portraits"))
+        assert not isinstance(passing.value, ChatRefused)
+        await outbox.send(Recipient("discord", str(dm_bob)), Reply("Your portraits"))
+        assert fake.last("message").content == "Your portraits"
+    finally:
+        await _stop(client, studio)

@@ -22,7 +22,7 @@ from studio_harness import (
 )
 
 from bot.studio.core import Studio
-from bot.studio.events import Command, Recipient, Reply, Who
+from bot.studio.events import ChatRefused, Command, Recipient, Reply, Who
 from bot.studio.tracking import MAX_SEND_FAILS, Tracker
 from sitter import contract as c
 from sitter.queue import redis_settings
@@ -155,17 +155,22 @@ async def test_unreadable_or_empty_result_fails_the_order_clearly(
 
 
 class CountingOutbox:
-    """A chat platform that refuses every message (the person blocked the bot)."""
+    """A chat platform that refuses every message (the person blocked the bot), as the
+    adapters' outboxes say it (tests: test_telegram_adapter, test_robust_discord), or
+    (``passing``) fails the way an outage does."""
 
-    def __init__(self) -> None:
+    def __init__(self, passing: bool = False) -> None:
         self.tries = 0
         self.blocked = True
+        self.passing = passing
         self.sent: list[Reply] = []
 
     async def send(self, to: Recipient, reply: Reply) -> None:
         self.tries += 1
+        if self.blocked and self.passing:
+            raise ConnectionError("502 Bad Gateway")
         if self.blocked:
-            raise PermissionError("Forbidden: bot was blocked by the user")
+            raise ChatRefused("Forbidden: bot was blocked by the user")
         self.sent.append(reply)
 
 
@@ -196,6 +201,40 @@ async def test_blocked_chat_backs_off_gives_up_and_gets_results_when_back(
     await tracker.tick()
     assert any("your 1 portraits" in r.text for r in box.sent)
     assert (await studio.store.order(oid))["status"] == "delivered"
+
+
+async def test_a_platform_outage_never_gives_up_on_a_chat(
+    studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Review 1, finding 3: two hours of 502s (a pass every 0.5 s on a clock the test
+    moves) are retried with growing pauses, never given up; when the platform answers
+    again the portraits arrive within minutes, without the person writing."""
+    import types
+
+    import bot.studio.tracking as tracking
+
+    clock = [1000.0]
+    monkeypatch.setattr(tracking, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    box = CountingOutbox(passing=True)
+    studio.add_outbox("terminal", box)
+    oid = await _placed_order(studio)
+    order = await studio.store.order(oid)
+    await _serve_gpu_once(studio, _readable(order["job_id"]))
+    tracker = Tracker(studio)
+    await _ticks(studio, tracker, lambda: _done(studio, oid), n=50)
+    before = box.tries
+    for _ in range(2 * 3600 * 2):  # two hours of passes
+        await tracker.send(WHO.platform, WHO.chat_id, Reply("ping"))
+        clock[0] += 0.5
+    tries = box.tries - before
+    assert MAX_SEND_FAILS < tries < 100, tries  # spaced out, and not given up
+    box.blocked = False
+    for _ in range(int(tracking.SEND_RETRY_CAP_S / 0.5) + 2):
+        await tracker.tick()
+        clock[0] += 0.5
+        if (await studio.store.order(oid))["status"] == "delivered":
+            break
+    assert any("your 1 portraits" in r.text for r in box.sent)
 
 
 async def _done(studio: Studio, oid: int) -> bool:
@@ -272,3 +311,41 @@ async def _status(studio: Studio, oid: int, status: str) -> bool:
 
 async def _done_or_delivered(studio: Studio, oid: int) -> bool:
     return (await studio.store.order(oid))["status"] in ("done", "delivered")
+
+
+@pytest.mark.parametrize("meanwhile", ["cancel", "forget"])
+async def test_an_order_ended_while_its_result_is_read_stays_ended(
+    studio: Studio, data_dir: Path, meanwhile: str
+) -> None:
+    """Review 1, finding 8: the job finished; while the tracker awaits its result the
+    order is ended by another hand (a cancel, as the core writes it once the job is
+    gone; or /forget, which deletes the person's rows and files). The tracker then
+    stores nothing: no portrait rows, no files on disk, no "done", nothing delivered."""
+    from bot.studio import rights
+
+    oid = await _placed_order(studio)
+    order = await studio.store.order(oid)
+    await _serve_gpu_once(studio, _readable(order["job_id"]))
+    tracker = Tracker(studio)
+    real_result = studio.engine.result
+
+    async def result_then_end(*args: Any, **kwargs: Any) -> Any:
+        got = await real_result(*args, **kwargs)
+        if meanwhile == "cancel":
+            await studio.store.set_order(oid, status="cancelled")
+        else:
+            await rights.forget(studio.store, order["user_id"])
+        return got
+
+    studio.engine.result = result_then_end  # type: ignore[method-assign]
+    await tracker.follow_order(order)
+    studio.engine.result = real_result  # type: ignore[method-assign]
+    await tracker.tick()
+    row = await studio.store.order(oid)
+    if meanwhile == "cancel":
+        assert row["status"] == "cancelled" and not row["delivered_at"]
+    else:
+        assert row is None
+    assert await studio.store.variations(oid) == []
+    assert not [p for p in (data_dir / "media").rglob("*") if "results" in p.parts]
+    assert not any("portraits" in t for t in _outbox(studio).texts())

@@ -93,3 +93,54 @@ async def test_redis_outage_logs_one_warning_and_one_line(
         await redis.aclose()
         server.kill()
         server.wait(5)
+
+
+FULL = Path("/dev/full")
+
+
+@pytest.mark.skipif(not FULL.exists(), reason="needs /dev/full for a real 'no space left' error")
+async def test_a_full_disk_stays_one_outage_until_a_write_works(
+    data_dir: Path, queue_prefix: str, redis_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review 1, finding 5: a full disk refuses a portrait's write; passes that write
+    nothing did end the outage ("back after 0s", three times over). Now the tracker
+    probes the disk while the outage lasts: one warning, no end while the disk is full
+    (real ENOSPC from /dev/full), one "back" line once a write works."""
+    import errno
+    from functools import partial
+
+    from sitter.outage import probe_disk
+
+    full = FULL
+
+    def full_disk() -> None:
+        with full.open("wb") as fh:  # what a full disk answers: ENOSPC
+            fh.write(bytes(1 << 16))
+            fh.flush()
+
+    settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
+    studio = await Studio.open(settings, tick_s=0.01)
+    try:
+        tracker = Tracker(studio)
+        tracker.disk_probe = full_disk
+        with caplog.at_level(logging.INFO, logger="sitter.outage"):
+            for n in range(12):
+                if n % 2 == 0:  # a portrait's write every other pass, refused
+                    try:
+                        full_disk()
+                    except OSError as exc:
+                        assert exc.errno == errno.ENOSPC
+                        assert studio.outages.failed(exc, "order 1")
+                await tracker.tick()
+            during = [r.getMessage() for r in caplog.records]
+            tracker.disk_probe = partial(probe_disk, data_dir)  # space again
+            await tracker.tick()
+            await tracker.tick()
+        lines = [r.getMessage() for r in caplog.records]
+        assert not [m for m in during if "outage over" in m], during
+        assert len([m for m in lines if "the disk refuses writes" in m]) == 1
+        over = [m for m in lines if "outage over" in m]
+        assert len(over) == 1 and "the disk is back" in over[0], lines
+        assert not (data_dir / ".disk-probe").exists()
+    finally:
+        await studio.aclose()

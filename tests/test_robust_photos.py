@@ -181,3 +181,43 @@ def _cmd(chat: Chat, name: str) -> Any:
     from bot.studio.events import Command
 
     return Command(chat.who, name)
+
+
+async def test_a_worker_gone_mid_burst_costs_one_timeout_not_one_per_photo(
+    redis_url: str, queue_prefix: str, data_dir: Path
+) -> None:
+    """Review 1, finding 7: the worker's heartbeat is there when a burst of four photos
+    starts and expires during the first check (nothing answers it). After that one
+    timeout the engine is asked again, and the other photos (and that one) are kept
+    unchecked for Done, instead of four timeouts in a row (and four photos dropped)."""
+    from sitter.heartbeat import Heartbeat, worker_key
+
+    studio = await open_studio(data_dir, redis_url, queue_prefix)
+    studio.analyze_timeout_s = 1.5
+    beat = Heartbeat(studio.engine.redis, queue_prefix, ["fast", "gpu"], 5.0)
+    redis = studio.engine.redis
+
+    async def dies_during_the_first_check() -> None:
+        for _ in range(1000):  # polls Redis: no event to wait on
+            if await studio.engine.queue_depth("fast"):
+                break
+            await asyncio.sleep(0.01)
+        await redis.delete(worker_key(queue_prefix, beat.id))  # as when it expires
+
+    try:
+        chat = await _consented(studio, "mia")
+        await beat.serving()  # one beat, and no worker serves the queue
+        dying = asyncio.create_task(dies_during_the_first_check())
+        [reply] = await chat.files(astronaut_set())
+        await dying
+        assert "good photos so far" in reply.text  # the burst started with a worker alive
+        assert "didn't answer in time" not in reply.text, reply.text  # that photo is kept too
+        assert "The studio's engine is not running" in reply.text
+        assert "kept your 4 photos" in reply.text
+        user = await studio.store.user("terminal", "mia")
+        ref = await studio.store.current_set(user["id"])
+        assert [p["status"] for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
+        assert await studio.engine.queue_depth("fast") == 0
+    finally:
+        await beat.stop()
+        await studio.aclose()

@@ -379,3 +379,32 @@ async def test_the_token_never_reaches_the_logs(api, bot, caplog):
     await api.wait_calls("sendMessage", 1, ANNA.id)
     assert api.token not in caplog.text
     assert api.token.split(":")[1] not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("code", "description", "refused"),
+    [
+        (403, "Forbidden: bot was blocked by the user", True),
+        (403, "Forbidden: user is deactivated", True),
+        (400, "Bad Request: chat not found", True),
+        (400, "Bad Request: message text is empty", False),
+        (502, "Bad Gateway", False),
+        (500, "Internal Server Error", False),
+    ],
+)
+async def test_outbox_tells_a_refusing_chat_from_a_passing_failure(
+    api, bot, code, description, refused
+):
+    """Review 1, finding 3: only a chat that refuses us for good raises ChatRefused (the
+    tracker gives up on it); a 5xx or other error is raised as it is (tried again)."""
+    from bot.studio.events import ChatRefused
+
+    _adapter, studio = bot
+    api.private_chat(ANNA)
+    outbox = studio.outboxes["telegram"]
+    api.error_next("sendMessage", code, description)
+    with pytest.raises(Exception) as caught:
+        await outbox.send(Recipient("telegram", str(ANNA.id)), Reply("Your portraits"))
+    assert isinstance(caught.value, ChatRefused) is refused, caught.value
+    await outbox.send(Recipient("telegram", str(ANNA.id)), Reply("Your portraits"))
+    assert api.last_message(ANNA.id)["text"] == "Your portraits"

@@ -14,6 +14,7 @@ from conftest import insightface_image
 from identity_refs import reference_of
 from PIL import Image
 
+from engine import job_errors
 from engine import worker as engine_worker
 from engine.runtime import Runtime
 from sitter import contract as c
@@ -174,7 +175,7 @@ async def test_a_duplicate_job_id_runs_once(
 async def test_model_still_loading_is_retried_then_refused(
     settings: Settings, runtime: Runtime, redis: ArqRedis, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(engine_worker, "RETRY_BACKOFF_S", (0.05,))
+    monkeypatch.setattr(job_errors, "RETRY_BACKOFF_S", (0.05,))
     loading = Runtime(settings, analyzer=runtime.analyzer, signer=runtime.signer)
     loading._loading.add("pipeline")  # as while a background load is running
     client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
@@ -237,7 +238,7 @@ async def test_gpu_out_of_memory_is_retried_with_backoff_then_refused(
         raise torch.cuda.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
     monkeypatch.setitem(engine_worker.WORK, c.JOB_GENERATE, oom)
-    monkeypatch.setattr(engine_worker, "RETRY_BACKOFF_S", (0.05,))
+    monkeypatch.setattr(job_errors, "RETRY_BACKOFF_S", (0.05,))
     client = EngineClient(redis, settings.queue_prefix, poll_delay=0.01)
     job = await client.enqueue(c.JOB_GENERATE, _request(runtime, "g-oom", [1]))
     w = await burst(settings, runtime)

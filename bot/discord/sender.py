@@ -15,7 +15,7 @@ import discord
 from bot.discord.components import build_view
 from bot.discord.files import DEFAULT_FILE_LIMIT, MAX_FILES, fit, per_file_limit
 from bot.discord.message_keys import MessageKeys
-from bot.studio.events import Image, Recipient, Reply
+from bot.studio.events import ChatRefused, Image, Recipient, Reply
 from bot.textsplit import chunk_lines
 
 log = logging.getLogger(__name__)
@@ -164,4 +164,9 @@ class DiscordOutbox:
         if to.platform != "discord":
             raise ValueError(f"the Discord outbox cannot reach {to.platform!r} chats")
         channel = self.client.get_partial_messageable(int(to.chat_id))
-        await self.sender.to_channel(channel, reply)
+        try:
+            await self.sender.to_channel(channel, reply)
+        except (discord.Forbidden, discord.NotFound) as exc:
+            # 403: DMs closed, blocked, no rights; 404: the channel is gone (a missing
+            # message to edit is handled in to_channel). 5xx and 429 pass.
+            raise ChatRefused(f"Discord: {exc.status} {exc.text}") from exc

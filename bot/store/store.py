@@ -307,6 +307,19 @@ class Store:
         cols = ", ".join(f"{k} = ?" for k in fields)
         await self.run(f"UPDATE orders SET {cols} WHERE id = ?", *fields.values(), order_id)
 
+    async def finish_order(self, order_id: int, **fields: Any) -> bool:
+        """Set ``fields`` (status done/failed ...) only while the order is still queued or
+        running: False when a /cancel, a ban or a forget got there first."""
+        if not fields or set(fields) - {"status", "error", "finished_at"}:
+            raise ValueError(f"cannot finish an order with {sorted(fields)}")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        changed = await self.run(
+            f"UPDATE orders SET {cols} WHERE id = ? AND status IN ('queued', 'running')",
+            *fields.values(),
+            order_id,
+        )
+        return bool(changed)
+
     async def active_order(self, user_id: int) -> Row | None:
         return await self.one(
             "SELECT * FROM orders WHERE user_id = ? AND status IN ('queued', 'running') "

@@ -52,7 +52,7 @@ from typing import Any, Protocol
 
 from bot.store.store import Store
 from bot.studio import buttons as b
-from bot.studio import reach, rights
+from bot.studio import reach, rights, uploads
 from bot.studio import words as w
 from bot.studio.events import (
     Button,
@@ -166,8 +166,8 @@ class Studio:
         self.outboxes: dict[str, Outbox] = {}
         self.moderation: ModerationHook | None = None
         self._locks: dict[int, asyncio.Lock] = {}
-        # (platform, chat id) -> (failed sends, next try): see tracking.MAX_SEND_FAILS
-        self.send_failures: dict[tuple[str, str], tuple[int, float]] = {}
+        # (platform, chat id) -> (refusals, other failures, next try): see tracking.send
+        self.send_failures: dict[tuple[str, str], tuple[int, int, float]] = {}
         from sitter.outage import Outages
 
         self.outages = Outages()  # Redis down / disk full: one warning, one line at the end
@@ -444,7 +444,7 @@ class Studio:
                 text += (
                     f"queued, position {int(js.position or 0) + 1}.{await self.no_worker_note()}"
                 )
-            elif js.status == "running" and not await self._claimed(order["job_id"]):
+            elif js.status == "running" and await self._orphaned(order["job_id"]):
                 text += "its engine worker stopped; it goes back to the queue in a moment."
             elif js.status == "running":
                 text += "being painted right now."
@@ -462,14 +462,11 @@ class Studio:
             text += f"\nOrders today: {today} of {self.settings.daily_quota}."
         return _say(text)
 
-    async def _claimed(self, job_id: str) -> bool:
-        """A live worker claims the running job (always true with an older engine)."""
-        from sitter.heartbeat import claim_key, seen_key
+    async def _orphaned(self, job_id: str) -> bool:
+        """The worker that claimed the running job is gone (never with an older engine)."""
+        from sitter.heartbeat import orphaned
 
-        redis = self.engine.redis
-        if not await redis.hlen(seen_key(self.engine.prefix)):
-            return True
-        return bool(await redis.exists(claim_key(self.engine.prefix, job_id)))
+        return await orphaned(self.engine.redis, self.engine.prefix, job_id)
 
     def _style_name(self, key: str) -> str:
         s = self.prompts.styles.get(key)
@@ -729,7 +726,7 @@ class Studio:
             await self.engine.drop([handle.job_id])  # it holds the photo: not left in Redis
             await self.store.delete_photo(photo_id)
             return (
-                "✗ the photo checker didn't answer in time (the engine is busy or stopped). "
+                f"{uploads.CHECKER_TIMED_OUT} (the engine is busy or stopped). "
                 "Please send it again in a minute."
             )
         await self.engine.drop([handle.job_id])  # read: its photo, crop, embedding leave Redis

@@ -98,11 +98,18 @@ class Recipient:
     chat_id: str
 
 
+class ChatRefused(Exception):
+    """The chat refuses our messages for good (the person blocked the bot, left or
+    deleted the chat): raised by an outbox instead of its platform's error. Any other
+    exception from ``send`` is taken as passing (network, 5xx, rate limits)."""
+
+
 class Outbox(Protocol):
     """What an adapter gives the core for messages it sends on its own.
 
     (Progress updates, finished orders, moderation notices.) ``send`` must
-    raise if the message could not be delivered, so the core can try again.
+    raise if the message could not be delivered, so the core can try again:
+    :class:`ChatRefused` when the chat refuses us, anything else when it may pass.
     """
 
     async def send(self, to: Recipient, reply: Reply) -> None: ...

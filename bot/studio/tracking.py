@@ -17,11 +17,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from bot.studio import buttons as b
 from bot.studio import words
-from bot.studio.events import Button, Image, Recipient, Reply
+from bot.studio.events import Button, ChatRefused, Image, Recipient, Reply
 from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
 
@@ -33,11 +34,14 @@ log = logging.getLogger(__name__)
 MAX_ENQUEUES = 3
 SWEEP_EVERY_S = 3600.0
 RESULT_WAIT_S = 10.0
-# A chat that refuses our messages (the person blocked the bot, left, deleted the chat)
-# is tried again after 2, 4, 8 ... ticks, capped, and given up after MAX_SEND_FAILS tries
-# until the person writes again; the results stay in the store (/status, a later /start).
+# A chat that refuses our messages for good (the outbox raises ChatRefused: the person
+# blocked the bot, left, deleted the chat) is tried again after 2, 4, 8 ... ticks and
+# given up after MAX_SEND_FAILS refusals until the person writes again; the results stay
+# in the store (/status, a later /start). Any other failure (network, 5xx, rate limits)
+# passes: tried again after 2, 4, 8 ... ticks up to SEND_RETRY_CAP_S apart, never given up.
 MAX_SEND_FAILS = 6
 SEND_BACKOFF_CAP_S = 3600.0
+SEND_RETRY_CAP_S = 300.0
 
 
 class Tracker:
@@ -49,9 +53,12 @@ class Tracker:
         from sitter.heartbeat import Reclaimer
 
         self.outages = studio.outages
-        self.reclaimer = Reclaimer(
-            self.engine.redis, self.engine.prefix, studio.settings.worker_heartbeat_s
-        )
+        from functools import partial
+
+        from sitter.outage import probe_disk
+
+        self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
+        self.reclaimer = Reclaimer(self.engine.redis, self.engine.prefix)
 
     async def run(self) -> None:
         while True:
@@ -68,6 +75,13 @@ class Tracker:
         """One pass over everything unfinished (tests call this directly)."""
         if self.outages.active("redis"):
             await self._isolated(self.engine.redis.ping(), "Redis check", 0)
+        if self.outages.active("disk"):  # a quiet pass proves nothing about a full disk
+            try:
+                await asyncio.to_thread(self.disk_probe)
+            except OSError as exc:
+                self.outages.failed(exc, "disk check")
+            else:
+                self.outages.succeeded("disk")
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         for order in await self.store.orders_to_follow():
@@ -111,32 +125,47 @@ class Tracker:
             return False  # delivered later, once that platform's adapter is running
         failures = self.studio.send_failures
         key = (platform, chat_id)
-        fails, next_at = failures.get(key, (0, 0.0))
-        if fails >= MAX_SEND_FAILS or time.monotonic() < next_at:
+        refused, failed, next_at = failures.get(key, (0, 0, 0.0))
+        if refused >= MAX_SEND_FAILS or time.monotonic() < next_at:
             return False  # backing off, or given up until the person writes again
         try:
             await outbox.send(Recipient(platform, chat_id), reply)
-        except Exception as exc:
-            fails += 1
-            wait = min(SEND_BACKOFF_CAP_S, self.studio.tick_s * 2**fails)
-            failures[key] = (fails, time.monotonic() + wait)
-            if fails >= MAX_SEND_FAILS:
+        except ChatRefused as exc:
+            refused += 1
+            wait = min(SEND_BACKOFF_CAP_S, self.studio.tick_s * 2**refused)
+            failures[key] = (refused, failed, time.monotonic() + wait)
+            if refused >= MAX_SEND_FAILS:
                 log.warning(
-                    "tracking: giving up on %s:%s after %d failed sends (%s); its results "
+                    "tracking: giving up on %s:%s after %d refusals (%s); its results "
                     "are kept and sent when the person writes again",
                     platform,
                     chat_id,
-                    fails,
+                    refused,
                     exc,
                 )
             else:
                 log.warning(
-                    "tracking: sending to %s:%s failed (%s); next try in %.0fs",
+                    "tracking: %s:%s refused a message (%s); next try in %.0fs",
                     platform,
                     chat_id,
                     exc,
                     wait,
                 )
+            return False
+        except Exception as exc:
+            failed += 1
+            wait = min(SEND_RETRY_CAP_S, self.studio.tick_s * 2 ** min(failed, 30))
+            failures[key] = (refused, failed, time.monotonic() + wait)
+            log.log(
+                logging.WARNING if failed == 1 else logging.INFO,  # one warning per outage
+                "tracking: sending to %s:%s failed (%s: %s); trying again in %.0fs (try %d)",
+                platform,
+                chat_id,
+                type(exc).__name__,
+                exc,
+                wait,
+                failed,
+            )
             return False
         failures.pop(key, None)
         return True
@@ -201,14 +230,18 @@ class Tracker:
         )
 
     async def _collect_order(self, order: Any) -> None:
+        """Store the finished job's portraits, unless the order was cancelled (or its
+        owner banned or forgotten) while its result was read: every write below is
+        conditional on the order still being queued or running."""
         handle = self.engine.job(c.JOB_GENERATE, order["job_id"])
         result = await self.engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
+        oid = order["id"]
         if isinstance(result, c.JobFailure):
             if result.code == "lost":
                 await self._lost_order(order)
                 return
-            await self.store.set_order(
-                order["id"], status="failed", error=result.message[:500], finished_at=_now()
+            await self.store.finish_order(
+                oid, status="failed", error=result.message[:500], finished_at=_now()
             )
             await self.engine.drop([order["job_id"]])
             return
@@ -216,36 +249,37 @@ class Tracker:
         # Never "your 0 portraits", counted against the quota; all withheld by the safety
         # check is an answer though (told neutrally, with Retry).
         if not result.variations and not result.withheld:
-            await self.store.set_order(
-                order["id"],
-                status="failed",
-                error="the engine made no portraits",
-                finished_at=_now(),
+            await self.store.finish_order(
+                oid, status="failed", error="the engine made no portraits", finished_at=_now()
             )
             await self.engine.drop([order["job_id"]])
             return
+        finished = False
         async with self.store.tx():
-            for idx, v in enumerate(result.variations, 1):
-                rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
-                await self.store.add_variation(
-                    order["id"],
-                    order["user_id"],
-                    idx,
-                    v.seed,
-                    rel,
-                    sha,
-                    v.likeness,
-                    v.face_found,
-                    v.passed,
-                    v.attempts,
-                    v.verdict.value if v.verdict else None,
-                    v.threshold,
-                    ",".join(r.value for r in v.regenerated_for),
-                    *detail_columns(v.detail),
-                )
-            for w in result.withheld:
-                await self._audit_withheld(order, "output_withheld", w.model_dump())
-            await self.store.set_order(order["id"], status="done", finished_at=_now())
+            if await self.store.finish_order(oid, status="done", finished_at=_now()):
+                finished = True
+                for idx, v in enumerate(result.variations, 1):
+                    rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
+                    await self.store.add_variation(
+                        oid,
+                        order["user_id"],
+                        idx,
+                        v.seed,
+                        rel,
+                        sha,
+                        v.likeness,
+                        v.face_found,
+                        v.passed,
+                        v.attempts,
+                        v.verdict.value if v.verdict else None,
+                        v.threshold,
+                        ",".join(r.value for r in v.regenerated_for),
+                        *detail_columns(v.detail),
+                    )
+                for w in result.withheld:
+                    await self._audit_withheld(order, "output_withheld", w.model_dump())
+        if not finished:
+            log.info("order %s: finished after it was cancelled; its portraits are dropped", oid)
         await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
 
     async def _audit_withheld(self, order: Any, action: str, detail: dict[str, Any]) -> None:

@@ -12,7 +12,8 @@ The core's ``_files`` hands each burst here. The rules:
   /cancel or a button for its whole length;
 - with no engine worker alive on the fast queue (``sitter.heartbeat``), nothing
   waits for a photo checker that is not there: the photos are kept unchecked
-  ("pending") and checked when the person presses Done again.
+  ("pending") and checked when the person presses Done again. A worker that dies
+  mid-burst costs one check's timeout: then the rest are kept the same way.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ if TYPE_CHECKING:
     from bot.studio.core import Studio
 
 FLOOD_LINES = 10
+# _one_photo's verdict when the checker did not answer: the engine is asked again whether
+# a worker is alive, and if none is the rest of the burst is kept unchecked at once.
+CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
 ENGINE_DOWN = (
     "The studio's engine is not running right now, so I can't check photos. "
     "{kept} When it is back, send /done (or more photos) and I'll check them then."
@@ -156,6 +160,7 @@ async def run_burst(
     verdicts: list[tuple[str, str]] = []
     stopped = False
     turned_away = 0
+    kept_for_later: int | None = None
     for n, f in enumerate(looked, 1):
         if n > 1 and lock is not None and lock.locked():
             # let the person's other events (a /cancel, a button) in between files
@@ -174,22 +179,27 @@ async def run_burst(
             turned_away += 1
             continue
         verdict = await one(f)
+        if verdict.startswith(CHECKER_TIMED_OUT) and not await engine_alive(studio):
+            set_id = (await studio.store.current_set(user["id"]))["id"]
+            kept_for_later, refused = await keep_pending(studio, user, set_id, looked[n - 1 :])
+            verdicts += [(line, "") for line in refused]
+            break
         if verdict.startswith("✗"):
             guard.note_refused(user["id"])
         verdicts.append((label, verdict))
     lines: list[str] = []
     if len(files) > FLOOD_LINES:
         ok = sum(v.startswith("✓") for _, v in verdicts)
-        why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if not v.startswith("✓"))
+        why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if v and v[0] != "✓")
         top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
         more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
         lines.append(
-            f"{len(files)} files: I checked {len(verdicts)}, {ok} accepted"
+            f"{len(files)} files: I checked {sum(bool(v) for _, v in verdicts)}, {ok} accepted"
             + (f"; refused: {top}{more}" if why else "")
             + "."
         )
     else:
-        lines += [f"{label}: {verdict}" for label, verdict in verdicts]
+        lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
     if len(files) > cap:
         lines.append(
             f"I look at {cap} files per message at most, so I left the other "
@@ -202,4 +212,6 @@ async def run_burst(
         )
     if stopped:
         lines.append("You moved on, so I stopped checking the rest of that message.")
+    if kept_for_later is not None:
+        lines.append(engine_down_text(kept_for_later))
     return lines

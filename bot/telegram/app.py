@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from typing import Any, Protocol
 
 from telegram import BotCommand, CallbackQuery, Message, Update
-from telegram.error import TelegramError
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -37,7 +37,17 @@ from telegram.ext import (
     filters,
 )
 
-from bot.studio.events import Event, Files, IncomingFile, Press, Recipient, Reply, Text, Who
+from bot.studio.events import (
+    ChatRefused,
+    Event,
+    Files,
+    IncomingFile,
+    Press,
+    Recipient,
+    Reply,
+    Text,
+    Who,
+)
 from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl
@@ -70,6 +80,18 @@ class StudioLike(Protocol):
     def add_outbox(self, platform: str, outbox: Any) -> None: ...
 
 
+# Bot API 400 answers that mean this chat is closed to us (not a bad message).
+REFUSING_CHAT = ("chat not found", "user not found", "have no rights", "not enough rights")
+
+
+def refuses_us(exc: TelegramError) -> bool:
+    """A refusal for good: 403 (blocked, kicked, deactivated), the chat gone, moved to a
+    supergroup. A network error, a 5xx or RetryAfter (after the limiter's retries) passes."""
+    if isinstance(exc, Forbidden | ChatMigrated):
+        return True
+    return isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in REFUSING_CHAT)
+
+
 class TelegramOutbox:
     """What the core uses to send on its own (progress, results, notices)."""
 
@@ -77,7 +99,12 @@ class TelegramOutbox:
         self.renderer = renderer
 
     async def send(self, to: Recipient, reply: Reply) -> None:
-        await self.renderer.send(int(to.chat_id), reply)
+        try:
+            await self.renderer.send(int(to.chat_id), reply)
+        except TelegramError as exc:
+            if refuses_us(exc):
+                raise ChatRefused(f"Telegram: {exc.message}") from exc
+            raise
 
 
 def popup_text(replies: Sequence[Reply]) -> str:

@@ -50,11 +50,13 @@ class Terminal:
         who: Who,
         stream: TextIO = sys.stdout,
         max_bytes: int = 20 * 1024 * 1024,
+        max_files: int = 50,
     ):
         self.out_dir = out_dir
         self.who = who
         self.stream = stream
         self.max_bytes = max_bytes
+        self.max_files = max_files  # SITTER_MAX_FILES_PER_MESSAGE: the rest are not read
         self.choices: dict[int, tuple[str, str]] = {}  # number -> (data, kind)
         self.removed_copies = 0
 
@@ -157,7 +159,10 @@ class Terminal:
                 found += sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
             else:
                 found.append(p)
-        return [self._read(p) for p in found]
+        # Only the first max_files are read; the rest are handed on unread, so the
+        # studio's answer counts them ("left the other N alone").
+        unread = [IncomingFile(p.name, None, error="not read") for p in found[self.max_files :]]
+        return [self._read(p) for p in found[: self.max_files]] + unread
 
     def _read(self, p: Path) -> IncomingFile:
         """Stat first: a link to /dev/zero, a pipe or a huge file is never read whole."""
@@ -198,7 +203,10 @@ async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> 
 
     user = getpass.getuser() or "you"
     terminal = Terminal(
-        out_dir, Who(PLATFORM, user, f"terminal:{user}", user), max_bytes=settings.max_upload_bytes
+        out_dir,
+        Who(PLATFORM, user, f"terminal:{user}", user),
+        max_bytes=settings.max_upload_bytes,
+        max_files=settings.max_files_per_message,
     )
     studio = await Studio.open(settings)
     studio.add_outbox(PLATFORM, TerminalOutbox(terminal))

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from engine.pipeline.identity_input import identity_kwargs
+from engine.pipeline.identity_input import clear_identity, identity_kwargs
 
 if TYPE_CHECKING:
     from engine.pipeline.generate import Resolved
@@ -106,22 +106,25 @@ def render_crops(
     from engine.pipeline import long_prompt  # the whole prompt, as the order was rendered
 
     text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
-    with torch.inference_mode():
-        identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))
-        out = pipe(
-            **text,
-            image=images,
-            strength=strength,
-            num_images_per_prompt=len(images),
-            generator=[torch.Generator("cpu").manual_seed(detail_seed(s)) for s in seeds],
-            num_inference_steps=steps,
-            guidance_scale=params.guidance,
-            width=side,
-            height=side,
-            **identity,
-            callback_on_step_end=check_cancel,
-            output_type="pil",
-        )
+    try:
+        with torch.inference_mode():
+            identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))
+            out = pipe(
+                **text,
+                image=images,
+                strength=strength,
+                num_images_per_prompt=len(images),
+                generator=[torch.Generator("cpu").manual_seed(detail_seed(s)) for s in seeds],
+                num_inference_steps=steps,
+                guidance_scale=params.guidance,
+                width=side,
+                height=side,
+                **identity,
+                callback_on_step_end=check_cancel,
+                output_type="pil",
+            )
+    finally:
+        clear_identity(loaded)  # the person's crop features leave the shared pipeline
     return list(out.images)
 
 

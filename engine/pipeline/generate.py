@@ -27,7 +27,7 @@ from PIL import Image
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
-from engine.pipeline.identity_input import choose_crops, identity_kwargs
+from engine.pipeline.identity_input import choose_crops, clear_identity, identity_kwargs
 from sitter.contract import (
     FaceDetail,
     GenerateRequest,
@@ -154,20 +154,23 @@ def render(
     from engine.pipeline import long_prompt  # no silent truncation at CLIP's 77 tokens
 
     text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
-    with torch.inference_mode():
-        identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
-        out = pipe(
-            **text,
-            num_images_per_prompt=len(seeds),
-            generator=generators,
-            num_inference_steps=params.steps,
-            guidance_scale=params.guidance,
-            width=params.width,
-            height=params.height,
-            **identity,
-            callback_on_step_end=check_cancel,
-            output_type="pil",
-        )
+    try:
+        with torch.inference_mode():
+            identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
+            out = pipe(
+                **text,
+                num_images_per_prompt=len(seeds),
+                generator=generators,
+                num_inference_steps=params.steps,
+                guidance_scale=params.guidance,
+                width=params.width,
+                height=params.height,
+                **identity,
+                callback_on_step_end=check_cancel,
+                output_type="pil",
+            )
+    finally:
+        clear_identity(loaded)  # also when cancelled or failed
     return list(out.images)
 
 
@@ -216,9 +219,7 @@ def generate(
     # The likeness gate for this person and this style (engine/gate.py).
     gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
     params = resolve_params(loaded, req.params)
-    bad = [s for s in req.seeds if not 0 <= s < SEED_SPACE]
-    if bad:
-        raise ValueError(f"seeds must be between 0 and {SEED_SPACE - 1}, got {bad}")
+    # (seeds are within SEED_SPACE: the contract's Seed bound refuses others)
     slots = [_Slot(seed=s) for s in req.seeds]
     prompt, ref_images, ref_latents = req.prompt, [], None
     if loaded.family == "klein":  # before any GPU time: the prompt fits, the photos are ready

@@ -113,3 +113,13 @@ def identity_kwargs(
     projection.clip_embeds = clip_embeds.to(dtype)
     projection.shortcut = True  # v2: the embedding's tokens plus the refined ones
     return {"ip_adapter_image_embeds": [centroid_embeds(refs, cfg=cfg, dtype=dtype, device=device)]}
+
+
+def clear_identity(loaded: Any) -> None:
+    """After a render: FaceID Plus v2 keeps the person's crop features on the shared
+    pipeline's projection layer (diffusers reads them from there); drop them, so no
+    one's face features outlive their order in the worker."""
+    if loaded.adapter.kind != FACEID_PLUSV2:
+        return
+    projection = loaded.pipe.unet.encoder_hid_proj.image_projection_layers[0]
+    projection.clip_embeds = None
