@@ -258,7 +258,7 @@ def test_only_the_published_realesrgan_file_counts_as_bsd(data_dir: Path) -> Non
     s = load_settings(data_dir=data_dir, model="tiny-klein", upscaler_weights=other)
     up = [p for p in verdict(s).parts if p.role == "upscaler"]
     assert up and up[0].commercial is None and "4x-UltraSharp.pth" in up[0].key
-    with pytest.raises(ConfigError, match="not the published RealESRGAN_x4plus.pth"):
+    with pytest.raises(ConfigError, match=r"not the published RealESRGAN_x4plus\.pth"):
         enforce(s)
     assert enforce(load_settings(data_dir=data_dir, licence="research", upscaler_weights=other))
     missing = load_settings(data_dir=data_dir, upscaler_weights=data_dir / "none.pth")
