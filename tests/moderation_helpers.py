@@ -30,6 +30,12 @@ USER_COLUMNS = [
     ("protected_faces", "owner_user_id"),
     ("pending_inputs", "user_id"),
 ]
+# The adapters' tables name the person by platform id (a Telegram private chat's id is
+# the user's id; the message key starts with the chat id).
+PLATFORM_COLUMNS = [
+    ("platform_messages", "chat_id = ? OR key LIKE ? || ':%'"),
+    ("discord_studio_threads", "user_id = ?"),
+]
 
 
 def picture(text: str, size: int = 64) -> bytes:
@@ -86,13 +92,19 @@ async def seed_person(
     return {"user_id": uid, "order_id": order_id, "set_id": ref["id"], "variations": vids}
 
 
-async def leftovers(store: Store, user_id: int) -> dict[str, Any]:
-    """Rows that still point at ``user_id`` and files still in their media folder."""
+async def leftovers(store: Store, user_id: int, pid: str | None = None) -> dict[str, Any]:
+    """Rows that still point at ``user_id`` (or at platform id ``pid``) and files still
+    in their media folder."""
     found: dict[str, Any] = {}
     for table, col in USER_COLUMNS:
         row = await store.one(f"SELECT COUNT(*) FROM {table} WHERE {col} = ?", user_id)
         if row and row[0]:
             found[f"{table}.{col}"] = row[0]
+    for table, where in PLATFORM_COLUMNS if pid is not None else []:
+        args = [pid] * where.count("?")
+        row = await store.one(f"SELECT COUNT(*) FROM {table} WHERE {where}", *args)
+        if row and row[0]:
+            found[table] = row[0]
     folder = store.media.user_dir(user_id)
     files = [p for p in folder.rglob("*") if p.is_file()] if folder.exists() else []
     if files:

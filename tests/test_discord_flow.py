@@ -16,7 +16,7 @@ from discord_fake import (
 )
 from discord_session import full_session, running_bot, start_engine, stop_engine
 
-from bot.studio.events import Recipient, Reply
+from bot.studio.events import ChatRefused, Recipient, Reply
 from sitter.config import load_settings
 
 DISCORD_DB = 14
@@ -189,7 +189,8 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
 
 async def test_the_outbox_raises_when_discord_fails_so_the_core_keeps_it(settings, fake):
     """Progress and results go through the outbox: a refusal or a 5xx (after discord.py's
-    own retries) must reach the core as an exception, never be swallowed."""
+    own retries) must reach the core as an exception, never be swallowed. A refusal comes
+    as the platform-neutral ChatRefused (the tracker gives up only on those)."""
     async with running_bot(settings, fake) as (_client, studio):
         outbox = studio.outboxes["discord"]
         alice = fake.user("Alice")
@@ -198,8 +199,9 @@ async def test_the_outbox_raises_when_discord_fails_so_the_core_keeps_it(setting
         with pytest.raises(discord.DiscordServerError):
             await outbox.send(Recipient("discord", str(dm)), Reply("Order #7 is ready"))
         fake.dms_closed.add(alice)
-        with pytest.raises(discord.Forbidden):
+        with pytest.raises(ChatRefused) as refused:
             await outbox.send(Recipient("discord", str(dm)), Reply("Order #7 is ready"))
+        assert isinstance(refused.value.__cause__, discord.Forbidden)
         fake.dms_closed.clear()
         await outbox.send(Recipient("discord", str(dm)), Reply("Order #7 is ready"))
     assert [s.content for s in fake.bot_messages()] == ["Order #7 is ready"]

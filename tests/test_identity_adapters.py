@@ -90,7 +90,8 @@ def test_faceid_without_buffalo_l_embeddings_refuses_to_start(
     [
         ("off", "there is no 'off'"),
         ("none", "there is no 'off'"),
-        ("h94/IP-Adapter-FaceID", "now names the adapter"),
+        # (the old default h94/IP-Adapter-FaceID is read as faceid-plusv2, with a warning)
+        ("someone/IP-Adapter-Custom", "now names the adapter"),
         ("instantid", "unknown identity adapter"),
     ],
 )

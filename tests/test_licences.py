@@ -248,3 +248,18 @@ def test_an_old_env_files_identity_repo_id_still_starts_as_faceid_and_stays_refu
         enforce(s)
     with pytest.raises(Exception, match="names the adapter"):  # any other repo id: told how
         load_settings(data_dir=data_dir, identity_adapter="someone/other-adapter")
+
+
+def test_only_the_published_realesrgan_file_counts_as_bsd(data_dir: Path) -> None:
+    """The GPU upscaler loads any 4x model file: another one (many are CC BY-NC-SA) is an
+    unknown part, refused under commercial, not 'Real-ESRGAN x4plus, BSD-3'."""
+    other = data_dir / "4x-UltraSharp.pth"
+    other.write_bytes(b"not the published weights")
+    s = load_settings(data_dir=data_dir, model="tiny-klein", upscaler_weights=other)
+    up = [p for p in verdict(s).parts if p.role == "upscaler"]
+    assert up and up[0].commercial is None and "4x-UltraSharp.pth" in up[0].key
+    with pytest.raises(ConfigError, match=r"not the published RealESRGAN_x4plus\.pth"):
+        enforce(s)
+    assert enforce(load_settings(data_dir=data_dir, licence="research", upscaler_weights=other))
+    missing = load_settings(data_dir=data_dir, upscaler_weights=data_dir / "none.pth")
+    assert [p.key for p in verdict(missing).parts if p.role == "upscaler"] == ["realesrgan-x4plus"]

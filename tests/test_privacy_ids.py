@@ -14,7 +14,7 @@ import pytest
 from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox
 
-from bot.store.migrate import MIGRATIONS_DIR, current_version, open_db
+from bot.store.migrate import MIGRATIONS_DIR, current_version, migration_files, open_db
 from bot.studio import rights
 from bot.studio.core import Studio
 from bot.studio.events import Press, Who
@@ -50,6 +50,10 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
         "reason, platform) VALUES (1, 2, 2, 2, 1, 'not_me', 'telegram')",
         "INSERT INTO moderation_actions (actor, action, target_user_id, report_id) "
         "VALUES ('telegram:9', 'ban', 3, 1)",
+        # deleted orders and portraits named only inside the audit log's JSON detail
+        "INSERT INTO moderation_actions (actor, action, detail) VALUES ('system', 'remove', "
+        '\'{"order_id": 5, "variation_id": 8, "other_orders": [6, 9]}\'), '
+        "('system', 'note', 'not json')",
         # user 3 was forgotten: the audit log still names id 3; the newest user is gone
         "DELETE FROM users WHERE id = 3",
     ):
@@ -58,7 +62,7 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
     await db.close()
 
     db = await open_db(path)  # today's code: migrations 0005 to 0007 run
-    assert await current_version(db) == 7
+    assert await current_version(db) == len(migration_files())
     db.row_factory = aiosqlite.Row
     for table in TABLES:
         async with db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)) as cur:
@@ -91,7 +95,12 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
         assert (await cur.fetchone())[0] is None  # ON DELETE SET NULL kept
     async with db.execute("INSERT INTO variations (order_id, user_id, idx, seed) "
                           "VALUES (2, 2, 2, 7)") as cur:  # fmt: skip
-        assert cur.lastrowid == 3
+        assert cur.lastrowid == 9  # above the audit log's portrait 8
+    async with db.execute(
+        "INSERT INTO orders (user_id, set_id, platform, style, prompt) "
+        "VALUES (2, 2, 'telegram', 's', 'p3')"
+    ) as cur:
+        assert cur.lastrowid == 10  # above the audit log's orders 5, 6 and 9
     await db.close()
 
 

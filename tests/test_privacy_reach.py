@@ -259,7 +259,8 @@ def test_the_real_worker_refuses_to_paint_a_protected_face() -> None:
     from PIL import Image
 
     from engine.faces.dlib_backend import DlibAnalyzer
-    from engine.worker import Permanent, _do_generate
+    from engine.work import _do_generate
+    from engine.worker import Permanent
 
     analyzer = DlibAnalyzer()
 

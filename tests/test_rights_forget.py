@@ -165,15 +165,27 @@ def test_retention_sentence_names_both_periods() -> None:
     assert json.dumps(text)  # plain text, no markup
 
 
+@pytest.mark.parametrize(
+    ("platform", "pid", "chat"),
+    [("terminal", "ann-5521", "ann-5521-chat"), ("telegram", "55210417", "55210417")],
+)
 async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
-    redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+    redis_url: str,
+    queue_prefix: str,
+    data_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    platform: str,
+    pid: str,
+    chat: str,
 ) -> None:
     """The whole footprint, on the real parts: every SQLite table and column, the
     database and WAL files, the media folder, the terminal's output folder and every
     Redis key (a worker process serves photo checks; no worker paints, so a retry
-    stays queued with the reference crops in its request)."""
+    stays queued with the reference crops in its request). On Telegram the private
+    chat's id is the user's id, and the renderer keeps message ids keyed by it."""
     import asyncio
     import io
+    from types import SimpleNamespace
 
     import msgpack
     from rights_scan import in_db_files, in_files, in_redis, in_tables
@@ -181,6 +193,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
 
     from bot.studio import words as w
     from bot.studio.moderation import Moderation
+    from bot.telegram.render import Renderer
     from bot.terminal.app import Terminal
 
     monkeypatch.setenv("STUDIO_ENGINE_QUEUES", "fast")
@@ -188,15 +201,16 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
     settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
     s = await Studio.open(settings)
     s.add_outbox("terminal", RecordingOutbox())
+    s.add_outbox("telegram", RecordingOutbox())
     assert isinstance(s.moderation, Moderation)
     s.moderation.terminal_targets = ("mods",)
     out = data_dir / "out"
     terminal = Terminal(out, Who("terminal", "ann-5521", "ann-5521-chat"), stream=io.StringIO())
     s.store.media.on_delete.append(terminal.forget_copy)
-    ann_who = Who("terminal", "ann-5521", "ann-5521-chat", "Ann-5521")
+    ann_who = Who(platform, pid, chat, "Ann-5521")
     try:
         store = s.store
-        ann = await seed_person(store, "terminal", "ann-5521")
+        ann = await seed_person(store, platform, pid, chat=chat)
         bob = await seed_person(store, "terminal", "bob")
         uid = ann["user_id"]
         await store.record_consent(uid, w.CONSENT_VERSION, w.CONSENT_TEXT)
@@ -214,6 +228,10 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         # A retry stays queued (no painter): its request holds the reference crops.
         [_, queued] = await s.handle(Press(ann_who, f"r:{ann['order_id']}"))
         assert "queued" in queued.text
+        if platform == "telegram":  # the renderer keeps the progress message's id
+            await Renderer(None, store)._remember(  # type: ignore[arg-type]
+                chat, f"o{ann['order_id']}", SimpleNamespace(message_id=4242)
+            )
         # A photo check the bot never read: its result holds the photo.
         job = rights.analysis_job_id(await s.job_prefix(), uid)
         ref_bytes = files[0].read_bytes()
@@ -255,9 +273,9 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         [ask] = await s.handle(Command(ann_who, "forget"))
         confirm = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
         await s.handle(Press(ann_who, confirm))
-        ids = {"platform id": "ann-5521", "chat": "ann-5521-chat", "typed": "tangerine"}
+        ids = {"platform id": pid, "chat": chat, "typed": "tangerine"}
         assert await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
-        assert await leftovers(store, uid) == {}
+        assert await leftovers(store, uid, pid) == {}
         assert list(out.iterdir()) == []
     finally:
         await s.aclose()
@@ -269,3 +287,29 @@ async def rights_store_checkpoint(store) -> None:
     from bot.store.rights_store import checkpoint
 
     assert await checkpoint(store)
+
+
+async def test_forget_deletes_the_discord_thread_and_message_ids(studio: Studio) -> None:
+    """Discord keeps the person's private studio thread (with their user id) and the
+    message ids it edits, keyed by channel: /forget deletes both, not another's."""
+    from bot.discord.guild_settings import GuildSettingsStore
+    from bot.discord.message_keys import MessageKeys
+
+    store = studio.store
+    ann = await seed_person(store, "discord", "700100200300", chat="900100200300")
+    await seed_person(store, "discord", "700999", chat="900999")
+    threads = GuildSettingsStore(store.db)
+    await threads.add_thread(880011, 5, 700100200300)
+    await threads.add_thread(880099, 5, 700999)
+    keys = MessageKeys(store.db)
+    await keys.put(f"o{ann['order_id']}", 900100200300, 1)
+    await keys.put("welcome", 880011, 2)  # in her thread
+    await keys.put("other", 900999, 3)
+    assert await leftovers(store, ann["user_id"], "700100200300")
+
+    await rights.forget(store, ann["user_id"])
+    assert await leftovers(store, ann["user_id"], "700100200300") == {}
+    left = await store.all("SELECT chat_id FROM platform_messages")
+    assert [r["chat_id"] for r in left] == ["900999"]
+    assert await threads.thread_owner(880099) == "700999"
+    assert await threads.thread_owner(880011) is None

@@ -108,9 +108,41 @@ async def scrub_person(store: Store, user: Any) -> dict[str, int]:
             "UPDATE reports SET text = '' WHERE reporter_user_id = ? AND text != ''", uid
         )
         await store.run("DELETE FROM pending_inputs WHERE user_id = ?", uid)
+        done["platform_rows"] = await _drop_platform_ids(store, user)
         if user["banned_at"]:  # the row stays for the ban: only the platform id is needed
             await store.run("UPDATE users SET display_name = '', chat_id = NULL WHERE id = ?", uid)
     return done
+
+
+async def _drop_platform_ids(store: Store, user: Any) -> int:
+    """The adapters' own rows naming the person's chats: the message ids kept for edits
+    (a Telegram private chat's id is the user's id, in ``chat_id`` and in the key
+    prefix) and the private Discord studio threads opened for them."""
+    platform, pid = str(user["platform"]), str(user["platform_user_id"])
+    chats = {pid, *([str(user["chat_id"])] if user["chat_id"] else [])}
+    for r in await store.all(
+        "SELECT DISTINCT chat_id FROM orders WHERE user_id = ? AND platform = ?",
+        int(user["id"]),
+        platform,
+    ):
+        chats.add(str(r["chat_id"]))
+    n = 0
+    if platform == "discord":
+        for r in await store.all(
+            "SELECT thread_id FROM discord_studio_threads WHERE user_id = ?", pid
+        ):
+            chats.add(str(r["thread_id"]))
+        n += await store.run("DELETE FROM discord_studio_threads WHERE user_id = ?", pid)
+    for chat in sorted(chats):
+        prefix = chat.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
+        n += await store.run(
+            "DELETE FROM platform_messages WHERE platform = ? AND (chat_id = ? "
+            "OR key LIKE ? ESCAPE '\\')",
+            platform,
+            chat,
+            prefix,
+        )
+    return n
 
 
 async def checkpoint(store: Store) -> bool:

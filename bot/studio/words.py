@@ -43,7 +43,9 @@ def privacy(settings: Settings) -> str:
         "(what was reported and decided, naming you by a number that no longer leads to "
         "you, without anything you typed); reports other people made about your portraits "
         "(their words, no image); until midnight UTC a keyed fingerprint of your account "
-        "with today's order count, so the daily limit still holds after /forget; and, if a "
+        "with today's order count, so the daily limit still holds after /forget (whoever "
+        "holds the studio's database and its key could test a given account against it "
+        "until then: it is a pseudonym, not anonymous); and, if a "
         "moderator banned you, your account id and the ban."
     )
 
