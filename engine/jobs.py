@@ -8,11 +8,13 @@ which models each queue loads.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from typing import Any
 
 from arq import Retry
+from arq.constants import job_key_prefix, result_key_prefix
 from arq.worker import Function, func
 
 from engine.job_errors import (
@@ -42,9 +44,13 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
     job_try = int(ctx.get("job_try", 1))
     cancel = threading.Event()
     order = getattr(req, "generation_id", None) or ctx.get("job_id")
+    watch = asyncio.create_task(_watch_dropped(ctx, cancel))
     with bind_order(order), observe_job(job):
         try:
-            result = await asyncio.to_thread(WORK[job], runtime, req, cancel)
+            try:
+                result = await asyncio.to_thread(WORK[job], runtime, req, cancel)
+            finally:
+                watch.cancel()
         except asyncio.CancelledError:
             cancel.set()  # time limit or shutdown: stop the render at its next step
             raise
@@ -53,6 +59,8 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
                 return failure(job, "not_ready", f"the worker's models did not load in time: {exc}")
             raise Retry(defer=backoff(job_try)) from None
         except Exception as exc:
+            if ctx.get(DROPPED):  # stopped at its next step: nobody wants it any more
+                return failure(job, "dropped", "the job was dropped while it ran")
             if is_oom(exc):
                 free_gpu_memory()
                 if job_try >= MAX_TRIES:
@@ -78,9 +86,57 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
 SHORT_KEEP_S = {c.JOB_ANALYZE: 600, c.JOB_CHECK_SET: 600, c.JOB_CHECK_PROMPT: 600}
 
 
+# Set in a job's ctx when the bot dropped the job (/forget, a purge, a cancel, a wait
+# given up) while it ran: arq writes the result, with the job's arguments, after the
+# function returns, so ``drop_unwanted_result`` (an ``after_job_end`` hook) deletes it.
+DROPPED = "sitter_dropped"
+DROP_POLL_S = 1.0  # how often a running job looks whether it is still wanted
+
+
+async def _dropped(ctx: dict[str, Any]) -> bool:
+    redis, job_id = ctx.get("redis"), ctx.get("job_id")
+    if redis is None or job_id is None:
+        return False
+    return not await redis.exists(job_key_prefix + str(job_id))
+
+
+async def drop_unwanted_result(ctx: dict[str, Any]) -> None:
+    """Delete the kept result of a job the bot dropped while it ran: nobody will read it."""
+    if ctx.get(DROPPED):
+        await ctx["redis"].delete(result_key_prefix + str(ctx["job_id"]))
+
+
+def chain_after_job_end(worker: Any) -> None:
+    """Run ``drop_unwanted_result`` after whatever ``after_job_end`` hook is set."""
+    previous = worker.after_job_end
+
+    async def after_job_end(ctx: dict[str, Any]) -> None:
+        try:
+            if previous is not None:
+                await previous(ctx)
+        finally:
+            await drop_unwanted_result(ctx)
+
+    worker.after_job_end = after_job_end
+
+
+async def _watch_dropped(ctx: dict[str, Any], cancel: threading.Event) -> None:
+    """Stop the work at its next step (``cancel``) once the bot drops the job."""
+    with contextlib.suppress(Exception):
+        while not cancel.is_set():
+            await asyncio.sleep(DROP_POLL_S)
+            if await _dropped(ctx):
+                ctx[DROPPED] = True
+                cancel.set()
+
+
 def job_function(name: str, timeout: int) -> Function:
     async def job(ctx: dict[str, Any], payload: Any) -> dict[str, Any]:
-        return await run_job(ctx, name, payload)
+        try:
+            return await run_job(ctx, name, payload)
+        finally:
+            with contextlib.suppress(Exception):
+                ctx[DROPPED] = await _dropped(ctx)
 
     job.__qualname__ = job.__name__ = name
     return func(

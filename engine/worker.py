@@ -29,7 +29,14 @@ from typing import Any
 from arq.worker import Worker
 
 from engine.job_errors import MAX_TRIES, Permanent, permanent_code
-from engine.jobs import QUEUE_JOBS, QUEUE_PARTS, job_function, run_job
+from engine.jobs import (
+    QUEUE_JOBS,
+    QUEUE_PARTS,
+    chain_after_job_end,
+    drop_unwanted_result,
+    job_function,
+    run_job,
+)
 from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
@@ -75,6 +82,7 @@ def build_worker(
     worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
+    chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
     return worker
 
 
@@ -127,6 +135,7 @@ def _settings_class(queue: str) -> type:
         running.discard(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].release(str(ctx["job_id"]))
+        await drop_unwanted_result(ctx)
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:

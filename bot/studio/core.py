@@ -893,7 +893,13 @@ class Studio:
                 return [_say(refusal + " Go Back and change it.")]
         from bot.studio.prompt_fit import prompt_refusal  # FLUX.2 [klein]'s 512 tokens
 
-        too_long = await prompt_refusal(self.engine, self.prompts, style.key, answers)
+        too_long = await prompt_refusal(
+            self.engine,
+            self.prompts,
+            style.key,
+            answers,
+            job_id=rights.analysis_job_id(await self.job_prefix(), user["id"]),
+        )
         if too_long:
             return [_say(too_long + " Go Back and change it.")]
         order_id = await self.store.create_order(
@@ -1103,6 +1109,8 @@ class Studio:
         )
         tries = vj["enqueues"] + 1
         job_id = f"{await self.job_prefix()}-{vj['kind'][0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
+        if vj["job_id"]:  # pressed again: the old job (and its portrait) leaves Redis
+            await self.engine.drop([vj["job_id"]])
         await self.store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
         await self.engine.enqueue(job, req, job_id=job_id)
 

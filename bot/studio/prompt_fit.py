@@ -20,9 +20,16 @@ CHECK_TIMEOUT_S = 30.0
 
 
 async def prompt_refusal(
-    engine: Any, prompts: PromptLibrary, style_key: str, answers: dict[str, str]
+    engine: Any,
+    prompts: PromptLibrary,
+    style_key: str,
+    answers: dict[str, str],
+    job_id: str | None = None,
 ) -> str | None:
-    """A plain refusal when the order's prompt is too long for the model, else None."""
+    """A plain refusal when the order's prompt is too long for the model, else None.
+
+    ``job_id`` names the job for its person (``rights.analysis_job_id``): the answers
+    it carries are theirs, and /forget finds it in Redis by that name."""
     reference = prompts.reference_prompt(style_key, answers)
     if len(reference.encode("utf-8")) <= REFERENCE_PROMPT_SAFE_BYTES:
         return None
@@ -30,7 +37,7 @@ async def prompt_refusal(
         prompt=prompts.style(style_key).compose(answers), reference_prompt=reference
     )
     try:
-        result = await engine.call(c.JOB_CHECK_PROMPT, req, timeout=CHECK_TIMEOUT_S)
+        result = await engine.call(c.JOB_CHECK_PROMPT, req, job_id=job_id, timeout=CHECK_TIMEOUT_S)
     except TimeoutError:
         return None
     if isinstance(result, c.CheckPromptResult) and not result.fits:

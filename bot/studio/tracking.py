@@ -384,6 +384,7 @@ class Tracker:
                     order = {"id": vj["order_id"], "user_id": vj["user_id"]}
                     await self._audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
                 await self.store.set_variation_job(vj["id"], status="failed", error=error)
+                await self.engine.drop([vj["job_id"]])  # its request holds the portrait
             else:
                 assert isinstance(result, c.UpscaleResult | c.LabelResult)
                 kind = "upscaled" if vj["kind"] == "upscale" else "labelled"
