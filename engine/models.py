@@ -350,8 +350,16 @@ def _upscaler(settings: Settings) -> list[Entry]:
         weights.parent.mkdir(parents=True, exist_ok=True)
 
         def get() -> str:
+            import hashlib
+
+            from engine.licences import REALESRGAN_X4PLUS_SHA256
+
             tmp = weights.with_suffix(".part")
             urllib.request.urlretrieve(REALESRGAN_URL, tmp)
+            digest = hashlib.sha256(tmp.read_bytes()).hexdigest()
+            if digest != REALESRGAN_X4PLUS_SHA256:  # a half or altered download: never loaded
+                tmp.unlink(missing_ok=True)
+                raise RuntimeError(f"{REALESRGAN_URL} came with sha256 {digest}, not the published")
             tmp.replace(weights)
             return str(weights)
 

@@ -48,14 +48,16 @@ def _files(folder: Path) -> set[str]:
 
 
 def _env(data_dir: Path, **extra: str) -> dict[str, str]:
-    weights = data_dir / "x4.pth"
+    # The optional GPU upscaler's file where fetch puts it, so nothing is fetched from
+    # GitHub. SITTER_UPSCALER_WEIGHTS stays unset: a stand-in file named there would rightly
+    # count as an unknown (not the published) upscaler under the commercial licence.
+    weights = data_dir / "models" / "RealESRGAN_x4plus.pth"
     weights.parent.mkdir(parents=True, exist_ok=True)
     weights.write_bytes(b"optional GPU upscaler: present, so nothing is fetched from GitHub")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("SITTER_", "HF_"))}
     env.update(
         PYTHONPATH=str(ROOT),
         SITTER_DATA_DIR=str(data_dir),
-        SITTER_UPSCALER_WEIGHTS=str(weights),
         HF_HUB_DISABLE_XET="1",
         HF_HUB_DISABLE_TELEMETRY="1",
         OMP_NUM_THREADS="1",
