@@ -96,6 +96,16 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     await _order(studio, ANN)
     await until(studio, lambda: bool(_sent_to(studio, "ann-chat")), what="order 1 delivered")
     first = await store.last_order((await store.user("terminal", "ann"))["id"])
+    # The first message may be the progress note: wait for the order itself to be done,
+    # or the retry is (rightly) refused as a second active order.
+    from bot.studio.tracking import Tracker
+
+    tracker = Tracker(studio)
+    for _ in range(600):
+        if (await store.order(first["id"]))["status"] == "done":
+            break
+        await tracker.tick()
+        await asyncio.sleep(0.05)
     # The retry: same reference set, new seeds, delivered too; one portrait upscaled.
     [_, queued] = await studio.handle(Press(ANN, b.item("r", first["id"])))
     assert "queued" in queued.text
