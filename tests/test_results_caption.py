@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store.store import Store
+from bot.studio.tracking import variation_columns
 from bot.studio.words import likeness_words
 from sitter import contract as c
 
@@ -58,13 +59,7 @@ async def test_verdict_survives_the_store(data_dir: Path) -> None:
             v.seed,
             rel,
             sha,
-            v.likeness,
-            v.face_found,
-            v.passed,
-            v.attempts,
-            v.verdict.value if v.verdict else None,
-            v.threshold,
-            ",".join(r.value for r in v.regenerated_for),
+            *variation_columns(v),
         )
         (row,) = await store.variations(oid)
         assert likeness_words(row) == (

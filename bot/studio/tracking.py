@@ -44,6 +44,21 @@ SEND_BACKOFF_CAP_S = 3600.0
 SEND_RETRY_CAP_S = 300.0
 
 
+
+def variation_columns(v: c.Variation) -> tuple[Any, ...]:
+    """A delivered variation's judged values, in ``Store.add_variation``'s order after the
+    file: likeness, face, pass, attempts, verdict, bar, why it was redone, detail pass."""
+    return (
+        v.likeness,
+        v.face_found,
+        v.passed,
+        v.attempts,
+        v.verdict.value if v.verdict else None,
+        v.threshold,
+        ",".join(r.value for r in v.regenerated_for),
+        *detail_columns(v.detail),
+    )
+
 class Tracker:
     def __init__(self, studio: Studio):
         self.studio = studio
@@ -267,14 +282,7 @@ class Tracker:
                         v.seed,
                         rel,
                         sha,
-                        v.likeness,
-                        v.face_found,
-                        v.passed,
-                        v.attempts,
-                        v.verdict.value if v.verdict else None,
-                        v.threshold,
-                        ",".join(r.value for r in v.regenerated_for),
-                        *detail_columns(v.detail),
+                        *variation_columns(v),
                     )
                 for w in result.withheld:
                     await self._audit_withheld(order, "output_withheld", w.model_dump())
