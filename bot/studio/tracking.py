@@ -44,7 +44,6 @@ SEND_BACKOFF_CAP_S = 3600.0
 SEND_RETRY_CAP_S = 300.0
 
 
-
 def variation_columns(v: c.Variation) -> tuple[Any, ...]:
     """A delivered variation's judged values, in ``Store.add_variation``'s order after the
     file: likeness, face, pass, attempts, verdict, bar, why it was redone, detail pass."""
@@ -58,6 +57,7 @@ def variation_columns(v: c.Variation) -> tuple[Any, ...]:
         ",".join(r.value for r in v.regenerated_for),
         *detail_columns(v.detail),
     )
+
 
 class Tracker:
     def __init__(self, studio: Studio):
