@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 from discord import app_commands
 
 from bot.discord.guild_settings import GuildSettings, Place
-
-if TYPE_CHECKING:
-    from bot.discord.client import SitterClient
+from bot.discord.host import ClientHost
 
 THREADS_NEED_INTENT = (
     "Private threads need the Message Content intent (messages in threads are not "
@@ -62,7 +60,7 @@ def report_targets(message: discord.Message) -> list[str]:
     return found
 
 
-def install(client: SitterClient) -> None:
+def install(client: ClientHost) -> None:
     tree = client.tree
 
     @tree.context_menu(name="Report portrait")

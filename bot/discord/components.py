@@ -8,15 +8,13 @@ the core's (its data in the id, its database); these classes only route.
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import discord
 
 from bot.discord import ids
+from bot.discord.host import ClientHost
 from bot.studio.events import Button
-
-if TYPE_CHECKING:
-    from bot.discord.client import SitterClient
 
 MAX_ROWS = 5
 MAX_PER_ROW = 5
@@ -33,7 +31,7 @@ STYLES = {
 }
 
 
-def _client(interaction: discord.Interaction) -> SitterClient:
+def _client(interaction: discord.Interaction) -> ClientHost:
     return interaction.client  # type: ignore[return-value]
 
 
