@@ -1,0 +1,80 @@
+"""The perceptual fingerprint: the same picture re-sent counts once, other photos don't."""
+
+from __future__ import annotations
+
+import io
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image, ImageOps
+
+from engine.near_duplicate import NEAR_BITS, distance, fingerprint, same_picture, valid
+
+ROOT = Path(__file__).resolve().parents[1]
+FACES = ROOT.parent / "shared" / "faces"
+needs_faces = pytest.mark.skipif(
+    not FACES.is_dir(), reason="../shared/faces is absent (real photos; see its SOURCES.md)"
+)
+
+
+def _astronaut() -> Image.Image:
+    from skimage import data
+
+    return Image.fromarray(data.astronaut())
+
+
+def _jpeg(img: Image.Image, q: int) -> Image.Image:
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=q)
+    return Image.open(io.BytesIO(buf.getvalue()))
+
+
+def test_resized_recompressed_and_mirrored_copies_are_the_same_picture() -> None:
+    img = _astronaut()
+    fp = fingerprint(img)
+    small = img.resize((128, 128), Image.Resampling.BILINEAR)
+    for copy in (small, _jpeg(img, 12), _jpeg(small, 20), ImageOps.mirror(img)):
+        assert same_picture(fp, fingerprint(copy)), distance(fp, fingerprint(copy))
+
+
+def test_exif_rotation_is_applied_before_fingerprinting() -> None:
+    img = _astronaut()
+    turned = img.rotate(-90, expand=True)  # a quarter turn clockwise
+    buf = io.BytesIO()
+    exif = Image.Exif()
+    exif[0x0112] = 8  # orientation 8: viewers turn it back a quarter anticlockwise
+    turned.save(buf, "JPEG", quality=95, exif=exif)
+    assert same_picture(fingerprint(img), fingerprint(Image.open(buf)))
+
+
+@needs_faces
+def test_different_photos_of_one_person_are_not_the_same_picture() -> None:
+    for person in ("obama", "deepface_id01", "deepface_id03"):
+        paths = sorted((FACES / person).glob("*.jpg"))
+        fps = [fingerprint(Image.open(p)) for p in paths]
+        for i in range(len(fps)):
+            for j in range(i + 1, len(fps)):
+                assert distance(fps[i], fps[j]) > NEAR_BITS, (paths[i], paths[j])
+
+
+def test_malformed_fingerprints_never_match() -> None:
+    fp = fingerprint(_astronaut())
+    for bad in ("", "zz/zz", "not a hash"):
+        assert not valid(bad)
+        assert not same_picture(fp, bad)
+        assert not same_picture(bad, fp)
+
+
+@needs_faces
+def test_the_calibration_script_finds_the_bar_separates_copies_from_photos() -> None:
+    out = subprocess.run(
+        [sys.executable, "benchmarks/calibrate_near_duplicate.py", str(FACES)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "separates them" in out.stdout
