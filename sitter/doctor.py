@@ -50,15 +50,18 @@ def check_config(settings: Settings) -> list[Finding]:
             )
         )
     try:
+        from sitter.packs import load_packs
         from sitter.prompts import PromptLibrary
 
         lib = PromptLibrary.load()
+        packs = load_packs(lib)
         out.append(
             Finding(
                 OK,
                 "prompts",
                 # the style is step 1, then one step per question (as the chat counts)
-                f"{len(lib.styles)} styles, wizard with {len(lib.steps) + 1} steps ({lib.folder})",
+                f"{len(lib.styles)} styles, wizard with {len(lib.steps) + 1} steps, "
+                f"{len(packs)} packs ({lib.folder})",
             )
         )
     except Exception as exc:
