@@ -395,7 +395,7 @@ class AvatarRequest(Message):
     )
     # Platforms strip metadata from avatars: a visible label inside the circle survives.
     badge: bool = True
-    text: str = Field("Made with AI", min_length=1, max_length=40)
+    text: str = Field("Made with AI", min_length=1, max_length=40, pattern=r"\S")
 
 
 class Avatar(Message):
