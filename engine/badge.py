@@ -91,12 +91,15 @@ def contrast_ratio(l1: float, l2: float) -> float:
     return (hi + 0.05) / (lo + 0.05)
 
 
-def add_badge(image: Image.Image, text: str = DEFAULT_TEXT) -> Image.Image:
-    """A copy of ``image`` with the badge drawn on it (same size and mode)."""
+def add_badge(
+    image: Image.Image, text: str = DEFAULT_TEXT, lay: BadgeLayout | None = None
+) -> Image.Image:
+    """A copy of ``image`` with the badge drawn on it (same size and mode); ``lay``:
+    somewhere else than the bottom-right corner (engine/avatar.py: inside the circle)."""
     if not text.strip() or len(text) > MAX_TEXT_LEN:
         raise ValueError(f"badge text must be 1 to {MAX_TEXT_LEN} characters")
     out = image.copy() if image.mode in ("RGB", "RGBA", "L") else image.convert("RGB")
-    lay = layout(out.width, out.height, text)
+    lay = lay or layout(out.width, out.height, text)
     x0, y0, x1, y1 = lay.plate
     # Work on the plate's patch only: cheap even on a 4096 px image.
     patch = out.crop((x0, y0, x1 + 1, y1 + 1)).convert("RGBA")

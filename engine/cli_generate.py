@@ -109,6 +109,14 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         style = found if found is not None else library.style(args.style)
     except PromptError as exc:
         return _err(str(exc))
+    aspect = None
+    if getattr(args, "aspect", None):
+        from engine.formats import parse_aspect
+
+        try:
+            aspect = parse_aspect(args.aspect)
+        except ValueError as exc:
+            return _err(f"--aspect: {exc}")
     answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
     answers["composition"] = getattr(args, "composition", "") or ""
     refusal = _screen(answers)
@@ -146,6 +154,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         references=refs,
         max_attempts=MAX_ATTEMPTS,
         gate=style.likeness,
+        aspect=aspect,
     )
     try:
         result = generate(runtime, req)
@@ -169,7 +178,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "prompt": prompt if runtime.require_pipeline().family != "klein" else reference_prompt,
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
-        "params_used": asdict(resolve_params(runtime.require_pipeline(), req.params)),
+        "aspect": aspect.value if aspect else None,
+        "params_used": asdict(resolve_params(runtime.require_pipeline(), req.params, aspect)),
         "model": result.model,
         "adapter": result.adapter,
         "device": result.device,

@@ -17,6 +17,7 @@ from arq import Retry
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.worker import Function, func
 
+from engine import progress
 from engine.job_errors import (
     MAX_TRIES,
     backoff,
@@ -45,12 +46,15 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
     cancel = threading.Event()
     order = getattr(req, "generation_id", None) or ctx.get("job_id")
     watch = asyncio.create_task(_watch_dropped(ctx, cancel))
+    # Live progress (engine/progress.py): current in the work thread, gone when it ends.
+    reporter, token = progress.start(ctx) if job == c.JOB_GENERATE else (None, None)
     with bind_order(order), observe_job(job):
         try:
             try:
                 result = await asyncio.to_thread(WORK[job], runtime, req, cancel)
             finally:
                 watch.cancel()
+                await progress.stop(reporter, token)
         except asyncio.CancelledError:
             cancel.set()  # time limit or shutdown: stop the render at its next step
             raise
@@ -145,7 +149,7 @@ def job_function(name: str, timeout: int) -> Function:
 
 
 QUEUE_JOBS = {
-    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT),
+    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT, c.JOB_AVATAR),
     c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
 }
 QUEUE_PARTS = {

@@ -103,6 +103,15 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 
+def _do_avatar(rt: Any, req: c.AvatarRequest, cancel: threading.Event) -> c.Message:
+    from engine.avatar import make_avatars
+
+    result = make_avatars(req, rt.require_analyzer(), rt.require_signer())
+    for avatar in result.avatars:
+        _check_copy(rt, avatar.image, "avatar")
+    return result
+
+
 def _do_check_prompt(rt: Any, req: c.CheckPromptRequest, cancel: threading.Event) -> c.Message:
     from engine.prompt_check import check_prompt
 
@@ -116,4 +125,5 @@ WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
     c.JOB_CHECK_SET: _do_check_set,
     c.JOB_UPSCALE: _do_upscale,
     c.JOB_LABEL: _do_label,
+    c.JOB_AVATAR: _do_avatar,
 }

@@ -24,6 +24,7 @@ COMMANDS: dict[str, str] = {
     "models": "engine.models:cmd_models",
     "audit": "bot.studio.audit:cmd_audit",
     "verify": "engine.cli_verify:cmd_verify",
+    "avatar": "engine.cli_avatar:cmd_avatar",
 }
 
 
@@ -63,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--lighting", default="")
     gen.add_argument("--composition", default="")
     gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument(
+        "--aspect",
+        default=None,
+        help="format: 1:1 (square), 4:5 (portrait), 9:16 (story) or 16:9 (landscape); "
+        "rendered at the model's own size for it (default: the style's size)",
+    )
+
+    avatar = sub.add_parser(
+        "avatar", help="round avatars (512 and 1024 px) of a portrait, centred on the face"
+    )
+    avatar.add_argument("file", help="a portrait made by sitter generate or the bot")
+    avatar.add_argument("--out", required=True, help="output folder")
+    avatar.add_argument("--no-badge", action="store_true", help="no visible 'Made with AI'")
 
     photos = sub.add_parser(
         "photos",

@@ -49,7 +49,8 @@ from sitter.wire import ALWAYS, Since
 # Reference.quality, the check_prompt job), protected faces checked again at set checks
 # and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
 # GenerateRequest.protected), the output safety check (Variation.safety,
-# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail).
+# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail),
+# picture formats (GenerateRequest.aspect) and the avatar job (issue 15).
 CONTRACT_VERSION = 2
 
 # Bounds of the numbers in the contract: a request outside them is refused as
@@ -69,6 +70,7 @@ JOB_GENERATE = "generate"
 JOB_UPSCALE = "upscale"
 JOB_LABEL = "label"
 JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
+JOB_AVATAR = "avatar"  # a round-avatar crop of a portrait (engine/avatar.py)
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
 # has its own queue; a worker process serves both.
@@ -234,6 +236,15 @@ class Reference(Message):
     quality: Annotated[dict[str, float], Since(2)] = Field(default_factory=dict)
 
 
+class Aspect(StrEnum):
+    """A picture format; engine/formats.py maps it to a size each model was trained on."""
+
+    SQUARE = "1:1"  # avatars
+    PORTRAIT = "4:5"  # feed posts
+    STORY = "9:16"
+    LANDSCAPE = "16:9"  # banners
+
+
 class GenerateRequest(Message):
     generation_id: str = Field(description="Stable id; the queue's job id derives from it.")
     prompt: str
@@ -250,6 +261,32 @@ class GenerateRequest(Message):
     # Checked against the references before anything is painted (a face protected
     # after the order was queued); a match fails the job with code "protected".
     protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
+    # The format; None: the size of ``params`` (the style's) or the model's default. Set,
+    # it wins over params.width/height: the size is the model's own for that ratio.
+    aspect: Annotated[Aspect | None, Since(2)] = None
+
+
+class Progress(Message):
+    """How far a running generation is (engine/progress.py), read by the bot while it waits.
+
+    Kept in Redis under :func:`progress_key` with a short TTL and deleted when the job
+    ends or is dropped; nothing personal in it. The variations of one pass render in
+    one batch, so ``variations`` names all those being painted now (1-based).
+    """
+
+    model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
+
+    stage: Literal["render", "detail"] = "render"  # detail: the face detail pass
+    attempt: int = Field(1, ge=1, le=10, description="1: first render; 2+: re-renders.")
+    variations: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=list, max_length=8)
+    of: int = Field(0, ge=0, le=8, description="Variations in the order.")
+    done: int = Field(0, ge=0, le=8, description="Variations finished (kept for good).")
+    step: int = Field(0, ge=0, le=10_000)
+    steps: int = Field(0, ge=0, le=10_000)
+
+
+def progress_key(prefix: str, job_id: str) -> str:
+    return f"{prefix}:progress:{job_id}"
 
 
 class FaceDetail(Message):
@@ -339,6 +376,46 @@ class LabelResult(Message):
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
 
 
+class AvatarProblem(StrEnum):
+    """Why a portrait cannot be made a round avatar; the result's message words it."""
+
+    NOT_A_PORTRAIT = "not_a_portrait"  # no AI provenance: never labelled as made by AI
+    UNREADABLE = "unreadable"
+    NO_FACE = "no_face"
+    SEVERAL_FACES = "several_faces"
+    FACE_AT_EDGE = "face_at_edge"  # the circle cannot be centred on the face
+    FACE_TOO_LARGE = "face_too_large"  # the face does not fit the circle
+    TOO_SMALL = "too_small"
+
+
+class AvatarRequest(Message):
+    image: bytes = Field(description="A labelled portrait (PNG or JPEG) from generate.")
+    sizes: list[Annotated[int, Field(ge=64, le=MAX_SIDE)]] = Field(
+        default_factory=lambda: [512, 1024], min_length=1, max_length=4
+    )
+    # Platforms strip metadata from avatars: a visible label inside the circle survives.
+    badge: bool = True
+    text: str = Field("Made with AI", min_length=1, max_length=40, pattern=r"\S")
+
+
+class Avatar(Message):
+    size: int = Field(ge=64, le=MAX_SIDE)
+    image: bytes = Field(description="PNG, labelled and signed (the portrait is its parent).")
+
+
+class AvatarResult(Message):
+    avatars: list[Avatar] = Field(default_factory=list, max_length=4)
+    problem: AvatarProblem | None = None
+    message: str = Field("", description="For the person when there is a problem.")
+    crop: list[Annotated[int, Field(ge=0, le=MAX_PIXELS_SIDE)]] = Field(
+        default_factory=list, max_length=4, description="left, top, right, bottom."
+    )
+    offset: float | None = Field(
+        None, ge=0.0, le=1.0, description="Face centre from the crop's centre, of its side."
+    )
+    seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
+
+
 class JobFailure(Message):
     """A permanent failure, returned (not raised) so it crosses the queue as data."""
 
@@ -354,6 +431,7 @@ REQUESTS: dict[str, type[Message]] = {
     JOB_UPSCALE: UpscaleRequest,
     JOB_LABEL: LabelRequest,
     JOB_CHECK_PROMPT: CheckPromptRequest,
+    JOB_AVATAR: AvatarRequest,
 }
 RESULTS: dict[str, type[Message]] = {
     JOB_ANALYZE: AnalyzePhotoResult,
@@ -362,6 +440,7 @@ RESULTS: dict[str, type[Message]] = {
     JOB_UPSCALE: UpscaleResult,
     JOB_LABEL: LabelResult,
     JOB_CHECK_PROMPT: CheckPromptResult,
+    JOB_AVATAR: AvatarResult,
 }
 
 
@@ -372,7 +451,7 @@ RESULTS: dict[str, type[Message]] = {
 ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
 }
-ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2}
+ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 2}
 
 
 # --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------

@@ -140,9 +140,21 @@ class EngineClient:
         if not job_ids:
             return 0
         keys = [f"{prefix}{j}" for j in job_ids for prefix in (result_key_prefix, job_key_prefix)]
+        keys += [c.progress_key(self.prefix, j) for j in job_ids]
         for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
             await self.redis.zrem(c.queue_name(self.prefix, queue), *job_ids)
         return int(await self.redis.delete(*keys))
+
+    async def progress(self, job_id: str) -> c.Progress | None:
+        """How far a running generation is (engine/progress.py); None: not running, not
+        started yet, or its worker reports none (an older one)."""
+        raw = await self.redis.get(c.progress_key(self.prefix, job_id))
+        if raw is None:
+            return None
+        try:
+            return c.Progress.model_validate_json(raw)
+        except ValueError:
+            return None
 
     async def queue_depth(self, queue: str) -> int:
         return int(await self.redis.zcard(c.queue_name(self.prefix, queue)))

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from engine import progress
 from engine.pipeline.identity_input import clear_identity, identity_kwargs
 
 if TYPE_CHECKING:
@@ -89,7 +90,10 @@ def render_crops(
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
             raise Cancelled("face detail cancelled")
+        progress.on_step_end(_pipe, _step, steps)  # engine/progress.py, for the bot
         return kwargs
+
+    progress.stage("detail")
 
     if loaded.family == "klein":
         return _klein_edit(

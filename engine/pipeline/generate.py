@@ -24,11 +24,13 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
+from engine import progress
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
 from engine.pipeline.identity_input import choose_crops, clear_identity, identity_kwargs
 from sitter.contract import (
+    Aspect,
     FaceDetail,
     GenerateRequest,
     GenerateResult,
@@ -82,7 +84,11 @@ def _fit(width: int, height: int, max_side: int, default_side: int) -> tuple[int
     return max(8, round(width * f / 8) * 8), max(8, round(height * f / 8) * 8)
 
 
-def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved:
+def resolve_params(
+    loaded: LoadedPipeline, params: GenerationParams, aspect: Aspect | None = None
+) -> Resolved:
+    """The family's defaults under the style's params; an ``aspect`` sets the size
+    to the model's own for that format (engine/formats.py)."""
     d = loaded.defaults
     width = params.width or d.width
     height = params.height or d.height
@@ -90,6 +96,10 @@ def resolve_params(loaded: LoadedPipeline, params: GenerationParams) -> Resolved
         raise ValueError(f"width and height must be multiples of 8, got {width}x{height}")
     kind = "tiny" if loaded.tiny else loaded.family
     width, height = _fit(width, height, MAX_SIDE[kind], max(d.width, d.height))
+    if aspect is not None:
+        from engine.formats import size_for
+
+        width, height = size_for(kind, aspect)
     steps = params.steps or d.steps
     if loaded.tiny:
         steps = min(steps, TINY_MAX_STEPS)
@@ -131,6 +141,7 @@ def render(
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
             raise Cancelled("generation cancelled")
+        progress.on_step_end(_pipe, _step, params.steps)  # engine/progress.py, for the bot
         return kwargs
 
     if loaded.family == "klein":  # identity from the reference images, no adapter
@@ -218,7 +229,7 @@ def generate(
     crops = choose_crops(req.references, refs)
     # The likeness gate for this person and this style (engine/gate.py).
     gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
-    params = resolve_params(loaded, req.params)
+    params = resolve_params(loaded, req.params, req.aspect)
     # (seeds are within SEED_SPACE: the contract's Seed bound refuses others)
     slots = [_Slot(seed=s) for s in req.seeds]
     prompt, ref_images, ref_latents = req.prompt, [], None
@@ -237,6 +248,7 @@ def generate(
         if not pending:
             break
         seeds = [retry_seed(s.seed, attempt) for s in pending]
+        progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
         with runtime.gpu_lock:
             images = render(
                 loaded,
@@ -272,6 +284,7 @@ def generate(
             if safety.withholds(slot, seed, k.image):
                 continue  # over the safety threshold: rendered again with a new seed
             slot.offer(k.image, seed, k.likeness, k.report)
+        progress.finished(sum(bool(s.best and s.best.passed) for s in slots))
         log.info(
             "%s attempt %d: %d/%d variations pass",
             req.generation_id,
