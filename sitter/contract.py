@@ -49,9 +49,9 @@ from sitter.wire import ALWAYS, Since
 # Reference.quality, the check_prompt job), protected faces checked again at set checks
 # and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
 # GenerateRequest.protected), the output safety check (Variation.safety,
-# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail),
-# picture formats (GenerateRequest.aspect) and the avatar job (issue 15).
-CONTRACT_VERSION = 2
+# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail)
+# (c3b3b31). 3: picture formats (GenerateRequest.aspect) and the avatar job (issue 15).
+CONTRACT_VERSION = 3
 
 # Bounds of the numbers in the contract: a request outside them is refused as
 # bad_request before any work (negative steps used to crash as "internal").
@@ -263,7 +263,7 @@ class GenerateRequest(Message):
     protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
     # The format; None: the size of ``params`` (the style's) or the model's default. Set,
     # it wins over params.width/height: the size is the model's own for that ratio.
-    aspect: Annotated[Aspect | None, Since(2)] = None
+    aspect: Annotated[Aspect | None, Since(3)] = None
 
 
 class Progress(Message):
@@ -451,7 +451,7 @@ RESULTS: dict[str, type[Message]] = {
 ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
 }
-ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 2}
+ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 3}
 
 
 # --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------

@@ -1,7 +1,8 @@
 """Rolling upgrades (review 1, finding 2): bots and workers of two contract versions on one
-Redis. The released contract 1 is kept verbatim in tests/contract_history/v1.py (sitter/
-contract.py at d6c4a3b) and loaded as a module beside today's: old bot -> new engine, new
-engine -> old bot, new bot -> old engine, with and without the new features in use."""
+Redis. The released contracts are kept verbatim in tests/contract_history/ (v1.py is
+sitter/contract.py at d6c4a3b, v2.py at c3b3b31) and loaded as modules beside today's:
+old bot -> new engine, new engine -> old bot, new bot -> old engine, with and without the
+new features in use."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from sitter import wire
 from sitter.queue import EngineClient, connect, redis_settings
 
 HISTORY = Path(__file__).parent / "contract_history"
-RELEASES = {1: "d6c4a3b"}  # contract version -> the commit that released it
+RELEASES = {1: "d6c4a3b", 2: "c3b3b31"}  # contract version -> the commit that released it
 
 
 def _load(version: int) -> ModuleType:

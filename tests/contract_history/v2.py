@@ -1,0 +1,387 @@
+"""The job contract between the bot and the engine: the only thing both import.
+
+Messages are pydantic models serialised with msgpack (bytes travel as bytes, no
+base64). arq's serializer hooks use :func:`serialize` / :func:`deserialize`;
+pickle is never accepted. A job function receives one ``dict`` and validates it
+into its request model, so a payload that is not a contract message is refused
+before any work is done.
+
+Rolling upgrades (bots and workers of two versions on one Redis). The rules, and
+what keeps each true (tests/test_contract_versions.py checks them against the
+released versions kept in tests/contract_history/):
+
+1. Messages travel without their default-valued fields (:func:`to_wire`), so a newer
+   side talking to an older one works whenever the new features are not in use.
+2. A change only adds: a new field has a default that means "as before" and is tagged
+   with the version that added it (``Annotated[T, Since(2)]``); no field is removed,
+   renamed, retyped, made required or given another default. A new enum value that an
+   older reader could meet is listed in ``ADDED_VALUES`` with the older value it stands
+   for; a new job is listed in ``ADDED_JOBS`` (an older worker fails it at once, and the
+   bot must carry on without its answer). ``CONTRACT_VERSION`` goes up once per release
+   that adds anything, and the released contract is copied to tests/contract_history/.
+3. Each queued job carries the bot's ``CONTRACT_VERSION`` beside arq's own keys (older
+   workers ignore it), and the engine answers in that version's shape: fields and values
+   the bot cannot know are left out or replaced. A field an older bot loses must be safe
+   to lose: the engine never relies on an older bot acting on a new result field.
+4. Requests stay strict on the engine (``extra="forbid"``): a field it does not know (a
+   newer bot's feature) is refused with a JobFailure saying to upgrade the workers first,
+   never rendered as a half-understood order. Results are read tolerantly by the bot:
+   unknown fields are dropped and logged once (:func:`parse_result`).
+5. So upgrade the workers first, then the bots (README, "Scaling workers"). A bot newer
+   than the workers gets ``engine_outdated`` failures for the orders that use its new
+   features (:func:`outdated_engine`), and nothing worse.
+
+Nothing here imports torch, numpy or a chat library.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sitter import wire
+from sitter.wire import ALWAYS, Since
+
+# 1: the first release (d6c4a3b). 2: the likeness gate (GenerateRequest.gate,
+# Variation.verdict/threshold/regenerated_for), FLUX.2 [klein] (reference_prompt,
+# Reference.quality, the check_prompt job), protected faces checked again at set checks
+# and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
+# GenerateRequest.protected), the output safety check (Variation.safety,
+# GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail).
+CONTRACT_VERSION = 2
+
+# Bounds of the numbers in the contract: a request outside them is refused as
+# bad_request before any work (negative steps used to crash as "internal").
+MAX_STEPS = 150
+MAX_SIDE = 2048  # generation width/height
+MAX_PIXELS_SIDE = 65_536  # any image side reported back
+MAX_SECONDS = 86_400.0
+MAX_ID = 2**63 - 1
+MAX_VECTOR = 4096  # embedding length (dlib 128, ArcFace 512)
+Seed = Annotated[int, Field(ge=0, le=2**32 - 1)]
+
+# --- job names and queues ----------------------------------------------------------
+JOB_ANALYZE = "analyze_photo"
+JOB_CHECK_SET = "check_set"
+JOB_GENERATE = "generate"
+JOB_UPSCALE = "upscale"
+JOB_LABEL = "label"
+JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
+
+# Photo analysis is quick and must not wait behind a 30-step generation, so it
+# has its own queue; a worker process serves both.
+QUEUE_FAST = "fast"  # analysis, set checks, labels
+QUEUE_GPU = "gpu"  # generation and upscaling
+
+
+def queue_name(prefix: str, queue: str) -> str:
+    return f"{prefix}:queue:{queue}"
+
+
+def queue_for(job: str) -> str:
+    return QUEUE_GPU if job in (JOB_GENERATE, JOB_UPSCALE) else QUEUE_FAST
+
+
+class Message(BaseModel):
+    # No NaN or infinity in any float field: every number below also has bounds.
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+
+
+# --- photo analysis ---------------------------------------------------------------------
+class PhotoProblem(StrEnum):
+    """Why a reference photo was refused. The bot words these for people."""
+
+    UNREADABLE = "unreadable"  # not an image, corrupt or truncated
+    TOO_LARGE = "too_large"  # bytes or pixels over the limit (decompression bomb)
+    UNSUPPORTED = "unsupported"  # a format or animation we refuse
+    LOW_RESOLUTION = "low_resolution"
+    NO_FACE = "no_face"
+    SEVERAL_FACES = "several_faces"
+    FACE_TOO_SMALL = "face_too_small"
+    BLURRY = "blurry"
+    TOO_DARK = "too_dark"
+    OVEREXPOSED = "overexposed"
+    EXTREME_ANGLE = "extreme_angle"
+    DIFFERENT_PERSON = "different_person"
+    PROTECTED = "protected"
+    UNSAFE = "unsafe"  # over the output safety check's nudity threshold
+
+
+class Issue(Message):
+    problem: PhotoProblem
+    detail: str = Field(description="One sentence for the user, e.g. 'I see 3 faces'.")
+    values: dict[str, float | int | str] = Field(default_factory=dict, max_length=32)
+
+
+class Embedding(Message):
+    backend: str = Field(description="Which model made it, e.g. 'dlib' or 'insightface:buffalo_l'.")
+    vector: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(max_length=MAX_VECTOR)
+
+
+class ProtectedFace(Message):
+    id: int = Field(ge=0, le=MAX_ID)
+    embedding: Embedding
+
+
+class AnalyzePhotoRequest(Message):
+    photo: bytes
+    filename: str = ""
+    # The user's already accepted photos, to spot a different person.
+    set_embeddings: list[Embedding] = Field(default_factory=list)
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+
+class AnalyzePhotoResult(Message):
+    accepted: bool
+    issues: list[Issue] = Field(default_factory=list)
+    face_count: int = Field(0, ge=0, le=10_000)
+    width: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
+    height: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
+    format: str = ""
+    embedding: Embedding | None = None
+    face_crop: bytes | None = Field(None, description="Aligned face crop, PNG.")
+    protected_match: int | None = Field(None, ge=0, le=MAX_ID)
+    quality: dict[str, Annotated[float, Field(ge=-1e9, le=1e9)]] = Field(
+        default_factory=dict, max_length=32
+    )
+
+
+class CheckSetRequest(Message):
+    embeddings: list[Embedding]
+    # Faces protected since the photos were accepted: checked again before an order.
+    protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
+
+
+class ProtectedMatch(Message):
+    index: int = Field(ge=0, le=10_000, description="Which embedding of the request.")
+    protected_id: int = Field(ge=0, le=MAX_ID)
+
+
+class CheckPromptRequest(Message):
+    prompt: str
+    reference_prompt: str = ""
+
+
+class CheckPromptResult(Message):
+    fits: bool
+    family: str = Field("", description="sdxl, sd15, klein, or empty when not known here.")
+    tokens: int | None = Field(None, ge=0, le=10_000_000)
+    limit: int | None = Field(None, ge=0, le=10_000_000)
+    message: str = ""
+
+
+class CheckSetResult(Message):
+    outliers: list[Annotated[int, Field(ge=0, le=10_000)]] = Field(
+        description="Indexes of photos that look like someone else."
+    )
+    threshold: float = Field(ge=-1e6, le=1e6)
+    distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(
+        description="Each photo's median distance to the others."
+    )
+    protected_matches: Annotated[list[ProtectedMatch], Since(2)] = Field(default_factory=list)
+
+
+# --- generation ---------------------------------------------------------------------------
+class GenerationParams(Message):
+    steps: int | None = Field(None, ge=1, le=MAX_STEPS)
+    guidance: float | None = Field(None, ge=0.0, le=30.0)
+    width: int | None = Field(None, ge=64, le=MAX_SIDE)
+    height: int | None = Field(None, ge=64, le=MAX_SIDE)
+    identity_scale: float | None = Field(None, ge=0.0, le=2.0)
+
+
+class StyleKind(StrEnum):
+    """What a style's faces look like to a face model; the likeness gate is set per kind."""
+
+    PHOTOGRAPHIC = "photographic"
+    PAINTED = "painted"
+    DRAWN = "drawn"
+
+
+class GatePolicy(StrEnum):
+    """How strictly a style's outputs are held to the person's likeness."""
+
+    THRESHOLD = "threshold"  # no face, not alike or a copy: render again
+    LENIENT = "lenient"  # only a copy or a clearly different face is rendered again
+    OFF = "off"  # scored for information, never rendered again
+
+
+class LikenessGate(Message):
+    """A style's likeness policy (prompts/styles/*.toml ``[likeness]``)."""
+
+    kind: StyleKind = StyleKind.PHOTOGRAPHIC
+    policy: GatePolicy = GatePolicy.THRESHOLD
+    reason: str = Field("", description="Why the policy is lenient or off (required then).")
+
+
+class Verdict(StrEnum):
+    """The likeness gate's verdict on one output; the bot words these for people."""
+
+    PASSED = "passed"
+    NO_FACE = "no_face"
+    NOT_ALIKE = "not_alike"
+    COPY = "copy"  # a near copy of one reference photo
+    UNCHECKED = "unchecked"  # the style's gate is off (or lenient and no face was found)
+
+
+class Reference(Message):
+    embedding: Embedding
+    face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
+    # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
+    # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
+    quality: Annotated[dict[str, float], Since(2)] = Field(default_factory=dict)
+
+
+class GenerateRequest(Message):
+    generation_id: str = Field(description="Stable id; the queue's job id derives from it.")
+    prompt: str
+    # The same order worded for a model that sees the person's photos (FLUX.2
+    # [klein]: "the person in the reference images as ..."); empty: use ``prompt``.
+    reference_prompt: Annotated[str, Since(2)] = ""
+    negative_prompt: str = ""
+    style: str = ""
+    params: GenerationParams = GenerationParams()
+    seeds: list[Seed] = Field(min_length=1, max_length=8)
+    references: list[Reference] = Field(min_length=1)
+    max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
+    gate: Annotated[LikenessGate, Since(2)] = LikenessGate()
+    # Checked against the references before anything is painted (a face protected
+    # after the order was queued); a match fails the job with code "protected".
+    protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
+
+
+class FaceDetail(Message):
+    """The face detail pass on a variation (engine/pipeline/detail.py): what ran, what it did."""
+
+    reason: str = Field(description="Why it ran: 'small_face', 'near_gate' or 'always'.")
+    strength: float = Field(ge=0.0, le=1.0, description="img2img strength of the face re-render.")
+    crop: list[Annotated[int, Field(ge=-MAX_PIXELS_SIDE, le=MAX_PIXELS_SIDE)]] = Field(
+        max_length=4, description="The square re-rendered: left, top, right, bottom."
+    )
+    likeness_before: float | None = Field(ge=0.0, le=1.0 + 1e-6)
+    likeness_after: float | None = Field(
+        ge=0.0, le=1.0 + 1e-6, description="None: no face found after the pass."
+    )
+    kept: bool = Field(description="True when the detailed version scored better and was kept.")
+    seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
+
+
+class Variation(Message):
+    seed: Seed
+    image: bytes = Field(description="PNG with AI provenance metadata.")
+    likeness: float | None = Field(
+        ge=0.0, le=1.0 + 1e-6, description="Similarity to the references, 0..1."
+    )
+    face_found: bool
+    attempts: int = Field(1, ge=1, le=10)
+    passed: bool = Field(description="The likeness gate accepted it.")
+    # Added with the per-person gate; results made before it parse with the defaults.
+    verdict: Annotated[Verdict | None, Since(2)] = Field(
+        None, description="Why it passed or failed; None: older."
+    )
+    threshold: Annotated[float | None, Since(2)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The likeness this person's output needed."
+    )
+    regenerated_for: Annotated[list[Verdict], Since(2)] = Field(
+        default_factory=list, description="Why each earlier attempt was rendered again."
+    )
+    safety: Annotated[float | None, Since(2)] = Field(
+        None, ge=0.0, le=1.0, description="Safety check score (open_nsfw), 0..1."
+    )
+    detail: Annotated[FaceDetail | None, Since(2)] = Field(
+        None, description="The face detail pass; None: not run."
+    )
+
+
+class Withheld(Message):
+    """A variation the safety check withheld: never its image, only what the audit needs."""
+
+    seed: Seed = Field(description="The request's seed for this variation.")
+    attempts: int = Field(ge=1, le=10)
+    safety: float | None = Field(ge=0.0, le=1.0, description="The lowest score of its attempts.")
+    threshold: float = Field(ge=0.0, le=1.0)
+
+
+class GenerateResult(Message):
+    generation_id: str
+    variations: list[Variation]
+    model: str
+    adapter: str
+    device: str
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+    # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
+    withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
+
+
+# --- upscale and label ------------------------------------------------------------------------
+class UpscaleRequest(Message):
+    image: bytes
+    scale: Literal[2, 4] = 4
+
+
+class UpscaleResult(Message):
+    image: bytes
+    method: str = Field(description="What did the work, e.g. 'realesrgan-x4plus (ncnn, cpu)'.")
+    width: int = Field(ge=1, le=MAX_PIXELS_SIDE)
+    height: int = Field(ge=1, le=MAX_PIXELS_SIDE)
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+
+
+class LabelRequest(Message):
+    image: bytes
+    text: str = "Made with AI"
+
+
+class LabelResult(Message):
+    image: bytes
+    seconds: float = Field(ge=0.0, le=MAX_SECONDS)
+
+
+class JobFailure(Message):
+    """A permanent failure, returned (not raised) so it crosses the queue as data."""
+
+    failed: Annotated[Literal[True], ALWAYS] = True  # what tells a failure from a result
+    code: str
+    message: str
+
+
+REQUESTS: dict[str, type[Message]] = {
+    JOB_ANALYZE: AnalyzePhotoRequest,
+    JOB_CHECK_SET: CheckSetRequest,
+    JOB_GENERATE: GenerateRequest,
+    JOB_UPSCALE: UpscaleRequest,
+    JOB_LABEL: LabelRequest,
+    JOB_CHECK_PROMPT: CheckPromptRequest,
+}
+RESULTS: dict[str, type[Message]] = {
+    JOB_ANALYZE: AnalyzePhotoResult,
+    JOB_CHECK_SET: CheckSetResult,
+    JOB_GENERATE: GenerateResult,
+    JOB_UPSCALE: UpscaleResult,
+    JOB_LABEL: LabelResult,
+    JOB_CHECK_PROMPT: CheckPromptResult,
+}
+
+
+# What an older reader meets instead of values added later (rule 2). Verdict, StyleKind
+# and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
+# words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
+# still reads as such there; its stored reason is "unsupported".
+ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
+    PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+}
+ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2}
+
+
+# --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------
+ContractError = wire.ContractError
+UPGRADE_WORKERS = wire.UPGRADE_WORKERS
+_codec = wire.Codec(CONTRACT_VERSION, REQUESTS, RESULTS, JobFailure, ADDED_VALUES)
+serialize = _codec.serialize
+deserialize = _codec.deserialize
+to_wire = _codec.to_wire
+parse_request = _codec.parse_request
+parse_result = _codec.parse_result
+outdated_engine = _codec.outdated_engine
