@@ -166,7 +166,7 @@ async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> in
         if settings.discord_token is not None:
             from bot.discord.app import run_discord
 
-            runners.append(run_discord(settings, studio, studio.store.db, sync=sync_commands))
+            runners.append(run_discord(settings, studio, studio.store, sync=sync_commands))
             say("Discord bot starting.")
         background = asyncio.create_task(studio.run_background())
         try:

@@ -107,7 +107,7 @@ async def running_bot(
     studio = await Studio.open(settings, tick_s=0.05)
     client = SitterClient(
         studio,
-        studio.store.db,
+        studio.store,
         max_upload_bytes=settings.max_upload_bytes,
         message_content=message_content,
         sync_commands=False,

@@ -45,7 +45,7 @@ async def test_report_over_discord_from_server_to_decision(
     )
     async with running_bot(settings, fake) as (client, studio):
         alice, bob, mia, eve = (fake.user(n) for n in ("Alice", "Bob", "Mia", "Eve"))
-        await GuildSettingsStore(studio.store.db).update(
+        await GuildSettingsStore(studio.store).update(
             GUILD_ID, "test", moderator_role_id=MOD_ROLE, moderation_channel_id=str(CHANNEL_ID)
         )
         # Alice's finished order is delivered to her DM by the core's background loop.

@@ -13,7 +13,7 @@ from studio_harness import RecordingOutbox, incoming, start_engine, stop
 
 from bot.studio.core import Studio
 from bot.studio.events import Command, Files, Press, Reply, Who
-from bot.studio.moderation import Moderation
+from bot.studio.moderation import Moderation, Place
 from sitter.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,7 +49,7 @@ async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Stu
     s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=120)
     s.add_outbox("terminal", RecordingOutbox())
     assert isinstance(s.moderation, Moderation)
-    s.moderation.terminal_targets = ("mods",)
+    s.moderation.add_place("terminal", Place(chats=("mods",)))
     yield s
     await s.aclose()
 

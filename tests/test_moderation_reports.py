@@ -12,7 +12,8 @@ from studio_harness import RecordingOutbox
 
 from bot.studio.core import Studio
 from bot.studio.events import Command, Press, Recipient, Reply, Text, Who
-from bot.studio.moderation import Moderation
+from bot.studio.moderation import Moderation, Place
+from bot.telegram.app import moderation_place
 from sitter.config import load_settings
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")  # owner of the portraits
@@ -27,7 +28,7 @@ async def studio(redis_url: str, queue_prefix: str, data_dir: Path) -> AsyncIter
     settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
     s = await Studio.open(settings)
     s.add_outbox("terminal", RecordingOutbox())
-    mod(s).terminal_targets = ("mods",)
+    mod(s).add_place("terminal", Place(chats=("mods",)))
     yield s
     await s.aclose()
 
@@ -258,6 +259,7 @@ async def test_report_from_a_group_continues_in_private(studio: Studio) -> None:
     ann = await seed_person(studio.store, "terminal", "ann")
     tg = RecordingOutbox()
     studio.add_outbox("telegram", tg)
+    mod(studio).add_place("telegram", moderation_place(studio.settings))  # as the adapter does
     in_group = Who("telegram", "2002", "-100", "Bob", private=False)
     [line] = await studio.handle(Press(in_group, f"rep:{ann['variations'][0]}"))
     assert line.text == "I've sent you the report form in a private message."

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.discord.guild_settings import GuildSettingsStore
+from bot.discord.guild_settings import GuildSettingsStore, moderation_place
 from bot.studio.core import Studio
 from sitter.config import load_settings
 
@@ -22,7 +22,11 @@ async def _studio(data_dir: Path, redis_url: str, prefix: str, guilds: list[int]
         queue_prefix=prefix,
         discord_moderation_guilds=guilds,
     )
-    return await Studio.open(settings)
+    studio = await Studio.open(settings)
+    assert studio.moderation is not None
+    # What the Discord adapter registers when it attaches (bot/discord/client.py).
+    studio.moderation.add_place("discord", moderation_place(studio.store, guilds))
+    return studio
 
 
 async def test_only_listed_servers_get_reports(
@@ -30,12 +34,12 @@ async def test_only_listed_servers_get_reports(
 ) -> None:
     studio = await _studio(data_dir, redis_url, queue_prefix, [TRUSTED])
     try:
-        guilds = GuildSettingsStore(studio.store.db)
+        guilds = GuildSettingsStore(studio.store)
         await guilds.update(TRUSTED, "op", moderation_channel_id="1001")
         await guilds.update(STRANGER, "mallory", moderation_channel_id="2002")
         assert studio.moderation is not None
         targets = await studio.moderation.targets()
-        assert targets.discord == ("1001",)
+        assert targets.chats("discord") == ("1001",)
     finally:
         await studio.aclose()
 
@@ -45,10 +49,10 @@ async def test_no_list_no_discord_moderation(
 ) -> None:
     studio = await _studio(data_dir, redis_url, queue_prefix, [])
     try:
-        await GuildSettingsStore(studio.store.db).update(
+        await GuildSettingsStore(studio.store).update(
             STRANGER, "mallory", moderation_channel_id="2002"
         )
         assert studio.moderation is not None
-        assert (await studio.moderation.targets()).discord == ()
+        assert (await studio.moderation.targets()).chats("discord") == ()
     finally:
         await studio.aclose()

@@ -19,7 +19,7 @@ from bot.studio import buttons as b
 from bot.studio import words as w
 from bot.studio.core import Studio
 from bot.studio.events import Command, Files, Press, Reply, Who
-from bot.studio.moderation import Moderation
+from bot.studio.moderation import Moderation, Place
 from bot.studio.tracking import Tracker
 from sitter import contract as c
 from sitter.config import load_settings
@@ -48,7 +48,7 @@ async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Stu
     s = await Studio.open(_settings(data_dir, redis_url, queue_prefix), analyze_timeout_s=120)
     s.add_outbox("terminal", RecordingOutbox())
     assert isinstance(s.moderation, Moderation)
-    s.moderation.terminal_targets = ("mods",)
+    s.moderation.add_place("terminal", Place(chats=("mods",)))
     yield s
     await s.aclose()
 

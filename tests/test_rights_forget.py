@@ -192,7 +192,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
     from studio_harness import start_engine, stop
 
     from bot.studio import words as w
-    from bot.studio.moderation import Moderation
+    from bot.studio.moderation import Moderation, Place
     from bot.telegram.render import Renderer
     from bot.terminal.app import Terminal
 
@@ -203,7 +203,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
     s.add_outbox("terminal", RecordingOutbox())
     s.add_outbox("telegram", RecordingOutbox())
     assert isinstance(s.moderation, Moderation)
-    s.moderation.terminal_targets = ("mods",)
+    s.moderation.add_place("terminal", Place(chats=("mods",)))
     out = data_dir / "out"
     terminal = Terminal(out, Who("terminal", "ann-5521", "ann-5521-chat"), stream=io.StringIO())
     s.store.media.on_delete.append(terminal.forget_copy)
@@ -298,10 +298,10 @@ async def test_forget_deletes_the_discord_thread_and_message_ids(studio: Studio)
     store = studio.store
     ann = await seed_person(store, "discord", "700100200300", chat="900100200300")
     await seed_person(store, "discord", "700999", chat="900999")
-    threads = GuildSettingsStore(store.db)
+    threads = GuildSettingsStore(store)
     await threads.add_thread(880011, 5, 700100200300)
     await threads.add_thread(880099, 5, 700999)
-    keys = MessageKeys(store.db)
+    keys = MessageKeys(store)
     await keys.put(f"o{ann['order_id']}", 900100200300, 1)
     await keys.put("welcome", 880011, 2)  # in her thread
     await keys.put("other", 900999, 3)

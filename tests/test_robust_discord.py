@@ -24,7 +24,7 @@ def fake(monkeypatch: pytest.MonkeyPatch) -> FakeDiscord:
 
 async def _start(settings, fake: FakeDiscord, sync: bool | str) -> tuple[SitterClient, Studio]:
     studio = await Studio.open(settings, tick_s=0.05)
-    client = SitterClient(studio, studio.store.db, max_upload_bytes=1 << 20, sync_commands=sync)
+    client = SitterClient(studio, studio.store, max_upload_bytes=1 << 20, sync_commands=sync)
     fake.install(client)
     await client.login("test-token")  # the real login path, then setup_hook
     return client, studio
@@ -84,7 +84,7 @@ async def test_slash_commands_upload_only_when_changed_or_forced(
 
     # A new command in this version: uploaded once at the next start.
     studio = await Studio.open(settings, tick_s=0.05)
-    client = SitterClient(studio, studio.store.db, max_upload_bytes=1 << 20, sync_commands="auto")
+    client = SitterClient(studio, studio.store, max_upload_bytes=1 << 20, sync_commands="auto")
 
     @client.tree.command(name="sitter-new", description="a command added in this version")
     async def new(interaction) -> None:  # pragma: no cover (never run)

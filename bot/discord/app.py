@@ -8,20 +8,19 @@ from __future__ import annotations
 
 import logging
 
-import aiosqlite
-
 from bot.discord.client import SitterClient, Studio
+from bot.store.store import Store
 from sitter.config import WHERE_TO_GET, ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 
 def build_client(
-    settings: Settings, studio: Studio, db: aiosqlite.Connection, **options: object
+    settings: Settings, studio: Studio, store: Store, **options: object
 ) -> SitterClient:
     return SitterClient(
         studio,
-        db,
+        store,
         max_upload_bytes=settings.max_upload_bytes,
         message_content=settings.discord_message_content,
         **options,
@@ -31,15 +30,16 @@ def build_client(
 async def run_discord(
     settings: Settings,
     studio: Studio,
-    db: aiosqlite.Connection | None = None,
+    store: Store | None = None,
     *,
     sync: bool = False,
 ) -> None:
     """Log in, sync the slash commands if they changed (or ``sync``) and serve until
     cancelled (reconnects on its own).
 
-    ``db`` defaults to the studio's own connection (``studio.store.db``): the
-    adapter's tables (server settings, message ids to edit) live in the same file.
+    ``store`` defaults to the studio's own (``studio.store``): the adapter's tables
+    (server settings, message ids to edit) live in the same file, written through
+    the same lock.
     The caller runs ``studio.run_background()``; this only serves Discord.
     """
     if settings.discord_token is None:
@@ -47,7 +47,7 @@ async def run_discord(
     client = build_client(
         settings,
         studio,
-        db or studio.store.db,  # type: ignore[attr-defined]
+        store or studio.store,  # type: ignore[attr-defined]
         sync_commands="always" if sync else "auto",  # auto: only when the commands changed
     )
     async with client:

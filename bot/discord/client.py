@@ -13,7 +13,6 @@ import logging
 from collections.abc import Sequence
 from typing import Protocol
 
-import aiosqlite
 import discord
 from discord import app_commands
 
@@ -21,10 +20,17 @@ from bot.discord import ids
 from bot.discord.commands import install as install_commands
 from bot.discord.components import DYNAMIC_ITEMS, modal_value
 from bot.discord.files import DEFAULT_FILE_LIMIT, fetch
-from bot.discord.guild_settings import GuildSettings, GuildSettingsStore, Place
+from bot.discord.guild_settings import (
+    GuildSettings,
+    GuildSettingsStore,
+    Place,
+    moderation_place,
+)
 from bot.discord.message_keys import MessageKeys
 from bot.discord.sender import DiscordOutbox, Sender
+from bot.store.store import Store
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+from bot.studio.moderation import offer_place
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +67,7 @@ class SitterClient(discord.AutoShardedClient):
     def __init__(
         self,
         studio: Studio,
-        db: aiosqlite.Connection,
+        store: Store,
         *,
         max_upload_bytes: int,
         message_content: bool = False,
@@ -75,17 +81,19 @@ class SitterClient(discord.AutoShardedClient):
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
         super().__init__(intents=intents, **options)  # type: ignore[arg-type]
         self.studio = studio
-        self.guilds_store = GuildSettingsStore(db)
-        self.sender = Sender(MessageKeys(db))
+        self.store = store
+        self.guilds_store = GuildSettingsStore(store)
+        self.sender = Sender(MessageKeys(store))
         self.max_upload_bytes = max_upload_bytes
         self.message_content = message_content
         # "auto" (or True): upload the slash commands when they changed; "always": on
         # every start (`sitter bot --sync`); "never" (or False): not at all (tests).
         self.sync_commands = {True: "auto", False: "never"}.get(sync_commands, sync_commands)  # type: ignore[call-overload]
-        self._db = db
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
         install_commands(self)
+        trusted = studio.settings.discord_moderation_guilds
+        offer_place(studio, PLATFORM, moderation_place(store, trusted))
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -94,7 +102,7 @@ class SitterClient(discord.AutoShardedClient):
             from bot.discord.command_sync import sync_if_changed
 
             await sync_if_changed(
-                self.tree, self._db, self.application_id, force=self.sync_commands == "always"
+                self.tree, self.store, self.application_id, force=self.sync_commands == "always"
             )
 
     # --- who and in what order ------------------------------------------------------------

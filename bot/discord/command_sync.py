@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bot.store.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -26,19 +29,13 @@ def commands_digest(tree: Any, application_id: int | None) -> str:
     return hashlib.sha256(body.encode()).hexdigest()
 
 
-async def sync_if_changed(tree: Any, db: Any, application_id: int | None, force: bool) -> bool:
+async def sync_if_changed(tree: Any, store: Store, application_id: int | None, force: bool) -> bool:
     """Upload the commands when they changed (or ``force``); True when uploaded."""
     digest = commands_digest(tree, application_id)
-    async with db.execute("SELECT value FROM meta WHERE key = ?", (META_KEY,)) as cur:
-        row = await cur.fetchone()
-    if not force and row is not None and row[0] == digest:
+    if not force and await store.meta_value(META_KEY) == digest:
         log.info("slash commands unchanged; not uploading them (sitter bot --sync forces it)")
         return False
     await tree.sync()
-    await db.execute(
-        "INSERT INTO meta (key, value) VALUES (?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
-        (META_KEY, digest),
-    )  # the connection autocommits (isolation_level=None)
+    await store.set_meta(META_KEY, digest)
     log.info("slash commands uploaded to Discord")
     return True

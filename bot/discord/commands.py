@@ -50,12 +50,13 @@ def describe(gs: GuildSettings) -> str:
 def report_targets(message: discord.Message) -> list[str]:
     """The core's ``rep:`` data on a message's buttons (results carry one per portrait)."""
     from bot.discord import ids
+    from bot.studio import buttons
 
     found = []
     for row in message.components:
         for item in getattr(row, "children", []):
             cid = getattr(item, "custom_id", None) or ""
-            if cid.startswith(ids.PRESS) and cid[len(ids.PRESS) :].startswith("rep:"):
+            if cid.startswith(ids.PRESS) and buttons.is_report(cid[len(ids.PRESS) :]):
                 found.append(cid[len(ids.PRESS) :])
     return found
 

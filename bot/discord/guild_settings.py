@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-import aiosqlite
+from bot.store.store import Store
+from bot.studio.moderation.targets import Place as ModerationPlace
+
+REPORT_HINT = " (on Discord also: right-click the message > Apps > Report portrait)."
 
 
 class Place(StrEnum):
@@ -22,16 +26,13 @@ class GuildSettings:
 
 
 class GuildSettingsStore:
-    def __init__(self, db: aiosqlite.Connection):
-        self.db = db
+    """The Discord view of the Store's server tables (every write through its lock)."""
+
+    def __init__(self, store: Store):
+        self.store = store
 
     async def get(self, guild_id: int | str) -> GuildSettings:
-        async with self.db.execute(
-            "SELECT studio_place, moderator_role_id, moderation_channel_id"
-            " FROM discord_guild_settings WHERE guild_id = ?",
-            (str(guild_id),),
-        ) as cur:
-            row = await cur.fetchone()
+        row = await self.store.guild_settings(str(guild_id))
         if row is None:
             return GuildSettings(str(guild_id))
         return GuildSettings(str(guild_id), Place(row[0]), row[1], row[2])
@@ -47,46 +48,34 @@ class GuildSettingsStore:
     ) -> GuildSettings:
         """Change the given fields only; return the settings now in force."""
         now = await self.get(guild_id)
-        await self.db.execute(
-            "INSERT INTO discord_guild_settings (guild_id, studio_place, moderator_role_id,"
-            " moderation_channel_id, updated_by) VALUES (?, ?, ?, ?, ?)"
-            " ON CONFLICT (guild_id) DO UPDATE SET studio_place = excluded.studio_place,"
-            " moderator_role_id = excluded.moderator_role_id,"
-            " moderation_channel_id = excluded.moderation_channel_id,"
-            " updated_by = excluded.updated_by,"
-            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
-            (
-                str(guild_id),
-                str(place or now.place),
-                moderator_role_id if moderator_role_id is not None else now.moderator_role_id,
-                moderation_channel_id
-                if moderation_channel_id is not None
-                else now.moderation_channel_id,
-                by,
-            ),
+        await self.store.save_guild_settings(
+            str(guild_id),
+            str(place or now.place),
+            moderator_role_id if moderator_role_id is not None else now.moderator_role_id,
+            moderation_channel_id
+            if moderation_channel_id is not None
+            else now.moderation_channel_id,
+            by,
         )
         return await self.get(guild_id)
 
     async def add_thread(self, thread_id: int, guild_id: int, user_id: int) -> None:
-        await self.db.execute(
-            "INSERT OR IGNORE INTO discord_studio_threads (thread_id, guild_id, user_id)"
-            " VALUES (?, ?, ?)",
-            (str(thread_id), str(guild_id), str(user_id)),
-        )
+        await self.store.add_studio_thread(str(thread_id), str(guild_id), str(user_id))
 
     async def thread_owner(self, thread_id: int) -> str | None:
         """The member a studio thread belongs to, or None if it is not a studio thread."""
-        async with self.db.execute(
-            "SELECT user_id FROM discord_studio_threads WHERE thread_id = ?", (str(thread_id),)
-        ) as cur:
-            row = await cur.fetchone()
-        return str(row[0]) if row else None
+        return await self.store.studio_thread_owner(str(thread_id))
 
     async def user_thread(self, guild_id: int, user_id: int) -> str | None:
-        async with self.db.execute(
-            "SELECT thread_id FROM discord_studio_threads WHERE guild_id = ? AND user_id = ?"
-            " ORDER BY created_at DESC LIMIT 1",
-            (str(guild_id), str(user_id)),
-        ) as cur:
-            row = await cur.fetchone()
-        return str(row[0]) if row else None
+        return await self.store.user_studio_thread(str(guild_id), str(user_id))
+
+
+def moderation_place(store: Store, trusted_guilds: Iterable[int | str]) -> ModerationPlace:
+    """Where Discord's reports go: the moderation channels set with /sitter-settings, in
+    the servers the operator trusts only (any admin can set one in their own server)."""
+    guilds = [str(g) for g in trusted_guilds]
+
+    async def channels() -> list[str]:
+        return await store.moderation_channels(guilds)
+
+    return ModerationPlace(chats=channels, report_hint=REPORT_HINT)

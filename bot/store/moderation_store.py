@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from bot.store.base import marks
+from bot.store.inputs import PendingInputs
 from bot.store.store import Row, Store
 from sitter import contract as c
 
@@ -39,7 +41,7 @@ class Purge:
         return {k: v for k, v in self.__dict__.items()}
 
 
-class ModerationStore:
+class ModerationStore(PendingInputs):
     def __init__(self, store: Store):
         self.store = store
         self.media = store.media
@@ -359,28 +361,24 @@ class ModerationStore:
         )
         return changed == 1
 
-    # --- typed input the moderation flow waits for ---------------------------------------------
-    async def expect_input(
-        self, user_id: int, kind: str, ref: int | None = None, text: str = "", minutes: int = 15
-    ) -> None:
-        await self.store.run(
-            "INSERT INTO pending_inputs (user_id, kind, ref, text, expires_at) "
-            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET kind = excluded.kind, "
-            "ref = excluded.ref, text = excluded.text, expires_at = excluded.expires_at",
-            user_id,
-            kind,
-            ref,
-            text,
-            now_iso(timedelta(minutes=minutes)),
+    # --- lists for the moderators and the reporter ------------------------------------------------
+    async def open_reports(self, limit: int = 20) -> list[Row]:
+        return await self.store.all(
+            "SELECT id, reason, created_at FROM reports WHERE status = 'open' ORDER BY id LIMIT ?",
+            limit,
         )
 
-    async def pending_input(self, user_id: int) -> Row | None:
-        return await self.store.one(
-            "SELECT * FROM pending_inputs WHERE user_id = ? AND expires_at > ?", user_id, now_iso()
+    async def open_report_ids(self, owner_user_id: int) -> list[int]:
+        rows = await self.store.all(
+            "SELECT id FROM reports WHERE owner_user_id = ? AND status = 'open'", owner_user_id
         )
+        return [int(r["id"]) for r in rows]
 
-    async def clear_input(self, user_id: int) -> None:
-        await self.store.run("DELETE FROM pending_inputs WHERE user_id = ?", user_id)
-
-    async def expire_inputs(self) -> int:
-        return await self.store.run("DELETE FROM pending_inputs WHERE expires_at <= ?", now_iso())
+    async def portraits(self, variation_ids: list[int]) -> list[Row]:
+        """``id`` and ``idx`` of those portraits still stored, in their order's order."""
+        if not variation_ids:
+            return []
+        return await self.store.all(
+            f"SELECT id, idx FROM variations WHERE id IN ({marks(variation_ids)}) ORDER BY idx",
+            *variation_ids,
+        )

@@ -1,6 +1,6 @@
-"""Button data: short strings the core writes and reads (at most 64 bytes).
+"""Button data: every family the studio writes, built and read here (at most 64 bytes).
 
-Two families, each carrying what survives a restart:
+Each family carries what survives a restart:
 
 - wizard buttons ``w:<rev>:<action>[:<arg>]`` carry the session's ``rev``; a press
   whose rev is not the session's current one is stale (an old message, or the
@@ -8,7 +8,17 @@ Two families, each carrying what survives a restart:
 - result buttons carry database ids and are checked against their owner:
   ``r:<order>`` retry, ``q:<order>`` cancel a queued order, ``u:<variation>``
   upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget.
-- ``rep:<variation>`` and ``mod:...`` belong to moderation (no owner check here).
+- moderation's buttons (no owner check here; moderation checks who may press)::
+
+    rep:<variation>               report this portrait: show the reasons
+    rep:<variation>:<reason>      report it for this reason
+    rep:n:<report>                add details to my report (typed next)
+    mod:<report>:<action>         a moderator's decision (dis rm pur pro ban), or
+                                  unban / show
+
+Every number is read as ASCII digits in SQLite's range (a signed 64-bit integer;
+ids above 0): data outside it is not a button the studio wrote, so it is answered
+as a stale button and never reaches a query (where it would raise OverflowError).
 """
 
 from __future__ import annotations
@@ -16,6 +26,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 MAX_BYTES = 64
+MAX_ID = 2**63 - 1  # SQLite's INTEGER
+MODERATION_PREFIXES = ("rep:", "mod:")
+DECISIONS = frozenset({"dis", "rm", "pur", "pro", "ban"})
+MODERATOR_ACTIONS = DECISIONS | {"unban", "show"}
 
 
 @dataclass(frozen=True)
@@ -32,8 +46,39 @@ class ItemPress:
 
 
 @dataclass(frozen=True)
+class ReportPress:
+    """``rep:<variation>[:<reason>]``: report a portrait (reason empty: ask for one)."""
+
+    variation: int
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class NotePress:
+    """``rep:n:<report>``: the reporter adds typed details to their report."""
+
+    report: int
+
+
+@dataclass(frozen=True)
+class ModeratorPress:
+    """``mod:<report>:<action>``: a decision, ``unban`` or ``show``."""
+
+    report: int
+    action: str
+
+
+MorePress = ReportPress | NotePress | ModeratorPress
+
+
+@dataclass(frozen=True)
 class ModerationPress:
+    """Any ``rep:``/``mod:`` data: moderation's, read by :meth:`read` (None: stale)."""
+
     data: str
+
+    def read(self) -> MorePress | None:
+        return _moderation(self.data)
 
 
 Parsed = WizardPress | ItemPress | ModerationPress
@@ -41,35 +86,87 @@ Parsed = WizardPress | ItemPress | ModerationPress
 ITEM_KINDS = frozenset("rqulf")
 
 
+# --- building -------------------------------------------------------------------------------
 def wizard(rev: int, action: str, arg: str = "") -> str:
-    return _checked(f"w:{rev}:{action}" + (f":{arg}" if arg else ""))
+    return _checked(f"w:{_number(rev, 0)}:{action}" + (f":{arg}" if arg else ""))
 
 
 def item(kind: str, id_: int) -> str:
     if kind not in ITEM_KINDS:
         raise ValueError(f"unknown button kind {kind!r}")
-    return _checked(f"{kind}:{int(id_)}")
+    return _checked(f"{kind}:{_number(id_, 0 if kind == 'f' else 1)}")
 
 
-def report(variation_id: int) -> str:
-    return _checked(f"rep:{int(variation_id)}")
+def report(variation_id: int, reason: str = "") -> str:
+    return _checked(f"rep:{_number(variation_id)}" + (f":{reason}" if reason else ""))
 
 
+def report_note(report_id: int) -> str:
+    return _checked(f"rep:n:{_number(report_id)}")
+
+
+def moderator(report_id: int, action: str) -> str:
+    if action not in MODERATOR_ACTIONS:
+        raise ValueError(f"unknown moderator action {action!r}")
+    return _checked(f"mod:{_number(report_id)}:{action}")
+
+
+# --- reading ---------------------------------------------------------------------------------
 def parse(data: str) -> Parsed | None:
     """Read button data; None when it is not something the core ever wrote."""
     if len(data.encode()) > MAX_BYTES:
         return None
-    if data.startswith(("rep:", "mod:")):
+    if data.startswith(MODERATION_PREFIXES):
         return ModerationPress(data)
     parts = data.split(":")
-    try:
-        if parts[0] == "w" and len(parts) in (3, 4) and parts[2]:
-            return WizardPress(int(parts[1]), parts[2], parts[3] if len(parts) == 4 else "")
-        if parts[0] in ITEM_KINDS and len(parts) == 2:
-            return ItemPress(parts[0], int(parts[1]))
-    except ValueError:
-        return None
+    if parts[0] == "w" and len(parts) in (3, 4) and parts[2]:
+        rev = read_id(parts[1], 0)
+        if rev is None:
+            return None
+        return WizardPress(rev, parts[2], parts[3] if len(parts) == 4 else "")
+    if parts[0] in ITEM_KINDS and len(parts) == 2:
+        id_ = read_id(parts[1], 0 if parts[0] == "f" else 1)
+        return None if id_ is None else ItemPress(parts[0], id_)
     return None
+
+
+def is_report(data: str) -> bool:
+    """A portrait's own Report button (``rep:<variation>``), as adapters find on messages."""
+    p = _moderation(data) if len(data.encode()) <= MAX_BYTES else None
+    return isinstance(p, ReportPress) and not p.reason
+
+
+def read_id(text: str, least: int = 1) -> int | None:
+    """ASCII digits in ``least..MAX_ID``, else None (``int()`` also takes "+1", "١", "1_0")."""
+    if not (text.isascii() and text.isdigit()) or len(text) > 19:
+        return None
+    n = int(text)
+    return n if least <= n <= MAX_ID else None
+
+
+def _moderation(data: str) -> MorePress | None:
+    parts = data.split(":")
+    if parts[0] == "rep":
+        if len(parts) == 3 and parts[1] == "n":
+            rid = read_id(parts[2])
+            return None if rid is None else NotePress(rid)
+        if len(parts) in (2, 3):
+            vid = read_id(parts[1])
+            reason = parts[2] if len(parts) == 3 else ""
+            if vid is None or (len(parts) == 3 and not reason):
+                return None
+            return ReportPress(vid, reason)
+    if parts[0] == "mod" and len(parts) == 3 and parts[2] in MODERATOR_ACTIONS:
+        rid = read_id(parts[1])
+        return None if rid is None else ModeratorPress(rid, parts[2])
+    return None
+
+
+def _number(n: int, least: int = 1) -> int:
+    n = int(n)
+    if not least <= n <= MAX_ID:
+        raise ValueError(f"id {n} outside {least}..{MAX_ID}")
+    return n
 
 
 def _checked(data: str) -> str:

@@ -21,7 +21,7 @@ from typing import Any
 
 from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore, Purge
-from bot.store.store import Store, now_iso
+from bot.store.store import Store
 from sitter import contract as c
 from sitter.queue import EngineClient
 
@@ -39,18 +39,11 @@ async def related_orders(store: Store, order_id: int | None) -> list[int]:
         oid = frontier.pop()
         if oid in seen:
             continue
-        row = await store.one("SELECT id, set_id, retry_of FROM orders WHERE id = ?", oid)
-        if row is None:
+        links = await store.order_links(oid)
+        if not links:
             continue
         seen.add(oid)
-        linked = await store.all(
-            "SELECT id FROM orders WHERE retry_of = ? OR id = ? "
-            "OR (set_id IS NOT NULL AND set_id = ?)",
-            oid,
-            row["retry_of"] if row["retry_of"] is not None else -1,
-            row["set_id"] if row["set_id"] is not None else -1,
-        )
-        frontier += [r["id"] for r in linked if r["id"] not in seen]
+        frontier += [i for i in links[1:] if i not in seen]
     return sorted(seen)
 
 
@@ -58,24 +51,7 @@ async def _stop_orders(
     store: Store, engine: EngineClient | None, orders: list[Any], vjs: list[Any], why: str
 ) -> int:
     """Cancel in-flight orders and follow-ups (never delivered) and unqueue their jobs."""
-    now = now_iso()
-    for o in orders:
-        await store.run(
-            "UPDATE orders SET status = 'cancelled', error = ?, finished_at = ?, "
-            "delivered_at = ? WHERE id = ? AND status IN ('queued', 'running')",
-            why,
-            now,
-            now,
-            o["id"],
-        )
-    for vj in vjs:
-        await store.run(
-            "UPDATE variation_jobs SET status = 'failed', error = ?, delivered_at = ? "
-            "WHERE id = ? AND status = 'queued'",
-            why,
-            now,
-            vj["id"],
-        )
+    await store.stop_work([o["id"] for o in orders], [vj["id"] for vj in vjs], why)
     jobs = [r["job_id"] for r in [*orders, *vjs] if r["job_id"]]
     if engine is not None and jobs:
         await engine.drop(jobs)
@@ -90,16 +66,7 @@ async def remove_images_everywhere(
     ids = await related_orders(store, order_id)
     if not ids:
         return Purge(), []
-    marks = ",".join("?" * len(ids))
-    orders = await store.all(
-        f"SELECT id, job_id FROM orders WHERE id IN ({marks}) AND status IN ('queued', 'running')",
-        *ids,
-    )
-    vjs = await store.all(
-        "SELECT vj.id, vj.job_id FROM variation_jobs vj JOIN variations v "
-        f"ON v.id = vj.variation_id WHERE v.order_id IN ({marks}) AND vj.status = 'queued'",
-        *ids,
-    )
+    orders, vjs = await store.work_in_flight(order_ids=ids)
     await _stop_orders(store, engine, orders, vjs, "removed by a moderator")
     mod = ModerationStore(store)
     total = Purge()
@@ -116,13 +83,7 @@ async def stop_owner_work(
     jobs leave Redis. Returns how many were stopped."""
     if user_id is None:
         return 0
-    orders = await store.all(
-        "SELECT id, job_id FROM orders WHERE user_id = ? AND status IN ('queued', 'running')",
-        user_id,
-    )
-    vjs = await store.all(
-        "SELECT id, job_id FROM variation_jobs WHERE user_id = ? AND status = 'queued'", user_id
-    )
+    orders, vjs = await store.work_in_flight(user_id=user_id)
     n = await _stop_orders(store, engine, orders, vjs, why)
     if n:
         log.info("moderation: stopped %d orders/follow-ups of user %s (%s)", n, user_id, why)

@@ -36,9 +36,7 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
     """Delete everything of one person (photos, orders, results, embeddings; rows and
     files) and log it. ``actor`` defaults to the person themself (``user:<id>``)."""
     mod = ModerationStore(store)
-    open_reports = await store.all(
-        "SELECT id FROM reports WHERE owner_user_id = ? AND status = 'open'", user_id
-    )
+    open_reports = await mod.open_report_ids(user_id)
     user = await store.user_by_id(user_id)
     if user is not None:
         await rs.carry_quota(store, user)  # before the orders go: the daily limit holds
@@ -49,7 +47,7 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
     detail: dict[str, object] = dict(done.__dict__)
     if open_reports:
         # The portraits a report points at are gone now; the moderators' copy stays.
-        detail["open_reports"] = [r["id"] for r in open_reports]
+        detail["open_reports"] = open_reports
     await mod.log(actor or rs.pseudonym(user_id), "forget", target_user_id=user_id, detail=detail)
     await rs.checkpoint(store)
     return done
@@ -77,13 +75,7 @@ async def drop_person_jobs(
     prefix = await job_prefix(store, engine)
     ids = set(job_ids or [])
     if job_ids is None:
-        rows = await store.all(
-            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
-            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
-            user_id,
-            user_id,
-        )
-        ids = {r[0] for r in rows}
+        ids = await store.person_job_ids(user_id)
     pattern = f"{prefix}-a{int(user_id)}-*"
     for key_prefix in (job_key_prefix, result_key_prefix, retry_key_prefix):
         async for key in engine.redis.scan_iter(match=key_prefix + pattern, count=500):

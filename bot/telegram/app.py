@@ -37,6 +37,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.studio import buttons
 from bot.studio.events import (
     ChatRefused,
     Event,
@@ -48,6 +49,7 @@ from bot.studio.events import (
     Text,
     Who,
 )
+from bot.studio.moderation import Place, offer_place
 from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl
@@ -90,6 +92,17 @@ def refuses_us(exc: TelegramError) -> bool:
     if isinstance(exc, Forbidden | ChatMigrated):
         return True
     return isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in REFUSING_CHAT)
+
+
+def moderation_place(settings: Settings) -> Place:
+    """What Telegram tells moderation: reports go to the configured chat; a private
+    chat's id is the user's id; /report also works as a reply to a result."""
+    chat = settings.telegram_moderation_chat
+    return Place(
+        chats=(str(chat),) if chat is not None else (),
+        report_hint=", or reply to the message with its buttons with /report.",
+        user_is_chat=True,
+    )
 
 
 class TelegramOutbox:
@@ -167,6 +180,7 @@ class TelegramAdapter:
         self.albums = AlbumBuffer(album_window_s, self._album_ready)
         self._locks = KeyedLocks()
         self._add_handlers()
+        offer_place(studio, translate.PLATFORM, moderation_place(settings))
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:
@@ -364,5 +378,5 @@ def report_targets(message: Message | None) -> list[str]:
         b.callback_data
         for row in markup.inline_keyboard
         for b in row
-        if isinstance(b.callback_data, str) and b.callback_data.startswith("rep:")
+        if isinstance(b.callback_data, str) and buttons.is_report(b.callback_data)
     ]

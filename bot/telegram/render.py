@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from typing import Any, Protocol
 
 from telegram import (
     Bot,
@@ -26,6 +25,7 @@ from telegram import (
 from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
+from bot.store.messages import MessageIds
 from bot.studio.events import Button, Image, Reply
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.translate import PLATFORM
@@ -37,16 +37,6 @@ CALLBACK_DATA_MAX = 64  # bytes, Telegram's limit for callback_data
 PHOTO_MAX_BYTES = 10 * 1024 * 1024  # bigger images go as documents
 ALBUM_MAX = 10
 FILE_NOTE = "Sent as a file: photo sends strip the AI provenance metadata, files keep it."
-
-
-class MessageIds(Protocol):
-    """Where message ids for ``edit_key`` live (the studio's Store has these methods)."""
-
-    async def remember_message(
-        self, platform: str, key: str, chat_id: str, message_id: str
-    ) -> None: ...
-
-    async def message(self, platform: str, key: str) -> Any: ...
 
 
 class ButtonDataTooLong(ValueError):

@@ -1,0 +1,74 @@
+"""Discord servers' settings (``/sitter-settings``) and their private studio threads."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from bot.store.base import Db, Row, marks
+
+
+class Guilds(Db):
+    async def guild_settings(self, guild_id: str) -> Row | None:
+        return await self.one(
+            "SELECT studio_place, moderator_role_id, moderation_channel_id"
+            " FROM discord_guild_settings WHERE guild_id = ?",
+            guild_id,
+        )
+
+    async def save_guild_settings(
+        self,
+        guild_id: str,
+        place: str,
+        moderator_role_id: str | None,
+        moderation_channel_id: str | None,
+        by: str,
+    ) -> None:
+        await self.run(
+            "INSERT INTO discord_guild_settings (guild_id, studio_place, moderator_role_id,"
+            " moderation_channel_id, updated_by) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (guild_id) DO UPDATE SET studio_place = excluded.studio_place,"
+            " moderator_role_id = excluded.moderator_role_id,"
+            " moderation_channel_id = excluded.moderation_channel_id,"
+            " updated_by = excluded.updated_by,"
+            " updated_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+            guild_id,
+            place,
+            moderator_role_id,
+            moderation_channel_id,
+            by,
+        )
+
+    async def moderation_channels(self, guild_ids: Sequence[str]) -> list[str]:
+        """The moderation channels set in these servers (only those: see the caller)."""
+        if not guild_ids:
+            return []
+        rows = await self.all(
+            "SELECT DISTINCT moderation_channel_id FROM discord_guild_settings "
+            f"WHERE moderation_channel_id IS NOT NULL AND guild_id IN ({marks(guild_ids)})",
+            *guild_ids,
+        )
+        return [str(r[0]) for r in rows]
+
+    async def add_studio_thread(self, thread_id: str, guild_id: str, user_id: str) -> None:
+        await self.run(
+            "INSERT OR IGNORE INTO discord_studio_threads (thread_id, guild_id, user_id)"
+            " VALUES (?, ?, ?)",
+            thread_id,
+            guild_id,
+            user_id,
+        )
+
+    async def studio_thread_owner(self, thread_id: str) -> str | None:
+        row = await self.one(
+            "SELECT user_id FROM discord_studio_threads WHERE thread_id = ?", thread_id
+        )
+        return str(row[0]) if row else None
+
+    async def user_studio_thread(self, guild_id: str, user_id: str) -> str | None:
+        row = await self.one(
+            "SELECT thread_id FROM discord_studio_threads WHERE guild_id = ? AND user_id = ?"
+            " ORDER BY created_at DESC LIMIT 1",
+            guild_id,
+            user_id,
+        )
+        return str(row[0]) if row else None

@@ -1,0 +1,259 @@
+"""Orders, their variations (the portraits) and follow-up jobs (upscale, label)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from bot.store.base import Db, Row, marks, now_iso
+
+ACTIVE_ORDER = ("queued", "running")
+FOLLOWED_ORDER = ("queued", "running", "done", "failed")
+
+
+class Orders(Db):
+    # --- orders --------------------------------------------------------------------------
+    async def create_order(
+        self,
+        user_id: int,
+        set_id: int | None,
+        platform: str,
+        chat_id: str,
+        style: str,
+        choices: dict[str, Any],
+        prompt: str,
+        negative_prompt: str,
+        params: dict[str, Any],
+        seeds: list[int],
+        retry_of: int | None = None,
+    ) -> int:
+        return await self.run(
+            "INSERT INTO orders (user_id, set_id, retry_of, platform, chat_id, style, choices, "
+            "prompt, negative_prompt, params, seeds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            user_id,
+            set_id,
+            retry_of,
+            platform,
+            chat_id,
+            style,
+            json.dumps(choices, ensure_ascii=False),
+            prompt,
+            negative_prompt,
+            json.dumps(params),
+            json.dumps(seeds),
+        )
+
+    async def order(self, order_id: int) -> Row | None:
+        return await self.one("SELECT * FROM orders WHERE id = ?", order_id)
+
+    async def set_order(self, order_id: int, **fields: Any) -> None:
+        allowed = {
+            "status",
+            "error",
+            "job_id",
+            "finished_at",
+            "delivered_at",
+            "enqueues",
+            "progress",
+        }
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on an order")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        await self.run(f"UPDATE orders SET {cols} WHERE id = ?", *fields.values(), order_id)
+
+    async def finish_order(self, order_id: int, **fields: Any) -> bool:
+        """Set ``fields`` (status done/failed ...) only while the order is still queued or
+        running: False when a /cancel, a ban or a forget got there first."""
+        if not fields or set(fields) - {"status", "error", "finished_at"}:
+            raise ValueError(f"cannot finish an order with {sorted(fields)}")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        changed = await self.run(
+            f"UPDATE orders SET {cols} WHERE id = ? AND status IN ('queued', 'running')",
+            *fields.values(),
+            order_id,
+        )
+        return bool(changed)
+
+    async def active_order(self, user_id: int) -> Row | None:
+        return await self.one(
+            "SELECT * FROM orders WHERE user_id = ? AND status IN ('queued', 'running') "
+            "ORDER BY id DESC LIMIT 1",
+            user_id,
+        )
+
+    async def last_order(self, user_id: int) -> Row | None:
+        return await self.one(
+            "SELECT * FROM orders WHERE user_id = ? ORDER BY id DESC LIMIT 1", user_id
+        )
+
+    async def orders_since(self, user_id: int, since_iso: str) -> int:
+        row = await self.one(
+            "SELECT COUNT(*) FROM orders WHERE user_id = ? AND created_at >= ? "
+            "AND status NOT IN ('cancelled', 'failed')",
+            user_id,
+            since_iso,
+        )
+        return int(row[0]) if row else 0
+
+    async def orders_to_follow(self) -> list[Row]:
+        """Orders still queued/running, or finished but not yet told to their owner."""
+        return await self.all(
+            "SELECT * FROM orders WHERE (status IN ('queued', 'running') "
+            "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
+            "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
+        )  # nothing is delivered to a banned owner (a ban cancels their queued work)
+
+    # --- variations --------------------------------------------------------------------
+    async def add_variation(
+        self,
+        order_id: int,
+        user_id: int,
+        idx: int,
+        seed: int,
+        path: str,
+        sha256: str,
+        likeness: float | None,
+        face_found: bool,
+        passed: bool,
+        attempts: int,
+        verdict: str | None = None,
+        threshold: float | None = None,
+        regenerated: str = "",
+        detail: str | None = None,
+        detail_gain: float | None = None,
+    ) -> int:
+        return await self.run(
+            "INSERT INTO variations (order_id, user_id, idx, seed, path, sha256, likeness, "
+            "face_found, passed, attempts, verdict, threshold, regenerated, detail, detail_gain) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+            "ON CONFLICT (order_id, idx) DO UPDATE SET path = excluded.path",
+            order_id,
+            user_id,
+            idx,
+            seed,
+            path,
+            sha256,
+            likeness,
+            int(face_found),
+            int(passed),
+            attempts,
+            verdict,
+            threshold,
+            regenerated,
+            detail,
+            detail_gain,
+        )
+
+    async def variations(self, order_id: int) -> list[Row]:
+        return await self.all("SELECT * FROM variations WHERE order_id = ? ORDER BY idx", order_id)
+
+    async def variation(self, variation_id: int) -> Row | None:
+        return await self.one("SELECT * FROM variations WHERE id = ?", variation_id)
+
+    # --- follow-up jobs (upscale, label) ----------------------------------------------------
+    async def variation_job(self, variation_id: int, kind: str) -> Row | None:
+        return await self.one(
+            "SELECT * FROM variation_jobs WHERE variation_id = ? AND kind = ?", variation_id, kind
+        )
+
+    async def create_variation_job(self, variation_id: int, user_id: int, kind: str) -> int:
+        return await self.run(
+            "INSERT INTO variation_jobs (variation_id, user_id, kind) VALUES (?, ?, ?)",
+            variation_id,
+            user_id,
+            kind,
+        )
+
+    async def set_variation_job(self, vj_id: int, **fields: Any) -> None:
+        allowed = {"status", "job_id", "path", "method", "error", "delivered_at", "enqueues"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on a variation job")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        await self.run(f"UPDATE variation_jobs SET {cols} WHERE id = ?", *fields.values(), vj_id)
+
+    async def variation_jobs_to_follow(self) -> list[Row]:
+        return await self.all(
+            "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
+            "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
+            "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
+            "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
+            "AND vj.delivered_at IS NULL)) "
+            "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) "
+            "ORDER BY vj.id"
+        )
+
+    # --- how far a decision reaches (bot/studio/reach.py, rights.py) ------------------------
+    async def order_links(self, order_id: int) -> list[int]:
+        """Orders linked to this one: its retries, its original, the same reference set."""
+        row = await self.one("SELECT id, set_id, retry_of FROM orders WHERE id = ?", order_id)
+        if row is None:
+            return []
+        linked = await self.all(
+            "SELECT id FROM orders WHERE retry_of = ? OR id = ? "
+            "OR (set_id IS NOT NULL AND set_id = ?)",
+            order_id,
+            row["retry_of"] if row["retry_of"] is not None else -1,
+            row["set_id"] if row["set_id"] is not None else -1,
+        )
+        return [order_id, *(int(r["id"]) for r in linked if r["id"] != order_id)]
+
+    async def work_in_flight(
+        self, *, order_ids: list[int] | None = None, user_id: int | None = None
+    ) -> tuple[list[Row], list[Row]]:
+        """(orders queued or running, follow-ups queued) of these orders or of this owner,
+        each row with ``id`` and ``job_id``."""
+        if order_ids is not None:
+            if not order_ids:
+                return [], []
+            m = marks(order_ids)
+            orders = await self.all(
+                f"SELECT id, job_id FROM orders WHERE id IN ({m}) "
+                "AND status IN ('queued', 'running')",
+                *order_ids,
+            )
+            vjs = await self.all(
+                "SELECT vj.id, vj.job_id FROM variation_jobs vj JOIN variations v "
+                f"ON v.id = vj.variation_id WHERE v.order_id IN ({m}) AND vj.status = 'queued'",
+                *order_ids,
+            )
+            return orders, vjs
+        orders = await self.all(
+            "SELECT id, job_id FROM orders WHERE user_id = ? AND status IN ('queued', 'running')",
+            user_id,
+        )
+        vjs = await self.all(
+            "SELECT id, job_id FROM variation_jobs WHERE user_id = ? AND status = 'queued'",
+            user_id,
+        )
+        return orders, vjs
+
+    async def stop_work(self, order_ids: list[int], vj_ids: list[int], why: str) -> None:
+        """Cancel in-flight orders and fail queued follow-ups (never delivered)."""
+        now = now_iso()
+        for oid in order_ids:
+            await self.run(
+                "UPDATE orders SET status = 'cancelled', error = ?, finished_at = ?, "
+                "delivered_at = ? WHERE id = ? AND status IN ('queued', 'running')",
+                why,
+                now,
+                now,
+                oid,
+            )
+        for vj in vj_ids:
+            await self.run(
+                "UPDATE variation_jobs SET status = 'failed', error = ?, delivered_at = ? "
+                "WHERE id = ? AND status = 'queued'",
+                why,
+                now,
+                vj,
+            )
+
+    async def person_job_ids(self, user_id: int) -> set[str]:
+        """Every job id the person's orders and follow-ups were queued under."""
+        rows = await self.all(
+            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
+            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
+            user_id,
+            user_id,
+        )
+        return {str(r[0]) for r in rows}

@@ -1,0 +1,82 @@
+"""Protecting your own face: ``/protect`` asks for one selfie, keeps only its
+embedding (never the photo), and from then on nobody else's photos of that face
+are accepted; ``/unprotect`` lifts it."""
+
+from __future__ import annotations
+
+from bot.store.store import Row
+from bot.studio import rights
+from bot.studio import words as w
+from bot.studio.events import Command, Files, Reply
+from bot.studio.moderation.desk import Desk
+from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
+from sitter import contract as c
+
+
+class Protection:
+    def __init__(self, desk: Desk):
+        self.desk = desk
+
+    async def protect(self, event: Command, user: Row) -> list[Reply]:
+        if not event.who.private:
+            return [say("Send /protect to me in a private chat: selfies don't belong in a group.")]
+        if await self.desk.db.self_protected(user["id"]):
+            return [say("Your face is already protected. /unprotect lifts it.")]
+        await self.desk.db.expect_input(user["id"], "protect_selfie", minutes=SELFIE_MINUTES)
+        return [
+            say(
+                "Send me one clear selfie (only your face, looking at the camera). I'll keep "
+                "its face measurements (an embedding) and never the photo, and from then on "
+                "nobody else's photos of you will be accepted here. Your own uploads still "
+                "work. /unprotect lifts it at any time (and cancels this)."
+            )
+        ]
+
+    async def take_selfie(self, event: Files, user: Row) -> list[Reply]:
+        desk = self.desk
+        files = [f for f in event.files if f.data]
+        if len(event.files) != 1 or not files:
+            return [say("Please send exactly one selfie for /protect.")]
+        if desk.engine is None:
+            return [say("The photo checker isn't available right now; please try again later.")]
+        prefix = await rights.job_prefix(desk.store, desk.engine)
+        try:
+            result = await desk.engine.call(
+                c.JOB_ANALYZE,
+                c.AnalyzePhotoRequest(photo=files[0].data or b"", filename=files[0].filename),
+                job_id=rights.analysis_job_id(prefix, user["id"]),
+                timeout=ANALYZE_TIMEOUT_S,
+            )
+        except TimeoutError:
+            return [say("The photo checker didn't answer in time. Please send the selfie again.")]
+        # The selfie's bytes were never written anywhere; only the embedding is kept.
+        if isinstance(result, c.JobFailure):
+            return [say(f"I couldn't check it ({result.message}). Please send it again.")]
+        assert isinstance(result, c.AnalyzePhotoResult)
+        if result.embedding is None or result.face_count != 1:
+            why = "; ".join(w.issue_words(i) for i in result.issues) or "I can't use it"
+            return [say(f"That selfie won't do: {why}. Please send another.")]
+        pid = await desk.db.add_protected(result.embedding, "self", user["id"])
+        await desk.db.clear_input(user["id"])
+        await desk.db.log(
+            actor(event.who),
+            "protect_self",
+            target_user_id=user["id"],
+            detail={"protected_face_id": pid, "backend": result.embedding.backend},
+        )
+        return [
+            say(
+                "Done: your face is protected. I kept only its measurements; the selfie "
+                "was not stored. /unprotect lifts it."
+            )
+        ]
+
+    async def unprotect(self, event: Command, user: Row) -> list[Reply]:
+        lifted = await self.desk.db.lift_self_protection(user["id"])
+        await self.desk.db.clear_input(user["id"])
+        if not lifted:
+            return [say("Your face wasn't protected. /protect with a selfie protects it.")]
+        await self.desk.db.log(
+            actor(event.who), "unprotect_self", target_user_id=user["id"], detail={"lifted": lifted}
+        )
+        return [say("Your face is no longer protected.")]
