@@ -364,12 +364,18 @@ class FailureCode(StrEnum):
     LOST = "lost"  # the job is gone from Redis
     BAD_RESULT = "bad_result"  # an answer this bot cannot read
     ENGINE_OUTDATED = "engine_outdated"  # a worker older than the bot refused the order
-    UNKNOWN = "unknown"  # anything else: a newer engine's code, an arq exception name
+    TIMED_OUT = "timed_out"  # the job ran past its time limit (arq answers TimeoutError)
+    UNKNOWN = "unknown"  # anything else: a newer engine's code, another arq exception
 
     @classmethod
     def of(cls, code: str) -> FailureCode:
         """``code`` as a member; one this side does not know is :attr:`UNKNOWN`."""
-        return cls._value2member_map_.get(str(code), cls.UNKNOWN)  # type: ignore[return-value]
+        code = _FAILURE_ALIASES.get(str(code), str(code))
+        return cls._value2member_map_.get(code, cls.UNKNOWN)  # type: ignore[return-value]
+
+
+# arq's names for a job that raised instead of answering (sitter/wire.py "__exception__").
+_FAILURE_ALIASES = {"TimeoutError": FailureCode.TIMED_OUT.value}
 
 
 class JobFailure(Message):

@@ -53,9 +53,11 @@ def test_an_unknown_code_decodes_and_gets_the_generic_words() -> None:
     assert isinstance(failure, c.JobFailure) and failure.code == "gpu_melted"
     assert failure.kind is c.FailureCode.UNKNOWN
     assert words.failure_words(failure.code) == words.failure_words("unknown")
-    # arq's own exception names (a job that raised) decode the same way
+    # arq's own exception names (a job that raised): its time limit has words of its own
     raised = c.parse_result(c.JOB_LABEL, {"__exception__": "TimeoutError", "message": "x"})
-    assert raised.kind is c.FailureCode.UNKNOWN
+    assert raised.code == "TimeoutError" and raised.kind is c.FailureCode.TIMED_OUT
+    other = c.parse_result(c.JOB_LABEL, {"__exception__": "KeyError", "message": "'f'"})
+    assert other.kind is c.FailureCode.UNKNOWN
 
 
 def test_the_codes_the_bot_side_makes_are_in_the_set() -> None:

@@ -207,6 +207,7 @@ _FAILURE_WORDS: dict[FailureCode, str] = {
         "the studio's engine is older than this bot and can't take this order yet "
         "(the operator must upgrade it)"
     ),
+    FailureCode.TIMED_OUT: "the studio's engine took too long",
     FailureCode.UNKNOWN: "something went wrong in the studio's engine",
 }
 
