@@ -11,17 +11,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from arq.worker import Worker, func
+from moderation_helpers import seed_person
 from studio_harness import (
     open_studio,
     studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 from test_robust_orders import _outbox, _placed_order, _serve_gpu_once, _ticks
 
+from bot.studio import buttons as b
 from bot.studio import words
 from bot.studio.core import Studio
+from bot.studio.events import Press, Who
 from bot.studio.tracking import Tracker
 from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
+from sitter.queue import redis_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_SENTENCE = "CUDA error 0x7f3a in /opt/sitter/engine/secret.py:42 (matched protected face #7)"
@@ -113,3 +118,47 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     if code == "gpu_melted":
         assert said == words.failure_words("unknown")
     assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)  # for the operator
+
+
+async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
+    studio: Studio, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same for a follow-up job (upscale): its row and its message hold the words."""
+    ann = await seed_person(studio.store, "terminal", "ann")
+    await studio.store.record_consent(ann["user_id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
+    who = Who("terminal", "ann", "ann-chat", "Ann")
+    [queued] = await studio.handle(Press(who, b.item("u", ann["variations"][1])))
+    assert "Upscaling #2" in queued.text
+
+    async def upscale(ctx: dict[str, Any], payload: Any) -> Any:
+        return c.JobFailure(code="bad_image", message=ENGINE_SENTENCE).model_dump()
+
+    worker = Worker(
+        functions=[func(upscale, name=c.JOB_UPSCALE)],
+        queue_name=c.queue_name(studio.engine.prefix, c.QUEUE_GPU),
+        redis_settings=redis_settings(studio.settings.redis_url),
+        job_serializer=c.serialize,
+        job_deserializer=c.deserialize,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+    async def told() -> bool:
+        return any("upscaling #2 failed" in t for t in _outbox(studio).texts())
+
+    with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
+        await _ticks(studio, Tracker(studio), told, n=100)
+    [text] = [t for t in _outbox(studio).texts() if "upscaling #2 failed" in t]
+    said = words.failure_words("bad_image")
+    assert f"upscaling #2 failed: {said}." in text and "CUDA" not in text
+    row = await studio.store.one(
+        "SELECT status, error FROM variation_jobs WHERE variation_id = ? AND kind = 'upscale'",
+        ann["variations"][1],
+    )
+    assert (row["status"], row["error"]) == ("failed", said)
+    assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)
