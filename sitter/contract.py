@@ -370,8 +370,10 @@ class FailureCode(StrEnum):
     @classmethod
     def of(cls, code: str) -> FailureCode:
         """``code`` as a member; one this side does not know is :attr:`UNKNOWN`."""
-        code = _FAILURE_ALIASES.get(str(code), str(code))
-        return cls._value2member_map_.get(code, cls.UNKNOWN)  # type: ignore[return-value]
+        try:
+            return cls(_FAILURE_ALIASES.get(str(code), str(code)))
+        except ValueError:
+            return cls.UNKNOWN
 
 
 # arq's names for a job that raised instead of answering (sitter/wire.py "__exception__").
