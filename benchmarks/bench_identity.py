@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from engine.pipeline.generate import render, resolve_params
     from engine.pipeline.identity_input import identity_kwargs
-    from engine.pipeline.loader import Optimisations, load_pipeline
+    from engine.pipeline.loader import TINY_DEFAULTS, LoadedPipeline, Optimisations, load_pipeline
     from engine.pipeline.speed import apply_speedups
     from engine.pipeline.tiny import ensure_tiny_model
     from sitter.config import load_settings
@@ -69,7 +69,17 @@ def main(argv: list[str] | None = None) -> int:
     base.set_progress_bar_config(disable=True)
     opts = Optimisations.for_device(args.device)
     opts.apply(base)  # the loader's switches, so only the adapter differs
-    apply_speedups(base, args.device, opts.dtype, False)
+    plain_loaded = LoadedPipeline(
+        pipe=base,
+        family="sdxl",
+        model="tiny, no adapter",
+        tiny=True,
+        device=args.device,
+        opts=opts,
+        defaults=TINY_DEFAULTS,
+        adapter=None,  # type: ignore[arg-type]  # the baseline has none
+    )
+    apply_speedups(plain_loaded, False)
     params = None
     for kind, backend in (("plus-face", "dlib"), ("faceid-plusv2", "insightface")):
         settings = load_settings(

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import bench_speed as core
+import flop_count
 
 PROMPT = (
     "the person in the reference images as a portrait photo, wearing a suit, "
@@ -34,7 +35,7 @@ PROMPT = (
 
 def meta_counts(args: argparse.Namespace, side: int) -> Any:
     """Parameters and FLOPs, printed; the 4B model on the meta device, tiny on the CPU."""
-    from engine.pipeline import klein, klein_speed
+    from engine.pipeline import klein
 
     started = time.perf_counter()
     if args.config == "klein":
@@ -49,7 +50,7 @@ def meta_counts(args: argparse.Namespace, side: int) -> Any:
 
         pipe = build_tiny_klein()
         ref_side = min(klein.REFERENCE_PATCHES * int(pipe.vae_scale_factor) * 2, side)
-    flops = klein_speed.count_flops(pipe, side, args.refs, ref_side)
+    flops = flop_count.count_klein_flops(pipe, side, args.refs, ref_side)
     print(f"FLOPs counted on the meta device in {time.perf_counter() - started:.1f}s, {side}px:")
     patch = int(pipe.vae_scale_factor) * 2
     tokens, ref_tokens = (side // patch) ** 2, (ref_side // patch) ** 2
@@ -61,7 +62,7 @@ def meta_counts(args: argparse.Namespace, side: int) -> Any:
         ("text encoder (one prompt, padded)", flops.text),
     ]
     if args.config == "klein" and args.refs:  # what 1024 px references would cost
-        big = klein_speed.transformer_flops(pipe, side, args.refs, 1024)
+        big = flop_count.transformer_flops(pipe, side, args.refs, 1024)
         lines.append((f"  (references at 1024px: {(1024 // patch) ** 2} tokens each)", big))
     for name, value in lines:
         print(f"  {name:<52} {core.tflop(value)}")
@@ -94,8 +95,7 @@ def load(args: argparse.Namespace, device: str, dtype: Any, models_dir: Path) ->
 
     pipe = build_klein(device, dtype)
     pipe.set_progress_bar_config(disable=True)
-    klein_speed.apply_speedups(pipe, device, dtype, False)
-    return LoadedPipeline(
+    loaded = LoadedPipeline(
         pipe=pipe,
         family="klein",
         model="FLUX.2-klein-4B architecture, random weights",
@@ -105,6 +105,8 @@ def load(args: argparse.Namespace, device: str, dtype: Any, models_dir: Path) ->
         defaults=FAMILY_DEFAULTS["klein"],
         adapter=tiny.adapter,
     )
+    klein_speed.apply_speedups(loaded, False)
+    return loaded
 
 
 def reference_crops(n: int, side: int) -> list[Any]:
@@ -214,9 +216,7 @@ def main(args: argparse.Namespace, device: str) -> list[dict[str, Any]] | None:
     if trace or speed.compile_wanted(args.compile, device):
         backend = "eager" if trace else "inductor"
         klein_speed.apply_speedups(
-            loaded.pipe,
-            device,
-            dtype,
+            loaded,
             True,
             compile_mode=args.compile_mode,
             compile_backend=backend,

@@ -44,6 +44,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import flop_count  # noqa: E402
 
 from engine.pipeline import speed  # noqa: E402
 
@@ -223,7 +226,7 @@ def render_job(loaded: Any, p: Path_, side: int, images: int, scale: float = 0.8
     from engine.pipeline.identity_input import placeholder_crops
 
     params = Resolved(p.steps, p.guidance, side, side, scale)
-    params = speed.choose_path(loaded.pipe, params)
+    params = speed.choose_path(loaded, params)
     refs = np.random.default_rng(0).standard_normal((3, loaded.id_dim)).astype(np.float32)
     sync(loaded.device)
     started = time.perf_counter()
@@ -303,7 +306,9 @@ def sync_check(loaded: Any, p: Path_, side: int, images: int) -> int | None:
     return len(syncs)
 
 
-def measure(loaded: Any, args: argparse.Namespace, flops: speed.Flops, peak: float, label: str):
+def measure(
+    loaded: Any, args: argparse.Namespace, flops: flop_count.Flops, peak: float, label: str
+):
     import torch
 
     side = args.side or side_for(args.config)
@@ -361,7 +366,7 @@ def print_row(r: dict[str, Any], flush: bool = False) -> None:
 
 def ladder_steps(loaded: Any, args: argparse.Namespace) -> list[tuple[str, Any]]:
     """Cumulative switches: each rung adds one to the previous rung's pipeline."""
-    pipe, device, dtype = loaded.pipe, loaded.device, loaded.opts.dtype
+    pipe = loaded.pipe
     mode = "trace" if args.compile == "trace" else args.compile_mode
 
     def classic() -> None:
@@ -373,9 +378,7 @@ def ladder_steps(loaded: Any, args: argparse.Namespace) -> list[tuple[str, Any]]
         kw.setdefault("channels_last", False)
         kw.setdefault("compile", False)
         return lambda: speed.apply_speedups(
-            pipe,
-            device,
-            dtype,
+            loaded,
             compile_mode=args.compile_mode,
             compile_backend="eager" if args.compile == "trace" else "inductor",
             fast_path=False,
@@ -470,7 +473,7 @@ def main(argv: list[str] | None = None) -> int:
     # 1. The floor, on the meta device.
     started = time.perf_counter()
     meta = meta_pipeline(args.config)
-    flops = speed.count_flops(meta, side // 8, ID_DIM)
+    flops = flop_count.count_flops(meta, side // 8, ID_DIM)
     plain = None
     if args.config == "sdxl":
         from engine.pipeline.configs import build_sdxl, parameter_counts
@@ -478,7 +481,7 @@ def main(argv: list[str] | None = None) -> int:
         plain_pipe = build_sdxl("meta")
         counts = parameter_counts(plain_pipe)
         adapter = parameter_counts(meta)["unet"] - counts["unet"]
-        plain = speed.count_flops(plain_pipe, side // 8, None)
+        plain = flop_count.count_flops(plain_pipe, side // 8, None)
         print(
             "parameters: "
             + ", ".join(f"{k} {v / 1e9:.3f} B" for k, v in counts.items())
@@ -548,9 +551,7 @@ def main(argv: list[str] | None = None) -> int:
             save_rows(rows, args)  # a run cut short by its timeout keeps its rows
     else:
         state = speed.apply_speedups(
-            loaded.pipe,
-            device,
-            dtype,
+            loaded,
             compile_on,
             fuse=not args.no_fuse,
             compile_mode=args.compile_mode,

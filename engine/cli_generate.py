@@ -43,10 +43,8 @@ def style_help() -> str:
 
 def _screen(answers: dict[str, str]) -> str | None:
     """The chat's safety screen for typed answers (sexual content, minors, deception)."""
-    try:
-        from bot.studio.safety import screen_order
-    except ImportError:
-        return None
+    from bot.studio.safety import screen_order
+
     verdict = screen_order(answers)
     return None if verdict.ok else verdict.message
 
@@ -125,10 +123,6 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     prompt = style.compose(answers)
     reference_prompt = library.reference_prompt(style.key, answers)
 
-    try:
-        import engine.analysis  # noqa: F401 (photo analysis: another module of the engine)
-    except ImportError as exc:
-        return _err(f"photo analysis is not in this build ({exc})")
     from engine.pipeline.generate import generate, resolve_params
     from engine.runtime import Runtime
 

@@ -26,16 +26,12 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
+import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sitter.contract import PhotoProblem
 
-try:  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-except ImportError:  # pragma: no cover - the engine extra installs it
-    pillow_heif = None
+pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
 
 # What we parse (JPEG also opens MPO, the multi-picture JPEG of cameras). Anything
 # else (PSD, ICO, TGA, SGI, JPEG 2000, ...) is refused before its decoder runs:

@@ -1,7 +1,9 @@
 """How a job's errors become answers: a permanent ``JobFailure``, or an arq retry.
 
 Permanent errors (bad input, an adapter this worker lacks) come back as
-``JobFailure`` dicts with a code; transient ones (CUDA out of memory, a model
+``JobFailure`` dicts with a code, always one of the contract's closed
+:class:`sitter.contract.FailureCode` (the bot words each for people; the message
+is for the log); transient ones (CUDA out of memory, a model
 still loading) raise ``arq.Retry`` with backoff, bounded by ``MAX_TRIES`` (which
 also bounds re-runs after a worker died).
 """
@@ -20,48 +22,56 @@ MAX_TRIES = 3
 RETRY_BACKOFF_S = (5, 20, 60)  # defer before try 2, 3, 4...
 
 
+FailureCode = c.FailureCode
+
+
 class Permanent(Exception):
     """A job that can never succeed as asked; becomes a JobFailure with ``code``."""
 
-    def __init__(self, code: str, message: str) -> None:
+    def __init__(self, code: FailureCode, message: str) -> None:
         super().__init__(message)
-        self.code = code
+        self.code = FailureCode(code)  # a code outside the contract's set is a bug here
 
 
 def backoff(job_try: int) -> int:
     return RETRY_BACKOFF_S[min(job_try - 1, len(RETRY_BACKOFF_S) - 1)]
 
 
-def failure(job: str, code: str, message: str) -> dict[str, Any]:
+def failure(job: str, code: FailureCode, message: str) -> dict[str, Any]:
+    """The JobFailure dict for ``code``; ``message`` also goes to the worker's log."""
     from sitter.observability import record_failure
 
-    record_failure(job, code)
-    log.warning("%s failed (%s): %s", job, code, message)
-    return c.JobFailure(code=code, message=message).model_dump()
+    code = FailureCode(code)
+    record_failure(job, code.value)
+    log.warning("%s failed (%s): %s", job, code.value, message)
+    return c.JobFailure(code=code.value, message=message).model_dump()
 
 
 def is_oom(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc)
 
 
-def permanent_code(exc: BaseException) -> str | None:
+# Known bad-input errors of the engine's modules, by class name (importing them
+# here would load their modules' dependencies into every job).
+_BY_NAME: dict[str, FailureCode] = {
+    "UpscaleError": FailureCode.BAD_IMAGE,
+    "ProvenanceError": FailureCode.BAD_IMAGE,
+    "PhotoRefused": FailureCode.BAD_IMAGE,
+    "CopyWithheld": FailureCode.WITHHELD,
+    "ValueError": FailureCode.BAD_REQUEST,
+    "PromptTooLong": FailureCode.PROMPT_TOO_LONG,
+}
+
+
+def permanent_code(exc: BaseException) -> FailureCode | None:
     """Known bad-input errors from the engine's modules -> a failure code."""
     from engine.likeness import IdentityMismatch
 
     if isinstance(exc, Permanent):
         return exc.code
     if isinstance(exc, IdentityMismatch):
-        return "identity_mismatch"
-    if type(exc).__name__ == "CopyWithheld":
-        return "withheld"
-    name = type(exc).__name__
-    return {
-        "UpscaleError": "bad_image",
-        "ProvenanceError": "bad_image",
-        "PhotoRefused": "bad_image",
-        "ValueError": "bad_request",
-        "PromptTooLong": "prompt_too_long",
-    }.get(name)
+        return FailureCode.IDENTITY_MISMATCH
+    return _BY_NAME.get(type(exc).__name__)
 
 
 def free_gpu_memory() -> None:

@@ -1,8 +1,8 @@
 """The arq job functions: one per job name, each validating its payload, running its
 work in a thread (``asyncio.to_thread``, so the worker's heartbeat and the other queue
 keep going) and mapping its errors (engine/job_errors.py). Results are the contract
-models as dicts. ``QUEUE_JOBS`` says which queue serves which jobs, ``QUEUE_PARTS``
-which models each queue loads.
+models as dicts. ``QUEUE_JOBS`` (which queue serves which jobs) and ``QUEUE_PARTS``
+(which models each queue loads) are read off the job table, engine/work.py ``JOBS``.
 """
 
 from __future__ import annotations
@@ -20,13 +20,15 @@ from arq.worker import Function, func
 from engine import progress
 from engine.job_errors import (
     MAX_TRIES,
+    FailureCode,
     backoff,
     failure,
     free_gpu_memory,
     is_oom,
     permanent_code,
 )
-from engine.work import WORK
+from engine.parts import ModelLoading, in_load_order
+from engine.work import JOBS, WORK
 from sitter import contract as c
 
 log = logging.getLogger("engine.worker")
@@ -34,13 +36,12 @@ log = logging.getLogger("engine.worker")
 
 async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]:
     """Validate, run in a thread, and map errors: the body of every job."""
-    from engine.runtime import ModelLoading
     from sitter.observability import bind_order, observe_job
 
     try:
         req = c.parse_request(job, payload)
     except c.ContractError as exc:
-        return failure(job, "bad_request", str(exc))
+        return failure(job, FailureCode.BAD_REQUEST, str(exc))
     runtime = ctx["runtime"]
     job_try = int(ctx.get("job_try", 1))
     cancel = threading.Event()
@@ -60,17 +61,17 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
             raise
         except ModelLoading as exc:
             if job_try >= MAX_TRIES:
-                return failure(job, "not_ready", f"the worker's models did not load in time: {exc}")
+                why = f"the worker's models did not load in time: {exc}"
+                return failure(job, FailureCode.NOT_READY, why)
             raise Retry(defer=backoff(job_try)) from None
         except Exception as exc:
             if ctx.get(DROPPED):  # stopped at its next step: nobody wants it any more
-                return failure(job, "dropped", "the job was dropped while it ran")
+                return failure(job, FailureCode.DROPPED, "the job was dropped while it ran")
             if is_oom(exc):
                 free_gpu_memory()
                 if job_try >= MAX_TRIES:
-                    return failure(
-                        job, "out_of_memory", f"the GPU ran out of memory {job_try} times"
-                    )
+                    why = f"the GPU ran out of memory {job_try} times"
+                    return failure(job, FailureCode.OUT_OF_MEMORY, why)
                 log.warning("%s: out of GPU memory (try %d); retrying later", job, job_try)
                 raise Retry(defer=backoff(job_try)) from None
             code = permanent_code(exc)
@@ -79,7 +80,7 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
             log.exception("%s crashed", job)  # the details stay in the worker's log
             return failure(
                 job,
-                "internal",
+                FailureCode.INTERNAL,
                 "the engine hit an unexpected error; the operator can see it in its log",
             )
     return result.model_dump()
@@ -148,11 +149,10 @@ def job_function(name: str, timeout: int) -> Function:
     )
 
 
-QUEUE_JOBS = {
-    c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT, c.JOB_AVATAR),
-    c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
+QUEUES = (c.QUEUE_FAST, c.QUEUE_GPU)
+QUEUE_JOBS: dict[str, tuple[str, ...]] = {
+    q: tuple(j.name for j in JOBS if j.queue == q) for q in QUEUES
 }
-QUEUE_PARTS = {
-    c.QUEUE_FAST: ("faces", "signer", "text", "safety"),
-    c.QUEUE_GPU: ("faces", "signer", "safety", "pipeline", "upscaler"),
+QUEUE_PARTS: dict[str, tuple[str, ...]] = {
+    q: in_load_order(p for j in JOBS if j.queue == q for p in j.parts) for q in QUEUES
 }

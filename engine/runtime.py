@@ -14,7 +14,8 @@ import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sitter.config import ConfigError, FaceBackend, Settings
+from engine.parts import PARTS, ModelLoading, in_load_order
+from sitter.config import Settings
 
 if TYPE_CHECKING:
     import numpy as np
@@ -22,30 +23,18 @@ if TYPE_CHECKING:
 
     from engine.faces.base import FaceAnalyzer
     from engine.likeness import Likeness
-    from engine.pipeline.loader import LoadedPipeline
+    from engine.pipeline.loaded import LoadedPipeline
+
+__all__ = ["PARTS", "ModelLoading", "Runtime", "load_analyzer"]  # ModelLoading's old home
 
 log = logging.getLogger(__name__)
 
-PARTS = ("faces", "pipeline", "signer", "upscaler", "text", "safety")
-
-
-class ModelLoading(Exception):
-    """A model this job needs is still loading: transient, retry later."""
-
 
 def load_analyzer(settings: Settings) -> FaceAnalyzer:
-    """The configured face backend (engine.faces.load_analyzer when it is there)."""
-    try:
-        from engine.faces import load_analyzer as faces_load_analyzer
-    except ImportError:
-        faces_load_analyzer = None
-    if faces_load_analyzer is not None:
-        return faces_load_analyzer(settings)
-    if settings.face_backend == FaceBackend.DLIB:
-        from engine.faces.dlib_backend import DlibAnalyzer
+    """The configured face backend (engine/faces)."""
+    from engine.faces import load_analyzer as faces_load_analyzer
 
-        return DlibAnalyzer()
-    raise ConfigError(f"face backend {settings.face_backend} is not available in this build")
+    return faces_load_analyzer(settings)
 
 
 @dataclass
@@ -71,6 +60,7 @@ class Runtime:
         from engine.licences import enforce
 
         enforce(self.settings)
+        parts = in_load_order(parts)
         self._loading.update(parts)
         for part in parts:
             started = time.perf_counter()
@@ -109,13 +99,9 @@ class Runtime:
         self.signer = load_signer(self.settings)
 
     def _load_upscaler(self) -> None:
-        try:
-            from engine import upscale
-        except ImportError:
-            log.warning("engine.upscale is not available: the upscale job is off")
-            return
-        loader = getattr(upscale, "load_upscaler", None)
-        self.upscaler = loader(self.settings) if loader else None
+        from engine.upscale import load_upscaler
+
+        self.upscaler = load_upscaler(self.settings)
 
     def _load_safety(self) -> None:
         from engine.safety_check import load_classifier
@@ -123,29 +109,13 @@ class Runtime:
         self.safety = load_classifier()
 
     def warm_up(self) -> None:
-        """One 1-step render, so the first real job does not pay for lazy init."""
-        import numpy as np
-
-        from engine.pipeline.generate import Resolved, render
-        from engine.pipeline.identity_input import placeholder_crops
+        """Compile at the production shapes, or one 1-step render, so the first real
+        job does not pay for lazy init (engine.pipeline.generate.warm_up)."""
+        from engine.pipeline.generate import warm_up
 
         loaded = self.require_pipeline()
-        from engine.pipeline.speed import warm_up as warm_up_compiled
-
         with self.gpu_lock:
-            if warm_up_compiled(loaded):  # torch.compile on: compile at the production shapes
-                return
-        side = min(loaded.defaults.width, 256)
-        with self.gpu_lock:
-            render(
-                loaded,
-                prompt="a portrait",
-                negative_prompt="",
-                params=Resolved(1, loaded.defaults.guidance, side, side, 0.0),
-                seeds=[0],
-                refs=np.ones((1, loaded.id_dim), dtype=np.float32),
-                crops=placeholder_crops(),
-            )
+            warm_up(loaded)
 
     # --- access ----------------------------------------------------------------------
     def _require(self, part: str, value: Any) -> Any:

@@ -194,10 +194,8 @@ def _cuda_device(settings: Any) -> str | None:
     wanted = str(getattr(settings, "device", "auto"))
     if wanted == "cpu":
         return None
-    try:
-        import torch
-    except ImportError:
-        return None
+    import torch
+
     if not torch.cuda.is_available():
         return None
     return "cuda" if wanted == "auto" else wanted

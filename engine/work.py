@@ -1,29 +1,35 @@
-"""What each engine job does, run in a thread by :func:`engine.jobs.run_job`.
+"""What each engine job does, run in a thread by :func:`engine.jobs.run_job`: the job table.
 
-One function per job name (the ``WORK`` table): it takes the loaded runtime, the
-validated request and a cancel flag, and returns the contract's result model.
-Engine modules are imported inside each function, so a worker loads only what
-its queue needs.
+``JOBS`` has one row per job: its name, the model parts its work uses (engine/parts.py)
+and its handler; its queue is the contract's (``sitter.contract.JOBS``, which the bot
+routes by). The worker's function lists (``engine.jobs.QUEUE_JOBS``) and the parts each
+queue loads (``QUEUE_PARTS``) are read off it. A handler takes the loaded runtime, the
+validated request and a cancel flag, and returns the contract's result model. Engine
+modules are imported inside each handler, so a worker loads only what its queue needs.
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
-from engine.job_errors import Permanent
+from engine.job_errors import FailureCode, Permanent
+from engine.parts import Models
 from sitter import contract as c
 
+Work = Callable[[Models, Any, threading.Event], c.Message]
 
-def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
+
+def _do_generate(rt: Models, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
     if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
         refs = [r.embedding for r in req.references]
         if protected_references(rt.require_analyzer(), refs, req.protected):
             raise Permanent(
-                "protected",
+                FailureCode.PROTECTED,
                 "a reference photo shows a face that is protected (its owner asked not to "
                 "have it used)",
             )
@@ -36,12 +42,10 @@ def _do_generate(rt: Any, req: c.GenerateRequest, cancel: threading.Event) -> c.
     return result
 
 
-def _do_analyze(rt: Any, req: c.AnalyzePhotoRequest, cancel: threading.Event) -> c.Message:
-    try:
-        from engine.analysis import analyze_photo
-        from engine.intake import IntakeLimits
-    except ImportError as exc:
-        raise Permanent("not_available", f"photo analysis is not in this build: {exc}") from None
+def _do_analyze(rt: Models, req: c.AnalyzePhotoRequest, cancel: threading.Event) -> c.Message:
+    from engine.analysis import analyze_photo
+    from engine.intake import IntakeLimits
+
     return analyze_photo(
         req,
         rt.require_analyzer(),
@@ -50,22 +54,20 @@ def _do_analyze(rt: Any, req: c.AnalyzePhotoRequest, cancel: threading.Event) ->
     )
 
 
-def _do_check_set(rt: Any, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
-    try:
-        from engine.analysis import check_set
-    except ImportError as exc:
-        raise Permanent("not_available", f"set checks are not in this build: {exc}") from None
+def _do_check_set(rt: Models, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
+    from engine.analysis import check_set
+
     return check_set(req, rt.require_analyzer())
 
 
-def _check_copy(rt: Any, image: bytes, kind: str) -> None:
+def _check_copy(rt: Models, image: bytes, kind: str) -> None:
     """Every derived copy is scored too; one over the threshold fails as ``withheld``."""
     from engine.safety_check import Policy, check_copy
 
     check_copy(rt.require_safety(), Policy.from_settings(rt.settings), image, kind)
 
 
-def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
+def _do_upscale(rt: Models, req: c.UpscaleRequest, cancel: threading.Event) -> c.Message:
     import io
     import time
 
@@ -75,7 +77,7 @@ def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Me
     from engine.upscale import upscale
 
     if rt.upscaler is None:
-        raise Permanent("not_available", "this worker has no upscaler loaded")
+        raise Permanent(FailureCode.NOT_AVAILABLE, "this worker has no upscaler loaded")
     started = time.perf_counter()
     big, method = upscale(req.image, req.scale, rt.upscaler)
     _check_copy(rt, big, "upscale")
@@ -92,7 +94,7 @@ def _do_upscale(rt: Any, req: c.UpscaleRequest, cancel: threading.Event) -> c.Me
     )
 
 
-def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Message:
+def _do_label(rt: Models, req: c.LabelRequest, cancel: threading.Event) -> c.Message:
     import time
 
     from engine.badge import label
@@ -103,7 +105,7 @@ def _do_label(rt: Any, req: c.LabelRequest, cancel: threading.Event) -> c.Messag
     return c.LabelResult(image=image, seconds=round(time.perf_counter() - started, 3))
 
 
-def _do_avatar(rt: Any, req: c.AvatarRequest, cancel: threading.Event) -> c.Message:
+def _do_avatar(rt: Models, req: c.AvatarRequest, cancel: threading.Event) -> c.Message:
     from engine.avatar import make_avatars
 
     result = make_avatars(req, rt.require_analyzer(), rt.require_signer())
@@ -112,18 +114,33 @@ def _do_avatar(rt: Any, req: c.AvatarRequest, cancel: threading.Event) -> c.Mess
     return result
 
 
-def _do_check_prompt(rt: Any, req: c.CheckPromptRequest, cancel: threading.Event) -> c.Message:
+def _do_check_prompt(rt: Models, req: c.CheckPromptRequest, cancel: threading.Event) -> c.Message:
     from engine.prompt_check import check_prompt
 
     return check_prompt(rt.settings, req)
 
 
-WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
-    c.JOB_CHECK_PROMPT: _do_check_prompt,
-    c.JOB_GENERATE: _do_generate,
-    c.JOB_ANALYZE: _do_analyze,
-    c.JOB_CHECK_SET: _do_check_set,
-    c.JOB_UPSCALE: _do_upscale,
-    c.JOB_LABEL: _do_label,
-    c.JOB_AVATAR: _do_avatar,
-}
+@dataclass(frozen=True)
+class EngineJob:
+    """One row of the job table."""
+
+    name: str  # a contract job name (sitter.contract.JOB_*)
+    parts: tuple[str, ...]  # the model parts its handler uses (engine.parts.PARTS)
+    handler: Work
+
+    @property
+    def queue(self) -> str:
+        return c.queue_for(self.name)
+
+
+JOBS: tuple[EngineJob, ...] = (
+    EngineJob(c.JOB_ANALYZE, ("faces", "safety"), _do_analyze),
+    EngineJob(c.JOB_CHECK_SET, ("faces",), _do_check_set),
+    EngineJob(c.JOB_LABEL, ("signer", "safety"), _do_label),
+    EngineJob(c.JOB_CHECK_PROMPT, ("text",), _do_check_prompt),
+    EngineJob(c.JOB_GENERATE, ("faces", "signer", "safety", "pipeline"), _do_generate),
+    EngineJob(c.JOB_UPSCALE, ("signer", "safety", "upscaler"), _do_upscale),
+    EngineJob(c.JOB_AVATAR, ("faces", "signer", "safety"), _do_avatar),
+)
+# The handler run_job calls for each job name, looked up per call (tests swap one).
+WORK: dict[str, Work] = {job.name: job.handler for job in JOBS}

@@ -10,8 +10,9 @@ one runtime (models are loaded once):
   generation per GPU).
 
 The jobs themselves are in engine/jobs.py (validation, a thread, error mapping),
-their work in engine/work.py and the error rules in engine/job_errors.py; this
-module builds and runs the arq workers around them.
+their work and the job table (which queue, which model parts) in engine/work.py and
+the error rules in engine/job_errors.py; this module builds and runs the arq
+workers around them.
 
 For ``python -m arq engine.worker.WorkerSettings`` (one queue per process) the
 settings classes are built on first access: importing this module loads nothing.
@@ -37,6 +38,7 @@ from engine.jobs import (
     job_function,
     run_job,
 )
+from engine.parts import LIGHT_PARTS
 from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
@@ -188,14 +190,14 @@ async def run_workers(
     beat.start()
     try:
         if runtime is None:
-            light = tuple(p for p in parts if p in ("faces", "signer", "text", "safety"))
+            light = tuple(p for p in parts if p in LIGHT_PARTS)
             await asyncio.to_thread(rt.load, light)
         if c.QUEUE_FAST in queues:
             workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
             tasks.append(asyncio.create_task(workers[-1].async_run()))
         if c.QUEUE_GPU in queues:
             if runtime is None:
-                heavy = tuple(p for p in parts if p not in ("faces", "signer", "text", "safety"))
+                heavy = tuple(p for p in parts if p not in LIGHT_PARTS)
                 await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
                 log.info("models ready: %s", rt.load_seconds)
             workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))

@@ -36,6 +36,7 @@ Nothing here imports torch, numpy or a chat library.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
@@ -73,8 +74,8 @@ JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's te
 JOB_AVATAR = "avatar"  # a round-avatar crop of a portrait (engine/avatar.py)
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
-# has its own queue; a worker process serves both.
-QUEUE_FAST = "fast"  # analysis, set checks, labels
+# has its own queue; a worker process serves both. Which job goes where: ``JOBS``.
+QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt checks
 QUEUE_GPU = "gpu"  # generation and upscaling
 
 
@@ -83,7 +84,9 @@ def queue_name(prefix: str, queue: str) -> str:
 
 
 def queue_for(job: str) -> str:
-    return QUEUE_GPU if job in (JOB_GENERATE, JOB_UPSCALE) else QUEUE_FAST
+    """The queue that serves ``job`` (a job this contract does not know: the fast one)."""
+    spec = JOBS.get(job)
+    return spec.queue if spec is not None else QUEUE_FAST
 
 
 class Message(BaseModel):
@@ -416,32 +419,80 @@ class AvatarResult(Message):
     seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
 
 
+class FailureCode(StrEnum):
+    """Why a job failed: the closed set of ``JobFailure.code`` values, each worded for
+    people by the bot (bot/studio/words.py, ``failure_words``). On the wire the code
+    stays a plain string, so a code from a newer engine still decodes; this side reads
+    it as :attr:`UNKNOWN` (:meth:`of`) and words it generically."""
+
+    # The engine's (engine/jobs.py, engine/job_errors.py)
+    BAD_REQUEST = "bad_request"  # the request breaks the contract (or is from a newer bot)
+    BAD_IMAGE = "bad_image"  # an image that cannot be read, upscaled or carried
+    PROMPT_TOO_LONG = "prompt_too_long"  # more tokens than the text encoder reads
+    IDENTITY_MISMATCH = "identity_mismatch"  # references from another face backend
+    PROTECTED = "protected"  # a reference shows a protected face: nothing is painted
+    WITHHELD = "withheld"  # a derived copy over the output safety check's threshold
+    NOT_AVAILABLE = "not_available"  # this worker lacks what the job needs (an upscaler)
+    NOT_READY = "not_ready"  # the worker's models did not load in time
+    OUT_OF_MEMORY = "out_of_memory"  # the GPU ran out of memory on every try
+    DROPPED = "dropped"  # the bot dropped the job while it ran
+    INTERNAL = "internal"  # an unexpected error (details in the worker's log)
+    # The bot's own, for answers that never came from an engine's job (sitter/queue.py)
+    LOST = "lost"  # the job is gone from Redis
+    BAD_RESULT = "bad_result"  # an answer this bot cannot read
+    ENGINE_OUTDATED = "engine_outdated"  # a worker older than the bot refused the order
+    TIMED_OUT = "timed_out"  # the job ran past its time limit (arq answers TimeoutError)
+    UNKNOWN = "unknown"  # anything else: a newer engine's code, another arq exception
+
+    @classmethod
+    def of(cls, code: str) -> FailureCode:
+        """``code`` as a member; one this side does not know is :attr:`UNKNOWN`."""
+        try:
+            return cls(_FAILURE_ALIASES.get(str(code), str(code)))
+        except ValueError:
+            return cls.UNKNOWN
+
+
+# arq's names for a job that raised instead of answering (sitter/wire.py "__exception__").
+_FAILURE_ALIASES = {"TimeoutError": FailureCode.TIMED_OUT.value}
+
+
 class JobFailure(Message):
-    """A permanent failure, returned (not raised) so it crosses the queue as data."""
+    """A permanent failure, returned (not raised) so it crosses the queue as data.
+
+    ``code`` is a :class:`FailureCode` value, a plain string on the wire (read it with
+    :attr:`kind`); ``message`` is the engine's sentence for the log, never for the chat."""
 
     failed: Annotated[Literal[True], ALWAYS] = True  # what tells a failure from a result
     code: str
     message: str
 
+    @property
+    def kind(self) -> FailureCode:
+        return FailureCode.of(self.code)
 
-REQUESTS: dict[str, type[Message]] = {
-    JOB_ANALYZE: AnalyzePhotoRequest,
-    JOB_CHECK_SET: CheckSetRequest,
-    JOB_GENERATE: GenerateRequest,
-    JOB_UPSCALE: UpscaleRequest,
-    JOB_LABEL: LabelRequest,
-    JOB_CHECK_PROMPT: CheckPromptRequest,
-    JOB_AVATAR: AvatarRequest,
+
+@dataclass(frozen=True)
+class JobSpec:
+    """One job as both sides see it: its queue, request and result (the engine's own
+    table, engine/work.py, adds the model parts it needs and its handler)."""
+
+    queue: str
+    request: type[Message]
+    result: type[Message]
+
+
+JOBS: dict[str, JobSpec] = {
+    JOB_ANALYZE: JobSpec(QUEUE_FAST, AnalyzePhotoRequest, AnalyzePhotoResult),
+    JOB_CHECK_SET: JobSpec(QUEUE_FAST, CheckSetRequest, CheckSetResult),
+    JOB_GENERATE: JobSpec(QUEUE_GPU, GenerateRequest, GenerateResult),
+    JOB_UPSCALE: JobSpec(QUEUE_GPU, UpscaleRequest, UpscaleResult),
+    JOB_LABEL: JobSpec(QUEUE_FAST, LabelRequest, LabelResult),
+    JOB_CHECK_PROMPT: JobSpec(QUEUE_FAST, CheckPromptRequest, CheckPromptResult),
+    JOB_AVATAR: JobSpec(QUEUE_FAST, AvatarRequest, AvatarResult),
 }
-RESULTS: dict[str, type[Message]] = {
-    JOB_ANALYZE: AnalyzePhotoResult,
-    JOB_CHECK_SET: CheckSetResult,
-    JOB_GENERATE: GenerateResult,
-    JOB_UPSCALE: UpscaleResult,
-    JOB_LABEL: LabelResult,
-    JOB_CHECK_PROMPT: CheckPromptResult,
-    JOB_AVATAR: AvatarResult,
-}
+REQUESTS: dict[str, type[Message]] = {name: spec.request for name, spec in JOBS.items()}
+RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.items()}
 
 
 # What an older reader meets instead of values added later (rule 2). Verdict, StyleKind

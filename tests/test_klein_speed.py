@@ -20,6 +20,16 @@ ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
+def flop_count():
+    """benchmarks/flop_count.py: the FLOP counting is benchmark code, not the engine's."""
+    spec = importlib.util.spec_from_file_location("flop_count", ROOT / "benchmarks/flop_count.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["flop_count"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 def bench():
     spec = importlib.util.spec_from_file_location("bench_speed", ROOT / "benchmarks/bench_speed.py")
     assert spec and spec.loader
@@ -63,7 +73,7 @@ def test_klein_parameter_counts_on_meta(klein_meta) -> None:
 
 @pytest.mark.slow
 def test_klein_flops_on_meta(klein_meta) -> None:
-    flops = klein_speed.count_flops(klein_meta, 1024, 4, 512)
+    flops = flop_count().count_klein_flops(klein_meta, 1024, 4, 512)
     assert round(flops.transformer_plain / 1e12, 1) == 34.8  # 4,096 + 512 tokens
     assert round(flops.transformer / 1e12, 1) == 76.7  # + 4 x 1,024 reference tokens
     assert round(flops.vae_decode / 1e12, 2) == 10.47
@@ -75,7 +85,7 @@ def test_klein_flops_on_meta(klein_meta) -> None:
 def test_tiny_klein_flop_count_is_stable() -> None:
     from engine.pipeline.tiny_klein import build_tiny_klein
 
-    flops = klein_speed.count_flops(build_tiny_klein(), 64, 4, 64)
+    flops = flop_count().count_klein_flops(build_tiny_klein(), 64, 4, 64)
     assert (flops.transformer, flops.transformer_plain) == (99_667_968, 43_044_864)
     assert (flops.vae_decode, flops.vae_encode, flops.text) == (86_310_912, 43_057_152, 12_238_848)
 
@@ -195,24 +205,21 @@ def test_an_order_with_retries_encodes_its_references_once(runtime) -> None:
 
 @pytest.mark.slow
 def test_compiled_klein_warms_up_with_four_references(tmp_path: Path) -> None:
-    """The worker's compiled path: klein's switches, then speed.warm_up renders the
+    """The worker's compiled path: klein's switches, then the warm-up renders the
     production shape (four references); graph capture with dynamo's eager backend."""
-    import torch
-
-    from engine.pipeline import speed
+    from engine.pipeline.generate import warm_up
     from engine.pipeline.loader import load_pipeline
     from sitter.config import load_settings
 
     settings = load_settings(model="tiny-klein", device="cpu", model_cache=tmp_path)
     loaded = load_pipeline(settings)
-    assert not speed.speedups_of(loaded.pipe).compiled  # auto: off on a CPU
-    state = klein_speed.apply_speedups(
-        loaded.pipe, "cpu", torch.float32, True, compile_backend="eager"
-    )
+    assert not loaded.speed.compiled  # auto: off on a CPU
+    state = klein_speed.apply_speedups(loaded, True, compile_backend="eager")
+    assert loaded.speed is state
     assert state.compiled and "compile(eager)" in state.describe()
     calls = _EncoderCalls(loaded.pipe.vae)
     try:
-        assert speed.warm_up(loaded, batches=(2,)) is True
+        assert warm_up(loaded, batches=(2,)) is True
     finally:
         calls.close()
     assert calls.n == klein.MAX_REFERENCES  # the warm-up saw four references

@@ -11,7 +11,7 @@ import torch
 from diffusers.models.attention_processor import AttnProcessor2_0
 
 from engine.pipeline import speed
-from engine.pipeline.generate import Resolved, render
+from engine.pipeline.generate import Resolved, render, warm_up
 from engine.pipeline.identity_input import identity_kwargs, placeholder_crops
 from engine.pipeline.loader import LoadedPipeline, load_pipeline
 from sitter.config import load_settings
@@ -89,7 +89,7 @@ def reference(models_dir: Path) -> tuple[np.ndarray, np.ndarray]:
 
 def test_loader_applies_speedups_and_keeps_the_identity_adapter(models_dir: Path) -> None:
     loaded = fresh(models_dir)
-    state = speed.speedups_of(loaded.pipe)
+    state = loaded.speed
     assert state is not None
     assert "sdpa" in state.applied and any(a.startswith("fused-qkv") for a in state.applied)
     assert "compile" in state.skipped  # CPU: SITTER_COMPILE=auto is off
@@ -155,7 +155,7 @@ def test_classic_attention_matches_sdpa(models_dir: Path, reference) -> None:
 def test_all_switches_together_match(models_dir: Path, reference) -> None:
     lat, img = reference
     loaded = fresh(models_dir)
-    speed.apply_speedups(loaded.pipe, "cpu", torch.float32, False, channels_last=True)
+    speed.apply_speedups(loaded, False, channels_last=True)
     got = latents(loaded)
     assert rel(got, lat) < 1e-4
     assert rel(decoded(loaded, got), img) < 1e-4
@@ -200,13 +200,13 @@ def test_fast_path_is_four_steps_without_guidance_on_trailing_timesteps(models_d
     assert batches == [4, 4, 4, 4]  # 4 steps, no unconditional half
     assert [int(t) for t in loaded.pipe.scheduler.timesteps] == [999, 749, 499, 249]
     # A quality order afterwards gets the model's own scheduler back.
-    speed.choose_path(loaded.pipe, Resolved(30, 5.0, SIDE, SIDE, 0.8))
+    speed.choose_path(loaded, Resolved(30, 5.0, SIDE, SIDE, 0.8))
     assert loaded.pipe.scheduler.config.timestep_spacing == "leading"
 
 
 def test_fast_path_setting_turns_every_order_fast(models_dir: Path) -> None:
     loaded = fresh(models_dir, fast_path=True)
-    params = speed.choose_path(loaded.pipe, Resolved(30, 5.5, SIDE, SIDE, 0.8))
+    params = speed.choose_path(loaded, Resolved(30, 5.5, SIDE, SIDE, 0.8))
     assert (params.steps, params.guidance) == (speed.FAST_STEPS, 0.0)
     assert loaded.pipe.scheduler.config.timestep_spacing == "trailing"
     batches = count_unet_calls(loaded)
@@ -243,16 +243,14 @@ def test_unet_and_vae_decoder_compile_without_graph_breaks(
     torch._dynamo.reset()
     for name in ("automatic_dynamic_shapes", "cache_size_limit"):  # restored after the test
         monkeypatch.setattr(torch._dynamo.config, name, getattr(torch._dynamo.config, name))
-    speed.apply_speedups(
-        loaded.pipe, "cpu", torch.float32, True, compile_backend="eager", static_shapes=True
-    )
+    speed.apply_speedups(loaded, True, compile_backend="eager", static_shapes=True)
     assert not torch._dynamo.config.automatic_dynamic_shapes
-    assert any(a.startswith("compile(") for a in speed.speedups_of(loaded.pipe).applied)
+    assert any(a.startswith("compile(") for a in loaded.speed.applied)
     got = latents(loaded)
     assert rel(got, lat) < 1e-4
     decoded(loaded, got)
-    assert speed.warm_up(loaded, batches=(len(SEEDS),))  # same shape: no recompile
-    assert not speed.warm_up(fresh(models_dir))  # nothing compiled: nothing to warm
+    assert warm_up(loaded, batches=(len(SEEDS),))  # same shape: no recompile
+    assert not warm_up(fresh(models_dir))  # nothing compiled: the plain 1-step render
 
 
 def test_worker_warm_up_is_unchanged_without_compile(models_dir: Path) -> None:
@@ -261,4 +259,4 @@ def test_worker_warm_up_is_unchanged_without_compile(models_dir: Path) -> None:
     runtime = Runtime(load_settings(model="tiny", device="cpu", model_cache=models_dir))
     runtime.pipeline = fresh(models_dir)
     runtime.warm_up()  # the plain 1-step render; no compile on CPU by default
-    assert not speed.speedups_of(runtime.pipeline.pipe).compiled
+    assert not runtime.pipeline.speed.compiled

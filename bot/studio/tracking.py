@@ -255,9 +255,9 @@ class Tracker:
             if result.code == "lost":
                 await self._lost_order(order)
                 return
-            await self.store.finish_order(
-                oid, status="failed", error=result.message[:500], finished_at=_now()
-            )
+            log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
+            error = words.failure_words(result.code)  # never the engine's own sentence
+            await self.store.finish_order(oid, status="failed", error=error, finished_at=_now())
             await self.engine.drop([order["job_id"]])
             return
         assert isinstance(result, c.GenerateResult)
@@ -386,7 +386,8 @@ class Tracker:
                 if result.code == "lost":
                     await self._lost_follow_up(vj)
                     return
-                error = result.message[:500]
+                log.warning("%s %s failed (%s): %s", job, vj["id"], result.code, result.message)
+                error = words.failure_words(result.code)  # never the engine's own sentence
                 if result.code == "withheld":  # the copy did not pass the safety check
                     error = words.copy_withheld(vj["idx"])
                     order = {"id": vj["order_id"], "user_id": vj["user_id"]}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sitter.config import Settings
-from sitter.contract import FaceDetail, Issue, PhotoProblem
+from sitter.contract import FaceDetail, FailureCode, Issue, PhotoProblem
 
 CONSENT_VERSION = "2026-11-21.1"
 CONSENT_TEXT = (
@@ -175,3 +175,44 @@ def detail_words(v: dict | object) -> str:
     row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
     gain = row.get("detail_gain")
     return "" if gain is None else f" · face retouched ({gain:+.2f})"
+
+
+# Why a job failed, for people (said after "Sorry, order #N failed: "). The engine's own
+# message goes to the log only: it is written for operators, and a protected face must be
+# refused in these neutral words whatever the engine says.
+_FAILURE_WORDS: dict[FailureCode, str] = {
+    FailureCode.BAD_REQUEST: "the studio's engine could not read the order",
+    FailureCode.BAD_IMAGE: "the image could not be read or processed",
+    FailureCode.PROMPT_TOO_LONG: (
+        "the description is too long for this model; shorten your own answers (attire, "
+        "setting, lighting, composition) and order again"
+    ),
+    FailureCode.IDENTITY_MISMATCH: (
+        "your photos were measured with a different face model than the studio uses now; "
+        "send them again with /photos"
+    ),
+    FailureCode.PROTECTED: (
+        "a reference photo shows a face that is protected (its owner asked not to have it "
+        "used), so nothing was painted; /photos to send others"
+    ),
+    FailureCode.WITHHELD: "it did not pass the safety check",
+    FailureCode.NOT_AVAILABLE: "the studio can't do this right now",
+    FailureCode.NOT_READY: "the studio's engine was still starting up",
+    FailureCode.OUT_OF_MEMORY: "the studio's engine ran out of memory",
+    FailureCode.DROPPED: "the job was stopped",
+    FailureCode.INTERNAL: "the studio's engine hit an unexpected error",
+    FailureCode.LOST: "the studio's engine lost the job",
+    FailureCode.BAD_RESULT: "the studio's engine sent an answer I could not read",
+    FailureCode.ENGINE_OUTDATED: (
+        "the studio's engine is older than this bot and can't take this order yet "
+        "(the operator must upgrade it)"
+    ),
+    FailureCode.TIMED_OUT: "the studio's engine took too long",
+    FailureCode.UNKNOWN: "something went wrong in the studio's engine",
+}
+
+
+def failure_words(code: str) -> str:
+    """A failed job's reason in plain words, by its code only (a code this bot does not
+    know, e.g. a newer engine's, gets the generic words)."""
+    return _FAILURE_WORDS[FailureCode.of(code)]

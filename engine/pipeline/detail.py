@@ -42,9 +42,8 @@ from sitter.contract import FaceDetail
 if TYPE_CHECKING:
     from engine.faces.base import FaceAnalyzer
     from engine.likeness import Likeness
-    from engine.pipeline.generate import Resolved
-    from engine.pipeline.loader import LoadedPipeline
-    from engine.runtime import Runtime
+    from engine.parts import Models
+    from engine.pipeline.loaded import LoadedPipeline, Resolved
 
 MODES = ("auto", "always", "off")
 # "Small in the frame": the face box's longer side under this share of the image's
@@ -188,7 +187,7 @@ def paste_back(
 
 
 def detail_pass(
-    runtime: Runtime,
+    runtime: Models,
     loaded: LoadedPipeline,
     scored: Sequence[tuple[Image.Image, Likeness]],
     seeds: Sequence[int],

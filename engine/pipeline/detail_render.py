@@ -25,10 +25,11 @@ from PIL import Image
 
 from engine import progress
 from engine.pipeline.identity_input import clear_identity, identity_kwargs
+from engine.pipeline.loaded import Cancelled
+from engine.pipeline.speed import choose_path
 
 if TYPE_CHECKING:
-    from engine.pipeline.generate import Resolved
-    from engine.pipeline.loader import LoadedPipeline
+    from engine.pipeline.loaded import LoadedPipeline, Resolved
 
 _SEED_SALT = 0x5EED_FACE  # detail seeds differ from every render seed of the order
 _SEED_SPACE = 2**32
@@ -81,8 +82,6 @@ def render_crops(
     """
     import torch
 
-    from engine.pipeline.generate import Cancelled
-
     side = min(loaded.defaults.width, loaded.defaults.height)
     images = [c.convert("RGB").resize((side, side), Image.Resampling.LANCZOS) for c in crops_in]
     steps = max(params.steps, math.ceil(1 / strength))  # img2img runs int(steps * strength)
@@ -99,10 +98,8 @@ def render_crops(
         return _klein_edit(
             loaded, images, seeds, prompt, params, strength, steps, ref_images, check_cancel
         )
-    from engine.pipeline.speed import choose_path
-
     base = loaded.pipe
-    params = choose_path(base, params)  # the scheduler the order was rendered with
+    params = choose_path(loaded, params)  # the scheduler the order was rendered with
     pipe = detail_pipe(loaded)
     pipe.scheduler = base.scheduler
     cfg = params.guidance > 1.0

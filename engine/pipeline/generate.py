@@ -28,7 +28,14 @@ from engine import progress
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
-from engine.pipeline.identity_input import choose_crops, clear_identity, identity_kwargs
+from engine.pipeline.identity_input import (
+    choose_crops,
+    clear_identity,
+    identity_kwargs,
+    placeholder_crops,
+)
+from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
+from engine.pipeline.speed import choose_path
 from sitter.contract import (
     Aspect,
     FaceDetail,
@@ -40,8 +47,9 @@ from sitter.contract import (
 )
 
 if TYPE_CHECKING:
-    from engine.pipeline.loader import LoadedPipeline
-    from engine.runtime import Runtime
+    from engine.parts import Models
+
+__all__ = ["Cancelled", "Resolved", "generate", "render", "resolve_params", "warm_up"]
 
 log = logging.getLogger(__name__)
 
@@ -49,25 +57,10 @@ SEED_SPACE = 2**32
 _SEED_STEP = 0x9E3779B1  # a large odd step: retry seeds never collide with nearby seeds
 
 
-class Cancelled(Exception):
-    """The job was cancelled (time limit or shutdown) while rendering."""
-
-
 def retry_seed(seed: int, attempt: int) -> int:
     """The seed for ``attempt`` (1 = the request's own seed); deterministic, so a
     repeated order regenerates exactly the same images."""
     return (seed + (attempt - 1) * _SEED_STEP) % SEED_SPACE if attempt > 1 else seed
-
-
-@dataclass(frozen=True)
-class Resolved:
-    """Generation parameters after the family defaults are applied."""
-
-    steps: int
-    guidance: float
-    width: int
-    height: int
-    identity_scale: float
 
 
 # Styles are written for SDXL (1024 px). A family that cannot work that large gets
@@ -136,8 +129,6 @@ def render(
     FLUX.2 [klein]'s prepared references (engine.pipeline.klein.reference_images)."""
     import torch
 
-    from engine.pipeline.speed import choose_path
-
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
             raise Cancelled("generation cancelled")
@@ -157,7 +148,7 @@ def render(
             latents=ref_latents,
         )
     pipe = loaded.pipe
-    params = choose_path(pipe, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
+    params = choose_path(loaded, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
     cfg = params.guidance > 1.0
     generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
 
@@ -218,7 +209,7 @@ def _plain_verdict(lk: Likeness) -> Verdict:
 
 
 def generate(
-    runtime: Runtime, req: GenerateRequest, cancel: threading.Event | None = None
+    runtime: Models, req: GenerateRequest, cancel: threading.Event | None = None
 ) -> GenerateResult:
     """Render, score, re-render the failures, label: the whole order."""
     started = time.perf_counter()
@@ -324,3 +315,56 @@ def generate(
         seconds=round(time.perf_counter() - started, 3),
         withheld=withheld,
     )
+
+
+def warm_up(
+    loaded: LoadedPipeline,
+    sizes: list[tuple[int, int]] | None = None,
+    batches: Sequence[int] = (4, 1),
+) -> bool:
+    """The worker's one warm-up, so the first order pays for no lazy init; True when it
+    compiled at the production shapes, False when it made the plain 1-step render.
+
+    torch.compile specialises on shapes: an order whose shape was never seen pays the
+    compilation (minutes for SDXL with max-autotune). A compiled pipeline renders 2
+    steps at each size (default: the model's default size) for a full order (4 seeds)
+    and for a one-image retry (the second batch size makes dynamo generalise the batch
+    dimension), on the path the worker serves (quality with CFG, or fast); FLUX.2
+    [klein] with four references, an order's shape. Otherwise one step at <= 256 px.
+    """
+    d = loaded.defaults
+    refs = np.ones((1, loaded.id_dim), dtype=np.float32)
+    state = loaded.speed
+    if state is None or not state.compiled:
+        side = min(d.width, 256)
+        params = Resolved(1, d.guidance, side, side, 0.0)
+        render(
+            loaded,
+            prompt="a portrait",
+            negative_prompt="",
+            params=params,
+            seeds=[0],
+            refs=refs,
+            crops=placeholder_crops(),
+        )
+        return False
+    guidance = 0.0 if state.fast_path else d.guidance
+    ref_images: list[Image.Image] = []
+    if loaded.family == "klein":  # an order's shape: the output's tokens + 4 references'
+        from engine.pipeline import klein
+
+        side = klein.reference_side(loaded)
+        ref_images = [Image.new("RGB", (side, side), (128, 128, 128))] * klein.MAX_REFERENCES
+    for width, height in sizes or [(d.width, d.height)]:
+        for batch in batches:
+            render(
+                loaded,
+                prompt="a portrait",
+                negative_prompt="",
+                params=Resolved(2, guidance, width, height, d.identity_scale),
+                seeds=list(range(batch)),
+                refs=refs,
+                crops=placeholder_crops(),
+                ref_images=ref_images,
+            )
+    return True

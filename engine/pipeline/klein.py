@@ -28,7 +28,7 @@ from PIL import Image, ImageOps
 from sitter.contract import Reference
 
 if TYPE_CHECKING:
-    from engine.pipeline.loader import LoadedPipeline
+    from engine.pipeline.loaded import LoadedPipeline
 
 MAX_REFERENCES = 4  # what FLUX.2 [klein] is trained for
 # Each reference is 32x32 latent patches (1,024 tokens): 512 px with the real VAE

@@ -3,20 +3,21 @@
 The family is read from the model's ``model_index.json`` (``_class_name``), so
 a local SD 1.5 folder or hub id just works. The tiny offline model is saved as
 such a folder by :mod:`engine.pipeline.tiny` and loaded through this same code.
-The precision and layout switches live in :class:`Optimisations`; the speed
-work of issue 7 (fused attention, torch.compile, the fast path) is applied right
-after it by :mod:`engine.pipeline.speed` (``SITTER_COMPILE``, ``SITTER_FAST_PATH``).
+The precision and layout switches live in :class:`Optimisations`
+(engine/pipeline/loaded.py, with :class:`LoadedPipeline`); the speed work of issue 7
+(fused attention, torch.compile, the fast path) is applied to the loaded pipeline
+right after by :mod:`engine.pipeline.speed` (``SITTER_COMPILE``, ``SITTER_FAST_PATH``),
+which records what it did as ``LoadedPipeline.speed``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.pipeline import tiny
+from engine.pipeline import klein_speed, speed, tiny
 from engine.pipeline.adapter import (
     DLIB_DIM,
     INSIGHTFACE_DIM,
@@ -25,6 +26,7 @@ from engine.pipeline.adapter import (
     choose_adapter,
     load_adapter,
 )
+from engine.pipeline.loaded import Defaults, LoadedPipeline, Optimisations
 from sitter.config import ConfigError, FaceBackend, Settings
 
 log = logging.getLogger(__name__)
@@ -38,17 +40,6 @@ FAMILIES = {
 REFERENCE_FAMILIES = frozenset({"klein"})
 
 
-@dataclass(frozen=True)
-class Defaults:
-    """Generation defaults for a model family; a style's params override them."""
-
-    steps: int
-    guidance: float
-    width: int
-    height: int
-    identity_scale: float
-
-
 FAMILY_DEFAULTS = {
     "sdxl": Defaults(steps=30, guidance=5.0, width=1024, height=1024, identity_scale=0.8),
     "sd15": Defaults(steps=30, guidance=7.0, width=512, height=512, identity_scale=0.8),
@@ -58,76 +49,6 @@ FAMILY_DEFAULTS = {
 # The tiny model: 64 px keeps the whole path near a second on a CPU.
 TINY_DEFAULTS = Defaults(steps=4, guidance=5.0, width=64, height=64, identity_scale=1.0)
 TINY_KLEIN_DEFAULTS = Defaults(steps=4, guidance=1.0, width=64, height=64, identity_scale=1.0)
-
-
-@dataclass(frozen=True)
-class Optimisations:
-    """Precision, attention and memory layout; per device."""
-
-    dtype: Any  # torch.dtype
-    sdpa: bool = True  # PyTorch scaled-dot-product attention processors
-    channels_last: bool = False  # UNet/VAE memory format (helps on CUDA)
-
-    @classmethod
-    def for_device(cls, device: str, settings: Settings | None = None) -> Optimisations:
-        import torch
-
-        wanted = getattr(settings, "dtype", "auto") if settings else "auto"
-        if wanted in (None, "", "auto"):
-            if device.startswith("cuda"):
-                bf16 = torch.cuda.is_bf16_supported()
-                dtype = torch.bfloat16 if bf16 else torch.float16
-            else:
-                dtype = torch.float32
-        else:
-            dtype = {"float32": torch.float32, "float16": torch.float16}.get(wanted)
-            dtype = dtype or {"bfloat16": torch.bfloat16}.get(wanted)
-            if dtype is None:
-                raise ConfigError(
-                    f"SITTER_DTYPE={wanted!r}: use auto, float32, float16 or bfloat16"
-                )
-        on_cuda = device.startswith("cuda")
-        return cls(
-            dtype=dtype,
-            channels_last=on_cuda,
-        )
-
-    def apply(self, pipe: Any) -> None:
-        import torch
-        from diffusers.models.attention_processor import AttnProcessor2_0
-
-        if self.sdpa:
-            # IP-Adapter processors already use SDPA; only replace the plain ones.
-            procs = {
-                name: (proc if "IPAdapter" in type(proc).__name__ else AttnProcessor2_0())
-                for name, proc in pipe.unet.attn_processors.items()
-            }
-            pipe.unet.set_attn_processor(procs)
-        if self.channels_last:
-            pipe.unet.to(memory_format=torch.channels_last)
-            pipe.vae.to(memory_format=torch.channels_last)
-
-    def describe(self) -> str:
-        flags = [str(self.dtype).removeprefix("torch.")]
-        flags += [n for n in ("sdpa", "channels_last") if getattr(self, n)]
-        return "+".join(flags)
-
-
-@dataclass
-class LoadedPipeline:
-    pipe: Any
-    family: str  # sdxl or sd15
-    model: str  # as configured
-    tiny: bool
-    device: str
-    opts: Optimisations
-    defaults: Defaults
-    adapter: AdapterSpec
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def id_dim(self) -> int:
-        return self.adapter.id_dim
 
 
 def resolve_device(setting: str) -> str:
@@ -223,19 +144,9 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
     load_adapter(pipe, spec, settings.models_dir)
     pipe.to(device)
     opts.apply(pipe)
-    from engine.pipeline.speed import apply_speedups, compile_wanted  # issue 7's switches
-
-    apply_speedups(
-        pipe,
-        device,
-        opts.dtype,
-        compile_wanted(settings.compile, device),
-        compile_mode=settings.compile_mode,
-        fast_path=settings.fast_path,
-    )
     pipe.set_progress_bar_config(disable=True)
     defaults = TINY_DEFAULTS if is_tiny else FAMILY_DEFAULTS[family]
-    return LoadedPipeline(
+    loaded = LoadedPipeline(
         pipe=pipe,
         family=family,
         model=settings.model,
@@ -245,6 +156,13 @@ def load_pipeline(settings: Settings) -> LoadedPipeline:
         defaults=defaults,
         adapter=spec,
     )
+    speed.apply_speedups(  # issue 7's switches
+        loaded,
+        speed.compile_wanted(settings.compile, device),
+        compile_mode=settings.compile_mode,
+        fast_path=settings.fast_path,
+    )
+    return loaded
 
 
 def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPipeline:
@@ -259,16 +177,6 @@ def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPi
     pipe = Flux2KleinPipeline.from_pretrained(ref, **kwargs)
     pipe.to(device)
     pipe.set_progress_bar_config(disable=True)
-    from engine.pipeline import klein_speed
-    from engine.pipeline.speed import compile_wanted
-
-    klein_speed.apply_speedups(
-        pipe,
-        device,
-        opts.dtype,
-        compile_wanted(settings.compile, device),
-        compile_mode=settings.compile_mode,
-    )
     is_tiny = tiny.is_tiny(settings.model)
     spec = AdapterSpec(
         kind="reference-images",
@@ -282,7 +190,7 @@ def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPi
         name="reference images (FLUX.2 [klein] image=[...], up to 4)",
         licence_name="reference-images",
     )
-    return LoadedPipeline(
+    loaded = LoadedPipeline(
         pipe=pipe,
         family="klein",
         model=settings.model,
@@ -292,3 +200,9 @@ def load_klein(settings: Settings, device: str, opts: Optimisations) -> LoadedPi
         defaults=TINY_KLEIN_DEFAULTS if is_tiny else FAMILY_DEFAULTS["klein"],
         adapter=spec,
     )
+    klein_speed.apply_speedups(
+        loaded,
+        speed.compile_wanted(settings.compile, device),
+        compile_mode=settings.compile_mode,
+    )
+    return loaded

@@ -1,7 +1,9 @@
 """The speed switches of the generation path, applied once per loaded pipeline.
 
-``apply_speedups(pipe, device, dtype, compile)`` is called by the loader after
-the identity adapter is loaded and the pipeline is on its device. What each
+``apply_speedups(loaded, compile)`` is called by the loader after the identity
+adapter is loaded and the pipeline is on its device; what it did is kept as the
+loaded pipeline's ``speed`` field (:class:`engine.pipeline.loaded.Speedups`), which
+:func:`choose_path` reads for each render. What each
 switch does and why (the H100 figures are predictions until a GPU session
 measures them with benchmarks/bench_speed.py):
 
@@ -20,7 +22,7 @@ measures them with benchmarks/bench_speed.py):
 - channels_last for UNet and VAE on CUDA (cuDNN's NHWC convolution kernels).
 - ``torch.compile`` of the UNet and the VAE decoder, in place (``Module.compile``,
   so the pipeline still sees the same module class), with a warm-up at the
-  production shapes (:func:`warm_up`) so no order pays for compilation.
+  production shapes (engine.pipeline.generate.warm_up) so no order pays for compilation.
 - CFG is already one UNet call: diffusers' SDXL pipeline concatenates the
   unconditional and conditional latents into one batch (tests check it).
 - No host-device sync in the denoising loop: the SDXL pipeline calls
@@ -38,8 +40,12 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+from engine.pipeline.loaded import Speedups
+
+if TYPE_CHECKING:
+    from engine.pipeline.loaded import LoadedPipeline
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +53,6 @@ COMPILE_MODES = ("max-autotune-no-cudagraphs", "max-autotune", "reduce-overhead"
 DEFAULT_COMPILE_MODE = "max-autotune-no-cudagraphs"
 FAST_STEPS = 4
 FAST_MAX_STEPS = 8  # a style asking for this few steps without guidance is a fast style
-_STATE_ATTR = "_sitter_speed"
-
-
-@dataclass
-class Speedups:
-    """What :func:`apply_speedups` did to one pipeline (kept on the pipeline)."""
-
-    device: str
-    dtype: Any
-    applied: list[str] = field(default_factory=list)
-    skipped: dict[str, str] = field(default_factory=dict)
-    fast_path: bool = False  # every order renders the fast path (distilled model)
-    compiled: bool = False
-    schedulers: dict[str, Any] = field(default_factory=dict)
-
-    def describe(self) -> str:
-        return "+".join(self.applied) or "none"
 
 
 def compile_wanted(setting: str | bool | None, device: str) -> bool:
@@ -135,9 +124,7 @@ def _compile(module: Any, mode: str, backend: str, fullgraph: bool) -> None:
 
 
 def apply_speedups(
-    pipe: Any,
-    device: str,
-    dtype: Any,
+    loaded: LoadedPipeline,
     compile: bool,
     *,
     fuse: bool = True,
@@ -148,8 +135,11 @@ def apply_speedups(
     fast_path: bool = False,
     static_shapes: bool = False,
 ) -> Speedups:
-    """Apply every speed switch to ``pipe`` (once, after the adapter is loaded)."""
+    """Apply every speed switch to ``loaded.pipe`` (once, after the adapter is loaded)
+    on its device and dtype; the record becomes ``loaded.speed``."""
     import torch
+
+    pipe, device, dtype = loaded.pipe, loaded.device, loaded.opts.dtype
 
     if compile_mode not in COMPILE_MODES:
         raise ValueError(f"compile mode {compile_mode!r}: use one of {', '.join(COMPILE_MODES)}")
@@ -195,7 +185,7 @@ def apply_speedups(
     if compile:
         from diffusers.utils.torch_utils import is_compiled_module
 
-        before = speedups_of(pipe)
+        before = loaded.speed
         if is_compiled_module(pipe.unet) or (before is not None and before.compiled):
             state.compiled = True
             state.skipped["compile"] = "already compiled"
@@ -216,13 +206,9 @@ def apply_speedups(
             )
     else:
         state.skipped["compile"] = "off (SITTER_COMPILE=auto is on for CUDA only)"
-    setattr(pipe, _STATE_ATTR, state)
+    loaded.speed = state
     log.info("speedups: %s; skipped: %s", state.describe(), state.skipped or "none")
     return state
-
-
-def speedups_of(pipe: Any) -> Speedups | None:
-    return getattr(pipe, _STATE_ATTR, None)
 
 
 def fast_scheduler(scheduler: Any) -> Any:
@@ -236,7 +222,7 @@ def is_fast(steps: int, guidance: float) -> bool:
     return steps <= FAST_MAX_STEPS and guidance <= 1.0
 
 
-def choose_path(pipe: Any, params: Any) -> Any:
+def choose_path(loaded: LoadedPipeline, params: Any) -> Any:
     """Pick the path for one render and set its scheduler; returns the params to use.
 
     ``params`` is the engine's resolved parameters (a dataclass with ``steps`` and
@@ -244,7 +230,7 @@ def choose_path(pipe: Any, params: Any) -> Any:
     without guidance; otherwise a style that asks for <= 8 steps at guidance <= 1
     gets the fast scheduler, and everything else keeps the model's own.
     """
-    state = speedups_of(pipe)
+    state, pipe = loaded.speed, loaded.pipe
     if state is None:  # a pipeline the loader did not speed up (e.g. a test's own)
         return params
     if state.fast_path:
@@ -254,107 +240,3 @@ def choose_path(pipe: Any, params: Any) -> Any:
     if pipe.scheduler is not scheduler:
         pipe.scheduler = scheduler
     return params
-
-
-def warm_up(loaded: Any, sizes: list[tuple[int, int]] | None = None, batches=(4, 1)) -> bool:
-    """Compile ahead of the first order; False (nothing done) when nothing is compiled.
-
-    torch.compile specialises on shapes: an order whose shape was never seen pays
-    the compilation (minutes for SDXL with max-autotune). This renders 2 steps at
-    each size (default: the model's default size) for a full order (4 seeds) and
-    for a one-image retry (the second batch size makes dynamo generalise the batch
-    dimension), on the path the worker serves (quality with CFG, or fast).
-    """
-    import numpy as np
-
-    from engine.pipeline.generate import Resolved, render
-    from engine.pipeline.identity_input import placeholder_crops
-
-    state = speedups_of(loaded.pipe)
-    if state is None or not state.compiled:
-        return False
-    d = loaded.defaults
-    guidance = 0.0 if state.fast_path else d.guidance
-    ref_images = []
-    if loaded.family == "klein":  # an order's shape: the output's tokens + 4 references'
-        from PIL import Image
-
-        from engine.pipeline import klein
-
-        side = klein.reference_side(loaded)
-        ref_images = [Image.new("RGB", (side, side), (128, 128, 128))] * klein.MAX_REFERENCES
-    for width, height in sizes or [(d.width, d.height)]:
-        for batch in batches:
-            render(
-                loaded,
-                prompt="a portrait",
-                negative_prompt="",
-                params=Resolved(2, guidance, width, height, d.identity_scale),
-                seeds=list(range(batch)),
-                refs=np.ones((1, loaded.id_dim), dtype=np.float32),
-                crops=placeholder_crops(),
-                ref_images=ref_images,
-            )
-    return True
-
-
-@dataclass(frozen=True)
-class Flops:
-    """FLOPs (torch.utils.flop_counter) of one UNet forward and one VAE decode, batch 1."""
-
-    unet: int
-    vae_decode: int
-    text: int  # both text encoders, one prompt
-
-    def job(self, images: int, steps: int, cfg: bool) -> int:
-        """One order: ``images`` x ``steps`` UNet passes (twice under CFG) + decodes."""
-        return images * steps * (2 if cfg else 1) * self.unet + images * self.vae_decode
-
-
-def count_flops(pipe: Any, latent_side: int, id_dim: int | None) -> Flops:
-    """Count on whatever device ``pipe`` lives on; the meta device needs no weights.
-
-    ``id_dim``: feed identity embeddings of that size to the IP-Adapter layers
-    (None when the pipeline has no adapter).
-    """
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    unet, vae = pipe.unet, pipe.vae
-    device = unet.device
-    dtype = unet.dtype
-    cfg = unet.config
-
-    def randn(*shape: int) -> Any:
-        return torch.randn(*shape, device=device, dtype=dtype)
-
-    added: dict[str, Any] = {}
-    if cfg.addition_embed_type == "text_time":
-        text_dim = cfg.projection_class_embeddings_input_dim - 6 * cfg.addition_time_embed_dim
-        added = {"text_embeds": randn(1, text_dim), "time_ids": randn(1, 6)}
-    if id_dim is not None:
-        added["image_embeds"] = [randn(1, 1, id_dim)]
-    sample = randn(1, cfg.in_channels, latent_side, latent_side)
-    timestep = torch.tensor([999.0], device=device)
-    enc = randn(1, 77, cfg.cross_attention_dim)
-    latents = randn(1, vae.config.latent_channels, latent_side, latent_side)
-    ids = torch.zeros(1, 77, dtype=torch.long, device=device)
-
-    def counted(fn: Any) -> int:
-        counter = FlopCounterMode(display=False)
-        with torch.inference_mode(), counter:
-            fn()
-        return int(counter.get_total_flops())
-
-    text = 0
-    for name in ("text_encoder", "text_encoder_2"):
-        encoder = getattr(pipe, name, None)
-        if encoder is not None:
-            text += counted(lambda e=encoder: e(ids))
-    return Flops(
-        unet=counted(
-            lambda: unet(sample, timestep, encoder_hidden_states=enc, added_cond_kwargs=added)
-        ),
-        vae_decode=counted(lambda: vae.decode(latents)),
-        text=text,
-    )

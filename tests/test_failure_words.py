@@ -1,0 +1,164 @@
+"""Errors that mean something (issue 11): every engine failure carries one code of the
+contract's closed FailureCode, the bot words each code itself, an engine's sentence never
+reaches the chat (it goes to the log), a protected face is refused in the neutral words
+whatever the engine says, and a newer engine's unknown code still decodes."""
+
+from __future__ import annotations
+
+import ast
+import logging
+from pathlib import Path
+from typing import Any
+
+import pytest
+from arq.worker import Worker, func
+from moderation_helpers import seed_person
+from studio_harness import (
+    open_studio,
+    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
+)
+from test_robust_orders import _outbox, _placed_order, _serve_gpu_once, _ticks
+
+from bot.studio import buttons as b
+from bot.studio import words
+from bot.studio.core import Studio
+from bot.studio.events import Press, Who
+from bot.studio.tracking import Tracker
+from engine.job_errors import Permanent, failure, permanent_code
+from sitter import contract as c
+from sitter.queue import redis_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+ENGINE_SENTENCE = "CUDA error 0x7f3a in /opt/sitter/engine/secret.py:42 (matched protected face #7)"
+
+
+@pytest.fixture
+async def studio(redis_url: str, queue_prefix: str, data_dir: Path) -> Any:
+    s = await open_studio(data_dir, redis_url, queue_prefix)
+    yield s
+    await s.aclose()
+
+
+def test_every_code_has_its_own_words() -> None:
+    seen = set()
+    for code in c.FailureCode:
+        said = words.failure_words(code.value)
+        assert said and said == said.strip() and not said.endswith(".")  # "...failed: {said}."
+        assert "_" not in said and said != code.value  # words, not a code
+        seen.add(said)
+    assert len(seen) == len(c.FailureCode)  # no two codes read the same
+
+
+def test_an_unknown_code_decodes_and_gets_the_generic_words() -> None:
+    """A newer engine's code: the wire keeps it as it came, this side reads it as UNKNOWN."""
+    answer = c.serialize(
+        {"r": {"failed": True, "code": "gpu_melted", "message": ENGINE_SENTENCE}, "s": True}
+    )
+    failure = c.parse_result(c.JOB_GENERATE, c.deserialize(answer)["r"])
+    assert isinstance(failure, c.JobFailure) and failure.code == "gpu_melted"
+    assert failure.kind is c.FailureCode.UNKNOWN
+    assert words.failure_words(failure.code) == words.failure_words("unknown")
+    # arq's own exception names (a job that raised): its time limit has words of its own
+    raised = c.parse_result(c.JOB_LABEL, {"__exception__": "TimeoutError", "message": "x"})
+    assert raised.code == "TimeoutError" and raised.kind is c.FailureCode.TIMED_OUT
+    other = c.parse_result(c.JOB_LABEL, {"__exception__": "KeyError", "message": "'f'"})
+    assert other.kind is c.FailureCode.UNKNOWN
+
+
+def test_the_codes_the_bot_side_makes_are_in_the_set() -> None:
+    for made in ("lost", "bad_result", "engine_outdated"):  # sitter/queue.py, sitter/wire.py
+        assert c.FailureCode.of(made).value == made
+
+
+def test_the_engine_fails_only_with_codes_of_the_set() -> None:
+    assert failure(c.JOB_LABEL, c.FailureCode.BAD_IMAGE, "x")["code"] == "bad_image"
+    with pytest.raises(ValueError):
+        Permanent("sparkly", "a code outside the contract's set is a bug")  # type: ignore[arg-type]
+    assert permanent_code(Permanent(c.FailureCode.PROTECTED, "m")) is c.FailureCode.PROTECTED
+    assert permanent_code(ValueError("bad width")) is c.FailureCode.BAD_REQUEST
+    assert permanent_code(RuntimeError("who knows")) is None  # run_job: "internal"
+    # No failure path in engine/ names a code by a bare string.
+    for path in sorted((ROOT / "engine").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", "") in (
+                "Permanent",
+                "failure",
+            ):
+                args = (
+                    node.args[1:2] if getattr(node.func, "id", "") == "failure" else node.args[:1]
+                )
+                for a in args:
+                    assert not isinstance(a, ast.Constant), f"{path}:{node.lineno}: a bare code"
+
+
+@pytest.mark.parametrize("code", ["out_of_memory", "protected", "gpu_melted"])
+async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
+    studio: Studio, code: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The engine's sentence (paths, ids, whatever it says) goes to the log; the person
+    reads the code's words, and a protected face only the neutral ones."""
+    oid = await _placed_order(studio)
+    answer: dict[str, Any] = c.JobFailure(code=code, message=ENGINE_SENTENCE).model_dump()
+    await _serve_gpu_once(studio, answer)
+    tracker = Tracker(studio)
+
+    async def told() -> bool:
+        return any("failed" in t for t in _outbox(studio).texts())
+
+    with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
+        await _ticks(studio, tracker, told, n=100)
+    [text] = [t for t in _outbox(studio).texts() if "failed" in t]
+    said = words.failure_words(code)
+    assert f"order #{oid} failed: {said}." in text
+    assert "CUDA" not in text and "secret.py" not in text and "#7" not in text
+    row = await studio.store.order(oid)
+    assert row["status"] == "failed" and row["error"] == said
+    if code == "protected":
+        assert "a face that is protected (its owner asked not to have it used)" in text
+    if code == "gpu_melted":
+        assert said == words.failure_words("unknown")
+    assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)  # for the operator
+
+
+async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
+    studio: Studio, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The same for a follow-up job (upscale): its row and its message hold the words."""
+    ann = await seed_person(studio.store, "terminal", "ann")
+    await studio.store.record_consent(ann["user_id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
+    who = Who("terminal", "ann", "ann-chat", "Ann")
+    [queued] = await studio.handle(Press(who, b.item("u", ann["variations"][1])))
+    assert "Upscaling #2" in queued.text
+
+    async def upscale(ctx: dict[str, Any], payload: Any) -> Any:
+        return c.JobFailure(code="bad_image", message=ENGINE_SENTENCE).model_dump()
+
+    worker = Worker(
+        functions=[func(upscale, name=c.JOB_UPSCALE)],
+        queue_name=c.queue_name(studio.engine.prefix, c.QUEUE_GPU),
+        redis_settings=redis_settings(studio.settings.redis_url),
+        job_serializer=c.serialize,
+        job_deserializer=c.deserialize,
+        burst=True,
+        poll_delay=0.01,
+        handle_signals=False,
+    )
+    try:
+        await worker.main()
+    finally:
+        await worker.close()
+
+    async def told() -> bool:
+        return any("upscaling #2 failed" in t for t in _outbox(studio).texts())
+
+    with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
+        await _ticks(studio, Tracker(studio), told, n=100)
+    [text] = [t for t in _outbox(studio).texts() if "upscaling #2 failed" in t]
+    said = words.failure_words("bad_image")
+    assert f"upscaling #2 failed: {said}." in text and "CUDA" not in text
+    row = await studio.store.one(
+        "SELECT status, error FROM variation_jobs WHERE variation_id = ? AND kind = 'upscale'",
+        ann["variations"][1],
+    )
+    assert (row["status"], row["error"]) == ("failed", said)
+    assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)
