@@ -4,6 +4,8 @@ are accepted; ``/unprotect`` lifts it."""
 
 from __future__ import annotations
 
+import logging
+
 from bot.store.store import Row
 from bot.studio import rights
 from bot.studio import words as w
@@ -11,6 +13,8 @@ from bot.studio.events import Command, Files, Reply
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
 from sitter import contract as c
+
+log = logging.getLogger(__name__)
 
 
 class Protection:
@@ -51,7 +55,9 @@ class Protection:
             return [say("The photo checker didn't answer in time. Please send the selfie again.")]
         # The selfie's bytes were never written anywhere; only the embedding is kept.
         if isinstance(result, c.JobFailure):
-            return [say(f"I couldn't check it ({result.message}). Please send it again.")]
+            log.warning("protect: selfie check failed (%s): %s", result.code, result.message)
+            why = w.failure_words(result.code)
+            return [say(f"I couldn't check it: {why}. Please send it again.")]
         assert isinstance(result, c.AnalyzePhotoResult)
         if result.embedding is None or result.face_count != 1:
             why = "; ".join(w.issue_words(i) for i in result.issues) or "I can't use it"
