@@ -118,6 +118,16 @@ def _do_check_prompt(rt: Any, req: c.CheckPromptRequest, cancel: threading.Event
     return check_prompt(rt.settings, req)
 
 
+def _do_refine(rt: Any, req: c.RefineRequest, cancel: threading.Event) -> c.Message:
+    from engine.refine import refine
+    from sitter.observability import record_likeness
+
+    result = refine(rt, req, cancel)
+    for v in result.variations:
+        record_likeness(v.likeness)
+    return result
+
+
 WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
     c.JOB_CHECK_PROMPT: _do_check_prompt,
     c.JOB_GENERATE: _do_generate,
@@ -126,4 +136,5 @@ WORK: dict[str, Callable[[Any, Any, threading.Event], c.Message]] = {
     c.JOB_UPSCALE: _do_upscale,
     c.JOB_LABEL: _do_label,
     c.JOB_AVATAR: _do_avatar,
+    c.JOB_REFINE: _do_refine,
 }
