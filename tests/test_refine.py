@@ -1,6 +1,6 @@
 """Vary and relight one delivered portrait (issue 15, items 4 and 5): the refine job
 through a real arq worker on the local Redis, on the tiny SDXL and tiny FLUX.2 [klein]
-models, from a portrait the same worker generated.
+models (and tiny SD 1.5), from a portrait the same worker generated.
 
 The tiny models' VAEs are random: a round trip through one alone moves a 64 px image
 by about 48/255 (SDXL) or 34/255 (klein) on average, whatever the strength. So the
@@ -20,7 +20,7 @@ import numpy as np
 import pytest
 from arq.connections import ArqRedis
 from conftest import insightface_image
-from identity_refs import png, reference_of
+from identity_refs import made_up, png, reference_of
 from PIL import Image
 
 from engine import worker as engine_worker
@@ -46,7 +46,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("refine")
 
 
-@pytest.fixture(scope="module", params=["tiny", "tiny-klein"])
+@pytest.fixture(scope="module", params=["tiny", "tiny-sd15", "tiny-klein"])
 def model(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
@@ -243,6 +243,12 @@ async def test_a_bad_portrait_is_a_job_failure(
         "huge": _refine(runtime, huge, "bad-2", mode=c.RefineMode.VARY),
         "tiny": _refine(runtime, png(Image.new("RGB", (16, 16))), "bad-3", mode=c.RefineMode.VARY),
     }
+    portrait = png(Image.new("RGB", (64, 64), (120, 100, 90)))
+    ref = _reference(runtime)
+    mine = c.ProtectedFace(id=3, embedding=ref.embedding)  # protected since the order
+    asks["protected"] = _refine(runtime, portrait, "bad-4", mode=c.RefineMode.VARY).model_copy(
+        update={"protected": [mine]}
+    )
     jobs = {k: await client.enqueue(c.JOB_REFINE, r) for k, r in asks.items()}
     queue = c.queue_name(settings.queue_prefix, c.QUEUE_GPU)
     raw = c.to_wire(asks["text"]) | {"mode": "relight"}  # the bot's side refuses it too
@@ -258,12 +264,29 @@ async def test_a_bad_portrait_is_a_job_failure(
         ("tiny", "bad_image", "only 16x16"),
         ("unlit", "bad_request", "lighting words"),
         ("mode", "bad_request", "mode"),
+        ("protected", "protected", "protected"),
     ]:
         res = await client.result(c.JOB_REFINE, jobs[key], timeout=5)
         assert isinstance(res, c.JobFailure), (key, res)
         assert res.code == code and words in res.message, (key, res)
     with pytest.raises(ValueError, match="lighting words"):
         c.RefineRequest.model_validate(raw)
+
+
+async def test_the_same_identity_conditioning_as_the_order(
+    settings: Settings, runtime: Runtime, client: EngineClient, model: str
+) -> None:
+    """Other references, same portrait and seed: other pixels (SDXL / SD 1.5: the
+    identity adapter's crops; klein: the reference images beside the portrait)."""
+    portrait = await _portrait(settings, runtime, client)
+    own = _refine(runtime, portrait, "id-own", mode=c.RefineMode.VARY, seeds=[11])
+    vector = own.references[0].embedding.vector
+    other = own.model_copy(update={"references": [made_up(vector, seed=9)]})
+    jobs = [await client.enqueue(c.JOB_REFINE, r) for r in (own, other)]
+    await _burst(settings, runtime)
+    a, b = [await client.result(c.JOB_REFINE, j, timeout=5) for j in jobs]
+    assert isinstance(a, c.RefineResult) and isinstance(b, c.RefineResult)
+    assert _mad(a.variations[0].image, b.variations[0].image) > 0
 
 
 def test_the_refine_job_in_the_contract() -> None:
