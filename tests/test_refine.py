@@ -292,7 +292,7 @@ async def test_the_same_identity_conditioning_as_the_order(
 def test_the_refine_job_in_the_contract() -> None:
     assert c.queue_for(c.JOB_REFINE) == c.QUEUE_GPU
     assert c.JOB_REFINE in engine_worker.QUEUE_JOBS[c.QUEUE_GPU]
-    assert c.ADDED_JOBS[c.JOB_REFINE] == 2  # a contract-1 worker answers engine_outdated
+    assert c.ADDED_JOBS[c.JOB_REFINE] == 3  # an older worker answers engine_outdated
     req = c.RefineRequest(
         generation_id="r",
         mode=c.RefineMode.RELIGHT,
@@ -308,3 +308,44 @@ def test_the_refine_job_in_the_contract() -> None:
     assert issubclass(c.RefineResult, c.GenerateResult)  # the bot delivers it as an order
     assert set(img2img.STRENGTHS) == {(m, s) for m in c.RefineMode for s in c.RefineStrength}
     assert img2img.refine_steps(8, 0.35) == 23 and img2img.refine_steps(30, 0.65) == 47
+
+
+async def test_a_refine_reports_live_progress_like_an_order(
+    settings: Settings, runtime: Runtime, client: EngineClient, model: str
+) -> None:
+    import asyncio
+
+    if model != "tiny":
+        pytest.skip("the same loop on every family: one model is enough")
+    noise = np.random.default_rng(1).integers(0, 256, (128, 128, 3), dtype=np.uint8)
+    req = _refine(
+        runtime,
+        png(Image.fromarray(noise)),
+        "r-progress",
+        mode=c.RefineMode.VARY,
+        strength=c.RefineStrength.STRONG,
+        seeds=[1, 2, 3, 4],
+    ).model_copy(update={"max_attempts": 2, "params": c.GenerationParams(steps=8)})
+    job = await client.enqueue(c.JOB_REFINE, req, job_id="refine:p")
+    seen: list[c.Progress] = []
+    done = asyncio.Event()
+
+    async def watch() -> None:
+        while not done.is_set():
+            p = await client.progress("refine:p")
+            if p is not None and (not seen or p != seen[-1]):
+                seen.append(p)
+            await asyncio.sleep(0.005)
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await _burst(settings, runtime)
+    finally:
+        done.set()
+        await watcher
+    res = await client.result(c.JOB_REFINE, job, timeout=5)
+    assert isinstance(res, c.RefineResult) and len(res.variations) == 4
+    assert seen and seen[0].variations == [1, 2, 3, 4] and seen[0].of == 4
+    # The order's 8 steps at strength 0.65: 13 scheduled, the last 8 run (refine_steps)
+    assert {p.steps for p in seen if p.step} <= {8} and max(p.step for p in seen) >= 1
+    assert await client.progress("refine:p") is None  # gone when the job ended
