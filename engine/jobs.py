@@ -48,7 +48,7 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
     order = getattr(req, "generation_id", None) or ctx.get("job_id")
     watch = asyncio.create_task(_watch_dropped(ctx, cancel))
     # Live progress (engine/progress.py): current in the work thread, gone when it ends.
-    reporter, token = progress.start(ctx) if job == c.JOB_GENERATE else (None, None)
+    reporter, token = progress.start(ctx) if job in PROGRESS_JOBS else (None, None)
     with bind_order(order), observe_job(job):
         try:
             try:
@@ -85,6 +85,8 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
             )
     return result.model_dump()
 
+
+PROGRESS_JOBS = (c.JOB_GENERATE, c.JOB_REFINE)  # jobs that report live progress
 
 # The bot waits for photo checks as they run; their kept results (which carry the
 # uploaded photo as the job's argument) need not outlive that wait.

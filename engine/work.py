@@ -120,6 +120,16 @@ def _do_check_prompt(rt: Models, req: c.CheckPromptRequest, cancel: threading.Ev
     return check_prompt(rt.settings, req)
 
 
+def _do_refine(rt: Models, req: c.RefineRequest, cancel: threading.Event) -> c.Message:
+    from engine.refine import refine
+    from sitter.observability import record_likeness
+
+    result = refine(rt, req, cancel)
+    for v in result.variations:
+        record_likeness(v.likeness)
+    return result
+
+
 @dataclass(frozen=True)
 class EngineJob:
     """One row of the job table."""
@@ -141,6 +151,7 @@ JOBS: tuple[EngineJob, ...] = (
     EngineJob(c.JOB_GENERATE, ("faces", "signer", "safety", "pipeline"), _do_generate),
     EngineJob(c.JOB_UPSCALE, ("signer", "safety", "upscaler"), _do_upscale),
     EngineJob(c.JOB_AVATAR, ("faces", "signer", "safety"), _do_avatar),
+    EngineJob(c.JOB_REFINE, ("faces", "signer", "safety", "pipeline"), _do_refine),
 )
 # The handler run_job calls for each job name, looked up per call (tests swap one).
 WORK: dict[str, Work] = {job.name: job.handler for job in JOBS}

@@ -40,7 +40,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from sitter import wire
 from sitter.wire import ALWAYS, Since
@@ -51,7 +51,8 @@ from sitter.wire import ALWAYS, Since
 # and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
 # GenerateRequest.protected), the output safety check (Variation.safety,
 # GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail)
-# (c3b3b31). 3: picture formats (GenerateRequest.aspect) and the avatar job (issue 15).
+# (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job and the
+# refine job (vary / relight one portrait: RefineRequest, RefineResult) (issue 15).
 CONTRACT_VERSION = 3
 
 # Bounds of the numbers in the contract: a request outside them is refused as
@@ -72,11 +73,12 @@ JOB_UPSCALE = "upscale"
 JOB_LABEL = "label"
 JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
 JOB_AVATAR = "avatar"  # a round-avatar crop of a portrait (engine/avatar.py)
+JOB_REFINE = "refine"  # vary or relight one delivered portrait (image-to-image)
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
 # has its own queue; a worker process serves both. Which job goes where: ``JOBS``.
 QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt checks
-QUEUE_GPU = "gpu"  # generation and upscaling
+QUEUE_GPU = "gpu"  # generation, upscaling and refining
 
 
 def queue_name(prefix: str, queue: str) -> str:
@@ -419,6 +421,60 @@ class AvatarResult(Message):
     seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
 
 
+# --- refine: vary or relight one delivered portrait ----------------------------------------------
+class RefineMode(StrEnum):
+    VARY = "vary"  # new images from the portrait, new seeds, the same order
+    RELIGHT = "relight"  # the portrait under another light
+
+
+class RefineStrength(StrEnum):
+    """How far the output may move from the portrait; the engine maps it to an
+    image-to-image strength per mode (engine/pipeline/img2img.py ``STRENGTHS``)."""
+
+    SUBTLE = "subtle"
+    STRONG = "strong"
+
+
+MAX_LIGHTING = 300  # characters of a relight's lighting words
+
+
+class RefineRequest(Message):
+    """Vary or relight ``image``, one portrait of an earlier order, with that order's
+    prompt, style gate and references (the same identity conditioning). Every output is
+    gated for likeness like any order and labelled with ``image`` as its C2PA parent."""
+
+    generation_id: str = Field(description="Stable id of this follow-up order.")
+    mode: RefineMode
+    image: bytes = Field(description="The portrait as delivered (its labelled PNG).")
+    strength: RefineStrength = RefineStrength.SUBTLE
+    # relight: the light, e.g. a wizard preset's value or the person's own words.
+    lighting: str = Field("", max_length=MAX_LIGHTING)
+    # The earlier order's, as in its GenerateRequest:
+    prompt: str
+    reference_prompt: str = ""
+    negative_prompt: str = ""
+    style: str = ""
+    params: GenerationParams = GenerationParams()
+    seeds: list[Seed] = Field(min_length=1, max_length=8)
+    references: list[Reference] = Field(min_length=1)
+    max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
+    gate: LikenessGate = LikenessGate()
+    protected: list[ProtectedFace] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _relight_names_a_light(self) -> RefineRequest:
+        if self.mode == RefineMode.RELIGHT and not self.lighting.strip():
+            raise ValueError("a relight needs its lighting words")
+        return self
+
+
+class RefineResult(GenerateResult):
+    """A GenerateResult (variations, withheld, ...) and what was done to the portrait."""
+
+    mode: RefineMode
+    strength: float = Field(ge=0.0, le=1.0, description="The image-to-image strength used.")
+
+
 class FailureCode(StrEnum):
     """Why a job failed: the closed set of ``JobFailure.code`` values, each worded for
     people by the bot (bot/studio/words.py, ``failure_words``). On the wire the code
@@ -490,6 +546,7 @@ JOBS: dict[str, JobSpec] = {
     JOB_LABEL: JobSpec(QUEUE_FAST, LabelRequest, LabelResult),
     JOB_CHECK_PROMPT: JobSpec(QUEUE_FAST, CheckPromptRequest, CheckPromptResult),
     JOB_AVATAR: JobSpec(QUEUE_FAST, AvatarRequest, AvatarResult),
+    JOB_REFINE: JobSpec(QUEUE_GPU, RefineRequest, RefineResult),
 }
 REQUESTS: dict[str, type[Message]] = {name: spec.request for name, spec in JOBS.items()}
 RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.items()}
@@ -502,7 +559,7 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
 }
-ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 3}
+ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 3, JOB_REFINE: 3}
 
 
 # --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------

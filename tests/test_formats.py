@@ -51,7 +51,7 @@ def test_formats_are_named_as_people_say_them() -> None:
         formats.parse_aspect("3:2")
 
 
-def test_the_aspect_field_travels_only_when_set_and_is_new_in_contract_2() -> None:
+def test_the_aspect_field_travels_only_when_set_and_is_new_in_contract_3() -> None:
     from sitter import wire
 
     ref = c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))
@@ -60,8 +60,9 @@ def test_the_aspect_field_travels_only_when_set_and_is_new_in_contract_2() -> No
     story = plain.model_copy(update={"aspect": c.Aspect.STORY})
     assert c.to_wire(story)["aspect"] == "9:16"
     assert c.parse_request(c.JOB_GENERATE, c.to_wire(story)) == story
-    assert wire.since(c.GenerateRequest.model_fields["aspect"]) == 2
-    assert "aspect" not in wire.to_wire(story, 1, c.ADDED_VALUES)  # never to a contract-1 side
+    assert wire.since(c.GenerateRequest.model_fields["aspect"]) == 3
+    for older in (1, 2):  # never to an older side
+        assert "aspect" not in wire.to_wire(story, older, c.ADDED_VALUES)
 
 
 @pytest.fixture(scope="module", params=["tiny", "tiny-klein"])

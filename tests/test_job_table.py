@@ -29,10 +29,17 @@ def test_every_contract_job_has_one_row_and_one_handler() -> None:
 
 
 def test_the_worker_lists_are_read_off_the_table() -> None:
-    """The same lists the worker had written out by hand before the table."""
+    """The same lists the worker had written out by hand before the table (with the
+    avatar and refine jobs of contract 3 added)."""
     assert jobs.QUEUE_JOBS == {
-        c.QUEUE_FAST: (c.JOB_ANALYZE, c.JOB_CHECK_SET, c.JOB_LABEL, c.JOB_CHECK_PROMPT),
-        c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE),
+        c.QUEUE_FAST: (
+            c.JOB_ANALYZE,
+            c.JOB_CHECK_SET,
+            c.JOB_LABEL,
+            c.JOB_CHECK_PROMPT,
+            c.JOB_AVATAR,
+        ),
+        c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE, c.JOB_REFINE),
     }
     assert jobs.QUEUE_PARTS == {
         c.QUEUE_FAST: ("faces", "signer", "text", "safety"),

@@ -17,7 +17,7 @@ import io
 import logging
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -209,9 +209,19 @@ def _plain_verdict(lk: Likeness) -> Verdict:
 
 
 def generate(
-    runtime: Models, req: GenerateRequest, cancel: threading.Event | None = None
+    runtime: Models,
+    req: GenerateRequest,
+    cancel: threading.Event | None = None,
+    *,
+    draw: Callable[..., list[Image.Image]] | None = None,
+    label: Callable[..., bytes] | None = None,
 ) -> GenerateResult:
-    """Render, score, re-render the failures, label: the whole order."""
+    """Render, score, re-render the failures, label: the whole order.
+
+    ``draw`` stands in for :func:`render` (same keywords) and ``label`` for
+    ``runtime.mark_ai`` (same keywords): engine/refine.py renders from a portrait
+    and labels each output with that portrait as its parent, through this same loop.
+    """
     started = time.perf_counter()
     # 1. Check inputs against this worker's models.
     loaded = runtime.require_pipeline()
@@ -241,7 +251,7 @@ def generate(
         seeds = [retry_seed(s.seed, attempt) for s in pending]
         progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
         with runtime.gpu_lock:
-            images = render(
+            images = (draw or render)(
                 loaded,
                 prompt=prompt,
                 negative_prompt=req.negative_prompt,
@@ -290,7 +300,9 @@ def generate(
         if slot.best is None or slot.best_image is None:  # every attempt was over
             withheld.append(safety.withheld(slot, slot.seed, slot.attempts))
             continue
-        png = runtime.mark_ai(png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed)
+        png = (label or runtime.mark_ai)(
+            png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed
+        )
         variations.append(
             Variation(
                 seed=slot.best_seed,
