@@ -56,7 +56,7 @@ def decode_portrait(data: bytes) -> Image.Image:
             data, max_bytes=MAX_BYTES, max_pixels=MAX_PIXELS, min_side=MIN_SIDE
         ).image
     except PhotoRefused as exc:
-        raise Permanent("bad_image", f"the portrait to refine: {exc.detail}") from None
+        raise Permanent(c.FailureCode.BAD_IMAGE, f"the portrait to refine: {exc.detail}") from None
 
 
 def _side(n: int) -> int:
@@ -112,7 +112,8 @@ def refine(
 
         refs = [r.embedding for r in req.references]
         if protected_references(runtime.require_analyzer(), refs, req.protected):
-            raise Permanent("protected", "a reference photo shows a face that is protected")
+            why = "a reference photo shows a face that is protected"
+            raise Permanent(c.FailureCode.PROTECTED, why)
     loaded = runtime.require_pipeline()
     strength = STRENGTHS[(req.mode, req.strength)]
     order = as_order(req, portrait, loaded.family)

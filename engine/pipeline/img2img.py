@@ -98,7 +98,7 @@ def render_from(
     if loaded.family == "klein":
         return _klein(loaded, image, strength, prompt, params, seeds, ref_images, check_cancel)
     base = loaded.pipe
-    params = choose_path(base, params)  # the scheduler and path the order was rendered with
+    params = choose_path(loaded, params)  # the scheduler and path the order was rendered with
     pipe = detail_pipe(loaded)
     pipe.scheduler = base.scheduler
     cfg = params.guidance > 1.0
