@@ -18,7 +18,6 @@ from studio_harness import (
     open_studio,
     start_engine,
     stop,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.core import Studio
@@ -26,6 +25,8 @@ from bot.studio.events import ChatRefused, Command, Recipient, Reply, Who
 from bot.studio.tracking import MAX_SEND_FAILS, Tracker
 from sitter import contract as c
 from sitter.queue import redis_settings
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 WHO = Who("terminal", "ana", "ana-chat", "Ana")
 

@@ -15,16 +15,15 @@ import pytest
 from studio_harness import (
     Chat,
     astronaut_set,
-    engine_fixture,  # noqa: F401  (fixture "engine")
     open_studio,
     stop,
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Files, IncomingFile, Who
 from sitter.config import load_settings
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 
 async def _consented(studio: Studio, name: str) -> Chat:

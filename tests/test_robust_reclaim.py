@@ -188,7 +188,7 @@ async def test_killed_worker_is_reported_then_handed_back_promptly(
         [status] = await studio.handle(Command(WHO, "status"))
         assert "its engine worker stopped" in status.text, status.text
         order = await studio.store.order(oid)
-        assert await tracker.reclaimer.check(order["job_id"])  # at once, no grace period
+        assert await studio.engine.reclaim(order["job_id"])  # at once, no grace period
         fresh = start_engine(redis_url, queue_prefix, data_dir / "e2", extra_env=env)
         try:
             for _ in range(1500):
