@@ -1,18 +1,22 @@
 """A typed client for the engine's jobs over arq.
 
 Jobs are addressed by name in arq; this wraps them so callers pass request
-models and get result models (or a :class:`JobFailure`) back.
+models and get result models (or a :class:`JobFailure`) back. It implements
+:class:`sitter.engine_client.Engine`, the interface the studio uses.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
-from dataclasses import dataclass
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
-from arq.constants import job_key_prefix, result_key_prefix
+from arq.constants import (
+    in_progress_key_prefix,
+    job_key_prefix,
+    result_key_prefix,
+    retry_key_prefix,
+)
 from arq.jobs import Job, JobStatus, ResultNotFound, SerializationError
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
@@ -20,6 +24,9 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sitter import contract as c
+from sitter.engine_client import Engine, JobHandle, JobState, read_answer
+
+__all__ = ["Engine", "EngineClient", "JobHandle", "JobState", "connect", "redis_settings"]
 
 
 def redis_settings(url: str) -> RedisSettings:
@@ -39,14 +46,8 @@ async def connect(url: str, prefix: str = "sitter") -> ArqRedis:
     )
 
 
-@dataclass(frozen=True)
-class JobState:
-    status: str  # queued, running, done, missing
-    position: int | None = None  # 0 = next, among queued jobs of its queue
-
-
 class EngineClient:
-    """Enqueue engine jobs and wait for their results."""
+    """Enqueue engine jobs and wait for their results (an :class:`Engine` over arq)."""
 
     def __init__(self, redis: ArqRedis, prefix: str = "sitter", poll_delay: float = 0.02):
         self.redis = redis
@@ -76,8 +77,10 @@ class EngineClient:
     def job(self, job: str, job_id: str) -> Job:
         return Job(job_id, self.redis, _queue_name=self._queue(job), _deserializer=c.deserialize)
 
-    async def result(self, job: str, handle: Job, timeout: float | None = None) -> c.Message:
+    async def result(self, job: str, handle: JobHandle, timeout: float | None = None) -> c.Message:
         """Wait for a job's result model or :class:`JobFailure`."""
+        if not isinstance(handle, Job):
+            handle = self.job(job, handle.job_id)
         try:
             raw: Any = await handle.result(timeout=timeout, poll_delay=self.poll_delay)
         except SerializationError as exc:
@@ -86,29 +89,7 @@ class EngineClient:
                 raw = {"__exception__": "JobError", "message": str(raw)}
         except ResultNotFound:
             return c.JobFailure(code="lost", message="The job is no longer in the queue.")
-        try:
-            result = c.parse_result(job, raw)
-        except c.ContractError as exc:
-            # A newer (or older) engine answered in a shape this bot can't read: a clear
-            # failure, never an order stuck in "queued" with a traceback every pass.
-            logging.getLogger(__name__).warning("%s %s: %s", job, handle.job_id, exc)
-            return c.JobFailure(
-                code="bad_result",
-                message="the engine's answer could not be read (is the engine a different "
-                "version from the bot?)",
-            )
-        if isinstance(result, c.JobFailure) and (outdated := c.outdated_engine(result)):
-            # A worker older than this bot refused what it does not know (sitter/contract.py,
-            # rule 5): say so plainly to the operator, and to the person in plain words.
-            logging.getLogger(__name__).warning(
-                "%s %s: a worker is older than this bot (%s); %s",
-                job,
-                handle.job_id,
-                result.message[:300],
-                c.UPGRADE_WORKERS,
-            )
-            return outdated
-        return result
+        return read_answer(job, handle.job_id, raw)
 
     async def call(
         self, job: str, request: c.Message, job_id: str | None = None, timeout: float | None = None
@@ -156,8 +137,56 @@ class EngineClient:
         except ValueError:
             return None
 
+    async def drop_named(self, job_ids: list[str], id_prefix: str) -> int:
+        ids = set(job_ids)
+        for key_prefix in (job_key_prefix, result_key_prefix, retry_key_prefix):
+            match = key_prefix + id_prefix + "*"
+            async for key in self.redis.scan_iter(match=match, count=500):
+                text = key.decode() if isinstance(key, bytes) else str(key)
+                ids.add(text[len(key_prefix) :])
+        if not ids:
+            return 0
+        n = await self.drop(sorted(ids))
+        return n + int(await self.redis.delete(*(retry_key_prefix + j for j in ids)))
+
+    async def remove_queued(self, job_id: str) -> bool:
+        if await self.redis.exists(in_progress_key_prefix + job_id):
+            return False  # a worker has it; arq keeps running jobs in the queue set too
+        queue = c.queue_name(self.prefix, c.QUEUE_GPU)
+        removed = int(await self.redis.zrem(queue, job_id))
+        if removed:
+            await self.redis.delete(job_key_prefix + job_id)
+        return bool(removed)
+
     async def queue_depth(self, queue: str) -> int:
         return int(await self.redis.zcard(c.queue_name(self.prefix, queue)))
+
+    # --- the workers' heartbeats (sitter/heartbeat.py) ---------------------------------------
+    async def workers_alive(self, queue: str) -> bool:
+        from sitter.heartbeat import live_workers
+
+        try:
+            return bool(await live_workers(self.redis, self.prefix, queue))
+        except Exception:
+            return False  # Redis itself is down: the engine can't be reached either
+
+    async def last_seen(self, queue: str) -> float | None:
+        from sitter.heartbeat import last_seen
+
+        return await last_seen(self.redis, self.prefix, queue)
+
+    async def orphaned(self, job_id: str) -> bool:
+        from sitter.heartbeat import orphaned
+
+        return await orphaned(self.redis, self.prefix, job_id)
+
+    async def reclaim(self, job_id: str) -> bool:
+        from sitter.heartbeat import Reclaimer
+
+        return await Reclaimer(self.redis, self.prefix).check(job_id)
+
+    async def ping(self) -> None:
+        await self.redis.ping()
 
 
 def redact(url: str) -> str:

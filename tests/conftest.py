@@ -1,4 +1,8 @@
-"""Shared fixtures: a real Redis (the machine's, or a throwaway one), data folders."""
+"""Shared fixtures: a real Redis (the machine's, or a throwaway one), data folders.
+
+The studio's fixtures (stand-in, real and fake engines, studios on each) come from
+the plugin module tests/studio_harness.py, listed in ``pytest_plugins``.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+pytest_plugins = ["studio_harness"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "studio_db: redis_url is the studio tests' own database (studio_harness)"
+    )
+
 
 # Token-shaped strings never reach the test output either (issue 13): the same record
 # factory the bot, the worker and doctor install.
@@ -53,13 +65,19 @@ def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture
-async def redis_url(redis_server: str) -> AsyncIterator[str]:
+async def redis_url(request: pytest.FixtureRequest, redis_server: str) -> AsyncIterator[str]:
     """The Redis URL with a fresh database number flushed for this test.
 
-    Tests use db 9; each also gets a unique queue prefix via ``queue_prefix``.
+    Tests use db 9; each also gets a unique queue prefix via ``queue_prefix``. A module
+    marked ``studio_db`` gets the studio tests' database instead (``studio_db_url``).
     """
     from redis.asyncio import Redis
 
+    if request.node.get_closest_marker("studio_db") is not None:
+        from studio_harness import studio_db_url
+
+        yield studio_db_url(redis_server)
+        return
     if redis_server.startswith("unix://"):
         url = redis_server.replace("db=0", "db=9")
     else:

@@ -1,9 +1,18 @@
 """Shared pieces of the studio tests: an engine worker process, a recording outbox,
-test photos, and a driver that presses buttons by label."""
+test photos, and a driver that presses buttons by label.
+
+A pytest plugin (tests/conftest.py lists it in ``pytest_plugins``): its fixtures are
+there for every test module without an import. ``engine``/``studio``: the stand-in
+worker process on real Redis; ``real_engine``/``real_studio``: the real worker;
+``fake_engine``/``fake_studio``: tests/fake_engine.py in memory, no Redis, no process.
+A module on the stand-in or real worker marks itself ``pytestmark =
+pytest.mark.studio_db`` for its own Redis database (see ``studio_db_url``).
+"""
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import io
 import os
 import subprocess
@@ -14,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_engine import FakeEngine
 from PIL import Image, ImageEnhance, ImageOps
 
 from bot.studio.core import Studio
@@ -176,17 +186,21 @@ def jpeg(im: Image.Image, quality: int = 90) -> bytes:
 
 def astronaut_set() -> list[IncomingFile]:
     """Four different photos of one person, from scikit-image's astronaut (CC0)."""
+    return [IncomingFile(name, data, len(data)) for name, data in _astronaut_variants()]
+
+
+@functools.cache
+def _astronaut_variants() -> tuple[tuple[str, bytes], ...]:
     from skimage import data
 
     # Cropped to her head: the full picture has a second face-like patch for dlib.
     im = Image.fromarray(data.astronaut()).crop((60, 0, 412, 352))
-    variants = [
+    return (
         ("astronaut.png", png(im)),
         ("mirror.jpg", jpeg(ImageOps.mirror(im))),
         ("brighter.jpg", jpeg(ImageEnhance.Brightness(im).enhance(1.08))),
         ("closer.jpg", jpeg(im.crop((30, 20, 322, 312)).resize((400, 400)))),
-    ]
-    return [IncomingFile(name, data, len(data)) for name, data in variants]
+    )
 
 
 def incoming(path: Path) -> IncomingFile:
@@ -245,7 +259,7 @@ async def until(
         await asyncio.sleep(0.05)
 
 
-# --- fixtures (import them into a test module to use them) ----------------------------------
+# --- fixtures (a plugin: see the module docstring) ------------------------------------------
 @pytest.fixture(name="engine")
 def engine_fixture(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[subprocess.Popen]:
     """The stand-in engine: fast, and enough to test the core's own behaviour."""
@@ -291,6 +305,27 @@ async def real_studio_fixture(
     redis_url, queue_prefix, data_dir, real_engine
 ) -> AsyncIterator[Studio]:
     s = await open_studio(data_dir, redis_url, queue_prefix)
+    yield s
+    await s.aclose()
+
+
+@pytest.fixture(name="fake_engine")
+def fake_engine_fixture() -> FakeEngine:
+    """The in-memory engine (tests/fake_engine.py); the astronaut set shows one person."""
+    fake = FakeEngine()
+    fake.show(astronaut_set(), "astronaut")
+    return fake
+
+
+@pytest.fixture(name="fake_studio")
+async def fake_studio_fixture(data_dir: Path, fake_engine: FakeEngine) -> AsyncIterator[Studio]:
+    """A Studio on the fake engine and a real SQLite file, with no Redis: its URL
+    points at a port where nothing answers, so any use of Redis fails the test."""
+    settings = load_settings(
+        data_dir=data_dir, redis_url="redis://127.0.0.1:1/0", queue_prefix="fake", daily_quota=3
+    )
+    s = await Studio.open(settings, engine=fake_engine, tick_s=0.05, analyze_timeout_s=5)
+    s.add_outbox("terminal", RecordingOutbox())
     yield s
     await s.aclose()
 
@@ -400,9 +435,9 @@ STUDIO_DB = 12
 _flushed: set[str] = set()
 
 
-@pytest.fixture(name="redis_url")
-def studio_redis_url(redis_server: str) -> str:
-    """A Redis database for the studio tests alone, flushed once per session.
+def studio_db_url(redis_server: str) -> str:
+    """A Redis database for the studio tests alone, flushed once per session: the
+    ``redis_url`` of a module marked ``studio_db`` (tests/conftest.py).
 
     conftest's ``redis_url`` flushes db 9 before every test; with several suites
     running at once on one machine that wipes other tests' queued jobs mid-flight.

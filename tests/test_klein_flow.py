@@ -21,12 +21,13 @@ from studio_harness import (
     real_engine_available,
     start_engine,
     stop,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Who
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 WHO = Who("terminal", "kim", "kim-chat", "Kim")
 

@@ -16,13 +16,9 @@ from studio_harness import (
     RecordingOutbox,
     TerminalProc,
     astronaut_set,
-    engine_fixture,  # noqa: F401  (fixture "engine")
     photo_folder,
-    real_engine_fixture,  # noqa: F401  (fixture "real_engine")
     start_engine,
     stop,
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
 )
 
@@ -30,6 +26,8 @@ from bot.studio.core import Studio
 from bot.studio.events import Who
 from bot.studio.tracking import MAX_ENQUEUES, Tracker
 from sitter import contract as c
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 READY = ": your 4 portraits."  # the results message, not the progress line
 

@@ -12,19 +12,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fake_engine import FakeEngine
 from studio_harness import (
     Chat,
     astronaut_set,
-    engine_fixture,  # noqa: F401  (fixture "engine")
     open_studio,
     stop,
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Files, IncomingFile, Who
+from sitter import contract as c
 from sitter.config import load_settings
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 
 async def _consented(studio: Studio, name: str) -> Chat:
@@ -149,21 +150,37 @@ async def _wait(check: Any, timeout: float = 90.0) -> Any:
 
 
 async def test_a_flood_of_junk_is_capped_summarised_and_never_holds_the_lock(
-    studio: Studio, engine: Any, data_dir: Path
+    fake_studio: Studio, fake_engine: FakeEngine, data_dir: Path
 ) -> None:
     """Item 15: 300 junk files in one message: only SITTER_MAX_FILES_PER_MESSAGE are
     looked at (the rest neither read nor stored), one summary line answers them, the
     person's /cancel gets in during the burst, and after the daily cap of refused files
-    more are turned away unread."""
+    more are turned away unread.
+
+    On the in-memory engine, which holds the burst after its first check until /status
+    was answered: "during the burst" by construction, not by a sleep and a fast machine."""
+    studio = fake_studio
+    studio.analyze_timeout_s = 60.0
     studio.settings = studio.settings.model_copy(
         update={"max_files_per_message": 12, "max_refused_per_day": 20}
     )
+    check = fake_engine.handlers[c.JOB_ANALYZE]
+    held = asyncio.Event()
+
+    def check_then_hold(engine: FakeEngine, req: Any) -> Any:
+        engine.serving[c.QUEUE_FAST] = False  # the next check waits for the test
+        held.set()
+        return check(engine, req)
+
+    fake_engine.handlers[c.JOB_ANALYZE] = check_then_hold
     chat = await _consented(studio, "flo")
     junk = [IncomingFile(f"junk{i}.jpg", f"not a photo {i}".encode(), 13) for i in range(300)]
     burst = asyncio.create_task(chat.studio.handle(Files(chat.who, tuple(junk))))
-    await asyncio.sleep(0.3)  # the burst is under way ...
+    await asyncio.wait_for(held.wait(), 10)  # the burst is under way ...
     status = await asyncio.wait_for(chat.studio.handle(_cmd(chat, "status")), 5)
     assert status and not burst.done()  # ... and /status was answered meanwhile
+    fake_engine.handlers[c.JOB_ANALYZE] = check
+    fake_engine.serving[c.QUEUE_FAST] = True
     [reply] = await burst
     lines = reply.text.splitlines()
     assert lines[0].startswith("300 files: I checked 12, 0 accepted; refused:"), lines

@@ -1,21 +1,27 @@
-"""Bad input at every step gets a clear answer, and the session stays usable."""
+"""Bad input at every step gets a clear answer, and the session stays usable.
+
+About the conversation, not the engine: on the in-memory engine (tests/fake_engine.py),
+whose photo checks decode with the engine's real intake."""
 
 from __future__ import annotations
 
 import re
 
+import pytest
 from studio_harness import (
     Chat,
     astronaut_set,
-    engine_fixture,  # noqa: F401  (fixture "engine")
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.core import Studio, clean_text
 from bot.studio.events import IncomingFile, Press, Who
 
 WHO = Who("terminal", "eve", "eve-chat", "Eve")
+
+
+@pytest.fixture
+def studio(fake_studio: Studio) -> Studio:
+    return fake_studio
 
 
 def _rev(data: str) -> int:
@@ -42,7 +48,7 @@ async def test_bad_input_at_every_step(studio: Studio) -> None:
     [r] = await chat.files(bad)
     assert "huge.jpg: ✗ I could not get this file: over Telegram's 20 MB" in r.text
     assert "empty.jpg: ✗ the file is empty" in r.text
-    assert "notes.txt: ✗ I could not read it as an image" in r.text
+    assert "notes.txt: ✗ I can't read this file as a picture" in r.text  # engine/intake.py
     assert "0 good photos so far; I need 4" in r.text
 
     # Done too early (typed) is refused with the count.

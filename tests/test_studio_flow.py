@@ -12,17 +12,14 @@ from studio_harness import (
     RecordingOutbox,
     astronaut_set,
     best_engine,
-    engine_fixture,  # noqa: F401  (fixture "engine")
     incoming,
-    real_engine_fixture,  # noqa: F401  (fixture "real_engine")
-    real_studio_fixture,  # noqa: F401  (fixture "real_studio")
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Who
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
 
@@ -173,8 +170,9 @@ async def test_verdicts_on_real_photos(real_studio: Studio) -> None:
     assert "deepface_id01/1.jpg: ✗ same photo as one you already sent (accepted)" in v.text
 
 
-async def test_text_where_photo_expected_and_reverse(studio: Studio) -> None:
-    chat = Chat(studio, WHO)
+async def test_text_where_photo_expected_and_reverse(fake_studio: Studio) -> None:
+    """About the conversation: on the in-memory engine (tests/fake_engine.py)."""
+    chat = Chat(fake_studio, WHO)
     await consent(chat)
     await chat.send("here is my photo")
     assert "waiting for photos" in chat.text()

@@ -1,29 +1,38 @@
-"""Orders: queue position, one active order, cancel while queued, /status, quota."""
+"""Orders: queue position, one active order, cancel while queued, /status, quota.
+
+On the in-memory engine (tests/fake_engine.py): these are about the conversation;
+cancelling on the real queue is tests/test_robust_orders.py's."""
 
 from __future__ import annotations
 
+import pytest
+from fake_engine import FakeEngine
 from studio_harness import (
     Chat,
     astronaut_set,
-    engine_fixture,  # noqa: F401  (fixture "engine")
-    stop,
-    studio_fixture,  # noqa: F401  (fixture "studio")
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.core import Studio
 from bot.studio.events import Who
 
+
+@pytest.fixture
+def studio(fake_studio: Studio) -> Studio:
+    return fake_studio
+
+
 WIZARD = ("Professional headshot", "Business suit", "Office", "Soft daylight", "Headshot")
 
 
-async def test_queue_position_one_active_order_and_cancel(studio: Studio, engine) -> None:
+async def test_queue_position_one_active_order_and_cancel(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
     chat = Chat(studio, Who("terminal", "max", "max-chat", "Max"))
     await chat.send("/start")
     await chat.press("I agree")
     await chat.files(astronaut_set())
     await chat.press("Done")
-    stop(engine)  # nobody serves the queue: orders stay queued
+    fake_engine.stop()  # nobody serves the queue: orders stay queued
     for label in WIZARD:
         await chat.press(label)
     [progress] = await chat.press("✓ Queue it")
@@ -51,8 +60,7 @@ async def test_queue_position_one_active_order_and_cancel(studio: Studio, engine
     assert chat.button("Cancel order", [progress]) == cancel_data
     [twice] = await chat.press("Cancel order", [progress])
     assert "already cancelled" in twice.text
-    queue = f"{studio.engine.prefix}:queue:gpu"
-    assert await studio.engine.redis.zcard(queue) == 0
+    assert await studio.engine.queue_depth("gpu") == 0
 
     # Cancelled orders don't count toward the daily quota; now a new one is accepted.
     [status] = await chat.send("/status")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from studio_harness import studio_redis_url  # noqa: F401  (fixture "redis_url": db 12)
+from fake_engine import FakeEngine
 
 from bot.studio.core import Studio
 from bot.studio.events import Command, Press, Text, Who
@@ -14,13 +14,14 @@ from sitter.config import load_settings
 WHO = Who("terminal", "u1", "c1", "Ann")
 
 
-async def _studio(data_dir: Path, redis_url: str, prefix: str) -> Studio:
-    settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=prefix)
-    return await Studio.open(settings)
+async def _studio(data_dir: Path) -> Studio:
+    """On the in-memory engine: no Redis (nothing answers at its URL)."""
+    settings = load_settings(data_dir=data_dir, redis_url="redis://127.0.0.1:1/0")
+    return await Studio.open(settings, engine=FakeEngine())
 
 
-async def test_start_asks_consent_and_records_it(data_dir, redis_url, queue_prefix):
-    studio = await _studio(data_dir, redis_url, queue_prefix)
+async def test_start_asks_consent_and_records_it(data_dir):
+    studio = await _studio(data_dir)
     try:
         [greeting] = await studio.handle(Command(WHO, "start"))
         assert "permission" in greeting.text and "30 days" in greeting.text
@@ -38,8 +39,8 @@ async def test_start_asks_consent_and_records_it(data_dir, redis_url, queue_pref
         await studio.aclose()
 
 
-async def test_before_consent_everything_leads_to_consent(data_dir, redis_url, queue_prefix):
-    studio = await _studio(data_dir, redis_url, queue_prefix)
+async def test_before_consent_everything_leads_to_consent(data_dir):
+    studio = await _studio(data_dir)
     try:
         replies = await studio.handle(Text(WHO, "hello"))
         assert replies[-1].buttons[0][0].label == "I agree"
@@ -52,8 +53,8 @@ async def test_before_consent_everything_leads_to_consent(data_dir, redis_url, q
         await studio.aclose()
 
 
-async def test_group_chats_are_sent_to_private(data_dir, redis_url, queue_prefix):
-    studio = await _studio(data_dir, redis_url, queue_prefix)
+async def test_group_chats_are_sent_to_private(data_dir):
+    studio = await _studio(data_dir)
     try:
         group = Who("telegram", "u2", "-100", "Bob", private=False)
         [reply] = await studio.handle(Command(group, "start"))
@@ -62,8 +63,8 @@ async def test_group_chats_are_sent_to_private(data_dir, redis_url, queue_prefix
         await studio.aclose()
 
 
-async def test_decline_keeps_nothing(data_dir, redis_url, queue_prefix):
-    studio = await _studio(data_dir, redis_url, queue_prefix)
+async def test_decline_keeps_nothing(data_dir):
+    studio = await _studio(data_dir)
     try:
         [greeting] = await studio.handle(Command(WHO, "start"))
         [reply] = await studio.handle(Press(WHO, greeting.buttons[0][1].data))
@@ -74,8 +75,8 @@ async def test_decline_keeps_nothing(data_dir, redis_url, queue_prefix):
         await studio.aclose()
 
 
-async def test_new_consent_version_asks_again(data_dir, redis_url, queue_prefix):
-    studio = await _studio(data_dir, redis_url, queue_prefix)
+async def test_new_consent_version_asks_again(data_dir):
+    studio = await _studio(data_dir)
     try:
         [greeting] = await studio.handle(Command(WHO, "start"))
         await studio.handle(Press(WHO, greeting.buttons[0][0].data))

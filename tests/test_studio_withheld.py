@@ -20,13 +20,14 @@ from studio_harness import (
     open_studio,
     start_engine,
     stop,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
     until,
 )
 
 from bot.store.moderation_store import ModerationStore
 from bot.studio import words
 from bot.studio.events import Who
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 WHO = Who("terminal", "wes", "wes-chat", "Wes")
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from studio_harness import (
     TerminalProc,
-    engine_fixture,  # noqa: F401  (fixture "engine")
     photo_folder,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
 )
 
 from bot.studio.events import Button, Image, Press, Reply, Text, Who
 from bot.terminal.app import Terminal
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 
 def test_terminal_parses_lines(tmp_path: Path) -> None:

@@ -70,7 +70,7 @@ from sitter import contract as c
 from sitter.config import Settings
 from sitter.observability import ORDERS, bind_order
 from sitter.prompts import WIZARD_SLOTS, PromptLibrary
-from sitter.queue import EngineClient
+from sitter.queue import Engine, EngineClient
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +150,7 @@ class Studio:
     def __init__(
         self,
         store: Store,
-        engine: EngineClient,
+        engine: Engine,
         prompts: PromptLibrary,
         settings: Settings,
         *,
@@ -182,9 +182,7 @@ class Studio:
 
     # --- life cycle -------------------------------------------------------------------
     @classmethod
-    async def open(
-        cls, settings: Settings, engine: EngineClient | None = None, **kw: Any
-    ) -> Studio:
+    async def open(cls, settings: Settings, engine: Engine | None = None, **kw: Any) -> Studio:
         """Open the database (migrating it), load prompts/, connect to Redis if needed."""
         prompts = PromptLibrary.load()
         store = await Store.open(settings.db_path, settings.media_dir)
@@ -464,9 +462,7 @@ class Studio:
 
     async def _orphaned(self, job_id: str) -> bool:
         """The worker that claimed the running job is gone (never with an older engine)."""
-        from sitter.heartbeat import orphaned
-
-        return await orphaned(self.engine.redis, self.engine.prefix, job_id)
+        return await self.engine.orphaned(job_id)
 
     def _style_name(self, key: str) -> str:
         s = self.prompts.styles.get(key)
@@ -974,12 +970,12 @@ class Studio:
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
         """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
         from bot.studio.uploads import engine_alive
-        from sitter.heartbeat import last_seen, minutes_ago
+        from sitter.heartbeat import minutes_ago
 
         if await engine_alive(self, queue):
             return ""
         try:
-            seen = await last_seen(self.engine.redis, self.engine.prefix, queue)
+            seen = await self.engine.last_seen(queue)
         except Exception:
             seen = None
         return (
@@ -1158,17 +1154,9 @@ def _now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-async def _remove_queued(engine: EngineClient, job_id: str) -> bool:
+async def _remove_queued(engine: Engine, job_id: str) -> bool:
     """Take a job out of its queue if it hasn't started; True when it was removed."""
-    from arq.constants import in_progress_key_prefix, job_key_prefix
-
-    if await engine.redis.exists(in_progress_key_prefix + job_id):
-        return False  # a worker has it; arq keeps running jobs in the queue set too
-    queue = c.queue_name(engine.prefix, c.QUEUE_GPU)
-    removed = int(await engine.redis.zrem(queue, job_id))
-    if removed:
-        await engine.redis.delete(job_key_prefix + job_id)
-    return bool(removed)
+    return await engine.remove_queued(job_id)
 
 
 def _find_screen() -> Callable[[str], str | None] | None:

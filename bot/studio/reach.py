@@ -23,7 +23,7 @@ from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore, Purge
 from bot.store.store import Store
 from sitter import contract as c
-from sitter.queue import EngineClient
+from sitter.engine_client import Engine
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ async def related_orders(store: Store, order_id: int | None) -> list[int]:
 
 
 async def _stop_orders(
-    store: Store, engine: EngineClient | None, orders: list[Any], vjs: list[Any], why: str
+    store: Store, engine: Engine | None, orders: list[Any], vjs: list[Any], why: str
 ) -> int:
     """Cancel in-flight orders and follow-ups (never delivered) and unqueue their jobs."""
     await store.stop_work([o["id"] for o in orders], [vj["id"] for vj in vjs], why)
@@ -59,7 +59,7 @@ async def _stop_orders(
 
 
 async def remove_images_everywhere(
-    store: Store, engine: EngineClient | None, order_id: int | None
+    store: Store, engine: Engine | None, order_id: int | None
 ) -> tuple[Purge, list[int]]:
     """*Remove images* for the reported order and every related one; returns the sum
     and the ids of the related orders beyond the reported one."""
@@ -77,7 +77,7 @@ async def remove_images_everywhere(
 
 
 async def stop_owner_work(
-    store: Store, engine: EngineClient | None, user_id: int | None, why: str
+    store: Store, engine: Engine | None, user_id: int | None, why: str
 ) -> int:
     """Cancel all the owner's queued orders and follow-ups (a ban, a purge); their
     jobs leave Redis. Returns how many were stopped."""

@@ -16,13 +16,11 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from arq.constants import job_key_prefix, result_key_prefix, retry_key_prefix
-
 from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
 from sitter.config import Settings
-from sitter.queue import EngineClient
+from sitter.engine_client import Engine
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +52,7 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
 
 
 # --- the person's jobs in Redis -----------------------------------------------------------------
-async def job_prefix(store: Store, engine: EngineClient) -> str:
+async def job_prefix(store: Store, engine: Engine) -> str:
     """The prefix of this database's job ids (the studio's ``job_prefix``)."""
     return f"{engine.prefix}-{await store.instance_id()}"
 
@@ -66,7 +64,7 @@ def analysis_job_id(prefix: str, user_id: int) -> str:
 
 
 async def drop_person_jobs(
-    store: Store, engine: EngineClient | None, user_id: int, job_ids: list[str] | None = None
+    store: Store, engine: Engine | None, user_id: int, job_ids: list[str] | None = None
 ) -> int:
     """Delete the person's jobs and kept results from Redis: the given ones (orders,
     follow-ups) and every photo check named for them. Returns the keys deleted."""
@@ -75,18 +73,8 @@ async def drop_person_jobs(
     prefix = await job_prefix(store, engine)
     ids = set(job_ids or [])
     if job_ids is None:
-        ids = await store.person_job_ids(user_id)
-    pattern = f"{prefix}-a{int(user_id)}-*"
-    for key_prefix in (job_key_prefix, result_key_prefix, retry_key_prefix):
-        async for key in engine.redis.scan_iter(match=key_prefix + pattern, count=500):
-            text = key.decode() if isinstance(key, bytes) else str(key)
-            ids.add(text[len(key_prefix) :])
-    if not ids:
-        return 0
-    n = await engine.drop(sorted(ids))
-    retries = [retry_key_prefix + j for j in ids]
-    n += int(await engine.redis.delete(*retries))
-    return n
+        ids = set(await store.person_job_ids(user_id))
+    return await engine.drop_named(sorted(ids), f"{prefix}-a{int(user_id)}-")
 
 
 async def carried_orders(store: Store, platform: str, platform_user_id: str) -> int:

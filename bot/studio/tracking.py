@@ -65,15 +65,12 @@ class Tracker:
         self.store = studio.store
         self.engine = studio.engine
         self._last_sweep: float | None = None  # sweep on the first pass (monotonic may be < 1 h)
-        from sitter.heartbeat import Reclaimer
-
         self.outages = studio.outages
         from functools import partial
 
         from sitter.outage import probe_disk
 
         self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
-        self.reclaimer = Reclaimer(self.engine.redis, self.engine.prefix)
 
     async def run(self) -> None:
         while True:
@@ -89,7 +86,7 @@ class Tracker:
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
         if self.outages.active("redis"):
-            await self._isolated(self.engine.redis.ping(), "Redis check", 0)
+            await self._isolated(self.engine.ping(), "Redis check", 0)
         if self.outages.active("disk"):  # a quiet pass proves nothing about a full disk
             try:
                 await asyncio.to_thread(self.disk_probe)
@@ -205,7 +202,7 @@ class Tracker:
                 await self._lost_order(order)
                 return
             else:
-                if js.status == "running" and await self.reclaimer.check(order["job_id"]):
+                if js.status == "running" and await self.engine.reclaim(order["job_id"]):
                     js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
                 if js.status == "running" and order["status"] == "queued":
                     await self.store.set_order(oid, status="running")
@@ -373,7 +370,7 @@ class Tracker:
                 return
             js = await self.engine.state(job, vj["job_id"])
             if js.status == "running":
-                await self.reclaimer.check(vj["job_id"])
+                await self.engine.reclaim(vj["job_id"])
                 return
             if js.status == "queued":
                 return

@@ -65,13 +65,8 @@ class UploadGuard:
 
 
 async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
-    """A worker's heartbeat is in Redis for ``queue`` (loading counts: it is coming)."""
-    from sitter.heartbeat import live_workers
-
-    try:
-        return bool(await live_workers(studio.engine.redis, studio.engine.prefix, queue))
-    except Exception:
-        return False  # Redis itself is down: the engine can't be reached either
+    """A worker's heartbeat is there for ``queue`` (loading counts: it is coming)."""
+    return await studio.engine.workers_alive(queue)
 
 
 def local_refusal(studio: Studio, f: IncomingFile) -> str | None:

@@ -1,0 +1,198 @@
+"""What the fake engine (tests/fake_engine.py) answers each job: contract models built
+by rules a test can read, on real decoding (engine/intake.py) and Pillow images.
+
+No face detector: a photo shows what the test said it shows (``FakeEngine.show``),
+by its sha256; a person's embedding is a fixed random unit vector named by the person.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import random
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from PIL import Image, ImageDraw
+
+from sitter import contract as c
+
+if TYPE_CHECKING:
+    from fake_engine import FakeEngine
+
+THRESHOLD = 0.5  # same person at or above this cosine similarity
+BACKEND = "fake"
+DIMS = 32
+
+
+@dataclass(frozen=True)
+class Seen:
+    """What the fake's analysis "sees" in one photo."""
+
+    person: str | None  # None: no face
+    faces: int = 1
+
+
+def person_vector(person: str, jitter: str = "") -> list[float]:
+    """A fixed unit vector for ``person``; ``jitter`` (a photo's sha) moves it slightly."""
+    rng = random.Random(hashlib.sha256(person.encode()).digest())
+    v = [rng.gauss(0, 1) for _ in range(DIMS)]
+    if jitter:
+        j = random.Random(jitter)
+        v = [x + j.gauss(0, 0.05) for x in v]
+    n = sum(x * x for x in v) ** 0.5
+    return [x / n for x in v]
+
+
+def similarity(a: list[float], b: list[float]) -> float:
+    na = sum(x * x for x in a) ** 0.5
+    nb = sum(x * x for x in b) ** 0.5
+    return sum(x * y for x, y in zip(a, b, strict=False)) / (na * nb) if na and nb else 0.0
+
+
+def _png(im: Image.Image) -> bytes:
+    buf = io.BytesIO()
+    im.save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _median(xs: list[float]) -> float:
+    s = sorted(xs)
+    mid = len(s) // 2
+    return s[mid] if len(s) % 2 else (s[mid - 1] + s[mid]) / 2
+
+
+def analyze(engine: FakeEngine, req: c.AnalyzePhotoRequest) -> c.Message:
+    from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
+
+    try:
+        photo = decode_with_limits(req.photo, IntakeLimits())
+    except PhotoRefused as refused:
+        issue = c.Issue(problem=refused.problem, detail=refused.detail)
+        return c.AnalyzePhotoResult(
+            accepted=False, issues=[issue], width=refused.width, height=refused.height
+        )
+    base = {"width": photo.width, "height": photo.height, "format": photo.format}
+    sha = hashlib.sha256(req.photo).hexdigest()
+    seen = engine.photos.get(sha, Seen(None, 0))
+    if seen.person is None or seen.faces == 0:
+        issue = c.Issue(problem=c.PhotoProblem.NO_FACE, detail="no face found")
+        return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    base["face_count"] = seen.faces
+    if seen.faces > 1:
+        issue = c.Issue(problem=c.PhotoProblem.SEVERAL_FACES, detail=f"I see {seen.faces} faces")
+        return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    vec = person_vector(seen.person, sha)
+    for p in req.protected:
+        if similarity(vec, p.embedding.vector) >= THRESHOLD:
+            issue = c.Issue(
+                problem=c.PhotoProblem.PROTECTED,
+                detail="I can't use this photo. Please send photos of yourself.",
+            )
+            return c.AnalyzePhotoResult(
+                accepted=False, issues=[issue], protected_match=p.id, **base
+            )
+    quality: dict[str, float] = {}
+    if req.set_embeddings:
+        sim = _median([similarity(vec, e.vector) for e in req.set_embeddings])
+        quality["set_similarity"] = round(sim, 3)
+        if sim < THRESHOLD:
+            issue = c.Issue(problem=c.PhotoProblem.DIFFERENT_PERSON, detail="")
+            return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    crop = photo.image.resize((64, 64))  # not aligned: the whole photo, scaled
+    return c.AnalyzePhotoResult(
+        accepted=True,
+        embedding=c.Embedding(backend=BACKEND, vector=vec),
+        face_crop=_png(crop),
+        quality=quality,
+        **base,
+    )
+
+
+def check_set(engine: FakeEngine, req: c.CheckSetRequest) -> c.Message:
+    vecs = [e.vector for e in req.embeddings]
+    meds = [
+        _median([similarity(v, o) for j, o in enumerate(vecs) if j != i]) if len(vecs) > 1 else 1.0
+        for i, v in enumerate(vecs)
+    ]
+    matches = [
+        c.ProtectedMatch(index=i, protected_id=p.id)
+        for i, v in enumerate(vecs)
+        for p in req.protected
+        if similarity(v, p.embedding.vector) >= THRESHOLD
+    ]
+    return c.CheckSetResult(
+        outliers=[i for i, m in enumerate(meds) if m < THRESHOLD],
+        threshold=THRESHOLD,
+        distances=meds,
+        protected_matches=matches,
+    )
+
+
+def generate(engine: FakeEngine, req: c.GenerateRequest) -> c.Message:
+    for r in req.references:
+        if any(
+            similarity(r.embedding.vector, p.embedding.vector) >= THRESHOLD for p in req.protected
+        ):
+            return c.JobFailure(
+                code="protected", message="a reference photo shows a protected face"
+            )
+    out = []
+    for seed in req.seeds:
+        rng = random.Random(seed)
+        im = Image.new("RGB", (64, 64), tuple(rng.randrange(256) for _ in range(3)))
+        ImageDraw.Draw(im).ellipse((16, 12, 48, 52), fill=(230, 190, 160))
+        out.append(
+            c.Variation(seed=seed, image=_png(im), likeness=0.8, face_found=True, passed=True)
+        )
+    return c.GenerateResult(
+        generation_id=req.generation_id,
+        variations=out,
+        model="fake-engine",
+        adapter="none",
+        device="none",
+        seconds=0.0,
+    )
+
+
+def upscale(engine: FakeEngine, req: c.UpscaleRequest) -> c.Message:
+    with Image.open(io.BytesIO(req.image)) as im:
+        big = im.convert("RGB").resize((im.width * req.scale, im.height * req.scale))
+    return c.UpscaleResult(
+        image=_png(big),
+        method="pillow resize (fake engine)",
+        width=big.width,
+        height=big.height,
+        seconds=0.0,
+    )
+
+
+def label(engine: FakeEngine, req: c.LabelRequest) -> c.Message:
+    with Image.open(io.BytesIO(req.image)) as im:
+        out = im.convert("RGB")
+    ImageDraw.Draw(out).text((2, out.height - 12), req.text, fill=(255, 255, 255))
+    return c.LabelResult(image=_png(out), seconds=0.0)
+
+
+def check_prompt(engine: FakeEngine, req: c.CheckPromptRequest) -> c.Message:
+    words = len((req.reference_prompt or req.prompt).split())
+    if engine.prompt_limit is None:
+        return c.CheckPromptResult(fits=True, message="not counted by the fake engine")
+    fits = words <= engine.prompt_limit
+    return c.CheckPromptResult(
+        fits=fits,
+        family="fake",
+        tokens=words,
+        limit=engine.prompt_limit,
+        message="" if fits else f"your answers are too long for the model ({words} words)",
+    )
+
+
+HANDLERS: dict[str, Any] = {
+    c.JOB_ANALYZE: analyze,
+    c.JOB_CHECK_SET: check_set,
+    c.JOB_GENERATE: generate,
+    c.JOB_UPSCALE: upscale,
+    c.JOB_LABEL: label,
+    c.JOB_CHECK_PROMPT: check_prompt,
+}
