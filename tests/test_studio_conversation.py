@@ -146,7 +146,9 @@ async def test_engine_failures_are_told_plainly(
     await _order(chat)
     await until(studio, lambda: any("failed" in t for t in _sent(studio).texts()), 10, "failure")
     failed = next(r for _, r in _sent(studio).sent if "failed" in r.text)
-    assert "order #1 failed: the GPU fell over" in failed.text
+    # In the failure code's words: the engine's own sentence stays in the log.
+    assert "order #1 failed: the studio's engine hit an unexpected error" in failed.text
+    assert "GPU fell over" not in failed.text
     assert failed.buttons[0][0].label == "↻ Try again"
     # An answer this bot cannot read (an engine of another contract) is a plain failure.
     fake_engine.handlers[c.JOB_UPSCALE] = lambda engine, req: {"image": b"x"}
@@ -155,7 +157,7 @@ async def test_engine_failures_are_told_plainly(
     results = next(r for _, r in _sent(studio).sent if r.images)
     await chat.press("Upscale 1", [results])
     await until(studio, lambda: any("upscaling #1 failed" in t for t in _sent(studio).texts()), 10)
-    assert any("could not be read" in t for t in _sent(studio).texts())
+    assert any("sent an answer I could not read" in t for t in _sent(studio).texts())
 
 
 async def test_a_slow_checker_times_out_and_leaves_nothing_queued(
