@@ -1,7 +1,7 @@
-"""Entry point for ``sitter run``: the Discord side of the bot.
+"""Entry point for ``sitter run`` and ``sitter bot``: the Discord side of the bot.
 
-The caller opens the resources (database, studio) with ``async with`` and passes
-them in; this module keeps no globals.
+bot/app.py opens the services (database, studio) with ``async with`` and hands them
+to :meth:`DiscordBot.run`; this module keeps no globals.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import logging
 
 import aiosqlite
 
+from bot.adapter import Services
 from bot.discord.client import SitterClient, Studio
 from sitter.config import WHERE_TO_GET, ConfigError, Settings
 
@@ -28,27 +29,29 @@ def build_client(
     )
 
 
-async def run_discord(
-    settings: Settings,
-    studio: Studio,
-    db: aiosqlite.Connection | None = None,
-    *,
-    sync: bool = False,
-) -> None:
-    """Log in, sync the slash commands if they changed (or ``sync``) and serve until
-    cancelled (reconnects on its own).
+class DiscordBot:
+    """The Discord adapter as bot/app.py runs it (bot/adapter.py's signature)."""
 
-    ``db`` defaults to the studio's own connection (``studio.store.db``): the
-    adapter's tables (server settings, message ids to edit) live in the same file.
-    The caller runs ``studio.run_background()``; this only serves Discord.
-    """
-    if settings.discord_token is None:
-        raise ConfigError(WHERE_TO_GET["discord_token"])
-    client = build_client(
-        settings,
-        studio,
-        db or studio.store.db,  # type: ignore[attr-defined]
-        sync_commands="always" if sync else "auto",  # auto: only when the commands changed
-    )
-    async with client:
-        await client.start(settings.discord_token.get_secret_value(), reconnect=True)
+    name = "Discord bot"
+
+    def __init__(self, *, sync: bool = False) -> None:
+        self.sync = sync  # upload the slash commands now, not only when they changed
+
+    async def run(self, services: Services) -> None:
+        """Log in, sync the slash commands if they changed (or ``sync``) and serve until
+        cancelled (reconnects on its own).
+
+        The adapter's tables (server settings, message ids to edit) live in the studio's
+        own database file, so it uses the studio's connection (``studio.store.db``).
+        """
+        settings, studio = services.settings, services.studio
+        if settings.discord_token is None:
+            raise ConfigError(WHERE_TO_GET["discord_token"])
+        client = build_client(
+            settings,
+            studio,
+            studio.store.db,
+            sync_commands="always" if self.sync else "auto",  # auto: only when they changed
+        )
+        async with client:
+            await client.start(settings.discord_token.get_secret_value(), reconnect=True)
