@@ -28,7 +28,6 @@ from bot.terminal import files
 from bot.terminal.lines import LineReader
 
 PLATFORM = "terminal"
-IMAGE_SUFFIXES = files.IMAGE_SUFFIXES
 QUIT = {"/quit", "/exit", "/q"}
 COMMAND = re.compile(r"/[A-Za-z][A-Za-z0-9_]*(@\S+)?(\s.*)?", re.DOTALL)
 TERMINAL_HELP = (
