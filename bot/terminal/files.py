@@ -94,7 +94,7 @@ def find(line: str, max_files: int, max_bytes: int) -> Found | None:
     for word in words:
         matches = sorted(glob.glob(word)) if glob.has_magic(word) else [word]
         if not matches or not all(Path(m).exists() for m in matches):
-            found.missing.append(word)
+            found.missing.append(f"{word} (matches nothing)" if glob.has_magic(word) else word)
             continue
         for m in map(Path, matches):
             if not m.is_dir():
