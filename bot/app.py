@@ -1,11 +1,15 @@
-"""``sitter run`` and ``sitter bot``: start what is needed and the chat adapters.
+"""``sitter run``, ``sitter bot`` and ``sitter chat``: one start-up path.
 
-``sitter run`` makes one machine work on its own: it uses the Redis at
-SITTER_REDIS_URL or starts a private one under the data folder (saying so),
-starts an engine worker process (``sitter worker``) unless ``--no-worker``,
-then runs the adapters whose tokens are set (Telegram, Discord), or the
-terminal chat when none is. ``sitter bot`` runs only the adapters, against
-workers and a Redis that run elsewhere.
+:func:`services` opens, in order, and closes in reverse: Redis (the one at
+SITTER_REDIS_URL or, for ``run`` and ``chat``, a private one under the data folder,
+saying so), an engine worker process (``run`` and ``chat`` unless ``--no-worker``;
+bot/local_worker.py), the queue connection with its engine client, and the studio
+core with its store (database and media folder). :func:`serve` runs the core's
+background loop and the adapters, each as ``await adapter.run(services)``
+(bot/adapter.py). ``sitter run`` runs the adapters whose tokens are set (Telegram,
+Discord), or the terminal chat when none is; ``sitter bot`` only the adapters,
+against workers and a Redis that run elsewhere; ``sitter chat`` the terminal.
+Nothing here is a module global.
 """
 
 from __future__ import annotations
@@ -13,59 +17,29 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import logging
-import os
 import signal
-import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
+from bot.adapter import Adapter, Services
+from bot.local_worker import WorkerKeeper, kept_worker, say
 from sitter.config import ConfigError, Settings
+
+__all__ = ["Adapter", "Services", "WorkerKeeper", "serve", "services", "until_stopped"]
 
 log = logging.getLogger(__name__)
 
 
-def say(text: str) -> None:
-    print(f"sitter: {text}", file=sys.stderr, flush=True)
-
-
-def start_worker(settings: Settings) -> subprocess.Popen | None:
-    """An engine worker process serving this Redis; None when the engine isn't installed."""
-    if importlib.util.find_spec("engine.worker") is None:
-        say("the engine (engine/worker.py) is not installed here; start a worker elsewhere.")
-        return None
-    env = dict(os.environ, SITTER_REDIS_URL=settings.redis_url)
-    log_path = settings.data_dir / "worker.log"
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    out = open(log_path, "ab")  # noqa: SIM115 (handed to the child)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sitter.cli", "worker"], env=env, stdout=out, stderr=out
-    )
-    out.close()
-    say(f"started an engine worker (pid {proc.pid}, model {settings.model}); log: {log_path}")
-    return proc
-
-
-def stop_worker(proc: subprocess.Popen | None) -> None:
-    if proc is None or proc.poll() is not None:
-        return
-    proc.terminate()
-    try:
-        proc.wait(20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait(5)
-
-
 @contextlib.asynccontextmanager
 async def services(
-    settings: Settings, worker: bool = True, local_redis: bool = True
-) -> AsyncIterator[Settings]:
-    """Redis (found or started) and optionally a worker; yields the settings to use."""
-    from sitter.localredis import ensure_redis
-    from sitter.queue import ping, redact
+    settings: Settings, *, worker: bool = True, local_redis: bool = True
+) -> AsyncIterator[Services]:
+    """Everything the adapters need, open for as long as the block runs."""
+    from bot.studio.core import Studio
+    from sitter.queue import EngineClient, connect
 
     if worker:
         # The worker would refuse this configuration at its start (exit 2) and only its log
@@ -73,116 +47,92 @@ async def services(
         from engine.licences import enforce
 
         enforce(settings)
-    local = None
-    if local_redis:
-        url, local = await ensure_redis(settings.redis_url, settings.data_dir / "redis")
-        if local is not None:
-            say(
-                f"no Redis answered at {redact(settings.redis_url)}; started a local one "
-                f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
+    async with contextlib.AsyncExitStack() as stack:
+        settings = await stack.enter_async_context(_redis(settings, local_redis))
+        if worker:
+            await stack.enter_async_context(kept_worker(settings))
+        redis = await connect(settings.redis_url, settings.queue_prefix)
+        stack.push_async_callback(redis.aclose)
+        engine = EngineClient(redis, settings.queue_prefix, poll_delay=settings.poll_delay_s)
+        studio = await Studio.open(settings, engine=engine)
+        stack.push_async_callback(studio.aclose)
+        yield Services(settings, studio)
+
+
+@contextlib.asynccontextmanager
+async def _redis(settings: Settings, local: bool) -> AsyncIterator[Settings]:
+    """The settings with a Redis that answers: found, or (``local``) started here."""
+    from sitter.localredis import ensure_redis
+    from sitter.queue import ping, redact
+
+    if not local:
+        if not await ping(settings.redis_url):
+            raise ConfigError(
+                f"No Redis answers at SITTER_REDIS_URL={redact(settings.redis_url)}. Start "
+                "one, fix the URL, or use `sitter run`, which starts a local Redis by itself."
             )
-            settings = settings.model_copy(update={"redis_url": url})
-    elif not await ping(settings.redis_url):
-        raise ConfigError(
-            f"No Redis answers at SITTER_REDIS_URL={redact(settings.redis_url)}. Start one, "
-            "fix the URL, or use `sitter run`, which starts a local Redis by itself."
-        )
-    keeper = WorkerKeeper(settings) if worker else None
-    watch = asyncio.create_task(keeper.watch()) if keeper is not None else None
-    try:
         yield settings
-    finally:
-        if watch is not None:
-            watch.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await watch
-        if keeper is not None:
-            stop_worker(keeper.proc)
-        if local is not None:
-            local.stop()
-
-
-CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (sitter/cli.py)
-
-
-class WorkerKeeper:
-    """The worker process `sitter run`/`sitter chat` started: started again when it dies
-    (at most ``MAX_RESTARTS`` times, waiting longer each time), saying so."""
-
-    MAX_RESTARTS = 5
-    CHECK_S = 2.0
-
-    def __init__(self, settings: Settings):
-        self.settings = settings
-        self.check_s = self.CHECK_S
-        self.restarts = 0
-        self.proc = start_worker(settings)
-
-    async def watch(self) -> None:
-        while self.proc is not None:
-            await asyncio.sleep(self.check_s)
-            code = self.proc.poll()
-            if code is None:
-                continue
-            if code == CONFIG_REFUSED:
-                say(
-                    f"the engine worker refused its configuration (exit {code}), so it is not "
-                    f"started again: {self._reason()}"
-                )
-                return
-            if self.restarts >= self.MAX_RESTARTS:
-                say(
-                    f"the engine worker stopped again (exit {code}); not restarting it after "
-                    f"{self.restarts} restarts. See {self.settings.data_dir / 'worker.log'}."
-                )
-                return
-            self.restarts += 1
-            say(f"the engine worker stopped (exit {code}); starting it again.")
-            await asyncio.sleep(min(30.0, self.check_s * 2 ** (self.restarts - 1)))
-            self.proc = start_worker(self.settings)
-
-    def _reason(self) -> str:
-        """The worker's own last words (its log), or where to find them."""
-        log_file = self.settings.data_dir / "worker.log"
-        try:
-            lines = [ln for ln in log_file.read_text(errors="replace").splitlines() if ln.strip()]
-        except OSError:
-            lines = []
-        return "\n  ".join(lines[-6:]) if lines else f"see {log_file}."
-
-
-async def run_adapters(settings: Settings, *, sync_commands: bool = False) -> int:
-    """Run every adapter whose token is set, with one studio core, until cancelled."""
-    from bot.studio.core import Studio
-
-    runners: list[Any] = []
-    studio = await Studio.open(settings)
+        return
+    url, server = await ensure_redis(settings.redis_url, settings.data_dir / "redis")
+    if server is None:
+        yield settings
+        return
+    say(
+        f"no Redis answered at {redact(settings.redis_url)}; started a local one "
+        f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
+    )
     try:
-        if settings.telegram_token is not None:
-            from bot.telegram.app import run_telegram
-
-            runners.append(run_telegram(studio, settings))
-            say("Telegram bot starting.")
-        if settings.discord_token is not None:
-            from bot.discord.app import run_discord
-
-            runners.append(run_discord(settings, studio, studio.store, sync=sync_commands))
-            say("Discord bot starting.")
-        background = asyncio.create_task(studio.run_background())
-        try:
-            await asyncio.gather(*runners)
-        except Exception as exc:
-            rejected = _rejected_token(exc)
-            if rejected is None:
-                raise
-            raise ConfigError(rejected) from None  # said without the token
-        finally:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+        yield settings.model_copy(update={"redis_url": url})
     finally:
-        await studio.aclose()
+        server.stop()
+
+
+async def serve(live: Services, adapters: Sequence[Adapter]) -> int:
+    """Run the core's background loop and every adapter until one ends (the terminal:
+    the person left) or fails (then the others are stopped and the error raised)."""
+    background = asyncio.create_task(live.studio.run_background(), name="studio background")
+    for a in adapters:
+        say(f"{a.name} starting.")
+    tasks = [asyncio.create_task(a.run(live), name=f"adapter {a.name}") for a in adapters]
+    try:
+        done, _ = await asyncio.wait([*tasks, background], return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            exc = task.exception()
+            if exc is not None:
+                rejected = _rejected_token(exc)
+                if rejected is not None:
+                    raise ConfigError(rejected) from None  # said without the token
+                raise exc
+        if background in done:
+            raise RuntimeError("the studio's background loop ended on its own")
+    finally:
+        for task in [*tasks, background]:
+            task.cancel()
+        for result in await asyncio.gather(*tasks, background, return_exceptions=True):
+            if isinstance(result, Exception):
+                log.warning("while stopping: %r", result)
     return 0
+
+
+async def run_studio(
+    settings: Settings, adapters: Sequence[Adapter], *, worker: bool, local_redis: bool
+) -> int:
+    async with services(settings, worker=worker, local_redis=local_redis) as live:
+        return await serve(live, adapters)
+
+
+def chat_adapters(settings: Settings, *, sync_commands: bool = False) -> list[Adapter]:
+    """The adapters whose tokens are set (imported only then: each loads its library)."""
+    adapters: list[Adapter] = []
+    if settings.telegram_token is not None:
+        from bot.telegram.app import TelegramBot
+
+        adapters.append(TelegramBot())
+    if settings.discord_token is not None:
+        from bot.discord.app import DiscordBot
+
+        adapters.append(DiscordBot(sync=sync_commands))
+    return adapters
 
 
 def _rejected_token(exc: BaseException) -> str | None:
@@ -201,11 +151,7 @@ def _rejected_token(exc: BaseException) -> str | None:
     return None
 
 
-def _has_token(settings: Settings) -> bool:
-    return settings.telegram_token is not None or settings.discord_token is not None
-
-
-async def until_stopped(main: Any) -> int:
+async def until_stopped(main: Coroutine[Any, Any, int]) -> int:
     """Run ``main``; SIGTERM/SIGINT/SIGHUP cancel it, so every ``finally`` runs (a
     clean stop: adapters close, the worker process is stopped, the local Redis saves)."""
     task = asyncio.ensure_future(main)
@@ -228,27 +174,28 @@ def observe(settings: Settings) -> None:
     start_from_settings(settings)
 
 
+def _terminal(out_dir: Path) -> Adapter:
+    from bot.terminal.app import TerminalChat
+
+    return TerminalChat(out_dir)
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter run [--no-worker]``."""
     observe(settings)
-
-    async def main() -> int:
-        async with services(settings, worker=not args.no_worker) as live:
-            if _has_token(live):
-                return await run_adapters(live)
-            say("no SITTER_TELEGRAM_TOKEN or SITTER_DISCORD_TOKEN set: the terminal studio.")
-            from bot.terminal.app import chat
-
-            logging.getLogger().setLevel(logging.WARNING)
-            return await chat(live, live.data_dir / "out")
-
-    return asyncio.run(until_stopped(main()))
+    adapters = chat_adapters(settings)
+    if not adapters:
+        say("no SITTER_TELEGRAM_TOKEN or SITTER_DISCORD_TOKEN set: the studio in this terminal.")
+        logging.getLogger().setLevel(logging.WARNING)
+        adapters = [_terminal(settings.data_dir / "out")]
+    main = run_studio(settings, adapters, worker=not args.no_worker, local_redis=True)
+    return asyncio.run(until_stopped(main))
 
 
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
     observe(settings)
-    if not _has_token(settings):
+    if settings.telegram_token is None and settings.discord_token is None:
         raise ConfigError(
             "`sitter bot` needs a chat token.\n  "
             + "\n  ".join(
@@ -260,9 +207,15 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
             )
             + "\nOr try `sitter chat` in this terminal."
         )
+    adapters = chat_adapters(settings, sync_commands=bool(getattr(args, "sync", False)))
+    main = run_studio(settings, adapters, worker=False, local_redis=False)
+    return asyncio.run(until_stopped(main))
 
-    async def main() -> int:
-        async with services(settings, worker=False, local_redis=False) as live:
-            return await run_adapters(live, sync_commands=bool(getattr(args, "sync", False)))
 
-    return asyncio.run(until_stopped(main()))
+def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
+    """``sitter chat [--out DIR] [--no-worker]``: the terminal, no chat token needed."""
+    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    out_dir = Path(args.out) if getattr(args, "out", None) else settings.data_dir / "out"
+    worker = not getattr(args, "no_worker", False)
+    main = run_studio(settings, [_terminal(out_dir)], worker=worker, local_redis=True)
+    return asyncio.run(until_stopped(main))

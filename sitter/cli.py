@@ -15,7 +15,7 @@ from sitter.config import ConfigError, load_settings
 COMMANDS: dict[str, str] = {
     "run": "bot.app:cmd_run",
     "bot": "bot.app:cmd_bot",
-    "chat": "bot.terminal.app:cmd_chat",
+    "chat": "bot.app:cmd_chat",
     "worker": "engine.worker:cmd_worker",
     "db": "bot.store.cli:cmd_db",
     "doctor": "sitter.doctor:cmd_doctor",
@@ -113,10 +113,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _style_help() -> str:
-    try:
-        from engine.cli_generate import style_help
-    except ImportError:  # the bot alone: no engine here
-        return "style name from prompts/"
+    # engine/ ships in every install, the bot image too (pyproject's packages,
+    # docker/Dockerfile.bot); engine.cli_generate imports nothing of the engine extra.
+    from engine.cli_generate import style_help
+
     return style_help()
 
 

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client import Counter
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("sitter.outage")
 
@@ -44,14 +46,7 @@ def probe_disk(folder: Path) -> None:
 
 def kind_of(exc: BaseException) -> str | None:
     """ "redis" or "disk" when ``exc`` means one of them is unavailable, else None."""
-    try:
-        from redis.exceptions import ConnectionError as RedisConnectionError
-        from redis.exceptions import TimeoutError as RedisTimeoutError
-    except ImportError:  # pragma: no cover
-        redis_errors: tuple[type[BaseException], ...] = ()
-    else:
-        redis_errors = (RedisConnectionError, RedisTimeoutError)
-    if redis_errors and isinstance(exc, redis_errors):
+    if isinstance(exc, RedisConnectionError | RedisTimeoutError):  # redis ships with arq
         return "redis"
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
         return "disk"

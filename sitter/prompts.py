@@ -141,10 +141,11 @@ class PromptLibrary:
             raise PromptError(f"unknown style {key!r}; known styles: {known}") from None
 
     def find_style(self, text: str) -> Style | None:
-        """A style by key or name, case-insensitively (for typed answers)."""
-        t = " ".join(text.lower().replace("_", " ").split())
+        """A style by key or name as typed: any case and spacing, ``&`` for and, British
+        or American spelling ("Watercolour", "water color", "black & white", "pop-art")."""
+        t = _spelling(text)
         for s in self.styles.values():
-            if t in (s.name.lower(), s.key.replace("_", " ")):
+            if t in (_spelling(s.name), _spelling(s.key)):
                 return s
         return None
 
@@ -153,6 +154,17 @@ class PromptLibrary:
             if s.slot == slot:
                 return s
         raise KeyError(slot)
+
+
+# British -> American, for matching typed style names (the product writes "colour").
+_SPELLINGS = (("colour", "color"), ("grey", "gray"), ("centre", "center"), ("theatre", "theater"))
+
+
+def _spelling(text: str) -> str:
+    t = text.lower().replace("_", " ").replace("-", " ").replace("&", " and ")
+    for british, american in _SPELLINGS:
+        t = t.replace(british, american)
+    return "".join(t.split())
 
 
 def _read_toml(path: Path) -> dict[str, Any]:

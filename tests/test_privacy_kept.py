@@ -291,10 +291,11 @@ def _empty(wal: Path) -> bool:
 async def test_terminal_copies_and_the_wal_go_with_forget(
     redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """``sitter chat``'s loop (bot/terminal/app.py chat) on a real pipe: delivered
-    portraits are copied to data/out; /forget removes the copies, and the WAL is
-    checkpointed while the studio still runs."""
-    from bot.terminal.app import chat
+    """``sitter chat``'s loop (bot/terminal/app.py TerminalChat, started by bot/app.py)
+    on a real pipe: delivered portraits are copied to data/out; /forget removes the
+    copies, and the WAL is checkpointed while the studio still runs."""
+    from bot.app import run_studio
+    from bot.terminal.app import TerminalChat
 
     settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
     pid = "ann7f3e9"
@@ -311,7 +312,8 @@ async def test_terminal_copies_and_the_wal_go_with_forget(
     r, wfd = os.pipe()
     stdin = os.fdopen(r, "r")
     writer = os.fdopen(wfd, "w")
-    task = asyncio.create_task(chat(settings, out, stdin=stdin))
+    chat = run_studio(settings, [TerminalChat(out, stdin)], worker=False, local_redis=False)
+    task = asyncio.create_task(chat)
     try:
         for _ in range(200):
             if out.is_dir() and len(list(out.iterdir())) == 4:

@@ -26,6 +26,12 @@ def test_shipped_styles_load_and_compose() -> None:
     assert lib.find_style("oil PAINTING").key == "oil_painting"  # type: ignore[union-attr]
     assert lib.find_style("pencil_sketch").key == "pencil_sketch"  # type: ignore[union-attr]
     assert lib.find_style("anime") is None
+    # As people type them: British spelling (the product writes "colour"), & and -.
+    for typed in ("watercolour", "Watercolour", "WATERCOLOR", "water color"):
+        found = lib.find_style(typed)
+        assert found is not None and found.key == "watercolor", typed
+    assert lib.find_style("Black & White").key == "black_and_white"  # type: ignore[union-attr]
+    assert lib.find_style("pop-art").key == "pop_art"  # type: ignore[union-attr]
     # Every style says what kind of picture it makes, for the likeness gate.
     kinds = {s.key: (s.likeness.kind.value, s.likeness.policy.value) for s in lib.styles.values()}
     assert kinds["professional_headshot"] == ("photographic", "threshold")

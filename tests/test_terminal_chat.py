@@ -31,8 +31,13 @@ def test_terminal_parses_lines(tmp_path: Path) -> None:
         ]
     )
     assert term.parse("1") == Press(who, "w:1:a")
-    assert "Type your answer" in str(term.parse("2"))
-    assert "no choice 7" in str(term.parse("7"))
+    # A free-text button is pressed like any other (the core asks for the words) ...
+    assert term.parse("2") == Press(who, "w:1:own")
+    term.render([Reply("Type your answer as a message.")])
+    assert term.parse("3") == Text(who, "3")  # ... and the next line is the answer
+    assert term.parse("7") == Text(who, "7")  # a step that takes words: a number is words
+    term.render([Reply("pick", buttons=((Button("A", "w:2:a"), Button("B", "w:2:b")),))])
+    assert term.parse("7") == "There is no choice 7 on screen; choose 1 or 2."
     assert term.parse("hello there") == Text(who, "hello there")
     files = term.parse(f"{src} {src}")
     assert len(files.files) == 2 and files.files[0].data == b"\x89PNG fake"  # type: ignore[union-attr]

@@ -1,13 +1,14 @@
-"""Entry point for ``sitter run``: the Discord side of the bot.
+"""Entry point for ``sitter run`` and ``sitter bot``: the Discord side of the bot.
 
-The caller opens the resources (database, studio) with ``async with`` and passes
-them in; this module keeps no globals.
+bot/app.py opens the services (database, studio) with ``async with`` and hands them
+to :meth:`DiscordBot.run`; this module keeps no globals.
 """
 
 from __future__ import annotations
 
 import logging
 
+from bot.adapter import Services
 from bot.discord.client import SitterClient, Studio
 from bot.store.store import Store
 from sitter.config import WHERE_TO_GET, ConfigError, Settings
@@ -27,28 +28,29 @@ def build_client(
     )
 
 
-async def run_discord(
-    settings: Settings,
-    studio: Studio,
-    store: Store | None = None,
-    *,
-    sync: bool = False,
-) -> None:
-    """Log in, sync the slash commands if they changed (or ``sync``) and serve until
-    cancelled (reconnects on its own).
+class DiscordBot:
+    """The Discord adapter as bot/app.py runs it (bot/adapter.py's signature)."""
 
-    ``store`` defaults to the studio's own (``studio.store``): the adapter's tables
-    (server settings, message ids to edit) live in the same file, written through
-    the same lock.
-    The caller runs ``studio.run_background()``; this only serves Discord.
-    """
-    if settings.discord_token is None:
-        raise ConfigError(WHERE_TO_GET["discord_token"])
-    client = build_client(
-        settings,
-        studio,
-        store or studio.store,  # type: ignore[attr-defined]
-        sync_commands="always" if sync else "auto",  # auto: only when the commands changed
-    )
-    async with client:
-        await client.start(settings.discord_token.get_secret_value(), reconnect=True)
+    name = "Discord bot"
+
+    def __init__(self, *, sync: bool = False) -> None:
+        self.sync = sync  # upload the slash commands now, not only when they changed
+
+    async def run(self, services: Services) -> None:
+        """Log in, sync the slash commands if they changed (or ``sync``) and serve until
+        cancelled (reconnects on its own).
+
+        The adapter's tables (server settings, message ids to edit) live in the studio's
+        own database file, written through the studio's store (and its lock).
+        """
+        settings, studio = services.settings, services.studio
+        if settings.discord_token is None:
+            raise ConfigError(WHERE_TO_GET["discord_token"])
+        client = build_client(
+            settings,
+            studio,
+            studio.store,
+            sync_commands="always" if self.sync else "auto",  # auto: only when they changed
+        )
+        async with client:
+            await client.start(settings.discord_token.get_secret_value(), reconnect=True)

@@ -57,11 +57,14 @@ HELP = (
     "/start – begin or continue where you were\n"
     "/new – another portrait with the same photos\n"
     "/photos – add more reference photos\n"
+    "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"
-    "/report – report a portrait that uses your face without consent"
+    "/report – report a portrait that uses your face without consent\n"
+    "/protect – send a selfie so nobody else can use photos of your face here\n"
+    "/unprotect – lift that protection"
 )
 
 ASK_PHOTOS = (
@@ -104,7 +107,7 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
     if accepted >= maximum:
         return f"{accepted} good photos – that's the most I take. Press Done."
     if accepted >= minimum:
-        more = " More help: 10–20 is best." if accepted < 10 else ""
+        more = " More photos help: 10–20 is best." if accepted < 10 else ""
         return f"{accepted} good photos so far. Press Done when you're ready.{more}"
     return f"{accepted} good photo{'s' if accepted != 1 else ''} so far; I need {minimum}."
 

@@ -15,7 +15,8 @@ Platform quirks live here, decisions in the core (bot/studio/core.py):
   group, about 1/s per private chat after a short burst; a ``RetryAfter`` from
   the server is waited out and the request sent again.
 
-Entry point for ``sitter run``: ``await run_telegram(studio, settings)``.
+Entry point for ``sitter run`` and ``sitter bot`` (bot/app.py):
+``await TelegramBot().run(services)``.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.adapter import Services
 from bot.studio import buttons
 from bot.studio.events import (
     ChatRefused,
@@ -363,9 +365,14 @@ class TelegramAdapter:
         log.error("telegram: unhandled error on %r", update, exc_info=context.error)
 
 
-async def run_telegram(studio: StudioLike, settings: Settings) -> None:
-    """Run the Telegram bot over ``studio`` until cancelled (used by ``sitter run``)."""
-    await TelegramAdapter(studio, settings).run()
+class TelegramBot:
+    """The Telegram adapter as bot/app.py runs it (bot/adapter.py's signature)."""
+
+    name = "Telegram bot"
+
+    async def run(self, services: Services) -> None:
+        """Poll until cancelled."""
+        await TelegramAdapter(services.studio, services.settings).run()
 
 
 def report_targets(message: Message | None) -> list[str]:

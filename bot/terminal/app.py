@@ -7,38 +7,49 @@ output folder and their paths printed; a copy goes when its portrait does
 (/forget, a moderator's removal, the retention period). Everything lives in the same database
 as the bots, so quitting (Ctrl-D, /quit) and starting again continues where
 you were; an order that finishes meanwhile is shown when you come back.
+
+Numbers stay what they were printed as: a message that arrives on its own (results,
+progress) numbers its buttons after the ones on screen, so a choice typed while it
+arrived still presses what the person read.
 """
 
 from __future__ import annotations
 
-import argparse
-import asyncio
-import contextlib
 import getpass
-import logging
-import shlex
+import re
 import shutil
-import stat
 import sys
 from pathlib import Path
 from typing import TextIO
 
-from bot.studio.events import (
-    Command,
-    Event,
-    Files,
-    IncomingFile,
-    Press,
-    Recipient,
-    Reply,
-    Text,
-    Who,
-)
-from sitter.config import Settings
+from bot.adapter import Services
+from bot.studio.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
+from bot.terminal import files
+from bot.terminal.lines import LineReader
 
 PLATFORM = "terminal"
-IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".gif", ".bmp", ".tif"}
 QUIT = {"/quit", "/exit", "/q"}
+COMMAND = re.compile(r"/[A-Za-z][A-Za-z0-9_]*(@\S+)?(\s.*)?", re.DOTALL)
+TERMINAL_HELP = (
+    "In this terminal:\n"
+    "a number – press the button shown with it\n"
+    "paths of photos or folders – send them (quotes, ~, *.jpg and file:// work)\n"
+    "/quit (or Ctrl-D) – leave; `sitter chat` continues where you left off"
+)
+
+
+def spoken(numbers: list[int]) -> str:
+    """[1, 2] -> "1 or 2"; 1..6 -> "1–6"; 1..6 and 13..20 -> "1–6 or 13–20"."""
+    runs: list[list[int]] = []
+    for n in sorted(numbers):
+        if runs and n == runs[-1][-1] + 1:
+            runs[-1].append(n)
+        else:
+            runs.append([n])
+    parts: list[str] = []
+    for run in runs:
+        parts += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
 
 
 class Terminal:
@@ -48,24 +59,40 @@ class Terminal:
         self,
         out_dir: Path,
         who: Who,
-        stream: TextIO = sys.stdout,
+        stream: TextIO | None = None,
         max_bytes: int = 20 * 1024 * 1024,
         max_files: int = 50,
     ):
         self.out_dir = out_dir
         self.who = who
-        self.stream = stream
+        self.stream = stream if stream is not None else sys.stdout
         self.max_bytes = max_bytes
         self.max_files = max_files  # SITTER_MAX_FILES_PER_MESSAGE: the rest are not read
-        self.choices: dict[int, tuple[str, str]] = {}  # number -> (data, kind)
+        self.asked: dict[int, tuple[str, str]] = {}  # the last answer's buttons: n -> data, kind
+        self.arrived: dict[int, tuple[str, str]] = {}  # buttons of messages that came on their own
+        self.expect_text = False  # a free-text button was pressed: the next line is the answer
+        self.at_prompt = False  # "> " is on screen, waiting for a line
         self.removed_copies = 0
+        self._free_text_pressed = False
+
+    @property
+    def choices(self) -> dict[int, tuple[str, str]]:
+        return {**self.arrived, **self.asked}
 
     # --- output ----------------------------------------------------------------------
-    def render(self, replies: list[Reply], prefix: str = "") -> None:
+    def render(self, replies: list[Reply], prefix: str = "", background: bool = False) -> None:
+        """Print replies. An answer numbers its buttons from 1 (they replace the last
+        answer's); a message that arrived on its own numbers them after every number
+        still valid, so nothing on screen changes meaning."""
+        if background and self.at_prompt:
+            self._print("")  # off the "> " line
+        start = max(self.choices, default=0) + 1 if background else 1
         numbered: dict[int, tuple[str, str]] = {}
         for reply in replies:
             mark = "↻ " if reply.edit_key else ""
-            for line in reply.text.splitlines() or [""]:
+            # An edit lands below what it points at here (elsewhere it replaces a message above).
+            text = reply.text.replace("↓", "↑") if reply.edit_key else reply.text
+            for line in text.splitlines() or [""]:
                 self._print(f"{prefix}{mark}{line}")
             for image in reply.images:
                 saved = self.save(image.path)
@@ -75,12 +102,20 @@ class Terminal:
             for row in reply.buttons:
                 cells = []
                 for btn in row:
-                    n = len(numbered) + 1
+                    n = start + len(numbered)
                     numbered[n] = (btn.data, btn.kind)
                     cells.append(f"[{n}] {btn.label}")
                 self._print(f"{prefix}  " + "   ".join(cells))
-        if numbered:
-            self.choices = numbered
+        if background:
+            self.arrived.update(numbered)
+        else:
+            if numbered:
+                self.asked = numbered
+                self.arrived = {k: v for k, v in self.arrived.items() if k > len(numbered)}
+            self.expect_text = self._free_text_pressed and not numbered
+            self._free_text_pressed = False
+        if background and self.at_prompt:
+            print("> ", end="", file=self.stream)
         self.stream.flush()
 
     def copy_path(self, src: Path) -> Path:
@@ -129,62 +164,54 @@ class Terminal:
         line = line.strip()
         if not line:
             return None
+        command = self._command(line)
+        if self.expect_text and command is None:
+            self.expect_text = False  # the answer to "Type my own" / "Add details"
+            return Text(self.who, line)
+        self.expect_text = False
         if line.isdigit():
-            n = int(line)
-            if n not in self.choices:
-                return f"There is no choice {n} on screen; choose one of {sorted(self.choices)}."
-            data, kind = self.choices[n]
-            if kind == "free_text":
-                return "Type your answer as a line of text."
+            return self._choose(int(line), line)
+        if command is not None:
+            return command
+        found = files.find(line, self.max_files, self.max_bytes)
+        if found is None:
+            return Text(self.who, line)
+        return self._files(found)
+
+    def _choose(self, n: int, line: str) -> Event | str:
+        choices = self.choices
+        if n in choices:
+            data, kind = choices[n]
+            self._free_text_pressed = kind == "free_text"
             return Press(self.who, data)
-        if line.startswith("/") and not Path(line.split()[0]).exists():
-            name, _, args = line[1:].partition(" ")
-            return Command(self.who, name.strip().lower(), args.strip())
-        files = self._files(line)
-        if files is not None:
-            return Files(self.who, tuple(files)) if files else "That folder has no photos in it."
-        return Text(self.who, line)
+        if not choices or any(kind == "free_text" for _, kind in choices.values()):
+            return Text(self.who, line)  # a step that takes words: "1984" is an answer
+        return f"There is no choice {n} on screen; choose {spoken(list(choices))}."
 
-    def _files(self, line: str) -> list[IncomingFile] | None:
-        try:
-            parts = shlex.split(line)
-        except ValueError:
+    def _command(self, line: str) -> Command | None:
+        if not COMMAND.fullmatch(line) or Path(line.split()[0]).exists():
             return None
-        paths = [Path(p).expanduser() for p in parts]
-        if not paths or not all(p.exists() for p in paths):
-            return None
-        found: list[Path] = []
-        for p in paths:
-            if p.is_dir():
-                found += sorted(q for q in p.iterdir() if q.suffix.lower() in IMAGE_SUFFIXES)
-            else:
-                found.append(p)
-        # Only the first max_files are read; the rest are handed on unread, so the
-        # studio's answer counts them ("left the other N alone").
-        unread = [IncomingFile(p.name, None, error="not read") for p in found[self.max_files :]]
-        return [self._read(p) for p in found[: self.max_files]] + unread
+        name, _, args = line[1:].partition(" ")
+        return Command(self.who, name.split("@")[0].strip().lower(), args.strip())
 
-    def _read(self, p: Path) -> IncomingFile:
-        """Stat first: a link to /dev/zero, a pipe or a huge file is never read whole."""
-        try:
-            st = p.stat()  # follows links: what would be read
-            if not stat.S_ISREG(st.st_mode):
-                return IncomingFile(p.name, None, error="it is not a regular file")
-            if st.st_size > self.max_bytes:
-                mb = self.max_bytes / 1e6
-                return IncomingFile(
-                    p.name,
-                    None,
-                    st.st_size,
-                    error=f"it is {st.st_size / 1e6:.1f} MB; the limit is {mb:.0f} MB",
-                )
-            with p.open("rb") as fh:
-                data = fh.read(self.max_bytes + 1)  # the file may grow after the stat
-        except OSError as exc:
-            return IncomingFile(p.name, None, error=f"can't read it: {exc.strerror}")
-        if len(data) > self.max_bytes:
-            return IncomingFile(p.name, None, error="it grew past the size limit while read")
-        return IncomingFile(p.name, data, len(data))
+    def _files(self, found: files.Found) -> Files | str:
+        if found.missing:
+            hint = "" if len(found.missing) == 1 else " (a path with spaces goes in quotes)"
+            where = ", ".join(found.missing)
+            return f"Not found: {where}{hint}. I sent nothing; check the path and try again."
+        if not found.files:
+            kinds = "JPEG, PNG, WebP, HEIC, AVIF, GIF, BMP or TIFF"
+            return f"That folder has no photos in it (I take {kinds} files)."
+        if found.skipped:
+            shown = ", ".join(found.skipped[:5]) + (", …" if len(found.skipped) > 5 else "")
+            one = len(found.skipped) == 1
+            what = (
+                "1 file that isn't a photo"
+                if one
+                else f"{len(found.skipped)} files that aren't photos"
+            )
+            self._print(f"(Left out {what}: {shown}.)")
+        return Files(self.who, tuple(found.files))
 
 
 class TerminalOutbox:
@@ -194,62 +221,64 @@ class TerminalOutbox:
         self.terminal = terminal
 
     async def send(self, to: Recipient, reply: Reply) -> None:
-        self.terminal.render([reply], prefix="» ")
+        self.terminal.render([reply], prefix="» ", background=True)
 
 
-async def chat(settings: Settings, out_dir: Path, stdin: TextIO = sys.stdin) -> int:
-    """Run the conversation until end of input or /quit."""
-    from bot.studio.core import Studio
+class TerminalChat:
+    """The terminal adapter (bot/adapter.py's signature): one person, this screen."""
 
-    user = getpass.getuser() or "you"
-    terminal = Terminal(
-        out_dir,
-        Who(PLATFORM, user, f"terminal:{user}", user),
-        max_bytes=settings.max_upload_bytes,
-        max_files=settings.max_files_per_message,
-    )
-    studio = await Studio.open(settings)
-    studio.add_outbox(PLATFORM, TerminalOutbox(terminal))
-    terminal.prune(studio.store.media.root)
-    studio.store.media.on_delete.append(terminal.forget_copy)
-    background = asyncio.create_task(studio.run_background())
-    print(f"Sitter in the terminal. Portraits go to {out_dir}. Type /help, or /quit to leave.")
-    print("Send photos by typing their paths (or a folder); press a button by its number.")
-    try:
-        terminal.render(await studio.handle(Command(terminal.who, "start")))
-        while True:
-            print("> ", end="", flush=True)
-            line = await asyncio.to_thread(stdin.readline)
-            if not line:
-                break
-            if line.strip().lower() in QUIT:
-                break
-            event = terminal.parse(line)
-            if event is None:
-                continue
-            if isinstance(event, str):
-                print(event, flush=True)
-                continue
-            terminal.render(await studio.handle(event))
-            terminal.tell_removed()
-    finally:
-        background.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await background
-        await studio.aclose()
-    print("Bye. Your session is saved; `sitter chat` continues where you left off.")
-    return 0
+    name = "terminal chat"
 
+    def __init__(
+        self, out_dir: Path, stdin: TextIO | None = None, stdout: TextIO | None = None
+    ) -> None:
+        self.out_dir = out_dir
+        self.stdin = stdin
+        self.stdout = stdout
 
-def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
-    """``sitter chat [--out DIR] [--no-worker]``."""
-    from bot.app import services
-
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    out_dir = Path(args.out) if getattr(args, "out", None) else settings.data_dir / "out"
-
-    async def main() -> int:
-        async with services(settings, worker=not getattr(args, "no_worker", False)) as live:
-            return await chat(live, out_dir)
-
-    return asyncio.run(main())
+    async def run(self, services: Services) -> None:
+        """The conversation, until end of input or /quit (or cancelled: Ctrl-C)."""
+        settings, studio = services.settings, services.studio
+        out = self.stdout if self.stdout is not None else sys.stdout
+        user = getpass.getuser() or "you"
+        terminal = Terminal(
+            self.out_dir,
+            Who(PLATFORM, user, f"terminal:{user}", user),
+            stream=out,
+            max_bytes=settings.max_upload_bytes,
+            max_files=settings.max_files_per_message,
+        )
+        reader = LineReader(self.stdin if self.stdin is not None else sys.stdin)
+        studio.add_outbox(PLATFORM, TerminalOutbox(terminal))
+        terminal.prune(studio.store.media.root)
+        studio.store.media.on_delete.append(terminal.forget_copy)
+        say = terminal._print
+        say(f"Sitter in the terminal. Portraits go to {self.out_dir}. /help, or /quit to leave.")
+        say("Send photos by typing their paths (or a folder); press a button by its number.")
+        try:
+            terminal.render(await studio.handle(Command(terminal.who, "start")))
+            while True:
+                print("> ", end="", file=out, flush=True)
+                terminal.at_prompt = True
+                line = await reader.readline()
+                terminal.at_prompt = False
+                if not line or line.strip().lower() in QUIT:
+                    break
+                event = terminal.parse(line)
+                if event is None:
+                    continue
+                if isinstance(event, str):
+                    say(event)
+                    continue
+                terminal.render(await studio.handle(event))
+                if isinstance(event, Command) and event.name == "help":
+                    say("")
+                    say(TERMINAL_HELP)
+                terminal.tell_removed()
+        finally:
+            if terminal.at_prompt:  # stopped (Ctrl-C) while waiting for a line
+                say("")
+            terminal.at_prompt = False
+            studio.store.media.on_delete.remove(terminal.forget_copy)
+            say("Bye. Your session is saved; `sitter chat` continues where you left off.")
+            out.flush()
