@@ -8,9 +8,10 @@ import os
 import signal
 
 import pytest
-from studio_harness import studio_redis_url  # noqa: F401  (fixture "redis_url": db 12)
 
 from bot.app import until_stopped
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 
 async def test_sigterm_cancels_main_and_runs_its_cleanup() -> None:

@@ -13,10 +13,7 @@ from typing import Any
 import pytest
 from arq.worker import Worker, func
 from moderation_helpers import seed_person
-from studio_harness import (
-    open_studio,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
-)
+from studio_harness import open_studio
 from test_robust_orders import _outbox, _placed_order, _serve_gpu_once, _ticks
 
 from bot.studio import buttons as b
@@ -28,6 +25,7 @@ from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
 from sitter.queue import redis_settings
 
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_SENTENCE = "CUDA error 0x7f3a in /opt/sitter/engine/secret.py:42 (matched protected face #7)"
 

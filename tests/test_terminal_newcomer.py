@@ -17,16 +17,13 @@ from pathlib import Path
 
 import pytest
 from moderation_helpers import seed_person
-from studio_harness import (
-    ROOT,
-    astronaut_set,
-    engine_env,
-    studio_redis_url,  # noqa: F401  (fixture "redis_url": db 12)
-)
+from studio_harness import ROOT, astronaut_set, engine_env
 
 from bot.studio.events import Button, Files, Press, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.app import TERMINAL_HELP, Terminal, spoken
+
+pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
 WHO = Who("terminal", "t", "t")
 STYLES = [
