@@ -19,6 +19,7 @@ from engine.identity import (
     vector,
 )
 from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
+from engine.near_duplicate import fingerprint
 from engine.quality import QualityThresholds, assess, thresholds_for
 from engine.safety_check import Screen
 from sitter.contract import (
@@ -58,6 +59,7 @@ def analyze_photo(
             height=refused.height,
         )
     base = {"width": photo.width, "height": photo.height, "format": photo.format}
+    seen = {"fingerprint": fingerprint(photo.image)}  # the same picture re-sent counts once
     if safety is not None and safety.refuses(photo.image):
         return AnalyzePhotoResult(
             accepted=False,
@@ -73,6 +75,7 @@ def analyze_photo(
             face_count=verdict.face_count,
             quality=verdict.measures,
             **base,
+            **seen,
         )
     emb = verdict.main.embedding
     issues = list(verdict.issues)
@@ -116,6 +119,7 @@ def analyze_photo(
         face_crop=buf.getvalue(),
         quality=quality,
         **base,
+        **seen,
     )
 
 

@@ -38,7 +38,8 @@ def _dct_matrix() -> np.ndarray:
 
 
 def _hash(grey: Image.Image) -> int:
-    pixels = np.asarray(grey.resize((SIDE, SIDE), Image.Resampling.LANCZOS), dtype=np.float64)
+    small = grey.resize((SIDE, SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
+    pixels = np.asarray(small, dtype=np.float64)
     d = _dct_matrix()
     coeffs = (d @ pixels @ d.T)[:BLOCK, :BLOCK].flatten()[1:]  # 63 terms, no DC
     bits = coeffs > np.median(coeffs)

@@ -51,8 +51,9 @@ from sitter.wire import ALWAYS, Since
 # and before a render (CheckSetRequest.protected, CheckSetResult.protected_matches,
 # GenerateRequest.protected), the output safety check (Variation.safety,
 # GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail)
-# (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job and the
-# refine job (vary / relight one portrait: RefineRequest, RefineResult) (issue 15).
+# (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job, the refine
+# job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
+# fingerprint (AnalyzePhotoResult.fingerprint) (issue 15).
 CONTRACT_VERSION = 3
 
 # Bounds of the numbers in the contract: a request outside them is refused as
@@ -153,6 +154,9 @@ class AnalyzePhotoResult(Message):
     quality: dict[str, Annotated[float, Field(ge=-1e9, le=1e9)]] = Field(
         default_factory=dict, max_length=32
     )
+    # engine/near_duplicate.py: "<16 hex>/<16 hex>" (the picture and its mirror), so the
+    # same picture at another size or quality counts once. Empty from an older engine.
+    fingerprint: Annotated[str, Since(3)] = Field("", max_length=40)
 
 
 class CheckSetRequest(Message):

@@ -78,3 +78,18 @@ def test_the_calibration_script_finds_the_bar_separates_copies_from_photos() -> 
     )
     assert out.returncode == 0, out.stdout + out.stderr
     assert "separates them" in out.stdout
+
+
+def test_the_photo_check_returns_the_fingerprint_and_only_to_a_contract_3_side() -> None:
+    from engine.analysis import analyze_photo
+    from engine.faces.dlib_backend import DlibAnalyzer
+    from sitter import contract as c
+    from sitter import wire
+
+    img = _astronaut()
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=90)
+    res = analyze_photo(c.AnalyzePhotoRequest(photo=buf.getvalue()), DlibAnalyzer())
+    assert res.accepted and same_picture(res.fingerprint, fingerprint(img))
+    assert "fingerprint" not in wire.to_wire(res, 2, c.ADDED_VALUES)
+    assert c.parse_result(c.JOB_ANALYZE, c.to_wire(res)).fingerprint == res.fingerprint
