@@ -207,6 +207,7 @@ async def run_workers(
         await beat.stop()
         await beat.redis.aclose()
         raise
+    everything: asyncio.Future[list[Any]] | None = None
     try:
         if stop is None:
             await asyncio.gather(*tasks)
@@ -229,6 +230,9 @@ async def run_workers(
         for t in tasks:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        if everything is not None:  # retrieved, so asyncio does not log it as lost at exit
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                everything.result()
     return workers
 
 

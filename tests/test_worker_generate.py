@@ -256,6 +256,8 @@ async def test_stop_lets_the_running_generation_finish(
     req = _request(runtime, "g-stop", [1, 2, 3, 4]).model_copy(update={"max_attempts": 2})
     job = await client.enqueue(c.JOB_GENERATE, req, job_id="gen:g-stop")
     stop = asyncio.Event()
+    lost: list[dict[str, object]] = []  # what asyncio would log as "never retrieved"
+    asyncio.get_running_loop().set_exception_handler(lambda _loop, ctx: lost.append(ctx))
     serving = asyncio.create_task(
         engine_worker.run_workers(settings, (c.QUEUE_GPU,), runtime=runtime, stop=stop, grace_s=60)
     )
@@ -266,5 +268,9 @@ async def test_stop_lets_the_running_generation_finish(
     stop.set()  # as on SIGTERM, mid-generation
     (worker,) = await asyncio.wait_for(serving, 120)
     assert (worker.jobs_complete, worker.jobs_retried) == (1, 0)
+    import gc
+
+    gc.collect()
+    assert not [x for x in lost if "never retrieved" in str(x.get("message"))], lost
     res = await client.result(c.JOB_GENERATE, job, timeout=5)
     assert isinstance(res, c.GenerateResult) and len(res.variations) == 4
