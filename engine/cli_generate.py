@@ -88,7 +88,10 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from engine.quiet import quiet_libraries
     from sitter.prompts import PromptError, PromptLibrary
+
+    quiet_libraries()
 
     # 1. Check every argument before any model loads (that takes minutes on a real model).
     if args.seed is not None and not 0 <= args.seed <= MAX_BASE_SEED:

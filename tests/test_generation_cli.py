@@ -120,6 +120,9 @@ def test_generate_writes_four_labelled_portraits(
         seed=42,
     )
     assert cmd_generate(args, settings) == 0
+    err = capsys.readouterr().err  # the libraries' own chatter stays out of the terminal
+    for noise in ("Loading pipeline components", "Loading weights", "requires torchvision"):
+        assert noise not in err, err
     summary = json.loads((out / "summary.json").read_text())
     assert [v["seed"] for v in summary["variations"]] == [42, 43, 44, 45]
     assert "a navy suit" in summary["prompt"] and summary["model"] == model
