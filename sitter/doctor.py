@@ -251,10 +251,23 @@ def check_models(settings: Settings) -> list[Finding]:
         items = entries(settings)
     except Exception as exc:
         return [Finding(WARN, "models", f"could not list the models: {exc}")]
+    from engine.licences import verdict
+
+    v = verdict(settings)
+    refused = {p.role for p in v.blocking} if not v.allowed else set()
     out = []
     for e in items:
         if e.present:
             out.append(Finding(OK, "models", f"{e.role}: {e.name} ({e.licence})"))
+        elif e.role in refused:  # fetching it would not help: the licence check refuses it
+            out.append(
+                Finding(
+                    FAIL,
+                    "models",
+                    f"{e.role}: {e.name} is not fetched: SITTER_LICENCE={v.mode.value} does "
+                    "not allow it (see the licence line below for the alternative)",
+                )
+            )
         elif e.required:
             out.append(
                 Finding(

@@ -230,8 +230,12 @@ def test_doctor_runs_the_licence_check(data_dir: Path) -> None:
     from sitter.doctor import check_models
 
     s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
-    assert any(f.area == "licence" for f in asyncio.run(asyncio.to_thread(check_models, s)))
+    found = asyncio.run(asyncio.to_thread(check_models, s))
+    assert any(f.area == "licence" for f in found)
     assert licences.base_family(s) == "sdxl"
+    # A missing part the licence refuses is not sent to `models fetch` (newcomer finding).
+    faces = next(f for f in found if f.area == "models" and f.text.startswith("face models"))
+    assert "models fetch" not in faces.text and "does not allow it" in faces.text
 
 
 def test_an_old_env_files_identity_repo_id_still_starts_as_faceid_and_stays_refused(
