@@ -28,7 +28,7 @@ from studio_harness import (
 
 from bot.studio.core import Studio
 from bot.studio.events import Who
-from bot.studio.tracking import MAX_ENQUEUES, Tracker
+from bot.studio.tracking import MAX_ENQUEUES
 from sitter import contract as c
 
 READY = ": your 4 portraits."  # the results message, not the progress line
@@ -210,8 +210,8 @@ async def test_lost_job_is_enqueued_again_then_failed_clearly(studio: Studio) ->
         order["id"], status="running", delivered_at=None, enqueues=MAX_ENQUEUES
     )
     await studio.engine.redis.delete(f"arq:result:{order['job_id']}", f"arq:job:{order['job_id']}")
-    await Tracker(studio).tick()
-    await Tracker(studio).tick()
+    await studio.tracker().tick()
+    await studio.tracker().tick()
     failures = [r for _, r in outbox.sent if "failed" in r.text]
     assert len(failures) == 1 and "lost the job" in failures[0].text
     assert failures[0].buttons[0][0].label.startswith("↻ Try again")
@@ -235,7 +235,7 @@ async def test_platform_down_delivers_later(studio: Studio) -> None:
 
     async def done() -> None:
         for _ in range(600):
-            await Tracker(studio).tick()
+            await studio.tracker().tick()
             if (await studio.store.order(order["id"]))["status"] == "done":
                 return
             await asyncio.sleep(0.05)

@@ -1,6 +1,6 @@
 """Bursts of reference photos: caps, a summary for floods, and photos kept for later.
 
-The core's ``_files`` hands each burst here. The rules:
+The references step (bot/studio/photos.py) hands each burst here. The rules:
 
 - at most ``SITTER_MAX_FILES_PER_MESSAGE`` files of one message are looked at; the
   rest are not read or stored, and the answer says so;
@@ -23,13 +23,15 @@ import hashlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from bot.store.store import Store
+from bot.studio import words as w
 from bot.studio.events import IncomingFile
+from bot.studio.inputs import clean_text, file_ext
 from sitter import contract as c
-
-if TYPE_CHECKING:
-    from bot.studio.core import Studio
+from sitter.config import Settings
+from sitter.queue import EngineClient
 
 FLOOD_LINES = 10
 # _one_photo's verdict when the checker did not answer: the engine is asked again whether
@@ -64,7 +66,17 @@ class UploadGuard:
         return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
 
 
-async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
+class Parts(Protocol):
+    """The parts of the studio a burst uses (``bot.studio.services.Services``)."""
+
+    store: Store
+    engine: EngineClient
+    settings: Settings
+    uploads: UploadGuard
+    locks: dict[int, asyncio.Lock]
+
+
+async def engine_alive(studio: Parts, queue: str = c.QUEUE_FAST) -> bool:
     """A worker's heartbeat is in Redis for ``queue`` (loading counts: it is coming)."""
     from sitter.heartbeat import live_workers
 
@@ -74,25 +86,22 @@ async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
         return False  # Redis itself is down: the engine can't be reached either
 
 
-def local_refusal(studio: Studio, f: IncomingFile) -> str | None:
-    """A verdict that needs no engine (not fetched, too big, empty), as ``_one_photo`` words it."""
+def local_refusal(studio: Parts, f: IncomingFile) -> str | None:
+    """A verdict that needs no engine (not fetched, too big, empty)."""
     if f.data is None:
-        return f"✗ I could not get this file{': ' + f.error if f.error else ''}."
+        return w.not_fetched(f.error)
     if len(f.data) > studio.settings.max_upload_bytes:
-        mb = studio.settings.max_upload_bytes / 1e6
-        return f"✗ it is {len(f.data) / 1e6:.1f} MB; the limit is {mb:.0f} MB."
+        return w.too_big(len(f.data) / 1e6, studio.settings.max_upload_bytes / 1e6)
     if not f.data:
-        return "✗ the file is empty."
+        return w.EMPTY_FILE
     return None
 
 
 async def keep_pending(
-    studio: Studio, user: Any, set_id: int, files: list[IncomingFile]
+    studio: Parts, user: Any, set_id: int, files: list[IncomingFile]
 ) -> tuple[int, list[str]]:
     """Store files unchecked (status pending) to check at Done: (how many, verdict lines
     for the files refused without the engine)."""
-    from bot.studio.core import _ext, clean_text
-
     s = studio.settings
     kept = 0
     lines = []
@@ -107,13 +116,13 @@ async def keep_pending(
             continue
         if len(await studio.store.photos(set_id)) >= s.max_photos:
             break
-        rel, sha = studio.store.media.put(user["id"], "refs", f.data, _ext(f))
+        rel, sha = studio.store.media.put(user["id"], "refs", f.data, file_ext(f))
         await studio.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         kept += 1
     return kept, lines
 
 
-async def usable(studio: Studio, set_id: int) -> int:
+async def usable(studio: Parts, set_id: int) -> int:
     """Accepted photos plus those kept unchecked (for the Done button)."""
     store = studio.store
     return await store.count_photos(set_id) + await store.count_photos(set_id, "pending")
@@ -128,7 +137,7 @@ def engine_down_text(kept: int) -> str:
 
 
 async def check_pending(
-    studio: Studio, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
+    studio: Parts, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
 ) -> list[str]:
     """Check the photos kept while no worker ran; one verdict line each."""
     lines = []
@@ -144,7 +153,7 @@ async def check_pending(
 
 
 async def run_burst(
-    studio: Studio,
+    studio: Parts,
     user: Any,
     files: tuple[IncomingFile, ...],
     one: Callable[[IncomingFile], Awaitable[str]],
@@ -156,7 +165,7 @@ async def run_burst(
     guard.max_refused = s.max_refused_per_day
     cap = s.max_files_per_message
     looked = list(files[:cap])
-    lock = studio._locks.get(user["id"])
+    lock = studio.locks.get(user["id"])
     verdicts: list[tuple[str, str]] = []
     stopped = False
     turned_away = 0
@@ -172,8 +181,6 @@ async def run_burst(
             if not await still_collecting():
                 stopped = True
                 break
-        from bot.studio.core import clean_text
-
         label = clean_text(f.filename)[:60] or f"photo {n}"
         if guard.blocked(user["id"]):
             turned_away += 1
