@@ -12,8 +12,8 @@ from collections.abc import Awaitable, Callable
 
 from bot.store.store import Row
 from bot.studio import buttons as b
-from bot.studio import rights
-from bot.studio import words as w
+from bot.studio import rights, words
+from bot.studio import words_chat as w
 from bot.studio.conversation import Conversation, State, Turn, say
 from bot.studio.events import Button, Command, Reply
 from bot.studio.inputs import clean_text
@@ -51,9 +51,9 @@ class Commands:
     async def handle(self, event: Command, turn: Turn, consented: bool) -> list[Reply]:
         name = event.name.lower().lstrip("/")
         if name == "help":
-            return [say(w.HELP)]
+            return [say(words.HELP)]
         if name == "privacy":
-            return [say(w.privacy(self.s.settings))]
+            return [say(words.privacy(self.s.settings))]
         if name == "forget":
             yes = Button(w.FORGET_YES, b.item("f", turn.rev), "danger")
             return [say(w.FORGET_ASK, (yes, Button(w.FORGET_KEEP, b.wizard(turn.rev, "keep"))))]

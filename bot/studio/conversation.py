@@ -20,7 +20,7 @@ from enum import StrEnum
 from typing import Any
 
 from bot.store.store import Row
-from bot.studio import words as w
+from bot.studio import words_chat as w
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.services import Services
 

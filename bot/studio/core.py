@@ -38,7 +38,8 @@ from typing import Any
 
 from bot.store.store import Row, Store
 from bot.studio import buttons as b
-from bot.studio import words as w
+from bot.studio import words
+from bot.studio import words_chat as w
 from bot.studio.commands import ALWAYS, Commands
 from bot.studio.conversation import Conversation, State, Turn, say
 from bot.studio.delivery import Delivery
@@ -213,7 +214,7 @@ class Studio:
                 return await self._dispatch(event, user)
             except Exception as exc:
                 if self.outages.failed(exc, "a chat event"):
-                    return [say(w.OUTAGE)]
+                    return [say(words.OUTAGE)]
                 log.exception("studio: failed on %s from %s", type(event).__name__, who.user_id)
                 return [say(w.SOMETHING_WENT_WRONG)]
 
@@ -241,7 +242,7 @@ class Studio:
             return [say(w.SUSPENDED)]
         if not event.who.private:
             if isinstance(event, Command) and event.name == "help":
-                return [say(w.HELP)]
+                return [say(words.HELP)]
             return [say(w.GO_PRIVATE)]
         talk = self.conversation
         turn = await talk.turn(user)
@@ -262,7 +263,7 @@ class Studio:
     async def _consented(self, user: Row) -> bool:
         """Agreed to the current consent text (a new version asks again)."""
         consent = await self.store.consent(user["id"])
-        return consent is not None and consent["version"] == w.CONSENT_VERSION
+        return consent is not None and consent["version"] == words.CONSENT_VERSION
 
     # --- button presses ----------------------------------------------------------------
     async def _press(self, event: Press, turn: Turn) -> list[Reply]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from bot.store.store import Row
 from bot.studio import buttons as b
-from bot.studio import words as w
+from bot.studio import words_chat as w
 from bot.studio.events import Button, Image, Reply
 from bot.studio.services import Services
 from sitter import contract as c

@@ -17,7 +17,7 @@ from typing import Any
 from bot.store.store import Row, now_iso
 from bot.studio import buttons as b
 from bot.studio import reach, rights, safety
-from bot.studio import words as w
+from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services

@@ -7,8 +7,8 @@ import json
 
 from bot.store.store import Row
 from bot.studio import buttons as b
-from bot.studio import rights, uploads
-from bot.studio import words as w
+from bot.studio import rights, uploads, words
+from bot.studio import words_chat as w
 from bot.studio.conversation import Outcome, State, Turn, again, go, say
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
@@ -28,7 +28,7 @@ class Photos:
 
     def done_row(self, rev: int, accepted: int) -> tuple[Button, ...]:
         if accepted >= self.s.settings.min_photos:
-            return (Button(w.done_button(accepted), b.wizard(rev, "done"), "primary"),)
+            return (Button(words.done_button(accepted), b.wizard(rev, "done"), "primary"),)
         return ()
 
     def _stay(self, text: str, usable: int) -> Outcome:
@@ -44,9 +44,9 @@ class Photos:
         settings = self.s.settings
         ref = await self.s.store.current_set(turn.user["id"])
         n = await self.s.store.count_photos(ref["id"])
-        text = w.ASK_PHOTOS.format(min=settings.min_photos)
+        text = words.ASK_PHOTOS.format(min=settings.min_photos)
         if n:
-            text += "\n" + w.count_line(n, settings.min_photos, settings.max_photos)
+            text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
         return [say(text, self.done_row(turn.rev, n))]
 
     async def text(self, turn: Turn, text: str) -> Outcome:
@@ -72,7 +72,7 @@ class Photos:
             self.s, user, files, lambda f: self.one_photo(user, ref["id"], f), collecting
         )
         accepted = await store.count_photos(ref["id"])
-        lines += ["", w.count_line(accepted, settings.min_photos, settings.max_photos)]
+        lines += ["", words.count_line(accepted, settings.min_photos, settings.max_photos)]
         return self._stay("\n".join(lines), accepted)
 
     async def one_photo(self, user: Row, set_id: int, f: IncomingFile) -> str:
@@ -82,13 +82,13 @@ class Photos:
             return refusal
         assert f.data is not None
         if await store.count_photos(set_id) >= settings.max_photos:
-            return w.enough_photos(settings.max_photos)
+            return words.enough_photos(settings.max_photos)
         sha = hashlib.sha256(f.data).hexdigest()
         dup = await store.photo_by_sha(set_id, sha)
         if dup is not None and dup["status"] == "pending":
             await store.delete_photo(dup["id"])  # its check was cut short: check again
         elif dup is not None:
-            return w.same_photo(dup["status"])
+            return words.same_photo(dup["status"])
         rel, sha = store.media.put(user["id"], "refs", f.data, file_ext(f))
         photo_id = await store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         accepted = await store.photos(set_id, "accepted")
@@ -115,17 +115,17 @@ class Photos:
         except TimeoutError:
             await engine.drop([handle.job_id])  # it holds the photo: not left in Redis
             await store.delete_photo(photo_id)
-            return uploads.CHECKER_TIMED_OUT + w.CHECK_AGAIN_SOON
+            return uploads.CHECKER_TIMED_OUT + words.CHECK_AGAIN_SOON
         await engine.drop([handle.job_id])  # read: its photo, crop, embedding leave Redis
         if isinstance(result, c.JobFailure):
             await store.delete_photo(photo_id)
-            return w.check_failed(result.message)
+            return words.check_failed(result.message)
         assert isinstance(result, c.AnalyzePhotoResult)
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
         if not result.accepted or result.embedding is None:
             await rights.refused(store, user["id"], photo_id, reasons, result.protected_match)
-            why = "; ".join(w.issue_words(i) for i in result.issues) or "it can't be used"
-            return f"✗ {why}."
+            why = "; ".join(words.issue_words(i) for i in result.issues)
+            return words.refused(why)
         crop = None
         if result.face_crop:
             crop, _ = store.media.put(user["id"], "crops", result.face_crop, "png")
@@ -140,7 +140,7 @@ class Photos:
             height=result.height,
             quality=dict(result.quality),
         )
-        return w.ACCEPTED
+        return words.ACCEPTED
 
     # --- Done ---------------------------------------------------------------------------
     async def done(self, turn: Turn, _arg: str) -> Outcome:
@@ -162,7 +162,7 @@ class Photos:
             checked.append("")
         if len(accepted) < minimum:
             return self._stay(
-                "\n".join(checked) + w.need_more(minimum, len(accepted)), len(accepted)
+                "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
         notes: list[str] = []
         if len(accepted) >= 3:
@@ -173,9 +173,9 @@ class Photos:
                     c.JOB_CHECK_SET, req, job_id=job_id, timeout=self.s.analyze_timeout_s
                 )
             except TimeoutError:
-                return self._stay(w.SET_CHECK_TIMED_OUT, len(accepted))
+                return self._stay(words.SET_CHECK_TIMED_OUT, len(accepted))
             if isinstance(result, c.JobFailure):
-                return self._stay(w.set_check_failed(result.message), len(accepted))
+                return self._stay(words.set_check_failed(result.message), len(accepted))
             assert isinstance(result, c.CheckSetResult)
             for i in result.outliers:
                 if 0 <= i < len(accepted):
@@ -193,12 +193,12 @@ class Photos:
                         embedding=json.loads(p["embedding"]),
                         backend=p["backend"],
                     )
-                    notes.append(w.left_out(p["filename"] or "photo " + str(i + 1)))
+                    notes.append(words.left_out(p["filename"] or "photo " + str(i + 1)))
         left = len(accepted) - len(notes)
         if left < minimum:
-            return self._stay("\n".join([*notes, w.leaves_too_few(left, minimum)]), left)
+            return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
-        return go(State.STYLE, {}, say("\n".join([*checked, *notes, w.photos_ready(left)])))
+        return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
 
     async def collect_again(self, user: Row) -> None:
         """Back to collecting (/photos, Back from the style): the set takes photos again."""

@@ -6,8 +6,8 @@ from typing import Any
 
 from bot.store.store import Row
 from bot.studio import buttons as b
-from bot.studio import followups
-from bot.studio import words as w
+from bot.studio import followups, words
+from bot.studio import words_chat as w
 from bot.studio.events import Button, Image, Reply
 from bot.studio.services import Services
 from bot.studio.words import detail_columns, detail_words, likeness_words
@@ -51,10 +51,10 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
     if any(w.NO_FACE in i.caption for i in images):  # said once, not under each portrait
         text += "\n" + w.NO_FACE_EXPLAINED
     if withheld and not images:
-        text = f"Order #{order['id']} – {name}: {w.withheld_line(withheld)} {w.RETRY}"
+        text = f"Order #{order['id']} – {name}: {words.withheld_line(withheld)} {words.RETRY}"
         rows = rows[:1]
     elif withheld:
-        text += " " + w.withheld_line(withheld)
+        text += " " + words.withheld_line(withheld)
     return Reply(text=text, images=tuple(images), buttons=tuple(rows))
 
 

@@ -26,8 +26,8 @@ from typing import Any
 
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Row, now_iso
-from bot.studio import rights
-from bot.studio import words as w
+from bot.studio import rights, words
+from bot.studio import words_chat as w
 from bot.studio.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.events import Reply
 from bot.studio.followups import BY_KIND, FollowUps, result_method
@@ -261,7 +261,7 @@ class Tracker:
                     return
                 error = result.message[:500]
                 if result.code == "withheld":  # the copy did not pass the safety check
-                    error = w.copy_withheld(vj["idx"])
+                    error = words.copy_withheld(vj["idx"])
                     order = {"id": vj["order_id"], "user_id": vj["user_id"]}
                     await self._audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
                 await self.store.set_variation_job(vj["id"], status="failed", error=error)
@@ -283,7 +283,7 @@ class Tracker:
                     vj["id"], status="delivered", delivered_at=now_iso()
                 )
         elif fresh["status"] == "failed":
-            if fresh["error"] == w.copy_withheld(vj["idx"]):
+            if fresh["error"] == words.copy_withheld(vj["idx"]):
                 reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
             else:
                 reply = self.followups.failed_reply(vj, vj["idx"], fresh["error"])

@@ -36,11 +36,7 @@ from sitter.queue import EngineClient
 FLOOD_LINES = 10
 # _one_photo's verdict when the checker did not answer: the engine is asked again whether
 # a worker is alive, and if none is the rest of the burst is kept unchecked at once.
-CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
-ENGINE_DOWN = (
-    "The studio's engine is not running right now, so I can't check photos. "
-    "{kept} When it is back, send /done (or more photos) and I'll check them then."
-)
+CHECKER_TIMED_OUT = w.CHECKER_TIMED_OUT
 
 
 def _day() -> str:
@@ -128,12 +124,7 @@ async def usable(studio: Parts, set_id: int) -> int:
     return await store.count_photos(set_id) + await store.count_photos(set_id, "pending")
 
 
-def engine_down_text(kept: int) -> str:
-    if kept:
-        what = f"I kept your {kept} photo{'s' if kept != 1 else ''} unchecked."
-    else:
-        what = "Photos you already sent are kept."
-    return ENGINE_DOWN.format(kept=what)
+engine_down_text = w.engine_down
 
 
 async def check_pending(
@@ -200,25 +191,16 @@ async def run_burst(
         why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if v and v[0] != "✓")
         top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
         more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
-        lines.append(
-            f"{len(files)} files: I checked {sum(bool(v) for _, v in verdicts)}, {ok} accepted"
-            + (f"; refused: {top}{more}" if why else "")
-            + "."
-        )
+        checked = sum(bool(v) for _, v in verdicts)
+        lines.append(w.flood_summary(len(files), checked, ok, f"{top}{more}" if why else ""))
     else:
         lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
     if len(files) > cap:
-        lines.append(
-            f"I look at {cap} files per message at most, so I left the other "
-            f"{len(files) - cap} alone (not stored). Send your best 10–20 photos."
-        )
+        lines.append(w.over_cap(cap, len(files) - cap))
     if turned_away:
-        lines.append(
-            f"I've refused {guard.refused_today(user['id'])} files from you today, so I "
-            f"didn't look at {turned_away} more. Send a few good photos tomorrow."
-        )
+        lines.append(w.turned_away(guard.refused_today(user["id"]), turned_away))
     if stopped:
-        lines.append("You moved on, so I stopped checking the rest of that message.")
+        lines.append(w.MOVED_ON)
     if kept_for_later is not None:
         lines.append(engine_down_text(kept_for_later))
     return lines

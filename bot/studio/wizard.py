@@ -11,8 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 from bot.studio import buttons as b
-from bot.studio import safety
-from bot.studio import words as w
+from bot.studio import safety, words
+from bot.studio import words_chat as w
 from bot.studio.conversation import (
     Arrow,
     Conversation,
@@ -110,7 +110,7 @@ class Wizard:
     def _checked_text(self, text: str) -> Reply | None:
         if not text:
             return say(w.EMPTY_ANSWER)
-        if len(text) > w.FREE_TEXT_MAX:
+        if len(text) > words.FREE_TEXT_MAX:
             return say(w.too_long(len(text)))
         return None
 
@@ -123,13 +123,15 @@ class Wizard:
             agree = Button(w.AGREE, b.wizard(turn.rev, "agree"), "primary")
             return [
                 say(
-                    w.welcome(self.s.settings),
+                    words.welcome(self.s.settings),
                     (agree, Button(w.DECLINE, b.wizard(turn.rev, "decline"))),
                 )
             ]
 
         async def agree(turn: Turn, _arg: str) -> Outcome:
-            await self.s.store.record_consent(turn.user["id"], w.CONSENT_VERSION, w.CONSENT_TEXT)
+            await self.s.store.record_consent(
+                turn.user["id"], words.CONSENT_VERSION, words.CONSENT_TEXT
+            )
             return go(State.REFERENCES, {}, say(w.NOTED))
 
         async def decline(turn: Turn, _arg: str) -> Outcome:
@@ -231,7 +233,7 @@ class Wizard:
             return self._answered(turn, value)
 
         async def own(turn: Turn, _arg: str) -> Outcome:
-            return answer(say(w.TYPE_ANSWER.format(max=w.FREE_TEXT_MAX)))
+            return answer(say(w.TYPE_ANSWER.format(max=words.FREE_TEXT_MAX)))
 
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:

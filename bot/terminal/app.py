@@ -64,7 +64,7 @@ class Terminal:
     def render(self, replies: list[Reply], prefix: str = "") -> None:
         numbered: dict[int, tuple[str, str]] = {}
         for reply in replies:
-            mark = "↻ " if reply.edit_key else ""
+            mark = "✎ " if reply.edit_key else ""  # an update of an earlier message (↻ is Retry)
             for line in reply.text.splitlines() or [""]:
                 self._print(f"{prefix}{mark}{line}")
             for image in reply.images:
