@@ -180,3 +180,10 @@ def test_flow_mmd_is_the_table() -> None:
         cwd=ROOT,
     ).stdout
     assert (ROOT / "bot" / "studio" / "flow.mmd").read_text() == out
+
+
+def test_help_counts_the_questions_of_the_table() -> None:
+    from bot.studio import words
+
+    assert "answer five short questions" in words.help_text(5)
+    assert "answer six short questions" in words.help_text(6)

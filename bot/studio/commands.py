@@ -51,7 +51,7 @@ class Commands:
     async def handle(self, event: Command, turn: Turn, consented: bool) -> list[Reply]:
         name = event.name.lower().lstrip("/")
         if name == "help":
-            return [say(words.HELP)]
+            return [say(words.help_text(self.wizard.total))]
         if name == "privacy":
             return [say(words.privacy(self.s.settings))]
         if name == "forget":

@@ -72,18 +72,30 @@ class _Named:
     commands = MODERATION_COMMANDS
 
     def __init__(self, hook: Any):
-        self.gate = hook.gate
-        self.handle_command = hook.handle_command
-        self.handle_press = hook.handle_press
-        self.take_input = hook.take_input
-        self.tick = hook.tick
+        self.hook = hook
 
     def owns(self, press_data: str) -> bool:
         return isinstance(b.parse(press_data), b.ModerationPress)
 
+    async def gate(self, event: Event) -> list[Reply] | None:
+        return await self.hook.gate(event)
+
+    async def handle_command(self, event: Command, user: Any) -> list[Reply]:
+        return await self.hook.handle_command(event, user)
+
+    async def handle_press(self, event: Press, user: Any) -> list[Reply]:
+        return await self.hook.handle_press(event, user)
+
+    async def take_input(self, event: Text | Files, user: Any) -> list[Reply] | None:
+        return await self.hook.take_input(event, user)
+
+    async def tick(self) -> int:
+        return await self.hook.tick()
+
 
 def as_plugin(hook: Any) -> StudioPlugin:
-    return hook if isinstance(hook, StudioPlugin) else _Named(hook)  # type: ignore[return-value]
+    """The hook as the core uses it: itself once it is a StudioPlugin."""
+    return hook if isinstance(hook, StudioPlugin) else _Named(hook)
 
 
 class Studio:
@@ -242,7 +254,7 @@ class Studio:
             return [say(w.SUSPENDED)]
         if not event.who.private:
             if isinstance(event, Command) and event.name == "help":
-                return [say(words.HELP)]
+                return [say(words.help_text(self.wizard.total))]
             return [say(w.GO_PRIVATE)]
         talk = self.conversation
         turn = await talk.turn(user)

@@ -68,10 +68,9 @@ def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
 
 def result_method(result: c.UpscaleResult | c.LabelResult) -> str:
     """How the copy was made, in a few words (kept with it, said when it is sent)."""
-    method = getattr(result, "method", "") or ""
     if isinstance(result, c.UpscaleResult):
-        method = f"{method}, {result.width}×{result.height}".strip(", ")
-    return method
+        return f"{result.method or ''}, {result.width}×{result.height}".strip(", ")
+    return ""  # a label says nothing more
 
 
 class FollowUps:

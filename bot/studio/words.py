@@ -50,6 +50,16 @@ def privacy(settings: Settings) -> str:
     )
 
 
+_COUNT = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven", "eight")))
+
+
+def help_text(questions: int) -> str:
+    """/help; ``questions``: the wizard's steps, as the conversation table counts them."""
+    return HELP.replace(
+        "five short questions", f"{_COUNT.get(questions, questions)} short questions"
+    )
+
+
 HELP = (
     "How it works: /start, agree, send photos of yourself (10–20 is best), press Done, "
     "answer five short questions, confirm, and wait for four portraits.\n\n"
