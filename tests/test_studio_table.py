@@ -144,6 +144,8 @@ async def test_a_step_added_to_wizard_toml_is_a_step_of_the_wizard(
         await chat.press("✓ Queue it")
         order = await store.last_order((await store.user("terminal", "tia"))["id"])
         assert order is not None and "a warm smile" in order["prompt"]
+        [help_] = await chat.send("/help")
+        assert "answer six short questions" in help_.text and studio.conversation.total == 6
         diagram = studio.conversation.mermaid()
         assert "composition --> expression" in diagram and "expression --> confirm" in diagram
     finally:
@@ -187,3 +189,17 @@ def test_help_counts_the_questions_of_the_table() -> None:
 
     assert "answer five short questions" in words.help_text(5)
     assert "answer six short questions" in words.help_text(6)
+
+
+def test_the_studio_has_no_import_cycle() -> None:
+    """The tracker takes the parts it uses; nothing in bot/studio imports the facade back."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location(
+        "import_cycles", ROOT / "scripts" / "import_cycles.py"
+    )
+    assert spec is not None and spec.loader is not None
+    cycles = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(cycles)
+    found = [c for c in cycles.cycles(cycles.graph()) if any(m.startswith("bot.studio") for m in c)]
+    assert found == []

@@ -19,6 +19,7 @@ from bot.studio import buttons as b
 from bot.studio import reach, rights, safety
 from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
+from bot.studio.photos import embedding
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services
 from sitter import contract as c
@@ -29,10 +30,6 @@ from sitter.queue import EngineClient
 log = logging.getLogger(__name__)
 
 VARIATIONS = 4
-
-
-def embedding(photo: Any) -> c.Embedding:
-    return c.Embedding(backend=photo["backend"] or "", vector=json.loads(photo["embedding"]))
 
 
 def seeds() -> list[int]:

@@ -12,7 +12,6 @@ from bot.studio import words_chat as w
 from bot.studio.conversation import Outcome, State, Turn, again, go, say
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
-from bot.studio.orders import embedding
 from bot.studio.services import Services
 from sitter import contract as c
 
@@ -20,6 +19,11 @@ from sitter import contract as c
 # with; otherwise one odd first photo would make every later one "a different
 # person". The odd one out is found at Done (check_set) and named.
 SET_CHECK_FROM = 3
+
+
+def embedding(photo: Row) -> c.Embedding:
+    """A stored reference photo's face embedding, as the engine takes it."""
+    return c.Embedding(backend=photo["backend"] or "", vector=json.loads(photo["embedding"]))
 
 
 class Photos:
