@@ -102,6 +102,35 @@ async def test_every_state_is_reachable_and_every_event_gets_a_clear_answer(
                 after = await studio.store.session(user["id"])
                 assert after is not None and after.state in arrows[state], (state, event, after)
         assert probes > 300
+        # Every wizard button a state shows (its step, /start, /cancel's question) is one
+        # that state takes.
+        for state in talk.order:
+            data = full_order(studio) if state == State.CONFIRM else {}
+            shown = []
+            if await studio.store.active_order(user["id"]) is None:  # /cancel asks which
+                await studio.store.create_order(
+                    user_id=user["id"],
+                    set_id=None,
+                    platform=WHO.platform,
+                    chat_id=WHO.chat_id,
+                    style="watercolor",
+                    choices={},
+                    prompt="p",
+                    negative_prompt="",
+                    params={},
+                    seeds=[1],
+                )
+            for command in ("/start", "/cancel"):
+                await studio.store.save_session(user["id"], state, data)
+                shown += await Chat(studio, WHO).send(command)
+            step = talk.steps[state]
+            for reply in shown:
+                for row in reply.buttons:
+                    for button in row:
+                        parsed = b.parse(button.data)
+                        if isinstance(parsed, b.WizardPress):
+                            taken = set(step.presses) | set(talk.fallback_presses)
+                            assert parsed.action in taken, (state, button)
     finally:
         await studio.aclose()
 

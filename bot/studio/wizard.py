@@ -160,7 +160,7 @@ class Wizard:
         return Step(
             State.REFERENCES,
             self.photos.show,
-            {"done": self.photos.done},
+            {"done": self.photos.done, "cancel": self.cancel},  # /cancel's "Stop choosing"
             self.photos.text,
             self.photos.files,
             arrows=(
