@@ -102,6 +102,10 @@ async def test_every_state_is_reachable_and_every_event_gets_a_clear_answer(
                 after = await studio.store.session(user["id"])
                 assert after is not None and after.state in arrows[state], (state, event, after)
         assert probes > 300
+        # A session saved in a step wizard.toml no longer has: answered, not stuck.
+        await studio.store.save_session(user["id"], "weather", {"weather": "rain"})
+        [said, idle] = await studio.handle(Text(WHO, "hello"))
+        assert said.text == w.NOT_ASKING and idle.buttons[0][0].label == w.NEW_PORTRAIT
         # Every wizard button a state shows (its step, /start, /cancel's question) is one
         # that state takes.
         for state in talk.order:
