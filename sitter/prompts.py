@@ -8,8 +8,10 @@ recommended generation ``[params]``, its ``[likeness]`` gate: ``kind``
 optionally a ``reference_template`` for models that see the person's photos
 (FLUX.2 [klein]). ``prompts/families.toml`` says how each kind of model is
 addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
-steps after the style, each with preset answers. Anything malformed, or a slot
-the wizard does not know, raises :class:`PromptError` naming the file.
+steps after the style, each with preset answers; each step is a slot, so a new
+step there is a new question of the chat (bot/studio/wizard.py builds its steps
+from this list). Anything malformed, or a slot a template names that no step
+asks, raises :class:`PromptError` naming the file.
 
 Used by both the bot and ``sitter generate``; imports nothing heavy.
 """
@@ -66,9 +68,14 @@ class Style:
         values = {s: answers.get(s, "").strip() for s in named}
         values[SUBJECT] = subject
         text = template.format(**values)
-        # An answer to a step this template does not name (a step added to wizard.toml
-        # after the style was written) still reaches the picture: it goes at the end.
-        extra = [v.strip() for k, v in answers.items() if k not in named and v.strip()]
+        # An answer to a step the style does not name at all (a step added to wizard.toml
+        # after the style was written) still reaches the picture: it goes at the end. (A
+        # reference_template that leaves out a slot its template names leaves it out.)
+        extra = [
+            v.strip()
+            for k, v in answers.items()
+            if k not in named and k not in self.slots and v.strip()
+        ]
         if extra:
             text = ", ".join([text, *extra])
         # A slot left empty leaves ", ," behind: tidy it.
