@@ -79,7 +79,6 @@ async def hand_back(url: str, tmp: Path) -> tuple[float, float, float]:
     from studio_harness import open_studio, start_engine, stop
     from test_robust_orders import _placed_order
 
-    from bot.studio.tracking import Tracker
     from sitter.config import Settings
 
     heartbeat = Settings.model_fields["worker_heartbeat_s"].default
@@ -88,7 +87,7 @@ async def hand_back(url: str, tmp: Path) -> tuple[float, float, float]:
     fresh = None
     try:
         oid = await _placed_order(studio)
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         while (await studio.store.order(oid))["status"] != "running":
             await tracker.tick()
             await asyncio.sleep(0.05)
@@ -116,7 +115,6 @@ async def outage(tmp: Path, seconds: float = 30.0) -> tuple[int, float]:
 
     from bot.studio import words as w
     from bot.studio.core import Studio
-    from bot.studio.tracking import Tracker
     from sitter.config import load_settings
 
     port = _port()
@@ -160,7 +158,7 @@ async def outage(tmp: Path, seconds: float = 30.0) -> tuple[int, float]:
         root = logging.getLogger()
         root.addHandler(handler)
         root.setLevel(logging.INFO)
-        task = asyncio.create_task(Tracker(studio).run())
+        task = asyncio.create_task(studio.tracker().run())
         await asyncio.sleep(seconds)
         task.cancel()
         await asyncio.gather(task, return_exceptions=True)

@@ -8,8 +8,10 @@ recommended generation ``[params]``, its ``[likeness]`` gate: ``kind``
 optionally a ``reference_template`` for models that see the person's photos
 (FLUX.2 [klein]). ``prompts/families.toml`` says how each kind of model is
 addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
-steps after the style, each with preset answers. Anything malformed, or a slot
-the wizard does not know, raises :class:`PromptError` naming the file.
+steps after the style, each with preset answers; each step is a slot, so a new
+step there is a new question of the chat (bot/studio/wizard.py builds its steps
+from this list). Anything malformed, or a slot a template names that no step
+asks, raises :class:`PromptError` naming the file.
 
 Used by both the bot and ``sitter generate``; imports nothing heavy.
 """
@@ -26,10 +28,14 @@ from sitter.contract import GatePolicy, GenerationParams, LikenessGate, StyleKin
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
-# The slots a template may use; {subject} is filled by the studio, the rest by the wizard.
+# The slots a template may use: {subject} is filled by the studio, the rest by the wizard,
+# one per step of prompts/wizard.toml (a new step there is a new slot: no code change).
 SUBJECT = "subject"
+# The slots of the shipped prompts/wizard.toml (the shipped styles name each of them).
 WIZARD_SLOTS = ("attire", "setting", "lighting", "composition")
 KNOWN_SLOTS = frozenset((SUBJECT, *WIZARD_SLOTS))
+# Names a wizard step may not take: the studio's own states and the style's key.
+RESERVED_SLOTS = frozenset({SUBJECT, "style", "consent", "references", "confirm", "idle"})
 DEFAULT_SUBJECT = "a person"
 _PARAM_KEYS = set(GenerationParams.model_fields)
 # A reference prompt this many UTF-8 bytes long always fits FLUX.2 [klein]'s 512
@@ -57,9 +63,21 @@ class Style:
     def compose(
         self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT, template: str = ""
     ) -> str:
-        values = {s: answers.get(s, "").strip() for s in WIZARD_SLOTS}
+        template = template or self.template
+        named = {f for _, f, _, _ in string.Formatter().parse(template) if f}
+        values = {s: answers.get(s, "").strip() for s in named}
         values[SUBJECT] = subject
-        text = (template or self.template).format(**values)
+        text = template.format(**values)
+        # An answer to a step the style does not name at all (a step added to wizard.toml
+        # after the style was written) still reaches the picture: it goes at the end. (A
+        # reference_template that leaves out a slot its template names leaves it out.)
+        extra = [
+            v.strip()
+            for k, v in answers.items()
+            if k not in named and k not in self.slots and v.strip()
+        ]
+        if extra:
+            text = ", ".join([text, *extra])
         # A slot left empty leaves ", ," behind: tidy it.
         parts = [p.strip() for p in text.split(",")]
         return ", ".join(p for p in parts if p)
@@ -122,13 +140,15 @@ class PromptLibrary:
         style_dir = folder / "styles"
         if not style_dir.is_dir():
             raise PromptError(f"{style_dir}: no styles folder (expected prompts/styles/*.toml)")
+        steps = _load_wizard(folder / "wizard.toml")
+        known = KNOWN_SLOTS | {s.slot for s in steps}
         styles: dict[str, Style] = {}
         for path in sorted(style_dir.glob("*.toml")):
-            style = _load_style(path)
+            style = _load_style(path, known)
             styles[style.key] = style
         if not styles:
             raise PromptError(f"{style_dir}: no styles (*.toml) found")
-        steps = _load_wizard(folder / "wizard.toml")
+        _check_steps_cover(folder / "wizard.toml", steps, styles)
         wordings = _load_wordings(folder / "families.toml")
         _check_reference_length(styles, steps, wordings["reference"])
         return cls(styles=styles, steps=steps, folder=folder, wordings=wordings)
@@ -181,7 +201,7 @@ def _text(path: Path, data: dict[str, Any], key: str, required: bool = True) -> 
     return value.strip()
 
 
-def _load_style(path: Path) -> Style:
+def _load_style(path: Path, known: frozenset[str] = KNOWN_SLOTS) -> Style:
     data = _read_toml(path)
     key = path.stem
     if not key.replace("_", "").isalnum() or not key.islower():
@@ -198,10 +218,10 @@ def _load_style(path: Path) -> Style:
     if unknown:
         raise PromptError(f"{path}: unknown keys {sorted(unknown)}")
     template = _text(path, data, "template")
-    fields = _template_slots(path, template, "template")
+    fields = _template_slots(path, template, "template", known)
     reference = _text(path, data, "reference_template", required=False)
     if "reference_template" in data:
-        _template_slots(path, reference, "reference_template")
+        _template_slots(path, reference, "reference_template", known)
     params = data.get("params", {})
     if not isinstance(params, dict) or set(params) - _PARAM_KEYS:
         raise PromptError(f"{path}: [params] takes only {sorted(_PARAM_KEYS)}")
@@ -222,16 +242,18 @@ def _load_style(path: Path) -> Style:
     )
 
 
-def _template_slots(path: Path, template: str, key: str) -> list[str]:
+def _template_slots(
+    path: Path, template: str, key: str, known: frozenset[str] = KNOWN_SLOTS
+) -> list[str]:
     try:
         fields = [f for _, f, _, _ in string.Formatter().parse(template) if f is not None]
     except ValueError as exc:
         raise PromptError(f"{path}: {key} is malformed: {exc}") from None
-    bad = [f for f in fields if f not in KNOWN_SLOTS]
+    bad = [f for f in fields if f not in known]
     if bad:
         raise PromptError(
             f"{path}: unknown slot(s) {', '.join('{' + b + '}' for b in bad)} in {key}; "
-            f"known slots: {', '.join('{' + s + '}' for s in sorted(KNOWN_SLOTS))}"
+            f"known slots: {', '.join('{' + s + '}' for s in sorted(known))}"
         )
     if SUBJECT not in fields:
         raise PromptError(f"{path}: the {key} must contain {{subject}}")
@@ -254,6 +276,26 @@ def _load_wordings(path: Path) -> dict[str, Wording]:
             raise PromptError(f"{path}: [{kind}] takes only subject and suffix")
         out[kind] = Wording(_text(path, table, "subject"), _text(path, table, "suffix", False))
     return out
+
+
+def _check_steps_cover(path: Path, steps: tuple[WizardStep, ...], styles: dict[str, Style]) -> None:
+    """Every slot a style names is asked by a step (a step no style names is fine: its
+    answer goes at the end of the prompt)."""
+    asked = {s.slot for s in steps}
+    for style in styles.values():
+        missing = sorted(style.slots - asked - {SUBJECT})
+        if not missing:
+            continue
+        named = set().union(*(s.slots for s in styles.values()))
+        odd = [(i, s.slot) for i, s in enumerate(steps, 1) if s.slot not in named]
+        need = ", ".join("{" + m + "}" for m in missing)
+        if odd:
+            i, slot = odd[0]
+            raise PromptError(
+                f"{path}: step {i}: unknown slot {slot!r} (no style names it), and no step "
+                f"asks for {need}, which {style.key}.toml uses"
+            )
+        raise PromptError(f"{path}: no step asks for {need}, which {style.key}.toml uses")
 
 
 def _check_reference_length(
@@ -310,8 +352,12 @@ def _load_wizard(path: Path) -> tuple[WizardStep, ...]:
         if not isinstance(item, dict):
             raise PromptError(f"{path}: step {i} is not a table")
         slot = item.get("slot")
-        if slot not in WIZARD_SLOTS:
-            raise PromptError(f"{path}: step {i}: unknown slot {slot!r}; known: {WIZARD_SLOTS}")
+        if not isinstance(slot, str) or not slot.isidentifier() or not slot.islower():
+            raise PromptError(
+                f"{path}: step {i}: slot must be a lower_snake_case name, got {slot!r}"
+            )
+        if slot in RESERVED_SLOTS:
+            raise PromptError(f"{path}: step {i}: {slot!r} is reserved; choose another slot name")
         presets = []
         for p in item.get("presets", []):
             if not isinstance(p, dict) or not all(
@@ -323,6 +369,6 @@ def _load_wizard(path: Path) -> tuple[WizardStep, ...]:
             raise PromptError(f"{path}: step {slot!r} has no presets")
         steps.append(WizardStep(slot, _text(path, item, "question"), tuple(presets)))
     slots = [s.slot for s in steps]
-    if sorted(slots) != sorted(WIZARD_SLOTS):
-        raise PromptError(f"{path}: steps must cover each of {WIZARD_SLOTS} once, got {slots}")
+    if len(set(slots)) != len(slots):
+        raise PromptError(f"{path}: each slot may have one step only, got {slots}")
     return tuple(steps)

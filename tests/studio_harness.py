@@ -247,9 +247,8 @@ async def until(
     studio: Studio, check: Callable[[], bool], timeout: float = 30.0, what: str = ""
 ) -> None:
     """Run the core's background passes until ``check()`` holds."""
-    from bot.studio.tracking import Tracker
 
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     loop = asyncio.get_running_loop()
     end = loop.time() + timeout
     while not check():

@@ -20,7 +20,6 @@ from bot.studio import buttons as b
 from bot.studio import words
 from bot.studio.core import Studio
 from bot.studio.events import Press, Who
-from bot.studio.tracking import Tracker
 from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
 from sitter.queue import redis_settings
@@ -98,7 +97,7 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     oid = await _placed_order(studio)
     answer: dict[str, Any] = c.JobFailure(code=code, message=ENGINE_SENTENCE).model_dump()
     await _serve_gpu_once(studio, answer)
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
 
     async def told() -> bool:
         return any("failed" in t for t in _outbox(studio).texts())
@@ -150,7 +149,7 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
         return any("upscaling #2 failed" in t for t in _outbox(studio).texts())
 
     with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
-        await _ticks(studio, Tracker(studio), told, n=100)
+        await _ticks(studio, studio.tracker(), told, n=100)
     [text] = [t for t in _outbox(studio).texts() if "upscaling #2 failed" in t]
     said = words.failure_words("bad_image")
     assert f"upscaling #2 failed: {said}." in text and "CUDA" not in text

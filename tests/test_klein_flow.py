@@ -106,6 +106,6 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     photos = await studio.store.photos(order["set_id"], "accepted")
     qualities = [json.loads(p["quality"]) for p in photos]
     assert all({"sharpness", "brightness", "face_px"} <= set(q) for q in qualities)
-    worded = studio._reference_prompt(order)
+    worded = studio.orders.reference_prompt(order)
     assert worded.startswith("detailed graphite pencil sketch of the person in the reference")
     assert "a cosy knit sweater" in worded and "as in the reference images" in worded

@@ -194,9 +194,8 @@ async def test_unreachable_moderators_get_the_report_later(studio: Studio) -> No
     assert "as soon as I can reach them" in ack.text
     assert (await mod(studio).db.report(1))["posted_at"] is None
     outbox(studio).fail = False
-    from bot.studio.tracking import Tracker
 
-    await Tracker(studio).tick()  # the core's background pass posts it
+    await studio.tracker().tick()  # the core's background pass posts it
     assert (await mod(studio).db.report(1))["posted_at"] is not None
     assert [r.edit_key for r in sent_to(studio, "mods")] == ["report:1"]
 

@@ -22,7 +22,6 @@ from bot.studio import words as w
 from bot.studio.core import Studio
 from bot.studio.events import Command, Files, IncomingFile, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
-from bot.studio.tracking import Tracker
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -233,7 +232,7 @@ async def test_retention_sweeps_orders_sessions_consents_and_sets(
                 f"-{days} days",
                 uid,
             )
-        await Tracker(s).tick()  # the background pass sweeps at once
+        await s.tracker().tick()  # the background pass sweeps at once
         assert await leftovers(store, uid) == {}  # orders, sessions, consents, sets, account
         assert await store.one("SELECT 1 FROM orders WHERE prompt LIKE '%suit%' AND user_id = ?",
                                new["user_id"])  # fmt: skip

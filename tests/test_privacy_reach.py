@@ -20,7 +20,6 @@ from bot.studio import words as w
 from bot.studio.core import Studio
 from bot.studio.events import Command, Files, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
-from bot.studio.tracking import Tracker
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -98,9 +97,8 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     first = await store.last_order((await store.user("terminal", "ann"))["id"])
     # The first message may be the progress note: wait for the order itself to be done,
     # or the retry is (rightly) refused as a second active order.
-    from bot.studio.tracking import Tracker
 
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     for _ in range(600):
         if (await store.order(first["id"]))["status"] == "done":
             break
@@ -236,7 +234,7 @@ async def test_a_ban_cancels_queued_work_and_nothing_is_delivered(
         sent_before = len(box.sent)
         monkeypatch.setenv("STUDIO_ENGINE_QUEUES", "fast,gpu")
         procs.append(start_engine(redis_url, queue_prefix, data_dir / "engine"))
-        tracker = Tracker(s)
+        tracker = s.tracker()
         for _ in range(30):
             await tracker.tick()
             await asyncio.sleep(0.05)

@@ -20,7 +20,6 @@ from studio_harness import RecordingOutbox
 
 from bot.studio import prompt_fit, rights
 from bot.studio.core import Studio
-from bot.studio.tracking import Tracker
 from engine.pipeline.generate import Cancelled
 from engine.work import WORK
 from engine.worker import build_worker
@@ -166,7 +165,7 @@ async def test_a_failed_follow_up_pressed_again_leaves_no_old_job(
     first = (await studio.store.variation_job(vid, "upscale"))["job_id"]
     # The engine answers with a failure (a stored arq result, as a worker writes it).
     await _fail(studio, c.JOB_UPSCALE, first)
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     assert await studio.engine.redis.exists(result_key_prefix + first)
     row = next(r for r in await studio.store.variation_jobs_to_follow() if r["id"] == vj)
     await tracker.follow_variation_job(row)

@@ -133,3 +133,22 @@ def test_families_file_is_validated_at_start(prompts_copy: Path, text: str, mess
     (prompts_copy / "families.toml").write_text(text)
     with pytest.raises(PromptError, match=message):
         PromptLibrary.load(prompts_copy)
+
+
+def test_a_step_no_style_names_goes_at_the_end_of_the_prompt(prompts_copy: Path) -> None:
+    """A [[steps]] entry added to wizard.toml is a new slot: legal, and its answer reaches
+    the prompt even though no style's template names it (issue 11)."""
+    wiz = prompts_copy / "wizard.toml"
+    wiz.write_text(
+        wiz.read_text()
+        + '\n[[steps]]\nslot = "expression"\nquestion = "What expression?"\n'
+        + 'presets = [{ label = "Smiling", value = "a warm smile" }]\n'
+    )
+    lib = PromptLibrary.load(prompts_copy)
+    assert [s.slot for s in lib.steps][-1] == "expression"
+    text = lib.style("watercolor").compose({"attire": "a red scarf", "expression": "a warm smile"})
+    assert text.endswith(", a warm smile") and "a red scarf" in text
+    reserved = wiz.read_text().replace('slot = "expression"', 'slot = "confirm"')
+    wiz.write_text(reserved)
+    with pytest.raises(PromptError, match="'confirm' is reserved"):
+        PromptLibrary.load(prompts_copy)

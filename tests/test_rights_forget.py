@@ -127,9 +127,7 @@ async def test_retention_sweep_deletes_old_photos_and_results_and_logs_it(
         )
     before_new = {f for f in all_media(store) if f.startswith(f"u{new['user_id']}/")}
 
-    from bot.studio.tracking import Tracker
-
-    await Tracker(studio).tick()  # the core's background pass sweeps at once, then hourly
+    await studio.tracker().tick()  # the core's background pass sweeps at once, then hourly
 
     left_old = [f for f in all_media(store) if f.startswith(f"u{old['user_id']}/")]
     assert left_old == []

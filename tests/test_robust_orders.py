@@ -138,7 +138,7 @@ async def test_unreadable_or_empty_result_fails_the_order_clearly(
         ).model_dump(),
     }[shape]
     await _serve_gpu_once(studio, answer)
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
 
     async def told() -> bool:
         return any("failed" in t for t in _outbox(studio).texts())
@@ -187,7 +187,7 @@ async def test_blocked_chat_backs_off_gives_up_and_gets_results_when_back(
     oid = await _placed_order(studio)
     order = await studio.store.order(oid)
     await _serve_gpu_once(studio, _readable(order["job_id"]))
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     await _ticks(studio, tracker, lambda: _done(studio, oid), n=50)
     before = box.tries
     for _ in range(400):
@@ -212,16 +212,19 @@ async def test_a_platform_outage_never_gives_up_on_a_chat(
     again the portraits arrive within minutes, without the person writing."""
     import types
 
+    import bot.studio.delivery as delivery
     import bot.studio.tracking as tracking
 
     clock = [1000.0]
-    monkeypatch.setattr(tracking, "time", types.SimpleNamespace(monotonic=lambda: clock[0]))
+    fake_time = types.SimpleNamespace(monotonic=lambda: clock[0])
+    monkeypatch.setattr(tracking, "time", fake_time)
+    monkeypatch.setattr(delivery, "time", fake_time)  # the outboxes' back-off clock
     box = CountingOutbox(passing=True)
     studio.add_outbox("terminal", box)
     oid = await _placed_order(studio)
     order = await studio.store.order(oid)
     await _serve_gpu_once(studio, _readable(order["job_id"]))
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     await _ticks(studio, tracker, lambda: _done(studio, oid), n=50)
     before = box.tries
     for _ in range(2 * 3600 * 2):  # two hours of passes
@@ -230,7 +233,7 @@ async def test_a_platform_outage_never_gives_up_on_a_chat(
     tries = box.tries - before
     assert MAX_SEND_FAILS < tries < 100, tries  # spaced out, and not given up
     box.blocked = False
-    for _ in range(int(tracking.SEND_RETRY_CAP_S / 0.5) + 2):
+    for _ in range(int(delivery.SEND_RETRY_CAP_S / 0.5) + 2):
         await tracker.tick()
         clock[0] += 0.5
         if (await studio.store.order(oid))["status"] == "delivered":
@@ -252,10 +255,10 @@ async def test_cancel_racing_a_tracker_pass_is_not_requeued(studio: Studio) -> N
     """Item 14: the pass read its list of orders, then the person cancelled: acting on
     the stale row re-queued the just-cancelled order (its job was gone, so 'lost')."""
     oid = await _placed_order(studio)
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     [stale] = await studio.store.orders_to_follow()  # the pass has read its list ...
     user = await studio.store.user(WHO.platform, WHO.user_id)
-    reply = await studio._cancel_order(user, oid)  # ... the person cancels ...
+    reply = await studio.orders.cancel(user, oid)  # ... the person cancels ...
     assert "cancelled" in reply.text
     await tracker.follow_order(stale)  # ... the pass goes on with what it read
     row = await studio.store.order(oid)
@@ -282,7 +285,7 @@ async def test_killed_worker_hands_its_order_back_at_once(
     )
     try:
         oid = await _placed_order(studio)
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         order = await studio.store.order(oid)
         await _ticks(studio, tracker, lambda: _status(studio, oid, "running"), n=500)
         os.kill(slow.pid, signal.SIGKILL)
@@ -333,7 +336,7 @@ async def test_an_order_ended_while_its_result_is_read_stays_ended(
     oid = await _placed_order(studio)
     order = await studio.store.order(oid)
     await _serve_gpu_once(studio, _readable(order["job_id"]))
-    tracker = Tracker(studio)
+    tracker = studio.tracker()
     real_result = studio.engine.result
 
     async def result_then_end(*args: Any, **kwargs: Any) -> Any:

@@ -18,7 +18,6 @@ from studio_harness import RecordingOutbox
 from test_robust_orders import _placed_order
 
 from bot.studio.core import Studio
-from bot.studio.tracking import Tracker
 from sitter import contract as c
 from sitter.config import load_settings
 from sitter.queue import EngineClient
@@ -67,7 +66,7 @@ async def test_redis_outage_logs_one_warning_and_one_line(
     studio.add_outbox("terminal", RecordingOutbox())
     try:
         await _placed_order(studio)
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         await tracker.tick()
         before = _outages()
         server.kill()
@@ -121,7 +120,7 @@ async def test_a_full_disk_stays_one_outage_until_a_write_works(
     settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
     studio = await Studio.open(settings, tick_s=0.01)
     try:
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         tracker.disk_probe = full_disk
         with caplog.at_level(logging.INFO, logger="sitter.outage"):
             for n in range(12):

@@ -22,7 +22,6 @@ from test_robust_orders import WHO, _placed_order, _status
 
 from bot.studio.core import Studio
 from bot.studio.events import Command
-from bot.studio.tracking import Tracker
 from sitter import contract as c
 from sitter.heartbeat import Heartbeat, Reclaimer, claim_key, worker_key
 from sitter.queue import redis_settings
@@ -59,7 +58,7 @@ async def test_a_live_workers_slow_order_is_never_handed_back(
     engine = start_engine(redis_url, queue_prefix, data_dir / "e", delay=2.5, extra_env=env)
     try:
         oid = await _placed_order(studio)
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         started = time.monotonic()
         said: list[str] = []  # what /status said while the job ran
         asked: list[str] = []  # everything /status said
@@ -179,7 +178,7 @@ async def test_killed_worker_is_reported_then_handed_back_promptly(
     slow = start_engine(redis_url, queue_prefix, data_dir / "e1", delay=120, extra_env=env)
     try:
         oid = await _placed_order(studio)
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         for _ in range(500):
             if await _status(studio, oid, "running"):
                 break

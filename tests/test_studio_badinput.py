@@ -98,7 +98,7 @@ async def test_bad_input_at_every_step(studio: Studio) -> None:
     await chat.press("Office")
     await chat.press("Neon")
     await chat.press("Half body")
-    assert "Attire: a crisp shirt and a light jacket" in chat.text()
+    assert "Attire: Smart casual" in chat.text()  # the preset's label: what they chose
     # A confirm step answers text with a hint, not an order.
     [r, _] = await chat.send("yes please")
     assert "Press “Queue it”" in r.text
@@ -117,11 +117,8 @@ async def test_bad_input_at_every_step(studio: Studio) -> None:
 
 
 async def test_safety_screen_refuses_typed_answers(studio: Studio) -> None:
-    """The moderation engineer's prompt screen (bot/studio/safety.py) is applied."""
-    if studio._screen is None:
-        import pytest
-
-        pytest.skip("bot/studio/safety.py is not there")
+    """The moderation engineer's prompt screen (bot/studio/safety.py) is applied (it
+    always ships: the core imports it, no probe)."""
     chat = Chat(studio, WHO)
     await chat.send("/start")
     await chat.press("I agree")

@@ -8,7 +8,6 @@ from typing import Any
 import pytest
 
 from bot.studio.core import Studio
-from bot.studio.tracking import Tracker
 from sitter.config import load_settings
 
 
@@ -34,7 +33,7 @@ async def test_a_failing_order_does_not_block_the_rest(
             )
             for _ in range(2)
         ]
-        tracker = Tracker(studio)
+        tracker = studio.tracker()
         followed: list[int] = []
 
         async def follow(order: Any) -> None:

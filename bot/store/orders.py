@@ -156,6 +156,9 @@ class Orders(Db):
             "SELECT * FROM variation_jobs WHERE variation_id = ? AND kind = ?", variation_id, kind
         )
 
+    async def variation_job_by_id(self, vj_id: int) -> Row | None:
+        return await self.one("SELECT * FROM variation_jobs WHERE id = ?", vj_id)
+
     async def create_variation_job(self, variation_id: int, user_id: int, kind: str) -> int:
         return await self.run(
             "INSERT INTO variation_jobs (variation_id, user_id, kind) VALUES (?, ?, ?)",

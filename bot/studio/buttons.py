@@ -136,6 +136,12 @@ def is_report(data: str) -> bool:
     return isinstance(p, ReportPress) and not p.reason
 
 
+def is_forget(data: str) -> bool:
+    """The /forget confirmation (``f:<rev>``): it works even for a suspended account."""
+    p = parse(data)
+    return isinstance(p, ItemPress) and p.kind == "f"
+
+
 def read_id(text: str, least: int = 1) -> int | None:
     """ASCII digits in ``least..MAX_ID``, else None (``int()`` also takes "+1", "١", "1_0")."""
     if not (text.isascii() and text.isdigit()) or len(text) > 19:

@@ -1,6 +1,6 @@
 """Bursts of reference photos: caps, a summary for floods, and photos kept for later.
 
-The core's ``_files`` hands each burst here. The rules:
+The references step (bot/studio/photos.py) hands each burst here. The rules:
 
 - at most ``SITTER_MAX_FILES_PER_MESSAGE`` files of one message are looked at; the
   rest are not read or stored, and the answer says so;
@@ -23,22 +23,20 @@ import hashlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
+from bot.store.store import Store
+from bot.studio import words as w
 from bot.studio.events import IncomingFile
+from bot.studio.inputs import clean_text, file_ext
 from sitter import contract as c
-
-if TYPE_CHECKING:
-    from bot.studio.core import Studio
+from sitter.config import Settings
+from sitter.queue import Engine
 
 FLOOD_LINES = 10
 # _one_photo's verdict when the checker did not answer: the engine is asked again whether
 # a worker is alive, and if none is the rest of the burst is kept unchecked at once.
-CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
-ENGINE_DOWN = (
-    "The studio's engine is not running right now, so I can't check photos. "
-    "{kept} When it is back, send /done (or more photos) and I'll check them then."
-)
+CHECKER_TIMED_OUT = w.CHECKER_TIMED_OUT
 
 
 def _day() -> str:
@@ -64,30 +62,37 @@ class UploadGuard:
         return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
 
 
-async def engine_alive(studio: Studio, queue: str = c.QUEUE_FAST) -> bool:
+class Parts(Protocol):
+    """The parts of the studio a burst uses (``bot.studio.services.Services``)."""
+
+    store: Store
+    engine: Engine
+    settings: Settings
+    uploads: UploadGuard
+    locks: dict[int, asyncio.Lock]
+
+
+async def engine_alive(studio: Parts, queue: str = c.QUEUE_FAST) -> bool:
     """A worker's heartbeat is there for ``queue`` (loading counts: it is coming)."""
     return await studio.engine.workers_alive(queue)
 
 
-def local_refusal(studio: Studio, f: IncomingFile) -> str | None:
-    """A verdict that needs no engine (not fetched, too big, empty), as ``_one_photo`` words it."""
+def local_refusal(studio: Parts, f: IncomingFile) -> str | None:
+    """A verdict that needs no engine (not fetched, too big, empty)."""
     if f.data is None:
-        return f"✗ I could not get this file{': ' + f.error if f.error else ''}."
+        return w.not_fetched(f.error)
     if len(f.data) > studio.settings.max_upload_bytes:
-        mb = studio.settings.max_upload_bytes / 1e6
-        return f"✗ it is {len(f.data) / 1e6:.1f} MB; the limit is {mb:.0f} MB."
+        return w.too_big(len(f.data) / 1e6, studio.settings.max_upload_bytes / 1e6)
     if not f.data:
-        return "✗ the file is empty."
+        return w.EMPTY_FILE
     return None
 
 
 async def keep_pending(
-    studio: Studio, user: Any, set_id: int, files: list[IncomingFile]
+    studio: Parts, user: Any, set_id: int, files: list[IncomingFile]
 ) -> tuple[int, list[str]]:
     """Store files unchecked (status pending) to check at Done: (how many, verdict lines
     for the files refused without the engine)."""
-    from bot.studio.core import _ext, clean_text
-
     s = studio.settings
     kept = 0
     lines = []
@@ -102,28 +107,23 @@ async def keep_pending(
             continue
         if len(await studio.store.photos(set_id)) >= s.max_photos:
             break
-        rel, sha = studio.store.media.put(user["id"], "refs", f.data, _ext(f))
+        rel, sha = studio.store.media.put(user["id"], "refs", f.data, file_ext(f))
         await studio.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         kept += 1
     return kept, lines
 
 
-async def usable(studio: Studio, set_id: int) -> int:
+async def usable(studio: Parts, set_id: int) -> int:
     """Accepted photos plus those kept unchecked (for the Done button)."""
     store = studio.store
     return await store.count_photos(set_id) + await store.count_photos(set_id, "pending")
 
 
-def engine_down_text(kept: int) -> str:
-    if kept:
-        what = f"I kept your {kept} photo{'s' if kept != 1 else ''} unchecked."
-    else:
-        what = "Photos you already sent are kept."
-    return ENGINE_DOWN.format(kept=what)
+engine_down_text = w.engine_down
 
 
 async def check_pending(
-    studio: Studio, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
+    studio: Parts, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
 ) -> list[str]:
     """Check the photos kept while no worker ran; one verdict line each."""
     lines = []
@@ -139,7 +139,7 @@ async def check_pending(
 
 
 async def run_burst(
-    studio: Studio,
+    studio: Parts,
     user: Any,
     files: tuple[IncomingFile, ...],
     one: Callable[[IncomingFile], Awaitable[str]],
@@ -151,7 +151,7 @@ async def run_burst(
     guard.max_refused = s.max_refused_per_day
     cap = s.max_files_per_message
     looked = list(files[:cap])
-    lock = studio._locks.get(user["id"])
+    lock = studio.locks.get(user["id"])
     verdicts: list[tuple[str, str]] = []
     stopped = False
     turned_away = 0
@@ -167,8 +167,6 @@ async def run_burst(
             if not await still_collecting():
                 stopped = True
                 break
-        from bot.studio.core import clean_text
-
         label = clean_text(f.filename)[:60] or f"photo {n}"
         if guard.blocked(user["id"]):
             turned_away += 1
@@ -188,25 +186,16 @@ async def run_burst(
         why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if v and v[0] != "✓")
         top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
         more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
-        lines.append(
-            f"{len(files)} files: I checked {sum(bool(v) for _, v in verdicts)}, {ok} accepted"
-            + (f"; refused: {top}{more}" if why else "")
-            + "."
-        )
+        checked = sum(bool(v) for _, v in verdicts)
+        lines.append(w.flood_summary(len(files), checked, ok, f"{top}{more}" if why else ""))
     else:
         lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
     if len(files) > cap:
-        lines.append(
-            f"I look at {cap} files per message at most, so I left the other "
-            f"{len(files) - cap} alone (not stored). Send your best 10–20 photos."
-        )
+        lines.append(w.over_cap(cap, len(files) - cap))
     if turned_away:
-        lines.append(
-            f"I've refused {guard.refused_today(user['id'])} files from you today, so I "
-            f"didn't look at {turned_away} more. Send a few good photos tomorrow."
-        )
+        lines.append(w.turned_away(guard.refused_today(user["id"]), turned_away))
     if stopped:
-        lines.append("You moved on, so I stopped checking the rest of that message.")
+        lines.append(w.MOVED_ON)
     if kept_for_later is not None:
         lines.append(engine_down_text(kept_for_later))
     return lines

@@ -50,6 +50,16 @@ def privacy(settings: Settings) -> str:
     )
 
 
+_COUNT = dict(enumerate(("no", "one", "two", "three", "four", "five", "six", "seven", "eight")))
+
+
+def help_text(questions: int) -> str:
+    """/help; ``questions``: the wizard's steps, as the conversation table counts them."""
+    return HELP.replace(
+        "five short questions", f"{_COUNT.get(questions, questions)} short questions"
+    )
+
+
 HELP = (
     "How it works: /start, agree, send photos of yourself (10–20 is best), press Done, "
     "answer five short questions, confirm, and wait for four portraits.\n\n"
@@ -101,6 +111,108 @@ def issue_words(issue: Issue) -> str:
     if not detail or detail.lower() in hint.lower():
         return hint
     return f"{hint} ({detail})"
+
+
+# --- reference photos (bot/studio/photos.py, uploads.py) -----------------------------------------
+def done_button(n: int) -> str:
+    return f"Done ({n} photos)"
+
+
+def not_fetched(error: str) -> str:
+    return f"✗ I could not get this file{': ' + error if error else ''}."
+
+
+def too_big(size_mb: float, limit_mb: float) -> str:
+    return f"✗ it is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB."
+
+
+EMPTY_FILE = "✗ the file is empty."
+ACCEPTED = "✓ accepted."
+
+
+def enough_photos(n: int) -> str:
+    return f"✗ I already have {n} good photos; that's enough."
+
+
+def same_photo(status: str) -> str:
+    was = {"accepted": "accepted", "refused": "refused", "excluded": "left out"}
+    return f"✗ same photo as one you already sent ({was.get(status, 'seen')})."
+
+
+def check_failed(message: str) -> str:
+    return f"✗ I couldn't check it ({message}). Please send it again."
+
+
+CHECK_AGAIN_SOON = " (the engine is busy or stopped). Please send it again in a minute."
+
+
+def need_more(minimum: int, have: int) -> str:
+    return f"I need at least {minimum} good photos; I have {have}. Send a few more."
+
+
+SET_CHECK_TIMED_OUT = "The photo checker didn't answer in time; press Done again in a minute."
+
+
+def set_check_failed(message: str) -> str:
+    return f"I couldn't compare your photos ({message}). Press Done to try again."
+
+
+def left_out(name: str) -> str:
+    return f"• {name} looks like a different person than the others, so I left it out."
+
+
+def leaves_too_few(left: int, minimum: int) -> str:
+    return f"That leaves {left} good photos; I need {minimum}. Send a few more of the same person."
+
+
+def refused(why: str) -> str:
+    return "✗ " + (why or "it can't be used") + "."
+
+
+# The verdict when the checker did not answer (uploads.run_burst looks for it).
+CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
+ENGINE_DOWN = (
+    "The studio's engine is not running right now, so I can't check photos. "
+    "{kept} When it is back, send /done (or more photos) and I'll check them then."
+)
+
+
+def engine_down(kept: int) -> str:
+    if kept:
+        what = f"I kept your {kept} photo{'s' if kept != 1 else ''} unchecked."
+    else:
+        what = "Photos you already sent are kept."
+    return ENGINE_DOWN.format(kept=what)
+
+
+def flood_summary(files: int, checked: int, ok: int, refused: str) -> str:
+    """One line for a burst of many files; ``refused``: the top reasons with counts."""
+    return (
+        f"{files} files: I checked {checked}, {ok} accepted"
+        + (f"; refused: {refused}" if refused else "")
+        + "."
+    )
+
+
+def over_cap(cap: int, left: int) -> str:
+    return (
+        f"I look at {cap} files per message at most, so I left the other "
+        f"{left} alone (not stored). Send your best 10–20 photos."
+    )
+
+
+def turned_away(refused_today: int, more: int) -> str:
+    return (
+        f"I've refused {refused_today} files from you today, so I "
+        f"didn't look at {more} more. Send a few good photos tomorrow."
+    )
+
+
+MOVED_ON = "You moved on, so I stopped checking the rest of that message."
+
+
+def photos_ready(n: int) -> str:
+    return f"Great, {n} photos of you are ready."
 
 
 def count_line(accepted: int, minimum: int, maximum: int) -> str:

@@ -89,7 +89,7 @@ class Terminal:
         start = max(self.choices, default=0) + 1 if background else 1
         numbered: dict[int, tuple[str, str]] = {}
         for reply in replies:
-            mark = "↻ " if reply.edit_key else ""
+            mark = "✎ " if reply.edit_key else ""  # an update of an earlier message (↻ is Retry)
             # An edit lands below what it points at here (elsewhere it replaces a message above).
             text = reply.text.replace("↓", "↑") if reply.edit_key else reply.text
             for line in text.splitlines() or [""]:

@@ -1,0 +1,290 @@
+"""Orders: the limits, placing one, queueing it, cancelling, retrying, its progress.
+
+The one place an order's generation request is built (:meth:`Orders.enqueue`), for a
+new order, a retry, and the tracker's re-enqueue of a job Redis lost.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.store.store import Row, now_iso
+from bot.studio import buttons as b
+from bot.studio import reach, rights, safety
+from bot.studio import words_chat as w
+from bot.studio.events import Button, Reply
+from bot.studio.photos import embedding
+from bot.studio.prompt_fit import prompt_refusal
+from bot.studio.services import Services
+from sitter import contract as c
+from sitter.heartbeat import minutes_ago
+from sitter.observability import ORDERS, bind_order
+from sitter.queue import Engine
+
+log = logging.getLogger(__name__)
+
+VARIATIONS = 4
+
+
+def seeds() -> list[int]:
+    rng = random.SystemRandom()
+    return [rng.randrange(2**31) for _ in range(VARIATIONS)]
+
+
+def _today() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
+
+
+def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> Reply:
+    return Reply(text=text, buttons=tuple(r for r in rows if r), edit_key=edit_key)
+
+
+def cancel_button(order_id: int, label: str = w.CANCEL_ORDER) -> Button:
+    return Button(label, b.item("q", order_id), "danger")
+
+
+@dataclass(frozen=True)
+class Placing:
+    """What :meth:`Orders.place` did: an order id, or a refusal (and where to start over:
+    ``"style"`` when the style is gone, ``"references"`` when the photos are)."""
+
+    order_id: int | None = None
+    refusal: Reply | None = None
+    redo: str | None = None
+
+
+def screen_order(answers: dict[str, str]) -> str | None:
+    """All typed answers screened together (a phrase split across two slots)."""
+    verdict = safety.screen_order(answers)
+    return None if verdict.ok else verdict.message
+
+
+class Orders:
+    def __init__(self, services: Services):
+        self.s = services
+
+    # --- limits ------------------------------------------------------------------------
+    async def limits(self, user: Row) -> Reply | None:
+        """Why this person may not order now (with a Cancel order button when an order
+        is in progress: the sentence suggests /cancel, and both do it)."""
+        active = await self.s.store.active_order(user["id"])
+        if active is not None:
+            return _say(w.order_in_progress(active["id"]), (cancel_button(active["id"]),))
+        quota = self.s.settings.daily_quota
+        if quota and await self.orders_today(user) >= quota:
+            return _say(w.daily_limit(quota))
+        return None
+
+    async def orders_today(self, user: Row) -> int:
+        """Today's orders, counting those placed before a /forget today."""
+        pid = user["platform_user_id"]
+        carried = await rights.carried_orders(self.s.store, user["platform"], pid)
+        return await self.s.store.orders_since(user["id"], _today()) + carried
+
+    # --- placing -----------------------------------------------------------------------
+    async def place(self, user: Row, choices: dict[str, Any]) -> Placing:
+        """Check and create an order from the wizard's answers (not queued yet: the
+        caller moves the session on first, then :meth:`enqueue`)."""
+        store, prompts = self.s.store, self.s.prompts
+        refusal = await self.limits(user)
+        if refusal is not None:
+            return Placing(refusal=refusal)
+        style = prompts.styles.get(choices.get("style", ""))
+        if style is None:
+            return Placing(refusal=_say(w.STYLE_GONE), redo="style")
+        ref = await store.current_set(user["id"])
+        if not await store.photos(ref["id"], "accepted"):
+            return Placing(refusal=_say(w.REFERENCES_GONE), redo="references")
+        if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
+            return Placing(refusal=_say(text))
+        answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
+        if text := screen_order(answers):
+            return Placing(refusal=_say(text + w.CHANGE_IT))
+        too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
+            self.s.engine,
+            prompts,
+            style.key,
+            answers,
+            job_id=rights.analysis_job_id(await self.s.job_prefix(), user["id"]),
+        )
+        if too_long:
+            return Placing(refusal=_say(too_long + w.CHANGE_IT))
+        order_id = await store.create_order(
+            user_id=user["id"],
+            set_id=ref["id"],
+            platform=user["platform"],
+            chat_id=user["chat_id"] or "",
+            style=style.key,
+            choices=answers,
+            prompt=style.compose(answers),
+            negative_prompt=style.negative,
+            params=style.params.model_dump(exclude_none=True),
+            seeds=seeds(),
+        )
+        ORDERS.labels(user["platform"]).inc()
+        return Placing(order_id=order_id)
+
+    async def retry(self, user: Row, order: Row) -> list[Reply]:
+        if order["status"] in ("queued", "running"):
+            return [_say(w.still_in_progress(order["id"]))]
+        refusal = await self.limits(user)
+        if refusal is not None:
+            return [refusal]
+        if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
+            return [_say(text)]
+        new_id = await self.s.store.create_order(
+            user_id=user["id"],
+            set_id=order["set_id"],
+            platform=user["platform"],
+            chat_id=user["chat_id"] or order["chat_id"] or "",
+            style=order["style"],
+            choices=json.loads(order["choices"]),
+            prompt=order["prompt"],
+            negative_prompt=order["negative_prompt"],
+            params=json.loads(order["params"]),
+            seeds=seeds(),
+            retry_of=order["id"],
+        )
+        return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
+
+    # --- queueing -----------------------------------------------------------------------
+    async def enqueue(self, order_id: int) -> Reply:
+        """Queue an order's generation (idempotent: its job id derives from the order id)."""
+        store = self.s.store
+        order = await store.order(order_id)
+        assert order is not None
+        # Row ids can come back after a deletion (/forget of the newest order), and arq
+        # keeps a finished job's result for days: the random part keeps a new order from
+        # ever matching an old job. Stored on first enqueue, so re-enqueues stay idempotent.
+        job_id = order["job_id"] or (
+            f"{await self.s.job_prefix()}-o{order_id}-{secrets.token_hex(4)}"
+        )
+        refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
+        if not refs:
+            await store.set_order(order_id, status="failed", error="the reference photos are gone")
+            return _say(w.refs_gone_for(order_id))
+        style = self.s.prompts.styles.get(order["style"])
+        req = c.GenerateRequest(
+            generation_id=job_id,
+            prompt=order["prompt"],
+            reference_prompt=self.reference_prompt(order),
+            negative_prompt=order["negative_prompt"],
+            style=order["style"],
+            gate=style.likeness if style else c.LikenessGate(),  # the style's likeness policy
+            params=c.GenerationParams(**json.loads(order["params"])),
+            seeds=json.loads(order["seeds"]),
+            references=[
+                c.Reference(
+                    embedding=embedding(p),
+                    face_crop=store.media.read(p["crop_path"]) if p["crop_path"] else None,
+                    quality=json.loads(p["quality"] or "{}"),
+                )
+                for p in refs
+            ],
+            protected=await reach.protected_for(store, order["user_id"]),
+        )
+        await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
+        engine = self.s.engine
+        with bind_order(job_id):  # the worker logs under the same id
+            await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+            log.info(
+                "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
+            )
+        js = await engine.state(c.JOB_GENERATE, job_id)
+        text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
+        await store.set_order(order_id, progress=text)
+        return self.progress_reply(order_id, text, cancellable=js.status == "queued")
+
+    def reference_prompt(self, order: Row) -> str:
+        """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
+        prompts = self.s.prompts
+        if order["style"] not in prompts.styles:
+            return ""
+        return prompts.reference_prompt(order["style"], json.loads(order["choices"] or "{}"))
+
+    # --- progress -----------------------------------------------------------------------
+    async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
+        """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
+        from bot.studio.uploads import engine_alive
+
+        if await engine_alive(self.s, queue):
+            return ""
+        try:
+            seen = await self.s.engine.last_seen(queue)
+        except Exception:
+            seen = None
+        return w.no_worker(minutes_ago(seen))
+
+    def progress_text(
+        self, order_id: int, status: str, position: int | None, note: str = ""
+    ) -> str:
+        if status == "queued":
+            return w.queued_text(order_id, int(position or 0) + 1, note)
+        if status == "running":
+            return w.painting_text(order_id, VARIATIONS)
+        return w.finishing_text(order_id)
+
+    def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply:
+        row = (cancel_button(order_id),) if cancellable else ()
+        return _say(text, row, edit_key=f"order-{order_id}")
+
+    async def orphaned(self, job_id: str) -> bool:
+        """The worker that claimed the running job is gone (never with an older engine)."""
+        return await self.s.engine.orphaned(job_id)
+
+    async def status(self, user: Row, where: str) -> Reply:
+        """/status: the last order and where it is, or where the wizard is."""
+        order = await self.s.store.last_order(user["id"])
+        if order is None:
+            return _say(w.no_orders_yet(where))
+        style = self.s.prompts.styles.get(order["style"])
+        name = style.name if style else order["style"]
+        if order["status"] in ("queued", "running") and order["job_id"]:
+            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            if js.status == "queued":
+                what = w.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
+            elif js.status == "running" and await self.orphaned(order["job_id"]):
+                what = w.STATUS_ORPHANED
+            elif js.status == "running":
+                what = w.STATUS_RUNNING
+            else:
+                what = w.STATUS_FINISHING
+        elif order["status"] == "failed":
+            what = w.status_failed(order["error"])
+        else:
+            what = w.STATUS_DONE.get(order["status"], order["status"])
+        text = w.order_status(order["id"], name, what)
+        if self.s.settings.daily_quota:
+            text += w.orders_today(await self.orders_today(user), self.s.settings.daily_quota)
+        return _say(text)
+
+    # --- cancelling ---------------------------------------------------------------------
+    async def cancel(self, user: Row, order_id: int) -> Reply:
+        store = self.s.store
+        order = await store.order(order_id)
+        if order is None or order["user_id"] != user["id"]:
+            return _say(w.NOT_YOURS_ORDER)
+        if order["status"] not in ("queued", "running"):
+            return _say(w.cannot_cancel(order_id, order["status"]))
+        removed = False
+        if order["job_id"]:
+            removed = await remove_queued(self.s.engine, order["job_id"])
+        if not removed and order["job_id"]:
+            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            if js.status != "missing":
+                return _say(w.being_painted(order_id))
+        await store.set_order(order_id, status="cancelled", finished_at=now_iso())
+        text = w.order_cancelled(order_id)
+        await store.set_order(order_id, progress=text)
+        return _say(text, edit_key=f"order-{order_id}")
+
+
+async def remove_queued(engine: Engine, job_id: str) -> bool:
+    """Take a job out of its queue if it hasn't started; True when it was removed."""
+    return await engine.remove_queued(job_id)
