@@ -1,8 +1,6 @@
-"""``sitter models list|fetch|verify``: what the engine loads, where, and under which licence.
-
-Licences come from the registry in :mod:`engine.licences`; ``list`` prints each
-configured part's licence and the verdict for the whole combination under
-``SITTER_LICENCE``.
+"""What the engine loads, where, and under which licence: one :class:`Entry` per part,
+with how to fetch and verify it (``sitter models list|fetch|verify``:
+:mod:`engine.cli_models`). Licences come from :mod:`engine.licence_registry`.
 
 ``fetch`` downloads Hub models with ``huggingface_hub.snapshot_download`` into
 ``SITTER_MODEL_CACHE`` (default ``data/models``); the worker then loads them
@@ -12,13 +10,18 @@ saying how to copy a model in by hand instead.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine.hub_files import (
+    FetchError,
+    download,
+    hub_file,
+    verify_components,
+    verify_safetensors,
+)
 from engine.pipeline import tiny
 from sitter.config import FaceBackend, Settings
 
@@ -57,80 +60,6 @@ class Entry:
     verify: Callable[[], str] | None = field(default=None, repr=False)
 
 
-class FetchError(Exception):
-    """A download failed; the message says what to do instead."""
-
-
-# --- Hub helpers -------------------------------------------------------------------------------
-def _hub_file(repo: str, filename: str, cache: Path) -> Path | None:
-    from huggingface_hub import hf_hub_download
-
-    try:
-        return Path(hf_hub_download(repo, filename, cache_dir=cache, local_files_only=True))
-    except Exception:
-        return None
-
-
-def _download(what: str, call: Callable[[], str]) -> str:
-    try:
-        return call()
-    except Exception as exc:
-        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-        raise FetchError(
-            f"cannot download {what}: {type(exc).__name__}: {reason}\n"
-            "  This machine may have no internet access. Fetch on a machine that has it "
-            "(`sitter models fetch` with the same SITTER_MODEL_CACHE) and copy the cache folder "
-            "over, or point the setting at a local folder."
-        ) from None
-
-
-def _verify_components(folder: Path) -> None:
-    """Every component model_index.json names is complete: a half-finished fetch is
-    named here, never loaded (weights without their index, a folder left empty)."""
-    import json
-
-    index = folder / "model_index.json"
-    if not index.is_file():
-        return
-    missing = []
-    for name, spec in json.loads(index.read_text(encoding="utf-8")).items():
-        if name.startswith("_") or not isinstance(spec, list) or spec[0] is None:
-            continue
-        part = folder / name
-        files = {p.name for p in part.iterdir()} if part.is_dir() else set()
-        if name.startswith("scheduler"):
-            ok = "scheduler_config.json" in files
-        elif name.startswith("tokenizer"):
-            ok = bool(files)
-        else:
-            ok = "config.json" in files and any(f.endswith(".safetensors") for f in files)
-            for shard_index in part.glob("*.safetensors.index.json") if ok else []:
-                shards = set(json.loads(shard_index.read_text())["weight_map"].values())
-                ok = ok and shards <= files
-        if not ok:
-            missing.append(name)
-    if missing:
-        raise ValueError(
-            f"incomplete: {', '.join(missing)} missing or partial in {folder}; "
-            "run `sitter models fetch` again"
-        )
-
-
-def _verify_safetensors(folder: Path) -> str:
-    """Check the components, open every .safetensors header; return a one-line summary."""
-    from safetensors import safe_open
-
-    _verify_components(folder)
-    files = sorted(folder.rglob("*.safetensors"))
-    if not files:
-        raise ValueError(f"no .safetensors weights under {folder}")
-    tensors = 0
-    for f in files:
-        with safe_open(str(f), framework="pt") as st:
-            tensors += len(list(st.keys()))
-    return f"{len(files)} weight file(s), {tensors} tensors readable"
-
-
 # --- the entries ---------------------------------------------------------------------------------
 def _base_model(settings: Settings) -> Entry:
     cache = settings.models_dir
@@ -151,7 +80,7 @@ def _base_model(settings: Settings) -> Entry:
             required=False,  # made on first use, offline: nothing to fetch
             detail="built on first use, offline",
             fetch=build,
-            verify=lambda: _verify_safetensors(Path(build())),
+            verify=lambda: verify_safetensors(Path(build())),
         )
     from engine.licences import base_part
 
@@ -166,14 +95,14 @@ def _base_model(settings: Settings) -> Entry:
             commercial,
             str(local),
             (local / "model_index.json").is_file(),
-            verify=lambda: _verify_safetensors(local),
+            verify=lambda: verify_safetensors(local),
         )
-    index = _hub_file(model, "model_index.json", cache)
+    index = hub_file(model, "model_index.json", cache)
 
     def fetch() -> str:
         from huggingface_hub import snapshot_download
 
-        return _download(
+        return download(
             model,
             lambda: snapshot_download(
                 model, cache_dir=cache, allow_patterns=HUB_ALLOW, ignore_patterns=HUB_IGNORE
@@ -181,15 +110,15 @@ def _base_model(settings: Settings) -> Entry:
         )
 
     def verify() -> str:
-        found = _hub_file(model, "model_index.json", cache)
+        found = hub_file(model, "model_index.json", cache)
         if found is None:
             raise ValueError("not in the cache")
-        return _verify_safetensors(found.parent)
+        return verify_safetensors(found.parent)
 
     complete = index is not None
     if index is not None:
         try:
-            _verify_components(index.parent)
+            verify_components(index.parent)
         except ValueError:
             complete = False  # a half-finished fetch: `fetch` takes the rest
     return Entry(
@@ -247,13 +176,13 @@ def _adapter(settings: Settings) -> list[Entry]:
         ]
     wanted = files.hub_files()
     cache = settings.models_dir
-    found = [_hub_file(repo, name, cache) for repo, name in wanted]
+    found = [hub_file(repo, name, cache) for repo, name in wanted]
 
     def fetch() -> str:
         from huggingface_hub import hf_hub_download
 
         got = [
-            _download(
+            download(
                 f"{repo}/{name}", lambda r=repo, n=name: hf_hub_download(r, n, cache_dir=cache)
             )
             for repo, name in wanted
@@ -261,7 +190,7 @@ def _adapter(settings: Settings) -> list[Entry]:
         return ", ".join(got)
 
     def verify() -> str:
-        paths = [_hub_file(repo, name, cache) for repo, name in wanted]
+        paths = [hub_file(repo, name, cache) for repo, name in wanted]
         missing = [f"{r}/{n}" for (r, n), p in zip(wanted, paths, strict=True) if p is None]
         if missing:
             raise ValueError(f"not in the cache: {', '.join(missing)}")
@@ -324,7 +253,7 @@ def _face_models(settings: Settings) -> Entry:
         from huggingface_hub import snapshot_download
 
         target = candidates[0]
-        return _download(repo, lambda: snapshot_download(repo, local_dir=target))
+        return download(repo, lambda: snapshot_download(repo, local_dir=target))
 
     return Entry(
         "face models",
@@ -363,7 +292,7 @@ def _upscaler(settings: Settings) -> list[Entry]:
             tmp.replace(weights)
             return str(weights)
 
-        return _download(REALESRGAN_URL, get)
+        return download(REALESRGAN_URL, get)
 
     return [
         Entry(
@@ -425,49 +354,3 @@ def entries(settings: Settings) -> list[Entry]:
         *_upscaler(settings),
         _safety_model(),
     ]
-
-
-def _commercial(e: Entry) -> str:
-    return {True: "yes", False: "NO", None: "unclear (treated as no)"}[e.commercial]
-
-
-def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    action = getattr(args, "action", "list") or "list"
-    items = entries(settings)
-    if action == "list":
-        print(f"models cache: {settings.models_dir}")
-        for e in items:
-            state = "present" if e.present else ("MISSING" if e.required else "absent")
-            print(f"\n{e.role}: {e.name}")
-            print(f"  licence: {e.licence} (commercial use: {_commercial(e)})")
-            print(f"  where:   {e.location}  [{state}]")
-            if e.detail:
-                print(f"  note:    {e.detail}")
-        from engine.licences import verdict
-
-        v = verdict(settings)
-        print(f"\nlicence (SITTER_LICENCE={settings.licence}): {v.summary()}")
-        if not v.allowed:
-            print(v.refusal())
-        return 0
-    failed = 0
-    for e in items:
-        if action == "fetch":
-            if e.present or e.fetch is None:
-                print(f"{e.role}: {'present' if e.present else 'nothing to fetch'} ({e.name})")
-                continue
-            print(f"{e.role}: fetching {e.name} ...")
-            try:
-                print(f"  -> {e.fetch()}")
-            except FetchError as exc:
-                print(f"  {exc}", file=sys.stderr)
-                failed += e.required
-        else:  # verify
-            try:
-                summary = e.verify() if e.verify else "nothing to verify"
-                print(f"{e.role}: ok ({e.name}): {summary}")
-            except Exception as exc:
-                mark = "FAILED" if e.required else "absent (optional)"
-                print(f"{e.role}: {mark} ({e.name}): {exc}", file=sys.stderr)
-                failed += e.required
-    return 1 if failed else 0

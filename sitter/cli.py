@@ -21,7 +21,7 @@ COMMANDS: dict[str, str] = {
     "doctor": "sitter.doctor:cmd_doctor",
     "generate": "engine.cli_generate:cmd_generate",
     "photos": "engine.cli_photos:cmd_photos",
-    "models": "engine.models:cmd_models",
+    "models": "engine.cli_models:cmd_models",
     "audit": "bot.studio.audit:cmd_audit",
     "verify": "engine.cli_verify:cmd_verify",
     "avatar": "engine.cli_avatar:cmd_avatar",

@@ -24,7 +24,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 def test_models_list_names_licences_and_places(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.models import cmd_models
+    from engine.cli_models import cmd_models
 
     settings = load_settings(data_dir=data_dir)  # the defaults: FLUX.2 [klein] 4B + dlib
     assert cmd_models(argparse.Namespace(action="list"), settings) == 0
@@ -51,7 +51,7 @@ def test_models_list_names_licences_and_places(
 
 
 def test_models_verify_tiny_and_dlib(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    from engine.models import cmd_models
+    from engine.cli_models import cmd_models
 
     settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
     assert cmd_models(argparse.Namespace(action="verify"), settings) == 0

@@ -180,7 +180,7 @@ def test_hub_adapters_load_from_the_cache_offline_or_say_fetch(
 def test_models_verify_names_the_adapter_files(
     models_dir: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.models import cmd_models
+    from engine.cli_models import cmd_models
 
     cache = tmp_path / "cache"
     settings = load_settings(  # SDXL + Plus Face (the default model is FLUX.2 [klein])

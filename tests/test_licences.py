@@ -154,7 +154,7 @@ def test_a_worker_that_refuses_its_configuration_is_not_restarted(
 def test_doctor_and_models_list_show_each_part_and_the_verdict(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.models import cmd_models
+    from engine.cli_models import cmd_models
     from sitter.doctor import FAIL, check_licence
 
     bad = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
