@@ -36,7 +36,8 @@ def test_importing_the_worker_loads_no_models() -> None:
         "px:queue:gpu",
         "2",
         "['generate',",
-        "'upscale']",
+        "'upscale',",
+        "'refine']",
         "px:queue:fast",
     ]
 
