@@ -26,7 +26,7 @@ from sitter.queue import redis_settings
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 ROOT = Path(__file__).resolve().parents[1]
-ENGINE_SENTENCE = "CUDA error 0x7f3a in /opt/sitter/engine/secret.py:42 (matched protected face #7)"
+ENGINE_SENTENCE = "CUDA error 0x7f3a in /opt/sitter/engine/render.py:42 (matched protected face #7)"
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     [text] = [t for t in _outbox(studio).texts() if "failed" in t]
     said = words.failure_words(code)
     assert f"order #{oid} failed: {said}." in text
-    assert "CUDA" not in text and "secret.py" not in text and "#7" not in text
+    assert "CUDA" not in text and "render.py" not in text and "#7" not in text
     row = await studio.store.order(oid)
     assert row["status"] == "failed" and row["error"] == said
     if code == "protected":
