@@ -159,3 +159,37 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
     )
     assert (row["status"], row["error"]) == ("failed", said)
     assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)
+
+
+def test_a_failure_stored_by_an_older_version_is_never_shown_verbatim() -> None:
+    """Review finding: rows written before failure codes hold the engine's sentence."""
+    from bot.studio.results import failure_reply
+
+    old = {"id": 3, "error": ENGINE_SENTENCE}
+    text = failure_reply(old).text
+    assert "CUDA" not in text and "render.py" not in text
+    assert words.failure_words("unknown") in text
+    for own in (words.failure_words("out_of_memory"), words.LOST_SEVERAL_TIMES):
+        assert words.stored_failure(own) == own  # this version's own words stay
+    assert words.stored_failure(words.copy_withheld(2)) == words.copy_withheld(2)
+    assert words.stored_failure(None) == words.failure_words("unknown")
+
+
+def test_a_protected_or_unsafe_photo_is_refused_in_the_bots_own_words() -> None:
+    """Review finding: a long engine detail used to be shown as it was, even for a
+    protected face ("matches the protected face of ...")."""
+    leak = "This matches the protected face of Bob Smith (similarity 0.91)"
+    for problem in (c.PhotoProblem.PROTECTED, c.PhotoProblem.DIFFERENT_PERSON):
+        said = words.issue_words(c.Issue(problem=problem, detail=leak))
+        assert "Bob" not in said and "0.91" not in said
+    said = words.issue_words(c.Issue(problem=c.PhotoProblem.PROTECTED, detail=leak))
+    assert "protected" in said
+    three = words.issue_words(
+        c.Issue(problem=c.PhotoProblem.SEVERAL_FACES, detail="I see 3 faces in this photo")
+    )
+    assert "3 faces" in three  # a count from the engine is still useful
+
+
+def test_a_prompt_too_long_is_worded_by_the_bot() -> None:
+    said = words.prompt_too_long(612, 512)
+    assert "612 tokens, at most 512" in said and said.endswith("order again.")

@@ -265,4 +265,5 @@ async def test_a_long_prompt_is_refused_by_the_engines_count(
         await chat.send("a long and careful description of what I would like here " * 3)
     await chat.press("Headshot")
     [r] = await chat.press("✓ Queue it")
-    assert ("too long for the model" in r.text) is refused, r.text
+    assert ("too long for this model" in r.text) is refused, r.text  # the bot's words
+    assert "too long for the model" not in r.text  # never the engine's sentence

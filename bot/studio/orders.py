@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.store.store import Row, now_iso
 from bot.studio import buttons as b
-from bot.studio import reach, rights, safety
+from bot.studio import reach, rights, safety, words
 from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
 from bot.studio.photos import embedding
@@ -167,7 +167,7 @@ class Orders:
         )
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(order_id, status="failed", error="the reference photos are gone")
+            await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(w.refs_gone_for(order_id))
         style = self.s.prompts.styles.get(order["style"])
         req = c.GenerateRequest(
@@ -256,7 +256,7 @@ class Orders:
             else:
                 what = w.STATUS_FINISHING
         elif order["status"] == "failed":
-            what = w.status_failed(order["error"])
+            what = w.status_failed(words.stored_failure(order["error"]))
         else:
             what = w.STATUS_DONE.get(order["status"], order["status"])
         text = w.order_status(order["id"], name, what)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.studio import words as w
 from sitter import contract as c
 from sitter.prompts import REFERENCE_PROMPT_SAFE_BYTES, PromptLibrary
 
@@ -41,5 +42,5 @@ async def prompt_refusal(
     except TimeoutError:
         return None
     if isinstance(result, c.CheckPromptResult) and not result.fits:
-        return result.message[:1].upper() + result.message[1:] + "."
+        return w.prompt_too_long(result.tokens, result.limit)
     return None

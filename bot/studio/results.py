@@ -60,6 +60,6 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
 
 def failure_reply(order: Row) -> Reply:
     return Reply(
-        text=w.order_failed(order["id"], order["error"]),
+        text=w.order_failed(order["id"], words.stored_failure(order["error"])),
         buttons=((Button(w.TRY_AGAIN_BUTTON, b.item("r", order["id"]), "primary"),),),
     )

@@ -169,7 +169,7 @@ class Tracker:
             order["id"],
             status="failed",
             finished_at=now_iso(),
-            error="the engine lost the job several times",
+            error=words.LOST_SEVERAL_TIMES,
         )
 
     async def _collect_order(self, order: Row) -> None:
@@ -193,7 +193,7 @@ class Tracker:
         # check is an answer though (told neutrally, with Retry).
         if not result.variations and not result.withheld:
             await self.store.finish_order(
-                oid, status="failed", error="the engine made no portraits", finished_at=now_iso()
+                oid, status="failed", error=words.NO_PORTRAITS, finished_at=now_iso()
             )
             await self.engine.drop([order["job_id"]])
             return
@@ -285,7 +285,9 @@ class Tracker:
             if fresh["error"] == words.copy_withheld(vj["idx"]):
                 reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
             else:
-                reply = self.followups.failed_reply(vj, vj["idx"], fresh["error"])
+                reply = self.followups.failed_reply(
+                    vj, vj["idx"], words.stored_failure(fresh["error"])
+                )
             if await self.send(vj["platform"], vj["chat_id"], reply):
                 await self.store.set_variation_job(vj["id"], delivered_at=now_iso())
 
@@ -294,5 +296,5 @@ class Tracker:
             await self.followups.enqueue(vj["id"])
         else:
             await self.store.set_variation_job(
-                vj["id"], status="failed", error="the engine lost the job several times"
+                vj["id"], status="failed", error=words.LOST_SEVERAL_TIMES
             )

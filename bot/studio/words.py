@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from sitter.config import Settings
 from sitter.contract import FaceDetail, FailureCode, Issue, PhotoProblem
 
@@ -101,10 +103,22 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 }
 
 
+# Said only in the bot's own words, whatever the engine's detail says: a protected face
+# is refused neutrally (never "matches the face of ..."), and the others name a person
+# or a body, where the engine's sentence could say more than the person should read.
+NEUTRAL_ONLY = frozenset(
+    {PhotoProblem.PROTECTED, PhotoProblem.DIFFERENT_PERSON, PhotoProblem.UNSAFE}
+)
+DETAIL_MAX = 160
+
+
 def issue_words(issue: Issue) -> str:
-    """The engine's own sentence when it wrote one (it names counts and sizes);
-    otherwise a short hint for the problem."""
-    detail = issue.detail.strip().rstrip(".")
+    """The engine's own sentence when it wrote one (it names counts and sizes, e.g.
+    "I see 3 faces"), except for the problems in :data:`NEUTRAL_ONLY`; otherwise a
+    short hint for the problem."""
+    if issue.problem in NEUTRAL_ONLY:
+        return _PROBLEM_HINT[issue.problem]
+    detail = " ".join(issue.detail.split())[:DETAIL_MAX].rstrip(".")
     if len(detail) > 30 and " " in detail:
         return detail[0].lower() + detail[1:] if detail[:2] != "I " else detail
     hint = _PROBLEM_HINT.get(issue.problem, issue.problem.value)
@@ -325,6 +339,37 @@ _FAILURE_WORDS: dict[FailureCode, str] = {
     FailureCode.TIMED_OUT: "the studio's engine took too long",
     FailureCode.UNKNOWN: "something went wrong in the studio's engine",
 }
+
+
+def prompt_too_long(tokens: int | None, limit: int | None) -> str:
+    """The refusal when an order's words are too long for the model's text encoder."""
+    size = f" ({tokens} tokens, at most {limit})" if tokens and limit else ""
+    return (
+        f"The description is too long for this model{size}: shorten your own answers "
+        "(attire, setting, lighting, composition) and order again."
+    )
+
+
+# The studio's own reasons for a failed or stopped order or follow-up (stored as words).
+REFERENCES_GONE = "the reference photos are gone"
+LOST_SEVERAL_TIMES = "the engine lost the job several times"
+NO_PORTRAITS = "the engine made no portraits"
+STOPPED_BY_MODERATOR = "stopped by a moderator"
+ACCOUNT_SUSPENDED = "the account is suspended"
+_OWN_FAILURES = frozenset(
+    {REFERENCES_GONE, LOST_SEVERAL_TIMES, NO_PORTRAITS, STOPPED_BY_MODERATOR, ACCOUNT_SUSPENDED}
+)
+_WITHHELD = re.compile(r"I withheld this copy of #\d+: it did not pass the safety check\.")
+
+
+def stored_failure(error: str | None) -> str:
+    """A failure as stored with an order or follow-up, safe to show: this version
+    stores only its own words, but rows from an older version may hold the engine's
+    sentence (paths, ids), which are shown as the generic words instead."""
+    text = (error or "").strip()
+    if text in _FAILURE_WORDS.values() or text in _OWN_FAILURES or _WITHHELD.match(text):
+        return text
+    return _FAILURE_WORDS[FailureCode.UNKNOWN]
 
 
 def failure_words(code: str) -> str:

@@ -4,6 +4,7 @@ database write); moderators ban and lift bans by command or from a report."""
 from __future__ import annotations
 
 from bot.studio import reach
+from bot.studio import words as w
 from bot.studio.buttons import ItemPress, parse
 from bot.studio.events import Command, Event, Press, Reply, Who
 from bot.studio.moderation.cards import Cards
@@ -48,9 +49,7 @@ class Bans:
         if not await db.ban(user_id, reason):
             return False
         # Queued orders and follow-ups are cancelled; the tracker delivers nothing more.
-        await reach.stop_owner_work(
-            self.desk.store, self.desk.engine, user_id, "the account is suspended"
-        )
+        await reach.stop_owner_work(self.desk.store, self.desk.engine, user_id, w.ACCOUNT_SUSPENDED)
         u = await db.user(user_id)
         if u is not None:
             self.desk.banned.add((u["platform"], u["platform_user_id"]))

@@ -15,7 +15,7 @@ from typing import Any
 
 from bot.store.moderation_store import Purge
 from bot.store.store import Row
-from bot.studio import reach, rights
+from bot.studio import reach, rights, words
 from bot.studio.events import Reply, Who
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
@@ -84,7 +84,7 @@ class Decisions:
             done["removed"] = removed.results
         if decision in ("purge", "protect", "ban"):
             # Queued work carries the reference crops: it stops and leaves Redis first.
-            await reach.stop_owner_work(desk.store, desk.engine, owner, "stopped by a moderator")
+            await reach.stop_owner_work(desk.store, desk.engine, owner, words.STOPPED_BY_MODERATOR)
             if owner is not None:
                 await rights.drop_person_jobs(desk.store, desk.engine, owner)
             purged: Purge = await db.purge_references(owner)
