@@ -63,7 +63,10 @@ class ModerationStore(PendingInputs):
                 pid.strip(),
             )
         digits = ref.lstrip("#")
-        return await self.user(int(digits)) if digits.isascii() and digits.isdigit() else None
+        if not (digits.isascii() and digits.isdigit()) or len(digits) > 19:
+            return None  # a 20-digit id must not reach SQLite (OverflowError)
+        n = int(digits)
+        return await self.user(n) if 0 < n <= c.MAX_ID else None
 
     # --- reports ------------------------------------------------------------------------
     async def create_report(

@@ -158,8 +158,28 @@ class People(Db):
             return None
         return Session(row["state"], int(row["rev"]), json.loads(row["data"]))
 
-    async def save_session(self, user_id: int, state: str, data: dict[str, Any]) -> Session:
-        """Store the session's new state and bump its ``rev`` (old buttons go stale)."""
+    async def save_session(
+        self, user_id: int, state: str, data: dict[str, Any], expected_rev: int | None = None
+    ) -> Session | None:
+        """Store the session's new state and bump its ``rev`` (old buttons go stale).
+
+        With ``expected_rev`` (the revision the event was handled at; 0: no session yet)
+        it is a compare-and-set: when the session moved on meanwhile (a /cancel between
+        the files of a burst) or is gone (/forget), nothing is saved and None returned."""
+        if expected_rev is not None:
+            if expected_rev > 0:
+                changed = await self.run(
+                    "UPDATE wizard_sessions SET state = ?, rev = rev + 1, data = ?, "
+                    "updated_at = ? WHERE user_id = ? AND rev = ?",
+                    state,
+                    json.dumps(data, ensure_ascii=False),
+                    now_iso(),
+                    user_id,
+                    expected_rev,
+                )
+                return await self.session(user_id) if changed else None
+            if await self.session(user_id) is not None or await self.user_by_id(user_id) is None:
+                return None
         await self.run(
             "INSERT INTO wizard_sessions (user_id, state, rev, data, updated_at) "
             "VALUES (?, ?, 1, ?, ?) ON CONFLICT (user_id) DO UPDATE SET state = excluded.state, "

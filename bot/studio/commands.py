@@ -102,5 +102,6 @@ class Commands:
         # Kept results hold portraits (and their requests the reference crops); photo
         # checks hold photos: Redis first, then rows, files, protections, audit log.
         counts = await rights.forget_everywhere(self.s, uid)
-        self.s.locks.pop(uid, None)
+        # The person's lock stays: it is held right now (this event), and a burst or the
+        # tracker may be waiting on it; ids are never reused, so it guards nothing else.
         return say(w.forgotten(counts.photos, counts.orders, counts.results, counts.files))

@@ -143,7 +143,9 @@ class Conversation:
         if out.to is None:
             return replies + (await self.show(turn) if out.show else [])
         data = turn.data if out.data is None else out.data
-        s = await self.services.store.save_session(turn.user["id"], out.to, data)
+        s = await self.services.store.save_session(turn.user["id"], out.to, data, turn.rev)
+        if s is None:  # moved on meanwhile (a /cancel during a burst) or forgotten: keep that
+            return replies
         now = Turn(turn.user, s.state, s.rev, s.data, self.services)
         if out.then is not None:
             replies += await out.then(s.rev)

@@ -119,8 +119,9 @@ class Tracker:
             return
         if order["status"] in ("queued", "running"):
             if not order["job_id"]:
-                reply = await self.orders.enqueue(oid)
-                await self.send(order["platform"], order["chat_id"], reply)
+                reply = await self._enqueue_order(oid, fresh_job=True)
+                if reply is not None:
+                    await self.send(order["platform"], order["chat_id"], reply)
                 return
             js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
             if js.status == "done":
@@ -148,6 +149,34 @@ class Tracker:
         elif order["status"] == "failed":
             await self._deliver_failure(order)
 
+    def _person(self, user_id: int) -> asyncio.Lock:
+        """The lock the person's chat events hold (Studio.handle): an order is enqueued
+        only between two of their events, never while a /forget, a cancel or the placing
+        of that very order is half done."""
+        return self.s.locks.setdefault(user_id, asyncio.Lock())
+
+    async def _enqueue_order(self, oid: int, *, fresh_job: bool) -> Reply | None:
+        """Enqueue under the person's lock, after reading the order again: gone (forgotten),
+        no longer active (cancelled) or, for a first enqueue, already given a job by the
+        placing of the order: nothing to do."""
+        order = await self.store.order(oid)
+        if order is None:
+            return None
+        async with self._person(order["user_id"]):
+            order = await self.store.order(oid)
+            if order is None or order["status"] not in ("queued", "running"):
+                return None
+            if fresh_job and order["job_id"]:
+                return None
+            return await self.orders.enqueue(oid)
+
+    async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, fresh_job: bool) -> None:
+        async with self._person(user_id):
+            vj = await self.store.variation_job_by_id(vj_id)
+            if vj is None or vj["status"] != "queued" or (fresh_job and vj["job_id"]):
+                return
+            await self.followups.enqueue(vj_id)
+
     async def _deliver_failure(self, order: Row) -> None:
         if await self.send(order["platform"], order["chat_id"], failure_reply(order)):
             await self.store.set_order(order["id"], delivered_at=now_iso())
@@ -162,8 +191,9 @@ class Tracker:
                 order["id"],
                 order["job_id"],
             )
-            reply = await self.orders.enqueue(order["id"])
-            await self.send(order["platform"], order["chat_id"], reply)
+            reply = await self._enqueue_order(order["id"], fresh_job=False)
+            if reply is not None:
+                await self.send(order["platform"], order["chat_id"], reply)
             return
         await self.store.set_order(
             order["id"],
@@ -240,7 +270,7 @@ class Tracker:
         f = BY_KIND[vj["kind"]]
         if vj["status"] == "queued":
             if not vj["job_id"]:
-                await self.followups.enqueue(vj["id"])
+                await self._enqueue_follow_up(vj["id"], vj["user_id"], fresh_job=True)
                 return
             js = await self.engine.state(f.job, vj["job_id"])
             if js.status == "running":
@@ -293,7 +323,7 @@ class Tracker:
 
     async def _lost_follow_up(self, vj: Row) -> None:
         if vj["enqueues"] < MAX_ENQUEUES:
-            await self.followups.enqueue(vj["id"])
+            await self._enqueue_follow_up(vj["id"], vj["user_id"], fresh_job=False)
         else:
             await self.store.set_variation_job(
                 vj["id"], status="failed", error=words.LOST_SEVERAL_TIMES

@@ -186,11 +186,10 @@ class Wizard:
             return [self._ask_style(turn.rev)]
 
         async def pick(turn: Turn, arg: str) -> Outcome:
-            try:
-                key = self.style_keys[int(arg)]
-            except (ValueError, IndexError):
+            i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
+            if i is None or i >= len(self.style_keys):
                 return again(say(w.UNKNOWN_STYLE_BUTTON))
-            return self._answered(turn, key)
+            return self._answered(turn, self.style_keys[i])
 
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:
@@ -226,11 +225,10 @@ class Wizard:
             return [say(text, *_rows(items, 2), own, self._nav_row(rev))]
 
         async def preset(turn: Turn, arg: str) -> Outcome:
-            try:
-                value = step.presets[int(arg)].value
-            except (ValueError, IndexError):
+            i = b.read_id(arg, 0)
+            if i is None or i >= len(step.presets):
                 return again(say(w.NOT_ON_LIST))
-            return self._answered(turn, value)
+            return self._answered(turn, step.presets[i].value)
 
         async def own(turn: Turn, _arg: str) -> Outcome:
             return answer(say(w.TYPE_ANSWER.format(max=words.FREE_TEXT_MAX)))
