@@ -95,6 +95,16 @@ class PackOrders(Db):
         )
         return bool(changed)
 
+    async def uncount_failed_looks(self, order_id: int) -> None:
+        """A finished pack costs only the looks that were painted (as a failed order
+        costs nothing): the failed looks' images leave its count."""
+        await self.run(
+            "UPDATE orders SET images = images - COALESCE((SELECT SUM(json_array_length(seeds)) "
+            "FROM order_looks WHERE order_id = ? AND status = 'failed'), 0) WHERE id = ?",
+            order_id,
+            order_id,
+        )
+
     async def images_since(self, user_id: int, since_iso: str) -> int:
         """Images ordered since then: what each order costs (``images``), except that a
         cancelled or failed order counts only the portraits it stored."""

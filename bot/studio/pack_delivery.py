@@ -55,7 +55,8 @@ async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) 
         if all(x["status"] not in IN_FLIGHT for x in looks):
             painted = await store.variations(oid)
             if painted or any(x["status"] == "done" for x in looks):
-                await store.finish_order(oid, status="done", finished_at=now_iso())
+                if await store.finish_order(oid, status="done", finished_at=now_iso()):
+                    await store.uncount_failed_looks(oid)
             else:
                 error = next((x["error"] for x in looks if x["error"]), None)
                 await store.finish_order(
@@ -202,6 +203,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
         names = ", ".join(
             f"{x['name']} #{x['first']}–#{x['first'] + len(json.loads(x['seeds'])) - 1}"
             for x in looks
+            if x["status"] == "done"
         )
         text = wp.contact_sheet_text(order["id"], name, len(shown), names)
         reply = Reply(text=text, images=(Image(store.media.path(rel)),), buttons=(retry,))
