@@ -164,7 +164,8 @@ async def test_back_cancel_retry_and_a_failing_look(
     assert "That's 8 images" in chat.text()
 
     fake_engine.fail_next(c.JOB_GENERATE, "internal", "boom")  # the first look fails
-    [progress] = await chat.press("✓ Queue it")
+    [queued] = await chat.press("✓ Queue it")
+    assert "Order #1 (Avatar set, 4 looks) is queued" in queued.text
     await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
     texts = _sent(studio).texts()
     assert any("the look Watercolour failed" in t for t in texts), texts
