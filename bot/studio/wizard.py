@@ -30,10 +30,9 @@ from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.services import Services
-from sitter.packs import Pack, find_pack
+from bot.studio.wizard_packs import PACK, pack_step, pack_summary
+from sitter.packs import Pack
 from sitter.prompts import WizardStep
-
-PACK = "pack"  # the pack step (a reserved slot name): reached from the style step
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -252,49 +251,9 @@ class Wizard:
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
         return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
 
-    # --- a pack instead of a style (prompts/packs) -------------------------------------------
+    # --- a pack instead of a style (prompts/packs; bot/studio/wizard_packs.py) -------------
     def _pack(self) -> Step:
-        async def show(turn: Turn) -> list[Reply]:
-            rev, packs = turn.rev, [self.s.packs[k] for k in self.pack_keys]
-            items = [Button(p.name, b.wizard(rev, "pick", str(i))) for i, p in enumerate(packs)]
-            text = wp.choose_pack("Choose a pack: several looks in one order.", packs)
-            nav = (Button(wp.BACK_TO_STYLES, b.wizard(rev, "back")),)
-            return [say(text, *_rows(items, 2), (*nav, Button(w.CANCEL, b.wizard(rev, "cancel"))))]
-
-        def chose(turn: Turn, key: str) -> Outcome:
-            data = {k: v for k, v in turn.data.items() if k != State.STYLE}
-            data[PACK] = key
-            return go(self._next(PACK, data), data)
-
-        async def pick(turn: Turn, arg: str) -> Outcome:
-            try:
-                key = self.pack_keys[int(arg)]
-            except (ValueError, IndexError):
-                return again(say(wp.UNKNOWN_PACK))
-            return chose(turn, key)
-
-        async def text(turn: Turn, text: str) -> Outcome:
-            if (bad := self._checked_text(text)) is not None:
-                return again(bad)
-            pack = find_pack(self.s.packs, text)
-            if pack is None:
-                names = ", ".join(self.s.packs[k].name for k in self.pack_keys)
-                return again(say(wp.unknown_pack(text, names)))
-            return chose(turn, pack.key)
-
-        return Step(
-            PACK,
-            show,
-            {"pick": pick, "back": self.back, "cancel": self.cancel},
-            text,
-            self._no_files,
-            arrows=(
-                Arrow(self.questions[1] if len(self.questions) > 1 else State.CONFIRM, "a pack"),
-                Arrow(State.CONFIRM, "a pack that asks nothing more"),
-                Arrow(State.STYLE, "◀ Styles"),
-            ),
-            wizard=True,
-        )
+        return pack_step(self)
 
     # --- one step per slot of wizard.toml ---------------------------------------------------
     def _slot(self, i: int, step: WizardStep) -> Step:
@@ -353,24 +312,13 @@ class Wizard:
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
         return "\n".join(lines)
 
-    def pack_summary(self, pack: Pack, data: dict[str, Any]) -> str:
-        """The pack, its looks and the answers asked once, in the person's own terms."""
-        lines = []
-        for step in self.slots:
-            if step.slot in pack.asked:
-                value = str(data.get(step.slot, ""))
-                label = next((p.label for p in step.presets if p.value == value), value)
-                lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
-        styles = {k: st.name for k, st in self.s.prompts.styles.items()}
-        return wp.pack_summary(pack, styles, lines)
-
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
         if pack is None:
             return w.confirm_text(self.summary(turn.data), VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(self.pack_summary(pack, turn.data), pack.images, used, quota)
+        return wp.confirm_pack(pack_summary(self, pack, turn.data), pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
