@@ -201,3 +201,22 @@ async def test_a_bad_pack_stops_start_up_with_its_file_named(
     settings = load_settings(data_dir=tmp_path / "data", redis_url="redis://127.0.0.1:1/0")
     with pytest.raises(PromptError, match=r"broken\.toml: look 1: unknown style 'no_such_style'"):
         await Studio.open(settings, engine=FakeEngine())
+
+
+async def test_a_look_whose_job_redis_lost_is_queued_again(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await _ready(chat)
+    await _linkedin(chat)
+    await chat.press("✓ Queue it")
+    looks = await studio.store.looks(1)
+    fake_engine.lose(looks[1]["job_id"])  # its result expired, Redis lost its data
+    [status] = await chat.send("/status")
+    assert "Order #1 (LinkedIn headshots): " in status.text
+    await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
+    again = await studio.store.looks(1)
+    assert again[1]["enqueues"] == 2 and again[1]["job_id"] != looks[1]["job_id"]
+    assert [len(a.images) for a in _albums(studio)] == [2, 2, 2, 2]
+    order = await studio.store.order(1)
+    assert order["status"] == "delivered" and order["images"] == 8

@@ -135,7 +135,7 @@ async def test_a_pack_order_over_telegram_with_a_restart_between_albums(
 async def test_bench_the_creator_pack_of_eight_looks(api: BotApiEmulator, bot: BotProcess) -> None:
     """Figures: enqueue to the last delivery, and what was sent on Telegram."""
     await consent_and_photos(api, ANNA)
-    await choose_pack(api, ANNA, "Creator pack", 1)
+    await choose_pack(api, ANNA, "Creator pack", 2)
     since = len(api.calls)
     started = time.monotonic()
     await api.press_button(ANNA, "Queue it")

@@ -214,8 +214,15 @@ class PackOrders:
         done = sum(1 for x in looks if x["status"] in ("done", "failed"))
         sent = sum(1 for x in looks if x["delivered_at"])
         if order["status"] in ("queued", "running"):
-            text, _ = await self.progress_text(order, looks)
-            what = text.split(": ", 1)[-1] + " " + wp.pack_progress(done, len(looks), sent)
+            now = next((x for x in looks if x["status"] in ("running", "queued")), None)
+            what = wp.pack_progress(done, len(looks), sent)
+            if now is not None and now["status"] == "running":
+                what = wp.pack_painting_now(now["idx"], len(looks), now["name"]) + " " + what
+            elif now is not None and now["job_id"] and not done:
+                js = await self.s.engine.state(c.JOB_GENERATE, now["job_id"])
+                what = w.status_queued(
+                    int(js.position or 0) + 1, await self.orders.no_worker_note()
+                )
         elif order["status"] == "failed":
             what = w.status_failed(order["error"])
         else:

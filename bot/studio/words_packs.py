@@ -96,6 +96,10 @@ def pack_status(order_id: int, name: str, what: str) -> str:
     return f"Order #{order_id} ({name}): {what}"
 
 
+def pack_painting_now(k: int, n: int, look: str) -> str:
+    return f"painting look {k} of {n} ({look});"
+
+
 def pack_progress(done: int, looks: int, sent: int) -> str:
     return f"{done} of {looks} looks painted, {sent} sent."
 
