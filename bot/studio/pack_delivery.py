@@ -201,7 +201,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
         sheet = await asyncio.to_thread(_sheet, pictures, numbers)
         rel, _ = store.media.put(order["user_id"], "sheets", sheet, "jpg")
         names = ", ".join(
-            f"{x['name']} #{x['first']}–#{x['first'] + len(json.loads(x['seeds'])) - 1}"
+            f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
             for x in looks
             if x["status"] == "done"
         )

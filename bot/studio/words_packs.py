@@ -12,6 +12,14 @@ NO_PACKS = "There are no packs yet; please choose a style."
 PACK_GONE = "That pack is no longer offered; please choose again."
 
 
+def _images(n: int) -> str:
+    return f"{n} image" + ("" if n == 1 else "s")
+
+
+def numbers(first: int, last: int) -> str:
+    return f"#{first}" if first == last else f"#{first}–#{last}"
+
+
 def pack_line(pack: Pack) -> str:
     looks = len(pack.looks)
     return (
@@ -30,7 +38,8 @@ def unknown_pack(text: str, names: str) -> str:
 
 def pack_summary(pack: Pack, style_names: dict[str, str], asked: list[str]) -> str:
     """The pack, its looks (with their style) and what the person answered once."""
-    lines = [f"Pack: {pack.name} – {len(pack.looks)} looks × {pack.images_per_look} images"]
+    each = _images(pack.images_per_look)
+    lines = [f"Pack: {pack.name} – {len(pack.looks)} looks × {each}"]
     for i, look in enumerate(pack.looks, 1):
         lines.append(f"  {i}. {look.name} ({style_names.get(look.style, look.style)})")
     return "\n".join([*lines, *asked])
@@ -41,8 +50,8 @@ def confirm_pack(summary: str, images: int, used: int, quota: int) -> str:
     if quota:
         cost += f" of today's {quota} ({used} used so far, {max(0, quota - used)} left)"
     return (
-        f"Your order:\n{summary}\n\n{cost}. Each look comes as its own album, then a "
-        "numbered contact sheet of the whole pack. Queue it?"
+        f"Your order:\n{summary}\n\n{cost}. Each look comes on its own, then a numbered "
+        "contact sheet of the whole pack. Queue it?"
     )
 
 
@@ -64,7 +73,7 @@ def pack_finishing(order_id: int, name: str) -> str:
 
 def look_album(order_id: int, name: str, look: str, k: int, n: int, first: int, last: int) -> str:
     return (
-        f"Order #{order_id} – {name}, look {k} of {n}: {look} (#{first}–#{last}). "
+        f"Order #{order_id} – {name}, look {k} of {n}: {look} ({numbers(first, last)}). "
         "Upscale or label one with the buttons (they come back as files with AI provenance)."
     )
 
