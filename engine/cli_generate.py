@@ -104,6 +104,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     )
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
+    if getattr(args, "pack", None):
+        from engine.cli_pack import cmd_pack
+
+        return cmd_pack(args, settings, photos, out)
     try:
         library = PromptLibrary.load()
         found = library.find_style(args.style)  # "Oil painting" as in the chat, or oil_painting

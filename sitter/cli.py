@@ -57,7 +57,13 @@ def build_parser() -> argparse.ArgumentParser:
 
     gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
     gen.add_argument("--photos", required=True, help="folder with photos of one person")
-    gen.add_argument("--style", required=True, help=_style_help())
+    what = gen.add_mutually_exclusive_group(required=True)
+    what.add_argument("--style", help=_style_help())
+    what.add_argument(
+        "--pack",
+        help="a content pack of prompts/packs/ by name or key (creator, linkedin, avatar): "
+        "every look into OUT/<look>/, plus contact-sheet.jpg and summary.json",
+    )
     gen.add_argument("--out", required=True, help="output folder")
     gen.add_argument("--attire", default="")
     gen.add_argument("--setting", default="")

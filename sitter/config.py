@@ -93,7 +93,12 @@ class Settings(BaseSettings):
     # --- studio rules -----------------------------------------------------------
     min_photos: int = Field(4, ge=1, le=50)
     max_photos: int = Field(20, ge=1, le=100)
-    daily_quota: int = Field(20, ge=0, description="Orders per user per day (0 = no limit).")
+    daily_quota: int = Field(
+        80,
+        ge=0,
+        description="Images per user per day (0 = no limit): a portrait order is 4, a pack "
+        "one per image it paints.",
+    )
     reference_retention_days: int = Field(30, ge=1)
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)

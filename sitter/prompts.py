@@ -35,7 +35,7 @@ SUBJECT = "subject"
 WIZARD_SLOTS = ("attire", "setting", "lighting", "composition")
 KNOWN_SLOTS = frozenset((SUBJECT, *WIZARD_SLOTS))
 # Names a wizard step may not take: the studio's own states and the style's key.
-RESERVED_SLOTS = frozenset({SUBJECT, "style", "consent", "references", "confirm", "idle"})
+RESERVED_SLOTS = frozenset({SUBJECT, "style", "pack", "consent", "references", "confirm", "idle"})
 DEFAULT_SUBJECT = "a person"
 _PARAM_KEYS = set(GenerationParams.model_fields)
 # A reference prompt this many UTF-8 bytes long always fits FLUX.2 [klein]'s 512

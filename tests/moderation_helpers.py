@@ -26,6 +26,7 @@ USER_COLUMNS = [
     ("orders", "user_id"),
     ("variations", "user_id"),
     ("variation_jobs", "user_id"),
+    ("order_looks", "user_id"),
     ("reports", "owner_user_id"),
     ("protected_faces", "owner_user_id"),
     ("pending_inputs", "user_id"),

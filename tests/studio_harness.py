@@ -285,7 +285,7 @@ def real_engine_fixture(
 
 async def open_studio(settings_dir: Path, redis_url: str, prefix: str) -> Studio:
     settings = load_settings(
-        data_dir=settings_dir, redis_url=redis_url, queue_prefix=prefix, daily_quota=3
+        data_dir=settings_dir, redis_url=redis_url, queue_prefix=prefix, daily_quota=12
     )
     s = await Studio.open(settings, tick_s=0.05, analyze_timeout_s=120)
     s.add_outbox("terminal", RecordingOutbox())
@@ -321,7 +321,7 @@ async def fake_studio_fixture(data_dir: Path, fake_engine: FakeEngine) -> AsyncI
     """A Studio on the fake engine and a real SQLite file, with no Redis: its URL
     points at a port where nothing answers, so any use of Redis fails the test."""
     settings = load_settings(
-        data_dir=data_dir, redis_url="redis://127.0.0.1:1/0", queue_prefix="fake", daily_quota=3
+        data_dir=data_dir, redis_url="redis://127.0.0.1:1/0", queue_prefix="fake", daily_quota=12
     )
     s = await Studio.open(settings, engine=fake_engine, tick_s=0.05, analyze_timeout_s=5)
     s.add_outbox("terminal", RecordingOutbox())

@@ -161,3 +161,64 @@ def test_generate_explains_bad_arguments(
     bad_style = argparse.Namespace(photos=str(tmp_path / "p"), style="cubism", **base)
     assert cmd_generate(bad_style, settings) == 2
     assert "unknown style 'cubism'" in capsys.readouterr().err
+
+
+def test_generate_a_pack_renders_every_look_and_a_contact_sheet(
+    tmp_path: Path, data_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`sitter generate --pack`: each look into OUT/<look>/, contact-sheet.jpg, summary.json
+    (the LinkedIn pack cut to two looks of one image each, to keep it short)."""
+    pytest.importorskip("engine.analysis", reason="photo analysis not here yet")
+    import dataclasses
+
+    import sitter.packs
+    from engine.cli_generate import cmd_generate
+    from engine.provenance import verify
+
+    real = sitter.packs.load_packs
+
+    def small(library):  # type: ignore[no-untyped-def]
+        packs = real(library)
+        p = packs["linkedin"]
+        packs["linkedin"] = dataclasses.replace(p, looks=p.looks[:2], images_per_look=1)
+        return packs
+
+    monkeypatch.setattr(sitter.packs, "load_packs", small)
+    photos, out = tmp_path / "photos", tmp_path / "out"
+    _photos(photos)
+    settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
+    args = argparse.Namespace(
+        photos=str(photos), style=None, pack="LinkedIn headshots", out=str(out), attire="",
+        setting="", lighting="soft diffused daylight", composition="", seed=7,
+    )  # fmt: skip
+    assert cmd_generate(args, settings) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["pack"] == "linkedin" and summary["images"] == 2
+    assert [x["folder"] for x in summary["looks"]] == ["boardroom", "studio-grey"]
+    assert summary["asked"] == {"lighting": "soft diffused daylight"}
+    first, second = summary["looks"]
+    assert "a tailored dark business suit" in first["prompt"]
+    assert "soft diffused daylight" in first["prompt"] and "grey studio" in second["prompt"]
+    assert [v["number"] for x in summary["looks"] for v in x["variations"]] == [1, 2]
+    for x in summary["looks"]:
+        for v in x["variations"]:
+            assert verify((out / v["file"]).read_bytes()).ai_labelled
+    with Image.open(out / "contact-sheet.jpg") as sheet:
+        assert sheet.format == "JPEG" and sheet.width > sheet.height
+
+
+def test_generate_pack_names_the_packs_when_it_does_not_know_one(tmp_path: Path) -> None:
+    photos = tmp_path / "p"
+    _photos(photos)
+    cmd = [sys.executable, "-m", "sitter.cli", "generate", "--photos", str(photos)]
+    cmd += ["--pack", "holiday", "--out", str(tmp_path / "o")]
+    env = {**os.environ, "SITTER_MODEL": "tiny", "SITTER_DATA_DIR": str(tmp_path / "d")}
+    out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert out.returncode == 2, out.stderr
+    assert "no pack 'holiday'; known: 'Avatar set' (avatar), 'Creator pack' (creator)" in (
+        out.stderr
+    )
+    both = subprocess.run(
+        [*cmd, "--style", "watercolor"], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert both.returncode == 2 and "not allowed with argument" in both.stderr

@@ -42,7 +42,7 @@ def engine(redis_url: str, queue_prefix: str, data_dir: Path) -> Iterator[None]:
 async def studio(redis_url, queue_prefix, data_dir, engine) -> AsyncIterator[Studio]:
     settings = load_settings(
         data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, min_photos=2,
-        daily_quota=2,
+        daily_quota=8,
     )  # fmt: skip
     s = await Studio.open(settings, analyze_timeout_s=120)
     s.add_outbox("terminal", RecordingOutbox())
@@ -252,7 +252,7 @@ async def test_the_daily_quota_survives_forget(
     redis_url: str, queue_prefix: str, data_dir: Path
 ) -> None:
     settings = load_settings(
-        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=2
+        data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix, daily_quota=8
     )
     s = await Studio.open(settings)
     s.add_outbox("terminal", RecordingOutbox())
@@ -263,14 +263,16 @@ async def test_the_daily_quota_survives_forget(
         again = await seed_person(store, "terminal", "ann", tag="again")  # starts over
         await store.record_consent(again["user_id"], w.CONSENT_VERSION, w.CONSENT_TEXT)
         [refusal] = await s.handle(Press(ANN, b.item("r", again["order_id"])))
-        assert (
-            refusal.text == "You've reached today's limit of 2 orders. It resets at midnight UTC."
+        assert refusal.text == (
+            "That's 4 images, and you have 0 of today's 8 left (8 used). The daily limit "
+            "counts images: a portrait order is 4, a pack one per image it paints. It resets "
+            "at midnight UTC."
         )
         [status] = await s.handle(Command(ANN, "status"))
-        assert "Orders today: 2 of 2." in status.text
+        assert "Images today: 8 of 8." in status.text
         # What is kept names nobody: a keyed hash of the day and the account.
         marks = await store.all("SELECT * FROM quota_marks")
-        assert len(marks) == 1 and marks[0]["orders"] == 1
+        assert len(marks) == 1 and marks[0]["orders"] == 4  # images
         assert "ann" not in marks[0]["mark"] and len(marks[0]["mark"]) == 64
         assert "daily limit still holds after /forget" in w.privacy(settings)
         # Bob, another account, is not limited by Ann's mark.

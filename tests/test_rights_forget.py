@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from moderation_helpers import all_media, audit_actions, leftovers, seed_person
+from moderation_helpers import all_media, audit_actions, leftovers, picture, seed_person
 from studio_harness import RecordingOutbox
 
 from bot.store.moderation_store import ModerationStore, now_iso
@@ -223,6 +223,25 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         for v in await store.variations(ann["order_id"]):
             terminal.save(store.media.path(v["path"]))  # the terminal's copies
         assert len(list(out.iterdir())) == 4
+        # A pack order: one look painted (its portrait in the store), one queued (no
+        # painter: its request holds the reference crops), what she typed in both.
+        from bot.store.pack_orders import NewLook
+
+        looks = [
+            NewLook(n, "cinematic", {"attire": "a tangerine velvet cape"}, "p", "", {}, [7])
+            for n in ("Dusk", "Rooftop")
+        ]
+        pack_id = await store.create_pack_order(
+            uid, ann["set_id"], platform, chat, "creator", {"attire": "tangerine"}, looks
+        )
+        pack_png = picture("ann pack portrait 1")
+        rel, sha = store.media.put(uid, "results", pack_png, "png")
+        await store.add_variation(pack_id, uid, 1, 7, rel, sha, 0.8, True, True, 1)
+        first, second = await store.looks(pack_id)
+        await store.set_look(first["id"], status="done", delivered_at=now_iso())
+        await s.orders.packs.enqueue_look(await store.order(pack_id), second)
+        assert len(await store.person_job_ids(uid)) == 1
+        await store.set_order(pack_id, status="done")  # (so the retry below may queue)
         # A retry stays queued (no painter): its request holds the reference crops.
         [_, queued] = await s.handle(Press(ann_who, f"r:{ann['order_id']}"))
         assert "queued" in queued.text
@@ -272,7 +291,11 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         confirm = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
         await s.handle(Press(ann_who, confirm))
         ids = {"platform id": pid, "chat": chat, "typed": "tangerine"}
-        assert await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
+        pack = {"pack portrait": pack_png[100:164], "pack hash": sha.encode()}
+        assert (
+            await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed, **pack})
+            == []
+        )
         assert await leftovers(store, uid, pid) == {}
         assert list(out.iterdir()) == []
     finally:

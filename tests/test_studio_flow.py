@@ -122,13 +122,14 @@ async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> 
     [no] = await other.press("Upscale 3", [results])
     assert no.text == "This portrait belongs to someone else."
 
-    # Daily quota (3 in these tests): two used, so one more; here a lower limit shows
-    # the refusal without a third generation.
-    studio.settings = studio.settings.model_copy(update={"daily_quota": 2})
+    # Daily quota (12 images in these tests): two orders of 4 used, so one more; here a
+    # lower limit shows the refusal without a third generation.
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 8})
     await chat.send("/new")
     await wizard(chat)
     [limit] = await chat.press("✓ Queue it")
-    assert "today's limit of 2 orders" in limit.text
+    assert "you have 0 of today's 8 left (8 used)" in limit.text
+    assert "The daily limit counts images: a portrait order is 4" in limit.text
 
     # /forget asks first, then deletes everything and says what.
     await chat.send("/forget")

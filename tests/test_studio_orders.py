@@ -41,7 +41,7 @@ async def test_queue_position_one_active_order_and_cancel(
     cancel_data = chat.button("Cancel order", [progress])
 
     [status] = await chat.send("/status")
-    assert "queued, position 1" in status.text and "Orders today: 1 of 3" in status.text
+    assert "queued, position 1" in status.text and "Images today: 4 of 12" in status.text
 
     # A second order while one is active: refused, clearly.
     await chat.send("/new")
@@ -64,7 +64,7 @@ async def test_queue_position_one_active_order_and_cancel(
 
     # Cancelled orders don't count toward the daily quota; now a new one is accepted.
     [status] = await chat.send("/status")
-    assert "Orders today: 0 of 3" in status.text
+    assert "Images today: 0 of 12" in status.text
     await chat.send("/new")
     for label in WIZARD:
         await chat.press(label)

@@ -214,6 +214,11 @@ class Orders(Db):
                 "AND status IN ('queued', 'running')",
                 *order_ids,
             )
+            orders += await self.all(  # a pack order's looks: one job each (0009)
+                f"SELECT order_id AS id, job_id FROM order_looks WHERE order_id IN ({m}) "
+                "AND status IN ('queued', 'running') AND job_id IS NOT NULL",
+                *order_ids,
+            )
             vjs = await self.all(
                 "SELECT vj.id, vj.job_id FROM variation_jobs vj JOIN variations v "
                 f"ON v.id = vj.variation_id WHERE v.order_id IN ({m}) AND vj.status = 'queued'",
@@ -222,6 +227,11 @@ class Orders(Db):
             return orders, vjs
         orders = await self.all(
             "SELECT id, job_id FROM orders WHERE user_id = ? AND status IN ('queued', 'running')",
+            user_id,
+        )
+        orders += await self.all(  # a pack order's looks: one job each (0009)
+            "SELECT order_id AS id, job_id FROM order_looks WHERE user_id = ? "
+            "AND status IN ('queued', 'running') AND job_id IS NOT NULL",
             user_id,
         )
         vjs = await self.all(
@@ -255,7 +265,9 @@ class Orders(Db):
         """Every job id the person's orders and follow-ups were queued under."""
         rows = await self.all(
             "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
-            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL",
+            "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL "
+            "UNION SELECT job_id FROM order_looks WHERE user_id = ? AND job_id IS NOT NULL",
+            user_id,
             user_id,
             user_id,
         )

@@ -41,15 +41,10 @@ async def quota_mark(store: Store, platform: str, platform_user_id: str, day: st
 
 
 async def carry_quota(store: Store, user: Any) -> int:
-    """Before a forget: keep how many orders the account placed today (not what)."""
+    """Before a forget: keep how many images the account ordered today (not what); the
+    ``orders`` column holds that count since the quota counts images (0009)."""
     day = today()
-    row = await store.one(
-        "SELECT COUNT(*) FROM orders WHERE user_id = ? AND created_at >= ? "
-        "AND status != 'cancelled'",
-        user["id"],
-        f"{day}T00:00:00.000Z",
-    )
-    n = int(row[0]) if row else 0
+    n = await store.images_since(user["id"], f"{day}T00:00:00.000Z")
     if n:
         mark = await quota_mark(store, user["platform"], user["platform_user_id"], day)
         await store.run(

@@ -21,6 +21,7 @@ from bot.store.media import MediaStore
 from bot.store.messages import Messages
 from bot.store.migrate import open_db
 from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
+from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
@@ -34,7 +35,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, Messages, Guilds):
+class Store(People, Orders, PackOrders, Messages, Guilds):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -53,6 +54,7 @@ class Store(People, Orders, Messages, Guilds):
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
             await self.run("DELETE FROM variations WHERE user_id = ?", user_id)
+            await self.run("DELETE FROM order_looks WHERE user_id = ?", user_id)
             await self.run("DELETE FROM orders WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)

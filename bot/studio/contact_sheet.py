@@ -38,10 +38,15 @@ def _badge(draw: ImageDraw.ImageDraw, x: int, y: int, text: str, size: int) -> N
     draw.text((x + pad - left, y + pad - top), text, font=font, fill=(255, 255, 255))
 
 
-def contact_sheet(pictures: list[bytes], *, tile: int = TILE, first: int = 1) -> bytes:
-    """A JPEG of ``pictures`` in a grid, numbered from ``first`` in reading order."""
+def contact_sheet(
+    pictures: list[bytes], *, tile: int = TILE, first: int = 1, numbers: list[int] | None = None
+) -> bytes:
+    """A JPEG of ``pictures`` in a grid, numbered from ``first`` in reading order (or
+    with ``numbers``, one per picture, where the numbering has gaps)."""
     if not pictures:
         raise ValueError("no pictures for a contact sheet")
+    if numbers is not None and len(numbers) != len(pictures):
+        raise ValueError("one number per picture")
     cols = min(MAX_COLS, len(pictures))
     rows = math.ceil(len(pictures) / cols)
     sheet = Image.new(
@@ -52,7 +57,8 @@ def contact_sheet(pictures: list[bytes], *, tile: int = TILE, first: int = 1) ->
         x = GAP + (i % cols) * (tile + GAP)
         y = GAP + (i // cols) * (tile + GAP)
         sheet.paste(_tile(data, tile), (x, y))
-        _badge(draw, x + GAP, y + GAP, str(first + i), max(14, tile // 8))
+        label = numbers[i] if numbers is not None else first + i
+        _badge(draw, x + GAP, y + GAP, str(label), max(14, tile // 8))
     out = io.BytesIO()
     sheet.save(out, "JPEG", quality=88)
     return out.getvalue()

@@ -54,6 +54,7 @@ from bot.studio.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.tracking import Tracker
 from bot.studio.wizard import Wizard
 from sitter.config import Settings
+from sitter.packs import Pack, load_packs
 from sitter.prompts import PromptLibrary
 from sitter.queue import Engine, EngineClient
 
@@ -75,8 +76,10 @@ class Studio:
         *,
         tick_s: float = 0.5,
         analyze_timeout_s: float = ANALYZE_TIMEOUT_S,
+        packs: dict[str, Pack] | None = None,
     ):
         s = Services(store, engine, prompts, settings, tick_s, analyze_timeout_s)
+        s.packs = load_packs(prompts) if packs is None else packs  # a bad pack stops start-up
         self.services = s
         self.orders = Orders(s)
         self.followups = FollowUps(s)
@@ -138,6 +141,7 @@ class Studio:
     async def open(cls, settings: Settings, engine: Engine | None = None, **kw: Any) -> Studio:
         """Open the database (migrating it), load prompts/, connect to Redis if needed."""
         prompts = PromptLibrary.load()
+        kw.setdefault("packs", load_packs(prompts))  # like a bad style: the file is named
         store = await Store.open(settings.db_path, settings.media_dir)
         owned: list[Callable[[], Awaitable[Any]]] = [store.close]
         if engine is None:

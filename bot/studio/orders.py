@@ -19,6 +19,7 @@ from bot.studio import buttons as b
 from bot.studio import reach, rights, safety, words
 from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
+from bot.studio.pack_orders import PackOrders
 from bot.studio.photos import embedding
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services
@@ -32,9 +33,9 @@ log = logging.getLogger(__name__)
 VARIATIONS = 4
 
 
-def seeds() -> list[int]:
+def seeds(n: int = VARIATIONS) -> list[int]:
     rng = random.SystemRandom()
-    return [rng.randrange(2**31) for _ in range(VARIATIONS)]
+    return [rng.randrange(2**31) for _ in range(n)]
 
 
 def _today() -> str:
@@ -68,30 +69,37 @@ def screen_order(answers: dict[str, str]) -> str | None:
 class Orders:
     def __init__(self, services: Services):
         self.s = services
+        self.packs = PackOrders(self)
 
     # --- limits ------------------------------------------------------------------------
-    async def limits(self, user: Row) -> Reply | None:
-        """Why this person may not order now (with a Cancel order button when an order
-        is in progress: the sentence suggests /cancel, and both do it)."""
+    async def limits(self, user: Row, cost: int = VARIATIONS) -> Reply | None:
+        """Why this person may not order ``cost`` images now (with a Cancel order button
+        when an order is in progress: the sentence suggests /cancel, and both do it)."""
         active = await self.s.store.active_order(user["id"])
         if active is not None:
             return _say(w.order_in_progress(active["id"]), (cancel_button(active["id"]),))
         quota = self.s.settings.daily_quota
-        if quota and await self.orders_today(user) >= quota:
-            return _say(w.daily_limit(quota))
+        if quota and (used := await self.images_today(user)) + cost > quota:
+            return _say(w.daily_limit(quota, used, cost))
         return None
 
-    async def orders_today(self, user: Row) -> int:
-        """Today's orders, counting those placed before a /forget today."""
+    async def images_today(self, user: Row) -> int:
+        """Today's images (the daily quota counts images: an order costs its 4 variations,
+        a pack every image it paints), counting those ordered before a /forget today."""
         pid = user["platform_user_id"]
         carried = await rights.carried_orders(self.s.store, user["platform"], pid)
-        return await self.s.store.orders_since(user["id"], _today()) + carried
+        return await self.s.store.images_since(user["id"], _today()) + carried
+
+    orders_today = images_today  # (its name before packs)
 
     # --- placing -----------------------------------------------------------------------
     async def place(self, user: Row, choices: dict[str, Any]) -> Placing:
         """Check and create an order from the wizard's answers (not queued yet: the
         caller moves the session on first, then :meth:`enqueue`)."""
         store, prompts = self.s.store, self.s.prompts
+        if choices.get("pack"):
+            order_id, refusal, redo = await self.packs.place(user, choices)
+            return Placing(order_id, refusal, redo)
         refusal = await self.limits(user)
         if refusal is not None:
             return Placing(refusal=refusal)
@@ -133,6 +141,8 @@ class Orders:
     async def retry(self, user: Row, order: Row) -> list[Reply]:
         if order["status"] in ("queued", "running"):
             return [_say(w.still_in_progress(order["id"]))]
+        if order["pack"]:
+            return await self.packs.retry(user, order)
         refusal = await self.limits(user)
         if refusal is not None:
             return [refusal]
@@ -159,6 +169,8 @@ class Orders:
         store = self.s.store
         order = await store.order(order_id)
         assert order is not None
+        if order["pack"]:
+            return await self.packs.enqueue(order)
         # Row ids can come back after a deletion (/forget of the newest order), and arq
         # keeps a finished job's result for days: the random part keeps a new order from
         # ever matching an old job. Stored on first enqueue, so re-enqueues stay idempotent.
@@ -169,8 +181,26 @@ class Orders:
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(w.refs_gone_for(order_id))
+        req = await self.generate_request(order, job_id, refs)
+        await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
+        engine = self.s.engine
+        with bind_order(job_id):  # the worker logs under the same id
+            await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+            log.info(
+                "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
+            )
+        js = await engine.state(c.JOB_GENERATE, job_id)
+        text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
+        await store.set_order(order_id, progress=text)
+        return self.progress_reply(order_id, text, cancellable=js.status == "queued")
+
+    async def generate_request(self, order: Any, job_id: str, refs: list[Row]) -> c.GenerateRequest:
+        """The one place a generation request is built: for an order, a retry, a job Redis
+        lost, and each look of a pack (``order`` is then the order row with the look's
+        style, choices, prompt, negative prompt, params and seeds over it)."""
+        store = self.s.store
         style = self.s.prompts.styles.get(order["style"])
-        req = c.GenerateRequest(
+        return c.GenerateRequest(
             generation_id=job_id,
             prompt=order["prompt"],
             reference_prompt=self.reference_prompt(order),
@@ -189,19 +219,8 @@ class Orders:
             ],
             protected=await reach.protected_for(store, order["user_id"]),
         )
-        await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
-        engine = self.s.engine
-        with bind_order(job_id):  # the worker logs under the same id
-            await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
-            log.info(
-                "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
-            )
-        js = await engine.state(c.JOB_GENERATE, job_id)
-        text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
-        await store.set_order(order_id, progress=text)
-        return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
-    def reference_prompt(self, order: Row) -> str:
+    def reference_prompt(self, order: Any) -> str:
         """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
         prompts = self.s.prompts
         if order["style"] not in prompts.styles:
@@ -243,6 +262,8 @@ class Orders:
         order = await self.s.store.last_order(user["id"])
         if order is None:
             return _say(w.no_orders_yet(where))
+        if order["pack"]:
+            return await self.packs.status(user, order)
         style = self.s.prompts.styles.get(order["style"])
         name = style.name if style else order["style"]
         if order["status"] in ("queued", "running") and order["job_id"]:
@@ -261,7 +282,7 @@ class Orders:
             what = w.STATUS_DONE.get(order["status"], order["status"])
         text = w.order_status(order["id"], name, what)
         if self.s.settings.daily_quota:
-            text += w.orders_today(await self.orders_today(user), self.s.settings.daily_quota)
+            text += w.orders_today(await self.images_today(user), self.s.settings.daily_quota)
         return _say(text)
 
     # --- cancelling ---------------------------------------------------------------------
@@ -272,6 +293,8 @@ class Orders:
             return _say(w.NOT_YOURS_ORDER)
         if order["status"] not in ("queued", "running"):
             return _say(w.cannot_cancel(order_id, order["status"]))
+        if order["pack"]:
+            return await self.packs.cancel(order)
         removed = False
         if order["job_id"]:
             removed = await remove_queued(self.s.engine, order["job_id"])

@@ -16,6 +16,7 @@ from bot.studio.plugin import StudioPlugin
 from bot.studio.uploads import UploadGuard
 from sitter.config import Settings
 from sitter.outage import Outages
+from sitter.packs import Pack
 from sitter.prompts import PromptLibrary
 from sitter.queue import Engine
 
@@ -37,6 +38,7 @@ class Services:
     send_failures: dict[tuple[str, str], tuple[int, int, float]] = field(default_factory=dict)
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one event per person at once
     uploads: UploadGuard = field(default_factory=lambda: UploadGuard(0))
+    packs: dict[str, Pack] = field(default_factory=dict)  # prompts/packs, checked at start
     _instance: str | None = None
 
     def __post_init__(self) -> None:

@@ -32,6 +32,7 @@ from bot.studio.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.events import Reply
 from bot.studio.followups import BY_KIND, FollowUps, result_method
 from bot.studio.orders import Orders
+from bot.studio.pack_delivery import follow_pack
 from bot.studio.results import failure_reply, results_reply, variation_columns
 from bot.studio.services import Services
 from sitter import contract as c
@@ -116,6 +117,9 @@ class Tracker:
         # may have changed the order since. Act on what the row says now.
         order = await self.store.order(oid)
         if order is None:
+            return
+        if order["pack"]:  # one job per look, one album each (bot/studio/pack_delivery.py)
+            await follow_pack(self, order, MAX_ENQUEUES, RESULT_WAIT_S)
             return
         if order["status"] in ("queued", "running"):
             if not order["job_id"]:

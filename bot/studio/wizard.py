@@ -13,6 +13,7 @@ from typing import Any
 from bot.studio import buttons as b
 from bot.studio import safety, words
 from bot.studio import words_chat as w
+from bot.studio import words_packs as wp
 from bot.studio.conversation import (
     Arrow,
     Conversation,
@@ -29,6 +30,8 @@ from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.services import Services
+from bot.studio.wizard_packs import PACK, pack_step, pack_summary
+from sitter.packs import Pack
 from sitter.prompts import WizardStep
 
 
@@ -55,9 +58,10 @@ class Wizard:
         # the questions in order: the style, then one per slot; then the confirmation
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
+        self.pack_keys = sorted(services.packs)
 
     def conversation(self) -> Conversation:
-        steps = [self._consent(), self._references(), self._style()]
+        steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [self._slot(i, step) for i, step in enumerate(self.slots)]
         steps += [self._confirm(), self._idle()]
         return Conversation(
@@ -82,18 +86,39 @@ class Wizard:
         where = "now" if turn.state == State.IDLE else f"at the {turn.state} step now"
         return again(say(w.not_collecting(where)))
 
-    def _next(self, state: str) -> str:
-        i = self.questions.index(state)
-        return self.questions[i + 1] if i + 1 < len(self.questions) else State.CONFIRM
+    def chosen_pack(self, data: dict[str, Any] | None) -> Pack | None:
+        return self.s.packs.get(str((data or {}).get(PACK) or ""))
 
-    def _previous(self, state: str) -> str:
+    def _questions(self, data: dict[str, Any] | None) -> tuple[str, ...]:
+        """The questions in order: a pack asks only its open slots (after choosing it)."""
+        pack = self.chosen_pack(data)
+        return self.questions if pack is None else (PACK, *pack.asked)
+
+    def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
+        """(N, M) of "Step N of M" for this question with these answers."""
+        questions = self._questions(data)
+        return questions.index(state) + 1, len(questions)
+
+    def _next(self, state: str, data: dict[str, Any] | None = None) -> str:
+        questions = self._questions(data)
+        if state not in questions:  # (the table's static arrows)
+            questions = self.questions
+        i = questions.index(state)
+        return questions[i + 1] if i + 1 < len(questions) else State.CONFIRM
+
+    def _previous(self, state: str, data: dict[str, Any] | None = None) -> str:
+        questions = self._questions(data)
+        if state == PACK:
+            return State.STYLE
         if state == State.CONFIRM:
-            return self.questions[-1]
-        i = self.questions.index(state)
-        return self.questions[i - 1] if i else State.REFERENCES
+            return questions[-1]
+        if state not in questions:
+            questions = self.questions
+        i = questions.index(state)
+        return questions[i - 1] if i else State.REFERENCES
 
     async def back(self, turn: Turn, _arg: str) -> Outcome:
-        to = self._previous(turn.state)
+        to = self._previous(turn.state, turn.data)
         if to == State.REFERENCES:
             await self.photos.collect_again(turn.user)
         return go(to)  # the answers so far are kept
@@ -105,7 +130,7 @@ class Wizard:
         return go(State.IDLE, {}, say(w.CANCELLED_WIZARD))
 
     def _answered(self, turn: Turn, value: str) -> Outcome:
-        return go(self._next(turn.state), {**turn.data, turn.state: value})
+        return go(self._next(turn.state, turn.data), {**turn.data, turn.state: value})
 
     def _checked_text(self, text: str) -> Reply | None:
         if not text:
@@ -179,7 +204,8 @@ class Wizard:
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
         text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
-        return say(text, *_rows(items, 2), self._nav_row(rev))
+        packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
+        return say(text, *_rows(items, 2), packs, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -189,7 +215,12 @@ class Wizard:
             i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
             if i is None or i >= len(self.style_keys):
                 return again(say(w.UNKNOWN_STYLE_BUTTON))
-            return self._answered(turn, self.style_keys[i])
+            return self._one_style(turn, self.style_keys[i])
+
+        async def packs(turn: Turn, _arg: str) -> Outcome:
+            if not self.pack_keys:
+                return again(say(wp.NO_PACKS))
+            return go(PACK, {k: v for k, v in turn.data.items() if k != PACK})
 
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:
@@ -198,18 +229,30 @@ class Wizard:
             if style is None:
                 names = ", ".join(self.s.prompts.styles[k].name for k in self.style_keys)
                 return again(say(w.unknown_style(text, names)))
-            return self._answered(turn, style.key)
+            return self._one_style(turn, style.key)
 
         return Step(
             State.STYLE,
             show,
-            {"style": pick, "back": self.back, "cancel": self.cancel},
+            {"style": pick, "packs": packs, "back": self.back, "cancel": self.cancel},
             text,
             self._no_files,
-            arrows=(Arrow(self._next(State.STYLE), "a style"), *self._back_arrows(State.STYLE)),
+            arrows=(
+                Arrow(self._next(State.STYLE), "a style"),
+                Arrow(PACK, "Packs"),
+                *self._back_arrows(State.STYLE),
+            ),
             number=1,
             wizard=True,
         )
+
+    def _one_style(self, turn: Turn, key: str) -> Outcome:
+        data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
+        return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
+
+    # --- a pack instead of a style (prompts/packs; bot/studio/wizard_packs.py) -------------
+    def _pack(self) -> Step:
+        return pack_step(self)
 
     # --- one step per slot of wizard.toml ---------------------------------------------------
     def _slot(self, i: int, step: WizardStep) -> Step:
@@ -217,11 +260,12 @@ class Wizard:
 
         async def show(turn: Turn) -> list[Reply]:
             rev = turn.rev
+            n, total = self.numbering(step.slot, turn.data)
             items = [
                 Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
             ]
             own = (Button(w.TYPE_OWN, b.wizard(rev, "own"), "free_text"),)
-            text = w.step_heading(number, self.total, step.question) + "\n" + w.CHOOSE_OR_TYPE
+            text = w.step_heading(n, total, step.question) + "\n" + w.CHOOSE_OR_TYPE
             return [say(text, *_rows(items, 2), own, self._nav_row(rev))]
 
         async def preset(turn: Turn, arg: str) -> Outcome:
@@ -241,13 +285,16 @@ class Wizard:
             return self._answered(turn, text)
 
         nxt = self._next(step.slot)
+        arrows = (Arrow(nxt, "preset or typed"), *self._back_arrows(step.slot))
+        if i == 0:
+            arrows += (Arrow(PACK, "Back (a pack's first question)"),)
         return Step(
             step.slot,
             show,
             {"preset": preset, "own": own, "back": self.back, "cancel": self.cancel},
             text,
             self._no_files,
-            arrows=(Arrow(nxt, "preset or typed"), *self._back_arrows(step.slot)),
+            arrows=arrows,
             number=number,
             wizard=True,
         )
@@ -263,10 +310,18 @@ class Wizard:
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
         return "\n".join(lines)
 
+    async def _confirm_text(self, turn: Turn) -> str:
+        pack = self.chosen_pack(turn.data)
+        if pack is None:
+            return w.confirm_text(self.summary(turn.data), VARIATIONS)
+        used = await self.orders.images_today(turn.user)
+        quota = self.s.settings.daily_quota
+        return wp.confirm_pack(pack_summary(self, pack, turn.data), pack.images, used, quota)
+
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
             queue = (Button(w.QUEUE_IT, b.wizard(turn.rev, "go"), "primary"),)
-            text = w.confirm_text(self.summary(turn.data), VARIATIONS)
+            text = await self._confirm_text(turn)
             return [say(text, queue, self._nav_row(turn.rev))]
 
         async def place(turn: Turn, _arg: str) -> Outcome:
@@ -345,6 +400,9 @@ def main() -> None:
         prompts=PromptLibrary.load(),
         settings=load_settings(data_dir=Path("/nonexistent")),
     )
+    from sitter.packs import load_packs
+
+    services.packs = load_packs(services.prompts)
     table = Wizard(services, Photos(services), Orders(services)).conversation()
     print(table.mermaid(), end="")
 

@@ -45,7 +45,7 @@ def privacy(settings: Settings) -> str:
         "(what was reported and decided, naming you by a number that no longer leads to "
         "you, without anything you typed); reports other people made about your portraits "
         "(their words, no image); until midnight UTC a keyed fingerprint of your account "
-        "with today's order count, so the daily limit still holds after /forget (whoever "
+        "with today's image count, so the daily limit still holds after /forget (whoever "
         "holds the studio's database and its key could test a given account against it "
         "until then: it is a pseudonym, not anonymous); and, if a "
         "moderator banned you, your account id and the ban."
@@ -64,7 +64,12 @@ def help_text(questions: int) -> str:
 
 HELP = (
     "How it works: /start, agree, send photos of yourself (10–20 is best), press Done, "
-    "answer five short questions, confirm, and wait for four portraits.\n\n"
+    "answer five short questions, confirm, and wait for four portraits.\n"
+    "Packs: at the style step, “Packs” paints several looks in one order (a creator set, "
+    "LinkedIn headshots, avatars), one album per look plus a numbered contact sheet.\n"
+    "The daily limit counts images: a portrait order is 4, a pack one per image it "
+    "paints; the order summary says how many before you queue it, and /status how many "
+    "are left today.\n\n"
     "Commands:\n"
     "/start – begin or continue where you were\n"
     "/new – another portrait with the same photos\n"

@@ -130,8 +130,14 @@ def order_in_progress(order_id: int) -> str:
     )
 
 
-def daily_limit(quota: int) -> str:
-    return f"You've reached today's limit of {quota} orders. It resets at midnight UTC."
+def daily_limit(quota: int, used: int = 0, cost: int = 4) -> str:
+    """The daily limit counts images: a portrait order is 4, a pack every image it paints."""
+    left = max(0, quota - used)
+    return (
+        f"That's {cost} images, and you have {left} of today's {quota} left ({used} used). "
+        "The daily limit counts images: a portrait order is 4, a pack one per image it "
+        "paints. It resets at midnight UTC."
+    )
 
 
 STYLE_GONE = "That style is no longer offered; please choose again."
@@ -216,7 +222,7 @@ def status_failed(error: str) -> str:
 
 
 def orders_today(today: int, quota: int) -> str:
-    return f"\nOrders today: {today} of {quota}."
+    return f"\nImages today: {today} of {quota}."
 
 
 def no_orders_yet(where: str) -> str:

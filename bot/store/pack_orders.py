@@ -1,0 +1,118 @@
+"""Pack orders (migration 0009): the order row names the pack, each look is a row of
+``order_looks`` with its own job; images are counted for the daily quota."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.base import Db, Row
+
+
+@dataclass(frozen=True)
+class NewLook:
+    """One look of a new pack order, as the studio composed it."""
+
+    name: str
+    style: str
+    choices: dict[str, str]
+    prompt: str
+    negative_prompt: str
+    params: dict[str, Any]
+    seeds: list[int]
+
+
+class PackOrders(Db):
+    async def create_pack_order(
+        self,
+        user_id: int,
+        set_id: int | None,
+        platform: str,
+        chat_id: str,
+        pack: str,
+        choices: dict[str, Any],
+        looks: list[NewLook],
+        retry_of: int | None = None,
+    ) -> int:
+        """The order row and its looks, together or not at all."""
+        images = sum(len(look.seeds) for look in looks)
+        async with self.tx():
+            order_id = await self.run(
+                "INSERT INTO orders (user_id, set_id, retry_of, platform, chat_id, style, "
+                "choices, prompt, pack, images) VALUES (?, ?, ?, ?, ?, ?, ?, '', ?, ?)",
+                user_id,
+                set_id,
+                retry_of,
+                platform,
+                chat_id,
+                looks[0].style,
+                json.dumps(choices, ensure_ascii=False),
+                pack,
+                images,
+            )
+            first = 1
+            for idx, look in enumerate(looks, 1):
+                await self.run(
+                    "INSERT INTO order_looks (order_id, user_id, idx, name, style, choices, "
+                    "prompt, negative_prompt, params, seeds, first) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    order_id,
+                    user_id,
+                    idx,
+                    look.name,
+                    look.style,
+                    json.dumps(look.choices, ensure_ascii=False),
+                    look.prompt,
+                    look.negative_prompt,
+                    json.dumps(look.params),
+                    json.dumps(look.seeds),
+                    first,
+                )
+                first += len(look.seeds)
+        return order_id
+
+    async def looks(self, order_id: int) -> list[Row]:
+        return await self.all("SELECT * FROM order_looks WHERE order_id = ? ORDER BY idx", order_id)
+
+    async def set_look(self, look_id: int, **fields: Any) -> None:
+        allowed = {"status", "error", "job_id", "enqueues", "delivered_at"}
+        if not fields or set(fields) - allowed:
+            raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on a look")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        await self.run(f"UPDATE order_looks SET {cols} WHERE id = ?", *fields.values(), look_id)
+
+    async def finish_look(self, look_id: int, **fields: Any) -> bool:
+        """Like ``finish_order``: only while the look and its order are still in flight."""
+        if not fields or set(fields) - {"status", "error"}:
+            raise ValueError(f"cannot finish a look with {sorted(fields)}")
+        cols = ", ".join(f"{k} = ?" for k in fields)
+        changed = await self.run(
+            f"UPDATE order_looks SET {cols} WHERE id = ? AND status IN ('queued', 'running') "
+            "AND order_id IN (SELECT id FROM orders WHERE status IN ('queued', 'running'))",
+            *fields.values(),
+            look_id,
+        )
+        return bool(changed)
+
+    async def uncount_failed_looks(self, order_id: int) -> None:
+        """A finished pack costs only the looks that were painted (as a failed order
+        costs nothing): the failed looks' images leave its count."""
+        await self.run(
+            "UPDATE orders SET images = images - COALESCE((SELECT SUM(json_array_length(seeds)) "
+            "FROM order_looks WHERE order_id = ? AND status = 'failed'), 0) WHERE id = ?",
+            order_id,
+            order_id,
+        )
+
+    async def images_since(self, user_id: int, since_iso: str) -> int:
+        """Images ordered since then: what each order costs (``images``), except that a
+        cancelled or failed order counts only the portraits it stored."""
+        row = await self.one(
+            "SELECT COALESCE(SUM(CASE WHEN status IN ('cancelled', 'failed') THEN "
+            "(SELECT COUNT(*) FROM variations v WHERE v.order_id = orders.id) "
+            "ELSE images END), 0) FROM orders WHERE user_id = ? AND created_at >= ?",
+            user_id,
+            since_iso,
+        )
+        return int(row[0]) if row else 0
