@@ -38,11 +38,10 @@ def pack_step(wz: Any) -> Step:
         return go(wz._next(PACK, data), data)
 
     async def pick(turn: Turn, arg: str) -> Outcome:
-        try:
-            key = wz.pack_keys[int(arg)]
-        except (ValueError, IndexError):
+        i = b.read_id(arg, 0)  # ASCII digits only: "-1" is not a choice
+        if i is None or i >= len(wz.pack_keys):
             return again(say(wp.UNKNOWN_PACK))
-        return chose(turn, key)
+        return chose(turn, wz.pack_keys[i])
 
     async def text(turn: Turn, text: str) -> Outcome:
         if (bad := wz._checked_text(text)) is not None:
