@@ -59,6 +59,13 @@ class Placing:
     redo: str | None = None
 
 
+def order_look(choices: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The wizard's format and description of the person (None: not chosen / skipped)."""
+    aspect = str(choices.get("format") or "") or None
+    described = str(choices.get("subject") or "").strip() or None
+    return (aspect if aspect in {a.value for a in c.Aspect} else None), described
+
+
 def screen_order(answers: dict[str, str]) -> str | None:
     """All typed answers screened together (a phrase split across two slots)."""
     verdict = safety.screen_order(answers)
@@ -104,7 +111,8 @@ class Orders:
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
-        if text := screen_order(answers):
+        aspect, described = order_look(choices)
+        if text := screen_order({**answers, "subject": described or ""}):
             return Placing(refusal=_say(text + w.CHANGE_IT))
         too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
             self.s.engine,
@@ -112,6 +120,7 @@ class Orders:
             style.key,
             answers,
             job_id=rights.analysis_job_id(await self.s.job_prefix(), user["id"]),
+            described=described or "",
         )
         if too_long:
             return Placing(refusal=_say(too_long + w.CHANGE_IT))
@@ -122,11 +131,14 @@ class Orders:
             chat_id=user["chat_id"] or "",
             style=style.key,
             choices=answers,
-            prompt=style.compose(answers),
+            prompt=style.compose(answers, prompts.subject(described or "")),
             negative_prompt=style.negative,
             params=style.params.model_dump(exclude_none=True),
             seeds=seeds(),
         )
+        await store.set_order_look(order_id, aspect, described)
+        if described:  # offered again on the next order (/forget deletes it)
+            await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
         return Placing(order_id=order_id)
 
@@ -151,6 +163,7 @@ class Orders:
             seeds=seeds(),
             retry_of=order["id"],
         )
+        await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])  # kept
         return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
     # --- queueing -----------------------------------------------------------------------
@@ -188,6 +201,7 @@ class Orders:
                 for p in refs
             ],
             protected=await reach.protected_for(store, order["user_id"]),
+            aspect=c.Aspect(order["aspect"]) if order["aspect"] else None,
         )
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
         engine = self.s.engine
@@ -206,7 +220,8 @@ class Orders:
         prompts = self.s.prompts
         if order["style"] not in prompts.styles:
             return ""
-        return prompts.reference_prompt(order["style"], json.loads(order["choices"] or "{}"))
+        answers = json.loads(order["choices"] or "{}")
+        return prompts.reference_prompt(order["style"], answers, order["subject"] or "")
 
     # --- progress -----------------------------------------------------------------------
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:

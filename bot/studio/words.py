@@ -69,6 +69,7 @@ HELP = (
     "/photos – add more reference photos\n"
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
+    "/portraits – your portraits still kept, to see them again\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"
