@@ -143,7 +143,7 @@ async def full_session(
         menu = style.components[0]["components"][0]
         fake.pick(client, alice, style.message_id, menu["options"][0]["value"])
         await fake.settle()
-        for step in ("attire", "setting", "lighting", "composition"):
+        for step in ("attire", "setting", "lighting", "composition", "subject", "format"):
             ask = fake.last()
             if step == "setting":  # typed in the modal
                 fake.click(client, alice, ask.message_id, ask.button("Type my own"))

@@ -120,16 +120,20 @@ async def through_wizard(api: BotApiEmulator, user: TgUser) -> None:
     msg = api.last_message(user.id)
     first_style = msg["reply_markup"]["inline_keyboard"][0][0]
     await api.press(user, msg, first_style["callback_data"])
-    await said(api, user.id, "Step 2 of 5")
+    await said(api, user.id, "Step 2 of 7")
     await _first_preset(api, user)  # attire
-    await said(api, user.id, "Step 3 of 5")
+    await said(api, user.id, "Step 3 of 7")
     await api.press_button(user, "Type my own")  # setting, typed
     await said(api, user.id, "Type your answer")
     await api.send_text(user, "a rooftop garden at dusk 🌇")
-    await said(api, user.id, "Step 4 of 5")
+    await said(api, user.id, "Step 4 of 7")
     await _first_preset(api, user)  # lighting
-    await said(api, user.id, "Step 5 of 5")
+    await said(api, user.id, "Step 5 of 7")
     await _first_preset(api, user)  # composition
+    await said(api, user.id, "Step 6 of 7")
+    await api.press_button(user, "Skip")  # how to describe you
+    await said(api, user.id, "Step 7 of 7")
+    await _first_preset(api, user)  # format
     await said(api, user.id, "Queue it?")
 
 
@@ -290,10 +294,10 @@ async def test_restart_mid_wizard_and_mid_order_loses_nothing(api, bot, settings
     await api.press(ANNA, msg, style)
     assert api.pending_updates() == 1
     await bot.start()
-    await said(api, ANNA.id, "Step 2 of 5")
-    for step in (3, 4, 5):
+    await said(api, ANNA.id, "Step 2 of 7")
+    for step in (3, 4, 5, 6, 7):
         await _first_preset(api, ANNA)
-        await said(api, ANNA.id, f"Step {step} of 5")
+        await said(api, ANNA.id, f"Step {step} of 7")
     await _first_preset(api, ANNA)
     await said(api, ANNA.id, "Queue it?")
 
