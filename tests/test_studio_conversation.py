@@ -21,7 +21,15 @@ from sitter.engine_client import Engine
 from sitter.queue import EngineClient
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
-WIZARD = ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot", "Skip", "Square 1:1 (avatars)")
+WIZARD = (
+    "Watercolor",
+    "Business suit",
+    "Office",
+    "Golden hour",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 def _photo(name: str, shade: int) -> IncomingFile:

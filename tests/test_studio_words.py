@@ -18,7 +18,15 @@ from bot.studio.results import results_reply
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
-WIZARD = ("Watercolor", "As in my photos", "Office", "Soft daylight", "Headshot", "Skip", "Square 1:1 (avatars)")
+WIZARD = (
+    "Watercolor",
+    "As in my photos",
+    "Office",
+    "Soft daylight",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 async def _order(chat: Chat) -> None:
