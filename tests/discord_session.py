@@ -150,6 +150,8 @@ async def full_session(
                 await fake.settle()
                 modal = fake.last("callback")
                 fake.submit(client, alice, ask.message_id, modal.custom_id, "a quiet library")
+            elif step == "format":  # a banner: 16:9 at the model's own size
+                fake.click(client, alice, ask.message_id, ask.button("Landscape 16:9 (banners)"))
             else:
                 fake.click(client, alice, ask.message_id, ask.custom_ids()[0])
             await fake.settle()

@@ -124,21 +124,22 @@ class Orders:
         )
         if too_long:
             return Placing(refusal=_say(too_long + w.CHANGE_IT))
-        order_id = await store.create_order(
-            user_id=user["id"],
-            set_id=ref["id"],
-            platform=user["platform"],
-            chat_id=user["chat_id"] or "",
-            style=style.key,
-            choices=answers,
-            prompt=style.compose(answers, prompts.subject(described or "")),
-            negative_prompt=style.negative,
-            params=style.params.model_dump(exclude_none=True),
-            seeds=seeds(),
-        )
-        await store.set_order_look(order_id, aspect, described)
-        if described:  # offered again on the next order (/forget deletes it)
-            await store.remember_subject(user["id"], described)
+        async with store.tx():  # the order and its format and subject stand together
+            order_id = await store.create_order(
+                user_id=user["id"],
+                set_id=ref["id"],
+                platform=user["platform"],
+                chat_id=user["chat_id"] or "",
+                style=style.key,
+                choices=answers,
+                prompt=style.compose(answers, prompts.subject(described or "")),
+                negative_prompt=style.negative,
+                params=style.params.model_dump(exclude_none=True),
+                seeds=seeds(),
+            )
+            await store.set_order_look(order_id, aspect, described)
+            if described:  # offered again on the next order (/forget deletes it)
+                await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
         return Placing(order_id=order_id)
 
@@ -150,20 +151,21 @@ class Orders:
             return [refusal]
         if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
             return [_say(text)]
-        new_id = await self.s.store.create_order(
-            user_id=user["id"],
-            set_id=order["set_id"],
-            platform=user["platform"],
-            chat_id=user["chat_id"] or order["chat_id"] or "",
-            style=order["style"],
-            choices=json.loads(order["choices"]),
-            prompt=order["prompt"],
-            negative_prompt=order["negative_prompt"],
-            params=json.loads(order["params"]),
-            seeds=seeds(),
-            retry_of=order["id"],
-        )
-        await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])  # kept
+        async with self.s.store.tx():  # a retry keeps the format and the subject
+            new_id = await self.s.store.create_order(
+                user_id=user["id"],
+                set_id=order["set_id"],
+                platform=user["platform"],
+                chat_id=user["chat_id"] or order["chat_id"] or "",
+                style=order["style"],
+                choices=json.loads(order["choices"]),
+                prompt=order["prompt"],
+                negative_prompt=order["negative_prompt"],
+                params=json.loads(order["params"]),
+                seeds=seeds(),
+                retry_of=order["id"],
+            )
+            await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])
         return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
     # --- queueing -----------------------------------------------------------------------

@@ -48,7 +48,8 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
             tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
         )
     name = style.name if style else order["style"]
-    aspect = order["aspect"] if "aspect" in order.keys() else None  # rows and test dicts
+    # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
+    aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"
         name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
