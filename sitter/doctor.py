@@ -60,7 +60,7 @@ def check_config(settings: Settings) -> list[Finding]:
                 OK,
                 "prompts",
                 # the style is step 1, then one step per question (as the chat counts)
-                f"{len(lib.styles)} styles, wizard with {len(lib.steps) + 1} steps, "
+                f"{len(lib.styles)} styles, wizard with {len(lib.wizard_steps) + 1} steps, "
                 f"{len(packs)} packs ({lib.folder})",
             )
         )

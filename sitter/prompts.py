@@ -19,33 +19,40 @@ Used by both the bot and ``sitter generate``; imports nothing heavy.
 from __future__ import annotations
 
 import string
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from sitter.contract import GatePolicy, GenerationParams, LikenessGate, StyleKind
+from sitter.prompt_files import PromptError
+from sitter.prompt_files import read_toml as _read_toml
+from sitter.prompt_files import text_value as _text
+from sitter.wizard_steps import (
+    RESERVED_SLOTS,
+    SLOT,
+    SUBJECT,
+    SUBJECT_MAX_BYTES,
+    SUBJECT_STEP,
+    Preset,
+    WizardStep,
+    load_wizard,
+)
+
+__all__ = ["RESERVED_SLOTS", "SUBJECT", "Preset", "PromptError", "WizardStep"]
 
 PROMPTS_DIR = Path(__file__).resolve().parents[1] / "prompts"
 
 # The slots a template may use: {subject} is filled by the studio, the rest by the wizard,
 # one per step of prompts/wizard.toml (a new step there is a new slot: no code change).
-SUBJECT = "subject"
 # The slots of the shipped prompts/wizard.toml (the shipped styles name each of them).
 WIZARD_SLOTS = ("attire", "setting", "lighting", "composition")
 KNOWN_SLOTS = frozenset((SUBJECT, *WIZARD_SLOTS))
-# Names a wizard step may not take: the studio's own states and the style's key.
-RESERVED_SLOTS = frozenset({SUBJECT, "style", "pack", "consent", "references", "confirm", "idle"})
 DEFAULT_SUBJECT = "a person"
 _PARAM_KEYS = set(GenerationParams.model_fields)
 # A reference prompt this many UTF-8 bytes long always fits FLUX.2 [klein]'s 512
 # tokens: byte-level BPE makes at most one token per byte, and the chat template
 # adds under 32. Longer ones are counted exactly by the engine.
 REFERENCE_PROMPT_SAFE_BYTES = 480
-
-
-class PromptError(ValueError):
-    """A prompts/ file is malformed; the message names the file."""
 
 
 @dataclass(frozen=True)
@@ -82,11 +89,18 @@ class Style:
         parts = [p.strip() for p in text.split(",")]
         return ", ".join(p for p in parts if p)
 
-    def compose_reference(self, answers: dict[str, str], wording: Wording) -> str:
-        """The order worded for a model that sees the person's photos (FLUX.2 [klein])."""
+    def compose_reference(
+        self, answers: dict[str, str], wording: Wording, described: str = ""
+    ) -> str:
+        """The order worded for a model that sees the person's photos (FLUX.2 [klein]).
+
+        A described subject does not replace the reference wording (the photos say who
+        it is): it follows it in brackets, "the person in the reference images (a woman
+        in her 40s with curly red hair)"."""
+        subject = reference_subject(wording, described)
         if self.reference_template:
-            return self.compose(answers, wording.subject, self.reference_template)
-        text = self.compose(answers, wording.subject)
+            return self.compose(answers, subject, self.reference_template)
+        text = self.compose(answers, subject)
         return f"{text}, {wording.suffix}" if wording.suffix else text
 
 
@@ -98,6 +112,12 @@ class Wording:
     suffix: str = ""
 
 
+def reference_subject(wording: Wording, described: str = "") -> str:
+    """{subject} for FLUX.2 [klein]: the reference wording, the description in brackets."""
+    described = described.strip()
+    return f"{wording.subject} ({described})" if described else wording.subject
+
+
 DEFAULT_WORDINGS = {
     "text_to_image": Wording(DEFAULT_SUBJECT),
     "reference": Wording(
@@ -107,32 +127,33 @@ DEFAULT_WORDINGS = {
 }
 
 
-@dataclass(frozen=True)
-class Preset:
-    label: str
-    value: str
-
-
-@dataclass(frozen=True)
-class WizardStep:
-    slot: str
-    question: str
-    presets: tuple[Preset, ...]
-
-
 @dataclass
 class PromptLibrary:
     styles: dict[str, Style]
-    steps: tuple[WizardStep, ...]
+    steps: tuple[WizardStep, ...]  # the slot steps (prompt words)
     folder: Path = field(default=PROMPTS_DIR)
     wordings: dict[str, Wording] = field(default_factory=lambda: dict(DEFAULT_WORDINGS))
+    all_steps: tuple[WizardStep, ...] = ()  # every step of wizard.toml in order, any kind
+
+    @property
+    def wizard_steps(self) -> tuple[WizardStep, ...]:
+        """The wizard's questions after the style, in wizard.toml's order."""
+        return self.all_steps or self.steps
+
+    def kind_step(self, kind: str) -> WizardStep | None:
+        """The subject or format step, if wizard.toml has one."""
+        return next((s for s in self.wizard_steps if s.kind == kind), None)
 
     @property
     def reference_wording(self) -> Wording:
         return self.wordings["reference"]
 
-    def reference_prompt(self, style_key: str, answers: dict[str, str]) -> str:
-        return self.style(style_key).compose_reference(answers, self.reference_wording)
+    def subject(self, described: str = "") -> str:
+        """{subject} for the text-to-image models: the description, else the plain one."""
+        return described.strip() or self.wordings["text_to_image"].subject
+
+    def reference_prompt(self, style_key: str, answers: dict[str, str], described: str = "") -> str:
+        return self.style(style_key).compose_reference(answers, self.reference_wording, described)
 
     @classmethod
     def load(cls, folder: Path = PROMPTS_DIR) -> PromptLibrary:
@@ -140,7 +161,8 @@ class PromptLibrary:
         style_dir = folder / "styles"
         if not style_dir.is_dir():
             raise PromptError(f"{style_dir}: no styles folder (expected prompts/styles/*.toml)")
-        steps = _load_wizard(folder / "wizard.toml")
+        all_steps = load_wizard(folder / "wizard.toml")
+        steps = tuple(s for s in all_steps if s.kind == SLOT)
         known = KNOWN_SLOTS | {s.slot for s in steps}
         styles: dict[str, Style] = {}
         for path in sorted(style_dir.glob("*.toml")):
@@ -150,8 +172,11 @@ class PromptLibrary:
             raise PromptError(f"{style_dir}: no styles (*.toml) found")
         _check_steps_cover(folder / "wizard.toml", steps, styles)
         wordings = _load_wordings(folder / "families.toml")
-        _check_reference_length(styles, steps, wordings["reference"])
-        return cls(styles=styles, steps=steps, folder=folder, wordings=wordings)
+        described = any(s.kind == SUBJECT_STEP for s in all_steps)
+        _check_reference_length(styles, steps, wordings["reference"], described)
+        return cls(
+            styles=styles, steps=steps, folder=folder, wordings=wordings, all_steps=all_steps
+        )
 
     def style(self, key: str) -> Style:
         try:
@@ -185,20 +210,6 @@ def _spelling(text: str) -> str:
     for british, american in _SPELLINGS:
         t = t.replace(british, american)
     return "".join(t.split())
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        return tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise PromptError(f"{path}: not valid TOML: {exc}") from None
-
-
-def _text(path: Path, data: dict[str, Any], key: str, required: bool = True) -> str:
-    value = data.get(key, "")
-    if not isinstance(value, str) or (required and not value.strip()):
-        raise PromptError(f"{path}: {key!r} must be a non-empty string")
-    return value.strip()
 
 
 def _load_style(path: Path, known: frozenset[str] = KNOWN_SLOTS) -> Style:
@@ -299,16 +310,23 @@ def _check_steps_cover(path: Path, steps: tuple[WizardStep, ...], styles: dict[s
 
 
 def _check_reference_length(
-    styles: dict[str, Style], steps: tuple[WizardStep, ...], wording: Wording
+    styles: dict[str, Style],
+    steps: tuple[WizardStep, ...],
+    wording: Wording,
+    described: bool = False,
 ) -> None:
-    """Every style with the longest presets must fit FLUX.2 [klein] for sure."""
+    """Every style with the longest presets (and, with a subject step, the longest
+    description it takes) must fit FLUX.2 [klein] for sure."""
     longest = {s.slot: max((p.value for p in s.presets), key=len) for s in steps}
+    subject = "x" * SUBJECT_MAX_BYTES if described else ""
     for style in styles.values():
-        text = style.compose_reference(longest, wording)
+        text = style.compose_reference(longest, wording, subject)
         n = len(text.encode("utf-8"))
         if n > REFERENCE_PROMPT_SAFE_BYTES:
+            with_subject = " and the longest description" if described else ""
             raise PromptError(
-                f"{style.key}: its reference prompt with the longest presets is {n} bytes; "
+                f"{style.key}: its reference prompt with the longest presets{with_subject} "
+                f"is {n} bytes; "
                 f"keep it under {REFERENCE_PROMPT_SAFE_BYTES} so it fits FLUX.2 [klein]'s "
                 "512 tokens (shorten the template or the presets)"
             )
@@ -338,37 +356,3 @@ def _load_likeness(path: Path, raw: Any) -> LikenessGate:
             f"{path}: [likeness] policy {policy!r} needs a reason (why not a threshold)"
         )
     return LikenessGate(kind=StyleKind(kind), policy=GatePolicy(policy), reason=reason.strip())
-
-
-def _load_wizard(path: Path) -> tuple[WizardStep, ...]:
-    if not path.is_file():
-        raise PromptError(f"{path}: missing (the wizard's steps and presets)")
-    data = _read_toml(path)
-    raw = data.get("steps")
-    if not isinstance(raw, list) or not raw:
-        raise PromptError(f"{path}: expected [[steps]] entries")
-    steps = []
-    for i, item in enumerate(raw, 1):
-        if not isinstance(item, dict):
-            raise PromptError(f"{path}: step {i} is not a table")
-        slot = item.get("slot")
-        if not isinstance(slot, str) or not slot.isidentifier() or not slot.islower():
-            raise PromptError(
-                f"{path}: step {i}: slot must be a lower_snake_case name, got {slot!r}"
-            )
-        if slot in RESERVED_SLOTS:
-            raise PromptError(f"{path}: step {i}: {slot!r} is reserved; choose another slot name")
-        presets = []
-        for p in item.get("presets", []):
-            if not isinstance(p, dict) or not all(
-                isinstance(p.get(k), str) and p.get(k) for k in ("label", "value")
-            ):
-                raise PromptError(f"{path}: step {slot!r}: each preset needs label and value")
-            presets.append(Preset(p["label"], p["value"]))
-        if not presets:
-            raise PromptError(f"{path}: step {slot!r} has no presets")
-        steps.append(WizardStep(slot, _text(path, item, "question"), tuple(presets)))
-    slots = [s.slot for s in steps]
-    if len(set(slots)) != len(slots):
-        raise PromptError(f"{path}: each slot may have one step only, got {slots}")
-    return tuple(steps)

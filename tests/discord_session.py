@@ -143,13 +143,15 @@ async def full_session(
         menu = style.components[0]["components"][0]
         fake.pick(client, alice, style.message_id, menu["options"][0]["value"])
         await fake.settle()
-        for step in ("attire", "setting", "lighting", "composition"):
+        for step in ("attire", "setting", "lighting", "composition", "subject", "format"):
             ask = fake.last()
             if step == "setting":  # typed in the modal
                 fake.click(client, alice, ask.message_id, ask.button("Type my own"))
                 await fake.settle()
                 modal = fake.last("callback")
                 fake.submit(client, alice, ask.message_id, modal.custom_id, "a quiet library")
+            elif step == "format":  # a banner: 16:9 at the model's own size
+                fake.click(client, alice, ask.message_id, ask.button("Landscape 16:9 (banners)"))
             else:
                 fake.click(client, alice, ask.message_id, ask.custom_ids()[0])
             await fake.settle()

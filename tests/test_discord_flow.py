@@ -5,6 +5,8 @@ every assertion is on what the bot sent them."""
 
 from __future__ import annotations
 
+import io
+
 import discord
 import pytest
 from discord_fake import (
@@ -15,9 +17,12 @@ from discord_fake import (
     install_webhook_fake,
 )
 from discord_session import full_session, running_bot, start_engine, stop_engine
+from PIL import Image
 
 from bot.studio.events import ChatRefused, Recipient, Reply
+from engine.formats import size_for
 from sitter.config import load_settings
+from sitter.contract import Aspect
 
 DISCORD_DB = 14
 
@@ -90,6 +95,9 @@ async def test_full_dm_session_then_buttons_after_a_restart(settings, engine, fa
     assert "is ready" in edits[-1].content and edits[-1].components == []
     results = fake.sent(results_id)
     assert [n for n, _, _ in results.files] == [f"portrait-{i}.png" for i in range(1, 5)]
+    assert "Landscape 16:9 (banners): your 4 portraits" in results.content
+    sizes = {Image.open(io.BytesIO(data)).size for _, data, _ in results.files}
+    assert sizes == {size_for("tiny", Aspect.LANDSCAPE)}, sizes  # 88 x 48 on the tiny model
     labels = results.labels()
     assert labels[0].startswith("↻ Retry")
     assert [f"Upscale {i}" for i in range(1, 5)] + [f"Label {i}" for i in range(1, 5)] == [

@@ -73,6 +73,8 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     long_answer = "a very long and winding description of everything " * 3  # 153 chars
     for _ in range(4):
         await chat.send(long_answer)
+    await chat.press("Skip")
+    await chat.press("Square 1:1 (avatars)")
     [refused] = await chat.press("✓ Queue it")
     assert "too long for this model" in refused.text and "at most 512" in refused.text
     user = await studio.store.user("terminal", "kim")
@@ -84,6 +86,8 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     await chat.press("Library")
     await chat.press("Golden hour")
     await chat.press("Headshot")
+    await chat.press("Skip")
+    await chat.press("Square 1:1 (avatars)")
     [progress] = await chat.press("✓ Queue it")
     assert "queued" in progress.text
 

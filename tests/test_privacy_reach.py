@@ -71,7 +71,7 @@ async def _photos(studio: Studio, who: Who, *names: str) -> str:
 async def _order(studio: Studio, who: Who) -> list[Reply]:
     """Done, then the first choice at every wizard step, then Queue it."""
     replies = await studio.handle(Command(who, "done"))
-    for _ in range(5):
+    for _ in range(7):
         choices = [
             d
             for label, d in _buttons(replies)

@@ -55,6 +55,8 @@ def _finish_wizard(chat: TerminalProc) -> None:
     chat.press("City street")
     chat.press("Neon")
     chat.press("Half body")
+    chat.press("Skip")
+    chat.press("Square 1:1 (avatars)")
     chat.wait_for("Attire: Leather jacket")  # the summary names the preset chosen
 
 
@@ -191,7 +193,16 @@ async def test_lost_job_is_enqueued_again_then_failed_clearly(studio: Studio) ->
     await chat.press("I agree")
     await chat.files(astronaut_set())
     await chat.press("Done")
-    for label in ("Fantasy", "Knitwear", "Nature", "Dramatic", "Headshot", "✓ Queue it"):
+    for label in (
+        "Fantasy",
+        "Knitwear",
+        "Nature",
+        "Dramatic",
+        "Headshot",
+        "Skip",
+        "Square 1:1 (avatars)",
+        "✓ Queue it",
+    ):
         await chat.press(label)
     user = await studio.store.user("terminal", "lee")
     order = await studio.store.last_order(user["id"])
@@ -224,7 +235,15 @@ async def test_platform_down_delivers_later(studio: Studio) -> None:
     await chat.press("I agree")
     await chat.files(astronaut_set())
     await chat.press("Done")
-    for label in ("Pop art", "Knitwear", "Nature", "Neon", "Headshot"):
+    for label in (
+        "Pop art",
+        "Knitwear",
+        "Nature",
+        "Neon",
+        "Headshot",
+        "Skip",
+        "Square 1:1 (avatars)",
+    ):
         await chat.press(label)
     outbox.fail = True
     await chat.press("✓ Queue it")

@@ -213,6 +213,10 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         uid = ann["user_id"]
         await store.record_consent(uid, w.CONSENT_VERSION, w.CONSENT_TEXT)
         await store.save_session(uid, "idle", {"attire": "a tangerine velvet cape"})
+        # How she asked to be described (issue 15): remembered for her next order and
+        # kept with the order (with its format) for a retry and /portraits.
+        await store.remember_subject(uid, "a woman with marigold curls")
+        await store.set_order_look(ann["order_id"], "9:16", "a woman with marigold curls")
         for i, p in enumerate(
             await store.all("SELECT * FROM reference_photos WHERE user_id = ?", uid)
         ):  # her own face measurements (seed_person gives everyone the same ones)
@@ -287,10 +291,15 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         assert await everywhere({**hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
 
         # 2. She forgets: nor her ids, name or anything she typed.
+        described = {"described": "marigold curls"}
+        assert {"remembered_subjects.text: described", "orders.subject: described"} <= set(
+            await in_tables(store, described)
+        )
+        assert in_db_files(settings.db_path, {"described": b"marigold curls"})
         [ask] = await s.handle(Command(ann_who, "forget"))
         confirm = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
         await s.handle(Press(ann_who, confirm))
-        ids = {"platform id": pid, "chat": chat, "typed": "tangerine"}
+        ids = {"platform id": pid, "chat": chat, "typed": "tangerine", **described}
         pack = {"pack portrait": pack_png[100:164], "pack hash": sha.encode()}
         assert (
             await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed, **pack})

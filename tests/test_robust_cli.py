@@ -244,7 +244,7 @@ async def test_doctor_names_what_ready_used_to_hide(
     assert "no Telegram moderators or moderation chat: reports go nowhere" in text
     assert "local development certificate" in text and "Valid, not Trusted" in text
     assert "runs model 'tiny' while SITTER_MODEL here is" in text
-    assert "wizard with 5 steps" in text  # the chat says "Step 1 of 5"
+    assert "wizard with 7 steps" in text  # the chat says "Step 1 of 7"
     assert "123:abc def" not in text
 
 

@@ -67,7 +67,15 @@ async def test_no_worker_fails_a_burst_at_once_and_keeps_the_photos(
             text = "\n".join(r.text for r in replies)
             assert text.count("✓ accepted") == 4 and "photos of you are ready" in text, text
             stop(engine)  # a clean stop removes its heartbeat at once
-            for label in ("Watercolor", "Business suit", "Office", "Soft daylight", "Headshot"):
+            for label in (
+                "Watercolor",
+                "Business suit",
+                "Office",
+                "Soft daylight",
+                "Headshot",
+                "Skip",
+                "Square 1:1 (avatars)",
+            ):
                 await chat.press(label)
             [progress] = await chat.press("✓ Queue it")
             assert "is queued: position 1" in progress.text

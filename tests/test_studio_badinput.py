@@ -98,12 +98,14 @@ async def test_bad_input_at_every_step(studio: Studio) -> None:
     await chat.press("Office")
     await chat.press("Neon")
     await chat.press("Half body")
+    await chat.press("Skip")
+    await chat.press("Square 1:1 (avatars)")
     assert "Attire: Smart casual" in chat.text()  # the preset's label: what they chose
     # A confirm step answers text with a hint, not an order.
     [r, _] = await chat.send("yes please")
     assert "Press “Queue it”" in r.text
     await chat.press("◀ Back")
-    assert "How close" in chat.text()
+    assert "Which format" in chat.text()
     await chat.press("✕ Cancel")
     assert "Cancelled. Your photos are kept; nothing was queued." in chat.text()
     user = await studio.store.user("terminal", "eve")

@@ -31,6 +31,8 @@ FAMILIES = [
     "u:{n}",
     "l:{n}",
     "f:{n}",
+    "h:{n}",
+    "hp:{n}",
     "rep:{n}",
     "rep:{n}:me",
     "rep:n:{n}",
@@ -68,10 +70,18 @@ def test_out_of_range_ids_are_not_read(family: str, n: str) -> None:
 def test_the_largest_id_is_read_and_built() -> None:
     top = 2**63 - 1
     assert b.parse(b.item("u", top)) == b.ItemPress("u", top)
+    assert b.parse(b.history("hp", top)) == b.HistoryPress("hp", top)
+    assert b.parse(b.history("h", 1)) == b.HistoryPress("h", 1)
     assert b.ModerationPress(b.report(top, "me")).read() == b.ReportPress(top, "me")
     assert b.ModerationPress(b.report_note(top)).read() == b.NotePress(top)
     assert b.ModerationPress(b.moderator(top, "pur")).read() == b.ModeratorPress(top, "pur")
-    for build in (lambda: b.item("u", top + 1), lambda: b.report(0), lambda: b.moderator(1, "x")):
+    for build in (
+        lambda: b.item("u", top + 1),
+        lambda: b.report(0),
+        lambda: b.moderator(1, "x"),
+        lambda: b.history("h", 0),
+        lambda: b.history("x", 1),
+    ):
         with pytest.raises(ValueError):
             build()
 

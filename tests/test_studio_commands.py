@@ -42,7 +42,7 @@ def test_doctor_says_what_is_missing(
     out = capsys.readouterr().out
     assert "no chat token" in out and "@BotFather" in out
     assert "nothing answers at redis://127.0.0.1:1/0" in out
-    assert "styles, wizard with 5 steps" in out  # as the chat counts: "Step 1 of 5"
+    assert "styles, wizard with 7 steps" in out  # as the chat counts: "Step 1 of 7"
     assert "will be created on first start" in out
     assert "gpu" in out
 

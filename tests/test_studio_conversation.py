@@ -21,7 +21,15 @@ from sitter.engine_client import Engine
 from sitter.queue import EngineClient
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
-WIZARD = ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot")
+WIZARD = (
+    "Watercolor",
+    "Business suit",
+    "Office",
+    "Golden hour",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 def _photo(name: str, shade: int) -> IncomingFile:
@@ -264,6 +272,8 @@ async def test_a_long_prompt_is_refused_by_the_engines_count(
     for _ in ("attire", "setting", "lighting"):  # each under 200, together over 480 bytes
         await chat.send("a long and careful description of what I would like here " * 3)
     await chat.press("Headshot")
+    await chat.press("Skip")
+    await chat.press("Square 1:1 (avatars)")
     [r] = await chat.press("✓ Queue it")
     assert ("too long for this model" in r.text) is refused, r.text  # the bot's words
     assert "too long for the model" not in r.text  # never the engine's sentence

@@ -40,6 +40,8 @@ async def wizard(chat: Chat) -> None:
     assert "What light" in chat.text()
     await chat.press("Golden hour")
     await chat.press("Headshot")
+    await chat.press("Skip")
+    await chat.press("Square 1:1 (avatars)")
     assert "Your order" in chat.text() and "תל אביב" in chat.text()
 
 

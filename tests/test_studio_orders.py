@@ -21,7 +21,15 @@ def studio(fake_studio: Studio) -> Studio:
     return fake_studio
 
 
-WIZARD = ("Professional headshot", "Business suit", "Office", "Soft daylight", "Headshot")
+WIZARD = (
+    "Professional headshot",
+    "Business suit",
+    "Office",
+    "Soft daylight",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 async def test_queue_position_one_active_order_and_cancel(

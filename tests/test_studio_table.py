@@ -163,26 +163,28 @@ async def test_a_step_added_to_wizard_toml_is_a_step_of_the_wizard(
         await ready_photos(studio)
         chat = Chat(studio, WHO)
         await chat.send("/new")
-        assert "Step 1 of 6 – choose a style" in chat.text()
+        assert "Step 1 of 8 – choose a style" in chat.text()
         await chat.press("Watercolor")
-        assert "Step 2 of 6 – What should you wear?" in chat.text()
+        assert "Step 2 of 8 – What should you wear?" in chat.text()
         for label in ("Business suit", "Office", "Soft daylight"):
             await chat.press(label)
-        assert "Step 5 of 6 – How close?" in chat.text()
+        assert "Step 5 of 8 – How close?" in chat.text()
         await chat.press("Headshot")
-        assert "Step 6 of 6 – What expression?" in chat.text()
+        await chat.press("Skip")  # how to describe you (optional)
+        await chat.press("Square 1:1 (avatars)")
+        assert "Step 8 of 8 – What expression?" in chat.text()
         await chat.press("◀ Back")
-        assert "Step 5 of 6" in chat.text()
-        await chat.press("Headshot")
+        assert "Step 7 of 8" in chat.text()
+        await chat.press("Square 1:1 (avatars)")
         await chat.press("Smiling")
         assert "Expression: Smiling" in chat.text() and "Composition: Headshot" in chat.text()
         await chat.press("✓ Queue it")
         order = await store.last_order((await store.user("terminal", "tia"))["id"])
         assert order is not None and "a warm smile" in order["prompt"]
         [help_] = await chat.send("/help")
-        assert "answer six short questions" in help_.text and studio.conversation.total == 6
+        assert "answer eight short questions" in help_.text and studio.conversation.total == 8
         diagram = studio.conversation.mermaid()
-        assert "composition --> expression" in diagram and "expression --> confirm" in diagram
+        assert "format --> expression" in diagram and "expression --> confirm" in diagram
     finally:
         await redis.aclose()
         await store.close()
@@ -196,7 +198,7 @@ async def test_the_shipped_wizard_counts_its_steps(
         await ready_photos(studio)
         chat = Chat(studio, WHO)
         await chat.send("/new")
-        total = 1 + len(studio.prompts.steps)
+        total = 1 + len(studio.prompts.wizard_steps)  # the slots, subject and format
         assert f"Step 1 of {total} – choose a style" in chat.text()
         await chat.press("Watercolor")
         assert f"Step 2 of {total} – What should you wear?" in chat.text()

@@ -58,7 +58,7 @@ async def test_withheld_portraits_are_named_neutrally_and_audited(
         assert verdicts.text.count("✓ accepted") == 4, verdicts.text
         await chat.press("Done")
         await chat.press("Watercolor")
-        for _ in range(4):  # attire, setting, lighting, composition: the first preset
+        for _ in range(6):  # attire, setting, lighting, composition, subject, format: the first
             await chat.press(chat.last[0].buttons[0][0].label)
         await chat.press("✓ Queue it")
 

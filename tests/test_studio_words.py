@@ -18,7 +18,15 @@ from bot.studio.results import results_reply
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
-WIZARD = ("Watercolor", "As in my photos", "Office", "Soft daylight", "Headshot")
+WIZARD = (
+    "Watercolor",
+    "As in my photos",
+    "Office",
+    "Soft daylight",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 async def _order(chat: Chat) -> None:
@@ -96,10 +104,8 @@ async def test_wording_fixes(data_dir: Path, redis_url: str, queue_prefix: str) 
         # The summary names what the person chose: the preset's label, not its prompt words.
         assert "Attire: As in my photos" in chat.text()
         assert "everyday clothes" not in chat.text()
-        await chat.press("◀ Back")
-        await chat.press("◀ Back")
-        await chat.press("◀ Back")
-        await chat.press("◀ Back")
+        for _ in range(6):  # format, subject, composition, lighting, setting, attire
+            await chat.press("◀ Back")
         await chat.send("a green 🧥 raincoat")
         for label in WIZARD[2:]:
             await chat.press(label)

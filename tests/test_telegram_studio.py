@@ -120,17 +120,31 @@ async def through_wizard(api: BotApiEmulator, user: TgUser) -> None:
     msg = api.last_message(user.id)
     first_style = msg["reply_markup"]["inline_keyboard"][0][0]
     await api.press(user, msg, first_style["callback_data"])
-    await said(api, user.id, "Step 2 of 5")
+    await said(api, user.id, "Step 2 of 7")
     await _first_preset(api, user)  # attire
-    await said(api, user.id, "Step 3 of 5")
+    await said(api, user.id, "Step 3 of 7")
     await api.press_button(user, "Type my own")  # setting, typed
     await said(api, user.id, "Type your answer")
     await api.send_text(user, "a rooftop garden at dusk 🌇")
-    await said(api, user.id, "Step 4 of 5")
+    await said(api, user.id, "Step 4 of 7")
     await _first_preset(api, user)  # lighting
-    await said(api, user.id, "Step 5 of 5")
+    await said(api, user.id, "Step 5 of 7")
     await _first_preset(api, user)  # composition
+    await said(api, user.id, "Step 6 of 7")
+    await api.press_button(user, "Type my own")  # how to describe you, typed
+    await said(api, user.id, "up to 80 characters")
+    await api.send_text(user, "a woman in her 40s with curly red hair")
+    await said(api, user.id, "Step 7 of 7")
+    await api.press_button(user, "Story 9:16")  # format
     await said(api, user.id, "Queue it?")
+
+
+def _size(data: bytes) -> tuple[int, int]:
+    import io
+
+    from PIL import Image
+
+    return Image.open(io.BytesIO(data)).size
 
 
 async def _first_preset(api: BotApiEmulator, user: TgUser) -> None:
@@ -151,6 +165,8 @@ async def test_full_flow_from_start_to_results_and_each_action(api, bot):
     await through_wizard(api, ANNA)
     summary = last_text(api, ANNA.id)
     assert "a rooftop garden at dusk 🌇" in summary
+    assert "Described as: a woman in her 40s with curly red hair" in summary
+    assert "Format: Story 9:16" in summary
     await api.press_button(ANNA, "Queue it")
     await said(api, ANNA.id, "Order #1")
     # Results: one album of four, then the actions message.
@@ -158,6 +174,7 @@ async def test_full_flow_from_start_to_results_and_each_action(api, bot):
     assert len(album.params["media"]) == 4 and len(album.files) == 4
     for _name, data in album.files.values():
         assert data[:8] == b"\x89PNG\r\n\x1a\n" or data[:3] == b"\xff\xd8\xff"
+        assert _size(data) == (48, 88)  # the tiny model's 9:16 (engine/formats.py)
     buttons = await api.wait_for(
         lambda: "Upscale 1" in api.buttons(ANNA.id) and api.buttons(ANNA.id)
     )
@@ -182,6 +199,15 @@ async def test_full_flow_from_start_to_results_and_each_action(api, bot):
     await api.press_button(ANNA, "Retry")
     await said(api, ANNA.id, "again with new seeds")
     await api.wait_calls("sendMediaGroup", 2, ANNA.id, timeout=FLOW_TIMEOUT)
+    # /portraits lists both orders and sends the first again, with its buttons.
+    await api.send_text(ANNA, "/portraits")
+    listing = await said(api, ANNA.id, "Your portraits")
+    assert (
+        "#2 Black and white, Story 9:16" in listing and "#1 Black and white, Story 9:16" in listing
+    )
+    await api.press_button(ANNA, "Show #1")
+    await api.wait_calls("sendMediaGroup", 3, ANNA.id, timeout=FLOW_TIMEOUT)
+    await said(api, ANNA.id, "Order #1 – Black and white, Story 9:16: your 4 portraits")
     # Every press was answered.
     queries = [e for e in api.events if e["kind"] == "user" and "presses" in e["line"]]
     assert len(api.sent("answerCallbackQuery")) == len(queries)
@@ -290,10 +316,10 @@ async def test_restart_mid_wizard_and_mid_order_loses_nothing(api, bot, settings
     await api.press(ANNA, msg, style)
     assert api.pending_updates() == 1
     await bot.start()
-    await said(api, ANNA.id, "Step 2 of 5")
-    for step in (3, 4, 5):
+    await said(api, ANNA.id, "Step 2 of 7")
+    for step in (3, 4, 5, 6, 7):
         await _first_preset(api, ANNA)
-        await said(api, ANNA.id, f"Step {step} of 5")
+        await said(api, ANNA.id, f"Step {step} of 7")
     await _first_preset(api, ANNA)
     await said(api, ANNA.id, "Queue it?")
 

@@ -63,7 +63,7 @@ def test_sitter_chat_end_to_end(redis_url, queue_prefix, data_dir, engine, tmp_p
         chat.wait_for("What should you wear")
         chat.send("a wool coat 🧥")
         chat.wait_for("Where are you")
-        for label in ("Library", "Dramatic", "Headshot"):
+        for label in ("Library", "Dramatic", "Headshot", "Skip", "Square 1:1 (avatars)"):
             chat.press(label)
         chat.wait_for("Attire: a wool coat 🧥")
         chat.press("✓ Queue it")

@@ -194,6 +194,9 @@ async def sweep_records(store: Store, reference_days: int, result_days: int) -> 
         done["sessions"] = await store.run(
             "DELETE FROM wizard_sessions WHERE updated_at < ?", ref_cut
         )
+        done["subjects"] = await store.run(  # the remembered description, like a session
+            "DELETE FROM remembered_subjects WHERE updated_at < ?", ref_cut
+        )
         done["reference_sets"] = await store.run(
             "DELETE FROM reference_sets WHERE created_at < ? AND NOT EXISTS "
             "(SELECT 1 FROM reference_photos p WHERE p.set_id = reference_sets.id) "

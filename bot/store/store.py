@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot.store.base import Row, now_iso
 from bot.store.guilds import Guilds
+from bot.store.history import History
 from bot.store.media import MediaStore
 from bot.store.messages import Messages
 from bot.store.migrate import open_db
@@ -35,7 +36,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds):
+class Store(People, Orders, PackOrders, Messages, Guilds, History):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -59,6 +60,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds):
             await self.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
             await self.run("DELETE FROM wizard_sessions WHERE user_id = ?", user_id)
+            await self.run("DELETE FROM remembered_subjects WHERE user_id = ?", user_id)
             await self.run("DELETE FROM consents WHERE user_id = ?", user_id)
             if user is not None and user["banned_at"]:
                 pass  # a banned user's row stays so the ban holds; their data is gone

@@ -8,6 +8,9 @@ Each family carries what survives a restart:
 - result buttons carry database ids and are checked against their owner:
   ``r:<order>`` retry, ``q:<order>`` cancel a queued order, ``u:<variation>``
   upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget.
+- history's buttons (/portraits; checked against the owner where they are read):
+  ``h:<order>`` show that order's results again, ``hp:<order>`` the page of orders
+  older than that one.
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
     rep:<variation>               report this portrait: show the reasons
@@ -81,7 +84,16 @@ class ModerationPress:
         return _moderation(self.data)
 
 
-Parsed = WizardPress | ItemPress | ModerationPress
+@dataclass(frozen=True)
+class HistoryPress:
+    """``h:<order>`` resend an order's results; ``hp:<order>`` the page older than it."""
+
+    kind: str  # h, hp
+    id: int
+
+
+Parsed = WizardPress | ItemPress | ModerationPress | HistoryPress
+HISTORY_KINDS = frozenset({"h", "hp"})
 
 ITEM_KINDS = frozenset("rqulf")
 
@@ -95,6 +107,12 @@ def item(kind: str, id_: int) -> str:
     if kind not in ITEM_KINDS:
         raise ValueError(f"unknown button kind {kind!r}")
     return _checked(f"{kind}:{_number(id_, 0 if kind == 'f' else 1)}")
+
+
+def history(kind: str, order_id: int) -> str:
+    if kind not in HISTORY_KINDS:
+        raise ValueError(f"unknown history button {kind!r}")
+    return _checked(f"{kind}:{_number(order_id)}")
 
 
 def report(variation_id: int, reason: str = "") -> str:
@@ -124,6 +142,9 @@ def parse(data: str) -> Parsed | None:
         if rev is None:
             return None
         return WizardPress(rev, parts[2], parts[3] if len(parts) == 4 else "")
+    if parts[0] in HISTORY_KINDS and len(parts) == 2:
+        hid = read_id(parts[1])
+        return None if hid is None else HistoryPress(parts[0], hid)
     if parts[0] in ITEM_KINDS and len(parts) == 2:
         id_ = read_id(parts[1], 0 if parts[0] == "f" else 1)
         return None if id_ is None else ItemPress(parts[0], id_)

@@ -19,6 +19,7 @@ from bot.studio.events import Button, Command, Reply
 from bot.studio.inputs import clean_text
 from bot.studio.orders import Orders, cancel_button, remove_queued
 from bot.studio.photos import Photos
+from bot.studio.portraits import Portraits
 from bot.studio.services import Services
 from bot.studio.wizard import Wizard
 
@@ -40,12 +41,14 @@ class Commands:
         self.wizard = wizard
         self.photos = photos
         self.orders = orders
+        self.portraits = Portraits(services)
         self.table: dict[str, Callable[[Turn], Awaitable[list[Reply]]]] = {
             "status": self.status,
             "cancel": self.cancel,
             "new": self.new,
             "photos": self.more_photos,
             "done": self.done,
+            "portraits": self.history,
         }
 
     async def handle(self, event: Command, turn: Turn, consented: bool) -> list[Reply]:
@@ -89,6 +92,10 @@ class Commands:
     async def more_photos(self, turn: Turn) -> list[Reply]:
         await self.photos.collect_again(turn.user)
         return await self.talk.go(turn, State.REFERENCES)  # the answers so far are kept
+
+    async def history(self, turn: Turn) -> list[Reply]:
+        """/portraits: the orders still kept, newest first (bot/studio/portraits.py)."""
+        return [await self.portraits.page(turn.user)]
 
     async def done(self, turn: Turn) -> list[Reply]:
         return await self.talk.finish(turn, await self.photos.done(turn, ""))

@@ -251,6 +251,8 @@ class Studio:
     # --- button presses ----------------------------------------------------------------
     async def _press(self, event: Press, turn: Turn) -> list[Reply]:
         parsed = b.parse(event.data)
+        if isinstance(parsed, b.HistoryPress):  # /portraits' pages and its Show buttons
+            return await self.commands.portraits.press(turn.user, parsed)
         if isinstance(parsed, b.ItemPress):
             return await self._item_press(parsed, turn)
         if not isinstance(parsed, b.WizardPress):

@@ -60,6 +60,13 @@ class Placing:
     redo: str | None = None
 
 
+def order_look(choices: dict[str, Any]) -> tuple[str | None, str | None]:
+    """The wizard's format and description of the person (None: not chosen / skipped)."""
+    aspect = str(choices.get("format") or "") or None
+    described = str(choices.get("subject") or "").strip() or None
+    return (aspect if aspect in {a.value for a in c.Aspect} else None), described
+
+
 def screen_order(answers: dict[str, str]) -> str | None:
     """All typed answers screened together (a phrase split across two slots)."""
     verdict = safety.screen_order(answers)
@@ -112,7 +119,8 @@ class Orders:
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
-        if text := screen_order(answers):
+        aspect, described = order_look(choices)
+        if text := screen_order({**answers, "subject": described or ""}):
             return Placing(refusal=_say(text + w.CHANGE_IT))
         too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
             self.s.engine,
@@ -120,21 +128,26 @@ class Orders:
             style.key,
             answers,
             job_id=rights.analysis_job_id(await self.s.job_prefix(), user["id"]),
+            described=described or "",
         )
         if too_long:
             return Placing(refusal=_say(too_long + w.CHANGE_IT))
-        order_id = await store.create_order(
-            user_id=user["id"],
-            set_id=ref["id"],
-            platform=user["platform"],
-            chat_id=user["chat_id"] or "",
-            style=style.key,
-            choices=answers,
-            prompt=style.compose(answers),
-            negative_prompt=style.negative,
-            params=style.params.model_dump(exclude_none=True),
-            seeds=seeds(),
-        )
+        async with store.tx():  # the order and its format and subject stand together
+            order_id = await store.create_order(
+                user_id=user["id"],
+                set_id=ref["id"],
+                platform=user["platform"],
+                chat_id=user["chat_id"] or "",
+                style=style.key,
+                choices=answers,
+                prompt=style.compose(answers, prompts.subject(described or "")),
+                negative_prompt=style.negative,
+                params=style.params.model_dump(exclude_none=True),
+                seeds=seeds(),
+            )
+            await store.set_order_look(order_id, aspect, described)
+            if described:  # offered again on the next order (/forget deletes it)
+                await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
         return Placing(order_id=order_id)
 
@@ -148,19 +161,21 @@ class Orders:
             return [refusal]
         if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
             return [_say(text)]
-        new_id = await self.s.store.create_order(
-            user_id=user["id"],
-            set_id=order["set_id"],
-            platform=user["platform"],
-            chat_id=user["chat_id"] or order["chat_id"] or "",
-            style=order["style"],
-            choices=json.loads(order["choices"]),
-            prompt=order["prompt"],
-            negative_prompt=order["negative_prompt"],
-            params=json.loads(order["params"]),
-            seeds=seeds(),
-            retry_of=order["id"],
-        )
+        async with self.s.store.tx():  # a retry keeps the format and the subject
+            new_id = await self.s.store.create_order(
+                user_id=user["id"],
+                set_id=order["set_id"],
+                platform=user["platform"],
+                chat_id=user["chat_id"] or order["chat_id"] or "",
+                style=order["style"],
+                choices=json.loads(order["choices"]),
+                prompt=order["prompt"],
+                negative_prompt=order["negative_prompt"],
+                params=json.loads(order["params"]),
+                seeds=seeds(),
+                retry_of=order["id"],
+            )
+            await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])
         return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
     # --- queueing -----------------------------------------------------------------------
@@ -218,6 +233,7 @@ class Orders:
                 for p in refs
             ],
             protected=await reach.protected_for(store, order["user_id"]),
+            aspect=c.Aspect(order["aspect"]) if order["aspect"] else None,
         )
 
     def reference_prompt(self, order: Any) -> str:
@@ -225,7 +241,8 @@ class Orders:
         prompts = self.s.prompts
         if order["style"] not in prompts.styles:
             return ""
-        return prompts.reference_prompt(order["style"], json.loads(order["choices"] or "{}"))
+        answers = json.loads(order["choices"] or "{}")
+        return prompts.reference_prompt(order["style"], answers, order["subject"] or "")
 
     # --- progress -----------------------------------------------------------------------
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:

@@ -26,16 +26,18 @@ async def prompt_refusal(
     style_key: str,
     answers: dict[str, str],
     job_id: str | None = None,
+    described: str = "",
 ) -> str | None:
     """A plain refusal when the order's prompt is too long for the model, else None.
 
     ``job_id`` names the job for its person (``rights.analysis_job_id``): the answers
     it carries are theirs, and /forget finds it in Redis by that name."""
-    reference = prompts.reference_prompt(style_key, answers)
+    reference = prompts.reference_prompt(style_key, answers, described)
     if len(reference.encode("utf-8")) <= REFERENCE_PROMPT_SAFE_BYTES:
         return None
     req = c.CheckPromptRequest(
-        prompt=prompts.style(style_key).compose(answers), reference_prompt=reference
+        prompt=prompts.style(style_key).compose(answers, prompts.subject(described)),
+        reference_prompt=reference,
     )
     try:
         result = await engine.call(c.JOB_CHECK_PROMPT, req, job_id=job_id, timeout=CHECK_TIMEOUT_S)

@@ -9,6 +9,7 @@ from bot.studio import buttons as b
 from bot.studio import followups, words
 from bot.studio import words_chat as w
 from bot.studio.events import Button, Image, Reply
+from bot.studio.looks import format_label
 from bot.studio.services import Services
 from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
@@ -47,6 +48,10 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
             tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
         )
     name = style.name if style else order["style"]
+    # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
+    aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
+    if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"
+        name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
     if any(w.NO_FACE in i.caption for i in images):  # said once, not under each portrait
         text += "\n" + w.NO_FACE_EXPLAINED

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.studio import buttons as b
-from bot.studio import safety, words
+from bot.studio import looks, safety, words
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.conversation import (
@@ -33,6 +33,7 @@ from bot.studio.services import Services
 from bot.studio.wizard_packs import PACK, pack_step, pack_summary
 from sitter.packs import Pack
 from sitter.prompts import WizardStep
+from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -54,7 +55,7 @@ class Wizard:
         self.orders = orders
         prompts = services.prompts
         self.style_keys = sorted(prompts.styles)
-        self.slots: tuple[WizardStep, ...] = prompts.steps
+        self.slots: tuple[WizardStep, ...] = prompts.wizard_steps  # any kind, in order
         # the questions in order: the style, then one per slot; then the confirmation
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
@@ -62,7 +63,7 @@ class Wizard:
 
     def conversation(self) -> Conversation:
         steps = [self._consent(), self._references(), self._style(), self._pack()]
-        steps += [self._slot(i, step) for i, step in enumerate(self.slots)]
+        steps += [self._question(i, step) for i, step in enumerate(self.slots)]
         steps += [self._confirm(), self._idle()]
         return Conversation(
             self.s,
@@ -254,7 +255,15 @@ class Wizard:
     def _pack(self) -> Step:
         return pack_step(self)
 
-    # --- one step per slot of wizard.toml ---------------------------------------------------
+    # --- one step per entry of wizard.toml -------------------------------------------------
+    def _question(self, i: int, step: WizardStep) -> Step:
+        """A slot step here; the subject and format steps from bot/studio/looks.py."""
+        if step.kind == SUBJECT_STEP:
+            return looks.subject_step(self, step, i + 2)
+        if step.kind == FORMAT_STEP:
+            return looks.format_step(self, step, i + 2)
+        return self._slot(i, step)
+
     def _slot(self, i: int, step: WizardStep) -> Step:
         number = i + 2  # the style is step 1
 
@@ -305,6 +314,9 @@ class Wizard:
         style = self.s.prompts.styles.get(data.get("style", ""))
         lines = [f"Style: {style.name if style else '?'}"]
         for step in self.slots:
+            if step.kind != SLOT:
+                lines.append(looks.summary_line(self.s.prompts, step, data))
+                continue
             value = str(data.get(step.slot, ""))
             label = next((p.label for p in step.presets if p.value == value), value)
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")

@@ -33,11 +33,13 @@ def privacy(settings: Settings) -> str:
     ref, res = settings.reference_retention_days, settings.result_retention_days
     return (
         "What I keep: the photos you send (to learn your face), their face measurements, "
-        "your orders and the portraits I made, and when you agreed to the consent text "
+        "your orders and the portraits I made, how you asked to be described (offered "
+        "again on your next order), and when you agreed to the consent text "
         f"(version {CONSENT_VERSION}). A photo I refuse is deleted at once; I keep only its "
         "fingerprint (a hash) and why, so I can tell you if you send it again.\n"
         f"How long: reference photos {ref} days, portraits and your orders (prompts, answers, "
-        f"seeds) {res} days; an unfinished wizard {ref} days after your last step; your "
+        f"seeds) {res} days; an unfinished wizard {ref} days after your last step; that "
+        f"description {ref} days after you last gave it; your "
         f"consent and account once nothing else of yours is left ({ref} days at the "
         "earliest). Then they are deleted on their own.\n"
         "Who sees them: only you, and moderators if someone reports a portrait.\n"
@@ -76,6 +78,7 @@ HELP = (
     "/photos – add more reference photos\n"
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
+    "/portraits – your portraits still kept, to see them again\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"

@@ -64,6 +64,7 @@ log = logging.getLogger(__name__)
 PRIVATE_COMMANDS = [
     ("start", "Start a portrait order (consent, photos, style)"),
     ("status", "Where my order is"),
+    ("portraits", "My portraits still kept"),
     ("cancel", "Cancel the current step or queued order"),
     ("help", "What the bot does and how"),
     ("privacy", "What is kept, for how long, and why"),
