@@ -16,14 +16,13 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
+from engine.cli_common import MAX_ATTEMPTS, analyze, screen
 from sitter import contract as c
 from sitter.config import Settings
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".bmp", ".tif"}
 PHOTO_SUFFIXES |= {".tiff", ".gif"}
-MAX_ATTEMPTS = 3
 
 
 MAX_BASE_SEED = 2**32 - 4  # four seeds from it, each a valid generator seed
@@ -41,50 +40,9 @@ def style_help() -> str:
     return f"style, by name or key: {names}"
 
 
-def _screen(answers: dict[str, str]) -> str | None:
-    """The chat's safety screen for typed answers (sexual content, minors, deception)."""
-    from bot.studio.safety import screen_order
-
-    verdict = screen_order(answers)
-    return None if verdict.ok else verdict.message
-
-
 def _err(msg: str) -> int:
     print(f"sitter generate: {msg}", file=sys.stderr)
     return 2
-
-
-def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
-    """Run each photo through the worker's analysis; (accepted references, verdicts)."""
-    from engine.analysis import analyze_photo
-    from engine.intake import IntakeLimits
-
-    limits = IntakeLimits.from_settings(runtime.settings)
-    analyzer = runtime.require_analyzer()
-    refs: list[c.Reference] = []
-    verdicts: list[dict[str, Any]] = []
-    for path in photos:
-        req = c.AnalyzePhotoRequest(
-            photo=path.read_bytes(),
-            filename=path.name,
-            set_embeddings=[r.embedding for r in refs],
-        )
-        res = analyze_photo(req, analyzer, limits, safety=runtime.safety_screen("reference"))
-        verdicts.append(
-            {
-                "file": path.name,
-                "accepted": res.accepted,
-                "faces": res.face_count,
-                "issues": [f"{i.problem}: {i.detail}" for i in res.issues],
-            }
-        )
-        if res.accepted and res.embedding is not None:
-            refs.append(
-                c.Reference(
-                    embedding=res.embedding, face_crop=res.face_crop, quality=dict(res.quality)
-                )
-            )
-    return refs, verdicts
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
@@ -124,7 +82,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             return _err(f"--aspect: {exc}")
     answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
     answers["composition"] = getattr(args, "composition", "") or ""
-    refusal = _screen(answers)
+    refusal = screen(answers)
     if refusal:
         return _err(refusal)
     prompt = style.compose(answers)

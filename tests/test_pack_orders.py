@@ -153,9 +153,9 @@ async def test_back_cancel_retry_and_a_failing_look(
     [packs] = await chat.press("◀ Back")  # back to the packs, then to the styles
     assert "Choose a pack" in packs.text
     [styles] = await chat.press("◀ Styles")
-    assert "Step 1 of 5 – choose a style" in styles.text
+    assert "Step 1 of 7 – choose a style" in styles.text
     await chat.press("Watercolor")
-    assert "Step 2 of 5" in chat.text()  # a style again: every question
+    assert "Step 2 of 7" in chat.text()  # a style again: every question
     await chat.send("/new")
     await chat.press("Packs")
     await chat.send("avatar set")  # typed, like a style

@@ -20,7 +20,15 @@ from bot.studio.events import Command, Files, Press, Who
 from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
-WIZ = ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot")
+WIZ = (
+    "Watercolor",
+    "Business suit",
+    "Office",
+    "Golden hour",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 async def _at_confirm(chat: Chat) -> None:

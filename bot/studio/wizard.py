@@ -31,6 +31,7 @@ from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.services import Services
 from bot.studio.wizard_packs import PACK, pack_step, pack_summary
+from bot.studio.wizard_start import consent_step, references_step
 from sitter.packs import Pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
@@ -143,58 +144,12 @@ class Wizard:
     def _back_arrows(self, state: str) -> tuple[Arrow, ...]:
         return (Arrow(self._previous(state), "Back"),)
 
-    # --- consent ------------------------------------------------------------------------
+    # --- consent and photos (bot/studio/wizard_start.py) --------------------------------
     def _consent(self) -> Step:
-        async def show(turn: Turn) -> list[Reply]:
-            agree = Button(w.AGREE, b.wizard(turn.rev, "agree"), "primary")
-            return [
-                say(
-                    words.welcome(self.s.settings),
-                    (agree, Button(w.DECLINE, b.wizard(turn.rev, "decline"))),
-                )
-            ]
+        return consent_step(self)
 
-        async def agree(turn: Turn, _arg: str) -> Outcome:
-            await self.s.store.record_consent(
-                turn.user["id"], words.CONSENT_VERSION, words.CONSENT_TEXT
-            )
-            return go(State.REFERENCES, {}, say(w.NOTED))
-
-        async def decline(turn: Turn, _arg: str) -> Outcome:
-            return Outcome([say(w.DECLINED)], to=State.CONSENT, data={}, show=False)
-
-        async def text(turn: Turn, _text: str) -> Outcome:
-            return again(say(w.PRESS_AGREE))
-
-        async def files(turn: Turn, _files: tuple[IncomingFile, ...]) -> Outcome:
-            return again(say(w.NO_PHOTO_BEFORE_CONSENT))
-
-        return Step(
-            State.CONSENT,
-            show,
-            {"agree": agree, "decline": decline},
-            text,
-            files,
-            arrows=(
-                Arrow(State.REFERENCES, "I agree (consent + version recorded)"),
-                Arrow(State.CONSENT, "No thanks"),
-            ),
-        )
-
-    # --- references ----------------------------------------------------------------------
     def _references(self) -> Step:
-        return Step(
-            State.REFERENCES,
-            self.photos.show,
-            {"done": self.photos.done, "cancel": self.cancel},  # /cancel's "Stop choosing"
-            self.photos.text,
-            self.photos.files,
-            arrows=(
-                Arrow(State.REFERENCES, "photos (verdict per photo, running count)"),
-                Arrow(State.STYLE, "Done (check_set; a different person is named and left out)"),
-            ),
-            wizard=True,
-        )
+        return references_step(self)
 
     # --- the style ------------------------------------------------------------------------
     def _ask_style(self, rev: int) -> Reply:
