@@ -7,7 +7,11 @@ Each family carries what survives a restart:
   same button pressed twice).
 - result buttons carry database ids and are checked against their owner:
   ``r:<order>`` retry, ``q:<order>`` cancel a queued order, ``u:<variation>``
-  upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget.
+  upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget, ``a:<variation>``
+  avatar, ``m:<variation>`` the portrait's More menu.
+- portrait buttons ``p:<variation>:<action>[:<arg>]`` (owner-checked): ``vary`` with
+  ``subtle``/``strong``; ``light`` (the lighting menu), with a preset's number in
+  prompts/wizard.toml's lighting step or ``own`` (typed next).
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
     rep:<variation>               report this portrait: show the reasons
@@ -81,9 +85,19 @@ class ModerationPress:
         return _moderation(self.data)
 
 
-Parsed = WizardPress | ItemPress | ModerationPress
+@dataclass(frozen=True)
+class PortraitPress:
+    """``p:<variation>:<action>[:<arg>]``: vary or relight one portrait."""
 
-ITEM_KINDS = frozenset("rqulf")
+    variation: int
+    action: str  # vary, light
+    arg: str = ""
+
+
+Parsed = WizardPress | ItemPress | ModerationPress | PortraitPress
+
+ITEM_KINDS = frozenset("rqulfam")
+PORTRAIT_ACTIONS = frozenset({"vary", "light"})
 
 
 # --- building -------------------------------------------------------------------------------
@@ -95,6 +109,12 @@ def item(kind: str, id_: int) -> str:
     if kind not in ITEM_KINDS:
         raise ValueError(f"unknown button kind {kind!r}")
     return _checked(f"{kind}:{_number(id_, 0 if kind == 'f' else 1)}")
+
+
+def portrait(variation_id: int, action: str, arg: str = "") -> str:
+    if action not in PORTRAIT_ACTIONS:
+        raise ValueError(f"unknown portrait action {action!r}")
+    return _checked(f"p:{_number(variation_id)}:{action}" + (f":{arg}" if arg else ""))
 
 
 def report(variation_id: int, reason: str = "") -> str:
@@ -124,6 +144,12 @@ def parse(data: str) -> Parsed | None:
         if rev is None:
             return None
         return WizardPress(rev, parts[2], parts[3] if len(parts) == 4 else "")
+    if parts[0] == "p" and len(parts) in (3, 4) and parts[2] in PORTRAIT_ACTIONS:
+        vid = read_id(parts[1])
+        arg = parts[3] if len(parts) == 4 else ""
+        if vid is None or (len(parts) == 4 and not arg):
+            return None
+        return PortraitPress(vid, parts[2], arg)
     if parts[0] in ITEM_KINDS and len(parts) == 2:
         id_ = read_id(parts[1], 0 if parts[0] == "f" else 1)
         return None if id_ is None else ItemPress(parts[0], id_)

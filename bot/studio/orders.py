@@ -37,6 +37,14 @@ def seeds() -> list[int]:
     return [rng.randrange(2**31) for _ in range(VARIATIONS)]
 
 
+REFINE_KINDS = {"vary": c.RefineMode.VARY, "relight": c.RefineMode.RELIGHT}
+
+
+def job_of(order: Row) -> str:
+    """The engine job an order runs as: generate, or refine for a vary/relight order."""
+    return c.JOB_REFINE if order["kind"] in REFINE_KINDS else c.JOB_GENERATE
+
+
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
@@ -150,6 +158,9 @@ class Orders:
             params=json.loads(order["params"]),
             seeds=seeds(),
             retry_of=order["id"],
+            kind=order["kind"],  # a vary/relight order is retried as one
+            parent_variation_id=order["parent_variation_id"],
+            refine=json.loads(order["refine"]) if order["refine"] else None,
         )
         return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
@@ -170,7 +181,7 @@ class Orders:
             await store.set_order(order_id, status="failed", error="the reference photos are gone")
             return _say(w.refs_gone_for(order_id))
         style = self.s.prompts.styles.get(order["style"])
-        req = c.GenerateRequest(
+        common = dict(
             generation_id=job_id,
             prompt=order["prompt"],
             reference_prompt=self.reference_prompt(order),
@@ -189,14 +200,31 @@ class Orders:
             ],
             protected=await reach.protected_for(store, order["user_id"]),
         )
+        req: c.Message
+        if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
+            parent = await store.variation(order["parent_variation_id"] or 0)
+            if parent is None or parent["removed_at"] or not parent["path"]:
+                await store.set_order(order_id, status="failed", error="the portrait is gone")
+                return _say(w.PORTRAIT_REMOVED)
+            asked = json.loads(order["refine"] or "{}")
+            req = c.RefineRequest(
+                **common,
+                mode=REFINE_KINDS[order["kind"]],
+                image=store.media.read(parent["path"]),  # the labelled PNG as delivered
+                strength=c.RefineStrength(asked.get("strength", "subtle")),
+                lighting=asked.get("lighting", ""),
+            )
+        else:
+            req = c.GenerateRequest(**common)
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
         engine = self.s.engine
+        job = job_of(order)
         with bind_order(job_id):  # the worker logs under the same id
-            await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+            await engine.enqueue(job, req, job_id=job_id)
             log.info(
                 "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
             )
-        js = await engine.state(c.JOB_GENERATE, job_id)
+        js = await engine.state(job, job_id)
         text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
         await store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
@@ -246,7 +274,7 @@ class Orders:
         style = self.s.prompts.styles.get(order["style"])
         name = style.name if style else order["style"]
         if order["status"] in ("queued", "running") and order["job_id"]:
-            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status == "queued":
                 what = w.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
             elif js.status == "running" and await self.orphaned(order["job_id"]):
@@ -276,7 +304,7 @@ class Orders:
         if order["job_id"]:
             removed = await remove_queued(self.s.engine, order["job_id"])
         if not removed and order["job_id"]:
-            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status != "missing":
                 return _say(w.being_painted(order_id))
         await store.set_order(order_id, status="cancelled", finished_at=now_iso())

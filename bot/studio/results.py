@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.store.store import Row
 from bot.studio import buttons as b
 from bot.studio import followups, words
 from bot.studio import words_chat as w
+from bot.studio import words_portrait as wp
 from bot.studio.events import Button, Image, Reply
 from bot.studio.services import Services
 from bot.studio.words import detail_columns, detail_words, likeness_words
@@ -46,8 +48,22 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
         rows.append(
             tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
         )
+    # Avatar, vary and relight: one "More N…" per portrait (Discord takes 5 rows).
+    rows.append(
+        tuple(Button(wp.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in variations)
+    )
     name = style.name if style else order["style"]
     text = w.results_text(order["id"], name, len(images))
+    if order["kind"] != "order" and order["refine"]:  # vary/relight: what was done, and to what
+        asked = json.loads(order["refine"])
+        done = wp.refined_text(
+            order["kind"],
+            int(asked.get("of_order", 0)),
+            int(asked.get("of_idx", 0)),
+            asked.get("strength", ""),
+            asked.get("lighting", ""),
+        )
+        text = done + "\n" + text
     if any(w.NO_FACE in i.caption for i in images):  # said once, not under each portrait
         text += "\n" + w.NO_FACE_EXPLAINED
     if withheld and not images:
