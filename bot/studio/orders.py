@@ -42,7 +42,7 @@ REFINE_KINDS = {"vary": c.RefineMode.VARY, "relight": c.RefineMode.RELIGHT}
 
 def job_of(order: Row) -> str:
     """The engine job an order runs as: generate, or refine for a vary/relight order."""
-    return c.JOB_REFINE if order["kind"] in REFINE_KINDS else c.JOB_GENERATE
+    return c.JOB_REFINE if dict(order).get("kind") in REFINE_KINDS else c.JOB_GENERATE
 
 
 def _today() -> str:

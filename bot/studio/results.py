@@ -54,10 +54,11 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
     )
     name = style.name if style else order["style"]
     text = w.results_text(order["id"], name, len(images))
-    if order["kind"] != "order" and order["refine"]:  # vary/relight: what was done, and to what
-        asked = json.loads(order["refine"])
+    row = dict(order)  # (an order from before migration 0011 reads as a plain one)
+    if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what
+        asked = json.loads(row["refine"])
         done = wp.refined_text(
-            order["kind"],
+            row["kind"],
             int(asked.get("of_order", 0)),
             int(asked.get("of_idx", 0)),
             asked.get("strength", ""),
