@@ -177,3 +177,28 @@ async def test_forget_deletes_avatars_and_vary_portraits(fake_studio: Studio) ->
     db = studio.settings.db_path
     await store.run("PRAGMA wal_checkpoint(TRUNCATE)")
     assert in_db_files(db, {**raw, **{k: v.encode() for k, v in typed.items()}}) == []
+
+
+async def test_an_older_engine_is_told_as_an_upgrade_for_the_operator(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    results = await _delivered(studio, chat)
+    why = "this worker's contract does not know the job 'refine'"
+    fake_engine.fail_next(c.JOB_REFINE, "engine_outdated", why)
+    fake_engine.fail_next(c.JOB_AVATAR, "engine_outdated", why)
+    [menu] = await chat.press("More 1…", [results])
+    await chat.press("Vary 1 (subtle)", [menu])
+    await chat.press("Avatar 1", [menu])
+    upgrade = "the operator must upgrade it"
+    await until(studio, lambda: sum(upgrade in t for t in _sent(studio).texts()) == 2, 10)
+    assert not any("contract" in t for t in _sent(studio).texts())  # never the engine's words
+
+
+def test_portrait_button_data_is_range_checked() -> None:
+    assert b.parse(b.portrait(7, "vary", "strong")) == b.PortraitPress(7, "vary", "strong")
+    assert b.parse(b.portrait(7, "light")) == b.PortraitPress(7, "light")
+    assert b.parse(b.item("m", 7)) == b.ItemPress("m", 7)
+    for stale in ("p:0:vary:subtle", f"p:{2**63}:light", "p:7:paint", "p:7:light:", "p:+7:light"):
+        assert b.parse(stale) is None, stale
+    assert b.parse("u:7") == b.ItemPress("u", 7)  # the buttons of older messages still work
