@@ -57,10 +57,22 @@ async def _album(emu: BotApiEmulator, n: int) -> list[bytes]:
     return [data for _name, data in album.files.values()]
 
 
-async def _step(emu: BotApiEmulator, label: str, then: str, timeout: float = 20.0) -> None:
-    """Press the newest ``label`` button, then wait for a NEW text containing ``then``."""
+async def _step(
+    emu: BotApiEmulator, label: str, then: str, timeout: float = 20.0, on: dict | None = None
+) -> None:
+    """Press the newest ``label`` button (or the one on message ``on``), then wait for a
+    NEW text containing ``then``."""
     before = sum(then in t for t in emu.texts(ANNA.id))
-    await emu.press_button(ANNA, label)
+    if on is None:
+        await emu.press_button(ANNA, label)
+    else:
+        [data] = [
+            b["callback_data"]
+            for row in on["reply_markup"]["inline_keyboard"]
+            for b in row
+            if b["text"] == label
+        ]
+        await emu.press(ANNA, on, data)
     await emu.wait_for(
         lambda: sum(then in t for t in emu.texts(ANNA.id)) > before, timeout, repr(then)
     )
@@ -76,6 +88,7 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
     [v1, v2, *_] = await store.variations(1)
     assert store.media.read(v1["path"]) == portrait1  # sent as stored: the labels stay
     parent1 = _c2pa(portrait1)["active_manifest"]
+    first, _ = api.find_button(ANNA.id, "More 1…")  # order #1's results message
 
     # Avatar of a portrait with no face: explained, in the bot's words, no file.
     await _step(api, "More 1…", "What shall I do with portrait #1?")
@@ -110,7 +123,7 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
     await api.send_text(BORIS, "/start")
     await api.wait_for(lambda: "I agree" in api.buttons(BORIS.id), what="consent")
     await api.press_button(BORIS, "I agree")
-    await api.press(BORIS, {**message, "chat": {"id": BORIS.id}}, data)
+    await api.press(BORIS, {**message, "chat": {**message["chat"], "id": BORIS.id}}, data)
     await said(api, BORIS.id, "This portrait belongs to someone else.")
 
     # Vary subtle and strong, relight by a preset and in her own words.
@@ -123,17 +136,17 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
             "Portrait #1 relit with colourful neon light",
         ),
     ):
-        for label, then in steps:
-            await _step(api, label, then)
+        for i, (label, then) in enumerate(steps):
+            await _step(api, label, then, on=first if i == 0 else None)  # order #1's #1
         n += 1
         for png in await _album(api, n):
             assert _parent_of(png) == parent1  # the portrait, named as the C2PA parent
         text = await said(api, ANNA.id, caption, TIMEOUT)
-        assert "named as its parent in the signed C2PA manifest" in text
+        assert "(order #1)" in text and "named as its parent in the signed C2PA manifest" in text
         await api.wait_for(lambda n=n: api.buttons(ANNA.id).count("More 4…") == n, 20)
         assert api.buttons(ANNA.id).count("Upscale 4") == n
 
-    await _step(api, "More 1…", "portrait #1?")
+    await _step(api, "More 1…", "portrait #1?", on=first)
     await _step(api, "Relight 1", "Which light for portrait #1?")
     await _step(api, "My own words", "Describe the light for portrait #1")
     await api.send_text(ANNA, "naked in candlelight")
