@@ -202,3 +202,29 @@ def test_portrait_button_data_is_range_checked() -> None:
     for stale in ("p:0:vary:subtle", f"p:{2**63}:light", "p:7:paint", "p:7:light:", "p:+7:light"):
         assert b.parse(stale) is None, stale
     assert b.parse("u:7") == b.ItemPress("u", 7)  # the buttons of older messages still work
+
+
+async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studio: Studio) -> None:
+    """Past the result period: the avatars (both sizes) and a vary order's portraits go
+    with their order, files included."""
+    from bot.studio import rights
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    results = await _delivered(studio, chat)
+    [menu] = await chat.press("More 1…", [results])
+    await chat.press("Avatar 1", [menu])
+    await chat.press("Vary 1 (strong)", [menu])
+    await until(studio, lambda: len(_results(studio)) == 2, 10, "variations")
+    await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
+    store = studio.store
+    avatar = await store.variation_job(1, "avatar")
+    files = [avatar["path"], *json.loads(avatar["more_paths"])]
+    files += [v["path"] for v in await store.variations(2)]
+    assert all(store.media.path(p).exists() for p in files) and len(files) == 6
+    for table in ("orders", "variations"):
+        await store.run(
+            f"UPDATE {table} SET created_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-91 days')"
+        )
+    swept = await rights.sweep(store, studio.settings)
+    assert swept["orders"] == 2 and not any(store.media.path(p).exists() for p in files)
+    assert await store.all("SELECT * FROM variation_jobs") == []
