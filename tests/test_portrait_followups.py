@@ -228,3 +228,19 @@ async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studi
     swept = await rights.sweep(store, studio.settings)
     assert swept["orders"] == 2 and not any(store.media.path(p).exists() for p in files)
     assert await store.all("SELECT * FROM variation_jobs") == []
+
+
+async def test_a_relit_prompt_too_long_for_the_model_is_refused_before_queueing(
+    fake_studio: Studio, fake_engine: FakeEngine, monkeypatch
+) -> None:
+    from bot.studio import prompt_fit
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    results = await _delivered(studio, chat)
+    monkeypatch.setattr(prompt_fit, "REFERENCE_PROMPT_SAFE_BYTES", 10)  # every prompt counted
+    fake_engine.prompt_limit = 5  # words, for the fake
+    [menu] = await chat.press("More 1…", [results])
+    [lights] = await chat.press("Relight 1", [menu])
+    [no] = await chat.press("Dramatic", [lights])
+    assert "too long" in no.text and "Describe another light" in no.text, no.text
+    assert await studio.store.order(2) is None

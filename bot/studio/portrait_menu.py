@@ -15,11 +15,13 @@ import json
 
 from bot.store.store import Row
 from bot.studio import buttons as b
+from bot.studio import rights
 from bot.studio import words_chat as w
 from bot.studio import words_portrait as wp
 from bot.studio.conversation import State, Turn, say
 from bot.studio.events import Button, Reply
-from bot.studio.orders import Orders, seeds
+from bot.studio.orders import Orders, screen_order, seeds
+from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.reach import check_set
 from bot.studio.services import Services
 from bot.studio.wizard import screen_text
@@ -133,9 +135,17 @@ class PortraitMenu:
         prompt = parent["prompt"]
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
+            if text := screen_order({k: str(v) for k, v in choices.items()}):
+                return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
             style = self.s.prompts.styles.get(parent["style"])
             if style is not None:
                 prompt = style.compose(choices)
+                job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
+                too_long = await prompt_refusal(  # the model's prompt length, as an order's
+                    self.s.engine, self.s.prompts, style.key, choices, job_id=job
+                )
+                if too_long:
+                    return [say(too_long + wp.OTHER_LIGHT)]
         asked = {"strength": strength, "lighting": light}
         asked |= {"of_order": parent["id"], "of_idx": v["idx"]}
         order_id = await store.create_order(
