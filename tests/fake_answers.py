@@ -188,6 +188,28 @@ def check_prompt(engine: FakeEngine, req: c.CheckPromptRequest) -> c.Message:
     )
 
 
+def avatar(engine: FakeEngine, req: c.AvatarRequest) -> c.Message:
+    """A centre square at each size; ``engine.avatar_problem`` (a test sets it): refused."""
+    problem = getattr(engine, "avatar_problem", None)
+    if problem is not None:
+        return c.AvatarResult(problem=problem, message="the engine's own sentence")
+    with Image.open(io.BytesIO(req.image)) as im:
+        side = min(im.size)
+        square = im.convert("RGB").crop((0, 0, side, side))
+    avatars = [c.Avatar(size=n, image=_png(square.resize((n, n)))) for n in req.sizes]
+    return c.AvatarResult(avatars=avatars, crop=[0, 0, side, side], offset=0.0)
+
+
+def refine(engine: FakeEngine, req: c.RefineRequest) -> c.Message:
+    """An order's portraits (as :func:`generate`), from the refine request's own fields."""
+    fields = set(c.GenerateRequest.model_fields) & set(type(req).model_fields)
+    made = generate(engine, c.GenerateRequest(**{k: getattr(req, k) for k in fields}))
+    if not isinstance(made, c.GenerateResult):
+        return made
+    strength = 0.35 if req.strength == c.RefineStrength.SUBTLE else 0.6
+    return c.RefineResult(**dict(made), mode=req.mode, strength=strength)
+
+
 HANDLERS: dict[str, Any] = {
     c.JOB_ANALYZE: analyze,
     c.JOB_CHECK_SET: check_set,
@@ -195,4 +217,6 @@ HANDLERS: dict[str, Any] = {
     c.JOB_UPSCALE: upscale,
     c.JOB_LABEL: label,
     c.JOB_CHECK_PROMPT: check_prompt,
+    c.JOB_AVATAR: avatar,
+    c.JOB_REFINE: refine,
 }

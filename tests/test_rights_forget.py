@@ -290,6 +290,27 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         await rights_store_checkpoint(store)
         assert await everywhere({**hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
 
+        # Issue 15: her avatars (two files of one job) and a relight order's portrait, with
+        # the light she typed: rows and files of hers that /forget must find as well.
+        v1 = (await store.variations(ann["order_id"]))[0]
+        avatars = [
+            store.media.put(uid, "avatars", b"avatar-5521-" + bytes([n]) * 96, "png")[0]
+            for n in (1, 2)
+        ]
+        vj = await store.create_variation_job(v1["id"], uid, "avatar")
+        await store.set_variation_job(
+            vj, status="delivered", path=avatars[0], more_paths=json.dumps(avatars[1:])
+        )
+        light = {"lighting": "tangerine lantern glow", "strength": "subtle"}
+        child = await store.create_order(
+            uid, None, platform, chat, "watercolor", light, "tangerine lantern glow", "", {}, [7],
+            kind="relight", parent_variation_id=v1["id"], refine=light,
+        )  # fmt: skip
+        relit, sha = store.media.put(uid, "results", b"relit-5521-" + bytes(96), "png")
+        await store.add_variation(child, uid, 1, 7, relit, sha, 0.8, True, True, 1)
+        made = {f"file {r}": store.media.path(r).read_bytes() for r in [*avatars, relit]}
+        assert len(in_files(store.media.root, made)) == 3
+
         # 2. She forgets: nor her ids, name or anything she typed.
         described = {"described": "marigold curls"}
         assert {"remembered_subjects.text: described", "orders.subject: described"} <= set(
@@ -301,10 +322,8 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         await s.handle(Press(ann_who, confirm))
         ids = {"platform id": pid, "chat": chat, "typed": "tangerine", **described}
         pack = {"pack portrait": pack_png[100:164], "pack hash": sha.encode()}
-        assert (
-            await everywhere({**ids, **hashes, **emb_text}, {**photo_bytes, **emb_packed, **pack})
-            == []
-        )
+        raw = {**photo_bytes, **emb_packed, **pack, **made}
+        assert await everywhere({**ids, **hashes, **emb_text}, raw) == []
         assert await leftovers(store, uid, pid) == {}
         assert list(out.iterdir()) == []
     finally:

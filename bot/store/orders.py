@@ -26,10 +26,16 @@ class Orders(Db):
         params: dict[str, Any],
         seeds: list[int],
         retry_of: int | None = None,
+        kind: str = "order",
+        parent_variation_id: int | None = None,
+        refine: dict[str, Any] | None = None,
     ) -> int:
+        """An order; ``kind`` vary/relight: four new portraits from one portrait
+        (``parent_variation_id``), with what was asked in ``refine``."""
         return await self.run(
             "INSERT INTO orders (user_id, set_id, retry_of, platform, chat_id, style, choices, "
-            "prompt, negative_prompt, params, seeds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "prompt, negative_prompt, params, seeds, kind, parent_variation_id, refine) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             user_id,
             set_id,
             retry_of,
@@ -41,6 +47,9 @@ class Orders(Db):
             negative_prompt,
             json.dumps(params),
             json.dumps(seeds),
+            kind,
+            parent_variation_id,
+            json.dumps(refine, ensure_ascii=False) if refine is not None else None,
         )
 
     async def order(self, order_id: int) -> Row | None:
@@ -169,6 +178,7 @@ class Orders(Db):
 
     async def set_variation_job(self, vj_id: int, **fields: Any) -> None:
         allowed = {"status", "job_id", "path", "method", "error", "delivered_at", "enqueues"}
+        allowed.add("more_paths")  # an avatar's other sizes (JSON list)
         if not fields or set(fields) - allowed:
             raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on a variation job")
         cols = ", ".join(f"{k} = ?" for k in fields)

@@ -170,7 +170,10 @@ async def sweep_records(store: Store, reference_days: int, result_days: int) -> 
         rows = await store.all(
             f"SELECT path FROM variations WHERE order_id IN ({marks}) UNION ALL "
             "SELECT vj.path FROM variation_jobs vj JOIN variations v ON v.id = vj.variation_id "
+            f"WHERE v.order_id IN ({marks}) UNION ALL SELECT m.value FROM variation_jobs vj "
+            f"JOIN variations v ON v.id = vj.variation_id, json_each(vj.more_paths) m "
             f"WHERE v.order_id IN ({marks})",
+            *ids,
             *ids,
             *ids,
         )

@@ -88,7 +88,10 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History):
         )
         old_jobs = await self.all(
             "SELECT vj.path FROM variation_jobs vj JOIN variations v ON v.id = vj.variation_id "
+            "WHERE v.created_at < ? UNION ALL SELECT m.value FROM variation_jobs vj "
+            "JOIN variations v ON v.id = vj.variation_id, json_each(vj.more_paths) m "
             "WHERE v.created_at < ?",
+            res_cut,
             res_cut,
         )
         async with self.tx():
@@ -109,7 +112,9 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History):
             still = await self.one(
                 "SELECT 1 FROM reference_photos WHERE path = ? OR crop_path = ? "
                 "UNION SELECT 1 FROM variations WHERE path = ? "
-                "UNION SELECT 1 FROM variation_jobs WHERE path = ? LIMIT 1",
+                "UNION SELECT 1 FROM variation_jobs WHERE path = ? "
+                "UNION SELECT 1 FROM variation_jobs, json_each(more_paths) WHERE value = ? LIMIT 1",
+                rel,
                 rel,
                 rel,
                 rel,

@@ -7,7 +7,11 @@ Each family carries what survives a restart:
   same button pressed twice).
 - result buttons carry database ids and are checked against their owner:
   ``r:<order>`` retry, ``q:<order>`` cancel a queued order, ``u:<variation>``
-  upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget.
+  upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget, ``a:<variation>``
+  avatar, ``m:<variation>`` the portrait's More menu.
+- portrait buttons ``p:<variation>:<action>[:<arg>]`` (owner-checked): ``vary`` with
+  ``subtle``/``strong``; ``light`` (the lighting menu), with a preset's number in
+  prompts/wizard.toml's lighting step or ``own`` (typed next).
 - history's buttons (/portraits; checked against the owner where they are read):
   ``h:<order>`` show that order's results again, ``hp:<order>`` the page of orders
   older than that one.
@@ -92,10 +96,22 @@ class HistoryPress:
     id: int
 
 
-Parsed = WizardPress | ItemPress | ModerationPress | HistoryPress
 HISTORY_KINDS = frozenset({"h", "hp"})
 
-ITEM_KINDS = frozenset("rqulf")
+
+@dataclass(frozen=True)
+class PortraitPress:
+    """``p:<variation>:<action>[:<arg>]``: vary or relight one portrait."""
+
+    variation: int
+    action: str  # vary, light
+    arg: str = ""
+
+
+Parsed = WizardPress | ItemPress | ModerationPress | HistoryPress | PortraitPress
+
+ITEM_KINDS = frozenset("rqulfam")
+PORTRAIT_ACTIONS = frozenset({"vary", "light"})
 
 
 # --- building -------------------------------------------------------------------------------
@@ -113,6 +129,12 @@ def history(kind: str, order_id: int) -> str:
     if kind not in HISTORY_KINDS:
         raise ValueError(f"unknown history button {kind!r}")
     return _checked(f"{kind}:{_number(order_id)}")
+
+
+def portrait(variation_id: int, action: str, arg: str = "") -> str:
+    if action not in PORTRAIT_ACTIONS:
+        raise ValueError(f"unknown portrait action {action!r}")
+    return _checked(f"p:{_number(variation_id)}:{action}" + (f":{arg}" if arg else ""))
 
 
 def report(variation_id: int, reason: str = "") -> str:
@@ -145,6 +167,12 @@ def parse(data: str) -> Parsed | None:
     if parts[0] in HISTORY_KINDS and len(parts) == 2:
         hid = read_id(parts[1])
         return None if hid is None else HistoryPress(parts[0], hid)
+    if parts[0] == "p" and len(parts) in (3, 4) and parts[2] in PORTRAIT_ACTIONS:
+        vid = read_id(parts[1])
+        arg = parts[3] if len(parts) == 4 else ""
+        if vid is None or (len(parts) == 4 and not arg):
+            return None
+        return PortraitPress(vid, parts[2], arg)
     if parts[0] in ITEM_KINDS and len(parts) == 2:
         id_ = read_id(parts[1], 0 if parts[0] == "f" else 1)
         return None if id_ is None else ItemPress(parts[0], id_)

@@ -50,6 +50,7 @@ from bot.studio.moderation import attach
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.plugin import StudioPlugin
+from bot.studio.portrait_menu import PortraitMenu
 from bot.studio.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.tracking import Tracker
 from bot.studio.wizard import Wizard
@@ -83,6 +84,7 @@ class Studio:
         self.services = s
         self.orders = Orders(s)
         self.followups = FollowUps(s)
+        self.portrait_menu = PortraitMenu(s, self.orders)
         self.delivery = Delivery(s)
         self.photos = Photos(s)
         self.wizard = Wizard(s, self.photos, self.orders)
@@ -241,6 +243,8 @@ class Studio:
         if isinstance(event, Files):
             return await talk.files(turn, event.files)
         assert isinstance(event, Text)
+        if (light := await self.portrait_menu.typed(turn, clean_text(event.text))) is not None:
+            return light  # the light for a relight, asked for by its own-words button
         return await talk.text(turn, clean_text(event.text))
 
     async def _consented(self, user: Row) -> bool:
@@ -255,6 +259,8 @@ class Studio:
             return await self.commands.portraits.press(turn.user, parsed)
         if isinstance(parsed, b.ItemPress):
             return await self._item_press(parsed, turn)
+        if isinstance(parsed, b.PortraitPress):  # vary, relight (owner-checked there)
+            return await self.portrait_menu.press(turn, parsed)
         if not isinstance(parsed, b.WizardPress):
             return [say(w.DEAD_BUTTON), *await self.conversation.show(turn)]
         if parsed.rev != turn.rev:
@@ -270,6 +276,8 @@ class Studio:
             return [await self.commands.forget(user)]
         if p.kind in BY_BUTTON:
             return [await self.followups.press(user, p.kind, p.id)]
+        if p.kind == "m":  # a portrait's More menu: avatar, vary, relight
+            return [await self.portrait_menu.menu(user, p.id)]
         order = await self.store.order(p.id)
         if order is None:
             return [say(w.NO_SUCH_ORDER)]

@@ -1,4 +1,4 @@
-"""Follow-ups of a delivered portrait (upscale, label) as a table.
+"""Follow-ups of a delivered portrait (upscale, label, avatar) as a table.
 
 Each :class:`FollowUp` row says everything that differs between the kinds: its
 button, its engine job and request, its words, where its file is kept. Adding a
@@ -7,6 +7,7 @@ kind is a row here (and its job in the engine); nothing else branches on the kin
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from typing import Any
 from bot.store.store import Row
 from bot.studio import buttons as b
 from bot.studio import words_chat as w
+from bot.studio import words_portrait as wp
 from bot.studio.events import Button, Image, Reply
 from bot.studio.services import Services
 from sitter import contract as c
@@ -30,6 +32,7 @@ class FollowUp:
     verb: str  # "Upscaling #2…"
     done: str  # "Portrait #2 upscaled."
     folder: str  # the media folder its file goes to
+    in_results: bool = True  # a row of buttons under the results (else in "More N…")
 
 
 FOLLOW_UPS: tuple[FollowUp, ...] = (
@@ -53,6 +56,17 @@ FOLLOW_UPS: tuple[FollowUp, ...] = (
         "with the “Made with AI” label",
         "labelled",
     ),
+    FollowUp(
+        "avatar",
+        "a",
+        "Avatar",
+        c.JOB_AVATAR,
+        lambda image: c.AvatarRequest(image=image),  # 512 and 1024 px, labelled, signed
+        "Making avatars of",
+        "as avatars",
+        "avatars",
+        in_results=False,
+    ),
 )
 BY_KIND = {f.kind: f for f in FOLLOW_UPS}
 BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
@@ -63,10 +77,19 @@ def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
     return [
         tuple(Button(f"{f.label} {v['idx']}", b.item(f.button, v["id"])) for v in variations)
         for f in FOLLOW_UPS
+        if f.in_results
     ]
 
 
-def result_method(result: c.UpscaleResult | c.LabelResult) -> str:
+REFUSED = "refused"  # variation_jobs.method of an avatar the engine would not cut: final
+
+
+def is_final(vj: Row) -> bool:
+    """A failure that the same job would repeat (no Try again): withheld, or refused."""
+    return vj["method"] == REFUSED
+
+
+def result_method(result: c.Message) -> str:
     """How the copy was made, in a few words (kept with it, said when it is sent)."""
     if isinstance(result, c.UpscaleResult):
         return f"{result.method or ''}, {result.width}×{result.height}".strip(", ")
@@ -96,6 +119,8 @@ class FollowUps:
             return Reply(w.follow_up_under_way(f.verb, n))
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
             return self.reply(vj, n, again=True)
+        if vj is not None and vj["status"] == "failed" and is_final(vj):
+            return Reply(vj["error"] or w.PORTRAIT_REMOVED)  # the same portrait: the same answer
         if vj is None:
             vj_id = await store.create_variation_job(variation["id"], user["id"], f.kind)
         else:  # failed before: try again
@@ -121,9 +146,40 @@ class FollowUps:
         await store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
         await engine.enqueue(f.job, req, job_id=job_id)
 
+    async def keep(self, vj: Row, result: c.Message) -> None:
+        """Store a finished job's files and mark it done (or refused, for an avatar)."""
+        store, f = self.s.store, BY_KIND[vj["kind"]]
+        if isinstance(result, c.AvatarResult):
+            if result.problem is not None or not result.avatars:
+                why = wp.avatar_refused(vj["idx"], result.problem or "")
+                await store.set_variation_job(vj["id"], status="failed", error=why, method=REFUSED)
+                return
+            rels = [
+                store.media.put(vj["user_id"], f.folder, a.image, "png")[0] for a in result.avatars
+            ]
+            sizes = ",".join(str(a.size) for a in result.avatars)
+            await store.set_variation_job(
+                vj["id"], status="done", path=rels[0], more_paths=json.dumps(rels[1:]), method=sizes
+            )
+            return
+        assert isinstance(result, c.UpscaleResult | c.LabelResult)
+        rel, _ = store.media.put(vj["user_id"], f.folder, result.image, "png")
+        await store.set_variation_job(
+            vj["id"], status="done", path=rel, method=result_method(result)
+        )
+
     def reply(self, vj: Row, n: int, again: bool = False) -> Reply:
+        media = self.s.store.media
+        if vj["kind"] == "avatar":
+            rels = [vj["path"], *json.loads(vj["more_paths"] or "[]")]
+            sizes = [int(x) for x in (vj["method"] or "").split(",") if x.isdigit()]
+            files = tuple(
+                Image(media.path(r), caption=f"#{n} · {s}×{s}", as_file=True)
+                for r, s in zip(rels, sizes or [0] * len(rels), strict=False)
+            )
+            return Reply(text=wp.avatars_done(n, sizes, again), images=files)
         text = w.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
-        path = self.s.store.media.path(vj["path"])
+        path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
     def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:

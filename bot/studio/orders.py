@@ -38,6 +38,14 @@ def seeds(n: int = VARIATIONS) -> list[int]:
     return [rng.randrange(2**31) for _ in range(n)]
 
 
+REFINE_KINDS = {"vary": c.RefineMode.VARY, "relight": c.RefineMode.RELIGHT}
+
+
+def job_of(order: Row) -> str:
+    """The engine job an order runs as: generate, or refine for a vary/relight order."""
+    return c.JOB_REFINE if dict(order).get("kind") in REFINE_KINDS else c.JOB_GENERATE
+
+
 def _today() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT00:00:00.000Z")
 
@@ -174,13 +182,16 @@ class Orders:
                 params=json.loads(order["params"]),
                 seeds=seeds(),
                 retry_of=order["id"],
+                kind=order["kind"],  # a vary/relight order is retried as one
+                parent_variation_id=order["parent_variation_id"],
+                refine=json.loads(order["refine"]) if order["refine"] else None,
             )
             await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])
         return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
     # --- queueing -----------------------------------------------------------------------
     async def enqueue(self, order_id: int) -> Reply:
-        """Queue an order's generation (idempotent: its job id derives from the order id)."""
+        """Queue an order's job (idempotent: its job id derives from the order id)."""
         store = self.s.store
         order = await store.order(order_id)
         assert order is not None
@@ -196,23 +207,31 @@ class Orders:
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(w.refs_gone_for(order_id))
-        req = await self.generate_request(order, job_id, refs)
+        req: c.Message = await self.generate_request(order, job_id, refs)
+        if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
+            refined = await self.refine_request(order, req)
+            if refined is None:
+                await store.set_order(order_id, status="failed", error=words.PORTRAIT_GONE)
+                return _say(w.PORTRAIT_REMOVED)
+            req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
         engine = self.s.engine
+        job = job_of(order)
         with bind_order(job_id):  # the worker logs under the same id
-            await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+            await engine.enqueue(job, req, job_id=job_id)
             log.info(
                 "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
             )
-        js = await engine.state(c.JOB_GENERATE, job_id)
+        js = await engine.state(job, job_id)
         text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
         await store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
     async def generate_request(self, order: Any, job_id: str, refs: list[Row]) -> c.GenerateRequest:
         """The one place a generation request is built: for an order, a retry, a job Redis
-        lost, and each look of a pack (``order`` is then the order row with the look's
-        style, choices, prompt, negative prompt, params and seeds over it)."""
+        lost, each look of a pack (``order`` is then the order row with the look's style,
+        choices, prompt, negative prompt, params and seeds over it), and the base of a
+        vary/relight request (:meth:`refine_request`)."""
         store = self.s.store
         style = self.s.prompts.styles.get(order["style"])
         return c.GenerateRequest(
@@ -234,6 +253,24 @@ class Orders:
             ],
             protected=await reach.protected_for(store, order["user_id"]),
             aspect=c.Aspect(order["aspect"]) if order["aspect"] else None,
+        )
+
+    async def refine_request(self, order: Row, base: c.GenerateRequest) -> c.RefineRequest | None:
+        """A vary/relight order's request: the generation request's identity, prompt and
+        gate, with the parent portrait (its labelled PNG as delivered) to start from;
+        None when that portrait is gone (removed by a moderator, or swept)."""
+        store = self.s.store
+        parent = await store.variation(order["parent_variation_id"] or 0)
+        if parent is None or parent["removed_at"] or not parent["path"]:
+            return None
+        asked = json.loads(order["refine"] or "{}")
+        shared = base.model_dump(include=set(c.RefineRequest.model_fields) - {"mode", "image"})
+        return c.RefineRequest(
+            **shared,
+            mode=REFINE_KINDS[order["kind"]],
+            image=store.media.read(parent["path"]),
+            strength=c.RefineStrength(asked.get("strength", "subtle")),
+            lighting=asked.get("lighting", ""),
         )
 
     def reference_prompt(self, order: Any) -> str:
@@ -284,7 +321,7 @@ class Orders:
         style = self.s.prompts.styles.get(order["style"])
         name = style.name if style else order["style"]
         if order["status"] in ("queued", "running") and order["job_id"]:
-            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status == "queued":
                 what = w.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
             elif js.status == "running" and await self.orphaned(order["job_id"]):
@@ -316,7 +353,7 @@ class Orders:
         if order["job_id"]:
             removed = await remove_queued(self.s.engine, order["job_id"])
         if not removed and order["job_id"]:
-            js = await self.s.engine.state(c.JOB_GENERATE, order["job_id"])
+            js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status != "missing":
                 return _say(w.being_painted(order_id))
         await store.set_order(order_id, status="cancelled", finished_at=now_iso())

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from bot.store.store import Row
 from bot.studio import buttons as b
 from bot.studio import followups, words
 from bot.studio import words_chat as w
+from bot.studio import words_portrait as wp
 from bot.studio.events import Button, Image, Reply
 from bot.studio.looks import format_label
 from bot.studio.services import Services
@@ -47,12 +49,27 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
         rows.append(
             tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
         )
+    # Avatar, vary and relight: one "More N…" per portrait (Discord takes 5 rows).
+    rows.append(
+        tuple(Button(wp.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in variations)
+    )
     name = style.name if style else order["style"]
     # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"
         name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
+    row = dict(order)  # (an order from before migration 0011 reads as a plain one)
+    if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what
+        asked = json.loads(row["refine"])
+        done = wp.refined_text(
+            row["kind"],
+            int(asked.get("of_order", 0)),
+            int(asked.get("of_idx", 0)),
+            asked.get("strength", ""),
+            asked.get("lighting", ""),
+        )
+        text = done + "\n" + text
     if any(w.NO_FACE in i.caption for i in images):  # said once, not under each portrait
         text += "\n" + w.NO_FACE_EXPLAINED
     if withheld and not images:

@@ -30,8 +30,8 @@ from bot.studio import rights, words
 from bot.studio import words_chat as w
 from bot.studio.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.events import Reply
-from bot.studio.followups import BY_KIND, FollowUps, result_method
-from bot.studio.orders import Orders
+from bot.studio.followups import BY_KIND, FollowUps, is_final
+from bot.studio.orders import Orders, job_of
 from bot.studio.pack_delivery import follow_pack
 from bot.studio.results import failure_reply, results_reply, variation_columns
 from bot.studio.services import Services
@@ -127,7 +127,7 @@ class Tracker:
                 if reply is not None:
                     await self.send(order["platform"], order["chat_id"], reply)
                 return
-            js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
+            js = await self.engine.state(job_of(order), order["job_id"])
             if js.status == "done":
                 await self._collect_order(order)
             elif js.status == "missing":
@@ -135,7 +135,7 @@ class Tracker:
                 return
             else:
                 if js.status == "running" and await self.engine.reclaim(order["job_id"]):
-                    js = await self.engine.state(c.JOB_GENERATE, order["job_id"])
+                    js = await self.engine.state(job_of(order), order["job_id"])
                 if js.status == "running" and order["status"] == "queued":
                     await self.store.set_order(oid, status="running")
                 note = await self.orders.no_worker_note() if js.status == "queued" else ""
@@ -210,8 +210,8 @@ class Tracker:
         """Store the finished job's portraits, unless the order was cancelled (or its
         owner banned or forgotten) while its result was read: every write below is
         conditional on the order still being queued or running."""
-        handle = self.engine.job(c.JOB_GENERATE, order["job_id"])
-        result = await self.engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
+        handle = self.engine.job(job_of(order), order["job_id"])
+        result = await self.engine.result(job_of(order), handle, timeout=RESULT_WAIT_S)
         oid = order["id"]
         if isinstance(result, c.JobFailure):
             if result.code == "lost":
@@ -300,11 +300,7 @@ class Tracker:
                 await self.store.set_variation_job(vj["id"], status="failed", error=error)
                 await self.engine.drop([vj["job_id"]])  # its request holds the portrait
             else:
-                assert isinstance(result, c.UpscaleResult | c.LabelResult)
-                rel, _ = self.store.media.put(vj["user_id"], f.folder, result.image, "png")
-                await self.store.set_variation_job(
-                    vj["id"], status="done", path=rel, method=result_method(result)
-                )
+                await self.followups.keep(vj, result)  # its files, or why it was refused
                 await self.engine.drop([vj["job_id"]])
         fresh = await self.store.variation_job_by_id(vj["id"])
         if fresh is None or fresh["delivered_at"]:
@@ -316,7 +312,7 @@ class Tracker:
                     vj["id"], status="delivered", delivered_at=now_iso()
                 )
         elif fresh["status"] == "failed":
-            if fresh["error"] == words.copy_withheld(vj["idx"]):
+            if fresh["error"] == words.copy_withheld(vj["idx"]) or is_final(fresh):
                 reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
             else:
                 reply = self.followups.failed_reply(

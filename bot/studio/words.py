@@ -364,8 +364,16 @@ LOST_SEVERAL_TIMES = "the engine lost the job several times"
 NO_PORTRAITS = "the engine made no portraits"
 STOPPED_BY_MODERATOR = "stopped by a moderator"
 ACCOUNT_SUSPENDED = "the account is suspended"
+PORTRAIT_GONE = "the portrait is gone"
 _OWN_FAILURES = frozenset(
-    {REFERENCES_GONE, LOST_SEVERAL_TIMES, NO_PORTRAITS, STOPPED_BY_MODERATOR, ACCOUNT_SUSPENDED}
+    {
+        REFERENCES_GONE,
+        LOST_SEVERAL_TIMES,
+        NO_PORTRAITS,
+        STOPPED_BY_MODERATOR,
+        ACCOUNT_SUSPENDED,
+        PORTRAIT_GONE,
+    }
 )
 _WITHHELD = re.compile(r"I withheld this copy of #\d+: it did not pass the safety check\.")
 

@@ -244,7 +244,8 @@ def results_text(order_id: int, style: str, n: int) -> str:
     return (
         f"Order #{order_id} – {style}: your {n} portraits. Upscale or label one "
         "with the buttons (they come back as files with AI provenance), or retry with new "
-        "seeds. /new for a different portrait."
+        "seeds. More… for an avatar, variations or another light. /new for a different "
+        "portrait."
     )
 
 
