@@ -20,7 +20,15 @@ from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
 BOB = Who("terminal", "bob", "bob-chat", "Bob")
-WIZARD = ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot")
+WIZARD = (
+    "Watercolor",
+    "Business suit",
+    "Office",
+    "Golden hour",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 
 
 def _sent(studio: Studio) -> RecordingOutbox:
@@ -85,7 +93,7 @@ async def test_vary_and_relight_are_orders_with_their_own_buttons(
     fake_studio: Studio, fake_engine: FakeEngine
 ) -> None:
     studio, chat = fake_studio, Chat(fake_studio, ANN)
-    studio.settings = studio.settings.model_copy(update={"daily_quota": 10})
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 40})  # images: 10 orders
     results = await _delivered(studio, chat)
     store = studio.store
     first = (await store.variations(1))[1]  # portrait #2 of order #1
