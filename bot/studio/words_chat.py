@@ -157,6 +157,45 @@ def painting_text(order_id: int, variations: int) -> str:
     return f"Order #{order_id}: painting your {variations} portraits now…"
 
 
+# --- live progress (bot/studio/progress.py) ------------------------------------------------
+BAR_CELLS = 8
+
+
+def progress_bar(percent: int) -> str:
+    """``▓▓▓▓░░░░ 50%``: eight cells, rounded down (never full before the end)."""
+    percent = max(0, min(100, percent))
+    filled = percent * BAR_CELLS // 100
+    return "▓" * filled + "░" * (BAR_CELLS - filled) + f" {percent}%"
+
+
+def which_portraits(variations: list[int], of: int) -> str:
+    """``portrait 2 of 4``, ``portraits 1–4 of 4``, ``portraits 1, 3 of 4``."""
+    if len(variations) == 1:
+        return f"portrait {variations[0]} of {of}"
+    run = variations == list(range(variations[0], variations[-1] + 1))
+    names = f"{variations[0]}–{variations[-1]}" if run else ", ".join(map(str, variations))
+    return f"portraits {names} of {of}"
+
+
+def painting_progress(
+    order_id: int,
+    total: int,
+    percent: int,
+    stage: str,
+    variations: list[int],
+    of: int,
+    attempt: int,
+) -> str:
+    """The progress message while the engine paints: the sentence, then a bar and what
+    it is doing (``▓▓▓▓░░░░ 50% · portraits 1–4 of 4``)."""
+    what = which_portraits(variations, of) if variations and of else "your portraits"
+    if stage == "detail":
+        what = f"face detail, {what}"
+    elif attempt > 1:
+        what = f"again for a closer likeness: {what}"
+    return f"{painting_text(order_id, total)}\n{progress_bar(percent)} · {what}"
+
+
 def finishing_text(order_id: int) -> str:
     return f"Order #{order_id}: finishing up…"
 
