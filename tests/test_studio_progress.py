@@ -116,7 +116,9 @@ def test_the_words_and_the_pace() -> None:
     assert percent(p) == 50
     assert running_text(7, p, 4).endswith("\n▓▓▓▓░░░░ 50% · portrait 2 of 4")
     again = p.model_copy(update={"attempt": 2, "variations": [1, 3], "step": 1})
-    assert running_text(7, again, 4).endswith("12% · again for a closer likeness: portraits 1, 3 of 4")
+    assert running_text(7, again, 4).endswith(
+        "12% · again for a closer likeness: portraits 1, 3 of 4"
+    )
     detail = p.model_copy(update={"stage": "detail", "step": 0, "steps": 0})
     assert running_text(7, detail, 4).endswith("░░░░░░░░ 0% · face detail, portrait 2 of 4")
     assert running_text(7, None, 4) == w.painting_text(7, 4)

@@ -28,9 +28,7 @@ def running_text(order_id: int, p: c.Progress | None, variations: int) -> str:
     if p is None:  # an older engine, or the first step is not written yet
         return w.painting_text(order_id, variations)
     of = p.of or variations
-    return w.painting_progress(
-        order_id, of, percent(p), p.stage, list(p.variations), of, p.attempt
-    )
+    return w.painting_progress(order_id, of, percent(p), p.stage, list(p.variations), of, p.attempt)
 
 
 class EditPacer:

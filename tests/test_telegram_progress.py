@@ -1,0 +1,129 @@
+"""Live progress over Telegram, end to end: the real worker (tiny model, dlib) reports
+its denoising steps through Redis, the real Studio's tracker edits the order's one
+message through python-telegram-bot against the loopback Bot API, and the edits the
+server received are counted and timed.
+
+Figures are printed (run with -s): edits per order and the shortest gap between two.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from telegram_api import BotApiEmulator, TgUser
+from telegram_harness import (
+    BotProcess,
+    drop_keys,
+    no_face_photo,
+    photo_set,
+    start_worker,
+    stop_worker,
+)
+
+from sitter.config import Settings
+
+ANNA = TgUser(2101, "Anna")
+EDIT_S = 1.0
+ENGINE_DB = 11  # as tests/test_telegram_studio.py: db 9 is flushed by other tests
+
+
+@pytest.fixture(scope="module")
+def engine(
+    redis_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[str, str]]:
+    if redis_server.startswith("unix://"):
+        url = redis_server.replace("db=0", f"db={ENGINE_DB}")
+    else:
+        url = redis_server.rsplit("/", 1)[0] + f"/{ENGINE_DB}"
+    prefix = f"test-tgp-{uuid.uuid4().hex[:8]}"
+    work = tmp_path_factory.mktemp("engine")
+    proc = start_worker(url, prefix, work / "data", work / "worker.log")
+    yield url, prefix
+    stop_worker(proc)
+    asyncio.run(drop_keys(url, prefix))
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[BotApiEmulator]:
+    emulator = BotApiEmulator()
+    await emulator.start()
+    yield emulator
+    await emulator.stop()
+
+
+@pytest.fixture
+async def bot(
+    api: BotApiEmulator, engine: tuple[str, str], data_dir: Path
+) -> AsyncIterator[BotProcess]:
+    url, prefix = engine
+    settings = Settings(
+        telegram_token=api.token,
+        telegram_api_url=api.url,
+        data_dir=data_dir,
+        redis_url=url,
+        queue_prefix=prefix,
+        min_photos=2,
+        poll_delay_s=0.02,
+        model="tiny",
+        face_backend="dlib",
+        progress_edit_s=EDIT_S,
+    )
+    proc = await BotProcess(settings, api).start()
+    yield proc
+    await proc.stop()
+
+
+async def _said(api: BotApiEmulator, words: str, timeout: float = 30.0) -> str:
+    return await api.wait_for(
+        lambda: next((t for t in reversed(api.texts(ANNA.id)) if words in t), None),
+        timeout,
+        repr(words),
+    )
+
+
+async def _first_button(api: BotApiEmulator) -> None:
+    msg = api.last_message(ANNA.id)
+    await api.press(ANNA, msg, msg["reply_markup"]["inline_keyboard"][0][0]["callback_data"])
+
+
+async def test_progress_edits_are_counted_and_spaced(api: BotApiEmulator, bot: BotProcess) -> None:
+    await api.send_text(ANNA, "/start")
+    await api.wait_for(lambda: "I agree" in api.buttons(ANNA.id), what="consent")
+    await api.press_button(ANNA, "I agree")
+    await _said(api, "Send me photos")
+    await api.send_album(ANNA, [*photo_set()[:2], no_face_photo()], "album-p")
+    await api.wait_for(lambda: any("Done (2" in b for b in api.buttons(ANNA.id)), 60, "Done")
+    await api.press_button(ANNA, "Done (2")
+    await _said(api, "choose a style")
+    for step in range(2, 6):
+        await _first_button(api)
+        await _said(api, f"Step {step} of 5")
+    await _first_button(api)
+    await _said(api, "Queue it?")
+    await api.press_button(ANNA, "Queue it")
+    await api.wait_calls("sendMediaGroup", 1, ANNA.id, timeout=180)
+    await _said(api, "Order #1 is ready")
+
+    first = next(c for c in api.sent("sendMessage", ANNA.id) if "Order #1" in c.params["text"])
+    edits = [c for c in api.sent("editMessageText", ANNA.id) if "Order #1" in c.params["text"]]
+    assert {int(c.params["message_id"]) for c in edits} == {first.result["message_id"]}
+    paced = [c for c in edits if "is ready" not in c.params["text"]]
+    bars = [c for c in paced if "%" in c.params["text"]]
+    gaps = [b.at - a.at for a, b in zip(paced, paced[1:], strict=False)]
+    print(
+        f"\norder 1: {len(edits)} edits ({len(bars)} with the bar), over "
+        f"{edits[-1].at - first.at:.1f} s; shortest gap between two progress edits "
+        f"{min(gaps, default=float('nan')):.2f} s (setting {EDIT_S} s)"
+    )
+    for c in [first, *edits]:
+        print(f"  {c.at - first.at:6.2f} s  {c.method:16} {c.params['text']!r}")
+    assert len(bars) >= 3, [c.params["text"] for c in edits]
+    assert all(g >= EDIT_S for g in gaps), gaps
+    texts = [c.params["text"] for c in edits]
+    assert all(a != b for a, b in zip(texts, texts[1:], strict=False))  # never unchanged
+    assert not [c for c in api.calls if c.error and "not modified" in c.error]
+    assert not [c for c in api.calls if c.error and "429" in c.error]
