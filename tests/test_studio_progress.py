@@ -7,6 +7,7 @@ tests/test_telegram_progress.py.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -88,10 +89,10 @@ async def test_the_bar_moves_at_the_chats_pace_and_the_queue_position_follows(
     for key in ("order-1", "order-2", "order-3"):
         edits = outbox.edits(key)
         paced = [t for t, text in edits if not text.endswith("is ready ↓")]
-        gaps = [b - a for a, b in zip(paced, paced[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(paced)]
         assert all(g >= EDIT_S for g in gaps), (key, gaps)
         texts = [text for _, text in edits]
-        assert all(a != b for a, b in zip(texts, texts[1:], strict=False)), texts  # never unchanged
+        assert all(a != b for a, b in itertools.pairwise(texts)), texts  # never unchanged
         assert texts[-1].endswith("is ready ↓")
     # Order 3 waited behind two: its message moved from position 2 to 1 before it ran.
     third = [text for _, text in outbox.edits("order-3")]

@@ -9,6 +9,7 @@ Figures are printed (run with -s): edits per order and the shortest gap between 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -113,7 +114,7 @@ async def test_progress_edits_are_counted_and_spaced(api: BotApiEmulator, bot: B
     assert {int(c.params["message_id"]) for c in edits} == {first.result["message_id"]}
     paced = [c for c in edits if "is ready" not in c.params["text"]]
     bars = [c for c in paced if "%" in c.params["text"]]
-    gaps = [b.at - a.at for a, b in zip(paced, paced[1:], strict=False)]
+    gaps = [b.at - a.at for a, b in itertools.pairwise(paced)]
     print(
         f"\norder 1: {len(edits)} edits ({len(bars)} with the bar), over "
         f"{edits[-1].at - first.at:.1f} s; shortest gap between two progress edits "
@@ -124,6 +125,6 @@ async def test_progress_edits_are_counted_and_spaced(api: BotApiEmulator, bot: B
     assert len(bars) >= 3, [c.params["text"] for c in edits]
     assert all(g >= EDIT_S for g in gaps), gaps
     texts = [c.params["text"] for c in edits]
-    assert all(a != b for a, b in zip(texts, texts[1:], strict=False))  # never unchanged
+    assert all(a != b for a, b in itertools.pairwise(texts))  # never unchanged
     assert not [c for c in api.calls if c.error and "not modified" in c.error]
     assert not [c for c in api.calls if c.error and "429" in c.error]
