@@ -90,6 +90,7 @@ class FakeEngine:
         self.prompt_limit: int | None = None  # words; None: every prompt fits
         self.steps = 8  # denoising steps a generation reports (spread over its delay)
         self.reports_progress = True  # False: an older engine, no progress at all
+        self.fingerprints = True  # False: an older engine, photos without a fingerprint
         self.ran: list[tuple[str, str]] = []  # (job, job id) in the order they finished
         # job name -> fn(engine, request) -> a contract model, or a plain dict (as a worker
         # of another version might answer: it crosses the serializer as it is)

@@ -160,7 +160,12 @@ class Wizard:
         return Step(
             State.REFERENCES,
             self.photos.show,
-            {"done": self.photos.done, "cancel": self.cancel},  # /cancel's "Stop choosing"
+            {
+                "done": self.photos.done,
+                "cancel": self.cancel,  # /cancel's "Stop choosing"
+                "remove": self.photos.remove,  # the /photos sheet's buttons
+                "newset": self.photos.new_set,
+            },
             self.photos.text,
             self.photos.files,
             arrows=(

@@ -161,6 +161,16 @@ def left_out(name: str) -> str:
     return f"• {name} looks like a different person than the others, so I left it out."
 
 
+def taken_back(name: str) -> str:
+    """A photo set aside earlier that the set's majority now agrees with."""
+    return f"• {name} counts after all: most of your photos show that person."
+
+
+def same_picture(n: int) -> str:
+    """A near duplicate (engine/near_duplicate.py) of photo ``n`` of the set."""
+    return f"✗ that's the same picture as photo {n}, at another size; it counts once."
+
+
 def leaves_too_few(left: int, minimum: int) -> str:
     return f"That leaves {left} good photos; I need {minimum}. Send a few more of the same person."
 

@@ -1,0 +1,2 @@
+-- Reason: placeholder for another helper's migration (not committed).
+SELECT 1;
