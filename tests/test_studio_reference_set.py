@@ -64,3 +64,115 @@ async def test_first_three_photos_include_a_different_person(
     )
     accepted = await fake_studio.store.photos(ref["id"], "accepted")
     assert sorted(p["filename"] for p in accepted) == sorted(f.filename for f in hers)
+
+
+def resized(f: IncomingFile, name: str, scale: float = 1.6, quality: int = 40) -> IncomingFile:
+    """The same picture at another size, compressed harder: other bytes."""
+    with Image.open(io.BytesIO(f.data or b"")) as im:
+        small = im.convert("RGB").resize((int(im.width * scale), int(im.height * scale)))
+    buf = io.BytesIO()
+    small.save(buf, "JPEG", quality=quality)
+    return IncomingFile(name, buf.getvalue(), len(buf.getvalue()))
+
+
+def _sheet(replies: list) -> object:
+    return next(r for r in replies if r.images)
+
+
+async def _set_of(studio: Studio) -> list:
+    user = await studio.store.user("terminal", "ann")
+    ref = await studio.store.current_set(user["id"])
+    return await studio.store.photos(ref["id"])
+
+
+async def test_photos_shows_a_numbered_sheet_and_photo_n_is_removed_for_good(
+    fake_studio: Studio,
+) -> None:
+    from rights_scan import in_db_files, in_files, in_tables
+
+    from bot.store.rights_store import checkpoint
+
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await consent(chat)
+    photos = astronaut_set()
+    [v] = await chat.files(photos)
+    assert v.text.count("✓ accepted") == 4, v.text
+    replies = await chat.send("/photos")
+    sheet = _sheet(replies)
+    assert "Your reference set: 4 photos, numbered on the sheet" in sheet.text
+    [pic] = sheet.images
+    with Image.open(pic.path) as im:
+        assert im.format == "JPEG" and im.size == (4 * 256 + 5 * 8, 256 + 2 * 8)
+    labels = [btn.label for row in sheet.buttons for btn in row]
+    assert labels == ["Remove 1", "Remove 2", "Remove 3", "Remove 4", "Start a new set"]
+    assert chat.button("Done (4 photos)", replies)  # and the ask with Done under it
+
+    # Remove 2 (the mirror): its row, its file and its face crop are gone, bytes and all.
+    before = {p["filename"]: p for p in await _set_of(studio)}
+    mirror = before["mirror.jpg"]
+    crop = studio.store.media.read(mirror["crop_path"])
+    removed = await chat.press("Remove 2", replies)
+    assert "Removed photo 2 (mirror.jpg): deleted, file and all. 3 photos left" in removed[0].text
+    assert not pic.path.exists()  # the old sheet showed it too
+    new_sheet = _sheet(removed)
+    assert "3 photos" in new_sheet.text and new_sheet.images[0].path.exists()
+    assert [p["filename"] for p in await _set_of(studio)] == [
+        "astronaut.png",
+        "brighter.jpg",
+        "closer.jpg",
+    ]
+    await checkpoint(studio.store)
+    middle = len(photos[1].data or b"") // 2
+    needles = {"the photo": (photos[1].data or b"")[middle : middle + 64]}
+    needles["its crop"] = crop[len(crop) // 2 : len(crop) // 2 + 64]
+    assert in_files(studio.store.media.root, needles) == []
+    assert in_db_files(studio.settings.db_path, {"its hash": mirror["sha256"].encode()}) == []
+    assert await in_tables(studio.store, {"its hash": mirror["sha256"]}) == []
+
+    # The old sheet's buttons are stale; a typed "remove 3" takes photo 3 of the new one.
+    stale = await chat.press("Remove 1", replies)
+    assert len(await _set_of(studio)) == 3, [r.text for r in stale]
+    [typed, *_] = await chat.send("remove 3")
+    assert "Removed photo 3 (closer.jpg)" in typed.text
+    [nope, *_] = await chat.send("remove 9")
+    assert "There's no photo 9: your set has photos 1–2" in nope.text
+
+    # Start a new set: every photo of the set goes, and the sheets with them.
+    latest = await chat.send("/photos")
+    [gone, *rest] = await chat.press("Start a new set", latest)
+    assert "I deleted the 2 photos of your set" in gone.text
+    assert not any(r.images for r in rest)  # no sheet of an empty set
+    assert await _set_of(studio) == []
+    user = await studio.store.user("terminal", "ann")
+    left = [p for p in studio.store.media.user_dir(user["id"]).rglob("*") if p.is_file()]
+    assert left == [], left
+    [v] = await chat.files(astronaut_set()[:2])  # and the new set takes photos again
+    assert v.text.count("✓ accepted") == 2, v.text
+
+
+async def test_the_same_picture_at_another_size_counts_once(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await consent(chat)
+    photos = astronaut_set()
+    copy = resized(photos[1], "mirror-big.jpg")
+    fake_engine.show([copy], "astronaut")
+    [v] = await chat.files(photos[:2])
+    [v] = await chat.files([copy])
+    assert "mirror-big.jpg: ✗ that's the same picture as photo 2, at another size" in v.text
+    assert "2 good photos so far" in v.text, v.text
+    names = [p["filename"] for p in await _set_of(studio)]
+    assert names == ["astronaut.png", "mirror.jpg"]  # counted once, the copy not stored
+    assert all(p["fingerprint"] for p in await _set_of(studio))
+    user = await studio.store.user("terminal", "ann")
+    files = [p.read_bytes() for p in studio.store.media.user_dir(user["id"]).rglob("*.jpg")]
+    assert copy.data not in files
+
+    # An older engine sends no fingerprint: then only the byte-identical check applies.
+    fake_engine.fingerprints = False
+    other = resized(photos[0], "astronaut-small.jpg", 0.8)
+    fake_engine.show([other], "astronaut")
+    [v] = await chat.files([other, photos[0]])
+    assert "astronaut-small.jpg: ✓ accepted" in v.text, v.text
+    assert "astronaut.png: ✗ same photo as one you already sent (accepted)" in v.text

@@ -20,10 +20,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import time
 from dataclasses import dataclass, field
 
-from bot.store.media import MediaStore
+from bot.store.media import SHEETS, MediaStore
 from bot.store.store import Row
 from bot.studio import buttons as b
 from bot.studio import rights, words
@@ -36,7 +35,7 @@ from sitter import contract as c
 log = logging.getLogger(__name__)
 
 SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
-SHEET_KIND = "sheets"
+SHEET_KIND = SHEETS
 SHEET_KEEP_S = 3600.0
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
@@ -113,20 +112,12 @@ async def numbered(s: Services, set_id: int) -> list[Row]:
 # --- the contact sheet -----------------------------------------------------------------------
 def drop_sheets(media: MediaStore, user_id: int) -> int:
     """Delete every contact sheet of this person (the set changed, or a new sheet)."""
-    folder = media.user_dir(user_id) / SHEET_KIND
-    if not folder.is_dir():
-        return 0
-    return sum(media.delete(p.relative_to(media.root).as_posix()) for p in folder.glob("*.jpg"))
+    return media.delete_kind(user_id, SHEET_KIND)
 
 
 def sweep_sheets(media: MediaStore, older_than_s: float = SHEET_KEEP_S) -> int:
     """The retention sweep's part: contact sheets older than ``older_than_s`` go."""
-    cutoff = time.time() - older_than_s
-    gone = 0
-    for p in media.root.glob(f"u*/{SHEET_KIND}/*.jpg"):
-        if p.stat().st_mtime < cutoff:
-            gone += media.delete(p.relative_to(media.root).as_posix())
-    return gone
+    return media.sweep_kind(SHEET_KIND, older_than_s)
 
 
 async def sheet(s: Services, user: Row, rev: int) -> Reply | None:

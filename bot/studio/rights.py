@@ -116,6 +116,10 @@ async def sweep(store: Store, settings: Settings) -> dict[str, int]:
         store, settings.reference_retention_days, settings.result_retention_days
     )
     counts = {**counts, **{k: v for k, v in records.items() if v}}
+    from bot.studio.reference_set import sweep_sheets
+
+    if sheets := sweep_sheets(store.media):  # pictures of reference photos, an hour at most
+        counts["contact_sheets"] = sheets
     mod = ModerationStore(store)
     expired = await mod.expire_inputs()
     if any(counts.values()):
