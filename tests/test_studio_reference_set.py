@@ -139,7 +139,12 @@ async def test_photos_shows_a_numbered_sheet_and_photo_n_is_removed_for_good(
 
     # Start a new set: every photo of the set goes, and the sheets with them.
     latest = await chat.send("/photos")
-    [gone, *rest] = await chat.press("Start a new set", latest)
+    [ask] = await chat.press("Start a new set", latest)
+    assert "This deletes all 2 photos of your set" in ask.text
+    [kept, *_] = await chat.press("Keep my photos", [ask])
+    assert "nothing was deleted" in kept.text and len(await _set_of(studio)) == 2
+    [ask] = await chat.press("Start a new set", latest)
+    [gone, *rest] = await chat.press("Yes, delete them", [ask])
     assert "I deleted the 2 photos of your set" in gone.text
     assert not any(r.images for r in rest)  # no sheet of an empty set
     assert await _set_of(studio) == []

@@ -11,7 +11,7 @@ from bot.store.store import Row
 from bot.studio import buttons as b
 from bot.studio import reference_set, rights, uploads, words
 from bot.studio import words_chat as w
-from bot.studio.conversation import Outcome, State, Turn, again, go, say
+from bot.studio.conversation import Outcome, State, Turn, again, answer, go, say
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
 from bot.studio.reference_set import SET_CHECK_FROM, embedding
@@ -88,8 +88,17 @@ class Photos:
             return again(say(w.WRONG_STEP_BUTTON))
         return self._changed(turn.user, await reference_set.remove(self.s, turn.user, int(arg)))
 
-    async def new_set(self, turn: Turn, _arg: str) -> Outcome:
-        return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
+    async def new_set(self, turn: Turn, arg: str) -> Outcome:
+        """Start a new set: asks first (every photo of the set goes), then does it."""
+        if arg == "yes":
+            return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
+        ref = await self.s.store.current_set(turn.user["id"])
+        count = len(await self.s.store.photos(ref["id"]))
+        if not count:
+            return again(say(w.NO_PHOTOS_YET))
+        yes = Button(w.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
+        keep = Button(w.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
+        return answer(say(w.new_set_ask(count), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store

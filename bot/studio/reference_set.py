@@ -12,7 +12,7 @@
   the photo's row, its file and its face crop; a new set deletes every photo of the
   set. A sheet is a picture of the photos too: the person's older sheets are deleted
   whenever a sheet is made or the set changes, and the retention sweep deletes any
-  sheet older than :data:`SHEET_KEEP_S`.
+  sheet older than :data:`bot.store.media.SHEETS_KEEP_S`.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ log = logging.getLogger(__name__)
 
 SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
 SHEET_KIND = SHEETS
-SHEET_KEEP_S = 3600.0
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
 
@@ -113,11 +112,6 @@ async def numbered(s: Services, set_id: int) -> list[Row]:
 def drop_sheets(media: MediaStore, user_id: int) -> int:
     """Delete every contact sheet of this person (the set changed, or a new sheet)."""
     return media.delete_kind(user_id, SHEET_KIND)
-
-
-def sweep_sheets(media: MediaStore, older_than_s: float = SHEET_KEEP_S) -> int:
-    """The retention sweep's part: contact sheets older than ``older_than_s`` go."""
-    return media.sweep_kind(SHEET_KIND, older_than_s)
 
 
 async def sheet(s: Services, user: Row, rev: int) -> Reply | None:

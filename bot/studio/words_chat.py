@@ -316,6 +316,11 @@ def follow_up_failed(verb: str, n: int, error: str) -> str:
 REMOVE_BUTTON = "Remove {n}"
 NEW_SET_BUTTON = "Start a new set"
 NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
+NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
+
+
+def new_set_ask(count: int) -> str:
+    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
 
 
 def photo_sheet(count: int, aside: list[str]) -> str:
