@@ -12,9 +12,11 @@ from __future__ import annotations
 import io
 import random
 
+import pytest
+from conftest import FACES, needs_shared
 from fake_engine import FakeEngine
 from PIL import Image, ImageDraw
-from studio_harness import Chat, astronaut_set
+from studio_harness import Chat, astronaut_set, incoming
 
 from bot.studio.core import Studio
 from bot.studio.events import IncomingFile, Who
@@ -181,3 +183,47 @@ async def test_the_same_picture_at_another_size_counts_once(
     [v] = await chat.files([other, photos[0]])
     assert "astronaut-small.jpg: ✓ accepted" in v.text, v.text
     assert "astronaut.png: ✗ same photo as one you already sent (accepted)" in v.text
+
+
+@needs_shared
+@pytest.mark.studio_db
+async def test_on_real_faces_the_majority_wins_and_a_resized_copy_counts_once(
+    real_studio: Studio,
+) -> None:
+    """The real engine's analysis (dlib) on the shared photos: two photos of Biden among
+    the first three, then three more of Obama; a smaller, harder-compressed copy of an
+    Obama photo; the contact sheet of the result, and photo N removed."""
+    studio, chat = real_studio, Chat(real_studio, WHO)
+    await consent(chat)
+    biden = [incoming(FACES / "biden" / f"{n}.jpg") for n in (1, 2)]
+    obama = [incoming(FACES / "obama" / f"{n}.jpg") for n in (1, 2, 3, 4)]
+    [first] = await chat.files([biden[0], obama[0], biden[1]])
+    print("\n--- first three ---\n" + first.text)
+    [v] = await chat.files(obama[1:])
+    print("--- three more ---\n" + v.text)
+    assert "biden/1.jpg looks like a different person than the others" in v.text, v.text
+    assert "biden/2.jpg looks like a different person than the others" in v.text, v.text
+    accepted = [p["filename"] for p in await _set_of(studio) if p["status"] == "accepted"]
+    assert sorted(accepted) == [f.filename for f in obama], accepted
+    assert all(p["fingerprint"] for p in await _set_of(studio))
+
+    copy = resized(obama[0], "obama-small.jpg", 0.5, 35)
+    [v] = await chat.files([copy])
+    print("--- a smaller copy ---\n" + v.text)
+    assert "obama-small.jpg: ✗ that's the same picture as photo 1, at another size" in v.text
+    assert len([p for p in await _set_of(studio) if p["status"] == "accepted"]) == 4
+
+    replies = await chat.send("/photos")
+    sheet = _sheet(replies)
+    print("--- /photos ---\n" + sheet.text)
+    assert "Your reference set: 4 photos" in sheet.text and "biden/1.jpg" in sheet.text
+    removed = await chat.press("Remove 3", replies)
+    print("--- Remove 3 ---\n" + removed[0].text)
+    assert "Removed photo 3 (obama/3.jpg)" in removed[0].text
+    assert "3 good photos so far; I need 4" in removed[-1].text
+    [v] = await chat.files([obama[2]])  # removed means gone: the same file is new again
+    assert "obama/3.jpg: ✓ accepted" in v.text, v.text
+    [done, *_] = await chat.press("Done", [v])
+    print("--- Done ---\n" + done.text)
+    assert "biden/1.jpg looks like a different person" in done.text, done.text
+    assert "4 photos of you are ready" in done.text, done.text
