@@ -227,3 +227,22 @@ async def test_on_real_faces_the_majority_wins_and_a_resized_copy_counts_once(
     print("--- Done ---\n" + done.text)
     assert "biden/1.jpg looks like a different person" in done.text, done.text
     assert "4 photos of you are ready" in done.text, done.text
+
+
+async def test_a_contact_sheet_goes_with_the_sweep_after_an_hour(fake_studio: Studio) -> None:
+    import os
+    import time
+
+    from bot.studio import rights
+
+    chat = Chat(fake_studio, WHO)
+    await consent(chat)
+    await chat.files(astronaut_set())
+    [pic] = _sheet(await chat.send("/photos")).images
+    swept = await rights.sweep(fake_studio.store, fake_studio.settings)
+    assert pic.path.exists() and "contact_sheets" not in swept  # a fresh one stays
+    old = time.time() - 3601
+    os.utime(pic.path, (old, old))
+    swept = await rights.sweep(fake_studio.store, fake_studio.settings)
+    assert swept["contact_sheets"] == 1 and not pic.path.exists()
+    assert len(await _set_of(fake_studio)) == 4  # the photos themselves keep their 30 days

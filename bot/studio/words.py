@@ -66,7 +66,7 @@ HELP = (
     "Commands:\n"
     "/start – begin or continue where you were\n"
     "/new – another portrait with the same photos\n"
-    "/photos – add more reference photos\n"
+    "/photos – your reference photos: see them, remove one, add more or start anew\n"
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
     "/cancel – cancel the current step or your queued order\n"
