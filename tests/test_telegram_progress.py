@@ -1,9 +1,11 @@
-"""Live progress over Telegram, end to end: the real worker (tiny model, dlib) reports
-its denoising steps through Redis, the real Studio's tracker edits the order's one
-message through python-telegram-bot against the loopback Bot API, and the edits the
-server received are counted and timed.
+"""Issue 15's chat side over Telegram, end to end: the real worker (tiny model, dlib),
+the real Studio, python-telegram-bot against the loopback Bot API.
 
-Figures are printed (run with -s): edits per order and the shortest gap between two.
+- Live progress: the worker reports its denoising steps through Redis, the tracker
+  edits the order's one message; the edits the server received are counted and timed
+  (printed with -s: edits per order, the shortest gap between two).
+- The reference set: /photos as a contact sheet with its buttons, Remove N, and the
+  same picture at another size refused (the real engine's fingerprint).
 """
 
 from __future__ import annotations
@@ -135,3 +137,40 @@ async def test_progress_edits_are_counted_and_spaced(api: BotApiEmulator, bot: B
     assert all(a != b for a, b in itertools.pairwise(texts))  # never unchanged
     assert not [c for c in api.calls if c.error and "not modified" in c.error]
     assert not [c for c in api.calls if c.error and "429" in c.error]
+
+
+async def test_photos_sheet_remove_and_a_resized_copy_over_telegram(
+    api: BotApiEmulator, bot: BotProcess
+) -> None:
+    import io
+
+    from PIL import Image
+
+    await api.send_text(ANNA, "/start")
+    await api.wait_for(lambda: "I agree" in api.buttons(ANNA.id), what="consent")
+    await api.press_button(ANNA, "I agree")
+    await _said(api, "Send me photos")
+    photos = photo_set()[:2]
+    await api.send_album(ANNA, photos, "album-s")
+    await api.wait_for(lambda: any("Done (2" in b for b in api.buttons(ANNA.id)), 60, "Done")
+    # The same picture, bigger and compressed harder: other bytes, counted once.
+    with Image.open(io.BytesIO(photos[0])) as im:
+        buf = io.BytesIO()
+        im.resize((im.width * 3 // 2, im.height * 3 // 2)).save(buf, "JPEG", quality=45)
+    await api.send_photo(ANNA, buf.getvalue())
+    refused = await _said(api, "same picture as photo 1, at another size")
+    assert "2 good photos so far" in refused, refused
+
+    await api.send_text(ANNA, "/photos")
+    [sheet] = await api.wait_calls("sendPhoto", 1, ANNA.id, timeout=30)
+    assert "Your reference set: 2 photos" in sheet.params["caption"]
+    labels = [b["text"] for row in sheet.params["reply_markup"]["inline_keyboard"] for b in row]
+    assert labels == ["Remove 1", "Remove 2", "Start a new set"], labels
+    _name, data = next(iter(sheet.files.values()))
+    with Image.open(io.BytesIO(data)) as im:
+        assert im.format == "JPEG" and im.size == (2 * 256 + 3 * 8, 256 + 2 * 8)
+    await api.press_button(ANNA, "Remove 2")
+    removed = await _said(api, "Removed photo 2")
+    assert "1 photo left in your set" in removed, removed
+    await _said(api, "1 good photo")  # and the ask again, Done gone until there are 2
+    print("\n" + api.transcript())

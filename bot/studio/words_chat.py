@@ -336,8 +336,9 @@ def photo_sheet(count: int, aside: list[str]) -> str:
 
 
 def photo_removed(n: int, name: str, left: int) -> str:
+    named = "" if name.startswith("photo") else f" ({name})"  # a chat photo has no name
     return (
-        f"Removed photo {n} ({name}): deleted, file and all. "
+        f"Removed photo {n}{named}: deleted, file and all. "
         f"{left} photo{'s' if left != 1 else ''} left in your set."
     )
 
