@@ -170,6 +170,7 @@ class Wizard:
             self.photos.files,
             arrows=(
                 Arrow(State.REFERENCES, "photos (verdict per photo, running count)"),
+                Arrow(State.REFERENCES, "Remove N / Start a new set (the /photos sheet)"),
                 Arrow(State.STYLE, "Done (check_set; a different person is named and left out)"),
             ),
             wizard=True,
