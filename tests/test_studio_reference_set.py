@@ -246,3 +246,16 @@ async def test_a_contact_sheet_goes_with_the_sweep_after_an_hour(fake_studio: St
     swept = await rights.sweep(fake_studio.store, fake_studio.settings)
     assert swept["contact_sheets"] == 1 and not pic.path.exists()
     assert len(await _set_of(fake_studio)) == 4  # the photos themselves keep their 30 days
+
+
+def test_the_majority_rule_names_the_smaller_group_whichever_came_first() -> None:
+    from engine.identity import majority
+
+    def judge(people: str) -> list[int] | None:
+        return majority(len(people), lambda i, j: 0.9 if people[i] == people[j] else 0.1, 0.5)
+
+    assert judge("bba") == [2] and judge("abb") == [0]
+    assert judge("bbaaaa") == [0, 1]  # the case: his two, not her four
+    assert judge("aaaa") == []
+    assert judge("ab") is None and judge("abc") is None  # no majority: the median rule
+    assert judge("aabb") is None  # a tie is no majority either
