@@ -7,7 +7,7 @@ backend are never compared (their spaces are unrelated), only skipped.
 from __future__ import annotations
 
 import statistics
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -40,12 +40,32 @@ class SetCheck:
     threshold: float
 
 
+def majority(n: int, similar: Callable[[int, int], float], threshold: float) -> list[int] | None:
+    """The photos outside the set's largest group of one person, when that group is a
+    majority; None when no group is (then the caller falls back to the median rule).
+
+    A group is a photo and every photo that looks like it (similarity at or above the
+    threshold); the largest wins, ties going to the closer-knit one. So three photos
+    of a friend among five of the person name the three, never the five, whichever
+    came first."""
+    if n < 3:
+        return None
+    sims = [[similar(i, j) if i != j else 1.0 for j in range(n)] for i in range(n)]
+    agree = [{j for j in range(n) if j != i and sims[i][j] >= threshold} for i in range(n)]
+    best = max(range(n), key=lambda i: (len(agree[i]), sum(sims[i])))
+    group = agree[best] | {best}
+    if 2 * len(group) <= n:
+        return None
+    return [i for i in range(n) if i not in group]
+
+
 def check_consistency(analyzer: FaceAnalyzer, embeddings: Sequence[np.ndarray]) -> SetCheck:
     """Which photos look like someone other than the rest.
 
-    Each photo's median similarity to the others is compared with the backend's
-    threshold. With two photos that disagree, both are named: there is no
-    majority to say which one is right.
+    The set is judged by its majority (:func:`majority`). Without one, each photo's
+    median similarity to the others is compared with the backend's threshold; with
+    two photos that disagree, both are named: there is no majority to say which one
+    is right.
     """
     t = analyzer.same_person_threshold
     n = len(embeddings)
@@ -55,6 +75,9 @@ def check_consistency(analyzer: FaceAnalyzer, embeddings: Sequence[np.ndarray]) 
         similarity_to_set(analyzer, e, [o for j, o in enumerate(embeddings) if j != i])
         for i, e in enumerate(embeddings)
     ]
+    odd = majority(n, lambda i, j: analyzer.similarity(embeddings[i], embeddings[j]), t)
+    if odd is not None:
+        return SetCheck(odd, medians, t)
     outliers = [i for i, m in enumerate(medians) if m < t]
     if n > 2 and len(outliers) > n // 2:
         # No majority looks alike: name the ones furthest from the rest only.

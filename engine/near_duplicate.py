@@ -15,9 +15,12 @@ A fingerprint is the hash of the picture and of its mirror image, written as
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import numpy as np
 from PIL import Image, ImageOps
+
+if TYPE_CHECKING:
+    import numpy as np
 
 SIDE = 32
 BLOCK = 8
@@ -31,6 +34,8 @@ NEAR_BITS = 10
 
 @lru_cache(maxsize=1)
 def _dct_matrix() -> np.ndarray:
+    import numpy as np  # here, not above: the bot compares fingerprints without numpy
+
     n = np.arange(SIDE)
     m = np.cos(np.pi * (2 * n[None, :] + 1) * n[:, None] / (2 * SIDE))
     m[0] *= 1 / np.sqrt(2)
@@ -38,6 +43,8 @@ def _dct_matrix() -> np.ndarray:
 
 
 def _hash(grey: Image.Image) -> int:
+    import numpy as np
+
     small = grey.resize((SIDE, SIDE), Image.Resampling.LANCZOS, reducing_gap=3.0)
     pixels = np.asarray(small, dtype=np.float64)
     d = _dct_matrix()

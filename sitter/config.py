@@ -111,6 +111,13 @@ class Settings(BaseSettings):
         description="Refused files per person per day before files are turned "
         "away unread (0 = no limit).",
     )
+    progress_edit_s: float = Field(
+        3.0,
+        ge=0.5,
+        le=600.0,
+        description="Least seconds between two edits of one order's progress message "
+        "(Telegram's and Discord's edit limits; the bar moves no faster than this).",
+    )
     photo_max_pixels: int = Field(
         64_000_000, ge=1_000_000, description="Refuse photos with more pixels (bombs)."
     )

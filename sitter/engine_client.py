@@ -69,6 +69,11 @@ class Engine(Protocol):
 
     async def state(self, job: str, job_id: str) -> JobState: ...
 
+    async def progress(self, job_id: str) -> c.Progress | None:
+        """How far a running generation is (engine/progress.py); None: not running yet,
+        finished, or its worker reports none (an older engine)."""
+        ...
+
     async def drop(self, job_ids: list[str]) -> int:
         """Forget jobs and their kept results (queued ones are unqueued); keys deleted."""
         ...

@@ -40,11 +40,15 @@ def astronaut_photos() -> list[tuple[str, bytes, str]]:
     from skimage import data
 
     # Cropped to her head: the full picture has a second face-like patch for dlib.
-    im = Image.fromarray(data.astronaut()).crop((60, 0, 412, 352))
+    # Each framed differently: the same picture mirrored or brightened counts once.
+    full = Image.fromarray(data.astronaut())
+    im = full.crop((60, 0, 412, 352))
+    mirror = ImageOps.mirror(full.crop((20, 0, 380, 360)))
+    brighter = ImageEnhance.Brightness(full.crop((80, 0, 400, 400))).enhance(1.1)
     return [
         ("astronaut.png", _encode(im, "PNG"), "image/png"),
-        ("mirror.jpg", _encode(ImageOps.mirror(im), "JPEG"), "image/jpeg"),
-        ("brighter.jpg", _encode(ImageEnhance.Brightness(im).enhance(1.1), "JPEG"), "image/jpeg"),
+        ("mirror.jpg", _encode(mirror, "JPEG"), "image/jpeg"),
+        ("brighter.jpg", _encode(brighter, "JPEG"), "image/jpeg"),
         (
             "closer.jpg",
             _encode(im.crop((30, 20, 322, 312)).resize((400, 400)), "JPEG"),

@@ -64,6 +64,7 @@ def _median(xs: list[float]) -> float:
 
 def analyze(engine: FakeEngine, req: c.AnalyzePhotoRequest) -> c.Message:
     from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
+    from engine.near_duplicate import fingerprint
 
     try:
         photo = decode_with_limits(req.photo, IntakeLimits())
@@ -96,12 +97,15 @@ def analyze(engine: FakeEngine, req: c.AnalyzePhotoRequest) -> c.Message:
     if req.set_embeddings:
         sim = _median([similarity(vec, e.vector) for e in req.set_embeddings])
         quality["set_similarity"] = round(sim, 3)
-        if sim < THRESHOLD:
-            issue = c.Issue(problem=c.PhotoProblem.DIFFERENT_PERSON, detail="")
-            return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    issues = []
+    if req.set_embeddings and quality["set_similarity"] < THRESHOLD:
+        # as the real engine: refused, with its face (the bot keeps it aside)
+        issues.append(c.Issue(problem=c.PhotoProblem.DIFFERENT_PERSON, detail=""))
     crop = photo.image.resize((64, 64))  # not aligned: the whole photo, scaled
     return c.AnalyzePhotoResult(
-        accepted=True,
+        accepted=not issues,
+        issues=issues,
+        fingerprint=fingerprint(photo.image) if engine.fingerprints else "",
         embedding=c.Embedding(backend=BACKEND, vector=vec),
         face_crop=_png(crop),
         quality=quality,
@@ -121,8 +125,11 @@ def check_set(engine: FakeEngine, req: c.CheckSetRequest) -> c.Message:
         for p in req.protected
         if similarity(v, p.embedding.vector) >= THRESHOLD
     ]
+    from engine.identity import majority
+
+    odd = majority(len(vecs), lambda i, j: similarity(vecs[i], vecs[j]), THRESHOLD)
     return c.CheckSetResult(
-        outliers=[i for i, m in enumerate(meds) if m < THRESHOLD],
+        outliers=odd if odd is not None else [i for i, m in enumerate(meds) if m < THRESHOLD],
         threshold=THRESHOLD,
         distances=meds,
         protected_matches=matches,

@@ -30,7 +30,10 @@ A test controls it through plain attributes and methods: ``serving`` and
 ``alive`` per queue, :meth:`stop`, :meth:`kill`, :meth:`start`, ``delay`` per job
 (seconds a job takes once started), :meth:`fail_next`, :meth:`lose`, ``down``
 (Redis unreachable), ``handlers`` (what a job answers), ``prompt_limit``; it reads
-``ran`` (the jobs that ran) and ``queued(queue)``.
+``ran`` (the jobs that ran) and ``queued(queue)``. A running generation reports its
+progress (:meth:`progress`) as the real worker does: ``steps`` denoising steps spread
+evenly over its ``delay``, all variations in one batch; ``reports_progress = False``
+is an older engine that reports none.
 
 Not faked at all: retries after a worker crash (arq's tries), several workers on one
 queue, job timeouts, Redis restarts, heartbeat timing. Those stay with the tests on
@@ -68,6 +71,7 @@ class _Job:
     ready_at: float = 0.0  # loop time it finishes once running
     answer: bytes | None = None  # arq's packed result
     orphan: bool = False  # running when its worker was killed
+    started_at: float = 0.0  # loop time a worker took it
 
 
 class FakeEngine:
@@ -84,6 +88,9 @@ class FakeEngine:
         self.down = False  # Redis unreachable: every call raises ConnectionError
         self.photos: dict[str, Seen] = {}  # sha256 of a photo -> what it shows
         self.prompt_limit: int | None = None  # words; None: every prompt fits
+        self.steps = 8  # denoising steps a generation reports (spread over its delay)
+        self.reports_progress = True  # False: an older engine, no progress at all
+        self.fingerprints = True  # False: an older engine, photos without a fingerprint
         self.ran: list[tuple[str, str]] = []  # (job, job id) in the order they finished
         # job name -> fn(engine, request) -> a contract model, or a plain dict (as a worker
         # of another version might answer: it crosses the serializer as it is)
@@ -188,6 +195,26 @@ class FakeEngine:
         self._move(j.queue)  # the worker moves between two looks
         return answer
 
+    async def progress(self, job_id: str) -> c.Progress | None:
+        self._check()
+        j = self.jobs.get(job_id)
+        if j is None or j.status != "running" or j.name != c.JOB_GENERATE:
+            return None
+        if not self.reports_progress:
+            return None
+        took = self.delay.get(j.name, 0.0)
+        now = asyncio.get_running_loop().time()
+        share = 1.0 if took <= 0 else min(1.0, (now - j.started_at) / took)
+        req = c.parse_request(j.name, deserialize_job(j.blob, deserializer=c.deserialize).args[0])
+        seeds = req.seeds  # type: ignore[attr-defined]
+        return c.Progress(
+            stage="render",
+            variations=list(range(1, len(seeds) + 1)),
+            of=len(seeds),
+            step=int(share * self.steps),
+            steps=self.steps,
+        )
+
     async def drop(self, job_ids: list[str]) -> int:
         self._check()
         return sum(self.jobs.pop(i, None) is not None for i in job_ids)
@@ -249,6 +276,7 @@ class FakeEngine:
             return False
         j = waiting[0]
         j.status, j.ready_at = "running", now + self.delay.get(j.name, 0.0)
+        j.started_at = now
         return True
 
     def _finish(self, j: _Job) -> None:

@@ -193,12 +193,15 @@ def astronaut_set() -> list[IncomingFile]:
 def _astronaut_variants() -> tuple[tuple[str, bytes], ...]:
     from skimage import data
 
-    # Cropped to her head: the full picture has a second face-like patch for dlib.
-    im = Image.fromarray(data.astronaut()).crop((60, 0, 412, 352))
+    # Cropped to her head: the full picture has a second face-like patch for dlib. Each
+    # is framed differently: one picture mirrored, brightened or re-sized is the same
+    # picture (engine/near_duplicate.py) and would count once.
+    full = Image.fromarray(data.astronaut())
+    im = full.crop((60, 0, 412, 352))
     return (
         ("astronaut.png", png(im)),
-        ("mirror.jpg", jpeg(ImageOps.mirror(im))),
-        ("brighter.jpg", jpeg(ImageEnhance.Brightness(im).enhance(1.08))),
+        ("mirror.jpg", jpeg(ImageOps.mirror(full.crop((20, 0, 380, 360))))),
+        ("brighter.jpg", jpeg(ImageEnhance.Brightness(full.crop((80, 0, 400, 400))).enhance(1.08))),
         ("closer.jpg", jpeg(im.crop((30, 20, 322, 312)).resize((400, 400)))),
     )
 

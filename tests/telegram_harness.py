@@ -35,12 +35,14 @@ def photo_set() -> list[bytes]:
     """Three different photos of one person (scikit-image's astronaut, CC0), as JPEG."""
     from skimage import data
 
-    # The top of the picture: the mission patch lower down reads as a second face.
-    base = Image.fromarray(data.astronaut()).crop((40, 0, 440, 310))
+    # The top of the picture: the mission patch lower down reads as a second face. Each
+    # framed differently: the same picture mirrored or re-sized counts once.
+    full = Image.fromarray(data.astronaut())
+    base = full.crop((40, 0, 440, 310))
     variants = [
         base,
-        ImageOps.mirror(base),
-        ImageEnhance.Brightness(base.crop((10, 0, 390, 300))).enhance(1.15),
+        ImageOps.mirror(full.crop((0, 0, 470, 330))),
+        ImageEnhance.Brightness(full.crop((20, 0, 380, 360))).enhance(1.15),
     ]
     out = []
     for im in variants:

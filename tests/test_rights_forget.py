@@ -222,8 +222,19 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         ):  # her own face measurements (seed_person gives everyone the same ones)
             vec = [0.5521 + i / 100 + k / 10000 for k in range(128)]
             await store.update_photo(p["id"], "accepted", [], embedding=vec, backend="dlib")
+            await store.set_fingerprint(p["id"], f"55{i:014x}/55{i + 7:014x}")  # near duplicates
         photos = await store.all("SELECT * FROM reference_photos WHERE user_id = ?", uid)
         files = [p for p in store.media.user_dir(uid).rglob("*") if p.is_file()]
+        # /photos: the contact sheet is a picture of her photos (bot/studio/reference_set.py)
+        from bot.studio.reference_set import sheet
+
+        her = await store.user(platform, pid)
+        shown = await sheet(s.services, her, 1)
+        assert shown is not None and shown.images[0].path.exists()
+        sheet_data = shown.images[0].path.read_bytes()
+        sheet_bytes = {"her contact sheet": sheet_data[len(sheet_data) // 2 :][:64]}
+        fingerprints = {f"fingerprint {i}": p["fingerprint"] for i, p in enumerate(photos)}
+        assert all(fingerprints.values())
         for v in await store.variations(ann["order_id"]):
             terminal.save(store.media.path(v["path"]))  # the terminal's copies
         assert len(list(out.iterdir())) == 4
@@ -266,6 +277,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         await s.handle(Press(BOB, f"rep:{ann['variations'][0]}:me"))
 
         photo_bytes = {f"bytes of {p.name}": p.read_bytes()[100:164] for p in files}
+        photo_bytes.update(sheet_bytes)
         hashes = {f"hash {p.stem[:8]}": p.stem for p in files}  # content-addressed names
         embeddings = [json.loads(p["embedding"]) for p in photos]
         emb_text = {f"embedding {i}": json.dumps(e) for i, e in enumerate(embeddings)}
@@ -288,7 +300,8 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         [done] = await s.handle(Press(MIA, f"mod:{rid}:pur"))
         assert "3 reference photos deleted" in done.text
         await rights_store_checkpoint(store)
-        assert await everywhere({**hashes, **emb_text}, {**photo_bytes, **emb_packed}) == []
+        needles = {**hashes, **emb_text, **fingerprints}
+        assert await everywhere(needles, {**photo_bytes, **emb_packed}) == []
 
         # Issue 15: her avatars (two files of one job) and a relight order's portrait, with
         # the light she typed: rows and files of hers that /forget must find as well.
@@ -322,8 +335,9 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         await s.handle(Press(ann_who, confirm))
         ids = {"platform id": pid, "chat": chat, "typed": "tangerine", **described}
         pack = {"pack portrait": pack_png[100:164], "pack hash": sha.encode()}
+        needles = {**ids, **hashes, **emb_text, **fingerprints}
         raw = {**photo_bytes, **emb_packed, **pack, **made}
-        assert await everywhere({**ids, **hashes, **emb_text}, raw) == []
+        assert await everywhere(needles, raw) == []
         assert await leftovers(store, uid, pid) == {}
         assert list(out.iterdir()) == []
     finally:

@@ -7,8 +7,14 @@ import hashlib
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
+
+# Contact sheets of a person's reference photos (bot/studio/reference_set.py): pictures
+# of the photos, so they go wherever the photos go (a purge, /forget, the sweep).
+SHEETS = "sheets"
+SHEETS_KEEP_S = 3600.0  # the retention sweep deletes older ones
 
 
 class MediaStore:
@@ -65,6 +71,21 @@ class MediaStore:
             self._deleted(rel)
             return True
         return False
+
+    def delete_kind(self, user_id: int, kind: str) -> int:
+        """Delete every file of one kind of a user (e.g. their contact sheets)."""
+        folder = self.user_dir(user_id) / kind
+        if not kind.isidentifier() or not folder.is_dir():
+            return 0
+        return sum(self.delete(p.relative_to(self.root).as_posix()) for p in folder.iterdir())
+
+    def sweep_kind(self, kind: str, older_than_s: float) -> int:
+        """Delete every user's files of one kind older than ``older_than_s`` seconds."""
+        if not kind.isidentifier():
+            raise ValueError(f"bad media kind: {kind!r}")
+        cutoff = time.time() - older_than_s
+        old = [p for p in self.root.glob(f"u*/{kind}/*") if p.stat().st_mtime < cutoff]
+        return sum(self.delete(p.relative_to(self.root).as_posix()) for p in old)
 
     def delete_user(self, user_id: int) -> int:
         """Remove a user's whole folder; return how many files were in it."""

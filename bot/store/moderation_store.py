@@ -16,6 +16,7 @@ from typing import Any
 
 from bot.store.base import marks
 from bot.store.inputs import PendingInputs
+from bot.store.media import SHEETS
 from bot.store.store import Row, Store
 from sitter import contract as c
 
@@ -241,6 +242,7 @@ class ModerationStore(PendingInputs):
             await self.store.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
         files = await self.drop_files(p for r in rows for p in (r["path"], r["crop_path"]))
+        files += self.store.media.delete_kind(user_id, SHEETS)  # pictures of the photos
         self._prune_empty_dirs(user_id)
         return Purge(
             photos=len(rows), embeddings=sum(1 for r in rows if r["embedding"]), files=files

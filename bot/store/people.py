@@ -122,6 +122,12 @@ class People(Db):
             photo_id,
         )
 
+    async def set_fingerprint(self, photo_id: int, fingerprint: str) -> None:
+        """The engine's perceptual fingerprint of the photo (engine/near_duplicate.py)."""
+        await self.run(
+            "UPDATE reference_photos SET fingerprint = ? WHERE id = ?", fingerprint, photo_id
+        )
+
     async def delete_photo(self, photo_id: int) -> None:
         row = await self.one("SELECT * FROM reference_photos WHERE id = ?", photo_id)
         if row is None:

@@ -42,7 +42,8 @@ MODERATOR_ACTIONS = DECISIONS | {"unban", "show"}
 @dataclass(frozen=True)
 class WizardPress:
     rev: int
-    action: str  # agree, decline, done, more, style, preset, back, cancel, go, new, own
+    action: str  # agree, decline, done, more, style, preset, back, cancel, go, new, own,
+    # remove (a photo of the /photos sheet, by id), newset
     arg: str = ""
 
 

@@ -21,6 +21,7 @@ from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
 from bot.studio.pack_orders import PackOrders
 from bot.studio.photos import embedding
+from bot.studio.progress import running_text
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services
 from sitter import contract as c
@@ -295,12 +296,17 @@ class Orders:
         return w.no_worker(minutes_ago(seen))
 
     def progress_text(
-        self, order_id: int, status: str, position: int | None, note: str = ""
+        self,
+        order_id: int,
+        status: str,
+        position: int | None,
+        note: str = "",
+        progress: c.Progress | None = None,
     ) -> str:
         if status == "queued":
             return w.queued_text(order_id, int(position or 0) + 1, note)
         if status == "running":
-            return w.painting_text(order_id, VARIATIONS)
+            return running_text(order_id, progress, VARIATIONS)  # the bar, when reported
         return w.finishing_text(order_id)
 
     def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply:

@@ -5,28 +5,29 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 
 from bot.store.store import Row
 from bot.studio import buttons as b
-from bot.studio import rights, uploads, words
+from bot.studio import reference_set, rights, uploads, words
 from bot.studio import words_chat as w
-from bot.studio.conversation import Outcome, State, Turn, again, go, say
+from bot.studio.conversation import Outcome, State, Turn, again, answer, go, say
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
+from bot.studio.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.services import Services
+from engine.near_duplicate import same_picture
 from sitter import contract as c
 
 log = logging.getLogger(__name__)
 
-# A new photo is compared with the set only once the set has a majority to compare
-# with; otherwise one odd first photo would make every later one "a different
-# person". The odd one out is found at Done (check_set) and named.
-SET_CHECK_FROM = 3
-
-
-def embedding(photo: Row) -> c.Embedding:
-    """A stored reference photo's face embedding, as the engine takes it."""
-    return c.Embedding(backend=photo["backend"] or "", vector=json.loads(photo["embedding"]))
+# A new photo is compared with the set only once the set has SET_CHECK_FROM photos;
+# after each burst and at Done the whole set is judged by its majority
+# (bot/studio/reference_set.py), so an odd first photo, or two, is named and set
+# aside, never the reason every later photo is "a different person".
+__all__ = ["SET_CHECK_FROM", "Photos", "embedding"]
+REMOVE = re.compile(r"(?:remove|delete)\s+(?:photo\s+)?(?:#|no\.?\s*)?(\d{1,3})", re.IGNORECASE)
+NEW_SET = re.compile(r"(?:start\s+)?(?:a\s+)?new\s+set", re.IGNORECASE)
 
 
 class Photos:
@@ -48,18 +49,56 @@ class Photos:
 
     # --- the step -----------------------------------------------------------------------
     async def show(self, turn: Turn) -> list[Reply]:
+        return await self._show(turn.user, turn.rev)
+
+    async def _show(self, user: Row, rev: int) -> list[Reply]:
+        """The set's contact sheet (when it has photos), then the ask with Done."""
         settings = self.s.settings
-        ref = await self.s.store.current_set(turn.user["id"])
+        ref = await self.s.store.current_set(user["id"])
         n = await self.s.store.count_photos(ref["id"])
         text = words.ASK_PHOTOS.format(min=settings.min_photos)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
-        return [say(text, self.done_row(turn.rev, n))]
+        sheet = await reference_set.sheet(self.s, user, rev) if n else None
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n))]
+
+    def _changed(self, user: Row, text: str) -> Outcome:
+        """The set changed: say so, then the new sheet and Done (a fresh revision, so
+        the old sheet's buttons are stale)."""
+
+        async def reply(rev: int) -> list[Reply]:
+            return [say(text), *await self._show(user, rev)]
+
+        return Outcome(to=State.REFERENCES, show=False, then=reply)
 
     async def text(self, turn: Turn, text: str) -> Outcome:
         if text.lower() in ("done", "/done"):
             return await self.done(turn, "")
+        if m := REMOVE.fullmatch(text.strip()):
+            return self._changed(
+                turn.user, await reference_set.remove_number(self.s, turn.user, int(m[1]))
+            )
+        if NEW_SET.fullmatch(text.strip()):
+            return await self.new_set(turn, "")
         return again(say(w.WAITING_FOR_PHOTOS))
+
+    async def remove(self, turn: Turn, arg: str) -> Outcome:
+        """A Remove button of the sheet (its arg: the photo's id)."""
+        if not arg.isdigit():
+            return again(say(w.WRONG_STEP_BUTTON))
+        return self._changed(turn.user, await reference_set.remove(self.s, turn.user, int(arg)))
+
+    async def new_set(self, turn: Turn, arg: str) -> Outcome:
+        """Start a new set: asks first (every photo of the set goes), then does it."""
+        if arg == "yes":
+            return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
+        ref = await self.s.store.current_set(turn.user["id"])
+        count = len(await self.s.store.photos(ref["id"]))
+        if not count:
+            return again(say(w.NO_PHOTOS_YET))
+        yes = Button(w.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
+        keep = Button(w.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
+        return answer(say(w.new_set_ask(count), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store
@@ -78,6 +117,11 @@ class Photos:
         lines = await uploads.run_burst(
             self.s, user, files, lambda f: self.one_photo(user, ref["id"], f), collecting
         )
+        judged = await reference_set.judge(self.s, user, ref["id"])  # by its majority
+        if judged.lines():
+            lines += ["", *judged.lines()]
+        if judged.out or judged.back:
+            reference_set.drop_sheets(store.media, user["id"])
         accepted = await store.count_photos(ref["id"])
         lines += ["", words.count_line(accepted, settings.min_photos, settings.max_photos)]
         return self._stay("\n".join(lines), accepted)
@@ -129,26 +173,51 @@ class Photos:
             log.warning("photo check failed (%s): %s", result.code, result.message)
             return words.check_failed(words.failure_words(result.code))
         assert isinstance(result, c.AnalyzePhotoResult)
+        for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
+            if result.fingerprint and same_picture(result.fingerprint, p["fingerprint"]):
+                await store.delete_photo(photo_id)
+                return words.same_picture(n)
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
+        problems = {i.problem for i in result.issues}
+        if result.embedding is not None and problems == {c.PhotoProblem.DIFFERENT_PERSON}:
+            # Kept aside with its face: if most of the set turns out to show this person,
+            # the set's majority takes it back (reference_set.judge).
+            await self._keep(user["id"], photo_id, "excluded", reasons, result)
+            return words.refused("; ".join(words.issue_words(i) for i in result.issues))
         if not result.accepted or result.embedding is None:
             await rights.refused(store, user["id"], photo_id, reasons, result.protected_match)
             why = "; ".join(words.issue_words(i) for i in result.issues)
             return words.refused(why)
+        await self._keep(user["id"], photo_id, "accepted", reasons, result)
+        return words.ACCEPTED
+
+    async def _keep(
+        self,
+        user_id: int,
+        photo_id: int,
+        status: str,
+        reasons: list[dict[str, str]],
+        r: c.AnalyzePhotoResult,
+    ) -> None:
+        """Store a photo with its face (accepted, or set aside as someone else)."""
+        store = self.s.store
+        assert r.embedding is not None
         crop = None
-        if result.face_crop:
-            crop, _ = store.media.put(user["id"], "crops", result.face_crop, "png")
+        if r.face_crop:
+            crop, _ = store.media.put(user_id, "crops", r.face_crop, "png")
         await store.update_photo(
             photo_id,
-            "accepted",
+            status,
             reasons,
-            embedding=list(result.embedding.vector),
-            backend=result.embedding.backend,
+            embedding=list(r.embedding.vector),
+            backend=r.embedding.backend,
             crop_path=crop,
-            width=result.width,
-            height=result.height,
-            quality=dict(result.quality),
+            width=r.width,
+            height=r.height,
+            quality=dict(r.quality),
         )
-        return words.ACCEPTED
+        if r.fingerprint:
+            await store.set_fingerprint(photo_id, r.fingerprint)
 
     # --- Done ---------------------------------------------------------------------------
     async def done(self, turn: Turn, _arg: str) -> Outcome:
@@ -165,46 +234,24 @@ class Photos:
             checked = await uploads.check_pending(
                 self.s, user, ref["id"], lambda f: self.one_photo(user, ref["id"], f)
             )
+        judged = await reference_set.judge(self.s, user, ref["id"])  # by its majority
         accepted = await store.photos(ref["id"], "accepted")
+        if judged.error is not None:
+            return self._stay(judged.error, len(accepted))
+        if judged.out or judged.back:
+            reference_set.drop_sheets(store.media, user["id"])
         if checked:
             checked.append("")
         if len(accepted) < minimum:
             return self._stay(
                 "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
-        notes: list[str] = []
-        if len(accepted) >= 3:
-            req = c.CheckSetRequest(embeddings=[embedding(p) for p in accepted])
-            job_id = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
-            try:
-                result = await self.s.engine.call(
-                    c.JOB_CHECK_SET, req, job_id=job_id, timeout=self.s.analyze_timeout_s
-                )
-            except TimeoutError:
-                return self._stay(words.SET_CHECK_TIMED_OUT, len(accepted))
-            if isinstance(result, c.JobFailure):
-                log.warning("set check failed (%s): %s", result.code, result.message)
-                why = words.failure_words(result.code)
-                return self._stay(words.set_check_failed(why), len(accepted))
-            assert isinstance(result, c.CheckSetResult)
-            for i in result.outliers:
-                if 0 <= i < len(accepted):
-                    p = accepted[i]
-                    reason = [
-                        {
-                            "problem": "different_person",
-                            "detail": "looks like a different person than the others",
-                        }
-                    ]
-                    await store.update_photo(
-                        p["id"],
-                        "excluded",
-                        reason,
-                        embedding=json.loads(p["embedding"]),
-                        backend=p["backend"],
-                    )
-                    notes.append(words.left_out(p["filename"] or "photo " + str(i + 1)))
-        left = len(accepted) - len(notes)
+        notes = [
+            words.left_out(reference_set.photo_name(p))
+            for p in await store.photos(ref["id"], "excluded")
+        ]
+        notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
+        left = await store.count_photos(ref["id"])
         if left < minimum:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")

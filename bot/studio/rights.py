@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store import rights_store as rs
+from bot.store.media import SHEETS, SHEETS_KEEP_S
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
 from sitter.config import Settings
@@ -116,6 +117,9 @@ async def sweep(store: Store, settings: Settings) -> dict[str, int]:
         store, settings.reference_retention_days, settings.result_retention_days
     )
     counts = {**counts, **{k: v for k, v in records.items() if v}}
+    # Contact sheets (bot/studio/reference_set.py) are pictures of reference photos: an hour.
+    if sheets := store.media.sweep_kind(SHEETS, SHEETS_KEEP_S):
+        counts["contact_sheets"] = sheets
     mod = ModerationStore(store)
     expired = await mod.expire_inputs()
     if any(counts.values()):

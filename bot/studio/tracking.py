@@ -33,6 +33,7 @@ from bot.studio.events import Reply
 from bot.studio.followups import BY_KIND, FollowUps, is_final
 from bot.studio.orders import Orders, job_of
 from bot.studio.pack_delivery import follow_pack
+from bot.studio.progress import EditPacer
 from bot.studio.results import failure_reply, results_reply, variation_columns
 from bot.studio.services import Services
 from sitter import contract as c
@@ -60,6 +61,8 @@ class Tracker:
         self.outages = services.outages
         self._last_sweep: float | None = None  # sweep on the first pass (monotonic may be < 1 h)
         self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
+        # One order's progress message: at most one edit every SITTER_PROGRESS_EDIT_S.
+        self.pacer = EditPacer(services.settings.progress_edit_s)
 
     async def run(self) -> None:
         while True:
@@ -138,12 +141,17 @@ class Tracker:
                     js = await self.engine.state(job_of(order), order["job_id"])
                 if js.status == "running" and order["status"] == "queued":
                     await self.store.set_order(oid, status="running")
+                if not self.pacer.due(oid):  # edited a moment ago: the chat can wait
+                    return
                 note = await self.orders.no_worker_note() if js.status == "queued" else ""
-                text = self.orders.progress_text(oid, js.status, js.position, note)
+                running = js.status == "running"
+                prog = await self.engine.progress(order["job_id"]) if running else None
+                text = self.orders.progress_text(oid, js.status, js.position, note, prog)
                 if text != order["progress"]:
                     reply = self.orders.progress_reply(oid, text, js.status == "queued")
                     if await self.send(order["platform"], order["chat_id"], reply):
                         await self.store.set_order(oid, progress=text)
+                        self.pacer.edited(oid)
                 return
         order = await self.store.order(oid)
         if order is None or order["delivered_at"]:

@@ -56,11 +56,17 @@ def references_step(wz: Any) -> Step:
     return Step(
         State.REFERENCES,
         wz.photos.show,
-        {"done": wz.photos.done, "cancel": wz.cancel},  # /cancel's "Stop choosing"
+        {
+            "done": wz.photos.done,
+            "cancel": wz.cancel,  # /cancel's "Stop choosing"
+            "remove": wz.photos.remove,  # the /photos sheet's buttons
+            "newset": wz.photos.new_set,
+        },
         wz.photos.text,
         wz.photos.files,
         arrows=(
             Arrow(State.REFERENCES, "photos (verdict per photo, running count)"),
+            Arrow(State.REFERENCES, "Remove N / Start a new set (the /photos sheet)"),
             Arrow(State.STYLE, "Done (check_set; a different person is named and left out)"),
         ),
         wizard=True,

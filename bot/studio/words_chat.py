@@ -163,6 +163,45 @@ def painting_text(order_id: int, variations: int) -> str:
     return f"Order #{order_id}: painting your {variations} portraits now…"
 
 
+# --- live progress (bot/studio/progress.py) ------------------------------------------------
+BAR_CELLS = 8
+
+
+def progress_bar(percent: int) -> str:
+    """``▓▓▓▓░░░░ 50%``: eight cells, rounded down (never full before the end)."""
+    percent = max(0, min(100, percent))
+    filled = percent * BAR_CELLS // 100
+    return "▓" * filled + "░" * (BAR_CELLS - filled) + f" {percent}%"
+
+
+def which_portraits(variations: list[int], of: int) -> str:
+    """``portrait 2 of 4``, ``portraits 1–4 of 4``, ``portraits 1, 3 of 4``."""
+    if len(variations) == 1:
+        return f"portrait {variations[0]} of {of}"
+    run = variations == list(range(variations[0], variations[-1] + 1))
+    names = f"{variations[0]}–{variations[-1]}" if run else ", ".join(map(str, variations))
+    return f"portraits {names} of {of}"
+
+
+def painting_progress(
+    order_id: int,
+    total: int,
+    percent: int,
+    stage: str,
+    variations: list[int],
+    of: int,
+    attempt: int,
+) -> str:
+    """The progress message while the engine paints: the sentence, then a bar and what
+    it is doing (``▓▓▓▓░░░░ 50% · portraits 1–4 of 4``)."""
+    what = which_portraits(variations, of) if variations and of else "your portraits"
+    if stage == "detail":
+        what = f"face detail, {what}"
+    elif attempt > 1:
+        what = f"again for a closer likeness: {what}"
+    return f"{painting_text(order_id, total)}\n{progress_bar(percent)} · {what}"
+
+
 def finishing_text(order_id: int) -> str:
     return f"Order #{order_id}: finishing up…"
 
@@ -278,3 +317,51 @@ def follow_up_done(n: int, what: str, method: str, again: bool) -> str:
 
 def follow_up_failed(verb: str, n: int, error: str) -> str:
     return f"Sorry, {verb.lower()} #{n} failed: {error}."
+
+
+# --- the reference set (/photos: bot/studio/reference_set.py) ----------------------------------
+REMOVE_BUTTON = "Remove {n}"
+NEW_SET_BUTTON = "Start a new set"
+NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
+NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
+
+
+def new_set_ask(count: int) -> str:
+    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
+
+
+def photo_sheet(count: int, aside: list[str]) -> str:
+    """The caption of the /photos contact sheet."""
+    text = (
+        f"Your reference set: {count} photo{'s' if count != 1 else ''}, numbered on the sheet. "
+        "Remove one with its button (or type “remove 3”), start a new set, or send more "
+        "photos to add them."
+    )
+    if aside:
+        text += "\nSet aside (they look like someone else): " + ", ".join(aside) + "."
+    return text
+
+
+def photo_removed(n: int, name: str, left: int) -> str:
+    named = "" if name.startswith("photo") else f" ({name})"  # a chat photo has no name
+    return (
+        f"Removed photo {n}{named}: deleted, file and all. "
+        f"{left} photo{'s' if left != 1 else ''} left in your set."
+    )
+
+
+def no_such_photo(n: int, count: int) -> str:
+    if not count:
+        return NO_PHOTOS_YET
+    return f"There's no photo {n}: your set has photos 1–{count}. Send /photos to see them."
+
+
+def new_set_started(deleted: int) -> str:
+    return (
+        f"I deleted the {deleted} photo{'s' if deleted != 1 else ''} of your set. "
+        "Send new photos of yourself to start a new one."
+    )
+
+
+def what_to_remove(count: int) -> str:
+    return f"Which one? Type “remove” and its number on the sheet (1–{count})."
