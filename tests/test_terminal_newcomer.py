@@ -66,11 +66,34 @@ def test_background_results_do_not_renumber_the_step_on_screen(tmp_path: Path) -
     assert _number(text, "Watercolor") == "10" and _number(text, "Upscale 1") == "14"
     assert term.parse(_number(text, "Report 1")) == Press(WHO, "rep:1")
     assert "\n» Order #1" in text and text.endswith("> ")  # off the prompt line, prompt again
-    # The next answer numbers from 1 again; the results' numbers above it still hold.
+    # The next answer numbers after the results, whose numbers above it still hold (a
+    # newcomer pressed 3 for "Upscale 1" and filed a report: the reasons had taken it).
     term.render([Reply("Attire?", buttons=tuple((Button(f"a{i}", f"w:2:{i}"),) for i in range(6)))])
-    assert term.parse("1") == Press(WHO, "w:2:0")
+    assert term.parse("22") == Press(WHO, "w:2:0")
     assert term.parse("14") == Press(WHO, "u:1")
-    assert term.parse("9") == "There is no choice 9 on screen; choose 1–6 or 13–21."
+    assert term.parse("9") == "There is no choice 9 on screen; choose 13–27."
+
+
+def test_an_answer_never_takes_the_numbers_of_results_on_screen(tmp_path: Path) -> None:
+    term = Terminal(tmp_path / "out", WHO, stream=io.StringIO())
+    term.render([Reply("What next?", buttons=((Button("New portrait", "w:1:new"),),))])
+    term.render([_results()], background=True)  # results: 2 (Retry) .. 10
+    reasons = tuple((Button(f"reason {i}", f"rep:1:{i}"),) for i in range(5))
+    term.render([Reply("Why do you report portrait #1?", buttons=reasons)])  # after Report 1
+    assert term.parse("3") == Press(WHO, "u:1")  # still Upscale 1, as printed
+    assert term.parse("11") == Press(WHO, "rep:1:0")
+
+
+def test_a_long_line_or_a_slip_of_a_number_is_answered_not_a_crash(tmp_path: Path) -> None:
+    term = Terminal(tmp_path / "out", WHO, stream=io.StringIO())
+    own = Button("Type my own", "w:2:own", "free_text")
+    presets = tuple((Button(f"p{i}", f"w:2:p{i}"),) for i in range(9))
+    term.render([Reply("What should you wear?", buttons=(*presets, (own,)))])
+    long = ("a very close crop of the face " * 12).strip()  # 359 characters: no file name
+    assert term.parse(long) == Text(WHO, long)
+    assert term.parse("a" * 256) == Text(WHO, "a" * 256)
+    assert term.parse("12").startswith("There is no choice 12 on screen")  # a slip, not words
+    assert term.parse("1984") == Text(WHO, "1984")  # clearly words
 
 
 def test_choices_are_spoken_as_people_write_them() -> None:

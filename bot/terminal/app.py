@@ -81,12 +81,13 @@ class Terminal:
 
     # --- output ----------------------------------------------------------------------
     def render(self, replies: list[Reply], prefix: str = "", background: bool = False) -> None:
-        """Print replies. An answer numbers its buttons from 1 (they replace the last
-        answer's); a message that arrived on its own numbers them after every number
-        still valid, so nothing on screen changes meaning."""
+        """Print replies. An answer's buttons replace the last answer's, numbered from 1
+        unless a message that arrived on its own (results) still holds numbers: then
+        after those, which stay valid, so nothing on screen changes meaning (a Report's
+        reasons never take the numbers of the Upscale buttons above them)."""
         if background and self.at_prompt:
             self._print("")  # off the "> " line
-        start = max(self.choices, default=0) + 1 if background else 1
+        start = max(self.choices if background else self.arrived, default=0) + 1
         numbered: dict[int, tuple[str, str]] = {}
         for reply in replies:
             mark = "✎ " if reply.edit_key else ""  # an update of an earlier message (↻ is Retry)
@@ -111,7 +112,6 @@ class Terminal:
         else:
             if numbered:
                 self.asked = numbered
-                self.arrived = {k: v for k, v in self.arrived.items() if k > len(numbered)}
             self.expect_text = self._free_text_pressed and not numbered
             self._free_text_pressed = False
         if background and self.at_prompt:
@@ -184,12 +184,13 @@ class Terminal:
             data, kind = choices[n]
             self._free_text_pressed = kind == "free_text"
             return Press(self.who, data)
-        if not choices or any(kind == "free_text" for _, kind in choices.values()):
+        takes_words = any(kind == "free_text" for _, kind in choices.values())
+        if not choices or (takes_words and n > 2 * max(choices)):
             return Text(self.who, line)  # a step that takes words: "1984" is an answer
         return f"There is no choice {n} on screen; choose {spoken(list(choices))}."
 
     def _command(self, line: str) -> Command | None:
-        if not COMMAND.fullmatch(line) or Path(line.split()[0]).exists():
+        if not COMMAND.fullmatch(line) or files.exists(line.split()[0]):
             return None
         name, _, args = line[1:].partition(" ")
         return Command(self.who, name.split("@")[0].strip().lower(), args.strip())

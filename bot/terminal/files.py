@@ -47,6 +47,15 @@ def looks_like_path(word: str) -> bool:
     return word.startswith(_PATHY) or PurePath(word).suffix.lower() in IMAGE_SUFFIXES
 
 
+def exists(path: str | Path) -> bool:
+    """Path.exists() that says no instead of raising: a typed sentence longer than a
+    file name may be (255 bytes), or with a NUL in it, is simply not a path."""
+    try:
+        return Path(path).exists()
+    except (OSError, ValueError):
+        return False
+
+
 def _local(word: str) -> str:
     """A ``file://`` URL as a local path; any other word as it is, ``~`` expanded."""
     if word.lower().startswith("file:"):
@@ -62,7 +71,7 @@ def _is_path(word: str, local: str) -> bool:
         return True
     p = Path(local)
     if "/" in word:
-        return p.exists()
+        return exists(p)
     try:
         return p.is_dir() and any(q.suffix.lower() in IMAGE_SUFFIXES for q in p.iterdir())
     except OSError:
@@ -72,7 +81,7 @@ def _is_path(word: str, local: str) -> bool:
 def _words(line: str) -> list[str] | None:
     """The line's paths (as local paths), or None when it is not a line of paths."""
     whole = _local(line.strip().strip("'\""))
-    if Path(whole).exists() and (looks_like_path(line.strip()) or "/" in whole):
+    if exists(whole) and (looks_like_path(line.strip()) or "/" in whole):
         return [whole]  # one path with spaces in it, unquoted
     try:
         words = shlex.split(line)
@@ -93,7 +102,7 @@ def find(line: str, max_files: int, max_bytes: int) -> Found | None:
     paths: list[Path] = []
     for word in words:
         matches = sorted(glob.glob(word)) if glob.has_magic(word) else [word]
-        if not matches or not all(Path(m).exists() for m in matches):
+        if not matches or not all(exists(m) for m in matches):
             found.missing.append(f"{word} (matches nothing)" if glob.has_magic(word) else word)
             continue
         for m in map(Path, matches):
