@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import importlib.util
 import os
+import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -61,6 +62,13 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
         proc.wait(5)
 
 
+# A log record below WARNING, or a library's own note: not the worker's reason.
+_CHATTER = re.compile(r"^(\d{4}-\d\d-\d\d[ T][\d:,.]+ +(DEBUG|INFO)\b|\[\w+\] )")
+TRY_OFFLINE = (
+    "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib (random weights; what ./dev run uses)"
+)
+
+
 class WorkerKeeper:
     """The worker process `sitter run`/`sitter chat` started: started again when it dies
     (at most ``MAX_RESTARTS`` times, waiting longer each time), saying so."""
@@ -104,7 +112,14 @@ class WorkerKeeper:
             lines = [ln for ln in log_file.read_text(errors="replace").splitlines() if ln.strip()]
         except OSError:
             lines = []
-        return "\n  ".join(lines[-6:]) if lines else f"see {log_file}."
+        # Its refusal, not the start-up log around it (INFO lines, library notes).
+        said = [ln for ln in lines if not _CHATTER.match(ln)][-4:]
+        if not said:
+            return f"see {log_file}."
+        text = "\n  ".join(said)
+        if "model cache" in text:
+            text += f"\n  To try Sitter without downloads: {TRY_OFFLINE}"
+        return text
 
 
 @contextlib.asynccontextmanager

@@ -149,3 +149,25 @@ def test_the_retry_arrow_means_retry_only() -> None:
     term = Terminal(Path("/nonexistent"), _Who("terminal", "me", "me"), stream=out)
     term.render([Reply("Order #3 is queued: position 1.", edit_key="order-3")])
     assert "↻" not in out.getvalue() and "Order #3 is queued" in out.getvalue()
+
+
+def test_an_upscaled_copy_is_named_by_its_size_not_the_upscalers_internals() -> None:
+    said = w.follow_up_done(2, "upscaled", "realesrgan-x4plus (ncnn, cpu), 256×256", False)
+    assert "Portrait #2 upscaled to 256×256." in said and "ncnn" not in said
+
+
+def test_a_refusing_worker_is_explained_by_its_reason_not_its_start_up_log(tmp_path: Path) -> None:
+    from bot.local_worker import TRY_OFFLINE, WorkerKeeper
+    from sitter.config import load_settings
+
+    (tmp_path / "worker.log").write_text(
+        "2026-12-01 13:02:47,456 INFO    engine.runtime [order -] loaded safety in 0.09s\n"
+        "[transformers] `CLIPImageProcessor` requires torchvision (not installed)\n"
+        "SITTER_MODEL=black-forest-labs/FLUX.2-klein-4B is not in the model cache /x/models: "
+        "run `sitter models fetch`\n"
+    )
+    keeper = WorkerKeeper.__new__(WorkerKeeper)  # no process: only its words
+    keeper.settings = load_settings(data_dir=tmp_path)
+    reason = keeper._reason()
+    assert "INFO" not in reason and "torchvision" not in reason
+    assert "not in the model cache" in reason and TRY_OFFLINE in reason

@@ -7,6 +7,8 @@ between the two, every sentence the studio core says.
 
 from __future__ import annotations
 
+import re
+
 from bot.studio.words import FREE_TEXT_MAX
 
 # --- the conversation (bot/studio/conversation.py, wizard.py, commands.py) -----------------
@@ -309,7 +311,9 @@ def follow_up_started(verb: str, n: int) -> str:
 
 
 def follow_up_done(n: int, what: str, method: str, again: bool) -> str:
-    text = f"Portrait #{n} {what}" + (f" ({method})" if method else "") + "."
+    # Only the size is said: the stored method also names the upscaler's internals.
+    size = re.search(r"\d+×\d+", method or "")
+    text = f"Portrait #{n} {what}" + (f" to {size.group()}" if size else "") + "."
     if again:
         text = "Here it is again: " + text
     return text + " Sent as a file so its AI provenance metadata stays intact."
