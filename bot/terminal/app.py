@@ -34,7 +34,7 @@ TERMINAL_HELP = (
     "In this terminal:\n"
     "a number – press the button shown with it\n"
     "paths of photos or folders – send them (quotes, ~, *.jpg and file:// work)\n"
-    "/quit (or Ctrl-D) – leave; `sitter chat` continues where you left off"
+    "/quit (or Ctrl-D) – leave; `./dev run` (or `sitter chat`) continues where you left off"
 )
 
 
@@ -281,5 +281,8 @@ class TerminalChat:
                 say("")
             terminal.at_prompt = False
             studio.store.media.on_delete.remove(terminal.forget_copy)
-            say("Bye. Your session is saved; `sitter chat` continues where you left off.")
+            say(
+                "Bye. Your session is saved; `./dev run` (or `sitter chat`) continues where "
+                "you left off."
+            )
             out.flush()
