@@ -54,6 +54,29 @@ def test_no_sql_outside_the_store() -> None:
     assert offenders == {}, f"SQL outside bot/store/ (add a Store method): {offenders}"
 
 
+def test_no_sql_in_the_engine_or_sitter() -> None:
+    """The engine knows no database; sitter/ (config, contract, queue) neither."""
+    offenders = {
+        p.relative_to(ROOT).as_posix(): found
+        for pkg in ("engine", "sitter")
+        for p in sorted((ROOT / pkg).rglob("*.py"))
+        if (found := sql_in(p))
+    }
+    assert offenders == {}, offenders
+
+
+def test_only_the_store_base_and_migrations_touch_the_connection() -> None:
+    """Every query and write of bot/store/ goes through Db (one, all, run, tx,
+    checkpoint), so writes wait for another task's transaction instead of joining it."""
+    raw = re.compile(r"\bdb\.execute(many|script)?\(")
+    offenders = [
+        p.name
+        for p in sorted((ROOT / "bot" / "store").glob("*.py"))
+        if p.name not in ("base.py", "migrate.py") and raw.search(p.read_text())
+    ]
+    assert offenders == [], offenders
+
+
 def test_known_exceptions_still_need_to_be() -> None:
     cleaned = [rel for rel in sorted(KNOWN) if not sql_in(ROOT / rel)]
     assert cleaned == [], f"no SQL left in {cleaned}: remove them from KNOWN"

@@ -61,6 +61,19 @@ class Db:
         async with self.db.execute(sql, args) as cur:
             return cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
 
+    async def checkpoint(self) -> bool:
+        """Write the WAL back into the database and empty it (with secure_delete on,
+        deleted rows are then gone from both files), between other tasks' transactions."""
+        if self._tx_task is not None and self._tx_task is asyncio.current_task():
+            return False  # inside this task's own transaction: nothing is final yet
+        for _ in range(40):  # a statement another task has open keeps it from finishing
+            async with self._tx_lock, self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
+                row = await cur.fetchone()
+            if row is None or int(row[0]) == 0:
+                return True
+            await asyncio.sleep(0.05)
+        return False
+
     @asynccontextmanager
     async def tx(self) -> AsyncIterator[None]:
         """One transaction for this task; nested calls in the same task join it."""

@@ -7,7 +7,6 @@ checkpoint so deleted rows leave the database files at once.
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
@@ -143,13 +142,7 @@ async def _drop_platform_ids(store: Store, user: Any) -> int:
 async def checkpoint(store: Store) -> bool:
     """Write the WAL back into the database and empty it: with secure_delete on, deleted
     rows are then gone from both files, not only once the process exits."""
-    for _ in range(40):  # a statement another task has open keeps it from finishing
-        async with store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)") as cur:
-            row = await cur.fetchone()
-        if row is None or int(row[0]) == 0:
-            return True
-        await asyncio.sleep(0.05)
-    return False
+    return await store.checkpoint()  # through the store's lock (bot/store/base.py)
 
 
 # --- the retention sweep of records ------------------------------------------------------------

@@ -46,6 +46,7 @@ from bot.studio.delivery import Delivery
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.followups import BY_BUTTON, FollowUps
 from bot.studio.inputs import clean_text
+from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
@@ -63,8 +64,8 @@ __all__ = ["ANALYZE_TIMEOUT_S", "VARIATIONS", "State", "Studio", "clean_text"]
 
 log = logging.getLogger(__name__)
 
-# The commands a plugin would answer: without one, they are told "not available".
-MODERATION_COMMANDS = frozenset({"report", "protect", "unprotect", "mod", "reports", "ban"})
+# The commands the moderation plugin answers: without a plugin, "not available".
+MODERATION_COMMANDS = MODERATION_NAMES
 
 
 class Studio:

@@ -36,7 +36,7 @@ from bot.studio.moderation.reports import Reports
 from bot.studio.moderation.targets import Place, Targets
 from bot.studio.moderation.texts import ACTIONS, REASONS, STALE, actor, say
 from sitter.config import Settings
-from sitter.queue import EngineClient
+from sitter.engine_client import Engine
 
 __all__ = ["ACTIONS", "REASONS", "Moderation", "Place", "Targets", "attach", "offer_place"]
 
@@ -52,7 +52,7 @@ class Moderation:
     def __init__(
         self,
         store: Store,
-        engine: EngineClient | None,
+        engine: Engine | None,
         settings: Settings,
         outboxes: Mapping[str, Outbox],
     ):

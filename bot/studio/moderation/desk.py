@@ -11,7 +11,7 @@ from bot.studio.events import Outbox, Recipient, Reply
 from bot.studio.moderation.targets import Places
 from bot.studio.moderation.texts import say
 from sitter.config import Settings
-from sitter.queue import EngineClient
+from sitter.engine_client import Engine
 
 log = logging.getLogger(__name__)
 
@@ -20,7 +20,7 @@ class Desk:
     def __init__(
         self,
         store: Store,
-        engine: EngineClient | None,
+        engine: Engine | None,
         settings: Settings,
         outboxes: Mapping[str, Outbox],
     ):
