@@ -211,9 +211,13 @@ class ModerationStore(PendingInputs):
         vars_ = await self.store.all(
             "SELECT id, path FROM variations WHERE order_id = ? AND removed_at IS NULL", order_id
         )
-        jobs = await self.store.all(
+        jobs = await self.store.all(  # an avatar job keeps its other sizes in more_paths
             "SELECT vj.id, vj.path FROM variation_jobs vj JOIN variations v "
-            "ON v.id = vj.variation_id WHERE v.order_id = ?",
+            "ON v.id = vj.variation_id WHERE v.order_id = ? UNION ALL "
+            "SELECT vj.id, j.value FROM variation_jobs vj JOIN variations v "
+            "ON v.id = vj.variation_id, json_each(COALESCE(vj.more_paths, '[]')) j "
+            "WHERE v.order_id = ?",
+            order_id,
             order_id,
         )
         async with self.store.tx():
@@ -229,7 +233,8 @@ class ModerationStore(PendingInputs):
                 order_id,
             )
         files = await self.drop_files([r["path"] for r in vars_] + [r["path"] for r in jobs])
-        return Purge(results=len(vars_), follow_ups=len(jobs), files=files)
+        follow_ups = len({r["id"] for r in jobs})
+        return Purge(results=len(vars_), follow_ups=follow_ups, files=files)
 
     async def purge_references(self, user_id: int | None) -> Purge:
         """Delete all of a user's reference photos, crops and embeddings (rows and files)."""

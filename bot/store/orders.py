@@ -197,16 +197,24 @@ class Orders(Db):
 
     # --- how far a decision reaches (bot/studio/reach.py, rights.py) ------------------------
     async def order_links(self, order_id: int) -> list[int]:
-        """Orders linked to this one: its retries, its original, the same reference set."""
-        row = await self.one("SELECT id, set_id, retry_of FROM orders WHERE id = ?", order_id)
+        """Orders linked to this one: its retries, its original, the same reference set,
+        and vary/relight orders made from its portraits or the portrait it was made from
+        (a near copy of a removed portrait must go with it, even once the set is gone)."""
+        row = await self.one(
+            "SELECT id, set_id, retry_of, parent_variation_id FROM orders WHERE id = ?", order_id
+        )
         if row is None:
             return []
         linked = await self.all(
             "SELECT id FROM orders WHERE retry_of = ? OR id = ? "
-            "OR (set_id IS NOT NULL AND set_id = ?)",
+            "OR (set_id IS NOT NULL AND set_id = ?) "
+            "OR parent_variation_id IN (SELECT id FROM variations WHERE order_id = ?) "
+            "OR id = (SELECT order_id FROM variations WHERE id = ?)",
             order_id,
             row["retry_of"] if row["retry_of"] is not None else -1,
             row["set_id"] if row["set_id"] is not None else -1,
+            order_id,
+            row["parent_variation_id"] if row["parent_variation_id"] is not None else -1,
         )
         return [order_id, *(int(r["id"]) for r in linked if r["id"] != order_id)]
 
