@@ -24,7 +24,15 @@ from bot.studio.progress import EditPacer, percent, running_text
 from sitter import contract as c
 from sitter.config import load_settings
 
-WIZARD = ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot")
+WIZARD = (
+    "Watercolor",
+    "Business suit",
+    "Office",
+    "Golden hour",
+    "Headshot",
+    "Skip",
+    "Square 1:1 (avatars)",
+)
 EDIT_S = 1.0
 
 

@@ -106,9 +106,9 @@ async def test_progress_edits_are_counted_and_spaced(api: BotApiEmulator, bot: B
     await api.wait_for(lambda: any("Done (2" in b for b in api.buttons(ANNA.id)), 60, "Done")
     await api.press_button(ANNA, "Done (2")
     await _said(api, "choose a style")
-    for step in range(2, 6):
+    for step in range(2, 8):  # the slots, how to describe you, the format
         await _first_button(api)
-        await _said(api, f"Step {step} of 5")
+        await _said(api, f"Step {step} of 7")
     await _first_button(api)
     await _said(api, "Queue it?")
     await api.press_button(ANNA, "Queue it")
