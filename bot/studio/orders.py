@@ -253,8 +253,18 @@ class Orders:
                 for p in refs
             ],
             protected=await reach.protected_for(store, order["user_id"]),
-            aspect=c.Aspect(order["aspect"]) if order["aspect"] else None,
+            aspect=self._aspect(order),
         )
+
+    @staticmethod
+    def _aspect(order: Any) -> c.Aspect | None:
+        """The order's format; square on a square style is the style's own size, sent
+        as no format at all: the same render, which a contract-2 worker also takes (so
+        a rolling upgrade refuses only orders that really use a new format)."""
+        aspect = c.Aspect(order["aspect"]) if order["aspect"] else None
+        params = json.loads(order["params"] or "{}")
+        square = params.get("width", 1024) == params.get("height", 1024)
+        return None if aspect == c.Aspect.SQUARE and square else aspect
 
     async def refine_request(self, order: Row, base: c.GenerateRequest) -> c.RefineRequest | None:
         """A vary/relight order's request: the generation request's identity, prompt and
