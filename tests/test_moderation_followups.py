@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, until
 from test_portrait_followups import ANN, _delivered, _results, _sent
@@ -45,3 +46,26 @@ async def test_removing_a_portrait_removes_its_variations_once_the_set_is_gone(
     await remove_images_everywhere(store, None, 1)
     kept = await store.all("SELECT order_id, idx FROM variations WHERE removed_at IS NULL")
     assert [dict(r) for r in kept] == []
+
+
+async def test_no_button_starts_work_without_consent_to_the_current_text(
+    fake_studio: Studio, fake_engine: FakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A result's, a portrait's or /portraits' buttons start new work on someone's photos:
+    after the consent text changes they ask for consent again first (review of issue 15)."""
+    from bot.studio import buttons as b
+    from bot.studio import words
+    from bot.studio import words_chat as w
+    from bot.studio.events import Press
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
+    await _delivered(studio, chat)
+    monkeypatch.setattr(words, "CONSENT_VERSION", words.CONSENT_VERSION + "-new")
+    vid = (await studio.store.variations(1))[0]["id"]
+    before = len(await studio.store.all("SELECT id FROM orders"))
+    for data in (b.portrait(vid, "vary", "subtle"), b.item("a", vid), b.item("r", 1)):
+        first, *_ = await studio.handle(Press(ANN, data))
+        assert first.text == w.CONSENT_CHANGED, (data, first.text)
+    assert len(await studio.store.all("SELECT id FROM orders")) == before
+    assert await studio.store.variation_job(vid, "avatar") is None

@@ -238,6 +238,11 @@ class Studio:
         if isinstance(event, Command):
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
+            if not consented and not exempt and not isinstance(b.parse(event.data), b.WizardPress):
+                # a result's, /portraits' or a portrait's button starts work on their photos:
+                # only with consent to the current text (the consent screen's own buttons
+                # are wizard presses, and /forget's confirmation is exempt)
+                return [say(w.CONSENT_CHANGED), *await talk.show(turn)]
             return await self._press(event, turn)
         if plugin is not None and (taken := await plugin.take_input(event, user)) is not None:
             return taken  # details for a report, or the selfie after /protect
