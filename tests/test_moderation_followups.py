@@ -69,3 +69,22 @@ async def test_no_button_starts_work_without_consent_to_the_current_text(
         assert first.text == w.CONSENT_CHANGED, (data, first.text)
     assert len(await studio.store.all("SELECT id FROM orders")) == before
     assert await studio.store.variation_job(vid, "avatar") is None
+
+
+async def test_a_command_ends_the_question_for_a_relights_own_words(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """ "My own words" used to stay asked: "thanks!" typed after /status became a paid
+    relight (review of issue 15). A command ends the question; so does time."""
+    from bot.studio import buttons as b
+    from bot.studio.events import Press
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
+    await _delivered(studio, chat)
+    vid = (await studio.store.variations(1))[0]["id"]
+    await studio.handle(Press(ANN, b.portrait(vid, "light", "own")))
+    await chat.send("/status")
+    await chat.send("thanks!")
+    kinds = [r["kind"] for r in await studio.store.all("SELECT kind FROM orders")]
+    assert "relight" not in kinds, kinds

@@ -51,7 +51,7 @@ from bot.studio.moderation import attach
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.plugin import StudioPlugin
-from bot.studio.portrait_menu import PortraitMenu
+from bot.studio.portrait_menu import AWAITING, PortraitMenu
 from bot.studio.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.tracking import Tracker
 from bot.studio.wizard import Wizard
@@ -236,6 +236,9 @@ class Studio:
         if not exempt and turn.state != State.CONSENT and not consented:  # a session, no consent
             return [say(w.CONSENT_CHANGED), *await talk.go(turn, State.CONSENT, {})]
         if isinstance(event, Command):
+            if turn.state == State.IDLE and AWAITING in turn.data:  # a command ends the question
+                await self.store.save_session(user["id"], State.IDLE, {})
+                turn = await talk.turn(user)
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
             if not consented and not exempt and not isinstance(b.parse(event.data), b.WizardPress):

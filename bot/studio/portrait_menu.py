@@ -12,6 +12,7 @@ person's own words is screened like any typed answer.
 from __future__ import annotations
 
 import json
+import time
 
 from bot.store.store import Row
 from bot.studio import buttons as b
@@ -30,6 +31,8 @@ from sitter.prompts import Preset
 
 LIGHT_SLOT = "lighting"  # prompts/wizard.toml's step whose presets are the lights
 AWAITING = "relight_for"  # session data: the portrait whose light is typed next
+AWAITING_AT = "relight_asked_at"  # when it was asked (a light typed much later is not it)
+AWAITING_S = 15 * 60
 PER_ROW = 3
 
 
@@ -93,7 +96,8 @@ class PortraitMenu:
         if p.arg == "own":
             if turn.state != State.IDLE:  # mid-wizard: their typing answers the wizard
                 return [say(wp.MID_WIZARD)]
-            await self.s.store.save_session(user["id"], State.IDLE, {AWAITING: v["id"]})
+            asked = {AWAITING: v["id"], AWAITING_AT: time.time()}
+            await self.s.store.save_session(user["id"], State.IDLE, asked)
             return [say(wp.type_light(v["idx"], MAX_LIGHTING))]
         i = b.read_id(p.arg, 0)
         lights = self.lights()
@@ -106,6 +110,9 @@ class PortraitMenu:
         vid = turn.data.get(AWAITING) if turn.state == State.IDLE else None
         if not isinstance(vid, int):
             return None
+        if time.time() - float(turn.data.get(AWAITING_AT) or 0) > AWAITING_S:
+            await self.s.store.save_session(turn.user["id"], State.IDLE, {})
+            return None  # asked too long ago: these words are about something else
         v = await self.portrait(turn.user, vid)
         if isinstance(v, Reply):
             await self.s.store.save_session(turn.user["id"], State.IDLE, {})
