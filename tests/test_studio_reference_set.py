@@ -259,3 +259,26 @@ def test_the_majority_rule_names_the_smaller_group_whichever_came_first() -> Non
     assert judge("aaaa") == []
     assert judge("ab") is None and judge("abc") is None  # no majority: the median rule
     assert judge("aabb") is None  # a tie is no majority either
+
+
+async def test_copies_of_a_set_aside_picture_never_outvote_the_person(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Review of issue 15: four sizes of one friend's picture outvoted three photos of
+    her, because copies were compared only with accepted photos."""
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    hers = astronaut_set()[:3]
+    fake_engine.show(hers, "astronaut")
+    bob = picture("bob.png", 1)
+    copies = [bob, resized(bob, "bob2.jpg", 1.3, 60), resized(bob, "bob3.jpg", 1.6, 40)]
+    fake_engine.show(copies, "bob")
+    await chat.files(hers)
+    for copy in copies:
+        await chat.files([copy])
+    user = await fake_studio.store.user(WHO.platform, WHO.user_id)
+    ref = await fake_studio.store.current_set(user["id"])
+    kept = {p["filename"]: p["status"] for p in await fake_studio.store.photos(ref["id"])}
+    assert [n for n, s in kept.items() if s == "accepted"] == [f.filename for f in hers]
+    assert [n for n in kept if n.startswith("bob")] == ["bob.png"]  # the copies counted once

@@ -177,6 +177,12 @@ class Photos:
             if result.fingerprint and same_picture(result.fingerprint, p["fingerprint"]):
                 await store.delete_photo(photo_id)
                 return words.same_picture(n)
+        aside = [p for p in await store.photos(set_id, "excluded") if p["fingerprint"]]
+        if result.fingerprint and any(
+            same_picture(result.fingerprint, p["fingerprint"]) for p in aside
+        ):
+            await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
+            return words.SAME_PICTURE_ASIDE
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
         problems = {i.problem for i in result.issues}
         if result.embedding is not None and problems == {c.PhotoProblem.DIFFERENT_PERSON}:

@@ -198,6 +198,12 @@ def taken_back(name: str) -> str:
     return f"• {name} counts after all: most of your photos show that person."
 
 
+SAME_PICTURE_ASIDE = (
+    "✗ that's the same picture as one I set aside (another person than the rest), at "
+    "another size; it counts once."
+)
+
+
 def same_picture(n: int) -> str:
     """A near duplicate (engine/near_duplicate.py) of photo ``n`` of the set."""
     return f"✗ that's the same picture as photo {n}, at another size; it counts once."
