@@ -77,7 +77,12 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
     fk_sql = 'SELECT "table", "from" FROM pragma_foreign_key_list(\'orders\')'
     async with db.execute(fk_sql) as cur:
         fks = {tuple(r) for r in await cur.fetchall()}
-    assert fks == {("users", "user_id"), ("reference_sets", "set_id"), ("orders", "retry_of")}
+    assert fks == {
+        ("users", "user_id"),
+        ("reference_sets", "set_id"),
+        ("orders", "retry_of"),
+        ("variations", "parent_variation_id"),  # 0011: vary / relight orders
+    }
     async with db.execute("SELECT name FROM sqlite_master WHERE type = 'index'") as cur:
         indexes = {r[0] for r in await cur.fetchall()}
     assert {"orders_user", "reports_reporter", "protected_faces_owner"} <= indexes

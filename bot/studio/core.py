@@ -241,7 +241,8 @@ class Studio:
                 turn = await talk.turn(user)
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
-            if not consented and not exempt and not isinstance(b.parse(event.data), b.WizardPress):
+            outdated = not consented and await self.store.consent(user["id"]) is not None
+            if outdated and not exempt and not isinstance(b.parse(event.data), b.WizardPress):
                 # a result's, /portraits' or a portrait's button starts work on their photos:
                 # only with consent to the current text (the consent screen's own buttons
                 # are wizard presses, and /forget's confirmation is exempt)
