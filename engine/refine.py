@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
 MAX_BYTES = 20 * 1024 * 1024  # a delivered PNG is a few MB at most
 MAX_PIXELS = c.MAX_SIDE * c.MAX_SIDE  # what generation can make; an upscaled copy is refused
-MIN_SIDE = 64
+MIN_SIDE = 32  # under what any model paints (the tiny models' 9:16 is 48×88; real ones 720+)
 
 KLEIN_RELIGHT = (
     "The same portrait of the person in the reference images, relit with {light}. "

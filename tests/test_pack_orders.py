@@ -109,7 +109,11 @@ async def test_a_pack_order_end_to_end(
     assert sheet is not None and "all 8 portraits" in sheet.text
     assert "Boardroom #1–#2" in sheet.text and "Outdoors #7–#8" in sheet.text
     assert any("Retry" in b.label for row in sheet.buttons for b in row)
-    assert not sheet.images[0].path.exists()  # made for the message, then deleted
+    # Kept for an hour like a /photos sheet (a terminal's copy of it stays openable), then
+    # swept; /forget deletes it at once (tests/test_rights_forget.py).
+    assert sheet.images[0].path.exists()
+    assert studio.store.media.sweep_kind("sheets", -1) >= 1
+    assert not sheet.images[0].path.exists()
     progress_texts = [r.text for _, r in _sent(studio).sent if r.edit_key == "order-1"]
     assert any("painting look" in t for t in progress_texts), progress_texts
     assert progress_texts[-1] == "Order #1 (LinkedIn headshots) is ready ↓"

@@ -187,14 +187,15 @@ async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
 
 async def _deliver_sheet(t: Tracker, order: Row) -> None:
     """The numbered contact sheet of the whole pack (numbers = the buttons' numbers),
-    then the progress message says ready. The sheet is made for the message and deleted
-    once sent (it is remade if a restart comes first)."""
+    then the progress message says ready. The sheet is made for the message and kept
+    only as long as a /photos sheet: the hourly sweep of sheets deletes it after an hour
+    (so a terminal's copy is there to open), /forget and a purge at once; a restart
+    before it is sent makes it again."""
     store = t.store
     name = t.orders.packs.name(order)
     shown = [v for v in await store.variations(order["id"]) if not v["removed_at"] and v["path"]]
     looks = await store.looks(order["id"])
     retry = (Button(w.RETRY_BUTTON, b.item("r", order["id"]), "primary"),)
-    rel = None
     if shown:
         pictures = [store.media.read(v["path"]) for v in shown]
         numbers = [int(v["idx"]) for v in shown]
@@ -217,8 +218,6 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
             buttons=reply.buttons,
         )
     sent = await t.send(order["platform"], order["chat_id"], reply)
-    if rel is not None:
-        store.media.delete(rel)
     if not sent:
         return
     await store.set_order(order["id"], status="delivered", delivered_at=now_iso())
