@@ -224,3 +224,25 @@ async def test_a_look_whose_job_redis_lost_is_queued_again(
     assert [len(a.images) for a in _albums(studio)] == [2, 2, 2, 2]
     order = await studio.store.order(1)
     assert order["status"] == "delivered" and order["images"] == 8
+
+
+async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Hostile review of issue 15: a pack's order row holds the pack, not each look's
+    style and prompt, so "Vary 6" painted look 1's style. Refused plainly for now."""
+    from bot.studio import buttons as b
+    from bot.studio import words_portrait as wp
+    from bot.studio.events import Press
+
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await _ready(chat)
+    await _linkedin(chat)
+    await chat.press("✓ Queue it")
+    await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
+    before = len(await studio.store.all("SELECT id FROM orders"))
+    vid = (await studio.store.variations(1))[5]["id"]  # portrait #6, look 3
+    for data in (b.portrait(vid, "vary", "subtle"), b.portrait(vid, "light", "0")):
+        [said] = await studio.handle(Press(WHO, data))
+        assert said.text == wp.NOT_FOR_PACKS
+    assert len(await studio.store.all("SELECT id FROM orders")) == before

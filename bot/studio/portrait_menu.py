@@ -136,6 +136,8 @@ class PortraitMenu:
         parent = await store.order(v["order_id"])
         if parent is None:
             return [say(w.NO_SUCH_PORTRAIT)]
+        if parent["pack"]:  # its row holds the pack, not this look's style and prompt
+            return [say(wp.NOT_FOR_PACKS)]
         if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
             return [say(text)]
         choices = json.loads(parent["choices"] or "{}")

@@ -107,3 +107,9 @@ def avatar_refused(n: int, problem: str) -> str:
         f"I can't make an avatar of portrait #{n}: {why}. Try a portrait with the whole "
         "face and some room around it (a head-and-shoulders one works best)."
     )
+
+
+NOT_FOR_PACKS = (
+    "Vary and Relight work on portraits of a single-style order for now; a pack's "
+    "portraits can be upscaled, labelled or made into an avatar."
+)
