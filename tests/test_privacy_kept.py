@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import io
 import json
 import os
+import re
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -313,7 +315,8 @@ async def test_terminal_copies_and_the_wal_go_with_forget(
     r, wfd = os.pipe()
     stdin = os.fdopen(r, "r")
     writer = os.fdopen(wfd, "w")
-    chat = run_studio(settings, [TerminalChat(out, stdin)], worker=False, local_redis=False)
+    screen = io.StringIO()
+    chat = run_studio(settings, [TerminalChat(out, stdin, screen)], worker=False, local_redis=False)
     task = asyncio.create_task(chat)
     try:
         for _ in range(200):
@@ -323,8 +326,14 @@ async def test_terminal_copies_and_the_wal_go_with_forget(
         assert len(list(out.iterdir())) == 4  # the 4 delivered portraits, copied
         writer.write("/forget\n")
         writer.flush()
-        await asyncio.sleep(0.5)
-        writer.write("1\n")  # [1] Yes, delete everything
+        yes = None
+        for _ in range(200):  # numbered after the results still on screen
+            if found := re.findall(r"\[(\d+)\] Yes, delete everything", screen.getvalue()):
+                yes = found[-1]
+                break
+            await asyncio.sleep(0.05)
+        assert yes is not None, screen.getvalue()
+        writer.write(f"{yes}\n")
         writer.flush()
         for _ in range(200):
             if not list(out.iterdir()):

@@ -185,15 +185,6 @@ class ModerationStore(PendingInputs):
             now_iso(),
         )
 
-    async def withheld_count(self, order_id: int) -> int:
-        """How many of an order's portraits the output safety check withheld."""
-        row = await self.store.one(
-            "SELECT COUNT(*) AS n FROM moderation_actions WHERE action = 'output_withheld' "
-            "AND json_extract(detail, '$.order_id') = ?",
-            order_id,
-        )
-        return int(row["n"]) if row is not None else 0
-
     async def audit(self, since: str | None = None) -> list[dict[str, Any]]:
         rows = await self.store.all(
             "SELECT id, created_at, actor, action, target_user_id, report_id, reason, detail "

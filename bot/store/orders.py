@@ -195,6 +195,15 @@ class Orders(Db):
             "ORDER BY vj.id"
         )
 
+    async def withheld_count(self, order_id: int) -> int:
+        """How many of an order's portraits the output safety check withheld."""
+        row = await self.one(
+            "SELECT COUNT(*) AS n FROM moderation_actions WHERE action = 'output_withheld' "
+            "AND json_extract(detail, '$.order_id') = ?",
+            order_id,
+        )
+        return int(row["n"]) if row is not None else 0
+
     # --- how far a decision reaches (bot/studio/reach.py, rights.py) ------------------------
     async def order_links(self, order_id: int) -> list[int]:
         """Orders linked to this one: its retries, its original, the same reference set,

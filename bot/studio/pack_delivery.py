@@ -16,7 +16,6 @@ import json
 import logging
 from typing import Any
 
-from bot.store.moderation_store import ModerationStore
 from bot.store.store import Row, now_iso
 from bot.studio import buttons as b
 from bot.studio import followups, words
@@ -210,7 +209,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
         reply = Reply(text=text, images=(Image(store.media.path(rel)),), buttons=(retry,))
     else:
         reply = Reply(text=f"Order #{order['id']} – {name}: {words.RETRY}", buttons=(retry,))
-    withheld = await ModerationStore(store).withheld_count(order["id"])
+    withheld = await store.withheld_count(order["id"])
     if withheld:
         reply = Reply(
             text=reply.text + " " + words.withheld_line(withheld),

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from bot.store.moderation_store import ModerationStore
 from bot.store.store import Row, now_iso
 from bot.studio import buttons as b
 from bot.studio import words_chat as w
@@ -75,5 +74,5 @@ class Portraits:
         if order["status"] not in ("done", "delivered"):
             return [_say(wl.ORDER_GONE)]
         variations = await store.variations(order_id)
-        withheld = await ModerationStore(store).withheld_count(order_id)
+        withheld = await store.withheld_count(order_id)
         return [results_reply(self.s, order, variations, withheld)]

@@ -266,7 +266,7 @@ class Tracker:
 
     async def _deliver_results(self, order: Row) -> None:
         variations = await self.store.variations(order["id"])
-        withheld = await ModerationStore(self.store).withheld_count(order["id"])
+        withheld = await self.store.withheld_count(order["id"])
         reply = results_reply(self.s, order, variations, withheld)
         if await self.send(order["platform"], order["chat_id"], reply):
             await self.store.set_order(order["id"], status="delivered", delivered_at=now_iso())
