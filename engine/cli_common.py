@@ -50,3 +50,24 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
                 )
             )
     return refs, verdicts
+
+
+def load_and_check(
+    settings: Any, photos: list[Path]
+) -> tuple[Any, list[c.Reference], list[dict[str, Any]]]:
+    """Load the models, check the photos and print each verdict; (runtime, references,
+    verdicts):
+    no references means none of the photos can be used (said on stderr)."""
+    import sys
+
+    from engine.runtime import Runtime
+
+    print(f"loading {settings.model} and the {settings.face_backend} face models ...")
+    runtime = Runtime(settings).load(("faces", "pipeline", "signer"))
+    refs, verdicts = analyze(runtime, photos)
+    for v in verdicts:
+        mark = "ok " if v["accepted"] else "no "
+        print(f"  {mark} {v['file']}: {'; '.join(v['issues']) or 'accepted'}")
+    if not refs:
+        print("sitter generate: none of the photos can be used (see above)", file=sys.stderr)
+    return runtime, refs, verdicts

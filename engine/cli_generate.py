@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from engine.cli_common import MAX_ATTEMPTS, analyze, screen
+from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
 from sitter import contract as c
 from sitter.config import Settings
 
@@ -89,16 +89,9 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     reference_prompt = library.reference_prompt(style.key, answers)
 
     from engine.pipeline.generate import generate, resolve_params
-    from engine.runtime import Runtime
 
-    print(f"loading {settings.model} and the {settings.face_backend} face models ...")
-    runtime = Runtime(settings).load(("faces", "pipeline", "signer"))
-    refs, verdicts = analyze(runtime, photos)
-    for v in verdicts:
-        mark = "ok " if v["accepted"] else "no "
-        print(f"  {mark} {v['file']}: {'; '.join(v['issues']) or 'accepted'}")
+    runtime, refs, verdicts = load_and_check(settings, photos)
     if not refs:
-        print("sitter generate: none of the photos can be used (see above)", file=sys.stderr)
         return 1
 
     base = args.seed if args.seed is not None else secrets.randbelow(2**31)

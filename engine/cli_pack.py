@@ -33,7 +33,7 @@ def folder_name(name: str) -> str:
 
 def cmd_pack(args: argparse.Namespace, settings: Settings, photos: list[Path], out: Path) -> int:
     from bot.studio.contact_sheet import contact_sheet
-    from engine.cli_common import MAX_ATTEMPTS, analyze, screen
+    from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
     from sitter.packs import find_pack, load_packs
     from sitter.prompts import PromptError, PromptLibrary
 
@@ -51,16 +51,9 @@ def cmd_pack(args: argparse.Namespace, settings: Settings, photos: list[Path], o
         return _err(refusal)
 
     from engine.pipeline.generate import generate
-    from engine.runtime import Runtime
 
-    print(f"loading {settings.model} and the {settings.face_backend} face models ...")
-    runtime = Runtime(settings).load(("faces", "pipeline", "signer"))
-    refs, verdicts = analyze(runtime, photos)
-    for v in verdicts:
-        mark = "ok " if v["accepted"] else "no "
-        print(f"  {mark} {v['file']}: {'; '.join(v['issues']) or 'accepted'}")
+    runtime, refs, verdicts = load_and_check(settings, photos)
     if not refs:
-        print("sitter generate: none of the photos can be used (see above)", file=sys.stderr)
         return 1
     base = args.seed if args.seed is not None else secrets.randbelow(2**31)
     started, number = time.monotonic(), 1
