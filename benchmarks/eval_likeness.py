@@ -107,7 +107,7 @@ def identities(folder: Path, people: int | None, max_photos: int) -> dict[str, l
 
 def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
     """Render everything; (figures per model and per model+style, any tiny model)."""
-    from engine.cli_generate import analyze
+    from engine.cli_common import analyze
     from engine.pipeline.generate import generate
     from engine.runtime import Runtime
 
