@@ -61,6 +61,24 @@ def detail_pipe(loaded: LoadedPipeline) -> Any:
     return pipe
 
 
+def img2img_setup(
+    loaded: LoadedPipeline, params: Any, prompt: str, negative_prompt: str | None
+) -> tuple[Any, Any, dict[str, Any], bool]:
+    """The SDXL/SD 1.5 image-to-image pipeline as the order was rendered: the order's
+    scheduler and path, its identity scale and its whole prompt encoded; shared by the
+    face detail pass and vary/relight (engine/pipeline/img2img.py).
+    Returns (pipe, params, text embeddings, classifier-free guidance on)."""
+    base = loaded.pipe
+    params = choose_path(loaded, params)  # the scheduler and path the order was rendered with
+    pipe = detail_pipe(loaded)
+    pipe.scheduler = base.scheduler
+    cfg = params.guidance > 1.0
+    base.set_ip_adapter_scale(params.identity_scale)
+    from engine.pipeline import long_prompt  # the whole prompt, as the order was rendered
+
+    return pipe, params, long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg), cfg
+
+
 def render_crops(
     loaded: LoadedPipeline,
     crops_in: Sequence[Image.Image],
@@ -98,15 +116,7 @@ def render_crops(
         return _klein_edit(
             loaded, images, seeds, prompt, params, strength, steps, ref_images, check_cancel
         )
-    base = loaded.pipe
-    params = choose_path(loaded, params)  # the scheduler the order was rendered with
-    pipe = detail_pipe(loaded)
-    pipe.scheduler = base.scheduler
-    cfg = params.guidance > 1.0
-    base.set_ip_adapter_scale(params.identity_scale)
-    from engine.pipeline import long_prompt  # the whole prompt, as the order was rendered
-
-    text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
+    pipe, params, text, cfg = img2img_setup(loaded, params, prompt, negative_prompt)
     try:
         with torch.inference_mode():
             identity = identity_kwargs(loaded, refs, id_crops, cfg=cfg, batch=len(images))

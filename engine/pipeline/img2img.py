@@ -33,7 +33,7 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
-from engine.pipeline.detail_render import KLEIN_MAX_INPUTS, detail_pipe
+from engine.pipeline.detail_render import KLEIN_MAX_INPUTS, detail_pipe, img2img_setup
 from engine.pipeline.identity_input import clear_identity, identity_kwargs
 from sitter.contract import MAX_STEPS, RefineMode, RefineStrength
 
@@ -86,7 +86,6 @@ def render_from(
     import torch
 
     from engine.pipeline.loaded import Cancelled
-    from engine.pipeline.speed import choose_path
 
     def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
         if cancel is not None and cancel.is_set():
@@ -97,15 +96,7 @@ def render_from(
     image = fit_start(start, params.width, params.height)
     if loaded.family == "klein":
         return _klein(loaded, image, strength, prompt, params, seeds, ref_images, check_cancel)
-    base = loaded.pipe
-    params = choose_path(loaded, params)  # the scheduler and path the order was rendered with
-    pipe = detail_pipe(loaded)
-    pipe.scheduler = base.scheduler
-    cfg = params.guidance > 1.0
-    base.set_ip_adapter_scale(params.identity_scale)
-    from engine.pipeline import long_prompt  # the whole prompt, as the order was rendered
-
-    text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
+    pipe, params, text, cfg = img2img_setup(loaded, params, prompt, negative_prompt)
     try:
         with torch.inference_mode():
             identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
