@@ -14,6 +14,7 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
+from bot.store.media import PACK_SHEETS
 from bot.studio.core import Studio
 from bot.studio.events import Reply, Who
 from bot.studio.orders import Orders
@@ -112,8 +113,7 @@ async def test_a_pack_order_end_to_end(
     # Kept for an hour like a /photos sheet (a terminal's copy of it stays openable), then
     # swept; /forget deletes it at once (tests/test_rights_forget.py).
     assert sheet.images[0].path.exists()
-    assert studio.store.media.sweep_kind("sheets", -1) >= 1
-    assert not sheet.images[0].path.exists()
+    pack_sheet = sheet.images[0].path  # swept below, after /photos leaves it alone
     progress_texts = [r.text for _, r in _sent(studio).sent if r.edit_key == "order-1"]
     assert any("painting look" in t for t in progress_texts), progress_texts
     assert progress_texts[-1] == "Order #1 (LinkedIn headshots) is ready ↓"
@@ -137,6 +137,18 @@ async def test_a_pack_order_end_to_end(
     assert "The daily limit counts images: a portrait order is 4, a pack one per image" in (
         help_.text
     )
+
+    # Opening /photos (twice) neither deletes the pack's sheet nor its own unchanged one
+    # (issue 22 item 15: both were kind "sheets", and every /photos deleted them all).
+    deleted: list[str] = []
+    studio.store.media.on_delete.append(deleted.append)
+    [photos] = [r for r in await chat.send("/photos") if r.images]
+    [again] = [r for r in await chat.send("/photos") if r.images]
+    assert photos.images[0].path == again.images[0].path and again.images[0].path.exists()
+    assert pack_sheet.exists() and deleted == []
+    studio.store.media.on_delete.remove(deleted.append)
+    assert studio.store.media.sweep_kind(PACK_SHEETS, -1) >= 1
+    assert not pack_sheet.exists()
 
     # /forget: every pack portrait and look row goes.
     await chat.send("/forget")

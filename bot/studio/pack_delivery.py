@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from bot.store.media import PACK_SHEETS
 from bot.store.store import Row, now_iso
 from bot.studio import buttons as b
 from bot.studio import followups, words
@@ -199,7 +200,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
         pictures = [store.media.read(v["path"]) for v in shown]
         numbers = [int(v["idx"]) for v in shown]
         sheet = await asyncio.to_thread(_sheet, pictures, numbers)
-        rel, _ = store.media.put(order["user_id"], "sheets", sheet, "jpg")
+        rel, _ = store.media.put(order["user_id"], PACK_SHEETS, sheet, "jpg")
         names = ", ".join(
             f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
             for x in looks

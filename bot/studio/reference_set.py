@@ -109,9 +109,10 @@ async def numbered(s: Services, set_id: int) -> list[Row]:
 
 
 # --- the contact sheet -----------------------------------------------------------------------
-def drop_sheets(media: MediaStore, user_id: int) -> int:
-    """Delete every contact sheet of this person (the set changed, or a new sheet)."""
-    return media.delete_kind(user_id, SHEET_KIND)
+def drop_sheets(media: MediaStore, user_id: int, keep: str | None = None) -> int:
+    """Delete every /photos contact sheet of this person but ``keep`` (the set changed,
+    or a new sheet). A pack's sheet is another kind: never touched here."""
+    return media.delete_kind(user_id, SHEET_KIND, keep)
 
 
 async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
@@ -123,8 +124,9 @@ async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
         return None
     pictures = [store.media.read(p["path"]) for p in photos]
     data = await asyncio.to_thread(contact_sheet, pictures)
-    drop_sheets(store.media, user["id"])
     rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
+    # The same photos make the same sheet (the same file): its copies stay where they are.
+    drop_sheets(store.media, user["id"], keep=rel)
     aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
     removes = [
         Button(w.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p["id"])), "danger")
