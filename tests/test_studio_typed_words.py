@@ -1,0 +1,63 @@
+"""Issue 22: what a newcomer typed instead of pressing, and what they were told.
+
+On the in-memory engine (tests/fake_engine.py) and a real SQLite file: the conversation
+is what these tests are about.
+"""
+
+from __future__ import annotations
+
+from studio_harness import Chat, astronaut_set
+
+from bot.studio.core import Studio
+from bot.studio.events import Who
+
+WHO = Who("terminal", "ann", "ann-chat", "Ann")
+
+
+async def _ready(chat: Chat) -> None:
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(astronaut_set())
+    await chat.press("Done")
+
+
+async def test_typed_button_words_press_the_button_never_become_the_prompt(
+    fake_studio: Studio,
+) -> None:
+    """Item 17: `skip` gave "Described as: skip", `back` became the attire, `cancel` the
+    setting, "Type my own" the composition, and `library` the bare word."""
+    chat = Chat(fake_studio, WHO)
+    await _ready(chat)
+    await chat.press("Watercolor")
+    assert "What should you wear?" in chat.text()
+    await chat.send("back")  # at the attire step: Back to the style
+    assert "choose a style" in chat.text(), chat.text()
+    await chat.send("watercolor")
+    await chat.send("a wool coat")
+    await chat.send("library")  # the preset's name: its wording, not the bare word
+    await chat.send("Golden hour")
+    await chat.send("Type my own")  # the button's label: asks for the words
+    assert "How close?" not in chat.text() and "Type" in chat.text(), chat.text()
+    await chat.send("a close crop of the face")
+    await chat.send("Skip")
+    assert "Which format?" in chat.text(), chat.text()
+    await chat.send("Square 1:1 (avatars)")
+    summary = chat.text()
+    assert "Attire: a wool coat" in summary and "Setting: Library" in summary, summary
+    assert "Composition: a close crop of the face" in summary, summary
+    assert "skip" not in summary.lower().replace("skipped", ""), summary
+    session = await fake_studio.store.session(1)
+    assert session is not None
+    assert session.data["setting"] == "an old wood-panelled library"
+    assert session.data["lighting"] != "Golden hour"  # the preset's wording
+    assert session.data.get("subject", "") == ""
+    await chat.send("cancel")
+    assert "Cancelled" in chat.text(), chat.text()
+
+
+async def test_i_agree_typed_at_consent_agrees(fake_studio: Studio) -> None:
+    """Item 23: typing "I agree" at the consent step was refused ("press I agree")."""
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.send("I agree")
+    assert "Send me photos" in chat.text(), chat.text()
