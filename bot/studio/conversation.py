@@ -26,7 +26,6 @@ from bot.studio import words_chat as w
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.services import Services
 
-
 # Typed words that mean a button whatever its label says ("◀ Styles" is the pack step's Back).
 NAV_WORDS = frozenset({"back", "cancel", "skip"})
 
