@@ -6,6 +6,7 @@ is what these tests are about.
 
 from __future__ import annotations
 
+from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set
 
 from bot.studio.core import Studio
@@ -61,3 +62,30 @@ async def test_i_agree_typed_at_consent_agrees(fake_studio: Studio) -> None:
     await chat.send("/start")
     await chat.send("I agree")
     assert "Send me photos" in chat.text(), chat.text()
+
+
+async def test_start_a_new_set_counts_the_photos_kept_and_a_set_aside_one_says_so(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Item 18: "This deletes all 39 photos" for 4 accepted and 2 set aside (the refused
+    uploads were counted); "✗ a different person" did not say the photo is kept."""
+    from test_studio_reference_set import picture
+
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    fake_engine.show(astronaut_set(), "astronaut")
+    await chat.files(astronaut_set())
+    friend = [picture("bob.png", 1), picture("bob-beach.png", 2)]
+    fake_engine.show(friend, "bob")
+    nobody = [picture(f"wall{i}.png", 10 + i) for i in range(3)]
+    fake_engine.show(nobody, None)  # no face: refused, nothing kept
+    [v] = await chat.files([*friend, *nobody])
+    assert v.text.count("✗") == 5, v.text
+    line = next(x for x in v.text.splitlines() if x.startswith("bob.png"))
+    assert "set aside" in line and "/photos lists it" in line, line
+    replies = await chat.send("/photos")
+    [ask] = await chat.press("Start a new set", replies)
+    assert "This deletes all 6 photos of your set (4 in use, 2 set aside)" in ask.text, ask.text
+    [gone, *_] = await chat.press("Yes, delete them", [ask])
+    assert "I deleted the 6 photos of your set" in gone.text, gone.text

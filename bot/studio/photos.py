@@ -93,12 +93,12 @@ class Photos:
         if arg == "yes":
             return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
         ref = await self.s.store.current_set(turn.user["id"])
-        count = len(await self.s.store.photos(ref["id"]))
-        if not count:
+        kept = await reference_set.kept_counts(self.s.store, ref["id"])
+        if not sum(kept.values()):
             return again(say(w.NO_PHOTOS_YET))
         yes = Button(w.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
         keep = Button(w.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
-        return answer(say(w.new_set_ask(count), (yes, keep)))
+        return answer(say(w.new_set_ask(kept), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store
@@ -189,7 +189,8 @@ class Photos:
             # Kept aside with its face: if most of the set turns out to show this person,
             # the set's majority takes it back (reference_set.judge).
             await self._keep(user["id"], photo_id, "excluded", reasons, result)
-            return words.refused("; ".join(words.issue_words(i) for i in result.issues))
+            why = "; ".join(words.issue_words(i) for i in result.issues)
+            return words.refused(why) + " " + words.SET_ASIDE
         if not result.accepted or result.embedding is None:
             await rights.refused(store, user["id"], photo_id, reasons, result.protected_match)
             why = "; ".join(words.issue_words(i) for i in result.issues)

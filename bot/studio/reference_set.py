@@ -23,7 +23,7 @@ import logging
 from dataclasses import dataclass, field
 
 from bot.store.media import SHEETS, MediaStore
-from bot.store.store import Row
+from bot.store.store import Row, Store
 from bot.studio import buttons as b
 from bot.studio import rights, words
 from bot.studio import words_chat as w
@@ -166,13 +166,21 @@ async def remove_number(s: Services, user: Row, n: int) -> str:
     return await remove(s, user, photos[n - 1]["id"])
 
 
+KEPT_STATUSES = ("accepted", "excluded", "pending")  # a refused upload kept no photo
+
+
+async def kept_counts(store: Store, set_id: int) -> dict[str, int]:
+    """The set's photos that are kept, by status (refused uploads are not photos kept)."""
+    return {st: await store.count_photos(set_id, st) for st in KEPT_STATUSES}
+
+
 async def new_set(s: Services, user: Row) -> str:
     """Delete every photo of the current set (any status) and collect again."""
     store = s.store
     ref = await store.current_set(user["id"])
-    photos = await store.photos(ref["id"])
-    for p in photos:
+    kept = await kept_counts(store, ref["id"])
+    for p in await store.photos(ref["id"]):
         await store.delete_photo(p["id"])
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return w.new_set_started(len(photos))
+    return w.new_set_started(sum(kept.values()))

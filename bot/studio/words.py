@@ -217,6 +217,13 @@ def refused(why: str) -> str:
     return "✗ " + (why or "it can't be used") + "."
 
 
+# After "✗ looks like a different person": the photo is kept, not thrown away.
+SET_ASIDE = (
+    "I keep it set aside, unused (it counts after all if most of your photos show that "
+    "person; /photos lists it, Start a new set deletes it)."
+)
+
+
 # The verdict when the checker did not answer (uploads.run_burst looks for it).
 CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
 ENGINE_DOWN = (

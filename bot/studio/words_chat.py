@@ -330,8 +330,21 @@ NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
 NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
 
 
-def new_set_ask(count: int) -> str:
-    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
+def new_set_ask(kept: dict[str, int]) -> str:
+    """kept: the set's photos by status (accepted, excluded = set aside, pending)."""
+    count = sum(kept.values())
+    parts = [
+        f"{n} {what}"
+        for n, what in (
+            (kept.get("accepted", 0), "in use"),
+            (kept.get("excluded", 0), "set aside"),
+            (kept.get("pending", 0), "not checked yet"),
+        )
+        if n
+    ]
+    which = f" ({', '.join(parts)})" if len(parts) > 1 else ""
+    photos = "the 1 photo" if count == 1 else f"all {count} photos"
+    return f"This deletes {photos} of your set{which}, so you can start a new one. Sure?"
 
 
 def photo_sheet(count: int, aside: list[str]) -> str:
