@@ -238,23 +238,51 @@ async def test_a_look_whose_job_redis_lost_is_queued_again(
     assert order["status"] == "delivered" and order["images"] == 8
 
 
-async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
+async def test_a_packs_portraits_have_their_more_menu_and_vary_relight_their_own_look(
     fake_studio: Studio, fake_engine: FakeEngine
 ) -> None:
-    """Hostile review of issue 15: a pack's order row holds the pack, not each look's
-    style and prompt, so "Vary 6" painted look 1's style. Refused plainly for now."""
-    from bot.studio import buttons as b
-    from bot.studio import words_portrait as wp
-    from bot.studio.events import Press
-
+    """Issue 22 item 16 (was refused plainly since issue 15's review: the order row holds
+    the pack, not each look's style and prompt, so "Vary 6" painted look 1's style). Each
+    look's album has its More buttons; vary and relight start from the look that painted
+    the portrait; /portraits names the pack, not its first look's style."""
     studio, chat = fake_studio, Chat(fake_studio, WHO)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 40})
     await _ready(chat)
     await _linkedin(chat)
     await chat.press("✓ Queue it")
     await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
-    before = len(await studio.store.all("SELECT id FROM orders"))
-    vid = (await studio.store.variations(1))[5]["id"]  # portrait #6, look 3
-    for data in (b.portrait(vid, "vary", "subtle"), b.portrait(vid, "light", "0")):
-        [said] = await studio.handle(Press(WHO, data))
-        assert said.text == wp.NOT_FOR_PACKS
-    assert len(await studio.store.all("SELECT id FROM orders")) == before
+    looks = await studio.store.looks(1)
+    album = _albums(studio)[2]  # look 3: Creative agency, #5–#6
+    [menu] = await chat.press("More 6…", [album])
+    labels = [btn.label for row in menu.buttons for btn in row]
+    assert {"Avatar 6", "Vary 6 (subtle)", "Relight 6"} <= set(labels), labels
+    [said, queued] = await chat.press("Vary 6 (subtle)", [menu])
+    assert "subtle variations of portrait #6" in said.text and "queued" in queued.text
+    varied = await studio.store.order(2)
+    assert varied["kind"] == "vary" and varied["prompt"] == looks[2]["prompt"]
+    assert varied["style"] == looks[2]["style"] and "knit sweater" in varied["prompt"]
+    await until(studio, lambda: any("Four subtle variations of portrait #6" in r.text
+                                    for _, r in _sent(studio).sent), 10, "variations")  # fmt: skip
+    # Relight #7 (look 4, Outdoors): its own answers, the new light, none of the old.
+    [menu] = await chat.press("More 7…", [_albums(studio)[3]])
+    [lights] = await chat.press("Relight 7", [menu])
+    await chat.press("Neon", [lights])
+    relit = await studio.store.order(3)
+    assert relit["kind"] == "relight" and "colourful neon light" in relit["prompt"]
+    assert "smart blazer" in relit["prompt"] and "soft diffused daylight" not in relit["prompt"]
+    assert "knit sweater" not in relit["prompt"]
+    await until(studio, lambda: any("relit with colourful neon light" in r.text
+                                    for _, r in _sent(studio).sent), 10, "relit")  # fmt: skip
+    # The avatar of a pack portrait.
+    [menu] = await chat.press("More 1…", [_albums(studio)[0]])
+    await chat.press("Avatar 1", [menu])
+    await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
+    # /portraits names the pack; Show says it and its More menu works too.
+    [page] = await chat.send("/portraits")
+    assert "#1 LinkedIn headshots – " in page.text, page.text
+    assert "#1 Professional headshot" not in page.text
+    [shown] = await chat.press("Show #1", [page])
+    assert "LinkedIn headshots" in shown.text, shown.text
+    [menu] = await chat.press("More 2…", [shown])
+    [said, _] = await chat.press("Vary 2 (strong)", [menu])
+    assert (await studio.store.order(4))["prompt"] == looks[0]["prompt"]

@@ -22,6 +22,7 @@ from bot.studio import buttons as b
 from bot.studio import followups, words
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
+from bot.studio import words_portrait as wpt
 from bot.studio.contact_sheet import contact_sheet
 from bot.studio.events import Button, Image, Reply
 from bot.studio.results import failure_reply, variation_columns
@@ -171,6 +172,10 @@ async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
             rows.append(
                 tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in shown)
             )
+        # Avatar, vary and relight of a pack portrait (its look's prompt: portrait_menu.py)
+        rows.append(
+            tuple(Button(wpt.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in shown)
+        )
         first = shown[0]["idx"] if shown else look["first"]
         last = shown[-1]["idx"] if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)

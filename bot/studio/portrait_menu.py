@@ -127,6 +127,16 @@ class PortraitMenu:
         return await self.place(turn.user, v, "relight", "subtle", " ".join(text.split()))
 
     # --- placing the order -------------------------------------------------------------------
+    async def source(self, parent: Row, idx: int) -> Row | None:
+        """Where portrait ``idx`` of ``parent`` came from: the order itself, or for a pack
+        the look that painted it (each look keeps its own style, answers and prompt)."""
+        if not parent["pack"]:
+            return parent
+        for look in await self.s.store.looks(parent["id"]):
+            if look["first"] <= idx < look["first"] + len(json.loads(look["seeds"])):
+                return look
+        return None
+
     async def place(self, user: Row, v: Row, kind: str, strength: str, light: str) -> list[Reply]:
         """A vary/relight order of portrait ``v``: checked like a retry, then queued."""
         store = self.s.store
@@ -136,17 +146,18 @@ class PortraitMenu:
         parent = await store.order(v["order_id"])
         if parent is None:
             return [say(w.NO_SUCH_PORTRAIT)]
-        if parent["pack"]:  # its row holds the pack, not this look's style and prompt
+        source = await self.source(parent, v["idx"])
+        if source is None:  # a pack whose look row is gone (it never is while v is there)
             return [say(wp.NOT_FOR_PACKS)]
         if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
             return [say(text)]
-        choices = json.loads(parent["choices"] or "{}")
-        prompt = parent["prompt"]
+        choices = json.loads(source["choices"] or "{}")
+        prompt = source["prompt"]
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
             if text := screen_order({k: str(v) for k, v in choices.items()}):
                 return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
-            style = self.s.prompts.styles.get(parent["style"])
+            style = self.s.prompts.styles.get(source["style"])
             if style is not None:
                 prompt = style.compose(choices)
                 job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
@@ -162,11 +173,11 @@ class PortraitMenu:
             set_id=parent["set_id"],
             platform=user["platform"],
             chat_id=user["chat_id"] or parent["chat_id"] or "",
-            style=parent["style"],
+            style=source["style"],
             choices=choices,
             prompt=prompt,
-            negative_prompt=parent["negative_prompt"],
-            params=json.loads(parent["params"]),
+            negative_prompt=source["negative_prompt"],
+            params=json.loads(source["params"]),
             seeds=seeds(),  # new seeds; the same identity conditioning
             kind=kind,
             parent_variation_id=v["id"],

@@ -42,6 +42,9 @@ class Portraits:
             fmt = format_label(self.s.prompts, o["aspect"])
             look = f", {fmt}" if fmt else ""
             name = style.name if style else o["style"]
+            if o["pack"]:  # its row's style is only its first look's
+                pack = self.s.packs.get(o["pack"])
+                name = pack.name if pack else o["pack"]
             lines.append(wl.portraits_line(o["id"], name, look, o["created_at"][:10], o["shown"]))
         show = [Button(wl.show_button(o["id"]), b.history("h", o["id"])) for o in shown]
         nav: list[Button] = []

@@ -54,6 +54,9 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
         tuple(Button(wp.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in variations)
     )
     name = style.name if style else order["style"]
+    pack = order["pack"] if "pack" in order.keys() else None  # noqa: SIM118
+    if pack:  # a pack's row holds its first look's style: the pack's name instead
+        name = s.packs[pack].name if pack in s.packs else pack
     # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"

@@ -110,6 +110,6 @@ def avatar_refused(n: int, problem: str) -> str:
 
 
 NOT_FOR_PACKS = (
-    "Vary and Relight work on portraits of a single-style order for now; a pack's "
-    "portraits can be upscaled, labelled or made into an avatar."
+    "I can't find the look of the pack this portrait came from any more, so I can't vary "
+    "or relight it; it can still be upscaled, labelled or made into an avatar."
 )
