@@ -49,9 +49,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from engine.quiet import quiet_libraries
     from sitter.prompts import PromptError, PromptLibrary
 
-    quiet_libraries()
-
-    # 1. Check every argument before any model loads (that takes minutes on a real model).
+    # 1. Check every argument before any model loads (that takes minutes on a real model)
+    # or a model library is imported (seconds): a missing folder is refused at once.
     if args.seed is not None and not 0 <= args.seed <= MAX_BASE_SEED:
         return _err(f"--seed must be a whole number from 0 to {MAX_BASE_SEED}, got {args.seed}")
     folder, out = Path(args.photos), Path(args.out)
@@ -65,6 +64,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "pack", None):
         from engine.cli_pack import cmd_pack
 
+        quiet_libraries()
         return cmd_pack(args, settings, photos, out)
     try:
         library = PromptLibrary.load()
@@ -88,6 +88,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     prompt = style.compose(answers)
     reference_prompt = library.reference_prompt(style.key, answers)
 
+    quiet_libraries()
     from engine.pipeline.generate import generate, resolve_params
 
     runtime, refs, verdicts = load_and_check(settings, photos)

@@ -9,7 +9,7 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from sitter.config import ConfigError, load_settings
+from sitter.config import TRY_OFFLINE, ConfigError, load_settings
 
 # subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
 COMMANDS: dict[str, str] = {
@@ -145,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(_resolve(COMMANDS[args.command])(args, settings) or 0)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        if "model cache" in str(exc) and args.command != "worker":  # (sitter run says it)
+            print(f"To try Sitter without downloads: {TRY_OFFLINE}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

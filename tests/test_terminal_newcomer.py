@@ -290,6 +290,8 @@ def test_ctrl_c_stops_at_once_and_help_lists_what_works_here(
         assert proc.wait(90) == 0
         rest = proc.stdout.read()
         assert "stopped" in rest and "Bye" in rest and "Traceback" not in seen + rest
+        # The goodbye names a command that continues with these models (issue 22 item 20).
+        assert f"SITTER_MODEL={env['SITTER_MODEL']} SITTER_FACE_BACKEND=dlib" in rest, rest
     finally:
         proc.kill()
         proc.wait()

@@ -28,6 +28,7 @@ from bot.adapter import Services
 from bot.studio.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
+from sitter.config import continue_command
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}
@@ -39,7 +40,7 @@ TERMINAL_HELP = (
     "a number – press the button shown with it; a letter and number (a2) – a button of a\n"
     "  message that arrived on its own (results, progress)\n"
     "paths of photos or folders – send them (quotes, ~, *.jpg and file:// work)\n"
-    "/quit (or Ctrl-D) – leave; `./dev run` (or `sitter chat`) continues where you left off"
+    "/quit (or Ctrl-D) – leave; `./dev run` continues where you left off"
 )
 
 
@@ -349,7 +350,7 @@ class TerminalChat:
             terminal.at_prompt = False
             studio.store.media.on_delete.remove(terminal.forget_copy)
             say(
-                "Bye. Your session is saved; `./dev run` (or `sitter chat`) continues where "
-                "you left off."
+                f"Bye. Your session is saved; `./dev run` (or `{continue_command(settings)}`) "
+                "continues where you left off."
             )
             out.flush()
