@@ -7,6 +7,7 @@ order on the real worker over Telegram is tests/test_telegram_packs.py's."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -286,3 +287,56 @@ async def test_a_packs_portraits_have_their_more_menu_and_vary_relight_their_own
     [menu] = await chat.press("More 2…", [shown])
     [said, _] = await chat.press("Vary 2 (strong)", [menu])
     assert (await studio.store.order(4))["prompt"] == looks[0]["prompt"]
+
+
+async def test_preview_in_three_styles_then_more_like_the_one_liked(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 22 item 16: one portrait in each of three chosen styles, then "more like this"
+    orders four of that one (its look's style, answers and prompt)."""
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 40})
+    await _ready(chat)
+    [packs] = await chat.press("Packs")
+    assert "Preview in three styles: one portrait in each of three styles" in packs.text
+    [ask] = await chat.press("Preview in three styles")
+    assert ask.text.startswith("Step 2 of 6 – choose 3 styles to preview"), ask.text
+    [ask] = await chat.press("Watercolor")
+    [ask] = await chat.press("Pop art")
+    assert "Chosen so far: Watercolor, Pop art (2 of 3)" in ask.text, ask.text
+    [ask] = await chat.press("✓ Watercolor")  # pressed again: taken back
+    assert "Chosen so far: Pop art (1 of 3)" in ask.text, ask.text
+    await chat.send("oil painting")  # typed, like a style
+    [attire] = await chat.press("Pencil sketch")
+    assert attire.text.startswith("Step 3 of 6 – What should you wear?"), attire.text
+    for label in ("Business suit", "Office", "Golden hour"):
+        await chat.press(label)
+    [summary] = await chat.press("Headshot")
+    for want in (
+        "Pack: Preview in three styles – 3 looks × 1 image",
+        "1. Pop art (Pop art)",
+        "3. Pencil sketch (Pencil sketch)",
+        "Attire: Business suit",
+        "That's 3 images of today's 40",
+    ):
+        assert want in summary.text, summary.text
+    [queued] = await chat.press("✓ Queue it")
+    assert "Order #1 (Preview in three styles, 3 looks) is queued" in queued.text, queued.text
+    await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
+    albums = _albums(studio)
+    assert [len(a.images) for a in albums] == [1, 1, 1]
+    looks = await studio.store.looks(1)
+    assert [x["style"] for x in looks] == ["pop_art", "oil_painting", "pencil_sketch"]
+    assert all("tailored" in x["prompt"] or "suit" in x["prompt"] for x in looks)
+
+    [menu] = await chat.press("More 2…", [albums[1]])
+    [said, progress] = await chat.press("More like #2 (4)", [menu])
+    assert "four more like portrait #2 of order #1 (Oil painting)" in said.text, said.text
+    assert "queued" in progress.text
+    more = await studio.store.order(2)
+    assert more["kind"] == "order" and not more["pack"] and more["style"] == "oil_painting"
+    assert more["prompt"] == looks[1]["prompt"] and len(json.loads(more["seeds"])) == 4
+    await until(studio, lambda: any(r.text.startswith("Order #2") and len(r.images) == 4
+                                    for _, r in _sent(studio).sent), 10, "four more")  # fmt: skip
+    [status] = await chat.send("/status")
+    assert "Images today: 7 of 40" in status.text, status.text

@@ -112,7 +112,7 @@ class PortraitPress:
 Parsed = WizardPress | ItemPress | ModerationPress | HistoryPress | PortraitPress
 
 ITEM_KINDS = frozenset("rqulfam")
-PORTRAIT_ACTIONS = frozenset({"vary", "light"})
+PORTRAIT_ACTIONS = frozenset({"vary", "light", "like"})  # like: four more of a pack's look
 
 
 # --- building -------------------------------------------------------------------------------

@@ -62,8 +62,13 @@ class PortraitMenu:
         if isinstance(v, Reply):
             return v
         n, vid = v["idx"], v["id"]
+        order = await self.s.store.order(v["order_id"])
+        like: tuple[Button, ...] = ()
+        if order is not None and order["pack"]:  # four more in the look that painted it
+            like = (Button(wp.MORE_LIKE_BUTTON.format(n=n), b.portrait(vid, "like"), "primary"),)
         return say(
             wp.portrait_menu(n),
+            like,
             (Button(wp.AVATAR_BUTTON.format(n=n), b.item("a", vid)),),
             (
                 Button(wp.VARY_SUBTLE_BUTTON.format(n=n), b.portrait(vid, "vary", "subtle")),
@@ -87,6 +92,8 @@ class PortraitMenu:
         v = await self.portrait(user, p.variation)
         if isinstance(v, Reply):
             return [v]
+        if p.action == "like":
+            return await self.more_like(user, v) if not p.arg else [say(w.DEAD_BUTTON)]
         if p.action == "vary":
             if p.arg not in ("subtle", "strong"):
                 return [say(w.DEAD_BUTTON)]
@@ -127,6 +134,34 @@ class PortraitMenu:
         return await self.place(turn.user, v, "relight", "subtle", " ".join(text.split()))
 
     # --- placing the order -------------------------------------------------------------------
+    async def more_like(self, user: Row, v: Row) -> list[Reply]:
+        """Four new portraits in the look of a pack's portrait (the preview's "more like
+        this"): a plain order of that look's style, answers and prompt, new seeds."""
+        store = self.s.store
+        refusal = await self.orders.limits(user)
+        if refusal is not None:
+            return [refusal]
+        parent = await store.order(v["order_id"])
+        look = await self.source(parent, v["idx"]) if parent is not None else None
+        if parent is None or look is None or not parent["pack"]:
+            return [say(wp.NOT_FOR_PACKS)]
+        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+            return [say(text)]
+        order_id = await store.create_order(
+            user_id=user["id"],
+            set_id=parent["set_id"],
+            platform=user["platform"],
+            chat_id=user["chat_id"] or parent["chat_id"] or "",
+            style=look["style"],
+            choices=json.loads(look["choices"] or "{}"),
+            prompt=look["prompt"],
+            negative_prompt=look["negative_prompt"],
+            params=json.loads(look["params"]),
+            seeds=seeds(),
+        )
+        said = say(wp.more_like_queued(order_id, v["idx"], parent["id"], look["name"]))
+        return [said, await self.orders.enqueue(order_id)]
+
     async def source(self, parent: Row, idx: int) -> Row | None:
         """Where portrait ``idx`` of ``parent`` came from: the order itself, or for a pack
         the look that painted it (each look keeps its own style, answers and prompt)."""

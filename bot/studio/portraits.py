@@ -14,6 +14,7 @@ from bot.studio.events import Button, Reply
 from bot.studio.looks import format_label
 from bot.studio.results import failure_reply, results_reply
 from bot.studio.services import Services
+from sitter.packs import pack_name
 
 PAGE = 5
 
@@ -43,8 +44,7 @@ class Portraits:
             look = f", {fmt}" if fmt else ""
             name = style.name if style else o["style"]
             if o["pack"]:  # its row's style is only its first look's
-                pack = self.s.packs.get(o["pack"])
-                name = pack.name if pack else o["pack"]
+                name = pack_name(self.s.packs, o["pack"])
             lines.append(wl.portraits_line(o["id"], name, look, o["created_at"][:10], o["shown"]))
         show = [Button(wl.show_button(o["id"]), b.history("h", o["id"])) for o in shown]
         nav: list[Button] = []

@@ -15,6 +15,7 @@ from bot.studio.looks import format_label
 from bot.studio.services import Services
 from bot.studio.words import detail_columns, detail_words, likeness_words
 from sitter import contract as c
+from sitter.packs import pack_name
 
 
 def variation_columns(v: c.Variation) -> tuple[Any, ...]:
@@ -56,7 +57,7 @@ def results_reply(s: Services, order: Row, variations: list[Row], withheld: int 
     name = style.name if style else order["style"]
     pack = order["pack"] if "pack" in order.keys() else None  # noqa: SIM118
     if pack:  # a pack's row holds its first look's style: the pack's name instead
-        name = s.packs[pack].name if pack in s.packs else pack
+        name = pack_name(s.packs, pack)
     # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"

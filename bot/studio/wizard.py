@@ -31,8 +31,9 @@ from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
 from bot.studio.services import Services
 from bot.studio.wizard_packs import PACK, pack_step, pack_summary
+from bot.studio.wizard_preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard_start import consent_step, references_step
-from sitter.packs import Pack
+from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
@@ -61,9 +62,11 @@ class Wizard:
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
+        self.pack_slots = tuple(s.slot for s in prompts.steps)  # what a preview asks
 
     def conversation(self) -> Conversation:
         steps = [self._consent(), self._references(), self._style(), self._pack()]
+        steps += [preview_step(self)]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
         steps += [self._confirm(), self._idle()]
         return Conversation(
@@ -89,11 +92,13 @@ class Wizard:
         return again(say(w.not_collecting(where)))
 
     def chosen_pack(self, data: dict[str, Any] | None) -> Pack | None:
-        return self.s.packs.get(str((data or {}).get(PACK) or ""))
+        return chosen_pack(self.s.packs, self.s.prompts, data)
 
     def _questions(self, data: dict[str, Any] | None) -> tuple[str, ...]:
         """The questions in order: a pack asks only its open slots (after choosing it)."""
         pack = self.chosen_pack(data)
+        if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
+            return (PACK, PREVIEW_STEP, *pack.asked)
         return self.questions if pack is None else (PACK, *pack.asked)
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
@@ -112,6 +117,8 @@ class Wizard:
         questions = self._questions(data)
         if state == PACK:
             return State.STYLE
+        if state == PREVIEW_STEP:
+            return PACK
         if state == State.CONFIRM:
             return questions[-1]
         if state not in questions:

@@ -11,6 +11,7 @@ from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
 from bot.studio.events import Button, Reply
+from bot.studio.wizard_preview import PREVIEW_STEP, start_preview
 from sitter.packs import Pack, find_pack
 
 PACK = "pack"  # the pack step (a reserved slot name): reached from the style step
@@ -29,8 +30,14 @@ def pack_step(wz: Any) -> Step:
         rev, packs = turn.rev, [s.packs[k] for k in wz.pack_keys]
         items = [Button(p.name, b.wizard(rev, "pick", str(i))) for i, p in enumerate(packs)]
         text = wp.choose_pack("Choose a pack: several looks in one order.", packs)
+        text += "\n" + wp.preview_line()
+        preview = (Button(wp.PREVIEW_BUTTON, b.wizard(rev, "preview"), "primary"),)
         nav = (Button(wp.BACK_TO_STYLES, b.wizard(rev, "back")),)
-        return [say(text, *_rows(items, 2), (*nav, Button(w.CANCEL, b.wizard(rev, "cancel"))))]
+        cancel = Button(w.CANCEL, b.wizard(rev, "cancel"))
+        return [say(text, *_rows(items, 2), preview, (*nav, cancel))]
+
+    async def preview(turn: Turn, _arg: str) -> Outcome:
+        return start_preview(turn)
 
     def chose(turn: Turn, key: str) -> Outcome:
         data = {k: v for k, v in turn.data.items() if k != State.STYLE}
@@ -55,13 +62,14 @@ def pack_step(wz: Any) -> Step:
     return Step(
         PACK,
         show,
-        {"pick": pick, "back": wz.back, "cancel": wz.cancel},
+        {"pick": pick, "preview": preview, "back": wz.back, "cancel": wz.cancel},
         text,
         wz._no_files,
         arrows=(
             Arrow(wz.questions[1] if len(wz.questions) > 1 else State.CONFIRM, "a pack"),
             Arrow(State.CONFIRM, "a pack that asks nothing more"),
             Arrow(State.STYLE, "◀ Styles"),
+            Arrow(PREVIEW_STEP, "Preview in three styles"),
         ),
         wizard=True,
     )

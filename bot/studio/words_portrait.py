@@ -13,9 +13,14 @@ AVATAR_BUTTON = "Avatar {n}"
 VARY_SUBTLE_BUTTON = "Vary {n} (subtle)"
 VARY_STRONG_BUTTON = "Vary {n} (strong)"
 RELIGHT_BUTTON = "Relight {n}"
+MORE_LIKE_BUTTON = "More like #{n} (4)"
 OWN_LIGHT_BUTTON = "My own words"
 
 STRENGTH_WORDS = {"subtle": "subtle", "strong": "strong"}
+
+
+def more_like_queued(order_id: int, n: int, of_order: int, look: str) -> str:
+    return f"Order #{order_id}: four more like portrait #{n} of order #{of_order} ({look})."
 
 
 def portrait_menu(n: int) -> str:
