@@ -68,7 +68,7 @@ class Commands:
             return [say(w.FIRST_THINGS_FIRST), *await self.talk.go(turn, State.CONSENT, {})]
         handler = self.table.get(name)
         if handler is None or (name == "done" and turn.state != State.REFERENCES):
-            return [say(w.unknown_command(clean_text(name)[:40]))]
+            return [say(w.unknown_command(clean_text(name)[:40], self.s.plugin is not None))]
         return await handler(turn)
 
     async def status(self, turn: Turn) -> list[Reply]:

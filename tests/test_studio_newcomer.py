@@ -1,4 +1,4 @@
-"""Issue 22: what a newcomer typed instead of pressing, and what they were told.
+"""Issue 22: what a newcomer typed, pressed and was told in the conversation.
 
 On the in-memory engine (tests/fake_engine.py) and a real SQLite file: the conversation
 is what these tests are about.
@@ -89,3 +89,18 @@ async def test_start_a_new_set_counts_the_photos_kept_and_a_set_aside_one_says_s
     assert "This deletes all 6 photos of your set (4 in use, 2 set aside)" in ask.text, ask.text
     [gone, *_] = await chat.press("Yes, delete them", [ask])
     assert "I deleted the 6 photos of your set" in gone.text, gone.text
+
+
+async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: Studio) -> None:
+    """Item 23: `/foo` listed 8 of the 13 commands /help names."""
+    import re
+
+    chat = Chat(fake_studio, WHO)
+    await _ready(chat)
+    [help_] = await chat.send("/help")
+    listed = set(re.findall(r"^(/[a-z]+) –", help_.text, re.M)) | {"/help"}
+    assert len(listed) == 13, listed
+    [unknown] = await chat.send("/foo")
+    assert "I don't know the command /foo" in unknown.text
+    said = set(re.findall(r"/[a-z]+", unknown.text)) - {"/foo"}
+    assert said == listed, (said ^ listed)
