@@ -127,10 +127,12 @@ async def test_a_pack_order_end_to_end(
         studio, lambda: any(r.images and r.images[0].as_file for _, r in _sent(studio).sent)
     )
 
-    # The quota counts images: 8 used of 12; a second pack (8) is refused, with numbers.
+    # The quota counts images: 8 used of 12; a second pack (8) is refused, with numbers,
+    # at its summary: no "✓ Queue it" that could only be refused (issue 22 item 23).
     await chat.send("/new")
     [refused] = await _linkedin(chat)
-    [refused] = await chat.press("✓ Queue it")
+    labels = [btn.label for row in refused.buttons for btn in row]
+    assert "✓ Queue it" not in labels and "◀ Back" in labels, labels
     assert "That's 8 images, and you have 4 of today's 12 left (8 used)" in refused.text
     assert "a portrait order is 4, a pack one per image" in refused.text
     assert not fake_engine.queued(c.QUEUE_GPU)

@@ -296,6 +296,14 @@ class Wizard:
         async def show(turn: Turn) -> list[Reply]:
             queue = (Button(w.QUEUE_IT, b.wizard(turn.rev, "go"), "primary"),)
             text = await self._confirm_text(turn)
+            pack = self.chosen_pack(turn.data)
+            cost = pack.images if pack is not None else VARIATIONS
+            quota = self.s.settings.daily_quota
+            if quota and (used := await self.orders.images_today(turn.user)) + cost > quota:
+                # Over today's limit: no "Queue it" that can only be refused (issue 22).
+                limit = w.over_today(w.daily_limit(quota, used, cost))
+                text = text.removesuffix(" Queue it?") + "\n\n" + limit
+                return [say(text, self._nav_row(turn.rev))]
             return [say(text, queue, self._nav_row(turn.rev))]
 
         async def place(turn: Turn, _arg: str) -> Outcome:
