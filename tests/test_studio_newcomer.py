@@ -103,4 +103,4 @@ async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: St
     [unknown] = await chat.send("/foo")
     assert "I don't know the command /foo" in unknown.text
     said = set(re.findall(r"/[a-z]+", unknown.text)) - {"/foo"}
-    assert said == listed, (said ^ listed)
+    assert said == listed, said ^ listed
