@@ -104,3 +104,20 @@ async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: St
     assert "I don't know the command /foo" in unknown.text
     said = set(re.findall(r"/[a-z]+", unknown.text)) - {"/foo"}
     assert said == listed, said ^ listed
+
+
+async def test_welcome_back_with_unchecked_photos_offers_done(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Item 23: photos kept while no worker ran, then /start: "Welcome back" had no Done."""
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    fake_engine.stop()
+    await chat.files(astronaut_set())
+    fake_engine.start()
+    replies = await chat.send("/start")
+    assert "Welcome back" in replies[0].text, replies[0].text
+    assert "4 photos I kept while the engine was away still wait" in chat.text(), chat.text()
+    await chat.press("Done (4 photos)", replies)  # the button is there
+    assert chat.text().count("✓ accepted") == 4, chat.text()

@@ -56,11 +56,14 @@ class Photos:
         settings = self.s.settings
         ref = await self.s.store.current_set(user["id"])
         n = await self.s.store.count_photos(ref["id"])
+        waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
         text = words.ASK_PHOTOS.format(min=settings.min_photos)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
+        if waiting:  # kept while no worker ran: Done checks them (it had no button here)
+            text += "\n" + words.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n))]
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting))]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so

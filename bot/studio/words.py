@@ -270,6 +270,14 @@ def photos_ready(n: int) -> str:
     return f"Great, {n} photos of you are ready."
 
 
+def waiting_line(n: int) -> str:
+    one = n == 1
+    return (
+        f"{n} photo{'' if one else 's'} I kept while the engine was away still "
+        f"wait{'s' if one else ''} to be checked: press Done to check {'it' if one else 'them'}."
+    )
+
+
 def count_line(accepted: int, minimum: int, maximum: int) -> str:
     if accepted >= maximum:
         return f"{accepted} good photos – that's the most I take. Press Done."
