@@ -121,3 +121,22 @@ async def test_welcome_back_with_unchecked_photos_offers_done(
     assert "4 photos I kept while the engine was away still wait" in chat.text(), chat.text()
     await chat.press("Done (4 photos)", replies)  # the button is there
     assert chat.text().count("✓ accepted") == 4, chat.text()
+
+
+async def test_photos_sent_between_orders_join_the_set(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Item 23: after an order, photos were refused ("I'm not collecting photos now")
+    although /photos says to send more to add them."""
+    from test_studio_reference_set import picture
+
+    chat = Chat(fake_studio, WHO)
+    await _ready(chat)
+    await chat.send("/cancel")  # idle: nothing being chosen
+    more = picture("garden.png", 7)
+    fake_engine.show([more], "astronaut")
+    [v] = await chat.files([more])
+    assert "garden.png: ✓ accepted" in v.text and "not collecting" not in v.text, v.text
+    assert chat.button("Done (5 photos)", [v])
+    ref = await fake_studio.store.current_set(1)
+    assert await fake_studio.store.count_photos(ref["id"]) == 5

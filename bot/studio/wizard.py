@@ -355,15 +355,32 @@ class Wizard:
         async def text(turn: Turn, _text: str) -> Outcome:
             return again(say(w.NOT_ASKING))
 
+        async def files(turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
+            """Photos between orders go into the set, as /photos says they do (they were
+            refused: "I'm not collecting photos now")."""
+            await self.photos.collect_again(turn.user)
+            s = await self.s.store.save_session(turn.user["id"], State.REFERENCES, {}, turn.rev)
+            if s is None:  # moved on meanwhile
+                return answer()
+            now = Turn(turn.user, s.state, s.rev, s.data, self.s)
+            out = await self.photos.files(now, files)  # the photo step's own outcome, saved
+            data = now.data if out.data is None else out.data  # at the revision just made
+            saved = await self.s.store.save_session(
+                turn.user["id"], out.to or State.REFERENCES, data, now.rev
+            )
+            later = await out.then(saved.rev) if out.then is not None and saved else []
+            return answer(*out.replies, *later)
+
         return Step(
             State.IDLE,
             show,
             {"new": self.new},
             text,
-            self._no_files,
+            files,
             arrows=(
                 Arrow(State.STYLE, "/new or New portrait"),
                 Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
+                Arrow(State.REFERENCES, "photos (added to the set)"),
             ),
         )
 
