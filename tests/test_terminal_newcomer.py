@@ -176,7 +176,9 @@ async def test_add_details_sends_the_press_then_the_typed_words(
 
         await say(f"/report {ann['variations'][0]}")
         await say(_number(screen.getvalue(), "It's me and I did not consent"))
-        assert "is with the moderators" in screen.getvalue()
+        # No moderators are set up in the terminal: it must not say they have it (issue 22).
+        assert "is with the moderators" not in screen.getvalue()
+        assert "this studio has no moderators set up yet" in screen.getvalue()
         await say(_number(screen.getvalue(), "Add details"))
         assert "Type the details for report" in screen.getvalue()
         await say("1984: it is my wedding photo")  # a number first: still the words
