@@ -126,7 +126,7 @@ class Reports:
             + ("" if posted else " (I'll pass it on as soon as I can reach them)")
             + ". I'll tell you what they decide."
         )
-        if not anyone:  # (the terminal studio: it promised moderators that don't exist)
+        if not anyone:  # (a studio with none: it promised moderators that did not exist)
             ack = (
                 f"Thank you. Your report #{rid} ({reason_lower(reason)}) is recorded, but "
                 "this studio has no moderators set up yet, so nobody has seen it. It goes "
