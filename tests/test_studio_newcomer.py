@@ -140,3 +140,35 @@ async def test_photos_sent_between_orders_join_the_set(
     assert chat.button("Done (5 photos)", [v])
     ref = await fake_studio.store.current_set(1)
     assert await fake_studio.store.count_photos(ref["id"]) == 5
+
+
+async def test_a_burst_summary_names_every_reason_and_its_files(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Item 23: a burst of more than ten files was summed up with the top three reasons
+    "and 13 other reasons": which photo was refused for what was hidden."""
+    from bot.studio.events import IncomingFile
+    from test_studio_reference_set import picture
+
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    mine = astronaut_set()
+    fake_engine.show(mine, "astronaut")
+    blank = [picture(f"wall{i}.png", 20 + i) for i in range(2)]
+    fake_engine.show(blank, None)
+    pairs = [picture(f"pair{i}.png", 30 + i) for i in range(2)]
+    fake_engine.show(pairs, "astronaut", faces=2)
+    junk = [IncomingFile(f"junk{i}.jpg", f"not a photo {i}".encode(), 13) for i in range(2)]
+    empty = [IncomingFile("empty.jpg", b"", 0)]
+    again = [IncomingFile("copy.png", mine[0].data, len(mine[0].data or b""))]
+    burst = [*mine, *blank, *pairs, *junk, *empty, *again]
+    assert len(burst) > 10
+    [v] = await chat.files(burst)
+    lines = v.text.splitlines()
+    assert lines[0].startswith(f"{len(burst)} files: I checked"), lines
+    reasons = [x for x in lines if x.startswith("• ")]
+    assert len(reasons) >= 4 and "other reasons" not in v.text, v.text
+    named = " ".join(reasons)
+    for f in [*blank, *pairs, *junk, *empty, *again]:
+        assert f.filename in named, (f.filename, v.text)

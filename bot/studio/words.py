@@ -240,13 +240,17 @@ def engine_down(kept: int) -> str:
     return ENGINE_DOWN.format(kept=what)
 
 
-def flood_summary(files: int, checked: int, ok: int, refused: str) -> str:
-    """One line for a burst of many files; ``refused``: the top reasons with counts."""
-    return (
-        f"{files} files: I checked {checked}, {ok} accepted"
-        + (f"; refused: {refused}" if refused else "")
-        + "."
+def flood_summary(files: int, checked: int, ok: int, refused: int) -> str:
+    """The first line for a burst of many files (then a line per reason)."""
+    return f"{files} files: I checked {checked}, {ok} accepted" + (
+        f"; refused: {refused}, by reason:" if refused else "."
     )
+
+
+def flood_reason(reason: str, names: list[str], shown: int = 4) -> str:
+    """One reason of a burst's summary with the files it refused (the first few named)."""
+    more = f", … (+{len(names) - shown} more)" if len(names) > shown else ""
+    return f"• {reason} ({len(names)}): {', '.join(names[:shown])}{more}"
 
 
 def over_cap(cap: int, left: int) -> str:
