@@ -147,8 +147,9 @@ async def test_a_burst_summary_names_every_reason_and_its_files(
 ) -> None:
     """Item 23: a burst of more than ten files was summed up with the top three reasons
     "and 13 other reasons": which photo was refused for what was hidden."""
-    from bot.studio.events import IncomingFile
     from test_studio_reference_set import picture
+
+    from bot.studio.events import IncomingFile
 
     chat = Chat(fake_studio, WHO)
     await chat.send("/start")

@@ -189,8 +189,8 @@ async def run_burst(
             if v and v[0] != "✓":
                 why.setdefault(v.lstrip("✗ ").rstrip("."), []).append(label)
         checked = sum(bool(v) for _, v in verdicts)
-        refused = sum(len(names) for names in why.values())
-        lines.append(w.flood_summary(len(files), checked, ok, refused))
+        n_refused = sum(len(names) for names in why.values())
+        lines.append(w.flood_summary(len(files), checked, ok, n_refused))
         by_count = sorted(why.items(), key=lambda kv: -len(kv[1]))
         lines += [w.flood_reason(reason, names) for reason, names in by_count]
     else:
