@@ -173,3 +173,28 @@ async def test_a_burst_summary_names_every_reason_and_its_files(
     named = " ".join(reasons)
     for f in [*blank, *pairs, *junk, *empty, *again]:
         assert f.filename in named, (f.filename, v.text)
+
+
+async def test_messages_about_a_portrait_name_its_order(fake_studio: Studio) -> None:
+    """Item 23: "Upscaling #2…" and "What shall I do with portrait #2?" did not say which
+    order's #2 (every order has one)."""
+    from studio_harness import until
+
+    chat = Chat(fake_studio, WHO)
+    await _ready(chat)
+    for label in ("Watercolor", "Business suit", "Office", "Golden hour", "Headshot", "Skip"):
+        await chat.press(label)
+    await chat.press("Square 1:1 (avatars)")
+    await chat.press("✓ Queue it")
+    sent = fake_studio.outboxes["terminal"].sent  # type: ignore[attr-defined]
+    await until(fake_studio, lambda: any(r.images for _, r in sent), 10, "portraits")
+    results = next(r for _, r in sent if r.images)
+    [up] = await chat.press("Upscale 2", [results])
+    assert up.text.startswith("Order #1: Upscaling #2"), up.text
+    [menu] = await chat.press("More 3…", [results])
+    assert menu.text.startswith("Order #1: What shall I do with portrait #3?"), menu.text
+    [lights] = await chat.press("Relight 3", [menu])
+    assert lights.text.startswith("Order #1: Which light for portrait #3?"), lights.text
+    await until(fake_studio, lambda: any("upscaled" in r.text for _, r in sent), 10, "copy")
+    done = next(r for _, r in sent if "upscaled" in r.text)
+    assert done.text.startswith("Order #1: Portrait #2 upscaled"), done.text

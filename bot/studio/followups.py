@@ -81,6 +81,11 @@ def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
     ]
 
 
+def _order_of(vj: Row) -> int | None:
+    """The order of a follow-up's portrait (a row read with it), else None."""
+    return vj["order_id"] if "order_id" in vj.keys() else None  # noqa: SIM118 (sqlite3.Row)
+
+
 REFUSED = "refused"  # variation_jobs.method of an avatar the engine would not cut: final
 
 
@@ -115,8 +120,9 @@ class FollowUps:
         n = variation["idx"]
         store = self.s.store
         vj = await store.variation_job(variation["id"], f.kind)
+        oid = variation["order_id"]
         if vj is not None and vj["status"] == "queued":
-            return Reply(w.follow_up_under_way(f.verb, n))
+            return Reply(w.about_order(oid, w.follow_up_under_way(f.verb, n)))
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
             return self.reply(vj, n, again=True)
         if vj is not None and vj["status"] == "failed" and is_final(vj):
@@ -127,7 +133,7 @@ class FollowUps:
             vj_id = vj["id"]
             await store.set_variation_job(vj_id, status="queued", error=None, delivered_at=None)
         await self.enqueue(vj_id)
-        return Reply(w.follow_up_started(f.verb, n))
+        return Reply(w.about_order(oid, w.follow_up_started(f.verb, n)))
 
     async def enqueue(self, vj_id: int) -> None:
         store, engine = self.s.store, self.s.engine
@@ -177,14 +183,16 @@ class FollowUps:
                 Image(media.path(r), caption=f"#{n} · {s}×{s}", as_file=True)
                 for r, s in zip(rels, sizes or [0] * len(rels), strict=False)
             )
-            return Reply(text=wp.avatars_done(n, sizes, again), images=files)
+            text = w.about_order(_order_of(vj), wp.avatars_done(n, sizes, again))
+            return Reply(text=text, images=files)
         text = w.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
+        text = w.about_order(_order_of(vj), text)
         path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
     def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:
         f = BY_KIND[vj["kind"]]
         return Reply(
-            text=w.follow_up_failed(f.verb, idx, error),
+            text=w.about_order(_order_of(vj), w.follow_up_failed(f.verb, idx, error)),
             buttons=((Button(w.TRY_AGAIN_BUTTON, b.item(f.button, vj["variation_id"])),),),
         )

@@ -67,7 +67,7 @@ class PortraitMenu:
         if order is not None and order["pack"]:  # four more in the look that painted it
             like = (Button(wp.MORE_LIKE_BUTTON.format(n=n), b.portrait(vid, "like"), "primary"),)
         return say(
-            wp.portrait_menu(n),
+            w.about_order(v["order_id"], wp.portrait_menu(n)),
             like,
             (Button(wp.AVATAR_BUTTON.format(n=n), b.item("a", vid)),),
             (
@@ -84,7 +84,7 @@ class PortraitMenu:
         ]
         items.append(Button(wp.OWN_LIGHT_BUTTON, b.portrait(vid, "light", "own")))
         rows = [tuple(items[i : i + PER_ROW]) for i in range(0, len(items), PER_ROW)]
-        return say(text or wp.ask_light(v["idx"]), *rows)
+        return say(text or w.about_order(v["order_id"], wp.ask_light(v["idx"])), *rows)
 
     # --- presses ---------------------------------------------------------------------------
     async def press(self, turn: Turn, p: b.PortraitPress) -> list[Reply]:
@@ -105,7 +105,7 @@ class PortraitMenu:
                 return [say(wp.MID_WIZARD)]
             asked = {AWAITING: v["id"], AWAITING_AT: time.time()}
             await self.s.store.save_session(user["id"], State.IDLE, asked)
-            return [say(wp.type_light(v["idx"], MAX_LIGHTING))]
+            return [say(w.about_order(v["order_id"], wp.type_light(v["idx"], MAX_LIGHTING)))]
         i = b.read_id(p.arg, 0)
         lights = self.lights()
         if i is None or i >= len(lights):  # wizard.toml changed since the menu was shown

@@ -310,6 +310,11 @@ def order_ready(order_id: int) -> str:
 
 
 # --- follow-ups (bot/studio/followups.py) ------------------------------------------------------
+def about_order(order_id: int | None, text: str) -> str:
+    """A message about one portrait names its order ("#2" alone is every order's #2)."""
+    return f"Order #{order_id}: {text}" if order_id else text
+
+
 def follow_up_under_way(verb: str, n: int) -> str:
     return f"{verb} #{n} is already under way; I'll send it when it's ready."
 
