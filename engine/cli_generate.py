@@ -20,6 +20,7 @@ from pathlib import Path
 from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
 from sitter import contract as c
 from sitter.config import Settings
+from sitter.wizard_steps import SUBJECT_MAX_BYTES
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".bmp", ".tif"}
 PHOTO_SUFFIXES |= {".tiff", ".gif"}
@@ -82,11 +83,14 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             return _err(f"--aspect: {exc}")
     answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
     answers["composition"] = getattr(args, "composition", "") or ""
-    refusal = screen(answers)
+    described = " ".join((getattr(args, "subject", "") or "").split())
+    if (n := len(described.encode("utf-8"))) > SUBJECT_MAX_BYTES:
+        return _err(f"--subject is {n} bytes; keep it under {SUBJECT_MAX_BYTES}, as in the chat")
+    refusal = screen({**answers, "subject": described})  # screened as the chat does
     if refusal:
         return _err(refusal)
-    prompt = style.compose(answers)
-    reference_prompt = library.reference_prompt(style.key, answers)
+    prompt = style.compose(answers, library.subject(described))
+    reference_prompt = library.reference_prompt(style.key, answers, described)
 
     quiet_libraries()
     from engine.pipeline.generate import generate, resolve_params
@@ -128,6 +132,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         )
     summary = {
         "style": style.key,
+        "subject": described or None,
         "prompt": prompt if runtime.require_pipeline().family != "klein" else reference_prompt,
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for

@@ -65,11 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
         "every look into OUT/<look>/, plus contact-sheet.jpg and summary.json",
     )
     gen.add_argument("--out", required=True, help="output folder")
-    gen.add_argument("--attire", default="")
-    gen.add_argument("--setting", default="")
-    gen.add_argument("--lighting", default="")
-    gen.add_argument("--composition", default="")
-    gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument(
+        "--attire", default="", help="what you wear, in words (e.g. 'a navy wool coat')"
+    )
+    gen.add_argument(
+        "--setting", default="", help="the background (e.g. 'an old wood-panelled library')"
+    )
+    gen.add_argument("--lighting", default="", help="the light (e.g. 'soft window light')")
+    gen.add_argument(
+        "--composition", default="", help="how close (e.g. 'a head-and-shoulders portrait')"
+    )
+    gen.add_argument(
+        "--subject",
+        default="",
+        help="how to describe the person, as the chat's optional step (e.g. 'a woman in "
+        "her 40s with curly red hair'); default: the photos say who it is",
+    )
+    gen.add_argument(
+        "--seed", type=int, default=None, help="the first of the four seeds (default: random)"
+    )
     gen.add_argument(
         "--aspect",
         default=None,

@@ -101,3 +101,42 @@ def test_the_c2pa_development_note_is_a_warning_once_not_on_every_run(
         load_signer(settings)
     notes = [r for r in caplog.records if "development certificate" in r.getMessage()]
     assert [r.levelno for r in notes] == [logging.WARNING, logging.INFO]
+
+
+def test_every_generate_option_says_what_it_is_and_subject_is_screened(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Item 23: --attire, --setting, --lighting, --composition and --seed had no text in
+    --help, and there was no --subject (the chat's "describe me" step)."""
+    import argparse
+
+    from engine.cli_generate import cmd_generate
+    from sitter.cli import build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    gen = sub.choices["generate"]
+    silent = [a.dest for a in gen._actions if not a.help]
+    assert silent == [], silent
+    assert "--subject" in gen.format_help()
+    photos = tmp_path / "p"
+    photos.mkdir()
+    (photos / "a.jpg").write_bytes(b"\xff\xd8\xff")
+    args = argparse.Namespace(
+        photos=str(photos), style="watercolor", out=str(tmp_path / "o"), seed=None,
+        attire="", setting="", lighting="", composition="", subject="naked",
+    )  # fmt: skip
+    settings = load_settings(data_dir=tmp_path / "d", model="tiny", face_backend="dlib")
+    assert cmd_generate(args, settings) == 2
+    assert "nude" in capsys.readouterr().err  # refused before any model loads
+    args.subject = "x" * 200
+    assert cmd_generate(args, settings) == 2
+    assert "--subject is 200 bytes" in capsys.readouterr().err
+
+
+def test_dev_usage_names_every_command_it_takes() -> None:
+    """Item 23: `./dev` without a command named run and test, not setup."""
+    proc = subprocess.run([str(ROOT / "dev")], capture_output=True, text=True, timeout=30)
+    assert proc.returncode == 2
+    for word in ("./dev run", "./dev test", "./dev setup"):
+        assert word in proc.stderr, proc.stderr
