@@ -314,3 +314,17 @@ def test_files_and_devices_are_read_directly(tmp_path: Path) -> None:
         assert asyncio.run(lines(LineReader(fh), 3)) == ["1\n", "/quit\n", ""]
     with Path(os.devnull).open() as fh:
         assert asyncio.run(lines(LineReader(fh), 1)) == [""]
+
+
+def test_names_never_clash_across_messages(tmp_path: Path) -> None:
+    """Issue 22 item 23: Obama's 1.jpg in one message and Biden's in the next were both
+    "1.jpg" in the verdicts."""
+    term = Terminal(tmp_path / "out", WHO, stream=io.StringIO())
+    obama, biden = (_photo(tmp_path / "faces" / who / "1.jpg") for who in ("obama", "biden"))
+    first = term.parse(str(obama))
+    second = term.parse(str(biden))
+    assert isinstance(first, Files) and isinstance(second, Files)
+    assert [f.filename for f in first.files] == ["1.jpg"]
+    assert [f.filename for f in second.files] == ["biden/1.jpg"]
+    again = term.parse(str(obama))  # now told apart from Biden's too
+    assert isinstance(again, Files) and [f.filename for f in again.files] == ["obama/1.jpg"]

@@ -94,6 +94,7 @@ class Terminal:
         self.expect_text = False  # a free-text button was pressed: the next line is the answer
         self.at_prompt = False  # "> " is on screen, waiting for a line
         self.removed_copies = 0
+        self.sent: list[Path] = []  # files sent so far: a new one's name never repeats theirs
         self._free_text_pressed = False
 
     @property
@@ -223,7 +224,7 @@ class Terminal:
             return self._choose_tagged(tagged[1], int(tagged[2]))
         if command is not None:
             return command
-        found = files.find(line, self.max_files, self.max_bytes)
+        found = files.find(line, self.max_files, self.max_bytes, self.sent)
         if found is None:
             return Text(self.who, line)
         return self._files(found)
