@@ -22,8 +22,8 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
 from bot.studio.tracking import MAX_ENQUEUES
 from sitter import contract as c
 

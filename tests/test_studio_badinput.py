@@ -13,8 +13,8 @@ from studio_harness import (
     astronaut_set,
 )
 
-from bot.studio.core import Studio, clean_text
-from bot.studio.events import IncomingFile, Press, Who
+from bot.studio.core.core import Studio, clean_text
+from bot.studio.core.events import IncomingFile, Press, Who
 
 WHO = Who("terminal", "eve", "eve-chat", "Eve")
 

@@ -17,14 +17,15 @@ import logging
 from typing import Any
 
 from bot.store.store import Row, now_iso
-from bot.studio import buttons as b
-from bot.studio import followups, words
-from bot.studio import words_chat as w
-from bot.studio import words_packs as wp
-from bot.studio.contact_sheet import contact_sheet
-from bot.studio.events import Button, Image, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.words import detail_words, likeness_words
+from bot.studio.orders import words_packs as wp
+from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.portrait import followups
 from bot.studio.results import failure_reply, variation_columns
-from bot.studio.words import detail_words, likeness_words
 from sitter import contract as c
 
 # ``t`` below is the tracker (bot/studio/tracking.py, which calls in here): its store,

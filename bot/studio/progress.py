@@ -14,7 +14,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from bot.studio import words_chat as w
+from bot.studio.core import words_chat as w
 from sitter import contract as c
 
 

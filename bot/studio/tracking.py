@@ -26,16 +26,17 @@ from typing import Any
 
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Row, now_iso
-from bot.studio import rights, words
-from bot.studio import words_chat as w
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Reply
+from bot.studio.core.services import Services
 from bot.studio.delivery import MAX_SEND_FAILS, Delivery
-from bot.studio.events import Reply
-from bot.studio.followups import BY_KIND, FollowUps, is_final
-from bot.studio.orders import Orders, job_of
+from bot.studio.orders.orders import Orders, job_of
 from bot.studio.pack_delivery import follow_pack
+from bot.studio.portrait.followups import BY_KIND, FollowUps, is_final
 from bot.studio.progress import EditPacer
 from bot.studio.results import failure_reply, results_reply, variation_columns
-from bot.studio.services import Services
+from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.outage import probe_disk
 

@@ -14,11 +14,13 @@ from typing import Any, Protocol
 
 from bot.store.pack_orders import NewLook
 from bot.store.store import Row, now_iso
-from bot.studio import reach, rights, safety
-from bot.studio import words_chat as w
-from bot.studio import words_packs as wp
-from bot.studio.events import Button, Reply
-from bot.studio.prompt_fit import prompt_refusal
+from bot.studio import safety
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Reply
+from bot.studio.moderation import reach
+from bot.studio.orders import words_packs as wp
+from bot.studio.rights import rights
+from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
 from sitter.packs import Pack
@@ -29,7 +31,7 @@ LOOK_FIELDS = ("style", "choices", "prompt", "negative_prompt", "params", "seeds
 
 
 class OrdersPart(Protocol):
-    """What this module uses of :class:`bot.studio.orders.Orders` (which owns it)."""
+    """What this module uses of :class:`bot.studio.orders.orders.Orders` (which owns it)."""
 
     s: Any
 

@@ -145,7 +145,7 @@ def issue_words(issue: Issue) -> str:
     return f"{hint} ({detail})"
 
 
-# --- reference photos (bot/studio/photos.py, uploads.py) -----------------------------------------
+# --- reference photos (bot/studio/photos/photos.py, uploads.py) -----------------------------------
 def done_button(n: int) -> str:
     return f"Done ({n} photos)"
 

@@ -7,7 +7,7 @@
   set turns out to show that person. So two photos of a friend among the first three
   no longer make every later photo "a different person".
 - **Seen and edited** (``/photos``): a numbered contact sheet of the accepted photos
-  (bot/studio/contact_sheet.py) with a Remove button per photo (its id in the button,
+  (bot/studio/photos/contact_sheet.py) with a Remove button per photo (its id in the button,
   so a number can't point at another photo) and "Start a new set". Removing deletes
   the photo's row, its file and its face crop; a new set deletes every photo of the
   set. A sheet is a picture of the photos too: the person's older sheets are deleted
@@ -24,12 +24,13 @@ from dataclasses import dataclass, field
 
 from bot.store.media import SHEETS, MediaStore
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import rights, words
-from bot.studio import words_chat as w
-from bot.studio.contact_sheet import contact_sheet
-from bot.studio.events import Button, Image, Reply
-from bot.studio.services import Services
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.services import Services
+from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.rights import rights
 from sitter import contract as c
 
 log = logging.getLogger(__name__)

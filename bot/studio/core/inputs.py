@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from bot.studio.events import IncomingFile
+from bot.studio.core.events import IncomingFile
 
 
 def clean_text(text: str) -> str:

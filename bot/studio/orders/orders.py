@@ -15,15 +15,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot.store.store import Row, now_iso
-from bot.studio import buttons as b
-from bot.studio import reach, rights, safety, words
-from bot.studio import words_chat as w
-from bot.studio.events import Button, Reply
-from bot.studio.pack_orders import PackOrders
-from bot.studio.photos import embedding
+from bot.studio import safety
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
+from bot.studio.moderation import reach
+from bot.studio.orders.pack_orders import PackOrders
+from bot.studio.photos.photos import embedding
 from bot.studio.progress import running_text
-from bot.studio.prompt_fit import prompt_refusal
-from bot.studio.services import Services
+from bot.studio.rights import rights
+from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.heartbeat import minutes_ago
 from sitter.observability import ORDERS, bind_order
@@ -295,7 +298,7 @@ class Orders:
     # --- progress -----------------------------------------------------------------------
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
         """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
-        from bot.studio.uploads import engine_alive
+        from bot.studio.photos.uploads import engine_alive
 
         if await engine_alive(self.s, queue):
             return ""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.studio import words as w
+from bot.studio.core import words as w
 from sitter import contract as c
 from sitter.prompts import REFERENCE_PROMPT_SAFE_BYTES, PromptLibrary
 

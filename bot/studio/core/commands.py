@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import rights, words
-from bot.studio import words_chat as w
-from bot.studio.conversation import Conversation, State, Turn, say
-from bot.studio.events import Button, Command, Reply
-from bot.studio.inputs import clean_text
-from bot.studio.orders import Orders, cancel_button, remove_queued
-from bot.studio.photos import Photos
-from bot.studio.portraits import Portraits
-from bot.studio.services import Services
-from bot.studio.wizard import Wizard
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Conversation, State, Turn, say
+from bot.studio.core.events import Button, Command, Reply
+from bot.studio.core.inputs import clean_text
+from bot.studio.core.services import Services
+from bot.studio.history.portraits import Portraits
+from bot.studio.orders.orders import Orders, cancel_button, remove_queued
+from bot.studio.photos.photos import Photos
+from bot.studio.rights import rights
+from bot.studio.wizard.wizard import Wizard
 
 # Answered before consent and for a banned person too.
 ALWAYS = frozenset({"help", "privacy", "forget"})
@@ -94,7 +95,7 @@ class Commands:
         return await self.talk.go(turn, State.REFERENCES)  # the answers so far are kept
 
     async def history(self, turn: Turn) -> list[Reply]:
-        """/portraits: the orders still kept, newest first (bot/studio/portraits.py)."""
+        """/portraits: the orders still kept, newest first (bot/studio/history/portraits.py)."""
         return [await self.portraits.page(turn.user)]
 
     async def done(self, turn: Turn) -> list[Reply]:

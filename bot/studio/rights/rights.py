@@ -117,7 +117,7 @@ async def sweep(store: Store, settings: Settings) -> dict[str, int]:
         store, settings.reference_retention_days, settings.result_retention_days
     )
     counts = {**counts, **{k: v for k, v in records.items() if v}}
-    # Contact sheets (bot/studio/reference_set.py) are pictures of reference photos: an hour.
+    # Contact sheets (bot/studio/photos/reference_set.py) are pictures of reference photos: an hour.
     if sheets := store.media.sweep_kind(SHEETS, SHEETS_KEEP_S):
         counts["contact_sheets"] = sheets
     mod = ModerationStore(store)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
-from bot.studio.events import Command, Event, Files, Press, Reply, Text
+from bot.studio.core.events import Command, Event, Files, Press, Reply, Text
 
 
 @runtime_checkable

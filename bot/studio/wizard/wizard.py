@@ -3,18 +3,18 @@ prompts/wizard.toml, the confirmation, and idle.
 
 Adding a question to the wizard is a ``[[steps]]`` entry in prompts/wizard.toml: its
 step, its "Step N of M" and its line in the order summary come from there.
-``python -m bot.studio.wizard`` prints the diagram (bot/studio/flow.mmd).
+``python -m bot.studio.wizard`` prints the diagram (bot/studio/wizard/flow.mmd).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from bot.studio import buttons as b
-from bot.studio import looks, safety, words
-from bot.studio import words_chat as w
-from bot.studio import words_packs as wp
-from bot.studio.conversation import (
+from bot.studio import safety
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import (
     Arrow,
     Conversation,
     Outcome,
@@ -26,12 +26,14 @@ from bot.studio.conversation import (
     go,
     say,
 )
-from bot.studio.events import Button, IncomingFile, Reply
-from bot.studio.orders import VARIATIONS, Orders
-from bot.studio.photos import Photos
-from bot.studio.services import Services
-from bot.studio.wizard_packs import PACK, pack_step, pack_summary
-from bot.studio.wizard_start import consent_step, references_step
+from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.services import Services
+from bot.studio.orders import words_packs as wp
+from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.photos.photos import Photos
+from bot.studio.wizard import looks
+from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
+from bot.studio.wizard.wizard_start import consent_step, references_step
 from sitter.packs import Pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
@@ -144,7 +146,7 @@ class Wizard:
     def _back_arrows(self, state: str) -> tuple[Arrow, ...]:
         return (Arrow(self._previous(state), "Back"),)
 
-    # --- consent and photos (bot/studio/wizard_start.py) --------------------------------
+    # --- consent and photos (bot/studio/wizard/wizard_start.py) --------------------------------
     def _consent(self) -> Step:
         return consent_step(self)
 
@@ -206,13 +208,13 @@ class Wizard:
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
         return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
 
-    # --- a pack instead of a style (prompts/packs; bot/studio/wizard_packs.py) -------------
+    # --- a pack instead of a style (prompts/packs; bot/studio/wizard/wizard_packs.py) -------------
     def _pack(self) -> Step:
         return pack_step(self)
 
     # --- one step per entry of wizard.toml -------------------------------------------------
     def _question(self, i: int, step: WizardStep) -> Step:
-        """A slot step here; the subject and format steps from bot/studio/looks.py."""
+        """A slot step here; the subject and format steps from bot/studio/wizard/looks.py."""
         if step.kind == SUBJECT_STEP:
             return looks.subject_step(self, step, i + 2)
         if step.kind == FORMAT_STEP:

@@ -101,7 +101,7 @@ async def check_set(studio: Any, user: Any, set_id: int) -> str | None:
     photos are deleted (hash and reason kept), the match is logged without any photo,
     and the refusal is returned. None: go on (also when the engine does not answer:
     the worker checks again before it paints)."""
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     store: Store = studio.store
     protected = await protected_for(store, user["id"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.studio import buttons as b
-from bot.studio import words
-from bot.studio import words_chat as w
-from bot.studio.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
-from bot.studio.events import Button, IncomingFile, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
+from bot.studio.core.events import Button, IncomingFile, Reply
 
 
 # --- consent ------------------------------------------------------------------------
@@ -52,7 +52,7 @@ def consent_step(wz: Any) -> Step:
 
 # --- references ----------------------------------------------------------------------
 def references_step(wz: Any) -> Step:
-    """The reference photos (bot/studio/photos.py does the work)."""
+    """The reference photos (bot/studio/photos/photos.py does the work)."""
     return Step(
         State.REFERENCES,
         wz.photos.show,

@@ -15,17 +15,17 @@ import json
 import time
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import rights
-from bot.studio import words_chat as w
-from bot.studio import words_portrait as wp
-from bot.studio.conversation import State, Turn, say
-from bot.studio.events import Button, Reply
-from bot.studio.orders import Orders, screen_order, seeds
-from bot.studio.prompt_fit import prompt_refusal
-from bot.studio.reach import check_set
-from bot.studio.services import Services
-from bot.studio.wizard import screen_text
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import State, Turn, say
+from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
+from bot.studio.moderation.reach import check_set
+from bot.studio.orders.orders import Orders, screen_order, seeds
+from bot.studio.portrait import words_portrait as wp
+from bot.studio.rights import rights
+from bot.studio.wizard.prompt_fit import prompt_refusal
+from bot.studio.wizard.wizard import screen_text
 from sitter.contract import MAX_LIGHTING
 from sitter.prompts import Preset
 

@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.studio import buttons as b
-from bot.studio import words_chat as w
-from bot.studio import words_packs as wp
-from bot.studio.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
-from bot.studio.events import Button, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
+from bot.studio.core.events import Button, Reply
+from bot.studio.orders import words_packs as wp
 from sitter.packs import Pack, find_pack
 
 PACK = "pack"  # the pack step (a reserved slot name): reached from the style step

@@ -1,6 +1,6 @@
 """What the studio's parts share: the store, the engine, prompts, settings, outboxes.
 
-One mutable object, made by :class:`~bot.studio.core.Studio` and handed to each part
+One mutable object, made by :class:`~bot.studio.core.core.Studio` and handed to each part
 (the conversation's steps, orders, follow-ups, tracking), so a part never needs the
 whole studio and a setting changed at run time (tests do) is seen by all of them.
 """
@@ -11,9 +11,9 @@ import asyncio
 from dataclasses import dataclass, field
 
 from bot.store.store import Store
-from bot.studio.events import Outbox
-from bot.studio.plugin import StudioPlugin
-from bot.studio.uploads import UploadGuard
+from bot.studio.core.events import Outbox
+from bot.studio.core.plugin import StudioPlugin
+from bot.studio.photos.uploads import UploadGuard
 from sitter.config import Settings
 from sitter.outage import Outages
 from sitter.packs import Pack
@@ -33,7 +33,7 @@ class Services:
     analyze_timeout_s: float = ANALYZE_TIMEOUT_S
     outboxes: dict[str, Outbox] = field(default_factory=dict)
     outages: Outages = field(default_factory=Outages)  # Redis down / disk full: one warning
-    plugin: StudioPlugin | None = None  # moderation (see bot/studio/plugin.py)
+    plugin: StudioPlugin | None = None  # moderation (see bot/studio/core/plugin.py)
     # (platform, chat id) -> (refusals, other failures, next try): see delivery.Delivery
     send_failures: dict[tuple[str, str], tuple[int, int, float]] = field(default_factory=dict)
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one event per person at once

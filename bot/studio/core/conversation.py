@@ -20,9 +20,9 @@ from enum import StrEnum
 from typing import Any
 
 from bot.store.store import Row
-from bot.studio import words_chat as w
-from bot.studio.events import Button, IncomingFile, Reply
-from bot.studio.services import Services
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.services import Services
 
 
 class State(StrEnum):
@@ -190,10 +190,10 @@ class Conversation:
         return seen
 
     def mermaid(self) -> str:
-        """The diagram of the table (bot/studio/flow.mmd is this text; a test checks)."""
+        """The diagram of the table (bot/studio/wizard/flow.mmd is this text; a test checks)."""
         lines = [
-            "%% Generated from the conversation table (bot/studio/wizard.py) by",
-            "%%   python -m bot.studio.wizard > bot/studio/flow.mmd",
+            "%% Generated from the conversation table (bot/studio/wizard/wizard.py) by",
+            "%%   python -m bot.studio.wizard > bot/studio/wizard/flow.mmd",
             "%% Every arrow saves the session and bumps its rev: buttons shown before are stale.",
             "stateDiagram-v2",
             f"    [*] --> {State.CONSENT}: /start",

@@ -8,14 +8,16 @@ import logging
 import re
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import reference_set, rights, uploads, words
-from bot.studio import words_chat as w
-from bot.studio.conversation import Outcome, State, Turn, again, answer, go, say
-from bot.studio.events import Button, IncomingFile, Reply
-from bot.studio.inputs import file_ext
-from bot.studio.reference_set import SET_CHECK_FROM, embedding
-from bot.studio.services import Services
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Outcome, State, Turn, again, answer, go, say
+from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.inputs import file_ext
+from bot.studio.core.services import Services
+from bot.studio.photos import reference_set, uploads
+from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
+from bot.studio.rights import rights
 from engine.near_duplicate import same_picture
 from sitter import contract as c
 
@@ -23,7 +25,7 @@ log = logging.getLogger(__name__)
 
 # A new photo is compared with the set only once the set has SET_CHECK_FROM photos;
 # after each burst and at Done the whole set is judged by its majority
-# (bot/studio/reference_set.py), so an odd first photo, or two, is named and set
+# (bot/studio/photos/reference_set.py), so an odd first photo, or two, is named and set
 # aside, never the reason every later photo is "a different person".
 __all__ = ["SET_CHECK_FROM", "Photos", "embedding"]
 REMOVE = re.compile(r"(?:remove|delete)\s+(?:photo\s+)?(?:#|no\.?\s*)?(\d{1,3})", re.IGNORECASE)

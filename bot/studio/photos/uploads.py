@@ -1,6 +1,6 @@
 """Bursts of reference photos: caps, a summary for floods, and photos kept for later.
 
-The references step (bot/studio/photos.py) hands each burst here. The rules:
+The references step (bot/studio/photos/photos.py) hands each burst here. The rules:
 
 - at most ``SITTER_MAX_FILES_PER_MESSAGE`` files of one message are looked at; the
   rest are not read or stored, and the answer says so;
@@ -26,9 +26,9 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.store.store import Store
-from bot.studio import words as w
-from bot.studio.events import IncomingFile
-from bot.studio.inputs import clean_text, file_ext
+from bot.studio.core import words as w
+from bot.studio.core.events import IncomingFile
+from bot.studio.core.inputs import clean_text, file_ext
 from sitter import contract as c
 from sitter.config import Settings
 from sitter.queue import Engine
@@ -63,7 +63,7 @@ class UploadGuard:
 
 
 class Parts(Protocol):
-    """The parts of the studio a burst uses (``bot.studio.services.Services``)."""
+    """The parts of the studio a burst uses (``bot.studio.core.services.Services``)."""
 
     store: Store
     engine: Engine

@@ -8,7 +8,7 @@ Public API (adapters rely on it; it stays stable)::
     replies = await studio.handle(event)            # replies for the event's chat, in order
     await studio.aclose()
 
-``handle`` takes the events of :mod:`bot.studio.events` (Command, Text, Files,
+``handle`` takes the events of :mod:`bot.studio.core.events` (Command, Text, Files,
 Press) and returns :class:`Reply` objects to render in order. Several files sent
 together arrive as ONE ``Files`` event and get one answer with a verdict per
 photo. A reply's ``edit_key`` names a message to edit in place (the progress of
@@ -16,15 +16,15 @@ an order): the adapter remembers which platform message it sent under that key
 (``Store.remember_message`` is there for it) and edits it instead of sending a
 new one when it sees the key again.
 
-Button data is the core's (see :mod:`bot.studio.buttons`); adapters pass it back
+Button data is the core's (see :mod:`bot.studio.core.buttons`); adapters pass it back
 untouched in ``Press.data``. Finished orders, progress and follow-up results are
 sent through the outbox registered for the order's platform by ``run_background``
 (:mod:`bot.studio.tracking`).
 
 This module is the facade: it routes an event to the moderation plugin
-(:mod:`bot.studio.plugin`), the commands (:mod:`bot.studio.commands`), the result
+(:mod:`bot.studio.core.plugin`), the commands (:mod:`bot.studio.core.commands`), the result
 buttons (orders, follow-ups), or the conversation's table
-(:mod:`bot.studio.conversation`, built by :mod:`bot.studio.wizard`; its diagram
+(:mod:`bot.studio.core.conversation`, built by :mod:`bot.studio.wizard.wizard`; its diagram
 is ``flow.mmd``).
 """
 
@@ -37,24 +37,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.store.store import Row, Store
-from bot.studio import buttons as b
-from bot.studio import words
-from bot.studio import words_chat as w
-from bot.studio.commands import ALWAYS, Commands
-from bot.studio.conversation import Conversation, State, Turn, say
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.commands import ALWAYS, Commands
+from bot.studio.core.conversation import Conversation, State, Turn, say
+from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
+from bot.studio.core.inputs import clean_text
+from bot.studio.core.plugin import StudioPlugin
+from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.delivery import Delivery
-from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text
-from bot.studio.followups import BY_BUTTON, FollowUps
-from bot.studio.inputs import clean_text
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
-from bot.studio.orders import VARIATIONS, Orders
-from bot.studio.photos import Photos
-from bot.studio.plugin import StudioPlugin
-from bot.studio.portrait_menu import AWAITING, PortraitMenu
-from bot.studio.services import ANALYZE_TIMEOUT_S, Services
+from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.photos.photos import Photos
+from bot.studio.portrait.followups import BY_BUTTON, FollowUps
+from bot.studio.portrait.portrait_menu import AWAITING, PortraitMenu
 from bot.studio.tracking import Tracker
-from bot.studio.wizard import Wizard
+from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
 from sitter.packs import Pack, load_packs
 from sitter.prompts import PromptLibrary
@@ -135,7 +135,9 @@ class Studio:
     @moderation.setter
     def moderation(self, hook: Any) -> None:
         if hook is not None and not isinstance(hook, StudioPlugin):
-            raise TypeError(f"{type(hook).__name__} is not a StudioPlugin (bot/studio/plugin.py)")
+            raise TypeError(
+                f"{type(hook).__name__} is not a StudioPlugin (bot/studio/core/plugin.py)"
+            )
         self._moderation = hook
         self.services.plugin = hook
 

@@ -1,19 +1,19 @@
 """/portraits: the person's orders still within retention, newest first, a page at a
 time, each one's results message sent again with its buttons (which carry ids, so
-they work however old the message is: bot/studio/buttons.py)."""
+they work however old the message is: bot/studio/core/buttons.py)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
 from bot.store.store import Row, now_iso
-from bot.studio import buttons as b
-from bot.studio import words_chat as w
-from bot.studio import words_looks as wl
-from bot.studio.events import Button, Reply
-from bot.studio.looks import format_label
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
 from bot.studio.results import failure_reply, results_reply
-from bot.studio.services import Services
+from bot.studio.wizard import words_looks as wl
+from bot.studio.wizard.looks import format_label
 
 PAGE = 5
 

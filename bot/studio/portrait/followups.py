@@ -14,11 +14,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import words_chat as w
-from bot.studio import words_portrait as wp
-from bot.studio.events import Button, Image, Reply
-from bot.studio.services import Services
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.services import Services
+from bot.studio.portrait import words_portrait as wp
 from sitter import contract as c
 
 

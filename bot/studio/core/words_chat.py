@@ -1,7 +1,7 @@
 """What the conversation, the orders and the results say (plain words, no platform
 markup): the steps, the commands, an order's progress, its results, its follow-ups.
 
-The photo verdicts, consent, /help and /privacy are in :mod:`bot.studio.words`;
+The photo verdicts, consent, /help and /privacy are in :mod:`bot.studio.core.words`;
 between the two, every sentence the studio core says.
 """
 
@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 
-from bot.studio.words import FREE_TEXT_MAX
+from bot.studio.core.words import FREE_TEXT_MAX
 
-# --- the conversation (bot/studio/conversation.py, wizard.py, commands.py) -----------------
+# --- the conversation (bot/studio/core/conversation.py, wizard.py, commands.py) -----------------
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side. Please try again."
 SUSPENDED = "Your access to Sitter has been suspended. /privacy and /forget still work."
 GO_PRIVATE = (
@@ -124,7 +124,7 @@ def forgotten(photos: int, orders: int, results: int, files: int) -> str:
     )
 
 
-# --- orders (bot/studio/orders.py) ----------------------------------------------------------
+# --- orders (bot/studio/orders/orders.py) ---------------------------------------------------------
 def order_in_progress(order_id: int) -> str:
     return (
         f"You already have an order in progress (#{order_id}). Wait for it, or "
@@ -301,7 +301,7 @@ def order_ready(order_id: int) -> str:
     return f"Order #{order_id} is ready ↓"
 
 
-# --- follow-ups (bot/studio/followups.py) ------------------------------------------------------
+# --- follow-ups (bot/studio/portrait/followups.py) ------------------------------------------------
 def follow_up_under_way(verb: str, n: int) -> str:
     return f"{verb} #{n} is already under way; I'll send it when it's ready."
 
@@ -323,7 +323,7 @@ def follow_up_failed(verb: str, n: int, error: str) -> str:
     return f"Sorry, {verb.lower()} #{n} failed: {error}."
 
 
-# --- the reference set (/photos: bot/studio/reference_set.py) ----------------------------------
+# --- the reference set (/photos: bot/studio/photos/reference_set.py) ------------------------------
 REMOVE_BUTTON = "Remove {n}"
 NEW_SET_BUTTON = "Start a new set"
 NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."

@@ -6,19 +6,19 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from bot.studio import buttons as b
 from bot.studio import safety
-from bot.studio import words_chat as w
-from bot.studio import words_looks as wl
-from bot.studio.conversation import Arrow, Outcome, Step, Turn, again, answer, say
-from bot.studio.events import Button, IncomingFile, Reply
-from bot.studio.services import Services
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Arrow, Outcome, Step, Turn, again, answer, say
+from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.services import Services
+from bot.studio.wizard import words_looks as wl
 from sitter.prompts import PromptLibrary
 from sitter.wizard_steps import FORMAT_STEP, SUBJECT_MAX_BYTES, SUBJECT_STEP, WizardStep
 
 
 class Wizard(Protocol):
-    """What these steps use of bot.studio.wizard.Wizard (no import: no cycle)."""
+    """What these steps use of bot.studio.wizard.wizard.Wizard (no import: no cycle)."""
 
     s: Services
     total: int
