@@ -17,11 +17,14 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Conversation, State, Turn, say
 from bot.studio.core.events import Button, Command, Reply
 from bot.studio.core.inputs import clean_text
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.history.portraits import Portraits
 from bot.studio.orders.orders import Orders, cancel_button, remove_queued
 from bot.studio.photos.photos import Photos
 from bot.studio.rights import rights
+from bot.studio.rights.buttons import ForgetPress
+from bot.studio.rights.buttons import forget as forget_button
 from bot.studio.wizard.wizard import Wizard
 
 # Answered before consent and for a banned person too.
@@ -59,7 +62,7 @@ class Commands:
         if name == "privacy":
             return [say(words.privacy(self.s.settings))]
         if name == "forget":
-            yes = Button(w.FORGET_YES, b.item("f", turn.rev), "danger")
+            yes = Button(w.FORGET_YES, forget_button(turn.rev), "danger")
             return [say(w.FORGET_ASK, (yes, Button(w.FORGET_KEEP, b.wizard(turn.rev, "keep"))))]
         if name == "start":
             if not consented:
@@ -100,6 +103,16 @@ class Commands:
 
     async def done(self, turn: Turn) -> list[Reply]:
         return await self.talk.finish(turn, await self.photos.done(turn, ""))
+
+    def register(self, routes: Routes) -> None:
+        routes.on_press(ForgetPress, self.forget_press)
+        self.portraits.register(routes)
+
+    async def forget_press(self, turn: Turn, p: ForgetPress) -> list[Reply]:
+        """/forget's confirmation: only the one shown with the session's revision."""
+        if p.id != turn.rev:
+            return [say(w.FORGET_STALE)]
+        return [await self.forget(turn.user)]
 
     async def forget(self, user: Row) -> Reply:
         """/forget confirmed: queued work leaves Redis, then every row and file."""

@@ -45,13 +45,15 @@ from bot.studio.core.conversation import Conversation, State, Turn, say
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.core.inputs import clean_text
 from bot.studio.core.plugin import StudioPlugin
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.delivery import Delivery
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.orders.presses import OrderPresses
 from bot.studio.photos.photos import Photos
-from bot.studio.portrait.followups import BY_BUTTON, FollowUps
+from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import AWAITING, PortraitMenu
 from bot.studio.tracking import Tracker
 from bot.studio.wizard.wizard import Wizard
@@ -91,6 +93,10 @@ class Studio:
         self.wizard = Wizard(s, self.photos, self.orders)
         self.conversation: Conversation = self.wizard.conversation()
         self.commands = Commands(s, self.conversation, self.wizard, self.photos, self.orders)
+        self.routes = Routes()  # each part registers the typed presses it answers
+        parts = (OrderPresses(self.orders), self.followups, self.portrait_menu, self.commands)
+        for part in parts:
+            part.register(self.routes)
         self._moderation: Any = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
@@ -208,6 +214,7 @@ class Studio:
 
     async def _dispatch(self, event: Event, user: Row) -> list[Reply]:
         plugin = self.services.plugin
+        pressed = b.parse(event.data) if isinstance(event, Press) else None  # the one parse
         # The plugin first: moderators act from group/moderation chats too.
         if isinstance(event, Command) and event.name.lower() in (
             plugin.commands if plugin is not None else MODERATION_COMMANDS
@@ -216,15 +223,13 @@ class Studio:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_command(event, user)
         if isinstance(event, Press) and (
-            plugin.owns(event.data)
-            if plugin is not None
-            else isinstance(b.parse(event.data), b.ModerationPress)
+            plugin.owns(pressed) if plugin is not None else isinstance(pressed, b.ModerationPress)
         ):
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_press(event, user)
         exempt = (isinstance(event, Command) and event.name in ALWAYS) or (
-            isinstance(event, Press) and b.is_forget(event.data)
+            pressed is not None and pressed.always
         )
         if user["banned_at"] and not exempt:
             return [say(w.SUSPENDED)]
@@ -234,7 +239,8 @@ class Studio:
             return [say(w.GO_PRIVATE)]
         talk = self.conversation
         turn = await talk.turn(user)
-        consented = await self._consented(user)
+        consent = await self.store.consent(user["id"])  # read once per event
+        consented = consent is not None and consent["version"] == words.CONSENT_VERSION
         if not exempt and turn.state != State.CONSENT and not consented:  # a session, no consent
             return [say(w.CONSENT_CHANGED), *await talk.go(turn, State.CONSENT, {})]
         if isinstance(event, Command):
@@ -243,13 +249,13 @@ class Studio:
                 turn = await talk.turn(user)
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
-            outdated = not consented and await self.store.consent(user["id"]) is not None
-            if outdated and not exempt and not isinstance(b.parse(event.data), b.WizardPress):
+            outdated = not consented and consent is not None
+            if outdated and not exempt and (pressed is None or pressed.needs_consent):
                 # a result's, /portraits' or a portrait's button starts work on their photos:
                 # only with consent to the current text (the consent screen's own buttons
                 # are wizard presses, and /forget's confirmation is exempt)
                 return [say(w.CONSENT_CHANGED), *await talk.show(turn)]
-            return await self._press(event, turn)
+            return await self._press(pressed, turn)
         if plugin is not None and (taken := await plugin.take_input(event, user)) is not None:
             return taken  # details for a report, or the selfie after /protect
         if isinstance(event, Files):
@@ -259,42 +265,14 @@ class Studio:
             return light  # the light for a relight, asked for by its own-words button
         return await talk.text(turn, clean_text(event.text))
 
-    async def _consented(self, user: Row) -> bool:
-        """Agreed to the current consent text (a new version asks again)."""
-        consent = await self.store.consent(user["id"])
-        return consent is not None and consent["version"] == words.CONSENT_VERSION
-
     # --- button presses ----------------------------------------------------------------
-    async def _press(self, event: Press, turn: Turn) -> list[Reply]:
-        parsed = b.parse(event.data)
-        if isinstance(parsed, b.HistoryPress):  # /portraits' pages and its Show buttons
-            return await self.commands.portraits.press(turn.user, parsed)
-        if isinstance(parsed, b.ItemPress):
-            return await self._item_press(parsed, turn)
-        if isinstance(parsed, b.PortraitPress):  # vary, relight (owner-checked there)
-            return await self.portrait_menu.press(turn, parsed)
-        if not isinstance(parsed, b.WizardPress):
+    async def _press(self, pressed: b.Pressed | None, turn: Turn) -> list[Reply]:
+        """A press, parsed once: the table's own, or the feature registered for its type."""
+        if isinstance(pressed, b.WizardPress):
+            if pressed.rev != turn.rev:
+                return [say(w.STALE_BUTTON), *await self.conversation.show(turn)]
+            return await self.conversation.press(turn, pressed.action, pressed.arg)
+        handler = self.routes.press(pressed) if pressed is not None else None
+        if pressed is None or handler is None:
             return [say(w.DEAD_BUTTON), *await self.conversation.show(turn)]
-        if parsed.rev != turn.rev:
-            return [say(w.STALE_BUTTON), *await self.conversation.show(turn)]
-        return await self.conversation.press(turn, parsed.action, parsed.arg)
-
-    async def _item_press(self, p: b.ItemPress, turn: Turn) -> list[Reply]:
-        """Result buttons: they carry ids, checked against their owner."""
-        user = turn.user
-        if p.kind == "f":
-            if p.id != turn.rev:
-                return [say(w.FORGET_STALE)]
-            return [await self.commands.forget(user)]
-        if p.kind in BY_BUTTON:
-            return [await self.followups.press(user, p.kind, p.id)]
-        if p.kind == "m":  # a portrait's More menu: avatar, vary, relight
-            return [await self.portrait_menu.menu(user, p.id)]
-        order = await self.store.order(p.id)
-        if order is None:
-            return [say(w.NO_SUCH_ORDER)]
-        if order["user_id"] != user["id"]:
-            return [say(w.SOMEONE_ELSES)]
-        if p.kind == "q":
-            return [await self.orders.cancel(user, p.id)]
-        return await self.orders.retry(user, order)
+        return await handler(turn, pressed)

@@ -16,12 +16,12 @@ from typing import Any
 
 from bot.store.store import Row, now_iso
 from bot.studio import safety
-from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
 from bot.studio.moderation import reach
+from bot.studio.orders import buttons as ob
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.photos.photos import embedding
 from bot.studio.progress import running_text
@@ -59,7 +59,7 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
 
 
 def cancel_button(order_id: int, label: str = w.CANCEL_ORDER) -> Button:
-    return Button(label, b.item("q", order_id), "danger")
+    return Button(label, ob.cancel(order_id), "danger")
 
 
 @dataclass(frozen=True)
@@ -162,36 +162,6 @@ class Orders:
                 await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
         return Placing(order_id=order_id)
-
-    async def retry(self, user: Row, order: Row) -> list[Reply]:
-        if order["status"] in ("queued", "running"):
-            return [_say(w.still_in_progress(order["id"]))]
-        if order["pack"]:
-            return await self.packs.retry(user, order)
-        refusal = await self.limits(user)
-        if refusal is not None:
-            return [refusal]
-        if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
-            return [_say(text)]
-        async with self.s.store.tx():  # a retry keeps the format and the subject
-            new_id = await self.s.store.create_order(
-                user_id=user["id"],
-                set_id=order["set_id"],
-                platform=user["platform"],
-                chat_id=user["chat_id"] or order["chat_id"] or "",
-                style=order["style"],
-                choices=json.loads(order["choices"]),
-                prompt=order["prompt"],
-                negative_prompt=order["negative_prompt"],
-                params=json.loads(order["params"]),
-                seeds=seeds(),
-                retry_of=order["id"],
-                kind=order["kind"],  # a vary/relight order is retried as one
-                parent_variation_id=order["parent_variation_id"],
-                refine=json.loads(order["refine"]) if order["refine"] else None,
-            )
-            await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])
-        return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
 
     # --- queueing -----------------------------------------------------------------------
     async def enqueue(self, order_id: int) -> Reply:

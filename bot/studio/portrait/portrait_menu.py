@@ -15,14 +15,17 @@ import json
 import time
 
 from bot.store.store import Row
-from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
+from bot.studio.core.buttons import read_id
 from bot.studio.core.conversation import State, Turn, say
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.moderation.reach import check_set
 from bot.studio.orders.orders import Orders, screen_order, seeds
+from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
+from bot.studio.portrait.buttons import MenuPress, PortraitPress
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from bot.studio.wizard.wizard import screen_text
@@ -40,6 +43,13 @@ class PortraitMenu:
     def __init__(self, services: Services, orders: Orders):
         self.s = services
         self.orders = orders
+
+    def register(self, routes: Routes) -> None:
+        routes.on_press(PortraitPress, self.press)
+        routes.on_press(MenuPress, self.on_menu)
+
+    async def on_menu(self, turn: Turn, p: MenuPress) -> list[Reply]:
+        return [await self.menu(turn.user, p.id)]
 
     def lights(self) -> tuple[Preset, ...]:
         step = next((s for s in self.s.prompts.steps if s.slot == LIGHT_SLOT), None)
@@ -64,25 +74,25 @@ class PortraitMenu:
         n, vid = v["idx"], v["id"]
         return say(
             wp.portrait_menu(n),
-            (Button(wp.AVATAR_BUTTON.format(n=n), b.item("a", vid)),),
+            (Button(wp.AVATAR_BUTTON.format(n=n), pb.follow_up("a", vid)),),
             (
-                Button(wp.VARY_SUBTLE_BUTTON.format(n=n), b.portrait(vid, "vary", "subtle")),
-                Button(wp.VARY_STRONG_BUTTON.format(n=n), b.portrait(vid, "vary", "strong")),
+                Button(wp.VARY_SUBTLE_BUTTON.format(n=n), pb.portrait(vid, "vary", "subtle")),
+                Button(wp.VARY_STRONG_BUTTON.format(n=n), pb.portrait(vid, "vary", "strong")),
             ),
-            (Button(wp.RELIGHT_BUTTON.format(n=n), b.portrait(vid, "light")),),
+            (Button(wp.RELIGHT_BUTTON.format(n=n), pb.portrait(vid, "light")),),
         )
 
     def light_menu(self, v: Row, text: str = "") -> Reply:
         vid = v["id"]
         items = [
-            Button(p.label, b.portrait(vid, "light", str(i))) for i, p in enumerate(self.lights())
+            Button(p.label, pb.portrait(vid, "light", str(i))) for i, p in enumerate(self.lights())
         ]
-        items.append(Button(wp.OWN_LIGHT_BUTTON, b.portrait(vid, "light", "own")))
+        items.append(Button(wp.OWN_LIGHT_BUTTON, pb.portrait(vid, "light", "own")))
         rows = [tuple(items[i : i + PER_ROW]) for i in range(0, len(items), PER_ROW)]
         return say(text or wp.ask_light(v["idx"]), *rows)
 
     # --- presses ---------------------------------------------------------------------------
-    async def press(self, turn: Turn, p: b.PortraitPress) -> list[Reply]:
+    async def press(self, turn: Turn, p: PortraitPress) -> list[Reply]:
         user = turn.user
         v = await self.portrait(user, p.variation)
         if isinstance(v, Reply):
@@ -99,7 +109,7 @@ class PortraitMenu:
             asked = {AWAITING: v["id"], AWAITING_AT: time.time()}
             await self.s.store.save_session(user["id"], State.IDLE, asked)
             return [say(wp.type_light(v["idx"], MAX_LIGHTING))]
-        i = b.read_id(p.arg, 0)
+        i = read_id(p.arg, 0)
         lights = self.lights()
         if i is None or i >= len(lights):  # wizard.toml changed since the menu was shown
             return [self.light_menu(v, wp.LIGHT_GONE)]
