@@ -41,7 +41,7 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.commands import ALWAYS, Commands
-from bot.studio.core.conversation import Conversation, State, Turn, say
+from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.core.inputs import clean_text
 from bot.studio.core.plugin import StudioPlugin
@@ -54,7 +54,7 @@ from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.orders.presses import OrderPresses
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
-from bot.studio.portrait.portrait_menu import AWAITING, PortraitMenu
+from bot.studio.portrait.portrait_menu import PortraitMenu
 from bot.studio.tracking import Tracker
 from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
@@ -91,12 +91,15 @@ class Studio:
         self.delivery = Delivery(s)
         self.photos = Photos(s)
         self.wizard = Wizard(s, self.photos, self.orders)
-        self.conversation: Conversation = self.wizard.conversation()
-        self.commands = Commands(s, self.conversation, self.wizard, self.photos, self.orders)
-        self.routes = Routes()  # each part registers the typed presses it answers
-        parts = (OrderPresses(self.orders), self.followups, self.portrait_menu, self.commands)
-        for part in parts:
+        # Each part registers the typed presses it answers and its side questions.
+        self.routes = Routes()
+        for part in (OrderPresses(self.orders), self.followups, self.portrait_menu):
             part.register(self.routes)
+        self.conversation: Conversation = self.wizard.conversation(
+            self.routes.steps, self.routes.arrows
+        )
+        self.commands = Commands(s, self.conversation, self.wizard, self.photos, self.orders)
+        self.commands.register(self.routes)
         self._moderation: Any = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
@@ -244,9 +247,7 @@ class Studio:
         if not exempt and turn.state != State.CONSENT and not consented:  # a session, no consent
             return [say(w.CONSENT_CHANGED), *await talk.go(turn, State.CONSENT, {})]
         if isinstance(event, Command):
-            if turn.state == State.IDLE and AWAITING in turn.data:  # a command ends the question
-                await self.store.save_session(user["id"], State.IDLE, {})
-                turn = await talk.turn(user)
+            turn = await talk.end_side(turn)  # a command ends a side question
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
             outdated = not consented and consent is not None
@@ -261,8 +262,6 @@ class Studio:
         if isinstance(event, Files):
             return await talk.files(turn, event.files)
         assert isinstance(event, Text)
-        if (light := await self.portrait_menu.typed(turn, clean_text(event.text))) is not None:
-            return light  # the light for a relight, asked for by its own-words button
         return await talk.text(turn, clean_text(event.text))
 
     # --- button presses ----------------------------------------------------------------
@@ -275,4 +274,5 @@ class Studio:
         handler = self.routes.press(pressed) if pressed is not None else None
         if pressed is None or handler is None:
             return [say(w.DEAD_BUTTON), *await self.conversation.show(turn)]
-        return await handler(turn, pressed)
+        out = await handler(turn, pressed)  # replies, or a step to go to (a side question)
+        return await self.conversation.finish(turn, out) if isinstance(out, Outcome) else out

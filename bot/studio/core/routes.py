@@ -1,8 +1,10 @@
-"""The press registry: which feature answers which typed press (aiogram's routers).
+"""The registry features plug into (aiogram's routers): typed presses and table steps.
 
-Each feature's part registers its handlers (``routes.on_press(OrderPress, ...)``) when
-the studio is put together; the core parses a press once (:mod:`bot.studio.core.buttons`)
-and hands the typed press to the one handler registered for its type.
+Each feature's part registers its handlers (``routes.on_press(OrderPress, ...)``) and
+its side questions (``routes.side_step(step, arrow_in)``) when the studio is put
+together; the core parses a press once (:mod:`bot.studio.core.buttons`) and hands the
+typed press to the one handler registered for its type. A handler answers with replies,
+or with an :class:`Outcome` (a step to move to) that the table's router carries out.
 """
 
 from __future__ import annotations
@@ -11,16 +13,18 @@ from collections.abc import Awaitable, Callable
 from typing import TypeVar, cast
 
 from bot.studio.core.buttons import Pressed
-from bot.studio.core.conversation import Turn
+from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn
 from bot.studio.core.events import Reply
 
 P = TypeVar("P", bound=Pressed)
-Handler = Callable[[Turn, P], Awaitable[list[Reply]]]
+Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
 
 
 class Routes:
     def __init__(self) -> None:
         self._presses: dict[type[Pressed], Handler[Pressed]] = {}
+        self.steps: list[Step] = []
+        self.arrows: list[tuple[str, Arrow]] = []  # the ways into the side steps
 
     def on_press(self, press: type[P], handler: Handler[P]) -> None:
         if press in self._presses:
@@ -29,3 +33,10 @@ class Routes:
 
     def press(self, pressed: Pressed) -> Handler[Pressed] | None:
         return self._presses.get(type(pressed))
+
+    def side_step(self, step: Step, into: str) -> None:
+        """A side question asked from IDLE (``into``: the arrow's label in flow.mmd)."""
+        if not step.side:
+            raise ValueError(f"{step.state} is not a side step")
+        self.steps.append(step)
+        self.arrows.append((State.IDLE, Arrow(step.state, into)))
