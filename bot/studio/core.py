@@ -19,7 +19,7 @@ new one when it sees the key again.
 Button data is the core's (see :mod:`bot.studio.buttons`); adapters pass it back
 untouched in ``Press.data``. Finished orders, progress and follow-up results are
 sent through the outbox registered for the order's platform by ``run_background``
-(:mod:`bot.studio.tracking`).
+(:mod:`bot.studio.jobs.tracking`).
 
 This module is the facade: it routes an event to the moderation plugin
 (:mod:`bot.studio.plugin`), the commands (:mod:`bot.studio.commands`), the result
@@ -42,7 +42,7 @@ from bot.studio import words
 from bot.studio import words_chat as w
 from bot.studio.commands import ALWAYS, Commands
 from bot.studio.conversation import Conversation, State, Turn, say
-from bot.studio.delivery import Delivery
+from bot.studio.jobs.delivery import Delivery
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.followups import BY_BUTTON, FollowUps
 from bot.studio.inputs import clean_text
@@ -53,7 +53,7 @@ from bot.studio.photos import Photos
 from bot.studio.plugin import StudioPlugin
 from bot.studio.portrait_menu import AWAITING, PortraitMenu
 from bot.studio.services import ANALYZE_TIMEOUT_S, Services
-from bot.studio.tracking import Tracker
+from bot.studio.jobs.tracking import Tracker
 from bot.studio.wizard import Wizard
 from sitter.config import Settings
 from sitter.packs import Pack, load_packs

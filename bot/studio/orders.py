@@ -21,7 +21,7 @@ from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
 from bot.studio.pack_orders import PackOrders
 from bot.studio.photos import embedding
-from bot.studio.progress import running_text
+from bot.studio.jobs.progress import running_text
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services
 from sitter import contract as c

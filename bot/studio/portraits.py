@@ -12,7 +12,7 @@ from bot.studio import words_chat as w
 from bot.studio import words_looks as wl
 from bot.studio.events import Button, Reply
 from bot.studio.looks import format_label
-from bot.studio.results import failure_reply, results_reply
+from bot.studio.jobs.results import failure_reply, results_reply
 from bot.studio.services import Services
 
 PAGE = 5

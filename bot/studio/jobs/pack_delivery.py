@@ -23,14 +23,14 @@ from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.contact_sheet import contact_sheet
 from bot.studio.events import Button, Image, Reply
-from bot.studio.results import failure_reply, variation_columns
+from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.words import detail_words, likeness_words
 from sitter import contract as c
 
-# ``t`` below is the tracker (bot/studio/tracking.py, which calls in here): its store,
+# ``t`` below is the tracker (bot/studio/jobs/tracking.py, which calls in here): its store,
 # engine, orders, send() and _audit_withheld().
 Tracker = Any
-log = logging.getLogger("bot.studio.tracking")
+log = logging.getLogger("bot.studio.jobs.tracking")
 
 IN_FLIGHT = ("queued", "running")
 
