@@ -11,7 +11,7 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
-from bot.studio.results import failure_reply, results_reply
+from bot.studio.jobs.results import failure_reply, results_reply
 from bot.studio.wizard import words_looks as wl
 from bot.studio.wizard.looks import format_label
 
