@@ -6,7 +6,7 @@ from pathlib import Path
 
 from bot.store.store import Store
 from bot.studio.core.words import likeness_words
-from bot.studio.tracking import variation_columns
+from bot.studio.jobs.tracking import variation_columns
 from sitter import contract as c
 
 

@@ -22,7 +22,7 @@ from studio_harness import (
 
 from bot.studio.core.core import Studio
 from bot.studio.core.events import ChatRefused, Command, Recipient, Reply, Who
-from bot.studio.tracking import MAX_SEND_FAILS, Tracker
+from bot.studio.jobs.tracking import MAX_SEND_FAILS, Tracker
 from sitter import contract as c
 from sitter.queue import redis_settings
 
@@ -212,8 +212,8 @@ async def test_a_platform_outage_never_gives_up_on_a_chat(
     again the portraits arrive within minutes, without the person writing."""
     import types
 
-    import bot.studio.delivery as delivery
-    import bot.studio.tracking as tracking
+    import bot.studio.jobs.delivery as delivery
+    import bot.studio.jobs.tracking as tracking
 
     clock = [1000.0]
     fake_time = types.SimpleNamespace(monotonic=lambda: clock[0])

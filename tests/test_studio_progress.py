@@ -20,7 +20,7 @@ from studio_harness import Chat, astronaut_set, until
 from bot.studio.core import words_chat as w
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Recipient, Reply, Who
-from bot.studio.progress import EditPacer, percent, running_text
+from bot.studio.jobs.progress import EditPacer, percent, running_text
 from sitter import contract as c
 from sitter.config import load_settings
 

@@ -14,7 +14,7 @@ from studio_harness import (
 from test_studio_table import WHO, ready_photos
 
 from bot.studio.core import words_chat as w
-from bot.studio.results import results_reply
+from bot.studio.jobs.results import results_reply
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 

@@ -19,7 +19,7 @@ new one when it sees the key again.
 Button data is the core's (see :mod:`bot.studio.core.buttons`); adapters pass it back
 untouched in ``Press.data``. Finished orders, progress and follow-up results are
 sent through the outbox registered for the order's platform by ``run_background``
-(:mod:`bot.studio.tracking`).
+(:mod:`bot.studio.jobs.tracking`).
 
 This module is the facade: it routes an event to the moderation plugin
 (:mod:`bot.studio.core.plugin`), the commands (:mod:`bot.studio.core.commands`), the result
@@ -47,7 +47,8 @@ from bot.studio.core.inputs import clean_text
 from bot.studio.core.plugin import StudioPlugin
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
-from bot.studio.delivery import Delivery
+from bot.studio.jobs.delivery import Delivery
+from bot.studio.jobs.tracking import Tracker
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
@@ -55,7 +56,6 @@ from bot.studio.orders.presses import OrderPresses
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
-from bot.studio.tracking import Tracker
 from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
 from sitter.packs import Pack, load_packs

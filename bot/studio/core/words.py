@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.studio.words_failures import (  # noqa: F401  (re-exported: one place for words)
+from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one place for words)
     ACCOUNT_SUSPENDED,
     LOST_SEVERAL_TIMES,
     NO_PORTRAITS,

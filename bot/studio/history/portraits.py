@@ -14,7 +14,7 @@ from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.history import buttons as hb
 from bot.studio.history.buttons import HistoryPress
-from bot.studio.results import failure_reply, results_reply
+from bot.studio.jobs.results import failure_reply, results_reply
 from bot.studio.wizard import words_looks as wl
 from bot.studio.wizard.looks import format_label
 

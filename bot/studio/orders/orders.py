@@ -20,11 +20,11 @@ from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs.progress import running_text
 from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.photos.photos import embedding
-from bot.studio.progress import running_text
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c

@@ -1,7 +1,7 @@
 """Pack orders: placing one (one order row, one look row each), queueing its looks
 (one generate job per look, each request from :meth:`Orders.generate_request`),
 its progress, /status, cancel and retry. Following and delivering it is
-:mod:`bot.studio.pack_delivery`'s.
+:mod:`bot.studio.jobs.pack_delivery`'s.
 """
 
 from __future__ import annotations

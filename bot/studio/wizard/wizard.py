@@ -46,7 +46,7 @@ def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
 
 
 def screen_text(text: str) -> str | None:
-    """The free-text screen (bot/studio/safety.py): a refusal sentence, or None."""
+    """The free-text screen (bot/studio/safety/screen.py): a refusal sentence, or None."""
     verdict = safety.screen_text(text)
     return None if verdict.ok else verdict.message
 

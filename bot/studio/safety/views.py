@@ -4,7 +4,7 @@ Each view undoes one usual disguise: spacing (``n u d e``), punctuation inside a
 word (``nu.de``), leetspeak (``nud3``, ``$exy``), look-alike letters from other
 scripts (Cyrillic ``о`` for ``o``), invisible characters, accents and stretched
 letters (``nuuude``). Every view only adds chances to match; none removes one.
-Pure functions; :mod:`bot.studio.safety` does the matching.
+Pure functions; :mod:`bot.studio.safety.screen` does the matching.
 """
 
 from __future__ import annotations

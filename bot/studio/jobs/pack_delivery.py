@@ -22,16 +22,16 @@ from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.words import detail_words, likeness_words
+from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.orders import words_packs as wp
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
-from bot.studio.results import failure_reply, variation_columns
 from sitter import contract as c
 
-# ``t`` below is the tracker (bot/studio/tracking.py, which calls in here): its store,
+# ``t`` below is the tracker (bot/studio/jobs/tracking.py, which calls in here): its store,
 # engine, orders, send() and _audit_withheld().
 Tracker = Any
-log = logging.getLogger("bot.studio.tracking")
+log = logging.getLogger("bot.studio.jobs.tracking")
 
 IN_FLIGHT = ("queued", "running")
 

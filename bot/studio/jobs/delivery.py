@@ -16,7 +16,7 @@ import time
 from bot.studio.core.events import ChatRefused, Recipient, Reply
 from bot.studio.core.services import Services
 
-log = logging.getLogger("bot.studio.tracking")
+log = logging.getLogger("bot.studio.jobs.tracking")
 
 MAX_SEND_FAILS = 6
 SEND_BACKOFF_CAP_S = 3600.0

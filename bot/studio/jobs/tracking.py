@@ -30,12 +30,12 @@ from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Reply
 from bot.studio.core.services import Services
-from bot.studio.delivery import MAX_SEND_FAILS, Delivery
+from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
+from bot.studio.jobs.pack_delivery import follow_pack
+from bot.studio.jobs.progress import EditPacer
+from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
 from bot.studio.orders.orders import Orders, job_of
-from bot.studio.pack_delivery import follow_pack
 from bot.studio.portrait.followups import BY_KIND, FollowUps, is_final
-from bot.studio.progress import EditPacer
-from bot.studio.results import failure_reply, results_reply, variation_columns
 from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.outage import probe_disk
@@ -122,7 +122,7 @@ class Tracker:
         order = await self.store.order(oid)
         if order is None:
             return
-        if order["pack"]:  # one job per look, one album each (bot/studio/pack_delivery.py)
+        if order["pack"]:  # one job per look, one album each (bot/studio/jobs/pack_delivery.py)
             await follow_pack(self, order, MAX_ENQUEUES, RESULT_WAIT_S)
             return
         if order["status"] in ("queued", "running"):
