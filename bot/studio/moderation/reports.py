@@ -56,7 +56,7 @@ class Reports:
         v = await self.desk.store.variation(vid)
         if v is None:
             return "That portrait is no longer stored, so there is nothing to report."
-        if v["removed_at"]:
+        if v.removed_at:
             return "The moderators have already removed that portrait."
         if await self.desk.db.open_report(vid, user["id"]):
             return "You already reported this portrait; the moderators have it."

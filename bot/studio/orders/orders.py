@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio import safety
 from bot.studio.core import words
@@ -201,7 +202,9 @@ class Orders:
         await store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
-    async def generate_request(self, order: Any, job_id: str, refs: list[Row]) -> c.GenerateRequest:
+    async def generate_request(
+        self, order: Any, job_id: str, refs: list[Photo]
+    ) -> c.GenerateRequest:
         """The one place a generation request is built: for an order, a retry, a job Redis
         lost, each look of a pack (``order`` is then the order row with the look's style,
         choices, prompt, negative prompt, params and seeds over it), and the base of a
@@ -220,8 +223,8 @@ class Orders:
             references=[
                 c.Reference(
                     embedding=embedding(p),
-                    face_crop=store.media.read(p["crop_path"]) if p["crop_path"] else None,
-                    quality=json.loads(p["quality"] or "{}"),
+                    face_crop=store.media.read(p.crop_path) if p.crop_path else None,
+                    quality=p.quality,
                 )
                 for p in refs
             ],
@@ -245,14 +248,14 @@ class Orders:
         None when that portrait is gone (removed by a moderator, or swept)."""
         store = self.s.store
         parent = await store.variation(order["parent_variation_id"] or 0)
-        if parent is None or parent["removed_at"] or not parent["path"]:
+        if parent is None or not parent.kept or parent.path is None:
             return None
         asked = json.loads(order["refine"] or "{}")
         shared = base.model_dump(include=set(c.RefineRequest.model_fields) - {"mode", "image"})
         return c.RefineRequest(
             **shared,
             mode=REFINE_KINDS[order["kind"]],
-            image=store.media.read(parent["path"]),
+            image=store.media.read(parent.path),
             strength=c.RefineStrength(asked.get("strength", "subtle")),
             lighting=asked.get("lighting", ""),
         )

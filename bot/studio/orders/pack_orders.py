@@ -13,10 +13,12 @@ import secrets
 from typing import Any, Protocol
 
 from bot.store.pack_orders import NewLook
+from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio import safety
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
 from bot.studio.moderation import reach
 from bot.studio.orders import words_packs as wp
 from bot.studio.rights import rights
@@ -33,12 +35,12 @@ LOOK_FIELDS = ("style", "choices", "prompt", "negative_prompt", "params", "seeds
 class OrdersPart(Protocol):
     """What this module uses of :class:`bot.studio.orders.orders.Orders` (which owns it)."""
 
-    s: Any
+    s: Services
 
     async def limits(self, user: Row, cost: int = ...) -> Reply | None: ...
     async def images_today(self, user: Row) -> int: ...
     async def generate_request(
-        self, order: Any, job_id: str, refs: list[Row]
+        self, order: Any, job_id: str, refs: list[Photo]
     ) -> c.GenerateRequest: ...
     async def enqueue(self, order_id: int) -> Reply: ...
     async def no_worker_note(self, queue: str = ...) -> str: ...
@@ -174,7 +176,7 @@ class PackOrders:
                 await self.enqueue_look(order, look, refs)
         return await self.progress(order)
 
-    async def enqueue_look(self, order: Row, look: Row, refs: list[Row] | None = None) -> None:
+    async def enqueue_look(self, order: Row, look: Row, refs: list[Photo] | None = None) -> None:
         store = self.s.store
         if refs is None:
             refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []

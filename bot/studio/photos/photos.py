@@ -138,17 +138,17 @@ class Photos:
             return words.enough_photos(settings.max_photos)
         sha = hashlib.sha256(f.data).hexdigest()
         dup = await store.photo_by_sha(set_id, sha)
-        if dup is not None and dup["status"] == "pending":
-            await store.delete_photo(dup["id"])  # its check was cut short: check again
+        if dup is not None and dup.status == "pending":
+            await store.delete_photo(dup.id)  # its check was cut short: check again
         elif dup is not None:
-            return words.same_photo(dup["status"])
+            return words.same_photo(dup.status)
         rel, sha = store.media.put(user["id"], "refs", f.data, file_ext(f))
         photo_id = await store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         accepted = await store.photos(set_id, "accepted")
         req = c.AnalyzePhotoRequest(
             photo=f.data,
             filename=f.filename[:200],
-            set_embeddings=[embedding(p) for p in accepted if p["embedding"]]
+            set_embeddings=[embedding(p) for p in accepted if p.embedding]
             if len(accepted) >= SET_CHECK_FROM
             else [],
             protected=[
@@ -176,12 +176,12 @@ class Photos:
             return words.check_failed(words.failure_words(result.code))
         assert isinstance(result, c.AnalyzePhotoResult)
         for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
-            if result.fingerprint and same_picture(result.fingerprint, p["fingerprint"]):
+            if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):
                 await store.delete_photo(photo_id)
                 return words.same_picture(n)
-        aside = [p for p in await store.photos(set_id, "excluded") if p["fingerprint"]]
+        aside = [p for p in await store.photos(set_id, "excluded") if p.fingerprint]
         if result.fingerprint and any(
-            same_picture(result.fingerprint, p["fingerprint"]) for p in aside
+            same_picture(result.fingerprint, p.fingerprint) for p in aside
         ):
             await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
             return words.SAME_PICTURE_ASIDE

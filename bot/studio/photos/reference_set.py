@@ -18,11 +18,11 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 
 from bot.store.media import SHEETS, MediaStore
+from bot.store.rows import Photo
 from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words
@@ -41,12 +41,14 @@ MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
 
 
-def embedding(photo: Row) -> c.Embedding:
-    return c.Embedding(backend=photo["backend"] or "", vector=json.loads(photo["embedding"]))
+def embedding(photo: Photo) -> c.Embedding:
+    if photo.embedding is None:
+        raise ValueError(f"photo {photo.id} has no embedding (not analysed yet)")
+    return c.Embedding(backend=photo.backend, vector=photo.embedding)
 
 
-def photo_name(photo: Row, n: int | None = None) -> str:
-    return photo["filename"] or (f"photo {n}" if n else "a photo")
+def photo_name(photo: Photo, n: int | None = None) -> str:
+    return photo.filename or (f"photo {n}" if n else "a photo")
 
 
 @dataclass
@@ -54,8 +56,8 @@ class Judged:
     """What :func:`judge` changed: photos set aside, photos taken back, or why it could
     not judge (the engine timed out or failed)."""
 
-    out: list[Row] = field(default_factory=list)
-    back: list[Row] = field(default_factory=list)
+    out: list[Photo] = field(default_factory=list)
+    back: list[Photo] = field(default_factory=list)
     error: str | None = None
 
     def lines(self) -> list[str]:
@@ -71,7 +73,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     faces = [
         p
         for p in await store.photos(set_id)
-        if p["status"] in ("accepted", "excluded") and p["embedding"]
+        if p.status in ("accepted", "excluded") and p.embedding
     ]
     if len(faces) < SET_CHECK_FROM:
         return Judged()
@@ -91,20 +93,20 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     judged = Judged()
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
-        if p["status"] == want:
+        if p.status == want:
             continue
         await store.update_photo(
-            p["id"],
+            p.id,
             want,
             DIFFERENT if want == "excluded" else [],
-            embedding=json.loads(p["embedding"]),
-            backend=p["backend"],
+            embedding=p.embedding,
+            backend=p.backend or None,
         )
         (judged.out if want == "excluded" else judged.back).append(p)
     return judged
 
 
-async def numbered(s: Services, set_id: int) -> list[Row]:
+async def numbered(s: Services, set_id: int) -> list[Photo]:
     """The accepted photos in the order the sheet numbers them (1 = the first kept)."""
     return await s.store.photos(set_id, "accepted")
 
@@ -122,13 +124,13 @@ async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
     photos = await numbered(s, ref["id"])
     if not photos:
         return None
-    pictures = [store.media.read(p["path"]) for p in photos]
+    pictures = [store.media.read(p.path) for p in photos]
     data = await asyncio.to_thread(contact_sheet, pictures)
     drop_sheets(store.media, user["id"])
     rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
     aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
     removes = [
-        Button(w.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p["id"])), "danger")
+        Button(w.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
         for n, p in enumerate(photos[:MAX_REMOVE_BUTTONS], 1)
     ]
     rows = [tuple(removes[i : i + 5]) for i in range(0, len(removes), 5)]
@@ -147,7 +149,7 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     photos = await numbered(s, ref["id"])
-    n = next((i for i, p in enumerate(photos, 1) if p["id"] == photo_id), None)
+    n = next((i for i, p in enumerate(photos, 1) if p.id == photo_id), None)
     if n is None:
         return w.no_such_photo(0, len(photos)) if not photos else w.what_to_remove(len(photos))
     await store.delete_photo(photo_id)
@@ -162,7 +164,7 @@ async def remove_number(s: Services, user: Row, n: int) -> str:
     photos = await numbered(s, ref["id"])
     if not 1 <= n <= len(photos):
         return w.no_such_photo(n, len(photos))
-    return await remove(s, user, photos[n - 1]["id"])
+    return await remove(s, user, photos[n - 1].id)
 
 
 async def new_set(s: Services, user: Row) -> str:
@@ -171,7 +173,7 @@ async def new_set(s: Services, user: Row) -> str:
     ref = await store.current_set(user["id"])
     photos = await store.photos(ref["id"])
     for p in photos:
-        await store.delete_photo(p["id"])
+        await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
     return w.new_set_started(len(photos))

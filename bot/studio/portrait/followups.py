@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store.rows import Portrait
 from bot.store.store import Row
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn
@@ -114,16 +115,16 @@ class FollowUps:
         variation = await self.s.store.variation(variation_id)
         if variation is None:
             return Reply(w.NO_SUCH_PORTRAIT)
-        if variation["user_id"] != user["id"]:
+        if variation.user_id != user["id"]:
             return Reply(w.SOMEONE_ELSES)
-        if variation["removed_at"] or not variation["path"]:
+        if not variation.kept:
             return Reply(w.PORTRAIT_REMOVED)
         return await self.start(user, variation, BY_BUTTON[button])
 
-    async def start(self, user: Row, variation: Row, f: FollowUp) -> Reply:
-        n = variation["idx"]
+    async def start(self, user: Row, variation: Portrait, f: FollowUp) -> Reply:
+        n = variation.idx
         store = self.s.store
-        vj = await store.variation_job(variation["id"], f.kind)
+        vj = await store.variation_job(variation.id, f.kind)
         if vj is not None and vj["status"] == "queued":
             return Reply(w.follow_up_under_way(f.verb, n))
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
@@ -131,7 +132,7 @@ class FollowUps:
         if vj is not None and vj["status"] == "failed" and is_final(vj):
             return Reply(vj["error"] or w.PORTRAIT_REMOVED)  # the same portrait: the same answer
         if vj is None:
-            vj_id = await store.create_variation_job(variation["id"], user["id"], f.kind)
+            vj_id = await store.create_variation_job(variation.id, user["id"], f.kind)
             tries, old_job = 1, None
         else:  # failed before: try again
             vj_id, tries, old_job = vj["id"], vj["enqueues"] + 1, vj["job_id"]
@@ -149,11 +150,12 @@ class FollowUps:
         await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
 
     async def _send(
-        self, vj_id: int, f: FollowUp, variation: Row, tries: int, old_job: str | None
+        self, vj_id: int, f: FollowUp, variation: Portrait, tries: int, old_job: str | None
     ) -> None:
         """The engine job for the row, from rows already read (a press reads each once)."""
         store, engine = self.s.store, self.s.engine
-        req = f.request(store.media.read(variation["path"]))
+        assert variation.path is not None  # kept: checked when pressed
+        req = f.request(store.media.read(variation.path))
         job_id = f"{await self.s.job_prefix()}-{f.kind[0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
         if old_job:  # pressed again: the old job (and its portrait) leaves Redis
             await engine.drop([old_job])

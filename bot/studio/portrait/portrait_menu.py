@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 
+from bot.store.rows import Portrait
 from bot.store.store import Row
 from bot.studio.core import words_chat as w
 from bot.studio.core.buttons import read_id
@@ -57,14 +58,14 @@ class PortraitMenu:
         step = next((s for s in self.s.prompts.steps if s.slot == LIGHT_SLOT), None)
         return step.presets if step is not None else ()
 
-    async def portrait(self, user: Row, variation_id: int) -> Row | Reply:
+    async def portrait(self, user: Row, variation_id: int) -> Portrait | Reply:
         """The person's own, delivered portrait, or the plain reason it is not."""
         v = await self.s.store.variation(variation_id)
         if v is None:
             return say(w.NO_SUCH_PORTRAIT)
-        if v["user_id"] != user["id"]:
+        if v.user_id != user["id"]:
             return say(w.SOMEONE_ELSES)
-        if v["removed_at"] or not v["path"]:
+        if not v.kept:
             return say(w.PORTRAIT_REMOVED)
         return v
 
@@ -73,7 +74,7 @@ class PortraitMenu:
         v = await self.portrait(user, variation_id)
         if isinstance(v, Reply):
             return v
-        n, vid = v["idx"], v["id"]
+        n, vid = v.idx, v.id
         return say(
             wp.portrait_menu(n),
             (Button(wp.AVATAR_BUTTON.format(n=n), pb.follow_up("a", vid)),),
@@ -84,14 +85,14 @@ class PortraitMenu:
             (Button(wp.RELIGHT_BUTTON.format(n=n), pb.portrait(vid, "light")),),
         )
 
-    def light_menu(self, v: Row, text: str = "") -> Reply:
-        vid = v["id"]
+    def light_menu(self, v: Portrait, text: str = "") -> Reply:
+        vid = v.id
         items = [
             Button(p.label, pb.portrait(vid, "light", str(i))) for i, p in enumerate(self.lights())
         ]
         items.append(Button(wp.OWN_LIGHT_BUTTON, pb.portrait(vid, "light", "own")))
         rows = [tuple(items[i : i + PER_ROW]) for i in range(0, len(items), PER_ROW)]
-        return say(text or wp.ask_light(v["idx"]), *rows)
+        return say(text or wp.ask_light(v.idx), *rows)
 
     # --- presses ---------------------------------------------------------------------------
     async def press(self, turn: Turn, p: PortraitPress) -> list[Reply] | Outcome:
@@ -108,7 +109,7 @@ class PortraitMenu:
         if p.arg == "own":
             if turn.state not in (State.IDLE, OWN_LIGHT):  # their typing answers the wizard
                 return [say(wp.MID_WIZARD)]
-            return go(OWN_LIGHT, {AWAITING: v["id"], AWAITING_IDX: v["idx"]})
+            return go(OWN_LIGHT, {AWAITING: v.id, AWAITING_IDX: v.idx})
         i = read_id(p.arg, 0)
         lights = self.lights()
         if i is None or i >= len(lights):  # wizard.toml changed since the menu was shown
@@ -156,13 +157,15 @@ class PortraitMenu:
         )
 
     # --- placing the order -------------------------------------------------------------------
-    async def place(self, user: Row, v: Row, kind: str, strength: str, light: str) -> list[Reply]:
+    async def place(
+        self, user: Row, v: Portrait, kind: str, strength: str, light: str
+    ) -> list[Reply]:
         """A vary/relight order of portrait ``v``: checked like a retry, then queued."""
         store = self.s.store
         refusal = await self.orders.limits(user)
         if refusal is not None:
             return [refusal]
-        parent = await store.order(v["order_id"])
+        parent = await store.order(v.order_id)
         if parent is None:
             return [say(w.NO_SUCH_PORTRAIT)]
         if parent["pack"]:  # its row holds the pack, not this look's style and prompt
@@ -184,8 +187,8 @@ class PortraitMenu:
                 )
                 if too_long:
                     return [say(too_long + wp.OTHER_LIGHT)]
-        asked = {"strength": strength, "lighting": light}
-        asked |= {"of_order": parent["id"], "of_idx": v["idx"]}
+        asked: dict[str, str | int] = {"strength": strength, "lighting": light}
+        asked |= {"of_order": parent["id"], "of_idx": v.idx}
         order_id = await store.create_order(
             user_id=user["id"],
             set_id=parent["set_id"],
@@ -198,8 +201,8 @@ class PortraitMenu:
             params=json.loads(parent["params"]),
             seeds=seeds(),  # new seeds; the same identity conditioning
             kind=kind,
-            parent_variation_id=v["id"],
+            parent_variation_id=v.id,
             refine=asked,
         )
-        what = wp.refine_queued_caption(kind, v["idx"], strength, light)
+        what = wp.refine_queued_caption(kind, v.idx, strength, light)
         return [say(f"Order #{order_id}: {what}."), await self.orders.enqueue(order_id)]
