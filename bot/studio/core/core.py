@@ -47,6 +47,7 @@ from bot.studio.core.inputs import clean_text
 from bot.studio.core.plugin import StudioPlugin
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
+from bot.studio.history.portraits import Portraits
 from bot.studio.jobs.delivery import Delivery
 from bot.studio.jobs.tracking import Tracker
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
@@ -56,6 +57,7 @@ from bot.studio.orders.presses import OrderPresses
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
+from bot.studio.rights.forget import Forget
 from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
 from sitter.packs import Pack, load_packs
@@ -93,13 +95,13 @@ class Studio:
         self.wizard = Wizard(s, self.photos, self.orders)
         # Each part registers the typed presses it answers and its side questions.
         self.routes = Routes()
-        for part in (OrderPresses(self.orders), self.followups, self.portrait_menu):
+        parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
+        for part in (*parts, self.photos, Portraits(s), Forget(s)):
             part.register(self.routes)
         self.conversation: Conversation = self.wizard.conversation(
             self.routes.steps, self.routes.arrows
         )
-        self.commands = Commands(s, self.conversation, self.wizard, self.photos, self.orders)
-        self.commands.register(self.routes)
+        self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
         self._moderation: Any = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
@@ -217,6 +219,7 @@ class Studio:
 
     async def _dispatch(self, event: Event, user: Row) -> list[Reply]:
         plugin = self.services.plugin
+        routes = self.routes
         pressed = b.parse(event.data) if isinstance(event, Press) else None  # the one parse
         # The plugin first: moderators act from group/moderation chats too.
         if isinstance(event, Command) and event.name.lower() in (
@@ -231,9 +234,9 @@ class Studio:
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_press(event, user)
-        exempt = (isinstance(event, Command) and event.name in ALWAYS) or (
-            pressed is not None and pressed.always
-        )
+        exempt = (
+            isinstance(event, Command) and (event.name in ALWAYS or event.name in routes.always)
+        ) or (pressed is not None and pressed.always)
         if user["banned_at"] and not exempt:
             return [say(w.SUSPENDED)]
         if not event.who.private:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from bot.store.store import Row, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Turn
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
@@ -31,6 +32,11 @@ class Portraits:
 
     def register(self, routes: Routes) -> None:
         routes.on_press(HistoryPress, lambda turn, p: self.press(turn.user, p))
+        routes.on_command("portraits", self.command)
+
+    async def command(self, turn: Turn) -> list[Reply]:
+        """/portraits: the orders still kept, newest first."""
+        return [await self.page(turn.user)]
 
     def _cut(self) -> str:
         """Orders placed before this are past the result retention period."""

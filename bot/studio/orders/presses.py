@@ -1,5 +1,5 @@
 """What an order's buttons do: retry (``r``, new seeds, same order) and cancel (``q``),
-each only for the order's owner. Registered with the studio's routes."""
+each only for the order's owner; and /status. Registered with the studio's routes."""
 
 from __future__ import annotations
 
@@ -21,6 +21,10 @@ class OrderPresses:
 
     def register(self, routes: Routes) -> None:
         routes.on_press(OrderPress, self.press)
+        routes.on_command("status", self.status)
+
+    async def status(self, turn: Turn) -> list[Reply]:
+        return [await self.orders.status(turn.user, w.status_where(turn.state))]
 
     async def press(self, turn: Turn, p: OrderPress) -> list[Reply]:
         """Retry (``r``) or cancel (``q``) an order: only its owner's."""

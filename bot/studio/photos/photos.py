@@ -14,6 +14,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Outcome, State, Turn, again, answer, go, say
 from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.inputs import file_ext
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.photos import reference_set, uploads
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
@@ -264,6 +265,21 @@ class Photos:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
         return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
+
+    def register(self, routes: Routes) -> None:
+        routes.on_command("photos", self.more_photos)
+        routes.on_command("done", self.done_command)
+
+    async def more_photos(self, turn: Turn) -> Outcome:
+        """/photos: back to the references step; the answers so far are kept."""
+        await self.collect_again(turn.user)
+        return go(State.REFERENCES)
+
+    async def done_command(self, turn: Turn) -> list[Reply] | Outcome:
+        """/done: the references step's Done, typed (a command elsewhere it is not)."""
+        if turn.state != State.REFERENCES:
+            return [say(w.unknown_command("done"))]
+        return await self.done(turn, "")
 
     async def collect_again(self, user: Row) -> None:
         """Back to collecting (/photos, Back from the style): the set takes photos again."""
