@@ -24,6 +24,7 @@ from bot.studio.core.services import Services
 from bot.studio.jobs.progress import running_text
 from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.photos.photos import embedding
 from bot.studio.rights import rights
@@ -59,7 +60,7 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
     return Reply(text=text, buttons=tuple(r for r in rows if r), edit_key=edit_key)
 
 
-def cancel_button(order_id: int, label: str = w.CANCEL_ORDER) -> Button:
+def cancel_button(order_id: int, label: str = wo.CANCEL_ORDER) -> Button:
     return Button(label, ob.cancel(order_id), "danger")
 
 
@@ -97,10 +98,10 @@ class Orders:
         when an order is in progress: the sentence suggests /cancel, and both do it)."""
         active = await self.s.store.active_order(user["id"])
         if active is not None:
-            return _say(w.order_in_progress(active["id"]), (cancel_button(active["id"]),))
+            return _say(wo.order_in_progress(active["id"]), (cancel_button(active["id"]),))
         quota = self.s.settings.daily_quota
         if quota and (used := await self.images_today(user)) + cost > quota:
-            return _say(w.daily_limit(quota, used, cost))
+            return _say(wo.daily_limit(quota, used, cost))
         return None
 
     async def images_today(self, user: Row) -> int:
@@ -125,16 +126,16 @@ class Orders:
             return Placing(refusal=refusal)
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
-            return Placing(refusal=_say(w.STYLE_GONE), redo="style")
+            return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
-            return Placing(refusal=_say(w.REFERENCES_GONE), redo="references")
+            return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
         aspect, described = order_look(choices)
         if text := screen_order({**answers, "subject": described or ""}):
-            return Placing(refusal=_say(text + w.CHANGE_IT))
+            return Placing(refusal=_say(text + wo.CHANGE_IT))
         too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
             self.s.engine,
             prompts,
@@ -144,7 +145,7 @@ class Orders:
             described=described or "",
         )
         if too_long:
-            return Placing(refusal=_say(too_long + w.CHANGE_IT))
+            return Placing(refusal=_say(too_long + wo.CHANGE_IT))
         async with store.tx():  # the order and its format and subject stand together
             order_id = await store.create_order(
                 user_id=user["id"],
@@ -181,7 +182,7 @@ class Orders:
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
-            return _say(w.refs_gone_for(order_id))
+            return _say(wo.refs_gone_for(order_id))
         req: c.Message = await self.generate_request(order, job_id, refs)
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
             refined = await self.refine_request(order, req)
@@ -279,7 +280,7 @@ class Orders:
             seen = await self.s.engine.last_seen(queue)
         except Exception:
             seen = None
-        return w.no_worker(minutes_ago(seen))
+        return wo.no_worker(minutes_ago(seen))
 
     def progress_text(
         self,
@@ -290,10 +291,10 @@ class Orders:
         progress: c.Progress | None = None,
     ) -> str:
         if status == "queued":
-            return w.queued_text(order_id, int(position or 0) + 1, note)
+            return wo.queued_text(order_id, int(position or 0) + 1, note)
         if status == "running":
             return running_text(order_id, progress, VARIATIONS)  # the bar, when reported
-        return w.finishing_text(order_id)
+        return wo.finishing_text(order_id)
 
     def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply:
         row = (cancel_button(order_id),) if cancellable else ()
@@ -307,7 +308,7 @@ class Orders:
         """/status: the last order and where it is, or where the wizard is."""
         order = await self.s.store.last_order(user["id"])
         if order is None:
-            return _say(w.no_orders_yet(where))
+            return _say(wo.no_orders_yet(where))
         if order["pack"]:
             return await self.packs.status(user, order)
         style = self.s.prompts.styles.get(order["style"])
@@ -315,20 +316,20 @@ class Orders:
         if order["status"] in ("queued", "running") and order["job_id"]:
             js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status == "queued":
-                what = w.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
+                what = wo.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
             elif js.status == "running" and await self.orphaned(order["job_id"]):
-                what = w.STATUS_ORPHANED
+                what = wo.STATUS_ORPHANED
             elif js.status == "running":
-                what = w.STATUS_RUNNING
+                what = wo.STATUS_RUNNING
             else:
-                what = w.STATUS_FINISHING
+                what = wo.STATUS_FINISHING
         elif order["status"] == "failed":
-            what = w.status_failed(words.stored_failure(order["error"]))
+            what = wo.status_failed(words.stored_failure(order["error"]))
         else:
-            what = w.STATUS_DONE.get(order["status"], order["status"])
-        text = w.order_status(order["id"], name, what)
+            what = wo.STATUS_DONE.get(order["status"], order["status"])
+        text = wo.order_status(order["id"], name, what)
         if self.s.settings.daily_quota:
-            text += w.orders_today(await self.images_today(user), self.s.settings.daily_quota)
+            text += wo.orders_today(await self.images_today(user), self.s.settings.daily_quota)
         return _say(text)
 
     # --- cancelling ---------------------------------------------------------------------
@@ -336,9 +337,9 @@ class Orders:
         store = self.s.store
         order = await store.order(order_id)
         if order is None or order["user_id"] != user["id"]:
-            return _say(w.NOT_YOURS_ORDER)
+            return _say(wo.NOT_YOURS_ORDER)
         if order["status"] not in ("queued", "running"):
-            return _say(w.cannot_cancel(order_id, order["status"]))
+            return _say(wo.cannot_cancel(order_id, order["status"]))
         if order["pack"]:
             return await self.packs.cancel(order)
         removed = False
@@ -347,9 +348,9 @@ class Orders:
         if not removed and order["job_id"]:
             js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status != "missing":
-                return _say(w.being_painted(order_id))
+                return _say(wo.being_painted(order_id))
         await store.set_order(order_id, status="cancelled", finished_at=now_iso())
-        text = w.order_cancelled(order_id)
+        text = wo.order_cancelled(order_id)
         await store.set_order(order_id, progress=text)
         return _say(text, edit_key=f"order-{order_id}")
 

@@ -16,10 +16,10 @@ from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio import safety
-from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
 from bot.studio.moderation import reach
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
@@ -90,12 +90,12 @@ class PackOrders:
             return None, _say(wp.PACK_GONE), "style"
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
-            return None, _say(w.REFERENCES_GONE), "references"
+            return None, _say(wo.REFERENCES_GONE), "references"
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
         if not (verdict := safety.screen_order(asked)).ok:
-            return None, _say(verdict.message + w.CHANGE_IT), None
+            return None, _say(verdict.message + wo.CHANGE_IT), None
         looks = []
         job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         for look in pack.looks:
@@ -104,7 +104,7 @@ class PackOrders:
             if too_long := await prompt_refusal(
                 self.s.engine, prompts, style.key, answers, job_id=job
             ):
-                return None, _say(f"{look.name}: {too_long}{w.CHANGE_IT}"), None
+                return None, _say(f"{look.name}: {too_long}{wo.CHANGE_IT}"), None
             looks.append(
                 NewLook(
                     name=look.name,
@@ -170,7 +170,7 @@ class PackOrders:
             await store.set_order(
                 order["id"], status="failed", error="the reference photos are gone"
             )
-            return _say(w.refs_gone_for(order["id"]))
+            return _say(wo.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
             if look["status"] == "queued" and not look["job_id"]:
                 await self.enqueue_look(order, look, refs)
@@ -224,16 +224,16 @@ class PackOrders:
                 what = wp.pack_painting_now(now["idx"], len(looks), now["name"]) + " " + what
             elif now is not None and now["job_id"] and not done:
                 js = await self.s.engine.state(c.JOB_GENERATE, now["job_id"])
-                what = w.status_queued(
+                what = wo.status_queued(
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
         elif order["status"] == "failed":
-            what = w.status_failed(order["error"])
+            what = wo.status_failed(order["error"])
         else:
-            what = w.STATUS_DONE.get(order["status"], order["status"])
+            what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)
         if self.s.settings.daily_quota:
-            text += w.orders_today(
+            text += wo.orders_today(
                 await self.orders.images_today(user), self.s.settings.daily_quota
             )
         return _say(text)

@@ -11,6 +11,7 @@ from bot.studio.core.conversation import Turn, say
 from bot.studio.core.events import Reply
 from bot.studio.core.routes import Routes
 from bot.studio.moderation import reach
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.orders.orders import Orders, seeds
 
@@ -30,7 +31,7 @@ class OrderPresses:
         """Retry (``r``) or cancel (``q``) an order: only its owner's."""
         order = await self.orders.s.store.order(p.id)
         if order is None:
-            return [say(w.NO_SUCH_ORDER)]
+            return [say(wo.NO_SUCH_ORDER)]
         if order["user_id"] != turn.user["id"]:
             return [say(w.SOMEONE_ELSES)]
         if p.kind == "q":
@@ -67,4 +68,4 @@ class OrderPresses:
                 refine=json.loads(order["refine"]) if order["refine"] else None,
             )
             await self.orders.s.store.set_order_look(new_id, order["aspect"], order["subject"])
-        return [say(w.trying_again(order["id"])), await self.orders.enqueue(new_id)]
+        return [say(wo.trying_again(order["id"])), await self.orders.enqueue(new_id)]

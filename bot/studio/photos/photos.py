@@ -17,6 +17,7 @@ from bot.studio.core.inputs import file_ext
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.photos import reference_set, uploads
+from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.rights import rights
 from engine.near_duplicate import same_picture
@@ -98,10 +99,10 @@ class Photos:
         ref = await self.s.store.current_set(turn.user["id"])
         count = len(await self.s.store.photos(ref["id"]))
         if not count:
-            return again(say(w.NO_PHOTOS_YET))
-        yes = Button(w.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
-        keep = Button(w.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
-        return answer(say(w.new_set_ask(count), (yes, keep)))
+            return again(say(wph.NO_PHOTOS_YET))
+        yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
+        keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
+        return answer(say(wph.new_set_ask(count), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store

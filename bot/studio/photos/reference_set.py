@@ -26,9 +26,9 @@ from bot.store.rows import Photo
 from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words
-from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
+from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
 from sitter import contract as c
@@ -130,14 +130,14 @@ async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
     rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
     aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
     removes = [
-        Button(w.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
+        Button(wph.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
         for n, p in enumerate(photos[:MAX_REMOVE_BUTTONS], 1)
     ]
     rows = [tuple(removes[i : i + 5]) for i in range(0, len(removes), 5)]
-    rows.append((Button(w.NEW_SET_BUTTON, b.wizard(rev, "newset"), "danger"),))
+    rows.append((Button(wph.NEW_SET_BUTTON, b.wizard(rev, "newset"), "danger"),))
     caption = f"Your {len(photos)} reference photos, numbered"
     return Reply(
-        text=w.photo_sheet(len(photos), aside),
+        text=wph.photo_sheet(len(photos), aside),
         buttons=tuple(rows),
         images=(Image(store.media.path(rel), caption),),
     )
@@ -151,11 +151,11 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     photos = await numbered(s, ref["id"])
     n = next((i for i, p in enumerate(photos, 1) if p.id == photo_id), None)
     if n is None:
-        return w.no_such_photo(0, len(photos)) if not photos else w.what_to_remove(len(photos))
+        return wph.no_such_photo(0, len(photos)) if not photos else wph.what_to_remove(len(photos))
     await store.delete_photo(photo_id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return w.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
+    return wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
 
 
 async def remove_number(s: Services, user: Row, n: int) -> str:
@@ -163,7 +163,7 @@ async def remove_number(s: Services, user: Row, n: int) -> str:
     ref = await s.store.current_set(user["id"])
     photos = await numbered(s, ref["id"])
     if not 1 <= n <= len(photos):
-        return w.no_such_photo(n, len(photos))
+        return wph.no_such_photo(n, len(photos))
     return await remove(s, user, photos[n - 1].id)
 
 
@@ -176,4 +176,4 @@ async def new_set(s: Services, user: Row) -> str:
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return w.new_set_started(len(photos))
+    return wph.new_set_started(len(photos))

@@ -126,7 +126,7 @@ class FollowUps:
         store = self.s.store
         vj = await store.variation_job(variation.id, f.kind)
         if vj is not None and vj["status"] == "queued":
-            return Reply(w.follow_up_under_way(f.verb, n))
+            return Reply(wp.follow_up_under_way(f.verb, n))
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
             return self.reply(vj, n, again=True)
         if vj is not None and vj["status"] == "failed" and is_final(vj):
@@ -138,7 +138,7 @@ class FollowUps:
             vj_id, tries, old_job = vj["id"], vj["enqueues"] + 1, vj["job_id"]
             await store.set_variation_job(vj_id, status="queued", error=None, delivered_at=None)
         await self._send(vj_id, f, variation, tries, old_job)
-        return Reply(w.follow_up_started(f.verb, n))
+        return Reply(wp.follow_up_started(f.verb, n))
 
     async def enqueue(self, vj_id: int) -> None:
         """Queue the job of follow-up row ``vj_id`` again (read from the database)."""
@@ -194,13 +194,13 @@ class FollowUps:
                 for r, s in zip(rels, sizes or [0] * len(rels), strict=False)
             )
             return Reply(text=wp.avatars_done(n, sizes, again), images=files)
-        text = w.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
+        text = wp.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
         path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
     def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:
         f = BY_KIND[vj["kind"]]
         return Reply(
-            text=w.follow_up_failed(f.verb, idx, error),
+            text=wp.follow_up_failed(f.verb, idx, error),
             buttons=((Button(w.TRY_AGAIN_BUTTON, pb.follow_up(f.button, vj["variation_id"])),),),
         )
