@@ -25,6 +25,7 @@ from studio_harness import (
 
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Who
+from bot.studio.orders.painting import Painting
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -109,6 +110,6 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     photos = await studio.store.photos(order["set_id"], "accepted")
     qualities = [p.quality for p in photos]
     assert all({"sharpness", "brightness", "face_px"} <= set(q) for q in qualities)
-    worded = studio.orders.reference_prompt(order)
+    worded = studio.orders.reference_prompt(Painting.of_order(order))
     assert worded.startswith("detailed graphite pencil sketch of the person in the reference")
     assert "a cosy knit sweater" in worded and "as in the reference images" in worded

@@ -26,6 +26,7 @@ from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
+from bot.studio.orders.painting import Painting
 from bot.studio.photos.photos import embedding
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
@@ -183,7 +184,7 @@ class Orders:
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order_id))
-        req: c.Message = await self.generate_request(order, job_id, refs)
+        req: c.Message = await self.generate_request(Painting.of_order(order), job_id, refs)
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
             refined = await self.refine_request(order, req)
             if refined is None:
@@ -204,23 +205,22 @@ class Orders:
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
     async def generate_request(
-        self, order: Any, job_id: str, refs: list[Photo]
+        self, order: Painting, job_id: str, refs: list[Photo]
     ) -> c.GenerateRequest:
         """The one place a generation request is built: for an order, a retry, a job Redis
-        lost, each look of a pack (``order`` is then the order row with the look's style,
-        choices, prompt, negative prompt, params and seeds over it), and the base of a
+        lost, each look of a pack (:meth:`Painting.of_look`), and the base of a
         vary/relight request (:meth:`refine_request`)."""
         store = self.s.store
-        style = self.s.prompts.styles.get(order["style"])
+        style = self.s.prompts.styles.get(order.style)
         return c.GenerateRequest(
             generation_id=job_id,
-            prompt=order["prompt"],
+            prompt=order.prompt,
             reference_prompt=self.reference_prompt(order),
-            negative_prompt=order["negative_prompt"],
-            style=order["style"],
+            negative_prompt=order.negative_prompt,
+            style=order.style,
             gate=style.likeness if style else c.LikenessGate(),  # the style's likeness policy
-            params=c.GenerationParams(**json.loads(order["params"])),
-            seeds=json.loads(order["seeds"]),
+            params=c.GenerationParams(**order.params),
+            seeds=order.seeds,
             references=[
                 c.Reference(
                     embedding=embedding(p),
@@ -229,18 +229,17 @@ class Orders:
                 )
                 for p in refs
             ],
-            protected=await reach.protected_for(store, order["user_id"]),
+            protected=await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
         )
 
     @staticmethod
-    def _aspect(order: Any) -> c.Aspect | None:
+    def _aspect(order: Painting) -> c.Aspect | None:
         """The order's format; square on a square style is the style's own size, sent
         as no format at all: the same render, which a contract-2 worker also takes (so
         a rolling upgrade refuses only orders that really use a new format)."""
-        aspect = c.Aspect(order["aspect"]) if order["aspect"] else None
-        params = json.loads(order["params"] or "{}")
-        square = params.get("width", 1024) == params.get("height", 1024)
+        aspect = c.Aspect(order.aspect) if order.aspect else None
+        square = order.params.get("width", 1024) == order.params.get("height", 1024)
         return None if aspect == c.Aspect.SQUARE and square else aspect
 
     async def refine_request(self, order: Row, base: c.GenerateRequest) -> c.RefineRequest | None:
@@ -261,13 +260,12 @@ class Orders:
             lighting=asked.get("lighting", ""),
         )
 
-    def reference_prompt(self, order: Any) -> str:
+    def reference_prompt(self, order: Painting) -> str:
         """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
         prompts = self.s.prompts
-        if order["style"] not in prompts.styles:
+        if order.style not in prompts.styles:
             return ""
-        answers = json.loads(order["choices"] or "{}")
-        return prompts.reference_prompt(order["style"], answers, order["subject"] or "")
+        return prompts.reference_prompt(order.style, order.choices, order.subject or "")
 
     # --- progress -----------------------------------------------------------------------
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:

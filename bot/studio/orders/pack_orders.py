@@ -21,6 +21,7 @@ from bot.studio.core.services import Services
 from bot.studio.moderation import reach
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
+from bot.studio.orders.painting import Painting
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
@@ -28,8 +29,6 @@ from sitter.observability import ORDERS, bind_order
 from sitter.packs import Pack
 
 log = logging.getLogger(__name__)
-
-LOOK_FIELDS = ("style", "choices", "prompt", "negative_prompt", "params", "seeds")
 
 
 class OrdersPart(Protocol):
@@ -40,7 +39,7 @@ class OrdersPart(Protocol):
     async def limits(self, user: Row, cost: int = ...) -> Reply | None: ...
     async def images_today(self, user: Row) -> int: ...
     async def generate_request(
-        self, order: Any, job_id: str, refs: list[Photo]
+        self, order: Painting, job_id: str, refs: list[Photo]
     ) -> c.GenerateRequest: ...
     async def enqueue(self, order_id: int) -> Reply: ...
     async def no_worker_note(self, queue: str = ...) -> str: ...
@@ -54,12 +53,6 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
 def _seeds(n: int) -> list[int]:
     rng = random.SystemRandom()
     return [rng.randrange(2**31) for _ in range(n)]
-
-
-def as_order(order: Row, look: Row) -> dict[str, Any]:
-    """The order row with the look's own style, answers, prompt, params and seeds: what
-    :meth:`Orders.generate_request` reads for one look."""
-    return {**dict(order), **{k: look[k] for k in LOOK_FIELDS}}
 
 
 class PackOrders:
@@ -182,7 +175,7 @@ class PackOrders:
             refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         # A new random part on every enqueue: a look's job id is never an old job's.
         job_id = f"{await self.s.job_prefix()}-o{order['id']}l{look['idx']}-{secrets.token_hex(4)}"
-        req = await self.orders.generate_request(as_order(order, look), job_id, refs)
+        req = await self.orders.generate_request(Painting.of_look(order, look), job_id, refs)
         await store.set_look(look["id"], job_id=job_id, enqueues=look["enqueues"] + 1)
         with bind_order(job_id):
             await self.s.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
