@@ -14,9 +14,9 @@ from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.history import buttons as hb
+from bot.studio.history import words_history as wl
 from bot.studio.history.buttons import HistoryPress
 from bot.studio.jobs.results import failure_reply, results_reply
-from bot.studio.wizard import words_looks as wl
 from bot.studio.wizard.looks import format_label
 
 PAGE = 5
