@@ -184,9 +184,10 @@ class Orders:
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order_id))
-        req: c.Message = await self.generate_request(Painting.of_order(order), job_id, refs)
+        base = await self.generate_request(Painting.of_order(order), job_id, refs)
+        req: c.Message = base
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
-            refined = await self.refine_request(order, req)
+            refined = await self.refine_request(order, base)
             if refined is None:
                 await store.set_order(order_id, status="failed", error=words.PORTRAIT_GONE)
                 return _say(w.PORTRAIT_REMOVED)
