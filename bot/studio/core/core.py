@@ -21,11 +21,15 @@ untouched in ``Press.data``. Finished orders, progress and follow-up results are
 sent through the outbox registered for the order's platform by ``run_background``
 (:mod:`bot.studio.jobs.tracking`).
 
-This module is the facade: it routes an event to the moderation plugin
-(:mod:`bot.studio.core.plugin`), the commands (:mod:`bot.studio.core.commands`), the result
-buttons (orders, follow-ups), or the conversation's table
-(:mod:`bot.studio.core.conversation`, built by :mod:`bot.studio.wizard.wizard`; its diagram
-is ``flow.mmd``).
+This module is the facade, and where the feature folders are put together (like
+aiogram's ``dp.include_routers``): each part registers its typed presses, commands and
+side questions with :class:`~bot.studio.core.routes.Routes`. An event goes to the
+moderation plugin (:mod:`bot.studio.core.plugin`), a command to
+:mod:`bot.studio.core.commands` (the conversation's own, then the features'), a press,
+parsed once, to the handler registered for its type, and text and files to the
+conversation's table (:mod:`bot.studio.core.conversation`, built by
+:mod:`bot.studio.wizard.wizard` with the features' side steps; its diagram is
+``bot/studio/wizard/flow.mmd``).
 """
 
 from __future__ import annotations
