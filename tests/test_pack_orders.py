@@ -16,9 +16,9 @@ from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
 from bot.store.media import PACK_SHEETS
-from bot.studio.core import Studio
-from bot.studio.events import Reply, Who
-from bot.studio.orders import Orders
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Reply, Who
+from bot.studio.orders.orders import Orders
 from sitter import contract as c
 from sitter.config import load_settings
 from sitter.prompts import PROMPTS_DIR, PromptError, PromptLibrary

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
 
@@ -149,7 +149,7 @@ async def test_a_burst_summary_names_every_reason_and_its_files(
     "and 13 other reasons": which photo was refused for what was hidden."""
     from test_studio_reference_set import picture
 
-    from bot.studio.events import IncomingFile
+    from bot.studio.core.events import IncomingFile
 
     chat = Chat(fake_studio, WHO)
     await chat.send("/start")
