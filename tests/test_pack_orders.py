@@ -342,3 +342,5 @@ async def test_preview_in_three_styles_then_more_like_the_one_liked(
                                     for _, r in _sent(studio).sent), 10, "four more")  # fmt: skip
     [status] = await chat.send("/status")
     assert "Images today: 7 of 40" in status.text, status.text
+    [help_] = await chat.send("/help")
+    assert "“Preview in three styles” paints one portrait in each of three styles" in help_.text
