@@ -103,7 +103,7 @@ def add_badge(
     x0, y0, x1, y1 = lay.plate
     # Work on the plate's patch only: cheap even on a 4096 px image.
     patch = out.crop((x0, y0, x1 + 1, y1 + 1)).convert("RGBA")
-    mean = patch.convert("RGB").resize((1, 1), Image.BOX).getpixel((0, 0))
+    mean = patch.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
     light_bg = relative_luminance(mean) > LIGHT_BACKGROUND  # type: ignore[arg-type]
     plate_rgb, text_rgb = (DARK, LIGHT) if light_bg else (LIGHT, DARK)
 

@@ -217,7 +217,8 @@ async def run_workers(
             # A crash of either still ends the gather at once.
             waiter = asyncio.create_task(stop.wait())
             everything = asyncio.gather(*tasks)
-            await asyncio.wait([waiter, everything], return_when=asyncio.FIRST_COMPLETED)
+            both: list[asyncio.Future[Any]] = [waiter, everything]
+            await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if everything.done():
                 everything.result()  # re-raise a worker's crash

@@ -17,14 +17,14 @@ log = logging.getLogger(__name__)
 
 
 def build_client(
-    settings: Settings, studio: Studio, store: Store, **options: object
+    settings: Settings, studio: Studio, store: Store, *, sync_commands: bool | str = "auto"
 ) -> SitterClient:
     return SitterClient(
         studio,
         store,
         max_upload_bytes=settings.max_upload_bytes,
         message_content=settings.discord_message_content,
-        **options,
+        sync_commands=sync_commands,
     )
 
 

@@ -31,6 +31,7 @@ from bot.discord.sender import DiscordOutbox, Sender
 from bot.store.store import Store
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation import offer_place
+from sitter.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,9 @@ DELIVERY_FAILED = (
 
 
 class Studio(Protocol):
+    @property
+    def settings(self) -> Settings: ...
+
     async def handle(self, event: Event) -> list[Reply]: ...
 
     def add_outbox(self, platform: str, outbox: Outbox) -> None: ...
@@ -88,7 +92,11 @@ class SitterClient(discord.AutoShardedClient):
         self.message_content = message_content
         # "auto" (or True): upload the slash commands when they changed; "always": on
         # every start (`sitter bot --sync`); "never" (or False): not at all (tests).
-        self.sync_commands = {True: "auto", False: "never"}.get(sync_commands, sync_commands)  # type: ignore[call-overload]
+        self.sync_commands: str = (
+            ("auto" if sync_commands else "never")
+            if isinstance(sync_commands, bool)
+            else sync_commands
+        )
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
         install_commands(self)
@@ -243,7 +251,7 @@ class SitterClient(discord.AutoShardedClient):
         """Modal submits are routed here by custom id, so one opened before a restart works;
         a component or modal whose custom id is not one of ours gets a plain answer."""
         if interaction.type is discord.InteractionType.component:
-            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
             if not any(
                 item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS
             ):
@@ -251,7 +259,7 @@ class SitterClient(discord.AutoShardedClient):
             return
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data = ids.modal_data(str((interaction.data or {}).get("custom_id", "")))
+        data = ids.modal_data(str(dict(interaction.data or {}).get("custom_id", "")))
         if data is None:
             await self._unknown_component(interaction)
             return
@@ -291,7 +299,7 @@ class SitterClient(discord.AutoShardedClient):
             await interaction.followup.send("The studio is open below.", ephemeral=True)
             return
         gs = await self.guilds_store.get(interaction.guild_id)
-        target: discord.abc.Messageable | None = None
+        target: discord.Thread | discord.DMChannel | None = None
         if gs.place is Place.THREAD:
             target = await self._studio_thread(interaction)
         if target is None:

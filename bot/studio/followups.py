@@ -146,7 +146,7 @@ class FollowUps:
         await store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
         await engine.enqueue(f.job, req, job_id=job_id)
 
-    async def keep(self, vj: Row, result: c.Message) -> None:
+    async def keep(self, vj: Row | dict[str, Any], result: c.Message) -> None:
         """Store a finished job's files and mark it done (or refused, for an avatar)."""
         store, f = self.s.store, BY_KIND[vj["kind"]]
         if isinstance(result, c.AvatarResult):
@@ -182,7 +182,7 @@ class FollowUps:
         path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
-    def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:
+    def failed_reply(self, vj: Row | dict[str, Any], idx: int, error: str) -> Reply:
         f = BY_KIND[vj["kind"]]
         return Reply(
             text=w.follow_up_failed(f.verb, idx, error),

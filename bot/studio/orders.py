@@ -208,9 +208,10 @@ class Orders:
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(w.refs_gone_for(order_id))
-        req: c.Message = await self.generate_request(order, job_id, refs)
+        generate = await self.generate_request(order, job_id, refs)
+        req: c.GenerateRequest | c.RefineRequest = generate
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
-            refined = await self.refine_request(order, req)
+            refined = await self.refine_request(order, generate)
             if refined is None:
                 await store.set_order(order_id, status="failed", error=words.PORTRAIT_GONE)
                 return _say(w.PORTRAIT_REMOVED)

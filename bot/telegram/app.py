@@ -175,9 +175,12 @@ class TelegramAdapter:
             .media_write_timeout(60)
             .get_updates_read_timeout(poll_timeout_s + 10)
         )
+        self.app: Application
         if flood_control:  # off only to measure the bot's own capacity (benchmarks)
-            builder = builder.rate_limiter(FloodControl(per_second=chat_rate, burst=chat_burst))
-        self.app: Application = builder.build()
+            limiter = FloodControl(per_second=chat_rate, burst=chat_burst)
+            self.app = builder.rate_limiter(limiter).build()
+        else:
+            self.app = builder.build()
         self.renderer = Renderer(self.app.bot, ids)
         self.outbox = TelegramOutbox(self.renderer)
         self.albums = AlbumBuffer(album_window_s, self._album_ready)

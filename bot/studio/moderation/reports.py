@@ -34,7 +34,7 @@ class Reports:
         """``/report [rep:<variation> ...] [reason] [details]``: adapters put the ``rep:``
         data of the message the person replied to (or picked); a bare number works too."""
         words = args.split()
-        targets = []
+        targets: list[int] = []
         while words and (m := TARGET.fullmatch(words[0])):
             words.pop(0)
             if len(targets) < MAX_TARGETS:  # one message's portraits at most
