@@ -41,12 +41,8 @@ async def services(
     from bot.studio.core import Studio
     from sitter.queue import EngineClient, connect
 
-    if worker:
-        # The worker would refuse this configuration at its start (exit 2) and only its log
-        # would say why: refuse here, in the person's terminal, before anything starts.
-        from engine.licences import enforce
-
-        enforce(settings)
+    # `sitter run` / `sitter chat` ask the engine whether a worker would start before they
+    # come here (cli/start.py): the bot itself knows nothing of the engine.
     async with contextlib.AsyncExitStack() as stack:
         settings = await stack.enter_async_context(_redis(settings, local_redis))
         if worker:
@@ -207,7 +203,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
             )
             + "\nOr try `sitter chat` in this terminal."
         )
-    adapters = chat_adapters(settings, sync_commands=bool(getattr(args, "sync", False)))
+    adapters = chat_adapters(settings, sync_commands=bool(args.sync))
     main = run_studio(settings, adapters, worker=False, local_redis=False)
     return asyncio.run(until_stopped(main))
 
@@ -215,7 +211,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter chat [--out DIR] [--no-worker]``: the terminal, no chat token needed."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    out_dir = Path(args.out) if getattr(args, "out", None) else settings.data_dir / "out"
-    worker = not getattr(args, "no_worker", False)
+    out_dir = Path(args.out) if args.out else settings.data_dir / "out"
+    worker = not args.no_worker
     main = run_studio(settings, [_terminal(out_dir)], worker=worker, local_redis=True)
     return asyncio.run(until_stopped(main))

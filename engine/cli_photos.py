@@ -76,7 +76,7 @@ def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
 
 
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
-    as_set = bool(getattr(args, "as_set", False))
+    as_set = bool(args.as_set)
     with quiet_decoders():
         analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)

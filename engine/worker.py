@@ -256,7 +256,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter worker [--burst] [--queues fast,gpu]``."""
     from sitter.observability import configure_logging, start_from_settings
 
-    queues = tuple(q.strip() for q in str(getattr(args, "queues", "fast,gpu")).split(",") if q)
+    queues = tuple(q.strip() for q in str(args.queues).split(",") if q)
     unknown = [q for q in queues if q not in QUEUE_JOBS]
     if unknown or not queues:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
@@ -272,7 +272,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_workers(settings, queues, burst=bool(getattr(args, "burst", False)), stop=stop)
+        await run_workers(settings, queues, burst=bool(args.burst), stop=stop)
 
     asyncio.run(main())
     return 0

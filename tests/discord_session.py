@@ -65,7 +65,7 @@ def engine_command() -> list[str]:
 
     forced = os.environ.get("STUDIO_TEST_ENGINE", "real") == "stand-in"
     if not forced and importlib.util.find_spec("engine.analysis") is not None:
-        return [sys.executable, "-m", "sitter.cli", "worker"]
+        return [sys.executable, "-m", "cli", "worker"]
     return [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
 
 

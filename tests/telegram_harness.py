@@ -107,7 +107,7 @@ def start_worker(
     from redis import Redis
 
     env = engine_env(redis_url, prefix, data_dir)
-    real = [sys.executable, "-m", "sitter.cli", "worker"]
+    real = [sys.executable, "-m", "cli", "worker"]
     stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
     if real_engine_available():
         commands = [(real, env)]

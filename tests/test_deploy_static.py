@@ -188,7 +188,7 @@ def _documented() -> dict[str, list[str]]:
 
 def _read_by_code() -> set[str]:
     names = {f"SITTER_{field.upper()}" for field in Settings.model_fields}
-    files = [*ROOT.glob("sitter/**/*.py"), *ROOT.glob("bot/**/*.py"), *ROOT.glob("engine/**/*.py")]
+    files = [p for pkg in ("sitter", "bot", "engine", "cli") for p in ROOT.glob(f"{pkg}/**/*.py")]
     files += [ROOT / "dev", *ROOT.glob("scripts/*"), *DOCKER.glob("*")]
     for path in files:
         if path.is_file():

@@ -36,7 +36,7 @@ def _sitter(
     }
     full.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "sitter.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -221,7 +221,7 @@ async def test_doctor_names_what_ready_used_to_hide(
 ) -> None:
     from redis.asyncio import Redis
 
-    from sitter.doctor import run_checks
+    from cli.doctor import run_checks
     from sitter.heartbeat import Heartbeat
 
     settings = load_settings(
@@ -252,7 +252,7 @@ async def test_doctor_names_what_ready_used_to_hide(
 def test_verify_says_a_missing_file_plainly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sitter.cli import main
+    from cli.main import main
 
     assert main(["verify", str(tmp_path / "gone.png")]) == 2
     out = capsys.readouterr().out

@@ -16,8 +16,8 @@ from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
 from bot.studio.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.services import Services
-from engine.near_duplicate import same_picture
 from sitter import contract as c
+from sitter.fingerprint import same_picture
 
 log = logging.getLogger(__name__)
 
