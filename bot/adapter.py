@@ -8,8 +8,11 @@ opens it closes before ``run`` returns.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from pydantic import SecretStr
 
 from sitter.config import Settings
 
@@ -31,3 +34,27 @@ class Adapter(Protocol):
     async def run(self, services: Services) -> None:
         """Serve until cancelled (a bot) or until the person leaves (the terminal)."""
         ...
+
+
+@dataclass(frozen=True)
+class Check:
+    """One line of ``sitter doctor`` about a platform's settings: a problem to fix
+    (``fails``) or a note."""
+
+    fails: bool
+    area: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Platform:
+    """What a chat platform's adapter registers (its ``platform.py``, which imports no chat
+    library): how the start-up finds and builds it, and what ``sitter doctor`` checks.
+    bot/platforms.py lists them; nothing outside an adapter names a platform."""
+
+    name: str  # "Telegram": in messages
+    token: Callable[[Settings], SecretStr | None]  # its token setting; None = not configured
+    token_help: str  # where to get a token and which setting takes it
+    build: Callable[[bool], Adapter]  # the adapter (its library is imported then); sync commands
+    rejected: tuple[str, str]  # (the library's exception for a refused token, plain words)
+    checks: Callable[[Settings], list[Check]]  # doctor, when its token is set

@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.adapter import Adapter, Services
 from bot.local_worker import WorkerKeeper, kept_worker, say
+from bot.platforms import PLATFORMS, configured
 from sitter.config import ConfigError, Settings
 
 __all__ = ["Adapter", "Services", "WorkerKeeper", "serve", "services", "until_stopped"]
@@ -119,32 +120,13 @@ async def run_studio(
 
 def chat_adapters(settings: Settings, *, sync_commands: bool = False) -> list[Adapter]:
     """The adapters whose tokens are set (imported only then: each loads its library)."""
-    adapters: list[Adapter] = []
-    if settings.telegram_token is not None:
-        from bot.telegram.app import TelegramBot
-
-        adapters.append(TelegramBot())
-    if settings.discord_token is not None:
-        from bot.discord.app import DiscordBot
-
-        adapters.append(DiscordBot(sync=sync_commands))
-    return adapters
+    return [p.build(sync_commands) for p in configured(settings)]
 
 
 def _rejected_token(exc: BaseException) -> str | None:
     """A plain message when a platform refused its token (PTB's own names the token)."""
     name = type(exc).__name__
-    if name == "InvalidToken":
-        return (
-            "Telegram rejected SITTER_TELEGRAM_TOKEN. Copy the token from @BotFather again "
-            "(/mybots > your bot > API Token)."
-        )
-    if name == "LoginFailure":
-        return (
-            "Discord rejected SITTER_DISCORD_TOKEN. Reset it in the developer portal "
-            "(Bot > Reset Token) and set it again."
-        )
-    return None
+    return next((p.rejected[1] for p in PLATFORMS if p.rejected[0] == name), None)
 
 
 async def until_stopped(main: Coroutine[Any, Any, int]) -> int:
@@ -181,7 +163,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     observe(settings)
     adapters = chat_adapters(settings)
     if not adapters:
-        say("no SITTER_TELEGRAM_TOKEN or SITTER_DISCORD_TOKEN set: the studio in this terminal.")
+        say("no chat token set: the studio in this terminal.")
         logging.getLogger().setLevel(logging.WARNING)
         adapters = [_terminal(settings.data_dir / "out")]
     main = run_studio(settings, adapters, worker=not args.no_worker, local_redis=True)
@@ -191,16 +173,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
     observe(settings)
-    if settings.telegram_token is None and settings.discord_token is None:
+    if not configured(settings):
         raise ConfigError(
             "`sitter bot` needs a chat token.\n  "
-            + "\n  ".join(
-                [
-                    "SITTER_TELEGRAM_TOKEN: from @BotFather in Telegram (/newbot).",
-                    "SITTER_DISCORD_TOKEN: from https://discord.com/developers/applications "
-                    "(Bot > Reset Token).",
-                ]
-            )
+            + "\n  ".join(p.token_help for p in PLATFORMS)
             + "\nOr try `sitter chat` in this terminal."
         )
     adapters = chat_adapters(settings, sync_commands=bool(args.sync))

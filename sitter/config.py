@@ -293,12 +293,3 @@ def load_settings(**overrides: object) -> Settings:
             field = ".".join(str(p) for p in err["loc"])
             lines.append(f"SITTER_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
-
-
-WHERE_TO_GET = {
-    "telegram_token": "SITTER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in "
-    "Telegram (/newbot) and put the token it gives you in SITTER_TELEGRAM_TOKEN.",
-    "discord_token": "SITTER_DISCORD_TOKEN is not set: create an application at "
-    "https://discord.com/developers/applications, add a Bot, press Reset Token and put the "
-    "token in SITTER_DISCORD_TOKEN.",
-}

@@ -10,8 +10,9 @@ import logging
 
 from bot.adapter import Services
 from bot.discord.client import SitterClient, Studio
+from bot.discord.platform import PLATFORM
 from bot.store.store import Store
-from sitter.config import WHERE_TO_GET, ConfigError, Settings
+from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +46,7 @@ class DiscordBot:
         """
         settings, studio = services.settings, services.studio
         if settings.discord_token is None:
-            raise ConfigError(WHERE_TO_GET["discord_token"])
+            raise ConfigError(PLATFORM.token_help)
         client = build_client(
             settings,
             studio,

@@ -56,8 +56,9 @@ from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl
 from bot.telegram.locks import KeyedLocks
+from bot.telegram.platform import PLATFORM
 from bot.telegram.render import MessageIds, Renderer
-from sitter.config import WHERE_TO_GET, ConfigError, Settings
+from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +145,7 @@ class TelegramAdapter:
         chat_burst: int = 6,
     ) -> None:
         if settings.telegram_token is None:
-            raise ConfigError(WHERE_TO_GET["telegram_token"])
+            raise ConfigError(PLATFORM.token_help)
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         if logging.getLogger("httpx").level == logging.NOTSET:
             logging.getLogger("httpx").setLevel(logging.WARNING)
