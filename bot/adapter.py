@@ -8,13 +8,12 @@ opens it closes before ``run`` returns.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import SecretStr
-
-from sitter.config import Settings
+from sitter.config import PlatformSettings, Settings
 
 if TYPE_CHECKING:
     from bot.studio.core import Studio
@@ -53,8 +52,14 @@ class Platform:
     bot/platforms.py lists them; nothing outside an adapter names a platform."""
 
     name: str  # "Telegram": in messages
-    token: Callable[[Settings], SecretStr | None]  # its token setting; None = not configured
+    settings: type[PlatformSettings]  # its own settings (SITTER_<PLATFORM>_...)
     token_help: str  # where to get a token and which setting takes it
     build: Callable[[bool], Adapter]  # the adapter (its library is imported then); sync commands
     rejected: tuple[str, str]  # (the library's exception for a refused token, plain words)
-    checks: Callable[[Settings], list[Check]]  # doctor, when its token is set
+    checks: Callable[[Any], list[Check]]  # doctor, given its settings, when its token is set
+    # Its tokens' shape, hidden in every log line even when never configured (sitter/redact.py)
+    token_shape: re.Pattern[str]
+
+    def load(self) -> PlatformSettings:
+        """Its settings as configured now (environment, then .env)."""
+        return self.settings.load()

@@ -118,9 +118,9 @@ async def run_studio(
         return await serve(live, adapters)
 
 
-def chat_adapters(settings: Settings, *, sync_commands: bool = False) -> list[Adapter]:
+def chat_adapters(*, sync_commands: bool = False) -> list[Adapter]:
     """The adapters whose tokens are set (imported only then: each loads its library)."""
-    return [p.build(sync_commands) for p in configured(settings)]
+    return [p.build(sync_commands) for p in configured()]
 
 
 def _rejected_token(exc: BaseException) -> str | None:
@@ -161,7 +161,7 @@ def _terminal(out_dir: Path) -> Adapter:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter run [--no-worker]``."""
     observe(settings)
-    adapters = chat_adapters(settings)
+    adapters = chat_adapters()
     if not adapters:
         say("no chat token set: the studio in this terminal.")
         logging.getLogger().setLevel(logging.WARNING)
@@ -173,13 +173,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
     observe(settings)
-    if not configured(settings):
+    if not configured():
         raise ConfigError(
             "`sitter bot` needs a chat token.\n  "
             + "\n  ".join(p.token_help for p in PLATFORMS)
             + "\nOr try `sitter chat` in this terminal."
         )
-    adapters = chat_adapters(settings, sync_commands=bool(args.sync))
+    adapters = chat_adapters(sync_commands=bool(args.sync))
     main = run_studio(settings, adapters, worker=False, local_redis=False)
     return asyncio.run(until_stopped(main))
 

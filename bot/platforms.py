@@ -10,11 +10,19 @@ from __future__ import annotations
 from bot.adapter import Platform
 from bot.discord.platform import PLATFORM as DISCORD
 from bot.telegram.platform import PLATFORM as TELEGRAM
-from sitter.config import Settings
+from sitter import redact
 
 PLATFORMS: tuple[Platform, ...] = (TELEGRAM, DISCORD)
 
 
-def configured(settings: Settings) -> list[Platform]:
-    """The platforms whose token is set."""
-    return [p for p in PLATFORMS if p.token(settings) is not None]
+def configured() -> list[Platform]:
+    """The platforms whose token is set (in the environment or .env)."""
+    return [p for p in PLATFORMS if p.load().token is not None]
+
+
+def install_redaction() -> None:
+    """Every platform's token shape, and the tokens configured now, out of every log line."""
+    for p in PLATFORMS:
+        redact.add_token_shape(p.token_shape, f"<{p.name.lower()}-token>")
+        token = p.load().token
+        redact.install([token.get_secret_value()] if token is not None else [])

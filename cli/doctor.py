@@ -28,7 +28,7 @@ class Finding:
 
 def check_config(settings: Settings) -> list[Finding]:
     out = [Finding(OK, "config", f"settings read (data folder {settings.data_dir.resolve()})")]
-    platforms = configured(settings)
+    platforms = configured()
     if platforms:
         names = " and ".join(p.name for p in platforms)
         out.append(Finding(OK, "config", f"chat token set for {names}"))
@@ -82,10 +82,9 @@ def check_platforms(settings: Settings) -> list[Finding]:
     """Each configured platform's own checks (its adapter's platform.py): a malformed
     token, reports that would go nowhere."""
     out = []
-    for platform in configured(settings):
-        out += [
-            Finding(FAIL if c.fails else WARN, c.area, c.text) for c in platform.checks(settings)
-        ]
+    for platform in configured():
+        for check in platform.checks(platform.load()):
+            out.append(Finding(FAIL if check.fails else WARN, check.area, check.text))
     return out
 
 

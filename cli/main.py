@@ -151,16 +151,27 @@ def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
         ) from None
 
 
+def _hide_chat_tokens() -> None:
+    """The chat platforms' tokens and their shapes out of every log line (their adapters
+    give them: bot/platforms.py); an install without the bot has none."""
+    try:
+        from bot.platforms import install_redaction
+    except ModuleNotFoundError:
+        return
+    install_redaction()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sitter.redact import install_for
+
     try:
         settings = load_settings()
+        install_for(settings)  # every command's log lines, whatever handler shows them
+        _hide_chat_tokens()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from sitter.redact import install_for
-
-    install_for(settings)  # every command's log lines, whatever handler shows them
     try:
         return _run(args.command, args, settings)
     except ConfigError as exc:

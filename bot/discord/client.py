@@ -31,7 +31,6 @@ from bot.discord.sender import DiscordOutbox, Sender
 from bot.store.store import Store
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation import offer_place
-from sitter.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -57,9 +56,6 @@ DELIVERY_FAILED = (
 
 
 class Studio(Protocol):
-    @property
-    def settings(self) -> Settings: ...
-
     async def handle(self, event: Event) -> list[Reply]: ...
 
     def add_outbox(self, platform: str, outbox: Outbox) -> None: ...
@@ -75,6 +71,7 @@ class SitterClient(discord.AutoShardedClient):
         *,
         max_upload_bytes: int,
         message_content: bool = False,
+        moderation_guilds: Sequence[int] = (),
         sync_commands: bool | str = "auto",
         **options: object,
     ):
@@ -100,8 +97,9 @@ class SitterClient(discord.AutoShardedClient):
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
         install_commands(self)
-        trusted = studio.settings.discord_moderation_guilds
-        offer_place(studio, PLATFORM, moderation_place(store, trusted))
+        # Moderators act on everyone's reports: only in the servers the operator lists.
+        self.moderation_guilds = frozenset(moderation_guilds)
+        offer_place(studio, PLATFORM, moderation_place(store, self.moderation_guilds))
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -134,7 +132,7 @@ class SitterClient(discord.AutoShardedClient):
         if not isinstance(member, discord.Member):
             return False
         # Moderators act on everyone's reports: only in servers the operator lists.
-        if interaction.guild_id not in self.studio.settings.discord_moderation_guilds:
+        if interaction.guild_id not in self.moderation_guilds:
             return False
         if interaction.permissions.manage_guild:
             return True

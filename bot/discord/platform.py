@@ -5,14 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.adapter import Adapter, Check, Platform
-from sitter.config import Settings
+from bot.discord.settings import TOKEN_HELP, DiscordSettings
 
 TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,10}\.[A-Za-z0-9_-]{20,60}$")
-TOKEN_HELP = (
-    "SITTER_DISCORD_TOKEN is not set: create an application at "
-    "https://discord.com/developers/applications, add a Bot, press Reset Token and put the "
-    "token in SITTER_DISCORD_TOKEN."
-)
+# Three base64url parts, the first a user id, anywhere in a line: redacted in logs.
+TOKEN_IN_TEXT = re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}")
 
 
 def build(sync: bool) -> Adapter:
@@ -21,10 +18,10 @@ def build(sync: bool) -> Adapter:
     return DiscordBot(sync=sync)
 
 
-def checks(settings: Settings) -> list[Check]:
+def checks(settings: DiscordSettings) -> list[Check]:
     """A malformed token fails before any network; reports need a server to go to."""
     out = []
-    token = settings.discord_token
+    token = settings.token
     if token is not None and not TOKEN.match(token.get_secret_value()):
         out.append(
             Check(
@@ -34,7 +31,7 @@ def checks(settings: Settings) -> list[Check]:
                 "it again, without quotes or spaces",
             )
         )
-    if not settings.discord_moderation_guilds:
+    if not settings.moderation_guilds:
         out.append(
             Check(
                 False,
@@ -48,7 +45,7 @@ def checks(settings: Settings) -> list[Check]:
 
 PLATFORM = Platform(
     name="Discord",
-    token=lambda s: s.discord_token,
+    settings=DiscordSettings,
     token_help=TOKEN_HELP,
     build=build,
     rejected=(
@@ -57,4 +54,5 @@ PLATFORM = Platform(
         "(Bot > Reset Token) and set it again.",
     ),
     checks=checks,
+    token_shape=TOKEN_IN_TEXT,
 )

@@ -120,13 +120,8 @@ async def _drop_platform_ids(store: Store, user: Any) -> int:
         platform,
     ):
         chats.add(str(r["chat_id"]))
-    n = 0
-    if platform == "discord":
-        for r in await store.all(
-            "SELECT thread_id FROM discord_studio_threads WHERE user_id = ?", pid
-        ):
-            chats.add(str(r["thread_id"]))
-        n += await store.run("DELETE FROM discord_studio_threads WHERE user_id = ?", pid)
+    threads, n = await store.forget_adapter_chats(platform, pid)  # an adapter's own tables
+    chats |= threads
     for chat in sorted(chats):
         prefix = chat.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
         n += await store.run(

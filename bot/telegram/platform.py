@@ -5,13 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.adapter import Adapter, Check, Platform
-from sitter.config import Settings
+from bot.telegram.settings import TOKEN_HELP, TelegramSettings
 
 TOKEN = re.compile(r"^\d{5,14}:[A-Za-z0-9_-]{30,50}$")
-TOKEN_HELP = (
-    "SITTER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in Telegram (/newbot) "
-    "and put the token it gives you in SITTER_TELEGRAM_TOKEN."
-)
+# The same shape anywhere in a line (PTB's InvalidToken, its DEBUG Bot API URLs): redacted.
+TOKEN_IN_TEXT = re.compile(r"(?<![0-9])\d{5,14}:[A-Za-z0-9_-]{30,}")
 
 
 def build(sync: bool) -> Adapter:
@@ -20,10 +18,10 @@ def build(sync: bool) -> Adapter:
     return TelegramBot()
 
 
-def checks(settings: Settings) -> list[Check]:
+def checks(settings: TelegramSettings) -> list[Check]:
     """A malformed token fails before any network; reports need someone to receive them."""
     out = []
-    token = settings.telegram_token
+    token = settings.token
     if token is not None and not TOKEN.match(token.get_secret_value()):
         out.append(
             Check(
@@ -33,7 +31,7 @@ def checks(settings: Settings) -> list[Check]:
                 "again, without quotes or spaces",
             )
         )
-    if not (settings.telegram_moderators or settings.telegram_moderation_chat):
+    if not (settings.moderators or settings.moderation_chat):
         out.append(
             Check(
                 False,
@@ -47,7 +45,7 @@ def checks(settings: Settings) -> list[Check]:
 
 PLATFORM = Platform(
     name="Telegram",
-    token=lambda s: s.telegram_token,
+    settings=TelegramSettings,
     token_help=TOKEN_HELP,
     build=build,
     rejected=(
@@ -56,4 +54,5 @@ PLATFORM = Platform(
         "(/mybots > your bot > API Token).",
     ),
     checks=checks,
+    token_shape=TOKEN_IN_TEXT,
 )
