@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.worker import Worker
 
@@ -43,6 +43,10 @@ from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from sitter.heartbeat import Heartbeat
 
 __all__ = ["MAX_TRIES", "WORK", "Permanent", "permanent_code", "run_job"]  # their old home
 
@@ -78,7 +82,12 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
 
 
 def build_worker(
-    settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
+    settings: Settings,
+    queue: str,
+    runtime: Runtime,
+    *,
+    burst: bool = False,
+    heartbeat: Heartbeat | None = None,
 ) -> Worker:
     opts = worker_options(settings, queue)
     worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
@@ -169,7 +178,7 @@ async def run_workers(
     queues: tuple[str, ...] = (c.QUEUE_FAST, c.QUEUE_GPU),
     *,
     burst: bool = False,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
 ) -> list[Worker]:
