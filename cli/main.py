@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument(
         "--sync",
         action="store_true",
-        help="upload Discord's slash commands now (otherwise only when they changed)",
+        help="upload the chat platforms' slash commands now (otherwise only when they changed)",
     )
     chat = sub.add_parser("chat", help="the studio in this terminal, no chat token needed")
     chat.add_argument("--out", default=None, help="folder for results (default: DATA_DIR/out)")
