@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from sitter.config import PlatformSettings, Settings
 
 if TYPE_CHECKING:
-    from bot.studio.core import Studio
+    from bot.studio.core.core import Studio
 
 
 @dataclass(frozen=True)

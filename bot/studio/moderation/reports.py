@@ -8,8 +8,8 @@ once (or on the next background pass when they cannot be reached).
 from __future__ import annotations
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio.events import Button, Command, Recipient, Reply, Text, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Button, Command, Recipient, Reply, Text, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import (
@@ -56,7 +56,7 @@ class Reports:
         v = await self.desk.store.variation(vid)
         if v is None:
             return "That portrait is no longer stored, so there is nothing to report."
-        if v["removed_at"]:
+        if v.removed_at:
             return "The moderators have already removed that portrait."
         if await self.desk.db.open_report(vid, user["id"]):
             return "You already reported this portrait; the moderators have it."
