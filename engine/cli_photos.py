@@ -109,7 +109,9 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
         else:
             verdict = "accepted" if row["accepted"] else "refused"
             print(f"{name}: {verdict} (faces: {row['face_count']})")
-            for reason in row["reasons"]:  # type: ignore[attr-defined]
+            reasons = row["reasons"]
+            assert isinstance(reasons, list)  # _row's list of {problem, detail}
+            for reason in reasons:
                 print(f"  - {reason['problem']}: {reason['detail']}")
     sys.stdout.flush()
     return 0 if all_ok else 1

@@ -80,6 +80,7 @@ class SitterClient(discord.AutoShardedClient):
         intents.message_content = message_content
         # User text (names, report details, prompts) never pings anyone.
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # discord.py types each client option; ours pass through as the caller gave them
         super().__init__(intents=intents, **options)  # type: ignore[arg-type]
         self.studio = studio
         self.store = store
@@ -183,15 +184,17 @@ class SitterClient(discord.AutoShardedClient):
 
     async def answer(self, interaction: discord.Interaction, replies: list[Reply]) -> None:
         """Replies to a press: in the presser's own chat, else only the presser sees them."""
+        channel = interaction.channel  # a server's category or forum takes no messages
+        here = channel if isinstance(channel, discord.abc.Messageable) else None
         try:
-            if await self.in_own_chat(interaction) and interaction.channel is not None:
+            if await self.in_own_chat(interaction) and here is not None:
                 limit = interaction.filesize_limit or DEFAULT_FILE_LIMIT
-                await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
+                await self.deliver(here, replies, limit)
             else:
                 for reply in replies:
-                    if await self._edits_here(interaction, reply):
+                    if here is not None and await self._edits_here(interaction, reply):
                         # e.g. a moderator's decision updating the report card in place
-                        await self.sender.to_channel(interaction.channel, reply)  # type: ignore[arg-type]
+                        await self.sender.to_channel(here, reply)
                     else:
                         await self.sender.ephemeral(interaction, reply)
         except discord.HTTPException as exc:
@@ -291,9 +294,11 @@ class SitterClient(discord.AutoShardedClient):
         user = interaction.user
         if interaction.guild_id is None:  # /portrait inside the DM itself
             who = self.who(user, interaction.channel_id, private=True)
+            dm = interaction.channel
+            assert isinstance(dm, discord.abc.Messageable)  # a DM takes messages
             async with self._lock(user.id):
                 replies = await self.ask(Command(who, "start"))
-                await self.deliver(interaction.channel, replies, interaction.filesize_limit)  # type: ignore[arg-type]
+                await self.deliver(dm, replies, interaction.filesize_limit)
             await interaction.followup.send("The studio is open below.", ephemeral=True)
             return
         gs = await self.guilds_store.get(interaction.guild_id)

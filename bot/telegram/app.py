@@ -162,7 +162,7 @@ class TelegramAdapter:
             own.api_url, settings.max_upload_bytes
         )
         if ids is None and hasattr(getattr(studio, "store", None), "remember_message"):
-            ids = studio.store  # type: ignore[attr-defined]
+            ids = studio.store  # type: ignore[attr-defined]  # the Studio's store, checked above
         api = own.api_url.rstrip("/")
         builder = (
             ApplicationBuilder()
