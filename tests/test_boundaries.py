@@ -43,12 +43,12 @@ def test_a_bot_module_importing_the_engine_is_caught(tmp_path: Path) -> None:
     for pkg in PACKAGES:
         shutil.copytree(ROOT / pkg, tmp_path / pkg, ignore=shutil.ignore_patterns("__pycache__"))
     shutil.copy(ROOT / "pyproject.toml", tmp_path / "pyproject.toml")
-    photos = tmp_path / "bot" / "studio" / "photos.py"
-    photos.write_text(photos.read_text() + "\nfrom engine.near_duplicate import fingerprint\n")
+    adapter = tmp_path / "bot" / "adapter.py"
+    adapter.write_text(adapter.read_text() + "\nfrom engine.near_duplicate import fingerprint\n")
     out = _lint_imports(tmp_path)
     assert out.returncode == 1, out.stdout[-3000:]
     assert "bot is not allowed to import engine" in out.stdout
-    assert "bot.studio.photos -> engine.near_duplicate" in out.stdout
+    assert "bot.adapter -> engine.near_duplicate" in out.stdout
 
 
 def _code_names(path: Path) -> list[str]:
