@@ -7,15 +7,17 @@ folder and one line here. The terminal chat is no platform: it needs no token.
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.adapter import Platform
 from bot.discord.platform import PLATFORM as DISCORD
 from bot.telegram.platform import PLATFORM as TELEGRAM
 from sitter import redact
 
-PLATFORMS: tuple[Platform, ...] = (TELEGRAM, DISCORD)
+PLATFORMS: tuple[Platform[Any], ...] = (TELEGRAM, DISCORD)  # Any: each its own settings
 
 
-def configured() -> list[Platform]:
+def configured() -> list[Platform[Any]]:
     """The platforms whose token is set (in the environment or .env)."""
     return [p for p in PLATFORMS if p.load().token is not None]
 

@@ -83,7 +83,7 @@ def check_platforms(settings: Settings) -> list[Finding]:
     token, reports that would go nowhere."""
     out = []
     for platform in configured():
-        for check in platform.checks(platform.load()):
+        for check in platform.check():
             out.append(Finding(FAIL if check.fails else WARN, check.area, check.text))
     return out
 
