@@ -46,6 +46,12 @@ class Db:
         sees every table; a part that deletes rows calls it for their files."""
         raise NotImplementedError
 
+    async def forget_adapter_chats(self, platform: str, user_id: str) -> tuple[set[str], int]:
+        """/forget's hook for an adapter's own tables: (the person's chat ids found there,
+        rows deleted). A store part holding such tables adds its own and asks ``super()``,
+        so every part is asked whatever the order of the Store's mixins."""
+        return set(), 0
+
     # --- helpers ---------------------------------------------------------------------
     async def one(self, sql: str, *args: Any) -> Row | None:
         async with self.db.execute(sql, args) as cur:

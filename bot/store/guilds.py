@@ -15,13 +15,14 @@ class Guilds(Db):
     async def forget_adapter_chats(self, platform: str, user_id: str) -> tuple[set[str], int]:
         """/forget's hook for these tables: the person's studio threads (their ids, so the
         message ids kept for edits in them go too) and the rows naming them."""
+        chats, n = await super().forget_adapter_chats(platform, user_id)
         if platform != PLATFORM:
-            return set(), 0
+            return chats, n
         rows = await self.all(
             "SELECT thread_id FROM discord_studio_threads WHERE user_id = ?", user_id
         )
-        n = await self.run("DELETE FROM discord_studio_threads WHERE user_id = ?", user_id)
-        return {str(r["thread_id"]) for r in rows}, n
+        n += await self.run("DELETE FROM discord_studio_threads WHERE user_id = ?", user_id)
+        return chats | {str(r["thread_id"]) for r in rows}, n
 
     async def guild_settings(self, guild_id: str) -> Row | None:
         return await self.one(
