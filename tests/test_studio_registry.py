@@ -6,6 +6,7 @@ be taken twice."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -15,6 +16,8 @@ from bot.studio.history.buttons import HistoryPress
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.portrait.buttons import FollowUpPress, MenuPress, PortraitCodec, PortraitPress
 from bot.studio.rights.buttons import ForgetPress
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_each_family_is_read_by_its_features_codec() -> None:
@@ -55,3 +58,26 @@ async def test_every_press_and_feature_command_has_its_handler(fake_studio: Stud
     assert {"photos", "done", "status", "portraits", "forget"} <= set(routes.commands)
     assert routes.always == {"forget"}
     assert "own_light" in fake_studio.conversation.steps  # the portrait feature's side step
+
+
+def test_every_family_works_whatever_was_imported_first() -> None:
+    """The grammar loads every feature's codec itself: a job building a retry button
+    (``b.item("r", 1)``) works in a process that never imported bot.studio.orders."""
+    import subprocess
+    import sys
+
+    code = (
+        "from bot.studio.core import buttons as b\n"
+        "assert b.item('r', 1) == 'r:1' and b.item('m', 2) == 'm:2'\n"
+        "p = b.parse('r:1')\n"
+        "assert type(p).__name__ == 'OrderPress' and p.id == 1, p\n"
+        "assert type(b.parse('h:3')).__name__ == 'HistoryPress'\n"
+        "assert type(b.parse('f:0')).__name__ == 'ForgetPress'\n"
+        "assert type(b.parse('p:3:vary:subtle')).__name__ == 'PortraitPress'\n"
+    )
+    alone = "import sys\nassert not [m for m in sys.modules if m.startswith('bot.studio.')]\n"
+    for first in (alone, "import bot.studio.jobs.results\n"):
+        done = subprocess.run(
+            [sys.executable, "-c", first + code], capture_output=True, text=True, cwd=ROOT
+        )
+        assert done.returncode == 0, (first, done.stderr)

@@ -232,12 +232,18 @@ class Studio:
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_command(event, user)
-        if isinstance(event, Press) and (
-            plugin.owns(pressed) if plugin is not None else isinstance(pressed, b.ModerationPress)
+        if (
+            isinstance(event, Press)
+            and pressed is not None
+            and (
+                plugin.owns(pressed)
+                if plugin is not None
+                else isinstance(pressed, b.ModerationPress)
+            )
         ):
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
-            return await plugin.handle_press(event, user)
+            return await plugin.handle_press(event, pressed, user)  # as read, not again
         exempt = (
             isinstance(event, Command) and (event.name in ALWAYS or event.name in routes.always)
         ) or (pressed is not None and pressed.always)

@@ -112,10 +112,12 @@ class Moderation:
             )
         ]
 
-    async def handle_press(self, event: Press, user: Row) -> list[Reply]:
-        parsed = b.parse(event.data)
-        p = parsed.read() if isinstance(parsed, b.ModerationPress) else None
-        if event.data.startswith("mod:") and not event.who.is_moderator:
+    async def handle_press(self, event: Press, p: b.Pressed, user: Row) -> list[Reply]:
+        """A press the core read once (``p``, a press this plugin :meth:`owns`)."""
+        moderators_only = isinstance(p, b.ModeratorPress) or (
+            isinstance(p, b.UnreadModerationPress) and p.prefix == "mod"
+        )
+        if moderators_only and not event.who.is_moderator:
             log.info("moderation: %s pressed %s, not a moderator", actor(event.who), event.data)
             return [say("Only moderators can act on reports.")]
         if isinstance(p, b.ReportPress | b.NotePress):

@@ -1,4 +1,4 @@
-"""A delivered portrait's buttons, registered with the one grammar by this folder:
+"""A delivered portrait's buttons, read by the one grammar, which loads CODECS:
 
 - ``u:<variation>`` upscale, ``l:<variation>`` label, ``a:<variation>`` avatar (the
   follow-ups' table, followups.py), ``m:<variation>`` the portrait's More menu;
