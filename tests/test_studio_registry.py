@@ -13,6 +13,7 @@ import pytest
 from bot.studio.core import buttons as b
 from bot.studio.core.core import Studio
 from bot.studio.history.buttons import HistoryPress
+from bot.studio.moderation import Moderation
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.portrait.buttons import FollowUpPress, MenuPress, PortraitCodec, PortraitPress
 from bot.studio.rights.buttons import ForgetPress
@@ -81,3 +82,25 @@ def test_every_family_works_whatever_was_imported_first() -> None:
             [sys.executable, "-c", first + code], capture_output=True, text=True, cwd=ROOT
         )
         assert done.returncode == 0, (first, done.stderr)
+
+
+async def test_a_feature_cannot_take_a_command_answered_before_it(fake_studio: Studio) -> None:
+    """The conversation's own commands and the moderation plugin's are answered first: a
+    feature registering one of them would never be reached, so it is refused."""
+
+    async def handler(turn: object) -> list[object]:
+        return []
+
+    routes = fake_studio.routes
+    for name in ("help", "privacy", "start", "cancel", "new", "report", "ban", "mod"):
+        with pytest.raises(ValueError, match=f"/{name} is answered before"):
+            routes.on_command(name, handler)  # type: ignore[arg-type]
+        assert name not in routes.commands
+    routes.on_command("gallery", handler)  # type: ignore[arg-type]
+    assert "gallery" in routes.commands
+
+    class Hiding(Moderation):  # a plugin naming a feature's command
+        commands = frozenset({"gallery"})
+
+    with pytest.raises(ValueError, match="would hide the features' /gallery"):
+        fake_studio.moderation = object.__new__(Hiding)

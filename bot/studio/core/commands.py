@@ -23,6 +23,8 @@ from bot.studio.wizard.wizard import Wizard
 
 # Answered before consent and for a banned person too (with the features' ``always``).
 ALWAYS = frozenset({"help", "privacy"})
+# The conversation's own commands, answered before the features' (which cannot take them).
+OWN = ALWAYS | {"start", "new", "cancel"}
 
 
 class Commands:

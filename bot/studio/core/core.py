@@ -44,7 +44,7 @@ from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
-from bot.studio.core.commands import ALWAYS, Commands
+from bot.studio.core.commands import ALWAYS, OWN, Commands
 from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.core.inputs import clean_text
@@ -98,7 +98,7 @@ class Studio:
         self.photos = Photos(s)
         self.wizard = Wizard(s, self.photos, self.orders)
         # Each part registers the typed presses it answers and its side questions.
-        self.routes = Routes()
+        self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
         for part in (*parts, self.photos, Portraits(s), Forget(s)):
             part.register(self.routes)
@@ -153,6 +153,8 @@ class Studio:
             raise TypeError(
                 f"{type(hook).__name__} is not a StudioPlugin (bot/studio/core/plugin.py)"
             )
+        if hook is not None and (taken := hook.commands & set(self.routes.commands)):
+            raise ValueError(f"the plugin would hide the features' /{', /'.join(sorted(taken))}")
         self._moderation = hook
         self.services.plugin = hook
 
