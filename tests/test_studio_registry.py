@@ -104,3 +104,15 @@ async def test_a_feature_cannot_take_a_command_answered_before_it(fake_studio: S
 
     with pytest.raises(ValueError, match="would hide the features' /gallery"):
         fake_studio.moderation = object.__new__(Hiding)
+
+
+def test_follow_up_buttons_are_listed_once() -> None:
+    """The follow-ups' table takes its buttons from the codec's one list (no second copy)."""
+    from bot.studio.portrait import buttons as pb
+    from bot.studio.portrait.followups import BY_BUTTON, FOLLOW_UPS
+
+    assert FollowUpPress.kinds == frozenset(pb.FOLLOW_UP_BUTTONS.values())
+    assert {f.kind: f.button for f in FOLLOW_UPS} == pb.FOLLOW_UP_BUTTONS
+    assert {b_: f.kind for b_, f in BY_BUTTON.items()} == {
+        v: k for k, v in pb.FOLLOW_UP_BUTTONS.items()
+    }
