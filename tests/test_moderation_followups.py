@@ -121,3 +121,29 @@ async def test_the_relights_own_words_question_is_a_step_that_lapses(
     await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))  # asked again: in time
     [said, _] = await chat.send("candlelight from the left")
     assert "relit with candlelight from the left" in said.text, said.text
+
+
+async def test_a_relight_question_saved_before_the_upgrade_is_still_answered(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Sessions saved as IDLE with relight_for/relight_asked_at (before own_light) are read
+    as the own_light step: a light typed in time is the answer; a lapsed one is not."""
+    import time
+
+    from bot.studio.portrait.portrait_menu import AWAITING_S
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
+    await _delivered(studio, chat)
+    vid = (await studio.store.variations(1))[0]["id"]
+    uid = (await studio.store.user(ANN.platform, ANN.user_id))["id"]
+    old = {"relight_for": vid, "relight_asked_at": time.time() - AWAITING_S - 1}
+    await studio.store.save_session(uid, "idle", old)
+    await chat.send("candlelight from the left")
+    kinds = [r["kind"] for r in await studio.store.all("SELECT kind FROM orders")]
+    assert "relight" not in kinds, kinds  # asked too long ago
+    session = await studio.store.session(uid)
+    assert session is not None and session.state == "idle" and session.data == {}
+    await studio.store.save_session(uid, "idle", {**old, "relight_asked_at": time.time()})
+    [said, _] = await chat.send("candlelight from the left")
+    assert "relit with candlelight from the left" in said.text, said.text
