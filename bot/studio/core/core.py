@@ -106,7 +106,7 @@ class Studio:
             self.routes.steps, self.routes.arrows
         )
         self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
-        self._moderation: Any = None
+        self._moderation: StudioPlugin | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
     # --- the shared parts, as attributes (adapters and tests read and set them) ---------
@@ -143,12 +143,12 @@ class Studio:
         self.services.analyze_timeout_s = value
 
     @property
-    def moderation(self) -> Any:
+    def moderation(self) -> StudioPlugin | None:
         """The moderation plugin as it was set (``attach`` sets it)."""
         return self._moderation
 
     @moderation.setter
-    def moderation(self, hook: Any) -> None:
+    def moderation(self, hook: StudioPlugin | None) -> None:
         if hook is not None and not isinstance(hook, StudioPlugin):
             raise TypeError(
                 f"{type(hook).__name__} is not a StudioPlugin (bot/studio/core/plugin.py)"

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
@@ -37,6 +37,9 @@ from bot.studio.moderation.targets import Place, Targets
 from bot.studio.moderation.texts import ACTIONS, REASONS, STALE, actor, say
 from sitter.config import Settings
 from sitter.engine_client import Engine
+
+if TYPE_CHECKING:
+    from bot.studio.core.core import Studio
 
 __all__ = ["ACTIONS", "REASONS", "Moderation", "Place", "Targets", "attach", "offer_place"]
 
@@ -156,14 +159,13 @@ class Moderation:
         return await self.decisions.decide(mod, rid, act)
 
 
-def offer_place(studio: Any, platform: str, place: Place) -> None:
+def offer_place(studio: Studio, platform: str, place: Place) -> None:
     """An adapter tells the studio's moderation (if it has one) where its reports go."""
-    mod = getattr(studio, "moderation", None)
-    if isinstance(mod, Moderation):
-        mod.add_place(platform, place)
+    if isinstance(studio.moderation, Moderation):
+        studio.moderation.add_place(platform, place)
 
 
-async def attach(studio: Any) -> Moderation:
+async def attach(studio: Studio) -> Moderation:
     """Build the plugin for a :class:`~bot.studio.core.core.Studio` and plug it in."""
     mod = await Moderation(studio.store, studio.engine, studio.settings, studio.outboxes).load()
     studio.moderation = mod

@@ -149,9 +149,11 @@ class FollowUps:
         """Queue the job of follow-up row ``vj_id`` again (read from the database)."""
         store = self.s.store
         vj = await store.variation_job_by_id(vj_id)
-        assert vj is not None
+        assert vj is not None  # the tracker read it under the person's lock
         variation = await store.variation(vj["variation_id"])
-        assert variation is not None
+        if variation is None or not variation.kept:  # removed since it was pressed
+            await store.set_variation_job(vj_id, status="failed", error=w.PORTRAIT_REMOVED)
+            return
         await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
 
     async def _send(
@@ -159,7 +161,7 @@ class FollowUps:
     ) -> None:
         """The engine job for the row, from rows already read (a press reads each once)."""
         store, engine = self.s.store, self.s.engine
-        assert variation.path is not None  # kept: checked when pressed
+        assert variation.path is not None  # kept: press() and enqueue() check it first
         req = f.request(store.media.read(variation.path))
         job_id = f"{await self.s.job_prefix()}-{f.kind[0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
         if old_job:  # pressed again: the old job (and its portrait) leaves Redis
