@@ -116,3 +116,31 @@ def test_follow_up_buttons_are_listed_once() -> None:
     assert {b_: f.kind for b_, f in BY_BUTTON.items()} == {
         v: k for k, v in pb.FOLLOW_UP_BUTTONS.items()
     }
+
+
+def test_the_core_imports_no_feature_but_where_the_studio_is_put_together() -> None:
+    """Features register with the core and are handed to it; the core's modules import
+    none of them (core.py, the facade, puts them together). The one exception left:
+    words.py re-exports the failure words of jobs/ (jobs/ still reads them from there)."""
+    import ast
+
+    allowed = {("words.py", "bot.studio.jobs.words_failures")}
+    found = []
+    for path in sorted((ROOT / "bot" / "studio" / "core").glob("*.py")):
+        if path.name == "core.py":
+            continue
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+                node.body = []  # types only: no import at run time
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            for name in names:
+                feature = name.startswith("bot.studio.") and not name.startswith("bot.studio.core")
+                if feature and (path.name, name) not in allowed:
+                    found.append((path.name, name))
+    assert found == []

@@ -1,4 +1,8 @@
-"""What the studio says, in one place (plain words, no platform markup)."""
+"""What the studio says, in one place (plain words, no platform markup).
+
+The failure words live in bot/studio/jobs/words_failures.py and are re-exported here
+for the callers that still read them as ``words.X`` (jobs/ among them): the one import
+of a feature folder left in the core besides core.py."""
 
 from __future__ import annotations
 

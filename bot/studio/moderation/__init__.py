@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+from bot.studio.core.plugin import StudioPlugin
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.decisions import Decisions
@@ -38,8 +39,22 @@ from bot.studio.moderation.texts import ACTIONS, REASONS, STALE, actor, say
 from sitter.config import Settings
 from sitter.engine_client import Engine
 
-if TYPE_CHECKING:
-    from bot.studio.core.core import Studio
+
+class Host(Protocol):
+    """What :func:`attach` and :func:`offer_place` use of a
+    :class:`~bot.studio.core.core.Studio` (typed here: the core imports this module)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def engine(self) -> Engine | None: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def outboxes(self) -> Mapping[str, Outbox]: ...
+
+    moderation: StudioPlugin | None
+
 
 __all__ = ["ACTIONS", "REASONS", "Moderation", "Place", "Targets", "attach", "offer_place"]
 
@@ -159,13 +174,15 @@ class Moderation:
         return await self.decisions.decide(mod, rid, act)
 
 
-def offer_place(studio: Studio, platform: str, place: Place) -> None:
-    """An adapter tells the studio's moderation (if it has one) where its reports go."""
-    if isinstance(studio.moderation, Moderation):
-        studio.moderation.add_place(platform, place)
+def offer_place(studio: object, platform: str, place: Place) -> None:
+    """An adapter tells the studio's moderation (if it has one) where its reports go
+    (``object``: each adapter types its studio by its own narrow protocol, tests by fakes)."""
+    mod = getattr(studio, "moderation", None)
+    if isinstance(mod, Moderation):
+        mod.add_place(platform, place)
 
 
-async def attach(studio: Studio) -> Moderation:
+async def attach(studio: Host) -> Moderation:
     """Build the plugin for a :class:`~bot.studio.core.core.Studio` and plug it in."""
     mod = await Moderation(studio.store, studio.engine, studio.settings, studio.outboxes).load()
     studio.moderation = mod
