@@ -22,7 +22,7 @@ def _sitter(*args: str, data_dir: Path, env: dict[str, str] | None = None) -> tu
     base = {k: v for k, v in os.environ.items() if not k.startswith("SITTER_")}
     base |= {"SITTER_DATA_DIR": str(data_dir), "PYTHONPATH": str(ROOT), **(env or {})}
     proc = subprocess.run(
-        [sys.executable, "-c", "import sys; from sitter.cli import main; rc = main(sys.argv[1:]);"
+        [sys.executable, "-c", "import sys; from cli.main import main; rc = main(sys.argv[1:]);"
          " print('IMPORTED', *sorted(m for m in ('torch', 'diffusers') if m in sys.modules));"
          " sys.exit(rc)", *args],
         cwd=ROOT, env=base, capture_output=True, text=True, timeout=300,
@@ -110,8 +110,8 @@ def test_every_generate_option_says_what_it_is_and_subject_is_screened(
     --help, and there was no --subject (the chat's "describe me" step)."""
     import argparse
 
-    from engine.cli_generate import cmd_generate
-    from sitter.cli import build_parser
+    from cli.generate import cmd_generate
+    from cli.main import build_parser
 
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
@@ -124,7 +124,8 @@ def test_every_generate_option_says_what_it_is_and_subject_is_screened(
     (photos / "a.jpg").write_bytes(b"\xff\xd8\xff")
     args = argparse.Namespace(
         photos=str(photos), style="watercolor", out=str(tmp_path / "o"), seed=None,
-        attire="", setting="", lighting="", composition="", subject="naked",
+        attire="", setting="", lighting="", composition="", subject="naked", pack=None,
+        aspect=None,
     )  # fmt: skip
     settings = load_settings(data_dir=tmp_path / "d", model="tiny", face_backend="dlib")
     assert cmd_generate(args, settings) == 2
