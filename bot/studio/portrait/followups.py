@@ -90,7 +90,7 @@ def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
     ]
 
 
-def _order_of(vj: Row) -> int | None:
+def _order_of(vj: Row | dict[str, Any]) -> int | None:
     """The order of a follow-up's portrait (a row read with it), else None."""
     return vj["order_id"] if "order_id" in vj.keys() else None  # noqa: SIM118 (sqlite3.Row)
 
