@@ -30,7 +30,8 @@ def test_cv2_is_the_headless_opencv_build() -> None:
 
 
 def test_no_install_path_asks_for_the_gui_opencv() -> None:
-    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
     declared = [d for deps in extras.values() for d in deps]
     names = [re.split(r"[<>=!~\[ ;]", d, maxsplit=1)[0].lower() for d in declared]
     assert "opencv-python-headless" in names
