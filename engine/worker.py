@@ -77,11 +77,39 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     }
 
 
+class SteadyWorker(Worker):
+    """An arq ``Worker`` that waits for Redis instead of exiting when it goes away.
+
+    arq's poll loop raises on the first connection error the client's own retries
+    (sitter/queue.py) do not cover, which ended ``sitter worker`` on a Redis restart.
+    Here a failed poll is an outage (sitter/outage.py: one warning when it starts, one
+    line when it ends) and the loop polls again after ``retry_s``; running jobs keep
+    running, and the first poll after Redis is back carries on where it was."""
+
+    retry_s = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from sitter.outage import Outages
+
+        super().__init__(*args, **kwargs)
+        self.outages = Outages()
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except Exception as exc:
+            if not self.outages.failed(exc, f"the {self.queue_name} worker"):
+                raise
+            await asyncio.sleep(self.retry_s)
+            return
+        self.outages.passed()
+
+
 def build_worker(
     settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
 ) -> Worker:
     opts = worker_options(settings, queue)
-    worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+    worker = SteadyWorker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
     chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
