@@ -276,6 +276,10 @@ OUTAGE = (
     "Sorry, the studio can't reach its queue or storage right now. Nothing you sent "
     "before is lost; please try again in a few minutes."
 )
+BUSY = (
+    "Sorry, the studio is busy right now: another program is using its database. Nothing "
+    "was lost; please press the button or send it again in a minute."
+)
 
 
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
