@@ -200,11 +200,13 @@ async def run_workers(
     runtime: Any = None,
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
+    hurry: asyncio.Event | None = None,
 ) -> list[Worker]:
     """Serve ``queues`` until ``stop`` is set (or, in burst mode, until they are empty).
 
     On ``stop`` no new job is taken and running ones get ``grace_s`` to finish;
-    any still running then are cancelled, and arq queues them again.
+    any still running then (or at once, when ``hurry`` is set) are cancelled: their
+    render stops at its next step, their progress is deleted and arq queues them again.
     """
     from engine.runtime import Runtime
 
@@ -249,7 +251,7 @@ async def run_workers(
             waiter.cancel()
             if everything.done():
                 everything.result()  # re-raise a worker's crash
-            await _drain(workers, grace_s)
+            await _drain(workers, grace_s, hurry)
     finally:
         await beat.stop()
         await beat.redis.aclose()
@@ -270,13 +272,43 @@ async def _beat_now(beat: Any) -> None:
         await beat.beat()
 
 
-async def _drain(workers: list[Worker], grace_s: float) -> None:
+async def _drain(workers: list[Worker], grace_s: float, hurry: asyncio.Event | None) -> None:
     for w in workers:
         w.allow_pick_jobs = False
     running = [t for w in workers for t in w.tasks.values() if not t.done()]
-    if running:
-        log.info("stopping: waiting up to %.0fs for %d running job(s)", grace_s, len(running))
-        await asyncio.wait(running, timeout=grace_s)
+    if not running or (hurry is not None and hurry.is_set()):
+        return
+    log.info("stopping: waiting up to %.0fs for %d running job(s)", grace_s, len(running))
+    waits: list[asyncio.Future[Any]] = [
+        asyncio.ensure_future(asyncio.wait(running, timeout=grace_s))
+    ]
+    if hurry is not None:
+        waits.append(asyncio.ensure_future(hurry.wait()))
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in pending:
+        waiting.cancel()
+
+
+async def serve(
+    settings: Settings, queues: tuple[str, ...], *, burst: bool = False, runtime: Any = None
+) -> None:
+    """``sitter worker`` until a signal. SIGTERM (``docker stop``) lets running jobs finish
+    within the grace period; SIGINT (Ctrl-C, and ``sitter run``/``sitter chat`` stopping
+    the worker they started) hands them back to the queue at once."""
+    stop, hurry = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    def now() -> None:
+        hurry.set()
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGINT, now)
+    try:
+        await run_workers(settings, queues, burst=burst, runtime=runtime, stop=stop, hurry=hurry)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -294,12 +326,5 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
     start_from_settings(settings)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_workers(settings, queues, burst=bool(getattr(args, "burst", False)), stop=stop)
-
-    asyncio.run(main())
+    asyncio.run(serve(settings, queues, burst=bool(getattr(args, "burst", False))))
     return 0
