@@ -15,7 +15,7 @@ from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set
 from test_pack_orders import WHO, _linkedin, _ready
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter.config import load_settings
 
 

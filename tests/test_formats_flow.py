@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
 from engine.formats import size_for
 from sitter import contract as c
 

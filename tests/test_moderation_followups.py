@@ -11,8 +11,8 @@ from fake_engine import FakeEngine
 from studio_harness import Chat, until
 from test_portrait_followups import ANN, _delivered, _results, _sent
 
-from bot.studio.core import Studio
-from bot.studio.reach import remove_images_everywhere
+from bot.studio.core.core import Studio
+from bot.studio.moderation.reach import remove_images_everywhere
 
 
 async def test_removing_a_portrait_removes_every_size_of_its_avatar(
@@ -53,10 +53,10 @@ async def test_no_button_starts_work_without_consent_to_the_current_text(
 ) -> None:
     """A result's, a portrait's or /portraits' buttons start new work on someone's photos:
     after the consent text changes they ask for consent again first (review of issue 15)."""
-    from bot.studio import buttons as b
-    from bot.studio import words
-    from bot.studio import words_chat as w
-    from bot.studio.events import Press
+    from bot.studio.core import buttons as b
+    from bot.studio.core import words
+    from bot.studio.core import words_chat as w
+    from bot.studio.core.events import Press
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
@@ -76,8 +76,8 @@ async def test_a_command_ends_the_question_for_a_relights_own_words(
 ) -> None:
     """ "My own words" used to stay asked: "thanks!" typed after /status became a paid
     relight (review of issue 15). A command ends the question; so does time."""
-    from bot.studio import buttons as b
-    from bot.studio.events import Press
+    from bot.studio.core import buttons as b
+    from bot.studio.core.events import Press
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})

@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.plugin import StudioPlugin
 from bot.studio.moderation import Moderation, Place
-from bot.studio.plugin import StudioPlugin
 from sitter.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -13,9 +13,9 @@ from PIL import Image
 from rights_scan import in_db_files, in_files, in_tables
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
-from bot.studio.events import Press, Reply, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Reply, Who
 from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
@@ -215,7 +215,7 @@ def test_portrait_button_data_is_range_checked() -> None:
 async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studio: Studio) -> None:
     """Past the result period: the avatars (both sizes) and a vary order's portraits go
     with their order, files included."""
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     results = await _delivered(studio, chat)
@@ -241,7 +241,7 @@ async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studi
 async def test_a_relit_prompt_too_long_for_the_model_is_refused_before_queueing(
     fake_studio: Studio, fake_engine: FakeEngine, monkeypatch
 ) -> None:
-    from bot.studio import prompt_fit
+    from bot.studio.wizard import prompt_fit
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     results = await _delivered(studio, chat)

@@ -18,8 +18,9 @@ from moderation_helpers import seed_person
 from rights_scan import in_redis
 from studio_harness import RecordingOutbox
 
-from bot.studio import prompt_fit, rights
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
+from bot.studio.rights import rights
+from bot.studio.wizard import prompt_fit
 from engine.pipeline.generate import Cancelled
 from engine.work import WORK
 from engine.worker import build_worker

@@ -22,9 +22,9 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
-from bot.studio.tracking import MAX_ENQUEUES
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
+from bot.studio.jobs.tracking import MAX_ENQUEUES
 from sitter import contract as c
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db

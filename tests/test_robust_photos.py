@@ -20,8 +20,8 @@ from studio_harness import (
     stop,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Files, IncomingFile, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Files, IncomingFile, Who
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -203,7 +203,7 @@ async def test_a_flood_of_junk_is_capped_summarised_and_never_holds_the_lock(
 
 
 def _cmd(chat: Chat, name: str) -> Any:
-    from bot.studio.events import Command
+    from bot.studio.core.events import Command
 
     return Command(chat.who, name)
 

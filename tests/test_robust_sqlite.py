@@ -16,9 +16,9 @@ from studio_harness import Chat
 from test_pack_orders import WHO, _linkedin, _ready
 
 from bot.store import migrate
-from bot.studio import words
-from bot.studio import words_chat as w
-from bot.studio.core import Studio
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.core import Studio
 from sitter.outage import kind_of
 
 QUEUED = "Order #1 (LinkedIn headshots, 4 looks) is queued"

@@ -1,4 +1,4 @@
-"""Ids in button data are range-checked where buttons are read (bot/studio/buttons.py):
+"""Ids in button data are range-checked where buttons are read (bot/studio/core/buttons.py):
 a 20-digit id (or any id past SQLite's signed 64-bit range) is answered as a stale
 button in every family, through the real studio, and never reaches a query (where
 SQLite raised OverflowError and the person got "something went wrong")."""
@@ -12,9 +12,9 @@ import pytest
 from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
 from bot.studio.moderation import Place
 from sitter.config import load_settings
 

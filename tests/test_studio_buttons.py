@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.studio import buttons as b
+from bot.studio.core import buttons as b
 from sitter.prompts import PromptLibrary
 
 

@@ -12,11 +12,11 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set
 
-from bot.studio import buttons as b
-from bot.studio import rights
-from bot.studio import words_chat as w
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, Press, Who
+from bot.studio.rights import rights
 from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")

@@ -18,8 +18,8 @@ from fake_engine import FakeEngine
 from PIL import Image, ImageDraw
 from studio_harness import Chat, astronaut_set, incoming
 
-from bot.studio.core import Studio
-from bot.studio.events import IncomingFile, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import IncomingFile, Who
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
 
@@ -233,7 +233,7 @@ async def test_a_contact_sheet_goes_with_the_sweep_after_an_hour(fake_studio: St
     import os
     import time
 
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     chat = Chat(fake_studio, WHO)
     await consent(chat)

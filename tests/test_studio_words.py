@@ -13,8 +13,8 @@ from studio_harness import (
 )
 from test_studio_table import WHO, ready_photos
 
-from bot.studio import words_chat as w
-from bot.studio.results import results_reply
+from bot.studio.core import words_chat as w
+from bot.studio.jobs.results import results_reply
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -140,8 +140,8 @@ def test_the_retry_arrow_means_retry_only() -> None:
     """↻ is on Retry buttons; an updated message is marked otherwise (the terminal)."""
     import io
 
-    from bot.studio.events import Reply
-    from bot.studio.events import Who as _Who
+    from bot.studio.core.events import Reply
+    from bot.studio.core.events import Who as _Who
     from bot.terminal.app import Terminal
 
     assert w.RETRY_BUTTON.startswith("↻") and w.TRY_AGAIN_BUTTON.startswith("↻")

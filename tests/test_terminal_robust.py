@@ -9,7 +9,7 @@ from pathlib import Path, PurePath
 
 import pytest
 
-from bot.studio.events import Files, Reply, Who
+from bot.studio.core.events import Files, Reply, Who
 from bot.terminal import files
 from bot.terminal.app import Terminal
 from bot.terminal.visible import visible

@@ -204,7 +204,7 @@ class Orders(Db):
         )
         return int(row["n"]) if row is not None else 0
 
-    # --- how far a decision reaches (bot/studio/reach.py, rights.py) ------------------------
+    # --- how far a decision reaches (bot/studio/moderation/reach.py, rights.py) -------------------
     async def order_links(self, order_id: int) -> list[int]:
         """Orders linked to this one: its retries, its original, the same reference set,
         and vary/relight orders made from its portraits or the portrait it was made from

@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from urllib.parse import unquote, urlparse
 
-from bot.studio.events import IncomingFile
+from bot.studio.core.events import IncomingFile
 from bot.terminal.visible import visible
 
 # What engine/intake.py's ACCEPTED_FORMATS decode (JPEG, PNG, WEBP, HEIF, AVIF, GIF, BMP,

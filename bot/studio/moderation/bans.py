@@ -3,10 +3,10 @@ database write); moderators ban and lift bans by command or from a report."""
 
 from __future__ import annotations
 
-from bot.studio import reach
-from bot.studio import words as w
-from bot.studio.buttons import ItemPress, parse
-from bot.studio.events import Command, Event, Press, Reply, Who
+import bot.studio.moderation.reach as reach
+from bot.studio.core import words as w
+from bot.studio.core.buttons import ItemPress, parse
+from bot.studio.core.events import Command, Event, Press, Reply, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ban_words, say, signed

@@ -8,8 +8,8 @@ once (or on the next background pass when they cannot be reached).
 from __future__ import annotations
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio.events import Button, Command, Recipient, Reply, Text, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Button, Command, Recipient, Reply, Text, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import (
