@@ -98,8 +98,8 @@ class SteadyWorker(Worker):
         try:
             await super()._poll_iteration()
         except Exception as exc:
-            if not self.outages.failed(exc, f"the {self.queue_name} worker"):
-                raise
+            if self.burst or not self.outages.failed(exc, f"the {self.queue_name} worker"):
+                raise  # a burst run (a script, a test) ends instead of waiting
             await asyncio.sleep(self.retry_s)
             return
         self.outages.passed()
