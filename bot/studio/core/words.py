@@ -158,6 +158,10 @@ def too_big(size_mb: float, limit_mb: float) -> str:
     return f"✗ it is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB."
 
 
+def too_long(width: int, height: int, limit: int) -> str:
+    return f"✗ it is {width}×{height} pixels; I take pictures up to {limit:,} pixels on a side."
+
+
 EMPTY_FILE = "✗ the file is empty."
 ACCEPTED = "✓ accepted."
 
