@@ -231,8 +231,8 @@ async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
 ) -> None:
     """Hostile review of issue 15: a pack's order row holds the pack, not each look's
     style and prompt, so "Vary 6" painted look 1's style. Refused plainly for now."""
-    from bot.studio.core import buttons as b
     from bot.studio.core.events import Press
+    from bot.studio.portrait import buttons as pb
     from bot.studio.portrait import words_portrait as wp
 
     studio, chat = fake_studio, Chat(fake_studio, WHO)
@@ -242,7 +242,7 @@ async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
     await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
     before = len(await studio.store.all("SELECT id FROM orders"))
     vid = (await studio.store.variations(1))[5]["id"]  # portrait #6, look 3
-    for data in (b.portrait(vid, "vary", "subtle"), b.portrait(vid, "light", "0")):
+    for data in (pb.portrait(vid, "vary", "subtle"), pb.portrait(vid, "light", "0")):
         [said] = await studio.handle(Press(WHO, data))
         assert said.text == wp.NOT_FOR_PACKS
     assert len(await studio.store.all("SELECT id FROM orders")) == before

@@ -186,7 +186,8 @@ async def test_protection_is_checked_again_before_generation(studio: Studio) -> 
 
     db = ModerationStore(store)
     for p in emb:
-        vec = c.Embedding(backend=p["backend"], vector=__import__("json").loads(p["embedding"]))
+        assert p.embedding is not None
+        vec = c.Embedding(backend=p.backend, vector=p.embedding)
         await db.add_protected(vec, "moderator")
     await until(
         studio,

@@ -290,5 +290,5 @@ async def test_photo_cut_short_is_checked_again_and_no_worker_is_told(
     [v] = await chat.files([astronaut_set()[1]])
     # No worker: told at once, and the photo is kept unchecked for Done (issue 13).
     assert "The studio's engine is not running" in v.text and "kept your 1 photo" in v.text
-    statuses = [p["status"] for p in await studio.store.photos(ref["id"])]
+    statuses = [p.status for p in await studio.store.photos(ref["id"])]
     assert statuses == ["accepted", "pending"]

@@ -129,7 +129,8 @@ async def test_every_state_is_reachable_and_every_event_gets_a_clear_answer(
             for command in ("/start", "/cancel"):
                 await studio.store.save_session(user["id"], state, data)
                 shown += await Chat(studio, WHO).send(command)
-            step = talk.steps[state]
+            # a command ends a side question (own_light): what it shows is IDLE's
+            step = talk.steps[State.IDLE if talk.steps[state].side else state]
             for reply in shown:
                 for row in reply.buttons:
                     for button in row:

@@ -15,6 +15,7 @@ from test_studio_table import WHO, ready_photos
 
 from bot.studio.core import words_chat as w
 from bot.studio.jobs.results import results_reply
+from bot.studio.portrait import words_portrait as wp
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -152,7 +153,7 @@ def test_the_retry_arrow_means_retry_only() -> None:
 
 
 def test_an_upscaled_copy_is_named_by_its_size_not_the_upscalers_internals() -> None:
-    said = w.follow_up_done(2, "upscaled", "realesrgan-x4plus (ncnn, cpu), 256×256", False)
+    said = wp.follow_up_done(2, "upscaled", "realesrgan-x4plus (ncnn, cpu), 256×256", False)
     assert "Portrait #2 upscaled to 256×256." in said and "ncnn" not in said
 
 

@@ -1,20 +1,23 @@
-"""Button data: every family the studio writes, built and read here (at most 64 bytes).
+"""The one button grammar: every family of button data, at most 64 bytes, parsed once.
+
+The grammar knows families only by their prefix: each feature folder owns its
+family's typed press (a frozen dataclass), how it is built and read, and registers
+that codec here from its ``__init__.py`` (``GRAMMAR.register(...)``), the way
+aiogram's ``CallbackData(prefix=...)`` classes work. Parsing splits on ``:``, finds the
+codec of the first part, and lets it read the rest; the core routes the typed press
+it gets back (``Studio`` reads each press once).
 
 Each family carries what survives a restart:
 
-- wizard buttons ``w:<rev>:<action>[:<arg>]`` carry the session's ``rev``; a press
-  whose rev is not the session's current one is stale (an old message, or the
-  same button pressed twice).
-- result buttons carry database ids and are checked against their owner:
-  ``r:<order>`` retry, ``q:<order>`` cancel a queued order, ``u:<variation>``
-  upscale, ``l:<variation>`` label, ``f:<rev>`` confirm /forget, ``a:<variation>``
-  avatar, ``m:<variation>`` the portrait's More menu.
-- portrait buttons ``p:<variation>:<action>[:<arg>]`` (owner-checked): ``vary`` with
-  ``subtle``/``strong``; ``light`` (the lighting menu), with a preset's number in
-  prompts/wizard.toml's lighting step or ``own`` (typed next).
-- history's buttons (/portraits; checked against the owner where they are read):
-  ``h:<order>`` show that order's results again, ``hp:<order>`` the page of orders
-  older than that one.
+- wizard buttons ``w:<rev>:<action>[:<arg>]`` (the table's own, here) carry the
+  session's ``rev``; a press whose rev is not the session's current one is stale (an
+  old message, or the same button pressed twice).
+- one-id families, ``<kind>:<id>`` (:class:`IdPress`; each checked against its owner
+  where it is read): ``r``/``q`` retry / cancel an order (bot/studio/orders/),
+  ``u``/``l``/``a`` upscale / label / avatar and ``m`` the More menu of a portrait
+  (bot/studio/portrait/), ``f:<rev>`` confirm /forget (bot/studio/rights/), ``h`` /
+  ``hp`` a kept order's results / the page older than it (bot/studio/history/).
+- portrait buttons ``p:<variation>:<action>[:<arg>]`` (bot/studio/portrait/buttons.py).
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
     rep:<variation>               report this portrait: show the reasons
@@ -31,6 +34,7 @@ as a stale button and never reaches a query (where it would raise OverflowError)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import ClassVar, Protocol
 
 MAX_BYTES = 64
 MAX_ID = 2**63 - 1  # SQLite's INTEGER
@@ -39,8 +43,21 @@ DECISIONS = frozenset({"dis", "rm", "pur", "pro", "ban"})
 MODERATOR_ACTIONS = DECISIONS | {"unban", "show"}
 
 
+class Pressed:
+    """What every typed press says about itself to the core (class attributes)."""
+
+    #: Works for a suspended account and without consent (/forget's confirmation).
+    always: ClassVar[bool] = False
+    #: Starts work on the person's photos: only with consent to the current text.
+    needs_consent: ClassVar[bool] = True
+
+
 @dataclass(frozen=True)
-class WizardPress:
+class WizardPress(Pressed):
+    """``w:<rev>:<action>[:<arg>]``: a button of the conversation's table."""
+
+    needs_consent: ClassVar[bool] = False  # the consent screen's own buttons are these
+
     rev: int
     action: str  # agree, decline, done, more, style, preset, back, cancel, go, new, own,
     # remove (a photo of the /photos sheet, by id), newset
@@ -48,9 +65,27 @@ class WizardPress:
 
 
 @dataclass(frozen=True)
-class ItemPress:
-    kind: str  # r, q, u, l, f
+class IdPress(Pressed):
+    """``<kind>:<id>``: a one-id family; a feature subclasses it with its own kinds."""
+
+    kinds: ClassVar[frozenset[str]] = frozenset()
+    least: ClassVar[int] = 1  # the smallest id (0 where it is a revision)
+
+    kind: str
     id: int
+
+    @property
+    def data(self) -> str:
+        if self.kind not in self.kinds:
+            raise ValueError(f"unknown button kind {self.kind!r}")
+        return checked(f"{self.kind}:{number(self.id, self.least)}")
+
+    @classmethod
+    def read(cls, parts: list[str]) -> IdPress | None:
+        if len(parts) != 2 or parts[0] not in cls.kinds:
+            return None
+        id_ = read_id(parts[1], cls.least)
+        return None if id_ is None else cls(parts[0], id_)
 
 
 @dataclass(frozen=True)
@@ -80,7 +115,7 @@ MorePress = ReportPress | NotePress | ModeratorPress
 
 
 @dataclass(frozen=True)
-class ModerationPress:
+class ModerationPress(Pressed):
     """Any ``rep:``/``mod:`` data: moderation's, read by :meth:`read` (None: stale)."""
 
     data: str
@@ -89,107 +124,119 @@ class ModerationPress:
         return _moderation(self.data)
 
 
-@dataclass(frozen=True)
-class HistoryPress:
-    """``h:<order>`` resend an order's results; ``hp:<order>`` the page older than it."""
+class Codec(Protocol):
+    """A family's reader: the prefixes it owns and, from the split data, its press."""
 
-    kind: str  # h, hp
-    id: int
+    @property
+    def prefixes(self) -> frozenset[str]: ...
 
-
-HISTORY_KINDS = frozenset({"h", "hp"})
+    def read(self, parts: list[str]) -> Pressed | None: ...
 
 
 @dataclass(frozen=True)
-class PortraitPress:
-    """``p:<variation>:<action>[:<arg>]``: vary or relight one portrait."""
+class IdCodec:
+    """The codec of an :class:`IdPress` family (its kinds are its prefixes)."""
 
-    variation: int
-    action: str  # vary, light
-    arg: str = ""
+    press: type[IdPress]
+
+    @property
+    def prefixes(self) -> frozenset[str]:
+        return self.press.kinds
+
+    def read(self, parts: list[str]) -> Pressed | None:
+        return self.press.read(parts)
 
 
-Parsed = WizardPress | ItemPress | ModerationPress | HistoryPress | PortraitPress
+class _WizardCodec:
+    prefixes = frozenset({"w"})
 
-ITEM_KINDS = frozenset("rqulfam")
-PORTRAIT_ACTIONS = frozenset({"vary", "light"})
+    def read(self, parts: list[str]) -> Pressed | None:
+        if len(parts) not in (3, 4) or not parts[2]:
+            return None
+        rev = read_id(parts[1], 0)
+        if rev is None:
+            return None
+        return WizardPress(rev, parts[2], parts[3] if len(parts) == 4 else "")
+
+
+class _ModerationCodec:
+    prefixes = frozenset({"rep", "mod"})
+
+    def read(self, parts: list[str]) -> Pressed | None:
+        # read in full by moderation itself (even when malformed: it answers that)
+        return ModerationPress(":".join(parts)) if len(parts) > 1 else None
+
+
+class Grammar:
+    """Every registered family, by prefix; a prefix belongs to one codec only."""
+
+    def __init__(self) -> None:
+        self._codecs: dict[str, Codec] = {}
+        self._ids: dict[str, type[IdPress]] = {}
+
+    def register(self, *codecs: Codec) -> None:
+        for codec in codecs:
+            for prefix in codec.prefixes:
+                known = self._codecs.get(prefix)
+                if known is not None and known != codec:
+                    raise ValueError(f"button prefix {prefix!r} is registered twice")
+                self._codecs[prefix] = codec
+                if isinstance(codec, IdCodec):
+                    self._ids[prefix] = codec.press
+
+    def parse(self, data: str) -> Pressed | None:
+        """Read button data; None when it is not something the studio ever wrote."""
+        if len(data.encode()) > MAX_BYTES:
+            return None
+        parts = data.split(":")
+        codec = self._codecs.get(parts[0])
+        return None if codec is None else codec.read(parts)
+
+    def item(self, kind: str, id_: int) -> str:
+        press = self._ids.get(kind)
+        if press is None:
+            raise ValueError(f"unknown button kind {kind!r}")
+        return press(kind, id_).data
+
+
+GRAMMAR = Grammar()
+GRAMMAR.register(_WizardCodec(), _ModerationCodec())
 
 
 # --- building -------------------------------------------------------------------------------
 def wizard(rev: int, action: str, arg: str = "") -> str:
-    return _checked(f"w:{_number(rev, 0)}:{action}" + (f":{arg}" if arg else ""))
+    return checked(f"w:{number(rev, 0)}:{action}" + (f":{arg}" if arg else ""))
 
 
 def item(kind: str, id_: int) -> str:
-    if kind not in ITEM_KINDS:
-        raise ValueError(f"unknown button kind {kind!r}")
-    return _checked(f"{kind}:{_number(id_, 0 if kind == 'f' else 1)}")
-
-
-def history(kind: str, order_id: int) -> str:
-    if kind not in HISTORY_KINDS:
-        raise ValueError(f"unknown history button {kind!r}")
-    return _checked(f"{kind}:{_number(order_id)}")
-
-
-def portrait(variation_id: int, action: str, arg: str = "") -> str:
-    if action not in PORTRAIT_ACTIONS:
-        raise ValueError(f"unknown portrait action {action!r}")
-    return _checked(f"p:{_number(variation_id)}:{action}" + (f":{arg}" if arg else ""))
+    """A one-id family's button (``r:7``, ``u:12``...), by the kind a feature registered."""
+    return GRAMMAR.item(kind, id_)
 
 
 def report(variation_id: int, reason: str = "") -> str:
-    return _checked(f"rep:{_number(variation_id)}" + (f":{reason}" if reason else ""))
+    return checked(f"rep:{number(variation_id)}" + (f":{reason}" if reason else ""))
 
 
 def report_note(report_id: int) -> str:
-    return _checked(f"rep:n:{_number(report_id)}")
+    return checked(f"rep:n:{number(report_id)}")
 
 
 def moderator(report_id: int, action: str) -> str:
     if action not in MODERATOR_ACTIONS:
         raise ValueError(f"unknown moderator action {action!r}")
-    return _checked(f"mod:{_number(report_id)}:{action}")
+    return checked(f"mod:{number(report_id)}:{action}")
 
 
 # --- reading ---------------------------------------------------------------------------------
-def parse(data: str) -> Parsed | None:
-    """Read button data; None when it is not something the core ever wrote."""
-    if len(data.encode()) > MAX_BYTES:
-        return None
-    if data.startswith(MODERATION_PREFIXES):
-        return ModerationPress(data)
-    parts = data.split(":")
-    if parts[0] == "w" and len(parts) in (3, 4) and parts[2]:
-        rev = read_id(parts[1], 0)
-        if rev is None:
-            return None
-        return WizardPress(rev, parts[2], parts[3] if len(parts) == 4 else "")
-    if parts[0] in HISTORY_KINDS and len(parts) == 2:
-        hid = read_id(parts[1])
-        return None if hid is None else HistoryPress(parts[0], hid)
-    if parts[0] == "p" and len(parts) in (3, 4) and parts[2] in PORTRAIT_ACTIONS:
-        vid = read_id(parts[1])
-        arg = parts[3] if len(parts) == 4 else ""
-        if vid is None or (len(parts) == 4 and not arg):
-            return None
-        return PortraitPress(vid, parts[2], arg)
-    if parts[0] in ITEM_KINDS and len(parts) == 2:
-        id_ = read_id(parts[1], 0 if parts[0] == "f" else 1)
-        return None if id_ is None else ItemPress(parts[0], id_)
-    return None
+def parse(data: str) -> Pressed | None:
+    """Read button data; None when it is not something the studio ever wrote."""
+    return GRAMMAR.parse(data)
 
 
 def is_report(data: str) -> bool:
     """A portrait's own Report button (``rep:<variation>``), as adapters find on messages."""
     p = _moderation(data) if len(data.encode()) <= MAX_BYTES else None
     return isinstance(p, ReportPress) and not p.reason
-
-
-def is_forget(data: str) -> bool:
-    """The /forget confirmation (``f:<rev>``): it works even for a suspended account."""
-    p = parse(data)
-    return isinstance(p, ItemPress) and p.kind == "f"
 
 
 def read_id(text: str, least: int = 1) -> int | None:
@@ -218,14 +265,14 @@ def _moderation(data: str) -> MorePress | None:
     return None
 
 
-def _number(n: int, least: int = 1) -> int:
+def number(n: int, least: int = 1) -> int:
     n = int(n)
     if not least <= n <= MAX_ID:
         raise ValueError(f"id {n} outside {least}..{MAX_ID}")
     return n
 
 
-def _checked(data: str) -> str:
+def checked(data: str) -> str:
     if len(data.encode()) > MAX_BYTES:
         raise ValueError(f"button data over {MAX_BYTES} bytes: {data!r}")
     return data

@@ -10,10 +10,17 @@ what it does with typed text and with files. A handler receives a :class:`Turn` 
 returns an :class:`Outcome`: the replies, and the next state (or none). The router
 (:class:`Conversation`) saves the session and shows the next step. Each step also
 declares its :class:`Arrow` s, the ways out of it, from which ``flow.mmd`` is made.
+
+A side question (a feature's, such as a relight's light typed in the person's own
+words) is a step too, entered from IDLE like PTB's nested conversations: ``side``
+steps end at any command, and a step with ``timeout_s`` lapses back to IDLE when it
+was asked longer ago than that (``conversation_timeout``): later words are not its
+answer.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -103,6 +110,11 @@ class Step:
     arrows: tuple[Arrow, ...] = ()
     number: int | None = None  # "Step N of M" for the wizard's questions
     wizard: bool = False  # a portrait being chosen: /cancel leaves it
+    side: bool = False  # a side question from IDLE: any command ends it
+    timeout_s: float | None = None  # asked longer ago than this: back to IDLE
+
+
+ASKED_AT = "asked_at"  # session data: when a step with a timeout was entered
 
 
 class Conversation:
@@ -128,7 +140,18 @@ class Conversation:
         if s is None:
             return Turn(user, State.CONSENT, 0, {}, self.services)
         state = s.state if s.state in self.steps else State.IDLE  # a step left wizard.toml
+        timeout = self.steps[state].timeout_s
+        if timeout is not None and time.time() - float(s.data.get(ASKED_AT) or 0) > timeout:
+            saved = await self.services.store.save_session(user["id"], State.IDLE, {}, s.rev)
+            return Turn(user, State.IDLE, saved.rev if saved else s.rev, {}, self.services)
         return Turn(user, state, s.rev, s.data, self.services)
+
+    async def end_side(self, turn: Turn) -> Turn:
+        """A command ends a side question: the session is back in IDLE (else unchanged)."""
+        if not self.steps[turn.state].side:
+            return turn
+        await self.services.store.save_session(turn.user["id"], State.IDLE, {})
+        return await self.turn(turn.user)
 
     async def show(self, turn: Turn) -> list[Reply]:
         return await self.steps[turn.state].show(turn)
@@ -143,6 +166,9 @@ class Conversation:
         if out.to is None:
             return replies + (await self.show(turn) if out.show else [])
         data = turn.data if out.data is None else out.data
+        to = self.steps.get(out.to)
+        if to is not None and to.timeout_s is not None:
+            data = {**data, ASKED_AT: time.time()}
         s = await self.services.store.save_session(turn.user["id"], out.to, data, turn.rev)
         if s is None:  # moved on meanwhile (a /cancel during a burst) or forgotten: keep that
             return replies

@@ -21,11 +21,15 @@ untouched in ``Press.data``. Finished orders, progress and follow-up results are
 sent through the outbox registered for the order's platform by ``run_background``
 (:mod:`bot.studio.jobs.tracking`).
 
-This module is the facade: it routes an event to the moderation plugin
-(:mod:`bot.studio.core.plugin`), the commands (:mod:`bot.studio.core.commands`), the result
-buttons (orders, follow-ups), or the conversation's table
-(:mod:`bot.studio.core.conversation`, built by :mod:`bot.studio.wizard.wizard`; its diagram
-is ``flow.mmd``).
+This module is the facade, and where the feature folders are put together (like
+aiogram's ``dp.include_routers``): each part registers its typed presses, commands and
+side questions with :class:`~bot.studio.core.routes.Routes`. An event goes to the
+moderation plugin (:mod:`bot.studio.core.plugin`), a command to
+:mod:`bot.studio.core.commands` (the conversation's own, then the features'), a press,
+parsed once, to the handler registered for its type, and text and files to the
+conversation's table (:mod:`bot.studio.core.conversation`, built by
+:mod:`bot.studio.wizard.wizard` with the features' side steps; its diagram is
+``bot/studio/wizard/flow.mmd``).
 """
 
 from __future__ import annotations
@@ -41,19 +45,23 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.commands import ALWAYS, Commands
-from bot.studio.core.conversation import Conversation, State, Turn, say
+from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.core.inputs import clean_text
 from bot.studio.core.plugin import StudioPlugin
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
+from bot.studio.history.portraits import Portraits
 from bot.studio.jobs.delivery import Delivery
 from bot.studio.jobs.tracking import Tracker
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.orders.presses import OrderPresses
 from bot.studio.photos.photos import Photos
-from bot.studio.portrait.followups import BY_BUTTON, FollowUps
-from bot.studio.portrait.portrait_menu import AWAITING, PortraitMenu
+from bot.studio.portrait.followups import FollowUps
+from bot.studio.portrait.portrait_menu import PortraitMenu
+from bot.studio.rights.forget import Forget
 from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
 from sitter.outage import kind_of
@@ -90,8 +98,15 @@ class Studio:
         self.delivery = Delivery(s)
         self.photos = Photos(s)
         self.wizard = Wizard(s, self.photos, self.orders)
-        self.conversation: Conversation = self.wizard.conversation()
-        self.commands = Commands(s, self.conversation, self.wizard, self.photos, self.orders)
+        # Each part registers the typed presses it answers and its side questions.
+        self.routes = Routes()
+        parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
+        for part in (*parts, self.photos, Portraits(s), Forget(s)):
+            part.register(self.routes)
+        self.conversation: Conversation = self.wizard.conversation(
+            self.routes.steps, self.routes.arrows
+        )
+        self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
         self._moderation: Any = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
@@ -210,6 +225,8 @@ class Studio:
 
     async def _dispatch(self, event: Event, user: Row) -> list[Reply]:
         plugin = self.services.plugin
+        routes = self.routes
+        pressed = b.parse(event.data) if isinstance(event, Press) else None  # the one parse
         # The plugin first: moderators act from group/moderation chats too.
         if isinstance(event, Command) and event.name.lower() in (
             plugin.commands if plugin is not None else MODERATION_COMMANDS
@@ -218,16 +235,14 @@ class Studio:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_command(event, user)
         if isinstance(event, Press) and (
-            plugin.owns(event.data)
-            if plugin is not None
-            else isinstance(b.parse(event.data), b.ModerationPress)
+            plugin.owns(pressed) if plugin is not None else isinstance(pressed, b.ModerationPress)
         ):
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_press(event, user)
-        exempt = (isinstance(event, Command) and event.name in ALWAYS) or (
-            isinstance(event, Press) and b.is_forget(event.data)
-        )
+        exempt = (
+            isinstance(event, Command) and (event.name in ALWAYS or event.name in routes.always)
+        ) or (pressed is not None and pressed.always)
         if user["banned_at"] and not exempt:
             return [say(w.SUSPENDED)]
         if not event.who.private:
@@ -236,67 +251,37 @@ class Studio:
             return [say(w.GO_PRIVATE)]
         talk = self.conversation
         turn = await talk.turn(user)
-        consented = await self._consented(user)
+        consent = await self.store.consent(user["id"])  # read once per event
+        consented = consent is not None and consent["version"] == words.CONSENT_VERSION
         if not exempt and turn.state != State.CONSENT and not consented:  # a session, no consent
             return [say(w.CONSENT_CHANGED), *await talk.go(turn, State.CONSENT, {})]
         if isinstance(event, Command):
-            if turn.state == State.IDLE and AWAITING in turn.data:  # a command ends the question
-                await self.store.save_session(user["id"], State.IDLE, {})
-                turn = await talk.turn(user)
+            turn = await talk.end_side(turn)  # a command ends a side question
             return await self.commands.handle(event, turn, consented)
         if isinstance(event, Press):
-            outdated = not consented and await self.store.consent(user["id"]) is not None
-            if outdated and not exempt and not isinstance(b.parse(event.data), b.WizardPress):
+            outdated = not consented and consent is not None
+            if outdated and not exempt and (pressed is None or pressed.needs_consent):
                 # a result's, /portraits' or a portrait's button starts work on their photos:
                 # only with consent to the current text (the consent screen's own buttons
                 # are wizard presses, and /forget's confirmation is exempt)
                 return [say(w.CONSENT_CHANGED), *await talk.show(turn)]
-            return await self._press(event, turn)
+            return await self._press(pressed, turn)
         if plugin is not None and (taken := await plugin.take_input(event, user)) is not None:
             return taken  # details for a report, or the selfie after /protect
         if isinstance(event, Files):
             return await talk.files(turn, event.files)
         assert isinstance(event, Text)
-        if (light := await self.portrait_menu.typed(turn, clean_text(event.text))) is not None:
-            return light  # the light for a relight, asked for by its own-words button
         return await talk.text(turn, clean_text(event.text))
 
-    async def _consented(self, user: Row) -> bool:
-        """Agreed to the current consent text (a new version asks again)."""
-        consent = await self.store.consent(user["id"])
-        return consent is not None and consent["version"] == words.CONSENT_VERSION
-
     # --- button presses ----------------------------------------------------------------
-    async def _press(self, event: Press, turn: Turn) -> list[Reply]:
-        parsed = b.parse(event.data)
-        if isinstance(parsed, b.HistoryPress):  # /portraits' pages and its Show buttons
-            return await self.commands.portraits.press(turn.user, parsed)
-        if isinstance(parsed, b.ItemPress):
-            return await self._item_press(parsed, turn)
-        if isinstance(parsed, b.PortraitPress):  # vary, relight (owner-checked there)
-            return await self.portrait_menu.press(turn, parsed)
-        if not isinstance(parsed, b.WizardPress):
+    async def _press(self, pressed: b.Pressed | None, turn: Turn) -> list[Reply]:
+        """A press, parsed once: the table's own, or the feature registered for its type."""
+        if isinstance(pressed, b.WizardPress):
+            if pressed.rev != turn.rev:
+                return [say(w.STALE_BUTTON), *await self.conversation.show(turn)]
+            return await self.conversation.press(turn, pressed.action, pressed.arg)
+        handler = self.routes.press(pressed) if pressed is not None else None
+        if pressed is None or handler is None:
             return [say(w.DEAD_BUTTON), *await self.conversation.show(turn)]
-        if parsed.rev != turn.rev:
-            return [say(w.STALE_BUTTON), *await self.conversation.show(turn)]
-        return await self.conversation.press(turn, parsed.action, parsed.arg)
-
-    async def _item_press(self, p: b.ItemPress, turn: Turn) -> list[Reply]:
-        """Result buttons: they carry ids, checked against their owner."""
-        user = turn.user
-        if p.kind == "f":
-            if p.id != turn.rev:
-                return [say(w.FORGET_STALE)]
-            return [await self.commands.forget(user)]
-        if p.kind in BY_BUTTON:
-            return [await self.followups.press(user, p.kind, p.id)]
-        if p.kind == "m":  # a portrait's More menu: avatar, vary, relight
-            return [await self.portrait_menu.menu(user, p.id)]
-        order = await self.store.order(p.id)
-        if order is None:
-            return [say(w.NO_SUCH_ORDER)]
-        if order["user_id"] != user["id"]:
-            return [say(w.SOMEONE_ELSES)]
-        if p.kind == "q":
-            return [await self.orders.cancel(user, p.id)]
-        return await self.orders.retry(user, order)
+        out = await handler(turn, pressed)  # replies, or a step to go to (a side question)
+        return await self.conversation.finish(turn, out) if isinstance(out, Outcome) else out

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol, runtime_checkable
 
+from bot.studio.core.buttons import Pressed
 from bot.studio.core.events import Command, Event, Files, Press, Reply, Text
 
 
@@ -20,8 +21,8 @@ class StudioPlugin(Protocol):
     #: Command names (no slash, lower case) the plugin answers, in any chat.
     commands: frozenset[str]
 
-    def owns(self, press_data: str) -> bool:
-        """True when a press's button data belongs to this plugin."""
+    def owns(self, pressed: Pressed | None) -> bool:
+        """True when a press (parsed once by the core's grammar) belongs to this plugin."""
         ...
 
     async def gate(self, event: Event) -> list[Reply] | None:

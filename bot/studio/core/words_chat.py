@@ -1,13 +1,13 @@
-"""What the conversation, the orders and the results say (plain words, no platform
-markup): the steps, the commands, an order's progress, its results, its follow-ups.
+"""What the conversation says (plain words, no platform markup): the steps, the
+commands, the sentences several features share, and the results and progress lines
+the job follower (bot/studio/jobs/) sends. A feature's own sentences are in its folder
+(orders/words_orders.py, photos/words_photos.py, portrait/words_portrait.py, ...).
 
 The photo verdicts, consent, /help and /privacy are in :mod:`bot.studio.core.words`;
 between the two, every sentence the studio core says.
 """
 
 from __future__ import annotations
-
-import re
 
 from bot.studio.core.words import FREE_TEXT_MAX
 
@@ -125,40 +125,11 @@ def forgotten(photos: int, orders: int, results: int, files: int) -> str:
 
 
 # --- orders (bot/studio/orders/orders.py) ---------------------------------------------------------
-def order_in_progress(order_id: int) -> str:
-    return (
-        f"You already have an order in progress (#{order_id}). Wait for it, or "
-        "cancel it with /cancel, before ordering another."
-    )
 
 
-def daily_limit(quota: int, used: int = 0, cost: int = 4) -> str:
-    """The daily limit counts images: a portrait order is 4, a pack every image it paints."""
-    left = max(0, quota - used)
-    return (
-        f"That's {cost} images, and you have {left} of today's {quota} left ({used} used). "
-        "The daily limit counts images: a portrait order is 4, a pack one per image it "
-        "paints. It resets at midnight UTC."
-    )
-
-
-STYLE_GONE = "That style is no longer offered; please choose again."
-REFERENCES_GONE = "Your reference photos are gone; please send new ones."
-CHANGE_IT = " Go Back and change it."
-NOT_YOURS_ORDER = "That order isn't yours."
-NO_SUCH_ORDER = "That order no longer exists."
 SOMEONE_ELSES = "This portrait belongs to someone else."
 NO_SUCH_PORTRAIT = "That portrait no longer exists."
 PORTRAIT_REMOVED = "That portrait was removed."
-
-
-def refs_gone_for(order_id: int) -> str:
-    return f"Order #{order_id} can't be made: your reference photos are gone."
-
-
-def queued_text(order_id: int, position: int, note: str = "") -> str:
-    ahead = "you're next" if position == 1 else f"{position - 1} ahead of you"
-    return f"Order #{order_id} is queued: position {position} ({ahead}).{note}"
 
 
 def painting_text(order_id: int, variations: int) -> str:
@@ -204,70 +175,8 @@ def painting_progress(
     return f"{painting_text(order_id, total)}\n{progress_bar(percent)} · {what}"
 
 
-def finishing_text(order_id: int) -> str:
-    return f"Order #{order_id}: finishing up…"
-
-
-def no_worker(seen: str) -> str:
-    return (
-        f" The studio's engine is not running ({seen}); your order waits "
-        "safely and starts when it runs again."
-    )
-
-
-CANCEL_ORDER = "Cancel order"
-
-
-def cannot_cancel(order_id: int, status: str) -> str:
-    return f"Order #{order_id} is already {status}; nothing to cancel."
-
-
-def being_painted(order_id: int) -> str:
-    return (
-        f"Order #{order_id} is already being painted and can't be stopped; it will arrive shortly."
-    )
-
-
-def order_cancelled(order_id: int) -> str:
-    return f"Order #{order_id} cancelled. It doesn't count toward today's limit."
-
-
 def still_in_progress(order_id: int) -> str:
     return f"Order #{order_id} is still in progress; wait for it first."
-
-
-def trying_again(order_id: int) -> str:
-    return f"Trying order #{order_id} again with new seeds."
-
-
-def order_status(order_id: int, style: str, what: str) -> str:
-    return f"Order #{order_id} ({style}): {what}"
-
-
-def status_queued(position: int, note: str) -> str:
-    return f"queued, position {position}.{note}"
-
-
-STATUS_ORPHANED = "its engine worker stopped; it goes back to the queue in a moment."
-STATUS_RUNNING = "being painted right now."
-STATUS_FINISHING = "finishing up."
-STATUS_DONE = {
-    "done": "ready; sending it now.",
-    "delivered": "delivered.",
-    "cancelled": "cancelled.",
-}
-
-
-def status_failed(error: str) -> str:
-    return f"failed: {error}"
-
-
-def orders_today(today: int, quota: int) -> str:
-    return f"\nImages today: {today} of {quota}."
-
-
-def no_orders_yet(where: str) -> str:
-    return f"No orders yet. We're {where}."
 
 
 # --- results (bot/studio/jobs/results.py) -----------------------------------------------------
@@ -302,70 +211,6 @@ def order_ready(order_id: int) -> str:
 
 
 # --- follow-ups (bot/studio/portrait/followups.py) ------------------------------------------------
-def follow_up_under_way(verb: str, n: int) -> str:
-    return f"{verb} #{n} is already under way; I'll send it when it's ready."
-
-
-def follow_up_started(verb: str, n: int) -> str:
-    return f"{verb} #{n}… I'll send it as a file when it's ready."
-
-
-def follow_up_done(n: int, what: str, method: str, again: bool) -> str:
-    # Only the size is said: the stored method also names the upscaler's internals.
-    size = re.search(r"\d+×\d+", method or "")
-    text = f"Portrait #{n} {what}" + (f" to {size.group()}" if size else "") + "."
-    if again:
-        text = "Here it is again: " + text
-    return text + " Sent as a file so its AI provenance metadata stays intact."
-
-
-def follow_up_failed(verb: str, n: int, error: str) -> str:
-    return f"Sorry, {verb.lower()} #{n} failed: {error}."
 
 
 # --- the reference set (/photos: bot/studio/photos/reference_set.py) ------------------------------
-REMOVE_BUTTON = "Remove {n}"
-NEW_SET_BUTTON = "Start a new set"
-NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
-NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
-
-
-def new_set_ask(count: int) -> str:
-    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
-
-
-def photo_sheet(count: int, aside: list[str]) -> str:
-    """The caption of the /photos contact sheet."""
-    text = (
-        f"Your reference set: {count} photo{'s' if count != 1 else ''}, numbered on the sheet. "
-        "Remove one with its button (or type “remove 3”), start a new set, or send more "
-        "photos to add them."
-    )
-    if aside:
-        text += "\nSet aside (they look like someone else): " + ", ".join(aside) + "."
-    return text
-
-
-def photo_removed(n: int, name: str, left: int) -> str:
-    named = "" if name.startswith("photo") else f" ({name})"  # a chat photo has no name
-    return (
-        f"Removed photo {n}{named}: deleted, file and all. "
-        f"{left} photo{'s' if left != 1 else ''} left in your set."
-    )
-
-
-def no_such_photo(n: int, count: int) -> str:
-    if not count:
-        return NO_PHOTOS_YET
-    return f"There's no photo {n}: your set has photos 1–{count}. Send /photos to see them."
-
-
-def new_set_started(deleted: int) -> str:
-    return (
-        f"I deleted the {deleted} photo{'s' if deleted != 1 else ''} of your set. "
-        "Send new photos of yourself to start a new one."
-    )
-
-
-def what_to_remove(count: int) -> str:
-    return f"Which one? Type “remove” and its number on the sheet (1–{count})."

@@ -9,10 +9,14 @@ from datetime import timedelta
 from bot.store.store import Row, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Turn
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
+from bot.studio.history import buttons as hb
+from bot.studio.history import words_history as wl
+from bot.studio.history.buttons import HistoryPress
 from bot.studio.jobs.results import failure_reply, results_reply
-from bot.studio.wizard import words_looks as wl
 from bot.studio.wizard.looks import format_label
 
 PAGE = 5
@@ -25,6 +29,14 @@ def _say(text: str, *rows: tuple[Button, ...]) -> Reply:
 class Portraits:
     def __init__(self, services: Services):
         self.s = services
+
+    def register(self, routes: Routes) -> None:
+        routes.on_press(HistoryPress, lambda turn, p: self.press(turn.user, p))
+        routes.on_command("portraits", self.command)
+
+    async def command(self, turn: Turn) -> list[Reply]:
+        """/portraits: the orders still kept, newest first."""
+        return [await self.page(turn.user)]
 
     def _cut(self) -> str:
         """Orders placed before this are past the result retention period."""
@@ -43,16 +55,16 @@ class Portraits:
             look = f", {fmt}" if fmt else ""
             name = style.name if style else o["style"]
             lines.append(wl.portraits_line(o["id"], name, look, o["created_at"][:10], o["shown"]))
-        show = [Button(wl.show_button(o["id"]), b.history("h", o["id"])) for o in shown]
+        show = [Button(wl.show_button(o["id"]), hb.history("h", o["id"])) for o in shown]
         nav: list[Button] = []
         if before is not None:
-            nav.append(Button(wl.NEWEST, b.history("hp", b.MAX_ID)))
+            nav.append(Button(wl.NEWEST, hb.history("hp", b.MAX_ID)))
         if more:
-            nav.append(Button(wl.OLDER, b.history("hp", shown[-1]["id"]), "primary"))
+            nav.append(Button(wl.OLDER, hb.history("hp", shown[-1]["id"]), "primary"))
         rows_ = [tuple(show[i : i + 3]) for i in range(0, len(show), 3)]
         return _say("\n".join(lines), *rows_, tuple(nav))
 
-    async def press(self, user: Row, p: b.HistoryPress) -> list[Reply]:
+    async def press(self, user: Row, p: HistoryPress) -> list[Reply]:
         if p.kind == "hp":
             return [await self.page(user, None if p.id == b.MAX_ID else p.id)]
         return await self.resend(user, p.id)

@@ -77,8 +77,8 @@ class Moderation:
         return await self.desk.places.targets()
 
     # --- the StudioPlugin interface -------------------------------------------------------
-    def owns(self, press_data: str) -> bool:
-        return isinstance(b.parse(press_data), b.ModerationPress)
+    def owns(self, pressed: b.Pressed | None) -> bool:
+        return isinstance(pressed, b.ModerationPress)
 
     def is_banned(self, who: Who) -> bool:
         return self.bans.is_banned(who)

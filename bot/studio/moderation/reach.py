@@ -15,7 +15,6 @@ protected faces).
 
 from __future__ import annotations
 
-import json
 import logging
 from typing import Any
 
@@ -107,13 +106,12 @@ async def check_set(studio: Any, user: Any, set_id: int) -> str | None:
     protected = await protected_for(store, user["id"])
     if not protected:
         return None
-    photos = [p for p in await store.photos(set_id, "accepted") if p["embedding"]]
+    photos = [p for p in await store.photos(set_id, "accepted") if p.embedding]
     if not photos:
         return None
     req = c.CheckSetRequest(
         embeddings=[
-            c.Embedding(backend=p["backend"] or "", vector=json.loads(p["embedding"]))
-            for p in photos
+            c.Embedding(backend=p.backend, vector=p.embedding) for p in photos if p.embedding
         ],
         protected=protected,
     )
@@ -129,7 +127,7 @@ async def check_set(studio: Any, user: Any, set_id: int) -> str | None:
     hits = {m.index: m.protected_id for m in result.protected_matches if 0 <= m.index < len(photos)}
     reason = [{"problem": "protected", "detail": "matches a protected face"}]
     for i in hits:
-        await rs.refuse_photo(store, photos[i]["id"], reason)
+        await rs.refuse_photo(store, photos[i].id, reason)
     left = await store.count_photos(set_id)
     if left < studio.settings.min_photos:
         await store.set_status(set_id, "collecting")

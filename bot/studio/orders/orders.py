@@ -14,16 +14,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio import safety
-from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
 from bot.studio.jobs.progress import running_text
 from bot.studio.moderation import reach
+from bot.studio.orders import buttons as ob
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
+from bot.studio.orders.painting import Painting
 from bot.studio.photos.photos import embedding
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
@@ -58,8 +61,8 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
     return Reply(text=text, buttons=tuple(r for r in rows if r), edit_key=edit_key)
 
 
-def cancel_button(order_id: int, label: str = w.CANCEL_ORDER) -> Button:
-    return Button(label, b.item("q", order_id), "danger")
+def cancel_button(order_id: int, label: str = wo.CANCEL_ORDER) -> Button:
+    return Button(label, ob.cancel(order_id), "danger")
 
 
 @dataclass(frozen=True)
@@ -96,10 +99,10 @@ class Orders:
         when an order is in progress: the sentence suggests /cancel, and both do it)."""
         active = await self.s.store.active_order(user["id"])
         if active is not None:
-            return _say(w.order_in_progress(active["id"]), (cancel_button(active["id"]),))
+            return _say(wo.order_in_progress(active["id"]), (cancel_button(active["id"]),))
         quota = self.s.settings.daily_quota
         if quota and (used := await self.images_today(user)) + cost > quota:
-            return _say(w.daily_limit(quota, used, cost))
+            return _say(wo.daily_limit(quota, used, cost))
         return None
 
     async def images_today(self, user: Row) -> int:
@@ -124,16 +127,16 @@ class Orders:
             return Placing(refusal=refusal)
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
-            return Placing(refusal=_say(w.STYLE_GONE), redo="style")
+            return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
-            return Placing(refusal=_say(w.REFERENCES_GONE), redo="references")
+            return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
         aspect, described = order_look(choices)
         if text := screen_order({**answers, "subject": described or ""}):
-            return Placing(refusal=_say(text + w.CHANGE_IT))
+            return Placing(refusal=_say(text + wo.CHANGE_IT))
         too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
             self.s.engine,
             prompts,
@@ -143,7 +146,7 @@ class Orders:
             described=described or "",
         )
         if too_long:
-            return Placing(refusal=_say(too_long + w.CHANGE_IT))
+            return Placing(refusal=_say(too_long + wo.CHANGE_IT))
         async with store.tx():  # the order and its format and subject stand together
             order_id = await store.create_order(
                 user_id=user["id"],
@@ -163,36 +166,6 @@ class Orders:
         ORDERS.labels(user["platform"]).inc()
         return Placing(order_id=order_id)
 
-    async def retry(self, user: Row, order: Row) -> list[Reply]:
-        if order["status"] in ("queued", "running"):
-            return [_say(w.still_in_progress(order["id"]))]
-        if order["pack"]:
-            return await self.packs.retry(user, order)
-        refusal = await self.limits(user)
-        if refusal is not None:
-            return [refusal]
-        if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
-            return [_say(text)]
-        async with self.s.store.tx():  # a retry keeps the format and the subject
-            new_id = await self.s.store.create_order(
-                user_id=user["id"],
-                set_id=order["set_id"],
-                platform=user["platform"],
-                chat_id=user["chat_id"] or order["chat_id"] or "",
-                style=order["style"],
-                choices=json.loads(order["choices"]),
-                prompt=order["prompt"],
-                negative_prompt=order["negative_prompt"],
-                params=json.loads(order["params"]),
-                seeds=seeds(),
-                retry_of=order["id"],
-                kind=order["kind"],  # a vary/relight order is retried as one
-                parent_variation_id=order["parent_variation_id"],
-                refine=json.loads(order["refine"]) if order["refine"] else None,
-            )
-            await self.s.store.set_order_look(new_id, order["aspect"], order["subject"])
-        return [_say(w.trying_again(order["id"])), await self.enqueue(new_id)]
-
     # --- queueing -----------------------------------------------------------------------
     async def enqueue(self, order_id: int) -> Reply:
         """Queue an order's job (idempotent: its job id derives from the order id)."""
@@ -210,10 +183,11 @@ class Orders:
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
-            return _say(w.refs_gone_for(order_id))
-        req: c.Message = await self.generate_request(order, job_id, refs)
+            return _say(wo.refs_gone_for(order_id))
+        base = await self.generate_request(Painting.of_order(order), job_id, refs)
+        req: c.Message = base
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
-            refined = await self.refine_request(order, req)
+            refined = await self.refine_request(order, base)
             if refined is None:
                 await store.set_order(order_id, status="failed", error=words.PORTRAIT_GONE)
                 return _say(w.PORTRAIT_REMOVED)
@@ -231,42 +205,42 @@ class Orders:
         await store.set_order(order_id, progress=text)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
-    async def generate_request(self, order: Any, job_id: str, refs: list[Row]) -> c.GenerateRequest:
+    async def generate_request(
+        self, order: Painting, job_id: str, refs: list[Photo]
+    ) -> c.GenerateRequest:
         """The one place a generation request is built: for an order, a retry, a job Redis
-        lost, each look of a pack (``order`` is then the order row with the look's style,
-        choices, prompt, negative prompt, params and seeds over it), and the base of a
+        lost, each look of a pack (:meth:`Painting.of_look`), and the base of a
         vary/relight request (:meth:`refine_request`)."""
         store = self.s.store
-        style = self.s.prompts.styles.get(order["style"])
+        style = self.s.prompts.styles.get(order.style)
         return c.GenerateRequest(
             generation_id=job_id,
-            prompt=order["prompt"],
+            prompt=order.prompt,
             reference_prompt=self.reference_prompt(order),
-            negative_prompt=order["negative_prompt"],
-            style=order["style"],
+            negative_prompt=order.negative_prompt,
+            style=order.style,
             gate=style.likeness if style else c.LikenessGate(),  # the style's likeness policy
-            params=c.GenerationParams(**json.loads(order["params"])),
-            seeds=json.loads(order["seeds"]),
+            params=c.GenerationParams(**order.params),
+            seeds=order.seeds,
             references=[
                 c.Reference(
                     embedding=embedding(p),
-                    face_crop=store.media.read(p["crop_path"]) if p["crop_path"] else None,
-                    quality=json.loads(p["quality"] or "{}"),
+                    face_crop=store.media.read(p.crop_path) if p.crop_path else None,
+                    quality=p.quality,
                 )
                 for p in refs
             ],
-            protected=await reach.protected_for(store, order["user_id"]),
+            protected=await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
         )
 
     @staticmethod
-    def _aspect(order: Any) -> c.Aspect | None:
+    def _aspect(order: Painting) -> c.Aspect | None:
         """The order's format; square on a square style is the style's own size, sent
         as no format at all: the same render, which a contract-2 worker also takes (so
         a rolling upgrade refuses only orders that really use a new format)."""
-        aspect = c.Aspect(order["aspect"]) if order["aspect"] else None
-        params = json.loads(order["params"] or "{}")
-        square = params.get("width", 1024) == params.get("height", 1024)
+        aspect = c.Aspect(order.aspect) if order.aspect else None
+        square = order.params.get("width", 1024) == order.params.get("height", 1024)
         return None if aspect == c.Aspect.SQUARE and square else aspect
 
     async def refine_request(self, order: Row, base: c.GenerateRequest) -> c.RefineRequest | None:
@@ -275,25 +249,24 @@ class Orders:
         None when that portrait is gone (removed by a moderator, or swept)."""
         store = self.s.store
         parent = await store.variation(order["parent_variation_id"] or 0)
-        if parent is None or parent["removed_at"] or not parent["path"]:
+        if parent is None or not parent.kept or parent.path is None:
             return None
         asked = json.loads(order["refine"] or "{}")
         shared = base.model_dump(include=set(c.RefineRequest.model_fields) - {"mode", "image"})
         return c.RefineRequest(
             **shared,
             mode=REFINE_KINDS[order["kind"]],
-            image=store.media.read(parent["path"]),
+            image=store.media.read(parent.path),
             strength=c.RefineStrength(asked.get("strength", "subtle")),
             lighting=asked.get("lighting", ""),
         )
 
-    def reference_prompt(self, order: Any) -> str:
+    def reference_prompt(self, order: Painting) -> str:
         """The order worded for FLUX.2 [klein] (the engine picks what its model needs)."""
         prompts = self.s.prompts
-        if order["style"] not in prompts.styles:
+        if order.style not in prompts.styles:
             return ""
-        answers = json.loads(order["choices"] or "{}")
-        return prompts.reference_prompt(order["style"], answers, order["subject"] or "")
+        return prompts.reference_prompt(order.style, order.choices, order.subject or "")
 
     # --- progress -----------------------------------------------------------------------
     async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
@@ -306,7 +279,7 @@ class Orders:
             seen = await self.s.engine.last_seen(queue)
         except Exception:
             seen = None
-        return w.no_worker(minutes_ago(seen))
+        return wo.no_worker(minutes_ago(seen))
 
     def progress_text(
         self,
@@ -317,10 +290,10 @@ class Orders:
         progress: c.Progress | None = None,
     ) -> str:
         if status == "queued":
-            return w.queued_text(order_id, int(position or 0) + 1, note)
+            return wo.queued_text(order_id, int(position or 0) + 1, note)
         if status == "running":
             return running_text(order_id, progress, VARIATIONS)  # the bar, when reported
-        return w.finishing_text(order_id)
+        return wo.finishing_text(order_id)
 
     def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply:
         row = (cancel_button(order_id),) if cancellable else ()
@@ -334,7 +307,7 @@ class Orders:
         """/status: the last order and where it is, or where the wizard is."""
         order = await self.s.store.last_order(user["id"])
         if order is None:
-            return _say(w.no_orders_yet(where))
+            return _say(wo.no_orders_yet(where))
         if order["pack"]:
             return await self.packs.status(user, order)
         style = self.s.prompts.styles.get(order["style"])
@@ -342,20 +315,20 @@ class Orders:
         if order["status"] in ("queued", "running") and order["job_id"]:
             js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status == "queued":
-                what = w.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
+                what = wo.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
             elif js.status == "running" and await self.orphaned(order["job_id"]):
-                what = w.STATUS_ORPHANED
+                what = wo.STATUS_ORPHANED
             elif js.status == "running":
-                what = w.STATUS_RUNNING
+                what = wo.STATUS_RUNNING
             else:
-                what = w.STATUS_FINISHING
+                what = wo.STATUS_FINISHING
         elif order["status"] == "failed":
-            what = w.status_failed(words.stored_failure(order["error"]))
+            what = wo.status_failed(words.stored_failure(order["error"]))
         else:
-            what = w.STATUS_DONE.get(order["status"], order["status"])
-        text = w.order_status(order["id"], name, what)
+            what = wo.STATUS_DONE.get(order["status"], order["status"])
+        text = wo.order_status(order["id"], name, what)
         if self.s.settings.daily_quota:
-            text += w.orders_today(await self.images_today(user), self.s.settings.daily_quota)
+            text += wo.orders_today(await self.images_today(user), self.s.settings.daily_quota)
         return _say(text)
 
     # --- cancelling ---------------------------------------------------------------------
@@ -363,9 +336,9 @@ class Orders:
         store = self.s.store
         order = await store.order(order_id)
         if order is None or order["user_id"] != user["id"]:
-            return _say(w.NOT_YOURS_ORDER)
+            return _say(wo.NOT_YOURS_ORDER)
         if order["status"] not in ("queued", "running"):
-            return _say(w.cannot_cancel(order_id, order["status"]))
+            return _say(wo.cannot_cancel(order_id, order["status"]))
         if order["pack"]:
             return await self.packs.cancel(order)
         removed = False
@@ -374,9 +347,9 @@ class Orders:
         if not removed and order["job_id"]:
             js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status != "missing":
-                return _say(w.being_painted(order_id))
+                return _say(wo.being_painted(order_id))
         await store.set_order(order_id, status="cancelled", finished_at=now_iso())
-        text = w.order_cancelled(order_id)
+        text = wo.order_cancelled(order_id)
         await store.set_order(order_id, progress=text)
         return _say(text, edit_key=f"order-{order_id}")
 

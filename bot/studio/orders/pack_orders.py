@@ -13,12 +13,15 @@ import secrets
 from typing import Any, Protocol
 
 from bot.store.pack_orders import NewLook
+from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio import safety
-from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
 from bot.studio.moderation import reach
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
+from bot.studio.orders.painting import Painting
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
@@ -27,18 +30,16 @@ from sitter.packs import Pack
 
 log = logging.getLogger(__name__)
 
-LOOK_FIELDS = ("style", "choices", "prompt", "negative_prompt", "params", "seeds")
-
 
 class OrdersPart(Protocol):
     """What this module uses of :class:`bot.studio.orders.orders.Orders` (which owns it)."""
 
-    s: Any
+    s: Services
 
     async def limits(self, user: Row, cost: int = ...) -> Reply | None: ...
     async def images_today(self, user: Row) -> int: ...
     async def generate_request(
-        self, order: Any, job_id: str, refs: list[Row]
+        self, order: Painting, job_id: str, refs: list[Photo]
     ) -> c.GenerateRequest: ...
     async def enqueue(self, order_id: int) -> Reply: ...
     async def no_worker_note(self, queue: str = ...) -> str: ...
@@ -52,12 +53,6 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
 def _seeds(n: int) -> list[int]:
     rng = random.SystemRandom()
     return [rng.randrange(2**31) for _ in range(n)]
-
-
-def as_order(order: Row, look: Row) -> dict[str, Any]:
-    """The order row with the look's own style, answers, prompt, params and seeds: what
-    :meth:`Orders.generate_request` reads for one look."""
-    return {**dict(order), **{k: look[k] for k in LOOK_FIELDS}}
 
 
 class PackOrders:
@@ -88,12 +83,12 @@ class PackOrders:
             return None, _say(wp.PACK_GONE), "style"
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
-            return None, _say(w.REFERENCES_GONE), "references"
+            return None, _say(wo.REFERENCES_GONE), "references"
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
         if not (verdict := safety.screen_order(asked)).ok:
-            return None, _say(verdict.message + w.CHANGE_IT), None
+            return None, _say(verdict.message + wo.CHANGE_IT), None
         looks = []
         job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         for look in pack.looks:
@@ -102,7 +97,7 @@ class PackOrders:
             if too_long := await prompt_refusal(
                 self.s.engine, prompts, style.key, answers, job_id=job
             ):
-                return None, _say(f"{look.name}: {too_long}{w.CHANGE_IT}"), None
+                return None, _say(f"{look.name}: {too_long}{wo.CHANGE_IT}"), None
             looks.append(
                 NewLook(
                     name=look.name,
@@ -168,19 +163,19 @@ class PackOrders:
             await store.set_order(
                 order["id"], status="failed", error="the reference photos are gone"
             )
-            return _say(w.refs_gone_for(order["id"]))
+            return _say(wo.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
             if look["status"] == "queued" and not look["job_id"]:
                 await self.enqueue_look(order, look, refs)
         return await self.progress(order)
 
-    async def enqueue_look(self, order: Row, look: Row, refs: list[Row] | None = None) -> None:
+    async def enqueue_look(self, order: Row, look: Row, refs: list[Photo] | None = None) -> None:
         store = self.s.store
         if refs is None:
             refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         # A new random part on every enqueue: a look's job id is never an old job's.
         job_id = f"{await self.s.job_prefix()}-o{order['id']}l{look['idx']}-{secrets.token_hex(4)}"
-        req = await self.orders.generate_request(as_order(order, look), job_id, refs)
+        req = await self.orders.generate_request(Painting.of_look(order, look), job_id, refs)
         await store.set_look(look["id"], job_id=job_id, enqueues=look["enqueues"] + 1)
         with bind_order(job_id):
             await self.s.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
@@ -222,16 +217,16 @@ class PackOrders:
                 what = wp.pack_painting_now(now["idx"], len(looks), now["name"]) + " " + what
             elif now is not None and now["job_id"] and not done:
                 js = await self.s.engine.state(c.JOB_GENERATE, now["job_id"])
-                what = w.status_queued(
+                what = wo.status_queued(
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
         elif order["status"] == "failed":
-            what = w.status_failed(order["error"])
+            what = wo.status_failed(order["error"])
         else:
-            what = w.STATUS_DONE.get(order["status"], order["status"])
+            what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)
         if self.s.settings.daily_quota:
-            text += w.orders_today(
+            text += wo.orders_today(
                 await self.orders.images_today(user), self.s.settings.daily_quota
             )
         return _say(text)

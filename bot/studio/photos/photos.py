@@ -14,8 +14,10 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Outcome, State, Turn, again, answer, go, say
 from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.inputs import file_ext
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.photos import reference_set, uploads
+from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.rights import rights
 from engine.near_duplicate import same_picture
@@ -97,10 +99,10 @@ class Photos:
         ref = await self.s.store.current_set(turn.user["id"])
         count = len(await self.s.store.photos(ref["id"]))
         if not count:
-            return again(say(w.NO_PHOTOS_YET))
-        yes = Button(w.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
-        keep = Button(w.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
-        return answer(say(w.new_set_ask(count), (yes, keep)))
+            return again(say(wph.NO_PHOTOS_YET))
+        yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
+        keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
+        return answer(say(wph.new_set_ask(count), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store
@@ -138,17 +140,17 @@ class Photos:
             return words.enough_photos(settings.max_photos)
         sha = hashlib.sha256(f.data).hexdigest()
         dup = await store.photo_by_sha(set_id, sha)
-        if dup is not None and dup["status"] == "pending":
-            await store.delete_photo(dup["id"])  # its check was cut short: check again
+        if dup is not None and dup.status == "pending":
+            await store.delete_photo(dup.id)  # its check was cut short: check again
         elif dup is not None:
-            return words.same_photo(dup["status"])
+            return words.same_photo(dup.status)
         rel, sha = store.media.put(user["id"], "refs", f.data, file_ext(f))
         photo_id = await store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
         accepted = await store.photos(set_id, "accepted")
         req = c.AnalyzePhotoRequest(
             photo=f.data,
             filename=f.filename[:200],
-            set_embeddings=[embedding(p) for p in accepted if p["embedding"]]
+            set_embeddings=[embedding(p) for p in accepted if p.embedding]
             if len(accepted) >= SET_CHECK_FROM
             else [],
             protected=[
@@ -176,12 +178,12 @@ class Photos:
             return words.check_failed(words.failure_words(result.code))
         assert isinstance(result, c.AnalyzePhotoResult)
         for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
-            if result.fingerprint and same_picture(result.fingerprint, p["fingerprint"]):
+            if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):
                 await store.delete_photo(photo_id)
                 return words.same_picture(n)
-        aside = [p for p in await store.photos(set_id, "excluded") if p["fingerprint"]]
+        aside = [p for p in await store.photos(set_id, "excluded") if p.fingerprint]
         if result.fingerprint and any(
-            same_picture(result.fingerprint, p["fingerprint"]) for p in aside
+            same_picture(result.fingerprint, p.fingerprint) for p in aside
         ):
             await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
             return words.SAME_PICTURE_ASIDE
@@ -264,6 +266,21 @@ class Photos:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
         return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
+
+    def register(self, routes: Routes) -> None:
+        routes.on_command("photos", self.more_photos)
+        routes.on_command("done", self.done_command)
+
+    async def more_photos(self, turn: Turn) -> Outcome:
+        """/photos: back to the references step; the answers so far are kept."""
+        await self.collect_again(turn.user)
+        return go(State.REFERENCES)
+
+    async def done_command(self, turn: Turn) -> list[Reply] | Outcome:
+        """/done: the references step's Done, typed (a command elsewhere it is not)."""
+        if turn.state != State.REFERENCES:
+            return [say(w.unknown_command("done"))]
+        return await self.done(turn, "")
 
     async def collect_again(self, user: Row) -> None:
         """Back to collecting (/photos, Back from the style): the set takes photos again."""

@@ -18,17 +18,17 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from dataclasses import dataclass, field
 
 from bot.store.media import SHEETS, MediaStore
+from bot.store.rows import Photo
 from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words
-from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
+from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
 from sitter import contract as c
@@ -41,12 +41,14 @@ MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
 
 
-def embedding(photo: Row) -> c.Embedding:
-    return c.Embedding(backend=photo["backend"] or "", vector=json.loads(photo["embedding"]))
+def embedding(photo: Photo) -> c.Embedding:
+    if photo.embedding is None:
+        raise ValueError(f"photo {photo.id} has no embedding (not analysed yet)")
+    return c.Embedding(backend=photo.backend, vector=photo.embedding)
 
 
-def photo_name(photo: Row, n: int | None = None) -> str:
-    return photo["filename"] or (f"photo {n}" if n else "a photo")
+def photo_name(photo: Photo, n: int | None = None) -> str:
+    return photo.filename or (f"photo {n}" if n else "a photo")
 
 
 @dataclass
@@ -54,8 +56,8 @@ class Judged:
     """What :func:`judge` changed: photos set aside, photos taken back, or why it could
     not judge (the engine timed out or failed)."""
 
-    out: list[Row] = field(default_factory=list)
-    back: list[Row] = field(default_factory=list)
+    out: list[Photo] = field(default_factory=list)
+    back: list[Photo] = field(default_factory=list)
     error: str | None = None
 
     def lines(self) -> list[str]:
@@ -71,7 +73,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     faces = [
         p
         for p in await store.photos(set_id)
-        if p["status"] in ("accepted", "excluded") and p["embedding"]
+        if p.status in ("accepted", "excluded") and p.embedding
     ]
     if len(faces) < SET_CHECK_FROM:
         return Judged()
@@ -91,20 +93,20 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     judged = Judged()
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
-        if p["status"] == want:
+        if p.status == want:
             continue
         await store.update_photo(
-            p["id"],
+            p.id,
             want,
             DIFFERENT if want == "excluded" else [],
-            embedding=json.loads(p["embedding"]),
-            backend=p["backend"],
+            embedding=p.embedding,
+            backend=p.backend or None,
         )
         (judged.out if want == "excluded" else judged.back).append(p)
     return judged
 
 
-async def numbered(s: Services, set_id: int) -> list[Row]:
+async def numbered(s: Services, set_id: int) -> list[Photo]:
     """The accepted photos in the order the sheet numbers them (1 = the first kept)."""
     return await s.store.photos(set_id, "accepted")
 
@@ -122,20 +124,20 @@ async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
     photos = await numbered(s, ref["id"])
     if not photos:
         return None
-    pictures = [store.media.read(p["path"]) for p in photos]
+    pictures = [store.media.read(p.path) for p in photos]
     data = await asyncio.to_thread(contact_sheet, pictures)
     drop_sheets(store.media, user["id"])
     rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
     aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
     removes = [
-        Button(w.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p["id"])), "danger")
+        Button(wph.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
         for n, p in enumerate(photos[:MAX_REMOVE_BUTTONS], 1)
     ]
     rows = [tuple(removes[i : i + 5]) for i in range(0, len(removes), 5)]
-    rows.append((Button(w.NEW_SET_BUTTON, b.wizard(rev, "newset"), "danger"),))
+    rows.append((Button(wph.NEW_SET_BUTTON, b.wizard(rev, "newset"), "danger"),))
     caption = f"Your {len(photos)} reference photos, numbered"
     return Reply(
-        text=w.photo_sheet(len(photos), aside),
+        text=wph.photo_sheet(len(photos), aside),
         buttons=tuple(rows),
         images=(Image(store.media.path(rel), caption),),
     )
@@ -147,13 +149,13 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     photos = await numbered(s, ref["id"])
-    n = next((i for i, p in enumerate(photos, 1) if p["id"] == photo_id), None)
+    n = next((i for i, p in enumerate(photos, 1) if p.id == photo_id), None)
     if n is None:
-        return w.no_such_photo(0, len(photos)) if not photos else w.what_to_remove(len(photos))
+        return wph.no_such_photo(0, len(photos)) if not photos else wph.what_to_remove(len(photos))
     await store.delete_photo(photo_id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return w.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
+    return wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
 
 
 async def remove_number(s: Services, user: Row, n: int) -> str:
@@ -161,8 +163,8 @@ async def remove_number(s: Services, user: Row, n: int) -> str:
     ref = await s.store.current_set(user["id"])
     photos = await numbered(s, ref["id"])
     if not 1 <= n <= len(photos):
-        return w.no_such_photo(n, len(photos))
-    return await remove(s, user, photos[n - 1]["id"])
+        return wph.no_such_photo(n, len(photos))
+    return await remove(s, user, photos[n - 1].id)
 
 
 async def new_set(s: Services, user: Row) -> str:
@@ -171,7 +173,7 @@ async def new_set(s: Services, user: Row) -> str:
     ref = await store.current_set(user["id"])
     photos = await store.photos(ref["id"])
     for p in photos:
-        await store.delete_photo(p["id"])
+        await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return w.new_set_started(len(photos))
+    return wph.new_set_started(len(photos))

@@ -132,12 +132,12 @@ async def check_pending(
     lines = []
     for p in await studio.store.photos(set_id, "pending"):
         try:
-            data = studio.store.media.read(p["path"])
+            data = studio.store.media.read(p.path)
         except OSError:
-            await studio.store.delete_photo(p["id"])
+            await studio.store.delete_photo(p.id)
             continue
-        verdict = await one(IncomingFile(p["filename"] or "", data, len(data)))
-        lines.append(f"{p['filename'] or 'photo'}: {verdict}")
+        verdict = await one(IncomingFile(p.filename or "", data, len(data)))
+        lines.append(f"{p.filename or 'photo'}: {verdict}")
     return lines
 
 

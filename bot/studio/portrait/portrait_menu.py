@@ -6,23 +6,27 @@ asked): queued, followed, delivered, retried, reported, swept and forgotten like
 order, its request built by the one builder (:meth:`Orders.enqueue`, a
 ``RefineRequest``). A relight puts the new light in the order's own answers and
 composes the prompt again, so the old light is not left in it. A light typed in the
-person's own words is screened like any typed answer.
+person's own words is screened like any typed answer; asking for it is a side step of
+the table (``own_light``), ended by a command or after 15 minutes.
 """
 
 from __future__ import annotations
 
 import json
-import time
 
+from bot.store.rows import Portrait
 from bot.store.store import Row
-from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
-from bot.studio.core.conversation import State, Turn, say
+from bot.studio.core.buttons import read_id
+from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, answer, go, say
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.moderation.reach import check_set
 from bot.studio.orders.orders import Orders, screen_order, seeds
+from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
+from bot.studio.portrait.buttons import MenuPress, PortraitPress
 from bot.studio.rights import rights
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from bot.studio.wizard.wizard import screen_text
@@ -30,9 +34,10 @@ from sitter.contract import MAX_LIGHTING
 from sitter.prompts import Preset
 
 LIGHT_SLOT = "lighting"  # prompts/wizard.toml's step whose presets are the lights
-AWAITING = "relight_for"  # session data: the portrait whose light is typed next
-AWAITING_AT = "relight_asked_at"  # when it was asked (a light typed much later is not it)
-AWAITING_S = 15 * 60
+OWN_LIGHT = "own_light"  # the side step: the light for a relight, typed next
+AWAITING = "relight_for"  # its session data: the portrait whose light is typed
+AWAITING_IDX = "relight_idx"  # and that portrait's number (#2)
+AWAITING_S = 15 * 60  # a light typed much later is not it
 PER_ROW = 3
 
 
@@ -41,18 +46,26 @@ class PortraitMenu:
         self.s = services
         self.orders = orders
 
+    def register(self, routes: Routes) -> None:
+        routes.on_press(PortraitPress, self.press)
+        routes.on_press(MenuPress, self.on_menu)
+        routes.side_step(self.own_light_step(), "Relight N → My own words")
+
+    async def on_menu(self, turn: Turn, p: MenuPress) -> list[Reply]:
+        return [await self.menu(turn.user, p.id)]
+
     def lights(self) -> tuple[Preset, ...]:
         step = next((s for s in self.s.prompts.steps if s.slot == LIGHT_SLOT), None)
         return step.presets if step is not None else ()
 
-    async def portrait(self, user: Row, variation_id: int) -> Row | Reply:
+    async def portrait(self, user: Row, variation_id: int) -> Portrait | Reply:
         """The person's own, delivered portrait, or the plain reason it is not."""
         v = await self.s.store.variation(variation_id)
         if v is None:
             return say(w.NO_SUCH_PORTRAIT)
-        if v["user_id"] != user["id"]:
+        if v.user_id != user["id"]:
             return say(w.SOMEONE_ELSES)
-        if v["removed_at"] or not v["path"]:
+        if not v.kept:
             return say(w.PORTRAIT_REMOVED)
         return v
 
@@ -61,28 +74,28 @@ class PortraitMenu:
         v = await self.portrait(user, variation_id)
         if isinstance(v, Reply):
             return v
-        n, vid = v["idx"], v["id"]
+        n, vid = v.idx, v.id
         return say(
             wp.portrait_menu(n),
-            (Button(wp.AVATAR_BUTTON.format(n=n), b.item("a", vid)),),
+            (Button(wp.AVATAR_BUTTON.format(n=n), pb.follow_up("a", vid)),),
             (
-                Button(wp.VARY_SUBTLE_BUTTON.format(n=n), b.portrait(vid, "vary", "subtle")),
-                Button(wp.VARY_STRONG_BUTTON.format(n=n), b.portrait(vid, "vary", "strong")),
+                Button(wp.VARY_SUBTLE_BUTTON.format(n=n), pb.portrait(vid, "vary", "subtle")),
+                Button(wp.VARY_STRONG_BUTTON.format(n=n), pb.portrait(vid, "vary", "strong")),
             ),
-            (Button(wp.RELIGHT_BUTTON.format(n=n), b.portrait(vid, "light")),),
+            (Button(wp.RELIGHT_BUTTON.format(n=n), pb.portrait(vid, "light")),),
         )
 
-    def light_menu(self, v: Row, text: str = "") -> Reply:
-        vid = v["id"]
+    def light_menu(self, v: Portrait, text: str = "") -> Reply:
+        vid = v.id
         items = [
-            Button(p.label, b.portrait(vid, "light", str(i))) for i, p in enumerate(self.lights())
+            Button(p.label, pb.portrait(vid, "light", str(i))) for i, p in enumerate(self.lights())
         ]
-        items.append(Button(wp.OWN_LIGHT_BUTTON, b.portrait(vid, "light", "own")))
+        items.append(Button(wp.OWN_LIGHT_BUTTON, pb.portrait(vid, "light", "own")))
         rows = [tuple(items[i : i + PER_ROW]) for i in range(0, len(items), PER_ROW)]
-        return say(text or wp.ask_light(v["idx"]), *rows)
+        return say(text or wp.ask_light(v.idx), *rows)
 
     # --- presses ---------------------------------------------------------------------------
-    async def press(self, turn: Turn, p: b.PortraitPress) -> list[Reply]:
+    async def press(self, turn: Turn, p: PortraitPress) -> list[Reply] | Outcome:
         user = turn.user
         v = await self.portrait(user, p.variation)
         if isinstance(v, Reply):
@@ -94,46 +107,65 @@ class PortraitMenu:
         if not p.arg:
             return [self.light_menu(v)]
         if p.arg == "own":
-            if turn.state != State.IDLE:  # mid-wizard: their typing answers the wizard
+            if turn.state not in (State.IDLE, OWN_LIGHT):  # their typing answers the wizard
                 return [say(wp.MID_WIZARD)]
-            asked = {AWAITING: v["id"], AWAITING_AT: time.time()}
-            await self.s.store.save_session(user["id"], State.IDLE, asked)
-            return [say(wp.type_light(v["idx"], MAX_LIGHTING))]
-        i = b.read_id(p.arg, 0)
+            return go(OWN_LIGHT, {AWAITING: v.id, AWAITING_IDX: v.idx})
+        i = read_id(p.arg, 0)
         lights = self.lights()
         if i is None or i >= len(lights):  # wizard.toml changed since the menu was shown
             return [self.light_menu(v, wp.LIGHT_GONE)]
         return await self.place(user, v, "relight", "subtle", lights[i].value)
 
-    async def typed(self, turn: Turn, text: str) -> list[Reply] | None:
-        """The light in the person's own words, when it was asked for (else None)."""
-        vid = turn.data.get(AWAITING) if turn.state == State.IDLE else None
-        if not isinstance(vid, int):
-            return None
-        if time.time() - float(turn.data.get(AWAITING_AT) or 0) > AWAITING_S:
-            await self.s.store.save_session(turn.user["id"], State.IDLE, {})
-            return None  # asked too long ago: these words are about something else
-        v = await self.portrait(turn.user, vid)
-        if isinstance(v, Reply):
-            await self.s.store.save_session(turn.user["id"], State.IDLE, {})
-            return [v]
-        if not text.strip():
-            return [say(wp.LIGHT_EMPTY)]
-        if len(text) > MAX_LIGHTING:
-            return [say(wp.light_too_long(len(text), MAX_LIGHTING))]
-        if refusal := screen_text(text):  # the same screen as any typed answer
-            return [say(refusal + wp.OTHER_LIGHT)]  # still asked: the next words try again
-        await self.s.store.save_session(turn.user["id"], State.IDLE, {})
-        return await self.place(turn.user, v, "relight", "subtle", " ".join(text.split()))
+    # --- the side step: the light in the person's own words --------------------------------
+    def own_light_step(self) -> Step:
+        async def show(turn: Turn) -> list[Reply]:
+            n = turn.data.get(AWAITING_IDX)
+            return [say(wp.type_light(n, MAX_LIGHTING) if isinstance(n, int) else w.NOT_ASKING)]
+
+        async def text(turn: Turn, text: str) -> Outcome:
+            vid = turn.data.get(AWAITING)
+            if not isinstance(vid, int):
+                return go(State.IDLE, {}, say(w.NOT_ASKING))
+            v = await self.portrait(turn.user, vid)
+            if isinstance(v, Reply):  # removed or forgotten meanwhile
+                return Outcome([v], to=State.IDLE, data={}, show=False)
+            if not text.strip():
+                return answer(say(wp.LIGHT_EMPTY))
+            if len(text) > MAX_LIGHTING:
+                return answer(say(wp.light_too_long(len(text), MAX_LIGHTING)))
+            if refusal := screen_text(text):  # the same screen as any typed answer
+                return answer(say(refusal + wp.OTHER_LIGHT))  # still asked: try again
+            light = " ".join(text.split())
+
+            async def placed(_rev: int) -> list[Reply]:
+                return await self.place(turn.user, v, "relight", "subtle", light)
+
+            return Outcome(to=State.IDLE, data={}, show=False, then=placed)
+
+        async def files(turn: Turn, _files: object) -> Outcome:
+            return again(say(w.not_collecting("now")))
+
+        return Step(
+            OWN_LIGHT,
+            show,
+            {},
+            text,
+            files,
+            arrows=(Arrow(State.IDLE, "a light typed (a relight order), a command, 15 min"),),
+            side=True,
+            timeout_s=AWAITING_S,
+        )
 
     # --- placing the order -------------------------------------------------------------------
-    async def place(self, user: Row, v: Row, kind: str, strength: str, light: str) -> list[Reply]:
+    async def place(
+        self, user: Row, v: Portrait, kind: str, strength: str, light: str
+    ) -> list[Reply]:
         """A vary/relight order of portrait ``v``: checked like a retry, then queued."""
         store = self.s.store
         refusal = await self.orders.limits(user)
         if refusal is not None:
             return [refusal]
-        parent = await store.order(v["order_id"])
+        parent = await store.order(v.order_id)
         if parent is None:
             return [say(w.NO_SUCH_PORTRAIT)]
         if parent["pack"]:  # its row holds the pack, not this look's style and prompt
@@ -155,8 +187,8 @@ class PortraitMenu:
                 )
                 if too_long:
                     return [say(too_long + wp.OTHER_LIGHT)]
-        asked = {"strength": strength, "lighting": light}
-        asked |= {"of_order": parent["id"], "of_idx": v["idx"]}
+        asked: dict[str, str | int] = {"strength": strength, "lighting": light}
+        asked |= {"of_order": parent["id"], "of_idx": v.idx}
         order_id = await store.create_order(
             user_id=user["id"],
             set_id=parent["set_id"],
@@ -169,8 +201,8 @@ class PortraitMenu:
             params=json.loads(parent["params"]),
             seeds=seeds(),  # new seeds; the same identity conditioning
             kind=kind,
-            parent_variation_id=v["id"],
+            parent_variation_id=v.id,
             refine=asked,
         )
-        what = wp.refine_queued_caption(kind, v["idx"], strength, light)
+        what = wp.refine_queued_caption(kind, v.idx, strength, light)
         return [say(f"Order #{order_id}: {what}."), await self.orders.enqueue(order_id)]

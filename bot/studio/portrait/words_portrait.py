@@ -6,6 +6,8 @@ sentence a person reads about them is here (never the engine's own).
 
 from __future__ import annotations
 
+import re
+
 from sitter.contract import AvatarProblem
 
 MORE_BUTTON = "More {n}…"
@@ -113,3 +115,24 @@ NOT_FOR_PACKS = (
     "Vary and Relight work on portraits of a single-style order for now; a pack's "
     "portraits can be upscaled, labelled or made into an avatar."
 )
+
+
+def follow_up_under_way(verb: str, n: int) -> str:
+    return f"{verb} #{n} is already under way; I'll send it when it's ready."
+
+
+def follow_up_started(verb: str, n: int) -> str:
+    return f"{verb} #{n}… I'll send it as a file when it's ready."
+
+
+def follow_up_done(n: int, what: str, method: str, again: bool) -> str:
+    # Only the size is said: the stored method also names the upscaler's internals.
+    size = re.search(r"\d+×\d+", method or "")
+    text = f"Portrait #{n} {what}" + (f" to {size.group()}" if size else "") + "."
+    if again:
+        text = "Here it is again: " + text
+    return text + " Sent as a file so its AI provenance metadata stays intact."
+
+
+def follow_up_failed(verb: str, n: int, error: str) -> str:
+    return f"Sorry, {verb.lower()} #{n} failed: {error}."

@@ -4,33 +4,25 @@ picture's format (sets the request's aspect). Built into the table by wizard.py.
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import Any
 
 from bot.studio import safety
 from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
-from bot.studio.core.conversation import Arrow, Outcome, Step, Turn, again, answer, say
-from bot.studio.core.events import Button, IncomingFile, Reply
-from bot.studio.core.services import Services
+from bot.studio.core.conversation import (
+    Arrow,
+    Outcome,
+    Step,
+    Turn,
+    again,
+    answer,
+    say,
+)
+from bot.studio.core.events import Button, Reply
 from bot.studio.wizard import words_looks as wl
+from bot.studio.wizard.kit import Kit
 from sitter.prompts import PromptLibrary
 from sitter.wizard_steps import FORMAT_STEP, SUBJECT_MAX_BYTES, SUBJECT_STEP, WizardStep
-
-
-class Wizard(Protocol):
-    """What these steps use of bot.studio.wizard.wizard.Wizard (no import: no cycle)."""
-
-    s: Services
-    total: int
-
-    def _nav_row(self, rev: int) -> tuple[Button, ...]: ...
-    def _answered(self, turn: Turn, value: str) -> Outcome: ...
-    def _checked_text(self, text: str) -> Reply | None: ...
-    def _next(self, state: str) -> str: ...
-    def _back_arrows(self, state: str) -> tuple[Arrow, ...]: ...
-    async def back(self, turn: Turn, _arg: str) -> Outcome: ...
-    async def cancel(self, turn: Turn, _arg: str) -> Outcome: ...
-    async def _no_files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome: ...
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -64,17 +56,17 @@ def subject_refusal(text: str) -> str | None:
     return None if verdict.ok else verdict.message
 
 
-def subject_step(wz: Wizard, step: WizardStep, number: int) -> Step:
+def subject_step(kit: Kit, step: WizardStep, number: int) -> Step:
     """Presets, typed text (screened), Skip, and the last description as a default."""
 
     async def show(turn: Turn) -> list[Reply]:
         rev = turn.rev
-        last = await wz.s.store.remembered_subject(turn.user["id"])
+        last = await kit.s.store.remembered_subject(turn.user["id"])
         items = [
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
         first: tuple[Button, ...] = ()
-        text = w.step_heading(number, wz.total, step.question)
+        text = w.step_heading(number, kit.total, step.question)
         if last:
             first = (Button(wl.SAME_AS_LAST, b.wizard(rev, "last"), "primary"),)
             text += "\n" + wl.last_time(last)
@@ -83,48 +75,51 @@ def subject_step(wz: Wizard, step: WizardStep, number: int) -> Step:
             Button(wl.SKIP, b.wizard(rev, "skip")),
         )
         text += "\n" + wl.DESCRIBE_HOW
-        return [say(text, first, *_rows(items, 3), own, wz._nav_row(rev))]
+        return [say(text, first, *_rows(items, 3), own, kit.nav_row(rev))]
 
     async def preset(turn: Turn, arg: str) -> Outcome:
         try:
             value = step.presets[int(arg)].value
         except (ValueError, IndexError):
             return again(say(w.NOT_ON_LIST))
-        return wz._answered(turn, value)
+        return kit.answered(turn, value)
 
     async def last(turn: Turn, _arg: str) -> Outcome:
-        remembered = await wz.s.store.remembered_subject(turn.user["id"])
+        remembered = await kit.s.store.remembered_subject(turn.user["id"])
         if not remembered:  # forgotten since the button was shown
             return again(say(w.NOT_ON_LIST))
-        return wz._answered(turn, remembered)
+        return kit.answered(turn, remembered)
 
     async def skip(turn: Turn, _arg: str) -> Outcome:
-        return wz._answered(turn, "")
+        return kit.answered(turn, "")
 
     async def own(turn: Turn, _arg: str) -> Outcome:
         return answer(say(w.TYPE_ANSWER.format(max=SUBJECT_MAX_BYTES)))
 
     async def text(turn: Turn, text: str) -> Outcome:
-        if (bad := wz._checked_text(text)) is not None:
+        if (bad := kit.checked_text(text)) is not None:
             return again(bad)
         if refusal := subject_refusal(text):
             return again(say(refusal))
-        return wz._answered(turn, text)
+        return kit.answered(turn, text)
 
     presses = {"preset": preset, "last": last, "skip": skip, "own": own}
     return Step(
         SUBJECT_STEP,
         show,
-        {**presses, "back": wz.back, "cancel": wz.cancel},
+        {**presses, "back": kit.back, "cancel": kit.cancel},
         text,
-        wz._no_files,
-        arrows=(Arrow(wz._next(SUBJECT_STEP), "described or Skip"), *wz._back_arrows(SUBJECT_STEP)),
+        kit.no_files,
+        arrows=(
+            Arrow(kit.next_state(SUBJECT_STEP, None), "described or Skip"),
+            *kit.back_arrows(SUBJECT_STEP),
+        ),
         number=number,
         wizard=True,
     )
 
 
-def format_step(wz: Wizard, step: WizardStep, number: int) -> Step:
+def format_step(kit: Kit, step: WizardStep, number: int) -> Step:
     """One button per format; a typed label or ratio ("story", "9:16") works too."""
 
     async def show(turn: Turn) -> list[Reply]:
@@ -132,31 +127,34 @@ def format_step(wz: Wizard, step: WizardStep, number: int) -> Step:
         items = [
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
-        text = w.step_heading(number, wz.total, step.question) + "\n" + wl.CHOOSE_FORMAT
-        return [say(text, *_rows(items, 2), wz._nav_row(rev))]
+        text = w.step_heading(number, kit.total, step.question) + "\n" + wl.CHOOSE_FORMAT
+        return [say(text, *_rows(items, 2), kit.nav_row(rev))]
 
     async def preset(turn: Turn, arg: str) -> Outcome:
         try:
             value = step.presets[int(arg)].value
         except (ValueError, IndexError):
             return again(say(wl.NOT_A_FORMAT))
-        return wz._answered(turn, value)
+        return kit.answered(turn, value)
 
     async def text(turn: Turn, text: str) -> Outcome:
         typed = text.strip().lower()
         for p in step.presets:
             words = p.label.lower().replace("(", " ").replace(")", " ").split()
             if typed in (p.value, p.label.lower()) or typed in words:
-                return wz._answered(turn, p.value)
+                return kit.answered(turn, p.value)
         return again(say(wl.NOT_A_FORMAT))
 
     return Step(
         FORMAT_STEP,
         show,
-        {"preset": preset, "back": wz.back, "cancel": wz.cancel},
+        {"preset": preset, "back": kit.back, "cancel": kit.cancel},
         text,
-        wz._no_files,
-        arrows=(Arrow(wz._next(FORMAT_STEP), "a format"), *wz._back_arrows(FORMAT_STEP)),
+        kit.no_files,
+        arrows=(
+            Arrow(kit.next_state(FORMAT_STEP, None), "a format"),
+            *kit.back_arrows(FORMAT_STEP),
+        ),
         number=number,
         wizard=True,
     )

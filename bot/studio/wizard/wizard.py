@@ -8,6 +8,7 @@ step, its "Step N of M" and its line in the order summary come from there.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from bot.studio import safety
@@ -32,6 +33,7 @@ from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.photos.photos import Photos
 from bot.studio.wizard import looks
+from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
 from bot.studio.wizard.wizard_start import consent_step, references_step
 from sitter.packs import Pack
@@ -64,10 +66,13 @@ class Wizard:
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
 
-    def conversation(self) -> Conversation:
+    def conversation(
+        self, side: Sequence[Step] = (), side_arrows: Sequence[tuple[str, Arrow]] = ()
+    ) -> Conversation:
+        """The whole table; ``side``: the features' side questions (core/routes.py)."""
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [self._confirm(), self._idle()]
+        steps += [self._confirm(), self._idle(), *side]
         return Conversation(
             self.s,
             steps,
@@ -75,10 +80,28 @@ class Wizard:
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
+                *side_arrows,
             ],
         )
 
     # --- shared -------------------------------------------------------------------------
+    def kit(self) -> Kit:
+        """What the subject and format questions (looks.py) use of the wizard."""
+        return Kit(
+            self.s,
+            self.total,
+            self.questions,
+            self.pack_keys,
+            self._nav_row,
+            self._answered,
+            self._checked_text,
+            self._next,
+            self._back_arrows,
+            self.back,
+            self.cancel,
+            self._no_files,
+        )
+
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
         return (Button(w.BACK, b.wizard(rev, "back")), Button(w.CANCEL, b.wizard(rev, "cancel")))
 
@@ -148,10 +171,10 @@ class Wizard:
 
     # --- consent and photos (bot/studio/wizard/wizard_start.py) --------------------------------
     def _consent(self) -> Step:
-        return consent_step(self)
+        return consent_step(self.s)
 
     def _references(self) -> Step:
-        return references_step(self)
+        return references_step(self.photos, self.cancel)
 
     # --- the style ------------------------------------------------------------------------
     def _ask_style(self, rev: int) -> Reply:
@@ -210,15 +233,15 @@ class Wizard:
 
     # --- a pack instead of a style (prompts/packs; bot/studio/wizard/wizard_packs.py) -------------
     def _pack(self) -> Step:
-        return pack_step(self)
+        return pack_step(self.kit())
 
     # --- one step per entry of wizard.toml -------------------------------------------------
     def _question(self, i: int, step: WizardStep) -> Step:
         """A slot step here; the subject and format steps from bot/studio/wizard/looks.py."""
         if step.kind == SUBJECT_STEP:
-            return looks.subject_step(self, step, i + 2)
+            return looks.subject_step(self.kit(), step, i + 2)
         if step.kind == FORMAT_STEP:
-            return looks.format_step(self, step, i + 2)
+            return looks.format_step(self.kit(), step, i + 2)
         return self._slot(i, step)
 
     def _slot(self, i: int, step: WizardStep) -> Step:
@@ -285,7 +308,9 @@ class Wizard:
             return w.confirm_text(self.summary(turn.data), VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(pack_summary(self, pack, turn.data), pack.images, used, quota)
+        return wp.confirm_pack(
+            pack_summary(self.s.prompts, self.slots, pack, turn.data), pack.images, used, quota
+        )
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -353,28 +378,3 @@ class Wizard:
                 Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
             ),
         )
-
-
-def main() -> None:
-    """Print the diagram of the shipped table (python -m bot.studio.wizard)."""
-    from pathlib import Path
-    from typing import cast
-
-    from sitter.config import load_settings
-    from sitter.prompts import PromptLibrary
-
-    services = Services(
-        store=cast(Any, None),
-        engine=cast(Any, None),
-        prompts=PromptLibrary.load(),
-        settings=load_settings(data_dir=Path("/nonexistent")),
-    )
-    from sitter.packs import load_packs
-
-    services.packs = load_packs(services.prompts)
-    table = Wizard(services, Photos(services), Orders(services)).conversation()
-    print(table.mermaid(), end="")
-
-
-if __name__ == "__main__":
-    main()

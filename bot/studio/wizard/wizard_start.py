@@ -1,31 +1,41 @@
-"""The wizard's first two steps: consent and the reference photos. ``wz`` is the Wizard."""
+"""The wizard's first two steps: consent and the reference photos."""
 
 from __future__ import annotations
-
-from typing import Any
 
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
-from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
+from bot.studio.core.conversation import (
+    Arrow,
+    Outcome,
+    PressHandler,
+    State,
+    Step,
+    Turn,
+    again,
+    go,
+    say,
+)
 from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.services import Services
+from bot.studio.photos.photos import Photos
 
 
 # --- consent ------------------------------------------------------------------------
-def consent_step(wz: Any) -> Step:
+def consent_step(s: Services) -> Step:
     """Consent first: nothing is looked at or kept before "I agree"."""
 
     async def show(turn: Turn) -> list[Reply]:
         agree = Button(w.AGREE, b.wizard(turn.rev, "agree"), "primary")
         return [
             say(
-                words.welcome(wz.s.settings),
+                words.welcome(s.settings),
                 (agree, Button(w.DECLINE, b.wizard(turn.rev, "decline"))),
             )
         ]
 
     async def agree(turn: Turn, _arg: str) -> Outcome:
-        await wz.s.store.record_consent(turn.user["id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
+        await s.store.record_consent(turn.user["id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
         return go(State.REFERENCES, {}, say(w.NOTED))
 
     async def decline(turn: Turn, _arg: str) -> Outcome:
@@ -51,19 +61,19 @@ def consent_step(wz: Any) -> Step:
 
 
 # --- references ----------------------------------------------------------------------
-def references_step(wz: Any) -> Step:
+def references_step(photos: Photos, cancel: PressHandler) -> Step:
     """The reference photos (bot/studio/photos/photos.py does the work)."""
     return Step(
         State.REFERENCES,
-        wz.photos.show,
+        photos.show,
         {
-            "done": wz.photos.done,
-            "cancel": wz.cancel,  # /cancel's "Stop choosing"
-            "remove": wz.photos.remove,  # the /photos sheet's buttons
-            "newset": wz.photos.new_set,
+            "done": photos.done,
+            "cancel": cancel,  # /cancel's "Stop choosing"
+            "remove": photos.remove,  # the /photos sheet's buttons
+            "newset": photos.new_set,
         },
-        wz.photos.text,
-        wz.photos.files,
+        photos.text,
+        photos.files,
         arrows=(
             Arrow(State.REFERENCES, "photos (verdict per photo, running count)"),
             Arrow(State.REFERENCES, "Remove N / Start a new set (the /photos sheet)"),
