@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.worker import Worker
 
@@ -43,6 +43,10 @@ from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from sitter.heartbeat import Heartbeat
 
 __all__ = ["MAX_TRIES", "WORK", "Permanent", "permanent_code", "run_job"]  # their old home
 
@@ -106,7 +110,12 @@ class SteadyWorker(Worker):
 
 
 def build_worker(
-    settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
+    settings: Settings,
+    queue: str,
+    runtime: Runtime,
+    *,
+    burst: bool = False,
+    heartbeat: Heartbeat | None = None,
 ) -> Worker:
     opts = worker_options(settings, queue)
     worker = SteadyWorker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
@@ -197,7 +206,7 @@ async def run_workers(
     queues: tuple[str, ...] = (c.QUEUE_FAST, c.QUEUE_GPU),
     *,
     burst: bool = False,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
     hurry: asyncio.Event | None = None,
@@ -247,7 +256,8 @@ async def run_workers(
             # A crash of either still ends the gather at once.
             waiter = asyncio.create_task(stop.wait())
             everything = asyncio.gather(*tasks)
-            await asyncio.wait([waiter, everything], return_when=asyncio.FIRST_COMPLETED)
+            both: list[asyncio.Future[Any]] = [waiter, everything]
+            await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if everything.done():
                 everything.result()  # re-raise a worker's crash
@@ -315,7 +325,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter worker [--burst] [--queues fast,gpu]``."""
     from sitter.observability import configure_logging, start_from_settings
 
-    queues = tuple(q.strip() for q in str(getattr(args, "queues", "fast,gpu")).split(",") if q)
+    queues = tuple(q.strip() for q in str(args.queues).split(",") if q)
     unknown = [q for q in queues if q not in QUEUE_JOBS]
     if unknown or not queues:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
@@ -326,5 +336,5 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
     start_from_settings(settings)
 
-    asyncio.run(serve(settings, queues, burst=bool(getattr(args, "burst", False))))
+    asyncio.run(serve(settings, queues, burst=bool(args.burst)))
     return 0

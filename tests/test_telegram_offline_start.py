@@ -15,6 +15,7 @@ from telegram_api import BotApiEmulator, TgUser
 from test_telegram_adapter import Recorder
 
 from bot.telegram.app import TelegramAdapter
+from bot.telegram.settings import TelegramSettings
 from sitter.config import Settings
 
 
@@ -29,10 +30,13 @@ async def test_no_network_at_start_is_retried_with_one_line(
 ) -> None:
     port = _free_port()
     api = BotApiEmulator()
-    settings = Settings(
-        telegram_token=api.token, telegram_api_url=f"http://127.0.0.1:{port}", data_dir=data_dir
+    telegram = TelegramSettings(token=api.token, api_url=f"http://127.0.0.1:{port}")
+    adapter = TelegramAdapter(
+        Recorder(),  # type: ignore[arg-type]
+        Settings(data_dir=data_dir),
+        poll_timeout_s=1,
+        telegram=telegram,
     )
-    adapter = TelegramAdapter(Recorder(), settings, poll_timeout_s=1)  # type: ignore[arg-type]
     with caplog.at_level(logging.INFO):
         running = asyncio.create_task(adapter.run())
         try:
