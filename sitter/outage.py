@@ -15,7 +15,6 @@ from __future__ import annotations
 import errno
 import logging
 import os
-import sqlite3
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,15 +27,12 @@ log = logging.getLogger("sitter.outage")
 
 OUTAGES = Counter("sitter_outages", "Outages started, by kind (redis, disk, database).", ["kind"])
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
-# SQLite's primary result codes (an extended code keeps its primary in the low byte):
-# "database or disk is full" and I/O errors are the disk; "database is locked" past the
-# busy timeout (bot/store/migrate.py) is another program holding the database.
-_SQLITE_KINDS = {
-    sqlite3.SQLITE_FULL: "disk",
-    sqlite3.SQLITE_IOERR: "disk",
-    sqlite3.SQLITE_BUSY: "database",
-    sqlite3.SQLITE_LOCKED: "database",
-}
+# SQLite's primary result codes (sqlite3.SQLITE_*; an extended code keeps its primary in
+# the low byte), read off the exception: this module is imported by the engine, which
+# loads no database module. "database or disk is full" (13) and I/O errors (10) are the
+# disk; "database is locked" (5, 6) past the busy timeout (bot/store/migrate.py) is
+# another program holding the database.
+_SQLITE_KINDS = {13: "disk", 10: "disk", 5: "database", 6: "database"}
 _WHAT = {
     "redis": ("Redis is unreachable", "Redis"),
     "disk": ("the disk refuses writes", "the disk"),
@@ -66,7 +62,7 @@ def kind_of(exc: BaseException) -> str | None:
         return "redis"
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
         return "disk"
-    if isinstance(exc, sqlite3.Error):
+    if type(exc).__module__ == "sqlite3":
         code = getattr(exc, "sqlite_errorcode", None)
         return _SQLITE_KINDS.get(code & 0xFF) if isinstance(code, int) else None
     if isinstance(exc, OSError | TimeoutError) and "redis" in type(exc).__module__:
