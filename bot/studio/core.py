@@ -42,10 +42,11 @@ from bot.studio import words
 from bot.studio import words_chat as w
 from bot.studio.commands import ALWAYS, Commands
 from bot.studio.conversation import Conversation, State, Turn, say
-from bot.studio.jobs.delivery import Delivery
 from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.followups import BY_BUTTON, FollowUps
 from bot.studio.inputs import clean_text
+from bot.studio.jobs.delivery import Delivery
+from bot.studio.jobs.tracking import Tracker
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders import VARIATIONS, Orders
@@ -53,7 +54,6 @@ from bot.studio.photos import Photos
 from bot.studio.plugin import StudioPlugin
 from bot.studio.portrait_menu import AWAITING, PortraitMenu
 from bot.studio.services import ANALYZE_TIMEOUT_S, Services
-from bot.studio.jobs.tracking import Tracker
 from bot.studio.wizard import Wizard
 from sitter.config import Settings
 from sitter.packs import Pack, load_packs

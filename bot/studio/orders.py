@@ -19,9 +19,9 @@ from bot.studio import buttons as b
 from bot.studio import reach, rights, safety, words
 from bot.studio import words_chat as w
 from bot.studio.events import Button, Reply
+from bot.studio.jobs.progress import running_text
 from bot.studio.pack_orders import PackOrders
 from bot.studio.photos import embedding
-from bot.studio.jobs.progress import running_text
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.services import Services
 from sitter import contract as c

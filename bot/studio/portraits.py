@@ -11,8 +11,8 @@ from bot.studio import buttons as b
 from bot.studio import words_chat as w
 from bot.studio import words_looks as wl
 from bot.studio.events import Button, Reply
-from bot.studio.looks import format_label
 from bot.studio.jobs.results import failure_reply, results_reply
+from bot.studio.looks import format_label
 from bot.studio.services import Services
 
 PAGE = 5

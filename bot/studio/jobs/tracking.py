@@ -28,13 +28,13 @@ from bot.store.moderation_store import ModerationStore
 from bot.store.store import Row, now_iso
 from bot.studio import rights, words
 from bot.studio import words_chat as w
-from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.events import Reply
 from bot.studio.followups import BY_KIND, FollowUps, is_final
-from bot.studio.orders import Orders, job_of
+from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.jobs.pack_delivery import follow_pack
 from bot.studio.jobs.progress import EditPacer
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
+from bot.studio.orders import Orders, job_of
 from bot.studio.services import Services
 from sitter import contract as c
 from sitter.outage import probe_disk
