@@ -165,7 +165,7 @@ def painting_text(order_id: int, variations: int) -> str:
     return f"Order #{order_id}: painting your {variations} portraits now…"
 
 
-# --- live progress (bot/studio/jobs/progress.py) ------------------------------------------------
+# --- live progress (bot/studio/jobs/progress.py) -------------------------------------------
 BAR_CELLS = 8
 
 
@@ -270,7 +270,7 @@ def no_orders_yet(where: str) -> str:
     return f"No orders yet. We're {where}."
 
 
-# --- results (bot/studio/jobs/results.py) ----------------------------------------------------------
+# --- results (bot/studio/jobs/results.py) -----------------------------------------------------
 RETRY_BUTTON = "↻ Retry (new seeds)"  # ↻ means Retry, and only that
 TRY_AGAIN_BUTTON = "↻ Try again"
 REPORT_BUTTON = "Report {n}"
