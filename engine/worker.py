@@ -41,6 +41,7 @@ from engine.jobs import (
 from engine.parts import LIGHT_PARTS
 from engine.work import WORK
 from sitter import contract as c
+from sitter import events
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
 
@@ -85,6 +86,7 @@ def build_worker(
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
     chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
+    events.attach(worker, settings.queue_prefix)  # "started" / "done" on the event stream
     return worker
 
 
@@ -132,12 +134,18 @@ def _settings_class(queue: str) -> type:
         running.add(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].claim(str(ctx["job_id"]))
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.STARTED
+        )
 
     async def after_job_end(ctx: dict[str, Any]) -> None:
         running.discard(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].release(str(ctx["job_id"]))
         await drop_unwanted_result(ctx)
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.DONE
+        )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:

@@ -83,6 +83,35 @@ class Orders(Db):
         )
         return bool(changed)
 
+    async def mark_running(self, order_id: int) -> None:
+        await self.run(
+            "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
+        )
+
+    async def orders_in_flight(self, order_ids: list[int]) -> set[int]:
+        """Which of these orders are still queued or running (one read for a batch)."""
+        if not order_ids:
+            return set()
+        rows = await self.all(
+            f"SELECT id FROM orders WHERE id IN ({marks(order_ids)}) "
+            "AND status IN ('queued', 'running')",
+            *order_ids,
+        )
+        return {int(r["id"]) for r in rows}
+
+    async def job_owner(self, job_id: str) -> tuple[str, int] | None:
+        """Who follows this engine job: ("order", order id) for an order or a pack's look,
+        ("followup", variation job id) for an upscale, label, avatar (job ids are unique)."""
+        row = await self.one(
+            "SELECT 'order' AS kind, id FROM orders WHERE job_id = ? "
+            "UNION ALL SELECT 'order', order_id FROM order_looks WHERE job_id = ? "
+            "UNION ALL SELECT 'followup', id FROM variation_jobs WHERE job_id = ? LIMIT 1",
+            job_id,
+            job_id,
+            job_id,
+        )
+        return (str(row["kind"]), int(row["id"])) if row is not None else None
+
     async def active_order(self, user_id: int) -> Row | None:
         return await self.one(
             "SELECT * FROM orders WHERE user_id = ? AND status IN ('queued', 'running') "
@@ -184,16 +213,21 @@ class Orders(Db):
         cols = ", ".join(f"{k} = ?" for k in fields)
         await self.run(f"UPDATE variation_jobs SET {cols} WHERE id = ?", *fields.values(), vj_id)
 
+    _FOLLOWED_VJ = (
+        "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
+        "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
+        "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
+        "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
+        "AND vj.delivered_at IS NULL)) "
+        "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL)"
+    )
+
     async def variation_jobs_to_follow(self) -> list[Row]:
-        return await self.all(
-            "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
-            "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
-            "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
-            "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
-            "AND vj.delivered_at IS NULL)) "
-            "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) "
-            "ORDER BY vj.id"
-        )
+        return await self.all(self._FOLLOWED_VJ + " ORDER BY vj.id")
+
+    async def variation_job_to_follow(self, vj_id: int) -> Row | None:
+        """One follow-up as :meth:`variation_jobs_to_follow` lists it (None: not followed)."""
+        return await self.one(self._FOLLOWED_VJ + " AND vj.id = ?", vj_id)
 
     async def withheld_count(self, order_id: int) -> int:
         """How many of an order's portraits the output safety check withheld."""

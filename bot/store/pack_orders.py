@@ -75,6 +75,15 @@ class PackOrders(Db):
     async def looks(self, order_id: int) -> list[Row]:
         return await self.all("SELECT * FROM order_looks WHERE order_id = ? ORDER BY idx", order_id)
 
+    async def look_jobs_in_flight(self) -> list[str]:
+        return [
+            str(r["job_id"])
+            for r in await self.all(
+                "SELECT job_id FROM order_looks WHERE status IN ('queued', 'running') "
+                "AND job_id IS NOT NULL"
+            )
+        ]
+
     async def set_look(self, look_id: int, **fields: Any) -> None:
         allowed = {"status", "error", "job_id", "enqueues", "delivered_at"}
         if not fields or set(fields) - allowed:

@@ -185,8 +185,11 @@ class PackOrders:
             log.info("order %s look %s queued (%s)", order["id"], look["idx"], look["style"])
 
     # --- progress ------------------------------------------------------------------------
-    async def progress_text(self, order: Row, looks: list[Row]) -> tuple[str, bool]:
-        """(the progress message, whether Cancel order still belongs under it)."""
+    async def progress_text(
+        self, order: Row, looks: list[Row], note: str | None = None
+    ) -> tuple[str, bool]:
+        """(the progress message, whether Cancel order still belongs under it); ``note``:
+        the "no worker" note when the caller read it already (once per tracker pass)."""
         name, n = self.name(order), len(looks)
         sent = sum(1 for x in looks if x["delivered_at"])
         running = [x for x in looks if x["status"] == "running"]
@@ -199,7 +202,8 @@ class PackOrders:
             if waiting[0]["job_id"]:
                 js = await self.s.engine.state(c.JOB_GENERATE, waiting[0]["job_id"])
                 position = int(js.position or 0)
-            note = await self.orders.no_worker_note()
+            if note is None:
+                note = await self.orders.no_worker_note()
             return wp.pack_queued(order["id"], name, n, position + 1, note), True
         return wp.pack_finishing(order["id"], name), False
 

@@ -14,35 +14,37 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
-from bot.store.store import Row, now_iso
+from bot.store.store import Row, Store, now_iso
 from bot.studio import buttons as b
 from bot.studio import followups, words
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.contact_sheet import contact_sheet
 from bot.studio.events import Button, Image, Reply
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.words import detail_words, likeness_words
 from sitter import contract as c
 
-# ``t`` below is the tracker (bot/studio/jobs/tracking.py, which calls in here): its store,
-# engine, orders, send() and _audit_withheld().
-Tracker = Any
 log = logging.getLogger("bot.studio.jobs.tracking")
 
 IN_FLIGHT = ("queued", "running")
 
 
-async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) -> None:
+async def look_jobs(store: Store) -> list[tuple[str, str]]:
+    """The jobs of every look in flight, for the pass's one read of the queue."""
+    return [(c.JOB_GENERATE, job_id) for job_id in await store.look_jobs_in_flight()]
+
+
+async def follow_pack(t: Parts, order: Row) -> None:
     """One pass over a pack order (``order`` read fresh by the tracker)."""
     store, packs = t.store, t.orders.packs
     oid = order["id"]
     if order["status"] in IN_FLIGHT:
         for look in await store.looks(oid):
             if look["status"] in IN_FLIGHT:
-                await _follow_look(t, order, look, max_enqueues, wait_s)
+                await _follow_look(t, order, look)
         order = await store.order(oid)
         if order is None or order["status"] not in IN_FLIGHT:
             return  # cancelled (or forgotten) while this pass ran
@@ -65,11 +67,10 @@ async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) 
                     finished_at=now_iso(),
                 )
         else:
-            text, cancellable = await packs.progress_text(order, looks)
+            text, cancellable = await packs.progress_text(order, looks, note=await t.note())
             if text != order["progress"]:
                 reply = t.orders.progress_reply(oid, text, cancellable)
-                if await t.send(order["platform"], order["chat_id"], reply):
-                    await store.set_order(oid, progress=text)
+                t.edits.put(oid, order["platform"], order["chat_id"], reply, text)
             return
     order = await store.order(oid)
     if order is None or order["delivered_at"]:
@@ -87,12 +88,28 @@ async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) 
         await store.set_order(oid, delivered_at=now_iso())
 
 
-async def _follow_look(t: Tracker, order: Row, look: Row, max_enqueues: int, wait_s: float) -> None:
+async def _enqueue_look(t: Parts, order: Row, look: Row) -> None:
+    """Under the person's lock, after reading the look again (as an order's enqueue)."""
+    async with t.person(order["user_id"]):
+        fresh = next((x for x in await t.store.looks(order["id"]) if x["id"] == look["id"]), None)
+        if fresh is None or fresh["status"] not in IN_FLIGHT or fresh["job_id"] != look["job_id"]:
+            return
+        if not await t.still_lost(c.JOB_GENERATE, look["job_id"]):
+            return  # enqueued by the placing while this pass looked
+        current = await t.store.order(order["id"])
+        if current is None or current["status"] not in IN_FLIGHT:
+            return
+        if look["job_id"]:
+            log.warning("order %s look %s: job gone from Redis; again", order["id"], look["idx"])
+        await t.orders.packs.enqueue_look(current, fresh)
+
+
+async def _follow_look(t: Parts, order: Row, look: Row) -> None:
     store, engine = t.store, t.engine
     if not look["job_id"]:
-        await t.orders.packs.enqueue_look(order, look)
+        await _enqueue_look(t, order, look)
         return
-    js = await engine.state(c.JOB_GENERATE, look["job_id"])
+    js = await t.state(c.JOB_GENERATE, look["job_id"])
     if js.status == "running" and await engine.reclaim(look["job_id"]):
         js = await engine.state(c.JOB_GENERATE, look["job_id"])
     if js.status == "running":
@@ -106,11 +123,10 @@ async def _follow_look(t: Tracker, order: Row, look: Row, max_enqueues: int, wai
     result: c.GenerateResult | c.JobFailure | None = None
     if js.status == "done":
         handle = engine.job(c.JOB_GENERATE, look["job_id"])
-        result = await engine.result(c.JOB_GENERATE, handle, timeout=wait_s)
-    if result is None or (isinstance(result, c.JobFailure) and result.code == "lost"):
-        if look["enqueues"] < max_enqueues:
-            log.warning("order %s look %s: job gone from Redis; again", order["id"], look["idx"])
-            await t.orders.packs.enqueue_look(order, look)
+        result = await engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
+    if result is None or (isinstance(result, c.JobFailure) and result.code == c.FailureCode.LOST):
+        if look["enqueues"] < MAX_ENQUEUES:
+            await _enqueue_look(t, order, look)
         else:
             await store.finish_look(
                 look["id"], status="failed", error="the engine lost the job several times"
@@ -125,7 +141,7 @@ async def _follow_look(t: Tracker, order: Row, look: Row, max_enqueues: int, wai
     await engine.drop([look["job_id"]])  # the portraits now live in the store only
 
 
-async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateResult) -> None:
+async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResult) -> None:
     """Store the look's portraits, numbered from its ``first``, only while the order and
     the look are still in flight (a /cancel, a ban or a forget may have come first)."""
     store = t.store
@@ -143,7 +159,7 @@ async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateRes
                 *variation_columns(v),
             )  # fmt: skip
         for withheld in result.withheld:
-            await t._audit_withheld(order, "output_withheld", withheld.model_dump())
+            await t.audit_withheld(order, "output_withheld", withheld.model_dump())
 
 
 def _look_variations(look: Row, variations: list[Row]) -> list[Row]:
@@ -151,7 +167,7 @@ def _look_variations(look: Row, variations: list[Row]) -> list[Row]:
     return [v for v in variations if look["first"] <= v["idx"] <= last]
 
 
-async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
+async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
     """One album: the look's portraits with their pack-wide numbers and buttons."""
     s, store = t.s, t.store
     name = t.orders.packs.name(order)
@@ -184,7 +200,7 @@ async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
     return True
 
 
-async def _deliver_sheet(t: Tracker, order: Row) -> None:
+async def _deliver_sheet(t: Parts, order: Row) -> None:
     """The numbered contact sheet of the whole pack (numbers = the buttons' numbers),
     then the progress message says ready. The sheet is made for the message and kept
     only as long as a /photos sheet: the hourly sweep of sheets deletes it after an hour
@@ -220,6 +236,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
     if not sent:
         return
     await store.set_order(order["id"], status="delivered", delivered_at=now_iso())
+    t.edits.pending.pop(order["id"], None)  # a queued edit would come too late
     done = Reply(text=wp.pack_ready(order["id"], name), edit_key=f"order-{order['id']}")
     await t.send(order["platform"], order["chat_id"], done)
 
