@@ -13,9 +13,10 @@ The reporter writes :class:`sitter.contract.Progress` as JSON under
 ``<prefix>:progress:<job_id>`` with a TTL (:data:`TTL_S`, renewed by each write), and
 announces the same JSON as a ``progress`` event (sitter/events.py) in the same round
 trip, so the bot edits at once; it deletes the key when the job ends. Writes happen
-on the worker's event loop with its own Redis connection; at most one is in flight, the newest value wins (a step between
-two writes is skipped, never reordered). Nothing personal is written: counts only.
-Outside a worker (``sitter generate``, tests) nothing is current and reporting is free.
+on the worker's event loop with its own Redis connection; at most one is in flight,
+the newest value wins (a step between two writes is skipped, never reordered).
+Nothing personal is written: counts only. Outside a worker (``sitter generate``,
+tests) nothing is current and reporting is free.
 """
 
 from __future__ import annotations

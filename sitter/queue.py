@@ -48,6 +48,9 @@ async def connect(url: str, prefix: str = "sitter") -> ArqRedis:
     )
 
 
+RUNNING_WINDOW = 256  # more jobs than this never run at once from one queue
+
+
 class EngineClient:
     """Enqueue engine jobs and wait for their results (an :class:`Engine` over arq)."""
 
@@ -120,9 +123,11 @@ class EngineClient:
 
     async def states(self, jobs: list[tuple[str, str]]) -> dict[str, JobState]:
         """Where each ``(job, job id)`` is, as :meth:`state` says, for many jobs in two
-        round trips whatever their number: each queue's order is read once (one
-        ``ZRANGE`` per queue: every queued job's position at once), then one pipeline
-        asks whether each job not in a queue has a result or is running."""
+        round trips: each queue's order is read once (``ZRANGE``: every queued job's
+        position at once), then one pipeline asks whether the jobs at the head of a
+        queue run (arq keeps a running job in its queue until it ends) and whether each
+        job not in a queue has a result or runs. Jobs further back than
+        :data:`RUNNING_WINDOW` are queued: no worker takes a job from there."""
         if not jobs:
             return {}
         queues = sorted({self._queue(job) for job, _ in jobs})
@@ -134,24 +139,23 @@ class EngineClient:
         for ids in orders:
             for i, raw in enumerate(ids):
                 rank[raw.decode() if isinstance(raw, bytes) else str(raw)] = i
-        # arq keeps a running job in the queue set too: in-progress and result first.
-        ids = [job_id for _, job_id in jobs]
+        head = [j for _, j in jobs if rank.get(j, RUNNING_WINDOW) < RUNNING_WINDOW]
+        gone = [j for _, j in jobs if j not in rank]
         async with self.redis.pipeline(transaction=False) as pipe:
-            for job_id in ids:
+            for job_id in head:
+                pipe.exists(in_progress_key_prefix + job_id)
+            for job_id in gone:
                 pipe.exists(result_key_prefix + job_id)
                 pipe.exists(in_progress_key_prefix + job_id)
-            flags = await pipe.execute()
-        out: dict[str, JobState] = {}
-        for n, job_id in enumerate(ids):
-            done, running = flags[2 * n], flags[2 * n + 1]
-            if done:
-                out[job_id] = JobState("done")
-            elif running:
+            flags = await pipe.execute() if head or gone else []
+        out = {j: JobState("queued", rank[j]) for _, j in jobs if j in rank}
+        for n, job_id in enumerate(head):
+            if flags[n]:
                 out[job_id] = JobState("running")
-            elif job_id in rank:
-                out[job_id] = JobState("queued", rank[job_id])
-            else:
-                out[job_id] = JobState("missing")
+        base = len(head)
+        for n, job_id in enumerate(gone):
+            done, running = flags[base + 2 * n], flags[base + 2 * n + 1]
+            out[job_id] = JobState("done" if done else "running" if running else "missing")
         return out
 
     # --- the workers' job events (sitter/events.py) --------------------------------------------

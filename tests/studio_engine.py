@@ -229,8 +229,11 @@ async def main() -> None:
         running=lambda: [j for w in ws for j in w.job_tasks],
     )
 
+    from sitter import events
+
     for w in ws:
         beat.attach(w)
+        events.attach(w, prefix)  # "started" / "done" on the job event stream, as the engine
     beat.start()  # "loading": the studio waits for this worker rather than failing fast
     if "fast" in queues:
         await asyncio.to_thread(analyzer)  # dlib's models, before the first (timed) job

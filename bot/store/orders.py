@@ -88,6 +88,12 @@ class Orders(Db):
             "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
         )
 
+    async def set_progress(self, shown: list[tuple[int, str]]) -> None:
+        """What each order's progress message now says, for a batch of edits at once."""
+        async with self.tx():
+            for order_id, text in shown:
+                await self.run("UPDATE orders SET progress = ? WHERE id = ?", text, order_id)
+
     async def orders_in_flight(self, order_ids: list[int]) -> set[int]:
         """Which of these orders are still queued or running (one read for a batch)."""
         if not order_ids:

@@ -44,7 +44,8 @@ REFINE_KINDS = {"vary": c.RefineMode.VARY, "relight": c.RefineMode.RELIGHT}
 
 def job_of(order: Row) -> str:
     """The engine job an order runs as: generate, or refine for a vary/relight order."""
-    return c.JOB_REFINE if dict(order).get("kind") in REFINE_KINDS else c.JOB_GENERATE
+    kind = order["kind"] if "kind" in order.keys() else None  # noqa: SIM118 (a Row)
+    return c.JOB_REFINE if kind in REFINE_KINDS else c.JOB_GENERATE
 
 
 def _today() -> str:

@@ -124,12 +124,13 @@ class ProgressEdits:
         self,
         send: Callable[[str, str, Reply], Awaitable[bool]],
         in_flight: Callable[[list[int]], Awaitable[set[int]]],
-        store_text: Callable[[int, str], Awaitable[None]],
+        store_texts: Callable[[list[tuple[int, str]]], Awaitable[None]],
         pacer: EditPacer,
         per_s: float = 25.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._send, self._in_flight, self._store_text = send, in_flight, store_text
+        self._send, self._in_flight, self._store_texts = send, in_flight, store_texts
+        self.on_failed: Callable[[int], object] = lambda _oid: None  # not sent: say again later
         self.pacer, self.per_s, self.clock = pacer, per_s, clock
         self.pending: dict[int, _Edit] = {}
         self._tokens = per_s
@@ -157,17 +158,20 @@ class ProgressEdits:
         if not due:
             return 0
         live = await self._in_flight(due)
-        sent = 0
+        shown: list[tuple[int, str]] = []
         for oid in due:
             edit = self.pending.pop(oid)
             if oid not in live:
                 continue  # cancelled or finished meanwhile: its own message says so
             self._tokens -= 1
             if await self._send(edit.platform, edit.chat_id, edit.reply):
-                await self._store_text(oid, edit.text)
+                shown.append((oid, edit.text))
                 self.pacer.edited(oid)
-                sent += 1
-        return sent
+            else:
+                self.on_failed(oid)
+        if shown:
+            await self._store_texts(shown)  # one write for the batch
+        return len(shown)
 
     async def run(self) -> None:
         """Flush as the pace allows, for as long as the tracker runs."""

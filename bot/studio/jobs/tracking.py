@@ -58,6 +58,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 3600.0
 SAFETY_TICKS = 10  # with events: the safety pass every 10 ticks (5 s at the default 0.5 s)
 EVENT_BLOCK_MS = 1000
+YIELD_EVERY = 100  # orders per slice of a pass
 
 
 class Tracker:
@@ -75,15 +76,15 @@ class Tracker:
         self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
         # One order's progress message: at most one edit every SITTER_PROGRESS_EDIT_S.
         self.pacer = EditPacer(services.settings.progress_edit_s)
-        self.edits = ProgressEdits(self.send, self.store.orders_in_flight, self._shown, self.pacer)
+        self.edits = ProgressEdits(
+            self.send, self.store.orders_in_flight, self.store.set_progress, self.pacer
+        )
         self.parts = Parts(services, orders, outboxes, self.edits)
         self.listening = False  # the event task runs: the pass can rest (run())
         self.moved = asyncio.Event()  # a job started: queue positions moved
         self.bars = Bars()  # each order's bar only moves forward
         self._busy: dict[tuple[str, int], asyncio.Lock] = {}
-
-    async def _shown(self, order_id: int, text: str) -> None:
-        await self.store.set_order(order_id, progress=text)
+        self._queued_shown: dict[int, tuple[int | None, str]] = {}  # position, note put
 
     # --- the loops --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -182,8 +183,10 @@ class Tracker:
         await self._isolated(self._snapshot(jobs), "queue read", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
-        for order in orders:
+        for n, order in enumerate(orders, 1):
             await self._isolated(self.follow_order(order), "order", order["id"])
+            if n % YIELD_EVERY == 0:
+                await asyncio.sleep(0)  # an event's delivery never waits for the whole pass
         for vj in vjs:
             await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
         self.parts.snap = Snapshot()
@@ -276,8 +279,12 @@ class Tracker:
         if status == "running":
             self._show_running(order, await self.engine.progress(order["job_id"]))
             return
-        text = self.orders.progress_text(oid, "queued", position, await self.parts.note())
+        note = await self.parts.note()
+        if self._queued_shown.get(oid) == (position, note):
+            return  # put already (sent, or waiting its turn): nothing new to say
+        text = self.orders.progress_text(oid, "queued", position, note)
         self._show(order, text, cancellable=True)
+        self._queued_shown[oid] = (position, note)
 
     def _show_running(self, order: Row, prog: c.Progress | None) -> None:
         text = running_text(order["id"], prog, VARIATIONS, self.bars)
@@ -378,6 +385,7 @@ class Tracker:
             await self.store.set_order(order["id"], status="delivered", delivered_at=now_iso())
             self.edits.pending.pop(order["id"], None)  # a queued edit would come too late
             self.bars.forget(order["id"])
+            self._queued_shown.pop(order["id"], None)
             done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
             await self.send(order["platform"], order["chat_id"], done)
 
