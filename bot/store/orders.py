@@ -94,16 +94,17 @@ class Orders(Db):
             for order_id, text in shown:
                 await self.run("UPDATE orders SET progress = ? WHERE id = ?", text, order_id)
 
-    async def orders_in_flight(self, order_ids: list[int]) -> set[int]:
-        """Which of these orders are still queued or running (one read for a batch)."""
+    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, str | None]:
+        """Which of these orders are still queued or running, with what each one's
+        progress message shows (one read for a batch)."""
         if not order_ids:
-            return set()
+            return {}
         rows = await self.all(
-            f"SELECT id FROM orders WHERE id IN ({marks(order_ids)}) "
+            f"SELECT id, progress FROM orders WHERE id IN ({marks(order_ids)}) "
             "AND status IN ('queued', 'running')",
             *order_ids,
         )
-        return {int(r["id"]) for r in rows}
+        return {int(r["id"]): r["progress"] for r in rows}
 
     async def job_owner(self, job_id: str) -> tuple[str, int] | None:
         """Who follows this engine job: ("order", order id) for an order or a pack's look,

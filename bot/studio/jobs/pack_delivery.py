@@ -70,7 +70,7 @@ async def follow_pack(t: Parts, order: Row) -> None:
             text, cancellable = await packs.progress_text(order, looks, note=await t.note())
             if text != order["progress"]:
                 reply = t.orders.progress_reply(oid, text, cancellable)
-                t.edits.put(oid, order["platform"], order["chat_id"], reply, text)
+                t.edits.put(oid, order["platform"], order["chat_id"], lambda: (reply, text))
             return
     order = await store.order(oid)
     if order is None or order["delivered_at"]:

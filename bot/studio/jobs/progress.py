@@ -100,30 +100,34 @@ class EditPacer:
             self._prune_at = max(1024, 2 * len(self._last))
 
 
+Edit = Callable[[], tuple[Reply, str]]  # made when sent: (the edit, the text it shows)
+
+
 @dataclass
 class _Edit:
     platform: str
     chat_id: str
-    reply: Reply
-    text: str
+    make: Edit
 
 
 class ProgressEdits:
-    """Progress messages waiting to be sent, newest text per order, paced across chats.
+    """Progress messages waiting to be sent, newest per order, paced across chats.
 
-    The tracker only puts an edit here (a dict write) and goes on: results are sent by
-    the tracker itself, never behind an edit. :meth:`flush` sends what the pace allows
-    now, without waiting: at most ``per_s`` edits a second over all chats (Telegram
-    takes about 30 a second per bot, Discord about 50) and, per order, the
-    :class:`EditPacer`'s one every ``SITTER_PROGRESS_EDIT_S``. Before a batch is sent the
-    orders still in flight are read once, so a cancel that came in meanwhile is never
-    overwritten by a stale "queued"; after each send its text is stored (``progress``).
+    The tracker only puts an edit here (a dict write; its words are made when it is
+    sent, so a thousand positions that move cost a thousand dict writes) and goes on:
+    results are sent by the tracker itself, never behind an edit. :meth:`flush` sends
+    what the pace allows now, without waiting: at most ``per_s`` edits a second over all
+    chats (Telegram takes about 30 a second per bot, Discord about 50) and, per order,
+    the :class:`EditPacer`'s one every ``SITTER_PROGRESS_EDIT_S``. Before a batch is sent
+    the orders still in flight are read once with what each message shows, so a cancel
+    that came in meanwhile is never overwritten by a stale "queued" and an unchanged
+    text is not sent again; after the batch the texts sent are stored in one write.
     """
 
     def __init__(
         self,
         send: Callable[[str, str, Reply], Awaitable[bool]],
-        in_flight: Callable[[list[int]], Awaitable[set[int]]],
+        in_flight: Callable[[list[int]], Awaitable[dict[int, str | None]]],
         store_texts: Callable[[list[tuple[int, str]]], Awaitable[None]],
         pacer: EditPacer,
         per_s: float = 25.0,
@@ -137,9 +141,15 @@ class ProgressEdits:
         self._at = clock()
         self.wake = asyncio.Event()
 
-    def put(self, order_id: int, platform: str, chat_id: str, reply: Reply, text: str) -> None:
-        self.pending[order_id] = _Edit(platform, chat_id, reply, text)
+    def put(self, order_id: int, platform: str, chat_id: str, make: Edit) -> None:
+        self.pending.pop(order_id, None)  # the newest goes to the back of the line
+        self.pending[order_id] = _Edit(platform, chat_id, make)
         self.wake.set()
+
+    def text(self, order_id: int) -> str | None:
+        """The text waiting to be sent for this order (None: nothing waits)."""
+        edit = self.pending.get(order_id)
+        return edit.make()[1] if edit is not None else None
 
     def _refill(self) -> None:
         now = self.clock()
@@ -163,9 +173,12 @@ class ProgressEdits:
             edit = self.pending.pop(oid)
             if oid not in live:
                 continue  # cancelled or finished meanwhile: its own message says so
+            reply, text = edit.make()
+            if text == live[oid]:
+                continue  # the message says so already
             self._tokens -= 1
-            if await self._send(edit.platform, edit.chat_id, edit.reply):
-                shown.append((oid, edit.text))
+            if await self._send(edit.platform, edit.chat_id, reply):
+                shown.append((oid, text))
                 self.pacer.edited(oid)
             else:
                 self.on_failed(oid)

@@ -58,7 +58,7 @@ log = logging.getLogger(__name__)
 SWEEP_EVERY_S = 3600.0
 SAFETY_TICKS = 10  # with events: the safety pass every 10 ticks (5 s at the default 0.5 s)
 EVENT_BLOCK_MS = 1000
-YIELD_EVERY = 100  # orders per slice of a pass
+YIELD_EVERY = 50  # orders per slice of a pass
 
 
 class Tracker:
@@ -85,6 +85,10 @@ class Tracker:
         self.bars = Bars()  # each order's bar only moves forward
         self._busy: dict[tuple[str, int], asyncio.Lock] = {}
         self._queued_shown: dict[int, tuple[int | None, str]] = {}  # position, note put
+        self._waiting: list[Row] = []  # one-style orders queued at the last pass
+        self._last_pass = 0.0
+        self._events_idle = asyncio.Event()
+        self._events_idle.set()
 
     # --- the loops --------------------------------------------------------------------------
     async def run(self) -> None:
@@ -92,16 +96,17 @@ class Tracker:
         if getattr(self.engine, "announces", False):
             tasks.append(asyncio.create_task(self.listen(), name="job events"))
             self.listening = True
+        moved = False
         try:
             while True:
                 try:
-                    await self.tick()
+                    await (self.positions() if moved else self.tick())
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:
                     if not self.outages.failed(exc, "tracking"):
                         log.exception("tracking: tick failed; trying again")
-                await self._rest()
+                moved = await self._rest()
         finally:
             self.listening = False
             for t in tasks:
@@ -110,14 +115,20 @@ class Tracker:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
 
-    async def _rest(self) -> None:
-        """Until the next safety pass (sooner when a job started: positions moved)."""
+    async def _rest(self) -> bool:
+        """Until the next safety pass; True when a job started first (positions moved:
+        :meth:`positions` shows them without a whole pass)."""
         wait = self.s.tick_s * (SAFETY_TICKS if self.listening else 1)
         if self.outages.active("redis"):
             wait = self.s.tick_s  # the event read is down too: poll as before
-        with contextlib.suppress(TimeoutError):
+        if time.monotonic() - self._last_pass > wait:
+            return False
+        try:
             await asyncio.wait_for(self.moved.wait(), wait)
+        except TimeoutError:
+            return False
         self.moved.clear()
+        return True
 
     async def listen(self) -> None:
         """Read the workers' job events and act on each at once."""
@@ -133,8 +144,12 @@ class Tracker:
                 self.outages.failed(exc, "job events")  # the safety pass carries on
                 await asyncio.sleep(self.s.tick_s)
                 continue
-            for ev in events:
-                await self._isolated(self.on_event(ev), "event", 0)
+            self._events_idle.clear()  # a pass pauses between two slices meanwhile
+            try:
+                for ev in events:
+                    await self._isolated(self.on_event(ev), "event", 0)
+            finally:
+                self._events_idle.set()
 
     async def on_event(self, ev: JobEvent) -> None:
         owner = await self.store.job_owner(ev.job_id)
@@ -165,6 +180,7 @@ class Tracker:
     # --- the safety pass --------------------------------------------------------------------
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
+        self._last_pass = time.monotonic()
         if self.outages.active("redis"):
             await self._isolated(self.engine.ping(), "Redis check", 0)
         if self.outages.active("disk"):  # a quiet pass proves nothing about a full disk
@@ -186,7 +202,8 @@ class Tracker:
         for n, order in enumerate(orders, 1):
             await self._isolated(self.follow_order(order), "order", order["id"])
             if n % YIELD_EVERY == 0:
-                await asyncio.sleep(0)  # an event's delivery never waits for the whole pass
+                await self._let_events_first()
+        self._waiting = [o for o in orders if o["status"] == "queued" and not o["pack"]]
         for vj in vjs:
             await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
         self.parts.snap = Snapshot()
@@ -200,6 +217,30 @@ class Tracker:
         if not self.listening:  # run() has a task for them; called alone (tests): now
             await self._isolated(self.edits.flush(), "progress edits", 0)
         self.outages.passed()
+
+    async def _let_events_first(self) -> None:
+        """Between two slices of a pass: an event being handled (a delivery) goes first."""
+        await asyncio.sleep(0)
+        await self._events_idle.wait()
+
+    async def positions(self) -> None:
+        """A job started, so every order behind it moved up: their places, from the
+        queue's one read and the orders the last pass saw waiting (no database read;
+        anything else that changed is the events' and the next pass's)."""
+        waiting = [o for o in self._waiting if o["job_id"]]
+        self.parts.snap = Snapshot()
+        self.parts.snap.states = await self.engine.states(
+            [(job_of(o), o["job_id"]) for o in waiting]
+        )
+        for n, order in enumerate(waiting, 1):
+            js = self.parts.snap.states.get(order["job_id"])
+            if js is not None and js.status == "queued":
+                await self._show_state(order, "queued", js.position)
+            if n % YIELD_EVERY == 0:
+                await self._let_events_first()
+        self.parts.snap = Snapshot()
+        if not self.listening:
+            await self.edits.flush()
 
     async def _snapshot(self, jobs: list[tuple[str, str]]) -> None:
         self.parts.snap.states = await self.engine.states(jobs)
@@ -282,18 +323,20 @@ class Tracker:
         note = await self.parts.note()
         if self._queued_shown.get(oid) == (position, note):
             return  # put already (sent, or waiting its turn): nothing new to say
-        text = self.orders.progress_text(oid, "queued", position, note)
-        self._show(order, text, cancellable=True)
         self._queued_shown[oid] = (position, note)
 
-    def _show_running(self, order: Row, prog: c.Progress | None) -> None:
-        text = running_text(order["id"], prog, VARIATIONS, self.bars)
-        self._show(order, text, cancellable=False)
+        def make() -> tuple[Reply, str]:  # the words when it is sent, not for every move
+            text = self.orders.progress_text(oid, "queued", position, note)
+            return self.orders.progress_reply(oid, text, True), text
 
-    def _show(self, order: Row, text: str, cancellable: bool) -> None:
+        self.edits.put(oid, order["platform"], order["chat_id"], make)
+
+    def _show_running(self, order: Row, prog: c.Progress | None) -> None:
+        self._queued_shown.pop(order["id"], None)
+        text = running_text(order["id"], prog, VARIATIONS, self.bars)
         if text != order["progress"]:
-            reply = self.orders.progress_reply(order["id"], text, cancellable)
-            self.edits.put(order["id"], order["platform"], order["chat_id"], reply, text)
+            reply = self.orders.progress_reply(order["id"], text, False)
+            self.edits.put(order["id"], order["platform"], order["chat_id"], lambda: (reply, text))
 
     async def _enqueue_order(self, oid: int, *, lost_job: str | None) -> Reply | None:
         """Enqueue under the person's lock, after reading the order again: gone (forgotten),
