@@ -141,9 +141,11 @@ class Orders(Db):
         return int(row[0]) if row else 0
 
     async def orders_to_follow(self) -> list[Row]:
-        """Orders still queued/running, or finished but not yet told to their owner."""
+        """Orders still queued/running, or finished but not yet told to their owner: the
+        columns the tracker's pass reads (it reads the whole row again before it acts)."""
         return await self.all(
-            "SELECT * FROM orders WHERE (status IN ('queued', 'running') "
+            "SELECT id, user_id, status, job_id, pack, kind, progress, platform, chat_id, "
+            "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
             "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)

@@ -199,7 +199,15 @@ class Tracker:
         await self._isolated(self._snapshot(jobs), "queue read", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
+        states = self.parts.snap.states
         for n, order in enumerate(orders, 1):
+            js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
+            if js is not None and js.status == "queued" and order["status"] == "queued":
+                if not self.pacer.due(order["id"]):  # the common case, without a coroutine
+                    continue
+                if (shown := self._queued_shown.get(order["id"])) and shown[0] == js.position:
+                    if shown[1] == await self.parts.note():
+                        continue
             await self._isolated(self.follow_order(order), "order", order["id"])
             if n % YIELD_EVERY == 0:
                 await self._let_events_first()
