@@ -206,3 +206,49 @@ async def test_the_enqueue_window_is_closed(
     assert row["job_id"] == job_id and row["enqueues"] == 2  # the placing's own, no more
     assert (await studio.engine.state(c.JOB_GENERATE, job_id)).status == "queued"
     assert not [r for r in caplog.records if "gone from Redis" in r.getMessage()]
+
+
+async def test_a_pack_cancelled_while_a_look_paints_stops_it_and_counts_it(
+    studio: Studio,
+) -> None:
+    """Issue 22 item 10: the painting look kept painting (its job stayed wanted), its
+    result stayed in Redis for days (face crops, portraits), and cost nothing against
+    the quota. Now its job is dropped (the worker stops at its next step, as for
+    /forget), whatever it leaves is deleted by the next pass, and its images count."""
+    from bot.store.pack_orders import NewLook
+
+    store, engine = studio.store, studio.engine
+    user = await store.ensure_user(WHO.platform, WHO.user_id, WHO.name, WHO.chat_id)
+    look = {"style": "watercolor", "choices": {}, "prompt": "p", "negative_prompt": ""}
+    oid = await store.create_pack_order(
+        user_id=user["id"], set_id=None, platform=WHO.platform, chat_id=WHO.chat_id,
+        pack="avatar", choices={"pack": "avatar"},
+        looks=[NewLook(name=n, params={}, seeds=[1, 2], **look) for n in ("A", "B")],
+    )  # fmt: skip
+    painting, waiting = await store.looks(oid)
+    ref = c.Reference(embedding=c.Embedding(backend="dlib", vector=[0.1] * 128))
+    req = c.GenerateRequest(generation_id="g", prompt="p", seeds=[1, 2], references=[ref])
+    for row, n in ((painting, 1), (waiting, 2)):
+        job_id = f"{engine.prefix}-pack-l{n}"
+        await store.set_look(row["id"], job_id=job_id, enqueues=1)
+        await engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
+    redis = engine.redis
+    await redis.set(f"arq:in-progress:{engine.prefix}-pack-l1", b"1")  # a worker paints it
+    await store.set_look(painting["id"], status="running")
+    order = await store.order(oid)
+    assert await studio.orders.images_today(user) == 4
+
+    reply = await studio.orders.cancel(user, oid)
+    assert "stopped; its 2 images count" in reply.text, reply.text
+    job = f"{engine.prefix}-pack-l1"
+    assert not await redis.exists(f"arq:job:{job}")  # dropped: the worker stops painting
+    assert [x["status"] for x in await store.looks(oid)] == ["stopped", "cancelled"]
+    assert await studio.orders.images_today(user) == 2  # the painted look counts
+    # The worker lets go just after and writes its result anyway: the pass deletes it.
+    await redis.delete(f"arq:in-progress:{job}")
+    await redis.set(f"arq:result:{job}", b"x" * 1000)
+    tracker = studio.tracker()
+    await tracker.tick()
+    assert not await redis.exists(f"arq:result:{job}")
+    assert (await store.looks(oid))[0]["job_id"] is None
+    assert order["status"] == "queued"

@@ -240,17 +240,27 @@ class PackOrders:
 
     # --- cancelling ----------------------------------------------------------------------
     async def cancel(self, order: Row) -> Reply:
-        """The looks not painted yet leave the queue; a look being painted is dropped when
-        it finishes; looks already sent stay."""
-        store = self.s.store
+        """The looks not painted yet leave the queue; a look being painted is stopped on
+        the worker (its job dropped: the worker stops at its next step and keeps no
+        result, as for /forget) and counts toward today's limit ("stopped": the GPU
+        worked on it); looks already sent stay."""
+        store, engine = self.s.store, self.s.engine
         looks = await store.looks(order["id"])
+        stopped = []
         for look in looks:
             if look["status"] in ("queued", "running") and look["job_id"]:
-                await self.s.engine.remove_queued(look["job_id"])
+                if await engine.remove_queued(look["job_id"]):
+                    continue
+                js = await engine.state(c.JOB_GENERATE, look["job_id"])
+                if js.status in ("running", "done"):
+                    stopped.append(look["id"])  # a worker has it (or just painted it)
+                await engine.drop([look["job_id"]])
         await store.set_order(order["id"], status="cancelled", finished_at=now_iso())
         for look in looks:
             if look["status"] in ("queued", "running"):
-                await store.set_look(look["id"], status="cancelled")
-        text = wp.pack_cancelled(order["id"], sum(1 for x in looks if x["delivered_at"]))
+                status = "stopped" if look["id"] in stopped else "cancelled"
+                await store.set_look(look["id"], status=status)
+        painted = sum(len(json.loads(x["seeds"])) for x in looks if x["id"] in stopped)
+        text = wp.pack_cancelled(order["id"], sum(1 for x in looks if x["delivered_at"]), painted)
         await store.set_order(order["id"], progress=text)
         return _say(text, edit_key=f"order-{order['id']}")

@@ -195,22 +195,26 @@ class Tracker:
         jobs = [(job_of(o), o["job_id"]) for o in orders if o["job_id"] and not o["pack"]]
         jobs += await look_jobs(self.store)
         jobs += [(BY_KIND[v["kind"]].job, v["job_id"]) for v in vjs if v["job_id"]]
+        stopped = await self.store.stopped_look_jobs()
+        jobs += [(c.JOB_GENERATE, job_id) for _, job_id in stopped]
         self.parts.snap = Snapshot()
         await self._isolated(self._snapshot(jobs), "queue read", 0)
+        await self._isolated(self._clear_stopped(stopped), "stopped looks", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         states = self.parts.snap.states
         for n, order in enumerate(orders, 1):
-            js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
-            if js is not None and js.status == "queued" and order["status"] == "queued":
-                if not self.pacer.due(order["id"]):  # the common case, without a coroutine
-                    continue
-                if (shown := self._queued_shown.get(order["id"])) and shown[0] == js.position:
-                    if shown[1] == await self.parts.note():
-                        continue
-            await self._isolated(self.follow_order(order), "order", order["id"])
             if n % YIELD_EVERY == 0:
                 await self._let_events_first()
+            js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
+            if js is not None and js.status == "queued" and order["status"] == "queued":
+                # The common case, without a coroutine: edited a moment ago, or nothing new.
+                if not self.pacer.due(order["id"]):
+                    continue
+                shown = self._queued_shown.get(order["id"])
+                if shown == (js.position, await self.parts.note()):
+                    continue
+            await self._isolated(self.follow_order(order), "order", order["id"])
         self._waiting = [o for o in orders if o["status"] == "queued" and not o["pack"]]
         for vj in vjs:
             await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
@@ -225,6 +229,17 @@ class Tracker:
         if not self.listening:  # run() has a task for them; called alone (tests): now
             await self._isolated(self.edits.flush(), "progress edits", 0)
         self.outages.passed()
+
+    async def _clear_stopped(self, stopped: list[tuple[int, str]]) -> None:
+        """A look stopped by a cancel while painted: once its worker let go, whatever it
+        left (a result written as the cancel came) is deleted and the job forgotten."""
+        for look_id, job_id in stopped:
+            js = self.parts.snap.states.pop(job_id, None)
+            if js is None or js.status in ("running", "queued"):
+                continue  # still winding down: the worker stops at its next step
+            if js.status == "done":
+                await self.engine.drop([job_id])
+            await self.store.forget_look_job(look_id)
 
     async def _let_events_first(self) -> None:
         """Between two slices of a pass: an event being handled (a delivery) goes first."""
