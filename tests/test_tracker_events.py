@@ -252,3 +252,81 @@ async def test_a_pack_cancelled_while_a_look_paints_stops_it_and_counts_it(
     assert not await redis.exists(f"arq:result:{job}")
     assert (await store.looks(oid))[0]["job_id"] is None
     assert order["status"] == "queued"
+
+
+async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
+    tmp_path: Path,
+) -> None:
+    """A database from before codes (its failures stored as sentences) is migrated: each
+    sentence becomes its code, and the message made from the code says the same words."""
+    import aiosqlite
+
+    from bot.store.migrate import MIGRATIONS_DIR, migrate
+    from bot.studio import words
+    from bot.studio.followups import final_words
+    from bot.studio.jobs.results import failure_reply
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for p in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        if "job_codes" not in p.name:
+            (older / p.name).write_text(p.read_text())
+    db = await aiosqlite.connect(tmp_path / "old.db")
+    db.row_factory = aiosqlite.Row
+    await migrate(db, older)
+    await db.execute("INSERT INTO users (platform, platform_user_id) VALUES ('terminal', 'x')")
+    sentences = {
+        "the studio's engine ran out of memory": "out_of_memory",
+        "the engine lost the job several times": "lost_several_times",
+        "a reference photo shows a face that is protected (its owner asked not to have it "
+        "used), so nothing was painted; /photos to send others": "protected",
+        "CUDA error in /opt/sitter/engine/render.py:42": "unknown",  # an old engine's own
+    }
+    for n, sentence in enumerate(sentences, 1):
+        await db.execute(
+            "INSERT INTO orders (id, user_id, platform, chat_id, style, choices, prompt, "
+            "negative_prompt, params, seeds, status, error) VALUES "
+            "(?, 1, 'terminal', 'c', 's', '{}', 'p', '', '{}', '[1]', 'failed', ?)",
+            (n, sentence),
+        )
+    await db.commit()
+    await migrate(db)  # this version's migrations
+    rows = {r["id"]: r["error"] async for r in await db.execute("SELECT id, error FROM orders")}
+    assert list(rows.values()) == list(sentences.values())
+    for n, sentence in enumerate(sentences, 1):
+        text = failure_reply({"id": n, "error": rows[n]}).text
+        shown = sentence if rows[n] != "unknown" else words.failure_words("unknown")
+        assert shown in text and "CUDA" not in text, text
+    # A pack's look, a withheld copy and an avatar refusal keep what they meant.
+    looks = {
+        "the engine made no portraits": "no_portraits",
+        "I withheld this copy of #3: it did not pass the safety check.": "copy_withheld",
+        "I can't make an avatar of portrait #2: I can't find a face in it to centre an "
+        "avatar on. Try a portrait with the whole face and some room around it (a "
+        "head-and-shoulders one works best).": '{"code": "avatar_refused", "problem": "no_face"}',
+    }
+    await db.close()
+    db = await aiosqlite.connect(tmp_path / "old2.db")
+    db.row_factory = aiosqlite.Row
+    await migrate(db, older)
+    await db.execute("INSERT INTO users (platform, platform_user_id) VALUES ('terminal', 'x')")
+    await db.execute(
+        "INSERT INTO orders (id, user_id, platform, chat_id, style, choices, prompt, "
+        "negative_prompt, params, seeds, status) VALUES "
+        "(1, 1, 'terminal', 'c', 's', '{}', 'p', '', '{}', '[1]', 'done')"
+    )
+    for n, sentence in enumerate(looks, 1):
+        await db.execute(
+            "INSERT INTO order_looks (order_id, user_id, idx, name, style, prompt, first, "
+            "status, error) VALUES (1, 1, ?, 'L', 's', 'p', ?, 'failed', ?)",
+            (n, n, sentence),
+        )
+    await db.commit()
+    await migrate(db)
+    got = [r["error"] async for r in await db.execute("SELECT error FROM order_looks ORDER BY idx")]
+    await db.close()
+    assert got == list(looks.values())
+    vj = {"method": "refused"}
+    assert final_words({**vj, "error": got[1]}, 3) == words.copy_withheld(3)
+    said = final_words({**vj, "error": got[2]}, 2)
+    assert "I can't find a face in it to centre an avatar on" in said and "#2" in said

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 from bot.store.pack_orders import NewLook
 from bot.store.store import Row, now_iso
-from bot.studio import reach, rights, safety
+from bot.studio import reach, rights, safety, words
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.events import Button, Reply
@@ -163,9 +163,7 @@ class PackOrders:
         store = self.s.store
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(
-                order["id"], status="failed", error="the reference photos are gone"
-            )
+            await store.set_order(order["id"], status="failed", error=words.REFERENCES_GONE)
             return _say(w.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
             if look["status"] == "queued" and not look["job_id"]:
@@ -228,7 +226,7 @@ class PackOrders:
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
         elif order["status"] == "failed":
-            what = w.status_failed(order["error"])
+            what = w.status_failed(words.stored_failure(order["error"]))
         else:
             what = w.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)

@@ -63,7 +63,7 @@ async def follow_pack(t: Parts, order: Row) -> None:
                 await store.finish_order(
                     oid,
                     status="failed",
-                    error=error or "the engine made no portraits",
+                    error=error or words.NO_PORTRAITS,
                     finished_at=now_iso(),
                 )
         else:
@@ -128,13 +128,13 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
         if look["enqueues"] < MAX_ENQUEUES:
             await _enqueue_look(t, order, look)
         else:
-            await store.finish_look(
-                look["id"], status="failed", error="the engine lost the job several times"
-            )
+            await store.finish_look(look["id"], status="failed", error=words.LOST_SEVERAL_TIMES)
         return
     if isinstance(result, c.JobFailure):
         log.warning("order %s look %s failed (%s)", order["id"], look["idx"], result.code)
-        await store.finish_look(look["id"], status="failed", error=words.failure_words(result.code))
+        await store.finish_look(
+            look["id"], status="failed", error=words.engine_failure(result.code)
+        )
         await engine.drop([look["job_id"]])
         return
     await _collect_look(t, order, look, result)
@@ -146,7 +146,7 @@ async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResul
     the look are still in flight (a /cancel, a ban or a forget may have come first)."""
     store = t.store
     if not result.variations and not result.withheld:
-        await store.finish_look(look["id"], status="failed", error="the engine made no portraits")
+        await store.finish_look(look["id"], status="failed", error=words.NO_PORTRAITS)
         return
     async with store.tx():
         if not await store.finish_look(look["id"], status="done"):
@@ -172,7 +172,9 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
     s, store = t.s, t.store
     name = t.orders.packs.name(order)
     if look["status"] == "failed":
-        reply = Reply(text=wp.look_failed(order["id"], look["name"], look["error"] or ""))
+        reply = Reply(
+            text=wp.look_failed(order["id"], look["name"], words.stored_failure(look["error"]))
+        )
     else:
         variations = _look_variations(look, await store.variations(order["id"]))
         shown = [v for v in variations if not v["removed_at"] and v["path"]]

@@ -35,11 +35,12 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
 
+from bot.store import codes
 from bot.store.store import Row, now_iso
 from bot.studio import rights, words
 from bot.studio import words_chat as w
 from bot.studio.events import Reply
-from bot.studio.followups import BY_KIND, FollowUps, is_final
+from bot.studio.followups import BY_KIND, FollowUps, final_words, is_final
 from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
 from bot.studio.jobs.pack_delivery import follow_pack, look_jobs
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts, Snapshot
@@ -415,7 +416,7 @@ class Tracker:
                 await self._lost_order(order)
                 return
             log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
-            error = words.failure_words(result.code)  # never the engine's own sentence
+            error = words.engine_failure(result.code)  # its code; never its own sentence
             await self.store.finish_order(oid, status="failed", error=error, finished_at=now_iso())
             await self.engine.drop([order["job_id"]])
             return
@@ -493,8 +494,8 @@ class Tracker:
                     vj["id"], status="delivered", delivered_at=now_iso()
                 )
         elif fresh["status"] == "failed":
-            if fresh["error"] == words.copy_withheld(vj["idx"]) or is_final(fresh):
-                reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
+            if is_final(fresh):  # the same copy again would be withheld (refused) too
+                reply = Reply(text=final_words(fresh, vj["idx"]))
             else:
                 reply = self.followups.failed_reply(
                     vj, vj["idx"], words.stored_failure(fresh["error"])
@@ -511,9 +512,9 @@ class Tracker:
                 await self._lost_follow_up(vj)
                 return
             log.warning("%s %s failed (%s): %s", f.job, vj["id"], result.code, result.message)
-            error = words.failure_words(result.code)  # never the engine's own sentence
+            error = words.engine_failure(result.code)  # its code; never its own sentence
             if result.code == c.FailureCode.WITHHELD:  # the copy did not pass the safety check
-                error = words.copy_withheld(vj["idx"])
+                error = codes.stored(codes.Failure.COPY_WITHHELD)
                 order = {"id": vj["order_id"], "user_id": vj["user_id"]}
                 await self.parts.audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
             await self.store.set_variation_job(vj["id"], status="failed", error=error)
