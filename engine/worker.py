@@ -259,6 +259,20 @@ async def _drain(workers: list[Worker], grace_s: float) -> None:
         await asyncio.wait(running, timeout=grace_s)
 
 
+def limit_threads(n: int) -> None:
+    """Each worker's CPU threads (``SITTER_WORKER_THREADS``; 0: leave torch's default).
+    Set before the models load; OpenMP reads the variable when torch first starts it."""
+    if n <= 0:
+        return
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
+    import torch
+
+    torch.set_num_threads(n)
+    log.info("worker: %d CPU thread(s) for torch (SITTER_WORKER_THREADS)", n)
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter worker [--burst] [--queues fast,gpu]``."""
     from sitter.observability import configure_logging, start_from_settings
@@ -269,6 +283,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
         return 2
     configure_logging(settings)
+    limit_threads(settings.worker_threads)
     from engine.licences import enforce
 
     enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
