@@ -177,7 +177,7 @@ class TimingOutbox:
 
 
 async def bot_main(args: argparse.Namespace, url: str, data: Path) -> dict[str, Any]:
-    from bot.studio.core import Studio
+    from bot.studio.core.core import Studio
     from sitter.config import load_settings
     from sitter.queue import EngineClient, connect
 

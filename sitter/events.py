@@ -44,12 +44,12 @@ class JobEvent:
     body: str = ""  # progress: the Progress JSON
 
 
-def add_to(pipe: Any, prefix: str, job_id: str, what: What, body: str = "") -> None:
-    """Queue the XADD on a pipeline (or a client: the caller awaits it)."""
+def add_to(pipe: Any, prefix: str, job_id: str, what: What, body: str = "") -> Any:
+    """The XADD, queued on a pipeline (or, on a client, an awaitable to await)."""
     fields = {"job": job_id, "what": what.value}
     if body:
         fields["body"] = body
-    return pipe.xadd(events_key(prefix), fields, maxlen=STREAM_LEN, approximate=True)  # type: ignore[no-any-return]
+    return pipe.xadd(events_key(prefix), fields, maxlen=STREAM_LEN, approximate=True)
 
 
 async def announce(redis: Any, prefix: str, job_id: str, what: What, body: str = "") -> None:

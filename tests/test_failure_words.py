@@ -16,10 +16,10 @@ from moderation_helpers import seed_person
 from studio_harness import open_studio
 from test_robust_orders import _outbox, _placed_order, _serve_gpu_once, _ticks
 
-from bot.studio import buttons as b
-from bot.studio import words
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
 from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
 from sitter.queue import redis_settings

@@ -17,9 +17,9 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set, until
 
-from bot.studio import words_chat as w
-from bot.studio.core import Studio
-from bot.studio.events import Recipient, Reply, Who
+from bot.studio.core import words_chat as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Recipient, Reply, Who
 from bot.studio.jobs.progress import Bars, EditPacer, overall, percent, running_text
 from sitter import contract as c
 from sitter.config import load_settings

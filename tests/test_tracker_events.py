@@ -20,7 +20,7 @@ from studio_engine import generate
 from studio_harness import RecordingOutbox
 from test_robust_orders import WHO, _placed_order
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter import contract as c
 from sitter import events
 from sitter.config import load_settings
@@ -262,9 +262,9 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     import aiosqlite
 
     from bot.store.migrate import MIGRATIONS_DIR, migrate
-    from bot.studio import words
-    from bot.studio.followups import final_words
+    from bot.studio.core import words
     from bot.studio.jobs.results import failure_reply
+    from bot.studio.portrait.followups import final_words
 
     older = tmp_path / "migrations"
     older.mkdir()

@@ -13,8 +13,8 @@ from __future__ import annotations
 import logging
 import time
 
-from bot.studio.events import ChatRefused, Recipient, Reply
-from bot.studio.services import Services
+from bot.studio.core.events import ChatRefused, Recipient, Reply
+from bot.studio.core.services import Services
 
 log = logging.getLogger("bot.studio.jobs.tracking")
 

@@ -16,15 +16,16 @@ import json
 import logging
 
 from bot.store.store import Row, Store, now_iso
-from bot.studio import buttons as b
-from bot.studio import followups, words
-from bot.studio import words_chat as w
-from bot.studio import words_packs as wp
-from bot.studio.contact_sheet import contact_sheet
-from bot.studio.events import Button, Image, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.words import detail_words, likeness_words
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
-from bot.studio.words import detail_words, likeness_words
+from bot.studio.orders import words_packs as wp
+from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.portrait import followups
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")

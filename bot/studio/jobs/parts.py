@@ -13,11 +13,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.store.moderation_store import ModerationStore
-from bot.studio.events import Reply
+from bot.studio.core.events import Reply
+from bot.studio.core.services import Services
 from bot.studio.jobs.delivery import Delivery
-from bot.studio.jobs.progress import ProgressEdits
-from bot.studio.orders import Orders
-from bot.studio.services import Services
+from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
+from bot.studio.orders.orders import Orders
 from sitter.engine_client import JobState
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -42,6 +42,9 @@ class Parts:
     orders: Orders
     outboxes: Delivery
     edits: ProgressEdits
+    pacer: EditPacer  # one order's progress message: one edit every SITTER_PROGRESS_EDIT_S
+    bars: Bars  # each order's bar only moves forward
+    shown: dict[int, tuple[int | None, str]] = field(default_factory=dict)  # position, note put
     snap: Snapshot = field(default_factory=Snapshot)
 
     @property

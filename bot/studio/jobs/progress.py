@@ -17,8 +17,8 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.studio import words_chat as w
-from bot.studio.events import Reply
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Reply
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")

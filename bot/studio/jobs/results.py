@@ -6,14 +6,15 @@ import json
 from typing import Any
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio import followups, words
-from bot.studio import words_chat as w
-from bot.studio import words_portrait as wp
-from bot.studio.events import Button, Image, Reply
-from bot.studio.looks import format_label
-from bot.studio.services import Services
-from bot.studio.words import detail_columns, detail_words, likeness_words
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.services import Services
+from bot.studio.core.words import detail_columns, detail_words, likeness_words
+from bot.studio.portrait import followups
+from bot.studio.portrait import words_portrait as wp
+from bot.studio.wizard.looks import format_label
 from sitter import contract as c
 
 

@@ -35,19 +35,19 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from bot.store import codes
-from bot.store.store import Row, now_iso
-from bot.studio import rights, words
-from bot.studio import words_chat as w
-from bot.studio.events import Reply
-from bot.studio.followups import BY_KIND, FollowUps, final_words, is_final
+from bot.store.store import Row
+from bot.studio.core.events import Reply
+from bot.studio.core.services import Services
 from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
-from bot.studio.jobs.pack_delivery import follow_pack, look_jobs
-from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts, Snapshot
-from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits, running_text
-from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
-from bot.studio.orders import VARIATIONS, Orders, job_of
-from bot.studio.services import Services
+from bot.studio.jobs.followup_follow import FollowUpFollower
+from bot.studio.jobs.order_follow import OrderFollower
+from bot.studio.jobs.pack_delivery import look_jobs
+from bot.studio.jobs.parts import MAX_ENQUEUES, Parts, Snapshot
+from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
+from bot.studio.jobs.results import variation_columns
+from bot.studio.orders.orders import Orders, job_of
+from bot.studio.portrait.followups import BY_KIND, FollowUps
+from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.events import JobEvent, What
 from sitter.outage import probe_disk
@@ -80,12 +80,15 @@ class Tracker:
         self.edits = ProgressEdits(
             self.send, self.store.orders_in_flight, self.store.set_progress, self.pacer
         )
-        self.parts = Parts(services, orders, outboxes, self.edits)
+        self.parts = Parts(services, orders, outboxes, self.edits, self.pacer, Bars())
+        self.edits.on_failed = lambda oid: self.parts.shown.pop(oid, None)
+        # Each kind of job the tracker follows, and who follows it (pack looks: the pack
+        # order's follower, pack_delivery.py, called by the order's).
+        self.order_kind = OrderFollower(self.parts)
+        self.followup_kind = FollowUpFollower(self.parts, followups)
         self.listening = False  # the event task runs: the pass can rest (run())
         self.moved = asyncio.Event()  # a job started: queue positions moved
-        self.bars = Bars()  # each order's bar only moves forward
         self._busy: dict[tuple[str, int], asyncio.Lock] = {}
-        self._queued_shown: dict[int, tuple[int | None, str]] = {}  # position, note put
         self._waiting: list[Row] = []  # one-style orders queued at the last pass
         self._last_pass = 0.0
         self._events_idle = asyncio.Event()
@@ -115,6 +118,9 @@ class Tracker:
             for t in tasks:
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await t
+            close = getattr(self.engine, "close_events", None)
+            if close is not None:  # the event read's own connection
+                await close()
 
     async def _rest(self) -> bool:
         """Until the next safety pass; True when a job started first (positions moved:
@@ -173,7 +179,7 @@ class Tracker:
             and order["status"] in ("queued", "running")
         ):
             with contextlib.suppress(ValueError):
-                self._show_running(order, c.Progress.model_validate_json(ev.body))
+                self.order_kind.show_running(order, c.Progress.model_validate_json(ev.body))
             return
         if ev.what == What.DONE or (ev.what == What.STARTED and kind == "order"):
             await self.follow_order(order, fresh=True)
@@ -212,7 +218,7 @@ class Tracker:
                 # The common case, without a coroutine: edited a moment ago, or nothing new.
                 if not self.pacer.due(order["id"]):
                     continue
-                shown = self._queued_shown.get(order["id"])
+                shown = self.parts.shown.get(order["id"])
                 if shown == (js.position, await self.parts.note()):
                     continue
             await self._isolated(self.follow_order(order), "order", order["id"])
@@ -259,7 +265,7 @@ class Tracker:
         for n, order in enumerate(waiting, 1):
             js = self.parts.snap.states.get(order["job_id"])
             if js is not None and js.status == "queued":
-                await self._show_state(order, "queued", js.position)
+                await self.order_kind.show_state(order, "queued", js.position)
             if n % YIELD_EVERY == 0:
                 await self._let_events_first()
         self.parts.snap = Snapshot()
@@ -297,236 +303,9 @@ class Tracker:
         """A row from the pass's list is read again before anything is done with it (a
         /cancel may have come since); ``fresh``: it was just read (an event)."""
         async with self._one_at_a_time(("order", order["id"])):
-            await self._follow_order(order, fresh)
-
-    async def _follow_order(self, order: Row, fresh: bool) -> None:
-        oid = order["id"]
-        if order["pack"]:  # one job per look, one album each (pack_delivery.py)
-            if not fresh and (order := await self.store.order(oid)) is None:
-                return
-            await follow_pack(self.parts, order)
-            return
-        if order["status"] in ("queued", "running"):
-            if not order["job_id"]:
-                reply = await self._enqueue_order(oid, lost_job=None)
-                if reply is not None:
-                    await self.send(order["platform"], order["chat_id"], reply)
-                return
-            js = await self.parts.state(job_of(order), order["job_id"])
-            if js.status == "running" and await self.engine.reclaim(order["job_id"]):
-                js = await self.engine.state(job_of(order), order["job_id"])
-            if js.status in ("queued", "running"):  # the common case: no SELECT, no send
-                await self._show_state(order, js.status, js.position)
-                return
-            if not fresh and (order := await self.store.order(oid)) is None:
-                return
-            if order["status"] not in ("queued", "running"):
-                pass  # cancelled (or finished by an event) since the pass began
-            elif js.status == "done":
-                await self._collect_order(order)
-            else:
-                await self._lost_order(order)
-                return
-        order = await self.store.order(oid)
-        if order is None or order["delivered_at"]:
-            return
-        if order["status"] == "done":
-            await self._deliver_results(order)
-        elif order["status"] == "failed":
-            await self._deliver_failure(order)
-
-    async def _show_state(self, order: Row, status: str, position: int | None) -> None:
-        oid = order["id"]
-        if status == "running" and order["status"] == "queued":
-            await self.store.mark_running(oid)  # only while still queued (not cancelled)
-        if not self.pacer.due(oid):  # edited a moment ago: the chat can wait
-            return
-        if status == "running":
-            self._show_running(order, await self.engine.progress(order["job_id"]))
-            return
-        note = await self.parts.note()
-        if self._queued_shown.get(oid) == (position, note):
-            return  # put already (sent, or waiting its turn): nothing new to say
-        self._queued_shown[oid] = (position, note)
-
-        def make() -> tuple[Reply, str]:  # the words when it is sent, not for every move
-            text = self.orders.progress_text(oid, "queued", position, note)
-            return self.orders.progress_reply(oid, text, True), text
-
-        self.edits.put(oid, order["platform"], order["chat_id"], make)
-
-    def _show_running(self, order: Row, prog: c.Progress | None) -> None:
-        self._queued_shown.pop(order["id"], None)
-        text = running_text(order["id"], prog, VARIATIONS, self.bars)
-        if text != order["progress"]:
-            reply = self.orders.progress_reply(order["id"], text, False)
-            self.edits.put(order["id"], order["platform"], order["chat_id"], lambda: (reply, text))
-
-    async def _enqueue_order(self, oid: int, *, lost_job: str | None) -> Reply | None:
-        """Enqueue under the person's lock, after reading the order again: gone (forgotten),
-        no longer active (cancelled), for a first enqueue already given a job by the
-        placing of the order, or for a lost job no longer lost: nothing to do."""
-        order = await self.store.order(oid)
-        if order is None:
-            return None
-        async with self.parts.person(order["user_id"]):
-            order = await self.store.order(oid)
-            if order is None or order["status"] not in ("queued", "running"):
-                return None
-            if order["job_id"] != lost_job:  # a job given meanwhile (first enqueue or not)
-                return None
-            if lost_job and not await self.parts.still_lost(job_of(order), lost_job):
-                return None  # the placing enqueued it while this pass looked
-            if lost_job:
-                log.warning("order %s: job %s is gone from Redis; enqueueing again", oid, lost_job)
-            return await self.orders.enqueue(oid)
-
-    async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, lost_job: str | None) -> None:
-        async with self.parts.person(user_id):
-            vj = await self.store.variation_job_by_id(vj_id)
-            if vj is None or vj["status"] != "queued" or vj["job_id"] != lost_job:
-                return
-            if lost_job and not await self.parts.still_lost(BY_KIND[vj["kind"]].job, lost_job):
-                return
-            await self.followups.enqueue(vj_id)
-
-    async def _deliver_failure(self, order: Row) -> None:
-        if await self.send(order["platform"], order["chat_id"], failure_reply(order)):
-            await self.store.set_order(order["id"], delivered_at=now_iso())
-
-    async def _lost_order(self, order: Row) -> None:
-        if order["enqueues"] < MAX_ENQUEUES:
-            reply = await self._enqueue_order(order["id"], lost_job=order["job_id"])
-            if reply is not None:
-                await self.send(order["platform"], order["chat_id"], reply)
-            return
-        await self.store.finish_order(
-            order["id"], status="failed", finished_at=now_iso(), error=words.LOST_SEVERAL_TIMES
-        )
-
-    async def _collect_order(self, order: Row) -> None:
-        """Store the finished job's portraits, unless the order was cancelled (or its
-        owner banned or forgotten) while its result was read: every write below is
-        conditional on the order still being queued or running."""
-        handle = self.engine.job(job_of(order), order["job_id"])
-        result = await self.engine.result(job_of(order), handle, timeout=RESULT_WAIT_S)
-        oid = order["id"]
-        if isinstance(result, c.JobFailure):
-            if result.code == c.FailureCode.LOST:
-                await self._lost_order(order)
-                return
-            log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
-            error = words.engine_failure(result.code)  # its code; never its own sentence
-            await self.store.finish_order(oid, status="failed", error=error, finished_at=now_iso())
-            await self.engine.drop([order["job_id"]])
-            return
-        assert isinstance(result, c.GenerateResult)
-        # Never "your 0 portraits", counted against the quota; all withheld by the safety
-        # check is an answer though (told neutrally, with Retry).
-        if not result.variations and not result.withheld:
-            await self.store.finish_order(
-                oid, status="failed", error=words.NO_PORTRAITS, finished_at=now_iso()
-            )
-            await self.engine.drop([order["job_id"]])
-            return
-        finished = False
-        async with self.store.tx():
-            if await self.store.finish_order(oid, status="done", finished_at=now_iso()):
-                finished = True
-                for idx, v in enumerate(result.variations, 1):
-                    rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
-                    await self.store.add_variation(
-                        oid, order["user_id"], idx, v.seed, rel, sha, *variation_columns(v)
-                    )
-                for withheld in result.withheld:
-                    await self.parts.audit_withheld(order, "output_withheld", withheld.model_dump())
-        if not finished:
-            log.info("order %s: finished after it was cancelled; its portraits are dropped", oid)
-        await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
-
-    async def _deliver_results(self, order: Row) -> None:
-        variations = await self.store.variations(order["id"])
-        withheld = await self.store.withheld_count(order["id"])
-        reply = results_reply(self.s, order, variations, withheld)
-        if await self.send(order["platform"], order["chat_id"], reply):
-            await self.store.set_order(order["id"], status="delivered", delivered_at=now_iso())
-            self.edits.pending.pop(order["id"], None)  # a queued edit would come too late
-            self.bars.forget(order["id"])
-            self._queued_shown.pop(order["id"], None)
-            done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
-            await self.send(order["platform"], order["chat_id"], done)
+            await self.order_kind.follow(order, fresh)
 
     # --- follow-ups (upscale, label, avatar) ------------------------------------------------
     async def follow_variation_job(self, vj: Row) -> None:
         async with self._one_at_a_time(("followup", vj["id"])):
-            await self._follow_variation_job(vj)
-
-    async def _follow_variation_job(self, vj: Row) -> None:
-        f = BY_KIND[vj["kind"]]
-        if vj["status"] == "queued":
-            if not vj["job_id"]:
-                await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=None)
-                return
-            js = await self.parts.state(f.job, vj["job_id"])
-            if js.status == "running":
-                await self.engine.reclaim(vj["job_id"])
-                return
-            if js.status == "queued":
-                return
-            fresh_vj = await self.store.variation_job_by_id(vj["id"])
-            if fresh_vj is None:
-                return
-            vj = {**dict(vj), **dict(fresh_vj)}  # keep the joined columns (platform, chat_id, idx)
-            if vj["status"] != "queued":
-                pass
-            elif js.status == "missing":
-                await self._lost_follow_up(vj)
-                return
-            else:
-                await self._collect_follow_up(vj)
-        fresh = await self.store.variation_job_by_id(vj["id"])
-        if fresh is None or fresh["delivered_at"]:
-            return
-        if fresh["status"] == "done":
-            reply = self.followups.reply(fresh, vj["idx"])
-            if await self.send(vj["platform"], vj["chat_id"], reply):
-                await self.store.set_variation_job(
-                    vj["id"], status="delivered", delivered_at=now_iso()
-                )
-        elif fresh["status"] == "failed":
-            if is_final(fresh):  # the same copy again would be withheld (refused) too
-                reply = Reply(text=final_words(fresh, vj["idx"]))
-            else:
-                reply = self.followups.failed_reply(
-                    vj, vj["idx"], words.stored_failure(fresh["error"])
-                )
-            if await self.send(vj["platform"], vj["chat_id"], reply):
-                await self.store.set_variation_job(vj["id"], delivered_at=now_iso())
-
-    async def _collect_follow_up(self, vj: dict[str, Any]) -> None:
-        f = BY_KIND[vj["kind"]]
-        handle = self.engine.job(f.job, vj["job_id"])
-        result = await self.engine.result(f.job, handle, timeout=RESULT_WAIT_S)
-        if isinstance(result, c.JobFailure):
-            if result.code == c.FailureCode.LOST:
-                await self._lost_follow_up(vj)
-                return
-            log.warning("%s %s failed (%s): %s", f.job, vj["id"], result.code, result.message)
-            error = words.engine_failure(result.code)  # its code; never its own sentence
-            if result.code == c.FailureCode.WITHHELD:  # the copy did not pass the safety check
-                error = codes.stored(codes.Failure.COPY_WITHHELD)
-                order = {"id": vj["order_id"], "user_id": vj["user_id"]}
-                await self.parts.audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
-            await self.store.set_variation_job(vj["id"], status="failed", error=error)
-            await self.engine.drop([vj["job_id"]])  # its request holds the portrait
-        else:
-            await self.followups.keep(vj, result)  # its files, or why it was refused
-            await self.engine.drop([vj["job_id"]])
-
-    async def _lost_follow_up(self, vj: Row | dict[str, Any]) -> None:
-        if vj["enqueues"] < MAX_ENQUEUES:
-            await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=vj["job_id"])
-        else:
-            await self.store.set_variation_job(
-                vj["id"], status="failed", error=words.LOST_SEVERAL_TIMES
-            )
+            await self.followup_kind.follow(vj)

@@ -1,5 +1,5 @@
 """Why a job failed, in the studio's own words: by the failure's code, never the
-engine's sentence (re-exported by :mod:`bot.studio.words`)."""
+engine's sentence (re-exported by :mod:`bot.studio.core.words`)."""
 
 from __future__ import annotations
 
