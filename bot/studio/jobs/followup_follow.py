@@ -9,6 +9,7 @@ import logging
 from typing import Any, cast
 
 from bot.store import codes
+from bot.store.codes import FollowUpStatus as Status
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core.events import Reply
@@ -26,7 +27,7 @@ class FollowUpFollower:
 
     async def follow(self, vj: Row) -> None:
         f = BY_KIND[vj["kind"]]
-        if vj["status"] == "queued":
+        if vj["status"] == Status.QUEUED:
             if not vj["job_id"]:
                 await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=None)
                 return
@@ -41,7 +42,7 @@ class FollowUpFollower:
                 return
             # The row as it is now, with the joined columns (platform, chat_id, idx).
             merged: dict[str, Any] = {**dict(vj), **dict(fresh_vj)}
-            if merged["status"] != "queued":
+            if merged["status"] != Status.QUEUED:
                 pass
             elif js.status == "missing":
                 await self._lost_follow_up(merged)
@@ -51,13 +52,13 @@ class FollowUpFollower:
         fresh = await self.t.store.variation_job_by_id(vj["id"])
         if fresh is None or fresh["delivered_at"]:
             return
-        if fresh["status"] == "done":
+        if fresh["status"] == Status.DONE:
             reply = self.followups.reply(fresh, vj["idx"])
             if await self.t.send(vj["platform"], vj["chat_id"], reply):
                 await self.t.store.set_variation_job(
-                    vj["id"], status="delivered", delivered_at=now_iso()
+                    vj["id"], status=Status.DELIVERED, delivered_at=now_iso()
                 )
-        elif fresh["status"] == "failed":
+        elif fresh["status"] == Status.FAILED:
             if is_final(fresh):  # the same copy again would be withheld (refused) too
                 reply = Reply(text=final_words(fresh, vj["idx"]))
             else:
@@ -81,7 +82,7 @@ class FollowUpFollower:
                 error = codes.stored(codes.Failure.COPY_WITHHELD)
                 order = {"id": vj["order_id"], "user_id": vj["user_id"]}
                 await self.t.audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
-            await self.t.store.set_variation_job(vj["id"], status="failed", error=error)
+            await self.t.store.set_variation_job(vj["id"], status=Status.FAILED, error=error)
             await self.t.engine.drop([vj["job_id"]])  # its request holds the portrait
         else:
             await self.followups.keep(
@@ -94,13 +95,13 @@ class FollowUpFollower:
             await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=vj["job_id"])
         else:
             await self.t.store.set_variation_job(
-                vj["id"], status="failed", error=words.LOST_SEVERAL_TIMES
+                vj["id"], status=Status.FAILED, error=words.LOST_SEVERAL_TIMES
             )
 
     async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, lost_job: str | None) -> None:
         async with self.t.person(user_id):
             vj = await self.t.store.variation_job_by_id(vj_id)
-            if vj is None or vj["status"] != "queued" or vj["job_id"] != lost_job:
+            if vj is None or vj["status"] != Status.QUEUED or vj["job_id"] != lost_job:
                 return
             if lost_job and not await self.t.still_lost(BY_KIND[vj["kind"]].job, lost_job):
                 return

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 
+from bot.store.codes import IN_FLIGHT, OrderStatus
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -33,7 +34,7 @@ class OrderFollower:
                 return
             await follow_pack(self.t, order)
             return
-        if order["status"] in ("queued", "running"):
+        if order["status"] in IN_FLIGHT:
             if not order["job_id"]:
                 reply = await self._enqueue_order(oid, lost_job=None)
                 if reply is not None:
@@ -47,7 +48,7 @@ class OrderFollower:
                 return
             if not fresh and (order := await self.t.store.order(oid)) is None:
                 return
-            if order["status"] not in ("queued", "running"):
+            if order["status"] not in IN_FLIGHT:
                 pass  # cancelled (or finished by an event) since the pass began
             elif js.status == "done":
                 await self._collect_order(order)
@@ -57,14 +58,14 @@ class OrderFollower:
         order = await self.t.store.order(oid)
         if order is None or order["delivered_at"]:
             return
-        if order["status"] == "done":
+        if order["status"] == OrderStatus.DONE:
             await self._deliver_results(order)
-        elif order["status"] == "failed":
+        elif order["status"] == OrderStatus.FAILED:
             await self._deliver_failure(order)
 
     async def show_state(self, order: Row, status: str, position: int | None) -> None:
         oid = order["id"]
-        if status == "running" and order["status"] == "queued":
+        if status == "running" and order["status"] == OrderStatus.QUEUED:
             await self.t.store.mark_running(oid)  # only while still queued (not cancelled)
         if not self.t.pacer.due(oid):  # edited a moment ago: the chat can wait
             return
@@ -100,7 +101,7 @@ class OrderFollower:
             return None
         async with self.t.person(order["user_id"]):
             order = await self.t.store.order(oid)
-            if order is None or order["status"] not in ("queued", "running"):
+            if order is None or order["status"] not in IN_FLIGHT:
                 return None
             if order["job_id"] != lost_job:  # a job given meanwhile (first enqueue or not)
                 return None
@@ -121,7 +122,10 @@ class OrderFollower:
                 await self.t.send(order["platform"], order["chat_id"], reply)
             return
         await self.t.store.finish_order(
-            order["id"], status="failed", finished_at=now_iso(), error=words.LOST_SEVERAL_TIMES
+            order["id"],
+            status=OrderStatus.FAILED,
+            finished_at=now_iso(),
+            error=words.LOST_SEVERAL_TIMES,
         )
 
     async def _collect_order(self, order: Row) -> None:
@@ -138,7 +142,7 @@ class OrderFollower:
             log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
             error = words.engine_failure(result.code)  # its code; never its own sentence
             await self.t.store.finish_order(
-                oid, status="failed", error=error, finished_at=now_iso()
+                oid, status=OrderStatus.FAILED, error=error, finished_at=now_iso()
             )
             await self.t.engine.drop([order["job_id"]])
             return
@@ -147,13 +151,13 @@ class OrderFollower:
         # check is an answer though (told neutrally, with Retry).
         if not result.variations and not result.withheld:
             await self.t.store.finish_order(
-                oid, status="failed", error=words.NO_PORTRAITS, finished_at=now_iso()
+                oid, status=OrderStatus.FAILED, error=words.NO_PORTRAITS, finished_at=now_iso()
             )
             await self.t.engine.drop([order["job_id"]])
             return
         finished = False
         async with self.t.store.tx():
-            if await self.t.store.finish_order(oid, status="done", finished_at=now_iso()):
+            if await self.t.store.finish_order(oid, status=OrderStatus.DONE, finished_at=now_iso()):
                 finished = True
                 for idx, v in enumerate(result.variations, 1):
                     rel, sha = self.t.store.media.put(order["user_id"], "results", v.image, "png")
@@ -171,7 +175,9 @@ class OrderFollower:
         withheld = await self.t.store.withheld_count(order["id"])
         reply = results_reply(self.t.s, order, variations, withheld)
         if await self.t.send(order["platform"], order["chat_id"], reply):
-            await self.t.store.set_order(order["id"], status="delivered", delivered_at=now_iso())
+            await self.t.store.set_order(
+                order["id"], status=OrderStatus.DELIVERED, delivered_at=now_iso()
+            )
             self.t.edits.pending.pop(order["id"], None)  # a queued edit would come too late
             self.t.bars.forget(order["id"])
             self.t.shown.pop(order["id"], None)

@@ -15,6 +15,7 @@ import asyncio
 import json
 import logging
 
+from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus
 from bot.store.store import Row, Store, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words
@@ -29,8 +30,6 @@ from bot.studio.portrait import followups
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")
-
-IN_FLIGHT = ("queued", "running")
 
 
 async def look_jobs(store: Store) -> list[tuple[str, str]]:
@@ -51,19 +50,19 @@ async def follow_pack(t: Parts, order: Row) -> None:
             return  # cancelled (or forgotten) while this pass ran
         looks = await store.looks(oid)
         for look in looks:
-            if look["status"] in ("done", "failed") and not look["delivered_at"]:
+            if look["status"] in (LookStatus.DONE, LookStatus.FAILED) and not look["delivered_at"]:
                 await _deliver_look(t, order, look, len(looks))
         looks = await store.looks(oid)
         if all(x["status"] not in IN_FLIGHT for x in looks):
             painted = await store.variations(oid)
-            if painted or any(x["status"] == "done" for x in looks):
-                if await store.finish_order(oid, status="done", finished_at=now_iso()):
+            if painted or any(x["status"] == LookStatus.DONE for x in looks):
+                if await store.finish_order(oid, status=OrderStatus.DONE, finished_at=now_iso()):
                     await store.uncount_failed_looks(oid)
             else:
                 error = next((x["error"] for x in looks if x["error"]), None)
                 await store.finish_order(
                     oid,
-                    status="failed",
+                    status=OrderStatus.FAILED,
                     error=error or words.NO_PORTRAITS,
                     finished_at=now_iso(),
                 )
@@ -76,14 +75,16 @@ async def follow_pack(t: Parts, order: Row) -> None:
     order = await store.order(oid)
     if order is None or order["delivered_at"]:
         return
-    if order["status"] == "done":
+    if order["status"] == OrderStatus.DONE:
         looks = await store.looks(oid)
         for look in looks:  # a restart between two albums: the rest, once
-            undelivered = look["status"] in ("done", "failed") and not look["delivered_at"]
+            undelivered = (
+                look["status"] in (LookStatus.DONE, LookStatus.FAILED) and not look["delivered_at"]
+            )
             if undelivered and not await _deliver_look(t, order, look, len(looks)):
                 return
         await _deliver_sheet(t, order)
-    elif order["status"] == "failed" and await t.send(
+    elif order["status"] == OrderStatus.FAILED and await t.send(
         order["platform"], order["chat_id"], failure_reply(order)
     ):
         await store.set_order(oid, delivered_at=now_iso())
@@ -114,10 +115,10 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
     if js.status == "running" and await engine.reclaim(look["job_id"]):
         js = await engine.state(c.JOB_GENERATE, look["job_id"])
     if js.status == "running":
-        if look["status"] == "queued":
-            await store.set_look(look["id"], status="running")
-        if order["status"] == "queued":
-            await store.set_order(order["id"], status="running")
+        if look["status"] == LookStatus.QUEUED:
+            await store.set_look(look["id"], status=LookStatus.RUNNING)
+        if order["status"] == OrderStatus.QUEUED:
+            await store.mark_running(order["id"])  # only while still queued (not cancelled)
         return
     if js.status == "queued":
         return
@@ -129,12 +130,14 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
         if look["enqueues"] < MAX_ENQUEUES:
             await _enqueue_look(t, order, look)
         else:
-            await store.finish_look(look["id"], status="failed", error=words.LOST_SEVERAL_TIMES)
+            await store.finish_look(
+                look["id"], status=LookStatus.FAILED, error=words.LOST_SEVERAL_TIMES
+            )
         return
     if isinstance(result, c.JobFailure):
         log.warning("order %s look %s failed (%s)", order["id"], look["idx"], result.code)
         await store.finish_look(
-            look["id"], status="failed", error=words.engine_failure(result.code)
+            look["id"], status=LookStatus.FAILED, error=words.engine_failure(result.code)
         )
         await engine.drop([look["job_id"]])
         return
@@ -147,10 +150,10 @@ async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResul
     the look are still in flight (a /cancel, a ban or a forget may have come first)."""
     store = t.store
     if not result.variations and not result.withheld:
-        await store.finish_look(look["id"], status="failed", error=words.NO_PORTRAITS)
+        await store.finish_look(look["id"], status=LookStatus.FAILED, error=words.NO_PORTRAITS)
         return
     async with store.tx():
-        if not await store.finish_look(look["id"], status="done"):
+        if not await store.finish_look(look["id"], status=LookStatus.DONE):
             log.info("order %s look %s: finished after a cancel; dropped", order["id"], look["idx"])
             return
         for i, v in enumerate(result.variations):
@@ -172,7 +175,7 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
     """One album: the look's portraits with their pack-wide numbers and buttons."""
     s, store = t.s, t.store
     name = t.orders.packs.name(order)
-    if look["status"] == "failed":
+    if look["status"] == LookStatus.FAILED:
         reply = Reply(
             text=wp.look_failed(order["id"], look["name"], words.stored_failure(look["error"]))
         )
@@ -222,7 +225,7 @@ async def _deliver_sheet(t: Parts, order: Row) -> None:
         names = ", ".join(
             f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
             for x in looks
-            if x["status"] == "done"
+            if x["status"] == LookStatus.DONE
         )
         text = wp.contact_sheet_text(order["id"], name, len(shown), names)
         reply = Reply(text=text, images=(Image(store.media.path(rel)),), buttons=(retry,))
@@ -238,7 +241,7 @@ async def _deliver_sheet(t: Parts, order: Row) -> None:
     sent = await t.send(order["platform"], order["chat_id"], reply)
     if not sent:
         return
-    await store.set_order(order["id"], status="delivered", delivered_at=now_iso())
+    await store.set_order(order["id"], status=OrderStatus.DELIVERED, delivered_at=now_iso())
     t.edits.pending.pop(order["id"], None)  # a queued edit would come too late
     done = Reply(text=wp.pack_ready(order["id"], name), edit_key=f"order-{order['id']}")
     await t.send(order["platform"], order["chat_id"], done)
