@@ -210,8 +210,9 @@ class Tracker:
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
         states = self.parts.snap.states
+        idle = self._events_idle
         for n, order in enumerate(orders, 1):
-            if n % YIELD_EVERY == 0:
+            if n % YIELD_EVERY == 0 or not idle.is_set():  # a delivery goes first
                 await self._let_events_first()
             js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
             if js is not None and js.status == "queued" and order["status"] == "queued":
@@ -262,12 +263,15 @@ class Tracker:
         self.parts.snap.states = await self.engine.states(
             [(job_of(o), o["job_id"]) for o in waiting]
         )
+        idle = self._events_idle
         for n, order in enumerate(waiting, 1):
+            if n % YIELD_EVERY == 0 or not idle.is_set():
+                await self._let_events_first()
             js = self.parts.snap.states.get(order["job_id"])
             if js is not None and js.status == "queued":
+                if self.parts.shown.get(order["id"]) == (js.position, await self.parts.note()):
+                    continue  # said already (the common case: no coroutine)
                 await self.order_kind.show_state(order, "queued", js.position)
-            if n % YIELD_EVERY == 0:
-                await self._let_events_first()
         self.parts.snap = Snapshot()
         if not self.listening:
             await self.edits.flush()
