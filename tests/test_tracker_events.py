@@ -330,3 +330,30 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     assert final_words({**vj, "error": got[1]}, 3) == words.copy_withheld(3)
     said = final_words({**vj, "error": got[2]}, 2)
     assert "I can't find a face in it to centre an avatar on" in said and "#2" in said
+
+
+async def test_an_event_never_acts_on_the_pass_s_stale_snapshot(studio: Studio) -> None:
+    """Found by bench_tracker at 10,000 queued: a "done" event handled while a pass ran
+    used the state the pass had read before the job finished ("running"), so the
+    results waited for the next safety pass (seconds). The event asks Redis itself."""
+    from test_robust_orders import _readable, _serve_gpu_once
+
+    from bot.studio.jobs.parts import Snapshot
+    from sitter.engine_client import JobState
+    from sitter.events import JobEvent, What
+
+    oid = await _placed_order(studio)
+    job_id = (await studio.store.order(oid))["job_id"]
+    await _serve_gpu_once(studio, _readable(job_id))  # the job is done, its result stored
+    tracker = studio.tracker()
+    go = asyncio.Event()
+
+    async def event_task() -> None:  # started before the pass, as run() starts it
+        await go.wait()
+        await tracker.on_event(JobEvent(job_id, What.DONE))
+
+    task = asyncio.create_task(event_task())
+    tracker.parts.snap = Snapshot(states={job_id: JobState("running")})  # the pass's read
+    go.set()
+    await task
+    assert (await studio.store.order(oid))["delivered_at"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -36,6 +37,9 @@ class Snapshot:
     note: str | None = None
 
 
+_PASS: ContextVar[Snapshot | None] = ContextVar("tracker_pass", default=None)
+
+
 @dataclass
 class Parts:
     s: Services
@@ -45,7 +49,18 @@ class Parts:
     pacer: EditPacer  # one order's progress message: one edit every SITTER_PROGRESS_EDIT_S
     bars: Bars  # each order's bar only moves forward
     shown: dict[int, tuple[int | None, str]] = field(default_factory=dict)  # position, note put
-    snap: Snapshot = field(default_factory=Snapshot)
+
+    @property
+    def snap(self) -> Snapshot:
+        """This pass's snapshot, in the task running the pass only: an event, handled in
+        the event task meanwhile, never acts on a state the pass read before the job
+        finished (it asks Redis itself)."""
+        snap = _PASS.get()
+        return snap if snap is not None else Snapshot()
+
+    @snap.setter
+    def snap(self, value: Snapshot) -> None:
+        _PASS.set(value)
 
     @property
     def store(self) -> Any:
@@ -65,9 +80,10 @@ class Parts:
 
     async def note(self) -> str:
         """ " The engine isn't running..." (read once per pass)."""
-        if self.snap.note is None:
-            self.snap.note = await self.orders.no_worker_note()
-        return self.snap.note
+        snap = self.snap
+        if snap.note is None:
+            snap.note = await self.orders.no_worker_note()
+        return snap.note
 
     def person(self, user_id: int) -> asyncio.Lock:
         """The lock the person's chat events hold (Studio.handle): a job is enqueued only
