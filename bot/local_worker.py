@@ -8,13 +8,14 @@ import contextlib
 import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
 
 from sitter.config import Settings
 
-CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (sitter/cli.py)
+CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (cli/main.py)
 # The engine extra (pyproject.toml); the bot image (docker/Dockerfile.bot) ships engine/'s
 # source without these, and a worker started there would only die at its first import.
 ENGINE_LIBRARIES = ("torch", "diffusers")
@@ -44,7 +45,7 @@ def start_worker(settings: Settings) -> subprocess.Popen | None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     out = open(log_path, "ab")  # noqa: SIM115 (handed to the child)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sitter.cli", "worker"], env=env, stdout=out, stderr=out
+        [sys.executable, "-m", "cli", "worker"], env=env, stdout=out, stderr=out
     )
     out.close()
     say(f"started an engine worker (pid {proc.pid}, model {settings.model}); log: {log_path}")
@@ -52,11 +53,18 @@ def start_worker(settings: Settings) -> subprocess.Popen | None:
 
 
 def stop_worker(proc: subprocess.Popen | None) -> None:
+    """SIGINT: the worker hands a running order back to the queue at once (no grace,
+    engine/worker.py ``serve``), so the next start finds it queued, not a stale 50%."""
     if proc is None or proc.poll() is not None:
         return
-    proc.terminate()
+    proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(20)
+        proc.wait(1)
+        return
+    except subprocess.TimeoutExpired:
+        say("stopping the engine worker: its order goes back to the queue…")
+    try:
+        proc.wait(19)  # a render stops at its next step
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)

@@ -29,7 +29,8 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
-from sitter.contract import FailureCode, PhotoProblem
+from sitter.config import Settings
+from sitter.contract import MAX_PIXELS_SIDE, FailureCode, PhotoProblem
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
 
@@ -67,11 +68,11 @@ class IntakeLimits:
     min_side: int = DEFAULT_MIN_SIDE
 
     @classmethod
-    def from_settings(cls, settings: object) -> IntakeLimits:
+    def from_settings(cls, settings: Settings) -> IntakeLimits:
         return cls(
-            max_bytes=int(getattr(settings, "max_upload_bytes", DEFAULT_MAX_BYTES)),
-            max_pixels=int(getattr(settings, "photo_max_pixels", DEFAULT_MAX_PIXELS)),
-            min_side=int(getattr(settings, "photo_min_side", DEFAULT_MIN_SIDE)),
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.photo_max_pixels,
+            min_side=settings.photo_min_side,
         )
 
 
@@ -139,6 +140,14 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
             PhotoProblem.TOO_LARGE,
             f"This picture is {w}x{h} pixels, more than I accept "
             f"({max_pixels / 1e6:.0f} megapixels). Please send a smaller copy.",
+        )
+    if max(w, h) > MAX_PIXELS_SIDE:
+        # A 1x64,000,000 strip is within the pixel limit, but no photo: refused from its
+        # header, before its pixels are decoded (and before a size no reply can carry).
+        raise PhotoRefused(
+            PhotoProblem.TOO_LARGE,
+            f"This picture is {w}x{h} pixels: longer than the {MAX_PIXELS_SIDE:,} pixels "
+            "I accept on a side, so I did not open it. Please send a photo of you.",
         )
     return im
 

@@ -27,10 +27,13 @@ import logging
 import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitter import contract as c
 from sitter import events
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +45,7 @@ class Reporter:
 
     def __init__(
         self,
-        redis: Any,
+        redis: Redis,
         key: str,
         loop: asyncio.AbstractEventLoop,
         announce: tuple[str, str] | None = None,

@@ -34,6 +34,7 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.config import Settings
 from sitter.contract import FailureCode
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class Policy:
     action: SafetyAction
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Policy:
+    def from_settings(cls, settings: Settings) -> Policy:
         return cls(float(settings.safety_threshold), SafetyAction(settings.safety_action))
 
     def over(self, score: float) -> bool:

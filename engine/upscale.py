@@ -24,6 +24,7 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.config import Settings
 from sitter.contract import FailureCode
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ def tiled_upscale(
 def lanczos_upscaler(reasons: list[str]) -> Upscaler:
     def run(image: Image.Image) -> Image.Image:
         return image.convert("RGB").resize(
-            (image.width * MODEL_SCALE, image.height * MODEL_SCALE), Image.LANCZOS
+            (image.width * MODEL_SCALE, image.height * MODEL_SCALE), Image.Resampling.LANCZOS
         )
 
     why = "; ".join(reasons) or "no super-resolution model"
@@ -194,8 +195,8 @@ def lanczos_upscaler(reasons: list[str]) -> Upscaler:
 
 
 # --- choosing -----------------------------------------------------------------------------------
-def _cuda_device(settings: Any) -> str | None:
-    wanted = str(getattr(settings, "device", "auto"))
+def _cuda_device(settings: Settings) -> str | None:
+    wanted = settings.device
     if wanted == "cpu":
         return None
     import torch
@@ -205,7 +206,7 @@ def _cuda_device(settings: Any) -> str | None:
     return "cuda" if wanted == "auto" else wanted
 
 
-def load_upscaler(settings: Any) -> Upscaler:
+def load_upscaler(settings: Settings) -> Upscaler:
     """The best backend this machine can run, tried in order; logs what was skipped."""
     skipped: list[str] = []
     device = _cuda_device(settings)
@@ -255,7 +256,7 @@ def upscale(image: bytes, scale: int, upscaler: Upscaler) -> tuple[bytes, str]:
         raise UpscaleError(f"{upscaler.method} returned {big.size}, expected {expected}")
     method = upscaler.method
     if scale == 2:
-        big = big.resize((rgb.width * 2, rgb.height * 2), Image.LANCZOS)
+        big = big.resize((rgb.width * 2, rgb.height * 2), Image.Resampling.LANCZOS)
         method = f"{method}, reduced to 2x with Lanczos"
     buf = io.BytesIO()
     big.save(buf, "PNG")
