@@ -144,7 +144,8 @@ class PortraitMenu:
         prompt = parent["prompt"]
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
-            if text := screen_order({k: str(v) for k, v in choices.items()}):
+            whole = {k: str(v) for k, v in choices.items()} | {"subject": parent["subject"] or ""}
+            if text := screen_order(whole):  # the whole order: its description too
                 return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
             style = self.s.prompts.styles.get(parent["style"])
             if style is not None:
