@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -212,12 +212,10 @@ class Screen:
             if value:
                 verdict = self.check(value)
                 if not verdict.ok:
-                    return Verdict(False, verdict.category, verdict.matched, slot, verdict.reason)
+                    return replace(verdict, slot=slot)
         joined = " ".join(v for v in slots.values() if v)
         verdict = self.check(joined)
-        if not verdict.ok:
-            return Verdict(False, verdict.category, verdict.matched, "order", verdict.reason)
-        return OK
+        return verdict if verdict.ok else replace(verdict, slot="order")
 
 
 def _strip_allowed(rx: re.Pattern[str] | None, text: str) -> str:
