@@ -7,11 +7,11 @@ from __future__ import annotations
 from typing import Any, Protocol
 
 from bot.studio import buttons as b
-from bot.studio import safety
 from bot.studio import words_chat as w
 from bot.studio import words_looks as wl
 from bot.studio.conversation import Arrow, Outcome, Step, Turn, again, answer, say
 from bot.studio.events import Button, IncomingFile, Reply
+from bot.studio.safety.semantic import typed_refusal
 from bot.studio.services import Services
 from sitter.prompts import PromptLibrary
 from sitter.wizard_steps import FORMAT_STEP, SUBJECT_MAX_BYTES, SUBJECT_STEP, WizardStep
@@ -55,13 +55,12 @@ def summary_line(prompts: PromptLibrary, step: WizardStep, data: dict[str, Any])
     return wl.summary_subject(label or wl.NOT_DESCRIBED)
 
 
-def subject_refusal(text: str) -> str | None:
-    """Why a typed description is refused (too long, or the free-text screen), or None."""
+async def subject_refusal(services: Services, user: Any, text: str) -> str | None:
+    """Why a typed description is refused (too long, or the typed-answer screen), or None."""
     n = len(text.encode("utf-8"))
     if n > SUBJECT_MAX_BYTES:
         return wl.subject_too_long(n, SUBJECT_MAX_BYTES)
-    verdict = safety.screen_text(text)
-    return None if verdict.ok else verdict.message
+    return await typed_refusal(services, user, text)
 
 
 def subject_step(wz: Wizard, step: WizardStep, number: int) -> Step:
@@ -107,7 +106,7 @@ def subject_step(wz: Wizard, step: WizardStep, number: int) -> Step:
     async def text(turn: Turn, text: str) -> Outcome:
         if (bad := wz._checked_text(text)) is not None:
             return again(bad)
-        if refusal := subject_refusal(text):
+        if refusal := await subject_refusal(wz.s, turn.user, text):
             return again(say(refusal))
         return wz._answered(turn, text)
 

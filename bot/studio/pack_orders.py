@@ -14,11 +14,12 @@ from typing import Any, Protocol
 
 from bot.store.pack_orders import NewLook
 from bot.store.store import Row, now_iso
-from bot.studio import reach, rights, safety
+from bot.studio import reach, rights
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.events import Button, Reply
 from bot.studio.prompt_fit import prompt_refusal
+from bot.studio.safety.semantic import answers_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
 from sitter.packs import Pack
@@ -90,8 +91,8 @@ class PackOrders:
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
-        if not (verdict := safety.screen_order(asked)).ok:
-            return None, _say(verdict.message + w.CHANGE_IT), None
+        if text := await answers_refusal(self.s, user, asked):
+            return None, _say(text + w.CHANGE_IT), None
         looks = []
         job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         for look in pack.looks:

@@ -21,11 +21,11 @@ from bot.studio import words_chat as w
 from bot.studio import words_portrait as wp
 from bot.studio.conversation import State, Turn, say
 from bot.studio.events import Button, Reply
-from bot.studio.orders import Orders, screen_order, seeds
+from bot.studio.orders import Orders, seeds
 from bot.studio.prompt_fit import prompt_refusal
 from bot.studio.reach import check_set
+from bot.studio.safety.semantic import answers_refusal, typed_refusal
 from bot.studio.services import Services
-from bot.studio.wizard import screen_text
 from sitter.contract import MAX_LIGHTING
 from sitter.prompts import Preset
 
@@ -121,7 +121,7 @@ class PortraitMenu:
             return [say(wp.LIGHT_EMPTY)]
         if len(text) > MAX_LIGHTING:
             return [say(wp.light_too_long(len(text), MAX_LIGHTING))]
-        if refusal := screen_text(text):  # the same screen as any typed answer
+        if refusal := await typed_refusal(self.s, turn.user, text):  # as any typed answer
             return [say(refusal + wp.OTHER_LIGHT)]  # still asked: the next words try again
         await self.s.store.save_session(turn.user["id"], State.IDLE, {})
         return await self.place(turn.user, v, "relight", "subtle", " ".join(text.split()))
@@ -145,7 +145,7 @@ class PortraitMenu:
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
             whole = {k: str(v) for k, v in choices.items()} | {"subject": parent["subject"] or ""}
-            if text := screen_order(whole):  # the whole order: its description too
+            if text := await answers_refusal(self.s, user, whole):  # its description too
                 return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
             style = self.s.prompts.styles.get(parent["style"])
             if style is not None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.studio import buttons as b
-from bot.studio import looks, safety, words
+from bot.studio import looks, words
 from bot.studio import words_chat as w
 from bot.studio import words_packs as wp
 from bot.studio.conversation import (
@@ -29,6 +29,7 @@ from bot.studio.conversation import (
 from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.orders import VARIATIONS, Orders
 from bot.studio.photos import Photos
+from bot.studio.safety.semantic import typed_refusal
 from bot.studio.services import Services
 from bot.studio.wizard_packs import PACK, pack_step, pack_summary
 from bot.studio.wizard_start import consent_step, references_step
@@ -39,12 +40,6 @@ from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
     return [tuple(items[i : i + per_row]) for i in range(0, len(items), per_row)]
-
-
-def screen_text(text: str) -> str | None:
-    """The free-text screen (bot/studio/safety/screen.py): a refusal sentence, or None."""
-    verdict = safety.screen_text(text)
-    return None if verdict.ok else verdict.message
 
 
 class Wizard:
@@ -244,7 +239,7 @@ class Wizard:
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:
                 return again(bad)
-            if refusal := screen_text(text):
+            if refusal := await typed_refusal(self.s, turn.user, text):
                 return again(say(refusal))
             return self._answered(turn, text)
 
