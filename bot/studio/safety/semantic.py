@@ -44,10 +44,9 @@ def skeleton(text: str) -> str:
 def reason_for(category: str) -> str:
     """The person's words for a refusal category (its prompts/safety file's reason)."""
     screen = default_screen()
-    for item in (*screen.categories, *screen.pairs):
-        if item.name == category:
-            return item.reason
-    return OTHER_REASON
+    reasons = {x.name: x.reason for x in screen.categories}
+    reasons |= {x.name: x.reason for x in screen.pairs}
+    return reasons.get(category, OTHER_REASON)
 
 
 async def semantic_verdict(
