@@ -7,7 +7,7 @@ Also (full mode) every prompt the studio composes from its own styles and preset
 through the semantic screen as the GPU worker re-checks it before painting (none may
 be refused), and a sweep of the threshold to show the calibration.
 
-    .venv/bin/python benchmarks/screen_rates.py [--short]
+    .venv/bin/python benchmarks/screen_rates.py [--short] [--threads 1]
 """
 
 from __future__ import annotations
@@ -59,8 +59,16 @@ def studio_prompts() -> list[str]:
 
 def main(argv: list[str] | None = None) -> dict[str, float]:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--short", action="store_true", help="the corpus only (a test runs it)")
+    parser.add_argument(
+        "--short", action="store_true", help="the first cases of each list only (a test runs it)"
+    )
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
     args = parser.parse_args(argv)
+    import torch
+
+    torch.set_num_threads(args.threads)
+    n = 8 if args.short else None
+    must_refuse, paraphrases, must_pass = MUST_REFUSE[:n], PARAPHRASES[:n], MUST_PASS[:n]
     from engine.text_screen import check_prompt, load_text_screen
     from sitter.config import Settings
 
@@ -76,9 +84,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
             return rules_refuse(case) or (both and semantic_refuse(screen, case))
 
         started = time.perf_counter()
-        must = [refused(x) for x in MUST_REFUSE]
-        para = [refused(x) for x in PARAPHRASES]
-        ok = [not refused(x) for x in MUST_PASS]
+        must = [refused(x) for x in must_refuse]
+        para = [refused(x) for x in paraphrases]
+        ok = [not refused(x) for x in must_pass]
         ms = 1000 * (time.perf_counter() - started) / (len(must) + len(para) + len(ok))
         print(f"{name}:")
         print(f"  refused, must-refuse (issue 22 + own): {rate(must)}")
