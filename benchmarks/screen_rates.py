@@ -70,10 +70,10 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
     n = 8 if args.short else None
     must_refuse, paraphrases, must_pass = MUST_REFUSE[:n], PARAPHRASES[:n], MUST_PASS[:n]
     from engine.text_screen import check_prompt, load_text_screen
-    from sitter.config import Settings
+    from sitter.config import load_settings
 
     started = time.perf_counter()
-    screen = load_text_screen(Settings(text_screen_model="bundled"))
+    screen = load_text_screen(load_settings(text_screen_model="bundled"))
     assert screen is not None
     print(f"semantic screen: {screen.name}, threshold {screen.threshold}, margin {screen.margin}")
     print(f"  loaded in {time.perf_counter() - started:.1f} s")
