@@ -14,8 +14,8 @@ from studio_harness import (
     astronaut_set,
 )
 
-from bot.studio.core import Studio, clean_text
-from bot.studio.events import IncomingFile, Press, Who
+from bot.studio.core.core import Studio, clean_text
+from bot.studio.core.events import IncomingFile, Press, Who
 from sitter import contract as c
 
 WHO = Who("terminal", "eve", "eve-chat", "Eve")

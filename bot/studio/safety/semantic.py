@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from bot.store.store import Row
 from bot.studio.safety.screen import OK, Verdict, default_screen
 from bot.studio.safety.views import to_latin
 from sitter import contract as c
@@ -92,20 +93,18 @@ async def order_refusal(
     return None if verdict.ok else verdict.message
 
 
-async def _person_job(services: Any, user: Mapping[str, Any]) -> str:
+async def _person_job(services: Any, user: Row) -> str:
     """The job is named for its person (/forget finds their answers in Redis)."""
-    from bot.studio.rights import analysis_job_id
+    from bot.studio.rights.rights import analysis_job_id
 
     return analysis_job_id(await services.job_prefix(), user["id"])
 
 
-async def typed_refusal(services: Any, user: Mapping[str, Any], text: str) -> str | None:
+async def typed_refusal(services: Any, user: Row, text: str) -> str | None:
     """:func:`text_refusal` for one person's typed answer (the studio's services)."""
     return await text_refusal(services.engine, text, await _person_job(services, user))
 
 
-async def answers_refusal(
-    services: Any, user: Mapping[str, Any], slots: Mapping[str, str | None]
-) -> str | None:
+async def answers_refusal(services: Any, user: Row, slots: Mapping[str, str | None]) -> str | None:
     """:func:`order_refusal` for one person's order at "Queue it"."""
     return await order_refusal(services.engine, slots, await _person_job(services, user))
