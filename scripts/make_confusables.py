@@ -1,4 +1,5 @@
-"""Write bot/studio/safety/confusables.py: letters that look like Latin ones, folded.
+"""Write bot/studio/safety/confusables.txt: letters that look like Latin ones, folded
+(read by bot/studio/safety/confusables.py).
 
 Sources (nothing is downloaded; run it again when either changes):
 
@@ -28,7 +29,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "bot" / "studio" / "safety" / "confusables.py"
+OUT = Path(__file__).resolve().parents[1] / "bot" / "studio" / "safety" / "confusables.txt"
 
 # Look-alikes missing from confusables.txt and from the names, each seen in use.
 EXTRA = {
@@ -94,20 +95,17 @@ def table() -> dict[str, str]:
 def main() -> None:
     rows = table()
     lines = [
-        '"""Letters that look like Latin ones -> the Latin letter (generated, do not edit).',
-        "",
-        "Made by scripts/make_confusables.py from Unicode's confusables.txt (UTS #39, Unicode",
-        "License v3; read from the confusable-homoglyphs 3.3.1 wheel, MIT), Unicode character",
-        "names (small capitals, regional indicators) and a few listed extras. Applied after",
-        "NFKC, so what NFKC folds (fullwidth, mathematical letters) is not listed.",
-        '"""',
-        "",
-        "# fmt: off",
-        "FOLD: dict[int, str] = {",
+        "# Letters that look like Latin ones -> the Latin letter (generated, do not edit).",
+        "# Made by scripts/make_confusables.py from Unicode's confusables.txt (UTS #39, Unicode",
+        "# License v3; read from the confusable-homoglyphs 3.3.1 wheel, MIT), Unicode character",
+        "# names (small capitals, regional indicators) and a few listed extras. Applied after",
+        "# NFKC, so what NFKC folds (fullwidth, mathematical letters) is not listed.",
+        "# Unicode data: Copyright (c) 1991-2024 Unicode, Inc. Distributed under the Unicode",
+        "# License v3 (https://www.unicode.org/license.txt), whose notice applies to this file.",
+        "# code point<TAB>letter<TAB>character name",
     ]
-    lines += [f"    0x{ord(k):05x}: {v!r},  # {unicodedata.name(k, '?')}" for k, v in rows.items()]
-    lines += ["}", "# fmt: on", ""]
-    OUT.write_text("\n".join(lines), encoding="utf-8")
+    lines += [f"{ord(k):05X}\t{v}\t{unicodedata.name(k, '?')}" for k, v in rows.items()]
+    OUT.write_text("\n".join(lines) + "\n", encoding="utf-8")
     print(f"{len(rows)} look-alikes -> {OUT}")
 
 
