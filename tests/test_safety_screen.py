@@ -297,7 +297,8 @@ def test_an_age_anywhere_with_anything_revealing_anywhere_is_refused(screen: Scr
     assert all(screen.check(t).ok for t in order.values())
     v = screen.check_order(order)
     assert not v.ok and v.category == "youth_revealing" and v.slot == "order"
-    assert v.message.startswith("I can't use “high school senior” together with “bikini” in your order")
+    said = "I can't use “high school senior” together with “bikini” in your order."
+    assert v.message.startswith(said)
     assert screen.check_order({"subject": "42 years old", "attire": "swim trunks"}).category
     assert screen.check_order({"subject": "42 years old", "attire": "a navy suit"}).ok
 
