@@ -20,7 +20,15 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
-from safety_corpus import MUST_PASS, MUST_REFUSE, PARAPHRASES, Order, as_slots  # noqa: E402
+from safety_corpus import (  # noqa: E402
+    HELD_OUT_PASS,
+    HELD_OUT_REFUSE,
+    MUST_PASS,
+    MUST_REFUSE,
+    PARAPHRASES,
+    Order,
+    as_slots,
+)
 
 from bot.studio.safety import default_screen  # noqa: E402
 from bot.studio.safety.semantic import skeleton  # noqa: E402
@@ -99,6 +107,9 @@ def main(argv: list[str] | None = None) -> dict[str, float]:
         figures[f"{key}_passed"] = sum(ok) / len(ok)
     if args.short:
         return figures
+    held = [rules_refuse(x) or semantic_refuse(screen, x) for x in HELD_OUT_REFUSE]
+    kept = [not (rules_refuse(x) or semantic_refuse(screen, x)) for x in HELD_OUT_PASS]
+    print(f"held out (rules + semantic): refused {rate(held)}, passed {rate(kept)}")
     prompts = studio_prompts()
     refused_prompts = []
     for p in prompts:
