@@ -201,3 +201,21 @@ async def test_the_engines_semantic_refusal_is_worded_by_its_category(
     fake_engine.alive[c.QUEUE_FAST] = False
     await chat.send("Wearing absolutely nothing")
     assert "Where are you" in chat.text()
+
+
+async def test_a_strip_longer_than_any_side_is_refused_before_the_engine(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 22, item 8: a 1 x 64,000,000 PNG is refused by the bot from its header, in
+    words, before it is stored or sent to the engine (which refuses it too)."""
+    from test_intake_decode import _strip_png
+
+    chat = Chat(studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    [reply] = await chat.files([IncomingFile("strip.png", _strip_png(1, 64_000_000))])
+    assert (
+        "strip.png: ✗ it is 1×64000000 pixels; I take pictures up to 65,536 pixels on a side."
+        in reply.text
+    ), reply.text
+    assert [j.name for j in fake_engine.jobs.values()] == []  # the engine never saw it
