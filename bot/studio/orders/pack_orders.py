@@ -15,7 +15,6 @@ from typing import Any, Protocol
 from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio import safety
 from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
@@ -24,6 +23,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.painting import Painting
 from bot.studio.rights import rights
+from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
@@ -88,8 +88,8 @@ class PackOrders:
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
-        if not (verdict := safety.screen_order(asked)).ok:
-            return None, _say(verdict.message + wo.CHANGE_IT), None
+        if text := await answers_refusal(self.s, user, asked):
+            return None, _say(text + wo.CHANGE_IT), None
         looks = []
         job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         for look in pack.looks:
