@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.studio import safety
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -33,6 +32,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.photos.photos import Photos
+from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
@@ -45,12 +45,6 @@ from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
     return [tuple(items[i : i + per_row]) for i in range(0, len(items), per_row)]
-
-
-def screen_text(text: str) -> str | None:
-    """The free-text screen (bot/studio/safety/screen.py): a refusal sentence, or None."""
-    verdict = safety.screen_text(text)
-    return None if verdict.ok else verdict.message
 
 
 class Wizard:
@@ -276,7 +270,7 @@ class Wizard:
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:
                 return again(bad)
-            if refusal := screen_text(text):
+            if refusal := await typed_refusal(self.s, turn.user, text):
                 return again(say(refusal))
             return self._answered(turn, text)
 
