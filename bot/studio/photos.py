@@ -252,10 +252,7 @@ class Photos:
             return self._stay(
                 "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
-        notes = [
-            words.left_out(reference_set.photo_name(p))
-            for p in await store.photos(ref["id"], "excluded")
-        ]
+        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"))
         notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
         left = await store.count_photos(ref["id"])
         if left < minimum:

@@ -37,7 +37,32 @@ log = logging.getLogger(__name__)
 SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
 SHEET_KIND = SHEETS
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
-DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
+# Codes, not words (the words are made when a photo is named: :func:`aside_line`).
+# ``rule``: "majority" (most of the set shows someone else) or "first_person" (no one has
+# a majority, so the person of the earliest photos is kept: a set never holds two people).
+MAJORITY, FIRST_PERSON = "majority", "first_person"
+
+
+def different(rule: str) -> list[dict[str, str]]:
+    return [{"problem": "different_person", "rule": rule}]
+
+
+def aside_rule(photo: Row) -> str:
+    """Why a photo was set aside as someone else (:data:`MAJORITY` for older rows)."""
+    try:
+        reasons = json.loads(photo["reasons"] or "[]")
+    except ValueError:
+        reasons = []
+    rules = [r.get("rule") for r in reasons if isinstance(r, dict)]
+    return FIRST_PERSON if FIRST_PERSON in rules else MAJORITY
+
+
+def aside_lines(photos: list[Row]) -> list[str]:
+    """The words for photos set aside as someone else, and why once when no one had a
+    majority (the person the set began with was kept)."""
+    first = [aside_rule(p) == FIRST_PERSON for p in photos]
+    lines = [words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first)]
+    return [*lines, words.FIRST_PERSON_KEPT] if any(first) else lines
 
 
 def embedding(photo: Row) -> c.Embedding:
@@ -56,12 +81,13 @@ class Judged:
     out: list[Row] = field(default_factory=list)
     back: list[Row] = field(default_factory=list)
     error: str | None = None
+    first_person: bool = False  # no majority: the person of the earliest photos was kept
 
     def lines(self) -> list[str]:
-        return [
-            *(words.left_out(photo_name(p)) for p in self.out),
-            *(words.taken_back(photo_name(p)) for p in self.back),
-        ]
+        out = [words.left_out(photo_name(p), first_person=self.first_person) for p in self.out]
+        if out and self.first_person:
+            out.append(words.FIRST_PERSON_KEPT)
+        return [*out, *(words.taken_back(photo_name(p)) for p in self.back)]
 
 
 async def judge(s: Services, user: Row, set_id: int) -> Judged:
@@ -87,18 +113,21 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         return Judged(error=words.set_check_failed(words.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
     odd = {i for i in result.outliers if 0 <= i < len(faces)}
-    judged = Judged()
+    # The engine keeps one person: a majority's, or without one the earliest photos'.
+    rule = FIRST_PERSON if odd and 2 * (len(faces) - len(odd)) <= len(faces) else MAJORITY
+    judged = Judged(first_person=rule == FIRST_PERSON)
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
-        if p["status"] == want:
+        if p["status"] == want and (want == "accepted" or aside_rule(p) == rule):
             continue
         await store.update_photo(
             p["id"],
             want,
-            DIFFERENT if want == "excluded" else [],
+            different(rule) if want == "excluded" else [],
             embedding=json.loads(p["embedding"]),
             backend=p["backend"],
         )
+        # named when set aside, or when the reason changed (now: the first person kept)
         (judged.out if want == "excluded" else judged.back).append(p)
     return judged
 

@@ -189,8 +189,17 @@ def set_check_failed(message: str) -> str:
     return f"I couldn't compare your photos ({message}). Press Done to try again."
 
 
-def left_out(name: str) -> str:
+def left_out(name: str, first_person: bool = False) -> str:
+    if first_person:
+        return f"• {name} shows someone else than your first photos, so I left it out."
     return f"• {name} looks like a different person than the others, so I left it out."
+
+
+FIRST_PERSON_KEPT = (
+    "Your photos show two people (or more), and no one is in most of them. A set holds one "
+    "person, so I kept the person you started with. If that's the wrong one, remove their "
+    "photos in /photos, or start a new set."
+)
 
 
 def taken_back(name: str) -> str:
