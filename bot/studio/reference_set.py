@@ -61,7 +61,9 @@ def aside_lines(photos: list[Row]) -> list[str]:
     """The words for photos set aside as someone else, and why once when no one had a
     majority (the person the set began with was kept)."""
     first = [aside_rule(p) == FIRST_PERSON for p in photos]
-    lines = [words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first)]
+    lines = [
+        words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first, strict=True)
+    ]
     return [*lines, words.FIRST_PERSON_KEPT] if any(first) else lines
 
 
