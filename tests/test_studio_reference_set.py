@@ -334,3 +334,62 @@ async def test_on_real_faces_four_and_four_keeps_the_first_person_and_says_why(
     assert "4 photos of you are ready" in done.text, done.text
     assert "deepface_id01/1.jpg shows someone else than your first photos" in done.text
     assert "I kept the person you started with" in done.text, done.text
+
+
+def _edited(path, name: str, edit: str) -> IncomingFile:
+    """A lightly edited copy of a shared photo (engine/gate_calibration.COPIES), as JPEG."""
+    from engine.gate_calibration import COPIES
+
+    with Image.open(path) as im:
+        copy = COPIES[edit](im.convert("RGB"))
+    buf = io.BytesIO()
+    copy.save(buf, "JPEG", quality=90)
+    return IncomingFile(name, buf.getvalue(), len(buf.getvalue()))
+
+
+@needs_shared
+@pytest.mark.studio_db
+async def test_four_edited_copies_of_one_picture_never_outvote_three_own_photos(
+    real_studio: Studio,
+) -> None:
+    """Issue 22, item 11: four lightly edited copies of one photo of someone else (crop
+    right 18%, rotate 9 degrees, gamma + crop top 15%, grey border + shift: 12-24 bits
+    apart by the whole-frame hash) outvoted the person's own three photos (0 of 3 left).
+    The face print counts the picture once."""
+    studio, chat = real_studio, Chat(real_studio, WHO)
+    await consent(chat)
+    own = [incoming(FACES / "obama" / f"{n}.jpg") for n in (1, 2, 4)]
+    [v] = await chat.files(own)
+    assert v.text.count("✓ accepted") == 3, v.text
+    src = FACES / "deepface_id01" / "1.jpg"
+    edits = ("crop right 18%", "rotate 9", "gamma + crop top 15%", "border + shift")
+    texts = []
+    for n, edit in enumerate(edits, 1):
+        [v] = await chat.files([_edited(src, f"copy{n}.jpg", edit)])
+        texts.append(v.text)
+    print("\n--- four copies ---\n" + "\n".join(texts))
+    photos = await _set_of(studio)
+    accepted = sorted(p["filename"] for p in photos if p["status"] == "accepted")
+    assert accepted == sorted(f.filename for f in own), (accepted, texts)
+    copies = [p for p in photos if p["filename"].startswith("copy")]
+    assert [p["status"] for p in copies] == ["excluded"], [dict(p) for p in copies]
+    assert all("same picture as one I set aside" in t for t in texts[1:]), texts
+
+
+async def test_copies_of_one_picture_vote_once(fake_studio: Studio, fake_engine: FakeEngine) -> None:
+    """Issue 22, item 11, the other way round: three copies of one picture first, then two
+    photos of the person. One picture is one vote, so her two photos are the majority."""
+    chat = Chat(fake_studio, WHO)
+    await consent(chat)
+    bob = picture("bob.png", 1)
+    copies = [bob, resized(bob, "bob2.jpg", 1.3, 60), resized(bob, "bob3.jpg", 1.6, 40)]
+    fake_engine.fingerprints = False  # the whole-frame hash would catch these: the face print
+    fake_engine.show(copies, "bob")
+    hers = astronaut_set()[:2]
+    fake_engine.show(hers, "astronaut")
+    await chat.files(copies)
+    [v] = await chat.files(hers)
+    print("\n" + v.text)
+    photos = await _set_of(fake_studio)
+    kept = {p["filename"]: p["status"] for p in photos}
+    assert [n for n, s in kept.items() if s == "accepted"] == [f.filename for f in hers], kept

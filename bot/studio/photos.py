@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -16,7 +17,7 @@ from bot.studio.events import Button, IncomingFile, Reply
 from bot.studio.inputs import file_ext
 from bot.studio.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.services import Services
-from engine.near_duplicate import same_picture
+from engine.near_duplicate import face_print, same_face_picture, same_picture
 from sitter import contract as c
 
 log = logging.getLogger(__name__)
@@ -177,12 +178,19 @@ class Photos:
             if result.fingerprint and same_picture(result.fingerprint, p["fingerprint"]):
                 await store.delete_photo(photo_id)
                 return words.same_picture(n)
-        aside = [p for p in await store.photos(set_id, "excluded") if p["fingerprint"]]
+        excluded = await store.photos(set_id, "excluded")
+        aside = [p for p in excluded if p["fingerprint"]]
         if result.fingerprint and any(
             same_picture(result.fingerprint, p["fingerprint"]) for p in aside
         ):
             await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
             return words.SAME_PICTURE_ASIDE
+        if result.face_crop and excluded:  # ... nor cropped, turned or framed copies of it
+            mine = await asyncio.to_thread(face_print, result.face_crop)
+            theirs = await reference_set.face_prints(self.s, excluded)
+            if any(same_face_picture(mine, p) for p in theirs):
+                await store.delete_photo(photo_id)
+                return words.SAME_FACE_ASIDE
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
         problems = {i.problem for i in result.issues}
         if result.embedding is not None and problems == {c.PhotoProblem.DIFFERENT_PERSON}:

@@ -6,6 +6,9 @@
   can change its mind) and named; a photo set aside earlier comes back when most of the
   set turns out to show that person. So two photos of a friend among the first three
   no longer make every later photo "a different person".
+- **One picture, one vote**: photos whose faces are the same picture (cropped, turned,
+  framed or retouched copies: engine/near_duplicate.py's face print) vote once, so four
+  edited copies of someone else's photo never outvote the person's own three.
 - **Seen and edited** (``/photos``): a numbered contact sheet of the accepted photos
   (bot/studio/contact_sheet.py) with a Remove button per photo (its id in the button,
   so a number can't point at another photo) and "Start a new set". Removing deletes
@@ -21,6 +24,7 @@ import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.store.media import SHEETS, MediaStore
 from bot.store.store import Row
@@ -30,6 +34,7 @@ from bot.studio import words_chat as w
 from bot.studio.contact_sheet import contact_sheet
 from bot.studio.events import Button, Image, Reply
 from bot.studio.services import Services
+from engine.near_duplicate import face_print, same_face_picture
 from sitter import contract as c
 
 log = logging.getLogger(__name__)
@@ -92,6 +97,29 @@ class Judged:
         return [*out, *(words.taken_back(photo_name(p)) for p in self.back)]
 
 
+def _print_of(media: MediaStore, photo: Row) -> Any:
+    if not photo["crop_path"]:
+        return None
+    try:
+        return face_print(media.read(photo["crop_path"]))
+    except (OSError, ValueError):
+        return None  # a crop gone missing only turns the check off for that photo
+
+
+async def face_prints(s: Services, photos: list[Row]) -> list[Any]:
+    """Each photo's face print (engine/near_duplicate.py), from its stored face crop."""
+    media = s.store.media
+    return await asyncio.to_thread(lambda: [_print_of(media, p) for p in photos])
+
+
+def pictures(prints: list[Any]) -> list[int]:
+    """For each photo, the index of the first photo of the same picture (itself if none)."""
+    first: list[int] = []
+    for i, p in enumerate(prints):
+        first.append(next((j for j in range(i) if same_face_picture(prints[j], p)), i))
+    return [first[f] for f in first]
+
+
 async def judge(s: Services, user: Row, set_id: int) -> Judged:
     """Judge the set by its majority (see the module docstring)."""
     store = s.store
@@ -100,9 +128,12 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         for p in await store.photos(set_id)
         if p["status"] in ("accepted", "excluded") and p["embedding"]
     ]
-    if len(faces) < SET_CHECK_FROM:
+    # One vote per picture: the set's copies of one picture go with its first photo.
+    owner = pictures(await face_prints(s, faces))
+    voters = sorted(set(owner))
+    if len(voters) < SET_CHECK_FROM:
         return Judged()
-    req = c.CheckSetRequest(embeddings=[embedding(p) for p in faces])
+    req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
     try:
         result = await s.engine.call(
@@ -114,9 +145,11 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         log.warning("set check failed (%s): %s", result.code, result.message)
         return Judged(error=words.set_check_failed(words.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
-    odd = {i for i in result.outliers if 0 <= i < len(faces)}
+    odd_voters = {voters[i] for i in result.outliers if 0 <= i < len(voters)}
+    odd = {i for i in range(len(faces)) if owner[i] in odd_voters}
     # The engine keeps one person: a majority's, or without one the earliest photos'.
-    rule = FIRST_PERSON if odd and 2 * (len(faces) - len(odd)) <= len(faces) else MAJORITY
+    n = len(voters)
+    rule = FIRST_PERSON if odd_voters and 2 * (n - len(odd_voters)) <= n else MAJORITY
     judged = Judged(first_person=rule == FIRST_PERSON)
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"

@@ -207,6 +207,10 @@ def taken_back(name: str) -> str:
     return f"• {name} counts after all: most of your photos show that person."
 
 
+SAME_FACE_ASIDE = (
+    "✗ that's the same picture as one I set aside (another person than the rest), "
+    "edited (cropped, turned, framed or retouched); it counts once."
+)
 SAME_PICTURE_ASIDE = (
     "✗ that's the same picture as one I set aside (another person than the rest), at "
     "another size; it counts once."
