@@ -376,7 +376,9 @@ async def test_four_edited_copies_of_one_picture_never_outvote_three_own_photos(
     assert all("same picture as one I set aside" in t for t in texts[1:]), texts
 
 
-async def test_copies_of_one_picture_vote_once(fake_studio: Studio, fake_engine: FakeEngine) -> None:
+async def test_copies_of_one_picture_vote_once(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
     """Issue 22, item 11, the other way round: three copies of one picture first, then two
     photos of the person. One picture is one vote, so her two photos are the majority."""
     chat = Chat(fake_studio, WHO)
