@@ -182,8 +182,9 @@ class PersonGate:
         for i in range(n):
             peer = float(np.nanmax(sims[i])) if n > 1 else cal.copy_floor - cal.copy_margin
             copy_bars.append(round(max(cal.copy_floor, peer + cal.copy_margin), 3))
-        grey = [grey_crop(c) for c in crops] if crops else [None] * n
-        prints = [face_print(c) for c in crops] if crops else [None] * n
+        none: list[np.ndarray | None] = [None] * n
+        grey = [grey_crop(c) for c in crops] if crops else none
+        prints = [face_print(c) for c in crops] if crops else none
         return cls(
             analyzer=analyzer,
             refs=refs,
