@@ -20,6 +20,7 @@ from bot.studio.events import Reply, Who
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
+from bot.studio.moderation.protect_reach import protect_everywhere
 from bot.studio.moderation.texts import (
     ACTIONS,
     ANALYZE_TIMEOUT_S,
@@ -110,6 +111,18 @@ class Decisions:
                 detail={"protected_face_ids": ids, "backend": faces[0].backend},
             )
             done["protected"] = len(ids)
+            # ... and every other account's photos of the face, and portraits made from them
+            reached = await protect_everywhere(
+                desk.store,
+                desk.engine,
+                [c.ProtectedFace(id=i, embedding=e) for i, e in zip(ids, faces, strict=True)],
+                who,
+                rid,
+                owner,
+                ANALYZE_TIMEOUT_S,
+            )
+            if reached.users:
+                done["reached"] = reached
         if decision == "ban" and owner is not None:
             await self.bans.ban(who, owner, f"report #{rid}: {reason_lower(r['reason'])}", rid)
         if decision == "dismiss":
@@ -181,4 +194,11 @@ def _counts(done: dict[str, Any]) -> str:
         parts.append(f"{done['purged']} reference photos deleted")
     if "protected" in done:
         parts.append(f"{done['protected']} face embeddings protected")
+    if "reached" in done:
+        r = done["reached"]
+        people = len(r.users)
+        parts.append(
+            f"and in {people} other account{'s' if people != 1 else ''}: {r.photos} reference "
+            f"photos and {r.portraits} portraits of the face deleted"
+        )
     return ("(" + ", ".join(parts) + ")") if parts else ""
