@@ -195,6 +195,23 @@ def left_out(name: str, first_person: bool = False) -> str:
     return f"• {name} looks like a different person than the others, so I left it out."
 
 
+PROTECT_REQUEST_OPEN = (
+    "Your earlier request to protect a face is still with the moderators; I'll tell you "
+    "what they decide. I didn't keep this selfie."
+)
+
+
+def protect_request_sent(rid: int, posted: bool) -> str:
+    """/protect with a selfie that doesn't match the person's own reference photos."""
+    later = "" if posted else " (I'll pass it on as soon as I can reach them)"
+    return (
+        "I can protect a face at once only when it matches your own accepted reference "
+        "photos (send them with /photos first), so nobody can lock someone else out. I've "
+        f"sent your request to the moderators as report #{rid}{later}: they'll look at it "
+        "and protect the face if it is yours. I kept only its measurements, never the photo."
+    )
+
+
 FIRST_PERSON_KEPT = (
     "Your photos show two people (or more), and no one is in most of them. A set holds one "
     "person, so I kept the person you started with. If that's the wrong one, remove their "

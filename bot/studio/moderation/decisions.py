@@ -11,9 +11,10 @@ engine. Only embeddings are kept, never a photo.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from bot.store.moderation_store import Purge
+from bot.store.moderation_store import PROTECT_REQUEST, Purge
 from bot.store.store import Row
 from bot.studio import reach, rights, words
 from bot.studio.events import Reply, Who
@@ -66,7 +67,8 @@ class Decisions:
             return [say(decided_line(r, f"Report #{rid} was already decided"))]
         owner = r["owner_user_id"]
         done: dict[str, Any] = {}
-        if decision != "dismiss":
+        request = r["reason"] == PROTECT_REQUEST  # a /protect selfie: no portrait, no owner
+        if decision != "dismiss" and not request:
             # Every order of the same reference set (retries too) and their copies.
             removed, others = await reach.remove_images_everywhere(
                 desk.store, desk.engine, r["order_id"]
@@ -83,7 +85,7 @@ class Decisions:
                 detail=detail,
             )
             done["removed"] = removed.results
-        if decision in ("purge", "protect", "ban"):
+        if decision in ("purge", "protect", "ban") and not request:
             # Queued work carries the reference crops: it stops and leaves Redis first.
             await reach.stop_owner_work(desk.store, desk.engine, owner, words.STOPPED_BY_MODERATOR)
             if owner is not None:
@@ -133,6 +135,9 @@ class Decisions:
 
     async def _faces_to_protect(self, r: Row) -> list[c.Embedding]:
         desk = self.desk
+        if r["face_embedding"]:  # a /protect request: the selfie's embedding, no photo
+            vector = json.loads(r["face_embedding"])
+            return [c.Embedding(backend=r["face_backend"] or "", vector=vector)]
         if r["set_id"] is not None:
             faces = await desk.db.reference_embeddings(r["owner_user_id"], r["set_id"])
             if faces:
