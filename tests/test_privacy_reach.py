@@ -6,7 +6,6 @@ cancels queued work and the tracker delivers nothing to a banned owner."""
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -16,10 +15,10 @@ from conftest import FACES, needs_shared
 from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox, incoming, start_engine, stop, until
 
-from bot.studio import buttons as b
-from bot.studio import words as w
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, Press, Reply, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
 from sitter import contract as c
 from sitter.config import load_settings
@@ -175,7 +174,8 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     from bot.store.moderation_store import ModerationStore
 
     [first_photo, *_] = await store.photos(dan_set["id"], "accepted")
-    vec = c.Embedding(backend=first_photo["backend"], vector=json.loads(first_photo["embedding"]))
+    assert first_photo.embedding is not None
+    vec = c.Embedding(backend=first_photo.backend, vector=first_photo.embedding)
     await ModerationStore(store).add_protected(vec, "moderator")
     replies = await _order(studio, DAN)
     text = "\n".join(r.text for r in replies)
@@ -213,7 +213,8 @@ async def test_protection_is_checked_again_before_generation(studio: Studio) -> 
 
     db = ModerationStore(store)
     for p in emb:
-        vec = c.Embedding(backend=p["backend"], vector=__import__("json").loads(p["embedding"]))
+        assert p.embedding is not None
+        vec = c.Embedding(backend=p.backend, vector=p.embedding)
         await db.add_protected(vec, "moderator")
     await until(
         studio,

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from bot.store.moderation_store import PROTECT_REQUEST
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio.events import Button, Image, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Button, Image, Reply
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import (
     ACTIONS,

@@ -18,11 +18,12 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+import bot.studio.moderation.reach as reach
 from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Store
-from bot.studio import reach, rights
-from bot.studio import words as w
+from bot.studio.core import words as w
+from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.engine_client import Engine
 
