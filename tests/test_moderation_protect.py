@@ -185,3 +185,10 @@ async def test_protect_someone_elses_face_goes_to_the_moderators(studio: Studio)
     actions = [r[0] for r in await store.all("SELECT action FROM moderation_actions ORDER BY id")]
     assert actions[:2] == ["protect_request", "protect_request"], actions
     assert "protect_face" in actions and "protect_reach" in actions, actions
+
+    # Bob forgets himself: his open request's face measurements go with him.
+    [ask] = await studio.handle(Command(BOB, "forget"))
+    yes = next(b.data for row in ask.buttons for b in row if b.label == "Yes, delete everything")
+    await studio.handle(Press(BOB, yes))
+    request = await store.one("SELECT status, face_embedding FROM reports WHERE id = 2")
+    assert request["face_embedding"] is None and request["status"] == "decided"
