@@ -114,6 +114,9 @@ async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     assert (await upload(studio, DAVE, "kit_harington/1.jpg", "kit_harington/3.jpg")).count(
         "✓ accepted"
     ) == 2
+    # Carol already has a photo of him (issue 22: protection reaches every account).
+    await consent(studio, CAROL)
+    assert "✓ accepted" in await upload(studio, CAROL, "kit_harington/2.jpg")
     [ask] = await studio.handle(Command(DAVE, "protect"))
     assert "Send me one clear selfie" in ask.text
     media_before = all_media(studio.store)
@@ -121,7 +124,15 @@ async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     assert r.text.startswith("That selfie won't do:"), r.text
     [r] = await studio.handle(Files(DAVE, (incoming(FACES / "kit_harington" / "2.jpg"),)))
     assert r.text.startswith("Done: your face is protected."), r.text
-    assert all_media(studio.store) == media_before  # the selfie was never stored
+    assert "I also deleted 1 photos of your face that other people had sent" in r.text
+    carol = await studio.store.user("terminal", "carol")
+    assert [
+        p.status
+        for p in await studio.store.photos((await studio.store.current_set(carol["id"]))["id"])
+    ] == ["refused"]
+    after = all_media(studio.store)
+    assert after < media_before  # the selfie was never stored; Carol's photo was deleted
+    assert not [p for p in studio.store.media.user_dir(carol["id"]).rglob("*") if p.is_file()]
     [again] = await studio.handle(Command(DAVE, "protect"))
     assert "already protected" in again.text
 
@@ -137,7 +148,7 @@ async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     actions = [
         r[0] for r in await studio.store.all("SELECT action FROM moderation_actions ORDER BY id")
     ]
-    assert actions == ["protect_self", "protected_match", "unprotect_self"]  # no photo kept
+    assert actions == ["protect_self", "protect_reach", "protected_match", "unprotect_self"]
 
 
 async def test_protect_someone_elses_face_goes_to_the_moderators(studio: Studio) -> None:
