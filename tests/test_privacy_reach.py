@@ -368,10 +368,16 @@ async def test_protect_reaches_portraits_another_account_already_has(studio: Stu
     carol_vars = await store.variations(carol_order)
     assert len(carol_vars) == 4 and all(v["path"] for v in carol_vars)
 
+    # Bob, who reports "it's me", has his own photo of the face: his stays.
+    await _consent(studio, BOB)
+    assert "✓ accepted" in await _photos(studio, BOB, "obama/1.jpg")
     v1 = (await store.variations(ann_order))[0]["id"]
     await studio.handle(Press(BOB, f"rep:{v1}:me"))
     [done] = await studio.handle(Press(MIA, "mod:1:pro"))
     print("\n" + done.text)
+    bob_id = (await store.user("terminal", "bob"))["id"]
+    bob_photos = await store.all("SELECT status FROM reference_photos WHERE user_id = ?", bob_id)
+    assert [p["status"] for p in bob_photos] == ["accepted"]
     assert "in 1 other account: 2 reference photos and 4 portraits" in done.text, done.text
 
     # Carol's portraits: rows marked, files gone; /portraits has none; Upscale refused.

@@ -122,7 +122,7 @@ class Decisions:
                 [c.ProtectedFace(id=i, embedding=e) for i, e in zip(ids, faces, strict=True)],
                 who,
                 rid,
-                owner,
+                _whose_face(r),
                 ANALYZE_TIMEOUT_S,
             )
             if reached.users:
@@ -191,6 +191,15 @@ class Decisions:
         )
         if told and decision == "ban":
             await self.desk.db.mark_ban_notified(r["owner_user_id"])
+
+
+def _whose_face(r: Row) -> set[int]:
+    """Accounts a protection does not reach: the reported owner (already purged) and a
+    reporter who says the face is theirs ("it's me"): their own photos of themselves."""
+    skip = {r["owner_user_id"]} if r["owner_user_id"] is not None else set()
+    if r["reason"] == "not_me" and r["reporter_user_id"] is not None:
+        skip.add(r["reporter_user_id"])
+    return skip
 
 
 def _counts(done: dict[str, Any]) -> str:

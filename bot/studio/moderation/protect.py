@@ -88,7 +88,7 @@ class Protection:
             [c.ProtectedFace(id=pid, embedding=result.embedding)],
             actor(event.who),
             None,
-            user["id"],
+            {user["id"]},
             ANALYZE_TIMEOUT_S,
         )
         others = (

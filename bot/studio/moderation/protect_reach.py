@@ -43,16 +43,15 @@ class Reached:
     unchecked_sets: int = 0  # the engine did not answer for these (logged)
 
 
-async def _sets_with_faces(store: Store, skip_user: int | None) -> dict[int, list[Any]]:
+async def _sets_with_faces(store: Store, skip_users: set[int]) -> dict[int, list[Any]]:
     rows = await store.all(
         "SELECT id, set_id, user_id, backend, embedding FROM reference_photos "
-        "WHERE embedding IS NOT NULL AND status != 'refused' AND user_id IS NOT ? "
-        "ORDER BY set_id, id",
-        skip_user if skip_user is not None else -1,
+        "WHERE embedding IS NOT NULL AND status != 'refused' ORDER BY set_id, id"
     )
     sets: dict[int, list[Any]] = {}
     for r in rows:
-        sets.setdefault(r["set_id"], []).append(r)
+        if r["user_id"] not in skip_users:
+            sets.setdefault(r["set_id"], []).append(r)
     return sets
 
 
@@ -62,17 +61,19 @@ async def protect_everywhere(
     protected: list[c.ProtectedFace],
     actor: str,
     report_id: int | None,
-    skip_user: int | None,
+    skip_users: set[int],
     timeout_s: float,
 ) -> Reached:
-    """Delete every other account's photos of the newly ``protected`` faces and the
-    portraits made from them (see the module docstring)."""
+    """Delete every account's photos of the newly ``protected`` faces and the portraits
+    made from them (see the module docstring), but for ``skip_users``: the reported
+    owner (already purged), and whoever the face belongs to (their own /protect, or the
+    reporter of "it's me")."""
     done = Reached()
     if engine is None or not protected:
         return done
     mod = ModerationStore(store)
     prefix = await rights.job_prefix(store, engine)
-    for set_id, photos in (await _sets_with_faces(store, skip_user)).items():
+    for set_id, photos in (await _sets_with_faces(store, skip_users)).items():
         user_id = photos[0]["user_id"]
         req = c.CheckSetRequest(
             embeddings=[
