@@ -143,16 +143,19 @@ def _standard(a: np.ndarray) -> np.ndarray:
 def face_print_similarity(a: np.ndarray, b: np.ndarray) -> float:
     """The best normalised correlation of ``a``'s middle with ``b`` shifted up to
     PRINT_SHIFT px, or with ``b``'s mirror image."""
+    import numpy as np
+    from numpy.lib.stride_tricks import sliding_window_view
+
     r, n = PRINT_SHIFT, PRINT_SIDE
     if a.shape != b.shape or a.shape[0] != n + 2 * r:
         return -1.0  # prints of another version: never the same picture
-    middle = _standard(a[r : r + n, r : r + n])
+    middle = _standard(a[r : r + n, r : r + n]).ravel()
     best = -1.0
     for image in (b, b[:, ::-1]):
-        for dy in range(-r, r + 1):
-            for dx in range(-r, r + 1):
-                window = image[r + dy : r + dy + n, r + dx : r + dx + n]
-                best = max(best, float((middle * _standard(window)).mean()))
+        windows = sliding_window_view(image, (n, n)).reshape(-1, n * n)  # every shift
+        centred = windows - windows.mean(axis=1, keepdims=True)
+        scores = centred @ middle / (np.sqrt((centred**2).mean(axis=1)) + 1e-6) / (n * n)
+        best = max(best, float(scores.max()))
     return best
 
 

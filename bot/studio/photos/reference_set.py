@@ -130,7 +130,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         if p.status in ("accepted", "excluded") and p.embedding
     ]
     # One vote per picture: the set's copies of one picture go with its first photo.
-    owner = pictures(await face_prints(s, faces))
+    owner = await asyncio.to_thread(pictures, await face_prints(s, faces))
     voters = sorted(set(owner))
     if len(voters) < SET_CHECK_FROM:
         return Judged()
