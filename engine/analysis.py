@@ -175,3 +175,12 @@ def judge_as_set(
             update={"accepted": False, "issues": [*results[i].issues, issue]}
         )
     return out
+
+
+def minimum_note(usable: int, minimum: int) -> str:
+    """Said when a set has fewer usable photos than the studio asks for."""
+    photos = "photo" if usable == 1 else "photos"
+    return (
+        f"{usable} usable {photos}; the studio needs at least {minimum} of one person "
+        "(10-20 is best) for a good likeness (SITTER_MIN_PHOTOS sets the minimum)."
+    )

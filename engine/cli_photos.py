@@ -22,8 +22,7 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine.analysis import analyze_photo, judge_as_set
-from engine.cli_common import minimum_note
+from engine.analysis import analyze_photo, judge_as_set, minimum_note
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
 from engine.safety_check import Policy, Screen, load_classifier
@@ -79,7 +78,7 @@ def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
 
 
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
-    as_set = bool(getattr(args, "as_set", False))
+    as_set = bool(args.as_set)
     with quiet_decoders():
         analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
@@ -115,7 +114,9 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
         else:
             verdict = "accepted" if row["accepted"] else "refused"
             print(f"{name}: {verdict} (faces: {row['face_count']})")
-            for reason in row["reasons"]:  # type: ignore[attr-defined]
+            reasons = row["reasons"]
+            assert isinstance(reasons, list)  # _row's list of {problem, detail}
+            for reason in reasons:
                 print(f"  - {reason['problem']}: {reason['detail']}")
     if as_set:
         usable = sum(1 for r in results if isinstance(r, AnalyzePhotoResult) and r.accepted)

@@ -94,7 +94,7 @@ def _on_grid(side: int, multiple: int, aspect: Aspect) -> tuple[int, int]:
 def size_for(family: str, aspect: Aspect) -> tuple[int, int]:
     """(width, height) for ``aspect`` on a model ``family`` (sdxl, sd15, klein or tiny)."""
     if family == "sdxl":
-        return min(SDXL_BUCKETS, key=lambda wh: (_ratio_error(*wh, aspect), -wh[0] * wh[1]))
+        return min(SDXL_BUCKETS, key=lambda b: (_ratio_error(b[0], b[1], aspect), -b[0] * b[1]))
     if family not in GRIDS:
         raise ValueError(f"no formats for the model family {family!r}")
     return _on_grid(*GRIDS[family], aspect)

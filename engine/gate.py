@@ -183,7 +183,7 @@ class PersonGate:
             peer = float(np.nanmax(sims[i])) if n > 1 else cal.copy_floor - cal.copy_margin
             copy_bars.append(round(max(cal.copy_floor, peer + cal.copy_margin), 3))
         none: list[np.ndarray | None] = [None] * n
-        grey = [grey_crop(c) for c in crops] if crops else none
+        grey: list[np.ndarray | None] = [grey_crop(c) for c in crops] if crops else none
         prints = [face_print(c) for c in crops] if crops else none
         return cls(
             analyzer=analyzer,
@@ -209,7 +209,8 @@ class PersonGate:
         if any(c is not None for c in self.crops):
             aligned = self.analyzer.aligned_crop(image, face, CROP_SIDE)
             crop, printed = grey_crop(aligned), face_print(aligned)
-        verdict = self.judge_face(face.embedding, crop, printed)  # type: ignore[arg-type]
+        assert face.embedding is not None  # only faces with one were kept
+        verdict = self.judge_face(face.embedding, crop, printed)
         return dataclasses.replace(verdict, box=face.box)  # where the face is (face detail)
 
     def judge_face(

@@ -9,7 +9,7 @@
   photos of one person, then four of another) the person the set began with is kept
   and the person is told why: a set never holds two people (issue 22).
 - **One picture, one vote**: photos whose faces are the same picture (cropped, turned,
-  framed or retouched copies: engine/near_duplicate.py's face print) vote once, so four
+  framed or retouched copies: sitter/face_print.py) vote once, so four
   edited copies of someone else's photo never outvote the person's own three.
 - **Seen and edited** (``/photos``): a numbered contact sheet of the accepted photos
   (bot/studio/photos/contact_sheet.py) with a Remove button per photo (its id in the button,
@@ -37,8 +37,8 @@ from bot.studio.core.services import Services
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
-from engine.near_duplicate import face_print, same_face_picture
 from sitter import contract as c
+from sitter.face_print import face_print, same_face_picture
 
 log = logging.getLogger(__name__)
 
@@ -108,7 +108,7 @@ def _print_of(media: MediaStore, photo: Photo) -> Any:
 
 
 async def face_prints(s: Services, photos: list[Photo]) -> list[Any]:
-    """Each photo's face print (engine/near_duplicate.py), from its stored face crop."""
+    """Each photo's face print (sitter/face_print.py), from its stored face crop."""
     media = s.store.media
     return await asyncio.to_thread(lambda: [_print_of(media, p) for p in photos])
 

@@ -4,9 +4,13 @@ checks of a folder and the chat's safety screen for typed answers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitter import contract as c
+from sitter.config import Settings
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
 
 MAX_ATTEMPTS = 3  # tries per variation for likeness, as in the chat
 
@@ -19,16 +23,7 @@ def screen(answers: dict[str, str]) -> str | None:
     return None if verdict.ok else verdict.message
 
 
-def minimum_note(usable: int, minimum: int) -> str:
-    """Said when a set has fewer usable photos than the studio asks for."""
-    photos = "photo" if usable == 1 else "photos"
-    return (
-        f"{usable} usable {photos}; the studio needs at least {minimum} of one person "
-        "(10-20 is best) for a good likeness (SITTER_MIN_PHOTOS sets the minimum)."
-    )
-
-
-def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
+def analyze(runtime: Runtime, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
     """Run each photo through the worker's analysis, then judge them as one person's set
     as the bot does (engine/analysis.judge_as_set: the majority's person, whatever the
     file order); (accepted references, verdicts)."""
@@ -68,7 +63,7 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
 
 
 def load_and_check(
-    settings: Any, photos: list[Path]
+    settings: Settings, photos: list[Path]
 ) -> tuple[Any, list[c.Reference], list[dict[str, Any]]]:
     """Load the models, check the photos and print each verdict; (runtime, references,
     verdicts):
@@ -86,5 +81,7 @@ def load_and_check(
     if not refs:
         print("sitter generate: none of the photos can be used (see above)", file=sys.stderr)
     elif len(refs) < settings.min_photos:
+        from engine.analysis import minimum_note
+
         print(f"sitter generate: {minimum_note(len(refs), settings.min_photos)}", file=sys.stderr)
     return runtime, refs, verdicts
