@@ -1,4 +1,6 @@
-"""Measure the face print of engine/near_duplicate.py ("the same picture") on real photos.
+"""Measure the face prints ("the same picture") on real photos: the engine's
+(engine/near_duplicate.py, numpy, used by the likeness gate) and the bot's
+(sitter/face_print.py, plain Python, used on uploads).
 
     python benchmarks/calibrate_same_picture.py [../shared/faces] [--quick]
 
@@ -6,6 +8,8 @@ Every photo of every person (dlib, the engine's aligned crop) and lightly edited
 of it (engine/gate_calibration.COPIES: crop right 18%, rotate 9 degrees, gamma + crop
 top 15%, grey border + shift, Gaussian blur radius 2, mirror + JPEG q20, flipped,
 cropped, JPEG q30). It prints
+
+for each print:
 
 - at the shipped bar (``FACE_BAR``): the share of copies caught, per edit, and the false
   positives among distinct photos of one person and of different people;
@@ -25,8 +29,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from engine.gate_calibration import COPIES, load_photos
-from engine.near_duplicate import FACE_BAR, face_print, face_print_similarity
+from collections.abc import Callable
+from typing import Any
+
+import sitter.face_print as bot_print
+from engine import near_duplicate as engine_print
+from engine.gate_calibration import COPIES, Photo, load_photos
+
+PRINTS: dict[str, tuple[Callable[[Any], Any], Callable[[Any, Any], float], float]] = {
+    "engine": (
+        engine_print.face_print,
+        engine_print.face_print_similarity,
+        engine_print.FACE_BAR,
+    ),
+    "bot": (bot_print.face_print, bot_print.similarity, bot_print.FACE_BAR),
+}
 
 QUICK_PEOPLE = ("obama", "deepface_id01", "deepface_id03")
 QUICK_EDITS = ("crop right 18%", "rotate 9", "blur r2", "mirror + jpeg q20")
@@ -39,8 +56,7 @@ class Scores:
     copies: dict[str, list[float]]  # per edit: a copy against its original
 
 
-def scores(folder: Path, quick: bool) -> dict[str, Scores]:
-    """Per person: the print similarities (pairs are counted under both people)."""
+def photos_of(folder: Path, quick: bool) -> tuple[list[Photo], tuple[str, ...]]:
     from engine.faces.dlib_backend import DlibAnalyzer
 
     edits = QUICK_EDITS if quick else tuple(COPIES)
@@ -51,6 +67,12 @@ def scores(folder: Path, quick: bool) -> dict[str, Scores]:
         QUICK_PEOPLE if quick else None,
         max_side=800 if quick else 1200,
     )
+    return photos, edits
+
+
+def scores(photos: list[Photo], edits: tuple[str, ...], kind: str) -> dict[str, Scores]:
+    """Per person: the print similarities (pairs are counted under both people)."""
+    face_print, face_print_similarity, _ = PRINTS[kind]
     prints = {
         (p.person, p.name): {
             k: face_print(v.crop) if v is not None else None for k, v in p.variants.items()
@@ -105,9 +127,17 @@ def bar_for(people: dict[str, Scores]) -> float:
 
 
 def main(folder: Path, quick: bool) -> int:
-    people = scores(folder, quick)
+    photos, edits = photos_of(folder, quick)
+    ok = True
+    for kind in PRINTS:
+        ok &= report_kind(scores(photos, edits, kind), kind)
+    return 0 if ok else 1
+
+
+def report_kind(people: dict[str, Scores], kind: str) -> bool:
+    FACE_BAR = PRINTS[kind][2]
     edits = sorted({e for s in people.values() for e in s.copies})
-    print(f"{len(people)} people; face print bar FACE_BAR = {FACE_BAR}")
+    print(f"== the {kind}'s face print: {len(people)} people; FACE_BAR = {FACE_BAR}")
     for edit in edits:
         vals = [v for s in people.values() for v in s.copies.get(edit, [])]
         caught = sum(v >= FACE_BAR for v in vals)
@@ -131,7 +161,7 @@ def main(folder: Path, quick: bool) -> int:
         )
     ok = caught == n and fp_same == 0 and fp_other == 0
     print("the bar separates copies from distinct photos" if ok else "the bar DOES NOT separate")
-    return 0 if ok else 1
+    return ok
 
 
 if __name__ == "__main__":

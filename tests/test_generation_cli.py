@@ -160,7 +160,7 @@ def test_generate_judges_the_photos_as_the_bot_does_and_names_the_minimum(
     settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
     args = argparse.Namespace(
         photos=str(photos), style="watercolor", out=str(tmp_path / "out"), attire="",
-        setting="", lighting="", composition="", seed=1,
+        setting="", lighting="", composition="", seed=1, pack=None, aspect=None,
     )  # fmt: skip
     assert cmd_generate(args, settings) == 0
     captured = capsys.readouterr()
