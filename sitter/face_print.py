@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import io
 import math
+from array import array
 
-from PIL import Image, ImageFilter
+from PIL import Image, ImageFilter, ImageMath
 
 PRINT_SIDE = 24
 PRINT_INNER = 0.6  # the face itself: not the hair, background or a crop's black fill
@@ -50,15 +51,10 @@ def face_print(crop: bytes | Image.Image | None) -> Print | None:
     big = grey.crop((mx, my, w - mx, h - my)).resize((4 * side, 4 * side), Image.Resampling.BOX)
     fine = big.filter(ImageFilter.GaussianBlur(PRINT_BLUR[0])).convert("F")
     coarse = big.filter(ImageFilter.GaussianBlur(PRINT_BLUR[1])).convert("F")
-    fine_px, coarse_px = fine.load(), coarse.load()
-    band = Image.new("F", fine.size)
-    band_px = band.load()
-    assert fine_px is not None and coarse_px is not None and band_px is not None
-    for y in range(fine.height):
-        for x in range(fine.width):
-            band_px[x, y] = fine_px[x, y] - coarse_px[x, y]  # type: ignore[operator]
+    band = ImageMath.lambda_eval(lambda a: a["fine"] - a["coarse"], fine=fine, coarse=coarse)
+    assert isinstance(band, Image.Image)
     small = band.resize((side, side), Image.Resampling.BOX)
-    return side, [float(v) for v in small.getdata()]  # type: ignore[arg-type]
+    return side, list(array("f", small.tobytes()))
 
 
 def _window(p: Print, dx: int, dy: int, mirror: bool) -> list[float]:
