@@ -46,7 +46,7 @@ BLOCK = 8
 # margin: two prints are compared at every shift up to PRINT_SHIFT px (a mirrored photo's
 # aligned crop is not quite the mirror of the original's). Measured with
 # benchmarks/calibrate_same_picture.py on ../shared/faces (30 photos of 9 people, dlib,
-# photos up to 1200 px): distinct photos of one person correlate 0.848 at most (two
+# photos up to 1200 px): distinct photos of one person correlate 0.849 at most (two
 # studio shots against white, same pose), 0.80 the next; copies (crop 18%, rotate 9
 # degrees, gamma + crop 15%, border + shift, blur radius 2, mirror + JPEG q20, JPEG q30,
 # half size) 0.862 at least, 0.93 but for one. The bar sits between.

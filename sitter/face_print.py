@@ -11,7 +11,7 @@ likeness gate uses the finer numpy print of engine/near_duplicate.py.
 
 Measured on ../shared/faces (30 photos of 9 people, dlib crops of photos up to
 1200 px; benchmarks/calibrate_same_picture.py prints both prints): distinct photos of
-one person correlate 0.772 at most (0.731 the next), copies (crop 18%, rotate 9°,
+one person correlate 0.776 at most (0.73 the next), copies (crop 18%, rotate 9°,
 gamma + crop 15%, border + shift, blur radius 2, mirror + JPEG q20, JPEG q30, half size)
 0.789 at least, 0.81 but for one. The bar sits between.
 """
