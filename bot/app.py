@@ -59,7 +59,7 @@ async def services(
 @contextlib.asynccontextmanager
 async def _redis(settings: Settings, local: bool) -> AsyncIterator[Settings]:
     """The settings with a Redis that answers: found, or (``local``) started here."""
-    from sitter.localredis import ensure_redis
+    from sitter.localredis import RedisKeeper, ensure_redis
     from sitter.queue import ping, redact
 
     if not local:
@@ -78,9 +78,14 @@ async def _redis(settings: Settings, local: bool) -> AsyncIterator[Settings]:
         f"no Redis answered at {redact(settings.redis_url)}; started a local one "
         f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
     )
+    keeper = RedisKeeper(server, say)
+    watch = asyncio.create_task(keeper.watch(), name="local redis keeper")
     try:
         yield settings.model_copy(update={"redis_url": url})
     finally:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
         server.stop()
 
 

@@ -30,7 +30,7 @@ import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sitter.config import Settings
-from sitter.contract import PhotoProblem
+from sitter.contract import MAX_PIXELS_SIDE, PhotoProblem
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
 
@@ -138,6 +138,14 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
             PhotoProblem.TOO_LARGE,
             f"This picture is {w}x{h} pixels, more than I accept "
             f"({max_pixels / 1e6:.0f} megapixels). Please send a smaller copy.",
+        )
+    if max(w, h) > MAX_PIXELS_SIDE:
+        # A 1x64,000,000 strip is within the pixel limit, but no photo: refused from its
+        # header, before its pixels are decoded (and before a size no reply can carry).
+        raise PhotoRefused(
+            PhotoProblem.TOO_LARGE,
+            f"This picture is {w}x{h} pixels: longer than the {MAX_PIXELS_SIDE:,} pixels "
+            "I accept on a side, so I did not open it. Please send a photo of you.",
         )
     return im
 

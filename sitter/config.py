@@ -242,6 +242,19 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
         return mode
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        """Refused here in words: redis-py's own ValueError came as a traceback from
+        doctor, run and chat."""
+        v = v.strip()
+        if not v.lower().startswith(REDIS_SCHEMES):
+            raise ValueError(
+                "a Redis URL starts with redis://, rediss:// (TLS) or unix:// (a socket), "
+                "e.g. redis://127.0.0.1:6379/0"
+            )
+        return v
+
     # --- derived paths --------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -258,6 +271,9 @@ class Settings(BaseSettings):
     @property
     def is_tiny(self) -> bool:
         return self.model in TINY_MODELS
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -283,7 +299,10 @@ def _load(cls: type[_S], overrides: dict[str, Any]) -> _S:
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"{prefix}{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+            got = err.get("input")
+            if isinstance(got, str) and "@" in got:  # a URL's password is not repeated
+                got = "…@" + got.rsplit("@", 1)[1]
+            lines.append(f"{prefix}{field.upper()}: {err['msg']} (got {got!r})")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fake_engine import FakeEngine
 from studio_harness import (
     Chat,
     astronaut_set,
@@ -136,3 +137,21 @@ async def test_safety_screen_refuses_typed_answers(studio: Studio) -> None:
 def test_clean_text_keeps_emoji_and_rtl() -> None:
     assert clean_text("  a\u200b b\n\tc 👋 مرحبا \u202e") == "a b c 👋 مرحبا"
     assert re.fullmatch(r"\S+", clean_text("\u00adx"))
+
+
+async def test_a_strip_longer_than_any_side_is_refused_before_the_engine(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 22, item 8: a 1 x 64,000,000 PNG is refused by the bot from its header, in
+    words, before it is stored or sent to the engine (which refuses it too)."""
+    from test_intake_decode import _strip_png
+
+    chat = Chat(studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    [reply] = await chat.files([IncomingFile("strip.png", _strip_png(1, 64_000_000))])
+    assert (
+        "strip.png: ✗ it is 1×64000000 pixels; I take pictures up to 65,536 pixels on a side."
+        in reply.text
+    ), reply.text
+    assert [j.name for j in fake_engine.jobs.values()] == []  # the engine never saw it

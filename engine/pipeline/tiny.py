@@ -14,9 +14,13 @@ import os
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
+
+if TYPE_CHECKING:
+    from diffusers import AutoencoderKL, DiffusionPipeline
+    from transformers import CLIPTextConfig, CLIPTokenizer
 
 # Model names that select a tiny variant; "tiny" mirrors the SDXL default.
 TINY_VARIANTS: dict[str, str] = {
@@ -46,7 +50,7 @@ def tiny_vocab() -> dict[str, int]:
     return {tok: i for i, tok in enumerate(dict.fromkeys(tokens))}
 
 
-def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and merges.txt
+def _tokenizer() -> CLIPTokenizer:  # save_pretrained writes its vocab.json and merges.txt
     from transformers import CLIPTokenizer
 
     # transformers 5 takes merges as (a, b) pairs; its hint still says str lines
@@ -54,7 +58,7 @@ def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and
     return CLIPTokenizer(vocab=tiny_vocab(), merges=merges, model_max_length=77)
 
 
-def _text_config(vocab_size: int, projection_dim: int = 32):
+def _text_config(vocab_size: int, projection_dim: int = 32) -> CLIPTextConfig:
     from transformers import CLIPTextConfig
 
     return CLIPTextConfig(
@@ -72,7 +76,7 @@ def _text_config(vocab_size: int, projection_dim: int = 32):
     )
 
 
-def _vae():
+def _vae() -> AutoencoderKL:
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
@@ -86,7 +90,7 @@ def _vae():
     )
 
 
-def build_tiny_pipeline(variant: str, work_dir: Path):
+def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
     """Build the tiny pipeline in memory (deterministic: fixed init seed)."""
     import torch
     from diffusers import (

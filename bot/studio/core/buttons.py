@@ -180,7 +180,7 @@ class _ModerationCodec:
     def read(self, parts: list[str]) -> Pressed | None:
         if len(parts) < 2:
             return None
-        # data no build wrote stays the plugin's: it answers that (see ModerationPress)
+        # data no build wrote stays the plugin's: it answers that (UnreadModerationPress)
         return _moderation(parts) or UnreadModerationPress(parts[0])
 
 
@@ -197,9 +197,9 @@ class Grammar:
         """Register every feature's codecs, once (the modules import only this one)."""
         if self._loaded:
             return
-        self._loaded = True
-        for name in self._modules:
+        for name in self._modules:  # registering the same codec again changes nothing
             self.register(*importlib.import_module(name).CODECS)
+        self._loaded = True
 
     def register(self, *codecs: Codec) -> None:
         for codec in codecs:

@@ -16,6 +16,7 @@ import json
 import logging
 from typing import Any
 
+from bot.store.rows import Portrait
 from bot.store.store import Row, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words
@@ -147,7 +148,7 @@ async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateRes
             await t._audit_withheld(order, "output_withheld", withheld.model_dump())
 
 
-def _look_variations(look: Row, variations: list[Row]) -> list[Row]:
+def _look_variations(look: Row, variations: list[Portrait]) -> list[Portrait]:
     last = look["first"] + len(json.loads(look["seeds"])) - 1
     return [v for v in variations if look["first"] <= v["idx"] <= last]
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,8 +81,9 @@ if set(BY_KIND) != set(pb.FOLLOW_UP_BUTTONS):  # a row without a button, or a bu
 BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
 
 
-def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
-    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
+def buttons(variations: Sequence[Portrait] | Sequence[Row]) -> list[tuple[Button, ...]]:
+    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ...
+    (rows too, until bot/studio/jobs/ passes the store's Portraits typed as such)"""
     return [
         tuple(Button(f"{f.label} {v['idx']}", pb.follow_up(f.button, v["id"])) for v in variations)
         for f in FOLLOW_UPS
