@@ -157,6 +157,18 @@ def observe(settings: Settings) -> None:
     start_from_settings(settings)
 
 
+def terminal_logging(settings: Settings) -> Path:
+    """The terminal studio's screen is the chat: log lines (a worker's "cannot reach
+    Redis", a retry) go to a file in the data folder, never between the messages."""
+    from sitter.observability import configure_logging
+
+    path = settings.data_dir / "sitter.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (the process's)
+    configure_logging(settings, stream=stream)
+    return path
+
+
 def _terminal(out_dir: Path) -> Adapter:
     from bot.terminal.app import TerminalChat
 
@@ -169,7 +181,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     adapters = chat_adapters()
     if not adapters:
         say("no chat token set: the studio in this terminal.")
-        logging.getLogger().setLevel(logging.WARNING)
+        say(f"log lines go to {terminal_logging(settings)}")
         adapters = [_terminal(settings.data_dir / "out")]
     main = run_studio(settings, adapters, worker=not args.no_worker, local_redis=True)
     return asyncio.run(until_stopped(main))
@@ -191,7 +203,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter chat [--out DIR] [--no-worker]``: the terminal, no chat token needed."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    terminal_logging(settings)  # the screen is the chat: log lines go to a file
     out_dir = Path(args.out) if args.out else settings.data_dir / "out"
     worker = not args.no_worker
     main = run_studio(settings, [_terminal(out_dir)], worker=worker, local_redis=True)

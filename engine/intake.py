@@ -30,7 +30,7 @@ import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sitter.config import Settings
-from sitter.contract import MAX_PIXELS_SIDE, PhotoProblem
+from sitter.contract import MAX_PIXELS_SIDE, FailureCode, PhotoProblem
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
 
@@ -50,6 +50,8 @@ Image.init()  # register every plugin, so ``formats=`` can name them
 
 class PhotoRefused(Exception):
     """A photo we will not use; ``detail`` is meant for the person who sent it."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
     def __init__(self, problem: PhotoProblem, detail: str, width: int = 0, height: int = 0) -> None:
         super().__init__(detail)

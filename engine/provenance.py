@@ -29,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 from engine import imagemeta
 from engine.signing import DEV_ORGANIZATION, C2paCredentials
+from sitter.contract import FailureCode
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SOFTWARE = "Sitter"
@@ -46,6 +47,8 @@ NS = {
 
 class ProvenanceError(ValueError):
     """The image cannot carry provenance (unsupported format, corrupt file)."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
 
 @dataclass(frozen=True)

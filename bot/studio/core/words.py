@@ -19,6 +19,7 @@ from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one pl
     REFERENCES_GONE,
     STOPPED_BY_MODERATOR,
     copy_withheld,
+    engine_failure,
     failure_words,
     prompt_too_long,
     stored_failure,
