@@ -21,7 +21,7 @@ from bot.store.store import Row, Store
 from sitter import contract as c
 
 REASONS = ("not_me", "sexual", "minor", "deception", "other")
-PROTECT_REQUEST = "protect_request"  # not a portrait: a face to protect (migration 0013)
+PROTECT_REQUEST = "protect_request"  # a face to protect, no portrait (*_protect_requests.sql)
 
 
 def now_iso(delta: timedelta | None = None) -> str:
@@ -98,8 +98,8 @@ class ModerationStore(PendingInputs):
     async def create_protect_request(
         self, reporter_user_id: int, embedding: c.Embedding, platform: str
     ) -> int:
-        """A request to protect a face that isn't the person's own (migration 0013): a
-        report with no portrait, carrying the selfie's embedding, never the photo."""
+        """A request to protect a face that isn't the person's own (*_protect_requests.sql):
+        a report with no portrait, carrying the selfie's embedding, never the photo."""
         return await self.store.run(
             "INSERT INTO reports (reporter_user_id, reason, platform, face_backend, "
             "face_embedding) VALUES (?, ?, ?, ?, ?)",

@@ -100,8 +100,8 @@ async def scrub_person(store: Store, user: Row) -> dict[str, int]:
         done["report_notes"] = await store.run(
             "UPDATE reports SET text = '' WHERE reporter_user_id = ? AND text != ''", uid
         )
-        # A /protect request's selfie measurements (migration 0013) go with the person;
-        # an open request has nothing left to protect and is closed.
+        # A /protect request's selfie measurements (*_protect_requests.sql) go with the
+        # person; an open request has nothing left to protect and is closed.
         done["protect_requests"] = await store.run(
             "UPDATE reports SET face_backend = NULL, face_embedding = NULL, "
             "status = CASE status WHEN 'open' THEN 'decided' ELSE status END, "
