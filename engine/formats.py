@@ -1,13 +1,14 @@
 """Picture formats (square, portrait, story, landscape) as sizes each model was trained on.
 
 A model renders best at the sizes it was trained on, so an order's format (the
-contract's :class:`~sitter.contract.Aspect`) is mapped per family:
+contract's :class:`~sitter.contract.Aspect`) is mapped per family (each family's
+``grid()``, engine/families/):
 
 - SDXL: the documented multi-aspect buckets of its paper (about 1 MP, multiples of
   64; the commonly published nine), the one nearest the ratio;
 - SD 1.5: multiples of 64 around 512 x 512;
-- FLUX.2 [klein]: multiples of 16 around 1 MP (the pipeline wants multiples of
-  ``vae_scale_factor * 2`` = 16);
+- FLUX.2 [klein] and Qwen-Image-Edit: multiples of 16 around 1 MP (the pipelines
+  want multiples of ``vae_scale_factor * 2`` = 16);
 - the tiny test models: multiples of 8 around 64 x 64.
 
 "Around" means within :data:`AREA_TOLERANCE` of the family's pixel count; of
@@ -48,8 +49,9 @@ SDXL_BUCKETS: tuple[tuple[int, int], ...] = (
     (1536, 640),
     (640, 1536),
 )
-# family -> (side of the square it was trained at, the multiple sides must be)
-GRIDS: dict[str, tuple[int, int]] = {"sd15": (512, 64), "klein": (1024, 16), "tiny": (64, 8)}
+# A family's formats (``Family.grid()``): a tuple of trained (width, height) buckets, or
+# (side of the square it was trained at, the multiple sides must be).
+Grid = tuple[int, int] | tuple[tuple[int, int], ...]
 AREA_TOLERANCE = 0.2  # sizes within +-20 % of the trained pixel count
 
 
@@ -91,21 +93,38 @@ def _on_grid(side: int, multiple: int, aspect: Aspect) -> tuple[int, int]:
 
 
 @cache
+def size_on(grid: Grid, aspect: Aspect) -> tuple[int, int]:
+    """(width, height) for ``aspect`` on a family's grid: the nearest trained bucket,
+    or the best size on the grid around its trained pixel count."""
+    if isinstance(grid[0], tuple):
+        buckets: tuple[tuple[int, int], ...] = grid  # type: ignore[assignment]
+        return min(buckets, key=lambda wh: (_ratio_error(wh[0], wh[1], aspect), -wh[0] * wh[1]))
+    side, multiple = grid  # type: ignore[misc]
+    return _on_grid(side, multiple, aspect)
+
+
+def grids() -> dict[str, Grid]:
+    """Each family's grid, and the tiny models' (one for all of them)."""
+    from engine.families import FAMILIES
+    from engine.families.base import TINY_GRID
+
+    return {**{f.name: f.grid() for f in FAMILIES}, "tiny": TINY_GRID}
+
+
 def size_for(family: str, aspect: Aspect) -> tuple[int, int]:
-    """(width, height) for ``aspect`` on a model ``family`` (sdxl, sd15, klein or tiny)."""
-    if family == "sdxl":
-        return min(SDXL_BUCKETS, key=lambda wh: (_ratio_error(*wh, aspect), -wh[0] * wh[1]))
-    if family not in GRIDS:
+    """(width, height) for ``aspect`` on a model ``family`` (a family's code, or "tiny")."""
+    found = grids().get(family)
+    if found is None:
         raise ValueError(f"no formats for the model family {family!r}")
-    return _on_grid(*GRIDS[family], aspect)
+    return size_on(found, aspect)
 
 
 def table() -> dict[str, dict[str, tuple[int, int]]]:
     """Every family's size for every format (README, tests, ``python -m engine.formats``)."""
-    return {f: {a.value: size_for(f, a) for a in Aspect} for f in ("sdxl", "sd15", "klein", "tiny")}
+    return {f: {a.value: size_on(g, a) for a in Aspect} for f, g in grids().items()}
 
 
 if __name__ == "__main__":
     for family, sizes in table().items():
         cells = ", ".join(f"{a} {w}x{h}" for a, (w, h) in sizes.items())
-        print(f"{family:6} {cells}")
+        print(f"{family:9} {cells}")

@@ -65,7 +65,7 @@ def _base_model(settings: Settings) -> Entry:
     cache = settings.models_dir
     model = settings.model
     if tiny.is_tiny(model):
-        folder = cache / "tiny" / f"{tiny.TINY_VARIANTS[model]}-v{tiny.TINY_VERSION}"
+        folder = tiny.tiny_folder(model, cache)
 
         def build() -> str:
             return str(tiny.ensure_tiny_model(model, cache))
@@ -133,31 +133,21 @@ def _base_model(settings: Settings) -> Entry:
     )
 
 
-def _family(settings: Settings) -> str:
-    from engine.licences import base_family
-
-    return base_family(settings) or "sdxl"  # unknown until the base model is here
-
-
 def _adapter(settings: Settings) -> list[Entry]:
+    """The identity path's files, as the model's family says (unknown until the base
+    model is here: the default family's)."""
+    from engine import families
+    from engine.licences import model_family
+
+    return (model_family(settings) or families.DEFAULT).identity_entries(settings)
+
+
+def adapter_entries(settings: Settings, family: str) -> list[Entry]:
     """The identity adapter's weight file and its CLIP image encoder: the files it loads."""
-    if _family(settings) == "klein":  # identity from the person's photos: no weights
-        return [
-            Entry(
-                "identity",
-                "the person's own photos as reference images (FLUX.2 [klein], up to 4)",
-                "no extra weights",
-                True,
-                "sent with each order",
-                True,
-                required=False,
-                detail="chosen by sharpness, exposure, face size and angle; aligned, padded crops",
-            )
-        ]
     from engine.pipeline.adapter import ADAPTER_FILES, LICENCES, adapter_kind
 
     kind = adapter_kind(settings)
-    files = ADAPTER_FILES.get((kind, _family(settings)))
+    files = ADAPTER_FILES.get((kind, family))
     if files is None:  # a family whose identity comes another way (no IP-Adapter)
         return []
     licence, commercial = LICENCES[kind]

@@ -1,7 +1,8 @@
 """Does an order's prompt fit this worker's text encoder? (the ``check_prompt`` job)
 
-The bot asks before it queues an order, so an order FLUX.2 [klein] would cut is
-refused with a plain message instead of rendering something else. Only the
+The bot asks before it queues an order, so an order the model's text encoder would
+cut (FLUX.2 [klein]) is refused with a plain message instead of rendering something
+else. The family says whether it has a limit (``Family.prompt_limit``). Only the
 tokenizer is loaded (a few MB, cached per model), so the fast queue answers
 without the pipeline. SDXL and SD 1.5 take any length (engine.pipeline.long_prompt).
 A worker without the model files (a CPU box for photo checks) says it cannot
@@ -22,8 +23,9 @@ _LOCK = threading.Lock()
 _TOKENIZERS: dict[tuple[str, str], Any] = {}
 
 
-def _klein_text(settings: Settings) -> tuple[Any, int] | None:
-    """(tokenizer, max_sequence_length) of the configured FLUX.2 [klein], or None."""
+def cached_tokenizer(settings: Settings) -> tuple[Any, int] | None:
+    """(tokenizer, max_sequence_length) of the configured model's Qwen-style text
+    encoder, cached per model; None when its files are not on this machine."""
     from transformers import AutoTokenizer
 
     from engine.pipeline.klein import DEFAULT_MAX_SEQUENCE_LENGTH
@@ -54,30 +56,38 @@ def _klein_text(settings: Settings) -> tuple[Any, int] | None:
 
 
 def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPromptResult:
-    from engine.licences import base_family
-    from engine.pipeline.klein import prompt_tokens, too_long_message
+    from engine.licences import model_family
 
-    family = base_family(settings) or ""
-    if family != "klein":
-        return c.CheckPromptResult(fits=True, family=family)
-    text = _klein_text(settings)
-    if text is None:
-        return c.CheckPromptResult(fits=True, family=family, message="not checked here")
-    tok, limit = text
-    n = prompt_tokens(tok, req.reference_prompt or req.prompt)
-    fits = n <= limit
+    family = model_family(settings)
+    if family is None:
+        return c.CheckPromptResult(fits=True, family="")
+    if not family.limits_prompt:
+        return c.CheckPromptResult(fits=True, family=family.name)
+    limit = family.prompt_limit(settings)
+    if limit is None:
+        return c.CheckPromptResult(fits=True, family=family.name, message="not checked here")
+    count, most = limit
+    n = count(family.order_prompt(req.prompt, req.reference_prompt))
+    fits = n <= most
     return c.CheckPromptResult(
         fits=fits,
-        family=family,
+        family=family.name,
         tokens=n,
-        limit=limit,
-        message="" if fits else too_long_message(n, limit),
+        limit=most,
+        message="" if fits else too_long_message(n, most),
     )
+
+
+def too_long_message(tokens: int, limit: int) -> str:
+    from engine.pipeline.klein import too_long_message as words
+
+    return words(tokens, limit)
 
 
 def preload(settings: Settings) -> None:
     """Load the tokenizer at worker start, so the first check answers at once."""
-    from engine.licences import base_family
+    from engine.licences import model_family
 
-    if base_family(settings) == "klein":
-        _klein_text(settings)
+    family = model_family(settings)
+    if family is not None and family.limits_prompt:
+        family.prompt_limit(settings)

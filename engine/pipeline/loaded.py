@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from sitter.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from engine.families.base import Family
     from engine.pipeline.adapter import AdapterSpec
 
 
@@ -117,7 +118,7 @@ class Speedups:
 @dataclass
 class LoadedPipeline:
     pipe: Any
-    family: str  # sdxl, sd15 or klein
+    family: str  # the family's code (engine/families/): sdxl, sd15, klein, qwen-edit
     model: str  # as configured
     tiny: bool
     device: str
@@ -127,6 +128,13 @@ class LoadedPipeline:
     extra: dict[str, Any] = field(default_factory=dict)
     # The speed switches applied (engine.pipeline.speed.apply_speedups); None: none were.
     speed: Speedups | None = None
+
+    @property
+    def model_family(self) -> Family:
+        """The family object that renders with this pipeline."""
+        from engine.families import by_name
+
+        return by_name(self.family)
 
     @property
     def id_dim(self) -> int:
