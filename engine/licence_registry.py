@@ -65,6 +65,14 @@ PARTS: dict[str, Part] = {
             KLEIN_ALT,
         ),
         Part(
+            "Qwen/Qwen-Image-Edit-2509",
+            "base model",
+            "Apache-2.0",
+            True,
+            note="Qwen-Image-Edit (September 2025), up to 3 input pictures; its model card's "
+            "licence field; Qwen2.5-VL-7B text encoder (Apache-2.0) inside",
+        ),
+        Part(
             "stabilityai/stable-diffusion-xl-base-1.0",
             "base model",
             "CreativeML OpenRAIL++-M",
@@ -126,7 +134,8 @@ PARTS: dict[str, Part] = {
             "identity",
             "no extra weights (the base model reads the person's photos)",
             True,
-            note="FLUX.2 [klein]: up to 4 aligned face crops passed as image=[...]",
+            note="FLUX.2 [klein]: up to 4 aligned face crops passed as image=[...]; "
+            "Qwen-Image-Edit: up to 3 as its input pictures",
         ),
         Part(
             "random-init-adapter",

@@ -418,6 +418,9 @@ def build_tiny_qwen_edit() -> Any:
             "rope_theta": 1000000.0,
             "vocab_size": len(tokenizer),
             "max_position_embeddings": 4096,
+            "bos_token_id": ids["<|endoftext|>"],
+            "eos_token_id": ids["<|im_end|>"],
+            "pad_token_id": ids["<|endoftext|>"],
         },
         vision_config={
             "depth": 2,
