@@ -30,6 +30,7 @@ class Part:
 KLEIN_4B = "black-forest-labs/FLUX.2-klein-4B"
 KLEIN_ALT = f"SITTER_MODEL={KLEIN_4B} (Apache-2.0)"
 DLIB_ALT = "SITTER_FACE_BACKEND=dlib (CC0)"
+TINY_PART = "tiny"  # every built-in tiny model: Sitter's own code, random weights
 
 PARTS: dict[str, Part] = {
     p.key: p
@@ -89,7 +90,7 @@ PARTS: dict[str, Part] = {
         ),
         Part("runwayml/stable-diffusion-v1-5", "base model", "CreativeML OpenRAIL-M", True),
         Part(
-            "tiny",
+            TINY_PART,
             "base model",
             "Apache-2.0 (Sitter's own code, random weights, nothing downloaded)",
             True,

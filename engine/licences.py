@@ -21,6 +21,7 @@ from engine.licence_registry import (
     CARD_COMMERCIAL,
     KLEIN_ALT,
     PARTS,
+    TINY_PART,
     Part,
     card_licence,
     part,
@@ -64,7 +65,7 @@ def base_part(settings: Settings) -> Part:
 def _base_key(settings: Settings) -> str:
     from engine.pipeline import tiny
 
-    return "tiny" if tiny.is_tiny(settings.model) else settings.model
+    return TINY_PART if tiny.is_tiny(settings.model) else settings.model
 
 
 def base_family(settings: Settings) -> str | None:
