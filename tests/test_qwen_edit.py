@@ -170,3 +170,38 @@ def test_prompts_of_any_length_fit(runtime: Runtime) -> None:
     long = "a portrait of the person in the reference images, " * 40
     res = check_prompt(runtime.settings, c.CheckPromptRequest(prompt=long, reference_prompt=long))
     assert res.fits and res.family == "qwen-edit" and res.tokens is None
+
+
+def _bench_speed():
+    import importlib.util
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    spec = importlib.util.spec_from_file_location("bench_speed", root / "benchmarks/bench_speed.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_speed"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_bench_speed_times_an_order_on_tiny_qwen_edit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """benchmarks/bench_speed.py's short mode for this family: one timed order through
+    the engine's render, its row as the bench wrote it (--json); --dry says so."""
+    bench = _bench_speed()
+    assert bench.main(["--config", "tiny-qwen-edit", "--dry"]) == 0
+    assert "no meta-device counts" in capsys.readouterr().out
+    out_json = tmp_path / "rows.json"
+    args = ["--config", "tiny-qwen-edit", "--device", "cpu", "--repeats", "1", "--warmup", "0"]
+    args += ["--images", "2", "--json", str(out_json)]
+    assert bench.main(args) == 0
+    out = capsys.readouterr().out
+    assert "qwen-edit job (2 images, 4 steps, 3 pictures)" in out
+    [row] = json.loads(out_json.read_text())
+    assert row["path"] == "qwen-3p" and (row["steps"], row["images"], row["size"]) == (4, 2, 64)
+    assert 0 < row["s_min"] <= row["s_per_job"] < 300
+    assert row["images_per_s"] == pytest.approx(2 / row["s_per_job"], rel=1e-9)
+    assert row["floor_s"] is None  # no FLOP count for this family yet: no made-up floor
+    assert out[out.rindex("variant") :].splitlines()[1].split()[1] == "qwen-3p"
