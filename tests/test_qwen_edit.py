@@ -205,3 +205,33 @@ def test_bench_speed_times_an_order_on_tiny_qwen_edit(
     assert row["images_per_s"] == pytest.approx(2 / row["s_per_job"], rel=1e-9)
     assert row["floor_s"] is None  # no FLOP count for this family yet: no made-up floor
     assert out[out.rindex("variant") :].splitlines()[1].split()[1] == "qwen-3p"
+
+
+def test_the_face_detail_pass_edits_each_crop_beside_the_photos(runtime: Runtime) -> None:
+    from engine.pipeline.detail_render import render_crops
+    from engine.pipeline.generate import resolve_params
+
+    loaded = runtime.require_pipeline()
+    params = resolve_params(loaded, c.GenerationParams())
+    photos = loaded.model_family.prepare(loaded, _order()).ref_images
+    crops = [Image.new("RGB", (40, 40), (180, 150, 120)), Image.new("RGB", (32, 32), (90, 60, 40))]
+
+    def detail(seeds: list[int]) -> list[np.ndarray]:
+        out = render_crops(
+            loaded,
+            crops,
+            seeds,
+            prompt="a portrait of the person in the reference images",
+            negative_prompt="",
+            params=params,
+            strength=0.4,
+            refs=np.zeros((1, 128), np.float32),
+            id_crops=[],
+            ref_images=photos,
+        )
+        assert [im.size for im in out] == [(64, 64), (64, 64)]  # the model's own square
+        return [np.asarray(im) for im in out]
+
+    first = detail([1, 2])
+    assert all(np.array_equal(a, b) for a, b in zip(first, detail([1, 2]), strict=True))
+    assert not np.array_equal(first[0], detail([3, 2])[0])  # each crop's own seed

@@ -367,24 +367,10 @@ def _tiny_tokenizer() -> Any:
     )
 
 
-def build_tiny_qwen_edit() -> Any:
-    """QwenImageEditPlusPipeline with tiny random components (deterministic)."""
-    import torch
-    from diffusers import (
-        AutoencoderKLQwenImage,
-        FlowMatchEulerDiscreteScheduler,
-        QwenImageEditPlusPipeline,
-        QwenImageTransformer2DModel,
-    )
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
-        Qwen2VLImageProcessorPil,
-    )
+def _tiny_transformer() -> Any:
+    from diffusers import QwenImageTransformer2DModel
 
-    tokenizer = _tiny_tokenizer()
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL}
-    torch.manual_seed(_SEED)
-    transformer = QwenImageTransformer2DModel(
+    return QwenImageTransformer2DModel(
         patch_size=2,
         in_channels=16,
         out_channels=4,
@@ -395,9 +381,14 @@ def build_tiny_qwen_edit() -> Any:
         guidance_embeds=False,
         axes_dims_rope=(8, 4, 4),
     )
-    torch.manual_seed(_SEED)
+
+
+def _tiny_vae() -> Any:
+    """Five levels (16x down, the real one 8x): a 1 MP picture is 64x64 latents."""
+    from diffusers import AutoencoderKLQwenImage
+
     z_dim = 4
-    vae = AutoencoderKLQwenImage(  # 16x down: a 1 MP picture is 64x64 latents
+    return AutoencoderKLQwenImage(
         base_dim=4,
         z_dim=z_dim,
         dim_mult=[1, 1, 1, 1, 1],
@@ -406,7 +397,13 @@ def build_tiny_qwen_edit() -> Any:
         latents_mean=[0.0] * z_dim,
         latents_std=[1.0] * z_dim,
     )
-    torch.manual_seed(_SEED)
+
+
+def _tiny_text_encoder(tokenizer: Any) -> Any:
+    """Qwen2.5-VL with diffusers' test sizes, its vision markers at our vocabulary's ids."""
+    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
+
+    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL}
     config = Qwen2_5_VLConfig(
         text_config={
             "hidden_size": TEXT_HIDDEN,
@@ -434,7 +431,24 @@ def build_tiny_qwen_edit() -> Any:
         image_token_id=ids["<|image_pad|>"],
         video_token_id=ids["<|video_pad|>"],
     )
-    text_encoder = Qwen2_5_VLForConditionalGeneration(config)
+    return Qwen2_5_VLForConditionalGeneration(config)
+
+
+def build_tiny_qwen_edit() -> Any:
+    """QwenImageEditPlusPipeline with tiny random components (deterministic)."""
+    import torch
+    from diffusers import FlowMatchEulerDiscreteScheduler, QwenImageEditPlusPipeline
+    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
+        Qwen2VLImageProcessorPil,
+    )
+
+    tokenizer = _tiny_tokenizer()
+    torch.manual_seed(_SEED)
+    transformer = _tiny_transformer()
+    torch.manual_seed(_SEED)
+    vae = _tiny_vae()
+    torch.manual_seed(_SEED)
+    text_encoder = _tiny_text_encoder(tokenizer)
     # The text encoder's view of a picture: at most 64 patches of 28 px (the real: 384 px).
     images = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=28 * 28 * 64)
     processor = _image_only_processor_class()(image_processor=images, tokenizer=tokenizer)

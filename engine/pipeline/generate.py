@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
-from engine.families.base import TINY_MAX_STEPS, Draw
+from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
@@ -168,6 +168,107 @@ def _plain_verdict(lk: Likeness) -> Verdict:
     return Verdict.NOT_ALIKE if lk.face_found else Verdict.NO_FACE
 
 
+@dataclass
+class _Order:
+    """One order checked against this worker's models: what every attempt renders with."""
+
+    req: GenerateRequest
+    loaded: LoadedPipeline
+    gate: PersonGate
+    params: Resolved
+    refs: np.ndarray  # the identity adapter's face vectors
+    crops: list[Image.Image]  # and aligned crops
+    inputs: OrderInputs  # the family's prompt and prepared photos
+
+    @classmethod
+    def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
+        loaded = runtime.require_pipeline()
+        analyzer = runtime.require_analyzer()
+        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        crops = choose_crops(req.references, refs)
+        # The likeness gate for this person and this style (engine/gate.py).
+        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
+        params = resolve_params(loaded, req.params, req.aspect)
+        # Before any GPU time: the prompt fits, the person's photos are ready (for a family
+        # that takes them: their latents are encoded once per order, not per attempt).
+        inputs = loaded.model_family.prepare(loaded, req)
+        return cls(req, loaded, gate, params, refs, list(crops), inputs)
+
+
+def _attempt(
+    runtime: Models,
+    order: _Order,
+    slots: list[_Slot],
+    pending: list[_Slot],
+    attempt: int,
+    safety: Any,
+    cancel: threading.Event | None,
+    draw: Callable[..., list[Image.Image]],
+) -> None:
+    """Render every pending slot in one batch; score; the face detail pass; offer each
+    slot the version that would be delivered unless the safety check withholds it."""
+    req, loaded, inputs = order.req, order.loaded, order.inputs
+    seeds = [retry_seed(s.seed, attempt) for s in pending]
+    progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
+    with runtime.gpu_lock:
+        images = draw(
+            loaded,
+            prompt=inputs.prompt,
+            negative_prompt=req.negative_prompt,
+            params=order.params,
+            seeds=seeds,
+            refs=order.refs,
+            crops=order.crops,
+            cancel=cancel,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
+        )
+    scored = [(image, order.gate.judge(image)) for image in images]
+    # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
+    kept = detail_pass(
+        runtime,
+        loaded,
+        scored,
+        seeds,
+        judge=order.gate.judge,
+        prompt=inputs.prompt,
+        negative_prompt=req.negative_prompt,
+        params=order.params,
+        refs=order.refs,
+        id_crops=order.crops,
+        cancel=cancel,
+        ref_images=inputs.ref_images,
+    )
+    for slot, seed, k in zip(pending, seeds, kept, strict=True):
+        slot.attempts = attempt
+        # The safety check sees the version that would be delivered (detailed or not).
+        if safety.withholds(slot, seed, k.image):
+            continue  # over the safety threshold: rendered again with a new seed
+        slot.offer(k.image, seed, k.likeness, k.report)
+    passing = sum(bool(s.best and s.best.passed) for s in slots)
+    progress.finished(passing)
+    log.info(
+        "%s attempt %d: %d/%d variations pass", req.generation_id, attempt, passing, len(slots)
+    )
+
+
+def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
+    assert slot.best is not None
+    return Variation(
+        seed=slot.best_seed,
+        image=png,
+        likeness=slot.best.score,
+        face_found=slot.best.face_found,
+        attempts=slot.attempts,
+        passed=slot.best.passed,
+        verdict=slot.best.verdict or _plain_verdict(slot.best),
+        threshold=slot.best.threshold,
+        regenerated_for=slot.rejected[: slot.attempts - 1],
+        safety=safety.score_of(slot.best_seed),
+        detail=slot.best_detail,
+    )
+
+
 def generate(
     runtime: Models,
     req: GenerateRequest,
@@ -184,19 +285,10 @@ def generate(
     """
     started = time.perf_counter()
     # 1. Check inputs against this worker's models.
-    loaded = runtime.require_pipeline()
-    analyzer = runtime.require_analyzer()
-    refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
-    crops = choose_crops(req.references, refs)
-    # The likeness gate for this person and this style (engine/gate.py).
-    gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
-    params = resolve_params(loaded, req.params, req.aspect)
+    order = _Order.check(runtime, req)
+    loaded = order.loaded
     # (seeds are within SEED_SPACE: the contract's Seed bound refuses others)
     slots = [_Slot(seed=s) for s in req.seeds]
-    # Before any GPU time: the prompt fits, the person's photos are ready (for a family
-    # that takes them: their latents are encoded once per order, not per attempt).
-    inputs = loaded.model_family.prepare(loaded, req)
-    prompt, ref_images, ref_latents = inputs.prompt, inputs.ref_images, inputs.ref_latents
     safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
@@ -204,51 +296,7 @@ def generate(
         pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
         if not pending:
             break
-        seeds = [retry_seed(s.seed, attempt) for s in pending]
-        progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
-        with runtime.gpu_lock:
-            images = (draw or render)(
-                loaded,
-                prompt=prompt,
-                negative_prompt=req.negative_prompt,
-                params=params,
-                seeds=seeds,
-                refs=refs,
-                crops=crops,
-                cancel=cancel,
-                ref_images=ref_images,
-                ref_latents=ref_latents,
-            )
-        scored = [(image, gate.judge(image)) for image in images]
-        # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
-        kept = detail_pass(
-            runtime,
-            loaded,
-            scored,
-            seeds,
-            judge=gate.judge,
-            prompt=prompt,
-            negative_prompt=req.negative_prompt,
-            params=params,
-            refs=refs,
-            id_crops=crops,
-            cancel=cancel,
-            ref_images=ref_images,
-        )
-        for slot, seed, k in zip(pending, seeds, kept, strict=True):
-            slot.attempts = attempt
-            # The safety check sees the version that would be delivered (detailed or not).
-            if safety.withholds(slot, seed, k.image):
-                continue  # over the safety threshold: rendered again with a new seed
-            slot.offer(k.image, seed, k.likeness, k.report)
-        progress.finished(sum(bool(s.best and s.best.passed) for s in slots))
-        log.info(
-            "%s attempt %d: %d/%d variations pass",
-            req.generation_id,
-            attempt,
-            sum(bool(s.best and s.best.passed) for s in slots),
-            len(slots),
-        )
+        _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
 
     # 3. Label (AI provenance on every file) and report.
     variations, withheld = [], []
@@ -259,21 +307,7 @@ def generate(
         png = (label or runtime.mark_ai)(
             png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed
         )
-        variations.append(
-            Variation(
-                seed=slot.best_seed,
-                image=png,
-                likeness=slot.best.score,
-                face_found=slot.best.face_found,
-                attempts=slot.attempts,
-                passed=slot.best.passed,
-                verdict=slot.best.verdict or _plain_verdict(slot.best),
-                threshold=slot.best.threshold,
-                regenerated_for=slot.rejected[: slot.attempts - 1],
-                safety=safety.score_of(slot.best_seed),
-                detail=slot.best_detail,
-            )
-        )
+        variations.append(_variation(slot, png, safety))
     return GenerateResult(
         generation_id=req.generation_id,
         variations=variations,
