@@ -131,7 +131,7 @@ class Settings(BaseSettings):
     model: str = Field(
         DEFAULT_MODEL,
         description="Diffusers model id or local path (FLUX.2 [klein], SDXL or SD 1.5); "
-        "'tiny' (SDXL), 'tiny-klein' and 'tiny-qwen-edit' are built-in offline test models.",
+        "'tiny' (SDXL) and 'tiny-klein' are built-in offline test models.",
     )
     licence: LicenceMode = Field(
         LicenceMode.COMMERCIAL,
