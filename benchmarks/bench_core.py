@@ -102,9 +102,9 @@ async def round_trips(redis_url: str, poll_delay: float, jobs: int) -> list[floa
 
 # --- the core without an engine ------------------------------------------------------------
 async def core_turns(users: int, redis_url: str) -> tuple[list[float], float, float]:
-    from bot.studio.core import State, Studio
-    from bot.studio.events import Command, Press, Text, Who
-    from bot.studio.words import CONSENT_TEXT, CONSENT_VERSION
+    from bot.studio.core.core import State, Studio
+    from bot.studio.core.events import Command, Press, Text, Who
+    from bot.studio.core.words import CONSENT_TEXT, CONSENT_VERSION
     from sitter.config import load_settings
 
     data = Path(tempfile.mkdtemp(prefix="bench-core-"))

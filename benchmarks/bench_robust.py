@@ -54,7 +54,7 @@ def _redis(port: int) -> subprocess.Popen:
 async def no_worker(url: str, tmp: Path) -> float:
     from studio_harness import Chat, astronaut_set, open_studio
 
-    from bot.studio.events import Who
+    from bot.studio.core.events import Who
 
     studio = await open_studio(tmp / "nw", url, "bench-nw")
     try:
@@ -113,8 +113,8 @@ async def hand_back(url: str, tmp: Path) -> tuple[float, float, float]:
 async def outage(tmp: Path, seconds: float = 30.0) -> tuple[int, float]:
     from studio_harness import RecordingOutbox
 
-    from bot.studio import words as w
-    from bot.studio.core import Studio
+    from bot.studio.core import words as w
+    from bot.studio.core.core import Studio
     from sitter.config import load_settings
 
     port = _port()

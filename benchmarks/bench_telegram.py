@@ -38,7 +38,7 @@ FIRST_USER = 500_000
 
 # --- the bot process --------------------------------------------------------------------------
 async def run_bot(flood_control: bool) -> None:
-    from bot.studio.core import Studio
+    from bot.studio.core.core import Studio
     from bot.telegram.app import TelegramAdapter
     from sitter.config import load_settings
 
@@ -61,7 +61,7 @@ async def run_bot(flood_control: bool) -> None:
 async def seed(data_dir: Path, chats: int) -> None:
     """N users with consent and two accepted photos, waiting at the references step."""
     from bot.store.store import Store
-    from bot.studio import words
+    from bot.studio.core import words
 
     store = await Store.open(data_dir / "sitter.db", data_dir / "media")
     rng = random.Random(1)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Protocol
 from sitter.config import Settings
 
 if TYPE_CHECKING:
-    from bot.studio.core import Studio
+    from bot.studio.core.core import Studio
 
 
 @dataclass(frozen=True)

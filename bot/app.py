@@ -38,7 +38,7 @@ async def services(
     settings: Settings, *, worker: bool = True, local_redis: bool = True
 ) -> AsyncIterator[Services]:
     """Everything the adapters need, open for as long as the block runs."""
-    from bot.studio.core import Studio
+    from bot.studio.core.core import Studio
     from sitter.queue import EngineClient, connect
 
     if worker:

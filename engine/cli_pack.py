@@ -32,7 +32,7 @@ def folder_name(name: str) -> str:
 
 
 def cmd_pack(args: argparse.Namespace, settings: Settings, photos: list[Path], out: Path) -> int:
-    from bot.studio.contact_sheet import contact_sheet
+    from bot.studio.photos.contact_sheet import contact_sheet
     from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
     from sitter.packs import find_pack, load_packs
     from sitter.prompts import PromptError, PromptLibrary

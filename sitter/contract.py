@@ -136,7 +136,7 @@ def queue_for(job: str) -> str:
 
 class FailureCode(StrEnum):
     """Why a job failed: the closed set of ``JobFailure.code`` values, each worded for
-    people by the bot (bot/studio/words.py, ``failure_words``). On the wire the code
+    people by the bot (bot/studio/core/words.py, ``failure_words``). On the wire the code
     stays a plain string, so a code from a newer engine still decodes; this side reads
     it as :attr:`UNKNOWN` (:meth:`of`) and words it generically."""
 

@@ -25,7 +25,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 from discord_fake import GUILD_ID, FakeDiscord  # noqa: E402
 
 from bot.discord.client import SitterClient  # noqa: E402
-from bot.studio.core import Studio  # noqa: E402
+from bot.studio.core.core import Studio  # noqa: E402
 from sitter.config import Settings  # noqa: E402
 
 

@@ -13,7 +13,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from bot.store.store import Store
-from bot.studio.events import Recipient, Reply
+from bot.studio.core.events import Recipient, Reply
 
 # Every table column that points at a user (the audit log is deliberately absent:
 # it keeps who did what to whom, by id, after the rows are gone).

@@ -26,8 +26,8 @@ import pytest
 from fake_engine import FakeEngine
 from PIL import Image, ImageEnhance, ImageOps
 
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, IncomingFile, Press, Recipient, Reply, Text, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, IncomingFile, Press, Recipient, Reply, Text, Who
 from sitter.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]

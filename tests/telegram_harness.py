@@ -23,7 +23,7 @@ from pathlib import Path
 from PIL import Image, ImageEnhance, ImageOps
 from telegram_api import BotApiEmulator
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from bot.telegram.app import TelegramAdapter
 from sitter import contract as c
 from sitter.config import Settings

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from bot.studio.contact_sheet import GAP, MAX_COLS, contact_sheet
+from bot.studio.photos.contact_sheet import GAP, MAX_COLS, contact_sheet
 
 
 def _solid(rgb: tuple[int, int, int], size: tuple[int, int] = (300, 400)) -> bytes:

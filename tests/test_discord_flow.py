@@ -19,7 +19,7 @@ from discord_fake import (
 from discord_session import full_session, running_bot, start_engine, stop_engine
 from PIL import Image
 
-from bot.studio.events import ChatRefused, Recipient, Reply
+from bot.studio.core.events import ChatRefused, Recipient, Reply
 from engine.formats import size_for
 from sitter.config import load_settings
 from sitter.contract import Aspect

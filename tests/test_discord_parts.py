@@ -13,7 +13,7 @@ from bot.discord import ids
 from bot.discord.components import FreeTextButton, PresetSelect, PressButton, build_view
 from bot.discord.files import fit, per_file_limit
 from bot.discord.sender import split_text
-from bot.studio.events import Button
+from bot.studio.core.events import Button
 
 
 def _custom_ids(view: discord.ui.View) -> list[str]:

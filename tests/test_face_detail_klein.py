@@ -108,7 +108,7 @@ def test_a_klein_order_runs_the_pass_with_its_references_and_prompt(
 
 async def test_the_caption_mentions_a_kept_detail_pass(tmp_path) -> None:
     from bot.store.store import Store
-    from bot.studio.words import detail_columns, detail_words
+    from bot.studio.core.words import detail_columns, detail_words
 
     kept = c.FaceDetail(
         reason="small_face",

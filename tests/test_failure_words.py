@@ -16,10 +16,10 @@ from moderation_helpers import seed_person
 from studio_harness import open_studio
 from test_robust_orders import _outbox, _placed_order, _serve_gpu_once, _ticks
 
-from bot.studio import buttons as b
-from bot.studio import words
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
 from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
 from sitter.queue import redis_settings
@@ -102,7 +102,7 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     async def told() -> bool:
         return any("failed" in t for t in _outbox(studio).texts())
 
-    with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
+    with caplog.at_level(logging.WARNING, logger="bot.studio.jobs.tracking"):
         await _ticks(studio, tracker, told, n=100)
     [text] = [t for t in _outbox(studio).texts() if "failed" in t]
     said = words.failure_words(code)
@@ -148,7 +148,7 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
     async def told() -> bool:
         return any("upscaling #2 failed" in t for t in _outbox(studio).texts())
 
-    with caplog.at_level(logging.WARNING, logger="bot.studio.tracking"):
+    with caplog.at_level(logging.WARNING, logger="bot.studio.jobs.tracking"):
         await _ticks(studio, studio.tracker(), told, n=100)
     [text] = [t for t in _outbox(studio).texts() if "upscaling #2 failed" in t]
     said = words.failure_words("bad_image")
@@ -163,7 +163,7 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
 
 def test_a_failure_stored_by_an_older_version_is_never_shown_verbatim() -> None:
     """Review finding: rows written before failure codes hold the engine's sentence."""
-    from bot.studio.results import failure_reply
+    from bot.studio.jobs.results import failure_reply
 
     old = {"id": 3, "error": ENGINE_SENTENCE}
     text = failure_reply(old).text

@@ -10,8 +10,9 @@ import pytest
 from PIL import Image
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
+from bot.studio.orders.painting import Painting
 from engine.formats import size_for
 from sitter import contract as c
 
@@ -51,5 +52,7 @@ async def test_a_story_order_with_a_described_subject_on_the_real_worker(
     order = await studio.store.last_order(user["id"])
     assert order["aspect"] == "9:16" and order["subject"] == REDHEAD
     assert REDHEAD in order["prompt"]
-    reference = studio.orders.reference_prompt(order)  # what FLUX.2 [klein] would read
+    reference = studio.orders.reference_prompt(
+        Painting.of_order(order)
+    )  # what FLUX.2 [klein] would read
     assert f"the person in the reference images ({REDHEAD})" in reference

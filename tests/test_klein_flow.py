@@ -8,7 +8,6 @@ order goes out worded for an editing model, and four portraits come back.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -24,8 +23,9 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
+from bot.studio.orders.painting import Painting
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -108,8 +108,8 @@ async def test_an_order_on_tiny_klein_from_photos_to_four_portraits(
     order = await studio.store.last_order(user["id"])
     assert order["status"] == "delivered"
     photos = await studio.store.photos(order["set_id"], "accepted")
-    qualities = [json.loads(p["quality"]) for p in photos]
+    qualities = [p.quality for p in photos]
     assert all({"sharpness", "brightness", "face_px"} <= set(q) for q in qualities)
-    worded = studio.orders.reference_prompt(order)
+    worded = studio.orders.reference_prompt(Painting.of_order(order))
     assert worded.startswith("detailed graphite pencil sketch of the person in the reference")
     assert "a cosy knit sweater" in worded and "as in the reference images" in worded

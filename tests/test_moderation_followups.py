@@ -11,8 +11,8 @@ from fake_engine import FakeEngine
 from studio_harness import Chat, until
 from test_portrait_followups import ANN, _delivered, _results, _sent
 
-from bot.studio.core import Studio
-from bot.studio.reach import remove_images_everywhere
+from bot.studio.core.core import Studio
+from bot.studio.moderation.reach import remove_images_everywhere
 
 
 async def test_removing_a_portrait_removes_every_size_of_its_avatar(
@@ -53,10 +53,11 @@ async def test_no_button_starts_work_without_consent_to_the_current_text(
 ) -> None:
     """A result's, a portrait's or /portraits' buttons start new work on someone's photos:
     after the consent text changes they ask for consent again first (review of issue 15)."""
-    from bot.studio import buttons as b
-    from bot.studio import words
-    from bot.studio import words_chat as w
-    from bot.studio.events import Press
+    from bot.studio.core import buttons as b
+    from bot.studio.core import words
+    from bot.studio.core import words_chat as w
+    from bot.studio.core.events import Press
+    from bot.studio.portrait import buttons as pb
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
@@ -64,7 +65,7 @@ async def test_no_button_starts_work_without_consent_to_the_current_text(
     monkeypatch.setattr(words, "CONSENT_VERSION", words.CONSENT_VERSION + "-new")
     vid = (await studio.store.variations(1))[0]["id"]
     before = len(await studio.store.all("SELECT id FROM orders"))
-    for data in (b.portrait(vid, "vary", "subtle"), b.item("a", vid), b.item("r", 1)):
+    for data in (pb.portrait(vid, "vary", "subtle"), b.item("a", vid), b.item("r", 1)):
         first, *_ = await studio.handle(Press(ANN, data))
         assert first.text == w.CONSENT_CHANGED, (data, first.text)
     assert len(await studio.store.all("SELECT id FROM orders")) == before
@@ -76,15 +77,47 @@ async def test_a_command_ends_the_question_for_a_relights_own_words(
 ) -> None:
     """ "My own words" used to stay asked: "thanks!" typed after /status became a paid
     relight (review of issue 15). A command ends the question; so does time."""
-    from bot.studio import buttons as b
-    from bot.studio.events import Press
+    from bot.studio.core.events import Press
+    from bot.studio.portrait import buttons as pb
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
     await _delivered(studio, chat)
     vid = (await studio.store.variations(1))[0]["id"]
-    await studio.handle(Press(ANN, b.portrait(vid, "light", "own")))
+    await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))
     await chat.send("/status")
     await chat.send("thanks!")
     kinds = [r["kind"] for r in await studio.store.all("SELECT kind FROM orders")]
     assert "relight" not in kinds, kinds
+
+
+async def test_the_relights_own_words_question_is_a_step_that_lapses(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The question is a side step of the table (own_light) with a timeout: words typed
+    after 15 minutes are not its answer; within them they are."""
+    from bot.studio.core.conversation import ASKED_AT
+    from bot.studio.core.events import Press
+    from bot.studio.portrait import buttons as pb
+    from bot.studio.portrait.portrait_menu import AWAITING_S, OWN_LIGHT
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
+    await _delivered(studio, chat)
+    vid = (await studio.store.variations(1))[0]["id"]
+    [ask] = await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))
+    assert "Describe the light for portrait #1" in ask.text
+    uid = (await studio.store.user(ANN.platform, ANN.user_id))["id"]
+    session = await studio.store.session(uid)
+    assert session is not None and session.state == OWN_LIGHT
+    assert OWN_LIGHT in studio.conversation.steps and studio.conversation.steps[OWN_LIGHT].side
+    lapsed = {**session.data, ASKED_AT: session.data[ASKED_AT] - AWAITING_S - 1}
+    await studio.store.save_session(uid, OWN_LIGHT, lapsed)
+    await chat.send("candlelight from the left")
+    kinds = [r["kind"] for r in await studio.store.all("SELECT kind FROM orders")]
+    assert "relight" not in kinds, kinds
+    session = await studio.store.session(uid)
+    assert session is not None and session.state == "idle"
+    await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))  # asked again: in time
+    [said, _] = await chat.send("candlelight from the left")
+    assert "relit with candlelight from the left" in said.text, said.text

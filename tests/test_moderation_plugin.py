@@ -6,10 +6,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.plugin import StudioPlugin
 from bot.studio.moderation import Moderation, Place
-from bot.studio.plugin import StudioPlugin
 from sitter.config import load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,10 +26,10 @@ async def test_moderation_is_a_studio_plugin(
         assert isinstance(mod, Moderation) and isinstance(mod, StudioPlugin)
         assert mod.commands == {"report", "protect", "unprotect", "mod", "reports", "ban"}
         for data in ("rep:5", "rep:5:me", "rep:n:2", "mod:3:dis", "rep:" + "9" * 20):
-            assert mod.owns(data), data
+            assert mod.owns(b.parse(data)), data
         for data in ("w:1:go", "u:5", "f:1", "report:1", ""):
-            assert not mod.owns(data), data
-        assert mod.owns(b.report(7)) and mod.owns(b.moderator(7, "show"))
+            assert not mod.owns(b.parse(data)), data
+        assert mod.owns(b.parse(b.report(7))) and mod.owns(b.parse(b.moderator(7, "show")))
         assert await mod.tick() == 0
     finally:
         await studio.aclose()

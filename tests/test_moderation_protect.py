@@ -11,8 +11,8 @@ from conftest import FACES, needs_shared
 from moderation_helpers import all_media
 from studio_harness import RecordingOutbox, incoming, start_engine, stop
 
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, Press, Reply, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
 from sitter.config import load_settings
 

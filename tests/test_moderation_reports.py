@@ -10,8 +10,8 @@ import pytest
 from moderation_helpers import all_media, audit_actions, moderator_view, seed_person
 from studio_harness import RecordingOutbox
 
-from bot.studio.core import Studio
-from bot.studio.events import Command, Press, Recipient, Reply, Text, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Press, Recipient, Reply, Text, Who
 from bot.studio.moderation import Moderation, Place
 from bot.telegram.app import moderation_place
 from sitter.config import load_settings

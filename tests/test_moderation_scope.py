@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.discord.guild_settings import GuildSettingsStore, moderation_place
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter.config import load_settings
 
 TRUSTED, STRANGER = 111, 222

@@ -15,7 +15,7 @@ import pytest
 from moderation_helpers import seed_person
 from telegram_api import BotApiEmulator, TgUser
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from bot.telegram.app import TelegramAdapter
 from sitter.config import Settings
 

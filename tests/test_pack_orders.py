@@ -14,9 +14,9 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio.core import Studio
-from bot.studio.events import Reply, Who
-from bot.studio.orders import Orders
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Reply, Who
+from bot.studio.orders.orders import Orders
 from sitter import contract as c
 from sitter.config import load_settings
 from sitter.prompts import PROMPTS_DIR, PromptError, PromptLibrary
@@ -231,9 +231,9 @@ async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
 ) -> None:
     """Hostile review of issue 15: a pack's order row holds the pack, not each look's
     style and prompt, so "Vary 6" painted look 1's style. Refused plainly for now."""
-    from bot.studio import buttons as b
-    from bot.studio import words_portrait as wp
-    from bot.studio.events import Press
+    from bot.studio.core.events import Press
+    from bot.studio.portrait import buttons as pb
+    from bot.studio.portrait import words_portrait as wp
 
     studio, chat = fake_studio, Chat(fake_studio, WHO)
     await _ready(chat)
@@ -242,7 +242,7 @@ async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
     await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
     before = len(await studio.store.all("SELECT id FROM orders"))
     vid = (await studio.store.variations(1))[5]["id"]  # portrait #6, look 3
-    for data in (b.portrait(vid, "vary", "subtle"), b.portrait(vid, "light", "0")):
+    for data in (pb.portrait(vid, "vary", "subtle"), pb.portrait(vid, "light", "0")):
         [said] = await studio.handle(Press(WHO, data))
         assert said.text == wp.NOT_FOR_PACKS
     assert len(await studio.store.all("SELECT id FROM orders")) == before

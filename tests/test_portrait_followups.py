@@ -13,9 +13,10 @@ from PIL import Image
 from rights_scan import in_db_files, in_files, in_tables
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
-from bot.studio.events import Press, Reply, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Reply, Who
+from bot.studio.portrait import buttons as pb
 from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
@@ -149,10 +150,10 @@ async def test_another_persons_and_stale_presses_are_refused(fake_studio: Studio
     await bob.send("/start")
     await bob.press("I agree")
     vid = (await studio.store.variations(1))[0]["id"]
-    for data in (b.item("m", vid), b.item("a", vid), b.portrait(vid, "vary", "subtle")):
+    for data in (b.item("m", vid), b.item("a", vid), pb.portrait(vid, "vary", "subtle")):
         [r] = await bob.send(Press(BOB, data))
         assert r.text == "This portrait belongs to someone else.", r.text
-    [r] = await chat.send(Press(ANN, b.portrait(vid, "light", "99")))  # a light since removed
+    [r] = await chat.send(Press(ANN, pb.portrait(vid, "light", "99")))  # a light since removed
     assert "no longer offered" in r.text and r.buttons
     [r] = await chat.send(Press(ANN, "p:999999:vary:subtle"))
     assert r.text == "That portrait no longer exists."
@@ -204,18 +205,18 @@ async def test_an_older_engine_is_told_as_an_upgrade_for_the_operator(
 
 
 def test_portrait_button_data_is_range_checked() -> None:
-    assert b.parse(b.portrait(7, "vary", "strong")) == b.PortraitPress(7, "vary", "strong")
-    assert b.parse(b.portrait(7, "light")) == b.PortraitPress(7, "light")
-    assert b.parse(b.item("m", 7)) == b.ItemPress("m", 7)
+    assert b.parse(pb.portrait(7, "vary", "strong")) == pb.PortraitPress(7, "vary", "strong")
+    assert b.parse(pb.portrait(7, "light")) == pb.PortraitPress(7, "light")
+    assert b.parse(b.item("m", 7)) == pb.MenuPress("m", 7)
     for stale in ("p:0:vary:subtle", f"p:{2**63}:light", "p:7:paint", "p:7:light:", "p:+7:light"):
         assert b.parse(stale) is None, stale
-    assert b.parse("u:7") == b.ItemPress("u", 7)  # the buttons of older messages still work
+    assert b.parse("u:7") == pb.FollowUpPress("u", 7)  # the buttons of older messages still work
 
 
 async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studio: Studio) -> None:
     """Past the result period: the avatars (both sizes) and a vary order's portraits go
     with their order, files included."""
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     results = await _delivered(studio, chat)
@@ -241,7 +242,7 @@ async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studi
 async def test_a_relit_prompt_too_long_for_the_model_is_refused_before_queueing(
     fake_studio: Studio, fake_engine: FakeEngine, monkeypatch
 ) -> None:
-    from bot.studio import prompt_fit
+    from bot.studio.wizard import prompt_fit
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     results = await _delivered(studio, chat)

@@ -15,9 +15,9 @@ from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox
 
 from bot.store.migrate import MIGRATIONS_DIR, current_version, migration_files, open_db
-from bot.studio import rights
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
+from bot.studio.rights import rights
 from sitter.config import load_settings
 
 BOB = Who("terminal", "bob", "bob-chat", "Bob")

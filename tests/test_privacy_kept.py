@@ -18,12 +18,12 @@ from moderation_helpers import audit_actions, leftovers, seed_person
 from rights_scan import in_db_files, in_files, in_redis, in_tables
 from studio_harness import RecordingOutbox, incoming, start_engine, stop
 
-from bot.studio import buttons as b
-from bot.studio import rights
-from bot.studio import words as w
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, IncomingFile, Press, Reply, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, IncomingFile, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
+from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -180,7 +180,7 @@ async def test_forget_scrubs_the_reporters_identity_and_typed_notes(
         [ack] = await s.handle(Command(reporter, "report", f"rep:{v} me {note}"))
         assert "Your report #1" in ack.text
         await s.handle(Press(reporter, "rep:n:1"))
-        await s.handle(__import__("bot.studio.events", fromlist=["Text"]).Text(
+        await s.handle(__import__("bot.studio.core.events", fromlist=["Text"]).Text(
             reporter, "more: Quenneville Farm gate code 4471"
         ))  # fmt: skip
         report = await store.one("SELECT text FROM reports WHERE id = 1")

@@ -15,10 +15,10 @@ from conftest import FACES, needs_shared
 from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox, incoming, start_engine, stop, until
 
-from bot.studio import buttons as b
-from bot.studio import words as w
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, Press, Reply, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, Press, Reply, Who
 from bot.studio.moderation import Moderation, Place
 from sitter import contract as c
 from sitter.config import load_settings
@@ -186,7 +186,8 @@ async def test_protection_is_checked_again_before_generation(studio: Studio) -> 
 
     db = ModerationStore(store)
     for p in emb:
-        vec = c.Embedding(backend=p["backend"], vector=__import__("json").loads(p["embedding"]))
+        assert p.embedding is not None
+        vec = c.Embedding(backend=p.backend, vector=p.embedding)
         await db.add_protected(vec, "moderator")
     await until(
         studio,

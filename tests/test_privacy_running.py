@@ -18,8 +18,9 @@ from moderation_helpers import seed_person
 from rights_scan import in_redis
 from studio_harness import RecordingOutbox
 
-from bot.studio import prompt_fit, rights
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
+from bot.studio.rights import rights
+from bot.studio.wizard import prompt_fit
 from engine.pipeline.generate import Cancelled
 from engine.work import WORK
 from engine.worker import build_worker
@@ -75,7 +76,7 @@ async def test_forget_while_a_job_runs_leaves_no_result(
     monkeypatch.setitem(WORK, c.JOB_UPSCALE, work.upscale)
     ann = await seed_person(studio.store, "terminal", "ann")
     uid, vid = ann["user_id"], ann["variations"][0]
-    portrait = studio.store.media.read((await studio.store.variation(vid))["path"])
+    portrait = studio.store.media.read((await studio.store.variation(vid)).path)
     vj = (await studio.store.variation_job(vid, "upscale"))["id"]
     await studio.enqueue_follow_up(vj)  # Upscale pressed: the request holds the portrait
     job_id = (await studio.store.variation_job(vid, "upscale"))["job_id"]
@@ -158,7 +159,7 @@ async def test_a_failed_follow_up_pressed_again_leaves_no_old_job(
     """No worker: the job fails as the tracker reads it; pressed again, then /forget."""
     ann = await seed_person(studio.store, "terminal", "ann")
     uid, vid = ann["user_id"], ann["variations"][0]
-    portrait = studio.store.media.read((await studio.store.variation(vid))["path"])
+    portrait = studio.store.media.read((await studio.store.variation(vid)).path)
     vj = (await studio.store.variation_job(vid, "upscale"))["id"]
     await studio.store.set_variation_job(vj, status="queued", delivered_at=None, path=None)
     await studio.enqueue_follow_up(vj)

@@ -22,9 +22,9 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
-from bot.studio.tracking import MAX_ENQUEUES
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
+from bot.studio.jobs.tracking import MAX_ENQUEUES
 from sitter import contract as c
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
@@ -290,5 +290,5 @@ async def test_photo_cut_short_is_checked_again_and_no_worker_is_told(
     [v] = await chat.files([astronaut_set()[1]])
     # No worker: told at once, and the photo is kept unchecked for Done (issue 13).
     assert "The studio's engine is not running" in v.text and "kept your 1 photo" in v.text
-    statuses = [p["status"] for p in await studio.store.photos(ref["id"])]
+    statuses = [p.status for p in await studio.store.photos(ref["id"])]
     assert statuses == ["accepted", "pending"]

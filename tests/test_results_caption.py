@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.store.store import Store
-from bot.studio.tracking import variation_columns
-from bot.studio.words import likeness_words
+from bot.studio.core.words import likeness_words
+from bot.studio.jobs.tracking import variation_columns
 from sitter import contract as c
 
 

@@ -12,9 +12,9 @@ from moderation_helpers import all_media, audit_actions, leftovers, picture, see
 from studio_harness import RecordingOutbox
 
 from bot.store.moderation_store import ModerationStore, now_iso
-from bot.studio import rights
-from bot.studio.core import Studio
-from bot.studio.events import Command, Press, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Press, Who
+from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -189,7 +189,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
     from rights_scan import in_db_files, in_files, in_redis, in_tables
     from studio_harness import start_engine, stop
 
-    from bot.studio import words as w
+    from bot.studio.core import words as w
     from bot.studio.moderation import Moderation, Place
     from bot.telegram.render import Renderer
     from bot.terminal.app import Terminal
@@ -225,8 +225,8 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
             await store.set_fingerprint(p["id"], f"55{i:014x}/55{i + 7:014x}")  # near duplicates
         photos = await store.all("SELECT * FROM reference_photos WHERE user_id = ?", uid)
         files = [p for p in store.media.user_dir(uid).rglob("*") if p.is_file()]
-        # /photos: the contact sheet is a picture of her photos (bot/studio/reference_set.py)
-        from bot.studio.reference_set import sheet
+        # /photos: the contact sheet is a picture of her photos (bot/studio/photos/reference_set.py)
+        from bot.studio.photos.reference_set import sheet
 
         her = await store.user(platform, pid)
         shown = await sheet(s.services, her, 1)

@@ -17,7 +17,7 @@ import pytest
 from conftest import BAD_IMAGES, FACES, needs_shared
 from studio_harness import astronaut_set
 
-from bot.studio.events import Files, Who
+from bot.studio.core.events import Files, Who
 from bot.terminal.app import Terminal
 from sitter.config import load_settings
 

@@ -11,7 +11,7 @@ import pytest
 from discord_fake import FakeDiscord, install_webhook_fake
 
 from bot.discord.client import UNKNOWN_BUTTON, SitterClient
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter.config import load_settings
 
 
@@ -101,7 +101,7 @@ async def test_outbox_tells_a_refusing_chat_from_a_passing_failure(
 ) -> None:
     """Review 1, finding 3: DMs closed (403) and a deleted channel (404) raise ChatRefused,
     so the tracker gives up on that chat; a 503 is raised as it is and tried again."""
-    from bot.studio.events import ChatRefused, Recipient, Reply
+    from bot.studio.core.events import ChatRefused, Recipient, Reply
 
     client, studio = await _start(_settings(data_dir, redis_url, queue_prefix), fake, False)
     try:

@@ -20,9 +20,9 @@ from studio_harness import (
     stop,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import ChatRefused, Command, Recipient, Reply, Who
-from bot.studio.tracking import MAX_SEND_FAILS, Tracker
+from bot.studio.core.core import Studio
+from bot.studio.core.events import ChatRefused, Command, Recipient, Reply, Who
+from bot.studio.jobs.tracking import MAX_SEND_FAILS, Tracker
 from sitter import contract as c
 from sitter.queue import redis_settings
 
@@ -33,7 +33,7 @@ WHO = Who("terminal", "ana", "ana-chat", "Ana")
 
 async def _placed_order(studio: Studio) -> int:
     """A person with consent, four accepted photos and one queued order (no wizard)."""
-    from bot.studio import words as w
+    from bot.studio.core import words as w
 
     user = await studio.store.ensure_user(WHO.platform, WHO.user_id, WHO.name, WHO.chat_id)
     await studio.store.record_consent(user["id"], w.CONSENT_VERSION, "text")
@@ -212,8 +212,8 @@ async def test_a_platform_outage_never_gives_up_on_a_chat(
     again the portraits arrive within minutes, without the person writing."""
     import types
 
-    import bot.studio.delivery as delivery
-    import bot.studio.tracking as tracking
+    import bot.studio.jobs.delivery as delivery
+    import bot.studio.jobs.tracking as tracking
 
     clock = [1000.0]
     fake_time = types.SimpleNamespace(monotonic=lambda: clock[0])
@@ -331,7 +331,7 @@ async def test_an_order_ended_while_its_result_is_read_stays_ended(
     order is ended by another hand (a cancel, as the core writes it once the job is
     gone; or /forget, which deletes the person's rows and files). The tracker then
     stores nothing: no portrait rows, no files on disk, no "done", nothing delivered."""
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     oid = await _placed_order(studio)
     order = await studio.store.order(oid)

@@ -17,7 +17,7 @@ from prometheus_client import REGISTRY
 from studio_harness import RecordingOutbox
 from test_robust_orders import _placed_order
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter import contract as c
 from sitter.config import load_settings
 from sitter.queue import EngineClient

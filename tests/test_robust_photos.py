@@ -20,8 +20,8 @@ from studio_harness import (
     stop,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Files, IncomingFile, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Files, IncomingFile, Who
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -56,7 +56,7 @@ async def test_no_worker_fails_a_burst_at_once_and_keeps_the_photos(
         assert "photo checker" not in reply.text and reply.text.count("\n") == 0
         user = await studio.store.user("terminal", "noor")
         ref = await studio.store.current_set(user["id"])
-        assert [p["status"] for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
+        assert [p.status for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
         assert await studio.engine.queue_depth("fast") == 0  # nothing sent to wait in Redis
         [again] = await chat.press("Done")
         assert "not running" in again.text
@@ -203,7 +203,7 @@ async def test_a_flood_of_junk_is_capped_summarised_and_never_holds_the_lock(
 
 
 def _cmd(chat: Chat, name: str) -> Any:
-    from bot.studio.events import Command
+    from bot.studio.core.events import Command
 
     return Command(chat.who, name)
 
@@ -241,7 +241,7 @@ async def test_a_worker_gone_mid_burst_costs_one_timeout_not_one_per_photo(
         assert "kept your 4 photos" in reply.text
         user = await studio.store.user("terminal", "mia")
         ref = await studio.store.current_set(user["id"])
-        assert [p["status"] for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
+        assert [p.status for p in await studio.store.photos(ref["id"])] == ["pending"] * 4
         assert await studio.engine.queue_depth("fast") == 0
     finally:
         await beat.stop()

@@ -20,8 +20,8 @@ from redis.asyncio import Redis
 from studio_harness import open_studio, start_engine, stop
 from test_robust_orders import WHO, _placed_order, _status
 
-from bot.studio.core import Studio
-from bot.studio.events import Command
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command
 from sitter import contract as c
 from sitter.heartbeat import Heartbeat, Reclaimer, claim_key, worker_key
 from sitter.queue import redis_settings

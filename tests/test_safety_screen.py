@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.studio.safety import SAFETY_DIR, Screen, default_screen, normalize, to_latin, views
+from bot.studio.safety import SAFETY_DIR, Screen, default_screen
+from bot.studio.safety.views import normalize, to_latin, views
 
 ROOT = Path(__file__).resolve().parents[1]
 

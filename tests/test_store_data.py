@@ -62,7 +62,7 @@ async def test_duplicate_photo_in_a_set_is_refused_by_the_schema(store: Store) -
     await store.add_photo(ref["id"], user["id"], "abc", "u1/refs/abc.jpg", "a.jpg")
     with pytest.raises(sqlite3.IntegrityError):
         await store.add_photo(ref["id"], user["id"], "abc", "u1/refs/abc.jpg", "b.jpg")
-    assert (await store.photo_by_sha(ref["id"], "abc"))["filename"] == "a.jpg"
+    assert (await store.photo_by_sha(ref["id"], "abc")).filename == "a.jpg"
 
 
 async def test_forget_deletes_rows_and_files_and_counts(store: Store) -> None:

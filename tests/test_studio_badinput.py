@@ -13,8 +13,8 @@ from studio_harness import (
     astronaut_set,
 )
 
-from bot.studio.core import Studio, clean_text
-from bot.studio.events import IncomingFile, Press, Who
+from bot.studio.core.core import Studio, clean_text
+from bot.studio.core.events import IncomingFile, Press, Who
 
 WHO = Who("terminal", "eve", "eve-chat", "Eve")
 
@@ -119,7 +119,7 @@ async def test_bad_input_at_every_step(studio: Studio) -> None:
 
 
 async def test_safety_screen_refuses_typed_answers(studio: Studio) -> None:
-    """The moderation engineer's prompt screen (bot/studio/safety.py) is applied (it
+    """The moderation engineer's prompt screen (bot/studio/safety/screen.py) is applied (it
     always ships: the core imports it, no probe)."""
     chat = Chat(studio, WHO)
     await chat.send("/start")

@@ -1,4 +1,4 @@
-"""Ids in button data are range-checked where buttons are read (bot/studio/buttons.py):
+"""Ids in button data are range-checked where buttons are read (bot/studio/core/buttons.py):
 a 20-digit id (or any id past SQLite's signed 64-bit range) is answered as a stale
 button in every family, through the real studio, and never reaches a query (where
 SQLite raised OverflowError and the person got "something went wrong")."""
@@ -12,10 +12,13 @@ import pytest
 from moderation_helpers import seed_person
 from studio_harness import RecordingOutbox
 
-from bot.studio import buttons as b
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
+from bot.studio.history.buttons import HistoryPress, history
 from bot.studio.moderation import Place
+from bot.studio.portrait.buttons import FollowUpPress
+from bot.studio.rights.buttons import ForgetPress
 from sitter.config import load_settings
 
 BIG = "9" * 20  # > 2**64
@@ -69,9 +72,9 @@ def test_out_of_range_ids_are_not_read(family: str, n: str) -> None:
 
 def test_the_largest_id_is_read_and_built() -> None:
     top = 2**63 - 1
-    assert b.parse(b.item("u", top)) == b.ItemPress("u", top)
-    assert b.parse(b.history("hp", top)) == b.HistoryPress("hp", top)
-    assert b.parse(b.history("h", 1)) == b.HistoryPress("h", 1)
+    assert b.parse(b.item("u", top)) == FollowUpPress("u", top)
+    assert b.parse(history("hp", top)) == HistoryPress("hp", top)
+    assert b.parse(history("h", 1)) == HistoryPress("h", 1)
     assert b.ModerationPress(b.report(top, "me")).read() == b.ReportPress(top, "me")
     assert b.ModerationPress(b.report_note(top)).read() == b.NotePress(top)
     assert b.ModerationPress(b.moderator(top, "pur")).read() == b.ModeratorPress(top, "pur")
@@ -79,8 +82,8 @@ def test_the_largest_id_is_read_and_built() -> None:
         lambda: b.item("u", top + 1),
         lambda: b.report(0),
         lambda: b.moderator(1, "x"),
-        lambda: b.history("h", 0),
-        lambda: b.history("x", 1),
+        lambda: history("h", 0),
+        lambda: history("x", 1),
     ):
         with pytest.raises(ValueError):
             build()
@@ -89,7 +92,7 @@ def test_the_largest_id_is_read_and_built() -> None:
 def test_old_buttons_still_read() -> None:
     """Data already on messages in chats keeps its meaning."""
     assert b.parse("w:3:preset:2") == b.WizardPress(3, "preset", "2")
-    assert b.parse("f:4") == b.ItemPress("f", 4)
+    assert b.parse("f:4") == ForgetPress("f", 4)
     assert b.ModerationPress("rep:12").read() == b.ReportPress(12)
     assert b.ModerationPress("rep:12:sex").read() == b.ReportPress(12, "sex")
     assert b.ModerationPress("rep:n:3").read() == b.NotePress(3)

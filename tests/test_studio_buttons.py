@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.studio import buttons as b
+from bot.studio.core import buttons as b
+from bot.studio.portrait.buttons import FollowUpPress
 from sitter.prompts import PromptLibrary
 
 
@@ -18,7 +19,7 @@ def test_round_trip_and_size() -> None:
     ]
     assert all(len(s.encode()) <= b.MAX_BYTES for s in samples)
     assert b.parse(b.wizard(7, "preset", "3")) == b.WizardPress(7, "preset", "3")
-    assert b.parse(b.item("u", 12)) == b.ItemPress("u", 12)
+    assert b.parse(b.item("u", 12)) == FollowUpPress("u", 12)
     assert b.parse("rep:5") == b.ModerationPress("rep:5")
     assert b.parse("mod:ban:3") == b.ModerationPress("mod:ban:3")
 

@@ -14,8 +14,8 @@ from fake_engine import FakeEngine
 from PIL import Image, ImageDraw
 from studio_harness import Chat, RecordingOutbox, astronaut_set, png, until
 
-from bot.studio.core import Studio
-from bot.studio.events import Command, IncomingFile, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, IncomingFile, Who
 from sitter import contract as c
 from sitter.engine_client import Engine
 from sitter.queue import EngineClient

@@ -16,8 +16,8 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 

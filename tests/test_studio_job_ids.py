@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter import contract as c
 from sitter.config import load_settings
 

@@ -1,5 +1,5 @@
 """The format and "how to describe you" steps (issue 15), on the fake engine: what the
-person picks reaches the ONE request builder (bot/studio/orders.py), the order summary
+person picks reaches the ONE request builder (bot/studio/orders/orders.py), the order summary
 and the results caption; a retry keeps both; the description is remembered and
 forgotten; wizard.toml's step kinds are validated."""
 
@@ -13,8 +13,8 @@ from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
 from bot.store.rights_store import sweep_records
-from bot.studio.core import Studio
-from bot.studio.events import Press, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Who
 from sitter import contract as c
 from sitter.prompts import PROMPTS_DIR, PromptError, PromptLibrary
 from sitter.wizard_steps import SUBJECT_MAX_BYTES

@@ -12,8 +12,8 @@ from studio_harness import (
     astronaut_set,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ from pathlib import Path
 from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
-from bot.studio.core import Studio
-from bot.studio.events import Press, Reply, Who
-from bot.studio.portraits import PAGE
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press, Reply, Who
+from bot.studio.history.portraits import PAGE
 from sitter.config import load_settings
 
 LENA = Who("terminal", "lena", "lena-chat", "Lena")

@@ -17,10 +17,10 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set, until
 
-from bot.studio import words_chat as w
-from bot.studio.core import Studio
-from bot.studio.events import Recipient, Reply, Who
-from bot.studio.progress import EditPacer, percent, running_text
+from bot.studio.core import words_chat as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Recipient, Reply, Who
+from bot.studio.jobs.progress import EditPacer, percent, running_text
 from sitter import contract as c
 from sitter.config import load_settings
 

@@ -12,11 +12,12 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, astronaut_set
 
-from bot.studio import buttons as b
-from bot.studio import rights
-from bot.studio import words_chat as w
-from bot.studio.core import Studio
-from bot.studio.events import Command, Files, Press, Who
+from bot.studio.core import buttons as b
+from bot.studio.core import words_chat as w
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Files, Press, Who
+from bot.studio.rights import rights
+from bot.studio.rights.buttons import ForgetPress
 from sitter import contract as c
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
@@ -41,7 +42,9 @@ async def _at_confirm(chat: Chat) -> None:
 
 
 def _forget_button(reply: Any) -> str:
-    return next(x.data for row in reply.buttons for x in row if b.is_forget(x.data))
+    return next(
+        x.data for row in reply.buttons for x in row if isinstance(b.parse(x.data), ForgetPress)
+    )
 
 
 async def test_the_tracker_never_enqueues_an_order_twice_while_it_is_placed(

@@ -18,8 +18,8 @@ from fake_engine import FakeEngine
 from PIL import Image, ImageDraw
 from studio_harness import Chat, astronaut_set, incoming
 
-from bot.studio.core import Studio
-from bot.studio.events import IncomingFile, Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import IncomingFile, Who
 
 WHO = Who("terminal", "ann", "ann-chat", "Ann")
 
@@ -65,7 +65,7 @@ async def test_first_three_photos_include_a_different_person(
         (await fake_studio.store.user("terminal", "ann"))["id"]
     )
     accepted = await fake_studio.store.photos(ref["id"], "accepted")
-    assert sorted(p["filename"] for p in accepted) == sorted(f.filename for f in hers)
+    assert sorted(p.filename for p in accepted) == sorted(f.filename for f in hers)
 
 
 def resized(f: IncomingFile, name: str, scale: float = 1.6, quality: int = 40) -> IncomingFile:
@@ -110,15 +110,15 @@ async def test_photos_shows_a_numbered_sheet_and_photo_n_is_removed_for_good(
     assert chat.button("Done (4 photos)", replies)  # and the ask with Done under it
 
     # Remove 2 (the mirror): its row, its file and its face crop are gone, bytes and all.
-    before = {p["filename"]: p for p in await _set_of(studio)}
+    before = {p.filename: p for p in await _set_of(studio)}
     mirror = before["mirror.jpg"]
-    crop = studio.store.media.read(mirror["crop_path"])
+    crop = studio.store.media.read(mirror.crop_path)
     removed = await chat.press("Remove 2", replies)
     assert "Removed photo 2 (mirror.jpg): deleted, file and all. 3 photos left" in removed[0].text
     assert not pic.path.exists()  # the old sheet showed it too
     new_sheet = _sheet(removed)
     assert "3 photos" in new_sheet.text and new_sheet.images[0].path.exists()
-    assert [p["filename"] for p in await _set_of(studio)] == [
+    assert [p.filename for p in await _set_of(studio)] == [
         "astronaut.png",
         "brighter.jpg",
         "closer.jpg",
@@ -128,8 +128,8 @@ async def test_photos_shows_a_numbered_sheet_and_photo_n_is_removed_for_good(
     needles = {"the photo": (photos[1].data or b"")[middle : middle + 64]}
     needles["its crop"] = crop[len(crop) // 2 : len(crop) // 2 + 64]
     assert in_files(studio.store.media.root, needles) == []
-    assert in_db_files(studio.settings.db_path, {"its hash": mirror["sha256"].encode()}) == []
-    assert await in_tables(studio.store, {"its hash": mirror["sha256"]}) == []
+    assert in_db_files(studio.settings.db_path, {"its hash": mirror.sha256.encode()}) == []
+    assert await in_tables(studio.store, {"its hash": mirror.sha256}) == []
 
     # The old sheet's buttons are stale; a typed "remove 3" takes photo 3 of the new one.
     stale = await chat.press("Remove 1", replies)
@@ -169,9 +169,9 @@ async def test_the_same_picture_at_another_size_counts_once(
     [v] = await chat.files([copy])
     assert "mirror-big.jpg: ✗ that's the same picture as photo 2, at another size" in v.text
     assert "2 good photos so far" in v.text, v.text
-    names = [p["filename"] for p in await _set_of(studio)]
+    names = [p.filename for p in await _set_of(studio)]
     assert names == ["astronaut.png", "mirror.jpg"]  # counted once, the copy not stored
-    assert all(p["fingerprint"] for p in await _set_of(studio))
+    assert all(p.fingerprint for p in await _set_of(studio))
     user = await studio.store.user("terminal", "ann")
     files = [p.read_bytes() for p in studio.store.media.user_dir(user["id"]).rglob("*.jpg")]
     assert copy.data not in files
@@ -203,15 +203,15 @@ async def test_on_real_faces_the_majority_wins_and_a_resized_copy_counts_once(
     print("--- three more ---\n" + v.text)
     assert "biden/1.jpg looks like a different person than the others" in v.text, v.text
     assert "biden/2.jpg looks like a different person than the others" in v.text, v.text
-    accepted = [p["filename"] for p in await _set_of(studio) if p["status"] == "accepted"]
+    accepted = [p.filename for p in await _set_of(studio) if p.status == "accepted"]
     assert sorted(accepted) == [f.filename for f in obama], accepted
-    assert all(p["fingerprint"] for p in await _set_of(studio))
+    assert all(p.fingerprint for p in await _set_of(studio))
 
     copy = resized(obama[0], "obama-small.jpg", 0.5, 35)
     [v] = await chat.files([copy])
     print("--- a smaller copy ---\n" + v.text)
     assert "obama-small.jpg: ✗ that's the same picture as photo 1, at another size" in v.text
-    assert len([p for p in await _set_of(studio) if p["status"] == "accepted"]) == 4
+    assert len([p for p in await _set_of(studio) if p.status == "accepted"]) == 4
 
     replies = await chat.send("/photos")
     sheet = _sheet(replies)
@@ -233,7 +233,7 @@ async def test_a_contact_sheet_goes_with_the_sweep_after_an_hour(fake_studio: St
     import os
     import time
 
-    from bot.studio import rights
+    from bot.studio.rights import rights
 
     chat = Chat(fake_studio, WHO)
     await consent(chat)
@@ -279,6 +279,6 @@ async def test_copies_of_a_set_aside_picture_never_outvote_the_person(
         await chat.files([copy])
     user = await fake_studio.store.user(WHO.platform, WHO.user_id)
     ref = await fake_studio.store.current_set(user["id"])
-    kept = {p["filename"]: p["status"] for p in await fake_studio.store.photos(ref["id"])}
+    kept = {p.filename: p.status for p in await fake_studio.store.photos(ref["id"])}
     assert [n for n, s in kept.items() if s == "accepted"] == [f.filename for f in hers]
     assert [n for n in kept if n.startswith("bob")] == ["bob.png"]  # the copies counted once

@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fake_engine import FakeEngine
 
-from bot.studio.core import Studio
-from bot.studio.events import Command, Press, Text, Who
-from bot.studio.words import CONSENT_VERSION
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Command, Press, Text, Who
+from bot.studio.core.words import CONSENT_VERSION
 from sitter.config import load_settings
 
 WHO = Who("terminal", "u1", "c1", "Ann")
@@ -101,7 +101,7 @@ def test_the_bot_side_imports_no_torch(tmp_path) -> None:
         "import asyncio, sys\n"
         "from pathlib import Path\n"
         "from sitter.config import load_settings\n"
-        "from bot.studio.core import Studio\n"
+        "from bot.studio.core.core import Studio\n"
         "import bot.terminal.app, bot.app, sitter.doctor\n"
         "async def m():\n"
         f"    s = await Studio.open(load_settings(data_dir=Path({str(tmp_path)!r})))\n"

@@ -24,8 +24,8 @@ from studio_harness import (
 )
 
 from bot.store.moderation_store import ModerationStore
-from bot.studio import words
-from bot.studio.events import Who
+from bot.studio.core import words
+from bot.studio.core.events import Who
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 

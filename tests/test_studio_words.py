@@ -13,8 +13,9 @@ from studio_harness import (
 )
 from test_studio_table import WHO, ready_photos
 
-from bot.studio import words_chat as w
-from bot.studio.results import results_reply
+from bot.studio.core import words_chat as w
+from bot.studio.jobs.results import results_reply
+from bot.studio.portrait import words_portrait as wp
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -140,8 +141,8 @@ def test_the_retry_arrow_means_retry_only() -> None:
     """↻ is on Retry buttons; an updated message is marked otherwise (the terminal)."""
     import io
 
-    from bot.studio.events import Reply
-    from bot.studio.events import Who as _Who
+    from bot.studio.core.events import Reply
+    from bot.studio.core.events import Who as _Who
     from bot.terminal.app import Terminal
 
     assert w.RETRY_BUTTON.startswith("↻") and w.TRY_AGAIN_BUTTON.startswith("↻")
@@ -152,7 +153,7 @@ def test_the_retry_arrow_means_retry_only() -> None:
 
 
 def test_an_upscaled_copy_is_named_by_its_size_not_the_upscalers_internals() -> None:
-    said = w.follow_up_done(2, "upscaled", "realesrgan-x4plus (ncnn, cpu), 256×256", False)
+    said = wp.follow_up_done(2, "upscaled", "realesrgan-x4plus (ncnn, cpu), 256×256", False)
     assert "Portrait #2 upscaled to 256×256." in said and "ncnn" not in said
 
 

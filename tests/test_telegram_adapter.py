@@ -18,7 +18,7 @@ import pytest
 from PIL import Image as PILImage
 from telegram_api import BOT_USERNAME, BotApiEmulator, TgUser
 
-from bot.studio.events import (
+from bot.studio.core.events import (
     Button,
     Command,
     Event,
@@ -397,7 +397,7 @@ async def test_outbox_tells_a_refusing_chat_from_a_passing_failure(
 ):
     """Review 1, finding 3: only a chat that refuses us for good raises ChatRefused (the
     tracker gives up on it); a 5xx or other error is raised as it is (tried again)."""
-    from bot.studio.events import ChatRefused
+    from bot.studio.core.events import ChatRefused
 
     _adapter, studio = bot
     api.private_chat(ANNA)

@@ -25,7 +25,7 @@ from test_telegram_studio import (  # the module's fixtures: worker, emulator, b
     settings,
 )
 
-from bot.studio import core as studio_core
+from bot.studio.core import core as studio_core
 from sitter.packs import load_packs
 
 __all__ = ["api", "bot", "engine", "settings"]

@@ -10,7 +10,7 @@ from studio_harness import (
     photo_folder,
 )
 
-from bot.studio.events import Button, Image, Press, Reply, Text, Who
+from bot.studio.core.events import Button, Image, Press, Reply, Text, Who
 from bot.terminal.app import Terminal
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db

@@ -19,7 +19,7 @@ import pytest
 from moderation_helpers import seed_person
 from studio_harness import ROOT, astronaut_set, engine_env
 
-from bot.studio.events import Button, Files, Press, Reply, Text, Who
+from bot.studio.core.events import Button, Files, Press, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.app import TERMINAL_HELP, Terminal, spoken
 
@@ -123,8 +123,8 @@ async def test_add_details_sends_the_press_then_the_typed_words(
 ) -> None:
     """ "Add details" answered "I'm not asking anything right now" and the report kept no
     words: the terminal swallowed the press. Now the core gets it, then the words."""
-    from bot.studio import words as w
-    from bot.studio.core import Studio
+    from bot.studio.core import words as w
+    from bot.studio.core.core import Studio
     from sitter.config import load_settings
 
     settings = load_settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.studio.core import Studio
+from bot.studio.core.core import Studio
 from sitter.config import load_settings
 
 

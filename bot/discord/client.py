@@ -29,7 +29,7 @@ from bot.discord.guild_settings import (
 from bot.discord.message_keys import MessageKeys
 from bot.discord.sender import DiscordOutbox, Sender
 from bot.store.store import Store
-from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation import offer_place
 
 log = logging.getLogger(__name__)

@@ -50,7 +50,7 @@ def describe(gs: GuildSettings) -> str:
 def report_targets(message: discord.Message) -> list[str]:
     """The core's ``rep:`` data on a message's buttons (results carry one per portrait)."""
     from bot.discord import ids
-    from bot.studio import buttons
+    from bot.studio.core import buttons
 
     found = []
     for row in message.components:
@@ -67,7 +67,7 @@ def install(client: ClientHost) -> None:
     @tree.context_menu(name="Report portrait")
     async def report_portrait(interaction: discord.Interaction, message: discord.Message) -> None:
         """Right-click a portrait the bot posted > Apps > Report portrait (only you see it)."""
-        from bot.studio.events import Command
+        from bot.studio.core.events import Command
 
         await interaction.response.defer(ephemeral=True, thinking=True)
         who = await client.who_for(interaction)

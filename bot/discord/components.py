@@ -14,7 +14,7 @@ import discord
 
 from bot.discord import ids
 from bot.discord.host import ClientHost
-from bot.studio.events import Button
+from bot.studio.core.events import Button
 
 MAX_ROWS = 5
 MAX_PER_ROW = 5

@@ -16,7 +16,7 @@ from pathlib import Path
 import discord
 from PIL import Image as PILImage
 
-from bot.studio.events import IncomingFile
+from bot.studio.core.events import IncomingFile
 
 DEFAULT_FILE_LIMIT = 10 * 1024 * 1024  # Discord's default per-file upload limit
 REQUEST_LIMIT = 25 * 1024 * 1024  # all files of one message together

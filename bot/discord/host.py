@@ -14,7 +14,7 @@ import discord
 from discord import app_commands
 
 from bot.discord.guild_settings import GuildSettingsStore
-from bot.studio.events import Event, Reply, Who
+from bot.studio.core.events import Event, Reply, Who
 
 
 class ClientHost(Protocol):

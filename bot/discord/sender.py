@@ -15,7 +15,7 @@ import discord
 from bot.discord.components import build_view
 from bot.discord.files import DEFAULT_FILE_LIMIT, MAX_FILES, fit, per_file_limit
 from bot.discord.message_keys import MessageKeys
-from bot.studio.events import ChatRefused, Image, Recipient, Reply
+from bot.studio.core.events import ChatRefused, Image, Recipient, Reply
 from bot.textsplit import chunk_lines
 
 log = logging.getLogger(__name__)

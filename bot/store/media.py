@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-# Contact sheets of a person's reference photos (bot/studio/reference_set.py): pictures
+# Contact sheets of a person's reference photos (bot/studio/photos/reference_set.py): pictures
 # of the photos, so they go wherever the photos go (a purge, /forget, the sweep).
 SHEETS = "sheets"
 SHEETS_KEEP_S = 3600.0  # the retention sweep deletes older ones

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from bot.store.base import Db, Row, marks, now_iso
+from bot.store.rows import Portrait
 
 ACTIVE_ORDER = ("queued", "running")
 FOLLOWED_ORDER = ("queued", "running", "done", "failed")
@@ -156,8 +157,9 @@ class Orders(Db):
     async def variations(self, order_id: int) -> list[Row]:
         return await self.all("SELECT * FROM variations WHERE order_id = ? ORDER BY idx", order_id)
 
-    async def variation(self, variation_id: int) -> Row | None:
-        return await self.one("SELECT * FROM variations WHERE id = ?", variation_id)
+    async def variation(self, variation_id: int) -> Portrait | None:
+        row = await self.one("SELECT * FROM variations WHERE id = ?", variation_id)
+        return None if row is None else Portrait.of(row)
 
     # --- follow-up jobs (upscale, label) ----------------------------------------------------
     async def variation_job(self, variation_id: int, kind: str) -> Row | None:
@@ -204,7 +206,7 @@ class Orders(Db):
         )
         return int(row["n"]) if row is not None else 0
 
-    # --- how far a decision reaches (bot/studio/reach.py, rights.py) ------------------------
+    # --- how far a decision reaches (bot/studio/moderation/reach.py, rights.py) -------------------
     async def order_links(self, order_id: int) -> list[int]:
         """Orders linked to this one: its retries, its original, the same reference set,
         and vary/relight orders made from its portraits or the portrait it was made from

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.base import Db, Row, now_iso
+from bot.store.rows import Photo
 
 
 @dataclass(frozen=True)
@@ -77,10 +78,11 @@ class People(Db):
     async def set_status(self, set_id: int, status: str) -> None:
         await self.run("UPDATE reference_sets SET status = ? WHERE id = ?", status, set_id)
 
-    async def photo_by_sha(self, set_id: int, sha256: str) -> Row | None:
-        return await self.one(
+    async def photo_by_sha(self, set_id: int, sha256: str) -> Photo | None:
+        row = await self.one(
             "SELECT * FROM reference_photos WHERE set_id = ? AND sha256 = ?", set_id, sha256
         )
+        return None if row is None else Photo.of(row)
 
     async def add_photo(
         self, set_id: int, user_id: int, sha256: str, path: str, filename: str
@@ -135,16 +137,18 @@ class People(Db):
         await self.run("DELETE FROM reference_photos WHERE id = ?", photo_id)
         await self.drop_files([row["path"], row["crop_path"]])
 
-    async def photos(self, set_id: int, status: str | None = None) -> list[Row]:
+    async def photos(self, set_id: int, status: str | None = None) -> list[Photo]:
         if status is None:
-            return await self.all(
+            rows = await self.all(
                 "SELECT * FROM reference_photos WHERE set_id = ? ORDER BY id", set_id
             )
-        return await self.all(
-            "SELECT * FROM reference_photos WHERE set_id = ? AND status = ? ORDER BY id",
-            set_id,
-            status,
-        )
+        else:
+            rows = await self.all(
+                "SELECT * FROM reference_photos WHERE set_id = ? AND status = ? ORDER BY id",
+                set_id,
+                status,
+            )
+        return [Photo.of(r) for r in rows]
 
     async def count_photos(self, set_id: int, status: str = "accepted") -> int:
         row = await self.one(

@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 
-from bot.studio.events import IncomingFile, Who
+from bot.studio.core.events import IncomingFile, Who
 from bot.telegram.translate import PHOTO_NAME
 
 

@@ -1,6 +1,6 @@
 """The Telegram adapter: python-telegram-bot (v22) in front of the studio core.
 
-Platform quirks live here, decisions in the core (bot/studio/core.py):
+Platform quirks live here, decisions in the core (bot/studio/core/core.py):
 
 - private chats carry the studio; in a group the bot answers commands with a
   pointer to the private chat (a t.me deep link) and ignores photos. The
@@ -39,8 +39,8 @@ from telegram.ext import (
 )
 
 from bot.adapter import Services
-from bot.studio import buttons
-from bot.studio.events import (
+from bot.studio.core import buttons
+from bot.studio.core.events import (
     ChatRefused,
     Event,
     Files,

@@ -26,7 +26,7 @@ from telegram.constants import MessageLimit
 from telegram.error import BadRequest
 
 from bot.store.messages import MessageIds
-from bot.studio.events import Button, Image, Reply
+from bot.studio.core.events import Button, Image, Reply
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.translate import PLATFORM
 from bot.textsplit import chunk_lines

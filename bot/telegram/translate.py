@@ -1,4 +1,4 @@
-"""Telegram updates -> studio events (bot/studio/events.py).
+"""Telegram updates -> studio events (bot/studio/core/events.py).
 
 Pure functions over PTB objects, plus the one that fetches a file. Size and type
 are checked from what Telegram tells us *before* downloading, so a 2 GB video or
@@ -15,7 +15,7 @@ from telegram import Bot, Document, Message, PhotoSize
 from telegram import User as TgUser
 from telegram.error import TelegramError
 
-from bot.studio.events import Command, IncomingFile, Who
+from bot.studio.core.events import Command, IncomingFile, Who
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.adapter import Services
-from bot.studio.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
+from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
 

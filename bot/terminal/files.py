@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from urllib.parse import unquote, urlparse
 
-from bot.studio.events import IncomingFile
+from bot.studio.core.events import IncomingFile
 
 # What engine/intake.py's ACCEPTED_FORMATS decode (JPEG, PNG, WEBP, HEIF, AVIF, GIF, BMP,
 # TIFF; MPO is JPEG), by the names Pillow and cameras give them. Not imported from

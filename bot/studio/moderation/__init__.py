@@ -1,10 +1,10 @@
 """Reports, the moderator queue and decisions, protected faces and bans.
 
-A :class:`~bot.studio.plugin.StudioPlugin`, plugged into the studio core by
+A :class:`~bot.studio.core.plugin.StudioPlugin`, plugged into the studio core by
 :func:`attach`. The core gives it the :attr:`Moderation.commands` it names
 (``/report``, ``/protect``, ``/unprotect``, ``/mod``, ``/reports``, ``/ban``) and
 every press it :meth:`~Moderation.owns` (``rep:``/``mod:`` buttons, see
-:mod:`bot.studio.buttons`); typed input it waits for (a report's details, the
+:mod:`bot.studio.core.buttons`); typed input it waits for (a report's details, the
 selfie after ``/protect``) comes through :meth:`Moderation.take_input`;
 :meth:`Moderation.gate` tells a banned person once and then ignores them
 without touching the database. State lives in the database, never in memory.
@@ -25,8 +25,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from bot.store.store import Row, Store
-from bot.studio import buttons as b
-from bot.studio.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.decisions import Decisions
@@ -77,8 +77,8 @@ class Moderation:
         return await self.desk.places.targets()
 
     # --- the StudioPlugin interface -------------------------------------------------------
-    def owns(self, press_data: str) -> bool:
-        return isinstance(b.parse(press_data), b.ModerationPress)
+    def owns(self, pressed: b.Pressed | None) -> bool:
+        return isinstance(pressed, b.ModerationPress)
 
     def is_banned(self, who: Who) -> bool:
         return self.bans.is_banned(who)
@@ -162,7 +162,7 @@ def offer_place(studio: Any, platform: str, place: Place) -> None:
 
 
 async def attach(studio: Any) -> Moderation:
-    """Build the plugin for a :class:`~bot.studio.core.Studio` and plug it in."""
+    """Build the plugin for a :class:`~bot.studio.core.core.Studio` and plug it in."""
     mod = await Moderation(studio.store, studio.engine, studio.settings, studio.outboxes).load()
     studio.moderation = mod
     return mod

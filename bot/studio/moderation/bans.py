@@ -3,10 +3,10 @@ database write); moderators ban and lift bans by command or from a report."""
 
 from __future__ import annotations
 
-from bot.studio import reach
-from bot.studio import words as w
-from bot.studio.buttons import ItemPress, parse
-from bot.studio.events import Command, Event, Press, Reply, Who
+import bot.studio.moderation.reach as reach
+from bot.studio.core import words as w
+from bot.studio.core.buttons import parse
+from bot.studio.core.events import Command, Event, Press, Reply, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ban_words, say, signed
@@ -37,7 +37,7 @@ class Bans:
             return None
         if isinstance(event, Press):
             p = parse(event.data)
-            if isinstance(p, ItemPress) and p.kind == "f":  # /forget's confirm button
+            if p is not None and p.always:  # /forget's confirm button
                 return None
         user = await self.desk.store.user(who.platform, who.user_id)
         if user is None or not await self.desk.db.mark_ban_notified(user["id"]):

@@ -3,8 +3,8 @@ up to date there (it carries an ``edit_key``); the open reports list."""
 
 from __future__ import annotations
 
-from bot.studio import buttons as b
-from bot.studio.events import Button, Image, Reply
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Button, Image, Reply
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import (
     ACTIONS,

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 from typing import Any
 
+import bot.studio.moderation.reach as reach
 from bot.store.moderation_store import Purge
 from bot.store.store import Row
-from bot.studio import reach, rights, words
-from bot.studio.events import Reply, Who
+from bot.studio.core import words
+from bot.studio.core.events import Reply, Who
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
@@ -30,6 +31,7 @@ from bot.studio.moderation.texts import (
     say,
     signed,
 )
+from bot.studio.rights import rights
 from sitter import contract as c
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Store
-from bot.studio.events import Outbox, Recipient, Reply
+from bot.studio.core.events import Outbox, Recipient, Reply
 from bot.studio.moderation.targets import Places
 from bot.studio.moderation.texts import say
 from sitter.config import Settings

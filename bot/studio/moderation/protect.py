@@ -7,11 +7,11 @@ from __future__ import annotations
 import logging
 
 from bot.store.store import Row
-from bot.studio import rights
-from bot.studio import words as w
-from bot.studio.events import Command, Files, Reply
+from bot.studio.core import words as w
+from bot.studio.core.events import Command, Files, Reply
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
+from bot.studio.rights import rights
 from sitter import contract as c
 
 log = logging.getLogger(__name__)

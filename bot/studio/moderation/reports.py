@@ -8,8 +8,8 @@ once (or on the next background pass when they cannot be reached).
 from __future__ import annotations
 
 from bot.store.store import Row
-from bot.studio import buttons as b
-from bot.studio.events import Button, Command, Recipient, Reply, Text, Who
+from bot.studio.core import buttons as b
+from bot.studio.core.events import Button, Command, Recipient, Reply, Text, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import (
@@ -34,7 +34,7 @@ class Reports:
         """``/report [rep:<variation> ...] [reason] [details]``: adapters put the ``rep:``
         data of the message the person replied to (or picked); a bare number works too."""
         words = args.split()
-        targets = []
+        targets: list[int] = []
         while words and (m := TARGET.fullmatch(words[0])):
             words.pop(0)
             if len(targets) < MAX_TARGETS:  # one message's portraits at most
@@ -56,7 +56,7 @@ class Reports:
         v = await self.desk.store.variation(vid)
         if v is None:
             return "That portrait is no longer stored, so there is nothing to report."
-        if v["removed_at"]:
+        if v.removed_at:
             return "The moderators have already removed that portrait."
         if await self.desk.db.open_report(vid, user["id"]):
             return "You already reported this portrait; the moderators have it."

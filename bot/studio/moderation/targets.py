@@ -8,7 +8,7 @@ import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
-from bot.studio.events import Recipient
+from bot.studio.core.events import Recipient
 
 log = logging.getLogger(__name__)
 

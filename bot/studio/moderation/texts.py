@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.store.store import Row
-from bot.studio.events import Button, Reply, Who
+from bot.studio.core.events import Button, Reply, Who
 
 # "/report rep:123", "/report #123" or "/report 123": ASCII digits only ("²".isdigit()).
 TARGET = re.compile(r"(?:rep:|#)?([0-9]{1,12})")

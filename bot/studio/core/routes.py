@@ -1,0 +1,54 @@
+"""The registry features plug into (aiogram's routers): presses, commands, steps.
+
+When the studio is put together, each feature's part registers its typed presses
+(``routes.on_press(OrderPress, ...)``), its commands (``routes.on_command("status",
+...)``) and its side questions (``routes.side_step(step, label)``). The core parses a
+press once (:mod:`bot.studio.core.buttons`) and hands the typed press to the one handler
+registered for its type. A handler answers with replies, or with an :class:`Outcome` (a
+step to move to) that the table's router carries out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TypeVar, cast
+
+from bot.studio.core.buttons import Pressed
+from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn
+from bot.studio.core.events import Reply
+
+P = TypeVar("P", bound=Pressed)
+Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
+CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
+
+
+class Routes:
+    def __init__(self) -> None:
+        self._presses: dict[type[Pressed], Handler[Pressed]] = {}
+        self.commands: dict[str, CommandHandler] = {}
+        self.always: set[str] = set()  # commands answered before consent and when banned
+        self.steps: list[Step] = []
+        self.arrows: list[tuple[str, Arrow]] = []  # the ways into the side steps
+
+    def on_press(self, press: type[P], handler: Handler[P]) -> None:
+        if press in self._presses:
+            raise ValueError(f"{press.__name__} already has a handler")
+        self._presses[press] = cast(Handler[Pressed], handler)
+
+    def press(self, pressed: Pressed) -> Handler[Pressed] | None:
+        return self._presses.get(type(pressed))
+
+    def on_command(self, name: str, handler: CommandHandler, *, always: bool = False) -> None:
+        """``/name`` (lower case, no slash) answered by ``handler`` in any state."""
+        if name in self.commands:
+            raise ValueError(f"/{name} already has a handler")
+        self.commands[name] = handler
+        if always:
+            self.always.add(name)
+
+    def side_step(self, step: Step, into: str) -> None:
+        """A side question asked from IDLE (``into``: the arrow's label in flow.mmd)."""
+        if not step.side:
+            raise ValueError(f"{step.state} is not a side step")
+        self.steps.append(step)
+        self.arrows.append((State.IDLE, Arrow(step.state, into)))

@@ -1,0 +1,232 @@
+"""Following a pack order to its end (called by the tracker for an order with a pack).
+
+Each look is followed on its own: its job's portraits are stored as the order's
+variations, numbered across the pack (the look's ``first`` number on), and the look is
+sent as one album at once, then marked delivered. When every look is painted, the
+numbered contact sheet of the whole pack goes out (with Retry: per pack), then the order
+is delivered. As with one-style orders, files and rows are stored first, then sent,
+then marked: a restart sends only what was not marked (a crash between the send and
+the mark repeats that one message, never loses it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from bot.store.store import Row, now_iso
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.words import detail_words, likeness_words
+from bot.studio.jobs.results import failure_reply, variation_columns
+from bot.studio.orders import words_packs as wp
+from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.portrait import followups
+from sitter import contract as c
+
+# ``t`` below is the tracker (bot/studio/jobs/tracking.py, which calls in here): its store,
+# engine, orders, send() and _audit_withheld().
+Tracker = Any
+log = logging.getLogger("bot.studio.jobs.tracking")
+
+IN_FLIGHT = ("queued", "running")
+
+
+async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) -> None:
+    """One pass over a pack order (``order`` read fresh by the tracker)."""
+    store, packs = t.store, t.orders.packs
+    oid = order["id"]
+    if order["status"] in IN_FLIGHT:
+        for look in await store.looks(oid):
+            if look["status"] in IN_FLIGHT:
+                await _follow_look(t, order, look, max_enqueues, wait_s)
+        order = await store.order(oid)
+        if order is None or order["status"] not in IN_FLIGHT:
+            return  # cancelled (or forgotten) while this pass ran
+        looks = await store.looks(oid)
+        for look in looks:
+            if look["status"] in ("done", "failed") and not look["delivered_at"]:
+                await _deliver_look(t, order, look, len(looks))
+        looks = await store.looks(oid)
+        if all(x["status"] not in IN_FLIGHT for x in looks):
+            painted = await store.variations(oid)
+            if painted or any(x["status"] == "done" for x in looks):
+                if await store.finish_order(oid, status="done", finished_at=now_iso()):
+                    await store.uncount_failed_looks(oid)
+            else:
+                error = next((x["error"] for x in looks if x["error"]), None)
+                await store.finish_order(
+                    oid,
+                    status="failed",
+                    error=error or "the engine made no portraits",
+                    finished_at=now_iso(),
+                )
+        else:
+            text, cancellable = await packs.progress_text(order, looks)
+            if text != order["progress"]:
+                reply = t.orders.progress_reply(oid, text, cancellable)
+                if await t.send(order["platform"], order["chat_id"], reply):
+                    await store.set_order(oid, progress=text)
+            return
+    order = await store.order(oid)
+    if order is None or order["delivered_at"]:
+        return
+    if order["status"] == "done":
+        looks = await store.looks(oid)
+        for look in looks:  # a restart between two albums: the rest, once
+            undelivered = look["status"] in ("done", "failed") and not look["delivered_at"]
+            if undelivered and not await _deliver_look(t, order, look, len(looks)):
+                return
+        await _deliver_sheet(t, order)
+    elif order["status"] == "failed" and await t.send(
+        order["platform"], order["chat_id"], failure_reply(order)
+    ):
+        await store.set_order(oid, delivered_at=now_iso())
+
+
+async def _follow_look(t: Tracker, order: Row, look: Row, max_enqueues: int, wait_s: float) -> None:
+    store, engine = t.store, t.engine
+    if not look["job_id"]:
+        await t.orders.packs.enqueue_look(order, look)
+        return
+    js = await engine.state(c.JOB_GENERATE, look["job_id"])
+    if js.status == "running" and await engine.reclaim(look["job_id"]):
+        js = await engine.state(c.JOB_GENERATE, look["job_id"])
+    if js.status == "running":
+        if look["status"] == "queued":
+            await store.set_look(look["id"], status="running")
+        if order["status"] == "queued":
+            await store.set_order(order["id"], status="running")
+        return
+    if js.status == "queued":
+        return
+    result: c.GenerateResult | c.JobFailure | None = None
+    if js.status == "done":
+        handle = engine.job(c.JOB_GENERATE, look["job_id"])
+        result = await engine.result(c.JOB_GENERATE, handle, timeout=wait_s)
+    if result is None or (isinstance(result, c.JobFailure) and result.code == "lost"):
+        if look["enqueues"] < max_enqueues:
+            log.warning("order %s look %s: job gone from Redis; again", order["id"], look["idx"])
+            await t.orders.packs.enqueue_look(order, look)
+        else:
+            await store.finish_look(
+                look["id"], status="failed", error="the engine lost the job several times"
+            )
+        return
+    if isinstance(result, c.JobFailure):
+        log.warning("order %s look %s failed (%s)", order["id"], look["idx"], result.code)
+        await store.finish_look(look["id"], status="failed", error=words.failure_words(result.code))
+        await engine.drop([look["job_id"]])
+        return
+    await _collect_look(t, order, look, result)
+    await engine.drop([look["job_id"]])  # the portraits now live in the store only
+
+
+async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateResult) -> None:
+    """Store the look's portraits, numbered from its ``first``, only while the order and
+    the look are still in flight (a /cancel, a ban or a forget may have come first)."""
+    store = t.store
+    if not result.variations and not result.withheld:
+        await store.finish_look(look["id"], status="failed", error="the engine made no portraits")
+        return
+    async with store.tx():
+        if not await store.finish_look(look["id"], status="done"):
+            log.info("order %s look %s: finished after a cancel; dropped", order["id"], look["idx"])
+            return
+        for i, v in enumerate(result.variations):
+            rel, sha = store.media.put(order["user_id"], "results", v.image, "png")
+            await store.add_variation(
+                order["id"], order["user_id"], look["first"] + i, v.seed, rel, sha,
+                *variation_columns(v),
+            )  # fmt: skip
+        for withheld in result.withheld:
+            await t._audit_withheld(order, "output_withheld", withheld.model_dump())
+
+
+def _look_variations(look: Row, variations: list[Row]) -> list[Row]:
+    last = look["first"] + len(json.loads(look["seeds"])) - 1
+    return [v for v in variations if look["first"] <= v["idx"] <= last]
+
+
+async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
+    """One album: the look's portraits with their pack-wide numbers and buttons."""
+    s, store = t.s, t.store
+    name = t.orders.packs.name(order)
+    if look["status"] == "failed":
+        reply = Reply(text=wp.look_failed(order["id"], look["name"], look["error"] or ""))
+    else:
+        variations = _look_variations(look, await store.variations(order["id"]))
+        shown = [v for v in variations if not v["removed_at"] and v["path"]]
+        images = []
+        for v in shown:
+            likeness = likeness_words(v)
+            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
+            images.append(Image(store.media.path(v["path"]), caption=cap))
+        rows: list[tuple[Button, ...]] = list(followups.buttons(shown))
+        if s.plugin is not None:
+            rows.append(
+                tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in shown)
+            )
+        first = shown[0]["idx"] if shown else look["first"]
+        last = shown[-1]["idx"] if shown else look["first"]
+        text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
+        if not shown:
+            held = words.withheld_line(len(json.loads(look["seeds"])))
+            text = f"Order #{order['id']} – {look['name']}: {held}"
+            rows = []
+        reply = Reply(text=text, images=tuple(images), buttons=tuple(r for r in rows if r))
+    if not await t.send(order["platform"], order["chat_id"], reply):
+        return False
+    await store.set_look(look["id"], delivered_at=now_iso())
+    return True
+
+
+async def _deliver_sheet(t: Tracker, order: Row) -> None:
+    """The numbered contact sheet of the whole pack (numbers = the buttons' numbers),
+    then the progress message says ready. The sheet is made for the message and kept
+    only as long as a /photos sheet: the hourly sweep of sheets deletes it after an hour
+    (so a terminal's copy is there to open), /forget and a purge at once; a restart
+    before it is sent makes it again."""
+    store = t.store
+    name = t.orders.packs.name(order)
+    shown = [v for v in await store.variations(order["id"]) if not v["removed_at"] and v["path"]]
+    looks = await store.looks(order["id"])
+    retry = (Button(w.RETRY_BUTTON, b.item("r", order["id"]), "primary"),)
+    if shown:
+        pictures = [store.media.read(v["path"]) for v in shown]
+        numbers = [int(v["idx"]) for v in shown]
+        sheet = await asyncio.to_thread(_sheet, pictures, numbers)
+        rel, _ = store.media.put(order["user_id"], "sheets", sheet, "jpg")
+        names = ", ".join(
+            f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
+            for x in looks
+            if x["status"] == "done"
+        )
+        text = wp.contact_sheet_text(order["id"], name, len(shown), names)
+        reply = Reply(text=text, images=(Image(store.media.path(rel)),), buttons=(retry,))
+    else:
+        reply = Reply(text=f"Order #{order['id']} – {name}: {words.RETRY}", buttons=(retry,))
+    withheld = await store.withheld_count(order["id"])
+    if withheld:
+        reply = Reply(
+            text=reply.text + " " + words.withheld_line(withheld),
+            images=reply.images,
+            buttons=reply.buttons,
+        )
+    sent = await t.send(order["platform"], order["chat_id"], reply)
+    if not sent:
+        return
+    await store.set_order(order["id"], status="delivered", delivered_at=now_iso())
+    done = Reply(text=wp.pack_ready(order["id"], name), edit_key=f"order-{order['id']}")
+    await t.send(order["platform"], order["chat_id"], done)
+
+
+def _sheet(pictures: list[bytes], numbers: list[int]) -> bytes:
+    """The contact sheet, numbered as the portraits are (a failed look leaves a gap)."""
+    if numbers == list(range(numbers[0], numbers[0] + len(numbers))):
+        return contact_sheet(pictures, first=numbers[0])
+    return contact_sheet(pictures, numbers=numbers)

@@ -1,0 +1,93 @@
+"""Why a job failed, in the studio's own words: by the failure's code, never the
+engine's sentence (re-exported by :mod:`bot.studio.core.words`)."""
+
+from __future__ import annotations
+
+import re
+
+from sitter.contract import FailureCode
+
+
+def copy_withheld(n: int) -> str:
+    """An upscaled or labelled copy the safety check withheld."""
+    return f"I withheld this copy of #{n}: it did not pass the safety check."
+
+
+# Why a job failed, for people (said after "Sorry, order #N failed: "). The engine's own
+# message goes to the log only: it is written for operators, and a protected face must be
+# refused in these neutral words whatever the engine says.
+_FAILURE_WORDS: dict[FailureCode, str] = {
+    FailureCode.BAD_REQUEST: "the studio's engine could not read the order",
+    FailureCode.BAD_IMAGE: "the image could not be read or processed",
+    FailureCode.PROMPT_TOO_LONG: (
+        "the description is too long for this model; shorten your own answers (attire, "
+        "setting, lighting, composition) and order again"
+    ),
+    FailureCode.IDENTITY_MISMATCH: (
+        "your photos were measured with a different face model than the studio uses now; "
+        "send them again with /photos"
+    ),
+    FailureCode.PROTECTED: (
+        "a reference photo shows a face that is protected (its owner asked not to have it "
+        "used), so nothing was painted; /photos to send others"
+    ),
+    FailureCode.WITHHELD: "it did not pass the safety check",
+    FailureCode.NOT_AVAILABLE: "the studio can't do this right now",
+    FailureCode.NOT_READY: "the studio's engine was still starting up",
+    FailureCode.OUT_OF_MEMORY: "the studio's engine ran out of memory",
+    FailureCode.DROPPED: "the job was stopped",
+    FailureCode.INTERNAL: "the studio's engine hit an unexpected error",
+    FailureCode.LOST: "the studio's engine lost the job",
+    FailureCode.BAD_RESULT: "the studio's engine sent an answer I could not read",
+    FailureCode.ENGINE_OUTDATED: (
+        "the studio's engine is older than this bot and can't take this order yet "
+        "(the operator must upgrade it)"
+    ),
+    FailureCode.TIMED_OUT: "the studio's engine took too long",
+    FailureCode.UNKNOWN: "something went wrong in the studio's engine",
+}
+
+
+def prompt_too_long(tokens: int | None, limit: int | None) -> str:
+    """The refusal when an order's words are too long for the model's text encoder."""
+    size = f" ({tokens} tokens, at most {limit})" if tokens and limit else ""
+    return (
+        f"The description is too long for this model{size}: shorten your own answers "
+        "(attire, setting, lighting, composition) and order again."
+    )
+
+
+# The studio's own reasons for a failed or stopped order or follow-up (stored as words).
+REFERENCES_GONE = "the reference photos are gone"
+LOST_SEVERAL_TIMES = "the engine lost the job several times"
+NO_PORTRAITS = "the engine made no portraits"
+STOPPED_BY_MODERATOR = "stopped by a moderator"
+ACCOUNT_SUSPENDED = "the account is suspended"
+PORTRAIT_GONE = "the portrait is gone"
+_OWN_FAILURES = frozenset(
+    {
+        REFERENCES_GONE,
+        LOST_SEVERAL_TIMES,
+        NO_PORTRAITS,
+        STOPPED_BY_MODERATOR,
+        ACCOUNT_SUSPENDED,
+        PORTRAIT_GONE,
+    }
+)
+_WITHHELD = re.compile(r"I withheld this copy of #\d+: it did not pass the safety check\.")
+
+
+def stored_failure(error: str | None) -> str:
+    """A failure as stored with an order or follow-up, safe to show: this version
+    stores only its own words, but rows from an older version may hold the engine's
+    sentence (paths, ids), which are shown as the generic words instead."""
+    text = (error or "").strip()
+    if text in _FAILURE_WORDS.values() or text in _OWN_FAILURES or _WITHHELD.match(text):
+        return text
+    return _FAILURE_WORDS[FailureCode.UNKNOWN]
+
+
+def failure_words(code: str) -> str:
+    """A failed job's reason in plain words, by its code only (a code this bot does not
+    know, e.g. a newer engine's, gets the generic words)."""
+    return _FAILURE_WORDS[FailureCode.of(code)]

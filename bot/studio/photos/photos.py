@@ -1,0 +1,288 @@
+"""The references step: photos in, a verdict for each, Done checks the set as a whole."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import re
+
+from bot.store.store import Row
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Outcome, State, Turn, again, answer, go, say
+from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.inputs import file_ext
+from bot.studio.core.routes import Routes
+from bot.studio.core.services import Services
+from bot.studio.photos import reference_set, uploads
+from bot.studio.photos import words_photos as wph
+from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
+from bot.studio.rights import rights
+from engine.near_duplicate import same_picture
+from sitter import contract as c
+
+log = logging.getLogger(__name__)
+
+# A new photo is compared with the set only once the set has SET_CHECK_FROM photos;
+# after each burst and at Done the whole set is judged by its majority
+# (bot/studio/photos/reference_set.py), so an odd first photo, or two, is named and set
+# aside, never the reason every later photo is "a different person".
+__all__ = ["SET_CHECK_FROM", "Photos", "embedding"]
+REMOVE = re.compile(r"(?:remove|delete)\s+(?:photo\s+)?(?:#|no\.?\s*)?(\d{1,3})", re.IGNORECASE)
+NEW_SET = re.compile(r"(?:start\s+)?(?:a\s+)?new\s+set", re.IGNORECASE)
+
+
+class Photos:
+    def __init__(self, services: Services):
+        self.s = services
+
+    def done_row(self, rev: int, accepted: int) -> tuple[Button, ...]:
+        if accepted >= self.s.settings.min_photos:
+            return (Button(words.done_button(accepted), b.wizard(rev, "done"), "primary"),)
+        return ()
+
+    def _stay(self, text: str, usable: int) -> Outcome:
+        """Stay collecting (a fresh revision), with a Done button once there are enough."""
+
+        async def reply(rev: int) -> list[Reply]:
+            return [say(text, self.done_row(rev, usable))]
+
+        return Outcome(to=State.REFERENCES, show=False, then=reply)
+
+    # --- the step -----------------------------------------------------------------------
+    async def show(self, turn: Turn) -> list[Reply]:
+        return await self._show(turn.user, turn.rev)
+
+    async def _show(self, user: Row, rev: int) -> list[Reply]:
+        """The set's contact sheet (when it has photos), then the ask with Done."""
+        settings = self.s.settings
+        ref = await self.s.store.current_set(user["id"])
+        n = await self.s.store.count_photos(ref["id"])
+        text = words.ASK_PHOTOS.format(min=settings.min_photos)
+        if n:
+            text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
+        sheet = await reference_set.sheet(self.s, user, rev) if n else None
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n))]
+
+    def _changed(self, user: Row, text: str) -> Outcome:
+        """The set changed: say so, then the new sheet and Done (a fresh revision, so
+        the old sheet's buttons are stale)."""
+
+        async def reply(rev: int) -> list[Reply]:
+            return [say(text), *await self._show(user, rev)]
+
+        return Outcome(to=State.REFERENCES, show=False, then=reply)
+
+    async def text(self, turn: Turn, text: str) -> Outcome:
+        if text.lower() in ("done", "/done"):
+            return await self.done(turn, "")
+        if m := REMOVE.fullmatch(text.strip()):
+            return self._changed(
+                turn.user, await reference_set.remove_number(self.s, turn.user, int(m[1]))
+            )
+        if NEW_SET.fullmatch(text.strip()):
+            return await self.new_set(turn, "")
+        return again(say(w.WAITING_FOR_PHOTOS))
+
+    async def remove(self, turn: Turn, arg: str) -> Outcome:
+        """A Remove button of the sheet (its arg: the photo's id)."""
+        if not arg.isdigit():
+            return again(say(w.WRONG_STEP_BUTTON))
+        return self._changed(turn.user, await reference_set.remove(self.s, turn.user, int(arg)))
+
+    async def new_set(self, turn: Turn, arg: str) -> Outcome:
+        """Start a new set: asks first (every photo of the set goes), then does it."""
+        if arg == "yes":
+            return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
+        ref = await self.s.store.current_set(turn.user["id"])
+        count = len(await self.s.store.photos(ref["id"]))
+        if not count:
+            return again(say(wph.NO_PHOTOS_YET))
+        yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
+        keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
+        return answer(say(wph.new_set_ask(count), (yes, keep)))
+
+    async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
+        user, settings, store = turn.user, self.s.settings, self.s.store
+        ref = await store.current_set(user["id"])
+        if not await uploads.engine_alive(self.s):
+            kept, refused = await uploads.keep_pending(
+                self.s, user, ref["id"], list(files[: settings.max_files_per_message])
+            )
+            usable = await uploads.usable(self.s, ref["id"])
+            return self._stay("\n".join([*refused, uploads.engine_down_text(kept)]), usable)
+
+        async def collecting() -> bool:
+            s = await store.session(user["id"])
+            return s is not None and s.state == State.REFERENCES
+
+        lines = await uploads.run_burst(
+            self.s, user, files, lambda f: self.one_photo(user, ref["id"], f), collecting
+        )
+        judged = await reference_set.judge(self.s, user, ref["id"])  # by its majority
+        if judged.lines():
+            lines += ["", *judged.lines()]
+        if judged.out or judged.back:
+            reference_set.drop_sheets(store.media, user["id"])
+        accepted = await store.count_photos(ref["id"])
+        lines += ["", words.count_line(accepted, settings.min_photos, settings.max_photos)]
+        return self._stay("\n".join(lines), accepted)
+
+    async def one_photo(self, user: Row, set_id: int, f: IncomingFile) -> str:
+        """Analyse one file; return the verdict in words (accepted with ✓)."""
+        store, engine, settings = self.s.store, self.s.engine, self.s.settings
+        if (refusal := uploads.local_refusal(self.s, f)) is not None:
+            return refusal
+        assert f.data is not None
+        if await store.count_photos(set_id) >= settings.max_photos:
+            return words.enough_photos(settings.max_photos)
+        sha = hashlib.sha256(f.data).hexdigest()
+        dup = await store.photo_by_sha(set_id, sha)
+        if dup is not None and dup.status == "pending":
+            await store.delete_photo(dup.id)  # its check was cut short: check again
+        elif dup is not None:
+            return words.same_photo(dup.status)
+        rel, sha = store.media.put(user["id"], "refs", f.data, file_ext(f))
+        photo_id = await store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
+        accepted = await store.photos(set_id, "accepted")
+        req = c.AnalyzePhotoRequest(
+            photo=f.data,
+            filename=f.filename[:200],
+            set_embeddings=[embedding(p) for p in accepted if p.embedding]
+            if len(accepted) >= SET_CHECK_FROM
+            else [],
+            protected=[
+                c.ProtectedFace(
+                    id=p["id"],
+                    embedding=c.Embedding(backend=p["backend"], vector=json.loads(p["embedding"])),
+                )
+                for p in await store.protected_faces()
+                # a person's own /protect keeps others out, not themself
+                if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
+            ],
+        )
+        job_id = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
+        handle = await engine.enqueue(c.JOB_ANALYZE, req, job_id=job_id)
+        try:
+            result = await engine.result(c.JOB_ANALYZE, handle, timeout=self.s.analyze_timeout_s)
+        except TimeoutError:
+            await engine.drop([handle.job_id])  # it holds the photo: not left in Redis
+            await store.delete_photo(photo_id)
+            return uploads.CHECKER_TIMED_OUT + words.CHECK_AGAIN_SOON
+        await engine.drop([handle.job_id])  # read: its photo, crop, embedding leave Redis
+        if isinstance(result, c.JobFailure):
+            await store.delete_photo(photo_id)
+            log.warning("photo check failed (%s): %s", result.code, result.message)
+            return words.check_failed(words.failure_words(result.code))
+        assert isinstance(result, c.AnalyzePhotoResult)
+        for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
+            if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):
+                await store.delete_photo(photo_id)
+                return words.same_picture(n)
+        aside = [p for p in await store.photos(set_id, "excluded") if p.fingerprint]
+        if result.fingerprint and any(
+            same_picture(result.fingerprint, p.fingerprint) for p in aside
+        ):
+            await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
+            return words.SAME_PICTURE_ASIDE
+        reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
+        problems = {i.problem for i in result.issues}
+        if result.embedding is not None and problems == {c.PhotoProblem.DIFFERENT_PERSON}:
+            # Kept aside with its face: if most of the set turns out to show this person,
+            # the set's majority takes it back (reference_set.judge).
+            await self._keep(user["id"], photo_id, "excluded", reasons, result)
+            return words.refused("; ".join(words.issue_words(i) for i in result.issues))
+        if not result.accepted or result.embedding is None:
+            await rights.refused(store, user["id"], photo_id, reasons, result.protected_match)
+            why = "; ".join(words.issue_words(i) for i in result.issues)
+            return words.refused(why)
+        await self._keep(user["id"], photo_id, "accepted", reasons, result)
+        return words.ACCEPTED
+
+    async def _keep(
+        self,
+        user_id: int,
+        photo_id: int,
+        status: str,
+        reasons: list[dict[str, str]],
+        r: c.AnalyzePhotoResult,
+    ) -> None:
+        """Store a photo with its face (accepted, or set aside as someone else)."""
+        store = self.s.store
+        assert r.embedding is not None
+        crop = None
+        if r.face_crop:
+            crop, _ = store.media.put(user_id, "crops", r.face_crop, "png")
+        await store.update_photo(
+            photo_id,
+            status,
+            reasons,
+            embedding=list(r.embedding.vector),
+            backend=r.embedding.backend,
+            crop_path=crop,
+            width=r.width,
+            height=r.height,
+            quality=dict(r.quality),
+        )
+        if r.fingerprint:
+            await store.set_fingerprint(photo_id, r.fingerprint)
+
+    # --- Done ---------------------------------------------------------------------------
+    async def done(self, turn: Turn, _arg: str) -> Outcome:
+        """Check what waits, compare the set, and go on to the style when enough are left."""
+        user, store, minimum = turn.user, self.s.store, self.s.settings.min_photos
+        ref = await store.current_set(user["id"])
+        pending = await store.photos(ref["id"], "pending")
+        checked: list[str] = []
+        enough = len(await store.photos(ref["id"], "accepted")) >= minimum
+        if (pending or enough) and not await uploads.engine_alive(self.s):
+            n = await uploads.usable(self.s, ref["id"])
+            return self._stay(uploads.engine_down_text(len(pending)), n)
+        if pending:
+            checked = await uploads.check_pending(
+                self.s, user, ref["id"], lambda f: self.one_photo(user, ref["id"], f)
+            )
+        judged = await reference_set.judge(self.s, user, ref["id"])  # by its majority
+        accepted = await store.photos(ref["id"], "accepted")
+        if judged.error is not None:
+            return self._stay(judged.error, len(accepted))
+        if judged.out or judged.back:
+            reference_set.drop_sheets(store.media, user["id"])
+        if checked:
+            checked.append("")
+        if len(accepted) < minimum:
+            return self._stay(
+                "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
+            )
+        notes = [
+            words.left_out(reference_set.photo_name(p))
+            for p in await store.photos(ref["id"], "excluded")
+        ]
+        notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
+        left = await store.count_photos(ref["id"])
+        if left < minimum:
+            return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
+        await store.set_status(ref["id"], "ready")
+        return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
+
+    def register(self, routes: Routes) -> None:
+        routes.on_command("photos", self.more_photos)
+        routes.on_command("done", self.done_command)
+
+    async def more_photos(self, turn: Turn) -> Outcome:
+        """/photos: back to the references step; the answers so far are kept."""
+        await self.collect_again(turn.user)
+        return go(State.REFERENCES)
+
+    async def done_command(self, turn: Turn) -> list[Reply] | Outcome:
+        """/done: the references step's Done, typed (a command elsewhere it is not)."""
+        if turn.state != State.REFERENCES:
+            return [say(w.unknown_command("done"))]
+        return await self.done(turn, "")
+
+    async def collect_again(self, user: Row) -> None:
+        """Back to collecting (/photos, Back from the style): the set takes photos again."""
+        ref = await self.s.store.current_set(user["id"])
+        await self.s.store.set_status(ref["id"], "collecting")

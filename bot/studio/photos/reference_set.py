@@ -1,0 +1,179 @@
+"""The reference set as a person manages it (issue 15).
+
+- **Judged by its majority** (:func:`judge`): every photo with a face, accepted or set
+  aside, goes to the engine's set check; the largest group of one person wins. A photo
+  of someone else is set aside (status ``excluded``, kept with its face so the majority
+  can change its mind) and named; a photo set aside earlier comes back when most of the
+  set turns out to show that person. So two photos of a friend among the first three
+  no longer make every later photo "a different person".
+- **Seen and edited** (``/photos``): a numbered contact sheet of the accepted photos
+  (bot/studio/photos/contact_sheet.py) with a Remove button per photo (its id in the button,
+  so a number can't point at another photo) and "Start a new set". Removing deletes
+  the photo's row, its file and its face crop; a new set deletes every photo of the
+  set. A sheet is a picture of the photos too: the person's older sheets are deleted
+  whenever a sheet is made or the set changes, and the retention sweep deletes any
+  sheet older than :data:`bot.store.media.SHEETS_KEEP_S`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+
+from bot.store.media import SHEETS, MediaStore
+from bot.store.rows import Photo
+from bot.store.store import Row
+from bot.studio.core import buttons as b
+from bot.studio.core import words
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.services import Services
+from bot.studio.photos import words_photos as wph
+from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.rights import rights
+from sitter import contract as c
+
+log = logging.getLogger(__name__)
+
+SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
+SHEET_KIND = SHEETS
+MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
+DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
+
+
+def embedding(photo: Photo) -> c.Embedding:
+    if photo.embedding is None:
+        raise ValueError(f"photo {photo.id} has no embedding (not analysed yet)")
+    return c.Embedding(backend=photo.backend, vector=photo.embedding)
+
+
+def photo_name(photo: Photo, n: int | None = None) -> str:
+    return photo.filename or (f"photo {n}" if n else "a photo")
+
+
+@dataclass
+class Judged:
+    """What :func:`judge` changed: photos set aside, photos taken back, or why it could
+    not judge (the engine timed out or failed)."""
+
+    out: list[Photo] = field(default_factory=list)
+    back: list[Photo] = field(default_factory=list)
+    error: str | None = None
+
+    def lines(self) -> list[str]:
+        return [
+            *(words.left_out(photo_name(p)) for p in self.out),
+            *(words.taken_back(photo_name(p)) for p in self.back),
+        ]
+
+
+async def judge(s: Services, user: Row, set_id: int) -> Judged:
+    """Judge the set by its majority (see the module docstring)."""
+    store = s.store
+    faces = [
+        p
+        for p in await store.photos(set_id)
+        if p.status in ("accepted", "excluded") and p.embedding
+    ]
+    if len(faces) < SET_CHECK_FROM:
+        return Judged()
+    req = c.CheckSetRequest(embeddings=[embedding(p) for p in faces])
+    job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
+    try:
+        result = await s.engine.call(
+            c.JOB_CHECK_SET, req, job_id=job_id, timeout=s.analyze_timeout_s
+        )
+    except TimeoutError:
+        return Judged(error=words.SET_CHECK_TIMED_OUT)
+    if isinstance(result, c.JobFailure):
+        log.warning("set check failed (%s): %s", result.code, result.message)
+        return Judged(error=words.set_check_failed(words.failure_words(result.code)))
+    assert isinstance(result, c.CheckSetResult)
+    odd = {i for i in result.outliers if 0 <= i < len(faces)}
+    judged = Judged()
+    for i, p in enumerate(faces):
+        want = "excluded" if i in odd else "accepted"
+        if p.status == want:
+            continue
+        await store.update_photo(
+            p.id,
+            want,
+            DIFFERENT if want == "excluded" else [],
+            embedding=p.embedding,
+            backend=p.backend or None,
+        )
+        (judged.out if want == "excluded" else judged.back).append(p)
+    return judged
+
+
+async def numbered(s: Services, set_id: int) -> list[Photo]:
+    """The accepted photos in the order the sheet numbers them (1 = the first kept)."""
+    return await s.store.photos(set_id, "accepted")
+
+
+# --- the contact sheet -----------------------------------------------------------------------
+def drop_sheets(media: MediaStore, user_id: int) -> int:
+    """Delete every contact sheet of this person (the set changed, or a new sheet)."""
+    return media.delete_kind(user_id, SHEET_KIND)
+
+
+async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
+    """The /photos contact sheet with its buttons; None when the set has no photos."""
+    store = s.store
+    ref = await store.current_set(user["id"])
+    photos = await numbered(s, ref["id"])
+    if not photos:
+        return None
+    pictures = [store.media.read(p.path) for p in photos]
+    data = await asyncio.to_thread(contact_sheet, pictures)
+    drop_sheets(store.media, user["id"])
+    rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
+    aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
+    removes = [
+        Button(wph.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
+        for n, p in enumerate(photos[:MAX_REMOVE_BUTTONS], 1)
+    ]
+    rows = [tuple(removes[i : i + 5]) for i in range(0, len(removes), 5)]
+    rows.append((Button(wph.NEW_SET_BUTTON, b.wizard(rev, "newset"), "danger"),))
+    caption = f"Your {len(photos)} reference photos, numbered"
+    return Reply(
+        text=wph.photo_sheet(len(photos), aside),
+        buttons=tuple(rows),
+        images=(Image(store.media.path(rel), caption),),
+    )
+
+
+# --- changing the set ------------------------------------------------------------------------
+async def remove(s: Services, user: Row, photo_id: int) -> str:
+    """Remove one photo of the person's current set (row, file, crop; and the sheets)."""
+    store = s.store
+    ref = await store.current_set(user["id"])
+    photos = await numbered(s, ref["id"])
+    n = next((i for i, p in enumerate(photos, 1) if p.id == photo_id), None)
+    if n is None:
+        return wph.no_such_photo(0, len(photos)) if not photos else wph.what_to_remove(len(photos))
+    await store.delete_photo(photo_id)
+    drop_sheets(store.media, user["id"])
+    await store.set_status(ref["id"], "collecting")
+    return wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
+
+
+async def remove_number(s: Services, user: Row, n: int) -> str:
+    """ "remove 3": photo 3 of the sheet."""
+    ref = await s.store.current_set(user["id"])
+    photos = await numbered(s, ref["id"])
+    if not 1 <= n <= len(photos):
+        return wph.no_such_photo(n, len(photos))
+    return await remove(s, user, photos[n - 1].id)
+
+
+async def new_set(s: Services, user: Row) -> str:
+    """Delete every photo of the current set (any status) and collect again."""
+    store = s.store
+    ref = await store.current_set(user["id"])
+    photos = await store.photos(ref["id"])
+    for p in photos:
+        await store.delete_photo(p.id)
+    drop_sheets(store.media, user["id"])
+    await store.set_status(ref["id"], "collecting")
+    return wph.new_set_started(len(photos))

@@ -1,0 +1,201 @@
+"""Bursts of reference photos: caps, a summary for floods, and photos kept for later.
+
+The references step (bot/studio/photos/photos.py) hands each burst here. The rules:
+
+- at most ``SITTER_MAX_FILES_PER_MESSAGE`` files of one message are looked at; the
+  rest are not read or stored, and the answer says so;
+- at most ``SITTER_MAX_REFUSED_PER_DAY`` refused files per person per day (counted
+  in memory, so a restart forgets the count); after that files are turned away
+  unread until midnight UTC;
+- more than ``FLOOD_LINES`` files get one summary line instead of a line per file;
+- the person's lock is released between files, so a long burst never blocks their
+  /cancel or a button for its whole length;
+- with no engine worker alive on the fast queue (``sitter.heartbeat``), nothing
+  waits for a photo checker that is not there: the photos are kept unchecked
+  ("pending") and checked when the person presses Done again. A worker that dies
+  mid-burst costs one check's timeout: then the rest are kept the same way.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from bot.store.store import Store
+from bot.studio.core import words as w
+from bot.studio.core.events import IncomingFile
+from bot.studio.core.inputs import clean_text, file_ext
+from sitter import contract as c
+from sitter.config import Settings
+from sitter.queue import Engine
+
+FLOOD_LINES = 10
+# _one_photo's verdict when the checker did not answer: the engine is asked again whether
+# a worker is alive, and if none is the rest of the burst is kept unchecked at once.
+CHECKER_TIMED_OUT = w.CHECKER_TIMED_OUT
+
+
+def _day() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+class UploadGuard:
+    """Per-person daily count of refused files (in memory)."""
+
+    def __init__(self, max_refused_per_day: int):
+        self.max_refused = max_refused_per_day
+        self._refused: dict[tuple[int, str], int] = {}
+
+    def refused_today(self, user_id: int) -> int:
+        return self._refused.get((user_id, _day()), 0)
+
+    def note_refused(self, user_id: int) -> None:
+        key = (user_id, _day())
+        self._refused = {k: v for k, v in self._refused.items() if k[1] == key[1]}
+        self._refused[key] = self._refused.get(key, 0) + 1
+
+    def blocked(self, user_id: int) -> bool:
+        return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
+
+
+class Parts(Protocol):
+    """The parts of the studio a burst uses (``bot.studio.core.services.Services``)."""
+
+    store: Store
+    engine: Engine
+    settings: Settings
+    uploads: UploadGuard
+    locks: dict[int, asyncio.Lock]
+
+
+async def engine_alive(studio: Parts, queue: str = c.QUEUE_FAST) -> bool:
+    """A worker's heartbeat is there for ``queue`` (loading counts: it is coming)."""
+    return await studio.engine.workers_alive(queue)
+
+
+def local_refusal(studio: Parts, f: IncomingFile) -> str | None:
+    """A verdict that needs no engine (not fetched, too big, empty)."""
+    if f.data is None:
+        return w.not_fetched(f.error)
+    if len(f.data) > studio.settings.max_upload_bytes:
+        return w.too_big(len(f.data) / 1e6, studio.settings.max_upload_bytes / 1e6)
+    if not f.data:
+        return w.EMPTY_FILE
+    return None
+
+
+async def keep_pending(
+    studio: Parts, user: Any, set_id: int, files: list[IncomingFile]
+) -> tuple[int, list[str]]:
+    """Store files unchecked (status pending) to check at Done: (how many, verdict lines
+    for the files refused without the engine)."""
+    s = studio.settings
+    kept = 0
+    lines = []
+    for n, f in enumerate(files, 1):
+        refusal = local_refusal(studio, f)
+        if refusal is not None:
+            lines.append(f"{clean_text(f.filename)[:60] or f'photo {n}'}: {refusal}")
+            continue
+        assert f.data is not None
+        sha = hashlib.sha256(f.data).hexdigest()
+        if await studio.store.photo_by_sha(set_id, sha) is not None:
+            continue
+        if len(await studio.store.photos(set_id)) >= s.max_photos:
+            break
+        rel, sha = studio.store.media.put(user["id"], "refs", f.data, file_ext(f))
+        await studio.store.add_photo(set_id, user["id"], sha, rel, f.filename[:200])
+        kept += 1
+    return kept, lines
+
+
+async def usable(studio: Parts, set_id: int) -> int:
+    """Accepted photos plus those kept unchecked (for the Done button)."""
+    store = studio.store
+    return await store.count_photos(set_id) + await store.count_photos(set_id, "pending")
+
+
+engine_down_text = w.engine_down
+
+
+async def check_pending(
+    studio: Parts, user: Any, set_id: int, one: Callable[[IncomingFile], Awaitable[str]]
+) -> list[str]:
+    """Check the photos kept while no worker ran; one verdict line each."""
+    lines = []
+    for p in await studio.store.photos(set_id, "pending"):
+        try:
+            data = studio.store.media.read(p.path)
+        except OSError:
+            await studio.store.delete_photo(p.id)
+            continue
+        verdict = await one(IncomingFile(p.filename or "", data, len(data)))
+        lines.append(f"{p.filename or 'photo'}: {verdict}")
+    return lines
+
+
+async def run_burst(
+    studio: Parts,
+    user: Any,
+    files: tuple[IncomingFile, ...],
+    one: Callable[[IncomingFile], Awaitable[str]],
+    still_collecting: Callable[[], Awaitable[bool]],
+) -> list[str]:
+    """Verdict lines for a burst (or a summary), within the caps."""
+    s = studio.settings
+    guard: UploadGuard = studio.uploads
+    guard.max_refused = s.max_refused_per_day
+    cap = s.max_files_per_message
+    looked = list(files[:cap])
+    lock = studio.locks.get(user["id"])
+    verdicts: list[tuple[str, str]] = []
+    stopped = False
+    turned_away = 0
+    kept_for_later: int | None = None
+    for n, f in enumerate(looked, 1):
+        if n > 1 and lock is not None and lock.locked():
+            # let the person's other events (a /cancel, a button) in between files
+            lock.release()
+            try:
+                await asyncio.sleep(0)
+            finally:
+                await lock.acquire()
+            if not await still_collecting():
+                stopped = True
+                break
+        label = clean_text(f.filename)[:60] or f"photo {n}"
+        if guard.blocked(user["id"]):
+            turned_away += 1
+            continue
+        verdict = await one(f)
+        if verdict.startswith(CHECKER_TIMED_OUT) and not await engine_alive(studio):
+            set_id = (await studio.store.current_set(user["id"]))["id"]
+            kept_for_later, refused = await keep_pending(studio, user, set_id, looked[n - 1 :])
+            verdicts += [(line, "") for line in refused]
+            break
+        if verdict.startswith("✗"):
+            guard.note_refused(user["id"])
+        verdicts.append((label, verdict))
+    lines: list[str] = []
+    if len(files) > FLOOD_LINES:
+        ok = sum(v.startswith("✓") for _, v in verdicts)
+        why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if v and v[0] != "✓")
+        top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
+        more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
+        checked = sum(bool(v) for _, v in verdicts)
+        lines.append(w.flood_summary(len(files), checked, ok, f"{top}{more}" if why else ""))
+    else:
+        lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
+    if len(files) > cap:
+        lines.append(w.over_cap(cap, len(files) - cap))
+    if turned_away:
+        lines.append(w.turned_away(guard.refused_today(user["id"]), turned_away))
+    if stopped:
+        lines.append(w.MOVED_ON)
+    if kept_for_later is not None:
+        lines.append(engine_down_text(kept_for_later))
+    return lines

@@ -1,0 +1,51 @@
+"""What the reference set says about itself (/photos): the contact sheet's caption and
+buttons, removing a photo, starting a new set. The photo verdicts are in
+bot/studio/core/words.py (the engine's checks, said when a photo arrives)."""
+
+from __future__ import annotations
+
+REMOVE_BUTTON = "Remove {n}"
+NEW_SET_BUTTON = "Start a new set"
+NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
+NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
+
+
+def new_set_ask(count: int) -> str:
+    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
+
+
+def photo_sheet(count: int, aside: list[str]) -> str:
+    """The caption of the /photos contact sheet."""
+    text = (
+        f"Your reference set: {count} photo{'s' if count != 1 else ''}, numbered on the sheet. "
+        "Remove one with its button (or type “remove 3”), start a new set, or send more "
+        "photos to add them."
+    )
+    if aside:
+        text += "\nSet aside (they look like someone else): " + ", ".join(aside) + "."
+    return text
+
+
+def photo_removed(n: int, name: str, left: int) -> str:
+    named = "" if name.startswith("photo") else f" ({name})"  # a chat photo has no name
+    return (
+        f"Removed photo {n}{named}: deleted, file and all. "
+        f"{left} photo{'s' if left != 1 else ''} left in your set."
+    )
+
+
+def no_such_photo(n: int, count: int) -> str:
+    if not count:
+        return NO_PHOTOS_YET
+    return f"There's no photo {n}: your set has photos 1–{count}. Send /photos to see them."
+
+
+def new_set_started(deleted: int) -> str:
+    return (
+        f"I deleted the {deleted} photo{'s' if deleted != 1 else ''} of your set. "
+        "Send new photos of yourself to start a new one."
+    )
+
+
+def what_to_remove(count: int) -> str:
+    return f"Which one? Type “remove” and its number on the sheet (1–{count})."

@@ -1,0 +1,206 @@
+"""Follow-ups of a delivered portrait (upscale, label, avatar) as a table.
+
+Each :class:`FollowUp` row says everything that differs between the kinds: its
+button, its engine job and request, its words, where its file is kept. Adding a
+kind is a row here (and its job in the engine); nothing else branches on the kind.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.store.rows import Portrait
+from bot.store.store import Row
+from bot.studio.core import words_chat as w
+from bot.studio.core.conversation import Turn
+from bot.studio.core.events import Button, Image, Reply
+from bot.studio.core.routes import Routes
+from bot.studio.core.services import Services
+from bot.studio.portrait import buttons as pb
+from bot.studio.portrait import words_portrait as wp
+from bot.studio.portrait.buttons import FollowUpPress
+from sitter import contract as c
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    kind: str  # variation_jobs.kind
+    button: str  # its FollowUpPress kind (buttons.py)
+    label: str  # the result message's button: "Upscale 2"
+    job: str  # the engine's job name
+    request: Callable[[bytes], Any]  # the portrait's bytes -> the job's request
+    verb: str  # "Upscaling #2…"
+    done: str  # "Portrait #2 upscaled."
+    folder: str  # the media folder its file goes to
+    in_results: bool = True  # a row of buttons under the results (else in "More N…")
+
+
+FOLLOW_UPS: tuple[FollowUp, ...] = (
+    FollowUp(
+        "upscale",
+        "u",
+        "Upscale",
+        c.JOB_UPSCALE,
+        lambda image: c.UpscaleRequest(image=image),
+        "Upscaling",
+        "upscaled",
+        "upscaled",
+    ),
+    FollowUp(
+        "label",
+        "l",
+        "Label",
+        c.JOB_LABEL,
+        lambda image: c.LabelRequest(image=image),
+        "Labelling",
+        "with the “Made with AI” label",
+        "labelled",
+    ),
+    FollowUp(
+        "avatar",
+        "a",
+        "Avatar",
+        c.JOB_AVATAR,
+        lambda image: c.AvatarRequest(image=image),  # 512 and 1024 px, labelled, signed
+        "Making avatars of",
+        "as avatars",
+        "avatars",
+        in_results=False,
+    ),
+)
+BY_KIND = {f.kind: f for f in FOLLOW_UPS}
+BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
+
+
+def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
+    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
+    return [
+        tuple(Button(f"{f.label} {v['idx']}", pb.follow_up(f.button, v["id"])) for v in variations)
+        for f in FOLLOW_UPS
+        if f.in_results
+    ]
+
+
+REFUSED = "refused"  # variation_jobs.method of an avatar the engine would not cut: final
+
+
+def is_final(vj: Row) -> bool:
+    """A failure that the same job would repeat (no Try again): withheld, or refused."""
+    return vj["method"] == REFUSED
+
+
+def result_method(result: c.Message) -> str:
+    """How the copy was made, in a few words (kept with it, said when it is sent)."""
+    if isinstance(result, c.UpscaleResult):
+        return f"{result.method or ''}, {result.width}×{result.height}".strip(", ")
+    return ""  # a label says nothing more
+
+
+class FollowUps:
+    def __init__(self, services: Services):
+        self.s = services
+
+    def register(self, routes: Routes) -> None:
+        routes.on_press(FollowUpPress, self.on_press)
+
+    async def on_press(self, turn: Turn, p: FollowUpPress) -> list[Reply]:
+        return [await self.press(turn.user, p.kind, p.id)]
+
+    async def press(self, user: Row, button: str, variation_id: int) -> Reply:
+        """A follow-up button under a result: checked, then queued (or sent again)."""
+        variation = await self.s.store.variation(variation_id)
+        if variation is None:
+            return Reply(w.NO_SUCH_PORTRAIT)
+        if variation.user_id != user["id"]:
+            return Reply(w.SOMEONE_ELSES)
+        if not variation.kept:
+            return Reply(w.PORTRAIT_REMOVED)
+        return await self.start(user, variation, BY_BUTTON[button])
+
+    async def start(self, user: Row, variation: Portrait, f: FollowUp) -> Reply:
+        n = variation.idx
+        store = self.s.store
+        vj = await store.variation_job(variation.id, f.kind)
+        if vj is not None and vj["status"] == "queued":
+            return Reply(wp.follow_up_under_way(f.verb, n))
+        if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
+            return self.reply(vj, n, again=True)
+        if vj is not None and vj["status"] == "failed" and is_final(vj):
+            return Reply(vj["error"] or w.PORTRAIT_REMOVED)  # the same portrait: the same answer
+        if vj is None:
+            vj_id = await store.create_variation_job(variation.id, user["id"], f.kind)
+            tries, old_job = 1, None
+        else:  # failed before: try again
+            vj_id, tries, old_job = vj["id"], vj["enqueues"] + 1, vj["job_id"]
+            await store.set_variation_job(vj_id, status="queued", error=None, delivered_at=None)
+        await self._send(vj_id, f, variation, tries, old_job)
+        return Reply(wp.follow_up_started(f.verb, n))
+
+    async def enqueue(self, vj_id: int) -> None:
+        """Queue the job of follow-up row ``vj_id`` again (read from the database)."""
+        store = self.s.store
+        vj = await store.variation_job_by_id(vj_id)
+        assert vj is not None
+        variation = await store.variation(vj["variation_id"])
+        assert variation is not None
+        await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
+
+    async def _send(
+        self, vj_id: int, f: FollowUp, variation: Portrait, tries: int, old_job: str | None
+    ) -> None:
+        """The engine job for the row, from rows already read (a press reads each once)."""
+        store, engine = self.s.store, self.s.engine
+        assert variation.path is not None  # kept: checked when pressed
+        req = f.request(store.media.read(variation.path))
+        job_id = f"{await self.s.job_prefix()}-{f.kind[0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
+        if old_job:  # pressed again: the old job (and its portrait) leaves Redis
+            await engine.drop([old_job])
+        await store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
+        await engine.enqueue(f.job, req, job_id=job_id)
+
+    async def keep(self, vj: Row, result: c.Message) -> None:
+        """Store a finished job's files and mark it done (or refused, for an avatar)."""
+        store, f = self.s.store, BY_KIND[vj["kind"]]
+        if isinstance(result, c.AvatarResult):
+            if result.problem is not None or not result.avatars:
+                why = wp.avatar_refused(vj["idx"], result.problem or "")
+                await store.set_variation_job(vj["id"], status="failed", error=why, method=REFUSED)
+                return
+            rels = [
+                store.media.put(vj["user_id"], f.folder, a.image, "png")[0] for a in result.avatars
+            ]
+            sizes = ",".join(str(a.size) for a in result.avatars)
+            await store.set_variation_job(
+                vj["id"], status="done", path=rels[0], more_paths=json.dumps(rels[1:]), method=sizes
+            )
+            return
+        assert isinstance(result, c.UpscaleResult | c.LabelResult)
+        rel, _ = store.media.put(vj["user_id"], f.folder, result.image, "png")
+        await store.set_variation_job(
+            vj["id"], status="done", path=rel, method=result_method(result)
+        )
+
+    def reply(self, vj: Row, n: int, again: bool = False) -> Reply:
+        media = self.s.store.media
+        if vj["kind"] == "avatar":
+            rels = [vj["path"], *json.loads(vj["more_paths"] or "[]")]
+            sizes = [int(x) for x in (vj["method"] or "").split(",") if x.isdigit()]
+            files = tuple(
+                Image(media.path(r), caption=f"#{n} · {s}×{s}", as_file=True)
+                for r, s in zip(rels, sizes or [0] * len(rels), strict=False)
+            )
+            return Reply(text=wp.avatars_done(n, sizes, again), images=files)
+        text = wp.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
+        path = media.path(vj["path"])
+        return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
+
+    def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:
+        f = BY_KIND[vj["kind"]]
+        return Reply(
+            text=wp.follow_up_failed(f.verb, idx, error),
+            buttons=((Button(w.TRY_AGAIN_BUTTON, pb.follow_up(f.button, vj["variation_id"])),),),
+        )

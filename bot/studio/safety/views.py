@@ -1,0 +1,182 @@
+"""The normalised views of typed text that the prompt screen matches against.
+
+Each view undoes one usual disguise: spacing (``n u d e``), punctuation inside a
+word (``nu.de``), leetspeak (``nud3``, ``$exy``), look-alike letters from other
+scripts (Cyrillic ``о`` for ``o``), invisible characters, accents and stretched
+letters (``nuuude``). Every view only adds chances to match; none removes one.
+Pure functions; :mod:`bot.studio.safety.screen` does the matching.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from itertools import pairwise
+
+# --- normalisation tables ------------------------------------------------------------
+# Letters from other scripts that look like Latin ones (a small, practical subset of
+# Unicode's confusables.txt: the ones a keyboard user can reach).
+_CONFUSABLES = {
+    # Cyrillic
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o",
+    "р": "p", "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i",
+    "ј": "j", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ɡ": "g", "ӏ": "l", "ь": "b",
+    "п": "n", "г": "r", "д": "d", "и": "u", "л": "n", "ш": "w", "з": "3", "ч": "4",
+    # Greek
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o",
+    "ρ": "p", "τ": "t", "υ": "u", "χ": "x", "γ": "y", "ω": "w", "μ": "u", "ς": "s",
+    "σ": "o", "δ": "d", "λ": "l", "π": "n",
+    # Latin look-alikes NFKC leaves alone
+    "ı": "i", "ł": "l", "ø": "o", "đ": "d", "ħ": "h", "ŧ": "t", "ƅ": "b", "ɑ": "a",
+    "ɩ": "i", "ʋ": "u", "ß": "ss", "æ": "ae", "œ": "oe", "þ": "p",
+}  # fmt: skip
+# Capitals whose lower case looks different (Greek Ν is an N, its ν is not a v).
+_CONFUSABLE_CAPITALS = {
+    "Α": "a", "Β": "b", "Ε": "e", "Ζ": "z", "Η": "h", "Ι": "i", "Κ": "k", "Μ": "m", "Ν": "n",
+    "Ο": "o", "Ρ": "p", "Τ": "t", "Υ": "y", "Χ": "x", "Ϲ": "c",
+    "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c",
+    "Т": "t", "У": "y", "Х": "x", "Ѕ": "s", "І": "i", "Ј": "j", "Ԁ": "d",
+}  # fmt: skip
+# The reverse, for a Russian word typed with a few Latin letters in it.
+_TO_CYRILLIC = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к"}
+
+# Leetspeak: symbols and digits standing for letters (inside words that have a letter).
+_LEET = {
+    "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "6": "g", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "i", "|": "l", "+": "t", "€": "e", "£": "l", "¡": "i",
+}  # fmt: skip
+_LEET_SYMBOLS = "".join(k for k in _LEET if not k.isalnum())
+# Characters that join the pieces of one disguised word: n.u.d.e, n-u-d-e, n_u_d_e.
+_INNER_PUNCT = ".-_*'’·•~^:,/\\="
+_INVISIBLE_EXTRA = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u180e"}
+
+_TOKEN = re.compile(rf"(?:[^\W_]|[{re.escape(_LEET_SYMBOLS)}])+")
+WORD = re.compile(r"[^\W_]+")
+_GLUE = re.compile(rf"(?<=[^\W_])[{re.escape(_INNER_PUNCT)}]+(?=[^\W_])")
+_STRETCH = re.compile(r"([^\W\d_])\1{2,}")
+
+
+def _is_invisible(ch: str) -> bool:
+    if ch in _INVISIBLE_EXTRA:
+        return True
+    cat = unicodedata.category(ch)
+    if cat == "Cf":  # zero-width space/joiner, soft hyphen, bidi marks, BOM
+        return True
+    return "\ufe00" <= ch <= "\ufe0f" or "\U000e0100" <= ch <= "\U000e01ef"  # variation sel.
+
+
+def is_cjk(text: str) -> bool:
+    return any(
+        "\u3040" <= ch <= "\u30ff"  # kana
+        or "\u3400" <= ch <= "\u9fff"  # CJK ideographs
+        or "\uac00" <= ch <= "\ud7af"  # Hangul
+        for ch in text
+    )
+
+
+def _visible(text: str) -> str:
+    text = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in text if not _is_invisible(ch))
+
+
+def normalize(text: str) -> str:
+    """NFKC, invisible characters removed, case folded, whitespace collapsed.
+
+    Accents and scripts are kept: this is the form other-language terms match.
+    """
+    return " ".join(_visible(text).casefold().split())
+
+
+def to_latin(text: str) -> str:
+    """Case folded, accents stripped and look-alike letters mapped to Latin."""
+    decomposed = unicodedata.normalize("NFKD", _visible(text))
+    bare = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me"))
+    bare = "".join(_CONFUSABLE_CAPITALS.get(ch, ch) for ch in bare).casefold()
+    return " ".join("".join(_CONFUSABLES.get(ch, ch) for ch in bare).split())
+
+
+def _join_spaced(tokens: list[str]) -> tuple[list[str], list[str]]:
+    """Join runs of three or more one-character tokens (``n u d e`` -> ``nude``).
+
+    Returns the new token list and the joined runs (checked for terms inside
+    them too, since ``a n u d e`` joins to ``anude``).
+    """
+    out: list[str] = []
+    runs: list[str] = []
+    run: list[str] = []
+    for tok in [*tokens, ""]:
+        if len(tok) == 1:
+            run.append(tok)
+            continue
+        if len(run) >= 3:
+            joined = "".join(run)
+            out.append(joined)
+            runs.append(joined)
+        else:
+            out.extend(run)
+        run = []
+        if tok:
+            out.append(tok)
+    return out, runs
+
+
+def _unleet(token: str, one: str) -> str:
+    if not any(ch.isalpha() for ch in token):
+        return token  # "18", "1990": numbers stay numbers
+    table = dict(_LEET, **{"1": one})
+    return "".join(table.get(ch, ch) for ch in token)
+
+
+def _squeeze(text: str, keep: int) -> str:
+    return _STRETCH.sub(lambda m: m.group(1) * keep, text)
+
+
+@dataclass(frozen=True)
+class Views:
+    """The normalised forms of one text that terms are matched against."""
+
+    native: str  # NFKC + casefold: for terms in other scripts / with accents
+    latin: frozenset[str]  # space-joined token strings: for ASCII terms
+    runs: frozenset[str]  # joined spaced-out letter runs, searched inside
+    pairs: frozenset[str]  # two short neighbours glued ("nu de" -> "nude"), exact only
+    compact: str  # native without spaces: for CJK terms
+    plain: str  # latin form of the whole text, punctuation kept: for ages
+    raw: str  # normalised text, punctuation kept: for ages in other scripts
+
+
+def views(text: str) -> Views:
+    native = normalize(text)
+    latin = to_latin(text)
+    out: set[str] = set()
+    runs: set[str] = set()
+    pairs: set[str] = set()
+    for source in (latin, _GLUE.sub("", latin)):
+        raw, joined = _join_spaced(_TOKEN.findall(source))
+        for one in ("i", "l"):
+            runs.update(_unleet(r, one) for r in joined)
+            pairs.update(
+                _unleet(a + b, one)
+                for a, b in pairwise(raw)
+                if 2 <= len(a) <= 3 and 2 <= len(b) <= 3
+            )
+            s = " ".join(_unleet(t, one) for t in raw)
+            out.update((s, _squeeze(s, 1), _squeeze(s, 2)))
+    native_tokens, native_runs = _join_spaced(WORD.findall(native))
+    native_tokens = [_cyrillic_fix(t) for t in native_tokens]
+    return Views(
+        native=" ".join(native_tokens),
+        latin=frozenset(out),
+        runs=frozenset(runs | set(native_runs)),
+        pairs=frozenset(pairs),
+        compact="".join(native.split()),
+        plain=latin,
+        raw=native,
+    )
+
+
+def _cyrillic_fix(token: str) -> str:
+    """A mostly Cyrillic word with Latin look-alikes in it, written all in Cyrillic."""
+    if any("\u0400" <= ch <= "\u04ff" for ch in token):
+        return "".join(_TO_CYRILLIC.get(ch, ch) for ch in token)
+    return token

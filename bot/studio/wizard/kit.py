@@ -1,0 +1,31 @@
+"""The wizard's kit: what the steps built outside wizard.py (looks.py, wizard_packs.py)
+use of the wizard, as one typed value instead of the Wizard object itself."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.studio.core.conversation import Arrow, FilesHandler, Outcome, PressHandler, Turn
+from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
+
+
+@dataclass(frozen=True)
+class Kit:
+    """What a question of the wizard needs from it (``Wizard.kit()`` builds this): typed,
+    public, and without an import of wizard.py (which imports the steps' modules)."""
+
+    s: Services
+    total: int
+    questions: tuple[str, ...]  # the style, then one per slot
+    pack_keys: list[str]
+    nav_row: Callable[[int], tuple[Button, ...]]  # Back and Cancel for this revision
+    answered: Callable[[Turn, str], Outcome]  # the answer kept, on to the next question
+    checked_text: Callable[[str], Reply | None]  # a typed answer's refusal, or None
+    next_state: Callable[[str, dict[str, Any] | None], str]  # data: a pack's questions
+    back_arrows: Callable[[str], tuple[Arrow, ...]]
+    back: PressHandler
+    cancel: PressHandler
+    no_files: FilesHandler
