@@ -25,8 +25,9 @@ from studio_harness import (
     until,
 )
 
-from bot.studio.core import Studio
-from bot.studio.events import Who
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Who
+from bot.studio.orders.painting import Painting
 
 pytestmark = pytest.mark.studio_db  # redis_url: the studio tests' own db
 
@@ -95,5 +96,5 @@ async def test_an_order_on_tiny_qwen_edit_from_photos_to_four_portraits(
     user = await studio.store.user("terminal", "lin")
     order = await studio.store.last_order(user["id"])
     assert order["status"] == "delivered"
-    worded = studio.orders.reference_prompt(order)
+    worded = studio.orders.reference_prompt(Painting.of_order(order))
     assert worded.startswith("detailed graphite pencil sketch of the person in the reference")
