@@ -59,19 +59,19 @@ def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPrompt
     from engine.licences import model_family
 
     family = model_family(settings)
-    if family is None:
-        return c.CheckPromptResult(fits=True, family="")
-    if not family.limits_prompt:
-        return c.CheckPromptResult(fits=True, family=family.name)
-    limit = family.prompt_limit(settings)
+    name = "" if family is None else family.name
+    limit = family.prompt_limit(settings) if family is not None and family.limits_prompt else None
+    if family is None or not family.limits_prompt:
+        return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None)
     if limit is None:
-        return c.CheckPromptResult(fits=True, family=family.name, message="not checked here")
+        message = "not checked here"
+        return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None, message=message)
     count, most = limit
     n = count(family.order_prompt(req.prompt, req.reference_prompt))
     fits = n <= most
     return c.CheckPromptResult(
         fits=fits,
-        family=family.name,
+        family=name,
         tokens=n,
         limit=most,
         message="" if fits else too_long_message(n, most),
