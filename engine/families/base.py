@@ -11,7 +11,6 @@ shares components, not a deep base class.
 
 from __future__ import annotations
 
-import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from PIL import Image
 
+from engine.formats import Grid
 from engine.pipeline.loaded import Defaults
 
 if TYPE_CHECKING:
@@ -66,7 +66,6 @@ class Draw:
     crops: Sequence[Image.Image] = ()
     ref_images: Sequence[Image.Image] = ()
     ref_latents: Any = None
-    cancel: threading.Event | None = None
 
 
 class Family(ABC):
@@ -111,8 +110,8 @@ class Family(ABC):
         return TINY_MAX_SIDE if tiny else self.max_side_real
 
     @abstractmethod
-    def grid(self) -> Any:
-        """The formats table's key for the real model (engine/formats.py)."""
+    def grid(self) -> Grid:
+        """The real model's formats: trained buckets, or (side, multiple) (engine/formats.py)."""
 
     def size_for(self, aspect: c.Aspect, tiny: bool) -> tuple[int, int]:
         from engine import formats

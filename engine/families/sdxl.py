@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from engine.families.base import Draw, Family, StepCallback, pipeline_kwargs
-from engine.formats import SDXL_BUCKETS
+from engine.formats import SDXL_BUCKETS, Grid
 from engine.pipeline.loaded import Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
@@ -66,7 +66,7 @@ class StableDiffusion(Family):
         img2img: str,
         defaults: Defaults,
         max_side: int,
-        grid: Any,
+        grid: Grid,
         tiny_models: tuple[str, ...],
         extra_load: dict[str, Any] | None = None,
     ) -> None:
@@ -84,7 +84,7 @@ class StableDiffusion(Family):
     def defaults(self, tiny: bool) -> Defaults:
         return TINY_DEFAULTS if tiny else self._defaults
 
-    def grid(self) -> Any:
+    def grid(self) -> Grid:
         return self._grid
 
     def build_tiny(self, model: str, folder: Path) -> None:

@@ -81,7 +81,6 @@ def render_crops(
         refs=refs,
         crops=id_crops,
         ref_images=ref_images,
-        cancel=cancel,
     )
     on_step = step_callback(cancel, steps, "face detail")
     return loaded.model_family.render_crops(loaded, draw, images, strength, steps, on_step)

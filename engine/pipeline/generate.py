@@ -129,7 +129,6 @@ def render(
         crops=crops,
         ref_images=ref_images,
         ref_latents=ref_latents,
-        cancel=cancel,
     )
     return loaded.model_family.render(
         loaded, draw, step_callback(cancel, params.steps, "generation")

@@ -84,7 +84,6 @@ def render_from(
         refs=refs,
         crops=crops,
         ref_images=ref_images,
-        cancel=cancel,
     )
     image = fit_start(start, params.width, params.height)
     on_step = step_callback(cancel, params.steps, "refine")
