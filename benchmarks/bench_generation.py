@@ -86,7 +86,7 @@ async def main(args: argparse.Namespace) -> None:
     client = EngineClient(redis, prefix, poll_delay=0.005)
     started = time.perf_counter()
     worker = await asyncio.create_subprocess_exec(
-        *(sys.executable, "-m", "sitter.cli", "worker", "--queues", "gpu"),
+        *(sys.executable, "-m", "cli", "worker", "--queues", "gpu"),
         env=env,
         cwd=ROOT,
         stdout=subprocess.DEVNULL,

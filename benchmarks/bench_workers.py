@@ -121,7 +121,7 @@ class Bench:
         """One `sitter worker` process in its own process group, output to ``log``."""
         with log.open("wb") as out:
             return subprocess.Popen(
-                [sys.executable, "-m", "sitter.cli", "worker"],
+                [sys.executable, "-m", "cli", "worker"],
                 cwd=self.tmp,
                 env=self.env(prefix),
                 stdout=out,

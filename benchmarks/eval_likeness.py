@@ -93,7 +93,7 @@ HEADER = (
 
 
 def identities(folder: Path, people: int | None, max_photos: int) -> dict[str, list[Path]]:
-    from engine.cli_generate import PHOTO_SUFFIXES
+    from cli.generate import PHOTO_SUFFIXES
 
     found: dict[str, list[Path]] = {}
     for d in sorted(p for p in folder.iterdir() if p.is_dir() and p.name not in SKIP_FOLDERS):
@@ -107,7 +107,7 @@ def identities(folder: Path, people: int | None, max_photos: int) -> dict[str, l
 
 def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
     """Render everything; (figures per model and per model+style, any tiny model)."""
-    from engine.cli_common import analyze
+    from cli.common import analyze
     from engine.pipeline.generate import generate
     from engine.runtime import Runtime
 

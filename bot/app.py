@@ -26,6 +26,7 @@ from typing import Any
 
 from bot.adapter import Adapter, Services
 from bot.local_worker import WorkerKeeper, kept_worker, say
+from bot.platforms import PLATFORMS, configured
 from sitter.config import ConfigError, Settings
 
 __all__ = ["Adapter", "Services", "WorkerKeeper", "serve", "services", "until_stopped"]
@@ -41,12 +42,8 @@ async def services(
     from bot.studio.core.core import Studio
     from sitter.queue import EngineClient, connect
 
-    if worker:
-        # The worker would refuse this configuration at its start (exit 2) and only its log
-        # would say why: refuse here, in the person's terminal, before anything starts.
-        from engine.licences import enforce
-
-        enforce(settings)
+    # `sitter run` / `sitter chat` ask the engine whether a worker would start before they
+    # come here (cli/start.py): the bot itself knows nothing of the engine.
     async with contextlib.AsyncExitStack() as stack:
         settings = await stack.enter_async_context(_redis(settings, local_redis))
         if worker:
@@ -121,34 +118,15 @@ async def run_studio(
         return await serve(live, adapters)
 
 
-def chat_adapters(settings: Settings, *, sync_commands: bool = False) -> list[Adapter]:
+def chat_adapters(*, sync_commands: bool = False) -> list[Adapter]:
     """The adapters whose tokens are set (imported only then: each loads its library)."""
-    adapters: list[Adapter] = []
-    if settings.telegram_token is not None:
-        from bot.telegram.app import TelegramBot
-
-        adapters.append(TelegramBot())
-    if settings.discord_token is not None:
-        from bot.discord.app import DiscordBot
-
-        adapters.append(DiscordBot(sync=sync_commands))
-    return adapters
+    return [p.build(sync_commands) for p in configured()]
 
 
 def _rejected_token(exc: BaseException) -> str | None:
     """A plain message when a platform refused its token (PTB's own names the token)."""
     name = type(exc).__name__
-    if name == "InvalidToken":
-        return (
-            "Telegram rejected SITTER_TELEGRAM_TOKEN. Copy the token from @BotFather again "
-            "(/mybots > your bot > API Token)."
-        )
-    if name == "LoginFailure":
-        return (
-            "Discord rejected SITTER_DISCORD_TOKEN. Reset it in the developer portal "
-            "(Bot > Reset Token) and set it again."
-        )
-    return None
+    return next((p.rejected[1] for p in PLATFORMS if p.rejected[0] == name), None)
 
 
 async def until_stopped(main: Coroutine[Any, Any, int]) -> int:
@@ -183,9 +161,9 @@ def _terminal(out_dir: Path) -> Adapter:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter run [--no-worker]``."""
     observe(settings)
-    adapters = chat_adapters(settings)
+    adapters = chat_adapters()
     if not adapters:
-        say("no SITTER_TELEGRAM_TOKEN or SITTER_DISCORD_TOKEN set: the studio in this terminal.")
+        say("no chat token set: the studio in this terminal.")
         logging.getLogger().setLevel(logging.WARNING)
         adapters = [_terminal(settings.data_dir / "out")]
     main = run_studio(settings, adapters, worker=not args.no_worker, local_redis=True)
@@ -195,19 +173,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter bot``: the adapters only; Redis and workers run elsewhere."""
     observe(settings)
-    if settings.telegram_token is None and settings.discord_token is None:
+    if not configured():
         raise ConfigError(
             "`sitter bot` needs a chat token.\n  "
-            + "\n  ".join(
-                [
-                    "SITTER_TELEGRAM_TOKEN: from @BotFather in Telegram (/newbot).",
-                    "SITTER_DISCORD_TOKEN: from https://discord.com/developers/applications "
-                    "(Bot > Reset Token).",
-                ]
-            )
+            + "\n  ".join(p.token_help for p in PLATFORMS)
             + "\nOr try `sitter chat` in this terminal."
         )
-    adapters = chat_adapters(settings, sync_commands=bool(getattr(args, "sync", False)))
+    adapters = chat_adapters(sync_commands=bool(args.sync))
     main = run_studio(settings, adapters, worker=False, local_redis=False)
     return asyncio.run(until_stopped(main))
 
@@ -215,7 +187,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter chat [--out DIR] [--no-worker]``: the terminal, no chat token needed."""
     logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
-    out_dir = Path(args.out) if getattr(args, "out", None) else settings.data_dir / "out"
-    worker = not getattr(args, "no_worker", False)
+    out_dir = Path(args.out) if args.out else settings.data_dir / "out"
+    worker = not args.no_worker
     main = run_studio(settings, [_terminal(out_dir)], worker=worker, local_redis=True)
     return asyncio.run(until_stopped(main))

@@ -14,7 +14,7 @@ from collections.abc import AsyncIterator
 
 from sitter.config import Settings
 
-CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (sitter/cli.py)
+CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (cli/main.py)
 # The engine extra (pyproject.toml); the bot image (docker/Dockerfile.bot) ships engine/'s
 # source without these, and a worker started there would only die at its first import.
 ENGINE_LIBRARIES = ("torch", "diffusers")
@@ -44,7 +44,7 @@ def start_worker(settings: Settings) -> subprocess.Popen | None:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     out = open(log_path, "ab")  # noqa: SIM115 (handed to the child)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sitter.cli", "worker"], env=env, stdout=out, stderr=out
+        [sys.executable, "-m", "cli", "worker"], env=env, stdout=out, stderr=out
     )
     out.close()
     say(f"started an engine worker (pid {proc.pid}, model {settings.model}); log: {log_path}")

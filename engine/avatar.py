@@ -150,7 +150,8 @@ def circle_badge(image: Image.Image, text: str) -> Image.Image:
     side = image.width
     # engine/badge.py sizes its text by the side (TEXT_SHARE): lay out for a larger
     # side to get BADGE_SHARE here, then move the plate into the circle.
-    lay = layout(*[max(1, round(side * BADGE_SHARE / TEXT_SHARE))] * 2, text)
+    big = max(1, round(side * BADGE_SHARE / TEXT_SHARE))
+    lay = layout(big, big, text)
     x0, y0, x1, y1 = lay.plate
     w, h = x1 - x0, y1 - y0
     radius = side * (0.5 - CIRCLE_MARGIN)

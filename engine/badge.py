@@ -103,8 +103,9 @@ def add_badge(
     x0, y0, x1, y1 = lay.plate
     # Work on the plate's patch only: cheap even on a 4096 px image.
     patch = out.crop((x0, y0, x1 + 1, y1 + 1)).convert("RGBA")
-    mean = patch.convert("RGB").resize((1, 1), Image.BOX).getpixel((0, 0))
-    light_bg = relative_luminance(mean) > LIGHT_BACKGROUND  # type: ignore[arg-type]
+    mean = patch.convert("RGB").resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    assert isinstance(mean, tuple)  # an RGB image's pixel: (r, g, b)
+    light_bg = relative_luminance((mean[0], mean[1], mean[2])) > LIGHT_BACKGROUND
     plate_rgb, text_rgb = (DARK, LIGHT) if light_bg else (LIGHT, DARK)
 
     overlay = Image.new("RGBA", patch.size, (0, 0, 0, 0))

@@ -24,7 +24,7 @@ def cmd_avatar(args: argparse.Namespace, settings: Settings) -> int:
     from engine.runtime import Runtime
 
     runtime = Runtime(settings).load(("faces", "signer"))
-    req = c.AvatarRequest(image=source.read_bytes(), badge=not getattr(args, "no_badge", False))
+    req = c.AvatarRequest(image=source.read_bytes(), badge=not args.no_badge)
     result = make_avatars(req, runtime.require_analyzer(), runtime.require_signer())
     if result.problem is not None:
         print(f"sitter avatar: {result.message}", file=sys.stderr)

@@ -15,7 +15,7 @@ def _commercial(e: Entry) -> str:
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
-    action = getattr(args, "action", "list") or "list"
+    action = args.action or "list"
     items = entries(settings)
     if action == "list":
         print(f"models cache: {settings.models_dir}")

@@ -76,7 +76,7 @@ def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
 
 
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
-    as_set = bool(getattr(args, "as_set", False))
+    as_set = bool(args.as_set)
     with quiet_decoders():
         analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
@@ -109,7 +109,9 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
         else:
             verdict = "accepted" if row["accepted"] else "refused"
             print(f"{name}: {verdict} (faces: {row['face_count']})")
-            for reason in row["reasons"]:  # type: ignore[attr-defined]
+            reasons = row["reasons"]
+            assert isinstance(reasons, list)  # _row's list of {problem, detail}
+            for reason in reasons:
                 print(f"  - {reason['problem']}: {reason['detail']}")
     sys.stdout.flush()
     return 0 if all_ok else 1

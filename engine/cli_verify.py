@@ -6,12 +6,12 @@ import argparse
 import json
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any
 
 from engine.provenance import ProvenanceError, verify
+from sitter.config import Settings
 
 
-def _dev_anchor(settings: Any) -> str | None:
+def _dev_anchor(settings: Settings) -> str | None:
     """The local development root CA, if this machine has made one (never creates it)."""
     from engine.signing import DEV_DIR, DEV_FILES
 
@@ -32,7 +32,7 @@ def _plain(exc: BaseException) -> str:
     return str(exc)
 
 
-def cmd_verify(args: argparse.Namespace, settings: Any) -> int:
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """Exit code 0 when every file carries all AI labels with a valid C2PA signature."""
     anchors = Path(args.trust).read_text() if args.trust else None
     if anchors is None and not args.no_dev_anchor:

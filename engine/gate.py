@@ -176,7 +176,7 @@ class PersonGate:
         for i in range(n):
             peer = float(np.nanmax(sims[i])) if n > 1 else cal.copy_floor - cal.copy_margin
             copy_bars.append(round(max(cal.copy_floor, peer + cal.copy_margin), 3))
-        grey = [grey_crop(c) for c in crops] if crops else [None] * n
+        grey: list[np.ndarray | None] = [grey_crop(c) for c in crops] if crops else [None] * n
         return cls(
             analyzer=analyzer,
             refs=refs,
@@ -199,7 +199,8 @@ class PersonGate:
         crop = None
         if any(c is not None for c in self.crops):
             crop = grey_crop(self.analyzer.aligned_crop(image, face, CROP_SIDE))
-        verdict = self.judge_face(face.embedding, crop)  # type: ignore[arg-type]
+        assert face.embedding is not None  # only faces with one were kept
+        verdict = self.judge_face(face.embedding, crop)
         return dataclasses.replace(verdict, box=face.box)  # where the face is (face detail)
 
     def judge_face(self, embedding: np.ndarray, crop: np.ndarray | None = None) -> Likeness:

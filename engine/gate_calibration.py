@@ -111,7 +111,9 @@ def features(analyzer: FaceAnalyzer, image: Image.Image) -> FaceFeatures | None:
     if not faces:
         return None
     crop = analyzer.aligned_crop(image, faces[0], CROP_SIDE)
-    return FaceFeatures(faces[0].embedding, crop, grey_crop(crop))  # type: ignore[arg-type]
+    embedding, grey = faces[0].embedding, grey_crop(crop)
+    assert embedding is not None and grey is not None  # a face with an embedding; a crop
+    return FaceFeatures(embedding, crop, grey)
 
 
 @dataclass
@@ -194,11 +196,11 @@ def evaluate(
             continue
         for held in own:
             refs = [p for p in own if p is not held]
-            ref_feats = [p.variants["photo"] for p in refs]
+            ref_feats = [f for p in refs if (f := p.variants["photo"]) is not None]
             gate = PersonGate.build(
                 analyzer,
-                np.stack([f.embedding for f in ref_feats]),  # type: ignore[union-attr]
-                [f.crop for f in ref_feats],  # type: ignore[union-attr]
+                np.stack([f.embedding for f in ref_feats]),
+                [f.crop for f in ref_feats],
                 gate_policy,
             )
             report.thresholds.append(gate.bar() or 0.0)

@@ -29,6 +29,7 @@ import numpy as np
 import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
+from sitter.config import Settings
 from sitter.contract import PhotoProblem
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
@@ -65,11 +66,11 @@ class IntakeLimits:
     min_side: int = DEFAULT_MIN_SIDE
 
     @classmethod
-    def from_settings(cls, settings: object) -> IntakeLimits:
+    def from_settings(cls, settings: Settings) -> IntakeLimits:
         return cls(
-            max_bytes=int(getattr(settings, "max_upload_bytes", DEFAULT_MAX_BYTES)),
-            max_pixels=int(getattr(settings, "photo_max_pixels", DEFAULT_MAX_PIXELS)),
-            min_side=int(getattr(settings, "photo_min_side", DEFAULT_MIN_SIDE)),
+            max_bytes=settings.max_upload_bytes,
+            max_pixels=settings.photo_max_pixels,
+            min_side=settings.photo_min_side,
         )
 
 

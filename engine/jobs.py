@@ -15,7 +15,7 @@ from typing import Any
 
 from arq import Retry
 from arq.constants import job_key_prefix, result_key_prefix
-from arq.worker import Function, func
+from arq.worker import Function, Worker, func
 
 from engine import progress
 from engine.job_errors import (
@@ -113,7 +113,7 @@ async def drop_unwanted_result(ctx: dict[str, Any]) -> None:
         await ctx["redis"].delete(result_key_prefix + str(ctx["job_id"]))
 
 
-def chain_after_job_end(worker: Any) -> None:
+def chain_after_job_end(worker: Worker) -> None:
     """Run ``drop_unwanted_result`` after whatever ``after_job_end`` hook is set."""
     previous = worker.after_job_end
 

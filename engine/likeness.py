@@ -79,6 +79,8 @@ def score_image(analyzer: FaceAnalyzer, image: Image.Image, refs: np.ndarray) ->
     faces = [f for f in analyzer.detect(image.convert("RGB")) if f.embedding is not None]
     if not faces:
         return Likeness(face_found=False, score=None, passed=False)
-    score = score_against(analyzer, faces[0].embedding, refs)  # type: ignore[arg-type]
+    embedding = faces[0].embedding
+    assert embedding is not None  # only faces with one were kept
+    score = score_against(analyzer, embedding, refs)
     passed = score >= analyzer.same_person_threshold
     return Likeness(face_found=True, score=score, passed=passed, box=faces[0].box)

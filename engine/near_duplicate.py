@@ -9,7 +9,9 @@ a different photo, even of the same person in the same place, moves many.
 
 A fingerprint is the hash of the picture and of its mirror image, written as
 ``"<16 hex>/<16 hex>"``, so it crosses the queue as text and is stored as text.
-``benchmarks/calibrate_near_duplicate.py`` measures the bar on real photos.
+``benchmarks/calibrate_near_duplicate.py`` measures the bar on real photos. How two
+fingerprints compare is the ground floor's (:mod:`sitter.fingerprint`): the bot compares
+them too, without the engine.
 """
 
 from __future__ import annotations
@@ -19,17 +21,15 @@ from typing import TYPE_CHECKING
 
 from PIL import Image, ImageOps
 
+from sitter.fingerprint import NEAR_BITS, distance, same_picture, valid
+
+__all__ = ["NEAR_BITS", "distance", "fingerprint", "same_picture", "valid"]
+
 if TYPE_CHECKING:
     import numpy as np
 
 SIDE = 32
 BLOCK = 8
-# Bits (of 63) that may differ for two files to count as one picture. Measured with
-# benchmarks/calibrate_near_duplicate.py on the 36 photos of ../shared/faces: copies
-# differ by at most 6 bits (a quarter of the size and JPEG q15 together) or 8 (a 2%
-# border trimmed); two different photos by at least 12 (two studio shots of one
-# person against white), most pairs by 18 or more.
-NEAR_BITS = 10
 
 
 @lru_cache(maxsize=1)
@@ -57,28 +57,3 @@ def fingerprint(img: Image.Image) -> str:
     """The picture's fingerprint: its hash and its mirror's, ``"hex/hex"``."""
     grey = ImageOps.exif_transpose(img).convert("L")
     return f"{_hash(grey):016x}/{_hash(ImageOps.mirror(grey)):016x}"
-
-
-def _parts(fp: str) -> tuple[int, int]:
-    a, _, b = fp.partition("/")
-    return int(a, 16), int(b or a, 16)
-
-
-def distance(a: str, b: str) -> int:
-    """Differing bits between two fingerprints, the mirror counted as the same picture."""
-    a0, _ = _parts(a)
-    b0, b1 = _parts(b)
-    return min((a0 ^ b0).bit_count(), (a0 ^ b1).bit_count())
-
-
-def valid(fp: str) -> bool:
-    """A well-formed fingerprint (as stored, or as a newer engine sends it)."""
-    try:
-        _parts(fp)
-    except ValueError:
-        return False
-    return bool(fp)
-
-
-def same_picture(a: str, b: str) -> bool:
-    return valid(a) and valid(b) and distance(a, b) <= NEAR_BITS

@@ -25,9 +25,12 @@ import logging
 import threading
 from collections.abc import Sequence
 from contextvars import ContextVar
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitter import contract as c
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 
@@ -37,7 +40,7 @@ TTL_S = 120  # a key left by a worker that died goes by itself
 class Reporter:
     """One job's progress: updated from the work thread, written from the event loop."""
 
-    def __init__(self, redis: Any, key: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, redis: Redis, key: str, loop: asyncio.AbstractEventLoop) -> None:
         self.redis, self.key, self.loop = redis, key, loop
         self._lock = threading.Lock()
         self._state = c.Progress()

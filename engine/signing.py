@@ -22,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sitter.config import Settings
+
 log = logging.getLogger(__name__)
 
 # The organisation named in development certificates; verify() recognises it.
@@ -111,10 +113,10 @@ def _alg_for_key(key_pem: bytes) -> str:
     raise SigningError(f"unsupported key type {type(key).__name__} for C2PA")
 
 
-def load_signer(settings: Any) -> C2paCredentials:
+def load_signer(settings: Settings) -> C2paCredentials:
     """Credentials from SITTER_C2PA_CERT/KEY, else the development CA (made once)."""
     cert, key = settings.c2pa_cert, settings.c2pa_key
-    tsa = getattr(settings, "c2pa_tsa_url", None)
+    tsa = settings.c2pa_tsa_url
     if (cert is None) != (key is None):
         raise SigningError(
             "set both SITTER_C2PA_CERT (PEM certificate chain) and SITTER_C2PA_KEY "

@@ -24,6 +24,8 @@ from typing import Any
 
 from PIL import Image
 
+from sitter.config import Settings
+
 log = logging.getLogger(__name__)
 
 MODEL_SCALE = 4
@@ -182,7 +184,7 @@ def tiled_upscale(
 def lanczos_upscaler(reasons: list[str]) -> Upscaler:
     def run(image: Image.Image) -> Image.Image:
         return image.convert("RGB").resize(
-            (image.width * MODEL_SCALE, image.height * MODEL_SCALE), Image.LANCZOS
+            (image.width * MODEL_SCALE, image.height * MODEL_SCALE), Image.Resampling.LANCZOS
         )
 
     why = "; ".join(reasons) or "no super-resolution model"
@@ -190,8 +192,8 @@ def lanczos_upscaler(reasons: list[str]) -> Upscaler:
 
 
 # --- choosing -----------------------------------------------------------------------------------
-def _cuda_device(settings: Any) -> str | None:
-    wanted = str(getattr(settings, "device", "auto"))
+def _cuda_device(settings: Settings) -> str | None:
+    wanted = settings.device
     if wanted == "cpu":
         return None
     import torch
@@ -201,7 +203,7 @@ def _cuda_device(settings: Any) -> str | None:
     return "cuda" if wanted == "auto" else wanted
 
 
-def load_upscaler(settings: Any) -> Upscaler:
+def load_upscaler(settings: Settings) -> Upscaler:
     """The best backend this machine can run, tried in order; logs what was skipped."""
     skipped: list[str] = []
     device = _cuda_device(settings)
@@ -251,7 +253,7 @@ def upscale(image: bytes, scale: int, upscaler: Upscaler) -> tuple[bytes, str]:
         raise UpscaleError(f"{upscaler.method} returned {big.size}, expected {expected}")
     method = upscaler.method
     if scale == 2:
-        big = big.resize((rgb.width * 2, rgb.height * 2), Image.LANCZOS)
+        big = big.resize((rgb.width * 2, rgb.height * 2), Image.Resampling.LANCZOS)
         method = f"{method}, reduced to 2x with Lanczos"
     buf = io.BytesIO()
     big.save(buf, "PNG")

@@ -25,7 +25,7 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.worker import Worker
 
@@ -43,6 +43,10 @@ from engine.work import WORK
 from sitter import contract as c
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
+    from sitter.heartbeat import Heartbeat
 
 __all__ = ["MAX_TRIES", "WORK", "Permanent", "permanent_code", "run_job"]  # their old home
 
@@ -78,7 +82,12 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
 
 
 def build_worker(
-    settings: Settings, queue: str, runtime: Any, *, burst: bool = False, heartbeat: Any = None
+    settings: Settings,
+    queue: str,
+    runtime: Runtime,
+    *,
+    burst: bool = False,
+    heartbeat: Heartbeat | None = None,
 ) -> Worker:
     opts = worker_options(settings, queue)
     worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
@@ -169,7 +178,7 @@ async def run_workers(
     queues: tuple[str, ...] = (c.QUEUE_FAST, c.QUEUE_GPU),
     *,
     burst: bool = False,
-    runtime: Any = None,
+    runtime: Runtime | None = None,
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
 ) -> list[Worker]:
@@ -217,7 +226,8 @@ async def run_workers(
             # A crash of either still ends the gather at once.
             waiter = asyncio.create_task(stop.wait())
             everything = asyncio.gather(*tasks)
-            await asyncio.wait([waiter, everything], return_when=asyncio.FIRST_COMPLETED)
+            both: list[asyncio.Future[Any]] = [waiter, everything]
+            await asyncio.wait(both, return_when=asyncio.FIRST_COMPLETED)
             waiter.cancel()
             if everything.done():
                 everything.result()  # re-raise a worker's crash
@@ -255,7 +265,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter worker [--burst] [--queues fast,gpu]``."""
     from sitter.observability import configure_logging, start_from_settings
 
-    queues = tuple(q.strip() for q in str(getattr(args, "queues", "fast,gpu")).split(",") if q)
+    queues = tuple(q.strip() for q in str(args.queues).split(",") if q)
     unknown = [q for q in queues if q not in QUEUE_JOBS]
     if unknown or not queues:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
@@ -271,7 +281,7 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_workers(settings, queues, burst=bool(getattr(args, "burst", False)), stop=stop)
+        await run_workers(settings, queues, burst=bool(args.burst), stop=stop)
 
     asyncio.run(main())
     return 0

@@ -1,4 +1,4 @@
-"""Print the import cycles among Sitter's own modules (bot/, engine/, sitter/).
+"""Print the import cycles among Sitter's own modules (bot/, engine/, sitter/, cli/).
 
     python scripts/import_cycles.py          # exit 1 when there is a cycle
 
@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-PACKAGES = ("bot", "engine", "sitter")
+PACKAGES = ("bot", "engine", "sitter", "cli")
 
 
 def module_name(path: Path) -> str:

@@ -2,13 +2,17 @@
 
 Every setting has a default that works on one machine; tokens have none. The
 names are a public interface: operators' env files and scripts rely on them.
+A chat platform's settings (``SITTER_TELEGRAM_...``) are declared by its adapter, as a
+:class:`PlatformSettings` read from the same environment and ``.env``.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from enum import StrEnum
 from pathlib import Path
+from typing import Any, Self, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -34,6 +38,8 @@ IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
 # The old default value (a repository id, before the adapters had names) -> its name.
 OLD_IDENTITY_REPOS = {"h94/ip-adapter-faceid": "faceid-plusv2"}
 FACE_DETAIL_MODES = ("auto", "always", "off")
+
+_S = TypeVar("_S", bound=BaseSettings)
 
 
 class FaceBackend(StrEnum):
@@ -68,29 +74,7 @@ class Settings(BaseSettings):
     )
     queue_prefix: str = Field("sitter", description="Prefix of the arq queue names.")
 
-    # --- chat platforms ----------------------------------------------------------
-    telegram_token: SecretStr | None = Field(None, description="From @BotFather on Telegram.")
-    telegram_api_url: str = Field(
-        "https://api.telegram.org",
-        description="Bot API base URL; point it at a self-hosted Bot API server for big files.",
-    )
-    telegram_moderators: list[int] = Field(
-        default_factory=list, description="Telegram user ids allowed to moderate."
-    )
-    telegram_moderation_chat: int | None = Field(None, description="Chat id for reports.")
-    discord_moderation_guilds: list[int] = Field(
-        default_factory=list,
-        description="Discord server ids whose moderators (their /sitter-settings role, or "
-        "Manage Server) may see and act on reports. Other servers' admins get nothing.",
-    )
-    discord_token: SecretStr | None = Field(
-        None, description="From the Discord developer portal (Bot > Reset Token)."
-    )
-    discord_message_content: bool = Field(
-        False,
-        description="Request Discord's privileged Message Content intent (enable it in the "
-        "developer portal first); needed only for the studio in private threads.",
-    )
+    # Chat platforms: each adapter's own PlatformSettings (bot/<platform>/platform.py).
 
     # --- studio rules -----------------------------------------------------------
     min_photos: int = Field(4, ge=1, le=50)
@@ -118,7 +102,7 @@ class Settings(BaseSettings):
         ge=0.5,
         le=600.0,
         description="Least seconds between two edits of one order's progress message "
-        "(Telegram's and Discord's edit limits; the bar moves no faster than this).",
+        "(the chat platforms' edit limits; the bar moves no faster than this).",
     )
     photo_max_pixels: int = Field(
         64_000_000, ge=1_000_000, description="Refuse photos with more pixels (bombs)."
@@ -260,11 +244,6 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
         return mode
 
-    @field_validator("telegram_token", "discord_token", mode="before")
-    @classmethod
-    def _empty_is_none(cls, v: object) -> object:
-        return None if isinstance(v, str) and not v.strip() else v
-
     # --- derived paths --------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -285,22 +264,49 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: object) -> Settings:
     """Read the settings, turning pydantic's errors into one plain message per field."""
-    from pydantic import ValidationError
+    return _load(Settings, overrides)
 
+
+def _load(cls: type[_S], overrides: dict[str, Any]) -> _S:
+    """``cls`` from its sources and ``overrides`` (field values by name, validated here)."""
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    prefix = cls.model_config.get("env_prefix", "")
     try:
-        return Settings(**overrides)  # type: ignore[arg-type]
+        return cls(**overrides)
+    except SettingsError as exc:  # a list or a mapping that is not JSON
+        named = re.search(r'field "(\w+)"', str(exc))
+        name = f"{prefix}{named[1].upper()}" if named else prefix.rstrip("_")
+        raise ConfigError(
+            f"Invalid configuration:\n  {name}: not valid JSON (a list is written [1, 2])"
+        ) from None
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"SITTER_{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+            lines.append(f"{prefix}{field.upper()}: {err['msg']} (got {err.get('input')!r})")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
 
 
-WHERE_TO_GET = {
-    "telegram_token": "SITTER_TELEGRAM_TOKEN is not set: create a bot with @BotFather in "
-    "Telegram (/newbot) and put the token it gives you in SITTER_TELEGRAM_TOKEN.",
-    "discord_token": "SITTER_DISCORD_TOKEN is not set: create an application at "
-    "https://discord.com/developers/applications, add a Bot, press Reset Token and put the "
-    "token in SITTER_DISCORD_TOKEN.",
-}
+class PlatformSettings(BaseSettings):
+    """What a chat platform's adapter declares for itself (bot/<platform>/platform.py): its
+    token and its own options, read like :class:`Settings` (environment, then ``.env``)
+    under the adapter's prefix (``env_prefix="SITTER_TELEGRAM_"``). A new platform adds
+    its settings without touching this file."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", env_ignore_empty=True, extra="ignore"
+    )
+
+    token: SecretStr | None = Field(None, description="The bot's token (environment only).")
+
+    @field_validator("token", mode="before")
+    @classmethod
+    def _empty_is_none(cls, v: object) -> object:
+        return None if isinstance(v, str) and not v.strip() else v
+
+    @classmethod
+    def load(cls, **overrides: object) -> Self:
+        """Read them, each error naming its variable (as :func:`load_settings`)."""
+        return _load(cls, overrides)

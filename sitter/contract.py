@@ -215,7 +215,7 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 # and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
 # words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
 # still reads as such there; its stored reason is "unsupported".
-ADDED_VALUES: dict[StrEnum, tuple[int, StrEnum]] = {
+ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
 }
 ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 3, JOB_REFINE: 3}

@@ -33,9 +33,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from arq.constants import in_progress_key_prefix
+
+if TYPE_CHECKING:
+    from arq.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -122,7 +125,7 @@ class Heartbeat:
         """At the end of a job (arq's ``after_job_end``): its claim, if still ours."""
         await self.redis.eval(_RELEASE, 1, claim_key(self.prefix, job_id), self.id)
 
-    def attach(self, worker: Any) -> None:
+    def attach(self, worker: Worker) -> None:
         """Claim and release every job of an arq ``Worker`` (Redis down: arq says so)."""
 
         async def on_job_start(ctx: dict[str, Any]) -> None:

@@ -231,7 +231,7 @@ class QueueDepthCollector(Collector):
         up = GaugeMetricFamily("sitter_redis_up", "1 when Redis answered this scrape.")
         try:
             for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
-                depth = self.client.zcard(c.queue_name(self.prefix, queue))
+                depth: int = self.client.zcard(c.queue_name(self.prefix, queue))  # type: ignore[assignment]  # redis-py types every command for both clients; this one is sync
                 gauge.add_metric([queue], float(depth))
             up.add_metric([], 1.0)
         except Exception as exc:  # a scrape must not fail because Redis is down

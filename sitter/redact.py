@@ -6,9 +6,10 @@
 - :func:`install` makes every log record redacted where it is made (a record
   factory), so it holds for every logger, every level and every handler (the
   console, JSON lines, pytest's capture): the configured tokens and Redis
-  password, and anything shaped like a Telegram or Discord token, even one that
-  was never configured (PTB's ``InvalidToken: The token `...` was rejected``,
-  its DEBUG ``Set Bot API URL: .../bot<TOKEN>``).
+  password, and anything shaped like a chat platform's token, even one that was
+  never configured (PTB's ``InvalidToken: The token `...` was rejected``, its
+  DEBUG ``Set Bot API URL: .../bot<TOKEN>``). Each platform's adapter gives its
+  token's shape with :func:`add_token_shape` (bot/platforms.py).
 """
 
 from __future__ import annotations
@@ -17,19 +18,16 @@ import logging
 import re
 import threading
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
+
+if TYPE_CHECKING:
+    from sitter.config import Settings
 
 HIDDEN = "***"
 _PASSWORD_KEYS = {"password", "passwd", "pass", "pwd"}
-# Telegram: "<bot id>:<35 chars>"; Discord: three base64url parts, the first a user id.
-_TOKEN_SHAPES = (
-    (re.compile(r"(?<![0-9])\d{5,14}:[A-Za-z0-9_-]{30,}"), "<telegram-token>"),
-    (
-        re.compile(r"[A-Za-z0-9_-]{23,28}\.[A-Za-z0-9_-]{6,7}\.[A-Za-z0-9_-]{27,40}"),
-        "<discord-token>",
-    ),
-)
+# (pattern, mark): chat platforms' token shapes, as their adapters give them.
+_token_shapes: list[tuple[re.Pattern[str], str]] = []
 
 # A URL with credentials, or a password=... pair, wherever it appears in a line: hidden
 # whatever the password's length or encoding (a short one can't be replaced everywhere).
@@ -85,9 +83,16 @@ def scrub(text: str) -> str:
     for secret in sorted(_secrets, key=len, reverse=True):
         if secret in text:
             text = text.replace(secret, HIDDEN)
-    for pattern, mark in _TOKEN_SHAPES:
+    for pattern, mark in list(_token_shapes):
         text = pattern.sub(mark, text)
     return text
+
+
+def add_token_shape(pattern: re.Pattern[str], mark: str) -> None:
+    """Replace text of this shape by ``mark`` in everything scrubbed from now on."""
+    with _lock:
+        if (pattern, mark) not in _token_shapes:
+            _token_shapes.append((pattern, mark))
 
 
 def _scrub_record(record: logging.LogRecord) -> None:
@@ -136,16 +141,11 @@ def _forms(secret: str) -> set[str]:
     }
 
 
-def settings_secrets(settings: Any) -> list[str]:
-    """The secrets a Settings object holds: chat tokens and the Redis password."""
-    out: list[str] = []
-    for name in ("telegram_token", "discord_token"):
-        value = getattr(settings, name, None)
-        if value is not None:
-            out.append(value.get_secret_value())
-    out += url_secrets(str(getattr(settings, "redis_url", "")))
-    return out
+def settings_secrets(settings: Settings) -> list[str]:
+    """The secrets the core settings hold: the Redis password (chat tokens are their
+    adapters' settings: bot/platforms.py)."""
+    return url_secrets(settings.redis_url)
 
 
-def install_for(settings: Any) -> None:
+def install_for(settings: Settings) -> None:
     install(settings_secrets(settings))

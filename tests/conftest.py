@@ -26,9 +26,12 @@ def pytest_configure(config: pytest.Config) -> None:
 
 # Token-shaped strings never reach the test output either (issue 13): the same record
 # factory the bot, the worker and doctor install.
-from sitter.redact import install as _redact_logs  # noqa: E402
+from bot.platforms import PLATFORMS  # noqa: E402
+from sitter.redact import add_token_shape, install  # noqa: E402
 
-_redact_logs()
+for _platform in PLATFORMS:
+    add_token_shape(_platform.token_shape, f"<{_platform.name.lower()}-token>")
+install()
 SHARED = Path(os.environ.get("SITTER_SHARED_DIR", ROOT.parent / "shared"))
 FACES = SHARED / "faces"
 BAD_IMAGES = SHARED / "bad-images"

@@ -13,7 +13,7 @@ import io
 import os
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -65,7 +65,7 @@ def engine_command() -> list[str]:
 
     forced = os.environ.get("STUDIO_TEST_ENGINE", "real") == "stand-in"
     if not forced and importlib.util.find_spec("engine.analysis") is not None:
-        return [sys.executable, "-m", "sitter.cli", "worker"]
+        return [sys.executable, "-m", "cli", "worker"]
     return [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
 
 
@@ -102,11 +102,17 @@ def stop_engine(proc: subprocess.Popen) -> None:
 
 @asynccontextmanager
 async def running_bot(
-    settings: Settings, fake: FakeDiscord, *, message_content: bool = False
+    settings: Settings,
+    fake: FakeDiscord,
+    *,
+    message_content: bool = False,
+    moderation_guilds: Sequence[int] = (GUILD_ID,),
 ) -> AsyncIterator[tuple[SitterClient, Studio]]:
     """One bot process's life: the core (with its background loop) and a logged-in client.
 
     Entering it twice with the same settings is a restart: same database, new objects.
+    ``moderation_guilds``: SITTER_DISCORD_MODERATION_GUILDS (the test server's moderators
+    may act on reports).
     """
     studio = await Studio.open(settings, tick_s=0.05)
     client = SitterClient(
@@ -114,6 +120,7 @@ async def running_bot(
         studio.store,
         max_upload_bytes=settings.max_upload_bytes,
         message_content=message_content,
+        moderation_guilds=moderation_guilds,
         sync_commands=False,
     )
     fake.install(client)
@@ -186,7 +193,6 @@ async def _main() -> None:
             redis_url=f"{base}/9",
             queue_prefix=f"transcript-{uuid.uuid4().hex[:8]}",
             poll_delay_s=0.01,
-            discord_moderation_guilds=[GUILD_ID],
         )
         engine = start_engine(settings, Path(tmp) / "engine.log")
         mp = MonkeyPatch()

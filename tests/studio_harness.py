@@ -77,7 +77,7 @@ def start_engine(
     env = engine_env(redis_url, prefix, data_dir, delay)
     env.update(extra_env or {})
     stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
-    real = [sys.executable, "-m", "sitter.cli", "worker"]
+    real = [sys.executable, "-m", "cli", "worker"]
     if delay or kind == "stand-in":
         proc = subprocess.Popen(stand_in, env=env, stdout=out, stderr=out, cwd=ROOT)
     elif kind == "mixed":
@@ -345,7 +345,7 @@ class TerminalProc:
             [
                 sys.executable,
                 "-m",
-                "sitter.cli",
+                "cli",
                 "chat",
                 "--no-worker",
                 "--out",

@@ -25,6 +25,7 @@ from telegram_api import BotApiEmulator
 
 from bot.studio.core.core import Studio
 from bot.telegram.app import TelegramAdapter
+from bot.telegram.settings import TelegramSettings
 from sitter import contract as c
 from sitter.config import Settings
 
@@ -107,7 +108,7 @@ def start_worker(
     from redis import Redis
 
     env = engine_env(redis_url, prefix, data_dir)
-    real = [sys.executable, "-m", "sitter.cli", "worker"]
+    real = [sys.executable, "-m", "cli", "worker"]
     stand_in = [sys.executable, str(ROOT / "tests" / "studio_engine.py")]
     if real_engine_available():
         commands = [(real, env)]
@@ -177,7 +178,12 @@ class BotProcess:
         # Scripted users click far faster than people: a looser per-chat pace keeps the
         # tests short (the 1 message/s pacing has its own test in test_telegram_adapter).
         self.adapter = TelegramAdapter(
-            self.studio, self.settings, album_window_s=0.4, poll_timeout_s=1, chat_rate=20
+            self.studio,
+            self.settings,
+            album_window_s=0.4,
+            poll_timeout_s=1,
+            chat_rate=20,
+            telegram=TelegramSettings(token=self.api.token, api_url=self.api.url),
         )
         await self.adapter.start()
         self._tracker = asyncio.create_task(self.studio.run_background())

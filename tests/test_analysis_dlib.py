@@ -181,7 +181,7 @@ def test_exif_orientation_and_cmyk_are_normalised() -> None:
 def test_photos_check_command_json() -> None:
     files = [FACES / "obama" / "1.jpg", FACES / "group" / "1.jpg"]
     out = subprocess.run(
-        [sys.executable, "-m", "sitter.cli", "photos", "check", "--json", *map(str, files)],
+        [sys.executable, "-m", "cli", "photos", "check", "--json", *map(str, files)],
         capture_output=True,
         text=True,
         cwd=ROOT,

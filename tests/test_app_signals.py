@@ -96,7 +96,7 @@ async def test_every_adapter_gets_the_same_services_and_stops_with_the_first_to_
 
 def test_the_adapters_do_not_import_the_start_up_and_the_cli_loads_nothing_heavy() -> None:
     """bot/app.py and bot/terminal/app.py imported each other; `sitter --help` builds
-    the style list from engine/cli_generate.py, which the bot image ships too."""
+    the style list from cli/generate.py, which the bot image ships too."""
     import subprocess
     import sys
 
@@ -104,7 +104,7 @@ def test_the_adapters_do_not_import_the_start_up_and_the_cli_loads_nothing_heavy
         "import sys\n"
         "import bot.terminal.app, bot.telegram.app, bot.discord.app\n"
         "assert 'bot.app' not in sys.modules, 'an adapter imports the start-up'\n"
-        "from sitter.cli import build_parser\n"
+        "from cli.main import build_parser\n"
         "build_parser().parse_args(['generate', '--photos', 'p', '--style', 's', '--out', 'o'])\n"
         "heavy = ('torch', 'diffusers', 'transformers', 'numpy', 'insightface', 'cv2')\n"
         "print(sorted(k for k in heavy if k in sys.modules))\n"

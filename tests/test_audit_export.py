@@ -11,8 +11,8 @@ import pytest
 
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Store
-from bot.studio.audit import AuditError, parse_since, render
-from sitter.cli import main
+from cli.audit import AuditError, parse_since, render
+from cli.main import main
 
 
 async def seed_log(data_dir: Path) -> None:

@@ -205,8 +205,8 @@ def test_an_unlabelled_photo_is_never_labelled_as_ai(
 def test_sitter_avatar_command(
     tmp_path: Path, data_dir: Path, signer: C2paCredentials, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from cli.main import build_parser
     from engine.cli_avatar import cmd_avatar
-    from sitter.cli import build_parser
 
     settings = load_settings(data_dir=data_dir, face_backend="dlib")
     own = load_signer(settings)

@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from bot.discord.settings import DiscordSettings
+from bot.telegram.settings import TelegramSettings
 from sitter.config import ConfigError, FaceBackend, load_settings
 
 
@@ -13,7 +15,7 @@ def test_defaults_work_on_one_machine(monkeypatch: pytest.MonkeyPatch, tmp_path:
     monkeypatch.chdir(tmp_path)  # no stray .env
     s = load_settings()
     assert s.db_path == Path("data/sitter.db") and s.media_dir == Path("data/media")
-    assert s.telegram_token is None and s.discord_token is None
+    assert TelegramSettings.load().token is None and DiscordSettings.load().token is None
     assert s.redis_url.startswith("redis://127.0.0.1")
 
 
@@ -29,11 +31,25 @@ def test_environment_names(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
     s = load_settings()
     assert s.redis_url == "redis://example:6380/2"
     assert s.db_path == tmp_path / "d" / "sitter.db"
-    assert s.telegram_token is not None and s.telegram_token.get_secret_value() == "123:abc"
-    assert "123:abc" not in repr(s)  # secrets stay out of logs
-    assert s.telegram_api_url == "http://127.0.0.1:8081"
-    assert s.discord_token is None  # blank means unset
     assert s.is_tiny and s.face_backend is FaceBackend.DLIB
+    # The chat platforms' settings: the same names, declared by their adapters.
+    telegram, discord = TelegramSettings.load(), DiscordSettings.load()
+    assert telegram.token is not None and telegram.token.get_secret_value() == "123:abc"
+    assert "123:abc" not in repr(telegram)  # secrets stay out of logs
+    assert telegram.api_url == "http://127.0.0.1:8081"
+    assert discord.token is None  # blank means unset
+
+
+def test_a_platforms_bad_value_names_its_variable(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SITTER_DISCORD_MODERATION_GUILDS", "the mods")
+    (tmp_path / ".env").write_text("SITTER_TELEGRAM_MODERATION_CHAT=ours\n")
+    with pytest.raises(ConfigError, match="SITTER_DISCORD_MODERATION_GUILDS"):
+        DiscordSettings.load()
+    with pytest.raises(ConfigError, match="SITTER_TELEGRAM_MODERATION_CHAT"):
+        TelegramSettings.load()
 
 
 def test_dotenv_is_read(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

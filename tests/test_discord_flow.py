@@ -51,7 +51,6 @@ def settings(data_dir, redis_url, queue_prefix):
         redis_url=redis_url,
         queue_prefix=queue_prefix,
         poll_delay_s=0.01,
-        discord_moderation_guilds=[GUILD_ID],
     )
 
 

@@ -39,7 +39,7 @@ def test_missing_insightface_pack_says_what_and_where(
 
 def test_photos_check_reports_a_missing_pack_and_exits_2(tmp_path: Path) -> None:
     out = subprocess.run(
-        [sys.executable, "-m", "sitter.cli", "photos", "check", "x.jpg"],
+        [sys.executable, "-m", "cli", "photos", "check", "x.jpg"],
         capture_output=True,
         text=True,
         cwd=ROOT,

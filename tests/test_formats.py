@@ -134,8 +134,8 @@ def test_sitter_generate_aspect(
 ) -> None:
     from skimage import data
 
-    from engine.cli_generate import cmd_generate
-    from sitter.cli import build_parser
+    from cli.generate import cmd_generate
+    from cli.main import build_parser
 
     photos, out = tmp_path / "photos", tmp_path / "out"
     photos.mkdir()

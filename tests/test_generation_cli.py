@@ -72,7 +72,7 @@ def test_models_fetch_offline_says_what_to_do(data_dir: Path, tmp_path: Path) ->
         "SITTER_UPSCALER_WEIGHTS": str(weights),
     }
     out = subprocess.run(
-        [sys.executable, "-m", "sitter.cli", "models", "fetch"],
+        [sys.executable, "-m", "cli", "models", "fetch"],
         cwd=ROOT,
         env=env,
         capture_output=True,
@@ -103,7 +103,7 @@ def test_generate_writes_four_labelled_portraits(
     pytest.importorskip(
         "engine.analysis", reason="photo analysis (engine/analysis.py) not here yet"
     )
-    from engine.cli_generate import cmd_generate
+    from cli.generate import cmd_generate
     from engine.provenance import verify
 
     photos, out = tmp_path / "photos", tmp_path / "out"
@@ -118,6 +118,8 @@ def test_generate_writes_four_labelled_portraits(
         lighting="",
         composition="",
         seed=42,
+        pack=None,
+        aspect=None,
     )
     assert cmd_generate(args, settings) == 0
     err = capsys.readouterr().err  # the libraries' own chatter stays out of the terminal
@@ -150,10 +152,10 @@ def test_generate_writes_four_labelled_portraits(
 def test_generate_explains_bad_arguments(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from engine.cli_generate import cmd_generate
+    from cli.generate import cmd_generate
 
     settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
-    base = {"out": str(tmp_path / "o"), "seed": None}
+    base = {"out": str(tmp_path / "o"), "seed": None, "pack": None, "aspect": None}
     base |= {"attire": "", "setting": "", "lighting": "", "composition": ""}
     missing = argparse.Namespace(photos=str(tmp_path / "nope"), style="watercolor", **base)
     assert cmd_generate(missing, settings) == 2
@@ -178,7 +180,7 @@ def test_generate_a_pack_renders_every_look_and_a_contact_sheet(
     import dataclasses
 
     import sitter.packs
-    from engine.cli_generate import cmd_generate
+    from cli.generate import cmd_generate
     from engine.provenance import verify
 
     real = sitter.packs.load_packs
@@ -195,7 +197,7 @@ def test_generate_a_pack_renders_every_look_and_a_contact_sheet(
     settings = load_settings(data_dir=data_dir, model="tiny", face_backend="dlib")
     args = argparse.Namespace(
         photos=str(photos), style=None, pack="LinkedIn headshots", out=str(out), attire="",
-        setting="", lighting="soft diffused daylight", composition="", seed=7,
+        setting="", lighting="soft diffused daylight", composition="", seed=7, aspect=None,
     )  # fmt: skip
     assert cmd_generate(args, settings) == 0
     summary = json.loads((out / "summary.json").read_text())
@@ -216,7 +218,7 @@ def test_generate_a_pack_renders_every_look_and_a_contact_sheet(
 def test_generate_pack_names_the_packs_when_it_does_not_know_one(tmp_path: Path) -> None:
     photos = tmp_path / "p"
     _photos(photos)
-    cmd = [sys.executable, "-m", "sitter.cli", "generate", "--photos", str(photos)]
+    cmd = [sys.executable, "-m", "cli", "generate", "--photos", str(photos)]
     cmd += ["--pack", "holiday", "--out", str(tmp_path / "o")]
     env = {**os.environ, "SITTER_MODEL": "tiny", "SITTER_DATA_DIR": str(tmp_path / "d")}
     out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)

@@ -25,7 +25,7 @@ def test_no_import_cycle_in_any_package() -> None:
 def test_no_module_is_over_400_lines() -> None:
     long = {
         str(p.relative_to(ROOT)): n
-        for pkg in ("bot", "engine", "sitter")
+        for pkg in ("bot", "engine", "sitter", "cli")
         for p in (ROOT / pkg).rglob("*.py")
         if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES
     }

@@ -97,7 +97,7 @@ def test_the_worker_refuses_to_start_before_loading_anything(data_dir: Path) -> 
 def test_sitter_worker_exits_with_the_refusal(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sitter.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
     monkeypatch.setenv("SITTER_MODEL", "black-forest-labs/FLUX.2-klein-9B")
@@ -115,7 +115,7 @@ def test_sitter_chat_and_run_refuse_in_the_terminal_before_starting_a_worker(
 ) -> None:
     """Found by a newcomer: `sitter chat` with a research-only face pack started a worker
     that refused (exit 2), restarted it every few seconds, and said why only in its log."""
-    from sitter.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("SITTER_DATA_DIR", str(data_dir))
     monkeypatch.setenv("SITTER_MODEL", "tiny-klein")
@@ -154,8 +154,8 @@ def test_a_worker_that_refuses_its_configuration_is_not_restarted(
 def test_doctor_and_models_list_show_each_part_and_the_verdict(
     data_dir: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from cli.doctor import FAIL, check_licence
     from engine.cli_models import cmd_models
-    from sitter.doctor import FAIL, check_licence
 
     bad = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
     findings = check_licence(bad)
@@ -227,7 +227,7 @@ def test_the_registry_covers_every_part_the_engine_can_load() -> None:
 
 
 def test_doctor_runs_the_licence_check(data_dir: Path) -> None:
-    from sitter.doctor import check_models
+    from cli.doctor import check_models
 
     s = load_settings(data_dir=data_dir, model="tiny", face_backend="insightface")
     found = asyncio.run(asyncio.to_thread(check_models, s))

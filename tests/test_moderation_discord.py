@@ -41,7 +41,6 @@ async def test_report_over_discord_from_server_to_decision(
         redis_url=redis_url,
         queue_prefix=queue_prefix,
         poll_delay_s=0.01,
-        discord_moderation_guilds=[GUILD_ID],
     )
     async with running_bot(settings, fake) as (client, studio):
         alice, bob, mia, eve = (fake.user(n) for n in ("Alice", "Bob", "Mia", "Eve"))
@@ -110,7 +109,6 @@ async def test_report_portrait_from_the_message_menu(
         redis_url=redis_url,
         queue_prefix=queue_prefix,
         poll_delay_s=0.01,
-        discord_moderation_guilds=[GUILD_ID],
     )
     async with running_bot(settings, fake) as (client, studio):
         alice, bob = fake.user("Alice"), fake.user("Bob")

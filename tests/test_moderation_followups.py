@@ -63,7 +63,7 @@ async def test_no_button_starts_work_without_consent_to_the_current_text(
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
     await _delivered(studio, chat)
     monkeypatch.setattr(words, "CONSENT_VERSION", words.CONSENT_VERSION + "-new")
-    vid = (await studio.store.variations(1))[0]["id"]
+    vid = (await studio.store.variations(1))[0].id
     before = len(await studio.store.all("SELECT id FROM orders"))
     for data in (pb.portrait(vid, "vary", "subtle"), b.item("a", vid), b.item("r", 1)):
         first, *_ = await studio.handle(Press(ANN, data))
@@ -83,7 +83,7 @@ async def test_a_command_ends_the_question_for_a_relights_own_words(
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
     await _delivered(studio, chat)
-    vid = (await studio.store.variations(1))[0]["id"]
+    vid = (await studio.store.variations(1))[0].id
     await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))
     await chat.send("/status")
     await chat.send("thanks!")
@@ -104,7 +104,7 @@ async def test_the_relights_own_words_question_is_a_step_that_lapses(
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
     await _delivered(studio, chat)
-    vid = (await studio.store.variations(1))[0]["id"]
+    vid = (await studio.store.variations(1))[0].id
     [ask] = await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))
     assert "Describe the light for portrait #1" in ask.text
     uid = (await studio.store.user(ANN.platform, ANN.user_id))["id"]
@@ -121,3 +121,53 @@ async def test_the_relights_own_words_question_is_a_step_that_lapses(
     await studio.handle(Press(ANN, pb.portrait(vid, "light", "own")))  # asked again: in time
     [said, _] = await chat.send("candlelight from the left")
     assert "relit with candlelight from the left" in said.text, said.text
+
+
+async def test_a_relight_question_saved_before_the_upgrade_is_still_answered(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Sessions saved as IDLE with relight_for/relight_asked_at (before own_light) are read
+    as the own_light step: a light typed in time is the answer; a lapsed one is not."""
+    import time
+
+    from bot.studio.portrait.portrait_menu import AWAITING_S
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 100})
+    await _delivered(studio, chat)
+    vid = (await studio.store.variations(1))[0].id
+    uid = (await studio.store.user(ANN.platform, ANN.user_id))["id"]
+    old = {"relight_for": vid, "relight_asked_at": time.time() - AWAITING_S - 1}
+    await studio.store.save_session(uid, "idle", old)
+    await chat.send("candlelight from the left")
+    kinds = [r["kind"] for r in await studio.store.all("SELECT kind FROM orders")]
+    assert "relight" not in kinds, kinds  # asked too long ago
+    session = await studio.store.session(uid)
+    assert session is not None and session.state == "idle" and session.data == {}
+    await studio.store.save_session(uid, "idle", {**old, "relight_asked_at": time.time()})
+    [said, _] = await chat.send("candlelight from the left")
+    assert "relit with candlelight from the left" in said.text, said.text
+
+
+async def test_a_follow_up_queued_again_after_its_portrait_was_removed_fails_plainly(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The tracker queues a lost follow-up again from its row: if its portrait is no longer
+    kept, the row fails with the plain reason (no engine job, no AssertionError)."""
+    from bot.studio.core import words_chat as w
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    await _delivered(studio, chat)
+    store = studio.store
+    v = (await store.variations(1))[0]
+    vj_id = await store.create_variation_job(v.id, v.user_id, "upscale")
+    # removed between the press and the re-queue, its follow-up row left (a crash between
+    # the two writes of a removal, or a tool): the row is what the tracker has
+    await store.run("UPDATE variations SET removed_at = 'now', path = NULL WHERE id = ?", v.id)
+    await studio.enqueue_follow_up(vj_id)
+    vj = await store.variation_job_by_id(vj_id)
+    assert vj is not None and (vj["status"], vj["error"], vj["job_id"]) == (
+        "failed",
+        w.PORTRAIT_REMOVED,
+        None,
+    )

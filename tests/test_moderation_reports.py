@@ -14,6 +14,7 @@ from bot.studio.core.core import Studio
 from bot.studio.core.events import Command, Press, Recipient, Reply, Text, Who
 from bot.studio.moderation import Moderation, Place
 from bot.telegram.app import moderation_place
+from bot.telegram.settings import TelegramSettings
 from sitter.config import load_settings
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")  # owner of the portraits
@@ -258,7 +259,7 @@ async def test_report_from_a_group_continues_in_private(studio: Studio) -> None:
     ann = await seed_person(studio.store, "terminal", "ann")
     tg = RecordingOutbox()
     studio.add_outbox("telegram", tg)
-    mod(studio).add_place("telegram", moderation_place(studio.settings))  # as the adapter does
+    mod(studio).add_place("telegram", moderation_place(TelegramSettings()))  # as the adapter does
     in_group = Who("telegram", "2002", "-100", "Bob", private=False)
     [line] = await studio.handle(Press(in_group, f"rep:{ann['variations'][0]}"))
     assert line.text == "I've sent you the report form in a private message."

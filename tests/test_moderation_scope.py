@@ -20,7 +20,6 @@ async def _studio(data_dir: Path, redis_url: str, prefix: str, guilds: list[int]
         data_dir=data_dir,
         redis_url=redis_url,
         queue_prefix=prefix,
-        discord_moderation_guilds=guilds,
     )
     studio = await Studio.open(settings)
     assert studio.moderation is not None

@@ -17,6 +17,7 @@ from telegram_api import BotApiEmulator, TgUser
 
 from bot.studio.core.core import Studio
 from bot.telegram.app import TelegramAdapter
+from bot.telegram.settings import TelegramSettings
 from sitter.config import Settings
 
 ANNA = TgUser(4001, "Anna")  # her portraits
@@ -38,17 +39,12 @@ async def api() -> AsyncIterator[BotApiEmulator]:
 async def studio(
     api: BotApiEmulator, redis_url: str, queue_prefix: str, data_dir: Path
 ) -> AsyncIterator[Studio]:
-    settings = Settings(
-        telegram_token=api.token,
-        telegram_api_url=api.url,
-        data_dir=data_dir,
-        redis_url=redis_url,
-        queue_prefix=queue_prefix,
-        telegram_moderators=[MIA.id],
-        telegram_moderation_chat=MODS,
+    settings = Settings(data_dir=data_dir, redis_url=redis_url, queue_prefix=queue_prefix)
+    telegram = TelegramSettings(
+        token=api.token, api_url=api.url, moderators=[MIA.id], moderation_chat=MODS
     )
     s = await Studio.open(settings, tick_s=0.1)
-    adapter = TelegramAdapter(s, settings, album_window_s=0.3, poll_timeout_s=1)
+    adapter = TelegramAdapter(s, settings, album_window_s=0.3, poll_timeout_s=1, telegram=telegram)
     await adapter.start()
     tracker = asyncio.create_task(s.run_background())
     yield s

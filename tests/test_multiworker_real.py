@@ -42,7 +42,7 @@ STEPS = 12  # long enough (about a second on CPU) to kill a worker mid-job
 
 
 def worker_command(burst: bool = False) -> list[str]:
-    cmd = [sys.executable, "-m", "sitter.cli", "worker"]
+    cmd = [sys.executable, "-m", "cli", "worker"]
     return [*cmd, "--burst"] if burst else cmd
 
 

@@ -68,7 +68,7 @@ def _env(data_dir: Path, **extra: str) -> dict[str, str]:
 
 def _sitter(env: dict[str, str], *args: str, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "-m", "sitter.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=ROOT,
         env=env,
         capture_output=True,

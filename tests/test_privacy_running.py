@@ -86,7 +86,7 @@ async def test_forget_while_a_job_runs_leaves_no_result(
     try:
         await _started(work)
         assert await studio.engine.redis.exists(in_progress_key_prefix + job_id)
-        await rights.forget_everywhere(studio, uid)  # /forget while the job runs
+        await rights.forget_everywhere(studio.services, uid)  # /forget while the job runs
         await asyncio.wait_for(task, 30)  # the worker sees the job gone and stops it
     finally:
         work.release.set()
@@ -179,7 +179,7 @@ async def test_a_failed_follow_up_pressed_again_leaves_no_old_job(
     third = (await studio.store.variation_job(vid, "upscale"))["job_id"]
     assert len({first, second, third}) == 3
     assert not await studio.engine.redis.exists(job_key_prefix + second)
-    await rights.forget_everywhere(studio, uid)
+    await rights.forget_everywhere(studio.services, uid)
     assert await _person_keys(redis_url, {"portrait": portrait[100:164]}) == []
 
 

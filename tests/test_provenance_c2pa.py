@@ -228,7 +228,7 @@ def test_metadata_writer_keeps_jpeg_structure() -> None:
 def test_sitter_verify_command(
     signer: C2paCredentials, data_dir: Path, tmp_path: Path, capsys, monkeypatch
 ) -> None:
-    from sitter.cli import main
+    from cli.main import main
 
     good = tmp_path / "good.png"
     good.write_bytes(add_provenance(_image("PNG"), model="tiny", seed=5, signer=signer))

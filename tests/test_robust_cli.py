@@ -36,7 +36,7 @@ def _sitter(
     }
     full.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "sitter.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         capture_output=True,
         text=True,
         cwd=ROOT,
@@ -217,18 +217,19 @@ def test_generate_checks_the_seed_first_takes_style_names_and_screens_answers(
 
 # --- 23: `sitter doctor` -----------------------------------------------------------------------
 async def test_doctor_names_what_ready_used_to_hide(
-    redis_url: str, queue_prefix: str, data_dir: Path
+    redis_url: str, queue_prefix: str, data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from redis.asyncio import Redis
 
-    from sitter.doctor import run_checks
+    from cli.doctor import run_checks
     from sitter.heartbeat import Heartbeat
 
+    monkeypatch.chdir(data_dir)  # no stray .env
+    monkeypatch.setenv("SITTER_TELEGRAM_TOKEN", "123:abc def")  # the adapter's own setting
     settings = load_settings(
         data_dir=data_dir,
         redis_url=redis_url,
         queue_prefix=queue_prefix,
-        telegram_token="123:abc def",
         model="stabilityai/stable-diffusion-xl-base-1.0",
     )
     client = Redis.from_url(redis_url)
@@ -252,7 +253,7 @@ async def test_doctor_names_what_ready_used_to_hide(
 def test_verify_says_a_missing_file_plainly(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from sitter.cli import main
+    from cli.main import main
 
     assert main(["verify", str(tmp_path / "gone.png")]) == 2
     out = capsys.readouterr().out

@@ -123,3 +123,23 @@ async def test_orders_to_follow_and_quota(store: Store) -> None:
         await store.set_order(oid, prompt="x")
     row = await store.order(oid)
     assert json.loads(row["seeds"]) == [1, 2, 3, 4]
+
+
+async def test_an_orders_portraits_are_typed_like_one_portrait(store: Store) -> None:
+    """variations() returns the same typed Portrait as variation() (issue 20 item 4), with
+    the columns its words read; the likeness words are those of the row."""
+    from bot.store.rows import Portrait
+    from bot.studio.core.words import detail_words, likeness_words
+
+    _uid, oid = await _user_with_data(store)
+    await store.run("UPDATE variations SET verdict = 'passed', threshold = 0.5, detail_gain = 0.1")
+    portraits = await store.variations(oid)
+    rows = await store.all("SELECT * FROM variations WHERE order_id = ? ORDER BY idx", oid)
+    assert portraits and all(isinstance(v, Portrait) for v in portraits)
+    assert portraits == [await store.variation(v.id) for v in portraits]
+    for v, row in zip(portraits, rows, strict=True):
+        assert (v.id, v.idx, v.path, v.kept) == (row["id"], row["idx"], row["path"], True)
+        assert likeness_words(v) == likeness_words(row) and "needed 0.50" in likeness_words(v)
+        assert detail_words(v) == detail_words(row) != ""
+    with pytest.raises(KeyError):
+        portraits[0]["no_such_column"]  # the rows' old access, kept for jobs/, still strict

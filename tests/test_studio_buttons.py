@@ -20,8 +20,8 @@ def test_round_trip_and_size() -> None:
     assert all(len(s.encode()) <= b.MAX_BYTES for s in samples)
     assert b.parse(b.wizard(7, "preset", "3")) == b.WizardPress(7, "preset", "3")
     assert b.parse(b.item("u", 12)) == FollowUpPress("u", 12)
-    assert b.parse("rep:5") == b.ModerationPress("rep:5")
-    assert b.parse("mod:ban:3") == b.ModerationPress("mod:ban:3")
+    assert b.parse("rep:5") == b.ReportPress(5)
+    assert b.parse("mod:ban:3") == b.UnreadModerationPress("mod")
 
 
 @pytest.mark.parametrize("data", ["", "w", "w:x:go", "w:1:", "u:abc", "z:1", "u:1:2", "x" * 65])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sitter.cli import main
+from cli.main import main
 
 
 @pytest.fixture

@@ -49,3 +49,21 @@ async def test_upscale_2_parses_once_reads_consent_and_its_row_once(
     assert seen["consent"] == 1, seen
     assert seen["variation"] == 1, seen
     assert seen["variation_job"] + seen["variation_job_by_id"] == 1, seen
+
+
+async def test_a_report_press_is_read_once_and_handed_to_moderation_as_read(
+    fake_studio: Studio, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The moderation codec reads ``rep:<variation>`` into its typed press; the core hands
+    that press to the plugin, which does not read the data again."""
+    studio = fake_studio
+    ann = await seed_person(studio.store, "terminal", "ann")
+    bob = await seed_person(studio.store, "terminal", "bob")
+    await studio.store.record_consent(bob["user_id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
+    who = Who("terminal", "bob", "bob-chat", "Bob")
+    seen: Counter[str] = Counter()
+    _count(grammar.GRAMMAR, ("parse",), seen, monkeypatch)
+    _count(grammar, ("_moderation",), seen, monkeypatch)
+    [asked] = await studio.handle(Press(who, grammar.report(ann["variations"][1])))
+    assert "Why are you reporting" in asked.text and asked.buttons, asked
+    assert seen["parse"] == 1 and seen["_moderation"] == 1, seen

@@ -102,7 +102,7 @@ def test_the_bot_side_imports_no_torch(tmp_path) -> None:
         "from pathlib import Path\n"
         "from sitter.config import load_settings\n"
         "from bot.studio.core.core import Studio\n"
-        "import bot.terminal.app, bot.app, sitter.doctor\n"
+        "import bot.terminal.app, bot.app, cli.doctor\n"
         "async def m():\n"
         f"    s = await Studio.open(load_settings(data_dir=Path({str(tmp_path)!r})))\n"
         "    await s.aclose()\n"

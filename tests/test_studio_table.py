@@ -9,6 +9,7 @@ accepted directly), so nothing here waits for a model.
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -22,9 +23,10 @@ from bot.store.store import Store
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
-from bot.studio.core.conversation import State
+from bot.studio.core.conversation import ASKED_AT, State
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Files, Press, Text, Who
+from bot.studio.portrait.portrait_menu import AWAITING, AWAITING_IDX
 from sitter.config import load_settings
 from sitter.prompts import PROMPTS_DIR, PromptLibrary
 from sitter.queue import EngineClient, connect
@@ -49,6 +51,19 @@ async def ready_photos(studio: Studio, who: Who = WHO, n: int = 4) -> None:
         await store.update_photo(pid, "accepted", [], embedding=vector, backend="dlib")
     await store.set_status(ref["id"], "ready")
     await store.save_session(user["id"], State.IDLE.value, {})
+
+
+async def a_portrait(studio: Studio, user_id: int) -> int:
+    """A delivered portrait of the person (#1 of an order), its variation id."""
+    store = studio.store
+    order_id = await store.create_order(
+        user_id, None, WHO.platform, WHO.chat_id, "watercolor", {}, "p", "", {}, [1]
+    )
+    await store.set_order(order_id, status="delivered")
+    data = astronaut_set()[0].data
+    assert data is not None
+    rel, sha = store.media.put(user_id, "results", data, "png")
+    return await store.add_variation(order_id, user_id, 1, 1, rel, sha, 0.8, True, True, 1)
 
 
 def all_actions(studio: Studio) -> set[str]:
@@ -76,9 +91,13 @@ async def test_every_state_is_reachable_and_every_event_gets_a_clear_answer(
         await ready_photos(studio)
         user = await studio.store.user(WHO.platform, WHO.user_id)
         photo = astronaut_set()[0]
-        probes = 0
+        portrait = await a_portrait(studio, user["id"])
+        probes = timed_probes = 0
         for state in talk.order:
             data = full_order(studio) if state == State.CONFIRM else {}
+            timed = talk.steps[state].timeout_s is not None
+            if timed:  # asked just now (else the step lapses to IDLE before it is probed)
+                data = {ASKED_AT: time.time(), AWAITING: portrait, AWAITING_IDX: 1}
             events = [
                 lambda rev, a=a, x=x: Press(WHO, b.wizard(rev, a, x))
                 for a in sorted(all_actions(studio))
@@ -101,9 +120,13 @@ async def test_every_state_is_reachable_and_every_event_gets_a_clear_answer(
                 said = "\n".join(r.text for r in replies)
                 assert replies and said.strip(), (state, event)
                 assert w.SOMETHING_WENT_WRONG not in said, (state, event, said)
+                if timed:  # the step itself answered, not IDLE after a lapse
+                    assert w.NOT_ASKING not in said, (state, event, said)
+                    timed_probes += 1
                 after = await studio.store.session(user["id"])
                 assert after is not None and after.state in arrows[state], (state, event, after)
         assert probes > 300
+        assert timed_probes >= len(events), timed_probes  # own_light, every event
         # A session saved in a step wizard.toml no longer has: answered, not stuck.
         await studio.store.save_session(user["id"], "weather", {"weather": "rain"})
         [said, idle] = await studio.handle(Text(WHO, "hello"))

@@ -31,6 +31,7 @@ from bot.studio.core.events import (
 )
 from bot.telegram.app import TelegramAdapter
 from bot.telegram.render import ButtonDataTooLong, keyboard, split_text
+from bot.telegram.settings import TelegramSettings
 from sitter.config import Settings
 
 ANNA = TgUser(1001, "Anna", "anna")
@@ -86,12 +87,12 @@ async def api() -> AsyncIterator[BotApiEmulator]:
 
 
 def settings_for(api: BotApiEmulator, data_dir: Path, **extra: object) -> Settings:
-    return Settings(
-        telegram_token=api.token,
-        telegram_api_url=api.url,
-        data_dir=data_dir,
-        **extra,  # type: ignore[arg-type]
-    )
+    return Settings(data_dir=data_dir, **extra)  # type: ignore[arg-type]
+
+
+def telegram_for(api: BotApiEmulator, **extra: object) -> TelegramSettings:
+    """The adapter's own settings: the emulator's token and URL."""
+    return TelegramSettings(token=api.token, api_url=api.url, **extra)  # type: ignore[arg-type]
 
 
 @pytest.fixture
@@ -101,9 +102,10 @@ async def bot(
     studio = Recorder()
     adapter = TelegramAdapter(
         studio,
-        settings_for(api, data_dir, telegram_moderation_chat=-500),
+        settings_for(api, data_dir),
         album_window_s=0.3,
         poll_timeout_s=1,
+        telegram=telegram_for(api, moderation_chat=-500),
     )
     await adapter.start()
     yield adapter, studio
@@ -147,7 +149,11 @@ async def test_album_is_one_event_answered_once(api, bot):
 async def test_an_album_still_collecting_when_the_bot_stops_is_not_lost(api, data_dir):
     studio = Recorder()
     adapter = TelegramAdapter(
-        studio, settings_for(api, data_dir), album_window_s=30, poll_timeout_s=1
+        studio,
+        settings_for(api, data_dir),
+        album_window_s=30,
+        poll_timeout_s=1,
+        telegram=telegram_for(api),
     )
     await adapter.start()
     await api.send_album(ANNA, [jpeg(), jpeg(310, 300)], "album-stop")
@@ -177,11 +183,10 @@ async def test_document_heic_and_non_image_and_too_big(api, bot):
 
 
 async def test_self_hosted_api_lifts_the_download_limit(api, data_dir):
-    adapter = TelegramAdapter(Recorder(), settings_for(api, data_dir, max_upload_bytes=50 * 2**20))
+    big = settings_for(api, data_dir, max_upload_bytes=50 * 2**20)
+    adapter = TelegramAdapter(Recorder(), big, telegram=telegram_for(api))
     assert adapter.limit == 50 * 2**20  # the emulator's URL is not api.telegram.org
-    public = TelegramAdapter(
-        Recorder(), Settings(telegram_token="1:x", data_dir=data_dir, max_upload_bytes=50 * 2**20)
-    )
+    public = TelegramAdapter(Recorder(), big, telegram=TelegramSettings(token="1:x"))
     assert public.limit == 20 * 2**20 and "Telegram's 20 MB" in public.limit_words
 
 

@@ -68,8 +68,6 @@ async def bot(
 ) -> AsyncIterator[BotProcess]:
     url, prefix = engine
     settings = Settings(
-        telegram_token=api.token,
-        telegram_api_url=api.url,
         data_dir=data_dir,
         redis_url=url,
         queue_prefix=prefix,

@@ -70,8 +70,6 @@ async def api() -> AsyncIterator[BotApiEmulator]:
 def settings(api: BotApiEmulator, engine: tuple[str, str], data_dir: Path) -> Settings:
     url, prefix = engine
     return Settings(
-        telegram_token=api.token,
-        telegram_api_url=api.url,
         data_dir=data_dir,
         redis_url=url,
         queue_prefix=prefix,

@@ -233,7 +233,7 @@ def test_ctrl_c_stops_at_once_and_help_lists_what_works_here(
     for token in ("SITTER_TELEGRAM_TOKEN", "SITTER_DISCORD_TOKEN"):
         env.pop(token, None)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "sitter.cli", command, "--no-worker"],
+        [sys.executable, "-m", "cli", command, "--no-worker"],
         env=env,
         cwd=ROOT,
         stdin=subprocess.PIPE,

@@ -10,21 +10,28 @@ import logging
 
 from bot.adapter import Services
 from bot.discord.client import SitterClient, Studio
+from bot.discord.settings import TOKEN_HELP, DiscordSettings
 from bot.store.store import Store
-from sitter.config import WHERE_TO_GET, ConfigError, Settings
+from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
 
 def build_client(
-    settings: Settings, studio: Studio, store: Store, **options: object
+    settings: Settings,
+    discord: DiscordSettings,
+    studio: Studio,
+    store: Store,
+    *,
+    sync_commands: bool | str = "auto",
 ) -> SitterClient:
     return SitterClient(
         studio,
         store,
         max_upload_bytes=settings.max_upload_bytes,
-        message_content=settings.discord_message_content,
-        **options,
+        message_content=discord.message_content,
+        moderation_guilds=discord.moderation_guilds,
+        sync_commands=sync_commands,
     )
 
 
@@ -44,13 +51,15 @@ class DiscordBot:
         own database file, written through the studio's store (and its lock).
         """
         settings, studio = services.settings, services.studio
-        if settings.discord_token is None:
-            raise ConfigError(WHERE_TO_GET["discord_token"])
+        own = DiscordSettings.load()
+        if own.token is None:
+            raise ConfigError(TOKEN_HELP)
         client = build_client(
             settings,
+            own,
             studio,
             studio.store,
             sync_commands="always" if self.sync else "auto",  # auto: only when they changed
         )
         async with client:
-            await client.start(settings.discord_token.get_secret_value(), reconnect=True)
+            await client.start(own.token.get_secret_value(), reconnect=True)

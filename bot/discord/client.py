@@ -71,6 +71,7 @@ class SitterClient(discord.AutoShardedClient):
         *,
         max_upload_bytes: int,
         message_content: bool = False,
+        moderation_guilds: Sequence[int] = (),
         sync_commands: bool | str = "auto",
         **options: object,
     ):
@@ -79,6 +80,7 @@ class SitterClient(discord.AutoShardedClient):
         intents.message_content = message_content
         # User text (names, report details, prompts) never pings anyone.
         options.setdefault("allowed_mentions", discord.AllowedMentions.none())
+        # discord.py types each client option; ours pass through as the caller gave them
         super().__init__(intents=intents, **options)  # type: ignore[arg-type]
         self.studio = studio
         self.store = store
@@ -88,12 +90,17 @@ class SitterClient(discord.AutoShardedClient):
         self.message_content = message_content
         # "auto" (or True): upload the slash commands when they changed; "always": on
         # every start (`sitter bot --sync`); "never" (or False): not at all (tests).
-        self.sync_commands = {True: "auto", False: "never"}.get(sync_commands, sync_commands)  # type: ignore[call-overload]
+        self.sync_commands: str = (
+            ("auto" if sync_commands else "never")
+            if isinstance(sync_commands, bool)
+            else sync_commands
+        )
         self.tree = app_commands.CommandTree(self)
         self._locks: dict[str, asyncio.Lock] = {}
         install_commands(self)
-        trusted = studio.settings.discord_moderation_guilds
-        offer_place(studio, PLATFORM, moderation_place(store, trusted))
+        # Moderators act on everyone's reports: only in the servers the operator lists.
+        self.moderation_guilds = frozenset(moderation_guilds)
+        offer_place(studio, PLATFORM, moderation_place(store, self.moderation_guilds))
 
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
@@ -126,7 +133,7 @@ class SitterClient(discord.AutoShardedClient):
         if not isinstance(member, discord.Member):
             return False
         # Moderators act on everyone's reports: only in servers the operator lists.
-        if interaction.guild_id not in self.studio.settings.discord_moderation_guilds:
+        if interaction.guild_id not in self.moderation_guilds:
             return False
         if interaction.permissions.manage_guild:
             return True
@@ -177,15 +184,17 @@ class SitterClient(discord.AutoShardedClient):
 
     async def answer(self, interaction: discord.Interaction, replies: list[Reply]) -> None:
         """Replies to a press: in the presser's own chat, else only the presser sees them."""
+        channel = interaction.channel  # a server's category or forum takes no messages
+        here = channel if isinstance(channel, discord.abc.Messageable) else None
         try:
-            if await self.in_own_chat(interaction) and interaction.channel is not None:
+            if await self.in_own_chat(interaction) and here is not None:
                 limit = interaction.filesize_limit or DEFAULT_FILE_LIMIT
-                await self.deliver(interaction.channel, replies, limit)  # type: ignore[arg-type]
+                await self.deliver(here, replies, limit)
             else:
                 for reply in replies:
-                    if await self._edits_here(interaction, reply):
+                    if here is not None and await self._edits_here(interaction, reply):
                         # e.g. a moderator's decision updating the report card in place
-                        await self.sender.to_channel(interaction.channel, reply)  # type: ignore[arg-type]
+                        await self.sender.to_channel(here, reply)
                     else:
                         await self.sender.ephemeral(interaction, reply)
         except discord.HTTPException as exc:
@@ -243,7 +252,7 @@ class SitterClient(discord.AutoShardedClient):
         """Modal submits are routed here by custom id, so one opened before a restart works;
         a component or modal whose custom id is not one of ours gets a plain answer."""
         if interaction.type is discord.InteractionType.component:
-            custom_id = str((interaction.data or {}).get("custom_id", ""))
+            custom_id = str(dict(interaction.data or {}).get("custom_id", ""))
             if not any(
                 item.__discord_ui_compiled_template__.fullmatch(custom_id) for item in DYNAMIC_ITEMS
             ):
@@ -251,7 +260,7 @@ class SitterClient(discord.AutoShardedClient):
             return
         if interaction.type is not discord.InteractionType.modal_submit:
             return
-        data = ids.modal_data(str((interaction.data or {}).get("custom_id", "")))
+        data = ids.modal_data(str(dict(interaction.data or {}).get("custom_id", "")))
         if data is None:
             await self._unknown_component(interaction)
             return
@@ -285,13 +294,15 @@ class SitterClient(discord.AutoShardedClient):
         user = interaction.user
         if interaction.guild_id is None:  # /portrait inside the DM itself
             who = self.who(user, interaction.channel_id, private=True)
+            dm = interaction.channel
+            assert isinstance(dm, discord.abc.Messageable)  # a DM takes messages
             async with self._lock(user.id):
                 replies = await self.ask(Command(who, "start"))
-                await self.deliver(interaction.channel, replies, interaction.filesize_limit)  # type: ignore[arg-type]
+                await self.deliver(dm, replies, interaction.filesize_limit)
             await interaction.followup.send("The studio is open below.", ephemeral=True)
             return
         gs = await self.guilds_store.get(interaction.guild_id)
-        target: discord.abc.Messageable | None = None
+        target: discord.Thread | discord.DMChannel | None = None
         if gs.place is Place.THREAD:
             target = await self._studio_thread(interaction)
         if target is None:

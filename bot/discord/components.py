@@ -8,7 +8,7 @@ the core's (its data in the id, its database); these classes only route.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, cast
 
 import discord
 
@@ -32,7 +32,8 @@ STYLES = {
 
 
 def _client(interaction: discord.Interaction) -> ClientHost:
-    return interaction.client  # type: ignore[return-value]
+    # Every interaction here reaches our own client (SitterClient), which is a ClientHost.
+    return cast(ClientHost, interaction.client)
 
 
 class PressButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.PRESS_TEMPLATE):
@@ -50,8 +51,9 @@ class PressButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.PRESS_
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PressButton:
+        assert isinstance(item, discord.ui.Button)  # the template's own kind
         return cls(match["data"], item.label or "…", item.style)
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -74,8 +76,9 @@ class FreeTextButton(discord.ui.DynamicItem[discord.ui.Button], template=ids.FRE
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Button, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> FreeTextButton:
+        assert isinstance(item, discord.ui.Button)
         return cls(match["data"], item.label or "…")
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -97,8 +100,9 @@ class PresetSelect(discord.ui.DynamicItem[discord.ui.Select], template=ids.PICK_
 
     @classmethod
     async def from_custom_id(
-        cls, interaction: discord.Interaction, item: discord.ui.Select, match: re.Match[str], /
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str], /
     ) -> PresetSelect:
+        assert isinstance(item, discord.ui.Select)
         return cls(int(match["n"]), list(item.options), item.placeholder or "")
 
     async def callback(self, interaction: discord.Interaction) -> None:
@@ -209,11 +213,11 @@ def build_view(rows: tuple[tuple[Button, ...], ...]) -> discord.ui.View | None:
         plan += [("buttons", others[i : i + 5]) for i in range(0, len(others), MAX_PER_ROW)]
         plan = plan[:MAX_ROWS]
     view = discord.ui.View(timeout=None)
-    menus = 0
+    n_menus = 0
     for r, (kind, buttons) in enumerate(plan):
         if kind == "menu":
-            view.add_item(_select(menus, buttons, r))
-            menus += 1
+            view.add_item(_select(n_menus, buttons, r))
+            n_menus += 1
         else:
             for b in buttons:
                 view.add_item(_button(b, r))

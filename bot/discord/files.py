@@ -86,7 +86,7 @@ def fit(data: bytes, filename: str, limit: int) -> Fitted:
     """Return the image as is when it fits, else re-encoded (JPEG) and shrunk until it does."""
     if len(data) <= limit:
         return Fitted(data, filename, False)
-    img = PILImage.open(io.BytesIO(data))
+    img: PILImage.Image = PILImage.open(io.BytesIO(data))
     img.load()
     xmp = img.info.get("xmp")
     if img.mode not in ("RGB", "L"):

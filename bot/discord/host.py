@@ -8,7 +8,7 @@ only module that knows them all, with no import circle.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
+from typing import Any, Protocol
 
 import discord
 from discord import app_commands
@@ -18,7 +18,7 @@ from bot.studio.core.events import Event, Reply, Who
 
 
 class ClientHost(Protocol):
-    tree: app_commands.CommandTree
+    tree: app_commands.CommandTree[Any]
     message_content: bool
     guilds_store: GuildSettingsStore
 

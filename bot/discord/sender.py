@@ -128,6 +128,8 @@ class Sender:
     async def _edit(
         self, channel: discord.abc.Messageable, message_id: int, out: Rendered
     ) -> discord.Message | None:
+        # DMs, text channels and threads (where the studio speaks) all have it; the
+        # Messageable protocol does not declare it
         partial = channel.get_partial_message(message_id)  # type: ignore[attr-defined]
         kwargs: dict = {"content": "\n".join(out.texts)[:TEXT_LIMIT], "view": out.view}
         if out.file_batches[0]:

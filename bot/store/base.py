@@ -9,7 +9,7 @@ several writes that must stand or fall together run in :meth:`Db.tx`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -41,6 +41,17 @@ class Db:
         self._tx_lock = asyncio.Lock()
         self._tx_task: asyncio.Task[Any] | None = None
 
+    async def drop_files(self, paths: Iterable[str | None]) -> int:
+        """Delete files no row refers to any more: the Store's (bot/store/store.py), which
+        sees every table; a part that deletes rows calls it for their files."""
+        raise NotImplementedError
+
+    async def forget_adapter_chats(self, platform: str, user_id: str) -> tuple[set[str], int]:
+        """/forget's hook for an adapter's own tables: (the person's chat ids found there,
+        rows deleted). A store part holding such tables adds its own and asks ``super()``,
+        so every part is asked whatever the order of the Store's mixins."""
+        return set(), 0
+
     # --- helpers ---------------------------------------------------------------------
     async def one(self, sql: str, *args: Any) -> Row | None:
         async with self.db.execute(sql, args) as cur:
@@ -59,7 +70,10 @@ class Db:
 
     async def _write(self, sql: str, args: tuple[Any, ...]) -> int:
         async with self.db.execute(sql, args) as cur:
-            return cur.lastrowid if sql.lstrip().upper().startswith("INSERT") else cur.rowcount
+            if sql.lstrip().upper().startswith("INSERT"):
+                assert cur.lastrowid is not None  # sqlite3 sets it after every INSERT
+                return cur.lastrowid
+            return cur.rowcount
 
     async def checkpoint(self) -> bool:
         """Write the WAL back into the database and empty it (with secure_delete on,

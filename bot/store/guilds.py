@@ -1,4 +1,6 @@
-"""Discord servers' settings (``/sitter-settings``) and their private studio threads."""
+"""Discord servers' settings (``/sitter-settings``) and their private studio threads: the
+Discord adapter's own tables (migrations 0004, 0009), the only store part that knows
+their platform."""
 
 from __future__ import annotations
 
@@ -6,8 +8,22 @@ from collections.abc import Sequence
 
 from bot.store.base import Db, Row, marks
 
+PLATFORM = "discord"  # whose ids these tables hold
+
 
 class Guilds(Db):
+    async def forget_adapter_chats(self, platform: str, user_id: str) -> tuple[set[str], int]:
+        """/forget's hook for these tables: the person's studio threads (their ids, so the
+        message ids kept for edits in them go too) and the rows naming them."""
+        chats, n = await super().forget_adapter_chats(platform, user_id)
+        if platform != PLATFORM:
+            return chats, n
+        rows = await self.all(
+            "SELECT thread_id FROM discord_studio_threads WHERE user_id = ?", user_id
+        )
+        n += await self.run("DELETE FROM discord_studio_threads WHERE user_id = ?", user_id)
+        return chats | {str(r["thread_id"]) for r in rows}, n
+
     async def guild_settings(self, guild_id: str) -> Row | None:
         return await self.one(
             "SELECT studio_place, moderator_role_id, moderation_channel_id"

@@ -73,7 +73,7 @@ async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> li
                 await db.execute(statement)
             if rebuild:
                 async with db.execute("PRAGMA foreign_key_check") as cur:
-                    broken = await cur.fetchall()
+                    broken = list(await cur.fetchall())
                 if broken:
                     raise RuntimeError(f"{path.name}: foreign keys broken: {broken[:5]}")
             await db.execute(f"PRAGMA user_version = {number}")

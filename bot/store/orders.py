@@ -154,8 +154,9 @@ class Orders(Db):
             detail_gain,
         )
 
-    async def variations(self, order_id: int) -> list[Row]:
-        return await self.all("SELECT * FROM variations WHERE order_id = ? ORDER BY idx", order_id)
+    async def variations(self, order_id: int) -> list[Portrait]:
+        rows = await self.all("SELECT * FROM variations WHERE order_id = ? ORDER BY idx", order_id)
+        return [Portrait.of(r) for r in rows]
 
     async def variation(self, variation_id: int) -> Portrait | None:
         row = await self.one("SELECT * FROM variations WHERE id = ?", variation_id)

@@ -10,9 +10,8 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from bot.store.store import Store, now_iso
+from bot.store.store import Row, Store, now_iso
 
 
 def today() -> str:
@@ -39,7 +38,7 @@ async def quota_mark(store: Store, platform: str, platform_user_id: str, day: st
     return hmac.new(await _quota_key(store), msg, hashlib.sha256).hexdigest()
 
 
-async def carry_quota(store: Store, user: Any) -> int:
+async def carry_quota(store: Store, user: Row) -> int:
     """Before a forget: keep how many images the account ordered today (not what); the
     ``orders`` column holds that count since the quota counts images (0009)."""
     day = today()
@@ -65,7 +64,7 @@ async def carried_orders(store: Store, platform: str, platform_user_id: str) -> 
 
 
 # --- what stays in other people's records -----------------------------------------------------
-async def scrub_person(store: Store, user: Any) -> dict[str, int]:
+async def scrub_person(store: Store, user: Row) -> dict[str, int]:
     """Before a forget: the audit log names the person by pseudonym, without what they
     typed; their report notes are emptied; what they were about to type is dropped.
 
@@ -108,7 +107,7 @@ async def scrub_person(store: Store, user: Any) -> dict[str, int]:
     return done
 
 
-async def _drop_platform_ids(store: Store, user: Any) -> int:
+async def _drop_platform_ids(store: Store, user: Row) -> int:
     """The adapters' own rows naming the person's chats: the message ids kept for edits
     (a Telegram private chat's id is the user's id, in ``chat_id`` and in the key
     prefix) and the private Discord studio threads opened for them."""
@@ -120,13 +119,8 @@ async def _drop_platform_ids(store: Store, user: Any) -> int:
         platform,
     ):
         chats.add(str(r["chat_id"]))
-    n = 0
-    if platform == "discord":
-        for r in await store.all(
-            "SELECT thread_id FROM discord_studio_threads WHERE user_id = ?", pid
-        ):
-            chats.add(str(r["thread_id"]))
-        n += await store.run("DELETE FROM discord_studio_threads WHERE user_id = ?", pid)
+    threads, n = await store.forget_adapter_chats(platform, pid)  # an adapter's own tables
+    chats |= threads
     for chat in sorted(chats):
         prefix = chat.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + ":%"
         n += await store.run(

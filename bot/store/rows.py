@@ -7,7 +7,7 @@ at run time, not a type error)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any
 
 from bot.store.base import Row
@@ -25,7 +25,12 @@ class Portrait:
     path: str | None  # None once removed
     removed_at: str | None
     likeness: float | None
-    verdict: str | None
+    verdict: str | None  # the likeness gate's (None: made before the gate)
+    threshold: float | None = None  # the likeness it needed
+    regenerated: str = ""  # why earlier tries were made again (comma separated)
+    face_found: bool = False
+    passed: bool = False
+    detail_gain: float | None = None  # the face detail pass's gain, when its version was kept
 
     @property
     def kept(self) -> bool:
@@ -44,7 +49,22 @@ class Portrait:
             removed_at=row["removed_at"],
             likeness=row["likeness"],
             verdict=row["verdict"],
+            threshold=row["threshold"],
+            regenerated=row["regenerated"] or "",
+            face_found=bool(row["face_found"]),
+            passed=bool(row["passed"]),
+            detail_gain=row["detail_gain"],
         )
+
+    # --- compatibility: bot/studio/jobs/ still reads portraits as rows (v["idx"]) --------
+    def keys(self) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(self))
+
+    def __getitem__(self, key: str) -> Any:
+        """``v["path"]`` as ``v.path`` (for callers not yet typed; a typo is a KeyError)."""
+        if key not in self.keys():
+            raise KeyError(key)
+        return getattr(self, key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -57,7 +57,8 @@ from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.render import MessageIds, Renderer
-from sitter.config import WHERE_TO_GET, ConfigError, Settings
+from bot.telegram.settings import TOKEN_HELP, TelegramSettings
+from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -97,10 +98,10 @@ def refuses_us(exc: TelegramError) -> bool:
     return isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in REFUSING_CHAT)
 
 
-def moderation_place(settings: Settings) -> Place:
+def moderation_place(settings: TelegramSettings) -> Place:
     """What Telegram tells moderation: reports go to the configured chat; a private
     chat's id is the user's id; /report also works as a reply to a result."""
-    chat = settings.telegram_moderation_chat
+    chat = settings.moderation_chat
     return Place(
         chats=(str(chat),) if chat is not None else (),
         report_hint=", or reply to the message with its buttons with /report.",
@@ -142,26 +143,30 @@ class TelegramAdapter:
         flood_control: bool = True,
         chat_rate: float = 1.0,
         chat_burst: int = 6,
+        telegram: TelegramSettings | None = None,
     ) -> None:
-        if settings.telegram_token is None:
-            raise ConfigError(WHERE_TO_GET["telegram_token"])
+        """``telegram``: its own settings (SITTER_TELEGRAM_*), read now when not given."""
+        own = telegram if telegram is not None else TelegramSettings.load()
+        if own.token is None:
+            raise ConfigError(TOKEN_HELP)
         # httpx logs every request URL at INFO, and Bot API URLs contain the token.
         if logging.getLogger("httpx").level == logging.NOTSET:
             logging.getLogger("httpx").setLevel(logging.WARNING)
         self.studio = studio
         self.settings = settings
         self.poll_timeout_s = poll_timeout_s
-        self.moderators = set(settings.telegram_moderators)
-        self.moderation_chat = settings.telegram_moderation_chat
+        self.telegram = own
+        self.moderators = set(own.moderators)
+        self.moderation_chat = own.moderation_chat
         self.limit, self.limit_words = translate.download_limit(
-            settings.telegram_api_url, settings.max_upload_bytes
+            own.api_url, settings.max_upload_bytes
         )
         if ids is None and hasattr(getattr(studio, "store", None), "remember_message"):
-            ids = studio.store  # type: ignore[attr-defined]
-        api = settings.telegram_api_url.rstrip("/")
+            ids = studio.store  # type: ignore[attr-defined]  # the Studio's store, checked above
+        api = own.api_url.rstrip("/")
         builder = (
             ApplicationBuilder()
-            .token(settings.telegram_token.get_secret_value())
+            .token(own.token.get_secret_value())
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(concurrency)
@@ -175,15 +180,18 @@ class TelegramAdapter:
             .media_write_timeout(60)
             .get_updates_read_timeout(poll_timeout_s + 10)
         )
+        self.app: Application
         if flood_control:  # off only to measure the bot's own capacity (benchmarks)
-            builder = builder.rate_limiter(FloodControl(per_second=chat_rate, burst=chat_burst))
-        self.app: Application = builder.build()
+            limiter = FloodControl(per_second=chat_rate, burst=chat_burst)
+            self.app = builder.rate_limiter(limiter).build()
+        else:
+            self.app = builder.build()
         self.renderer = Renderer(self.app.bot, ids)
         self.outbox = TelegramOutbox(self.renderer)
         self.albums = AlbumBuffer(album_window_s, self._album_ready)
         self._locks = KeyedLocks()
         self._add_handlers()
-        offer_place(studio, translate.PLATFORM, moderation_place(settings))
+        offer_place(studio, translate.PLATFORM, moderation_place(own))
 
     # --- lifecycle -------------------------------------------------------------------------
     async def start(self) -> None:

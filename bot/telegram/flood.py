@@ -34,8 +34,8 @@ class FloodControl(AIORateLimiter):
 
     def _chat_limiter(self, chat_id: int) -> AsyncLimiter:
         if len(self._chats) > MAX_IDLE_LIMITERS:  # forget chats whose bucket is full again
-            for key, limiter in list(self._chats.items()):
-                if key != chat_id and limiter.has_capacity(limiter.max_rate):
+            for key, idle in list(self._chats.items()):
+                if key != chat_id and idle.has_capacity(idle.max_rate):
                     del self._chats[key]
         limiter = self._chats.get(chat_id)
         if limiter is None:

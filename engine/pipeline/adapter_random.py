@@ -29,7 +29,7 @@ FACEID_TOKENS = 4  # FaceID Plus: the embedding becomes 4 tokens
 LORA_RANK = 4  # the FaceID LoRA (rank 128 in the real SDXL file)
 _RESAMPLER_DIM = 64  # Plus Face's resampler width in the tiny adapter (1280 in the real one)
 # A tiny CLIP ViT in the real encoder's geometry (224 px, 14 px patches: 257 tokens).
-ENCODER_CONFIG = {
+ENCODER_CONFIG: dict[str, Any] = {
     "hidden_size": 32,
     "intermediate_size": 37,
     "num_attention_heads": 4,

@@ -60,6 +60,7 @@ def text_limits(pipe: Any) -> TextLimits:
     hidden = int(te.hidden_size)
     count = int(pipe.transformer.config.joint_attention_dim) // hidden
     layers = int(te.num_hidden_layers)
+    out: tuple[int, ...]
     if count == len(DEFAULT_OUT_LAYERS) and layers >= max(DEFAULT_OUT_LAYERS):
         out = DEFAULT_OUT_LAYERS
     else:

@@ -58,20 +58,20 @@ class Optimisations:
     def for_device(cls, device: str, settings: Settings | None = None) -> Optimisations:
         import torch
 
-        wanted = getattr(settings, "dtype", "auto") if settings else "auto"
-        if wanted in (None, "", "auto"):
+        wanted = settings.dtype if settings else "auto"
+        if wanted in ("", "auto"):
             if device.startswith("cuda"):
                 bf16 = torch.cuda.is_bf16_supported()
                 dtype = torch.bfloat16 if bf16 else torch.float16
             else:
                 dtype = torch.float32
         else:
-            dtype = {"float32": torch.float32, "float16": torch.float16}.get(wanted)
-            dtype = dtype or {"bfloat16": torch.bfloat16}.get(wanted)
-            if dtype is None:
+            named = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+            if wanted not in named:
                 raise ConfigError(
                     f"SITTER_DTYPE={wanted!r}: use auto, float32, float16 or bfloat16"
                 )
+            dtype = named[wanted]
         on_cuda = device.startswith("cuda")
         return cls(
             dtype=dtype,

@@ -57,7 +57,9 @@ def tiny_vocab() -> dict[str, int]:
 def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and merges.txt
     from transformers import CLIPTokenizer
 
-    return CLIPTokenizer(vocab=tiny_vocab(), merges=list(_MERGES), model_max_length=77)
+    # transformers 5 takes merges as (a, b) pairs; its hint still says str lines
+    merges: Any = list(_MERGES)
+    return CLIPTokenizer(vocab=tiny_vocab(), merges=merges, model_max_length=77)
 
 
 def _text_config(vocab_size: int, projection_dim: int = 32):

@@ -40,17 +40,19 @@ CHAT_TEMPLATE = (
 
 
 def _tokenizer() -> Any:
-    from transformers import Qwen2TokenizerFast
+    from transformers import Qwen2Tokenizer as Qwen2TokenizerFast  # one class in transformers 5
 
     from engine.pipeline.byte_bpe import bytes_to_unicode
 
     chars = list(bytes_to_unicode().values())
     tokens = chars + ["".join(m) for m in _MERGES] + SPECIAL
     vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
+    # As Qwen3's own tokenizer files: no unk token, merges as (a, b) pairs (what
+    # transformers 5 reads, though its hints still say str lines and a str unk token).
+    as_qwen3: dict[str, Any] = {"merges": list(_MERGES), "unk_token": None}
     tok = Qwen2TokenizerFast(
         vocab=vocab,
-        merges=list(_MERGES),
-        unk_token=None,
+        **as_qwen3,
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
         additional_special_tokens=SPECIAL[1:],

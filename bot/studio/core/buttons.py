@@ -1,9 +1,12 @@
 """The one button grammar: every family of button data, at most 64 bytes, parsed once.
 
 The grammar knows families only by their prefix: each feature folder owns its
-family's typed press (a frozen dataclass), how it is built and read, and registers
-that codec here from its ``__init__.py`` (``GRAMMAR.register(...)``), the way
-aiogram's ``CallbackData(prefix=...)`` classes work. Parsing splits on ``:``, finds the
+family's typed press (a frozen dataclass), how it is built and read, in a codec module
+(``<feature>/buttons.py``: its ``CODECS``, no handlers), the way aiogram's
+``CallbackData(prefix=...)`` classes work. The grammar loads every one of those
+modules (:data:`FEATURE_CODECS`) itself the first time it reads or builds, so a
+button works whatever was imported before (a job building a retry button in a
+process that never imported ``bot.studio.orders``). Parsing splits on ``:``, finds the
 codec of the first part, and lets it read the rest; the core routes the typed press
 it gets back (``Studio`` reads each press once).
 
@@ -33,6 +36,8 @@ as a stale button and never reaches a query (where it would raise OverflowError)
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import ClassVar, Protocol
 
@@ -41,6 +46,13 @@ MAX_ID = 2**63 - 1  # SQLite's INTEGER
 MODERATION_PREFIXES = ("rep:", "mod:")
 DECISIONS = frozenset({"dis", "rm", "pur", "pro", "ban"})
 MODERATOR_ACTIONS = DECISIONS | {"unban", "show"}
+#: The features' codec modules (each a ``CODECS`` tuple, and nothing that handles a press).
+FEATURE_CODECS = (
+    "bot.studio.orders.buttons",
+    "bot.studio.portrait.buttons",
+    "bot.studio.history.buttons",
+    "bot.studio.rights.buttons",
+)
 
 
 class Pressed:
@@ -89,7 +101,13 @@ class IdPress(Pressed):
 
 
 @dataclass(frozen=True)
-class ReportPress:
+class ModerationPress(Pressed):
+    """Any ``rep:``/``mod:`` press, read once by the grammar: the moderation plugin's
+    (the core hands it over as read; moderation checks who may press)."""
+
+
+@dataclass(frozen=True)
+class ReportPress(ModerationPress):
     """``rep:<variation>[:<reason>]``: report a portrait (reason empty: ask for one)."""
 
     variation: int
@@ -97,31 +115,26 @@ class ReportPress:
 
 
 @dataclass(frozen=True)
-class NotePress:
+class NotePress(ModerationPress):
     """``rep:n:<report>``: the reporter adds typed details to their report."""
 
     report: int
 
 
 @dataclass(frozen=True)
-class ModeratorPress:
+class ModeratorPress(ModerationPress):
     """``mod:<report>:<action>``: a decision, ``unban`` or ``show``."""
 
     report: int
     action: str
 
 
-MorePress = ReportPress | NotePress | ModeratorPress
-
-
 @dataclass(frozen=True)
-class ModerationPress(Pressed):
-    """Any ``rep:``/``mod:`` data: moderation's, read by :meth:`read` (None: stale)."""
+class UnreadModerationPress(ModerationPress):
+    """Data under ``rep:``/``mod:`` that no build wrote (an old or forged button): still
+    the plugin's to answer (stale; "moderators only" under ``mod:``)."""
 
-    data: str
-
-    def read(self) -> MorePress | None:
-        return _moderation(self.data)
+    prefix: str  # rep, mod
 
 
 class Codec(Protocol):
@@ -160,19 +173,33 @@ class _WizardCodec:
 
 
 class _ModerationCodec:
+    """Reads ``rep:``/``mod:`` data into its typed press, once (the plugin is handed it)."""
+
     prefixes = frozenset({"rep", "mod"})
 
     def read(self, parts: list[str]) -> Pressed | None:
-        # read in full by moderation itself (even when malformed: it answers that)
-        return ModerationPress(":".join(parts)) if len(parts) > 1 else None
+        if len(parts) < 2:
+            return None
+        # data no build wrote stays the plugin's: it answers that (UnreadModerationPress)
+        return _moderation(parts) or UnreadModerationPress(parts[0])
 
 
 class Grammar:
     """Every registered family, by prefix; a prefix belongs to one codec only."""
 
-    def __init__(self) -> None:
+    def __init__(self, modules: Sequence[str] = ()) -> None:
         self._codecs: dict[str, Codec] = {}
         self._ids: dict[str, type[IdPress]] = {}
+        self._modules = tuple(modules)  # codec modules, loaded on first use
+        self._loaded = not self._modules
+
+    def _load(self) -> None:
+        """Register every feature's codecs, once (the modules import only this one)."""
+        if self._loaded:
+            return
+        for name in self._modules:  # registering the same codec again changes nothing
+            self.register(*importlib.import_module(name).CODECS)
+        self._loaded = True
 
     def register(self, *codecs: Codec) -> None:
         for codec in codecs:
@@ -188,18 +215,20 @@ class Grammar:
         """Read button data; None when it is not something the studio ever wrote."""
         if len(data.encode()) > MAX_BYTES:
             return None
+        self._load()
         parts = data.split(":")
         codec = self._codecs.get(parts[0])
         return None if codec is None else codec.read(parts)
 
     def item(self, kind: str, id_: int) -> str:
+        self._load()
         press = self._ids.get(kind)
         if press is None:
             raise ValueError(f"unknown button kind {kind!r}")
         return press(kind, id_).data
 
 
-GRAMMAR = Grammar()
+GRAMMAR = Grammar(FEATURE_CODECS)
 GRAMMAR.register(_WizardCodec(), _ModerationCodec())
 
 
@@ -235,7 +264,7 @@ def parse(data: str) -> Pressed | None:
 
 def is_report(data: str) -> bool:
     """A portrait's own Report button (``rep:<variation>``), as adapters find on messages."""
-    p = _moderation(data) if len(data.encode()) <= MAX_BYTES else None
+    p = _moderation(data.split(":")) if len(data.encode()) <= MAX_BYTES else None
     return isinstance(p, ReportPress) and not p.reason
 
 
@@ -247,8 +276,7 @@ def read_id(text: str, least: int = 1) -> int | None:
     return n if least <= n <= MAX_ID else None
 
 
-def _moderation(data: str) -> MorePress | None:
-    parts = data.split(":")
+def _moderation(parts: list[str]) -> ModerationPress | None:
     if parts[0] == "rep":
         if len(parts) == 3 and parts[1] == "n":
             rid = read_id(parts[2])

@@ -10,6 +10,9 @@ chosen at the same time).
 
 from __future__ import annotations
 
+from typing import Protocol
+
+from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -18,20 +21,41 @@ from bot.studio.core.events import Button, Command, Reply
 from bot.studio.core.inputs import clean_text
 from bot.studio.core.routes import CommandHandler, Routes
 from bot.studio.core.services import Services
-from bot.studio.orders.orders import Orders, cancel_button
-from bot.studio.wizard.wizard import Wizard
 
 # Answered before consent and for a banned person too (with the features' ``always``).
 ALWAYS = frozenset({"help", "privacy"})
+# The conversation's own commands, answered before the features' (which cannot take them).
+OWN = ALWAYS | {"start", "new", "cancel"}
+
+
+class WizardPart(Protocol):
+    """What /new, /cancel and /help ask of the wizard (bot/studio/wizard/wizard.py)."""
+
+    total: int  # its questions, for /help
+
+    async def new(self, turn: Turn, _arg: str = "") -> Outcome: ...
+
+    async def cancel(self, turn: Turn, _arg: str) -> Outcome: ...
+
+
+class OrdersPart(Protocol):
+    """What /cancel asks of the orders (bot/studio/orders/orders.py)."""
+
+    async def cancel(self, user: Row, order_id: int) -> Reply: ...
+
+    def cancel_button(self, order_id: int, label: str) -> Button: ...
 
 
 class Commands:
+    """The features come in as the parts they are (``Studio`` hands them over); the core
+    imports none of them."""
+
     def __init__(
         self,
         services: Services,
         conversation: Conversation,
-        wizard: Wizard,
-        orders: Orders,
+        wizard: WizardPart,
+        orders: OrdersPart,
         routes: Routes,
     ):
         self.s = services
@@ -69,7 +93,8 @@ class Commands:
         if self.talk.steps[turn.state].wizard:
             if active is not None:  # both could be "it": ask, each button does one
                 stop = Button(w.CANCEL_WIZARD_BUTTON, b.wizard(turn.rev, "cancel"))
-                order = cancel_button(active["id"], w.CANCEL_ORDER_BUTTON.format(id=active["id"]))
+                label = w.CANCEL_ORDER_BUTTON.format(id=active["id"])
+                order = self.orders.cancel_button(active["id"], label)
                 return [say(w.cancel_which(active["id"]), (order, stop))]
             return await self.wizard.cancel(turn, "")
         if active is not None:

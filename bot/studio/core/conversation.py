@@ -112,6 +112,9 @@ class Step:
     wizard: bool = False  # a portrait being chosen: /cancel leaves it
     side: bool = False  # a side question from IDLE: any command ends it
     timeout_s: float | None = None  # asked longer ago than this: back to IDLE
+    # An IDLE session saved before this side step existed, in the data its question was
+    # kept in then: that data as this step's (with ASKED_AT), else None. (read at turn())
+    legacy: Callable[[Mapping[str, Any]], dict[str, Any] | None] | None = None
 
 
 ASKED_AT = "asked_at"  # session data: when a step with a timeout was entered
@@ -140,11 +143,21 @@ class Conversation:
         if s is None:
             return Turn(user, State.CONSENT, 0, {}, self.services)
         state = s.state if s.state in self.steps else State.IDLE  # a step left wizard.toml
+        data = s.data
+        if state == State.IDLE and data:  # a side question saved in an older form
+            state, data = self._adopt(data)
         timeout = self.steps[state].timeout_s
-        if timeout is not None and time.time() - float(s.data.get(ASKED_AT) or 0) > timeout:
+        if timeout is not None and time.time() - float(data.get(ASKED_AT) or 0) > timeout:
             saved = await self.services.store.save_session(user["id"], State.IDLE, {}, s.rev)
             return Turn(user, State.IDLE, saved.rev if saved else s.rev, {}, self.services)
-        return Turn(user, state, s.rev, s.data, self.services)
+        return Turn(user, state, s.rev, data, self.services)
+
+    def _adopt(self, data: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """IDLE data a side step reads as its own (``Step.legacy``): that step and data."""
+        for step in self.steps.values():
+            if step.legacy is not None and (adopted := step.legacy(data)) is not None:
+                return step.state, adopted
+        return State.IDLE, data
 
     async def end_side(self, turn: Turn) -> Turn:
         """A command ends a side question: the session is back in IDLE (else unchanged)."""

@@ -44,7 +44,7 @@ from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
-from bot.studio.core.commands import ALWAYS, Commands
+from bot.studio.core.commands import ALWAYS, OWN, Commands
 from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text
 from bot.studio.core.inputs import clean_text
@@ -98,7 +98,7 @@ class Studio:
         self.photos = Photos(s)
         self.wizard = Wizard(s, self.photos, self.orders)
         # Each part registers the typed presses it answers and its side questions.
-        self.routes = Routes()
+        self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
         for part in (*parts, self.photos, Portraits(s), Forget(s)):
             part.register(self.routes)
@@ -106,7 +106,7 @@ class Studio:
             self.routes.steps, self.routes.arrows
         )
         self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
-        self._moderation: Any = None
+        self._moderation: StudioPlugin | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
 
     # --- the shared parts, as attributes (adapters and tests read and set them) ---------
@@ -143,16 +143,18 @@ class Studio:
         self.services.analyze_timeout_s = value
 
     @property
-    def moderation(self) -> Any:
+    def moderation(self) -> StudioPlugin | None:
         """The moderation plugin as it was set (``attach`` sets it)."""
         return self._moderation
 
     @moderation.setter
-    def moderation(self, hook: Any) -> None:
+    def moderation(self, hook: StudioPlugin | None) -> None:
         if hook is not None and not isinstance(hook, StudioPlugin):
             raise TypeError(
                 f"{type(hook).__name__} is not a StudioPlugin (bot/studio/core/plugin.py)"
             )
+        if hook is not None and (taken := hook.commands & set(self.routes.commands)):
+            raise ValueError(f"the plugin would hide the features' /{', /'.join(sorted(taken))}")
         self._moderation = hook
         self.services.plugin = hook
 
@@ -232,12 +234,18 @@ class Studio:
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
             return await plugin.handle_command(event, user)
-        if isinstance(event, Press) and (
-            plugin.owns(pressed) if plugin is not None else isinstance(pressed, b.ModerationPress)
+        if (
+            isinstance(event, Press)
+            and pressed is not None
+            and (
+                plugin.owns(pressed)
+                if plugin is not None
+                else isinstance(pressed, b.ModerationPress)
+            )
         ):
             if plugin is None:
                 return [say(w.NO_PLUGIN)]
-            return await plugin.handle_press(event, user)
+            return await plugin.handle_press(event, pressed, user)  # as read, not again
         exempt = (
             isinstance(event, Command) and (event.name in ALWAYS or event.name in routes.always)
         ) or (pressed is not None and pressed.always)

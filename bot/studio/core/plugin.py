@@ -31,7 +31,9 @@ class StudioPlugin(Protocol):
 
     async def handle_command(self, event: Command, user: Any) -> list[Reply]: ...
 
-    async def handle_press(self, event: Press, user: Any) -> list[Reply]: ...
+    async def handle_press(self, event: Press, pressed: Pressed, user: Any) -> list[Reply]:
+        """A press it :meth:`owns`, handed over as the core's grammar read it (once)."""
+        ...
 
     async def take_input(self, event: Text | Files, user: Any) -> list[Reply] | None:
         """Replies when the plugin was waiting for this text or these files, else None."""

@@ -23,7 +23,10 @@ CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
 
 
 class Routes:
-    def __init__(self) -> None:
+    def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
+        #: Names answered before the features' commands (the conversation's own, the
+        #: plugin's): a feature registering one would never be reached.
+        self.reserved = reserved
         self._presses: dict[type[Pressed], Handler[Pressed]] = {}
         self.commands: dict[str, CommandHandler] = {}
         self.always: set[str] = set()  # commands answered before consent and when banned
@@ -42,6 +45,8 @@ class Routes:
         """``/name`` (lower case, no slash) answered by ``handler`` in any state."""
         if name in self.commands:
             raise ValueError(f"/{name} already has a handler")
+        if name in self.reserved:
+            raise ValueError(f"/{name} is answered before any feature's command")
         self.commands[name] = handler
         if always:
             self.always.add(name)

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
 from bot.store.store import Store
 from bot.studio.core.events import Outbox
 from bot.studio.core.plugin import StudioPlugin
-from bot.studio.photos.uploads import UploadGuard
 from sitter.config import Settings
 from sitter.outage import Outages
 from sitter.packs import Pack
@@ -21,6 +21,29 @@ from sitter.prompts import PromptLibrary
 from sitter.queue import Engine
 
 ANALYZE_TIMEOUT_S = 90.0
+
+
+def _day() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d")
+
+
+class UploadGuard:
+    """Per-person daily count of refused files (in memory; photos/uploads.py counts them)."""
+
+    def __init__(self, max_refused_per_day: int):
+        self.max_refused = max_refused_per_day
+        self._refused: dict[tuple[int, str], int] = {}
+
+    def refused_today(self, user_id: int) -> int:
+        return self._refused.get((user_id, _day()), 0)
+
+    def note_refused(self, user_id: int) -> None:
+        key = (user_id, _day())
+        self._refused = {k: v for k, v in self._refused.items() if k[1] == key[1]}
+        self._refused[key] = self._refused.get(key, 0) + 1
+
+    def blocked(self, user_id: int) -> bool:
+        return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
 
 
 @dataclass

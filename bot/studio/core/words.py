@@ -1,7 +1,16 @@
-"""What the studio says, in one place (plain words, no platform markup)."""
+"""What the studio says, in one place (plain words, no platform markup).
+
+The failure words live in bot/studio/jobs/words_failures.py and are re-exported here
+for the callers that still read them as ``words.X`` (jobs/ among them): the one import
+of a feature folder left in the core besides core.py."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+from bot.store.base import Row
+from bot.store.rows import Portrait
 from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one place for words)
     ACCOUNT_SUSPENDED,
     LOST_SEVERAL_TIMES,
@@ -281,10 +290,10 @@ OUTAGE = (
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 
 
-def likeness_words(v: dict | object) -> str:
+def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
     tries were made again (a variations row; rows from before the gate have no verdict)."""
-    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    row = v if isinstance(v, Mapping) else dict(v)  # a Portrait reads as its columns
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
         if score is not None:
@@ -328,8 +337,8 @@ def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]
     return detail.reason, round(after - before, 3) if kept else None  # type: ignore[operator]
 
 
-def detail_words(v: dict | object) -> str:
+def detail_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
-    row = v if isinstance(v, dict) else dict(v)  # type: ignore[call-overload]
+    row = v if isinstance(v, Mapping) else dict(v)
     gain = row.get("detail_gain")
     return "" if gain is None else f" · face retouched ({gain:+.2f})"

@@ -1,6 +1,6 @@
 """/portraits' buttons: ``h:<order>`` show that order's results again, ``hp:<order>``
 the page of orders older than that one (checked against the owner where read).
-Registered with the one grammar by this folder's __init__."""
+Its CODECS are loaded by the one grammar (core/buttons.py)."""
 
 from __future__ import annotations
 

@@ -115,8 +115,8 @@ class Tracker:
         return await self.outboxes.send(platform, chat_id, reply)
 
     # --- orders -------------------------------------------------------------------------
-    async def follow_order(self, order: Row) -> None:
-        oid = order["id"]
+    async def follow_order(self, listed: Row) -> None:
+        oid = listed["id"]
         # The list was read at the start of the pass: a /cancel (or a ban, a forget)
         # may have changed the order since. Act on what the row says now.
         order = await self.store.order(oid)
@@ -275,11 +275,12 @@ class Tracker:
             await self.send(order["platform"], order["chat_id"], done)
 
     # --- follow-ups (upscale, label) ----------------------------------------------------
-    async def follow_variation_job(self, vj: Row) -> None:
-        fresh_vj = await self.store.variation_job_by_id(vj["id"])
+    async def follow_variation_job(self, listed: Row) -> None:
+        fresh_vj = await self.store.variation_job_by_id(listed["id"])
         if fresh_vj is None:
             return
-        vj = {**dict(vj), **dict(fresh_vj)}  # keep the joined columns (platform, chat_id, idx)
+        # keep the joined columns (platform, chat_id, idx)
+        vj: dict[str, Any] = {**dict(listed), **dict(fresh_vj)}
         f = BY_KIND[vj["kind"]]
         if vj["status"] == "queued":
             if not vj["job_id"]:
@@ -330,7 +331,7 @@ class Tracker:
             if await self.send(vj["platform"], vj["chat_id"], reply):
                 await self.store.set_variation_job(vj["id"], delivered_at=now_iso())
 
-    async def _lost_follow_up(self, vj: Row) -> None:
+    async def _lost_follow_up(self, vj: Row | dict[str, Any]) -> None:
         if vj["enqueues"] < MAX_ENQUEUES:
             await self._enqueue_follow_up(vj["id"], vj["user_id"], fresh_job=False)
         else:

@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from typing import Any
+from typing import Protocol
 
 from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
+from bot.studio.core.plugin import StudioPlugin
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.decisions import Decisions
@@ -37,6 +38,23 @@ from bot.studio.moderation.targets import Place, Targets
 from bot.studio.moderation.texts import ACTIONS, REASONS, STALE, actor, say
 from sitter.config import Settings
 from sitter.engine_client import Engine
+
+
+class Host(Protocol):
+    """What :func:`attach` and :func:`offer_place` use of a
+    :class:`~bot.studio.core.core.Studio` (typed here: the core imports this module)."""
+
+    @property
+    def store(self) -> Store: ...
+    @property
+    def engine(self) -> Engine | None: ...
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def outboxes(self) -> Mapping[str, Outbox]: ...
+
+    moderation: StudioPlugin | None
+
 
 __all__ = ["ACTIONS", "REASONS", "Moderation", "Place", "Targets", "attach", "offer_place"]
 
@@ -112,10 +130,12 @@ class Moderation:
             )
         ]
 
-    async def handle_press(self, event: Press, user: Row) -> list[Reply]:
-        parsed = b.parse(event.data)
-        p = parsed.read() if isinstance(parsed, b.ModerationPress) else None
-        if event.data.startswith("mod:") and not event.who.is_moderator:
+    async def handle_press(self, event: Press, p: b.Pressed, user: Row) -> list[Reply]:
+        """A press the core read once (``p``, a press this plugin :meth:`owns`)."""
+        moderators_only = isinstance(p, b.ModeratorPress) or (
+            isinstance(p, b.UnreadModerationPress) and p.prefix == "mod"
+        )
+        if moderators_only and not event.who.is_moderator:
             log.info("moderation: %s pressed %s, not a moderator", actor(event.who), event.data)
             return [say("Only moderators can act on reports.")]
         if isinstance(p, b.ReportPress | b.NotePress):
@@ -154,14 +174,15 @@ class Moderation:
         return await self.decisions.decide(mod, rid, act)
 
 
-def offer_place(studio: Any, platform: str, place: Place) -> None:
-    """An adapter tells the studio's moderation (if it has one) where its reports go."""
+def offer_place(studio: object, platform: str, place: Place) -> None:
+    """An adapter tells the studio's moderation (if it has one) where its reports go
+    (``object``: each adapter types its studio by its own narrow protocol, tests by fakes)."""
     mod = getattr(studio, "moderation", None)
     if isinstance(mod, Moderation):
         mod.add_place(platform, place)
 
 
-async def attach(studio: Any) -> Moderation:
+async def attach(studio: Host) -> Moderation:
     """Build the plugin for a :class:`~bot.studio.core.core.Studio` and plug it in."""
     mod = await Moderation(studio.store, studio.engine, studio.settings, studio.outboxes).load()
     studio.moderation = mod

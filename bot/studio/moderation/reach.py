@@ -16,13 +16,17 @@ protected faces).
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore, Purge
 from bot.store.store import Store
 from sitter import contract as c
 from sitter.engine_client import Engine
+
+if TYPE_CHECKING:  # the studio's shared parts (core imports this module's users)
+    from bot.store.store import Row
+    from bot.studio.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -95,14 +99,14 @@ async def protected_for(store: Store, user_id: int) -> list[c.ProtectedFace]:
     return await ModerationStore(store).active_protected(user_id)
 
 
-async def check_set(studio: Any, user: Any, set_id: int) -> str | None:
+async def check_set(studio: Services, user: Row, set_id: int) -> str | None:
     """Before an order: do any accepted photos of the set show a protected face? Those
     photos are deleted (hash and reason kept), the match is logged without any photo,
     and the refusal is returned. None: go on (also when the engine does not answer:
     the worker checks again before it paints)."""
     from bot.studio.rights import rights
 
-    store: Store = studio.store
+    store = studio.store
     protected = await protected_for(store, user["id"])
     if not protected:
         return None

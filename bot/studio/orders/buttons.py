@@ -1,5 +1,5 @@
 """The orders' buttons: ``r:<order>`` retry (new seeds, same order), ``q:<order>``
-cancel a queued order. Registered with the one grammar by this folder's __init__."""
+cancel a queued order. Its CODECS are loaded by the one grammar (core/buttons.py)."""
 
 from __future__ import annotations
 

@@ -332,6 +332,10 @@ class Orders:
         return _say(text)
 
     # --- cancelling ---------------------------------------------------------------------
+    def cancel_button(self, order_id: int, label: str = wo.CANCEL_ORDER) -> Button:
+        """A Cancel button of that order (for /cancel's question, core/commands.py)."""
+        return cancel_button(order_id, label)
+
     async def cancel(self, user: Row, order_id: int) -> Reply:
         store = self.s.store
         order = await store.order(order_id)

@@ -20,8 +20,8 @@ from bot.studio.photos import reference_set, uploads
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.rights import rights
-from engine.near_duplicate import same_picture
 from sitter import contract as c
+from sitter.fingerprint import same_picture
 
 log = logging.getLogger(__name__)
 

@@ -22,13 +22,13 @@ import asyncio
 import hashlib
 from collections import Counter
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from bot.store.store import Store
 from bot.studio.core import words as w
 from bot.studio.core.events import IncomingFile
 from bot.studio.core.inputs import clean_text, file_ext
+from bot.studio.core.services import UploadGuard
 from sitter import contract as c
 from sitter.config import Settings
 from sitter.queue import Engine
@@ -37,29 +37,6 @@ FLOOD_LINES = 10
 # _one_photo's verdict when the checker did not answer: the engine is asked again whether
 # a worker is alive, and if none is the rest of the burst is kept unchecked at once.
 CHECKER_TIMED_OUT = w.CHECKER_TIMED_OUT
-
-
-def _day() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%d")
-
-
-class UploadGuard:
-    """Per-person daily count of refused files (in memory)."""
-
-    def __init__(self, max_refused_per_day: int):
-        self.max_refused = max_refused_per_day
-        self._refused: dict[tuple[int, str], int] = {}
-
-    def refused_today(self, user_id: int) -> int:
-        return self._refused.get((user_id, _day()), 0)
-
-    def note_refused(self, user_id: int) -> None:
-        key = (user_id, _day())
-        self._refused = {k: v for k, v in self._refused.items() if k[1] == key[1]}
-        self._refused[key] = self._refused.get(key, 0) + 1
-
-    def blocked(self, user_id: int) -> bool:
-        return bool(self.max_refused) and self.refused_today(user_id) >= self.max_refused
 
 
 class Parts(Protocol):

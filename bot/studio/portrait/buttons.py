@@ -1,4 +1,4 @@
-"""A delivered portrait's buttons, registered with the one grammar by this folder:
+"""A delivered portrait's buttons, read by the one grammar, which loads CODECS:
 
 - ``u:<variation>`` upscale, ``l:<variation>`` label, ``a:<variation>`` avatar (the
   follow-ups' table, followups.py), ``m:<variation>`` the portrait's More menu;
@@ -18,11 +18,16 @@ from bot.studio.core.buttons import IdCodec, IdPress, Pressed, checked, number, 
 PORTRAIT_ACTIONS = frozenset({"vary", "light"})
 
 
+#: Each follow-up kind's button (variation_jobs.kind -> prefix): the one list of them.
+#: followups.py's table reads its rows' buttons here and checks that every row has one.
+FOLLOW_UP_BUTTONS = {"upscale": "u", "label": "l", "avatar": "a"}
+
+
 @dataclass(frozen=True)
 class FollowUpPress(IdPress):
     """``u``/``l``/``a`` + the portrait's id: a follow-up job of that portrait."""
 
-    kinds = frozenset({"u", "l", "a"})
+    kinds = frozenset(FOLLOW_UP_BUTTONS.values())
 
 
 @dataclass(frozen=True)

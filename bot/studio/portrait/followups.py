@@ -1,15 +1,17 @@
 """Follow-ups of a delivered portrait (upscale, label, avatar) as a table.
 
 Each :class:`FollowUp` row says everything that differs between the kinds: its
-button, its engine job and request, its words, where its file is kept. Adding a
-kind is a row here (and its job in the engine); nothing else branches on the kind.
+engine job and request, its words, where its file is kept; its button is its letter
+in buttons.py's ``FOLLOW_UP_BUTTONS`` (checked against this table at import). Adding a
+kind is a row here and its letter there (and its job in the engine); nothing else
+branches on the kind.
 """
 
 from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,7 +31,6 @@ from sitter import contract as c
 @dataclass(frozen=True)
 class FollowUp:
     kind: str  # variation_jobs.kind
-    button: str  # its FollowUpPress kind (buttons.py)
     label: str  # the result message's button: "Upscale 2"
     job: str  # the engine's job name
     request: Callable[[bytes], Any]  # the portrait's bytes -> the job's request
@@ -38,11 +39,15 @@ class FollowUp:
     folder: str  # the media folder its file goes to
     in_results: bool = True  # a row of buttons under the results (else in "More N…")
 
+    @property
+    def button(self) -> str:
+        """Its FollowUpPress kind, from the one list in buttons.py."""
+        return pb.FOLLOW_UP_BUTTONS[self.kind]
+
 
 FOLLOW_UPS: tuple[FollowUp, ...] = (
     FollowUp(
         "upscale",
-        "u",
         "Upscale",
         c.JOB_UPSCALE,
         lambda image: c.UpscaleRequest(image=image),
@@ -52,7 +57,6 @@ FOLLOW_UPS: tuple[FollowUp, ...] = (
     ),
     FollowUp(
         "label",
-        "l",
         "Label",
         c.JOB_LABEL,
         lambda image: c.LabelRequest(image=image),
@@ -62,7 +66,6 @@ FOLLOW_UPS: tuple[FollowUp, ...] = (
     ),
     FollowUp(
         "avatar",
-        "a",
         "Avatar",
         c.JOB_AVATAR,
         lambda image: c.AvatarRequest(image=image),  # 512 and 1024 px, labelled, signed
@@ -73,11 +76,14 @@ FOLLOW_UPS: tuple[FollowUp, ...] = (
     ),
 )
 BY_KIND = {f.kind: f for f in FOLLOW_UPS}
+if set(BY_KIND) != set(pb.FOLLOW_UP_BUTTONS):  # a row without a button, or a button without one
+    raise RuntimeError(f"follow-ups {sorted(BY_KIND)} != buttons {sorted(pb.FOLLOW_UP_BUTTONS)}")
 BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
 
 
-def buttons(variations: list[Row]) -> list[tuple[Button, ...]]:
-    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
+def buttons(variations: Sequence[Portrait] | Sequence[Row]) -> list[tuple[Button, ...]]:
+    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ...
+    (rows too, until bot/studio/jobs/ passes the store's Portraits typed as such)"""
     return [
         tuple(Button(f"{f.label} {v['idx']}", pb.follow_up(f.button, v["id"])) for v in variations)
         for f in FOLLOW_UPS
@@ -144,9 +150,11 @@ class FollowUps:
         """Queue the job of follow-up row ``vj_id`` again (read from the database)."""
         store = self.s.store
         vj = await store.variation_job_by_id(vj_id)
-        assert vj is not None
+        assert vj is not None  # the tracker read it under the person's lock
         variation = await store.variation(vj["variation_id"])
-        assert variation is not None
+        if variation is None or not variation.kept:  # removed since it was pressed
+            await store.set_variation_job(vj_id, status="failed", error=w.PORTRAIT_REMOVED)
+            return
         await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
 
     async def _send(
@@ -154,7 +162,7 @@ class FollowUps:
     ) -> None:
         """The engine job for the row, from rows already read (a press reads each once)."""
         store, engine = self.s.store, self.s.engine
-        assert variation.path is not None  # kept: checked when pressed
+        assert variation.path is not None  # kept: press() and enqueue() check it first
         req = f.request(store.media.read(variation.path))
         job_id = f"{await self.s.job_prefix()}-{f.kind[0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
         if old_job:  # pressed again: the old job (and its portrait) leaves Redis
@@ -162,7 +170,7 @@ class FollowUps:
         await store.set_variation_job(vj_id, job_id=job_id, enqueues=tries)
         await engine.enqueue(f.job, req, job_id=job_id)
 
-    async def keep(self, vj: Row, result: c.Message) -> None:
+    async def keep(self, vj: Row | dict[str, Any], result: c.Message) -> None:
         """Store a finished job's files and mark it done (or refused, for an avatar)."""
         store, f = self.s.store, BY_KIND[vj["kind"]]
         if isinstance(result, c.AvatarResult):
@@ -198,7 +206,7 @@ class FollowUps:
         path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
-    def failed_reply(self, vj: Row, idx: int, error: str) -> Reply:
+    def failed_reply(self, vj: Row | dict[str, Any], idx: int, error: str) -> Reply:
         f = BY_KIND[vj["kind"]]
         return Reply(
             text=wp.follow_up_failed(f.verb, idx, error),

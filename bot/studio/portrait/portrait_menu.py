@@ -13,12 +13,25 @@ the table (``own_light``), ended by a command or after 15 minutes.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from bot.store.rows import Portrait
 from bot.store.store import Row
 from bot.studio.core import words_chat as w
 from bot.studio.core.buttons import read_id
-from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, answer, go, say
+from bot.studio.core.conversation import (
+    ASKED_AT,
+    Arrow,
+    Outcome,
+    State,
+    Step,
+    Turn,
+    again,
+    answer,
+    go,
+    say,
+)
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
@@ -38,6 +51,18 @@ OWN_LIGHT = "own_light"  # the side step: the light for a relight, typed next
 AWAITING = "relight_for"  # its session data: the portrait whose light is typed
 AWAITING_IDX = "relight_idx"  # and that portrait's number (#2)
 AWAITING_S = 15 * 60  # a light typed much later is not it
+OLD_ASKED_AT = "relight_asked_at"  # before own_light: IDLE with relight_for and this
+
+
+def from_idle(data: Mapping[str, Any]) -> dict[str, Any] | None:
+    """A question saved before the upgrade (IDLE, relight_for + relight_asked_at) as the
+    own_light step's data, so a light typed after the upgrade is still its answer."""
+    vid, at = data.get(AWAITING), data.get(OLD_ASKED_AT)
+    if not isinstance(vid, int) or not isinstance(at, int | float):
+        return None
+    return {AWAITING: vid, ASKED_AT: float(at)}
+
+
 PER_ROW = 3
 
 
@@ -119,7 +144,10 @@ class PortraitMenu:
     # --- the side step: the light in the person's own words --------------------------------
     def own_light_step(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            n = turn.data.get(AWAITING_IDX)
+            n, vid = turn.data.get(AWAITING_IDX), turn.data.get(AWAITING)
+            if not isinstance(n, int) and isinstance(vid, int):  # saved before relight_idx
+                v = await self.s.store.variation(vid)
+                n = v.idx if v is not None else None
             return [say(wp.type_light(n, MAX_LIGHTING) if isinstance(n, int) else w.NOT_ASKING)]
 
         async def text(turn: Turn, text: str) -> Outcome:
@@ -154,6 +182,7 @@ class PortraitMenu:
             arrows=(Arrow(State.IDLE, "a light typed (a relight order), a command, 15 min"),),
             side=True,
             timeout_s=AWAITING_S,
+            legacy=from_idle,
         )
 
     # --- placing the order -------------------------------------------------------------------

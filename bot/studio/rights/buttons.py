@@ -1,5 +1,5 @@
 """/forget's confirmation, ``f:<rev>``: it carries the session's revision (0 and up)
-and works even for a suspended account. Registered by this folder's __init__."""
+and works even for a suspended account. Its CODECS are loaded by the one grammar."""
 
 from __future__ import annotations
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from bot.store import rights_store as rs
 from bot.store.media import SHEETS, SHEETS_KEEP_S
@@ -22,6 +22,9 @@ from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
 from sitter.config import Settings
 from sitter.engine_client import Engine
+
+if TYPE_CHECKING:  # the studio's shared parts (core imports this module's users)
+    from bot.studio.core.services import Services
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +105,7 @@ async def refused(
         )
 
 
-async def forget_everywhere(studio: Any, user_id: int) -> Forgotten:
+async def forget_everywhere(studio: Services, user_id: int) -> Forgotten:
     """/forget: Redis first (while the rows still name the jobs), then the database."""
     await drop_person_jobs(studio.store, studio.engine, user_id)
     return await forget(studio.store, user_id)

@@ -33,7 +33,7 @@ def folder_name(name: str) -> str:
 
 def cmd_pack(args: argparse.Namespace, settings: Settings, photos: list[Path], out: Path) -> int:
     from bot.studio.photos.contact_sheet import contact_sheet
-    from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
+    from cli.common import MAX_ATTEMPTS, load_and_check, screen
     from sitter.packs import find_pack, load_packs
     from sitter.prompts import PromptError, PromptLibrary
 
@@ -46,7 +46,7 @@ def cmd_pack(args: argparse.Namespace, settings: Settings, photos: list[Path], o
     if pack is None:
         names = ", ".join(f"{p.name!r} ({k})" for k, p in sorted(packs.items()))
         return _err(f"no pack {args.pack!r}; known: {names or 'none'}")
-    asked = {k: getattr(args, k, "") or "" for k in SLOTS if k in pack.asked}
+    asked = {k: vars(args)[k] or "" for k in SLOTS if k in pack.asked}
     if refusal := screen(asked):
         return _err(refusal)
 

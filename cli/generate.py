@@ -17,7 +17,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from engine.cli_common import MAX_ATTEMPTS, load_and_check, screen
+from cli.common import MAX_ATTEMPTS, load_and_check, screen
 from sitter import contract as c
 from sitter.config import Settings
 
@@ -62,8 +62,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     )
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
-    if getattr(args, "pack", None):
-        from engine.cli_pack import cmd_pack
+    if args.pack:
+        from cli.pack import cmd_pack
 
         return cmd_pack(args, settings, photos, out)
     try:
@@ -73,15 +73,15 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     except PromptError as exc:
         return _err(str(exc))
     aspect = None
-    if getattr(args, "aspect", None):
+    if args.aspect:
         from engine.formats import parse_aspect
 
         try:
             aspect = parse_aspect(args.aspect)
         except ValueError as exc:
             return _err(f"--aspect: {exc}")
-    answers = {k: getattr(args, k, "") or "" for k in ("attire", "setting", "lighting")}
-    answers["composition"] = getattr(args, "composition", "") or ""
+    given = vars(args)
+    answers = {k: given[k] or "" for k in ("attire", "setting", "lighting", "composition")}
     refusal = screen(answers)
     if refusal:
         return _err(refusal)

@@ -4,9 +4,13 @@ checks of a folder and the chat's safety screen for typed answers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sitter import contract as c
+from sitter.config import Settings
+
+if TYPE_CHECKING:
+    from engine.runtime import Runtime
 
 MAX_ATTEMPTS = 3  # tries per variation for likeness, as in the chat
 
@@ -19,7 +23,7 @@ def screen(answers: dict[str, str]) -> str | None:
     return None if verdict.ok else verdict.message
 
 
-def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
+def analyze(runtime: Runtime, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
     """Run each photo through the worker's analysis; (accepted references, verdicts)."""
     from engine.analysis import analyze_photo
     from engine.intake import IntakeLimits
@@ -53,7 +57,7 @@ def analyze(runtime: Any, photos: list[Path]) -> tuple[list[c.Reference], list[d
 
 
 def load_and_check(
-    settings: Any, photos: list[Path]
+    settings: Settings, photos: list[Path]
 ) -> tuple[Any, list[c.Reference], list[dict[str, Any]]]:
     """Load the models, check the photos and print each verdict; (runtime, references,
     verdicts):

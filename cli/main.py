@@ -1,5 +1,6 @@
 """The ``sitter`` command. Each subcommand lives in the module that does the work;
-this file only parses arguments and imports lazily (the bot never loads torch).
+this file only parses arguments and imports lazily: the bot's image has no engine
+package (docker/Dockerfile.bot), and the bot never loads torch.
 """
 
 from __future__ import annotations
@@ -9,23 +10,25 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from sitter.config import ConfigError, load_settings
+from sitter.config import ConfigError, Settings, load_settings
 
 # subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
 COMMANDS: dict[str, str] = {
-    "run": "bot.app:cmd_run",
+    "run": "cli.start:cmd_run",
     "bot": "bot.app:cmd_bot",
-    "chat": "bot.app:cmd_chat",
+    "chat": "cli.start:cmd_chat",
     "worker": "engine.worker:cmd_worker",
     "db": "bot.store.cli:cmd_db",
-    "doctor": "sitter.doctor:cmd_doctor",
-    "generate": "engine.cli_generate:cmd_generate",
+    "doctor": "cli.doctor:cmd_doctor",
+    "generate": "cli.generate:cmd_generate",
     "photos": "engine.cli_photos:cmd_photos",
     "models": "engine.cli_models:cmd_models",
-    "audit": "bot.studio.audit:cmd_audit",
+    "audit": "cli.audit:cmd_audit",
     "verify": "engine.cli_verify:cmd_verify",
     "avatar": "engine.cli_avatar:cmd_avatar",
 }
+# The packages an install may leave out (the bot's image has no engine; the engine's no bot).
+HALVES = {"engine": "the engine (GPU worker)", "bot": "the chat bot"}
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -38,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     bot.add_argument(
         "--sync",
         action="store_true",
-        help="upload Discord's slash commands now (otherwise only when they changed)",
+        help="upload the chat platforms' slash commands now (otherwise only when they changed)",
     )
     chat = sub.add_parser("chat", help="the studio in this terminal, no chat token needed")
     chat.add_argument("--out", default=None, help="folder for results (default: DATA_DIR/out)")
@@ -119,30 +122,58 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _style_help() -> str:
-    # engine/ ships in every install, the bot image too (pyproject's packages,
-    # docker/Dockerfile.bot); engine.cli_generate imports nothing of the engine extra.
-    from engine.cli_generate import style_help
+    # cli.generate imports nothing of the engine at module level: `sitter --help` works
+    # in the bot's image too.
+    from cli.generate import style_help
 
     return style_help()
 
 
-def _resolve(target: str) -> Callable[..., int]:
-    module, func = target.split(":")
-    return getattr(importlib.import_module(module), func)
+def _resolve(command: str) -> Callable[[argparse.Namespace, Settings], int]:
+    module, func = COMMANDS[command].split(":")
+    found: Callable[[argparse.Namespace, Settings], int] = getattr(
+        importlib.import_module(module), func
+    )
+    return found
+
+
+def _run(command: str, args: argparse.Namespace, settings: Settings) -> int:
+    """The command's exit code; a half this install lacks is said plainly."""
+    try:
+        return int(_resolve(command)(args, settings) or 0)
+    except ModuleNotFoundError as exc:
+        half = HALVES.get((exc.name or "").split(".")[0])
+        if half is None:
+            raise
+        raise ConfigError(
+            f"`sitter {command}` needs {half}, which is not installed here "
+            f"(this install or image has no {exc.name!r} package)."
+        ) from None
+
+
+def _hide_chat_tokens() -> None:
+    """The chat platforms' tokens and their shapes out of every log line (their adapters
+    give them: bot/platforms.py); an install without the bot has none."""
+    try:
+        from bot.platforms import install_redaction
+    except ModuleNotFoundError:
+        return
+    install_redaction()
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from sitter.redact import install_for
+
     try:
         settings = load_settings()
+        install_for(settings)  # every command's log lines, whatever handler shows them
+        _hide_chat_tokens()
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
-    from sitter.redact import install_for
-
-    install_for(settings)  # every command's log lines, whatever handler shows them
     try:
-        return int(_resolve(COMMANDS[args.command])(args, settings) or 0)
+        return _run(args.command, args, settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2

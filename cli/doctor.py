@@ -10,11 +10,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import importlib.util
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitter.config import WHERE_TO_GET, Settings
+from bot.platforms import PLATFORMS, configured
+from sitter.config import Settings
 
 OK, WARN, FAIL = "✓", "!", "✗"
 
@@ -28,25 +28,18 @@ class Finding:
 
 def check_config(settings: Settings) -> list[Finding]:
     out = [Finding(OK, "config", f"settings read (data folder {settings.data_dir.resolve()})")]
-    tokens = [
-        name
-        for name, value in (
-            ("Telegram", settings.telegram_token),
-            ("Discord", settings.discord_token),
-        )
-        if value is not None
-    ]
-    if tokens:
-        out.append(Finding(OK, "config", f"chat token set for {' and '.join(tokens)}"))
-        out += check_tokens(settings)
-        out += check_moderation(settings)
+    platforms = configured()
+    if platforms:
+        names = " and ".join(p.name for p in platforms)
+        out.append(Finding(OK, "config", f"chat token set for {names}"))
+        out += check_platforms(settings)
     else:
         out.append(
             Finding(
                 WARN,
                 "config",
-                "no chat token: `sitter run` opens the terminal studio. For Telegram: "
-                + WHERE_TO_GET["telegram_token"],
+                f"no chat token: `sitter run` opens the terminal studio. For {PLATFORMS[0].name}: "
+                + PLATFORMS[0].token_help,
             )
         )
     try:
@@ -85,52 +78,13 @@ def check_config(settings: Settings) -> list[Finding]:
     return out
 
 
-TELEGRAM_TOKEN = re.compile(r"^\d{5,14}:[A-Za-z0-9_-]{30,50}$")
-DISCORD_TOKEN = re.compile(r"^[A-Za-z0-9_-]{20,40}\.[A-Za-z0-9_-]{5,10}\.[A-Za-z0-9_-]{20,60}$")
-
-
-def check_tokens(settings: Settings) -> list[Finding]:
-    """Obviously malformed tokens (a quote, a space, half a paste) fail before any network."""
+def check_platforms(settings: Settings) -> list[Finding]:
+    """Each configured platform's own checks (its adapter's platform.py): a malformed
+    token, reports that would go nowhere."""
     out = []
-    for name, value, shape, looks in (
-        ("SITTER_TELEGRAM_TOKEN", settings.telegram_token, TELEGRAM_TOKEN, "123456789:AA... "),
-        ("SITTER_DISCORD_TOKEN", settings.discord_token, DISCORD_TOKEN, "three parts with dots"),
-    ):
-        if value is not None and not shape.match(value.get_secret_value()):
-            out.append(
-                Finding(
-                    FAIL,
-                    "config",
-                    f"{name} does not look like a token ({looks.strip()}); copy it again, "
-                    "without quotes or spaces",
-                )
-            )
-    return out
-
-
-def check_moderation(settings: Settings) -> list[Finding]:
-    """Reports need someone to receive them."""
-    out = []
-    if settings.telegram_token is not None and not (
-        settings.telegram_moderators or settings.telegram_moderation_chat
-    ):
-        out.append(
-            Finding(
-                WARN,
-                "moderation",
-                "no Telegram moderators or moderation chat: reports go nowhere. Set "
-                "SITTER_TELEGRAM_MODERATORS (user ids) and SITTER_TELEGRAM_MODERATION_CHAT",
-            )
-        )
-    if settings.discord_token is not None and not settings.discord_moderation_guilds:
-        out.append(
-            Finding(
-                WARN,
-                "moderation",
-                "no Discord moderation server: reports go nowhere. Set "
-                "SITTER_DISCORD_MODERATION_GUILDS (server ids)",
-            )
-        )
+    for platform in configured():
+        for check in platform.check():
+            out.append(Finding(FAIL if check.fails else WARN, check.area, check.text))
     return out
 
 

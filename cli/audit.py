@@ -66,12 +66,12 @@ async def export(settings: Settings, since: str | None, fmt: str) -> tuple[str, 
 
 def cmd_audit(args: argparse.Namespace, settings: Settings) -> int:
     try:
-        since = parse_since(getattr(args, "since", None))
+        since = parse_since(args.since)
         text, n = asyncio.run(export(settings, since, args.format))
     except AuditError as exc:
         print(f"sitter audit: {exc}", file=sys.stderr)
         return 2
-    output = getattr(args, "output", "-") or "-"
+    output = args.output or "-"
     if output == "-":
         sys.stdout.write(text)
     else:
