@@ -97,9 +97,9 @@ def size_on(grid: Grid, aspect: Aspect) -> tuple[int, int]:
     """(width, height) for ``aspect`` on a family's grid: the nearest trained bucket,
     or the best size on the grid around its trained pixel count."""
     if isinstance(grid[0], tuple):
-        buckets: tuple[tuple[int, int], ...] = grid  # type: ignore[assignment]
+        buckets: tuple[tuple[int, int], ...] = grid
         return min(buckets, key=lambda wh: (_ratio_error(wh[0], wh[1], aspect), -wh[0] * wh[1]))
-    side, multiple = grid  # type: ignore[misc]
+    side, multiple = grid
     return _on_grid(side, multiple, aspect)
 
 
