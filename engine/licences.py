@@ -63,9 +63,9 @@ def base_part(settings: Settings) -> Part:
 
 # --- the configured combination ---------------------------------------------------------
 def _base_key(settings: Settings) -> str:
-    from engine.pipeline import tiny
+    from engine import families
 
-    return TINY_PART if tiny.is_tiny(settings.model) else settings.model
+    return TINY_PART if families.is_tiny(settings.model) else settings.model
 
 
 def base_family(settings: Settings) -> str | None:
@@ -78,12 +78,13 @@ def model_family(settings: Settings) -> Family | None:
     """The configured model's family: a tiny name, a known hub id, or its model_index.json;
     None when the model is not here to read."""
     from engine import families
+    from engine.pipeline.loader import detect_family
 
     found = families.for_tiny(settings.model) or families.for_hub_id(settings.model)
     if found is not None:
         return found
     try:
-        return families.recognise(settings)
+        return families.by_name(detect_family(settings))
     except Exception:
         return None
 

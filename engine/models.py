@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import families
 from engine.hub_files import (
     FetchError,
     download,
@@ -23,7 +22,7 @@ from engine.hub_files import (
     verify_components,
     verify_safetensors,
 )
-from engine.pipeline import tiny
+from engine.model_entry import Entry
 from sitter.config import FaceBackend, Settings
 
 REALESRGAN_URL = (
@@ -47,29 +46,15 @@ HUB_IGNORE += ["*.bin"]
 HUB_ALLOW = ["model_index.json", "README.md", "*/*"]
 
 
-@dataclass
-class Entry:
-    role: str
-    name: str
-    licence: str
-    commercial: bool | None  # None: unknown, read the model card
-    location: str
-    present: bool
-    required: bool = True
-    detail: str = ""
-    fetch: Callable[[], str] | None = field(default=None, repr=False)
-    verify: Callable[[], str] | None = field(default=None, repr=False)
-
-
 # --- the entries ---------------------------------------------------------------------------------
 def _base_model(settings: Settings) -> Entry:
     cache = settings.models_dir
     model = settings.model
-    if tiny.is_tiny(model):
-        folder = tiny.tiny_folder(model, cache)
+    if families.is_tiny(model):
+        folder = families.tiny_folder(model, cache)
 
         def build() -> str:
-            return str(tiny.ensure_tiny_model(model, cache))
+            return str(families.ensure_tiny_model(model, cache))
 
         return Entry(
             "base model",
@@ -137,10 +122,11 @@ def _base_model(settings: Settings) -> Entry:
 def _adapter(settings: Settings) -> list[Entry]:
     """The identity path's files, as the model's family says (unknown until the base
     model is here: the default family's)."""
-    from engine import families
     from engine.licences import model_family
 
-    return (model_family(settings) or families.DEFAULT).identity_entries(settings)
+    family = model_family(settings) or families.DEFAULT
+    entries = family.identity_entries(settings)
+    return adapter_entries(settings, family.name) if entries is None else entries
 
 
 def adapter_entries(settings: Settings, family: str) -> list[Entry]:
@@ -152,7 +138,7 @@ def adapter_entries(settings: Settings, family: str) -> list[Entry]:
     if files is None:  # a family whose identity comes another way (no IP-Adapter)
         return []
     licence, commercial = LICENCES[kind]
-    if tiny.is_tiny(settings.model):
+    if families.is_tiny(settings.model):
         return [
             Entry(
                 "identity adapter",

@@ -11,54 +11,21 @@ tell; the GPU worker checks again before it renders.
 
 from __future__ import annotations
 
-import json
-import threading
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sitter import contract as c
 from sitter.config import Settings
 
-_LOCK = threading.Lock()
-_TOKENIZERS: dict[tuple[str, str], Any] = {}
+if TYPE_CHECKING:
+    from engine.families.base import Family
 
 
-def cached_tokenizer(settings: Settings) -> tuple[Any, int] | None:
-    """(tokenizer, max_sequence_length) of the configured model's Qwen-style text
-    encoder, cached per model; None when its files are not on this machine."""
-    from transformers import AutoTokenizer
-
-    from engine.pipeline.klein import DEFAULT_MAX_SEQUENCE_LENGTH
+def _limit(settings: Settings, family: Family) -> tuple[Callable[[str], int], int] | None:
     from engine.pipeline.loader import model_folder
 
-    key = (settings.model, str(settings.models_dir))
-    with _LOCK:
-        if key in _TOKENIZERS:
-            return _TOKENIZERS[key]
-        folder, ref = model_folder(settings)
-        try:
-            if folder is not None:
-                tok = AutoTokenizer.from_pretrained(folder / "tokenizer")
-                config = folder / "text_encoder" / "config.json"
-            else:
-                cache = settings.models_dir
-                tok = AutoTokenizer.from_pretrained(
-                    ref, subfolder="tokenizer", cache_dir=cache, local_files_only=True
-                )
-                from huggingface_hub import hf_hub_download
-
-                config = Path(
-                    hf_hub_download(
-                        ref, "text_encoder/config.json", cache_dir=cache, local_files_only=True
-                    )
-                )
-            positions = json.loads(config.read_text(encoding="utf-8")).get(
-                "max_position_embeddings", DEFAULT_MAX_SEQUENCE_LENGTH
-            )
-        except Exception:
-            return None  # not on this machine
-        _TOKENIZERS[key] = (tok, min(DEFAULT_MAX_SEQUENCE_LENGTH, int(positions)))
-        return _TOKENIZERS[key]
+    folder, ref = model_folder(settings)
+    return family.prompt_limit(settings, folder, ref)
 
 
 def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPromptResult:
@@ -66,7 +33,7 @@ def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPrompt
 
     family = model_family(settings)
     name = "" if family is None else family.name
-    limit = family.prompt_limit(settings) if family is not None and family.limits_prompt else None
+    limit = _limit(settings, family) if family is not None and family.limits_prompt else None
     if family is None or not family.limits_prompt:
         return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None)
     if limit is None:
@@ -96,4 +63,4 @@ def preload(settings: Settings) -> None:
 
     family = model_family(settings)
     if family is not None and family.limits_prompt:
-        family.prompt_limit(settings)
+        _limit(settings, family)

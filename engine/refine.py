@@ -34,7 +34,7 @@ from engine.pipeline.img2img import STRENGTHS, render_from
 from sitter import contract as c
 
 if TYPE_CHECKING:
-    from engine.families import Family
+    from engine.families.base import Family
     from engine.parts import Models
 
 MAX_BYTES = 20 * 1024 * 1024  # a delivered PNG is a few MB at most

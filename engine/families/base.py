@@ -11,6 +11,7 @@ shares components, not a deep base class.
 
 from __future__ import annotations
 
+import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -20,14 +21,15 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import numpy as np
 from PIL import Image
 
-from engine.formats import Grid
-from engine.pipeline.loaded import Defaults
+from engine import progress
+from engine.families.grids import Grid, size_on
+from engine.pipeline.loaded import Cancelled, Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
     from engine.licence_registry import Part
-    from engine.models import Entry
+    from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterSpec
-    from engine.pipeline.loaded import LoadedPipeline, Optimisations, Resolved
+    from engine.pipeline.loaded import Optimisations, Resolved
     from sitter import contract as c
     from sitter.config import Settings
 
@@ -114,9 +116,7 @@ class Family(ABC):
         """The real model's formats: trained buckets, or (side, multiple) (engine/formats.py)."""
 
     def size_for(self, aspect: c.Aspect, tiny: bool) -> tuple[int, int]:
-        from engine import formats
-
-        return formats.size_on(TINY_GRID if tiny else self.grid(), aspect)
+        return size_on(TINY_GRID if tiny else self.grid(), aspect)
 
     def steps_and_guidance(
         self, loaded: LoadedPipeline, steps: int, guidance: float | None
@@ -177,9 +177,11 @@ class Family(ABC):
     # --- prompt limits ----------------------------------------------------------------------
     limits_prompt: ClassVar[bool] = False  # its text encoder cuts long prompts
 
-    def prompt_limit(self, settings: Settings) -> tuple[Callable[[str], int], int] | None:
-        """(count tokens, limit) when the text encoder cuts prompts; None: any length
-        (or the tokenizer is not on this machine)."""
+    def prompt_limit(
+        self, settings: Settings, folder: Path | None, ref: str
+    ) -> tuple[Callable[[str], int], int] | None:
+        """(count tokens, limit) when the text encoder cuts prompts (the model's files:
+        ``folder``, or ``ref`` in the cache); None: any length, or not on this machine."""
         return None
 
     # --- licences and files ------------------------------------------------------------------
@@ -188,8 +190,9 @@ class Family(ABC):
         """The licensed parts that carry the likeness (the base model is separate)."""
 
     @abstractmethod
-    def identity_entries(self, settings: Settings) -> list[Entry]:
-        """``sitter models`` rows for the identity path."""
+    def identity_entries(self, settings: Settings) -> list[Entry] | None:
+        """``sitter models`` rows for the identity path; None: the identity adapter's
+        files (engine/models.py lists those)."""
 
 
 def pipeline_kwargs(opts: Optimisations, settings: Settings, local: bool) -> dict[str, Any]:
@@ -218,8 +221,7 @@ class ReferenceFamily(Family):
 
     def reference_spec(self, settings: Settings, ref: str, name: str) -> AdapterSpec:
         """The identity record of a family that takes the person's photos (no weights)."""
-        from engine.pipeline.adapter import AdapterSpec
-        from engine.pipeline.loader import id_dim_for
+        from engine.pipeline.adapter import AdapterSpec, id_dim_for
 
         return AdapterSpec(
             kind="reference-images",
@@ -272,7 +274,7 @@ class ReferenceFamily(Family):
         return [PARTS["reference-images"]]
 
     def identity_entries(self, settings: Settings) -> list[Entry]:
-        from engine.models import Entry
+        from engine.model_entry import Entry
 
         return [
             Entry(
@@ -287,3 +289,15 @@ class ReferenceFamily(Family):
                 detail="chosen by sharpness, exposure, face size and angle; aligned, padded crops",
             )
         ]
+
+
+def step_callback(cancel: threading.Event | None, steps: int, what: str) -> StepCallback:
+    """The pipeline's ``callback_on_step_end``: stop when cancelled, report progress."""
+
+    def on_step(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        if cancel is not None and cancel.is_set():
+            raise Cancelled(f"{what} cancelled")
+        progress.on_step_end(_pipe, _step, steps)  # engine/progress.py, for the bot
+        return kwargs
+
+    return on_step

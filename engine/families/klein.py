@@ -12,10 +12,12 @@ count equals the batch.
 
 from __future__ import annotations
 
+import json
 import logging
+import threading
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PIL import Image
 
@@ -71,13 +73,11 @@ class Klein(ReferenceFamily):
     ) -> LoadedPipeline:
         from diffusers import Flux2KleinPipeline
 
-        from engine.pipeline import tiny
-
         log.info("loading %s (klein) on %s as %s", settings.model, device, opts.describe())
         pipe = Flux2KleinPipeline.from_pretrained(ref, **pipeline_kwargs(opts, settings, local))
         pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
-        is_tiny = tiny.is_tiny(settings.model)
+        is_tiny = settings.model in self.tiny_models
         return LoadedPipeline(
             pipe=pipe,
             family=self.name,
@@ -104,11 +104,12 @@ class Klein(ReferenceFamily):
 
         klein.check_prompt(loaded, prompt)
 
-    def prompt_limit(self, settings: Settings) -> tuple[Callable[[str], int], int] | None:
+    def prompt_limit(
+        self, settings: Settings, folder: Path | None, ref: str
+    ) -> tuple[Callable[[str], int], int] | None:
         from engine.pipeline.klein import prompt_tokens
-        from engine.prompt_check import cached_tokenizer
 
-        found = cached_tokenizer(settings)
+        found = cached_tokenizer(settings, folder, ref)
         if found is None:
             return None
         tok, limit = found
@@ -193,6 +194,47 @@ class Klein(ReferenceFamily):
         on_step: StepCallback,
     ) -> list[Image.Image]:
         return self._edit(loaded, draw, images, strength, steps, on_step)
+
+
+_LOCK = threading.Lock()
+_TOKENIZERS: dict[tuple[str, str], Any] = {}
+
+
+def cached_tokenizer(settings: Settings, folder: Path | None, ref: str) -> tuple[Any, int] | None:
+    """(tokenizer, max_sequence_length) of the model's Qwen3 text encoder, cached per
+    model (the fast queue answers without the pipeline); None when its files are not
+    on this machine."""
+    from transformers import AutoTokenizer
+
+    from engine.pipeline.klein import DEFAULT_MAX_SEQUENCE_LENGTH
+
+    key = (settings.model, str(settings.models_dir))
+    with _LOCK:
+        if key in _TOKENIZERS:
+            return _TOKENIZERS[key]
+        try:
+            if folder is not None:
+                tok = AutoTokenizer.from_pretrained(folder / "tokenizer")
+                config = folder / "text_encoder" / "config.json"
+            else:
+                cache = settings.models_dir
+                tok = AutoTokenizer.from_pretrained(
+                    ref, subfolder="tokenizer", cache_dir=cache, local_files_only=True
+                )
+                from huggingface_hub import hf_hub_download
+
+                config = Path(
+                    hf_hub_download(
+                        ref, "text_encoder/config.json", cache_dir=cache, local_files_only=True
+                    )
+                )
+            positions = json.loads(config.read_text(encoding="utf-8")).get(
+                "max_position_embeddings", DEFAULT_MAX_SEQUENCE_LENGTH
+            )
+        except Exception:
+            return None  # not on this machine
+        _TOKENIZERS[key] = (tok, min(DEFAULT_MAX_SEQUENCE_LENGTH, int(positions)))
+        return _TOKENIZERS[key]
 
 
 KLEIN = Klein()

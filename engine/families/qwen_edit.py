@@ -114,15 +114,13 @@ class QwenImageEdit(ReferenceFamily):
     ) -> LoadedPipeline:
         from diffusers import QwenImageEditPlusPipeline
 
-        from engine.pipeline import tiny
-
         kwargs = pipeline_kwargs(opts, settings, local)
         processor = load_processor(ref, settings, local)
         log.info("loading %s (%s) on %s as %s", settings.model, self.name, device, opts.describe())
         pipe = QwenImageEditPlusPipeline.from_pretrained(ref, processor=processor, **kwargs)
         pipe.to(device)
         pipe.set_progress_bar_config(disable=True)
-        is_tiny = tiny.is_tiny(settings.model)
+        is_tiny = settings.model in self.tiny_models
         return LoadedPipeline(
             pipe=pipe,
             family=self.name,

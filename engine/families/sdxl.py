@@ -18,12 +18,12 @@ from typing import TYPE_CHECKING, Any
 from PIL import Image
 
 from engine.families.base import Draw, Family, StepCallback, pipeline_kwargs
-from engine.formats import SDXL_BUCKETS, Grid
+from engine.families.grids import SDXL_BUCKETS, Grid
 from engine.pipeline.loaded import Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
     from engine.licence_registry import Part
-    from engine.models import Entry
+    from engine.model_entry import Entry
     from engine.pipeline.loaded import Optimisations, Resolved
     from sitter.config import Settings
 
@@ -97,15 +97,13 @@ class StableDiffusion(Family):
     ) -> LoadedPipeline:
         import diffusers
 
-        from engine.pipeline import tiny
-        from engine.pipeline.adapter import adapter_kind, choose_adapter, load_adapter
-        from engine.pipeline.loader import id_dim_for
+        from engine.pipeline.adapter import adapter_kind, choose_adapter, id_dim_for, load_adapter
 
         kind = adapter_kind(settings)  # refuse a backend the adapter cannot use, before loading
         kwargs = {**pipeline_kwargs(opts, settings, local), **self._extra_load}
         log.info("loading %s (%s) on %s as %s", settings.model, self.name, device, opts.describe())
         pipe = getattr(diffusers, self._pipeline).from_pretrained(ref, **kwargs)
-        is_tiny = tiny.is_tiny(settings.model)
+        is_tiny = settings.model in self.tiny_models
         spec = choose_adapter(
             family=self.name,
             tiny=is_tiny,
@@ -246,11 +244,10 @@ class StableDiffusion(Family):
     # --- licences and files --------------------------------------------------------------------
     def identity_parts(self, settings: Settings) -> list[Part]:
         from engine.licence_registry import PARTS, part, unknown_part
-        from engine.pipeline import tiny
         from engine.pipeline.adapter import ADAPTER_FILES, adapter_kind
         from sitter.config import ConfigError
 
-        if tiny.is_tiny(settings.model):
+        if settings.model in self.tiny_models:
             return [PARTS["random-init-adapter"]]
         try:
             kind = adapter_kind(settings)
@@ -261,10 +258,8 @@ class StableDiffusion(Family):
             return [unknown_part(f"identity adapter {kind}", "identity adapter")]
         return [part(files.licence_name, "identity adapter"), PARTS["clip-vit-h-14-image-encoder"]]
 
-    def identity_entries(self, settings: Settings) -> list[Entry]:
-        from engine.models import adapter_entries
-
-        return adapter_entries(settings, self.name)
+    def identity_entries(self, settings: Settings) -> list[Entry] | None:
+        return None  # the IP-Adapter's files, as engine/models.py lists them
 
 
 SDXL = StableDiffusion(

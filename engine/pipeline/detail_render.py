@@ -66,8 +66,7 @@ def render_crops(
     ``refs`` / ``id_crops``: the identity adapter's inputs (SDXL, SD 1.5);
     ``ref_images``: a reference family's prepared photos.
     """
-    from engine.families import Draw
-    from engine.pipeline.generate import step_callback
+    from engine.families.base import Draw, step_callback
 
     side = min(loaded.defaults.width, loaded.defaults.height)
     images = [c.convert("RGB").resize((side, side), Image.Resampling.LANCZOS) for c in crops_in]

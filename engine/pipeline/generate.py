@@ -25,7 +25,7 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
-from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs
+from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
@@ -88,20 +88,6 @@ def resolve_params(
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
     steps, guidance = family.steps_and_guidance(loaded, steps, params.guidance)
     return Resolved(steps, guidance, width, height, scale)
-
-
-def step_callback(
-    cancel: threading.Event | None, steps: int, what: str
-) -> Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]:
-    """The pipeline's ``callback_on_step_end``: stop when cancelled, report progress."""
-
-    def on_step(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled(f"{what} cancelled")
-        progress.on_step_end(_pipe, _step, steps)  # engine/progress.py, for the bot
-        return kwargs
-
-    return on_step
 
 
 def render(

@@ -73,8 +73,7 @@ def render_from(
     """One image per seed, each ``start`` re-rendered at ``strength`` by the model's
     family (bind ``start`` and ``strength`` with functools.partial to pass it as
     generate's ``draw``). ``ref_latents`` is accepted for generate's signature."""
-    from engine.families import Draw
-    from engine.pipeline.generate import step_callback
+    from engine.families.base import Draw, step_callback
 
     draw = Draw(
         prompt=prompt,

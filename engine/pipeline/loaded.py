@@ -16,8 +16,11 @@ from typing import TYPE_CHECKING, Any
 from sitter.config import ConfigError, Settings
 
 if TYPE_CHECKING:
-    from engine.families.base import Family
     from engine.pipeline.adapter import AdapterSpec
+
+# The model families by code, filled by engine/families/ as it is imported (this leaf
+# module imports no family: they import it).
+FAMILY_OBJECTS: dict[str, Any] = {}
 
 
 class Cancelled(Exception):
@@ -130,11 +133,9 @@ class LoadedPipeline:
     speed: Speedups | None = None
 
     @property
-    def model_family(self) -> Family:
-        """The family object that renders with this pipeline."""
-        from engine.families import by_name
-
-        return by_name(self.family)
+    def model_family(self) -> Any:
+        """The family object (engine.families.base.Family) that renders with this pipeline."""
+        return FAMILY_OBJECTS[self.family]
 
     @property
     def id_dim(self) -> int:

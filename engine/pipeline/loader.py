@@ -18,10 +18,9 @@ import logging
 from pathlib import Path
 
 from engine import families
-from engine.pipeline import tiny
-from engine.pipeline.adapter import DLIB_DIM, INSIGHTFACE_DIM
+from engine.pipeline.adapter import id_dim_for  # noqa: F401  (its callers' old home)
 from engine.pipeline.loaded import Defaults, LoadedPipeline, Optimisations
-from sitter.config import ConfigError, FaceBackend, Settings
+from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
@@ -41,14 +40,10 @@ def resolve_device(setting: str) -> str:
     return setting
 
 
-def id_dim_for(backend: FaceBackend | str) -> int:
-    return INSIGHTFACE_DIM if FaceBackend(backend) == FaceBackend.INSIGHTFACE else DLIB_DIM
-
-
 def model_folder(settings: Settings) -> tuple[Path | None, str]:
     """(local folder or None, what to pass to from_pretrained)."""
-    if tiny.is_tiny(settings.model):
-        folder = tiny.ensure_tiny_model(settings.model, settings.models_dir)
+    if families.is_tiny(settings.model):
+        folder = families.ensure_tiny_model(settings.model, settings.models_dir)
         return folder, str(folder)
     local = Path(settings.model).expanduser()
     if local.is_dir():

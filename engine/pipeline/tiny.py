@@ -1,5 +1,5 @@
-"""The built-in offline models: SDXL's and SD 1.5's tiny builder, and where every
-family's tiny model is kept (``ensure_tiny_model``: each family builds its own).
+"""SDXL's and SD 1.5's tiny offline builder (each family builds its own tiny model;
+``engine.families.ensure_tiny_model`` keeps them in the models folder).
 
 The SDXL / SD 1.5 one is a tiny, randomly initialised pipeline.
 It is built in code from the real diffusers/transformers classes with a fixed
@@ -12,9 +12,6 @@ about a second on a CPU.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -23,23 +20,6 @@ from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
 _SEED = 0
 _TEXT_HIDDEN = 32
-
-
-def is_tiny(model: str) -> bool:
-    """A built-in tiny model's name (each family lists those it builds)."""
-    from engine.families import for_tiny
-
-    return for_tiny(model) is not None
-
-
-def tiny_folder(model: str, models_dir: Path) -> Path:
-    """Where the tiny model ``model`` is (or will be) saved."""
-    from engine.families import for_tiny, tiny_names
-
-    family = for_tiny(model)
-    if family is None:
-        raise ValueError(f"{model!r} is not a tiny model name ({', '.join(tiny_names())})")
-    return models_dir / "tiny" / f"{family.name}-v{family.tiny_version}"
 
 
 # A few merges so the BPE has real work to do; transformers 5 wants every line a pair.
@@ -189,30 +169,3 @@ def build_tiny_pipeline(variant: str, work_dir: Path) -> Any:
     if variant not in _BUILDERS:
         raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")
     return _BUILDERS[variant]()
-
-
-def ensure_tiny_model(model: str, models_dir: Path) -> Path:
-    """The folder of the tiny model named ``model``, built by its family on first use.
-
-    Built in a temporary folder and renamed into place, so workers and tests
-    that start together never see half a model.
-    """
-    from engine.families import for_tiny
-
-    target = tiny_folder(model, models_dir)
-    if (target / "model_index.json").is_file():
-        return target
-    family = for_tiny(model)
-    assert family is not None  # tiny_folder refused other names
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{family.name}-", dir=target.parent))
-    try:
-        family.build_tiny(model, tmp / "model")
-        try:
-            os.rename(tmp / "model", target)
-        except OSError:
-            if not (target / "model_index.json").is_file():  # lost a race: fine if complete
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
