@@ -14,7 +14,7 @@ model card of Qwen/Qwen-Image-Edit-2509), so commercial-safe.
   re-renders (the pipeline encodes with ``sample_mode="argmax"``: reuse is exact).
 - The processor is built from its parts (the PIL image processor and the tokenizer), so
   the model loads without torchvision (the video processor needs it; it is never used).
-- The tiny offline model (``tiny-qwen-edit``) is built here from the real classes with
+- The tiny offline model (``tiny-qwen-edit``, qwen_edit_tiny.py) is built from the real classes with
   the sizes of diffusers' own fast test for this pipeline, a byte-level tokenizer made
   in code with Qwen2.5-VL's vision markers (the test downloads one; we cannot), and a
   five-level VAE so a 1 MP input picture is 64x64 latents.
@@ -103,6 +103,8 @@ class QwenImageEdit(ReferenceFamily):
 
     # --- loading --------------------------------------------------------------------------
     def build_tiny(self, model: str, folder: Path) -> None:
+        from engine.families.qwen_edit_tiny import build_tiny_qwen_edit
+
         build_tiny_qwen_edit().save_pretrained(folder, safe_serialization=True)
         index = folder / "model_index.json"
         layout = json.loads(index.read_text(encoding="utf-8"))
@@ -294,28 +296,9 @@ def start_latents(
     return (1 - sigma) * packed + sigma * noise, [float(s) for s in sigmas[first:]]
 
 
-# --- the processor, without torchvision -------------------------------------------------------
-def _image_only_processor_class() -> Any:
-    from transformers import Qwen2VLProcessor
-    from transformers.processing_utils import ProcessorMixin
-
-    class ImageOnlyQwen2VLProcessor(Qwen2VLProcessor):
-        """Qwen2VLProcessor without its video processor (which needs torchvision)."""
-
-        def __init__(
-            self, image_processor: Any = None, tokenizer: Any = None, chat_template: Any = None
-        ) -> None:
-            self.image_token = "<|image_pad|>"
-            self.video_token = "<|video_pad|>"
-            self.image_token_id = tokenizer.convert_tokens_to_ids(self.image_token)
-            self.video_token_id = tokenizer.convert_tokens_to_ids(self.video_token)
-            ProcessorMixin.__init__(self, image_processor, tokenizer, chat_template=chat_template)
-
-    return ImageOnlyQwen2VLProcessor
-
-
 def load_processor(ref: str, settings: Settings, local: bool) -> Any:
-    """The model's processor from its ``processor/`` folder: image processor + tokenizer."""
+    """The model's processor from its ``processor/`` folder: image processor + tokenizer
+    (without the video processor, which needs torchvision)."""
     from transformers import AutoTokenizer
     from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
         Qwen2VLImageProcessorPil,
@@ -326,138 +309,9 @@ def load_processor(ref: str, settings: Settings, local: bool) -> Any:
         hub = {"cache_dir": settings.models_dir, "local_files_only": True}
     images = Qwen2VLImageProcessorPil.from_pretrained(ref, subfolder="processor", **hub)
     tokenizer = AutoTokenizer.from_pretrained(ref, subfolder="processor", **hub)
-    return _image_only_processor_class()(image_processor=images, tokenizer=tokenizer)
+    from engine.families.qwen_edit_tiny import image_only_processor_class
 
-
-# --- the tiny offline model --------------------------------------------------------------------
-_SEED = 0
-TEXT_HIDDEN = 16
-SPECIAL = [
-    "<|endoftext|>",
-    "<|im_start|>",
-    "<|im_end|>",
-    "<|vision_start|>",
-    "<|vision_end|>",
-    "<|vision_pad|>",
-    "<|image_pad|>",
-    "<|video_pad|>",
-]
-_MERGES = [("Ġ", "t"), ("h", "e"), ("Ġt", "he"), ("i", "n"), ("e", "r"), ("a", "n")]
-
-
-def _tiny_tokenizer() -> Any:
-    """Byte-level BPE (every UTF-8 byte a token, a few merges) with Qwen2.5-VL's markers."""
-    from transformers import Qwen2TokenizerFast  # type: ignore[attr-defined]
-
-    from engine.pipeline.byte_bpe import bytes_to_unicode
-
-    chars = list(bytes_to_unicode().values())
-    tokens = chars + ["".join(m) for m in _MERGES] + SPECIAL
-    vocab = {t: i for i, t in enumerate(dict.fromkeys(tokens))}
-    return Qwen2TokenizerFast(
-        vocab=vocab,
-        merges=list(_MERGES),
-        unk_token=None,
-        eos_token="<|im_end|>",
-        pad_token="<|endoftext|>",
-        additional_special_tokens=SPECIAL[1:],
-        model_max_length=32768,
-    )
-
-
-def _tiny_transformer() -> Any:
-    from diffusers import QwenImageTransformer2DModel
-
-    return QwenImageTransformer2DModel(
-        patch_size=2,
-        in_channels=16,
-        out_channels=4,
-        num_layers=2,
-        attention_head_dim=16,
-        num_attention_heads=3,
-        joint_attention_dim=TEXT_HIDDEN,
-        guidance_embeds=False,
-        axes_dims_rope=(8, 4, 4),
-    )
-
-
-def _tiny_vae() -> Any:
-    """Five levels (16x down, the real one 8x): a 1 MP picture is 64x64 latents."""
-    from diffusers import AutoencoderKLQwenImage
-
-    z_dim = 4
-    return AutoencoderKLQwenImage(
-        base_dim=4,
-        z_dim=z_dim,
-        dim_mult=[1, 1, 1, 1, 1],
-        num_res_blocks=1,
-        temperal_downsample=[False, False, False, True],
-        latents_mean=[0.0] * z_dim,
-        latents_std=[1.0] * z_dim,
-    )
-
-
-def _tiny_text_encoder(tokenizer: Any) -> Any:
-    """Qwen2.5-VL with diffusers' test sizes, its vision markers at our vocabulary's ids."""
-    from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration
-
-    ids = {t: tokenizer.convert_tokens_to_ids(t) for t in SPECIAL}
-    config = Qwen2_5_VLConfig(
-        text_config={
-            "hidden_size": TEXT_HIDDEN,
-            "intermediate_size": 16,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "num_key_value_heads": 2,
-            "rope_scaling": {"mrope_section": [1, 1, 2], "rope_type": "default", "type": "default"},
-            "rope_theta": 1000000.0,
-            "vocab_size": len(tokenizer),
-            "max_position_embeddings": 4096,
-            "bos_token_id": ids["<|endoftext|>"],
-            "eos_token_id": ids["<|im_end|>"],
-            "pad_token_id": ids["<|endoftext|>"],
-        },
-        vision_config={
-            "depth": 2,
-            "hidden_size": 16,
-            "intermediate_size": 16,
-            "num_heads": 2,
-            "out_hidden_size": TEXT_HIDDEN,
-        },
-        vision_start_token_id=ids["<|vision_start|>"],
-        vision_end_token_id=ids["<|vision_end|>"],
-        image_token_id=ids["<|image_pad|>"],
-        video_token_id=ids["<|video_pad|>"],
-    )
-    return Qwen2_5_VLForConditionalGeneration(config)
-
-
-def build_tiny_qwen_edit() -> Any:
-    """QwenImageEditPlusPipeline with tiny random components (deterministic)."""
-    import torch
-    from diffusers import FlowMatchEulerDiscreteScheduler, QwenImageEditPlusPipeline
-    from transformers.models.qwen2_vl.image_processing_pil_qwen2_vl import (
-        Qwen2VLImageProcessorPil,
-    )
-
-    tokenizer = _tiny_tokenizer()
-    torch.manual_seed(_SEED)
-    transformer = _tiny_transformer()
-    torch.manual_seed(_SEED)
-    vae = _tiny_vae()
-    torch.manual_seed(_SEED)
-    text_encoder = _tiny_text_encoder(tokenizer)
-    # The text encoder's view of a picture: at most 64 patches of 28 px (the real: 384 px).
-    images = Qwen2VLImageProcessorPil(min_pixels=56 * 56, max_pixels=28 * 28 * 64)
-    processor = _image_only_processor_class()(image_processor=images, tokenizer=tokenizer)
-    return QwenImageEditPlusPipeline(
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        vae=vae,
-        text_encoder=text_encoder,
-        tokenizer=tokenizer,
-        processor=processor,
-        transformer=transformer,
-    )
+    return image_only_processor_class()(image_processor=images, tokenizer=tokenizer)
 
 
 QWEN_EDIT = QwenImageEdit()
