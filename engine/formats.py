@@ -13,7 +13,8 @@ contract's :class:`~sitter.contract.Aspect`) is mapped per family (each family's
 
 "Around" means within :data:`AREA_TOLERANCE` of the family's pixel count; of
 those sizes the one whose ratio is nearest wins (then the one nearest in area).
-The math is engine/families/grids.py; each family says its grid.
+The math is engine/families/grids.py; each family says its grid; ``python -m
+engine.formats`` prints the table.
 """
 
 from __future__ import annotations
@@ -67,3 +68,9 @@ def size_for(family: str, aspect: Aspect) -> tuple[int, int]:
 def table() -> dict[str, dict[str, tuple[int, int]]]:
     """Every family's size for every format (README, tests)."""
     return {f: {a.value: size_on(g, a) for a in Aspect} for f, g in grids().items()}
+
+
+if __name__ == "__main__":
+    for family, sizes in table().items():
+        cells = ", ".join(f"{a} {w}x{h}" for a, (w, h) in sizes.items())
+        print(f"{family:9} {cells}")
