@@ -9,15 +9,18 @@ leaves N chats mid-wizard. Printed: updates/s for each round, the bot's RSS
 before and after, and the message rate with flood control on.
 
     .venv/bin/python benchmarks/bench_telegram.py [--chats 1000]
+    .venv/bin/python benchmarks/bench_telegram.py --short --json   # the test's mode
 
-Needs Redis (SITTER_REDIS_URL, default redis://127.0.0.1:6379/15).
+Uses SITTER_REDIS_URL when set, else starts a private redis-server. Every wait has a
+limit (``--timeout``, per round): a bot that stops answering ends the run with a
+message, never a hang. The photos written at set-up are real (small) JPEG files: /start
+draws the set's contact sheet from them.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import hashlib
 import json
 import os
 import random
@@ -29,7 +32,7 @@ import uuid
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
+sys.path[:0] = [str(ROOT), str(ROOT / "tests"), str(ROOT / "benchmarks")]
 
 from telegram_api import BotApiEmulator, Call, TgUser  # noqa: E402
 
@@ -72,16 +75,25 @@ async def seed(data_dir: Path, chats: int) -> None:
                 user = await store.ensure_user("telegram", uid, f"User {i}", uid)
                 await store.record_consent(user["id"], words.CONSENT_VERSION, words.CONSENT_TEXT)
                 ref = await store.current_set(user["id"])
+                vec = [rng.uniform(-0.1, 0.1) for _ in range(128)]  # one person: one face
                 for n in range(2):
-                    data = f"photo {i} {n}".encode()
-                    sha = hashlib.sha256(data).hexdigest()
-                    rel = f"u{user['id']}/refs/{sha}.jpg"
+                    rel, sha = store.media.put(user["id"], "refs", _photo(i, n), "jpg")
                     pid = await store.add_photo(ref["id"], user["id"], sha, rel, f"{n}.jpg")
-                    vec = [rng.uniform(-0.1, 0.1) for _ in range(128)]
                     await store.update_photo(pid, "accepted", [], embedding=vec, backend="dlib")
                 await store.save_session(user["id"], "references", {})
     finally:
         await store.close()
+
+
+def _photo(i: int, n: int) -> bytes:
+    """A small real JPEG (the contact sheet decodes it), different for each photo."""
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (96, 96), ((i * 7) % 256, (n * 90) % 256, 120)).save(buf, "JPEG")
+    return buf.getvalue()
 
 
 def rss_mb(pid: int) -> float:
@@ -111,14 +123,16 @@ class Counter:
                 self.by_chat.setdefault(int(call.params["chat_id"]), []).append(call)
         self.seen = len(calls)
 
-    async def until(self, done: callable, timeout: float = 600) -> float:  # type: ignore[valid-type]
+    async def until(self, done: callable, timeout: float = 120) -> float:  # type: ignore[valid-type]
         start = time.perf_counter()
         while True:
             self.update()
             if done():
                 return time.perf_counter() - start
             if time.perf_counter() - start > timeout:
-                raise TimeoutError("the bot did not answer in time")
+                first = next(iter(self.by_chat.values()), [])
+                last = [c.params.get("text", c.params.get("caption", ""))[:120] for c in first[-3:]]
+                raise TimeoutError(f"the bot did not answer in time; last said: {last}")
             await asyncio.sleep(0.01)
 
 
@@ -127,17 +141,41 @@ async def start_bot(
 ) -> asyncio.subprocess.Process:
     args = [__file__, "--bot"] + ([] if flood else ["--no-flood-control"])
     proc = await asyncio.create_subprocess_exec(sys.executable, *args, env=env, cwd=ROOT)
+    deadline = time.monotonic() + 60
     while not any(c.method == "deleteWebhook" for c in api.calls):  # polling starts next
         await asyncio.sleep(0.05)
         if proc.returncode is not None:
             raise RuntimeError("the bot process exited")
+        if time.monotonic() > deadline:
+            proc.kill()
+            raise TimeoutError("the bot did not start polling within 60 s")
     await asyncio.sleep(1.0)
     return proc
 
 
+async def start_engine(env: dict[str, str]) -> asyncio.subprocess.Process:
+    """The studio tests' stand-in worker on the fast queue (set checks with dlib)."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, str(ROOT / "tests" / "studio_engine.py"),
+        env={**env, "STUDIO_ENGINE_QUEUES": "fast"}, cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = await asyncio.wait_for(proc.stdout.readline(), 120)
+    if b"ready" not in line:
+        proc.kill()
+        raise RuntimeError(f"the stand-in engine did not start: {line!r}")
+    return proc
+
+
 async def stop_bot(proc: asyncio.subprocess.Process) -> None:
+    if proc.returncode is not None:
+        return
     proc.terminate()
-    await asyncio.wait_for(proc.wait(), 20)
+    try:
+        await asyncio.wait_for(proc.wait(), 20)
+    except TimeoutError:
+        proc.kill()
+        await proc.wait()
 
 
 def shows(calls: list[Call], words: str) -> bool:
@@ -150,6 +188,9 @@ def shows(calls: list[Call], words: str) -> bool:
     return False
 
 
+ROUND_TIMEOUT_S = 120.0
+
+
 async def round_trip(
     api: BotApiEmulator, counter: Counter, users: list[TgUser], step, until: str
 ) -> float:
@@ -160,13 +201,29 @@ async def round_trip(
     for u in users:
         await step(u)
     await counter.until(
-        lambda: all(shows(counter.by_chat.get(u.id, [])[before[u.id] :], until) for u in users)
+        lambda: all(shows(counter.by_chat.get(u.id, [])[before[u.id] :], until) for u in users),
+        ROUND_TIMEOUT_S,
     )
     return time.perf_counter() - started
 
 
-async def main(chats: int, flood_sample: int) -> None:
-    redis_url = os.environ.get("SITTER_REDIS_URL", "redis://127.0.0.1:6379/15")
+async def main(chats: int, flood_sample: int, as_json: bool) -> None:
+    redis_proc = None
+    redis_url = os.environ.get("SITTER_REDIS_URL", "")
+    if not redis_url:
+        from bench_tracker import start_redis
+
+        redis_proc, redis_url = start_redis(Path(tempfile.mkdtemp(prefix="bench-tg-redis-")))
+        await asyncio.sleep(0.3)
+    try:
+        await _main(chats, flood_sample, redis_url, as_json)
+    finally:
+        if redis_proc is not None:
+            redis_proc.terminate()
+            redis_proc.wait(5)
+
+
+async def _main(chats: int, flood_sample: int, redis_url: str, as_json: bool) -> None:
     api = BotApiEmulator()
     await api.start()
     with tempfile.TemporaryDirectory() as tmp:
@@ -184,59 +241,69 @@ async def main(chats: int, flood_sample: int) -> None:
             SITTER_MIN_PHOTOS="2",
             SITTER_LOG_LEVEL="WARNING",
         )
-        users = [TgUser(FIRST_USER + i, f"User {i}") for i in range(chats)]
-        for u in users:
-            api.private_chat(u)
-        counter = Counter(api)
-
-        bot = await start_bot(api, env, flood=False)
-        results: dict[str, object] = {"chats": chats}
+        engine = await start_engine(env)  # the fast queue: the set check behind "Done"
         try:
-            rss0 = rss_mb(bot.pid)
-            print(f"bot RSS after start: {rss0:.1f} MB")
-            rounds = [
-                ("/start -> references step", lambda u: api.send_text(u, "/start"), "Done ("),
-                ("press Done -> style step", lambda u: api.press_button(u, "Done ("), "style"),
-                ("press a style -> attire step", lambda u: _press_first(api, u), "Step 2 of 5"),
-            ]
-            for name, step, until in rounds:
-                cpu, own = cpu_s(bot.pid), time.process_time()
-                secs = await round_trip(api, counter, users, step, until)
-                cpu, own = cpu_s(bot.pid) - cpu, time.process_time() - own
-                rate = chats / secs
-                print(
-                    f"{name}: {chats} updates in {secs:.2f} s = {rate:.0f} updates/s "
-                    f"(bot CPU {cpu:.2f} s = {1000 * cpu / chats:.1f} ms per update; "
-                    f"emulator CPU {own:.2f} s)"
-                )
-                results[name] = round(rate, 1)
-            rss1 = rss_mb(bot.pid)
-            print(
-                f"bot RSS with {chats} chats mid-wizard: {rss1:.1f} MB "
-                f"(+{rss1 - rss0:.1f} MB, {1024 * (rss1 - rss0) / chats:.1f} KB per chat)"
-            )
-            results.update(rss_start_mb=round(rss0, 1), rss_mid_wizard_mb=round(rss1, 1))
+            await _rounds(api, env, chats, flood_sample, as_json)
         finally:
-            await stop_bot(bot)
-
-        # Flood control on: how fast the same bot may send (Telegram allows ~30/s).
-        api.calls.clear()
-        counter = Counter(api)
-        bot = await start_bot(api, env, flood=True)
-        try:
-            sample = users[:flood_sample]
-            secs = await round_trip(
-                api, counter, sample, lambda u: api.send_text(u, "/status"), "No orders yet"
-            )
-            print(
-                f"flood control on: {len(sample)} answers in {secs:.2f} s = "
-                f"{len(sample) / secs:.1f} messages/s (limit 30/s after a burst of 30)"
-            )
-            results["flood_control_messages_per_s"] = round(len(sample) / secs, 1)
-        finally:
-            await stop_bot(bot)
+            await stop_bot(engine)
     await api.stop()
-    print(json.dumps(results))
+
+
+async def _rounds(
+    api: BotApiEmulator, env: dict[str, str], chats: int, flood_sample: int, as_json: bool
+) -> None:
+    users = [TgUser(FIRST_USER + i, f"User {i}") for i in range(chats)]
+    for u in users:
+        api.private_chat(u)
+    counter = Counter(api)
+
+    bot = await start_bot(api, env, flood=False)
+    results: dict[str, object] = {"chats": chats}
+    try:
+        rss0 = rss_mb(bot.pid)
+        print(f"bot RSS after start: {rss0:.1f} MB")
+        rounds = [
+            ("/start -> references step", lambda u: api.send_text(u, "/start"), "Done ("),
+            ("press Done -> style step", lambda u: api.press_button(u, "Done ("), "style"),
+            ("press a style -> attire step", lambda u: _press_first(api, u), "Step 2 of"),
+        ]
+        for name, step, until in rounds:
+            cpu, own = cpu_s(bot.pid), time.process_time()
+            secs = await round_trip(api, counter, users, step, until)
+            cpu, own = cpu_s(bot.pid) - cpu, time.process_time() - own
+            rate = chats / secs
+            print(
+                f"{name}: {chats} updates in {secs:.2f} s = {rate:.0f} updates/s "
+                f"(bot CPU {cpu:.2f} s = {1000 * cpu / chats:.1f} ms per update; "
+                f"emulator CPU {own:.2f} s)"
+            )
+            results[name] = round(rate, 1)
+        rss1 = rss_mb(bot.pid)
+        print(
+            f"bot RSS with {chats} chats mid-wizard: {rss1:.1f} MB "
+            f"(+{rss1 - rss0:.1f} MB, {1024 * (rss1 - rss0) / chats:.1f} KB per chat)"
+        )
+        results.update(rss_start_mb=round(rss0, 1), rss_mid_wizard_mb=round(rss1, 1))
+    finally:
+        await stop_bot(bot)
+
+    # Flood control on: how fast the same bot may send (Telegram allows ~30/s).
+    api.calls.clear()
+    counter = Counter(api)
+    bot = await start_bot(api, env, flood=True)
+    try:
+        sample = users[:flood_sample]
+        secs = await round_trip(
+            api, counter, sample, lambda u: api.send_text(u, "/status"), "No orders yet"
+        )
+        print(
+            f"flood control on: {len(sample)} answers in {secs:.2f} s = "
+            f"{len(sample) / secs:.1f} messages/s (limit 30/s after a burst of 30)"
+        )
+        results["flood_control_messages_per_s"] = round(len(sample) / secs, 1)
+    finally:
+        await stop_bot(bot)
+    print(json.dumps(results) if as_json else results)
 
 
 async def _press_first(api: BotApiEmulator, user: TgUser) -> None:
@@ -248,6 +315,9 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chats", type=int, default=1000)
     parser.add_argument("--flood-sample", type=int, default=150)
+    parser.add_argument("--timeout", type=float, default=ROUND_TIMEOUT_S, help="s per round")
+    parser.add_argument("--short", action="store_true", help="20 chats (the test's mode)")
+    parser.add_argument("--json", action="store_true", help="last line: one JSON object")
     parser.add_argument("--bot", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--no-flood-control", action="store_true", help=argparse.SUPPRESS)
     a = parser.parse_args()
@@ -261,4 +331,7 @@ if __name__ == "__main__":
     elif a.bot:
         asyncio.run(run_bot(flood_control=not a.no_flood_control))
     else:
-        asyncio.run(main(a.chats, a.flood_sample))
+        ROUND_TIMEOUT_S = a.timeout
+        if a.short:
+            a.chats, a.flood_sample = min(a.chats, 20), min(a.flood_sample, 10)
+        asyncio.run(main(a.chats, a.flood_sample, a.json))

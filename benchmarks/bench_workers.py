@@ -9,6 +9,11 @@ counted. On a CPU box two workers share the same cores: expect well under 2x.
     .venv/bin/python benchmarks/bench_workers.py                 # 12 orders, 1 and 2 workers
     .venv/bin/python benchmarks/bench_workers.py --orders 24 --workers 1,2,4 --steps 8
     .venv/bin/python benchmarks/bench_workers.py --redis-url redis://127.0.0.1:6379/9
+    .venv/bin/python benchmarks/bench_workers.py --short --json   # the test's mode
+
+Each worker runs SITTER_WORKER_THREADS CPU threads (one by default; ``--threads``):
+two workers on two cores each using both cores ran at x0.40 of one worker, with one
+thread each at x1.66.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import json
 import os
 import re
 import shutil
@@ -99,8 +105,8 @@ class Bench:
             SITTER_POLL_DELAY_S=str(self.args.poll_delay),
             SITTER_LOG_LEVEL="INFO",
         )
-        if self.args.threads:
-            env["OMP_NUM_THREADS"] = str(self.args.threads)
+        if self.args.threads is not None:  # else the worker's default (one thread)
+            env["SITTER_WORKER_THREADS"] = str(self.args.threads)
         return env
 
     async def run_orders(self, client: EngineClient, count: int) -> float:
@@ -110,9 +116,13 @@ class Bench:
         for _ in range(count):
             self.counter += 1
             req = order(self.counter, self.args.steps, self.args.size)
-            jobs.append(await client.enqueue(c.JOB_GENERATE, req, job_id=f"gen:{self.counter}"))
+            job_id = f"{client.prefix}-bench-o{self.counter}"  # named as the studio's are
+            jobs.append(await client.enqueue(c.JOB_GENERATE, req, job_id=job_id))
         for job in jobs:
-            res = await client.result(c.JOB_GENERATE, job, timeout=self.args.timeout)
+            try:
+                res = await client.result(c.JOB_GENERATE, job, timeout=self.args.timeout)
+            finally:
+                await client.drop([job.job_id])  # no result key left behind
             if not isinstance(res, c.GenerateResult):
                 raise SystemExit(f"an order failed: {res}")
         return time.perf_counter() - start
@@ -164,6 +174,17 @@ class Bench:
                     os.killpg(p.pid, signal.SIGKILL)
 
 
+async def _left_behind(redis_url: str) -> int:
+    """Job and result keys the benchmark left (none: each result is dropped once read)."""
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(redis_url)
+    try:
+        return len([k async for k in redis.scan_iter("arq:*bench-o*")])
+    finally:
+        await redis.aclose()
+
+
 async def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     p.add_argument("--orders", type=int, default=12, help="orders in the timed burst")
@@ -174,11 +195,20 @@ async def main() -> None:
     p.add_argument("--face-backend", default="dlib")
     p.add_argument("--device", default="cpu")
     p.add_argument("--poll-delay", type=float, default=0.01)
-    p.add_argument("--threads", type=int, default=0, help="OMP_NUM_THREADS per worker (0 = unset)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="SITTER_WORKER_THREADS per worker (default: the worker's own, 1; 0: every core)",
+    )
+    p.add_argument("--short", action="store_true", help="a quick run (tests): 1 worker")
+    p.add_argument("--json", action="store_true", help="last line: one JSON object")
     p.add_argument("--latency-runs", type=int, default=5)
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--redis-url", default=None, help="default: a throwaway redis-server")
     args = p.parse_args()
+    if args.short:
+        args.orders, args.workers, args.latency_runs, args.steps = 2, "1", 1, 2
 
     with tempfile.TemporaryDirectory(prefix="bench-workers-") as tmp_name:
         tmp = Path(tmp_name)
@@ -195,8 +225,10 @@ async def main() -> None:
             )
             print(f"{'workers':>7} {'ready s':>8} {'burst s':>8} {'orders/min':>10}  latency")
             base = None
+            rows = {}
             for n in (int(x) for x in args.workers.split(",")):
                 r = await bench.with_workers(n)
+                rows[str(n)] = {k: round(v, 3) for k, v in r.items()}
                 base = base or r["per_min"]
                 if "latency_median_s" in r:
                     med, low = r["latency_median_s"] * 1000, r["latency_min_s"] * 1000
@@ -205,6 +237,10 @@ async def main() -> None:
                     lat = f"x{r['per_min'] / base:.2f} vs the first row"
                 row = f"{n:>7} {r['ready_s']:>8.1f} {r['burst_s']:>8.2f} {r['per_min']:>10.1f}"
                 print(f"{row}  {lat}")
+            left = await _left_behind(redis_url)
+            print(f"keys left in Redis: {left}")
+            if args.json:
+                print(json.dumps({"workers": rows, "keys_left": left}))
         finally:
             if redis_proc is not None:
                 redis_proc.terminate()

@@ -59,7 +59,7 @@ async def services(
 @contextlib.asynccontextmanager
 async def _redis(settings: Settings, local: bool) -> AsyncIterator[Settings]:
     """The settings with a Redis that answers: found, or (``local``) started here."""
-    from sitter.localredis import ensure_redis
+    from sitter.localredis import RedisKeeper, ensure_redis
     from sitter.queue import ping, redact
 
     if not local:
@@ -78,9 +78,14 @@ async def _redis(settings: Settings, local: bool) -> AsyncIterator[Settings]:
         f"no Redis answered at {redact(settings.redis_url)}; started a local one "
         f"({settings.data_dir / 'redis'}), it stops when Sitter stops."
     )
+    keeper = RedisKeeper(server, say)
+    watch = asyncio.create_task(keeper.watch(), name="local redis keeper")
     try:
         yield settings.model_copy(update={"redis_url": url})
     finally:
+        watch.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watch
         server.stop()
 
 
@@ -152,6 +157,18 @@ def observe(settings: Settings) -> None:
     start_from_settings(settings)
 
 
+def terminal_logging(settings: Settings) -> Path:
+    """The terminal studio's screen is the chat: log lines (a worker's "cannot reach
+    Redis", a retry) go to a file in the data folder, never between the messages."""
+    from sitter.observability import configure_logging
+
+    path = settings.data_dir / "sitter.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    stream = open(path, "a", encoding="utf-8", buffering=1)  # noqa: SIM115 (the process's)
+    configure_logging(settings, stream=stream)
+    return path
+
+
 def _terminal(out_dir: Path) -> Adapter:
     from bot.terminal.app import TerminalChat
 
@@ -164,7 +181,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     adapters = chat_adapters()
     if not adapters:
         say("no chat token set: the studio in this terminal.")
-        logging.getLogger().setLevel(logging.WARNING)
+        say(f"log lines go to {terminal_logging(settings)}")
         adapters = [_terminal(settings.data_dir / "out")]
     main = run_studio(settings, adapters, worker=not args.no_worker, local_redis=True)
     return asyncio.run(until_stopped(main))
@@ -186,7 +203,7 @@ def cmd_bot(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_chat(args: argparse.Namespace, settings: Settings) -> int:
     """``sitter chat [--out DIR] [--no-worker]``: the terminal, no chat token needed."""
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr)
+    terminal_logging(settings)  # the screen is the chat: log lines go to a file
     out_dir = Path(args.out) if args.out else settings.data_dir / "out"
     worker = not args.no_worker
     main = run_studio(settings, [_terminal(out_dir)], worker=worker, local_redis=True)

@@ -8,6 +8,7 @@ import contextlib
 import importlib.util
 import os
 import re
+import signal
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -52,11 +53,18 @@ def start_worker(settings: Settings) -> subprocess.Popen | None:
 
 
 def stop_worker(proc: subprocess.Popen | None) -> None:
+    """SIGINT: the worker hands a running order back to the queue at once (no grace,
+    engine/worker.py ``serve``), so the next start finds it queued, not a stale 50%."""
     if proc is None or proc.poll() is not None:
         return
-    proc.terminate()
+    proc.send_signal(signal.SIGINT)
     try:
-        proc.wait(20)
+        proc.wait(1)
+        return
+    except subprocess.TimeoutExpired:
+        say("stopping the engine worker: its order goes back to the queue…")
+    try:
+        proc.wait(19)  # a render stops at its next step
     except subprocess.TimeoutExpired:
         proc.kill()
         proc.wait(5)

@@ -13,8 +13,8 @@ never a crop with half a face.
 Each size is a PNG with the visible label inside the circle (platforms strip an
 avatar's metadata; the badge is what stays), the XMP and text note of
 engine/provenance.py, and a C2PA manifest signed with the portrait as its parent.
-Only a portrait that carries Sitter's AI provenance is made an avatar: a real
-photo is never labelled as made by AI.
+Only a portrait whose C2PA manifest this studio signed is made an avatar (XMP can
+be copied onto any photo): a real photo is never labelled as made by AI.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from PIL import Image
 
 from engine.badge import MAX_PIXELS, TEXT_SHARE, add_badge, layout
 from engine.faces.base import Face, FaceAnalyzer
-from engine.provenance import carry_provenance, read_ai_info
+from engine.provenance import carry_provenance, signed_ai_info
 from engine.signing import C2paCredentials
 from sitter.contract import Avatar, AvatarProblem, AvatarRequest, AvatarResult
 
@@ -189,11 +189,11 @@ def make_avatars(
     """The avatar job: plan, cut, label and sign each size; a refusal comes back as data."""
     started = time.perf_counter()
     try:
-        if read_ai_info(req.image) is None:
+        if signed_ai_info(req.image, signer) is None:  # XMP alone is copied too easily
             raise AvatarRefused(
                 AvatarProblem.NOT_A_PORTRAIT,
-                "This picture carries no Sitter portrait label, so I won't label it as "
-                "made with AI. Avatars are made from the studio's own portraits.",
+                "This picture carries no label signed by this Sitter studio, so I won't "
+                "label it as made with AI. Avatars are made from the studio's own portraits.",
             )
         image = _open(req.image)
         face = choose_face(analyzer.detect(image))

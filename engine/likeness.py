@@ -23,13 +23,15 @@ import numpy as np
 from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
-from sitter.contract import Reference, Verdict
+from sitter.contract import FailureCode, Reference, Verdict
 
 TOP_K = 3
 
 
 class IdentityMismatch(ValueError):
     """References embedded by another face backend (or of another size) than this worker's."""
+
+    failure_code = FailureCode.IDENTITY_MISMATCH  # the job's answer (engine/job_errors.py)
 
 
 @dataclass(frozen=True)

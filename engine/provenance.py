@@ -13,6 +13,10 @@ Three layers, written in this order (the last one seals the bytes before it):
 An edit of a labelled file (upscale, visible badge) is signed again with the
 earlier file as its parent ingredient, so the chain back to the generation stays
 verifiable.
+
+What an earlier label says is believed only from Sitter's own signature
+(:func:`signed_ai_info`): XMP is plain text anyone can copy onto a real photo, and an
+avatar, an upscale or a variation of such a photo must never be labelled as made by AI.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from xml.etree import ElementTree as ET
 
 from engine import imagemeta
 from engine.signing import DEV_ORGANIZATION, C2paCredentials
+from sitter.contract import FailureCode
 
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
 SOFTWARE = "Sitter"
@@ -42,6 +47,8 @@ NS = {
 
 class ProvenanceError(ValueError):
     """The image cannot carry provenance (unsupported format, corrupt file)."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
 
 @dataclass(frozen=True)
@@ -150,8 +157,9 @@ def add_provenance(
 def carry_provenance(
     new_image: bytes, parent: bytes, *, signer: C2paCredentials, edit: str
 ) -> bytes:
-    """Label an edited copy of a labelled image: same model and seed, one more edit."""
-    before = read_ai_info(parent)
+    """Label an edited copy of a labelled image: same model and seed, one more edit
+    (taken from the parent only when Sitter signed it)."""
+    before = signed_ai_info(parent, signer)
     model = before.model if before else "unknown"
     return add_provenance(
         new_image,
@@ -182,6 +190,7 @@ class ProvenanceReport:
     c2pa_actions: list[str] = field(default_factory=list)
     issuer: str | None = None
     signer_name: str | None = None
+    cert_serial: str | None = None
     development_certificate: bool = False
     failures: list[str] = field(default_factory=list)
 
@@ -311,6 +320,7 @@ def _read_c2pa(
     info = manifest.get("signature_info", {})
     report.issuer = info.get("issuer")
     report.signer_name = info.get("common_name")
+    report.cert_serial = info.get("cert_serial_number")
     report.development_certificate = report.issuer == DEV_ORGANIZATION
     report.c2pa_actions = [str(a.get("action")) for a in _actions(manifest)]
     report.c2pa_source_type = _created_source_type(store, active)
@@ -342,7 +352,8 @@ def verify(image: bytes, *, trust_anchors: str | None = None) -> ProvenanceRepor
 
 
 def read_ai_info(image: bytes) -> AiInfo | None:
-    """The model, seed and edits an earlier label recorded (from its XMP), if any."""
+    """The model, seed and edits an earlier label recorded (from its XMP), if any. XMP
+    proves nothing: before trusting it, check the signature (:func:`signed_ai_info`)."""
     try:
         meta = imagemeta.read(image)
     except imagemeta.MetadataError:
@@ -356,3 +367,30 @@ def read_ai_info(image: bytes) -> AiInfo | None:
     note = meta.notes.get("Description", "")
     edits = tuple(part.strip().rstrip(".") for part in note.split(";")[1:] if part.strip())
     return AiInfo(model=report.ai_system, seed=report.seed, edits=edits)
+
+
+def signed_by(report: ProvenanceReport, signer: C2paCredentials) -> bool:
+    """The report's C2PA manifest is sound, says trainedAlgorithmicMedia and was signed
+    with ``signer``'s certificate (or, with the development CA, one that CA issued: a
+    renewed leaf); another installation's development certificate has another CA."""
+    if not report.c2pa_valid or report.failures:
+        return False
+    if report.c2pa_source_type != TRAINED_ALGORITHMIC_MEDIA:
+        return False
+    serial, organization, common_name = signer.identity()
+    if report.cert_serial is not None and report.cert_serial == serial:
+        return True
+    if signer.trust_anchor_pem:  # verified against our own root: Trusted only if it issued it
+        return report.c2pa_trusted
+    return (report.issuer, report.signer_name) == (organization, common_name)
+
+
+def signed_ai_info(image: bytes, signer: C2paCredentials) -> AiInfo | None:
+    """:func:`read_ai_info`, believed only when Sitter's own C2PA signature seals the
+    file (its XMP and note are inside the signed bytes); None for anything else, a
+    real photo with a copied Sitter XMP included."""
+    try:
+        report = verify(image, trust_anchors=signer.trust_anchor_pem)
+    except ProvenanceError:
+        return None
+    return read_ai_info(image) if signed_by(report, signer) else None

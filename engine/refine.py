@@ -97,7 +97,7 @@ def refine(
 ) -> c.RefineResult:
     """Vary or relight ``req.image``: gated, labelled variations, as an order's."""
     from engine.pipeline.generate import generate
-    from engine.provenance import add_provenance, read_ai_info
+    from engine.provenance import add_provenance, signed_ai_info
 
     portrait = decode_portrait(req.image)  # before any model is asked for
     if req.protected:  # as for an order: a face protected since is never painted again
@@ -110,9 +110,9 @@ def refine(
     loaded = runtime.require_pipeline()
     strength = STRENGTHS[(req.mode, req.strength)]
     order = as_order(req, portrait, loaded.model_family)
-    before = read_ai_info(req.image)
-    edits = (*(before.edits if before else ()), edit_words(req, strength))
     signer = runtime.require_signer()
+    before = signed_ai_info(req.image, signer)  # the earlier edits, if Sitter signed them
+    edits = (*(before.edits if before else ()), edit_words(req, strength))
 
     def label(png: bytes, *, model: str, seed: int) -> bytes:
         return add_provenance(

@@ -45,6 +45,7 @@ class Runtime:
     signer: Any = None  # engine.signing.C2paCredentials
     upscaler: Any = None
     safety: Any = None  # engine.safety_check.Classifier
+    text_screen: Any = None  # engine.text_screen.TextScreen (None too when configured off)
     # One pipeline object is not safe to call from two threads at once.
     gpu_lock: threading.Lock = field(default_factory=threading.Lock)
     load_seconds: dict[str, float] = field(default_factory=dict)
@@ -108,6 +109,11 @@ class Runtime:
 
         self.safety = load_classifier()
 
+    def _load_screen(self) -> None:
+        from engine.text_screen import load_text_screen
+
+        self.text_screen = load_text_screen(self.settings)
+
     def warm_up(self) -> None:
         """Compile at the production shapes, or one 1-step render, so the first real
         job does not pay for lazy init (engine.pipeline.generate.warm_up)."""
@@ -142,6 +148,17 @@ class Runtime:
         if self.safety is None and "safety" not in self._loading and "safety" not in self.errors:
             self._load_safety()
         return self._require("safety", self.safety)
+
+    def require_text_screen(self) -> Any:
+        """The semantic screen of typed answers (None: ``SITTER_TEXT_SCREEN_MODEL=off``);
+        loaded here on first use when the worker did not list it."""
+        if "screen" in self.errors:
+            raise RuntimeError(f"screen failed to load: {self.errors['screen']}")
+        if "screen" in self._loading:
+            raise ModelLoading("screen is still loading")
+        if "screen" not in self.load_seconds:
+            self.load(("screen",))
+        return self.text_screen
 
     def safety_screen(self, kind: str = "generate") -> Any:
         """The safety check for one order's variation loop (engine/safety_check.py)."""

@@ -35,6 +35,7 @@ from typing import Any
 from PIL import Image
 
 from sitter.config import Settings
+from sitter.contract import FailureCode
 
 log = logging.getLogger(__name__)
 
@@ -213,3 +214,5 @@ def check_copy(classifier: Classifier, policy: Policy, image: bytes, kind: str) 
 
 class CopyWithheld(Exception):
     """A derived copy scored over the threshold: the job fails with code ``withheld``."""
+
+    failure_code = FailureCode.WITHHELD  # the job's answer (engine/job_errors.py)

@@ -95,6 +95,20 @@ class C2paCredentials:
             raise SigningError(f"C2PA signing failed ({self.source}): {exc}") from exc
         return out.getvalue()
 
+    def identity(self) -> tuple[str, str | None, str | None]:
+        """The signing certificate's serial number (decimal, as C2PA readers report it),
+        organisation and common name: what a manifest signed by these credentials names."""
+        from cryptography import x509
+        from cryptography.x509.oid import NameOID
+
+        leaf = x509.load_pem_x509_certificates(self.cert_chain_pem.encode())[0]
+
+        def name(oid: x509.ObjectIdentifier) -> str | None:
+            found = leaf.subject.get_attributes_for_oid(oid)
+            return str(found[0].value) if found else None
+
+        return str(leaf.serial_number), name(NameOID.ORGANIZATION_NAME), name(NameOID.COMMON_NAME)
+
 
 def _alg_for_key(key_pem: bytes) -> str:
     from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa

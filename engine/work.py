@@ -22,7 +22,17 @@ from sitter import contract as c
 Work = Callable[[Models, Any, threading.Event], c.Message]
 
 
+def _check_words(rt: Models, *prompts: str) -> None:
+    """Defence in depth: the order's whole prompt through the semantic screen before
+    anything is painted (the bot screened each answer; a bot that could not reach the
+    screen_text job, or an older bot, did not). Refused: ``refused_prompt``."""
+    from engine.text_screen import check_prompt
+
+    check_prompt(rt.require_text_screen(), [p for p in prompts if p])
+
+
 def _do_generate(rt: Models, req: c.GenerateRequest, cancel: threading.Event) -> c.Message:
+    _check_words(rt, req.prompt, req.reference_prompt)
     if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
@@ -120,7 +130,14 @@ def _do_check_prompt(rt: Models, req: c.CheckPromptRequest, cancel: threading.Ev
     return check_prompt(rt.settings, req)
 
 
+def _do_screen_text(rt: Models, req: c.ScreenTextRequest, cancel: threading.Event) -> c.Message:
+    from engine.text_screen import screen_text
+
+    return screen_text(rt.require_text_screen(), req)
+
+
 def _do_refine(rt: Models, req: c.RefineRequest, cancel: threading.Event) -> c.Message:
+    _check_words(rt, req.prompt, req.reference_prompt)
     from engine.refine import refine
     from sitter.observability import record_likeness
 
@@ -148,10 +165,11 @@ JOBS: tuple[EngineJob, ...] = (
     EngineJob(c.JOB_CHECK_SET, ("faces",), _do_check_set),
     EngineJob(c.JOB_LABEL, ("signer", "safety"), _do_label),
     EngineJob(c.JOB_CHECK_PROMPT, ("text",), _do_check_prompt),
-    EngineJob(c.JOB_GENERATE, ("faces", "signer", "safety", "pipeline"), _do_generate),
+    EngineJob(c.JOB_SCREEN_TEXT, ("screen",), _do_screen_text),
+    EngineJob(c.JOB_GENERATE, ("faces", "signer", "safety", "screen", "pipeline"), _do_generate),
     EngineJob(c.JOB_UPSCALE, ("signer", "safety", "upscaler"), _do_upscale),
     EngineJob(c.JOB_AVATAR, ("faces", "signer", "safety"), _do_avatar),
-    EngineJob(c.JOB_REFINE, ("faces", "signer", "safety", "pipeline"), _do_refine),
+    EngineJob(c.JOB_REFINE, ("faces", "signer", "safety", "screen", "pipeline"), _do_refine),
 )
 # The handler run_job calls for each job name, looked up per call (tests swap one).
 WORK: dict[str, Work] = {job.name: job.handler for job in JOBS}

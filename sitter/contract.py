@@ -95,6 +95,12 @@ from sitter.contract_render import (  # noqa: F401  (re-exported: the contract i
     Withheld,
     progress_key,
 )
+from sitter.contract_screen import (  # noqa: F401  (re-exported: the contract is one namespace)
+    MAX_SCREEN_CHARS,
+    MAX_SCREEN_SLOTS,
+    ScreenTextRequest,
+    ScreenTextResult,
+)
 from sitter.wire import ALWAYS
 
 # 1: the first release (d6c4a3b). 2: the likeness gate (GenerateRequest.gate,
@@ -105,7 +111,8 @@ from sitter.wire import ALWAYS
 # GenerateResult.withheld, PhotoProblem.UNSAFE), the face detail pass (Variation.detail)
 # (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job, the refine
 # job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
-# fingerprint (AnalyzePhotoResult.fingerprint) (issue 15).
+# fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
+# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22).
 CONTRACT_VERSION = 3
 
 # --- job names and queues ----------------------------------------------------------
@@ -117,10 +124,11 @@ JOB_LABEL = "label"
 JOB_CHECK_PROMPT = "check_prompt"  # does an order's prompt fit this worker's text encoder?
 JOB_AVATAR = "avatar"  # a round-avatar crop of a portrait (engine/avatar.py)
 JOB_REFINE = "refine"  # vary or relight one delivered portrait (image-to-image)
+JOB_SCREEN_TEXT = "screen_text"  # does a model read typed answers as refused content?
 
 # Photo analysis is quick and must not wait behind a 30-step generation, so it
 # has its own queue; a worker process serves both. Which job goes where: ``JOBS``.
-QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt checks
+QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt and text screen checks
 QUEUE_GPU = "gpu"  # generation, upscaling and refining
 
 
@@ -144,6 +152,7 @@ class FailureCode(StrEnum):
     BAD_REQUEST = "bad_request"  # the request breaks the contract (or is from a newer bot)
     BAD_IMAGE = "bad_image"  # an image that cannot be read, upscaled or carried
     PROMPT_TOO_LONG = "prompt_too_long"  # more tokens than the text encoder reads
+    REFUSED_PROMPT = "refused_prompt"  # the semantic screen refused the order's words
     IDENTITY_MISMATCH = "identity_mismatch"  # references from another face backend
     PROTECTED = "protected"  # a reference shows a protected face: nothing is painted
     WITHHELD = "withheld"  # a derived copy over the output safety check's threshold
@@ -206,6 +215,7 @@ JOBS: dict[str, JobSpec] = {
     JOB_CHECK_PROMPT: JobSpec(QUEUE_FAST, CheckPromptRequest, CheckPromptResult),
     JOB_AVATAR: JobSpec(QUEUE_FAST, AvatarRequest, AvatarResult),
     JOB_REFINE: JobSpec(QUEUE_GPU, RefineRequest, RefineResult),
+    JOB_SCREEN_TEXT: JobSpec(QUEUE_FAST, ScreenTextRequest, ScreenTextResult),
 }
 REQUESTS: dict[str, type[Message]] = {name: spec.request for name, spec in JOBS.items()}
 RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.items()}
@@ -218,7 +228,12 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
 }
-ADDED_JOBS: dict[str, int] = {JOB_CHECK_PROMPT: 2, JOB_AVATAR: 3, JOB_REFINE: 3}
+ADDED_JOBS: dict[str, int] = {
+    JOB_CHECK_PROMPT: 2,
+    JOB_AVATAR: 3,
+    JOB_REFINE: 3,
+    JOB_SCREEN_TEXT: 3,
+}
 
 
 # --- serialisation (arq's job_serializer / job_deserializer): sitter/wire.py -----------------

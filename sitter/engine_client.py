@@ -69,6 +69,24 @@ class Engine(Protocol):
 
     async def state(self, job: str, job_id: str) -> JobState: ...
 
+    async def states(self, jobs: list[tuple[str, str]]) -> dict[str, JobState]:
+        """:meth:`state` of many ``(job, job id)`` at once, in a fixed number of round
+        trips (every queue position read once): the tracker's pass."""
+        ...
+
+    @property
+    def announces(self) -> bool:
+        """Its workers announce job events (sitter/events.py): the tracker can rest."""
+        ...
+
+    async def newest_event(self) -> str:
+        """The id of the newest job event; reading starts after it."""
+        ...
+
+    async def events(self, last_id: str, block_ms: int) -> tuple[str, list[Any]]:
+        """Job events after ``last_id`` (a blocking read of up to ``block_ms``)."""
+        ...
+
     async def progress(self, job_id: str) -> c.Progress | None:
         """How far a running generation is (engine/progress.py); None: not running yet,
         finished, or its worker reports none (an older engine)."""

@@ -8,7 +8,10 @@ A worker process writes, every ``SITTER_WORKER_HEARTBEAT_S`` seconds:
   when the job starts and removed when it ends; it outlives the worker (a day at
   most), so a dead worker's job can be told from one no heartbeating worker took;
 - ``<prefix>:workers-seen``: a hash queue -> unix time of the last beat, kept,
-  so "no worker for 12 minutes" can be said.
+  so "no worker for 12 minutes" can be said;
+- ``<prefix>:workers``: a sorted set, worker id -> unix time its key expires, so a
+  reader finds the live workers in one round trip instead of a SCAN over the whole
+  database (which grows with the queue: arq keeps a key per queued job).
 
 The bot reads them to fail a photo burst fast when nothing serves the fast queue,
 to say so when an order waits with no worker, and to hand a dead worker's job
@@ -56,6 +59,11 @@ def claim_key(prefix: str, job_id: str) -> str:
 
 def seen_key(prefix: str) -> str:
     return f"{prefix}:workers-seen"
+
+
+def registry_key(prefix: str) -> str:
+    """A sorted set: worker id -> unix time its heartbeat expires (read without SCAN)."""
+    return f"{prefix}:workers"
 
 
 @dataclass(frozen=True)
@@ -108,8 +116,11 @@ class Heartbeat:
             "running": list(jobs),
             "beat": time.time(),
         }
+        now = time.time()
         async with self.redis.pipeline(transaction=False) as pipe:
             pipe.psetex(worker_key(self.prefix, self.id), self.ttl_ms, json.dumps(body))
+            pipe.zadd(registry_key(self.prefix), {self.id: now + self.ttl_ms / 1000})
+            pipe.zremrangebyscore(registry_key(self.prefix), "-inf", now - 60)
             if self.state == "serving":
                 pipe.hset(seen_key(self.prefix), mapping={q: str(time.time()) for q in self.queues})
             for job_id in jobs:  # a claim whose write failed at the start (NX: never
@@ -171,12 +182,24 @@ class Heartbeat:
                 await self._task
         with contextlib.suppress(Exception):
             await self.redis.delete(worker_key(self.prefix, self.id))
+            await self.redis.zrem(registry_key(self.prefix), self.id)
 
 
 # --- reading them (the bot, doctor) -------------------------------------------------------------
 async def live_workers(redis: Any, prefix: str, queue: str | None = None) -> list[WorkerInfo]:
-    """Workers whose heartbeat has not expired, optionally only those serving ``queue``."""
-    keys = [k async for k in redis.scan_iter(match=worker_key(prefix, "*"), count=200)]
+    """Workers whose heartbeat has not expired, optionally only those serving ``queue``.
+
+    Two round trips whatever the size of the queue: the registry, then the workers'
+    keys. Only when no worker ever wrote the registry (an older engine) are the keys
+    found by a SCAN."""
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.zrangebyscore(registry_key(prefix), time.time(), "+inf")
+        pipe.exists(registry_key(prefix))
+        ids, known = await pipe.execute()
+    if known:
+        keys = [worker_key(prefix, i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+    else:
+        keys = [k async for k in redis.scan_iter(match=worker_key(prefix, "*"), count=2000)]
     if not keys:
         return []
     out = []

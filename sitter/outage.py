@@ -1,5 +1,5 @@
-"""Outages (Redis unreachable, disk full) logged as one warning and one line, not a
-traceback per order per pass.
+"""Outages (Redis unreachable, disk full, the database locked by another program) logged
+as one warning and one line, not a traceback per order per pass.
 
 ``Outages.failed(exc)`` returns True when ``exc`` is an outage (and logs only when
 it starts); ``Outages.passed()`` ends the outages that did not fail again since the
@@ -25,8 +25,19 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 log = logging.getLogger("sitter.outage")
 
-OUTAGES = Counter("sitter_outages", "Outages started, by kind (redis, disk).", ["kind"])
+OUTAGES = Counter("sitter_outages", "Outages started, by kind (redis, disk, database).", ["kind"])
 _DISK_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EIO}
+# SQLite's primary result codes (sqlite3.SQLITE_*; an extended code keeps its primary in
+# the low byte), read off the exception: this module is imported by the engine, which
+# loads no database module. "database or disk is full" (13) and I/O errors (10) are the
+# disk; "database is locked" (5, 6) past the busy timeout (bot/store/migrate.py) is
+# another program holding the database.
+_SQLITE_KINDS = {13: "disk", 10: "disk", 5: "database", 6: "database"}
+_WHAT = {
+    "redis": ("Redis is unreachable", "Redis"),
+    "disk": ("the disk refuses writes", "the disk"),
+    "database": ("the database is locked by another program", "the database"),
+}
 NEEDS_PROOF = {"disk"}  # outages that end only on a success, not on a quiet pass
 PROBE_BYTES = 1 << 20  # about one portrait: a few free blocks are not "back"
 
@@ -45,11 +56,15 @@ def probe_disk(folder: Path) -> None:
 
 
 def kind_of(exc: BaseException) -> str | None:
-    """ "redis" or "disk" when ``exc`` means one of them is unavailable, else None."""
+    """ "redis", "disk" or "database" when ``exc`` means one of them is unavailable,
+    else None."""
     if isinstance(exc, RedisConnectionError | RedisTimeoutError):  # redis ships with arq
         return "redis"
     if isinstance(exc, OSError) and exc.errno in _DISK_ERRNOS:
         return "disk"
+    if type(exc).__module__ == "sqlite3":
+        code = getattr(exc, "sqlite_errorcode", None)
+        return _SQLITE_KINDS.get(code & 0xFF) if isinstance(code, int) else None
     if isinstance(exc, OSError | TimeoutError) and "redis" in type(exc).__module__:
         return "redis"
     return None
@@ -78,7 +93,7 @@ class Outages:
         if outage is None:
             self._open[kind] = _Outage(time.monotonic())
             OUTAGES.labels(kind).inc()
-            what = "Redis is unreachable" if kind == "redis" else "the disk refuses writes"
+            what = _WHAT[kind][0]
             log.warning(
                 "outage: %s (%s: %s)%s; retrying quietly until it is back",
                 what,
@@ -109,7 +124,7 @@ class Outages:
             del self._open[kind]
             log.warning(
                 "outage over: %s is back after %.0fs (%d operations failed meanwhile)",
-                "Redis" if kind == "redis" else "the disk",
+                _WHAT[kind][1],
                 time.monotonic() - outage.since,
                 outage.errors,
             )

@@ -8,6 +8,7 @@ models and get result models (or a :class:`JobFailure`) back. It implements
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from arq.connections import ArqRedis, RedisSettings, create_pool
@@ -25,6 +26,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from sitter import contract as c
 from sitter.engine_client import Engine, JobHandle, JobState, read_answer
+from sitter.events import JobEvent
 
 __all__ = ["Engine", "EngineClient", "JobHandle", "JobState", "connect", "redis_settings"]
 
@@ -46,6 +48,9 @@ async def connect(url: str, prefix: str = "sitter") -> ArqRedis:
     )
 
 
+RUNNING_WINDOW = 256  # more jobs than this never run at once from one queue
+
+
 class EngineClient:
     """Enqueue engine jobs and wait for their results (an :class:`Engine` over arq)."""
 
@@ -53,6 +58,7 @@ class EngineClient:
         self.redis = redis
         self.prefix = prefix
         self.poll_delay = poll_delay
+        self._listener: Any = None
 
     def _queue(self, job: str) -> str:
         return c.queue_name(self.prefix, c.queue_for(job))
@@ -114,6 +120,66 @@ class EngineClient:
         if status == JobStatus.complete:
             return JobState("done")
         return JobState("missing")
+
+    async def states(self, jobs: list[tuple[str, str]]) -> dict[str, JobState]:
+        """Where each ``(job, job id)`` is, as :meth:`state` says, for many jobs in two
+        round trips: each queue's order is read once (``ZRANGE``: every queued job's
+        position at once), then one pipeline asks whether the jobs at the head of a
+        queue run (arq keeps a running job in its queue until it ends) and whether each
+        job not in a queue has a result or runs. Jobs further back than
+        :data:`RUNNING_WINDOW` are queued: no worker takes a job from there."""
+        if not jobs:
+            return {}
+        queues = sorted({self._queue(job) for job, _ in jobs})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for q in queues:
+                pipe.zrange(q, 0, -1)
+            orders = await pipe.execute()
+        rank: dict[str, int] = {}
+        for ids in orders:
+            for i, raw in enumerate(ids):
+                rank[raw.decode() if isinstance(raw, bytes) else str(raw)] = i
+        head = [j for _, j in jobs if rank.get(j, RUNNING_WINDOW) < RUNNING_WINDOW]
+        gone = [j for _, j in jobs if j not in rank]
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for job_id in head:
+                pipe.exists(in_progress_key_prefix + job_id)
+            for job_id in gone:
+                pipe.exists(result_key_prefix + job_id)
+                pipe.exists(in_progress_key_prefix + job_id)
+            flags = await pipe.execute() if head or gone else []
+        out = {j: JobState("queued", rank[j]) for _, j in jobs if j in rank}
+        for n, job_id in enumerate(head):
+            if flags[n]:
+                out[job_id] = JobState("running")
+        base = len(head)
+        for n, job_id in enumerate(gone):
+            done, running = flags[base + 2 * n], flags[base + 2 * n + 1]
+            out[job_id] = JobState("done" if done else "running" if running else "missing")
+        return out
+
+    # --- the workers' job events (sitter/events.py) --------------------------------------------
+    announces = True  # this engine's workers announce job events: the tracker can rest
+
+    async def newest_event(self) -> str:
+        from sitter.events import newest_id
+
+        return await newest_id(self.redis, self.prefix)
+
+    async def events(self, last_id: str, block_ms: int) -> tuple[str, list[JobEvent]]:
+        """Job events after ``last_id``, waiting up to ``block_ms`` for one (on a
+        connection of its own: a blocking read must not hold up the bot's other calls)."""
+        from sitter.events import read
+
+        if self._listener is None:
+            self._listener = self.redis.client()
+        return await read(self._listener, self.prefix, last_id, block_ms)
+
+    async def close_events(self) -> None:
+        if self._listener is not None:
+            listener, self._listener = self._listener, None
+            with contextlib.suppress(Exception):
+                await listener.aclose()
 
     async def drop(self, job_ids: list[str]) -> int:
         """Delete kept results (which hold the job's arguments too) once the bot has

@@ -195,6 +195,18 @@ def check_prompt(engine: FakeEngine, req: c.CheckPromptRequest) -> c.Message:
     )
 
 
+def screen_text(engine: FakeEngine, req: c.ScreenTextRequest) -> c.Message:
+    """No model here (conversation tests only; tests/test_text_screen.py runs the real one):
+    a phrase a test put in ``engine.screen_refusals`` (phrase -> category) is refused."""
+    for slot, text in req.texts.items():
+        for phrase, category in engine.screen_refusals.items():
+            if phrase in text:
+                return c.ScreenTextResult(
+                    ok=False, category=category, slot=slot, phrase=phrase, model="fake"
+                )
+    return c.ScreenTextResult(ok=True, checked=False, model="fake")
+
+
 def avatar(engine: FakeEngine, req: c.AvatarRequest) -> c.Message:
     """A centre square at each size; ``engine.avatar_problem`` (a test sets it): refused."""
     problem = getattr(engine, "avatar_problem", None)
@@ -224,6 +236,7 @@ HANDLERS: dict[str, Any] = {
     c.JOB_UPSCALE: upscale,
     c.JOB_LABEL: label,
     c.JOB_CHECK_PROMPT: check_prompt,
+    c.JOB_SCREEN_TEXT: screen_text,
     c.JOB_AVATAR: avatar,
     c.JOB_REFINE: refine,
 }

@@ -88,6 +88,7 @@ class FakeEngine:
         self.down = False  # Redis unreachable: every call raises ConnectionError
         self.photos: dict[str, Seen] = {}  # sha256 of a photo -> what it shows
         self.prompt_limit: int | None = None  # words; None: every prompt fits
+        self.screen_refusals: dict[str, str] = {}  # phrase -> category the screen refuses
         self.steps = 8  # denoising steps a generation reports (spread over its delay)
         self.reports_progress = True  # False: an older engine, no progress at all
         self.fingerprints = True  # False: an older engine, photos without a fingerprint
@@ -194,6 +195,20 @@ class FakeEngine:
             answer = JobState("queued", self.queued(j.queue).index(job_id))
         self._move(j.queue)  # the worker moves between two looks
         return answer
+
+    async def states(self, jobs: list[tuple[str, str]]) -> dict[str, JobState]:
+        """As the real client's one read for many jobs; here each is looked at in turn
+        (each look lets the worker move, as :meth:`state` does)."""
+        return {job_id: await self.state(job, job_id) for job, job_id in jobs}
+
+    announces = False  # no job events: the tracker's pass polls every tick
+
+    async def newest_event(self) -> str:
+        return "0-0"
+
+    async def events(self, last_id: str, block_ms: int) -> tuple[str, list[Any]]:
+        await asyncio.sleep(block_ms / 1000)
+        return last_id, []
 
     async def progress(self, job_id: str) -> c.Progress | None:
         self._check()

@@ -189,7 +189,13 @@ async def check_prompt(ctx: dict, payload: dict) -> dict:
     return c.CheckPromptResult(fits=True, message="not checked here").model_dump()
 
 
-FUNCTIONS = [analyze_photo, check_set, generate, upscale, label, check_prompt]
+async def screen_text(ctx: dict, payload: dict) -> dict:
+    """The stand-in has no text model: it cannot tell (the bot's word lists still run)."""
+    c.parse_request(c.JOB_SCREEN_TEXT, payload)
+    return c.ScreenTextResult(ok=True, checked=False).model_dump()
+
+
+FUNCTIONS = [analyze_photo, check_set, generate, upscale, label, check_prompt, screen_text]
 
 
 def workers(redis_url: str, prefix: str) -> list[Worker]:
@@ -229,8 +235,11 @@ async def main() -> None:
         running=lambda: [j for w in ws for j in w.job_tasks],
     )
 
+    from sitter import events
+
     for w in ws:
         beat.attach(w)
+        events.attach(w, prefix)  # "started" / "done" on the job event stream, as the engine
     beat.start()  # "loading": the studio waits for this worker rather than failing fast
     if "fast" in queues:
         await asyncio.to_thread(analyzer)  # dlib's models, before the first (timed) job

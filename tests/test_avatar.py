@@ -273,3 +273,32 @@ async def test_avatar_job_on_the_fast_queue(
     assert all(verify(a.image).ai_labelled for a in made.avatars)
     refused = await client.result(c.JOB_AVATAR, jobs[1], timeout=5)
     assert isinstance(refused, c.AvatarResult) and refused.problem == c.AvatarProblem.FACE_AT_EDGE
+
+
+def test_a_real_photo_with_a_copied_sitter_label_is_not_made_an_avatar(
+    analyzer: DlibAnalyzer, signer: C2paCredentials, tmp_path: Path
+) -> None:
+    """Issue 22, item 9: a real photo carrying a Sitter XMP and note copied from a portrait
+    was made into an AI-labelled avatar. Only this studio's own C2PA signature counts."""
+    from engine import imagemeta
+    from engine.provenance import read_ai_info, signed_ai_info
+
+    portrait = _portrait(_astronaut(), signer)
+    label = imagemeta.read(portrait)
+    photo = imagemeta.write(_png(_astronaut()), xmp=label.xmp, notes=label.notes)
+    assert read_ai_info(photo) is not None  # the copy reads exactly like Sitter's label
+    assert signed_ai_info(photo, signer) is None
+    res = make_avatars(c.AvatarRequest(image=photo), analyzer, signer)
+    assert res.problem is c.AvatarProblem.NOT_A_PORTRAIT and res.avatars == []
+    assert "no label signed by this Sitter studio" in res.message
+    # Another installation's development certificate is not this studio's signature.
+    other = load_signer(Settings(data_dir=tmp_path / "elsewhere"))
+    theirs = _portrait(_astronaut(), other)
+    assert verify(theirs).c2pa_valid  # a sound manifest, only not ours
+    res = make_avatars(c.AvatarRequest(image=theirs), analyzer, signer)
+    assert res.problem is c.AvatarProblem.NOT_A_PORTRAIT
+    # The studio's own portrait, and an avatar of it (signed with it as parent), are ours.
+    info = signed_ai_info(portrait, signer)
+    assert info is not None and info.model == "test-portrait" and info.seed == 5
+    made = make_avatars(c.AvatarRequest(image=portrait), analyzer, signer)
+    assert made.problem is None and signed_ai_info(made.avatars[0].image, signer) is not None

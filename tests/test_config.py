@@ -73,3 +73,49 @@ def test_empty_values_mean_unset(monkeypatch: pytest.MonkeyPatch, tmp_path: Path
     monkeypatch.setenv("SITTER_MIN_PHOTOS", "")
     s = load_settings()
     assert s.metrics_port is None and s.min_photos == 4
+
+
+@pytest.mark.parametrize(
+    "url", ["127.0.0.1:6379", "localhost", "http://127.0.0.1:6379/0", "user:s3cret@redis:6379"]
+)
+def test_a_redis_url_without_its_scheme_is_a_config_error(
+    url: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Issue 22, item 19: it was redis-py's ValueError, a traceback from doctor/run/chat."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("SITTER_REDIS_URL", url)
+    with pytest.raises(ConfigError) as err:
+        load_settings()
+    said = str(err.value)
+    assert "SITTER_REDIS_URL: Value error, a Redis URL starts with redis://, rediss://" in said
+    assert "s3cret" not in said
+    for good in ("redis://127.0.0.1:6379/0", "rediss://h:6380/1", "unix:///tmp/r.sock?db=0"):
+        monkeypatch.setenv("SITTER_REDIS_URL", good)
+        assert load_settings().redis_url == good
+
+
+@pytest.mark.parametrize("command", [["doctor"], ["chat", "--no-worker"], ["run", "--no-worker"]])
+def test_the_commands_say_a_bad_redis_url_in_one_line(command: list[str], tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    env = {
+        **os.environ,
+        "SITTER_REDIS_URL": "127.0.0.1:6379",
+        "SITTER_DATA_DIR": str(tmp_path),
+        "PYTHONPATH": str(root),
+    }
+    proc = subprocess.run(
+        [sys.executable, "-m", "cli", *command],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "Traceback" not in proc.stderr
+    assert "SITTER_REDIS_URL: Value error, a Redis URL starts with redis://" in proc.stderr

@@ -108,8 +108,8 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     said = words.failure_words(code)
     assert f"order #{oid} failed: {said}." in text
     assert "CUDA" not in text and "render.py" not in text and "#7" not in text
-    row = await studio.store.order(oid)
-    assert row["status"] == "failed" and row["error"] == said
+    row = await studio.store.order(oid)  # codes in storage, words at the edge
+    assert row["status"] == "failed" and row["error"] == c.FailureCode.of(code).value
     if code == "protected":
         assert "a face that is protected (its owner asked not to have it used)" in text
     if code == "gpu_melted":
@@ -157,7 +157,7 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
         "SELECT status, error FROM variation_jobs WHERE variation_id = ? AND kind = 'upscale'",
         ann["variations"][1],
     )
-    assert (row["status"], row["error"]) == ("failed", said)
+    assert (row["status"], row["error"]) == ("failed", "bad_image")  # the code, not words
     assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)
 
 
@@ -169,9 +169,10 @@ def test_a_failure_stored_by_an_older_version_is_never_shown_verbatim() -> None:
     text = failure_reply(old).text
     assert "CUDA" not in text and "render.py" not in text
     assert words.failure_words("unknown") in text
-    for own in (words.failure_words("out_of_memory"), words.LOST_SEVERAL_TIMES):
-        assert words.stored_failure(own) == own  # this version's own words stay
-    assert words.stored_failure(words.copy_withheld(2)) == words.copy_withheld(2)
+    # This version stores codes; each is worded when it is sent.
+    assert words.stored_failure("out_of_memory") == words.failure_words("out_of_memory")
+    assert words.stored_failure(words.LOST_SEVERAL_TIMES) == "the engine lost the job several times"
+    assert words.stored_failure('{"code": "copy_withheld"}', 2) == words.copy_withheld(2)
     assert words.stored_failure(None) == words.failure_words("unknown")
 
 
@@ -193,3 +194,33 @@ def test_a_protected_or_unsafe_photo_is_refused_in_the_bots_own_words() -> None:
 def test_a_prompt_too_long_is_worded_by_the_bot() -> None:
     said = words.prompt_too_long(612, 512)
     assert "612 tokens, at most 512" in said and said.endswith("order again.")
+
+
+def test_each_engine_error_carries_its_failure_code() -> None:
+    """Issue 20: the engine's bad-input errors were mapped to codes by their class names
+    (a renamed class silently became "internal"). Each now carries its code."""
+    from engine.intake import PhotoRefused
+    from engine.likeness import IdentityMismatch
+    from engine.pipeline.klein import PromptTooLong
+    from engine.provenance import ProvenanceError
+    from engine.safety_check import CopyWithheld
+    from engine.upscale import UpscaleError
+
+    expected = {
+        CopyWithheld("x"): c.FailureCode.WITHHELD,
+        PhotoRefused(c.PhotoProblem.UNREADABLE, "x"): c.FailureCode.BAD_IMAGE,
+        PromptTooLong("x"): c.FailureCode.PROMPT_TOO_LONG,
+        UpscaleError("x"): c.FailureCode.BAD_IMAGE,
+        IdentityMismatch("x"): c.FailureCode.IDENTITY_MISMATCH,
+        ProvenanceError("x"): c.FailureCode.BAD_IMAGE,
+    }
+    for exc, code in expected.items():
+        assert permanent_code(exc) is code, exc
+
+    class UpscaleErrorRenamed(UpscaleError):  # a subclass keeps its parent's code
+        pass
+
+    assert permanent_code(UpscaleErrorRenamed("x")) is c.FailureCode.BAD_IMAGE
+    import engine.job_errors as job_errors
+
+    assert not hasattr(job_errors, "_BY_NAME")  # no table of class names any more

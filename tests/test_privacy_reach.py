@@ -195,7 +195,7 @@ async def test_protection_is_checked_again_before_generation(studio: Studio) -> 
         what="the refusal",
     )
     row = await store.order(oid)
-    assert row["status"] == "failed" and "reference photo shows a" in row["error"], row["error"]
+    assert row["status"] == "failed" and row["error"] == "protected", row["error"]
     assert await store.variations(oid) == []
 
 

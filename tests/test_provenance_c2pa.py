@@ -265,3 +265,22 @@ def test_workers_starting_together_get_one_matching_pair(data_dir: Path) -> None
     assert all(c == creds[0] for c in creds)
     signed = add_provenance(_image("PNG"), model="tiny", seed=1, signer=creds[0])
     assert verify(signed, trust_anchors=creds[0].trust_anchor_pem).c2pa_trusted
+
+
+def test_an_edit_of_a_photo_with_a_copied_label_names_no_model(
+    signer: C2paCredentials, data_dir: Path
+) -> None:
+    """Issue 22, item 9: what an earlier label says is believed only from Sitter's own
+    signature; XMP copied onto a real photo is not carried into the edit's label."""
+    from engine import imagemeta
+    from engine.provenance import read_ai_info, signed_ai_info
+
+    original = add_provenance(_image("PNG"), model="sdxl-x", seed=42, signer=signer)
+    label = imagemeta.read(original)
+    copied = imagemeta.write(_image("PNG", 96), xmp=label.xmp, notes=label.notes)
+    assert read_ai_info(copied) is not None and signed_ai_info(copied, signer) is None
+    edited = carry_provenance(_image("PNG", 128), copied, signer=signer, edit="upscaled 2x")
+    assert verify(edited, trust_anchors=signer.trust_anchor_pem).ai_system == "unknown"
+    honest = carry_provenance(_image("PNG", 128), original, signer=signer, edit="upscaled 2x")
+    info = signed_ai_info(honest, signer)
+    assert info is not None and (info.model, info.seed) == ("sdxl-x", 42)

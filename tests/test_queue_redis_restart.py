@@ -74,3 +74,76 @@ async def test_client_rides_out_a_restart(tmp_path: Path, queue_prefix: str) -> 
     finally:
         server.kill()
         server.wait()
+
+
+async def test_a_bare_worker_waits_for_redis_and_carries_on(
+    tmp_path: Path,
+    queue_prefix: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Issue 22, item 12: `sitter worker` exited when Redis restarted (8 tracebacks);
+    without compose nothing started it again. Now it waits for Redis and carries on.
+
+    The worker's client retries for ~16 s by itself (sitter/queue.py); here 3 quick
+    tries, so a 3 s outage outlasts them as a longer restart does in production."""
+    import logging
+
+    from arq.connections import RedisSettings
+    from redis.asyncio.retry import Retry
+    from redis.backoff import ConstantBackoff
+
+    from engine import worker as engine_worker
+    from engine.runtime import Runtime
+    from sitter.config import load_settings
+
+    def few_retries(url: str) -> RedisSettings:
+        rs = RedisSettings.from_dsn(url)
+        rs.retry = Retry(ConstantBackoff(0.1), 3)
+        return rs
+
+    monkeypatch.setattr(engine_worker, "redis_settings", few_retries)
+    port = _free_port()
+    server = _start(port, tmp_path)
+    url = f"redis://127.0.0.1:{port}/0"
+    settings = load_settings(
+        face_backend="dlib",
+        data_dir=tmp_path / "data",
+        redis_url=url,
+        queue_prefix=queue_prefix,
+        poll_delay_s=0.01,
+    )
+    runtime = Runtime(settings).load(("faces",))
+    stop = asyncio.Event()
+    serving = asyncio.create_task(
+        engine_worker.run_workers(settings, (c.QUEUE_FAST,), runtime=runtime, stop=stop)
+    )
+    redis = await connect(url, queue_prefix)
+    client = EngineClient(redis, queue_prefix, poll_delay=0.01)
+    try:
+        job = await client.enqueue(c.JOB_CHECK_SET, c.CheckSetRequest(embeddings=[]))
+        assert isinstance(await client.result(c.JOB_CHECK_SET, job, timeout=20), c.CheckSetResult)
+        with caplog.at_level(logging.INFO):
+            server.kill()
+            server.wait()
+            await asyncio.sleep(3.0)  # Redis is down longer than the client retries
+            assert not serving.done(), "the worker exited while Redis was down"
+            server = _start(port, tmp_path)
+            job = await client.enqueue(c.JOB_CHECK_SET, c.CheckSetRequest(embeddings=[]))
+            result = await client.result(c.JOB_CHECK_SET, job, timeout=20)
+            assert isinstance(result, c.CheckSetResult)  # served by the same worker
+            for _ in range(100):  # the end of the outage is said on a later poll
+                if any("outage over" in r.getMessage() for r in caplog.records):
+                    break
+                await asyncio.sleep(0.05)
+        assert not serving.done()
+        lines = [r.getMessage() for r in caplog.records if r.name == "sitter.outage"]
+        assert len([m for m in lines if "outage: Redis is unreachable" in m]) == 1, lines
+        assert len([m for m in lines if "outage over: Redis is back" in m]) == 1, lines
+        assert [r for r in caplog.records if r.exc_info] == []  # no traceback
+    finally:
+        stop.set()
+        await asyncio.wait_for(serving, 30)
+        await redis.aclose()
+        server.kill()
+        server.wait()

@@ -6,6 +6,7 @@ import tomllib
 from pathlib import Path
 
 import pytest
+from safety_corpus import MUST_PASS, MUST_REFUSE, as_slots
 
 from bot.studio.safety import SAFETY_DIR, Screen, default_screen
 from bot.studio.safety.views import normalize, to_latin, views
@@ -274,3 +275,55 @@ def test_lists_load_and_a_broken_list_is_refused_clearly(tmp_path: Path) -> None
         Screen.from_folder(tmp_path)
     with pytest.raises(FileNotFoundError, match="no prompt safety lists"):
         Screen.from_folder(tmp_path / "nowhere")
+
+
+# --- issue 22: disguises, unlisted phrasings, the whole order (tests/safety_corpus.py) ---
+@pytest.mark.parametrize("case", MUST_REFUSE, ids=repr)
+def test_the_corpus_of_refusals_is_refused_by_the_rules(screen: Screen, case: object) -> None:
+    v = screen.check_order(as_slots(case))  # type: ignore[arg-type]
+    assert not v.ok, (case, v)
+    assert v.message.startswith("I can't use “")
+
+
+@pytest.mark.parametrize("case", MUST_PASS, ids=repr)
+def test_ordinary_answers_pass_the_rules(screen: Screen, case: object) -> None:
+    v = screen.check_order(as_slots(case))  # type: ignore[arg-type]
+    assert v.ok, (case, v)
+
+
+def test_an_age_anywhere_with_anything_revealing_anywhere_is_refused(screen: Screen) -> None:
+    """Each answer alone passes; the order does not (issue 22: judge the whole order)."""
+    order = {"subject": "a high school senior", "attire": "a bikini", "setting": "a garden"}
+    assert all(screen.check(t).ok for t in order.values())
+    v = screen.check_order(order)
+    assert not v.ok and v.category == "youth_revealing" and v.slot == "order"
+    said = "I can't use “high school senior” together with “bikini” in your order."
+    assert v.message.startswith(said)
+    assert screen.check_order({"subject": "42 years old", "attire": "swim trunks"}).category
+    assert screen.check_order({"subject": "42 years old", "attire": "a navy suit"}).ok
+
+
+def test_the_issue_order_and_relight_are_refused(screen: Screen) -> None:
+    v = screen.check_order({"subject": "a high school freshman", "attire": "shirtless"})
+    assert not v.ok and v.slot == "subject" and v.category == "minors"
+    v = screen.check_order({"lighting": "moonlight on bare skin in the buff"})
+    assert not v.ok and v.category == "sexual"
+
+
+def test_a_birth_year_is_an_age(screen: Screen) -> None:
+    from bot.studio.safety.ages import ages
+
+    assert ages("born in 2012", "", year=2026) == [14]
+    assert not screen.check("born in 2012").ok
+    assert screen.check("born in 1990").ok
+    assert screen.check("a 1990s film look").ok
+
+
+def test_the_look_alike_table_comes_from_unicode_data() -> None:
+    """The generated table (scripts/make_confusables.py) folds the issue's letters."""
+    from bot.studio.safety.confusables import FOLD
+
+    assert len(FOLD) > 500
+    assert "".join(FOLD[ord(ch)] for ch in "ոսᏁᏌᎠᎬɴᴜᴅᴇ") == "nunudenude"
+    assert to_latin("🇳🇺🇩🇪") == "nude"
+    assert to_latin("νυde", spelt=True) == "nude"  # Greek nu, upsilon

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from fake_engine import FakeEngine
 from studio_harness import (
     Chat,
     astronaut_set,
@@ -15,6 +16,7 @@ from studio_harness import (
 
 from bot.studio.core.core import Studio, clean_text
 from bot.studio.core.events import IncomingFile, Press, Who
+from sitter import contract as c
 
 WHO = Who("terminal", "eve", "eve-chat", "Eve")
 
@@ -136,3 +138,84 @@ async def test_safety_screen_refuses_typed_answers(studio: Studio) -> None:
 def test_clean_text_keeps_emoji_and_rtl() -> None:
     assert clean_text("  a\u200b b\n\tc 👋 مرحبا \u202e") == "a b c 👋 مرحبا"
     assert re.fullmatch(r"\S+", clean_text("\u00adx"))
+
+
+async def _to_confirm(chat: Chat, attire: str, described: str) -> None:
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(astronaut_set())
+    await chat.press("Done")
+    await chat.press("Watercolor")
+    await chat.send(attire)
+    assert "Where are you" in chat.text(), chat.text()
+    await chat.press("Office")
+    await chat.press("Neon")
+    await chat.press("Half body")
+    await chat.send(described)
+    await chat.press("Square 1:1 (avatars)")
+
+
+async def test_the_whole_order_is_judged_at_queue_it(studio: Studio) -> None:
+    """Issue 22: an age or school year in one answer and something revealing in another
+    each pass alone; the order is refused at "Queue it" and nothing is queued."""
+    chat = Chat(studio, WHO)
+    await _to_confirm(chat, "a bikini", "a high school senior")
+    await chat.press("✓ Queue it")
+    said = chat.text()
+    assert "I can't use “high school senior” together with “bikini” in your order." in said
+    assert "adults only" in said
+    user = await studio.store.user("terminal", "eve")
+    assert await studio.store.last_order(user["id"]) is None
+
+
+async def test_the_issue_order_is_never_queued(studio: Studio) -> None:
+    """describe-me "a high school freshman" and attire "shirtless, in a bra and thong"."""
+    chat = Chat(studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(astronaut_set())
+    await chat.press("Done")
+    await chat.press("Watercolor")
+    [r, again] = await chat.send("shirtless, in a bra and thong")
+    assert "I can't use “shirtless”" in r.text and "What should you wear" in again.text
+    user = await studio.store.user("terminal", "eve")
+    assert await studio.store.last_order(user["id"]) is None
+
+
+async def test_the_engines_semantic_refusal_is_worded_by_its_category(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A paraphrase no list holds, refused by the engine's screen_text job (here the fake's
+    rule: the real model is tests/test_text_screen.py): the category's own reason."""
+    fake_engine.screen_refusals = {"wearing absolutely nothing": "sexual"}
+    chat = Chat(studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(astronaut_set())
+    await chat.press("Done")
+    await chat.press("Watercolor")
+    [r, again] = await chat.send("Wearing absolutely nothing")
+    assert r.text.startswith("I can't use “wearing absolutely nothing”. Sitter does not make")
+    assert "What should you wear" in again.text
+    # The engine unreachable: the word lists alone (the GPU worker checks again).
+    fake_engine.alive[c.QUEUE_FAST] = False
+    await chat.send("Wearing absolutely nothing")
+    assert "Where are you" in chat.text()
+
+
+async def test_a_strip_longer_than_any_side_is_refused_before_the_engine(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 22, item 8: a 1 x 64,000,000 PNG is refused by the bot from its header, in
+    words, before it is stored or sent to the engine (which refuses it too)."""
+    from test_intake_decode import _strip_png
+
+    chat = Chat(studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    [reply] = await chat.files([IncomingFile("strip.png", _strip_png(1, 64_000_000))])
+    assert (
+        "strip.png: ✗ it is 1×64000000 pixels; I take pictures up to 65,536 pixels on a side."
+        in reply.text
+    ), reply.text
+    assert [j.name for j in fake_engine.jobs.values()] == []  # the engine never saw it

@@ -20,7 +20,7 @@ from studio_harness import Chat, astronaut_set, until
 from bot.studio.core import words_chat as w
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Recipient, Reply, Who
-from bot.studio.jobs.progress import EditPacer, percent, running_text
+from bot.studio.jobs.progress import Bars, EditPacer, overall, percent, running_text
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -123,13 +123,15 @@ async def test_an_engine_that_reports_no_progress_keeps_the_plain_sentence(
 def test_the_words_and_the_pace() -> None:
     p = c.Progress(stage="render", variations=[2], of=4, attempt=1, step=4, steps=8)
     assert percent(p) == 50
-    assert running_text(7, p, 4).endswith("\n▓▓▓▓░░░░ 50% · portrait 2 of 4")
-    again = p.model_copy(update={"attempt": 2, "variations": [1, 3], "step": 1})
+    # The bar is the whole job's share (issue 22): the first render fills 0-70%, its face
+    # detail pass 70-85%, a re-render for likeness 85-93%, anything after that 93-99%.
+    assert running_text(7, p, 4).endswith("\n▓▓░░░░░░ 35% · portrait 2 of 4")
+    again = p.model_copy(update={"attempt": 2, "variations": [1, 3], "step": 4})
     assert running_text(7, again, 4).endswith(
-        "12% · again for a closer likeness: portraits 1, 3 of 4"
+        "88% · again for a closer likeness: portraits 1, 3 of 4"
     )
     detail = p.model_copy(update={"stage": "detail", "step": 0, "steps": 0})
-    assert running_text(7, detail, 4).endswith("░░░░░░░░ 0% · face detail, portrait 2 of 4")
+    assert running_text(7, detail, 4).endswith("70% · face detail, portrait 2 of 4")
     assert running_text(7, None, 4) == w.painting_text(7, 4)
     assert w.progress_bar(100) == "▓▓▓▓▓▓▓▓ 100%" and w.progress_bar(99).startswith("▓▓▓▓▓▓▓░")
 
@@ -141,3 +143,19 @@ def test_the_words_and_the_pace() -> None:
     assert not pacer.due(1) and pacer.due(2)
     now[0] += 0.1
     assert pacer.due(1)
+
+
+def test_the_bar_never_goes_back() -> None:
+    """Issue 22: 100% "again for a closer likeness", then 20%. Every report of a job
+    that renders, details and re-renders three times (each with its detail pass) reads
+    as a share that only grows and stays below 100 until the portraits are in."""
+    seen, bars = [], Bars()
+    for attempt in (1, 2, 3, 4):
+        for stage in ("render", "detail"):
+            for step in range(0, 9):
+                p = c.Progress(
+                    stage=stage, attempt=attempt, variations=[1], of=4, step=step, steps=8
+                )
+                assert overall(p) <= 99
+                seen.append(bars.share(7, p))
+    assert seen == sorted(seen) and seen[0] == 0 and max(seen) == 99, seen

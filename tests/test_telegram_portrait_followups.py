@@ -97,13 +97,16 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
     assert "find a face" in refused and not api.sent("sendDocument", ANNA.id)
 
     # Avatar of a portrait with a face: two documents, 512 and 1024, the portrait as parent.
+    # Labelled with the studio's own signer (its worker's): no other label is believed.
     from skimage import data
 
     face = add_provenance(
         _png(Image.fromarray(data.astronaut())),
         model="test-portrait",
         seed=5,
-        signer=load_signer(settings),
+        signer=load_signer(
+            settings.model_copy(update={"data_dir": tg.ENGINE_DATA[settings.queue_prefix]})
+        ),
     )
     store.media.path(v2["path"]).write_bytes(face)
     await _step(api, "More 2…", "portrait #2?")

@@ -33,6 +33,9 @@ ANNA = TgUser(2001, "Anna", "anna_k")
 BORIS = TgUser(2002, "Boris")
 FLOW_TIMEOUT = 60.0
 ENGINE_DB = 11  # (12: studio tests, flushed per session; 13, 14: benchmarks)
+# Each module worker's data folder by queue prefix: its C2PA signer is the studio's own,
+# the only one whose labels the engine believes (engine/provenance.py signed_ai_info).
+ENGINE_DATA: dict[str, Path] = {}
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +54,7 @@ def engine(
     prefix = f"test-tg-{uuid.uuid4().hex[:8]}"
     work = tmp_path_factory.mktemp("engine")
     proc = start_worker(url, prefix, work / "data", work / "worker.log")
+    ENGINE_DATA[prefix] = work / "data"
     yield url, prefix
     stop_worker(proc)
     asyncio.run(drop_keys(url, prefix))

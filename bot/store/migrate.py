@@ -94,14 +94,20 @@ def _statements(sql: str) -> list[str]:
     return [s.strip() for s in body.split(";") if s.strip()]
 
 
+# How long a statement waits for a lock another program holds (a backup, an sqlite3
+# shell) before "database is locked": longer than such a hold usually lasts; past it the
+# studio says it is busy and that nothing was lost (sitter/outage.py, kind "database").
+BUSY_TIMEOUT_S = 15.0
+
+
 async def open_db(path: Path, folder: Path = MIGRATIONS_DIR) -> aiosqlite.Connection:
     """Open (creating) the database, set safe pragmas and bring the schema up to date."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    db = await aiosqlite.connect(path, isolation_level=None)
+    db = await aiosqlite.connect(path, isolation_level=None, timeout=BUSY_TIMEOUT_S)
     db.row_factory = aiosqlite.Row
     await db.execute("PRAGMA journal_mode = WAL")
     await db.execute("PRAGMA foreign_keys = ON")
-    await db.execute("PRAGMA busy_timeout = 5000")
+    await db.execute(f"PRAGMA busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
     # Deleted rows are overwritten, not left in free pages: /forget means gone from the file.
     await db.execute("PRAGMA secure_delete = ON")
     try:

@@ -84,6 +84,42 @@ class Orders(Db):
         )
         return bool(changed)
 
+    async def mark_running(self, order_id: int) -> None:
+        await self.run(
+            "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
+        )
+
+    async def set_progress(self, shown: list[tuple[int, str]]) -> None:
+        """What each order's progress message now says, for a batch of edits at once."""
+        async with self.tx():
+            for order_id, text in shown:
+                await self.run("UPDATE orders SET progress = ? WHERE id = ?", text, order_id)
+
+    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, str | None]:
+        """Which of these orders are still queued or running, with what each one's
+        progress message shows (one read for a batch)."""
+        if not order_ids:
+            return {}
+        rows = await self.all(
+            f"SELECT id, progress FROM orders WHERE id IN ({marks(order_ids)}) "
+            "AND status IN ('queued', 'running')",
+            *order_ids,
+        )
+        return {int(r["id"]): r["progress"] for r in rows}
+
+    async def job_owner(self, job_id: str) -> tuple[str, int] | None:
+        """Who follows this engine job: ("order", order id) for an order or a pack's look,
+        ("followup", variation job id) for an upscale, label, avatar (job ids are unique)."""
+        row = await self.one(
+            "SELECT 'order' AS kind, id FROM orders WHERE job_id = ? "
+            "UNION ALL SELECT 'order', order_id FROM order_looks WHERE job_id = ? "
+            "UNION ALL SELECT 'followup', id FROM variation_jobs WHERE job_id = ? LIMIT 1",
+            job_id,
+            job_id,
+            job_id,
+        )
+        return (str(row["kind"]), int(row["id"])) if row is not None else None
+
     async def active_order(self, user_id: int) -> Row | None:
         return await self.one(
             "SELECT * FROM orders WHERE user_id = ? AND status IN ('queued', 'running') "
@@ -106,9 +142,11 @@ class Orders(Db):
         return int(row[0]) if row else 0
 
     async def orders_to_follow(self) -> list[Row]:
-        """Orders still queued/running, or finished but not yet told to their owner."""
+        """Orders still queued/running, or finished but not yet told to their owner: the
+        columns the tracker's pass reads (it reads the whole row again before it acts)."""
         return await self.all(
-            "SELECT * FROM orders WHERE (status IN ('queued', 'running') "
+            "SELECT id, user_id, status, job_id, pack, kind, progress, platform, chat_id, "
+            "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
             "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)
@@ -187,16 +225,21 @@ class Orders(Db):
         cols = ", ".join(f"{k} = ?" for k in fields)
         await self.run(f"UPDATE variation_jobs SET {cols} WHERE id = ?", *fields.values(), vj_id)
 
+    _FOLLOWED_VJ = (
+        "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
+        "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
+        "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
+        "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
+        "AND vj.delivered_at IS NULL)) "
+        "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL)"
+    )
+
     async def variation_jobs_to_follow(self) -> list[Row]:
-        return await self.all(
-            "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
-            "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
-            "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
-            "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
-            "AND vj.delivered_at IS NULL)) "
-            "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) "
-            "ORDER BY vj.id"
-        )
+        return await self.all(self._FOLLOWED_VJ + " ORDER BY vj.id")
+
+    async def variation_job_to_follow(self, vj_id: int) -> Row | None:
+        """One follow-up as :meth:`variation_jobs_to_follow` lists it (None: not followed)."""
+        return await self.one(self._FOLLOWED_VJ + " AND vj.id = ?", vj_id)
 
     async def withheld_count(self, order_id: int) -> int:
         """How many of an order's portraits the output safety check withheld."""

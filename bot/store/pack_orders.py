@@ -75,6 +75,26 @@ class PackOrders(Db):
     async def looks(self, order_id: int) -> list[Row]:
         return await self.all("SELECT * FROM order_looks WHERE order_id = ? ORDER BY idx", order_id)
 
+    async def look_jobs_in_flight(self) -> list[str]:
+        return [
+            str(r["job_id"])
+            for r in await self.all(
+                "SELECT job_id FROM order_looks WHERE status IN ('queued', 'running') "
+                "AND job_id IS NOT NULL"
+            )
+        ]
+
+    async def stopped_look_jobs(self) -> list[tuple[int, str]]:
+        """(look id, job id) of looks a cancel stopped while painted, whose job may still
+        leave a result behind (the tracker drops it, then forgets the job id)."""
+        rows = await self.all(
+            "SELECT id, job_id FROM order_looks WHERE status = 'stopped' AND job_id IS NOT NULL"
+        )
+        return [(int(r["id"]), str(r["job_id"])) for r in rows]
+
+    async def forget_look_job(self, look_id: int) -> None:
+        await self.run("UPDATE order_looks SET job_id = NULL WHERE id = ?", look_id)
+
     async def set_look(self, look_id: int, **fields: Any) -> None:
         allowed = {"status", "error", "job_id", "enqueues", "delivered_at"}
         if not fields or set(fields) - allowed:
@@ -107,10 +127,13 @@ class PackOrders(Db):
 
     async def images_since(self, user_id: int, since_iso: str) -> int:
         """Images ordered since then: what each order costs (``images``), except that a
-        cancelled or failed order counts only the portraits it stored."""
+        cancelled or failed order counts only the portraits it stored and the looks a
+        cancel stopped while they were painted (the worker painted them)."""
         row = await self.one(
             "SELECT COALESCE(SUM(CASE WHEN status IN ('cancelled', 'failed') THEN "
-            "(SELECT COUNT(*) FROM variations v WHERE v.order_id = orders.id) "
+            "(SELECT COUNT(*) FROM variations v WHERE v.order_id = orders.id) + "
+            "(SELECT COALESCE(SUM(json_array_length(l.seeds)), 0) FROM order_looks l "
+            "WHERE l.order_id = orders.id AND l.status = 'stopped') "
             "ELSE images END), 0) FROM orders WHERE user_id = ? AND created_at >= ?",
             user_id,
             since_iso,

@@ -56,6 +56,7 @@ from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl
 from bot.telegram.locks import KeyedLocks
+from bot.telegram.reachable import start_when_reachable
 from bot.telegram.render import MessageIds, Renderer
 from bot.telegram.settings import TOKEN_HELP, TelegramSettings
 from sitter.config import ConfigError, Settings
@@ -218,7 +219,7 @@ class TelegramAdapter:
 
     async def run(self) -> None:
         """Poll until cancelled."""
-        await self.start()
+        await start_when_reachable(self.start)  # no network yet: retried, one warning
         try:
             await asyncio.Event().wait()
         finally:

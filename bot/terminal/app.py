@@ -26,6 +26,7 @@ from bot.adapter import Services
 from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
+from bot.terminal.visible import visible
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}
@@ -156,7 +157,8 @@ class Terminal:
             self._print(f"(Also deleted {n} cop{s} from {self.out_dir}.)")
 
     def _print(self, line: str) -> None:
-        print(line, file=self.stream)
+        # Names come from the person's disk and other chats: escapes in them never act.
+        print(visible(line, keep="\t"), file=self.stream)
 
     # --- input ---------------------------------------------------------------------
     def parse(self, line: str) -> Event | str | None:

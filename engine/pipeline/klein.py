@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image, ImageOps
 
-from sitter.contract import Reference
+from sitter.contract import FailureCode, Reference
 
 if TYPE_CHECKING:
     from engine.pipeline.loaded import LoadedPipeline
@@ -41,6 +41,8 @@ PAD_SHARE = 0.15  # margin around the aligned face crop, of its side
 
 class PromptTooLong(ValueError):
     """The composed prompt has more tokens than the text encoder reads."""
+
+    failure_code = FailureCode.PROMPT_TOO_LONG  # the job's answer (engine/job_errors.py)
 
 
 @dataclass(frozen=True)

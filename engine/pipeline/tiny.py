@@ -13,9 +13,13 @@ about a second on a CPU.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
+
+if TYPE_CHECKING:
+    from diffusers import AutoencoderKL, DiffusionPipeline
+    from transformers import CLIPTextConfig, CLIPTokenizer
 
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
 _SEED = 0
@@ -34,7 +38,7 @@ def tiny_vocab() -> dict[str, int]:
     return {tok: i for i, tok in enumerate(dict.fromkeys(tokens))}
 
 
-def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and merges.txt
+def _tokenizer() -> CLIPTokenizer:  # save_pretrained writes its vocab.json and merges.txt
     from transformers import CLIPTokenizer
 
     # transformers 5 takes merges as (a, b) pairs; its hint still says str lines
@@ -42,7 +46,7 @@ def _tokenizer():  # -> CLIPTokenizer; save_pretrained writes its vocab.json and
     return CLIPTokenizer(vocab=tiny_vocab(), merges=merges, model_max_length=77)
 
 
-def _text_config(vocab_size: int, projection_dim: int = 32):
+def _text_config(vocab_size: int, projection_dim: int = 32) -> CLIPTextConfig:
     from transformers import CLIPTextConfig
 
     return CLIPTextConfig(
@@ -60,7 +64,7 @@ def _text_config(vocab_size: int, projection_dim: int = 32):
     )
 
 
-def _vae():
+def _vae() -> AutoencoderKL:
     from diffusers import AutoencoderKL
 
     return AutoencoderKL(
@@ -164,7 +168,7 @@ def torch_seed() -> None:
 _BUILDERS = {"sd15": _tiny_sd15, "sdxl": _tiny_sdxl}
 
 
-def build_tiny_pipeline(variant: str, work_dir: Path) -> Any:
+def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
     """Build the tiny SD 1.5 or SDXL pipeline in memory (deterministic: fixed init seed)."""
     if variant not in _BUILDERS:
         raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")

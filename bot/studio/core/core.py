@@ -64,6 +64,7 @@ from bot.studio.portrait.portrait_menu import PortraitMenu
 from bot.studio.rights.forget import Forget
 from bot.studio.wizard.wizard import Wizard
 from sitter.config import Settings
+from sitter.outage import kind_of
 from sitter.packs import Pack, load_packs
 from sitter.prompts import PromptLibrary
 from sitter.queue import Engine, EngineClient
@@ -218,8 +219,9 @@ class Studio:
             try:
                 return await self._dispatch(event, user)
             except Exception as exc:
-                if self.outages.failed(exc, "a chat event"):
-                    return [say(words.OUTAGE)]
+                if self.outages.failed(exc, "a chat event"):  # no traceback: one warning
+                    busy = kind_of(exc) == "database"
+                    return [say(words.BUSY if busy else words.OUTAGE)]
                 log.exception("studio: failed on %s from %s", type(event).__name__, who.user_id)
                 return [say(w.SOMETHING_WENT_WRONG)]
 

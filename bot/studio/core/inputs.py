@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 import unicodedata
+import warnings
 
 from bot.studio.core.events import IncomingFile
 
@@ -34,3 +36,17 @@ def file_ext(f: IncomingFile) -> str:
     if head[4:8] == b"ftyp":
         return "heic"
     return "bin"
+
+
+def declared_size(data: bytes) -> tuple[int, int] | None:
+    """The width and height a picture's header declares, without decoding a pixel;
+    None when Pillow here cannot tell (the engine's intake judges those)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with Image.open(io.BytesIO(data)) as im:
+                return int(im.width), int(im.height)
+    except Exception:  # not a picture Pillow knows here, or a bomb: the engine says which
+        return None

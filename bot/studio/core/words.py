@@ -19,6 +19,7 @@ from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one pl
     REFERENCES_GONE,
     STOPPED_BY_MODERATOR,
     copy_withheld,
+    engine_failure,
     failure_words,
     prompt_too_long,
     stored_failure,
@@ -167,6 +168,10 @@ def too_big(size_mb: float, limit_mb: float) -> str:
     return f"✗ it is {size_mb:.1f} MB; the limit is {limit_mb:.0f} MB."
 
 
+def too_long(width: int, height: int, limit: int) -> str:
+    return f"✗ it is {width}×{height} pixels; I take pictures up to {limit:,} pixels on a side."
+
+
 EMPTY_FILE = "✗ the file is empty."
 ACCEPTED = "✓ accepted."
 
@@ -284,6 +289,10 @@ def count_line(accepted: int, minimum: int, maximum: int) -> str:
 OUTAGE = (
     "Sorry, the studio can't reach its queue or storage right now. Nothing you sent "
     "before is lost; please try again in a few minutes."
+)
+BUSY = (
+    "Sorry, the studio is busy right now: another program is using its database. Nothing "
+    "was lost; please press the button or send it again in a minute."
 )
 
 

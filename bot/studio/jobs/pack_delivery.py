@@ -14,127 +14,147 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any
 
-from bot.store.store import Row, now_iso
+from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus
+from bot.store.rows import Portrait
+from bot.store.store import Row, Store, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.words import detail_words, likeness_words
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.orders import words_packs as wp
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
 from sitter import contract as c
 
-# ``t`` below is the tracker (bot/studio/jobs/tracking.py, which calls in here): its store,
-# engine, orders, send() and _audit_withheld().
-Tracker = Any
 log = logging.getLogger("bot.studio.jobs.tracking")
 
-IN_FLIGHT = ("queued", "running")
+
+async def look_jobs(store: Store) -> list[tuple[str, str]]:
+    """The jobs of every look in flight, for the pass's one read of the queue."""
+    return [(c.JOB_GENERATE, job_id) for job_id in await store.look_jobs_in_flight()]
 
 
-async def follow_pack(t: Tracker, order: Row, max_enqueues: int, wait_s: float) -> None:
+async def follow_pack(t: Parts, order: Row) -> None:
     """One pass over a pack order (``order`` read fresh by the tracker)."""
     store, packs = t.store, t.orders.packs
     oid = order["id"]
     if order["status"] in IN_FLIGHT:
         for look in await store.looks(oid):
             if look["status"] in IN_FLIGHT:
-                await _follow_look(t, order, look, max_enqueues, wait_s)
+                await _follow_look(t, order, look)
         order = await store.order(oid)
         if order is None or order["status"] not in IN_FLIGHT:
             return  # cancelled (or forgotten) while this pass ran
         looks = await store.looks(oid)
         for look in looks:
-            if look["status"] in ("done", "failed") and not look["delivered_at"]:
+            if look["status"] in (LookStatus.DONE, LookStatus.FAILED) and not look["delivered_at"]:
                 await _deliver_look(t, order, look, len(looks))
         looks = await store.looks(oid)
         if all(x["status"] not in IN_FLIGHT for x in looks):
             painted = await store.variations(oid)
-            if painted or any(x["status"] == "done" for x in looks):
-                if await store.finish_order(oid, status="done", finished_at=now_iso()):
+            if painted or any(x["status"] == LookStatus.DONE for x in looks):
+                if await store.finish_order(oid, status=OrderStatus.DONE, finished_at=now_iso()):
                     await store.uncount_failed_looks(oid)
             else:
                 error = next((x["error"] for x in looks if x["error"]), None)
                 await store.finish_order(
                     oid,
-                    status="failed",
-                    error=error or "the engine made no portraits",
+                    status=OrderStatus.FAILED,
+                    error=error or words.NO_PORTRAITS,
                     finished_at=now_iso(),
                 )
         else:
-            text, cancellable = await packs.progress_text(order, looks)
+            text, cancellable = await packs.progress_text(order, looks, note=await t.note())
             if text != order["progress"]:
                 reply = t.orders.progress_reply(oid, text, cancellable)
-                if await t.send(order["platform"], order["chat_id"], reply):
-                    await store.set_order(oid, progress=text)
+                t.edits.put(oid, order["platform"], order["chat_id"], lambda: (reply, text))
             return
     order = await store.order(oid)
     if order is None or order["delivered_at"]:
         return
-    if order["status"] == "done":
+    if order["status"] == OrderStatus.DONE:
         looks = await store.looks(oid)
         for look in looks:  # a restart between two albums: the rest, once
-            undelivered = look["status"] in ("done", "failed") and not look["delivered_at"]
+            undelivered = (
+                look["status"] in (LookStatus.DONE, LookStatus.FAILED) and not look["delivered_at"]
+            )
             if undelivered and not await _deliver_look(t, order, look, len(looks)):
                 return
         await _deliver_sheet(t, order)
-    elif order["status"] == "failed" and await t.send(
+    elif order["status"] == OrderStatus.FAILED and await t.send(
         order["platform"], order["chat_id"], failure_reply(order)
     ):
         await store.set_order(oid, delivered_at=now_iso())
 
 
-async def _follow_look(t: Tracker, order: Row, look: Row, max_enqueues: int, wait_s: float) -> None:
+async def _enqueue_look(t: Parts, order: Row, look: Row) -> None:
+    """Under the person's lock, after reading the look again (as an order's enqueue)."""
+    async with t.person(order["user_id"]):
+        fresh = next((x for x in await t.store.looks(order["id"]) if x["id"] == look["id"]), None)
+        if fresh is None or fresh["status"] not in IN_FLIGHT or fresh["job_id"] != look["job_id"]:
+            return
+        if not await t.still_lost(c.JOB_GENERATE, look["job_id"]):
+            return  # enqueued by the placing while this pass looked
+        current = await t.store.order(order["id"])
+        if current is None or current["status"] not in IN_FLIGHT:
+            return
+        if look["job_id"]:
+            log.warning("order %s look %s: job gone from Redis; again", order["id"], look["idx"])
+        await t.orders.packs.enqueue_look(current, fresh)
+
+
+async def _follow_look(t: Parts, order: Row, look: Row) -> None:
     store, engine = t.store, t.engine
     if not look["job_id"]:
-        await t.orders.packs.enqueue_look(order, look)
+        await _enqueue_look(t, order, look)
         return
-    js = await engine.state(c.JOB_GENERATE, look["job_id"])
+    js = await t.state(c.JOB_GENERATE, look["job_id"])
     if js.status == "running" and await engine.reclaim(look["job_id"]):
         js = await engine.state(c.JOB_GENERATE, look["job_id"])
     if js.status == "running":
-        if look["status"] == "queued":
-            await store.set_look(look["id"], status="running")
-        if order["status"] == "queued":
-            await store.set_order(order["id"], status="running")
+        if look["status"] == LookStatus.QUEUED:
+            await store.set_look(look["id"], status=LookStatus.RUNNING)
+        if order["status"] == OrderStatus.QUEUED:
+            await store.mark_running(order["id"])  # only while still queued (not cancelled)
         return
     if js.status == "queued":
         return
     result: c.GenerateResult | c.JobFailure | None = None
     if js.status == "done":
         handle = engine.job(c.JOB_GENERATE, look["job_id"])
-        result = await engine.result(c.JOB_GENERATE, handle, timeout=wait_s)
-    if result is None or (isinstance(result, c.JobFailure) and result.code == "lost"):
-        if look["enqueues"] < max_enqueues:
-            log.warning("order %s look %s: job gone from Redis; again", order["id"], look["idx"])
-            await t.orders.packs.enqueue_look(order, look)
+        result = await engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
+    if result is None or (isinstance(result, c.JobFailure) and result.code == c.FailureCode.LOST):
+        if look["enqueues"] < MAX_ENQUEUES:
+            await _enqueue_look(t, order, look)
         else:
             await store.finish_look(
-                look["id"], status="failed", error="the engine lost the job several times"
+                look["id"], status=LookStatus.FAILED, error=words.LOST_SEVERAL_TIMES
             )
         return
     if isinstance(result, c.JobFailure):
         log.warning("order %s look %s failed (%s)", order["id"], look["idx"], result.code)
-        await store.finish_look(look["id"], status="failed", error=words.failure_words(result.code))
+        await store.finish_look(
+            look["id"], status=LookStatus.FAILED, error=words.engine_failure(result.code)
+        )
         await engine.drop([look["job_id"]])
         return
     await _collect_look(t, order, look, result)
     await engine.drop([look["job_id"]])  # the portraits now live in the store only
 
 
-async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateResult) -> None:
+async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResult) -> None:
     """Store the look's portraits, numbered from its ``first``, only while the order and
     the look are still in flight (a /cancel, a ban or a forget may have come first)."""
     store = t.store
     if not result.variations and not result.withheld:
-        await store.finish_look(look["id"], status="failed", error="the engine made no portraits")
+        await store.finish_look(look["id"], status=LookStatus.FAILED, error=words.NO_PORTRAITS)
         return
     async with store.tx():
-        if not await store.finish_look(look["id"], status="done"):
+        if not await store.finish_look(look["id"], status=LookStatus.DONE):
             log.info("order %s look %s: finished after a cancel; dropped", order["id"], look["idx"])
             return
         for i, v in enumerate(result.variations):
@@ -144,20 +164,22 @@ async def _collect_look(t: Tracker, order: Row, look: Row, result: c.GenerateRes
                 *variation_columns(v),
             )  # fmt: skip
         for withheld in result.withheld:
-            await t._audit_withheld(order, "output_withheld", withheld.model_dump())
+            await t.audit_withheld(order, "output_withheld", withheld.model_dump())
 
 
-def _look_variations(look: Row, variations: list[Row]) -> list[Row]:
+def _look_variations(look: Row, variations: list[Portrait]) -> list[Portrait]:
     last = look["first"] + len(json.loads(look["seeds"])) - 1
     return [v for v in variations if look["first"] <= v["idx"] <= last]
 
 
-async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
+async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
     """One album: the look's portraits with their pack-wide numbers and buttons."""
     s, store = t.s, t.store
     name = t.orders.packs.name(order)
-    if look["status"] == "failed":
-        reply = Reply(text=wp.look_failed(order["id"], look["name"], look["error"] or ""))
+    if look["status"] == LookStatus.FAILED:
+        reply = Reply(
+            text=wp.look_failed(order["id"], look["name"], words.stored_failure(look["error"]))
+        )
     else:
         variations = _look_variations(look, await store.variations(order["id"]))
         shown = [v for v in variations if not v["removed_at"] and v["path"]]
@@ -185,7 +207,7 @@ async def _deliver_look(t: Tracker, order: Row, look: Row, n: int) -> bool:
     return True
 
 
-async def _deliver_sheet(t: Tracker, order: Row) -> None:
+async def _deliver_sheet(t: Parts, order: Row) -> None:
     """The numbered contact sheet of the whole pack (numbers = the buttons' numbers),
     then the progress message says ready. The sheet is made for the message and kept
     only as long as a /photos sheet: the hourly sweep of sheets deletes it after an hour
@@ -204,7 +226,7 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
         names = ", ".join(
             f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
             for x in looks
-            if x["status"] == "done"
+            if x["status"] == LookStatus.DONE
         )
         text = wp.contact_sheet_text(order["id"], name, len(shown), names)
         reply = Reply(text=text, images=(Image(store.media.path(rel)),), buttons=(retry,))
@@ -220,7 +242,8 @@ async def _deliver_sheet(t: Tracker, order: Row) -> None:
     sent = await t.send(order["platform"], order["chat_id"], reply)
     if not sent:
         return
-    await store.set_order(order["id"], status="delivered", delivered_at=now_iso())
+    await store.set_order(order["id"], status=OrderStatus.DELIVERED, delivered_at=now_iso())
+    t.edits.pending.pop(order["id"], None)  # a queued edit would come too late
     done = Reply(text=wp.pack_ready(order["id"], name), edit_key=f"order-{order['id']}")
     await t.send(order["platform"], order["chat_id"], done)
 

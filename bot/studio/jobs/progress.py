@@ -11,11 +11,30 @@ The bar moves per pass: the variations of one pass render in one batch.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from bot.studio.core import words_chat as w
+from bot.studio.core.events import Reply
 from sitter import contract as c
+
+log = logging.getLogger("bot.studio.jobs.tracking")
+
+# How far the whole job is, per stage: the first render, then the face detail pass, then
+# any re-render for a closer likeness and its detail pass. Each pass's own steps fill its
+# band, so the bar only moves forward (issue 22: 100% "again for a closer likeness", then
+# 20%). Passes after those share the last band; :class:`Bars` keeps the bar from going
+# back within it.
+_BANDS = {
+    ("render", 1): (0, 70),
+    ("detail", 1): (70, 85),
+    ("render", 2): (85, 92),
+    ("detail", 2): (92, 95),
+}
+_LAST_BAND = (95, 99)
 
 
 def percent(p: c.Progress) -> int:
@@ -23,12 +42,39 @@ def percent(p: c.Progress) -> int:
     return 100 * p.step // p.steps if p.steps else 0
 
 
-def running_text(order_id: int, p: c.Progress | None, variations: int) -> str:
+def overall(p: c.Progress) -> int:
+    """The whole job's share, in whole percent: the pass's steps within its stage's band
+    (never 100 before the portraits are in)."""
+    lo, hi = _BANDS.get((p.stage, p.attempt), _LAST_BAND)
+    return lo + (hi - lo) * percent(p) // 100
+
+
+class Bars:
+    """The share each order's bar last showed: a bar never goes back (a third pass
+    within the last band, or reports read out of order). In memory: a restarted bot
+    starts again from what the engine reports."""
+
+    def __init__(self) -> None:
+        self._shown: dict[int, int] = {}
+
+    def share(self, order_id: int, p: c.Progress) -> int:
+        now = max(overall(p), self._shown.get(order_id, 0))
+        self._shown[order_id] = now
+        return now
+
+    def forget(self, order_id: int) -> None:
+        self._shown.pop(order_id, None)
+
+
+def running_text(
+    order_id: int, p: c.Progress | None, variations: int, bars: Bars | None = None
+) -> str:
     """What the progress message says while the order is painted (the bar when known)."""
     if p is None:  # an older engine, or the first step is not written yet
         return w.painting_text(order_id, variations)
     of = p.of or variations
-    return w.painting_progress(order_id, of, percent(p), p.stage, list(p.variations), of, p.attempt)
+    share = bars.share(order_id, p) if bars is not None else overall(p)
+    return w.painting_progress(order_id, of, share, p.stage, list(p.variations), of, p.attempt)
 
 
 class EditPacer:
@@ -39,12 +85,118 @@ class EditPacer:
         self.every_s = every_s
         self.clock = clock
         self._last: dict[int, float] = {}
+        self._prune_at = 1024
 
     def due(self, key: int) -> bool:
         last = self._last.get(key)
         return last is None or self.clock() - last >= self.every_s
 
     def edited(self, key: int) -> None:
+        """Note an edit (old entries are pruned now and then, not on every edit)."""
         now = self.clock()
-        self._last = {k: t for k, t in self._last.items() if now - t < self.every_s}
         self._last[key] = now
+        if len(self._last) > self._prune_at:
+            self._last = {k: t for k, t in self._last.items() if now - t < self.every_s}
+            self._prune_at = max(1024, 2 * len(self._last))
+
+
+Edit = Callable[[], tuple[Reply, str]]  # made when sent: (the edit, the text it shows)
+
+
+@dataclass
+class _Edit:
+    platform: str
+    chat_id: str
+    make: Edit
+
+
+class ProgressEdits:
+    """Progress messages waiting to be sent, newest per order, paced across chats.
+
+    The tracker only puts an edit here (a dict write; its words are made when it is
+    sent, so a thousand positions that move cost a thousand dict writes) and goes on:
+    results are sent by the tracker itself, never behind an edit. :meth:`flush` sends
+    what the pace allows now, without waiting: at most ``per_s`` edits a second over all
+    chats (Telegram takes about 30 a second per bot, Discord about 50) and, per order,
+    the :class:`EditPacer`'s one every ``SITTER_PROGRESS_EDIT_S``. Before a batch is sent
+    the orders still in flight are read once with what each message shows, so a cancel
+    that came in meanwhile is never overwritten by a stale "queued" and an unchanged
+    text is not sent again; after the batch the texts sent are stored in one write.
+    """
+
+    def __init__(
+        self,
+        send: Callable[[str, str, Reply], Awaitable[bool]],
+        in_flight: Callable[[list[int]], Awaitable[dict[int, str | None]]],
+        store_texts: Callable[[list[tuple[int, str]]], Awaitable[None]],
+        pacer: EditPacer,
+        per_s: float = 25.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._send, self._in_flight, self._store_texts = send, in_flight, store_texts
+        self.on_failed: Callable[[int], object] = lambda _oid: None  # not sent: say again later
+        self.pacer, self.per_s, self.clock = pacer, per_s, clock
+        self.pending: dict[int, _Edit] = {}
+        self._tokens = per_s
+        self._at = clock()
+        self.wake = asyncio.Event()
+
+    def put(self, order_id: int, platform: str, chat_id: str, make: Edit) -> None:
+        self.pending.pop(order_id, None)  # the newest goes to the back of the line
+        self.pending[order_id] = _Edit(platform, chat_id, make)
+        self.wake.set()
+
+    def text(self, order_id: int) -> str | None:
+        """The text waiting to be sent for this order (None: nothing waits)."""
+        edit = self.pending.get(order_id)
+        return edit.make()[1] if edit is not None else None
+
+    def _refill(self) -> None:
+        now = self.clock()
+        self._tokens = min(self.per_s, self._tokens + (now - self._at) * self.per_s)
+        self._at = now
+
+    async def flush(self) -> int:
+        """Send the edits the pace allows now; returns how many went out."""
+        self._refill()
+        due: list[int] = []
+        for k in self.pending:  # oldest first; stops as soon as the pace is used up
+            if len(due) >= int(self._tokens):
+                break
+            if self.pacer.due(k):
+                due.append(k)
+        if not due:
+            return 0
+        live = await self._in_flight(due)
+        shown: list[tuple[int, str]] = []
+        for oid in due:
+            edit = self.pending.pop(oid)
+            if oid not in live:
+                continue  # cancelled or finished meanwhile: its own message says so
+            reply, text = edit.make()
+            if text == live[oid]:
+                continue  # the message says so already
+            self._tokens -= 1
+            if await self._send(edit.platform, edit.chat_id, reply):
+                shown.append((oid, text))
+                self.pacer.edited(oid)
+            else:
+                self.on_failed(oid)
+        if shown:
+            await self._store_texts(shown)  # one write for the batch
+        return len(shown)
+
+    async def run(self) -> None:
+        """Flush as the pace allows, for as long as the tracker runs."""
+        while True:
+            if not self.pending:
+                self.wake.clear()
+                await self.wake.wait()
+            try:
+                await self.flush()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("progress edits: a flush failed; trying again")
+            if self.pending:
+                await asyncio.sleep(max(0.02, 1.0 / self.per_s))

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
+from bot.store.rows import Portrait
 from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words
@@ -33,7 +35,9 @@ def variation_columns(v: c.Variation) -> tuple[Any, ...]:
     )
 
 
-def results_reply(s: Services, order: Row, variations: list[Row], withheld: int = 0) -> Reply:
+def results_reply(
+    s: Services, order: Row, variations: Sequence[Portrait], withheld: int = 0
+) -> Reply:
     style = s.prompts.styles.get(order["style"])
     images = []
     for v in variations:

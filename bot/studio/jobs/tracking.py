@@ -1,52 +1,65 @@
 """Following queued work to its end, across restarts (``Studio.run_background``).
 
-Each tick reads from SQLite what is unfinished (orders queued/running or not yet
-delivered, upscale/label jobs) and asks arq where each job is. A finished job's
-files and rows are stored FIRST, then the message goes out through the
-platform's outbox, then the row is marked delivered. So an order that finished
-while the bot was down is delivered when it comes back; a crash between the
-send and the mark can repeat that one message (at-least-once), never lose it.
+Two ways in, one way through:
 
-A job id Redis no longer knows (its result expired, Redis lost its data) is
-re-enqueued up to ``MAX_ENQUEUES`` times, then failed with a message: an order
-never stays silently stuck.
+- **events**: the workers announce ``started``, ``progress`` and ``done`` on a Redis
+  stream (sitter/events.py); a task of the tracker reads it with a blocking ``XREAD``
+  and follows the job named at once (a finished order's results go out within
+  milliseconds of the worker storing them);
+- **the safety pass** (:meth:`Tracker.tick`): every ``SAFETY_TICKS`` ticks when the
+  engine announces events (every tick when it does not), it reads from SQLite what is
+  unfinished and asks arq, once for all jobs (``Engine.states``: every queue position
+  in one read), where each job is. It catches what an event missed (a restart, a
+  trimmed stream, a failover) and moves queue positions.
 
-The tracker takes the parts it uses (the services, the orders, the follow-ups and
-the outboxes), never the studio itself: ``Studio.tracker()`` makes one.
+Either way a finished job's files and rows are stored FIRST, then the message goes out
+through the platform's outbox, then the row is marked delivered. So an order that
+finished while the bot was down is delivered when it comes back; a crash between the
+send and the mark can repeat that one message (at-least-once), never lose it. Progress
+edits never go out inline: they wait in :class:`ProgressEdits`, paced across chats,
+behind nothing and holding nothing up.
+
+A job id Redis no longer knows (its result expired, Redis lost its data) is re-enqueued
+up to ``MAX_ENQUEUES`` times, then failed with a message: an order never stays silently
+stuck. Each kind of job (an order, a pack's look, a follow-up) has its own short
+follower here or in pack_delivery.py; all share :class:`Parts`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Any
 
-from bot.store.moderation_store import ModerationStore
-from bot.store.store import Row, now_iso
-from bot.studio.core import words
-from bot.studio.core import words_chat as w
+from bot.store.store import Row
 from bot.studio.core.events import Reply
 from bot.studio.core.services import Services
 from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
-from bot.studio.jobs.pack_delivery import follow_pack
-from bot.studio.jobs.progress import EditPacer
-from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
+from bot.studio.jobs.followup_follow import FollowUpFollower
+from bot.studio.jobs.order_follow import OrderFollower
+from bot.studio.jobs.pack_delivery import look_jobs
+from bot.studio.jobs.parts import MAX_ENQUEUES, Parts, Snapshot
+from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
+from bot.studio.jobs.results import variation_columns
 from bot.studio.orders.orders import Orders, job_of
-from bot.studio.portrait.followups import BY_KIND, FollowUps, is_final
+from bot.studio.portrait.followups import BY_KIND, FollowUps
 from bot.studio.rights import rights
 from sitter import contract as c
+from sitter.events import JobEvent, What
 from sitter.outage import probe_disk
 
 __all__ = ["MAX_ENQUEUES", "MAX_SEND_FAILS", "Tracker", "variation_columns"]
 
 log = logging.getLogger(__name__)
 
-MAX_ENQUEUES = 3
 SWEEP_EVERY_S = 3600.0
-RESULT_WAIT_S = 10.0
+SAFETY_TICKS = 10  # with events: the safety pass every 10 ticks (5 s at the default 0.5 s)
+EVENT_BLOCK_MS = 1000
+YIELD_EVERY = 50  # orders per slice of a pass
 
 
 class Tracker:
@@ -64,20 +77,117 @@ class Tracker:
         self.disk_probe: Callable[[], None] = partial(probe_disk, self.store.media.root)
         # One order's progress message: at most one edit every SITTER_PROGRESS_EDIT_S.
         self.pacer = EditPacer(services.settings.progress_edit_s)
+        self.edits = ProgressEdits(
+            self.send, self.store.orders_in_flight, self.store.set_progress, self.pacer
+        )
+        self.parts = Parts(services, orders, outboxes, self.edits, self.pacer, Bars())
+        self.edits.on_failed = lambda oid: self.parts.shown.pop(oid, None)
+        # Each kind of job the tracker follows, and who follows it (pack looks: the pack
+        # order's follower, pack_delivery.py, called by the order's).
+        self.order_kind = OrderFollower(self.parts)
+        self.followup_kind = FollowUpFollower(self.parts, followups)
+        self.listening = False  # the event task runs: the pass can rest (run())
+        self.moved = asyncio.Event()  # a job started: queue positions moved
+        self._busy: dict[tuple[str, int], asyncio.Lock] = {}
+        self._waiting: list[Row] = []  # one-style orders queued at the last pass
+        self._last_pass = 0.0
+        self._events_idle = asyncio.Event()
+        self._events_idle.set()
 
+    # --- the loops --------------------------------------------------------------------------
     async def run(self) -> None:
+        tasks = [asyncio.create_task(self.edits.run(), name="progress edits")]
+        if getattr(self.engine, "announces", False):
+            tasks.append(asyncio.create_task(self.listen(), name="job events"))
+            self.listening = True
+        moved = False
+        try:
+            while True:
+                try:
+                    await (self.positions() if moved else self.tick())
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:
+                    if not self.outages.failed(exc, "tracking"):
+                        log.exception("tracking: tick failed; trying again")
+                moved = await self._rest()
+        finally:
+            self.listening = False
+            for t in tasks:
+                t.cancel()
+            for t in tasks:
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await t
+            close = getattr(self.engine, "close_events", None)
+            if close is not None:  # the event read's own connection
+                await close()
+
+    async def _rest(self) -> bool:
+        """Until the next safety pass; True when a job started first (positions moved:
+        :meth:`positions` shows them without a whole pass)."""
+        wait = self.s.tick_s * (SAFETY_TICKS if self.listening else 1)
+        if self.outages.active("redis"):
+            wait = self.s.tick_s  # the event read is down too: poll as before
+        if time.monotonic() - self._last_pass > wait:
+            return False
+        try:
+            await asyncio.wait_for(self.moved.wait(), wait)
+        except TimeoutError:
+            return False
+        self.moved.clear()
+        return True
+
+    async def listen(self) -> None:
+        """Read the workers' job events and act on each at once."""
+        last: str | None = None
         while True:
             try:
-                await self.tick()
+                if last is None:
+                    last = await self.engine.newest_event()
+                last, events = await self.engine.events(last, EVENT_BLOCK_MS)
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                if not self.outages.failed(exc, "tracking"):
-                    log.exception("tracking: tick failed; trying again")
-            await asyncio.sleep(self.s.tick_s)
+                self.outages.failed(exc, "job events")  # the safety pass carries on
+                await asyncio.sleep(self.s.tick_s)
+                continue
+            self._events_idle.clear()  # a pass pauses between two slices meanwhile
+            try:
+                for ev in events:
+                    await self._isolated(self.on_event(ev), "event", 0)
+            finally:
+                self._events_idle.set()
 
+    async def on_event(self, ev: JobEvent) -> None:
+        owner = await self.store.job_owner(ev.job_id)
+        if ev.what == What.STARTED:
+            self.moved.set()  # everyone behind it moved up: the pass updates positions
+        if owner is None:
+            return
+        kind, ident = owner
+        if kind == "followup":
+            vj = await self.store.variation_job_to_follow(ident)
+            if vj is not None and ev.what == What.DONE:
+                await self.follow_variation_job(vj)
+            return
+        order = await self.store.order(ident)
+        if order is None:
+            return
+        if (
+            ev.what == What.PROGRESS
+            and kind == "order"
+            and order["status"] in ("queued", "running")
+        ):
+            with contextlib.suppress(ValueError):
+                self.order_kind.show_running(order, c.Progress.model_validate_json(ev.body))
+            return
+        if ev.what == What.DONE or (ev.what == What.STARTED and kind == "order"):
+            await self.follow_order(order, fresh=True)
+
+    # --- the safety pass --------------------------------------------------------------------
     async def tick(self) -> None:
         """One pass over everything unfinished (tests call this directly)."""
+        self._last_pass = time.monotonic()
         if self.outages.active("redis"):
             await self._isolated(self.engine.ping(), "Redis check", 0)
         if self.outages.active("disk"):  # a quiet pass proves nothing about a full disk
@@ -87,12 +197,36 @@ class Tracker:
                 self.outages.failed(exc, "disk check")
             else:
                 self.outages.succeeded("disk")
+        orders = await self.store.orders_to_follow()
+        vjs = await self.store.variation_jobs_to_follow()
+        jobs = [(job_of(o), o["job_id"]) for o in orders if o["job_id"] and not o["pack"]]
+        jobs += await look_jobs(self.store)
+        jobs += [(BY_KIND[v["kind"]].job, v["job_id"]) for v in vjs if v["job_id"]]
+        stopped = await self.store.stopped_look_jobs()
+        jobs += [(c.JOB_GENERATE, job_id) for _, job_id in stopped]
+        self.parts.snap = Snapshot()
+        await self._isolated(self._snapshot(jobs), "queue read", 0)
+        await self._isolated(self._clear_stopped(stopped), "stopped looks", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
-        for order in await self.store.orders_to_follow():
+        states = self.parts.snap.states
+        idle = self._events_idle
+        for n, order in enumerate(orders, 1):
+            if n % YIELD_EVERY == 0 or not idle.is_set():  # a delivery goes first
+                await self._let_events_first()
+            js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
+            if js is not None and js.status == "queued" and order["status"] == "queued":
+                # The common case, without a coroutine: edited a moment ago, or nothing new.
+                if not self.pacer.due(order["id"]):
+                    continue
+                shown = self.parts.shown.get(order["id"])
+                if shown == (js.position, await self.parts.note()):
+                    continue
             await self._isolated(self.follow_order(order), "order", order["id"])
-        for vj in await self.store.variation_jobs_to_follow():
+        self._waiting = [o for o in orders if o["status"] == "queued" and not o["pack"]]
+        for vj in vjs:
             await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
+        self.parts.snap = Snapshot()
         if self.s.plugin is not None:  # reports that could not reach the moderators yet
             await self._isolated(self.s.plugin.tick(), "moderation", 0)
         if self._last_sweep is None or time.monotonic() - self._last_sweep > SWEEP_EVERY_S:
@@ -100,9 +234,52 @@ class Tracker:
             swept = await rights.sweep(self.store, self.s.settings)  # + audit log
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
+        if not self.listening:  # run() has a task for them; called alone (tests): now
+            await self._isolated(self.edits.flush(), "progress edits", 0)
         self.outages.passed()
 
-    async def _isolated(self, step: Any, what: str, ident: int) -> None:
+    async def _clear_stopped(self, stopped: list[tuple[int, str]]) -> None:
+        """A look stopped by a cancel while painted: once its worker let go, whatever it
+        left (a result written as the cancel came) is deleted and the job forgotten."""
+        for look_id, job_id in stopped:
+            js = self.parts.snap.states.pop(job_id, None)
+            if js is None or js.status in ("running", "queued"):
+                continue  # still winding down: the worker stops at its next step
+            if js.status == "done":
+                await self.engine.drop([job_id])
+            await self.store.forget_look_job(look_id)
+
+    async def _let_events_first(self) -> None:
+        """Between two slices of a pass: an event being handled (a delivery) goes first."""
+        await asyncio.sleep(0)
+        await self._events_idle.wait()
+
+    async def positions(self) -> None:
+        """A job started, so every order behind it moved up: their places, from the
+        queue's one read and the orders the last pass saw waiting (no database read;
+        anything else that changed is the events' and the next pass's)."""
+        waiting = [o for o in self._waiting if o["job_id"]]
+        self.parts.snap = Snapshot()
+        self.parts.snap.states = await self.engine.states(
+            [(job_of(o), o["job_id"]) for o in waiting]
+        )
+        idle = self._events_idle
+        for n, order in enumerate(waiting, 1):
+            if n % YIELD_EVERY == 0 or not idle.is_set():
+                await self._let_events_first()
+            js = self.parts.snap.states.get(order["job_id"])
+            if js is not None and js.status == "queued":
+                if self.parts.shown.get(order["id"]) == (js.position, await self.parts.note()):
+                    continue  # said already (the common case: no coroutine)
+                await self.order_kind.show_state(order, "queued", js.position)
+        self.parts.snap = Snapshot()
+        if not self.listening:
+            await self.edits.flush()
+
+    async def _snapshot(self, jobs: list[tuple[str, str]]) -> None:
+        self.parts.snap.states = await self.engine.states(jobs)
+
+    async def _isolated(self, step: Awaitable[Any], what: str, ident: int) -> None:
         try:
             await step
         except asyncio.CancelledError:
@@ -114,227 +291,25 @@ class Tracker:
     async def send(self, platform: str, chat_id: str | None, reply: Reply) -> bool:
         return await self.outboxes.send(platform, chat_id, reply)
 
+    @contextlib.asynccontextmanager
+    async def _one_at_a_time(self, key: tuple[str, int]) -> AsyncIterator[None]:
+        """An event and the pass never follow the same item at once (no double send)."""
+        lock = self._busy.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:
+                yield
+        finally:
+            if not lock.locked() and self._busy.get(key) is lock:
+                del self._busy[key]
+
     # --- orders -------------------------------------------------------------------------
-    async def follow_order(self, listed: Row) -> None:
-        oid = listed["id"]
-        # The list was read at the start of the pass: a /cancel (or a ban, a forget)
-        # may have changed the order since. Act on what the row says now.
-        order = await self.store.order(oid)
-        if order is None:
-            return
-        if order["pack"]:  # one job per look, one album each (bot/studio/jobs/pack_delivery.py)
-            await follow_pack(self, order, MAX_ENQUEUES, RESULT_WAIT_S)
-            return
-        if order["status"] in ("queued", "running"):
-            if not order["job_id"]:
-                reply = await self._enqueue_order(oid, fresh_job=True)
-                if reply is not None:
-                    await self.send(order["platform"], order["chat_id"], reply)
-                return
-            js = await self.engine.state(job_of(order), order["job_id"])
-            if js.status == "done":
-                await self._collect_order(order)
-            elif js.status == "missing":
-                await self._lost_order(order)
-                return
-            else:
-                if js.status == "running" and await self.engine.reclaim(order["job_id"]):
-                    js = await self.engine.state(job_of(order), order["job_id"])
-                if js.status == "running" and order["status"] == "queued":
-                    await self.store.set_order(oid, status="running")
-                if not self.pacer.due(oid):  # edited a moment ago: the chat can wait
-                    return
-                note = await self.orders.no_worker_note() if js.status == "queued" else ""
-                running = js.status == "running"
-                prog = await self.engine.progress(order["job_id"]) if running else None
-                text = self.orders.progress_text(oid, js.status, js.position, note, prog)
-                if text != order["progress"]:
-                    reply = self.orders.progress_reply(oid, text, js.status == "queued")
-                    if await self.send(order["platform"], order["chat_id"], reply):
-                        await self.store.set_order(oid, progress=text)
-                        self.pacer.edited(oid)
-                return
-        order = await self.store.order(oid)
-        if order is None or order["delivered_at"]:
-            return
-        if order["status"] == "done":
-            await self._deliver_results(order)
-        elif order["status"] == "failed":
-            await self._deliver_failure(order)
+    async def follow_order(self, order: Row, *, fresh: bool = False) -> None:
+        """A row from the pass's list is read again before anything is done with it (a
+        /cancel may have come since); ``fresh``: it was just read (an event)."""
+        async with self._one_at_a_time(("order", order["id"])):
+            await self.order_kind.follow(order, fresh)
 
-    def _person(self, user_id: int) -> asyncio.Lock:
-        """The lock the person's chat events hold (Studio.handle): an order is enqueued
-        only between two of their events, never while a /forget, a cancel or the placing
-        of that very order is half done."""
-        return self.s.locks.setdefault(user_id, asyncio.Lock())
-
-    async def _enqueue_order(self, oid: int, *, fresh_job: bool) -> Reply | None:
-        """Enqueue under the person's lock, after reading the order again: gone (forgotten),
-        no longer active (cancelled) or, for a first enqueue, already given a job by the
-        placing of the order: nothing to do."""
-        order = await self.store.order(oid)
-        if order is None:
-            return None
-        async with self._person(order["user_id"]):
-            order = await self.store.order(oid)
-            if order is None or order["status"] not in ("queued", "running"):
-                return None
-            if fresh_job and order["job_id"]:
-                return None
-            return await self.orders.enqueue(oid)
-
-    async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, fresh_job: bool) -> None:
-        async with self._person(user_id):
-            vj = await self.store.variation_job_by_id(vj_id)
-            if vj is None or vj["status"] != "queued" or (fresh_job and vj["job_id"]):
-                return
-            await self.followups.enqueue(vj_id)
-
-    async def _deliver_failure(self, order: Row) -> None:
-        if await self.send(order["platform"], order["chat_id"], failure_reply(order)):
-            await self.store.set_order(order["id"], delivered_at=now_iso())
-
-    async def _lost_order(self, order: Row) -> None:
-        fresh = await self.store.order(order["id"])
-        if fresh is None or fresh["status"] not in ("queued", "running"):
-            return  # cancelled (its job removed) while this pass ran: nothing to re-queue
-        if order["enqueues"] < MAX_ENQUEUES:
-            log.warning(
-                "order %s: job %s is gone from Redis; enqueueing again",
-                order["id"],
-                order["job_id"],
-            )
-            reply = await self._enqueue_order(order["id"], fresh_job=False)
-            if reply is not None:
-                await self.send(order["platform"], order["chat_id"], reply)
-            return
-        await self.store.set_order(
-            order["id"],
-            status="failed",
-            finished_at=now_iso(),
-            error=words.LOST_SEVERAL_TIMES,
-        )
-
-    async def _collect_order(self, order: Row) -> None:
-        """Store the finished job's portraits, unless the order was cancelled (or its
-        owner banned or forgotten) while its result was read: every write below is
-        conditional on the order still being queued or running."""
-        handle = self.engine.job(job_of(order), order["job_id"])
-        result = await self.engine.result(job_of(order), handle, timeout=RESULT_WAIT_S)
-        oid = order["id"]
-        if isinstance(result, c.JobFailure):
-            if result.code == "lost":
-                await self._lost_order(order)
-                return
-            log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
-            error = words.failure_words(result.code)  # never the engine's own sentence
-            await self.store.finish_order(oid, status="failed", error=error, finished_at=now_iso())
-            await self.engine.drop([order["job_id"]])
-            return
-        assert isinstance(result, c.GenerateResult)
-        # Never "your 0 portraits", counted against the quota; all withheld by the safety
-        # check is an answer though (told neutrally, with Retry).
-        if not result.variations and not result.withheld:
-            await self.store.finish_order(
-                oid, status="failed", error=words.NO_PORTRAITS, finished_at=now_iso()
-            )
-            await self.engine.drop([order["job_id"]])
-            return
-        finished = False
-        async with self.store.tx():
-            if await self.store.finish_order(oid, status="done", finished_at=now_iso()):
-                finished = True
-                for idx, v in enumerate(result.variations, 1):
-                    rel, sha = self.store.media.put(order["user_id"], "results", v.image, "png")
-                    await self.store.add_variation(
-                        oid, order["user_id"], idx, v.seed, rel, sha, *variation_columns(v)
-                    )
-                for withheld in result.withheld:
-                    await self._audit_withheld(order, "output_withheld", withheld.model_dump())
-        if not finished:
-            log.info("order %s: finished after it was cancelled; its portraits are dropped", oid)
-        await self.engine.drop([order["job_id"]])  # the portraits now live in the store only
-
-    async def _audit_withheld(self, order: Any, action: str, detail: dict[str, Any]) -> None:
-        """The audit log's entry for what the safety check withheld: never the image."""
-        await ModerationStore(self.store).log(
-            "system",
-            action,
-            target_user_id=order["user_id"],
-            reason="output safety check",
-            detail={"order_id": order["id"], **detail},
-        )
-
-    async def _deliver_results(self, order: Row) -> None:
-        variations = await self.store.variations(order["id"])
-        withheld = await self.store.withheld_count(order["id"])
-        reply = results_reply(self.s, order, variations, withheld)
-        if await self.send(order["platform"], order["chat_id"], reply):
-            await self.store.set_order(order["id"], status="delivered", delivered_at=now_iso())
-            done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
-            await self.send(order["platform"], order["chat_id"], done)
-
-    # --- follow-ups (upscale, label) ----------------------------------------------------
-    async def follow_variation_job(self, listed: Row) -> None:
-        fresh_vj = await self.store.variation_job_by_id(listed["id"])
-        if fresh_vj is None:
-            return
-        # keep the joined columns (platform, chat_id, idx)
-        vj: dict[str, Any] = {**dict(listed), **dict(fresh_vj)}
-        f = BY_KIND[vj["kind"]]
-        if vj["status"] == "queued":
-            if not vj["job_id"]:
-                await self._enqueue_follow_up(vj["id"], vj["user_id"], fresh_job=True)
-                return
-            js = await self.engine.state(f.job, vj["job_id"])
-            if js.status == "running":
-                await self.engine.reclaim(vj["job_id"])
-                return
-            if js.status == "queued":
-                return
-            if js.status == "missing":
-                await self._lost_follow_up(vj)
-                return
-            handle = self.engine.job(f.job, vj["job_id"])
-            result = await self.engine.result(f.job, handle, timeout=RESULT_WAIT_S)
-            if isinstance(result, c.JobFailure):
-                if result.code == "lost":
-                    await self._lost_follow_up(vj)
-                    return
-                log.warning("%s %s failed (%s): %s", f.job, vj["id"], result.code, result.message)
-                error = words.failure_words(result.code)  # never the engine's own sentence
-                if result.code == "withheld":  # the copy did not pass the safety check
-                    error = words.copy_withheld(vj["idx"])
-                    order = {"id": vj["order_id"], "user_id": vj["user_id"]}
-                    await self._audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
-                await self.store.set_variation_job(vj["id"], status="failed", error=error)
-                await self.engine.drop([vj["job_id"]])  # its request holds the portrait
-            else:
-                await self.followups.keep(vj, result)  # its files, or why it was refused
-                await self.engine.drop([vj["job_id"]])
-        fresh = await self.store.variation_job_by_id(vj["id"])
-        if fresh is None or fresh["delivered_at"]:
-            return
-        if fresh["status"] == "done":
-            reply = self.followups.reply(fresh, vj["idx"])
-            if await self.send(vj["platform"], vj["chat_id"], reply):
-                await self.store.set_variation_job(
-                    vj["id"], status="delivered", delivered_at=now_iso()
-                )
-        elif fresh["status"] == "failed":
-            if fresh["error"] == words.copy_withheld(vj["idx"]) or is_final(fresh):
-                reply = Reply(text=fresh["error"])  # the same copy again would be withheld too
-            else:
-                reply = self.followups.failed_reply(
-                    vj, vj["idx"], words.stored_failure(fresh["error"])
-                )
-            if await self.send(vj["platform"], vj["chat_id"], reply):
-                await self.store.set_variation_job(vj["id"], delivered_at=now_iso())
-
-    async def _lost_follow_up(self, vj: Row | dict[str, Any]) -> None:
-        if vj["enqueues"] < MAX_ENQUEUES:
-            await self._enqueue_follow_up(vj["id"], vj["user_id"], fresh_job=False)
-        else:
-            await self.store.set_variation_job(
-                vj["id"], status="failed", error=words.LOST_SEVERAL_TIMES
-            )
+    # --- follow-ups (upscale, label, avatar) ------------------------------------------------
+    async def follow_variation_job(self, vj: Row) -> None:
+        async with self._one_at_a_time(("followup", vj["id"])):
+            await self.followup_kind.follow(vj)

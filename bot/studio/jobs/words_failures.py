@@ -3,8 +3,7 @@ engine's sentence (re-exported by :mod:`bot.studio.core.words`)."""
 
 from __future__ import annotations
 
-import re
-
+from bot.store.codes import Failure, read, stored
 from sitter.contract import FailureCode
 
 
@@ -22,6 +21,11 @@ _FAILURE_WORDS: dict[FailureCode, str] = {
     FailureCode.PROMPT_TOO_LONG: (
         "the description is too long for this model; shorten your own answers (attire, "
         "setting, lighting, composition) and order again"
+    ),
+    FailureCode.REFUSED_PROMPT: (
+        "the studio's content check read your answers as nude, sexual or about a minor, "
+        "so nothing was painted; Sitter makes portraits of adults in clothes that are fine "
+        "to show anyone: change your answers and order again"
     ),
     FailureCode.IDENTITY_MISMATCH: (
         "your photos were measured with a different face model than the studio uses now; "
@@ -57,34 +61,43 @@ def prompt_too_long(tokens: int | None, limit: int | None) -> str:
     )
 
 
-# The studio's own reasons for a failed or stopped order or follow-up (stored as words).
-REFERENCES_GONE = "the reference photos are gone"
-LOST_SEVERAL_TIMES = "the engine lost the job several times"
-NO_PORTRAITS = "the engine made no portraits"
-STOPPED_BY_MODERATOR = "stopped by a moderator"
-ACCOUNT_SUSPENDED = "the account is suspended"
-PORTRAIT_GONE = "the portrait is gone"
-_OWN_FAILURES = frozenset(
-    {
-        REFERENCES_GONE,
-        LOST_SEVERAL_TIMES,
-        NO_PORTRAITS,
-        STOPPED_BY_MODERATOR,
-        ACCOUNT_SUSPENDED,
-        PORTRAIT_GONE,
-    }
-)
-_WITHHELD = re.compile(r"I withheld this copy of #\d+: it did not pass the safety check\.")
+# The studio's own reasons for a failed or stopped order or follow-up, stored as codes
+# (bot/store/codes.py): ``error=words.REFERENCES_GONE`` writes the code, never words.
+REFERENCES_GONE = Failure.REFERENCES_GONE
+LOST_SEVERAL_TIMES = Failure.LOST_SEVERAL_TIMES
+NO_PORTRAITS = Failure.NO_PORTRAITS
+STOPPED_BY_MODERATOR = Failure.STOPPED_BY_MODERATOR
+ACCOUNT_SUSPENDED = Failure.ACCOUNT_SUSPENDED
+PORTRAIT_GONE = Failure.PORTRAIT_GONE
+
+_OWN_WORDS: dict[Failure, str] = {
+    Failure.REFERENCES_GONE: "the reference photos are gone",
+    Failure.LOST_SEVERAL_TIMES: "the engine lost the job several times",
+    Failure.NO_PORTRAITS: "the engine made no portraits",
+    Failure.STOPPED_BY_MODERATOR: "stopped by a moderator",
+    Failure.ACCOUNT_SUSPENDED: "the account is suspended",
+    Failure.PORTRAIT_GONE: "the portrait is gone",
+    Failure.COPY_WITHHELD: _FAILURE_WORDS[FailureCode.WITHHELD],
+    Failure.AVATAR_REFUSED: "it can't be cropped to a round avatar",
+}
 
 
-def stored_failure(error: str | None) -> str:
-    """A failure as stored with an order or follow-up, safe to show: this version
-    stores only its own words, but rows from an older version may hold the engine's
-    sentence (paths, ids), which are shown as the generic words instead."""
-    text = (error or "").strip()
-    if text in _FAILURE_WORDS.values() or text in _OWN_FAILURES or _WITHHELD.match(text):
-        return text
-    return _FAILURE_WORDS[FailureCode.UNKNOWN]
+def stored_failure(error: str | None, n: int | None = None) -> str:
+    """The words for a failure as stored with an order, a look or a follow-up (its code,
+    bot/store/codes.py); ``n``: the portrait's number, for a withheld copy. A sentence
+    left by an older version that the migration did not know reads as the generic
+    words (it may hold the engine's paths and ids)."""
+    code, _params = read(error)
+    if code == Failure.COPY_WITHHELD and n is not None:
+        return copy_withheld(n)
+    if code in _OWN_WORDS:
+        return _OWN_WORDS[code]
+    return _FAILURE_WORDS[FailureCode.of(code.value)]
+
+
+def engine_failure(code: str) -> str:
+    """The ``error`` column's value for an engine's failure code (unknown: UNKNOWN)."""
+    return stored(Failure.of(FailureCode.of(code).value))
 
 
 def failure_words(code: str) -> str:

@@ -16,7 +16,6 @@ from typing import Any
 
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio import safety
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
@@ -29,6 +28,7 @@ from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
 from bot.studio.photos.photos import embedding
 from bot.studio.rights import rights
+from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.heartbeat import minutes_ago
@@ -50,7 +50,8 @@ REFINE_KINDS = {"vary": c.RefineMode.VARY, "relight": c.RefineMode.RELIGHT}
 
 def job_of(order: Row) -> str:
     """The engine job an order runs as: generate, or refine for a vary/relight order."""
-    return c.JOB_REFINE if dict(order).get("kind") in REFINE_KINDS else c.JOB_GENERATE
+    kind = order["kind"] if "kind" in order.keys() else None  # noqa: SIM118 (a Row)
+    return c.JOB_REFINE if kind in REFINE_KINDS else c.JOB_GENERATE
 
 
 def _today() -> str:
@@ -80,12 +81,6 @@ def order_look(choices: dict[str, Any]) -> tuple[str | None, str | None]:
     aspect = str(choices.get("format") or "") or None
     described = str(choices.get("subject") or "").strip() or None
     return (aspect if aspect in {a.value for a in c.Aspect} else None), described
-
-
-def screen_order(answers: dict[str, str]) -> str | None:
-    """All typed answers screened together (a phrase split across two slots)."""
-    verdict = safety.screen_order(answers)
-    return None if verdict.ok else verdict.message
 
 
 class Orders:
@@ -135,7 +130,8 @@ class Orders:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
         aspect, described = order_look(choices)
-        if text := screen_order({**answers, "subject": described or ""}):
+        whole = {**answers, "subject": described or ""}  # every answer, alone and together
+        if text := await answers_refusal(self.s, user, whole):
             return Placing(refusal=_say(text + wo.CHANGE_IT))
         too_long = await prompt_refusal(  # FLUX.2 [klein]'s 512 tokens
             self.s.engine,

@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio import safety
+from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
 from bot.studio.moderation import reach
@@ -23,6 +23,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.painting import Painting
 from bot.studio.rights import rights
+from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
@@ -87,8 +88,8 @@ class PackOrders:
         if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
-        if not (verdict := safety.screen_order(asked)).ok:
-            return None, _say(verdict.message + wo.CHANGE_IT), None
+        if text := await answers_refusal(self.s, user, asked):
+            return None, _say(text + wo.CHANGE_IT), None
         looks = []
         job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         for look in pack.looks:
@@ -160,9 +161,7 @@ class PackOrders:
         store = self.s.store
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(
-                order["id"], status="failed", error="the reference photos are gone"
-            )
+            await store.set_order(order["id"], status="failed", error=words.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
             if look["status"] == "queued" and not look["job_id"]:
@@ -182,8 +181,11 @@ class PackOrders:
             log.info("order %s look %s queued (%s)", order["id"], look["idx"], look["style"])
 
     # --- progress ------------------------------------------------------------------------
-    async def progress_text(self, order: Row, looks: list[Row]) -> tuple[str, bool]:
-        """(the progress message, whether Cancel order still belongs under it)."""
+    async def progress_text(
+        self, order: Row, looks: list[Row], note: str | None = None
+    ) -> tuple[str, bool]:
+        """(the progress message, whether Cancel order still belongs under it); ``note``:
+        the "no worker" note when the caller read it already (once per tracker pass)."""
         name, n = self.name(order), len(looks)
         sent = sum(1 for x in looks if x["delivered_at"])
         running = [x for x in looks if x["status"] == "running"]
@@ -196,7 +198,8 @@ class PackOrders:
             if waiting[0]["job_id"]:
                 js = await self.s.engine.state(c.JOB_GENERATE, waiting[0]["job_id"])
                 position = int(js.position or 0)
-            note = await self.orders.no_worker_note()
+            if note is None:
+                note = await self.orders.no_worker_note()
             return wp.pack_queued(order["id"], name, n, position + 1, note), True
         return wp.pack_finishing(order["id"], name), False
 
@@ -221,7 +224,7 @@ class PackOrders:
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
         elif order["status"] == "failed":
-            what = wo.status_failed(order["error"])
+            what = wo.status_failed(words.stored_failure(order["error"]))
         else:
             what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)
@@ -233,17 +236,27 @@ class PackOrders:
 
     # --- cancelling ----------------------------------------------------------------------
     async def cancel(self, order: Row) -> Reply:
-        """The looks not painted yet leave the queue; a look being painted is dropped when
-        it finishes; looks already sent stay."""
-        store = self.s.store
+        """The looks not painted yet leave the queue; a look being painted is stopped on
+        the worker (its job dropped: the worker stops at its next step and keeps no
+        result, as for /forget) and counts toward today's limit ("stopped": the GPU
+        worked on it); looks already sent stay."""
+        store, engine = self.s.store, self.s.engine
         looks = await store.looks(order["id"])
+        stopped = []
         for look in looks:
             if look["status"] in ("queued", "running") and look["job_id"]:
-                await self.s.engine.remove_queued(look["job_id"])
+                if await engine.remove_queued(look["job_id"]):
+                    continue
+                js = await engine.state(c.JOB_GENERATE, look["job_id"])
+                if js.status in ("running", "done"):
+                    stopped.append(look["id"])  # a worker has it (or just painted it)
+                await engine.drop([look["job_id"]])
         await store.set_order(order["id"], status="cancelled", finished_at=now_iso())
         for look in looks:
             if look["status"] in ("queued", "running"):
-                await store.set_look(look["id"], status="cancelled")
-        text = wp.pack_cancelled(order["id"], sum(1 for x in looks if x["delivered_at"]))
+                status = "stopped" if look["id"] in stopped else "cancelled"
+                await store.set_look(look["id"], status=status)
+        painted = sum(len(json.loads(x["seeds"])) for x in looks if x["id"] in stopped)
+        text = wp.pack_cancelled(order["id"], sum(1 for x in looks if x["delivered_at"]), painted)
         await store.set_order(order["id"], progress=text)
         return _say(text, edit_key=f"order-{order['id']}")

@@ -93,11 +93,16 @@ def pack_ready(order_id: int, name: str) -> str:
     return f"Order #{order_id} ({name}) is ready ↓"
 
 
-def pack_cancelled(order_id: int, sent: int) -> str:
+def pack_cancelled(order_id: int, sent: int, stopped: int = 0) -> str:
     kept = f" The {sent} looks already sent are yours to keep." if sent else ""
+    halted = (
+        f" The look being painted was stopped; its {stopped} images count toward today's "
+        "limit, as do images already painted."
+        if stopped
+        else " Only images already painted count toward today's limit."
+    )
     return (
-        f"Order #{order_id} cancelled: the looks not yet painted are off the queue.{kept} "
-        "Only images already painted count toward today's limit."
+        f"Order #{order_id} cancelled: the looks not yet painted are off the queue.{kept}{halted}"
     )
 
 

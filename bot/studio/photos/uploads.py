@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from bot.store.store import Store
 from bot.studio.core import words as w
 from bot.studio.core.events import IncomingFile
-from bot.studio.core.inputs import clean_text, file_ext
+from bot.studio.core.inputs import clean_text, declared_size, file_ext
 from bot.studio.core.services import UploadGuard
 from sitter import contract as c
 from sitter.config import Settings
@@ -62,6 +62,9 @@ def local_refusal(studio: Parts, f: IncomingFile) -> str | None:
         return w.too_big(len(f.data) / 1e6, studio.settings.max_upload_bytes / 1e6)
     if not f.data:
         return w.EMPTY_FILE
+    size = declared_size(f.data)  # a 1 x 64,000,000 strip: refused before any decoding
+    if size is not None and max(size) > c.MAX_PIXELS_SIDE:
+        return w.too_long(*size, c.MAX_PIXELS_SIDE)
     return None
 
 

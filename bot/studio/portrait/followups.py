@@ -15,8 +15,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store import codes
 from bot.store.rows import Portrait
 from bot.store.store import Row
+from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn
 from bot.studio.core.events import Button, Image, Reply
@@ -96,7 +98,17 @@ REFUSED = "refused"  # variation_jobs.method of an avatar the engine would not c
 
 def is_final(vj: Row) -> bool:
     """A failure that the same job would repeat (no Try again): withheld, or refused."""
-    return vj["method"] == REFUSED
+    return vj["method"] == REFUSED or codes.read(vj["error"])[0] == codes.Failure.COPY_WITHHELD
+
+
+def final_words(vj: Row, n: int) -> str:
+    """What a final failure says (made from its stored code when it is sent)."""
+    code, params = codes.read(vj["error"])
+    if code == codes.Failure.AVATAR_REFUSED:
+        return wp.avatar_refused(n, params.get("problem", ""))
+    if code == codes.Failure.COPY_WITHHELD:
+        return words.copy_withheld(n)
+    return words.stored_failure(vj["error"], n) if vj["error"] else w.PORTRAIT_REMOVED
 
 
 def result_method(result: c.Message) -> str:
@@ -136,7 +148,7 @@ class FollowUps:
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
             return self.reply(vj, n, again=True)
         if vj is not None and vj["status"] == "failed" and is_final(vj):
-            return Reply(vj["error"] or w.PORTRAIT_REMOVED)  # the same portrait: the same answer
+            return Reply(final_words(vj, n))  # the same portrait: the same answer
         if vj is None:
             vj_id = await store.create_variation_job(variation.id, user["id"], f.kind)
             tries, old_job = 1, None
@@ -175,7 +187,7 @@ class FollowUps:
         store, f = self.s.store, BY_KIND[vj["kind"]]
         if isinstance(result, c.AvatarResult):
             if result.problem is not None or not result.avatars:
-                why = wp.avatar_refused(vj["idx"], result.problem or "")
+                why = codes.stored(codes.Failure.AVATAR_REFUSED, problem=result.problem or "")
                 await store.set_variation_job(vj["id"], status="failed", error=why, method=REFUSED)
                 return
             rels = [

@@ -36,13 +36,13 @@ from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.moderation.reach import check_set
-from bot.studio.orders.orders import Orders, screen_order, seeds
+from bot.studio.orders.orders import Orders, seeds
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import MenuPress, PortraitPress
 from bot.studio.rights import rights
+from bot.studio.safety.semantic import answers_refusal, typed_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
-from bot.studio.wizard.wizard import screen_text
 from sitter.contract import MAX_LIGHTING
 from sitter.prompts import Preset
 
@@ -161,7 +161,7 @@ class PortraitMenu:
                 return answer(say(wp.LIGHT_EMPTY))
             if len(text) > MAX_LIGHTING:
                 return answer(say(wp.light_too_long(len(text), MAX_LIGHTING)))
-            if refusal := screen_text(text):  # the same screen as any typed answer
+            if refusal := await typed_refusal(self.s, turn.user, text):  # as any typed answer
                 return answer(say(refusal + wp.OTHER_LIGHT))  # still asked: try again
             light = " ".join(text.split())
 
@@ -205,7 +205,8 @@ class PortraitMenu:
         prompt = parent["prompt"]
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
-            if text := screen_order({k: str(v) for k, v in choices.items()}):
+            whole = {k: str(v) for k, v in choices.items()} | {"subject": parent["subject"] or ""}
+            if text := await answers_refusal(self.s, user, whole):  # its description too
                 return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
             style = self.s.prompts.styles.get(parent["style"])
             if style is not None:

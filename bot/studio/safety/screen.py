@@ -14,10 +14,12 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
+from bot.studio.safety.ages import ages
 from bot.studio.safety.views import WORD, Views, is_cjk, normalize, to_latin, views
 
 SAFETY_DIR = Path(__file__).resolve().parents[3] / "prompts" / "safety"
@@ -65,16 +67,27 @@ class Category:
     allow_latin: re.Pattern[str] | None
     allow_native: re.Pattern[str] | None
     adult_age: int | None = None
+    patterns: re.Pattern[str] | None = None  # regular expressions over the latin views
+
+
+def _load(path: Path, *keys: str) -> dict[str, Any]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise ValueError(f"{path}: missing {missing[0]!r}")
+    return data
 
 
 def load_category(path: Path) -> Category:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    try:
-        reason = str(data["reason"]).strip()
-        terms = [str(t) for t in data["terms"]]
-    except KeyError as exc:
-        raise ValueError(f"{path}: missing {exc.args[0]!r}") from None
+    data = _load(path, "reason", "terms")
+    return category(path.stem, data, [str(t) for t in data["terms"]])
+
+
+def category(name: str, data: Mapping[str, Any], terms: list[str]) -> Category:
+    """A category from its file's ``reason``, ``allow``, ``patterns``, ``adult_age``."""
+    reason = str(data["reason"]).strip()
     allow = [str(a) for a in data.get("allow", [])]
+    patterns = [f"(?:{p})" for p in data.get("patterns", [])]
     latin, native, cjk, words, prefixes = [], [], [], set(), []
     for term in terms:
         if is_cjk(term):
@@ -90,7 +103,7 @@ def load_category(path: Path) -> Category:
     allow_native = [_term_pattern(a, ascii_term=False) for a in allow if not a.isascii()]
     age = data.get("adult_age")
     return Category(
-        name=path.stem,
+        name=name,
         reason=reason,
         latin=_alternation(latin),
         native=_alternation(native),
@@ -100,44 +113,37 @@ def load_category(path: Path) -> Category:
         allow_latin=_alternation(allow_latin),
         allow_native=_alternation(allow_native),
         adult_age=int(age) if age is not None else None,
+        patterns=re.compile(r"(?<![a-z0-9])(" + "|".join(patterns) + r")(?![a-z0-9])")
+        if patterns
+        else None,
     )
 
 
-# --- ages ------------------------------------------------------------------------------
-_NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
-    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
-    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-}  # fmt: skip
-_NUM = r"(\d{1,3}|" + "|".join(_NUMBER_WORDS) + r")"
-_AGE_PATTERNS = [
-    # English: 16 years old, 16-year-old, 16yo, 16 y/o, aged 16, age 16, under 18
-    rf"\b{_NUM}[\s-]*(?:years?|yrs?|yr)[\s-]*old\b",
-    rf"\b{_NUM}\s*(?:yo|y/o|y\.o\.?)(?![a-z])",
-    rf"\bage(?:d|\s+of)?\s*:?\s*{_NUM}\b",
-    r"\bunder\s*(?:the\s+age\s+of\s+)?(\d{1,2})\b(?!\s*(?:dollars|euros|pounds|minutes|seconds))",
-    # German, French, Spanish, Italian, Portuguese (accents stripped)
-    rf"\b{_NUM}[\s-]*(?:jahre\s+alt|jahrig\w*)",
-    rf"\b(?:de|a|agee?s?\s+de|tiene|ha|com|di)\s+{_NUM}\s+(?:ans|anos|anni)\b",
-    rf"\b{_NUM}\s+(?:anos|anni)\s+de\s+edad\b",
-]  # fmt: skip
-_AGE_NATIVE = [
-    r"(\d{1,3})\s*(?:лет|года|год)(?!\s*назад)",  # Russian
-    r"(\d{1,3})\s*(?:歳|岁|살|세)",  # Japanese, Chinese, Korean
-]
-_AGE_RE = [re.compile(p) for p in _AGE_PATTERNS]
-_AGE_NATIVE_RE = [re.compile(p) for p in _AGE_NATIVE]
+@dataclass(frozen=True)
+class Pair:
+    """Two lists refused together anywhere in one order (``prompts/safety/pairs``): an
+    age or a school year (``first``; any stated age too with ``any_age``) with anything
+    revealing (``second``)."""
+
+    name: str
+    reason: str
+    first: Category
+    second: Category
+    any_age: bool
+
+    def match(self, v: Views) -> tuple[str, str] | None:
+        a = _match(self.first, v)
+        if not a and self.any_age and (found := ages(v.plain, v.raw)):
+            a = f"{found[0]} years old"
+        b = _match(self.second, v) if a else ""
+        return (a, b) if a and b else None
 
 
-def _ages(latin_plain: str, native: str) -> list[int]:
-    found = []
-    for rx in _AGE_RE:
-        for m in rx.finditer(latin_plain):
-            word = m.group(1)
-            found.append(int(word) if word.isdigit() else _NUMBER_WORDS[word])
-    for rx in _AGE_NATIVE_RE:
-        found.extend(int(m.group(1)) for m in rx.finditer(native))
-    return found
+def load_pair(path: Path) -> Pair:
+    data = _load(path, "reason", "first", "second")
+    first = category(path.stem, data, [str(t) for t in data["first"]])
+    second = category(path.stem, data, [str(t) for t in data["second"]])
+    return Pair(path.stem, first.reason, first, second, bool(data.get("any_age", False)))
 
 
 # --- the screen ---------------------------------------------------------------------------
@@ -148,6 +154,7 @@ class Verdict:
     matched: str = ""  # the refused term as normalised ("nude" for "n u d 3")
     slot: str = ""  # which part of the order ("attire", "text"), when screening an order
     reason: str = ""  # for the person
+    together: str = ""  # a pair's second term ("bikini" with "a high school senior")
 
     @property
     def message(self) -> str:
@@ -155,6 +162,9 @@ class Verdict:
         if self.ok:
             return ""
         where = f" in your {self.slot.replace('_', ' ')}" if self.slot else ""
+        if self.together:
+            what = f"“{self.matched}” together with “{self.together}”"
+            return f"I can't use {what}{where or ' in one order'}. {self.reason}"
         return f"I can't use “{self.matched}”{where}. {self.reason}"
 
 
@@ -164,8 +174,9 @@ OK = Verdict(ok=True)
 class Screen:
     """The loaded categories. Build once (see :func:`default_screen`), share freely."""
 
-    def __init__(self, categories: Iterable[Category]):
+    def __init__(self, categories: Iterable[Category], pairs: Iterable[Pair] = ()):
         self.categories = tuple(categories)
+        self.pairs = tuple(pairs)
         if not self.categories:
             raise ValueError("no prompt safety categories loaded")
 
@@ -174,10 +185,11 @@ class Screen:
         files = sorted(folder.glob("*.toml"))
         if not files:
             raise FileNotFoundError(f"no prompt safety lists (*.toml) in {folder}")
-        return cls(load_category(p) for p in files)
+        pairs = sorted((folder / "pairs").glob("*.toml"))
+        return cls((load_category(p) for p in files), (load_pair(p) for p in pairs))
 
     def check(self, text: str) -> Verdict:
-        """Screen one piece of free text."""
+        """Screen one piece of free text (its own pairs too: "a student in a bikini")."""
         if not text or not text.strip():
             return OK
         v = views(text)
@@ -185,6 +197,9 @@ class Screen:
             hit = _match(cat, v)
             if hit:
                 return Verdict(False, cat.name, hit, reason=cat.reason)
+        for pair in self.pairs:
+            if both := pair.match(v):
+                return Verdict(False, pair.name, both[0], reason=pair.reason, together=both[1])
         return OK
 
     def check_order(self, slots: Mapping[str, str | None]) -> Verdict:
@@ -197,12 +212,10 @@ class Screen:
             if value:
                 verdict = self.check(value)
                 if not verdict.ok:
-                    return Verdict(False, verdict.category, verdict.matched, slot, verdict.reason)
+                    return replace(verdict, slot=slot)
         joined = " ".join(v for v in slots.values() if v)
         verdict = self.check(joined)
-        if not verdict.ok:
-            return Verdict(False, verdict.category, verdict.matched, "order", verdict.reason)
-        return OK
+        return verdict if verdict.ok else replace(verdict, slot="order")
 
 
 def _strip_allowed(rx: re.Pattern[str] | None, text: str) -> str:
@@ -214,6 +227,10 @@ def _match(cat: Category, v: Views) -> str:
         view = _strip_allowed(cat.allow_latin, view)
         if cat.latin and (m := cat.latin.search(view)):
             return m.group(1)
+        if cat.patterns and (m := cat.patterns.search(view)):
+            return m.group(1)
+    if cat.patterns and (m := cat.patterns.search(_strip_allowed(cat.allow_latin, v.plain))):
+        return m.group(1)  # digits kept as digits ("a 10th-grader")
     native = _strip_allowed(cat.allow_native, v.native)
     if cat.native and (m := cat.native.search(native)):
         return m.group(1)
@@ -235,7 +252,7 @@ def _match(cat: Category, v: Views) -> str:
             if pair.startswith(prefix):
                 return prefix
     if cat.adult_age is not None:
-        for age in _ages(v.plain, v.raw):
+        for age in ages(v.plain, v.raw):
             if age < cat.adult_age:
                 return f"{age} years old"
     return ""

@@ -1,9 +1,13 @@
 """The normalised views of typed text that the prompt screen matches against.
 
-Each view undoes one usual disguise: spacing (``n u d e``), punctuation inside a
-word (``nu.de``), leetspeak (``nud3``, ``$exy``), look-alike letters from other
-scripts (Cyrillic ``о`` for ``o``), invisible characters, accents and stretched
-letters (``nuuude``). Every view only adds chances to match; none removes one.
+Each view undoes one usual disguise: spacing (``n u d e``, ``n ude``, ``nud e``),
+punctuation, emoji or a braille blank inside a word (``nu.de``, ``nu🍑de``), leetspeak
+(``nud3``, ``$exy``), look-alike letters from other scripts (Cyrillic ``о``, Armenian
+``ոս``, Cherokee ``ᏁᏌᎠᎬ``, small capitals ``ɴᴜᴅᴇ``, regional-indicator letters: the
+generated table in :mod:`bot.studio.safety.confusables`, from Unicode's
+confusables.txt), a word spelt in Greek or Cyrillic letters (``νυde`` read as Greek:
+nu, upsilon), invisible characters, width (NFKC), accents and stretched letters
+(``nuuude``). Every view only adds chances to match; none removes one.
 Pure functions; :mod:`bot.studio.safety.screen` does the matching.
 """
 
@@ -13,6 +17,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
+
+from bot.studio.safety.confusables import FOLD
 
 # --- normalisation tables ------------------------------------------------------------
 # Letters from other scripts that look like Latin ones (a small, practical subset of
@@ -38,6 +44,33 @@ _CONFUSABLE_CAPITALS = {
     "А": "a", "В": "b", "Е": "e", "К": "k", "М": "m", "Н": "h", "О": "o", "Р": "p", "С": "c",
     "Т": "t", "У": "y", "Х": "x", "Ѕ": "s", "І": "i", "Ј": "j", "Ԁ": "d",
 }  # fmt: skip
+# Greek and Cyrillic letters read as the letter they are (a word spelt in them), where
+# the look-alike table reads them by shape (Greek nu looks like v, is an n).
+_GREEK_NAMES = {
+    "ALPHA": "a", "BETA": "b", "GAMMA": "g", "DELTA": "d", "EPSILON": "e", "ZETA": "z",
+    "ETA": "i", "THETA": "th", "IOTA": "i", "KAPPA": "k", "LAMDA": "l", "MU": "m", "NU": "n",
+    "XI": "x", "OMICRON": "o", "PI": "p", "RHO": "r", "SIGMA": "s", "FINAL SIGMA": "s",
+    "TAU": "t", "UPSILON": "u", "PHI": "f", "CHI": "ch", "PSI": "ps", "OMEGA": "o",
+}  # fmt: skip
+_CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъыьэюяіїє", [
+    "a", "b", "v", "g", "d", "e", "e", "zh", "z", "i", "i", "k", "l", "m", "n", "o", "p", "r",
+    "s", "t", "u", "f", "h", "ts", "ch", "sh", "sch", "", "y", "", "e", "yu", "ya", "i", "i", "e",
+], strict=True))  # fmt: skip
+
+
+def _greek() -> dict[str, str]:
+    out = {}
+    for code in (*range(0x0370, 0x0400), *range(0x1F00, 0x2000)):
+        name = unicodedata.name(chr(code), "")
+        for kind in ("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "):
+            if name.startswith(kind):
+                letter = name[len(kind) :].split(" WITH ")[0]
+                if letter in _GREEK_NAMES:
+                    out[chr(code)] = _GREEK_NAMES[letter]
+    return out
+
+
+_SPELT = {**_greek(), **_CYRILLIC, **{k.upper(): v for k, v in _CYRILLIC.items()}}
 # The reverse, for a Russian word typed with a few Latin letters in it.
 _TO_CYRILLIC = {"a": "а", "c": "с", "e": "е", "o": "о", "p": "р", "x": "х", "y": "у", "k": "к"}
 
@@ -76,8 +109,19 @@ def is_cjk(text: str) -> bool:
 
 
 def _visible(text: str) -> str:
+    """NFKC, invisible characters removed, and a pictograph or braille blank (category
+    So/Sk) made a joiner: inside a word it is glued away (``nu🍑de``), elsewhere it
+    separates words as a space would."""
     text = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in text if not _is_invisible(ch))
+    out = []
+    for ch in text:
+        if _is_invisible(ch):
+            continue
+        if ord(ch) not in FOLD and unicodedata.category(ch) in ("So", "Sk") and ch not in _LEET:
+            out.append("·")
+        else:
+            out.append(ch)
+    return "".join(out)
 
 
 def normalize(text: str) -> str:
@@ -88,12 +132,16 @@ def normalize(text: str) -> str:
     return " ".join(_visible(text).casefold().split())
 
 
-def to_latin(text: str) -> str:
-    """Case folded, accents stripped and look-alike letters mapped to Latin."""
+def to_latin(text: str, *, spelt: bool = False) -> str:
+    """Case folded, accents stripped and look-alike letters mapped to Latin: by shape
+    (:data:`FOLD`, from Unicode's confusables), or with ``spelt`` Greek and Cyrillic
+    letters by what they are (``ν`` -> ``n``)."""
     decomposed = unicodedata.normalize("NFKD", _visible(text))
     bare = "".join(ch for ch in decomposed if unicodedata.category(ch) not in ("Mn", "Me"))
-    bare = "".join(_CONFUSABLE_CAPITALS.get(ch, ch) for ch in bare).casefold()
-    return " ".join("".join(_CONFUSABLES.get(ch, ch) for ch in bare).split())
+    if spelt:
+        bare = "".join(_SPELT.get(ch, ch) for ch in bare)
+    bare = "".join(_CONFUSABLE_CAPITALS.get(ch) or FOLD.get(ord(ch), ch) for ch in bare)
+    return " ".join("".join(_CONFUSABLES.get(ch, ch) for ch in bare.casefold()).split())
 
 
 def _join_spaced(tokens: list[str]) -> tuple[list[str], list[str]]:
@@ -145,14 +193,32 @@ class Views:
     raw: str  # normalised text, punctuation kept: for ages in other scripts
 
 
+def _split_pairs(source: str) -> set[str]:
+    """One letter split off a word by a space (``n ude``, ``nud e``): the two glued.
+
+    Only words standing apart by whitespace, so ``it's ex-boyfriend`` makes no ``sex``."""
+    words = source.split()
+    return {
+        a + b
+        for a, b in pairwise(words)
+        if a.isalpha()
+        and b.isalpha()
+        and sorted((len(a), len(b)))[0] == 1
+        and 2 <= max(len(a), len(b)) <= 8
+    }
+
+
 def views(text: str) -> Views:
     native = normalize(text)
     latin = to_latin(text)
+    spelt = to_latin(text, spelt=True)
     out: set[str] = set()
     runs: set[str] = set()
     pairs: set[str] = set()
-    for source in (latin, _GLUE.sub("", latin)):
+    sources = {latin, _GLUE.sub("", latin), spelt, _GLUE.sub("", spelt)}
+    for source in sources:
         raw, joined = _join_spaced(_TOKEN.findall(source))
+        pairs.update(_split_pairs(source))
         for one in ("i", "l"):
             runs.update(_unleet(r, one) for r in joined)
             pairs.update(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.studio import safety
+from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import (
@@ -19,6 +19,8 @@ from bot.studio.core.conversation import (
     say,
 )
 from bot.studio.core.events import Button, Reply
+from bot.studio.core.services import Services
+from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import words_looks as wl
 from bot.studio.wizard.kit import Kit
 from sitter.prompts import PromptLibrary
@@ -47,13 +49,12 @@ def summary_line(prompts: PromptLibrary, step: WizardStep, data: dict[str, Any])
     return wl.summary_subject(label or wl.NOT_DESCRIBED)
 
 
-def subject_refusal(text: str) -> str | None:
-    """Why a typed description is refused (too long, or the free-text screen), or None."""
+async def subject_refusal(services: Services, user: Row, text: str) -> str | None:
+    """Why a typed description is refused (too long, or the typed-answer screen), or None."""
     n = len(text.encode("utf-8"))
     if n > SUBJECT_MAX_BYTES:
         return wl.subject_too_long(n, SUBJECT_MAX_BYTES)
-    verdict = safety.screen_text(text)
-    return None if verdict.ok else verdict.message
+    return await typed_refusal(services, user, text)
 
 
 def subject_step(kit: Kit, step: WizardStep, number: int) -> Step:
@@ -99,7 +100,7 @@ def subject_step(kit: Kit, step: WizardStep, number: int) -> Step:
     async def text(turn: Turn, text: str) -> Outcome:
         if (bad := kit.checked_text(text)) is not None:
             return again(bad)
-        if refusal := subject_refusal(text):
+        if refusal := await subject_refusal(kit.s, turn.user, text):
             return again(say(refusal))
         return kit.answered(turn, text)
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from bot.studio import safety
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -32,6 +31,7 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.photos.photos import Photos
+from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
@@ -43,12 +43,6 @@ from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
     return [tuple(items[i : i + per_row]) for i in range(0, len(items), per_row)]
-
-
-def screen_text(text: str) -> str | None:
-    """The free-text screen (bot/studio/safety/screen.py): a refusal sentence, or None."""
-    verdict = safety.screen_text(text)
-    return None if verdict.ok else verdict.message
 
 
 class Wizard:
@@ -269,7 +263,7 @@ class Wizard:
         async def text(turn: Turn, text: str) -> Outcome:
             if (bad := self._checked_text(text)) is not None:
                 return again(bad)
-            if refusal := screen_text(text):
+            if refusal := await typed_refusal(self.s, turn.user, text):
                 return again(say(refusal))
             return self._answered(turn, text)
 

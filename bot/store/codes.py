@@ -1,0 +1,103 @@
+"""The codes the database keeps for a job's state and for why it failed.
+
+Codes in storage, words at the edge: a row holds a status and a failure as codes (and
+the few parameters a failure needs); the sentence is made when a message is sent
+(bot/studio/jobs/words_failures.py), in the reader's words. Rows written before this
+version held English sentences; migrations/0013_job_codes.sql turned them into codes.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Any
+
+
+class OrderStatus(StrEnum):
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"  # portraits stored, not yet sent
+    DELIVERED = "delivered"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+class LookStatus(StrEnum):
+    """A pack's look (order_looks.status)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # off the queue before a worker took it
+    STOPPED = "stopped"  # cancelled while painted: the worker stopped it; its images count
+
+
+class FollowUpStatus(StrEnum):
+    """An upscale, label or avatar (variation_jobs.status)."""
+
+    QUEUED = "queued"
+    DONE = "done"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+IN_FLIGHT = (OrderStatus.QUEUED, OrderStatus.RUNNING)
+
+
+class Failure(StrEnum):
+    """Why an order, a look or a follow-up failed (the ``error`` columns)."""
+
+    # The engine's (sitter.contract.FailureCode, the same values)
+    BAD_REQUEST = "bad_request"
+    BAD_IMAGE = "bad_image"
+    PROMPT_TOO_LONG = "prompt_too_long"
+    IDENTITY_MISMATCH = "identity_mismatch"
+    PROTECTED = "protected"
+    WITHHELD = "withheld"
+    NOT_AVAILABLE = "not_available"
+    NOT_READY = "not_ready"
+    OUT_OF_MEMORY = "out_of_memory"
+    DROPPED = "dropped"
+    INTERNAL = "internal"
+    LOST = "lost"
+    BAD_RESULT = "bad_result"
+    ENGINE_OUTDATED = "engine_outdated"
+    TIMED_OUT = "timed_out"
+    UNKNOWN = "unknown"
+    # The studio's own
+    REFERENCES_GONE = "references_gone"
+    LOST_SEVERAL_TIMES = "lost_several_times"
+    NO_PORTRAITS = "no_portraits"
+    STOPPED_BY_MODERATOR = "stopped_by_moderator"
+    ACCOUNT_SUSPENDED = "account_suspended"
+    PORTRAIT_GONE = "portrait_gone"
+    COPY_WITHHELD = "copy_withheld"  # an upscaled/labelled copy the safety check withheld
+    AVATAR_REFUSED = "avatar_refused"  # params: problem (sitter.contract.AvatarProblem)
+
+    @classmethod
+    def of(cls, code: Any) -> Failure:
+        """``code`` as a member; anything else (a newer engine's code) is UNKNOWN."""
+        try:
+            return cls(str(code))
+        except ValueError:
+            return cls.UNKNOWN
+
+
+def stored(code: Failure | str, **params: str) -> str:
+    """The ``error`` column's value: the code, or ``{"code": ..., params}`` with params."""
+    code = Failure.of(code)
+    return json.dumps({"code": code.value, **params}) if params else code.value
+
+
+def read(error: str | None) -> tuple[Failure, dict[str, str]]:
+    """An ``error`` column's code and params (a sentence of an older row: UNKNOWN)."""
+    text = (error or "").strip()
+    if text.startswith("{"):
+        try:
+            d = json.loads(text)
+            code = Failure.of(d.pop("code", ""))
+            return code, {str(k): str(v) for k, v in d.items()}
+        except (ValueError, AttributeError):
+            return Failure.UNKNOWN, {}
+    return Failure.of(text), {}

@@ -1,0 +1,108 @@
+"""Following follow-ups (upscale, label, avatar): their kind of job for the tracker
+(bot/studio/jobs/tracking.py). What each kind asks and keeps is the follow-ups' own
+table (bot/studio/portrait/followups.py); here: the job's state, its result kept
+(or its failure's code), the message, delivered once."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, cast
+
+from bot.store import codes
+from bot.store.codes import FollowUpStatus as Status
+from bot.store.store import Row, now_iso
+from bot.studio.core import words
+from bot.studio.core.events import Reply
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
+from bot.studio.portrait.followups import BY_KIND, FollowUps, final_words, is_final
+from sitter import contract as c
+
+log = logging.getLogger("bot.studio.jobs.tracking")
+
+
+class FollowUpFollower:
+    def __init__(self, t: Parts, followups: FollowUps) -> None:
+        self.t = t
+        self.followups = followups
+
+    async def follow(self, vj: Row) -> None:
+        f = BY_KIND[vj["kind"]]
+        if vj["status"] == Status.QUEUED:
+            if not vj["job_id"]:
+                await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=None)
+                return
+            js = await self.t.state(f.job, vj["job_id"])
+            if js.status == "running":
+                await self.t.engine.reclaim(vj["job_id"])
+                return
+            if js.status == "queued":
+                return
+            fresh_vj = await self.t.store.variation_job_by_id(vj["id"])
+            if fresh_vj is None:
+                return
+            # The row as it is now, with the joined columns (platform, chat_id, idx).
+            merged: dict[str, Any] = {**dict(vj), **dict(fresh_vj)}
+            if merged["status"] != Status.QUEUED:
+                pass
+            elif js.status == "missing":
+                await self._lost_follow_up(merged)
+                return
+            else:
+                await self._collect_follow_up(merged)
+        fresh = await self.t.store.variation_job_by_id(vj["id"])
+        if fresh is None or fresh["delivered_at"]:
+            return
+        if fresh["status"] == Status.DONE:
+            reply = self.followups.reply(fresh, vj["idx"])
+            if await self.t.send(vj["platform"], vj["chat_id"], reply):
+                await self.t.store.set_variation_job(
+                    vj["id"], status=Status.DELIVERED, delivered_at=now_iso()
+                )
+        elif fresh["status"] == Status.FAILED:
+            if is_final(fresh):  # the same copy again would be withheld (refused) too
+                reply = Reply(text=final_words(fresh, vj["idx"]))
+            else:
+                reply = self.followups.failed_reply(
+                    vj, vj["idx"], words.stored_failure(fresh["error"])
+                )
+            if await self.t.send(vj["platform"], vj["chat_id"], reply):
+                await self.t.store.set_variation_job(vj["id"], delivered_at=now_iso())
+
+    async def _collect_follow_up(self, vj: dict[str, Any]) -> None:
+        f = BY_KIND[vj["kind"]]
+        handle = self.t.engine.job(f.job, vj["job_id"])
+        result = await self.t.engine.result(f.job, handle, timeout=RESULT_WAIT_S)
+        if isinstance(result, c.JobFailure):
+            if result.code == c.FailureCode.LOST:
+                await self._lost_follow_up(vj)
+                return
+            log.warning("%s %s failed (%s): %s", f.job, vj["id"], result.code, result.message)
+            error = words.engine_failure(result.code)  # its code; never its own sentence
+            if result.code == c.FailureCode.WITHHELD:  # the copy did not pass the safety check
+                error = codes.stored(codes.Failure.COPY_WITHHELD)
+                order = {"id": vj["order_id"], "user_id": vj["user_id"]}
+                await self.t.audit_withheld(order, "copy_withheld", {"kind": vj["kind"]})
+            await self.t.store.set_variation_job(vj["id"], status=Status.FAILED, error=error)
+            await self.t.engine.drop([vj["job_id"]])  # its request holds the portrait
+        else:
+            await self.followups.keep(
+                cast(Row, vj), result
+            )  # read as a row: by column  # its files, or why it was refused
+            await self.t.engine.drop([vj["job_id"]])
+
+    async def _lost_follow_up(self, vj: Row | dict[str, Any]) -> None:
+        if vj["enqueues"] < MAX_ENQUEUES:
+            await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=vj["job_id"])
+        else:
+            await self.t.store.set_variation_job(
+                vj["id"], status=Status.FAILED, error=words.LOST_SEVERAL_TIMES
+            )
+
+    async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, lost_job: str | None) -> None:
+        async with self.t.person(user_id):
+            vj = await self.t.store.variation_job_by_id(vj_id)
+            if vj is None or vj["status"] != Status.QUEUED or vj["job_id"] != lost_job:
+                return
+            if lost_job and not await self.t.still_lost(BY_KIND[vj["kind"]].job, lost_job):
+                return
+            await self.followups.enqueue(vj_id)

@@ -1,0 +1,110 @@
+"""What following a job uses, passed by the tracker to each kind's code (orders, pack
+looks, follow-ups): the services, the orders, the outboxes and this pass's snapshot.
+
+A plain object made by :class:`bot.studio.jobs.tracking.Tracker`, so a kind's module
+(pack_delivery.py) is typed without importing the tracker (no cycle, no ``Any``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any
+
+from bot.store.moderation_store import ModerationStore
+from bot.studio.core.events import Reply
+from bot.studio.core.services import Services
+from bot.studio.jobs.delivery import Delivery
+from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
+from bot.studio.orders.orders import Orders
+from sitter.engine_client import JobState
+
+log = logging.getLogger("bot.studio.jobs.tracking")
+
+MAX_ENQUEUES = 3
+RESULT_WAIT_S = 10.0
+
+
+@dataclass
+class Snapshot:
+    """One pass's view of the queue, read once for all jobs (sitter/queue.py ``states``)
+    and the "no worker" note, read once when first needed. Outside a pass (an event)
+    it is empty and each job's state is asked on its own."""
+
+    states: dict[str, JobState] = field(default_factory=dict)
+    note: str | None = None
+
+
+_PASS: ContextVar[Snapshot | None] = ContextVar("tracker_pass", default=None)
+
+
+@dataclass
+class Parts:
+    s: Services
+    orders: Orders
+    outboxes: Delivery
+    edits: ProgressEdits
+    pacer: EditPacer  # one order's progress message: one edit every SITTER_PROGRESS_EDIT_S
+    bars: Bars  # each order's bar only moves forward
+    shown: dict[int, tuple[int | None, str]] = field(default_factory=dict)  # position, note put
+
+    @property
+    def snap(self) -> Snapshot:
+        """This pass's snapshot, in the task running the pass only: an event, handled in
+        the event task meanwhile, never acts on a state the pass read before the job
+        finished (it asks Redis itself)."""
+        snap = _PASS.get()
+        return snap if snap is not None else Snapshot()
+
+    @snap.setter
+    def snap(self, value: Snapshot) -> None:
+        _PASS.set(value)
+
+    @property
+    def store(self) -> Any:
+        return self.s.store
+
+    @property
+    def engine(self) -> Any:
+        return self.s.engine
+
+    async def send(self, platform: str, chat_id: str | None, reply: Reply) -> bool:
+        return await self.outboxes.send(platform, chat_id, reply)
+
+    async def state(self, job: str, job_id: str) -> JobState:
+        """The job's state from this pass's snapshot, else asked now."""
+        known = self.snap.states.pop(job_id, None)  # used once: a second look asks again
+        return known if known is not None else await self.engine.state(job, job_id)
+
+    async def note(self) -> str:
+        """ " The engine isn't running..." (read once per pass)."""
+        snap = self.snap
+        if snap.note is None:
+            snap.note = await self.orders.no_worker_note()
+        return snap.note
+
+    def person(self, user_id: int) -> asyncio.Lock:
+        """The lock the person's chat events hold (Studio.handle): a job is enqueued only
+        between two of their events, never while a /forget, a cancel or the placing of
+        that very order is half done."""
+        return self.s.locks.setdefault(user_id, asyncio.Lock())
+
+    async def still_lost(self, job: str, job_id: str | None) -> bool:
+        """Asked under the person's lock before enqueueing again: the job is still not in
+        Redis. Closes the window where the placing of an order has written the job id and
+        not yet enqueued (the pass saw "missing"; by now the job is there)."""
+        if not job_id:
+            return True
+        return (await self.engine.state(job, job_id)).status == "missing"
+
+    async def audit_withheld(self, order: Any, action: str, detail: dict[str, Any]) -> None:
+        """The audit log's entry for what the safety check withheld: never the image."""
+        await ModerationStore(self.store).log(
+            "system",
+            action,
+            target_user_id=order["user_id"],
+            reason="output safety check",
+            detail={"order_id": order["id"], **detail},
+        )

@@ -1,0 +1,49 @@
+"""Ages stated in typed text: "16 years old", "aged 12", "fifteen years of age",
+"born in 2012", "14 Jahre alt", "14歳". Pure functions over the screen's views."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+_UNITS = {
+    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
+    "eight": 8, "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13,
+    "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17, "eighteen": 18,
+    "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
+    "seventy": 70, "eighty": 80, "ninety": 90,
+}  # fmt: skip
+_NUM = r"(\d{1,3}|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
+_PATTERNS = [
+    # English: 16 years old, 16-year-old, 16yo, 16 y/o, aged 16, age 16, under 18,
+    # fifteen years of age, a girl of 15 is in minors.toml's patterns
+    rf"\b{_NUM}[\s-]*(?:years?|yrs?|yr)[\s-]*(?:old|of\s+age)\b",
+    rf"\b{_NUM}\s*(?:yo|y/o|y\.o\.?)(?![a-z])",
+    rf"\bage(?:d|\s+of)?\s*:?\s*{_NUM}\b",
+    rf"\b{_NUM}(?:st|nd|rd|th)?\s+birthday\b",
+    r"\bunder\s*(?:the\s+age\s+of\s+)?(\d{1,2})\b(?!\s*(?:dollars|euros|pounds|minutes|seconds))",
+    # German, French, Spanish, Italian, Portuguese (accents stripped)
+    rf"\b{_NUM}[\s-]*(?:jahre\s+alt|jahrig\w*)",
+    rf"\b(?:de|a|agee?s?\s+de|tiene|ha|com|di)\s+{_NUM}\s+(?:ans|anos|anni)\b",
+    rf"\b{_NUM}\s+(?:anos|anni)\s+de\s+edad\b",
+]  # fmt: skip
+_NATIVE = [
+    r"(\d{1,3})\s*(?:лет|года|год)(?!\s*назад)",  # Russian
+    r"(\d{1,3})\s*(?:歳|岁|살|세)",  # Japanese, Chinese, Korean
+]
+_BORN = re.compile(r"\b(?:born|b\.)\s+(?:in\s+)?(?:(?:the\s+)?(?:year\s+)?)?((?:19|20)\d\d)\b")
+_RE = [re.compile(p) for p in _PATTERNS]
+_NATIVE_RE = [re.compile(p) for p in _NATIVE]
+
+
+def _number(word: str) -> int:
+    return int(word) if word.isdigit() else _UNITS[word]
+
+
+def ages(latin_plain: str, native: str, *, year: int | None = None) -> list[int]:
+    """Every age the text states, birth years as the age they make this year."""
+    found = [_number(m.group(1)) for rx in _RE for m in rx.finditer(latin_plain)]
+    found += [int(m.group(1)) for rx in _NATIVE_RE for m in rx.finditer(native)]
+    this_year = year or dt.datetime.now(dt.UTC).year
+    found += [this_year - int(m.group(1)) for m in _BORN.finditer(latin_plain)]
+    return found
