@@ -97,7 +97,7 @@ def _photos(folder: Path) -> None:
     (folder / "notes.txt").write_text("not a photo")
 
 
-@pytest.mark.parametrize("model", ["tiny", "tiny-klein"])
+@pytest.mark.parametrize("model", ["tiny", "tiny-klein", "tiny-qwen-edit"])
 def test_generate_writes_four_labelled_portraits(
     tmp_path: Path, data_dir: Path, capsys: pytest.CaptureFixture[str], model: str
 ) -> None:
@@ -136,6 +136,12 @@ def test_generate_writes_four_labelled_portraits(
         )
         assert summary["params_used"]["steps"] == 4 and summary["params_used"]["guidance"] == 1
         assert summary["adapter"].startswith("reference images (FLUX.2 [klein]")
+    if model == "tiny-qwen-edit":  # the second reference family: same wording, its own path
+        assert summary["prompt"].startswith(
+            "professional corporate headshot photograph of the person in the reference images"
+        )
+        assert summary["params_used"]["guidance"] == 1  # its own (true) CFG, off when tiny
+        assert summary["adapter"] == "reference images (Qwen-Image-Edit-2509, up to 3)"
     assert sum(p["accepted"] for p in summary["photos"]) >= 2
     for v in summary["variations"]:
         png = (out / v["file"]).read_bytes()
