@@ -49,11 +49,11 @@ def main(argv: list[str] | None = None) -> int:
     from diffusers import StableDiffusionXLPipeline
     from PIL import Image
 
+    from engine.families import ensure_tiny_model
     from engine.pipeline.generate import render, resolve_params
     from engine.pipeline.identity_input import identity_kwargs
     from engine.pipeline.loader import TINY_DEFAULTS, LoadedPipeline, Optimisations, load_pipeline
     from engine.pipeline.speed import apply_speedups
-    from engine.pipeline.tiny import ensure_tiny_model
     from sitter.config import load_settings
     from sitter.contract import GenerationParams
 

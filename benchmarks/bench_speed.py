@@ -358,7 +358,12 @@ def print_row(r: dict[str, Any], flush: bool = False) -> None:
     print(
         f"{r['variant']:<38} {r['path']:<8} {r['steps']:>5} {'yes' if r['cfg'] else 'no':>4} "
         f"{r['size']:>5} {r['s_per_job']:>9.4f} {r['s_min']:>9.4f} {r['images_per_s']:>8.2f} "
-        f"{r['floor_s']:>9.4f} {r['ratio']:>8.1f} {r['peak_mb']:>9.0f} "
+        + (
+            f"{r['floor_s']:>9.4f} {r['ratio']:>8.1f} "
+            if r.get("floor_s")
+            else f"{'-':>9} {'-':>8} "
+        )
+        + f"{r['peak_mb']:>9.0f} "
         + (f"{r['first_s']:>9.2f}" if r.get("first_s") is not None else f"{'-':>9}"),
         flush=flush,
     )
@@ -399,7 +404,11 @@ def ladder_steps(loaded: Any, args: argparse.Namespace) -> list[tuple[str, Any]]
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--config", choices=("sdxl", "tiny", "klein", "tiny-klein"), default="tiny")
+    ap.add_argument(
+        "--config",
+        choices=("sdxl", "tiny", "klein", "tiny-klein", "tiny-qwen-edit"),
+        default="tiny",
+    )
     ap.add_argument("--device", choices=("cuda", "cpu"), default=None)
     ap.add_argument("--path", choices=("quality", "fast", "both"), default="both")
     ap.add_argument("--repeats", type=int, default=5)
@@ -460,11 +469,13 @@ def main(argv: list[str] | None = None) -> int:
             f"{args.config} on a CPU needs tens of GB and hours: "
             "use --dry, a tiny config, or --force"
         )
-    if args.config in ("klein", "tiny-klein"):
+    if args.config in ("klein", "tiny-klein", "tiny-qwen-edit"):
         sys.path.insert(0, str(ROOT / "benchmarks"))
         import bench_klein
+        import bench_qwen
 
-        rows = bench_klein.main(args, device)
+        family_main = bench_qwen.main if args.config == "tiny-qwen-edit" else bench_klein.main
+        rows = family_main(args, device)
         if rows is None:
             return 0
         print_table(rows, args)

@@ -24,21 +24,27 @@ def screen(answers: dict[str, str]) -> str | None:
 
 
 def analyze(runtime: Runtime, photos: list[Path]) -> tuple[list[c.Reference], list[dict[str, Any]]]:
-    """Run each photo through the worker's analysis; (accepted references, verdicts)."""
-    from engine.analysis import analyze_photo
+    """Run each photo through the worker's analysis, then judge them as one person's set
+    as the bot does (engine/analysis.judge_as_set: the majority's person, whatever the
+    file order); (accepted references, verdicts)."""
+    from engine.analysis import analyze_photo, judge_as_set
     from engine.intake import IntakeLimits
 
     limits = IntakeLimits.from_settings(runtime.settings)
     analyzer = runtime.require_analyzer()
     refs: list[c.Reference] = []
     verdicts: list[dict[str, Any]] = []
-    for path in photos:
-        req = c.AnalyzePhotoRequest(
-            photo=path.read_bytes(),
-            filename=path.name,
-            set_embeddings=[r.embedding for r in refs],
+    safety = runtime.safety_screen("reference")
+    results = [
+        analyze_photo(
+            c.AnalyzePhotoRequest(photo=path.read_bytes(), filename=path.name),
+            analyzer,
+            limits,
+            safety=safety,
         )
-        res = analyze_photo(req, analyzer, limits, safety=runtime.safety_screen("reference"))
+        for path in photos
+    ]
+    for path, res in zip(photos, judge_as_set(analyzer, results), strict=True):
         verdicts.append(
             {
                 "file": path.name,
@@ -74,4 +80,8 @@ def load_and_check(
         print(f"  {mark} {v['file']}: {'; '.join(v['issues']) or 'accepted'}")
     if not refs:
         print("sitter generate: none of the photos can be used (see above)", file=sys.stderr)
+    elif len(refs) < settings.min_photos:
+        from engine.analysis import minimum_note
+
+        print(f"sitter generate: {minimum_note(len(refs), settings.min_photos)}", file=sys.stderr)
     return runtime, refs, verdicts

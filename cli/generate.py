@@ -133,7 +133,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     summary = {
         "style": style.key,
         "subject": described or None,
-        "prompt": prompt if runtime.require_pipeline().family != "klein" else reference_prompt,
+        "prompt": runtime.require_pipeline().model_family.order_prompt(prompt, reference_prompt),
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
         "aspect": aspect.value if aspect else None,

@@ -106,7 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="check reference photos (each on its own; --as-set: as one person's set)",
         description="Check reference photos. By default each file is checked on its own, "
         "so photos of different people are fine; --as-set checks them as one person's "
-        "set, in order, as the bot does (a different person is named).",
+        "set, as the bot does: the person in most of the photos is kept, whatever the "
+        "order (without a majority, the person of the first files), anyone else is named, "
+        "and fewer usable photos than the studio's minimum are pointed out.",
     )
     photos.add_argument("action", choices=["check"])
     photos.add_argument("files", nargs="+")

@@ -143,3 +143,44 @@ def check_set(req: CheckSetRequest, analyzer: FaceAnalyzer) -> CheckSetResult:
         distances=distances,
         protected_matches=[ProtectedMatch(index=i, protected_id=p) for i, p in matches],
     )
+
+
+MAJORITY_DETAIL = "This looks like a different person than most of the other photos."
+FIRST_PERSON_DETAIL = (
+    "This shows someone else than the first photos. No one is in most of the photos, and a "
+    "set holds one person, so the person the set began with is kept."
+)
+
+
+def judge_as_set(
+    analyzer: FaceAnalyzer, results: list[AnalyzePhotoResult]
+) -> list[AnalyzePhotoResult]:
+    """The bot's rule for a set, for the shell commands: each photo analysed on its own,
+    then every photo with a face judged together (:func:`engine.identity.one_person`: the
+    majority's person, or without one the person of the earliest photos). The others are
+    refused as a different person, whatever order the files came in."""
+    faces = [i for i, r in enumerate(results) if r.accepted and r.embedding is not None]
+    embs = [vector(results[i].embedding) for i in faces]  # type: ignore[arg-type]
+    check = check_consistency(analyzer, embs)
+    detail = MAJORITY_DETAIL if check.majority else FIRST_PERSON_DETAIL
+    out = list(results)
+    for k in check.outliers:
+        i = faces[k]
+        issue = Issue(
+            problem=PhotoProblem.DIFFERENT_PERSON,
+            detail=detail,
+            values={"median_similarity": round(check.medians[k], 3)},
+        )
+        out[i] = results[i].model_copy(
+            update={"accepted": False, "issues": [*results[i].issues, issue]}
+        )
+    return out
+
+
+def minimum_note(usable: int, minimum: int) -> str:
+    """Said when a set has fewer usable photos than the studio asks for."""
+    photos = "photo" if usable == 1 else "photos"
+    return (
+        f"{usable} usable {photos}; the studio needs at least {minimum} of one person "
+        "(10-20 is best) for a good likeness (SITTER_MIN_PHOTOS sets the minimum)."
+    )

@@ -2,8 +2,10 @@
 
 Exit status: 0 when every file is accepted, 1 otherwise. By default each file is
 checked on its own (any number of people). With ``--as-set`` the files are one
-person's set, checked in order as if sent to the bot one after another, so a photo
-of a different person than the earlier ones is named.
+person's set, judged as the bot judges a set (engine/analysis.judge_as_set): the
+person in most of the photos is kept, whatever order the files came in (without a
+majority, the person of the first files), and the photos of anyone else are named.
+It also says when fewer photos are usable than the studio's minimum.
 
 Decoders' own chatter (PIL's EXIF warnings, libtiff's messages on stderr) is kept
 off the terminal: the verdict says what matters.
@@ -20,12 +22,12 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
-from engine.analysis import analyze_photo
+from engine.analysis import analyze_photo, judge_as_set, minimum_note
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
 from engine.safety_check import Policy, Screen, load_classifier
 from sitter.config import Settings
-from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult, Embedding
+from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult
 
 
 @contextlib.contextmanager
@@ -81,29 +83,32 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
         analyzer = load_analyzer(settings)
     limits = IntakeLimits.from_settings(settings)
     safety = Screen(load_classifier(), Policy.from_settings(settings), "reference")
-    accepted: list[Embedding] = []
-    all_ok = True
+    results: list[AnalyzePhotoResult | str] = []  # a result, or why the file wasn't read
     for name in args.files:
         path = Path(name)
         data, error = _read(path, settings.max_upload_bytes)
         if data is None:
-            all_ok = False
+            results.append(error)
+            continue
+        request = AnalyzePhotoRequest(photo=data, filename=path.name)
+        with quiet_decoders():
+            results.append(analyze_photo(request, analyzer, limits, safety=safety))
+    if as_set:  # the set as a whole, as the bot judges it (not in file order)
+        read = [r for r in results if isinstance(r, AnalyzePhotoResult)]
+        judged = iter(judge_as_set(analyzer, read))
+        results = [next(judged) if isinstance(r, AnalyzePhotoResult) else r for r in results]
+    all_ok = True
+    for name, result in zip(args.files, results, strict=True):
+        if isinstance(result, str):
             row: dict[str, object] = {
                 "file": name,
                 "accepted": False,
                 "face_count": 0,
-                "reasons": [{"problem": "unreadable", "detail": error}],
+                "reasons": [{"problem": "unreadable", "detail": result}],
             }
         else:
-            request = AnalyzePhotoRequest(
-                photo=data, filename=path.name, set_embeddings=accepted if as_set else []
-            )
-            with quiet_decoders():
-                result = analyze_photo(request, analyzer, limits, safety=safety)
-            if as_set and result.accepted and result.embedding is not None:
-                accepted.append(result.embedding)
-            all_ok &= result.accepted
             row = _row(name, result)
+        all_ok &= bool(row["accepted"])
         if args.json:
             print(json.dumps(row, ensure_ascii=False))
         else:
@@ -113,5 +118,11 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
             assert isinstance(reasons, list)  # _row's list of {problem, detail}
             for reason in reasons:
                 print(f"  - {reason['problem']}: {reason['detail']}")
+    if as_set:
+        usable = sum(1 for r in results if isinstance(r, AnalyzePhotoResult) and r.accepted)
+        if usable < settings.min_photos:
+            # stderr under --json: stdout stays one JSON object per file
+            print(minimum_note(usable, settings.min_photos), file=sys.stderr if args.json else None)
+            all_ok = False
     sys.stdout.flush()
     return 0 if all_ok else 1

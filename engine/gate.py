@@ -17,7 +17,11 @@ references and the style's ``[likeness]`` policy:
   reference is to any other (``copy_margin`` above its closest peer, and at least
   ``copy_floor``), or whose aligned face crop correlates with one reference's crop
   (or its mirror image) at ``pixel_copy`` or more (same pose, expression, light and
-  framing), is "copied your photo", and is rendered again like a miss.
+  framing), or whose face print (engine/near_duplicate.py: the band-passed middle of
+  the aligned crop, which a blur, a mirror, JPEG noise, a crop or a turn leave alone)
+  matches one reference's at ``near_duplicate.FACE_BAR``, is "copied your photo", and
+  is rendered again like a miss. (The pixel check alone missed a Gaussian blur of
+  radius 2 and a mirror + JPEG q20 of a reference: issue 22.)
 - **The policy.** ``threshold``: no face, not alike or a copy are rendered again.
   ``lenient``: only a copy, or a face under the kind's ``lenient_floor``, is; no
   face is delivered unchecked (face models miss many drawn faces). ``off``: scored
@@ -37,6 +41,7 @@ from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
 from engine.likeness import TOP_K, Likeness
+from engine.near_duplicate import face_print, same_face_picture
 from sitter.contract import GatePolicy, LikenessGate, StyleKind, Verdict
 
 CROP_SIDE = 256  # the aligned crop analysis stores with every reference
@@ -149,6 +154,7 @@ class PersonGate:
     median_pairwise: float | None
     copy_bars: list[float]
     crops: list[np.ndarray | None] = field(default_factory=list)
+    prints: list[np.ndarray | None] = field(default_factory=list)  # near_duplicate.face_print
 
     @classmethod
     def build(
@@ -176,7 +182,9 @@ class PersonGate:
         for i in range(n):
             peer = float(np.nanmax(sims[i])) if n > 1 else cal.copy_floor - cal.copy_margin
             copy_bars.append(round(max(cal.copy_floor, peer + cal.copy_margin), 3))
-        grey: list[np.ndarray | None] = [grey_crop(c) for c in crops] if crops else [None] * n
+        none: list[np.ndarray | None] = [None] * n
+        grey: list[np.ndarray | None] = [grey_crop(c) for c in crops] if crops else none
+        prints = [face_print(c) for c in crops] if crops else none
         return cls(
             analyzer=analyzer,
             refs=refs,
@@ -186,6 +194,7 @@ class PersonGate:
             median_pairwise=None if median is None else round(median, 3),
             copy_bars=copy_bars,
             crops=grey,
+            prints=prints,
         )
 
     # --- judging -----------------------------------------------------------------------
@@ -196,15 +205,21 @@ class PersonGate:
         if not faces:
             return self._no_face()
         face = faces[0]
-        crop = None
+        crop = printed = None
         if any(c is not None for c in self.crops):
-            crop = grey_crop(self.analyzer.aligned_crop(image, face, CROP_SIDE))
+            aligned = self.analyzer.aligned_crop(image, face, CROP_SIDE)
+            crop, printed = grey_crop(aligned), face_print(aligned)
         assert face.embedding is not None  # only faces with one were kept
-        verdict = self.judge_face(face.embedding, crop)
+        verdict = self.judge_face(face.embedding, crop, printed)
         return dataclasses.replace(verdict, box=face.box)  # where the face is (face detail)
 
-    def judge_face(self, embedding: np.ndarray, crop: np.ndarray | None = None) -> Likeness:
-        """The verdict on one face, given its embedding and grey aligned crop."""
+    def judge_face(
+        self,
+        embedding: np.ndarray,
+        crop: np.ndarray | None = None,
+        printed: np.ndarray | None = None,
+    ) -> Likeness:
+        """The verdict on one face, given its embedding, grey aligned crop and face print."""
         sims = [self.analyzer.similarity(embedding, r) for r in self.refs]
         top = sorted(sims, reverse=True)[: min(TOP_K, len(sims))]
         score = float(sum(top) / len(top))
@@ -212,7 +227,7 @@ class PersonGate:
         if crop is not None:
             found = [crop_correlation(crop, c) for c in self.crops if c is not None]
             pixels = max(found) if found else None
-        copied = self._copied(sims, crop)
+        copied = self._copied(sims, crop, printed)
         policy = self.policy.policy
         if policy == GatePolicy.OFF:
             verdict, bar = Verdict.UNCHECKED, None
@@ -240,9 +255,16 @@ class PersonGate:
             return self.calibration.lenient_floor.get(self.policy.kind)
         return self.threshold
 
-    def _copied(self, sims: Sequence[float], crop: np.ndarray | None) -> bool:
+    def _copied(
+        self, sims: Sequence[float], crop: np.ndarray | None, printed: np.ndarray | None = None
+    ) -> bool:
         for i, s in enumerate(sims):
             if s >= self.copy_bars[i]:
+                return True
+            if s < self.calibration.same_person:
+                continue  # a copy of a reference is always its person
+            ref_print = self.prints[i] if i < len(self.prints) else None
+            if same_face_picture(printed, ref_print):
                 return True
             ref_crop = self.crops[i] if i < len(self.crops) else None
             if (

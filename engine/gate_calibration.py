@@ -27,6 +27,7 @@ from PIL import Image, ImageOps
 
 from engine.faces.base import FaceAnalyzer
 from engine.gate import CROP_SIDE, PersonGate, grey_crop
+from engine.near_duplicate import face_print
 from sitter.contract import GatePolicy, LikenessGate, StyleKind, Verdict
 
 SKIP_FOLDERS = {"group", "noface"}
@@ -90,10 +91,48 @@ def _cropped(image: Image.Image) -> Image.Image:
     return image.crop((round(w * 0.10), round(h * 0.08), round(w * 0.92), round(h * 0.95)))
 
 
+def _blurred(image: Image.Image) -> Image.Image:
+    from PIL import ImageFilter
+
+    return image.filter(ImageFilter.GaussianBlur(2))
+
+
+def _crop_right(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    return image.crop((0, 0, round(w * 0.82), h))
+
+
+def _rotated(image: Image.Image) -> Image.Image:
+    return image.rotate(9, Image.Resampling.BICUBIC, expand=True)
+
+
+def _gamma_crop_top(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    lighter = image.point(lambda v: round(255 * (v / 255) ** 0.6))
+    return lighter.crop((0, round(h * 0.15), w, h))
+
+
+def _border_shift(image: Image.Image) -> Image.Image:
+    w, h = image.size
+    b = max(1, round(min(w, h) * 0.08))
+    framed = Image.new("RGB", (w + 3 * b, h + 2 * b), (128, 128, 128))
+    framed.paste(image.convert("RGB"), (2 * b, b))
+    return framed
+
+
+# A copy of a reference: what an identity model that pastes the selfie gives (the gate
+# must call it a copy), and the light edits someone makes to send one picture as several
+# (issue 22: the photo check must count it once). benchmarks/calibrate_same_picture.py.
 COPIES: dict[str, Callable[[Image.Image], Image.Image]] = {
     "flipped": ImageOps.mirror,
     "cropped": _cropped,
     "jpeg q30": _jpeg,
+    "blur r2": _blurred,
+    "mirror + jpeg q20": lambda im: _jpeg(ImageOps.mirror(im), 20),
+    "crop right 18%": _crop_right,
+    "rotate 9": _rotated,
+    "gamma + crop top 15%": _gamma_crop_top,
+    "border + shift": _border_shift,
 }
 
 
@@ -102,6 +141,7 @@ class FaceFeatures:
     embedding: np.ndarray
     crop: Image.Image  # the aligned crop, as analysis stores it for a reference
     grey: np.ndarray
+    printed: np.ndarray | None = None  # its face print (engine/near_duplicate.py)
 
 
 def features(analyzer: FaceAnalyzer, image: Image.Image) -> FaceFeatures | None:
@@ -113,7 +153,7 @@ def features(analyzer: FaceAnalyzer, image: Image.Image) -> FaceFeatures | None:
     crop = analyzer.aligned_crop(image, faces[0], CROP_SIDE)
     embedding, grey = faces[0].embedding, grey_crop(crop)
     assert embedding is not None and grey is not None  # a face with an embedding; a crop
-    return FaceFeatures(embedding, crop, grey)
+    return FaceFeatures(embedding, crop, grey, face_print(crop))
 
 
 @dataclass
@@ -207,7 +247,11 @@ def evaluate(
             for proxy in (p for p in PROXIES[kind] if p in held.variants):
                 f = held.variants[proxy]
                 report.found.setdefault(proxy, Rate()).add(f is not None)
-                lk = gate.judge_face(f.embedding, f.grey) if f is not None else gate._no_face()
+                lk = (
+                    gate.judge_face(f.embedding, f.grey, f.printed)
+                    if f is not None
+                    else gate._no_face()
+                )
                 report.same.setdefault(proxy, Rate()).add(lk.passed)
                 report.false_copy.add(lk.verdict == Verdict.COPY)
                 report.same_fixed.setdefault(proxy, Rate()).add(
@@ -218,7 +262,7 @@ def evaluate(
                     if other.person == person or g is None:
                         continue
                     report.other.setdefault(proxy, Rate()).add(
-                        gate.judge_face(g.embedding, g.grey).passed
+                        gate.judge_face(g.embedding, g.grey, g.printed).passed
                     )
             for ref in refs:
                 for copy in COPIES:
@@ -227,6 +271,6 @@ def evaluate(
                     c = ref.variants[copy]
                     if c is None:
                         continue  # a copy without a face is a no-face miss, not a copy
-                    lk = gate.judge_face(c.embedding, c.grey)
+                    lk = gate.judge_face(c.embedding, c.grey, c.printed)
                     report.copies.setdefault(copy, Rate()).add(lk.verdict == Verdict.COPY)
     return report

@@ -38,11 +38,22 @@ class SetCheck:
     outliers: list[int]
     medians: list[float]
     threshold: float
+    # False when no person has a majority of the set: then the outliers are everyone but
+    # the person of the earliest photos (a set never holds two people).
+    majority: bool = True
+
+
+@dataclass(frozen=True)
+class OnePerson:
+    """Which photos :func:`one_person` names, and whether a majority decided it."""
+
+    outliers: list[int]
+    majority: bool
 
 
 def majority(n: int, similar: Callable[[int, int], float], threshold: float) -> list[int] | None:
     """The photos outside the set's largest group of one person, when that group is a
-    majority; None when no group is (then the caller falls back to the median rule).
+    majority; None when no group is (see :func:`one_person` for what happens then).
 
     A group is a photo and every photo that looks like it (similarity at or above the
     threshold); the largest wins, ties going to the closer-knit one. So three photos
@@ -50,8 +61,7 @@ def majority(n: int, similar: Callable[[int, int], float], threshold: float) -> 
     came first."""
     if n < 3:
         return None
-    sims = [[similar(i, j) if i != j else 1.0 for j in range(n)] for i in range(n)]
-    agree = [{j for j in range(n) if j != i and sims[i][j] >= threshold} for i in range(n)]
+    sims, agree = _agreement(n, similar, threshold)
     best = max(range(n), key=lambda i: (len(agree[i]), sum(sims[i])))
     group = agree[best] | {best}
     if 2 * len(group) <= n:
@@ -59,14 +69,38 @@ def majority(n: int, similar: Callable[[int, int], float], threshold: float) -> 
     return [i for i in range(n) if i not in group]
 
 
-def check_consistency(analyzer: FaceAnalyzer, embeddings: Sequence[np.ndarray]) -> SetCheck:
-    """Which photos look like someone other than the rest.
+def one_person(n: int, similar: Callable[[int, int], float], threshold: float) -> OnePerson:
+    """The photos that are not of the set's one person (indexes in upload order).
 
-    The set is judged by its majority (:func:`majority`). Without one, each photo's
-    median similarity to the others is compared with the backend's threshold; with
-    two photos that disagree, both are named: there is no majority to say which one
-    is right.
-    """
+    With a majority (:func:`majority`) the majority's person is kept. Without one (four
+    photos of one person, then four of another) the largest group is kept, and of groups
+    of one size the one with the earliest photo: the person the set began with. Two
+    photos that disagree are both named: a set of two has no first person to trust yet."""
+    if n < 2:
+        return OnePerson([], True)
+    if n == 2:
+        same = similar(0, 1) >= threshold
+        return OnePerson([] if same else [0, 1], same)
+    odd = majority(n, similar, threshold)
+    if odd is not None:
+        return OnePerson(odd, True)
+    sims, agree = _agreement(n, similar, threshold)
+    groups = [agree[i] | {i} for i in range(n)]
+    best = max(range(n), key=lambda i: (len(groups[i]), -min(groups[i]), sum(sims[i])))
+    return OnePerson([i for i in range(n) if i not in groups[best]], False)
+
+
+def _agreement(
+    n: int, similar: Callable[[int, int], float], threshold: float
+) -> tuple[list[list[float]], list[set[int]]]:
+    sims = [[similar(i, j) if i != j else 1.0 for j in range(n)] for i in range(n)]
+    agree = [{j for j in range(n) if j != i and sims[i][j] >= threshold} for i in range(n)]
+    return sims, agree
+
+
+def check_consistency(analyzer: FaceAnalyzer, embeddings: Sequence[np.ndarray]) -> SetCheck:
+    """Which photos look like someone other than the set's one person (:func:`one_person`),
+    with each photo's median similarity to the others."""
     t = analyzer.same_person_threshold
     n = len(embeddings)
     if n < 2:
@@ -75,15 +109,8 @@ def check_consistency(analyzer: FaceAnalyzer, embeddings: Sequence[np.ndarray]) 
         similarity_to_set(analyzer, e, [o for j, o in enumerate(embeddings) if j != i])
         for i, e in enumerate(embeddings)
     ]
-    odd = majority(n, lambda i, j: analyzer.similarity(embeddings[i], embeddings[j]), t)
-    if odd is not None:
-        return SetCheck(odd, medians, t)
-    outliers = [i for i, m in enumerate(medians) if m < t]
-    if n > 2 and len(outliers) > n // 2:
-        # No majority looks alike: name the ones furthest from the rest only.
-        worst = min(medians)
-        outliers = [i for i, m in enumerate(medians) if m == worst]
-    return SetCheck(outliers, medians, t)
+    kept = one_person(n, lambda i, j: analyzer.similarity(embeddings[i], embeddings[j]), t)
+    return SetCheck(kept.outliers, medians, t, kept.majority)
 
 
 def protected_match(

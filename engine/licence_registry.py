@@ -30,6 +30,7 @@ class Part:
 KLEIN_4B = "black-forest-labs/FLUX.2-klein-4B"
 KLEIN_ALT = f"SITTER_MODEL={KLEIN_4B} (Apache-2.0)"
 DLIB_ALT = "SITTER_FACE_BACKEND=dlib (CC0)"
+TINY_PART = "tiny"  # every built-in tiny model: Sitter's own code, random weights
 
 PARTS: dict[str, Part] = {
     p.key: p
@@ -65,6 +66,14 @@ PARTS: dict[str, Part] = {
             KLEIN_ALT,
         ),
         Part(
+            "Qwen/Qwen-Image-Edit-2509",
+            "base model",
+            "Apache-2.0",
+            True,
+            note="Qwen-Image-Edit (September 2025), up to 3 input pictures; its model card's "
+            "licence field; Qwen2.5-VL-7B text encoder (Apache-2.0) inside",
+        ),
+        Part(
             "stabilityai/stable-diffusion-xl-base-1.0",
             "base model",
             "CreativeML OpenRAIL++-M",
@@ -81,7 +90,7 @@ PARTS: dict[str, Part] = {
         ),
         Part("runwayml/stable-diffusion-v1-5", "base model", "CreativeML OpenRAIL-M", True),
         Part(
-            "tiny",
+            TINY_PART,
             "base model",
             "Apache-2.0 (Sitter's own code, random weights, nothing downloaded)",
             True,
@@ -126,7 +135,8 @@ PARTS: dict[str, Part] = {
             "identity",
             "no extra weights (the base model reads the person's photos)",
             True,
-            note="FLUX.2 [klein]: up to 4 aligned face crops passed as image=[...]",
+            note="FLUX.2 [klein]: up to 4 aligned face crops passed as image=[...]; "
+            "Qwen-Image-Edit: up to 3 as its input pictures",
         ),
         Part(
             "random-init-adapter",

@@ -15,17 +15,22 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.licence_registry import (
     CARD_COMMERCIAL,
     KLEIN_ALT,
     PARTS,
+    TINY_PART,
     Part,
     card_licence,
     part,
     unknown_part,
 )
 from sitter.config import ConfigError, FaceBackend, LicenceMode, Settings
+
+if TYPE_CHECKING:
+    from engine.families import Family
 
 
 def base_part(settings: Settings) -> Part:
@@ -58,44 +63,37 @@ def base_part(settings: Settings) -> Part:
 
 # --- the configured combination ---------------------------------------------------------
 def _base_key(settings: Settings) -> str:
-    from engine.pipeline import tiny
+    from engine import families
 
-    return "tiny" if tiny.is_tiny(settings.model) else settings.model
+    return TINY_PART if families.is_tiny(settings.model) else settings.model
 
 
 def base_family(settings: Settings) -> str | None:
-    """sdxl, sd15, klein, or None when the model is not here to read."""
-    from engine.pipeline import tiny
+    """The configured model's family code, or None when the model is not here to read."""
+    fam = model_family(settings)
+    return None if fam is None else fam.name
 
-    if tiny.is_tiny(settings.model):
-        return tiny.TINY_VARIANTS[settings.model]
-    if settings.model.startswith("black-forest-labs/FLUX.2-klein"):
-        return "klein"
+
+def model_family(settings: Settings) -> Family | None:
+    """The configured model's family: a tiny name, a known hub id, or its model_index.json;
+    None when the model is not here to read."""
+    from engine import families
     from engine.pipeline.loader import detect_family
 
+    found = families.for_tiny(settings.model) or families.for_hub_id(settings.model)
+    if found is not None:
+        return found
     try:
-        return detect_family(settings)
+        return families.by_name(detect_family(settings))
     except Exception:
         return None
 
 
 def identity_parts(settings: Settings, family: str | None) -> list[Part]:
-    """What carries the likeness for this model and face backend (engine.pipeline.adapter)."""
-    from engine.pipeline import tiny
-    from engine.pipeline.adapter import ADAPTER_FILES, adapter_kind
+    """What carries the likeness for this model and face backend (its family says)."""
+    from engine import families
 
-    if family == "klein":
-        return [PARTS["reference-images"]]
-    if tiny.is_tiny(settings.model):
-        return [PARTS["random-init-adapter"]]
-    try:
-        kind = adapter_kind(settings)
-    except ConfigError:  # a backend the adapter cannot use: the loader refuses it anyway
-        kind = settings.identity_adapter
-    files = ADAPTER_FILES.get((kind, family or "sdxl"))
-    if files is None:
-        return [unknown_part(f"identity adapter {kind}", "identity adapter")]
-    return [part(files.licence_name, "identity adapter"), PARTS["clip-vit-h-14-image-encoder"]]
+    return (families.by_name(family) if family else families.DEFAULT).identity_parts(settings)
 
 
 def face_part(settings: Settings) -> Part:

@@ -12,10 +12,9 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from engine import families
 from engine.hub_files import (
     FetchError,
     download,
@@ -23,7 +22,7 @@ from engine.hub_files import (
     verify_components,
     verify_safetensors,
 )
-from engine.pipeline import tiny
+from engine.model_entry import Entry
 from sitter.config import FaceBackend, Settings
 
 REALESRGAN_URL = (
@@ -47,29 +46,15 @@ HUB_IGNORE += ["*.bin"]
 HUB_ALLOW = ["model_index.json", "README.md", "*/*"]
 
 
-@dataclass
-class Entry:
-    role: str
-    name: str
-    licence: str
-    commercial: bool | None  # None: unknown, read the model card
-    location: str
-    present: bool
-    required: bool = True
-    detail: str = ""
-    fetch: Callable[[], str] | None = field(default=None, repr=False)
-    verify: Callable[[], str] | None = field(default=None, repr=False)
-
-
 # --- the entries ---------------------------------------------------------------------------------
 def _base_model(settings: Settings) -> Entry:
     cache = settings.models_dir
     model = settings.model
-    if tiny.is_tiny(model):
-        folder = cache / "tiny" / f"{tiny.TINY_VARIANTS[model]}-v{tiny.TINY_VERSION}"
+    if families.is_tiny(model):
+        folder = families.tiny_folder(model, cache)
 
         def build() -> str:
-            return str(tiny.ensure_tiny_model(model, cache))
+            return str(families.ensure_tiny_model(model, cache))
 
         return Entry(
             "base model",
@@ -134,35 +119,26 @@ def _base_model(settings: Settings) -> Entry:
     )
 
 
-def _family(settings: Settings) -> str:
-    from engine.licences import base_family
-
-    return base_family(settings) or "sdxl"  # unknown until the base model is here
-
-
 def _adapter(settings: Settings) -> list[Entry]:
+    """The identity path's files, as the model's family says (unknown until the base
+    model is here: the default family's)."""
+    from engine.licences import model_family
+
+    family = model_family(settings) or families.DEFAULT
+    entries = family.identity_entries(settings)
+    return adapter_entries(settings, family.name) if entries is None else entries
+
+
+def adapter_entries(settings: Settings, family: str) -> list[Entry]:
     """The identity adapter's weight file and its CLIP image encoder: the files it loads."""
-    if _family(settings) == "klein":  # identity from the person's photos: no weights
-        return [
-            Entry(
-                "identity",
-                "the person's own photos as reference images (FLUX.2 [klein], up to 4)",
-                "no extra weights",
-                True,
-                "sent with each order",
-                True,
-                required=False,
-                detail="chosen by sharpness, exposure, face size and angle; aligned, padded crops",
-            )
-        ]
     from engine.pipeline.adapter import ADAPTER_FILES, LICENCES, adapter_kind
 
     kind = adapter_kind(settings)
-    files = ADAPTER_FILES.get((kind, _family(settings)))
+    files = ADAPTER_FILES.get((kind, family))
     if files is None:  # a family whose identity comes another way (no IP-Adapter)
         return []
     licence, commercial = LICENCES[kind]
-    if tiny.is_tiny(settings.model):
+    if families.is_tiny(settings.model):
         return [
             Entry(
                 "identity adapter",

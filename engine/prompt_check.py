@@ -1,7 +1,8 @@
 """Does an order's prompt fit this worker's text encoder? (the ``check_prompt`` job)
 
-The bot asks before it queues an order, so an order FLUX.2 [klein] would cut is
-refused with a plain message instead of rendering something else. Only the
+The bot asks before it queues an order, so an order the model's text encoder would
+cut (FLUX.2 [klein]) is refused with a plain message instead of rendering something
+else. The family says whether it has a limit (``Family.prompt_limit``). Only the
 tokenizer is loaded (a few MB, cached per model), so the fast queue answers
 without the pipeline. SDXL and SD 1.5 take any length (engine.pipeline.long_prompt).
 A worker without the model files (a CPU box for photo checks) says it cannot
@@ -10,80 +11,56 @@ tell; the GPU worker checks again before it renders.
 
 from __future__ import annotations
 
-import json
-import threading
-from pathlib import Path
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from sitter import contract as c
 from sitter.config import Settings
 
-_LOCK = threading.Lock()
-_TOKENIZERS: dict[tuple[str, str], Any] = {}
+if TYPE_CHECKING:
+    from engine.families.base import Family
 
 
-def _klein_text(settings: Settings) -> tuple[Any, int] | None:
-    """(tokenizer, max_sequence_length) of the configured FLUX.2 [klein], or None."""
-    from transformers import AutoTokenizer
-
-    from engine.pipeline.klein import DEFAULT_MAX_SEQUENCE_LENGTH
+def _limit(settings: Settings, family: Family) -> tuple[Callable[[str], int], int] | None:
     from engine.pipeline.loader import model_folder
 
-    key = (settings.model, str(settings.models_dir))
-    with _LOCK:
-        if key in _TOKENIZERS:
-            return _TOKENIZERS[key]
-        folder, ref = model_folder(settings)
-        try:
-            if folder is not None:
-                tok = AutoTokenizer.from_pretrained(folder / "tokenizer")
-                config = folder / "text_encoder" / "config.json"
-            else:
-                cache = settings.models_dir
-                tok = AutoTokenizer.from_pretrained(
-                    ref, subfolder="tokenizer", cache_dir=cache, local_files_only=True
-                )
-                from huggingface_hub import hf_hub_download
-
-                config = Path(
-                    hf_hub_download(
-                        ref, "text_encoder/config.json", cache_dir=cache, local_files_only=True
-                    )
-                )
-            positions = json.loads(config.read_text(encoding="utf-8")).get(
-                "max_position_embeddings", DEFAULT_MAX_SEQUENCE_LENGTH
-            )
-        except Exception:
-            return None  # not on this machine
-        _TOKENIZERS[key] = (tok, min(DEFAULT_MAX_SEQUENCE_LENGTH, int(positions)))
-        return _TOKENIZERS[key]
+    folder, ref = model_folder(settings)
+    return family.prompt_limit(settings, folder, ref)
 
 
 def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPromptResult:
-    from engine.licences import base_family
-    from engine.pipeline.klein import prompt_tokens, too_long_message
+    from engine.licences import model_family
 
-    family = base_family(settings) or ""
-    if family != "klein":
-        return c.CheckPromptResult(fits=True, family=family)
-    text = _klein_text(settings)
-    if text is None:
-        return c.CheckPromptResult(fits=True, family=family, message="not checked here")
-    tok, limit = text
-    n = prompt_tokens(tok, req.reference_prompt or req.prompt)
-    fits = n <= limit
+    family = model_family(settings)
+    name = "" if family is None else family.name
+    limit = _limit(settings, family) if family is not None and family.limits_prompt else None
+    if family is None or not family.limits_prompt:
+        return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None)
+    if limit is None:
+        message = "not checked here"
+        return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None, message=message)
+    count, most = limit
+    n = count(family.order_prompt(req.prompt, req.reference_prompt))
+    fits = n <= most
     return c.CheckPromptResult(
         fits=fits,
-        family=family,
+        family=name,
         tokens=n,
-        limit=limit,
-        message="" if fits else too_long_message(n, limit),
+        limit=most,
+        message="" if fits else too_long_message(n, most),
     )
+
+
+def too_long_message(tokens: int, limit: int) -> str:
+    from engine.pipeline.klein import too_long_message as words
+
+    return words(tokens, limit)
 
 
 def preload(settings: Settings) -> None:
     """Load the tokenizer at worker start, so the first check answers at once."""
-    from engine.licences import base_family
+    from engine.licences import model_family
 
-    if base_family(settings) == "klein":
-        _klein_text(settings)
+    family = model_family(settings)
+    if family is not None and family.limits_prompt:
+        _limit(settings, family)

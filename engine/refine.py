@@ -34,17 +34,12 @@ from engine.pipeline.img2img import STRENGTHS, render_from
 from sitter import contract as c
 
 if TYPE_CHECKING:
+    from engine.families.base import Family
     from engine.parts import Models
 
 MAX_BYTES = 20 * 1024 * 1024  # a delivered PNG is a few MB at most
 MAX_PIXELS = c.MAX_SIDE * c.MAX_SIDE  # what generation can make; an upscaled copy is refused
 MIN_SIDE = 32  # under what any model paints (the tiny models' 9:16 is 48×88; real ones 720+)
-
-KLEIN_RELIGHT = (
-    "The same portrait of the person in the reference images, relit with {light}. "
-    "Keep their face, expression, pose, hair, clothes, framing and background as they "
-    "are; change only the light."
-)
 
 
 def decode_portrait(data: bytes) -> Image.Image:
@@ -63,17 +58,15 @@ def _side(n: int) -> int:
     return min(max(MIN_SIDE, n // 8 * 8), c.MAX_SIDE)
 
 
-def prompts(req: c.RefineRequest, family: str) -> tuple[str, str]:
+def prompts(req: c.RefineRequest, family: Family) -> tuple[str, str]:
     """(prompt, reference_prompt) for the order the portrait is refined through."""
     if req.mode == c.RefineMode.VARY:
         return req.prompt, req.reference_prompt
     light = " ".join(req.lighting.split())
-    if family == "klein":
-        return req.prompt, KLEIN_RELIGHT.format(light=light)
-    return f"{light}, {req.prompt}", req.reference_prompt
+    return family.relight_prompts(req.prompt, req.reference_prompt, light)
 
 
-def as_order(req: c.RefineRequest, portrait: Image.Image, family: str) -> c.GenerateRequest:
+def as_order(req: c.RefineRequest, portrait: Image.Image, family: Family) -> c.GenerateRequest:
     """The earlier order, at the portrait's size, with this request's seeds and prompts."""
     prompt, reference_prompt = prompts(req, family)
     params = req.params.model_copy(
@@ -116,7 +109,7 @@ def refine(
             raise Permanent(c.FailureCode.PROTECTED, why)
     loaded = runtime.require_pipeline()
     strength = STRENGTHS[(req.mode, req.strength)]
-    order = as_order(req, portrait, loaded.family)
+    order = as_order(req, portrait, loaded.model_family)
     signer = runtime.require_signer()
     before = signed_ai_info(req.image, signer)  # the earlier edits, if Sitter signed them
     edits = (*(before.edits if before else ()), edit_words(req, strength))

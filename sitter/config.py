@@ -29,7 +29,9 @@ TINY_MODEL = "tiny"
 # authors call an image highly probably NSFW (< 0.2: likely safe). No explicit image was
 # scored here (none is in the test data): the upper side is their guidance, not a measurement.
 DEFAULT_SAFETY_THRESHOLD = 0.6
-TINY_MODELS = frozenset({"tiny", "tiny-sdxl", "tiny-sd15", "tiny-klein"})
+# The built-in offline test models are named "tiny" or "tiny-<something>"; the engine's
+# model families build them (engine/families/, each lists the names it builds).
+TINY_PREFIX = "tiny-"
 # What `./dev run` sets: the built-in offline model and dlib's face models (no download).
 OFFLINE_ENV = "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib"
 TRY_OFFLINE = f"{OFFLINE_ENV} (random weights; what ./dev run uses)"
@@ -307,7 +309,7 @@ class Settings(BaseSettings):
 
     @property
     def is_tiny(self) -> bool:
-        return self.model in TINY_MODELS
+        return self.model == TINY_MODEL or self.model.startswith(TINY_PREFIX)
 
 
 REDIS_SCHEMES = ("redis://", "rediss://", "unix://")

@@ -125,11 +125,11 @@ def check_set(engine: FakeEngine, req: c.CheckSetRequest) -> c.Message:
         for p in req.protected
         if similarity(v, p.embedding.vector) >= THRESHOLD
     ]
-    from engine.identity import majority
+    from engine.identity import one_person
 
-    odd = majority(len(vecs), lambda i, j: similarity(vecs[i], vecs[j]), THRESHOLD)
+    kept = one_person(len(vecs), lambda i, j: similarity(vecs[i], vecs[j]), THRESHOLD)
     return c.CheckSetResult(
-        outliers=odd if odd is not None else [i for i, m in enumerate(meds) if m < THRESHOLD],
+        outliers=kept.outliers,
         threshold=THRESHOLD,
         distances=meds,
         protected_matches=matches,

@@ -112,11 +112,10 @@ async def check_set(ctx: dict, payload: dict) -> dict:
     for i, v in enumerate(vecs):
         others = [a.similarity(v, o) for j, o in enumerate(vecs) if j != i]
         meds.append(float(np.median(others)) if others else 1.0)
-    from engine.identity import majority, protected_references
+    from engine.identity import one_person, protected_references
 
     t = a.same_person_threshold
-    odd = majority(len(vecs), lambda i, j: a.similarity(vecs[i], vecs[j]), t)
-    outliers = odd if odd is not None else [i for i, m in enumerate(meds) if m < t]
+    outliers = one_person(len(vecs), lambda i, j: a.similarity(vecs[i], vecs[j]), t).outliers
 
     matches = protected_references(a, req.embeddings, req.protected)
     return c.CheckSetResult(

@@ -24,6 +24,12 @@ TABLE = {
     "sdxl": {"1:1": (1024, 1024), "4:5": (896, 1152), "9:16": (768, 1344), "16:9": (1344, 768)},
     "sd15": {"1:1": (512, 512), "4:5": (448, 576), "9:16": (384, 704), "16:9": (704, 384)},
     "klein": {"1:1": (1024, 1024), "4:5": (896, 1120), "9:16": (720, 1280), "16:9": (1280, 720)},
+    "qwen-edit": {
+        "1:1": (1024, 1024),
+        "4:5": (896, 1120),
+        "9:16": (736, 1312),
+        "16:9": (1312, 736),
+    },
     "tiny": {"1:1": (64, 64), "4:5": (56, 72), "9:16": (48, 88), "16:9": (88, 48)},
 }
 
@@ -31,7 +37,8 @@ TABLE = {
 def test_the_size_table() -> None:
     assert formats.table() == TABLE
     for family, sizes in TABLE.items():
-        side, multiple = formats.GRIDS.get(family, (1024, 64))
+        grid = formats.grids()[family]
+        side, multiple = (1024, 64) if family == "sdxl" else grid  # SDXL: its buckets
         for ratio, (w, h) in sizes.items():
             rw, rh = map(int, ratio.split(":"))
             assert abs(math.log((w / h) / (rw / rh))) < 0.1, (family, ratio)  # within 10 %
@@ -106,11 +113,17 @@ def test_each_format_renders_at_its_size_on_the_tiny_models(runtime: Runtime) ->
 def test_real_families_resolve_to_their_trained_sizes() -> None:
     from types import SimpleNamespace
 
+    from engine.families import by_name
     from engine.pipeline.generate import resolve_params
     from engine.pipeline.loader import FAMILY_DEFAULTS
 
     for family in ("sdxl", "sd15"):
-        loaded = SimpleNamespace(defaults=FAMILY_DEFAULTS[family], tiny=False, family=family)
+        loaded = SimpleNamespace(
+            defaults=FAMILY_DEFAULTS[family],
+            tiny=False,
+            family=family,
+            model_family=by_name(family),
+        )
         for aspect in c.Aspect:
             got = resolve_params(loaded, c.GenerationParams(), aspect)  # type: ignore[arg-type]
             assert (got.width, got.height) == TABLE[family][aspect.value]

@@ -110,7 +110,7 @@ def test_random_adapters_sit_where_the_hub_keeps_the_real_files(
     the loader reads nothing else (it loads from these folders)."""
     from diffusers import DiffusionPipeline
 
-    from engine.pipeline.tiny import ensure_tiny_model
+    from engine.families import ensure_tiny_model
 
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
     spec = choose_adapter(
@@ -133,7 +133,7 @@ def _hub_cache(models_dir: Path, cache: Path) -> None:
     """Copy the tiny random adapters into a Hugging Face cache under the real repo ids."""
     from diffusers import DiffusionPipeline
 
-    from engine.pipeline.tiny import ensure_tiny_model
+    from engine.families import ensure_tiny_model
 
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
     for kind in (PLUS_FACE, FACEID_PLUSV2):
@@ -158,7 +158,7 @@ def test_hub_adapters_load_from_the_cache_offline_or_say_fetch(
     """The real-model path (h94 repo ids, local_files_only) against a model cache."""
     from diffusers import DiffusionPipeline
 
-    from engine.pipeline.tiny import ensure_tiny_model
+    from engine.families import ensure_tiny_model
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
@@ -214,7 +214,7 @@ def test_the_faceid_lora_is_merged_into_the_unet(faceid: LoadedPipeline, models_
     through peft, then merged, so no peft layer is left for fused QKV to bypass."""
     from diffusers import UNet2DConditionModel
 
-    from engine.pipeline.tiny import ensure_tiny_model
+    from engine.families import ensure_tiny_model
 
     plain = UNet2DConditionModel.from_pretrained(ensure_tiny_model("tiny", models_dir) / "unet")
     unet = faceid.pipe.unet

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 import torch
 
-from engine.pipeline import long_prompt, tiny
+from engine import families
+from engine.pipeline import long_prompt
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
@@ -20,7 +21,7 @@ TAIL_B = ", harsh blue neon light, full-length portrait"
 def pipe(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory):
     from diffusers import StableDiffusionPipeline, StableDiffusionXLPipeline
 
-    folder = tiny.ensure_tiny_model(request.param, tmp_path_factory.mktemp("models"))
+    folder = families.ensure_tiny_model(request.param, tmp_path_factory.mktemp("models"))
     cls = StableDiffusionXLPipeline if request.param == "tiny" else StableDiffusionPipeline
     return cls.from_pretrained(folder)
 

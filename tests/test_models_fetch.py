@@ -89,9 +89,9 @@ def test_fetch_takes_kleins_folders_not_its_single_file_checkpoint() -> None:
 
 def test_fetch_patterns_take_every_file_of_the_tiny_klein_layout(tmp_path) -> None:
     """The tiny model is saved by diffusers exactly as the real repo's folders are."""
-    from engine.pipeline import tiny
+    from engine import families
 
-    folder = tiny.ensure_tiny_model("tiny-klein", tmp_path)
+    folder = families.ensure_tiny_model("tiny-klein", tmp_path)
     files = sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
     assert {"model_index.json", "transformer/config.json", "tokenizer/tokenizer.json"} <= set(files)
     taken = set(filter_repo_objects(files, allow_patterns=HUB_ALLOW, ignore_patterns=HUB_IGNORE))

@@ -22,6 +22,7 @@ BOB = Who("terminal", "bob", "bob-chat", "Bob")  # that someone
 CAROL = Who("terminal", "carol", "carol-chat", "Carol")  # tries the same face later
 DAVE = Who("terminal", "dave", "dave-chat", "Dave")  # protects his own face
 ERIN = Who("terminal", "erin", "erin-chat", "Erin")
+CAROL_LATE = Who("terminal", "carol2", "carol2-chat", "Carol")  # after a protection
 MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
 PROTECTED = "this face is protected: its owner asked not to have it used"
 
@@ -109,14 +110,29 @@ async def test_protect_this_face_refuses_the_same_person_from_anyone(studio: Stu
 
 async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     await consent(studio, DAVE)
+    # His own face: a selfie that matches his accepted reference photos (issue 22).
+    assert (await upload(studio, DAVE, "kit_harington/1.jpg", "kit_harington/3.jpg")).count(
+        "✓ accepted"
+    ) == 2
+    # Carol already has a photo of him (issue 22: protection reaches every account).
+    await consent(studio, CAROL)
+    assert "✓ accepted" in await upload(studio, CAROL, "kit_harington/2.jpg")
     [ask] = await studio.handle(Command(DAVE, "protect"))
     assert "Send me one clear selfie" in ask.text
     media_before = all_media(studio.store)
     [r] = await studio.handle(Files(DAVE, (incoming(FACES / "noface" / "1.jpg"),)))
     assert r.text.startswith("That selfie won't do:"), r.text
-    [r] = await studio.handle(Files(DAVE, (incoming(FACES / "kit_harington" / "1.jpg"),)))
+    [r] = await studio.handle(Files(DAVE, (incoming(FACES / "kit_harington" / "2.jpg"),)))
     assert r.text.startswith("Done: your face is protected."), r.text
-    assert all_media(studio.store) == media_before  # the selfie was never stored
+    assert "I also deleted 1 photos of your face that other people had sent" in r.text
+    carol = await studio.store.user("terminal", "carol")
+    assert [
+        p.status
+        for p in await studio.store.photos((await studio.store.current_set(carol["id"]))["id"])
+    ] == ["refused"]
+    after = all_media(studio.store)
+    assert after < media_before  # the selfie was never stored; Carol's photo was deleted
+    assert not [p for p in studio.store.media.user_dir(carol["id"]).rglob("*") if p.is_file()]
     [again] = await studio.handle(Command(DAVE, "protect"))
     assert "already protected" in again.text
 
@@ -132,4 +148,58 @@ async def test_protect_my_own_face_with_a_selfie(studio: Studio) -> None:
     actions = [
         r[0] for r in await studio.store.all("SELECT action FROM moderation_actions ORDER BY id")
     ]
-    assert actions == ["protect_self", "protected_match", "unprotect_self"]  # no photo kept
+    assert actions == ["protect_self", "protect_reach", "protected_match", "unprotect_self"]
+
+
+async def test_protect_someone_elses_face_goes_to_the_moderators(studio: Studio) -> None:
+    """Issue 22, item 4: /protect took any face, so anyone could lock someone else out of
+    the studio. A selfie that doesn't match the person's own accepted photos (here: they
+    have Obama's set and send Kit Harington's face; or they have no set) protects nothing
+    at once: it goes to the moderators as a request, and only their decision protects."""
+    store = studio.store
+    await consent(studio, ERIN)
+    assert "✓ accepted" in await upload(studio, ERIN, "kit_harington/2.jpg")
+    await consent(studio, ANN)
+    assert (await upload(studio, ANN, "obama/1.jpg", "obama/2.jpg")).count("✓ accepted") == 2
+    await studio.handle(Command(ANN, "protect"))
+    media_before = all_media(store)
+    [r] = await studio.handle(Files(ANN, (incoming(FACES / "kit_harington" / "1.jpg"),)))
+    print("\n" + r.text)
+    assert "sent your request to the moderators as report #1" in r.text, r.text
+    assert all_media(store) == media_before  # the selfie was never stored
+    assert await store.one("SELECT 1 FROM protected_faces") is None  # nothing protected
+    assert "✓ accepted" in await upload(studio, ERIN, "kit_harington/3.jpg")  # not locked out
+    row = await store.one("SELECT reason, face_embedding, variation_id FROM reports")
+    assert row["reason"] == "protect_request" and row["variation_id"] is None
+    assert row["face_embedding"]  # its measurements only, for the moderators
+
+    # No set at all: the same. A second request while one is open is not filed twice.
+    await consent(studio, BOB)
+    await studio.handle(Command(BOB, "protect"))
+    [r] = await studio.handle(Files(BOB, (incoming(FACES / "biden" / "1.jpg"),)))
+    assert "as report #2" in r.text, r.text
+    await studio.handle(Command(BOB, "protect"))
+    [r] = await studio.handle(Files(BOB, (incoming(FACES / "biden" / "1.jpg"),)))
+    assert "still with the moderators" in r.text, r.text
+
+    # The moderators see the request and decide: protecting it reaches Erin's photos.
+    box = studio.outboxes["terminal"]
+    cards = [x for to, x in box.sent if to.chat_id == "mods"]  # type: ignore[attr-defined]
+    card = next(x for x in cards if x.text.startswith("Report #1 · A request to protect"))
+    labels = [btn.label for row in card.buttons for btn in row]
+    assert labels == ["Dismiss", "Protect this face"], labels
+    [done] = await studio.handle(Press(MIA, "mod:1:pro"))
+    print(done.text)
+    assert "(1 face embeddings protected, and in 1 other account: 2 reference photos" in (done.text)
+    await consent(studio, CAROL_LATE)
+    assert PROTECTED in await upload(studio, CAROL_LATE, "kit_harington/1.jpg")
+    actions = [r[0] for r in await store.all("SELECT action FROM moderation_actions ORDER BY id")]
+    assert actions[:2] == ["protect_request", "protect_request"], actions
+    assert "protect_face" in actions and "protect_reach" in actions, actions
+
+    # Bob forgets himself: his open request's face measurements go with him.
+    [ask] = await studio.handle(Command(BOB, "forget"))
+    yes = next(b.data for row in ask.buttons for b in row if b.label == "Yes, delete everything")
+    await studio.handle(Press(BOB, yes))
+    request = await store.one("SELECT status, face_embedding FROM reports WHERE id = 2")
+    assert request["face_embedding"] is None and request["status"] == "decided"

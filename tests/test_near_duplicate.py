@@ -93,3 +93,58 @@ def test_the_photo_check_returns_the_fingerprint_and_only_to_a_contract_3_side()
     assert res.accepted and same_picture(res.fingerprint, fingerprint(img))
     assert "fingerprint" not in wire.to_wire(res, 2, c.ADDED_VALUES)
     assert c.parse_result(c.JOB_ANALYZE, c.to_wire(res)).fingerprint == res.fingerprint
+
+
+@needs_faces
+def test_the_face_print_calibration_separates_edited_copies_from_distinct_photos() -> None:
+    """Issue 22, item 11: the face print, on held-out people too (the quick mode: three
+    people, four edits; the full run prints every edit of ../shared/faces)."""
+    out = subprocess.run(
+        [sys.executable, "benchmarks/calibrate_same_picture.py", str(FACES), "--quick"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    # both prints: the engine's (the gate) and the bot's (uploads, no numpy)
+    assert out.stdout.count("copies caught: 44/44 (100%)") == 2, out.stdout
+    assert out.stdout.count("distinct photos of one person called the same picture: 0/15") == 2
+    assert out.stdout.count("same-person false positives 0/") == 4, out.stdout
+
+
+@needs_faces
+def test_edited_copies_are_the_same_picture_by_the_face_not_the_frame() -> None:
+    """The issue's four edits are 12-24 bits apart by the whole-frame hash (over the bar of
+    10); their aligned faces' prints match the original's. Another photo of the person
+    (same pose, same light) does not."""
+    from engine import near_duplicate as engine_print
+    from engine.analysis import analyze_photo
+    from engine.faces.dlib_backend import DlibAnalyzer
+    from engine.gate_calibration import COPIES
+    from sitter import contract as c
+    from sitter import face_print as bot_print
+
+    analyzer = DlibAnalyzer()
+
+    def analysed(im: Image.Image) -> c.AnalyzePhotoResult:
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=90)
+        res = analyze_photo(c.AnalyzePhotoRequest(photo=buf.getvalue()), analyzer)
+        assert res.face_crop is not None, res.issues
+        return res
+
+    src = Image.open(FACES / "deepface_id01" / "1.jpg").convert("RGB")
+    original = analysed(src)
+    edits = ("crop right 18%", "rotate 9", "gamma + crop top 15%", "border + shift")
+    for edit in edits:
+        copy = analysed(COPIES[edit](src))
+        assert not same_picture(original.fingerprint, copy.fingerprint), edit  # the old miss
+        for prints in (engine_print, bot_print):
+            a, b = prints.face_print(original.face_crop), prints.face_print(copy.face_crop)
+            assert prints.same_face_picture(a, b), (edit, prints.__name__)  # type: ignore[arg-type]
+    for n in (2, 3, 4):  # the person's other photos, 2 and 3 in the same pose and light
+        other = analysed(Image.open(FACES / "deepface_id01" / f"{n}.jpg").convert("RGB"))
+        for prints in (engine_print, bot_print):
+            a, b = prints.face_print(original.face_crop), prints.face_print(other.face_crop)
+            assert not prints.same_face_picture(a, b), (n, prints.__name__)  # type: ignore[arg-type]

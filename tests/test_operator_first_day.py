@@ -33,11 +33,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 @pytest.fixture(scope="module")
 def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    from engine.pipeline import tiny
+    from engine import families
 
     root = tmp_path_factory.mktemp("hub")
     folder = root / "FLUX.2-klein-4B"
-    shutil.copytree(tiny.ensure_tiny_model("tiny-klein", root / "build"), folder)
+    shutil.copytree(families.ensure_tiny_model("tiny-klein", root / "build"), folder)
     (folder / "README.md").write_text(CARD)
     (folder / "flux-2-klein-4b.safetensors").write_bytes(b"\0" * 4096)  # never read
     return folder

@@ -76,8 +76,9 @@ def _photo(name: str) -> IncomingFile:
 @needs_shared
 async def test_refused_uploads_are_deleted_at_once(studio: Studio, tmp_path: Path) -> None:
     store = studio.store
-    # Dave protects his own face with a selfie first.
+    # Dave protects his own face with a selfie first (it matches his own photo: issue 22).
     await _consent(studio, DAVE)
+    assert "✓ accepted" in await _send(studio, DAVE, _photo("kit_harington/2.jpg"))
     await studio.handle(Command(DAVE, "protect"))
     selfie = _photo("kit_harington/1.jpg")
     assert "your face is protected" in await _send(studio, DAVE, selfie)
@@ -130,8 +131,10 @@ async def test_redis_keeps_no_photos_after_analysis_and_forget(
     assert (await _send(studio, ANN, *photos)).count("✓ accepted") == 2
     needles = {f.filename: (f.data or b"")[4000:4064] for f in photos}
     assert await in_redis(redis_url, needles) == []  # the analysis results went when read
-    # The /protect selfie ("not stored") is not in Redis either.
+    # The /protect selfie ("not stored") is not in Redis either (Dave's own face: it
+    # matches his photo, issue 22).
     await _consent(studio, DAVE)
+    assert "✓ accepted" in await _send(studio, DAVE, _photo("kit_harington/2.jpg"))
     await studio.handle(Command(DAVE, "protect"))
     selfie = _photo("kit_harington/1.jpg")
     assert "your face is protected" in await _send(studio, DAVE, selfie)

@@ -26,6 +26,7 @@ from sitter.config import load_settings
 ANN = Who("terminal", "ann", "ann-chat", "Ann")  # orders portraits of Obama's face
 BOB = Who("terminal", "bob", "bob-chat", "Bob")  # reports them
 CAROL = Who("terminal", "carol", "carol-chat", "Carol")  # had his photos accepted earlier
+DAN = Who("terminal", "dan", "dan-chat", "Dan")  # his photos were accepted before a protection
 MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
 
 
@@ -148,18 +149,44 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     assert f'"other_orders": [{retry_id}]' in audit["detail"]
 
     # Carol, whose photos were accepted before the protection, cannot order portraits of
-    # the face: checked again when the order is placed, her photos of it deleted.
+    # the face: the protection reached her set at once (issue 22), her photos deleted.
     carol_id = (await store.user("terminal", "carol"))["id"]
-    replies = await _order(studio, CAROL)
-    text = "\n".join(r.text for r in replies)
-    assert "protected" in text and "didn't place the order" in text, text
+    assert "in 1 other account: 2 reference photos and 0 portraits" in done.text, done.text
+    replies = await studio.handle(Command(CAROL, "done"))
+    assert "✓ Queue it" not in dict(_buttons(replies))
     assert await store.one("SELECT 1 FROM orders WHERE user_id = ?", carol_id) is None
     refs = [p for p in store.media.user_dir(carol_id).rglob("*") if p.is_file()]
+    assert refs == []
+    reach = await store.one(
+        "SELECT reason, detail FROM moderation_actions WHERE action = 'protect_reach' "
+        "AND target_user_id = ?",
+        carol_id,
+    )
+    assert '"photos": 2' in reach["detail"]
+
+    # A face protected where the protection could not reach at once (the engine did not
+    # answer then; here it is written straight to the table) is still caught when an
+    # order is placed: Dan's accepted photos of it are deleted and no order is placed.
+    await _consent(studio, DAN)
+    assert (await _photos(studio, DAN, "biden/1.jpg", "biden/2.jpg")).count("✓ accepted") == 2
+    dan_id = (await store.user("terminal", "dan"))["id"]
+    dan_set = await store.current_set(dan_id)
+    from bot.store.moderation_store import ModerationStore
+
+    [first_photo, *_] = await store.photos(dan_set["id"], "accepted")
+    assert first_photo.embedding is not None
+    vec = c.Embedding(backend=first_photo.backend, vector=first_photo.embedding)
+    await ModerationStore(store).add_protected(vec, "moderator")
+    replies = await _order(studio, DAN)
+    text = "\n".join(r.text for r in replies)
+    assert "protected" in text and "didn't place the order" in text, text
+    assert await store.one("SELECT 1 FROM orders WHERE user_id = ?", dan_id) is None
+    refs = [p for p in store.media.user_dir(dan_id).rglob("*") if p.is_file()]
     assert refs == []
     match = await store.one(
         "SELECT reason, detail FROM moderation_actions WHERE action = 'protected_match' "
         "AND target_user_id = ?",
-        carol_id,
+        dan_id,
     )
     assert match["reason"] == "order" and '"photos": 2' in match["detail"]
 
@@ -282,6 +309,9 @@ def test_the_real_worker_refuses_to_paint_a_protected_face() -> None:
         def require_analyzer(self) -> DlibAnalyzer:
             return analyzer
 
+        def require_text_screen(self) -> None:
+            return None  # the typed-answer screen off: this test is about faces
+
     req = c.GenerateRequest(
         generation_id="g1",
         prompt="a portrait",
@@ -304,3 +334,83 @@ def test_the_real_worker_refuses_to_paint_a_protected_face() -> None:
         analyzer,
     )
     assert result.protected_matches == [c.ProtectedMatch(index=1, protected_id=7)]
+
+
+async def _delivered(studio: Studio, who: Who, chat: str) -> int:
+    """Wait until the person's last order is done; its id."""
+    store = studio.store
+    await until(studio, lambda: bool(_sent_to(studio, chat)), what=f"{chat} delivered")
+    order = await store.last_order((await store.user(who.platform, who.user_id))["id"])
+    tracker = studio.tracker()
+    finished = ("done", "delivered")
+    for _ in range(600):
+        if (await store.order(order["id"]))["status"] in finished:
+            break
+        await tracker.tick()
+        await asyncio.sleep(0.05)
+    assert (await store.order(order["id"]))["status"] in finished
+    return order["id"]
+
+
+@needs_shared
+async def test_protect_reaches_portraits_another_account_already_has(studio: Studio) -> None:
+    """Issue 22, item 3: after "Protect this face", another account kept its 4 portraits
+    of that face, /portraits sent them again and Upscale still delivered a new copy. The
+    protection reaches every stored set and portrait of the face, whoever made them:
+    files, rows and Redis, each account reached logged."""
+    store = studio.store
+    await _consent(studio, ANN)
+    assert (await _photos(studio, ANN, "obama/1.jpg", "obama/2.jpg")).count("✓ accepted") == 2
+    await _order(studio, ANN)
+    ann_order = await _delivered(studio, ANN, "ann-chat")
+    await _consent(studio, CAROL)
+    assert (await _photos(studio, CAROL, "obama/3.jpg", "obama/4.jpg")).count("✓ accepted") == 2
+    await _order(studio, CAROL)
+    carol_order = await _delivered(studio, CAROL, "carol-chat")
+    carol_id = (await store.user("terminal", "carol"))["id"]
+    carol_vars = await store.variations(carol_order)
+    assert len(carol_vars) == 4 and all(v["path"] for v in carol_vars)
+
+    # Bob, who reports "it's me", has his own photo of the face: his stays.
+    await _consent(studio, BOB)
+    assert "✓ accepted" in await _photos(studio, BOB, "obama/1.jpg")
+    v1 = (await store.variations(ann_order))[0]["id"]
+    await studio.handle(Press(BOB, f"rep:{v1}:me"))
+    [done] = await studio.handle(Press(MIA, "mod:1:pro"))
+    print("\n" + done.text)
+    bob_id = (await store.user("terminal", "bob"))["id"]
+    bob_photos = await store.all("SELECT status FROM reference_photos WHERE user_id = ?", bob_id)
+    assert [p["status"] for p in bob_photos] == ["accepted"]
+    assert "in 1 other account: 2 reference photos and 4 portraits" in done.text, done.text
+
+    # Carol's portraits: rows marked, files gone; /portraits has none; Upscale refused.
+    rows = await store.variations(carol_order)
+    assert all(r["removed_at"] and r["path"] is None for r in rows), [dict(r) for r in rows]
+    files = [p for p in store.media.user_dir(carol_id).rglob("*") if p.is_file()]
+    assert files == [], files
+    shown = await studio.handle(Command(CAROL, "portraits"))
+    listing = "\n".join(r.text for r in shown)
+    line = next(x for x in listing.splitlines() if f"#{carol_order} " in x)
+    assert line.endswith(", 0 portraits") and not any(r.images for r in shown), listing
+    [again] = await studio.handle(Press(CAROL, b.item("u", carol_vars[0]["id"])))
+    assert again.text == "That portrait was removed.", again.text
+    photos = await store.all(
+        "SELECT status, embedding FROM reference_photos WHERE user_id = ?", carol_id
+    )
+    assert photos and all(p["status"] == "refused" and p["embedding"] is None for p in photos)
+    audit = await store.one(
+        "SELECT report_id, detail FROM moderation_actions WHERE action = 'protect_reach' "
+        "AND target_user_id = ?",
+        carol_id,
+    )
+    assert audit is not None and audit["report_id"] == 1
+    assert '"portraits": 4' in audit["detail"] and '"photos": 2' in audit["detail"]
+    # Nothing of hers is left in Redis (kept photo checks name their person).
+    from redis.asyncio import Redis
+
+    redis = Redis.from_url(studio.settings.redis_url)
+    try:
+        keys = [k async for k in redis.scan_iter(match=f"*-a{carol_id}-*")]
+    finally:
+        await redis.aclose()
+    assert keys == [], keys

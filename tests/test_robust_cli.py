@@ -181,6 +181,32 @@ def test_photos_check_is_independent_by_default_and_as_a_set_on_request() -> Non
 
 
 @needs_shared
+def test_photos_check_as_a_set_keeps_the_majority_whatever_the_order(tmp_path: Path) -> None:
+    """Issue 22, item 2: b1.jpg of one person, o1.jpg and o2.jpg of another, judged in file
+    order, refused the two; the bot keeps the two. And fewer photos than the studio's
+    minimum are pointed out."""
+    names = {"b1.jpg": "biden/1.jpg", "o1.jpg": "obama/1.jpg", "o2.jpg": "obama/2.jpg"}
+    for name, src in names.items():
+        (tmp_path / name).write_bytes((FACES / src).read_bytes())
+    files = [str(tmp_path / n) for n in names]
+    env = {"SITTER_FACE_BACKEND": "dlib"}
+    out = _sitter("photos", "check", "--json", "--as-set", *files, env=env)
+    rows = {Path(r["file"]).name: r for r in map(json.loads, out.stdout.splitlines())}
+    assert {n: r["accepted"] for n, r in rows.items()} == {
+        "b1.jpg": False,
+        "o1.jpg": True,
+        "o2.jpg": True,
+    }, out.stdout
+    assert rows["b1.jpg"]["reasons"][0]["problem"] == "different_person"
+    assert "most of the other photos" in rows["b1.jpg"]["reasons"][0]["detail"]
+    assert "2 usable photos; the studio needs at least 4 of one person" in out.stderr
+    assert out.returncode == 1
+    text = _sitter("photos", "check", "--as-set", *files, env=env)
+    assert "b1.jpg: refused" in text.stdout and "o2.jpg: accepted" in text.stdout
+    assert "2 usable photos; the studio needs at least 4" in text.stdout
+
+
+@needs_shared
 def test_photos_check_reports_low_resolution_sizes_and_keeps_stderr_clean() -> None:
     files = [BAD_IMAGES / "hopper.tif", BAD_IMAGES / "hopper_bad_exif.jpg"]
     files += [BAD_IMAGES / "crash-0c7e0e8e11ce787078f00b5b0ca409a167f070e0.tif"]

@@ -21,6 +21,7 @@ from bot.store.store import Row, Store
 from sitter import contract as c
 
 REASONS = ("not_me", "sexual", "minor", "deception", "other")
+PROTECT_REQUEST = "protect_request"  # a face to protect, no portrait (*_protect_requests.sql)
 
 
 def now_iso(delta: timedelta | None = None) -> str:
@@ -92,6 +93,28 @@ class ModerationStore(PendingInputs):
             reason,
             text,
             v["platform"],
+        )
+
+    async def create_protect_request(
+        self, reporter_user_id: int, embedding: c.Embedding, platform: str
+    ) -> int:
+        """A request to protect a face that isn't the person's own (*_protect_requests.sql):
+        a report with no portrait, carrying the selfie's embedding, never the photo."""
+        return await self.store.run(
+            "INSERT INTO reports (reporter_user_id, reason, platform, face_backend, "
+            "face_embedding) VALUES (?, ?, ?, ?, ?)",
+            reporter_user_id,
+            PROTECT_REQUEST,
+            platform,
+            embedding.backend,
+            json.dumps(list(embedding.vector)),
+        )
+
+    async def open_protect_request(self, reporter_user_id: int) -> Row | None:
+        return await self.store.one(
+            "SELECT id FROM reports WHERE reporter_user_id = ? AND reason = ? AND status = 'open'",
+            reporter_user_id,
+            PROTECT_REQUEST,
         )
 
     async def open_report(self, variation_id: int, reporter_user_id: int) -> Row | None:

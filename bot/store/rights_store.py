@@ -100,6 +100,15 @@ async def scrub_person(store: Store, user: Row) -> dict[str, int]:
         done["report_notes"] = await store.run(
             "UPDATE reports SET text = '' WHERE reporter_user_id = ? AND text != ''", uid
         )
+        # A /protect request's selfie measurements (*_protect_requests.sql) go with the
+        # person; an open request has nothing left to protect and is closed.
+        done["protect_requests"] = await store.run(
+            "UPDATE reports SET face_backend = NULL, face_embedding = NULL, "
+            "status = CASE status WHEN 'open' THEN 'decided' ELSE status END, "
+            "decision = COALESCE(decision, 'dismiss'), decided_by = COALESCE(decided_by, 'system') "
+            "WHERE reporter_user_id = ? AND face_embedding IS NOT NULL",
+            uid,
+        )
         await store.run("DELETE FROM pending_inputs WHERE user_id = ?", uid)
         done["platform_rows"] = await _drop_platform_ids(store, user)
         if user["banned_at"]:  # the row stays for the ban: only the platform id is needed

@@ -30,6 +30,7 @@ class Portrait:
     regenerated: str = ""  # why earlier tries were made again (comma separated)
     face_found: bool = False
     passed: bool = False
+    detail: str | None = None  # why the face detail pass ran (a code), None when it did not
     detail_gain: float | None = None  # the face detail pass's gain, when its version was kept
 
     @property
@@ -53,6 +54,7 @@ class Portrait:
             regenerated=row["regenerated"] or "",
             face_found=bool(row["face_found"]),
             passed=bool(row["passed"]),
+            detail=row["detail"],
             detail_gain=row["detail_gain"],
         )
 

@@ -234,3 +234,8 @@ def load_adapter(pipe: Any, spec: AdapterSpec, cache_dir: Path | None) -> None:
         pipe.fuse_lora(components=["unet"])
         pipe.unload_lora_weights()
         log.info("identity adapter %s: its LoRA is merged into the UNet", spec.licence_name)
+
+
+def id_dim_for(backend: FaceBackend | str) -> int:
+    """The face vector's size for a face backend (what an adapter is sized for)."""
+    return INSIGHTFACE_DIM if FaceBackend(backend) == FaceBackend.INSIGHTFACE else DLIB_DIM

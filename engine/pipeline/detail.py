@@ -186,6 +186,23 @@ def paste_back(
     return Image.fromarray(base.clip(0, 255).astype(np.uint8)), full
 
 
+def _faces_to_detail(
+    analyzer: FaceAnalyzer, scored: Sequence[tuple[Image.Image, Likeness]], mode: str
+) -> list[tuple[int, str, Crop]]:
+    """(index, reason, crop) of each variation whose face the pass renders again."""
+    band = near_gate_band(analyzer.same_person_threshold)
+    todo: list[tuple[int, str, Crop]] = []
+    for i, (image, likeness) in enumerate(scored):
+        if not likeness.face_found:
+            continue  # nothing to find again: the regeneration loop handles it
+        box = likeness.box or _largest_face(analyzer, image)  # the scorer's face, when it says
+        gate = likeness.threshold or analyzer.same_person_threshold  # this person's bar
+        reason = why_detail(mode, box, image, likeness, gate, band)
+        if reason is not None and box is not None:
+            todo.append((i, reason, face_crop_box(box, image.size)))
+    return todo
+
+
 def detail_pass(
     runtime: Models,
     loaded: LoadedPipeline,
@@ -213,17 +230,7 @@ def detail_pass(
     if mode == "off":
         return out
     started = time.perf_counter()
-    analyzer = runtime.require_analyzer()
-    band = near_gate_band(analyzer.same_person_threshold)
-    todo: list[tuple[int, str, Crop]] = []
-    for i, (image, likeness) in enumerate(scored):
-        if not likeness.face_found:
-            continue  # nothing to find again: the regeneration loop handles it
-        box = likeness.box or _largest_face(analyzer, image)  # the scorer's face, when it says
-        gate = likeness.threshold or analyzer.same_person_threshold  # this person's bar
-        reason = why_detail(mode, box, image, likeness, gate, band)
-        if reason is not None and box is not None:
-            todo.append((i, reason, face_crop_box(box, image.size)))
+    todo = _faces_to_detail(runtime.require_analyzer(), scored, mode)
     if not todo:
         return out
     strength = settings.face_detail_strength

@@ -25,17 +25,12 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
+from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import detail_pass
-from engine.pipeline.identity_input import (
-    choose_crops,
-    clear_identity,
-    identity_kwargs,
-    placeholder_crops,
-)
+from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
-from engine.pipeline.speed import choose_path
 from sitter.contract import (
     Aspect,
     FaceDetail,
@@ -63,14 +58,9 @@ def retry_seed(seed: int, attempt: int) -> int:
     return (seed + (attempt - 1) * _SEED_STEP) % SEED_SPACE if attempt > 1 else seed
 
 
-# Styles are written for SDXL (1024 px). A family that cannot work that large gets
-# the same aspect ratio at its own default size instead; the tiny test model also
-# caps its steps, so a bot wired to it answers in seconds.
-MAX_SIDE = {"sdxl": 1536, "sd15": 768, "klein": 1536, "tiny": 128}
-TINY_MAX_STEPS = 8
-
-
 def _fit(width: int, height: int, max_side: int, default_side: int) -> tuple[int, int]:
+    """Styles are written for SDXL (1024 px): a family that cannot work that large gets
+    the same aspect ratio at its own default size instead."""
     if max(width, height) <= max_side:
         return width, height
     f = default_side / max(width, height)
@@ -81,34 +71,23 @@ def resolve_params(
     loaded: LoadedPipeline, params: GenerationParams, aspect: Aspect | None = None
 ) -> Resolved:
     """The family's defaults under the style's params; an ``aspect`` sets the size
-    to the model's own for that format (engine/formats.py)."""
+    to the model's own for that format (engine/formats.py). The tiny test models also
+    cap their steps, so a bot wired to one answers in seconds."""
+    family = loaded.model_family
     d = loaded.defaults
     width = params.width or d.width
     height = params.height or d.height
     if width % 8 or height % 8:
         raise ValueError(f"width and height must be multiples of 8, got {width}x{height}")
-    kind = "tiny" if loaded.tiny else loaded.family
-    width, height = _fit(width, height, MAX_SIDE[kind], max(d.width, d.height))
+    width, height = _fit(width, height, family.max_side(loaded.tiny), max(d.width, d.height))
     if aspect is not None:
-        from engine.formats import size_for
-
-        width, height = size_for(kind, aspect)
+        width, height = family.size_for(aspect, loaded.tiny)
     steps = params.steps or d.steps
     if loaded.tiny:
         steps = min(steps, TINY_MAX_STEPS)
     scale = d.identity_scale if params.identity_scale is None else params.identity_scale
-    if loaded.family == "klein":
-        from engine.pipeline.klein import distilled_params
-
-        steps, guidance = distilled_params(loaded, steps, params.guidance)
-        return Resolved(steps, guidance, width, height, scale)
-    return Resolved(
-        steps=steps,
-        guidance=d.guidance if params.guidance is None else params.guidance,
-        width=width,
-        height=height,
-        identity_scale=scale,
-    )
+    steps, guidance = family.steps_and_guidance(loaded, steps, params.guidance)
+    return Resolved(steps, guidance, width, height, scale)
 
 
 def render(
@@ -124,56 +103,22 @@ def render(
     ref_images: Sequence[Image.Image] = (),
     ref_latents: Any = None,
 ) -> list[Image.Image]:
-    """One batched pipeline call: one image per seed. ``crops``: the references'
-    aligned face crops (engine.pipeline.identity_input.choose_crops); ``ref_images``:
-    FLUX.2 [klein]'s prepared references (engine.pipeline.klein.reference_images)."""
-    import torch
-
-    def check_cancel(_pipe: Any, _step: int, _t: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-        if cancel is not None and cancel.is_set():
-            raise Cancelled("generation cancelled")
-        progress.on_step_end(_pipe, _step, params.steps)  # engine/progress.py, for the bot
-        return kwargs
-
-    if loaded.family == "klein":  # identity from the reference images, no adapter
-        from engine.pipeline import klein
-
-        return klein.render(
-            loaded,
-            prompt=prompt,
-            params=params,
-            seeds=seeds,
-            images=ref_images,
-            on_step=check_cancel,
-            latents=ref_latents,
-        )
-    pipe = loaded.pipe
-    params = choose_path(loaded, params)  # fast path: 4 steps, no CFG, trailing Euler timesteps
-    cfg = params.guidance > 1.0
-    generators = [torch.Generator("cpu").manual_seed(int(s)) for s in seeds]
-
-    pipe.set_ip_adapter_scale(params.identity_scale)
-    from engine.pipeline import long_prompt  # no silent truncation at CLIP's 77 tokens
-
-    text = long_prompt.encode(pipe, prompt, negative_prompt or None, cfg=cfg)
-    try:
-        with torch.inference_mode():
-            identity = identity_kwargs(loaded, refs, crops, cfg=cfg, batch=len(seeds))
-            out = pipe(
-                **text,
-                num_images_per_prompt=len(seeds),
-                generator=generators,
-                num_inference_steps=params.steps,
-                guidance_scale=params.guidance,
-                width=params.width,
-                height=params.height,
-                **identity,
-                callback_on_step_end=check_cancel,
-                output_type="pil",
-            )
-    finally:
-        clear_identity(loaded)  # also when cancelled or failed
-    return list(out.images)
+    """One batched render by the model's family: one image per seed. ``refs`` /
+    ``crops``: the identity adapter's inputs (engine.pipeline.identity_input.choose_crops);
+    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
+    draw = Draw(
+        prompt=prompt,
+        negative_prompt=negative_prompt,
+        params=params,
+        seeds=seeds,
+        refs=refs,
+        crops=crops,
+        ref_images=ref_images,
+        ref_latents=ref_latents,
+    )
+    return loaded.model_family.render(
+        loaded, draw, step_callback(cancel, params.steps, "generation")
+    )
 
 
 def png_bytes(image: Image.Image) -> bytes:
@@ -208,6 +153,107 @@ def _plain_verdict(lk: Likeness) -> Verdict:
     return Verdict.NOT_ALIKE if lk.face_found else Verdict.NO_FACE
 
 
+@dataclass
+class _Order:
+    """One order checked against this worker's models: what every attempt renders with."""
+
+    req: GenerateRequest
+    loaded: LoadedPipeline
+    gate: PersonGate
+    params: Resolved
+    refs: np.ndarray  # the identity adapter's face vectors
+    crops: list[Image.Image]  # and aligned crops
+    inputs: OrderInputs  # the family's prompt and prepared photos
+
+    @classmethod
+    def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
+        loaded = runtime.require_pipeline()
+        analyzer = runtime.require_analyzer()
+        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        crops = choose_crops(req.references, refs)
+        # The likeness gate for this person and this style (engine/gate.py).
+        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
+        params = resolve_params(loaded, req.params, req.aspect)
+        # Before any GPU time: the prompt fits, the person's photos are ready (for a family
+        # that takes them: their latents are encoded once per order, not per attempt).
+        inputs = loaded.model_family.prepare(loaded, req)
+        return cls(req, loaded, gate, params, refs, list(crops), inputs)
+
+
+def _attempt(
+    runtime: Models,
+    order: _Order,
+    slots: list[_Slot],
+    pending: list[_Slot],
+    attempt: int,
+    safety: Any,
+    cancel: threading.Event | None,
+    draw: Callable[..., list[Image.Image]],
+) -> None:
+    """Render every pending slot in one batch; score; the face detail pass; offer each
+    slot the version that would be delivered unless the safety check withholds it."""
+    req, loaded, inputs = order.req, order.loaded, order.inputs
+    seeds = [retry_seed(s.seed, attempt) for s in pending]
+    progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
+    with runtime.gpu_lock:
+        images = draw(
+            loaded,
+            prompt=inputs.prompt,
+            negative_prompt=req.negative_prompt,
+            params=order.params,
+            seeds=seeds,
+            refs=order.refs,
+            crops=order.crops,
+            cancel=cancel,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
+        )
+    scored = [(image, order.gate.judge(image)) for image in images]
+    # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
+    kept = detail_pass(
+        runtime,
+        loaded,
+        scored,
+        seeds,
+        judge=order.gate.judge,
+        prompt=inputs.prompt,
+        negative_prompt=req.negative_prompt,
+        params=order.params,
+        refs=order.refs,
+        id_crops=order.crops,
+        cancel=cancel,
+        ref_images=inputs.ref_images,
+    )
+    for slot, seed, k in zip(pending, seeds, kept, strict=True):
+        slot.attempts = attempt
+        # The safety check sees the version that would be delivered (detailed or not).
+        if safety.withholds(slot, seed, k.image):
+            continue  # over the safety threshold: rendered again with a new seed
+        slot.offer(k.image, seed, k.likeness, k.report)
+    passing = sum(bool(s.best and s.best.passed) for s in slots)
+    progress.finished(passing)
+    log.info(
+        "%s attempt %d: %d/%d variations pass", req.generation_id, attempt, passing, len(slots)
+    )
+
+
+def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
+    assert slot.best is not None
+    return Variation(
+        seed=slot.best_seed,
+        image=png,
+        likeness=slot.best.score,
+        face_found=slot.best.face_found,
+        attempts=slot.attempts,
+        passed=slot.best.passed,
+        verdict=slot.best.verdict or _plain_verdict(slot.best),
+        threshold=slot.best.threshold,
+        regenerated_for=slot.rejected[: slot.attempts - 1],
+        safety=safety.score_of(slot.best_seed),
+        detail=slot.best_detail,
+    )
+
+
 def generate(
     runtime: Models,
     req: GenerateRequest,
@@ -224,23 +270,10 @@ def generate(
     """
     started = time.perf_counter()
     # 1. Check inputs against this worker's models.
-    loaded = runtime.require_pipeline()
-    analyzer = runtime.require_analyzer()
-    refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
-    crops = choose_crops(req.references, refs)
-    # The likeness gate for this person and this style (engine/gate.py).
-    gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
-    params = resolve_params(loaded, req.params, req.aspect)
+    order = _Order.check(runtime, req)
+    loaded = order.loaded
     # (seeds are within SEED_SPACE: the contract's Seed bound refuses others)
     slots = [_Slot(seed=s) for s in req.seeds]
-    prompt, ref_images, ref_latents = req.prompt, [], None
-    if loaded.family == "klein":  # before any GPU time: the prompt fits, the photos are ready
-        from engine.pipeline import klein
-
-        prompt = req.reference_prompt or req.prompt
-        klein.check_prompt(loaded, prompt)
-        ref_images = klein.reference_images(loaded, req.references)
-        ref_latents = klein.ReferenceLatents()  # encoded once per order, not per attempt
     safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
     # 2. Render every pending slot in one batch; score; keep the best attempt.
@@ -248,51 +281,7 @@ def generate(
         pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
         if not pending:
             break
-        seeds = [retry_seed(s.seed, attempt) for s in pending]
-        progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
-        with runtime.gpu_lock:
-            images = (draw or render)(
-                loaded,
-                prompt=prompt,
-                negative_prompt=req.negative_prompt,
-                params=params,
-                seeds=seeds,
-                refs=refs,
-                crops=crops,
-                cancel=cancel,
-                ref_images=ref_images,
-                ref_latents=ref_latents,
-            )
-        scored = [(image, gate.judge(image)) for image in images]
-        # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
-        kept = detail_pass(
-            runtime,
-            loaded,
-            scored,
-            seeds,
-            judge=gate.judge,
-            prompt=prompt,
-            negative_prompt=req.negative_prompt,
-            params=params,
-            refs=refs,
-            id_crops=crops,
-            cancel=cancel,
-            ref_images=ref_images,
-        )
-        for slot, seed, k in zip(pending, seeds, kept, strict=True):
-            slot.attempts = attempt
-            # The safety check sees the version that would be delivered (detailed or not).
-            if safety.withholds(slot, seed, k.image):
-                continue  # over the safety threshold: rendered again with a new seed
-            slot.offer(k.image, seed, k.likeness, k.report)
-        progress.finished(sum(bool(s.best and s.best.passed) for s in slots))
-        log.info(
-            "%s attempt %d: %d/%d variations pass",
-            req.generation_id,
-            attempt,
-            sum(bool(s.best and s.best.passed) for s in slots),
-            len(slots),
-        )
+        _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
 
     # 3. Label (AI provenance on every file) and report.
     variations, withheld = [], []
@@ -303,21 +292,7 @@ def generate(
         png = (label or runtime.mark_ai)(
             png_bytes(slot.best_image), model=loaded.model, seed=slot.best_seed
         )
-        variations.append(
-            Variation(
-                seed=slot.best_seed,
-                image=png,
-                likeness=slot.best.score,
-                face_found=slot.best.face_found,
-                attempts=slot.attempts,
-                passed=slot.best.passed,
-                verdict=slot.best.verdict or _plain_verdict(slot.best),
-                threshold=slot.best.threshold,
-                regenerated_for=slot.rejected[: slot.attempts - 1],
-                safety=safety.score_of(slot.best_seed),
-                detail=slot.best_detail,
-            )
-        )
+        variations.append(_variation(slot, png, safety))
     return GenerateResult(
         generation_id=req.generation_id,
         variations=variations,
@@ -341,8 +316,9 @@ def warm_up(
     compilation (minutes for SDXL with max-autotune). A compiled pipeline renders 2
     steps at each size (default: the model's default size) for a full order (4 seeds)
     and for a one-image retry (the second batch size makes dynamo generalise the batch
-    dimension), on the path the worker serves (quality with CFG, or fast); FLUX.2
-    [klein] with four references, an order's shape. Otherwise one step at <= 256 px.
+    dimension), on the path the worker serves (quality with CFG, or fast); a reference
+    family with its full set of references, an order's shape. Otherwise one step at
+    <= 256 px (with the fewest references the family renders with, often none).
     """
     d = loaded.defaults
     refs = np.ones((1, loaded.id_dim), dtype=np.float32)
@@ -358,15 +334,13 @@ def warm_up(
             seeds=[0],
             refs=refs,
             crops=placeholder_crops(),
+            ref_images=loaded.model_family.warm_up_inputs(loaded, full=False),
         )
         return False
     guidance = 0.0 if state.fast_path else d.guidance
-    ref_images: list[Image.Image] = []
-    if loaded.family == "klein":  # an order's shape: the output's tokens + 4 references'
-        from engine.pipeline import klein
-
-        side = klein.reference_side(loaded)
-        ref_images = [Image.new("RGB", (side, side), (128, 128, 128))] * klein.MAX_REFERENCES
+    ref_images = loaded.model_family.warm_up_inputs(
+        loaded, full=True
+    )  # an order's shape, references too
     for width, height in sizes or [(d.width, d.height)]:
         for batch in batches:
             render(

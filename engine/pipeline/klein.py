@@ -183,11 +183,13 @@ def reference_side(loaded: LoadedPipeline) -> int:
     return side
 
 
-def reference_images(loaded: LoadedPipeline, refs: Sequence[Reference]) -> list[Image.Image]:
-    """The chosen references, prepared for this model."""
+def reference_images(
+    loaded: LoadedPipeline, refs: Sequence[Reference], k: int = MAX_REFERENCES
+) -> list[Image.Image]:
+    """Up to ``k`` chosen references, prepared for this model."""
     side = reference_side(loaded)
     images = []
-    for i in choose_references(refs):
+    for i in choose_references(refs, k):
         crop = _crop(refs[i])
         assert crop is not None
         images.append(prepare_reference(crop, side))

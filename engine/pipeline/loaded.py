@@ -18,6 +18,10 @@ from sitter.config import ConfigError, Settings
 if TYPE_CHECKING:
     from engine.pipeline.adapter import AdapterSpec
 
+# The model families by code, filled by engine/families/ as it is imported (this leaf
+# module imports no family: they import it).
+FAMILY_OBJECTS: dict[str, Any] = {}
+
 
 class Cancelled(Exception):
     """The job was cancelled (time limit or shutdown) while rendering."""
@@ -117,7 +121,7 @@ class Speedups:
 @dataclass
 class LoadedPipeline:
     pipe: Any
-    family: str  # sdxl, sd15 or klein
+    family: str  # the family's code (engine/families/): sdxl, sd15, klein, qwen-edit
     model: str  # as configured
     tiny: bool
     device: str
@@ -127,6 +131,11 @@ class LoadedPipeline:
     extra: dict[str, Any] = field(default_factory=dict)
     # The speed switches applied (engine.pipeline.speed.apply_speedups); None: none were.
     speed: Speedups | None = None
+
+    @property
+    def model_family(self) -> Any:
+        """The family object (engine.families.base.Family) that renders with this pipeline."""
+        return FAMILY_OBJECTS[self.family]
 
     @property
     def id_dim(self) -> int:

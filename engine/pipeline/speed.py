@@ -123,6 +123,49 @@ def _compile(module: Any, mode: str, backend: str, fullgraph: bool) -> None:
         module.compile(backend=backend, fullgraph=fullgraph)
 
 
+def _fuse(pipe: Any, state: Speedups, fuse: bool) -> None:
+    """Fused QKV projections in the UNet and VAE (the IP-Adapter's processors stay)."""
+    if not fuse:
+        state.skipped["fused-qkv"] = "switched off"
+        return
+    n = fuse_projections(pipe.unet) + fuse_projections(pipe.vae)
+    state.applied.append(f"fused-qkv({n})")
+    if any(_is_ip_adapter(p) for p in pipe.unet.attn_processors.values()):
+        state.skipped["fused-qkv on IP-Adapter cross-attention"] = (
+            "diffusers has no fused IP-Adapter processor; fuse_qkv_projections() "
+            "would drop the identity adapter"
+        )
+
+
+def _compile_unet_and_decoder(
+    loaded: LoadedPipeline,
+    state: Speedups,
+    mode: str,
+    backend: str,
+    fullgraph: bool,
+    static_shapes: bool,
+) -> None:
+    """torch.compile in place, once (a pipeline compiled before is left as it is)."""
+    import torch
+    from diffusers.utils.torch_utils import is_compiled_module
+
+    pipe, before = loaded.pipe, loaded.speed
+    if is_compiled_module(pipe.unet) or (before is not None and before.compiled):
+        state.compiled = True
+        state.skipped["compile"] = "already compiled"
+        return
+    if static_shapes:
+        # One static graph per shape (faster kernels, a compile per new batch size or
+        # resolution) instead of dynamo's switch to a dynamic batch dimension at the
+        # second shape it sees.
+        torch._dynamo.config.automatic_dynamic_shapes = False
+        torch._dynamo.config.cache_size_limit = max(64, torch._dynamo.config.cache_size_limit)
+    _compile(pipe.unet, mode, backend, fullgraph)
+    _compile(pipe.vae.decoder, mode, backend, fullgraph)
+    state.compiled = True
+    state.applied.append(f"compile({mode if backend == 'inductor' else backend})")
+
+
 def apply_speedups(
     loaded: LoadedPipeline,
     compile: bool,
@@ -159,16 +202,7 @@ def apply_speedups(
     state.applied.append("sdpa")
 
     # 2. Fused projections, except on the identity adapter's processors.
-    if fuse:
-        n = fuse_projections(pipe.unet) + fuse_projections(pipe.vae)
-        state.applied.append(f"fused-qkv({n})")
-        if any(_is_ip_adapter(p) for p in pipe.unet.attn_processors.values()):
-            state.skipped["fused-qkv on IP-Adapter cross-attention"] = (
-                "diffusers has no fused IP-Adapter processor; fuse_qkv_projections() "
-                "would drop the identity adapter"
-            )
-    else:
-        state.skipped["fused-qkv"] = "switched off"
+    _fuse(pipe, state, fuse)
 
     # 3. Memory format.
     if channels_last is None:
@@ -183,27 +217,9 @@ def apply_speedups(
 
     # 5. torch.compile, in place, UNet and VAE decoder.
     if compile:
-        from diffusers.utils.torch_utils import is_compiled_module
-
-        before = loaded.speed
-        if is_compiled_module(pipe.unet) or (before is not None and before.compiled):
-            state.compiled = True
-            state.skipped["compile"] = "already compiled"
-        else:
-            if static_shapes:
-                # One static graph per shape (faster kernels, a compile per new batch
-                # size or resolution) instead of dynamo's switch to a dynamic batch
-                # dimension at the second shape it sees.
-                torch._dynamo.config.automatic_dynamic_shapes = False
-                torch._dynamo.config.cache_size_limit = max(
-                    64, torch._dynamo.config.cache_size_limit
-                )
-            _compile(pipe.unet, compile_mode, compile_backend, fullgraph)
-            _compile(pipe.vae.decoder, compile_mode, compile_backend, fullgraph)
-            state.compiled = True
-            state.applied.append(
-                f"compile({compile_mode if compile_backend == 'inductor' else compile_backend})"
-            )
+        _compile_unet_and_decoder(
+            loaded, state, compile_mode, compile_backend, fullgraph, static_shapes
+        )
     else:
         state.skipped["compile"] = "off (SITTER_COMPILE=auto is on for CUDA only)"
     loaded.speed = state

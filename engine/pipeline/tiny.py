@@ -1,5 +1,7 @@
-"""The built-in offline model: a tiny, randomly initialised SD 1.5 or SDXL pipeline.
+"""SDXL's and SD 1.5's tiny offline builder (each family builds its own tiny model;
+``engine.families.ensure_tiny_model`` keeps them in the models folder).
 
+The SDXL / SD 1.5 one is a tiny, randomly initialised pipeline.
 It is built in code from the real diffusers/transformers classes with a fixed
 seed, saved once under the models folder with ``save_pretrained`` and then
 loaded by the same loader as a downloaded model (``loader.load_pipeline``), so
@@ -10,9 +12,6 @@ about a second on a CPU.
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,20 +21,9 @@ if TYPE_CHECKING:
     from diffusers import AutoencoderKL, DiffusionPipeline
     from transformers import CLIPTextConfig, CLIPTokenizer
 
-# Model names that select a tiny variant; "tiny" mirrors the SDXL default.
-TINY_VARIANTS: dict[str, str] = {
-    "tiny": "sdxl",
-    "tiny-sdxl": "sdxl",
-    "tiny-sd15": "sd15",
-    "tiny-klein": "klein",  # FLUX.2 [klein]: engine.pipeline.tiny_klein
-}
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
 _SEED = 0
 _TEXT_HIDDEN = 32
-
-
-def is_tiny(model: str) -> bool:
-    return model in TINY_VARIANTS
 
 
 # A few merges so the BPE has real work to do; transformers 5 wants every line a pair.
@@ -90,58 +78,23 @@ def _vae() -> AutoencoderKL:
     )
 
 
-def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
-    """Build the tiny pipeline in memory (deterministic: fixed init seed)."""
-    import torch
-    from diffusers import (
-        EulerDiscreteScheduler,
-        StableDiffusionPipeline,
-        StableDiffusionXLPipeline,
-        UNet2DConditionModel,
-    )
-    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+def _scheduler() -> Any:
+    from diffusers import EulerDiscreteScheduler
 
-    if variant not in ("sd15", "sdxl"):
-        raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")
-    tokenizer = _tokenizer()
-    vocab_size = len(tokenizer)
-    scheduler = EulerDiscreteScheduler(
+    return EulerDiscreteScheduler(
         beta_start=0.00085,
         beta_end=0.012,
         beta_schedule="scaled_linear",
         timestep_spacing="leading",
         steps_offset=1,
     )
-    torch.manual_seed(_SEED)
-    if variant == "sd15":
-        unet = UNet2DConditionModel(
-            block_out_channels=(32, 64),
-            layers_per_block=1,
-            sample_size=8,
-            in_channels=4,
-            out_channels=4,
-            down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
-            up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-            cross_attention_dim=_TEXT_HIDDEN,
-            attention_head_dim=8,
-            norm_num_groups=32,
-        )
-        vae = _vae()
-        text_encoder = CLIPTextModel(_text_config(vocab_size))
-        return StableDiffusionPipeline(
-            vae=vae,
-            text_encoder=text_encoder,
-            tokenizer=tokenizer,
-            unet=unet,
-            scheduler=scheduler,
-            safety_checker=None,
-            feature_extractor=None,
-            image_encoder=None,
-            requires_safety_checker=False,
-        )
-    # SDXL: two text encoders whose hidden states are concatenated (32 + 32),
-    # pooled projection (32) plus six 8-dim time ids into the added embedding.
-    unet = UNet2DConditionModel(
+
+
+def _unet(**kwargs: Any) -> Any:
+    """A two-level UNet at 8x8 latents; the family's cross-attention keywords on top."""
+    from diffusers import UNet2DConditionModel
+
+    return UNet2DConditionModel(
         block_out_channels=(32, 64),
         layers_per_block=1,
         sample_size=8,
@@ -149,6 +102,41 @@ def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
         out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"),
         up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        norm_num_groups=32,
+        **kwargs,
+    )
+
+
+def _tiny_sd15() -> Any:
+    from diffusers import StableDiffusionPipeline
+    from transformers import CLIPTextModel
+
+    tokenizer = _tokenizer()
+    torch_seed()
+    unet = _unet(cross_attention_dim=_TEXT_HIDDEN, attention_head_dim=8)
+    return StableDiffusionPipeline(
+        vae=_vae(),
+        text_encoder=CLIPTextModel(_text_config(len(tokenizer))),
+        tokenizer=tokenizer,
+        unet=unet,
+        scheduler=_scheduler(),
+        safety_checker=None,
+        feature_extractor=None,
+        image_encoder=None,
+        requires_safety_checker=False,
+    )
+
+
+def _tiny_sdxl() -> Any:
+    """Two text encoders whose hidden states are concatenated (32 + 32), pooled
+    projection (32) plus six 8-dim time ids into the added embedding."""
+    from diffusers import StableDiffusionXLPipeline
+    from transformers import CLIPTextModel, CLIPTextModelWithProjection
+
+    tokenizer = _tokenizer()
+    vocab_size = len(tokenizer)
+    torch_seed()
+    unet = _unet(
         attention_head_dim=(2, 4),
         use_linear_projection=True,
         addition_embed_type="text_time",
@@ -156,52 +144,32 @@ def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
         transformer_layers_per_block=(1, 1),
         projection_class_embeddings_input_dim=6 * 8 + 32,
         cross_attention_dim=2 * _TEXT_HIDDEN,
-        norm_num_groups=32,
     )
-    vae = _vae()
-    text_encoder = CLIPTextModel(_text_config(vocab_size))
-    text_encoder_2 = CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32))
     return StableDiffusionXLPipeline(
-        vae=vae,
-        text_encoder=text_encoder,
-        text_encoder_2=text_encoder_2,
+        vae=_vae(),
+        text_encoder=CLIPTextModel(_text_config(vocab_size)),
+        text_encoder_2=CLIPTextModelWithProjection(_text_config(vocab_size, projection_dim=32)),
         tokenizer=tokenizer,
         tokenizer_2=_tokenizer(),
         unet=unet,
-        scheduler=scheduler,
+        scheduler=_scheduler(),
         image_encoder=None,
         feature_extractor=None,
         force_zeros_for_empty_prompt=True,
     )
 
 
-def ensure_tiny_model(model: str, models_dir: Path) -> Path:
-    """The folder of the tiny model named ``model``, built and saved on first use.
+def torch_seed() -> None:
+    import torch
 
-    Built in a temporary folder and renamed into place, so workers and tests
-    that start together never see half a model.
-    """
-    variant = TINY_VARIANTS.get(model)
-    if variant is None:
-        raise ValueError(f"{model!r} is not a tiny model name ({', '.join(TINY_VARIANTS)})")
-    target = models_dir / "tiny" / f"{variant}-v{TINY_VERSION}"
-    if (target / "model_index.json").is_file():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{variant}-", dir=target.parent))
-    try:
-        if variant == "klein":
-            from engine.pipeline import tiny_klein
+    torch.manual_seed(_SEED)
 
-            tiny_klein.save(tmp / "model")
-        else:
-            pipe = build_tiny_pipeline(variant, tmp)
-            pipe.save_pretrained(tmp / "model", safe_serialization=True)
-        try:
-            os.rename(tmp / "model", target)
-        except OSError:
-            if not (target / "model_index.json").is_file():  # lost a race: fine if complete
-                raise
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return target
+
+_BUILDERS = {"sd15": _tiny_sd15, "sdxl": _tiny_sdxl}
+
+
+def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
+    """Build the tiny SD 1.5 or SDXL pipeline in memory (deterministic: fixed init seed)."""
+    if variant not in _BUILDERS:
+        raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")
+    return _BUILDERS[variant]()

@@ -205,8 +205,34 @@ def set_check_failed(message: str) -> str:
     return f"I couldn't compare your photos ({message}). Press Done to try again."
 
 
-def left_out(name: str) -> str:
+def left_out(name: str, first_person: bool = False) -> str:
+    if first_person:
+        return f"• {name} shows someone else than your first photos, so I left it out."
     return f"• {name} looks like a different person than the others, so I left it out."
+
+
+PROTECT_REQUEST_OPEN = (
+    "Your earlier request to protect a face is still with the moderators; I'll tell you "
+    "what they decide. I didn't keep this selfie."
+)
+
+
+def protect_request_sent(rid: int, posted: bool) -> str:
+    """/protect with a selfie that doesn't match the person's own reference photos."""
+    later = "" if posted else " (I'll pass it on as soon as I can reach them)"
+    return (
+        "I can protect a face at once only when it matches your own accepted reference "
+        "photos (send them with /photos first), so nobody can lock someone else out. I've "
+        f"sent your request to the moderators as report #{rid}{later}: they'll look at it "
+        "and protect the face if it is yours. I kept only its measurements, never the photo."
+    )
+
+
+FIRST_PERSON_KEPT = (
+    "Your photos show two people (or more), and no one is in most of them. A set holds one "
+    "person, so I kept the person you started with. If that's the wrong one, remove their "
+    "photos in /photos, or start a new set."
+)
 
 
 def taken_back(name: str) -> str:
@@ -214,6 +240,10 @@ def taken_back(name: str) -> str:
     return f"• {name} counts after all: most of your photos show that person."
 
 
+SAME_FACE_ASIDE = (
+    "✗ that's the same picture as one I set aside (another person than the rest), "
+    "edited (cropped, turned, framed or retouched); it counts once."
+)
 SAME_PICTURE_ASIDE = (
     "✗ that's the same picture as one I set aside (another person than the rest), at "
     "another size; it counts once."
@@ -256,19 +286,6 @@ def engine_down(kept: int) -> str:
     return ENGINE_DOWN.format(kept=what)
 
 
-def flood_summary(files: int, checked: int, ok: int, refused: int) -> str:
-    """The first line for a burst of many files (then a line per reason)."""
-    return f"{files} files: I checked {checked}, {ok} accepted" + (
-        f"; refused: {refused}, by reason:" if refused else "."
-    )
-
-
-def flood_reason(reason: str, names: list[str], shown: int = 4) -> str:
-    """One reason of a burst's summary with the files it refused (the first few named)."""
-    more = f", … (+{len(names) - shown} more)" if len(names) > shown else ""
-    return f"• {reason} ({len(names)}): {', '.join(names[:shown])}{more}"
-
-
 def over_cap(cap: int, left: int) -> str:
     return (
         f"I look at {cap} files per message at most, so I left the other "
@@ -288,14 +305,6 @@ MOVED_ON = "You moved on, so I stopped checking the rest of that message."
 
 def photos_ready(n: int) -> str:
     return f"Great, {n} photos of you are ready."
-
-
-def waiting_line(n: int) -> str:
-    one = n == 1
-    return (
-        f"{n} photo{'' if one else 's'} I kept while the engine was away still "
-        f"wait{'s' if one else ''} to be checked: press Done to check {'it' if one else 'them'}."
-    )
 
 
 def count_line(accepted: int, minimum: int, maximum: int) -> str:

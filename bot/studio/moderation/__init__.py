@@ -79,7 +79,7 @@ class Moderation:
         self.bans = Bans(self.desk, self.cards)
         self.decisions = Decisions(self.desk, self.cards, self.bans)
         self.reports = Reports(self.desk, self.cards)
-        self.protection = Protection(self.desk)
+        self.protection = Protection(self.desk, self.cards)
         self.store = store
         self.db = self.desk.db
 

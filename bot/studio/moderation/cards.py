@@ -3,6 +3,8 @@ up to date there (it carries an ``edit_key``); the open reports list."""
 
 from __future__ import annotations
 
+from bot.store.moderation_store import PROTECT_REQUEST
+from bot.store.store import Row
 from bot.studio.core import buttons as b
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.moderation.desk import Desk
@@ -30,6 +32,8 @@ class Cards:
         r = await db.report(rid)
         if r is None:
             return say(f"Report #{rid} no longer exists.")
+        if r["reason"] == PROTECT_REQUEST:
+            return self._request_card(rid, r)
         history = await db.upheld_history(r["owner_user_id"], exclude=rid)
         hist = (
             f"{len(history)} upheld before: "
@@ -81,6 +85,26 @@ class Cards:
     @staticmethod
     def _action(rid: int, act: str, kind: str = "choice") -> Button:
         return Button(ACTIONS[act][1], b.moderator(rid, act), kind)
+
+    def _request_card(self, rid: int, r: Row) -> Reply:
+        """A /protect selfie that didn't match the person's own photos: protect or not."""
+        reporter = person(
+            r["reporter_name"], r["reporter_platform"], r["reporter_pid"], r["reporter_user_id"]
+        )
+        lines = [
+            f"Report #{rid} · {REASON_WORDS[PROTECT_REQUEST]}",
+            f"Asked by: {reporter}",
+            "Their /protect selfie doesn't match their own accepted reference photos (or "
+            "they have none), so it may be someone else's face. Only its face "
+            "measurements are kept, never the photo. Protecting it refuses that face to "
+            "everyone and deletes every stored photo and portrait of it.",
+        ]
+        rows: list[tuple[Button, ...]] = []
+        if r["status"] == "open":
+            rows = [(self._action(rid, "dis"), self._action(rid, "pro", "danger"))]
+        else:
+            lines.append(decided_line(r))
+        return Reply(text="\n".join(lines), buttons=tuple(rows), edit_key=card_key(rid))
 
     async def post(self, rid: int) -> bool:
         """Send the card to the moderators, or bring it up to date where they have it

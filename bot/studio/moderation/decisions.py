@@ -11,16 +11,18 @@ engine. Only embeddings are kept, never a photo.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import bot.studio.moderation.reach as reach
-from bot.store.moderation_store import Purge
+from bot.store.moderation_store import PROTECT_REQUEST, Purge
 from bot.store.store import Row
 from bot.studio.core import words
 from bot.studio.core.events import Reply, Who
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
+from bot.studio.moderation.protect_reach import protect_everywhere
 from bot.studio.moderation.texts import (
     ACTIONS,
     ANALYZE_TIMEOUT_S,
@@ -67,7 +69,8 @@ class Decisions:
             return [say(decided_line(r, f"Report #{rid} was already decided"))]
         owner = r["owner_user_id"]
         done: dict[str, Any] = {}
-        if decision != "dismiss":
+        request = r["reason"] == PROTECT_REQUEST  # a /protect selfie: no portrait, no owner
+        if decision != "dismiss" and not request:
             # Every order of the same reference set (retries too) and their copies.
             removed, others = await reach.remove_images_everywhere(
                 desk.store, desk.engine, r["order_id"]
@@ -84,7 +87,7 @@ class Decisions:
                 detail=detail,
             )
             done["removed"] = removed.results
-        if decision in ("purge", "protect", "ban"):
+        if decision in ("purge", "protect", "ban") and not request:
             # Queued work carries the reference crops: it stops and leaves Redis first.
             await reach.stop_owner_work(desk.store, desk.engine, owner, words.STOPPED_BY_MODERATOR)
             if owner is not None:
@@ -112,6 +115,18 @@ class Decisions:
                 detail={"protected_face_ids": ids, "backend": faces[0].backend},
             )
             done["protected"] = len(ids)
+            # ... and every other account's photos of the face, and portraits made from them
+            reached = await protect_everywhere(
+                desk.store,
+                desk.engine,
+                [c.ProtectedFace(id=i, embedding=e) for i, e in zip(ids, faces, strict=True)],
+                who,
+                rid,
+                _whose_face(r),
+                ANALYZE_TIMEOUT_S,
+            )
+            if reached.users:
+                done["reached"] = reached
         if decision == "ban" and owner is not None:
             await self.bans.ban(who, owner, f"report #{rid}: {reason_lower(r['reason'])}", rid)
         if decision == "dismiss":
@@ -122,6 +137,9 @@ class Decisions:
 
     async def _faces_to_protect(self, r: Row) -> list[c.Embedding]:
         desk = self.desk
+        if r["face_embedding"]:  # a /protect request: the selfie's embedding, no photo
+            vector = json.loads(r["face_embedding"])
+            return [c.Embedding(backend=r["face_backend"] or "", vector=vector)]
         if r["set_id"] is not None:
             faces = await desk.db.reference_embeddings(r["owner_user_id"], r["set_id"])
             if faces:
@@ -175,6 +193,15 @@ class Decisions:
             await self.desk.db.mark_ban_notified(r["owner_user_id"])
 
 
+def _whose_face(r: Row) -> set[int]:
+    """Accounts a protection does not reach: the reported owner (already purged) and a
+    reporter who says the face is theirs ("it's me"): their own photos of themselves."""
+    skip = {r["owner_user_id"]} if r["owner_user_id"] is not None else set()
+    if r["reason"] == "not_me" and r["reporter_user_id"] is not None:
+        skip.add(r["reporter_user_id"])
+    return skip
+
+
 def _counts(done: dict[str, Any]) -> str:
     parts = []
     if "removed" in done:
@@ -183,4 +210,11 @@ def _counts(done: dict[str, Any]) -> str:
         parts.append(f"{done['purged']} reference photos deleted")
     if "protected" in done:
         parts.append(f"{done['protected']} face embeddings protected")
+    if "reached" in done:
+        r = done["reached"]
+        people = len(r.users)
+        parts.append(
+            f"and in {people} other account{'s' if people != 1 else ''}: {r.photos} reference "
+            f"photos and {r.portraits} portraits of the face deleted"
+        )
     return ("(" + ", ".join(parts) + ")") if parts else ""

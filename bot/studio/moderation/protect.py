@@ -1,6 +1,13 @@
 """Protecting your own face: ``/protect`` asks for one selfie, keeps only its
 embedding (never the photo), and from then on nobody else's photos of that face
-are accepted; ``/unprotect`` lifts it."""
+are accepted; ``/unprotect`` lifts it.
+
+Only your own face (issue 22: anyone could lock someone else out): the selfie must
+match most of your accepted reference photos, compared by the engine at the
+protection threshold. Then every other account's photos of the face, and the portraits
+made from them, are deleted at once (protect_reach.py). Any other selfie (no set of
+yours, or someone else's face) goes to the moderators as a request, with its embedding
+only; they protect the face or dismiss it."""
 
 from __future__ import annotations
 
@@ -9,7 +16,9 @@ import logging
 from bot.store.store import Row
 from bot.studio.core import words as w
 from bot.studio.core.events import Command, Files, Reply
+from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
+from bot.studio.moderation.protect_reach import protect_everywhere
 from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
 from bot.studio.rights import rights
 from sitter import contract as c
@@ -18,8 +27,9 @@ log = logging.getLogger(__name__)
 
 
 class Protection:
-    def __init__(self, desk: Desk):
+    def __init__(self, desk: Desk, cards: Cards | None = None):
         self.desk = desk
+        self.cards = cards
 
     async def protect(self, event: Command, user: Row) -> list[Reply]:
         if not event.who.private:
@@ -62,6 +72,8 @@ class Protection:
         if result.embedding is None or result.face_count != 1:
             why = "; ".join(w.issue_words(i) for i in result.issues) or "I can't use it"
             return [say(f"That selfie won't do: {why}. Please send another.")]
+        if not await self._own_face(user, result.embedding):
+            return await self._ask_moderators(event, user, result.embedding)
         pid = await desk.db.add_protected(result.embedding, "self", user["id"])
         await desk.db.clear_input(user["id"])
         await desk.db.log(
@@ -70,12 +82,68 @@ class Protection:
             target_user_id=user["id"],
             detail={"protected_face_id": pid, "backend": result.embedding.backend},
         )
+        reached = await protect_everywhere(
+            desk.store,
+            desk.engine,
+            [c.ProtectedFace(id=pid, embedding=result.embedding)],
+            actor(event.who),
+            None,
+            {user["id"]},
+            ANALYZE_TIMEOUT_S,
+        )
+        others = (
+            f" I also deleted {reached.photos} photos of your face that other people had "
+            f"sent, and {reached.portraits} portraits made from them."
+            if reached.users
+            else ""
+        )
         return [
             say(
                 "Done: your face is protected. I kept only its measurements; the selfie "
-                "was not stored. /unprotect lifts it."
+                f"was not stored.{others} /unprotect lifts it."
             )
         ]
+
+    async def _own_face(self, user: Row, selfie: c.Embedding) -> bool:
+        """Does the selfie match most of the person's accepted reference photos?"""
+        desk = self.desk
+        own = await desk.db.reference_embeddings(user["id"])
+        if not own or desk.engine is None:
+            return False
+        prefix = await rights.job_prefix(desk.store, desk.engine)
+        try:
+            result = await desk.engine.call(
+                c.JOB_CHECK_SET,
+                c.CheckSetRequest(
+                    embeddings=own, protected=[c.ProtectedFace(id=1, embedding=selfie)]
+                ),
+                job_id=rights.analysis_job_id(prefix, user["id"]),
+                timeout=ANALYZE_TIMEOUT_S,
+            )
+        except TimeoutError:
+            return False  # the moderators decide instead
+        if not isinstance(result, c.CheckSetResult):
+            return False
+        matching = {m.index for m in result.protected_matches}
+        return 2 * len(matching) > len(own)
+
+    async def _ask_moderators(self, event: Files, user: Row, selfie: c.Embedding) -> list[Reply]:
+        """Not the person's own face (as far as their photos show): a request for the
+        moderators, with the selfie's embedding only."""
+        db = self.desk.db
+        await db.clear_input(user["id"])
+        if await db.open_protect_request(user["id"]) is not None:
+            return [say(w.PROTECT_REQUEST_OPEN)]
+        rid = await db.create_protect_request(user["id"], selfie, event.who.platform)
+        await db.log(
+            actor(event.who),
+            "protect_request",
+            target_user_id=user["id"],
+            report_id=rid,
+            detail={"backend": selfie.backend},
+        )
+        posted = await self.cards.post(rid) if self.cards is not None else False
+        return [say(w.protect_request_sent(rid, posted))]
 
     async def unprotect(self, event: Command, user: Row) -> list[Reply]:
         lifted = await self.desk.db.lift_self_protection(user["id"])

@@ -24,6 +24,7 @@ REASONS: dict[str, tuple[str, str]] = {
     "oth": ("other", "Something else"),
 }
 REASON_WORDS = {stored: label for stored, label in REASONS.values()}
+REASON_WORDS["protect_request"] = "A request to protect a face"  # /protect, not their own
 
 ACTIONS: dict[str, tuple[str, str]] = {
     # code in the button: (decision stored, button label)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
 from bot.studio.rights import rights
 from sitter import contract as c
+from sitter.face_print import face_print, same_face_picture
 from sitter.fingerprint import same_picture
 
 log = logging.getLogger(__name__)
@@ -65,7 +67,7 @@ class Photos:
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
-            text += "\n" + words.waiting_line(waiting)
+            text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
         return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting))]
 
@@ -199,12 +201,19 @@ class Photos:
             if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):
                 await store.delete_photo(photo_id)
                 return words.same_picture(n)
-        aside = [p for p in await store.photos(set_id, "excluded") if p.fingerprint]
+        excluded = await store.photos(set_id, "excluded")
+        aside = [p for p in excluded if p.fingerprint]
         if result.fingerprint and any(
             same_picture(result.fingerprint, p.fingerprint) for p in aside
         ):
             await store.delete_photo(photo_id)  # copies of one picture must not outvote the set
             return words.SAME_PICTURE_ASIDE
+        if result.face_crop and excluded:  # ... nor cropped, turned or framed copies of it
+            mine = await asyncio.to_thread(face_print, result.face_crop)
+            theirs = await reference_set.face_prints(self.s, excluded)
+            if any(same_face_picture(mine, p) for p in theirs):
+                await store.delete_photo(photo_id)
+                return words.SAME_FACE_ASIDE
         reasons = [{"problem": i.problem.value, "detail": i.detail} for i in result.issues]
         problems = {i.problem for i in result.issues}
         if result.embedding is not None and problems == {c.PhotoProblem.DIFFERENT_PERSON}:
@@ -275,10 +284,7 @@ class Photos:
             return self._stay(
                 "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
-        notes = [
-            words.left_out(reference_set.photo_name(p))
-            for p in await store.photos(ref["id"], "excluded")
-        ]
+        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"))
         notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
         left = await store.count_photos(ref["id"])
         if left < minimum:

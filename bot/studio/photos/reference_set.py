@@ -5,7 +5,12 @@
   of someone else is set aside (status ``excluded``, kept with its face so the majority
   can change its mind) and named; a photo set aside earlier comes back when most of the
   set turns out to show that person. So two photos of a friend among the first three
-  no longer make every later photo "a different person".
+  no longer make every later photo "a different person". Without a majority (four
+  photos of one person, then four of another) the person the set began with is kept
+  and the person is told why: a set never holds two people (issue 22).
+- **One picture, one vote**: photos whose faces are the same picture (cropped, turned,
+  framed or retouched copies: sitter/face_print.py) vote once, so four
+  edited copies of someone else's photo never outvote the person's own three.
 - **Seen and edited** (``/photos``): a numbered contact sheet of the accepted photos
   (bot/studio/photos/contact_sheet.py) with a Remove button per photo (its id in the button,
   so a number can't point at another photo) and "Start a new set". Removing deletes
@@ -20,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from typing import Any
 
 from bot.store.media import SHEETS, MediaStore
 from bot.store.rows import Photo
@@ -32,13 +38,27 @@ from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
 from sitter import contract as c
+from sitter.face_print import face_print, same_face_picture
 
 log = logging.getLogger(__name__)
 
 SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
 SHEET_KIND = SHEETS
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
-DIFFERENT = [{"problem": "different_person", "detail": "looks like a different person"}]
+# Codes, not words (the words are made when a photo is named: :func:`aside_lines`).
+# ``rule``: "majority" (most of the set shows someone else) or "first_person" (no one has
+# a majority, so the person of the earliest photos is kept: a set never holds two people).
+MAJORITY, FIRST_PERSON = "majority", "first_person"
+
+
+def different(rule: str) -> list[dict[str, str]]:
+    return [{"problem": "different_person", "rule": rule}]
+
+
+def aside_rule(photo: Photo) -> str:
+    """Why a photo was set aside as someone else (:data:`MAJORITY` for older rows)."""
+    rules = [r.get("rule") for r in photo.reasons if isinstance(r, dict)]
+    return FIRST_PERSON if FIRST_PERSON in rules else MAJORITY
 
 
 def embedding(photo: Photo) -> c.Embedding:
@@ -51,6 +71,16 @@ def photo_name(photo: Photo, n: int | None = None) -> str:
     return photo.filename or (f"photo {n}" if n else "a photo")
 
 
+def aside_lines(photos: list[Photo]) -> list[str]:
+    """The words for photos set aside as someone else, and why once when no one had a
+    majority (the person the set began with was kept)."""
+    first = [aside_rule(p) == FIRST_PERSON for p in photos]
+    lines = [
+        words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first, strict=True)
+    ]
+    return [*lines, words.FIRST_PERSON_KEPT] if any(first) else lines
+
+
 @dataclass
 class Judged:
     """What :func:`judge` changed: photos set aside, photos taken back, or why it could
@@ -59,12 +89,36 @@ class Judged:
     out: list[Photo] = field(default_factory=list)
     back: list[Photo] = field(default_factory=list)
     error: str | None = None
+    first_person: bool = False  # no majority: the person of the earliest photos was kept
 
     def lines(self) -> list[str]:
-        return [
-            *(words.left_out(photo_name(p)) for p in self.out),
-            *(words.taken_back(photo_name(p)) for p in self.back),
-        ]
+        out = [words.left_out(photo_name(p), first_person=self.first_person) for p in self.out]
+        if out and self.first_person:
+            out.append(words.FIRST_PERSON_KEPT)
+        return [*out, *(words.taken_back(photo_name(p)) for p in self.back)]
+
+
+def _print_of(media: MediaStore, photo: Photo) -> Any:
+    if not photo.crop_path:
+        return None
+    try:
+        return face_print(media.read(photo.crop_path))
+    except (OSError, ValueError):
+        return None  # a crop gone missing only turns the check off for that photo
+
+
+async def face_prints(s: Services, photos: list[Photo]) -> list[Any]:
+    """Each photo's face print (sitter/face_print.py), from its stored face crop."""
+    media = s.store.media
+    return await asyncio.to_thread(lambda: [_print_of(media, p) for p in photos])
+
+
+def pictures(prints: list[Any]) -> list[int]:
+    """For each photo, the index of the first photo of the same picture (itself if none)."""
+    first: list[int] = []
+    for i, p in enumerate(prints):
+        first.append(next((j for j in range(i) if same_face_picture(prints[j], p)), i))
+    return [first[f] for f in first]
 
 
 async def judge(s: Services, user: Row, set_id: int) -> Judged:
@@ -75,9 +129,12 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         for p in await store.photos(set_id)
         if p.status in ("accepted", "excluded") and p.embedding
     ]
-    if len(faces) < SET_CHECK_FROM:
+    # One vote per picture: the set's copies of one picture go with its first photo.
+    owner = await asyncio.to_thread(pictures, await face_prints(s, faces))
+    voters = sorted(set(owner))
+    if len(voters) < SET_CHECK_FROM:
         return Judged()
-    req = c.CheckSetRequest(embeddings=[embedding(p) for p in faces])
+    req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
     try:
         result = await s.engine.call(
@@ -89,19 +146,24 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         log.warning("set check failed (%s): %s", result.code, result.message)
         return Judged(error=words.set_check_failed(words.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
-    odd = {i for i in result.outliers if 0 <= i < len(faces)}
-    judged = Judged()
+    odd_voters = {voters[i] for i in result.outliers if 0 <= i < len(voters)}
+    odd = {i for i in range(len(faces)) if owner[i] in odd_voters}
+    # The engine keeps one person: a majority's, or without one the earliest photos'.
+    n = len(voters)
+    rule = FIRST_PERSON if odd_voters and 2 * (n - len(odd_voters)) <= n else MAJORITY
+    judged = Judged(first_person=rule == FIRST_PERSON)
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
-        if p.status == want:
+        if p.status == want and (want == "accepted" or aside_rule(p) == rule):
             continue
         await store.update_photo(
             p.id,
             want,
-            DIFFERENT if want == "excluded" else [],
+            different(rule) if want == "excluded" else [],
             embedding=p.embedding,
             backend=p.backend or None,
         )
+        # named when set aside, or when the reason changed (now: the first person kept)
         (judged.out if want == "excluded" else judged.back).append(p)
     return judged
 

@@ -28,6 +28,7 @@ from bot.studio.core import words as w
 from bot.studio.core.events import IncomingFile
 from bot.studio.core.inputs import clean_text, declared_size, file_ext
 from bot.studio.core.services import UploadGuard
+from bot.studio.photos import words_photos as wph
 from sitter import contract as c
 from sitter.config import Settings
 from sitter.queue import Engine
@@ -170,9 +171,9 @@ async def run_burst(
                 why.setdefault(v.lstrip("✗ ").rstrip("."), []).append(label)
         checked = sum(bool(v) for _, v in verdicts)
         n_refused = sum(len(names) for names in why.values())
-        lines.append(w.flood_summary(len(files), checked, ok, n_refused))
+        lines.append(wph.flood_summary(len(files), checked, ok, n_refused))
         by_count = sorted(why.items(), key=lambda kv: -len(kv[1]))
-        lines += [w.flood_reason(reason, names) for reason, names in by_count]
+        lines += [wph.flood_reason(reason, names) for reason, names in by_count]
     else:
         lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
     if len(files) > cap:

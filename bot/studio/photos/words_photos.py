@@ -62,3 +62,24 @@ def new_set_started(deleted: int) -> str:
 
 def what_to_remove(count: int) -> str:
     return f"Which one? Type “remove” and its number on the sheet (1–{count})."
+
+
+def flood_summary(files: int, checked: int, ok: int, refused: int) -> str:
+    """The first line for a burst of many files (then a line per reason)."""
+    return f"{files} files: I checked {checked}, {ok} accepted" + (
+        f"; refused: {refused}, by reason:" if refused else "."
+    )
+
+
+def flood_reason(reason: str, names: list[str], shown: int = 4) -> str:
+    """One reason of a burst's summary with the files it refused (the first few named)."""
+    more = f", … (+{len(names) - shown} more)" if len(names) > shown else ""
+    return f"• {reason} ({len(names)}): {', '.join(names[:shown])}{more}"
+
+
+def waiting_line(n: int) -> str:
+    one = n == 1
+    return (
+        f"{n} photo{'' if one else 's'} I kept while the engine was away still "
+        f"wait{'s' if one else ''} to be checked: press Done to check {'it' if one else 'them'}."
+    )

@@ -1,0 +1,94 @@
+"""Model families as objects (engine/families/): one module each behind one interface,
+and nothing outside that folder asks which family it is."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from engine import families
+from engine.families.base import Family, ReferenceFamily
+
+ROOT = Path(__file__).resolve().parent.parent
+OUTSIDE = ("engine", "sitter", "bot", "cli")  # the code that must not branch on a family
+
+
+def _names() -> list[str]:
+    return [n for f in families.FAMILIES for n in (f.name, *f.tiny_models)] + ["tiny"]
+
+
+def _branches(text: str, names: list[str]) -> list[str]:
+    """Lines that compare something with a family's (or a tiny model's) name."""
+    quoted = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    lit = rf"[\"']({quoted})[\"']"
+    pattern = re.compile(
+        rf"(==|!=|\bin\b)\s*[\(\[\{{]?\s*{lit}"  # x == "klein", x in ("sdxl", ...)
+        rf"|{lit}\s*(==|!=|\bin\b|if\b)|\belse\s+{lit}"  # "klein" == x, "tiny" if ...
+        r"|\.family\s*(==|!=|\bin\b)"  # loaded.family == ...
+        r"|\bfamily\s*(==|!=)\s*[\"']"  # family != "klein"
+    )
+    return [line.strip() for line in text.splitlines() if pattern.search(line)]
+
+
+def test_no_code_outside_engine_families_branches_on_a_family_name() -> None:
+    names = _names()
+    found = {}
+    for top in OUTSIDE:
+        for path in sorted((ROOT / top).rglob("*.py")):
+            if (ROOT / "engine" / "families") in path.parents:
+                continue
+            hits = _branches(path.read_text(encoding="utf-8"), names)
+            if hits:
+                found[str(path.relative_to(ROOT))] = hits
+    assert not found, f"ask the family object instead (engine/families/): {found}"
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        'if loaded.family == "klein":',
+        'kind = "tiny" if loaded.tiny else family',
+        "if family in ('sdxl', 'sd15'):",
+        'if "qwen-edit" == name:',
+        'return "x" if model in {"tiny-klein"} else "y"',
+    ],
+)
+def test_the_boundary_check_catches_a_branch(line: str) -> None:
+    assert _branches(line, _names()) == [line]
+
+
+def test_the_boundary_check_leaves_data_and_words_alone() -> None:
+    text = '(PLUS_FACE, "sdxl"): AdapterFiles(\nlog.info("loading %s (klein)")\n'
+    assert _branches(text, _names()) == []
+
+
+def test_every_family_is_one_object_with_its_own_names() -> None:
+    names = [f.name for f in families.FAMILIES]
+    classes = families.class_names()
+    tiny = families.tiny_names()
+    assert len(set(names)) == len(names) and len(set(classes)) == len(classes)
+    assert len(set(tiny)) == len(tiny)
+    for family in families.FAMILIES:
+        assert isinstance(family, Family)
+        assert families.by_name(family.name) is family
+        for cls in family.class_names:
+            assert families.by_class_name(cls) is family
+        for model in family.tiny_models:
+            assert families.for_tiny(model) is family
+        assert family.defaults(tiny=True).width == 64  # every tiny model renders at 64 px
+    refs = [f.name for f in families.FAMILIES if isinstance(f, ReferenceFamily)]
+    assert refs == ["klein", "qwen-edit"]
+    assert families.by_class_name("KandinskyPipeline") is None
+    with pytest.raises(ValueError, match="no model family 'nope'"):
+        families.by_name("nope")
+
+
+def test_sitter_knows_a_tiny_model_by_its_name_alone() -> None:
+    """The bot side cannot import the engine: a tiny name is recognised by its form."""
+    from sitter.config import load_settings
+
+    for model in families.tiny_names():
+        assert load_settings(model=model).is_tiny, model
+    assert not load_settings(model="Qwen/Qwen-Image-Edit-2509").is_tiny
