@@ -19,6 +19,7 @@ UPDATE orders SET error = CASE error
     WHEN 'the studio''s engine could not read the order' THEN 'bad_request'
     WHEN 'the image could not be read or processed' THEN 'bad_image'
     WHEN 'the description is too long for this model' || char(59) || ' shorten your own answers (attire, setting, lighting, composition) and order again' THEN 'prompt_too_long'
+    WHEN 'the studio''s content check read your answers as nude, sexual or about a minor, so nothing was painted' || char(59) || ' Sitter makes portraits of adults in clothes that are fine to show anyone: change your answers and order again' THEN 'refused_prompt'
     WHEN 'your photos were measured with a different face model than the studio uses now' || char(59) || ' send them again with /photos' THEN 'identity_mismatch'
     WHEN 'a reference photo shows a face that is protected (its owner asked not to have it used), so nothing was painted' || char(59) || ' /photos to send others' THEN 'protected'
     WHEN 'it did not pass the safety check' THEN 'withheld'
@@ -48,7 +49,7 @@ UPDATE orders SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;
@@ -57,6 +58,7 @@ UPDATE order_looks SET error = CASE error
     WHEN 'the studio''s engine could not read the order' THEN 'bad_request'
     WHEN 'the image could not be read or processed' THEN 'bad_image'
     WHEN 'the description is too long for this model' || char(59) || ' shorten your own answers (attire, setting, lighting, composition) and order again' THEN 'prompt_too_long'
+    WHEN 'the studio''s content check read your answers as nude, sexual or about a minor, so nothing was painted' || char(59) || ' Sitter makes portraits of adults in clothes that are fine to show anyone: change your answers and order again' THEN 'refused_prompt'
     WHEN 'your photos were measured with a different face model than the studio uses now' || char(59) || ' send them again with /photos' THEN 'identity_mismatch'
     WHEN 'a reference photo shows a face that is protected (its owner asked not to have it used), so nothing was painted' || char(59) || ' /photos to send others' THEN 'protected'
     WHEN 'it did not pass the safety check' THEN 'withheld'
@@ -86,7 +88,7 @@ UPDATE order_looks SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;
@@ -95,6 +97,7 @@ UPDATE variation_jobs SET error = CASE error
     WHEN 'the studio''s engine could not read the order' THEN 'bad_request'
     WHEN 'the image could not be read or processed' THEN 'bad_image'
     WHEN 'the description is too long for this model' || char(59) || ' shorten your own answers (attire, setting, lighting, composition) and order again' THEN 'prompt_too_long'
+    WHEN 'the studio''s content check read your answers as nude, sexual or about a minor, so nothing was painted' || char(59) || ' Sitter makes portraits of adults in clothes that are fine to show anyone: change your answers and order again' THEN 'refused_prompt'
     WHEN 'your photos were measured with a different face model than the studio uses now' || char(59) || ' send them again with /photos' THEN 'identity_mismatch'
     WHEN 'a reference photo shows a face that is protected (its owner asked not to have it used), so nothing was painted' || char(59) || ' /photos to send others' THEN 'protected'
     WHEN 'it did not pass the safety check' THEN 'withheld'
@@ -124,7 +127,7 @@ UPDATE variation_jobs SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;

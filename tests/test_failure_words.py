@@ -224,3 +224,27 @@ def test_each_engine_error_carries_its_failure_code() -> None:
     import engine.job_errors as job_errors
 
     assert not hasattr(job_errors, "_BY_NAME")  # no table of class names any more
+
+
+def test_every_engine_code_is_stored_as_itself() -> None:
+    """Review finding (issue 20): a code of the contract without a member in the
+    ``error`` column's codes was stored as 'unknown' and worded generically."""
+    from bot.store import codes
+
+    for code in c.FailureCode:
+        assert codes.Failure(code.value).value == code.value
+        assert words.engine_failure(code.value) == code.value
+        assert words.stored_failure(words.engine_failure(code.value)) == words.failure_words(
+            code.value
+        )
+
+
+def test_a_refused_prompt_is_told_that_its_words_were_refused() -> None:
+    """From the engine's code, through the stored column, to the message."""
+    from bot.studio.jobs.results import failure_reply
+
+    error = words.engine_failure("refused_prompt")
+    assert error == "refused_prompt"
+    text = failure_reply({"id": 4, "error": error}).text
+    assert words.failure_words("unknown") not in text
+    assert "content check" in text and "change your answers" in text

@@ -52,6 +52,7 @@ class Failure(StrEnum):
     BAD_REQUEST = "bad_request"
     BAD_IMAGE = "bad_image"
     PROMPT_TOO_LONG = "prompt_too_long"
+    REFUSED_PROMPT = "refused_prompt"  # the content screen refused the order's words
     IDENTITY_MISMATCH = "identity_mismatch"
     PROTECTED = "protected"
     WITHHELD = "withheld"
