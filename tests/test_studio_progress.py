@@ -159,3 +159,36 @@ def test_the_bar_never_goes_back() -> None:
                 assert overall(p) <= 99
                 seen.append(bars.share(7, p))
     assert seen == sorted(seen) and seen[0] == 0 and max(seen) == 99, seen
+
+
+async def test_an_edit_taken_out_by_a_delivery_during_a_flush_is_skipped() -> None:
+    """Review finding (issue 20): a results delivery takes the order's pending edit out
+    (order_follow.py, pack_delivery.py) while flush awaits a send or the in-flight read;
+    flush raised KeyError, and an edit it still held would undo "ready"."""
+    from bot.studio.jobs.progress import ProgressEdits
+
+    sent: list[str] = []
+    edits: ProgressEdits
+
+    def deliver(oid: int) -> None:  # what the results delivery does to the edits
+        edits.pending.pop(oid, None)
+
+    async def send(_platform: str, _chat: str, reply: Reply) -> bool:
+        sent.append(reply.text)
+        if reply.text == "1 at 10%":
+            deliver(2)  # order 2's results went out while this edit was sent
+        return True
+
+    async def in_flight(oids: list[int]) -> dict[int, str | None]:
+        deliver(3)  # and order 3's while the orders in flight were read
+        return {o: None for o in oids}
+
+    async def store_texts(_texts: list[tuple[int, str]]) -> None:
+        return None
+
+    edits = ProgressEdits(send, in_flight, store_texts, EditPacer(0.0), per_s=10)
+    for oid in (1, 2, 3, 4):
+        text = f"{oid} at 10%"
+        edits.put(oid, "terminal", "c", lambda t=text: (Reply(text=t), t))
+    assert await edits.flush() == 2
+    assert sent == ["1 at 10%", "4 at 10%"] and not edits.pending

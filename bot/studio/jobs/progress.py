@@ -170,9 +170,13 @@ class ProgressEdits:
         live = await self._in_flight(due)
         shown: list[tuple[int, str]] = []
         for oid in due:
-            edit = self.pending.pop(oid)
-            if oid not in live:
-                continue  # cancelled or finished meanwhile: its own message says so
+            # Taken out only now, with no await before its send: a results delivery that
+            # came while an earlier send (or the read above) awaited took the order's
+            # edit out (order_follow.py, pack_delivery.py), and a delivered order's
+            # message must not go back to "painting".
+            edit = self.pending.pop(oid, None)
+            if edit is None or oid not in live:
+                continue  # delivered, cancelled or finished meanwhile: it says so itself
             reply, text = edit.make()
             if text == live[oid]:
                 continue  # the message says so already
