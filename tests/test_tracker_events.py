@@ -360,3 +360,65 @@ async def test_an_event_never_acts_on_the_pass_s_stale_snapshot(studio: Studio) 
     go.set()
     await task
     assert (await studio.store.order(oid))["delivered_at"]
+
+
+async def test_an_event_read_that_keeps_failing_is_logged_once_and_the_pass_polls(
+    studio: Studio, queue_prefix: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Review finding (issue 20): a read that fails with no outage behind it (here a
+    real WRONGTYPE: the stream's key holds a string; a Redis without streams answers
+    "unknown command XREAD" the same way) was retried silently for ever while the pass
+    rested as if events came. Now: one logged error, the pass polls every tick, and a
+    read that works again lets it rest."""
+    tracker = studio.tracker()
+    redis = studio.engine.redis
+    key = events.events_key(queue_prefix)
+    await redis.set(key, "not a stream")
+    tracker.listening = True  # as run() starts it
+    caplog.set_level(logging.INFO, logger="bot.studio.jobs.tracking")
+    async with _running(tracker.listen()):
+        for _ in range(100):
+            if not tracker.listening:
+                break
+            await asyncio.sleep(0.02)
+        await asyncio.sleep(0.5)  # ten more failed reads at tick_s 0.05
+        assert not tracker.listening and not tracker.events_come()
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        assert len(errors) == 1 and "job events" in errors[0].getMessage(), errors
+        assert errors[0].exc_info and "WRONGTYPE" in str(errors[0].exc_info[1])
+        await redis.delete(key)
+        for _ in range(200):  # the read works again (the stream is empty)
+            if tracker.listening:
+                break
+            await asyncio.sleep(0.02)
+        assert tracker.listening and not tracker.events_come()
+        await events.announce(redis, queue_prefix, "someone-elses-job", events.What.STARTED)
+        for _ in range(200):
+            if tracker.events_come():
+                break
+            await asyncio.sleep(0.02)
+        assert tracker.listening and tracker.events_come()
+
+
+async def test_the_pass_rests_long_only_while_events_come(studio: Studio) -> None:
+    """Review finding (issue 20): the queue client always says its workers announce,
+    so with workers older than the events (which announce nothing) the pass rested ten
+    ticks between safety passes: results came ten times slower."""
+    import time
+
+    from bot.studio.jobs.tracking import SAFETY_TICKS
+
+    studio.tick_s = 0.05
+    tracker = studio.tracker()
+    assert studio.engine.announces
+    tracker.listening = True  # the event read works, but no event ever came
+
+    async def rest() -> float:
+        tracker._last_pass = time.monotonic()
+        start = time.monotonic()
+        await tracker._rest()
+        return time.monotonic() - start
+
+    assert await rest() < 0.05 * SAFETY_TICKS / 2  # one tick: the fast pass
+    tracker._event_at = time.monotonic()  # an event came just now
+    assert await rest() >= 0.05 * SAFETY_TICKS * 0.9  # the long rest

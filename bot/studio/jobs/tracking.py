@@ -58,6 +58,10 @@ log = logging.getLogger(__name__)
 
 SWEEP_EVERY_S = 3600.0
 SAFETY_TICKS = 10  # with events: the safety pass every 10 ticks (5 s at the default 0.5 s)
+# The pass rests SAFETY_TICKS only while events come: one seen in the last EVENTS_FRESH_S.
+# Workers older than the events announce nothing, and a read that works proves nothing
+# about them: without events the pass runs every tick, as it did before them.
+EVENTS_FRESH_S = 60.0
 EVENT_BLOCK_MS = 1000
 YIELD_EVERY = 50  # orders per slice of a pass
 
@@ -86,7 +90,9 @@ class Tracker:
         # order's follower, pack_delivery.py, called by the order's).
         self.order_kind = OrderFollower(self.parts)
         self.followup_kind = FollowUpFollower(self.parts, followups)
-        self.listening = False  # the event task runs: the pass can rest (run())
+        self.listening = False  # the event task runs and its last read worked
+        self.edits_task = False  # run() has a task that flushes the progress edits
+        self._event_at: float | None = None  # monotonic time of the last event read
         self.moved = asyncio.Event()  # a job started: queue positions moved
         self._busy: dict[tuple[str, int], asyncio.Lock] = {}
         self._waiting: list[Row] = []  # one-style orders queued at the last pass
@@ -97,6 +103,7 @@ class Tracker:
     # --- the loops --------------------------------------------------------------------------
     async def run(self) -> None:
         tasks = [asyncio.create_task(self.edits.run(), name="progress edits")]
+        self.edits_task = True
         if getattr(self.engine, "announces", False):
             tasks.append(asyncio.create_task(self.listen(), name="job events"))
             self.listening = True
@@ -112,7 +119,7 @@ class Tracker:
                         log.exception("tracking: tick failed; trying again")
                 moved = await self._rest()
         finally:
-            self.listening = False
+            self.listening = self.edits_task = False
             for t in tasks:
                 t.cancel()
             for t in tasks:
@@ -125,7 +132,7 @@ class Tracker:
     async def _rest(self) -> bool:
         """Until the next safety pass; True when a job started first (positions moved:
         :meth:`positions` shows them without a whole pass)."""
-        wait = self.s.tick_s * (SAFETY_TICKS if self.listening else 1)
+        wait = self.s.tick_s * (SAFETY_TICKS if self.events_come() else 1)
         if self.outages.active("redis"):
             wait = self.s.tick_s  # the event read is down too: poll as before
         if time.monotonic() - self._last_pass > wait:
@@ -137,8 +144,16 @@ class Tracker:
         self.moved.clear()
         return True
 
+    def events_come(self) -> bool:
+        """The event read works and brought an event lately: the pass may rest long."""
+        at = self._event_at
+        return self.listening and at is not None and time.monotonic() - at < EVENTS_FRESH_S
+
     async def listen(self) -> None:
-        """Read the workers' job events and act on each at once."""
+        """Read the workers' job events and act on each at once. A read that fails with
+        anything but an outage (a Redis without streams: "unknown command XREAD", a key
+        of another type) is logged once, and the pass polls every tick until a read
+        works again."""
         last: str | None = None
         while True:
             try:
@@ -148,9 +163,16 @@ class Tracker:
             except asyncio.CancelledError:
                 raise
             except Exception as exc:
-                self.outages.failed(exc, "job events")  # the safety pass carries on
+                if not self.outages.failed(exc, "job events") and self.listening:
+                    log.exception("tracking: job events can't be read; polling every tick")
+                self.listening = False  # the safety pass carries on, every tick
                 await asyncio.sleep(self.s.tick_s)
                 continue
+            if not self.listening:
+                log.info("tracking: job events are read again")
+                self.listening = True
+            if events:
+                self._event_at = time.monotonic()
             self._events_idle.clear()  # a pass pauses between two slices meanwhile
             try:
                 for ev in events:
@@ -234,7 +256,7 @@ class Tracker:
             swept = await rights.sweep(self.store, self.s.settings)  # + audit log
             if any(swept.values()):
                 log.info("retention sweep: %s", swept)
-        if not self.listening:  # run() has a task for them; called alone (tests): now
+        if not self.edits_task:  # run() has a task for them; called alone (tests): now
             await self._isolated(self.edits.flush(), "progress edits", 0)
         self.outages.passed()
 
@@ -273,7 +295,7 @@ class Tracker:
                     continue  # said already (the common case: no coroutine)
                 await self.order_kind.show_state(order, "queued", js.position)
         self.parts.snap = Snapshot()
-        if not self.listening:
+        if not self.edits_task:
             await self.edits.flush()
 
     async def _snapshot(self, jobs: list[tuple[str, str]]) -> None:
