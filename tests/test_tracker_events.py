@@ -422,3 +422,22 @@ async def test_the_pass_rests_long_only_while_events_come(studio: Studio) -> Non
     assert await rest() < 0.05 * SAFETY_TICKS / 2  # one tick: the fast pass
     tracker._event_at = time.monotonic()  # an event came just now
     assert await rest() >= 0.05 * SAFETY_TICKS * 0.9  # the long rest
+
+
+async def test_only_a_gpu_job_that_orders_wait_behind_moves_the_queue_positions(
+    studio: Studio,
+) -> None:
+    """Review finding (issue 20): every job that started (a typed answer's screen, a
+    photo check) made the tracker read and show every queue position again."""
+    from sitter.events import JobEvent, What
+
+    tracker = studio.tracker()
+    [oid] = await _queue_orders(studio, 1)
+    await tracker.tick()  # the pass: order #oid waits in the GPU queue
+    assert [o["id"] for o in tracker._waiting] == [oid]
+    for fast in ("screen-text-1", "analyze-2"):  # jobs the studio does not follow
+        await tracker.on_event(JobEvent(fast, What.STARTED))
+    assert not tracker.moved.is_set()
+    order = await studio.store.order(oid)
+    await tracker.on_event(JobEvent(order["job_id"], What.STARTED))
+    assert tracker.moved.is_set()

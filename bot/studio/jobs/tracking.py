@@ -182,16 +182,18 @@ class Tracker:
 
     async def on_event(self, ev: JobEvent) -> None:
         owner = await self.store.job_owner(ev.job_id)
-        if ev.what == What.STARTED:
-            self.moved.set()  # everyone behind it moved up: the pass updates positions
         if owner is None:
-            return
+            return  # not the studio's to follow (a screen of typed answers, a photo check)
         kind, ident = owner
         if kind == "followup":
             vj = await self.store.variation_job_to_follow(ident)
+            if ev.what == What.STARTED and vj is not None:
+                self._started(BY_KIND[vj["kind"]].job)
             if vj is not None and ev.what == What.DONE:
                 await self.follow_variation_job(vj)
             return
+        if ev.what == What.STARTED:
+            self._started(c.JOB_GENERATE)  # an order's or a look's (refine: the same queue)
         order = await self.store.order(ident)
         if order is None:
             return
@@ -205,6 +207,13 @@ class Tracker:
             return
         if ev.what == What.DONE or (ev.what == What.STARTED and kind == "order"):
             await self.follow_order(order, fresh=True)
+
+    def _started(self, job: str) -> None:
+        """A job of ours started: when it left the GPU queue that orders wait in and some
+        wait, everyone behind it moved up (:meth:`positions` says so). A fast job (a
+        label, an avatar, a typed answer's screen) moves nobody's place."""
+        if self._waiting and c.queue_for(job) == c.QUEUE_GPU:
+            self.moved.set()
 
     # --- the safety pass --------------------------------------------------------------------
     async def tick(self) -> None:
