@@ -39,6 +39,8 @@ UPDATE orders SET error = CASE error
     WHEN 'stopped by a moderator' THEN 'stopped_by_moderator'
     WHEN 'the account is suspended' THEN 'account_suspended'
     WHEN 'the portrait is gone' THEN 'portrait_gone'
+    WHEN 'removed by a moderator' THEN 'removed_by_moderator'
+    WHEN 'That portrait was removed.' THEN 'portrait_removed'
     ELSE (CASE
         WHEN error LIKE 'I withheld this copy of #%: it did not pass the safety check.' THEN 'copy_withheld'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: it doesn''t carry this studio''s AI labels, and I only make avatars of portraits I painted.%' THEN '{"code": "avatar_refused", "problem": "not_a_portrait"}'
@@ -49,7 +51,7 @@ UPDATE orders SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;
@@ -78,6 +80,8 @@ UPDATE order_looks SET error = CASE error
     WHEN 'stopped by a moderator' THEN 'stopped_by_moderator'
     WHEN 'the account is suspended' THEN 'account_suspended'
     WHEN 'the portrait is gone' THEN 'portrait_gone'
+    WHEN 'removed by a moderator' THEN 'removed_by_moderator'
+    WHEN 'That portrait was removed.' THEN 'portrait_removed'
     ELSE (CASE
         WHEN error LIKE 'I withheld this copy of #%: it did not pass the safety check.' THEN 'copy_withheld'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: it doesn''t carry this studio''s AI labels, and I only make avatars of portraits I painted.%' THEN '{"code": "avatar_refused", "problem": "not_a_portrait"}'
@@ -88,7 +92,7 @@ UPDATE order_looks SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;
@@ -117,6 +121,8 @@ UPDATE variation_jobs SET error = CASE error
     WHEN 'stopped by a moderator' THEN 'stopped_by_moderator'
     WHEN 'the account is suspended' THEN 'account_suspended'
     WHEN 'the portrait is gone' THEN 'portrait_gone'
+    WHEN 'removed by a moderator' THEN 'removed_by_moderator'
+    WHEN 'That portrait was removed.' THEN 'portrait_removed'
     ELSE (CASE
         WHEN error LIKE 'I withheld this copy of #%: it did not pass the safety check.' THEN 'copy_withheld'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: it doesn''t carry this studio''s AI labels, and I only make avatars of portraits I painted.%' THEN '{"code": "avatar_refused", "problem": "not_a_portrait"}'
@@ -127,7 +133,7 @@ UPDATE variation_jobs SET error = CASE error
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face fills too much of the picture to fit inside a round avatar.%' THEN '{"code": "avatar_refused", "problem": "face_too_large"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%: the face is too small in it for a sharp avatar.%' THEN '{"code": "avatar_refused", "problem": "too_small"}'
         WHEN error LIKE 'I can''t make an avatar of portrait #%' THEN '{"code": "avatar_refused", "problem": ""}'
-        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'account_suspended', 'portrait_gone', 'copy_withheld', 'avatar_refused') THEN error
+        WHEN error IN ('bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused') THEN error
         ELSE 'unknown' END)
 END
 WHERE error IS NOT NULL;

@@ -154,7 +154,7 @@ async def test_a_follow_up_queued_again_after_its_portrait_was_removed_fails_pla
 ) -> None:
     """The tracker queues a lost follow-up again from its row: if its portrait is no longer
     kept, the row fails with the plain reason (no engine job, no AssertionError)."""
-    from bot.studio.core import words_chat as w
+    from bot.studio.core import words
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     await _delivered(studio, chat)
@@ -166,8 +166,27 @@ async def test_a_follow_up_queued_again_after_its_portrait_was_removed_fails_pla
     await store.run("UPDATE variations SET removed_at = 'now', path = NULL WHERE id = ?", v.id)
     await studio.enqueue_follow_up(vj_id)
     vj = await store.variation_job_by_id(vj_id)
+    # the code, never the sentence (issue 20: codes in storage, words at the edge)
     assert vj is not None and (vj["status"], vj["error"], vj["job_id"]) == (
         "failed",
-        w.PORTRAIT_REMOVED,
+        "portrait_removed",
         None,
     )
+    assert words.stored_failure(vj["error"]) == "that portrait was removed"
+
+
+async def test_a_follow_up_stopped_by_a_removal_stores_the_code(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 20's review: the stop stored the sentence "removed by a moderator"."""
+    from bot.studio.core import words
+
+    studio, chat = fake_studio, Chat(fake_studio, ANN)
+    await _delivered(studio, chat)
+    store = studio.store
+    # the order still in flight when its images are removed (a report on a job that runs)
+    await store.run("UPDATE orders SET status = 'running', delivered_at = NULL WHERE id = 1")
+    await remove_images_everywhere(store, None, 1)
+    order = await store.order(1)
+    assert (order["status"], order["error"]) == ("cancelled", "removed_by_moderator")
+    assert words.stored_failure(order["error"]) == "removed by a moderator"

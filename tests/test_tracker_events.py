@@ -284,6 +284,7 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
         "a reference photo shows a face that is protected (its owner asked not to have it "
         "used), so nothing was painted; /photos to send others": "protected",
         "CUDA error in /opt/sitter/engine/render.py:42": "unknown",  # an old engine's own
+        "removed by a moderator": "removed_by_moderator",  # moderation/reach.py's
     }
     for n, sentence in enumerate(sentences, 1):
         await db.execute(
@@ -307,6 +308,7 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
         "I can't make an avatar of portrait #2: I can't find a face in it to centre an "
         "avatar on. Try a portrait with the whole face and some room around it (a "
         "head-and-shoulders one works best).": '{"code": "avatar_refused", "problem": "no_face"}',
+        "That portrait was removed.": "portrait_removed",  # portrait/followups.py's
     }
     await db.close()
     db = await aiosqlite.connect(tmp_path / "old2.db")
@@ -333,6 +335,7 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     assert final_words({**vj, "error": got[1]}, 3) == words.copy_withheld(3)
     said = final_words({**vj, "error": got[2]}, 2)
     assert "I can't find a face in it to centre an avatar on" in said and "#2" in said
+    assert final_words({**vj, "error": got[3]}, 2) == "that portrait was removed"
 
 
 async def test_an_event_never_acts_on_the_pass_s_stale_snapshot(studio: Studio) -> None:

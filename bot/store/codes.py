@@ -71,8 +71,10 @@ class Failure(StrEnum):
     LOST_SEVERAL_TIMES = "lost_several_times"
     NO_PORTRAITS = "no_portraits"
     STOPPED_BY_MODERATOR = "stopped_by_moderator"
+    REMOVED_BY_MODERATOR = "removed_by_moderator"  # its images removed (a report upheld)
     ACCOUNT_SUSPENDED = "account_suspended"
     PORTRAIT_GONE = "portrait_gone"
+    PORTRAIT_REMOVED = "portrait_removed"  # removed before its follow-up could start
     COPY_WITHHELD = "copy_withheld"  # an upscaled/labelled copy the safety check withheld
     AVATAR_REFUSED = "avatar_refused"  # params: problem (sitter.contract.AvatarProblem)
 

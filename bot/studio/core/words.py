@@ -17,6 +17,7 @@ from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one pl
     NO_PORTRAITS,
     PORTRAIT_GONE,
     REFERENCES_GONE,
+    REMOVED_BY_MODERATOR,
     STOPPED_BY_MODERATOR,
     copy_withheld,
     engine_failure,

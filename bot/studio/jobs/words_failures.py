@@ -67,6 +67,7 @@ REFERENCES_GONE = Failure.REFERENCES_GONE
 LOST_SEVERAL_TIMES = Failure.LOST_SEVERAL_TIMES
 NO_PORTRAITS = Failure.NO_PORTRAITS
 STOPPED_BY_MODERATOR = Failure.STOPPED_BY_MODERATOR
+REMOVED_BY_MODERATOR = Failure.REMOVED_BY_MODERATOR
 ACCOUNT_SUSPENDED = Failure.ACCOUNT_SUSPENDED
 PORTRAIT_GONE = Failure.PORTRAIT_GONE
 
@@ -75,8 +76,10 @@ _OWN_WORDS: dict[Failure, str] = {
     Failure.LOST_SEVERAL_TIMES: "the engine lost the job several times",
     Failure.NO_PORTRAITS: "the engine made no portraits",
     Failure.STOPPED_BY_MODERATOR: "stopped by a moderator",
+    Failure.REMOVED_BY_MODERATOR: "removed by a moderator",
     Failure.ACCOUNT_SUSPENDED: "the account is suspended",
     Failure.PORTRAIT_GONE: "the portrait is gone",
+    Failure.PORTRAIT_REMOVED: "that portrait was removed",
     Failure.COPY_WITHHELD: _FAILURE_WORDS[FailureCode.WITHHELD],
     Failure.AVATAR_REFUSED: "it can't be cropped to a round avatar",
 }

@@ -19,6 +19,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from bot.store import rights_store as rs
+from bot.store.codes import Failure
 from bot.store.moderation_store import ModerationStore, Purge
 from bot.store.store import Store
 from sitter import contract as c
@@ -70,7 +71,7 @@ async def remove_images_everywhere(
     if not ids:
         return Purge(), []
     orders, vjs = await store.work_in_flight(order_ids=ids)
-    await _stop_orders(store, engine, orders, vjs, "removed by a moderator")
+    await _stop_orders(store, engine, orders, vjs, Failure.REMOVED_BY_MODERATOR)
     mod = ModerationStore(store)
     total = Purge()
     for oid in ids:

@@ -171,7 +171,9 @@ class FollowUps:
         assert vj is not None  # the tracker read it under the person's lock
         variation = await store.variation(vj["variation_id"])
         if variation is None or not variation.kept:  # removed since it was pressed
-            await store.set_variation_job(vj_id, status="failed", error=w.PORTRAIT_REMOVED)
+            await store.set_variation_job(
+                vj_id, status="failed", error=codes.Failure.PORTRAIT_REMOVED
+            )
             return
         await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
 
