@@ -192,3 +192,29 @@ async def test_an_edit_taken_out_by_a_delivery_during_a_flush_is_skipped() -> No
         edits.put(oid, "terminal", "c", lambda t=text: (Reply(text=t), t))
     assert await edits.flush() == 2
     assert sent == ["1 at 10%", "4 at 10%"] and not edits.pending
+
+
+async def test_a_replaced_edit_keeps_its_place_in_the_line() -> None:
+    """Review finding (issue 20): each new bar of a running order went to the back of the
+    line, behind every queue position that moved, so it starved."""
+    from bot.studio.jobs.progress import ProgressEdits
+
+    sent: list[str] = []
+
+    async def send(_platform: str, _chat: str, reply: Reply) -> bool:
+        sent.append(reply.text)
+        return True
+
+    async def in_flight(oids: list[int]) -> dict[int, str | None]:
+        return {o: None for o in oids}
+
+    async def store_texts(_texts: list[tuple[int, str]]) -> None:
+        return None
+
+    edits = ProgressEdits(send, in_flight, store_texts, EditPacer(0.0), per_s=1)
+    edits.put(1, "terminal", "c", lambda: (Reply(text="1 at 10%"), "1 at 10%"))
+    for oid in range(2, 1002):  # a thousand queue positions moved
+        edits.put(oid, "terminal", "c", lambda o=oid: (Reply(text=f"{o} queued"), "q"))
+    edits.put(1, "terminal", "c", lambda: (Reply(text="1 at 20%"), "1 at 20%"))
+    assert await edits.flush() == 1
+    assert sent == ["1 at 20%"]  # the running order's newest bar, first

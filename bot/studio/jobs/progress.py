@@ -142,7 +142,8 @@ class ProgressEdits:
         self.wake = asyncio.Event()
 
     def put(self, order_id: int, platform: str, chat_id: str, make: Edit) -> None:
-        self.pending.pop(order_id, None)  # the newest goes to the back of the line
+        # A replaced edit keeps its place in the line (a dict keeps where a key was put
+        # first): a running order's bar must not starve behind a thousand new edits.
         self.pending[order_id] = _Edit(platform, chat_id, make)
         self.wake.set()
 
