@@ -444,3 +444,21 @@ async def test_only_a_gpu_job_that_orders_wait_behind_moves_the_queue_positions(
     order = await studio.store.order(oid)
     await tracker.on_event(JobEvent(order["job_id"], What.STARTED))
     assert tracker.moved.is_set()
+
+
+async def test_a_failed_progress_edit_does_not_hold_back_the_chats_results(
+    studio: Studio,
+) -> None:
+    """Review finding (issue 20): a progress edit that failed set the chat's backoff, so
+    the results that came a moment later waited for it."""
+    from bot.studio.core.events import Reply
+
+    box: RecordingOutbox = studio.outboxes["terminal"]  # type: ignore[assignment]
+    tracker = studio.tracker()
+    box.fail = True
+    assert not await tracker.send_edit("terminal", "c1", Reply(text="#1 at 10%"))
+    assert not await tracker.send_edit("terminal", "c1", Reply(text="#1 at 20%"))
+    box.fail = False
+    assert await tracker.send("terminal", "c1", Reply(text="your portraits"))  # at once
+    assert box.texts() == ["your portraits"]
+    assert tracker.edits._send == tracker.send_edit  # the edits go out as edits

@@ -5,7 +5,8 @@ blocked the bot, left, deleted the chat) is tried again after 2, 4, 8 ... ticks 
 given up after MAX_SEND_FAILS refusals until the person writes again; the results
 stay in the store (/status, a later /start). Any other failure (network, 5xx, rate
 limits) passes: tried again after 2, 4, 8 ... ticks up to SEND_RETRY_CAP_S apart,
-never given up.
+never given up. A progress edit that fails so backs off on its own (:attr:`Delivery.
+edit_backoff`): a failed edit never holds up that chat's results.
 """
 
 from __future__ import annotations
@@ -26,9 +27,14 @@ SEND_RETRY_CAP_S = 300.0
 class Delivery:
     def __init__(self, services: Services):
         self.s = services
+        # (platform, chat) -> (failed edits in a row, next edit not before)
+        self.edit_backoff: dict[tuple[str, str], tuple[int, float]] = {}
 
-    async def send(self, platform: str, chat_id: str | None, reply: Reply) -> bool:
-        """True once the platform took the message; False: try again on a later pass."""
+    async def send(
+        self, platform: str, chat_id: str | None, reply: Reply, *, edit: bool = False
+    ) -> bool:
+        """True once the platform took the message; False: try again on a later pass.
+        ``edit``: a progress edit, whose passing failures back off apart from results."""
         outbox = self.s.outboxes.get(platform)
         if outbox is None or not chat_id:
             return False  # delivered later, once that platform's adapter is running
@@ -37,6 +43,9 @@ class Delivery:
         refused, failed, next_at = failures.get(key, (0, 0, 0.0))
         if refused >= MAX_SEND_FAILS or time.monotonic() < next_at:
             return False  # backing off, or given up until the person writes again
+        edits_failed, edit_at = self.edit_backoff.get(key, (0, 0.0))
+        if edit and time.monotonic() < edit_at:
+            return False
         try:
             await outbox.send(Recipient(platform, chat_id), reply)
         except ChatRefused as exc:
@@ -62,6 +71,19 @@ class Delivery:
                 )
             return False
         except Exception as exc:
+            if edit:  # the chat's results are not held back by a failed edit
+                edits_failed += 1
+                wait = min(SEND_RETRY_CAP_S, self.s.tick_s * 2 ** min(edits_failed, 30))
+                self.edit_backoff[key] = (edits_failed, time.monotonic() + wait)
+                log.info(
+                    "tracking: a progress edit to %s:%s failed (%s: %s); next in %.0fs",
+                    platform,
+                    chat_id,
+                    type(exc).__name__,
+                    exc,
+                    wait,
+                )
+                return False
             failed += 1
             wait = min(SEND_RETRY_CAP_S, self.s.tick_s * 2 ** min(failed, 30))
             failures[key] = (refused, failed, time.monotonic() + wait)
@@ -77,4 +99,5 @@ class Delivery:
             )
             return False
         failures.pop(key, None)
+        self.edit_backoff.pop(key, None)
         return True

@@ -82,7 +82,7 @@ class Tracker:
         # One order's progress message: at most one edit every SITTER_PROGRESS_EDIT_S.
         self.pacer = EditPacer(services.settings.progress_edit_s)
         self.edits = ProgressEdits(
-            self.send, self.store.orders_in_flight, self.store.set_progress, self.pacer
+            self.send_edit, self.store.orders_in_flight, self.store.set_progress, self.pacer
         )
         self.parts = Parts(services, orders, outboxes, self.edits, self.pacer, Bars())
         self.edits.on_failed = lambda oid: self.parts.shown.pop(oid, None)
@@ -321,6 +321,10 @@ class Tracker:
 
     async def send(self, platform: str, chat_id: str | None, reply: Reply) -> bool:
         return await self.outboxes.send(platform, chat_id, reply)
+
+    async def send_edit(self, platform: str, chat_id: str | None, reply: Reply) -> bool:
+        """A progress edit: its failures back off apart from the chat's results."""
+        return await self.outboxes.send(platform, chat_id, reply, edit=True)
 
     @contextlib.asynccontextmanager
     async def _one_at_a_time(self, key: tuple[str, int]) -> AsyncIterator[None]:
