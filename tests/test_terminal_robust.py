@@ -99,3 +99,12 @@ def test_the_folder_benchmark_short_mode_prints_its_figure(
     assert out.startswith("listed a folder of 2,000 files in ")
     seconds = float(out.split(" in ")[1].split(" s")[0])
     assert seconds < 20  # sanity only (before: about 0.4 s for 2,000, 38 s for 20,000)
+
+
+def test_the_studios_own_line_breaks_stay_line_breaks() -> None:
+    """A multi-line answer (/help) prints as lines: only names' controls are escaped."""
+    screen = io.StringIO()
+    term = Terminal(Path("/nonexistent-out"), WHO, stream=screen)
+    term.render([Reply("In this terminal:\na number – press the button\tshown")])
+    shown = screen.getvalue()
+    assert "\\x0a" not in shown and "In this terminal:\na number" in shown

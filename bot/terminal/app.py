@@ -206,7 +206,7 @@ class Terminal:
 
     def _print(self, line: str) -> None:
         # Names come from the person's disk and other chats: escapes in them never act.
-        print(visible(line, keep="\t"), file=self.stream)
+        print(visible(line, keep="\t\n"), file=self.stream)
 
     # --- input ---------------------------------------------------------------------
     def parse(self, line: str) -> Event | str | None:
