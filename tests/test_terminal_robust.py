@@ -11,7 +11,7 @@ import pytest
 
 from bot.studio.core.events import Files, Reply, Who
 from bot.terminal import files
-from bot.terminal.app import Terminal
+from bot.terminal.app import TERMINAL_HELP, Terminal
 from bot.terminal.visible import visible
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,5 +106,7 @@ def test_the_studios_own_line_breaks_stay_line_breaks() -> None:
     screen = io.StringIO()
     term = Terminal(Path("/nonexistent-out"), WHO, stream=screen)
     term.render([Reply("In this terminal:\na number – press the button\tshown")])
+    term._print(TERMINAL_HELP)  # what the chat loop says after /help
     shown = screen.getvalue()
     assert "\\x0a" not in shown and "In this terminal:\na number" in shown
+    assert TERMINAL_HELP in shown
