@@ -12,7 +12,7 @@ import pytest
 from bot.studio.core.events import Files, Reply, Who
 from bot.terminal import files
 from bot.terminal.app import TERMINAL_HELP, Terminal
-from bot.terminal.visible import visible
+from sitter.visible import visible
 
 ROOT = Path(__file__).resolve().parents[1]
 WHO = Who("terminal", "t", "t")

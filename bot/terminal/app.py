@@ -28,8 +28,8 @@ from bot.adapter import Services
 from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
-from bot.terminal.visible import visible
 from sitter.config import continue_command
+from sitter.visible import visible
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}
