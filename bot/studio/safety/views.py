@@ -86,6 +86,9 @@ _INVISIBLE_EXTRA = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u180e"}
 
 _TOKEN = re.compile(rf"(?:[^\W_]|[{re.escape(_LEET_SYMBOLS)}])+")
 WORD = re.compile(r"[^\W_]+")
+# A word with a pictograph inside it ("n🍑de" -> "n·de"): the pictograph may stand for
+# a letter rather than sit between two, so such words are also read with it as a letter.
+_WILD = re.compile(r"[a-z]+(?:·+[a-z]+)+")
 _GLUE = re.compile(rf"(?<=[^\W_])[{re.escape(_INNER_PUNCT)}]+(?=[^\W_])")
 _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 
@@ -191,6 +194,7 @@ class Views:
     compact: str  # native without spaces: for CJK terms
     plain: str  # latin form of the whole text, punctuation kept: for ages
     raw: str  # normalised text, punctuation kept: for ages in other scripts
+    wild: frozenset[str] = frozenset()  # words with an emoji standing for letters ("n·de")
 
 
 def _split_pairs(source: str) -> set[str]:
@@ -230,7 +234,9 @@ def views(text: str) -> Views:
             out.update((s, _squeeze(s, 1), _squeeze(s, 2)))
     native_tokens, native_runs = _join_spaced(WORD.findall(native))
     native_tokens = [_cyrillic_fix(t) for t in native_tokens]
+    wild = {w for w in _WILD.findall(latin) if sum(ch.isalpha() for ch in w) >= 2}
     return Views(
+        wild=frozenset(w for w in wild if w.count("·") <= 2),
         native=" ".join(native_tokens),
         latin=frozenset(out),
         runs=frozenset(runs | set(native_runs)),
