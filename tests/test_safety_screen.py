@@ -9,7 +9,7 @@ import pytest
 from safety_corpus import MUST_PASS, MUST_REFUSE, as_slots
 
 from bot.studio.safety import SAFETY_DIR, Screen, default_screen
-from bot.studio.safety.views import normalize, to_latin, views
+from sitter.text_views import normalize, to_latin, views
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -328,7 +328,7 @@ def test_a_birth_year_is_an_age(screen: Screen) -> None:
 
 def test_the_look_alike_table_comes_from_unicode_data() -> None:
     """The generated table (scripts/make_confusables.py) folds the issue's letters."""
-    from bot.studio.safety.confusables import FOLD
+    from sitter.confusables import FOLD
 
     assert len(FOLD) > 500
     assert "".join(FOLD[ord(ch)] for ch in "ոսᏁᏌᎠᎬɴᴜᴅᴇ") == "nunudenude"

@@ -4,7 +4,7 @@ The word lists are data (``prompts/safety/*.toml``, one file per category);
 this module only normalises text and matches. Matching is by whole word so
 that innocent words containing a refused one (``Sussex``, ``Scunthorpe``,
 ``classic``) pass, and the text is looked at in several normalised *views* so
-that the usual disguises do not (see :mod:`bot.studio.safety.views`).
+that the usual disguises do not (see :mod:`sitter.text_views`).
 
 Pure functions and a loaded, immutable :class:`Screen`; no I/O after loading.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.studio.safety.ages import ages
-from bot.studio.safety.views import WORD, Views, is_cjk, normalize, to_latin, views
+from sitter.text_views import WORD, Views, is_cjk, normalize, to_latin, views
 
 SAFETY_DIR = Path(__file__).resolve().parents[3] / "prompts" / "safety"
 

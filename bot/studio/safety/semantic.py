@@ -15,15 +15,14 @@ with ``refused_prompt`` (worded in bot/studio/words_failures.py).
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from bot.store.store import Row
 from bot.studio.safety.screen import OK, Verdict, default_screen
-from bot.studio.safety.views import to_latin
 from sitter import contract as c
+from sitter.text_views import skeleton
 
 log = logging.getLogger(__name__)
 
@@ -33,13 +32,6 @@ OTHER_REASON = (
     "Sitter does not make nude or sexual pictures, or pictures of minors. Please describe "
     "clothing and a setting that are fine to show anyone."
 )
-_JOINER = re.compile(r"(?<=\w)·+(?=\w)")
-
-
-def skeleton(text: str) -> str:
-    """What the engine reads: look-alike letters, width, case and accents folded, an
-    emoji or braille blank inside a word glued away (bot/studio/safety/views.py)."""
-    return " ".join(_JOINER.sub("", to_latin(text)).replace("·", " ").split())
 
 
 def reason_for(category: str) -> str:
