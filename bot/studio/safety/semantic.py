@@ -5,16 +5,20 @@ which catches paraphrases no list holds ("wearing absolutely nothing").
 Asked where typed answers are taken (each answer alone) and at "Queue it" (the whole
 order: every answer together). The lists always run, in the bot. The engine is asked
 only when a fast worker's heartbeat is there, and waited for at most
-``SCREEN_TIMEOUT_S``: an engine that is down, slow, older (no such job) or answers
-what this bot cannot read lets the answers through on the lists alone, with a warning
-in the log. Nothing is painted unchecked all the same: the GPU worker puts the order's
-whole prompt through the same semantic screen before it renders, and fails the order
-with ``refused_prompt`` (worded in bot/studio/words_failures.py).
+``SCREEN_TIMEOUT_S`` (3 s: the fast worker loads and warms its screen model before it
+takes a job, so an answer takes milliseconds; a longer wait is a loading or busy worker,
+and the person should not stare at a typing indicator for it): an engine that is down,
+slow, older (no such job) or answers what this bot cannot read lets the answers through
+on the lists alone, with a warning in the log saying how long it waited. Nothing is
+painted unchecked all the same: the GPU worker puts the order's whole prompt through the
+same semantic screen before it renders, and fails the order with ``refused_prompt``
+(worded in bot/studio/words_failures.py).
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
@@ -26,7 +30,7 @@ from sitter.text_views import skeleton
 
 log = logging.getLogger(__name__)
 
-SCREEN_TIMEOUT_S = 10.0
+SCREEN_TIMEOUT_S = 3.0
 # The words for a category the lists do not have (a newer engine's).
 OTHER_REASON = (
     "Sitter does not make nude or sexual pictures, or pictures of minors. Please describe "
@@ -49,6 +53,7 @@ async def semantic_verdict(
     texts = {k: skeleton(v)[: c.MAX_SCREEN_CHARS] for k, v in slots.items() if v and v.strip()}
     if not texts:
         return OK
+    started = time.monotonic()
     try:
         if not await engine.workers_alive(c.QUEUE_FAST):
             log.warning("semantic screen skipped: no fast worker is alive (word lists only)")
@@ -56,8 +61,15 @@ async def semantic_verdict(
         req = c.ScreenTextRequest(texts=dict(list(texts.items())[: c.MAX_SCREEN_SLOTS]))
         result = await engine.call(c.JOB_SCREEN_TEXT, req, job_id=job_id, timeout=SCREEN_TIMEOUT_S)
     except (TimeoutError, ConnectionError, OSError) as exc:
-        log.warning("semantic screen skipped: %s (word lists only)", type(exc).__name__)
+        waited = time.monotonic() - started
+        log.warning(
+            "semantic screen skipped after %.1f s: %s (word lists only; the GPU worker "
+            "re-checks the whole prompt before painting)",
+            waited,
+            type(exc).__name__,
+        )
         return OK
+    log.info("semantic screen answered in %.2f s", time.monotonic() - started)
     if isinstance(result, c.JobFailure):
         log.warning("semantic screen skipped: %s (word lists only)", result.code)
         return OK
