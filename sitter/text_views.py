@@ -61,13 +61,16 @@ _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
 ], strict=True))  # fmt: skip
 
 
+_ACCENTED = re.compile(r"\sWITH\s")
+
+
 def _greek() -> dict[str, str]:
     out = {}
     for code in (*range(0x0370, 0x0400), *range(0x1F00, 0x2000)):
         name = unicodedata.name(chr(code), "")
         for kind in ("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "):
             if name.startswith(kind):
-                letter = name[len(kind) :].split(" WITH ")[0]
+                letter = _ACCENTED.split(name[len(kind) :])[0]  # "ALPHA WITH TONOS" -> ALPHA
                 if letter in _GREEK_NAMES:
                     out[chr(code)] = _GREEK_NAMES[letter]
     return out
