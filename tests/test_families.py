@@ -92,3 +92,23 @@ def test_sitter_knows_a_tiny_model_by_its_name_alone() -> None:
     for model in families.tiny_names():
         assert load_settings(model=model).is_tiny, model
     assert not load_settings(model="Qwen/Qwen-Image-Edit-2509").is_tiny
+
+
+def test_a_loaded_pipeline_finds_its_family_without_engine_families_imported() -> None:
+    """``LoadedPipeline.model_family`` imports the families itself (no KeyError when
+    nothing imported engine.families first)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from engine.pipeline.loaded import LoadedPipeline\n"
+        "assert 'engine.families' not in sys.modules\n"
+        "lp = LoadedPipeline.__new__(LoadedPipeline)\n"
+        "lp.family = 'qwen-edit'\n"
+        "print(lp.model_family.title)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "Qwen-Image-Edit-2509"
