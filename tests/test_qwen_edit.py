@@ -134,6 +134,26 @@ def test_vary_starts_from_the_portrait_at_its_strength(runtime: Runtime) -> None
     assert not np.array_equal(np.asarray(low), np.asarray(high))  # strength is used
 
 
+def test_vary_off_the_models_grid_keeps_the_portraits_size(runtime: Runtime) -> None:
+    """72x80 is on a grid of 8 but not on the model's (``vae_scale_factor * 2``, 32 on
+    the tiny model, 16 on the real one): it renders, and comes back at 72x80."""
+    from engine.families import Draw
+    from engine.pipeline.generate import resolve_params, step_callback
+
+    loaded = runtime.require_pipeline()
+    family = loaded.model_family
+    assert 72 % (loaded.pipe.vae_scale_factor * 2) != 0
+    params = resolve_params(loaded, c.GenerationParams())
+    refs = family.prepare(loaded, _order()).ref_images
+    draw = Draw("a portrait", "", params, [5, 6], np.zeros((2, 128), np.float32), ref_images=refs)
+    on_step = step_callback(None, params.steps, "test")
+    start = Image.new("RGB", (72, 80), (200, 40, 40))
+    out = family.render_from(loaded, draw, start, 0.5, on_step)
+    assert [im.size for im in out] == [(72, 80), (72, 80)]
+    crops = family.render_crops(loaded, draw, [start, start], 0.5, 2, on_step)
+    assert [im.size for im in crops] == [(72, 80), (72, 80)]
+
+
 def test_refine_relights_through_the_family(runtime: Runtime) -> None:
     from identity_refs import png
 

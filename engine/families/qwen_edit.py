@@ -203,12 +203,20 @@ class QwenImageEdit(ReferenceFamily):
         steps: int,
         on_step: StepCallback,
     ) -> Image.Image:
-        """``start`` re-rendered at ``strength``: Picture 1 and the noised start."""
-        pictures = [start, *list(draw.ref_images)[: MAX_PICTURES - 1]]
-        size = {"width": start.width, "height": start.height}
-        latents, sigmas = start_latents(loaded.pipe, start, strength, steps, seed, **size)
+        """``start`` re-rendered at ``strength``: Picture 1 and the noised start.
+
+        The model renders on a grid of ``vae_scale_factor * 2`` (packed 2x2 latents): a
+        size off that grid is rendered at the nearest size on it and given back at the
+        size asked for, not silently smaller."""
+        multiple = loaded.pipe.vae_scale_factor * 2
+        width, height = (max(multiple, round(side / multiple) * multiple) for side in start.size)
+        fitted = start if start.size == (width, height) else start.resize((width, height))
+        pictures = [fitted, *list(draw.ref_images)[: MAX_PICTURES - 1]]
+        size = {"width": width, "height": height}
+        latents, sigmas = start_latents(loaded.pipe, fitted, strength, steps, seed, **size)
         out = self._call(loaded, draw, pictures, [seed], on_step, latents=latents, sigmas=sigmas)
-        return out[0]
+        image = out[0]
+        return image if image.size == start.size else image.resize(start.size)
 
     def _call(
         self,
