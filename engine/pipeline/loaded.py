@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sitter.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from engine.families.base import Family
     from engine.pipeline.adapter import AdapterSpec
 
 # The model families by code, filled by engine/families/ as it is imported (this leaf
-# module imports no family: they import it).
-FAMILY_OBJECTS: dict[str, Any] = {}
+# module imports no family at import time: they import it).
+FAMILY_OBJECTS: dict[str, Family] = {}
 
 
 class Cancelled(Exception):
@@ -133,8 +134,10 @@ class LoadedPipeline:
     speed: Speedups | None = None
 
     @property
-    def model_family(self) -> Any:
-        """The family object (engine.families.base.Family) that renders with this pipeline."""
+    def model_family(self) -> Family:
+        """The family object that renders with this pipeline."""
+        import engine.families  # noqa: F401  (fills FAMILY_OBJECTS; a no-op once imported)
+
         return FAMILY_OBJECTS[self.family]
 
     @property
