@@ -396,3 +396,41 @@ async def test_copies_of_one_picture_vote_once(
     photos = await _set_of(fake_studio)
     kept = {p.filename: p.status for p in photos}
     assert [n for n, s in kept.items() if s == "accepted"] == [f.filename for f in hers], kept
+
+
+@needs_shared
+@pytest.mark.studio_db
+async def test_a_set_made_before_the_one_person_rule_is_judged_at_queue_it(
+    real_studio: Studio,
+) -> None:
+    """A hole in issue 22's item 1: sets made before the one-person rule were never judged
+    again, so the issue's 7-photo set of two people stayed ready and orders ran on it.
+    Built as before: Obama's four, and three of another person accepted in the store."""
+    studio, chat = real_studio, Chat(real_studio, WHO)
+    await consent(chat)
+    obama = [incoming(FACES / "obama" / f"{n}.jpg") for n in (1, 2, 3, 4)]
+    other = [incoming(FACES / "deepface_id01" / f"{n}.jpg") for n in (1, 2, 3)]
+    await chat.files(obama)
+    await chat.files(other)
+    store = studio.store
+    user = await store.user("terminal", "ann")
+    ref = await store.current_set(user["id"])
+    await store.run(  # as the set was before the rule: every photo accepted, set ready
+        "UPDATE reference_photos SET status = 'accepted', reasons = '[]' WHERE set_id = ?",
+        ref["id"],
+    )
+    await store.set_status(ref["id"], "ready")
+    await store.run("UPDATE reference_sets SET judged_rule = 0 WHERE id = ?", ref["id"])
+    assert len(await store.photos(ref["id"], "accepted")) == 7
+
+    placing = await studio.orders.place(user, {"style": "cinematic"})
+    assert placing.order_id is None and placing.refusal is not None, placing
+    text = placing.refusal.text
+    print("\n" + text)
+    assert "show more than one person" in text and "/photos" in text, text
+    for f in other:
+        assert f.filename in text, text
+    assert await store.one("SELECT 1 FROM orders") is None
+    accepted = sorted(p.filename for p in await store.photos(ref["id"], "accepted"))
+    assert accepted == sorted(f.filename for f in obama), accepted
+    assert (await store.current_set(user["id"]))["status"] == "collecting"

@@ -78,6 +78,10 @@ class People(Db):
     async def set_status(self, set_id: int, status: str) -> None:
         await self.run("UPDATE reference_sets SET status = ? WHERE id = ?", status, set_id)
 
+    async def set_judged(self, set_id: int, rule: int) -> None:
+        """The set was judged under this one-person rule (reference_set.RULE)."""
+        await self.run("UPDATE reference_sets SET judged_rule = ? WHERE id = ?", rule, set_id)
+
     async def photo_by_sha(self, set_id: int, sha256: str) -> Photo | None:
         row = await self.one(
             "SELECT * FROM reference_photos WHERE set_id = ? AND sha256 = ?", set_id, sha256

@@ -49,6 +49,10 @@ MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 # ``rule``: "majority" (most of the set shows someone else) or "first_person" (no one has
 # a majority, so the person of the earliest photos is kept: a set never holds two people).
 MAJORITY, FIRST_PERSON = "majority", "first_person"
+# The one-person rule sets are judged under (reference_sets.judged_rule; 0: never judged,
+# as every set made before it). Raise it when the rule changes, and every set is judged
+# again before its next order (:func:`order_refusal`).
+RULE = 1
 
 
 def different(rule: str) -> list[dict[str, str]]:
@@ -133,6 +137,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     owner = await asyncio.to_thread(pictures, await face_prints(s, faces))
     voters = sorted(set(owner))
     if len(voters) < SET_CHECK_FROM:
+        await store.set_judged(set_id, RULE)
         return Judged()
     req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
@@ -165,7 +170,29 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         )
         # named when set aside, or when the reason changed (now: the first person kept)
         (judged.out if want == "excluded" else judged.back).append(p)
+    await store.set_judged(set_id, RULE)
     return judged
+
+
+async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
+    """Before any order on a set ("Queue it", a pack, a retry, a follow-up): a set not
+    judged under today's one-person rule (:data:`RULE`) is judged first (:func:`judge`),
+    so a set made before the rule (two people's photos accepted) is caught rather than
+    painted; then its faces are checked against protected ones (moderation/reach.py).
+    The refusal's words, or None."""
+    from bot.studio.moderation import reach
+
+    row = await s.store.one("SELECT judged_rule FROM reference_sets WHERE id = ?", set_id)
+    if row is None or row["judged_rule"] >= RULE:  # judged since (each burst and Done judge)
+        return await reach.check_set(s, user, set_id)
+    judged = await judge(s, user, set_id)
+    if judged.error is not None:
+        return wph.SET_NOT_CHECKED
+    if judged.out:
+        drop_sheets(s.store.media, user["id"])
+        await s.store.set_status(set_id, "collecting")
+        return wph.two_people_at_order(judged.lines())
+    return await reach.check_set(s, user, set_id)
 
 
 async def numbered(s: Services, set_id: int) -> list[Photo]:

@@ -49,3 +49,21 @@ def new_set_started(deleted: int) -> str:
 
 def what_to_remove(count: int) -> str:
     return f"Which one? Type “remove” and its number on the sheet (1–{count})."
+
+
+SET_NOT_CHECKED = (
+    "I couldn't check your reference photos just now, so nothing was ordered. "
+    "Please try again in a minute."
+)
+
+
+def two_people_at_order(lines: list[str]) -> str:
+    """A set made before the one-person rule turned out to hold two people."""
+    return "\n".join(
+        [
+            "Your reference photos show more than one person, and a set holds one person, "
+            "so nothing was ordered:",
+            *lines,
+            "Look at them in /photos (remove or add photos, then press Done), and order again.",
+        ]
+    )

@@ -35,8 +35,8 @@ from bot.studio.core.conversation import (
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
-from bot.studio.moderation.reach import check_set
 from bot.studio.orders.orders import Orders, seeds
+from bot.studio.photos.reference_set import order_refusal
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import MenuPress, PortraitPress
@@ -199,7 +199,7 @@ class PortraitMenu:
             return [say(w.NO_SUCH_PORTRAIT)]
         if parent["pack"]:  # its row holds the pack, not this look's style and prompt
             return [say(wp.NOT_FOR_PACKS)]
-        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+        if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
         choices = json.loads(parent["choices"] or "{}")
         prompt = parent["prompt"]
