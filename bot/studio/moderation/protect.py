@@ -12,7 +12,6 @@ only; they protect the face (reaching every account: protect_reach.py) or dismis
 
 from __future__ import annotations
 
-import json
 import logging
 
 from bot.store.store import Row
@@ -130,14 +129,7 @@ class Protection:
         """Is the face also in another account's accepted photos, or already protected for
         someone else? Then a set of public photos of a victim could pass as one's own: the
         moderators decide. An unanswered check counts as yes."""
-        rows = await self.desk.store.all(
-            "SELECT backend, embedding FROM reference_photos WHERE user_id != ? "
-            "AND status = 'accepted' AND embedding IS NOT NULL",
-            user["id"],
-        )
-        faces = [
-            c.Embedding(backend=r["backend"] or "", vector=json.loads(r["embedding"])) for r in rows
-        ]
+        faces = await self.desk.db.others_reference_embeddings(user["id"])
         faces += [p.embedding for p in await self.desk.db.active_protected(user["id"])]
         if not faces:
             return False

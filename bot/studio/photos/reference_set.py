@@ -182,8 +182,8 @@ async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
     The refusal's words, or None."""
     from bot.studio.moderation import reach
 
-    row = await s.store.one("SELECT judged_rule FROM reference_sets WHERE id = ?", set_id)
-    if row is None or row["judged_rule"] >= RULE:  # judged since (each burst and Done judge)
+    rule = await s.store.judged_rule(set_id)
+    if rule is None or rule >= RULE:  # judged since (each burst and Done judge)
         return await reach.check_set(s, user, set_id)
     judged = await judge(s, user, set_id)
     if judged.error is not None:
