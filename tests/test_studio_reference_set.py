@@ -434,3 +434,30 @@ async def test_a_set_made_before_the_one_person_rule_is_judged_at_queue_it(
     accepted = sorted(p.filename for p in await store.photos(ref["id"], "accepted"))
     assert accepted == sorted(f.filename for f in obama), accepted
     assert (await store.current_set(user["id"]))["status"] == "collecting"
+
+
+async def test_two_pictures_of_two_people_and_copies_never_make_a_ready_set(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A hole in issue 22's item 1: a set was judged only from 3 different pictures, so
+    A1, B1 and two copies of A1 (one vote) stayed unjudged and Done made a set of A and
+    B ready. Two pictures are judged too (they disagree: the later one is set aside)."""
+    chat = Chat(fake_studio, WHO)
+    await consent(chat)
+    hers = astronaut_set()[0]
+    copies = [hers, resized(hers, "hers2.jpg", 1.3, 60), resized(hers, "hers3.jpg", 1.6, 40)]
+    fake_engine.fingerprints = False  # the whole-frame hash would catch these: the face print
+    fake_engine.show(copies, "astronaut")
+    bob = picture("bob.png", 1)
+    fake_engine.show([bob], "bob")
+    [v] = await chat.files([copies[0], bob, *copies[1:]])
+    print("\n" + v.text)
+    [done, *_] = await chat.send("/done")  # (Done is offered only when enough count)
+    print(done.text)
+    kept = {p.filename: p.status for p in await _set_of(fake_studio)}
+    assert kept["bob.png"] == "excluded", kept
+    assert "photos of you are ready" not in done.text, done.text
+    ref = await fake_studio.store.current_set(
+        (await fake_studio.store.user("terminal", "ann"))["id"]
+    )
+    assert ref["status"] != "ready"

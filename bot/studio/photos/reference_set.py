@@ -42,7 +42,7 @@ from sitter.face_print import face_print, same_face_picture
 
 log = logging.getLogger(__name__)
 
-SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
+SET_CHECK_FROM = 3  # a new photo is compared with the set from this many (judge: from 2)
 SHEET_KIND = SHEETS
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 # Codes, not words (the words are made when a photo is named: :func:`aside_lines`).
@@ -136,7 +136,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     # One vote per picture: the set's copies of one picture go with its first photo.
     owner = await asyncio.to_thread(pictures, await face_prints(s, faces))
     voters = sorted(set(owner))
-    if len(voters) < SET_CHECK_FROM:
+    if len(voters) < 2:  # (two are judged too: A1, B1 and copies of A1 are two people)
         await store.set_judged(set_id, RULE)
         return Judged()
     req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
@@ -152,6 +152,8 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         return Judged(error=words.set_check_failed(words.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
     odd_voters = {voters[i] for i in result.outliers if 0 <= i < len(voters)}
+    if len(voters) == 2 and len(odd_voters) == 2:  # two that disagree: the first one stays
+        odd_voters = {voters[1]}
     odd = {i for i in range(len(faces)) if owner[i] in odd_voters}
     # The engine keeps one person: a majority's, or without one the earliest photos'.
     n = len(voters)
