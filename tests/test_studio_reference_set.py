@@ -304,6 +304,30 @@ def test_without_a_majority_the_person_of_the_first_photos_is_kept() -> None:
     assert judge("ab") == ([0, 1], False)  # two that disagree: both named
 
 
+def test_a_bridge_photo_never_joins_two_people_into_one_group() -> None:
+    """A hole in issue 22's item 1: a group was one photo and everything that looked like
+    it (a star, not a clique), so 3 photos of A, one 50/50 morph of A and B (like both)
+    and 3 of B were a "majority" of 7 with no outliers. Every member of a group must look
+    like most of it, and the bridge itself is set aside."""
+    from engine.identity import majority, one_person
+
+    def sim(people: str):
+        def similar(i: int, j: int) -> float:
+            a, b = people[i], people[j]
+            return 0.9 if a == b else 0.6 if "m" in (a, b) else 0.1
+
+        return similar
+
+    for people in ("aaambbb", "aaabbbm", "maaabbb"):
+        kept = one_person(len(people), sim(people), 0.5)
+        assert kept.outliers == [i for i, p in enumerate(people) if p != "a"], (people, kept)
+        assert not kept.majority, people
+    assert majority(7, sim("aaambbb"), 0.5) is None  # no one person is most of the set
+    # A photo that looks like the majority and like no one else still belongs to it.
+    assert majority(5, sim("aaaab"), 0.5) == [4]
+    assert one_person(5, sim("aaaam"), 0.5).outliers == []  # like the set, and nobody else
+
+
 @needs_shared
 @pytest.mark.studio_db
 async def test_on_real_faces_four_and_four_keeps_the_first_person_and_says_why(
