@@ -13,7 +13,7 @@ import subprocess
 import sys
 from collections.abc import AsyncIterator
 
-from sitter.config import Settings
+from sitter.config import TRY_OFFLINE, Settings
 
 CONFIG_REFUSED = 2  # `sitter worker`'s exit code for a configuration it refuses (cli/main.py)
 # The engine extra (pyproject.toml); the bot image (docker/Dockerfile.bot) ships engine/'s
@@ -71,10 +71,10 @@ def stop_worker(proc: subprocess.Popen | None) -> None:
 
 
 # A log record below WARNING, or a library's own note: not the worker's reason.
-_CHATTER = re.compile(r"^(\d{4}-\d\d-\d\d[ T][\d:,.]+ +(DEBUG|INFO)\b|\[\w+\] )")
-TRY_OFFLINE = (
-    "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib (random weights; what ./dev run uses)"
-)
+# A WARNING record too (the C2PA development note): a refusal is printed plainly.
+_CHATTER = re.compile(r"^(\d{4}-\d\d-\d\d[ T][\d:,.]+ +(DEBUG|INFO|WARNING)\b|\[\w+\] )")
+# (a tqdm bar: "Loading weights:  40%|████      | 2/5 [00:01<00:01, 2.1it/s]")
+_BAR = re.compile(r"\d+%\|.*\||\d+/\d+ \[[\d:<?, .]*(it/s|s/it)?")
 
 
 class WorkerKeeper:
@@ -121,7 +121,8 @@ class WorkerKeeper:
         except OSError:
             lines = []
         # Its refusal, not the start-up log around it (INFO lines, library notes).
-        said = [ln for ln in lines if not _CHATTER.match(ln)][-4:]
+        lines = [part for ln in lines for part in ln.split("\r") if part.strip()]
+        said = [ln for ln in lines if not _CHATTER.match(ln) and not _BAR.search(ln)][-4:]
         if not said:
             return f"see {log_file}."
         text = "\n  ".join(said)

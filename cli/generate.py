@@ -20,6 +20,7 @@ from pathlib import Path
 from cli.common import MAX_ATTEMPTS, load_and_check, screen
 from sitter import contract as c
 from sitter.config import Settings
+from sitter.wizard_steps import SUBJECT_MAX_BYTES
 
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp", ".heic", ".heif", ".avif", ".bmp", ".tif"}
 PHOTO_SUFFIXES |= {".tiff", ".gif"}
@@ -49,9 +50,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from engine.quiet import quiet_libraries
     from sitter.prompts import PromptError, PromptLibrary
 
-    quiet_libraries()
-
-    # 1. Check every argument before any model loads (that takes minutes on a real model).
+    # 1. Check every argument before any model loads (that takes minutes on a real model)
+    # or a model library is imported (seconds): a missing folder is refused at once.
     if args.seed is not None and not 0 <= args.seed <= MAX_BASE_SEED:
         return _err(f"--seed must be a whole number from 0 to {MAX_BASE_SEED}, got {args.seed}")
     folder, out = Path(args.photos), Path(args.out)
@@ -65,6 +65,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     if args.pack:
         from cli.pack import cmd_pack
 
+        quiet_libraries()
         return cmd_pack(args, settings, photos, out)
     try:
         library = PromptLibrary.load()
@@ -82,12 +83,16 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             return _err(f"--aspect: {exc}")
     given = vars(args)
     answers = {k: given[k] or "" for k in ("attire", "setting", "lighting", "composition")}
-    refusal = screen(answers)
+    described = " ".join((given.get("subject") or "").split())
+    if (n := len(described.encode("utf-8"))) > SUBJECT_MAX_BYTES:
+        return _err(f"--subject is {n} bytes; keep it under {SUBJECT_MAX_BYTES}, as in the chat")
+    refusal = screen({**answers, "subject": described})  # screened as the chat does
     if refusal:
         return _err(refusal)
-    prompt = style.compose(answers)
-    reference_prompt = library.reference_prompt(style.key, answers)
+    prompt = style.compose(answers, library.subject(described))
+    reference_prompt = library.reference_prompt(style.key, answers, described)
 
+    quiet_libraries()
     from engine.pipeline.generate import generate, resolve_params
 
     runtime, refs, verdicts = load_and_check(settings, photos)
@@ -127,6 +132,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         )
     summary = {
         "style": style.key,
+        "subject": described or None,
         "prompt": runtime.require_pipeline().model_family.order_prompt(prompt, reference_prompt),
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for

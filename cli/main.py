@@ -10,7 +10,7 @@ import importlib
 import sys
 from collections.abc import Callable
 
-from sitter.config import ConfigError, Settings, load_settings
+from sitter.config import TRY_OFFLINE, ConfigError, Settings, load_settings
 
 # subcommand -> "module:function"; the function takes (args, settings) and returns an exit code
 COMMANDS: dict[str, str] = {
@@ -68,11 +68,25 @@ def build_parser() -> argparse.ArgumentParser:
         "every look into OUT/<look>/, plus contact-sheet.jpg and summary.json",
     )
     gen.add_argument("--out", required=True, help="output folder")
-    gen.add_argument("--attire", default="")
-    gen.add_argument("--setting", default="")
-    gen.add_argument("--lighting", default="")
-    gen.add_argument("--composition", default="")
-    gen.add_argument("--seed", type=int, default=None)
+    gen.add_argument(
+        "--attire", default="", help="what you wear, in words (e.g. 'a navy wool coat')"
+    )
+    gen.add_argument(
+        "--setting", default="", help="the background (e.g. 'an old wood-panelled library')"
+    )
+    gen.add_argument("--lighting", default="", help="the light (e.g. 'soft window light')")
+    gen.add_argument(
+        "--composition", default="", help="how close (e.g. 'a head-and-shoulders portrait')"
+    )
+    gen.add_argument(
+        "--subject",
+        default="",
+        help="how to describe the person, as the chat's optional step (e.g. 'a woman in "
+        "her 40s with curly red hair'); default: the photos say who it is",
+    )
+    gen.add_argument(
+        "--seed", type=int, default=None, help="the first of the four seeds (default: random)"
+    )
     gen.add_argument(
         "--aspect",
         default=None,
@@ -178,6 +192,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args.command, args, settings)
     except ConfigError as exc:
         print(exc, file=sys.stderr)
+        if "model cache" in str(exc) and args.command != "worker":  # (sitter run says it)
+            print(f"To try Sitter without downloads: {TRY_OFFLINE}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130

@@ -149,8 +149,10 @@ def load_signer(settings: Settings) -> C2paCredentials:
             chain.decode(), key_pem.decode(), alg, development=False, tsa_url=tsa, source=str(cert)
         )
     folder = Path(settings.data_dir) / DEV_DIR
+    new = not (folder / DEV_FILES[1]).is_file()
     ca_path, chain_path, key_path = ensure_dev_certificates(folder)
-    log.warning(
+    # Said once, when it is made (every CLI run repeated it); `sitter doctor` says it always.
+    (log.warning if new else log.info)(
         "C2PA: signing with a local development certificate (%s); set SITTER_C2PA_CERT and "
         "SITTER_C2PA_KEY for one that validators trust",
         chain_path,

@@ -32,6 +32,22 @@ DEFAULT_SAFETY_THRESHOLD = 0.6
 # The built-in offline test models are named "tiny" or "tiny-<something>"; the engine's
 # model families build them (engine/families/, each lists the names it builds).
 TINY_PREFIX = "tiny-"
+# What `./dev run` sets: the built-in offline model and dlib's face models (no download).
+OFFLINE_ENV = "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib"
+TRY_OFFLINE = f"{OFFLINE_ENV} (random weights; what ./dev run uses)"
+
+
+def continue_command(settings: Settings) -> str:
+    """The command that opens the terminal studio again with these models (a bare
+    `sitter chat` uses the real model, which a newcomer has not downloaded)."""
+    chat = ".venv/bin/sitter chat"
+    if settings.model == "tiny-klein" and settings.face_backend == "dlib":
+        return f"{OFFLINE_ENV} {chat}"
+    if settings.is_tiny:
+        return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
+    return chat
+
+
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")

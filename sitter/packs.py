@@ -27,6 +27,16 @@ from typing import Any
 
 from sitter.prompts import REFERENCE_PROMPT_SAFE_BYTES, PromptError, PromptLibrary
 
+# A pack the person makes: one portrait in each of three styles they choose, every slot
+# asked once; "More like this" then orders four of the one they like (portrait_menu.py).
+PREVIEW = "preview"  # its key (reserved: no prompts/packs/preview.toml)
+PREVIEW_CHOSEN = "preview_styles"  # wizard answers / order choices: the chosen style keys
+PREVIEW_STYLES = 3
+PREVIEW_NAME = "Preview in three styles"
+PREVIEW_DESCRIPTION = (
+    "One portrait in each of three styles you choose; then more of the one you like."
+)
+
 MAX_LOOKS = 12
 MAX_IMAGES_PER_LOOK = 8
 MAX_PACK_IMAGES = 32
@@ -71,6 +81,27 @@ def load_packs(library: PromptLibrary, folder: Path | None = None) -> dict[str, 
     return packs
 
 
+def preview_pack(library: PromptLibrary, styles: list[str]) -> Pack:
+    """The preview: one look per chosen style (one image each), every slot asked."""
+    looks = tuple(Look(library.styles[k].name, k, {}) for k in styles if k in library.styles)
+    asked = tuple(s.slot for s in library.steps)
+    return Pack(PREVIEW, PREVIEW_NAME, PREVIEW_DESCRIPTION, looks, 1, asked)
+
+
+def chosen_pack(packs: dict[str, Pack], library: PromptLibrary, choices: Any) -> Pack | None:
+    """The pack that wizard answers (or an order's choices) name: a shipped pack, or the
+    person's preview with the styles chosen so far; None when there is none."""
+    key = str((choices or {}).get("pack") or "")
+    if key == PREVIEW:
+        return preview_pack(library, [str(k) for k in (choices.get(PREVIEW_CHOSEN) or [])])
+    return packs.get(key)
+
+
+def pack_name(packs: dict[str, Pack], key: str) -> str:
+    """A pack order's name for the person (its row keeps the key)."""
+    return PREVIEW_NAME if key == PREVIEW else (packs[key].name if key in packs else key)
+
+
 def find_pack(packs: dict[str, Pack], text: str) -> Pack | None:
     """A pack by key or name, case-insensitively (``sitter generate --pack``, typed text)."""
     t = " ".join(text.lower().replace("_", " ").replace("-", " ").split())
@@ -88,6 +119,8 @@ def _load_pack(path: Path, library: PromptLibrary) -> Pack:
     key = path.stem
     if not key.replace("_", "").isalnum() or not key.islower():
         raise PromptError(f"{path}: pack file names are lower_snake_case")
+    if key == PREVIEW:
+        raise PromptError(f"{path}: {PREVIEW!r} is the studio's own preview; name it otherwise")
     unknown = set(data) - {"name", "description", "images_per_look", "looks"}
     if unknown:
         raise PromptError(f"{path}: unknown keys {sorted(unknown)}")

@@ -24,7 +24,7 @@ from sitter.prompt_files import PromptError, read_toml, text_value
 SUBJECT = "subject"
 # Names a wizard step may not take: the studio's own states and the style's key.
 RESERVED_SLOTS = frozenset(
-    {SUBJECT, "format", "style", "pack", "consent", "references", "confirm", "idle"}
+    {SUBJECT, "format", "style", "pack", "preview", "consent", "references", "confirm", "idle"}
 )
 # Wizard step kinds: a slot fills prompt words; "subject" fills {subject} (how to describe
 # the person: optional, remembered); "format" sets the request's aspect, not the prompt.

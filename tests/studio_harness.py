@@ -398,7 +398,7 @@ class TerminalProc:
         import re
         import time
 
-        pattern = re.compile(r"\[(\d+)\] " + re.escape(label))
+        pattern = re.compile(r"\[([a-z]*\d+)\] " + re.escape(label))
         end = time.monotonic() + timeout
         with self._cond:
             while time.monotonic() < end:

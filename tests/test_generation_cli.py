@@ -118,6 +118,7 @@ def test_generate_writes_four_labelled_portraits(
         setting="",
         lighting="",
         composition="",
+        subject="a man with short grey hair",  # issue 22: as the chat's optional step
         seed=42,
         pack=None,
         aspect=None,
@@ -129,6 +130,8 @@ def test_generate_writes_four_labelled_portraits(
     summary = json.loads((out / "summary.json").read_text())
     assert [v["seed"] for v in summary["variations"]] == [42, 43, 44, 45]
     assert "a navy suit" in summary["prompt"] and summary["model"] == model
+    assert "a man with short grey hair" in summary["prompt"], summary["prompt"]
+    assert summary["subject"] == "a man with short grey hair"
     assert summary["params"]["width"] == 1024 and summary["params_used"]["width"] == 64
     if model == "tiny-klein":  # the editing model's wording, its own 4 steps, no adapter
         assert summary["prompt"].startswith(

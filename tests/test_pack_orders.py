@@ -7,6 +7,7 @@ order on the real worker over Telegram is tests/test_telegram_packs.py's."""
 
 from __future__ import annotations
 
+import json
 import shutil
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, RecordingOutbox, astronaut_set, until
 
+from bot.store.media import PACK_SHEETS
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Reply, Who
 from bot.studio.orders.orders import Orders
@@ -112,8 +114,7 @@ async def test_a_pack_order_end_to_end(
     # Kept for an hour like a /photos sheet (a terminal's copy of it stays openable), then
     # swept; /forget deletes it at once (tests/test_rights_forget.py).
     assert sheet.images[0].path.exists()
-    assert studio.store.media.sweep_kind("sheets", -1) >= 1
-    assert not sheet.images[0].path.exists()
+    pack_sheet = sheet.images[0].path  # swept below, after /photos leaves it alone
     progress_texts = [r.text for _, r in _sent(studio).sent if r.edit_key == "order-1"]
     assert any("painting look" in t for t in progress_texts), progress_texts
     assert progress_texts[-1] == "Order #1 (LinkedIn headshots) is ready ↓"
@@ -126,10 +127,12 @@ async def test_a_pack_order_end_to_end(
         studio, lambda: any(r.images and r.images[0].as_file for _, r in _sent(studio).sent)
     )
 
-    # The quota counts images: 8 used of 12; a second pack (8) is refused, with numbers.
+    # The quota counts images: 8 used of 12; a second pack (8) is refused, with numbers,
+    # at its summary: no "✓ Queue it" that could only be refused (issue 22 item 23).
     await chat.send("/new")
     [refused] = await _linkedin(chat)
-    [refused] = await chat.press("✓ Queue it")
+    labels = [btn.label for row in refused.buttons for btn in row]
+    assert "✓ Queue it" not in labels and "◀ Back" in labels, labels
     assert "That's 8 images, and you have 4 of today's 12 left (8 used)" in refused.text
     assert "a portrait order is 4, a pack one per image" in refused.text
     assert not fake_engine.queued(c.QUEUE_GPU)
@@ -137,6 +140,18 @@ async def test_a_pack_order_end_to_end(
     assert "The daily limit counts images: a portrait order is 4, a pack one per image" in (
         help_.text
     )
+
+    # Opening /photos (twice) neither deletes the pack's sheet nor its own unchanged one
+    # (issue 22 item 15: both were kind "sheets", and every /photos deleted them all).
+    deleted: list[str] = []
+    studio.store.media.on_delete.append(deleted.append)
+    [photos] = [r for r in await chat.send("/photos") if r.images]
+    [again] = [r for r in await chat.send("/photos") if r.images]
+    assert photos.images[0].path == again.images[0].path and again.images[0].path.exists()
+    assert pack_sheet.exists() and deleted == []
+    studio.store.media.on_delete.remove(deleted.append)
+    assert studio.store.media.sweep_kind(PACK_SHEETS, -1) >= 1
+    assert not pack_sheet.exists()
 
     # /forget: every pack portrait and look row goes.
     await chat.send("/forget")
@@ -228,23 +243,106 @@ async def test_a_look_whose_job_redis_lost_is_queued_again(
     assert order["status"] == "delivered" and order["images"] == 8
 
 
-async def test_vary_and_relight_refuse_a_packs_portrait_plainly(
+async def test_a_packs_portraits_have_their_more_menu_and_vary_relight_their_own_look(
     fake_studio: Studio, fake_engine: FakeEngine
 ) -> None:
-    """Hostile review of issue 15: a pack's order row holds the pack, not each look's
-    style and prompt, so "Vary 6" painted look 1's style. Refused plainly for now."""
-    from bot.studio.core.events import Press
-    from bot.studio.portrait import buttons as pb
-    from bot.studio.portrait import words_portrait as wp
-
+    """Issue 22 item 16 (was refused plainly since issue 15's review: the order row holds
+    the pack, not each look's style and prompt, so "Vary 6" painted look 1's style). Each
+    look's album has its More buttons; vary and relight start from the look that painted
+    the portrait; /portraits names the pack, not its first look's style."""
     studio, chat = fake_studio, Chat(fake_studio, WHO)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 40})
     await _ready(chat)
     await _linkedin(chat)
     await chat.press("✓ Queue it")
     await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
-    before = len(await studio.store.all("SELECT id FROM orders"))
-    vid = (await studio.store.variations(1))[5]["id"]  # portrait #6, look 3
-    for data in (pb.portrait(vid, "vary", "subtle"), pb.portrait(vid, "light", "0")):
-        [said] = await studio.handle(Press(WHO, data))
-        assert said.text == wp.NOT_FOR_PACKS
-    assert len(await studio.store.all("SELECT id FROM orders")) == before
+    looks = await studio.store.looks(1)
+    album = _albums(studio)[2]  # look 3: Creative agency, #5–#6
+    [menu] = await chat.press("More 6…", [album])
+    labels = [btn.label for row in menu.buttons for btn in row]
+    assert {"Avatar 6", "Vary 6 (subtle)", "Relight 6"} <= set(labels), labels
+    [said, queued] = await chat.press("Vary 6 (subtle)", [menu])
+    assert "subtle variations of portrait #6" in said.text and "queued" in queued.text
+    varied = await studio.store.order(2)
+    assert varied["kind"] == "vary" and varied["prompt"] == looks[2]["prompt"]
+    assert varied["style"] == looks[2]["style"] and "knit sweater" in varied["prompt"]
+    await until(studio, lambda: any("Four subtle variations of portrait #6" in r.text
+                                    for _, r in _sent(studio).sent), 10, "variations")  # fmt: skip
+    # Relight #7 (look 4, Outdoors): its own answers, the new light, none of the old.
+    [menu] = await chat.press("More 7…", [_albums(studio)[3]])
+    [lights] = await chat.press("Relight 7", [menu])
+    await chat.press("Neon", [lights])
+    relit = await studio.store.order(3)
+    assert relit["kind"] == "relight" and "colourful neon light" in relit["prompt"]
+    assert "smart blazer" in relit["prompt"] and "soft diffused daylight" not in relit["prompt"]
+    assert "knit sweater" not in relit["prompt"]
+    await until(studio, lambda: any("relit with colourful neon light" in r.text
+                                    for _, r in _sent(studio).sent), 10, "relit")  # fmt: skip
+    # The avatar of a pack portrait.
+    [menu] = await chat.press("More 1…", [_albums(studio)[0]])
+    await chat.press("Avatar 1", [menu])
+    await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
+    # /portraits names the pack; Show says it and its More menu works too.
+    [page] = await chat.send("/portraits")
+    assert "#1 LinkedIn headshots – " in page.text, page.text
+    assert "#1 Professional headshot" not in page.text
+    [shown] = await chat.press("Show #1", [page])
+    assert "LinkedIn headshots" in shown.text, shown.text
+    [menu] = await chat.press("More 2…", [shown])
+    [said, _] = await chat.press("Vary 2 (strong)", [menu])
+    assert (await studio.store.order(4))["prompt"] == looks[0]["prompt"]
+
+
+async def test_preview_in_three_styles_then_more_like_the_one_liked(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Issue 22 item 16: one portrait in each of three chosen styles, then "more like this"
+    orders four of that one (its look's style, answers and prompt)."""
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 40})
+    await _ready(chat)
+    [packs] = await chat.press("Packs")
+    assert "Preview in three styles: one portrait in each of three styles" in packs.text
+    [ask] = await chat.press("Preview in three styles")
+    assert ask.text.startswith("Step 2 of 6 – choose 3 styles to preview"), ask.text
+    [ask] = await chat.press("Watercolor")
+    [ask] = await chat.press("Pop art")
+    assert "Chosen so far: Watercolor, Pop art (2 of 3)" in ask.text, ask.text
+    [ask] = await chat.press("✓ Watercolor")  # pressed again: taken back
+    assert "Chosen so far: Pop art (1 of 3)" in ask.text, ask.text
+    await chat.send("oil painting")  # typed, like a style
+    [attire] = await chat.press("Pencil sketch")
+    assert attire.text.startswith("Step 3 of 6 – What should you wear?"), attire.text
+    for label in ("Business suit", "Office", "Golden hour"):
+        await chat.press(label)
+    [summary] = await chat.press("Headshot")
+    for want in (
+        "Pack: Preview in three styles – 3 looks × 1 image",
+        "1. Pop art (Pop art)",
+        "3. Pencil sketch (Pencil sketch)",
+        "Attire: Business suit",
+        "That's 3 images of today's 40",
+    ):
+        assert want in summary.text, summary.text
+    [queued] = await chat.press("✓ Queue it")
+    assert "Order #1 (Preview in three styles, 3 looks) is queued" in queued.text, queued.text
+    await until(studio, lambda: _sheet(studio) is not None, 20, "the contact sheet")
+    albums = _albums(studio)
+    assert [len(a.images) for a in albums] == [1, 1, 1]
+    looks = await studio.store.looks(1)
+    assert [x["style"] for x in looks] == ["pop_art", "oil_painting", "pencil_sketch"]
+    assert all("tailored" in x["prompt"] or "suit" in x["prompt"] for x in looks)
+
+    [menu] = await chat.press("More 2…", [albums[1]])
+    [said, progress] = await chat.press("More like #2 (4)", [menu])
+    assert "four more like portrait #2 of order #1 (Oil painting)" in said.text, said.text
+    assert "queued" in progress.text
+    more = await studio.store.order(2)
+    assert more["kind"] == "order" and not more["pack"] and more["style"] == "oil_painting"
+    assert more["prompt"] == looks[1]["prompt"] and len(json.loads(more["seeds"])) == 4
+    await until(studio, lambda: any(r.text.startswith("Order #2") and len(r.images) == 4
+                                    for _, r in _sent(studio).sent), 10, "four more")  # fmt: skip
+    [status] = await chat.send("/status")
+    assert "Images today: 7 of 40" in status.text, status.text
+    [help_] = await chat.send("/help")
+    assert "“Preview in three styles” paints one portrait in each of three styles" in help_.text

@@ -67,7 +67,7 @@ async def test_avatars_come_as_two_files_and_a_refusal_is_explained(
     assert "portrait #2" in menu.text
     await chat.press("Avatar 2", [menu])
     await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
-    sent = next(r for _, r in _sent(studio).sent if r.text.startswith("Avatars of"))
+    sent = next(r for _, r in _sent(studio).sent if r.text.startswith("Order #1: Avatars of"))
     assert len(sent.images) == 2 and all(i.as_file for i in sent.images)
     sizes = []
     for i in sent.images:
@@ -76,7 +76,7 @@ async def test_avatars_come_as_two_files_and_a_refusal_is_explained(
     assert sizes == [(512, 512), (1024, 1024)]
     assert "512×512 and 1024×1024" in sent.text and "C2PA" in sent.text
     [again] = await chat.press("Avatar 2", [menu])  # sent again, not made again
-    assert again.text.startswith("Here they are again") and len(again.images) == 2
+    assert again.text.startswith("Order #1: Here they are again") and len(again.images) == 2
 
     fake_engine.avatar_problem = c.AvatarProblem.FACE_AT_EDGE  # type: ignore[attr-defined]
     [menu3] = await chat.press("More 3…", [results])

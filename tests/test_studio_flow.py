@@ -129,7 +129,8 @@ async def test_whole_flow_to_four_portraits_and_actions(real_studio: Studio) -> 
     studio.settings = studio.settings.model_copy(update={"daily_quota": 8})
     await chat.send("/new")
     await wizard(chat)
-    [limit] = await chat.press("✓ Queue it")
+    [limit] = chat.last  # the summary step says it: no "✓ Queue it" to be refused
+    assert "✓ Queue it" not in [btn.label for row in limit.buttons for btn in row]
     assert "you have 0 of today's 8 left (8 used)" in limit.text
     assert "The daily limit counts images: a portrait order is 4" in limit.text
 

@@ -49,7 +49,7 @@ def _results() -> Reply:
 
 def _number(screen: str, label: str) -> str:
     """The number last printed for a button with this label."""
-    found = re.findall(r"\[(\d+)\] " + re.escape(label), screen)
+    found = re.findall(r"\[([a-z]*\d+)\] " + re.escape(label), screen)
     assert found, f"no button {label!r} in:\n{screen}"
     return found[-1]
 
@@ -63,25 +63,59 @@ def test_background_results_do_not_renumber_the_step_on_screen(tmp_path: Path) -
     term.render([_results()], prefix="» ", background=True)
     assert term.parse("10") == Press(WHO, "w:1:style:9")  # Watercolor, as printed
     text = screen.getvalue()
-    assert _number(text, "Watercolor") == "10" and _number(text, "Upscale 1") == "14"
+    assert _number(text, "Watercolor") == "10" and _number(text, "Upscale 1") == "a2"
     assert term.parse(_number(text, "Report 1")) == Press(WHO, "rep:1")
     assert "\n» Order #1" in text and text.endswith("> ")  # off the prompt line, prompt again
-    # The next answer numbers after the results, whose numbers above it still hold (a
+    # The next answer numbers from 1; the results' tagged buttons above it still hold (a
     # newcomer pressed 3 for "Upscale 1" and filed a report: the reasons had taken it).
     term.render([Reply("Attire?", buttons=tuple((Button(f"a{i}", f"w:2:{i}"),) for i in range(6)))])
-    assert term.parse("22") == Press(WHO, "w:2:0")
-    assert term.parse("14") == Press(WHO, "u:1")
-    assert term.parse("9") == "There is no choice 9 on screen; choose 13–27."
+    assert term.parse("1") == Press(WHO, "w:2:0")
+    assert term.parse("a2") == Press(WHO, "u:1") and term.parse("A2") == Press(WHO, "u:1")
+    assert term.parse("9") == "There is no choice 9 on screen; choose 1–6."
+    assert term.parse("a13") == "Message a has no button a13; choose a1–a9."
 
 
 def test_an_answer_never_takes_the_numbers_of_results_on_screen(tmp_path: Path) -> None:
     term = Terminal(tmp_path / "out", WHO, stream=io.StringIO())
     term.render([Reply("What next?", buttons=((Button("New portrait", "w:1:new"),),))])
-    term.render([_results()], background=True)  # results: 2 (Retry) .. 10
+    term.render([_results()], background=True)  # results: a1 (Retry) .. a9
     reasons = tuple((Button(f"reason {i}", f"rep:1:{i}"),) for i in range(5))
     term.render([Reply("Why do you report portrait #1?", buttons=reasons)])  # after Report 1
-    assert term.parse("3") == Press(WHO, "u:1")  # still Upscale 1, as printed
-    assert term.parse("11") == Press(WHO, "rep:1:0")
+    assert term.parse("a2") == Press(WHO, "u:1")  # still Upscale 1, as printed
+    assert term.parse("1") == Press(WHO, "rep:1:0")
+
+
+def test_a_small_number_at_a_new_step_never_presses_an_old_result(tmp_path: Path) -> None:
+    """Issue 22 item 13: with results of two orders above, `10` at a new style step pressed
+    portrait #4's button of order #1 and `2` re-ran order #1 (spending quota). A plain
+    number means the step on screen; an old message's buttons carry its own letter."""
+    screen = io.StringIO()
+    term = Terminal(tmp_path / "out", WHO, stream=screen)
+    term.render([_results()], prefix="» ", background=True)
+    term.render([_results()], prefix="» ", background=True)  # a second order's results
+    term.render([_step_one()])  # "New portrait": Step 1 again
+    text = screen.getvalue()
+    assert _number(text, "Watercolor") == "10" and _number(text, "Black and white") == "1"
+    assert term.parse("10") == Press(WHO, "w:1:style:9")
+    assert term.parse("2") == Press(WHO, "w:1:style:1")  # Cinematic, not ↻ Retry
+    assert term.parse("b1") == Press(WHO, "o:r")  # the second results' Retry, on purpose
+    assert "[a1] ↻ Retry" in text and "[b1] ↻ Retry" in text
+    # A progress message updated in place keeps its letter; one updated without buttons
+    # loses them; only the last messages keep their buttons.
+    cancel = Reply("Order #3: 20%", buttons=((Button("Cancel order", "o:c:3"),),), edit_key="p3")
+    term.render([cancel], background=True)
+    term.render([Reply("Order #3: 60%", buttons=cancel.buttons, edit_key="p3")], background=True)
+    assert _number(screen.getvalue(), "Cancel order") == "c1"
+    term.render([Reply("Order #3 is ready ↓", edit_key="p3")], background=True)
+    assert term.parse("c1") == "Message c has no buttons now (it was updated below)."
+    for i in range(26):
+        term.render([Reply(f"note {i}", buttons=((Button("Show", f"s:{i}"),),))], background=True)
+    assert "too far up" in str(term.parse("a1"))
+    assert term.parse("ac1") == Press(WHO, "s:25")  # after z comes aa
+    # With no step on screen, a plain number is pointed at the latest message's letter.
+    fresh = Terminal(tmp_path / "out2", WHO, stream=io.StringIO())
+    fresh.render([_results()], background=True)
+    assert fresh.parse("2") == "A message's buttons carry its letter: type a2 for [a2]."
 
 
 def test_a_long_line_or_a_slip_of_a_number_is_answered_not_a_crash(tmp_path: Path) -> None:
@@ -142,7 +176,9 @@ async def test_add_details_sends_the_press_then_the_typed_words(
 
         await say(f"/report {ann['variations'][0]}")
         await say(_number(screen.getvalue(), "It's me and I did not consent"))
-        assert "is with the moderators" in screen.getvalue()
+        # No moderators are set up in the terminal: it must not say they have it (issue 22).
+        assert "is with the moderators" not in screen.getvalue()
+        assert "this studio has no moderators set up yet" in screen.getvalue()
         await say(_number(screen.getvalue(), "Add details"))
         assert "Type the details for report" in screen.getvalue()
         await say("1984: it is my wedding photo")  # a number first: still the words
@@ -256,6 +292,8 @@ def test_ctrl_c_stops_at_once_and_help_lists_what_works_here(
         assert proc.wait(90) == 0
         rest = proc.stdout.read()
         assert "stopped" in rest and "Bye" in rest and "Traceback" not in seen + rest
+        # The goodbye names a command that continues with these models (issue 22 item 20).
+        assert f"SITTER_MODEL={env['SITTER_MODEL']} SITTER_FACE_BACKEND=dlib" in rest, rest
     finally:
         proc.kill()
         proc.wait()
@@ -276,3 +314,17 @@ def test_files_and_devices_are_read_directly(tmp_path: Path) -> None:
         assert asyncio.run(lines(LineReader(fh), 3)) == ["1\n", "/quit\n", ""]
     with Path(os.devnull).open() as fh:
         assert asyncio.run(lines(LineReader(fh), 1)) == [""]
+
+
+def test_names_never_clash_across_messages(tmp_path: Path) -> None:
+    """Issue 22 item 23: Obama's 1.jpg in one message and Biden's in the next were both
+    "1.jpg" in the verdicts."""
+    term = Terminal(tmp_path / "out", WHO, stream=io.StringIO())
+    obama, biden = (_photo(tmp_path / "faces" / who / "1.jpg") for who in ("obama", "biden"))
+    first = term.parse(str(obama))
+    second = term.parse(str(biden))
+    assert isinstance(first, Files) and isinstance(second, Files)
+    assert [f.filename for f in first.files] == ["1.jpg"]
+    assert [f.filename for f in second.files] == ["biden/1.jpg"]
+    again = term.parse(str(obama))  # now told apart from Biden's too
+    assert isinstance(again, Files) and [f.filename for f in again.files] == ["obama/1.jpg"]

@@ -14,7 +14,10 @@ from pathlib import Path
 # Contact sheets of a person's reference photos (bot/studio/photos/reference_set.py): pictures
 # of the photos, so they go wherever the photos go (a purge, /forget, the sweep).
 SHEETS = "sheets"
-SHEETS_KEEP_S = 3600.0  # the retention sweep deletes older ones
+# A pack's contact sheet (bot/studio/pack_delivery.py): a picture of its portraits, kept
+# apart from the /photos sheets so opening /photos never deletes it.
+PACK_SHEETS = "pack_sheets"
+SHEETS_KEEP_S = 3600.0  # the retention sweep deletes older ones (both kinds)
 
 
 class MediaStore:
@@ -72,12 +75,14 @@ class MediaStore:
             return True
         return False
 
-    def delete_kind(self, user_id: int, kind: str) -> int:
-        """Delete every file of one kind of a user (e.g. their contact sheets)."""
+    def delete_kind(self, user_id: int, kind: str, keep: str | None = None) -> int:
+        """Delete every file of one kind of a user (e.g. their contact sheets), but
+        ``keep`` (a relative path)."""
         folder = self.user_dir(user_id) / kind
         if not kind.isidentifier() or not folder.is_dir():
             return 0
-        return sum(self.delete(p.relative_to(self.root).as_posix()) for p in folder.iterdir())
+        rels = (p.relative_to(self.root).as_posix() for p in folder.iterdir())
+        return sum(self.delete(rel) for rel in rels if rel != keep)
 
     def sweep_kind(self, kind: str, older_than_s: float) -> int:
         """Delete every user's files of one kind older than ``older_than_s`` seconds."""

@@ -16,7 +16,7 @@ from typing import Any
 
 from bot.store.base import marks
 from bot.store.inputs import PendingInputs
-from bot.store.media import SHEETS
+from bot.store.media import PACK_SHEETS, SHEETS
 from bot.store.store import Row, Store
 from sitter import contract as c
 
@@ -247,6 +247,9 @@ class ModerationStore(PendingInputs):
                 order_id,
             )
         files = await self.drop_files([r["path"] for r in vars_] + [r["path"] for r in jobs])
+        owner = await self.store.one("SELECT user_id FROM orders WHERE id = ?", order_id)
+        if owner is not None:  # a pack's contact sheet is a picture of its portraits
+            files += self.store.media.delete_kind(owner["user_id"], PACK_SHEETS)
         follow_ups = len({r["id"] for r in jobs})
         return Purge(results=len(vars_), follow_ups=follow_ups, files=files)
 
@@ -262,6 +265,7 @@ class ModerationStore(PendingInputs):
             await self.store.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
         files = await self.drop_files(p for r in rows for p in (r["path"], r["crop_path"]))
         files += self.store.media.delete_kind(user_id, SHEETS)  # pictures of the photos
+        files += self.store.media.delete_kind(user_id, PACK_SHEETS)  # of portraits from them
         self._prune_empty_dirs(user_id)
         return Purge(
             photos=len(rows), embeddings=sum(1 for r in rows if r["embedding"]), files=files

@@ -201,13 +201,19 @@ class Orders(Db):
         return None if row is None else Portrait.of(row)
 
     # --- follow-up jobs (upscale, label) ----------------------------------------------------
+    # (with its portrait's order: every message about a portrait names the order)
+    _VJ = (
+        "SELECT vj.*, v.order_id AS order_id FROM variation_jobs vj "
+        "LEFT JOIN variations v ON v.id = vj.variation_id "
+    )
+
     async def variation_job(self, variation_id: int, kind: str) -> Row | None:
         return await self.one(
-            "SELECT * FROM variation_jobs WHERE variation_id = ? AND kind = ?", variation_id, kind
+            self._VJ + "WHERE vj.variation_id = ? AND vj.kind = ?", variation_id, kind
         )
 
     async def variation_job_by_id(self, vj_id: int) -> Row | None:
-        return await self.one("SELECT * FROM variation_jobs WHERE id = ?", vj_id)
+        return await self.one(self._VJ + "WHERE vj.id = ?", vj_id)
 
     async def create_variation_job(self, variation_id: int, user_id: int, kind: str) -> int:
         return await self.run(

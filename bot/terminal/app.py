@@ -8,9 +8,11 @@ output folder and their paths printed; a copy goes when its portrait does
 as the bots, so quitting (Ctrl-D, /quit) and starting again continues where
 you were; an order that finishes meanwhile is shown when you come back.
 
-Numbers stay what they were printed as: a message that arrives on its own (results,
-progress) numbers its buttons after the ones on screen, so a choice typed while it
-arrived still presses what the person read.
+A plain number presses a button of the latest answer (numbered from 1 each time). A
+message that arrives on its own (results, progress) tags its buttons with its own letter
+(``a1``, ``a2``, then ``b1`` ...), so it never takes or shifts a number on screen and a
+small number typed at a new step can't press a portrait's button far up the scrollback.
+Only the last ``LIVE_MESSAGES`` such messages keep their buttons.
 """
 
 from __future__ import annotations
@@ -26,21 +28,26 @@ from bot.adapter import Services
 from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
-from bot.terminal.visible import visible
+from sitter.config import continue_command
+from sitter.visible import visible
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}
 COMMAND = re.compile(r"/[A-Za-z][A-Za-z0-9_]*(@\S+)?(\s.*)?", re.DOTALL)
+TAGGED = re.compile(r"([a-z]{1,3})(\d+)")  # "b2": button 2 of the message tagged b
+LIVE_MESSAGES = 26  # messages that arrived on their own whose buttons still work
 TERMINAL_HELP = (
     "In this terminal:\n"
-    "a number – press the button shown with it\n"
+    "a number – press the button shown with it; a letter and number (a2) – a button of a\n"
+    "  message that arrived on its own (results, progress)\n"
     "paths of photos or folders – send them (quotes, ~, *.jpg and file:// work)\n"
-    "/quit (or Ctrl-D) – leave; `./dev run` (or `sitter chat`) continues where you left off"
+    "/quit (or Ctrl-D) – leave; `./dev run` continues where you left off"
 )
 
 
-def spoken(numbers: list[int]) -> str:
-    """[1, 2] -> "1 or 2"; 1..6 -> "1–6"; 1..6 and 13..20 -> "1–6 or 13–20"."""
+def spoken(numbers: list[int], tag: str = "") -> str:
+    """[1, 2] -> "1 or 2"; 1..6 -> "1–6"; 1..6 and 13..20 -> "1–6 or 13–20" (with a
+    message's letter: "b1–b4")."""
     runs: list[list[int]] = []
     for n in sorted(numbers):
         if runs and n == runs[-1][-1] + 1:
@@ -49,8 +56,18 @@ def spoken(numbers: list[int]) -> str:
             runs.append([n])
     parts: list[str] = []
     for run in runs:
-        parts += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+        parts += [f"{tag}{run[0]}–{tag}{run[-1]}"] if len(run) > 2 else [f"{tag}{n}" for n in run]
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " or " + parts[-1]
+
+
+def tag_name(i: int) -> str:
+    """0 -> "a", 25 -> "z", 26 -> "aa": the letters of the i-th message that arrived."""
+    name = ""
+    i += 1
+    while i:
+        i, r = divmod(i - 1, 26)
+        name = chr(ord("a") + r) + name
+    return name
 
 
 class Terminal:
@@ -70,25 +87,42 @@ class Terminal:
         self.max_bytes = max_bytes
         self.max_files = max_files  # SITTER_MAX_FILES_PER_MESSAGE: the rest are not read
         self.asked: dict[int, tuple[str, str]] = {}  # the last answer's buttons: n -> data, kind
-        self.arrived: dict[int, tuple[str, str]] = {}  # buttons of messages that came on their own
+        # Buttons of messages that came on their own, by tag (oldest first): tag -> n -> ...
+        self.arrived: dict[str, dict[int, tuple[str, str]]] = {}
+        self.tags: dict[str, str] = {}  # a message's edit key -> its tag (an edit keeps it)
+        self.expired: set[str] = set()  # tags whose buttons no longer work
+        self._next_tag = 0
         self.expect_text = False  # a free-text button was pressed: the next line is the answer
         self.at_prompt = False  # "> " is on screen, waiting for a line
         self.removed_copies = 0
+        self.sent: list[Path] = []  # files sent so far: a new one's name never repeats theirs
         self._free_text_pressed = False
 
     @property
     def choices(self) -> dict[int, tuple[str, str]]:
-        return {**self.arrived, **self.asked}
+        """What a plain number presses: the latest answer's buttons."""
+        return self.asked
+
+    def _tag_for(self, reply: Reply) -> str:
+        """The message's letter: an edit keeps the letter of the message it updates."""
+        if reply.edit_key and reply.edit_key in self.tags:
+            tag = self.tags[reply.edit_key]
+            self.arrived.pop(tag, None)  # re-added below, newest
+            return tag
+        tag = tag_name(self._next_tag)
+        self._next_tag += 1
+        if reply.edit_key:
+            self.tags[reply.edit_key] = tag
+        return tag
 
     # --- output ----------------------------------------------------------------------
     def render(self, replies: list[Reply], prefix: str = "", background: bool = False) -> None:
-        """Print replies. An answer's buttons replace the last answer's, numbered from 1
-        unless a message that arrived on its own (results) still holds numbers: then
-        after those, which stay valid, so nothing on screen changes meaning (a Report's
-        reasons never take the numbers of the Upscale buttons above them)."""
+        """Print replies. An answer's buttons replace the last answer's, numbered from 1; a
+        message that arrived on its own tags its buttons with its letter (``[a1]``), so
+        a number on screen never changes meaning and an old message's button is never
+        pressed by a small number meant for the step below it."""
         if background and self.at_prompt:
             self._print("")  # off the "> " line
-        start = max(self.choices if background else self.arrived, default=0) + 1
         numbered: dict[int, tuple[str, str]] = {}
         for reply in replies:
             mark = "✎ " if reply.edit_key else ""  # an update of an earlier message (↻ is Retry)
@@ -101,16 +135,30 @@ class Terminal:
                 kind = "file" if image.as_file else "image"
                 cap = f" {image.caption}" if image.caption else ""
                 self._print(f"{prefix}  [{kind}]{cap}: {saved}")
+            if background and reply.edit_key in self.tags and not reply.buttons:
+                self.arrived[self.tags[reply.edit_key]] = {}  # the update took them away
+            if background and reply.buttons:
+                tag = self._tag_for(reply)
+                own: dict[int, tuple[str, str]] = {}
+                for row in reply.buttons:
+                    cells = []
+                    for btn in row:
+                        own[len(own) + 1] = (btn.data, btn.kind)
+                        cells.append(f"[{tag}{len(own)}] {btn.label}")
+                    self._print(f"{prefix}  " + "   ".join(cells))
+                self.arrived[tag] = own
+                while len(self.arrived) > LIVE_MESSAGES:
+                    self.expired.add(next(iter(self.arrived)))
+                    del self.arrived[next(iter(self.arrived))]
+                continue
             for row in reply.buttons:
                 cells = []
                 for btn in row:
-                    n = start + len(numbered)
+                    n = len(numbered) + 1
                     numbered[n] = (btn.data, btn.kind)
                     cells.append(f"[{n}] {btn.label}")
                 self._print(f"{prefix}  " + "   ".join(cells))
-        if background:
-            self.arrived.update(numbered)
-        else:
+        if not background:
             if numbered:
                 self.asked = numbered
             self.expect_text = self._free_text_pressed and not numbered
@@ -158,7 +206,7 @@ class Terminal:
 
     def _print(self, line: str) -> None:
         # Names come from the person's disk and other chats: escapes in them never act.
-        print(visible(line, keep="\t"), file=self.stream)
+        print(visible(line, keep="\t\n"), file=self.stream)
 
     # --- input ---------------------------------------------------------------------
     def parse(self, line: str) -> Event | str | None:
@@ -173,9 +221,12 @@ class Terminal:
         self.expect_text = False
         if line.isdigit():
             return self._choose(int(line), line)
+        tagged = TAGGED.fullmatch(line.lower())
+        if tagged and (tagged[1] in self.arrived or tagged[1] in self.expired):
+            return self._choose_tagged(tagged[1], int(tagged[2]))
         if command is not None:
             return command
-        found = files.find(line, self.max_files, self.max_bytes)
+        found = files.find(line, self.max_files, self.max_bytes, self.sent)
         if found is None:
             return Text(self.who, line)
         return self._files(found)
@@ -187,9 +238,27 @@ class Terminal:
             self._free_text_pressed = kind == "free_text"
             return Press(self.who, data)
         takes_words = any(kind == "free_text" for _, kind in choices.values())
+        last = next(reversed(self.arrived), "")
+        if not choices and not self.expect_text and n in self.arrived.get(last, {}):
+            return f"A message's buttons carry its letter: type {last}{n} for [{last}{n}]."
         if not choices or (takes_words and n > 2 * max(choices)):
             return Text(self.who, line)  # a step that takes words: "1984" is an answer
         return f"There is no choice {n} on screen; choose {spoken(list(choices))}."
+
+    def _choose_tagged(self, tag: str, n: int) -> Event | str:
+        own = self.arrived.get(tag)
+        if own is None:
+            return (
+                f"The buttons of message {tag} are too far up to press now; /portraits "
+                "shows your portraits again with their buttons."
+            )
+        if not own:
+            return f"Message {tag} has no buttons now (it was updated below)."
+        if n not in own:
+            return f"Message {tag} has no button {tag}{n}; choose {spoken(list(own), tag)}."
+        data, kind = own[n]
+        self._free_text_pressed = kind == "free_text"
+        return Press(self.who, data)
 
     def _command(self, line: str) -> Command | None:
         if not COMMAND.fullmatch(line) or files.exists(line.split()[0]):
@@ -284,7 +353,7 @@ class TerminalChat:
             terminal.at_prompt = False
             studio.store.media.on_delete.remove(terminal.forget_copy)
             say(
-                "Bye. Your session is saved; `./dev run` (or `sitter chat`) continues where "
-                "you left off."
+                f"Bye. Your session is saved; `./dev run` (or `{continue_command(settings)}`) "
+                "continues where you left off."
             )
             out.flush()

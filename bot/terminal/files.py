@@ -16,6 +16,7 @@ to the terminal. A folder of tens of thousands of files is listed in linear time
 from __future__ import annotations
 
 import glob
+import os
 import shlex
 import stat
 from collections import Counter
@@ -24,7 +25,7 @@ from pathlib import Path, PurePath
 from urllib.parse import unquote, urlparse
 
 from bot.studio.core.events import IncomingFile
-from bot.terminal.visible import visible
+from sitter.visible import visible
 
 # What engine/intake.py's ACCEPTED_FORMATS decode (JPEG, PNG, WEBP, HEIF, AVIF, GIF, BMP,
 # TIFF; MPO is JPEG), by the names Pillow and cameras give them. Not imported from
@@ -97,8 +98,10 @@ def _words(line: str) -> list[str] | None:
     return local
 
 
-def find(line: str, max_files: int, max_bytes: int) -> Found | None:
-    """The photos a line names, or None when it is not about files at all."""
+def find(line: str, max_files: int, max_bytes: int, sent: list[Path] | None = None) -> Found | None:
+    """The photos a line names, or None when it is not about files at all. ``sent``: the
+    files sent before in this session, whose names a new file's name must not repeat
+    (Obama's 1.jpg, then Biden's: "biden/1.jpg")."""
     words = _words(line)
     if words is None:
         return None
@@ -126,7 +129,12 @@ def find(line: str, max_files: int, max_bytes: int) -> Found | None:
             if not photos:
                 found.empty_folders.append(visible(str(m)))
             paths += photos
-    names = distinct_names(paths)
+    now = [Path(os.path.normpath(p.absolute())) for p in paths]
+    here = set(now)
+    earlier = [p for p in dict.fromkeys(sent or []) if p not in here]
+    names = distinct_names(earlier + paths)[len(earlier) :]
+    if sent is not None:
+        sent.extend(now)
     # Only the first max_files are read; the rest are handed on unread, so the
     # studio's answer counts them ("left the other N alone").
     found.files = [read(p, n, max_bytes) for p, n in zip(paths[:max_files], names, strict=False)]

@@ -81,7 +81,7 @@ class Commands:
             return [say(w.FIRST_THINGS_FIRST), *await self.talk.go(turn, State.CONSENT, {})]
         handler = self.table.get(name) or self.routes.commands.get(name)
         if handler is None:
-            return [say(w.unknown_command(clean_text(name)[:40]))]
+            return [say(w.unknown_command(clean_text(name)[:40], self.s.plugin is not None))]
         return await self._answer(turn, handler)
 
     async def _answer(self, turn: Turn, handler: CommandHandler) -> list[Reply]:

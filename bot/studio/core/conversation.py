@@ -20,6 +20,7 @@ answer.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +28,18 @@ from enum import StrEnum
 from typing import Any
 
 from bot.store.store import Row
+from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.services import Services
+
+# Typed words that mean a button whatever its label says ("◀ Styles" is the pack step's Back).
+NAV_WORDS = frozenset({"back", "cancel", "skip"})
+
+
+def label_key(text: str) -> str:
+    """A label or a typed line as compared: case, marks (◀ ✕ ✓) and spacing ignored."""
+    return " ".join(re.sub(r"[^\w\s]", " ", text.casefold()).split())
 
 
 class State(StrEnum):
@@ -201,7 +211,30 @@ class Conversation:
         return await self.finish(turn, await handler(turn, arg))
 
     async def text(self, turn: Turn, text: str) -> list[Reply]:
-        return await self.finish(turn, await self.steps[turn.state].text(turn, text))
+        step = self.steps[turn.state]
+        named = await self.named_button(turn, step, text)
+        if named is not None:  # "skip", "back", "Library", "I agree": the button, pressed
+            return await self.press(turn, *named)
+        return await self.finish(turn, await step.text(turn, text))
+
+    async def named_button(self, turn: Turn, step: Step, text: str) -> tuple[str, str] | None:
+        """(action, arg) of the step's button whose label was typed, or of a nav word.
+
+        Typed "skip" became "Described as: skip", "back" the attire and "Library" the bare
+        word instead of its wording: a line that names a button on screen presses it.
+        The photo step reads its own words (``remove 3``, ``done``)."""
+        key = label_key(text)
+        if not key or turn.state == State.REFERENCES or len(key) > 40:
+            return None
+        for reply in await step.show(turn):
+            for row in reply.buttons:
+                for btn in row:
+                    pressed = b.parse(btn.data)
+                    if label_key(btn.label) == key and isinstance(pressed, b.WizardPress):
+                        return pressed.action, pressed.arg
+        if key in NAV_WORDS and key in step.presses:
+            return key, ""
+        return None
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> list[Reply]:
         return await self.finish(turn, await self.steps[turn.state].files(turn, files))

@@ -88,7 +88,9 @@ HELP = (
     "How it works: /start, agree, send photos of yourself (10–20 is best), press Done, "
     "answer five short questions, confirm, and wait for four portraits.\n"
     "Packs: at the style step, “Packs” paints several looks in one order (a creator set, "
-    "LinkedIn headshots, avatars), one album per look plus a numbered contact sheet.\n"
+    "LinkedIn headshots, avatars), one album per look plus a numbered contact sheet; "
+    "“Preview in three styles” paints one portrait in each of three styles you choose, "
+    "and “More like #N” under one of them makes four more of it.\n"
     "The daily limit counts images: a portrait order is 4, a pack one per image it "
     "paints; the order summary says how many before you queue it, and /status how many "
     "are left today.\n\n"
@@ -261,6 +263,13 @@ def refused(why: str) -> str:
     return "✗ " + (why or "it can't be used") + "."
 
 
+# After "✗ looks like a different person": the photo is kept, not thrown away.
+SET_ASIDE = (
+    "I keep it set aside, unused (it counts after all if most of your photos show that "
+    "person; /photos lists it, Start a new set deletes it)."
+)
+
+
 # The verdict when the checker did not answer (uploads.run_burst looks for it).
 CHECKER_TIMED_OUT = "✗ the photo checker didn't answer in time"
 ENGINE_DOWN = (
@@ -275,15 +284,6 @@ def engine_down(kept: int) -> str:
     else:
         what = "Photos you already sent are kept."
     return ENGINE_DOWN.format(kept=what)
-
-
-def flood_summary(files: int, checked: int, ok: int, refused: str) -> str:
-    """One line for a burst of many files; ``refused``: the top reasons with counts."""
-    return (
-        f"{files} files: I checked {checked}, {ok} accepted"
-        + (f"; refused: {refused}" if refused else "")
-        + "."
-    )
 
 
 def over_cap(cap: int, left: int) -> str:

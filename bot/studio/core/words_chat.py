@@ -56,7 +56,9 @@ FORGET_STALE = (
     "That delete button is from an earlier message; send /forget again if you want to "
     "delete everything."
 )
-KNOWN_COMMANDS = "/start /new /photos /status /cancel /privacy /forget /help"
+# Every command /help lists (the moderation plugin's three when it is there): issue 22.
+KNOWN_COMMANDS = "/start /new /photos /done /status /portraits /cancel /privacy /forget /help"
+PLUGIN_COMMANDS = ("report", "protect", "unprotect")
 
 
 def step_heading(number: int, total: int, what: str) -> str:
@@ -74,8 +76,9 @@ def unknown_style(text: str, names: str) -> str:
     return f"I don't know the style “{text}”. Choose one of: {names}."
 
 
-def unknown_command(name: str) -> str:
-    return f"I don't know the command /{name}. I know: {KNOWN_COMMANDS}."
+def unknown_command(name: str, plugin: bool = True) -> str:
+    extra = "".join(f" /{c}" for c in PLUGIN_COMMANDS) if plugin else ""
+    return f"I don't know the command /{name}. I know: {KNOWN_COMMANDS}{extra}."
 
 
 def confirm_text(summary: str, variations: int) -> str:

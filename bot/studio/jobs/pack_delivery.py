@@ -16,6 +16,7 @@ import json
 import logging
 
 from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus
+from bot.store.media import PACK_SHEETS
 from bot.store.rows import Portrait
 from bot.store.store import Row, Store, now_iso
 from bot.studio.core import buttons as b
@@ -28,6 +29,7 @@ from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.orders import words_packs as wp
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
+from bot.studio.portrait import words_portrait as wpt
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -193,6 +195,10 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
             rows.append(
                 tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in shown)
             )
+        # Avatar, vary and relight of a pack portrait (its look's prompt: portrait_menu.py)
+        rows.append(
+            tuple(Button(wpt.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in shown)
+        )
         first = shown[0]["idx"] if shown else look["first"]
         last = shown[-1]["idx"] if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
@@ -222,7 +228,7 @@ async def _deliver_sheet(t: Parts, order: Row) -> None:
         pictures = [store.media.read(v["path"]) for v in shown]
         numbers = [int(v["idx"]) for v in shown]
         sheet = await asyncio.to_thread(_sheet, pictures, numbers)
-        rel, _ = store.media.put(order["user_id"], "sheets", sheet, "jpg")
+        rel, _ = store.media.put(order["user_id"], PACK_SHEETS, sheet, "jpg")
         names = ", ".join(
             f"{x['name']} {wp.numbers(x['first'], x['first'] + len(json.loads(x['seeds'])) - 1)}"
             for x in looks

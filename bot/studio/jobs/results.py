@@ -18,6 +18,7 @@ from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
 from sitter import contract as c
+from sitter.packs import pack_name
 
 
 def variation_columns(v: c.Variation) -> tuple[Any, ...]:
@@ -59,6 +60,9 @@ def results_reply(
         tuple(Button(wp.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in variations)
     )
     name = style.name if style else order["style"]
+    pack = order["pack"] if "pack" in order.keys() else None  # noqa: SIM118
+    if pack:  # a pack's row holds its first look's style: the pack's name instead
+        name = pack_name(s.packs, pack)
     # sqlite3.Row: "in" looks at values, keys() at the columns (tests pass plain dicts too)
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"

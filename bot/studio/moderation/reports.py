@@ -119,12 +119,19 @@ class Reports:
             await db.clear_input(user["id"])
         await db.log(actor(who), "report", report_id=rid, reason=reason, detail={"text": text})
         posted = await self.cards.post(rid)
+        anyone = posted or bool((await self.desk.places.targets()).recipients(who.platform))
         ack = (
             f"Thank you. Your report #{rid} ({reason_lower(reason)}) is with the "
             "moderators"
             + ("" if posted else " (I'll pass it on as soon as I can reach them)")
             + ". I'll tell you what they decide."
         )
+        if not anyone:  # (a studio with none: it promised moderators that did not exist)
+            ack = (
+                f"Thank you. Your report #{rid} ({reason_lower(reason)}) is recorded, but "
+                "this studio has no moderators set up yet, so nobody has seen it. It goes "
+                "to them as soon as its operator adds some, and I'll tell you what they decide."
+            )
         rows = () if text else ((Button("Add details", b.report_note(rid), "free_text"),),)
         return [say(ack, *rows)]
 

@@ -27,7 +27,7 @@ from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
-from sitter.packs import Pack
+from sitter.packs import PREVIEW, PREVIEW_CHOSEN, PREVIEW_STYLES, Pack, chosen_pack, pack_name
 
 log = logging.getLogger(__name__)
 
@@ -65,8 +65,7 @@ class PackOrders:
         return self.s.packs.get(key or "")
 
     def name(self, order: Row) -> str:
-        pack = self.pack(order["pack"])
-        return pack.name if pack else str(order["pack"])
+        return pack_name(self.s.packs, str(order["pack"]))
 
     # --- placing -------------------------------------------------------------------------
     async def place(
@@ -74,8 +73,8 @@ class PackOrders:
     ) -> tuple[int | None, Reply | None, str | None]:
         """(the new order's id, or a refusal and where to start over), as ``Placing``."""
         store, prompts = self.s.store, self.s.prompts
-        pack = self.pack(choices.get("pack"))
-        if pack is None:
+        pack = chosen_pack(self.s.packs, prompts, choices)
+        if pack is None or (pack.key == PREVIEW and len(pack.looks) != PREVIEW_STYLES):
             return None, _say(wp.PACK_GONE), "style"
         refusal = await self.orders.limits(user, pack.images)  # before anything is queued
         if refusal is not None:
@@ -116,7 +115,8 @@ class PackOrders:
             platform=user["platform"],
             chat_id=user["chat_id"] or "",
             pack=pack.key,
-            choices={"pack": pack.key, **asked},
+            choices={"pack": pack.key, **asked}
+            | ({PREVIEW_CHOSEN: [x.style for x in pack.looks]} if pack.key == PREVIEW else {}),
             looks=looks,
         )
         ORDERS.labels(user["platform"]).inc()

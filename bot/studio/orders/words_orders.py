@@ -12,6 +12,11 @@ def order_in_progress(order_id: int) -> str:
     )
 
 
+def over_today(limit: str) -> str:
+    """The confirmation step of an order over today's limit (no Queue button)."""
+    return f"{limit}\nGo ◀ Back to choose something smaller, or come back tomorrow."
+
+
 def daily_limit(quota: int, used: int = 0, cost: int = 4) -> str:
     """The daily limit counts images: a portrait order is 4, a pack every image it paints."""
     left = max(0, quota - used)

@@ -10,6 +10,14 @@ BACK_TO_STYLES = "◀ Styles"
 UNKNOWN_PACK = "I don't know that pack."
 NO_PACKS = "There are no packs yet; please choose a style."
 PACK_GONE = "That pack is no longer offered; please choose again."
+PREVIEW_BUTTON = "Preview in three styles"
+PREVIEW_QUESTION = "choose {n} styles to preview (one portrait each):"
+
+
+def preview_chosen(names: list[str], n: int) -> str:
+    if not names:
+        return f"Press {n} styles; press one again to take it back."
+    return f"Chosen so far: {', '.join(names)} ({len(names)} of {n})."
 
 
 def _images(n: int) -> str:
@@ -30,6 +38,13 @@ def pack_line(pack: Pack) -> str:
 
 def choose_pack(heading: str, packs: list[Pack]) -> str:
     return heading + "\n" + "\n".join(pack_line(p) for p in packs)
+
+
+def preview_line() -> str:
+    return (
+        f"• {PREVIEW_BUTTON}: one portrait in each of three styles you choose (3 images); "
+        "then “More like this” makes four of the one you like."
+    )
 
 
 def unknown_pack(text: str, names: str) -> str:

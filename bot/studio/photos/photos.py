@@ -62,11 +62,14 @@ class Photos:
         settings = self.s.settings
         ref = await self.s.store.current_set(user["id"])
         n = await self.s.store.count_photos(ref["id"])
+        waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
         text = words.ASK_PHOTOS.format(min=settings.min_photos)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
+        if waiting:  # kept while no worker ran: Done checks them (it had no button here)
+            text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n))]
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting))]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so
@@ -99,12 +102,12 @@ class Photos:
         if arg == "yes":
             return self._changed(turn.user, await reference_set.new_set(self.s, turn.user))
         ref = await self.s.store.current_set(turn.user["id"])
-        count = len(await self.s.store.photos(ref["id"]))
-        if not count:
+        kept = await reference_set.kept_counts(self.s.store, ref["id"])
+        if not sum(kept.values()):
             return again(say(wph.NO_PHOTOS_YET))
         yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
         keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
-        return answer(say(wph.new_set_ask(count), (yes, keep)))
+        return answer(say(wph.new_set_ask(kept), (yes, keep)))
 
     async def files(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
         user, settings, store = turn.user, self.s.settings, self.s.store
@@ -131,6 +134,21 @@ class Photos:
         accepted = await store.count_photos(ref["id"])
         lines += ["", words.count_line(accepted, settings.min_photos, settings.max_photos)]
         return self._stay("\n".join(lines), accepted)
+
+    async def between_orders(self, turn: Turn, files: tuple[IncomingFile, ...]) -> Outcome:
+        """Photos sent while no portrait is being chosen go into the set, as /photos says
+        they do (they were refused: "I'm not collecting photos now")."""
+        await self.collect_again(turn.user)
+        store = self.s.store
+        s = await store.save_session(turn.user["id"], State.REFERENCES, {}, turn.rev)
+        if s is None:  # moved on meanwhile
+            return answer()
+        now = Turn(turn.user, s.state, s.rev, s.data, self.s)
+        out = await self.files(now, files)  # the photo step's own outcome, saved here
+        data = now.data if out.data is None else out.data  # at the revision just made
+        saved = await store.save_session(turn.user["id"], out.to or State.REFERENCES, data, now.rev)
+        later = await out.then(saved.rev) if out.then is not None and saved else []
+        return answer(*out.replies, *later)
 
     async def one_photo(self, user: Row, set_id: int, f: IncomingFile) -> str:
         """Analyse one file; return the verdict in words (accepted with ✓)."""
@@ -202,7 +220,8 @@ class Photos:
             # Kept aside with its face: if most of the set turns out to show this person,
             # the set's majority takes it back (reference_set.judge).
             await self._keep(user["id"], photo_id, "excluded", reasons, result)
-            return words.refused("; ".join(words.issue_words(i) for i in result.issues))
+            why = "; ".join(words.issue_words(i) for i in result.issues)
+            return words.refused(why) + " " + words.SET_ASIDE
         if not result.accepted or result.embedding is None:
             await rights.refused(store, user["id"], photo_id, reasons, result.protected_match)
             why = "; ".join(words.issue_words(i) for i in result.issues)

@@ -29,7 +29,7 @@ from typing import Any
 
 from bot.store.media import SHEETS, MediaStore
 from bot.store.rows import Photo
-from bot.store.store import Row
+from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core.events import Button, Image, Reply
@@ -203,9 +203,10 @@ async def numbered(s: Services, set_id: int) -> list[Photo]:
 
 
 # --- the contact sheet -----------------------------------------------------------------------
-def drop_sheets(media: MediaStore, user_id: int) -> int:
-    """Delete every contact sheet of this person (the set changed, or a new sheet)."""
-    return media.delete_kind(user_id, SHEET_KIND)
+def drop_sheets(media: MediaStore, user_id: int, keep: str | None = None) -> int:
+    """Delete every /photos contact sheet of this person but ``keep`` (the set changed,
+    or a new sheet). A pack's sheet is another kind: never touched here."""
+    return media.delete_kind(user_id, SHEET_KIND, keep)
 
 
 async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
@@ -217,8 +218,9 @@ async def sheet(s: Services, user: Row, rev: int) -> Reply | None:
         return None
     pictures = [store.media.read(p.path) for p in photos]
     data = await asyncio.to_thread(contact_sheet, pictures)
-    drop_sheets(store.media, user["id"])
     rel, _ = store.media.put(user["id"], SHEET_KIND, data, "jpg")
+    # The same photos make the same sheet (the same file): its copies stay where they are.
+    drop_sheets(store.media, user["id"], keep=rel)
     aside = [photo_name(p) for p in await store.photos(ref["id"], "excluded")]
     removes = [
         Button(wph.REMOVE_BUTTON.format(n=n), b.wizard(rev, "remove", str(p.id)), "danger")
@@ -258,13 +260,21 @@ async def remove_number(s: Services, user: Row, n: int) -> str:
     return await remove(s, user, photos[n - 1].id)
 
 
+KEPT_STATUSES = ("accepted", "excluded", "pending")  # a refused upload kept no photo
+
+
+async def kept_counts(store: Store, set_id: int) -> dict[str, int]:
+    """The set's photos that are kept, by status (refused uploads are not photos kept)."""
+    return {st: await store.count_photos(set_id, st) for st in KEPT_STATUSES}
+
+
 async def new_set(s: Services, user: Row) -> str:
     """Delete every photo of the current set (any status) and collect again."""
     store = s.store
     ref = await store.current_set(user["id"])
-    photos = await store.photos(ref["id"])
-    for p in photos:
+    kept = await kept_counts(store, ref["id"])
+    for p in await store.photos(ref["id"]):
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return wph.new_set_started(len(photos))
+    return wph.new_set_started(sum(kept.values()))

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-from collections import Counter
 from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 
@@ -29,6 +28,7 @@ from bot.studio.core import words as w
 from bot.studio.core.events import IncomingFile
 from bot.studio.core.inputs import clean_text, declared_size, file_ext
 from bot.studio.core.services import UploadGuard
+from bot.studio.photos import words_photos as wph
 from sitter import contract as c
 from sitter.config import Settings
 from sitter.queue import Engine
@@ -163,11 +163,17 @@ async def run_burst(
     lines: list[str] = []
     if len(files) > FLOOD_LINES:
         ok = sum(v.startswith("✓") for _, v in verdicts)
-        why = Counter(v.lstrip("✗ ").rstrip(".") for _, v in verdicts if v and v[0] != "✓")
-        top = "; ".join(f"{reason} ({k})" for reason, k in why.most_common(3))
-        more = f", and {len(why) - 3} other reasons" if len(why) > 3 else ""
+        # Every reason, each with the files it refused: "and 13 other reasons" hid which
+        # photo was refused for what (issue 22).
+        why: dict[str, list[str]] = {}
+        for label, v in verdicts:
+            if v and v[0] != "✓":
+                why.setdefault(v.lstrip("✗ ").rstrip("."), []).append(label)
         checked = sum(bool(v) for _, v in verdicts)
-        lines.append(w.flood_summary(len(files), checked, ok, f"{top}{more}" if why else ""))
+        n_refused = sum(len(names) for names in why.values())
+        lines.append(wph.flood_summary(len(files), checked, ok, n_refused))
+        by_count = sorted(why.items(), key=lambda kv: -len(kv[1]))
+        lines += [wph.flood_reason(reason, names) for reason, names in by_count]
     else:
         lines += [f"{label}: {verdict}" if verdict else label for label, verdict in verdicts]
     if len(files) > cap:

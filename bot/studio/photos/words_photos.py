@@ -10,8 +10,21 @@ NO_PHOTOS_YET = "Your set has no photos yet: send me a few of yourself."
 NEW_SET_YES, NEW_SET_KEEP = "Yes, delete them", "Keep my photos"
 
 
-def new_set_ask(count: int) -> str:
-    return f"This deletes all {count} photos of your set, so you can start a new one. Sure?"
+def new_set_ask(kept: dict[str, int]) -> str:
+    """kept: the set's photos by status (accepted, excluded = set aside, pending)."""
+    count = sum(kept.values())
+    parts = [
+        f"{n} {what}"
+        for n, what in (
+            (kept.get("accepted", 0), "in use"),
+            (kept.get("excluded", 0), "set aside"),
+            (kept.get("pending", 0), "not checked yet"),
+        )
+        if n
+    ]
+    which = f" ({', '.join(parts)})" if len(parts) > 1 else ""
+    photos = "the 1 photo" if count == 1 else f"all {count} photos"
+    return f"This deletes {photos} of your set{which}, so you can start a new one. Sure?"
 
 
 def photo_sheet(count: int, aside: list[str]) -> str:
@@ -49,6 +62,27 @@ def new_set_started(deleted: int) -> str:
 
 def what_to_remove(count: int) -> str:
     return f"Which one? Type “remove” and its number on the sheet (1–{count})."
+
+
+def flood_summary(files: int, checked: int, ok: int, refused: int) -> str:
+    """The first line for a burst of many files (then a line per reason)."""
+    return f"{files} files: I checked {checked}, {ok} accepted" + (
+        f"; refused: {refused}, by reason:" if refused else "."
+    )
+
+
+def flood_reason(reason: str, names: list[str], shown: int = 4) -> str:
+    """One reason of a burst's summary with the files it refused (the first few named)."""
+    more = f", … (+{len(names) - shown} more)" if len(names) > shown else ""
+    return f"• {reason} ({len(names)}): {', '.join(names[:shown])}{more}"
+
+
+def waiting_line(n: int) -> str:
+    one = n == 1
+    return (
+        f"{n} photo{'' if one else 's'} I kept while the engine was away still "
+        f"wait{'s' if one else ''} to be checked: press Done to check {'it' if one else 'them'}."
+    )
 
 
 SET_NOT_CHECKED = (

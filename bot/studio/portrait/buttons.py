@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot.studio.core.buttons import IdCodec, IdPress, Pressed, checked, number, read_id
 
-PORTRAIT_ACTIONS = frozenset({"vary", "light"})
+PORTRAIT_ACTIONS = frozenset({"vary", "light", "like"})  # like: four more of a look
 
 
 #: Each follow-up kind's button (variation_jobs.kind -> prefix): the one list of them.

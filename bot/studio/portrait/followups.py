@@ -93,6 +93,11 @@ def buttons(variations: Sequence[Portrait] | Sequence[Row]) -> list[tuple[Button
     ]
 
 
+def _order_of(vj: Row | dict[str, Any]) -> int | None:
+    """The order of a follow-up's portrait (a row read with it), else None."""
+    return vj["order_id"] if "order_id" in vj.keys() else None  # noqa: SIM118 (sqlite3.Row)
+
+
 REFUSED = "refused"  # variation_jobs.method of an avatar the engine would not cut: final
 
 
@@ -143,8 +148,9 @@ class FollowUps:
         n = variation.idx
         store = self.s.store
         vj = await store.variation_job(variation.id, f.kind)
+        oid = variation.order_id
         if vj is not None and vj["status"] == "queued":
-            return Reply(wp.follow_up_under_way(f.verb, n))
+            return Reply(wp.about_order(oid, wp.follow_up_under_way(f.verb, n)))
         if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
             return self.reply(vj, n, again=True)
         if vj is not None and vj["status"] == "failed" and is_final(vj):
@@ -156,7 +162,7 @@ class FollowUps:
             vj_id, tries, old_job = vj["id"], vj["enqueues"] + 1, vj["job_id"]
             await store.set_variation_job(vj_id, status="queued", error=None, delivered_at=None)
         await self._send(vj_id, f, variation, tries, old_job)
-        return Reply(wp.follow_up_started(f.verb, n))
+        return Reply(wp.about_order(oid, wp.follow_up_started(f.verb, n)))
 
     async def enqueue(self, vj_id: int) -> None:
         """Queue the job of follow-up row ``vj_id`` again (read from the database)."""
@@ -213,14 +219,16 @@ class FollowUps:
                 Image(media.path(r), caption=f"#{n} · {s}×{s}", as_file=True)
                 for r, s in zip(rels, sizes or [0] * len(rels), strict=False)
             )
-            return Reply(text=wp.avatars_done(n, sizes, again), images=files)
+            text = wp.about_order(_order_of(vj), wp.avatars_done(n, sizes, again))
+            return Reply(text=text, images=files)
         text = wp.follow_up_done(n, BY_KIND[vj["kind"]].done, vj["method"] or "", again)
+        text = wp.about_order(_order_of(vj), text)
         path = media.path(vj["path"])
         return Reply(text=text, images=(Image(path, caption=f"#{n}", as_file=True),))
 
     def failed_reply(self, vj: Row | dict[str, Any], idx: int, error: str) -> Reply:
         f = BY_KIND[vj["kind"]]
         return Reply(
-            text=wp.follow_up_failed(f.verb, idx, error),
+            text=wp.about_order(_order_of(vj), wp.follow_up_failed(f.verb, idx, error)),
             buttons=((Button(w.TRY_AGAIN_BUTTON, pb.follow_up(f.button, vj["variation_id"])),),),
         )

@@ -100,8 +100,13 @@ class PortraitMenu:
         if isinstance(v, Reply):
             return v
         n, vid = v.idx, v.id
+        order = await self.s.store.order(v.order_id)
+        like: tuple[Button, ...] = ()
+        if order is not None and order["pack"]:  # four more in the look that painted it
+            like = (Button(wp.MORE_LIKE_BUTTON.format(n=n), pb.portrait(vid, "like"), "primary"),)
         return say(
-            wp.portrait_menu(n),
+            wp.about_order(v.order_id, wp.portrait_menu(n)),
+            like,
             (Button(wp.AVATAR_BUTTON.format(n=n), pb.follow_up("a", vid)),),
             (
                 Button(wp.VARY_SUBTLE_BUTTON.format(n=n), pb.portrait(vid, "vary", "subtle")),
@@ -117,7 +122,7 @@ class PortraitMenu:
         ]
         items.append(Button(wp.OWN_LIGHT_BUTTON, pb.portrait(vid, "light", "own")))
         rows = [tuple(items[i : i + PER_ROW]) for i in range(0, len(items), PER_ROW)]
-        return say(text or wp.ask_light(v.idx), *rows)
+        return say(text or wp.about_order(v.order_id, wp.ask_light(v.idx)), *rows)
 
     # --- presses ---------------------------------------------------------------------------
     async def press(self, turn: Turn, p: PortraitPress) -> list[Reply] | Outcome:
@@ -125,6 +130,8 @@ class PortraitMenu:
         v = await self.portrait(user, p.variation)
         if isinstance(v, Reply):
             return [v]
+        if p.action == "like":
+            return await self.more_like(user, v) if not p.arg else [say(w.DEAD_BUTTON)]
         if p.action == "vary":
             if p.arg not in ("subtle", "strong"):
                 return [say(w.DEAD_BUTTON)]
@@ -179,13 +186,54 @@ class PortraitMenu:
             {},
             text,
             files,
-            arrows=(Arrow(State.IDLE, "a light typed (a relight order), a command, 15 min"),),
+            arrows=(
+                Arrow(State.IDLE, "a light typed (a relight order), a command, 15 min"),
+                Arrow(State.REFERENCES, "photos once it lapsed (idle adds them to the set)"),
+            ),
             side=True,
             timeout_s=AWAITING_S,
             legacy=from_idle,
         )
 
     # --- placing the order -------------------------------------------------------------------
+    async def more_like(self, user: Row, v: Portrait) -> list[Reply]:
+        """Four new portraits in the look of a pack's portrait (the preview's "more like
+        this"): a plain order of that look's style, answers and prompt, new seeds."""
+        store = self.s.store
+        refusal = await self.orders.limits(user)
+        if refusal is not None:
+            return [refusal]
+        parent = await store.order(v.order_id)
+        look = await self.source(parent, v.idx) if parent is not None else None
+        if parent is None or look is None or not parent["pack"]:
+            return [say(wp.NOT_FOR_PACKS)]
+        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+            return [say(text)]
+        order_id = await store.create_order(
+            user_id=user["id"],
+            set_id=parent["set_id"],
+            platform=user["platform"],
+            chat_id=user["chat_id"] or parent["chat_id"] or "",
+            style=look["style"],
+            choices=json.loads(look["choices"] or "{}"),
+            prompt=look["prompt"],
+            negative_prompt=look["negative_prompt"],
+            params=json.loads(look["params"]),
+            seeds=seeds(),
+        )
+        said = say(wp.more_like_queued(order_id, v.idx, parent["id"], look["name"]))
+        return [said, await self.orders.enqueue(order_id)]
+
+    async def source(self, parent: Row, idx: int) -> Row | None:
+        """Where portrait ``idx`` of ``parent`` came from: the order itself, or for a pack
+        the look that painted it (each look keeps its own style, answers and prompt)."""
+        if not parent["pack"]:
+            return parent
+        for look in await self.s.store.looks(parent["id"]):
+            if look["first"] <= idx < look["first"] + len(json.loads(look["seeds"])):
+                return look
+        return None
+
     async def place(
         self, user: Row, v: Portrait, kind: str, strength: str, light: str
     ) -> list[Reply]:
@@ -197,18 +245,19 @@ class PortraitMenu:
         parent = await store.order(v.order_id)
         if parent is None:
             return [say(w.NO_SUCH_PORTRAIT)]
-        if parent["pack"]:  # its row holds the pack, not this look's style and prompt
+        source = await self.source(parent, v.idx)
+        if source is None:  # a pack whose look row is gone (it never is while v is there)
             return [say(wp.NOT_FOR_PACKS)]
         if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
-        choices = json.loads(parent["choices"] or "{}")
-        prompt = parent["prompt"]
+        choices = json.loads(source["choices"] or "{}")
+        prompt = source["prompt"]
         if kind == "relight":
             choices[LIGHT_SLOT] = light  # the new light in place of the old
             whole = {k: str(v) for k, v in choices.items()} | {"subject": parent["subject"] or ""}
             if text := await answers_refusal(self.s, user, whole):  # its description too
                 return [say(text + wp.OTHER_LIGHT)]  # the light with the other answers
-            style = self.s.prompts.styles.get(parent["style"])
+            style = self.s.prompts.styles.get(source["style"])
             if style is not None:
                 prompt = style.compose(choices)
                 job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
@@ -224,11 +273,11 @@ class PortraitMenu:
             set_id=parent["set_id"],
             platform=user["platform"],
             chat_id=user["chat_id"] or parent["chat_id"] or "",
-            style=parent["style"],
+            style=source["style"],
             choices=choices,
             prompt=prompt,
-            negative_prompt=parent["negative_prompt"],
-            params=json.loads(parent["params"]),
+            negative_prompt=source["negative_prompt"],
+            params=json.loads(source["params"]),
             seeds=seeds(),  # new seeds; the same identity conditioning
             kind=kind,
             parent_variation_id=v.id,

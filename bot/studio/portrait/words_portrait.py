@@ -15,9 +15,14 @@ AVATAR_BUTTON = "Avatar {n}"
 VARY_SUBTLE_BUTTON = "Vary {n} (subtle)"
 VARY_STRONG_BUTTON = "Vary {n} (strong)"
 RELIGHT_BUTTON = "Relight {n}"
+MORE_LIKE_BUTTON = "More like #{n} (4)"
 OWN_LIGHT_BUTTON = "My own words"
 
 STRENGTH_WORDS = {"subtle": "subtle", "strong": "strong"}
+
+
+def more_like_queued(order_id: int, n: int, of_order: int, look: str) -> str:
+    return f"Order #{order_id}: four more like portrait #{n} of order #{of_order} ({look})."
 
 
 def portrait_menu(n: int) -> str:
@@ -112,9 +117,14 @@ def avatar_refused(n: int, problem: str) -> str:
 
 
 NOT_FOR_PACKS = (
-    "Vary and Relight work on portraits of a single-style order for now; a pack's "
-    "portraits can be upscaled, labelled or made into an avatar."
+    "I can't find the look of the pack this portrait came from any more, so I can't vary "
+    "or relight it; it can still be upscaled, labelled or made into an avatar."
 )
+
+
+def about_order(order_id: int | None, text: str) -> str:
+    """A message about one portrait names its order ("#2" alone is every order's #2)."""
+    return f"Order #{order_id}: {text}" if order_id else text
 
 
 def follow_up_under_way(verb: str, n: int) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from bot.store import rights_store as rs
-from bot.store.media import SHEETS, SHEETS_KEEP_S
+from bot.store.media import PACK_SHEETS, SHEETS, SHEETS_KEEP_S
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
 from sitter.config import Settings
@@ -121,7 +121,9 @@ async def sweep(store: Store, settings: Settings) -> dict[str, int]:
     )
     counts = {**counts, **{k: v for k, v in records.items() if v}}
     # Contact sheets (bot/studio/photos/reference_set.py) are pictures of reference photos: an hour.
-    if sheets := store.media.sweep_kind(SHEETS, SHEETS_KEEP_S):
+    # A pack's sheet is a picture of its portraits, made for one message: an hour too.
+    sheets = sum(store.media.sweep_kind(k, SHEETS_KEEP_S) for k in (SHEETS, PACK_SHEETS))
+    if sheets:
         counts["contact_sheets"] = sheets
     mod = ModerationStore(store)
     expired = await mod.expire_inputs()

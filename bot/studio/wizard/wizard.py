@@ -28,15 +28,17 @@ from bot.studio.core.conversation import (
 )
 from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.services import Services
+from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
 from bot.studio.wizard.kit import Kit
+from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
 from bot.studio.wizard.wizard_start import consent_step, references_step
-from sitter.packs import Pack
+from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
@@ -65,6 +67,7 @@ class Wizard:
     ) -> Conversation:
         """The whole table; ``side``: the features' side questions (core/routes.py)."""
         steps = [self._consent(), self._references(), self._style(), self._pack()]
+        steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
         steps += [self._confirm(), self._idle(), *side]
         return Conversation(
@@ -108,11 +111,13 @@ class Wizard:
         return again(say(w.not_collecting(where)))
 
     def chosen_pack(self, data: dict[str, Any] | None) -> Pack | None:
-        return self.s.packs.get(str((data or {}).get(PACK) or ""))
+        return chosen_pack(self.s.packs, self.s.prompts, data)
 
     def _questions(self, data: dict[str, Any] | None) -> tuple[str, ...]:
         """The questions in order: a pack asks only its open slots (after choosing it)."""
         pack = self.chosen_pack(data)
+        if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
+            return (PACK, PREVIEW_STEP, *pack.asked)
         return self.questions if pack is None else (PACK, *pack.asked)
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
@@ -131,6 +136,8 @@ class Wizard:
         questions = self._questions(data)
         if state == PACK:
             return State.STYLE
+        if state == PREVIEW_STEP:
+            return PACK
         if state == State.CONFIRM:
             return questions[-1]
         if state not in questions:
@@ -310,6 +317,14 @@ class Wizard:
         async def show(turn: Turn) -> list[Reply]:
             queue = (Button(w.QUEUE_IT, b.wizard(turn.rev, "go"), "primary"),)
             text = await self._confirm_text(turn)
+            pack = self.chosen_pack(turn.data)
+            cost = pack.images if pack is not None else VARIATIONS
+            quota = self.s.settings.daily_quota
+            if quota and (used := await self.orders.images_today(turn.user)) + cost > quota:
+                # Over today's limit: no "Queue it" that can only be refused (issue 22).
+                limit = wo.over_today(wo.daily_limit(quota, used, cost))
+                text = text.removesuffix(" Queue it?") + "\n\n" + limit
+                return [say(text, self._nav_row(turn.rev))]
             return [say(text, queue, self._nav_row(turn.rev))]
 
         async def place(turn: Turn, _arg: str) -> Outcome:
@@ -366,9 +381,10 @@ class Wizard:
             show,
             {"new": self.new},
             text,
-            self._no_files,
+            self.photos.between_orders,  # photos join the set, as /photos says
             arrows=(
                 Arrow(State.STYLE, "/new or New portrait"),
                 Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
+                Arrow(State.REFERENCES, "photos (added to the set)"),
             ),
         )

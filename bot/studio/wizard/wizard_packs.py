@@ -12,6 +12,7 @@ from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, agai
 from bot.studio.core.events import Button, Reply
 from bot.studio.orders import words_packs as wp
 from bot.studio.wizard.kit import Kit
+from bot.studio.wizard.preview import PREVIEW_STEP, start_preview
 from sitter.packs import Pack, find_pack
 from sitter.prompts import PromptLibrary, WizardStep
 
@@ -31,8 +32,14 @@ def pack_step(kit: Kit) -> Step:
         rev, packs = turn.rev, [s.packs[k] for k in kit.pack_keys]
         items = [Button(p.name, b.wizard(rev, "pick", str(i))) for i, p in enumerate(packs)]
         text = wp.choose_pack("Choose a pack: several looks in one order.", packs)
+        text += "\n" + wp.preview_line()
+        preview = (Button(wp.PREVIEW_BUTTON, b.wizard(rev, "preview"), "primary"),)
         nav = (Button(wp.BACK_TO_STYLES, b.wizard(rev, "back")),)
-        return [say(text, *_rows(items, 2), (*nav, Button(w.CANCEL, b.wizard(rev, "cancel"))))]
+        cancel = Button(w.CANCEL, b.wizard(rev, "cancel"))
+        return [say(text, *_rows(items, 2), preview, (*nav, cancel))]
+
+    async def preview(turn: Turn, _arg: str) -> Outcome:
+        return start_preview(turn)
 
     def chose(turn: Turn, key: str) -> Outcome:
         data = {k: v for k, v in turn.data.items() if k != State.STYLE}
@@ -57,13 +64,14 @@ def pack_step(kit: Kit) -> Step:
     return Step(
         PACK,
         show,
-        {"pick": pick, "back": kit.back, "cancel": kit.cancel},
+        {"pick": pick, "preview": preview, "back": kit.back, "cancel": kit.cancel},
         text,
         kit.no_files,
         arrows=(
             Arrow(kit.questions[1] if len(kit.questions) > 1 else State.CONFIRM, "a pack"),
             Arrow(State.CONFIRM, "a pack that asks nothing more"),
             Arrow(State.STYLE, "◀ Styles"),
+            Arrow(PREVIEW_STEP, "Preview in three styles"),
         ),
         wizard=True,
     )
