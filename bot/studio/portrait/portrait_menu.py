@@ -207,7 +207,7 @@ class PortraitMenu:
         look = await self.source(parent, v.idx) if parent is not None else None
         if parent is None or look is None or not parent["pack"]:
             return [say(wp.NOT_FOR_PACKS)]
-        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+        if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
         order_id = await store.create_order(
             user_id=user["id"],
