@@ -305,6 +305,18 @@ class ModerationStore(PendingInputs):
             c.Embedding(backend=r["backend"] or "", vector=json.loads(r["embedding"])) for r in rows
         ]
 
+    async def others_reference_embeddings(self, user_id: int) -> list[c.Embedding]:
+        """Every other account's accepted reference embeddings (a /protect selfie must not
+        show a face someone else holds)."""
+        rows = await self.store.all(
+            "SELECT backend, embedding FROM reference_photos WHERE user_id != ? "
+            "AND status = 'accepted' AND embedding IS NOT NULL",
+            user_id,
+        )
+        return [
+            c.Embedding(backend=r["backend"] or "", vector=json.loads(r["embedding"])) for r in rows
+        ]
+
     async def add_protected(
         self,
         embedding: c.Embedding,
