@@ -147,9 +147,10 @@ def test_sitter_knows_a_tiny_model_by_its_name_alone() -> None:
     assert not load_settings(model="Qwen/Qwen-Image-Edit-2509").is_tiny
 
 
-def test_a_loaded_pipeline_finds_its_family_without_engine_families_imported() -> None:
-    """``LoadedPipeline.model_family`` imports the families itself (no KeyError when
-    nothing imported engine.families first)."""
+def test_a_loaded_pipeline_names_its_family_or_says_what_is_missing() -> None:
+    """``LoadedPipeline.model_family`` finds its family object once engine.families is
+    imported (a family's ``load`` made it), and says plainly what is missing otherwise
+    (the pipeline module does not import the families: that would be an import cycle)."""
     import subprocess
     import sys
 
@@ -159,6 +160,11 @@ def test_a_loaded_pipeline_finds_its_family_without_engine_families_imported() -
         "assert 'engine.families' not in sys.modules\n"
         "lp = LoadedPipeline.__new__(LoadedPipeline)\n"
         "lp.family = 'qwen-edit'\n"
+        "try:\n"
+        "    lp.model_family\n"
+        "except LookupError as e:\n"
+        "    assert 'import engine.families' in str(e)\n"
+        "import engine.families\n"
         "print(lp.model_family.title)\n"
     )
     out = subprocess.run(

@@ -135,10 +135,14 @@ class LoadedPipeline:
 
     @property
     def model_family(self) -> Family:
-        """The family object that renders with this pipeline."""
-        import engine.families  # noqa: F401  (fills FAMILY_OBJECTS; a no-op once imported)
-
-        return FAMILY_OBJECTS[self.family]
+        """The family object that renders with this pipeline (a family's ``load`` made
+        it, so engine/families/ has filled the table)."""
+        try:
+            return FAMILY_OBJECTS[self.family]
+        except KeyError:
+            raise LookupError(
+                f"no model family {self.family!r}: import engine.families first"
+            ) from None
 
     @property
     def id_dim(self) -> int:
