@@ -161,24 +161,30 @@ def breakdown(settings: object, ref: c.Reference, args: argparse.Namespace) -> N
     refs = reference_vectors([ref], rt.require_analyzer().name, loaded.id_dim)
     crops = choose_crops([ref], refs)
     params = resolve_params(loaded, c.GenerationParams())
-    ref_images = []
-    if loaded.family == "klein":
-        from engine.pipeline.klein import reference_images
-
-        ref_images = reference_images(loaded, [ref] * 4)  # four references, as in an order
+    # The family prepares an order's inputs (its prompt wording, the person's photos for
+    # a family that takes them); four references, as in an order.
+    order = c.GenerateRequest(
+        generation_id="bench-breakdown",
+        prompt="a portrait",
+        reference_prompt="a portrait of the person in the reference images",
+        seeds=[0],
+        references=[ref] * 4,
+    )
     stages: dict[str, list[float]] = {"render": [], "likeness": [], "provenance": []}
     for i in range(args.jobs):
         seeds = [1000 * i + k for k in range(4)]
+        inputs = loaded.model_family.prepare(loaded, order)  # each order encodes its own
         t0 = time.perf_counter()
         images = render(
             loaded,
-            prompt="a portrait",
+            prompt=inputs.prompt,
             negative_prompt="",
             params=params,
             seeds=seeds,
             refs=refs,
             crops=crops,
-            ref_images=ref_images,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
         )
         t1 = time.perf_counter()
         for im in images:

@@ -108,9 +108,9 @@ def meta_pipeline(config: str) -> Any:
 
         pipe, device = build_sdxl("meta"), "meta"
     else:  # small enough to count on the CPU (its scheduler cannot live on meta)
-        from engine.pipeline.tiny import build_tiny_pipeline
+        from engine.pipeline.tiny import tiny_sdxl
 
-        pipe, device = build_tiny_pipeline("sdxl", Path(tempfile.gettempdir())), "cpu"
+        pipe, device = tiny_sdxl(), "cpu"
     with torch.device(device):
         state = faceid_state(pipe.unet, ID_DIM)
     pipe.load_ip_adapter(
@@ -131,8 +131,12 @@ def load_sdxl(device: str, dtype: Any, models_dir: Path) -> Any:
     from engine.pipeline.loader import FAMILY_DEFAULTS, LoadedPipeline, Optimisations
 
     pipe = build_sdxl(device, dtype)
+    from engine.families.sdxl import SDXL
+
+    files = SDXL.adapter_files_for(FACEID_PLUSV2)
+    assert files is not None
     spec = choose_adapter(
-        family="sdxl",
+        files=files,
         tiny=True,  # random weights in the real layout
         kind=FACEID_PLUSV2,
         id_dim=ID_DIM,

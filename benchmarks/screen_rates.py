@@ -31,7 +31,7 @@ from safety_corpus import (  # noqa: E402
 )
 
 from bot.studio.safety import default_screen  # noqa: E402
-from bot.studio.safety.semantic import skeleton  # noqa: E402
+from sitter.text_views import skeleton  # noqa: E402
 
 
 def rules_refuse(case: str | Order) -> bool:

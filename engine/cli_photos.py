@@ -28,6 +28,7 @@ from engine.intake import IntakeLimits
 from engine.safety_check import Policy, Screen, load_classifier
 from sitter.config import Settings
 from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult
+from sitter.visible import visible
 
 
 @contextlib.contextmanager
@@ -113,11 +114,11 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(row, ensure_ascii=False))
         else:
             verdict = "accepted" if row["accepted"] else "refused"
-            print(f"{name}: {verdict} (faces: {row['face_count']})")
+            print(f"{visible(name)}: {verdict} (faces: {row['face_count']})")
             reasons = row["reasons"]
             assert isinstance(reasons, list)  # _row's list of {problem, detail}
             for reason in reasons:
-                print(f"  - {reason['problem']}: {reason['detail']}")
+                print(visible(f"  - {reason['problem']}: {reason['detail']}"))
     if as_set:
         usable = sum(1 for r in results if isinstance(r, AnalyzePhotoResult) and r.accepted)
         if usable < settings.min_photos:

@@ -55,18 +55,19 @@ def majority(n: int, similar: Callable[[int, int], float], threshold: float) -> 
     """The photos outside the set's largest group of one person, when that group is a
     majority; None when no group is (see :func:`one_person` for what happens then).
 
-    A group is a photo and every photo that looks like it (similarity at or above the
-    threshold); the largest wins, ties going to the closer-knit one. So three photos
+    A group (:func:`_groups`) is a photo and the photos that look like it and like most
+    of the group; the largest wins, ties going to the closer-knit one. So three photos
     of a friend among five of the person name the three, never the five, whichever
-    came first."""
+    came first; and a "bridge" (a morph half one person, half another) never joins two
+    people into one group."""
     if n < 3:
         return None
     sims, agree = _agreement(n, similar, threshold)
-    best = max(range(n), key=lambda i: (len(agree[i]), sum(sims[i])))
-    group = agree[best] | {best}
-    if 2 * len(group) <= n:
+    groups = _groups(n, agree)
+    best = max(range(n), key=lambda i: (len(groups[i]), sum(sims[i])))
+    if 2 * len(groups[best]) <= n:
         return None
-    return [i for i in range(n) if i not in group]
+    return [i for i in range(n) if i not in groups[best]]
 
 
 def one_person(n: int, similar: Callable[[int, int], float], threshold: float) -> OnePerson:
@@ -85,9 +86,28 @@ def one_person(n: int, similar: Callable[[int, int], float], threshold: float) -
     if odd is not None:
         return OnePerson(odd, True)
     sims, agree = _agreement(n, similar, threshold)
-    groups = [agree[i] | {i} for i in range(n)]
+    groups = _groups(n, agree)
     best = max(range(n), key=lambda i: (len(groups[i]), -min(groups[i]), sum(sims[i])))
     return OnePerson([i for i in range(n) if i not in groups[best]], False)
+
+
+def _groups(n: int, agree: list[set[int]]) -> list[set[int]]:
+    """For each photo, its group: the photo and those that look like it, less any member
+    that does not look like most of the others (the weakest goes first, of equals the
+    later photo), less any bridge: a member that also looks like a photo outside the
+    group (half one person, half another: it would make two people one group)."""
+    groups = []
+    for i in range(n):
+        group = agree[i] | {i}
+        while len(group) > 2:
+            ties = [(len(agree[m] & group), -m) for m in group]
+            links, neg = min(ties)
+            if 2 * links > len(group) - 1:
+                break  # every member looks like most of the others
+            group.discard(-neg)
+        bridges = {m for m in group if agree[m] - group}
+        groups.append(group - bridges if group - bridges else {i})
+    return groups
 
 
 def _agreement(

@@ -15,6 +15,7 @@ import importlib.util
 from pathlib import Path
 
 from engine import families
+from engine.families import Family
 from engine.hub_files import (
     FetchError,
     download,
@@ -126,15 +127,15 @@ def _adapter(settings: Settings) -> list[Entry]:
 
     family = model_family(settings) or families.DEFAULT
     entries = family.identity_entries(settings)
-    return adapter_entries(settings, family.name) if entries is None else entries
+    return adapter_entries(settings, family) if entries is None else entries
 
 
-def adapter_entries(settings: Settings, family: str) -> list[Entry]:
+def adapter_entries(settings: Settings, family: Family) -> list[Entry]:
     """The identity adapter's weight file and its CLIP image encoder: the files it loads."""
-    from engine.pipeline.adapter import ADAPTER_FILES, LICENCES, adapter_kind
+    from engine.pipeline.adapter import LICENCES, adapter_kind
 
     kind = adapter_kind(settings)
-    files = ADAPTER_FILES.get((kind, family))
+    files = family.adapter_files_for(kind)
     if files is None:  # a family whose identity comes another way (no IP-Adapter)
         return []
     licence, commercial = LICENCES[kind]

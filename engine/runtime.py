@@ -74,6 +74,10 @@ class Runtime:
             self._loading.discard(part)
             self.load_seconds[part] = round(time.perf_counter() - started, 3)
             log.info("loaded %s in %.2fs", part, self.load_seconds[part])
+        if "screen" in parts and self.text_screen is not None:
+            started = time.perf_counter()
+            self.text_screen.judge({"text": "a navy suit"})  # the first answer is not slow
+            self.load_seconds["screen_warm_up"] = round(time.perf_counter() - started, 3)
         if warm_up and "pipeline" in parts:
             started = time.perf_counter()
             self.warm_up()

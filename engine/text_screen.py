@@ -29,6 +29,7 @@ from typing import Any
 from engine.job_errors import Permanent
 from sitter import contract as c
 from sitter.config import Settings
+from sitter.text_views import skeleton
 
 log = logging.getLogger(__name__)
 
@@ -161,10 +162,11 @@ class PromptRefused(Permanent):
 
 def check_prompt(screen: TextScreen | None, prompts: list[str]) -> None:
     """Raise :class:`PromptRefused` when the screen refuses any of ``prompts`` (each read
-    in its comma-separated phrases, as typed answers are)."""
+    in its comma-separated phrases, as typed answers are), folded to their skeleton as the
+    bot folds typed answers (``ԝearing`` with a Cyrillic ``ԝ`` reads ``wearing``)."""
     if screen is None or not prompts:
         return
-    result = screen.judge({f"prompt{i}": p for i, p in enumerate(prompts)})
+    result = screen.judge({f"prompt{i}": skeleton(p) for i, p in enumerate(prompts)})
     if not result.ok:
         raise PromptRefused(result)
 
@@ -173,4 +175,4 @@ def screen_text(screen: TextScreen | None, req: c.ScreenTextRequest) -> c.Screen
     """The ``screen_text`` job's answer."""
     if screen is None:
         return c.ScreenTextResult(ok=True, checked=False)
-    return screen.judge(req.texts)
+    return screen.judge({k: skeleton(v) for k, v in req.texts.items()})  # an older bot's too

@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +54,25 @@ __all__ = ["MAX_TRIES", "WORK", "Permanent", "permanent_code", "run_job"]  # the
 
 log = logging.getLogger(__name__)
 
+
+class _NoJobData(logging.Filter):
+    """arq logs each job's arguments when it starts (``→ id:job(args)``): here those are
+    a person's answers, photo checks and face embeddings, which must never reach a log
+    line (they would outlive /forget). The job id and timing stay. (The record may come
+    already formatted: the redacting record factory merges its arguments.)"""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) == 4 and "→" in str(record.msg):
+            t, ref, _args, extra = record.args
+            record.args = (t, ref, "…", extra)
+        elif not record.args and isinstance(record.msg, str) and " → " in record.msg:
+            record.msg = _JOB_ARGS.sub(r"\1(…)", record.msg, count=1)
+        return True
+
+
+_JOB_ARGS = re.compile(r"(→ \S+?)\(.*\)", re.S)
+logging.getLogger("arq.worker").addFilter(_NoJobData())
+
 FAST_MAX_JOBS = 4
 # arq rewrites "<queue>:health-check" this often; `python -m sitter.healthcheck worker`
 # (the container health check) reads it, so a dead worker shows within a minute.
@@ -77,6 +97,7 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
         "keep_result": settings.result_ttl_s,
         "poll_delay": settings.poll_delay_s,
         "max_tries": MAX_TRIES,
+        "log_results": False,  # a result holds embeddings and verdicts: never in a log line
         "handle_signals": False,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
     }

@@ -3,7 +3,8 @@
     python scripts/import_cycles.py          # exit 1 when there is a cycle
 
 Reads the source with ``ast`` (nothing is imported or run). Every ``import`` counts,
-including ones inside functions: a lazy import still ties two modules together.
+including ones inside functions: a lazy import still ties two modules together. Only
+imports under ``if TYPE_CHECKING:`` are left out: they never run.
 """
 
 from __future__ import annotations
@@ -27,7 +28,16 @@ def imports_of(path: Path, name: str, known: set[str]) -> set[str]:
     tree = ast.parse(path.read_text(), filename=str(path))
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
+    typing_only = {
+        id(n)
+        for block in ast.walk(tree)
+        if isinstance(block, ast.If) and "TYPE_CHECKING" in ast.unparse(block.test)
+        for stmt in block.body
+        for n in ast.walk(stmt)
+    }
     for node in ast.walk(tree):
+        if id(node) in typing_only:
+            continue
         if isinstance(node, ast.Import):
             targets = [a.name for a in node.names]
         elif isinstance(node, ast.ImportFrom):

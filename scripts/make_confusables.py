@@ -1,5 +1,5 @@
-"""Write bot/studio/safety/confusables.txt: letters that look like Latin ones, folded
-(read by bot/studio/safety/confusables.py).
+"""Write sitter/confusables.txt: letters that look like Latin ones, folded
+(read by sitter/confusables.py).
 
 Sources (nothing is downloaded; run it again when either changes):
 
@@ -29,7 +29,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "bot" / "studio" / "safety" / "confusables.txt"
+OUT = Path(__file__).resolve().parents[1] / "sitter" / "confusables.txt"
 
 # Look-alikes missing from confusables.txt and from the names, each seen in use.
 EXTRA = {

@@ -41,9 +41,7 @@ def continue_command(settings: Settings) -> str:
     """The command that opens the terminal studio again with these models (a bare
     `sitter chat` uses the real model, which a newcomer has not downloaded)."""
     chat = ".venv/bin/sitter chat"
-    if settings.model == "tiny-klein" and settings.face_backend == "dlib":
-        return f"{OFFLINE_ENV} {chat}"
-    if settings.is_tiny:
+    if settings.is_tiny:  # with ./dev run's models: OFFLINE_ENV's words
         return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
     return chat
 

@@ -2,7 +2,7 @@
 
 Part of the job contract (:mod:`sitter.contract`, which re-exports every name). The bot
 sends the person's answers, each already folded to its skeleton (look-alike letters,
-width, emoji inside words: bot/studio/safety/views.py); the engine answers whether a
+width, emoji inside words: sitter/text_views.py); the engine answers whether a
 model reads any of them, or all of them together, as refused content. The category is a
 code (a prompts/safety category name); the bot words it.
 """

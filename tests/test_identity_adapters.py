@@ -14,10 +14,11 @@ import pytest
 from identity_refs import made_up, stand_in_crop
 from PIL import Image, ImageOps
 
+from engine.families.sdxl import SDXL
 from engine.pipeline.adapter import (
     FACEID_PLUSV2,
     PLUS_FACE,
-    adapter_files,
+    AdapterFiles,
     adapter_kind,
     choose_adapter,
     load_adapter,
@@ -33,6 +34,12 @@ _rng = np.random.default_rng(3)
 CROPS = [Image.fromarray(_rng.integers(0, 256, (256, 256, 3), dtype=np.uint8)) for _ in range(4)]
 OTHER_CROPS = [ImageOps.mirror(c).rotate(90) for c in CROPS]
 EMBEDS = np.random.default_rng(4).normal(size=(3, 512)).astype(np.float32)
+
+
+def _sdxl_files(kind: str) -> AdapterFiles:
+    files = SDXL.adapter_files_for(kind)
+    assert files is not None, kind
+    return files
 
 
 @pytest.fixture(scope="module")
@@ -114,9 +121,14 @@ def test_random_adapters_sit_where_the_hub_keeps_the_real_files(
 
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
     spec = choose_adapter(
-        family="sdxl", tiny=True, kind=kind, id_dim=512, unet=pipe.unet, models_dir=models_dir
+        files=_sdxl_files(kind),
+        tiny=True,
+        kind=kind,
+        id_dim=512,
+        unet=pipe.unet,
+        models_dir=models_dir,
     )
-    files = adapter_files(kind, "sdxl")
+    files = _sdxl_files(kind)
     repos = {files.repo: Path(spec.source), files.encoder_repo: Path(spec.encoder_source)}
     on_disk = {
         (repo, p.relative_to(folder).as_posix())
@@ -138,9 +150,14 @@ def _hub_cache(models_dir: Path, cache: Path) -> None:
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
     for kind in (PLUS_FACE, FACEID_PLUSV2):
         spec = choose_adapter(
-            family="sdxl", tiny=True, kind=kind, id_dim=512, unet=pipe.unet, models_dir=models_dir
+            files=_sdxl_files(kind),
+            tiny=True,
+            kind=kind,
+            id_dim=512,
+            unet=pipe.unet,
+            models_dir=models_dir,
         )
-        files = adapter_files(kind, "sdxl")
+        files = _sdxl_files(kind)
         for repo, rel in files.hub_files():
             folder = Path(spec.source if repo == files.repo else spec.encoder_source)
             entry = cache / f"models--{repo.replace('/', '--')}"
@@ -163,7 +180,12 @@ def test_hub_adapters_load_from_the_cache_offline_or_say_fetch(
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     pipe = DiffusionPipeline.from_pretrained(ensure_tiny_model("tiny", models_dir))
     spec = choose_adapter(
-        family="sdxl", tiny=False, kind=kind, id_dim=512, unet=pipe.unet, models_dir=models_dir
+        files=_sdxl_files(kind),
+        tiny=False,
+        kind=kind,
+        id_dim=512,
+        unet=pipe.unet,
+        models_dir=models_dir,
     )
     assert spec.trained and spec.source.startswith("h94/")
     with pytest.raises(ConfigError, match="sitter models fetch"):

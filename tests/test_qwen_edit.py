@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -74,7 +75,9 @@ def test_tiny_qwen_edit_is_the_real_layout_loaded_by_the_production_loader(
     assert loaded.speed is not None and "compile" in loaded.speed.skipped  # CPU
 
 
-def test_an_order_is_deterministic_and_encodes_each_picture_once(runtime: Runtime) -> None:
+def test_an_order_is_deterministic_and_encodes_each_picture_once(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from engine.families.qwen_edit import Pictures
     from engine.pipeline.generate import generate
 
@@ -84,11 +87,20 @@ def test_an_order_is_deterministic_and_encodes_each_picture_once(runtime: Runtim
     assert len(inputs.ref_images) == 3  # at most three input pictures
     assert isinstance(inputs.ref_latents, Pictures)
 
+    pipe_class = type(loaded.pipe)
+    real_encode = pipe_class._encode_vae_image
+    encoded: list[object] = []
+
+    def counting(self: object, image: object, generator: object) -> object:
+        encoded.append(image)
+        return real_encode(self, image=image, generator=generator)
+
+    monkeypatch.setattr(pipe_class, "_encode_vae_image", counting)
     first = generate(runtime, _order(attempts=2))  # random weights: every attempt fails
+    monkeypatch.undo()
     assert [v.seed for v in first.variations] == [7, 8] and first.model == "tiny-qwen-edit"
     assert all(v.attempts == 2 for v in first.variations)
-    cache = loaded.extra["qwen_latents"]
-    assert cache.encoded == 3  # three pictures, encoded once for both attempts
+    assert len(encoded) == 3  # three pictures, encoded once for both attempts
     assert len(set(_pixels(first))) == 2  # two seeds, two pictures
     again = generate(runtime, _order(attempts=2))
     assert _pixels(again) == _pixels(first)  # same order, same pixels
@@ -120,6 +132,26 @@ def test_vary_starts_from_the_portrait_at_its_strength(runtime: Runtime) -> None
     again = family.render_from(loaded, draw, start, 0.05, on_step)[0]
     assert low.size == (64, 64) and np.array_equal(np.asarray(low), np.asarray(again))
     assert not np.array_equal(np.asarray(low), np.asarray(high))  # strength is used
+
+
+def test_vary_off_the_models_grid_keeps_the_portraits_size(runtime: Runtime) -> None:
+    """72x80 is on a grid of 8 but not on the model's (``vae_scale_factor * 2``, 32 on
+    the tiny model, 16 on the real one): it renders, and comes back at 72x80."""
+    from engine.families import Draw
+    from engine.pipeline.generate import resolve_params, step_callback
+
+    loaded = runtime.require_pipeline()
+    family = loaded.model_family
+    assert 72 % (loaded.pipe.vae_scale_factor * 2) != 0
+    params = resolve_params(loaded, c.GenerationParams())
+    refs = family.prepare(loaded, _order()).ref_images
+    draw = Draw("a portrait", "", params, [5, 6], np.zeros((2, 128), np.float32), ref_images=refs)
+    on_step = step_callback(None, params.steps, "test")
+    start = Image.new("RGB", (72, 80), (200, 40, 40))
+    out = family.render_from(loaded, draw, start, 0.5, on_step)
+    assert [im.size for im in out] == [(72, 80), (72, 80)]
+    crops = family.render_crops(loaded, draw, [start, start], 0.5, 2, on_step)
+    assert [im.size for im in crops] == [(72, 80), (72, 80)]
 
 
 def test_refine_relights_through_the_family(runtime: Runtime) -> None:
@@ -235,3 +267,37 @@ def test_the_face_detail_pass_edits_each_crop_beside_the_photos(runtime: Runtime
     first = detail([1, 2])
     assert all(np.array_equal(a, b) for a, b in zip(first, detail([1, 2]), strict=True))
     assert not np.array_equal(first[0], detail([3, 2])[0])  # each crop's own seed
+
+
+def test_nothing_of_an_order_stays_with_the_pipeline(runtime: Runtime) -> None:
+    """The person's prepared photos and their latents live with the order only: after a
+    render, a vary and a failed order, the worker's pipeline holds nothing of them."""
+    from identity_refs import png
+
+    from engine.pipeline.generate import generate
+    from engine.pipeline.loaded import Cancelled
+    from engine.refine import refine
+
+    loaded = runtime.require_pipeline()
+    before = dict(loaded.extra)
+    generate(runtime, _order(seeds=(4,)))
+    assert loaded.extra == before
+    vary = c.RefineRequest(
+        generation_id="qwen-vary-forget",
+        image=png(Image.new("RGB", (64, 64), (90, 120, 160))),
+        mode=c.RefineMode.VARY,
+        strength=c.RefineStrength.SUBTLE,
+        prompt="a portrait",
+        reference_prompt="a portrait of the person in the reference images",
+        seeds=[12],
+        references=_refs(),
+        max_attempts=1,
+    )
+    refine(runtime, vary)
+    assert loaded.extra == before
+    broken = _order(seeds=(5,)).model_copy(update={"generation_id": "qwen-broken"})
+    cancelled = threading.Event()
+    cancelled.set()
+    with pytest.raises(Cancelled):  # the order ends at its first step
+        generate(runtime, broken, cancel=cancelled)
+    assert loaded.extra == before

@@ -320,3 +320,12 @@ def test_encoded_and_short_redis_passwords_never_reach_a_log_line(
     assert "127.0.0.1:1" in text
     for form in {password, quote(password, safe=""), quote(password)}:
         assert form not in text, (form, text)
+
+
+def test_photos_check_shows_a_names_terminal_escapes_made_visible(tmp_path: Path) -> None:
+    """A new user's `sitter photos check evil<ESC>[31mred.jpg` coloured the terminal."""
+    evil = tmp_path / "evil\x1b[31mred\tx.jpg"
+    evil.write_bytes(b"not a picture")
+    out = _sitter("photos", "check", str(evil), env={"SITTER_FACE_BACKEND": "dlib"})
+    assert "\x1b" not in out.stdout and "\t" not in out.stdout, out.stdout
+    assert "evil\\x1b[31mred\\x09x.jpg" in out.stdout, out.stdout

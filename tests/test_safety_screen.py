@@ -9,7 +9,7 @@ import pytest
 from safety_corpus import MUST_PASS, MUST_REFUSE, as_slots
 
 from bot.studio.safety import SAFETY_DIR, Screen, default_screen
-from bot.studio.safety.views import normalize, to_latin, views
+from sitter.text_views import normalize, to_latin, views
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -299,7 +299,10 @@ def test_an_age_anywhere_with_anything_revealing_anywhere_is_refused(screen: Scr
     assert not v.ok and v.category == "youth_revealing" and v.slot == "order"
     said = "I can't use “high school senior” together with “bikini” in your order."
     assert v.message.startswith(said)
-    assert screen.check_order({"subject": "42 years old", "attire": "swim trunks"}).category
+    assert screen.check_order({"subject": "16 years old", "attire": "swim trunks"}).category
+    assert screen.check_order({"subject": "born in 2012", "attire": "leggings"}).category
+    # an adult's age is no youth: only ages under 18 pair (second review, issue 22)
+    assert screen.check_order({"subject": "42 years old", "attire": "swim trunks"}).ok
     assert screen.check_order({"subject": "42 years old", "attire": "a navy suit"}).ok
 
 
@@ -314,6 +317,10 @@ def test_a_birth_year_is_an_age(screen: Screen) -> None:
     from bot.studio.safety.ages import ages
 
     assert ages("born in 2012", "", year=2026) == [14]
+    assert ages("class of 2032", "", year=2026) == [12]
+    assert ages("she is 14", "", year=2026) == [14]
+    assert ages("fourteen", "") == [14] and ages("14yrs", "") == [14]
+    assert ages("she is 5 feet tall", "") == [] and ages("14 years of experience", "") == []
     assert not screen.check("born in 2012").ok
     assert screen.check("born in 1990").ok
     assert screen.check("a 1990s film look").ok
@@ -321,7 +328,7 @@ def test_a_birth_year_is_an_age(screen: Screen) -> None:
 
 def test_the_look_alike_table_comes_from_unicode_data() -> None:
     """The generated table (scripts/make_confusables.py) folds the issue's letters."""
-    from bot.studio.safety.confusables import FOLD
+    from sitter.confusables import FOLD
 
     assert len(FOLD) > 500
     assert "".join(FOLD[ord(ch)] for ch in "ոսᏁᏌᎠᎬɴᴜᴅᴇ") == "nunudenude"

@@ -110,12 +110,10 @@ def test_sdxl_glue_on_a_tiny_stand_in(monkeypatch: pytest.MonkeyPatch, tmp_path:
     import torch
 
     import engine.pipeline.configs as configs
-    from engine.pipeline.tiny import build_tiny_pipeline
+    from engine.pipeline.tiny import tiny_sdxl
 
     b = bench()
-    monkeypatch.setattr(
-        configs, "build_sdxl", lambda device, dtype: build_tiny_pipeline("sdxl", tmp_path)
-    )
+    monkeypatch.setattr(configs, "build_sdxl", lambda device, dtype: tiny_sdxl())
     loaded = b.load_sdxl("cpu", torch.float32, tmp_path)
     kinds = {type(p).__name__ for p in loaded.pipe.unet.attn_processors.values()}
     assert "IPAdapterAttnProcessor2_0" in kinds and loaded.id_dim == 512

@@ -11,8 +11,8 @@ import pytest
 
 from bot.studio.core.events import Files, Reply, Who
 from bot.terminal import files
-from bot.terminal.app import Terminal
-from bot.terminal.visible import visible
+from bot.terminal.app import TERMINAL_HELP, Terminal
+from sitter.visible import visible
 
 ROOT = Path(__file__).resolve().parents[1]
 WHO = Who("terminal", "t", "t")
@@ -99,3 +99,14 @@ def test_the_folder_benchmark_short_mode_prints_its_figure(
     assert out.startswith("listed a folder of 2,000 files in ")
     seconds = float(out.split(" in ")[1].split(" s")[0])
     assert seconds < 20  # sanity only (before: about 0.4 s for 2,000, 38 s for 20,000)
+
+
+def test_the_studios_own_line_breaks_stay_line_breaks() -> None:
+    """A multi-line answer (/help) prints as lines: only names' controls are escaped."""
+    screen = io.StringIO()
+    term = Terminal(Path("/nonexistent-out"), WHO, stream=screen)
+    term.render([Reply("In this terminal:\na number – press the button\tshown")])
+    term._print(TERMINAL_HELP)  # what the chat loop says after /help
+    shown = screen.getvalue()
+    assert "\\x0a" not in shown and "In this terminal:\na number" in shown
+    assert TERMINAL_HELP in shown

@@ -15,14 +15,14 @@ from pathlib import Path
 import pytest
 from safety_corpus import MUST_PASS, PARAPHRASES, as_slots
 
-from bot.studio.safety.semantic import skeleton
 from engine.job_errors import Permanent
 from engine.runtime import Runtime
 from engine.text_guard import load_guard, read_verdict
-from engine.text_screen import TextScreen, check_prompt, phrases
+from engine.text_screen import TextScreen, check_prompt, phrases, screen_text
 from engine.work import WORK
 from sitter import contract as c
 from sitter.config import ConfigError, Settings, load_settings
+from sitter.text_views import skeleton
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")  # a small shared CPU
 
@@ -90,6 +90,20 @@ def test_generate_and_refine_recheck_the_whole_prompt_before_painting(runtime: R
     assert "sexual" in str(refused.value)
     refine = c.RefineRequest.model_fields.keys()
     assert "prompt" in refine and "reference_prompt" in refine
+
+
+@pytest.mark.parametrize(
+    "prompt", ["\u051dearing absolutely nothing", "\u0430 g\u0456rl \u043ef f\u0456ft\u0435\u0435n"]
+)
+def test_the_recheck_reads_the_skeleton_not_the_raw_text(screen: TextScreen, prompt: str) -> None:
+    """Look-alike letters (Cyrillic ԝ, а, і, о, е) do not slip past the GPU worker's
+    re-check: it folds the prompt as the bot folds typed answers (sitter/text_views.py)."""
+    whole = f"portrait photograph of a woman, {prompt}, a garden"
+    with pytest.raises(Permanent) as refused:
+        check_prompt(screen, [whole])
+    assert refused.value.code == c.FailureCode.REFUSED_PROMPT
+    req = c.ScreenTextRequest(texts={"attire": prompt})
+    assert not screen_text(screen, req).ok
 
 
 def test_every_prompt_the_studio_composes_passes(screen: TextScreen) -> None:

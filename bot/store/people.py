@@ -78,6 +78,15 @@ class People(Db):
     async def set_status(self, set_id: int, status: str) -> None:
         await self.run("UPDATE reference_sets SET status = ? WHERE id = ?", status, set_id)
 
+    async def set_judged(self, set_id: int, rule: int) -> None:
+        """The set was judged under this one-person rule (reference_set.RULE)."""
+        await self.run("UPDATE reference_sets SET judged_rule = ? WHERE id = ?", rule, set_id)
+
+    async def judged_rule(self, set_id: int) -> int | None:
+        """The one-person rule the set was last judged under (0: never); None: no set."""
+        row = await self.one("SELECT judged_rule FROM reference_sets WHERE id = ?", set_id)
+        return None if row is None else int(row[0])
+
     async def photo_by_sha(self, set_id: int, sha256: str) -> Photo | None:
         row = await self.one(
             "SELECT * FROM reference_photos WHERE set_id = ? AND sha256 = ?", set_id, sha256

@@ -28,8 +28,8 @@ from bot.adapter import Services
 from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
-from bot.terminal.visible import visible
 from sitter.config import continue_command
+from sitter.visible import visible
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}
@@ -206,7 +206,7 @@ class Terminal:
 
     def _print(self, line: str) -> None:
         # Names come from the person's disk and other chats: escapes in them never act.
-        print(visible(line, keep="\t"), file=self.stream)
+        print(visible(line, keep="\t\n"), file=self.stream)
 
     # --- input ---------------------------------------------------------------------
     def parse(self, line: str) -> Event | str | None:

@@ -25,7 +25,7 @@ from pathlib import Path, PurePath
 from urllib.parse import unquote, urlparse
 
 from bot.studio.core.events import IncomingFile
-from bot.terminal.visible import visible
+from sitter.visible import visible
 
 # What engine/intake.py's ACCEPTED_FORMATS decode (JPEG, PNG, WEBP, HEIF, AVIF, GIF, BMP,
 # TIFF; MPO is JPEG), by the names Pillow and cameras give them. Not imported from

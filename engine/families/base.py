@@ -28,7 +28,7 @@ from engine.pipeline.loaded import Cancelled, Defaults, LoadedPipeline
 if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
-    from engine.pipeline.adapter import AdapterSpec
+    from engine.pipeline.adapter import AdapterFiles, AdapterSpec
     from engine.pipeline.loaded import Optimisations, Resolved
     from sitter import contract as c
     from sitter.config import Settings
@@ -188,6 +188,10 @@ class Family(ABC):
     @abstractmethod
     def identity_parts(self, settings: Settings) -> list[Part]:
         """The licensed parts that carry the likeness (the base model is separate)."""
+
+    def adapter_files_for(self, kind: str) -> AdapterFiles | None:
+        """The identity adapter ``kind``'s files for this family; None: it takes none."""
+        return None
 
     @abstractmethod
     def identity_entries(self, settings: Settings) -> list[Entry] | None:

@@ -11,7 +11,9 @@ model card of Qwen/Qwen-Image-Edit-2509), so commercial-safe.
   and the start of the denoising (its latents noised to the strength, as diffusers'
   flow-matching img2img pipelines do), two of the person's photos beside it.
 - Each input picture's VAE latents are encoded once per order and reused by its
-  re-renders (the pipeline encodes with ``sample_mode="argmax"``: reuse is exact).
+  re-renders (the pipeline encodes with ``sample_mode="argmax"``: reuse is exact). The
+  cache lives in the order's inputs (``Draw.ref_latents``), never with the pipeline:
+  nothing of a person's photos outlives their order in the worker.
 - The processor is built from its parts (the PIL image processor and the tokenizer), so
   the model loads without torchvision (the video processor needs it; it is never used).
 - The tiny offline model (``tiny-qwen-edit``, qwen_edit_tiny.py) is built from the real classes with
@@ -23,6 +25,7 @@ model card of Qwen/Qwen-Image-Edit-2509), so commercial-safe.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Sequence
@@ -40,7 +43,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MAX_PICTURES = 3  # what Qwen-Image-Edit-2509 is trained for
-CACHE_KEY = "qwen_latents"  # LoadedPipeline.extra: the current order's encoded pictures
 
 
 class Pictures:
@@ -170,6 +172,7 @@ class QwenImageEdit(ReferenceFamily):
         from engine.pipeline.img2img import refine_steps
 
         steps = refine_steps(draw.params.steps, strength)
+        draw = _with_cache(draw)
         return [
             self._from_image(loaded, draw, start, seed, strength, steps, on_step)
             for seed in draw.seeds
@@ -184,6 +187,7 @@ class QwenImageEdit(ReferenceFamily):
         steps: int,
         on_step: StepCallback,
     ) -> list[Image.Image]:
+        draw = _with_cache(draw)
         return [
             self._from_image(loaded, draw, image, seed, strength, steps, on_step)
             for image, seed in zip(images, draw.seeds, strict=True)
@@ -199,12 +203,20 @@ class QwenImageEdit(ReferenceFamily):
         steps: int,
         on_step: StepCallback,
     ) -> Image.Image:
-        """``start`` re-rendered at ``strength``: Picture 1 and the noised start."""
-        pictures = [start, *list(draw.ref_images)[: MAX_PICTURES - 1]]
-        size = {"width": start.width, "height": start.height}
-        latents, sigmas = start_latents(loaded.pipe, start, strength, steps, seed, **size)
+        """``start`` re-rendered at ``strength``: Picture 1 and the noised start.
+
+        The model renders on a grid of ``vae_scale_factor * 2`` (packed 2x2 latents): a
+        size off that grid is rendered at the nearest size on it and given back at the
+        size asked for, not silently smaller."""
+        multiple = loaded.pipe.vae_scale_factor * 2
+        width, height = (max(multiple, round(side / multiple) * multiple) for side in start.size)
+        fitted = start if start.size == (width, height) else start.resize((width, height))
+        pictures = [fitted, *list(draw.ref_images)[: MAX_PICTURES - 1]]
+        size = {"width": width, "height": height}
+        latents, sigmas = start_latents(loaded.pipe, fitted, strength, steps, seed, **size)
         out = self._call(loaded, draw, pictures, [seed], on_step, latents=latents, sigmas=sigmas)
-        return out[0]
+        image = out[0]
+        return image if image.size == start.size else image.resize(start.size)
 
     def _call(
         self,
@@ -219,7 +231,7 @@ class QwenImageEdit(ReferenceFamily):
         import torch
 
         pipe = loaded.pipe
-        cache = _order_cache(loaded, draw)
+        cache = _order_cache(draw)
         own = type(pipe)._encode_vae_image.__get__(pipe)
         pipe._encode_vae_image = cache.encoder(pictures, own)  # this call only
         cfg = draw.params.guidance > 1.0
@@ -248,18 +260,17 @@ class QwenImageEdit(ReferenceFamily):
         return list(out.images)
 
 
-def _order_cache(loaded: LoadedPipeline, draw: Draw) -> Pictures:
-    """The order's picture cache: the one generate made (``ref_latents``), or one kept
-    with the pipeline for the current set of references (vary, relight, detail)."""
+def _order_cache(draw: Draw) -> Pictures:
+    """The order's picture cache (``ref_latents``, made by ``prepare``); a call without
+    one (a benchmark, a test) encodes its pictures for itself."""
+    return draw.ref_latents if isinstance(draw.ref_latents, Pictures) else Pictures()
+
+
+def _with_cache(draw: Draw) -> Draw:
+    """``draw`` carrying a picture cache, so its per-seed calls share the encodings."""
     if isinstance(draw.ref_latents, Pictures):
-        loaded.extra[CACHE_KEY] = draw.ref_latents
-        return draw.ref_latents
-    cache = loaded.extra.get(CACHE_KEY)
-    wanted = {id(p) for p in draw.ref_images}
-    if not isinstance(cache, Pictures) or not wanted <= set(cache.latents):
-        cache = Pictures()
-        loaded.extra[CACHE_KEY] = cache
-    return cache
+        return draw
+    return dataclasses.replace(draw, ref_latents=Pictures())
 
 
 def start_latents(

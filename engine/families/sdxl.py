@@ -11,7 +11,7 @@ engine/pipeline/tiny.py (``tiny`` / ``tiny-sdxl``, ``tiny-sd15``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,6 +19,13 @@ from PIL import Image
 
 from engine.families.base import Draw, Family, StepCallback, pipeline_kwargs
 from engine.families.grids import SDXL_BUCKETS, Grid
+from engine.pipeline.adapter import (
+    FACEID_PLUSV2,
+    FACEID_REPO,
+    IP_ADAPTER_REPO,
+    PLUS_FACE,
+    AdapterFiles,
+)
 from engine.pipeline.loaded import Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
@@ -68,6 +75,8 @@ class StableDiffusion(Family):
         max_side: int,
         grid: Grid,
         tiny_models: tuple[str, ...],
+        adapters: dict[str, AdapterFiles],
+        tiny_builder: Callable[[], Any],
         extra_load: dict[str, Any] | None = None,
     ) -> None:
         self.name = name  # type: ignore[misc]
@@ -80,6 +89,8 @@ class StableDiffusion(Family):
         self._defaults = defaults
         self._grid = grid
         self._extra_load = extra_load or {}
+        self._adapters = adapters  # the IP-Adapter files by kind, for this base model
+        self._tiny_builder = tiny_builder
 
     def defaults(self, tiny: bool) -> Defaults:
         return TINY_DEFAULTS if tiny else self._defaults
@@ -88,9 +99,10 @@ class StableDiffusion(Family):
         return self._grid
 
     def build_tiny(self, model: str, folder: Path) -> None:
-        from engine.pipeline.tiny import build_tiny_pipeline
+        self._tiny_builder().save_pretrained(folder, safe_serialization=True)
 
-        build_tiny_pipeline(self.name, folder).save_pretrained(folder, safe_serialization=True)
+    def adapter_files_for(self, kind: str) -> AdapterFiles | None:
+        return self._adapters.get(kind)
 
     def load(
         self, settings: Settings, device: str, opts: Optimisations, ref: str, local: bool
@@ -104,8 +116,13 @@ class StableDiffusion(Family):
         log.info("loading %s (%s) on %s as %s", settings.model, self.name, device, opts.describe())
         pipe = getattr(diffusers, self._pipeline).from_pretrained(ref, **kwargs)
         is_tiny = settings.model in self.tiny_models
+        files = self.adapter_files_for(kind)
+        if files is None:
+            from sitter.config import ConfigError
+
+            raise ConfigError(f"no {kind} identity adapter for {self.title}")
         spec = choose_adapter(
-            family=self.name,
+            files=files,
             tiny=is_tiny,
             kind=kind,
             id_dim=id_dim_for(settings.face_backend),
@@ -244,7 +261,7 @@ class StableDiffusion(Family):
     # --- licences and files --------------------------------------------------------------------
     def identity_parts(self, settings: Settings) -> list[Part]:
         from engine.licence_registry import PARTS, part, unknown_part
-        from engine.pipeline.adapter import ADAPTER_FILES, adapter_kind
+        from engine.pipeline.adapter import adapter_kind
         from sitter.config import ConfigError
 
         if settings.model in self.tiny_models:
@@ -253,13 +270,26 @@ class StableDiffusion(Family):
             kind = adapter_kind(settings)
         except ConfigError:  # a backend the adapter cannot use: the loader refuses it anyway
             kind = settings.identity_adapter
-        files = ADAPTER_FILES.get((kind, self.name))
+        files = self.adapter_files_for(kind)
         if files is None:
             return [unknown_part(f"identity adapter {kind}", "identity adapter")]
         return [part(files.licence_name, "identity adapter"), PARTS["clip-vit-h-14-image-encoder"]]
 
     def identity_entries(self, settings: Settings) -> list[Entry] | None:
         return None  # the IP-Adapter's files, as engine/models.py lists them
+
+
+def _tiny_sdxl() -> Any:
+    """The tiny SDXL pipeline (engine/pipeline/tiny.py; diffusers imported on use)."""
+    from engine.pipeline.tiny import tiny_sdxl
+
+    return tiny_sdxl()
+
+
+def _tiny_sd15() -> Any:
+    from engine.pipeline.tiny import tiny_sd15
+
+    return tiny_sd15()
 
 
 SDXL = StableDiffusion(
@@ -272,6 +302,23 @@ SDXL = StableDiffusion(
     max_side=1536,
     grid=SDXL_BUCKETS,  # its published training buckets
     tiny_models=("tiny", "tiny-sdxl"),  # "tiny" mirrors the SDXL default
+    adapters={
+        PLUS_FACE: AdapterFiles(
+            PLUS_FACE,
+            "ip-adapter-plus-face_sdxl_vit-h",
+            IP_ADAPTER_REPO,
+            "sdxl_models",
+            "ip-adapter-plus-face_sdxl_vit-h.safetensors",
+        ),
+        FACEID_PLUSV2: AdapterFiles(
+            FACEID_PLUSV2,
+            "ip-adapter-faceid-plusv2_sdxl",
+            FACEID_REPO,
+            "",
+            "ip-adapter-faceid-plusv2_sdxl.bin",
+        ),
+    },
+    tiny_builder=_tiny_sdxl,
 )
 SD15 = StableDiffusion(
     name="sd15",
@@ -283,5 +330,22 @@ SD15 = StableDiffusion(
     max_side=768,
     grid=(512, 64),  # multiples of 64 around 512 x 512
     tiny_models=("tiny-sd15",),
+    adapters={
+        PLUS_FACE: AdapterFiles(
+            PLUS_FACE,
+            "ip-adapter-plus-face_sd15",
+            IP_ADAPTER_REPO,
+            "models",
+            "ip-adapter-plus-face_sd15.safetensors",
+        ),
+        FACEID_PLUSV2: AdapterFiles(
+            FACEID_PLUSV2,
+            "ip-adapter-faceid-plusv2_sd15",
+            FACEID_REPO,
+            "",
+            "ip-adapter-faceid-plusv2_sd15.bin",
+        ),
+    },
+    tiny_builder=_tiny_sd15,
     extra_load={"safety_checker": None, "requires_safety_checker": False},
 )

@@ -58,36 +58,6 @@ class AdapterFiles:
         return [(self.repo, weight), *enc]
 
 
-ADAPTER_FILES: dict[tuple[str, str], AdapterFiles] = {
-    (PLUS_FACE, "sdxl"): AdapterFiles(
-        PLUS_FACE,
-        "ip-adapter-plus-face_sdxl_vit-h",
-        IP_ADAPTER_REPO,
-        "sdxl_models",
-        "ip-adapter-plus-face_sdxl_vit-h.safetensors",
-    ),
-    (PLUS_FACE, "sd15"): AdapterFiles(
-        PLUS_FACE,
-        "ip-adapter-plus-face_sd15",
-        IP_ADAPTER_REPO,
-        "models",
-        "ip-adapter-plus-face_sd15.safetensors",
-    ),
-    (FACEID_PLUSV2, "sdxl"): AdapterFiles(
-        FACEID_PLUSV2,
-        "ip-adapter-faceid-plusv2_sdxl",
-        FACEID_REPO,
-        "",
-        "ip-adapter-faceid-plusv2_sdxl.bin",
-    ),
-    (FACEID_PLUSV2, "sd15"): AdapterFiles(
-        FACEID_PLUSV2,
-        "ip-adapter-faceid-plusv2_sd15",
-        FACEID_REPO,
-        "",
-        "ip-adapter-faceid-plusv2_sd15.bin",
-    ),
-}
 LICENCES = {
     PLUS_FACE: ("Apache-2.0 (h94/IP-Adapter; encoder: OpenCLIP ViT-H-14, MIT)", True),
     FACEID_PLUSV2: ("IP-Adapter FaceID: non-commercial research only", False),
@@ -141,15 +111,11 @@ def adapter_kind(settings: Settings) -> str:
     return wanted
 
 
-def adapter_files(kind: str, family: str) -> AdapterFiles:
-    return ADAPTER_FILES[(kind, family)]
-
-
 def choose_adapter(
-    *, family: str, tiny: bool, kind: str, id_dim: int, unet: Any, models_dir: Path
+    *, files: AdapterFiles, tiny: bool, kind: str, id_dim: int, unet: Any, models_dir: Path
 ) -> AdapterSpec:
-    """The files of ``kind`` for this model family: the Hub's, or random ones for tiny."""
-    files = adapter_files(kind, family)
+    """The adapter from ``files`` (the model family's rows for ``kind``,
+    ``Family.adapter_files_for``): the Hub's, or random ones in their layout for tiny."""
     if tiny:
         from engine.pipeline.adapter_random import ensure_random_adapter
 

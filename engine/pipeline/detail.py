@@ -30,7 +30,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
@@ -217,6 +217,7 @@ def detail_pass(
     id_crops: Sequence[Image.Image],
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
+    ref_latents: Any = None,
 ) -> list[Detailed]:
     """The pass over one attempt's variations: the image to keep for each, and why.
 
@@ -247,6 +248,7 @@ def detail_pass(
             id_crops=id_crops,
             cancel=cancel,
             ref_images=ref_images,
+            ref_latents=ref_latents,
         )
     each = (time.perf_counter() - started) / len(todo)
     for (i, reason, crop), patch in zip(todo, rendered, strict=True):

@@ -60,11 +60,13 @@ def render_crops(
     id_crops: Sequence[Image.Image],
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
+    ref_latents: Any = None,
 ) -> list[Image.Image]:
     """The face crops rendered again at the model's native square size, in order.
 
     ``refs`` / ``id_crops``: the identity adapter's inputs (SDXL, SD 1.5);
-    ``ref_images``: a reference family's prepared photos.
+    ``ref_images`` / ``ref_latents``: a reference family's prepared photos (and the
+    order's cache of their latents).
     """
     from engine.families.base import Draw, step_callback
 
@@ -80,6 +82,7 @@ def render_crops(
         refs=refs,
         crops=id_crops,
         ref_images=ref_images,
+        ref_latents=ref_latents,
     )
     on_step = step_callback(cancel, steps, "face detail")
     return loaded.model_family.render_crops(loaded, draw, images, strength, steps, on_step)

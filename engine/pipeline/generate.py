@@ -223,6 +223,7 @@ def _attempt(
         id_crops=order.crops,
         cancel=cancel,
         ref_images=inputs.ref_images,
+        ref_latents=inputs.ref_latents,
     )
     for slot, seed, k in zip(pending, seeds, kept, strict=True):
         slot.attempts = attempt

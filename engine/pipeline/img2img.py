@@ -72,7 +72,7 @@ def render_from(
 ) -> list[Image.Image]:
     """One image per seed, each ``start`` re-rendered at ``strength`` by the model's
     family (bind ``start`` and ``strength`` with functools.partial to pass it as
-    generate's ``draw``). ``ref_latents`` is accepted for generate's signature."""
+    generate's ``draw``). ``ref_latents``: the order's cache of its photos' latents."""
     from engine.families.base import Draw, step_callback
 
     draw = Draw(
@@ -83,6 +83,7 @@ def render_from(
         refs=refs,
         crops=crops,
         ref_images=ref_images,
+        ref_latents=ref_latents,
     )
     image = fit_start(start, params.width, params.height)
     on_step = step_callback(cancel, params.steps, "refine")

@@ -16,11 +16,12 @@ from typing import TYPE_CHECKING, Any
 from sitter.config import ConfigError, Settings
 
 if TYPE_CHECKING:
+    from engine.families.base import Family
     from engine.pipeline.adapter import AdapterSpec
 
 # The model families by code, filled by engine/families/ as it is imported (this leaf
-# module imports no family: they import it).
-FAMILY_OBJECTS: dict[str, Any] = {}
+# module imports no family at import time: they import it).
+FAMILY_OBJECTS: dict[str, Family] = {}
 
 
 class Cancelled(Exception):
@@ -133,9 +134,15 @@ class LoadedPipeline:
     speed: Speedups | None = None
 
     @property
-    def model_family(self) -> Any:
-        """The family object (engine.families.base.Family) that renders with this pipeline."""
-        return FAMILY_OBJECTS[self.family]
+    def model_family(self) -> Family:
+        """The family object that renders with this pipeline (a family's ``load`` made
+        it, so engine/families/ has filled the table)."""
+        try:
+            return FAMILY_OBJECTS[self.family]
+        except KeyError:
+            raise LookupError(
+                f"no model family {self.family!r}: import engine.families first"
+            ) from None
 
     @property
     def id_dim(self) -> int:

@@ -12,13 +12,12 @@ about a second on a CPU.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.pipeline.byte_bpe import bytes_to_unicode as _bytes_to_unicode
 
 if TYPE_CHECKING:
-    from diffusers import AutoencoderKL, DiffusionPipeline
+    from diffusers import AutoencoderKL
     from transformers import CLIPTextConfig, CLIPTokenizer
 
 TINY_VERSION = 1  # bump when the architecture below changes (new cache folder)
@@ -107,7 +106,7 @@ def _unet(**kwargs: Any) -> Any:
     )
 
 
-def _tiny_sd15() -> Any:
+def tiny_sd15() -> Any:
     from diffusers import StableDiffusionPipeline
     from transformers import CLIPTextModel
 
@@ -127,7 +126,7 @@ def _tiny_sd15() -> Any:
     )
 
 
-def _tiny_sdxl() -> Any:
+def tiny_sdxl() -> Any:
     """Two text encoders whose hidden states are concatenated (32 + 32), pooled
     projection (32) plus six 8-dim time ids into the added embedding."""
     from diffusers import StableDiffusionXLPipeline
@@ -163,13 +162,3 @@ def torch_seed() -> None:
     import torch
 
     torch.manual_seed(_SEED)
-
-
-_BUILDERS = {"sd15": _tiny_sd15, "sdxl": _tiny_sdxl}
-
-
-def build_tiny_pipeline(variant: str, work_dir: Path) -> DiffusionPipeline:
-    """Build the tiny SD 1.5 or SDXL pipeline in memory (deterministic: fixed init seed)."""
-    if variant not in _BUILDERS:
-        raise ValueError(f"unknown tiny variant {variant!r}: use sd15 or sdxl")
-    return _BUILDERS[variant]()

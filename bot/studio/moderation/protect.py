@@ -4,10 +4,11 @@ are accepted; ``/unprotect`` lifts it.
 
 Only your own face (issue 22: anyone could lock someone else out): the selfie must
 match most of your accepted reference photos, compared by the engine at the
-protection threshold. Then every other account's photos of the face, and the portraits
-made from them, are deleted at once (protect_reach.py). Any other selfie (no set of
-yours, or someone else's face) goes to the moderators as a request, with its embedding
-only; they protect the face or dismiss it."""
+protection threshold, and no other account's accepted photos nor anyone else's
+protected face (else a set of public photos of a victim would pass as one's own). Such
+a protection only refuses new uploads of the face by others; it deletes nothing of
+anyone's. Any other selfie goes to the moderators as a request, with its embedding
+only; they protect the face (reaching every account: protect_reach.py) or dismiss it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,6 @@ from bot.studio.core import words as w
 from bot.studio.core.events import Command, Files, Reply
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
-from bot.studio.moderation.protect_reach import protect_everywhere
 from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
 from bot.studio.rights import rights
 from sitter import contract as c
@@ -72,8 +72,12 @@ class Protection:
         if result.embedding is None or result.face_count != 1:
             why = "; ".join(w.issue_words(i) for i in result.issues) or "I can't use it"
             return [say(f"That selfie won't do: {why}. Please send another.")]
-        if not await self._own_face(user, result.embedding):
+        if not await self._own_face(user, result.embedding) or await self._someone_elses(
+            user, result.embedding
+        ):
             return await self._ask_moderators(event, user, result.embedding)
+        # Only new uploads by others are refused from now on. Nothing anyone else already
+        # made is deleted: that (the protection's reach) is for a moderator to decide.
         pid = await desk.db.add_protected(result.embedding, "self", user["id"])
         await desk.db.clear_input(user["id"])
         await desk.db.log(
@@ -82,50 +86,55 @@ class Protection:
             target_user_id=user["id"],
             detail={"protected_face_id": pid, "backend": result.embedding.backend},
         )
-        reached = await protect_everywhere(
-            desk.store,
-            desk.engine,
-            [c.ProtectedFace(id=pid, embedding=result.embedding)],
-            actor(event.who),
-            None,
-            {user["id"]},
-            ANALYZE_TIMEOUT_S,
-        )
-        others = (
-            f" I also deleted {reached.photos} photos of your face that other people had "
-            f"sent, and {reached.portraits} portraits made from them."
-            if reached.users
-            else ""
-        )
         return [
             say(
                 "Done: your face is protected. I kept only its measurements; the selfie "
-                f"was not stored.{others} /unprotect lifts it."
+                "was not stored. /unprotect lifts it."
             )
         ]
 
-    async def _own_face(self, user: Row, selfie: c.Embedding) -> bool:
-        """Does the selfie match most of the person's accepted reference photos?"""
+    async def _matches(
+        self, user: Row, faces: list[c.Embedding], selfie: c.Embedding
+    ) -> int | None:
+        """How many of ``faces`` match the selfie at the protection threshold (engine);
+        None when the engine did not answer."""
         desk = self.desk
-        own = await desk.db.reference_embeddings(user["id"])
-        if not own or desk.engine is None:
-            return False
+        if desk.engine is None:
+            return None
         prefix = await rights.job_prefix(desk.store, desk.engine)
         try:
             result = await desk.engine.call(
                 c.JOB_CHECK_SET,
                 c.CheckSetRequest(
-                    embeddings=own, protected=[c.ProtectedFace(id=1, embedding=selfie)]
+                    embeddings=faces, protected=[c.ProtectedFace(id=1, embedding=selfie)]
                 ),
                 job_id=rights.analysis_job_id(prefix, user["id"]),
                 timeout=ANALYZE_TIMEOUT_S,
             )
         except TimeoutError:
-            return False  # the moderators decide instead
+            return None
         if not isinstance(result, c.CheckSetResult):
+            return None
+        return len({m.index for m in result.protected_matches})
+
+    async def _own_face(self, user: Row, selfie: c.Embedding) -> bool:
+        """Does the selfie match most of the person's accepted reference photos?"""
+        own = await self.desk.db.reference_embeddings(user["id"])
+        if not own:
             return False
-        matching = {m.index for m in result.protected_matches}
-        return 2 * len(matching) > len(own)
+        matching = await self._matches(user, own, selfie)
+        return matching is not None and 2 * matching > len(own)  # else the moderators decide
+
+    async def _someone_elses(self, user: Row, selfie: c.Embedding) -> bool:
+        """Is the face also in another account's accepted photos, or already protected for
+        someone else? Then a set of public photos of a victim could pass as one's own: the
+        moderators decide. An unanswered check counts as yes."""
+        faces = await self.desk.db.others_reference_embeddings(user["id"])
+        faces += [p.embedding for p in await self.desk.db.active_protected(user["id"])]
+        if not faces:
+            return False
+        matching = await self._matches(user, faces, selfie)
+        return matching is None or matching > 0
 
     async def _ask_moderators(self, event: Files, user: Row, selfie: c.Embedding) -> list[Reply]:
         """Not the person's own face (as far as their photos show): a request for the

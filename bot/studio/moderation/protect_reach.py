@@ -43,11 +43,8 @@ class Reached:
     unchecked_sets: int = 0  # the engine did not answer for these (logged)
 
 
-async def _sets_with_faces(store: Store, skip_users: set[int]) -> dict[int, list[Any]]:
-    rows = await store.all(
-        "SELECT id, set_id, user_id, backend, embedding FROM reference_photos "
-        "WHERE embedding IS NOT NULL AND status != 'refused' ORDER BY set_id, id"
-    )
+async def _sets_with_faces(mod: ModerationStore, skip_users: set[int]) -> dict[int, list[Any]]:
+    rows = await mod.photos_with_faces()
     sets: dict[int, list[Any]] = {}
     for r in rows:
         if r["user_id"] not in skip_users:
@@ -73,7 +70,7 @@ async def protect_everywhere(
         return done
     mod = ModerationStore(store)
     prefix = await rights.job_prefix(store, engine)
-    for set_id, photos in (await _sets_with_faces(store, skip_users)).items():
+    for set_id, photos in (await _sets_with_faces(mod, skip_users)).items():
         user_id = photos[0]["user_id"]
         req = c.CheckSetRequest(
             embeddings=[
@@ -98,8 +95,7 @@ async def protect_everywhere(
         if not hits:
             continue
         # The portraits made from the set: its orders, their retries and follow-ups.
-        first = await store.one("SELECT id FROM orders WHERE set_id = ? ORDER BY id", set_id)
-        orders = await reach.related_orders(store, first["id"] if first else None)
+        orders = await reach.related_orders(store, await mod.first_order_of_set(set_id))
         live, vjs = await store.work_in_flight(order_ids=orders)
         await reach._stop_orders(store, engine, live, vjs, w.STOPPED_BY_MODERATOR)
         portraits = 0

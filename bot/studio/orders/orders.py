@@ -27,6 +27,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
 from bot.studio.photos.photos import embedding
+from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
@@ -126,7 +127,7 @@ class Orders:
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
             return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
-        if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
+        if (text := await order_refusal(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
         aspect, described = order_look(choices)

@@ -18,10 +18,10 @@ from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
-from bot.studio.moderation import reach
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.painting import Painting
+from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
@@ -84,7 +84,7 @@ class PackOrders:
         ref = await store.current_set(user["id"])
         if not await store.photos(ref["id"], "accepted"):
             return None, _say(wo.REFERENCES_GONE), "references"
-        if (text := await reach.check_set(self.s, user, ref["id"])) is not None:
+        if (text := await order_refusal(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
         if text := await answers_refusal(self.s, user, asked):
@@ -128,7 +128,7 @@ class PackOrders:
         refusal = await self.orders.limits(user, sum(len(json.loads(x["seeds"])) for x in old))
         if refusal is not None:
             return [refusal]
-        if order["set_id"] and (text := await reach.check_set(self.s, user, order["set_id"])):
+        if order["set_id"] and (text := await order_refusal(self.s, user, order["set_id"])):
             return [_say(text)]
         looks = [
             NewLook(

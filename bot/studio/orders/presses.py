@@ -10,10 +10,10 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn, say
 from bot.studio.core.events import Reply
 from bot.studio.core.routes import Routes
-from bot.studio.moderation import reach
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.orders.orders import Orders, seeds
+from bot.studio.photos.reference_set import order_refusal
 
 
 class OrderPresses:
@@ -46,9 +46,7 @@ class OrderPresses:
         refusal = await self.orders.limits(user)
         if refusal is not None:
             return [refusal]
-        if order["set_id"] and (
-            text := await reach.check_set(self.orders.s, user, order["set_id"])
-        ):
+        if order["set_id"] and (text := await order_refusal(self.orders.s, user, order["set_id"])):
             return [say(text)]
         async with self.orders.s.store.tx():  # a retry keeps the format and the subject
             new_id = await self.orders.s.store.create_order(

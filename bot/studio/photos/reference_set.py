@@ -42,13 +42,17 @@ from sitter.face_print import face_print, same_face_picture
 
 log = logging.getLogger(__name__)
 
-SET_CHECK_FROM = 3  # fewer photos have no majority to judge by
+SET_CHECK_FROM = 3  # a new photo is compared with the set from this many (judge: from 2)
 SHEET_KIND = SHEETS
 MAX_REMOVE_BUTTONS = 20  # beyond these, "remove N" typed (Discord: 5 rows of 5)
 # Codes, not words (the words are made when a photo is named: :func:`aside_lines`).
 # ``rule``: "majority" (most of the set shows someone else) or "first_person" (no one has
 # a majority, so the person of the earliest photos is kept: a set never holds two people).
 MAJORITY, FIRST_PERSON = "majority", "first_person"
+# The one-person rule sets are judged under (reference_sets.judged_rule; 0: never judged,
+# as every set made before it). Raise it when the rule changes, and every set is judged
+# again before its next order (:func:`order_refusal`).
+RULE = 1
 
 
 def different(rule: str) -> list[dict[str, str]]:
@@ -132,7 +136,8 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     # One vote per picture: the set's copies of one picture go with its first photo.
     owner = await asyncio.to_thread(pictures, await face_prints(s, faces))
     voters = sorted(set(owner))
-    if len(voters) < SET_CHECK_FROM:
+    if len(voters) < 2:  # (two are judged too: A1, B1 and copies of A1 are two people)
+        await store.set_judged(set_id, RULE)
         return Judged()
     req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
@@ -147,6 +152,8 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         return Judged(error=words.set_check_failed(words.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
     odd_voters = {voters[i] for i in result.outliers if 0 <= i < len(voters)}
+    if len(voters) == 2 and len(odd_voters) == 2:  # two that disagree: the first one stays
+        odd_voters = {voters[1]}
     odd = {i for i in range(len(faces)) if owner[i] in odd_voters}
     # The engine keeps one person: a majority's, or without one the earliest photos'.
     n = len(voters)
@@ -165,7 +172,29 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         )
         # named when set aside, or when the reason changed (now: the first person kept)
         (judged.out if want == "excluded" else judged.back).append(p)
+    await store.set_judged(set_id, RULE)
     return judged
+
+
+async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
+    """Before any order on a set ("Queue it", a pack, a retry, a follow-up): a set not
+    judged under today's one-person rule (:data:`RULE`) is judged first (:func:`judge`),
+    so a set made before the rule (two people's photos accepted) is caught rather than
+    painted; then its faces are checked against protected ones (moderation/reach.py).
+    The refusal's words, or None."""
+    from bot.studio.moderation import reach
+
+    rule = await s.store.judged_rule(set_id)
+    if rule is None or rule >= RULE:  # judged since (each burst and Done judge)
+        return await reach.check_set(s, user, set_id)
+    judged = await judge(s, user, set_id)
+    if judged.error is not None:
+        return wph.SET_NOT_CHECKED
+    if judged.out:
+        drop_sheets(s.store.media, user["id"])
+        await s.store.set_status(set_id, "collecting")
+        return wph.two_people_at_order(judged.lines())
+    return await reach.check_set(s, user, set_id)
 
 
 async def numbered(s: Services, set_id: int) -> list[Photo]:

@@ -83,3 +83,21 @@ def waiting_line(n: int) -> str:
         f"{n} photo{'' if one else 's'} I kept while the engine was away still "
         f"wait{'s' if one else ''} to be checked: press Done to check {'it' if one else 'them'}."
     )
+
+
+SET_NOT_CHECKED = (
+    "I couldn't check your reference photos just now, so nothing was ordered. "
+    "Please try again in a minute."
+)
+
+
+def two_people_at_order(lines: list[str]) -> str:
+    """A set made before the one-person rule turned out to hold two people."""
+    return "\n".join(
+        [
+            "Your reference photos show more than one person, and a set holds one person, "
+            "so nothing was ordered:",
+            *lines,
+            "Look at them in /photos (remove or add photos, then press Done), and order again.",
+        ]
+    )

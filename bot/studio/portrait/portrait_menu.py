@@ -35,8 +35,8 @@ from bot.studio.core.conversation import (
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
-from bot.studio.moderation.reach import check_set
 from bot.studio.orders.orders import Orders, seeds
+from bot.studio.photos.reference_set import order_refusal
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import MenuPress, PortraitPress
@@ -207,7 +207,7 @@ class PortraitMenu:
         look = await self.source(parent, v.idx) if parent is not None else None
         if parent is None or look is None or not parent["pack"]:
             return [say(wp.NOT_FOR_PACKS)]
-        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+        if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
         order_id = await store.create_order(
             user_id=user["id"],
@@ -248,7 +248,7 @@ class PortraitMenu:
         source = await self.source(parent, v.idx)
         if source is None:  # a pack whose look row is gone (it never is while v is there)
             return [say(wp.NOT_FOR_PACKS)]
-        if parent["set_id"] and (text := await check_set(self.s, user, parent["set_id"])):
+        if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
         choices = json.loads(source["choices"] or "{}")
         prompt = source["prompt"]

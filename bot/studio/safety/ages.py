@@ -1,5 +1,6 @@
 """Ages stated in typed text: "16 years old", "aged 12", "fifteen years of age",
-"born in 2012", "14 Jahre alt", "14歳". Pure functions over the screen's views."""
+"born in 2012", "class of 2032", "she is 14", "14 Jahre alt", "14歳". Pure functions
+over the screen's views."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ _UNITS = {
     "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
 _NUM = r"(\d{1,3}|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
+_WORDS = "(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
 _PATTERNS = [
     # English: 16 years old, 16-year-old, 16yo, 16 y/o, aged 16, age 16, under 18,
     # fifteen years of age, a girl of 15 is in minors.toml's patterns
@@ -21,6 +23,12 @@ _PATTERNS = [
     rf"\b{_NUM}\s*(?:yo|y/o|y\.o\.?)(?![a-z])",
     rf"\bage(?:d|\s+of)?\s*:?\s*{_NUM}\b",
     rf"\b{_NUM}(?:st|nd|rd|th)?\s+birthday\b",
+    rf"\b{_NUM}\s*yrs?\b(?!\s*(?:of|ago|experience|exp|in|on|at|with|service))",
+    # "she is 14", "I'm fourteen" (not "she is 5 feet tall"), and an answer that is only
+    # a number word ("fourteen" as describe me; bare digits may be a button's number)
+    rf"\b(?:she|he|they|i|who)(?:'s|'m|\s+is|\s+am|\s+are|\s+was)\s+(?:only\s+|just\s+)?{_NUM}"
+    r"(?=\s*(?:$|[,.;:!?)]|and\b|with\b|in\b|wearing\b|on\b|at\b))",
+    rf"^\W*(?:age\s+)?{_WORDS}\W*$",
     r"\bunder\s*(?:the\s+age\s+of\s+)?(\d{1,2})\b(?!\s*(?:dollars|euros|pounds|minutes|seconds))",
     # German, French, Spanish, Italian, Portuguese (accents stripped)
     rf"\b{_NUM}[\s-]*(?:jahre\s+alt|jahrig\w*)",
@@ -31,6 +39,8 @@ _NATIVE = [
     r"(\d{1,3})\s*(?:лет|года|год)(?!\s*назад)",  # Russian
     r"(\d{1,3})\s*(?:歳|岁|살|세)",  # Japanese, Chinese, Korean
 ]
+# A school's graduating class: "class of 2032" leaves school at 18 in 2032.
+_CLASS = re.compile(r"\bclass\s+of\s+'?((?:19|20)\d\d)\b")
 _BORN = re.compile(r"\b(?:born|b\.)\s+(?:in\s+)?(?:(?:the\s+)?(?:year\s+)?)?((?:19|20)\d\d)\b")
 _RE = [re.compile(p) for p in _PATTERNS]
 _NATIVE_RE = [re.compile(p) for p in _NATIVE]
@@ -46,4 +56,5 @@ def ages(latin_plain: str, native: str, *, year: int | None = None) -> list[int]
     found += [int(m.group(1)) for rx in _NATIVE_RE for m in rx.finditer(native)]
     this_year = year or dt.datetime.now(dt.UTC).year
     found += [this_year - int(m.group(1)) for m in _BORN.finditer(latin_plain)]
+    found += [18 - (int(m.group(1)) - this_year) for m in _CLASS.finditer(latin_plain)]
     return found

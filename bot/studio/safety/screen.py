@@ -4,7 +4,7 @@ The word lists are data (``prompts/safety/*.toml``, one file per category);
 this module only normalises text and matches. Matching is by whole word so
 that innocent words containing a refused one (``Sussex``, ``Scunthorpe``,
 ``classic``) pass, and the text is looked at in several normalised *views* so
-that the usual disguises do not (see :mod:`bot.studio.safety.views`).
+that the usual disguises do not (see :mod:`sitter.text_views`).
 
 Pure functions and a loaded, immutable :class:`Screen`; no I/O after loading.
 """
@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.studio.safety.ages import ages
-from bot.studio.safety.views import WORD, Views, is_cjk, normalize, to_latin, views
+from sitter.text_views import WORD, Views, is_cjk, normalize, to_latin, views
 
 SAFETY_DIR = Path(__file__).resolve().parents[3] / "prompts" / "safety"
 
@@ -122,19 +122,21 @@ def category(name: str, data: Mapping[str, Any], terms: list[str]) -> Category:
 @dataclass(frozen=True)
 class Pair:
     """Two lists refused together anywhere in one order (``prompts/safety/pairs``): an
-    age or a school year (``first``; any stated age too with ``any_age``) with anything
-    revealing (``second``)."""
+    age or a school year (``first``) with anything
+    revealing (``second``). With ``under_age`` a stated age below it counts as ``first``
+    too; an adult's age never does ("aged 40, in leggings")."""
 
     name: str
     reason: str
     first: Category
     second: Category
-    any_age: bool
+    under_age: int | None
 
     def match(self, v: Views) -> tuple[str, str] | None:
         a = _match(self.first, v)
-        if not a and self.any_age and (found := ages(v.plain, v.raw)):
-            a = f"{found[0]} years old"
+        if not a and self.under_age is not None:
+            young = [n for n in ages(v.plain, v.raw) if n < self.under_age]
+            a = f"{young[0]} years old" if young else ""
         b = _match(self.second, v) if a else ""
         return (a, b) if a and b else None
 
@@ -143,7 +145,10 @@ def load_pair(path: Path) -> Pair:
     data = _load(path, "reason", "first", "second")
     first = category(path.stem, data, [str(t) for t in data["first"]])
     second = category(path.stem, data, [str(t) for t in data["second"]])
-    return Pair(path.stem, first.reason, first, second, bool(data.get("any_age", False)))
+    if "any_age" in data:
+        raise ValueError(f"{path}: 'any_age' is gone; use under_age = 18 (adults' ages pass)")
+    age = data.get("under_age")
+    return Pair(path.stem, first.reason, first, second, int(age) if age is not None else None)
 
 
 # --- the screen ---------------------------------------------------------------------------
@@ -251,6 +256,11 @@ def _match(cat: Category, v: Views) -> str:
         for prefix in cat.prefixes:
             if pair.startswith(prefix):
                 return prefix
+    for token in v.wild:
+        rx = re.compile("[a-z]?".join(re.escape(p) for p in token.split("·") if p))
+        for word in (*cat.words, *cat.prefixes):
+            if rx.fullmatch(word):
+                return word
     if cat.adult_age is not None:
         for age in ages(v.plain, v.raw):
             if age < cat.adult_age:

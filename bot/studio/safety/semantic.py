@@ -5,41 +5,37 @@ which catches paraphrases no list holds ("wearing absolutely nothing").
 Asked where typed answers are taken (each answer alone) and at "Queue it" (the whole
 order: every answer together). The lists always run, in the bot. The engine is asked
 only when a fast worker's heartbeat is there, and waited for at most
-``SCREEN_TIMEOUT_S``: an engine that is down, slow, older (no such job) or answers
-what this bot cannot read lets the answers through on the lists alone, with a warning
-in the log. Nothing is painted unchecked all the same: the GPU worker puts the order's
-whole prompt through the same semantic screen before it renders, and fails the order
-with ``refused_prompt`` (worded in bot/studio/words_failures.py).
+``SCREEN_TIMEOUT_S`` (3 s: the fast worker loads and warms its screen model before it
+takes a job, so an answer takes milliseconds; a longer wait is a loading or busy worker,
+and the person should not stare at a typing indicator for it): an engine that is down,
+slow, older (no such job) or answers what this bot cannot read lets the answers through
+on the lists alone, with a warning in the log saying how long it waited. Nothing is
+painted unchecked all the same: the GPU worker puts the order's whole prompt through the
+same semantic screen before it renders, and fails the order with ``refused_prompt``
+(worded in bot/studio/words_failures.py).
 """
 
 from __future__ import annotations
 
 import logging
-import re
+import time
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
 from bot.store.store import Row
 from bot.studio.safety.screen import OK, Verdict, default_screen
-from bot.studio.safety.views import to_latin
 from sitter import contract as c
+from sitter.text_views import skeleton
 
 log = logging.getLogger(__name__)
 
-SCREEN_TIMEOUT_S = 10.0
+SCREEN_TIMEOUT_S = 3.0
 # The words for a category the lists do not have (a newer engine's).
 OTHER_REASON = (
     "Sitter does not make nude or sexual pictures, or pictures of minors. Please describe "
     "clothing and a setting that are fine to show anyone."
 )
-_JOINER = re.compile(r"(?<=\w)·+(?=\w)")
-
-
-def skeleton(text: str) -> str:
-    """What the engine reads: look-alike letters, width, case and accents folded, an
-    emoji or braille blank inside a word glued away (bot/studio/safety/views.py)."""
-    return " ".join(_JOINER.sub("", to_latin(text)).replace("·", " ").split())
 
 
 def reason_for(category: str) -> str:
@@ -57,6 +53,7 @@ async def semantic_verdict(
     texts = {k: skeleton(v)[: c.MAX_SCREEN_CHARS] for k, v in slots.items() if v and v.strip()}
     if not texts:
         return OK
+    started = time.monotonic()
     try:
         if not await engine.workers_alive(c.QUEUE_FAST):
             log.warning("semantic screen skipped: no fast worker is alive (word lists only)")
@@ -64,8 +61,15 @@ async def semantic_verdict(
         req = c.ScreenTextRequest(texts=dict(list(texts.items())[: c.MAX_SCREEN_SLOTS]))
         result = await engine.call(c.JOB_SCREEN_TEXT, req, job_id=job_id, timeout=SCREEN_TIMEOUT_S)
     except (TimeoutError, ConnectionError, OSError) as exc:
-        log.warning("semantic screen skipped: %s (word lists only)", type(exc).__name__)
+        waited = time.monotonic() - started
+        log.warning(
+            "semantic screen skipped after %.1f s: %s (word lists only; the GPU worker "
+            "re-checks the whole prompt before painting)",
+            waited,
+            type(exc).__name__,
+        )
         return OK
+    log.info("semantic screen answered in %.2f s", time.monotonic() - started)
     if isinstance(result, c.JobFailure):
         log.warning("semantic screen skipped: %s (word lists only)", result.code)
         return OK

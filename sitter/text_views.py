@@ -4,11 +4,14 @@ Each view undoes one usual disguise: spacing (``n u d e``, ``n ude``, ``nud e``)
 punctuation, emoji or a braille blank inside a word (``nu.de``, ``nu🍑de``), leetspeak
 (``nud3``, ``$exy``), look-alike letters from other scripts (Cyrillic ``о``, Armenian
 ``ոս``, Cherokee ``ᏁᏌᎠᎬ``, small capitals ``ɴᴜᴅᴇ``, regional-indicator letters: the
-generated table in :mod:`bot.studio.safety.confusables`, from Unicode's
+generated table in :mod:`sitter.confusables`, from Unicode's
 confusables.txt), a word spelt in Greek or Cyrillic letters (``νυde`` read as Greek:
 nu, upsilon), invisible characters, width (NFKC), accents and stretched letters
 (``nuuude``). Every view only adds chances to match; none removes one.
-Pure functions; :mod:`bot.studio.safety.screen` does the matching.
+Pure functions, on the ground floor so that both read the same fold: the bot's word lists
+(bot/studio/safety/screen.py) match the views, and the engine's semantic screen
+(engine/text_screen.py) reads the :func:`skeleton`, in the typed answers the bot sends
+and in the whole prompt the GPU worker re-checks before painting.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import unicodedata
 from dataclasses import dataclass
 from itertools import pairwise
 
-from bot.studio.safety.confusables import FOLD
+from sitter.confusables import FOLD
 
 # --- normalisation tables ------------------------------------------------------------
 # Letters from other scripts that look like Latin ones (a small, practical subset of
@@ -58,13 +61,16 @@ _CYRILLIC = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы
 ], strict=True))  # fmt: skip
 
 
+_ACCENTED = re.compile(r"\sWITH\s")
+
+
 def _greek() -> dict[str, str]:
     out = {}
     for code in (*range(0x0370, 0x0400), *range(0x1F00, 0x2000)):
         name = unicodedata.name(chr(code), "")
         for kind in ("GREEK SMALL LETTER ", "GREEK CAPITAL LETTER "):
             if name.startswith(kind):
-                letter = name[len(kind) :].split(" WITH ")[0]
+                letter = _ACCENTED.split(name[len(kind) :])[0]  # "ALPHA WITH TONOS" -> ALPHA
                 if letter in _GREEK_NAMES:
                     out[chr(code)] = _GREEK_NAMES[letter]
     return out
@@ -86,6 +92,9 @@ _INVISIBLE_EXTRA = {"\u034f", "\u115f", "\u1160", "\u3164", "\uffa0", "\u180e"}
 
 _TOKEN = re.compile(rf"(?:[^\W_]|[{re.escape(_LEET_SYMBOLS)}])+")
 WORD = re.compile(r"[^\W_]+")
+# A word with a pictograph inside it ("n🍑de" -> "n·de"): the pictograph may stand for
+# a letter rather than sit between two, so such words are also read with it as a letter.
+_WILD = re.compile(r"[a-z]+(?:·+[a-z]+)+")
 _GLUE = re.compile(rf"(?<=[^\W_])[{re.escape(_INNER_PUNCT)}]+(?=[^\W_])")
 _STRETCH = re.compile(r"([^\W\d_])\1{2,}")
 
@@ -191,6 +200,7 @@ class Views:
     compact: str  # native without spaces: for CJK terms
     plain: str  # latin form of the whole text, punctuation kept: for ages
     raw: str  # normalised text, punctuation kept: for ages in other scripts
+    wild: frozenset[str] = frozenset()  # words with an emoji standing for letters ("n·de")
 
 
 def _split_pairs(source: str) -> set[str]:
@@ -230,7 +240,9 @@ def views(text: str) -> Views:
             out.update((s, _squeeze(s, 1), _squeeze(s, 2)))
     native_tokens, native_runs = _join_spaced(WORD.findall(native))
     native_tokens = [_cyrillic_fix(t) for t in native_tokens]
+    wild = {w for w in _WILD.findall(latin) if sum(ch.isalpha() for ch in w) >= 2}
     return Views(
+        wild=frozenset(w for w in wild if w.count("·") <= 2),
         native=" ".join(native_tokens),
         latin=frozenset(out),
         runs=frozenset(runs | set(native_runs)),
@@ -246,3 +258,13 @@ def _cyrillic_fix(token: str) -> str:
     if any("\u0400" <= ch <= "\u04ff" for ch in token):
         return "".join(_TO_CYRILLIC.get(ch, ch) for ch in token)
     return token
+
+
+_JOINER = re.compile(r"(?<=\w)·+(?=\w)")
+
+
+def skeleton(text: str) -> str:
+    """What the semantic screen reads: look-alike letters, width, case and accents
+    folded, an emoji or braille blank inside a word glued away (``ԝearing`` ->
+    ``wearing``, ``nu🍑de`` -> ``nude``). Idempotent."""
+    return " ".join(_JOINER.sub("", to_latin(text)).replace("·", " ").split())
