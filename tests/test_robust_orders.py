@@ -23,6 +23,7 @@ from studio_harness import (
 from bot.studio.core.core import Studio
 from bot.studio.core.events import ChatRefused, Command, Recipient, Reply, Who
 from bot.studio.jobs.tracking import MAX_SEND_FAILS, Tracker
+from bot.studio.photos import reference_set
 from sitter import contract as c
 from sitter.queue import redis_settings
 
@@ -43,6 +44,7 @@ async def _placed_order(studio: Studio) -> int:
         pid = await studio.store.add_photo(ref["id"], user["id"], sha, rel, f"{i}.png")
         await studio.store.update_photo(pid, "accepted", [], embedding=[0.1] * 128, backend="dlib")
     await studio.store.set_status(ref["id"], "ready")
+    await studio.store.set_judged(ref["id"], reference_set.RULE)  # judged as the engine would
     await studio.store.save_session(user["id"], "idle", {})
     oid = await studio.store.create_order(
         user_id=user["id"],

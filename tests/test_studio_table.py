@@ -26,6 +26,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import ASKED_AT, State
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Files, Press, Text, Who
+from bot.studio.photos import reference_set
 from bot.studio.portrait.portrait_menu import AWAITING, AWAITING_IDX
 from sitter.config import load_settings
 from sitter.prompts import PROMPTS_DIR, PromptLibrary
@@ -50,6 +51,7 @@ async def ready_photos(studio: Studio, who: Who = WHO, n: int = 4) -> None:
         vector = [float(i == k) for k in range(8)]
         await store.update_photo(pid, "accepted", [], embedding=vector, backend="dlib")
     await store.set_status(ref["id"], "ready")
+    await store.set_judged(ref["id"], reference_set.RULE)  # judged by the engine, as it would be
     await store.save_session(user["id"], State.IDLE.value, {})
 
 
