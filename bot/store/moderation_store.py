@@ -263,6 +263,7 @@ class ModerationStore(PendingInputs, Protections):
         )
         async with self.store.tx():
             await self.store.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
+            await self.store.run("DELETE FROM working_sets WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
         files = await self.drop_files(p for r in rows for p in (r["path"], r["crop_path"]))
         files += self.store.media.delete_kind(user_id, SHEETS)  # pictures of the photos

@@ -24,6 +24,7 @@ from bot.store.migrate import open_db
 from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
 from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
+from bot.store.pet_sets import PetSets
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
 
@@ -36,7 +37,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds, History):
+class Store(People, PetSets, Orders, PackOrders, Messages, Guilds, History):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -58,6 +59,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History):
             await self.run("DELETE FROM order_looks WHERE user_id = ?", user_id)
             await self.run("DELETE FROM orders WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
+            await self.run("DELETE FROM working_sets WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
             await self.run("DELETE FROM wizard_sessions WHERE user_id = ?", user_id)
             await self.run("DELETE FROM remembered_subjects WHERE user_id = ?", user_id)
