@@ -15,3 +15,8 @@ CREATE TABLE working_sets (
     user_id INTEGER PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     set_id  INTEGER NOT NULL REFERENCES reference_sets (id) ON DELETE CASCADE
 );
+
+-- An order says whose portrait it is (a code, as its set's subject; NULL: a person's, as
+-- every older order) and the pet's name as it was when ordered, for captions and /portraits.
+ALTER TABLE orders ADD COLUMN sitter TEXT;
+ALTER TABLE orders ADD COLUMN pet_name TEXT;

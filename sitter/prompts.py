@@ -7,9 +7,10 @@ recommended generation ``[params]``, its ``[likeness]`` gate: ``kind``
 ``policy`` (threshold, lenient or off; lenient and off need a ``reason``), and
 optionally a ``reference_template`` for models that see the person's photos
 (FLUX.2 [klein]), and ``pets = true`` when it suits a cat's or a dog's portrait.
-``prompts/families.toml`` says how each kind of model is addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
-steps after the style, each with preset answers; each step is a slot, so a new
-step there is a new question of the chat (bot/studio/wizard/wizard.py builds its steps
+``prompts/families.toml`` says how each kind of model is addressed (see
+:class:`Wording`). ``prompts/wizard.toml`` lists the wizard's steps after the style,
+each with preset answers; each step is a slot, so a new step there is a new question
+of the chat (bot/studio/wizard/wizard.py builds its steps
 from this list). Anything malformed, or a slot a template names that no step
 asks, raises :class:`PromptError` naming the file.
 

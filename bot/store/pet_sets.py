@@ -10,6 +10,13 @@ from bot.store.base import Db, Row, now_iso
 
 PERSON = "person"
 PET_SUBJECTS = ("cat", "dog")
+# An order says whose portrait it is, as its set says when it is made (a retry, a vary or
+# a pack's order from the same set says the same; NULLs for a person's, as older orders).
+COPY_SITTER = (
+    "UPDATE orders SET sitter = (SELECT NULLIF(s.subject, 'person') FROM reference_sets s "
+    "WHERE s.id = orders.set_id), pet_name = (SELECT s.pet_name FROM reference_sets s "
+    "WHERE s.id = orders.set_id) WHERE id = ?"
+)
 
 
 class PetSets(Db):

@@ -58,6 +58,7 @@ from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.orders.presses import OrderPresses
+from bot.studio.pets.pets import Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
@@ -96,12 +97,13 @@ class Studio:
         self.followups = FollowUps(s)
         self.portrait_menu = PortraitMenu(s, self.orders)
         self.delivery = Delivery(s)
-        self.photos = Photos(s)
-        self.wizard = Wizard(s, self.photos, self.orders)
+        self.pets = Pets(s)
+        self.photos = Photos(s, self.pets)
+        self.wizard = Wizard(s, self.photos, self.orders, self.pets)
         # Each part registers the typed presses it answers and its side questions.
         self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
-        for part in (*parts, self.photos, Portraits(s), Forget(s)):
+        for part in (*parts, self.photos, self.pets, Portraits(s), Forget(s)):
             part.register(self.routes)
         self.conversation: Conversation = self.wizard.conversation(
             self.routes.steps, self.routes.arrows

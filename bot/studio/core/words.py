@@ -131,6 +131,14 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
     PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
     PhotoProblem.UNSAFE: "it looks like it shows nudity; please send an everyday photo",
+    # a pet's set (issue 25)
+    PhotoProblem.NO_PET: "I can't find a cat or a dog in it",
+    PhotoProblem.SEVERAL_PETS: "there is more than one animal; send photos of this pet alone",
+    PhotoProblem.PET_TOO_SMALL: "the animal is too small in it; come closer or crop it",
+    PhotoProblem.PERSON_IN_PET_PHOTO: (
+        "there is a person in it; a pet's set takes photos of the pet alone"
+    ),
+    PhotoProblem.WRONG_SPECIES: "it shows another kind of animal than this pet's set",
 }
 
 
@@ -138,7 +146,12 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 # is refused neutrally (never "matches the face of ..."), and the others name a person
 # or a body, where the engine's sentence could say more than the person should read.
 NEUTRAL_ONLY = frozenset(
-    {PhotoProblem.PROTECTED, PhotoProblem.DIFFERENT_PERSON, PhotoProblem.UNSAFE}
+    {
+        PhotoProblem.PROTECTED,
+        PhotoProblem.DIFFERENT_PERSON,
+        PhotoProblem.UNSAFE,
+        PhotoProblem.PERSON_IN_PET_PHOTO,
+    }
 )
 DETAIL_MAX = 160
 
@@ -327,12 +340,18 @@ BUSY = (
 )
 
 
-_REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
+_REDONE: dict[str, str] = {
+    "no_face": "no face",
+    "not_alike": "not alike",
+    "copy": "a copy",
+    "colour_drift": "its coat's colours drifted",
+}
 
 
-def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
+def likeness_words(v: Portrait | Row | Mapping[str, Any], pet: str = "") -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
-    tries were made again (a variations row; rows from before the gate have no verdict)."""
+    tries were made again (a variations row; rows from before the gate have no verdict).
+    ``pet``: a pet's portrait, named by the pet's name."""
     row = v if isinstance(v, Mapping) else dict(v)  # a Portrait reads as its columns
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
@@ -341,10 +360,11 @@ def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
         return "" if row.get("face_found") else "no face found to compare"
     need = f", needed {bar:.2f}" if bar is not None else ""
     words = {
-        "passed": f"likeness {score or 0:.2f}{need}: looks like you",
+        "passed": f"likeness {score or 0:.2f}{need}: looks like {pet or 'you'}",
         "not_alike": f"likeness {score or 0:.2f}{need}: not alike enough",
         "copy": f"likeness {score or 0:.2f}: too close a copy of one of your photos",
-        "no_face": "no face found to compare",
+        "no_face": "no animal found to compare" if pet else "no face found to compare",
+        "colour_drift": "its coat's colours drifted from your photos (kept: the closest try)",
         "unchecked": (
             f"likeness {score:.2f}, not checked for this style"
             if score is not None

@@ -14,6 +14,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
 from bot.studio.core.words import detail_columns, detail_words, likeness_words
+from bot.studio.pets import words_pets as wpt
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
@@ -40,11 +41,12 @@ def results_reply(
     s: Services, order: Row, variations: Sequence[Portrait], withheld: int = 0
 ) -> Reply:
     style = s.prompts.styles.get(order["style"])
+    pet = str(dict(order).get("pet_name") or "")  # a pet's portrait names the pet
     images = []
     for v in variations:
         if v["removed_at"] or not v["path"]:
             continue
-        likeness = likeness_words(v)  # score and reason in plain words
+        likeness = likeness_words(v, pet)  # score and reason in plain words
         cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
         images.append(Image(s.store.media.path(v["path"]), caption=cap))
     rows: list[tuple[Button, ...]] = [
@@ -67,6 +69,8 @@ def results_reply(
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"
         name = f"{name}, {fmt}"
+    if pet:  # "Watercolor, of Rex"
+        name = wpt.results_name(name, pet)
     text = w.results_text(order["id"], name, len(images))
     row = dict(order)  # (an order from before migration 0011 reads as a plain one)
     if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what

@@ -17,6 +17,9 @@ from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.inputs import file_ext
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
+from bot.studio.pets.pets import Pets
 from bot.studio.photos import reference_set, uploads
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
@@ -37,8 +40,9 @@ NEW_SET = re.compile(r"(?:start\s+)?(?:a\s+)?new\s+set", re.IGNORECASE)
 
 
 class Photos:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, pets: Pets | None = None):
         self.s = services
+        self.pets = pets  # the /photos menu of sets (bot/studio/pets/)
 
     def done_row(self, rev: int, accepted: int) -> tuple[Button, ...]:
         if accepted >= self.s.settings.min_photos:
@@ -64,12 +68,17 @@ class Photos:
         n = await self.s.store.count_photos(ref["id"])
         waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
         text = words.ASK_PHOTOS.format(min=settings.min_photos)
+        pet: tuple[Button, ...] = ()  # the person's own set offers a pet's set (issue 25)
+        if pet_sets.is_pet(ref):
+            text = wpt.ask_photos(ref["pet_name"], ref["subject"], settings.min_photos)
+        else:
+            pet = (Button(wpt.PET_BUTTON, b.wizard(rev, "pet")),)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
             text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting))]
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting), pet)]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so
@@ -159,6 +168,7 @@ class Photos:
         if await store.count_photos(set_id) >= settings.max_photos:
             return words.enough_photos(settings.max_photos)
         sha = hashlib.sha256(f.data).hexdigest()
+        subject = pet_sets.subject((await store.set_subject(set_id))[0])
         dup = await store.photo_by_sha(set_id, sha)
         if dup is not None and dup.status == "pending":
             await store.delete_photo(dup.id)  # its check was cut short: check again
@@ -181,7 +191,10 @@ class Photos:
                 for p in await store.protected_faces()
                 # a person's own /protect keeps others out, not themself
                 if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
-            ],
+            ]
+            if subject == c.Subject.PERSON
+            else [],  # a pet's photo: a face in it is refused (person_in_pet_photo)
+            subject=subject,
         )
         job_id = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         handle = await engine.enqueue(c.JOB_ANALYZE, req, job_id=job_id)
@@ -284,20 +297,26 @@ class Photos:
             return self._stay(
                 "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
-        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"))
-        notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
+        pet = ref["pet_name"] if pet_sets.is_pet(ref) else ""
+        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"), pet)
+        notes += [reference_set.back_line(reference_set.photo_name(p), pet) for p in judged.back]
         left = await store.count_photos(ref["id"])
         if left < minimum:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
-        return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
+        ready = wpt.photos_ready(left, pet) if pet else words.photos_ready(left)
+        data = pet_sets.pet_data(ref) if pet else {}  # the pet's portrait next
+        return go(State.STYLE, data, say("\n".join([*checked, *notes, ready])))
 
     def register(self, routes: Routes) -> None:
         routes.on_command("photos", self.more_photos)
         routes.on_command("done", self.done_command)
 
     async def more_photos(self, turn: Turn) -> Outcome:
-        """/photos: back to the references step; the answers so far are kept."""
+        """/photos: back to the references step; the answers so far are kept. With a pet's
+        set: whose photos first (bot/studio/pets/pets.py's menu)."""
+        if self.pets is not None and (menu := await self.pets.photos_menu(turn)) is not None:
+            return answer(menu)
         await self.collect_again(turn.user)
         return go(State.REFERENCES)
 

@@ -34,6 +34,8 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
@@ -65,6 +67,11 @@ def aside_rule(photo: Photo) -> str:
     return FIRST_PERSON if FIRST_PERSON in rules else MAJORITY
 
 
+def back_line(name: str, pet: str = "") -> str:
+    """A photo set aside earlier that the set's majority now agrees with."""
+    return wpt.taken_back(name, pet) if pet else words.taken_back(name)
+
+
 def embedding(photo: Photo) -> c.Embedding:
     if photo.embedding is None:
         raise ValueError(f"photo {photo.id} has no embedding (not analysed yet)")
@@ -75,9 +82,11 @@ def photo_name(photo: Photo, n: int | None = None) -> str:
     return photo.filename or (f"photo {n}" if n else "a photo")
 
 
-def aside_lines(photos: list[Photo]) -> list[str]:
+def aside_lines(photos: list[Photo], pet: str = "") -> list[str]:
     """The words for photos set aside as someone else, and why once when no one had a
-    majority (the person the set began with was kept)."""
+    majority (the person the set began with was kept). ``pet``: a pet's set, its name."""
+    if pet:
+        return [wpt.left_out(photo_name(p), pet) for p in photos]
     first = [aside_rule(p) == FIRST_PERSON for p in photos]
     lines = [
         words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first, strict=True)
@@ -94,8 +103,14 @@ class Judged:
     back: list[Photo] = field(default_factory=list)
     error: str | None = None
     first_person: bool = False  # no majority: the person of the earliest photos was kept
+    pet: str = ""  # a pet's set: its name (the words name the animal)
 
     def lines(self) -> list[str]:
+        if self.pet:
+            return [
+                *(wpt.left_out(photo_name(p), self.pet) for p in self.out),
+                *(wpt.taken_back(photo_name(p), self.pet) for p in self.back),
+            ]
         out = [words.left_out(photo_name(p), first_person=self.first_person) for p in self.out]
         if out and self.first_person:
             out.append(words.FIRST_PERSON_KEPT)
@@ -139,7 +154,10 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     if len(voters) < 2:  # (two are judged too: A1, B1 and copies of A1 are two people)
         await store.set_judged(set_id, RULE)
         return Judged()
-    req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
+    code, pet = await store.set_subject(set_id)
+    req = c.CheckSetRequest(
+        embeddings=[embedding(faces[i]) for i in voters], subject=pet_sets.subject(code)
+    )
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
     try:
         result = await s.engine.call(
@@ -158,7 +176,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     # The engine keeps one person: a majority's, or without one the earliest photos'.
     n = len(voters)
     rule = FIRST_PERSON if odd_voters and 2 * (n - len(odd_voters)) <= n else MAJORITY
-    judged = Judged(first_person=rule == FIRST_PERSON)
+    judged = Judged(first_person=rule == FIRST_PERSON, pet=pet)
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
         if p.status == want and (want == "accepted" or aside_rule(p) == rule):
@@ -185,8 +203,9 @@ async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
     from bot.studio.moderation import reach
 
     rule = await s.store.judged_rule(set_id)
+    pet = (await s.store.set_subject(set_id))[0] != c.Subject.PERSON
     if rule is None or rule >= RULE:  # judged since (each burst and Done judge)
-        return await reach.check_set(s, user, set_id)
+        return None if pet else await reach.check_set(s, user, set_id)  # (faces: a person's)
     judged = await judge(s, user, set_id)
     if judged.error is not None:
         return wph.SET_NOT_CHECKED
@@ -194,7 +213,7 @@ async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
         drop_sheets(s.store.media, user["id"])
         await s.store.set_status(set_id, "collecting")
         return wph.two_people_at_order(judged.lines())
-    return await reach.check_set(s, user, set_id)
+    return None if pet else await reach.check_set(s, user, set_id)
 
 
 async def numbered(s: Services, set_id: int) -> list[Photo]:

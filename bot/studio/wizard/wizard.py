@@ -31,13 +31,17 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.pets import pets as pet_steps
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
+from bot.studio.pets.pets import PET_STEP, WHOSE_STEP, Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
-from bot.studio.wizard.wizard_start import consent_step, references_step
+from bot.studio.wizard.wizard_start import consent_step, idle_step, references_step
 from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
@@ -50,10 +54,11 @@ def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
 class Wizard:
     """Builds the table's steps and holds their handlers."""
 
-    def __init__(self, services: Services, photos: Photos, orders: Orders):
+    def __init__(self, services: Services, photos: Photos, orders: Orders, pets: Pets):
         self.s = services
         self.photos = photos
         self.orders = orders
+        self.pets = pets
         prompts = services.prompts
         self.style_keys = sorted(prompts.styles)
         self.slots: tuple[WizardStep, ...] = prompts.wizard_steps  # any kind, in order
@@ -69,14 +74,17 @@ class Wizard:
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [self._confirm(), self._idle(), *side]
+        steps += [self._confirm(), self._idle(), *self.pets.steps(self.cancel, self._no_files)]
         return Conversation(
             self.s,
-            steps,
-            fallback_presses={"keep": self.keep},
+            [*steps, *side],
+            fallback_presses={"keep": self.keep, "pet": self.pets.start},
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
+                (State.IDLE, Arrow(PET_STEP, "/pet")),
+                (State.REFERENCES, Arrow(PET_STEP, wpt.PET_BUTTON)),
+                (State.IDLE, Arrow(WHOSE_STEP, "/new (a pet's set is ready)")),
                 *side_arrows,
             ],
         )
@@ -118,7 +126,10 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        return self.questions if pack is None else (PACK, *pack.asked)
+        questions = self.questions if pack is None else (PACK, *pack.asked)
+        if pet_sets.chosen_pet(data) is not None:  # a pet is not described like a person
+            return tuple(q for q in questions if q != SUBJECT_STEP)
+        return questions
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
         """(N, M) of "Step N of M" for this question with these answers."""
@@ -178,20 +189,23 @@ class Wizard:
         return references_step(self.photos, self.cancel)
 
     # --- the style ------------------------------------------------------------------------
-    def _ask_style(self, rev: int) -> Reply:
-        styles = self.s.prompts.styles
+    def _ask_style(self, rev: int, data: dict[str, Any] | None = None) -> Reply:
+        styles, offered = self.s.prompts.styles, pet_steps.style_keys(self.s, self.style_keys, data)
         items = [
             Button(styles[k].name, b.wizard(rev, "style", str(i)))
             for i, k in enumerate(self.style_keys)
+            if k in offered  # (the index is the full list's: a button means one style)
         ]
-        lines = [f"• {s.name}: {s.description}" for s in styles.values()]
+        lines = [f"• {styles[k].name}: {styles[k].description}" for k in offered]
+        if (pet := pet_sets.chosen_pet(data)) is not None:
+            lines.insert(0, wpt.styles_for(pet[1]) if offered else wpt.no_pet_styles())
         text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
         return say(text, *_rows(items, 2), packs, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            return [self._ask_style(turn.rev)]
+            return [self._ask_style(turn.rev, turn.data)]
 
         async def pick(turn: Turn, arg: str) -> Outcome:
             i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
@@ -229,6 +243,8 @@ class Wizard:
         )
 
     def _one_style(self, turn: Turn, key: str) -> Outcome:
+        if (refusal := pet_steps.style_refusal(self.s, key, turn.data)) is not None:
+            return again(say(refusal))
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
         return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
 
@@ -294,6 +310,8 @@ class Wizard:
         """The order in the person's own terms: the preset's label, or what they typed."""
         style = self.s.prompts.styles.get(data.get("style", ""))
         lines = [f"Style: {style.name if style else '?'}"]
+        if (pet := pet_sets.chosen_pet(data)) is not None:
+            lines.insert(0, wpt.for_pet(pet[1], pet[0]))
         for step in self.slots:
             if step.kind != SLOT:
                 lines.append(looks.summary_line(self.s.prompts, step, data))
@@ -309,9 +327,10 @@ class Wizard:
             return w.confirm_text(self.summary(turn.data), VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(
-            pack_summary(self.s.prompts, self.slots, pack, turn.data), pack.images, used, quota
-        )
+        summary = pack_summary(self.s.prompts, self.slots, pack, turn.data)
+        if (pet := pet_sets.chosen_pet(turn.data)) is not None:
+            summary = wpt.for_pet(pet[1], pet[0]) + "\n" + summary
+        return wp.confirm_pack(summary, pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -362,29 +381,10 @@ class Wizard:
     # --- idle -------------------------------------------------------------------------------
     async def new(self, turn: Turn, _arg: str = "") -> Outcome:
         """Another portrait: with the same photos when they are ready, else photos first."""
+        if await self.pets.asks_whose(turn.user):  # a pet's set is ready: whose portrait?
+            return go(WHOSE_STEP, {})
         ref = await self.s.store.current_set(turn.user["id"])
         return go(State.STYLE if ref["status"] == "ready" else State.REFERENCES, {})
 
     def _idle(self) -> Step:
-        async def show(turn: Turn) -> list[Reply]:
-            order = await self.s.store.last_order(turn.user["id"])
-            text = w.WHAT_NEXT
-            if order is not None and order["status"] in ("queued", "running"):
-                text = w.order_waiting(order["id"], order["status"])
-            return [say(text, (Button(w.NEW_PORTRAIT, b.wizard(turn.rev, "new"), "primary"),))]
-
-        async def text(turn: Turn, _text: str) -> Outcome:
-            return again(say(w.NOT_ASKING))
-
-        return Step(
-            State.IDLE,
-            show,
-            {"new": self.new},
-            text,
-            self.photos.between_orders,  # photos join the set, as /photos says
-            arrows=(
-                Arrow(State.STYLE, "/new or New portrait"),
-                Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
-                Arrow(State.REFERENCES, "photos (added to the set)"),
-            ),
-        )
+        return idle_step(self.s, self.new, self.photos)

@@ -1,0 +1,82 @@
+"""Whose set a step or an order uses, and a pet's words for the model (prompt text).
+
+Codes in storage: a set's ``subject`` is 'person', 'cat' or 'dog'; session data carries
+``whose`` (a set id), ``pet`` (the code) and ``pet_name`` once a pet's portrait is chosen."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.store.store import Row, Store
+from sitter import contract as c
+from sitter.prompts import PromptLibrary, Wording
+
+WHOSE, PET, PET_NAME = "whose", "pet", "pet_name"  # session data keys
+# How the models are told about the animal (prompt text, not a sentence for people).
+TEXT_SUBJECT = {"cat": "a cat", "dog": "a dog"}
+REFERENCE = {
+    code: Wording(
+        f"the {code} in the reference images",
+        f"keep the {code}'s markings, coat colour and pattern, eye colour and face "
+        "exactly as in the reference images",
+    )
+    for code in ("cat", "dog")
+}
+
+
+def is_pet(row: Row | None) -> bool:
+    return row is not None and str(row["subject"] or "person") != c.Subject.PERSON
+
+
+def subject(code: str | None) -> c.Subject:
+    """An order's or a set's code as the contract's Subject (a person for none)."""
+    try:
+        return c.Subject(code or c.Subject.PERSON)
+    except ValueError:
+        return c.Subject.PERSON
+
+
+def pet_data(row: Row) -> dict[str, Any]:
+    """Session data naming the set an order is for (empty for the person's own)."""
+    if not is_pet(row):
+        return {WHOSE: int(row["id"])}
+    return {WHOSE: int(row["id"]), PET: str(row["subject"]), PET_NAME: str(row["pet_name"])}
+
+
+def chosen_pet(data: dict[str, Any] | None) -> tuple[str, str] | None:
+    """(code, name) when the wizard's answers are for a pet's portrait, else None."""
+    code = str((data or {}).get(PET) or "")
+    return (code, str((data or {}).get(PET_NAME) or "")) if code in TEXT_SUBJECT else None
+
+
+async def own_set(store: Store, user: Row, set_id: Any) -> Row | None:
+    """The person's open set by id (a pet's or their own); None when not theirs or gone."""
+    try:
+        sid = int(set_id)
+    except (TypeError, ValueError):
+        return None
+    row = await store.set_row(sid)
+    if row is None or row["user_id"] != user["id"] or row["status"] == "archived":
+        return None
+    return row
+
+
+async def sitting_set(store: Store, user: Row, choices: dict[str, Any]) -> Row:
+    """The set an order from these answers paints: the one the wizard chose (``whose``),
+    else the set the person works on (their own unless they chose a pet's)."""
+    if WHOSE in choices and (row := await own_set(store, user, choices[WHOSE])) is not None:
+        return row
+    return await store.current_set(user["id"])
+
+
+async def ready_pets(store: Store, user: Row) -> list[Row]:
+    return [r for r in await store.pet_sets(user["id"]) if r["status"] == "ready"]
+
+
+def text_subject(code: str) -> str:
+    return TEXT_SUBJECT.get(code, "")
+
+
+def reference_prompt(prompts: PromptLibrary, style: str, answers: dict[str, str], code: str) -> str:
+    """The order worded for a model that sees the pet's photos (FLUX.2 [klein])."""
+    return prompts.style(style).compose_reference(answers, REFERENCE[code])
