@@ -25,6 +25,7 @@ from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one pl
     prompt_too_long,
     stored_failure,
 )
+from bot.studio.pets.words_pets import PET_PROBLEMS
 from sitter.config import Settings
 from sitter.contract import FaceDetail, Issue, PhotoProblem
 
@@ -131,14 +132,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.DIFFERENT_PERSON: "it looks like a different person than your other photos",
     PhotoProblem.PROTECTED: "this face is protected: its owner asked not to have it used",
     PhotoProblem.UNSAFE: "it looks like it shows nudity; please send an everyday photo",
-    # a pet's set (issue 25)
-    PhotoProblem.NO_PET: "I can't find a cat or a dog in it",
-    PhotoProblem.SEVERAL_PETS: "there is more than one animal; send photos of this pet alone",
-    PhotoProblem.PET_TOO_SMALL: "the animal is too small in it; come closer or crop it",
-    PhotoProblem.PERSON_IN_PET_PHOTO: (
-        "there is a person in it; a pet's set takes photos of the pet alone"
-    ),
-    PhotoProblem.WRONG_SPECIES: "it shows another kind of animal than this pet's set",
+    **PET_PROBLEMS,  # a pet's set (issue 25): bot/studio/pets/words_pets.py
 }
 
 

@@ -57,7 +57,10 @@ class Pets:
         return go(PET_STEP, {})
 
     async def start(self, turn: Turn, _arg: str) -> Outcome:
-        """ "🐾 Photos of my pet" (a wizard button; in any step)."""
+        """ "🐾 Photos of my pet" (a wizard button; in any step but consent: nothing is
+        collected before "I agree")."""
+        if turn.state == State.CONSENT:
+            return again(say(w.PRESS_AGREE))
         return go(PET_STEP, {})
 
     async def collect_into(self, user: Row, row: Row) -> Outcome:

@@ -2,6 +2,19 @@
 
 from __future__ import annotations
 
+from sitter.contract import PhotoProblem
+
+# A pet's photo refused, with its reason (bot/studio/core/words.py issue_words says them).
+PET_PROBLEMS: dict[PhotoProblem, str] = {
+    PhotoProblem.NO_PET: "I can't find a cat or a dog in it",
+    PhotoProblem.SEVERAL_PETS: "there is more than one animal; send photos of this pet alone",
+    PhotoProblem.PET_TOO_SMALL: "the animal is too small in it; come closer or crop it",
+    PhotoProblem.PERSON_IN_PET_PHOTO: (
+        "there is a person in it; a pet's set takes photos of the pet alone"
+    ),
+    PhotoProblem.WRONG_SPECIES: "it shows another kind of animal than this pet's set",
+}
+
 SPECIES = {"cat": "cat", "dog": "dog"}
 PET_BUTTON = "🐾 Photos of my pet"
 NEW_PET_BUTTON = "🐾 A new pet"

@@ -46,6 +46,8 @@ from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
 
+NEW_PET = f"{wpt.PET_BUTTON} or /photos' {wpt.NEW_PET_BUTTON}"
+
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
     return [tuple(items[i : i + per_row]) for i in range(0, len(items), per_row)]
@@ -83,7 +85,7 @@ class Wizard:
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
                 (State.IDLE, Arrow(PET_STEP, "/pet")),
-                (State.REFERENCES, Arrow(PET_STEP, wpt.PET_BUTTON)),
+                *((st, Arrow(PET_STEP, NEW_PET)) for st in ("*wizard", *(x.state for x in side))),
                 (State.IDLE, Arrow(WHOSE_STEP, "/new (a pet's set is ready)")),
                 *side_arrows,
             ],
