@@ -9,13 +9,18 @@ menu of sets, and /forget deleting the pet's set with the rest."""
 from __future__ import annotations
 
 import functools
+import io
+import json
+import re
 
 from fake_engine import FakeEngine
 from PIL import Image
+from rights_scan import in_db_files, in_files, in_tables
 from studio_harness import Chat, RecordingOutbox, astronaut_set, jpeg, png, until
 
 from bot.studio.core.core import Studio
 from bot.studio.core.events import IncomingFile, Press, Reply, Who
+from bot.terminal.app import Terminal, TerminalOutbox
 from sitter import contract as c
 
 WHO = Who("terminal", "mira", "mira-chat", "Mira")
@@ -126,6 +131,9 @@ async def test_a_cats_portrait_from_set_to_forget(
     await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
     assert [r.subject for r in cut] == [c.Subject.CAT]  # as the worker read it off the queue
 
+    [page] = await chat.send("/portraits")
+    assert "Royal portrait, of Mochi" in page.text
+
     # /new asks whose portrait; /photos offers each set.
     await chat.send("/new")
     assert "Who is this portrait of?" in chat.text()
@@ -136,13 +144,25 @@ async def test_a_cats_portrait_from_set_to_forget(
     assert "Whose photos?" in chat.text()
     assert {"Me", "Mochi (cat)", "🐾 A new pet"} <= set(_labels(chat.last))
 
-    # /forget: the pet's set, its photos and portraits go with the rest.
+    # /forget: the pet's set, its photos, crops, embeddings and portraits go with the rest,
+    # and its name is nowhere (the privacy scan: every table, the files, the database file).
+    photos = await store.photos(pet["id"], "accepted")
+    kept = [p.path for p in photos] + [p.crop_path for p in photos if p.crop_path]
+    kept += [v.path for v in await store.variations(order["id"]) if v.path]
+    raw = {f"file {p}": store.media.path(p).read_bytes()[-64:] for p in kept}
+    vector = json.dumps(photos[0].embedding)[1:40]  # how the embedding is stored
+    assert len(raw) == 12
     [ask] = await chat.send("/forget")
     yes = next(b.data for row in ask.buttons for b in row if b.label.startswith("Yes"))
     await studio.handle(Press(WHO, yes))
     for table in ("reference_sets", "reference_photos", "working_sets", "orders", "variations"):
         assert (await store.one(f"SELECT COUNT(*) FROM {table}"))[0] == 0, table
-    assert not (store.media.root / f"u{uid}").exists()  # photos, crops, portraits
+    typed = {"the pet's name": "Mochi", "its embedding": vector}
+    assert await in_tables(store, typed) == []
+    assert in_files(store.media.root, raw) == []
+    await store.run("PRAGMA wal_checkpoint(TRUNCATE)")
+    needles = {**raw, **{k: v.encode() for k, v in typed.items()}}
+    assert in_db_files(studio.settings.db_path, needles) == []
 
 
 async def test_a_dog_photo_in_a_cats_set_and_a_person_style_pack(
@@ -168,3 +188,53 @@ async def test_a_dog_photo_in_a_cats_set_and_a_person_style_pack(
     # Mochi's set is untouched by Rex's photos.
     mochi = await store.pet_set_named(uid, "mochi")
     assert mochi is not None and await store.count_photos(mochi["id"]) == 4
+
+
+async def test_a_pet_in_the_terminal(
+    fake_studio: Studio, fake_engine: FakeEngine, tmp_path
+) -> None:
+    """The same flow typed into the terminal adapter (bot/terminal/app.py): /pet, the
+    name, the species by number, a folder of photos by path, /done, a style for pets, and
+    the portraits saved with the pet's name in the message."""
+    who = Who("terminal", "t", "t")
+    screen = io.StringIO()
+    term = Terminal(tmp_path / "out", who, stream=screen)
+    fake_studio.add_outbox("terminal", TerminalOutbox(term))
+    folder = tmp_path / "mochi"
+    folder.mkdir()
+    for name, data in _chelsea():
+        (folder / name).write_bytes(data)
+    (tmp_path / "astronaut.png").write_bytes(astronaut_set()[0].data or b"")
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+
+    async def line(text: str) -> str:
+        start = len(screen.getvalue())
+        event = term.parse(text)
+        assert not isinstance(event, str) and event is not None, event
+        term.render(await fake_studio.handle(event))
+        return screen.getvalue()[start:]
+
+    def number(label: str) -> str:
+        found = re.findall(r"\[([a-z]*\d+)\] " + re.escape(label), screen.getvalue())
+        assert found, f"no button {label!r} in:\n{screen.getvalue()[-1500:]}"
+        return found[-1]
+
+    await line("/start")
+    await line(number("I agree"))
+    assert "what is its name" in await line("/pet")
+    assert "Is Mochi a cat or a dog?" in await line("Mochi")
+    assert "Send me photos of Mochi" in await line(number("🐱 A cat"))
+    assert "there is a person in it" in await line(str(tmp_path / "astronaut.png"))
+    said = await line(str(folder))
+    assert said.count("✓") == 4, said
+    step = await line("/done")
+    assert "Great, 4 photos of Mochi are ready." in step
+    assert "Royal portrait" in step and "Professional headshot" not in step
+    for label in ("Watercolor", "Knitwear", "Seaside", "Golden hour", "Half body"):
+        await line(number(label))
+    confirm = await line(number("Portrait 4:5 (feed posts)"))
+    assert "Portrait of: Mochi (cat)" in confirm
+    await line(number("✓ Queue it"))
+    await until(fake_studio, lambda: "of Mochi: your 4 portraits" in screen.getvalue(), 10)
+    assert any((tmp_path / "out").iterdir())  # the portraits, saved where the terminal says
+    assert fake_engine.asked[-1].subject == c.Subject.CAT

@@ -67,6 +67,7 @@ PRIVATE_COMMANDS = [
     ("start", "Start a portrait order (consent, photos, style)"),
     ("status", "Where my order is"),
     ("portraits", "My portraits still kept"),
+    ("pet", "A portrait of my cat or dog (its own photo set)"),
     ("cancel", "Cancel the current step or queued order"),
     ("help", "What the bot does and how"),
     ("privacy", "What is kept, for how long, and why"),

@@ -100,6 +100,7 @@ HELP = (
     "/start – begin or continue where you were\n"
     "/new – another portrait with the same photos\n"
     "/photos – your reference photos: see them, remove one, add more or start anew\n"
+    "/pet – a portrait of your cat or dog: its own set of photos, kept beside yours\n"
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
     "/portraits – your portraits still kept, to see them again\n"

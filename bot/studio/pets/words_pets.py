@@ -81,6 +81,7 @@ def collecting_for(name: str, code: str) -> str:
     return f"Now collecting photos of {pet_label(name, code)}."
 
 
+PET_OPENED = "Your pet's photo set is open below."
 COLLECTING_ME = "Now collecting photos of you."
 NOT_YOUR_SET = "That set isn't yours, or it is gone. Send /photos to see your sets."
 WHOSE_PHOTOS = "Whose photos? Your own, or one of your pets' (each has its own set):"
