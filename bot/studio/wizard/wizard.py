@@ -107,6 +107,7 @@ class Wizard:
             self.back,
             self.cancel,
             self._no_files,
+            numbering=self.numbering,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -315,6 +316,8 @@ class Wizard:
         if (pet := pet_sets.chosen_pet(data)) is not None:
             lines.insert(0, wpt.for_pet(pet[1], pet[0]))
         for step in self.slots:
+            if step.kind == SUBJECT_STEP and pet is not None:  # a pet is not described
+                continue
             if step.kind != SLOT:
                 lines.append(looks.summary_line(self.s.prompts, step, data))
                 continue
