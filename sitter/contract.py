@@ -89,6 +89,7 @@ from sitter.contract_render import (  # noqa: F401  (re-exported: the contract i
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Progress,
     Reference,
     StyleKind,
@@ -129,8 +130,11 @@ from sitter.wire import ALWAYS
 # answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: the personal
 # model (issue 23: the train_personal job on the train queue, GenerateRequest.personal,
 # RefineRequest.personal, GenerateResult.personal_sha256, Progress stage "train" and
-# seconds_left, FailureCode.NOT_SUPPORTED); pets (issue 25): ``subject`` on analysis, set checks, generate, refine and avatar requests, the pet
-# photo problems, AnalyzePhotoResult.species, Verdict.COLOUR_DRIFT, Variation.colour.
+# seconds_left, FailureCode.NOT_SUPPORTED); pets (issue 25: ``subject`` on analysis, set
+# checks, generate, refine and avatar requests, the pet photo problems,
+# AnalyzePhotoResult.species, Verdict.COLOUR_DRIFT, Variation.colour); portraits of two
+# people (issue 24: GenerateRequest.partner_references/placement,
+# Variation.partner_similarity/partner_threshold, Verdict.ONE_FACE/STRANGER).
 CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------
@@ -256,6 +260,10 @@ ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.PERSON_IN_PET_PHOTO: (4, PhotoProblem.SEVERAL_FACES),
     PhotoProblem.WRONG_SPECIES: (4, PhotoProblem.DIFFERENT_PERSON),
     Verdict.COLOUR_DRIFT: (4, Verdict.NOT_ALIKE),
+    # Only two-person orders meet these, which an older bot cannot send; worded as the
+    # nearest one-person verdict all the same (a missing face, a face not alike).
+    Verdict.ONE_FACE: (4, Verdict.NO_FACE),
+    Verdict.STRANGER: (4, Verdict.NOT_ALIKE),
 }
 ADDED_JOBS: dict[str, int] = {
     JOB_CHECK_PROMPT: 2,
