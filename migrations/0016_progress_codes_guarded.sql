@@ -68,14 +68,14 @@ CREATE TRIGGER orders_error_insert BEFORE INSERT ON orders
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'orders.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_error_update BEFORE UPDATE OF error ON orders
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'orders.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_status_insert BEFORE INSERT ON order_looks
@@ -90,14 +90,14 @@ CREATE TRIGGER order_looks_error_insert BEFORE INSERT ON order_looks
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'order_looks.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_error_update BEFORE UPDATE OF error ON order_looks
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'order_looks.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_status_insert BEFORE INSERT ON variation_jobs
@@ -112,14 +112,14 @@ CREATE TRIGGER variation_jobs_error_insert BEFORE INSERT ON variation_jobs
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_error_update BEFORE UPDATE OF error ON variation_jobs
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_progress_insert BEFORE INSERT ON orders
