@@ -27,6 +27,7 @@ from sitter.contract_render import (
     LikenessGate,
     Reference,
 )
+from sitter.contract_train import PersonalModel
 from sitter.wire import Since
 
 
@@ -135,6 +136,7 @@ class RefineRequest(Message):
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
     protected: list[ProtectedFace] = Field(default_factory=list)
+    personal: Annotated[PersonalModel | None, Since(4)] = None  # the order's personal model
     # The earlier order's subject (a pet: its references are the animal's).
     subject: Annotated[Subject, Since(4)] = Subject.PERSON
 

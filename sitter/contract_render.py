@@ -23,6 +23,7 @@ from sitter.contract_photos import (
     ProtectedFace,
     Subject,
 )
+from sitter.contract_train import PersonalModel
 from sitter.wire import Since
 
 
@@ -70,6 +71,19 @@ class Verdict(StrEnum):
     # A pet's portrait whose animal's colours drifted from the references' (contract 4):
     # the coat turned the breed's average. ``Variation.colour`` says by how much.
     COLOUR_DRIFT = "colour_drift"
+    # Two-person orders (GenerateRequest.partner_references; contract 4). NOT_ALIKE and
+    # COPY also serve there: one person's face below their own bar, or a copy of a photo.
+    ONE_FACE = "one_face"  # fewer than two faces: a person is missing
+    STRANGER = "stranger"  # two faces, but one of them matched neither person
+
+
+class Placement(StrEnum):
+    """How two people stand in a portrait together; the model family words it."""
+
+    SIDE_BY_SIDE = "side_by_side"
+    SHOULDER_TO_SHOULDER = "shoulder_to_shoulder"
+    FACING = "facing"  # turned towards each other
+    BACK_TO_BACK = "back_to_back"
 
 
 class Reference(Message):
@@ -112,9 +126,18 @@ class GenerateRequest(Message):
     # The format; None: the size of ``params`` (the style's) or the model's default. Set,
     # it wins over params.width/height: the size is the model's own for that ratio.
     aspect: Annotated[Aspect | None, Since(3)] = None
+    # The person's own LoRA (sitter/contract_train.py): loaded for this order only and
+    # unloaded after it; None: the base model alone, as before.
+    personal: Annotated[PersonalModel | None, Since(4)] = None
     # Whose portrait: a person's, or one pet's (references are the animal's crops and
     # embeddings; the family words the prompt for the animal; colours are checked).
     subject: Annotated[Subject, Since(4)] = Subject.PERSON
+    # A portrait of two people ("Together", issue 24): the second person's references
+    # (checked, consented set; empty: one person as before) and how the two are placed
+    # (None: the family's default, side by side). ``references`` stay the first person's;
+    # in the picture the first person is on the left unless the placement says otherwise.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
 
 class Progress(Message):
@@ -127,13 +150,17 @@ class Progress(Message):
 
     model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
-    stage: Literal["render", "detail"] = "render"  # detail: the face detail pass
+    # detail: the face detail pass; train: a personal model's training (step of steps)
+    stage: Literal["render", "detail", "train"] = "render"
     attempt: int = Field(1, ge=1, le=10, description="1: first render; 2+: re-renders.")
     variations: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=list, max_length=8)
     of: int = Field(0, ge=0, le=8, description="Variations in the order.")
     done: int = Field(0, ge=0, le=8, description="Variations finished (kept for good).")
     step: int = Field(0, ge=0, le=10_000)
     steps: int = Field(0, ge=0, le=10_000)
+    seconds_left: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=MAX_SECONDS, description="The engine's estimate; None: unknown."
+    )
 
 
 def progress_key(prefix: str, job_id: str) -> str:
@@ -195,6 +222,14 @@ class Variation(Message):
     colour: Annotated[ColourCheck | None, Since(4)] = Field(
         None, description="A pet portrait's colour check; None: a person's, or not run."
     )
+    # Two-person orders: ``likeness``/``threshold`` are the first person's (the
+    # ``references``), these the second's (``partner_references``); None: one person.
+    partner_similarity: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The second person's likeness, 0..1."
+    )
+    partner_threshold: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The likeness the second person needed."
+    )
 
 
 class Withheld(Message):
@@ -215,3 +250,5 @@ class GenerateResult(Message):
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
     # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
     withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
+    # The sha256 of the personal model the order was rendered with; "": none.
+    personal_sha256: Annotated[str, Since(4)] = Field("", max_length=64)
