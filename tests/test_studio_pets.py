@@ -131,6 +131,14 @@ async def test_a_cats_portrait_from_set_to_forget(
     await until(studio, lambda: any("Avatars of" in t for t in _sent(studio).texts()), 10)
     assert [r.subject for r in cut] == [c.Subject.CAT]  # as the worker read it off the queue
 
+    refined: list[c.RefineRequest] = []
+    refine = fake_engine.handlers[c.JOB_REFINE]
+    fake_engine.handlers[c.JOB_REFINE] = lambda e, r: (refined.append(r), refine(e, r))[1]
+    await chat.press("Vary 1 (subtle)", [menu])
+    await until(studio, lambda: len(_results(studio)) == 3, 10, "the variations")
+    assert [r.subject for r in refined] == [c.Subject.CAT]  # a vary of a pet's portrait
+    assert "of Mochi" in _results(studio)[-1].text
+
     [page] = await chat.send("/portraits")
     assert "Royal portrait, of Mochi" in page.text
 
@@ -175,6 +183,10 @@ async def test_a_dog_photo_in_a_cats_set_and_a_person_style_pack(
     await chat.press("Packs: several looks in one order")
     await chat.press("LinkedIn headshots")
     assert "That pack paints people only" in chat.text()
+    await chat.press("Preview in three styles")  # only the styles that take pets
+    assert "Royal portrait" in _labels(chat.last) and "Cinematic" not in _labels(chat.last)
+    await chat.send("Cinematic")
+    assert "paints people only" in chat.text()
     # A dog: its own set, and a cat's photo refused there as the wrong species.
     await chat.send("/pet")
     assert "Mochi (cat)" in _labels(chat.last)

@@ -4,7 +4,7 @@
   goes on to ``pet_kind``: a cat or a dog, which is also the owner's confirmation that
   the photos are theirs to use (recorded with the set). Then the references step
   collects into the pet's set (bot/studio/photos/ judges it with the subject).
-- ``whose``: "who is this portrait of", asked by /new when a pet's set is ready.
+- ``whose``: "who is this portrait of", asked by /new once the person has a pet's set.
 - ``/pet`` and "🐾 Photos of my pet" (a wizard button valid in every step) start it; the
   /photos menu's ``pt:<set>`` buttons choose the set to collect into.
 """
@@ -204,8 +204,8 @@ class Pets:
 
     # --- whose portrait -------------------------------------------------------------------
     async def asks_whose(self, user: Row) -> bool:
-        """/new asks "who is this portrait of" when one of the person's pets is ready."""
-        return bool(await sets.ready_pets(self.s.store, user))
+        """/new asks "who is this portrait of" once the person has a pet's set."""
+        return bool(await self.s.store.pet_sets(user["id"]))
 
     def _whose(self, cancel: PressHandler, no_files: FilesHandler) -> Step:
         store = self.s.store
@@ -218,7 +218,7 @@ class Pets:
                     wpt.pet_label(r["pet_name"], r["subject"]),
                     b.wizard(turn.rev, "who", str(r["id"])),
                 )
-                for r in await sets.ready_pets(store, turn.user)
+                for r in await store.pet_sets(turn.user["id"])  # (not ready: photos first)
             ]
             return [say(wpt.WHOSE_PORTRAIT, *_rows(items, 2), self._nav(turn.rev))]
 

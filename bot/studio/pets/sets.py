@@ -69,10 +69,6 @@ async def sitting_set(store: Store, user: Row, choices: dict[str, Any]) -> Row:
     return await store.current_set(user["id"])
 
 
-async def ready_pets(store: Store, user: Row) -> list[Row]:
-    return [r for r in await store.pet_sets(user["id"]) if r["status"] == "ready"]
-
-
 def text_subject(code: str) -> str:
     return TEXT_SUBJECT.get(code, "")
 

@@ -86,7 +86,7 @@ class Wizard:
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
                 (State.IDLE, Arrow(PET_STEP, "/pet")),
                 *((st, Arrow(PET_STEP, NEW_PET)) for st in ("*wizard", *(x.state for x in side))),
-                (State.IDLE, Arrow(WHOSE_STEP, "/new (a pet's set is ready)")),
+                (State.IDLE, Arrow(WHOSE_STEP, "/new (with a pet's set)")),
                 *side_arrows,
             ],
         )
