@@ -194,6 +194,8 @@ async def test_a_dog_photo_in_a_cats_set_and_a_person_style_pack(
     await chat.press("🐶 A dog")
     await chat.files(cat_set()[:1])
     assert "another kind of animal" in chat.text(), chat.text()
+    await chat.send("new set")
+    assert "Rex's set has no photos yet" in chat.text()
     uid = (await store.user(WHO.platform, WHO.user_id))["id"]
     names = sorted(r["pet_name"] for r in await store.pet_sets(uid))
     assert names == ["Mochi", "Rex"]

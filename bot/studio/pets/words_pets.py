@@ -77,6 +77,17 @@ def taken_back(name: str, pet: str) -> str:
     return f"• {name} counts after all: most of your photos show {pet}."
 
 
+def no_photos_yet(name: str) -> str:
+    return f"{name}'s set has no photos yet: send me a few of {name}."
+
+
+def new_set_started(deleted: int, name: str) -> str:
+    return (
+        f"I deleted the {deleted} photo{'s' if deleted != 1 else ''} of {name}'s set. "
+        f"Send new photos of {name} to start again."
+    )
+
+
 def collecting_for(name: str, code: str) -> str:
     return f"Now collecting photos of {pet_label(name, code)}."
 

@@ -113,7 +113,8 @@ class Photos:
         ref = await self.s.store.current_set(turn.user["id"])
         kept = await reference_set.kept_counts(self.s.store, ref["id"])
         if not sum(kept.values()):
-            return again(say(wph.NO_PHOTOS_YET))
+            pet = pet_sets.is_pet(ref)
+            return again(say(wpt.no_photos_yet(ref["pet_name"]) if pet else wph.NO_PHOTOS_YET))
         yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
         keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
         return answer(say(wph.new_set_ask(kept), (yes, keep)))

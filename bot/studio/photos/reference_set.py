@@ -296,4 +296,6 @@ async def new_set(s: Services, user: Row) -> str:
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
+    if pet_sets.is_pet(ref):
+        return wpt.new_set_started(sum(kept.values()), ref["pet_name"])
     return wph.new_set_started(sum(kept.values()))
