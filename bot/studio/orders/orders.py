@@ -237,7 +237,8 @@ class Orders:
                 )
                 for p in refs
             ],
-            protected=await reach.protected_for(store, order.user_id),
+            # (a pet's references are an animal's, compared with no face)
+            protected=[] if order.sitter else await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
             subject=pet_sets.subject(order.sitter),  # a pet's: the animal's references
         )
