@@ -18,6 +18,7 @@ from PIL import Image
 from rights_scan import in_db_files, in_files, in_tables
 from studio_harness import Chat, RecordingOutbox, astronaut_set, jpeg, png, until
 
+from bot.store.moderation_store import ModerationStore
 from bot.studio.core.core import Studio
 from bot.studio.core.events import IncomingFile, Press, Reply, Who
 from bot.terminal.app import Terminal, TerminalOutbox
@@ -202,6 +203,11 @@ async def test_a_dog_photo_in_a_cats_set_and_a_person_style_pack(
     # Mochi's set is untouched by Rex's photos.
     mochi = await store.pet_set_named(uid, "mochi")
     assert mochi is not None and await store.count_photos(mochi["id"]) == 4
+    # A pet's embeddings are an animal's: never compared with protected faces or selfies.
+    mod = ModerationStore(store)
+    assert await mod.photos_with_faces() == []
+    assert await mod.reference_embeddings(uid) == []
+    assert await mod.others_reference_embeddings(uid + 1) == []
 
 
 async def test_a_pet_in_the_terminal(
