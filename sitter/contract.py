@@ -101,6 +101,18 @@ from sitter.contract_screen import (  # noqa: F401  (re-exported: the contract i
     ScreenTextRequest,
     ScreenTextResult,
 )
+from sitter.contract_train import (  # noqa: F401  (re-exported: the contract is one namespace)
+    JOB_TRAIN,
+    MAX_LORA_BYTES,
+    MAX_TRAIN_PHOTOS,
+    MAX_TRAIN_STEPS,
+    QUEUE_TRAIN,
+    PersonalModel,
+    TrainPhoto,
+    TrainRequest,
+    TrainResult,
+    train_checkpoint_key,
+)
 from sitter.wire import ALWAYS
 
 # 1: the first release (d6c4a3b). 2: the likeness gate (GenerateRequest.gate,
@@ -112,8 +124,11 @@ from sitter.wire import ALWAYS
 # (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job, the refine
 # job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
 # fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
-# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22).
-CONTRACT_VERSION = 3
+# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: the personal
+# model (issue 23: the train_personal job on the train queue, GenerateRequest.personal,
+# RefineRequest.personal, GenerateResult.personal_sha256, Progress stage "train" and
+# seconds_left, FailureCode.NOT_SUPPORTED).
+CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------
 JOB_ANALYZE = "analyze_photo"
@@ -130,6 +145,7 @@ JOB_SCREEN_TEXT = "screen_text"  # does a model read typed answers as refused co
 # has its own queue; a worker process serves both. Which job goes where: ``JOBS``.
 QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt and text screen checks
 QUEUE_GPU = "gpu"  # generation, upscaling and refining
+# QUEUE_TRAIN = "train" (sitter/contract_train.py): personal models' training
 
 
 def queue_name(prefix: str, queue: str) -> str:
@@ -157,6 +173,7 @@ class FailureCode(StrEnum):
     PROTECTED = "protected"  # a reference shows a protected face: nothing is painted
     WITHHELD = "withheld"  # a derived copy over the output safety check's threshold
     NOT_AVAILABLE = "not_available"  # this worker lacks what the job needs (an upscaler)
+    NOT_SUPPORTED = "not_supported"  # this model family cannot do it (train a personal model)
     NOT_READY = "not_ready"  # the worker's models did not load in time
     OUT_OF_MEMORY = "out_of_memory"  # the GPU ran out of memory on every try
     DROPPED = "dropped"  # the bot dropped the job while it ran
@@ -216,6 +233,7 @@ JOBS: dict[str, JobSpec] = {
     JOB_AVATAR: JobSpec(QUEUE_FAST, AvatarRequest, AvatarResult),
     JOB_REFINE: JobSpec(QUEUE_GPU, RefineRequest, RefineResult),
     JOB_SCREEN_TEXT: JobSpec(QUEUE_FAST, ScreenTextRequest, ScreenTextResult),
+    JOB_TRAIN: JobSpec(QUEUE_TRAIN, TrainRequest, TrainResult),
 }
 REQUESTS: dict[str, type[Message]] = {name: spec.request for name, spec in JOBS.items()}
 RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.items()}
@@ -233,6 +251,7 @@ ADDED_JOBS: dict[str, int] = {
     JOB_AVATAR: 3,
     JOB_REFINE: 3,
     JOB_SCREEN_TEXT: 3,
+    JOB_TRAIN: 4,
 }
 
 

@@ -26,6 +26,8 @@ from sitter.contract_render import (
     LikenessGate,
     Reference,
 )
+from sitter.contract_train import PersonalModel
+from sitter.wire import Since
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -131,6 +133,7 @@ class RefineRequest(Message):
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
     protected: list[ProtectedFace] = Field(default_factory=list)
+    personal: Annotated[PersonalModel | None, Since(4)] = None  # the order's personal model
 
     @model_validator(mode="after")
     def _relight_names_a_light(self) -> RefineRequest:

@@ -22,6 +22,7 @@ from sitter.contract_photos import (
     Embedding,
     ProtectedFace,
 )
+from sitter.contract_train import PersonalModel
 from sitter.wire import Since
 
 
@@ -104,6 +105,9 @@ class GenerateRequest(Message):
     # The format; None: the size of ``params`` (the style's) or the model's default. Set,
     # it wins over params.width/height: the size is the model's own for that ratio.
     aspect: Annotated[Aspect | None, Since(3)] = None
+    # The person's own LoRA (sitter/contract_train.py): loaded for this order only and
+    # unloaded after it; None: the base model alone, as before.
+    personal: Annotated[PersonalModel | None, Since(4)] = None
 
 
 class Progress(Message):
@@ -116,13 +120,17 @@ class Progress(Message):
 
     model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
-    stage: Literal["render", "detail"] = "render"  # detail: the face detail pass
+    # detail: the face detail pass; train: a personal model's training (step of steps)
+    stage: Literal["render", "detail", "train"] = "render"
     attempt: int = Field(1, ge=1, le=10, description="1: first render; 2+: re-renders.")
     variations: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=list, max_length=8)
     of: int = Field(0, ge=0, le=8, description="Variations in the order.")
     done: int = Field(0, ge=0, le=8, description="Variations finished (kept for good).")
     step: int = Field(0, ge=0, le=10_000)
     steps: int = Field(0, ge=0, le=10_000)
+    seconds_left: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=MAX_SECONDS, description="The engine's estimate; None: unknown."
+    )
 
 
 def progress_key(prefix: str, job_id: str) -> str:
@@ -190,3 +198,5 @@ class GenerateResult(Message):
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
     # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
     withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
+    # The sha256 of the personal model the order was rendered with; "": none.
+    personal_sha256: Annotated[str, Since(4)] = Field("", max_length=64)

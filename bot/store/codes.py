@@ -57,6 +57,7 @@ class Failure(StrEnum):
     PROTECTED = "protected"
     WITHHELD = "withheld"
     NOT_AVAILABLE = "not_available"
+    NOT_SUPPORTED = "not_supported"
     NOT_READY = "not_ready"
     OUT_OF_MEMORY = "out_of_memory"
     DROPPED = "dropped"
