@@ -42,3 +42,7 @@ CREATE UNIQUE INDEX personal_models_job ON personal_models (job_id) WHERE job_id
 -- agreed to, when), in the same table under its own kind; the studio's consent check
 -- reads kind 'studio' only.
 ALTER TABLE consents ADD COLUMN kind TEXT NOT NULL DEFAULT 'studio';
+
+-- The order was painted with the person's personal model (its summary and results say
+-- "personal model"): set when its request carried the model.
+ALTER TABLE orders ADD COLUMN personal INTEGER NOT NULL DEFAULT 0;

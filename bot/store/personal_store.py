@@ -155,6 +155,20 @@ class PersonalModels(Db):
         files = sum(self.media.delete(str(r["path"])) for r in rows if r["path"])
         return Dropped(models=len(rows), files=files, job_ids=jobs)
 
+    async def trainings_since(self, user_id: int, since: str) -> int:
+        """Trainings asked for since ``since`` that count (not cancelled before starting)."""
+        row = await self.one(
+            "SELECT COUNT(*) FROM personal_models WHERE user_id = ? AND created_at >= ? "
+            "AND NOT (status = 'cancelled' AND steps_done = 0)",
+            user_id,
+            since,
+        )
+        return int(row[0]) if row else 0
+
+    async def mark_personal_order(self, order_id: int, used: bool) -> None:
+        """The order's request carried (or no longer carries) the personal model."""
+        await self.run("UPDATE orders SET personal = ? WHERE id = ?", int(used), order_id)
+
     async def old_personal(self, cut: str) -> list[Row]:
         """Models made before ``cut`` (the reference retention period)."""
         return await self.all("SELECT * FROM personal_models WHERE created_at < ?", cut)

@@ -17,6 +17,7 @@ from bot.studio.core.words import detail_columns, detail_words, likeness_words
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
+from bot.studio.personal import words_personal as wpm
 from sitter import contract as c
 from sitter.packs import pack_name
 
@@ -69,6 +70,8 @@ def results_reply(
         name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
     row = dict(order)  # (an order from before migration 0011 reads as a plain one)
+    if row.get("personal"):  # painted with the person's personal model (0018)
+        text += "\n" + wpm.RESULTS_LINE
     if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what
         asked = json.loads(row["refine"])
         done = wp.refined_text(

@@ -90,6 +90,9 @@ class Tracker:
         # order's follower, pack_delivery.py, called by the order's).
         self.order_kind = OrderFollower(self.parts)
         self.followup_kind = FollowUpFollower(self.parts, followups)
+        from bot.studio.personal.follow import TrainFollower
+
+        self.train_kind = TrainFollower(self.parts)
         self.listening = False  # the event task runs and its last read worked
         self.edits_task = False  # run() has a task that flushes the progress edits
         self._event_at: float | None = None  # monotonic time of the last event read
@@ -257,6 +260,8 @@ class Tracker:
         self._waiting = [o for o in orders if o["status"] == "queued" and not o["pack"]]
         for vj in vjs:
             await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
+        for tr in await self.train_kind.unfinished():  # TEMPORARY until the kind table
+            await self._isolated(self.train_kind.follow(tr, False), "training", tr["id"])
         self.parts.snap = Snapshot()
         if self.s.plugin is not None:  # reports that could not reach the moderators yet
             await self._isolated(self.s.plugin.tick(), "moderation", 0)

@@ -24,6 +24,7 @@ from bot.studio.jobs.progress import running_text
 from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_orders as wo
+from bot.studio.personal.use import personal_for
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
 from bot.studio.photos.photos import embedding
@@ -106,7 +107,10 @@ class Orders:
         a pack every image it paints), counting those ordered before a /forget today."""
         pid = user["platform_user_id"]
         carried = await rights.carried_orders(self.s.store, user["platform"], pid)
-        return await self.s.store.images_since(user["id"], _today()) + carried
+        # a personal model's training counts as SITTER_TRAIN_QUOTA_COST images
+        trained = await self.s.store.trainings_since(user["id"], _today())
+        cost = self.s.settings.train_quota_cost
+        return await self.s.store.images_since(user["id"], _today()) + carried + trained * cost
 
     orders_today = images_today  # (its name before packs)
 
@@ -190,6 +194,7 @@ class Orders:
                 return _say(w.PORTRAIT_REMOVED)
             req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
+        await store.mark_personal_order(order_id, base.personal is not None)
         engine = self.s.engine
         job = job_of(order)
         with bind_order(job_id):  # the worker logs under the same id
@@ -229,6 +234,7 @@ class Orders:
             ],
             protected=await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
+            personal=await personal_for(store, order.user_id, refs[0].set_id if refs else None),
         )
 
     @staticmethod

@@ -106,7 +106,8 @@ def switched(on: bool) -> str:
 
 
 PERSONAL_TAG = "personal model"
-SUMMARY_LINE = "Personal model: on (learned from your photos)"
+SUMMARY_LINE = "Personal model: on (learned from your photos; /personal off to leave it out)"
+RESULTS_LINE = "Painted with your personal model."
 
 
 def outdated(have: int, need: int) -> str:

@@ -38,6 +38,8 @@ from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
 from bot.studio.wizard.wizard_start import consent_step, references_step
+from bot.studio.personal import words_personal as wpm
+from bot.studio.personal.use import in_use as personal_in_use
 from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
@@ -305,13 +307,17 @@ class Wizard:
 
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
+        summary = self.summary(turn.data) if pack is None else ""
+        ref = await self.s.store.current_set(turn.user["id"])
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+            summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
-            return w.confirm_text(self.summary(turn.data), VARIATIONS)
+            return w.confirm_text(summary, VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(
-            pack_summary(self.s.prompts, self.slots, pack, turn.data), pack.images, used, quota
-        )
+        whole = pack_summary(self.s.prompts, self.slots, pack, turn.data)
+        whole = "\n".join(x for x in (whole, summary) if x)
+        return wp.confirm_pack(whole, pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
