@@ -249,3 +249,33 @@ async def test_a_stale_offer_and_a_protected_face_are_refused(
     assert refused.text == wpm.PROTECTED
     assert not [j for j in fake.jobs.values() if j.name == c.JOB_TRAIN]
     assert await store.latest_personal(1) is None
+
+
+async def test_protecting_her_face_deletes_her_model_and_stops_a_training(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Someone protects the face (a moderator's protect): every set showing it loses its
+    photos, and a model learned from it goes, a training too (job and checkpoint)."""
+    from bot.store.moderation_store import ModerationStore
+    from bot.studio.moderation.protect_reach import protect_everywhere
+    from fake_answers import person_vector
+
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    ready = await store.latest_personal(1)
+    fake.delay[c.JOB_TRAIN] = 30.0
+    # a second training running when the decision lands (a new set would be the usual way)
+    second = await store.add_personal(1, ready["set_id"], "v", "terminal", "ann-chat", MIN)
+    await studio.personal.enqueue(second)
+    await until(studio, lambda: bool(fake.checkpoints), 10, "a checkpoint")
+    emb = c.Embedding(backend="fake", vector=person_vector("ann"))
+    pid = await ModerationStore(store).add_protected(emb, "moderator", None, None)
+    await protect_everywhere(
+        store, fake, [c.ProtectedFace(id=pid, embedding=emb)], "mod", None, set(), 5.0
+    )
+    assert await store.all("SELECT id FROM personal_models") == []
+    assert not store.media.path(ready["path"]).exists()
+    assert not fake.checkpoints and not [j for j in fake.jobs.values() if j.name == c.JOB_TRAIN]
