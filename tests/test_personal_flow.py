@@ -104,9 +104,10 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     offer_line = next(r for r in done if wpm.OFFER_BUTTON in str(r.buttons))
     assert "/train" in offer_line.text
     [offer] = await chat.press(wpm.OFFER_BUTTON, [offer_line])
-    for plain in ("small file", "only for your own orders", "never for anyone else", "/forget",
-                  "new set", "moderator", "30 days", "minutes", "images of today's limit"):  # fmt: skip
-        assert plain in offer.text, plain
+    plain = ("small file", "only for your own orders", "never for anyone else", "/forget")
+    plain += ("new set", "moderator", "30 days", "minutes", "images of today's limit")
+    for words in plain:
+        assert words in offer.text, words
     # /train and the /photos sheet offer the same.
     [again] = await chat.send("/train")
     assert again.text == offer.text
@@ -122,7 +123,7 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     assert (await store.consent(1))["version"] != wpm.CONSENT_VERSION  # the studio's own
     row = await store.personal(1)
     assert row["consent_version"] == wpm.CONSENT_VERSION and row["photos"] == MIN
-    [(job, job_id)] = [(j.name, i) for i, j in fake.jobs.items() if j.name == c.JOB_TRAIN]
+    [job_id] = [i for i, j in fake.jobs.items() if j.name == c.JOB_TRAIN]
     # Live progress: the one message edited with a bar, % and time left, and Stop.
     await until(studio, lambda: bool(_said(studio, "Learning your personal model")), 10, "bar")
     bar = _said(studio, "Learning your personal model")[-1]
@@ -142,7 +143,9 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     await chat.press(wpm.AGREE_BUTTON, [offer])
     await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
     row = await store.latest_personal(1)
-    assert row["status"] == "ready" and row["enabled"] == 1 and row["path"].startswith("u1/personal/")
+    assert (
+        row["status"] == "ready" and row["enabled"] == 1 and row["path"].startswith("u1/personal/")
+    )
     lora = store.media.read(row["path"])
     assert hashlib.sha256(lora).hexdigest() == row["sha256"]
     from safetensors import safe_open  # real safetensors bytes
@@ -233,8 +236,9 @@ async def test_below_the_minimum_the_model_is_out_of_date_and_a_new_set_deletes_
 async def test_a_stale_offer_and_a_protected_face_are_refused(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:
-    from bot.store.moderation_store import ModerationStore
     from fake_answers import person_vector
+
+    from bot.store.moderation_store import ModerationStore
 
     fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
     await _set(studio, fake, chat)
@@ -256,9 +260,10 @@ async def test_protecting_her_face_deletes_her_model_and_stops_a_training(
 ) -> None:
     """Someone protects the face (a moderator's protect): every set showing it loses its
     photos, and a model learned from it goes, a training too (job and checkpoint)."""
+    from fake_answers import person_vector
+
     from bot.store.moderation_store import ModerationStore
     from bot.studio.moderation.protect_reach import protect_everywhere
-    from fake_answers import person_vector
 
     fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
     await _set(studio, fake, chat)

@@ -121,6 +121,26 @@ class PersonalModels(Db):
             model_id,
         )
 
+    async def trainings_running(self, user_id: int, set_id: int | None = None) -> list[str]:
+        """Job ids of the person's trainings queued or running (of one set, or all)."""
+        rows = await self.all(
+            "SELECT job_id FROM personal_models WHERE user_id = ? AND (? IS NULL OR set_id = ?) "
+            "AND job_id IS NOT NULL AND status IN ('queued', 'running')",
+            user_id,
+            set_id,
+            set_id,
+        )
+        return [str(r[0]) for r in rows]
+
+    async def has_personal(self, user_id: int, set_id: int) -> bool:
+        """Any model row of this set (ready, learning, failed...)."""
+        row = await self.one(
+            "SELECT 1 FROM personal_models WHERE user_id = ? AND set_id = ? LIMIT 1",
+            user_id,
+            set_id,
+        )
+        return row is not None
+
     async def personal_job_ids(self, user_id: int) -> list[str]:
         rows = await self.all(
             "SELECT job_id FROM personal_models WHERE user_id = ? AND job_id IS NOT NULL", user_id

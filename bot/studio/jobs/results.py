@@ -14,10 +14,10 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
 from bot.studio.core.words import detail_columns, detail_words, likeness_words
+from bot.studio.personal import words_personal as wpm
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
-from bot.studio.personal import words_personal as wpm
 from sitter import contract as c
 from sitter.packs import pack_name
 

@@ -24,9 +24,9 @@ from bot.studio.jobs.progress import running_text
 from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_orders as wo
-from bot.studio.personal.use import personal_for
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
+from bot.studio.personal.use import personal_for
 from bot.studio.photos.photos import embedding
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights

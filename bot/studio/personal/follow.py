@@ -44,11 +44,15 @@ class TrainFollower:
         return await self.t.store.personal(ident)
 
     async def jobs(self, items: Sequence[Row]) -> list[tuple[str, str]]:
-        return [(c.JOB_TRAIN, r["job_id"]) for r in items if r["job_id"] and r["status"] in IN_FLIGHT]
+        return [
+            (c.JOB_TRAIN, r["job_id"]) for r in items if r["job_id"] and r["status"] in IN_FLIGHT
+        ]
 
     async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
         """Started, progress and done: each moves the chat's message on at once."""
-        return await self.one(ident) if ev.what in (What.STARTED, What.PROGRESS, What.DONE) else None
+        return (
+            await self.one(ident) if ev.what in (What.STARTED, What.PROGRESS, What.DONE) else None
+        )
 
     # --- following --------------------------------------------------------------------------
     async def follow(self, item: Row, fresh: bool) -> None:
@@ -127,7 +131,9 @@ class TrainFollower:
                 await self._lost(row)
                 return
             log.warning("personal model %s failed (%s)", row["id"], result.code)
-            await store.finish_personal(row["id"], "failed", error=words.engine_failure(result.code))
+            await store.finish_personal(
+                row["id"], "failed", error=words.engine_failure(result.code)
+            )
         elif isinstance(result, c.TrainResult):
             await self._keep(row, result)
         await gone.drop_trainings(engine, [job_id])  # its answer holds the file: not kept

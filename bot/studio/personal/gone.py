@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 
-from bot.store.personal_store import IN_FLIGHT, Dropped
+from bot.store.personal_store import Dropped
 from bot.store.store import Store
 from sitter.engine_client import Engine
 
@@ -38,30 +38,21 @@ async def drop_models(
 ) -> Dropped:
     """Delete the person's models (of ``set_id``, or all): trainings in flight leave
     Redis first, then rows and files (``keep_row``: a ready one stays as ``outdated``)."""
-    where = "user_id = ?" + (" AND set_id = ?" if set_id is not None else "")
-    args = [user_id] if set_id is None else [user_id, set_id]
-    running = await store.all(
-        f"SELECT job_id FROM personal_models WHERE {where} AND job_id IS NOT NULL "
-        f"AND status IN ({','.join('?' * len(IN_FLIGHT))})",
-        *args,
-        *IN_FLIGHT,
-    )
-    await drop_trainings(engine, [str(r[0]) for r in running])
+    await drop_trainings(engine, await store.trainings_running(user_id, set_id))
     dropped = await store.drop_personal(user_id, set_id, keep_row=keep_row)
     if dropped.models:
         log.info("personal models of user %s dropped: %s", user_id, dropped)
     return dropped
 
 
-async def below_minimum(store: Store, engine: Engine | None, user_id: int, set_id: int, minimum: int) -> bool:
+async def below_minimum(
+    store: Store, engine: Engine | None, user_id: int, set_id: int, minimum: int
+) -> bool:
     """After a photo left the set: fewer accepted photos than a model needs makes the
     set's model out of date (file gone, row ``outdated``). True when one was."""
     if await store.count_photos(set_id) >= minimum:
         return False
-    had = await store.one(
-        "SELECT 1 FROM personal_models WHERE user_id = ? AND set_id = ? LIMIT 1", user_id, set_id
-    )
-    if had is None:
+    if not await store.has_personal(user_id, set_id):
         return False
     dropped = await drop_models(store, engine, user_id, set_id, keep_row=True)
     return dropped.models > 0

@@ -74,7 +74,9 @@ class Personal:
             return []
         if await store.training_in_flight(user["id"]) is not None:
             return []
-        return [say(wpm.offer_after_done(accepted), await self.offer_button(user, set_id, accepted))]
+        return [
+            say(wpm.offer_after_done(accepted), await self.offer_button(user, set_id, accepted))
+        ]
 
     # --- the offer --------------------------------------------------------------------------
     async def train_command(self, turn: Turn) -> list[Reply]:
@@ -94,7 +96,10 @@ class Personal:
         if have < need:
             return say(wpm.need_photos(need, have) if have else wpm.NO_SET_YET)
         text = wpm.offer(
-            have, settings.train_minutes, settings.train_quota_cost, settings.reference_retention_days
+            have,
+            settings.train_minutes,
+            settings.train_quota_cost,
+            settings.reference_retention_days,
         )
         yes = Button(wpm.AGREE_BUTTON, pb.personal(pb.AGREE, set_id), "primary")
         no = Button(wpm.NOT_NOW_BUTTON, pb.personal(pb.NOT_NOW, set_id))

@@ -46,8 +46,6 @@ def offer_after_done(photos: int) -> str:
     )
 
 
-
-
 def need_photos(need: int, have: int) -> str:
     return (
         f"A personal model needs at least {need} accepted photos; your set has {have}. "

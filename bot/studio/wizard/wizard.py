@@ -31,6 +31,8 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.personal import words_personal as wpm
+from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
@@ -38,8 +40,6 @@ from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
 from bot.studio.wizard.wizard_start import consent_step, references_step
-from bot.studio.personal import words_personal as wpm
-from bot.studio.personal.use import in_use as personal_in_use
 from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
