@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.store.base import Db, Row, marks, now_iso
@@ -107,17 +108,20 @@ class Orders(Db):
         )
         return {int(r["id"]): r["progress"] for r in rows}
 
-    async def job_owner(self, job_id: str) -> tuple[str, int] | None:
-        """Who follows this engine job: ("order", order id) for an order or a pack's look,
-        ("followup", variation job id) for an upscale, label, avatar (job ids are unique)."""
-        row = await self.one(
-            "SELECT 'order' AS kind, id FROM orders WHERE job_id = ? "
-            "UNION ALL SELECT 'order', order_id FROM order_looks WHERE job_id = ? "
-            "UNION ALL SELECT 'followup', id FROM variation_jobs WHERE job_id = ? LIMIT 1",
-            job_id,
-            job_id,
-            job_id,
+    async def job_owner(
+        self, job_id: str, sources: Sequence[tuple[str, str, str]]
+    ) -> tuple[str, int] | None:
+        """Who follows this engine job: (kind, id) from the first of ``sources`` — (kind,
+        table, column): the kinds' table (bot/studio/jobs/kinds.py) — whose ``table``
+        has a row with this ``job_id``; ``column`` names the item followed (a pack's
+        look: its order). Job ids are unique; table and column come from code."""
+        if not sources:
+            return None
+        sql = " UNION ALL ".join(
+            f"SELECT '{kind}' AS kind, {column} AS id FROM {table} WHERE job_id = ?"
+            for kind, table, column in sources
         )
+        row = await self.one(sql + " LIMIT 1", *([job_id] * len(sources)))
         return (str(row["kind"]), int(row["id"])) if row is not None else None
 
     async def active_order(self, user_id: int) -> Row | None:
@@ -141,14 +145,17 @@ class Orders(Db):
         )
         return int(row[0]) if row else 0
 
-    async def orders_to_follow(self) -> list[Row]:
+    async def orders_to_follow(self, *, packs: bool | None = None) -> list[Row]:
         """Orders still queued/running, or finished but not yet told to their owner: the
-        columns the tracker's pass reads (it reads the whole row again before it acts)."""
+        columns the tracker's pass reads (it reads the whole row again before it acts).
+        ``packs``: only pack orders (True), only one-style orders (False), both (None)."""
+        which = {None: "", True: "AND pack IS NOT NULL ", False: "AND pack IS NULL "}[packs]
         return await self.all(
             "SELECT id, user_id, status, job_id, pack, kind, progress, platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
-            "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
+            + which
+            + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)
 
     # --- variations --------------------------------------------------------------------

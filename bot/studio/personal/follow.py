@@ -17,7 +17,7 @@ from bot.store.personal_store import IN_FLIGHT, KIND
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core.events import Reply
-from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.progress import EditPacer
 from bot.studio.personal import gone
 from bot.studio.personal import words_personal as wpm
@@ -28,9 +28,9 @@ from sitter.events import JobEvent, What
 log = logging.getLogger("bot.studio.jobs.tracking")
 
 
-class TrainFollower:
+class TrainFollower(Follower[Row]):
     def __init__(self, t: Parts) -> None:
-        self.t = t
+        super().__init__(t)
         self.personal = Personal(t.s, t.orders)
         self.pacer = EditPacer(t.s.settings.progress_edit_s)
         self.shown: dict[int, str] = {}  # model id -> the text its message shows
