@@ -284,3 +284,32 @@ async def test_protecting_her_face_deletes_her_model_and_stops_a_training(
     assert await store.all("SELECT id FROM personal_models") == []
     assert not store.media.path(ready["path"]).exists()
     assert not fake.checkpoints and not [j for j in fake.jobs.values() if j.name == c.JOB_TRAIN]
+
+
+async def test_a_failure_is_worded_from_its_code_and_a_lost_job_is_queued_again(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat)
+    used = await studio.orders.images_today(await store.user_by_id(1))
+    # A model family that can't learn one (the engine's code, worded here).
+    fake.fail_next(c.JOB_TRAIN, "not_supported", "qwen_edit can't train")
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "couldn't learn")), 10, "failure")
+    failed = _said(studio, "couldn't learn")[-1].text
+    assert "can't learn personal models" in failed and "qwen_edit" not in failed
+    row = await store.latest_personal(1)
+    assert row["status"] == "failed" and row["error"] == "not_supported" and row["path"] is None
+    cost = studio.settings.train_quota_cost
+    assert await studio.orders.images_today(await store.user_by_id(1)) == used + cost
+    # Redis lost the job: queued again (a new job id), then learned.
+    fake.serving[c.QUEUE_TRAIN] = False
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    row = await store.latest_personal(1)
+    fake.lose(row["job_id"])
+    fake.serving[c.QUEUE_TRAIN] = True
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    again = await store.personal(row["id"])
+    assert again["enqueues"] == 2 and again["job_id"] != row["job_id"]

@@ -1,7 +1,8 @@
 """A personal model leaves nothing behind (issue 23, item 5), on a real Redis and a real
 SQLite file: after /forget no byte of the LoRA (its file, an order's request carrying
 it, a training's checkpoint in Redis) is in the database, its files, the media folder
-or Redis; a moderator's purge and a ban reach it the same way (protect: test_personal_flow)."""
+or Redis; a moderator's removal, purge and ban reach it the same way, and so does the
+retention sweep (protect: test_personal_flow)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ from sitter import contract as c
 from sitter.config import load_settings
 
 ANN = Who("terminal", "ann", "ann-chat", "Ann")
+MIA = Who("terminal", "mia", "mods", "Mia", private=False, is_moderator=True)
 LORA = b"\x00personal-lora-bytes-" + hashlib.sha256(b"ann").digest() * 8
 CHECKPOINT = b"\x00checkpoint-of-ann-" + hashlib.sha256(b"ckpt").digest() * 4
 
@@ -93,12 +95,18 @@ async def test_after_forget_no_byte_of_the_model_is_anywhere(studio: Studio) -> 
     assert await store.all("SELECT id FROM personal_models WHERE user_id = ?", uid) == []
 
 
-@pytest.mark.parametrize("how", ["purge", "ban"])
+@pytest.mark.parametrize("how", ["remove", "purge", "ban"])
 async def test_a_moderators_decision_reaches_the_model(studio: Studio, how: str) -> None:
     store, settings = studio.store, studio.settings
     uid, job_id = await _ann_with_a_model(studio)
     mod = ModerationStore(store)
-    if how == "purge":  # what a purge/protect/ban decision does to the owner
+    if how == "remove":  # a moderator upholds a report: "remove images" (not a purge)
+        reporter = await store.ensure_user("terminal", "bob", "Bob", "bob-chat")
+        [vid, *_] = [v.id for v in await store.variations(1)]
+        rid = await mod.create_report(vid, reporter["id"], "not_me")
+        assert studio.moderation is not None
+        await studio.moderation.decide(MIA, rid, "rm")  # type: ignore[attr-defined]
+    elif how == "purge":  # what a purge/protect/ban decision does to the owner
         from bot.studio.rights import rights
 
         await rights.drop_person_jobs(store, studio.engine, uid)
@@ -110,3 +118,30 @@ async def test_a_moderators_decision_reaches_the_model(studio: Studio, how: str)
     assert await store.all("SELECT id FROM personal_models WHERE user_id = ?", uid) == []
     assert in_files(store.media.root, {"lora": LORA[-48:]}) == []
     assert (await studio.engine.state(c.JOB_TRAIN, job_id)).status == "missing"
+
+
+async def test_the_retention_sweep_deletes_a_model_after_the_reference_period(
+    studio: Studio,
+) -> None:
+    from datetime import timedelta
+
+    from bot.store.store import now_iso
+    from bot.studio.rights import rights
+
+    store = studio.store
+    seeded = await seed_person(store, "terminal", "ann", photos=3)
+    uid, set_id = seeded["user_id"], seeded["set_id"]
+    young = await store.add_personal(uid, set_id, "v", "terminal", "ann-chat", 3)
+    old = await store.add_personal(uid, set_id, "v", "terminal", "ann-chat", 3)
+    paths = {}
+    for mid, data in ((young, b"young" + LORA), (old, LORA)):
+        rel, sha = store.media.put(uid, "personal", data, "safetensors")
+        await store.set_personal(mid, path=rel, sha256=sha, status="ready")
+        paths[mid] = store.media.path(rel)
+    days = studio.settings.reference_retention_days
+    when = now_iso(-timedelta(days=days + 1))
+    await store.run("UPDATE personal_models SET created_at = ? WHERE id = ?", when, old)
+    swept = await rights.sweep(store, studio.settings)
+    assert swept["personal_models"] == 1
+    assert await store.personal(old) is None and not paths[old].exists()
+    assert await store.personal(young) is not None and paths[young].exists()
