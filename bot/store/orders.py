@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.store.base import Db, Row, marks, now_iso
+from bot.store.codes import Shown
 from bot.store.rows import Portrait
 
 ACTIVE_ORDER = ("queued", "running")
@@ -65,7 +66,6 @@ class Orders(Db):
             "finished_at",
             "delivered_at",
             "enqueues",
-            "progress",
         }
         if not fields or set(fields) - allowed:
             raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on an order")
@@ -90,23 +90,28 @@ class Orders(Db):
             "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
         )
 
-    async def set_progress(self, shown: list[tuple[int, str]]) -> None:
-        """What each order's progress message now says, for a batch of edits at once."""
+    async def set_progress(self, shown: list[tuple[int, Shown]]) -> None:
+        """What each order's progress message now shows (a code and params), for a batch
+        of edits at once."""
         async with self.tx():
-            for order_id, text in shown:
-                await self.run("UPDATE orders SET progress = ? WHERE id = ?", text, order_id)
+            for order_id, what in shown:
+                await self.run(
+                    "UPDATE orders SET progress_code = ?, progress_params = ? WHERE id = ?",
+                    *what.columns(),
+                    order_id,
+                )
 
-    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, str | None]:
+    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, Shown | None]:
         """Which of these orders are still queued or running, with what each one's
         progress message shows (one read for a batch)."""
         if not order_ids:
             return {}
         rows = await self.all(
-            f"SELECT id, progress FROM orders WHERE id IN ({marks(order_ids)}) "
-            "AND status IN ('queued', 'running')",
+            f"SELECT id, progress_code, progress_params FROM orders WHERE id IN "
+            f"({marks(order_ids)}) AND status IN ('queued', 'running')",
             *order_ids,
         )
-        return {int(r["id"]): r["progress"] for r in rows}
+        return {int(r["id"]): Shown.read(r["progress_code"], r["progress_params"]) for r in rows}
 
     async def job_owner(
         self, job_id: str, sources: Sequence[tuple[str, str, str]]
@@ -151,7 +156,8 @@ class Orders(Db):
         ``packs``: only pack orders (True), only one-style orders (False), both (None)."""
         which = {None: "", True: "AND pack IS NOT NULL ", False: "AND pack IS NULL "}[packs]
         return await self.all(
-            "SELECT id, user_id, status, job_id, pack, kind, progress, platform, chat_id, "
+            "SELECT id, user_id, status, job_id, pack, kind, progress_code, progress_params, "
+            "platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
             + which

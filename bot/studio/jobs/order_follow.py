@@ -10,14 +10,15 @@ import contextlib
 import logging
 from collections.abc import Sequence
 
-from bot.store.codes import IN_FLIGHT, OrderStatus
+from bot.store.codes import IN_FLIGHT, OrderStatus, Shown
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Reply
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
-from bot.studio.jobs.progress import running_text
+from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
+from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders.orders import VARIATIONS, job_of
 from sitter import contract as c
 from sitter.events import JobEvent, What
@@ -111,20 +112,23 @@ class OrderFollower(Follower[Row]):
             return  # put already (sent, or waiting its turn): nothing new to say
         self.t.shown[oid] = (position, note)
 
-        def make() -> tuple[Reply, str]:  # the words when it is sent, not for every move
-            text = self.t.orders.progress_text(oid, "queued", position, note)
-            return self.t.orders.progress_reply(oid, text, True), text
+        def make() -> tuple[Reply, Shown]:  # the words when it is sent, not for every move
+            shown = self.t.orders.progress_shown("queued", position, note)
+            return self.t.orders.progress_reply(oid, progress_words(oid, shown), True), shown
 
         self.t.edits.put(oid, order["platform"], order["chat_id"], make)
 
     def show_running(self, order: Row, prog: c.Progress | None) -> None:
-        self.t.shown.pop(order["id"], None)
-        text = running_text(order["id"], prog, VARIATIONS, self.t.bars)
-        if text != order["progress"]:
-            reply = self.t.orders.progress_reply(order["id"], text, False)
-            self.t.edits.put(
-                order["id"], order["platform"], order["chat_id"], lambda: (reply, text)
-            )
+        oid = order["id"]
+        self.t.shown.pop(oid, None)
+        shown = running_shown(prog, VARIATIONS, self.t.bars, oid)
+        if shown != Shown.read(order["progress_code"], order["progress_params"]):
+
+            def make() -> tuple[Reply, Shown]:  # the words when it is sent
+                text = progress_words(oid, shown)
+                return self.t.orders.progress_reply(oid, text, False), shown
+
+            self.t.edits.put(oid, order["platform"], order["chat_id"], make)
 
     async def _enqueue_order(self, oid: int, *, lost_job: str | None) -> Reply | None:
         """Enqueue under the person's lock, after reading the order again: gone (forgotten),

@@ -16,7 +16,7 @@ import json
 import logging
 from collections.abc import Sequence
 
-from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus
+from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus, Shown
 from bot.store.media import PACK_SHEETS
 from bot.store.rows import Portrait
 from bot.store.store import Row, now_iso
@@ -27,6 +27,7 @@ from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.words import detail_words, likeness_words
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
+from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_packs as wp
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
@@ -112,10 +113,15 @@ async def follow_pack(t: Parts, order: Row) -> None:
                     finished_at=now_iso(),
                 )
         else:
-            text, cancellable = await packs.progress_text(order, looks, note=await t.note())
-            if text != order["progress"]:
-                reply = t.orders.progress_reply(oid, text, cancellable)
-                t.edits.put(oid, order["platform"], order["chat_id"], lambda: (reply, text))
+            shown, cancellable = await packs.progress_shown(order, looks, note=await t.note())
+            if shown != Shown.read(order["progress_code"], order["progress_params"]):
+                name = packs.name(order)
+
+                def make() -> tuple[Reply, Shown]:  # the words when it is sent
+                    text = progress_words(oid, shown, name)
+                    return t.orders.progress_reply(oid, text, cancellable), shown
+
+                t.edits.put(oid, order["platform"], order["chat_id"], make)
             return
     order = await store.order(oid)
     if order is None or order["delivered_at"]:

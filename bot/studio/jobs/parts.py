@@ -38,7 +38,7 @@ class Snapshot:
     it is empty and each job's state is asked on its own."""
 
     states: dict[str, JobState] = field(default_factory=dict)
-    note: str | None = None
+    note: dict[str, Any] | None = None  # the no-worker note's params ({}: a worker is alive)
 
 
 _PASS: ContextVar[Snapshot | None] = ContextVar("tracker_pass", default=None)
@@ -53,7 +53,8 @@ class Parts:
     pacer: EditPacer  # one order's progress message: one edit every SITTER_PROGRESS_EDIT_S
     bars: Bars  # each order's bar only moves forward
     followups: FollowUps
-    shown: dict[int, tuple[int | None, str]] = field(default_factory=dict)  # position, note put
+    # Per order: the queue position and no-worker note last put (nothing new: no edit).
+    shown: dict[int, tuple[int | None, dict[str, Any]]] = field(default_factory=dict)
     # The tracker's: a job of ours left a queue (positions behind it may move).
     started: Callable[[str], None] = lambda job: None
 
@@ -85,11 +86,12 @@ class Parts:
         known = self.snap.states.pop(job_id, None)  # used once: a second look asks again
         return known if known is not None else await self.engine.state(job, job_id)
 
-    async def note(self) -> str:
-        """ " The engine isn't running..." (read once per pass)."""
+    async def note(self) -> dict[str, Any]:
+        """The no-worker note's params, ``{}`` while a worker is alive (read once per
+        pass; worded with the progress, bot/studio/jobs/words_progress.py)."""
         snap = self.snap
         if snap.note is None:
-            snap.note = await self.orders.no_worker_note()
+            snap.note = await self.orders.engine_gone()
         return snap.note
 
     def person(self, user_id: int) -> asyncio.Lock:
