@@ -10,8 +10,7 @@ CREATE TABLE personal_models (
     id              INTEGER PRIMARY KEY AUTOINCREMENT,
     user_id         INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
     set_id          INTEGER NOT NULL REFERENCES reference_sets (id) ON DELETE CASCADE,
-    status          TEXT NOT NULL DEFAULT 'queued'
-        CHECK (status IN ('queued', 'running', 'ready', 'failed', 'cancelled', 'outdated')),
+    status          TEXT NOT NULL DEFAULT 'queued',  -- TrainingStatus (bot/store/codes.py)
     error           TEXT,                        -- a failure code (bot/store/codes.py)
     job_id          TEXT,
     enqueues        INTEGER NOT NULL DEFAULT 0,
@@ -31,7 +30,7 @@ CREATE TABLE personal_models (
     created_at      TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     finished_at     TEXT,
     delivered_at    TEXT,
-    -- a ready model has its file (the migration runner splits on semicolons: no triggers)
+    -- a ready model has its file
     CHECK (status != 'ready' OR (path IS NOT NULL AND sha256 IS NOT NULL))
 );
 CREATE INDEX personal_models_user ON personal_models (user_id);
@@ -46,3 +45,23 @@ ALTER TABLE consents ADD COLUMN kind TEXT NOT NULL DEFAULT 'studio';
 -- The order was painted with the person's personal model (its summary and results say
 -- "personal model"): set when its request carried the model.
 ALTER TABLE orders ADD COLUMN personal INTEGER NOT NULL DEFAULT 0;
+
+-- Its status and failure codes guarded like the other tables' (0016): a write of a code
+-- outside bot/store/codes.py's TrainingStatus / Failure is refused.
+CREATE TRIGGER personal_models_status_insert BEFORE INSERT ON personal_models
+WHEN NEW.status NOT IN ('queued', 'running', 'ready', 'failed', 'cancelled', 'outdated')
+BEGIN SELECT RAISE(ABORT, 'personal_models.status: not a TrainingStatus code (bot/store/codes.py)'); END;
+
+CREATE TRIGGER personal_models_status_update BEFORE UPDATE OF status ON personal_models
+WHEN NEW.status NOT IN ('queued', 'running', 'ready', 'failed', 'cancelled', 'outdated')
+BEGIN SELECT RAISE(ABORT, 'personal_models.status: not a TrainingStatus code (bot/store/codes.py)'); END;
+
+CREATE TRIGGER personal_models_error_insert BEFORE INSERT ON personal_models
+WHEN NEW.error IS NOT NULL AND NEW.error NOT IN (
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+BEGIN SELECT RAISE(ABORT, 'personal_models.error: not a Failure code (bot/store/codes.py)'); END;
+
+CREATE TRIGGER personal_models_error_update BEFORE UPDATE OF error ON personal_models
+WHEN NEW.error IS NOT NULL AND NEW.error NOT IN (
+    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+BEGIN SELECT RAISE(ABORT, 'personal_models.error: not a Failure code (bot/store/codes.py)'); END;

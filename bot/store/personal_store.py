@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.base import Db, Row, now_iso
+from bot.store.codes import TrainingStatus
 
 KIND = "personal"  # the media kind (folder) of model files
-IN_FLIGHT = ("queued", "running")
+IN_FLIGHT = (TrainingStatus.QUEUED.value, TrainingStatus.RUNNING.value)
 _COLUMNS = frozenset(
     {
         "status",
