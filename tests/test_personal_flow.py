@@ -185,6 +185,8 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     await bob.press("I agree")
     [refused] = await bob.send(Press(BOB, pmb.personal(pmb.OFF, row["id"])))
     assert refused.text == wpm.NOT_YOURS
+    [refused] = await bob.send(Press(BOB, pmb.personal(pmb.AGREE, row["set_id"])))
+    assert refused.text == wpm.NOT_YOUR_OFFER
 
     # /forget: no byte of the model left in the database, its files or the media folder.
     await chat.send("/forget")

@@ -64,6 +64,11 @@ class PersonalModels(Db):
             steps,
         )
 
+    async def set_owner(self, set_id: int) -> int | None:
+        """Whose reference set this is (None: no such set)."""
+        row = await self.one("SELECT user_id FROM reference_sets WHERE id = ?", set_id)
+        return None if row is None else int(row[0])
+
     async def personal(self, model_id: int) -> Row | None:
         return await self.one("SELECT * FROM personal_models WHERE id = ?", model_id)
 

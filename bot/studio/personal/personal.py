@@ -10,7 +10,9 @@ from __future__ import annotations
 import logging
 import secrets
 
-from bot.store.store import Row
+from bot.store.codes import Failure
+from bot.store.personal_store import IN_FLIGHT
+from bot.store.store import Row, now_iso
 from bot.studio.core.conversation import Turn, say
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import Routes, command_args
@@ -109,8 +111,10 @@ class Personal:
     async def press(self, user: Row, p: PersonalPress) -> list[Reply]:
         if p.kind in (pb.OFFER, pb.AGREE, pb.NOT_NOW):
             ref = await self.s.store.current_set(user["id"])
-            if ref["id"] != p.id:  # an offer for a set this person has no more
-                return [say(wpm.SET_CHANGED)]
+            if ref["id"] != p.id:  # someone else's offer, or one for a set changed since
+                owner = await self.s.store.set_owner(p.id)
+                mine = owner is None or owner == user["id"]
+                return [say(wpm.SET_CHANGED if mine else wpm.NOT_YOUR_OFFER)]
             if p.kind == pb.OFFER:
                 return [await self.offer(user, p.id)]
             if p.kind == pb.NOT_NOW:
@@ -170,8 +174,8 @@ class Personal:
         assert row is not None
         photos = (await store.photos(row["set_id"], "accepted"))[: c.MAX_TRAIN_PHOTOS]
         if not photos:
-            await store.finish_personal(model_id, "failed", error="references_gone")
-            return say(wpm.failed("references_gone", ""))
+            await store.finish_personal(model_id, "failed", error=Failure.REFERENCES_GONE.value)
+            return say(wpm.failed(Failure.REFERENCES_GONE, ""))
         job_id = f"{await self.s.job_prefix()}-t{model_id}-{secrets.token_hex(4)}"
         req = c.TrainRequest(
             train_id=job_id,
@@ -198,11 +202,11 @@ class Personal:
 
     async def cancel(self, row: Row) -> Reply:
         """Stop: the job and its checkpoint leave Redis; the row keeps only the fact."""
-        if row["status"] not in ("queued", "running"):
+        if row["status"] not in IN_FLIGHT:
             return say(wpm.NOTHING_TO_STOP)
         if row["job_id"]:
             await gone.drop_trainings(self.s.engine, [str(row["job_id"])])
-        await self.s.store.finish_personal(row["id"], "cancelled", delivered_at=_now())
+        await self.s.store.finish_personal(row["id"], "cancelled", delivered_at=now_iso())
         return say(wpm.STOPPED, edit_key=edit_key(row["id"]))
 
     # --- the switch -------------------------------------------------------------------------
@@ -228,9 +232,3 @@ class Personal:
 
 def _number(v: object) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
-
-
-def _now() -> str:
-    from bot.store.store import now_iso
-
-    return now_iso()

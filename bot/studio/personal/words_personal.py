@@ -68,6 +68,7 @@ NO_TRAINER = (
 STOPPED = "Stopped: the training is cancelled and nothing of it is kept."
 NOTHING_TO_STOP = "There is no training of yours to stop."
 NOT_YOURS = "That's not your personal model."
+NOT_YOUR_OFFER = "That offer was made to someone else."
 GONE = "That personal model no longer exists."
 NO_MODEL = "You have no personal model for your current photos. /train to learn one."
 
