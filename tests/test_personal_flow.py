@@ -315,3 +315,24 @@ async def test_a_failure_is_worded_from_its_code_and_a_lost_job_is_queued_again(
     await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
     again = await store.personal(row["id"])
     assert again["enqueues"] == 2 and again["job_id"] != row["job_id"]
+
+
+async def test_a_packs_looks_carry_the_model_and_their_albums_say_so(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    fake, chat = fake_engine, Chat(studio, ANN)
+    _record_generations(fake)
+    await _set(studio, fake, chat)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    await chat.send("/new")
+    await chat.press("Packs")
+    await chat.press("LinkedIn headshots")
+    [summary] = await chat.press("Soft daylight")
+    assert wpm.SUMMARY_LINE in summary.text
+    await chat.press("✓ Queue it")
+    albums = lambda: [r for _, r in _sent(studio).sent if r.images and "look " in r.text]  # noqa: E731
+    await until(studio, lambda: len(albums()) == 4, 20, "the looks")
+    assert all(wpm.RESULTS_LINE in r.text for r in albums())
+    assert len(_generated(fake)) == 4 and all(r.personal is not None for r in _generated(fake))
