@@ -17,6 +17,7 @@ CREATE TABLE personal_models (
     photos          INTEGER NOT NULL DEFAULT 0,  -- accepted photos it was asked on
     steps           INTEGER NOT NULL DEFAULT 0,  -- steps asked (0: the engine's default)
     steps_done      INTEGER NOT NULL DEFAULT 0,
+    quota_cost      INTEGER NOT NULL DEFAULT 0,  -- images of the daily quota it counts as
     sha256          TEXT,
     path            TEXT,                        -- u<id>/personal/<sha256>.safetensors
     consent_version TEXT NOT NULL,

@@ -303,8 +303,7 @@ async def test_a_failure_is_worded_from_its_code_and_a_lost_job_is_queued_again(
     assert "can't learn personal models" in failed and "qwen_edit" not in failed
     row = await store.latest_personal(1)
     assert row["status"] == "failed" and row["error"] == "not_supported" and row["path"] is None
-    cost = studio.settings.train_quota_cost
-    assert await studio.orders.images_today(await store.user_by_id(1)) == used + cost
+    assert await studio.orders.images_today(await store.user_by_id(1)) == used  # failed: free
     # Redis lost the job: queued again (a new job id), then learned.
     fake.serving[c.QUEUE_TRAIN] = False
     [offer] = await chat.send("/train")
@@ -315,6 +314,13 @@ async def test_a_failure_is_worded_from_its_code_and_a_lost_job_is_queued_again(
     await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
     again = await store.personal(row["id"])
     assert again["enqueues"] == 2 and again["job_id"] != row["job_id"]
+    cost = studio.settings.train_quota_cost  # learned: it counts, and /forget carries it
+    assert await studio.orders.images_today(await store.user_by_id(1)) == used + cost
+    await chat.send("/forget")
+    await chat.press("Yes, delete everything")
+    await chat.send("/start")
+    await chat.press("I agree")
+    assert await studio.orders.images_today(await store.user_by_id(2)) == cost
 
 
 async def test_a_packs_looks_carry_the_model_and_their_albums_say_so(

@@ -51,10 +51,12 @@ class PersonalModels(Db):
         chat_id: str,
         photos: int,
         steps: int = 0,
+        quota_cost: int = 0,
     ) -> int:
+        """``quota_cost``: images of the daily quota it counts as (images_since)."""
         return await self.run(
             "INSERT INTO personal_models (user_id, set_id, consent_version, platform, chat_id, "
-            "photos, steps) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "photos, steps, quota_cost) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             user_id,
             set_id,
             consent_version,
@@ -62,6 +64,7 @@ class PersonalModels(Db):
             chat_id,
             photos,
             steps,
+            quota_cost,
         )
 
     async def set_owner(self, set_id: int) -> int | None:
@@ -180,16 +183,6 @@ class PersonalModels(Db):
                     await self.run("DELETE FROM personal_models WHERE id = ?", r["id"])
         files = sum(self.media.delete(str(r["path"])) for r in rows if r["path"])
         return Dropped(models=len(rows), files=files, job_ids=jobs)
-
-    async def trainings_since(self, user_id: int, since: str) -> int:
-        """Trainings asked for since ``since`` that count (not cancelled before starting)."""
-        row = await self.one(
-            "SELECT COUNT(*) FROM personal_models WHERE user_id = ? AND created_at >= ? "
-            "AND NOT (status = 'cancelled' AND steps_done = 0)",
-            user_id,
-            since,
-        )
-        return int(row[0]) if row else 0
 
     async def mark_personal_order(self, order_id: int, used: bool) -> None:
         """The order's request carried (or no longer carries) the personal model."""

@@ -108,10 +108,7 @@ class Orders:
         a pack every image it paints), counting those ordered before a /forget today."""
         pid = user["platform_user_id"]
         carried = await rights.carried_orders(self.s.store, user["platform"], pid)
-        # a personal model's training counts as SITTER_TRAIN_QUOTA_COST images
-        trained = await self.s.store.trainings_since(user["id"], _today())
-        cost = self.s.settings.train_quota_cost
-        return await self.s.store.images_since(user["id"], _today()) + carried + trained * cost
+        return await self.s.store.images_since(user["id"], _today()) + carried
 
     orders_today = images_today  # (its name before packs)
 

@@ -154,6 +154,7 @@ class Personal:
             user["platform"],
             user["chat_id"] or "",
             len(photos),
+            quota_cost=settings.train_quota_cost,
         )
         return await self.enqueue(model_id)
 
