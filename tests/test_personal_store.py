@@ -1,4 +1,4 @@
-"""The personal model's table (migrations/0018_personal_models.sql) keeps codes only and
+"""The personal model's table (migrations/0017_personal_models.sql) keeps codes only and
 guards them: a status outside TrainingStatus, a failure outside Failure and a ready model
 without its file are refused by the database itself."""
 
@@ -16,7 +16,7 @@ from bot.store.store import Store
 
 
 def test_the_guards_list_exactly_the_enums() -> None:
-    sql = (MIGRATIONS_DIR / "0018_personal_models.sql").read_text()
+    sql = (MIGRATIONS_DIR / "0017_personal_models.sql").read_text()
     triggers = re.findall(r"CREATE TRIGGER (\w+) .*?NOT IN \((.*?)\)\s*BEGIN", sql, re.S)
     assert len(triggers) == 4
     for name, listed in triggers:

@@ -47,7 +47,7 @@ class FollowUpStatus(StrEnum):
 
 
 class TrainingStatus(StrEnum):
-    """A personal model's training (personal_models.status, migration 0018)."""
+    """A personal model's training (personal_models.status, migration 0017)."""
 
     QUEUED = "queued"
     RUNNING = "running"

@@ -52,7 +52,7 @@ class People(Db):
     async def record_consent(
         self, user_id: int, version: str, text: str, kind: str = "studio"
     ) -> int:
-        """``kind``: the studio's own consent, or ``personal`` (a personal model, 0018)."""
+        """``kind``: the studio's own consent, or ``personal`` (a personal model, 0017)."""
         return await self.run(
             "INSERT INTO consents (user_id, version, text, kind) VALUES (?, ?, ?, ?)",
             user_id,

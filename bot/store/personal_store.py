@@ -1,4 +1,4 @@
-"""Personal models (migrations/0018_personal_models.sql): one row per training of a
+"""Personal models (migrations/0017_personal_models.sql): one row per training of a
 person's LoRA on one reference set. Codes and parameters only; the file lives in the
 person's media folder (``u<id>/personal/``), so /forget's folder deletion reaches it
 too. Deleting is :meth:`PersonalModels.drop_personal`: rows and files of a person (or

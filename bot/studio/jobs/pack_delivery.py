@@ -251,7 +251,7 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
         first = shown[0]["idx"] if shown else look["first"]
         last = shown[-1]["idx"] if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
-        if dict(order).get("personal"):  # painted with the person's personal model (0018)
+        if dict(order).get("personal"):  # painted with the person's personal model (0017)
             text += "\n" + wpm.RESULTS_LINE
         if not shown:
             held = words.withheld_line(len(json.loads(look["seeds"])))

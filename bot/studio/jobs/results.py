@@ -70,7 +70,7 @@ def results_reply(
         name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
     row = dict(order)  # (an order from before migration 0011 reads as a plain one)
-    if row.get("personal"):  # painted with the person's personal model (0018)
+    if row.get("personal"):  # painted with the person's personal model (0017)
         text += "\n" + wpm.RESULTS_LINE
     if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what
         asked = json.loads(row["refine"])
