@@ -78,6 +78,7 @@ class QwenImageEdit(ReferenceFamily):
     tiny_models = ("tiny-qwen-edit",)
     img2img_class = "QwenImageEditPlusPipeline"  # the same pipeline, started from an image
     max_references = MAX_PICTURES
+    image_noun = ("Picture", "Pictures")  # its text encoder's own "Picture 1: <image>"
     min_references = 1  # the pipeline sizes its output from the last picture: never none
 
     def defaults(self, tiny: bool) -> Defaults:
