@@ -114,8 +114,8 @@ from sitter.wire import ALWAYS
 # job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
 # fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
 # answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: portraits of
-# two people (GenerateRequest.partner_references/placement, Variation.partner_similarity/
-# partner_threshold, Verdict.ONE_FACE/STRANGER) (issue 24).
+# two people (GenerateRequest and RefineRequest .partner_references/placement,
+# Variation.partner_similarity/partner_threshold, Verdict.ONE_FACE/STRANGER) (issue 24).
 CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------

@@ -24,8 +24,10 @@ from sitter.contract_render import (
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Reference,
 )
+from sitter.wire import Since
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -131,6 +133,10 @@ class RefineRequest(Message):
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
     protected: list[ProtectedFace] = Field(default_factory=list)
+    # A portrait of two people (contract 4): the second person's references and the
+    # placement, as in its GenerateRequest; the outputs are gated for both.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
     @model_validator(mode="after")
     def _relight_names_a_light(self) -> RefineRequest:
