@@ -115,6 +115,7 @@ from sitter.wire import ALWAYS
 # fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
 # answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: portraits of
 # two people (GenerateRequest and RefineRequest .partner_references/placement,
+# CheckPromptRequest.two_people,
 # Variation.partner_similarity/partner_threshold, Verdict.ONE_FACE/STRANGER) (issue 24).
 CONTRACT_VERSION = 4
 
