@@ -121,6 +121,36 @@ def _settings(model: str, data: Path, redis_url: str, queue_prefix: str) -> Sett
     )
 
 
+def _vary(
+    runtime: Runtime, req: c.GenerateRequest, portrait: bytes, monkeypatch: pytest.MonkeyPatch
+) -> tuple[c.RefineResult, dict[str, Any]]:
+    """Vary one delivered portrait of the two (engine/refine.py, as the refine job runs
+    it): what the image-to-image pipeline was given."""
+    from engine.pipeline.detail_render import detail_pipe
+    from engine.refine import refine
+
+    calls = Calls(monkeypatch, detail_pipe(runtime.require_pipeline()))
+    res = refine(
+        runtime,
+        c.RefineRequest(
+            generation_id=f"{req.generation_id}-varied",
+            mode=c.RefineMode.VARY,
+            image=portrait,
+            prompt=req.prompt,
+            reference_prompt=req.reference_prompt,
+            seeds=[9],
+            references=req.references,
+            partner_references=req.partner_references,
+            placement=req.placement,
+            max_attempts=1,
+        ),
+    )
+    [v] = res.variations  # gated for both people, like the order
+    assert v.verdict == c.Verdict.NO_FACE and v.partner_threshold is not None
+    [call] = calls.kwargs
+    return res, call
+
+
 def _two_person_variations(res: c.GenerateResult) -> None:
     assert [v.seed for v in res.variations] == [3, 4]
     for v in res.variations:
@@ -182,6 +212,19 @@ async def test_klein_sees_both_people_in_order_and_reads_who_is_who(
     # the first two are the first person's: their crops differ from the second person's
     assert not np.array_equal(np.asarray(images[0]), np.asarray(images[2]))
 
+    # Varied: the edited portrait plus one photo of each (klein takes 4 inputs in all),
+    # numbered again for the model.
+    res = await _through_the_worker(settings, klein, req)
+    _, edit = _vary(klein, req, res.variations[0].image, monkeypatch)
+    assert [np.asarray(i).tobytes() for i in edit["image_reference"]] == [
+        np.asarray(expected[0]).tobytes(),
+        np.asarray(expected[2]).tobytes(),
+    ]
+    assert (
+        "Reference image 1 shows the first person; reference image 2 shows the second person."
+        in edit["prompt"]
+    )
+
 
 async def test_sdxl_masks_each_persons_identity_to_their_side(
     sdxl: Runtime,
@@ -226,6 +269,14 @@ async def test_sdxl_masks_each_persons_identity_to_their_side(
     [during] = calls.scales
     assert during and all(s == [scale / crops] * (2 * crops) for s in during)
     assert all(s == scale for s in _ip_scales(loaded.pipe))  # one scale again after
+
+    # Varied (image to image): the same two masks on the img2img pipeline.
+    res = await _through_the_worker(settings, sdxl, req)
+    _, edit = _vary(sdxl, req, res.variations[0].image, monkeypatch)
+    [masks] = edit["cross_attention_kwargs"]["ip_adapter_masks"]
+    assert tuple(masks.shape) == (1, 2 * crops, 64, 64)
+    assert masks[0, 0, :, :32].min() == 1 and masks[0, -1, :, :32].max() == 0
+    assert all(s == scale for s in _ip_scales(loaded.pipe))
 
 
 def test_the_family_words_two_people_for_any_placement(sdxl: Runtime) -> None:
@@ -291,3 +342,28 @@ def test_generate_explains_the_two_person_options(
     assert "side_by_side, shoulder_to_shoulder, facing, back_to_back" in said
     assert "second person's own folder" in refused(partner_photos=str(photos))
     assert "takes --style" in refused(partner_photos=str(photos), pack="avatar")
+
+
+def test_the_check_prompt_job_counts_the_wording_for_two(klein: Runtime, data: Path) -> None:
+    """The bot asks before queueing (CheckPromptRequest.two_people): counted as klein words
+    it for two, in its longest placement; the one-person count is shorter."""
+    from engine.families import KLEIN
+    from engine.pipeline.klein import prompt_tokens
+    from engine.prompt_check import check_prompt
+
+    lib = PromptLibrary.load()
+    answers = {"attire": "a red scarf"}
+    one = c.CheckPromptRequest(
+        prompt=lib.style("watercolor").compose(answers, lib.subject()),
+        reference_prompt=lib.reference_prompt("watercolor", answers),
+    )
+    two = one.model_copy(update={"two_people": True})
+    settings = load_settings(model="tiny-klein", face_backend="dlib", data_dir=data / "klein")
+    alone, together = check_prompt(settings, one), check_prompt(settings, two)
+    assert alone.tokens is not None and together.tokens is not None
+    assert together.tokens > alone.tokens
+    tok = klein.require_pipeline().pipe.tokenizer
+    assert together.tokens == max(
+        prompt_tokens(tok, KLEIN.together_prompt(one.prompt, one.reference_prompt, p))
+        for p in c.Placement
+    )

@@ -51,6 +51,7 @@ class OrderInputs:
     prompt: str
     ref_images: list[Image.Image] = field(default_factory=list)
     ref_latents: Any = None
+    ref_counts: tuple[int, ...] = ()  # two people: how many of ``ref_images`` are whose
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ class Draw:
     # first's) and where the two stand (a reference family has both in ``ref_images``).
     partner_crops: Sequence[Image.Image] = ()
     placement: c.Placement | None = None
+    ref_counts: tuple[int, ...] = ()  # how many of ``ref_images`` are each person's
 
 
 class Family(ABC):
@@ -319,7 +321,26 @@ class ReferenceFamily(Family):
             req.prompt, req.reference_prompt, req.placement, (len(first), len(second))
         )
         self.check_order_prompt(loaded, prompt)
-        return OrderInputs(prompt, [*first, *second], self.latents_cache())
+        counts = (len(first), len(second))
+        return OrderInputs(prompt, [*first, *second], self.latents_cache(), counts)
+
+    def edit_references(
+        self, draw: Draw, room: int, first_number: int
+    ) -> tuple[list[Image.Image], str]:
+        """(the photos beside an edited image, the prompt) for image-to-image: ``room``
+        photos at most; two people: as many of each, the prompt numbering them from
+        ``first_number`` (the model's own count of its input images)."""
+        from engine.families.together import renumber
+
+        images = list(draw.ref_images)
+        if len(draw.ref_counts) != 2:
+            return images[:room], draw.prompt
+        n_first, n_second = draw.ref_counts
+        each = max(1, room // 2)
+        kept = (min(each, n_first), min(each, n_second))
+        chosen = [*images[: kept[0]], *images[n_first : n_first + kept[1]]]
+        prompt = renumber(draw.prompt, draw.ref_counts, kept, self.image_noun, first_number)
+        return chosen, prompt
 
     def latents_cache(self) -> Any:
         """The order's cache of its pictures' VAE latents (engine.pipeline.klein's)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -242,7 +243,14 @@ class StableDiffusion(Family):
             steps = refine_steps(params.steps, strength)
         try:
             with torch.inference_mode():
-                identity = identity_kwargs(loaded, draw.refs, draw.crops, cfg=cfg, batch=n)
+                if draw.partner_crops:  # two people (vary / relight): one face mask each
+                    side = image[0] if isinstance(image, list) else image
+                    w, h = size.get("width", side.width), size.get("height", side.height)
+                    identity = self._pair_identity(
+                        loaded, draw, replace(params, width=w, height=h), cfg
+                    )
+                else:
+                    identity = identity_kwargs(loaded, draw.refs, draw.crops, cfg=cfg, batch=n)
                 out = pipe(
                     **text,
                     image=image,
@@ -258,6 +266,8 @@ class StableDiffusion(Family):
                 )
         finally:
             clear_identity(loaded)  # the person's crop features leave the shared pipeline
+            if draw.partner_crops:
+                loaded.pipe.set_ip_adapter_scale(params.identity_scale)  # one scale again
         return list(out.images)
 
     def render_from(

@@ -46,8 +46,8 @@ TEXT_PLACEMENT = {
     Placement.BACK_TO_BACK: "two people standing back to back, heads turned towards the camera",
 }
 PAIR_SUFFIX = (
-    "exactly two people, each appearing once; keep each person's own face, facial features, "
-    "skin tone and hair as in their own {images}, never blend the two faces"
+    "exactly two people, each appearing once, each with their own face, skin tone and hair "
+    "from their own {images}"
 )
 
 # The part of the width (left, right as shares) each person's identity adapter paints:
@@ -70,10 +70,11 @@ def _numbers(first: int, count: int) -> str:
     return n[0] if len(n) == 1 else f"{', '.join(n[:-1])} and {n[-1]}"
 
 
-def who_is_who(counts: Sequence[int], noun: tuple[str, str]) -> str:
-    """ "Reference images 1 and 2 show the first person; reference image 3 shows the second
-    person." for ``counts`` (2, 1): the images in the order the model gets them."""
-    parts, start = [], 1
+def who_is_who(counts: Sequence[int], noun: tuple[str, str], start: int = 1) -> str:
+    """Who each input image shows, in the order the model gets them: for ``counts``
+    (2, 1), "Reference images 1 and 2 show the first person; reference image 3 shows the
+    second person." (numbered from ``start``)."""
+    parts = []
     for count, who in zip(counts, ("the first person", "the second person"), strict=True):
         one, many = noun
         verb = "shows" if count == 1 else "show"
@@ -81,6 +82,18 @@ def who_is_who(counts: Sequence[int], noun: tuple[str, str]) -> str:
         start += count
     sentence = "; ".join(parts)
     return sentence[0].upper() + sentence[1:] + "."
+
+
+def renumber(
+    prompt: str,
+    counts: Sequence[int],
+    kept: Sequence[int],
+    noun: tuple[str, str],
+    start: int = 1,
+) -> str:
+    """The two-person wording for an edit that shows the model ``kept`` photos of each
+    person (of the order's ``counts``), numbered from ``start``."""
+    return prompt.replace(who_is_who(counts, noun), who_is_who(kept, noun, start), 1)
 
 
 def reference_pair_prompt(

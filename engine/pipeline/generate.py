@@ -106,12 +106,13 @@ def render(
     ref_latents: Any = None,
     partner_crops: Sequence[Image.Image] = (),
     placement: Placement | None = None,
+    ref_counts: tuple[int, ...] = (),
 ) -> list[Image.Image]:
     """One batched render by the model's family: one image per seed. ``refs`` /
     ``crops``: the identity adapter's inputs (engine.pipeline.identity_input.choose_crops);
     ``ref_images`` / ``ref_latents``: a reference family's prepared photos (both people's,
-    in order, for two); ``partner_crops`` / ``placement``: the second person's adapter
-    crops and where the two stand (a portrait of two people)."""
+    in order, for two: ``ref_counts`` each); ``partner_crops`` / ``placement``: the second
+    person's adapter crops and where the two stand (a portrait of two people)."""
     draw = Draw(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -123,6 +124,7 @@ def render(
         ref_latents=ref_latents,
         partner_crops=partner_crops,
         placement=placement,
+        ref_counts=ref_counts,
     )
     return loaded.model_family.render(
         loaded, draw, step_callback(cancel, params.steps, "generation")
@@ -217,7 +219,11 @@ def _attempt(
     # Two people: the second person's adapter crops and where the two stand.
     pair: dict[str, Any] = {}
     if req.partner_references:
-        pair = {"partner_crops": order.partner_crops, "placement": req.placement}
+        pair = {
+            "partner_crops": order.partner_crops,
+            "placement": req.placement,
+            "ref_counts": inputs.ref_counts,
+        }
     progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
     with runtime.gpu_lock:
         images = draw(
