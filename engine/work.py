@@ -148,6 +148,12 @@ def _do_refine(rt: Models, req: c.RefineRequest, cancel: threading.Event) -> c.M
     return result
 
 
+def _do_train(rt: Models, req: c.TrainRequest, cancel: threading.Event) -> c.Message:
+    from engine.training.job import train_personal
+
+    return train_personal(rt, req, cancel)
+
+
 @dataclass(frozen=True)
 class EngineJob:
     """One row of the job table."""
@@ -171,6 +177,7 @@ JOBS: tuple[EngineJob, ...] = (
     EngineJob(c.JOB_UPSCALE, ("signer", "safety", "upscaler"), _do_upscale),
     EngineJob(c.JOB_AVATAR, ("faces", "signer", "safety"), _do_avatar),
     EngineJob(c.JOB_REFINE, ("faces", "signer", "safety", "screen", "pipeline"), _do_refine),
+    EngineJob(c.JOB_TRAIN, ("pipeline",), _do_train),
 )
 # The handler run_job calls for each job name, looked up per call (tests swap one).
 WORK: dict[str, Work] = {job.name: job.handler for job in JOBS}
