@@ -38,12 +38,24 @@ from engine.faces.base import Face, FaceAnalyzer
 from engine.gate import CROP_SIDE, PersonGate, grey_crop
 from engine.likeness import Likeness
 from engine.near_duplicate import face_print
-from sitter.contract import GatePolicy, LikenessGate, Verdict
+from sitter.contract import GatePolicy, GenerateRequest, LikenessGate, Subject, Verdict
 
 MAX_FACES = 4  # the largest faces considered for the two people
 # A face beside the two people's counts as a third person (a stranger) when its box is at
 # least this share of the smaller of their boxes' areas; smaller ones are background.
 THIRD_FACE_SHARE = 0.5
+
+
+def check_two_people(req: GenerateRequest) -> None:
+    """A portrait of two is of two people, each by their own photos: not of a pet, and
+    not through one person's personal model (it would give both faces their likeness)."""
+    if req.subject != Subject.PERSON:
+        raise ValueError("a portrait of two is of two people: a pet's order takes no partner")
+    if req.personal is not None:
+        raise ValueError(
+            "a portrait of two cannot use one person's personal model (it would give both "
+            "faces that person's likeness): order it without the personal model"
+        )
 
 
 @dataclass(frozen=True)

@@ -367,3 +367,19 @@ def test_the_check_prompt_job_counts_the_wording_for_two(klein: Runtime, data: P
         prompt_tokens(tok, KLEIN.together_prompt(one.prompt, one.reference_prompt, p))
         for p in c.Placement
     )
+
+
+def test_a_pet_or_one_persons_personal_model_is_refused_for_two(sdxl: Runtime) -> None:
+    """Before any render: a bad request (the worker answers bad_request), said plainly."""
+    from engine.job_errors import permanent_code
+    from engine.pipeline.generate import generate
+
+    first, second = _people(sdxl)
+    req = _order(first, second, "together-refused", c.Placement.FACING)
+    pet = req.model_copy(update={"subject": c.Subject.DOG})
+    with pytest.raises(ValueError, match="of two people") as err:
+        generate(sdxl, pet)
+    assert permanent_code(err.value) == c.FailureCode.BAD_REQUEST
+    lora = c.PersonalModel(lora=b"x", sha256="0" * 64)
+    with pytest.raises(ValueError, match="personal model"):
+        generate(sdxl, req.model_copy(update={"personal": lora}))

@@ -27,7 +27,7 @@ from PIL import Image
 from engine import progress
 from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
-from engine.gate_pair import PairGate
+from engine.gate_pair import PairGate, check_two_people
 from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
@@ -188,6 +188,7 @@ class _Order:
         gate: PersonGate | PairGate
         partner_crops: list[Image.Image] = []
         if req.partner_references:
+            check_two_people(req)
             theirs = reference_vectors(req.partner_references, analyzer.name, loaded.id_dim)
             partner_crops = choose_crops(req.partner_references, theirs)
             gate = PairGate.build(
