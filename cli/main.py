@@ -50,7 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run an engine worker (GPU)")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.add_argument(
-        "--queues", default="fast,gpu", help="which queues to serve (default: fast,gpu)"
+        "--queues",
+        default=None,
+        help="which queues to serve: fast, gpu, train or a list (default: fast,gpu,train; "
+        "SITTER_TRAIN_MODE=dedicated: fast,gpu, trainers run with --queues train)",
     )
 
     db = sub.add_parser("db", help="database maintenance")
