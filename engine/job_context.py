@@ -19,6 +19,7 @@ class JobContext:
     redis_url: str
     job_try: int
     serves: tuple[str, ...]  # the queues this worker process serves
+    settings: Any = None  # the worker's settings (sitter.config.Settings)
 
 
 _current: ContextVar[JobContext | None] = ContextVar("sitter_job", default=None)
@@ -36,6 +37,7 @@ def bind(ctx: dict[str, Any]) -> Token[JobContext | None] | None:
             redis_url=settings.redis_url,
             job_try=int(ctx.get("job_try", 1)),
             serves=tuple(ctx.get("serves", ())),
+            settings=settings,
         )
     )
 

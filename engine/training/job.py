@@ -87,7 +87,8 @@ def train_personal(
         raise Permanent(FailureCode.BAD_IMAGE, str(exc)) from None
     job = job_context.current()
     redis = store = None
-    hooks = Hooks(every=rt.settings.train_checkpoint_every)
+    settings = job.settings if job is not None and job.settings is not None else rt.settings
+    hooks = Hooks(every=settings.train_checkpoint_every)
     if job is not None:
         from redis import Redis
 
