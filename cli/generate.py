@@ -62,6 +62,15 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     )
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
+    personal = None
+    if getattr(args, "personal", None):
+        path = Path(args.personal)
+        if not path.is_file():
+            return _err(f"--personal {path} is not a file (make one with `sitter train`)")
+        import hashlib
+
+        blob = path.read_bytes()
+        personal = c.PersonalModel(lora=blob, sha256=hashlib.sha256(blob).hexdigest())
     if args.pack:
         from cli.pack import cmd_pack
 
@@ -112,10 +121,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         max_attempts=MAX_ATTEMPTS,
         gate=style.likeness,
         aspect=aspect,
+        personal=personal,
     )
+    from engine.job_errors import Permanent
+
     try:
         result = generate(runtime, req)
-    except ValueError as exc:  # e.g. a prompt too long for the model's text encoder
+    except (ValueError, Permanent) as exc:  # a prompt too long, a personal model refused
         return _err(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -145,6 +157,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "threshold": runtime.require_analyzer().same_person_threshold,
         "likeness_gate": style.likeness.model_dump(mode="json"),
         "photos": verdicts,
+        "personal_model": result.personal_sha256 or None,
         "variations": rows,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
