@@ -211,3 +211,38 @@ async def test_a_killed_workers_training_resumes_from_its_last_checkpoint(
                     proc.wait(20)
                 except subprocess.TimeoutExpired:
                     proc.kill()
+
+
+async def test_forget_drops_a_training_and_its_checkpoint(
+    settings: Settings, redis: ArqRedis
+) -> None:
+    """/forget's ``drop_named`` reaches a training's checkpoint too, even one whose job
+    key is already gone (a killed worker's, waiting for its TTL)."""
+    from arq.constants import job_key_prefix
+    from redis import Redis
+
+    from engine.training.checkpoint import CheckpointStore
+    from engine.training.loop import Checkpoint
+
+    prefix = settings.queue_prefix
+    client = EngineClient(redis, prefix, poll_delay=0.01)
+    queued = await client.enqueue(c.JOB_TRAIN, _train("u7", 10), job_id=f"{prefix}-u7-train")
+    sync = Redis.from_url(settings.redis_url)
+    try:
+        import torch
+
+        ck = Checkpoint(5, {"lora::a": torch.ones(2)}, {"step": 5})
+        store = CheckpointStore(sync, prefix, queued.job_id, "fp")
+        assert store.save(ck) and store.load() is not None
+        orphan = CheckpointStore(sync, prefix, f"{prefix}-u7-old", "fp")
+        sync.set(job_key_prefix + f"{prefix}-u7-old", b"x")
+        assert orphan.save(ck)
+        sync.delete(job_key_prefix + f"{prefix}-u7-old")  # its job is gone, the key is not
+        other = CheckpointStore(sync, prefix, "someone-else", "fp")
+        assert not other.save(ck)  # no such job: nothing is written
+        await client.drop_named([], f"{prefix}-u7-")
+        left = [k async for k in redis.scan_iter(match=c.train_checkpoint_key(prefix, "*"))]
+        assert left == []
+        assert await redis.zcard(c.queue_name(prefix, c.QUEUE_TRAIN)) == 0
+    finally:
+        sync.close()
