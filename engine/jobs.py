@@ -160,3 +160,16 @@ QUEUE_JOBS: dict[str, tuple[str, ...]] = {
 QUEUE_PARTS: dict[str, tuple[str, ...]] = {
     q: in_load_order(p for j in JOBS if j.queue == q for p in j.parts) for q in QUEUES
 }
+
+
+def job_timeout(settings: Any, job: str) -> int:
+    """A job's time limit: a personal model's training has its own (SITTER_TRAIN_TIMEOUT_S)."""
+    return int(settings.train_timeout_s if job == c.JOB_TRAIN else settings.job_timeout_s)
+
+
+def default_queues(settings: Any) -> str:
+    """``sitter worker``'s queues when none are named: with SITTER_TRAIN_MODE=shared
+    (the default) it trains too, yielding to orders between steps; with dedicated,
+    trainers are run apart (``sitter worker --queues train``)."""
+    base = f"{c.QUEUE_FAST},{c.QUEUE_GPU}"
+    return f"{base},{c.QUEUE_TRAIN}" if settings.train_mode == "shared" else base

@@ -35,8 +35,10 @@ from engine.jobs import (
     QUEUE_JOBS,
     QUEUE_PARTS,
     chain_after_job_end,
+    default_queues,
     drop_unwanted_result,
     job_function,
+    job_timeout,
     run_job,
 )
 from engine.parts import LIGHT_PARTS
@@ -88,7 +90,9 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     if queue not in QUEUE_JOBS:
         raise ValueError(f"unknown queue {queue!r}: use {' or '.join(QUEUE_JOBS)}")
     return {
-        "functions": [job_function(name, _timeout(settings, name)) for name in QUEUE_JOBS[queue]],
+        "functions": [
+            job_function(name, job_timeout(settings, name)) for name in QUEUE_JOBS[queue]
+        ],
         "queue_name": c.queue_name(settings.queue_prefix, queue),
         "redis_settings": redis_settings(settings.redis_url),
         "job_serializer": c.serialize,
@@ -104,10 +108,6 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
         "handle_signals": False,
         "health_check_interval": HEALTH_CHECK_INTERVAL_S,
     }
-
-
-def _timeout(settings: Settings, job: str) -> int:
-    return settings.train_timeout_s if job == c.JOB_TRAIN else settings.job_timeout_s
 
 
 class SteadyWorker(Worker):
@@ -147,8 +147,7 @@ def build_worker(
     heartbeat: Heartbeat | None = None,
     serves: tuple[str, ...] = (),
 ) -> Worker:
-    """``serves``: every queue this process serves (a training yields to orders only
-    where the gpu queue is served too: engine/training/job.py)."""
+    """``serves``: the process's queues (training yields only beside the gpu queue)."""
     opts = worker_options(settings, queue)
     ctx = {"runtime": runtime, "settings": settings, "serves": serves or (queue,)}
     worker = SteadyWorker(**opts, burst=burst, ctx=ctx)
@@ -378,14 +377,6 @@ def limit_threads(n: int) -> None:
 
     torch.set_num_threads(n)
     log.info("worker: %d CPU thread(s) for torch (SITTER_WORKER_THREADS)", n)
-
-
-def default_queues(settings: Settings) -> str:
-    """``sitter worker``'s queues when none are named: with SITTER_TRAIN_MODE=shared
-    (the default) it trains too, yielding to orders between steps; with dedicated,
-    trainers are run apart (``sitter worker --queues train``)."""
-    base = f"{c.QUEUE_FAST},{c.QUEUE_GPU}"
-    return f"{base},{c.QUEUE_TRAIN}" if settings.train_mode == "shared" else base
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
