@@ -246,3 +246,12 @@ async def test_forget_drops_a_training_and_its_checkpoint(
         assert await redis.zcard(c.queue_name(prefix, c.QUEUE_TRAIN)) == 0
     finally:
         sync.close()
+
+
+def test_the_train_mode_picks_a_workers_default_queues(tmp_path: Path) -> None:
+    from engine.jobs import default_queues
+
+    shared = load_settings(data_dir=tmp_path)
+    assert shared.train_mode == "shared" and default_queues(shared) == "fast,gpu,train"
+    dedicated = load_settings(data_dir=tmp_path, train_mode="dedicated")
+    assert default_queues(dedicated) == "fast,gpu"  # trainers: sitter worker --queues train

@@ -9,9 +9,11 @@ nothing of the person stays in the worker.
 
 A compiled pipeline (torch.compile) would recompile whenever its LoRA layers change, so
 there the LoRA goes into one fixed adapter slot with diffusers' hotswap
-(``load_lora_weights(..., hotswap=True)``; the slot is prepared by
-``enable_lora_hotswap`` before compiling) and the slot is overwritten with zeros after
-the order instead of being deleted.
+(``load_lora_weights(..., hotswap=True)``) and the slot is overwritten with zeros after
+the order instead of being deleted. The slot is made by the first personal order (one
+recompilation then; preparing it at warm-up with ``enable_lora_hotswap`` before
+compiling is not done yet), and a LoRA of another rank than the slot's takes a fresh
+slot (a recompilation).
 """
 
 from __future__ import annotations
@@ -31,7 +33,6 @@ if TYPE_CHECKING:
     from sitter.contract import PersonalModel
 
 HOTSWAP_SLOT = "sitter_personal"  # the one adapter name of a compiled pipeline
-MAX_HOTSWAP_RANK = 64  # enable_lora_hotswap(target_rank=...) before compiling
 
 
 @dataclass
@@ -100,7 +101,14 @@ def personal_model(
     name = HOTSWAP_SLOT if hotswap else f"personal_{uuid.uuid4().hex[:12]}"
     with runtime.gpu_lock:
         swap = hotswap and HOTSWAP_SLOT in _adapters(pipe)
-        pipe.load_lora_weights(state, adapter_name=name, hotswap=swap)
+        try:
+            pipe.load_lora_weights(state, adapter_name=name, hotswap=swap)
+        except Exception:
+            if not swap:
+                raise
+            # Another rank than the slot's: a fresh slot (the compiled graph recompiles).
+            pipe.delete_adapters([name])
+            pipe.load_lora_weights(state, adapter_name=name)
         pipe.disable_lora()
     del state
     try:
