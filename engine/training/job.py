@@ -44,10 +44,13 @@ def trainer_for(rt: Models) -> Trainer:
 
 
 def lora_bytes(trained: Trained, metadata: dict[str, str]) -> bytes:
-    """The LoRA as a safetensors file (diffusers' format for its family)."""
+    """The LoRA as a safetensors file (diffusers' format for its family), in bfloat16:
+    it travels with every order of its person (a rank-16 klein 4B LoRA: tens of MB)."""
+    import torch
     from safetensors.torch import save
 
-    return save(trained.lora, metadata={"format": "pt", **metadata})
+    half = {k: v.to(torch.bfloat16).contiguous() for k, v in trained.lora.items()}
+    return save(half, metadata={"format": "pt", **metadata})
 
 
 class _Fair:
