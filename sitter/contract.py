@@ -78,15 +78,18 @@ from sitter.contract_photos import (  # noqa: F401  (re-exported: the contract i
     PhotoProblem,
     ProtectedFace,
     ProtectedMatch,
+    Subject,
 )
 from sitter.contract_render import (  # noqa: F401  (re-exported: the contract is one namespace)
     Aspect,
+    ColourCheck,
     FaceDetail,
     GatePolicy,
     GenerateRequest,
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Progress,
     Reference,
     StyleKind,
@@ -127,7 +130,11 @@ from sitter.wire import ALWAYS
 # answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: the personal
 # model (issue 23: the train_personal job on the train queue, GenerateRequest.personal,
 # RefineRequest.personal, GenerateResult.personal_sha256, Progress stage "train" and
-# seconds_left, FailureCode.NOT_SUPPORTED).
+# seconds_left, FailureCode.NOT_SUPPORTED); pets (issue 25: ``subject`` on analysis, set
+# checks, generate, refine and avatar requests, the pet photo problems,
+# AnalyzePhotoResult.species, Verdict.COLOUR_DRIFT, Variation.colour); portraits of two
+# people (issue 24: GenerateRequest.partner_references/placement,
+# Variation.partner_similarity/partner_threshold, Verdict.ONE_FACE/STRANGER).
 CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------
@@ -242,9 +249,21 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 # What an older reader meets instead of values added later (rule 2). Verdict, StyleKind
 # and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
 # words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
-# still reads as such there; its stored reason is "unsupported".
+# still reads as such there; its stored reason is "unsupported". The pet problems and
+# the colour drift verdict only answer pet requests, which an older bot never sends; each
+# still stands for the nearest older value.
 ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+    PhotoProblem.NO_PET: (4, PhotoProblem.NO_FACE),
+    PhotoProblem.SEVERAL_PETS: (4, PhotoProblem.SEVERAL_FACES),
+    PhotoProblem.PET_TOO_SMALL: (4, PhotoProblem.FACE_TOO_SMALL),
+    PhotoProblem.PERSON_IN_PET_PHOTO: (4, PhotoProblem.SEVERAL_FACES),
+    PhotoProblem.WRONG_SPECIES: (4, PhotoProblem.DIFFERENT_PERSON),
+    Verdict.COLOUR_DRIFT: (4, Verdict.NOT_ALIKE),
+    # Only two-person orders meet these, which an older bot cannot send; worded as the
+    # nearest one-person verdict all the same (a missing face, a face not alike).
+    Verdict.ONE_FACE: (4, Verdict.NO_FACE),
+    Verdict.STRANGER: (4, Verdict.NOT_ALIKE),
 }
 ADDED_JOBS: dict[str, int] = {
     JOB_CHECK_PROMPT: 2,

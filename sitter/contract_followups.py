@@ -19,6 +19,7 @@ from sitter.contract_base import (
 )
 from sitter.contract_photos import (
     ProtectedFace,
+    Subject,
 )
 from sitter.contract_render import (
     GenerateResult,
@@ -74,6 +75,8 @@ class AvatarRequest(Message):
     # Platforms strip metadata from avatars: a visible label inside the circle survives.
     badge: bool = True
     text: str = Field("Made with AI", min_length=1, max_length=40, pattern=r"\S")
+    # A pet's portrait: the circle is centred on the animal's head (no_face: no animal).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
 
 
 class Avatar(Message):
@@ -134,6 +137,8 @@ class RefineRequest(Message):
     gate: LikenessGate = LikenessGate()
     protected: list[ProtectedFace] = Field(default_factory=list)
     personal: Annotated[PersonalModel | None, Since(4)] = None  # the order's personal model
+    # The earlier order's subject (a pet: its references are the animal's).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
 
     @model_validator(mode="after")
     def _relight_names_a_light(self) -> RefineRequest:

@@ -21,6 +21,7 @@ from sitter.contract_base import (
 from sitter.contract_photos import (
     Embedding,
     ProtectedFace,
+    Subject,
 )
 from sitter.contract_train import PersonalModel
 from sitter.wire import Since
@@ -67,11 +68,31 @@ class Verdict(StrEnum):
     NOT_ALIKE = "not_alike"
     COPY = "copy"  # a near copy of one reference photo
     UNCHECKED = "unchecked"  # the style's gate is off (or lenient and no face was found)
+    # A pet's portrait whose animal's colours drifted from the references' (contract 4):
+    # the coat turned the breed's average. ``Variation.colour`` says by how much.
+    COLOUR_DRIFT = "colour_drift"
+    # Two-person orders (GenerateRequest.partner_references; contract 4). NOT_ALIKE and
+    # COPY also serve there: one person's face below their own bar, or a copy of a photo.
+    ONE_FACE = "one_face"  # fewer than two faces: a person is missing
+    STRANGER = "stranger"  # two faces, but one of them matched neither person
+
+
+class Placement(StrEnum):
+    """How two people stand in a portrait together; the model family words it."""
+
+    SIDE_BY_SIDE = "side_by_side"
+    SHOULDER_TO_SHOULDER = "shoulder_to_shoulder"
+    FACING = "facing"  # turned towards each other
+    BACK_TO_BACK = "back_to_back"
 
 
 class Reference(Message):
+    """One accepted photo as the analysis left it. A pet's: the animal's embedding and crop."""
+
     embedding: Embedding
-    face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
+    face_crop: bytes | None = Field(
+        None, description="The analysis' aligned face crop (a pet: the animal's crop), PNG."
+    )
     # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
     # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
     quality: Annotated[dict[str, float], Since(2)] = Field(default_factory=dict)
@@ -108,6 +129,15 @@ class GenerateRequest(Message):
     # The person's own LoRA (sitter/contract_train.py): loaded for this order only and
     # unloaded after it; None: the base model alone, as before.
     personal: Annotated[PersonalModel | None, Since(4)] = None
+    # Whose portrait: a person's, or one pet's (references are the animal's crops and
+    # embeddings; the family words the prompt for the animal; colours are checked).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
+    # A portrait of two people ("Together", issue 24): the second person's references
+    # (checked, consented set; empty: one person as before) and how the two are placed
+    # (None: the family's default, side by side). ``references`` stay the first person's;
+    # in the picture the first person is on the left unless the placement says otherwise.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
 
 class Progress(Message):
@@ -153,6 +183,17 @@ class FaceDetail(Message):
     seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
 
 
+class ColourCheck(Message):
+    """A pet portrait's colour check (engine/pets/colour.py): the animal region's colours
+    against the references' (mean CIELAB distance, delta E 1976, and hue histograms)."""
+
+    drift: float = Field(ge=0.0, le=1e3, description="Delta E of the mean Lab colours.")
+    hue: float = Field(0.0, ge=0.0, le=1.0, description="Hue histogram distance, 0..1.")
+    limit: float = Field(ge=0.0, le=1e3, description="The drift above which it is redone.")
+    passed: bool
+    reason: str = Field("", max_length=300, description="Why it drifted (for the log).")
+
+
 class Variation(Message):
     seed: Seed
     image: bytes = Field(description="PNG with AI provenance metadata.")
@@ -177,6 +218,17 @@ class Variation(Message):
     )
     detail: Annotated[FaceDetail | None, Since(2)] = Field(
         None, description="The face detail pass; None: not run."
+    )
+    colour: Annotated[ColourCheck | None, Since(4)] = Field(
+        None, description="A pet portrait's colour check; None: a person's, or not run."
+    )
+    # Two-person orders: ``likeness``/``threshold`` are the first person's (the
+    # ``references``), these the second's (``partner_references``); None: one person.
+    partner_similarity: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The second person's likeness, 0..1."
+    )
+    partner_threshold: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The likeness the second person needed."
     )
 
 

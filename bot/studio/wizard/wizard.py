@@ -31,6 +31,8 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.personal import words_personal as wpm
+from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
@@ -305,13 +307,17 @@ class Wizard:
 
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
+        summary = self.summary(turn.data) if pack is None else ""
+        ref = await self.s.store.current_set(turn.user["id"])
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+            summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
-            return w.confirm_text(self.summary(turn.data), VARIATIONS)
+            return w.confirm_text(summary, VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(
-            pack_summary(self.s.prompts, self.slots, pack, turn.data), pack.images, used, quota
-        )
+        whole = pack_summary(self.s.prompts, self.slots, pack, turn.data)
+        whole = "\n".join(x for x in (whole, summary) if x)
+        return wp.confirm_pack(whole, pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
