@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterFiles, AdapterSpec
     from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.training.base import Trainer
     from sitter import contract as c
     from sitter.config import Settings
 
@@ -221,6 +222,14 @@ class Family(ABC):
     def identity_entries(self, settings: Settings) -> list[Entry] | None:
         """``sitter models`` rows for the identity path; None: the identity adapter's
         files (engine/models.py lists those)."""
+
+    # --- personal models (engine/training/) ----------------------------------------------------
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        """What the shared training loop needs to learn a personal model (a LoRA on this
+        family's denoiser); a family that cannot raises :class:`NotTrainable`."""
+        from engine.training.base import NotTrainable
+
+        raise NotTrainable(self.title)
 
 
 def pipeline_kwargs(opts: Optimisations, settings: Settings, local: bool) -> dict[str, Any]:
