@@ -36,7 +36,8 @@ def _do_generate(rt: Models, req: c.GenerateRequest, cancel: threading.Event) ->
     if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
-        refs = [r.embedding for r in req.references]
+        # Both people's photos, for a portrait of two (partner_references).
+        refs = [r.embedding for r in (*req.references, *req.partner_references)]
         if protected_references(rt.require_analyzer(), refs, req.protected):
             raise Permanent(
                 FailureCode.PROTECTED,

@@ -12,7 +12,7 @@ import logging
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -100,6 +100,23 @@ class Settings(BaseSettings):
         "one per image it paints.",
     )
     reference_retention_days: int = Field(30, ge=1)
+    train_min_photos: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Accepted photos a set needs before its person is offered a personal "
+        "model (a small file learned from their photos; opt-in).",
+    )
+    train_quota_cost: int = Field(
+        8,
+        ge=0,
+        description="Images of the daily quota one personal model's training counts as.",
+    )
+    train_minutes: int = Field(
+        10,
+        ge=1,
+        description="About how many minutes a training takes here (said in the offer).",
+    )
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_files_per_message: int = Field(
@@ -164,6 +181,19 @@ class Settings(BaseSettings):
         " One worker alone on a CPU box: set it to the number of cores.",
     )
     job_timeout_s: int = Field(600, ge=10)
+    train_mode: Literal["shared", "dedicated"] = Field(
+        "shared",
+        description="Personal-model training (the train queue): shared (every `sitter worker` "
+        "serves it and a training yields between steps while orders wait: the default on "
+        "one GPU) or dedicated (workers serve fast,gpu by default; run trainers with "
+        "`sitter worker --queues train`).",
+    )
+    train_checkpoint_every: int = Field(
+        50, ge=1, le=5000, description="Training steps between checkpoints (kept in Redis)."
+    )
+    train_timeout_s: int = Field(
+        3600, ge=10, description="How long one personal-model training may run."
+    )
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
     worker_heartbeat_s: float = Field(

@@ -231,13 +231,18 @@ FAKE_TRAIN_STEPS = 100  # a training job's default steps here
 
 
 def train(engine: FakeEngine, req: c.TrainRequest) -> c.Message:
-    """A "LoRA" of bytes made from the photos (safetensors-shaped: an 8-byte header
-    length, a JSON header, then data), with the licence of the fake's base model."""
+    """A "LoRA" made from the photos: real safetensors bytes (an 8-byte header length, a
+    JSON header padded to 8 bytes, then one small F32 tensor: the photos' digest), with
+    the licence of the fake's base model. ``safetensors.safe_open`` reads it."""
     import json
     import struct
 
     digest = hashlib.sha256(b"".join(p.image for p in req.photos) + req.train_id.encode())
-    header = json.dumps({"__metadata__": {"format": "fake", "train_id": req.train_id}}).encode()
+    tensor = {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}
+    header = json.dumps(
+        {"__metadata__": {"format": "fake", "train_id": req.train_id}, "lora_A.weight": tensor}
+    ).encode()
+    header += b" " * (-len(header) % 8)
     lora = struct.pack("<Q", len(header)) + header + digest.digest()
     return c.TrainResult(
         train_id=req.train_id,

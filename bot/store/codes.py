@@ -46,6 +46,17 @@ class FollowUpStatus(StrEnum):
     FAILED = "failed"
 
 
+class TrainingStatus(StrEnum):
+    """A personal model's training (personal_models.status, migration 0017)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"  # its file stored (told once delivered_at is set)
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by the person: nothing kept
+    OUTDATED = "outdated"  # its set fell below the minimum: file deleted, retraining offered
+
+
 IN_FLIGHT = (OrderStatus.QUEUED, OrderStatus.RUNNING)
 
 

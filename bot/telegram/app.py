@@ -68,6 +68,7 @@ PRIVATE_COMMANDS = [
     ("status", "Where my order is"),
     ("portraits", "My portraits still kept"),
     ("pet", "A portrait of my cat or dog (its own photo set)"),
+    ("train", "A personal model learned from my photos (optional)"),
     ("cancel", "Cancel the current step or queued order"),
     ("help", "What the bot does and how"),
     ("privacy", "What is kept, for how long, and why"),

@@ -58,6 +58,7 @@ from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.orders.presses import OrderPresses
+from bot.studio.personal.personal import Personal
 from bot.studio.pets.pets import Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
@@ -103,7 +104,10 @@ class Studio:
         # Each part registers the typed presses it answers and its side questions.
         self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
-        for part in (*parts, self.photos, self.pets, Portraits(s), Forget(s)):
+        self.personal = Personal(s, self.orders)
+        self.photos.sheet_rows.append(self.personal.offer_button)
+        self.photos.after_done.append(self.personal.after_done)
+        for part in (*parts, self.photos, self.pets, Portraits(s), Forget(s), self.personal):
             part.register(self.routes)
         self.conversation: Conversation = self.wizard.conversation(
             self.routes.steps, self.routes.arrows

@@ -11,6 +11,7 @@ step to move to) that the table's router carries out.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from typing import TypeVar, cast
 
 from bot.studio.core.buttons import Pressed
@@ -20,6 +21,13 @@ from bot.studio.core.events import Reply
 P = TypeVar("P", bound=Pressed)
 Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
 CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
+#: What followed the command's name (``/personal off``: "off"), set while it is answered.
+COMMAND_ARGS: ContextVar[str] = ContextVar("command_args", default="")
+
+
+def command_args() -> str:
+    """The words after the command being answered (a handler that takes arguments)."""
+    return COMMAND_ARGS.get()
 
 
 class Routes:

@@ -17,6 +17,7 @@ table. Each :class:`JobKind` entry says
 | ``order``  | orders         | a one-style order    | order_follow.py        |
 | ``pack``   | order_looks    | a pack order (looks) | pack_delivery.py       |
 | ``followup`` | variation_jobs | upscale, label, avatar | followup_follow.py |
+| ``personal`` | personal_models | a personal model's training | personal/follow.py |
 
 A new follow-up of a portrait ("Remove background") is not a new kind: it is a row of
 the follow-ups' table (bot/studio/portrait/followups.py), followed by ``followup``.
@@ -62,6 +63,7 @@ from bot.studio.jobs.followup_follow import FollowUpFollower
 from bot.studio.jobs.order_follow import OrderFollower
 from bot.studio.jobs.pack_delivery import PackFollower
 from bot.studio.jobs.parts import Follower, Parts
+from bot.studio.personal.follow import TrainFollower
 from bot.studio.portrait.followups import FOLLOW_UPS
 from sitter import contract as c
 
@@ -98,5 +100,7 @@ KINDS: tuple[JobKind, ...] = (
         runs=tuple(f.job for f in FOLLOW_UPS),
         follower=FollowUpFollower,
     ),
+    # a personal model's training (bot/studio/personal/: follow.py, words_personal.py)
+    JobKind("personal", "personal_models", runs=(c.JOB_TRAIN,), follower=TrainFollower),
 )
 BY_NAME = {k.name: k for k in KINDS}

@@ -29,6 +29,7 @@ from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_packs as wp
+from bot.studio.personal import words_personal as wpm
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wpt
@@ -250,6 +251,8 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
         first = shown[0]["idx"] if shown else look["first"]
         last = shown[-1]["idx"] if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
+        if dict(order).get("personal"):  # painted with the person's personal model (0017)
+            text += "\n" + wpm.RESULTS_LINE
         if not shown:
             held = words.withheld_line(len(json.loads(look["seeds"])))
             text = f"Order #{order['id']} – {look['name']}: {held}"

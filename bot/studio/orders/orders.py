@@ -28,6 +28,7 @@ from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
+from bot.studio.personal.use import personal_for
 from bot.studio.pets import sets as pet_sets
 from bot.studio.pets import words_pets as wpt
 from bot.studio.photos.photos import embedding
@@ -199,6 +200,7 @@ class Orders:
                 return _say(w.PORTRAIT_REMOVED)
             req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
+        await store.mark_personal_order(order_id, base.personal is not None)
         engine = self.s.engine
         job = job_of(order)
         with bind_order(job_id):  # the worker logs under the same id
@@ -241,6 +243,7 @@ class Orders:
             protected=[] if order.sitter else await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
             subject=pet_sets.subject(order.sitter),  # a pet's: the animal's references
+            personal=await personal_for(store, order.user_id, refs[0].set_id if refs else None),
         )
 
     @staticmethod

@@ -185,6 +185,8 @@ class PackOrders:
         job_id = f"{await self.s.job_prefix()}-o{order['id']}l{look['idx']}-{secrets.token_hex(4)}"
         req = await self.orders.generate_request(Painting.of_look(order, look), job_id, refs)
         await store.set_look(look["id"], job_id=job_id, enqueues=look["enqueues"] + 1)
+        if req.personal is not None:
+            await store.mark_personal_order(order["id"], True)
         with bind_order(job_id):
             await self.s.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
             log.info("order %s look %s queued (%s)", order["id"], look["idx"], look["style"])

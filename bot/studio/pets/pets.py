@@ -273,3 +273,17 @@ def style_refusal(s: Services, key: str, data: dict[str, Any] | None) -> str | N
 def pack_takes_pets(s: Services, styles: list[str]) -> bool:
     """A pack takes pets when every look's style does."""
     return all(k in s.prompts.styles and s.prompts.styles[k].pets for k in styles)
+
+
+def styles_heading(data: dict[str, Any] | None, any_offered: bool) -> list[str]:
+    """The style step's first line for a pet's portrait (none for a person's)."""
+    pet = sets.chosen_pet(data)
+    if pet is None:
+        return []
+    return [wpt.styles_for(pet[1]) if any_offered else wpt.no_pet_styles()]
+
+
+def whose_lines(data: dict[str, Any] | None) -> list[str]:
+    """The order summary's "Portrait of: Mochi (cat)" (none for a person's)."""
+    pet = sets.chosen_pet(data)
+    return [] if pet is None else [wpt.for_pet(pet[1], pet[0])]

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from bot.store.store import Row
 from bot.studio.core import buttons as b
@@ -39,10 +40,19 @@ REMOVE = re.compile(r"(?:remove|delete)\s+(?:photo\s+)?(?:#|no\.?\s*)?(\d{1,3})"
 NEW_SET = re.compile(r"(?:start\s+)?(?:a\s+)?new\s+set", re.IGNORECASE)
 
 
+SheetRow = Callable[[Row, int, int], Awaitable[tuple[Button, ...]]]
+AfterDone = Callable[[Row, int, int], Awaitable[list[Reply]]]
+
+
 class Photos:
     def __init__(self, services: Services, pets: Pets | None = None):
         self.s = services
         self.pets = pets  # the /photos menu of sets (bot/studio/pets/)
+        # Other features' words on the set (user, set id, accepted photos): a row of
+        # buttons under the /photos ask, replies after Done (the personal model's offer).
+        # (A person's own set only: a pet's set has no personal model.)
+        self.sheet_rows: list[SheetRow] = []
+        self.after_done: list[AfterDone] = []
 
     def done_row(self, rev: int, accepted: int) -> tuple[Button, ...]:
         if accepted >= self.s.settings.min_photos:
@@ -78,7 +88,10 @@ class Photos:
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
             text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting), pet)]
+        own = not pet_sets.is_pet(ref)
+        extra = [await row(user, ref["id"], n) for row in self.sheet_rows] if own else []
+        rows = (self.done_row(rev, n + waiting), pet, *extra)
+        return [*([sheet] if sheet else []), say(text, *rows)]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so
@@ -305,9 +318,12 @@ class Photos:
         if left < minimum:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
-        ready = wpt.photos_ready(left, pet) if pet else words.photos_ready(left)
-        data = pet_sets.pet_data(ref) if pet else {}  # the pet's portrait next
-        return go(State.STYLE, data, say("\n".join([*checked, *notes, ready])))
+        if pet:  # the pet's portrait next
+            ready = say("\n".join([*checked, *notes, wpt.photos_ready(left, pet)]))
+            return go(State.STYLE, pet_sets.pet_data(ref), ready)
+        offers = [r for hook in self.after_done for r in await hook(user, ref["id"], left)]
+        ready = say("\n".join([*checked, *notes, words.photos_ready(left)]))
+        return go(State.STYLE, {}, ready, *offers)
 
     def register(self, routes: Routes) -> None:
         routes.on_command("photos", self.more_photos)

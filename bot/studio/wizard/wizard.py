@@ -31,6 +31,8 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.personal import words_personal as wpm
+from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.pets import pets as pet_steps
 from bot.studio.pets import sets as pet_sets
 from bot.studio.pets import words_pets as wpt
@@ -199,9 +201,8 @@ class Wizard:
             for i, k in enumerate(self.style_keys)
             if k in offered  # (the index is the full list's: a button means one style)
         ]
-        lines = [f"• {styles[k].name}: {styles[k].description}" for k in offered]
-        if (pet := pet_sets.chosen_pet(data)) is not None:
-            lines.insert(0, wpt.styles_for(pet[1]) if offered else wpt.no_pet_styles())
+        lines = pet_steps.styles_heading(data, bool(offered))  # a pet's: for pets only
+        lines += [f"• {styles[k].name}: {styles[k].description}" for k in offered]
         text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
         return say(text, *_rows(items, 2), packs, self._nav_row(rev))
@@ -312,11 +313,9 @@ class Wizard:
     def summary(self, data: dict[str, Any]) -> str:
         """The order in the person's own terms: the preset's label, or what they typed."""
         style = self.s.prompts.styles.get(data.get("style", ""))
-        lines = [f"Style: {style.name if style else '?'}"]
-        if (pet := pet_sets.chosen_pet(data)) is not None:
-            lines.insert(0, wpt.for_pet(pet[1], pet[0]))
+        lines = [*pet_steps.whose_lines(data), f"Style: {style.name if style else '?'}"]
         for step in self.slots:
-            if step.kind == SUBJECT_STEP and pet is not None:  # a pet is not described
+            if step.kind == SUBJECT_STEP and pet_sets.chosen_pet(data):  # not described
                 continue
             if step.kind != SLOT:
                 lines.append(looks.summary_line(self.s.prompts, step, data))
@@ -328,14 +327,17 @@ class Wizard:
 
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
+        summary = self.summary(turn.data) if pack is None else ""
+        ref = await pet_sets.sitting_set(self.s.store, turn.user, turn.data)  # whose portrait
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+            summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
-            return w.confirm_text(self.summary(turn.data), VARIATIONS)
+            return w.confirm_text(summary, VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        summary = pack_summary(self.s.prompts, self.slots, pack, turn.data)
-        if (pet := pet_sets.chosen_pet(turn.data)) is not None:
-            summary = wpt.for_pet(pet[1], pet[0]) + "\n" + summary
-        return wp.confirm_pack(summary, pack.images, used, quota)
+        whole = pack_summary(self.s.prompts, self.slots, pack, turn.data)
+        whole = "\n".join(x for x in (*pet_steps.whose_lines(turn.data), whole, summary) if x)
+        return wp.confirm_pack(whole, pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
