@@ -1,14 +1,10 @@
 """What every model family answers: the one interface the rest of the engine talks to.
 
 A family (SDXL, SD 1.5, FLUX.2 [klein], Qwen-Image-Edit ...) is one module under
-``engine/families/`` with one object implementing :class:`Family`. The loader, the
-render loop, vary/relight, the face detail pass, the formats table, the prompt check,
-the licence verdict, ``sitter models`` and the tiny offline models ask the family
-object; nothing outside this folder asks *which* family it is. Shared pieces are
-helpers the families call (engine/pipeline/*), as diffusers keeps pipelines apart and
-shares components, not a deep base class.
+``engine/families/`` with one object implementing :class:`Family`; nothing outside this
+folder asks *which* family it is. Shared pieces are helpers the families call
+(engine/pipeline/*), as diffusers keeps pipelines apart and shares components.
 """
-
 from __future__ import annotations
 
 import threading
