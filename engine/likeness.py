@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
-from sitter.contract import FailureCode, Reference, Verdict
+from sitter.contract import ColourCheck, FailureCode, Reference, Verdict
 
 TOP_K = 3
 
@@ -45,6 +45,7 @@ class Likeness:
     closest: float | None = None  # the highest similarity to any one reference
     pixels: float | None = None  # the aligned crop's highest correlation with a reference crop
     box: tuple[int, int, int, int] | None = None  # the scored face (the face detail pass's crop)
+    colour: ColourCheck | None = None  # a pet's coat colours against the references'
 
 
 def reference_vectors(

@@ -84,6 +84,7 @@ def as_order(req: c.RefineRequest, portrait: Image.Image, family: Family) -> c.G
         max_attempts=req.max_attempts,
         gate=req.gate,
         protected=req.protected,
+        subject=req.subject,
     )
 
 

@@ -28,7 +28,8 @@ from engine import progress
 from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
 from engine.likeness import Likeness, reference_vectors
-from engine.pipeline.detail import detail_pass
+from engine.pets.render import PetOrder, pet_policy
+from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
 from sitter.contract import (
@@ -37,6 +38,7 @@ from sitter.contract import (
     GenerateRequest,
     GenerateResult,
     GenerationParams,
+    Subject,
     Variation,
     Verdict,
 )
@@ -164,20 +166,33 @@ class _Order:
     refs: np.ndarray  # the identity adapter's face vectors
     crops: list[Image.Image]  # and aligned crops
     inputs: OrderInputs  # the family's prompt and prepared photos
+    pet: PetOrder | None = None  # a cat's or a dog's portrait: its colour check
+
+    @property
+    def judge(self) -> Callable[[Image.Image], Likeness]:
+        return self.pet.judge if self.pet is not None else self.gate.judge
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
         loaded = runtime.require_pipeline()
-        analyzer = runtime.require_analyzer()
-        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        if req.subject != Subject.PERSON and not loaded.model_family.renders_pets:
+            from engine.job_errors import FailureCode, Permanent
+            from engine.pets.words import NOT_RENDERED
+
+            raise Permanent(FailureCode.NOT_AVAILABLE, NOT_RENDERED)
+        analyzer = runtime.subject_analyzer(req.subject)
+        pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
+        refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)
         crops = choose_crops(req.references, refs)
-        # The likeness gate for this person and this style (engine/gate.py).
-        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
+        # The likeness gate for this person (or pet) and this style (engine/gate.py).
+        policy = pet_policy(req.gate) if pet else req.gate
+        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], policy)
         params = resolve_params(loaded, req.params, req.aspect)
         # Before any GPU time: the prompt fits, the person's photos are ready (for a family
         # that takes them: their latents are encoded once per order, not per attempt).
         inputs = loaded.model_family.prepare(loaded, req)
-        return cls(req, loaded, gate, params, refs, list(crops), inputs)
+        pet_order = PetOrder(gate, list(crops)) if pet else None
+        return cls(req, loaded, gate, params, refs, list(crops), inputs, pet_order)
 
 
 def _attempt(
@@ -208,22 +223,28 @@ def _attempt(
             ref_images=inputs.ref_images,
             ref_latents=inputs.ref_latents,
         )
-    scored = [(image, order.gate.judge(image)) for image in images]
+    scored = [(image, order.judge(image)) for image in images]
     # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
-    kept = detail_pass(
-        runtime,
-        loaded,
-        scored,
-        seeds,
-        judge=order.gate.judge,
-        prompt=inputs.prompt,
-        negative_prompt=req.negative_prompt,
-        params=order.params,
-        refs=order.refs,
-        id_crops=order.crops,
-        cancel=cancel,
-        ref_images=inputs.ref_images,
-        ref_latents=inputs.ref_latents,
+    # A pet's portrait has no face to detail.
+    kept = [Detailed(image, likeness, None) for image, likeness in scored]
+    kept = (
+        kept
+        if order.pet is not None
+        else detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            judge=order.judge,
+            prompt=inputs.prompt,
+            negative_prompt=req.negative_prompt,
+            params=order.params,
+            refs=order.refs,
+            id_crops=order.crops,
+            cancel=cancel,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
+        )
     )
     for slot, seed, k in zip(pending, seeds, kept, strict=True):
         slot.attempts = attempt
@@ -252,6 +273,7 @@ def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
         regenerated_for=slot.rejected[: slot.attempts - 1],
         safety=safety.score_of(slot.best_seed),
         detail=slot.best_detail,
+        colour=slot.best.colour,
     )
 
 
