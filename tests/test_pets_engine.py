@@ -11,8 +11,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
-from PIL import Image, ImageEnhance, ImageFilter
 from pet_models import astronaut, build, chelsea, pet_settings, png
+from PIL import Image, ImageEnhance, ImageFilter
 
 from engine.faces.base import Face
 from engine.pets.analyzer import PetAnalyzer, crop_box, head_box

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from arq.connections import ArqRedis
-from PIL import Image
 from pet_models import astronaut, build, chelsea, pet_settings, png
+from PIL import Image
 
 from engine import worker as engine_worker
 from engine.pets.render import PET_GATE_REASON
