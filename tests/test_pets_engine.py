@@ -252,3 +252,24 @@ def test_a_recoloured_coat_is_flagged_the_same_colours_pass() -> None:
     # A pencil portrait has no colours to keep: held to the lightness only.
     grey = canvas.convert("L").convert("RGB")
     assert colour_check(grey, box, [crop]).passed
+
+
+def test_the_pet_fields_travel_and_an_older_side_never_sees_them() -> None:
+    req = c.GenerateRequest(
+        generation_id="g",
+        prompt="a cat",
+        seeds=[1],
+        references=[c.Reference(embedding=c.Embedding(backend="dinov2:x", vector=[0.1]))],
+        subject=c.Subject.DOG,
+    )
+    job = {"t": None, "f": c.JOB_GENERATE, "a": [c.to_wire(req)], "k": {}, "et": 0}
+    back = c.parse_request(c.JOB_GENERATE, c.deserialize(c.serialize(job))["a"][0])
+    assert back.subject == c.Subject.DOG
+    assert "subject" not in c.to_wire(req, 3)  # a contract-3 engine is never sent it
+    v = c.Variation(
+        seed=1, image=b"x", likeness=0.5, face_found=True, passed=False,
+        verdict=c.Verdict.COLOUR_DRIFT, colour=c.ColourCheck(drift=40.0, limit=25.0, passed=False),
+    )  # fmt: skip
+    assert c.to_wire(v, 2)["verdict"] == c.Verdict.NOT_ALIKE and "colour" not in c.to_wire(v, 3)
+    refused = c.Issue(problem=c.PhotoProblem.PERSON_IN_PET_PHOTO, detail="x")
+    assert c.to_wire(refused, 3)["problem"] == c.PhotoProblem.SEVERAL_FACES

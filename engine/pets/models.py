@@ -11,8 +11,8 @@
 
 Both load from local folders only (``local_files_only``): a Hub repo from
 ``SITTER_MODEL_CACHE`` where ``sitter models fetch`` put it, or a folder named by
-``SITTER_PET_DETECTOR`` / ``SITTER_PET_EMBEDDER``. They run on the CPU: a photo is one
-detector pass (a fraction of a second at 640 px) and one 224 px embedding.
+``SITTER_PET_DETECTOR`` / ``SITTER_PET_EMBEDDER``. They run on ``SITTER_DEVICE`` (the
+GPU when there is one: the gate finds the animal again in every output), else the CPU.
 """
 
 from __future__ import annotations
@@ -80,6 +80,7 @@ class PetModels:
     detector_name: str
     embedder_name: str
     threshold: float = DETECT_THRESHOLD
+    device: str = "cpu"
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     @property
@@ -94,7 +95,7 @@ class PetModels:
         image = image.convert("RGB")
         id2label = {int(k): str(v).lower() for k, v in self.detector.config.id2label.items()}
         with self.lock, torch.inference_mode():
-            inputs = self.detector_processor(images=image, return_tensors="pt")
+            inputs = self.detector_processor(images=image, return_tensors="pt").to(self.device)
             outputs = self.detector(**inputs)
             found = self.detector_processor.post_process_object_detection(
                 outputs, threshold=self.threshold, target_sizes=[(image.height, image.width)]
@@ -118,9 +119,10 @@ class PetModels:
 
         with self.lock, torch.inference_mode():
             inputs = self.embedder_processor(images=crop.convert("RGB"), return_tensors="pt")
+            inputs = inputs.to(self.device)
             out = self.embedder(**inputs)
             pooled = out.pooler_output if out.pooler_output is not None else out[0][:, 0]
-        v = pooled[0].float().numpy().astype(np.float32)
+        v = pooled[0].float().cpu().numpy().astype(np.float32)
         return v / max(float(np.linalg.norm(v)), 1e-6)
 
 
@@ -144,6 +146,9 @@ def load_pet_models(settings: Settings) -> PetModels:
     """The configured detector and embedder, from local files only (never downloads)."""
     from transformers import AutoImageProcessor, AutoModel, AutoModelForObjectDetection
 
+    from engine.pipeline.loader import resolve_device
+
+    device = resolve_device(settings.device)
     folders = {}
     for what, ref in (("detector", settings.pet_detector), ("embedder", settings.pet_embedder)):
         folder = model_folder(ref, settings.models_dir)
@@ -153,16 +158,19 @@ def load_pet_models(settings: Settings) -> PetModels:
                 f"SITTER_PET_{what.upper()} at a local folder)"
             )
         folders[what] = folder
-    detector = AutoModelForObjectDetection.from_pretrained(
-        str(folders["detector"]), local_files_only=True
-    ).eval()
+    detector = (
+        AutoModelForObjectDetection.from_pretrained(str(folders["detector"]), local_files_only=True)
+        .eval()
+        .to(device)
+    )
     labels = {str(v).lower() for v in detector.config.id2label.values()}
     if not {"cat", "dog", "person"} <= labels:
         raise ValueError(
             f"the pet detector {settings.pet_detector!r} has no cat, dog and person classes "
             "(a COCO-trained detector has them)"
         )
-    embedder = AutoModel.from_pretrained(str(folders["embedder"]), local_files_only=True).eval()
+    embedder = AutoModel.from_pretrained(str(folders["embedder"]), local_files_only=True)
+    embedder = embedder.eval().to(device)
     return PetModels(
         detector=detector,
         detector_processor=AutoImageProcessor.from_pretrained(
@@ -174,4 +182,5 @@ def load_pet_models(settings: Settings) -> PetModels:
         ),
         detector_name=_name(settings.pet_detector),
         embedder_name=_name(settings.pet_embedder),
+        device=device,
     )
