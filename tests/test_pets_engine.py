@@ -273,3 +273,26 @@ def test_the_pet_fields_travel_and_an_older_side_never_sees_them() -> None:
     assert c.to_wire(v, 2)["verdict"] == c.Verdict.NOT_ALIKE and "colour" not in c.to_wire(v, 3)
     refused = c.Issue(problem=c.PhotoProblem.PERSON_IN_PET_PHOTO, detail="x")
     assert c.to_wire(refused, 3)["problem"] == c.PhotoProblem.SEVERAL_FACES
+
+
+def test_the_shell_judges_a_set_with_one_picture_sent_three_times_once(runtime: Runtime) -> None:
+    """sitter photos check --pet --as-set / sitter generate: the pictures' fingerprints
+    (engine/near_duplicate.py) group a re-sent picture even when its crops embed apart."""
+    from engine.near_duplicate import fingerprint
+    from engine.pets.photos import judge_pet_set
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=32), rng.normal(size=32)
+    same = fingerprint(chelsea())
+    others = [fingerprint(astronaut()), fingerprint(Image.effect_noise((64, 64), 80))]
+
+    def result(vector: list[float], printed: str) -> c.AnalyzePhotoResult:
+        emb = c.Embedding(backend="dinov2:emb", vector=vector)
+        return c.AnalyzePhotoResult(accepted=True, embedding=emb, fingerprint=printed)
+
+    results = [result(_unit(rng, a, 0.3), same) for _ in range(3)]
+    results += [result(_unit(rng, b, 0.3), p) for p in others]
+    judged = judge_pet_set(runtime.require_pets(), c.Subject.CAT, results)
+    assert [r.accepted for r in judged] == [False, False, False, True, True]
+    assert judged[0].issues[0].problem == P.DIFFERENT_PERSON
+    assert "different cat" in judged[0].issues[0].detail

@@ -21,7 +21,7 @@ from PIL import Image
 from engine.faces.base import Face, FaceAnalyzer
 from engine.identity import check_consistency, similarity_to_set, vector
 from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
-from engine.near_duplicate import fingerprint
+from engine.near_duplicate import fingerprint, same_picture
 from engine.pets import words
 from engine.pets.analyzer import PetAnalyzer, as_face, crop_box
 from engine.pets.models import Detection, PetModels
@@ -221,12 +221,18 @@ def analyze_pet_photo(
 SAME_PICTURE_COS = 0.985
 
 
-def unique_groups(analyzer: PetAnalyzer, embs: list[np.ndarray]) -> list[list[int]]:
-    """Indexes grouped by near-identical embeddings, in upload order."""
+def unique_groups(
+    analyzer: PetAnalyzer, embs: list[np.ndarray], prints: list[str] | None = None
+) -> list[list[int]]:
+    """Indexes grouped by near-identical embeddings, or by the pictures' fingerprints
+    (engine/near_duplicate.py) where the caller has them, in upload order."""
     groups: list[list[int]] = []
     for i, e in enumerate(embs):
         for g in groups:
-            if analyzer.similarity(embs[g[0]], e) >= SAME_PICTURE_COS:
+            a, b = (prints[g[0]], prints[i]) if prints else ("", "")
+            if analyzer.similarity(embs[g[0]], e) >= SAME_PICTURE_COS or (
+                a and b and same_picture(a, b)
+            ):
                 g.append(i)
                 break
         else:
@@ -235,11 +241,11 @@ def unique_groups(analyzer: PetAnalyzer, embs: list[np.ndarray]) -> list[list[in
 
 
 def one_animal(
-    analyzer: PetAnalyzer, embs: list[np.ndarray]
+    analyzer: PetAnalyzer, embs: list[np.ndarray], prints: list[str] | None = None
 ) -> tuple[list[int], list[float], bool]:
     """(outliers, median similarities, majority): the set's one-animal rule
     (engine/identity.py, like a person's), near-duplicates counted once."""
-    groups = unique_groups(analyzer, embs)
+    groups = unique_groups(analyzer, embs, prints)
     check = check_consistency(analyzer, [embs[g[0]] for g in groups])
     medians = [1.0] * len(embs)
     for k, g in enumerate(groups):
@@ -271,7 +277,8 @@ def judge_pet_set(
     analyzer = PetAnalyzer(pets, species)
     found = [i for i, r in enumerate(results) if r.accepted and r.embedding is not None]
     embs = [vector(results[i].embedding) for i in found]  # type: ignore[arg-type]
-    outliers, medians, majority = one_animal(analyzer, embs)
+    prints = [results[i].fingerprint for i in found]
+    outliers, medians, majority = one_animal(analyzer, embs, prints)
     out = list(results)
     for k in outliers:
         i = found[k]
