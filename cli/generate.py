@@ -142,6 +142,9 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             f"  {name}: likeness {score} ({v.verdict.value if v.verdict else v.passed}{bar}, "
             f"{v.attempts} attempt(s), redone for: {redone})"
         )
+    from engine.pets.render import pet_policy
+
+    gate = pet_policy(style.likeness) if pet else style.likeness  # what judged the outputs
     summary = {
         "style": style.key,
         "subject": described or None,
@@ -156,7 +159,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "device": result.device,
         "seconds": result.seconds,
         "threshold": runtime.subject_analyzer(subject).same_person_threshold,
-        "likeness_gate": style.likeness.model_dump(mode="json"),
+        "likeness_gate": gate.model_dump(mode="json"),
         "photos": verdicts,
         "variations": rows,
     }

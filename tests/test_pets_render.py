@@ -250,3 +250,29 @@ def test_sitter_photos_check_pet(folders: dict[str, Path], tmp_path: Path) -> No
     rows = [json.loads(line) for line in run.stdout.splitlines()]
     assert rows[0]["accepted"] and rows[0]["species"] == "cat"
     assert [r["problem"] for r in rows[1]["reasons"]] == ["person_in_pet_photo"]
+
+
+def test_sitter_generate_pet_photos(folders: dict[str, Path], tmp_path: Path) -> None:
+    photos = tmp_path / "photos"
+    photos.mkdir()
+    chelsea().save(photos / "a.png")
+    chelsea().transpose(Image.Transpose.FLIP_LEFT_RIGHT).rotate(2).save(photos / "b.jpg")
+    env = {**_env(folders, tmp_path / "data"), "SITTER_MODEL": "tiny-klein"}
+    args = ["generate", "--pet-photos", str(photos), "--pet", "cat", "--style", "watercolor"]
+    run = subprocess.run(
+        [sys.executable, "-m", "cli", *args, "--out", str(tmp_path / "out"), "--seed", "3"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert "coat colour delta E" in run.stdout
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["pet"] == "cat" and "the cat in the reference images" in summary["prompt"]
+    assert summary["likeness_gate"]["policy"] == "lenient"
+    assert all(v["colour"] is not None for v in summary["variations"])
+    # --pet without --pet-photos (or the other way round) is refused before any model loads
+    bad = subprocess.run(
+        [sys.executable, "-m", "cli", "generate", "--photos", str(photos), "--pet", "cat",
+         "--style", "watercolor", "--out", str(tmp_path / "x")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert bad.returncode == 2 and "go together" in bad.stderr
