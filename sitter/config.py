@@ -37,15 +37,6 @@ OFFLINE_ENV = "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib"
 TRY_OFFLINE = f"{OFFLINE_ENV} (random weights; what ./dev run uses)"
 
 
-def continue_command(settings: Settings) -> str:
-    """The command that opens the terminal studio again with these models (a bare
-    `sitter chat` uses the real model, which a newcomer has not downloaded)."""
-    chat = ".venv/bin/sitter chat"
-    if settings.is_tiny:  # with ./dev run's models: OFFLINE_ENV's words
-        return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
-    return chat
-
-
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")

@@ -11,22 +11,22 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from PIL import Image
 
 from engine import progress
 from engine.families.grids import Grid, size_on
+from engine.families.inputs import Draw as Draw
+from engine.families.inputs import OrderInputs as OrderInputs
 from engine.pipeline.loaded import Cancelled, Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterFiles, AdapterSpec
-    from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.pipeline.loaded import Optimisations
     from engine.training.base import Trainer
     from sitter import contract as c
     from sitter.config import Settings
@@ -38,40 +38,6 @@ TINY_MAX_STEPS = 8  # a bot wired to a tiny model answers in seconds
 
 # A pipeline step callback (``callback_on_step_end``): the cancel check and progress.
 StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
-
-
-@dataclass
-class OrderInputs:
-    """What one order gives the family's renders beside the prompt: the prompt worded
-    for this family, and the person's prepared reference photos where the family takes
-    them (with their encoded latents, kept across the order's re-renders)."""
-
-    prompt: str
-    ref_images: list[Image.Image] = field(default_factory=list)
-    ref_latents: Any = None
-    ref_counts: tuple[int, ...] = ()  # two people: how many of ``ref_images`` are whose
-
-
-@dataclass(frozen=True)
-class Draw:
-    """One batched render's inputs, whatever the family does with them.
-
-    ``refs`` / ``crops``: the identity adapter's inputs (face vectors, aligned crops);
-    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
-
-    prompt: str
-    negative_prompt: str
-    params: Resolved
-    seeds: Sequence[int]
-    refs: np.ndarray
-    crops: Sequence[Image.Image] = ()
-    ref_images: Sequence[Image.Image] = ()
-    ref_latents: Any = None
-    # A portrait of two people: the second person's adapter crops (``crops`` are the
-    # first's) and where the two stand (a reference family has both in ``ref_images``).
-    partner_crops: Sequence[Image.Image] = ()
-    placement: c.Placement | None = None
-    ref_counts: tuple[int, ...] = ()  # how many of ``ref_images`` are each person's
 
 
 class Family(ABC):
