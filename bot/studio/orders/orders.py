@@ -160,9 +160,7 @@ class Orders:
                 chat_id=user["chat_id"] or "",
                 style=style.key,
                 choices=answers,
-                prompt=style.compose(
-                    answers, pet_sets.text_subject(pet) or prompts.subject(described or "")
-                ),
+                prompt=style.compose(answers, prompts.subject(described or "", pet)),
                 negative_prompt=style.negative,
                 params=style.params.model_dump(exclude_none=True),
                 seeds=seeds(),
@@ -278,9 +276,9 @@ class Orders:
         prompts = self.s.prompts
         if order.style not in prompts.styles:
             return ""
-        if order.sitter in pet_sets.TEXT_SUBJECT:  # "the dog in the reference images, ..."
-            return pet_sets.reference_prompt(prompts, order.style, order.choices, order.sitter)
-        return prompts.reference_prompt(order.style, order.choices, order.subject or "")
+        # a pet's: "the cat in the reference images, ... keep its markings ..."
+        pet = order.sitter or ""
+        return prompts.reference_prompt(order.style, order.choices, order.subject or "", pet)
 
     # --- progress -----------------------------------------------------------------------
     async def engine_gone(self, queue: str = c.QUEUE_GPU) -> dict[str, Any]:

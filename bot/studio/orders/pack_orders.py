@@ -32,7 +32,6 @@ from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
 from sitter.packs import PREVIEW, PREVIEW_CHOSEN, PREVIEW_STYLES, Pack, chosen_pack, pack_name
-from sitter.prompts import DEFAULT_SUBJECT
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +111,7 @@ class PackOrders:
                     name=look.name,
                     style=style.key,
                     choices=answers,
-                    prompt=style.compose(answers, pet_sets.text_subject(pet) or DEFAULT_SUBJECT),
+                    prompt=style.compose(answers, prompts.subject("", pet)),
                     negative_prompt=style.negative,
                     params=style.params.model_dump(exclude_none=True),
                     seeds=_seeds(pack.images_per_look),

@@ -1,4 +1,4 @@
-"""Whose set a step or an order uses, and a pet's words for the model (prompt text).
+"""Whose set a step or an order uses (the models' words for a pet are prompts/families.toml's).
 
 Codes in storage: a set's ``subject`` is 'person', 'cat' or 'dog'; session data carries
 ``whose`` (a set id), ``pet`` (the code) and ``pet_name`` once a pet's portrait is chosen."""
@@ -9,19 +9,9 @@ from typing import Any
 
 from bot.store.store import Row, Store
 from sitter import contract as c
-from sitter.prompts import PromptLibrary, Wording
 
 WHOSE, PET, PET_NAME = "whose", "pet", "pet_name"  # session data keys
-# How the models are told about the animal (prompt text, not a sentence for people).
-TEXT_SUBJECT = {"cat": "a cat", "dog": "a dog"}
-REFERENCE = {
-    code: Wording(
-        f"the {code} in the reference images",
-        f"keep the {code}'s markings, coat colour and pattern, eye colour and face "
-        "exactly as in the reference images",
-    )
-    for code in ("cat", "dog")
-}
+PETS = frozenset({"cat", "dog"})  # the pet subjects (codes)
 
 
 def is_pet(row: Row | None) -> bool:
@@ -46,7 +36,7 @@ def pet_data(row: Row) -> dict[str, Any]:
 def chosen_pet(data: dict[str, Any] | None) -> tuple[str, str] | None:
     """(code, name) when the wizard's answers are for a pet's portrait, else None."""
     code = str((data or {}).get(PET) or "")
-    return (code, str((data or {}).get(PET_NAME) or "")) if code in TEXT_SUBJECT else None
+    return (code, str((data or {}).get(PET_NAME) or "")) if code in PETS else None
 
 
 async def own_set(store: Store, user: Row, set_id: Any) -> Row | None:
@@ -67,12 +57,3 @@ async def sitting_set(store: Store, user: Row, choices: dict[str, Any]) -> Row:
     if WHOSE in choices and (row := await own_set(store, user, choices[WHOSE])) is not None:
         return row
     return await store.current_set(user["id"])
-
-
-def text_subject(code: str) -> str:
-    return TEXT_SUBJECT.get(code, "")
-
-
-def reference_prompt(prompts: PromptLibrary, style: str, answers: dict[str, str], code: str) -> str:
-    """The order worded for a model that sees the pet's photos (FLUX.2 [klein])."""
-    return prompts.style(style).compose_reference(answers, REFERENCE[code])
