@@ -87,6 +87,7 @@ from sitter.contract_render import (  # noqa: F401  (re-exported: the contract i
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Progress,
     Reference,
     StyleKind,
@@ -112,8 +113,10 @@ from sitter.wire import ALWAYS
 # (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job, the refine
 # job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
 # fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
-# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22).
-CONTRACT_VERSION = 3
+# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: portraits of
+# two people (GenerateRequest.partner_references/placement, Variation.partner_similarity/
+# partner_threshold, Verdict.ONE_FACE/STRANGER) (issue 24).
+CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------
 JOB_ANALYZE = "analyze_photo"
@@ -227,6 +230,10 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 # still reads as such there; its stored reason is "unsupported".
 ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+    # Only two-person orders meet these, which an older bot cannot send; worded as the
+    # nearest one-person verdict all the same (a missing face, a face not alike).
+    Verdict.ONE_FACE: (4, Verdict.NO_FACE),
+    Verdict.STRANGER: (4, Verdict.NOT_ALIKE),
 }
 ADDED_JOBS: dict[str, int] = {
     JOB_CHECK_PROMPT: 2,

@@ -66,6 +66,19 @@ class Verdict(StrEnum):
     NOT_ALIKE = "not_alike"
     COPY = "copy"  # a near copy of one reference photo
     UNCHECKED = "unchecked"  # the style's gate is off (or lenient and no face was found)
+    # Two-person orders (GenerateRequest.partner_references; contract 4). NOT_ALIKE and
+    # COPY also serve there: one person's face below their own bar, or a copy of a photo.
+    ONE_FACE = "one_face"  # fewer than two faces: a person is missing
+    STRANGER = "stranger"  # two faces, but one of them matched neither person
+
+
+class Placement(StrEnum):
+    """How two people stand in a portrait together; the model family words it."""
+
+    SIDE_BY_SIDE = "side_by_side"
+    SHOULDER_TO_SHOULDER = "shoulder_to_shoulder"
+    FACING = "facing"  # turned towards each other
+    BACK_TO_BACK = "back_to_back"
 
 
 class Reference(Message):
@@ -104,6 +117,12 @@ class GenerateRequest(Message):
     # The format; None: the size of ``params`` (the style's) or the model's default. Set,
     # it wins over params.width/height: the size is the model's own for that ratio.
     aspect: Annotated[Aspect | None, Since(3)] = None
+    # A portrait of two people ("Together", issue 24): the second person's references
+    # (checked, consented set; empty: one person as before) and how the two are placed
+    # (None: the family's default, side by side). ``references`` stay the first person's;
+    # in the picture the first person is on the left unless the placement says otherwise.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
 
 class Progress(Message):
@@ -169,6 +188,14 @@ class Variation(Message):
     )
     detail: Annotated[FaceDetail | None, Since(2)] = Field(
         None, description="The face detail pass; None: not run."
+    )
+    # Two-person orders: ``likeness``/``threshold`` are the first person's (the
+    # ``references``), these the second's (``partner_references``); None: one person.
+    partner_similarity: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The second person's likeness, 0..1."
+    )
+    partner_threshold: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=1.0 + 1e-6, description="The likeness the second person needed."
     )
 
 
