@@ -99,6 +99,12 @@ class Settings(BaseSettings):
         description="Images per user per day (0 = no limit): a portrait order is 4, a pack "
         "one per image it paints.",
     )
+    invite_hours: int = Field(
+        24,
+        ge=1,
+        le=24 * 30,
+        description="Hours an invitation to a portrait together stays open (issue 24).",
+    )
     reference_retention_days: int = Field(30, ge=1)
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)

@@ -24,6 +24,7 @@ from bot.store.migrate import open_db
 from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
 from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
+from bot.store.together_store import Together
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
 
@@ -36,7 +37,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds, History):
+class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -51,6 +52,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History):
         orders = await self.one("SELECT COUNT(*) FROM orders WHERE user_id = ?", user_id)
         results = await self.one("SELECT COUNT(*) FROM variations WHERE user_id = ?", user_id)
         user = await self.user_by_id(user_id)
+        joint_files = await self.forget_joint(user_id)  # portraits of two: gone for both
         async with self.tx():
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
@@ -66,7 +68,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History):
                 pass  # a banned user's row stays so the ban holds; their data is gone
             else:
                 await self.run("DELETE FROM users WHERE id = ?", user_id)
-        files = self.media.delete_user(user_id)
+        files = self.media.delete_user(user_id) + joint_files
         return ForgetCounts(
             photos=int(photos[0]) if photos else 0,
             orders=int(orders[0]) if orders else 0,

@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from telegram import BotCommand, CallbackQuery, Message, Update
@@ -67,6 +67,7 @@ PRIVATE_COMMANDS = [
     ("start", "Start a portrait order (consent, photos, style)"),
     ("status", "Where my order is"),
     ("portraits", "My portraits still kept"),
+    ("together", "A portrait of two people: invite someone, answer, withdraw"),
     ("cancel", "Cancel the current step or queued order"),
     ("help", "What the bot does and how"),
     ("privacy", "What is kept, for how long, and why"),
@@ -85,6 +86,8 @@ class StudioLike(Protocol):
     async def handle(self, event: Event) -> list[Reply]: ...
 
     def add_outbox(self, platform: str, outbox: Any) -> None: ...
+
+    def add_invite_link(self, platform: str, link: Callable[[str], str]) -> None: ...
 
 
 # Bot API 400 answers that mean this chat is closed to us (not a bad message).
@@ -198,6 +201,8 @@ class TelegramAdapter:
     async def start(self) -> None:
         self.studio.add_outbox(translate.PLATFORM, self.outbox)
         await self.app.initialize()
+        # An invitation to a portrait together travels as a deep link to this bot.
+        self.studio.add_invite_link(translate.PLATFORM, self.deep_link)
         await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in PRIVATE_COMMANDS])
         await self.app.start()
         assert self.app.updater is not None
@@ -208,6 +213,9 @@ class TelegramAdapter:
             drop_pending_updates=False,  # what arrived while the bot was down is still answered
         )
         log.info("telegram: polling as @%s", self.app.bot.username)
+
+    def deep_link(self, token: str) -> str:
+        return f"https://t.me/{self.app.bot.username}?start={token}"
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:

@@ -52,6 +52,7 @@ FEATURE_CODECS = (
     "bot.studio.portrait.buttons",
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
+    "bot.studio.together.buttons",
 )
 
 

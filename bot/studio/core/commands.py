@@ -73,12 +73,18 @@ class Commands:
             return [say(words.privacy(self.s.settings))]
         if name in self.routes.always:  # /forget
             return await self._answer(turn, self.routes.commands[name])
+        if name == "start" and event.args.strip() and self.routes.start_payload is not None:
+            out = await self.routes.start_payload(turn, event.args.strip(), consented)
+            return await self.talk.finish(turn, out) if isinstance(out, Outcome) else out
         if name == "start":
             if not consented:
                 return await self.talk.go(turn, State.CONSENT, {})
             return [say(w.WELCOME_BACK), *await self.talk.show(turn)]
         if not consented:
             return [say(w.FIRST_THINGS_FIRST), *await self.talk.go(turn, State.CONSENT, {})]
+        if (reads := self.routes.with_args.get(name)) is not None:
+            out = await reads(turn, event.args.strip())
+            return await self.talk.finish(turn, out) if isinstance(out, Outcome) else out
         handler = self.table.get(name) or self.routes.commands.get(name)
         if handler is None:
             return [say(w.unknown_command(clean_text(name)[:40], self.s.plugin is not None))]

@@ -18,6 +18,7 @@ from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
 from bot.studio.jobs.progress import running_text
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
 from bot.studio.orders.orders import VARIATIONS, job_of
+from bot.studio.together import joint
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -183,3 +184,4 @@ class OrderFollower:
             self.t.shown.pop(order["id"], None)
             done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
             await self.t.send(order["platform"], order["chat_id"], done)
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # two people: both

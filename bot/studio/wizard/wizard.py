@@ -27,6 +27,7 @@ from bot.studio.core.conversation import (
     say,
 )
 from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.routes import WizardStep as ExtraStep
 from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -61,14 +62,26 @@ class Wizard:
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
+        self.extra: tuple[ExtraStep, ...] = ()  # the features' questions (conversation())
+        self.style_buttons: tuple[Button, ...] = ()
 
     def conversation(
-        self, side: Sequence[Step] = (), side_arrows: Sequence[tuple[str, Arrow]] = ()
+        self,
+        side: Sequence[Step] = (),
+        side_arrows: Sequence[tuple[str, Arrow]] = (),
+        extra: Sequence[ExtraStep] = (),
+        style_buttons: Sequence[Button] = (),
     ) -> Conversation:
-        """The whole table; ``side``: the features' side questions (core/routes.py)."""
+        """The whole table; ``side``: the features' side questions, ``extra``: their
+        questions asked in the wizard when the data says so, ``style_buttons``: their
+        buttons under the style question (core/routes.py)."""
+        self.extra = tuple(extra)
+        self.style_buttons = tuple(style_buttons)
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
+        steps += [e.build(self.kit()) for e in self.extra]
+        side_arrows = [*side_arrows, *((e.after, Arrow(e.state, f"({e.when})")) for e in extra)]
         steps += [self._confirm(), self._idle(), *side]
         return Conversation(
             self.s,
@@ -97,6 +110,7 @@ class Wizard:
             self.back,
             self.cancel,
             self._no_files,
+            self.numbering,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -118,15 +132,27 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        return self.questions if pack is None else (PACK, *pack.asked)
+        questions = self.questions if pack is None else (PACK, *pack.asked)
+        for e in self.extra:  # a feature's question, when the answers so far call for it
+            if data and data.get(e.when) and e.after in questions:
+                i = questions.index(e.after) + 1
+                questions = (*questions[:i], e.state, *questions[i:])
+        return questions
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
         """(N, M) of "Step N of M" for this question with these answers."""
         questions = self._questions(data)
         return questions.index(state) + 1, len(questions)
 
+    def _extra_after(self, state: str, questions: tuple[str, ...]) -> str | None:
+        """A feature's question asked without its data (an old session): where it sits."""
+        if state in questions:
+            return None
+        return next((e.after for e in self.extra if e.state == state), None)
+
     def _next(self, state: str, data: dict[str, Any] | None = None) -> str:
         questions = self._questions(data)
+        state = self._extra_after(state, questions) or state
         if state not in questions:  # (the table's static arrows)
             questions = self.questions
         i = questions.index(state)
@@ -140,6 +166,8 @@ class Wizard:
             return PACK
         if state == State.CONFIRM:
             return questions[-1]
+        if (after := self._extra_after(state, questions)) is not None:
+            return after
         if state not in questions:
             questions = self.questions
         i = questions.index(state)
@@ -187,11 +215,14 @@ class Wizard:
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
         text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        return say(text, *_rows(items, 2), packs, self._nav_row(rev))
+        return say(text, *_rows(items, 2), packs, self.style_buttons, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            return [self._ask_style(turn.rev)]
+            asked = self._ask_style(turn.rev)
+            if any(turn.data.get(e.when) for e in self.extra):  # (a joint order's style)
+                asked = say(asked.text, *(r for r in asked.buttons if r != self.style_buttons))
+            return [asked]
 
         async def pick(turn: Turn, arg: str) -> Outcome:
             i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
@@ -230,7 +261,7 @@ class Wizard:
 
     def _one_style(self, turn: Turn, key: str) -> Outcome:
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
-        return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
+        return go(self._next(State.STYLE, data), {**data, State.STYLE.value: key})
 
     # --- a pack instead of a style (prompts/packs; bot/studio/wizard/wizard_packs.py) -------------
     def _pack(self) -> Step:
@@ -301,6 +332,7 @@ class Wizard:
             value = str(data.get(step.slot, ""))
             label = next((p.label for p in step.presets if p.value == value), value)
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
+        lines += [line for e in self.extra if (line := e.summary(data))]
         return "\n".join(lines)
 
     async def _confirm_text(self, turn: Turn) -> str:
