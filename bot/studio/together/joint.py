@@ -23,6 +23,7 @@ from bot.studio.photos.photos import embedding
 from bot.studio.portrait import followups
 from bot.studio.together import buttons as tb
 from bot.studio.together import words_together as wt
+from bot.studio.together.shared import is_joint
 from sitter import contract as c
 
 TOGETHER = "together"  # session data: the accepted invitation's id
@@ -112,11 +113,6 @@ async def copy_joint(store: Store, order: Row, new_id: int) -> None:
     )
 
 
-def is_joint(order: Row | dict[str, Any]) -> bool:
-    keys = order.keys()
-    return "partner_user_id" in keys and order["partner_user_id"] is not None  # noqa: SIM118
-
-
 async def request_parts(store: Store, order: Row) -> dict[str, Any]:
     """The generation request's second person: their references and the placement."""
     if not is_joint(order) or not order["partner_set_id"]:
@@ -132,12 +128,6 @@ async def request_parts(store: Store, order: Row) -> dict[str, Any]:
     ]
     placement = order["placement"] or "side_by_side"
     return {"partner_references": refs, "placement": c.Placement(placement)}
-
-
-async def shares(store: Store, order_id: int, user_id: int) -> bool:
-    """True when ``user_id`` is the partner of this joint order (their own copy)."""
-    order = await store.order(order_id)
-    return order is not None and is_joint(order) and order["partner_user_id"] == user_id
 
 
 def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: str) -> Reply:

@@ -206,20 +206,21 @@ class Wizard:
         return references_step(self.photos, self.cancel)
 
     # --- the style ------------------------------------------------------------------------
-    def _ask_style(self, rev: int) -> Reply:
+    def _ask_style(self, rev: int, data: dict[str, Any] | None = None) -> Reply:
         styles = self.s.prompts.styles
         items = [
             Button(styles[k].name, b.wizard(rev, "style", str(i)))
             for i, k in enumerate(self.style_keys)
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
-        text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
+        total = self.total + sum(1 for e in self.extra if data and data.get(e.when))
+        text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
         return say(text, *_rows(items, 2), packs, self.style_buttons, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            asked = self._ask_style(turn.rev)
+            asked = self._ask_style(turn.rev, turn.data)
             if any(turn.data.get(e.when) for e in self.extra):  # (a joint order's style)
                 asked = say(asked.text, *(r for r in asked.buttons if r != self.style_buttons))
             return [asked]
