@@ -165,8 +165,10 @@ async def test_decline_single_use_expiry_and_foreign_presses(
     assert "Cay declined your invitation" in sent_to(studio, "ann-chat")[-1].text
     [again] = await cay.send(Press(CAY, button_in([card], "✓ Accept")))
     assert again.text == "That invitation was withdrawn or already answered."
-    [bad] = await cay.send(Command(CAY, "start", "x" * 30))
+    [bad, *_] = await cay.send(Command(CAY, "start", "x" * 30))
     assert "not one I know" in bad.text
+    [welcome, *_] = await cay.send(Command(CAY, "start", "portrait"))  # another deep link
+    assert "not one I know" not in welcome.text
 
     # Expiry (SITTER_INVITE_HOURS): past its time the code no longer opens.
     [made2] = await ann.send("/together")  # declined: nothing live, so a new one at once

@@ -52,7 +52,9 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
         orders = await self.one("SELECT COUNT(*) FROM orders WHERE user_id = ?", user_id)
         results = await self.one("SELECT COUNT(*) FROM variations WHERE user_id = ?", user_id)
         user = await self.user_by_id(user_id)
-        joint_files = await self.forget_joint(user_id)  # portraits of two: gone for both
+        # Portraits of two people (migration 0020): gone for both, counted as theirs too.
+        partner_orders, partner_results = await self.partner_counts(user_id)
+        joint_files = await self.forget_joint(user_id)
         async with self.tx():
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
@@ -71,8 +73,8 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
         files = self.media.delete_user(user_id) + joint_files
         return ForgetCounts(
             photos=int(photos[0]) if photos else 0,
-            orders=int(orders[0]) if orders else 0,
-            results=int(results[0]) if results else 0,
+            orders=(int(orders[0]) if orders else 0) + partner_orders,
+            results=(int(results[0]) if results else 0) + partner_results,
             files=files,
         )
 

@@ -176,11 +176,20 @@ class Together(Db):
             await self.run(f"DELETE FROM orders WHERE id IN ({m})", *order_ids)
         return [str(r[0]) for r in paths if r[0]]
 
+    async def partner_counts(self, user_id: int) -> tuple[int, int]:
+        """(joint orders, their portraits) the person is the partner in (not the orderer)."""
+        row = await self.one(
+            "SELECT COUNT(DISTINCT o.id), COUNT(v.id) FROM orders o LEFT JOIN variations v "
+            "ON v.order_id = o.id WHERE o.partner_user_id = ?",
+            user_id,
+        )
+        return (int(row[0]), int(row[1])) if row is not None else (0, 0)
+
     async def forget_joint(self, user_id: int) -> int:
         """Part of /forget (either person's): every joint portrait of theirs goes, for
         both, and their invitations. Returns the files deleted."""
-        joint = await self.joint_orders(user_id=user_id)
-        paths = await self.delete_joint_orders([int(r["id"]) for r in joint])
+        joint = [int(r["id"]) for r in await self.joint_orders(user_id=user_id)]
+        paths = await self.delete_joint_orders(joint)
         await self.run(
             "DELETE FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?",
             user_id,

@@ -23,7 +23,7 @@ Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
 CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
 ArgsHandler = Callable[[Turn, str], Awaitable[list[Reply] | Outcome]]
 #: ``/start <payload>`` (a deep link's payload) answered by the feature that made it.
-StartHandler = Callable[[Turn, str, bool], Awaitable[list[Reply] | Outcome]]
+StartHandler = Callable[[Turn, str, bool], Awaitable[list[Reply] | Outcome | None]]
 
 
 @dataclass(frozen=True)
@@ -59,7 +59,8 @@ class Routes:
         self.with_args[name] = handler
 
     def on_start_payload(self, handler: StartHandler) -> None:
-        """``/start <payload>``: one feature reads deep-link payloads (an invitation)."""
+        """``/start <payload>``: one feature reads deep-link payloads (an invitation);
+        None from it: not its payload, /start as usual."""
         if self.start_payload is not None:
             raise ValueError("/start payloads already have a handler")
         self.start_payload = handler

@@ -11,6 +11,7 @@ second person's consent. A banned person can neither invite nor be invited.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,9 @@ from bot.studio.core.services import Services
 from bot.studio.together import buttons as tb
 from bot.studio.together import joint
 from bot.studio.together import words_together as wt
+
+
+TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what make() hands out (Telegram: <= 64)
 
 
 def token_hash(token: str) -> str:
@@ -126,10 +130,14 @@ class Invitations:
         no = Button(wt.DECLINE, tb.invitation("td", inv["id"]), "danger")
         return say(wt.invitation_card(inviter, hours_left(inv)), (yes, no))
 
-    async def open_link(self, turn: Turn, token: str, consented: bool) -> list[Reply] | Outcome:
+    async def open_link(
+        self, turn: Turn, token: str, consented: bool
+    ) -> list[Reply] | Outcome | None:
         """``/start <token>``: the link's first use names the invitee (single use)."""
         store, user = self.s.store, turn.user
-        inv = await store.invitation_by_token(token_hash(token)) if len(token) <= 64 else None
+        if not TOKEN.fullmatch(token):
+            return None  # another deep link's payload (Telegram's ?start=portrait)
+        inv = await store.invitation_by_token(token_hash(token))
         first: list[Reply] = []
         if inv is None:
             first = [say(wt.NOT_FOUND)]

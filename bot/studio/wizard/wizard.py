@@ -111,6 +111,7 @@ class Wizard:
             self.cancel,
             self._no_files,
             self.numbering,
+            self.shift,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -143,6 +144,10 @@ class Wizard:
         """(N, M) of "Step N of M" for this question with these answers."""
         questions = self._questions(data)
         return questions.index(state) + 1, len(questions)
+
+    def shift(self, data: dict[str, Any] | None) -> int:
+        """How many features' questions these answers add (a joint order's placement)."""
+        return sum(1 for e in self.extra if data and data.get(e.when))
 
     def _extra_after(self, state: str, questions: tuple[str, ...]) -> str | None:
         """A feature's question asked without its data (an old session): where it sits."""
@@ -213,7 +218,7 @@ class Wizard:
             for i, k in enumerate(self.style_keys)
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
-        total = self.total + sum(1 for e in self.extra if data and data.get(e.when))
+        total = self.total + self.shift(data)
         text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
         return say(text, *_rows(items, 2), packs, self.style_buttons, self._nav_row(rev))
