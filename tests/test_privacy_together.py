@@ -17,13 +17,18 @@ from bot.studio.core.events import Press
 from bot.studio.moderation import Moderation
 
 
+def copies_for(studio: Studio) -> list[object]:
+    """The partner's copies of joint orders sent to Bea's chat."""
+    return [r for r in sent_to(studio, "bea-chat") if "portraits of you and Ann" in r.text]
+
+
 @pytest.fixture
 def studio(fake_studio: Studio) -> Studio:
     return fake_studio
 
 
 async def joint_order(studio: Studio, fake_engine: FakeEngine) -> tuple[object, object, int]:
-    ann, bea, inv = await invited_pair(studio, fake_engine)
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
     told = sent_to(studio, "ann-chat")[-1]
     await ann.send(Press(ANN, button_in([told], "Make our portrait")))
     await ann.press("Professional headshot")
@@ -31,7 +36,7 @@ async def joint_order(studio: Studio, fake_engine: FakeEngine) -> tuple[object, 
     for label in WIZARD:
         await ann.press(label)
     await ann.press("✓ Queue it")
-    await until(studio, lambda: any("portraits of you and Ann" in r.text for r in sent_to(studio, "bea-chat")), what="Bea's copy")  # fmt: skip
+    await until(studio, lambda: bool(copies_for(studio)), what="Bea's copy")
     order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
     return ann, bea, int(order["id"])
 
@@ -48,7 +53,8 @@ async def test_forget_by_either_person_leaves_no_joint_portrait(
     assert "“Made with AI” label" in sent_to(studio, "bea-chat")[-1].text
     store = studio.store
     portraits = [store.media.read(v["path"]) for v in await store.variations(oid)]
-    shas = {str(r[0]) for r in await store.all("SELECT sha256 FROM variations WHERE order_id = ?", oid)}  # fmt: skip
+    rows = await store.all("SELECT sha256 FROM variations WHERE order_id = ?", oid)
+    shas = {str(r[0]) for r in rows}
     copies = await store.all(
         "SELECT vj.path FROM variation_jobs vj JOIN variations v ON v.id = vj.variation_id "
         "WHERE v.order_id = ?",
@@ -78,7 +84,7 @@ async def test_forget_by_either_person_leaves_no_joint_portrait(
 async def test_a_ban_of_the_partner_stops_a_queued_joint_order(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:
-    ann, bea, inv = await invited_pair(studio, fake_engine)
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
     fake_engine.stop()
     told = sent_to(studio, "ann-chat")[-1]
     await ann.send(Press(ANN, button_in([told], "Make our portrait")))

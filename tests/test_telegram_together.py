@@ -47,9 +47,7 @@ def engine() -> FakeEngine:
 
 
 @pytest.fixture
-async def studio(
-    api: BotApiEmulator, engine: FakeEngine, data_dir: Path
-) -> AsyncIterator[Studio]:
+async def studio(api: BotApiEmulator, engine: FakeEngine, data_dir: Path) -> AsyncIterator[Studio]:
     settings = Settings(data_dir=data_dir, redis_url="redis://127.0.0.1:1/0", queue_prefix="tg2")
     s = await Studio.open(settings, engine=engine, tick_s=0.05, analyze_timeout_s=5)
     adapter = TelegramAdapter(

@@ -37,6 +37,11 @@ def sent_to(studio: Studio, chat: str, platform: str = "terminal") -> list[Reply
     return [r for to, r in outbox(studio, platform).sent if to.chat_id == chat]
 
 
+def copies(studio: Studio) -> list[Reply]:
+    """The partner's copies of joint orders, as sent to Bea's chat."""
+    return [r for r in sent_to(studio, "bea-chat") if "portraits of you and Ann" in r.text]
+
+
 def button_in(replies: list[Reply], label: str) -> str:
     for r in replies:
         for row in r.buttons:
@@ -102,7 +107,7 @@ async def test_invite_accept_joint_order_delivered_to_both(
     assert "Placement: Facing each other" in ann.text()
     [queued] = await ann.press("✓ Queue it")
     assert "is queued" in queued.text
-    await until(studio, lambda: bool(seen) and any("portraits of you and Ann" in r.text for r in sent_to(studio, "bea-chat")), what="both copies")  # fmt: skip
+    await until(studio, lambda: bool(seen and copies(studio)), what="both copies")
 
     [req] = seen
     assert len(req.references) == 4 and len(req.partner_references) == 4
@@ -146,7 +151,8 @@ async def test_invite_accept_joint_order_delivered_to_both(
 async def test_decline_single_use_expiry_and_foreign_presses(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:
-    ann, cay, dan = Chat(studio, ANN), Chat(studio, CAY), Chat(studio, Who("terminal", "dan", "dan-chat", "Dan"))  # fmt: skip
+    ann, cay = Chat(studio, ANN), Chat(studio, CAY)
+    dan = Chat(studio, Who("terminal", "dan", "dan-chat", "Dan"))
     await onboard(ann, fake_engine, "astronaut")
     await onboard(cay, fake_engine, "cay")
     await onboard(dan, fake_engine, "dan")
@@ -186,7 +192,7 @@ async def test_decline_single_use_expiry_and_foreign_presses(
 
 
 async def test_withdraw_mid_order_stops_it(studio: Studio, fake_engine: FakeEngine) -> None:
-    ann, bea, inv = await invited_pair(studio, fake_engine)
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
     fake_engine.stop()  # nobody serves the queue: the joint order stays queued
     told = sent_to(studio, "ann-chat")[-1]
     await ann.send(Press(ANN, button_in([told], "Make our portrait")))
@@ -220,7 +226,7 @@ async def test_report_from_second_person_and_bans(studio: Studio, fake_engine: F
     for label in WIZARD:
         await ann.press(label)
     await ann.press("✓ Queue it")
-    await until(studio, lambda: any("portraits of you and Ann" in r.text for r in sent_to(studio, "bea-chat")), what="Bea's copy")  # fmt: skip
+    await until(studio, lambda: bool(copies(studio)), what="Bea's copy")
     [copy] = [r for r in sent_to(studio, "bea-chat") if "portraits of you and Ann" in r.text]
     [why] = await bea.send(Press(BEA, button_in([copy], "Report 2")))
     assert why.text == "Why are you reporting this portrait?"

@@ -25,7 +25,6 @@ from bot.studio.together import buttons as tb
 from bot.studio.together import joint
 from bot.studio.together import words_together as wt
 
-
 TOKEN = re.compile(r"[A-Za-z0-9_-]{20,64}")  # what make() hands out (Telegram: <= 64)
 
 
@@ -231,7 +230,7 @@ class Invitations:
         return [say("\n".join(lines), *rows)]
 
     async def start_joint(self, turn: Turn, inv_id: int) -> list[Reply] | Outcome:
-        """"Make our portrait": the wizard, with the invitation in the session's data."""
+        """ "Make our portrait": the wizard, with the invitation in the session's data."""
         inv = await self.s.store.invitation(inv_id)
         if inv is None or inv["inviter_user_id"] != turn.user["id"]:
             return [say(wt.NOT_YOURS)]

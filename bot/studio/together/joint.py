@@ -69,7 +69,7 @@ async def partner_refusal(
     ref = await s.store.current_set(partner["id"])
     if ref["status"] != "ready" or not await s.store.photos(ref["id"], "accepted"):
         return Reply(wt.PARTNER_NOT_READY.format(name=name(partner))), None
-    if (text := await reach.check_set(s, partner, ref["id"])) is not None:  # protect reaches B
+    if await reach.check_set(s, partner, ref["id"]) is not None:  # protect reaches B too
         return Reply(wt.TOGETHER_ENDED), None
     placement = str(choices.get(PLACEMENT) or "side_by_side")
     if placement not in wt.PLACEMENTS:
@@ -147,9 +147,7 @@ def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: 
             tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
         )
     rows.append((Button(wt.DELETE_JOINT, tb.joint("tz", order["id"]), "danger"),))
-    return Reply(
-        text=wt.partner_results(inviter, order["id"]), images=images, buttons=tuple(rows)
-    )
+    return Reply(text=wt.partner_results(inviter, order["id"]), images=images, buttons=tuple(rows))
 
 
 async def deliver_partner(s: Services, send: Any, order: Row) -> None:
@@ -173,7 +171,8 @@ async def stop_joint(s: Services, invitation_id: int, why: str) -> list[Row]:
     dropped from the queue and Redis. Returns the orders stopped."""
     store = s.store
     stopped = [
-        o for o in await store.joint_orders(invitation_id=invitation_id)
+        o
+        for o in await store.joint_orders(invitation_id=invitation_id)
         if o["status"] in ("queued", "running")
     ]
     jobs = [o["job_id"] for o in stopped if o["job_id"]]
@@ -198,4 +197,3 @@ async def delete_joint(s: Services, order_id: int) -> int:
         await s.engine.drop([order["job_id"]])
     paths = await store.delete_joint_orders([order_id])
     return await store.drop_files(paths)
-

@@ -10,7 +10,7 @@ from bot.store.store import Row, Store
 
 def is_joint(order: Row | dict[str, Any]) -> bool:
     keys = order.keys()
-    return "partner_user_id" in keys and order["partner_user_id"] is not None  # noqa: SIM118
+    return "partner_user_id" in keys and order["partner_user_id"] is not None
 
 
 async def shares(store: Store, order_id: int, user_id: int) -> bool:

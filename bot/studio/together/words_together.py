@@ -154,4 +154,3 @@ def partner_results(inviter: str, order_id: int) -> str:
         f"Order #{order_id}: portraits of you and {inviter}, ordered by {inviter}. "
         "Upscale, label or report them here; Delete removes them for both of you."
     )
-
