@@ -106,9 +106,7 @@ class Studio:
             part.register(self.routes)
         self.together = Together(s, self.orders)
         self.together.register(self.routes)
-        self.conversation: Conversation = self.wizard.conversation(
-            self.routes.steps, self.routes.arrows, self.routes.wizard_steps, self.routes.buttons
-        )
+        self.conversation: Conversation = self.wizard.conversation(self.routes)
         self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
         self._moderation: StudioPlugin | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []

@@ -8,7 +8,6 @@ step, its "Step N of M" and its line in the order summary come from there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from bot.studio.core import buttons as b
@@ -27,7 +26,7 @@ from bot.studio.core.conversation import (
     say,
 )
 from bot.studio.core.events import Button, IncomingFile, Reply
-from bot.studio.core.routes import WizardStep as ExtraStep
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -35,6 +34,7 @@ from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
+from bot.studio.wizard.extras import Extras
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
@@ -62,27 +62,15 @@ class Wizard:
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
-        self.extra: tuple[ExtraStep, ...] = ()  # the features' questions (conversation())
-        self.style_buttons: tuple[Button, ...] = ()
+        self.extras, self.style_buttons = Extras(), tuple[Button, ...]()  # (conversation())
 
-    def conversation(
-        self,
-        side: Sequence[Step] = (),
-        side_arrows: Sequence[tuple[str, Arrow]] = (),
-        extra: Sequence[ExtraStep] = (),
-        style_buttons: Sequence[Button] = (),
-    ) -> Conversation:
-        """The whole table; ``side``: the features' side questions, ``extra``: their
-        questions asked in the wizard when the data says so, ``style_buttons``: their
-        buttons under the style question (core/routes.py)."""
-        self.extra = tuple(extra)
-        self.style_buttons = tuple(style_buttons)
+    def conversation(self, routes: Routes) -> Conversation:
+        """The whole table, with what the features registered (core/routes.py)."""
+        self.extras, self.style_buttons = Extras.of(routes.wizard_steps), tuple(routes.buttons)
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [e.build(self.kit()) for e in self.extra]
-        side_arrows = [*side_arrows, *((e.after, Arrow(e.state, f"({e.when})")) for e in extra)]
-        steps += [self._confirm(), self._idle(), *side]
+        steps += [*self.extras.built(self.kit()), self._confirm(), self._idle(), *routes.steps]
         return Conversation(
             self.s,
             steps,
@@ -90,7 +78,8 @@ class Wizard:
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
-                *side_arrows,
+                *routes.arrows,
+                *self.extras.arrows(),
             ],
         )
 
@@ -111,7 +100,7 @@ class Wizard:
             self.cancel,
             self._no_files,
             self.numbering,
-            self.shift,
+            self.extras.shift,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -133,31 +122,16 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        questions = self.questions if pack is None else (PACK, *pack.asked)
-        for e in self.extra:  # a feature's question, when the answers so far call for it
-            if data and data.get(e.when) and e.after in questions:
-                i = questions.index(e.after) + 1
-                questions = (*questions[:i], e.state, *questions[i:])
-        return questions
+        return self.extras.insert(self.questions if pack is None else (PACK, *pack.asked), data)
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
         """(N, M) of "Step N of M" for this question with these answers."""
         questions = self._questions(data)
         return questions.index(state) + 1, len(questions)
 
-    def shift(self, data: dict[str, Any] | None) -> int:
-        """How many features' questions these answers add (a joint order's placement)."""
-        return sum(1 for e in self.extra if data and data.get(e.when))
-
-    def _extra_after(self, state: str, questions: tuple[str, ...]) -> str | None:
-        """A feature's question asked without its data (an old session): where it sits."""
-        if state in questions:
-            return None
-        return next((e.after for e in self.extra if e.state == state), None)
-
     def _next(self, state: str, data: dict[str, Any] | None = None) -> str:
         questions = self._questions(data)
-        state = self._extra_after(state, questions) or state
+        state = self.extras.after(state, questions) or state
         if state not in questions:  # (the table's static arrows)
             questions = self.questions
         i = questions.index(state)
@@ -171,7 +145,7 @@ class Wizard:
             return PACK
         if state == State.CONFIRM:
             return questions[-1]
-        if (after := self._extra_after(state, questions)) is not None:
+        if after := self.extras.after(state, questions):
             return after
         if state not in questions:
             questions = self.questions
@@ -218,17 +192,15 @@ class Wizard:
             for i, k in enumerate(self.style_keys)
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
-        total = self.total + self.shift(data)
-        text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
+        more = self.extras.shift(data)  # a feature's questions (no Together button then)
+        text = w.step_heading(1, self.total + more, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        return say(text, *_rows(items, 2), packs, self.style_buttons, self._nav_row(rev))
+        own = () if more else self.style_buttons
+        return say(text, *_rows(items, 2), packs, own, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            asked = self._ask_style(turn.rev, turn.data)
-            if any(turn.data.get(e.when) for e in self.extra):  # (a joint order's style)
-                asked = say(asked.text, *(r for r in asked.buttons if r != self.style_buttons))
-            return [asked]
+            return [self._ask_style(turn.rev, turn.data)]
 
         async def pick(turn: Turn, arg: str) -> Outcome:
             i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
@@ -338,7 +310,7 @@ class Wizard:
             value = str(data.get(step.slot, ""))
             label = next((p.label for p in step.presets if p.value == value), value)
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
-        lines += [line for e in self.extra if (line := e.summary(data))]
+        lines += self.extras.summary(data)
         return "\n".join(lines)
 
     async def _confirm_text(self, turn: Turn) -> str:
