@@ -85,3 +85,19 @@ def load_and_check(
 
         print(f"sitter generate: {minimum_note(len(refs), settings.min_photos)}", file=sys.stderr)
     return runtime, refs, verdicts
+
+
+def check_more(
+    runtime: Runtime, photos: list[Path]
+) -> tuple[list[c.Reference], list[dict[str, Any]]]:
+    """Another person's folder (``--partner-photos``) checked as its own set, each verdict
+    printed; no references: said on stderr."""
+    import sys
+
+    refs, verdicts = analyze(runtime, photos)
+    for v in verdicts:
+        mark = "ok " if v["accepted"] else "no "
+        print(f"  {mark} {v['file']}: {'; '.join(v['issues']) or 'accepted'}")
+    if not refs:
+        print("sitter generate: none of the second person's photos can be used", file=sys.stderr)
+    return refs, verdicts

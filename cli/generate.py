@@ -1,5 +1,9 @@
 """``sitter generate --photos DIR --style NAME --out DIR``: the studio without a bot.
 
+``--partner-photos DIR`` (and ``--placement``) makes portraits of two people: the first
+folder's person and the second's, each checked as a set, each face judged against its
+own person (engine/gate_pair.py).
+
 The same code as the worker: photo intake and analysis, the style's prompt from
 prompts/, generation with the likeness check, AI provenance on every file. It
 writes the four PNGs and ``summary.json`` (prompt, parameters, model, each
@@ -16,8 +20,9 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
-from cli.common import MAX_ATTEMPTS, load_and_check, screen
+from cli.common import MAX_ATTEMPTS, check_more, load_and_check, screen
 from sitter import contract as c
 from sitter.config import Settings
 from sitter.wizard_steps import SUBJECT_MAX_BYTES
@@ -46,6 +51,36 @@ def _err(msg: str) -> int:
     return 2
 
 
+def _photos_in(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file())
+
+
+def _together(args: argparse.Namespace) -> tuple[Path | None, c.Placement | None, str | None]:
+    """(the second person's folder, the placement, an error) from the two-person options."""
+    given, how = getattr(args, "partner_photos", None), getattr(args, "placement", None)
+    placement = None
+    if how:
+        try:
+            placement = c.Placement(how.strip().lower().replace("-", "_").replace(" ", "_"))
+        except ValueError:
+            known = ", ".join(p.value for p in c.Placement)
+            return None, None, f"--placement {how!r} is not one of: {known}"
+    if not given:
+        if placement is not None:
+            return None, None, "--placement needs --partner-photos (the second person's photos)"
+        return None, None, None
+    folder = Path(given)
+    if args.pack:
+        return None, None, "--partner-photos takes --style (a pack is made for one person)"
+    if not folder.is_dir():
+        return None, None, f"--partner-photos {folder} is not a folder"
+    if not _photos_in(folder):
+        return None, None, f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})"
+    if folder.resolve() == Path(args.photos).resolve():
+        return None, None, "--partner-photos must be the second person's own folder"
+    return folder, placement, None
+
+
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from engine.quiet import quiet_libraries
     from sitter.prompts import PromptError, PromptLibrary
@@ -57,11 +92,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     folder, out = Path(args.photos), Path(args.out)
     if not folder.is_dir():
         return _err(f"--photos {folder} is not a folder")
-    photos = sorted(
-        p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()
-    )
+    photos = _photos_in(folder)
     if not photos:
         return _err(f"no photos in {folder} ({', '.join(sorted(PHOTO_SUFFIXES))})")
+    partner_folder, placement, wrong = _together(args)
+    if wrong:
+        return _err(wrong)
     if args.pack:
         from cli.pack import cmd_pack
 
@@ -98,6 +134,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     runtime, refs, verdicts = load_and_check(settings, photos)
     if not refs:
         return 1
+    partner_refs: list[c.Reference] = []
+    partner_verdicts: list[dict[str, object]] = []
+    if partner_folder is not None:
+        print(f"the second person's photos ({partner_folder}):")
+        partner_refs, partner_verdicts = check_more(runtime, _photos_in(partner_folder))
+        if not partner_refs:
+            return 1
 
     base = args.seed if args.seed is not None else secrets.randbelow(2**31)
     req = c.GenerateRequest(
@@ -112,6 +155,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         max_attempts=MAX_ATTEMPTS,
         gate=style.likeness,
         aspect=aspect,
+        partner_references=partner_refs,
+        placement=placement,
     )
     try:
         result = generate(runtime, req)
@@ -126,6 +171,9 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         score = "no face" if v.likeness is None else f"{v.likeness:.2f}"
         bar = "" if v.threshold is None else f", needed {v.threshold:.2f}"
         redone = ", ".join(r.value for r in v.regenerated_for) or "none"
+        if partner_refs:
+            theirs = "none" if v.partner_similarity is None else f"{v.partner_similarity:.2f}"
+            score = f"{score} (first person), {theirs} (second person)"
         print(
             f"  {name}: likeness {score} ({v.verdict.value if v.verdict else v.passed}{bar}, "
             f"{v.attempts} attempt(s), redone for: {redone})"
@@ -133,7 +181,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     summary = {
         "style": style.key,
         "subject": described or None,
-        "prompt": runtime.require_pipeline().model_family.order_prompt(prompt, reference_prompt),
+        "prompt": _worded(runtime, req),
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
         "aspect": aspect.value if aspect else None,
@@ -145,8 +193,18 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "threshold": runtime.require_analyzer().same_person_threshold,
         "likeness_gate": style.likeness.model_dump(mode="json"),
         "photos": verdicts,
+        "partner_photos": partner_verdicts or None,
+        "placement": placement.value if placement else None,
         "variations": rows,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")
     print(f"wrote 4 portraits and summary.json to {out} in {result.seconds:.1f}s")
     return 0
+
+
+def _worded(runtime: Any, req: c.GenerateRequest) -> str:
+    """The order as the model reads it (two people: the family's two-person wording)."""
+    family = runtime.require_pipeline().model_family
+    if not req.partner_references:
+        return str(family.order_prompt(req.prompt, req.reference_prompt))
+    return str(family.together_prompt(req.prompt, req.reference_prompt, req.placement))

@@ -88,6 +88,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="the first of the four seeds (default: random)"
     )
     gen.add_argument(
+        "--partner-photos",
+        default=None,
+        help="folder with photos of a second person: portraits of the two together "
+        "(the first folder's person on the left)",
+    )
+    gen.add_argument(
+        "--placement",
+        default=None,
+        help="with --partner-photos, how the two stand: side_by_side (default), "
+        "shoulder_to_shoulder, facing or back_to_back",
+    )
+    gen.add_argument(
         "--aspect",
         default=None,
         help="format: 1:1 (square), 4:5 (portrait), 9:16 (story) or 16:9 (landscape); "

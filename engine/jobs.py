@@ -151,7 +151,7 @@ def job_function(name: str, timeout: int) -> Function:
     )
 
 
-QUEUES = (c.QUEUE_FAST, c.QUEUE_GPU)
+QUEUES = (c.QUEUE_FAST, c.QUEUE_GPU, c.QUEUE_TRAIN)
 QUEUE_JOBS: dict[str, tuple[str, ...]] = {
     q: tuple(j.name for j in JOBS if j.queue == q) for q in QUEUES
 }

@@ -36,7 +36,8 @@ def _do_generate(rt: Models, req: c.GenerateRequest, cancel: threading.Event) ->
     if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
-        refs = [r.embedding for r in req.references]
+        # Both people's photos, for a portrait of two (partner_references).
+        refs = [r.embedding for r in (*req.references, *req.partner_references)]
         if protected_references(rt.require_analyzer(), refs, req.protected):
             raise Permanent(
                 FailureCode.PROTECTED,
@@ -147,6 +148,12 @@ def _do_refine(rt: Models, req: c.RefineRequest, cancel: threading.Event) -> c.M
     return result
 
 
+def _do_train(rt: Models, req: c.TrainRequest, cancel: threading.Event) -> c.Message:
+    from engine.training.job import train_personal
+
+    return train_personal(rt, req, cancel)
+
+
 @dataclass(frozen=True)
 class EngineJob:
     """One row of the job table."""
@@ -170,6 +177,7 @@ JOBS: tuple[EngineJob, ...] = (
     EngineJob(c.JOB_UPSCALE, ("signer", "safety", "upscaler"), _do_upscale),
     EngineJob(c.JOB_AVATAR, ("faces", "signer", "safety"), _do_avatar),
     EngineJob(c.JOB_REFINE, ("faces", "signer", "safety", "screen", "pipeline"), _do_refine),
+    EngineJob(c.JOB_TRAIN, ("pipeline",), _do_train),
 )
 # The handler run_job calls for each job name, looked up per call (tests swap one).
 WORK: dict[str, Work] = {job.name: job.handler for job in JOBS}

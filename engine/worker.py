@@ -74,6 +74,7 @@ _JOB_ARGS = re.compile(r"(→ \S+?)\(.*\)", re.S)
 logging.getLogger("arq.worker").addFilter(_NoJobData())
 
 FAST_MAX_JOBS = 4
+MAX_JOBS = {c.QUEUE_TRAIN: 1}  # one training at a time per worker (it holds the GPU)
 # arq rewrites "<queue>:health-check" this often; `python -m sitter.healthcheck worker`
 # (the container health check) reads it, so a dead worker shows within a minute.
 HEALTH_CHECK_INTERVAL_S = 30
@@ -92,7 +93,9 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
         "redis_settings": redis_settings(settings.redis_url),
         "job_serializer": c.serialize,
         "job_deserializer": c.deserialize,
-        "max_jobs": settings.generation_concurrency if queue == c.QUEUE_GPU else FAST_MAX_JOBS,
+        "max_jobs": MAX_JOBS.get(queue, FAST_MAX_JOBS)
+        if queue != c.QUEUE_GPU
+        else settings.generation_concurrency,
         "job_timeout": settings.job_timeout_s,
         "keep_result": settings.result_ttl_s,
         "poll_delay": settings.poll_delay_s,

@@ -106,6 +106,23 @@ class Settings(BaseSettings):
         description="Hours an invitation to a portrait together stays open (issue 24).",
     )
     reference_retention_days: int = Field(30, ge=1)
+    train_min_photos: int = Field(
+        10,
+        ge=1,
+        le=100,
+        description="Accepted photos a set needs before its person is offered a personal "
+        "model (a small file learned from their photos; opt-in).",
+    )
+    train_quota_cost: int = Field(
+        8,
+        ge=0,
+        description="Images of the daily quota one personal model's training counts as.",
+    )
+    train_minutes: int = Field(
+        10,
+        ge=1,
+        description="About how many minutes a training takes here (said in the offer).",
+    )
     result_retention_days: int = Field(90, ge=1)
     max_upload_bytes: int = Field(20 * 1024 * 1024, ge=1024)
     max_files_per_message: int = Field(

@@ -78,9 +78,11 @@ from sitter.contract_photos import (  # noqa: F401  (re-exported: the contract i
     PhotoProblem,
     ProtectedFace,
     ProtectedMatch,
+    Subject,
 )
 from sitter.contract_render import (  # noqa: F401  (re-exported: the contract is one namespace)
     Aspect,
+    ColourCheck,
     FaceDetail,
     GatePolicy,
     GenerateRequest,
@@ -102,6 +104,18 @@ from sitter.contract_screen import (  # noqa: F401  (re-exported: the contract i
     ScreenTextRequest,
     ScreenTextResult,
 )
+from sitter.contract_train import (  # noqa: F401  (re-exported: the contract is one namespace)
+    JOB_TRAIN,
+    MAX_LORA_BYTES,
+    MAX_TRAIN_PHOTOS,
+    MAX_TRAIN_STEPS,
+    QUEUE_TRAIN,
+    PersonalModel,
+    TrainPhoto,
+    TrainRequest,
+    TrainResult,
+    train_checkpoint_key,
+)
 from sitter.wire import ALWAYS
 
 # 1: the first release (d6c4a3b). 2: the likeness gate (GenerateRequest.gate,
@@ -113,9 +127,15 @@ from sitter.wire import ALWAYS
 # (c3b3b31). 3: picture formats (GenerateRequest.aspect), the avatar job, the refine
 # job (vary / relight one portrait: RefineRequest, RefineResult) and the photo
 # fingerprint (AnalyzePhotoResult.fingerprint) (issue 15), the semantic screen of typed
-# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: portraits of
-# two people (GenerateRequest.partner_references/placement, Variation.partner_similarity/
-# partner_threshold, Verdict.ONE_FACE/STRANGER) (issue 24).
+# answers (the screen_text job, FailureCode.REFUSED_PROMPT) (issue 22). 4: the personal
+# model (issue 23: the train_personal job on the train queue, GenerateRequest.personal,
+# RefineRequest.personal, GenerateResult.personal_sha256, Progress stage "train" and
+# seconds_left, FailureCode.NOT_SUPPORTED); pets (issue 25: ``subject`` on analysis, set
+# checks, generate, refine and avatar requests, the pet photo problems,
+# AnalyzePhotoResult.species, Verdict.COLOUR_DRIFT, Variation.colour); portraits of two
+# people (issue 24: GenerateRequest and RefineRequest .partner_references/placement,
+# CheckPromptRequest.two_people, Variation.partner_similarity/partner_threshold,
+# Verdict.ONE_FACE/STRANGER).
 CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------
@@ -133,6 +153,7 @@ JOB_SCREEN_TEXT = "screen_text"  # does a model read typed answers as refused co
 # has its own queue; a worker process serves both. Which job goes where: ``JOBS``.
 QUEUE_FAST = "fast"  # analysis, set checks, labels, prompt and text screen checks
 QUEUE_GPU = "gpu"  # generation, upscaling and refining
+# QUEUE_TRAIN = "train" (sitter/contract_train.py): personal models' training
 
 
 def queue_name(prefix: str, queue: str) -> str:
@@ -160,6 +181,7 @@ class FailureCode(StrEnum):
     PROTECTED = "protected"  # a reference shows a protected face: nothing is painted
     WITHHELD = "withheld"  # a derived copy over the output safety check's threshold
     NOT_AVAILABLE = "not_available"  # this worker lacks what the job needs (an upscaler)
+    NOT_SUPPORTED = "not_supported"  # this model family cannot do it (train a personal model)
     NOT_READY = "not_ready"  # the worker's models did not load in time
     OUT_OF_MEMORY = "out_of_memory"  # the GPU ran out of memory on every try
     DROPPED = "dropped"  # the bot dropped the job while it ran
@@ -219,6 +241,7 @@ JOBS: dict[str, JobSpec] = {
     JOB_AVATAR: JobSpec(QUEUE_FAST, AvatarRequest, AvatarResult),
     JOB_REFINE: JobSpec(QUEUE_GPU, RefineRequest, RefineResult),
     JOB_SCREEN_TEXT: JobSpec(QUEUE_FAST, ScreenTextRequest, ScreenTextResult),
+    JOB_TRAIN: JobSpec(QUEUE_TRAIN, TrainRequest, TrainResult),
 }
 REQUESTS: dict[str, type[Message]] = {name: spec.request for name, spec in JOBS.items()}
 RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.items()}
@@ -227,9 +250,17 @@ RESULTS: dict[str, type[Message]] = {name: spec.result for name, spec in JOBS.it
 # What an older reader meets instead of values added later (rule 2). Verdict, StyleKind
 # and GatePolicy only travel in fields a contract-1 side never sees. A contract-1 bot
 # words a refused photo by the engine's own sentence (Issue.detail), so an unsafe photo
-# still reads as such there; its stored reason is "unsupported".
+# still reads as such there; its stored reason is "unsupported". The pet problems and
+# the colour drift verdict only answer pet requests, which an older bot never sends; each
+# still stands for the nearest older value.
 ADDED_VALUES: wire.AddedValues = {
     PhotoProblem.UNSAFE: (2, PhotoProblem.UNSUPPORTED),
+    PhotoProblem.NO_PET: (4, PhotoProblem.NO_FACE),
+    PhotoProblem.SEVERAL_PETS: (4, PhotoProblem.SEVERAL_FACES),
+    PhotoProblem.PET_TOO_SMALL: (4, PhotoProblem.FACE_TOO_SMALL),
+    PhotoProblem.PERSON_IN_PET_PHOTO: (4, PhotoProblem.SEVERAL_FACES),
+    PhotoProblem.WRONG_SPECIES: (4, PhotoProblem.DIFFERENT_PERSON),
+    Verdict.COLOUR_DRIFT: (4, Verdict.NOT_ALIKE),
     # Only two-person orders meet these, which an older bot cannot send; worded as the
     # nearest one-person verdict all the same (a missing face, a face not alike).
     Verdict.ONE_FACE: (4, Verdict.NO_FACE),
@@ -240,6 +271,7 @@ ADDED_JOBS: dict[str, int] = {
     JOB_AVATAR: 3,
     JOB_REFINE: 3,
     JOB_SCREEN_TEXT: 3,
+    JOB_TRAIN: 4,
 }
 
 

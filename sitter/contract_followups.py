@@ -19,13 +19,17 @@ from sitter.contract_base import (
 )
 from sitter.contract_photos import (
     ProtectedFace,
+    Subject,
 )
 from sitter.contract_render import (
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Reference,
 )
+from sitter.contract_train import PersonalModel
+from sitter.wire import Since
 
 
 # --- upscale and label ------------------------------------------------------------------------
@@ -72,6 +76,8 @@ class AvatarRequest(Message):
     # Platforms strip metadata from avatars: a visible label inside the circle survives.
     badge: bool = True
     text: str = Field("Made with AI", min_length=1, max_length=40, pattern=r"\S")
+    # A pet's portrait: the circle is centred on the animal's head (no_face: no animal).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
 
 
 class Avatar(Message):
@@ -131,6 +137,13 @@ class RefineRequest(Message):
     max_attempts: int = Field(3, ge=1, le=10, description="Tries per variation for likeness.")
     gate: LikenessGate = LikenessGate()
     protected: list[ProtectedFace] = Field(default_factory=list)
+    personal: Annotated[PersonalModel | None, Since(4)] = None  # the order's personal model
+    # The earlier order's subject (a pet: its references are the animal's).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
+    # A portrait of two people (contract 4): the second person's references and the
+    # placement, as in its GenerateRequest; the outputs are gated for both.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
     @model_validator(mode="after")
     def _relight_names_a_light(self) -> RefineRequest:

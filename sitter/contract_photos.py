@@ -19,6 +19,16 @@ from sitter.contract_base import (
 from sitter.wire import Since
 
 
+# --- whose photos -----------------------------------------------------------------------
+class Subject(StrEnum):
+    """Whom a set of photos shows: a person (faces) or one pet (an animal detector and an
+    image embedding of the animal's crop, engine/pets/)."""
+
+    PERSON = "person"
+    CAT = "cat"
+    DOG = "dog"
+
+
 # --- photo analysis ---------------------------------------------------------------------
 class PhotoProblem(StrEnum):
     """Why a reference photo was refused. The bot words these for people."""
@@ -37,6 +47,12 @@ class PhotoProblem(StrEnum):
     DIFFERENT_PERSON = "different_person"
     PROTECTED = "protected"
     UNSAFE = "unsafe"  # over the output safety check's nudity threshold
+    # A pet's photos (contract 4); blurry, dark and overexposed reuse the codes above.
+    NO_PET = "no_pet"  # no cat or dog found
+    SEVERAL_PETS = "several_pets"
+    PET_TOO_SMALL = "pet_too_small"
+    PERSON_IN_PET_PHOTO = "person_in_pet_photo"  # a face beside the pet: refused like a group
+    WRONG_SPECIES = "wrong_species"  # the set is a cat's, this photo shows a dog
 
 
 class Issue(Message):
@@ -61,6 +77,10 @@ class AnalyzePhotoRequest(Message):
     # The user's already accepted photos, to spot a different person.
     set_embeddings: list[Embedding] = Field(default_factory=list)
     protected: list[ProtectedFace] = Field(default_factory=list)
+    # Whose set the photo joins: a person (a face) or one cat or dog (the animal). For a
+    # pet, ``set_embeddings`` are the set's animal embeddings and a photo showing the
+    # other species is refused (wrong_species).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
 
 
 class AnalyzePhotoResult(Message):
@@ -70,8 +90,14 @@ class AnalyzePhotoResult(Message):
     width: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
     height: int = Field(0, ge=0, le=MAX_PIXELS_SIDE)
     format: str = ""
-    embedding: Embedding | None = None
-    face_crop: bytes | None = Field(None, description="Aligned face crop, PNG.")
+    embedding: Embedding | None = Field(
+        None,
+        description="A person: the face embedding. A pet: the image embedding of the "
+        "animal's crop (backend 'dinov2:...').",
+    )
+    face_crop: bytes | None = Field(
+        None, description="A person: the aligned face crop. A pet: the animal's crop. PNG."
+    )
     protected_match: int | None = Field(None, ge=0, le=MAX_ID)
     quality: dict[str, Annotated[float, Field(ge=-1e9, le=1e9)]] = Field(
         default_factory=dict, max_length=32
@@ -79,12 +105,16 @@ class AnalyzePhotoResult(Message):
     # engine/near_duplicate.py: "<16 hex>/<16 hex>" (the picture and its mirror), so the
     # same picture at another size or quality counts once. Empty from an older engine.
     fingerprint: Annotated[str, Since(3)] = Field("", max_length=40)
+    # A pet's photo: the species the detector found (None: a person's photo, or no animal).
+    species: Annotated[Subject | None, Since(4)] = None
 
 
 class CheckSetRequest(Message):
     embeddings: list[Embedding]
     # Faces protected since the photos were accepted: checked again before an order.
     protected: Annotated[list[ProtectedFace], Since(2)] = Field(default_factory=list)
+    # A pet's set: ``embeddings`` are animal embeddings, judged by the majority the same way.
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
 
 
 class ProtectedMatch(Message):
@@ -95,6 +125,9 @@ class ProtectedMatch(Message):
 class CheckPromptRequest(Message):
     prompt: str
     reference_prompt: str = ""
+    # A portrait of two people (contract 4): counted as the family words it for two, in
+    # its longest placement.
+    two_people: Annotated[bool, Since(4)] = False
 
 
 class CheckPromptResult(Message):
@@ -107,7 +140,7 @@ class CheckPromptResult(Message):
 
 class CheckSetResult(Message):
     outliers: list[Annotated[int, Field(ge=0, le=10_000)]] = Field(
-        description="Indexes of photos that look like someone else."
+        description="Indexes of photos that look like someone else (a pet: another animal)."
     )
     threshold: float = Field(ge=-1e6, le=1e6)
     distances: list[Annotated[float, Field(ge=-1e6, le=1e6)]] = Field(

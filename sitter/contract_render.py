@@ -21,7 +21,9 @@ from sitter.contract_base import (
 from sitter.contract_photos import (
     Embedding,
     ProtectedFace,
+    Subject,
 )
+from sitter.contract_train import PersonalModel
 from sitter.wire import Since
 
 
@@ -66,6 +68,9 @@ class Verdict(StrEnum):
     NOT_ALIKE = "not_alike"
     COPY = "copy"  # a near copy of one reference photo
     UNCHECKED = "unchecked"  # the style's gate is off (or lenient and no face was found)
+    # A pet's portrait whose animal's colours drifted from the references' (contract 4):
+    # the coat turned the breed's average. ``Variation.colour`` says by how much.
+    COLOUR_DRIFT = "colour_drift"
     # Two-person orders (GenerateRequest.partner_references; contract 4). NOT_ALIKE and
     # COPY also serve there: one person's face below their own bar, or a copy of a photo.
     ONE_FACE = "one_face"  # fewer than two faces: a person is missing
@@ -82,8 +87,12 @@ class Placement(StrEnum):
 
 
 class Reference(Message):
+    """One accepted photo as the analysis left it. A pet's: the animal's embedding and crop."""
+
     embedding: Embedding
-    face_crop: bytes | None = Field(None, description="The analysis' aligned face crop, PNG.")
+    face_crop: bytes | None = Field(
+        None, description="The analysis' aligned face crop (a pet: the animal's crop), PNG."
+    )
     # What the photo analysis measured (sharpness, brightness, face_px, yaw, ...):
     # reference-conditioned models (FLUX.2 [klein]) choose their best photos by it.
     quality: Annotated[dict[str, float], Since(2)] = Field(default_factory=dict)
@@ -117,6 +126,12 @@ class GenerateRequest(Message):
     # The format; None: the size of ``params`` (the style's) or the model's default. Set,
     # it wins over params.width/height: the size is the model's own for that ratio.
     aspect: Annotated[Aspect | None, Since(3)] = None
+    # The person's own LoRA (sitter/contract_train.py): loaded for this order only and
+    # unloaded after it; None: the base model alone, as before.
+    personal: Annotated[PersonalModel | None, Since(4)] = None
+    # Whose portrait: a person's, or one pet's (references are the animal's crops and
+    # embeddings; the family words the prompt for the animal; colours are checked).
+    subject: Annotated[Subject, Since(4)] = Subject.PERSON
     # A portrait of two people ("Together", issue 24): the second person's references
     # (checked, consented set; empty: one person as before) and how the two are placed
     # (None: the family's default, side by side). ``references`` stay the first person's;
@@ -135,13 +150,17 @@ class Progress(Message):
 
     model_config = ConfigDict(extra="ignore", frozen=True, allow_inf_nan=False)
 
-    stage: Literal["render", "detail"] = "render"  # detail: the face detail pass
+    # detail: the face detail pass; train: a personal model's training (step of steps)
+    stage: Literal["render", "detail", "train"] = "render"
     attempt: int = Field(1, ge=1, le=10, description="1: first render; 2+: re-renders.")
     variations: list[Annotated[int, Field(ge=1, le=8)]] = Field(default_factory=list, max_length=8)
     of: int = Field(0, ge=0, le=8, description="Variations in the order.")
     done: int = Field(0, ge=0, le=8, description="Variations finished (kept for good).")
     step: int = Field(0, ge=0, le=10_000)
     steps: int = Field(0, ge=0, le=10_000)
+    seconds_left: Annotated[float | None, Since(4)] = Field(
+        None, ge=0.0, le=MAX_SECONDS, description="The engine's estimate; None: unknown."
+    )
 
 
 def progress_key(prefix: str, job_id: str) -> str:
@@ -162,6 +181,17 @@ class FaceDetail(Message):
     )
     kept: bool = Field(description="True when the detailed version scored better and was kept.")
     seconds: float = Field(0.0, ge=0.0, le=MAX_SECONDS)
+
+
+class ColourCheck(Message):
+    """A pet portrait's colour check (engine/pets/colour.py): the animal region's colours
+    against the references' (mean CIELAB distance, delta E 1976, and hue histograms)."""
+
+    drift: float = Field(ge=0.0, le=1e3, description="Delta E of the mean Lab colours.")
+    hue: float = Field(0.0, ge=0.0, le=1.0, description="Hue histogram distance, 0..1.")
+    limit: float = Field(ge=0.0, le=1e3, description="The drift above which it is redone.")
+    passed: bool
+    reason: str = Field("", max_length=300, description="Why it drifted (for the log).")
 
 
 class Variation(Message):
@@ -188,6 +218,9 @@ class Variation(Message):
     )
     detail: Annotated[FaceDetail | None, Since(2)] = Field(
         None, description="The face detail pass; None: not run."
+    )
+    colour: Annotated[ColourCheck | None, Since(4)] = Field(
+        None, description="A pet portrait's colour check; None: a person's, or not run."
     )
     # Two-person orders: ``likeness``/``threshold`` are the first person's (the
     # ``references``), these the second's (``partner_references``); None: one person.
@@ -217,3 +250,5 @@ class GenerateResult(Message):
     seconds: float = Field(ge=0.0, le=MAX_SECONDS)
     # A contract-1 bot is not told of withheld ones: it gets fewer portraits, never the image.
     withheld: Annotated[list[Withheld], Since(2)] = Field(default_factory=list, max_length=8)
+    # The sha256 of the personal model the order was rendered with; "": none.
+    personal_sha256: Annotated[str, Since(4)] = Field("", max_length=64)

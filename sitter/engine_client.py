@@ -88,12 +88,19 @@ class Engine(Protocol):
         ...
 
     async def progress(self, job_id: str) -> c.Progress | None:
-        """How far a running generation is (engine/progress.py); None: not running yet,
+        """How far a running generation (or training: stage "train") is
+        (engine/progress.py); None: not running yet,
         finished, or its worker reports none (an older engine)."""
         ...
 
     async def drop(self, job_ids: list[str]) -> int:
         """Forget jobs and their kept results (queued ones are unqueued); keys deleted."""
+        ...
+
+    async def drop_training(self, job_id: str) -> int:
+        """Drop a training job (``train_personal``), queued or running, and delete its
+        checkpoint (sitter.contract.train_checkpoint_key); keys deleted. A running one
+        stops at its next step and leaves nothing."""
         ...
 
     async def drop_named(self, job_ids: list[str], id_prefix: str) -> int:

@@ -188,9 +188,16 @@ class EngineClient:
             return 0
         keys = [f"{prefix}{j}" for j in job_ids for prefix in (result_key_prefix, job_key_prefix)]
         keys += [c.progress_key(self.prefix, j) for j in job_ids]
-        for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
+        keys += [c.train_checkpoint_key(self.prefix, j) for j in job_ids]
+        for queue in (c.QUEUE_FAST, c.QUEUE_GPU, c.QUEUE_TRAIN):
             await self.redis.zrem(c.queue_name(self.prefix, queue), *job_ids)
         return int(await self.redis.delete(*keys))
+
+    async def drop_training(self, job_id: str) -> int:
+        """Drop a training job (queued or running) and delete its checkpoint: a running
+        trainer sees its job gone within a second and stops at its next step, writing no
+        checkpoint after that (engine/training/checkpoint.py); keys deleted."""
+        return await self.drop([job_id])
 
     async def progress(self, job_id: str) -> c.Progress | None:
         """How far a running generation is (engine/progress.py); None: not running, not
@@ -210,6 +217,10 @@ class EngineClient:
             async for key in self.redis.scan_iter(match=match, count=500):
                 text = key.decode() if isinstance(key, bytes) else str(key)
                 ids.add(text[len(key_prefix) :])
+        checkpoints = c.train_checkpoint_key(self.prefix, "")
+        async for key in self.redis.scan_iter(match=checkpoints + id_prefix + "*", count=500):
+            text = key.decode() if isinstance(key, bytes) else str(key)
+            ids.add(text[len(checkpoints) :])
         if not ids:
             return 0
         n = await self.drop(sorted(ids))

@@ -168,6 +168,38 @@ def generate(engine: FakeEngine, req: c.GenerateRequest) -> c.Message:
         adapter="none",
         device="none",
         seconds=0.0,
+        personal_sha256=req.personal.sha256 if req.personal is not None else "",
+    )
+
+
+FAKE_TRAIN_STEPS = 100  # a training job's default steps here
+
+
+def train(engine: FakeEngine, req: c.TrainRequest) -> c.Message:
+    """A "LoRA" made from the photos: real safetensors bytes (an 8-byte header length, a
+    JSON header padded to 8 bytes, then one small F32 tensor: the photos' digest), with
+    the licence of the fake's base model. ``safetensors.safe_open`` reads it."""
+    import json
+    import struct
+
+    digest = hashlib.sha256(b"".join(p.image for p in req.photos) + req.train_id.encode())
+    tensor = {"dtype": "F32", "shape": [2, 4], "data_offsets": [0, 32]}
+    header = json.dumps(
+        {"__metadata__": {"format": "fake", "train_id": req.train_id}, "lora_A.weight": tensor}
+    ).encode()
+    header += b" " * (-len(header) % 8)
+    lora = struct.pack("<Q", len(header)) + header + digest.digest()
+    return c.TrainResult(
+        train_id=req.train_id,
+        lora=lora,
+        sha256=hashlib.sha256(lora).hexdigest(),
+        steps=req.steps or FAKE_TRAIN_STEPS,
+        resumed_from=0,
+        family="fake",
+        base_model="fake-engine",
+        licence="apache-2.0",
+        commercial_ok=True,
+        seconds=0.0,
     )
 
 
@@ -248,4 +280,5 @@ HANDLERS: dict[str, Any] = {
     c.JOB_SCREEN_TEXT: screen_text,
     c.JOB_AVATAR: avatar,
     c.JOB_REFINE: refine,
+    c.JOB_TRAIN: train,
 }

@@ -80,8 +80,9 @@ class FakeEngine:
     def __init__(self, prefix: str = "fake") -> None:
         self.prefix = prefix
         self.jobs: dict[str, _Job] = {}
-        self.serving = {c.QUEUE_FAST: True, c.QUEUE_GPU: True}  # a worker takes its jobs
-        self.alive = {c.QUEUE_FAST: True, c.QUEUE_GPU: True}  # its heartbeat is there
+        # a worker takes its jobs / its heartbeat is there
+        self.serving = {c.QUEUE_FAST: True, c.QUEUE_GPU: True, c.QUEUE_TRAIN: True}
+        self.alive = {c.QUEUE_FAST: True, c.QUEUE_GPU: True, c.QUEUE_TRAIN: True}
         self.seen_at: dict[str, float] = {q: time.time() for q in self.serving}
         self.delay: dict[str, float] = {}  # job name -> seconds it takes once started
         self.failures: dict[str, list[c.JobFailure]] = defaultdict(list)
@@ -90,6 +91,8 @@ class FakeEngine:
         self.prompt_limit: int | None = None  # words; None: every prompt fits
         self.screen_refusals: dict[str, str] = {}  # phrase -> category the screen refuses
         self.steps = 8  # denoising steps a generation reports (spread over its delay)
+        self.train_steps = 100  # training steps a train job reports (spread over its delay)
+        self.checkpoints: set[str] = set()  # job ids of training jobs with a checkpoint
         self.reports_progress = True  # False: an older engine, no progress at all
         self.fingerprints = True  # False: an older engine, photos without a fingerprint
         self.ran: list[tuple[str, str]] = []  # (job, job id) in the order they finished
@@ -213,13 +216,20 @@ class FakeEngine:
     async def progress(self, job_id: str) -> c.Progress | None:
         self._check()
         j = self.jobs.get(job_id)
-        if j is None or j.status != "running" or j.name != c.JOB_GENERATE:
+        if j is None or j.status != "running" or j.name not in (c.JOB_GENERATE, c.JOB_TRAIN):
             return None
         if not self.reports_progress:
             return None
         took = self.delay.get(j.name, 0.0)
         now = asyncio.get_running_loop().time()
         share = 1.0 if took <= 0 else min(1.0, (now - j.started_at) / took)
+        if j.name == c.JOB_TRAIN:
+            return c.Progress(
+                stage="train",
+                step=int(share * self.train_steps),
+                steps=self.train_steps,
+                seconds_left=max(0.0, took - (now - j.started_at)),
+            )
         req = c.parse_request(j.name, deserialize_job(j.blob, deserializer=c.deserialize).args[0])
         seeds = req.seeds  # type: ignore[attr-defined]
         return c.Progress(
@@ -232,10 +242,16 @@ class FakeEngine:
 
     async def drop(self, job_ids: list[str]) -> int:
         self._check()
+        self.checkpoints -= set(job_ids)
         return sum(self.jobs.pop(i, None) is not None for i in job_ids)
+
+    async def drop_training(self, job_id: str) -> int:
+        """As the real client: the job (queued or running) and its checkpoint go."""
+        return await self.drop([job_id])
 
     async def drop_named(self, job_ids: list[str], id_prefix: str) -> int:
         self._check()
+        self.checkpoints = {j for j in self.checkpoints if not j.startswith(id_prefix)}
         named = [i for i in self.jobs if i.startswith(id_prefix)]
         return await self.drop(sorted({*job_ids, *named}))
 
@@ -292,6 +308,8 @@ class FakeEngine:
         j = waiting[0]
         j.status, j.ready_at = "running", now + self.delay.get(j.name, 0.0)
         j.started_at = now
+        if j.name == c.JOB_TRAIN:
+            self.checkpoints.add(next(i for i, x in self.jobs.items() if x is j))
         return True
 
     def _finish(self, j: _Job) -> None:
@@ -321,6 +339,7 @@ class FakeEngine:
         )
         assert blob is not None, f"{j.name}: the answer could not be packed"
         j.status, j.answer = "done", blob
+        self.checkpoints.discard(job_id)  # a training job's checkpoint goes when it ends
         self.ran.append((j.name, job_id))
 
 

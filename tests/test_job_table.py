@@ -41,10 +41,12 @@ def test_the_worker_lists_are_read_off_the_table() -> None:
             c.JOB_AVATAR,
         ),
         c.QUEUE_GPU: (c.JOB_GENERATE, c.JOB_UPSCALE, c.JOB_REFINE),
+        c.QUEUE_TRAIN: (c.JOB_TRAIN,),
     }
     assert jobs.QUEUE_PARTS == {
         c.QUEUE_FAST: ("faces", "signer", "text", "safety", "screen"),
         c.QUEUE_GPU: ("faces", "signer", "safety", "screen", "pipeline", "upscaler"),
+        c.QUEUE_TRAIN: ("pipeline",),
     }
     # The fast queue loads light parts only: it serves while the pipeline still loads.
     assert set(jobs.QUEUE_PARTS[c.QUEUE_FAST]) <= LIGHT_PARTS

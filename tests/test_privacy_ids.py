@@ -67,7 +67,9 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
     for table in TABLES:
         async with db.execute("SELECT sql FROM sqlite_master WHERE name = ?", (table,)) as cur:
             assert "AUTOINCREMENT" in (await cur.fetchone())[0], table
-    async with db.execute("SELECT id, prompt, enqueues, progress FROM orders ORDER BY id") as cur:
+    # (0016: what the progress message shows is a code now: 'queued' passed through)
+    sql = "SELECT id, prompt, enqueues, progress_code FROM orders ORDER BY id"
+    async with db.execute(sql) as cur:
         assert [tuple(r) for r in await cur.fetchall()] == [
             (1, "p1", 2, "queued"), (2, "p2", 0, None)
         ]  # fmt: skip

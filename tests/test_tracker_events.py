@@ -20,7 +20,9 @@ from studio_engine import generate
 from studio_harness import RecordingOutbox
 from test_robust_orders import WHO, _placed_order
 
+from bot.store.codes import Shown
 from bot.studio.core.core import Studio
+from bot.studio.jobs.words_progress import progress_words
 from sitter import contract as c
 from sitter import events
 from sitter.config import load_settings
@@ -110,7 +112,9 @@ async def test_a_pass_over_2000_queued_orders_costs_a_few_redis_round_trips(
     orders = await studio.store.orders_to_follow()
     assert len(orders) == 2000
     last = orders[-1]["id"]
-    shown = tracker.edits.text(last) or (await studio.store.order(last))["progress"]
+    row = await studio.store.order(last)  # what it shows: a code, worded when sent
+    said = Shown.read(row["progress_code"], row["progress_params"])
+    shown = tracker.edits.text(last) or (progress_words(last, said) if said else "")
     assert "position 2000 (1999 ahead of you)" in shown, shown
 
 

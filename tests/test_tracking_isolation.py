@@ -36,12 +36,14 @@ async def test_a_failing_order_does_not_block_the_rest(
         tracker = studio.tracker()
         followed: list[int] = []
 
-        async def follow(order: Any) -> None:
+        async def follow(kind: str, order: Any, *, fresh: bool = False) -> None:
+            if kind != "order":
+                return
             if order["id"] == ids[0]:
                 raise FileNotFoundError("a result file went missing")
             followed.append(order["id"])
 
-        monkeypatch.setattr(tracker, "follow_order", follow)
+        monkeypatch.setattr(tracker, "follow", follow)
         await tracker.tick()
         assert followed == [ids[1]]
         assert tracker._last_sweep is not None  # the retention sweep still ran

@@ -4,11 +4,15 @@ Codes in storage, words at the edge: a row holds a status and a failure as codes
 the few parameters a failure needs); the sentence is made when a message is sent
 (bot/studio/jobs/words_failures.py), in the reader's words. Rows written before this
 version held English sentences; migrations/0013_job_codes.sql turned them into codes.
+What an order's progress message shows is a code and params too (:class:`Shown`,
+worded by bot/studio/jobs/words_progress.py; 0016 turned old sentences into codes), and
+0016's triggers refuse a status or failure code that is not one of these.
 """
 
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -42,6 +46,17 @@ class FollowUpStatus(StrEnum):
     FAILED = "failed"
 
 
+class TrainingStatus(StrEnum):
+    """A personal model's training (personal_models.status, migration 0017)."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    READY = "ready"  # its file stored (told once delivered_at is set)
+    FAILED = "failed"
+    CANCELLED = "cancelled"  # stopped by the person: nothing kept
+    OUTDATED = "outdated"  # its set fell below the minimum: file deleted, retraining offered
+
+
 IN_FLIGHT = (OrderStatus.QUEUED, OrderStatus.RUNNING)
 
 
@@ -57,6 +72,7 @@ class Failure(StrEnum):
     PROTECTED = "protected"
     WITHHELD = "withheld"
     NOT_AVAILABLE = "not_available"
+    NOT_SUPPORTED = "not_supported"
     NOT_READY = "not_ready"
     OUT_OF_MEMORY = "out_of_memory"
     DROPPED = "dropped"
@@ -104,3 +120,39 @@ def read(error: str | None) -> tuple[Failure, dict[str, str]]:
         except (ValueError, AttributeError):
             return Failure.UNKNOWN, {}
     return Failure.of(text), {}
+
+
+class ProgressCode(StrEnum):
+    """What an order's progress message says (orders.progress_code; params in
+    orders.progress_params, as JSON)."""
+
+    QUEUED = "queued"  # position (1 = next); engine_gone, seen: the no-worker note
+    PAINTING = "painting"  # variations (no bar reported yet)
+    RUNNING = "running"  # total, share (%), stage, done (portrait numbers), of, attempt
+    FINISHING = "finishing"
+    CANCELLED = "cancelled"
+    PACK_QUEUED = "pack_queued"  # looks, position; engine_gone, seen
+    PACK_PAINTING = "pack_painting"  # look (its name), k, n, sent
+    PACK_FINISHING = "pack_finishing"
+    PACK_CANCELLED = "pack_cancelled"  # sent, stopped (images painted by a stopped look)
+
+
+@dataclass(frozen=True)
+class Shown:
+    """What a progress message shows: a code and its params, never a sentence (words:
+    bot/studio/jobs/words_progress.py, when the message is sent)."""
+
+    code: ProgressCode
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def columns(self) -> tuple[str, str]:
+        """(progress_code, progress_params) as stored."""
+        return self.code.value, json.dumps(self.params, sort_keys=True)
+
+    @classmethod
+    def read(cls, code: str | None, params: str | None) -> Shown | None:
+        """The stored columns (None: nothing shown yet, or a code this version lacks)."""
+        try:
+            return cls(ProgressCode(code), json.loads(params or "{}")) if code else None
+        except ValueError:
+            return None

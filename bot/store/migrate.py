@@ -89,9 +89,24 @@ async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> li
 
 
 def _statements(sql: str) -> list[str]:
-    """Split a migration into statements (no triggers with inner semicolons here)."""
+    """Split a migration into statements; a ``CREATE TRIGGER`` runs to its ``END`` (its
+    body's own semicolons stay in it). A semicolon inside a string is written char(59)."""
     body = "\n".join(line for line in sql.splitlines() if not line.strip().startswith("--"))
-    return [s.strip() for s in body.split(";") if s.strip()]
+    statements, held = [], ""
+    for piece in body.split(";"):
+        held = f"{held};{piece}" if held else piece
+        if _TRIGGER.match(held) and not _END.search(held):
+            continue  # inside a trigger's BEGIN ... END
+        if held.strip():
+            statements.append(held.strip())
+        held = ""
+    if held.strip():
+        statements.append(held.strip())
+    return statements
+
+
+_TRIGGER = re.compile(r"\s*CREATE\s+(TEMP\s+|TEMPORARY\s+)?TRIGGER\b", re.IGNORECASE)
+_END = re.compile(r"\bEND\s*$", re.IGNORECASE)
 
 
 # How long a statement waits for a lock another program holds (a backup, an sqlite3

@@ -261,10 +261,15 @@ class ModerationStore(PendingInputs, Protections):
         rows = await self.store.all(
             "SELECT path, crop_path, embedding FROM reference_photos WHERE user_id = ?", user_id
         )
+        models = await self.store.all(
+            "SELECT path FROM personal_models WHERE user_id = ? AND path IS NOT NULL", user_id
+        )
         async with self.store.tx():
+            await self.store.run("DELETE FROM personal_models WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
         files = await self.drop_files(p for r in rows for p in (r["path"], r["crop_path"]))
+        files += sum(self.store.media.delete(str(r["path"])) for r in models)  # learned from them
         files += self.store.media.delete_kind(user_id, SHEETS)  # pictures of the photos
         files += self.store.media.delete_kind(user_id, PACK_SHEETS)  # of portraits from them
         self._prune_empty_dirs(user_id)

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from bot.store.base import Db, Row, marks, now_iso
+from bot.store.codes import Shown
 from bot.store.rows import Portrait
 
 ACTIVE_ORDER = ("queued", "running")
@@ -64,7 +66,6 @@ class Orders(Db):
             "finished_at",
             "delivered_at",
             "enqueues",
-            "progress",
         }
         if not fields or set(fields) - allowed:
             raise ValueError(f"cannot set {sorted(set(fields) - allowed)} on an order")
@@ -89,35 +90,43 @@ class Orders(Db):
             "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
         )
 
-    async def set_progress(self, shown: list[tuple[int, str]]) -> None:
-        """What each order's progress message now says, for a batch of edits at once."""
+    async def set_progress(self, shown: list[tuple[int, Shown]]) -> None:
+        """What each order's progress message now shows (a code and params), for a batch
+        of edits at once."""
         async with self.tx():
-            for order_id, text in shown:
-                await self.run("UPDATE orders SET progress = ? WHERE id = ?", text, order_id)
+            for order_id, what in shown:
+                await self.run(
+                    "UPDATE orders SET progress_code = ?, progress_params = ? WHERE id = ?",
+                    *what.columns(),
+                    order_id,
+                )
 
-    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, str | None]:
+    async def orders_in_flight(self, order_ids: list[int]) -> dict[int, Shown | None]:
         """Which of these orders are still queued or running, with what each one's
         progress message shows (one read for a batch)."""
         if not order_ids:
             return {}
         rows = await self.all(
-            f"SELECT id, progress FROM orders WHERE id IN ({marks(order_ids)}) "
-            "AND status IN ('queued', 'running')",
+            f"SELECT id, progress_code, progress_params FROM orders WHERE id IN "
+            f"({marks(order_ids)}) AND status IN ('queued', 'running')",
             *order_ids,
         )
-        return {int(r["id"]): r["progress"] for r in rows}
+        return {int(r["id"]): Shown.read(r["progress_code"], r["progress_params"]) for r in rows}
 
-    async def job_owner(self, job_id: str) -> tuple[str, int] | None:
-        """Who follows this engine job: ("order", order id) for an order or a pack's look,
-        ("followup", variation job id) for an upscale, label, avatar (job ids are unique)."""
-        row = await self.one(
-            "SELECT 'order' AS kind, id FROM orders WHERE job_id = ? "
-            "UNION ALL SELECT 'order', order_id FROM order_looks WHERE job_id = ? "
-            "UNION ALL SELECT 'followup', id FROM variation_jobs WHERE job_id = ? LIMIT 1",
-            job_id,
-            job_id,
-            job_id,
+    async def job_owner(
+        self, job_id: str, sources: Sequence[tuple[str, str, str]]
+    ) -> tuple[str, int] | None:
+        """Who follows this engine job: (kind, id) from the first of ``sources`` — (kind,
+        table, column): the kinds' table (bot/studio/jobs/kinds.py) — whose ``table``
+        has a row with this ``job_id``; ``column`` names the item followed (a pack's
+        look: its order). Job ids are unique; table and column come from code."""
+        if not sources:
+            return None
+        sql = " UNION ALL ".join(
+            f"SELECT '{kind}' AS kind, {column} AS id FROM {table} WHERE job_id = ?"
+            for kind, table, column in sources
         )
+        row = await self.one(sql + " LIMIT 1", *([job_id] * len(sources)))
         return (str(row["kind"]), int(row["id"])) if row is not None else None
 
     async def active_order(self, user_id: int) -> Row | None:
@@ -141,14 +150,18 @@ class Orders(Db):
         )
         return int(row[0]) if row else 0
 
-    async def orders_to_follow(self) -> list[Row]:
+    async def orders_to_follow(self, *, packs: bool | None = None) -> list[Row]:
         """Orders still queued/running, or finished but not yet told to their owner: the
-        columns the tracker's pass reads (it reads the whole row again before it acts)."""
+        columns the tracker's pass reads (it reads the whole row again before it acts).
+        ``packs``: only pack orders (True), only one-style orders (False), both (None)."""
+        which = {None: "", True: "AND pack IS NOT NULL ", False: "AND pack IS NULL "}[packs]
         return await self.all(
-            "SELECT id, user_id, status, job_id, pack, kind, progress, platform, chat_id, "
+            "SELECT id, user_id, status, job_id, pack, kind, progress_code, progress_params, "
+            "platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
-            "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
+            + which
+            + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)
 
     # --- variations --------------------------------------------------------------------

@@ -138,4 +138,16 @@ class PackOrders(Db):
             user_id,
             since_iso,
         )
+        return (int(row[0]) if row else 0) + await self._trainings_since(user_id, since_iso)
+
+    async def _trainings_since(self, user_id: int, since_iso: str) -> int:
+        """A personal model's training counts what it cost when asked (0017), unless it
+        failed or was stopped before a step was learned."""
+        row = await self.one(
+            "SELECT COALESCE(SUM(quota_cost), 0) FROM personal_models WHERE user_id = ? "
+            "AND created_at >= ? AND status != 'failed' "
+            "AND NOT (status = 'cancelled' AND steps_done = 0)",
+            user_id,
+            since_iso,
+        )
         return int(row[0]) if row else 0

@@ -49,17 +49,25 @@ class People(Db):
         assert row is not None
         return row
 
-    async def record_consent(self, user_id: int, version: str, text: str) -> int:
+    async def record_consent(
+        self, user_id: int, version: str, text: str, kind: str = "studio"
+    ) -> int:
+        """``kind``: the studio's own consent, or ``personal`` (a personal model, 0017)."""
         return await self.run(
-            "INSERT INTO consents (user_id, version, text) VALUES (?, ?, ?)", user_id, version, text
+            "INSERT INTO consents (user_id, version, text, kind) VALUES (?, ?, ?, ?)",
+            user_id,
+            version,
+            text,
+            kind,
         )
 
-    async def consent(self, user_id: int) -> Row | None:
-        """The latest consent not withdrawn."""
+    async def consent(self, user_id: int, kind: str = "studio") -> Row | None:
+        """The latest consent of this kind not withdrawn."""
         return await self.one(
-            "SELECT * FROM consents WHERE user_id = ? AND withdrawn_at IS NULL "
+            "SELECT * FROM consents WHERE user_id = ? AND kind = ? AND withdrawn_at IS NULL "
             "ORDER BY id DESC LIMIT 1",
             user_id,
+            kind,
         )
 
     # --- reference sets and photos ------------------------------------------------------------

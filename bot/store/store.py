@@ -24,6 +24,7 @@ from bot.store.migrate import open_db
 from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
 from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
+from bot.store.personal_store import PersonalModels
 from bot.store.together_store import Together
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
@@ -37,7 +38,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
+class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModels, Together):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -59,6 +60,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
             await self.run("DELETE FROM variations WHERE user_id = ?", user_id)
+            await self.run("DELETE FROM personal_models WHERE user_id = ?", user_id)
             await self.run("DELETE FROM order_looks WHERE user_id = ?", user_id)
             await self.run("DELETE FROM orders WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
@@ -98,7 +100,19 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
             res_cut,
             res_cut,
         )
+        # A personal model learned from reference photos goes after the same period
+        # (a training still in flight is the tracker's: it is dropped when it ends).
+        old_models = await self.all(
+            "SELECT path FROM personal_models WHERE created_at < ? "
+            "AND status NOT IN ('queued', 'running')",
+            ref_cut,
+        )
         async with self.tx():
+            await self.run(
+                "DELETE FROM personal_models WHERE created_at < ? "
+                "AND status NOT IN ('queued', 'running')",
+                ref_cut,
+            )
             await self.run("DELETE FROM reference_photos WHERE created_at < ?", ref_cut)
             for r in old_vars:
                 await self.run("DELETE FROM variations WHERE id = ?", r["id"])
@@ -107,7 +121,11 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, Together):
             + [r["path"] for r in old_vars]
             + [r["path"] for r in old_jobs]
         )
-        return {"photos": len(old_photos), "results": len(old_vars), "files": files}
+        models = sum(self.media.delete(str(r["path"])) for r in old_models if r["path"])
+        done = {"photos": len(old_photos), "results": len(old_vars), "files": files + models}
+        if old_models:
+            done["personal_models"] = len(old_models)
+        return done
 
     async def drop_files(self, paths: Iterable[str | None]) -> int:
         """Delete files no row refers to any more (content-addressed files can be shared)."""

@@ -67,6 +67,7 @@ PRIVATE_COMMANDS = [
     ("start", "Start a portrait order (consent, photos, style)"),
     ("status", "Where my order is"),
     ("portraits", "My portraits still kept"),
+    ("train", "A personal model learned from my photos (optional)"),
     ("together", "A portrait of two people: invite someone, answer, withdraw"),
     ("cancel", "Cancel the current step or queued order"),
     ("help", "What the bot does and how"),

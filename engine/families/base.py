@@ -51,6 +51,7 @@ class OrderInputs:
     prompt: str
     ref_images: list[Image.Image] = field(default_factory=list)
     ref_latents: Any = None
+    ref_counts: tuple[int, ...] = ()  # two people: how many of ``ref_images`` are whose
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,11 @@ class Draw:
     crops: Sequence[Image.Image] = ()
     ref_images: Sequence[Image.Image] = ()
     ref_latents: Any = None
+    # A portrait of two people: the second person's adapter crops (``crops`` are the
+    # first's) and where the two stand (a reference family has both in ``ref_images``).
+    partner_crops: Sequence[Image.Image] = ()
+    placement: c.Placement | None = None
+    ref_counts: tuple[int, ...] = ()  # how many of ``ref_images`` are each person's
 
 
 class Family(ABC):
@@ -129,8 +135,26 @@ class Family(ABC):
         """The wording of the order this family reads (prompts/families.toml)."""
         return (reference_prompt or prompt) if self.takes_references else prompt
 
+    def together_prompt(
+        self,
+        prompt: str,
+        reference_prompt: str,
+        placement: c.Placement | None,
+        counts: tuple[int, int] | None = None,
+    ) -> str:
+        """The order worded for two people (engine/families/together.py); ``counts``: how
+        many of each person's photos a reference family shows the model (None: as many
+        as it takes for each)."""
+        from engine.families.together import text_pair_prompt
+
+        return text_pair_prompt(self.order_prompt(prompt, reference_prompt), placement)
+
     def prepare(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
         """Before any GPU time: the prompt fits, the person's photos are ready."""
+        if req.partner_references:
+            return OrderInputs(
+                self.together_prompt(req.prompt, req.reference_prompt, req.placement)
+            )
         return OrderInputs(self.order_prompt(req.prompt, req.reference_prompt))
 
     def warm_up_inputs(self, loaded: LoadedPipeline, full: bool) -> list[Image.Image]:
@@ -248,13 +272,75 @@ class ReferenceFamily(Family):
     def check_order_prompt(self, loaded: LoadedPipeline, prompt: str) -> None:
         """Raise ValueError when the prompt cannot be read whole (default: any length)."""
 
+    # How the prompt names its input images (engine/families/together.py: "reference
+    # images 1 and 2 show the first person").
+    image_noun: ClassVar[tuple[str, str]] = ("reference image", "reference images")
+
+    def together_prompt(
+        self,
+        prompt: str,
+        reference_prompt: str,
+        placement: c.Placement | None,
+        counts: tuple[int, int] | None = None,
+    ) -> str:
+        from engine.families.together import reference_pair_prompt
+
+        wording = self.order_prompt(prompt, reference_prompt)
+        each = self.references_each()
+        return reference_pair_prompt(wording, counts or (each, each), placement, self.image_noun)
+
+    def references_each(self) -> int:
+        """Input images per person in a portrait of two: half of what the model takes."""
+        return max(1, self.max_references // 2)
+
     def prepare(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
         from engine.pipeline import klein
 
+        if req.partner_references:
+            return self._prepare_two(loaded, req)
         prompt = self.order_prompt(req.prompt, req.reference_prompt)
         self.check_order_prompt(loaded, prompt)
         images = klein.reference_images(loaded, req.references, self.max_references)
         return OrderInputs(prompt, images, self.latents_cache())
+
+    def _prepare_two(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
+        """Two people: half the input images each, the first person's first, and the
+        prompt naming them in that order."""
+        from engine.pipeline import klein
+        from engine.pipeline.identity_input import MissingFaceCrops
+
+        each = self.references_each()
+        first = klein.reference_images(loaded, req.references, each)
+        second = klein.reference_images(loaded, req.partner_references, each)
+        if not first or not second:
+            raise MissingFaceCrops(
+                "a portrait of two people needs face crops of both people's photos: "
+                "analyse the photos again with this version"
+            )
+        prompt = self.together_prompt(
+            req.prompt, req.reference_prompt, req.placement, (len(first), len(second))
+        )
+        self.check_order_prompt(loaded, prompt)
+        counts = (len(first), len(second))
+        return OrderInputs(prompt, [*first, *second], self.latents_cache(), counts)
+
+    def edit_references(
+        self, draw: Draw, room: int, first_number: int
+    ) -> tuple[list[Image.Image], str]:
+        """(the photos beside an edited image, the prompt) for image-to-image: ``room``
+        photos at most; two people: as many of each, the prompt numbering them from
+        ``first_number`` (the model's own count of its input images)."""
+        from engine.families.together import renumber
+
+        images = list(draw.ref_images)
+        if len(draw.ref_counts) != 2:
+            return images[:room], draw.prompt
+        n_first, n_second = draw.ref_counts
+        each = max(1, room // 2)
+        kept = (min(each, n_first), min(each, n_second))
+        chosen = [*images[: kept[0]], *images[n_first : n_first + kept[1]]]
+        prompt = renumber(draw.prompt, draw.ref_counts, kept, self.image_noun, first_number)
+        return chosen, prompt
 
     def latents_cache(self) -> Any:
         """The order's cache of its pictures' VAE latents (engine.pipeline.klein's)."""

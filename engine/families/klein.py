@@ -147,13 +147,16 @@ class Klein(ReferenceFamily):
 
         pipe = detail_pipe(loaded)
         limits = text_limits(loaded.pipe)
-        references = list(draw.ref_images)[: MAX_INPUTS - 1] or None
+        # The edited image is the first input; the photos (two people: as many of each,
+        # the prompt numbering them from 1, as image_reference is) the others.
+        chosen, prompt = self.edit_references(draw, MAX_INPUTS - 1, first_number=1)
+        references = chosen or None
         out = []
         with torch.inference_mode():
             for image, seed in zip(images, draw.seeds, strict=True):
                 whole = Image.new("L", image.size, 255)  # repaint everything: image-to-image
                 res = pipe(
-                    prompt=draw.prompt,
+                    prompt=prompt,
                     image=image,
                     image_reference=references,
                     mask_image=whole,

@@ -27,8 +27,9 @@ from PIL import Image
 from engine import progress
 from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
+from engine.gate_pair import PairGate, check_two_people
 from engine.likeness import Likeness, reference_vectors
-from engine.pipeline.detail import detail_pass
+from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
 from sitter.contract import (
@@ -37,6 +38,7 @@ from sitter.contract import (
     GenerateRequest,
     GenerateResult,
     GenerationParams,
+    Placement,
     Variation,
     Verdict,
 )
@@ -102,10 +104,15 @@ def render(
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
     ref_latents: Any = None,
+    partner_crops: Sequence[Image.Image] = (),
+    placement: Placement | None = None,
+    ref_counts: tuple[int, ...] = (),
 ) -> list[Image.Image]:
     """One batched render by the model's family: one image per seed. ``refs`` /
     ``crops``: the identity adapter's inputs (engine.pipeline.identity_input.choose_crops);
-    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
+    ``ref_images`` / ``ref_latents``: a reference family's prepared photos (both people's,
+    in order, for two: ``ref_counts`` each); ``partner_crops`` / ``placement``: the second
+    person's adapter crops and where the two stand (a portrait of two people)."""
     draw = Draw(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -115,6 +122,9 @@ def render(
         crops=crops,
         ref_images=ref_images,
         ref_latents=ref_latents,
+        partner_crops=partner_crops,
+        placement=placement,
+        ref_counts=ref_counts,
     )
     return loaded.model_family.render(
         loaded, draw, step_callback(cancel, params.steps, "generation")
@@ -159,11 +169,12 @@ class _Order:
 
     req: GenerateRequest
     loaded: LoadedPipeline
-    gate: PersonGate
+    gate: PersonGate | PairGate
     params: Resolved
     refs: np.ndarray  # the identity adapter's face vectors
     crops: list[Image.Image]  # and aligned crops
     inputs: OrderInputs  # the family's prompt and prepared photos
+    partner_crops: list[Image.Image] = field(default_factory=list)  # the second person's
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
@@ -171,13 +182,25 @@ class _Order:
         analyzer = runtime.require_analyzer()
         refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
         crops = choose_crops(req.references, refs)
-        # The likeness gate for this person and this style (engine/gate.py).
-        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
+        own = [r.face_crop for r in req.references]
+        # The likeness gate for this person and this style (engine/gate.py); for two
+        # people, each person's own gate and the assignment of faces (engine/gate_pair.py).
+        gate: PersonGate | PairGate
+        partner_crops: list[Image.Image] = []
+        if req.partner_references:
+            check_two_people(req)
+            theirs = reference_vectors(req.partner_references, analyzer.name, loaded.id_dim)
+            partner_crops = choose_crops(req.partner_references, theirs)
+            gate = PairGate.build(
+                analyzer, refs, theirs, own, [r.face_crop for r in req.partner_references], req.gate
+            )
+        else:
+            gate = PersonGate.build(analyzer, refs, own, req.gate)
         params = resolve_params(loaded, req.params, req.aspect)
         # Before any GPU time: the prompt fits, the person's photos are ready (for a family
         # that takes them: their latents are encoded once per order, not per attempt).
         inputs = loaded.model_family.prepare(loaded, req)
-        return cls(req, loaded, gate, params, refs, list(crops), inputs)
+        return cls(req, loaded, gate, params, refs, list(crops), inputs, partner_crops)
 
 
 def _attempt(
@@ -194,6 +217,14 @@ def _attempt(
     slot the version that would be delivered unless the safety check withholds it."""
     req, loaded, inputs = order.req, order.loaded, order.inputs
     seeds = [retry_seed(s.seed, attempt) for s in pending]
+    # Two people: the second person's adapter crops and where the two stand.
+    pair: dict[str, Any] = {}
+    if req.partner_references:
+        pair = {
+            "partner_crops": order.partner_crops,
+            "placement": req.placement,
+            "ref_counts": inputs.ref_counts,
+        }
     progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
     with runtime.gpu_lock:
         images = draw(
@@ -207,24 +238,27 @@ def _attempt(
             cancel=cancel,
             ref_images=inputs.ref_images,
             ref_latents=inputs.ref_latents,
+            **pair,
         )
     scored = [(image, order.gate.judge(image)) for image in images]
-    # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
-    kept = detail_pass(
-        runtime,
-        loaded,
-        scored,
-        seeds,
-        judge=order.gate.judge,
-        prompt=inputs.prompt,
-        negative_prompt=req.negative_prompt,
-        params=order.params,
-        refs=order.refs,
-        id_crops=order.crops,
-        cancel=cancel,
-        ref_images=inputs.ref_images,
-        ref_latents=inputs.ref_latents,
-    )
+    if isinstance(order.gate, PairGate):  # two faces: no one face to render again
+        kept = [Detailed(image, likeness, None) for image, likeness in scored]
+    else:  # the face detail pass (engine/pipeline/detail.py): keeps the better-scoring version
+        kept = detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            judge=order.gate.judge,
+            prompt=inputs.prompt,
+            negative_prompt=req.negative_prompt,
+            params=order.params,
+            refs=order.refs,
+            id_crops=order.crops,
+            cancel=cancel,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
+        )
     for slot, seed, k in zip(pending, seeds, kept, strict=True):
         slot.attempts = attempt
         # The safety check sees the version that would be delivered (detailed or not).
@@ -240,6 +274,7 @@ def _attempt(
 
 def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
     assert slot.best is not None
+    partner = slot.best.partner  # two people: the second person's likeness
     return Variation(
         seed=slot.best_seed,
         image=png,
@@ -252,6 +287,8 @@ def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
         regenerated_for=slot.rejected[: slot.attempts - 1],
         safety=safety.score_of(slot.best_seed),
         detail=slot.best_detail,
+        partner_similarity=partner.score if partner else None,
+        partner_threshold=partner.threshold if partner else None,
     )
 
 

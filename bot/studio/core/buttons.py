@@ -19,7 +19,9 @@ Each family carries what survives a restart:
   where it is read): ``r``/``q`` retry / cancel an order (bot/studio/orders/),
   ``u``/``l``/``a`` upscale / label / avatar and ``m`` the More menu of a portrait
   (bot/studio/portrait/), ``f:<rev>`` confirm /forget (bot/studio/rights/), ``h`` /
-  ``hp`` a kept order's results / the page older than it (bot/studio/history/).
+  ``hp`` a kept order's results / the page older than it (bot/studio/history/),
+  ``pmo``/``pmy``/``pmn``/``pmc``/``pm1``/``pm0`` a personal model's offer, consent,
+  stop and switch (bot/studio/personal/).
 - portrait buttons ``p:<variation>:<action>[:<arg>]`` (bot/studio/portrait/buttons.py).
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
@@ -52,6 +54,7 @@ FEATURE_CODECS = (
     "bot.studio.portrait.buttons",
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
+    "bot.studio.personal.buttons",
     "bot.studio.together.buttons",
 )
 

@@ -19,7 +19,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Button, Command, Reply
 from bot.studio.core.inputs import clean_text
-from bot.studio.core.routes import CommandHandler, Routes
+from bot.studio.core.routes import COMMAND_ARGS, CommandHandler, Routes
 from bot.studio.core.services import Services
 
 # Answered before consent and for a banned person too (with the features' ``always``).
@@ -67,6 +67,7 @@ class Commands:
 
     async def handle(self, event: Command, turn: Turn, consented: bool) -> list[Reply]:
         name = event.name.lower().lstrip("/")
+        COMMAND_ARGS.set(event.args)  # this event's task only (routes.command_args)
         if name == "help":
             return [say(words.help_text(self.wizard.total))]
         if name == "privacy":
@@ -85,9 +86,6 @@ class Commands:
             return [say(w.WELCOME_BACK), *await self.talk.show(turn)]
         if not consented:
             return [say(w.FIRST_THINGS_FIRST), *await self.talk.go(turn, State.CONSENT, {})]
-        if (reads := self.routes.with_args.get(name)) is not None:
-            out = await reads(turn, event.args.strip())
-            return await self.talk.finish(turn, out) if isinstance(out, Outcome) else out
         handler = self.table.get(name) or self.routes.commands.get(name)
         if handler is None:
             return [say(w.unknown_command(clean_text(name)[:40], self.s.plugin is not None))]

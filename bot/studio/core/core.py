@@ -58,6 +58,7 @@ from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.orders.presses import OrderPresses
+from bot.studio.personal.personal import Personal
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
@@ -102,7 +103,10 @@ class Studio:
         # Each part registers the typed presses it answers and its side questions.
         self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
-        for part in (*parts, self.photos, Portraits(s), Forget(s)):
+        self.personal = Personal(s, self.orders)
+        self.photos.sheet_rows.append(self.personal.offer_button)
+        self.photos.after_done.append(self.personal.after_done)
+        for part in (*parts, self.photos, Portraits(s), Forget(s), self.personal):
             part.register(self.routes)
         self.together = Together(s, self.orders)
         self.together.register(self.routes)

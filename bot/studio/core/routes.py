@@ -11,6 +11,7 @@ step to move to) that the table's router carries out.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
@@ -21,7 +22,6 @@ from bot.studio.core.events import Button, Reply
 P = TypeVar("P", bound=Pressed)
 Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
 CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
-ArgsHandler = Callable[[Turn, str], Awaitable[list[Reply] | Outcome]]
 #: ``/start <payload>`` (a deep link's payload) answered by the feature that made it.
 StartHandler = Callable[[Turn, str, bool], Awaitable[list[Reply] | Outcome | None]]
 
@@ -38,6 +38,15 @@ class WizardStep:
     summary: Callable[[dict[str, Any]], str | None] = lambda _data: None  # its summary line
 
 
+#: What followed the command's name (``/personal off``: "off"), set while it is answered.
+COMMAND_ARGS: ContextVar[str] = ContextVar("command_args", default="")
+
+
+def command_args() -> str:
+    """The words after the command being answered (a handler that takes arguments)."""
+    return COMMAND_ARGS.get()
+
+
 class Routes:
     def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
         #: Names answered before the features' commands (the conversation's own, the
@@ -49,14 +58,8 @@ class Routes:
         self.steps: list[Step] = []
         self.arrows: list[tuple[str, Arrow]] = []  # the ways into the side steps
         self.start_payload: StartHandler | None = None
-        self.with_args: dict[str, ArgsHandler] = {}  # commands that read their arguments
         self.wizard_steps: list[WizardStep] = []
         self.buttons: list[Button] = []  # under the style question (after Done)
-
-    def on_command_args(self, name: str, handler: ArgsHandler) -> None:
-        """``/name args``: like :meth:`on_command`, the handler also gets the arguments."""
-        self.on_command(name, lambda turn: handler(turn, ""))
-        self.with_args[name] = handler
 
     def on_start_payload(self, handler: StartHandler) -> None:
         """``/start <payload>``: one feature reads deep-link payloads (an invitation);

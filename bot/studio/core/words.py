@@ -54,7 +54,9 @@ def privacy(settings: Settings) -> str:
     ref, res = settings.reference_retention_days, settings.result_retention_days
     return (
         "What I keep: the photos you send (to learn your face), their face measurements, "
-        "your orders and the portraits I made, how you asked to be described (offered "
+        "your orders and the portraits I made, a personal model if you asked for one (a "
+        "small file learned from your photos, used only for your own orders, deleted with "
+        "your photos), how you asked to be described (offered "
         "again on your next order), and when you agreed to the consent text "
         f"(version {CONSENT_VERSION}). A photo I refuse is deleted at once; I keep only its "
         "fingerprint (a hash) and why, so I can tell you if you send it again.\n"
@@ -106,6 +108,8 @@ HELP = (
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
     "/portraits – your portraits still kept, to see them again\n"
+    "/train – a personal model learned from your photos (optional, with enough photos)\n"
+    "/personal – /personal on or off: use your personal model in your orders, or not\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"

@@ -57,7 +57,9 @@ FORGET_STALE = (
     "delete everything."
 )
 # Every command /help lists (the moderation plugin's three when it is there): issue 22.
-KNOWN_COMMANDS = "/start /new /photos /done /status /portraits /cancel /privacy /forget /help"
+KNOWN_COMMANDS = (
+    "/start /new /photos /done /status /portraits /train /personal /cancel /privacy /forget /help"
+)
 PLUGIN_COMMANDS = ("report", "protect", "unprotect")
 
 

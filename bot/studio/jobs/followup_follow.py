@@ -1,11 +1,13 @@
-"""Following follow-ups (upscale, label, avatar): their kind of job for the tracker
-(bot/studio/jobs/tracking.py). What each kind asks and keeps is the follow-ups' own
-table (bot/studio/portrait/followups.py); here: the job's state, its result kept
-(or its failure's code), the message, delivered once."""
+"""Following follow-ups (upscale, label, avatar): the ``followup`` kind of job
+(bot/studio/jobs/kinds.py). What each follow-up asks and keeps is the follow-ups' own
+table (bot/studio/portrait/followups.py: a new follow-up is a row there, not a new
+kind here); here: the job's state, its result kept (or its failure's code), the
+message, delivered once."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, cast
 
 from bot.store import codes
@@ -13,19 +15,35 @@ from bot.store.codes import FollowUpStatus as Status
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core.events import Reply
-from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
-from bot.studio.portrait.followups import BY_KIND, FollowUps, final_words, is_final
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
+from bot.studio.portrait.followups import BY_KIND, final_words, is_final
 from sitter import contract as c
+from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
 
 
-class FollowUpFollower:
-    def __init__(self, t: Parts, followups: FollowUps) -> None:
-        self.t = t
-        self.followups = followups
+class FollowUpFollower(Follower[Row]):
+    """Rows of variation_jobs (with their portrait's idx, order and chat joined)."""
 
-    async def follow(self, vj: Row) -> None:
+    async def unfinished(self) -> Sequence[Row]:
+        return await self.t.store.variation_jobs_to_follow()
+
+    async def one(self, ident: int) -> Row | None:
+        return await self.t.store.variation_job_to_follow(ident)
+
+    async def jobs(self, items: Sequence[Row]) -> list[tuple[str, str]]:
+        return [(BY_KIND[v["kind"]].job, v["job_id"]) for v in items if v["job_id"]]
+
+    async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
+        vj = await self.one(ident)
+        if vj is None:
+            return None
+        if ev.what == What.STARTED:
+            self.t.started(BY_KIND[vj["kind"]].job)
+        return vj if ev.what == What.DONE else None
+
+    async def follow(self, vj: Row, fresh: bool = False) -> None:  # always read again
         f = BY_KIND[vj["kind"]]
         if vj["status"] == Status.QUEUED:
             if not vj["job_id"]:
@@ -49,21 +67,21 @@ class FollowUpFollower:
                 return
             else:
                 await self._collect_follow_up(merged)
-        fresh = await self.t.store.variation_job_by_id(vj["id"])
-        if fresh is None or fresh["delivered_at"]:
+        now = await self.t.store.variation_job_by_id(vj["id"])
+        if now is None or now["delivered_at"]:
             return
-        if fresh["status"] == Status.DONE:
-            reply = self.followups.reply(fresh, vj["idx"])
+        if now["status"] == Status.DONE:
+            reply = self.t.followups.reply(now, vj["idx"])
             if await self.t.send(vj["platform"], vj["chat_id"], reply):
                 await self.t.store.set_variation_job(
                     vj["id"], status=Status.DELIVERED, delivered_at=now_iso()
                 )
-        elif fresh["status"] == Status.FAILED:
-            if is_final(fresh):  # the same copy again would be withheld (refused) too
-                reply = Reply(text=final_words(fresh, vj["idx"]))
+        elif now["status"] == Status.FAILED:
+            if is_final(now):  # the same copy again would be withheld (refused) too
+                reply = Reply(text=final_words(now, vj["idx"]))
             else:
-                reply = self.followups.failed_reply(
-                    vj, vj["idx"], words.stored_failure(fresh["error"])
+                reply = self.t.followups.failed_reply(
+                    vj, vj["idx"], words.stored_failure(now["error"])
                 )
             if await self.t.send(vj["platform"], vj["chat_id"], reply):
                 await self.t.store.set_variation_job(vj["id"], delivered_at=now_iso())
@@ -85,7 +103,7 @@ class FollowUpFollower:
             await self.t.store.set_variation_job(vj["id"], status=Status.FAILED, error=error)
             await self.t.engine.drop([vj["job_id"]])  # its request holds the portrait
         else:
-            await self.followups.keep(
+            await self.t.followups.keep(
                 cast(Row, vj), result
             )  # read as a row: by column  # its files, or why it was refused
             await self.t.engine.drop([vj["job_id"]])
@@ -105,4 +123,4 @@ class FollowUpFollower:
                 return
             if lost_job and not await self.t.still_lost(BY_KIND[vj["kind"]].job, lost_job):
                 return
-            await self.followups.enqueue(vj_id)
+            await self.t.followups.enqueue(vj_id)

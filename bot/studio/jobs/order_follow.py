@@ -1,40 +1,75 @@
-"""Following one-style orders (a portrait order, a vary, a relight): the order's kind
-of job for the tracker (bot/studio/jobs/tracking.py). Its queue position and bar go to
-the paced progress edits; a finished job's portraits are stored, then sent, then the
-order is marked delivered; a job Redis lost is enqueued again (under the person's
-lock, only if it is still lost) up to MAX_ENQUEUES times."""
+"""Following one-style orders (a portrait order, a vary, a relight): the ``order`` kind
+of job (bot/studio/jobs/kinds.py). Its queue position and bar go to the paced progress
+edits; a finished job's portraits are stored, then sent, then the order is marked
+delivered; a job Redis lost is enqueued again (under the person's lock, only if it is
+still lost) up to MAX_ENQUEUES times."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
+from collections.abc import Sequence
 
-from bot.store.codes import IN_FLIGHT, OrderStatus
+from bot.store.codes import IN_FLIGHT, OrderStatus, Shown
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Reply
-from bot.studio.jobs.pack_delivery import follow_pack
-from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
-from bot.studio.jobs.progress import running_text
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
+from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
+from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders.orders import VARIATIONS, job_of
 from bot.studio.together import joint
 from sitter import contract as c
+from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
 
 
-class OrderFollower:
-    def __init__(self, t: Parts) -> None:
-        self.t = t
+class OrderFollower(Follower[Row]):
+    """One-style orders: one job each (``job_of``: generate, or a vary's or relight's)."""
+
+    async def unfinished(self) -> Sequence[Row]:
+        return await self.t.store.orders_to_follow(packs=False)
+
+    async def one(self, ident: int) -> Row | None:
+        return await self.t.store.order(ident)
+
+    async def jobs(self, items: Sequence[Row]) -> list[tuple[str, str]]:
+        return [(job_of(o), o["job_id"]) for o in items if o["job_id"]]
+
+    def idle(self, order: Row) -> bool:
+        """Still queued, and edited a moment ago or its place and note said already."""
+        js = self.t.snap.states.get(order["job_id"]) if order["job_id"] else None
+        if js is None or js.status != "queued" or order["status"] != OrderStatus.QUEUED:
+            return False
+        if not self.t.pacer.due(order["id"]):
+            return True
+        note = self.t.snap.note  # None until the pass first needs it: then follow reads it
+        return note is not None and self.t.shown.get(order["id"]) == (js.position, note)
+
+    def waiting(self, items: Sequence[Row]) -> list[Row]:
+        return [o for o in items if o["status"] == OrderStatus.QUEUED]
+
+    async def show_place(self, order: Row, position: int | None) -> None:
+        await self.show_state(order, "queued", position)
+
+    async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
+        if ev.what == What.STARTED:
+            self.t.started(c.JOB_GENERATE)  # vary, relight: the same queue
+        order = await self.t.store.order(ident)
+        if order is None:
+            return None
+        if ev.what == What.PROGRESS:
+            if order["status"] in IN_FLIGHT:
+                with contextlib.suppress(ValueError):
+                    self.show_running(order, c.Progress.model_validate_json(ev.body))
+            return None
+        return order  # started (its bar) or done (its results)
 
     async def follow(self, order: Row, fresh: bool) -> None:
         oid = order["id"]
-        if order["pack"]:  # one job per look, one album each (pack_delivery.py)
-            if not fresh and (order := await self.t.store.order(oid)) is None:
-                return
-            await follow_pack(self.t, order)
-            return
         if order["status"] in IN_FLIGHT:
             if not order["job_id"]:
                 reply = await self._enqueue_order(oid, lost_job=None)
@@ -78,20 +113,23 @@ class OrderFollower:
             return  # put already (sent, or waiting its turn): nothing new to say
         self.t.shown[oid] = (position, note)
 
-        def make() -> tuple[Reply, str]:  # the words when it is sent, not for every move
-            text = self.t.orders.progress_text(oid, "queued", position, note)
-            return self.t.orders.progress_reply(oid, text, True), text
+        def make() -> tuple[Reply, Shown]:  # the words when it is sent, not for every move
+            shown = self.t.orders.progress_shown("queued", position, note)
+            return self.t.orders.progress_reply(oid, progress_words(oid, shown), True), shown
 
         self.t.edits.put(oid, order["platform"], order["chat_id"], make)
 
     def show_running(self, order: Row, prog: c.Progress | None) -> None:
-        self.t.shown.pop(order["id"], None)
-        text = running_text(order["id"], prog, VARIATIONS, self.t.bars)
-        if text != order["progress"]:
-            reply = self.t.orders.progress_reply(order["id"], text, False)
-            self.t.edits.put(
-                order["id"], order["platform"], order["chat_id"], lambda: (reply, text)
-            )
+        oid = order["id"]
+        self.t.shown.pop(oid, None)
+        shown = running_shown(prog, VARIATIONS, self.t.bars, oid)
+        if shown != Shown.read(order["progress_code"], order["progress_params"]):
+
+            def make() -> tuple[Reply, Shown]:  # the words when it is sent
+                text = progress_words(oid, shown)
+                return self.t.orders.progress_reply(oid, text, False), shown
+
+            self.t.edits.put(oid, order["platform"], order["chat_id"], make)
 
     async def _enqueue_order(self, oid: int, *, lost_job: str | None) -> Reply | None:
         """Enqueue under the person's lock, after reading the order again: gone (forgotten),

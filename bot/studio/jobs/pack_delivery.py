@@ -1,4 +1,4 @@
-"""Following a pack order to its end (called by the tracker for an order with a pack).
+"""Following a pack order to its end: the ``pack`` kind of job (bot/studio/jobs/kinds.py).
 
 Each look is followed on its own: its job's portraits are stored as the order's
 variations, numbered across the pack (the look's ``first`` number on), and the look is
@@ -14,30 +14,74 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Sequence
 
-from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus
+from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus, Shown
 from bot.store.media import PACK_SHEETS
 from bot.store.rows import Portrait
-from bot.store.store import Row, Store, now_iso
+from bot.store.store import Row, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.words import detail_words, likeness_words
-from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Parts
+from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
+from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_packs as wp
+from bot.studio.personal import words_personal as wpm
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wpt
 from sitter import contract as c
+from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
 
 
-async def look_jobs(store: Store) -> list[tuple[str, str]]:
-    """The jobs of every look in flight, for the pass's one read of the queue."""
-    return [(c.JOB_GENERATE, job_id) for job_id in await store.look_jobs_in_flight()]
+class PackFollower(Follower[Row]):
+    """Pack orders, each with one job per look (its rows: order_looks); the pass reads
+    the jobs of every look in flight, and of looks a cancel stopped while painted."""
+
+    def __init__(self, t: Parts) -> None:
+        super().__init__(t)
+        self._stopped: list[tuple[int, str]] = []
+
+    async def unfinished(self) -> Sequence[Row]:
+        return await self.t.store.orders_to_follow(packs=True)
+
+    async def one(self, ident: int) -> Row | None:
+        return await self.t.store.order(ident)
+
+    async def jobs(self, items: Sequence[Row]) -> list[tuple[str, str]]:
+        store = self.t.store
+        self._stopped = await store.stopped_look_jobs()
+        looks = [(c.JOB_GENERATE, job_id) for job_id in await store.look_jobs_in_flight()]
+        return looks + [(c.JOB_GENERATE, job_id) for _, job_id in self._stopped]
+
+    async def tidy(self) -> None:
+        """A look stopped by a cancel while painted: once its worker let go, whatever it
+        left (a result written as the cancel came) is deleted and the job forgotten."""
+        stopped, self._stopped = self._stopped, []
+        for look_id, job_id in stopped:
+            js = self.t.snap.states.pop(job_id, None)
+            if js is None or js.status in ("running", "queued"):
+                continue  # still winding down: the worker stops at its next step
+            if js.status == "done":
+                await self.t.engine.drop([job_id])
+            await self.t.store.forget_look_job(look_id)
+
+    async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
+        if ev.what == What.STARTED:
+            self.t.started(c.JOB_GENERATE)
+        if ev.what == What.PROGRESS:
+            return None  # a look's bar: the pack's progress counts looks, read by the pass
+        return await self.t.store.order(ident)
+
+    async def follow(self, order: Row, fresh: bool) -> None:
+        if not fresh and (order := await self.t.store.order(order["id"])) is None:
+            return
+        await follow_pack(self.t, order)
 
 
 async def follow_pack(t: Parts, order: Row) -> None:
@@ -70,10 +114,15 @@ async def follow_pack(t: Parts, order: Row) -> None:
                     finished_at=now_iso(),
                 )
         else:
-            text, cancellable = await packs.progress_text(order, looks, note=await t.note())
-            if text != order["progress"]:
-                reply = t.orders.progress_reply(oid, text, cancellable)
-                t.edits.put(oid, order["platform"], order["chat_id"], lambda: (reply, text))
+            shown, cancellable = await packs.progress_shown(order, looks, note=await t.note())
+            if shown != Shown.read(order["progress_code"], order["progress_params"]):
+                name = packs.name(order)
+
+                def make() -> tuple[Reply, Shown]:  # the words when it is sent
+                    text = progress_words(oid, shown, name)
+                    return t.orders.progress_reply(oid, text, cancellable), shown
+
+                t.edits.put(oid, order["platform"], order["chat_id"], make)
             return
     order = await store.order(oid)
     if order is None or order["delivered_at"]:
@@ -202,6 +251,8 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
         first = shown[0]["idx"] if shown else look["first"]
         last = shown[-1]["idx"] if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
+        if dict(order).get("personal"):  # painted with the person's personal model (0017)
+            text += "\n" + wpm.RESULTS_LINE
         if not shown:
             held = words.withheld_line(len(json.loads(look["seeds"])))
             text = f"Order #{order['id']} – {look['name']}: {held}"

@@ -17,8 +17,9 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot.studio.core import words_chat as w
+from bot.store.codes import ProgressCode, Shown
 from bot.studio.core.events import Reply
+from bot.studio.jobs.words_progress import progress_words
 from sitter import contract as c
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -66,15 +67,24 @@ class Bars:
         self._shown.pop(order_id, None)
 
 
+def running_shown(
+    p: c.Progress | None, variations: int, bars: Bars | None = None, oid: int = 0
+) -> Shown:
+    """What the progress message shows while the order is painted (the bar when known;
+    ``oid``: the order whose bar only moves forward in ``bars``)."""
+    if p is None:  # an older engine, or the first step is not written yet
+        return Shown(ProgressCode.PAINTING, {"variations": variations})
+    of = p.of or variations
+    share = bars.share(oid, p) if bars is not None else overall(p)
+    params = {"total": of, "share": share, "stage": p.stage, "done": list(p.variations)}
+    return Shown(ProgressCode.RUNNING, {**params, "of": of, "attempt": p.attempt})
+
+
 def running_text(
     order_id: int, p: c.Progress | None, variations: int, bars: Bars | None = None
 ) -> str:
-    """What the progress message says while the order is painted (the bar when known)."""
-    if p is None:  # an older engine, or the first step is not written yet
-        return w.painting_text(order_id, variations)
-    of = p.of or variations
-    share = bars.share(order_id, p) if bars is not None else overall(p)
-    return w.painting_progress(order_id, of, share, p.stage, list(p.variations), of, p.attempt)
+    """The words of :func:`running_shown` (the bar when known)."""
+    return progress_words(order_id, running_shown(p, variations, bars, order_id))
 
 
 class EditPacer:
@@ -100,7 +110,7 @@ class EditPacer:
             self._prune_at = max(1024, 2 * len(self._last))
 
 
-Edit = Callable[[], tuple[Reply, str]]  # made when sent: (the edit, the text it shows)
+Edit = Callable[[], tuple[Reply, Shown]]  # made when sent: (the edit, what it shows)
 
 
 @dataclass
@@ -127,8 +137,8 @@ class ProgressEdits:
     def __init__(
         self,
         send: Callable[[str, str, Reply], Awaitable[bool]],
-        in_flight: Callable[[list[int]], Awaitable[dict[int, str | None]]],
-        store_texts: Callable[[list[tuple[int, str]]], Awaitable[None]],
+        in_flight: Callable[[list[int]], Awaitable[dict[int, Shown | None]]],
+        store_texts: Callable[[list[tuple[int, Shown]]], Awaitable[None]],
         pacer: EditPacer,
         per_s: float = 25.0,
         clock: Callable[[], float] = time.monotonic,
@@ -150,7 +160,7 @@ class ProgressEdits:
     def text(self, order_id: int) -> str | None:
         """The text waiting to be sent for this order (None: nothing waits)."""
         edit = self.pending.get(order_id)
-        return edit.make()[1] if edit is not None else None
+        return edit.make()[0].text if edit is not None else None
 
     def _refill(self) -> None:
         now = self.clock()
@@ -169,7 +179,7 @@ class ProgressEdits:
         if not due:
             return 0
         live = await self._in_flight(due)
-        shown: list[tuple[int, str]] = []
+        shown: list[tuple[int, Shown]] = []
         for oid in due:
             # Taken out only now, with no await before its send: a results delivery that
             # came while an earlier send (or the read above) awaited took the order's
@@ -178,17 +188,17 @@ class ProgressEdits:
             edit = self.pending.pop(oid, None)
             if edit is None or oid not in live:
                 continue  # delivered, cancelled or finished meanwhile: it says so itself
-            reply, text = edit.make()
-            if text == live[oid]:
+            reply, what = edit.make()
+            if what == live[oid]:
                 continue  # the message says so already
             self._tokens -= 1
             if await self._send(edit.platform, edit.chat_id, reply):
-                shown.append((oid, text))
+                shown.append((oid, what))
                 self.pacer.edited(oid)
             else:
                 self.on_failed(oid)
         if shown:
-            await self._store_texts(shown)  # one write for the batch
+            await self._store_texts(shown)  # one write for the batch (codes, not words)
         return len(shown)
 
     async def run(self) -> None:

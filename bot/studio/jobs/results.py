@@ -14,6 +14,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
 from bot.studio.core.words import detail_columns, detail_words, likeness_words
+from bot.studio.personal import words_personal as wpm
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
@@ -69,6 +70,8 @@ def results_reply(
         name = f"{name}, {fmt}"
     text = w.results_text(order["id"], name, len(images))
     row = dict(order)  # (an order from before migration 0011 reads as a plain one)
+    if row.get("personal"):  # painted with the person's personal model (0017)
+        text += "\n" + wpm.RESULTS_LINE
     if row.get("kind", "order") != "order" and row.get("refine"):  # vary/relight: what, of what
         asked = json.loads(row["refine"])
         done = wp.refined_text(

@@ -21,8 +21,9 @@ behind nothing and holding nothing up.
 
 A job id Redis no longer knows (its result expired, Redis lost its data) is re-enqueued
 up to ``MAX_ENQUEUES`` times, then failed with a message: an order never stays silently
-stuck. Each kind of job (an order, a pack's look, a follow-up) has its own short
-follower here or in pack_delivery.py; all share :class:`Parts`.
+stuck. The tracker knows no kind of job: it walks the table of kinds (kinds.py), each
+with its follower (a one-style order, a pack's looks, a follow-up); all share
+:class:`Parts`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from functools import partial
 from typing import Any
 
@@ -39,17 +40,15 @@ from bot.store.store import Row
 from bot.studio.core.events import Reply
 from bot.studio.core.services import Services
 from bot.studio.jobs.delivery import MAX_SEND_FAILS, Delivery
-from bot.studio.jobs.followup_follow import FollowUpFollower
-from bot.studio.jobs.order_follow import OrderFollower
-from bot.studio.jobs.pack_delivery import look_jobs
-from bot.studio.jobs.parts import MAX_ENQUEUES, Parts, Snapshot
+from bot.studio.jobs.kinds import KINDS, JobKind
+from bot.studio.jobs.parts import MAX_ENQUEUES, Follower, Parts, Snapshot
 from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
 from bot.studio.jobs.results import variation_columns
-from bot.studio.orders.orders import Orders, job_of
-from bot.studio.portrait.followups import BY_KIND, FollowUps
+from bot.studio.orders.orders import Orders
+from bot.studio.portrait.followups import FollowUps
 from bot.studio.rights import rights
 from sitter import contract as c
-from sitter.events import JobEvent, What
+from sitter.events import JobEvent
 from sitter.outage import probe_disk
 
 __all__ = ["MAX_ENQUEUES", "MAX_SEND_FAILS", "Tracker", "variation_columns"]
@@ -68,7 +67,12 @@ YIELD_EVERY = 50  # orders per slice of a pass
 
 class Tracker:
     def __init__(
-        self, services: Services, orders: Orders, followups: FollowUps, outboxes: Delivery
+        self,
+        services: Services,
+        orders: Orders,
+        followups: FollowUps,
+        outboxes: Delivery,
+        kinds: Sequence[JobKind] = KINDS,
     ):
         self.s = services
         self.store = services.store
@@ -84,18 +88,19 @@ class Tracker:
         self.edits = ProgressEdits(
             self.send_edit, self.store.orders_in_flight, self.store.set_progress, self.pacer
         )
-        self.parts = Parts(services, orders, outboxes, self.edits, self.pacer, Bars())
+        self.parts = Parts(services, orders, outboxes, self.edits, self.pacer, Bars(), followups)
+        self.parts.started = self._started
         self.edits.on_failed = lambda oid: self.parts.shown.pop(oid, None)
-        # Each kind of job the tracker follows, and who follows it (pack looks: the pack
-        # order's follower, pack_delivery.py, called by the order's).
-        self.order_kind = OrderFollower(self.parts)
-        self.followup_kind = FollowUpFollower(self.parts, followups)
+        # Each kind of job the tracker follows (the table: kinds.py), and its follower.
+        self.kinds = tuple(kinds)
+        self.followers: dict[str, Follower[Any]] = {k.name: k.follower(self.parts) for k in kinds}
         self.listening = False  # the event task runs and its last read worked
         self.edits_task = False  # run() has a task that flushes the progress edits
         self._event_at: float | None = None  # monotonic time of the last event read
         self.moved = asyncio.Event()  # a job started: queue positions moved
         self._busy: dict[tuple[str, int], asyncio.Lock] = {}
-        self._waiting: list[Row] = []  # one-style orders queued at the last pass
+        # Per kind, its items waiting in the GPU queue at the last pass (their places).
+        self._waiting_by: dict[str, list[Any]] = {}
         self._last_pass = 0.0
         self._events_idle = asyncio.Event()
         self._events_idle.set()
@@ -181,32 +186,18 @@ class Tracker:
                 self._events_idle.set()
 
     async def on_event(self, ev: JobEvent) -> None:
-        owner = await self.store.job_owner(ev.job_id)
+        owner = await self.store.job_owner(ev.job_id, [k.source for k in self.kinds])
         if owner is None:
             return  # not the studio's to follow (a screen of typed answers, a photo check)
         kind, ident = owner
-        if kind == "followup":
-            vj = await self.store.variation_job_to_follow(ident)
-            if ev.what == What.STARTED and vj is not None:
-                self._started(BY_KIND[vj["kind"]].job)
-            if vj is not None and ev.what == What.DONE:
-                await self.follow_variation_job(vj)
-            return
-        if ev.what == What.STARTED:
-            self._started(c.JOB_GENERATE)  # an order's or a look's (refine: the same queue)
-        order = await self.store.order(ident)
-        if order is None:
-            return
-        if (
-            ev.what == What.PROGRESS
-            and kind == "order"
-            and order["status"] in ("queued", "running")
-        ):
-            with contextlib.suppress(ValueError):
-                self.order_kind.show_running(order, c.Progress.model_validate_json(ev.body))
-            return
-        if ev.what == What.DONE or (ev.what == What.STARTED and kind == "order"):
-            await self.follow_order(order, fresh=True)
+        item = await self.followers[kind].on_event(ev, ident)
+        if item is not None:
+            await self.follow(kind, item, fresh=True)
+
+    @property
+    def _waiting(self) -> list[Any]:
+        """Every item that waited in the GPU queue at the last pass."""
+        return [item for items in self._waiting_by.values() for item in items]
 
     def _started(self, job: str) -> None:
         """A job of ours started: when it left the GPU queue that orders wait in and some
@@ -228,35 +219,30 @@ class Tracker:
                 self.outages.failed(exc, "disk check")
             else:
                 self.outages.succeeded("disk")
-        orders = await self.store.orders_to_follow()
-        vjs = await self.store.variation_jobs_to_follow()
-        jobs = [(job_of(o), o["job_id"]) for o in orders if o["job_id"] and not o["pack"]]
-        jobs += await look_jobs(self.store)
-        jobs += [(BY_KIND[v["kind"]].job, v["job_id"]) for v in vjs if v["job_id"]]
-        stopped = await self.store.stopped_look_jobs()
-        jobs += [(c.JOB_GENERATE, job_id) for _, job_id in stopped]
+        listed: list[tuple[JobKind, Follower[Any], Sequence[Any]]] = []
+        jobs: list[tuple[str, str]] = []
+        for kind in self.kinds:
+            follower = self.followers[kind.name]
+            items = await follower.unfinished()
+            listed.append((kind, follower, items))
+            jobs += await follower.jobs(items)
         self.parts.snap = Snapshot()
         await self._isolated(self._snapshot(jobs), "queue read", 0)
-        await self._isolated(self._clear_stopped(stopped), "stopped looks", 0)
+        for kind, follower, _ in listed:
+            await self._isolated(follower.tidy(), f"{kind.name} tidy", 0)
         # Each item on its own: one row that keeps failing must not hold up the other
         # orders, the moderators' queue or the retention sweep.
-        states = self.parts.snap.states
         idle = self._events_idle
-        for n, order in enumerate(orders, 1):
-            if n % YIELD_EVERY == 0 or not idle.is_set():  # a delivery goes first
-                await self._let_events_first()
-            js = states.get(order["job_id"]) if order["job_id"] and not order["pack"] else None
-            if js is not None and js.status == "queued" and order["status"] == "queued":
-                # The common case, without a coroutine: edited a moment ago, or nothing new.
-                if not self.pacer.due(order["id"]):
+        n = 0
+        for kind, follower, items in listed:
+            for item in items:
+                n += 1
+                if n % YIELD_EVERY == 0 or not idle.is_set():  # a delivery goes first
+                    await self._let_events_first()
+                if follower.idle(item):  # the common case, without a coroutine
                     continue
-                shown = self.parts.shown.get(order["id"])
-                if shown == (js.position, await self.parts.note()):
-                    continue
-            await self._isolated(self.follow_order(order), "order", order["id"])
-        self._waiting = [o for o in orders if o["status"] == "queued" and not o["pack"]]
-        for vj in vjs:
-            await self._isolated(self.follow_variation_job(vj), "follow-up job", vj["id"])
+                await self._isolated(self.follow(kind.name, item), kind.name, follower.key(item))
+            self._waiting_by[kind.name] = follower.waiting(items)
         self.parts.snap = Snapshot()
         if self.s.plugin is not None:  # reports that could not reach the moderators yet
             await self._isolated(self.s.plugin.tick(), "moderation", 0)
@@ -269,40 +255,33 @@ class Tracker:
             await self._isolated(self.edits.flush(), "progress edits", 0)
         self.outages.passed()
 
-    async def _clear_stopped(self, stopped: list[tuple[int, str]]) -> None:
-        """A look stopped by a cancel while painted: once its worker let go, whatever it
-        left (a result written as the cancel came) is deleted and the job forgotten."""
-        for look_id, job_id in stopped:
-            js = self.parts.snap.states.pop(job_id, None)
-            if js is None or js.status in ("running", "queued"):
-                continue  # still winding down: the worker stops at its next step
-            if js.status == "done":
-                await self.engine.drop([job_id])
-            await self.store.forget_look_job(look_id)
-
     async def _let_events_first(self) -> None:
         """Between two slices of a pass: an event being handled (a delivery) goes first."""
         await asyncio.sleep(0)
         await self._events_idle.wait()
 
     async def positions(self) -> None:
-        """A job started, so every order behind it moved up: their places, from the
-        queue's one read and the orders the last pass saw waiting (no database read;
+        """A job started, so every item behind it moved up: their places, from the
+        queue's one read and the items the last pass saw waiting (no database read;
         anything else that changed is the events' and the next pass's)."""
-        waiting = [o for o in self._waiting if o["job_id"]]
+        waiting = [
+            (self.followers[name], item)
+            for name, items in self._waiting_by.items()
+            for item in items
+        ]
+        jobs: list[tuple[str, str]] = []
+        for name, items in self._waiting_by.items():
+            jobs += await self.followers[name].jobs(items)
         self.parts.snap = Snapshot()
-        self.parts.snap.states = await self.engine.states(
-            [(job_of(o), o["job_id"]) for o in waiting]
-        )
+        self.parts.snap.states = await self.engine.states(jobs)
         idle = self._events_idle
-        for n, order in enumerate(waiting, 1):
+        for n, (follower, item) in enumerate(waiting, 1):
             if n % YIELD_EVERY == 0 or not idle.is_set():
                 await self._let_events_first()
-            js = self.parts.snap.states.get(order["job_id"])
-            if js is not None and js.status == "queued":
-                if self.parts.shown.get(order["id"]) == (js.position, await self.parts.note()):
-                    continue  # said already (the common case: no coroutine)
-                await self.order_kind.show_state(order, "queued", js.position)
+            if item["job_id"] and not follower.idle(item):
+                js = self.parts.snap.states.get(item["job_id"])
+                if js is not None and js.status == "queued":
+                    await follower.show_place(item, js.position)
         self.parts.snap = Snapshot()
         if not self.edits_task:
             await self.edits.flush()
@@ -337,14 +316,17 @@ class Tracker:
             if not lock.locked() and self._busy.get(key) is lock:
                 del self._busy[key]
 
-    # --- orders -------------------------------------------------------------------------
-    async def follow_order(self, order: Row, *, fresh: bool = False) -> None:
-        """A row from the pass's list is read again before anything is done with it (a
-        /cancel may have come since); ``fresh``: it was just read (an event)."""
-        async with self._one_at_a_time(("order", order["id"])):
-            await self.order_kind.follow(order, fresh)
+    # --- following one item ------------------------------------------------------------
+    async def follow(self, kind: str, item: Any, *, fresh: bool = False) -> None:
+        """Follow one item of a kind (a row from the pass's list is read again before
+        anything is done with it: a /cancel may have come since; ``fresh``: it was just
+        read, by an event)."""
+        follower = self.followers[kind]
+        async with self._one_at_a_time((kind, follower.key(item))):
+            await follower.follow(item, fresh)
 
-    # --- follow-ups (upscale, label, avatar) ------------------------------------------------
+    async def follow_order(self, order: Row, *, fresh: bool = False) -> None:
+        await self.follow("pack" if order["pack"] else "order", order, fresh=fresh)
+
     async def follow_variation_job(self, vj: Row) -> None:
-        async with self._one_at_a_time(("followup", vj["id"])):
-            await self.followup_kind.follow(vj)
+        await self.follow("followup", vj)

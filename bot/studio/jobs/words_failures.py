@@ -37,6 +37,7 @@ _FAILURE_WORDS: dict[FailureCode, str] = {
     ),
     FailureCode.WITHHELD: "it did not pass the safety check",
     FailureCode.NOT_AVAILABLE: "the studio can't do this right now",
+    FailureCode.NOT_SUPPORTED: "the studio's model can't do this",
     FailureCode.NOT_READY: "the studio's engine was still starting up",
     FailureCode.OUT_OF_MEMORY: "the studio's engine ran out of memory",
     FailureCode.DROPPED: "the job was stopped",

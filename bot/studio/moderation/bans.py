@@ -10,6 +10,7 @@ from bot.studio.core.events import Command, Event, Press, Reply, Who
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ban_words, say, signed
+from bot.studio.personal import gone
 
 
 class Bans:
@@ -50,6 +51,7 @@ class Bans:
             return False
         # Queued orders and follow-ups are cancelled; the tracker delivers nothing more.
         await reach.stop_owner_work(self.desk.store, self.desk.engine, user_id, w.ACCOUNT_SUSPENDED)
+        await gone.drop_models(self.desk.store, self.desk.engine, user_id)  # a ban: none kept
         u = await db.user(user_id)
         if u is not None:
             self.desk.banned.add((u["platform"], u["platform_user_id"]))

@@ -33,6 +33,7 @@ from bot.studio.moderation.texts import (
     say,
     signed,
 )
+from bot.studio.personal import gone
 from bot.studio.rights import rights
 from sitter import contract as c
 
@@ -87,6 +88,8 @@ class Decisions:
                 detail=detail,
             )
             done["removed"] = removed.results
+            if owner is not None:  # a model learned from the reported face goes too
+                await gone.drop_models(desk.store, desk.engine, owner)
         if decision in ("purge", "protect", "ban") and not request:
             # Queued work carries the reference crops: it stops and leaves Redis first.
             await reach.stop_owner_work(desk.store, desk.engine, owner, words.STOPPED_BY_MODERATOR)

@@ -23,6 +23,7 @@ from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Store
 from bot.studio.core import words as w
+from bot.studio.personal import gone
 from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.engine_client import Engine
@@ -104,6 +105,7 @@ async def protect_everywhere(
         for i in hits:
             await rs.refuse_photo(store, photos[i]["id"], PROTECTED)
         await store.set_status(set_id, "collecting")
+        await gone.drop_models(store, engine, user_id, set_id)  # learned from the face
         await rights.drop_person_jobs(store, engine, user_id)
         ids = sorted({m.protected_id for m in result.protected_matches})
         await mod.log(

@@ -14,18 +14,21 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot.store.codes import ProgressCode, Shown
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
-from bot.studio.jobs.progress import running_text
+from bot.studio.jobs.progress import running_shown
+from bot.studio.jobs.words_progress import engine_note, progress_words
 from bot.studio.moderation import reach
 from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
+from bot.studio.personal.use import personal_for
 from bot.studio.photos.photos import embedding
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
@@ -33,7 +36,6 @@ from bot.studio.safety.semantic import answers_refusal
 from bot.studio.together import joint
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
-from sitter.heartbeat import minutes_ago
 from sitter.observability import ORDERS, bind_order
 from sitter.queue import Engine
 
@@ -200,6 +202,7 @@ class Orders:
                 return _say(w.PORTRAIT_REMOVED)
             req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
+        await store.mark_personal_order(order_id, base.personal is not None)
         engine = self.s.engine
         job = job_of(order)
         with bind_order(job_id):  # the worker logs under the same id
@@ -208,8 +211,9 @@ class Orders:
                 "order %s queued (%s, %d reference photos)", order_id, order["style"], len(refs)
             )
         js = await engine.state(job, job_id)
-        text = self.progress_text(order_id, js.status, js.position, await self.no_worker_note())
-        await store.set_order(order_id, progress=text)
+        shown = self.progress_shown(js.status, js.position, await self.engine_gone())
+        await store.set_progress([(order_id, shown)])
+        text = progress_words(order_id, shown)
         return self.progress_reply(order_id, text, cancellable=js.status == "queued")
 
     async def generate_request(
@@ -239,6 +243,7 @@ class Orders:
             ],
             protected=await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
+            personal=await personal_for(store, order.user_id, refs[0].set_id if refs else None),
         )
 
     @staticmethod
@@ -276,31 +281,37 @@ class Orders:
         return prompts.reference_prompt(order.style, order.choices, order.subject or "")
 
     # --- progress -----------------------------------------------------------------------
-    async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
-        """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
+    async def engine_gone(self, queue: str = c.QUEUE_GPU) -> dict[str, Any]:
+        """``{}`` while a worker's heartbeat is alive for ``queue``; else the no-worker
+        note's params (``engine_gone``, ``seen``: when one was last seen, or None)."""
         from bot.studio.photos.uploads import engine_alive
 
         if await engine_alive(self.s, queue):
-            return ""
+            return {}
         try:
             seen = await self.s.engine.last_seen(queue)
         except Exception:
             seen = None
-        return wo.no_worker(minutes_ago(seen))
+        return {"engine_gone": True, "seen": seen}
 
-    def progress_text(
+    async def no_worker_note(self, queue: str = c.QUEUE_GPU) -> str:
+        """ " The engine isn't running..." when no worker's heartbeat is alive for ``queue``."""
+        return engine_note(await self.engine_gone(queue))
+
+    def progress_shown(
         self,
-        order_id: int,
         status: str,
         position: int | None,
-        note: str = "",
+        note: dict[str, Any] | None = None,
         progress: c.Progress | None = None,
-    ) -> str:
+    ) -> Shown:
+        """What a one-style order's progress message shows for its job's state
+        (``note``: :meth:`engine_gone`'s params)."""
         if status == "queued":
-            return wo.queued_text(order_id, int(position or 0) + 1, note)
+            return Shown(ProgressCode.QUEUED, {"position": int(position or 0) + 1, **(note or {})})
         if status == "running":
-            return running_text(order_id, progress, VARIATIONS)  # the bar, when reported
-        return wo.finishing_text(order_id)
+            return running_shown(progress, VARIATIONS)  # the bar, when reported
+        return Shown(ProgressCode.FINISHING)
 
     def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply:
         row = (cancel_button(order_id),) if cancellable else ()
@@ -360,9 +371,9 @@ class Orders:
             if js.status != "missing":
                 return _say(wo.being_painted(order_id))
         await store.set_order(order_id, status="cancelled", finished_at=now_iso())
-        text = wo.order_cancelled(order_id)
-        await store.set_order(order_id, progress=text)
-        return _say(text, edit_key=f"order-{order_id}")
+        shown = Shown(ProgressCode.CANCELLED)
+        await store.set_progress([(order_id, shown)])
+        return _say(progress_words(order_id, shown), edit_key=f"order-{order_id}")
 
 
 async def remove_queued(engine: Engine, job_id: str) -> bool:

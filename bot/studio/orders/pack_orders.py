@@ -12,12 +12,14 @@ import random
 import secrets
 from typing import Any, Protocol
 
+from bot.store.codes import ProgressCode, Shown
 from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
 from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.painting import Painting
@@ -44,6 +46,7 @@ class OrdersPart(Protocol):
     ) -> c.GenerateRequest: ...
     async def enqueue(self, order_id: int) -> Reply: ...
     async def no_worker_note(self, queue: str = ...) -> str: ...
+    async def engine_gone(self, queue: str = ...) -> dict[str, Any]: ...
     def progress_reply(self, order_id: int, text: str, cancellable: bool) -> Reply: ...
 
 
@@ -176,37 +179,43 @@ class PackOrders:
         job_id = f"{await self.s.job_prefix()}-o{order['id']}l{look['idx']}-{secrets.token_hex(4)}"
         req = await self.orders.generate_request(Painting.of_look(order, look), job_id, refs)
         await store.set_look(look["id"], job_id=job_id, enqueues=look["enqueues"] + 1)
+        if req.personal is not None:
+            await store.mark_personal_order(order["id"], True)
         with bind_order(job_id):
             await self.s.engine.enqueue(c.JOB_GENERATE, req, job_id=job_id)
             log.info("order %s look %s queued (%s)", order["id"], look["idx"], look["style"])
 
     # --- progress ------------------------------------------------------------------------
-    async def progress_text(
-        self, order: Row, looks: list[Row], note: str | None = None
-    ) -> tuple[str, bool]:
-        """(the progress message, whether Cancel order still belongs under it); ``note``:
-        the "no worker" note when the caller read it already (once per tracker pass)."""
-        name, n = self.name(order), len(looks)
+    async def progress_shown(
+        self, order: Row, looks: list[Row], note: dict[str, Any] | None = None
+    ) -> tuple[Shown, bool]:
+        """(what the progress message shows, whether Cancel order still belongs under
+        it); ``note``: the no-worker note's params when the caller read them already
+        (once per tracker pass)."""
+        n = len(looks)
         sent = sum(1 for x in looks if x["delivered_at"])
         running = [x for x in looks if x["status"] == "running"]
         waiting = [x for x in looks if x["status"] == "queued"]
         if running or (waiting and any(x["status"] != "queued" for x in looks)):
             now = (running or waiting)[0]
-            return wp.pack_painting(order["id"], name, now["name"], now["idx"], n, sent), True
+            params = {"look": now["name"], "k": now["idx"], "n": n, "sent": sent}
+            return Shown(ProgressCode.PACK_PAINTING, params), True
         if waiting:
             position = 0
             if waiting[0]["job_id"]:
                 js = await self.s.engine.state(c.JOB_GENERATE, waiting[0]["job_id"])
                 position = int(js.position or 0)
             if note is None:
-                note = await self.orders.no_worker_note()
-            return wp.pack_queued(order["id"], name, n, position + 1, note), True
-        return wp.pack_finishing(order["id"], name), False
+                note = await self.orders.engine_gone()
+            params = {"looks": n, "position": position + 1, **note}
+            return Shown(ProgressCode.PACK_QUEUED, params), True
+        return Shown(ProgressCode.PACK_FINISHING), False
 
     async def progress(self, order: Row) -> Reply:
         looks = await self.s.store.looks(order["id"])
-        text, cancellable = await self.progress_text(order, looks)
-        await self.s.store.set_order(order["id"], progress=text)
+        shown, cancellable = await self.progress_shown(order, looks)
+        await self.s.store.set_progress([(order["id"], shown)])
+        text = progress_words(order["id"], shown, self.name(order))
         return self.orders.progress_reply(order["id"], text, cancellable)
 
     async def status(self, user: Row, order: Row) -> Reply:
@@ -257,6 +266,7 @@ class PackOrders:
                 status = "stopped" if look["id"] in stopped else "cancelled"
                 await store.set_look(look["id"], status=status)
         painted = sum(len(json.loads(x["seeds"])) for x in looks if x["id"] in stopped)
-        text = wp.pack_cancelled(order["id"], sum(1 for x in looks if x["delivered_at"]), painted)
-        await store.set_order(order["id"], progress=text)
-        return _say(text, edit_key=f"order-{order['id']}")
+        sent = sum(1 for x in looks if x["delivered_at"])
+        shown = Shown(ProgressCode.PACK_CANCELLED, {"sent": sent, "stopped": painted})
+        await store.set_progress([(order["id"], shown)])
+        return _say(progress_words(order["id"], shown), edit_key=f"order-{order['id']}")

@@ -7,6 +7,7 @@ import hashlib
 import json
 import logging
 import re
+from collections.abc import Awaitable, Callable
 
 from bot.store.store import Row
 from bot.studio.core import buttons as b
@@ -36,9 +37,17 @@ REMOVE = re.compile(r"(?:remove|delete)\s+(?:photo\s+)?(?:#|no\.?\s*)?(\d{1,3})"
 NEW_SET = re.compile(r"(?:start\s+)?(?:a\s+)?new\s+set", re.IGNORECASE)
 
 
+SheetRow = Callable[[Row, int, int], Awaitable[tuple[Button, ...]]]
+AfterDone = Callable[[Row, int, int], Awaitable[list[Reply]]]
+
+
 class Photos:
     def __init__(self, services: Services):
         self.s = services
+        # Other features' words on the set (user, set id, accepted photos): a row of
+        # buttons under the /photos ask, replies after Done (the personal model's offer).
+        self.sheet_rows: list[SheetRow] = []
+        self.after_done: list[AfterDone] = []
 
     def done_row(self, rev: int, accepted: int) -> tuple[Button, ...]:
         if accepted >= self.s.settings.min_photos:
@@ -69,7 +78,8 @@ class Photos:
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
             text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting))]
+        extra = [await row(user, ref["id"], n) for row in self.sheet_rows]
+        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting), *extra)]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so
@@ -290,7 +300,9 @@ class Photos:
         if left < minimum:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
-        return go(State.STYLE, {}, say("\n".join([*checked, *notes, words.photos_ready(left)])))
+        offers = [r for hook in self.after_done for r in await hook(user, ref["id"], left)]
+        ready = say("\n".join([*checked, *notes, words.photos_ready(left)]))
+        return go(State.STYLE, {}, ready, *offers)
 
     def register(self, routes: Routes) -> None:
         routes.on_command("photos", self.more_photos)

@@ -34,6 +34,8 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
+from bot.studio.personal import gone
+from bot.studio.personal import words_personal as wpm
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
@@ -248,7 +250,11 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     await store.delete_photo(photo_id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
+    text = wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
+    need = s.settings.train_min_photos
+    if await gone.below_minimum(store, s.engine, user["id"], ref["id"], need):
+        text += "\n" + wpm.outdated(await store.count_photos(ref["id"]), need)
+    return text
 
 
 async def remove_number(s: Services, user: Row, n: int) -> str:
@@ -273,8 +279,10 @@ async def new_set(s: Services, user: Row) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     kept = await kept_counts(store, ref["id"])
+    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"])  # learned from them
     for p in await store.photos(ref["id"]):
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
-    return wph.new_set_started(sum(kept.values()))
+    text = wph.new_set_started(sum(kept.values()))
+    return text + ("\n" + wpm.SET_REPLACED if dropped.models else "")

@@ -20,6 +20,7 @@ from bot.store import rights_store as rs
 from bot.store.media import PACK_SHEETS, SHEETS, SHEETS_KEEP_S
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import ForgetCounts, Store
+from bot.studio.personal import gone
 from sitter.config import Settings
 from sitter.engine_client import Engine
 
@@ -78,7 +79,11 @@ async def drop_person_jobs(
     ids = set(job_ids or [])
     if job_ids is None:
         ids = set(await store.person_job_ids(user_id))
-    return await engine.drop_named(sorted(ids), f"{prefix}-a{int(user_id)}-")
+    # A personal model's training (queued or running) and its checkpoint: the job
+    # carries the photos, the checkpoint what was learned from them.
+    trainings = await store.personal_job_ids(user_id)
+    n = await gone.drop_trainings(engine, trainings)
+    return n + await engine.drop_named(sorted(ids - set(trainings)), f"{prefix}-a{int(user_id)}-")
 
 
 async def carried_orders(store: Store, platform: str, platform_user_id: str) -> int:

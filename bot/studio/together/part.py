@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.studio.core.conversation import Outcome, Turn, say
 from bot.studio.core.events import Button, Reply
-from bot.studio.core.routes import Routes
+from bot.studio.core.routes import Routes, command_args
 from bot.studio.core.services import Services
 from bot.studio.orders.orders import Orders
 from bot.studio.together import joint, placement
@@ -20,7 +20,7 @@ class Together:
         self.invitations = Invitations(services)
 
     def register(self, routes: Routes) -> None:
-        routes.on_command_args("together", self.command)
+        routes.on_command("together", self.command)
         routes.on_start_payload(self.invitations.open_link)
         routes.on_press(InvitePress, self.on_invite)
         routes.on_press(InvitationPress, self.on_invitation)
@@ -28,9 +28,10 @@ class Together:
         routes.wizard_step(placement.STEP)
         routes.style_button(Button(wt.TOGETHER_BUTTON, invite()))
 
-    async def command(self, turn: Turn, args: str) -> list[Reply] | Outcome:
+    async def command(self, turn: Turn) -> list[Reply] | Outcome:
         """/together: the live invitations (answer, make, withdraw), else a new one. On
         Discord the adapter names the member: "member <id> <dm> <name>"."""
+        args = command_args()
         if args.startswith("member "):
             return [await self.invitations.make_for(turn.user, args.removeprefix("member "))]
         listed = await self.invitations.listing(turn.user)

@@ -5,21 +5,23 @@ arrows and summary lines. Kept apart from wizard.py, which calls these one-liner
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from bot.studio.core.conversation import Arrow, Step
+from bot.studio.core.events import Button
 from bot.studio.core.routes import WizardStep
 
 
 @dataclass(frozen=True)
 class Extras:
     steps: tuple[WizardStep, ...] = ()
+    style_buttons: tuple[Button, ...] = ()  # under the style question (Portrait together)
 
-    @classmethod
-    def of(cls, steps: Sequence[WizardStep]) -> Extras:
-        return cls(tuple(steps))
+    def buttons(self, data: dict[str, Any] | None) -> tuple[Button, ...]:
+        """The features' buttons under the style question, unless one of their questions
+        is already on the way (a joint order's style: no Portrait together button)."""
+        return () if self.asked(data) else self.style_buttons
 
     def asked(self, data: dict[str, Any] | None) -> list[WizardStep]:
         return [e for e in self.steps if data and data.get(e.when)]
@@ -35,12 +37,6 @@ class Extras:
     def shift(self, data: dict[str, Any] | None) -> int:
         """How many questions these answers add."""
         return len(self.asked(data))
-
-    def after(self, state: str, questions: tuple[str, ...]) -> str | None:
-        """A feature's question asked without its data (an old session): where it sits."""
-        if state in questions:
-            return None
-        return next((e.after for e in self.steps if e.state == state), None)
 
     def built(self, kit: Any) -> list[Step]:
         return [e.build(kit) for e in self.steps]

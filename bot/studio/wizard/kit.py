@@ -29,5 +29,4 @@ class Kit:
     back: PressHandler
     cancel: PressHandler
     no_files: FilesHandler
-    numbering: Callable[[str, dict[str, Any] | None], tuple[int, int]]  # "Step N of M"
     shift: Callable[[dict[str, Any] | None], int]  # features' questions asked before this one

@@ -31,6 +31,8 @@ from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
+from bot.studio.personal import words_personal as wpm
+from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
@@ -62,11 +64,10 @@ class Wizard:
         self.questions = (State.STYLE.value, *(s.slot for s in self.slots))
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
-        self.extras, self.style_buttons = Extras(), tuple[Button, ...]()  # (conversation())
 
     def conversation(self, routes: Routes) -> Conversation:
         """The whole table, with what the features registered (core/routes.py)."""
-        self.extras, self.style_buttons = Extras.of(routes.wizard_steps), tuple(routes.buttons)
+        self.extras = Extras(tuple(routes.wizard_steps), tuple(routes.buttons))
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
@@ -99,7 +100,6 @@ class Wizard:
             self.back,
             self.cancel,
             self._no_files,
-            self.numbering,
             self.extras.shift,
         )
 
@@ -131,7 +131,6 @@ class Wizard:
 
     def _next(self, state: str, data: dict[str, Any] | None = None) -> str:
         questions = self._questions(data)
-        state = self.extras.after(state, questions) or state
         if state not in questions:  # (the table's static arrows)
             questions = self.questions
         i = questions.index(state)
@@ -145,8 +144,6 @@ class Wizard:
             return PACK
         if state == State.CONFIRM:
             return questions[-1]
-        if after := self.extras.after(state, questions):
-            return after
         if state not in questions:
             questions = self.questions
         i = questions.index(state)
@@ -192,11 +189,10 @@ class Wizard:
             for i, k in enumerate(self.style_keys)
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
-        more = self.extras.shift(data)  # a feature's questions (no Together button then)
-        text = w.step_heading(1, self.total + more, "choose a style:") + "\n" + "\n".join(lines)
+        total = self.total + self.extras.shift(data)  # a feature's questions (placement)
+        text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        own = () if more else self.style_buttons
-        return say(text, *_rows(items, 2), packs, own, self._nav_row(rev))
+        return say(text, *_rows(items, 2), packs, self.extras.buttons(data), self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -315,13 +311,17 @@ class Wizard:
 
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
+        summary = self.summary(turn.data) if pack is None else ""
+        ref = await self.s.store.current_set(turn.user["id"])
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+            summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
-            return w.confirm_text(self.summary(turn.data), VARIATIONS)
+            return w.confirm_text(summary, VARIATIONS)
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
-        return wp.confirm_pack(
-            pack_summary(self.s.prompts, self.slots, pack, turn.data), pack.images, used, quota
-        )
+        whole = pack_summary(self.s.prompts, self.slots, pack, turn.data)
+        whole = "\n".join(x for x in (whole, summary) if x)
+        return wp.confirm_pack(whole, pack.images, used, quota)
 
     def _confirm(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
