@@ -137,6 +137,19 @@ class Together(Db):
             user_id,
         )
 
+    async def stop_joint_orders(self, order_ids: list[int]) -> None:
+        """Withdrawn or deleted by one of the two: cancelled (no failure: nothing failed),
+        and never delivered."""
+        now = now_iso()
+        for oid in order_ids:
+            await self.run(
+                "UPDATE orders SET status = 'cancelled', finished_at = ?, delivered_at = ? "
+                "WHERE id = ? AND status IN ('queued', 'running')",
+                now,
+                now,
+                oid,
+            )
+
     async def set_partner_delivered(self, order_id: int) -> None:
         await self.run(
             "UPDATE orders SET partner_delivered_at = ? WHERE id = ?", now_iso(), order_id

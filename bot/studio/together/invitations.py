@@ -197,7 +197,7 @@ class Invitations:
             return [say(wt.NOT_YOURS)]
         if not await store.end_invitation(inv_id, user["id"]):
             return [say(wt.ENDED)]
-        await joint.stop_joint(self.s, inv_id, "withdrawn")
+        await joint.stop_joint(self.s, inv_id)
         other = joint.other_side(inv, user["id"])
         if other is not None and inv["status"] != "open":
             await self.tell(other, say(wt.withdrawn_other(joint.name(user))))

@@ -166,7 +166,7 @@ async def deliver_partner(s: Services, send: Any, order: Row) -> None:
         await store.set_partner_delivered(order["id"])
 
 
-async def stop_joint(s: Services, invitation_id: int, why: str) -> list[Row]:
+async def stop_joint(s: Services, invitation_id: int) -> list[Row]:
     """Withdrawn: queued or running joint orders of this invitation stop, their jobs are
     dropped from the queue and Redis. Returns the orders stopped."""
     store = s.store
@@ -178,7 +178,7 @@ async def stop_joint(s: Services, invitation_id: int, why: str) -> list[Row]:
     jobs = [o["job_id"] for o in stopped if o["job_id"]]
     for job in jobs:
         await s.engine.remove_queued(job)
-    await store.stop_work([int(o["id"]) for o in stopped], [], why)
+    await store.stop_joint_orders([int(o["id"]) for o in stopped])
     if jobs:
         await s.engine.drop(jobs)
     return stopped
@@ -192,7 +192,7 @@ async def delete_joint(s: Services, order_id: int) -> int:
         return 0
     if order["status"] in ("queued", "running") and order["job_id"]:
         await s.engine.remove_queued(order["job_id"])
-        await store.stop_work([order_id], [], "deleted")
+        await store.stop_joint_orders([order_id])
     if order["job_id"]:
         await s.engine.drop([order["job_id"]])
     paths = await store.delete_joint_orders([order_id])
