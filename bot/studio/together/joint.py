@@ -127,7 +127,8 @@ async def request_parts(store: Store, order: Row) -> dict[str, Any]:
         for p in photos
     ]
     placement = order["placement"] or "side_by_side"
-    return {"partner_references": refs, "placement": c.Placement(placement)}
+    # One person's personal model is not for a portrait of two (the engine refuses it).
+    return {"partner_references": refs, "placement": c.Placement(placement), "personal": None}
 
 
 def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: str) -> Reply:

@@ -27,7 +27,6 @@ ENDED = "That invitation was withdrawn or already answered."
 OWN_INVITATION = "That's your own invitation: pass it on to the person you want to be painted with."
 INVITEE_BANNED = "This person cannot be invited."
 TAKEN = "That invitation was already opened by someone else. Ask for a new one."
-NO_INVITATIONS = "You have no invitations open. /together invites someone."
 NOT_YOURS = "That invitation is not yours to answer."
 DECLINED_SELF = "Declined. Nothing was shared, and they will be told you said no."
 WITHDRAWN_SELF = (
@@ -143,10 +142,6 @@ def list_heading() -> str:
 
 def summary_placement(label: str) -> str:
     return f"Placement: {label}"
-
-
-def summary_partner(name: str) -> str:
-    return f"Together with: {name}"
 
 
 def partner_results(inviter: str, order_id: int) -> str:
