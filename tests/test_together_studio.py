@@ -261,3 +261,44 @@ async def test_invitation_needs_a_ready_set(studio: Studio, fake_engine: FakeEng
     await ann.press("I agree")
     [no] = await ann.send("/together")
     assert no.text.startswith("A portrait together starts from your own ready photo set")
+
+
+class PartnerOffline(RecordingOutbox):
+    """Bea's chat refuses messages until ``back`` is set (a network failure that passes)."""
+
+    back = False
+
+    async def send(self, to, reply) -> None:  # type: ignore[no-untyped-def]
+        if to.chat_id == "bea-chat" and not self.back and "portraits of you and" in reply.text:
+            raise ConnectionError("Bea's chat is unreachable")
+        await super().send(to, reply)
+
+
+async def test_the_partner_copy_is_sent_again_when_her_chat_failed(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    offline = PartnerOffline(sent=list(outbox(studio).sent))
+    studio.add_outbox("terminal", offline)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Side by side")
+    for label in WIZARD:
+        await ann.press(label)
+    await ann.press("✓ Queue it")
+    oid = (await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"]))["id"]
+
+    async def delivered() -> bool:
+        order = await studio.store.order(oid)
+        return order is not None and order["status"] == "delivered"
+
+    for _ in range(100):
+        await studio.tracker().tick()
+        if await delivered():
+            break
+    assert await delivered() and not copies(studio)  # Ann has hers; Bea's did not go
+    offline.back = True
+    studio.services.send_failures.clear()  # (the back-off: as if its time had come)
+    await until(studio, lambda: bool(copies(studio)), what="Bea's copy, sent again")
+    assert (await studio.store.order(oid))["partner_delivered_at"]

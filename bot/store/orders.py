@@ -159,7 +159,9 @@ class Orders(Db):
             "SELECT id, user_id, status, job_id, pack, kind, progress_code, progress_params, "
             "platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
-            "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
+            "OR (status IN ('done', 'failed') AND delivered_at IS NULL) "
+            "OR (status = 'delivered' AND partner_user_id IS NOT NULL "  # (0020) the partner's
+            "AND partner_delivered_at IS NULL)) "  # copy still to send
             + which
             + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)

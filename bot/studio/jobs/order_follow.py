@@ -92,6 +92,8 @@ class OrderFollower(Follower[Row]):
                 await self._lost_order(order)
                 return
         order = await self.t.store.order(oid)
+        if order is not None and order["status"] == OrderStatus.DELIVERED:
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # a copy not sent yet
         if order is None or order["delivered_at"]:
             return
         if order["status"] == OrderStatus.DONE:
