@@ -109,3 +109,24 @@ async def test_a_ban_of_the_partner_stops_a_queued_joint_order(
     [refused] = await ann.press("✓ Queue it")
     assert "invitation for portraits together has ended" in refused.text
     assert ended is not None
+
+
+async def test_protect_reaches_a_joint_order_through_the_partners_set(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bea's photos turn out to show a face protected later: the portraits of the joint
+    order made from her set go too (she never ordered on her own)."""
+    from fake_answers import BACKEND, person_vector
+
+    from bot.studio.moderation.protect_reach import protect_everywhere
+    from sitter import contract as c
+
+    _ann, _bea, oid = await joint_order(studio, fake_engine)
+    store = studio.store
+    paths = [v["path"] for v in await store.variations(oid)]
+    face = c.ProtectedFace(id=1, embedding=c.Embedding(backend=BACKEND, vector=person_vector("bella")))  # fmt: skip
+    reached = await protect_everywhere(store, studio.engine, [face], "test", None, set(), 5.0)
+    assert oid in reached.orders
+    rows = await store.variations(oid)
+    assert rows and all(r["removed_at"] and r["path"] is None for r in rows)
+    assert not any(store.media.path(p).exists() for p in paths)
