@@ -124,7 +124,8 @@ async def test_protect_reaches_a_joint_order_through_the_partners_set(
     _ann, _bea, oid = await joint_order(studio, fake_engine)
     store = studio.store
     paths = [v["path"] for v in await store.variations(oid)]
-    face = c.ProtectedFace(id=1, embedding=c.Embedding(backend=BACKEND, vector=person_vector("bella")))  # fmt: skip
+    bella = c.Embedding(backend=BACKEND, vector=person_vector("bella"))
+    face = c.ProtectedFace(id=1, embedding=bella)
     reached = await protect_everywhere(store, studio.engine, [face], "test", None, set(), 5.0)
     assert oid in reached.orders
     rows = await store.variations(oid)
