@@ -98,6 +98,15 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     partner_folder, placement, wrong = _together(args)
     if wrong:
         return _err(wrong)
+    personal = None
+    if getattr(args, "personal", None):
+        path = Path(args.personal)
+        if not path.is_file():
+            return _err(f"--personal {path} is not a file (make one with `sitter train`)")
+        import hashlib
+
+        blob = path.read_bytes()
+        personal = c.PersonalModel(lora=blob, sha256=hashlib.sha256(blob).hexdigest())
     if args.pack:
         from cli.pack import cmd_pack
 
@@ -157,10 +166,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         aspect=aspect,
         partner_references=partner_refs,
         placement=placement,
+        personal=personal,
     )
+    from engine.job_errors import Permanent
+
     try:
         result = generate(runtime, req)
-    except ValueError as exc:  # e.g. a prompt too long for the model's text encoder
+    except (ValueError, Permanent) as exc:  # a prompt too long, a personal model refused
         return _err(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -195,6 +207,7 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "photos": verdicts,
         "partner_photos": partner_verdicts or None,
         "placement": placement.value if placement else None,
+        "personal_model": result.personal_sha256 or None,
         "variations": rows,
     }
     (out / "summary.json").write_text(json.dumps(summary, indent=2), encoding="utf-8")

@@ -61,6 +61,21 @@ def base_part(settings: Settings) -> Part:
     )
 
 
+def personal_model_part(settings: Settings) -> Part:
+    """A personal model (a LoRA learned on the configured base model) inherits the base
+    model's licence: one on FLUX.2 [klein] 4B (Apache-2.0) is commercial-safe, one on a
+    non-commercial base (klein 9B, FLUX.2 [dev]) is not; an unclear base stays unclear."""
+    base = base_part(settings)
+    return Part(
+        f"personal model on {base.key}",
+        "personal model",
+        base.licence,
+        base.commercial,
+        base.alternative,
+        note="a LoRA learned from one person's photos: its base model's terms apply to it",
+    )
+
+
 # --- the configured combination ---------------------------------------------------------
 def _base_key(settings: Settings) -> str:
     from engine import families

@@ -86,6 +86,7 @@ def as_order(req: c.RefineRequest, portrait: Image.Image, family: Family) -> c.G
         protected=req.protected,
         partner_references=req.partner_references,  # a portrait of two: gated for both
         placement=req.placement,
+        personal=req.personal,  # the person's own model, as the order had it
     )
 
 

@@ -12,7 +12,7 @@ import logging
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -187,6 +187,19 @@ class Settings(BaseSettings):
         " One worker alone on a CPU box: set it to the number of cores.",
     )
     job_timeout_s: int = Field(600, ge=10)
+    train_mode: Literal["shared", "dedicated"] = Field(
+        "shared",
+        description="Personal-model training (the train queue): shared (every `sitter worker` "
+        "serves it and a training yields between steps while orders wait: the default on "
+        "one GPU) or dedicated (workers serve fast,gpu by default; run trainers with "
+        "`sitter worker --queues train`).",
+    )
+    train_checkpoint_every: int = Field(
+        50, ge=1, le=5000, description="Training steps between checkpoints (kept in Redis)."
+    )
+    train_timeout_s: int = Field(
+        3600, ge=10, description="How long one personal-model training may run."
+    )
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
     worker_heartbeat_s: float = Field(

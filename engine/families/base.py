@@ -1,14 +1,10 @@
 """What every model family answers: the one interface the rest of the engine talks to.
 
 A family (SDXL, SD 1.5, FLUX.2 [klein], Qwen-Image-Edit ...) is one module under
-``engine/families/`` with one object implementing :class:`Family`. The loader, the
-render loop, vary/relight, the face detail pass, the formats table, the prompt check,
-the licence verdict, ``sitter models`` and the tiny offline models ask the family
-object; nothing outside this folder asks *which* family it is. Shared pieces are
-helpers the families call (engine/pipeline/*), as diffusers keeps pipelines apart and
-shares components, not a deep base class.
+``engine/families/`` with one object implementing :class:`Family`; nothing outside this
+folder asks *which* family it is. Shared pieces are helpers the families call
+(engine/pipeline/*), as diffusers keeps pipelines apart and shares components.
 """
-
 from __future__ import annotations
 
 import threading
@@ -30,6 +26,7 @@ if TYPE_CHECKING:
     from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterFiles, AdapterSpec
     from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.training.base import Trainer
     from sitter import contract as c
     from sitter.config import Settings
 
@@ -221,6 +218,14 @@ class Family(ABC):
     def identity_entries(self, settings: Settings) -> list[Entry] | None:
         """``sitter models`` rows for the identity path; None: the identity adapter's
         files (engine/models.py lists those)."""
+
+    # --- personal models (engine/training/) ----------------------------------------------------
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        """What the shared training loop needs to learn a personal model (a LoRA on this
+        family's denoiser); a family that cannot raises :class:`NotTrainable`."""
+        from engine.training.base import NotTrainable
+
+        raise NotTrainable(self.title)
 
 
 def pipeline_kwargs(opts: Optimisations, settings: Settings, local: bool) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from engine.families.base import (
 from engine.pipeline.loaded import Defaults, LoadedPipeline, Optimisations
 
 if TYPE_CHECKING:
+    from engine.training.base import Trainer
     from sitter.config import Settings
 
 log = logging.getLogger(__name__)
@@ -97,6 +98,11 @@ class Klein(ReferenceFamily):
             speed.compile_wanted(settings.compile, loaded.device),
             compile_mode=settings.compile_mode,
         )
+
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        from engine.families.train_klein import KleinTrainer
+
+        return KleinTrainer(loaded)
 
     # --- an order -----------------------------------------------------------------------------
     def check_order_prompt(self, loaded: LoadedPipeline, prompt: str) -> None:

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
     from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.training.base import Trainer
     from sitter.config import Settings
 
 log = logging.getLogger(__name__)
@@ -155,6 +156,15 @@ class StableDiffusion(Family):
             compile_mode=settings.compile_mode,
             fast_path=settings.fast_path,
         )
+
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        """SDXL learns a UNet LoRA; SD 1.5 (one text encoder, no pooled features) not yet."""
+        from engine.families.train_sdxl import SdxlTrainer
+        from engine.training.base import NotTrainable
+
+        if getattr(loaded.pipe, "text_encoder_2", None) is None:
+            raise NotTrainable(self.title)
+        return SdxlTrainer(loaded)
 
     # --- rendering -------------------------------------------------------------------------
     def render(

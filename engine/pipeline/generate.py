@@ -32,6 +32,7 @@ from engine.likeness import Likeness, reference_vectors
 from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
+from engine.pipeline.personal import PersonalLora, on_gpu, personal_model
 from sitter.contract import (
     Aspect,
     FaceDetail,
@@ -175,6 +176,7 @@ class _Order:
     crops: list[Image.Image]  # and aligned crops
     inputs: OrderInputs  # the family's prompt and prepared photos
     partner_crops: list[Image.Image] = field(default_factory=list)  # the second person's
+    lora: PersonalLora | None = None  # the person's own model, on while rendering
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
@@ -226,7 +228,7 @@ def _attempt(
             "ref_counts": inputs.ref_counts,
         }
     progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
-    with runtime.gpu_lock:
+    with on_gpu(runtime, order.lora):
         images = draw(
             loaded,
             prompt=inputs.prompt,
@@ -258,6 +260,7 @@ def _attempt(
             cancel=cancel,
             ref_images=inputs.ref_images,
             ref_latents=inputs.ref_latents,
+            lora=order.lora,
         )
     for slot, seed, k in zip(pending, seeds, kept, strict=True):
         slot.attempts = attempt
@@ -314,12 +317,14 @@ def generate(
     slots = [_Slot(seed=s) for s in req.seeds]
     safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
-    # 2. Render every pending slot in one batch; score; keep the best attempt.
-    for attempt in range(1, req.max_attempts + 1):
-        pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
-        if not pending:
-            break
-        _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
+    # 2. Render every pending slot in one batch; score; keep the best attempt. The
+    # person's own model (engine/pipeline/personal.py) is loaded for these renders only.
+    with personal_model(runtime, req.personal) as order.lora:
+        for attempt in range(1, req.max_attempts + 1):
+            pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
+            if not pending:
+                break
+            _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
 
     # 3. Label (AI provenance on every file) and report.
     variations, withheld = [], []
@@ -339,6 +344,7 @@ def generate(
         device=f"{loaded.device} ({loaded.opts.describe()})",
         seconds=round(time.perf_counter() - started, 3),
         withheld=withheld,
+        personal_sha256=req.personal.sha256 if req.personal is not None else "",
     )
 
 
