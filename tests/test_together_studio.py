@@ -302,3 +302,26 @@ async def test_the_partner_copy_is_sent_again_when_her_chat_failed(
     studio.services.send_failures.clear()  # (the back-off: as if its time had come)
     await until(studio, lambda: bool(copies(studio)), what="Bea's copy, sent again")
     assert (await studio.store.order(oid))["partner_delivered_at"]
+
+
+async def test_the_partner_retries_charged_to_the_orderer(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Facing each other")
+    for label in WIZARD:
+        await ann.press(label)
+    await ann.press("✓ Queue it")
+    await until(studio, lambda: len(copies(studio)) == 1, what="the first copy")
+    [retry, queued] = await bea.send(Press(BEA, button_in(copies(studio), "↻ Retry")))
+    assert "Trying order #1 again" in retry.text or "again" in retry.text
+    assert "queued" in queued.text
+    await until(studio, lambda: len(copies(studio)) == 2, what="the retry's copy")
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    second = await studio.store.last_order(ann_id)
+    assert second["retry_of"] == 1 and second["partner_user_id"] is not None
+    assert second["placement"] == "facing"
+    assert "Images today: 8 of 40" in (await ann.send("/status"))[0].text
