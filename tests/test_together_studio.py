@@ -173,6 +173,10 @@ async def test_decline_single_use_expiry_and_foreign_presses(
     assert again.text == "That invitation was withdrawn or already answered."
     [bad, *_] = await cay.send(Command(CAY, "start", "x" * 30))
     assert "not one I know" in bad.text
+    [elsewhere, *_] = await studio.handle(
+        Command(Who("discord", "9", "dm-9", "Cay"), "start", token)
+    )
+    assert "another chat app" in elsewhere.text
     [welcome, *_] = await cay.send(Command(CAY, "start", "portrait"))  # another deep link
     assert "not one I know" not in welcome.text
 

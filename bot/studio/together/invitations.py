@@ -142,6 +142,8 @@ class Invitations:
             first = [say(wt.NOT_FOUND)]
         elif inv["inviter_user_id"] == user["id"]:
             first = [say(wt.OWN_INVITATION)]
+        elif inv["platform"] != user["platform"]:  # both copies go out on one platform
+            first = [say(wt.OTHER_PLATFORM)]
         elif inv["status"] in ("open", "claimed") and expired(inv):
             await store.expire_invitations()
             first = [say(wt.EXPIRED)]

@@ -25,6 +25,9 @@ NOT_FOUND = (
 EXPIRED = "That invitation has expired. Ask for a new one."
 ENDED = "That invitation was withdrawn or already answered."
 OWN_INVITATION = "That's your own invitation: pass it on to the person you want to be painted with."
+OTHER_PLATFORM = (
+    "That invitation was made in another chat app: open it there, where you were invited."
+)
 INVITEE_BANNED = "This person cannot be invited."
 TAKEN = "That invitation was already opened by someone else. Ask for a new one."
 NOT_YOURS = "That invitation is not yours to answer."
