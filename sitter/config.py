@@ -261,6 +261,18 @@ class Settings(BaseSettings):
         "Apache-2.0) asked after the semantic screen; empty: not used.",
     )
 
+    # --- pets (engine/pets/) --------------------------------------------------------
+    pet_detector: str = Field(
+        "PekingU/rtdetr_r18vd",
+        description="Animal detector for pet photos: a Hub repo fetched by `sitter models "
+        "fetch` or a local folder of a transformers RT-DETR (COCO cat/dog/person classes).",
+    )
+    pet_embedder: str = Field(
+        "facebook/dinov2-small",
+        description="Image embedder of the animal's crop (same pet across a set, the pet "
+        "likeness gate): a Hub repo or a local folder of a transformers Dinov2Model.",
+    )
+
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
     log_level: str = Field("INFO")

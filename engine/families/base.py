@@ -5,6 +5,7 @@ A family (SDXL, SD 1.5, FLUX.2 [klein], Qwen-Image-Edit ...) is one module under
 folder asks *which* family it is. Shared pieces are helpers the families call
 (engine/pipeline/*), as diffusers keeps pipelines apart and shares components.
 """
+
 from __future__ import annotations
 
 import threading
@@ -83,6 +84,9 @@ class Family(ABC):
     tiny_models: ClassVar[tuple[str, ...]] = ()  # SITTER_MODEL names of its tiny models
     tiny_version: ClassVar[int] = 1  # bump when the tiny architecture changes
     takes_references: ClassVar[bool] = False  # identity from the person's photos
+    # Renders a cat's or a dog's portrait from the animal's crops (GenerateRequest.subject);
+    # the order's reference prompt names the animal (prompts/families.toml).
+    renders_pets: ClassVar[bool] = False
     img2img_class: ClassVar[str]  # the diffusers pipeline for vary/relight/detail
 
     # --- recognising and loading -------------------------------------------------------
@@ -250,6 +254,7 @@ class ReferenceFamily(Family):
     the order's reference wording."""
 
     takes_references = True
+    renders_pets = True  # the model sees the animal's crops as it sees a person's photos
     max_references: ClassVar[int]  # input images the model is trained for, in all
 
     def reference_spec(self, settings: Settings, ref: str, name: str) -> AdapterSpec:

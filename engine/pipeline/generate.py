@@ -29,6 +29,7 @@ from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callbac
 from engine.gate import PersonGate, rank
 from engine.gate_pair import PairGate, check_two_people
 from engine.likeness import Likeness, reference_vectors
+from engine.pets.render import PetOrder, pet_policy
 from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
@@ -40,6 +41,7 @@ from sitter.contract import (
     GenerateResult,
     GenerationParams,
     Placement,
+    Subject,
     Variation,
     Verdict,
 )
@@ -177,12 +179,23 @@ class _Order:
     inputs: OrderInputs  # the family's prompt and prepared photos
     partner_crops: list[Image.Image] = field(default_factory=list)  # the second person's
     lora: PersonalLora | None = None  # the person's own model, on while rendering
+    pet: PetOrder | None = None  # a cat's or a dog's portrait: its colour check
+
+    @property
+    def judge(self) -> Callable[[Image.Image], Likeness]:
+        return self.pet.judge if self.pet is not None else self.gate.judge
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
         loaded = runtime.require_pipeline()
-        analyzer = runtime.require_analyzer()
-        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        if req.subject != Subject.PERSON and not loaded.model_family.renders_pets:
+            from engine.job_errors import FailureCode, Permanent
+            from engine.pets.words import NOT_RENDERED
+
+            raise Permanent(FailureCode.NOT_AVAILABLE, NOT_RENDERED)
+        analyzer = runtime.subject_analyzer(req.subject)
+        pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
+        refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)
         crops = choose_crops(req.references, refs)
         own = [r.face_crop for r in req.references]
         # The likeness gate for this person and this style (engine/gate.py); for two
@@ -197,12 +210,17 @@ class _Order:
                 analyzer, refs, theirs, own, [r.face_crop for r in req.partner_references], req.gate
             )
         else:
-            gate = PersonGate.build(analyzer, refs, own, req.gate)
+            # A pet's gate is held lenient until calibrated (engine/pets/render.py).
+            policy = pet_policy(req.gate) if pet else req.gate
+            gate = PersonGate.build(analyzer, refs, own, policy)
         params = resolve_params(loaded, req.params, req.aspect)
         # Before any GPU time: the prompt fits, the person's photos are ready (for a family
         # that takes them: their latents are encoded once per order, not per attempt).
         inputs = loaded.model_family.prepare(loaded, req)
-        return cls(req, loaded, gate, params, refs, list(crops), inputs, partner_crops)
+        pet_order = PetOrder(gate, list(crops)) if pet and isinstance(gate, PersonGate) else None
+        return cls(
+            req, loaded, gate, params, refs, list(crops), inputs, partner_crops, pet=pet_order
+        )
 
 
 def _attempt(
@@ -242,8 +260,9 @@ def _attempt(
             ref_latents=inputs.ref_latents,
             **pair,
         )
-    scored = [(image, order.gate.judge(image)) for image in images]
-    if isinstance(order.gate, PairGate):  # two faces: no one face to render again
+    scored = [(image, order.judge(image)) for image in images]
+    if isinstance(order.gate, PairGate) or order.pet is not None:
+        # two faces, or a pet: no one face to render again
         kept = [Detailed(image, likeness, None) for image, likeness in scored]
     else:  # the face detail pass (engine/pipeline/detail.py): keeps the better-scoring version
         kept = detail_pass(
@@ -251,7 +270,7 @@ def _attempt(
             loaded,
             scored,
             seeds,
-            judge=order.gate.judge,
+            judge=order.judge,
             prompt=inputs.prompt,
             negative_prompt=req.negative_prompt,
             params=order.params,
@@ -292,6 +311,7 @@ def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
         detail=slot.best_detail,
         partner_similarity=partner.score if partner else None,
         partner_threshold=partner.threshold if partner else None,
+        colour=slot.best.colour,
     )
 
 
