@@ -160,7 +160,7 @@ class Orders(Db):
             "platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
             "OR (status IN ('done', 'failed') AND delivered_at IS NULL) "
-            "OR (status = 'delivered' AND partner_user_id IS NOT NULL "  # (0020) the partner's
+            "OR (status = 'delivered' AND partner_user_id IS NOT NULL "  # (0018) the partner's
             "AND partner_delivered_at IS NULL)) "  # copy still to send
             + which
             + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
@@ -327,7 +327,7 @@ class Orders(Db):
                 *order_ids,
             )
             return orders, vjs
-        orders = await self.all(  # a joint order stops for either person (0020)
+        orders = await self.all(  # a joint order stops for either person (0018)
             "SELECT id, job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
             "AND status IN ('queued', 'running')",
             user_id,

@@ -53,7 +53,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModel
         orders = await self.one("SELECT COUNT(*) FROM orders WHERE user_id = ?", user_id)
         results = await self.one("SELECT COUNT(*) FROM variations WHERE user_id = ?", user_id)
         user = await self.user_by_id(user_id)
-        # Portraits of two people (migration 0020): gone for both, counted as theirs too.
+        # Portraits of two people (migration 0018): gone for both, counted as theirs too.
         partner_orders, partner_results = await self.partner_counts(user_id)
         joint_files = await self.forget_joint(user_id)
         async with self.tx():

@@ -1,4 +1,4 @@
-"""Invitations and joint orders (migration 0020): portraits of two people.
+"""Invitations and joint orders (migration 0018): portraits of two people.
 
 An invitation row holds codes only: its status, the sha256 of its random token (the
 token itself is never stored), the inviter, the invitee once known, when it lapses and

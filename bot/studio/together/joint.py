@@ -4,7 +4,7 @@ else there knows about a second person).
 
 The session's data holds the accepted invitation (``together``) and the placement
 (``placement``); the order row names the partner, the partner's set, the invitation,
-the placement and the partner's chat (migration 0020). The quota is the orderer's.
+the placement and the partner's chat (migration 0018). The quota is the orderer's.
 """
 
 from __future__ import annotations
