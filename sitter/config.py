@@ -90,6 +90,7 @@ class Settings(BaseSettings):
         description="Images per user per day (0 = no limit): a portrait order is 4, a pack "
         "one per image it paints.",
     )
+    invite_hours: int = Field(24, ge=1, le=720)  # an invitation to a portrait of two, open
     reference_retention_days: int = Field(30, ge=1)
     train_min_photos: int = Field(
         10,

@@ -1,4 +1,5 @@
-"""Slash commands: ``/portrait`` (anyone) and ``/sitter-settings`` (manage server)."""
+"""Slash commands: ``/portrait`` and ``/together`` (anyone), ``/sitter-settings`` (manage
+server)."""
 
 from __future__ import annotations
 
@@ -94,6 +95,12 @@ def install(client: ClientHost) -> None:
             replies = await client.ask(Command(who, "pet"))
         await client.answer(interaction, replies)
         await interaction.followup.send(PET_OPENED, ephemeral=True)
+
+    @tree.command(name="together", description="Invite a member to a portrait of you both")
+    @app_commands.guild_only()
+    @app_commands.describe(member="Who to invite (they answer in their own DMs)")
+    async def together(interaction: discord.Interaction, member: discord.User) -> None:
+        await client.invite_member(interaction, member)
 
     @tree.command(name="sitter-settings", description="Where the studio runs and who moderates")
     @app_commands.guild_only()

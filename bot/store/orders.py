@@ -163,7 +163,9 @@ class Orders(Db):
             "SELECT id, user_id, status, job_id, pack, kind, progress_code, progress_params, "
             "platform, chat_id, "
             "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
-            "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
+            "OR (status IN ('done', 'failed') AND delivered_at IS NULL) "
+            "OR (status = 'delivered' AND partner_user_id IS NOT NULL "  # (0018) the partner's
+            "AND partner_delivered_at IS NULL)) "  # copy still to send
             + which
             + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)
@@ -250,7 +252,8 @@ class Orders(Db):
 
     _FOLLOWED_VJ = (
         "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
-        "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
+        "o.platform AS platform, CASE WHEN vj.user_id = o.partner_user_id "
+        "THEN o.partner_chat_id ELSE o.chat_id END AS chat_id FROM variation_jobs vj "
         "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
         "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
         "AND vj.delivered_at IS NULL)) "
@@ -279,18 +282,25 @@ class Orders(Db):
         and vary/relight orders made from its portraits or the portrait it was made from
         (a near copy of a removed portrait must go with it, even once the set is gone)."""
         row = await self.one(
-            "SELECT id, set_id, retry_of, parent_variation_id FROM orders WHERE id = ?", order_id
+            "SELECT id, set_id, partner_set_id, retry_of, parent_variation_id FROM orders "
+            "WHERE id = ?",
+            order_id,
         )
         if row is None:
             return []
         linked = await self.all(
             "SELECT id FROM orders WHERE retry_of = ? OR id = ? "
             "OR (set_id IS NOT NULL AND set_id = ?) "
+            "OR (partner_set_id IS NOT NULL AND partner_set_id IN (?, ?)) "
+            "OR (set_id IS NOT NULL AND set_id = ?) "
             "OR parent_variation_id IN (SELECT id FROM variations WHERE order_id = ?) "
             "OR id = (SELECT order_id FROM variations WHERE id = ?)",
             order_id,
             row["retry_of"] if row["retry_of"] is not None else -1,
             row["set_id"] if row["set_id"] is not None else -1,
+            row["set_id"] if row["set_id"] is not None else -1,
+            row["partner_set_id"] if row["partner_set_id"] is not None else -1,
+            row["partner_set_id"] if row["partner_set_id"] is not None else -1,
             order_id,
             row["parent_variation_id"] if row["parent_variation_id"] is not None else -1,
         )
@@ -321,8 +331,10 @@ class Orders(Db):
                 *order_ids,
             )
             return orders, vjs
-        orders = await self.all(
-            "SELECT id, job_id FROM orders WHERE user_id = ? AND status IN ('queued', 'running')",
+        orders = await self.all(  # a joint order stops for either person (0018)
+            "SELECT id, job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
+            "AND status IN ('queued', 'running')",
+            user_id,
             user_id,
         )
         orders += await self.all(  # a pack order's looks: one job each (0009)
@@ -360,9 +372,11 @@ class Orders(Db):
     async def person_job_ids(self, user_id: int) -> set[str]:
         """Every job id the person's orders and follow-ups were queued under."""
         rows = await self.all(
-            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
+            "SELECT job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
+            "AND job_id IS NOT NULL "
             "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL "
             "UNION SELECT job_id FROM order_looks WHERE user_id = ? AND job_id IS NOT NULL",
+            user_id,
             user_id,
             user_id,
             user_id,

@@ -26,6 +26,7 @@ from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
 from bot.store.personal_store import PersonalModels
 from bot.store.pet_sets import PetSets
+from bot.store.together_store import Together
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
 
@@ -38,7 +39,9 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, PetSets, Orders, PackOrders, Messages, Guilds, History, PersonalModels):
+class Store(
+    People, PetSets, Orders, PackOrders, Messages, Guilds, History, PersonalModels, Together
+):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -53,6 +56,9 @@ class Store(People, PetSets, Orders, PackOrders, Messages, Guilds, History, Pers
         orders = await self.one("SELECT COUNT(*) FROM orders WHERE user_id = ?", user_id)
         results = await self.one("SELECT COUNT(*) FROM variations WHERE user_id = ?", user_id)
         user = await self.user_by_id(user_id)
+        # Portraits of two people (migration 0018): gone for both, counted as theirs too.
+        partner_orders, partner_results = await self.partner_counts(user_id)
+        joint_files = await self.forget_joint(user_id)
         async with self.tx():
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
@@ -70,11 +76,11 @@ class Store(People, PetSets, Orders, PackOrders, Messages, Guilds, History, Pers
                 pass  # a banned user's row stays so the ban holds; their data is gone
             else:
                 await self.run("DELETE FROM users WHERE id = ?", user_id)
-        files = self.media.delete_user(user_id)
+        files = self.media.delete_user(user_id) + joint_files
         return ForgetCounts(
             photos=int(photos[0]) if photos else 0,
-            orders=int(orders[0]) if orders else 0,
-            results=int(results[0]) if results else 0,
+            orders=(int(orders[0]) if orders else 0) + partner_orders,
+            results=(int(results[0]) if results else 0) + partner_results,
             files=files,
         )
 

@@ -56,6 +56,7 @@ FEATURE_CODECS = (
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
     "bot.studio.personal.buttons",
+    "bot.studio.together.buttons",
     "bot.studio.pets.buttons",
 )
 

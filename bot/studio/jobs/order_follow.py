@@ -20,6 +20,7 @@ from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders.orders import VARIATIONS, job_of
+from bot.studio.together import joint
 from sitter import contract as c
 from sitter.events import JobEvent, What
 
@@ -91,6 +92,8 @@ class OrderFollower(Follower[Row]):
                 await self._lost_order(order)
                 return
         order = await self.t.store.order(oid)
+        if order is not None and order["status"] == OrderStatus.DELIVERED:
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # a copy not sent yet
         if order is None or order["delivered_at"]:
             return
         if order["status"] == OrderStatus.DONE:
@@ -221,3 +224,4 @@ class OrderFollower(Follower[Row]):
             self.t.shown.pop(order["id"], None)
             done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
             await self.t.send(order["platform"], order["chat_id"], done)
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # two people: both

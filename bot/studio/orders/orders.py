@@ -35,6 +35,7 @@ from bot.studio.photos.photos import embedding
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
+from bot.studio.together import joint
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
 from sitter.observability import ORDERS, bind_order
@@ -125,6 +126,11 @@ class Orders:
         refusal = await self.limits(user)
         if refusal is not None:
             return Placing(refusal=refusal)
+        partner = None
+        if choices.get(joint.TOGETHER):  # two people: the invitation must still hold
+            refused, partner = await joint.partner_refusal(self.s, user, choices)
+            if refused is not None:
+                return Placing(refusal=refused)
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
             return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
@@ -166,6 +172,8 @@ class Orders:
                 seeds=seeds(),
             )
             await store.set_order_look(order_id, aspect, described)
+            if partner is not None:
+                await joint.attach(store, order_id, partner)
             if described:  # offered again on the next order (/forget deletes it)
                 await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
@@ -190,6 +198,8 @@ class Orders:
             await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order_id))
         base = await self.generate_request(Painting.of_order(order), job_id, refs)
+        if two := await joint.request_parts(store, order):  # a joint order's second person
+            base = base.model_copy(update=two)
         req: c.Message = base
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
             refined = await self.refine_request(order, base)

@@ -14,6 +14,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.orders.orders import Orders, seeds
 from bot.studio.photos.reference_set import order_refusal
+from bot.studio.together import joint
 
 
 class OrderPresses:
@@ -46,6 +47,8 @@ class OrderPresses:
         refusal = await self.orders.limits(user)
         if refusal is not None:
             return [refusal]
+        if (ended := await joint.ended(self.orders.s.store, order)) is not None:
+            return [say(ended)]  # two people: only while the invitation holds
         if order["set_id"] and (text := await order_refusal(self.orders.s, user, order["set_id"])):
             return [say(text)]
         async with self.orders.s.store.tx():  # a retry keeps the format and the subject
@@ -66,4 +69,5 @@ class OrderPresses:
                 refine=json.loads(order["refine"]) if order["refine"] else None,
             )
             await self.orders.s.store.set_order_look(new_id, order["aspect"], order["subject"])
+            await joint.copy_joint(self.orders.s.store, order, new_id)
         return [say(wo.trying_again(order["id"])), await self.orders.enqueue(new_id)]

@@ -287,3 +287,15 @@ def whose_lines(data: dict[str, Any] | None) -> list[str]:
     """The order summary's "Portrait of: Mochi (cat)" (none for a person's)."""
     pet = sets.chosen_pet(data)
     return [] if pet is None else [wpt.for_pet(pet[1], pet[0])]
+
+
+def table_arrows(side: list[Step]) -> list[tuple[str, Arrow]]:
+    """The ways into the pets' steps, for the table's diagram (the 🐾 button is a wizard
+    press valid in every step: the features' side steps too)."""
+    new = f"{wpt.PET_BUTTON} or /photos' {wpt.NEW_PET_BUTTON}"
+    sides = [x.state for x in side if not x.wizard]  # (wizard steps: "*wizard")
+    return [
+        (State.IDLE, Arrow(PET_STEP, "/pet")),
+        *((st, Arrow(PET_STEP, new)) for st in ("*wizard", *sides)),
+        (State.IDLE, Arrow(WHOSE_STEP, "/new (with a pet's set)")),
+    ]

@@ -28,6 +28,7 @@ from bot.studio.pets import sets as pet_sets
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import FollowUpPress
+from bot.studio.together.shared import shares
 from sitter import contract as c
 
 
@@ -139,7 +140,9 @@ class FollowUps:
         variation = await self.s.store.variation(variation_id)
         if variation is None:
             return Reply(w.NO_SUCH_PORTRAIT)
-        if variation.user_id != user["id"]:
+        if variation.user_id != user["id"] and not await shares(
+            self.s.store, variation.order_id, user["id"]
+        ):  # the second person of a joint order acts on their own copy
             return Reply(w.SOMEONE_ELSES)
         if not variation.kept:
             return Reply(w.PORTRAIT_REMOVED)

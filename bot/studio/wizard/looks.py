@@ -67,7 +67,8 @@ def subject_step(kit: Kit, step: WizardStep, number: int) -> Step:
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
         first: tuple[Button, ...] = ()
-        text = w.step_heading(number, kit.total, step.question)
+        shift = kit.shift(turn.data)
+        text = w.step_heading(number + shift, kit.total + shift, step.question)
         if last:
             first = (Button(wl.SAME_AS_LAST, b.wizard(rev, "last"), "primary"),)
             text += "\n" + wl.last_time(last)

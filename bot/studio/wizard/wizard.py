@@ -8,7 +8,6 @@ step, its "Step N of M" and its line in the order summary come from there.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 from bot.studio.core import buttons as b
@@ -27,6 +26,7 @@ from bot.studio.core.conversation import (
     say,
 )
 from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -35,11 +35,11 @@ from bot.studio.personal import words_personal as wpm
 from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.pets import pets as pet_steps
 from bot.studio.pets import sets as pet_sets
-from bot.studio.pets import words_pets as wpt
-from bot.studio.pets.pets import PET_STEP, WHOSE_STEP, Pets
+from bot.studio.pets.pets import WHOSE_STEP, Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
+from bot.studio.wizard.extras import Extras
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
@@ -47,8 +47,6 @@ from bot.studio.wizard.wizard_start import consent_step, idle_step, references_s
 from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
-
-NEW_PET = f"{wpt.PET_BUTTON} or /photos' {wpt.NEW_PET_BUTTON}"
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -71,25 +69,24 @@ class Wizard:
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
 
-    def conversation(
-        self, side: Sequence[Step] = (), side_arrows: Sequence[tuple[str, Arrow]] = ()
-    ) -> Conversation:
-        """The whole table; ``side``: the features' side questions (core/routes.py)."""
+    def conversation(self, routes: Routes) -> Conversation:
+        """The whole table, with what the features registered (core/routes.py)."""
+        self.extras = Extras(tuple(routes.wizard_steps), tuple(routes.buttons))
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [self._confirm(), self._idle(), *self.pets.steps(self.cancel, self._no_files)]
+        steps += [*self.extras.built(self.kit()), self._confirm(), self._idle()]
+        steps += [*self.pets.steps(self.cancel, self._no_files), *routes.steps]
         return Conversation(
             self.s,
-            [*steps, *side],
+            steps,
             fallback_presses={"keep": self.keep, "pet": self.pets.start},
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
-                (State.IDLE, Arrow(PET_STEP, "/pet")),
-                *((st, Arrow(PET_STEP, NEW_PET)) for st in ("*wizard", *(x.state for x in side))),
-                (State.IDLE, Arrow(WHOSE_STEP, "/new (with a pet's set)")),
-                *side_arrows,
+                *pet_steps.table_arrows(routes.steps),  # /pet, 🐾, whose portrait
+                *routes.arrows,
+                *self.extras.arrows(),
             ],
         )
 
@@ -109,6 +106,7 @@ class Wizard:
             self.back,
             self.cancel,
             self._no_files,
+            self.extras.shift,
             numbering=self.numbering,
         )
 
@@ -131,7 +129,8 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        questions = self.questions if pack is None else (PACK, *pack.asked)
+        asked = self.questions if pack is None else (PACK, *pack.asked)
+        questions = self.extras.insert(asked, data)
         if pet_sets.chosen_pet(data) is not None:  # a pet is not described like a person
             return tuple(q for q in questions if q != SUBJECT_STEP)
         return questions
@@ -203,9 +202,11 @@ class Wizard:
         ]
         lines = pet_steps.styles_heading(data, bool(offered))  # a pet's: for pets only
         lines += [f"• {styles[k].name}: {styles[k].description}" for k in offered]
-        text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
+        total = self.total + self.extras.shift(data)  # a feature's questions (placement)
+        text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        return say(text, *_rows(items, 2), packs, self._nav_row(rev))
+        extra = () if pet_sets.chosen_pet(data) else self.extras.buttons(data)  # (no partner)
+        return say(text, *_rows(items, 2), packs, extra, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -250,7 +251,7 @@ class Wizard:
         if (refusal := pet_steps.style_refusal(self.s, key, turn.data)) is not None:
             return again(say(refusal))
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
-        return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
+        return go(self._next(State.STYLE, data), {**data, State.STYLE.value: key})
 
     # --- a pack instead of a style (prompts/packs; bot/studio/wizard/wizard_packs.py) -------------
     def _pack(self) -> Step:
@@ -323,6 +324,7 @@ class Wizard:
             value = str(data.get(step.slot, ""))
             label = next((p.label for p in step.presets if p.value == value), value)
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
+        lines += self.extras.summary(data)
         return "\n".join(lines)
 
     async def _confirm_text(self, turn: Turn) -> str:
@@ -388,7 +390,7 @@ class Wizard:
     # --- idle -------------------------------------------------------------------------------
     async def new(self, turn: Turn, _arg: str = "") -> Outcome:
         """Another portrait: with the same photos when they are ready, else photos first."""
-        if await self.pets.asks_whose(turn.user):  # a pet's set is ready: whose portrait?
+        if await self.pets.asks_whose(turn.user):  # with a pet's set: whose portrait?
             return go(WHOSE_STEP, {})
         ref = await self.s.store.current_set(turn.user["id"])
         return go(State.STYLE if ref["status"] == "ready" else State.REFERENCES, {})
