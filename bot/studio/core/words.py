@@ -149,13 +149,8 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 # is refused neutrally (never "matches the face of ..."), and the others name a person
 # or a body, where the engine's sentence could say more than the person should read.
 NEUTRAL_ONLY = frozenset(
-    {
-        PhotoProblem.PROTECTED,
-        PhotoProblem.DIFFERENT_PERSON,
-        PhotoProblem.UNSAFE,
-        PhotoProblem.PERSON_IN_PET_PHOTO,
-    }
-)
+    {PhotoProblem.PROTECTED, PhotoProblem.DIFFERENT_PERSON, PhotoProblem.UNSAFE}
+) | {PhotoProblem.PERSON_IN_PET_PHOTO}  # (a pet's photo: the person in it is not described)
 DETAIL_MAX = 160
 
 
