@@ -18,6 +18,7 @@ from bot.studio.core.events import Reply
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
 from bot.studio.portrait.followups import BY_KIND, final_words, is_final
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -50,10 +51,10 @@ class FollowUpFollower(Follower[Row]):
                 await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=None)
                 return
             js = await self.t.state(f.job, vj["job_id"])
-            if js.status == "running":
+            if js.status == JobStatus.RUNNING:
                 await self.t.engine.reclaim(vj["job_id"])
                 return
-            if js.status == "queued":
+            if js.status == JobStatus.QUEUED:
                 return
             fresh_vj = await self.t.store.variation_job_by_id(vj["id"])
             if fresh_vj is None:
@@ -62,7 +63,7 @@ class FollowUpFollower(Follower[Row]):
             merged: dict[str, Any] = {**dict(vj), **dict(fresh_vj)}
             if merged["status"] != Status.QUEUED:
                 pass
-            elif js.status == "missing":
+            elif js.status == JobStatus.MISSING:
                 await self._lost_follow_up(merged)
                 return
             else:

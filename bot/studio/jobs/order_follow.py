@@ -21,6 +21,7 @@ from bot.studio.jobs.results import failure_reply, results_reply, variation_colu
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders.orders import VARIATIONS, job_of
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -41,7 +42,7 @@ class OrderFollower(Follower[Row]):
     def idle(self, order: Row) -> bool:
         """Still queued, and edited a moment ago or its place and note said already."""
         js = self.t.snap.states.get(order["job_id"]) if order["job_id"] else None
-        if js is None or js.status != "queued" or order["status"] != OrderStatus.QUEUED:
+        if js is None or js.status != JobStatus.QUEUED or order["status"] != OrderStatus.QUEUED:
             return False
         if not self.t.pacer.due(order["id"]):
             return True
@@ -52,7 +53,7 @@ class OrderFollower(Follower[Row]):
         return [o for o in items if o["status"] == OrderStatus.QUEUED]
 
     async def show_place(self, order: Row, position: int | None) -> None:
-        await self.show_state(order, "queued", position)
+        await self.show_state(order, JobStatus.QUEUED, position)
 
     async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
         if ev.what == What.STARTED:
@@ -76,16 +77,19 @@ class OrderFollower(Follower[Row]):
                     await self.t.send(order["platform"], order["chat_id"], reply)
                 return
             js = await self.t.state(job_of(order), order["job_id"])
-            if js.status == "running" and await self.t.engine.reclaim(order["job_id"]):
+            if js.status == JobStatus.RUNNING and await self.t.engine.reclaim(order["job_id"]):
                 js = await self.t.engine.state(job_of(order), order["job_id"])
-            if js.status in ("queued", "running"):  # the common case: no SELECT, no send
+            if js.status in (
+                JobStatus.QUEUED,
+                JobStatus.RUNNING,
+            ):  # the common case: no SELECT, no send
                 await self.show_state(order, js.status, js.position)
                 return
             if not fresh and (order := await self.t.store.order(oid)) is None:
                 return
             if order["status"] not in IN_FLIGHT:
                 pass  # cancelled (or finished by an event) since the pass began
-            elif js.status == "done":
+            elif js.status == JobStatus.DONE:
                 await self._collect_order(order)
             else:
                 await self._lost_order(order)
@@ -100,11 +104,11 @@ class OrderFollower(Follower[Row]):
 
     async def show_state(self, order: Row, status: str, position: int | None) -> None:
         oid = order["id"]
-        if status == "running" and order["status"] == OrderStatus.QUEUED:
+        if status == JobStatus.RUNNING and order["status"] == OrderStatus.QUEUED:
             await self.t.store.mark_running(oid)  # only while still queued (not cancelled)
         if not self.t.pacer.due(oid):  # edited a moment ago: the chat can wait
             return
-        if status == "running":
+        if status == JobStatus.RUNNING:
             self.show_running(order, await self.t.engine.progress(order["job_id"]))
             return
         note = await self.t.note()
@@ -113,7 +117,7 @@ class OrderFollower(Follower[Row]):
         self.t.shown[oid] = (position, note)
 
         def make() -> tuple[Reply, Shown]:  # the words when it is sent, not for every move
-            shown = self.t.orders.progress_shown("queued", position, note)
+            shown = self.t.orders.progress_shown(JobStatus.QUEUED, position, note)
             return self.t.orders.progress_reply(oid, progress_words(oid, shown), True), shown
 
         self.t.edits.put(oid, order["platform"], order["chat_id"], make)

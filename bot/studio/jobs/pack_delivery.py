@@ -33,6 +33,7 @@ from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wpt
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -64,9 +65,9 @@ class PackFollower(Follower[Row]):
         stopped, self._stopped = self._stopped, []
         for look_id, job_id in stopped:
             js = self.t.snap.states.pop(job_id, None)
-            if js is None or js.status in ("running", "queued"):
+            if js is None or js.status in (JobStatus.RUNNING, JobStatus.QUEUED):
                 continue  # still winding down: the worker stops at its next step
-            if js.status == "done":
+            if js.status == JobStatus.DONE:
                 await self.t.engine.drop([job_id])
             await self.t.store.forget_look_job(look_id)
 
@@ -163,18 +164,18 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
         await _enqueue_look(t, order, look)
         return
     js = await t.state(c.JOB_GENERATE, look["job_id"])
-    if js.status == "running" and await engine.reclaim(look["job_id"]):
+    if js.status == JobStatus.RUNNING and await engine.reclaim(look["job_id"]):
         js = await engine.state(c.JOB_GENERATE, look["job_id"])
-    if js.status == "running":
+    if js.status == JobStatus.RUNNING:
         if look["status"] == LookStatus.QUEUED:
             await store.set_look(look["id"], status=LookStatus.RUNNING)
         if order["status"] == OrderStatus.QUEUED:
             await store.mark_running(order["id"])  # only while still queued (not cancelled)
         return
-    if js.status == "queued":
+    if js.status == JobStatus.QUEUED:
         return
     result: c.GenerateResult | c.JobFailure | None = None
-    if js.status == "done":
+    if js.status == JobStatus.DONE:
         handle = engine.job(c.JOB_GENERATE, look["job_id"])
         result = await engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
     if result is None or (isinstance(result, c.JobFailure) and result.code == c.FailureCode.LOST):
