@@ -12,9 +12,9 @@ from collections.abc import Sequence
 
 from bot.store.codes import IN_FLIGHT, OrderStatus, Shown
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Reply
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
 from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
@@ -167,7 +167,7 @@ class OrderFollower(Follower[Row]):
             order["id"],
             status=OrderStatus.FAILED,
             finished_at=now_iso(),
-            error=words.LOST_SEVERAL_TIMES,
+            error=wf.LOST_SEVERAL_TIMES,
         )
 
     async def _collect_order(self, order: Row) -> None:
@@ -182,7 +182,7 @@ class OrderFollower(Follower[Row]):
                 await self._lost_order(order)
                 return
             log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
-            error = words.engine_failure(result.code)  # its code; never its own sentence
+            error = wf.engine_failure(result.code)  # its code; never its own sentence
             await self.t.store.finish_order(
                 oid, status=OrderStatus.FAILED, error=error, finished_at=now_iso()
             )
@@ -193,7 +193,7 @@ class OrderFollower(Follower[Row]):
         # check is an answer though (told neutrally, with Retry).
         if not result.variations and not result.withheld:
             await self.t.store.finish_order(
-                oid, status=OrderStatus.FAILED, error=words.NO_PORTRAITS, finished_at=now_iso()
+                oid, status=OrderStatus.FAILED, error=wf.NO_PORTRAITS, finished_at=now_iso()
             )
             await self.t.engine.drop([order["job_id"]])
             return

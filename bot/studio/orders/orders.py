@@ -17,10 +17,10 @@ from typing import Any
 from bot.store.codes import IN_FLIGHT, OrderStatus, ProgressCode, Shown
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.words_progress import engine_note, progress_words
 from bot.studio.moderation import reach
@@ -181,16 +181,14 @@ class Orders:
         )
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(order_id, status=OrderStatus.FAILED, error=words.REFERENCES_GONE)
+            await store.set_order(order_id, status=OrderStatus.FAILED, error=wf.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order_id))
         base = await self.generate_request(Painting.of_order(order), job_id, refs)
         req: c.Message = base
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
             refined = await self.refine_request(order, base)
             if refined is None:
-                await store.set_order(
-                    order_id, status=OrderStatus.FAILED, error=words.PORTRAIT_GONE
-                )
+                await store.set_order(order_id, status=OrderStatus.FAILED, error=wf.PORTRAIT_GONE)
                 return _say(w.PORTRAIT_REMOVED)
             req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
@@ -331,7 +329,7 @@ class Orders:
             else:
                 what = wo.STATUS_FINISHING
         elif order["status"] == OrderStatus.FAILED:
-            what = wo.status_failed(words.stored_failure(order["error"]))
+            what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
             what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wo.order_status(order["id"], name, what)

@@ -16,9 +16,9 @@ from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus, ProgressCode, Sh
 from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -165,9 +165,7 @@ class PackOrders:
         store = self.s.store
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(
-                order["id"], status=OrderStatus.FAILED, error=words.REFERENCES_GONE
-            )
+            await store.set_order(order["id"], status=OrderStatus.FAILED, error=wf.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
             if look["status"] == LookStatus.QUEUED and not look["job_id"]:
@@ -234,7 +232,7 @@ class PackOrders:
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
         elif order["status"] == OrderStatus.FAILED:
-            what = wo.status_failed(words.stored_failure(order["error"]))
+            what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
             what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)

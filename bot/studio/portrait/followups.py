@@ -19,12 +19,12 @@ from bot.store import codes
 from bot.store.codes import FollowUpStatus
 from bot.store.rows import Portrait
 from bot.store.store import Row
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import FollowUpPress
@@ -84,11 +84,10 @@ if set(BY_KIND) != set(pb.FOLLOW_UP_BUTTONS):  # a row without a button, or a bu
 BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
 
 
-def buttons(variations: Sequence[Portrait] | Sequence[Row]) -> list[tuple[Button, ...]]:
-    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ...
-    (rows too, until bot/studio/jobs/ passes the store's Portraits typed as such)"""
+def buttons(variations: Sequence[Portrait]) -> list[tuple[Button, ...]]:
+    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
     return [
-        tuple(Button(f"{f.label} {v['idx']}", pb.follow_up(f.button, v["id"])) for v in variations)
+        tuple(Button(f"{f.label} {v.idx}", pb.follow_up(f.button, v.id)) for v in variations)
         for f in FOLLOW_UPS
         if f.in_results
     ]
@@ -113,8 +112,8 @@ def final_words(vj: Row, n: int) -> str:
     if code == codes.Failure.AVATAR_REFUSED:
         return wp.avatar_refused(n, params.get("problem", ""))
     if code == codes.Failure.COPY_WITHHELD:
-        return words.copy_withheld(n)
-    return words.stored_failure(vj["error"], n) if vj["error"] else w.PORTRAIT_REMOVED
+        return wf.copy_withheld(n)
+    return wf.stored_failure(vj["error"], n) if vj["error"] else w.PORTRAIT_REMOVED
 
 
 def result_method(result: c.Message) -> str:
