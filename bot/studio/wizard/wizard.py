@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from bot.store.codes import IN_FLIGHT
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -379,7 +380,7 @@ class Wizard:
         async def show(turn: Turn) -> list[Reply]:
             order = await self.s.store.last_order(turn.user["id"])
             text = w.WHAT_NEXT
-            if order is not None and order["status"] in ("queued", "running"):
+            if order is not None and order["status"] in IN_FLIGHT:
                 text = w.order_waiting(order["id"], order["status"])
             return [say(text, (Button(w.NEW_PORTRAIT, b.wizard(turn.rev, "new"), "primary"),))]
 
