@@ -52,7 +52,7 @@ async def test_forget_by_either_person_leaves_no_joint_portrait(
     await until(studio, lambda: len(sent_to(studio, "bea-chat")) > before, what="the label")
     assert "“Made with AI” label" in sent_to(studio, "bea-chat")[-1].text
     store = studio.store
-    portraits = [store.media.read(v["path"]) for v in await store.variations(oid)]
+    portraits = [store.media.read(v.path) for v in await store.variations(oid)]
     rows = await store.all("SELECT sha256 FROM variations WHERE order_id = ?", oid)
     shas = {str(r[0]) for r in rows}
     copies = await store.all(
@@ -123,11 +123,11 @@ async def test_protect_reaches_a_joint_order_through_the_partners_set(
 
     _ann, _bea, oid = await joint_order(studio, fake_engine)
     store = studio.store
-    paths = [v["path"] for v in await store.variations(oid)]
+    paths = [v.path for v in await store.variations(oid)]
     bella = c.Embedding(backend=BACKEND, vector=person_vector("bella"))
     face = c.ProtectedFace(id=1, embedding=bella)
     reached = await protect_everywhere(store, studio.engine, [face], "test", None, set(), 5.0)
     assert oid in reached.orders
     rows = await store.variations(oid)
-    assert rows and all(r["removed_at"] and r["path"] is None for r in rows)
+    assert rows and all(r.removed_at and r.path is None for r in rows)
     assert not any(store.media.path(p).exists() for p in paths)

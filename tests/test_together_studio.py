@@ -137,7 +137,7 @@ async def test_invite_accept_joint_order_delivered_to_both(
     assert no.text == "This portrait belongs to someone else."
 
     # /forget by Bea: every joint portrait goes, for Ann too (rows and files).
-    paths = [v["path"] for v in await studio.store.variations(order["id"])]
+    paths = [v.path for v in await studio.store.variations(order["id"])]
     assert all(studio.store.media.path(p).exists() for p in paths)
     [ask] = await bea.send("/forget")
     await bea.press("Yes, delete everything", [ask])

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.store.base import Row, now_iso
+from bot.store.codes import ACTIVE_SQL
 from bot.store.guilds import Guilds
 from bot.store.history import History
 from bot.store.media import MediaStore
@@ -93,7 +94,7 @@ class Store(
         )
         old_vars = await self.all(
             "SELECT v.id, v.path FROM variations v JOIN orders o ON o.id = v.order_id "
-            "WHERE v.created_at < ? AND o.status NOT IN ('queued', 'running')",
+            f"WHERE v.created_at < ? AND o.status NOT IN {ACTIVE_SQL}",
             res_cut,
         )
         old_jobs = await self.all(

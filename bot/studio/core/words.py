@@ -1,30 +1,16 @@
 """What the studio says, in one place (plain words, no platform markup).
 
-The failure words live in bot/studio/jobs/words_failures.py and are re-exported here
-for the callers that still read them as ``words.X`` (jobs/ among them): the one import
-of a feature folder left in the core besides core.py."""
+The failure words live with their owner, bot/studio/jobs/words_failures.py: callers
+import them from there."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from bot.store.base import Row
 from bot.store.rows import Portrait
-from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one place for words)
-    ACCOUNT_SUSPENDED,
-    LOST_SEVERAL_TIMES,
-    NO_PORTRAITS,
-    PORTRAIT_GONE,
-    REFERENCES_GONE,
-    REMOVED_BY_MODERATOR,
-    STOPPED_BY_MODERATOR,
-    copy_withheld,
-    engine_failure,
-    failure_words,
-    prompt_too_long,
-    stored_failure,
-)
 from bot.studio.pets.words_pets import PET_PROBLEMS
 from sitter.config import Settings
 from sitter.contract import FaceDetail, Issue, PhotoProblem
@@ -338,6 +324,13 @@ BUSY = (
 )
 
 
+def _columns(v: Portrait | Row | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A portrait's columns by name (a Portrait, or a row of ``variations``)."""
+    if isinstance(v, Portrait):
+        return asdict(v)
+    return v if isinstance(v, Mapping) else dict(v)
+
+
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 _REDONE["colour_drift"] = "its coat's colours drifted"  # a pet's portrait (issue 25)
 
@@ -346,7 +339,7 @@ def likeness_words(v: Portrait | Row | Mapping[str, Any], pet: str = "") -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
     tries were made again (a variations row; rows from before the gate have no verdict).
     ``pet``: a pet's portrait, named by the pet's name."""
-    row = v if isinstance(v, Mapping) else dict(v)  # a Portrait reads as its columns
+    row = _columns(v)
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
         if score is not None:
@@ -393,6 +386,6 @@ def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]
 
 def detail_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
-    row = v if isinstance(v, Mapping) else dict(v)
+    row = _columns(v)
     gain = row.get("detail_gain")
     return "" if gain is None else f" · face retouched ({gain:+.2f})"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bot.store.codes import IN_FLIGHT
 from bot.store.store import Row
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn, say
@@ -40,7 +41,7 @@ class OrderPresses:
         return await self.retry(turn.user, order)
 
     async def retry(self, user: Row, order: Row) -> list[Reply]:
-        if order["status"] in ("queued", "running"):
+        if order["status"] in IN_FLIGHT:
             return [say(w.still_in_progress(order["id"]))]
         if order["pack"]:
             return await self.orders.packs.retry(user, order)

@@ -135,9 +135,9 @@ def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: 
     """The partner's copy: the portraits with Upscale, Label, Report, Retry (charged to
     the orderer) and Delete for both."""
     images = tuple(
-        Image(s.store.media.path(v["path"]), caption=f"#{v['idx']}")
+        Image(s.store.media.path(v.path), caption=f"#{v.idx}")
         for v in variations
-        if v["path"] and not v["removed_at"]
+        if v.path and not v.removed_at
     )
     rows: list[tuple[Button, ...]] = [
         (Button(wt.RETRY_FOR_BOTH.format(name=inviter), tb.joint("tr", order["id"])),),
@@ -145,7 +145,7 @@ def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: 
     ]
     if s.plugin is not None:
         rows.append(
-            tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
+            tuple(Button(w.REPORT_BUTTON.format(n=v.idx), b.report(v.id)) for v in variations)
         )
     rows.append((Button(wt.DELETE_JOINT, tb.joint("tz", order["id"]), "danger"),))
     return Reply(text=wt.partner_results(inviter, order["id"]), images=images, buttons=tuple(rows))

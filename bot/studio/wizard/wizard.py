@@ -1,8 +1,6 @@
 """The conversation's table: consent, photos, the style, one step per slot of
-prompts/wizard.toml, the confirmation, and idle.
-
-Adding a question to the wizard is a ``[[steps]]`` entry in prompts/wizard.toml: its
-step, its "Step N of M" and its line in the order summary come from there.
+prompts/wizard.toml, the confirmation, and idle. A new question is a ``[[steps]]`` entry
+in prompts/wizard.toml: its step, "Step N of M" and summary line come from there.
 ``python -m bot.studio.wizard`` prints the diagram (bot/studio/wizard/flow.mmd).
 """
 
