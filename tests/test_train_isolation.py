@@ -15,7 +15,7 @@ from conftest import insightface_image
 from PIL import Image
 
 from engine.runtime import Runtime
-from engine.training.loop import TRAIN_ADAPTER, encode, train_lora
+from engine.training.loop import TRAIN_ADAPTER, Checkpoint, Hooks, encode, train_lora
 from sitter import contract as c
 from sitter.config import load_settings
 
@@ -84,3 +84,25 @@ def test_every_training_of_a_worker_learns_the_same_layers(runtime: Runtime) -> 
     first = train_lora(trainer, samples, steps=1, rank=4, seed=1, lock=runtime.gpu_lock)
     second = train_lora(trainer, samples, steps=1, rank=4, seed=1, lock=runtime.gpu_lock)
     assert sorted(second.lora) == sorted(first.lora)
+
+
+def test_a_resumed_training_never_leaves_its_adapter_on_for_an_order(
+    runtime: Runtime, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A worker's first training, resumed from another worker's checkpoint (what it
+    learned of a person): at no release of the GPU lock is its adapter on."""
+    trainer, samples = _samples(runtime)
+    saved: list[Checkpoint] = []
+    train_lora(
+        trainer, samples, steps=4, rank=4, seed=1, lock=runtime.gpu_lock,
+        hooks=Hooks(checkpoint=saved.append, every=2),
+    )  # fmt: skip
+    from safetensors.torch import load, save
+
+    ck = Checkpoint(saved[0].step, load(save(saved[0].tensors)), saved[0].state)
+    fresh = _runtime(tmp_path_factory)  # another worker: its layers never wrapped yet
+    trainer, samples = _samples(fresh)
+    watched = WatchedLock(trainer.denoiser)
+    done = train_lora(trainer, samples, steps=4, rank=4, seed=1, lock=watched, resume=ck)
+    assert done.resumed_from == 2
+    assert watched.live_at_release and not any(watched.live_at_release), watched.live_at_release
