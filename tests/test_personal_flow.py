@@ -198,6 +198,26 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     assert await store.personal(row["id"]) is None
 
 
+async def test_removing_any_photo_it_learned_from_deletes_the_model(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Above the minimum too: the offer says the model goes when photos are removed, and
+    a removed photo (one of someone else, say) must not live on in the model."""
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat, MIN + 2)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    row = await store.latest_personal(1)
+    path = store.media.path(row["path"])
+    await chat.send("/photos")
+    replies = await chat.send("remove 1")
+    assert any(r.text.endswith("/train learns it again from the photos you kept.") for r in replies)
+    assert not path.exists()
+    row = await store.personal(row["id"])
+    assert row["status"] == "outdated" and row["path"] is None and row["sha256"] is None
+
+
 async def test_below_the_minimum_the_model_is_out_of_date_and_a_new_set_deletes_it(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:

@@ -251,8 +251,8 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
     text = wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
-    need = s.settings.train_min_photos
-    if await gone.below_minimum(store, s.engine, user["id"], ref["id"], need):
+    need = s.settings.train_min_photos  # a model learned from it goes (the offer says so)
+    if await gone.photo_removed(store, s.engine, user["id"], ref["id"]):
         text += "\n" + wpm.outdated(await store.count_photos(ref["id"]), need)
     return text
 
