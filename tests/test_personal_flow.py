@@ -198,6 +198,39 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     assert await store.personal(row["id"]) is None
 
 
+async def test_the_training_request_carries_photos_shrunk_not_the_originals(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """40 originals of 20 MB would be an 800 MB request: past Redis' 512 MB per value."""
+    import io
+
+    from bot.studio.personal.personal import TRAIN_SIDE
+
+    fake, chat = fake_engine, Chat(studio, ANN)
+    seen: list[c.TrainRequest] = []
+    answer = fake.handlers[c.JOB_TRAIN]
+
+    def recording(engine: FakeEngine, req: c.TrainRequest) -> Any:
+        seen.append(req)
+        return answer(engine, req)
+
+    fake.handlers[c.JOB_TRAIN] = recording
+    files = photos(MIN)
+    big = Image.open(io.BytesIO(files[0].data)).resize((3000, 2000))
+    files[0] = IncomingFile("big.png", png(big), len(png(big)))
+    fake.show(files, "ann")
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(files)
+    await chat.press("Done")
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(seen), 10, "the training request")
+    sides = [max(Image.open(io.BytesIO(p.image)).size) for p in seen[0].photos]
+    assert len(sides) == MIN and max(sides) <= TRAIN_SIDE, sides
+    assert 3000 not in sides and 256 in sides  # the small ones go as they are
+
+
 async def test_removing_any_photo_it_learned_from_deletes_the_model(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:
