@@ -285,7 +285,42 @@ async def test_below_the_minimum_the_model_is_out_of_date_and_a_new_set_deletes_
     await chat.press("Start a new set")
     replies = await chat.press("Yes, delete them")
     assert any(wpm.SET_REPLACED in r.text for r in replies)
-    assert not path.exists() and await store.latest_personal(1) is None
+    assert not path.exists()
+    row = await store.latest_personal(1)  # what it cost stays, codes only
+    assert row["status"] == "outdated" and row["path"] is None and row["sha256"] is None
+
+
+async def test_a_new_set_is_no_way_round_the_daily_limit(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A training counts SITTER_TRAIN_QUOTA_COST images of the day, learned or stopped
+    by a new set alike: the rows that say so stay (codes only)."""
+    cost = studio.settings.train_quota_cost
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 2 * cost})
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    for n in (1, 2):  # twice: a new set, the same photos again, learned again
+        await chat.send("/photos")
+        await chat.press("Start a new set")
+        await chat.press("Yes, delete them")
+        files = photos(MIN, seed=10 + n)
+        fake.show(files, "ann")
+        await chat.files(files)
+        await chat.press("Done")
+        [offer] = await chat.send("/train")
+        replies = await chat.press(wpm.AGREE_BUTTON, [offer])
+        if n == 1:
+            assert not any("daily limit" in r.text for r in replies), [r.text for r in replies]
+            await until(studio, lambda: len(_said(studio, "personal model is ready")) == 2, 10, "2")
+    # The third training of the day is past the limit of two, whatever the sets did.
+    assert any("daily limit" in r.text for r in replies), [r.text for r in replies]
+    assert [r["status"] for r in await store.all("SELECT status FROM personal_models")] == [
+        "outdated",
+        "outdated",
+    ]
 
 
 async def test_a_stale_offer_and_a_protected_face_are_refused(

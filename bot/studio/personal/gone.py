@@ -37,7 +37,8 @@ async def drop_models(
     keep_row: bool = False,
 ) -> Dropped:
     """Delete the person's models (of ``set_id``, or all): trainings in flight leave
-    Redis first, then rows and files (``keep_row``: a ready one stays as ``outdated``)."""
+    Redis first, then rows and files (``keep_row``: the rows stay, codes only, as what
+    the trainings cost: ready ones ``outdated``, those in flight ``cancelled``)."""
     await drop_trainings(engine, await store.trainings_running(user_id, set_id))
     dropped = await store.drop_personal(user_id, set_id, keep_row=keep_row)
     if dropped.models:

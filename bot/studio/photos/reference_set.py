@@ -279,7 +279,8 @@ async def new_set(s: Services, user: Row) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     kept = await kept_counts(store, ref["id"])
-    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"])  # learned from them
+    # Learned from them: files gone, rows kept as what they cost of today's quota.
+    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"], keep_row=True)
     for p in await store.photos(ref["id"]):
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
