@@ -199,7 +199,24 @@ class PersonalModels(Db):
                     )
                     changed += 1
         files = sum(self.media.delete(str(r["path"])) for r in rows if r["path"])
-        return Dropped(models=changed, files=files, job_ids=jobs)
+        return Dropped(
+            models=changed, files=files + await self._unreferenced(user_id), job_ids=jobs
+        )
+
+    async def _unreferenced(self, user_id: int) -> int:
+        """Delete the person's model files no row names. A training's file is written
+        under the person's lock, which a moderator's removal or ban does not hold: a
+        file stored between this drop's read of the rows and its delete would be left
+        behind, named by nothing (one training at a time: no other is being stored)."""
+        rows = await self.all(
+            "SELECT path FROM personal_models WHERE user_id = ? AND path IS NOT NULL", user_id
+        )
+        keep = {str(r["path"]) for r in rows}
+        folder = self.media.user_dir(user_id) / KIND
+        if not folder.is_dir():
+            return 0
+        rels = (p.relative_to(self.media.root).as_posix() for p in folder.iterdir())
+        return sum(self.media.delete(rel) for rel in rels if rel not in keep)
 
     async def mark_personal_order(self, order_id: int, used: bool) -> None:
         """The order's request carried (or no longer carries) the personal model."""
