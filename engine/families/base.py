@@ -5,6 +5,7 @@ A family (SDXL, SD 1.5, FLUX.2 [klein], Qwen-Image-Edit ...) is one module under
 folder asks *which* family it is. Shared pieces are helpers the families call
 (engine/pipeline/*), as diffusers keeps pipelines apart and shares components.
 """
+
 from __future__ import annotations
 
 import threading
