@@ -240,9 +240,9 @@ async def test_a_code_the_enum_gains_is_taken_without_a_migration(
     at every open: the database refuses a code until an enum has it, then takes it."""
     db = await _fresh(tmp_path)
     try:
-        with pytest.raises(sqlite3.IntegrityError, match="orders.error"):
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.error"):
             await db.execute("UPDATE orders SET error = 'gpu_melted' WHERE id = 1")
-        with pytest.raises(sqlite3.IntegrityError, match="orders.progress_code"):
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.progress_code"):
             await db.execute("UPDATE orders SET progress_code = 'drying' WHERE id = 1")
     finally:
         await db.close()
@@ -254,9 +254,9 @@ async def test_a_code_the_enum_gains_is_taken_without_a_migration(
         await db.execute("UPDATE orders SET error = 'gpu_melted' WHERE id = 1")
         await db.execute("UPDATE orders SET error = ? WHERE id = 1", ('{"code": "gpu_melted"}',))
         await db.execute("UPDATE orders SET progress_code = 'drying' WHERE id = 1")
-        with pytest.raises(sqlite3.IntegrityError, match="orders.status"):
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.status"):
             await db.execute("UPDATE orders SET status = 'drying' WHERE id = 1")  # its own kind
-        with pytest.raises(sqlite3.IntegrityError, match="orders.error"):
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.error"):
             await db.execute("UPDATE orders SET error = 'gpu_exploded' WHERE id = 1")
     finally:
         await db.close()
