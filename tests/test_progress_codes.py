@@ -260,3 +260,25 @@ async def test_a_code_the_enum_gains_is_taken_without_a_migration(
             await db.execute("UPDATE orders SET error = 'gpu_exploded' WHERE id = 1")
     finally:
         await db.close()
+
+
+async def test_a_later_migration_writes_guarded_codes(tmp_path: Path) -> None:
+    """The table is filled inside 0016's own transaction, so a later migration that
+    writes statuses or failures (in the same run as 0016) is not refused."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    files = migration_files()
+    for _, f in files:
+        shutil.copy(f, folder / f.name)
+    (folder / f"{len(files) + 1:04d}_later.sql").write_text(
+        "-- Reason: a test\n"
+        "INSERT INTO users (id, platform, platform_user_id) VALUES (1, 't', 'a');\n"
+        "INSERT INTO orders (id, user_id, platform, style, prompt, status, error) "
+        "VALUES (1, 1, 't', 's', 'p', 'failed', 'lost');\n"
+    )
+    db = await open_db(tmp_path / "s.db", folder)
+    try:
+        async with db.execute("SELECT status, error FROM orders") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("failed", "lost")]
+    finally:
+        await db.close()
