@@ -89,7 +89,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     # or a model library is imported (seconds): a missing folder is refused at once.
     if args.seed is not None and not 0 <= args.seed <= MAX_BASE_SEED:
         return _err(f"--seed must be a whole number from 0 to {MAX_BASE_SEED}, got {args.seed}")
-    folder, out = Path(args.photos), Path(args.out)
+    pet_photos, pet = getattr(args, "pet_photos", None), getattr(args, "pet", None)
+    if bool(pet_photos) != bool(pet):
+        return _err("--pet-photos and --pet (cat or dog) go together")
+    subject = c.Subject(pet) if pet else c.Subject.PERSON
+    if pet and args.pack:
+        return _err("--pack takes a person's photos; a pet's portrait takes --style")
+    folder, out = Path(pet_photos or args.photos), Path(args.out)
     if not folder.is_dir():
         return _err(f"--photos {folder} is not a folder")
     photos = _photos_in(folder)
@@ -141,13 +147,14 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     refusal = screen({**answers, "subject": described})  # screened as the chat does
     if refusal:
         return _err(refusal)
-    prompt = style.compose(answers, library.subject(described))
-    reference_prompt = library.reference_prompt(style.key, answers, described)
+    species = pet or ""
+    prompt = style.compose(answers, library.subject(described, pet=species))
+    reference_prompt = library.reference_prompt(style.key, answers, described, pet=species)
 
     quiet_libraries()
     from engine.pipeline.generate import generate, resolve_params
 
-    runtime, refs, verdicts = load_and_check(settings, photos)
+    runtime, refs, verdicts = load_and_check(settings, photos, subject)
     if not refs:
         return 1
     partner_refs: list[c.Reference] = []
@@ -174,12 +181,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         partner_references=partner_refs,
         placement=placement,
         personal=personal,
+        subject=subject,
     )
     from engine.job_errors import Permanent
 
     try:
         result = generate(runtime, req)
-    except (ValueError, Permanent) as exc:  # a prompt too long, a personal model refused
+    except (ValueError, Permanent) as exc:  # a prompt too long, a model refused
         return _err(str(exc))
     out.mkdir(parents=True, exist_ok=True)
     rows = []
@@ -188,6 +196,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         (out / name).write_bytes(v.image)
         rows.append({"file": name, **v.model_dump(exclude={"image"})})
         score = "no face" if v.likeness is None else f"{v.likeness:.2f}"
+        if v.colour is not None:
+            score += f", coat colour delta E {v.colour.drift:.1f} (limit {v.colour.limit:.0f})"
         bar = "" if v.threshold is None else f", needed {v.threshold:.2f}"
         redone = ", ".join(r.value for r in v.regenerated_for) or "none"
         if partner_refs:
@@ -197,9 +207,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
             f"  {name}: likeness {score} ({v.verdict.value if v.verdict else v.passed}{bar}, "
             f"{v.attempts} attempt(s), redone for: {redone})"
         )
+    from engine.pets.render import pet_policy
+
+    gate = pet_policy(style.likeness) if pet else style.likeness  # what judged the outputs
     summary = {
         "style": style.key,
         "subject": described or None,
+        "pet": pet,
         "prompt": _worded(runtime, req),
         "negative_prompt": style.negative,
         "params": req.params.model_dump(),  # what the style asks for
@@ -209,8 +223,8 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         "adapter": result.adapter,
         "device": result.device,
         "seconds": result.seconds,
-        "threshold": runtime.require_analyzer().same_person_threshold,
-        "likeness_gate": style.likeness.model_dump(mode="json"),
+        "threshold": runtime.subject_analyzer(subject).same_person_threshold,
+        "likeness_gate": gate.model_dump(mode="json"),
         "photos": verdicts,
         "partner_photos": partner_verdicts or None,
         "placement": placement.value if placement else None,

@@ -63,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check configuration, Redis, database, models and GPU")
 
     gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
-    gen.add_argument("--photos", required=True, help="folder with photos of one person")
+    whose = gen.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--photos", help="folder with photos of one person")
+    whose.add_argument("--pet-photos", help="folder with photos of one pet (with --pet)")
+    gen.add_argument(
+        "--pet", choices=["cat", "dog"], default=None, help="the pet's species (--pet-photos)"
+    )
     what = gen.add_mutually_exclusive_group(required=True)
     what.add_argument("--style", help=_style_help())
     what.add_argument(
@@ -152,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the files as one person's set (default: each file independently)",
     )
     photos.add_argument("--json", action="store_true", help="one JSON object per file")
+    photos.add_argument(
+        "--pet",
+        choices=["cat", "dog"],
+        default=None,
+        help="check the files as a pet's photos (exactly one cat or dog, no person)",
+    )
 
     models = sub.add_parser("models", help="download and verify the configured models")
     models.add_argument("action", choices=["fetch", "verify", "list"], nargs="?", default="list")

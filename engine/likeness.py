@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
-from sitter.contract import FailureCode, Reference, Verdict
+from sitter.contract import ColourCheck, FailureCode, Reference, Verdict
 
 TOP_K = 3
 
@@ -49,6 +49,7 @@ class Likeness:
     # (or, for a verdict on the whole picture, what was found), ``partner`` the second's.
     pair: bool = False
     partner: Likeness | None = None
+    colour: ColourCheck | None = None  # a pet's coat colours against the references'
 
 
 def reference_vectors(

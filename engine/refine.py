@@ -87,6 +87,7 @@ def as_order(req: c.RefineRequest, portrait: Image.Image, family: Family) -> c.G
         partner_references=req.partner_references,  # a portrait of two: gated for both
         placement=req.placement,
         personal=req.personal,  # the person's own model, as the order had it
+        subject=req.subject,
     )
 
 

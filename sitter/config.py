@@ -37,15 +37,6 @@ OFFLINE_ENV = "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib"
 TRY_OFFLINE = f"{OFFLINE_ENV} (random weights; what ./dev run uses)"
 
 
-def continue_command(settings: Settings) -> str:
-    """The command that opens the terminal studio again with these models (a bare
-    `sitter chat` uses the real model, which a newcomer has not downloaded)."""
-    chat = ".venv/bin/sitter chat"
-    if settings.is_tiny:  # with ./dev run's models: OFFLINE_ENV's words
-        return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
-    return chat
-
-
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
 DEFAULT_MODEL = "black-forest-labs/FLUX.2-klein-4B"
 IDENTITY_ADAPTERS = ("auto", "plus-face", "faceid-plusv2")
@@ -99,6 +90,7 @@ class Settings(BaseSettings):
         description="Images per user per day (0 = no limit): a portrait order is 4, a pack "
         "one per image it paints.",
     )
+    invite_hours: int = Field(24, ge=1, le=720)  # an invitation to a portrait of two, open
     reference_retention_days: int = Field(30, ge=1)
     train_min_photos: int = Field(
         10,
@@ -258,6 +250,18 @@ class Settings(BaseSettings):
         "",
         description="Optional multilingual guard model (a local Qwen3Guard-Gen folder, "
         "Apache-2.0) asked after the semantic screen; empty: not used.",
+    )
+
+    # --- pets (engine/pets/) --------------------------------------------------------
+    pet_detector: str = Field(
+        "PekingU/rtdetr_r18vd",
+        description="Animal detector for pet photos: a Hub repo fetched by `sitter models "
+        "fetch` or a local folder of a transformers RT-DETR (COCO cat/dog/person classes).",
+    )
+    pet_embedder: str = Field(
+        "facebook/dinov2-small",
+        description="Image embedder of the animal's crop (same pet across a set, the pet "
+        "likeness gate): a Hub repo or a local folder of a transformers Dinov2Model.",
     )
 
     # --- observability ------------------------------------------------------------

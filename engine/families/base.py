@@ -11,22 +11,22 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from PIL import Image
 
 from engine import progress
 from engine.families.grids import Grid, size_on
+from engine.families.inputs import Draw as Draw
+from engine.families.inputs import OrderInputs as OrderInputs
 from engine.pipeline.loaded import Cancelled, Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterFiles, AdapterSpec
-    from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.pipeline.loaded import Optimisations
     from engine.training.base import Trainer
     from sitter import contract as c
     from sitter.config import Settings
@@ -40,40 +40,6 @@ TINY_MAX_STEPS = 8  # a bot wired to a tiny model answers in seconds
 StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
 
 
-@dataclass
-class OrderInputs:
-    """What one order gives the family's renders beside the prompt: the prompt worded
-    for this family, and the person's prepared reference photos where the family takes
-    them (with their encoded latents, kept across the order's re-renders)."""
-
-    prompt: str
-    ref_images: list[Image.Image] = field(default_factory=list)
-    ref_latents: Any = None
-    ref_counts: tuple[int, ...] = ()  # two people: how many of ``ref_images`` are whose
-
-
-@dataclass(frozen=True)
-class Draw:
-    """One batched render's inputs, whatever the family does with them.
-
-    ``refs`` / ``crops``: the identity adapter's inputs (face vectors, aligned crops);
-    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
-
-    prompt: str
-    negative_prompt: str
-    params: Resolved
-    seeds: Sequence[int]
-    refs: np.ndarray
-    crops: Sequence[Image.Image] = ()
-    ref_images: Sequence[Image.Image] = ()
-    ref_latents: Any = None
-    # A portrait of two people: the second person's adapter crops (``crops`` are the
-    # first's) and where the two stand (a reference family has both in ``ref_images``).
-    partner_crops: Sequence[Image.Image] = ()
-    placement: c.Placement | None = None
-    ref_counts: tuple[int, ...] = ()  # how many of ``ref_images`` are each person's
-
-
 class Family(ABC):
     """One model family. Class attributes describe it; methods do its work."""
 
@@ -84,6 +50,9 @@ class Family(ABC):
     tiny_models: ClassVar[tuple[str, ...]] = ()  # SITTER_MODEL names of its tiny models
     tiny_version: ClassVar[int] = 1  # bump when the tiny architecture changes
     takes_references: ClassVar[bool] = False  # identity from the person's photos
+    # Renders a cat's or a dog's portrait from the animal's crops (GenerateRequest.subject);
+    # the order's reference prompt names the animal (prompts/families.toml).
+    renders_pets: ClassVar[bool] = False
     img2img_class: ClassVar[str]  # the diffusers pipeline for vary/relight/detail
 
     # --- recognising and loading -------------------------------------------------------
@@ -251,6 +220,7 @@ class ReferenceFamily(Family):
     the order's reference wording."""
 
     takes_references = True
+    renders_pets = True  # the model sees the animal's crops as it sees a person's photos
     max_references: ClassVar[int]  # input images the model is trained for, in all
 
     def reference_spec(self, settings: Settings, ref: str, name: str) -> AdapterSpec:

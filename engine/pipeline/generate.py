@@ -25,21 +25,22 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
-from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
+from engine.families.base import Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
 from engine.gate_pair import PairGate, check_two_people
 from engine.likeness import Likeness, reference_vectors
+from engine.pets.render import PetOrder, pet_policy
 from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
+from engine.pipeline.params import SEED_SPACE, resolve_params, retry_seed
 from engine.pipeline.personal import PersonalLora, on_gpu, personal_model
 from sitter.contract import (
-    Aspect,
     FaceDetail,
     GenerateRequest,
     GenerateResult,
-    GenerationParams,
     Placement,
+    Subject,
     Variation,
     Verdict,
 )
@@ -47,50 +48,18 @@ from sitter.contract import (
 if TYPE_CHECKING:
     from engine.parts import Models
 
-__all__ = ["Cancelled", "Resolved", "generate", "render", "resolve_params", "warm_up"]
+__all__ = [
+    "SEED_SPACE",
+    "Cancelled",
+    "Resolved",
+    "generate",
+    "render",
+    "resolve_params",
+    "retry_seed",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
-
-SEED_SPACE = 2**32
-_SEED_STEP = 0x9E3779B1  # a large odd step: retry seeds never collide with nearby seeds
-
-
-def retry_seed(seed: int, attempt: int) -> int:
-    """The seed for ``attempt`` (1 = the request's own seed); deterministic, so a
-    repeated order regenerates exactly the same images."""
-    return (seed + (attempt - 1) * _SEED_STEP) % SEED_SPACE if attempt > 1 else seed
-
-
-def _fit(width: int, height: int, max_side: int, default_side: int) -> tuple[int, int]:
-    """Styles are written for SDXL (1024 px): a family that cannot work that large gets
-    the same aspect ratio at its own default size instead."""
-    if max(width, height) <= max_side:
-        return width, height
-    f = default_side / max(width, height)
-    return max(8, round(width * f / 8) * 8), max(8, round(height * f / 8) * 8)
-
-
-def resolve_params(
-    loaded: LoadedPipeline, params: GenerationParams, aspect: Aspect | None = None
-) -> Resolved:
-    """The family's defaults under the style's params; an ``aspect`` sets the size
-    to the model's own for that format (engine/formats.py). The tiny test models also
-    cap their steps, so a bot wired to one answers in seconds."""
-    family = loaded.model_family
-    d = loaded.defaults
-    width = params.width or d.width
-    height = params.height or d.height
-    if width % 8 or height % 8:
-        raise ValueError(f"width and height must be multiples of 8, got {width}x{height}")
-    width, height = _fit(width, height, family.max_side(loaded.tiny), max(d.width, d.height))
-    if aspect is not None:
-        width, height = family.size_for(aspect, loaded.tiny)
-    steps = params.steps or d.steps
-    if loaded.tiny:
-        steps = min(steps, TINY_MAX_STEPS)
-    scale = d.identity_scale if params.identity_scale is None else params.identity_scale
-    steps, guidance = family.steps_and_guidance(loaded, steps, params.guidance)
-    return Resolved(steps, guidance, width, height, scale)
 
 
 def render(
@@ -177,12 +146,25 @@ class _Order:
     inputs: OrderInputs  # the family's prompt and prepared photos
     partner_crops: list[Image.Image] = field(default_factory=list)  # the second person's
     lora: PersonalLora | None = None  # the person's own model, on while rendering
+    pet: PetOrder | None = None  # a cat's or a dog's portrait: its colour check
+
+    @property
+    def judge(self) -> Callable[[Image.Image], Likeness]:
+        return self.pet.judge if self.pet is not None else self.gate.judge
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
         loaded = runtime.require_pipeline()
-        analyzer = runtime.require_analyzer()
-        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        if req.partner_references:
+            check_two_people(req)  # a bad request whatever this worker renders
+        if req.subject != Subject.PERSON and not loaded.model_family.renders_pets:
+            from engine.job_errors import FailureCode, Permanent
+            from engine.pets.words import NOT_RENDERED
+
+            raise Permanent(FailureCode.NOT_AVAILABLE, NOT_RENDERED)
+        analyzer = runtime.subject_analyzer(req.subject)
+        pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
+        refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)
         crops = choose_crops(req.references, refs)
         own = [r.face_crop for r in req.references]
         # The likeness gate for this person and this style (engine/gate.py); for two
@@ -190,19 +172,23 @@ class _Order:
         gate: PersonGate | PairGate
         partner_crops: list[Image.Image] = []
         if req.partner_references:
-            check_two_people(req)
             theirs = reference_vectors(req.partner_references, analyzer.name, loaded.id_dim)
             partner_crops = choose_crops(req.partner_references, theirs)
             gate = PairGate.build(
                 analyzer, refs, theirs, own, [r.face_crop for r in req.partner_references], req.gate
             )
         else:
-            gate = PersonGate.build(analyzer, refs, own, req.gate)
+            # A pet's gate is held lenient until calibrated (engine/pets/render.py).
+            policy = pet_policy(req.gate) if pet else req.gate
+            gate = PersonGate.build(analyzer, refs, own, policy)
         params = resolve_params(loaded, req.params, req.aspect)
         # Before any GPU time: the prompt fits, the person's photos are ready (for a family
         # that takes them: their latents are encoded once per order, not per attempt).
         inputs = loaded.model_family.prepare(loaded, req)
-        return cls(req, loaded, gate, params, refs, list(crops), inputs, partner_crops)
+        pet_order = PetOrder(gate, list(crops)) if pet and isinstance(gate, PersonGate) else None
+        return cls(
+            req, loaded, gate, params, refs, list(crops), inputs, partner_crops, pet=pet_order
+        )
 
 
 def _attempt(
@@ -242,8 +228,9 @@ def _attempt(
             ref_latents=inputs.ref_latents,
             **pair,
         )
-    scored = [(image, order.gate.judge(image)) for image in images]
-    if isinstance(order.gate, PairGate):  # two faces: no one face to render again
+    scored = [(image, order.judge(image)) for image in images]
+    if isinstance(order.gate, PairGate) or order.pet is not None:
+        # two faces, or a pet: no one face to render again
         kept = [Detailed(image, likeness, None) for image, likeness in scored]
     else:  # the face detail pass (engine/pipeline/detail.py): keeps the better-scoring version
         kept = detail_pass(
@@ -251,7 +238,7 @@ def _attempt(
             loaded,
             scored,
             seeds,
-            judge=order.gate.judge,
+            judge=order.judge,
             prompt=inputs.prompt,
             negative_prompt=req.negative_prompt,
             params=order.params,
@@ -292,6 +279,7 @@ def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
         detail=slot.best_detail,
         partner_similarity=partner.score if partner else None,
         partner_threshold=partner.threshold if partner else None,
+        colour=slot.best.colour,
     )
 
 

@@ -55,6 +55,7 @@ FEATURE_CODECS = (
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
     "bot.studio.personal.buttons",
+    "bot.studio.together.buttons",
 )
 
 

@@ -1,30 +1,16 @@
 """What the studio says, in one place (plain words, no platform markup).
 
-The failure words live in bot/studio/jobs/words_failures.py and are re-exported here
-for the callers that still read them as ``words.X`` (jobs/ among them): the one import
-of a feature folder left in the core besides core.py."""
+The failure words live with their owner, bot/studio/jobs/words_failures.py: callers
+import them from there."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from bot.store.base import Row
 from bot.store.rows import Portrait
-from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one place for words)
-    ACCOUNT_SUSPENDED,
-    LOST_SEVERAL_TIMES,
-    NO_PORTRAITS,
-    PORTRAIT_GONE,
-    REFERENCES_GONE,
-    REMOVED_BY_MODERATOR,
-    STOPPED_BY_MODERATOR,
-    copy_withheld,
-    engine_failure,
-    failure_words,
-    prompt_too_long,
-    stored_failure,
-)
 from sitter.config import Settings
 from sitter.contract import FaceDetail, Issue, PhotoProblem
 
@@ -66,6 +52,10 @@ def privacy(settings: Settings) -> str:
         f"consent and account once nothing else of yours is left ({ref} days at the "
         "earliest). Then they are deleted on their own.\n"
         "Who sees them: only you, and moderators if someone reports a portrait.\n"
+        "Portraits of two people (/together: only with the other person's accepted "
+        "invitation) are sent to both; either of you can withdraw or delete them, and "
+        "/forget by either of you deletes every portrait of the two of you, for both. "
+        "Your photos are never shown to the other person.\n"
         "Delete everything now: /forget. After /forget I keep only: the moderation log "
         "(what was reported and decided, naming you by a number that no longer leads to "
         "you, without anything you typed); reports other people made about your portraits "
@@ -331,13 +321,20 @@ BUSY = (
 )
 
 
+def _columns(v: Portrait | Row | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A portrait's columns by name (a Portrait, or a row of ``variations``)."""
+    if isinstance(v, Portrait):
+        return asdict(v)
+    return v if isinstance(v, Mapping) else dict(v)
+
+
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 
 
 def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
     tries were made again (a variations row; rows from before the gate have no verdict)."""
-    row = v if isinstance(v, Mapping) else dict(v)  # a Portrait reads as its columns
+    row = _columns(v)
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
         if score is not None:
@@ -383,6 +380,6 @@ def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]
 
 def detail_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
-    row = v if isinstance(v, Mapping) else dict(v)
+    row = _columns(v)
     gain = row.get("detail_gain")
     return "" if gain is None else f" · face retouched ({gain:+.2f})"
