@@ -110,10 +110,14 @@ RESULTS_LINE = "Painted with your personal model."
 
 
 def outdated(have: int, need: int) -> str:
+    again = (
+        "/train learns it again from the photos you kept."
+        if have >= need
+        else f"With {need} or more photos I can learn it again (/train)."
+    )
     return (
         f"Your personal model is out of date: your set has {have} photos now, and it was "
-        f"learned from photos you removed, so I deleted it. With {need} or more photos I "
-        "can learn it again (/train)."
+        f"learned from a photo you removed, so I deleted it. {again}"
     )
 
 

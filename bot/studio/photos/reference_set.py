@@ -271,8 +271,8 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
     text = wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
-    need = s.settings.train_min_photos
-    if await gone.below_minimum(store, s.engine, user["id"], ref["id"], need):
+    need = s.settings.train_min_photos  # a model learned from it goes (the offer says so)
+    if await gone.photo_removed(store, s.engine, user["id"], ref["id"]):
         text += "\n" + wpm.outdated(await store.count_photos(ref["id"]), need)
     return text
 
@@ -299,7 +299,8 @@ async def new_set(s: Services, user: Row) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     kept = await kept_counts(store, ref["id"])
-    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"])  # learned from them
+    # Learned from them: files gone, rows kept as what they cost of today's quota.
+    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"], keep_row=True)
     for p in await store.photos(ref["id"]):
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
