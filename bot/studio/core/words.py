@@ -96,6 +96,7 @@ HELP = (
     "/portraits – your portraits still kept, to see them again\n"
     "/train – a personal model learned from your photos (optional, with enough photos)\n"
     "/personal – /personal on or off: use your personal model in your orders, or not\n"
+    "/together – a portrait of two people: an invitation to pass on, or yours to answer\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"

@@ -58,7 +58,8 @@ FORGET_STALE = (
 )
 # Every command /help lists (the moderation plugin's three when it is there): issue 22.
 KNOWN_COMMANDS = (
-    "/start /new /photos /done /status /portraits /train /personal /cancel /privacy /forget /help"
+    "/start /new /photos /done /status /portraits /train /personal /together /cancel /privacy "
+    "/forget /help"
 )
 PLUGIN_COMMANDS = ("report", "protect", "unprotect")
 
