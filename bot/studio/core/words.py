@@ -241,14 +241,17 @@ SAME_FACE_ASIDE = (
     "edited (cropped, turned, framed or retouched); it counts once."
 )
 SAME_PICTURE_ASIDE = (
-    "✗ that's the same picture as one I set aside (another person than the rest), at "
-    "another size; it counts once."
+    "✗ that's the same picture as one I set aside (another person than the rest), "
+    "resized, recompressed or mirrored; it counts once."
 )
 
 
 def same_picture(n: int) -> str:
     """A near duplicate (engine/near_duplicate.py) of photo ``n`` of the set."""
-    return f"✗ that's the same picture as photo {n}, at another size; it counts once."
+    return (
+        f"✗ that's the same picture as photo {n}, resized, recompressed or mirrored; "
+        "it counts once."
+    )
 
 
 def leaves_too_few(left: int, minimum: int) -> str:
