@@ -36,6 +36,9 @@ BACK, CANCEL, TYPE_OWN, QUEUE_IT = "◀ Back", "✕ Cancel", "Type my own", "✓
 STALE_BUTTON = "That button is from an earlier message. Here's where we are now:"
 DEAD_BUTTON = "That button doesn't work any more. Here's where we are:"
 WRONG_STEP_BUTTON = "That button doesn't fit this step. Here's where we are:"
+NO_SUCH_BUTTON = (
+    "This step has no “{word}” button: choose one of the buttons, or type your own answer."
+)
 KEPT_DATA = "Good, nothing was deleted."
 TYPE_ANSWER = "Type your answer as a message (up to {max} characters)."
 UNKNOWN_STYLE_BUTTON = "I don't know that style."
@@ -58,7 +61,8 @@ FORGET_STALE = (
 )
 # Every command /help lists (the moderation plugin's three when it is there): issue 22.
 KNOWN_COMMANDS = (
-    "/start /new /photos /pet /done /status /portraits /train /personal /cancel /privacy "
+    "/start /new /photos /pet /done /status /portraits /train /personal /together /cancel "
+    "/privacy "
     "/forget /help"
 )
 PLUGIN_COMMANDS = ("report", "protect", "unprotect")

@@ -14,8 +14,9 @@ DELETE_JOINT = "Delete our portraits"
 RETRY_FOR_BOTH = "↻ Retry (charged to {name})"
 
 NEED_SET_FIRST = (
-    "A portrait together starts from your own ready photo set: send me your photos and "
-    "press Done first, then /together."
+    "A portrait together starts from your own ready photo set: send me your photos if "
+    "you haven't yet, press Done (or /done; photos added since your last order wait for "
+    "it too), then /together again."
 )
 BANNED_INVITER = "Your account is suspended, so you cannot invite anyone."
 NOT_FOUND = (
