@@ -258,3 +258,22 @@ async def test_a_pet_in_the_terminal(
     await until(fake_studio, lambda: "of Mochi: your 4 portraits" in screen.getvalue(), 10)
     assert any((tmp_path / "out").iterdir())  # the portraits, saved where the terminal says
     assert fake_engine.asked[-1].subject == c.Subject.CAT
+
+
+async def test_a_pet_order_on_a_people_only_worker_says_so(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A worker whose model paints people only (SDXL) refuses a pet's order with
+    not_supported: the owner reads why in pet words, not "the studio's model can't do
+    this"; a person's order failing so keeps the usual words."""
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await _cat_ready(studio, fake_engine, chat)
+    for label in SLOTS:
+        await chat.press(label)
+    await chat.press("Square 1:1 (avatars)")
+    fake_engine.fail_next(c.JOB_GENERATE, c.FailureCode.NOT_SUPPORTED, "no pets here")
+    await chat.press("✓ Queue it")
+    said = lambda: [t for t in _sent(studio).texts() if "failed" in t]  # noqa: E731
+    await until(studio, lambda: bool(said()), 10, "the failure")
+    assert "paints people only, not cats or dogs" in said()[-1], said()
+    assert "can't do this" not in said()[-1]
