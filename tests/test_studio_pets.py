@@ -100,7 +100,12 @@ async def test_a_cats_portrait_from_set_to_forget(
     assert "The styles that suit Mochi" in chat.text()
     await chat.send("Professional headshot")
     assert "paints people only" in chat.text()
-    for label in SLOTS:
+    await chat.press(SLOTS[0])
+    assert "What should Mochi wear?" in chat.text(), chat.text()  # asked of the pet
+    assert "What should you wear?" not in chat.text()
+    await chat.press(SLOTS[1])
+    assert "Where is Mochi?" in chat.text() and "Where are you?" not in chat.text()
+    for label in SLOTS[2:]:
         await chat.press(label)
     assert "How should we describe you" not in chat.text()  # a pet is not described
     await chat.press("Square 1:1 (avatars)")

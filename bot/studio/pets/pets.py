@@ -283,6 +283,12 @@ def styles_heading(data: dict[str, Any] | None, any_offered: bool) -> list[str]:
     return [wpt.styles_for(pet[1]) if any_offered else wpt.no_pet_styles()]
 
 
+def slot_question(slot: str, question: str, data: dict[str, Any] | None) -> str:
+    """A wizard step's question: a pet's portrait asks about the pet, not "you"."""
+    pet = sets.chosen_pet(data)
+    return (wpt.pet_question(slot, pet[1]) if pet else None) or question
+
+
 def whose_lines(data: dict[str, Any] | None) -> list[str]:
     """The order summary's "Portrait of: Mochi (cat)" (none for a person's)."""
     pet = sets.chosen_pet(data)

@@ -123,3 +123,16 @@ PACK_PEOPLE_ONLY = "That pack paints people only; choose a style or a pack for p
 
 def styles_for(pet: str) -> str:
     return f"The styles that suit {pet}:"
+
+
+# The wizard's questions that speak to the person (prompts/wizard.toml), asked of a pet.
+_PET_QUESTIONS = {
+    "attire": "What should {name} wear?",
+    "setting": "Where is {name}? (the background)",
+}
+
+
+def pet_question(slot: str, name: str) -> str | None:
+    """A slot's question for a pet's portrait (None: the person's question fits)."""
+    found = _PET_QUESTIONS.get(slot)
+    return found.format(name=name) if found else None
