@@ -329,3 +329,33 @@ async def test_the_partner_retries_charged_to_the_orderer(
     assert second["retry_of"] == 1 and second["partner_user_id"] is not None
     assert second["placement"] == "facing"
     assert "Images today: 8 of 40" in (await ann.send("/status"))[0].text
+
+
+async def test_the_partners_own_photos_while_she_collects_her_cats(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bea starts a set for her cat (the references step collects into it now): Ann's
+    joint order still paints Bea from Bea's own photos, never her cat's set (which her
+    "working set" names)."""
+    seen = capture(fake_engine)
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await bea.send("/pet")
+    await bea.send("Kit")
+    await bea.press("🐱 A cat")
+    assert "Now collecting photos of Kit (cat)" in bea.text()
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    own = await studio.store.person_set(bea_id)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Facing each other")
+    for label in WIZARD:
+        await ann.press(label)
+    [queued] = await ann.press("✓ Queue it")
+    assert "is queued" in queued.text, queued.text
+    await until(studio, lambda: bool(seen), what="the joint order")
+    [req] = seen
+    mine = [p.embedding for p in await studio.store.photos(own["id"], "accepted")]
+    assert [r.embedding.vector for r in req.partner_references] == mine  # Bea's own photos
+    order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
+    assert order["partner_set_id"] == own["id"]
