@@ -359,3 +359,38 @@ async def test_the_partners_own_photos_while_she_collects_her_cats(
     assert [r.embedding.vector for r in req.partner_references] == mine  # Bea's own photos
     order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
     assert order["partner_set_id"] == own["id"]
+
+
+async def test_a_portrait_of_two_after_a_pets_portrait_paints_the_person(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Ann's last portrait was her cat's (the set she works on is the cat's): "Make our
+    portrait" then paints Ann from her own photos, as a person, never her cat."""
+    from test_studio_pets import cat_set
+
+    seen = capture(fake_engine)
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await ann.send("/pet")
+    await ann.send("Mochi")
+    await ann.press("🐱 A cat")
+    await ann.files(cat_set())
+    await ann.press("Done")
+    assert "4 photos of Mochi are ready" in ann.text()
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Facing each other")
+    for label in WIZARD:
+        await ann.press(label)
+    [queued] = await ann.press("✓ Queue it")
+    assert "is queued" in queued.text, queued.text
+    await until(studio, lambda: bool(seen), what="the joint order")
+    [req] = seen
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    own = await studio.store.person_set(ann_id)
+    order = await studio.store.last_order(ann_id)
+    assert (order["set_id"], order["sitter"]) == (own["id"], None)
+    assert req.subject == c.Subject.PERSON and len(req.partner_references) == 4
+    mine = [p.embedding for p in await studio.store.photos(own["id"], "accepted")]
+    assert [r.embedding.vector for r in req.references] == mine
