@@ -282,3 +282,19 @@ async def test_a_pet_order_on_a_people_only_worker_says_so(
     await until(studio, lambda: bool(said()), 10, "the failure")
     assert "paints people only, not cats or dogs" in said()[-1], said()
     assert "can't do this" not in said()[-1]
+
+
+async def test_train_offers_the_persons_own_set_never_a_pets(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """/train right after a pet's set is ready (the set the references step collects into
+    is the pet's) speaks of the person's own photos: a personal model is never learned
+    from a pet's set (nor, then, given to a pet's order)."""
+    fake_studio.settings = fake_studio.settings.model_copy(update={"train_min_photos": 4})
+    chat = Chat(fake_studio, WHO)
+    await _cat_ready(fake_studio, fake_engine, chat)
+    [offer] = await chat.send("/train")
+    assert "send some first" in offer.text, offer.text  # her own set has no photos
+    assert not _labels([offer])
+    [mine] = await chat.send("/personal")
+    assert "Mochi" not in mine.text
