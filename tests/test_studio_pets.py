@@ -298,3 +298,28 @@ async def test_train_offers_the_persons_own_set_never_a_pets(
     assert not _labels([offer])
     [mine] = await chat.send("/personal")
     assert "Mochi" not in mine.text
+
+
+async def test_a_person_keeps_at_most_five_pets_sets(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Each pet's set holds up to max_photos photos: a sixth pet is refused with its
+    reason (the sets are not a way round the photo limit); a known pet is still chosen."""
+    from bot.studio.pets.pets import PETS_MAX
+
+    store, chat = fake_studio.store, Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    for n in range(PETS_MAX):
+        await chat.send("/pet")
+        await chat.send(f"Pet{n}")
+        await chat.press("🐶 A dog")
+        assert f"Now collecting photos of Pet{n} (dog)" in chat.text()
+    await chat.send("/pet")
+    await chat.send("Pet9")
+    assert "the most there is room for" in chat.text(), chat.text()
+    assert "Is Pet9 a cat or a dog?" not in chat.text()
+    uid = (await store.user(WHO.platform, WHO.user_id))["id"]
+    assert len(await store.pet_sets(uid)) == PETS_MAX
+    await chat.send("pet0")  # one of hers, any case
+    assert "Now collecting photos of Pet0 (dog)" in chat.text()

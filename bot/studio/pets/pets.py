@@ -38,6 +38,7 @@ from bot.studio.safety.semantic import typed_refusal
 
 PET_STEP, KIND_STEP, WHOSE_STEP = "pet", "pet_kind", "whose"  # states
 SPECIES = ("cat", "dog")
+PETS_MAX = 5  # pets' sets a person keeps at once (each holds up to max_photos photos)
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -136,6 +137,8 @@ class Pets:
             known = await store.pet_set_named(turn.user["id"], name)
             if known is not None:
                 return await self.collect_into(turn.user, known)
+            if len(await store.pet_sets(turn.user["id"])) >= PETS_MAX:
+                return again(say(wpt.too_many_pets(PETS_MAX)))
             return go(KIND_STEP, {sets.PET_NAME: name})
 
         async def back_to_photos(turn: Turn, _arg: str) -> Outcome:
@@ -173,6 +176,8 @@ class Pets:
             if not name:  # (a session saved without the name): ask it again
                 return go(PET_STEP, {})
             known = await store.pet_set_named(turn.user["id"], name)
+            if known is None and len(await store.pet_sets(turn.user["id"])) >= PETS_MAX:
+                return go(PET_STEP, {}, say(wpt.too_many_pets(PETS_MAX)))
             if known is None:  # the confirmation is recorded with the new set
                 set_id = await store.start_pet_set(turn.user["id"], code, name)
                 known = await store.set_row(set_id)

@@ -53,6 +53,13 @@ def name_too_long(n: int) -> str:
     return f"That's {n} characters; a pet's name of up to {NAME_MAX} characters, please."
 
 
+def too_many_pets(n: int) -> str:
+    return (
+        f"You have {n} pets' photo sets, the most there is room for: choose one of them "
+        "(“new set” there starts its photos again)."
+    )
+
+
 NAME_EMPTY = "Type your pet's name, please."
 
 
