@@ -323,3 +323,20 @@ async def test_a_person_keeps_at_most_five_pets_sets(
     assert len(await store.pet_sets(uid)) == PETS_MAX
     await chat.send("pet0")  # one of hers, any case
     assert "Now collecting photos of Pet0 (dog)" in chat.text()
+
+
+async def test_a_pet_photo_on_a_worker_without_the_pet_models(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A worker without the pet models answers a pet photo's check not_available: the
+    owner reads that pets can't be done now, not "the studio can't do this"."""
+    chat = Chat(fake_studio, WHO)
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.send("/pet")
+    await chat.send("Mochi")
+    await chat.press("🐱 A cat")
+    fake_engine.fail_next(c.JOB_ANALYZE, c.FailureCode.NOT_AVAILABLE, "pet models: gone")
+    await chat.files(cat_set()[:1])
+    assert "can't do pets right now" in chat.text(), chat.text()

@@ -107,7 +107,7 @@ _PET_WORDS: dict[FailureCode, str] = {
         "must run a model that paints pets (FLUX.2 klein) before a pet's portrait can be made"
     ),
     FailureCode.NOT_AVAILABLE: (
-        "the studio can't paint pets right now (its pet models are not installed); "
+        "the studio can't do pets right now (its pet models are not installed); "
         "try again later or ask the operator"
     ),
 }
@@ -117,6 +117,11 @@ def pet_failure(error: str | None) -> str | None:
     """The pet-specific words for a pet order's stored failure (None: the usual words)."""
     code, _params = read(error)
     return _PET_WORDS.get(FailureCode.of(code.value))
+
+
+def pet_failure_words(code: str) -> str:
+    """A pet's job's failure (a photo check of a pet's set) by its code."""
+    return _PET_WORDS.get(FailureCode.of(code)) or failure_words(code)
 
 
 def engine_failure(code: str) -> str:
