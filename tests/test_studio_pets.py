@@ -340,3 +340,21 @@ async def test_a_pet_photo_on_a_worker_without_the_pet_models(
     fake_engine.fail_next(c.JOB_ANALYZE, c.FailureCode.NOT_AVAILABLE, "pet models: gone")
     await chat.files(cat_set()[:1])
     assert "can't do pets right now" in chat.text(), chat.text()
+
+
+async def test_a_pets_name_is_plain_text_of_a_sane_length(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The name is shown in every caption and button: markup a chat would read (a masked
+    link, a spoiler, a mention) is refused with its reason, as is a name too long."""
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.send("/pet")
+    for bad in ("[Mochi](https://example.com)", "||Mochi||", "<@123>", "**Rex**"):
+        await chat.send(bad)
+        assert "simple punctuation" in chat.text(), (bad, chat.text())
+    await chat.send("M" * 41)
+    assert "That's 41 characters" in chat.text()
+    await chat.send("Mr. O'Malley-Smith")
+    assert "Is Mr. O'Malley-Smith a cat or a dog?" in chat.text()

@@ -38,6 +38,9 @@ from bot.studio.safety.semantic import typed_refusal
 
 PET_STEP, KIND_STEP, WHOSE_STEP = "pet", "pet_kind", "whose"  # states
 SPECIES = ("cat", "dog")
+# Characters a chat reads as markup (Discord: bold, spoilers, masked links, mentions,
+# headings; Telegram's Markdown/HTML): a pet's name is shown in every caption and button.
+NAME_MARKUP = frozenset("*_~|`<>[]#@\\")
 PETS_MAX = 5  # pets' sets a person keeps at once (each holds up to max_photos photos)
 
 
@@ -132,6 +135,8 @@ class Pets:
                 return again(say(wpt.NAME_EMPTY))
             if len(name) > wpt.NAME_MAX:
                 return again(say(wpt.name_too_long(len(name))))
+            if any(ch in NAME_MARKUP for ch in name):  # shown in captions and buttons
+                return again(say(wpt.NAME_MARKUP))
             if refusal := await typed_refusal(self.s, turn.user, name):
                 return again(say(refusal))
             known = await store.pet_set_named(turn.user["id"], name)

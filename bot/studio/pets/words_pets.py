@@ -60,6 +60,10 @@ def too_many_pets(n: int) -> str:
     )
 
 
+NAME_MARKUP = (
+    "Please type the name with letters, digits, spaces and simple punctuation "
+    "(no * _ ~ | ` < > [ ] # @ or \\)."
+)
 NAME_EMPTY = "Type your pet's name, please."
 
 
