@@ -358,3 +358,43 @@ async def test_a_pets_name_is_plain_text_of_a_sane_length(
     assert "That's 41 characters" in chat.text()
     await chat.send("Mr. O'Malley-Smith")
     assert "Is Mr. O'Malley-Smith a cat or a dog?" in chat.text()
+
+
+async def test_another_persons_set_is_never_touched(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bob presses Mira's /photos button for her cat's set, and sends the wizard's "whose"
+    and "collect" presses (at his own revision) naming her set: each is refused, Bob's
+    photos still go to his own set and Mira's set is as it was."""
+    from bot.studio.core import buttons as b
+    from bot.studio.pets import buttons as pb
+
+    store, mira = fake_studio.store, Chat(fake_studio, WHO)
+    await _cat_ready(fake_studio, fake_engine, mira)
+    uid = (await store.user(WHO.platform, WHO.user_id))["id"]
+    [mochi] = await store.pet_sets(uid)
+    bob_who = Who("terminal", "bob", "bob-chat", "Bob")
+    bob = Chat(fake_studio, bob_who)
+    await bob.send("/start")
+    await bob.press("I agree")
+    bob_id = (await store.user("terminal", "bob"))["id"]
+    [no] = await bob.send(Press(bob_who, pb.collect(mochi["id"])))
+    assert "That set isn't yours" in no.text
+    await bob.send("/pet")  # the pet step: "collect" an own pet's set
+    session = await store.session(bob_id)
+    assert session is not None
+    await bob.send(Press(bob_who, b.wizard(session.rev, "collect", str(mochi["id"]))))
+    assert "That set isn't yours" in bob.text(), bob.text()
+    await bob.send("Rex")  # a pet of his own, so /new asks whose portrait
+    await bob.press("🐶 A dog")
+    await bob.send("/new")
+    assert "Who is this portrait of?" in bob.text()
+    session = await store.session(bob_id)
+    assert session is not None
+    await bob.send(Press(bob_who, b.wizard(session.rev, "who", str(mochi["id"]))))
+    assert "That set isn't yours" in bob.text(), bob.text()
+    rex = await store.pet_set_named(bob_id, "Rex")
+    assert rex is not None and (await store.current_set(bob_id))["id"] == rex["id"]
+    after = await store.set_row(mochi["id"])
+    assert after is not None and after["status"] == "ready"
+    assert await store.count_photos(mochi["id"]) == 4
