@@ -337,3 +337,29 @@ def test_a_12_megapixel_photo(runtime: Runtime) -> None:
     assert (res.width, res.height) == (4000, 3000)
     assert res.quality["pet_px"] > 1000  # the box in the photo's pixels, not the model's 640
     assert took < 30, took
+
+
+def test_two_pet_jobs_at_once_load_the_models_once(
+    folders: dict[str, Path], data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast queue runs jobs side by side: the first two pet photos of a worker's life
+    load the pet models once (the second waits), not twice (twice the memory)."""
+    import time
+
+    rt = Runtime(pet_settings(folders, data))
+    loads: list[int] = []
+    real = Runtime._load_pets
+
+    def slow(self: Runtime) -> None:
+        loads.append(1)
+        time.sleep(0.3)
+        real(self)
+
+    monkeypatch.setattr(Runtime, "_load_pets", slow)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(rt.require_pets())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(got) == 2 and got[0] is got[1]
