@@ -394,3 +394,39 @@ async def test_a_portrait_of_two_after_a_pets_portrait_paints_the_person(
     assert req.subject == c.Subject.PERSON and len(req.partner_references) == 4
     mine = [p.embedding for p in await studio.store.photos(own["id"], "accepted")]
     assert [r.embedding.vector for r in req.references] == mine
+
+
+async def test_a_pack_from_our_portrait_after_a_pets_portrait_is_the_persons(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """ "Make our portrait" shows the packs too; after a pet's portrait (the set Ann works
+    on is her cat's) a pack chosen there paints Ann from her own photos, as its summary
+    says (no "Portrait of: Mochi"), never her cat."""
+    from test_studio_pets import cat_set
+
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await ann.send("/pet")
+    await ann.send("Mochi")
+    await ann.press("🐱 A cat")
+    await ann.files(cat_set())
+    await ann.press("Done")
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Packs: several looks in one order")
+    await ann.press("LinkedIn headshots")
+    assert "paints people only" not in ann.text(), ann.text()
+    for _ in range(8):  # the pack's open questions, then its summary
+        if any("Queue it" in b.label for r in ann.last for row in r.buttons for b in row):
+            break
+        labels = [b.label for r in ann.last for row in r.buttons for b in row]
+        assert labels, ann.text()
+        await ann.press(labels[0])
+    assert "Portrait of: Mochi" not in ann.text()
+    await ann.press("✓ Queue it")
+    assert "paints people only" not in ann.text(), ann.text()  # (was: her cat's set)
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    order = await studio.store.last_order(ann_id)
+    assert order is not None
+    own = await studio.store.person_set(ann_id)
+    assert (order["set_id"], order["sitter"]) == (own["id"], None)

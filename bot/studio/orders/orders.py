@@ -141,7 +141,7 @@ class Orders:
         ref = await (
             store.person_set(user["id"]) if own else pet_sets.sitting_set(store, user, choices)
         )
-        if not await store.photos(ref["id"], "accepted"):
+        if ref is None or not await store.photos(ref["id"], "accepted"):
             return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
         pet = str(ref["subject"]) if pet_sets.is_pet(ref) else ""
         if pet and not style.pets:  # (chosen before the set changed hands)

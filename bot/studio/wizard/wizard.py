@@ -330,7 +330,7 @@ class Wizard:
         pack = self.chosen_pack(turn.data)
         summary = self.summary(turn.data) if pack is None else ""
         ref = await pet_sets.sitting_set(self.s.store, turn.user, turn.data)  # whose portrait
-        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"] if ref else None):
             summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
             return w.confirm_text(summary, VARIATIONS)
