@@ -159,10 +159,10 @@ class Runtime:
         the job as not_available, saying to run ``sitter models fetch``."""
         from engine.job_errors import FailureCode, Permanent
 
-        if self.pets is None and "pets" not in self._loading:
+        if self.pets is None:
             with self.pets_lock:  # (a second pet job waits for the first one's load)
                 try:
-                    if self.pets is None:
+                    if self.pets is None and "pets" not in self._loading:
                         self.load(("pets",))
                 except (OSError, ValueError) as exc:
                     self.errors.pop("pets", None)  # fetched later, the next pet job loads them
