@@ -51,6 +51,8 @@ class Runtime:
     pets: PetModels | None = None  # the animal detector and embedder (engine/pets/)
     # One pipeline object is not safe to call from two threads at once.
     gpu_lock: threading.Lock = field(default_factory=threading.Lock)
+    # The pet models load on the first pet job; two at once must not load them twice.
+    pets_lock: threading.Lock = field(default_factory=threading.Lock)
     load_seconds: dict[str, float] = field(default_factory=dict)
     errors: dict[str, BaseException] = field(default_factory=dict)
     _loading: set[str] = field(default_factory=set)
@@ -157,12 +159,14 @@ class Runtime:
         the job as not_available, saying to run ``sitter models fetch``."""
         from engine.job_errors import FailureCode, Permanent
 
-        if self.pets is None and "pets" not in self._loading:
-            try:
-                self.load(("pets",))
-            except (OSError, ValueError) as exc:
-                self.errors.pop("pets", None)  # fetched later, the next pet job loads them
-                raise Permanent(FailureCode.NOT_AVAILABLE, f"pet models: {exc}") from None
+        if self.pets is None:
+            with self.pets_lock:  # (a second pet job waits for the first one's load)
+                try:
+                    if self.pets is None and "pets" not in self._loading:
+                        self.load(("pets",))
+                except (OSError, ValueError) as exc:
+                    self.errors.pop("pets", None)  # fetched later, the next pet job loads them
+                    raise Permanent(FailureCode.NOT_AVAILABLE, f"pet models: {exc}") from None
         return self._require("pets", self.pets)
 
     def subject_analyzer(self, subject: Subject, heads: bool = False) -> FaceAnalyzer:

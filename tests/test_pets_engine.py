@@ -316,3 +316,70 @@ def test_the_shell_judges_a_set_with_one_picture_sent_three_times_once(runtime: 
     assert [r.accepted for r in judged] == [False, False, False, True, True]
     assert judged[0].issues[0].problem == P.DIFFERENT_PERSON
     assert "different cat" in judged[0].issues[0].detail
+
+
+def test_pet_models_load_only_for_a_pet_job(folders: dict[str, Path], data: Path) -> None:
+    """No queue lists the pet models (a worker starts as before); a person's photo check
+    leaves them unloaded; the first pet job loads them, once."""
+    from engine.jobs import QUEUE_PARTS
+    from engine.work import WORK
+
+    assert all("pets" not in parts for parts in QUEUE_PARTS.values())
+    rt = Runtime(pet_settings(folders, data)).load(QUEUE_PARTS[c.QUEUE_FAST][:1])  # faces
+    person = c.AnalyzePhotoRequest(photo=png(astronaut()))
+    assert isinstance(WORK[c.JOB_ANALYZE](rt, person, threading.Event()), c.AnalyzePhotoResult)
+    assert rt.pets is None
+    cat = c.AnalyzePhotoRequest(photo=png(chelsea()), subject=c.Subject.CAT)
+    res = WORK[c.JOB_ANALYZE](rt, cat, threading.Event())
+    assert isinstance(res, c.AnalyzePhotoResult) and res.accepted, res
+    loaded = rt.pets
+    assert loaded is not None
+    WORK[c.JOB_ANALYZE](rt, cat, threading.Event())
+    assert rt.pets is loaded
+
+
+def test_a_12_megapixel_photo(runtime: Runtime) -> None:
+    """A phone's 4000x3000 JPEG: the detector's processor shrinks it for the model and the
+    boxes come back in the photo's own pixels (the size bars read those); a couple of
+    seconds on two CPU cores with the tiny models (measured 1.5-2.3 s)."""
+    import time
+
+    from engine.work import WORK
+
+    big = chelsea(1).resize((4000, 3000), Image.Resampling.LANCZOS)
+    buf = io.BytesIO()
+    big.save(buf, "JPEG", quality=92)
+    started = time.monotonic()
+    req = c.AnalyzePhotoRequest(photo=buf.getvalue(), subject=c.Subject.CAT)
+    res = WORK[c.JOB_ANALYZE](runtime, req, threading.Event())
+    took = time.monotonic() - started
+    assert isinstance(res, c.AnalyzePhotoResult) and res.accepted, res
+    assert (res.width, res.height) == (4000, 3000)
+    assert res.quality["pet_px"] > 1000  # the box in the photo's pixels, not the model's 640
+    assert took < 30, took
+
+
+def test_two_pet_jobs_at_once_load_the_models_once(
+    folders: dict[str, Path], data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fast queue runs jobs side by side: the first two pet photos of a worker's life
+    load the pet models once (the second waits), not twice (twice the memory)."""
+    import time
+
+    rt = Runtime(pet_settings(folders, data))
+    loads: list[int] = []
+    real = Runtime._load_pets
+
+    def slow(self: Runtime) -> None:
+        loads.append(1)
+        time.sleep(0.3)
+        real(self)
+
+    monkeypatch.setattr(Runtime, "_load_pets", slow)
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(rt.require_pets())) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(loads) == 1 and len(got) == 2 and got[0] is got[1]

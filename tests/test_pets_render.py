@@ -221,7 +221,7 @@ def test_a_person_only_model_refuses_a_pet_order(folders: dict[str, Path], data:
     )
     with pytest.raises(Permanent) as refused:
         generate(rt, req)
-    assert refused.value.code == c.FailureCode.NOT_AVAILABLE
+    assert refused.value.code == c.FailureCode.NOT_SUPPORTED
 
 
 def _env(folders: dict[str, Path], data: Path) -> dict[str, str]:

@@ -100,7 +100,12 @@ async def test_a_cats_portrait_from_set_to_forget(
     assert "The styles that suit Mochi" in chat.text()
     await chat.send("Professional headshot")
     assert "paints people only" in chat.text()
-    for label in SLOTS:
+    await chat.press(SLOTS[0])
+    assert "What should Mochi wear?" in chat.text(), chat.text()  # asked of the pet
+    assert "What should you wear?" not in chat.text()
+    await chat.press(SLOTS[1])
+    assert "Where is Mochi?" in chat.text() and "Where are you?" not in chat.text()
+    for label in SLOTS[2:]:
         await chat.press(label)
     assert "How should we describe you" not in chat.text()  # a pet is not described
     await chat.press("Square 1:1 (avatars)")
@@ -258,3 +263,138 @@ async def test_a_pet_in_the_terminal(
     await until(fake_studio, lambda: "of Mochi: your 4 portraits" in screen.getvalue(), 10)
     assert any((tmp_path / "out").iterdir())  # the portraits, saved where the terminal says
     assert fake_engine.asked[-1].subject == c.Subject.CAT
+
+
+async def test_a_pet_order_on_a_people_only_worker_says_so(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A worker whose model paints people only (SDXL) refuses a pet's order with
+    not_supported: the owner reads why in pet words, not "the studio's model can't do
+    this"; a person's order failing so keeps the usual words."""
+    studio, chat = fake_studio, Chat(fake_studio, WHO)
+    await _cat_ready(studio, fake_engine, chat)
+    for label in SLOTS:
+        await chat.press(label)
+    await chat.press("Square 1:1 (avatars)")
+    fake_engine.fail_next(c.JOB_GENERATE, c.FailureCode.NOT_SUPPORTED, "no pets here")
+    await chat.press("✓ Queue it")
+    said = lambda: [t for t in _sent(studio).texts() if "failed" in t]  # noqa: E731
+    await until(studio, lambda: bool(said()), 10, "the failure")
+    assert "paints people only, not cats or dogs" in said()[-1], said()
+    assert "can't do this" not in said()[-1]
+
+
+async def test_train_offers_the_persons_own_set_never_a_pets(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """/train right after a pet's set is ready (the set the references step collects into
+    is the pet's) speaks of the person's own photos: a personal model is never learned
+    from a pet's set (nor, then, given to a pet's order)."""
+    fake_studio.settings = fake_studio.settings.model_copy(update={"train_min_photos": 4})
+    chat = Chat(fake_studio, WHO)
+    await _cat_ready(fake_studio, fake_engine, chat)
+    [offer] = await chat.send("/train")
+    assert "send some first" in offer.text, offer.text  # her own set has no photos
+    assert not _labels([offer])
+    [mine] = await chat.send("/personal")
+    assert "Mochi" not in mine.text
+
+
+async def test_a_person_keeps_at_most_five_pets_sets(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Each pet's set holds up to max_photos photos: a sixth pet is refused with its
+    reason (the sets are not a way round the photo limit); a known pet is still chosen."""
+    from bot.studio.pets.pets import PETS_MAX
+
+    store, chat = fake_studio.store, Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    for n in range(PETS_MAX):
+        await chat.send("/pet")
+        await chat.send(f"Pet{n}")
+        await chat.press("🐶 A dog")
+        assert f"Now collecting photos of Pet{n} (dog)" in chat.text()
+    await chat.send("/pet")
+    await chat.send("Pet9")
+    assert "the most there is room for" in chat.text(), chat.text()
+    assert "Is Pet9 a cat or a dog?" not in chat.text()
+    uid = (await store.user(WHO.platform, WHO.user_id))["id"]
+    assert len(await store.pet_sets(uid)) == PETS_MAX
+    await chat.send("pet0")  # one of hers, any case
+    assert "Now collecting photos of Pet0 (dog)" in chat.text()
+
+
+async def test_a_pet_photo_on_a_worker_without_the_pet_models(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A worker without the pet models answers a pet photo's check not_available: the
+    owner reads that pets can't be done now, not "the studio can't do this"."""
+    chat = Chat(fake_studio, WHO)
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.send("/pet")
+    await chat.send("Mochi")
+    await chat.press("🐱 A cat")
+    fake_engine.fail_next(c.JOB_ANALYZE, c.FailureCode.NOT_AVAILABLE, "pet models: gone")
+    await chat.files(cat_set()[:1])
+    assert "can't do pets right now" in chat.text(), chat.text()
+
+
+async def test_a_pets_name_is_plain_text_of_a_sane_length(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The name is shown in every caption and button: markup a chat would read (a masked
+    link, a spoiler, a mention) is refused with its reason, as is a name too long."""
+    chat = Chat(fake_studio, WHO)
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.send("/pet")
+    for bad in ("[Mochi](https://example.com)", "||Mochi||", "<@123>", "**Rex**"):
+        await chat.send(bad)
+        assert "simple punctuation" in chat.text(), (bad, chat.text())
+    await chat.send("M" * 41)
+    assert "That's 41 characters" in chat.text()
+    await chat.send("Mr. O'Malley-Smith")
+    assert "Is Mr. O'Malley-Smith a cat or a dog?" in chat.text()
+
+
+async def test_another_persons_set_is_never_touched(
+    fake_studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bob presses Mira's /photos button for her cat's set, and sends the wizard's "whose"
+    and "collect" presses (at his own revision) naming her set: each is refused, Bob's
+    photos still go to his own set and Mira's set is as it was."""
+    from bot.studio.core import buttons as b
+    from bot.studio.pets import buttons as pb
+
+    store, mira = fake_studio.store, Chat(fake_studio, WHO)
+    await _cat_ready(fake_studio, fake_engine, mira)
+    uid = (await store.user(WHO.platform, WHO.user_id))["id"]
+    [mochi] = await store.pet_sets(uid)
+    bob_who = Who("terminal", "bob", "bob-chat", "Bob")
+    bob = Chat(fake_studio, bob_who)
+    await bob.send("/start")
+    await bob.press("I agree")
+    bob_id = (await store.user("terminal", "bob"))["id"]
+    [no] = await bob.send(Press(bob_who, pb.collect(mochi["id"])))
+    assert "That set isn't yours" in no.text
+    await bob.send("/pet")  # the pet step: "collect" an own pet's set
+    session = await store.session(bob_id)
+    assert session is not None
+    await bob.send(Press(bob_who, b.wizard(session.rev, "collect", str(mochi["id"]))))
+    assert "That set isn't yours" in bob.text(), bob.text()
+    await bob.send("Rex")  # a pet of his own, so /new asks whose portrait
+    await bob.press("🐶 A dog")
+    await bob.send("/new")
+    assert "Who is this portrait of?" in bob.text()
+    session = await store.session(bob_id)
+    assert session is not None
+    await bob.send(Press(bob_who, b.wizard(session.rev, "who", str(mochi["id"]))))
+    assert "That set isn't yours" in bob.text(), bob.text()
+    rex = await store.pet_set_named(bob_id, "Rex")
+    assert rex is not None and (await store.current_set(bob_id))["id"] == rex["id"]
+    after = await store.set_row(mochi["id"])
+    assert after is not None and after["status"] == "ready"
+    assert await store.count_photos(mochi["id"]) == 4

@@ -124,9 +124,21 @@ def test_no_face_found_is_explained_once(tmp_path: Path) -> None:
     services = SimpleNamespace(
         prompts=PromptLibrary.load(), store=SimpleNamespace(media=media), plugin=None
     )
-    base = {"removed_at": None, "path": "p.png", "likeness": None, "threshold": 0.3}
+    from bot.store.rows import Portrait
+
     rows = [
-        {**base, "id": i, "idx": i, "verdict": "no_face" if i < 3 else "passed", "likeness": 0.5}
+        Portrait(
+            id=i,
+            order_id=7,
+            user_id=1,
+            idx=i,
+            seed=i,
+            path="p.png",
+            removed_at=None,
+            likeness=0.5,
+            verdict="no_face" if i < 3 else "passed",
+            threshold=0.3,
+        )
         for i in (1, 2, 3)
     ]
     order = {"id": 7, "style": "watercolor"}

@@ -332,3 +332,104 @@ async def test_the_partner_retries_charged_to_the_orderer(
     assert second["retry_of"] == 1 and second["partner_user_id"] is not None
     assert second["placement"] == "facing"
     assert "Images today: 8 of 40" in (await ann.send("/status"))[0].text
+
+
+async def test_the_partners_own_photos_while_she_collects_her_cats(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bea starts a set for her cat (the references step collects into it now): Ann's
+    joint order still paints Bea from Bea's own photos, never her cat's set (which her
+    "working set" names)."""
+    seen = capture(fake_engine)
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await bea.send("/pet")
+    await bea.send("Kit")
+    await bea.press("🐱 A cat")
+    assert "Now collecting photos of Kit (cat)" in bea.text()
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    own = await studio.store.person_set(bea_id)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Facing each other")
+    for label in WIZARD:
+        await ann.press(label)
+    [queued] = await ann.press("✓ Queue it")
+    assert "is queued" in queued.text, queued.text
+    await until(studio, lambda: bool(seen), what="the joint order")
+    [req] = seen
+    mine = [p.embedding for p in await studio.store.photos(own["id"], "accepted")]
+    assert [r.embedding.vector for r in req.partner_references] == mine  # Bea's own photos
+    order = await studio.store.last_order((await studio.store.user("terminal", "ann"))["id"])
+    assert order["partner_set_id"] == own["id"]
+
+
+async def test_a_portrait_of_two_after_a_pets_portrait_paints_the_person(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Ann's last portrait was her cat's (the set she works on is the cat's): "Make our
+    portrait" then paints Ann from her own photos, as a person, never her cat."""
+    from test_studio_pets import cat_set
+
+    seen = capture(fake_engine)
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await ann.send("/pet")
+    await ann.send("Mochi")
+    await ann.press("🐱 A cat")
+    await ann.files(cat_set())
+    await ann.press("Done")
+    assert "4 photos of Mochi are ready" in ann.text()
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Facing each other")
+    for label in WIZARD:
+        await ann.press(label)
+    [queued] = await ann.press("✓ Queue it")
+    assert "is queued" in queued.text, queued.text
+    await until(studio, lambda: bool(seen), what="the joint order")
+    [req] = seen
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    own = await studio.store.person_set(ann_id)
+    order = await studio.store.last_order(ann_id)
+    assert (order["set_id"], order["sitter"]) == (own["id"], None)
+    assert req.subject == c.Subject.PERSON and len(req.partner_references) == 4
+    mine = [p.embedding for p in await studio.store.photos(own["id"], "accepted")]
+    assert [r.embedding.vector for r in req.references] == mine
+
+
+async def test_a_pack_from_our_portrait_after_a_pets_portrait_is_the_persons(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """ "Make our portrait" shows the packs too; after a pet's portrait (the set Ann works
+    on is her cat's) a pack chosen there paints Ann from her own photos, as its summary
+    says (no "Portrait of: Mochi"), never her cat."""
+    from test_studio_pets import cat_set
+
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    fake_engine.show_pet(cat_set(), "mochi", "cat")
+    await ann.send("/pet")
+    await ann.send("Mochi")
+    await ann.press("🐱 A cat")
+    await ann.files(cat_set())
+    await ann.press("Done")
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Packs: several looks in one order")
+    await ann.press("LinkedIn headshots")
+    assert "paints people only" not in ann.text(), ann.text()
+    for _ in range(8):  # the pack's open questions, then its summary
+        if any("Queue it" in b.label for r in ann.last for row in r.buttons for b in row):
+            break
+        labels = [b.label for r in ann.last for row in r.buttons for b in row]
+        assert labels, ann.text()
+        await ann.press(labels[0])
+    assert "Portrait of: Mochi" not in ann.text()
+    await ann.press("✓ Queue it")
+    assert "paints people only" not in ann.text(), ann.text()  # (was: her cat's set)
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    order = await studio.store.last_order(ann_id)
+    assert order is not None
+    own = await studio.store.person_set(ann_id)
+    assert (order["set_id"], order["sitter"]) == (own["id"], None)

@@ -161,7 +161,7 @@ class _Order:
             from engine.job_errors import FailureCode, Permanent
             from engine.pets.words import NOT_RENDERED
 
-            raise Permanent(FailureCode.NOT_AVAILABLE, NOT_RENDERED)
+            raise Permanent(FailureCode.NOT_SUPPORTED, NOT_RENDERED)
         analyzer = runtime.subject_analyzer(req.subject)
         pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
         refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)

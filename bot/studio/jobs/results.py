@@ -98,7 +98,8 @@ def results_reply(
 
 
 def failure_reply(order: Row) -> Reply:
+    pet = dict(order).get("sitter") and wf.pet_failure(order["error"])  # a pet's order
     return Reply(
-        text=w.order_failed(order["id"], wf.stored_failure(order["error"])),
+        text=w.order_failed(order["id"], pet or wf.stored_failure(order["error"])),
         buttons=((Button(w.TRY_AGAIN_BUTTON, ob.retry(order["id"]), "primary"),),),
     )

@@ -99,6 +99,31 @@ def stored_failure(error: str | None, n: int | None = None) -> str:
     return _FAILURE_WORDS[FailureCode.of(code.value)]
 
 
+# A pet's order the worker can't paint (its model family paints people only, or its pet
+# models are missing): said instead of the generic words, which left the owner guessing.
+_PET_WORDS: dict[FailureCode, str] = {
+    FailureCode.NOT_SUPPORTED: (
+        "the studio's current model paints people only, not cats or dogs; the operator "
+        "must run a model that paints pets (FLUX.2 klein) before a pet's portrait can be made"
+    ),
+    FailureCode.NOT_AVAILABLE: (
+        "the studio can't do pets right now (its pet models are not installed); "
+        "try again later or ask the operator"
+    ),
+}
+
+
+def pet_failure(error: str | None) -> str | None:
+    """The pet-specific words for a pet order's stored failure (None: the usual words)."""
+    code, _params = read(error)
+    return _PET_WORDS.get(FailureCode.of(code.value))
+
+
+def pet_failure_words(code: str) -> str:
+    """A pet's job's failure (a photo check of a pet's set) by its code."""
+    return _PET_WORDS.get(FailureCode.of(code)) or failure_words(code)
+
+
 def engine_failure(code: str) -> str:
     """The ``error`` column's value for an engine's failure code (unknown: UNKNOWN)."""
     return stored(Failure.of(FailureCode.of(code).value))

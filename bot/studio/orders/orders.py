@@ -135,8 +135,13 @@ class Orders:
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
             return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
-        ref = await pet_sets.sitting_set(store, user, choices)  # whose portrait
-        if not await store.photos(ref["id"], "accepted"):
+        # Whose portrait: a portrait of two is of the person (their own set, whichever set
+        # the references step collects into now); else the set the wizard chose.
+        own = partner is not None
+        ref = await (
+            store.person_set(user["id"]) if own else pet_sets.sitting_set(store, user, choices)
+        )
+        if ref is None or not await store.photos(ref["id"], "accepted"):
             return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
         pet = str(ref["subject"]) if pet_sets.is_pet(ref) else ""
         if pet and not style.pets:  # (chosen before the set changed hands)

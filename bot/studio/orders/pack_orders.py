@@ -88,7 +88,7 @@ class PackOrders:
         if any(look.style not in prompts.styles for look in pack.looks):
             return None, _say(wp.PACK_GONE), "style"
         ref = await pet_sets.sitting_set(store, user, choices)  # whose portrait
-        if not await store.photos(ref["id"], "accepted"):
+        if ref is None or not await store.photos(ref["id"], "accepted"):
             return None, _say(wo.REFERENCES_GONE), "references"
         pet = str(ref["subject"]) if pet_sets.is_pet(ref) else ""
         if pet and any(not prompts.styles[look.style].pets for look in pack.looks):

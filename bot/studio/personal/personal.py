@@ -84,7 +84,7 @@ class Personal:
     # --- the offer --------------------------------------------------------------------------
     async def train_command(self, turn: Turn) -> list[Reply]:
         """/train: the offer for the current set (or where the model stands)."""
-        ref = await self.s.store.current_set(turn.user["id"])
+        ref = await self.s.store.person_set(turn.user["id"])
         return [await self.offer(turn.user, ref["id"])]
 
     async def offer(self, user: Row, set_id: int) -> Reply:
@@ -111,7 +111,7 @@ class Personal:
     # --- presses ----------------------------------------------------------------------------
     async def press(self, user: Row, p: PersonalPress) -> list[Reply]:
         if p.kind in (pb.OFFER, pb.AGREE, pb.NOT_NOW):
-            ref = await self.s.store.current_set(user["id"])
+            ref = await self.s.store.person_set(user["id"])
             if ref["id"] != p.id:  # someone else's offer, or one for a set changed since
                 owner = await self.s.store.set_owner(p.id)
                 mine = owner is None or owner == user["id"]
@@ -220,7 +220,7 @@ class Personal:
 
     async def switch_command(self, turn: Turn) -> list[Reply]:
         """/personal on | off (bare: where the model stands)."""
-        ref = await self.s.store.current_set(turn.user["id"])
+        ref = await self.s.store.person_set(turn.user["id"])
         row = await self.s.store.ready_personal(turn.user["id"], ref["id"])
         if row is None:
             return [say(wpm.NO_MODEL)]

@@ -38,6 +38,10 @@ from bot.studio.safety.semantic import typed_refusal
 
 PET_STEP, KIND_STEP, WHOSE_STEP = "pet", "pet_kind", "whose"  # states
 SPECIES = ("cat", "dog")
+# Characters a chat reads as markup (Discord: bold, spoilers, masked links, mentions,
+# headings; Telegram's Markdown/HTML): a pet's name is shown in every caption and button.
+NAME_MARKUP = frozenset("*_~|`<>[]#@\\")
+PETS_MAX = 5  # pets' sets a person keeps at once (each holds up to max_photos photos)
 
 
 def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
@@ -131,11 +135,15 @@ class Pets:
                 return again(say(wpt.NAME_EMPTY))
             if len(name) > wpt.NAME_MAX:
                 return again(say(wpt.name_too_long(len(name))))
+            if any(ch in NAME_MARKUP for ch in name):  # shown in captions and buttons
+                return again(say(wpt.NAME_MARKUP))
             if refusal := await typed_refusal(self.s, turn.user, name):
                 return again(say(refusal))
             known = await store.pet_set_named(turn.user["id"], name)
             if known is not None:
                 return await self.collect_into(turn.user, known)
+            if len(await store.pet_sets(turn.user["id"])) >= PETS_MAX:
+                return again(say(wpt.too_many_pets(PETS_MAX)))
             return go(KIND_STEP, {sets.PET_NAME: name})
 
         async def back_to_photos(turn: Turn, _arg: str) -> Outcome:
@@ -173,6 +181,8 @@ class Pets:
             if not name:  # (a session saved without the name): ask it again
                 return go(PET_STEP, {})
             known = await store.pet_set_named(turn.user["id"], name)
+            if known is None and len(await store.pet_sets(turn.user["id"])) >= PETS_MAX:
+                return go(PET_STEP, {}, say(wpt.too_many_pets(PETS_MAX)))
             if known is None:  # the confirmation is recorded with the new set
                 set_id = await store.start_pet_set(turn.user["id"], code, name)
                 known = await store.set_row(set_id)
@@ -281,6 +291,12 @@ def styles_heading(data: dict[str, Any] | None, any_offered: bool) -> list[str]:
     if pet is None:
         return []
     return [wpt.styles_for(pet[1]) if any_offered else wpt.no_pet_styles()]
+
+
+def slot_question(slot: str, question: str, data: dict[str, Any] | None) -> str:
+    """A wizard step's question: a pet's portrait asks about the pet, not "you"."""
+    pet = sets.chosen_pet(data)
+    return (wpt.pet_question(slot, pet[1]) if pet else None) or question
 
 
 def whose_lines(data: dict[str, Any] | None) -> list[str]:

@@ -51,9 +51,13 @@ async def own_set(store: Store, user: Row, set_id: Any) -> Row | None:
     return row
 
 
-async def sitting_set(store: Store, user: Row, choices: dict[str, Any]) -> Row:
-    """The set an order from these answers paints: the one the wizard chose (``whose``),
-    else the set the person works on (their own unless they chose a pet's)."""
+async def sitting_set(store: Store, user: Row, choices: dict[str, Any]) -> Row | None:
+    """The set an order from these answers paints: the one the wizard chose (``whose``:
+    every way to a pet's style step names its set), else the person's own. Never simply
+    the set the photo step collects into: that may be a pet's while the answers (and the
+    summary) are the person's, e.g. "Make our portrait" or its packs after a pet's order."""
     if WHOSE in choices and (row := await own_set(store, user, choices[WHOSE])) is not None:
         return row
-    return await store.current_set(user["id"])
+    if chosen_pet(choices) is not None:  # a pet chosen, its set gone: nothing to paint
+        return None
+    return await store.person_set(user["id"])

@@ -53,6 +53,17 @@ def name_too_long(n: int) -> str:
     return f"That's {n} characters; a pet's name of up to {NAME_MAX} characters, please."
 
 
+def too_many_pets(n: int) -> str:
+    return (
+        f"You have {n} pets' photo sets, the most there is room for: choose one of them "
+        "(“new set” there starts its photos again)."
+    )
+
+
+NAME_MARKUP = (
+    "Please type the name with letters, digits, spaces and simple punctuation "
+    "(no * _ ~ | ` < > [ ] # @ or \\)."
+)
 NAME_EMPTY = "Type your pet's name, please."
 
 
@@ -123,3 +134,16 @@ PACK_PEOPLE_ONLY = "That pack paints people only; choose a style or a pack for p
 
 def styles_for(pet: str) -> str:
     return f"The styles that suit {pet}:"
+
+
+# The wizard's questions that speak to the person (prompts/wizard.toml), asked of a pet.
+_PET_QUESTIONS = {
+    "attire": "What should {name} wear?",
+    "setting": "Where is {name}? (the background)",
+}
+
+
+def pet_question(slot: str, name: str) -> str | None:
+    """A slot's question for a pet's portrait (None: the person's question fits)."""
+    found = _PET_QUESTIONS.get(slot)
+    return found.format(name=name) if found else None

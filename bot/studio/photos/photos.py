@@ -223,7 +223,9 @@ class Photos:
         if isinstance(result, c.JobFailure):
             await store.delete_photo(photo_id)
             log.warning("photo check failed (%s): %s", result.code, result.message)
-            return words.check_failed(wf.failure_words(result.code))
+            pet = subject != c.Subject.PERSON  # (a worker without the pet models: say so)
+            why = wf.pet_failure_words(result.code) if pet else wf.failure_words(result.code)
+            return words.check_failed(why)
         assert isinstance(result, c.AnalyzePhotoResult)
         for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
             if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):

@@ -46,7 +46,7 @@ class Invitations:
         self.s = services
 
     async def ready(self, user: Row) -> bool:
-        ref = await self.s.store.current_set(user["id"])
+        ref = await self.s.store.person_set(user["id"])
         return ref["status"] == "ready"
 
     async def tell(self, user_id: int | None, reply: Reply) -> bool:

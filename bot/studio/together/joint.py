@@ -66,7 +66,7 @@ async def partner_refusal(
     partner = await s.store.user_by_id(inv["invitee_user_id"])
     if partner is None or partner["banned_at"]:
         return Reply(wt.TOGETHER_ENDED), None
-    ref = await s.store.current_set(partner["id"])
+    ref = await s.store.person_set(partner["id"])
     if ref["status"] != "ready" or not await s.store.photos(ref["id"], "accepted"):
         return Reply(wt.PARTNER_NOT_READY.format(name=name(partner))), None
     if await reach.check_set(s, partner, ref["id"]) is not None:  # protect reaches B too

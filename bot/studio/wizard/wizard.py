@@ -274,7 +274,8 @@ class Wizard:
                 Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
             ]
             own = (Button(w.TYPE_OWN, b.wizard(rev, "own"), "free_text"),)
-            text = w.step_heading(n, total, step.question) + "\n" + w.CHOOSE_OR_TYPE
+            asked = pet_steps.slot_question(step.slot, step.question, turn.data)
+            text = w.step_heading(n, total, asked) + "\n" + w.CHOOSE_OR_TYPE
             return [say(text, *_rows(items, 2), own, self._nav_row(rev))]
 
         async def preset(turn: Turn, arg: str) -> Outcome:
@@ -329,7 +330,7 @@ class Wizard:
         pack = self.chosen_pack(turn.data)
         summary = self.summary(turn.data) if pack is None else ""
         ref = await pet_sets.sitting_set(self.s.store, turn.user, turn.data)  # whose portrait
-        if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
+        if await personal_in_use(self.s.store, turn.user["id"], ref["id"] if ref else None):
             summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
             return w.confirm_text(summary, VARIATIONS)
