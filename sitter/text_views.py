@@ -140,8 +140,9 @@ _ARABIC_FOLD = str.maketrans({
     "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",
     "ی": "ي", "ک": "ك", "ۀ": "ه", "ە": "ه", "ڪ": "ك",
 })  # fmt: skip
-# Clitics written joined to the next word: and, so, with/in, for/to, as, the.
-_ARABIC_PREFIXES = ("وال", "فال", "بال", "كال", "لل", "ال", "و", "ف", "ب", "ل", "ك")
+# Clitics written joined to the next word: and/so, then with/in, for/to, as, the.
+_ARABIC_CONJUNCTIONS = ("و", "ف")
+_ARABIC_PREFIXES = ("بال", "كال", "لل", "ال", "ب", "ل", "ك")
 
 
 def _is_arabic(word: str) -> bool:
@@ -162,13 +163,11 @@ def normalize(text: str) -> str:
 
 def arabic_stem(word: str) -> str:
     """An Arabic word without the clitics joined in front (``والطفل`` -> ``طفل``)."""
-    for _ in range(2):
-        for prefix in _ARABIC_PREFIXES:
+    for prefixes in (_ARABIC_CONJUNCTIONS, _ARABIC_PREFIXES):
+        for prefix in prefixes:
             if word.startswith(prefix) and len(word) - len(prefix) >= 3:
                 word = word[len(prefix) :]
                 break
-        else:
-            break
     return word
 
 
