@@ -247,6 +247,13 @@ class Settings(BaseSettings):
         "Apache-2.0) asked after the semantic screen; empty: not used.",
     )
 
+    # --- languages ----------------------------------------------------------------
+    chat_locale: str = Field(
+        "en",
+        description="The language of group chats, server channels and moderators' chats "
+        "(en, ru, es, pt_BR, ar); each person's own chat speaks their language.",
+    )
+
     # --- observability ------------------------------------------------------------
     metrics_port: int | None = Field(None, description="Prometheus metrics port (none = off).")
     log_level: str = Field("INFO")

@@ -117,7 +117,13 @@ class SitterClient(discord.AutoShardedClient):
         return self._locks.setdefault(str(user_id), asyncio.Lock())
 
     def who(
-        self, user: discord.abc.User, chat_id: int | None, *, private: bool, moderator: bool = False
+        self,
+        user: discord.abc.User,
+        chat_id: int | None,
+        *,
+        private: bool,
+        moderator: bool = False,
+        locale: discord.Locale | None = None,
     ) -> Who:
         return Who(
             platform=PLATFORM,
@@ -126,6 +132,7 @@ class SitterClient(discord.AutoShardedClient):
             name=user.display_name,
             private=private,
             is_moderator=moderator,
+            locale=locale.value if locale is not None else "",
         )
 
     async def is_moderator(self, interaction: discord.Interaction, gs: GuildSettings) -> bool:
@@ -153,13 +160,21 @@ class SitterClient(discord.AutoShardedClient):
         """
         channel_id = interaction.channel_id
         if interaction.guild_id is None:
-            return self.who(interaction.user, channel_id, private=True)
+            return self.who(interaction.user, channel_id, private=True, locale=interaction.locale)
         gs = await self.guilds_store.get(interaction.guild_id)
         moderator = await self.is_moderator(interaction, gs)
         if await self.in_own_chat(interaction):
-            return self.who(interaction.user, channel_id, private=True, moderator=moderator)
+            return self.who(
+                interaction.user,
+                channel_id,
+                private=True,
+                moderator=moderator,
+                locale=interaction.locale,
+            )
         dm = await interaction.user.create_dm()  # opens no conversation; never refused
-        return self.who(interaction.user, dm.id, private=True, moderator=moderator)
+        return self.who(
+            interaction.user, dm.id, private=True, moderator=moderator, locale=interaction.locale
+        )
 
     async def in_own_chat(self, interaction: discord.Interaction) -> bool:
         """True in a DM or the presser's own studio thread: replies can be public there."""
@@ -293,7 +308,7 @@ class SitterClient(discord.AutoShardedClient):
         await interaction.response.defer(ephemeral=True, thinking=True)
         user = interaction.user
         if interaction.guild_id is None:  # /portrait inside the DM itself
-            who = self.who(user, interaction.channel_id, private=True)
+            who = self.who(user, interaction.channel_id, private=True, locale=interaction.locale)
             dm = interaction.channel
             assert isinstance(dm, discord.abc.Messageable)  # a DM takes messages
             async with self._lock(user.id):
@@ -308,7 +323,11 @@ class SitterClient(discord.AutoShardedClient):
         if target is None:
             target = await user.create_dm()
         who = self.who(
-            user, target.id, private=True, moderator=await self.is_moderator(interaction, gs)
+            user,
+            target.id,
+            private=True,
+            moderator=await self.is_moderator(interaction, gs),
+            locale=interaction.locale,
         )
         async with self._lock(user.id):
             replies = await self.ask(Command(who, "start"))

@@ -29,6 +29,7 @@ from bot.studio.core.events import Command, Event, Files, Press, Recipient, Repl
 from bot.terminal import files
 from bot.terminal.lines import LineReader
 from sitter.config import continue_command
+from sitter.i18n import env_locale
 from sitter.visible import visible
 
 PLATFORM = "terminal"
@@ -315,7 +316,7 @@ class TerminalChat:
         user = getpass.getuser() or "you"
         terminal = Terminal(
             self.out_dir,
-            Who(PLATFORM, user, f"terminal:{user}", user),
+            Who(PLATFORM, user, f"terminal:{user}", user, locale=env_locale()),
             stream=out,
             max_bytes=settings.max_upload_bytes,
             max_files=settings.max_files_per_message,

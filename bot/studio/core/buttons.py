@@ -21,7 +21,8 @@ Each family carries what survives a restart:
   (bot/studio/portrait/), ``f:<rev>`` confirm /forget (bot/studio/rights/), ``h`` /
   ``hp`` a kept order's results / the page older than it (bot/studio/history/),
   ``pmo``/``pmy``/``pmn``/``pmc``/``pm1``/``pm0`` a personal model's offer, consent,
-  stop and switch (bot/studio/personal/).
+  stop and switch (bot/studio/personal/), ``lg`` a language of /language
+  (bot/studio/language/).
 - portrait buttons ``p:<variation>:<action>[:<arg>]`` (bot/studio/portrait/buttons.py).
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
@@ -55,6 +56,7 @@ FEATURE_CODECS = (
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
     "bot.studio.personal.buttons",
+    "bot.studio.language.buttons",
 )
 
 

@@ -109,6 +109,7 @@ HELP = (
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"
+    "/language – the language I speak with you\n"
     "/report – report a portrait that uses your face without consent\n"
     "/protect – send a selfie so nobody else can use photos of your face here\n"
     "/unprotect – lift that protection"
