@@ -28,6 +28,7 @@ from bot.discord.guild_settings import (
 )
 from bot.discord.message_keys import MessageKeys
 from bot.discord.sender import DiscordOutbox, Sender
+from bot.discord.translator import CatalogTranslator
 from bot.store.store import Store
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation import offer_place
@@ -105,6 +106,7 @@ class SitterClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.studio.add_outbox(PLATFORM, DiscordOutbox(self, self.sender))
+        await self.tree.set_translator(CatalogTranslator())
         if self.sync_commands != "never":
             from bot.discord.command_sync import sync_if_changed
 

@@ -25,7 +25,9 @@ def commands_digest(tree: Any, application_id: int | None) -> str:
     payload = sorted(
         (c.to_dict(tree) for c in tree.get_commands()), key=lambda d: (d["type"], d["name"])
     )
-    body = json.dumps([application_id, payload], sort_keys=True, default=str)
+    from bot.discord.translator import catalogs_digest
+
+    body = json.dumps([application_id, payload, catalogs_digest()], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 

@@ -9,6 +9,7 @@ from discord import app_commands
 
 from bot.discord.guild_settings import GuildSettings, Place
 from bot.discord.host import ClientHost
+from sitter.i18n import N_
 
 THREADS_NEED_INTENT = (
     "Private threads need the Message Content intent (messages in threads are not "
@@ -76,23 +77,25 @@ def install(client: ClientHost) -> None:
             replies = await client.ask(event)
         await client.answer(interaction, replies)
 
-    @tree.command(name="portrait", description="Open the portrait studio (in your DMs)")
+    @tree.command(name="portrait", description=N_("Open the portrait studio (in your DMs)"))
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def portrait(interaction: discord.Interaction) -> None:
         await client.start_studio(interaction)
 
-    @tree.command(name="sitter-settings", description="Where the studio runs and who moderates")
+    @tree.command(name="sitter-settings", description=N_("Where the studio runs and who moderates"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
-        studio="Where members use the studio",
-        moderator_role="Members with this role handle reports",
-        moderation_channel="Channel where reports are posted",
+        studio=N_("Where members use the studio"),
+        moderator_role=N_("Members with this role handle reports"),
+        moderation_channel=N_("Channel where reports are posted"),
     )
     @app_commands.choices(
         studio=[
-            app_commands.Choice(name="Direct messages", value=Place.DM.value),
-            app_commands.Choice(name="A private thread in the channel", value=Place.THREAD.value),
+            app_commands.Choice(name=N_("Direct messages"), value=Place.DM.value),
+            app_commands.Choice(
+                name=N_("A private thread in the channel"), value=Place.THREAD.value
+            ),
         ]
     )
     async def sitter_settings(
