@@ -168,6 +168,16 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(current()).ngettext(singular, plural, n)
 
 
+def attribute(words: Mapping[str, str], module: str, name: str) -> str:
+    """A words module's sentence constant, translated when read (the module's
+    ``__getattr__``): ``w.AGREE`` is "I agree", or "Согласен" while Russian is spoken."""
+    try:
+        message = words[name]
+    except KeyError:
+        raise AttributeError(f"module {module!r} has no attribute {name!r}") from None
+    return gettext(message)
+
+
 def N_(message: str) -> str:
     """Marks a message for the catalogs where it is defined; translated where used."""
     return message

@@ -25,6 +25,7 @@ from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.face_print import face_print, same_face_picture
 from sitter.fingerprint import same_picture
+from sitter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +73,7 @@ class Photos:
         ref = await self.s.store.current_set(user["id"])
         n = await self.s.store.count_photos(ref["id"])
         waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
-        text = words.ASK_PHOTOS.format(min=settings.min_photos)
+        text = _(words.ASK_PHOTOS).format(min=settings.min_photos)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
