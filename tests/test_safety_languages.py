@@ -112,3 +112,21 @@ def test_the_benchmark_runs_short() -> None:
         timeout=60,
     ).stdout
     assert "corpus    ru" in out and "ms each" in out
+
+
+def test_the_reasons_in_the_catalogs_are_the_files_reasons(screen: Screen) -> None:
+    from bot.studio.safety.words import REASONS
+
+    files = {c.name: c.reason for c in (*screen.categories, *screen.pairs)}
+    assert files == REASONS
+
+
+def test_a_refusal_is_said_in_the_persons_language(screen: Screen) -> None:
+    from sitter import i18n
+
+    verdict = screen.check_order({"attire": "голая"})
+    assert verdict.message.startswith("I can't use “golaya” in your attire. Sitter does not")
+    with i18n.use("ru"):
+        assert verdict.message.startswith("Не могу использовать «golaya» в поле «одежда».")
+    with i18n.use("es"):
+        assert "Sitter no crea imágenes de desnudos" in verdict.message

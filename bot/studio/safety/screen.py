@@ -21,6 +21,7 @@ from typing import Any
 
 from bot.studio.safety.ages import ages
 from bot.studio.safety.languages import extend, load_languages
+from bot.studio.safety.words import refusal
 from sitter.text_views import WORD, Views, is_cjk, normalize, to_latin, views
 
 SAFETY_DIR = Path(__file__).resolve().parents[3] / "prompts" / "safety"
@@ -167,11 +168,7 @@ class Verdict:
         """The sentence to show: what was refused, where, and why."""
         if self.ok:
             return ""
-        where = f" in your {self.slot.replace('_', ' ')}" if self.slot else ""
-        if self.together:
-            what = f"“{self.matched}” together with “{self.together}”"
-            return f"I can't use {what}{where or ' in one order'}. {self.reason}"
-        return f"I can't use “{self.matched}”{where}. {self.reason}"
+        return refusal(self.matched, self.slot, self.reason, self.together)
 
 
 OK = Verdict(ok=True)
