@@ -20,6 +20,7 @@ peak memory.
 
     .venv/bin/python benchmarks/bench_speed.py --config tiny --device cpu --repeats 1
     .venv/bin/python benchmarks/bench_speed.py --config sdxl --dry      # FLOPs/params only
+    .venv/bin/python benchmarks/bench_speed.py --config klein --train --dry  # train step floor
     python3 benchmarks/bench_speed.py --config sdxl --device cuda --ladder   # on a GPU
 
 ``--ladder`` measures the switches one at a time, cumulatively (classic
@@ -449,6 +450,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--peak-tflops", type=float, default=0.0, help="override the floor's rate")
     ap.add_argument("--json", type=Path, help="also write the rows here")
     ap.add_argument("--force", action="store_true", help="allow --config sdxl on a CPU")
+    ap.add_argument(
+        "--train",
+        action="store_true",
+        help="klein / tiny-klein: a personal model's training step (floor; timed unless --dry)",
+    )
+    ap.add_argument("--train-steps", type=int, default=30, help="--train: steps timed")
+    ap.add_argument("--rank", type=int, default=16, help="--train: the LoRA's rank")
     args = ap.parse_args(argv)
     if args.table:
         rows = [r for f in args.table if f.exists() for r in json.loads(f.read_text())]
@@ -468,6 +476,17 @@ def main(argv: list[str] | None = None) -> int:
     side = args.side or side_for(args.config)
     if side % 8:
         ap.error("--side must be a multiple of 8")
+    if args.train:
+        if args.config not in ("klein", "tiny-klein"):
+            ap.error("--train: --config klein or tiny-klein")
+        if args.config == "klein" and device == "cpu" and not args.dry:
+            ap.error("--train --config klein on a CPU: use --dry, or tiny-klein")
+        import bench_train
+
+        rows = bench_train.main(args, device)
+        if args.json:
+            args.json.write_text(json.dumps(rows, indent=2))
+        return 0
     if args.config in ("sdxl", "klein") and device == "cpu" and not args.dry and not args.force:
         ap.error(
             f"{args.config} on a CPU needs tens of GB and hours: "

@@ -14,6 +14,30 @@ seconds per order; then the same per style.
 
 On the tiny models (the default here) it is a smoke test: random weights draw
 noise, so the figures are meaningless, and the output says so.
+
+``--pets cat|dog``: the identities are pets of that species (one sub-folder of photos per
+animal), analysed by the pet checks (engine/pets/: the RT-DETR detector and the DINOv2
+embedder of ``SITTER_PET_DETECTOR`` / ``SITTER_PET_EMBEDDER``, fetched by ``sitter models
+fetch``), rendered as the animal's portraits (the pet wording of prompts/families.toml,
+the lenient pet gate, the colour check). It also prints what the pet bars need:
+
+- the embedding's separation: each photo's similarity to its own animal's other photos
+  and to the other animals' (same species), with the similarity that best splits them
+  (a candidate for ``engine/pets/analyzer.SAME_PET``);
+- per output: its likeness to its own animal and its best likeness to another animal
+  (the margin the gate's bars would need), and the coat's colour drift (delta E, hue
+  distance) against its own references and the other animals' (for
+  ``engine/pets/colour.DRIFT_LIMIT``).
+
+On a GPU box with real weights (for example 10 cats, 5-10 photos each, a folder per cat):
+
+    SITTER_MODEL=black-forest-labs/FLUX.2-klein-4B sitter models fetch
+    .venv/bin/python benchmarks/eval_likeness.py --pets cat --identities ~/cats \
+        --models black-forest-labs/FLUX.2-klein-4B --styles watercolor,oil_painting,pop_art
+
+Then set SAME_PET from the split, the lenient floor from the own-versus-other margin, and
+DRIFT_LIMIT between the own and the other animals' drift, and make the pet gate a
+threshold (engine/pets/render.pet_policy).
 """
 
 from __future__ import annotations
@@ -54,6 +78,8 @@ class Figures:
     copies: int = 0
     attempts: int = 0
     copy_attempts: int = 0
+    drifts: list[float] = field(default_factory=list)  # a pet's coat colour, delta E
+    drift_redone: int = 0  # attempts redone for colour drift
 
     def add(self, result: c.GenerateResult) -> None:
         self.orders += 1
@@ -69,6 +95,9 @@ class Figures:
             self.copy_attempts += int(v.verdict == c.Verdict.COPY)
             if v.likeness is not None:
                 self.scores.append(v.likeness)
+            if v.colour is not None:
+                self.drifts.append(v.colour.drift)
+            self.drift_redone += v.regenerated_for.count(c.Verdict.COLOUR_DRIFT)
 
     def row(self) -> str:
         n = max(self.variations, 1)
@@ -79,10 +108,14 @@ class Figures:
         mean = f"{statistics.fmean(self.scores):.3f}" if self.scores else "  -  "
         median = f"{statistics.median(self.scores):.3f}" if self.scores else "  -  "
         secs = statistics.fmean(self.seconds) if self.seconds else 0.0
+        colour = ""
+        if self.drifts:
+            colour = f" drift {statistics.median(self.drifts):5.1f} redone {self.drift_redone}"
         return (
             f"{self.label:44} {self.orders:6} {mean:>6} {median:>6} {pct(self.faces):>7} "
             f"{pct(self.passed):>7} {pct(self.copies):>7} "
             f"{pct(self.copy_attempts, self.attempts):>7} {self.attempts / n:6.2f} {secs:8.2f}"
+            f"{colour}"
         )
 
 
@@ -112,18 +145,22 @@ def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
     from engine.runtime import Runtime
 
     lib = PromptLibrary.load()
+    subject = c.Subject(args.pets) if args.pets else c.Subject.PERSON
+    pet = args.pets or ""
     styles = [lib.style(s.strip()) for s in args.styles.split(",") if s.strip()]
     people = identities(Path(args.identities), args.people, args.max_photos)
     if not people:
         raise SystemExit(f"no identities (sub-folders of photos) in {args.identities}")
     data_dir = Path(args.data_dir or tempfile.mkdtemp(prefix="sitter-eval-"))
     refs: dict[str, list[c.Reference]] = {}
+    cross: list[tuple[float, float, float, float]] = []
     figures: list[Figures] = []
     any_tiny = False
     for model in [m.strip() for m in args.models.split(",") if m.strip()]:
         settings = load_settings(model=model, face_backend=args.face_backend, data_dir=data_dir)
         started = time.perf_counter()
-        runtime = Runtime(settings).load(("faces", "pipeline", "signer"))
+        pets = ("pets",) if pet else ()
+        runtime = Runtime(settings).load(("faces", *pets, "pipeline", "signer"))
         loaded = runtime.require_pipeline()
         any_tiny |= loaded.tiny
         label = f"{loaded.family}{' (tiny)' if loaded.tiny else ''}: {model}"
@@ -132,7 +169,7 @@ def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
         per_style = {s.key: Figures(f"  [{s.key}]") for s in styles}
         for person, photos in people.items():
             if person not in refs:
-                refs[person], verdicts = analyze(runtime, photos)
+                refs[person], verdicts = analyze(runtime, photos, subject)
                 ok = sum(v["accepted"] for v in verdicts)
                 print(f"  {person}: {ok} of {len(photos)} photos accepted as references")
             if not refs[person]:
@@ -142,7 +179,8 @@ def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
                     base = args.seed + 1000 * k
                     req = c.GenerateRequest(
                         generation_id=f"eval-{person}-{style.key}-{k}",
-                        prompt=style.compose({}),
+                        prompt=style.compose({}, lib.subject(pet=pet)),
+                        reference_prompt=lib.reference_prompt(style.key, {}, pet=pet),
                         negative_prompt=style.negative,
                         style=style.key,
                         params=style.params,
@@ -150,12 +188,104 @@ def evaluate(args: argparse.Namespace) -> tuple[list[Figures], bool]:
                         references=refs[person],
                         max_attempts=args.attempts,
                         gate=style.likeness,
+                        subject=subject,
                     )
                     result = generate(runtime, req)
                     total.add(result)
                     per_style[style.key].add(result)
+                    if pet:
+                        cross.extend(pet_cross(runtime, subject, person, result, refs))
         figures += [total, *per_style.values()]
+        if pet:
+            print_pet_figures(runtime, subject, refs, cross)
     return figures, any_tiny
+
+
+def _split(own: list[float], other: list[float]) -> tuple[float, float]:
+    """(the similarity that best splits own from other, the share it gets right)."""
+    best = (0.5, 0.0)
+    for t in sorted({round(x, 3) for x in own + other}):
+        right = sum(x >= t for x in own) + sum(x < t for x in other)
+        share = right / max(len(own) + len(other), 1)
+        if share > best[1]:
+            best = (t, share)
+    return best
+
+
+def pet_cross(
+    runtime: object, subject: c.Subject, person: str, result: c.GenerateResult, refs: dict
+) -> list[tuple[float, float, float, float]]:
+    """Per output: (likeness to its own animal, best to another, drift to its own
+    references, least drift to another's): what the pet bars must tell apart."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from engine.likeness import score_against
+    from engine.pets.colour import colour_check
+
+    analyzer = runtime.subject_analyzer(subject)  # type: ignore[attr-defined]
+    crops = {
+        k: [Image.open(io.BytesIO(r.face_crop)).convert("RGB") for r in v if r.face_crop]
+        for k, v in refs.items()
+    }
+    vecs = {
+        k: np.stack([np.asarray(r.embedding.vector, np.float32) for r in v])
+        for k, v in refs.items()
+        if v
+    }
+    rows = []
+    for v in result.variations:
+        image = Image.open(io.BytesIO(v.image)).convert("RGB")
+        found = analyzer.detect(image)
+        if not found or found[0].embedding is None or len(vecs) < 2:
+            continue
+        emb, box = found[0].embedding, found[0].box
+        own = score_against(analyzer, emb, vecs[person])
+        other = max(score_against(analyzer, emb, r) for k, r in vecs.items() if k != person)
+        drift_own = colour_check(image, box, crops[person]).drift
+        drift_other = min(colour_check(image, box, crops[k]).drift for k in crops if k != person)
+        rows.append((own, other, drift_own, drift_other))
+    return rows
+
+
+def print_pet_figures(
+    runtime: object, subject: c.Subject, refs: dict, cross: list[tuple[float, float, float, float]]
+) -> None:
+    import numpy as np
+
+    analyzer = runtime.subject_analyzer(subject)  # type: ignore[attr-defined]
+    items = [(k, np.asarray(r.embedding.vector, np.float32)) for k, v in refs.items() for r in v]
+    own = [
+        analyzer.similarity(a, b)
+        for i, (k, a) in enumerate(items)
+        for (j, b) in items[i + 1 :]
+        if k == j
+    ]
+    other = [
+        analyzer.similarity(a, b)
+        for i, (k, a) in enumerate(items)
+        for (j, b) in items[i + 1 :]
+        if k != j
+    ]
+    print(f"\npets ({subject.value}): {len(refs)} animals, {len(items)} accepted photos")
+    if own and other:
+        t, share = _split(own, other)
+        print(
+            f"  photo pairs: same animal median {statistics.median(own):.3f} "
+            f"(min {min(own):.3f}), other animals median {statistics.median(other):.3f} "
+            f"(max {max(other):.3f}); best split {t:.3f} ({100 * share:.1f}% right); "
+            f"SAME_PET now {analyzer.same_person_threshold}"
+        )
+    if cross:
+        cols = list(zip(*cross, strict=True))
+        names = ("likeness to own", "best to another", "drift to own", "least drift to another")
+        for name, col in zip(names, cols, strict=True):
+            print(
+                f"  outputs: {name:24} median {statistics.median(col):.3f} "
+                f"min {min(col):.3f} max {max(col):.3f}"
+            )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -171,6 +301,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--face-backend", default="dlib")
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--data-dir", default=None, help="tiny models and C2PA dev keys (temp)")
+    ap.add_argument(
+        "--pets",
+        choices=["cat", "dog"],
+        default=None,
+        help="the identities are pets of this species (see the module doc)",
+    )
     args = ap.parse_args(argv)
     if not args.identities.is_dir():
         print(f"no identities folder at {args.identities}", file=sys.stderr)

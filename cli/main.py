@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "db": "bot.store.cli:cmd_db",
     "doctor": "cli.doctor:cmd_doctor",
     "generate": "cli.generate:cmd_generate",
+    "train": "cli.train:cmd_train",
     "photos": "engine.cli_photos:cmd_photos",
     "models": "engine.cli_models:cmd_models",
     "audit": "cli.audit:cmd_audit",
@@ -50,7 +51,10 @@ def build_parser() -> argparse.ArgumentParser:
     worker = sub.add_parser("worker", help="run an engine worker (GPU)")
     worker.add_argument("--burst", action="store_true", help="exit when the queues are empty")
     worker.add_argument(
-        "--queues", default="fast,gpu", help="which queues to serve (default: fast,gpu)"
+        "--queues",
+        default=None,
+        help="which queues to serve: fast, gpu, train or a list (default: fast,gpu,train; "
+        "SITTER_TRAIN_MODE=dedicated: fast,gpu, trainers run with --queues train)",
     )
 
     db = sub.add_parser("db", help="database maintenance")
@@ -59,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("doctor", help="check configuration, Redis, database, models and GPU")
 
     gen = sub.add_parser("generate", help="make portraits from a folder of photos, no bot")
-    gen.add_argument("--photos", required=True, help="folder with photos of one person")
+    whose = gen.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--photos", help="folder with photos of one person")
+    whose.add_argument("--pet-photos", help="folder with photos of one pet (with --pet)")
+    gen.add_argument(
+        "--pet", choices=["cat", "dog"], default=None, help="the pet's species (--pet-photos)"
+    )
     what = gen.add_mutually_exclusive_group(required=True)
     what.add_argument("--style", help=_style_help())
     what.add_argument(
@@ -88,11 +97,41 @@ def build_parser() -> argparse.ArgumentParser:
         "--seed", type=int, default=None, help="the first of the four seeds (default: random)"
     )
     gen.add_argument(
+        "--partner-photos",
+        default=None,
+        help="folder with photos of a second person: portraits of the two together "
+        "(the first folder's person on the left)",
+    )
+    gen.add_argument(
+        "--placement",
+        default=None,
+        help="with --partner-photos, how the two stand: side_by_side (default), "
+        "shoulder_to_shoulder, facing or back_to_back",
+    )
+    gen.add_argument(
         "--aspect",
         default=None,
         help="format: 1:1 (square), 4:5 (portrait), 9:16 (story) or 16:9 (landscape); "
         "rendered at the model's own size for it (default: the style's size)",
     )
+
+    gen.add_argument(
+        "--personal",
+        default=None,
+        metavar="FILE",
+        help="a personal model made by `sitter train` (or the bot): used for these portraits",
+    )
+
+    train = sub.add_parser(
+        "train", help="learn a personal model (a LoRA) from a folder of one person's photos"
+    )
+    train.add_argument("--photos", required=True, help="folder with photos of one person")
+    train.add_argument("--out", required=True, help="the file to write (.safetensors)")
+    train.add_argument(
+        "--steps", type=int, default=None, help="training steps (default: the model's, 1000)"
+    )
+    train.add_argument("--rank", type=int, default=16, help="the LoRA's rank (default: 16)")
+    train.add_argument("--seed", type=int, default=0, help="seed (default: 0)")
 
     avatar = sub.add_parser(
         "avatar", help="round avatars (512 and 1024 px) of a portrait, centred on the face"
@@ -118,6 +157,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="check the files as one person's set (default: each file independently)",
     )
     photos.add_argument("--json", action="store_true", help="one JSON object per file")
+    photos.add_argument(
+        "--pet",
+        choices=["cat", "dog"],
+        default=None,
+        help="check the files as a pet's photos (exactly one cat or dog, no person)",
+    )
 
     models = sub.add_parser("models", help="download and verify the configured models")
     models.add_argument("action", choices=["fetch", "verify", "list"], nargs="?", default="list")

@@ -1,5 +1,9 @@
 """``sitter photos check FILE... [--as-set] [--json]``: the bot's photo analysis, from a shell.
 
+With ``--pet cat|dog`` the files are a pet's photos (engine/pets/photos.py): exactly one
+animal of that species, no person, large, sharp and well exposed; ``--as-set`` then
+keeps the animal in most of them.
+
 Exit status: 0 when every file is accepted, 1 otherwise. By default each file is
 checked on its own (any number of people). With ``--as-set`` the files are one
 person's set, judged as the bot judges a set (engine/analysis.judge_as_set): the
@@ -25,9 +29,10 @@ from pathlib import Path
 from engine.analysis import analyze_photo, judge_as_set, minimum_note
 from engine.faces import load_analyzer
 from engine.intake import IntakeLimits
+from engine.pets.photos import analyze_pet_photo, judge_pet_set
 from engine.safety_check import Policy, Screen, load_classifier
 from sitter.config import Settings
-from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult
+from sitter.contract import AnalyzePhotoRequest, AnalyzePhotoResult, Subject
 from sitter.visible import visible
 
 
@@ -75,13 +80,24 @@ def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
         "height": result.height,
         "format": result.format,
         "quality": result.quality,
+        "species": result.species.value if result.species else None,
     }
 
 
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
     as_set = bool(args.as_set)
+    subject = Subject(args.pet) if getattr(args, "pet", None) else Subject.PERSON
     with quiet_decoders():
         analyzer = load_analyzer(settings)
+        pets = None
+        if subject != Subject.PERSON:
+            from engine.pets.models import load_pet_models
+
+            try:
+                pets = load_pet_models(settings)
+            except (OSError, ValueError) as exc:
+                print(f"sitter photos: {exc}", file=sys.stderr)
+                return 2
     limits = IntakeLimits.from_settings(settings)
     safety = Screen(load_classifier(), Policy.from_settings(settings), "reference")
     results: list[AnalyzePhotoResult | str] = []  # a result, or why the file wasn't read
@@ -91,12 +107,18 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
         if data is None:
             results.append(error)
             continue
-        request = AnalyzePhotoRequest(photo=data, filename=path.name)
+        request = AnalyzePhotoRequest(photo=data, filename=path.name, subject=subject)
         with quiet_decoders():
-            results.append(analyze_photo(request, analyzer, limits, safety=safety))
+            if pets is not None:
+                results.append(analyze_pet_photo(request, pets, analyzer, limits, safety=safety))
+            else:
+                results.append(analyze_photo(request, analyzer, limits, safety=safety))
     if as_set:  # the set as a whole, as the bot judges it (not in file order)
         read = [r for r in results if isinstance(r, AnalyzePhotoResult)]
-        judged = iter(judge_as_set(analyzer, read))
+        if pets is not None:
+            judged = iter(judge_pet_set(pets, subject, read))
+        else:
+            judged = iter(judge_as_set(analyzer, read))
         results = [next(judged) if isinstance(r, AnalyzePhotoResult) else r for r in results]
     all_ok = True
     for name, result in zip(args.files, results, strict=True):
@@ -114,7 +136,8 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
             print(json.dumps(row, ensure_ascii=False))
         else:
             verdict = "accepted" if row["accepted"] else "refused"
-            print(f"{visible(name)}: {verdict} (faces: {row['face_count']})")
+            found = f"species: {row.get('species')}" if pets else f"faces: {row['face_count']}"
+            print(f"{visible(name)}: {verdict} ({found})")
             reasons = row["reasons"]
             assert isinstance(reasons, list)  # _row's list of {problem, detail}
             for reason in reasons:

@@ -282,8 +282,17 @@ class PersonGate:
         return Likeness(False, None, True, Verdict.UNCHECKED, None)
 
 
+# A two-person verdict where the picture does not show both people as themselves.
+_NOT_THEIR_FACES = (Verdict.COPY, Verdict.ONE_FACE, Verdict.STRANGER)
+
+
 def rank(lk: Likeness) -> tuple[bool, bool, float]:
-    """Which attempt a variation keeps: accepted first, then a face that is not a copy,
-    then the higher score."""
-    own_face = lk.face_found and lk.verdict != Verdict.COPY
-    return (lk.passed, own_face, lk.score if lk.score is not None else -1.0)
+    """Which attempt a variation keeps: accepted first, then a face that is not a copy
+    (two people: both faces there, neither a stranger nor a copy), then the higher score
+    (two people: the lower of the two, so both must be alike)."""
+    own_face = lk.face_found and lk.verdict not in _NOT_THEIR_FACES
+    score = lk.score if lk.score is not None else -1.0
+    if lk.pair:
+        other = lk.partner.score if lk.partner and lk.partner.score is not None else -1.0
+        score = min(score, other)
+    return (lk.passed, own_face, score)

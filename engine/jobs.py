@@ -17,7 +17,7 @@ from arq import Retry
 from arq.constants import job_key_prefix, result_key_prefix
 from arq.worker import Function, Worker, func
 
-from engine import progress
+from engine import job_context, progress
 from engine.job_errors import (
     MAX_TRIES,
     FailureCode,
@@ -49,11 +49,13 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
     watch = asyncio.create_task(_watch_dropped(ctx, cancel))
     # Live progress (engine/progress.py): current in the work thread, gone when it ends.
     reporter, token = progress.start(ctx) if job in PROGRESS_JOBS else (None, None)
+    bound = job_context.bind(ctx)  # the job id and Redis, for work that needs them
     with bind_order(order), observe_job(job):
         try:
             try:
                 result = await asyncio.to_thread(WORK[job], runtime, req, cancel)
             finally:
+                job_context.unbind(bound)
                 watch.cancel()
                 await progress.stop(reporter, token)
         except asyncio.CancelledError:
@@ -86,7 +88,7 @@ async def run_job(ctx: dict[str, Any], job: str, payload: Any) -> dict[str, Any]
     return result.model_dump()
 
 
-PROGRESS_JOBS = (c.JOB_GENERATE, c.JOB_REFINE)  # jobs that report live progress
+PROGRESS_JOBS = (c.JOB_GENERATE, c.JOB_REFINE, c.JOB_TRAIN)  # jobs that report live progress
 
 # The bot waits for photo checks as they run; their kept results (which carry the
 # uploaded photo as the job's argument) need not outlive that wait.
@@ -158,3 +160,16 @@ QUEUE_JOBS: dict[str, tuple[str, ...]] = {
 QUEUE_PARTS: dict[str, tuple[str, ...]] = {
     q: in_load_order(p for j in JOBS if j.queue == q for p in j.parts) for q in QUEUES
 }
+
+
+def job_timeout(settings: Any, job: str) -> int:
+    """A job's time limit: a personal model's training has its own (SITTER_TRAIN_TIMEOUT_S)."""
+    return int(settings.train_timeout_s if job == c.JOB_TRAIN else settings.job_timeout_s)
+
+
+def default_queues(settings: Any) -> str:
+    """``sitter worker``'s queues when none are named: with SITTER_TRAIN_MODE=shared
+    (the default) it trains too, yielding to orders between steps; with dedicated,
+    trainers are run apart (``sitter worker --queues train``)."""
+    base = f"{c.QUEUE_FAST},{c.QUEUE_GPU}"
+    return f"{base},{c.QUEUE_TRAIN}" if settings.train_mode == "shared" else base

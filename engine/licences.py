@@ -61,6 +61,21 @@ def base_part(settings: Settings) -> Part:
     )
 
 
+def personal_model_part(settings: Settings) -> Part:
+    """A personal model (a LoRA learned on the configured base model) inherits the base
+    model's licence: one on FLUX.2 [klein] 4B (Apache-2.0) is commercial-safe, one on a
+    non-commercial base (klein 9B, FLUX.2 [dev]) is not; an unclear base stays unclear."""
+    base = base_part(settings)
+    return Part(
+        f"personal model on {base.key}",
+        "personal model",
+        base.licence,
+        base.commercial,
+        base.alternative,
+        note="a LoRA learned from one person's photos: its base model's terms apply to it",
+    )
+
+
 # --- the configured combination ---------------------------------------------------------
 def _base_key(settings: Settings) -> str:
     from engine import families
@@ -114,7 +129,25 @@ def licensed_parts(settings: Settings) -> dict[str, list[Part]]:
         "signer": [],
         "text": [],
         "screen": text_screen_parts(settings),
+        "pets": pet_parts(settings),
     }
+
+
+def pet_parts(settings: Settings) -> list[Part]:
+    """The animal detector and embedder (engine/pets/): a Hub repo by the registry, a
+    local folder by its card's licence."""
+    out = []
+    for ref, role in (
+        (settings.pet_detector, "animal detector"),
+        (settings.pet_embedder, "animal embedder"),
+    ):
+        folder = Path(ref).expanduser()
+        out.append(
+            folder_part(folder, role)
+            if folder.is_dir()
+            else PARTS.get(ref) or unknown_part(ref, role)
+        )
+    return out
 
 
 def text_screen_parts(settings: Settings) -> list[Part]:
@@ -143,7 +176,7 @@ def folder_part(folder: Path, role: str) -> Part:
 def configured_parts(settings: Settings) -> list[Part]:
     """Every licensed file this configuration can load, the base model first."""
     by_part = licensed_parts(settings)
-    order = ("pipeline", "faces", "upscaler", "safety", "signer", "text", "screen")
+    order = ("pipeline", "faces", "upscaler", "safety", "signer", "text", "screen", "pets")
     return [p for name in order for p in by_part[name]]
 
 

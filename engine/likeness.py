@@ -23,7 +23,7 @@ import numpy as np
 from PIL import Image
 
 from engine.faces.base import FaceAnalyzer
-from sitter.contract import FailureCode, Reference, Verdict
+from sitter.contract import ColourCheck, FailureCode, Reference, Verdict
 
 TOP_K = 3
 
@@ -45,6 +45,11 @@ class Likeness:
     closest: float | None = None  # the highest similarity to any one reference
     pixels: float | None = None  # the aligned crop's highest correlation with a reference crop
     box: tuple[int, int, int, int] | None = None  # the scored face (the face detail pass's crop)
+    # A two-person order (engine/gate_pair.py): the fields above are the first person's
+    # (or, for a verdict on the whole picture, what was found), ``partner`` the second's.
+    pair: bool = False
+    partner: Likeness | None = None
+    colour: ColourCheck | None = None  # a pet's coat colours against the references'
 
 
 def reference_vectors(

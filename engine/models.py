@@ -24,6 +24,7 @@ from engine.hub_files import (
     verify_safetensors,
 )
 from engine.model_entry import Entry
+from engine.pets.entries import pet_entries
 from sitter.config import FaceBackend, Settings
 
 REALESRGAN_URL = (
@@ -356,4 +357,5 @@ def entries(settings: Settings) -> list[Entry]:
         *_upscaler(settings),
         _safety_model(),
         _text_screen_model(),
+        *pet_entries(settings),
     ]

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     from engine.faces.base import FaceAnalyzer
+    from engine.pets.models import PetModels
     from engine.pipeline.loaded import LoadedPipeline
     from sitter.config import Settings
+    from sitter.contract import Subject
 
 
 @dataclass(frozen=True)
@@ -32,6 +34,7 @@ MODEL_PARTS = (
     ModelPart("text", True, "FLUX.2 [klein]'s tokenizer, for check_prompt (else nothing)"),
     ModelPart("safety", True, "the output safety classifier, open_nsfw (22 MB)"),
     ModelPart("screen", True, "the semantic screen of typed answers, all-MiniLM-L6-v2 (90 MB)"),
+    ModelPart("pets", True, "animal detector (RT-DETR) and embedder (DINOv2) for pet photos"),
     ModelPart("pipeline", False, "the diffusers pipeline and its identity adapter, warmed up"),
     ModelPart("upscaler", False, "Real-ESRGAN x4plus (GPU) or its ncnn build (CPU)"),
 )
@@ -62,6 +65,10 @@ class Models(Protocol):
     def require_pipeline(self) -> LoadedPipeline: ...
 
     def require_analyzer(self) -> FaceAnalyzer: ...
+
+    def require_pets(self) -> PetModels: ...
+
+    def subject_analyzer(self, subject: Subject, heads: bool = False) -> FaceAnalyzer: ...
 
     def require_signer(self) -> Any: ...
 

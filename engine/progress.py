@@ -172,3 +172,15 @@ def on_step_end(pipe: Any, index: int, fallback_steps: int) -> None:
     if _current.get() is not None:
         total = getattr(pipe, "num_timesteps", None) or fallback_steps
         step(index + 1, int(total))
+
+
+def training(done: int, total: int, seconds_left: float | None) -> None:
+    """A personal model's training: ``done`` of ``total`` steps (engine/training/)."""
+    reporter = _current.get()
+    if reporter is not None:
+        reporter.update(
+            stage="train",
+            step=max(0, min(done, total)),
+            steps=max(0, total),
+            seconds_left=None if seconds_left is None else round(max(0.0, seconds_left), 1),
+        )

@@ -40,7 +40,13 @@ def check_prompt(settings: Settings, req: c.CheckPromptRequest) -> c.CheckPrompt
         message = "not checked here"
         return c.CheckPromptResult(fits=True, family=name, tokens=None, limit=None, message=message)
     count, most = limit
-    n = count(family.order_prompt(req.prompt, req.reference_prompt))
+    if req.two_people:  # the wording for two, in the placement that words longest
+        n = max(
+            count(family.together_prompt(req.prompt, req.reference_prompt, placement))
+            for placement in c.Placement
+        )
+    else:
+        n = count(family.order_prompt(req.prompt, req.reference_prompt))
     fits = n <= most
     return c.CheckPromptResult(
         fits=fits,

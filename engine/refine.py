@@ -84,6 +84,10 @@ def as_order(req: c.RefineRequest, portrait: Image.Image, family: Family) -> c.G
         max_attempts=req.max_attempts,
         gate=req.gate,
         protected=req.protected,
+        partner_references=req.partner_references,  # a portrait of two: gated for both
+        placement=req.placement,
+        personal=req.personal,  # the person's own model, as the order had it
+        subject=req.subject,
     )
 
 
@@ -103,7 +107,7 @@ def refine(
     if req.protected:  # as for an order: a face protected since is never painted again
         from engine.identity import protected_references
 
-        refs = [r.embedding for r in req.references]
+        refs = [r.embedding for r in (*req.references, *req.partner_references)]
         if protected_references(runtime.require_analyzer(), refs, req.protected):
             why = "a reference photo shows a face that is protected"
             raise Permanent(c.FailureCode.PROTECTED, why)

@@ -23,7 +23,9 @@ if TYPE_CHECKING:
 
     from engine.faces.base import FaceAnalyzer
     from engine.likeness import Likeness
+    from engine.pets.models import PetModels
     from engine.pipeline.loaded import LoadedPipeline
+    from sitter.contract import Subject
 
 __all__ = ["PARTS", "ModelLoading", "Runtime", "load_analyzer"]  # ModelLoading's old home
 
@@ -46,6 +48,7 @@ class Runtime:
     upscaler: Any = None
     safety: Any = None  # engine.safety_check.Classifier
     text_screen: Any = None  # engine.text_screen.TextScreen (None too when configured off)
+    pets: PetModels | None = None  # the animal detector and embedder (engine/pets/)
     # One pipeline object is not safe to call from two threads at once.
     gpu_lock: threading.Lock = field(default_factory=threading.Lock)
     load_seconds: dict[str, float] = field(default_factory=dict)
@@ -113,6 +116,11 @@ class Runtime:
 
         self.safety = load_classifier()
 
+    def _load_pets(self) -> None:
+        from engine.pets.models import load_pet_models
+
+        self.pets = load_pet_models(self.settings)
+
     def _load_screen(self) -> None:
         from engine.text_screen import load_text_screen
 
@@ -142,6 +150,32 @@ class Runtime:
 
     def require_analyzer(self) -> FaceAnalyzer:
         return self._require("faces", self.analyzer)
+
+    def require_pets(self) -> PetModels:
+        """The pet models; loaded here on the first pet job when the worker did not list
+        them (a worker without pet weights serves people as before). Missing weights fail
+        the job as not_available, saying to run ``sitter models fetch``."""
+        from engine.job_errors import FailureCode, Permanent
+
+        if self.pets is None and "pets" not in self._loading:
+            try:
+                self.load(("pets",))
+            except (OSError, ValueError) as exc:
+                self.errors.pop("pets", None)  # fetched later, the next pet job loads them
+                raise Permanent(FailureCode.NOT_AVAILABLE, f"pet models: {exc}") from None
+        return self._require("pets", self.pets)
+
+    def subject_analyzer(self, subject: Subject, heads: bool = False) -> FaceAnalyzer:
+        """Who the order is about, as a face analyzer: the face backend for a person, the
+        pet analyzer of that species for a cat or a dog (engine/pets/analyzer.py; with
+        ``heads``, its "faces" are the animals' heads: the avatar's centre)."""
+        from sitter.contract import Subject
+
+        if subject == Subject.PERSON:
+            return self.require_analyzer()
+        from engine.pets.analyzer import PetAnalyzer
+
+        return PetAnalyzer(self.require_pets(), subject, heads=heads)
 
     def require_signer(self) -> Any:
         return self._require("signer", self.signer)

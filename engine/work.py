@@ -36,7 +36,8 @@ def _do_generate(rt: Models, req: c.GenerateRequest, cancel: threading.Event) ->
     if req.protected:  # before the pipeline is even imported
         from engine.identity import protected_references
 
-        refs = [r.embedding for r in req.references]
+        # Both people's photos, for a portrait of two (partner_references).
+        refs = [r.embedding for r in (*req.references, *req.partner_references)]
         if protected_references(rt.require_analyzer(), refs, req.protected):
             raise Permanent(
                 FailureCode.PROTECTED,
@@ -56,6 +57,16 @@ def _do_analyze(rt: Models, req: c.AnalyzePhotoRequest, cancel: threading.Event)
     from engine.analysis import analyze_photo
     from engine.intake import IntakeLimits
 
+    if req.subject != c.Subject.PERSON:  # a cat's or a dog's photo (engine/pets/)
+        from engine.pets.photos import analyze_pet_photo
+
+        return analyze_pet_photo(
+            req,
+            rt.require_pets(),
+            rt.require_analyzer(),  # a person in a pet photo is refused by their face
+            IntakeLimits.from_settings(rt.settings),
+            safety=rt.safety_screen("reference"),
+        )
     return analyze_photo(
         req,
         rt.require_analyzer(),
@@ -67,6 +78,10 @@ def _do_analyze(rt: Models, req: c.AnalyzePhotoRequest, cancel: threading.Event)
 def _do_check_set(rt: Models, req: c.CheckSetRequest, cancel: threading.Event) -> c.Message:
     from engine.analysis import check_set
 
+    if req.subject != c.Subject.PERSON:
+        from engine.pets.photos import check_pet_set
+
+        return check_pet_set(req, rt.require_pets())
     return check_set(req, rt.require_analyzer())
 
 
@@ -118,7 +133,7 @@ def _do_label(rt: Models, req: c.LabelRequest, cancel: threading.Event) -> c.Mes
 def _do_avatar(rt: Models, req: c.AvatarRequest, cancel: threading.Event) -> c.Message:
     from engine.avatar import make_avatars
 
-    result = make_avatars(req, rt.require_analyzer(), rt.require_signer())
+    result = make_avatars(req, rt.subject_analyzer(req.subject, heads=True), rt.require_signer())
     for avatar in result.avatars:
         _check_copy(rt, avatar.image, "avatar")
     return result

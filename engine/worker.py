@@ -35,8 +35,10 @@ from engine.jobs import (
     QUEUE_JOBS,
     QUEUE_PARTS,
     chain_after_job_end,
+    default_queues,
     drop_unwanted_result,
     job_function,
+    job_timeout,
     run_job,
 )
 from engine.parts import LIGHT_PARTS
@@ -88,7 +90,9 @@ def worker_options(settings: Settings, queue: str) -> dict[str, Any]:
     if queue not in QUEUE_JOBS:
         raise ValueError(f"unknown queue {queue!r}: use {' or '.join(QUEUE_JOBS)}")
     return {
-        "functions": [job_function(name, settings.job_timeout_s) for name in QUEUE_JOBS[queue]],
+        "functions": [
+            job_function(name, job_timeout(settings, name)) for name in QUEUE_JOBS[queue]
+        ],
         "queue_name": c.queue_name(settings.queue_prefix, queue),
         "redis_settings": redis_settings(settings.redis_url),
         "job_serializer": c.serialize,
@@ -141,9 +145,12 @@ def build_worker(
     *,
     burst: bool = False,
     heartbeat: Heartbeat | None = None,
+    serves: tuple[str, ...] = (),
 ) -> Worker:
+    """``serves``: the process's queues (training yields only beside the gpu queue)."""
     opts = worker_options(settings, queue)
-    worker = SteadyWorker(**opts, burst=burst, ctx={"runtime": runtime, "settings": settings})
+    ctx = {"runtime": runtime, "settings": settings, "serves": serves or (queue,)}
+    worker = SteadyWorker(**opts, burst=burst, ctx=ctx)
     if heartbeat is not None:
         heartbeat.attach(worker)  # claim each job as it starts, release it as it ends
     chain_after_job_end(worker)  # a job dropped while it ran leaves no result behind
@@ -264,14 +271,19 @@ async def run_workers(
             light = tuple(p for p in parts if p in LIGHT_PARTS)
             await asyncio.to_thread(rt.load, light)
         if c.QUEUE_FAST in queues:
-            workers.append(build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat))
+            workers.append(
+                build_worker(settings, c.QUEUE_FAST, rt, burst=burst, heartbeat=beat, serves=queues)
+            )
             tasks.append(asyncio.create_task(workers[-1].async_run()))
-        if c.QUEUE_GPU in queues:
-            if runtime is None:
-                heavy = tuple(p for p in parts if p not in LIGHT_PARTS)
-                await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
-                log.info("models ready: %s", rt.load_seconds)
-            workers.append(build_worker(settings, c.QUEUE_GPU, rt, burst=burst, heartbeat=beat))
+        heavy_queues = [q for q in (c.QUEUE_GPU, c.QUEUE_TRAIN) if q in queues]
+        if heavy_queues and runtime is None:
+            heavy = tuple(p for p in parts if p not in LIGHT_PARTS)
+            await asyncio.to_thread(rt.load, heavy)  # the fast queue already serves
+            log.info("models ready: %s", rt.load_seconds)
+        for queue in heavy_queues:
+            workers.append(
+                build_worker(settings, queue, rt, burst=burst, heartbeat=beat, serves=queues)
+            )
             tasks.append(asyncio.create_task(workers[-1].async_run()))
         await _beat_now(beat)
     except BaseException:
@@ -368,13 +380,14 @@ def limit_threads(n: int) -> None:
 
 
 def cmd_worker(args: argparse.Namespace, settings: Settings) -> int:
-    """``sitter worker [--burst] [--queues fast,gpu]``."""
+    """``sitter worker [--burst] [--queues fast,gpu,train]``."""
     from sitter.observability import configure_logging, start_from_settings
 
-    queues = tuple(q.strip() for q in str(args.queues).split(",") if q)
+    given = args.queues or default_queues(settings)
+    queues = tuple(q.strip() for q in str(given).split(",") if q)
     unknown = [q for q in queues if q not in QUEUE_JOBS]
     if unknown or not queues:
-        print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu or fast,gpu")
+        print(f"unknown queue(s) {', '.join(unknown)}: use fast, gpu, train or a list of them")
         return 2
     configure_logging(settings)
     limit_threads(settings.worker_threads)

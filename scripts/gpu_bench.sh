@@ -27,6 +27,12 @@
 #    "default": quick to compile; MODE=max-autotune-no-cudagraphs is the worker's own
 #    default and a second call), 5 repeats after a warm-up; one table last.
 #        bash scripts/gpu_bench.sh dry      # here, on a CPU: the same steps, tiny models
+#
+# Issue 23: a personal model's training, FLUX.2 [klein] 4B LoRA (rank 16) at 512 px:
+#        run(command="bash scripts/gpu_bench.sh train", carry=[".whl"], timeout_s=600)
+#    the counted floor of one step, then 30 steps of the engine's own training loop
+#    (engine/training/loop.py) on the 4B architecture (random weights, bf16); prints ms
+#    per step and minutes per 1,000 steps (target: 1,000 steps in at most 5 minutes).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 stage="${1:-}"
@@ -84,6 +90,7 @@ both() {  # both DEVICE: SDXL then klein, eager then compiled; the table last
     sdxl=tiny; klein=tiny-klein; extra=(--quality-steps 2); t1=300; t2=200
     "$python" benchmarks/bench_speed.py --config sdxl --dry || exit 5
     "$python" benchmarks/bench_speed.py --config klein --dry || exit 5
+    train cpu || exit 5
   fi
   local reps=${REPEATS:-5}
   local kc=$compile sync=(--sync-check); [ "$device" = cpu ] && kc=trace && sync=()
@@ -102,16 +109,29 @@ both() {  # both DEVICE: SDXL then klein, eager then compiled; the table last
   "$python" benchmarks/bench_speed.py --table "$out/all-sdxl.json" "$out/all-klein.json"
 }
 
+train() {  # train DEVICE: a training step's floor, then the loop timed (tiny on a CPU)
+  local device=$1 out=${OUT:-/tmp/out} python config=klein steps=30
+  python=$(py); [ "$device" = cuda ] && python=python3
+  [ "$device" = cpu ] && config=tiny-klein && steps=3
+  mkdir -p "$out"
+  echo "== train: klein LoRA step floor, then $steps steps of the training loop ($config, $device)"
+  [ "$device" = cpu ] && { "$python" benchmarks/bench_speed.py --config klein --train --dry || return 1; }
+  timeout 500 "$python" benchmarks/bench_speed.py --config "$config" --device "$device" --train \
+    --train-steps "$steps" --json "$out/train.json" 2>&1 | tee "$out/train.log"
+  return "${PIPESTATUS[0]}"
+}
+
 case "$stage" in
   all) install; python3 -c "from diffusers import Flux2KleinPipeline; \
 from transformers import Qwen3ForCausalLM" || { echo "this image's transformers has no Qwen3: \
 add transformers/tokenizers wheels to WHEELS"; exit 6; }; both cuda ;;
   dry) REPEATS=${REPEATS:-1} both cpu ;;
+  train) install; train cuda ;;
   prepare) prepare ;;
   eager) install; bench eager --ladder --compile off --sync-check --repeats 5 ;;
   compile) install; bench compile --compile on --compile-mode default --sync-check --repeats 5 ;;
   compile-max) install; bench compile-max --compile on --compile-mode max-autotune-no-cudagraphs --repeats 5 ;;
   compile-static) install; bench compile-static --compile on --compile-mode default --static-shapes --repeats 5 ;;
   compile-ro) install; bench compile-ro --compile on --compile-mode reduce-overhead --repeats 5 ;;
-  *) echo "usage: $0 prepare|all|dry|eager|compile|compile-static|compile-max|compile-ro"; exit 64 ;;
+  *) echo "usage: $0 prepare|all|dry|train|eager|compile|compile-static|compile-max|compile-ro"; exit 64 ;;
 esac

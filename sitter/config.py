@@ -12,7 +12,7 @@ import logging
 import re
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Self, TypeVar
+from typing import Any, Literal, Self, TypeVar
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -35,15 +35,6 @@ TINY_PREFIX = "tiny-"
 # What `./dev run` sets: the built-in offline model and dlib's face models (no download).
 OFFLINE_ENV = "SITTER_MODEL=tiny-klein SITTER_FACE_BACKEND=dlib"
 TRY_OFFLINE = f"{OFFLINE_ENV} (random weights; what ./dev run uses)"
-
-
-def continue_command(settings: Settings) -> str:
-    """The command that opens the terminal studio again with these models (a bare
-    `sitter chat` uses the real model, which a newcomer has not downloaded)."""
-    chat = ".venv/bin/sitter chat"
-    if settings.is_tiny:  # with ./dev run's models: OFFLINE_ENV's words
-        return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
-    return chat
 
 
 # Apache-2.0 and an identity path (the person's photos as references): issue 12.
@@ -99,6 +90,7 @@ class Settings(BaseSettings):
         description="Images per user per day (0 = no limit): a portrait order is 4, a pack "
         "one per image it paints.",
     )
+    invite_hours: int = Field(24, ge=1, le=720)  # an invitation to a portrait of two, open
     reference_retention_days: int = Field(30, ge=1)
     train_min_photos: int = Field(
         10,
@@ -181,6 +173,19 @@ class Settings(BaseSettings):
         " One worker alone on a CPU box: set it to the number of cores.",
     )
     job_timeout_s: int = Field(600, ge=10)
+    train_mode: Literal["shared", "dedicated"] = Field(
+        "shared",
+        description="Personal-model training (the train queue): shared (every `sitter worker` "
+        "serves it and a training yields between steps while orders wait: the default on "
+        "one GPU) or dedicated (workers serve fast,gpu by default; run trainers with "
+        "`sitter worker --queues train`).",
+    )
+    train_checkpoint_every: int = Field(
+        50, ge=1, le=5000, description="Training steps between checkpoints (kept in Redis)."
+    )
+    train_timeout_s: int = Field(
+        3600, ge=10, description="How long one personal-model training may run."
+    )
     result_ttl_s: int = Field(7 * 24 * 3600, ge=60, description="How long Redis keeps results.")
     poll_delay_s: float = Field(0.05, gt=0, le=5)
     worker_heartbeat_s: float = Field(
@@ -252,6 +257,18 @@ class Settings(BaseSettings):
         "en",
         description="The language of group chats, server channels and moderators' chats "
         "(en, ru, es, pt_BR, ar); each person's own chat speaks their language.",
+    )
+
+    # --- pets (engine/pets/) --------------------------------------------------------
+    pet_detector: str = Field(
+        "PekingU/rtdetr_r18vd",
+        description="Animal detector for pet photos: a Hub repo fetched by `sitter models "
+        "fetch` or a local folder of a transformers RT-DETR (COCO cat/dog/person classes).",
+    )
+    pet_embedder: str = Field(
+        "facebook/dinov2-small",
+        description="Image embedder of the animal's crop (same pet across a set, the pet "
+        "likeness gate): a Hub repo or a local folder of a transformers Dinov2Model.",
     )
 
     # --- observability ------------------------------------------------------------

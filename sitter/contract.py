@@ -133,8 +133,9 @@ from sitter.wire import ALWAYS
 # seconds_left, FailureCode.NOT_SUPPORTED); pets (issue 25: ``subject`` on analysis, set
 # checks, generate, refine and avatar requests, the pet photo problems,
 # AnalyzePhotoResult.species, Verdict.COLOUR_DRIFT, Variation.colour); portraits of two
-# people (issue 24: GenerateRequest.partner_references/placement,
-# Variation.partner_similarity/partner_threshold, Verdict.ONE_FACE/STRANGER).
+# people (issue 24: GenerateRequest and RefineRequest .partner_references/placement,
+# CheckPromptRequest.two_people, Variation.partner_similarity/partner_threshold,
+# Verdict.ONE_FACE/STRANGER).
 CONTRACT_VERSION = 4
 
 # --- job names and queues ----------------------------------------------------------

@@ -25,6 +25,7 @@ from sitter.contract_render import (
     GenerateResult,
     GenerationParams,
     LikenessGate,
+    Placement,
     Reference,
 )
 from sitter.contract_train import PersonalModel
@@ -139,6 +140,10 @@ class RefineRequest(Message):
     personal: Annotated[PersonalModel | None, Since(4)] = None  # the order's personal model
     # The earlier order's subject (a pet: its references are the animal's).
     subject: Annotated[Subject, Since(4)] = Subject.PERSON
+    # A portrait of two people (contract 4): the second person's references and the
+    # placement, as in its GenerateRequest; the outputs are gated for both.
+    partner_references: Annotated[list[Reference], Since(4)] = Field(default_factory=list)
+    placement: Annotated[Placement | None, Since(4)] = None
 
     @model_validator(mode="after")
     def _relight_names_a_light(self) -> RefineRequest:

@@ -125,6 +125,9 @@ class ProtectedMatch(Message):
 class CheckPromptRequest(Message):
     prompt: str
     reference_prompt: str = ""
+    # A portrait of two people (contract 4): counted as the family words it for two, in
+    # its longest placement.
+    two_people: Annotated[bool, Since(4)] = False
 
 
 class CheckPromptResult(Message):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sitter import contract as c
@@ -23,9 +24,18 @@ from sitter import contract as c
 log = logging.getLogger(__name__)
 
 
+class JobStatus(StrEnum):
+    """Where a job is in Redis (arq's keys), as :class:`JobState` says."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    MISSING = "missing"
+
+
 @dataclass(frozen=True)
 class JobState:
-    status: str  # queued, running, done, missing
+    status: str  # a JobStatus: queued, running, done, missing
     position: int | None = None  # 0 = next, among queued jobs of its queue
 
 

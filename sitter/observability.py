@@ -230,7 +230,7 @@ class QueueDepthCollector(Collector):
         )
         up = GaugeMetricFamily("sitter_redis_up", "1 when Redis answered this scrape.")
         try:
-            for queue in (c.QUEUE_FAST, c.QUEUE_GPU):
+            for queue in (c.QUEUE_FAST, c.QUEUE_GPU, c.QUEUE_TRAIN):
                 depth: int = self.client.zcard(c.queue_name(self.prefix, queue))  # type: ignore[assignment]  # redis-py types every command for both clients; this one is sync
                 gauge.add_metric([queue], float(depth))
             up.add_metric([], 1.0)

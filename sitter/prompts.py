@@ -124,7 +124,24 @@ DEFAULT_WORDINGS = {
         "the person in the reference images",
         "keep the same face, facial features, skin tone and hair as in the reference images",
     ),
+    # A pet's portrait (GenerateRequest.subject cat or dog): ``<kind>_<species>``.
+    "text_to_image_cat": Wording("a cat"),
+    "text_to_image_dog": Wording("a dog"),
+    "reference_cat": Wording(
+        "the cat in the reference images",
+        "keep its markings, coat colour and eye colour as in the reference images",
+    ),
+    "reference_dog": Wording(
+        "the dog in the reference images",
+        "keep its markings, coat colour and eye colour as in the reference images",
+    ),
 }
+
+
+def wording_key(kind: str, pet: str = "") -> str:
+    """The families.toml table for ``kind`` (text_to_image, reference) and a pet's species
+    ("" or "person": a person's)."""
+    return f"{kind}_{pet}" if pet and pet != "person" else kind
 
 
 @dataclass
@@ -148,12 +165,18 @@ class PromptLibrary:
     def reference_wording(self) -> Wording:
         return self.wordings["reference"]
 
-    def subject(self, described: str = "") -> str:
-        """{subject} for the text-to-image models: the description, else the plain one."""
-        return described.strip() or self.wordings["text_to_image"].subject
+    def subject(self, described: str = "", pet: str = "") -> str:
+        """{subject} for the text-to-image models: the description, else the plain one
+        (a pet's: "a cat", "a dog")."""
+        return described.strip() or self.wordings[wording_key("text_to_image", pet)].subject
 
-    def reference_prompt(self, style_key: str, answers: dict[str, str], described: str = "") -> str:
-        return self.style(style_key).compose_reference(answers, self.reference_wording, described)
+    def reference_prompt(
+        self, style_key: str, answers: dict[str, str], described: str = "", pet: str = ""
+    ) -> str:
+        """The order for a model that sees the photos: the person's, or with ``pet`` (cat,
+        dog) the animal's ("the cat in the reference images ..., keep its markings ...")."""
+        wording = self.wordings[wording_key("reference", pet)]
+        return self.style(style_key).compose_reference(answers, wording, described)
 
     @classmethod
     def load(cls, folder: Path = PROMPTS_DIR) -> PromptLibrary:
@@ -173,7 +196,8 @@ class PromptLibrary:
         _check_steps_cover(folder / "wizard.toml", steps, styles)
         wordings = _load_wordings(folder / "families.toml")
         described = any(s.kind == SUBJECT_STEP for s in all_steps)
-        _check_reference_length(styles, steps, wordings["reference"], described)
+        for key in (k for k in wordings if k.startswith("reference")):
+            _check_reference_length(styles, steps, wordings[key], described)
         return cls(
             styles=styles, steps=steps, folder=folder, wordings=wordings, all_steps=all_steps
         )
@@ -279,7 +303,7 @@ def _load_wordings(path: Path) -> dict[str, Wording]:
     unknown = set(data) - set(DEFAULT_WORDINGS)
     if unknown:
         raise PromptError(
-            f"{path}: unknown tables {sorted(unknown)}; known: text_to_image, reference"
+            f"{path}: unknown tables {sorted(unknown)}; known: {sorted(DEFAULT_WORDINGS)}"
         )
     out = dict(DEFAULT_WORDINGS)
     for kind, table in data.items():

@@ -137,7 +137,7 @@ def check_set(engine: FakeEngine, req: c.CheckSetRequest) -> c.Message:
 
 
 def generate(engine: FakeEngine, req: c.GenerateRequest) -> c.Message:
-    for r in req.references:
+    for r in [*req.references, *req.partner_references]:  # both people of a joint order
         if any(
             similarity(r.embedding.vector, p.embedding.vector) >= THRESHOLD for p in req.protected
         ):
@@ -148,9 +148,18 @@ def generate(engine: FakeEngine, req: c.GenerateRequest) -> c.Message:
     for seed in req.seeds:
         rng = random.Random(seed)
         im = Image.new("RGB", (64, 64), tuple(rng.randrange(256) for _ in range(3)))
-        ImageDraw.Draw(im).ellipse((16, 12, 48, 52), fill=(230, 190, 160))
+        two = bool(req.partner_references)  # a joint order: two faces, each matched
+        for box in ((4, 16, 30, 50), (34, 16, 60, 50)) if two else ((16, 12, 48, 52),):
+            ImageDraw.Draw(im).ellipse(box, fill=(230, 190, 160))
         out.append(
-            c.Variation(seed=seed, image=_png(im), likeness=0.8, face_found=True, passed=True)
+            c.Variation(
+                seed=seed,
+                image=_png(im),
+                likeness=0.8,
+                face_found=True,
+                passed=True,
+                partner_similarity=0.8 if two else None,
+            )
         )
     return c.GenerateResult(
         generation_id=req.generation_id,

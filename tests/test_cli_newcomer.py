@@ -13,7 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from sitter.config import TRY_OFFLINE, continue_command, load_settings
+from bot.terminal.app import continue_command
+from sitter.config import TRY_OFFLINE, load_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 

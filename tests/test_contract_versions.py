@@ -257,6 +257,38 @@ def test_a_new_bot_works_with_a_contract_1_worker_until_it_uses_new_features() -
     assert c.outdated_engine(c.JobFailure(code="bad_request", message="seeds.0: too big")) is None
 
 
+def test_a_portrait_of_two_never_reaches_an_older_engine_as_one_person() -> None:
+    """Contract 4 (issue 24): an older worker refuses a two-person order (it would paint
+    one person); a contract-3 bot reads the two-person verdicts as the nearest old ones."""
+    two = _new_request(False).model_copy(
+        update={
+            "partner_references": [c.Reference(embedding=_emb(c))],
+            "placement": c.Placement.FACING,
+        }
+    )
+    sent = c.to_wire(two)
+    assert sent["placement"] == "facing" and len(sent["partner_references"]) == 1
+    assert c.parse_request(c.JOB_GENERATE, sent) == two
+    older = _load(2)
+    with pytest.raises(older.ContractError, match="partner_references"):
+        older.parse_request(c.JOB_GENERATE, sent)
+    v = c.Variation(
+        seed=1,
+        image=b"png",
+        likeness=0.6,
+        face_found=True,
+        passed=False,
+        verdict=c.Verdict.ONE_FACE,
+        regenerated_for=[c.Verdict.STRANGER],
+        partner_similarity=0.2,
+        partner_threshold=0.5,
+    )
+    for_v3 = wire.to_wire(v, 3, c.ADDED_VALUES)
+    assert for_v3["verdict"] == "no_face" and for_v3["regenerated_for"] == ["not_alike"]
+    assert "partner_similarity" not in for_v3 and "partner_threshold" not in for_v3
+    assert wire.to_wire(v, 4, c.ADDED_VALUES)["verdict"] == "one_face"
+
+
 # --- newer bot -> this engine (strict), newer engine -> this bot (tolerant) ----------
 def test_a_newer_bots_unknown_field_is_refused_by_the_real_worker_saying_upgrade_workers() -> None:
     import asyncio

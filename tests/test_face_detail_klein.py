@@ -136,8 +136,8 @@ async def test_the_caption_mentions_a_kept_detail_pass(tmp_path) -> None:
                 *detail_columns(d),
             )  # fmt: skip
         first, second = await store.variations(oid)
-        assert (first["detail"], first["detail_gain"]) == ("small_face", 0.07)
+        assert (first.detail, first.detail_gain) == ("small_face", 0.07)
         assert detail_words(first) == " · face retouched (+0.07)"
-        assert second["detail"] == "small_face" and detail_words(second) == ""
+        assert second.detail == "small_face" and detail_words(second) == ""
     finally:
         await store.close()

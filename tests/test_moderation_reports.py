@@ -115,7 +115,7 @@ async def test_report_to_decision_and_back_to_both_people(studio: Studio) -> Non
     results = {r for r in all_media(studio.store) if "/results/" in r or "/upscaled/" in r}
     assert results == set()
     rows = await studio.store.variations(ann["order_id"])
-    assert all(r["removed_at"] and r["path"] is None for r in rows)
+    assert all(r.removed_at and r.path is None for r in rows)
 
     # Both people are told.
     news = outbox(studio).sent[before:]

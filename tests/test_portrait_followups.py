@@ -110,7 +110,7 @@ async def test_vary_and_relight_are_orders_with_their_own_buttons(
     labels = [btn.label for row in varied.buttons for btn in row]
     assert {"Upscale 1", "Label 4", "More 3…"} <= set(labels)
     child = await store.order(2)
-    assert child["kind"] == "vary" and child["parent_variation_id"] == first["id"]
+    assert child["kind"] == "vary" and child["parent_variation_id"] == first.id
     assert [j for j, _ in fake_engine.ran].count(c.JOB_REFINE) == 1
 
     [menu] = await chat.press("More 2…", [results])
@@ -151,7 +151,7 @@ async def test_another_persons_and_stale_presses_are_refused(fake_studio: Studio
     bob = Chat(studio, BOB)
     await bob.send("/start")
     await bob.press("I agree")
-    vid = (await studio.store.variations(1))[0]["id"]
+    vid = (await studio.store.variations(1))[0].id
     for data in (b.item("m", vid), b.item("a", vid), pb.portrait(vid, "vary", "subtle")):
         [r] = await bob.send(Press(BOB, data))
         assert r.text == "This portrait belongs to someone else.", r.text
@@ -177,7 +177,7 @@ async def test_forget_deletes_avatars_and_vary_portraits(fake_studio: Studio) ->
     store = studio.store
     avatar = await store.variation_job(1, "avatar")
     paths = [avatar["path"], *json.loads(avatar["more_paths"])]
-    relit = [v["path"] for v in await store.variations(2)]
+    relit = [v.path for v in await store.variations(2)]
     raw = {f"file {p}": store.media.path(p).read_bytes()[-64:] for p in paths + relit}
     assert len(raw) == 6
     await chat.send("/forget")
@@ -230,7 +230,7 @@ async def test_the_retention_sweep_deletes_avatars_and_vary_portraits(fake_studi
     store = studio.store
     avatar = await store.variation_job(1, "avatar")
     files = [avatar["path"], *json.loads(avatar["more_paths"])]
-    files += [v["path"] for v in await store.variations(2)]
+    files += [v.path for v in await store.variations(2)]
     assert all(store.media.path(p).exists() for p in files) and len(files) == 6
     for table in ("orders", "variations"):
         await store.run(

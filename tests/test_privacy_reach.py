@@ -115,7 +115,7 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
         what="the retry delivered",
     )
     retry_vars = await store.variations(retry_id)
-    [up] = await studio.handle(Press(ANN, b.item("u", retry_vars[0]["id"])))
+    [up] = await studio.handle(Press(ANN, b.item("u", retry_vars[0].id)))
     assert "Upscaling #1" in up.text
     await until(
         studio,
@@ -127,7 +127,7 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     assert (await _photos(studio, CAROL, "obama/3.jpg", "obama/4.jpg")).count("✓ accepted") == 2
 
     # Bob reports a portrait of the FIRST order; Mia protects the face.
-    v1 = (await store.variations(first["id"]))[0]["id"]
+    v1 = (await store.variations(first["id"]))[0].id
     await studio.handle(Press(BOB, f"rep:{v1}:me"))
     [done] = await studio.handle(Press(MIA, "mod:1:pro"))
     assert "8 portraits removed" in done.text, done.text  # both orders' portraits
@@ -135,13 +135,13 @@ async def test_protect_reaches_retries_copies_and_other_accounts(studio: Studio)
     # The retry's portraits and the upscaled copy are gone, rows marked, files deleted.
     for oid in (first["id"], retry_id):
         rows = await store.variations(oid)
-        assert rows and all(r["removed_at"] and r["path"] is None for r in rows), oid
+        assert rows and all(r.removed_at and r.path is None for r in rows), oid
     assert await store.one("SELECT 1 FROM variation_jobs") is None
     ann_id = (await store.user("terminal", "ann"))["id"]
     kinds = {p.parent.name for p in store.media.user_dir(ann_id).rglob("*") if p.is_file()}
     assert kinds == set(), kinds
     # Upscale on a retry portrait is refused now.
-    [again] = await studio.handle(Press(ANN, b.item("u", retry_vars[1]["id"])))
+    [again] = await studio.handle(Press(ANN, b.item("u", retry_vars[1].id)))
     assert again.text == "That portrait was removed."
     audit = await store.one(
         "SELECT detail FROM moderation_actions WHERE action = 'remove_images' ORDER BY id"
@@ -369,12 +369,12 @@ async def test_protect_reaches_portraits_another_account_already_has(studio: Stu
     carol_order = await _delivered(studio, CAROL, "carol-chat")
     carol_id = (await store.user("terminal", "carol"))["id"]
     carol_vars = await store.variations(carol_order)
-    assert len(carol_vars) == 4 and all(v["path"] for v in carol_vars)
+    assert len(carol_vars) == 4 and all(v.path for v in carol_vars)
 
     # Bob, who reports "it's me", has his own photo of the face: his stays.
     await _consent(studio, BOB)
     assert "✓ accepted" in await _photos(studio, BOB, "obama/1.jpg")
-    v1 = (await store.variations(ann_order))[0]["id"]
+    v1 = (await store.variations(ann_order))[0].id
     await studio.handle(Press(BOB, f"rep:{v1}:me"))
     [done] = await studio.handle(Press(MIA, "mod:1:pro"))
     print("\n" + done.text)
@@ -385,14 +385,14 @@ async def test_protect_reaches_portraits_another_account_already_has(studio: Stu
 
     # Carol's portraits: rows marked, files gone; /portraits has none; Upscale refused.
     rows = await store.variations(carol_order)
-    assert all(r["removed_at"] and r["path"] is None for r in rows), [dict(r) for r in rows]
+    assert all(r.removed_at and r.path is None for r in rows), rows
     files = [p for p in store.media.user_dir(carol_id).rglob("*") if p.is_file()]
     assert files == [], files
     shown = await studio.handle(Command(CAROL, "portraits"))
     listing = "\n".join(r.text for r in shown)
     line = next(x for x in listing.splitlines() if f"#{carol_order} " in x)
     assert line.endswith(", 0 portraits") and not any(r.images for r in shown), listing
-    [again] = await studio.handle(Press(CAROL, b.item("u", carol_vars[0]["id"])))
+    [again] = await studio.handle(Press(CAROL, b.item("u", carol_vars[0].id)))
     assert again.text == "That portrait was removed.", again.text
     photos = await store.all(
         "SELECT status, embedding FROM reference_photos WHERE user_id = ?", carol_id

@@ -261,7 +261,7 @@ async def test_platform_down_delivers_later(studio: Studio) -> None:
     await done()
     assert not outbox.sent
     assert (await studio.store.variations(order["id"])) and all(
-        studio.store.media.path(v["path"]).is_file()
+        studio.store.media.path(v.path).is_file()
         for v in await studio.store.variations(order["id"])
     )
     outbox.fail = False

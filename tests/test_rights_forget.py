@@ -90,7 +90,7 @@ async def test_purge_by_a_moderator_deletes_every_reference_photo(studio: Studio
     assert left == []  # refs, crops, results and the upscaled copy are all gone
     # What stays is the record: the order and its rows, marked removed.
     rows = await store.variations(ann["order_id"])
-    assert len(rows) == 4 and all(r["removed_at"] for r in rows)
+    assert len(rows) == 4 and all(r.removed_at for r in rows)
     actions = [(a, d) for _, a, d in await audit_actions(store)]
     assert actions[1] == (
         "remove_images",
@@ -236,7 +236,7 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
         fingerprints = {f"fingerprint {i}": p["fingerprint"] for i, p in enumerate(photos)}
         assert all(fingerprints.values())
         for v in await store.variations(ann["order_id"]):
-            terminal.save(store.media.path(v["path"]))  # the terminal's copies
+            terminal.save(store.media.path(v.path))  # the terminal's copies
         assert len(list(out.iterdir())) == 4
         # A pack order: one look painted (its portrait in the store), one queued (no
         # painter: its request holds the reference crops), what she typed in both.
@@ -310,14 +310,14 @@ async def test_after_a_purge_and_a_forget_nothing_of_the_person_is_anywhere(
             store.media.put(uid, "avatars", b"avatar-5521-" + bytes([n]) * 96, "png")[0]
             for n in (1, 2)
         ]
-        vj = await store.create_variation_job(v1["id"], uid, "avatar")
+        vj = await store.create_variation_job(v1.id, uid, "avatar")
         await store.set_variation_job(
             vj, status="delivered", path=avatars[0], more_paths=json.dumps(avatars[1:])
         )
         light = {"lighting": "tangerine lantern glow", "strength": "subtle"}
         child = await store.create_order(
             uid, None, platform, chat, "watercolor", light, "tangerine lantern glow", "", {}, [7],
-            kind="relight", parent_variation_id=v1["id"], refine=light,
+            kind="relight", parent_variation_id=v1.id, refine=light,
         )  # fmt: skip
         relit, sha = store.media.put(uid, "results", b"relit-5521-" + bytes(96), "png")
         await store.add_variation(child, uid, 1, 7, relit, sha, 0.8, True, True, 1)

@@ -141,5 +141,7 @@ async def test_an_orders_portraits_are_typed_like_one_portrait(store: Store) -> 
         assert (v.id, v.idx, v.path, v.kept) == (row["id"], row["idx"], row["path"], True)
         assert likeness_words(v) == likeness_words(row) and "needed 0.50" in likeness_words(v)
         assert detail_words(v) == detail_words(row) != ""
-    with pytest.raises(KeyError):
-        portraits[0]["no_such_column"]  # the rows' old access, kept for jobs/, still strict
+    with pytest.raises(TypeError):  # the rows' old access is gone: attributes only (typed)
+        portraits[0]["no_such_column"]  # type: ignore[index]
+    with pytest.raises(TypeError):
+        portraits[0]["id"]  # type: ignore[index]

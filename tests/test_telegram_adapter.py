@@ -55,6 +55,9 @@ class Recorder:
     def add_outbox(self, platform: str, outbox: object) -> None:
         self.outboxes[platform] = outbox
 
+    def add_invite_link(self, platform: str, link: object) -> None:
+        self.links = {platform: link}
+
     async def handle(self, event: Event) -> list[Reply]:
         self.events.append(event)
         if self.next_replies is not None:

@@ -22,6 +22,7 @@ from test_robust_orders import WHO, _placed_order
 
 from bot.store.codes import Shown
 from bot.studio.core.core import Studio
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.words_progress import progress_words
 from sitter import contract as c
 from sitter import events
@@ -266,7 +267,6 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     import aiosqlite
 
     from bot.store.migrate import MIGRATIONS_DIR, migrate
-    from bot.studio.core import words
     from bot.studio.jobs.results import failure_reply
     from bot.studio.portrait.followups import final_words
 
@@ -303,7 +303,7 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     assert list(rows.values()) == list(sentences.values())
     for n, sentence in enumerate(sentences, 1):
         text = failure_reply({"id": n, "error": rows[n]}).text
-        shown = sentence if rows[n] != "unknown" else words.failure_words("unknown")
+        shown = sentence if rows[n] != "unknown" else wf.failure_words("unknown")
         assert shown in text and "CUDA" not in text, text
     # A pack's look, a withheld copy and an avatar refusal keep what they meant.
     looks = {
@@ -336,7 +336,7 @@ async def test_old_rows_with_sentences_become_codes_and_are_shown_in_words(
     await db.close()
     assert got == list(looks.values())
     vj = {"method": "refused"}
-    assert final_words({**vj, "error": got[1]}, 3) == words.copy_withheld(3)
+    assert final_words({**vj, "error": got[1]}, 3) == wf.copy_withheld(3)
     said = final_words({**vj, "error": got[2]}, 2)
     assert "I can't find a face in it to centre an avatar on" in said and "#2" in said
     assert final_words({**vj, "error": got[3]}, 2) == "that portrait was removed"

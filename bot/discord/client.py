@@ -39,6 +39,7 @@ UNKNOWN_BUTTON = (
     "That button no longer works (it is from an older version of Sitter). "
     "Use /portrait to start again, or the buttons on my latest message."
 )
+TOGETHER_NO_BOTS = "Bots have no photos: invite a person."
 
 PLATFORM = "discord"
 DMS_CLOSED = 50007  # Discord's "Cannot send messages to this user"
@@ -303,6 +304,32 @@ class SitterClient(discord.AutoShardedClient):
             await interaction.response.send_message(UNKNOWN_BUTTON, ephemeral=True)
         except discord.HTTPException as exc:
             log.warning("answering an unknown component failed: %s", exc)
+
+    # --- /together ----------------------------------------------------------------------------
+    async def invite_member(self, interaction: discord.Interaction, member: discord.User) -> None:
+        """A member of this server invited to a portrait together: the core sends the
+        invitation to their DMs; the inviter's answer comes in their own DM."""
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        user = interaction.user
+        if member.bot:
+            await interaction.followup.send(TOGETHER_NO_BOTS, ephemeral=True)
+            return
+        try:
+            mine, theirs = await user.create_dm(), await member.create_dm()
+        except discord.HTTPException as exc:
+            log.warning("opening DMs for an invitation failed: %s", exc)
+            await interaction.followup.send(DELIVERY_FAILED, ephemeral=True)
+            return
+        who = self.who(user, mine.id, private=True)
+        args = f"member {member.id} {theirs.id} {member.display_name}"
+        async with self._lock(user.id):
+            replies = await self.ask(Command(who, "together", args))
+            try:
+                await self.deliver(mine, replies, DEFAULT_FILE_LIMIT)
+            except discord.HTTPException as exc:
+                log.warning("answering /together for %s failed: %s", user.id, exc)
+        text = " ".join(r.text for r in replies)[:1900] or DELIVERY_FAILED
+        await interaction.followup.send(text, ephemeral=True)
 
     # --- /portrait --------------------------------------------------------------------------
     async def start_studio(self, interaction: discord.Interaction) -> None:

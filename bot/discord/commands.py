@@ -1,4 +1,5 @@
-"""Slash commands: ``/portrait`` (anyone) and ``/sitter-settings`` (manage server)."""
+"""Slash commands: ``/portrait`` and ``/together`` (anyone), ``/sitter-settings`` (manage
+server)."""
 
 from __future__ import annotations
 
@@ -81,6 +82,12 @@ def install(client: ClientHost) -> None:
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def portrait(interaction: discord.Interaction) -> None:
         await client.start_studio(interaction)
+
+    @tree.command(name="together", description=N_("Invite a member to a portrait of you both"))
+    @app_commands.guild_only()
+    @app_commands.describe(member=N_("Who to invite (they answer in their own DMs)"))
+    async def together(interaction: discord.Interaction, member: discord.User) -> None:
+        await client.invite_member(interaction, member)
 
     @tree.command(name="sitter-settings", description=N_("Where the studio runs and who moderates"))
     @app_commands.guild_only()

@@ -58,6 +58,16 @@ class TrainingStatus(StrEnum):
 
 
 IN_FLIGHT = (OrderStatus.QUEUED, OrderStatus.RUNNING)
+TOLD = (OrderStatus.DONE, OrderStatus.FAILED)  # finished: told to its owner, once
+
+
+def sql_in(*members: StrEnum) -> str:
+    """``('queued', 'running')``: codes for SQL's ``IN``, from the enums alone."""
+    return "(" + ", ".join(f"'{m.value}'" for m in members) + ")"
+
+
+ACTIVE_SQL = sql_in(*IN_FLIGHT)  # an order or a look queued or running (same codes)
+TOLD_SQL = sql_in(*TOLD)  # an order or a follow-up done or failed (same codes)
 
 
 class Failure(StrEnum):

@@ -4,6 +4,9 @@ the pages of /portraits (their finished orders, newest first)."""
 from __future__ import annotations
 
 from bot.store.base import Db, Row
+from bot.store.codes import OrderStatus, sql_in
+
+_SHOWN = sql_in(OrderStatus.DONE, OrderStatus.DELIVERED)  # orders whose portraits were made
 
 
 class History(Db):
@@ -42,7 +45,7 @@ class History(Db):
         return await self.all(
             "SELECT o.*, (SELECT COUNT(*) FROM variations v WHERE v.order_id = o.id "
             "AND v.removed_at IS NULL AND v.path IS NOT NULL) AS shown FROM orders o "
-            "WHERE o.user_id = ? AND o.status IN ('done', 'delivered') AND o.created_at >= ? "
+            f"WHERE o.user_id = ? AND o.status IN {_SHOWN} AND o.created_at >= ? "
             "AND o.id < ? ORDER BY o.id DESC LIMIT ?",
             user_id,
             since_iso,

@@ -7,11 +7,20 @@ from collections.abc import Sequence
 from typing import Any
 
 from bot.store.base import Db, Row, marks, now_iso
-from bot.store.codes import Shown
+from bot.store.codes import (
+    ACTIVE_SQL,
+    IN_FLIGHT,
+    TOLD,
+    TOLD_SQL,
+    FollowUpStatus,
+    OrderStatus,
+    Shown,
+    sql_in,
+)
 from bot.store.rows import Portrait
 
-ACTIVE_ORDER = ("queued", "running")
-FOLLOWED_ORDER = ("queued", "running", "done", "failed")
+ACTIVE_ORDER = tuple(IN_FLIGHT)
+FOLLOWED_ORDER = (*IN_FLIGHT, *TOLD)
 
 
 class Orders(Db):
@@ -79,7 +88,7 @@ class Orders(Db):
             raise ValueError(f"cannot finish an order with {sorted(fields)}")
         cols = ", ".join(f"{k} = ?" for k in fields)
         changed = await self.run(
-            f"UPDATE orders SET {cols} WHERE id = ? AND status IN ('queued', 'running')",
+            f"UPDATE orders SET {cols} WHERE id = ? AND status IN {ACTIVE_SQL}",
             *fields.values(),
             order_id,
         )
@@ -87,7 +96,9 @@ class Orders(Db):
 
     async def mark_running(self, order_id: int) -> None:
         await self.run(
-            "UPDATE orders SET status = 'running' WHERE id = ? AND status = 'queued'", order_id
+            f"UPDATE orders SET status = '{OrderStatus.RUNNING}' WHERE id = ? "
+            f"AND status = '{OrderStatus.QUEUED}'",
+            order_id,
         )
 
     async def set_progress(self, shown: list[tuple[int, Shown]]) -> None:
@@ -108,7 +119,7 @@ class Orders(Db):
             return {}
         rows = await self.all(
             f"SELECT id, progress_code, progress_params FROM orders WHERE id IN "
-            f"({marks(order_ids)}) AND status IN ('queued', 'running')",
+            f"({marks(order_ids)}) AND status IN {ACTIVE_SQL}",
             *order_ids,
         )
         return {int(r["id"]): Shown.read(r["progress_code"], r["progress_params"]) for r in rows}
@@ -131,7 +142,7 @@ class Orders(Db):
 
     async def active_order(self, user_id: int) -> Row | None:
         return await self.one(
-            "SELECT * FROM orders WHERE user_id = ? AND status IN ('queued', 'running') "
+            f"SELECT * FROM orders WHERE user_id = ? AND status IN {ACTIVE_SQL} "
             "ORDER BY id DESC LIMIT 1",
             user_id,
         )
@@ -144,7 +155,7 @@ class Orders(Db):
     async def orders_since(self, user_id: int, since_iso: str) -> int:
         row = await self.one(
             "SELECT COUNT(*) FROM orders WHERE user_id = ? AND created_at >= ? "
-            "AND status NOT IN ('cancelled', 'failed')",
+            f"AND status NOT IN {sql_in(OrderStatus.CANCELLED, OrderStatus.FAILED)}",
             user_id,
             since_iso,
         )
@@ -158,8 +169,11 @@ class Orders(Db):
         return await self.all(
             "SELECT id, user_id, status, job_id, pack, kind, progress_code, progress_params, "
             "platform, chat_id, "
-            "delivered_at, enqueues FROM orders WHERE (status IN ('queued', 'running') "
-            "OR (status IN ('done', 'failed') AND delivered_at IS NULL)) "
+            f"delivered_at, enqueues FROM orders WHERE (status IN {ACTIVE_SQL} "
+            f"OR (status IN {TOLD_SQL} AND delivered_at IS NULL) "
+            # (0018) a joint order's partner copy still to send
+            f"OR (status = '{OrderStatus.DELIVERED}' AND partner_user_id IS NOT NULL "
+            "AND partner_delivered_at IS NULL)) "
             + which
             + "AND user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL) ORDER BY id"
         )  # nothing is delivered to a banned owner (a ban cancels their queued work)
@@ -246,9 +260,10 @@ class Orders(Db):
 
     _FOLLOWED_VJ = (
         "SELECT vj.*, v.idx AS idx, v.order_id AS order_id, v.path AS source_path, "
-        "o.platform AS platform, o.chat_id AS chat_id FROM variation_jobs vj "
+        "o.platform AS platform, CASE WHEN vj.user_id = o.partner_user_id "
+        "THEN o.partner_chat_id ELSE o.chat_id END AS chat_id FROM variation_jobs vj "
         "JOIN variations v ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
-        "WHERE (vj.status = 'queued' OR (vj.status IN ('done', 'failed') "
+        f"WHERE (vj.status = '{FollowUpStatus.QUEUED}' OR (vj.status IN {TOLD_SQL} "
         "AND vj.delivered_at IS NULL)) "
         "AND vj.user_id NOT IN (SELECT id FROM users WHERE banned_at IS NOT NULL)"
     )
@@ -275,18 +290,25 @@ class Orders(Db):
         and vary/relight orders made from its portraits or the portrait it was made from
         (a near copy of a removed portrait must go with it, even once the set is gone)."""
         row = await self.one(
-            "SELECT id, set_id, retry_of, parent_variation_id FROM orders WHERE id = ?", order_id
+            "SELECT id, set_id, partner_set_id, retry_of, parent_variation_id FROM orders "
+            "WHERE id = ?",
+            order_id,
         )
         if row is None:
             return []
         linked = await self.all(
             "SELECT id FROM orders WHERE retry_of = ? OR id = ? "
             "OR (set_id IS NOT NULL AND set_id = ?) "
+            "OR (partner_set_id IS NOT NULL AND partner_set_id IN (?, ?)) "
+            "OR (set_id IS NOT NULL AND set_id = ?) "
             "OR parent_variation_id IN (SELECT id FROM variations WHERE order_id = ?) "
             "OR id = (SELECT order_id FROM variations WHERE id = ?)",
             order_id,
             row["retry_of"] if row["retry_of"] is not None else -1,
             row["set_id"] if row["set_id"] is not None else -1,
+            row["set_id"] if row["set_id"] is not None else -1,
+            row["partner_set_id"] if row["partner_set_id"] is not None else -1,
+            row["partner_set_id"] if row["partner_set_id"] is not None else -1,
             order_id,
             row["parent_variation_id"] if row["parent_variation_id"] is not None else -1,
         )
@@ -302,32 +324,35 @@ class Orders(Db):
                 return [], []
             m = marks(order_ids)
             orders = await self.all(
-                f"SELECT id, job_id FROM orders WHERE id IN ({m}) "
-                "AND status IN ('queued', 'running')",
+                f"SELECT id, job_id FROM orders WHERE id IN ({m}) AND status IN {ACTIVE_SQL}",
                 *order_ids,
             )
             orders += await self.all(  # a pack order's looks: one job each (0009)
                 f"SELECT order_id AS id, job_id FROM order_looks WHERE order_id IN ({m}) "
-                "AND status IN ('queued', 'running') AND job_id IS NOT NULL",
+                f"AND status IN {ACTIVE_SQL} AND job_id IS NOT NULL",
                 *order_ids,
             )
             vjs = await self.all(
                 "SELECT vj.id, vj.job_id FROM variation_jobs vj JOIN variations v "
-                f"ON v.id = vj.variation_id WHERE v.order_id IN ({m}) AND vj.status = 'queued'",
+                f"ON v.id = vj.variation_id WHERE v.order_id IN ({m}) "
+                f"AND vj.status = '{FollowUpStatus.QUEUED}'",
                 *order_ids,
             )
             return orders, vjs
-        orders = await self.all(
-            "SELECT id, job_id FROM orders WHERE user_id = ? AND status IN ('queued', 'running')",
+        orders = await self.all(  # a joint order stops for either person (0018)
+            "SELECT id, job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
+            f"AND status IN {ACTIVE_SQL}",
+            user_id,
             user_id,
         )
         orders += await self.all(  # a pack order's looks: one job each (0009)
             "SELECT order_id AS id, job_id FROM order_looks WHERE user_id = ? "
-            "AND status IN ('queued', 'running') AND job_id IS NOT NULL",
+            f"AND status IN {ACTIVE_SQL} AND job_id IS NOT NULL",
             user_id,
         )
         vjs = await self.all(
-            "SELECT id, job_id FROM variation_jobs WHERE user_id = ? AND status = 'queued'",
+            "SELECT id, job_id FROM variation_jobs WHERE user_id = ? "
+            f"AND status = '{FollowUpStatus.QUEUED}'",
             user_id,
         )
         return orders, vjs
@@ -337,8 +362,8 @@ class Orders(Db):
         now = now_iso()
         for oid in order_ids:
             await self.run(
-                "UPDATE orders SET status = 'cancelled', error = ?, finished_at = ?, "
-                "delivered_at = ? WHERE id = ? AND status IN ('queued', 'running')",
+                f"UPDATE orders SET status = '{OrderStatus.CANCELLED}', error = ?, "
+                f"finished_at = ?, delivered_at = ? WHERE id = ? AND status IN {ACTIVE_SQL}",
                 why,
                 now,
                 now,
@@ -346,8 +371,9 @@ class Orders(Db):
             )
         for vj in vj_ids:
             await self.run(
-                "UPDATE variation_jobs SET status = 'failed', error = ?, delivered_at = ? "
-                "WHERE id = ? AND status = 'queued'",
+                f"UPDATE variation_jobs SET status = '{FollowUpStatus.FAILED}', error = ?, "
+                "delivered_at = ? "
+                f"WHERE id = ? AND status = '{FollowUpStatus.QUEUED}'",
                 why,
                 now,
                 vj,
@@ -356,9 +382,11 @@ class Orders(Db):
     async def person_job_ids(self, user_id: int) -> set[str]:
         """Every job id the person's orders and follow-ups were queued under."""
         rows = await self.all(
-            "SELECT job_id FROM orders WHERE user_id = ? AND job_id IS NOT NULL "
+            "SELECT job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
+            "AND job_id IS NOT NULL "
             "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL "
             "UNION SELECT job_id FROM order_looks WHERE user_id = ? AND job_id IS NOT NULL",
+            user_id,
             user_id,
             user_id,
             user_id,

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store.base import Db, Row
+from bot.store.codes import ACTIVE_SQL, LookStatus, OrderStatus, sql_in
 
 
 @dataclass(frozen=True)
@@ -79,7 +80,7 @@ class PackOrders(Db):
         return [
             str(r["job_id"])
             for r in await self.all(
-                "SELECT job_id FROM order_looks WHERE status IN ('queued', 'running') "
+                f"SELECT job_id FROM order_looks WHERE status IN {ACTIVE_SQL} "
                 "AND job_id IS NOT NULL"
             )
         ]
@@ -88,7 +89,8 @@ class PackOrders(Db):
         """(look id, job id) of looks a cancel stopped while painted, whose job may still
         leave a result behind (the tracker drops it, then forgets the job id)."""
         rows = await self.all(
-            "SELECT id, job_id FROM order_looks WHERE status = 'stopped' AND job_id IS NOT NULL"
+            f"SELECT id, job_id FROM order_looks WHERE status = '{LookStatus.STOPPED}' "
+            "AND job_id IS NOT NULL"
         )
         return [(int(r["id"]), str(r["job_id"])) for r in rows]
 
@@ -108,8 +110,8 @@ class PackOrders(Db):
             raise ValueError(f"cannot finish a look with {sorted(fields)}")
         cols = ", ".join(f"{k} = ?" for k in fields)
         changed = await self.run(
-            f"UPDATE order_looks SET {cols} WHERE id = ? AND status IN ('queued', 'running') "
-            "AND order_id IN (SELECT id FROM orders WHERE status IN ('queued', 'running'))",
+            f"UPDATE order_looks SET {cols} WHERE id = ? AND status IN {ACTIVE_SQL} "
+            f"AND order_id IN (SELECT id FROM orders WHERE status IN {ACTIVE_SQL})",
             *fields.values(),
             look_id,
         )
@@ -120,7 +122,8 @@ class PackOrders(Db):
         costs nothing): the failed looks' images leave its count."""
         await self.run(
             "UPDATE orders SET images = images - COALESCE((SELECT SUM(json_array_length(seeds)) "
-            "FROM order_looks WHERE order_id = ? AND status = 'failed'), 0) WHERE id = ?",
+            f"FROM order_looks WHERE order_id = ? AND status = '{LookStatus.FAILED}'), 0) "
+            "WHERE id = ?",
             order_id,
             order_id,
         )
@@ -130,10 +133,11 @@ class PackOrders(Db):
         cancelled or failed order counts only the portraits it stored and the looks a
         cancel stopped while they were painted (the worker painted them)."""
         row = await self.one(
-            "SELECT COALESCE(SUM(CASE WHEN status IN ('cancelled', 'failed') THEN "
+            "SELECT COALESCE(SUM(CASE WHEN status IN "
+            f"{sql_in(OrderStatus.CANCELLED, OrderStatus.FAILED)} THEN "
             "(SELECT COUNT(*) FROM variations v WHERE v.order_id = orders.id) + "
             "(SELECT COALESCE(SUM(json_array_length(l.seeds)), 0) FROM order_looks l "
-            "WHERE l.order_id = orders.id AND l.status = 'stopped') "
+            f"WHERE l.order_id = orders.id AND l.status = '{LookStatus.STOPPED}') "
             "ELSE images END), 0) FROM orders WHERE user_id = ? AND created_at >= ?",
             user_id,
             since_iso,

@@ -152,5 +152,9 @@ class Protections:
     async def first_order_of_set(self, set_id: int) -> int | None:
         """The first order painted from a reference set (its retries and follow-ups hang
         from it), or None."""
-        row = await self.store.one("SELECT id FROM orders WHERE set_id = ? ORDER BY id", set_id)
+        row = await self.store.one(  # a joint order painted from it as the partner's (0018)
+            "SELECT id FROM orders WHERE set_id = ? OR partner_set_id = ? ORDER BY id",
+            set_id,
+            set_id,
+        )
         return int(row["id"]) if row else None

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
+from bot.store.codes import ACTIVE_SQL
 from bot.store.store import Row, Store, now_iso
 
 
@@ -156,7 +157,7 @@ async def sweep_records(store: Store, reference_days: int, result_days: int) -> 
     ref_cut = now_iso(-timedelta(days=reference_days))
     res_cut = now_iso(-timedelta(days=result_days))
     old_orders = await store.all(
-        "SELECT id FROM orders WHERE created_at < ? AND status NOT IN ('queued', 'running')",
+        f"SELECT id FROM orders WHERE created_at < ? AND status NOT IN {ACTIVE_SQL}",
         res_cut,
     )
     ids = [r["id"] for r in old_orders]
@@ -200,7 +201,7 @@ async def sweep_records(store: Store, reference_days: int, result_days: int) -> 
             "DELETE FROM reference_sets WHERE created_at < ? AND NOT EXISTS "
             "(SELECT 1 FROM reference_photos p WHERE p.set_id = reference_sets.id) "
             "AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.set_id = reference_sets.id "
-            "AND o.status IN ('queued', 'running'))",
+            f"AND o.status IN {ACTIVE_SQL})",
             ref_cut,
         )
         users = [r["id"] for r in await store.all(idle, ref_cut)]

@@ -7,7 +7,7 @@ at run time, not a type error)."""
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any
 
 from bot.store.base import Row
@@ -57,16 +57,6 @@ class Portrait:
             detail=row["detail"],
             detail_gain=row["detail_gain"],
         )
-
-    # --- compatibility: bot/studio/jobs/ still reads portraits as rows (v["idx"]) --------
-    def keys(self) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(self))
-
-    def __getitem__(self, key: str) -> Any:
-        """``v["path"]`` as ``v.path`` (for callers not yet typed; a typo is a KeyError)."""
-        if key not in self.keys():
-            raise KeyError(key)
-        return getattr(self, key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,6 +16,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from bot.store.base import Row, now_iso
+from bot.store.codes import ACTIVE_SQL
 from bot.store.guilds import Guilds
 from bot.store.history import History
 from bot.store.media import MediaStore
@@ -25,6 +26,7 @@ from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
 from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
 from bot.store.personal_store import PersonalModels
+from bot.store.together_store import Together
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
 
@@ -37,7 +39,7 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModels):
+class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModels, Together):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -52,6 +54,9 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModel
         orders = await self.one("SELECT COUNT(*) FROM orders WHERE user_id = ?", user_id)
         results = await self.one("SELECT COUNT(*) FROM variations WHERE user_id = ?", user_id)
         user = await self.user_by_id(user_id)
+        # Portraits of two people (migration 0018): gone for both, counted as theirs too.
+        partner_orders, partner_results = await self.partner_counts(user_id)
+        joint_files = await self.forget_joint(user_id)
         async with self.tx():
             # Keep moderation's trail: reports point at nothing once the rows go.
             await self.run("DELETE FROM variation_jobs WHERE user_id = ?", user_id)
@@ -68,11 +73,11 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModel
                 pass  # a banned user's row stays so the ban holds; their data is gone
             else:
                 await self.run("DELETE FROM users WHERE id = ?", user_id)
-        files = self.media.delete_user(user_id)
+        files = self.media.delete_user(user_id) + joint_files
         return ForgetCounts(
             photos=int(photos[0]) if photos else 0,
-            orders=int(orders[0]) if orders else 0,
-            results=int(results[0]) if results else 0,
+            orders=(int(orders[0]) if orders else 0) + partner_orders,
+            results=(int(results[0]) if results else 0) + partner_results,
             files=files,
         )
 
@@ -85,7 +90,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModel
         )
         old_vars = await self.all(
             "SELECT v.id, v.path FROM variations v JOIN orders o ON o.id = v.order_id "
-            "WHERE v.created_at < ? AND o.status NOT IN ('queued', 'running')",
+            f"WHERE v.created_at < ? AND o.status NOT IN {ACTIVE_SQL}",
             res_cut,
         )
         old_jobs = await self.all(

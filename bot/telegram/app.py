@@ -24,11 +24,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from telegram import BotCommand, CallbackQuery, Message, Update
-from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
+from telegram.error import TelegramError
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -54,7 +54,7 @@ from bot.studio.core.events import (
 from bot.studio.moderation import Place, offer_place
 from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
-from bot.telegram.flood import FloodControl
+from bot.telegram.flood import FloodControl, refuses_us
 from bot.telegram.locks import KeyedLocks
 from bot.telegram.menu import GROUP_COMMANDS, menus
 from bot.telegram.reachable import start_when_reachable
@@ -77,17 +77,7 @@ class StudioLike(Protocol):
 
     def add_outbox(self, platform: str, outbox: Any) -> None: ...
 
-
-# Bot API 400 answers that mean this chat is closed to us (not a bad message).
-REFUSING_CHAT = ("chat not found", "user not found", "have no rights", "not enough rights")
-
-
-def refuses_us(exc: TelegramError) -> bool:
-    """A refusal for good: 403 (blocked, kicked, deactivated), the chat gone, moved to a
-    supergroup. A network error, a 5xx or RetryAfter (after the limiter's retries) passes."""
-    if isinstance(exc, Forbidden | ChatMigrated):
-        return True
-    return isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in REFUSING_CHAT)
+    def add_invite_link(self, platform: str, link: Callable[[str], str]) -> None: ...
 
 
 def moderation_place(settings: TelegramSettings) -> Place:
@@ -189,6 +179,7 @@ class TelegramAdapter:
     async def start(self) -> None:
         self.studio.add_outbox(translate.PLATFORM, self.outbox)
         await self.app.initialize()
+        self.studio.add_invite_link(translate.PLATFORM, self.deep_link)  # invitations (/together)
         for language, commands in menus():  # the default list, then one per language
             await self.app.bot.set_my_commands(
                 [BotCommand(n, d) for n, d in commands], language_code=language or None
@@ -202,6 +193,9 @@ class TelegramAdapter:
             drop_pending_updates=False,  # what arrived while the bot was down is still answered
         )
         log.info("telegram: polling as @%s", self.app.bot.username)
+
+    def deep_link(self, token: str) -> str:  # t.me/<bot>?start=<token>: opens /start <token>
+        return f"https://t.me/{self.app.bot.username}?start={token}"
 
     async def stop(self) -> None:
         if self.app.updater is not None and self.app.updater.running:

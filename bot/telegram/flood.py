@@ -4,7 +4,8 @@ PTB's AIORateLimiter keeps ~30 requests/s overall and 20 messages/min per group
 and waits out a ``RetryAfter`` (then retries). Telegram also asks for about one
 message per second in one private chat, allowing short bursts: this adds that,
 as a token bucket per private chat (a burst, then ``per_second``). An album
-counts one message per item, as Telegram counts it.
+counts one message per item, as Telegram counts it. :func:`refuses_us` tells a
+refusal for good (the chat is closed to us) from a failure that passes.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from aiolimiter import AsyncLimiter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, TelegramError
 from telegram.ext import AIORateLimiter
 
 MAX_IDLE_LIMITERS = 512
@@ -69,3 +71,15 @@ class FloodControl(AIORateLimiter):
     def chats_tracked(self) -> int:
         # (not __len__: PTB tests ``if bot.rate_limiter``, and an empty one would be falsy)
         return len(self._chats)
+
+
+# Bot API 400 answers that mean this chat is closed to us (not a bad message).
+REFUSING_CHAT = ("chat not found", "user not found", "have no rights", "not enough rights")
+
+
+def refuses_us(exc: TelegramError) -> bool:
+    """A refusal for good: 403 (blocked, kicked, deactivated), the chat gone, moved to a
+    supergroup. A network error, a 5xx or RetryAfter (after the limiter's retries) passes."""
+    if isinstance(exc, Forbidden | ChatMigrated):
+        return True
+    return isinstance(exc, BadRequest) and any(m in exc.message.lower() for m in REFUSING_CHAT)

@@ -12,6 +12,7 @@ PRIVATE_COMMANDS = [
     ("status", N_("Where my order is")),
     ("portraits", N_("My portraits still kept")),
     ("train", N_("A personal model learned from my photos (optional)")),
+    ("together", N_("A portrait of two people: invite someone, answer, withdraw")),
     ("cancel", N_("Cancel the current step or queued order")),
     ("help", N_("What the bot does and how")),
     ("privacy", N_("What is kept, for how long, and why")),

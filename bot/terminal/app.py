@@ -28,9 +28,19 @@ from bot.adapter import Services
 from bot.studio.core.events import Command, Event, Files, Press, Recipient, Reply, Text, Who
 from bot.terminal import files
 from bot.terminal.lines import LineReader
-from sitter.config import continue_command
+from sitter.config import Settings
 from sitter.i18n import env_locale
 from sitter.visible import visible
+
+
+def continue_command(settings: Settings) -> str:
+    """The command that opens the terminal studio again with these models (a bare
+    `sitter chat` uses the real model, which a newcomer has not downloaded)."""
+    chat = ".venv/bin/sitter chat"
+    if settings.is_tiny:  # with ./dev run's models: OFFLINE_ENV's words
+        return f"SITTER_MODEL={settings.model} SITTER_FACE_BACKEND={settings.face_backend} {chat}"
+    return chat
+
 
 PLATFORM = "terminal"
 QUIT = {"/quit", "/exit", "/q"}

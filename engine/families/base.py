@@ -1,12 +1,9 @@
 """What every model family answers: the one interface the rest of the engine talks to.
 
 A family (SDXL, SD 1.5, FLUX.2 [klein], Qwen-Image-Edit ...) is one module under
-``engine/families/`` with one object implementing :class:`Family`. The loader, the
-render loop, vary/relight, the face detail pass, the formats table, the prompt check,
-the licence verdict, ``sitter models`` and the tiny offline models ask the family
-object; nothing outside this folder asks *which* family it is. Shared pieces are
-helpers the families call (engine/pipeline/*), as diffusers keeps pipelines apart and
-shares components, not a deep base class.
+``engine/families/`` with one object implementing :class:`Family`; nothing outside this
+folder asks *which* family it is. Shared pieces are helpers the families call
+(engine/pipeline/*), as diffusers keeps pipelines apart and shares components.
 """
 
 from __future__ import annotations
@@ -14,22 +11,23 @@ from __future__ import annotations
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import numpy as np
 from PIL import Image
 
 from engine import progress
 from engine.families.grids import Grid, size_on
+from engine.families.inputs import Draw as Draw
+from engine.families.inputs import OrderInputs as OrderInputs
 from engine.pipeline.loaded import Cancelled, Defaults, LoadedPipeline
 
 if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
     from engine.pipeline.adapter import AdapterFiles, AdapterSpec
-    from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.pipeline.loaded import Optimisations
+    from engine.training.base import Trainer
     from sitter import contract as c
     from sitter.config import Settings
 
@@ -42,34 +40,6 @@ TINY_MAX_STEPS = 8  # a bot wired to a tiny model answers in seconds
 StepCallback = Callable[[Any, int, Any, dict[str, Any]], dict[str, Any]]
 
 
-@dataclass
-class OrderInputs:
-    """What one order gives the family's renders beside the prompt: the prompt worded
-    for this family, and the person's prepared reference photos where the family takes
-    them (with their encoded latents, kept across the order's re-renders)."""
-
-    prompt: str
-    ref_images: list[Image.Image] = field(default_factory=list)
-    ref_latents: Any = None
-
-
-@dataclass(frozen=True)
-class Draw:
-    """One batched render's inputs, whatever the family does with them.
-
-    ``refs`` / ``crops``: the identity adapter's inputs (face vectors, aligned crops);
-    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
-
-    prompt: str
-    negative_prompt: str
-    params: Resolved
-    seeds: Sequence[int]
-    refs: np.ndarray
-    crops: Sequence[Image.Image] = ()
-    ref_images: Sequence[Image.Image] = ()
-    ref_latents: Any = None
-
-
 class Family(ABC):
     """One model family. Class attributes describe it; methods do its work."""
 
@@ -80,6 +50,9 @@ class Family(ABC):
     tiny_models: ClassVar[tuple[str, ...]] = ()  # SITTER_MODEL names of its tiny models
     tiny_version: ClassVar[int] = 1  # bump when the tiny architecture changes
     takes_references: ClassVar[bool] = False  # identity from the person's photos
+    # Renders a cat's or a dog's portrait from the animal's crops (GenerateRequest.subject);
+    # the order's reference prompt names the animal (prompts/families.toml).
+    renders_pets: ClassVar[bool] = False
     img2img_class: ClassVar[str]  # the diffusers pipeline for vary/relight/detail
 
     # --- recognising and loading -------------------------------------------------------
@@ -129,8 +102,26 @@ class Family(ABC):
         """The wording of the order this family reads (prompts/families.toml)."""
         return (reference_prompt or prompt) if self.takes_references else prompt
 
+    def together_prompt(
+        self,
+        prompt: str,
+        reference_prompt: str,
+        placement: c.Placement | None,
+        counts: tuple[int, int] | None = None,
+    ) -> str:
+        """The order worded for two people (engine/families/together.py); ``counts``: how
+        many of each person's photos a reference family shows the model (None: as many
+        as it takes for each)."""
+        from engine.families.together import text_pair_prompt
+
+        return text_pair_prompt(self.order_prompt(prompt, reference_prompt), placement)
+
     def prepare(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
         """Before any GPU time: the prompt fits, the person's photos are ready."""
+        if req.partner_references:
+            return OrderInputs(
+                self.together_prompt(req.prompt, req.reference_prompt, req.placement)
+            )
         return OrderInputs(self.order_prompt(req.prompt, req.reference_prompt))
 
     def warm_up_inputs(self, loaded: LoadedPipeline, full: bool) -> list[Image.Image]:
@@ -198,6 +189,14 @@ class Family(ABC):
         """``sitter models`` rows for the identity path; None: the identity adapter's
         files (engine/models.py lists those)."""
 
+    # --- personal models (engine/training/) ----------------------------------------------------
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        """What the shared training loop needs to learn a personal model (a LoRA on this
+        family's denoiser); a family that cannot raises :class:`NotTrainable`."""
+        from engine.training.base import NotTrainable
+
+        raise NotTrainable(self.title)
+
 
 def pipeline_kwargs(opts: Optimisations, settings: Settings, local: bool) -> dict[str, Any]:
     """``from_pretrained`` keywords: the dtype, and the cache (offline) for a hub id."""
@@ -221,6 +220,7 @@ class ReferenceFamily(Family):
     the order's reference wording."""
 
     takes_references = True
+    renders_pets = True  # the model sees the animal's crops as it sees a person's photos
     max_references: ClassVar[int]  # input images the model is trained for, in all
 
     def reference_spec(self, settings: Settings, ref: str, name: str) -> AdapterSpec:
@@ -248,13 +248,75 @@ class ReferenceFamily(Family):
     def check_order_prompt(self, loaded: LoadedPipeline, prompt: str) -> None:
         """Raise ValueError when the prompt cannot be read whole (default: any length)."""
 
+    # How the prompt names its input images (engine/families/together.py: "reference
+    # images 1 and 2 show the first person").
+    image_noun: ClassVar[tuple[str, str]] = ("reference image", "reference images")
+
+    def together_prompt(
+        self,
+        prompt: str,
+        reference_prompt: str,
+        placement: c.Placement | None,
+        counts: tuple[int, int] | None = None,
+    ) -> str:
+        from engine.families.together import reference_pair_prompt
+
+        wording = self.order_prompt(prompt, reference_prompt)
+        each = self.references_each()
+        return reference_pair_prompt(wording, counts or (each, each), placement, self.image_noun)
+
+    def references_each(self) -> int:
+        """Input images per person in a portrait of two: half of what the model takes."""
+        return max(1, self.max_references // 2)
+
     def prepare(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
         from engine.pipeline import klein
 
+        if req.partner_references:
+            return self._prepare_two(loaded, req)
         prompt = self.order_prompt(req.prompt, req.reference_prompt)
         self.check_order_prompt(loaded, prompt)
         images = klein.reference_images(loaded, req.references, self.max_references)
         return OrderInputs(prompt, images, self.latents_cache())
+
+    def _prepare_two(self, loaded: LoadedPipeline, req: c.GenerateRequest) -> OrderInputs:
+        """Two people: half the input images each, the first person's first, and the
+        prompt naming them in that order."""
+        from engine.pipeline import klein
+        from engine.pipeline.identity_input import MissingFaceCrops
+
+        each = self.references_each()
+        first = klein.reference_images(loaded, req.references, each)
+        second = klein.reference_images(loaded, req.partner_references, each)
+        if not first or not second:
+            raise MissingFaceCrops(
+                "a portrait of two people needs face crops of both people's photos: "
+                "analyse the photos again with this version"
+            )
+        prompt = self.together_prompt(
+            req.prompt, req.reference_prompt, req.placement, (len(first), len(second))
+        )
+        self.check_order_prompt(loaded, prompt)
+        counts = (len(first), len(second))
+        return OrderInputs(prompt, [*first, *second], self.latents_cache(), counts)
+
+    def edit_references(
+        self, draw: Draw, room: int, first_number: int
+    ) -> tuple[list[Image.Image], str]:
+        """(the photos beside an edited image, the prompt) for image-to-image: ``room``
+        photos at most; two people: as many of each, the prompt numbering them from
+        ``first_number`` (the model's own count of its input images)."""
+        from engine.families.together import renumber
+
+        images = list(draw.ref_images)
+        if len(draw.ref_counts) != 2:
+            return images[:room], draw.prompt
+        n_first, n_second = draw.ref_counts
+        each = max(1, room // 2)
+        kept = (min(each, n_first), min(each, n_second))
+        chosen = [*images[: kept[0]], *images[n_first : n_first + kept[1]]]
+        prompt = renumber(draw.prompt, draw.ref_counts, kept, self.image_noun, first_number)
+        return chosen, prompt
 
     def latents_cache(self) -> Any:
         """The order's cache of its pictures' VAE latents (engine.pipeline.klein's)."""

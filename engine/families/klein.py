@@ -30,6 +30,7 @@ from engine.families.base import (
 from engine.pipeline.loaded import Defaults, LoadedPipeline, Optimisations
 
 if TYPE_CHECKING:
+    from engine.training.base import Trainer
     from sitter.config import Settings
 
 log = logging.getLogger(__name__)
@@ -98,6 +99,11 @@ class Klein(ReferenceFamily):
             compile_mode=settings.compile_mode,
         )
 
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        from engine.families.train_klein import KleinTrainer
+
+        return KleinTrainer(loaded)
+
     # --- an order -----------------------------------------------------------------------------
     def check_order_prompt(self, loaded: LoadedPipeline, prompt: str) -> None:
         from engine.pipeline import klein
@@ -147,13 +153,16 @@ class Klein(ReferenceFamily):
 
         pipe = detail_pipe(loaded)
         limits = text_limits(loaded.pipe)
-        references = list(draw.ref_images)[: MAX_INPUTS - 1] or None
+        # The edited image is the first input; the photos (two people: as many of each,
+        # the prompt numbering them from 1, as image_reference is) the others.
+        chosen, prompt = self.edit_references(draw, MAX_INPUTS - 1, first_number=1)
+        references = chosen or None
         out = []
         with torch.inference_mode():
             for image, seed in zip(images, draw.seeds, strict=True):
                 whole = Image.new("L", image.size, 255)  # repaint everything: image-to-image
                 res = pipe(
-                    prompt=draw.prompt,
+                    prompt=prompt,
                     image=image,
                     image_reference=references,
                     mask_image=whole,

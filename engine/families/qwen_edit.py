@@ -78,6 +78,7 @@ class QwenImageEdit(ReferenceFamily):
     tiny_models = ("tiny-qwen-edit",)
     img2img_class = "QwenImageEditPlusPipeline"  # the same pipeline, started from an image
     max_references = MAX_PICTURES
+    image_noun = ("Picture", "Pictures")  # its text encoder's own "Picture 1: <image>"
     min_references = 1  # the pipeline sizes its output from the last picture: never none
 
     def defaults(self, tiny: bool) -> Defaults:
@@ -211,7 +212,10 @@ class QwenImageEdit(ReferenceFamily):
         multiple = loaded.pipe.vae_scale_factor * 2
         width, height = (max(multiple, round(side / multiple) * multiple) for side in start.size)
         fitted = start if start.size == (width, height) else start.resize((width, height))
-        pictures = [fitted, *list(draw.ref_images)[: MAX_PICTURES - 1]]
+        # Picture 1 is the edited image: the photos (two people: one each) are 2 and 3.
+        photos, prompt = self.edit_references(draw, MAX_PICTURES - 1, first_number=2)
+        pictures = [fitted, *photos]
+        draw = dataclasses.replace(draw, prompt=prompt)
         size = {"width": width, "height": height}
         latents, sigmas = start_latents(loaded.pipe, fitted, strength, steps, seed, **size)
         out = self._call(loaded, draw, pictures, [seed], on_step, latents=latents, sigmas=sigmas)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from engine.licence_registry import Part
     from engine.model_entry import Entry
     from engine.pipeline.loaded import Optimisations, Resolved
+    from engine.training.base import Trainer
     from sitter.config import Settings
 
 log = logging.getLogger(__name__)
@@ -155,6 +157,15 @@ class StableDiffusion(Family):
             fast_path=settings.fast_path,
         )
 
+    def trainer(self, loaded: LoadedPipeline) -> Trainer:
+        """SDXL learns a UNet LoRA; SD 1.5 (one text encoder, no pooled features) not yet."""
+        from engine.families.train_sdxl import SdxlTrainer
+        from engine.training.base import NotTrainable
+
+        if getattr(loaded.pipe, "text_encoder_2", None) is None:
+            raise NotTrainable(self.title)
+        return SdxlTrainer(loaded)
+
     # --- rendering -------------------------------------------------------------------------
     def render(
         self, loaded: LoadedPipeline, draw: Draw, on_step: StepCallback
@@ -173,9 +184,12 @@ class StableDiffusion(Family):
         text = long_prompt.encode(pipe, draw.prompt, draw.negative_prompt or None, cfg=cfg)
         try:
             with torch.inference_mode():
-                identity = identity_kwargs(
-                    loaded, draw.refs, draw.crops, cfg=cfg, batch=len(draw.seeds)
-                )
+                if draw.partner_crops:  # two people: one face mask each
+                    identity = self._pair_identity(loaded, draw, params, cfg)
+                else:
+                    identity = identity_kwargs(
+                        loaded, draw.refs, draw.crops, cfg=cfg, batch=len(draw.seeds)
+                    )
                 out = pipe(
                     **text,
                     num_images_per_prompt=len(draw.seeds),
@@ -190,7 +204,29 @@ class StableDiffusion(Family):
                 )
         finally:
             clear_identity(loaded)  # also when cancelled or failed
+            if draw.partner_crops:
+                pipe.set_ip_adapter_scale(params.identity_scale)  # one scale again
         return list(out.images)
+
+    @staticmethod
+    def _pair_identity(
+        loaded: LoadedPipeline, draw: Draw, params: Resolved, cfg: bool
+    ) -> dict[str, Any]:
+        """Both people's crops, each person's masked to their side (engine/pipeline/
+        identity_pair.py; where each stands: engine/families/together.py)."""
+        from engine.families.together import mask_spans
+        from engine.pipeline.identity_pair import pair_identity_kwargs
+
+        return pair_identity_kwargs(
+            loaded,
+            draw.crops,
+            draw.partner_crops,
+            mask_spans(draw.placement),
+            width=params.width,
+            height=params.height,
+            scale=params.identity_scale,
+            cfg=cfg,
+        )
 
     def _img2img(
         self,
@@ -217,7 +253,14 @@ class StableDiffusion(Family):
             steps = refine_steps(params.steps, strength)
         try:
             with torch.inference_mode():
-                identity = identity_kwargs(loaded, draw.refs, draw.crops, cfg=cfg, batch=n)
+                if draw.partner_crops:  # two people (vary / relight): one face mask each
+                    side = image[0] if isinstance(image, list) else image
+                    w, h = size.get("width", side.width), size.get("height", side.height)
+                    identity = self._pair_identity(
+                        loaded, draw, replace(params, width=w, height=h), cfg
+                    )
+                else:
+                    identity = identity_kwargs(loaded, draw.refs, draw.crops, cfg=cfg, batch=n)
                 out = pipe(
                     **text,
                     image=image,
@@ -233,6 +276,8 @@ class StableDiffusion(Family):
                 )
         finally:
             clear_identity(loaded)  # the person's crop features leave the shared pipeline
+            if draw.partner_crops:
+                loaded.pipe.set_ip_adapter_scale(params.identity_scale)  # one scale again
         return list(out.images)
 
     def render_from(

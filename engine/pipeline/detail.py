@@ -37,6 +37,7 @@ from PIL import Image, ImageDraw, ImageFilter
 
 from engine.gate import rank
 from engine.pipeline.detail_render import render_crops
+from engine.pipeline.personal import PersonalLora, on_gpu
 from sitter.contract import FaceDetail
 
 if TYPE_CHECKING:
@@ -218,6 +219,7 @@ def detail_pass(
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
     ref_latents: Any = None,
+    lora: PersonalLora | None = None,
 ) -> list[Detailed]:
     """The pass over one attempt's variations: the image to keep for each, and why.
 
@@ -235,7 +237,7 @@ def detail_pass(
     if not todo:
         return out
     strength = settings.face_detail_strength
-    with runtime.gpu_lock:
+    with on_gpu(runtime, lora):  # the order's personal model on, if it has one
         rendered = render_crops(
             loaded,
             [scored[i][0].crop(crop.box) for i, _, crop in todo],

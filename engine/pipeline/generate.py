@@ -25,18 +25,22 @@ import numpy as np
 from PIL import Image
 
 from engine import progress
-from engine.families.base import TINY_MAX_STEPS, Draw, OrderInputs, step_callback
+from engine.families.base import Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
+from engine.gate_pair import PairGate, check_two_people
 from engine.likeness import Likeness, reference_vectors
-from engine.pipeline.detail import detail_pass
+from engine.pets.render import PetOrder, pet_policy
+from engine.pipeline.detail import Detailed, detail_pass
 from engine.pipeline.identity_input import choose_crops, placeholder_crops
 from engine.pipeline.loaded import Cancelled, LoadedPipeline, Resolved
+from engine.pipeline.params import SEED_SPACE, resolve_params, retry_seed
+from engine.pipeline.personal import PersonalLora, on_gpu, personal_model
 from sitter.contract import (
-    Aspect,
     FaceDetail,
     GenerateRequest,
     GenerateResult,
-    GenerationParams,
+    Placement,
+    Subject,
     Variation,
     Verdict,
 )
@@ -44,50 +48,18 @@ from sitter.contract import (
 if TYPE_CHECKING:
     from engine.parts import Models
 
-__all__ = ["Cancelled", "Resolved", "generate", "render", "resolve_params", "warm_up"]
+__all__ = [
+    "SEED_SPACE",
+    "Cancelled",
+    "Resolved",
+    "generate",
+    "render",
+    "resolve_params",
+    "retry_seed",
+    "warm_up",
+]
 
 log = logging.getLogger(__name__)
-
-SEED_SPACE = 2**32
-_SEED_STEP = 0x9E3779B1  # a large odd step: retry seeds never collide with nearby seeds
-
-
-def retry_seed(seed: int, attempt: int) -> int:
-    """The seed for ``attempt`` (1 = the request's own seed); deterministic, so a
-    repeated order regenerates exactly the same images."""
-    return (seed + (attempt - 1) * _SEED_STEP) % SEED_SPACE if attempt > 1 else seed
-
-
-def _fit(width: int, height: int, max_side: int, default_side: int) -> tuple[int, int]:
-    """Styles are written for SDXL (1024 px): a family that cannot work that large gets
-    the same aspect ratio at its own default size instead."""
-    if max(width, height) <= max_side:
-        return width, height
-    f = default_side / max(width, height)
-    return max(8, round(width * f / 8) * 8), max(8, round(height * f / 8) * 8)
-
-
-def resolve_params(
-    loaded: LoadedPipeline, params: GenerationParams, aspect: Aspect | None = None
-) -> Resolved:
-    """The family's defaults under the style's params; an ``aspect`` sets the size
-    to the model's own for that format (engine/formats.py). The tiny test models also
-    cap their steps, so a bot wired to one answers in seconds."""
-    family = loaded.model_family
-    d = loaded.defaults
-    width = params.width or d.width
-    height = params.height or d.height
-    if width % 8 or height % 8:
-        raise ValueError(f"width and height must be multiples of 8, got {width}x{height}")
-    width, height = _fit(width, height, family.max_side(loaded.tiny), max(d.width, d.height))
-    if aspect is not None:
-        width, height = family.size_for(aspect, loaded.tiny)
-    steps = params.steps or d.steps
-    if loaded.tiny:
-        steps = min(steps, TINY_MAX_STEPS)
-    scale = d.identity_scale if params.identity_scale is None else params.identity_scale
-    steps, guidance = family.steps_and_guidance(loaded, steps, params.guidance)
-    return Resolved(steps, guidance, width, height, scale)
 
 
 def render(
@@ -102,10 +74,15 @@ def render(
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
     ref_latents: Any = None,
+    partner_crops: Sequence[Image.Image] = (),
+    placement: Placement | None = None,
+    ref_counts: tuple[int, ...] = (),
 ) -> list[Image.Image]:
     """One batched render by the model's family: one image per seed. ``refs`` /
     ``crops``: the identity adapter's inputs (engine.pipeline.identity_input.choose_crops);
-    ``ref_images`` / ``ref_latents``: a reference family's prepared photos."""
+    ``ref_images`` / ``ref_latents``: a reference family's prepared photos (both people's,
+    in order, for two: ``ref_counts`` each); ``partner_crops`` / ``placement``: the second
+    person's adapter crops and where the two stand (a portrait of two people)."""
     draw = Draw(
         prompt=prompt,
         negative_prompt=negative_prompt,
@@ -115,6 +92,9 @@ def render(
         crops=crops,
         ref_images=ref_images,
         ref_latents=ref_latents,
+        partner_crops=partner_crops,
+        placement=placement,
+        ref_counts=ref_counts,
     )
     return loaded.model_family.render(
         loaded, draw, step_callback(cancel, params.steps, "generation")
@@ -159,25 +139,56 @@ class _Order:
 
     req: GenerateRequest
     loaded: LoadedPipeline
-    gate: PersonGate
+    gate: PersonGate | PairGate
     params: Resolved
     refs: np.ndarray  # the identity adapter's face vectors
     crops: list[Image.Image]  # and aligned crops
     inputs: OrderInputs  # the family's prompt and prepared photos
+    partner_crops: list[Image.Image] = field(default_factory=list)  # the second person's
+    lora: PersonalLora | None = None  # the person's own model, on while rendering
+    pet: PetOrder | None = None  # a cat's or a dog's portrait: its colour check
+
+    @property
+    def judge(self) -> Callable[[Image.Image], Likeness]:
+        return self.pet.judge if self.pet is not None else self.gate.judge
 
     @classmethod
     def check(cls, runtime: Models, req: GenerateRequest) -> _Order:
         loaded = runtime.require_pipeline()
-        analyzer = runtime.require_analyzer()
-        refs = reference_vectors(req.references, analyzer.name, loaded.id_dim)
+        if req.partner_references:
+            check_two_people(req)  # a bad request whatever this worker renders
+        if req.subject != Subject.PERSON and not loaded.model_family.renders_pets:
+            from engine.job_errors import FailureCode, Permanent
+            from engine.pets.words import NOT_RENDERED
+
+            raise Permanent(FailureCode.NOT_AVAILABLE, NOT_RENDERED)
+        analyzer = runtime.subject_analyzer(req.subject)
+        pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
+        refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)
         crops = choose_crops(req.references, refs)
-        # The likeness gate for this person and this style (engine/gate.py).
-        gate = PersonGate.build(analyzer, refs, [r.face_crop for r in req.references], req.gate)
+        own = [r.face_crop for r in req.references]
+        # The likeness gate for this person and this style (engine/gate.py); for two
+        # people, each person's own gate and the assignment of faces (engine/gate_pair.py).
+        gate: PersonGate | PairGate
+        partner_crops: list[Image.Image] = []
+        if req.partner_references:
+            theirs = reference_vectors(req.partner_references, analyzer.name, loaded.id_dim)
+            partner_crops = choose_crops(req.partner_references, theirs)
+            gate = PairGate.build(
+                analyzer, refs, theirs, own, [r.face_crop for r in req.partner_references], req.gate
+            )
+        else:
+            # A pet's gate is held lenient until calibrated (engine/pets/render.py).
+            policy = pet_policy(req.gate) if pet else req.gate
+            gate = PersonGate.build(analyzer, refs, own, policy)
         params = resolve_params(loaded, req.params, req.aspect)
         # Before any GPU time: the prompt fits, the person's photos are ready (for a family
         # that takes them: their latents are encoded once per order, not per attempt).
         inputs = loaded.model_family.prepare(loaded, req)
-        return cls(req, loaded, gate, params, refs, list(crops), inputs)
+        pet_order = PetOrder(gate, list(crops)) if pet and isinstance(gate, PersonGate) else None
+        return cls(
+            req, loaded, gate, params, refs, list(crops), inputs, partner_crops, pet=pet_order
+        )
 
 
 def _attempt(
@@ -194,8 +205,16 @@ def _attempt(
     slot the version that would be delivered unless the safety check withholds it."""
     req, loaded, inputs = order.req, order.loaded, order.inputs
     seeds = [retry_seed(s.seed, attempt) for s in pending]
+    # Two people: the second person's adapter crops and where the two stand.
+    pair: dict[str, Any] = {}
+    if req.partner_references:
+        pair = {
+            "partner_crops": order.partner_crops,
+            "placement": req.placement,
+            "ref_counts": inputs.ref_counts,
+        }
     progress.begin("render", [slots.index(s) + 1 for s in pending], len(slots), attempt)
-    with runtime.gpu_lock:
+    with on_gpu(runtime, order.lora):
         images = draw(
             loaded,
             prompt=inputs.prompt,
@@ -207,24 +226,29 @@ def _attempt(
             cancel=cancel,
             ref_images=inputs.ref_images,
             ref_latents=inputs.ref_latents,
+            **pair,
         )
-    scored = [(image, order.gate.judge(image)) for image in images]
-    # The face detail pass (engine/pipeline/detail.py): keeps the better-scoring version.
-    kept = detail_pass(
-        runtime,
-        loaded,
-        scored,
-        seeds,
-        judge=order.gate.judge,
-        prompt=inputs.prompt,
-        negative_prompt=req.negative_prompt,
-        params=order.params,
-        refs=order.refs,
-        id_crops=order.crops,
-        cancel=cancel,
-        ref_images=inputs.ref_images,
-        ref_latents=inputs.ref_latents,
-    )
+    scored = [(image, order.judge(image)) for image in images]
+    if isinstance(order.gate, PairGate) or order.pet is not None:
+        # two faces, or a pet: no one face to render again
+        kept = [Detailed(image, likeness, None) for image, likeness in scored]
+    else:  # the face detail pass (engine/pipeline/detail.py): keeps the better-scoring version
+        kept = detail_pass(
+            runtime,
+            loaded,
+            scored,
+            seeds,
+            judge=order.judge,
+            prompt=inputs.prompt,
+            negative_prompt=req.negative_prompt,
+            params=order.params,
+            refs=order.refs,
+            id_crops=order.crops,
+            cancel=cancel,
+            ref_images=inputs.ref_images,
+            ref_latents=inputs.ref_latents,
+            lora=order.lora,
+        )
     for slot, seed, k in zip(pending, seeds, kept, strict=True):
         slot.attempts = attempt
         # The safety check sees the version that would be delivered (detailed or not).
@@ -240,6 +264,7 @@ def _attempt(
 
 def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
     assert slot.best is not None
+    partner = slot.best.partner  # two people: the second person's likeness
     return Variation(
         seed=slot.best_seed,
         image=png,
@@ -252,6 +277,9 @@ def _variation(slot: _Slot, png: bytes, safety: Any) -> Variation:
         regenerated_for=slot.rejected[: slot.attempts - 1],
         safety=safety.score_of(slot.best_seed),
         detail=slot.best_detail,
+        partner_similarity=partner.score if partner else None,
+        partner_threshold=partner.threshold if partner else None,
+        colour=slot.best.colour,
     )
 
 
@@ -277,12 +305,14 @@ def generate(
     slots = [_Slot(seed=s) for s in req.seeds]
     safety = runtime.safety_screen()  # engine/safety_check.py: what is over is never kept
 
-    # 2. Render every pending slot in one batch; score; keep the best attempt.
-    for attempt in range(1, req.max_attempts + 1):
-        pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
-        if not pending:
-            break
-        _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
+    # 2. Render every pending slot in one batch; score; keep the best attempt. The
+    # person's own model (engine/pipeline/personal.py) is loaded for these renders only.
+    with personal_model(runtime, req.personal) as order.lora:
+        for attempt in range(1, req.max_attempts + 1):
+            pending = [s for s in slots if (s.best is None or not s.best.passed) and safety.open(s)]
+            if not pending:
+                break
+            _attempt(runtime, order, slots, pending, attempt, safety, cancel, draw or render)
 
     # 3. Label (AI provenance on every file) and report.
     variations, withheld = [], []
@@ -302,6 +332,7 @@ def generate(
         device=f"{loaded.device} ({loaded.opts.describe()})",
         seconds=round(time.perf_counter() - started, 3),
         withheld=withheld,
+        personal_sha256=req.personal.sha256 if req.personal is not None else "",
     )
 
 

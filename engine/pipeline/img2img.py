@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from PIL import Image
 
-from sitter.contract import MAX_STEPS, RefineMode, RefineStrength
+from sitter.contract import MAX_STEPS, Placement, RefineMode, RefineStrength
 
 if TYPE_CHECKING:
     from engine.pipeline.loaded import LoadedPipeline, Resolved
@@ -69,10 +69,14 @@ def render_from(
     cancel: threading.Event | None = None,
     ref_images: Sequence[Image.Image] = (),
     ref_latents: Any = None,
+    partner_crops: Sequence[Image.Image] = (),
+    placement: Placement | None = None,
+    ref_counts: tuple[int, ...] = (),
 ) -> list[Image.Image]:
     """One image per seed, each ``start`` re-rendered at ``strength`` by the model's
     family (bind ``start`` and ``strength`` with functools.partial to pass it as
-    generate's ``draw``). ``ref_latents``: the order's cache of its photos' latents."""
+    generate's ``draw``). ``ref_latents``: the order's cache of its photos' latents; the
+    rest: a portrait of two people, as :func:`engine.pipeline.generate.render`'s."""
     from engine.families.base import Draw, step_callback
 
     draw = Draw(
@@ -84,6 +88,9 @@ def render_from(
         crops=crops,
         ref_images=ref_images,
         ref_latents=ref_latents,
+        partner_crops=partner_crops,
+        placement=placement,
+        ref_counts=ref_counts,
     )
     image = fit_start(start, params.width, params.height)
     on_step = step_callback(cancel, params.steps, "refine")

@@ -57,6 +57,7 @@ FEATURE_CODECS = (
     "bot.studio.rights.buttons",
     "bot.studio.personal.buttons",
     "bot.studio.language.buttons",
+    "bot.studio.together.buttons",
 )
 
 

@@ -74,6 +74,12 @@ class Commands:
             return [say(words.privacy(self.s.settings))]
         if name in self.routes.always:  # /forget
             return await self._answer(turn, self.routes.commands[name])
+        if name == "start" and event.args.strip() and self.routes.start_payload is not None:
+            out = await self.routes.start_payload(turn, event.args.strip(), consented)
+            if isinstance(out, Outcome):
+                return await self.talk.finish(turn, out)
+            if out is not None:
+                return out
         if name == "start":
             if not consented:
                 return await self.talk.go(turn, State.CONSENT, {})

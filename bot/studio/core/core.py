@@ -64,6 +64,7 @@ from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
 from bot.studio.rights.forget import Forget
+from bot.studio.together.part import Together
 from bot.studio.wizard.wizard import Wizard
 from sitter import i18n
 from sitter.config import Settings
@@ -109,9 +110,9 @@ class Studio:
         self.photos.after_done.append(self.personal.after_done)
         for part in (*parts, self.photos, Portraits(s), Forget(s), self.personal, Language(s)):
             part.register(self.routes)
-        self.conversation: Conversation = self.wizard.conversation(
-            self.routes.steps, self.routes.arrows
-        )
+        self.together = Together(s, self.orders)
+        self.together.register(self.routes)
+        self.conversation: Conversation = self.wizard.conversation(self.routes)
         self.commands = Commands(s, self.conversation, self.wizard, self.orders, self.routes)
         self._moderation: StudioPlugin | None = None
         self._owned: list[Callable[[], Awaitable[Any]]] = []
@@ -192,6 +193,10 @@ class Studio:
 
     def add_outbox(self, platform: str, outbox: Outbox) -> None:
         self.services.outboxes[platform] = outbox
+
+    def add_invite_link(self, platform: str, link: Callable[[str], str]) -> None:
+        """How an invitation's token is passed on there (Telegram: a deep link)."""
+        self.services.invite_links[platform] = link
 
     def tracker(self) -> Tracker:
         """The background follower of orders and follow-ups (one pass: ``tick()``)."""

@@ -12,15 +12,32 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from typing import TypeVar, cast
+from dataclasses import dataclass
+from typing import Any, TypeVar, cast
 
 from bot.studio.core.buttons import Pressed
 from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn
-from bot.studio.core.events import Reply
+from bot.studio.core.events import Button, Reply
 
 P = TypeVar("P", bound=Pressed)
 Handler = Callable[[Turn, P], Awaitable[list[Reply] | Outcome]]
 CommandHandler = Callable[[Turn], Awaitable[list[Reply] | Outcome]]
+#: ``/start <payload>`` (a deep link's payload) answered by the feature that made it.
+StartHandler = Callable[[Turn, str, bool], Awaitable[list[Reply] | Outcome | None]]
+
+
+@dataclass(frozen=True)
+class WizardStep:
+    """A question a feature adds to the wizard (built with the wizard's kit), asked right
+    after ``after`` when the session's data holds ``when`` (a joint order's placement)."""
+
+    state: str
+    build: Callable[[Any], Step]  # the wizard's Kit -> the step
+    after: str
+    when: str
+    summary: Callable[[dict[str, Any]], str | None] = lambda _data: None  # its summary line
+
+
 #: What followed the command's name (``/personal off``: "off"), set while it is answered.
 COMMAND_ARGS: ContextVar[str] = ContextVar("command_args", default="")
 
@@ -40,6 +57,23 @@ class Routes:
         self.always: set[str] = set()  # commands answered before consent and when banned
         self.steps: list[Step] = []
         self.arrows: list[tuple[str, Arrow]] = []  # the ways into the side steps
+        self.start_payload: StartHandler | None = None
+        self.wizard_steps: list[WizardStep] = []
+        self.buttons: list[Button] = []  # under the style question (after Done)
+
+    def on_start_payload(self, handler: StartHandler) -> None:
+        """``/start <payload>``: one feature reads deep-link payloads (an invitation);
+        None from it: not its payload, /start as usual."""
+        if self.start_payload is not None:
+            raise ValueError("/start payloads already have a handler")
+        self.start_payload = handler
+
+    def wizard_step(self, step: WizardStep) -> None:
+        self.wizard_steps.append(step)
+
+    def style_button(self, button: Button) -> None:
+        """A feature's button under the style question (the first one after Done)."""
+        self.buttons.append(button)
 
     def on_press(self, press: type[P], handler: Handler[P]) -> None:
         if press in self._presses:

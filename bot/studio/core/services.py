@@ -8,6 +8,7 @@ whole studio and a setting changed at run time (tests do) is seen by all of them
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -62,6 +63,9 @@ class Services:
     locks: dict[int, asyncio.Lock] = field(default_factory=dict)  # one event per person at once
     uploads: UploadGuard = field(default_factory=lambda: UploadGuard(0))
     packs: dict[str, Pack] = field(default_factory=dict)  # prompts/packs, checked at start
+    # platform -> how an invitation's token is passed on there (an adapter sets it: a
+    # Telegram deep link); a platform without one shows the bare code (bot/studio/together/)
+    invite_links: dict[str, Callable[[str], str]] = field(default_factory=dict)
     _instance: str | None = None
 
     def __post_init__(self) -> None:

@@ -1,8 +1,7 @@
 """What the studio says, in one place (plain words, no platform markup).
 
-The failure words live in bot/studio/jobs/words_failures.py and are re-exported here
-for the callers that still read them as ``words.X`` (jobs/ among them): the one import
-of a feature folder left in the core besides core.py."""
+The failure words live with their owner, bot/studio/jobs/words_failures.py: callers
+import them from there."""
 
 from __future__ import annotations
 
@@ -11,20 +10,6 @@ from bot.studio.core.words_results import (  # noqa: F401  (re-exported: one pla
     detail_words,
     likeness_words,
     withheld_line,
-)
-from bot.studio.jobs.words_failures import (  # noqa: F401  (re-exported: one place for words)
-    ACCOUNT_SUSPENDED,
-    LOST_SEVERAL_TIMES,
-    NO_PORTRAITS,
-    PORTRAIT_GONE,
-    REFERENCES_GONE,
-    REMOVED_BY_MODERATOR,
-    STOPPED_BY_MODERATOR,
-    copy_withheld,
-    engine_failure,
-    failure_words,
-    prompt_too_long,
-    stored_failure,
 )
 from sitter import i18n
 from sitter.config import Settings
@@ -74,6 +59,10 @@ def privacy(settings: Settings) -> str:
         "consent and account once nothing else of yours is left ({ref} days at the "
         "earliest). Then they are deleted on their own.\n"
         "Who sees them: only you, and moderators if someone reports a portrait.\n"
+        "Portraits of two people (/together: only with the other person's accepted "
+        "invitation) are sent to both; either of you can withdraw or delete them, and "
+        "/forget by either of you deletes every portrait of the two of you, for both. "
+        "Your photos are never shown to the other person.\n"
         "Delete everything now: /forget. After /forget I keep only: the moderation log "
         "(what was reported and decided, naming you by a number that no longer leads to "
         "you, without anything you typed); reports other people made about your portraits "

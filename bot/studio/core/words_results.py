@@ -4,6 +4,7 @@ check withheld. Re-exported by :mod:`bot.studio.core.words`."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import asdict
 from typing import Any
 
 from bot.store.base import Row
@@ -11,13 +12,21 @@ from bot.store.rows import Portrait
 from sitter.contract import FaceDetail
 from sitter.i18n import _, ngettext
 
+
+def _columns(v: Portrait | Row | Mapping[str, Any]) -> Mapping[str, Any]:
+    """A portrait's columns by name (a Portrait, or a row of ``variations``)."""
+    if isinstance(v, Portrait):
+        return asdict(v)
+    return v if isinstance(v, Mapping) else dict(v)
+
+
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 
 
 def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
     tries were made again (a variations row; rows from before the gate have no verdict)."""
-    row = v if isinstance(v, Mapping) else dict(v)  # a Portrait reads as its columns
+    row = _columns(v)
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
         if score is not None:
@@ -64,6 +73,6 @@ def detail_columns(detail: FaceDetail | None) -> tuple[str | None, float | None]
 
 def detail_words(v: Portrait | Row | Mapping[str, Any]) -> str:
     """A short caption tail when the face detail pass's version was kept ('' otherwise)."""
-    row = v if isinstance(v, Mapping) else dict(v)
+    row = _columns(v)
     gain = row.get("detail_gain")
     return "" if gain is None else f" · face retouched ({gain:+.2f})"

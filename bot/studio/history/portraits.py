@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from bot.store.codes import IN_FLIGHT, OrderStatus
 from bot.store.store import Row, now_iso
 from bot.studio.core import buttons as b
 from bot.studio.core import words_chat as w
@@ -82,11 +83,11 @@ class Portraits:
             return [_say(w.SOMEONE_ELSES)]
         if order["created_at"] < self._cut():  # past retention, not swept yet
             return [_say(wl.ORDER_GONE)]
-        if order["status"] in ("queued", "running"):
+        if order["status"] in IN_FLIGHT:
             return [_say(w.still_in_progress(order_id))]
-        if order["status"] == "failed":
+        if order["status"] == OrderStatus.FAILED:
             return [failure_reply(order)]
-        if order["status"] not in ("done", "delivered"):
+        if order["status"] not in (OrderStatus.DONE, OrderStatus.DELIVERED):
             return [_say(wl.ORDER_GONE)]
         variations = await store.variations(order_id)
         withheld = await store.withheld_count(order_id)

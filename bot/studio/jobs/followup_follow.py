@@ -13,11 +13,12 @@ from typing import Any, cast
 from bot.store import codes
 from bot.store.codes import FollowUpStatus as Status
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core.events import Reply
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
 from bot.studio.portrait.followups import BY_KIND, final_words, is_final
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -50,10 +51,10 @@ class FollowUpFollower(Follower[Row]):
                 await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=None)
                 return
             js = await self.t.state(f.job, vj["job_id"])
-            if js.status == "running":
+            if js.status == JobStatus.RUNNING:
                 await self.t.engine.reclaim(vj["job_id"])
                 return
-            if js.status == "queued":
+            if js.status == JobStatus.QUEUED:
                 return
             fresh_vj = await self.t.store.variation_job_by_id(vj["id"])
             if fresh_vj is None:
@@ -62,7 +63,7 @@ class FollowUpFollower(Follower[Row]):
             merged: dict[str, Any] = {**dict(vj), **dict(fresh_vj)}
             if merged["status"] != Status.QUEUED:
                 pass
-            elif js.status == "missing":
+            elif js.status == JobStatus.MISSING:
                 await self._lost_follow_up(merged)
                 return
             else:
@@ -81,7 +82,7 @@ class FollowUpFollower(Follower[Row]):
                 reply = Reply(text=final_words(now, vj["idx"]))
             else:
                 reply = self.t.followups.failed_reply(
-                    vj, vj["idx"], words.stored_failure(now["error"])
+                    vj, vj["idx"], wf.stored_failure(now["error"])
                 )
             if await self.t.send(vj["platform"], vj["chat_id"], reply):
                 await self.t.store.set_variation_job(vj["id"], delivered_at=now_iso())
@@ -95,7 +96,7 @@ class FollowUpFollower(Follower[Row]):
                 await self._lost_follow_up(vj)
                 return
             log.warning("%s %s failed (%s): %s", f.job, vj["id"], result.code, result.message)
-            error = words.engine_failure(result.code)  # its code; never its own sentence
+            error = wf.engine_failure(result.code)  # its code; never its own sentence
             if result.code == c.FailureCode.WITHHELD:  # the copy did not pass the safety check
                 error = codes.stored(codes.Failure.COPY_WITHHELD)
                 order = {"id": vj["order_id"], "user_id": vj["user_id"]}
@@ -113,7 +114,7 @@ class FollowUpFollower(Follower[Row]):
             await self._enqueue_follow_up(vj["id"], vj["user_id"], lost_job=vj["job_id"])
         else:
             await self.t.store.set_variation_job(
-                vj["id"], status=Status.FAILED, error=words.LOST_SEVERAL_TIMES
+                vj["id"], status=Status.FAILED, error=wf.LOST_SEVERAL_TIMES
             )
 
     async def _enqueue_follow_up(self, vj_id: int, user_id: int, *, lost_job: str | None) -> None:

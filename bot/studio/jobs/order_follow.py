@@ -12,15 +12,17 @@ from collections.abc import Sequence
 
 from bot.store.codes import IN_FLIGHT, OrderStatus, Shown
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Reply
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower
 from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.results import failure_reply, results_reply, variation_columns
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders.orders import VARIATIONS, job_of
+from bot.studio.together import joint
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -41,7 +43,7 @@ class OrderFollower(Follower[Row]):
     def idle(self, order: Row) -> bool:
         """Still queued, and edited a moment ago or its place and note said already."""
         js = self.t.snap.states.get(order["job_id"]) if order["job_id"] else None
-        if js is None or js.status != "queued" or order["status"] != OrderStatus.QUEUED:
+        if js is None or js.status != JobStatus.QUEUED or order["status"] != OrderStatus.QUEUED:
             return False
         if not self.t.pacer.due(order["id"]):
             return True
@@ -52,7 +54,7 @@ class OrderFollower(Follower[Row]):
         return [o for o in items if o["status"] == OrderStatus.QUEUED]
 
     async def show_place(self, order: Row, position: int | None) -> None:
-        await self.show_state(order, "queued", position)
+        await self.show_state(order, JobStatus.QUEUED, position)
 
     async def on_event(self, ev: JobEvent, ident: int) -> Row | None:
         if ev.what == What.STARTED:
@@ -76,21 +78,26 @@ class OrderFollower(Follower[Row]):
                     await self.t.send(order["platform"], order["chat_id"], reply)
                 return
             js = await self.t.state(job_of(order), order["job_id"])
-            if js.status == "running" and await self.t.engine.reclaim(order["job_id"]):
+            if js.status == JobStatus.RUNNING and await self.t.engine.reclaim(order["job_id"]):
                 js = await self.t.engine.state(job_of(order), order["job_id"])
-            if js.status in ("queued", "running"):  # the common case: no SELECT, no send
+            if js.status in (
+                JobStatus.QUEUED,
+                JobStatus.RUNNING,
+            ):  # the common case: no SELECT, no send
                 await self.show_state(order, js.status, js.position)
                 return
             if not fresh and (order := await self.t.store.order(oid)) is None:
                 return
             if order["status"] not in IN_FLIGHT:
                 pass  # cancelled (or finished by an event) since the pass began
-            elif js.status == "done":
+            elif js.status == JobStatus.DONE:
                 await self._collect_order(order)
             else:
                 await self._lost_order(order)
                 return
         order = await self.t.store.order(oid)
+        if order is not None and order["status"] == OrderStatus.DELIVERED:
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # a copy not sent yet
         if order is None or order["delivered_at"]:
             return
         if order["status"] == OrderStatus.DONE:
@@ -100,11 +107,11 @@ class OrderFollower(Follower[Row]):
 
     async def show_state(self, order: Row, status: str, position: int | None) -> None:
         oid = order["id"]
-        if status == "running" and order["status"] == OrderStatus.QUEUED:
+        if status == JobStatus.RUNNING and order["status"] == OrderStatus.QUEUED:
             await self.t.store.mark_running(oid)  # only while still queued (not cancelled)
         if not self.t.pacer.due(oid):  # edited a moment ago: the chat can wait
             return
-        if status == "running":
+        if status == JobStatus.RUNNING:
             self.show_running(order, await self.t.engine.progress(order["job_id"]))
             return
         note = await self.t.note()
@@ -113,7 +120,7 @@ class OrderFollower(Follower[Row]):
         self.t.shown[oid] = (position, note)
 
         def make() -> tuple[Reply, Shown]:  # the words when it is sent, not for every move
-            shown = self.t.orders.progress_shown("queued", position, note)
+            shown = self.t.orders.progress_shown(JobStatus.QUEUED, position, note)
             return self.t.orders.progress_reply(oid, progress_words(oid, shown), True), shown
 
         self.t.edits.put(oid, order["platform"], order["chat_id"], make)
@@ -163,7 +170,7 @@ class OrderFollower(Follower[Row]):
             order["id"],
             status=OrderStatus.FAILED,
             finished_at=now_iso(),
-            error=words.LOST_SEVERAL_TIMES,
+            error=wf.LOST_SEVERAL_TIMES,
         )
 
     async def _collect_order(self, order: Row) -> None:
@@ -178,7 +185,7 @@ class OrderFollower(Follower[Row]):
                 await self._lost_order(order)
                 return
             log.warning("order %s failed (%s): %s", oid, result.code, result.message[:500])
-            error = words.engine_failure(result.code)  # its code; never its own sentence
+            error = wf.engine_failure(result.code)  # its code; never its own sentence
             await self.t.store.finish_order(
                 oid, status=OrderStatus.FAILED, error=error, finished_at=now_iso()
             )
@@ -189,7 +196,7 @@ class OrderFollower(Follower[Row]):
         # check is an answer though (told neutrally, with Retry).
         if not result.variations and not result.withheld:
             await self.t.store.finish_order(
-                oid, status=OrderStatus.FAILED, error=words.NO_PORTRAITS, finished_at=now_iso()
+                oid, status=OrderStatus.FAILED, error=wf.NO_PORTRAITS, finished_at=now_iso()
             )
             await self.t.engine.drop([order["job_id"]])
             return
@@ -221,3 +228,4 @@ class OrderFollower(Follower[Row]):
             self.t.shown.pop(order["id"], None)
             done = Reply(text=w.order_ready(order["id"]), edit_key=f"order-{order['id']}")
             await self.t.send(order["platform"], order["chat_id"], done)
+            await joint.deliver_partner(self.t.s, self.t.send, order)  # two people: both

@@ -25,15 +25,19 @@ from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.words import detail_words, likeness_words
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.results import failure_reply, variation_columns
 from bot.studio.jobs.words_progress import progress_words
+from bot.studio.orders import buttons as ob
 from bot.studio.orders import words_packs as wp
 from bot.studio.personal import words_personal as wpm
 from bot.studio.photos.contact_sheet import contact_sheet
+from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wpt
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -65,9 +69,9 @@ class PackFollower(Follower[Row]):
         stopped, self._stopped = self._stopped, []
         for look_id, job_id in stopped:
             js = self.t.snap.states.pop(job_id, None)
-            if js is None or js.status in ("running", "queued"):
+            if js is None or js.status in (JobStatus.RUNNING, JobStatus.QUEUED):
                 continue  # still winding down: the worker stops at its next step
-            if js.status == "done":
+            if js.status == JobStatus.DONE:
                 await self.t.engine.drop([job_id])
             await self.t.store.forget_look_job(look_id)
 
@@ -110,7 +114,7 @@ async def follow_pack(t: Parts, order: Row) -> None:
                 await store.finish_order(
                     oid,
                     status=OrderStatus.FAILED,
-                    error=error or words.NO_PORTRAITS,
+                    error=error or wf.NO_PORTRAITS,
                     finished_at=now_iso(),
                 )
         else:
@@ -164,18 +168,18 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
         await _enqueue_look(t, order, look)
         return
     js = await t.state(c.JOB_GENERATE, look["job_id"])
-    if js.status == "running" and await engine.reclaim(look["job_id"]):
+    if js.status == JobStatus.RUNNING and await engine.reclaim(look["job_id"]):
         js = await engine.state(c.JOB_GENERATE, look["job_id"])
-    if js.status == "running":
+    if js.status == JobStatus.RUNNING:
         if look["status"] == LookStatus.QUEUED:
             await store.set_look(look["id"], status=LookStatus.RUNNING)
         if order["status"] == OrderStatus.QUEUED:
             await store.mark_running(order["id"])  # only while still queued (not cancelled)
         return
-    if js.status == "queued":
+    if js.status == JobStatus.QUEUED:
         return
     result: c.GenerateResult | c.JobFailure | None = None
-    if js.status == "done":
+    if js.status == JobStatus.DONE:
         handle = engine.job(c.JOB_GENERATE, look["job_id"])
         result = await engine.result(c.JOB_GENERATE, handle, timeout=RESULT_WAIT_S)
     if result is None or (isinstance(result, c.JobFailure) and result.code == c.FailureCode.LOST):
@@ -183,13 +187,13 @@ async def _follow_look(t: Parts, order: Row, look: Row) -> None:
             await _enqueue_look(t, order, look)
         else:
             await store.finish_look(
-                look["id"], status=LookStatus.FAILED, error=words.LOST_SEVERAL_TIMES
+                look["id"], status=LookStatus.FAILED, error=wf.LOST_SEVERAL_TIMES
             )
         return
     if isinstance(result, c.JobFailure):
         log.warning("order %s look %s failed (%s)", order["id"], look["idx"], result.code)
         await store.finish_look(
-            look["id"], status=LookStatus.FAILED, error=words.engine_failure(result.code)
+            look["id"], status=LookStatus.FAILED, error=wf.engine_failure(result.code)
         )
         await engine.drop([look["job_id"]])
         return
@@ -202,7 +206,7 @@ async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResul
     the look are still in flight (a /cancel, a ban or a forget may have come first)."""
     store = t.store
     if not result.variations and not result.withheld:
-        await store.finish_look(look["id"], status=LookStatus.FAILED, error=words.NO_PORTRAITS)
+        await store.finish_look(look["id"], status=LookStatus.FAILED, error=wf.NO_PORTRAITS)
         return
     async with store.tx():
         if not await store.finish_look(look["id"], status=LookStatus.DONE):
@@ -220,7 +224,7 @@ async def _collect_look(t: Parts, order: Row, look: Row, result: c.GenerateResul
 
 def _look_variations(look: Row, variations: list[Portrait]) -> list[Portrait]:
     last = look["first"] + len(json.loads(look["seeds"])) - 1
-    return [v for v in variations if look["first"] <= v["idx"] <= last]
+    return [v for v in variations if look["first"] <= v.idx <= last]
 
 
 async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
@@ -229,27 +233,25 @@ async def _deliver_look(t: Parts, order: Row, look: Row, n: int) -> bool:
     name = t.orders.packs.name(order)
     if look["status"] == LookStatus.FAILED:
         reply = Reply(
-            text=wp.look_failed(order["id"], look["name"], words.stored_failure(look["error"]))
+            text=wp.look_failed(order["id"], look["name"], wf.stored_failure(look["error"]))
         )
     else:
         variations = _look_variations(look, await store.variations(order["id"]))
-        shown = [v for v in variations if not v["removed_at"] and v["path"]]
+        shown = [v for v in variations if v.kept]
         images = []
         for v in shown:
             likeness = likeness_words(v)
-            cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
-            images.append(Image(store.media.path(v["path"]), caption=cap))
+            cap = f"#{v.idx}" + (f" · {likeness}" if likeness else "") + detail_words(v)
+            images.append(Image(store.media.path(v.path or ""), caption=cap))
         rows: list[tuple[Button, ...]] = list(followups.buttons(shown))
         if s.plugin is not None:
             rows.append(
-                tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in shown)
+                tuple(Button(w.REPORT_BUTTON.format(n=v.idx), b.report(v.id)) for v in shown)
             )
         # Avatar, vary and relight of a pack portrait (its look's prompt: portrait_menu.py)
-        rows.append(
-            tuple(Button(wpt.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in shown)
-        )
-        first = shown[0]["idx"] if shown else look["first"]
-        last = shown[-1]["idx"] if shown else look["first"]
+        rows.append(tuple(Button(wpt.MORE_BUTTON.format(n=v.idx), pb.menu(v.id)) for v in shown))
+        first = shown[0].idx if shown else look["first"]
+        last = shown[-1].idx if shown else look["first"]
         text = wp.look_album(order["id"], name, look["name"], look["idx"], n, first, last)
         if dict(order).get("personal"):  # painted with the person's personal model (0017)
             text += "\n" + wpm.RESULTS_LINE
@@ -272,12 +274,12 @@ async def _deliver_sheet(t: Parts, order: Row) -> None:
     before it is sent makes it again."""
     store = t.store
     name = t.orders.packs.name(order)
-    shown = [v for v in await store.variations(order["id"]) if not v["removed_at"] and v["path"]]
+    shown = [v for v in await store.variations(order["id"]) if v.kept]
     looks = await store.looks(order["id"])
-    retry = (Button(w.RETRY_BUTTON, b.item("r", order["id"]), "primary"),)
+    retry = (Button(w.RETRY_BUTTON, ob.retry(order["id"]), "primary"),)
     if shown:
-        pictures = [store.media.read(v["path"]) for v in shown]
-        numbers = [int(v["idx"]) for v in shown]
+        pictures = [store.media.read(v.path) for v in shown]
+        numbers = [v.idx for v in shown]
         sheet = await asyncio.to_thread(_sheet, pictures, numbers)
         rel, _ = store.media.put(order["user_id"], PACK_SHEETS, sheet, "jpg")
         names = ", ".join(

@@ -22,7 +22,7 @@ from bot.studio.jobs.delivery import Delivery
 from bot.studio.jobs.progress import Bars, EditPacer, ProgressEdits
 from bot.studio.orders.orders import Orders
 from bot.studio.portrait.followups import FollowUps
-from sitter.engine_client import JobState
+from sitter.engine_client import JobState, JobStatus
 from sitter.events import JobEvent, What
 
 log = logging.getLogger("bot.studio.jobs.tracking")
@@ -106,7 +106,7 @@ class Parts:
         not yet enqueued (the pass saw "missing"; by now the job is there)."""
         if not job_id:
             return True
-        return (await self.engine.state(job, job_id)).status == "missing"
+        return (await self.engine.state(job, job_id)).status == JobStatus.MISSING
 
     async def audit_withheld(self, order: Any, action: str, detail: dict[str, Any]) -> None:
         """The audit log's entry for what the safety check withheld: never the image."""

@@ -14,7 +14,10 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
 from bot.studio.core.words import detail_columns, detail_words, likeness_words
+from bot.studio.jobs import words_failures as wf
+from bot.studio.orders import buttons as ob
 from bot.studio.personal import words_personal as wpm
+from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.wizard.looks import format_label
@@ -43,23 +46,21 @@ def results_reply(
     style = s.prompts.styles.get(order["style"])
     images = []
     for v in variations:
-        if v["removed_at"] or not v["path"]:
+        if not v.kept:
             continue
         likeness = likeness_words(v)  # score and reason in plain words
-        cap = f"#{v['idx']}" + (f" · {likeness}" if likeness else "") + detail_words(v)
-        images.append(Image(s.store.media.path(v["path"]), caption=cap))
+        cap = f"#{v.idx}" + (f" · {likeness}" if likeness else "") + detail_words(v)
+        images.append(Image(s.store.media.path(v.path or ""), caption=cap))
     rows: list[tuple[Button, ...]] = [
-        (Button(w.RETRY_BUTTON, b.item("r", order["id"]), "primary"),),
+        (Button(w.RETRY_BUTTON, ob.retry(order["id"]), "primary"),),
         *followups.buttons(variations),
     ]
     if s.plugin is not None:
         rows.append(
-            tuple(Button(w.REPORT_BUTTON.format(n=v["idx"]), b.report(v["id"])) for v in variations)
+            tuple(Button(w.REPORT_BUTTON.format(n=v.idx), b.report(v.id)) for v in variations)
         )
     # Avatar, vary and relight: one "More N…" per portrait (Discord takes 5 rows).
-    rows.append(
-        tuple(Button(wp.MORE_BUTTON.format(n=v["idx"]), b.item("m", v["id"])) for v in variations)
-    )
+    rows.append(tuple(Button(wp.MORE_BUTTON.format(n=v.idx), pb.menu(v.id)) for v in variations))
     name = style.name if style else order["style"]
     pack = order["pack"] if "pack" in order.keys() else None  # noqa: SIM118
     if pack:  # a pack's row holds its first look's style: the pack's name instead
@@ -94,6 +95,6 @@ def results_reply(
 
 def failure_reply(order: Row) -> Reply:
     return Reply(
-        text=w.order_failed(order["id"], words.stored_failure(order["error"])),
-        buttons=((Button(w.TRY_AGAIN_BUTTON, b.item("r", order["id"]), "primary"),),),
+        text=w.order_failed(order["id"], wf.stored_failure(order["error"])),
+        buttons=((Button(w.TRY_AGAIN_BUTTON, ob.retry(order["id"]), "primary"),),),
     )

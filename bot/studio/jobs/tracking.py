@@ -49,6 +49,7 @@ from bot.studio.portrait.followups import FollowUps
 from bot.studio.rights import rights
 from sitter import contract as c
 from sitter import i18n
+from sitter.engine_client import JobStatus
 from sitter.events import JobEvent
 from sitter.outage import probe_disk
 
@@ -281,7 +282,7 @@ class Tracker:
                 await self._let_events_first()
             if item["job_id"] and not follower.idle(item):
                 js = self.parts.snap.states.get(item["job_id"])
-                if js is not None and js.status == "queued":
+                if js is not None and js.status == JobStatus.QUEUED:
                     await follower.show_place(item, js.position)
         self.parts.snap = Snapshot()
         if not self.edits_task:

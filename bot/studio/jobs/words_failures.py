@@ -63,7 +63,7 @@ def prompt_too_long(tokens: int | None, limit: int | None) -> str:
 
 
 # The studio's own reasons for a failed or stopped order or follow-up, stored as codes
-# (bot/store/codes.py): ``error=words.REFERENCES_GONE`` writes the code, never words.
+# (bot/store/codes.py): ``error=wf.REFERENCES_GONE`` writes the code, never words.
 REFERENCES_GONE = Failure.REFERENCES_GONE
 LOST_SEVERAL_TIMES = Failure.LOST_SEVERAL_TIMES
 NO_PORTRAITS = Failure.NO_PORTRAITS

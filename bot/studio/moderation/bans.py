@@ -4,9 +4,9 @@ database write); moderators ban and lift bans by command or from a report."""
 from __future__ import annotations
 
 import bot.studio.moderation.reach as reach
-from bot.studio.core import words as w
 from bot.studio.core.buttons import parse
 from bot.studio.core.events import Command, Event, Press, Reply, Who
+from bot.studio.jobs import words_failures as wf
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ban_words, say, signed
@@ -50,7 +50,9 @@ class Bans:
         if not await db.ban(user_id, reason):
             return False
         # Queued orders and follow-ups are cancelled; the tracker delivers nothing more.
-        await reach.stop_owner_work(self.desk.store, self.desk.engine, user_id, w.ACCOUNT_SUSPENDED)
+        await reach.stop_owner_work(
+            self.desk.store, self.desk.engine, user_id, wf.ACCOUNT_SUSPENDED
+        )
         await gone.drop_models(self.desk.store, self.desk.engine, user_id)  # a ban: none kept
         u = await db.user(user_id)
         if u is not None:

@@ -17,8 +17,8 @@ from typing import Any
 import bot.studio.moderation.reach as reach
 from bot.store.moderation_store import PROTECT_REQUEST, Purge
 from bot.store.store import Row
-from bot.studio.core import words
 from bot.studio.core.events import Reply, Who
+from bot.studio.jobs import words_failures as wf
 from bot.studio.moderation.bans import Bans
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
@@ -92,7 +92,7 @@ class Decisions:
                 await gone.drop_models(desk.store, desk.engine, owner)
         if decision in ("purge", "protect", "ban") and not request:
             # Queued work carries the reference crops: it stops and leaves Redis first.
-            await reach.stop_owner_work(desk.store, desk.engine, owner, words.STOPPED_BY_MODERATOR)
+            await reach.stop_owner_work(desk.store, desk.engine, owner, wf.STOPPED_BY_MODERATOR)
             if owner is not None:
                 await rights.drop_person_jobs(desk.store, desk.engine, owner)
             purged: Purge = await db.purge_references(owner)

@@ -17,6 +17,7 @@ import logging
 from bot.store.store import Row
 from bot.studio.core import words as w
 from bot.studio.core.events import Command, Files, Reply
+from bot.studio.jobs import words_failures as wf
 from bot.studio.moderation.cards import Cards
 from bot.studio.moderation.desk import Desk
 from bot.studio.moderation.texts import ANALYZE_TIMEOUT_S, SELFIE_MINUTES, actor, say
@@ -66,7 +67,7 @@ class Protection:
         # The selfie's bytes were never written anywhere; only the embedding is kept.
         if isinstance(result, c.JobFailure):
             log.warning("protect: selfie check failed (%s): %s", result.code, result.message)
-            why = w.failure_words(result.code)
+            why = wf.failure_words(result.code)
             return [say(f"I couldn't check it: {why}. Please send it again.")]
         assert isinstance(result, c.AnalyzePhotoResult)
         if result.embedding is None or result.face_count != 1:

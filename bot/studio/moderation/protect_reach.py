@@ -22,7 +22,7 @@ import bot.studio.moderation.reach as reach
 from bot.store import rights_store as rs
 from bot.store.moderation_store import ModerationStore
 from bot.store.store import Store
-from bot.studio.core import words as w
+from bot.studio.jobs import words_failures as wf
 from bot.studio.personal import gone
 from bot.studio.rights import rights
 from sitter import contract as c
@@ -98,7 +98,7 @@ async def protect_everywhere(
         # The portraits made from the set: its orders, their retries and follow-ups.
         orders = await reach.related_orders(store, await mod.first_order_of_set(set_id))
         live, vjs = await store.work_in_flight(order_ids=orders)
-        await reach._stop_orders(store, engine, live, vjs, w.STOPPED_BY_MODERATOR)
+        await reach._stop_orders(store, engine, live, vjs, wf.STOPPED_BY_MODERATOR)
         portraits = 0
         for oid in orders:
             portraits += (await mod.remove_order_images(oid)).results

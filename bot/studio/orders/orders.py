@@ -14,13 +14,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.store.codes import ProgressCode, Shown
+from bot.store.codes import IN_FLIGHT, OrderStatus, ProgressCode, Shown
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.progress import running_shown
 from bot.studio.jobs.words_progress import engine_note, progress_words
 from bot.studio.moderation import reach
@@ -33,8 +33,10 @@ from bot.studio.photos.photos import embedding
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
+from bot.studio.together import joint
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.observability import ORDERS, bind_order
 from sitter.queue import Engine
 
@@ -123,6 +125,11 @@ class Orders:
         refusal = await self.limits(user)
         if refusal is not None:
             return Placing(refusal=refusal)
+        partner = None
+        if choices.get(joint.TOGETHER):  # two people: the invitation must still hold
+            refused, partner = await joint.partner_refusal(self.s, user, choices)
+            if refused is not None:
+                return Placing(refusal=refused)
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
             return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
@@ -160,6 +167,8 @@ class Orders:
                 seeds=seeds(),
             )
             await store.set_order_look(order_id, aspect, described)
+            if partner is not None:
+                await joint.attach(store, order_id, partner)
             if described:  # offered again on the next order (/forget deletes it)
                 await store.remember_subject(user["id"], described)
         ORDERS.labels(user["platform"]).inc()
@@ -181,14 +190,16 @@ class Orders:
         )
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(order_id, status="failed", error=words.REFERENCES_GONE)
+            await store.set_order(order_id, status=OrderStatus.FAILED, error=wf.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order_id))
         base = await self.generate_request(Painting.of_order(order), job_id, refs)
+        if two := await joint.request_parts(store, order):  # a joint order's second person
+            base = base.model_copy(update=two)
         req: c.Message = base
         if order["kind"] in REFINE_KINDS:  # vary/relight one portrait: the same order
             refined = await self.refine_request(order, base)
             if refined is None:
-                await store.set_order(order_id, status="failed", error=words.PORTRAIT_GONE)
+                await store.set_order(order_id, status=OrderStatus.FAILED, error=wf.PORTRAIT_GONE)
                 return _say(w.PORTRAIT_REMOVED)
             req = refined
         await store.set_order(order_id, job_id=job_id, enqueues=order["enqueues"] + 1)
@@ -204,7 +215,7 @@ class Orders:
         shown = self.progress_shown(js.status, js.position, await self.engine_gone())
         await store.set_progress([(order_id, shown)])
         text = progress_words(order_id, shown)
-        return self.progress_reply(order_id, text, cancellable=js.status == "queued")
+        return self.progress_reply(order_id, text, cancellable=js.status == JobStatus.QUEUED)
 
     async def generate_request(
         self, order: Painting, job_id: str, refs: list[Photo]
@@ -297,9 +308,9 @@ class Orders:
     ) -> Shown:
         """What a one-style order's progress message shows for its job's state
         (``note``: :meth:`engine_gone`'s params)."""
-        if status == "queued":
+        if status == JobStatus.QUEUED:
             return Shown(ProgressCode.QUEUED, {"position": int(position or 0) + 1, **(note or {})})
-        if status == "running":
+        if status == JobStatus.RUNNING:
             return running_shown(progress, VARIATIONS)  # the bar, when reported
         return Shown(ProgressCode.FINISHING)
 
@@ -320,18 +331,18 @@ class Orders:
             return await self.packs.status(user, order)
         style = self.s.prompts.styles.get(order["style"])
         name = style.name if style else order["style"]
-        if order["status"] in ("queued", "running") and order["job_id"]:
+        if order["status"] in IN_FLIGHT and order["job_id"]:
             js = await self.s.engine.state(job_of(order), order["job_id"])
-            if js.status == "queued":
+            if js.status == JobStatus.QUEUED:
                 what = wo.status_queued(int(js.position or 0) + 1, await self.no_worker_note())
-            elif js.status == "running" and await self.orphaned(order["job_id"]):
+            elif js.status == JobStatus.RUNNING and await self.orphaned(order["job_id"]):
                 what = wo.STATUS_ORPHANED
-            elif js.status == "running":
+            elif js.status == JobStatus.RUNNING:
                 what = wo.STATUS_RUNNING
             else:
                 what = wo.STATUS_FINISHING
-        elif order["status"] == "failed":
-            what = wo.status_failed(words.stored_failure(order["error"]))
+        elif order["status"] == OrderStatus.FAILED:
+            what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
             what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wo.order_status(order["id"], name, what)
@@ -349,7 +360,7 @@ class Orders:
         order = await store.order(order_id)
         if order is None or order["user_id"] != user["id"]:
             return _say(wo.NOT_YOURS_ORDER)
-        if order["status"] not in ("queued", "running"):
+        if order["status"] not in IN_FLIGHT:
             return _say(wo.cannot_cancel(order_id, order["status"]))
         if order["pack"]:
             return await self.packs.cancel(order)
@@ -360,7 +371,7 @@ class Orders:
             js = await self.s.engine.state(job_of(order), order["job_id"])
             if js.status != "missing":
                 return _say(wo.being_painted(order_id))
-        await store.set_order(order_id, status="cancelled", finished_at=now_iso())
+        await store.set_order(order_id, status=OrderStatus.CANCELLED, finished_at=now_iso())
         shown = Shown(ProgressCode.CANCELLED)
         await store.set_progress([(order_id, shown)])
         return _say(progress_words(order_id, shown), edit_key=f"order-{order_id}")

@@ -12,13 +12,13 @@ import random
 import secrets
 from typing import Any, Protocol
 
-from bot.store.codes import ProgressCode, Shown
+from bot.store.codes import IN_FLIGHT, LookStatus, OrderStatus, ProgressCode, Shown
 from bot.store.pack_orders import NewLook
 from bot.store.rows import Photo
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -28,6 +28,7 @@ from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter import contract as c
+from sitter.engine_client import JobStatus
 from sitter.observability import ORDERS, bind_order
 from sitter.packs import PREVIEW, PREVIEW_CHOSEN, PREVIEW_STYLES, Pack, chosen_pack, pack_name
 
@@ -164,10 +165,10 @@ class PackOrders:
         store = self.s.store
         refs = await store.photos(order["set_id"], "accepted") if order["set_id"] else []
         if not refs:
-            await store.set_order(order["id"], status="failed", error=words.REFERENCES_GONE)
+            await store.set_order(order["id"], status=OrderStatus.FAILED, error=wf.REFERENCES_GONE)
             return _say(wo.refs_gone_for(order["id"]))
         for look in await store.looks(order["id"]):
-            if look["status"] == "queued" and not look["job_id"]:
+            if look["status"] == LookStatus.QUEUED and not look["job_id"]:
                 await self.enqueue_look(order, look, refs)
         return await self.progress(order)
 
@@ -194,9 +195,9 @@ class PackOrders:
         (once per tracker pass)."""
         n = len(looks)
         sent = sum(1 for x in looks if x["delivered_at"])
-        running = [x for x in looks if x["status"] == "running"]
-        waiting = [x for x in looks if x["status"] == "queued"]
-        if running or (waiting and any(x["status"] != "queued" for x in looks)):
+        running = [x for x in looks if x["status"] == LookStatus.RUNNING]
+        waiting = [x for x in looks if x["status"] == LookStatus.QUEUED]
+        if running or (waiting and any(x["status"] != LookStatus.QUEUED for x in looks)):
             now = (running or waiting)[0]
             params = {"look": now["name"], "k": now["idx"], "n": n, "sent": sent}
             return Shown(ProgressCode.PACK_PAINTING, params), True
@@ -220,20 +221,20 @@ class PackOrders:
 
     async def status(self, user: Row, order: Row) -> Reply:
         looks = await self.s.store.looks(order["id"])
-        done = sum(1 for x in looks if x["status"] in ("done", "failed"))
+        done = sum(1 for x in looks if x["status"] in (LookStatus.DONE, LookStatus.FAILED))
         sent = sum(1 for x in looks if x["delivered_at"])
-        if order["status"] in ("queued", "running"):
-            now = next((x for x in looks if x["status"] in ("running", "queued")), None)
+        if order["status"] in IN_FLIGHT:
+            now = next((x for x in looks if x["status"] in IN_FLIGHT), None)
             what = wp.pack_progress(done, len(looks), sent)
-            if now is not None and now["status"] == "running":
+            if now is not None and now["status"] == LookStatus.RUNNING:
                 what = wp.pack_painting_now(now["idx"], len(looks), now["name"]) + " " + what
             elif now is not None and now["job_id"] and not done:
                 js = await self.s.engine.state(c.JOB_GENERATE, now["job_id"])
                 what = wo.status_queued(
                     int(js.position or 0) + 1, await self.orders.no_worker_note()
                 )
-        elif order["status"] == "failed":
-            what = wo.status_failed(words.stored_failure(order["error"]))
+        elif order["status"] == OrderStatus.FAILED:
+            what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
             what = wo.STATUS_DONE.get(order["status"], order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)
@@ -253,17 +254,17 @@ class PackOrders:
         looks = await store.looks(order["id"])
         stopped = []
         for look in looks:
-            if look["status"] in ("queued", "running") and look["job_id"]:
+            if look["status"] in IN_FLIGHT and look["job_id"]:
                 if await engine.remove_queued(look["job_id"]):
                     continue
                 js = await engine.state(c.JOB_GENERATE, look["job_id"])
-                if js.status in ("running", "done"):
+                if js.status in (JobStatus.RUNNING, JobStatus.DONE):
                     stopped.append(look["id"])  # a worker has it (or just painted it)
                 await engine.drop([look["job_id"]])
-        await store.set_order(order["id"], status="cancelled", finished_at=now_iso())
+        await store.set_order(order["id"], status=OrderStatus.CANCELLED, finished_at=now_iso())
         for look in looks:
-            if look["status"] in ("queued", "running"):
-                status = "stopped" if look["id"] in stopped else "cancelled"
+            if look["status"] in IN_FLIGHT:
+                status = LookStatus.STOPPED if look["id"] in stopped else LookStatus.CANCELLED
                 await store.set_look(look["id"], status=status)
         painted = sum(len(json.loads(x["seeds"])) for x in looks if x["id"] in stopped)
         sent = sum(1 for x in looks if x["delivered_at"])

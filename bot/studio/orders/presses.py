@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+from bot.store.codes import IN_FLIGHT
 from bot.store.store import Row
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn, say
@@ -14,6 +15,7 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders.buttons import OrderPress
 from bot.studio.orders.orders import Orders, seeds
 from bot.studio.photos.reference_set import order_refusal
+from bot.studio.together import joint
 
 
 class OrderPresses:
@@ -39,13 +41,15 @@ class OrderPresses:
         return await self.retry(turn.user, order)
 
     async def retry(self, user: Row, order: Row) -> list[Reply]:
-        if order["status"] in ("queued", "running"):
+        if order["status"] in IN_FLIGHT:
             return [say(w.still_in_progress(order["id"]))]
         if order["pack"]:
             return await self.orders.packs.retry(user, order)
         refusal = await self.orders.limits(user)
         if refusal is not None:
             return [refusal]
+        if (ended := await joint.ended(self.orders.s.store, order)) is not None:
+            return [say(ended)]  # two people: only while the invitation holds
         if order["set_id"] and (text := await order_refusal(self.orders.s, user, order["set_id"])):
             return [say(text)]
         async with self.orders.s.store.tx():  # a retry keeps the format and the subject
@@ -66,4 +70,5 @@ class OrderPresses:
                 refine=json.loads(order["refine"]) if order["refine"] else None,
             )
             await self.orders.s.store.set_order_look(new_id, order["aspect"], order["subject"])
+            await joint.copy_joint(self.orders.s.store, order, new_id)
         return [say(wo.trying_again(order["id"])), await self.orders.enqueue(new_id)]

@@ -4,6 +4,8 @@ painting line the job follower also says) stay in bot/studio/core/words_chat.py.
 
 from __future__ import annotations
 
+from bot.store.codes import OrderStatus
+
 
 def order_in_progress(order_id: int) -> str:
     return (
@@ -94,9 +96,9 @@ STATUS_RUNNING = "being painted right now."
 STATUS_FINISHING = "finishing up."
 
 STATUS_DONE = {
-    "done": "ready; sending it now.",
-    "delivered": "delivered.",
-    "cancelled": "cancelled.",
+    OrderStatus.DONE: "ready; sending it now.",
+    OrderStatus.DELIVERED: "delivered.",
+    OrderStatus.CANCELLED: "cancelled.",
 }
 
 

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from bot.store.codes import Failure
 from bot.store.personal_store import IN_FLIGHT, KIND
 from bot.store.store import Row, now_iso
-from bot.studio.core import words
 from bot.studio.core.events import Reply
+from bot.studio.jobs import words_failures as wf
 from bot.studio.jobs.parts import MAX_ENQUEUES, RESULT_WAIT_S, Follower, Parts
 from bot.studio.jobs.progress import EditPacer
 from bot.studio.personal import gone
@@ -131,9 +131,7 @@ class TrainFollower(Follower[Row]):
                 await self._lost(row)
                 return
             log.warning("personal model %s failed (%s)", row["id"], result.code)
-            await store.finish_personal(
-                row["id"], "failed", error=words.engine_failure(result.code)
-            )
+            await store.finish_personal(row["id"], "failed", error=wf.engine_failure(result.code))
         elif isinstance(result, c.TrainResult):
             await self._keep(row, result)
         await gone.drop_trainings(engine, [job_id])  # its answer holds the file: not kept
@@ -194,4 +192,4 @@ class TrainFollower(Follower[Row]):
         if row["status"] == "ready":
             return ready_reply(row)
         error = str(row["error"] or "unknown")
-        return Reply(text=wpm.failed(error, words.stored_failure(error)))
+        return Reply(text=wpm.failed(error, wf.stored_failure(error)))

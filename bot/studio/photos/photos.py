@@ -18,6 +18,7 @@ from bot.studio.core.events import Button, IncomingFile, Reply
 from bot.studio.core.inputs import file_ext
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.photos import reference_set, uploads
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
@@ -206,7 +207,7 @@ class Photos:
         if isinstance(result, c.JobFailure):
             await store.delete_photo(photo_id)
             log.warning("photo check failed (%s): %s", result.code, result.message)
-            return words.check_failed(words.failure_words(result.code))
+            return words.check_failed(wf.failure_words(result.code))
         assert isinstance(result, c.AnalyzePhotoResult)
         for n, p in enumerate(accepted, 1):  # the same picture at another size counts once
             if result.fingerprint and same_picture(result.fingerprint, p.fingerprint):

@@ -34,6 +34,7 @@ from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.personal import gone
 from bot.studio.personal import words_personal as wpm
 from bot.studio.photos import words_photos as wph
@@ -151,7 +152,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
         return Judged(error=words.SET_CHECK_TIMED_OUT)
     if isinstance(result, c.JobFailure):
         log.warning("set check failed (%s): %s", result.code, result.message)
-        return Judged(error=words.set_check_failed(words.failure_words(result.code)))
+        return Judged(error=words.set_check_failed(wf.failure_words(result.code)))
     assert isinstance(result, c.CheckSetResult)
     odd_voters = {voters[i] for i in result.outliers if 0 <= i < len(voters)}
     if len(voters) == 2 and len(odd_voters) == 2:  # two that disagree: the first one stays

@@ -16,17 +16,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.store import codes
+from bot.store.codes import FollowUpStatus
 from bot.store.rows import Portrait
 from bot.store.store import Row
-from bot.studio.core import words
 from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Turn
 from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
+from bot.studio.jobs import words_failures as wf
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import FollowUpPress
+from bot.studio.together.shared import shares
 from sitter import contract as c
 
 
@@ -83,11 +85,10 @@ if set(BY_KIND) != set(pb.FOLLOW_UP_BUTTONS):  # a row without a button, or a bu
 BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
 
 
-def buttons(variations: Sequence[Portrait] | Sequence[Row]) -> list[tuple[Button, ...]]:
-    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ...
-    (rows too, until bot/studio/jobs/ passes the store's Portraits typed as such)"""
+def buttons(variations: Sequence[Portrait]) -> list[tuple[Button, ...]]:
+    """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
     return [
-        tuple(Button(f"{f.label} {v['idx']}", pb.follow_up(f.button, v["id"])) for v in variations)
+        tuple(Button(f"{f.label} {v.idx}", pb.follow_up(f.button, v.id)) for v in variations)
         for f in FOLLOW_UPS
         if f.in_results
     ]
@@ -112,8 +113,8 @@ def final_words(vj: Row, n: int) -> str:
     if code == codes.Failure.AVATAR_REFUSED:
         return wp.avatar_refused(n, params.get("problem", ""))
     if code == codes.Failure.COPY_WITHHELD:
-        return words.copy_withheld(n)
-    return words.stored_failure(vj["error"], n) if vj["error"] else w.PORTRAIT_REMOVED
+        return wf.copy_withheld(n)
+    return wf.stored_failure(vj["error"], n) if vj["error"] else w.PORTRAIT_REMOVED
 
 
 def result_method(result: c.Message) -> str:
@@ -138,7 +139,9 @@ class FollowUps:
         variation = await self.s.store.variation(variation_id)
         if variation is None:
             return Reply(w.NO_SUCH_PORTRAIT)
-        if variation.user_id != user["id"]:
+        if variation.user_id != user["id"] and not await shares(
+            self.s.store, variation.order_id, user["id"]
+        ):  # the second person of a joint order acts on their own copy
             return Reply(w.SOMEONE_ELSES)
         if not variation.kept:
             return Reply(w.PORTRAIT_REMOVED)
@@ -149,18 +152,24 @@ class FollowUps:
         store = self.s.store
         vj = await store.variation_job(variation.id, f.kind)
         oid = variation.order_id
-        if vj is not None and vj["status"] == "queued":
+        if vj is not None and vj["status"] == FollowUpStatus.QUEUED:
             return Reply(wp.about_order(oid, wp.follow_up_under_way(f.verb, n)))
-        if vj is not None and vj["status"] in ("done", "delivered") and vj["path"]:
+        if (
+            vj is not None
+            and vj["status"] in (FollowUpStatus.DONE, FollowUpStatus.DELIVERED)
+            and vj["path"]
+        ):
             return self.reply(vj, n, again=True)
-        if vj is not None and vj["status"] == "failed" and is_final(vj):
+        if vj is not None and vj["status"] == FollowUpStatus.FAILED and is_final(vj):
             return Reply(final_words(vj, n))  # the same portrait: the same answer
         if vj is None:
             vj_id = await store.create_variation_job(variation.id, user["id"], f.kind)
             tries, old_job = 1, None
         else:  # failed before: try again
             vj_id, tries, old_job = vj["id"], vj["enqueues"] + 1, vj["job_id"]
-            await store.set_variation_job(vj_id, status="queued", error=None, delivered_at=None)
+            await store.set_variation_job(
+                vj_id, status=FollowUpStatus.QUEUED, error=None, delivered_at=None
+            )
         await self._send(vj_id, f, variation, tries, old_job)
         return Reply(wp.about_order(oid, wp.follow_up_started(f.verb, n)))
 
@@ -172,7 +181,7 @@ class FollowUps:
         variation = await store.variation(vj["variation_id"])
         if variation is None or not variation.kept:  # removed since it was pressed
             await store.set_variation_job(
-                vj_id, status="failed", error=codes.Failure.PORTRAIT_REMOVED
+                vj_id, status=FollowUpStatus.FAILED, error=codes.Failure.PORTRAIT_REMOVED
             )
             return
         await self._send(vj_id, BY_KIND[vj["kind"]], variation, vj["enqueues"] + 1, vj["job_id"])
@@ -196,20 +205,26 @@ class FollowUps:
         if isinstance(result, c.AvatarResult):
             if result.problem is not None or not result.avatars:
                 why = codes.stored(codes.Failure.AVATAR_REFUSED, problem=result.problem or "")
-                await store.set_variation_job(vj["id"], status="failed", error=why, method=REFUSED)
+                await store.set_variation_job(
+                    vj["id"], status=FollowUpStatus.FAILED, error=why, method=REFUSED
+                )
                 return
             rels = [
                 store.media.put(vj["user_id"], f.folder, a.image, "png")[0] for a in result.avatars
             ]
             sizes = ",".join(str(a.size) for a in result.avatars)
             await store.set_variation_job(
-                vj["id"], status="done", path=rels[0], more_paths=json.dumps(rels[1:]), method=sizes
+                vj["id"],
+                status=FollowUpStatus.DONE,
+                path=rels[0],
+                more_paths=json.dumps(rels[1:]),
+                method=sizes,
             )
             return
         assert isinstance(result, c.UpscaleResult | c.LabelResult)
         rel, _ = store.media.put(vj["user_id"], f.folder, result.image, "png")
         await store.set_variation_job(
-            vj["id"], status="done", path=rel, method=result_method(result)
+            vj["id"], status=FollowUpStatus.DONE, path=rel, method=result_method(result)
         )
 
     def reply(self, vj: Row, n: int, again: bool = False) -> Reply:

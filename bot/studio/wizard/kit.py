@@ -29,3 +29,4 @@ class Kit:
     back: PressHandler
     cancel: PressHandler
     no_files: FilesHandler
+    shift: Callable[[dict[str, Any] | None], int]  # features' questions asked before this one

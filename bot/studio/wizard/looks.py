@@ -67,7 +67,8 @@ def subject_step(kit: Kit, step: WizardStep, number: int) -> Step:
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
         first: tuple[Button, ...] = ()
-        text = w.step_heading(number, kit.total, step.question)
+        shift = kit.shift(turn.data)
+        text = w.step_heading(number + shift, kit.total + shift, step.question)
         if last:
             first = (Button(wl.SAME_AS_LAST, b.wizard(rev, "last"), "primary"),)
             text += "\n" + wl.last_time(last)
@@ -128,7 +129,9 @@ def format_step(kit: Kit, step: WizardStep, number: int) -> Step:
         items = [
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
-        text = w.step_heading(number, kit.total, step.question) + "\n" + wl.CHOOSE_FORMAT
+        shift = kit.shift(turn.data)
+        heading = w.step_heading(number + shift, kit.total + shift, step.question)
+        text = heading + "\n" + wl.CHOOSE_FORMAT
         return [say(text, *_rows(items, 2), kit.nav_row(rev))]
 
     async def preset(turn: Turn, arg: str) -> Outcome:

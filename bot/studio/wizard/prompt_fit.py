@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.studio.core import words as w
+from bot.studio.jobs import words_failures as wf
 from sitter import contract as c
 from sitter.prompts import REFERENCE_PROMPT_SAFE_BYTES, PromptLibrary
 
@@ -44,5 +44,5 @@ async def prompt_refusal(
     except TimeoutError:
         return None
     if isinstance(result, c.CheckPromptResult) and not result.fits:
-        return w.prompt_too_long(result.tokens, result.limit)
+        return wf.prompt_too_long(result.tokens, result.limit)
     return None

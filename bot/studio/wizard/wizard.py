@@ -1,16 +1,14 @@
 """The conversation's table: consent, photos, the style, one step per slot of
-prompts/wizard.toml, the confirmation, and idle.
-
-Adding a question to the wizard is a ``[[steps]]`` entry in prompts/wizard.toml: its
-step, its "Step N of M" and its line in the order summary come from there.
+prompts/wizard.toml, the confirmation, and idle. A new question is a ``[[steps]]`` entry
+in prompts/wizard.toml: its step, "Step N of M" and summary line come from there.
 ``python -m bot.studio.wizard`` prints the diagram (bot/studio/wizard/flow.mmd).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from bot.store.codes import IN_FLIGHT
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -27,6 +25,7 @@ from bot.studio.core.conversation import (
     say,
 )
 from bot.studio.core.events import Button, IncomingFile, Reply
+from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
@@ -36,6 +35,7 @@ from bot.studio.personal.use import in_use as personal_in_use
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
+from bot.studio.wizard.extras import Extras
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
@@ -64,14 +64,13 @@ class Wizard:
         self.total = len(self.questions)
         self.pack_keys = sorted(services.packs)
 
-    def conversation(
-        self, side: Sequence[Step] = (), side_arrows: Sequence[tuple[str, Arrow]] = ()
-    ) -> Conversation:
-        """The whole table; ``side``: the features' side questions (core/routes.py)."""
+    def conversation(self, routes: Routes) -> Conversation:
+        """The whole table, with what the features registered (core/routes.py)."""
+        self.extras = Extras(tuple(routes.wizard_steps), tuple(routes.buttons))
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [self._confirm(), self._idle(), *side]
+        steps += [*self.extras.built(self.kit()), self._confirm(), self._idle(), *routes.steps]
         return Conversation(
             self.s,
             steps,
@@ -79,7 +78,8 @@ class Wizard:
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
-                *side_arrows,
+                *routes.arrows,
+                *self.extras.arrows(),
             ],
         )
 
@@ -99,6 +99,7 @@ class Wizard:
             self.back,
             self.cancel,
             self._no_files,
+            self.extras.shift,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -120,7 +121,7 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        return self.questions if pack is None else (PACK, *pack.asked)
+        return self.extras.insert(self.questions if pack is None else (PACK, *pack.asked), data)
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
         """(N, M) of "Step N of M" for this question with these answers."""
@@ -180,20 +181,21 @@ class Wizard:
         return references_step(self.photos, self.cancel)
 
     # --- the style ------------------------------------------------------------------------
-    def _ask_style(self, rev: int) -> Reply:
+    def _ask_style(self, rev: int, data: dict[str, Any] | None = None) -> Reply:
         styles = self.s.prompts.styles
         items = [
             Button(styles[k].name, b.wizard(rev, "style", str(i)))
             for i, k in enumerate(self.style_keys)
         ]
         lines = [f"• {s.name}: {s.description}" for s in styles.values()]
-        text = w.step_heading(1, self.total, "choose a style:") + "\n" + "\n".join(lines)
+        total = self.total + self.extras.shift(data)  # a feature's questions (placement)
+        text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        return say(text, *_rows(items, 2), packs, self._nav_row(rev))
+        return say(text, *_rows(items, 2), packs, self.extras.buttons(data), self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
-            return [self._ask_style(turn.rev)]
+            return [self._ask_style(turn.rev, turn.data)]
 
         async def pick(turn: Turn, arg: str) -> Outcome:
             i = b.read_id(arg, 0)  # ASCII digits only: "-1" or "٣" is not a choice
@@ -232,7 +234,7 @@ class Wizard:
 
     def _one_style(self, turn: Turn, key: str) -> Outcome:
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
-        return go(self._next(State.STYLE), {**data, State.STYLE.value: key})
+        return go(self._next(State.STYLE, data), {**data, State.STYLE.value: key})
 
     # --- a pack instead of a style (prompts/packs; bot/studio/wizard/wizard_packs.py) -------------
     def _pack(self) -> Step:
@@ -303,6 +305,7 @@ class Wizard:
             value = str(data.get(step.slot, ""))
             label = next((p.label for p in step.presets if p.value == value), value)
             lines.append(f"{step.slot.replace('_', ' ').capitalize()}: {label}")
+        lines += self.extras.summary(data)
         return "\n".join(lines)
 
     async def _confirm_text(self, turn: Turn) -> str:
@@ -375,7 +378,7 @@ class Wizard:
         async def show(turn: Turn) -> list[Reply]:
             order = await self.s.store.last_order(turn.user["id"])
             text = w.WHAT_NEXT
-            if order is not None and order["status"] in ("queued", "running"):
+            if order is not None and order["status"] in IN_FLIGHT:
                 text = w.order_waiting(order["id"], order["status"])
             return [say(text, (Button(w.NEW_PORTRAIT, b.wizard(turn.rev, "new"), "primary"),))]
 
