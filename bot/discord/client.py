@@ -28,7 +28,6 @@ from bot.discord.guild_settings import (
 )
 from bot.discord.message_keys import MessageKeys
 from bot.discord.sender import DiscordOutbox, Sender
-from bot.discord.translator import CatalogTranslator
 from bot.store.store import Store
 from bot.studio.core.events import Command, Event, Files, Outbox, Press, Reply, Text, Who
 from bot.studio.moderation import offer_place
@@ -107,7 +106,6 @@ class SitterClient(discord.AutoShardedClient):
     async def setup_hook(self) -> None:
         self.add_dynamic_items(*DYNAMIC_ITEMS)
         self.studio.add_outbox(PLATFORM, DiscordOutbox(self, self.sender))
-        await self.tree.set_translator(CatalogTranslator())
         if self.sync_commands != "never":
             from bot.discord.command_sync import sync_if_changed
 
@@ -161,23 +159,14 @@ class SitterClient(discord.AutoShardedClient):
         ephemeral, seen by the presser alone, so the press counts as private and
         the presser's DM is their chat: ownership is then the core's check.
         """
-        channel_id = interaction.channel_id
-        if interaction.guild_id is None:
-            return self.who(interaction.user, channel_id, private=True, locale=interaction.locale)
-        gs = await self.guilds_store.get(interaction.guild_id)
-        moderator = await self.is_moderator(interaction, gs)
-        if await self.in_own_chat(interaction):
-            return self.who(
-                interaction.user,
-                channel_id,
-                private=True,
-                moderator=moderator,
-                locale=interaction.locale,
-            )
-        dm = await interaction.user.create_dm()  # opens no conversation; never refused
-        return self.who(
-            interaction.user, dm.id, private=True, moderator=moderator, locale=interaction.locale
-        )
+        channel_id, moderator = interaction.channel_id, False
+        if interaction.guild_id is not None:
+            gs = await self.guilds_store.get(interaction.guild_id)
+            moderator = await self.is_moderator(interaction, gs)
+            if not await self.in_own_chat(interaction):  # create_dm opens no conversation
+                channel_id = (await interaction.user.create_dm()).id
+        user, locale = interaction.user, interaction.locale
+        return self.who(user, channel_id, private=True, moderator=moderator, locale=locale)
 
     async def in_own_chat(self, interaction: discord.Interaction) -> bool:
         """True in a DM or the presser's own studio thread: replies can be public there."""

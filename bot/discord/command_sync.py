@@ -33,6 +33,9 @@ def commands_digest(tree: Any, application_id: int | None) -> str:
 
 async def sync_if_changed(tree: Any, store: Store, application_id: int | None, force: bool) -> bool:
     """Upload the commands when they changed (or ``force``); True when uploaded."""
+    from bot.discord.translator import CatalogTranslator
+
+    await tree.set_translator(CatalogTranslator())  # descriptions in each language, uploaded
     digest = commands_digest(tree, application_id)
     if not force and await store.meta_value(META_KEY) == digest:
         log.info("slash commands unchanged; not uploading them (sitter bot --sync forces it)")
