@@ -254,7 +254,7 @@ class Photos:
         assert r.embedding is not None
         crop = None
         if r.face_crop:
-            crop, _ = store.media.put(user_id, "crops", r.face_crop, "png")
+            crop, _sha = store.media.put(user_id, "crops", r.face_crop, "png")
         await store.update_photo(
             photo_id,
             status,
