@@ -47,6 +47,7 @@ __all__ = [
     "SOURCE",
     "_",
     "current",
+    "env_known",
     "env_locale",
     "format_day",
     "format_moment",
@@ -100,13 +101,22 @@ def known(code: str | None) -> str | None:
     return resolved if resolved != SOURCE or code.lower().startswith("en") else None
 
 
-def env_locale(env: Mapping[str, str] | None = None) -> str:
-    """The terminal's locale from ``LC_ALL``, ``LC_MESSAGES`` or ``LANG``, resolved."""
+def _env_value(env: Mapping[str, str] | None) -> str:
     env = os.environ if env is None else env
     for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
         if value := env.get(name, ""):
-            return resolve(value) if value not in ("C", "POSIX") else SOURCE
-    return SOURCE
+            return "" if value in ("C", "POSIX", "C.UTF-8") else value
+    return ""
+
+
+def env_locale(env: Mapping[str, str] | None = None) -> str:
+    """The terminal's locale from ``LC_ALL``, ``LC_MESSAGES`` or ``LANG``, resolved."""
+    return resolve(_env_value(env))
+
+
+def env_known(env: Mapping[str, str] | None = None) -> str | None:
+    """The offered locale the environment names, None when it names none (``C``)."""
+    return known(_env_value(env))
 
 
 def language_name(code: str, *, capital: bool = True) -> str:

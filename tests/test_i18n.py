@@ -108,3 +108,10 @@ async def test_a_persons_locale_is_remembered_from_first_contact(data_dir: Path)
         assert (await store.ensure_user("telegram", "2", "Bo", "2", locale="es"))["locale"] == "es"
     finally:
         await store.close()
+
+
+def test_the_environment_names_a_locale_or_none() -> None:
+    assert i18n.env_known({"LANG": "ru_RU.UTF-8"}) == "ru"
+    assert i18n.env_known({"LANG": "C.UTF-8"}) is None
+    assert i18n.env_known({"LANG": "de_DE.UTF-8"}) is None
+    assert i18n.env_known({}) is None

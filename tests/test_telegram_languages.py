@@ -111,7 +111,8 @@ async def test_a_russian_client_is_answered_in_russian_and_can_switch_mid_wizard
     await _said(api, OLGA, "A partir de ahora te hablo en español", since)
     await _said(api, OLGA, "Paso 3 de 7", since)  # the same step, its answers kept
     assert (await studio.store.user("telegram", str(OLGA.id)))["locale"] == "es"
-    for n, label in enumerate(WIZARD[2:], 3):
+    spanish = {"Skip": "Omitir"}  # the wizard's own buttons speak Spanish now
+    for n, label in enumerate([spanish.get(x, x) for x in WIZARD[2:]], 3):
         since = len(api.texts(OLGA.id))
         await _press(api, OLGA, label)
         await _said(api, OLGA, f"Paso {n + 1} de 7" if n < 7 else "Tu pedido:", since)
@@ -144,14 +145,21 @@ async def test_the_terminal_follows_lang(
     settings = load_settings(
         data_dir=data_dir, redis_url="redis://127.0.0.1:1/0", queue_prefix="fake"
     )
-    studio = await Studio.open(settings, engine=fake, tick_s=0.05)
-    out = io.StringIO()
-    try:
-        chat = TerminalChat(tmp_path / "out", stdin=io.StringIO("1\n/help\n/quit\n"), stdout=out)
-        await chat.run(Services(settings, studio))
-    finally:
-        await studio.aclose()
-    screen = out.getvalue()
+
+    async def session(lines: str) -> str:
+        studio = await Studio.open(settings, engine=fake, tick_s=0.05)
+        out = io.StringIO()
+        try:
+            chat = TerminalChat(tmp_path / "out", stdin=io.StringIO(lines), stdout=out)
+            await chat.run(Services(settings, studio))
+        finally:
+            await studio.aclose()
+        return out.getvalue()
+
+    screen = await session("1\n/help\n/quit\n")
     assert "Oi! Eu sou o Sitter" in screen and "Eu aceito" in screen
     assert "Me mande fotos suas" in screen  # after "1": the first button, Eu aceito
     assert "Como funciona" in screen and "/language – o idioma em que falo com você" in screen
+    monkeypatch.setenv("LANG", "ru_RU.UTF-8")  # the next start follows LANG again
+    screen = await session("/help\n/quit\n")
+    assert "Как это работает" in screen

@@ -29,7 +29,7 @@ from bot.studio.core.events import Command, Event, Files, Press, Recipient, Repl
 from bot.terminal import files
 from bot.terminal.lines import LineReader
 from sitter.config import Settings
-from sitter.i18n import env_locale
+from sitter.i18n import env_known, env_locale
 from sitter.visible import visible
 
 
@@ -338,6 +338,9 @@ class TerminalChat:
         say = terminal._print
         say(f"Sitter in the terminal. Portraits go to {self.out_dir}. /help, or /quit to leave.")
         say("Send photos by typing their paths (or a folder); press a button by its number.")
+        if code := env_known():  # the terminal follows LANG at every start (/language: now)
+            row = await studio.store.ensure_user(PLATFORM, user, user, terminal.who.chat_id)
+            await studio.store.set_locale(row["id"], code)
         try:
             terminal.render(await studio.handle(Command(terminal.who, "start")))
             while True:
