@@ -109,6 +109,13 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         path = Path(args.personal)
         if not path.is_file():
             return _err(f"--personal {path} is not a file (make one with `sitter train`)")
+        if path.stat().st_size > c.MAX_LORA_BYTES:  # refused before it is read
+            size, most = path.stat().st_size / 1e6, c.MAX_LORA_BYTES / 1e6
+            return _err(
+                f"--personal {path} is {size:.0f} MB; a personal model is {most:.0f} MB at most"
+            )
+        if args.pack:
+            return _err("--personal does not work with --pack yet: order the looks one by one")
         import hashlib
 
         blob = path.read_bytes()

@@ -53,81 +53,93 @@ ALTER TABLE orders DROP COLUMN progress;
 
 -- The enums, guarded: a write of a status or failure code outside them is refused
 -- (RAISE(ABORT): the statement fails, the transaction's earlier writes stay). A failure
--- is a code, or {"code": ..., params} (bot/store/codes.py stored()). Keep these lists
--- equal to the enums: tests/test_progress_codes.py compares them.
+-- is a code, or {"code": ..., params} (bot/store/codes.py stored()).
+--
+-- The triggers name no code: they read the table `codes` (kind = the enum's class name),
+-- which bot/store/migrate.py fills from bot/store/codes.py's GUARDED enums every time
+-- the database is migrated or opened (INSERT OR IGNORE, one transaction). A member added
+-- to an enum is known on the next start: no migration. A member removed from an enum
+-- stays known (its row is never deleted): old rows may still hold it, and rewriting them
+-- must not fail.
+
+CREATE TABLE codes (
+    kind TEXT NOT NULL,  -- the enum: OrderStatus, LookStatus, FollowUpStatus, Failure, ...
+    code TEXT NOT NULL,  -- one of its values
+    PRIMARY KEY (kind, code)
+) WITHOUT ROWID;
 
 CREATE TRIGGER orders_status_insert BEFORE INSERT ON orders
-WHEN NEW.status NOT IN ('queued', 'running', 'done', 'delivered', 'failed', 'cancelled')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'OrderStatus')
 BEGIN SELECT RAISE(ABORT, 'orders.status: not an OrderStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_status_update BEFORE UPDATE OF status ON orders
-WHEN NEW.status NOT IN ('queued', 'running', 'done', 'delivered', 'failed', 'cancelled')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'OrderStatus')
 BEGIN SELECT RAISE(ABORT, 'orders.status: not an OrderStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_error_insert BEFORE INSERT ON orders
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'orders.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_error_update BEFORE UPDATE OF error ON orders
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'orders.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_status_insert BEFORE INSERT ON order_looks
-WHEN NEW.status NOT IN ('queued', 'running', 'done', 'failed', 'cancelled', 'stopped')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'LookStatus')
 BEGIN SELECT RAISE(ABORT, 'order_looks.status: not a LookStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_status_update BEFORE UPDATE OF status ON order_looks
-WHEN NEW.status NOT IN ('queued', 'running', 'done', 'failed', 'cancelled', 'stopped')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'LookStatus')
 BEGIN SELECT RAISE(ABORT, 'order_looks.status: not a LookStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_error_insert BEFORE INSERT ON order_looks
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'order_looks.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER order_looks_error_update BEFORE UPDATE OF error ON order_looks
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'order_looks.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_status_insert BEFORE INSERT ON variation_jobs
-WHEN NEW.status NOT IN ('queued', 'done', 'delivered', 'failed')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'FollowUpStatus')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.status: not a FollowUpStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_status_update BEFORE UPDATE OF status ON variation_jobs
-WHEN NEW.status NOT IN ('queued', 'done', 'delivered', 'failed')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'FollowUpStatus')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.status: not a FollowUpStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_error_insert BEFORE INSERT ON variation_jobs
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER variation_jobs_error_update BEFORE UPDATE OF error ON variation_jobs
 WHEN NEW.error IS NOT NULL AND COALESCE(CASE
     WHEN json_valid(NEW.error) AND substr(NEW.error, 1, 1) = '{'
     THEN json_extract(NEW.error, '$.code') ELSE NEW.error END, '') NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'variation_jobs.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_progress_insert BEFORE INSERT ON orders
 WHEN NEW.progress_code IS NOT NULL AND NEW.progress_code NOT IN (
-    'queued', 'painting', 'running', 'finishing', 'cancelled', 'pack_queued', 'pack_painting', 'pack_finishing', 'pack_cancelled')
+    SELECT code FROM codes WHERE kind = 'ProgressCode')
 BEGIN SELECT RAISE(ABORT, 'orders.progress_code: not a ProgressCode (bot/store/codes.py)'); END;
 
 CREATE TRIGGER orders_progress_update BEFORE UPDATE OF progress_code ON orders
 WHEN NEW.progress_code IS NOT NULL AND NEW.progress_code NOT IN (
-    'queued', 'painting', 'running', 'finishing', 'cancelled', 'pack_queued', 'pack_painting', 'pack_finishing', 'pack_cancelled')
+    SELECT code FROM codes WHERE kind = 'ProgressCode')
 BEGIN SELECT RAISE(ABORT, 'orders.progress_code: not a ProgressCode (bot/store/codes.py)'); END;

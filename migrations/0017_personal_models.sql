@@ -48,21 +48,22 @@ ALTER TABLE consents ADD COLUMN kind TEXT NOT NULL DEFAULT 'studio';
 ALTER TABLE orders ADD COLUMN personal INTEGER NOT NULL DEFAULT 0;
 
 -- Its status and failure codes guarded like the other tables' (0016): a write of a code
--- outside bot/store/codes.py's TrainingStatus / Failure is refused.
+-- outside bot/store/codes.py's TrainingStatus / Failure is refused (the codes it knows:
+-- the table `codes`, filled from the enums whenever the database is opened).
 CREATE TRIGGER personal_models_status_insert BEFORE INSERT ON personal_models
-WHEN NEW.status NOT IN ('queued', 'running', 'ready', 'failed', 'cancelled', 'outdated')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'TrainingStatus')
 BEGIN SELECT RAISE(ABORT, 'personal_models.status: not a TrainingStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER personal_models_status_update BEFORE UPDATE OF status ON personal_models
-WHEN NEW.status NOT IN ('queued', 'running', 'ready', 'failed', 'cancelled', 'outdated')
+WHEN NEW.status NOT IN (SELECT code FROM codes WHERE kind = 'TrainingStatus')
 BEGIN SELECT RAISE(ABORT, 'personal_models.status: not a TrainingStatus code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER personal_models_error_insert BEFORE INSERT ON personal_models
 WHEN NEW.error IS NOT NULL AND NEW.error NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'personal_models.error: not a Failure code (bot/store/codes.py)'); END;
 
 CREATE TRIGGER personal_models_error_update BEFORE UPDATE OF error ON personal_models
 WHEN NEW.error IS NOT NULL AND NEW.error NOT IN (
-    'bad_request', 'bad_image', 'prompt_too_long', 'refused_prompt', 'identity_mismatch', 'protected', 'withheld', 'not_available', 'not_supported', 'not_ready', 'out_of_memory', 'dropped', 'internal', 'lost', 'bad_result', 'engine_outdated', 'timed_out', 'unknown', 'references_gone', 'lost_several_times', 'no_portraits', 'stopped_by_moderator', 'removed_by_moderator', 'account_suspended', 'portrait_gone', 'portrait_removed', 'copy_withheld', 'avatar_refused')
+    SELECT code FROM codes WHERE kind = 'Failure')
 BEGIN SELECT RAISE(ABORT, 'personal_models.error: not a Failure code (bot/store/codes.py)'); END;

@@ -6,10 +6,11 @@ recommended generation ``[params]``, its ``[likeness]`` gate: ``kind``
 (photographic, painted or drawn: the face model's bar is calibrated per kind) and
 ``policy`` (threshold, lenient or off; lenient and off need a ``reason``), and
 optionally a ``reference_template`` for models that see the person's photos
-(FLUX.2 [klein]). ``prompts/families.toml`` says how each kind of model is
-addressed (see :class:`Wording`). ``prompts/wizard.toml`` lists the wizard's
-steps after the style, each with preset answers; each step is a slot, so a new
-step there is a new question of the chat (bot/studio/wizard/wizard.py builds its steps
+(FLUX.2 [klein]), and ``pets = true`` when it suits a cat's or a dog's portrait.
+``prompts/families.toml`` says how each kind of model is addressed (see
+:class:`Wording`). ``prompts/wizard.toml`` lists the wizard's steps after the style,
+each with preset answers; each step is a slot, so a new step there is a new question
+of the chat (bot/studio/wizard/wizard.py builds its steps
 from this list). Anything malformed, or a slot a template names that no step
 asks, raises :class:`PromptError` naming the file.
 
@@ -66,6 +67,7 @@ class Style:
     slots: frozenset[str]
     likeness: LikenessGate = field(default_factory=LikenessGate)
     reference_template: str = ""
+    pets: bool = False  # suits a cat's or a dog's portrait (``pets = true``; issue 25)
 
     def compose(
         self, answers: dict[str, str], subject: str = DEFAULT_SUBJECT, template: str = ""
@@ -249,6 +251,7 @@ def _load_style(path: Path, known: frozenset[str] = KNOWN_SLOTS) -> Style:
         "negative",
         "params",
         "likeness",
+        "pets",
     }
     if unknown:
         raise PromptError(f"{path}: unknown keys {sorted(unknown)}")
@@ -274,7 +277,15 @@ def _load_style(path: Path, known: frozenset[str] = KNOWN_SLOTS) -> Style:
         slots=frozenset(fields),
         reference_template=reference,
         likeness=_load_likeness(path, data.get("likeness")),
+        pets=_pets(path, data.get("pets", False)),
     )
+
+
+def _pets(path: Path, raw: Any) -> bool:
+    """``pets = true``: the style suits a pet's portrait (a boolean, nothing else)."""
+    if not isinstance(raw, bool):
+        raise PromptError(f"{path}: pets must be true or false, got {raw!r}")
+    return raw
 
 
 def _template_slots(

@@ -29,8 +29,9 @@ DIMS = 32
 class Seen:
     """What the fake's analysis "sees" in one photo."""
 
-    person: str | None  # None: no face
+    person: str | None  # None: no face (a pet: its name)
     faces: int = 1
+    species: str | None = None  # a pet's photo: "cat" or "dog" (``FakeEngine.show_pet``)
 
 
 def person_vector(person: str, jitter: str = "") -> list[float]:
@@ -76,7 +77,9 @@ def analyze(engine: FakeEngine, req: c.AnalyzePhotoRequest) -> c.Message:
     base = {"width": photo.width, "height": photo.height, "format": photo.format}
     sha = hashlib.sha256(req.photo).hexdigest()
     seen = engine.photos.get(sha, Seen(None, 0))
-    if seen.person is None or seen.faces == 0:
+    if req.subject != c.Subject.PERSON:
+        return analyze_pet(engine, req, photo, seen, base)
+    if seen.person is None or seen.faces == 0 or seen.species:
         issue = c.Issue(problem=c.PhotoProblem.NO_FACE, detail="no face found")
         return c.AnalyzePhotoResult(accepted=False, issues=[issue], **base)
     base["face_count"] = seen.faces
@@ -113,6 +116,47 @@ def analyze(engine: FakeEngine, req: c.AnalyzePhotoRequest) -> c.Message:
     )
 
 
+def analyze_pet(
+    engine: FakeEngine, req: c.AnalyzePhotoRequest, photo: Any, seen: Seen, base: dict[str, Any]
+) -> c.Message:
+    """A pet's photo: the pet the test named (``show_pet``) is found; a person without a
+    pet is refused as person_in_pet_photo, anything else as no_pet; the other species as
+    wrong_species. The pet's "embedding" is a fixed vector named by the pet."""
+    from engine.near_duplicate import fingerprint
+
+    def refused(problem: c.PhotoProblem, detail: str) -> c.Message:
+        return c.AnalyzePhotoResult(
+            accepted=False, issues=[c.Issue(problem=problem, detail=detail)], **base
+        )
+
+    if seen.species is None:
+        if seen.person is not None and seen.faces:
+            return refused(c.PhotoProblem.PERSON_IN_PET_PHOTO, "")
+        return refused(c.PhotoProblem.NO_PET, "no cat or dog found")
+    if seen.species != req.subject.value:
+        return refused(c.PhotoProblem.WRONG_SPECIES, f"this is a {seen.species}")
+    sha = hashlib.sha256(req.photo).hexdigest()
+    vec = person_vector(f"pet:{seen.person}", sha)
+    quality: dict[str, float] = {}
+    issues = []
+    if req.set_embeddings:
+        quality["set_similarity"] = round(
+            _median([similarity(vec, e.vector) for e in req.set_embeddings]), 3
+        )
+        if quality["set_similarity"] < THRESHOLD:
+            issues.append(c.Issue(problem=c.PhotoProblem.DIFFERENT_PERSON, detail=""))
+    return c.AnalyzePhotoResult(
+        accepted=not issues,
+        issues=issues,
+        fingerprint=fingerprint(photo.image) if engine.fingerprints else "",
+        embedding=c.Embedding(backend="fake-pet", vector=vec),
+        face_crop=_png(photo.image.resize((64, 64))),
+        quality=quality,
+        species=c.Subject(seen.species),
+        **base,
+    )
+
+
 def check_set(engine: FakeEngine, req: c.CheckSetRequest) -> c.Message:
     vecs = [e.vector for e in req.embeddings]
     meds = [
@@ -144,13 +188,33 @@ def generate(engine: FakeEngine, req: c.GenerateRequest) -> c.Message:
             return c.JobFailure(
                 code="protected", message="a reference photo shows a protected face"
             )
+    engine.asked.append(req)
     out = []
-    for seed in req.seeds:
+    pet = req.subject != c.Subject.PERSON
+    for n, seed in enumerate(req.seeds):
         rng = random.Random(seed)
         im = Image.new("RGB", (64, 64), tuple(rng.randrange(256) for _ in range(3)))
         two = bool(req.partner_references)  # a joint order: two faces, each matched
         for box in ((4, 16, 30, 50), (34, 16, 60, 50)) if two else ((16, 12, 48, 52),):
             ImageDraw.Draw(im).ellipse(box, fill=(230, 190, 160))
+        if pet:  # the first one's coat drifted once and was redone (engine/pets/colour.py)
+            drifted = [c.Verdict.COLOUR_DRIFT] if n == 0 else []
+            colour = c.ColourCheck(drift=4.0, limit=12.0, passed=True)
+            out.append(
+                c.Variation(
+                    seed=seed,
+                    image=_png(im),
+                    likeness=0.9,
+                    face_found=True,
+                    passed=True,
+                    verdict=c.Verdict.PASSED,
+                    threshold=0.5,
+                    attempts=len(drifted) + 1,
+                    regenerated_for=drifted,
+                    colour=colour,
+                )
+            )
+            continue
         out.append(
             c.Variation(
                 seed=seed,

@@ -99,6 +99,7 @@ class FakeEngine:
         # job name -> fn(engine, request) -> a contract model, or a plain dict (as a worker
         # of another version might answer: it crosses the serializer as it is)
         self.handlers: dict[str, Any] = dict(HANDLERS)
+        self.asked: list[c.GenerateRequest] = []  # every generation request, in order
         self._ids = 0
 
     # --- the test's controls ---------------------------------------------------------------
@@ -108,6 +109,12 @@ class FakeEngine:
         for p in photos:
             data = p if isinstance(p, bytes) else p.data
             self.photos[hashlib.sha256(data).hexdigest()] = Seen(person, faces)
+
+    def show_pet(self, photos: Iterable[Any], name: str, species: str = "cat") -> None:
+        """Photos (bytes or IncomingFile) of one pet: ``name`` (its identity), a cat or a dog."""
+        for p in photos:
+            data = p if isinstance(p, bytes) else p.data
+            self.photos[hashlib.sha256(data).hexdigest()] = Seen(name, 1, species)
 
     def stop(self) -> None:
         """A clean stop of every worker: jobs wait, heartbeats are gone at once."""

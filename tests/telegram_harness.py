@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from PIL import Image, ImageEnhance, ImageOps
 from telegram_api import BotApiEmulator
@@ -166,15 +167,16 @@ async def drop_keys(redis_url: str, prefix: str) -> None:
 class BotProcess:
     """The bot side: Studio + tracker + PTB adapter, startable and stoppable."""
 
-    def __init__(self, settings: Settings, api: BotApiEmulator) -> None:
+    def __init__(self, settings: Settings, api: BotApiEmulator, engine: Any = None) -> None:
         self.settings = settings
         self.api = api
+        self.engine = engine  # None: the queue on Redis; else (tests/fake_engine.py) in memory
         self.studio: Studio | None = None
         self.adapter: TelegramAdapter | None = None
         self._tracker: asyncio.Task[None] | None = None
 
     async def start(self) -> BotProcess:
-        self.studio = await Studio.open(self.settings, tick_s=0.1)
+        self.studio = await Studio.open(self.settings, engine=self.engine, tick_s=0.1)
         # Scripted users click far faster than people: a looser per-chat pace keeps the
         # tests short (the 1 message/s pacing has its own test in test_telegram_adapter).
         self.adapter = TelegramAdapter(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from cli.main import build_parser
+from sitter import contract as c
 from sitter.config import load_settings
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
@@ -50,6 +51,16 @@ def test_train_then_generate_with_the_personal_model(
     gone = parser.parse_args([*common, "--out", str(tmp_path / "x"), *missing])
     assert cmd_generate(gone, settings) == 2
     assert "is not a file" in capsys.readouterr().err
+    huge = tmp_path / "huge.safetensors"
+    with huge.open("wb") as f:  # sparse: nothing written, the size alone is refused
+        f.truncate(c.MAX_LORA_BYTES + 1)
+    big = parser.parse_args([*common, "--out", str(tmp_path / "x"), "--personal", str(huge)])
+    assert cmd_generate(big, settings) == 2
+    assert "at most" in capsys.readouterr().err
+    pack = [*common[:3], "--pack", "creator", *common[5:], "--out", str(tmp_path / "x")]
+    pack += ["--personal", str(model)]
+    assert cmd_generate(parser.parse_args(pack), settings) == 2  # not silently left out
+    assert "--pack" in capsys.readouterr().err
     out = tmp_path / "out"
     gen = parser.parse_args([*common, "--out", str(out), "--personal", str(model)])
     assert cmd_generate(gen, settings) == 0

@@ -198,6 +198,59 @@ async def test_offer_consent_progress_stop_train_use_switch_and_forget(
     assert await store.personal(row["id"]) is None
 
 
+async def test_the_training_request_carries_photos_shrunk_not_the_originals(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """40 originals of 20 MB would be an 800 MB request: past Redis' 512 MB per value."""
+    import io
+
+    from bot.studio.personal.personal import TRAIN_SIDE
+
+    fake, chat = fake_engine, Chat(studio, ANN)
+    seen: list[c.TrainRequest] = []
+    answer = fake.handlers[c.JOB_TRAIN]
+
+    def recording(engine: FakeEngine, req: c.TrainRequest) -> Any:
+        seen.append(req)
+        return answer(engine, req)
+
+    fake.handlers[c.JOB_TRAIN] = recording
+    files = photos(MIN)
+    big = Image.open(io.BytesIO(files[0].data)).resize((3000, 2000))
+    files[0] = IncomingFile("big.png", png(big), len(png(big)))
+    fake.show(files, "ann")
+    await chat.send("/start")
+    await chat.press("I agree")
+    await chat.files(files)
+    await chat.press("Done")
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(seen), 10, "the training request")
+    sides = [max(Image.open(io.BytesIO(p.image)).size) for p in seen[0].photos]
+    assert len(sides) == MIN and max(sides) <= TRAIN_SIDE, sides
+    assert 3000 not in sides and 256 in sides  # the small ones go as they are
+
+
+async def test_removing_any_photo_it_learned_from_deletes_the_model(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Above the minimum too: the offer says the model goes when photos are removed, and
+    a removed photo (one of someone else, say) must not live on in the model."""
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat, MIN + 2)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    row = await store.latest_personal(1)
+    path = store.media.path(row["path"])
+    await chat.send("/photos")
+    replies = await chat.send("remove 1")
+    assert any(r.text.endswith("/train learns it again from the photos you kept.") for r in replies)
+    assert not path.exists()
+    row = await store.personal(row["id"])
+    assert row["status"] == "outdated" and row["path"] is None and row["sha256"] is None
+
+
 async def test_below_the_minimum_the_model_is_out_of_date_and_a_new_set_deletes_it(
     studio: Studio, fake_engine: FakeEngine
 ) -> None:
@@ -232,7 +285,42 @@ async def test_below_the_minimum_the_model_is_out_of_date_and_a_new_set_deletes_
     await chat.press("Start a new set")
     replies = await chat.press("Yes, delete them")
     assert any(wpm.SET_REPLACED in r.text for r in replies)
-    assert not path.exists() and await store.latest_personal(1) is None
+    assert not path.exists()
+    row = await store.latest_personal(1)  # what it cost stays, codes only
+    assert row["status"] == "outdated" and row["path"] is None and row["sha256"] is None
+
+
+async def test_a_new_set_is_no_way_round_the_daily_limit(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """A training counts SITTER_TRAIN_QUOTA_COST images of the day, learned or stopped
+    by a new set alike: the rows that say so stay (codes only)."""
+    cost = studio.settings.train_quota_cost
+    studio.settings = studio.settings.model_copy(update={"daily_quota": 2 * cost})
+    fake, store, chat = fake_engine, studio.store, Chat(studio, ANN)
+    await _set(studio, fake, chat)
+    [offer] = await chat.send("/train")
+    await chat.press(wpm.AGREE_BUTTON, [offer])
+    await until(studio, lambda: bool(_said(studio, "personal model is ready")), 10, "ready")
+    for n in (1, 2):  # twice: a new set, the same photos again, learned again
+        await chat.send("/photos")
+        await chat.press("Start a new set")
+        await chat.press("Yes, delete them")
+        files = photos(MIN, seed=10 + n)
+        fake.show(files, "ann")
+        await chat.files(files)
+        await chat.press("Done")
+        [offer] = await chat.send("/train")
+        replies = await chat.press(wpm.AGREE_BUTTON, [offer])
+        if n == 1:
+            assert not any("daily limit" in r.text for r in replies), [r.text for r in replies]
+            await until(studio, lambda: len(_said(studio, "personal model is ready")) == 2, 10, "2")
+    # The third training of the day is past the limit of two, whatever the sets did.
+    assert any("daily limit" in r.text for r in replies), [r.text for r in replies]
+    assert [r["status"] for r in await store.all("SELECT status FROM personal_models")] == [
+        "outdated",
+        "outdated",
+    ]
 
 
 async def test_a_stale_offer_and_a_protected_face_are_refused(

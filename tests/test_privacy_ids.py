@@ -84,6 +84,9 @@ async def test_migration_0007_keeps_data_and_foreign_keys_and_never_reuses(
         ("reference_sets", "set_id"),
         ("orders", "retry_of"),
         ("variations", "parent_variation_id"),  # 0011: vary / relight orders
+        ("users", "partner_user_id"),  # 0018: a portrait together
+        ("reference_sets", "partner_set_id"),
+        ("invitations", "invitation_id"),
     }
     async with db.execute("SELECT name FROM sqlite_master WHERE type = 'index'") as cur:
         indexes = {r[0] for r in await cur.fetchall()}

@@ -99,6 +99,9 @@ async def test_after_forget_no_byte_of_the_model_is_anywhere(studio: Studio) -> 
 async def test_a_moderators_decision_reaches_the_model(studio: Studio, how: str) -> None:
     store, settings = studio.store, studio.settings
     uid, job_id = await _ann_with_a_model(studio)
+    # A file the tracker stored while the decision ran (under the person's lock, which a
+    # moderator does not hold): between the drop's read of the rows and its delete.
+    store.media.put(uid, "personal", b"raced" + LORA, "safetensors")
     mod = ModerationStore(store)
     if how == "remove":  # a moderator upholds a report: "remove images" (not a purge)
         reporter = await store.ensure_user("terminal", "bob", "Bob", "bob-chat")

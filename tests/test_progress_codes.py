@@ -1,6 +1,8 @@
 """Codes in storage, words at the edge (issue 20), migration 0016: what an order's
 progress message shows is a code and params, old rows' sentences become codes (and read
-back in words), and the database refuses a status or failure code outside the enums."""
+back in words), and the database refuses a status or failure code outside the enums: its
+triggers read the table ``codes``, filled from the enums at every open (no migration per
+new code)."""
 
 from __future__ import annotations
 
@@ -13,8 +15,16 @@ import aiosqlite
 import pytest
 
 from bot.store import codes
-from bot.store.codes import Failure, FollowUpStatus, LookStatus, OrderStatus, ProgressCode, Shown
-from bot.store.migrate import MIGRATIONS_DIR, current_version, migration_files, open_db
+from bot.store.codes import (
+    Failure,
+    FollowUpStatus,
+    LookStatus,
+    OrderStatus,
+    ProgressCode,
+    Shown,
+    TrainingStatus,
+)
+from bot.store.migrate import current_version, migration_files, open_db
 from bot.studio.core import words_chat as w
 from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_orders as wo
@@ -163,18 +173,112 @@ async def test_the_progress_code_is_guarded_too(tmp_path: Path) -> None:
         await db.close()
 
 
-def test_the_guards_list_exactly_the_enums() -> None:
-    """0016 writes each enum's values out; a code added to bot/store/codes.py needs a
-    migration that guards it too."""
-    sql = (MIGRATIONS_DIR / "0016_progress_codes_guarded.sql").read_text()
-    triggers = re.findall(r"CREATE TRIGGER (\w+) .*?NOT IN \((.*?)\)\s*BEGIN", sql, re.S)
-    assert len(triggers) == 14
-    for name, listed in triggers:
-        values = set(re.findall(r"'(\w+)'", listed))
-        enum = {
-            "orders_status": OrderStatus,
-            "order_looks_status": LookStatus,
-            "variation_jobs_status": FollowUpStatus,
-            "orders_progress": ProgressCode,
-        }.get(name.rsplit("_", 1)[0], Failure)
-        assert values == {m.value for m in enum}, name
+# Which enum each trigger of 0016 and 0017 guards (by the trigger's name).
+GUARDS = {
+    "orders_status": OrderStatus,
+    "order_looks_status": LookStatus,
+    "variation_jobs_status": FollowUpStatus,
+    "personal_models_status": TrainingStatus,
+    "orders_progress": ProgressCode,
+    "orders_error": Failure,
+    "order_looks_error": Failure,
+    "variation_jobs_error": Failure,
+    "personal_models_error": Failure,
+}
+# The only literals a trigger may hold: the kind it reads, the JSON of a failure with
+# params ('$.code', '{', ''), its message. No code is written out.
+_READS = re.compile(r"NOT IN \(\s*SELECT code FROM codes WHERE kind = '(\w+)'\)")
+
+
+async def test_the_triggers_name_no_code_they_read_the_codes_table(tmp_path: Path) -> None:
+    db = await open_db(tmp_path / "new.db")
+    try:
+        async with db.execute("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'") as cur:
+            triggers = {r[0]: r[1] for r in await cur.fetchall()}
+    finally:
+        await db.close()
+    guarded = {n: sql for n, sql in triggers.items() if "RAISE(ABORT" in sql}
+    assert len(guarded) == 18  # 0016's 14, 0017's 4
+    for name, sql in guarded.items():
+        enum = GUARDS[name.rsplit("_", 1)[0]]
+        assert _READS.findall(sql) == [enum.__name__], name
+        literals = re.findall(r"'([^']*)'", _READS.sub("", sql.split("RAISE(ABORT")[0]))
+        assert set(literals) <= {"$.code", "{", ""}, (name, literals)
+        for member in enum:  # not one code written out (a new member needs no migration)
+            assert f"'{member.value}'" not in sql, (name, member)
+
+
+async def test_the_codes_table_is_the_union_of_the_enums_and_only_grows(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "new.db"
+
+    async def table() -> set[tuple[str, str]]:
+        db = await open_db(path)
+        try:
+            async with db.execute("SELECT kind, code FROM codes") as cur:
+                return {(r[0], r[1]) for r in await cur.fetchall()}
+        finally:
+            await db.close()
+
+    union = {(e.__name__, m.value) for e in codes.GUARDED for m in e}
+    assert {OrderStatus, LookStatus, FollowUpStatus, TrainingStatus, Failure, ProgressCode} == set(
+        codes.GUARDED
+    )
+    assert await table() == union == codes.known_codes()
+    # A code added to an enum after the database was made: known at the next open, no
+    # migration. A code removed from an enum stays known (old rows may hold it).
+    new, gone = ("Failure", "gpu_melted"), ("Failure", "avatar_refused")
+    monkeypatch.setattr("bot.store.migrate.known_codes", lambda: (union - {gone}) | {new})
+    assert await table() == union | {new}
+
+
+async def test_a_code_the_enum_gains_is_taken_without_a_migration(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the triggers accept is what the table holds, and the table follows the enums
+    at every open: the database refuses a code until an enum has it, then takes it."""
+    db = await _fresh(tmp_path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.error"):
+            await db.execute("UPDATE orders SET error = 'gpu_melted' WHERE id = 1")
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.progress_code"):
+            await db.execute("UPDATE orders SET progress_code = 'drying' WHERE id = 1")
+    finally:
+        await db.close()
+    more = {("Failure", "gpu_melted"), ("ProgressCode", "drying")}
+    monkeypatch.setattr("bot.store.migrate.known_codes", lambda: codes.known_codes() | more)
+    db = await open_db(tmp_path / "new.db")
+    try:
+        assert await current_version(db) == len(migration_files())  # nothing migrated
+        await db.execute("UPDATE orders SET error = 'gpu_melted' WHERE id = 1")
+        await db.execute("UPDATE orders SET error = ? WHERE id = 1", ('{"code": "gpu_melted"}',))
+        await db.execute("UPDATE orders SET progress_code = 'drying' WHERE id = 1")
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.status"):
+            await db.execute("UPDATE orders SET status = 'drying' WHERE id = 1")  # its own kind
+        with pytest.raises(sqlite3.IntegrityError, match=r"orders\.error"):
+            await db.execute("UPDATE orders SET error = 'gpu_exploded' WHERE id = 1")
+    finally:
+        await db.close()
+
+
+async def test_a_later_migration_writes_guarded_codes(tmp_path: Path) -> None:
+    """The table is filled inside 0016's own transaction, so a later migration that
+    writes statuses or failures (in the same run as 0016) is not refused."""
+    folder = tmp_path / "migrations"
+    folder.mkdir()
+    files = migration_files()
+    for _, f in files:
+        shutil.copy(f, folder / f.name)
+    (folder / f"{len(files) + 1:04d}_later.sql").write_text(
+        "-- Reason: a test\n"
+        "INSERT INTO users (id, platform, platform_user_id) VALUES (1, 't', 'a');\n"
+        "INSERT INTO orders (id, user_id, platform, style, prompt, status, error) "
+        "VALUES (1, 1, 't', 's', 'p', 'failed', 'lost');\n"
+    )
+    db = await open_db(tmp_path / "s.db", folder)
+    try:
+        async with db.execute("SELECT status, error FROM orders") as cur:
+            assert [tuple(r) for r in await cur.fetchall()] == [("failed", "lost")]
+    finally:
+        await db.close()

@@ -99,7 +99,7 @@ async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: St
     await _ready(chat)
     [help_] = await chat.send("/help")
     listed = set(re.findall(r"^(/[a-z]+) –", help_.text, re.M)) | {"/help"}
-    assert len(listed) == 16, listed  # + /train, /personal (issue 23), /language (26)
+    assert len(listed) == 17, listed  # + /train, /personal (23), /pet (25), /language (26)
     [unknown] = await chat.send("/foo")
     assert "I don't know the command /foo" in unknown.text
     said = set(re.findall(r"/[a-z]+", unknown.text)) - {"/foo"}

@@ -83,6 +83,20 @@ def install(client: ClientHost) -> None:
     async def portrait(interaction: discord.Interaction) -> None:
         await client.start_studio(interaction)
 
+    @tree.command(name="pet", description=N_("A portrait of your cat or dog (its own photo set)"))
+    @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
+    async def pet(interaction: discord.Interaction) -> None:
+        """/pet in the DM: the pet's set (bot/studio/pets/), as typed "/pet" would."""
+        from bot.studio.core.events import Command
+        from bot.studio.pets.words_pets import PET_OPENED
+
+        await interaction.response.defer(ephemeral=True, thinking=True)
+        who = await client.who_for(interaction)
+        async with client._lock(interaction.user.id):
+            replies = await client.ask(Command(who, "pet"))
+        await client.answer(interaction, replies)
+        await interaction.followup.send(PET_OPENED, ephemeral=True)
+
     @tree.command(name="together", description=N_("Invite a member to a portrait of you both"))
     @app_commands.guild_only()
     @app_commands.describe(member=N_("Who to invite (they answer in their own DMs)"))

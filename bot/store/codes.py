@@ -6,7 +6,8 @@ the few parameters a failure needs); the sentence is made when a message is sent
 version held English sentences; migrations/0013_job_codes.sql turned them into codes.
 What an order's progress message shows is a code and params too (:class:`Shown`,
 worded by bot/studio/jobs/words_progress.py; 0016 turned old sentences into codes), and
-0016's triggers refuse a status or failure code that is not one of these.
+0016's triggers refuse a status or failure code that is not one of these (read from the
+table ``codes``, filled from :data:`GUARDED` on every open: no migration per new code).
 """
 
 from __future__ import annotations
@@ -166,3 +167,23 @@ class Shown:
             return cls(ProgressCode(code), json.loads(params or "{}")) if code else None
         except ValueError:
             return None
+
+
+# The enums the database guards (migrations 0016, 0017): their triggers read the table
+# ``codes`` (kind = the enum's class name), which bot/store/migrate.py fills from these
+# whenever the database is migrated or opened. A member added here is guarded on the
+# next start without a migration; a member removed stays known to the database (old rows
+# may still hold it).
+GUARDED: tuple[type[StrEnum], ...] = (
+    OrderStatus,
+    LookStatus,
+    FollowUpStatus,
+    TrainingStatus,
+    Failure,
+    ProgressCode,
+)
+
+
+def known_codes() -> set[tuple[str, str]]:
+    """Every (kind, code) the ``codes`` table must hold: the union of the GUARDED enums."""
+    return {(enum.__name__, member.value) for enum in GUARDED for member in enum}

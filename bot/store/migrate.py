@@ -4,6 +4,10 @@ Each file and its version bump run in one transaction. A database newer than
 the code is refused rather than guessed at. A file with the header line
 ``-- Foreign keys: off`` rebuilds tables: foreign keys are switched off around its
 transaction (a DROP TABLE would otherwise cascade) and checked before the commit.
+
+Once the table ``codes`` exists (0016), every migration and every open fills it from
+bot/store/codes.py's guarded enums, so the triggers that read it know a new code without
+a migration (:func:`know_codes`).
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ import re
 from pathlib import Path
 
 import aiosqlite
+
+from bot.store.codes import known_codes
 
 MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 _NAME = re.compile(r"^(\d{4})_[a-z0-9_]+\.sql$")
@@ -71,6 +77,7 @@ async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> li
         try:
             for statement in _statements(sql):
                 await db.execute(statement)
+            await know_codes(db)  # a later migration's writes are guarded by them too
             if rebuild:
                 async with db.execute("PRAGMA foreign_key_check") as cur:
                     broken = list(await cur.fetchall())
@@ -85,7 +92,38 @@ async def migrate(db: aiosqlite.Connection, folder: Path = MIGRATIONS_DIR) -> li
             if rebuild:
                 await db.execute(f"PRAGMA foreign_keys = {fk_before}")
         applied.append(number)
+    if await _missing_codes(db):  # a code added to an enum since the last start
+        await db.execute("BEGIN IMMEDIATE")
+        try:
+            await know_codes(db)
+            await db.commit()
+        except BaseException:
+            await db.rollback()
+            raise
     return applied
+
+
+async def _missing_codes(db: aiosqlite.Connection) -> set[tuple[str, str]]:
+    """The enums' codes the ``codes`` table lacks (none before 0016 made the table)."""
+    async with db.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'codes'"
+    ) as cur:
+        if await cur.fetchone() is None:
+            return set()
+    async with db.execute("SELECT kind, code FROM codes") as cur:
+        have = {(str(r[0]), str(r[1])) for r in await cur.fetchall()}
+    return known_codes() - have
+
+
+async def know_codes(db: aiosqlite.Connection) -> None:
+    """Add the guarded enums' codes to the table ``codes`` (inside the caller's
+    transaction). Only adds: a code removed from an enum stays known, since old rows may
+    still hold it and rewriting them must not be refused."""
+    missing = await _missing_codes(db)
+    if missing:
+        await db.executemany(
+            "INSERT OR IGNORE INTO codes (kind, code) VALUES (?, ?)", sorted(missing)
+        )
 
 
 def _statements(sql: str) -> list[str]:

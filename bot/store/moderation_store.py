@@ -17,6 +17,7 @@ from typing import Any
 from bot.store.base import marks
 from bot.store.inputs import PendingInputs
 from bot.store.media import PACK_SHEETS, SHEETS
+from bot.store.personal_store import KIND as PERSONAL
 from bot.store.protection_store import Protections
 from bot.store.store import Row, Store
 from sitter import contract as c
@@ -267,9 +268,11 @@ class ModerationStore(PendingInputs, Protections):
         async with self.store.tx():
             await self.store.run("DELETE FROM personal_models WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
+            await self.store.run("DELETE FROM working_sets WHERE user_id = ?", user_id)
             await self.store.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
         files = await self.drop_files(p for r in rows for p in (r["path"], r["crop_path"]))
         files += sum(self.store.media.delete(str(r["path"])) for r in models)  # learned from them
+        files += self.store.media.delete_kind(user_id, PERSONAL)  # one stored meanwhile
         files += self.store.media.delete_kind(user_id, SHEETS)  # pictures of the photos
         files += self.store.media.delete_kind(user_id, PACK_SHEETS)  # of portraits from them
         self._prune_empty_dirs(user_id)

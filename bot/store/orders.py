@@ -17,6 +17,7 @@ from bot.store.codes import (
     Shown,
     sql_in,
 )
+from bot.store.pet_sets import COPY_SITTER
 from bot.store.rows import Portrait
 
 ACTIVE_ORDER = tuple(IN_FLIGHT)
@@ -44,7 +45,7 @@ class Orders(Db):
     ) -> int:
         """An order; ``kind`` vary/relight: four new portraits from one portrait
         (``parent_variation_id``), with what was asked in ``refine``."""
-        return await self.run(
+        order_id = await self.run(
             "INSERT INTO orders (user_id, set_id, retry_of, platform, chat_id, style, choices, "
             "prompt, negative_prompt, params, seeds, kind, parent_variation_id, refine) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -63,6 +64,9 @@ class Orders(Db):
             parent_variation_id,
             json.dumps(refine, ensure_ascii=False) if refine is not None else None,
         )
+        if set_id is not None:
+            await self.run(COPY_SITTER, order_id)
+        return order_id
 
     async def order(self, order_id: int) -> Row | None:
         return await self.one("SELECT * FROM orders WHERE id = ?", order_id)

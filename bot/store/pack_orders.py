@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.store.base import Db, Row
 from bot.store.codes import ACTIVE_SQL, LookStatus, OrderStatus, sql_in
+from bot.store.pet_sets import COPY_SITTER
 
 
 @dataclass(frozen=True)
@@ -71,6 +72,8 @@ class PackOrders(Db):
                     first,
                 )
                 first += len(look.seeds)
+            if set_id is not None:
+                await self.run(COPY_SITTER, order_id)
         return order_id
 
     async def looks(self, order_id: int) -> list[Row]:

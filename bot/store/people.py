@@ -90,15 +90,25 @@ class People(Db):
 
     # --- reference sets and photos ------------------------------------------------------------
     async def current_set(self, user_id: int) -> Row:
-        """The user's open reference set (collecting or ready), created when none is."""
+        """The set the person is working on: the pet's set they chose (``working_sets``,
+        bot/store/pet_sets.py), else their own open set (created when none is)."""
+        row = await self.one(
+            "SELECT s.* FROM working_sets w JOIN reference_sets s ON s.id = w.set_id "
+            "WHERE w.user_id = ? AND s.status != 'archived'",
+            user_id,
+        )
+        return row if row is not None else await self.person_set(user_id)
+
+    async def person_set(self, user_id: int) -> Row:
+        """The person's own open reference set (collecting or ready), created when none is."""
         row = await self.one(
             "SELECT * FROM reference_sets WHERE user_id = ? AND status != 'archived' "
-            "ORDER BY id DESC LIMIT 1",
+            "AND subject = 'person' ORDER BY id DESC LIMIT 1",
             user_id,
         )
         if row is None:
             await self.run("INSERT INTO reference_sets (user_id) VALUES (?)", user_id)
-            row = await self.current_set(user_id)
+            row = await self.person_set(user_id)
         return row
 
     async def set_status(self, set_id: int, status: str) -> None:

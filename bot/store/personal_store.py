@@ -160,8 +160,11 @@ class PersonalModels(Db):
         self, user_id: int, set_id: int | None = None, *, keep_row: bool = False
     ) -> Dropped:
         """Delete the person's models (of one set, or all) and their files. With
-        ``keep_row`` a ready model becomes ``outdated`` (no file, no hash: the person is
-        told and offered retraining); any other row goes."""
+        ``keep_row`` the rows stay as what a training cost (its quota, for the day's
+        count: a new set is no way round the limit), codes only: a ready model becomes
+        ``outdated`` (no file, no hash: the person is told and offered retraining), one
+        in flight ``cancelled``; ``models`` then counts those two. Without it every row
+        goes (/forget, a ban, a moderator)."""
         where, args = "user_id = ?", [user_id]
         if set_id is not None:
             where, args = where + " AND set_id = ?", [user_id, set_id]
@@ -169,9 +172,13 @@ class PersonalModels(Db):
         if not rows:
             return Dropped()
         jobs = tuple(str(r["job_id"]) for r in rows if r["job_id"] and r["status"] in IN_FLIGHT)
+        changed = 0
         async with self.tx():
             for r in rows:
-                if keep_row and r["status"] == "ready":
+                if not keep_row:
+                    await self.run("DELETE FROM personal_models WHERE id = ?", r["id"])
+                    changed += 1
+                elif r["status"] == "ready":
                     await self.run(
                         "UPDATE personal_models SET status = 'outdated', path = NULL, "
                         "sha256 = NULL, enabled = 0, delivered_at = finished_at, "
@@ -179,10 +186,37 @@ class PersonalModels(Db):
                         now_iso(),
                         r["id"],
                     )
-                else:
-                    await self.run("DELETE FROM personal_models WHERE id = ?", r["id"])
+                    changed += 1
+                elif r["status"] in IN_FLIGHT:
+                    now = now_iso()
+                    await self.run(
+                        "UPDATE personal_models SET status = 'cancelled', path = NULL, "
+                        "sha256 = NULL, enabled = 0, finished_at = ?, delivered_at = ? "
+                        "WHERE id = ?",
+                        now,
+                        now,
+                        r["id"],
+                    )
+                    changed += 1
         files = sum(self.media.delete(str(r["path"])) for r in rows if r["path"])
-        return Dropped(models=len(rows), files=files, job_ids=jobs)
+        return Dropped(
+            models=changed, files=files + await self._unreferenced(user_id), job_ids=jobs
+        )
+
+    async def _unreferenced(self, user_id: int) -> int:
+        """Delete the person's model files no row names. A training's file is written
+        under the person's lock, which a moderator's removal or ban does not hold: a
+        file stored between this drop's read of the rows and its delete would be left
+        behind, named by nothing (one training at a time: no other is being stored)."""
+        rows = await self.all(
+            "SELECT path FROM personal_models WHERE user_id = ? AND path IS NOT NULL", user_id
+        )
+        keep = {str(r["path"]) for r in rows}
+        folder = self.media.user_dir(user_id) / KIND
+        if not folder.is_dir():
+            return 0
+        rels = (p.relative_to(self.media.root).as_posix() for p in folder.iterdir())
+        return sum(self.media.delete(rel) for rel in rels if rel not in keep)
 
     async def mark_personal_order(self, order_id: int, used: bool) -> None:
         """The order's request carried (or no longer carries) the personal model."""

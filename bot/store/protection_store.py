@@ -12,6 +12,9 @@ from bot.store.base import now_iso
 from bot.store.store import Row, Store
 from sitter import contract as c
 
+# Photos of a person's own set (faces): a pet's set holds an animal's embeddings (issue 25).
+FACES = "set_id IN (SELECT id FROM reference_sets WHERE subject = 'person')"
+
 
 class Protections:
     store: Store
@@ -20,12 +23,13 @@ class Protections:
     async def reference_embeddings(
         self, user_id: int | None, set_id: int | None = None
     ) -> list[c.Embedding]:
-        """Accepted reference embeddings: of one set when given (the order's), else all."""
+        """Accepted reference embeddings: of one set when given (the order's), else all
+        (faces only: a pet's set holds an animal's embeddings)."""
         if user_id is None:
             return []
         sql = (
             "SELECT backend, embedding FROM reference_photos WHERE user_id = ? "
-            "AND status = 'accepted' AND embedding IS NOT NULL"
+            "AND status = 'accepted' AND embedding IS NOT NULL AND " + FACES
         )
         args: list[Any] = [user_id]
         if set_id is not None:
@@ -41,7 +45,7 @@ class Protections:
         show a face someone else holds)."""
         rows = await self.store.all(
             "SELECT backend, embedding FROM reference_photos WHERE user_id != ? "
-            "AND status = 'accepted' AND embedding IS NOT NULL",
+            "AND status = 'accepted' AND embedding IS NOT NULL AND " + FACES,
             user_id,
         )
         return [
@@ -143,10 +147,12 @@ class Protections:
 
     # --- reaching other accounts (bot/studio/moderation/protect_reach.py) -------------------
     async def photos_with_faces(self) -> list[Row]:
-        """Every kept reference photo that has a face embedding, set by set."""
+        """Every kept reference photo that has a face embedding, set by set (a pet's set
+        holds an animal's image embeddings, no face: not compared with faces)."""
         return await self.store.all(
-            "SELECT id, set_id, user_id, backend, embedding FROM reference_photos "
-            "WHERE embedding IS NOT NULL AND status != 'refused' ORDER BY set_id, id"
+            "SELECT p.id, p.set_id, p.user_id, p.backend, p.embedding FROM reference_photos p "
+            "JOIN reference_sets s ON s.id = p.set_id WHERE p.embedding IS NOT NULL "
+            "AND p.status != 'refused' AND s.subject = 'person' ORDER BY p.set_id, p.id"
         )
 
     async def first_order_of_set(self, set_id: int) -> int | None:

@@ -26,6 +26,7 @@ from bot.store.orders import ACTIVE_ORDER, FOLLOWED_ORDER, Orders
 from bot.store.pack_orders import PackOrders
 from bot.store.people import People, Session
 from bot.store.personal_store import PersonalModels
+from bot.store.pet_sets import PetSets
 from bot.store.together_store import Together
 
 __all__ = ["ACTIVE_ORDER", "FOLLOWED_ORDER", "ForgetCounts", "Row", "Session", "Store", "now_iso"]
@@ -39,7 +40,9 @@ class ForgetCounts:
     files: int = 0
 
 
-class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModels, Together):
+class Store(
+    People, PetSets, Orders, PackOrders, Messages, Guilds, History, PersonalModels, Together
+):
     @classmethod
     async def open(cls, db_path: Path, media_dir: Path) -> Store:
         return cls(await open_db(db_path), MediaStore(media_dir))
@@ -65,6 +68,7 @@ class Store(People, Orders, PackOrders, Messages, Guilds, History, PersonalModel
             await self.run("DELETE FROM order_looks WHERE user_id = ?", user_id)
             await self.run("DELETE FROM orders WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_photos WHERE user_id = ?", user_id)
+            await self.run("DELETE FROM working_sets WHERE user_id = ?", user_id)
             await self.run("DELETE FROM reference_sets WHERE user_id = ?", user_id)
             await self.run("DELETE FROM wizard_sessions WHERE user_id = ?", user_id)
             await self.run("DELETE FROM remembered_subjects WHERE user_id = ?", user_id)

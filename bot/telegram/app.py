@@ -152,8 +152,7 @@ class TelegramAdapter:
             .base_url(f"{api}/bot")
             .base_file_url(f"{api}/file/bot")
             .concurrent_updates(concurrency)
-            # httpx scans its whole pool on every request: a small pool is cheaper, and a
-            # request waiting for a free connection is fine (pool_timeout).
+            # httpx scans its pool per request: a small one is cheaper (waits: pool_timeout)
             .connection_pool_size(16)
             .pool_timeout(30)
             .connect_timeout(10)

@@ -11,6 +11,7 @@ PRIVATE_COMMANDS = [
     ("start", N_("Start a portrait order (consent, photos, style)")),
     ("status", N_("Where my order is")),
     ("portraits", N_("My portraits still kept")),
+    ("pet", N_("A portrait of my cat or dog (its own photo set)")),
     ("train", N_("A personal model learned from my photos (optional)")),
     ("together", N_("A portrait of two people: invite someone, answer, withdraw")),
     ("cancel", N_("Cancel the current step or queued order")),

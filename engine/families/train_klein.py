@@ -49,7 +49,9 @@ class KleinTrainer(Trainer):
             for name, module in self.denoiser.named_modules()
             if name.startswith("single_transformer_blocks.")
             and name.endswith("attn.to_out")
-            and isinstance(module, torch.nn.Linear)
+            # a layer wrapped by an earlier adapter (a training's or an order's LoRA,
+            # deleted since) is still that Linear: every run trains the same layers
+            and isinstance(getattr(module, "base_layer", module), torch.nn.Linear)
         ]
         return TARGETS + single
 

@@ -106,20 +106,26 @@ def train_lora(
         init_lora_weights="gaussian",
         target_modules=trainer.target_modules(),
     )
+    # One hold of the GPU lock from the adapter's birth (peft makes it the active one)
+    # to its switching off: an order rendered in between would otherwise be painted
+    # with it — after a resume, with what was learned of another person.
     with lock:
         den.add_adapter(config, adapter_name=TRAIN_ADAPTER)
-    try:
-        params = _lora_params(den)
-        for p in params:
-            p.data = p.data.float()  # trained in float32 whatever the pipeline's dtype
-            p.requires_grad_(True)
-        opt = torch.optim.AdamW(params, lr=trainer.lr, weight_decay=1e-4)
-        first = 0
-        if resume is not None:
-            first = _restore(den, opt, params, resume, set_peft_model_state_dict)
-        losses: list[float] = []
-        with lock:
+        try:
+            params = _lora_params(den)
+            for p in params:
+                p.data = p.data.float()  # trained in float32 whatever the pipeline's dtype
+                p.requires_grad_(True)
+            opt = torch.optim.AdamW(params, lr=trainer.lr, weight_decay=1e-4)
+            first = 0
+            if resume is not None:
+                first = _restore(den, opt, params, resume, set_peft_model_state_dict)
             den.disable_adapters()
+        except BaseException:
+            _drop_adapter(den)
+            raise
+    try:
+        losses: list[float] = []
         for step in range(first, steps):
             if cancel is not None and cancel.is_set():
                 raise Cancelled("training cancelled")
@@ -149,9 +155,7 @@ def train_lora(
         lora = {k: _cpu(v) for k, v in state.items()}
     finally:
         with lock:
-            den.delete_adapters(TRAIN_ADAPTER)
-            if getattr(den, "peft_config", None):  # another adapter (an order's) stays off
-                den.disable_adapters()
+            _drop_adapter(den)
     return Trained(
         lora=trainer.to_diffusers(lora),
         steps=steps,
@@ -159,6 +163,13 @@ def train_lora(
         losses=losses,
         seconds=time.perf_counter() - started,
     )
+
+
+def _drop_adapter(den: Any) -> None:
+    """The training adapter deleted; another adapter (an order's) stays off."""
+    den.delete_adapters(TRAIN_ADAPTER)
+    if getattr(den, "peft_config", None):
+        den.disable_adapters()
 
 
 def _cpu(t: Any) -> Any:

@@ -60,6 +60,7 @@ from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.orders.presses import OrderPresses
 from bot.studio.personal.personal import Personal
+from bot.studio.pets.pets import Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.portrait.portrait_menu import PortraitMenu
@@ -100,15 +101,17 @@ class Studio:
         self.followups = FollowUps(s)
         self.portrait_menu = PortraitMenu(s, self.orders)
         self.delivery = Delivery(s)
-        self.photos = Photos(s)
-        self.wizard = Wizard(s, self.photos, self.orders)
+        self.pets = Pets(s)
+        self.photos = Photos(s, self.pets)
+        self.wizard = Wizard(s, self.photos, self.orders, self.pets)
         # Each part registers the typed presses it answers and its side questions.
         self.routes = Routes(reserved=OWN | MODERATION_COMMANDS)
         parts = (OrderPresses(self.orders), self.followups, self.portrait_menu)
         self.personal = Personal(s, self.orders)
         self.photos.sheet_rows.append(self.personal.offer_button)
         self.photos.after_done.append(self.personal.after_done)
-        for part in (*parts, self.photos, Portraits(s), Forget(s), self.personal, Language(s)):
+        more = (self.photos, self.pets, Portraits(s), Forget(s), self.personal, Language(s))
+        for part in (*parts, *more):
             part.register(self.routes)
         self.together = Together(s, self.orders)
         self.together.register(self.routes)

@@ -11,6 +11,7 @@ from bot.studio.core.words_results import (  # noqa: F401  (re-exported: one pla
     likeness_words,
     withheld_line,
 )
+from bot.studio.pets.words_pets import PET_PROBLEMS
 from sitter import i18n
 from sitter.config import Settings
 from sitter.contract import Issue, PhotoProblem
@@ -98,6 +99,7 @@ HELP = N_(
     "/start – begin or continue where you were\n"
     "/new – another portrait with the same photos\n"
     "/photos – your reference photos: see them, remove one, add more or start anew\n"
+    "/pet – a portrait of your cat or dog: its own set of photos, kept beside yours\n"
     "/done – finish sending photos (the same as the Done button)\n"
     "/status – where your order is\n"
     "/portraits – your portraits still kept, to see them again\n"
@@ -133,6 +135,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.DIFFERENT_PERSON: N_("it looks like a different person than your other photos"),
     PhotoProblem.PROTECTED: N_("this face is protected: its owner asked not to have it used"),
     PhotoProblem.UNSAFE: N_("it looks like it shows nudity; please send an everyday photo"),
+    **PET_PROBLEMS,  # a pet's set (issue 25): bot/studio/pets/words_pets.py (English yet)
 }
 
 
@@ -141,7 +144,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
 # or a body, where the engine's sentence could say more than the person should read.
 NEUTRAL_ONLY = frozenset(
     {PhotoProblem.PROTECTED, PhotoProblem.DIFFERENT_PERSON, PhotoProblem.UNSAFE}
-)
+) | {PhotoProblem.PERSON_IN_PET_PHOTO}  # (a pet's photo: the person in it is not described)
 DETAIL_MAX = 160
 
 

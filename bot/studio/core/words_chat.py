@@ -112,8 +112,8 @@ def __getattr__(name: str) -> str:
 
 # Every command /help lists (the moderation plugin's three when it is there): issue 22.
 KNOWN_COMMANDS = (
-    "/start /new /photos /done /status /portraits /train /personal /cancel /privacy /forget "
-    "/language /help"
+    "/start /new /photos /pet /done /status /portraits /train /personal /cancel /privacy "
+    "/forget /language /help"
 )
 PLUGIN_COMMANDS = ("report", "protect", "unprotect")
 

@@ -21,11 +21,13 @@ def _columns(v: Portrait | Row | Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
+_REDONE["colour_drift"] = "its coat's colours drifted"  # a pet's portrait (issue 25)
 
 
-def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
+def likeness_words(v: Portrait | Row | Mapping[str, Any], pet: str = "") -> str:
     """A portrait's likeness in plain words: its score, what it needed, and why earlier
-    tries were made again (a variations row; rows from before the gate have no verdict)."""
+    tries were made again (a variations row; rows from before the gate have no verdict).
+    ``pet``: a pet's portrait, named by the pet's name."""
     row = _columns(v)
     score, bar, verdict = row.get("likeness"), row.get("threshold"), row.get("verdict")
     if verdict is None:  # made before the per-person gate
@@ -34,10 +36,11 @@ def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
         return "" if row.get("face_found") else "no face found to compare"
     need = f", needed {bar:.2f}" if bar is not None else ""
     words = {
-        "passed": f"likeness {score or 0:.2f}{need}: looks like you",
+        "passed": f"likeness {score or 0:.2f}{need}: looks like {pet or 'you'}",
         "not_alike": f"likeness {score or 0:.2f}{need}: not alike enough",
         "copy": f"likeness {score or 0:.2f}: too close a copy of one of your photos",
-        "no_face": "no face found to compare",
+        "no_face": "no animal found to compare" if pet else "no face found to compare",
+        "colour_drift": "its coat's colours drifted from your photos (kept: the closest try)",
         "unchecked": (
             f"likeness {score:.2f}, not checked for this style"
             if score is not None

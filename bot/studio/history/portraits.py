@@ -18,6 +18,7 @@ from bot.studio.history import buttons as hb
 from bot.studio.history import words_history as wl
 from bot.studio.history.buttons import HistoryPress
 from bot.studio.jobs.results import failure_reply, results_reply
+from bot.studio.pets import words_pets as wpt
 from bot.studio.wizard.looks import format_label
 from sitter.packs import pack_name
 
@@ -58,6 +59,8 @@ class Portraits:
             name = style.name if style else o["style"]
             if o["pack"]:  # its row's style is only its first look's
                 name = pack_name(self.s.packs, o["pack"])
+            if pet := dict(o).get("pet_name"):  # a pet's portraits: "Watercolor, of Mochi"
+                name = wpt.results_name(name, str(pet))
             lines.append(wl.portraits_line(o["id"], name, look, o["created_at"][:10], o["shown"]))
         show = [Button(wl.show_button(o["id"]), hb.history("h", o["id"])) for o in shown]
         nav: list[Button] = []

@@ -17,6 +17,7 @@ from bot.studio.core.words import detail_columns, detail_words, likeness_words
 from bot.studio.jobs import words_failures as wf
 from bot.studio.orders import buttons as ob
 from bot.studio.personal import words_personal as wpm
+from bot.studio.pets import words_pets as wpt
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import followups
 from bot.studio.portrait import words_portrait as wp
@@ -44,11 +45,12 @@ def results_reply(
     s: Services, order: Row, variations: Sequence[Portrait], withheld: int = 0
 ) -> Reply:
     style = s.prompts.styles.get(order["style"])
+    pet = str(dict(order).get("pet_name") or "")  # a pet's portrait names the pet
     images = []
     for v in variations:
         if not v.kept:
             continue
-        likeness = likeness_words(v)  # score and reason in plain words
+        likeness = likeness_words(v, pet)  # score and reason in plain words
         cap = f"#{v.idx}" + (f" · {likeness}" if likeness else "") + detail_words(v)
         images.append(Image(s.store.media.path(v.path or ""), caption=cap))
     rows: list[tuple[Button, ...]] = [
@@ -69,6 +71,8 @@ def results_reply(
     aspect = order["aspect"] if "aspect" in order.keys() else None  # noqa: SIM118
     if fmt := format_label(s.prompts, aspect):  # "Cinematic, Story 9:16"
         name = f"{name}, {fmt}"
+    if pet:  # "Watercolor, of Rex"
+        name = wpt.results_name(name, pet)
     text = w.results_text(order["id"], name, len(images))
     row = dict(order)  # (an order from before migration 0011 reads as a plain one)
     if row.get("personal"):  # painted with the person's personal model (0017)

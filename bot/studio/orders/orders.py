@@ -29,6 +29,8 @@ from bot.studio.orders import words_orders as wo
 from bot.studio.orders.pack_orders import PackOrders
 from bot.studio.orders.painting import Painting
 from bot.studio.personal.use import personal_for
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
 from bot.studio.photos.photos import embedding
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
@@ -133,13 +135,17 @@ class Orders:
         style = prompts.styles.get(choices.get("style", ""))
         if style is None:
             return Placing(refusal=_say(wo.STYLE_GONE), redo="style")
-        ref = await store.current_set(user["id"])
+        ref = await pet_sets.sitting_set(store, user, choices)  # whose portrait
         if not await store.photos(ref["id"], "accepted"):
             return Placing(refusal=_say(wo.REFERENCES_GONE), redo="references")
+        pet = str(ref["subject"]) if pet_sets.is_pet(ref) else ""
+        if pet and not style.pets:  # (chosen before the set changed hands)
+            return Placing(refusal=_say(wpt.people_only(style.name)), redo="style")
         if (text := await order_refusal(self.s, user, ref["id"])) is not None:
             return Placing(refusal=_say(text))
         answers = {step.slot: str(choices.get(step.slot, "")) for step in prompts.steps}
         aspect, described = order_look(choices)
+        described = None if pet else described  # a pet is not described like a person
         whole = {**answers, "subject": described or ""}  # every answer, alone and together
         if text := await answers_refusal(self.s, user, whole):
             return Placing(refusal=_say(text + wo.CHANGE_IT))
@@ -161,7 +167,7 @@ class Orders:
                 chat_id=user["chat_id"] or "",
                 style=style.key,
                 choices=answers,
-                prompt=style.compose(answers, prompts.subject(described or "")),
+                prompt=style.compose(answers, prompts.subject(described or "", pet)),
                 negative_prompt=style.negative,
                 params=style.params.model_dump(exclude_none=True),
                 seeds=seeds(),
@@ -242,8 +248,10 @@ class Orders:
                 )
                 for p in refs
             ],
-            protected=await reach.protected_for(store, order.user_id),
+            # (a pet's references are an animal's, compared with no face)
+            protected=[] if order.sitter else await reach.protected_for(store, order.user_id),
             aspect=self._aspect(order),
+            subject=pet_sets.subject(order.sitter),  # a pet's: the animal's references
             personal=await personal_for(store, order.user_id, refs[0].set_id if refs else None),
         )
 
@@ -279,7 +287,9 @@ class Orders:
         prompts = self.s.prompts
         if order.style not in prompts.styles:
             return ""
-        return prompts.reference_prompt(order.style, order.choices, order.subject or "")
+        # a pet's: "the cat in the reference images, ... keep its markings ..."
+        pet = order.sitter or ""
+        return prompts.reference_prompt(order.style, order.choices, order.subject or "", pet)
 
     # --- progress -----------------------------------------------------------------------
     async def engine_gone(self, queue: str = c.QUEUE_GPU) -> dict[str, Any]:

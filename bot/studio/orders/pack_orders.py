@@ -23,6 +23,8 @@ from bot.studio.jobs.words_progress import progress_words
 from bot.studio.orders import words_orders as wo
 from bot.studio.orders import words_packs as wp
 from bot.studio.orders.painting import Painting
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
 from bot.studio.photos.reference_set import order_refusal
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal
@@ -85,9 +87,12 @@ class PackOrders:
             return None, refusal, None
         if any(look.style not in prompts.styles for look in pack.looks):
             return None, _say(wp.PACK_GONE), "style"
-        ref = await store.current_set(user["id"])
+        ref = await pet_sets.sitting_set(store, user, choices)  # whose portrait
         if not await store.photos(ref["id"], "accepted"):
             return None, _say(wo.REFERENCES_GONE), "references"
+        pet = str(ref["subject"]) if pet_sets.is_pet(ref) else ""
+        if pet and any(not prompts.styles[look.style].pets for look in pack.looks):
+            return None, _say(wpt.PACK_PEOPLE_ONLY), "style"
         if (text := await order_refusal(self.s, user, ref["id"])) is not None:
             return None, _say(text), None
         asked = {slot: str(choices.get(slot, "")) for slot in pack.asked}
@@ -107,7 +112,7 @@ class PackOrders:
                     name=look.name,
                     style=style.key,
                     choices=answers,
-                    prompt=style.compose(answers),
+                    prompt=style.compose(answers, prompts.subject("", pet)),
                     negative_prompt=style.negative,
                     params=style.params.model_dump(exclude_none=True),
                     seeds=_seeds(pack.images_per_look),

@@ -23,6 +23,7 @@ class Painting:
     seeds: list[int]
     aspect: str | None  # the format ("9:16"), None: the style's own size
     subject: str | None  # how the person described themself
+    sitter: str | None = None  # a pet's portrait: its code (cat, dog); None: a person's
 
     @classmethod
     def of_order(cls, order: Row) -> Painting:
@@ -45,4 +46,5 @@ class Painting:
             seeds=json.loads(own["seeds"]),
             aspect=order["aspect"],
             subject=order["subject"],
+            sitter=order["sitter"] if "sitter" in order.keys() else None,  # noqa: SIM118
         )

@@ -1,6 +1,6 @@
 """A personal model goes wherever the photos it was learned from go: /forget, a new
-set, removing photos below the minimum (kept as ``outdated``: the person is told and
-offered retraining), a moderator's removal, protect, ban and retention.
+set, removing a photo it was learned from (kept as ``outdated``: the person is told
+and offered retraining), a moderator's removal, protect, ban and retention.
 
 Redis first: a training still queued or running is dropped with its checkpoint
 (``Engine.drop_training``: a running one stops at its next step and leaves nothing),
@@ -37,7 +37,8 @@ async def drop_models(
     keep_row: bool = False,
 ) -> Dropped:
     """Delete the person's models (of ``set_id``, or all): trainings in flight leave
-    Redis first, then rows and files (``keep_row``: a ready one stays as ``outdated``)."""
+    Redis first, then rows and files (``keep_row``: the rows stay, codes only, as what
+    the trainings cost: ready ones ``outdated``, those in flight ``cancelled``)."""
     await drop_trainings(engine, await store.trainings_running(user_id, set_id))
     dropped = await store.drop_personal(user_id, set_id, keep_row=keep_row)
     if dropped.models:
@@ -45,13 +46,11 @@ async def drop_models(
     return dropped
 
 
-async def below_minimum(
-    store: Store, engine: Engine | None, user_id: int, set_id: int, minimum: int
-) -> bool:
-    """After a photo left the set: fewer accepted photos than a model needs makes the
-    set's model out of date (file gone, row ``outdated``). True when one was."""
-    if await store.count_photos(set_id) >= minimum:
-        return False
+async def photo_removed(store: Store, engine: Engine | None, user_id: int, set_id: int) -> bool:
+    """After an accepted photo left the set: the set's model was learned from it (a
+    training reads the set's accepted photos, a re-enqueued one again), so it is out
+    of date — file gone, row ``outdated``, a training in flight dropped — whatever the
+    number of photos left. True when there was one."""
     if not await store.has_personal(user_id, set_id):
         return False
     dropped = await drop_models(store, engine, user_id, set_id, keep_row=True)

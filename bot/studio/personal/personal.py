@@ -7,6 +7,7 @@ Following the job (progress, the file stored, "ready") is the tracker's kind
 
 from __future__ import annotations
 
+import io
 import logging
 import secrets
 
@@ -182,7 +183,7 @@ class Personal:
             train_id=job_id,
             photos=[
                 c.TrainPhoto(
-                    image=store.media.read(p.path),
+                    image=train_image(store.media.read(p.path)),
                     face_crop=store.media.read(p.crop_path) if p.crop_path else None,
                     quality={k: float(v) for k, v in p.quality.items() if _number(v)},
                 )
@@ -229,6 +230,33 @@ class Personal:
         if arg:
             return [say(wpm.usage("personal"))]
         return [ready_reply(row)]
+
+
+# A training reads its pictures at 512 px (tiny: 64); the originals (up to
+# SITTER_MAX_UPLOAD_BYTES each, 20 MB) would make a request of up to 40 of them, 800 MB:
+# past Redis' 512 MB limit on one value, and a copy of every photo in Redis for the
+# job's lifetime. A photo over these goes as a JPEG of this side.
+TRAIN_SIDE = 1536
+TRAIN_PHOTO_BYTES = 2 * 1024 * 1024
+
+
+def train_image(data: bytes, side: int = TRAIN_SIDE, limit: int = TRAIN_PHOTO_BYTES) -> bytes:
+    """The photo as the training request carries it: as stored when small, else upright
+    (EXIF), at most ``side`` px on its long side, JPEG. Unreadable: as stored (the
+    engine skips a picture it cannot read)."""
+    from PIL import Image, ImageOps
+
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if len(data) <= limit and max(im.size) <= side:
+                return data
+            rgb = ImageOps.exif_transpose(im).convert("RGB")
+    except Exception:
+        return data
+    rgb.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    rgb.save(out, "JPEG", quality=92)
+    return out.getvalue()
 
 
 def _number(v: object) -> bool:

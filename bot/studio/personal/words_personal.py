@@ -134,11 +134,15 @@ def switched(on: bool) -> str:
 
 
 def outdated(have: int, need: int) -> str:
+    again = (
+        _("/train learns it again from the photos you kept.")
+        if have >= need
+        else _("With {need} or more photos I can learn it again (/train).").format(need=need)
+    )
     return _(
         "Your personal model is out of date: your set has {have} photos now, and it was "
-        "learned from photos you removed, so I deleted it. With {need} or more photos I "
-        "can learn it again (/train)."
-    ).format(have=have, need=need)
+        "learned from a photo you removed, so I deleted it. {again}"
+    ).format(have=have, again=again)
 
 
 _FAILED: dict[str, str] = {

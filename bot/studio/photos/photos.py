@@ -19,6 +19,9 @@ from bot.studio.core.inputs import file_ext
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.jobs import words_failures as wf
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
+from bot.studio.pets.pets import Pets
 from bot.studio.photos import reference_set, uploads
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.reference_set import SET_CHECK_FROM, embedding
@@ -44,10 +47,12 @@ AfterDone = Callable[[Row, int, int], Awaitable[list[Reply]]]
 
 
 class Photos:
-    def __init__(self, services: Services):
+    def __init__(self, services: Services, pets: Pets | None = None):
         self.s = services
+        self.pets = pets  # the /photos menu of sets (bot/studio/pets/)
         # Other features' words on the set (user, set id, accepted photos): a row of
         # buttons under the /photos ask, replies after Done (the personal model's offer).
+        # (A person's own set only: a pet's set has no personal model.)
         self.sheet_rows: list[SheetRow] = []
         self.after_done: list[AfterDone] = []
 
@@ -75,13 +80,20 @@ class Photos:
         n = await self.s.store.count_photos(ref["id"])
         waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
         text = _(words.ASK_PHOTOS).format(min=settings.min_photos)
+        pet: tuple[Button, ...] = ()  # the person's own set offers a pet's set (issue 25)
+        if pet_sets.is_pet(ref):
+            text = wpt.ask_photos(ref["pet_name"], ref["subject"], settings.min_photos)
+        else:
+            pet = (Button(wpt.PET_BUTTON, b.wizard(rev, "pet")),)
         if n:
             text += "\n" + words.count_line(n, settings.min_photos, settings.max_photos)
         if waiting:  # kept while no worker ran: Done checks them (it had no button here)
             text += "\n" + wph.waiting_line(waiting)
         sheet = await reference_set.sheet(self.s, user, rev) if n else None
-        extra = [await row(user, ref["id"], n) for row in self.sheet_rows]
-        return [*([sheet] if sheet else []), say(text, self.done_row(rev, n + waiting), *extra)]
+        own = not pet_sets.is_pet(ref)
+        extra = [await row(user, ref["id"], n) for row in self.sheet_rows] if own else []
+        rows = (self.done_row(rev, n + waiting), pet, *extra)
+        return [*([sheet] if sheet else []), say(text, *rows)]
 
     def _changed(self, user: Row, text: str) -> Outcome:
         """The set changed: say so, then the new sheet and Done (a fresh revision, so
@@ -116,7 +128,8 @@ class Photos:
         ref = await self.s.store.current_set(turn.user["id"])
         kept = await reference_set.kept_counts(self.s.store, ref["id"])
         if not sum(kept.values()):
-            return again(say(wph.NO_PHOTOS_YET))
+            pet = pet_sets.is_pet(ref)
+            return again(say(wpt.no_photos_yet(ref["pet_name"]) if pet else wph.NO_PHOTOS_YET))
         yes = Button(wph.NEW_SET_YES, b.wizard(turn.rev, "newset", "yes"), "danger")
         keep = Button(wph.NEW_SET_KEEP, b.wizard(turn.rev, "keep"))
         return answer(say(wph.new_set_ask(kept), (yes, keep)))
@@ -171,6 +184,7 @@ class Photos:
         if await store.count_photos(set_id) >= settings.max_photos:
             return words.enough_photos(settings.max_photos)
         sha = hashlib.sha256(f.data).hexdigest()
+        subject = pet_sets.subject((await store.set_subject(set_id))[0])
         dup = await store.photo_by_sha(set_id, sha)
         if dup is not None and dup.status == "pending":
             await store.delete_photo(dup.id)  # its check was cut short: check again
@@ -193,7 +207,10 @@ class Photos:
                 for p in await store.protected_faces()
                 # a person's own /protect keeps others out, not themself
                 if not (p["source"] == "self" and p["owner_user_id"] == user["id"])
-            ],
+            ]
+            if subject == c.Subject.PERSON
+            else [],  # a pet's photo: a face in it is refused (person_in_pet_photo)
+            subject=subject,
         )
         job_id = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
         handle = await engine.enqueue(c.JOB_ANALYZE, req, job_id=job_id)
@@ -296,12 +313,16 @@ class Photos:
             return self._stay(
                 "\n".join(checked) + words.need_more(minimum, len(accepted)), len(accepted)
             )
-        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"))
-        notes += [words.taken_back(reference_set.photo_name(p)) for p in judged.back]
+        pet = ref["pet_name"] if pet_sets.is_pet(ref) else ""
+        notes = reference_set.aside_lines(await store.photos(ref["id"], "excluded"), pet)
+        notes += [reference_set.back_line(reference_set.photo_name(p), pet) for p in judged.back]
         left = await store.count_photos(ref["id"])
         if left < minimum:
             return self._stay("\n".join([*notes, words.leaves_too_few(left, minimum)]), left)
         await store.set_status(ref["id"], "ready")
+        if pet:  # the pet's portrait next
+            ready = say("\n".join([*checked, *notes, wpt.photos_ready(left, pet)]))
+            return go(State.STYLE, pet_sets.pet_data(ref), ready)
         offers = [r for hook in self.after_done for r in await hook(user, ref["id"], left)]
         ready = say("\n".join([*checked, *notes, words.photos_ready(left)]))
         return go(State.STYLE, {}, ready, *offers)
@@ -311,7 +332,10 @@ class Photos:
         routes.on_command("done", self.done_command)
 
     async def more_photos(self, turn: Turn) -> Outcome:
-        """/photos: back to the references step; the answers so far are kept."""
+        """/photos: back to the references step; the answers so far are kept. With a pet's
+        set: whose photos first (bot/studio/pets/pets.py's menu)."""
+        if self.pets is not None and (menu := await self.pets.photos_menu(turn)) is not None:
+            return answer(menu)
         await self.collect_again(turn.user)
         return go(State.REFERENCES)
 

@@ -37,6 +37,8 @@ from bot.studio.core.services import Services
 from bot.studio.jobs import words_failures as wf
 from bot.studio.personal import gone
 from bot.studio.personal import words_personal as wpm
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
 from bot.studio.photos import words_photos as wph
 from bot.studio.photos.contact_sheet import contact_sheet
 from bot.studio.rights import rights
@@ -68,6 +70,11 @@ def aside_rule(photo: Photo) -> str:
     return FIRST_PERSON if FIRST_PERSON in rules else MAJORITY
 
 
+def back_line(name: str, pet: str = "") -> str:
+    """A photo set aside earlier that the set's majority now agrees with."""
+    return wpt.taken_back(name, pet) if pet else words.taken_back(name)
+
+
 def embedding(photo: Photo) -> c.Embedding:
     if photo.embedding is None:
         raise ValueError(f"photo {photo.id} has no embedding (not analysed yet)")
@@ -78,9 +85,11 @@ def photo_name(photo: Photo, n: int | None = None) -> str:
     return photo.filename or (f"photo {n}" if n else "a photo")
 
 
-def aside_lines(photos: list[Photo]) -> list[str]:
+def aside_lines(photos: list[Photo], pet: str = "") -> list[str]:
     """The words for photos set aside as someone else, and why once when no one had a
-    majority (the person the set began with was kept)."""
+    majority (the person the set began with was kept). ``pet``: a pet's set, its name."""
+    if pet:
+        return [wpt.left_out(photo_name(p), pet) for p in photos]
     first = [aside_rule(p) == FIRST_PERSON for p in photos]
     lines = [
         words.left_out(photo_name(p), first_person=f) for p, f in zip(photos, first, strict=True)
@@ -97,8 +106,14 @@ class Judged:
     back: list[Photo] = field(default_factory=list)
     error: str | None = None
     first_person: bool = False  # no majority: the person of the earliest photos was kept
+    pet: str = ""  # a pet's set: its name (the words name the animal)
 
     def lines(self) -> list[str]:
+        if self.pet:
+            return [
+                *(wpt.left_out(photo_name(p), self.pet) for p in self.out),
+                *(wpt.taken_back(photo_name(p), self.pet) for p in self.back),
+            ]
         out = [words.left_out(photo_name(p), first_person=self.first_person) for p in self.out]
         if out and self.first_person:
             out.append(words.FIRST_PERSON_KEPT)
@@ -142,7 +157,10 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     if len(voters) < 2:  # (two are judged too: A1, B1 and copies of A1 are two people)
         await store.set_judged(set_id, RULE)
         return Judged()
-    req = c.CheckSetRequest(embeddings=[embedding(faces[i]) for i in voters])
+    code, pet = await store.set_subject(set_id)
+    req = c.CheckSetRequest(
+        embeddings=[embedding(faces[i]) for i in voters], subject=pet_sets.subject(code)
+    )
     job_id = rights.analysis_job_id(await s.job_prefix(), user["id"])
     try:
         result = await s.engine.call(
@@ -161,7 +179,7 @@ async def judge(s: Services, user: Row, set_id: int) -> Judged:
     # The engine keeps one person: a majority's, or without one the earliest photos'.
     n = len(voters)
     rule = FIRST_PERSON if odd_voters and 2 * (n - len(odd_voters)) <= n else MAJORITY
-    judged = Judged(first_person=rule == FIRST_PERSON)
+    judged = Judged(first_person=rule == FIRST_PERSON, pet=pet)
     for i, p in enumerate(faces):
         want = "excluded" if i in odd else "accepted"
         if p.status == want and (want == "accepted" or aside_rule(p) == rule):
@@ -188,8 +206,9 @@ async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
     from bot.studio.moderation import reach
 
     rule = await s.store.judged_rule(set_id)
+    pet = (await s.store.set_subject(set_id))[0] != c.Subject.PERSON
     if rule is None or rule >= RULE:  # judged since (each burst and Done judge)
-        return await reach.check_set(s, user, set_id)
+        return None if pet else await reach.check_set(s, user, set_id)  # (faces: a person's)
     judged = await judge(s, user, set_id)
     if judged.error is not None:
         return wph.SET_NOT_CHECKED
@@ -197,7 +216,7 @@ async def order_refusal(s: Services, user: Row, set_id: int) -> str | None:
         drop_sheets(s.store.media, user["id"])
         await s.store.set_status(set_id, "collecting")
         return wph.two_people_at_order(judged.lines())
-    return await reach.check_set(s, user, set_id)
+    return None if pet else await reach.check_set(s, user, set_id)
 
 
 async def numbered(s: Services, set_id: int) -> list[Photo]:
@@ -252,8 +271,8 @@ async def remove(s: Services, user: Row, photo_id: int) -> str:
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
     text = wph.photo_removed(n, photo_name(photos[n - 1], n), len(photos) - 1)
-    need = s.settings.train_min_photos
-    if await gone.below_minimum(store, s.engine, user["id"], ref["id"], need):
+    need = s.settings.train_min_photos  # a model learned from it goes (the offer says so)
+    if await gone.photo_removed(store, s.engine, user["id"], ref["id"]):
         text += "\n" + wpm.outdated(await store.count_photos(ref["id"]), need)
     return text
 
@@ -280,10 +299,13 @@ async def new_set(s: Services, user: Row) -> str:
     store = s.store
     ref = await store.current_set(user["id"])
     kept = await kept_counts(store, ref["id"])
-    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"])  # learned from them
+    # Learned from them: files gone, rows kept as what they cost of today's quota.
+    dropped = await gone.drop_models(store, s.engine, user["id"], ref["id"], keep_row=True)
     for p in await store.photos(ref["id"]):
         await store.delete_photo(p.id)
     drop_sheets(store.media, user["id"])
     await store.set_status(ref["id"], "collecting")
+    if pet_sets.is_pet(ref):
+        return wpt.new_set_started(sum(kept.values()), ref["pet_name"])
     text = wph.new_set_started(sum(kept.values()))
     return text + ("\n" + wpm.SET_REPLACED if dropped.models else "")

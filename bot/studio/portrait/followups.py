@@ -25,6 +25,7 @@ from bot.studio.core.events import Button, Image, Reply
 from bot.studio.core.routes import Routes
 from bot.studio.core.services import Services
 from bot.studio.jobs import words_failures as wf
+from bot.studio.pets import sets as pet_sets
 from bot.studio.portrait import buttons as pb
 from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import FollowUpPress
@@ -194,6 +195,10 @@ class FollowUps:
         store, engine = self.s.store, self.s.engine
         assert variation.path is not None  # kept: press() and enqueue() check it first
         req = f.request(store.media.read(variation.path))
+        if isinstance(req, c.AvatarRequest):  # a pet's portrait: centred on the animal's head
+            order = await store.order(variation.order_id)
+            sitter = order["sitter"] if order is not None else None
+            req = req.model_copy(update={"subject": pet_sets.subject(sitter)})
         job_id = f"{await self.s.job_prefix()}-{f.kind[0]}{vj_id}-{tries}-{secrets.token_hex(4)}"
         if old_job:  # pressed again: the old job (and its portrait) leaves Redis
             await engine.drop([old_job])

@@ -30,3 +30,16 @@ class Kit:
     cancel: PressHandler
     no_files: FilesHandler
     shift: Callable[[dict[str, Any] | None], int]  # features' questions asked before this one
+    # "Step N of M" for a state with these answers (a pet's portrait asks one question less)
+    numbering: Callable[[str, dict[str, Any] | None], tuple[int, int]] | None = None
+
+    def heading(self, state: str, number: int, data: dict[str, Any] | None) -> tuple[int, int]:
+        """(N, M) for the step's heading: by the answers, else the table's own number
+        moved by the features' questions asked before it."""
+        if self.numbering is not None:
+            try:
+                return self.numbering(state, data)
+            except ValueError:  # a step these answers do not ask (a pack's)
+                pass
+        shift = self.shift(data)
+        return number + shift, self.total + shift

@@ -129,9 +129,8 @@ def format_step(kit: Kit, step: WizardStep, number: int) -> Step:
         items = [
             Button(p.label, b.wizard(rev, "preset", str(k))) for k, p in enumerate(step.presets)
         ]
-        shift = kit.shift(turn.data)
-        heading = w.step_heading(number + shift, kit.total + shift, step.question)
-        text = heading + "\n" + wl.CHOOSE_FORMAT
+        n, total = kit.heading(FORMAT_STEP, number, turn.data)
+        text = w.step_heading(n, total, step.question) + "\n" + wl.CHOOSE_FORMAT
         return [say(text, *_rows(items, 2), kit.nav_row(rev))]
 
     async def preset(turn: Turn, arg: str) -> Outcome:

@@ -11,6 +11,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
 from bot.studio.core.events import Button, Reply
 from bot.studio.orders import words_packs as wp
+from bot.studio.pets import pets
 from bot.studio.wizard.kit import Kit
 from sitter.packs import PREVIEW, PREVIEW_CHOSEN, PREVIEW_STYLES
 
@@ -35,9 +36,11 @@ def preview_step(kit: Kit) -> Step:
     async def show(turn: Turn) -> list[Reply]:
         rev, picked = turn.rev, chosen(turn)
         n, total = 2, 2 + len(slots)  # after the pack step; then every slot
+        offered = pets.style_keys(kit.s, keys, turn.data)  # a pet's: the styles for pets
         items = [
             Button(("✓ " if k in picked else "") + styles[k].name, b.wizard(rev, "toggle", str(i)))
             for i, k in enumerate(keys)
+            if k in offered
         ]
         rows = [tuple(items[i : i + 2]) for i in range(0, len(items), 2)]
         text = w.step_heading(n, total, wp.PREVIEW_QUESTION.format(n=PREVIEW_STYLES))
@@ -45,6 +48,8 @@ def preview_step(kit: Kit) -> Step:
         return [say(text, *rows, kit.nav_row(rev))]
 
     def toggled(turn: Turn, key: str) -> Outcome:
+        if (refusal := pets.style_refusal(kit.s, key, turn.data)) is not None:
+            return again(say(refusal))
         picked = chosen(turn)
         picked = [k for k in picked if k != key] if key in picked else [*picked, key]
         data = {**turn.data, "pack": PREVIEW, PREVIEW_CHOSEN: picked}

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.store.codes import IN_FLIGHT
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -32,6 +31,9 @@ from bot.studio.orders import words_packs as wp
 from bot.studio.orders.orders import VARIATIONS, Orders
 from bot.studio.personal import words_personal as wpm
 from bot.studio.personal.use import in_use as personal_in_use
+from bot.studio.pets import pets as pet_steps
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets.pets import WHOSE_STEP, Pets
 from bot.studio.photos.photos import Photos
 from bot.studio.safety.semantic import typed_refusal
 from bot.studio.wizard import looks
@@ -39,7 +41,7 @@ from bot.studio.wizard.extras import Extras
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, preview_step
 from bot.studio.wizard.wizard_packs import PACK, pack_step, pack_summary
-from bot.studio.wizard.wizard_start import consent_step, references_step
+from bot.studio.wizard.wizard_start import consent_step, idle_step, references_step
 from sitter.packs import PREVIEW, Pack, chosen_pack
 from sitter.prompts import WizardStep
 from sitter.wizard_steps import FORMAT_STEP, SLOT, SUBJECT_STEP
@@ -52,10 +54,11 @@ def _rows(items: list[Button], per_row: int) -> list[tuple[Button, ...]]:
 class Wizard:
     """Builds the table's steps and holds their handlers."""
 
-    def __init__(self, services: Services, photos: Photos, orders: Orders):
+    def __init__(self, services: Services, photos: Photos, orders: Orders, pets: Pets):
         self.s = services
         self.photos = photos
         self.orders = orders
+        self.pets = pets
         prompts = services.prompts
         self.style_keys = sorted(prompts.styles)
         self.slots: tuple[WizardStep, ...] = prompts.wizard_steps  # any kind, in order
@@ -70,14 +73,16 @@ class Wizard:
         steps = [self._consent(), self._references(), self._style(), self._pack()]
         steps += [preview_step(self.kit())]
         steps += [self._question(i, step) for i, step in enumerate(self.slots)]
-        steps += [*self.extras.built(self.kit()), self._confirm(), self._idle(), *routes.steps]
+        steps += [*self.extras.built(self.kit()), self._confirm(), self._idle()]
+        steps += [*self.pets.steps(self.cancel, self._no_files), *routes.steps]
         return Conversation(
             self.s,
             steps,
-            fallback_presses={"keep": self.keep},
+            fallback_presses={"keep": self.keep, "pet": self.pets.start},
             fallback_arrows=[
                 ("*wizard", Arrow(State.IDLE, "Cancel or /cancel")),
                 (State.IDLE, Arrow(State.REFERENCES, "/photos")),
+                *pet_steps.table_arrows(routes.steps),  # /pet, 🐾, whose portrait
                 *routes.arrows,
                 *self.extras.arrows(),
             ],
@@ -100,6 +105,7 @@ class Wizard:
             self.cancel,
             self._no_files,
             self.extras.shift,
+            numbering=self.numbering,
         )
 
     def _nav_row(self, rev: int) -> tuple[Button, ...]:
@@ -121,7 +127,11 @@ class Wizard:
         pack = self.chosen_pack(data)
         if pack is not None and pack.key == PREVIEW:  # the three styles, then every slot
             return (PACK, PREVIEW_STEP, *pack.asked)
-        return self.extras.insert(self.questions if pack is None else (PACK, *pack.asked), data)
+        asked = self.questions if pack is None else (PACK, *pack.asked)
+        questions = self.extras.insert(asked, data)
+        if pet_sets.chosen_pet(data) is not None:  # a pet is not described like a person
+            return tuple(q for q in questions if q != SUBJECT_STEP)
+        return questions
 
     def numbering(self, state: str, data: dict[str, Any] | None) -> tuple[int, int]:
         """(N, M) of "Step N of M" for this question with these answers."""
@@ -182,16 +192,19 @@ class Wizard:
 
     # --- the style ------------------------------------------------------------------------
     def _ask_style(self, rev: int, data: dict[str, Any] | None = None) -> Reply:
-        styles = self.s.prompts.styles
+        styles, offered = self.s.prompts.styles, pet_steps.style_keys(self.s, self.style_keys, data)
         items = [
             Button(styles[k].name, b.wizard(rev, "style", str(i)))
             for i, k in enumerate(self.style_keys)
+            if k in offered  # (the index is the full list's: a button means one style)
         ]
-        lines = [f"• {s.name}: {s.description}" for s in styles.values()]
+        lines = pet_steps.styles_heading(data, bool(offered))  # a pet's: for pets only
+        lines += [f"• {styles[k].name}: {styles[k].description}" for k in offered]
         total = self.total + self.extras.shift(data)  # a feature's questions (placement)
         text = w.step_heading(1, total, "choose a style:") + "\n" + "\n".join(lines)
         packs = (Button(wp.PACKS_BUTTON, b.wizard(rev, "packs")),) if self.pack_keys else ()
-        return say(text, *_rows(items, 2), packs, self.extras.buttons(data), self._nav_row(rev))
+        extra = () if pet_sets.chosen_pet(data) else self.extras.buttons(data)  # (no partner)
+        return say(text, *_rows(items, 2), packs, extra, self._nav_row(rev))
 
     def _style(self) -> Step:
         async def show(turn: Turn) -> list[Reply]:
@@ -233,6 +246,8 @@ class Wizard:
         )
 
     def _one_style(self, turn: Turn, key: str) -> Outcome:
+        if (refusal := pet_steps.style_refusal(self.s, key, turn.data)) is not None:
+            return again(say(refusal))
         data = {k: v for k, v in turn.data.items() if k != PACK}  # a style, not a pack
         return go(self._next(State.STYLE, data), {**data, State.STYLE.value: key})
 
@@ -297,8 +312,10 @@ class Wizard:
     def summary(self, data: dict[str, Any]) -> str:
         """The order in the person's own terms: the preset's label, or what they typed."""
         style = self.s.prompts.styles.get(data.get("style", ""))
-        lines = [f"Style: {style.name if style else '?'}"]
+        lines = [*pet_steps.whose_lines(data), f"Style: {style.name if style else '?'}"]
         for step in self.slots:
+            if step.kind == SUBJECT_STEP and pet_sets.chosen_pet(data):  # not described
+                continue
             if step.kind != SLOT:
                 lines.append(looks.summary_line(self.s.prompts, step, data))
                 continue
@@ -311,7 +328,7 @@ class Wizard:
     async def _confirm_text(self, turn: Turn) -> str:
         pack = self.chosen_pack(turn.data)
         summary = self.summary(turn.data) if pack is None else ""
-        ref = await self.s.store.current_set(turn.user["id"])
+        ref = await pet_sets.sitting_set(self.s.store, turn.user, turn.data)  # whose portrait
         if await personal_in_use(self.s.store, turn.user["id"], ref["id"]):
             summary = "\n".join(x for x in (summary, wpm.SUMMARY_LINE) if x)
         if pack is None:
@@ -319,7 +336,7 @@ class Wizard:
         used = await self.orders.images_today(turn.user)
         quota = self.s.settings.daily_quota
         whole = pack_summary(self.s.prompts, self.slots, pack, turn.data)
-        whole = "\n".join(x for x in (whole, summary) if x)
+        whole = "\n".join(x for x in (*pet_steps.whose_lines(turn.data), whole, summary) if x)
         return wp.confirm_pack(whole, pack.images, used, quota)
 
     def _confirm(self) -> Step:
@@ -371,29 +388,10 @@ class Wizard:
     # --- idle -------------------------------------------------------------------------------
     async def new(self, turn: Turn, _arg: str = "") -> Outcome:
         """Another portrait: with the same photos when they are ready, else photos first."""
+        if await self.pets.asks_whose(turn.user):  # with a pet's set: whose portrait?
+            return go(WHOSE_STEP, {})
         ref = await self.s.store.current_set(turn.user["id"])
         return go(State.STYLE if ref["status"] == "ready" else State.REFERENCES, {})
 
     def _idle(self) -> Step:
-        async def show(turn: Turn) -> list[Reply]:
-            order = await self.s.store.last_order(turn.user["id"])
-            text = w.WHAT_NEXT
-            if order is not None and order["status"] in IN_FLIGHT:
-                text = w.order_waiting(order["id"], order["status"])
-            return [say(text, (Button(w.NEW_PORTRAIT, b.wizard(turn.rev, "new"), "primary"),))]
-
-        async def text(turn: Turn, _text: str) -> Outcome:
-            return again(say(w.NOT_ASKING))
-
-        return Step(
-            State.IDLE,
-            show,
-            {"new": self.new},
-            text,
-            self.photos.between_orders,  # photos join the set, as /photos says
-            arrows=(
-                Arrow(State.STYLE, "/new or New portrait"),
-                Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
-                Arrow(State.REFERENCES, "photos (added to the set)"),
-            ),
-        )
+        return idle_step(self.s, self.new, self.photos)

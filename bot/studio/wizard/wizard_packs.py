@@ -11,6 +11,9 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, again, go, say
 from bot.studio.core.events import Button, Reply
 from bot.studio.orders import words_packs as wp
+from bot.studio.pets import pets
+from bot.studio.pets import sets as pet_sets
+from bot.studio.pets import words_pets as wpt
 from bot.studio.wizard.kit import Kit
 from bot.studio.wizard.preview import PREVIEW_STEP, start_preview
 from sitter.packs import Pack, find_pack
@@ -39,9 +42,12 @@ def pack_step(kit: Kit) -> Step:
         return [say(text, *_rows(items, 2), preview, (*nav, cancel))]
 
     async def preview(turn: Turn, _arg: str) -> Outcome:
-        return start_preview(turn)
+        return start_preview(turn)  # (a pet's: the styles that take pets are checked at order)
 
     def chose(turn: Turn, key: str) -> Outcome:
+        looks = [look.style for look in s.packs[key].looks]
+        if pet_sets.chosen_pet(turn.data) and not pets.pack_takes_pets(s, looks):
+            return again(say(wpt.PACK_PEOPLE_ONLY))
         data = {k: v for k, v in turn.data.items() if k != State.STYLE}
         data[PACK] = key
         return go(kit.next_state(PACK, data), data)

@@ -1,7 +1,8 @@
-"""The wizard's first two steps: consent and the reference photos."""
+"""The wizard's first two steps, consent and the reference photos, and idle."""
 
 from __future__ import annotations
 
+from bot.store.codes import IN_FLIGHT
 from bot.studio.core import buttons as b
 from bot.studio.core import words
 from bot.studio.core import words_chat as w
@@ -80,4 +81,32 @@ def references_step(photos: Photos, cancel: PressHandler) -> Step:
             Arrow(State.STYLE, "Done (check_set; a different person is named and left out)"),
         ),
         wizard=True,
+    )
+
+
+# --- idle ------------------------------------------------------------------------------
+def idle_step(s: Services, new: PressHandler, photos: Photos) -> Step:
+    """Between orders: what's next, and New portrait (``Wizard.new``)."""
+
+    async def show(turn: Turn) -> list[Reply]:
+        order = await s.store.last_order(turn.user["id"])
+        text = w.WHAT_NEXT
+        if order is not None and order["status"] in IN_FLIGHT:
+            text = w.order_waiting(order["id"], order["status"])
+        return [say(text, (Button(w.NEW_PORTRAIT, b.wizard(turn.rev, "new"), "primary"),))]
+
+    async def text(turn: Turn, _text: str) -> Outcome:
+        return again(say(w.NOT_ASKING))
+
+    return Step(
+        State.IDLE,
+        show,
+        {"new": new},
+        text,
+        photos.between_orders,  # photos join the set, as /photos says
+        arrows=(
+            Arrow(State.STYLE, "/new or New portrait"),
+            Arrow(State.REFERENCES, "/new or New portrait (photos not ready)"),
+            Arrow(State.REFERENCES, "photos (added to the set)"),
+        ),
     )
