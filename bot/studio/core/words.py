@@ -253,7 +253,7 @@ def left_out(name: str, first_person: bool = False) -> str:
     return text.format(name=name)
 
 
-PROTECT_REQUEST_OPEN = (
+_PROTECT_OPEN = N_(
     "Your earlier request to protect a face is still with the moderators; I'll tell you "
     "what they decide. I didn't keep this selfie."
 )
@@ -261,16 +261,16 @@ PROTECT_REQUEST_OPEN = (
 
 def protect_request_sent(rid: int, posted: bool) -> str:
     """/protect with a selfie that doesn't match the person's own reference photos."""
-    later = "" if posted else " (I'll pass it on as soon as I can reach them)"
-    return (
+    later = "" if posted else _(" (I'll pass it on as soon as I can reach them)")
+    return _(
         "I can protect a face at once only when it matches your own accepted reference "
         "photos (send them with /photos first), so nobody can lock someone else out. I've "
-        f"sent your request to the moderators as report #{rid}{later}: they'll look at it "
+        "sent your request to the moderators as report #{rid}{later}: they'll look at it "
         "and protect the face if it is yours. I kept only its measurements, never the photo."
-    )
+    ).format(rid=rid, later=later)
 
 
-FIRST_PERSON_KEPT = (
+_FIRST_PERSON_KEPT = N_(
     "Your photos show two people (or more), and no one is in most of them. A set holds one "
     "person, so I kept the person you started with. If that's the wrong one, remove their "
     "photos in /photos, or start a new set."
@@ -279,17 +279,23 @@ FIRST_PERSON_KEPT = (
 
 def taken_back(name: str) -> str:
     """A photo set aside earlier that the set's majority now agrees with."""
-    return f"• {name} counts after all: most of your photos show that person."
+    return _("• {name} counts after all: most of your photos show that person.").format(name=name)
 
 
-SAME_FACE_ASIDE = (
+_SAME_FACE_ASIDE = N_(
     "✗ that's the same picture as one I set aside (another person than the rest), "
     "edited (cropped, turned, framed or retouched); it counts once."
 )
-SAME_PICTURE_ASIDE = (
+_SAME_PICTURE_ASIDE = N_(
     "✗ that's the same picture as one I set aside (another person than the rest), at "
     "another size; it counts once."
 )
+_WORDS |= {
+    "PROTECT_REQUEST_OPEN": _PROTECT_OPEN,
+    "FIRST_PERSON_KEPT": _FIRST_PERSON_KEPT,
+    "SAME_FACE_ASIDE": _SAME_FACE_ASIDE,
+    "SAME_PICTURE_ASIDE": _SAME_PICTURE_ASIDE,
+}
 
 
 def same_picture(n: int) -> str:
