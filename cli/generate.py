@@ -154,7 +154,10 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     quiet_libraries()
     from engine.pipeline.generate import generate, resolve_params
 
-    runtime, refs, verdicts = load_and_check(settings, photos, subject)
+    try:
+        runtime, refs, verdicts = load_and_check(settings, photos, subject)
+    except FileNotFoundError as exc:  # the pet models not fetched: how to, no traceback
+        return _err(str(exc))
     if not refs:
         return 1
     partner_refs: list[c.Reference] = []

@@ -87,6 +87,7 @@ def _row(name: str, result: AnalyzePhotoResult) -> dict[str, object]:
 def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
     as_set = bool(args.as_set)
     subject = Subject(args.pet) if getattr(args, "pet", None) else Subject.PERSON
+    missing = ""  # said after quiet_decoders: stderr is muted inside it
     with quiet_decoders():
         analyzer = load_analyzer(settings)
         pets = None
@@ -96,8 +97,10 @@ def cmd_photos(args: argparse.Namespace, settings: Settings) -> int:
             try:
                 pets = load_pet_models(settings)
             except (OSError, ValueError) as exc:
-                print(f"sitter photos: {exc}", file=sys.stderr)
-                return 2
+                missing = str(exc)
+    if missing:
+        print(f"sitter photos: {missing}", file=sys.stderr)
+        return 2
     limits = IntakeLimits.from_settings(settings)
     safety = Screen(load_classifier(), Policy.from_settings(settings), "reference")
     results: list[AnalyzePhotoResult | str] = []  # a result, or why the file wasn't read

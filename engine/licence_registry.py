@@ -250,13 +250,21 @@ PARTS: dict[str, Part] = {
 }
 
 
+# The commercial-safe choice a refusal names, by the part's role (an unknown animal
+# detector was told "e.g. SITTER_MODEL=...klein-4B"); the base model's by default.
+ROLE_ALTERNATIVES = {
+    "animal detector": "SITTER_PET_DETECTOR=PekingU/rtdetr_r18vd (Apache-2.0)",
+    "animal embedder": "SITTER_PET_EMBEDDER=facebook/dinov2-small (Apache-2.0)",
+}
+
+
 def unknown_part(key: str, role: str) -> Part:
     return Part(
         key,
         role,
         "unknown: not in Sitter's licence registry (read its model card)",
         None,
-        f"a listed model, e.g. {KLEIN_ALT}",
+        ROLE_ALTERNATIVES.get(role, f"a listed model, e.g. {KLEIN_ALT}"),
     )
 
 

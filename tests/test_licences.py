@@ -200,6 +200,22 @@ def test_a_local_model_is_judged_by_its_model_card(
             enforce(s)
 
 
+def test_an_unknown_pet_model_names_the_pet_alternative(tmp_path: Path, data_dir: Path) -> None:
+    """Newcomer run: an animal detector folder without a card was refused with
+    "commercial alternative: ... SITTER_MODEL=...klein-4B", a base model."""
+    s = load_settings(
+        data_dir=data_dir,
+        pet_detector=str(tmp_path / "my-detector"),
+        pet_embedder=str(tmp_path / "my-embedder"),
+    )
+    with pytest.raises(ConfigError) as refused:
+        enforce(s)
+    said = str(refused.value)
+    assert "alternative: SITTER_PET_DETECTOR=PekingU/rtdetr_r18vd" in said, said
+    assert "alternative: SITTER_PET_EMBEDDER=facebook/dinov2-small" in said, said
+    assert "SITTER_MODEL=" not in said, said
+
+
 def test_the_registry_covers_every_part_the_engine_can_load() -> None:
     for key in (
         "black-forest-labs/FLUX.2-klein-4B",

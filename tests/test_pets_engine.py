@@ -68,6 +68,26 @@ def test_missing_models_say_how_to_fetch_them(tmp_path: Path) -> None:
     assert failed.value.code == c.FailureCode.NOT_AVAILABLE
 
 
+def test_the_shell_says_why_without_pet_models(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    """`sitter photos check --pet cat` without the models exited 2 and said nothing: the
+    message went to stderr while the decoders' chatter was muted."""
+    import argparse
+
+    from engine.cli_photos import cmd_photos
+    from sitter.config import load_settings
+
+    settings = load_settings(
+        data_dir=tmp_path, face_backend="dlib", pet_detector="PekingU/rtdetr_r18vd"
+    )
+    args = argparse.Namespace(files=["x.png"], as_set=False, json=False, pet="cat")
+    assert cmd_photos(args, settings) == 2
+    err = capfd.readouterr().err
+    assert "the pet detector 'PekingU/rtdetr_r18vd' is not here" in err, err
+    assert "sitter models fetch" in err, err
+
+
 # --- the decision on given boxes -----------------------------------------------------------
 CAT = chelsea()  # 902 x 600
 BIG = (150, 60, 750, 580)

@@ -276,3 +276,13 @@ def test_sitter_generate_pet_photos(folders: dict[str, Path], tmp_path: Path) ->
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
     )  # fmt: skip
     assert bad.returncode == 2 and "go together" in bad.stderr
+    # Newcomer run: the pet models not fetched gave a traceback; now how to fetch them
+    absent = {**env, "SITTER_PET_DETECTOR": "PekingU/rtdetr_r18vd"}  # not in data/models
+    missing = subprocess.run(
+        [sys.executable, "-m", "cli", *args, "--out", str(tmp_path / "y")],
+        cwd=ROOT, env=absent, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert missing.returncode == 2, missing.stderr
+    assert "Traceback" not in missing.stderr, missing.stderr
+    assert "sitter generate: the pet detector" in missing.stderr, missing.stderr
+    assert "sitter models fetch" in missing.stderr, missing.stderr

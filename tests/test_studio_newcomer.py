@@ -56,6 +56,25 @@ async def test_typed_button_words_press_the_button_never_become_the_prompt(
     assert "Cancelled" in chat.text(), chat.text()
 
 
+async def test_skip_typed_where_no_skip_button_is_never_the_answer(
+    fake_studio: Studio,
+) -> None:
+    """Newcomer run: the README says typed `skip` presses Skip; at the attire, setting,
+    lighting and composition steps (no Skip button) it became "Attire: skip" in the
+    order and its prompt."""
+    chat = Chat(fake_studio, WHO)
+    await _ready(chat)
+    await chat.press("Watercolor")
+    await chat.send("skip")
+    said = chat.text()
+    assert "This step has no “skip” button" in said, said
+    assert "What should you wear?" in said, said  # the same question again
+    session = await fake_studio.store.session(1)
+    assert session is not None and "attire" not in session.data, session.data
+    await chat.send("a wool coat")
+    assert "Where are you?" in chat.text(), chat.text()
+
+
 async def test_i_agree_typed_at_consent_agrees(fake_studio: Studio) -> None:
     """Item 23: typing "I agree" at the consent step was refused ("press I agree")."""
     chat = Chat(fake_studio, WHO)
@@ -99,7 +118,9 @@ async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: St
     await _ready(chat)
     [help_] = await chat.send("/help")
     listed = set(re.findall(r"^(/[a-z]+) –", help_.text, re.M)) | {"/help"}
-    assert len(listed) == 17, listed  # + /train, /personal (23), /pet (25), /language (26)
+    # + /train, /personal (issue 23), /together (issue 24), /pet (issue 25), /language (26)
+    assert len(listed) == 18, listed
+    assert "/together" in listed and "/pet" in listed, listed  # the README's table names them
     [unknown] = await chat.send("/foo")
     assert "I don't know the command /foo" in unknown.text
     said = set(re.findall(r"/[a-z]+", unknown.text)) - {"/foo"}

@@ -156,7 +156,7 @@ async def test_photos_sheet_remove_and_a_resized_copy_over_telegram(
         buf = io.BytesIO()
         im.resize((im.width * 3 // 2, im.height * 3 // 2)).save(buf, "JPEG", quality=45)
     await api.send_photo(ANNA, buf.getvalue())
-    refused = await _said(api, "same picture as photo 1, at another size")
+    refused = await _said(api, "same picture as photo 1, resized, recompressed or mirrored")
     assert "2 good photos so far" in refused, refused
 
     await api.send_text(ANNA, "/photos")

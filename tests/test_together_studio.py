@@ -265,6 +265,9 @@ async def test_invitation_needs_a_ready_set(studio: Studio, fake_engine: FakeEng
     await ann.press("I agree")
     [no] = await ann.send("/together")
     assert no.text.startswith("A portrait together starts from your own ready photo set")
+    # Newcomer run: with 11 photos and an order delivered, "send me your photos" alone
+    # read as wrong; photos added since the last order wait for Done too.
+    assert "press Done (or /done;" in no.text and "since your last order" in no.text, no.text
 
 
 class PartnerOffline(RecordingOutbox):

@@ -215,6 +215,8 @@ class Conversation:
         named = await self.named_button(turn, step, text)
         if named is not None:  # "skip", "back", "Library", "I agree": the button, pressed
             return await self.press(turn, *named)
+        if step.wizard and label_key(text) in NAV_WORDS:  # "skip" where no Skip button is
+            return [say(w.NO_SUCH_BUTTON.format(word=text.strip())), *await self.show(turn)]
         return await self.finish(turn, await step.text(turn, text))
 
     async def named_button(self, turn: Turn, step: Step, text: str) -> tuple[str, str] | None:

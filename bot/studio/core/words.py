@@ -105,6 +105,7 @@ HELP = N_(
     "/portraits – your portraits still kept, to see them again\n"
     "/train – a personal model learned from your photos (optional, with enough photos)\n"
     "/personal – /personal on or off: use your personal model in your orders, or not\n"
+    "/together – a portrait of two people: an invitation to pass on, or yours to answer\n"
     "/cancel – cancel the current step or your queued order\n"
     "/privacy – what I keep and for how long\n"
     "/forget – delete all your photos, orders and portraits\n"
@@ -287,8 +288,8 @@ _SAME_FACE_ASIDE = N_(
     "edited (cropped, turned, framed or retouched); it counts once."
 )
 _SAME_PICTURE_ASIDE = N_(
-    "✗ that's the same picture as one I set aside (another person than the rest), at "
-    "another size; it counts once."
+    "✗ that's the same picture as one I set aside (another person than the rest), "
+    "resized, recompressed or mirrored; it counts once."
 )
 _WORDS |= {
     "PROTECT_REQUEST_OPEN": _PROTECT_OPEN,
@@ -300,7 +301,9 @@ _WORDS |= {
 
 def same_picture(n: int) -> str:
     """A near duplicate (engine/near_duplicate.py) of photo ``n`` of the set."""
-    return _("✗ that's the same picture as photo {n}, at another size; it counts once.").format(n=n)
+    return _(
+        "✗ that's the same picture as photo {n}, resized, recompressed or mirrored; it counts once."
+    ).format(n=n)
 
 
 def leaves_too_few(left: int, minimum: int) -> str:

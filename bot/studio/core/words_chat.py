@@ -58,6 +58,9 @@ _WORDS = {
     "STALE_BUTTON": N_("That button is from an earlier message. Here's where we are now:"),
     "DEAD_BUTTON": N_("That button doesn't work any more. Here's where we are:"),
     "WRONG_STEP_BUTTON": N_("That button doesn't fit this step. Here's where we are:"),
+    "NO_SUCH_BUTTON": N_(
+        "This step has no “{word}” button: choose one of the buttons, or type your own answer."
+    ),
     "KEPT_DATA": N_("Good, nothing was deleted."),
     "TYPE_ANSWER": N_("Type your answer as a message (up to {max} characters)."),
     "UNKNOWN_STYLE_BUTTON": N_("I don't know that style."),
@@ -112,8 +115,8 @@ def __getattr__(name: str) -> str:
 
 # Every command /help lists (the moderation plugin's three when it is there): issue 22.
 KNOWN_COMMANDS = (
-    "/start /new /photos /pet /done /status /portraits /train /personal /cancel /privacy "
-    "/forget /language /help"
+    "/start /new /photos /pet /done /status /portraits /train /personal /together /cancel "
+    "/privacy /forget /language /help"
 )
 PLUGIN_COMMANDS = ("report", "protect", "unprotect")
 

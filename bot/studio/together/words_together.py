@@ -25,8 +25,9 @@ _WORDS = {
     # LABEL
     "RETRY_FOR_BOTH": N_("↻ Retry (charged to {name})"),
     "NEED_SET_FIRST": N_(
-        "A portrait together starts from your own ready photo set: send me your photos and "
-        "press Done first, then /together."
+        "A portrait together starts from your own ready photo set: send me your photos if "
+        "you haven't yet, press Done (or /done; photos added since your last order wait for "
+        "it too), then /together again."
     ),
     "BANNED_INVITER": N_("Your account is suspended, so you cannot invite anyone."),
     "NOT_FOUND": N_(
