@@ -251,7 +251,7 @@ class Settings(BaseSettings):
         description="Optional multilingual guard model (a local Qwen3Guard-Gen folder, "
         "Apache-2.0) asked after the semantic screen; empty: not used.",
     )
-
+    chat_locale: str = Field("en", description="Language of groups, channels, moderators.")
     # --- pets (engine/pets/) --------------------------------------------------------
     pet_detector: str = Field(
         "PekingU/rtdetr_r18vd",

@@ -133,12 +133,42 @@ def _visible(text: str) -> str:
     return "".join(out)
 
 
+# Arabic (and Persian) written several ways for one word: short vowels and other marks,
+# the tatweel that stretches a word (``عـــاري``), and the forms of alef, ya and ta marbuta.
+_ARABIC_MARKS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640]")
+_ARABIC_FOLD = str.maketrans({
+    "أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "ى": "ي", "ة": "ه", "ؤ": "و", "ئ": "ي",
+    "ی": "ي", "ک": "ك", "ۀ": "ه", "ە": "ه", "ڪ": "ك",
+})  # fmt: skip
+# Clitics written joined to the next word: and/so, then with/in, for/to, as, the.
+_ARABIC_CONJUNCTIONS = ("و", "ف")
+_ARABIC_PREFIXES = ("بال", "كال", "لل", "ال", "ب", "ل", "ك")
+
+
+def _is_arabic(word: str) -> bool:
+    return any("\u0600" <= ch <= "\u06ff" for ch in word)
+
+
 def normalize(text: str) -> str:
-    """NFKC, invisible characters removed, case folded, whitespace collapsed.
+    """NFKC, invisible characters removed, case folded, whitespace collapsed, Arabic
+    marks, tatweel and letter forms folded.
 
     Accents and scripts are kept: this is the form other-language terms match.
     """
-    return " ".join(_visible(text).casefold().split())
+    folded = _visible(text).casefold()
+    if _is_arabic(folded):
+        folded = _ARABIC_MARKS.sub("", folded).translate(_ARABIC_FOLD)
+    return " ".join(folded.split())
+
+
+def arabic_stem(word: str) -> str:
+    """An Arabic word without the clitics joined in front (``والطفل`` -> ``طفل``)."""
+    for prefixes in (_ARABIC_CONJUNCTIONS, _ARABIC_PREFIXES):
+        for prefix in prefixes:
+            if word.startswith(prefix) and len(word) - len(prefix) >= 3:
+                word = word[len(prefix) :]
+                break
+    return word
 
 
 def to_latin(text: str, *, spelt: bool = False) -> str:
@@ -201,6 +231,7 @@ class Views:
     plain: str  # latin form of the whole text, punctuation kept: for ages
     raw: str  # normalised text, punctuation kept: for ages in other scripts
     wild: frozenset[str] = frozenset()  # words with an emoji standing for letters ("n·de")
+    stems: str = ""  # native with Arabic clitics taken off ("والطفل" -> "طفل"), if any
 
 
 def _split_pairs(source: str) -> set[str]:
@@ -241,7 +272,9 @@ def views(text: str) -> Views:
     native_tokens, native_runs = _join_spaced(WORD.findall(native))
     native_tokens = [_cyrillic_fix(t) for t in native_tokens]
     wild = {w for w in _WILD.findall(latin) if sum(ch.isalpha() for ch in w) >= 2}
+    stems = [arabic_stem(t) if _is_arabic(t) else t for t in native_tokens]
     return Views(
+        stems=" ".join(stems) if stems != native_tokens else "",
         wild=frozenset(w for w in wild if w.count("·") <= 2),
         native=" ".join(native_tokens),
         latin=frozenset(out),

@@ -79,6 +79,7 @@ class FakeDiscord:
         self._ids = itertools.count(1_000_000_000_000_000_000)
         self.log: list[Sent] = []
         self.users: dict[int, dict[str, Any]] = {}
+        self.locales: dict[int, str] = {}  # a member's client language (default en-US)
         self.dm_of: dict[int, int] = {}  # user id -> DM channel id
         self.dms_closed: set[int] = set()
         self.threads: dict[int, dict[str, Any]] = {}  # private threads the bot opened
@@ -369,7 +370,7 @@ class FakeDiscord:
             "token": f"tok-{self.snowflake()}",
             "version": 1,
             "data": data,
-            "locale": "en-US",
+            "locale": self.locales.get(uid, "en-US"),
             "attachment_size_limit": 10 * 1024 * 1024,
             "entitlements": [],
             "authorizing_integration_owners": {},

@@ -57,11 +57,14 @@ class TgUser:
     id: int
     first_name: str
     username: str = ""
+    language_code: str = ""  # the client's language ("ru"), as Telegram sends it
 
     def as_dict(self) -> dict[str, Any]:
         d: dict[str, Any] = {"id": self.id, "is_bot": False, "first_name": self.first_name}
         if self.username:
             d["username"] = self.username
+        if self.language_code:
+            d["language_code"] = self.language_code
         return d
 
 

@@ -269,7 +269,7 @@ def test_normalisation_building_blocks() -> None:
 
 def test_lists_load_and_a_broken_list_is_refused_clearly(tmp_path: Path) -> None:
     names = {c.name for c in Screen.from_folder(SAFETY_DIR).categories}
-    assert names == {"sexual", "minors", "impersonation"}
+    assert names == {"sexual", "minors", "impersonation", "hate"}
     (tmp_path / "broken.toml").write_text('terms = ["x"]\n', encoding="utf-8")
     with pytest.raises(ValueError, match="missing 'reason'"):
         Screen.from_folder(tmp_path)

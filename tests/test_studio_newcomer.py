@@ -118,8 +118,8 @@ async def test_an_unknown_command_lists_every_command_help_lists(fake_studio: St
     await _ready(chat)
     [help_] = await chat.send("/help")
     listed = set(re.findall(r"^(/[a-z]+) –", help_.text, re.M)) | {"/help"}
-    # + /train, /personal (issue 23), /together (issue 24), /pet (issue 25)
-    assert len(listed) == 17, listed
+    # + /train, /personal (issue 23), /together (issue 24), /pet (issue 25), /language (26)
+    assert len(listed) == 18, listed
     assert "/together" in listed and "/pet" in listed, listed  # the README's table names them
     [unknown] = await chat.send("/foo")
     assert "I don't know the command /foo" in unknown.text

@@ -57,7 +57,7 @@ async def test_every_press_and_feature_command_has_its_handler(fake_studio: Stud
         pressed = b.parse(data)
         assert pressed is not None and routes.press(pressed) is not None, data
     assert {"photos", "done", "status", "portraits", "forget"} <= set(routes.commands)
-    assert routes.always == {"forget"}
+    assert routes.always == {"forget", "language"}  # /language: before consent too
     assert "own_light" in fake_studio.conversation.steps  # the portrait feature's side step
 
 

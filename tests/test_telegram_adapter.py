@@ -123,7 +123,12 @@ async def test_start_command_reaches_the_core_and_the_answer_comes_back(api, bot
     ev = studio.events[0]
     assert isinstance(ev, Command) and ev.who.user_id == "1001" and ev.who.private
     assert ev.who.name == "Anna"
-    assert [c.method for c in api.calls[:3]] == ["getMe", "setMyCommands", "deleteWebhook"]
+    menus = [c for c in api.calls if c.method == "setMyCommands"]  # English, then each language
+    assert [c.method for c in api.calls[: 1 + len(menus) + 1]] == [
+        "getMe", *["setMyCommands"] * len(menus), "deleteWebhook"
+    ]  # fmt: skip
+    assert [c.params.get("language_code") for c in menus] == [None, "ar", "es", "pt", "ru"]
+    assert ev.who.locale == ""  # this client sent no language_code
     assert studio.outboxes["telegram"] is adapter.outbox
 
 

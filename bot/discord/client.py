@@ -118,7 +118,13 @@ class SitterClient(discord.AutoShardedClient):
         return self._locks.setdefault(str(user_id), asyncio.Lock())
 
     def who(
-        self, user: discord.abc.User, chat_id: int | None, *, private: bool, moderator: bool = False
+        self,
+        user: discord.abc.User,
+        chat_id: int | None,
+        *,
+        private: bool,
+        moderator: bool = False,
+        locale: discord.Locale | None = None,
     ) -> Who:
         return Who(
             platform=PLATFORM,
@@ -127,6 +133,7 @@ class SitterClient(discord.AutoShardedClient):
             name=user.display_name,
             private=private,
             is_moderator=moderator,
+            locale=locale.value if locale is not None else "",
         )
 
     async def is_moderator(self, interaction: discord.Interaction, gs: GuildSettings) -> bool:
@@ -152,15 +159,14 @@ class SitterClient(discord.AutoShardedClient):
         ephemeral, seen by the presser alone, so the press counts as private and
         the presser's DM is their chat: ownership is then the core's check.
         """
-        channel_id = interaction.channel_id
-        if interaction.guild_id is None:
-            return self.who(interaction.user, channel_id, private=True)
-        gs = await self.guilds_store.get(interaction.guild_id)
-        moderator = await self.is_moderator(interaction, gs)
-        if await self.in_own_chat(interaction):
-            return self.who(interaction.user, channel_id, private=True, moderator=moderator)
-        dm = await interaction.user.create_dm()  # opens no conversation; never refused
-        return self.who(interaction.user, dm.id, private=True, moderator=moderator)
+        channel_id, moderator = interaction.channel_id, False
+        if interaction.guild_id is not None:
+            gs = await self.guilds_store.get(interaction.guild_id)
+            moderator = await self.is_moderator(interaction, gs)
+            if not await self.in_own_chat(interaction):  # create_dm opens no conversation
+                channel_id = (await interaction.user.create_dm()).id
+        user, locale = interaction.user, interaction.locale
+        return self.who(user, channel_id, private=True, moderator=moderator, locale=locale)
 
     async def in_own_chat(self, interaction: discord.Interaction) -> bool:
         """True in a DM or the presser's own studio thread: replies can be public there."""
@@ -320,7 +326,7 @@ class SitterClient(discord.AutoShardedClient):
         await interaction.response.defer(ephemeral=True, thinking=True)
         user = interaction.user
         if interaction.guild_id is None:  # /portrait inside the DM itself
-            who = self.who(user, interaction.channel_id, private=True)
+            who = self.who(user, interaction.channel_id, private=True, locale=interaction.locale)
             dm = interaction.channel
             assert isinstance(dm, discord.abc.Messageable)  # a DM takes messages
             async with self._lock(user.id):
@@ -335,7 +341,11 @@ class SitterClient(discord.AutoShardedClient):
         if target is None:
             target = await user.create_dm()
         who = self.who(
-            user, target.id, private=True, moderator=await self.is_moderator(interaction, gs)
+            user,
+            target.id,
+            private=True,
+            moderator=await self.is_moderator(interaction, gs),
+            locale=interaction.locale,
         )
         async with self._lock(user.id):
             replies = await self.ask(Command(who, "start"))

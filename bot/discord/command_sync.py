@@ -25,12 +25,17 @@ def commands_digest(tree: Any, application_id: int | None) -> str:
     payload = sorted(
         (c.to_dict(tree) for c in tree.get_commands()), key=lambda d: (d["type"], d["name"])
     )
-    body = json.dumps([application_id, payload], sort_keys=True, default=str)
+    from bot.discord.translator import catalogs_digest
+
+    body = json.dumps([application_id, payload, catalogs_digest()], sort_keys=True, default=str)
     return hashlib.sha256(body.encode()).hexdigest()
 
 
 async def sync_if_changed(tree: Any, store: Store, application_id: int | None, force: bool) -> bool:
     """Upload the commands when they changed (or ``force``); True when uploaded."""
+    from bot.discord.translator import CatalogTranslator
+
+    await tree.set_translator(CatalogTranslator())  # descriptions in each language, uploaded
     digest = commands_digest(tree, application_id)
     if not force and await store.meta_value(META_KEY) == digest:
         log.info("slash commands unchanged; not uploading them (sitter bot --sync forces it)")

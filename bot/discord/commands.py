@@ -10,6 +10,7 @@ from discord import app_commands
 
 from bot.discord.guild_settings import GuildSettings, Place
 from bot.discord.host import ClientHost
+from sitter.i18n import N_
 
 THREADS_NEED_INTENT = (
     "Private threads need the Message Content intent (messages in threads are not "
@@ -77,12 +78,12 @@ def install(client: ClientHost) -> None:
             replies = await client.ask(event)
         await client.answer(interaction, replies)
 
-    @tree.command(name="portrait", description="Open the portrait studio (in your DMs)")
+    @tree.command(name="portrait", description=N_("Open the portrait studio (in your DMs)"))
     @app_commands.allowed_contexts(guilds=True, dms=True, private_channels=False)
     async def portrait(interaction: discord.Interaction) -> None:
         await client.start_studio(interaction)
 
-    @tree.command(name="pet", description="A portrait of your cat or dog (its own photo set)")
+    @tree.command(name="pet", description=N_("A portrait of your cat or dog (its own photo set)"))
     @app_commands.allowed_contexts(guilds=False, dms=True, private_channels=False)
     async def pet(interaction: discord.Interaction) -> None:
         """/pet in the DM: the pet's set (bot/studio/pets/), as typed "/pet" would."""
@@ -96,24 +97,26 @@ def install(client: ClientHost) -> None:
         await client.answer(interaction, replies)
         await interaction.followup.send(PET_OPENED, ephemeral=True)
 
-    @tree.command(name="together", description="Invite a member to a portrait of you both")
+    @tree.command(name="together", description=N_("Invite a member to a portrait of you both"))
     @app_commands.guild_only()
-    @app_commands.describe(member="Who to invite (they answer in their own DMs)")
+    @app_commands.describe(member=N_("Who to invite (they answer in their own DMs)"))
     async def together(interaction: discord.Interaction, member: discord.User) -> None:
         await client.invite_member(interaction, member)
 
-    @tree.command(name="sitter-settings", description="Where the studio runs and who moderates")
+    @tree.command(name="sitter-settings", description=N_("Where the studio runs and who moderates"))
     @app_commands.guild_only()
     @app_commands.default_permissions(manage_guild=True)
     @app_commands.describe(
-        studio="Where members use the studio",
-        moderator_role="Members with this role handle reports",
-        moderation_channel="Channel where reports are posted",
+        studio=N_("Where members use the studio"),
+        moderator_role=N_("Members with this role handle reports"),
+        moderation_channel=N_("Channel where reports are posted"),
     )
     @app_commands.choices(
         studio=[
-            app_commands.Choice(name="Direct messages", value=Place.DM.value),
-            app_commands.Choice(name="A private thread in the channel", value=Place.THREAD.value),
+            app_commands.Choice(name=N_("Direct messages"), value=Place.DM.value),
+            app_commands.Choice(
+                name=N_("A private thread in the channel"), value=Place.THREAD.value
+            ),
         ]
     )
     async def sitter_settings(

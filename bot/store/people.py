@@ -30,24 +30,42 @@ class People(Db):
         return await self.one("SELECT * FROM users WHERE id = ?", user_id)
 
     async def ensure_user(
-        self, platform: str, platform_user_id: str, name: str = "", chat_id: str | None = None
+        self,
+        platform: str,
+        platform_user_id: str,
+        name: str = "",
+        chat_id: str | None = None,
+        locale: str | None = None,
     ) -> Row:
+        """The person's row, made on first contact. ``locale``: an offered locale code the
+        platform says they use, kept only while none is known (/language decides after)."""
         row = await self.user(platform, platform_user_id)
-        if row is not None and row["display_name"] == name and chat_id in (None, row["chat_id"]):
+        if (
+            row is not None
+            and row["display_name"] == name
+            and chat_id in (None, row["chat_id"])
+            and (locale is None or row["locale"] is not None)
+        ):
             return row  # nothing changed: no write (every event passes here)
         await self.run(
-            "INSERT INTO users (platform, platform_user_id, display_name, chat_id) "
-            "VALUES (?, ?, ?, ?) ON CONFLICT (platform, platform_user_id) DO UPDATE SET "
+            "INSERT INTO users (platform, platform_user_id, display_name, chat_id, locale) "
+            "VALUES (?, ?, ?, ?, ?) ON CONFLICT (platform, platform_user_id) DO UPDATE SET "
             "display_name = excluded.display_name, "
-            "chat_id = COALESCE(excluded.chat_id, users.chat_id)",
+            "chat_id = COALESCE(excluded.chat_id, users.chat_id), "
+            "locale = COALESCE(users.locale, excluded.locale)",
             platform,
             platform_user_id,
             name,
             chat_id,
+            locale,
         )
         row = await self.user(platform, platform_user_id)
         assert row is not None
         return row
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        """The language a person chose with /language (a code the catalogs offer)."""
+        await self.run("UPDATE users SET locale = ? WHERE id = ?", locale, user_id)
 
     async def record_consent(
         self, user_id: int, version: str, text: str, kind: str = "studio"

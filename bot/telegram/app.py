@@ -56,6 +56,7 @@ from bot.telegram import translate
 from bot.telegram.albums import AlbumBuffer
 from bot.telegram.flood import FloodControl, refuses_us
 from bot.telegram.locks import KeyedLocks
+from bot.telegram.menu import GROUP_COMMANDS, menus
 from bot.telegram.reachable import start_when_reachable
 from bot.telegram.render import MessageIds, Renderer
 from bot.telegram.settings import TOKEN_HELP, TelegramSettings
@@ -63,19 +64,6 @@ from sitter.config import ConfigError, Settings
 
 log = logging.getLogger(__name__)
 
-PRIVATE_COMMANDS = [
-    ("start", "Start a portrait order (consent, photos, style)"),
-    ("status", "Where my order is"),
-    ("portraits", "My portraits still kept"),
-    ("pet", "A portrait of my cat or dog (its own photo set)"),
-    ("train", "A personal model learned from my photos (optional)"),
-    ("together", "A portrait of two people: invite someone, answer, withdraw"),
-    ("cancel", "Cancel the current step or queued order"),
-    ("help", "What the bot does and how"),
-    ("privacy", "What is kept, for how long, and why"),
-    ("forget", "Delete everything the bot keeps about me"),
-]
-GROUP_COMMANDS = {name for name, _ in PRIVATE_COMMANDS} | {"portrait"}
 POPUP_MAX = 200  # Telegram shows at most 200 characters in a callback answer
 PRESS_ANSWER_AFTER_S = 2.0  # answer a slow press early, so the button stops spinning
 SORRY = (
@@ -191,7 +179,10 @@ class TelegramAdapter:
         self.studio.add_outbox(translate.PLATFORM, self.outbox)
         await self.app.initialize()
         self.studio.add_invite_link(translate.PLATFORM, self.deep_link)  # invitations (/together)
-        await self.app.bot.set_my_commands([BotCommand(n, d) for n, d in PRIVATE_COMMANDS])
+        for language, commands in menus():  # the default list, then one per language
+            await self.app.bot.set_my_commands(
+                [BotCommand(n, d) for n, d in commands], language_code=language or None
+            )
         await self.app.start()
         assert self.app.updater is not None
         await self.app.updater.start_polling(

@@ -55,6 +55,7 @@ def who(user: TgUser, message: Message | None, moderators: set[int]) -> Who:
         name=user.full_name,
         private=chat is None or chat.type == "private",
         is_moderator=user.id in moderators,
+        locale=user.language_code or "",
     )
 
 

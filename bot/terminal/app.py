@@ -29,6 +29,7 @@ from bot.studio.core.events import Command, Event, Files, Press, Recipient, Repl
 from bot.terminal import files
 from bot.terminal.lines import LineReader
 from sitter.config import Settings
+from sitter.i18n import env_known, env_locale
 from sitter.visible import visible
 
 
@@ -325,7 +326,7 @@ class TerminalChat:
         user = getpass.getuser() or "you"
         terminal = Terminal(
             self.out_dir,
-            Who(PLATFORM, user, f"terminal:{user}", user),
+            Who(PLATFORM, user, f"terminal:{user}", user, locale=env_locale()),
             stream=out,
             max_bytes=settings.max_upload_bytes,
             max_files=settings.max_files_per_message,
@@ -337,6 +338,9 @@ class TerminalChat:
         say = terminal._print
         say(f"Sitter in the terminal. Portraits go to {self.out_dir}. /help, or /quit to leave.")
         say("Send photos by typing their paths (or a folder); press a button by its number.")
+        if code := env_known():  # the terminal follows LANG at every start (/language: now)
+            row = await studio.store.ensure_user(PLATFORM, user, user, terminal.who.chat_id)
+            await studio.store.set_locale(row["id"], code)
         try:
             terminal.render(await studio.handle(Command(terminal.who, "start")))
             while True:

@@ -22,7 +22,7 @@ Each family carries what survives a restart:
   ``hp`` a kept order's results / the page older than it (bot/studio/history/),
   ``pmo``/``pmy``/``pmn``/``pmc``/``pm1``/``pm0`` a personal model's offer, consent,
   stop and switch (bot/studio/personal/), ``pt`` collect photos into that set (a pet's
-  or the person's own: bot/studio/pets/).
+  or the person's own: bot/studio/pets/), ``lg`` a language of /language (bot/studio/language/).
 - portrait buttons ``p:<variation>:<action>[:<arg>]`` (bot/studio/portrait/buttons.py).
 - moderation's buttons (no owner check here; moderation checks who may press)::
 
@@ -56,6 +56,7 @@ FEATURE_CODECS = (
     "bot.studio.history.buttons",
     "bot.studio.rights.buttons",
     "bot.studio.personal.buttons",
+    "bot.studio.language.buttons",
     "bot.studio.together.buttons",
     "bot.studio.pets.buttons",
 )

@@ -54,6 +54,7 @@ from bot.studio.core.services import ANALYZE_TIMEOUT_S, Services
 from bot.studio.history.portraits import Portraits
 from bot.studio.jobs.delivery import Delivery
 from bot.studio.jobs.tracking import Tracker
+from bot.studio.language.language import Language
 from bot.studio.moderation import COMMANDS as MODERATION_NAMES
 from bot.studio.moderation import attach
 from bot.studio.orders.orders import VARIATIONS, Orders
@@ -66,6 +67,7 @@ from bot.studio.portrait.portrait_menu import PortraitMenu
 from bot.studio.rights.forget import Forget
 from bot.studio.together.part import Together
 from bot.studio.wizard.wizard import Wizard
+from sitter import i18n
 from sitter.config import Settings
 from sitter.outage import kind_of
 from sitter.packs import Pack, load_packs
@@ -108,7 +110,8 @@ class Studio:
         self.personal = Personal(s, self.orders)
         self.photos.sheet_rows.append(self.personal.offer_button)
         self.photos.after_done.append(self.personal.after_done)
-        for part in (*parts, self.photos, self.pets, Portraits(s), Forget(s), self.personal):
+        more = (self.photos, self.pets, Portraits(s), Forget(s), self.personal, Language(s))
+        for part in (*parts, *more):
             part.register(self.routes)
         self.together = Together(s, self.orders)
         self.together.register(self.routes)
@@ -222,19 +225,28 @@ class Studio:
         plugin = self.services.plugin
         if plugin is not None and (early := await plugin.gate(event)) is not None:
             return early  # banned: told once, then ignored before any database write
-        user = await self.store.ensure_user(who.platform, who.user_id, who.name, who.chat_id)
+        user = await self.store.ensure_user(
+            who.platform, who.user_id, who.name, who.chat_id, locale=i18n.known(who.locale)
+        )
         # They write again: what could not be delivered to them is tried again now.
         self.send_failures.pop((user["platform"], user["chat_id"] or ""), None)
         lock = self.services.locks.setdefault(user["id"], asyncio.Lock())
+        # A group or server channel speaks its own setting; a person's chat, their language.
+        speak = user["locale"] if who.private else self.settings.chat_locale
         async with lock:
-            try:
-                return await self._dispatch(event, user)
-            except Exception as exc:
-                if self.outages.failed(exc, "a chat event"):  # no traceback: one warning
-                    busy = kind_of(exc) == "database"
-                    return [say(words.BUSY if busy else words.OUTAGE)]
-                log.exception("studio: failed on %s from %s", type(event).__name__, who.user_id)
-                return [say(w.SOMETHING_WENT_WRONG)]
+            with i18n.use(speak):
+                return await self._guarded(event, user)
+
+    async def _guarded(self, event: Event, user: Row) -> list[Reply]:
+        try:
+            return await self._dispatch(event, user)
+        except Exception as exc:
+            if self.outages.failed(exc, "a chat event"):  # no traceback: one warning
+                busy = kind_of(exc) == "database"
+                return [say(words.BUSY if busy else words.OUTAGE)]
+            who = event.who.user_id
+            log.exception("studio: failed on %s from %s", type(event).__name__, who)
+            return [say(w.SOMETHING_WENT_WRONG)]
 
     async def _dispatch(self, event: Event, user: Row) -> list[Reply]:
         plugin = self.services.plugin

@@ -23,6 +23,10 @@ class Who:
     name: str = ""
     private: bool = True  # False in a group or server channel
     is_moderator: bool = False  # decided by the adapter (role / configured ids)
+    # The platform's language for this person, as it sends it (Telegram's language_code
+    # "ru", Discord's Interaction.locale "es-ES", the terminal's LANG): remembered on first
+    # contact (users.locale), then /language decides. "" when the event carries none.
+    locale: str = ""
 
 
 # --- events ---------------------------------------------------------------------------

@@ -21,6 +21,7 @@ from bot.store.codes import ProgressCode, Shown
 from bot.studio.core.events import Reply
 from bot.studio.jobs.words_progress import progress_words
 from sitter import contract as c
+from sitter import i18n
 
 log = logging.getLogger("bot.studio.jobs.tracking")
 
@@ -154,7 +155,13 @@ class ProgressEdits:
     def put(self, order_id: int, platform: str, chat_id: str, make: Edit) -> None:
         # A replaced edit keeps its place in the line (a dict keeps where a key was put
         # first): a running order's bar must not starve behind a thousand new edits.
-        self.pending[order_id] = _Edit(platform, chat_id, make)
+        locale = i18n.current()  # made later, by the flusher: in the person's language
+
+        def made() -> tuple[Reply, Shown]:
+            with i18n.use(locale):
+                return make()
+
+        self.pending[order_id] = _Edit(platform, chat_id, made)
         self.wake.set()
 
     def text(self, order_id: int) -> str | None:

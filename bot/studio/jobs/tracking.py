@@ -48,6 +48,7 @@ from bot.studio.orders.orders import Orders
 from bot.studio.portrait.followups import FollowUps
 from bot.studio.rights import rights
 from sitter import contract as c
+from sitter import i18n
 from sitter.engine_client import JobStatus
 from sitter.events import JobEvent
 from sitter.outage import probe_disk
@@ -324,7 +325,17 @@ class Tracker:
         read, by an event)."""
         follower = self.followers[kind]
         async with self._one_at_a_time((kind, follower.key(item))):
-            await follower.follow(item, fresh)
+            with i18n.use(await self._locale_of(item)):  # the tracker speaks unasked
+                await follower.follow(item, fresh)
+
+    async def _locale_of(self, item: Any) -> str | None:
+        """The language of the person an item (an order, a follow-up job) belongs to."""
+        try:
+            user_id = item["user_id"]
+        except (KeyError, IndexError, TypeError):
+            return None
+        user = await self.store.user_by_id(user_id)
+        return user["locale"] if user is not None else None
 
     async def follow_order(self, order: Row, *, fresh: bool = False) -> None:
         await self.follow("pack" if order["pack"] else "order", order, fresh=fresh)

@@ -69,8 +69,8 @@ def _say(text: str, *rows: tuple[Button, ...], edit_key: str | None = None) -> R
     return Reply(text=text, buttons=tuple(r for r in rows if r), edit_key=edit_key)
 
 
-def cancel_button(order_id: int, label: str = wo.CANCEL_ORDER) -> Button:
-    return Button(label, ob.cancel(order_id), "danger")
+def cancel_button(order_id: int, label: str = "") -> Button:
+    return Button(label or wo.CANCEL_ORDER, ob.cancel(order_id), "danger")
 
 
 @dataclass(frozen=True)
@@ -359,14 +359,14 @@ class Orders:
         elif order["status"] == OrderStatus.FAILED:
             what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
-            what = wo.STATUS_DONE.get(order["status"], order["status"])
+            what = wo.status_done(order["status"])
         text = wo.order_status(order["id"], name, what)
         if self.s.settings.daily_quota:
             text += wo.orders_today(await self.images_today(user), self.s.settings.daily_quota)
         return _say(text)
 
     # --- cancelling ---------------------------------------------------------------------
-    def cancel_button(self, order_id: int, label: str = wo.CANCEL_ORDER) -> Button:
+    def cancel_button(self, order_id: int, label: str = "") -> Button:
         """A Cancel button of that order (for /cancel's question, core/commands.py)."""
         return cancel_button(order_id, label)
 

@@ -241,7 +241,7 @@ class PackOrders:
         elif order["status"] == OrderStatus.FAILED:
             what = wo.status_failed(wf.stored_failure(order["error"]))
         else:
-            what = wo.STATUS_DONE.get(order["status"], order["status"])
+            what = wo.status_done(order["status"])
         text = wp.pack_status(order["id"], self.name(order), what)
         if self.s.settings.daily_quota:
             text += wo.orders_today(

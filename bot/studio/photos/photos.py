@@ -29,6 +29,7 @@ from bot.studio.rights import rights
 from sitter import contract as c
 from sitter.face_print import face_print, same_face_picture
 from sitter.fingerprint import same_picture
+from sitter.i18n import _
 
 log = logging.getLogger(__name__)
 
@@ -78,7 +79,7 @@ class Photos:
         ref = await self.s.store.current_set(user["id"])
         n = await self.s.store.count_photos(ref["id"])
         waiting = await self.s.store.count_photos(ref["id"], "pending")  # kept unchecked
-        text = words.ASK_PHOTOS.format(min=settings.min_photos)
+        text = _(words.ASK_PHOTOS).format(min=settings.min_photos)
         pet: tuple[Button, ...] = ()  # the person's own set offers a pet's set (issue 25)
         if pet_sets.is_pet(ref):
             text = wpt.ask_photos(ref["pet_name"], ref["subject"], settings.min_photos)
@@ -272,7 +273,7 @@ class Photos:
         assert r.embedding is not None
         crop = None
         if r.face_crop:
-            crop, _ = store.media.put(user_id, "crops", r.face_crop, "png")
+            crop, _sha = store.media.put(user_id, "crops", r.face_crop, "png")
         await store.update_photo(
             photo_id,
             status,

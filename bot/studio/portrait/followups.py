@@ -31,6 +31,7 @@ from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import FollowUpPress
 from bot.studio.together.shared import shares
 from sitter import contract as c
+from sitter.i18n import N_, _
 
 
 @dataclass(frozen=True)
@@ -53,29 +54,29 @@ class FollowUp:
 FOLLOW_UPS: tuple[FollowUp, ...] = (
     FollowUp(
         "upscale",
-        "Upscale",
+        N_("Upscale"),
         c.JOB_UPSCALE,
         lambda image: c.UpscaleRequest(image=image),
-        "Upscaling",
-        "upscaled",
+        N_("Upscaling"),
+        N_("upscaled"),
         "upscaled",
     ),
     FollowUp(
         "label",
-        "Label",
+        N_("Label"),
         c.JOB_LABEL,
         lambda image: c.LabelRequest(image=image),
-        "Labelling",
-        "with the “Made with AI” label",
+        N_("Labelling"),
+        N_("with the “Made with AI” label"),
         "labelled",
     ),
     FollowUp(
         "avatar",
-        "Avatar",
+        N_("Avatar"),
         c.JOB_AVATAR,
         lambda image: c.AvatarRequest(image=image),  # 512 and 1024 px, labelled, signed
-        "Making avatars of",
-        "as avatars",
+        N_("Making avatars of"),
+        N_("as avatars"),
         "avatars",
         in_results=False,
     ),
@@ -89,7 +90,7 @@ BY_BUTTON = {f.button: f for f in FOLLOW_UPS}
 def buttons(variations: Sequence[Portrait]) -> list[tuple[Button, ...]]:
     """One row per follow-up kind under a result message: "Upscale 1", "Upscale 2", ..."""
     return [
-        tuple(Button(f"{f.label} {v.idx}", pb.follow_up(f.button, v.id)) for v in variations)
+        tuple(Button(f"{_(f.label)} {v.idx}", pb.follow_up(f.button, v.id)) for v in variations)
         for f in FOLLOW_UPS
         if f.in_results
     ]
@@ -227,7 +228,7 @@ class FollowUps:
             )
             return
         assert isinstance(result, c.UpscaleResult | c.LabelResult)
-        rel, _ = store.media.put(vj["user_id"], f.folder, result.image, "png")
+        rel, _sha = store.media.put(vj["user_id"], f.folder, result.image, "png")
         await store.set_variation_job(
             vj["id"], status=FollowUpStatus.DONE, path=rel, method=result_method(result)
         )

@@ -14,6 +14,17 @@ _UNITS = {
     "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
     "seventy": 70, "eighty": 80, "ninety": 90,
 }  # fmt: skip
+# Spanish and Portuguese numbers (accents stripped), with digits.
+_ES_PT_UNITS = {
+    "uno": 1, "um": 1, "dos": 2, "dois": 2, "duas": 2, "tres": 3, "cuatro": 4, "quatro": 4,
+    "cinco": 5, "seis": 6, "siete": 7, "sete": 7, "ocho": 8, "oito": 8, "nueve": 9, "nove": 9,
+    "diez": 10, "dez": 10, "once": 11, "onze": 11, "doce": 12, "doze": 12, "trece": 13,
+    "treze": 13, "catorce": 14, "catorze": 14, "quatorze": 14, "quince": 15, "quinze": 15,
+    "dieciseis": 16, "dezesseis": 16, "dezasseis": 16, "diecisiete": 17, "dezessete": 17,
+    "dezassete": 17, "dieciocho": 18, "dezoito": 18, "veinte": 20, "vinte": 20,
+    "treinta": 30, "trinta": 30, "cuarenta": 40, "quarenta": 40,
+}  # fmt: skip
+_ES_PT = r"(\d{1,3}|" + "|".join(sorted(_ES_PT_UNITS, key=len, reverse=True)) + r")"
 _NUM = r"(\d{1,3}|" + "|".join(sorted(_UNITS, key=len, reverse=True)) + r")"
 _WORDS = "(" + "|".join(sorted(_UNITS, key=len, reverse=True)) + ")"
 _PATTERNS = [
@@ -34,9 +45,14 @@ _PATTERNS = [
     rf"\b{_NUM}[\s-]*(?:jahre\s+alt|jahrig\w*)",
     rf"\b(?:de|a|agee?s?\s+de|tiene|ha|com|di)\s+{_NUM}\s+(?:ans|anos|anni)\b",
     rf"\b{_NUM}\s+(?:anos|anni)\s+de\s+edad\b",
+    rf"\b(?:tem|tinha|tenho|tiene|tenia|tengo|com|de|con)\s+{_ES_PT}\s+anos\b",
+    rf"\b{_ES_PT}\s+anos\s+de\s+(?:edad|idade)\b",
+    rf"\b{_ES_PT}\s+aninhos\b|\b{_ES_PT}\s+anitos\b",
 ]  # fmt: skip
 _NATIVE = [
     r"(\d{1,3})\s*(?:лет|года|год)(?!\s*назад)",  # Russian
+    r"(\d{1,3})\s*-?\s*(?:ти|и|х)?\s*-?\s*летн",  # Russian: 15-летняя, 15-ти летний
+    r"(?:عمر\w*|سن\w*)?\s*(\d{1,3})\s*(?:سنه|سنوات|سنين|عام|عاما|اعوام|ساله)",  # Arabic, Persian
     r"(\d{1,3})\s*(?:歳|岁|살|세)",  # Japanese, Chinese, Korean
 ]
 # A school's graduating class: "class of 2032" leaves school at 18 in 2032.
@@ -47,7 +63,7 @@ _NATIVE_RE = [re.compile(p) for p in _NATIVE]
 
 
 def _number(word: str) -> int:
-    return int(word) if word.isdigit() else _UNITS[word]
+    return int(word) if word.isdigit() else _UNITS.get(word) or _ES_PT_UNITS[word]
 
 
 def ages(latin_plain: str, native: str, *, year: int | None = None) -> list[int]:

@@ -20,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.studio.safety.ages import ages
+from bot.studio.safety.languages import extend, load_languages
+from bot.studio.safety.words import refusal
 from sitter.text_views import WORD, Views, is_cjk, normalize, to_latin, views
 
 SAFETY_DIR = Path(__file__).resolve().parents[3] / "prompts" / "safety"
@@ -78,8 +80,8 @@ def _load(path: Path, *keys: str) -> dict[str, Any]:
     return data
 
 
-def load_category(path: Path) -> Category:
-    data = _load(path, "reason", "terms")
+def load_category(path: Path, extra: dict[str, list[str]] | None = None) -> Category:
+    data = extend(_load(path, "reason", "terms"), extra or {})
     return category(path.stem, data, [str(t) for t in data["terms"]])
 
 
@@ -141,8 +143,8 @@ class Pair:
         return (a, b) if a and b else None
 
 
-def load_pair(path: Path) -> Pair:
-    data = _load(path, "reason", "first", "second")
+def load_pair(path: Path, extra: dict[str, list[str]] | None = None) -> Pair:
+    data = extend(_load(path, "reason", "first", "second"), extra or {})
     first = category(path.stem, data, [str(t) for t in data["first"]])
     second = category(path.stem, data, [str(t) for t in data["second"]])
     if "any_age" in data:
@@ -166,11 +168,7 @@ class Verdict:
         """The sentence to show: what was refused, where, and why."""
         if self.ok:
             return ""
-        where = f" in your {self.slot.replace('_', ' ')}" if self.slot else ""
-        if self.together:
-            what = f"“{self.matched}” together with “{self.together}”"
-            return f"I can't use {what}{where or ' in one order'}. {self.reason}"
-        return f"I can't use “{self.matched}”{where}. {self.reason}"
+        return refusal(self.matched, self.slot, self.reason, self.together)
 
 
 OK = Verdict(ok=True)
@@ -191,7 +189,14 @@ class Screen:
         if not files:
             raise FileNotFoundError(f"no prompt safety lists (*.toml) in {folder}")
         pairs = sorted((folder / "pairs").glob("*.toml"))
-        return cls((load_category(p) for p in files), (load_pair(p) for p in pairs))
+        extra = load_languages(folder / "languages")
+        unknown = set(extra) - {p.stem for p in (*files, *pairs)}
+        if unknown:
+            raise ValueError(f"language lists for unknown categories: {sorted(unknown)}")
+        return cls(
+            (load_category(p, extra.get(p.stem, {})) for p in files),
+            (load_pair(p, extra.get(p.stem, {})) for p in pairs),
+        )
 
     def check(self, text: str) -> Verdict:
         """Screen one piece of free text (its own pairs too: "a student in a bikini")."""
@@ -238,6 +243,9 @@ def _match(cat: Category, v: Views) -> str:
         return m.group(1)  # digits kept as digits ("a 10th-grader")
     native = _strip_allowed(cat.allow_native, v.native)
     if cat.native and (m := cat.native.search(native)):
+        return m.group(1)
+    stems = _strip_allowed(cat.allow_native, v.stems)
+    if cat.native and stems and (m := cat.native.search(stems)):
         return m.group(1)
     for term in cat.cjk:
         if term in v.compact:

@@ -26,13 +26,14 @@ from typing import Any
 from bot.store.store import Row
 from bot.studio.safety.screen import OK, Verdict, default_screen
 from sitter import contract as c
+from sitter.i18n import N_
 from sitter.text_views import skeleton
 
 log = logging.getLogger(__name__)
 
 SCREEN_TIMEOUT_S = 3.0
 # The words for a category the lists do not have (a newer engine's).
-OTHER_REASON = (
+OTHER_REASON = N_(
     "Sitter does not make nude or sexual pictures, or pictures of minors. Please describe "
     "clothing and a setting that are fine to show anyone."
 )

@@ -21,7 +21,7 @@ def summary(data: dict[str, Any]) -> str | None:
     """The order summary's line (None: not a joint order)."""
     if not data.get(TOGETHER):
         return None
-    return wt.summary_placement(wt.PLACEMENTS.get(str(data.get(PLACEMENT)), "?"))
+    return wt.summary_placement(wt.placement_label(str(data.get(PLACEMENT))))
 
 
 def build(kit: Any) -> Step:
@@ -30,8 +30,8 @@ def build(kit: Any) -> Step:
     async def show(turn: Turn) -> list[Reply]:
         rev = turn.rev
         items = [
-            Button(label, b.wizard(rev, "preset", str(i)))
-            for i, label in enumerate(wt.PLACEMENTS.values())
+            Button(wt.placement_label(key), b.wizard(rev, "preset", str(i)))
+            for i, key in enumerate(KEYS)
         ]
         rows = [tuple(items[i : i + 2]) for i in range(0, len(items), 2)]
         text = w.step_heading(2, kit.total + 1, wt.PLACEMENT_QUESTION)  # right after the style
@@ -54,7 +54,8 @@ def build(kit: Any) -> Step:
     async def text(turn: Turn, typed: str) -> Outcome:
         key = typed.strip().casefold()
         for k, label in wt.PLACEMENTS.items():
-            if key in (k, label.casefold(), k.replace("_", " ")):
+            said = (label.casefold(), wt.placement_label(k).casefold())  # English or shown
+            if key in (k, *said, k.replace("_", " ")):
                 return answered(turn, k)
         return again(say(wt.NOT_A_PLACEMENT))
 

@@ -1,0 +1,1 @@
+"""/language: the person picks the language the studio speaks to them (issue 26)."""
