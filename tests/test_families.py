@@ -24,6 +24,9 @@ NOT_YET = {
     "benchmarks/bench_speed.py",
     # "tiny" there labels a set of test images (tiny ones), not the tiny model.
     "benchmarks/calibrate_safety.py",
+    # A training step's counted floor for the real klein 4B (--config klein) or a timed
+    # tiny run: to move onto the family objects with bench_speed's entry points.
+    "benchmarks/bench_train.py",
 }
 
 

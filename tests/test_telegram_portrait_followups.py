@@ -86,7 +86,7 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
     await api.wait_for(lambda: "More 4…" in api.buttons(ANNA.id), 20, "More buttons")
     store = bot.studio.store
     [v1, v2, *_] = await store.variations(1)
-    assert store.media.read(v1["path"]) == portrait1  # sent as stored: the labels stay
+    assert store.media.read(v1.path) == portrait1  # sent as stored: the labels stay
     parent1 = _c2pa(portrait1)["active_manifest"]
     first, _ = api.find_button(ANNA.id, "More 1…")  # order #1's results message
 
@@ -108,7 +108,7 @@ async def test_avatar_vary_and_relight_over_telegram(api, bot, settings) -> None
             settings.model_copy(update={"data_dir": tg.ENGINE_DATA[settings.queue_prefix]})
         ),
     )
-    store.media.path(v2["path"]).write_bytes(face)
+    store.media.path(v2.path).write_bytes(face)
     await _step(api, "More 2…", "portrait #2?")
     await api.press_button(ANNA, "Avatar 2")
     docs = await api.wait_calls("sendDocument", 2, ANNA.id, timeout=TIMEOUT)

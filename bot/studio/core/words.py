@@ -11,7 +11,6 @@ from bot.studio.core.words_results import (  # noqa: F401  (re-exported: one pla
     likeness_words,
     withheld_line,
 )
-from bot.studio.pets.words_pets import PET_PROBLEMS
 from sitter import i18n
 from sitter.config import Settings
 from sitter.contract import Issue, PhotoProblem
@@ -121,6 +120,18 @@ ASK_PHOTOS = N_(
     "no sunglasses, no heavy filters. You can send several at once."
 )
 
+# A pet's photo refused, with its reason (issue 25; bot/studio/pets/ speaks of pets).
+PET_PROBLEMS: dict[PhotoProblem, str] = {
+    PhotoProblem.NO_PET: N_("I can't find a cat or a dog in it"),
+    PhotoProblem.SEVERAL_PETS: N_("there is more than one animal; send photos of this pet alone"),
+    PhotoProblem.PET_TOO_SMALL: N_("the animal is too small in it; come closer or crop it"),
+    PhotoProblem.PERSON_IN_PET_PHOTO: N_(
+        "there is a person in it; a pet's set takes photos of the pet alone"
+    ),
+    PhotoProblem.WRONG_SPECIES: N_("it shows another kind of animal than this pet's set"),
+}
+
+
 _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.UNREADABLE: N_("I could not read it as an image"),
     PhotoProblem.TOO_LARGE: N_("it is too large"),
@@ -136,7 +147,7 @@ _PROBLEM_HINT: dict[PhotoProblem, str] = {
     PhotoProblem.DIFFERENT_PERSON: N_("it looks like a different person than your other photos"),
     PhotoProblem.PROTECTED: N_("this face is protected: its owner asked not to have it used"),
     PhotoProblem.UNSAFE: N_("it looks like it shows nudity; please send an everyday photo"),
-    **PET_PROBLEMS,  # a pet's set (issue 25): bot/studio/pets/words_pets.py (English yet)
+    **PET_PROBLEMS,  # a pet's set (issue 25)
 }
 
 

@@ -3,20 +3,13 @@ the catalogs (sitter/i18n.py): constants translated when read."""
 
 from __future__ import annotations
 
+from bot.studio.core import words as core_words
 from sitter import i18n
-from sitter.contract import PhotoProblem
 from sitter.i18n import N_, _
 
-# A pet's photo refused, with its reason (bot/studio/core/words.py issue_words says them).
-PET_PROBLEMS: dict[PhotoProblem, str] = {
-    PhotoProblem.NO_PET: N_("I can't find a cat or a dog in it"),
-    PhotoProblem.SEVERAL_PETS: N_("there is more than one animal; send photos of this pet alone"),
-    PhotoProblem.PET_TOO_SMALL: N_("the animal is too small in it; come closer or crop it"),
-    PhotoProblem.PERSON_IN_PET_PHOTO: N_(
-        "there is a person in it; a pet's set takes photos of the pet alone"
-    ),
-    PhotoProblem.WRONG_SPECIES: N_("it shows another kind of animal than this pet's set"),
-}
+# A pet's photo refused, with its reason: the hints live with every photo problem's
+# (bot/studio/core/words.py PET_PROBLEMS), which issue_words says.
+PET_PROBLEMS = core_words.PET_PROBLEMS
 
 SPECIES = {"cat": N_("cat"), "dog": N_("dog")}
 NAME_MAX = 40
