@@ -84,7 +84,15 @@ def _png(seed: int) -> bytes:
 async def _generate(ctx: dict[str, Any], payload: dict[str, Any]) -> dict[str, Any]:
     req = c.parse_request(c.JOB_GENERATE, payload)
     assert isinstance(req, c.GenerateRequest)
-    await ctx["redis"].blpop(GO, timeout=0)  # busy until the benchmark says
+    # Busy until the benchmark says, announcing progress as a rendering engine does
+    # (engine/progress.py: a "progress" event per step); a step here is 1 s.
+    from sitter import events
+
+    step = 0
+    while not await ctx["redis"].blpop(GO, timeout=1):
+        step += 1
+        body = c.Progress(step=min(step, 10_000), steps=10_000).model_dump_json()
+        await events.announce(ctx["redis"], PREFIX, ctx["job_id"], events.What.PROGRESS, body)
     variations = [
         c.Variation(seed=s, image=_png(s), likeness=0.8, face_found=True, passed=True)
         for s in req.seeds
