@@ -178,8 +178,8 @@ class Invitations:
             if not any(r for r in card.buttons):
                 return [card]
         status = "accepted" if accept else "declined"
-        version = wt.INVITATION_VERSION if accept else None
-        if not await store.answer_invitation(inv_id, user["id"], status, version):
+        consent = (wt.INVITATION_VERSION, wt.CONSENT_TEXT) if accept else None
+        if not await store.answer_invitation(inv_id, user["id"], status, consent):
             return [say(wt.ENDED)]
         inviter = await store.user_by_id(inv["inviter_user_id"])
         me = joint.name(user)

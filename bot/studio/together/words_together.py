@@ -77,16 +77,27 @@ def invitation_sent(name: str, hours: int) -> str:
     )
 
 
-def invitation_card(inviter: str, hours_left: int) -> str:
+def terms(inviter: str) -> str:
+    """What accepting agrees to (the card's middle; stored, without a name, with the
+    consent: :data:`CONSENT_TEXT`)."""
     return (
-        f"{inviter} invites you to a portrait of the two of you.\n\n"
         "What will be made: portraits showing both of you, painted from your own reference "
         f"photos and theirs (your photos are never shown to {inviter}).\n"
         f"Who receives them: both of you, each in your own chat; {inviter} orders them "
         "and it counts against their daily limit.\n"
         "Either of you can withdraw at any time (a queued order stops) and delete the "
         "portraits; /forget by either of you deletes every portrait of the two of you, "
-        "for both.\n\n"
+        "for both."
+    )
+
+
+#: The words the second person agrees to, recorded with their consent (kind ``together``).
+CONSENT_TEXT = terms("the person who invited you")
+
+
+def invitation_card(inviter: str, hours_left: int) -> str:
+    return (
+        f"{inviter} invites you to a portrait of the two of you.\n\n{terms(inviter)}\n\n"
         f"Accepting is your consent to this. The invitation expires in {hours_left} hours."
     )
 

@@ -1,0 +1,58 @@
+"""Portraits together, as a hostile review found them (issue 24's review): the second
+person's consent recorded like every consent, withdrawn with the invitation; the
+checks on who may be painted and what is left after a /forget."""
+
+from __future__ import annotations
+
+import pytest
+from fake_engine import FakeEngine
+from studio_harness import Chat, until
+from test_together_studio import (
+    ANN,
+    BEA,
+    WIZARD,
+    button_in,
+    capture,
+    copies,
+    invited_pair,
+    sent_to,
+)
+
+from bot.studio.core.core import Studio
+from bot.studio.core.events import Press
+from bot.studio.together import words_together as wt
+
+
+@pytest.fixture
+def studio(fake_studio: Studio) -> Studio:
+    fake_studio.settings = fake_studio.settings.model_copy(update={"daily_quota": 40})
+    return fake_studio
+
+
+async def joint_order(studio: Studio, ann: Chat, placement: str = "Side by side") -> None:
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press(placement)
+    for label in WIZARD:
+        await ann.press(label)
+    [queued] = await ann.press("✓ Queue it")
+    assert "is queued" in queued.text
+
+
+async def test_acceptance_is_a_recorded_consent_withdrawn_with_the_invitation(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    _ann, bea, inv_id = await invited_pair(studio, fake_engine)
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    consent = await studio.store.consent(bea_id, "together")
+    assert consent is not None and consent["version"] == wt.INVITATION_VERSION
+    assert consent["text"] == wt.CONSENT_TEXT and "Ann" not in consent["text"]
+    inv = await studio.store.invitation(inv_id)
+    assert inv is not None and inv["consent_id"] == consent["id"]
+    assert (await studio.store.consent(bea_id))["version"] != wt.INVITATION_VERSION  # studio's
+    [stop] = await bea.send(Press(BEA, button_in(bea.last, "Withdraw")))
+    assert stop.text.startswith("Withdrawn.")
+    assert await studio.store.consent(bea_id, "together") is None
+    row = await studio.store.one("SELECT withdrawn_at FROM consents WHERE id = ?", consent["id"])
+    assert row is not None and row[0]
