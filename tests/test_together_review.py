@@ -56,3 +56,38 @@ async def test_acceptance_is_a_recorded_consent_withdrawn_with_the_invitation(
     assert await studio.store.consent(bea_id, "together") is None
     row = await studio.store.one("SELECT withdrawn_at FROM consents WHERE id = ?", consent["id"])
     assert row is not None and row[0]
+
+
+def ann_results(studio: Studio) -> list:  # type: ignore[type-arg]
+    return [
+        r
+        for r in sent_to(studio, "ann-chat")
+        if any(b.label.startswith("More 1") for row in r.buttons for b in row)
+    ]
+
+
+async def test_a_variation_of_a_joint_portrait_is_joint_and_needs_the_invitation(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Vary/relight paints the second person again: it is a joint order (her copy, her
+    /forget, her Withdraw reach it), and once she withdrew there is none."""
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await joint_order(studio, ann)
+    await until(studio, lambda: bool(copies(studio) and ann_results(studio)), what="both")
+    [menu] = await ann.press("More 1…", ann_results(studio)[-1:])
+    [said, _queued] = await ann.press("Vary 1 (subtle)", [menu])
+    ann_id = (await studio.store.user("terminal", "ann"))["id"]
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    varied = await studio.store.last_order(ann_id)
+    assert varied["kind"] == "vary" and varied["partner_user_id"] == bea_id, said.text
+    assert varied["partner_set_id"] and varied["invitation_id"]
+    await until(studio, lambda: len(copies(studio)) == 2, what="Bea's copy of the variation")
+
+    [stop] = await bea.send(
+        Press(BEA, button_in(bea.last or sent_to(studio, "bea-chat"), "Withdraw"))
+    )
+    assert stop.text.startswith("Withdrawn.")
+    [menu] = await ann.press("More 2…", ann_results(studio)[:1])
+    [refused] = await ann.press("Vary 2 (subtle)", [menu])
+    assert refused.text == wt.TOGETHER_ENDED
+    assert (await studio.store.last_order(ann_id))["id"] == varied["id"]

@@ -96,6 +96,8 @@ async def ended(store: Store, order: Row) -> str | None:
     partner = await store.user_by_id(order["partner_user_id"])
     if inv is None or inv["status"] != "accepted" or partner is None or partner["banned_at"]:
         return wt.TOGETHER_ENDED
+    if not await store.photos(order["partner_set_id"] or 0, "accepted"):  # (a request
+        return wt.PARTNER_NOT_READY.format(name=name(partner))  # without her is one person)
     return None
 
 
