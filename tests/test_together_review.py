@@ -21,6 +21,7 @@ from test_together_studio import (
 from bot.studio.core.core import Studio
 from bot.studio.core.events import Press
 from bot.studio.together import words_together as wt
+from sitter import contract as c
 
 
 @pytest.fixture
@@ -91,3 +92,29 @@ async def test_a_variation_of_a_joint_portrait_is_joint_and_needs_the_invitation
     [refused] = await ann.press("Vary 2 (subtle)", [menu])
     assert refused.text == wt.TOGETHER_ENDED
     assert (await studio.store.last_order(ann_id))["id"] == varied["id"]
+
+
+async def test_a_joint_orders_prompt_is_counted_for_two_people(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The family words a portrait of two at greater length: the bot always asks a worker,
+    with ``two_people``, however short the one-person prompt is."""
+    asked: list[c.CheckPromptRequest] = []
+    real = fake_engine.handlers[c.JOB_CHECK_PROMPT]
+
+    def keep(e: FakeEngine, req: c.CheckPromptRequest) -> c.Message:
+        asked.append(req)
+        return c.CheckPromptResult(fits=False, family="klein", tokens=530, limit=512)
+
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    fake_engine.handlers[c.JOB_CHECK_PROMPT] = keep
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Side by side")
+    for label in WIZARD:
+        await ann.press(label)
+    [refused, *_] = await ann.press("✓ Queue it")
+    assert [r.two_people for r in asked] == [True], refused.text
+    assert "530" in refused.text or "too long" in refused.text.lower(), refused.text
+    fake_engine.handlers[c.JOB_CHECK_PROMPT] = real

@@ -265,7 +265,12 @@ class PortraitMenu:
                 prompt = style.compose(choices)
                 job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
                 too_long = await prompt_refusal(  # the model's prompt length, as an order's
-                    self.s.engine, self.s.prompts, style.key, choices, job_id=job
+                    self.s.engine,
+                    self.s.prompts,
+                    style.key,
+                    choices,
+                    job_id=job,
+                    two_people=joint.is_joint(parent),
                 )
                 if too_long:
                     return [say(too_long + wp.OTHER_LIGHT)]
