@@ -4,6 +4,8 @@ checks on who may be painted and what is left after a /forget."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from fake_engine import FakeEngine
 from studio_harness import Chat, until
@@ -17,9 +19,10 @@ from test_together_studio import (
     invited_pair,
     sent_to,
 )
+from together_helpers import onboard, token_in
 
 from bot.studio.core.core import Studio
-from bot.studio.core.events import Press
+from bot.studio.core.events import Command, Press
 from bot.studio.together import words_together as wt
 from sitter import contract as c
 
@@ -118,3 +121,43 @@ async def test_a_joint_orders_prompt_is_counted_for_two_people(
     assert [r.two_people for r in asked] == [True], refused.text
     assert "530" in refused.text or "too long" in refused.text.lower(), refused.text
     fake_engine.handlers[c.JOB_CHECK_PROMPT] = real
+
+
+async def test_a_second_account_with_the_same_face_is_no_partner(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Ann invites her own second account (the same face): it cannot accept, and an
+    order on an invitation accepted before the set changed is refused too."""
+    ann, bea = Chat(studio, ANN), Chat(studio, BEA)
+    await onboard(ann, fake_engine, "astronaut")
+    [made] = await ann.press("👥 Portrait together")
+    await onboard(bea, fake_engine, "astronaut")  # the same person's photos
+    [card] = await bea.send(Command(BEA, "start", token_in(made.text)))
+    [no] = await bea.send(Press(BEA, button_in([card], "✓ Accept")))
+    assert no.text == wt.SAME_FACE
+    inv = (await studio.store.invitations_of((await studio.store.user("terminal", "ann"))["id"]))[0]
+    assert inv["status"] == "claimed" and inv["consent_id"] is None
+
+
+async def test_the_same_face_is_refused_at_placing(studio: Studio, fake_engine: FakeEngine) -> None:
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    # Bea's set is replaced, after accepting, by photos of Ann's face.
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    ann_set = await studio.store.current_set((await studio.store.user("terminal", "ann"))["id"])
+    bea_set = await studio.store.current_set(bea_id)
+    mine = await studio.store.photos(ann_set["id"], "accepted")
+    await studio.store.run(
+        "UPDATE reference_photos SET embedding = ? WHERE set_id = ?",
+        json.dumps(mine[0].embedding),
+        bea_set["id"],
+    )
+    seen = capture(fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Side by side")
+    for label in WIZARD:
+        await ann.press(label)
+    replies = await ann.press("✓ Queue it")
+    assert any(r.text == wt.SAME_FACE for r in replies), [r.text for r in replies]
+    assert not seen

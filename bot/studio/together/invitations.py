@@ -177,6 +177,10 @@ class Invitations:
             card = await self.card(inv, user)  # consent and a ready set come first
             if not any(r for r in card.buttons):
                 return [card]
+            theirs = await store.current_set(inv["inviter_user_id"])
+            mine = await store.current_set(user["id"])
+            if await joint.same_face(self.s, theirs["id"], mine["id"], user["id"]):
+                return [say(wt.SAME_FACE)]  # (a second account of the one who invites)
         status = "accepted" if accept else "declined"
         consent = (wt.INVITATION_VERSION, wt.CONSENT_TEXT) if accept else None
         if not await store.answer_invitation(inv_id, user["id"], status, consent):

@@ -71,10 +71,41 @@ async def partner_refusal(
         return Reply(wt.PARTNER_NOT_READY.format(name=name(partner))), None
     if await reach.check_set(s, partner, ref["id"]) is not None:  # protect reaches B too
         return Reply(wt.TOGETHER_ENDED), None
+    mine = await s.store.current_set(user["id"])
+    if await same_face(s, mine["id"], ref["id"], partner["id"]):  # two accounts, one face
+        return Reply(wt.SAME_FACE), None
     placement = str(choices.get(PLACEMENT) or "side_by_side")
     if placement not in wt.PLACEMENTS:
         placement = "side_by_side"
     return None, Partner(inv["id"], partner, ref["id"], placement)
+
+
+async def same_face(s: Services, set_id: int, partner_set_id: int, partner_id: int) -> bool:
+    """Do the two sets show one face (a second account of the same person)? The
+    partner's photos are checked against the first person's as if those were protected
+    (the same threshold; the ``check_set`` job). No answer in time: False (the worker
+    compares the two sets again before it paints)."""
+    from bot.studio.rights import rights
+
+    def emb(p: Any) -> c.Embedding:
+        return c.Embedding(backend=p.backend, vector=p.embedding)
+
+    mine = [p for p in await s.store.photos(set_id, "accepted") if p.embedding]
+    theirs = [p for p in await s.store.photos(partner_set_id, "accepted") if p.embedding]
+    if not mine or not theirs:
+        return False
+    req = c.CheckSetRequest(
+        embeddings=[emb(p) for p in theirs],
+        protected=[c.ProtectedFace(id=p.id, embedding=emb(p)) for p in mine],
+    )
+    job_id = rights.analysis_job_id(await s.job_prefix(), partner_id)
+    try:
+        result = await s.engine.call(
+            c.JOB_CHECK_SET, req, job_id=job_id, timeout=s.analyze_timeout_s
+        )
+    except TimeoutError:
+        return False
+    return isinstance(result, c.CheckSetResult) and bool(result.protected_matches)
 
 
 async def attach(store: Store, order_id: int, p: Partner) -> None:

@@ -44,6 +44,10 @@ PARTNER_NOT_READY = (
     "made now. They can send photos again; the invitation stays."
 )
 TOGETHER_ENDED = "The invitation for portraits together has ended, so this order can't be made."
+SAME_FACE = (
+    "Both photo sets show the same face: a portrait together is of two different people, "
+    "each painted from their own photos (a second account of one person is not a partner)."
+)
 NOT_IN_THIS = "This portrait belongs to someone else."
 JOINT_DELETED = "Deleted: order #{id}'s portraits of the two of you are gone, for both of you."
 NO_SUCH_JOINT = "Those portraits are no longer stored."
