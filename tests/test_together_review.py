@@ -161,3 +161,26 @@ async def test_the_same_face_is_refused_at_placing(studio: Studio, fake_engine: 
     replies = await ann.press("✓ Queue it")
     assert any(r.text == wt.SAME_FACE for r in replies), [r.text for r in replies]
     assert not seen
+
+
+async def test_her_own_protect_does_not_fail_the_order_she_consented_to(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Bea's /protect keeps others from her face; a joint order she accepted is not
+    refused by it, while a face protected by anyone else is still sent to the worker."""
+    from bot.store.moderation_store import ModerationStore
+
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    photo = (await studio.store.photos((await studio.store.current_set(bea_id))["id"]))[0]
+    assert photo.embedding is not None
+    emb = c.Embedding(backend=photo.backend, vector=photo.embedding)
+    prot = ModerationStore(studio.store)
+    own = await prot.add_protected(emb, "self", owner_user_id=bea_id)
+    other = await prot.add_protected(
+        c.Embedding(backend=photo.backend, vector=[0.0] * len(photo.embedding)), "moderator"
+    )
+    seen = capture(fake_engine)
+    await joint_order(studio, ann)
+    await until(studio, lambda: bool(seen and copies(studio)), what="both copies")
+    assert {p.id for p in seen[0].protected} == {other} and own != other

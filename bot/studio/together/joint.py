@@ -160,8 +160,18 @@ async def request_parts(store: Store, order: Row) -> dict[str, Any]:
         for p in photos
     ]
     placement = order["placement"] or "side_by_side"
+    # Every protected face but the two people's own /protect (each keeps others from
+    # their face; she consented to this one): the worker checks both sets against it.
+    theirs = {p.id for p in await reach.protected_for(store, order["partner_user_id"])}
+    mine = await reach.protected_for(store, order["user_id"])
+    protected = [p for p in mine if p.id in theirs]
     # One person's personal model is not for a portrait of two (the engine refuses it).
-    return {"partner_references": refs, "placement": c.Placement(placement), "personal": None}
+    return {
+        "partner_references": refs,
+        "placement": c.Placement(placement),
+        "personal": None,
+        "protected": protected,
+    }
 
 
 def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: str) -> Reply:
