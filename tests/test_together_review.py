@@ -184,3 +184,35 @@ async def test_her_own_protect_does_not_fail_the_order_she_consented_to(
     await joint_order(studio, ann)
     await until(studio, lambda: bool(seen and copies(studio)), what="both copies")
     assert {p.id for p in seen[0].protected} == {other} and own != other
+
+
+async def test_her_forget_drops_the_others_follow_up_jobs_of_joint_portraits(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Ann's upscale of a joint portrait, still queued (its request holds the portrait of
+    both), leaves Redis with Bea's /forget; Delete by either drops such a job too."""
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await joint_order(studio, ann)
+    await until(studio, lambda: bool(copies(studio) and ann_results(studio)), what="both")
+    fake_engine.stop()
+    await ann.press("Upscale 1", ann_results(studio)[-1:])
+    vj = await studio.store.one("SELECT job_id FROM variation_jobs")
+    assert vj is not None and vj[0] in fake_engine.jobs
+    [ask] = await bea.send("/forget")
+    await bea.press("Yes, delete everything", [ask])
+    assert vj[0] not in fake_engine.jobs
+
+
+async def test_delete_by_the_partner_drops_the_orderers_queued_follow_up(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await joint_order(studio, ann)
+    await until(studio, lambda: bool(copies(studio) and ann_results(studio)), what="both")
+    fake_engine.stop()
+    await ann.press("Upscale 2", ann_results(studio)[-1:])
+    vj = await studio.store.one("SELECT job_id FROM variation_jobs")
+    assert vj is not None and vj[0] in fake_engine.jobs
+    [gone] = await bea.send(Press(BEA, button_in(copies(studio), "Delete our portraits")))
+    assert gone.text.startswith("Deleted")
+    assert vj[0] not in fake_engine.jobs

@@ -215,6 +215,18 @@ class Together(Db):
             await self.run(f"DELETE FROM orders WHERE id IN ({m})", *order_ids)
         return [str(r[0]) for r in paths if r[0]]
 
+    async def follow_up_jobs(self, order_ids: list[int]) -> list[str]:
+        """The job ids of these orders' follow-ups (either person's), for Redis."""
+        if not order_ids:
+            return []
+        rows = await self.all(
+            f"SELECT vj.job_id FROM variation_jobs vj JOIN variations v "
+            f"ON v.id = vj.variation_id WHERE v.order_id IN ({marks(order_ids)}) "
+            f"AND vj.job_id IS NOT NULL",
+            *order_ids,
+        )
+        return [str(r[0]) for r in rows]
+
     async def partner_counts(self, user_id: int) -> tuple[int, int]:
         """(joint orders, their portraits) the person is the partner in (not the orderer)."""
         row = await self.one(

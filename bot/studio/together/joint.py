@@ -237,7 +237,10 @@ async def delete_joint(s: Services, order_id: int) -> int:
     if order["status"] in ("queued", "running") and order["job_id"]:
         await s.engine.remove_queued(order["job_id"])
         await store.stop_joint_orders([order_id])
+    jobs = await store.follow_up_jobs([order_id])  # an upscale queued: her face in Redis
     if order["job_id"]:
-        await s.engine.drop([order["job_id"]])
+        jobs.append(order["job_id"])
+    if jobs:
+        await s.engine.drop(jobs)
     paths = await store.delete_joint_orders([order_id])
     return await store.drop_files(paths)
