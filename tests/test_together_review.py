@@ -216,3 +216,38 @@ async def test_delete_by_the_partner_drops_the_orderers_queued_follow_up(
     [gone] = await bea.send(Press(BEA, button_in(copies(studio), "Delete our portraits")))
     assert gone.text.startswith("Deleted")
     assert vj[0] not in fake_engine.jobs
+
+
+async def charged(studio: Studio) -> int:
+    """Ann's images today, as the daily limit counts them (with what was carried)."""
+    from bot.store import rights_store as rs
+
+    ann = await studio.store.user("terminal", "ann")
+    day = f"{rs.today()}T00:00:00.000Z"
+    carried = await rs.carried_orders(studio.store, "terminal", "ann")
+    return await studio.store.images_since(ann["id"], day) + carried
+
+
+async def test_deleting_joint_portraits_gives_no_quota_back(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """Delete (either person) and the partner's /forget take the portraits, not the
+    images the orderer was charged today: no order-delete-order loop past the limit."""
+    ann, bea, _inv = await invited_pair(studio, fake_engine)
+    await joint_order(studio, ann)
+    await until(studio, lambda: bool(copies(studio) and ann_results(studio)), what="both")
+    assert "Images today: 4 of 40" in (await ann.send("/status"))[0].text
+    [gone] = await ann.send(Press(ANN, button_in(copies(studio), "Delete our portraits")))
+    assert gone.text.startswith("Deleted")
+    assert await charged(studio) == 4
+    told = [r for r in sent_to(studio, "ann-chat") if "Make our portrait" in str(r.buttons)]
+    await ann.send(Press(ANN, button_in(told[-1:], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Side by side")
+    for label in WIZARD:
+        await ann.press(label)
+    await ann.press("✓ Queue it")
+    await until(studio, lambda: len(copies(studio)) == 2, what="the second copy")
+    [ask] = await bea.send("/forget")
+    await bea.press("Yes, delete everything", [ask])
+    assert await charged(studio) == 8
