@@ -251,3 +251,17 @@ async def test_deleting_joint_portraits_gives_no_quota_back(
     [ask] = await bea.send("/forget")
     await bea.press("Yes, delete everything", [ask])
     assert await charged(studio) == 8
+
+
+def test_the_two_person_verdicts_are_worded_for_people() -> None:
+    """A joint portrait's caption never shows a gate code (one_face, stranger)."""
+    from bot.studio.core.words import likeness_words
+
+    for verdict in ("one_face", "stranger"):
+        row = {"verdict": verdict, "likeness": 0.31, "threshold": 0.5, "regenerated": verdict}
+        said = likeness_words(row)
+        assert verdict not in said and "_" not in said, said
+    said = likeness_words(
+        {"verdict": "passed", "likeness": 0.7, "regenerated": "one_face,stranger"}
+    )
+    assert said.startswith("3 tries (one person missing, a stranger's face)"), said

@@ -335,7 +335,13 @@ BUSY = (
 )
 
 
-_REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
+_REDONE: dict[str, str] = {
+    "no_face": "no face",
+    "not_alike": "not alike",
+    "copy": "a copy",
+    "one_face": "one person missing",  # a portrait of two (issue 24)
+    "stranger": "a stranger's face",
+}
 
 
 def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
@@ -353,6 +359,8 @@ def likeness_words(v: Portrait | Row | Mapping[str, Any]) -> str:
         "not_alike": f"likeness {score or 0:.2f}{need}: not alike enough",
         "copy": f"likeness {score or 0:.2f}: too close a copy of one of your photos",
         "no_face": "no face found to compare",
+        "one_face": "only one of the two people could be found",
+        "stranger": "a face that looks like neither of you",
         "unchecked": (
             f"likeness {score:.2f}, not checked for this style"
             if score is not None
