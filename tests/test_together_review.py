@@ -268,3 +268,20 @@ def test_the_two_person_verdicts_are_worded_for_people() -> None:
         {"verdict": "passed", "likeness": 0.7, "regenerated": "one_face,stranger"}
     )
     assert said.startswith("3 tries (one person missing, a stranger's face)"), said
+
+
+async def test_the_orderer_sees_who_accepted_before_anything_is_painted(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    """The link is passed on (and can be forwarded): whoever opens it first is the one
+    invited, which the invitation says; the order's summary names who accepted."""
+    assert "the first person to open it is the one invited" in wt.invitation_made("x", 24)
+    assert "name of who accepted before anything is painted" in wt.invitation_made("x", 24)
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    told = sent_to(studio, "ann-chat")[-1]
+    await ann.send(Press(ANN, button_in([told], "Make our portrait")))
+    await ann.press("Professional headshot")
+    await ann.press("Back to back")
+    for label in WIZARD:
+        await ann.press(label)
+    assert "Placement: Back to back (with Bea)" in ann.text()

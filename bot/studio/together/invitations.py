@@ -244,5 +244,6 @@ class Invitations:
             return [say(wt.ENDED)]
         if not await self.ready(turn.user):
             return [say(wt.NEED_SET_FIRST)]
-        data: dict[str, Any] = {joint.TOGETHER: inv_id}
+        partner = await self.s.store.user_by_id(inv["invitee_user_id"])
+        data: dict[str, Any] = {joint.TOGETHER: inv_id, joint.PARTNER_NAME: joint.name(partner)}
         return go(State.STYLE, data)

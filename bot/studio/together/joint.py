@@ -28,6 +28,7 @@ from sitter import contract as c
 
 TOGETHER = "together"  # session data: the accepted invitation's id
 PLACEMENT = "placement"  # session data and the wizard step: how the two stand
+PARTNER_NAME = "partner_name"  # session data: who accepted, named in the order's summary
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,8 @@ async def same_face(s: Services, set_id: int, partner_set_id: int, partner_id: i
 
     mine = [p for p in await s.store.photos(set_id, "accepted") if p.embedding]
     theirs = [p for p in await s.store.photos(partner_set_id, "accepted") if p.embedding]
-    if not mine or not theirs:
-        return False
+    if not mine or not theirs or not await s.engine.workers_alive(c.QUEUE_FAST):
+        return False  # (no worker to ask: no wait; the GPU worker compares them anyway)
     req = c.CheckSetRequest(
         embeddings=[emb(p) for p in theirs],
         protected=[c.ProtectedFace(id=p.id, embedding=emb(p)) for p in mine],

@@ -64,9 +64,10 @@ def invitation_made(link: str, hours: int) -> str:
     return (
         "Here is your invitation for a portrait of the two of you. Pass it on to the "
         f"person you want to be painted with:\n\n{link}\n\n"
-        f"It works once and expires in {hours} hours. They answer in their own chat with me, "
-        "with their own photos; nobody can upload someone else. /together shows it again "
-        "or withdraws it."
+        f"It works once and expires in {hours} hours: the first person to open it is the "
+        "one invited, so send it only to them. They answer in their own chat with me, with "
+        "their own photos; nobody can upload someone else. I'll tell you the name of who "
+        "accepted before anything is painted. /together shows it again or withdraws it."
     )
 
 
@@ -158,8 +159,8 @@ def list_heading() -> str:
     return "Your portraits together:"
 
 
-def summary_placement(label: str) -> str:
-    return f"Placement: {label}"
+def summary_placement(label: str, partner: str = "") -> str:
+    return f"Placement: {label}" + (f" (with {partner})" if partner else "")
 
 
 def partner_results(inviter: str, order_id: int) -> str:

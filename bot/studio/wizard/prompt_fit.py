@@ -37,6 +37,8 @@ async def prompt_refusal(
     reference = prompts.reference_prompt(style_key, answers, described)
     if not two_people and len(reference.encode("utf-8")) <= REFERENCE_PROMPT_SAFE_BYTES:
         return None
+    if two_people and not await engine.workers_alive(c.QUEUE_FAST):
+        return None  # nobody to count it now: no wait (the GPU worker counts it anyway)
     req = c.CheckPromptRequest(
         prompt=prompts.style(style_key).compose(answers, prompts.subject(described)),
         reference_prompt=reference,
