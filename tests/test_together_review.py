@@ -285,3 +285,15 @@ async def test_the_orderer_sees_who_accepted_before_anything_is_painted(
     for label in WIZARD:
         await ann.press(label)
     assert "Placement: Back to back (with Bea)" in ann.text()
+
+
+async def test_the_inviters_forget_ends_the_partners_consent(
+    studio: Studio, fake_engine: FakeEngine
+) -> None:
+    ann, _bea, _inv = await invited_pair(studio, fake_engine)
+    bea_id = (await studio.store.user("terminal", "bea"))["id"]
+    assert await studio.store.consent(bea_id, "together") is not None
+    [ask] = await ann.send("/forget")
+    await ann.press("Yes, delete everything", [ask])
+    assert await studio.store.consent(bea_id, "together") is None
+    assert await studio.store.consent(bea_id) is not None  # her studio consent stays

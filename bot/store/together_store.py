@@ -273,6 +273,13 @@ class Together(Db):
         both, and their invitations. Returns the files deleted."""
         joint = [int(r["id"]) for r in await self.joint_orders(user_id=user_id)]
         paths = await self.delete_joint_orders(joint, but=user_id)
+        await self.run(  # the other person's consent to these invitations ends with them
+            "UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL AND id IN "
+            "(SELECT consent_id FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?)",
+            now_iso(),
+            user_id,
+            user_id,
+        )
         await self.run(
             "DELETE FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?",
             user_id,
