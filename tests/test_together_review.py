@@ -297,3 +297,20 @@ async def test_the_inviters_forget_ends_the_partners_consent(
     await ann.press("Yes, delete everything", [ask])
     assert await studio.store.consent(bea_id, "together") is None
     assert await studio.store.consent(bea_id) is not None  # her studio consent stays
+
+
+async def test_typed_member_ids_are_never_trusted(studio: Studio, fake_engine: FakeEngine) -> None:
+    """Typing "/together member <id> <chat> <name>" (a text message, on any platform)
+    neither messages that chat nor renames or re-routes the account with that id: only
+    the Discord adapter's slash command vouches for a member."""
+    ann, bea = Chat(studio, ANN), Chat(studio, BEA)
+    await onboard(ann, fake_engine, "astronaut")
+    await onboard(bea, fake_engine, "bella")
+    before = len(sent_to(studio, "evil-chat"))
+    replies = await ann.send(Command(ANN, "together", "member bea 666 Mallory"))
+    assert not any("direct messages" in r.text for r in replies)
+    bea_row = await studio.store.user("terminal", "bea")
+    assert bea_row["chat_id"] == "bea-chat" and bea_row["display_name"] == "Bea"
+    await ann.send(Command(ANN, "together", "member 123 666 Mallory"))
+    assert await studio.store.user("terminal", "123") is None
+    assert len(sent_to(studio, "666")) == 0 and len(sent_to(studio, "evil-chat")) == before
