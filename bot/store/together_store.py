@@ -188,43 +188,11 @@ class Together(Db):
             "AND partner_delivered_at IS NULL"
         )
 
-    async def carry_joint_quota(self, order_ids: list[int], but: int | None = None) -> None:
-        """Before joint orders go: today's images they cost stay counted for whoever
-        ordered them (a quota mark, as a /forget keeps; ``but``: the person being
-        forgotten, whose own mark their forget writes)."""
-        from bot.store import rights_store as rs
-
-        if not order_ids:
-            return
-        day = rs.today()
-        rows = await self.all(
-            f"SELECT u.platform, u.platform_user_id, SUM(CASE WHEN o.status IN "
-            f"('cancelled', 'failed') THEN (SELECT COUNT(*) FROM variations v "
-            f"WHERE v.order_id = o.id) ELSE o.images END) FROM orders o JOIN users u "
-            f"ON u.id = o.user_id WHERE o.id IN ({marks(order_ids)}) AND o.created_at >= ? "
-            f"AND o.user_id IS NOT ? GROUP BY o.user_id",
-            *order_ids,
-            f"{day}T00:00:00.000Z",
-            but,
-        )
-        for platform, account, n in rows:
-            if not n:
-                continue
-            mark = await rs.quota_mark(self, platform, account, day)  # type: ignore[arg-type]
-            await self.run(
-                "INSERT INTO quota_marks (day, mark, orders) VALUES (?, ?, ?) ON CONFLICT "
-                "(day, mark) DO UPDATE SET orders = quota_marks.orders + excluded.orders",
-                day,
-                mark,
-                int(n),
-            )
-
-    async def delete_joint_orders(self, order_ids: list[int], but: int | None = None) -> list[str]:
+    async def delete_joint_orders(self, order_ids: list[int]) -> list[str]:
         """Delete joint orders with their portraits and follow-ups; the files' paths
         (for :meth:`drop_files` once the rows are gone)."""
         if not order_ids:
             return []
-        await self.carry_joint_quota(order_ids, but=but)
         m = marks(order_ids)
         paths: list[Any] = await self.all(
             f"SELECT v.path FROM variations v WHERE v.order_id IN ({m}) "
@@ -272,7 +240,7 @@ class Together(Db):
         """Part of /forget (either person's): every joint portrait of theirs goes, for
         both, and their invitations. Returns the files deleted."""
         joint = [int(r["id"]) for r in await self.joint_orders(user_id=user_id)]
-        paths = await self.delete_joint_orders(joint, but=user_id)
+        paths = await self.delete_joint_orders(joint)
         await self.run(  # the other person's consent to these invitations ends with them
             "UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL AND id IN "
             "(SELECT consent_id FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?)",

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store import rights_store as rs
 from bot.store.rows import Portrait
 from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
@@ -243,5 +244,6 @@ async def delete_joint(s: Services, order_id: int) -> int:
         jobs.append(order["job_id"])
     if jobs:
         await s.engine.drop(jobs)
+    await rs.carry_joint_quota(store, [order_id])  # deleting gives no quota back
     paths = await store.delete_joint_orders([order_id])
     return await store.drop_files(paths)
