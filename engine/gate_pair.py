@@ -58,6 +58,21 @@ def check_two_people(req: GenerateRequest) -> None:
         )
 
 
+def check_two_faces(analyzer: FaceAnalyzer, req: GenerateRequest) -> None:
+    """Two different people: no photo of the second person may show the first one's face
+    (one person's second account), at the protection threshold; a bad request."""
+    from engine.identity import protected_references
+    from sitter.contract import ProtectedFace
+
+    first = [ProtectedFace(id=i, embedding=r.embedding) for i, r in enumerate(req.references)]
+    second = [r.embedding for r in req.partner_references]
+    if protected_references(analyzer, second, first):
+        raise ValueError(
+            "the two people's photos show the same face: a portrait of two is of two "
+            "different people, each painted from their own photos"
+        )
+
+
 @dataclass(frozen=True)
 class _Seen:
     """One face of the picture as the gates read it."""

@@ -1,7 +1,8 @@
 -- Reason: portraits of two people (issue 24). The second person takes part only by
 -- accepting an invitation in their own chat: an invitation row holds codes only (its
 -- status, the sha256 of its random token, who invites, who accepted, when it lapses,
--- the consent text version accepted). A joint order is an ordinary order that names the
+-- the consent text version accepted, and the invitee's consent row: kind 'together',
+-- withdrawn with the invitation). A joint order is an ordinary order that names the
 -- partner, the partner's reference set, the invitation it rests on and the placement.
 
 CREATE TABLE invitations (
@@ -12,6 +13,7 @@ CREATE TABLE invitations (
     platform         TEXT NOT NULL,
     status           TEXT NOT NULL DEFAULT 'open',  -- open|claimed|accepted|declined|withdrawn|expired
     consent_version  TEXT,                          -- the invitation text version accepted
+    consent_id       INTEGER REFERENCES consents (id) ON DELETE SET NULL, -- its consent row
     created_at       TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
     expires_at       TEXT NOT NULL,
     answered_at      TEXT,

@@ -383,3 +383,16 @@ def test_a_pet_or_one_persons_personal_model_is_refused_for_two(sdxl: Runtime) -
     lora = c.PersonalModel(lora=b"x", sha256="0" * 64)
     with pytest.raises(ValueError, match="personal model"):
         generate(sdxl, req.model_copy(update={"personal": lora}))
+
+
+def test_one_face_in_both_sets_is_refused_for_two(sdxl: Runtime) -> None:
+    """One person's second account as the partner: the worker compares the two sets
+    before any render (the bot asked too), a bad request."""
+    from engine.job_errors import permanent_code
+    from engine.pipeline.generate import generate
+
+    first, _second = _people(sdxl)
+    req = _order(first, first, "together-same-face", c.Placement.SIDE_BY_SIDE)
+    with pytest.raises(ValueError, match="same face") as err:
+        generate(sdxl, req)
+    assert permanent_code(err.value) == c.FailureCode.BAD_REQUEST

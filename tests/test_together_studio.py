@@ -245,17 +245,17 @@ async def test_report_from_second_person_and_bans(studio: Studio, fake_engine: F
     await onboard(eve_chat, fake_engine, "eve")
     banned = await studio.store.ensure_user("discord", "502", "Fay", "dm-502")
     await mod.bans.ban("test", banned["id"], "test")
-    [refused] = await eve_chat.send(Command(eve, "together", "member 502 9502 Fay"))
+    [refused] = await eve_chat.send(Command(eve, "together", "member 502 9502 Fay", vouched=True))
     assert refused.text == "This person cannot be invited."
-    [sent] = await eve_chat.send(Command(eve, "together", "member 503 9503 Gus"))
+    [sent] = await eve_chat.send(Command(eve, "together", "member 503 9503 Gus", vouched=True))
     assert sent.text.startswith("I've sent your invitation to Gus's direct messages")
     [(to, card)] = outbox(studio, "discord").sent
     assert to.chat_id == "9503" and "Eve invites you to a portrait" in card.text
-    [me] = await eve_chat.send(Command(eve, "together", "member 501 9501 Eve"))
+    [me] = await eve_chat.send(Command(eve, "together", "member 501 9501 Eve", vouched=True))
     assert me.text == "You can't invite yourself."
     # A banned inviter is answered before any feature (suspended).
     await mod.bans.ban("test", (await studio.store.user("discord", "501"))["id"], "test")
-    [suspended] = await eve_chat.send(Command(eve, "together", "member 503 9503 Gus"))
+    [suspended] = await eve_chat.send(Command(eve, "together", "member 503 9503 Gus", vouched=True))
     assert "suspend" in suspended.text.lower()
 
 

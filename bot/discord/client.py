@@ -312,7 +312,7 @@ class SitterClient(discord.AutoShardedClient):
         who = self.who(user, mine.id, private=True)
         args = f"member {member.id} {theirs.id} {member.display_name}"
         async with self._lock(user.id):
-            replies = await self.ask(Command(who, "together", args))
+            replies = await self.ask(Command(who, "together", args, vouched=True))
             try:
                 await self.deliver(mine, replies, DEFAULT_FILE_LIMIT)
             except discord.HTTPException as exc:

@@ -389,10 +389,12 @@ class Orders(Db):
             "SELECT job_id FROM orders WHERE (user_id = ? OR partner_user_id = ?) "
             "AND job_id IS NOT NULL "
             "UNION SELECT job_id FROM variation_jobs WHERE user_id = ? AND job_id IS NOT NULL "
-            "UNION SELECT job_id FROM order_looks WHERE user_id = ? AND job_id IS NOT NULL",
-            user_id,
-            user_id,
-            user_id,
-            user_id,
+            "UNION SELECT job_id FROM order_looks WHERE user_id = ? AND job_id IS NOT NULL "
+            # the other person's follow-ups of a joint portrait show this person (0018)
+            "UNION SELECT vj.job_id FROM variation_jobs vj JOIN variations v "
+            "ON v.id = vj.variation_id JOIN orders o ON o.id = v.order_id "
+            "WHERE o.partner_user_id IS NOT NULL AND (o.user_id = ? OR o.partner_user_id = ?) "
+            "AND vj.job_id IS NOT NULL",
+            *[user_id] * 6,
         )
         return {str(r[0]) for r in rows}

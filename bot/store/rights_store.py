@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime, timedelta
 
+from bot.store.base import marks
 from bot.store.codes import ACTIVE_SQL
 from bot.store.store import Row, Store, now_iso
 
@@ -54,6 +55,36 @@ async def carry_quota(store: Store, user: Row) -> int:
             n,
         )
     return n
+
+
+async def carry_joint_quota(store: Store, order_ids: list[int], but: int | None = None) -> None:
+    """Before joint orders go (Delete by either person, either one's /forget): today's
+    images they cost stay counted for whoever ordered them (``but``: the person being
+    forgotten, whose own mark :func:`carry_quota` writes)."""
+    if not order_ids:
+        return
+    day = today()
+    rows = await store.all(
+        f"SELECT u.platform, u.platform_user_id, SUM(CASE WHEN o.status IN "
+        f"('cancelled', 'failed') THEN (SELECT COUNT(*) FROM variations v "
+        f"WHERE v.order_id = o.id) ELSE o.images END) FROM orders o JOIN users u "
+        f"ON u.id = o.user_id WHERE o.id IN ({marks(order_ids)}) AND o.created_at >= ? "
+        f"AND o.user_id IS NOT ? GROUP BY o.user_id",
+        *order_ids,
+        f"{day}T00:00:00.000Z",
+        but,
+    )
+    for platform, account, n in rows:
+        if not n:
+            continue
+        mark = await quota_mark(store, platform, account, day)
+        await store.run(
+            "INSERT INTO quota_marks (day, mark, orders) VALUES (?, ?, ?) ON CONFLICT "
+            "(day, mark) DO UPDATE SET orders = quota_marks.orders + excluded.orders",
+            day,
+            mark,
+            int(n),
+        )
 
 
 async def carried_orders(store: Store, platform: str, platform_user_id: str) -> int:

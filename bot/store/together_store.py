@@ -55,31 +55,57 @@ class Together(Db):
         return n > 0
 
     async def answer_invitation(
-        self, invitation_id: int, invitee_id: int, status: str, consent_version: str | None
+        self,
+        invitation_id: int,
+        invitee_id: int,
+        status: str,
+        consent: tuple[str, str] | None = None,
     ) -> bool:
-        """Accepted or declined, once, by the invitee, before it lapses."""
-        n = await self.run(
-            "UPDATE invitations SET status = ?, consent_version = ?, answered_at = ? "
-            "WHERE id = ? AND invitee_user_id = ? AND status = 'claimed' AND expires_at > ?",
-            status,
-            consent_version,
-            now_iso(),
-            invitation_id,
-            invitee_id,
-            now_iso(),
-        )
+        """Accepted or declined, once, by the invitee, before it lapses. ``consent`` (the
+        invitation text's version and words) is recorded as the invitee's own consent
+        (kind ``together``), in the same transaction as the answer."""
+        async with self.tx():
+            n = await self.run(
+                "UPDATE invitations SET status = ?, consent_version = ?, answered_at = ? "
+                "WHERE id = ? AND invitee_user_id = ? AND status = 'claimed' AND expires_at > ?",
+                status,
+                consent[0] if consent else None,
+                now_iso(),
+                invitation_id,
+                invitee_id,
+                now_iso(),
+            )
+            if n > 0 and consent is not None:
+                cid = await self.run(
+                    "INSERT INTO consents (user_id, version, text, kind) "
+                    "VALUES (?, ?, ?, 'together')",
+                    invitee_id,
+                    consent[0],
+                    consent[1],
+                )
+                await self.run(
+                    "UPDATE invitations SET consent_id = ? WHERE id = ?", cid, invitation_id
+                )
         return n > 0
 
     async def end_invitation(self, invitation_id: int, by: int) -> bool:
-        """Withdrawn by either person (open, claimed or accepted)."""
-        n = await self.run(
-            f"UPDATE invitations SET status = 'withdrawn', ended_at = ?, ended_by = ? "
-            f"WHERE id = ? AND status IN ({marks(LIVE)})",
-            now_iso(),
-            by,
-            invitation_id,
-            *LIVE,
-        )
+        """Withdrawn by either person (open, claimed or accepted): the invitee's consent
+        to it is withdrawn too."""
+        async with self.tx():
+            n = await self.run(
+                f"UPDATE invitations SET status = 'withdrawn', ended_at = ?, ended_by = ? "
+                f"WHERE id = ? AND status IN ({marks(LIVE)})",
+                now_iso(),
+                by,
+                invitation_id,
+                *LIVE,
+            )
+            await self.run(
+                "UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL AND id = "
+                "(SELECT consent_id FROM invitations WHERE id = ?)",
+                now_iso(),
+                invitation_id,
+            )
         return n > 0
 
     async def expire_invitations(self) -> int:
@@ -189,6 +215,18 @@ class Together(Db):
             await self.run(f"DELETE FROM orders WHERE id IN ({m})", *order_ids)
         return [str(r[0]) for r in paths if r[0]]
 
+    async def follow_up_jobs(self, order_ids: list[int]) -> list[str]:
+        """The job ids of these orders' follow-ups (either person's), for Redis."""
+        if not order_ids:
+            return []
+        rows = await self.all(
+            f"SELECT vj.job_id FROM variation_jobs vj JOIN variations v "
+            f"ON v.id = vj.variation_id WHERE v.order_id IN ({marks(order_ids)}) "
+            f"AND vj.job_id IS NOT NULL",
+            *order_ids,
+        )
+        return [str(r[0]) for r in rows]
+
     async def partner_counts(self, user_id: int) -> tuple[int, int]:
         """(joint orders, their portraits) the person is the partner in (not the orderer)."""
         row = await self.one(
@@ -203,6 +241,13 @@ class Together(Db):
         both, and their invitations. Returns the files deleted."""
         joint = [int(r["id"]) for r in await self.joint_orders(user_id=user_id)]
         paths = await self.delete_joint_orders(joint)
+        await self.run(  # the other person's consent to these invitations ends with them
+            "UPDATE consents SET withdrawn_at = ? WHERE withdrawn_at IS NULL AND id IN "
+            "(SELECT consent_id FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?)",
+            now_iso(),
+            user_id,
+            user_id,
+        )
         await self.run(
             "DELETE FROM invitations WHERE inviter_user_id = ? OR invitee_user_id = ?",
             user_id,

@@ -27,7 +27,7 @@ from PIL import Image
 from engine import progress
 from engine.families.base import Draw, OrderInputs, step_callback
 from engine.gate import PersonGate, rank
-from engine.gate_pair import PairGate, check_two_people
+from engine.gate_pair import PairGate, check_two_faces, check_two_people
 from engine.likeness import Likeness, reference_vectors
 from engine.pets.render import PetOrder, pet_policy
 from engine.pipeline.detail import Detailed, detail_pass
@@ -163,6 +163,8 @@ class _Order:
 
             raise Permanent(FailureCode.NOT_SUPPORTED, NOT_RENDERED)
         analyzer = runtime.subject_analyzer(req.subject)
+        if req.partner_references:
+            check_two_faces(analyzer, req)  # not one person's two accounts
         pet = req.subject != Subject.PERSON  # the animal's embeddings: not an adapter's input
         refs = reference_vectors(req.references, analyzer.name, None if pet else loaded.id_dim)
         crops = choose_crops(req.references, refs)

@@ -19,7 +19,7 @@ from bot.studio.core import words_chat as w
 from bot.studio.core.conversation import Conversation, Outcome, State, Turn, say
 from bot.studio.core.events import Button, Command, Reply
 from bot.studio.core.inputs import clean_text
-from bot.studio.core.routes import COMMAND_ARGS, CommandHandler, Routes
+from bot.studio.core.routes import COMMAND_ARGS, COMMAND_VOUCHED, CommandHandler, Routes
 from bot.studio.core.services import Services
 
 # Answered before consent and for a banned person too (with the features' ``always``).
@@ -68,6 +68,7 @@ class Commands:
     async def handle(self, event: Command, turn: Turn, consented: bool) -> list[Reply]:
         name = event.name.lower().lstrip("/")
         COMMAND_ARGS.set(event.args)  # this event's task only (routes.command_args)
+        COMMAND_VOUCHED.set(event.vouched)
         if name == "help":
             return [say(words.help_text(self.wizard.total))]
         if name == "privacy":

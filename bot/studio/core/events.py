@@ -35,6 +35,10 @@ class Command:
     who: Who
     name: str  # without the slash: start, help, status, cancel, privacy, forget, ...
     args: str = ""
+    # The adapter made ``args`` itself from the platform's own data (a slash command's
+    # chosen member), not from words the person typed: only then may a handler trust ids
+    # in them (/together's "member <id> <dm> <name>").
+    vouched: bool = False
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,14 @@ def command_args() -> str:
     return COMMAND_ARGS.get()
 
 
+COMMAND_VOUCHED: ContextVar[bool] = ContextVar("command_vouched", default=False)
+
+
+def command_vouched() -> bool:
+    """The command's arguments came from the adapter, not typed (``Command.vouched``)."""
+    return COMMAND_VOUCHED.get()
+
+
 class Routes:
     def __init__(self, reserved: frozenset[str] = frozenset()) -> None:
         #: Names answered before the features' commands (the conversation's own, the

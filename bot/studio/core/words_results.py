@@ -22,6 +22,8 @@ def _columns(v: Portrait | Row | Mapping[str, Any]) -> Mapping[str, Any]:
 
 _REDONE: dict[str, str] = {"no_face": "no face", "not_alike": "not alike", "copy": "a copy"}
 _REDONE["colour_drift"] = "its coat's colours drifted"  # a pet's portrait (issue 25)
+_REDONE["one_face"] = "one person missing"  # a portrait of two (issue 24)
+_REDONE["stranger"] = "a stranger's face"
 
 
 def likeness_words(v: Portrait | Row | Mapping[str, Any], pet: str = "") -> str:
@@ -41,6 +43,8 @@ def likeness_words(v: Portrait | Row | Mapping[str, Any], pet: str = "") -> str:
         "copy": f"likeness {score or 0:.2f}: too close a copy of one of your photos",
         "no_face": "no animal found to compare" if pet else "no face found to compare",
         "colour_drift": "its coat's colours drifted from your photos (kept: the closest try)",
+        "one_face": "only one of the two people could be found",
+        "stranger": "a face that looks like neither of you",
         "unchecked": (
             f"likeness {score:.2f}, not checked for this style"
             if score is not None

@@ -161,6 +161,7 @@ class Orders:
             answers,
             job_id=rights.analysis_job_id(await self.s.job_prefix(), user["id"]),
             described=described or "",
+            two_people=partner is not None,  # the family's wording for two is longer
         )
         if too_long:
             return Placing(refusal=_say(too_long + wo.CHANGE_IT))

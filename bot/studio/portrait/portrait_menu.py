@@ -42,6 +42,7 @@ from bot.studio.portrait import words_portrait as wp
 from bot.studio.portrait.buttons import MenuPress, PortraitPress
 from bot.studio.rights import rights
 from bot.studio.safety.semantic import answers_refusal, typed_refusal
+from bot.studio.together import joint
 from bot.studio.wizard.prompt_fit import prompt_refusal
 from sitter.contract import MAX_LIGHTING
 from sitter.prompts import Preset
@@ -248,6 +249,8 @@ class PortraitMenu:
         source = await self.source(parent, v.idx)
         if source is None:  # a pack whose look row is gone (it never is while v is there)
             return [say(wp.NOT_FOR_PACKS)]
+        if (ended := await joint.ended(store, parent)) is not None:  # two people painted
+            return [say(ended)]  # again: only while the second one's consent holds
         if parent["set_id"] and (text := await order_refusal(self.s, user, parent["set_id"])):
             return [say(text)]
         choices = json.loads(source["choices"] or "{}")
@@ -262,7 +265,12 @@ class PortraitMenu:
                 prompt = style.compose(choices)
                 job = rights.analysis_job_id(await self.s.job_prefix(), user["id"])
                 too_long = await prompt_refusal(  # the model's prompt length, as an order's
-                    self.s.engine, self.s.prompts, style.key, choices, job_id=job
+                    self.s.engine,
+                    self.s.prompts,
+                    style.key,
+                    choices,
+                    job_id=job,
+                    two_people=joint.is_joint(parent),
                 )
                 if too_long:
                     return [say(too_long + wp.OTHER_LIGHT)]
@@ -283,5 +291,6 @@ class PortraitMenu:
             parent_variation_id=v.id,
             refine=asked,
         )
+        await joint.copy_joint(store, parent, order_id)  # her copy, Withdraw, /forget
         what = wp.refine_queued_caption(kind, v.idx, strength, light)
         return [say(f"Order #{order_id}: {what}."), await self.orders.enqueue(order_id)]

@@ -43,6 +43,8 @@ async def forget(store: Store, user_id: int, actor: str | None = None) -> Forgot
     user = await store.user_by_id(user_id)
     if user is not None:
         await rs.carry_quota(store, user)  # before the orders go: the daily limit holds
+        joint = [int(r["id"]) for r in await store.joint_orders(user_id=user_id)]
+        await rs.carry_joint_quota(store, joint, but=user_id)  # the other's, as theirs
         await rs.scrub_person(store, user)  # before the user row goes: reports name them
     protections = await mod.delete_self_protection(user_id)
     counts = await store.forget(user_id)

@@ -177,9 +177,13 @@ class Invitations:
             card = await self.card(inv, user)  # consent and a ready set come first
             if not any(r for r in card.buttons):
                 return [card]
+            theirs = await store.current_set(inv["inviter_user_id"])
+            mine = await store.current_set(user["id"])
+            if await joint.same_face(self.s, theirs["id"], mine["id"], user["id"]):
+                return [say(wt.SAME_FACE)]  # (a second account of the one who invites)
         status = "accepted" if accept else "declined"
-        version = wt.INVITATION_VERSION if accept else None
-        if not await store.answer_invitation(inv_id, user["id"], status, version):
+        consent = (wt.INVITATION_VERSION, wt.CONSENT_TEXT) if accept else None
+        if not await store.answer_invitation(inv_id, user["id"], status, consent):
             return [say(wt.ENDED)]
         inviter = await store.user_by_id(inv["inviter_user_id"])
         me = joint.name(user)
@@ -240,5 +244,6 @@ class Invitations:
             return [say(wt.ENDED)]
         if not await self.ready(turn.user):
             return [say(wt.NEED_SET_FIRST)]
-        data: dict[str, Any] = {joint.TOGETHER: inv_id}
+        partner = await self.s.store.user_by_id(inv["invitee_user_id"])
+        data: dict[str, Any] = {joint.TOGETHER: inv_id, joint.PARTNER_NAME: joint.name(partner)}
         return go(State.STYLE, data)

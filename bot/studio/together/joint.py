@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from bot.store import rights_store as rs
 from bot.store.rows import Portrait
 from bot.store.store import Row, Store
 from bot.studio.core import buttons as b
@@ -28,6 +29,7 @@ from sitter import contract as c
 
 TOGETHER = "together"  # session data: the accepted invitation's id
 PLACEMENT = "placement"  # session data and the wizard step: how the two stand
+PARTNER_NAME = "partner_name"  # session data: who accepted, named in the order's summary
 
 
 @dataclass(frozen=True)
@@ -71,10 +73,41 @@ async def partner_refusal(
         return Reply(wt.PARTNER_NOT_READY.format(name=name(partner))), None
     if await reach.check_set(s, partner, ref["id"]) is not None:  # protect reaches B too
         return Reply(wt.TOGETHER_ENDED), None
+    mine = await s.store.current_set(user["id"])
+    if await same_face(s, mine["id"], ref["id"], partner["id"]):  # two accounts, one face
+        return Reply(wt.SAME_FACE), None
     placement = str(choices.get(PLACEMENT) or "side_by_side")
     if placement not in wt.PLACEMENTS:
         placement = "side_by_side"
     return None, Partner(inv["id"], partner, ref["id"], placement)
+
+
+async def same_face(s: Services, set_id: int, partner_set_id: int, partner_id: int) -> bool:
+    """Do the two sets show one face (a second account of the same person)? The
+    partner's photos are checked against the first person's as if those were protected
+    (the same threshold; the ``check_set`` job). No answer in time: False (the worker
+    compares the two sets again before it paints)."""
+    from bot.studio.rights import rights
+
+    def emb(p: Any) -> c.Embedding:
+        return c.Embedding(backend=p.backend, vector=p.embedding)
+
+    mine = [p for p in await s.store.photos(set_id, "accepted") if p.embedding]
+    theirs = [p for p in await s.store.photos(partner_set_id, "accepted") if p.embedding]
+    if not mine or not theirs or not await s.engine.workers_alive(c.QUEUE_FAST):
+        return False  # (no worker to ask: no wait; the GPU worker compares them anyway)
+    req = c.CheckSetRequest(
+        embeddings=[emb(p) for p in theirs],
+        protected=[c.ProtectedFace(id=p.id, embedding=emb(p)) for p in mine],
+    )
+    job_id = rights.analysis_job_id(await s.job_prefix(), partner_id)
+    try:
+        result = await s.engine.call(
+            c.JOB_CHECK_SET, req, job_id=job_id, timeout=s.analyze_timeout_s
+        )
+    except TimeoutError:
+        return False
+    return isinstance(result, c.CheckSetResult) and bool(result.protected_matches)
 
 
 async def attach(store: Store, order_id: int, p: Partner) -> None:
@@ -96,6 +129,8 @@ async def ended(store: Store, order: Row) -> str | None:
     partner = await store.user_by_id(order["partner_user_id"])
     if inv is None or inv["status"] != "accepted" or partner is None or partner["banned_at"]:
         return wt.TOGETHER_ENDED
+    if not await store.photos(order["partner_set_id"] or 0, "accepted"):  # (a request
+        return wt.PARTNER_NOT_READY.format(name=name(partner))  # without her is one person)
     return None
 
 
@@ -127,8 +162,18 @@ async def request_parts(store: Store, order: Row) -> dict[str, Any]:
         for p in photos
     ]
     placement = order["placement"] or "side_by_side"
+    # Every protected face but the two people's own /protect (each keeps others from
+    # their face; she consented to this one): the worker checks both sets against it.
+    theirs = {p.id for p in await reach.protected_for(store, order["partner_user_id"])}
+    mine = await reach.protected_for(store, order["user_id"])
+    protected = [p for p in mine if p.id in theirs]
     # One person's personal model is not for a portrait of two (the engine refuses it).
-    return {"partner_references": refs, "placement": c.Placement(placement), "personal": None}
+    return {
+        "partner_references": refs,
+        "placement": c.Placement(placement),
+        "personal": None,
+        "protected": protected,
+    }
 
 
 def partner_reply(s: Services, order: Row, variations: list[Portrait], inviter: str) -> Reply:
@@ -194,7 +239,11 @@ async def delete_joint(s: Services, order_id: int) -> int:
     if order["status"] in ("queued", "running") and order["job_id"]:
         await s.engine.remove_queued(order["job_id"])
         await store.stop_joint_orders([order_id])
+    jobs = await store.follow_up_jobs([order_id])  # an upscale queued: her face in Redis
     if order["job_id"]:
-        await s.engine.drop([order["job_id"]])
+        jobs.append(order["job_id"])
+    if jobs:
+        await s.engine.drop(jobs)
+    await rs.carry_joint_quota(store, [order_id])  # deleting gives no quota back
     paths = await store.delete_joint_orders([order_id])
     return await store.drop_files(paths)

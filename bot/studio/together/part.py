@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.studio.core.conversation import Outcome, Turn, say
 from bot.studio.core.events import Button, Reply
-from bot.studio.core.routes import Routes, command_args
+from bot.studio.core.routes import Routes, command_args, command_vouched
 from bot.studio.core.services import Services
 from bot.studio.orders.orders import Orders
 from bot.studio.together import joint, placement
@@ -32,7 +32,7 @@ class Together:
         """/together: the live invitations (answer, make, withdraw), else a new one. On
         Discord the adapter names the member: "member <id> <dm> <name>"."""
         args = command_args()
-        if args.startswith("member "):
+        if args.startswith("member ") and command_vouched():  # typed ids are never trusted
             return [await self.invitations.make_for(turn.user, args.removeprefix("member "))]
         listed = await self.invitations.listing(turn.user)
         return listed or [await self.invitations.make(turn.user)]

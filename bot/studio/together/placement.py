@@ -12,7 +12,7 @@ from bot.studio.core.conversation import Arrow, Outcome, State, Step, Turn, agai
 from bot.studio.core.events import Button, Reply
 from bot.studio.core.routes import WizardStep
 from bot.studio.together import words_together as wt
-from bot.studio.together.joint import PLACEMENT, TOGETHER
+from bot.studio.together.joint import PARTNER_NAME, PLACEMENT, TOGETHER
 
 KEYS = tuple(wt.PLACEMENTS)
 
@@ -21,7 +21,8 @@ def summary(data: dict[str, Any]) -> str | None:
     """The order summary's line (None: not a joint order)."""
     if not data.get(TOGETHER):
         return None
-    return wt.summary_placement(wt.placement_label(str(data.get(PLACEMENT))))
+    label = wt.placement_label(str(data.get(PLACEMENT)))
+    return wt.summary_placement(label, str(data.get(PARTNER_NAME) or ""))
 
 
 def build(kit: Any) -> Step:

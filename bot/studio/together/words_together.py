@@ -65,6 +65,10 @@ _WORDS = {
         "Deleted: order #{id}'s portraits of the two of you are gone, for both of you."
     ),
     "NO_SUCH_JOINT": N_("Those portraits are no longer stored."),
+    "SAME_FACE": N_(
+        "Both photo sets show the same face: a portrait together is of two different people, "
+        "each painted from their own photos (a second account of one person is not a partner)."
+    ),
 }
 
 
@@ -90,9 +94,10 @@ def invitation_made(link: str, hours: int) -> str:
     return _(
         "Here is your invitation for a portrait of the two of you. Pass it on to the "
         "person you want to be painted with:\n\n{link}\n\n"
-        "It works once and expires in {hours} hours. They answer in their own chat with me, "
-        "with their own photos; nobody can upload someone else. /together shows it again "
-        "or withdraws it."
+        "It works once and expires in {hours} hours: the first person to open it is the "
+        "one invited, so send it only to them. They answer in their own chat with me, with "
+        "their own photos; nobody can upload someone else. I'll tell you the name of who "
+        "accepted before anything is painted. /together shows it again or withdraws it."
     ).format(link=link, hours=hours)
 
 
@@ -107,18 +112,38 @@ def invitation_sent(name: str, hours: int) -> str:
     ).format(name=name, hours=hours)
 
 
-def invitation_card(inviter: str, hours_left: int) -> str:
+def terms(inviter: str) -> str:
+    """What accepting agrees to (the card's middle; recorded, without a name, with the
+    consent: :data:`CONSENT_TEXT`)."""
     return _(
-        "{inviter} invites you to a portrait of the two of you.\n\n"
         "What will be made: portraits showing both of you, painted from your own reference "
         "photos and theirs (your photos are never shown to {inviter}).\n"
         "Who receives them: both of you, each in your own chat; {inviter} orders them "
         "and it counts against their daily limit.\n"
         "Either of you can withdraw at any time (a queued order stops) and delete the "
         "portraits; /forget by either of you deletes every portrait of the two of you, "
-        "for both.\n\n"
+        "for both."
+    ).format(inviter=inviter)
+
+
+#: The words the second person agrees to, recorded (in English, the source) with their
+#: consent (kind ``together``, version :data:`INVITATION_VERSION`).
+CONSENT_TEXT = (
+    "What will be made: portraits showing both of you, painted from your own reference "
+    "photos and theirs (your photos are never shown to the person who invited you).\n"
+    "Who receives them: both of you, each in your own chat; the person who invited you "
+    "orders them and it counts against their daily limit.\n"
+    "Either of you can withdraw at any time (a queued order stops) and delete the "
+    "portraits; /forget by either of you deletes every portrait of the two of you, "
+    "for both."
+)
+
+
+def invitation_card(inviter: str, hours_left: int) -> str:
+    return _(
+        "{inviter} invites you to a portrait of the two of you.\n\n{terms}\n\n"
         "Accepting is your consent to this. The invitation expires in {hours} hours."
-    ).format(inviter=inviter, hours=hours_left)
+    ).format(inviter=inviter, terms=terms(inviter), hours=hours_left)
 
 
 def needs_consent_first(inviter: str) -> str:
@@ -176,7 +201,9 @@ def list_heading() -> str:
     return _("Your portraits together:")
 
 
-def summary_placement(label: str) -> str:
+def summary_placement(label: str, partner: str = "") -> str:
+    if partner:
+        return _("Placement: {label} (with {partner})").format(label=label, partner=partner)
     return _("Placement: {label}").format(label=label)
 
 

@@ -27,17 +27,22 @@ async def prompt_refusal(
     answers: dict[str, str],
     job_id: str | None = None,
     described: str = "",
+    two_people: bool = False,
 ) -> str | None:
     """A plain refusal when the order's prompt is too long for the model, else None.
 
     ``job_id`` names the job for its person (``rights.analysis_job_id``): the answers
-    it carries are theirs, and /forget finds it in Redis by that name."""
+    it carries are theirs, and /forget finds it in Redis by that name. ``two_people``:
+    a joint order, worded for two by the family (longer: always counted by a worker)."""
     reference = prompts.reference_prompt(style_key, answers, described)
-    if len(reference.encode("utf-8")) <= REFERENCE_PROMPT_SAFE_BYTES:
+    if not two_people and len(reference.encode("utf-8")) <= REFERENCE_PROMPT_SAFE_BYTES:
         return None
+    if two_people and not await engine.workers_alive(c.QUEUE_FAST):
+        return None  # nobody to count it now: no wait (the GPU worker counts it anyway)
     req = c.CheckPromptRequest(
         prompt=prompts.style(style_key).compose(answers, prompts.subject(described)),
         reference_prompt=reference,
+        two_people=two_people,
     )
     try:
         result = await engine.call(c.JOB_CHECK_PROMPT, req, job_id=job_id, timeout=CHECK_TIMEOUT_S)
