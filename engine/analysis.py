@@ -8,6 +8,8 @@ compare with the user's other photos and with protected faces.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
+from typing import Any
 
 from engine.faces.base import FaceAnalyzer
 from engine.identity import (
@@ -18,7 +20,7 @@ from engine.identity import (
     similarity_to_set,
     vector,
 )
-from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
+from engine.intake import DecodedPhoto, IntakeLimits, PhotoRefused, decode_with_limits
 from engine.near_duplicate import fingerprint
 from engine.quality import QualityThresholds, assess, thresholds_for
 from engine.safety_check import Screen
@@ -40,15 +42,26 @@ UNSAFE_DETAIL = (
 )
 
 
-def analyze_photo(
+@dataclass(frozen=True)
+class Opened:
+    """A photo decoded within the limits and not refused by the safety screen, with the
+    result fields every verdict carries (``base``) and those of an accepted one
+    (``seen``: the fingerprint, so the same picture re-sent counts once)."""
+
+    photo: DecodedPhoto
+    base: dict[str, Any]
+    seen: dict[str, Any]
+
+
+def open_photo(
     req: AnalyzePhotoRequest,
-    analyzer: FaceAnalyzer,
-    limits: IntakeLimits | None = None,
-    thresholds: QualityThresholds | None = None,
-    safety: Screen | None = None,
-) -> AnalyzePhotoResult:
-    """The verdict on one reference photo. With ``safety`` (the worker always passes
-    it) a photo over the safety threshold is refused first, whatever else it shows."""
+    limits: IntakeLimits | None,
+    safety: Screen | None,
+    unsafe_detail: str,
+) -> Opened | AnalyzePhotoResult:
+    """The start of every photo's verdict, a person's or a pet's: decode within the
+    limits, then the safety screen (first, whatever else the photo shows); a refusal
+    comes back as the result."""
     try:
         photo = decode_with_limits(req.photo, limits or IntakeLimits())
     except PhotoRefused as refused:
@@ -58,14 +71,26 @@ def analyze_photo(
             width=refused.width,
             height=refused.height,
         )
-    base = {"width": photo.width, "height": photo.height, "format": photo.format}
-    seen = {"fingerprint": fingerprint(photo.image)}  # the same picture re-sent counts once
+    base: dict[str, Any] = {"width": photo.width, "height": photo.height, "format": photo.format}
     if safety is not None and safety.refuses(photo.image):
-        return AnalyzePhotoResult(
-            accepted=False,
-            issues=[Issue(problem=PhotoProblem.UNSAFE, detail=UNSAFE_DETAIL)],
-            **base,
-        )
+        issue = Issue(problem=PhotoProblem.UNSAFE, detail=unsafe_detail)
+        return AnalyzePhotoResult(accepted=False, issues=[issue], **base)
+    return Opened(photo, base, {"fingerprint": fingerprint(photo.image)})
+
+
+def analyze_photo(
+    req: AnalyzePhotoRequest,
+    analyzer: FaceAnalyzer,
+    limits: IntakeLimits | None = None,
+    thresholds: QualityThresholds | None = None,
+    safety: Screen | None = None,
+) -> AnalyzePhotoResult:
+    """The verdict on one reference photo. With ``safety`` (the worker always passes
+    it) a photo over the safety threshold is refused first, whatever else it shows."""
+    opened = open_photo(req, limits, safety, UNSAFE_DETAIL)
+    if isinstance(opened, AnalyzePhotoResult):
+        return opened
+    photo, base, seen = opened.photo, opened.base, opened.seen
     faces = analyzer.detect(photo.image)
     verdict = assess(photo.image, faces, thresholds or thresholds_for(analyzer.name))
     if verdict.main is None or verdict.face_count != 1 or verdict.main.embedding is None:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image
 
+from engine.analysis import open_photo
 from engine.faces.base import Face, FaceAnalyzer
 from engine.identity import check_consistency, similarity_to_set, vector
-from engine.intake import IntakeLimits, PhotoRefused, decode_with_limits
-from engine.near_duplicate import fingerprint, same_picture
+from engine.intake import IntakeLimits
+from engine.near_duplicate import same_picture
 from engine.pets import words
 from engine.pets.analyzer import PetAnalyzer, as_face, crop_box
 from engine.pets.models import Detection, PetModels
@@ -158,21 +159,11 @@ def analyze_pet_photo(
     thresholds: PetThresholds = DEFAULT,
 ) -> AnalyzePhotoResult:
     """The verdict on one photo for a cat's or a dog's set (``req.subject``)."""
-    try:
-        photo = decode_with_limits(req.photo, limits or IntakeLimits())
-    except PhotoRefused as refused:
-        return AnalyzePhotoResult(
-            accepted=False,
-            issues=[Issue(problem=refused.problem, detail=refused.detail)],
-            width=refused.width,
-            height=refused.height,
-        )
+    opened = open_photo(req, limits, safety, words.UNSAFE)
+    if isinstance(opened, AnalyzePhotoResult):
+        return opened
+    photo, base, seen = opened.photo, opened.base, opened.seen
     image = photo.image.convert("RGB")
-    base = {"width": photo.width, "height": photo.height, "format": photo.format}
-    seen = {"fingerprint": fingerprint(photo.image)}
-    if safety is not None and safety.refuses(photo.image):
-        issue = Issue(problem=PhotoProblem.UNSAFE, detail=words.UNSAFE)
-        return AnalyzePhotoResult(accepted=False, issues=[issue], **base)
     verdict = judge_detections(
         image, pets.detect(image), faces.detect(image), req.subject, thresholds
     )
